@@ -1,0 +1,1 @@
+"""Cleaning: RawPrices -> PriceTable, with a written account of every row changed or refused."""

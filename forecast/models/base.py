@@ -1,0 +1,143 @@
+"""The model interface every forecaster follows (scikit-learn conventions, absorbed).
+
+* ``__init__`` stores keyword arguments only; checks happen in ``fit``.
+* ``fit(y, X=None) -> self``: one series, a price Series on a regular DatetimeIndex (with a
+  ``freq``), possibly with NaN gaps. ``X`` holds exogenous features on the same index.
+* ``predict(h, X_future=None, levels=(80, 95)) -> DataFrame`` indexed by the ``h`` next period
+  starts, with ``forecast`` and ``lower_<L>``/``upper_<L>`` per level, in price units.
+* Learned state ends in ``_``. ``predict`` before ``fit`` raises ``NotFittedError``.
+* Capabilities are declared as class attributes, never guessed.
+* Prices are modelled in logs and back-transformed at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from forecast.errors import NotFittedError, UsageError
+
+
+def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    """Validate interval levels (percent, strictly between 0 and 100)."""
+    out = []
+    for level in levels:
+        value = float(level)
+        if not 0 < value < 100:
+            raise UsageError(
+                f"interval level {level} is outside (0, 100)", "--levels", "Use e.g. --levels 80,95"
+            )
+        out.append(int(value) if value.is_integer() else value)
+    return tuple(out)
+
+
+def check_horizon(h: int) -> int:
+    if int(h) != h or h < 1:
+        raise UsageError(f"horizon {h} must be a whole number of periods >= 1", "--horizon",
+                         "Use e.g. --horizon 12")
+    return int(h)
+
+
+def fill_log(y: pd.Series) -> pd.Series:
+    """Log prices with interior gaps filled by linear interpolation (log space), edges trimmed.
+
+    Models need a complete series; interpolating in logs keeps the fill between its
+    neighbours in percent terms.
+    """
+    logy = np.log(y.astype(float))
+    first, last = logy.first_valid_index(), logy.last_valid_index()
+    if first is None:
+        return logy.iloc[0:0]
+    logy = logy.loc[first:last]
+    return logy.interpolate(method="linear", limit_area="inside")
+
+
+def future_index(y: pd.Series, h: int) -> pd.DatetimeIndex:
+    """The ``h`` period starts after the last date of ``y``."""
+    freq = y.index.freq or pd.infer_freq(y.index)
+    if freq is None:
+        raise ValueError("series index has no regular frequency")
+    return pd.date_range(y.index[-1], periods=h + 1, freq=freq)[1:]
+
+
+def season_length(y: pd.Series) -> int:
+    """12 for monthly data, 52 for weekly."""
+    freq = y.index.freqstr or pd.infer_freq(y.index) or ""
+    return 52 if freq.startswith("W") else 12
+
+
+def normal_intervals(
+    mean_log: np.ndarray, sd_log: np.ndarray, levels: Sequence[float], index: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Forecast frame from a Gaussian predictive distribution on the log scale.
+
+    The point forecast is the median (exp of the log mean): for a farmer "the middle of the
+    range" is the honest summary, and it keeps quantiles consistent.
+    """
+    out = pd.DataFrame({"forecast": np.exp(mean_log)}, index=index)
+    for level in levels:
+        z = stats.norm.ppf(0.5 + float(level) / 200)
+        out[f"lower_{level}"] = np.exp(mean_log - z * sd_log)
+        out[f"upper_{level}"] = np.exp(mean_log + z * sd_log)
+    return out
+
+
+class Forecaster:
+    """Base class: shared checks; subclasses implement ``_fit`` and ``_predict``."""
+
+    #: Registry name.
+    name: str = ""
+    #: Accepts exogenous features ``X`` / ``X_future``.
+    supports_exog: bool = False
+    #: Produces prediction intervals.
+    supports_intervals: bool = True
+    #: Fewest observed (non-NaN) points ``fit`` needs.
+    min_length: int = 2
+
+    def get_params(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.endswith("_")}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None):
+        if not isinstance(y.index, pd.DatetimeIndex):
+            raise TypeError("y must have a DatetimeIndex")
+        n_obs = int(y.notna().sum())
+        if n_obs < self.min_length:
+            raise ValueError(
+                f"{self.name or type(self).__name__} needs at least {self.min_length} prices, "
+                f"got {n_obs}"
+            )
+        if (y.dropna() <= 0).any():
+            raise ValueError("prices must be positive")
+        self.y_ = y
+        self.freq_ = y.index.freq or pd.infer_freq(y.index)
+        self._fit(y, X if self.supports_exog else None)
+        self.fitted_ = True
+        return self
+
+    def predict(
+        self, h: int, X_future: pd.DataFrame | None = None, levels: Sequence[float] = (80, 95)
+    ) -> pd.DataFrame:
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError(f"{type(self).__name__} is not fitted", fix="Call fit(y) first")
+        h = check_horizon(h)
+        levels = check_levels(levels)
+        out = self._predict(h, X_future if self.supports_exog else None, levels)
+        out.index = future_index(self.y_, h)
+        out.index.name = "date"
+        return out
+
+    # Subclasses implement these.
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _predict(
+        self, h: int, X_future: pd.DataFrame | None, levels: tuple
+    ) -> pd.DataFrame:  # pragma: no cover
+        raise NotImplementedError

@@ -1,0 +1,179 @@
+"""The PriceTable: the one long table every stage of cropcast reads and writes.
+
+Guarantees (checked by :func:`validate`, which raises :class:`SchemaError`):
+
+* Columns ``commodity, market, price_type, unit, currency`` (the series key), ``date``,
+  ``price`` and ``flags`` are present. Key columns are non-empty strings.
+* ``date`` is a Timestamp at the start of its period: the first of the month for monthly
+  series, a Monday for weekly series. Within a series dates are on one regular frequency
+  (gaps allowed, but every date lies on the grid).
+* ``price`` is a finite float greater than zero, per ``unit``, in ``currency``.
+* ``flags`` is a string: empty, or ``;``-joined marks such as ``interpolated``, ``outlier``,
+  ``aggregated``, ``converted``.
+* The key plus ``date`` is unique. Rows are sorted by key, then date.
+
+Forecast output has the key columns, ``date``, ``forecast``, ``lower_<L>``/``upper_<L>`` per
+level, and ``model``; backtest output adds ``cutoff`` and ``actual``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import SchemaError
+
+KEY: tuple[str, ...] = ("commodity", "market", "price_type", "unit", "currency")
+COLUMNS: tuple[str, ...] = (*KEY, "date", "price", "flags")
+
+#: pandas offset aliases for the frequencies cropcast models.
+FREQ_ALIASES = {"monthly": "MS", "weekly": "W-MON"}
+
+
+def _examples(frame: pd.DataFrame, mask: pd.Series, columns: list[str], n: int = 3) -> str:
+    rows = frame.loc[mask, [c for c in columns if c in frame.columns]].head(n)
+    return "; ".join(
+        ", ".join(f"{c}={row[c]!r}" for c in rows.columns) for _, row in rows.iterrows()
+    )
+
+
+def empty_price_table() -> pd.DataFrame:
+    """A PriceTable with no rows and the right dtypes."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["price"] = frame["price"].astype(float)
+    return frame
+
+
+def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
+    """Check ``prices`` against the PriceTable contract and return it sorted.
+
+    Parameters
+    ----------
+    prices
+        A candidate PriceTable.
+    freq
+        ``"monthly"`` or ``"weekly"`` to check every date lies on that grid; ``None`` accepts
+        either per series.
+
+    Raises
+    ------
+    SchemaError
+        Naming the column, the rule and a few offending rows.
+    """
+    missing = [c for c in COLUMNS if c not in prices.columns]
+    if missing:
+        raise SchemaError(
+            missing[0],
+            "required column is missing",
+            f"columns found: {', '.join(map(str, prices.columns))}",
+            fix="Rename or map the column (e.g. --map price=Giá)",
+        )
+    frame = prices.copy()
+    ids = list(KEY) + ["date"]
+    for column in KEY:
+        values = frame[column]
+        bad = values.isna() | ~values.map(lambda v: isinstance(v, str) and v.strip() != "")
+        if bad.any():
+            raise SchemaError(column, "must be a non-empty string", _examples(frame, bad, ids))
+    if not pd.api.types.is_datetime64_any_dtype(frame["date"]):
+        raise SchemaError("date", "must be a datetime column", str(frame["date"].dtype))
+    if frame["date"].isna().any():
+        raise SchemaError("date", "must not be missing", _examples(frame, frame["date"].isna(), ids))
+    if not pd.api.types.is_float_dtype(frame["price"]):
+        try:
+            frame["price"] = frame["price"].astype(float)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError("price", "must be numeric", str(exc)) from None
+    price = frame["price"].to_numpy()
+    bad = ~np.isfinite(price) | (price <= 0)
+    if bad.any():
+        raise SchemaError(
+            "price", "must be finite and > 0", _examples(frame, pd.Series(bad, frame.index), ids + ["price"])
+        )
+    if not frame["flags"].map(lambda v: isinstance(v, str)).all():
+        bad = ~frame["flags"].map(lambda v: isinstance(v, str))
+        raise SchemaError("flags", "must be a string ('' when unflagged)", _examples(frame, bad, ids))
+    dup = frame.duplicated(ids, keep=False)
+    if dup.any():
+        raise SchemaError("date", "key plus date must be unique", _examples(frame, dup, ids + ["price"]))
+    normalized = frame["date"].dt.normalize() != frame["date"]
+    if normalized.any():
+        raise SchemaError("date", "must be a period start with no time of day", _examples(frame, normalized, ids))
+    month_start = frame["date"].dt.is_month_start
+    monday = frame["date"].dt.dayofweek == 0
+    if freq == "monthly":
+        off = ~month_start
+    elif freq == "weekly":
+        off = ~monday
+    elif freq is None:
+        # Each series must sit on one grid: all month starts, or all Mondays.
+        keys = frame[list(KEY)].astype(str).agg("|".join, axis=1)
+        all_ms = month_start.groupby(keys).transform("all")
+        all_mon = monday.groupby(keys).transform("all")
+        off = ~(all_ms | all_mon)
+    else:
+        raise ValueError(f"unknown frequency {freq!r}; use 'monthly' or 'weekly'")
+    if off.any():
+        rule = {
+            "monthly": "must be the first day of a month",
+            "weekly": "must be a Monday",
+            None: "must be period starts on one frequency per series (month starts or Mondays)",
+        }[freq]
+        raise SchemaError("date", rule, _examples(frame, off, ids))
+    return frame.sort_values(ids, kind="stable").reset_index(drop=True)[list(COLUMNS) + [
+        c for c in frame.columns if c not in COLUMNS
+    ]]
+
+
+def series_label(key: tuple) -> str:
+    """A readable one-line name for a series key: 'Rice | An Giang | Wholesale | VND/kg'."""
+    commodity, market, price_type, unit, currency = key
+    return f"{commodity} | {market} | {price_type} | {currency}/{unit}"
+
+
+def infer_freq(dates: pd.Series | pd.DatetimeIndex) -> str:
+    """'monthly' when every date is a month start, 'weekly' when every date is a Monday."""
+    idx = pd.DatetimeIndex(dates)
+    if len(idx) and idx.is_month_start.all():
+        return "monthly"
+    if len(idx) and (idx.dayofweek == 0).all():
+        return "weekly"
+    raise SchemaError("date", "dates are neither all month starts nor all Mondays")
+
+
+def iter_series(prices: pd.DataFrame) -> Iterator[tuple[tuple, pd.Series]]:
+    """Yield ``(key, y)`` per series, ``y`` a price Series on a regular DatetimeIndex.
+
+    Gaps inside a series become NaN so the index is regular; models that cannot take NaN
+    must handle them (most fill in log space before fitting).
+    """
+    for key, group in prices.groupby(list(KEY), sort=True, observed=True):
+        y = group.set_index("date")["price"].sort_index().astype(float)
+        freq = FREQ_ALIASES[infer_freq(y.index)]
+        full = pd.date_range(y.index[0], y.index[-1], freq=freq)
+        y = y.reindex(full)
+        y.index.name = "date"
+        y.name = "price"
+        yield tuple(key), y
+
+
+def select_series(prices: pd.DataFrame, patterns: list[str] | None) -> pd.DataFrame:
+    """Rows whose series label contains any of ``patterns`` (case-insensitive).
+
+    A pattern may hold several parts separated by ``|``; all parts must match
+    (``"Rice|An Giang"`` is rice in An Giang).
+    """
+    if not patterns:
+        return prices
+    labels = prices[list(KEY)].astype(str).agg(" | ".join, axis=1).str.casefold()
+    keep = pd.Series(False, index=prices.index)
+    for pattern in patterns:
+        parts = [p.strip().casefold() for p in pattern.split("|") if p.strip()]
+        hit = pd.Series(True, index=prices.index)
+        for part in parts:
+            hit &= labels.str.contains(part, regex=False)
+        keep |= hit
+    return prices[keep]
