@@ -103,7 +103,7 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
     if normalized.any():
         raise SchemaError("date", "must be a period start with no time of day", _examples(frame, normalized, ids))
     month_start = frame["date"].dt.is_month_start
-    monday = frame["date"].dt.dayofweek == 0
+    monday = frame["date"].dt.day_of_week == 0
     if freq == "monthly":
         off = ~month_start
     elif freq == "weekly":
@@ -139,7 +139,7 @@ def infer_freq(dates: pd.Series | pd.DatetimeIndex) -> str:
     idx = pd.DatetimeIndex(dates)
     if len(idx) and idx.is_month_start.all():
         return "monthly"
-    if len(idx) and (idx.dayofweek == 0).all():
+    if len(idx) and (idx.day_of_week == 0).all():
         return "weekly"
     raise SchemaError("date", "dates are neither all month starts nor all Mondays")
 

@@ -2,42 +2,122 @@
 
 Readers only locate and map columns; they do not parse dates or numbers (cleaning does, so
 that every refused row is reported with its reason). See ``read_prices``.
+
+Modules: ``files`` (file checks, format/encoding/delimiter sniffing), ``table`` (generic
+column mapping), ``wfp`` (WFP/HDX price CSVs), ``pinksheet`` (World Bank Pink Sheet).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pathlib import Path
 
-import pandas as pd
+from forecast.errors import InputError, UsageError
+from forecast.io import files, pinksheet, wfp
+from forecast.io.raw import RAW_COLUMNS, RawPrices
+from forecast.io.table import (
+    build_raw_table,
+    check_options,
+    find_columns,
+    sheet_table,
+    skip_hxl_row,
+)
 
-#: Columns of ``RawPrices.table``. Values are as found in the file (usually strings).
-RAW_COLUMNS = ("row", "date", "commodity", "market", "price_type", "unit", "currency", "price",
-               "priceflag")
+__all__ = ["KINDS", "RAW_COLUMNS", "RawPrices", "read_prices"]
+
+#: Values of ``read_prices(kind=...)``.
+KINDS = ("auto", "table", "wfp", "pinksheet")
 
 
-@dataclass
-class RawPrices:
-    """What a reader found in one file, before cleaning.
+def read_prices(path: str | Path, *, mapping: dict[str, str] | None = None,
+                defaults: dict[str, str] | None = None, sheet: str | None = None,
+                kind: str = "auto", encoding: str | None = None) -> RawPrices:
+    """Read one price file into a raw long table, without judging any value.
 
-    Attributes
+    Parameters
     ----------
-    table
-        One row per observation with ``RAW_COLUMNS``: ``row`` is the 1-based data-row number
-        in the source (the key into ``original``); the other columns hold the raw values.
-        ``priceflag`` is ``""`` where the file has none.
-    original
-        The file's own columns, as read, indexed by ``row``: the rejected-rows file is built
-        from it so a user sees the row they wrote.
-    source
-        File name the rows came from.
+    path
+        A CSV/TSV/semicolon-separated text file, an ``.xlsx`` workbook or a Parquet file. The
+        format is sniffed from the content; the extension only breaks ties.
+    mapping
+        Contract column -> file column, e.g. ``{"date": "Ngày", "price": "Giá"}``. Columns
+        not mapped are found by their usual names (English or Vietnamese).
+    defaults
+        Constant values for key columns the file lacks, e.g. ``{"currency": "VND"}``.
+    sheet
+        Excel sheet to read; default "Monthly Prices" when present, else the first sheet.
     kind
-        ``"wfp"``, ``"pinksheet"`` or ``"table"`` (generic CSV/TSV/Excel/Parquet).
-    notes
-        What the reader did that a user should know (e.g. "skipped the HXL tag row").
-    """
+        ``"auto"`` (detect), ``"table"``, ``"wfp"`` or ``"pinksheet"``.
+    encoding
+        Text encoding; default detects UTF-8 (with or without BOM) and UTF-16/32 with a BOM,
+        falling back to cp1258 then latin-1 with a note.
 
-    table: pd.DataFrame
-    original: pd.DataFrame
-    source: str
-    kind: str
-    notes: list[str] = field(default_factory=list)
+    Returns
+    -------
+    RawPrices
+        ``table`` with ``RAW_COLUMNS`` (all values strings as found, except ``row``),
+        ``original`` indexed by ``row``, and notes on what the reader did.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty, binary, has no data rows, lacks a required column, or
+        names a sheet it does not have. The message names the file and how to fix it.
+    UsageError
+        An unknown ``kind`` or a mapping/default key that is not a contract column.
+    """
+    if kind not in KINDS:
+        raise UsageError(f"unknown file kind {kind!r}", None, f"Use one of: {', '.join(KINDS)}")
+    check_options(mapping, defaults)
+    path = files.check_path(path)
+    fmt, notes = files.sniff_format(path)
+    if sheet is not None and fmt != files.EXCEL:
+        notes.append(f"--sheet {sheet} ignored: {path.name} is not an Excel workbook")
+    if fmt == files.EXCEL:
+        prefer = pinksheet.SHEET if kind in ("auto", "pinksheet") else None
+        sheet_name, rows = files.read_sheet(path, sheet, prefer)
+        if kind in ("auto", "pinksheet"):
+            layout = pinksheet.find_layout(rows)
+            if layout is not None:
+                if mapping or defaults:
+                    notes.append("--map/--default ignored: the Pink Sheet layout is fixed")
+                table, original, more = pinksheet.read_pinksheet(rows, layout, sheet_name)
+                if table.empty:
+                    raise InputError(f"sheet {sheet_name!r} has Pink Sheet headers but no "
+                                     "prices", path.name, "Download the file again")
+                return RawPrices(table, original, path.name, "pinksheet", notes + more)
+        if kind == "pinksheet":
+            raise InputError(f"sheet {sheet_name!r} has no Pink Sheet layout (series names and "
+                             "units like ($/mt) above dates like 1960M01)", path.name,
+                             "Use --sheet 'Monthly Prices' or read it as a plain table")
+        frame = sheet_table(rows, path.name)
+        notes.append(f"read sheet {sheet_name!r}")
+    elif kind == "pinksheet":
+        raise InputError("is not an Excel workbook, so not a Pink Sheet", path.name,
+                         "Give CMO-Historical-Data-Monthly.xlsx as downloaded")
+    elif fmt == files.PARQUET:
+        frame = files.read_parquet(path)
+    else:
+        frame, more = files.read_delimited(path, encoding)
+        notes += more
+    return _read_table(frame, path.name, mapping, defaults, kind, notes)
+
+
+def _read_table(frame, source, mapping, defaults, kind, notes) -> RawPrices:
+    columns = list(frame.columns)
+    if kind == "wfp" and not wfp.is_wfp(columns):
+        missing = sorted(wfp.SIGNATURE - {str(c).strip().lower() for c in columns})
+        raise InputError(f"is not a WFP/HDX price file: no column {', '.join(missing)}", source,
+                         "Read it as a plain table (kind 'table') with --map")
+    is_wfp = kind in ("auto", "wfp") and wfp.is_wfp(columns)
+    frame, more = skip_hxl_row(frame)
+    notes += more
+    if is_wfp:
+        mapping = wfp.wfp_mapping(columns, mapping)
+    found, more = find_columns(columns, mapping, defaults, source)
+    table, original, built = build_raw_table(frame, found, defaults, source)
+    if is_wfp:
+        notes += wfp.wfp_notes(columns, original, found.get("priceflag"))
+    else:
+        renamed = ", ".join(f"{k}={v!r}" for k, v in found.items() if v != k)
+        notes += [f"columns used: {renamed}"] if renamed else []
+    return RawPrices(table, original, source, "wfp" if is_wfp else "table", notes + more + built)

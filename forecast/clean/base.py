@@ -1,0 +1,119 @@
+"""What every cleaning step shares: its output, row rejection, flag marks, text folding.
+
+A step is a pure function ``step(frame, options) -> StepOutput``. ``frame`` is the working
+table: one row per observation, with ``_rows`` (a tuple of the source ``row`` numbers the
+observation stands for; one number until duplicates are merged, empty for interpolated
+rows), the raw text columns still needed for reasons, the parsed columns and ``flags``.
+A step never changes the frame it is given; it returns a new one, the rows it refused (one
+reason each) and notes for the report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: Flag marks in the order they are written, so ``flags`` strings compare equal run to run.
+MARK_ORDER: tuple[str, ...] = ("converted", "conflict", "aggregated", "interpolated", "outlier")
+
+#: Key text columns besides ``unit`` and ``currency`` (which have their own steps).
+TEXT_KEY: tuple[str, ...] = ("commodity", "market", "price_type")
+
+
+@dataclass
+class StepOutput:
+    """What a step hands back: the new frame, refused rows, and what to tell the user.
+
+    ``rejected`` has columns ``row`` and ``reason`` (one line per source row). ``details``
+    holds structured findings the report keeps (conversions, conflicts, gaps, ...).
+    """
+
+    frame: pd.DataFrame
+    rejected: pd.DataFrame = field(default_factory=lambda: no_rejections())
+    notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def no_rejections() -> pd.DataFrame:
+    return pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)})
+
+
+def split_rejected(frame: pd.DataFrame, reasons: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows with a reason (not None) leave ``frame``; each of their source rows gets it."""
+    bad = reasons.notna()
+    if not bad.any():
+        return frame, no_rejections()
+    rejected = pd.DataFrame({"row": frame.loc[bad, "_rows"], "reason": reasons[bad].astype(object)})
+    rejected = rejected.explode("row").dropna(subset=["row"])
+    rejected["row"] = rejected["row"].astype("int64")
+    return frame.loc[~bad], rejected.reset_index(drop=True)
+
+
+def split_marks(text: object) -> set[str]:
+    if not isinstance(text, str) or not text.strip():
+        return set()
+    return {part.strip() for part in text.split(";") if part.strip()}
+
+
+def join_marks(marks: Iterable[str]) -> str:
+    """Marks in :data:`MARK_ORDER`, unknown ones after them alphabetically, ``;``-joined."""
+    rank = {mark: i for i, mark in enumerate(MARK_ORDER)}
+    unique = set(marks)
+    return ";".join(sorted(unique, key=lambda m: (rank.get(m, len(rank)), m)))
+
+
+def add_mark(flags: pd.Series, mask: pd.Series, mark: str) -> pd.Series:
+    """``flags`` with ``mark`` added where ``mask`` is true (a new Series)."""
+    out = flags.copy()
+    if mask.any():
+        out.loc[mask] = [join_marks(split_marks(f) | {mark}) for f in flags.loc[mask]]
+    return out
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def tidy_text(value: object) -> str:
+    """Strip, collapse inner whitespace, NFC-compose; case kept as written. Missing -> ''."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if not isinstance(value, str):
+        value = str(value)
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
+
+
+def fold(value: object) -> str:
+    """Text for matching only: tidy, lower-case, without diacritics (``đ`` -> ``d``)."""
+    text = tidy_text(value).casefold().replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def series_name(commodity: str, market: str, price_type: str | None = None) -> str:
+    parts = [commodity, market] + ([price_type] if price_type else [])
+    return " | ".join(parts)
+
+
+def label(key: tuple) -> str:
+    """'Rice | An Giang | Wholesale | VND/kg' for a full series key."""
+    commodity, market, price_type, unit, currency = key
+    return f"{commodity} | {market} | {price_type} | {currency}/{unit}"
+
+
+def fmt_number(value: float) -> str:
+    """A factor or price the way a reader wants it: 12, 0.75, 5317.5 (no trailing zeros)."""
+    text = f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
+    return text
+
+
+def map_unique(values: pd.Series, func) -> pd.Series:
+    """``func`` applied once per distinct value (NaN included), aligned to ``values``."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=False)
+    results = [func(v) for v in uniques]
+    out = pd.Series([results[c] for c in codes], index=values.index, dtype=object)
+    return out

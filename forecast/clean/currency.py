@@ -1,0 +1,131 @@
+"""Currencies: names -> ISO 4217 codes; conversion only when asked, never silently.
+
+"đ", "đồng", "VNĐ", "dong", "₫" are VND; "$", "US$" are USD; "baht", "฿" THB; "Rs" LKR.
+Other text is upper-cased as written. A row without a currency takes one written in its
+price ("45.000 đ"); a price mark that contradicts the currency column refuses the row.
+
+With ``CleanOptions.rates`` and ``CleanOptions.currency``, prices in other currencies are
+converted: a ``currency -> target`` rate, or the inverse of ``target -> currency``. With a
+``date`` column in the rates table each row takes the latest rate on or before its date (the
+first rate for rows before it). A currency with no rate stops cleaning with an InputError.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecast.clean.base import StepOutput, add_mark, fmt_number, fold, series_name, split_rejected
+from forecast.clean.options import CleanOptions
+from forecast.errors import InputError
+
+_NAMES = {
+    "d": "VND", "dong": "VND", "vnd": "VND", "₫": "VND", "vn dong": "VND",
+    "$": "USD", "us$": "USD", "usd": "USD", "us dollar": "USD", "dollar": "USD",
+    "฿": "THB", "baht": "THB", "thb": "THB", "rs": "LKR", "rs.": "LKR", "lkr": "LKR",
+    "€": "EUR", "eur": "EUR", "euro": "EUR",
+}
+
+
+def normalise_currency(value: object) -> str:
+    """Currency text -> ISO code ("đồng" -> "VND"); '' when missing."""
+    key = fold(value)
+    if not key:
+        return ""
+    return _NAMES.get(key, key.upper() if key.isascii() else str(value).strip().upper())
+
+
+def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "currency names": ``currency_raw`` -> ISO ``currency``.
+
+    Refuses rows with no currency anywhere and rows whose price names another currency.
+    """
+    code = frame["currency_raw"].map(normalise_currency)
+    mark = frame["price_currency"] if "price_currency" in frame else pd.Series(None, frame.index)
+    code = code.where(code != "", mark.fillna(""))
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    reasons[code == ""] = "currency is missing"
+    clash = mark.notna() & (code != "") & (mark.fillna("") != code)
+    reasons[clash] = [f"price '{p}' is in {m} but the currency is {c}" for p, m, c in
+                      zip(frame.loc[clash, "price_raw"], mark[clash], code[clash], strict=True)]
+    notes = []
+    inferred = (frame["currency_raw"].map(normalise_currency) == "") & (code != "")
+    if inferred.any():
+        notes.append(f"currency taken from the price text for {int(inferred.sum())} rows")
+    out = frame.assign(currency=code)
+    kept, rejected = split_rejected(out, reasons)
+    renamed = pd.DataFrame({"raw": frame["currency_raw"].map(str).str.strip(), "code": code})
+    renamed = renamed[(renamed["raw"] != renamed["code"]) & (renamed["raw"] != "")]
+    for (raw, iso), group in renamed.groupby(["raw", "code"], sort=True):
+        notes.append(f"currency '{raw}' read as {iso} ({len(group)} rows)")
+    return StepOutput(kept, rejected, notes)
+
+
+def _rates_table(rates: pd.DataFrame) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "currency": rates["currency"].map(normalise_currency),
+        "to_currency": rates["to_currency"].map(normalise_currency),
+        "rate": pd.to_numeric(rates["rate"], errors="coerce").astype(float),
+    })
+    if "date" in rates.columns:
+        table["date"] = pd.to_datetime(rates["date"])
+    table = table[table["rate"].gt(0) & table["rate"].notna()]
+    inverse = table.assign(currency=table["to_currency"], to_currency=table["currency"],
+                           rate=1.0 / table["rate"])
+    # Direct rates win over inverted ones for the same pair (and date).
+    both = pd.concat([table.assign(_direct=0), inverse.assign(_direct=1)], ignore_index=True)
+    keys = ["currency", "to_currency"] + (["date"] if "date" in both.columns else [])
+    return (both.sort_values(keys + ["_direct"]).drop_duplicates(keys, keep="first")
+            .drop(columns="_direct").reset_index(drop=True))
+
+
+def convert_currencies(frame: pd.DataFrame, options: CleanOptions, *,
+                       where: str | None = None) -> StepOutput:
+    """Step "currencies": convert to ``options.currency`` with ``options.rates`` (if asked)."""
+    if options.currency is None:
+        notes = ["rates given without a target currency: nothing converted"] \
+            if options.rates is not None else []
+        return StepOutput(frame, notes=notes)
+    target = normalise_currency(options.currency)
+    others = sorted(set(frame["currency"]) - {target})
+    if not others:
+        return StepOutput(frame)
+    rates = _rates_table(options.rates) if options.rates is not None else None
+    known = set() if rates is None else set(rates.loc[rates["to_currency"] == target, "currency"])
+    for currency in others:
+        if currency not in known:
+            raise InputError(f"currency '{currency}' cannot be reconciled: no rate to {target}",
+                             where, "Add it to the rates table")
+    assert rates is not None
+    rates = rates[rates["to_currency"] == target]
+    rate = pd.Series(1.0, index=frame.index)
+    notes: list[str] = []
+    conversions = []
+    for currency in others:
+        rows = frame["currency"] == currency
+        pair = rates[rates["currency"] == currency]
+        if "date" in pair.columns and pair["date"].notna().any():
+            pair = pair.dropna(subset=["date"]).sort_values("date")
+            dates = frame.loc[rows, "date"]
+            position = pair["date"].searchsorted(dates, side="right") - 1
+            early = int((position < 0).sum())
+            if early:
+                notes.append(f"{early} {currency} rows are older than the first rate; "
+                             "used the first rate")
+            rate[rows] = pair["rate"].to_numpy()[position.clip(min=0)]
+            shown = "dated rates"
+        else:
+            rate[rows] = float(pair["rate"].iloc[0])
+            shown = f"rate {fmt_number(float(pair['rate'].iloc[0]))}"
+        for (commodity, market), group in frame[rows].groupby(["commodity", "market"], sort=True):
+            series = series_name(commodity, market)
+            conversions.append({"kind": "currency", "series": series, "from": currency,
+                                "to": target, "rows": len(group), "rate": shown,
+                                "text": f"{series}: {currency} -> {target}, {len(group)} rows, "
+                                        f"{shown}"})
+    moved = frame["currency"] != target
+    out = frame.assign(price=frame["price"] * rate, currency=target)
+    out = out.assign(flags=add_mark(out["flags"], moved, "converted"))
+    return StepOutput(out, notes=notes, details={"conversions": conversions})
+
+
+__all__ = ["convert_currencies", "normalise_currencies", "normalise_currency", "split_rejected"]

@@ -1,0 +1,286 @@
+"""Dates: every way a price file writes a date -> a Timestamp and its granularity.
+
+Accepted (see :func:`parse_date`):
+
+* typed values: ``Timestamp``/``datetime``/``date`` (Excel cells read as dates), and Excel
+  serial day numbers (``45306`` or ``"45306"``, five digits);
+* ISO ``2024-01-15`` (an optional time of day is dropped), ``2024/01/15``, ``20240115``;
+* ``m/d/yyyy`` (the WFP mirror) and ``dd/mm/yyyy`` (Vietnamese sheets), with ``/``, ``.`` or
+  ``-``; two-digit years pivot on today's year (``08`` -> 2008, ``97`` -> 1997);
+* ISO weeks ``2024-W07`` -> the Monday of that ISO week;
+* months: ``2024-01``, Pink Sheet ``1960M01``, ``01/2024``, ``Tháng 1/2024``, ``T1/2024``,
+  ``Jan 2024``.
+
+Which of day and month comes first is decided once per column (:func:`detect_dayfirst`).
+Dates before 1950-01-01 or after today are refused with a reason: a real WFP file carries a
+row dated 1900-08-15.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from forecast.clean.base import StepOutput, fold, map_unique, split_rejected
+from forecast.clean.options import CleanOptions
+from forecast.errors import InputError
+
+EARLIEST = pd.Timestamp("1950-01-01")
+
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]m)?(?:z|[+-]\d{2}:?\d{2})?)?"
+_ISO = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_DMY = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}|\d{{2}}){_TIME}$")
+_WEEK = re.compile(r"^(\d{4})-?w(\d{1,2})(?:-?([1-7]))?$")
+_YEAR_MONTH = re.compile(r"^(\d{4})(?:-|/|m)(\d{1,2})$")
+_MONTH_YEAR = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[-/.]\s*(\d{4})$")
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+_NAMED = re.compile(r"^([a-z]{3,9})\.?[\s\-/,]*(\d{4})$|^(\d{4})[\s\-/]+([a-z]{3,9})\.?$")
+_MONTH_NAMES = {name: i for i, names in enumerate(
+    [(), ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+     ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+     ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")]) for name in names}
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+class DateError(ValueError):
+    """A value that is not a date; the message is the user-facing reason."""
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    value: pd.Timestamp
+    granularity: str  # "day", "week" or "month"
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _year(text: str, today: date) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year <= today.year % 100 else 1900
+    return year
+
+
+def _day(year: int, month: int, day: int, raw: object) -> ParsedDate:
+    try:
+        return ParsedDate(pd.Timestamp(year=year, month=month, day=day), "day")
+    except ValueError:
+        raise DateError(f"date '{raw}' is not a valid date") from None
+
+
+def _month(year: int, month: int, raw: object) -> ParsedDate:
+    if not 1 <= month <= 12:
+        raise DateError(f"date '{raw}' is not a valid date (month {month})")
+    return ParsedDate(pd.Timestamp(year=year, month=month, day=1), "month")
+
+
+def parse_date(value: object, dayfirst: bool | None = None,
+               today: date | None = None) -> ParsedDate:
+    """One raw date value -> :class:`ParsedDate`; raises :class:`DateError` with the reason.
+
+    ``dayfirst=None`` reads ``a/b/yyyy`` only when it is unambiguous (a field above 12, or
+    both fields equal); columns decide once with :func:`detect_dayfirst`.
+    """
+    today = today or date.today()
+    if _is_missing(value):
+        raise DateError("date is missing")
+    if isinstance(value, (pd.Timestamp, datetime, date, np.datetime64)):
+        stamp = pd.Timestamp(value)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_localize(None)
+        return ParsedDate(stamp.normalize(), "day")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        number = float(value)
+        if 10_000 <= number < 100_000:
+            return ParsedDate(_EXCEL_EPOCH + pd.Timedelta(days=int(number)), "day")
+        if number.is_integer() and 10_000_000 <= number < 100_000_000:
+            value = str(int(number))
+        else:
+            raise DateError(f"date '{value}' is not a date")
+    raw = value
+    text = fold(value)
+    if m := _ISO.match(text):
+        return _day(int(m[1]), int(m[2]), int(m[3]), raw)
+    if m := _DMY.match(text):
+        first, second, year = int(m[1]), int(m[2]), _year(m[3], today)
+        if dayfirst is None:
+            if first > 12 >= second:
+                dayfirst = True
+            elif second > 12 >= first or first == second:
+                dayfirst = False
+            else:
+                raise DateError(f"date '{raw}' could be dd/mm or mm/dd; set dayfirst")
+        day, month = (first, second) if dayfirst else (second, first)
+        if month > 12:
+            order = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
+            raise DateError(f"date '{raw}' is not a valid {order} date")
+        return _day(year, month, day, raw)
+    if m := _WEEK.match(text):
+        try:
+            return ParsedDate(pd.Timestamp(date.fromisocalendar(int(m[1]), int(m[2]), 1)), "week")
+        except ValueError:
+            raise DateError(f"date '{raw}' is not a valid ISO week") from None
+    if m := _YEAR_MONTH.match(text):
+        return _month(int(m[1]), int(m[2]), raw)
+    if m := _MONTH_YEAR.match(text):
+        return _month(int(m[2]), int(m[1]), raw)
+    if m := _COMPACT.match(text):
+        return _day(int(m[1]), int(m[2]), int(m[3]), raw)
+    if _SERIAL.match(text):
+        return ParsedDate(_EXCEL_EPOCH + pd.Timedelta(days=int(float(text))), "day")
+    if m := _NAMED.match(text):
+        name, year = (m[1], m[2]) if m[1] else (m[4], m[3])
+        if name in _MONTH_NAMES:
+            return _month(int(year), _MONTH_NAMES[name], raw)
+    raise DateError(f"date '{raw}' is not a date")
+
+
+def detect_dayfirst(values: pd.Series, default: bool | None = None,
+                    where: str | None = None) -> tuple[bool | None, str | None]:
+    """Decide day/month order for a column's ``a/b/yyyy`` values.
+
+    Returns ``(dayfirst, note)``. ``dayfirst`` is ``None`` when the column has no such value
+    or every such value reads the same both ways. A first field above 12 means dayfirst, a
+    second above 12 means monthfirst. Evidence both ways, or none while the two readings
+    differ, raises :class:`InputError` (a wrong guess would shift every date silently) unless
+    ``default`` is given (WFP files are m/d/yyyy).
+    """
+    pairs = []
+    for value in pd.unique(values.astype(object)):
+        if isinstance(value, str) and (m := _DMY.match(fold(value))):
+            pairs.append((int(m[1]), int(m[2]), value))
+    if not pairs:
+        return None, None
+    day_first = [raw for a, b, raw in pairs if a > 12 >= b]
+    month_first = [raw for a, b, raw in pairs if b > 12 >= a]
+    if day_first and month_first:
+        raise InputError(
+            f"dates mix dd/mm/yyyy ('{day_first[0]}') and mm/dd/yyyy ('{month_first[0]}')",
+            where, "Set dayfirst=True or dayfirst=False; rows that do not fit are then refused")
+    if day_first:
+        return True, f"dates read as dd/mm/yyyy (e.g. '{day_first[0]}')"
+    if month_first:
+        return False, f"dates read as mm/dd/yyyy (e.g. '{month_first[0]}')"
+    ambiguous = [raw for a, b, raw in pairs if a != b]
+    if not ambiguous:
+        return None, None
+    if default is not None:
+        order = "dd/mm/yyyy" if default else "mm/dd/yyyy"
+        return default, f"dates like '{ambiguous[0]}' are ambiguous; read as {order} (file default)"
+    raise InputError(
+        f"dates like '{ambiguous[0]}' could be dd/mm/yyyy or mm/dd/yyyy", where,
+        "Set dayfirst=True for dd/mm/yyyy (Vietnamese sheets) or dayfirst=False for mm/dd/yyyy")
+
+
+def parse_dates(frame: pd.DataFrame, options: CleanOptions, *,
+                default_dayfirst: bool | None = None, where: str | None = None) -> StepOutput:
+    """Step "dates": ``date_raw`` -> ``date`` (Timestamp) and ``granularity``.
+
+    Refuses unreadable dates and dates before 1950 or after ``options.today``. A non-empty
+    frame where no date can be read at all raises :class:`InputError`.
+    """
+    today = options.today or date.today()
+    notes: list[str] = []
+    dayfirst = options.dayfirst
+    if dayfirst is None:
+        dayfirst, note = detect_dayfirst(frame["date_raw"], default_dayfirst, where)
+        if note:
+            notes.append(note)
+    latest = pd.Timestamp(today)
+
+    def read(value: object) -> ParsedDate | str:
+        try:
+            result = parse_date(value, dayfirst, today)
+        except DateError as err:
+            return str(err)
+        shown = result.value.date().isoformat()
+        if isinstance(value, str) and fold(value) != shown:
+            shown = f"{shown} ('{value}')"
+        if result.value < EARLIEST:
+            return f"date {shown} is before 1950"
+        if result.value > latest:
+            return f"date {shown} is in the future (after {today.isoformat()})"
+        return result
+
+    found = map_unique(frame["date_raw"], read)
+    good = found.map(lambda r: isinstance(r, ParsedDate))
+    if len(frame) and not good.any():
+        raise InputError(f"no usable date in {len(frame)} rows (e.g. {found.iloc[0]})", where,
+                         "Check the date column mapping and format (ISO 2024-01-15, m/d/yyyy, "
+                         "dd/mm/yyyy, 2024-W07, 1960M01)")
+    reasons = found.where(~good, None)
+    out = frame.assign(
+        date=pd.to_datetime(found.map(lambda r: r.value if isinstance(r, ParsedDate) else pd.NaT)),
+        granularity=found.map(lambda r: r.granularity if isinstance(r, ParsedDate) else ""),
+    )
+    kept, rejected = split_rejected(out, reasons)
+    return StepOutput(kept, rejected, notes)
+
+
+def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
+    """The file's frequency when none is given: ``(freq, why)``.
+
+    Week-coded dates -> weekly; month-coded dates -> monthly. Otherwise: all month starts ->
+    monthly; all Mondays -> weekly (already on a weekly grid); else the median spacing of
+    consecutive dates within a series: under 20 days -> weekly, else monthly (WFP's 15ths).
+    """
+    granularity = set(frame["granularity"])
+    if "week" in granularity and "month" not in granularity:
+        return "weekly", "dates are ISO weeks"
+    if "month" in granularity:
+        return "monthly", "dates name months"
+    dates = frame["date"]
+    if len(dates) == 0 or dates.dt.is_month_start.all():
+        return "monthly", "dates are month starts"
+    if (dates.dt.dayofweek == 0).all():
+        return "weekly", "dates are Mondays"
+    keys = ["commodity", "market", "price_type", "unit", "currency"]
+    keys = [k for k in keys if k in frame.columns]
+    spacing = (frame[keys + ["date"]].drop_duplicates().sort_values(keys + ["date"])
+               .groupby(keys, sort=False)["date"].diff().dropna().dt.days)
+    if len(spacing) and spacing.median() < 20:
+        return "weekly", f"observations are {spacing.median():g} days apart (median)"
+    if len(spacing):
+        return "monthly", f"observations are {spacing.median():g} days apart (median)"
+    return "monthly", "too few dates to tell; monthly by default"
+
+
+def period_start(dates: pd.Series, freq: str) -> pd.Series:
+    """Start of each date's period: month start (monthly) or the Monday (weekly)."""
+    if freq == "monthly":
+        return dates.dt.to_period("M").dt.start_time
+    return (dates - pd.to_timedelta(dates.dt.dayofweek, unit="D")).dt.normalize()
+
+
+def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "frequency": choose the file's frequency and key every row by its period start.
+
+    WFP dates are the 15th of the month: a monthly series is keyed by its month.
+    """
+    if options.freq:
+        freq, why = options.freq, "as asked"
+    else:
+        freq, why = infer_frequency(frame)
+    if freq == "weekly" and (frame["granularity"] == "month").any():
+        example = frame.loc[frame["granularity"] == "month", "date_raw"].iloc[0]
+        raise InputError(f"dates like '{example}' name a month; they cannot be put on weeks",
+                         None, "Clean this file as monthly (freq='monthly')")
+    out = frame.assign(date=period_start(frame["date"], freq))
+    out = out.assign(date=out["date"].astype("datetime64[ns]"))
+    return StepOutput(out, notes=[f"frequency {freq} ({why})"], details={"freq": freq})
+
+
+__all__ = ["DateError", "ParsedDate", "assign_periods", "detect_dayfirst", "infer_frequency",
+           "parse_date", "parse_dates", "period_start"]

@@ -1,0 +1,188 @@
+"""Prices: numbers as people write them -> positive finite floats.
+
+Typed numbers pass through. Text is read as follows (:func:`parse_price`):
+
+* currency marks are dropped and remembered: ``đ``, ``₫``, ``VND``, ``đồng`` (-> VND),
+  ``$``, ``USD`` (-> USD), ``฿``/``baht`` (-> THB): ``"45.000 đ"``, ``"45.000đ"``;
+* a multiplier word scales: ``k``/``nghìn``/``ngàn`` x1,000, ``tr``/``triệu`` x1,000,000,
+  ``tỷ`` x1,000,000,000: ``"130k"`` = 130000, ``"1,2 triệu"`` = 1200000;
+* spaces between digit groups are thousands separators: ``"6 450"`` = 6450;
+* with both ``.`` and ``,`` the later one is the decimal point: ``"1.234,5"``, ``"1,234.5"``;
+* one separator used more than once groups thousands: ``"1.234.567"``;
+* a single ``.`` or ``,`` followed by exactly three digits groups thousands (``"45.000"`` =
+  45000, ``"1,500"`` = 1500); followed by one, two, or four or more digits, or after a lone
+  ``0``, it is the decimal point (``"5317.5"``, ``"45,5"``, ``"0.500"``).
+
+The last rule is a guess for values like ``"1.500"``. ``CleanOptions.decimal`` overrides it
+per file (``"."`` or ``","``), and WFP and Pink Sheet files default to ``"."`` because their
+publishers write English decimals. When a file mixes ``"1.500"``-like values with clear
+``.`` decimals, the report says so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.clean.base import StepOutput, fold, map_unique, split_rejected, tidy_text
+from forecast.clean.options import CleanOptions
+from forecast.errors import InputError
+
+#: Words written for "no value" (the Pink Sheet's "…" and "..", spreadsheet exports).
+MISSING = {"", "…", "...", "..", "-", "--", "—", "na", "n/a", "nan", "null", "none", "#n/a"}
+
+_CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
+    ("vnđ", "VND"), ("vnd", "VND"), ("đồng", "VND"), ("dong", "VND"), ("đ", "VND"),
+    ("₫", "VND"), ("us$", "USD"), ("usd", "USD"), ("$", "USD"), ("baht", "THB"),
+    ("thb", "THB"), ("฿", "THB"), ("lkr", "LKR"), ("rs.", "LKR"), ("rs", "LKR"),
+]
+_MULTIPLIERS = [
+    ("triệu", 1e6), ("trieu", 1e6), ("tr", 1e6), ("nghìn", 1e3), ("nghin", 1e3),
+    ("ngàn", 1e3), ("ngan", 1e3), ("tỷ", 1e9), ("ty", 1e9), ("k", 1e3),
+]
+_SPACES = re.compile(r"[\s\u00a0\u2009\u202f']+")
+_BODY = re.compile(r"^[+\-−]?(\d[\d.,]*|[.,]\d+)$")
+_GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
+
+
+class PriceError(ValueError):
+    """A value that is not a usable price; the message is the user-facing reason."""
+
+
+@dataclass(frozen=True)
+class ParsedPrice:
+    value: float
+    currency: str | None = None  # a currency written inside the price ("45.000 đ")
+    ambiguous: bool = False      # read by the "exactly three digits" rule ("1.500")
+    dot_decimal: bool = False    # clearly uses "." as its decimal point ("5317.5")
+
+
+def _strip_marks(text: str) -> tuple[str, str | None, float]:
+    currency = None
+    multiplier = 1.0
+    changed = True
+    while changed:
+        changed = False
+        for mark, code in _CURRENCY_MARKS:
+            if text.startswith(mark) or text.endswith(mark):
+                text = text[len(mark):] if text.startswith(mark) else text[: -len(mark)]
+                text, currency, changed = text.strip(), code, True
+                break
+        for word, factor in _MULTIPLIERS:
+            if text.endswith(word) and text[: -len(word)].rstrip()[-1:].isdigit():
+                text, multiplier, changed = text[: -len(word)].strip(), multiplier * factor, True
+                break
+    return text, currency, multiplier
+
+
+def _grouped(whole: str, sep: str) -> bool:
+    return bool(_GROUPED.match(whole.replace(sep, "X")))
+
+
+def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool, bool]:
+    """Digits with separators -> (value, ambiguous, dot_decimal)."""
+    dots, commas = body.count("."), body.count(",")
+    not_number = PriceError(f"price '{raw}' is not a number")
+    if dots and commas:
+        dec = "." if body.rfind(".") > body.rfind(",") else ","
+        thousands = "," if dec == "." else "."
+        whole, _, frac = body.rpartition(dec)
+        if body.count(dec) > 1 or not _grouped(whole, thousands):
+            raise not_number
+        return float(f"{whole.replace(thousands, '')}.{frac}"), False, dec == "."
+    if not dots and not commas:
+        return float(body), False, False
+    sep = "." if dots else ","
+    if body.count(sep) > 1:
+        if not _grouped(body, sep):
+            raise not_number
+        return float(body.replace(sep, "")), False, False
+    whole, _, frac = body.partition(sep)
+    if decimal is not None:
+        if sep == decimal:
+            return float(f"{whole or '0'}.{frac}"), False, sep == "."
+        if len(frac) == 3 and whole:
+            return float(whole + frac), False, False
+        raise PriceError(f"price '{raw}' is not a number with decimal separator '{decimal}'")
+    if len(frac) == 3 and whole and whole != "0":
+        return float(whole + frac), True, False
+    return float(f"{whole or '0'}.{frac}"), False, sep == "."
+
+
+def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
+    """One raw price -> :class:`ParsedPrice`; raises :class:`PriceError` with the reason."""
+    if isinstance(value, bool):
+        raise PriceError(f"price '{value}' is not a number")
+    if value is None:
+        raise PriceError("price is missing")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            raise PriceError("price is missing")
+        parsed = ParsedPrice(number)
+        raw = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+    else:
+        raw = tidy_text(value)
+        text = raw.casefold()
+        if text in MISSING or fold(text) in MISSING:
+            raise PriceError(f"price '{raw}' is missing" if raw else "price is missing")
+        text, currency, multiplier = _strip_marks(text)
+        text = _SPACES.sub("", text)
+        if not _BODY.match(text):
+            if text in ("inf", "+inf", "-inf", "infinity"):
+                raise PriceError(f"price '{raw}' is not finite")
+            raise PriceError(f"price '{raw}' is not a number")
+        negative = text[0] in "-−"
+        body = text.lstrip("+-−")
+        number, ambiguous, dot_decimal = _to_float(body, raw, decimal)
+        number *= -multiplier if negative else multiplier
+        parsed = ParsedPrice(number, currency, ambiguous, dot_decimal)
+    if not math.isfinite(parsed.value):
+        raise PriceError(f"price '{raw}' is not finite")
+    if parsed.value <= 0:
+        raise PriceError(f"price '{raw}' is not positive")
+    return parsed
+
+
+def parse_prices(frame: pd.DataFrame, options: CleanOptions, *,
+                 default_decimal: str | None = None, where: str | None = None) -> StepOutput:
+    """Step "prices": ``price_raw`` -> float ``price`` and ``price_currency`` (a mark seen).
+
+    A non-empty frame where no price can be read at all raises :class:`InputError`.
+    """
+    decimal = options.decimal or default_decimal
+
+    def read(value: object) -> ParsedPrice | str:
+        try:
+            return parse_price(value, decimal)
+        except PriceError as err:
+            return str(err)
+
+    found = map_unique(frame["price_raw"], read)
+    good = found.map(lambda r: isinstance(r, ParsedPrice))
+    if len(frame) and not good.any():
+        raise InputError(f"no usable price in {len(frame)} rows (e.g. {found.iloc[0]})", where,
+                         "Check that the price column is mapped (e.g. --map price=Giá)")
+    notes = []
+    ambiguous = frame.loc[found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous),
+                          "price_raw"]
+    decimals = frame.loc[found.map(lambda r: isinstance(r, ParsedPrice) and r.dot_decimal),
+                         "price_raw"]
+    if len(ambiguous) and len(decimals):
+        notes.append(
+            f"{len(ambiguous)} prices like '{ambiguous.iloc[0]}' were read as thousands although "
+            f"the file also writes '.' as a decimal point ('{decimals.iloc[0]}'); set "
+            "decimal='.' if they are decimals")
+    elif len(ambiguous):
+        notes.append(f"{len(ambiguous)} prices like '{ambiguous.iloc[0]}' read as thousands "
+                     "('.'/',' before exactly three digits)")
+    out = frame.assign(
+        price=found.map(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan).astype(float),
+        price_currency=found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None),
+    )
+    kept, rejected = split_rejected(out, found.where(~good, None))
+    return StepOutput(kept, rejected, notes)

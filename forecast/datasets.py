@@ -1,0 +1,188 @@
+"""The embedded default dataset: where it lives, how to load it, how it is rebuilt.
+
+``data/prices.csv`` is a PriceTable written by cropcast's own importers and cleaning from the
+publishers' files (see ``data/README.md``). In a checkout it sits beside ``forecast/``; in an
+installed copy it is the package ``cropcast_data`` (pyproject maps ``data/`` to that name).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from forecast.errors import InputError
+from forecast.table import COLUMNS, KEY, validate
+
+DEFAULT_PRICES = "prices.csv"
+
+
+def data_dir() -> Path:
+    """The folder holding the embedded data (checkout first, then the installed package)."""
+    checkout = Path(__file__).resolve().parents[1] / "data"
+    if (checkout / DEFAULT_PRICES).is_file():
+        return checkout
+    try:
+        installed = Path(str(importlib.resources.files("cropcast_data")))
+    except ModuleNotFoundError:
+        installed = None
+    if installed is not None and (installed / DEFAULT_PRICES).is_file():
+        return installed
+    raise InputError(
+        "the embedded default data (data/prices.csv) is missing",
+        str(checkout),
+        "Reinstall cropcast, or rebuild it with: python -m forecast.datasets build",
+    )
+
+
+def read_price_table(path: str | Path) -> pd.DataFrame:
+    """Read a file already in PriceTable format (CSV or Parquet) and validate it."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(
+            path, dtype={c: str for c in KEY} | {"flags": str}, keep_default_na=False,
+            encoding="utf-8",
+        )
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["price"] = frame["price"].astype(float)
+    frame["flags"] = frame["flags"].fillna("").astype(str)
+    return validate(frame)
+
+
+def write_price_table(prices: pd.DataFrame, path: str | Path) -> None:
+    """Write a PriceTable as CSV (UTF-8, ISO dates) or Parquet, chosen by extension."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = validate(prices)[list(COLUMNS)]
+    if path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        out = frame.copy()
+        out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+        # repr-exact floats: a reload must give the same prices, bit for bit.
+        out.to_csv(path, index=False, encoding="utf-8", float_format="%.10g")
+
+
+def load_default_prices() -> pd.DataFrame:
+    """The embedded default PriceTable."""
+    return read_price_table(data_dir() / DEFAULT_PRICES)
+
+
+def load_input(
+    path: str | Path | None = None,
+    *,
+    mapping: dict[str, str] | None = None,
+    defaults: dict[str, str] | None = None,
+    options=None,
+):
+    """Prices to work on: the embedded data, or a user's file run through cleaning.
+
+    Returns ``(prices, clean_result)``; ``clean_result`` is ``None`` for the embedded data,
+    which was cleaned when it was built.
+    """
+    if path is None:
+        return load_default_prices(), None
+    from forecast.clean import CleanOptions, clean
+    from forecast.io import read_prices
+
+    result = clean(read_prices(path, mapping=mapping, defaults=defaults), options or CleanOptions())
+    if result.prices.empty:
+        raise InputError(
+            "no usable prices left after cleaning",
+            str(path),
+            "Run 'cropcast data check FILE' to see why each row was refused",
+        )
+    return result.prices, result
+
+
+# --- Rebuilding the embedded data from the publishers' files ---------------------------------
+
+#: Pink Sheet series in the default data (the names as the sheet writes them).
+PINK_SHEET_SERIES = (
+    "Rice, Viet Namese 5%",
+    "Rice, Thai 5%",
+    "Coffee, Robusta",
+    "Coconut oil",
+    "Palm oil",
+    "Rubber, RSS3",
+    "Rubber, TSR20",
+    "Sugar, world",
+    "Cocoa",
+)
+
+#: Sri Lanka commodities kept (rice and coconut; only series with enough history).
+SRI_LANKA_COMMODITIES = ("Rice (white)", "Rice (red nadu)", "Coconut")
+SRI_LANKA_MIN_MONTHS = 72
+
+
+@dataclass
+class BuildSummary:
+    source: str
+    rows_in: int
+    rows_kept: int
+    rows_rejected: int
+    series: int
+
+
+def build_default_data(shared: Path, out_dir: Path) -> list[BuildSummary]:
+    """Rebuild ``data/prices.csv`` from the publishers' files in ``shared``.
+
+    Uses the same readers and cleaning a user runs; nothing is hand-edited.
+    """
+    from forecast.clean import CleanOptions, clean
+    from forecast.io import read_prices
+
+    parts: list[pd.DataFrame] = []
+    summaries: list[BuildSummary] = []
+    sources = [
+        (shared / "wfp" / "wfp_food_prices_vnm.csv", None),
+        (shared / "wfp" / "wfp_food_prices_tha.csv", None),
+        (shared / "wfp" / "wfp_food_prices_lka.csv", "lka"),
+        (shared / "worldbank" / "CMO-Historical-Data-Monthly.xlsx", "pink"),
+    ]
+    for path, which in sources:
+        if not path.is_file():
+            raise InputError("publisher file not found", str(path), "Pass --shared DIR")
+        result = clean(read_prices(path), CleanOptions(freq="monthly"))
+        prices = result.prices
+        if which == "pink":
+            names = {n.strip() for n in PINK_SHEET_SERIES}
+            prices = prices[prices["commodity"].str.strip().isin(names)]
+        elif which == "lka":
+            prices = prices[prices["commodity"].isin(SRI_LANKA_COMMODITIES)]
+            counts = prices.groupby(list(KEY))["price"].transform("size")
+            prices = prices[counts >= SRI_LANKA_MIN_MONTHS]
+        parts.append(prices)
+        summaries.append(
+            BuildSummary(
+                path.name, result.report.rows_in, result.report.rows_kept,
+                result.report.rows_rejected, prices.groupby(list(KEY)).ngroups,
+            )
+        )
+    table = validate(pd.concat(parts, ignore_index=True), freq="monthly")
+    write_price_table(table, out_dir / DEFAULT_PRICES)
+    return summaries
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m forecast.datasets")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="rebuild data/prices.csv from the publishers' files")
+    root = Path(__file__).resolve().parents[1]
+    build.add_argument("--shared", type=Path, default=root.parent / "shared" / "data")
+    build.add_argument("--out", type=Path, default=root / "data")
+    args = parser.parse_args(argv)
+    for s in build_default_data(args.shared, args.out):
+        print(f"{s.source}: {s.rows_in} rows in, {s.rows_kept} kept, "
+              f"{s.rows_rejected} rejected; {s.series} series in the default data")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -1,0 +1,286 @@
+"""Bytes -> cells: file checks, format and encoding sniffing, delimiter sniffing.
+
+Everything here turns a file into a table of strings (or, for Excel, rows of cell values) and
+refuses, with one clear ``InputError``, anything that is not a readable table. Nothing here
+knows about price columns; nothing here writes to the input file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import math
+import unicodedata
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import InputError
+
+TEXT, EXCEL, PARQUET = "text", "excel", "parquet"
+
+# Magic numbers of files people rename to .csv by mistake; named so the error says what it is.
+_BINARY_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"%PDF": "a PDF document",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"\x1f\x8b": "a gzip archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"Rar!": "a RAR archive",
+    b"SQLite format 3": "an SQLite database",
+}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and old .doc)
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def check_path(path: str | Path) -> Path:
+    """Return ``path`` as a Path, refusing a missing file, a folder or an empty file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", str(path), "Check the path and the file name")
+    if path.is_dir():
+        raise InputError("is a folder, not a file", str(path), "Give the path of one price file")
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty (0 bytes)", path.name,
+                         "Download or export it again; the copy you have holds no data")
+    return path
+
+
+def sniff_format(path: Path) -> tuple[str, list[str]]:
+    """Decide ``"text"``, ``"excel"`` or ``"parquet"`` from the file's first bytes.
+
+    Content wins over the extension: spreadsheet tools often save tab-separated text as
+    ``.xls`` and users rename files, so the extension only breaks ties.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    suffix = path.suffix.lower()
+    notes: list[str] = []
+    if head.startswith(b"PK\x03\x04"):
+        fmt = EXCEL
+    elif head.startswith(b"PAR1"):
+        fmt = PARQUET
+    elif head.startswith(_OLE2):
+        raise InputError(
+            "is an Excel 97-2003 workbook (.xls), which cropcast cannot read", path.name,
+            "Open it in Excel or LibreOffice and save it as .xlsx or CSV")
+    else:
+        for magic, what in _BINARY_MAGIC.items():
+            if head.startswith(magic):
+                raise InputError(f"is {what}, not a price table", path.name,
+                                 "Give a CSV, TSV, Excel (.xlsx) or Parquet file")
+        fmt = TEXT
+    expected = {".xlsx": EXCEL, ".xlsm": EXCEL, ".xls": EXCEL, ".parquet": PARQUET,
+                ".pq": PARQUET}.get(suffix, TEXT)
+    if fmt != expected:
+        notes.append(f"{path.name} is named {suffix or 'without an extension'} but holds "
+                     f"{fmt} data; read it as {fmt}")
+    return fmt, notes
+
+
+def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, list[str]]:
+    """Bytes -> text, detecting UTF-8 (with or without BOM) and UTF-16/32 with a BOM.
+
+    Falls back to cp1258 (Windows Vietnamese), then latin-1, with a note, because a silent
+    wrong guess would garble market names without anyone noticing.
+    """
+    notes: list[str] = []
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}", name,
+                             "Use a Python codec name such as utf-8, utf-16 or cp1258") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"cannot be decoded as {encoding} ({exc.reason} at byte "
+                             f"{exc.start})", name, "Leave the encoding out to detect it") from None
+        return _check_text(text.lstrip("\ufeff"), name), notes
+    codec = _bom_codec(data) or _utf16_without_bom(data)
+    if codec is None and b"\x00" in data[:4096]:
+        raise InputError("is binary, not a text table", name,
+                         "Give a CSV, TSV, Excel (.xlsx) or Parquet file")
+    try:
+        text = data.decode(codec or "utf-8")
+    except UnicodeDecodeError:
+        if codec:  # a BOM that lies, or a UTF-16 file cut in half
+            raise InputError(f"starts like {codec} but cannot be decoded as it", name,
+                             "Export the file again as UTF-8 CSV") from None
+        text, used = _legacy_decode(data)
+        notes.append(f"{name} is not UTF-8; read it as {used}. Check that accented names "
+                     "(e.g. Vietnamese market names) look right, or pass the encoding")
+    return _check_text(text.lstrip("\ufeff"), name), notes
+
+
+def _bom_codec(data: bytes) -> str | None:
+    # UTF-32 first: its little-endian BOM begins with the UTF-16 one.
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+                       (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+                       (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return codec
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    # Mostly-ASCII UTF-16 has a zero in every other byte; random binary has them scattered.
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even = sample[0::2].count(0) / len(sample[0::2])
+    odd = sample[1::2].count(0) / len(sample[1::2])
+    if odd > 0.4 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.4 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _legacy_decode(data: bytes) -> tuple[str, str]:
+    try:
+        # cp1258 writes Vietnamese tones as combining marks; NFC makes them the same
+        # characters a UTF-8 file would hold, so "Mỏ Cày" matches across files.
+        return unicodedata.normalize("NFC", data.decode("cp1258")), "cp1258 (Windows Vietnamese)"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _check_text(text: str, name: str) -> str:
+    sample = text[:20000]
+    control = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\f")
+    if "\x00" in sample or control > max(2, len(sample) // 100):
+        raise InputError("is binary, not a text table", name,
+                         "Give a CSV, TSV, Excel (.xlsx) or Parquet file")
+    return text
+
+
+def sniff_delimiter(text: str, prefer: str = ",") -> str:
+    """The delimiter giving the most columns that stay consistent over the first lines.
+
+    ``csv.Sniffer`` is easily fooled by commas inside values (decimal commas, "Chili (red,
+    dry)"), so each candidate is tried with a real CSV parser and scored on the header width
+    and on how many of the next lines have that same width.
+    """
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = prefer, (False, 1)
+    for delim in (prefer, *[d for d in _DELIMITERS if d != prefer]):
+        rows = list(csv.reader(lines, delimiter=delim))
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        rest = rows[1:]
+        consistent = not rest or sum(len(r) == width for r in rest) >= 0.9 * len(rest)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A CSV/TSV/semicolon file as a DataFrame of strings, exactly as written."""
+    text, notes = decode(path.read_bytes(), path.name, encoding)
+    if not text.strip():
+        raise InputError("holds only blank lines", path.name, "Export the table again")
+    prefer = "\t" if path.suffix.lower() in (".tsv", ".tab", ".txt", ".xls") else ","
+    delim = sniff_delimiter(text, prefer)
+    if delim != ",":
+        notes.append(f"columns are separated by {_DELIM_NAMES[delim]}")
+    try:
+        # dtype=str + keep_default_na=False: "NA", "", "0" reach cleaning unaltered.
+        frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
+                            index_col=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(f"cannot be read as a table ({exc})", path.name,
+                         "Check that every line has the same number of columns") from None
+    frame.columns = [str(c) for c in frame.columns]
+    return frame, notes
+
+
+_DELIM_NAMES = {"\t": "tabs", ";": "semicolons", "|": "vertical bars", ",": "commas"}
+
+
+def read_sheet(path: Path, sheet: str | None, prefer: str | None = None
+               ) -> tuple[str, list[tuple]]:
+    """Rows of cell values from one sheet of an .xlsx workbook.
+
+    ``sheet`` names the sheet (an error lists the real ones); without it, ``prefer`` when the
+    workbook has it, else the first sheet.
+    """
+    import openpyxl  # imported here: only Excel users pay for it
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(f"is not a readable Excel workbook ({exc})", path.name,
+                         "Open it in Excel or LibreOffice and save it again as .xlsx") from None
+    try:
+        names = book.sheetnames
+        if sheet is not None and sheet not in names:
+            raise InputError(f"has no sheet named {sheet!r} (sheets: {', '.join(names)})",
+                             path.name, "Use --sheet with one of those names")
+        name = sheet or (prefer if prefer in names else names[0])
+        rows = list(book[name].iter_rows(values_only=True))
+    finally:
+        book.close()
+    width = max((len(r) for r in rows), default=0)
+    return name, [tuple(r) + (None,) * (width - len(r)) for r in rows]
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """A Parquet file as a DataFrame of strings (typed values written as text)."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many unrelated types for a bad file
+        raise InputError(f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
+                         path.name, "Write it again with pandas.DataFrame.to_parquet") from None
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.astype(object).map(cell_text)
+
+
+def cell_text(value: object) -> str:
+    """One typed cell (Excel, Parquet) as the text a user would read in it.
+
+    Integral floats lose their ``.0`` (Excel stores every number as a float); dates at
+    midnight are written as ISO dates. Missing cells become ``""``.
+    """
+    if value is None or value is pd.NaT or value is pd.NA:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (dt.datetime, np.datetime64)):
+        stamp = pd.Timestamp(value)
+        if pd.isna(stamp):
+            return ""
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique the way pandas does it: 'Giá', 'Giá.1'."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        out.append(name if count == 0 else f"{name}.{count}")
+    return out

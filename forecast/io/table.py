@@ -1,0 +1,191 @@
+"""Generic tables: find the contract columns in a table of strings and build the raw table.
+
+A column is found by an explicit ``mapping`` (contract name -> file column) or by a known
+alias, compared without case, accents, spaces or punctuation, so "Ngày", "NGAY" and "ngay"
+all name the date. Key columns a file lacks may come from ``defaults`` (constant values).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+
+import pandas as pd
+
+from forecast.errors import InputError, UsageError
+from forecast.io.files import cell_text, unique_names
+from forecast.io.raw import RAW_COLUMNS
+
+REQUIRED = ("date", "price")
+KEY_COLUMNS = ("commodity", "market", "price_type", "unit", "currency")
+CONTRACT = (*REQUIRED, *KEY_COLUMNS, "priceflag")
+
+#: Known names per contract column, normalised (see ``normalize_name``), best first: when
+#: several file columns match, the one matching the earlier alias wins.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "date": ("date", "ngay", "ngaythang", "thoigian"),
+    "price": ("price", "gia", "giaban", "dongia"),
+    "commodity": ("commodity", "product", "item", "crop", "mathang", "sanpham", "hanghoa"),
+    "market": ("market", "cho", "diadiem", "location", "huyen", "district"),
+    "unit": ("unit", "donvi", "dvt", "donvitinh"),
+    "currency": ("currency", "tiente"),
+    "price_type": ("pricetype", "loaigia"),
+    "priceflag": ("priceflag",),
+}
+
+
+def normalize_name(name: object) -> str:
+    """Lower-case ASCII letters and digits only: 'Đơn vị tính' -> 'donvitinh'."""
+    # NFKD splits accents off the letters; đ/Đ is a letter of its own and needs mapping.
+    text = unicodedata.normalize("NFKD", str(name)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def check_options(mapping: dict[str, str] | None, defaults: dict[str, str] | None) -> None:
+    """Refuse mapping/default keys that are not contract columns (a usage mistake)."""
+    for option, given, allowed in (("--map", mapping, CONTRACT),
+                                   ("--default", defaults, (*KEY_COLUMNS, "priceflag"))):
+        for key in given or {}:
+            if key not in allowed:
+                raise UsageError(f"{option} {key}=...: {key!r} is not a column cropcast uses",
+                                 None, f"Use one of: {', '.join(allowed)}")
+
+
+def find_columns(columns: list[str], mapping: dict[str, str] | None,
+                 defaults: dict[str, str] | None, source: str) -> tuple[dict[str, str], list[str]]:
+    """Contract name -> file column, from ``mapping`` first, then aliases.
+
+    Raises
+    ------
+    InputError
+        When a mapped column is not in the file, or a required column is neither found nor
+        given a default; the message lists the columns found and the closest match.
+    """
+    notes: list[str] = []
+    found: dict[str, str] = {}
+    by_norm: dict[str, list[str]] = {}
+    for column in columns:
+        by_norm.setdefault(normalize_name(column), []).append(column)
+    for key, wanted in (mapping or {}).items():
+        found[key] = _mapped_column(key, wanted, columns, by_norm, source)
+    used = set(found.values())
+    for key, aliases in ALIASES.items():
+        if key in found:
+            continue
+        hits = [c for alias in aliases for c in by_norm.get(alias, []) if c not in used]
+        if hits:
+            found[key] = hits[0]
+            used.add(hits[0])
+            if len(hits) > 1:
+                notes.append(f"several columns could be the {key} ({', '.join(map(repr, hits))});"
+                             f" used {hits[0]!r} (use --map {key}=<column> to choose)")
+    missing = [k for k in (*REQUIRED, *KEY_COLUMNS) if k not in found and k not in (defaults or {})]
+    if missing:
+        raise _missing_error(missing, columns, used, source)
+    return found, notes
+
+
+def _mapped_column(key: str, wanted: str, columns: list[str], by_norm: dict[str, list[str]],
+                   source: str) -> str:
+    if wanted in columns:
+        return wanted
+    # Accept "Gia" for "Giá": a terminal without a Vietnamese keyboard should still work.
+    loose = by_norm.get(normalize_name(wanted), [])
+    if len(loose) == 1:
+        return loose[0]
+    close = difflib.get_close_matches(wanted, columns, n=1, cutoff=0.4)
+    hint = f"; closest match: {close[0]!r}" if close else ""
+    raise InputError(f"--map {key}={wanted}: no column {wanted!r} in the file (columns found: "
+                     f"{', '.join(columns)}){hint}", source,
+                     f"Use --map {key}=<column> with one of the columns found")
+
+
+def _missing_error(missing: list[str], columns: list[str], used: set[str],
+                   source: str) -> InputError:
+    free = [c for c in columns if c not in used]
+    parts, fixes = [], []
+    for key in missing:
+        close = _closest(key, free)
+        parts.append(f"{key!r}" + (f" (closest match: {close!r})" if close else ""))
+        example = close or "<column>"
+        fixes.append(f"--map {key}={example}" if key in REQUIRED
+                     else f"--map {key}={example} or --default {key}=<value>")
+    what = (f"no column for {', '.join(parts)}; columns found: {', '.join(columns)}")
+    return InputError(what, source, "Use " + "; ".join(fixes))
+
+
+def _closest(key: str, columns: list[str]) -> str | None:
+    best, best_ratio = None, 0.5
+    for column in columns:
+        norm = normalize_name(column)
+        for alias in ALIASES[key]:
+            ratio = difflib.SequenceMatcher(None, alias, norm).ratio()
+            if ratio > best_ratio:
+                best, best_ratio = column, ratio
+    return best
+
+
+def skip_hxl_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Drop an HDX hashtag row (``#date,#adm1+name,...``) under the header: it is not data."""
+    if frame.empty:
+        return frame, []
+    first = [str(v).strip() for v in frame.iloc[0] if str(v).strip()]
+    if first and all(v.startswith("#") for v in first):
+        note = f"skipped the HXL tag row under the header ({','.join(first[:3])},...)"
+        return frame.iloc[1:].reset_index(drop=True), [note]
+    return frame, []
+
+
+def build_raw_table(frame: pd.DataFrame, found: dict[str, str], defaults: dict[str, str] | None,
+                    source: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The raw table (``RAW_COLUMNS``) and the numbered original rows.
+
+    Rows are numbered before blank rows are dropped, so ``row`` still points at the data row
+    a user sees in the file. No value is parsed or judged here: cleaning does that.
+    """
+    notes: list[str] = []
+    original = frame.copy()
+    original.index = pd.RangeIndex(1, len(frame) + 1, name="row")
+    blank = (original.astype(str).apply(lambda s: s.str.strip()) == "").all(axis=1)
+    if blank.any():
+        notes.append(f"skipped {int(blank.sum())} blank row(s)")
+        original = original[~blank]
+    if original.empty:
+        raise InputError("has a header but no data rows", source,
+                         "Check that you exported the whole table, not only its header")
+    out = pd.DataFrame({"row": original.index.to_numpy()})
+    for key in RAW_COLUMNS[1:]:
+        if key in found:
+            out[key] = original[found[key]].to_numpy()
+        else:
+            out[key] = (defaults or {}).get(key, "")
+    for key, value in (defaults or {}).items():
+        if key in found:
+            notes.append(f"ignored --default {key}={value}: the file has a {key} column "
+                         f"({found[key]!r})")
+        else:
+            notes.append(f"{key} = {value!r} for every row (default)")
+    return out, original, notes
+
+
+def sheet_table(rows: list[tuple], source: str) -> pd.DataFrame:
+    """Rows of one Excel sheet -> a DataFrame of strings under its header row.
+
+    The header is the first row (of the first 20) naming at least two known columns, else
+    the first non-empty row: district sheets often start with a title line or two.
+    """
+    text = [[cell_text(v) for v in r] for r in rows]
+    known = {a for aliases in ALIASES.values() for a in aliases}
+    filled = [i for i, r in enumerate(text) if any(c.strip() for c in r)]
+    if not filled:
+        raise InputError("the sheet is empty", source, "Choose the sheet with --sheet")
+    header = next((i for i in filled[:20]
+                   if sum(normalize_name(c) in known for c in text[i]) >= 2), filled[0])
+    names = unique_names([c.strip() or f"column {j + 1}" for j, c in enumerate(text[header])])
+    frame = pd.DataFrame(text[header + 1:], columns=names, dtype=object)
+    # Columns with neither a header nor any value are sheet padding, not data.
+    keep = [c for j, c in enumerate(names)
+            if text[header][j].strip() or (frame[c].str.strip() != "").any()]
+    return frame[keep]

@@ -1,0 +1,234 @@
+"""Seasonal ARIMA on log prices with a small, time-bounded AICc order search.
+
+No pmdarima: the search is a short, fixed plan over statsmodels' SARIMAX, simplest models
+first, so that when the time budget runs out the best model found so far is a sensible one.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.models.base import Forecaster, season_length
+from forecast.models.simple import (
+    FIT_ERRORS,
+    GUARD_HORIZON,
+    Naive,
+    frame_is_finite,
+    log_history,
+    within_guard,
+)
+
+
+@dataclass(frozen=True)
+class ARIMASpec:
+    """One SARIMAX specification; ``trend`` is ``"c"`` (drift when d = 1, mean when d = 0) or None."""
+
+    order: tuple[int, int, int]
+    seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0)
+    trend: str | None = None
+
+    @property
+    def label(self) -> str:
+        p, d, q = self.order
+        text = f"ARIMA({p},{d},{q})"
+        P, D, Q, m = self.seasonal_order
+        if P or D or Q:
+            text += f"({P},{D},{Q})[{m}]"
+        if self.trend:
+            text += " with drift" if d else " with mean"
+        return text
+
+    @property
+    def n_params(self) -> int:
+        p, _, q = self.order
+        P, _, Q, _ = self.seasonal_order
+        return p + q + P + Q + (self.trend is not None) + 1  # + innovation variance
+
+
+def choose_d(logy: np.ndarray) -> int:
+    """0 when a KPSS test does not reject level stationarity at 5%, else 1.
+
+    Short series (fewer than 12 points) get d = 1: the test has no power there, and crop
+    prices are close to random walks.
+    """
+    if len(logy) < 12 or np.ptp(logy) == 0:
+        return 1
+    from statsmodels.tools.sm_exceptions import InterpolationWarning
+    from statsmodels.tsa.stattools import kpss
+
+    with warnings.catch_warnings():
+        # KPSS reports p-values only within its table (0.01..0.1) and warns outside it.
+        warnings.simplefilter("ignore", InterpolationWarning)
+        pvalue = kpss(logy, regression="c", nlags="auto", result_object=True).pvalue
+    return 0 if pvalue > 0.05 else 1
+
+
+def _fit_spec(endog: np.ndarray, spec: ARIMASpec):
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # "Non-stationary starting autoregressive parameters" and similar: the optimiser
+        # copes, and AICc ranks the outcome.
+        warnings.filterwarnings("ignore", category=UserWarning, module="statsmodels")
+        model = SARIMAX(
+            endog, order=spec.order, seasonal_order=spec.seasonal_order, trend=spec.trend
+        )
+        return model.fit(disp=False)
+
+
+def _log_forecast(result, steps: int, alphas: tuple[float, ...] = ()):
+    """Mean and ``(lower, upper)`` per alpha on the log scale."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pred = result.get_forecast(steps)
+        mean = np.asarray(pred.predicted_mean, dtype=float)
+        bounds = {alpha: np.asarray(pred.conf_int(alpha=alpha), dtype=float) for alpha in alphas}
+    return mean, bounds
+
+
+class ARIMA(Forecaster):
+    """SARIMAX on log prices, orders chosen by AICc within a time budget.
+
+    The differencing order ``d`` comes from a KPSS test. The search then fits, simplest
+    first, ARIMA(p, d, q) for p, q up to ``max_p``/``max_q``, with and without drift when
+    d = 1; then, for a seasonal series with at least three seasons, the two best of those
+    with a seasonal AR(1) or MA(1) term. The search stops once ``time_budget`` seconds have
+    passed (the first model is always fitted) and keeps the best so far. Gaps are left as
+    missing values: the Kalman filter handles them exactly.
+
+    Parameters
+    ----------
+    time_budget
+        Seconds the order search may take.
+    max_p, max_q
+        Largest non-seasonal AR and MA orders tried.
+    seasonal
+        Try seasonal AR/MA terms.
+
+    Attributes
+    ----------
+    spec_ : str
+        Chosen model, e.g. ``"ARIMA(1,1,0)(1,0,0)[12]"``, or ``"naive"``.
+    d_ : int
+        Differencing order from the KPSS test.
+    candidates_ : dict[str, float]
+        AICc of every specification tried, in the order tried (``inf`` if the fit failed).
+    budget_exhausted_ : bool
+        Whether the search stopped early on ``time_budget``.
+    search_seconds_ : float
+        Time the search took.
+    fallback_ : str or None
+        Why the AICc-best model was not used, or ``None``.
+    result_ : statsmodels SARIMAXResults or None
+    """
+
+    name = "arima"
+    min_length = 6
+
+    def __init__(
+        self, time_budget: float = 5.0, max_p: int = 2, max_q: int = 2, seasonal: bool = True
+    ):
+        self.time_budget = time_budget
+        self.max_p = max_p
+        self.max_q = max_q
+        self.seasonal = seasonal
+
+    def _check_params(self) -> None:
+        if not float(self.time_budget) >= 0:
+            raise ValueError(f"time_budget must be >= 0 seconds, got {self.time_budget!r}")
+        for name in ("max_p", "max_q"):
+            value = getattr(self, name)
+            if int(value) != value or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+
+    def _plan(self, d: int, n: int) -> list[ARIMASpec]:
+        """Non-seasonal candidates, simplest first, that leave room for estimation."""
+        trends = ["c"] if d == 0 else [None, "c"]
+        orders = sorted(
+            ((p, q) for p in range(int(self.max_p) + 1) for q in range(int(self.max_q) + 1)),
+            key=lambda pq: (sum(pq), pq),
+        )
+        plan = [ARIMASpec((p, d, q), trend=trend) for p, q in orders for trend in trends]
+        return [spec for spec in plan if n - d >= spec.n_params + 3]
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        self._check_params()
+        logy, self.offset_ = log_history(y)
+        filled = logy.to_numpy()
+        # The Kalman filter handles gaps exactly, so ARIMA sees the real gaps, not the fill.
+        endog = np.log(y.loc[logy.index[0] : logy.index[-1]].to_numpy(dtype=float))
+        n, m = len(filled), season_length(y)
+        self.last_log_ = float(filled[-1])
+        self.naive_ = Naive().fit(y)
+        self.d_ = choose_d(filled)
+
+        start = time.perf_counter()
+        self.candidates_, self.budget_exhausted_ = {}, False
+        fits: list[tuple[float, int, ARIMASpec, object]] = []
+
+        def try_spec(spec: ARIMASpec) -> bool:
+            """Fit one spec unless the budget is spent; False means stop searching."""
+            if self.candidates_ and time.perf_counter() - start > float(self.time_budget):
+                self.budget_exhausted_ = True
+                return False
+            try:
+                result = _fit_spec(endog, spec)
+                aicc = float(result.aicc)
+            except FIT_ERRORS:
+                result, aicc = None, np.inf
+            self.candidates_[spec.label] = aicc
+            if result is not None and np.isfinite(aicc):
+                fits.append((aicc, len(fits), spec, result))
+            return True
+
+        for spec in self._plan(self.d_, n):
+            if not try_spec(spec):
+                break
+        if self.seasonal and n >= 3 * m and not self.budget_exhausted_:
+            best = sorted(fits, key=lambda item: item[:2])[:2]
+            for seasonal_order in ((1, 0, 0, m), (0, 0, 1, m)):
+                for _, _, spec, _ in best:
+                    if not try_spec(ARIMASpec(spec.order, seasonal_order, spec.trend)):
+                        break
+                if self.budget_exhausted_:
+                    break
+        self.search_seconds_ = time.perf_counter() - start
+
+        self.spec_, self.result_, self.fallback_ = "naive", None, None
+        rejected = []
+        for _, _, spec, result in sorted(fits, key=lambda item: item[:2]):
+            if within_guard(_log_forecast(result, GUARD_HORIZON)[0], self.last_log_):
+                self.spec_, self.result_ = spec.label, result
+                break
+            rejected.append(spec.label)
+        if rejected:
+            self.fallback_ = (
+                f"{', '.join(rejected)} forecast left [last/10, last*10] within "
+                f"{GUARD_HORIZON} periods; used {self.spec_}"
+            )
+        elif self.result_ is None:
+            self.fallback_ = "no ARIMA specification could be fitted; used naive"
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
+        if self.result_ is None:
+            return self.naive_._predict(h, None, levels)
+        alphas = tuple(1 - float(level) / 100 for level in levels)
+        mean, bounds = _log_forecast(self.result_, h + self.offset_, alphas)
+        keep = slice(self.offset_, None)
+        out = pd.DataFrame({"forecast": np.exp(mean[keep])})
+        for level, alpha in zip(levels, alphas, strict=True):
+            out[f"lower_{level}"] = np.exp(bounds[alpha][keep, 0])
+            out[f"upper_{level}"] = np.exp(bounds[alpha][keep, 1])
+        if not (within_guard(mean, self.last_log_) and frame_is_finite(out)):
+            # Only reachable beyond the fit-time guard horizon: refuse an exploding path.
+            self.fallback_ = f"{self.spec_} forecast exploded at horizon {h}; used naive"
+            return self.naive_._predict(h, None, levels)
+        return out

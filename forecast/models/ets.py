@@ -1,0 +1,191 @@
+"""Exponential smoothing (ETS) on log prices, the specification chosen by AICc.
+
+Only additive-error models are considered: on the log scale an additive error is a
+multiplicative (percent) error on prices, and additive models have analytic intervals.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from forecast.models.base import Forecaster, season_length
+from forecast.models.simple import (
+    FIT_ERRORS,
+    GUARD_HORIZON,
+    Naive,
+    frame_is_finite,
+    log_history,
+    within_guard,
+)
+
+
+@dataclass(frozen=True)
+class ETSSpec:
+    """One ETS specification: trend ``None``/``"add"`` (always damped), seasonal ``None``/``"add"``."""
+
+    trend: str | None
+    seasonal: str | None
+
+    @property
+    def label(self) -> str:
+        return f"ETS(A,{'Ad' if self.trend else 'N'},{'A' if self.seasonal else 'N'})"
+
+    def n_params(self, m: int) -> int:
+        """Smoothing, damping and initial-state parameters statsmodels estimates."""
+        k = 2  # alpha, initial level
+        if self.trend:
+            k += 3  # beta, phi, initial slope
+        if self.seasonal:
+            k += 1 + (m - 1)  # gamma, free initial seasonal states
+        return k
+
+
+#: Candidates, simplest first (ties and fallbacks prefer the simpler model).
+SPECS = (
+    ETSSpec(None, None),
+    ETSSpec("add", None),
+    ETSSpec(None, "add"),
+    ETSSpec("add", "add"),
+)
+
+
+def _fit_spec(logy: pd.Series, spec: ETSSpec, m: int):
+    """Fit one spec with statsmodels; ConvergenceWarnings are expected on short series."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    # A RangeIndex Series, not an array: ETSModel.get_prediction fails on ndarray endog.
+    endog = pd.Series(logy.to_numpy(), index=pd.RangeIndex(len(logy)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # Overflow while the optimiser probes extreme parameters is harmless.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = ETSModel(
+            endog,
+            error="add",
+            trend=spec.trend,
+            damped_trend=spec.trend is not None,
+            seasonal=spec.seasonal,
+            seasonal_periods=m if spec.seasonal else None,
+        )
+        return model.fit(disp=False)
+
+
+def _log_prediction(result, n: int, steps: int, alphas: tuple[float, ...]) -> pd.DataFrame:
+    """Mean and interval bounds on the log scale for ``steps`` periods after the sample.
+
+    Columns ``mean`` and ``lower_<alpha>``/``upper_<alpha>``.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pred = result.get_prediction(start=n, end=n + steps - 1)
+        out = pd.DataFrame({"mean": np.asarray(pred.predicted_mean, dtype=float)})
+        for alpha in alphas:
+            frame = pred.summary_frame(alpha=alpha)
+            out[f"lower_{alpha}"] = frame["pi_lower"].to_numpy(dtype=float)
+            out[f"upper_{alpha}"] = frame["pi_upper"].to_numpy(dtype=float)
+    return out
+
+
+class ETS(Forecaster):
+    """Additive-error ETS on log prices, chosen by AICc among a small set.
+
+    Candidates are (A,N,N), (A,Ad,N), (A,N,A) and (A,Ad,A); seasonal ones only with at least
+    two full seasons, and any candidate only when the sample leaves a few degrees of freedom
+    beyond its parameters, so short series degrade to the simpler specs. A fit whose
+    forecast is non-finite or leaves [last / 10, last * 10] within ``GUARD_HORIZON`` periods
+    is skipped for the next best; if none survives, the model is ``Naive``.
+
+    Parameters
+    ----------
+    seasonal
+        Consider seasonal specifications (where the series is long enough).
+    trend
+        Consider damped-trend specifications.
+
+    Attributes
+    ----------
+    spec_ : str
+        Chosen specification, e.g. ``"ETS(A,Ad,N)"``, or ``"naive"``.
+    candidates_ : dict[str, float]
+        AICc of every specification that was fitted (``inf`` when the fit failed).
+    fallback_ : str or None
+        Why the AICc-best specification was not used, or ``None``.
+    result_ : statsmodels ETSResults or None
+        The chosen statsmodels fit (``None`` for the naive fallback).
+    """
+
+    name = "ets"
+    min_length = 5
+
+    def __init__(self, seasonal: bool = True, trend: bool = True):
+        self.seasonal = seasonal
+        self.trend = trend
+
+    def _candidates(self, n: int, m: int) -> list[ETSSpec]:
+        out = []
+        for spec in SPECS:
+            if spec.seasonal and (not self.seasonal or n < 2 * m):
+                continue
+            if spec.trend and not self.trend:
+                continue
+            # AICc needs n - k - 1 > 0; keep a margin so estimates are not pure noise.
+            if n < spec.n_params(m) + 3:
+                continue
+            out.append(spec)
+        return out
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        logy, self.offset_ = log_history(y)
+        n, m = len(logy), season_length(y)
+        self.last_log_ = float(logy.iloc[-1])
+        self.naive_ = Naive().fit(y)
+        self.candidates_ = {}
+        fits = []
+        for spec in self._candidates(n, m):
+            try:
+                result = _fit_spec(logy, spec, m)
+                aicc = float(result.aicc)
+            except FIT_ERRORS:
+                aicc, result = np.inf, None
+            self.candidates_[spec.label] = aicc
+            if result is not None and np.isfinite(aicc):
+                fits.append((aicc, SPECS.index(spec), spec, result))
+        fits.sort(key=lambda item: item[:2])
+
+        self.spec_, self.result_, self.fallback_ = "naive", None, None
+        rejected = []
+        for _, _, spec, result in fits:
+            path = _log_prediction(result, n, GUARD_HORIZON, ())["mean"].to_numpy()
+            if within_guard(path, self.last_log_):
+                self.spec_, self.result_ = spec.label, result
+                break
+            rejected.append(spec.label)
+        if rejected:
+            self.fallback_ = (
+                f"{', '.join(rejected)} forecast left [last/10, last*10] within "
+                f"{GUARD_HORIZON} periods; used {self.spec_}"
+            )
+        elif self.result_ is None:
+            self.fallback_ = "no ETS specification could be fitted; used naive"
+        self.n_ = n
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
+        if self.result_ is None:
+            return self.naive_._predict(h, None, levels)
+        steps = h + self.offset_
+        alphas = tuple(1 - float(level) / 100 for level in levels)
+        log = _log_prediction(self.result_, self.n_, steps, alphas).iloc[self.offset_ :]
+        out = pd.DataFrame({"forecast": np.exp(log["mean"].to_numpy())})
+        for level, alpha in zip(levels, alphas, strict=True):
+            out[f"lower_{level}"] = np.exp(log[f"lower_{alpha}"].to_numpy())
+            out[f"upper_{level}"] = np.exp(log[f"upper_{alpha}"].to_numpy())
+        if not (within_guard(log["mean"].to_numpy(), self.last_log_) and frame_is_finite(out)):
+            # Only reachable beyond the fit-time guard horizon: refuse an exploding path.
+            self.fallback_ = f"{self.spec_} forecast exploded at horizon {h}; used naive"
+            return self.naive_._predict(h, None, levels)
+        return out

@@ -1,0 +1,28 @@
+"""Shared fixtures.
+
+Tests on the real files in ``../shared/data`` skip with a clear reason where that folder is
+absent (a user's fresh clone); tests on the embedded ``data/`` always run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("CROPCAST_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real publisher files; skips the test when it is not beside the checkout."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} not present (only in CI and dev checkouts)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT

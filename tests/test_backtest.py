@@ -1,0 +1,435 @@
+"""Backtest windows and the long table, checked with test models that know the answer.
+
+The models here are defined in this file (an oracle that returns the true future, a constant,
+one that fails on purpose), so these tests do not depend on the real model families.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.backtest import (
+    Windows,
+    backtest,
+    backtest_job,
+    backtest_series,
+    cutoffs,
+    resolve_models,
+)
+from forecast.errors import SchemaError, UsageError
+from forecast.metrics import score
+from forecast.models.base import Forecaster, future_index
+from forecast.table import KEY
+
+LEVELS = (80, 95)
+
+
+# --- test models --------------------------------------------------------------------------
+
+
+class Oracle(Forecaster):
+    """Forecasts the true future: given every full series, it finds the one it is fit on."""
+
+    name = "oracle"
+
+    def __init__(self, truths=()):
+        self.truths = truths
+
+    def _fit(self, y, X):
+        matches = [t for t in self.truths if t.reindex(y.index).equals(y)]
+        self.truth_ = matches[0]
+
+    def _predict(self, h, X_future, levels):
+        f = self.truth_.reindex(future_index(self.y_, h)).to_numpy()
+        out = pd.DataFrame({"forecast": f})
+        for level in levels:
+            out[f"lower_{level}"] = f * 0.9
+            out[f"upper_{level}"] = f * 1.1
+        return out
+
+
+class Constant(Forecaster):
+    name = "constant"
+
+    def __init__(self, value=100.0):
+        self.value = value
+
+    def _fit(self, y, X):
+        pass
+
+    def _predict(self, h, X_future, levels):
+        out = pd.DataFrame({"forecast": np.full(h, self.value)})
+        for level in levels:
+            out[f"lower_{level}"] = self.value - level / 10
+            out[f"upper_{level}"] = self.value + level / 10
+        return out
+
+
+class Picky(Constant):
+    """Fails on expensive series, as a real model fails on a hard one."""
+
+    name = "picky"
+
+    def _fit(self, y, X):
+        if y.mean() > 500:
+            raise RuntimeError("cannot fit prices this high")
+
+
+class Echo(Forecaster):
+    """Forecasts the exogenous column ``x``; checks X arrives aligned with y."""
+
+    name = "echo"
+    supports_exog = True
+    supports_intervals = False
+
+    def __init__(self):
+        pass
+
+    def _fit(self, y, X):
+        assert X.index.equals(y.index)
+
+    def _predict(self, h, X_future, levels):
+        assert len(X_future) == h
+        return pd.DataFrame({"forecast": X_future["x"].to_numpy()})
+
+
+class ShortPrediction(Constant):
+    """A buggy model whose predict drops the last period."""
+
+    def predict(self, h, X_future=None, levels=(80, 95)):
+        return super().predict(h, X_future, levels).iloc[:-1]
+
+
+# --- data -----------------------------------------------------------------------------
+
+
+def monthly(n: int, start: str = "2020-01-01", level: float = 100.0, seed: int = 0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = level * np.exp(0.1 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.03, n))
+    index = pd.date_range(start, periods=n, freq="MS", name="date")
+    return pd.Series(values, index=index, name="price")
+
+
+def weekly(n: int, start: str = "2024-01-01") -> pd.Series:
+    y = monthly(n, level=50.0, seed=3)
+    y.index = pd.date_range(start, periods=n, freq="W-MON", name="date")
+    return y
+
+
+def price_table(series: dict[tuple, pd.Series]) -> pd.DataFrame:
+    frames = []
+    for key, y in series.items():
+        frame = y.dropna().rename("price").reset_index()
+        for column, value in zip(KEY, key, strict=True):
+            frame[column] = value
+        frame["flags"] = ""
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def periods_ahead(y: pd.Series, bt: pd.DataFrame) -> np.ndarray:
+    """date - cutoff in periods of y's grid."""
+    return y.index.get_indexer(bt["date"]) - y.index.get_indexer(bt["cutoff"])
+
+
+def oracle_factory(*series):
+    return lambda: Oracle(truths=series)
+
+
+# --- Windows and cutoffs -------------------------------------------------------------------
+
+
+def test_step_defaults_to_horizon():
+    assert Windows(horizon=6).step == 6
+    assert Windows(horizon=6, step=1).step == 1
+    assert Windows() == Windows(12, 3, 12, 1)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"horizon": 0}, {"n_windows": 0}, {"step": 0}, {"horizon": "3"}, {"horizon": 2.5},
+     {"horizon": True}, {"min_train": -1}],
+)
+def test_windows_rejects_bad_values(kwargs):
+    with pytest.raises(UsageError):
+        Windows(**kwargs)
+
+
+def test_windows_is_frozen_and_picklable():
+    w = Windows(6, 2)
+    with pytest.raises(AttributeError):
+        w.horizon = 3
+    assert pickle.loads(pickle.dumps(w)) == w
+
+
+@pytest.mark.parametrize(
+    ("windows", "min_train", "expected"),
+    [
+        (Windows(6, 3), 1, ["2021-06-01", "2021-12-01", "2022-06-01"]),
+        (Windows(6, 3, step=1), 1, ["2022-04-01", "2022-05-01", "2022-06-01"]),
+        (Windows(12, 1), 1, ["2021-12-01"]),
+        # Positions 23, 17, 11, 5: the last holds 6 prices < 12, so n_windows is a maximum.
+        (Windows(12, 5, step=6), 12, ["2020-12-01", "2021-06-01", "2021-12-01"]),
+        (Windows(12, 5, step=6, min_train=12), 1, ["2020-12-01", "2021-06-01", "2021-12-01"]),
+        (Windows(30, 3), 10, []),
+    ],
+)
+def test_cutoffs_on_a_36_month_series(windows, min_train, expected):
+    y = monthly(36)  # 2020-01 .. 2022-12
+    assert cutoffs(y, windows, min_train) == [pd.Timestamp(d) for d in expected]
+
+
+def test_min_train_counts_observed_prices_not_periods():
+    y = monthly(36)
+    y.iloc[:6] = np.nan  # six missing months at the start
+    # Without the gap position 11 (2020-12) holds 12 prices; with it only 6.
+    assert cutoffs(y, Windows(12, 5, step=6), 12) == [
+        pd.Timestamp("2021-06-01"), pd.Timestamp("2021-12-01")
+    ]
+
+
+def test_weekly_cutoffs():
+    y = weekly(20)  # Mondays 2024-01-01 .. 2024-05-13
+    assert cutoffs(y, Windows(4, 2)) == [pd.Timestamp("2024-03-18"), pd.Timestamp("2024-04-15")]
+
+
+def test_cutoffs_need_a_regular_datetime_index():
+    with pytest.raises(SchemaError):
+        cutoffs(pd.Series([1.0, 2.0, 3.0]), Windows(1, 1))
+    irregular = pd.Series([1.0, 2.0, 3.0, 4.0],
+                          index=pd.to_datetime(["2020-01-01", "2020-02-01", "2020-05-01",
+                                                "2020-06-01"]))
+    with pytest.raises(SchemaError):
+        cutoffs(irregular, Windows(1, 1))
+
+
+# --- backtest_series ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("y", "windows"),
+    [(monthly(48), Windows(12, 3)), (monthly(40), Windows(6, 4, step=2)),
+     (weekly(80), Windows(8, 3, step=5))],
+    ids=["monthly", "monthly-overlapping", "weekly"],
+)
+def test_oracle_backtest_invariants(y, windows):
+    bt = backtest_series(y, oracle_factory(y), windows, LEVELS)
+    h = windows.horizon
+    assert list(bt.columns) == ["cutoff", "date", "step", "actual", "forecast", "lower_80",
+                                "upper_80", "lower_95", "upper_95", "error"]
+    assert (bt["error"] == "").all()
+    assert (bt["cutoff"] < bt["date"]).all()
+    ahead = periods_ahead(y, bt)
+    assert (ahead >= 1).all() and (ahead <= h).all()
+    assert (ahead == bt["step"].to_numpy()).all()
+    assert bt["date"].max() == y.index[-1]  # the last window ends on the last date, no later
+    assert sorted(bt["cutoff"].unique()) == cutoffs(y, windows)
+    assert bt["cutoff"].nunique() == windows.n_windows
+    for _, window in bt.groupby("cutoff"):
+        assert window["step"].tolist() == list(range(1, h + 1))
+        assert periods_ahead(y, window).max() == h
+    assert np.allclose(bt["actual"], bt["forecast"])
+    assert bt["actual"].to_numpy() == pytest.approx(y.reindex(bt["date"]).to_numpy())
+
+
+def test_each_window_trains_only_up_to_its_cutoff():
+    seen = []
+
+    class Spy(Constant):
+        def _fit(self, y, X):
+            seen.append(y.index[-1])
+
+    y = monthly(36)
+    bt = backtest_series(y, Spy, Windows(6, 3))
+    # The factory's probe instance (read for min_length) is never fit.
+    assert seen == sorted(bt["cutoff"].unique())
+
+
+def test_oracle_scores_zero_and_full_coverage():
+    y = monthly(60)
+    bt = backtest_series(y, oracle_factory(y), Windows(12, 3), LEVELS)
+    s = score(bt, history=y, by=())
+    assert s.loc[0, "n"] == 36 and s.loc[0, "failed"] == 0
+    for name in ("mae", "rmse", "mape", "smape", "mase"):
+        assert s.loc[0, name] == pytest.approx(0, abs=1e-12)
+    assert s.loc[0, "coverage_80"] == 1 and s.loc[0, "coverage_95"] == 1
+
+
+def test_gaps_keep_their_rows_with_nan_actual():
+    y = monthly(48)
+    y.iloc[[40, 45]] = np.nan
+    bt = backtest_series(y, oracle_factory(y), Windows(12, 2))
+    assert len(bt) == 24
+    gap_dates = y.index[[40, 45]]
+    assert bt.loc[bt["date"].isin(gap_dates), "actual"].isna().all()
+    s = score(bt, history=y, by=())
+    assert s.loc[0, "n"] == 22
+    assert s.loc[0, "mae"] == 0 and s.loc[0, "mase"] == 0
+
+
+def test_short_series_gets_fewer_windows_and_too_short_a_failure_row():
+    bt = backtest_series(monthly(30), Constant, Windows(12, 3))
+    assert bt["cutoff"].nunique() == 2  # positions 17 and 5; the third would start before 0
+
+    bt = backtest_series(monthly(10), Constant, Windows(12, 3))
+    assert len(bt) == 1
+    assert bt.loc[0, "cutoff"] is pd.NaT
+    assert bt.loc[0, "error"].startswith("too short")
+
+
+def test_model_min_length_limits_windows():
+    class NeedsTwoYears(Constant):
+        min_length = 24
+
+    bt = backtest_series(monthly(48), NeedsTwoYears, Windows(6, 5))
+    # Cutoffs at positions 41, 35, 29, 23 hold >= 24 prices; 17 does not.
+    assert bt["cutoff"].nunique() == 4
+
+
+def test_a_failing_window_is_a_row_not_an_exception():
+    class PickyEarly(Constant):
+        def _fit(self, y, X):
+            if len(y) < 20:
+                raise RuntimeError("too little history")
+
+    # Cutoffs at positions 17, 23, 29: only the first trains on fewer than 20 prices.
+    bt = backtest_series(monthly(36), PickyEarly, Windows(6, 3, step=6))
+    failed = bt[bt["error"] != ""]
+    assert len(failed) == 1
+    assert failed["error"].iloc[0] == "RuntimeError: too little history"
+    assert failed["cutoff"].iloc[0] == pd.Timestamp("2021-06-01")
+    assert failed["date"].isna().all() and failed["forecast"].isna().all()
+    assert (bt.loc[bt["error"] == "", "step"].value_counts() == 2).all()
+
+
+def test_a_prediction_on_the_wrong_dates_is_recorded():
+    bt = backtest_series(monthly(24), ShortPrediction, Windows(3, 1))
+    assert len(bt) == 1
+    assert bt.loc[0, "error"].startswith("ValueError: predict returned 2 rows")
+
+
+def test_models_without_intervals_get_nan_bounds():
+    y = monthly(24)
+    X = pd.DataFrame({"x": y * 2})
+    bt = backtest_series(y, Echo, Windows(6, 2), LEVELS, X=X)
+    assert (bt["error"] == "").all()
+    assert np.allclose(bt["forecast"], 2 * bt["actual"])  # X_future aligned to forecast dates
+    assert bt[["lower_80", "upper_95"]].isna().all().all()
+
+
+def test_ctrl_c_is_not_swallowed():
+    class Interrupted(Constant):
+        def _fit(self, y, X):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        backtest_series(monthly(24), Interrupted, Windows(3, 1))
+
+
+def test_bad_levels_raise_up_front():
+    with pytest.raises(UsageError):
+        backtest_series(monthly(24), Constant, Windows(3, 1), levels=(80, 120))
+
+
+# --- backtest over a PriceTable ----------------------------------------------------------------
+
+RICE = ("Rice", "An Giang", "Wholesale", "kg", "VND")
+COCONUT = ("Coconut", "Mỏ Cày Bắc", "Farmgate", "nut", "VND")
+DURIAN = ("Durian", "Mỏ Cày Bắc", "Farmgate", "kg", "VND")
+
+
+@pytest.fixture
+def three_series():
+    return {
+        RICE: monthly(48, level=8000.0, seed=1),
+        COCONUT: monthly(48, level=100.0, seed=2),
+        DURIAN: monthly(10, level=60000.0, seed=4),  # too short for any window
+    }
+
+
+def test_backtest_over_a_price_table(three_series):
+    prices = price_table(three_series)
+    models = {
+        "oracle": oracle_factory(*three_series.values()),
+        "constant": Constant,
+        "picky": Picky,
+    }
+    bt = backtest(prices, models, Windows(12, 2), LEVELS)
+    assert list(bt.columns[:6]) == [*KEY, "model"]
+    assert list(bt.columns[6:]) == ["cutoff", "date", "step", "actual", "forecast", "lower_80",
+                                    "upper_80", "lower_95", "upper_95", "error"]
+    ok = bt[bt["error"] == ""]
+    assert (ok["cutoff"] < ok["date"]).all()
+    # Two full series x 3 models, except picky on rice (mean 8000 > 500): 2 failed windows.
+    per = ok.groupby(["commodity", "model"]).size()
+    assert per.to_dict() == {
+        ("Coconut", "constant"): 24, ("Coconut", "oracle"): 24, ("Coconut", "picky"): 24,
+        ("Rice", "constant"): 24, ("Rice", "oracle"): 24,
+    }
+    failures = bt[bt["error"] != ""]
+    rice_picky = failures[(failures["commodity"] == "Rice") & (failures["model"] == "picky")]
+    assert len(rice_picky) == 2 and rice_picky["error"].str.contains("RuntimeError").all()
+    durian = failures[failures["commodity"] == "Durian"]
+    assert len(durian) == 3 and durian["error"].str.startswith("too short").all()
+
+    s = score(bt, history=prices)
+    s = s.set_index("model")
+    assert s.loc["oracle", "mae"] == pytest.approx(0) and s.loc["oracle", "mase"] == 0
+    assert s.loc["oracle", "coverage_95"] == 1
+    assert s.loc["picky", "failed"] == 3 and s.loc["picky", "n"] == 24
+
+
+def test_feature_failure_fails_that_series_only(three_series):
+    prices = price_table({k: three_series[k] for k in (RICE, COCONUT)})
+
+    def features(key, dates):
+        if key == RICE:
+            raise KeyError("no calendar for rice")
+        return pd.DataFrame({"x": np.arange(len(dates), dtype=float) + 1}, index=dates)
+
+    bt = backtest(prices, {"echo": Echo}, Windows(6, 2), features=features)
+    rice = bt[bt["commodity"] == "Rice"]
+    assert len(rice) == 1 and rice["error"].iloc[0].startswith("features: KeyError")
+    coconut = bt[bt["commodity"] == "Coconut"]
+    assert (coconut["error"] == "").all() and len(coconut) == 12
+    # The feature is the period number, 1-based, so a forecast equals the date's position + 1.
+    y = three_series[COCONUT]
+    assert (coconut["forecast"].to_numpy() == y.index.get_indexer(coconut["date"]) + 1).all()
+
+
+def test_unknown_model_name_is_a_usage_error(three_series):
+    with pytest.raises(UsageError, match="unknown model"):
+        backtest(price_table(three_series), ["naive", "no-such-model"])
+    with pytest.raises(UsageError):
+        resolve_models({})
+    with pytest.raises(UsageError):
+        resolve_models({"x": "naive"})
+
+
+def test_job_arguments_pickle_for_process_engines(three_series):
+    factories = resolve_models(["naive", "ets"])
+    assert list(factories) == ["naive", "ets"]
+    job = (RICE, three_series[RICE], factories, Windows(6, 2), LEVELS)
+    assert pickle.loads(pickle.dumps(job))[2]["ets"].args == ("ets",)
+
+
+def test_backtest_job_labels_rows(three_series):
+    y = three_series[COCONUT]
+    bt = backtest_job(COCONUT, y, {"constant": Constant}, Windows(6, 1))
+    assert (bt[list(KEY)].drop_duplicates().to_numpy() == [list(COCONUT)]).all()
+    assert (bt["model"] == "constant").all()
+
+
+def test_empty_price_table_gives_empty_frame_with_columns():
+    empty = pd.DataFrame(columns=[*KEY, "date", "price", "flags"]).astype(
+        {"date": "datetime64[ns]", "price": float}
+    )
+    bt = backtest(empty, {"constant": Constant}, Windows(3, 1))
+    assert bt.empty
+    assert list(bt.columns) == [*KEY, "model", "cutoff", "date", "step", "actual", "forecast",
+                                "lower_80", "upper_80", "lower_95", "upper_95", "error"]

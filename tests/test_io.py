@@ -1,0 +1,410 @@
+"""Readers: real publisher files, generic tables, encodings, formats and bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from forecast.errors import InputError, UsageError
+from forecast.io import RAW_COLUMNS, RawPrices, read_prices
+
+VN_MARKET, VN_COMMODITY = "Mỏ Cày Bắc", "Dừa khô"
+MISSING_MARKERS = {"…", "..", "..."}
+
+
+def _write(path, text: str, encoding: str = "utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _check_shape(raw: RawPrices) -> None:
+    assert tuple(raw.table.columns) == RAW_COLUMNS
+    assert raw.original.index.name == "row"
+    assert set(raw.table["row"]) <= set(raw.original.index)
+
+
+# --- real files ------------------------------------------------------------------------------
+
+
+def test_wfp_vnm_keeps_every_row_raw(shared_data):
+    raw = read_prices(shared_data / "wfp" / "wfp_food_prices_vnm.csv")
+    _check_shape(raw)
+    assert raw.kind == "wfp"
+    assert len(raw.table) == 389  # 311 actual + 78 forecast: cleaning, not reading, drops them
+    assert raw.table["priceflag"].value_counts().to_dict() == {"actual": 311, "forecast": 78}
+    assert not raw.table["date"].str.startswith("#").any()
+    assert raw.table["date"].iloc[0] == "1/15/2008"  # m/d/yyyy left for cleaning to parse
+    assert (raw.table["price"] == "0").sum() == 30  # zero prices reach cleaning unaltered
+    assert raw.table["row"].tolist() == list(range(1, 390))
+    assert any("older schema" in n for n in raw.notes)
+    assert not any("HXL" in n for n in raw.notes)
+
+
+def test_wfp_tha_skips_and_notes_the_hxl_row(shared_data):
+    raw = read_prices(shared_data / "wfp" / "wfp_food_prices_tha.csv")
+    _check_shape(raw)
+    assert len(raw.table) == 849
+    assert len(raw.original) == 849
+    assert not raw.table["date"].str.startswith("#").any()
+    assert any("HXL" in n for n in raw.notes)
+    first = raw.table.iloc[0]
+    assert (first["date"], first["commodity"], first["market"], first["price_type"],
+            first["unit"], first["currency"], first["price"]) == (
+        "2000-01-15", "Cassava flour", "Bangkok", "Wholesale", "KG", "THB", "5.45")
+
+
+def test_wfp_lka_current_schema(shared_data):
+    raw = read_prices(shared_data / "wfp" / "wfp_food_prices_lka.csv")
+    _check_shape(raw)
+    assert len(raw.table) == 30541
+    assert any("current schema" in n for n in raw.notes)
+    assert "market_id" in raw.original.columns
+    # Quoted commas inside a commodity name stay one value.
+    assert "Chili (red, dry raw)" in set(raw.table["commodity"])
+    assert not raw.table["date"].str.startswith("#").any()
+    assert not raw.table["price"].str.contains("\r").any()  # CRLF file
+
+
+def test_wfp_markets_file_is_not_prices(shared_data):
+    with pytest.raises(InputError) as err:
+        read_prices(shared_data / "wfp" / "wfp_markets_lka.csv")
+    assert "wfp_markets_lka.csv" in str(err.value)
+    assert "'date'" in str(err.value) and "'price'" in str(err.value)
+
+
+def _pink_expected_cells(path) -> int:
+    # Independent count with pandas: data rows are those dated YYYYMmm, series columns are
+    # those with a name in the row just above the first "($/...)"-style unit row.
+    sheet = pd.read_excel(path, sheet_name="Monthly Prices", header=None, dtype=object)
+    is_data = sheet[0].astype(str).str.fullmatch(r"\d{4}M\d{2}")
+    first = is_data.idxmax()
+    units = next(i for i in range(first - 1, -1, -1)
+                 if sheet.iloc[i, 1:].astype(str).str.startswith("(").any())
+    named = sheet.iloc[units - 1, 1:].notna()
+    cells = sheet.loc[is_data, named[named].index]
+    present = cells.notna() & ~cells.isin(list(MISSING_MARKERS))
+    return int(present.to_numpy().sum())
+
+
+def test_pinksheet_long_table_is_every_present_cell(shared_data):
+    path = shared_data / "worldbank" / "CMO-Historical-Data-Monthly.xlsx"
+    raw = read_prices(path)
+    _check_shape(raw)
+    assert raw.kind == "pinksheet"
+    assert len(raw.table) == _pink_expected_cells(path)
+    assert not raw.table["price"].str.strip().isin(MISSING_MARKERS).any()
+    assert (raw.table["price"].str.strip() != "").all()
+    assert set(raw.table["market"]) == {"world"}
+    assert set(raw.table["price_type"]) == {"International"}
+    assert raw.table["commodity"].nunique() == 71
+    assert not raw.table["commodity"].str.contains(r"\*|\s$").any()
+    rice = raw.table[raw.table["commodity"] == "Rice, Viet Namese 5%"].sort_values("row")
+    assert set(rice["unit"]) == {"mt"} and set(rice["currency"]) == {"USD"}
+    assert rice["date"].iloc[0] == "2003M12"
+    assert len(rice) == 264 - 11  # 2003-12 .. 2025-11, 11 months missing
+    gas = raw.table[raw.table["commodity"] == "Natural gas index"]
+    assert set(gas["unit"]) == {"index"} and set(gas["currency"]) == {"XXX"}
+    assert raw.original.loc[8, "date"] == "1960M01"  # row = the sheet's own row number
+    assert any("missing-value markers" in n for n in raw.notes)
+
+
+def test_pinksheet_other_sheet_is_not_a_pinksheet(shared_data):
+    path = shared_data / "worldbank" / "CMO-Historical-Data-Monthly.xlsx"
+    with pytest.raises(InputError, match="CMO-Historical-Data-Monthly.xlsx"):
+        read_prices(path, sheet="Description", kind="pinksheet")
+
+
+# --- Pink Sheet layout found by content -----------------------------------------------------
+
+
+def test_pinksheet_layout_with_extra_title_row(tmp_path):
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Monthly Prices"
+    rows = [["World Bank Commodity Price Data (The Pink Sheet)"], ["a new title line"],
+            ["Updated on ..."], [],
+            [None, "Rice, Viet Namese 5%", "Sugar, EU **", "Index X"],
+            [None, "($/mt)", "(cents/kg)", "(2010=100)"],
+            [None, "RICE_05_VNM", "SUGAR_EU", "iX"],
+            ["2003M11", "…", 20.5, 99.1], ["2003M12", 197, "..", "..."]]
+    for r in rows:
+        ws.append(r)
+    path = tmp_path / "cmo.xlsx"
+    book.save(path)
+    raw = read_prices(path)
+    assert raw.kind == "pinksheet"
+    got = raw.table.set_index(["commodity", "date"])
+    assert len(got) == 3
+    assert tuple(got.loc[("Rice, Viet Namese 5%", "2003M12"), ["row", "unit", "currency",
+                                                              "price"]]) == (9, "mt", "USD", "197")
+    assert tuple(got.loc[("Sugar, EU", "2003M11"), ["unit", "currency", "price"]]) == (
+        "cents/kg", "USD", "20.5")
+    assert tuple(got.loc[("Index X", "2003M11"), ["unit", "currency"]]) == ("index", "XXX")
+    assert any("3 missing-value markers" in n for n in raw.notes)
+
+
+# --- generic tables ---------------------------------------------------------------------------
+
+
+def test_mapping_and_defaults(tmp_path):
+    path = _write(tmp_path / "ben_tre.csv",
+                  "Ngày,Giá,Chợ,Hàng\n2024-01-15,65000,Mỏ Cày Bắc,Dừa khô\n")
+    raw = read_prices(path, mapping={"date": "Ngày", "price": "Giá", "market": "Chợ",
+                                     "commodity": "Hàng"},
+                      defaults={"currency": "VND", "price_type": "Retail", "unit": "nut"})
+    _check_shape(raw)
+    assert raw.kind == "table"
+    assert raw.table.drop(columns="row").iloc[0].to_dict() == {
+        "date": "2024-01-15", "commodity": "Dừa khô", "market": "Mỏ Cày Bắc",
+        "price_type": "Retail", "unit": "nut", "currency": "VND", "price": "65000",
+        "priceflag": ""}
+    assert list(raw.original.columns) == ["Ngày", "Giá", "Chợ", "Hàng"]
+    assert any("default" in n and "VND" in n for n in raw.notes)
+
+
+def test_vietnamese_aliases_without_mapping(tmp_path):
+    path = _write(tmp_path / "gia.csv", "NGÀY,Mặt hàng,Huyện,Đơn vị,Tiền tệ,Loại giá,giá\n"
+                                        "15/01/2024,Dừa khô,Mỏ Cày Bắc,trái,VND,Bán lẻ,6.500\n")
+    row = read_prices(path).table.iloc[0]
+    assert (row["date"], row["commodity"], row["market"], row["unit"], row["currency"],
+            row["price_type"], row["price"]) == (
+        "15/01/2024", "Dừa khô", "Mỏ Cày Bắc", "trái", "VND", "Bán lẻ", "6.500")
+
+
+def test_english_aliases_and_dvt(tmp_path):
+    path = _write(tmp_path / "p.csv",
+                  "DATE,Product,Market,ĐVT,Currency,Price Type,PRICE,NA_col\n"
+                  "2024-02-01,Rice,An Giang,kg,VND,Wholesale,NA,NA\n")
+    row = read_prices(path).table.iloc[0]
+    assert row["unit"] == "kg" and row["price_type"] == "Wholesale"
+    assert row["price"] == "NA"  # not turned into NaN: cleaning reports it
+
+
+def test_default_does_not_override_a_column(tmp_path):
+    path = _write(tmp_path / "p.csv", "date,commodity,market,unit,currency,price_type,price\n"
+                                      "2024-02-01,Rice,An Giang,kg,USD,Retail,1\n")
+    raw = read_prices(path, defaults={"currency": "VND"})
+    assert raw.table["currency"].tolist() == ["USD"]
+    assert any("ignored --default currency" in n for n in raw.notes)
+
+
+def test_missing_column_names_found_columns_and_closest(tmp_path):
+    path = _write(tmp_path / "cho_thi_xa.csv",
+                  "Ngày,Giá bán lẻ,Chợ,Mặt hàng\n2024-01-15,6500,Mỏ Cày Bắc,Dừa khô\n")
+    with pytest.raises(InputError) as err:
+        read_prices(path, defaults={"unit": "nut", "currency": "VND", "price_type": "Retail"})
+    text = str(err.value)
+    assert "cho_thi_xa.csv" in text
+    assert "'price'" in text and "closest match: 'Giá bán lẻ'" in text
+    assert "columns found: Ngày, Giá bán lẻ, Chợ, Mặt hàng" in text
+    assert "--map price=Giá bán lẻ" in text
+    assert "'date'" not in text  # only what is missing is named
+
+
+def test_missing_key_column_suggests_a_default(tmp_path):
+    path = _write(tmp_path / "p.csv", "date,price,market,commodity,unit,price_type\n1,2,3,4,5,6\n")
+    with pytest.raises(InputError, match=r"'currency'.*--default currency="):
+        read_prices(path)
+
+
+def test_mapping_to_absent_column(tmp_path):
+    path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
+    with pytest.raises(InputError) as err:
+        read_prices(path, mapping={"price": "Gia ban"})
+    text = str(err.value)
+    assert "p.csv" in text and "'Gia ban'" in text and "columns found: Ngày, Giá, Chợ" in text
+
+
+def test_mapping_tolerates_missing_accents(tmp_path):
+    path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
+    raw = read_prices(path, mapping={"price": "Gia", "date": "ngay", "market": "cho"},
+                      defaults={"commodity": "Rice", "unit": "kg", "currency": "VND",
+                                "price_type": "Retail"})
+    assert raw.table[["date", "price", "market"]].iloc[0].tolist() == ["2024-01-15", "1", "X"]
+
+
+def test_unknown_mapping_key_is_a_usage_error(tmp_path):
+    path = _write(tmp_path / "p.csv", "date,price\n1,2\n")
+    with pytest.raises(UsageError, match="prix"):
+        read_prices(path, mapping={"prix": "price"})
+    with pytest.raises(UsageError, match="kind"):
+        read_prices(path, kind="csv")
+
+
+def test_hxl_row_in_generic_table(tmp_path):
+    path = _write(tmp_path / "p.csv", "date,price,market\n#date,#value,#loc\n2024-01-01,5,A\n")
+    raw = read_prices(path, defaults={"commodity": "Rice", "unit": "kg", "currency": "VND",
+                                      "price_type": "Retail"})
+    assert raw.table["date"].tolist() == ["2024-01-01"]
+    assert raw.table["row"].tolist() == [1]
+    assert any("HXL" in n for n in raw.notes)
+
+
+# --- encodings and delimiters ----------------------------------------------------------------
+
+VN_TEXT = ("Ngày\tGiá\tChợ\tMặt hàng\tĐơn vị\tTiền tệ\tLoại giá\n"
+           f"2024-01-15\t65000\t{VN_MARKET}\t{VN_COMMODITY}\tkg\tVND\tRetail\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-8-sig",
+                                      "utf-8"])
+def test_round_trip_keeps_vietnamese(tmp_path, encoding):
+    boms = {"utf-16-le-bom": (b"\xff\xfe", "utf-16-le"),
+            "utf-16-be-bom": (b"\xfe\xff", "utf-16-be")}
+    path = tmp_path / "ben_tre.txt"
+    if encoding in boms:
+        bom, codec = boms[encoding]
+        path.write_bytes(bom + VN_TEXT.encode(codec))
+    else:
+        _write(path, VN_TEXT, encoding)
+    raw = read_prices(path)
+    assert raw.table["market"].tolist() == [VN_MARKET]
+    assert raw.table["commodity"].tolist() == [VN_COMMODITY]
+    assert list(raw.original.columns)[0] == "Ngày"  # no BOM glued to the first header
+    assert not any("not UTF-8" in n for n in raw.notes)
+
+
+def test_excel_unicode_text_export(tmp_path):
+    # Excel's "Unicode text" export: UTF-16 LE with BOM, tab separated, CRLF, .txt
+    frame = pd.DataFrame({"Ngày": ["2024-01-15"], "Giá": ["65000"], "Chợ": [VN_MARKET],
+                          "Mặt hàng": [VN_COMMODITY]})
+    path = tmp_path / "export.txt"
+    frame.to_csv(path, sep="\t", index=False, encoding="utf-16", lineterminator="\r\n")
+    raw = read_prices(path, defaults={"unit": "kg", "currency": "VND", "price_type": "Retail"})
+    assert raw.table.iloc[0][["market", "commodity", "price"]].tolist() == [
+        VN_MARKET, VN_COMMODITY, "65000"]
+
+
+def test_cp1258_fallback_with_note(tmp_path):
+    # Windows Vietnamese writes tones as combining marks after a base letter.
+    text = ("Ngày,Giá,Chợ,Mặt hàng\n"
+            "2024-01-15,65000,Mo\u0309 Cày B\u0103\u0301c,D\u01b0\u0300a khô\n")
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(text.replace("Chợ", "Cho").replace("Mặt hàng", "Mat hang")
+                     .replace("Ngày", "Ngay").replace("Giá", "Gia").encode("cp1258"))
+    raw = read_prices(path, defaults={"unit": "kg", "currency": "VND", "price_type": "Retail"})
+    assert raw.table["market"].tolist() == [VN_MARKET]
+    assert raw.table["commodity"].tolist() == [VN_COMMODITY]
+    assert any("cp1258" in n for n in raw.notes)
+
+
+@pytest.mark.parametrize(("name", "sep"), [("p.tsv", "\t"), ("p.csv", ";"), ("p.txt", "\t"),
+                                           ("p.dat", "|"), ("p.csv", ",")])
+def test_delimiter_sniffing(tmp_path, name, sep):
+    lines = ["date", "commodity", "market", "unit", "currency", "price_type", "price"], \
+            ["15/01/2024", "Chili (red, dry)", "Bến Tre", "kg", "VND", "Retail", "65.000,5"]
+    text = "\n".join(sep.join(f'"{v}"' if sep in v or "," in v else v for v in line)
+                     for line in lines) + "\n"
+    raw = read_prices(_write(tmp_path / name, text))
+    row = raw.table.iloc[0]
+    assert row["commodity"] == "Chili (red, dry)"
+    assert row["price"] == "65.000,5"
+    assert row["market"] == "Bến Tre"
+
+
+# --- Excel and Parquet ----------------------------------------------------------------------
+
+
+def test_excel_with_title_rows_and_blank_rows(tmp_path):
+    path = tmp_path / "huyen.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="Ghi chú", index=False)
+        frame = pd.DataFrame({"Ngày": [pd.Timestamp("2024-01-15"), None, pd.Timestamp("2024-02-15")],
+                              "Giá": [65000.0, None, 6500.5], "Chợ": [VN_MARKET, None, VN_MARKET]})
+        frame.to_excel(writer, sheet_name="Giá dừa", index=False, startrow=2)
+        writer.sheets["Giá dừa"]["A1"] = "Bảng giá dừa khô - huyện Mỏ Cày Bắc"
+    defaults = {"commodity": VN_COMMODITY, "unit": "nut", "currency": "VND",
+                "price_type": "Retail"}
+    raw = read_prices(path, sheet="Giá dừa", defaults=defaults)
+    assert raw.table[["row", "date", "price", "market"]].values.tolist() == [
+        [1, "2024-01-15", "65000", VN_MARKET], [3, "2024-02-15", "6500.5", VN_MARKET]]
+    assert any("blank row" in n for n in raw.notes)
+    with pytest.raises(InputError) as err:
+        read_prices(path, sheet="Sheet9")
+    assert "huyen.xlsx" in str(err.value) and "Giá dừa" in str(err.value)
+
+
+def test_parquet_typed_values_become_text(tmp_path):
+    frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-15", "2024-02-15"]),
+                          "price": [65000.0, float("nan")], "market": [VN_MARKET, VN_MARKET],
+                          "commodity": [VN_COMMODITY] * 2, "unit": ["kg"] * 2,
+                          "currency": ["VND"] * 2, "price_type": ["Retail"] * 2})
+    path = tmp_path / "p.parquet"
+    frame.to_parquet(path)
+    raw = read_prices(path)
+    assert raw.table["date"].tolist() == ["2024-01-15", "2024-02-15"]
+    assert raw.table["price"].tolist() == ["65000", ""]
+    assert raw.table["market"].tolist() == [VN_MARKET] * 2
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def _bad_files(tmp_path):
+    rng = random.Random(0)
+    png = b"\x89PNG\r\n\x1a\n" + rng.randbytes(200)
+    book = openpyxl.Workbook()
+    book.save(tmp_path / "book.xlsx")
+    (tmp_path / "folder.csv").mkdir()
+    return {
+        "missing.csv": None,
+        "folder.csv": None,
+        "empty.csv": b"",
+        "header_only.csv": b"date,price,market\n",
+        "header_hxl_only.csv": b"date,price\n#date,#value\n",
+        "random.csv": rng.randbytes(4096),
+        "random.xyz": rng.randbytes(4096),
+        "image.csv": png,
+        "old.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500),
+        "not_a_book.xlsx": b"PK\x03\x04" + rng.randbytes(300),
+        "not_parquet.parquet": b"PAR1" + rng.randbytes(300),
+        "blank_lines.csv": b"\n\n  \n",
+    }
+
+
+@pytest.mark.parametrize("name", ["missing.csv", "folder.csv", "empty.csv", "header_only.csv",
+                                  "header_hxl_only.csv", "random.csv", "random.xyz",
+                                  "image.csv", "old.xls", "not_a_book.xlsx",
+                                  "not_parquet.parquet", "blank_lines.csv"])
+def test_bad_input_is_one_clear_error(tmp_path, name):
+    content = _bad_files(tmp_path)[name]
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError) as err:
+        read_prices(path)
+    assert name in str(err.value)
+    assert err.value.fix  # always says how to fix it
+
+
+def test_excel_missing_sheet_lists_sheets(tmp_path):
+    path = tmp_path / "book.xlsx"
+    pd.DataFrame({"date": ["x"], "price": ["1"]}).to_excel(path, sheet_name="Data", index=False)
+    with pytest.raises(InputError, match=r"book\.xlsx.*'Monthly Prices'.*Data"):
+        read_prices(path, sheet="Monthly Prices")
+
+
+def test_pinksheet_kind_on_csv(tmp_path):
+    path = _write(tmp_path / "p.csv", "date,price\n1,2\n")
+    with pytest.raises(InputError, match=r"p\.csv"):
+        read_prices(path, kind="pinksheet")
+    with pytest.raises(InputError, match=r"p\.csv.*WFP"):
+        read_prices(path, kind="wfp")
+
+
+def test_reading_never_changes_the_file(tmp_path, shared_data):
+    path = tmp_path / "copy.csv"
+    path.write_bytes((shared_data / "wfp" / "wfp_food_prices_tha.csv").read_bytes())
+    before = hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
+    read_prices(path)
+    assert (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns) == before
+
+
+def test_notes_are_plain_sentences(shared_data):
+    raw = read_prices(shared_data / "wfp" / "wfp_food_prices_tha.csv")
+    assert all(isinstance(n, str) and not re.search(r"[{}]", n) for n in raw.notes)
