@@ -255,18 +255,24 @@ def calendar_show(
     if as_json:
         typer.echo(table_frame.to_json(orient="records", force_ascii=False))
         return
-    marks = {"plant": "[green]plant[/green]", "harvest": "[yellow]harvest[/yellow]",
-             "peak": "[bold red]PEAK[/bold red]"}
-    table = Table(title="Harvest calendar" + (f": {commodity}" if commodity else ""))
-    label_cols = [c for c in table_frame.columns if not str(c).isdigit() and c not in range(1, 13)]
-    month_cols = [c for c in table_frame.columns if c not in label_cols]
-    for col in label_cols:
-        table.add_column(str(col))
-    for col in month_cols:
-        table.add_column(str(col), justify="center")
+    # One character a month keeps twelve months on a phone-width terminal.
+    marks = {"plant": "[green]·[/green]", "harvest": "[yellow]▒[/yellow]", "peak": "[bold red]█[/bold red]"}
+    table = Table(
+        title="Harvest calendar" + (f": {commodity}" if commodity else ""),
+        caption="[green]·[/green] planting  [yellow]▒[/yellow] harvest  [bold red]█[/bold red] peak",
+    )
+    table.add_column("crop")
+    table.add_column("season", no_wrap=True)
+    for month in "JFMAMJJASOND":
+        table.add_column(month, justify="center", min_width=1)
+    # Name the region only where it differs from the calendar's main one (in the title).
+    main_region = table_frame["region"].mode().iloc[0]
+    table.title += f" ({main_region})"
     for _, row in table_frame.iterrows():
-        table.add_row(*[str(row[c]) for c in label_cols],
-                      *[marks.get(str(row[c]), str(row[c])) for c in month_cols])
+        crop = str(row["commodity"])
+        if row["region"] != main_region:
+            crop += f" ({row['region']})"
+        table.add_row(crop, str(row["season"]), *[marks.get(str(row[m]), "") for m in range(1, 13)])
     console.print(table)
 
 

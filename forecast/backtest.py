@@ -27,13 +27,16 @@ windows, unknown model names) still raise :class:`~forecast.errors.UsageError` u
 
 Window placement: the last window's forecast ends on the last date of ``y``; each earlier
 window's cutoff is ``step`` periods earlier; windows whose training part has fewer than
-``min_train`` observed prices are dropped, so ``n_windows`` is a maximum.
+``min_train`` observed prices are dropped, so ``n_windows`` is a maximum. ``backtest`` gives
+all models on a series the same cutoffs (the most demanding model's ``min_length`` decides),
+so their scores are comparable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -102,12 +105,18 @@ class Windows:
 
 def _check_series(y: pd.Series) -> None:
     if not isinstance(y.index, pd.DatetimeIndex):
-        raise SchemaError("date", "the series must have a DatetimeIndex",
-                          fix="Build series with forecast.table.iter_series")
+        raise SchemaError(
+            "date",
+            "the series must have a DatetimeIndex",
+            fix="Build series with forecast.table.iter_series",
+        )
     # Windows are counted in positions, which only means "periods" on a regular grid.
     if y.index.freq is None and len(y) >= 3 and pd.infer_freq(y.index) is None:
-        raise SchemaError("date", "the series must be on one regular frequency, gaps as NaN",
-                          fix="Build series with forecast.table.iter_series")
+        raise SchemaError(
+            "date",
+            "the series must be on one regular frequency, gaps as NaN",
+            fix="Build series with forecast.table.iter_series",
+        )
 
 
 def _cutoff_positions(y: pd.Series, windows: Windows, min_train: int) -> list[int]:
@@ -156,11 +165,13 @@ def _failure(levels: Sequence[float], cutoff: pd.Timestamp | None, error: object
     """One failure row; ``error`` is an exception or a message."""
     if isinstance(error, BaseException):
         error = f"{type(error).__name__}: {error}"
-    row = pd.DataFrame({
-        "cutoff": pd.Series([cutoff], dtype="datetime64[ns]"),
-        "date": pd.Series([pd.NaT], dtype="datetime64[ns]"),
-        "step": pd.array([pd.NA], dtype="Int64"),
-    })
+    row = pd.DataFrame(
+        {
+            "cutoff": pd.Series([cutoff], dtype="datetime64[ns]"),
+            "date": pd.Series([pd.NaT], dtype="datetime64[ns]"),
+            "step": pd.array([pd.NA], dtype="Int64"),
+        }
+    )
     for column in _columns(levels)[3:-1]:
         row[column] = np.nan
     row["error"] = str(error)
@@ -193,17 +204,25 @@ def _forecast_window(
     # (Ctrl-C) still stops everything.
     except Exception as exc:
         return _failure(levels, cutoff, exc)
-    frame = pd.DataFrame({
-        "cutoff": pd.Series(cutoff, index=range(h), dtype="datetime64[ns]"),
-        "date": dates.astype("datetime64[ns]"),
-        "step": pd.array(range(1, h + 1), dtype="Int64"),
-        "actual": y.iloc[pos + 1 : pos + 1 + h].to_numpy(dtype=float),
-        "forecast": pred["forecast"].to_numpy(dtype=float),
-    })
+    frame = pd.DataFrame(
+        {
+            "cutoff": pd.Series(cutoff, index=range(h), dtype="datetime64[ns]"),
+            "date": dates.astype("datetime64[ns]"),
+            "step": pd.array(range(1, h + 1), dtype="Int64"),
+            "actual": y.iloc[pos + 1 : pos + 1 + h].to_numpy(dtype=float),
+            "forecast": pred["forecast"].to_numpy(dtype=float),
+        }
+    )
     for column in _columns(levels)[5:-1]:
         frame[column] = pred[column].to_numpy(dtype=float) if column in pred else np.nan
     frame["error"] = ""
     return frame
+
+
+def _min_length(model_factory: ModelFactory) -> int:
+    # A declared capability, read from an unfitted instance: __init__ only stores
+    # arguments, so building one is cheap.
+    return int(getattr(model_factory(), "min_length", 1))
 
 
 def backtest_series(
@@ -244,8 +263,7 @@ def backtest_series(
     """
     levels = check_levels(levels)
     try:
-        # Declared capability, read from an unfitted instance (its __init__ only stores).
-        min_length = getattr(model_factory(), "min_length", 1)
+        min_length = _min_length(model_factory)
     except Exception as exc:  # a factory that cannot build is a failure of this series only
         return _failure(levels, None, exc)
     positions = _cutoff_positions(y, windows, min_length)
@@ -255,7 +273,7 @@ def backtest_series(
             levels,
             None,
             f"too short to backtest: {int(y.notna().sum())} prices over {len(y)} periods; "
-            f"needs {need} before a cutoff and {windows.horizon} periods after it",
+            f"needs {need} up to a cutoff and {windows.horizon} periods after it",
         )
     frames = [
         _forecast_window(y, pos, model_factory, windows.horizon, levels, X) for pos in positions
@@ -264,8 +282,8 @@ def backtest_series(
 
 
 def backtest_job(
-    key: tuple,
-    y: pd.Series,
+    series: tuple[tuple, pd.Series],
+    *,
     models: Mapping[str, ModelFactory],
     windows: Windows = Windows(),
     levels: Sequence[float] = (80, 95),
@@ -273,15 +291,16 @@ def backtest_job(
 ) -> pd.DataFrame:
     """Backtest every model on one series: the unit of work an engine maps over series.
 
-    Arguments are plain data plus module-level callables, so the job pickles to a worker
-    process when ``models`` comes from :func:`resolve_models` with registry names.
+    It takes one ``(key, y)`` item of ``iter_series`` and the options by keyword, so
+    ``partial(backtest_job, models=..., windows=...)`` maps straight over
+    ``iter_series(prices)``, e.g. with ``forecast.engine.run_jobs``. The arguments are plain
+    data plus module-level callables, so the job pickles to a worker process when ``models``
+    comes from :func:`resolve_models` with registry names. It never raises for a bad series.
 
     Parameters
     ----------
-    key
-        The series key, a tuple in ``KEY`` order.
-    y
-        The series, as yielded by ``iter_series``.
+    series
+        ``(key, y)``: the series key in ``KEY`` order and the series as from ``iter_series``.
     models
         Model name -> zero-argument factory.
     windows, levels
@@ -291,11 +310,17 @@ def backtest_job(
         training and forecast date of every window). If it fails, each model gets a failure
         row for this series.
 
+    Notes
+    -----
+    All models share one set of cutoffs: ``windows.min_train`` is raised to the largest
+    ``min_length`` among ``models``, so scores compare models on the same windows.
+
     Returns
     -------
     DataFrame
         KEY columns, ``model``, then the :func:`backtest_series` columns.
     """
+    key, y = series
     levels = check_levels(levels)
     X, feature_error = None, None
     if features is not None:
@@ -303,10 +328,19 @@ def backtest_job(
             X = features(key, y.index)
         except Exception as exc:  # a feature table failing for one series fails that series only
             feature_error = f"features: {type(exc).__name__}: {exc}"
+    # Every model gets the same cutoffs, set by the model needing the most history, so models
+    # are compared on the same windows (a model with an extra, early, data-poor window
+    # would otherwise be scored on harder cases than the rest).
+    need = windows.min_train
+    for factory in models.values():
+        # A factory that fails here fails again in backtest_series, which records it.
+        with suppress(Exception):
+            need = max(need, _min_length(factory))
+    shared = replace(windows, min_train=need)
     frames = []
     for name, factory in models.items():
         if feature_error is None:
-            frame = backtest_series(y, factory, windows, levels, X)
+            frame = backtest_series(y, factory, shared, levels, X)
         else:
             frame = _failure(levels, None, feature_error)
         frame.insert(0, "model", name)
@@ -334,8 +368,11 @@ def resolve_models(models: Mapping[str, ModelFactory] | Sequence[str] | str) -> 
         factories = dict(models)
         for name, factory in factories.items():
             if not callable(factory):
-                raise UsageError(f"model '{name}' is not a callable factory", "models",
-                                 "Pass e.g. {'ets': lambda: make_model('ets')}")
+                raise UsageError(
+                    f"model '{name}' is not a callable factory",
+                    "models",
+                    "Pass e.g. {'ets': lambda: make_model('ets')}",
+                )
     else:
         factories = {}
         for name in models:
@@ -378,10 +415,10 @@ def backtest(
     """
     levels = check_levels(levels)
     factories = resolve_models(models)
-    frames = [
-        backtest_job(key, y, factories, windows, levels, features)
-        for key, y in iter_series(prices)
-    ]
+    job = partial(backtest_job, models=factories, windows=windows, levels=levels, features=features)
+    # Sequential on purpose; an engine can map the same job (it pickles), but may return
+    # results in completion order, so a caller doing that should sort by KEY afterwards.
+    frames = list(map(job, iter_series(prices)))
     if not frames:
         empty = _failure(levels, None, "").iloc[0:0]
         empty.insert(0, "model", pd.Series(dtype=object))

@@ -31,7 +31,13 @@ METRICS: dict[str, Callable[..., float]] = {}
 INTERVAL_METRICS: set[str] = set()
 #: What :func:`score` reports unless told otherwise.
 DEFAULT_METRICS: tuple[str, ...] = (
-    "mase", "smape", "mae", "rmse", "mape", "coverage", "winkler",
+    "mase",
+    "smape",
+    "mae",
+    "rmse",
+    "mape",
+    "coverage",
+    "winkler",
 )
 
 
@@ -201,12 +207,16 @@ def _plan(metrics: Sequence[str], levels: list[str]) -> list[tuple[str, str, str
             plan.extend((f"{requested}_{s}", requested, s) for s in levels)
         elif name in INTERVAL_METRICS and suffix:
             if suffix not in levels:
-                raise UsageError(f"no level {suffix} in the backtest table for '{requested}'",
-                                 "metrics", f"Levels found: {', '.join(levels) or 'none'}")
+                raise UsageError(
+                    f"no level {suffix} in the backtest table for '{requested}'",
+                    "metrics",
+                    f"Levels found: {', '.join(levels) or 'none'}",
+                )
             plan.append((requested, name, suffix))
         else:
-            raise UsageError(f"unknown metric '{requested}'", "metrics",
-                             f"Choose from: {', '.join(METRICS)}")
+            raise UsageError(
+                f"unknown metric '{requested}'", "metrics", f"Choose from: {', '.join(METRICS)}"
+            )
     return plan
 
 
@@ -217,23 +227,30 @@ def _history_lookup(history) -> dict[tuple, pd.Series]:
         return dict(iter_series(history))
     if isinstance(history, Mapping):
         return {tuple(k) if isinstance(k, tuple) else (k,): v for k, v in history.items()}
-    raise UsageError("history must be a PriceTable, a dict key -> Series, or one Series",
-                     "score(history=...)")
+    raise UsageError(
+        "history must be a PriceTable, a dict key -> Series, or one Series", "score(history=...)"
+    )
 
 
 def _mase_scales(table: pd.DataFrame, history) -> pd.Series:
     """Per-row MASE scale from the history up to (and including) each row's cutoff."""
     if history is None:
-        raise UsageError("MASE needs the price history to scale errors", "score(history=...)",
-                         "Pass history=prices, or leave 'mase' out of metrics")
+        raise UsageError(
+            "MASE needs the price history to scale errors",
+            "score(history=...)",
+            "Pass history=prices, or leave 'mase' out of metrics",
+        )
     lookup = _history_lookup(history)
     if isinstance(history, pd.Series):
         key_columns = []
     elif all(c in table.columns for c in KEY):
         key_columns = list(KEY)
     else:
-        raise UsageError("the table has no series key columns to match history with",
-                         "score(history=...)", "Pass the one series as history=y")
+        raise UsageError(
+            "the table has no series key columns to match history with",
+            "score(history=...)",
+            "Pass the one series as history=y",
+        )
     scales = pd.Series(np.nan, index=table.index)
     # One scale per (series, cutoff), shared by every model and step of that window.
     for group, rows in table.groupby([*key_columns, "cutoff"], sort=False):
@@ -285,8 +302,11 @@ def score(
     table = table.reset_index(drop=True)  # rows are matched to MASE scales by label
     missing = [c for c in [*by, "actual", "forecast"] if c not in table.columns]
     if missing:
-        raise UsageError(f"column '{missing[0]}' is not in the backtest table", "score(by=...)",
-                         f"Columns: {', '.join(map(str, table.columns))}")
+        raise UsageError(
+            f"column '{missing[0]}' is not in the backtest table",
+            "score(by=...)",
+            f"Columns: {', '.join(map(str, table.columns))}",
+        )
     plan = _plan(metrics, interval_levels(table))
     scales = _mase_scales(table, history) if any(n == "mase" for _, n, _ in plan) else None
     groups = table.groupby(by, sort=True, dropna=False) if by else [((), table)]
@@ -332,15 +352,24 @@ def relative_mae_geomean(scores_by_series: pd.DataFrame, baseline: str = "naive"
     key_columns = [c for c in KEY if c in scores_by_series.columns]
     needed = [c for c in ("model", "mae") if c not in scores_by_series.columns]
     if not key_columns or needed:
-        raise UsageError("relative MAE needs per-series scores with 'model' and 'mae'",
-                         "relative_mae_geomean", "Use score(..., by=(*KEY, 'model'))")
+        raise UsageError(
+            "relative MAE needs per-series scores with 'model' and 'mae'",
+            "relative_mae_geomean",
+            "Use score(..., by=(*KEY, 'model'))",
+        )
     if scores_by_series.duplicated([*key_columns, "model"]).any():
-        raise UsageError("more than one score row per series and model", "relative_mae_geomean",
-                         "Use score(..., by=(*KEY, 'model'))")
+        raise UsageError(
+            "more than one score row per series and model",
+            "relative_mae_geomean",
+            "Use score(..., by=(*KEY, 'model'))",
+        )
     wide = scores_by_series.set_index([*key_columns, "model"])["mae"].unstack("model")
     if baseline not in wide.columns:
-        raise UsageError(f"baseline model '{baseline}' is not in the scores",
-                         "relative_mae_geomean", f"Models: {', '.join(map(str, wide.columns))}")
+        raise UsageError(
+            f"baseline model '{baseline}' is not in the scores",
+            "relative_mae_geomean",
+            f"Models: {', '.join(map(str, wide.columns))}",
+        )
     base = wide[baseline].where(wide[baseline] > 0)
     ratios = wide.div(base, axis=0)
     with np.errstate(divide="ignore"):

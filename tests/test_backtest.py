@@ -7,6 +7,7 @@ one that fails on purpose), so these tests do not depend on the real model famil
 from __future__ import annotations
 
 import pickle
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ from forecast.backtest import (
 from forecast.errors import SchemaError, UsageError
 from forecast.metrics import score
 from forecast.models.base import Forecaster, future_index
-from forecast.table import KEY
+from forecast.table import KEY, iter_series
 
 LEVELS = (80, 95)
 
@@ -152,8 +153,15 @@ def test_step_defaults_to_horizon():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"horizon": 0}, {"n_windows": 0}, {"step": 0}, {"horizon": "3"}, {"horizon": 2.5},
-     {"horizon": True}, {"min_train": -1}],
+    [
+        {"horizon": 0},
+        {"n_windows": 0},
+        {"step": 0},
+        {"horizon": "3"},
+        {"horizon": 2.5},
+        {"horizon": True},
+        {"min_train": -1},
+    ],
 )
 def test_windows_rejects_bad_values(kwargs):
     with pytest.raises(UsageError):
@@ -189,7 +197,8 @@ def test_min_train_counts_observed_prices_not_periods():
     y.iloc[:6] = np.nan  # six missing months at the start
     # Without the gap position 11 (2020-12) holds 12 prices; with it only 6.
     assert cutoffs(y, Windows(12, 5, step=6), 12) == [
-        pd.Timestamp("2021-06-01"), pd.Timestamp("2021-12-01")
+        pd.Timestamp("2021-06-01"),
+        pd.Timestamp("2021-12-01"),
     ]
 
 
@@ -201,9 +210,10 @@ def test_weekly_cutoffs():
 def test_cutoffs_need_a_regular_datetime_index():
     with pytest.raises(SchemaError):
         cutoffs(pd.Series([1.0, 2.0, 3.0]), Windows(1, 1))
-    irregular = pd.Series([1.0, 2.0, 3.0, 4.0],
-                          index=pd.to_datetime(["2020-01-01", "2020-02-01", "2020-05-01",
-                                                "2020-06-01"]))
+    irregular = pd.Series(
+        [1.0, 2.0, 3.0, 4.0],
+        index=pd.to_datetime(["2020-01-01", "2020-02-01", "2020-05-01", "2020-06-01"]),
+    )
     with pytest.raises(SchemaError):
         cutoffs(irregular, Windows(1, 1))
 
@@ -213,15 +223,28 @@ def test_cutoffs_need_a_regular_datetime_index():
 
 @pytest.mark.parametrize(
     ("y", "windows"),
-    [(monthly(48), Windows(12, 3)), (monthly(40), Windows(6, 4, step=2)),
-     (weekly(80), Windows(8, 3, step=5))],
+    [
+        (monthly(48), Windows(12, 3)),
+        (monthly(40), Windows(6, 4, step=2)),
+        (weekly(80), Windows(8, 3, step=5)),
+    ],
     ids=["monthly", "monthly-overlapping", "weekly"],
 )
 def test_oracle_backtest_invariants(y, windows):
     bt = backtest_series(y, oracle_factory(y), windows, LEVELS)
     h = windows.horizon
-    assert list(bt.columns) == ["cutoff", "date", "step", "actual", "forecast", "lower_80",
-                                "upper_80", "lower_95", "upper_95", "error"]
+    assert list(bt.columns) == [
+        "cutoff",
+        "date",
+        "step",
+        "actual",
+        "forecast",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+        "error",
+    ]
     assert (bt["error"] == "").all()
     assert (bt["cutoff"] < bt["date"]).all()
     ahead = periods_ahead(y, bt)
@@ -361,15 +384,28 @@ def test_backtest_over_a_price_table(three_series):
     }
     bt = backtest(prices, models, Windows(12, 2), LEVELS)
     assert list(bt.columns[:6]) == [*KEY, "model"]
-    assert list(bt.columns[6:]) == ["cutoff", "date", "step", "actual", "forecast", "lower_80",
-                                    "upper_80", "lower_95", "upper_95", "error"]
+    assert list(bt.columns[6:]) == [
+        "cutoff",
+        "date",
+        "step",
+        "actual",
+        "forecast",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+        "error",
+    ]
     ok = bt[bt["error"] == ""]
     assert (ok["cutoff"] < ok["date"]).all()
     # Two full series x 3 models, except picky on rice (mean 8000 > 500): 2 failed windows.
     per = ok.groupby(["commodity", "model"]).size()
     assert per.to_dict() == {
-        ("Coconut", "constant"): 24, ("Coconut", "oracle"): 24, ("Coconut", "picky"): 24,
-        ("Rice", "constant"): 24, ("Rice", "oracle"): 24,
+        ("Coconut", "constant"): 24,
+        ("Coconut", "oracle"): 24,
+        ("Coconut", "picky"): 24,
+        ("Rice", "constant"): 24,
+        ("Rice", "oracle"): 24,
     }
     failures = bt[bt["error"] != ""]
     rice_picky = failures[(failures["commodity"] == "Rice") & (failures["model"] == "picky")]
@@ -411,16 +447,26 @@ def test_unknown_model_name_is_a_usage_error(three_series):
         resolve_models({"x": "naive"})
 
 
-def test_job_arguments_pickle_for_process_engines(three_series):
+def test_job_pickles_for_process_engines(three_series):
     factories = resolve_models(["naive", "ets"])
     assert list(factories) == ["naive", "ets"]
-    job = (RICE, three_series[RICE], factories, Windows(6, 2), LEVELS)
-    assert pickle.loads(pickle.dumps(job))[2]["ets"].args == ("ets",)
+    job = partial(backtest_job, models=factories, windows=Windows(6, 2), levels=LEVELS)
+    item = (RICE, three_series[RICE])
+    job_back, item_back = pickle.loads(pickle.dumps((job, item)))
+    assert job_back.keywords["models"]["ets"].args == ("ets",)
+    assert item_back[1].equals(item[1])
+
+
+def test_job_maps_over_iter_series(three_series):
+    prices = price_table({k: three_series[k] for k in (RICE, COCONUT)})
+    job = partial(backtest_job, models={"constant": Constant}, windows=Windows(6, 2))
+    mapped = pd.concat(map(job, iter_series(prices)), ignore_index=True)
+    pd.testing.assert_frame_equal(mapped, backtest(prices, {"constant": Constant}, Windows(6, 2)))
 
 
 def test_backtest_job_labels_rows(three_series):
     y = three_series[COCONUT]
-    bt = backtest_job(COCONUT, y, {"constant": Constant}, Windows(6, 1))
+    bt = backtest_job((COCONUT, y), models={"constant": Constant}, windows=Windows(6, 1))
     assert (bt[list(KEY)].drop_duplicates().to_numpy() == [list(COCONUT)]).all()
     assert (bt["model"] == "constant").all()
 
@@ -431,5 +477,29 @@ def test_empty_price_table_gives_empty_frame_with_columns():
     )
     bt = backtest(empty, {"constant": Constant}, Windows(3, 1))
     assert bt.empty
-    assert list(bt.columns) == [*KEY, "model", "cutoff", "date", "step", "actual", "forecast",
-                                "lower_80", "upper_80", "lower_95", "upper_95", "error"]
+    assert list(bt.columns) == [
+        *KEY,
+        "model",
+        "cutoff",
+        "date",
+        "step",
+        "actual",
+        "forecast",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+        "error",
+    ]
+
+
+def test_models_share_cutoffs_set_by_the_most_demanding(three_series):
+    class NeedsTwoYears(Constant):
+        min_length = 24
+
+    prices = price_table({RICE: three_series[RICE]})  # 48 months
+    bt = backtest(prices, {"constant": Constant, "two-years": NeedsTwoYears}, Windows(6, 5))
+    by_model = bt.groupby("model")["cutoff"].unique()
+    # Alone, Constant would also get the cutoff at position 17; shared windows drop it.
+    assert list(by_model["constant"]) == list(by_model["two-years"])
+    assert len(by_model["constant"]) == 4

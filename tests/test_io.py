@@ -208,7 +208,7 @@ def test_missing_column_names_found_columns_and_closest(tmp_path):
 
 def test_missing_key_column_suggests_a_default(tmp_path):
     path = _write(tmp_path / "p.csv", "date,price,market,commodity,unit,price_type\n1,2,3,4,5,6\n")
-    with pytest.raises(InputError, match=r"'currency'.*--default currency="):
+    with pytest.raises(InputError, match=r"'currency'.*--default <name>=<value> for currency$"):
         read_prices(path)
 
 
@@ -234,6 +234,25 @@ def test_unknown_mapping_key_is_a_usage_error(tmp_path):
         read_prices(path, mapping={"prix": "price"})
     with pytest.raises(UsageError, match="kind"):
         read_prices(path, kind="csv")
+
+
+def test_header_only_says_no_data_rows(tmp_path):
+    path = _write(tmp_path / "only_header.csv", "Ngày,Giá\n\n")
+    with pytest.raises(InputError, match=r"only_header\.csv: has a header but no data rows"):
+        read_prices(path)
+
+
+def test_line_wider_than_header_is_refused(tmp_path):
+    # An unquoted decimal comma splits a value: pandas would drop the extra part silently.
+    path = _write(tmp_path / "wide.csv", "date,price,market\n2024-01-15,6500,5,Ben Tre\n")
+    with pytest.raises(InputError, match=r"wide\.csv: line 2 has 4 values but the header has 3"):
+        read_prices(path)
+
+
+def test_trailing_separators_are_harmless(tmp_path):
+    path = _write(tmp_path / "p.csv", "date,price,market,commodity,unit,currency,price_type\n"
+                                      "2024-01-15,6500,A,Rice,kg,VND,Retail,,\n")
+    assert read_prices(path).table["price"].tolist() == ["6500"]
 
 
 def test_hxl_row_in_generic_table(tmp_path):
@@ -314,8 +333,9 @@ def test_excel_with_title_rows_and_blank_rows(tmp_path):
     path = tmp_path / "huyen.xlsx"
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="Ghi chú", index=False)
-        frame = pd.DataFrame({"Ngày": [pd.Timestamp("2024-01-15"), None, pd.Timestamp("2024-02-15")],
-                              "Giá": [65000.0, None, 6500.5], "Chợ": [VN_MARKET, None, VN_MARKET]})
+        dates = [pd.Timestamp("2024-01-15"), None, pd.Timestamp("2024-02-15")]
+        frame = pd.DataFrame({"Ngày": dates, "Giá": [65000.0, None, 6500.5],
+                              "Chợ": [VN_MARKET, None, VN_MARKET]})
         frame.to_excel(writer, sheet_name="Giá dừa", index=False, startrow=2)
         writer.sheets["Giá dừa"]["A1"] = "Bảng giá dừa khô - huyện Mỏ Cày Bắc"
     defaults = {"commodity": VN_COMMODITY, "unit": "nut", "currency": "VND",

@@ -39,7 +39,7 @@ NAN = float("nan")
 
 def test_registry_holds_every_metric():
     assert set(DEFAULT_METRICS) <= set(METRICS)
-    assert INTERVAL_METRICS == {"coverage", "winkler"}
+    assert sorted(INTERVAL_METRICS) == ["coverage", "winkler"]
 
 
 def test_point_metrics_by_hand():
@@ -161,12 +161,20 @@ def window(key, model, y, cutoff_pos, forecasts, level_pad=1.0, error=""):
     h = len(forecasts)
     dates = y.index[cutoff_pos + 1 : cutoff_pos + 1 + h]
     f = np.asarray(forecasts, dtype=float)
-    frame = pd.DataFrame({
-        "cutoff": y.index[cutoff_pos], "date": dates, "step": range(1, h + 1),
-        "actual": y.iloc[cutoff_pos + 1 : cutoff_pos + 1 + h].to_numpy(), "forecast": f,
-        "lower_80": f - level_pad, "upper_80": f + level_pad,
-        "lower_95": f - 2 * level_pad, "upper_95": f + 2 * level_pad, "error": error,
-    })
+    frame = pd.DataFrame(
+        {
+            "cutoff": y.index[cutoff_pos],
+            "date": dates,
+            "step": range(1, h + 1),
+            "actual": y.iloc[cutoff_pos + 1 : cutoff_pos + 1 + h].to_numpy(),
+            "forecast": f,
+            "lower_80": f - level_pad,
+            "upper_80": f + level_pad,
+            "lower_95": f - 2 * level_pad,
+            "upper_95": f + 2 * level_pad,
+            "error": error,
+        }
+    )
     frame.insert(0, "model", model)
     for i, (column, value) in enumerate(zip(KEY, key, strict=True)):
         frame.insert(i, column, value)
@@ -183,16 +191,19 @@ def two_series():
 @pytest.fixture
 def table(two_series):
     rice, pepper = two_series[RICE], two_series[PEPPER]
-    return pd.concat([
-        # rice actuals at positions 24, 25 are 34, 35; at 30, 31 are 40, 41
-        window(RICE, "good", rice, 23, [34, 37]),       # errors 0, 2
-        window(RICE, "good", rice, 29, [40, 41]),       # errors 0, 0
-        window(RICE, "bad", rice, 23, [44, 45]),        # errors 10, 10
-        window(RICE, "bad", rice, 29, [50, 41]),        # errors 10, 0
-        # pepper actuals at 24, 25 are 100, 120
-        window(PEPPER, "good", pepper, 23, [100, 130]),  # errors 0, 10
-        window(PEPPER, "bad", pepper, 23, [80, 120]),    # errors 20, 0
-    ], ignore_index=True)
+    return pd.concat(
+        [
+            # rice actuals at positions 24, 25 are 34, 35; at 30, 31 are 40, 41
+            window(RICE, "good", rice, 23, [34, 37]),  # errors 0, 2
+            window(RICE, "good", rice, 29, [40, 41]),  # errors 0, 0
+            window(RICE, "bad", rice, 23, [44, 45]),  # errors 10, 10
+            window(RICE, "bad", rice, 29, [50, 41]),  # errors 10, 0
+            # pepper actuals at 24, 25 are 100, 120
+            window(PEPPER, "good", pepper, 23, [100, 130]),  # errors 0, 10
+            window(PEPPER, "bad", pepper, 23, [80, 120]),  # errors 20, 0
+        ],
+        ignore_index=True,
+    )
 
 
 def test_interval_levels_found_in_numeric_order():
@@ -202,8 +213,19 @@ def test_interval_levels_found_in_numeric_order():
 
 def test_score_by_model(table, two_series):
     s = score(table, history=two_series).set_index("model")
-    assert list(s.columns) == ["n", "failed", "mase", "smape", "mae", "rmse", "mape",
-                               "coverage_80", "coverage_95", "winkler_80", "winkler_95"]
+    assert list(s.columns) == [
+        "n",
+        "failed",
+        "mase",
+        "smape",
+        "mae",
+        "rmse",
+        "mape",
+        "coverage_80",
+        "coverage_95",
+        "winkler_80",
+        "winkler_95",
+    ]
     assert s.loc["good", "n"] == 6 and s.loc["good", "failed"] == 0
     assert s.loc["good", "mae"] == pytest.approx((0 + 2 + 0 + 0 + 0 + 10) / 6)
     # Scaled errors: rice / 12, pepper / 20 (its lag-12 scale is 0, lag-1 is 20).
@@ -221,9 +243,9 @@ def test_score_by_series_and_mase_matches_registered_function(table, two_series)
     got = s.set_index(["commodity", "model"]).loc[("Rice", "bad"), "mase"]
     # The registered mase per window, averaged with weights n (2 points each).
     windows = [(23, [44, 45]), (29, [50, 41])]
-    expected = np.mean([
-        mase(rice.iloc[p + 1 : p + 3], f, y_train=rice.iloc[: p + 1], m=12) for p, f in windows
-    ])
+    expected = np.mean(
+        [mase(rice.iloc[p + 1 : p + 3], f, y_train=rice.iloc[: p + 1], m=12) for p, f in windows]
+    )
     assert got == pytest.approx(expected)
 
 
@@ -293,10 +315,17 @@ def test_score_accepts_a_price_table_as_history(table, two_series):
 
 
 def test_relative_mae_geomean_by_hand():
-    scores = pd.DataFrame([
-        (*RICE, "naive", 2.0), (*RICE, "ets", 1.0), (*RICE, "oracle", 0.0),
-        (*PEPPER, "naive", 4.0), (*PEPPER, "ets", 8.0), (*PEPPER, "oracle", 0.0),
-    ], columns=[*KEY, "model", "mae"])
+    scores = pd.DataFrame(
+        [
+            (*RICE, "naive", 2.0),
+            (*RICE, "ets", 1.0),
+            (*RICE, "oracle", 0.0),
+            (*PEPPER, "naive", 4.0),
+            (*PEPPER, "ets", 8.0),
+            (*PEPPER, "oracle", 0.0),
+        ],
+        columns=[*KEY, "model", "mae"],
+    )
     rel = relative_mae_geomean(scores, baseline="naive")
     assert rel.name == "relative_mae"
     assert rel["naive"] == 1
@@ -305,10 +334,15 @@ def test_relative_mae_geomean_by_hand():
 
 
 def test_relative_mae_skips_series_without_a_usable_baseline():
-    scores = pd.DataFrame([
-        (*RICE, "naive", 0.0), (*RICE, "ets", 1.0),
-        (*PEPPER, "naive", 4.0), (*PEPPER, "ets", 2.0),
-    ], columns=[*KEY, "model", "mae"])
+    scores = pd.DataFrame(
+        [
+            (*RICE, "naive", 0.0),
+            (*RICE, "ets", 1.0),
+            (*PEPPER, "naive", 4.0),
+            (*PEPPER, "ets", 2.0),
+        ],
+        columns=[*KEY, "model", "mae"],
+    )
     assert relative_mae_geomean(scores)["ets"] == pytest.approx(0.5)
 
 

@@ -1,9 +1,9 @@
 """What every cleaning step shares: its output, row rejection, flag marks, text folding.
 
 A step is a pure function ``step(frame, options) -> StepOutput``. ``frame`` is the working
-table: one row per observation, with ``_rows`` (a tuple of the source ``row`` numbers the
-observation stands for; one number until duplicates are merged, empty for interpolated
-rows), the raw text columns still needed for reasons, the parsed columns and ``flags``.
+table: one row per observation, with ``_obs`` (a tuple of the input observations it stands
+for, numbered 0..n-1 in the raw table; one number until duplicates are merged, empty for
+interpolated rows), the raw text columns still needed for reasons, the parsed columns and ``flags``.
 A step never changes the frame it is given; it returns a new one, the rows it refused (one
 reason each) and notes for the report.
 """
@@ -29,7 +29,8 @@ TEXT_KEY: tuple[str, ...] = ("commodity", "market", "price_type")
 class StepOutput:
     """What a step hands back: the new frame, refused rows, and what to tell the user.
 
-    ``rejected`` has columns ``row`` and ``reason`` (one line per source row). ``details``
+    ``rejected`` has columns ``obs`` and ``reason`` (one line per input observation; the
+    pipeline maps ``obs`` back to the file's ``row``). ``details``
     holds structured findings the report keeps (conversions, conflicts, gaps, ...).
     """
 
@@ -40,17 +41,17 @@ class StepOutput:
 
 
 def no_rejections() -> pd.DataFrame:
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)})
+    return pd.DataFrame({"obs": pd.Series(dtype="int64"), "reason": pd.Series(dtype=object)})
 
 
 def split_rejected(frame: pd.DataFrame, reasons: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows with a reason (not None) leave ``frame``; each of their source rows gets it."""
+    """Rows with a reason (not None) leave ``frame``; each observation they hold gets it."""
     bad = reasons.notna()
     if not bad.any():
         return frame, no_rejections()
-    rejected = pd.DataFrame({"row": frame.loc[bad, "_rows"], "reason": reasons[bad].astype(object)})
-    rejected = rejected.explode("row").dropna(subset=["row"])
-    rejected["row"] = rejected["row"].astype("int64")
+    rejected = pd.DataFrame({"obs": frame.loc[bad, "_obs"], "reason": reasons[bad].astype(object)})
+    rejected = rejected.explode("obs").dropna(subset=["obs"])
+    rejected["obs"] = rejected["obs"].astype("int64")
     return frame.loc[~bad], rejected.reset_index(drop=True)
 
 

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecast.clean.base import StepOutput, add_mark, fmt_number, fold, series_name, split_rejected
+from forecast.clean.base import (
+    StepOutput,
+    add_mark,
+    fmt_number,
+    fold,
+    map_unique,
+    series_name,
+    split_rejected,
+    tidy_text,
+)
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
 
@@ -39,7 +48,7 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
 
     Refuses rows with no currency anywhere and rows whose price names another currency.
     """
-    code = frame["currency_raw"].map(normalise_currency)
+    code = map_unique(frame["currency_raw"], normalise_currency)
     mark = frame["price_currency"] if "price_currency" in frame else pd.Series(None, frame.index)
     code = code.where(code != "", mark.fillna(""))
     reasons = pd.Series(None, index=frame.index, dtype=object)
@@ -48,12 +57,12 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     reasons[clash] = [f"price '{p}' is in {m} but the currency is {c}" for p, m, c in
                       zip(frame.loc[clash, "price_raw"], mark[clash], code[clash], strict=True)]
     notes = []
-    inferred = (frame["currency_raw"].map(normalise_currency) == "") & (code != "")
+    inferred = (map_unique(frame["currency_raw"], normalise_currency) == "") & (code != "")
     if inferred.any():
         notes.append(f"currency taken from the price text for {int(inferred.sum())} rows")
     out = frame.assign(currency=code)
     kept, rejected = split_rejected(out, reasons)
-    renamed = pd.DataFrame({"raw": frame["currency_raw"].map(str).str.strip(), "code": code})
+    renamed = pd.DataFrame({"raw": map_unique(frame["currency_raw"], tidy_text), "code": code})
     renamed = renamed[(renamed["raw"] != renamed["code"]) & (renamed["raw"] != "")]
     for (raw, iso), group in renamed.groupby(["raw", "code"], sort=True):
         notes.append(f"currency '{raw}' read as {iso} ({len(group)} rows)")
@@ -128,4 +137,4 @@ def convert_currencies(frame: pd.DataFrame, options: CleanOptions, *,
     return StepOutput(out, notes=notes, details={"conversions": conversions})
 
 
-__all__ = ["convert_currencies", "normalise_currencies", "normalise_currency", "split_rejected"]
+__all__ = ["convert_currencies", "normalise_currencies", "normalise_currency"]

@@ -73,7 +73,8 @@ _NAMES = {"kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg"
 _CURRENCY_PREFIX = re.compile(r"^(?:us\$|\$|usd|vnd|vnđ|dong|đ|d|thb|baht|lkr|rs\.?|eur|€)\s*/\s*")
 _CENTS = re.compile(r"^(?:us\s*)?(?:cents?|¢|c)\s*/\s*")
 _PER = re.compile(r"^(?:per|/)\s*")
-_PACK = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([^\d\s].*?)(?:\s+(?:bag|sack|bao|bottle|can|pack|tin))?$")
+_PACK = re.compile(
+    r"^(\d+(?:[.,]\d+)?)\s*([^\d\s].*?)(?:\s+(?:bag|sack|bao|bottle|can|pack|tin))?$")
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,8 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     notes = []
     changed = pd.DataFrame({"commodity": frame["commodity"], "market": frame["market"],
                             "price_type": frame["price_type"], "currency": frame["currency"],
-                            "from": name, "to": target, "factor": factor})
+                            "from": map_unique(frame["unit_raw"], tidy_text), "to": target,
+                            "factor": factor})
     moved = changed[changed["factor"] != 1.0]
     for (commodity, market, price_type, currency, unit_from, unit_to, fac), group in moved.groupby(
             list(changed.columns), sort=True):
@@ -185,9 +187,9 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         conversions.append({"kind": "unit", "series": series, "price_type": price_type,
                             "currency": currency, "from": unit_from, "to": unit_to,
                             "rows": len(group), "factor": float(fac), "text": text})
-    renamed = pd.DataFrame({"raw": frame["unit_raw"].map(tidy_text), "unit": target})
+    renamed = pd.DataFrame({"raw": map_unique(frame["unit_raw"], tidy_text), "unit": target})
     renamed = renamed[(factor == 1.0) & known
-                      & (renamed["raw"].map(fold) != renamed["unit"].map(fold))]
+                      & (map_unique(renamed["raw"], fold) != map_unique(renamed["unit"], fold))]
     for (raw, unit), group in renamed.groupby(["raw", "unit"], sort=True):
         notes.append(f"unit '{raw}' read as {unit} ({len(group)} rows)")
     unknown = name[~parsed.map(lambda u: u.known)]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from forecast.errors import InputError, UsageError
 from forecast.io import files, pinksheet, wfp
 from forecast.io.raw import RAW_COLUMNS, RawPrices
@@ -102,7 +104,9 @@ def read_prices(path: str | Path, *, mapping: dict[str, str] | None = None,
     return _read_table(frame, path.name, mapping, defaults, kind, notes)
 
 
-def _read_table(frame, source, mapping, defaults, kind, notes) -> RawPrices:
+def _read_table(frame: pd.DataFrame, source: str, mapping: dict[str, str] | None,
+                defaults: dict[str, str] | None, kind: str, notes: list[str]) -> RawPrices:
+    """Map the columns of a table of strings (WFP preset or generic) into ``RawPrices``."""
     columns = list(frame.columns)
     if kind == "wfp" and not wfp.is_wfp(columns):
         missing = sorted(wfp.SIGNATURE - {str(c).strip().lower() for c in columns})
@@ -111,6 +115,10 @@ def _read_table(frame, source, mapping, defaults, kind, notes) -> RawPrices:
     is_wfp = kind in ("auto", "wfp") and wfp.is_wfp(columns)
     frame, more = skip_hxl_row(frame)
     notes += more
+    if frame.empty:
+        # Said before any column check: "no data" is the real problem with such a file.
+        raise InputError("has a header but no data rows", source,
+                         "Check that you exported the whole table, not only its header")
     if is_wfp:
         mapping = wfp.wfp_mapping(columns, mapping)
     found, more = find_columns(columns, mapping, defaults, source)

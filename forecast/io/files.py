@@ -190,15 +190,33 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
     delim = sniff_delimiter(text, prefer)
     if delim != ",":
         notes.append(f"columns are separated by {_DELIM_NAMES[delim]}")
+    _check_widths(text, delim, path.name)
     try:
-        # dtype=str + keep_default_na=False: "NA", "", "0" reach cleaning unaltered.
-        frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
-                            index_col=False, skip_blank_lines=True)
+        with warnings.catch_warnings():
+            # Extra fields were checked to be empty (trailing separators); dropping them
+            # loses nothing, so pandas' ParserWarning would only be noise.
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            # dtype=str + keep_default_na=False: "NA", "", "0" reach cleaning unaltered.
+            # index_col=False: never turn the first column into an index silently.
+            frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
+                                index_col=False, skip_blank_lines=True)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(f"cannot be read as a table ({exc})", path.name,
                          "Check that every line has the same number of columns") from None
     frame.columns = [str(c) for c in frame.columns]
     return frame, notes
+
+
+def _check_widths(text: str, delim: str, name: str) -> None:
+    # pandas drops values beyond the header's width with only a warning; a reader must not
+    # lose values, so refuse a line whose extra fields hold anything.
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    width = len(next(reader, []))
+    for row in reader:
+        if len(row) > width and any(v.strip() for v in row[width:]):
+            raise InputError(f"line {reader.line_num} has {len(row)} values but the header "
+                             f"has {width} columns", name,
+                             "Quote values that contain the separator, or fix that line")
 
 
 _DELIM_NAMES = {"\t": "tabs", ";": "semicolons", "|": "vertical bars", ",": "commas"}

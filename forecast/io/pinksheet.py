@@ -109,6 +109,7 @@ def read_pinksheet(rows: list[tuple], layout: Layout, sheet: str
             "commodity": series_name(cell_text(names_row[j])), "market": "world",
             "price_type": "International", "unit": unit, "currency": currency,
             "price": keep.iloc[:, j].to_numpy(), "priceflag": ""}))
+    pieces = [p for p in pieces if len(p)]  # concat warns about empty frames on pandas 2
     table = (pd.concat(pieces, ignore_index=True) if pieces
              else pd.DataFrame({c: [] for c in RAW_COLUMNS}))[list(RAW_COLUMNS)]
     skipped = sum(markers.values())

@@ -98,26 +98,37 @@ def _mapped_column(key: str, wanted: str, columns: list[str], by_norm: dict[str,
     close = difflib.get_close_matches(wanted, columns, n=1, cutoff=0.4)
     hint = f"; closest match: {close[0]!r}" if close else ""
     raise InputError(f"--map {key}={wanted}: no column {wanted!r} in the file (columns found: "
-                     f"{', '.join(columns)}){hint}", source,
+                     f"{_listing(columns)}){hint}", source,
                      f"Use --map {key}=<column> with one of the columns found")
 
 
 def _missing_error(missing: list[str], columns: list[str], used: set[str],
                    source: str) -> InputError:
     free = [c for c in columns if c not in used]
-    parts, fixes = [], []
+    parts, fixes, unguessed = [], [], []
     for key in missing:
         close = _closest(key, free)
         parts.append(f"{key!r}" + (f" (closest match: {close!r})" if close else ""))
-        example = close or "<column>"
-        fixes.append(f"--map {key}={example}" if key in REQUIRED
-                     else f"--map {key}={example} or --default {key}=<value>")
-    what = (f"no column for {', '.join(parts)}; columns found: {', '.join(columns)}")
+        if close:
+            fixes.append(f"--map {key}={close}")
+        elif key in REQUIRED:
+            fixes.append(f"--map {key}=<column>")
+        else:
+            unguessed.append(key)
+    if unguessed:
+        fixes.append(f"--map <name>=<column> or --default <name>=<value> for "
+                     f"{', '.join(unguessed)}")
+    what = f"no column for {', '.join(parts)}; columns found: {_listing(columns)}"
     return InputError(what, source, "Use " + "; ".join(fixes))
 
 
+def _listing(columns: list[str], limit: int = 20) -> str:
+    shown = ", ".join(columns[:limit])
+    return shown if len(columns) <= limit else f"{shown} ... ({len(columns) - limit} more)"
+
+
 def _closest(key: str, columns: list[str]) -> str | None:
-    best, best_ratio = None, 0.5
+    best, best_ratio = None, 0.6
     for column in columns:
         norm = normalize_name(column)
         for alias in ALIASES[key]:

@@ -20,6 +20,7 @@ from forecast.models.simple import (
     Naive,
     frame_is_finite,
     log_history,
+    single_threaded,
     within_guard,
 )
 
@@ -189,17 +190,18 @@ class ARIMA(Forecaster):
                 fits.append((aicc, len(fits), spec, result))
             return True
 
-        for spec in self._plan(self.d_, n):
-            if not try_spec(spec):
-                break
-        if self.seasonal and n >= 3 * m and not self.budget_exhausted_:
-            best = sorted(fits, key=lambda item: item[:2])[:2]
-            for seasonal_order in ((1, 0, 0, m), (0, 0, 1, m)):
-                for _, _, spec, _ in best:
-                    if not try_spec(ARIMASpec(spec.order, seasonal_order, spec.trend)):
-                        break
-                if self.budget_exhausted_:
+        with single_threaded():
+            for spec in self._plan(self.d_, n):
+                if not try_spec(spec):
                     break
+            if self.seasonal and n >= 3 * m and not self.budget_exhausted_:
+                best = sorted(fits, key=lambda item: item[:2])[:2]
+                for seasonal_order in ((1, 0, 0, m), (0, 0, 1, m)):
+                    for _, _, spec, _ in best:
+                        if not try_spec(ARIMASpec(spec.order, seasonal_order, spec.trend)):
+                            break
+                    if self.budget_exhausted_:
+                        break
         self.search_seconds_ = time.perf_counter() - start
 
         self.spec_, self.result_, self.fallback_ = "naive", None, None

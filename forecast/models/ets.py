@@ -19,6 +19,7 @@ from forecast.models.simple import (
     Naive,
     frame_is_finite,
     log_history,
+    single_threaded,
     within_guard,
 )
 
@@ -146,25 +147,25 @@ class ETS(Forecaster):
         self.naive_ = Naive().fit(y)
         self.candidates_ = {}
         fits = []
-        for spec in self._candidates(n, m):
-            try:
-                result = _fit_spec(logy, spec, m)
-                aicc = float(result.aicc)
-            except FIT_ERRORS:
-                aicc, result = np.inf, None
-            self.candidates_[spec.label] = aicc
-            if result is not None and np.isfinite(aicc):
-                fits.append((aicc, SPECS.index(spec), spec, result))
-        fits.sort(key=lambda item: item[:2])
-
         self.spec_, self.result_, self.fallback_ = "naive", None, None
         rejected = []
-        for _, _, spec, result in fits:
-            path = _log_prediction(result, n, GUARD_HORIZON, ())["mean"].to_numpy()
-            if within_guard(path, self.last_log_):
-                self.spec_, self.result_ = spec.label, result
-                break
-            rejected.append(spec.label)
+        with single_threaded():
+            for spec in self._candidates(n, m):
+                try:
+                    result = _fit_spec(logy, spec, m)
+                    aicc = float(result.aicc)
+                except FIT_ERRORS:
+                    aicc, result = np.inf, None
+                self.candidates_[spec.label] = aicc
+                if result is not None and np.isfinite(aicc):
+                    fits.append((aicc, SPECS.index(spec), spec, result))
+            fits.sort(key=lambda item: item[:2])
+            for _, _, spec, result in fits:
+                path = _log_prediction(result, n, GUARD_HORIZON, ())["mean"].to_numpy()
+                if within_guard(path, self.last_log_):
+                    self.spec_, self.result_ = spec.label, result
+                    break
+                rejected.append(spec.label)
         if rejected:
             self.fallback_ = (
                 f"{', '.join(rejected)} forecast left [last/10, last*10] within "

@@ -18,6 +18,7 @@ from forecast.models.simple import (
     Naive,
     frame_is_finite,
     log_history,
+    single_threaded,
     within_guard,
 )
 
@@ -95,7 +96,8 @@ class Theta(Forecaster):
         self.spec_, self.result_, self.fallback_ = "naive", None, None
         self.deseasonalized_, self.alpha_, self.drift_ = False, np.nan, np.nan
         try:
-            result = _fit_theta(logy, m, bool(self.deseasonalize) and n >= 2 * m)
+            with single_threaded():
+                result = _fit_theta(logy, m, bool(self.deseasonalize) and n >= 2 * m)
             path = result.forecast(GUARD_HORIZON, theta=float(self.theta)).to_numpy()
         except FIT_ERRORS as exc:
             self.fallback_ = f"Theta fit failed ({exc}); used naive"

@@ -1,0 +1,32 @@
+"""Price flags: only observed prices go on (WFP ``priceflag``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecast.clean.base import StepOutput, map_unique, split_rejected, tidy_text
+from forecast.clean.options import CleanOptions
+
+
+def flag_reason(value: object, keep: frozenset[str]) -> str | None:
+    """Why a ``priceflag`` value is refused, or ``None`` to keep it.
+
+    The flag may list several values (``"actual,aggregate"``); every one must be kept. An
+    empty flag (a file without the column) is kept.
+    """
+    text = tidy_text(value)
+    parts = [p.strip().casefold() for p in text.split(",") if p.strip()]
+    refused = [p for p in parts if p not in keep]
+    if not refused:
+        return None
+    if "forecast" in refused:
+        return "price flag 'forecast' is not an observed price"
+    return f"price flag '{text}' is not one of the kept flags ({', '.join(sorted(keep))})"
+
+
+def filter_price_flags(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "price flags": refuse rows whose ``priceflag`` is not in ``options.keep_flags``."""
+    keep = frozenset(f.strip().casefold() for f in options.keep_flags)
+    reasons = map_unique(frame["priceflag"], lambda v: flag_reason(v, keep))
+    kept, rejected = split_rejected(frame, reasons)
+    return StepOutput(kept, rejected)

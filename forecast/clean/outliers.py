@@ -1,0 +1,100 @@
+"""Outliers: a Hampel filter on log prices, per series.
+
+For each observation, take the window of the ``WINDOW`` observations centred on it (fewer at
+the ends), its median ``m`` of log prices and its scaled MAD ``s`` (1.4826 x median absolute
+deviation from ``m``, so ``s`` estimates a standard deviation). The point is an outlier when
+``|log p - m| > THRESHOLD x s``. ``s`` is floored at the series' typical one-period move
+(1.4826 x median |Δ log p|) and at ``FLOOR`` (1 %), so a flat stretch (MAD 0) does not turn a
+small tick into an outlier.
+
+Working on the level in a centred window makes a one-period spike stand out while a lasting
+level shift does not (the window's median moves with it). Windows count observations, not
+periods; interpolated points are skipped, so cleaning cleaned data flags the same points.
+Series with fewer than ``MIN_POINTS`` observations are not tested.
+
+``CleanOptions.outliers="flag"`` (the default) marks them ``outlier`` and keeps them;
+``"reject"`` refuses them (gap filling then treats them as missing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from forecast.clean.base import (
+    StepOutput,
+    add_mark,
+    fmt_number,
+    label,
+    map_unique,
+    split_marks,
+    split_rejected,
+)
+from forecast.clean.options import CleanOptions
+from forecast.table import KEY
+
+WINDOW = 7
+THRESHOLD = 3.5
+FLOOR = 0.01
+MIN_POINTS = 5
+_MAD_SCALE = 1.4826
+
+
+def hampel(log_prices: np.ndarray, window: int = WINDOW,
+           threshold: float = THRESHOLD) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outlier mask, robust score and local median for one series of log prices (in order)."""
+    x = np.asarray(log_prices, dtype=float)
+    n = len(x)
+    if n < MIN_POINTS:
+        return np.zeros(n, bool), np.zeros(n), x.copy()
+    half = window // 2
+    median = np.empty(n)
+    mad = np.empty(n)
+    if n > 2 * half:
+        # Full windows in one vectorised pass; the ends (shorter windows) one by one.
+        windows = sliding_window_view(x, 2 * half + 1)
+        inner = np.median(windows, axis=1)
+        median[half:n - half] = inner
+        mad[half:n - half] = np.median(np.abs(windows - inner[:, None]), axis=1)
+    for i in [*range(min(half, n)), *range(max(n - half, half), n)]:
+        part = x[max(0, i - half): i + half + 1]
+        median[i] = np.median(part)
+        mad[i] = np.median(np.abs(part - median[i]))
+    mad *= _MAD_SCALE
+    typical = _MAD_SCALE * float(np.median(np.abs(np.diff(x))))
+    scale = np.maximum(mad, max(typical, FLOOR))
+    score = np.abs(x - median) / scale
+    return score > threshold, score, median
+
+
+def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "outliers": flag (or refuse) spikes per series."""
+    observed = ~map_unique(frame["flags"], lambda f: "interpolated" in split_marks(f)).astype(bool)
+    candidates = frame[observed].sort_values(list(KEY) + ["date"], kind="stable")
+    mask = pd.Series(False, index=frame.index)
+    found = []
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    for key, group in candidates.groupby(list(KEY), sort=False):
+        if len(group) < MIN_POINTS:
+            continue
+        hit, score, median = hampel(np.log(group["price"].to_numpy()))
+        if not hit.any():
+            continue
+        for index, price, date, z, m in zip(group.index[hit], group["price"].to_numpy()[hit],
+                                            group["date"][hit], score[hit], median[hit],
+                                            strict=True):
+            mask[index] = True
+            local = float(np.exp(m))
+            found.append({"series": label(key), "date": date.date().isoformat(),
+                          "price": float(price), "local_median": local,
+                          "score": round(float(z), 2)})
+            reasons[index] = (f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
+                              f"from the local median {fmt_number(local)})")
+    if options.outliers == "reject":
+        kept, rejected = split_rejected(frame, reasons)
+        notes = [f"{len(found)} outliers refused"] if found else []
+        return StepOutput(kept, rejected, notes, {"outliers": found})
+    out = frame.assign(flags=add_mark(frame["flags"], mask, "outlier"))
+    notes = [f"{len(found)} outliers flagged (kept)"] if found else []
+    return StepOutput(out, notes=notes, details={"outliers": found})

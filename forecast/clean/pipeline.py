@@ -1,0 +1,214 @@
+"""The cleaning pipeline: named pure steps from a raw table to a valid PriceTable.
+
+Order matters and is fixed: a row refused by one step never reaches the next, so every
+refused row carries exactly one reason.
+
+1. price flags   refuse non-observed prices (``forecast``)
+2. key text      tidy commodity / market / price type
+3. dates         parse; refuse unreadable, pre-1950 and future dates
+4. prices        parse numbers; refuse non-numbers, missing, zero, negative
+5. currency names  ISO codes
+6. units         canonical unit per series, prices converted
+7. currencies    convert with a rates table, only when asked
+8. duplicates    merge repeats of key + observed date; median of conflicts
+9. frequency     monthly/weekly; dates -> period starts
+10. regularise   median of several observations in a period
+11. outliers     Hampel filter, flag (or refuse)
+12. gaps         interpolate short gaps, report long ones
+13. eligibility  report short series
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from functools import partial
+
+import pandas as pd
+
+from forecast.clean.base import StepOutput, join_marks, no_rejections, split_marks
+from forecast.clean.currency import convert_currencies, normalise_currencies
+from forecast.clean.dates import assign_periods, parse_dates
+from forecast.clean.duplicates import merge_duplicates
+from forecast.clean.flags import filter_price_flags
+from forecast.clean.numbers import parse_prices
+from forecast.clean.options import CleanOptions, check_options
+from forecast.clean.outliers import find_outliers
+from forecast.clean.regularise import aggregate_periods, fill_gaps, short_series
+from forecast.clean.report import CleanReport
+from forecast.clean.text import tidy_keys
+from forecast.clean.units import convert_units
+from forecast.errors import InputError, UsageError
+from forecast.io import RAW_COLUMNS, RawPrices
+from forecast.table import COLUMNS, empty_price_table, validate
+
+Step = Callable[[pd.DataFrame, CleanOptions], StepOutput]
+
+#: Raw columns a plain DataFrame must have (``priceflag`` and ``flags`` are optional).
+REQUIRED = ("date", "commodity", "market", "price_type", "unit", "currency", "price")
+
+
+@dataclass
+class CleanResult:
+    """A cleaned file: the PriceTable, the report, and the refused rows as the user wrote them.
+
+    ``rejected`` holds the file's own columns plus ``row`` (first) and ``reason`` (last).
+    """
+
+    prices: pd.DataFrame
+    report: CleanReport
+    rejected: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class _Input:
+    work: pd.DataFrame
+    original: pd.DataFrame
+    source: str
+    kind: str
+    notes: tuple[str, ...]
+
+
+def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
+    if isinstance(raw, RawPrices):
+        table, original = raw.table, raw.original
+        source, kind, notes = raw.source, raw.kind, tuple(raw.notes)
+    elif isinstance(raw, pd.DataFrame):
+        table = raw.reset_index(drop=True)
+        if "row" not in table.columns:
+            table = table.assign(row=range(1, len(table) + 1))
+        original = table.set_index("row")
+        source, kind, notes = "table", "table", ()
+    else:
+        raise UsageError(f"cannot clean a {type(raw).__name__}", "clean",
+                         "Pass the RawPrices from forecast.io.read_prices or a DataFrame")
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise InputError(f"column(s) {', '.join(missing)} missing (found: "
+                         f"{', '.join(map(str, table.columns))})", source,
+                         f"Map them when reading (raw columns: {', '.join(RAW_COLUMNS)})")
+    rows = pd.to_numeric(table["row"], errors="coerce")
+    if rows.isna().any():
+        raise InputError("row numbers are missing", source,
+                         "Give each raw observation its file row number in 'row'")
+    # One file row may hold several observations (the Pink Sheet's wide rows), so rows are
+    # not unique: observations are tracked by position (``_obs``) and mapped back to rows.
+    rows = rows.astype("int64").reset_index(drop=True)
+    empty = pd.Series("", index=table.index, dtype=object)
+    flags = table["flags"].map(lambda f: join_marks(split_marks(f))) if "flags" in table else empty
+    work = pd.DataFrame({
+        "_obs": [(i,) for i in range(len(table))],
+        "row": rows,
+        "date_raw": table["date"].astype(object),
+        "price_raw": table["price"].astype(object),
+        "unit_raw": table["unit"].astype(object),
+        "currency_raw": table["currency"].astype(object),
+        "priceflag": table["priceflag"].astype(object) if "priceflag" in table else empty,
+        "commodity": table["commodity"].astype(object),
+        "market": table["market"].astype(object),
+        "price_type": table["price_type"].astype(object),
+        "flags": flags.astype(object),
+    }).reset_index(drop=True)
+    if original.index.name != "row":
+        original = original.rename_axis("row")
+    if original.index.has_duplicates:
+        original = original[~original.index.duplicated()]
+    return _Input(work, original, source, kind, notes)
+
+
+def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
+    """The named steps, with what is known about the file bound in."""
+    return [
+        ("price flags", filter_price_flags),
+        ("key text", tidy_keys),
+        # The WFP mirror writes m/d/yyyy; other files must settle it or say so.
+        ("dates", partial(parse_dates, default_dayfirst=False if kind == "wfp" else None,
+                          where=source)),
+        # WFP and the World Bank write English decimals ("5317.5").
+        ("prices", partial(parse_prices,
+                           default_decimal="." if kind in ("wfp", "pinksheet") else None,
+                           where=source)),
+        ("currency names", normalise_currencies),
+        ("units", convert_units),
+        ("currencies", partial(convert_currencies, where=source)),
+        ("duplicates", merge_duplicates),
+        ("frequency", assign_periods),
+        ("regularise", aggregate_periods),
+        ("outliers", find_outliers),
+        ("gaps", lambda frame, options: fill_gaps(frame, options, freq=options.freq)),
+        ("eligibility", short_series),
+    ]
+
+
+def _rejected_rows(parts: list[pd.DataFrame], rows_of: pd.Series,
+                   original: pd.DataFrame) -> pd.DataFrame:
+    refused = pd.concat(parts, ignore_index=True) if parts else no_rejections()
+    refused = refused.sort_values("obs", kind="stable").reset_index(drop=True)
+    rows = original.reindex(rows_of.to_numpy()[refused["obs"].to_numpy()])
+    rows = rows.rename_axis("row").reset_index()
+    rows["reason"] = refused["reason"].to_numpy()
+    return rows
+
+
+def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) -> CleanResult:
+    """Clean one file's raw prices into a valid PriceTable, with a report and refused rows.
+
+    Parameters
+    ----------
+    raw
+        What :func:`forecast.io.read_prices` returned, or a DataFrame holding the raw columns
+        (``row`` is added as 1..n when absent and the frame itself is the original).
+    options
+        :class:`CleanOptions`; defaults infer the frequency and the date order.
+
+    Raises
+    ------
+    InputError
+        When nothing in a non-empty file can be used (no readable date, no usable price,
+        every row refused), or a currency has no rate to the target.
+    UsageError
+        For option values that make no sense.
+    """
+    options = check_options(options or CleanOptions())
+    options = replace(options, today=options.today or date.today())
+    data = _intake(raw)
+    report = CleanReport(source=data.source, rows_in=len(data.work), notes=list(data.notes))
+    frame = data.work
+    refused: list[pd.DataFrame] = []
+    if len(frame):
+        for name, step in build_steps(data.kind, data.source):
+            out = step(frame, options)
+            refused.append(out.rejected)
+            report.reasons.update(out.rejected["reason"])
+            report.notes.extend(out.notes)
+            report.steps.append({"name": name, "rows_in": len(frame), "rows_out": len(out.frame),
+                                 "rejected": len(out.rejected), "notes": list(out.notes)})
+            for key, value in out.details.items():
+                if key == "conversions":
+                    report.conversions.extend(value)
+                elif key == "freq":
+                    options = replace(options, freq=value)
+                    report.freq = value
+                elif key != "aggregated":
+                    setattr(report, key, value)
+            frame = out.frame
+            if not len(frame):
+                top = "; ".join(f"{n} x {r}" for r, n in report.reasons.most_common(3))
+                raise InputError(f"no usable rows: all {report.rows_in} rows were refused ({top})",
+                                 data.source, "Check the column mapping and the options")
+    report.rows_rejected = sum(len(part) for part in refused)
+    if len(frame):
+        lineage = frame["_obs"].map(len)
+        report.rows_kept = int((lineage > 0).sum())
+        report.rows_merged = int((lineage - 1).clip(lower=0).sum())
+        prices = frame[list(COLUMNS)].assign(price=frame["price"].astype(float))
+        prices = prices.assign(**{c: prices[c].astype(object) for c in COLUMNS
+                                  if c not in ("date", "price")})
+        prices = validate(prices, options.freq)
+    else:
+        prices = empty_price_table()
+    return CleanResult(prices, report, _rejected_rows(refused, data.work["row"], data.original))
+
+
+__all__ = ["CleanResult", "build_steps", "clean"]

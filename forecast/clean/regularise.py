@@ -1,0 +1,98 @@
+"""Regularise: one value per series and period, short gaps filled, long gaps reported.
+
+After :func:`forecast.clean.dates.assign_periods` every date is its period start. Several
+observations inside one period (weekly data cleaned as monthly, two market days in a week)
+become their median, flagged ``aggregated``. Interior gaps of up to ``max_gap`` periods are
+filled by linear interpolation in log space (a constant growth rate between the neighbours),
+flagged ``interpolated``; longer gaps stay gaps and are reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.clean.base import StepOutput, add_mark, label, map_unique, split_marks
+from forecast.clean.duplicates import combine
+from forecast.clean.options import CleanOptions
+from forecast.table import KEY
+
+
+def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "regularise": the median of several observations in one period, flagged."""
+    out, _ = combine(frame, list(KEY) + ["date"])
+    if out is frame:
+        return StepOutput(frame)
+    several = out["_obs"].map(len) > 1
+    out = out.assign(flags=add_mark(out["flags"], several, "aggregated"))
+    extra = int((out.loc[several, "_obs"].map(len) - 1).sum())
+    note = f"{int(several.sum())} periods held several observations: median taken " \
+           f"({extra} rows merged)"
+    return StepOutput(out, notes=[note], details={"aggregated": int(several.sum())})
+
+
+def _steps_between(a: pd.Timestamp, b: pd.Timestamp, freq: str) -> int:
+    if freq == "monthly":
+        return (b.year - a.year) * 12 + (b.month - a.month)
+    return (b - a).days // 7
+
+
+def _shift(date: pd.Timestamp, n: int, freq: str) -> pd.Timestamp:
+    if freq == "monthly":
+        return date + pd.DateOffset(months=n)
+    return date + pd.Timedelta(weeks=n)
+
+
+def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepOutput:
+    """Step "gaps": interpolate gaps of up to ``max_gap`` periods, report the longer ones."""
+    new_rows = []
+    gaps = []
+    ordered = frame.sort_values(list(KEY) + ["date"], kind="stable")
+    for key, group in ordered.groupby(list(KEY), sort=False):
+        dates = list(group["date"])
+        logs = np.log(group["price"].to_numpy())
+        for i in range(len(dates) - 1):
+            missing = _steps_between(dates[i], dates[i + 1], freq) - 1
+            if missing <= 0:
+                continue
+            if missing <= options.max_gap:
+                for j in range(1, missing + 1):
+                    share = j / (missing + 1)
+                    new_rows.append({
+                        **dict(zip(KEY, key, strict=True)),
+                        "date": _shift(dates[i], j, freq),
+                        "price": float(np.exp(logs[i] + (logs[i + 1] - logs[i]) * share)),
+                        "flags": "interpolated", "_obs": (),
+                    })
+            else:
+                gaps.append({"series": label(key),
+                             "from": _shift(dates[i], 1, freq).date().isoformat(),
+                             "to": _shift(dates[i + 1], -1, freq).date().isoformat(),
+                             "length": missing})
+    notes = []
+    if new_rows:
+        added = pd.DataFrame(new_rows)
+        added["date"] = added["date"].astype(frame["date"].dtype)
+        out = pd.concat([frame, added], ignore_index=True)
+        notes.append(f"{len(new_rows)} missing periods filled by log interpolation "
+                     f"(gaps up to {options.max_gap})")
+    else:
+        out = frame
+    if gaps:
+        notes.append(f"{len(gaps)} gaps longer than {options.max_gap} periods left as gaps")
+    return StepOutput(out, notes=notes,
+                      details={"interpolated": len(new_rows), "gaps": gaps})
+
+
+def short_series(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "eligibility": report series with fewer than ``min_length`` observations.
+
+    Interpolated periods do not count as observations. Nothing is dropped.
+    """
+    observed = ~map_unique(frame["flags"], lambda f: "interpolated" in split_marks(f)).astype(bool)
+    counts = observed.groupby([frame[c] for c in KEY], sort=True).sum()
+    short = [{"series": label(key), "length": int(n)} for key, n in counts.items()
+             if n < options.min_length]
+    notes = [f"{len(short)} of {len(counts)} series have fewer than {options.min_length} "
+             "observations"] if short else []
+    return StepOutput(frame, notes=notes, details={"short_series": short, "series": len(counts)})

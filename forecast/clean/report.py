@@ -1,0 +1,111 @@
+"""The written account of a cleaning run: counts, reasons, conversions, conflicts, gaps.
+
+Conservation: ``rows_in == rows_kept + rows_merged + rows_rejected``, where ``rows_kept``
+counts output rows that stand for input rows (one each) and ``rows_merged`` the extra input
+rows folded into them (duplicates, several observations in one period). Interpolated rows
+are added, not kept: ``len(prices) == rows_kept + interpolated``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class CleanReport:
+    """What cleaning did to one file.
+
+    Attributes
+    ----------
+    source
+        The file (or "table" for a DataFrame).
+    rows_in, rows_kept, rows_merged, rows_rejected
+        Row accounting (see the module docstring).
+    reasons
+        Why rows were refused: reason -> count.
+    freq
+        The frequency the prices were put on.
+    series
+        Number of series in the output.
+    conversions
+        One entry per series and unit (or currency) change: ``series, from, to, rows, factor``
+        (or ``rate``) and a readable ``text``.
+    conflicts
+        Same key and date, different prices: ``series, date, values, resolved`` (the median).
+    outliers
+        ``series, date, price, local_median, score`` per flagged (or refused) point.
+    interpolated
+        Number of periods filled by interpolation.
+    gaps
+        Gaps left unfilled: ``series, from, to, length`` (periods).
+    short_series
+        ``series, length`` for series shorter than ``min_length`` (kept).
+    steps
+        Per step: ``name, rows_in, rows_out, rejected, notes``.
+    notes
+        Everything else a user should know (reader notes, decisions taken).
+    """
+
+    source: str = ""
+    rows_in: int = 0
+    rows_kept: int = 0
+    rows_merged: int = 0
+    rows_rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    freq: str | None = None
+    series: int = 0
+    conversions: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    outliers: list[dict[str, Any]] = field(default_factory=list)
+    interpolated: int = 0
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    short_series: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every input row is kept, merged or rejected exactly once."""
+        return self.rows_in == self.rows_kept + self.rows_merged + self.rows_rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (for ``--json``)."""
+        data = asdict(self)
+        data["reasons"] = dict(self.reasons.most_common())
+        return data
+
+    def lines(self, limit: int = 10) -> list[str]:
+        """A short human summary, one fact a line; long lists are cut at ``limit``."""
+        name = self.source or "table"
+        out = [
+            f"{name}: {self.rows_in} rows in -> {self.rows_kept} kept, {self.rows_merged} "
+            f"merged, {self.rows_rejected} rejected; {self.series} series"
+            + (f", {self.freq}" if self.freq else ""),
+        ]
+
+        def listed(title: str, items: list[str]) -> None:
+            if not items:
+                return
+            out.append(f"{title}:")
+            out.extend(f"  {item}" for item in items[:limit])
+            if len(items) > limit:
+                out.append(f"  ... and {len(items) - limit} more")
+
+        listed("rejected", [f"{n} x {reason}" for reason, n in self.reasons.most_common()])
+        listed("converted", [c["text"] for c in self.conversions])
+        listed("conflicts (median kept)", [
+            f"{c['series']} {c['date']}: {', '.join(f'{v:g}' for v in c['values'])} -> "
+            f"{c['resolved']:g}" for c in self.conflicts])
+        listed("outliers", [f"{o['series']} {o['date']}: {o['price']:g} "
+                            f"(local median {o['local_median']:g}, score {o['score']:g})"
+                            for o in self.outliers])
+        if self.interpolated:
+            out.append(f"interpolated: {self.interpolated} periods")
+        listed("gaps left", [f"{g['series']}: {g['from']} to {g['to']} ({g['length']} periods)"
+                             for g in self.gaps])
+        listed("short series", [f"{s['series']}: {s['length']} observations"
+                                for s in self.short_series])
+        listed("notes", self.notes)
+        return out

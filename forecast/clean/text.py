@@ -1,0 +1,23 @@
+"""Key text: commodity, market and price type as written, tidied.
+
+Whitespace is stripped and collapsed and Unicode is NFC-composed, so "Mỏ Cày Bắc" typed with
+combining marks and with precomposed letters is one market. Case is kept as written: names
+are the user's, and "Bac Lieu" is not ours to retitle.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecast.clean.base import TEXT_KEY, StepOutput, split_rejected, tidy_text
+from forecast.clean.options import CleanOptions
+
+
+def tidy_keys(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "key text": tidy commodity, market, price type; refuse rows missing one."""
+    out = frame.assign(**{c: frame[c].map(tidy_text).astype(object) for c in TEXT_KEY})
+    reasons = pd.Series(None, index=frame.index, dtype=object)
+    for column in reversed(TEXT_KEY):
+        reasons[out[column] == ""] = f"{column.replace('_', ' ')} is missing"
+    kept, rejected = split_rejected(out, reasons)
+    return StepOutput(kept, rejected)

@@ -1,0 +1,288 @@
+"""Statistical model families: the shared estimator battery plus behaviour that could break.
+
+Real data: An Giang wholesale rice (WFP, VND/kg), with its real 2019-04..2020-12 gap.
+Synthetic data (fixed seeds) keep the suite meaningful where the shared data is absent.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from model_checks import check_estimator, check_forecast_frame
+
+import forecast.models.arima as arima_module
+import forecast.models.ets as ets_module
+import forecast.models.theta as theta_module
+from forecast.models import make_model
+from forecast.models.arima import ARIMA
+from forecast.models.ets import ETS
+from forecast.models.simple import Drift, Naive, SeasonalNaive, WindowAverage
+from forecast.models.theta import Theta
+
+FACTORIES = {
+    "naive": Naive,
+    "snaive": SeasonalNaive,
+    "drift": Drift,
+    "window": lambda: WindowAverage(window=6),
+    "ets": ETS,
+    "theta": Theta,
+    "arima": ARIMA,
+}
+
+
+def monthly(values, start: str = "2005-01-01") -> pd.Series:
+    index = pd.date_range(start, periods=len(values), freq="MS", name="date")
+    return pd.Series(np.asarray(values, dtype=float), index=index, name="price")
+
+
+def seasonal_series(n: int = 180, seed: int = 7) -> pd.Series:
+    """Log price = level + a small random walk + a 20% harvest-season swing (period 12)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    season = 0.2 * np.sin(2 * np.pi * t / 12)
+    return monthly(np.exp(np.log(6000) + np.cumsum(rng.normal(0, 0.01, n)) + season))
+
+
+def random_walk(n: int = 180, seed: int = 11, sd: float = 0.04) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return monthly(np.exp(np.log(6000) + np.cumsum(rng.normal(0, sd, n))))
+
+
+@pytest.fixture(scope="module")
+def an_giang(shared_data: Path) -> pd.Series:
+    """An Giang wholesale rice, actual WFP rows only, one value per month (gaps as NaN)."""
+    raw = pd.read_csv(shared_data / "wfp" / "wfp_food_prices_vnm.csv")
+    rows = raw[
+        (raw["market"] == "An Giang")
+        & (raw["commodity"] == "Rice")
+        & (raw["pricetype"] == "Wholesale")
+        & (raw["priceflag"] == "actual")
+    ]
+    # WFP dates are the 15th: key by month.
+    month = pd.to_datetime(rows["date"], format="%m/%d/%Y").dt.to_period("M").dt.to_timestamp()
+    y = rows.groupby(month.to_numpy())["price"].mean().astype(float)
+    y = y.asfreq("MS")
+    y.index.name, y.name = "date", "price"
+    return y
+
+
+# --- the shared battery -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_battery_synthetic(name):
+    check_estimator(FACTORIES[name], seasonal_series())
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_battery_real_series(name, an_giang):
+    assert an_giang.isna().sum() >= 20  # the real 2019-04..2020-12 gap is there
+    check_estimator(FACTORIES[name], an_giang)
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_registry_names(name):
+    model = make_model(name)
+    assert model.name == name
+    assert model.supports_intervals and not model.supports_exog
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_trailing_gap_forecasts_from_last_price(name):
+    # Two months without a price at the end: the forecast dates still follow the index,
+    # and they are steps 3.. of the forecast from the last price.
+    y = seasonal_series(120)
+    gappy = pd.concat([y, monthly([np.nan, np.nan], start="2015-01-01")])
+    gappy.index.freq = "MS"
+    shifted = FACTORIES[name]().fit(gappy).predict(4)
+    direct = FACTORIES[name]().fit(y).predict(6).iloc[2:]
+    check_forecast_frame(shifted, gappy, 4)
+    np.testing.assert_allclose(shifted.to_numpy(), direct.to_numpy(), rtol=1e-6)
+
+
+# --- benchmarks -----------------------------------------------------------------------
+
+
+def test_naive_is_last_price(an_giang):
+    forecast = Naive().fit(an_giang).predict(12)
+    assert (forecast["forecast"] == pytest.approx(an_giang.dropna().iloc[-1])).all()
+    widths = forecast["upper_80"] - forecast["lower_80"]
+    assert widths.is_monotonic_increasing
+
+
+def test_naive_sigma_ignores_interpolated_gap():
+    # A 24-month gap interpolated in logs would add 23 tiny changes and halve the sd.
+    y = random_walk(120, sd=0.05)
+    gappy = y.copy()
+    gappy.iloc[40:64] = np.nan
+    assert Naive().fit(gappy).sigma_ == pytest.approx(Naive().fit(y).sigma_, rel=0.25)
+
+
+def test_seasonal_naive_is_value_a_year_earlier():
+    y = seasonal_series()
+    forecast = SeasonalNaive().fit(y).predict(18)
+    expected = np.r_[y.iloc[-12:].to_numpy(), y.iloc[-12:-6].to_numpy()]
+    np.testing.assert_allclose(forecast["forecast"], expected)
+    # Second-year intervals are sqrt(2) wider in logs.
+    log_width = np.log(forecast["upper_80"] / forecast["lower_80"]).to_numpy()
+    assert log_width[12] == pytest.approx(np.sqrt(2) * log_width[0])
+
+
+def test_drift_continues_exponential_growth():
+    y = monthly(500 * 1.01 ** np.arange(60))
+    forecast = Drift().fit(y).predict(12)
+    np.testing.assert_allclose(forecast["forecast"], 500 * 1.01 ** np.arange(60, 72), rtol=1e-10)
+
+
+def test_window_average_is_geometric_mean_of_window():
+    y = random_walk(50)
+    forecast = WindowAverage(window=4).fit(y).predict(3)
+    expected = np.exp(np.log(y.iloc[-4:]).mean())
+    np.testing.assert_allclose(forecast["forecast"], expected)
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: WindowAverage(window=0), "window"),
+        (lambda: Theta(theta=0.5), "theta"),
+        (lambda: ARIMA(time_budget=-1), "time_budget"),
+        (lambda: ARIMA(max_p=1.5), "max_p"),
+    ],
+)
+def test_bad_params_raise_in_fit(factory, message):
+    model = factory()  # __init__ never checks
+    with pytest.raises(ValueError, match=message):
+        model.fit(random_walk(40))
+
+
+# --- ETS ------------------------------------------------------------------------------
+
+
+def test_ets_picks_seasonal_spec_on_seasonal_series():
+    model = ETS().fit(seasonal_series())
+    assert model.spec_.endswith(",A)"), model.candidates_
+    assert model.fallback_ is None
+
+
+def test_ets_picks_non_seasonal_spec_on_random_walk():
+    model = ETS().fit(random_walk())
+    assert model.spec_.endswith(",N)"), model.candidates_
+
+
+def test_ets_short_series_uses_only_simple_specs():
+    model = ETS().fit(random_walk(8))
+    assert set(model.candidates_) == {"ETS(A,N,N)"}
+
+
+def test_ets_guard_skips_exploding_trend():
+    # Flat for 30 months, then doubling every month: a damped trend fitted to that end
+    # leaves [last/10, last*10] within the guard horizon.
+    rng = np.random.default_rng(1)
+    y = monthly(np.r_[np.exp(8 + rng.normal(0, 0.01, 30)), np.exp(8) * 2.0 ** np.arange(1, 7)])
+    model = ETS().fit(y)
+    assert model.fallback_ is not None and "ETS(A,Ad,N)" in model.fallback_
+    assert model.spec_ == "ETS(A,N,N)"
+    forecast = model.predict(24)
+    check_forecast_frame(forecast, y, 24)
+    assert forecast["forecast"].max() <= 10 * y.iloc[-1]
+
+
+def test_ets_guard_falls_back_to_naive_when_every_spec_explodes(monkeypatch):
+    real = ets_module._log_prediction
+
+    def exploding(result, n, steps, alphas):
+        out = real(result, n, steps, alphas)
+        out["mean"] = np.inf
+        return out
+
+    monkeypatch.setattr(ets_module, "_log_prediction", exploding)
+    y = seasonal_series()
+    model = ETS().fit(y)
+    assert model.spec_ == "naive"
+    assert model.fallback_ is not None and "ETS(A,N,N)" in model.fallback_
+    pd.testing.assert_frame_equal(model.predict(6), Naive().fit(y).predict(6))
+
+
+def test_ets_fits_real_series_quickly(an_giang):
+    start = time.perf_counter()
+    model = ETS().fit(an_giang)
+    assert time.perf_counter() - start < 3  # ~0.1 s idle; generous for loaded CI
+    assert len(model.candidates_) == 4
+
+
+# --- Theta ----------------------------------------------------------------------------
+
+
+def test_theta_deseasonalizes_only_seasonal_series():
+    assert Theta().fit(seasonal_series()).deseasonalized_
+    assert not Theta().fit(random_walk()).deseasonalized_
+    # Too short for two seasons: no deseasonalising attempted.
+    assert Theta().fit(seasonal_series(20)).spec_ == "Theta"
+
+
+def test_theta_falls_back_to_naive_on_failure(monkeypatch):
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("singular")
+
+    monkeypatch.setattr(theta_module, "_fit_theta", broken)
+    y = random_walk(60)
+    model = Theta().fit(y)
+    assert model.spec_ == "naive" and "singular" in model.fallback_
+    pd.testing.assert_frame_equal(model.predict(6), Naive().fit(y).predict(6))
+
+
+# --- ARIMA ----------------------------------------------------------------------------
+
+
+def test_arima_tiny_time_budget_still_fits():
+    y = seasonal_series()
+    model = ARIMA(time_budget=0.0).fit(y)
+    assert model.budget_exhausted_
+    assert len(model.candidates_) == 1
+    assert model.spec_.startswith("ARIMA(0,")
+    check_forecast_frame(model.predict(6), y, 6)
+
+
+def test_arima_search_tries_seasonal_terms_on_seasonal_series():
+    model = ARIMA(time_budget=60).fit(seasonal_series())
+    assert not model.budget_exhausted_
+    assert any("[12]" in label for label in model.candidates_)
+    # Differenced by KPSS: the series carries a random-walk level.
+    assert model.d_ == 1
+
+
+def test_arima_falls_back_to_naive_when_every_fit_fails(monkeypatch):
+    def broken(endog, spec):
+        raise np.linalg.LinAlgError("singular")
+
+    monkeypatch.setattr(arima_module, "_fit_spec", broken)
+    y = random_walk(60)
+    model = ARIMA().fit(y)
+    assert model.spec_ == "naive" and model.fallback_
+    assert all(np.isinf(v) for v in model.candidates_.values())
+    pd.testing.assert_frame_equal(model.predict(6), Naive().fit(y).predict(6))
+
+
+# --- calibration ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("factory", [Naive, ETS], ids=["naive", "ets"])
+def test_80_interval_coverage_on_random_walks(factory):
+    # Many short random walks in logs: the 80% interval should hold about 80% of the
+    # next six months. Short fits underestimate sigma a little, hence the loose band.
+    rng = np.random.default_rng(2024)
+    n, h, sims = 20, 6, 150
+    hits = []
+    for _ in range(sims):
+        path = np.exp(np.log(5000) + np.cumsum(rng.normal(0, 0.05, n + h)))
+        y = monthly(path[:n])
+        forecast = factory().fit(y).predict(h, levels=[80])
+        actual = path[n:]
+        hits.append((forecast["lower_80"].to_numpy() <= actual) & (actual <= forecast["upper_80"].to_numpy()))
+    coverage = float(np.mean(hits))
+    assert 0.7 <= coverage <= 0.9, coverage
