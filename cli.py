@@ -150,16 +150,17 @@ def data_list(
         typer.echo(json.dumps(out.to_dict(orient="records"), ensure_ascii=False, indent=1))
         return
     table = Table(title=f"{len(overview)} series" + (f" in {file.name}" if file else " (embedded data)"))
-    for col in ("commodity", "market", "price_type", "unit", "currency"):
-        table.add_column(col.replace("_", " "))
-    table.add_column("from")
-    table.add_column("to")
+    table.add_column("commodity")
+    table.add_column("market")
+    table.add_column("type")
+    table.add_column("unit", no_wrap=True)
+    table.add_column("span", no_wrap=True)
     table.add_column("prices", justify="right")
     table.add_column("gaps", justify="right")
     for row in overview.itertuples(index=False):
         table.add_row(
-            row.commodity, row.market, row.price_type, row.unit, row.currency,
-            f"{row.first:%Y-%m}", f"{row.last:%Y-%m}", str(row.count), str(row.missing),
+            row.commodity, row.market, row.price_type, f"{row.currency}/{row.unit}",
+            f"{row.first:%Y-%m}–{row.last:%Y-%m}", str(row.count), str(row.missing),
         )
     console.print(table)
 
@@ -231,6 +232,243 @@ def data_clean(
             f"{len(result.rejected)} rows were rejected; add --rejected FILE to keep them with reasons",
             markup=False,
         )
+
+
+# --- forecast and backtest ------------------------------------------------------------------------
+
+InputOption = Annotated[
+    Path | None,
+    typer.Option("--input", "-i", help="A price file (raw files are cleaned first); default: embedded data."),
+]
+SeriesOption = Annotated[
+    list[str] | None,
+    typer.Option("--series", "-s", help="Only series whose key contains this, e.g. 'Rice|An Giang'."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
+JobsOption = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")]
+
+
+def parse_levels(text: str) -> tuple:
+    from forecast.models.base import check_levels
+
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"'{text}' is not a list of numbers", "--levels", "Use e.g. --levels 80,95") from None
+    if not values:
+        raise UsageError("no levels given", "--levels", "Use e.g. --levels 80,95")
+    return check_levels(values)
+
+
+def load_series(input_: Path | None, series: list[str] | None, freq: Freq | None,
+                map_: str | None = None, default: str | None = None):
+    """The prices a command works on: the file (cleaned) or the embedded data, filtered."""
+    from forecast.datasets import load_input
+    from forecast.table import select_series
+
+    prices, _ = load_input(
+        input_, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default"),
+        options=clean_options(freq),
+    )
+    if freq is not None and input_ is None:
+        from forecast.table import infer_freq
+
+        found = {infer_freq(g["date"]) for _, g in prices.groupby(["commodity", "market"])}
+        if found != {freq.value}:
+            raise UsageError(
+                f"--freq {freq.value} does not fit the data, which is {', '.join(sorted(found))}",
+                "--freq", "Leave --freq out to use the data's own frequency",
+            )
+    chosen = select_series(prices, series)
+    if chosen.empty:
+        raise UsageError(
+            f"no series matches {' or '.join(repr(s) for s in series)}", "--series",
+            "Run 'cropcast data list' to see the series names",
+        )
+    return chosen
+
+
+def progress_bar(total: int, quiet: bool, what: str = "series"):
+    """A Rich progress bar (done/total, rate, ETA) when there is more than a few series."""
+    from contextlib import nullcontext
+
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.1f} {what}/s" if speed else f"– {what}/s")
+
+    if quiet or total <= 3:
+        return nullcontext(None)
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+
+
+def _pct(new: float, old: float) -> str:
+    change = 100 * (new / old - 1)
+    return f"{change:+.1f}%"
+
+
+def _money(value: float) -> str:
+    if value != value:  # NaN
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
+
+
+def print_forecasts(run, prices, levels, horizon: int) -> None:
+    from forecast.table import KEY, series_label
+
+    last = prices.sort_values("date").groupby(list(KEY)).tail(1).set_index(list(KEY))
+    outer = max(levels)
+    steps = sorted({1, min(3, horizon), min(6, horizon), horizon})
+    for result in run.series:
+        key = result.key
+        last_row = last.loc[key]
+        table = Table(title=f"{series_label(key)}  ·  {result.model}", title_justify="left")
+        table.add_column("date")
+        table.add_column("forecast", justify="right")
+        table.add_column(f"{outer}% range", justify="right")
+        table.add_column("vs last", justify="right")
+        table.add_row(f"{last_row['date']:%Y-%m} (last)", _money(last_row["price"]), "", "")
+        frame = result.forecast
+        for step in steps:
+            row = frame.iloc[step - 1]
+            table.add_row(
+                f"{row['date']:%Y-%m}", _money(row["forecast"]),
+                f"{_money(row[f'lower_{outer}'])} – {_money(row[f'upper_{outer}'])}",
+                _pct(row["forecast"], last_row["price"]),
+            )
+        console.print(table)
+        if result.note:
+            console.print(f"  note: {result.note}", markup=False, highlight=False)
+
+
+def print_explain(run) -> None:
+    from forecast.table import series_label
+
+    for result in run.series:
+        console.print(f"[bold]{series_label(result.key)}[/bold]: {result.model}", highlight=False)
+        explain = result.explain or {}
+        if not explain:
+            console.print("  (no selection: a single model was asked for)")
+            continue
+        table = Table(show_edge=False)
+        table.add_column("candidate")
+        table.add_column("weight", justify="right")
+        scores = explain.get("scores", {})
+        score_names = sorted({m for s in scores.values() for m in s})
+        for name in score_names:
+            table.add_column(name, justify="right")
+        weights = explain.get("weights", {})
+        for cand in explain.get("candidates", list(scores)):
+            table.add_row(
+                cand, f"{weights.get(cand, 0):.2f}",
+                *[f"{scores.get(cand, {}).get(m, float('nan')):.3f}" for m in score_names],
+            )
+        console.print(table)
+        for note in explain.get("notes", []):
+            console.print(f"  {note}", markup=False, highlight=False)
+
+
+@app.command("forecast")
+def forecast_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")] = 12,
+    model: Annotated[str, typer.Option("--model", "-m", help="auto, naive, snaive, drift, window, ets, theta, arima, prophet, gbm.")] = "auto",
+    levels: Annotated[str, typer.Option(help="Interval levels in percent.")] = "80,95",
+    freq: Annotated[Freq | None, typer.Option(help="Period of the data (default: as found).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write forecasts (.csv or .parquet).")] = None,
+    jobs: JobsOption = None,
+    explain: Annotated[bool, typer.Option(help="Show per series the models used, weights and backtest scores.")] = False,
+    no_calendar: Annotated[bool, typer.Option("--no-calendar", help="Do not use harvest calendar features.")] = False,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Forecast prices with intervals: the embedded data, or your file."""
+    from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
+
+    spec = ForecastSpec(model=model, horizon=horizon, levels=parse_levels(levels),
+                        use_calendar=not no_calendar)
+    if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(f"cannot write '{output.suffix or output.name}' files", "--output",
+                         "Use a .csv or .parquet file name")
+    prices = load_series(input_, series, freq, map_, default)
+    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+    with progress_bar(n_series, quiet) as bar:
+        task = bar.add_task("forecasting", total=n_series) if bar else None
+        run = forecast_prices(
+            prices, spec, n_jobs=jobs,
+            on_done=(lambda _r: bar.advance(task)) if bar else None,
+        )
+    if output is not None:
+        write_forecasts(run.forecasts, output)
+    if quiet:
+        return
+    if explain:
+        print_explain(run)
+    else:
+        print_forecasts(run, prices, spec.levels, spec.horizon)
+    if output is not None:
+        console.print(f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
+                      markup=False)
+
+
+@app.command("backtest")
+def backtest_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    models: Annotated[str, typer.Option(help="Comma-separated models to compare.")] = "naive,snaive,ets,theta,auto",
+    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")] = 12,
+    windows: Annotated[int, typer.Option(help="Rolling-origin windows per series (at most).")] = 3,
+    levels: Annotated[str, typer.Option(help="Interval levels in percent.")] = "80,95",
+    freq: Annotated[Freq | None, typer.Option(help="Period of the data (default: as found).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the long backtest table.")] = None,
+    jobs: JobsOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Compare models on past windows: MASE, sMAPE, interval coverage, time."""
+    from forecast.backtest import Windows
+    from forecast.evaluation import backtest_prices, leaderboard
+    from forecast.models import model_class
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    for name in names:
+        model_class(name)
+    level_values = parse_levels(levels)
+    spec_windows = Windows(horizon=horizon, n_windows=windows)
+    prices = load_series(input_, series, freq, map_, default)
+    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+    with progress_bar(n_series, quiet) as bar:
+        task = bar.add_task("backtesting", total=n_series) if bar else None
+        table, seconds = backtest_prices(
+            prices, names, spec_windows, level_values, n_jobs=jobs,
+            on_done=(lambda: bar.advance(task)) if bar else None,
+        )
+    if output is not None:
+        from forecast.forecasting import write_forecasts
+
+        write_forecasts(table, output)
+    if quiet:
+        return
+    board = leaderboard(table, prices, seconds)
+    view = Table(title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows")
+    for col in board.columns:
+        view.add_column(str(col), justify="left" if col == "model" else "right")
+    for row in board.itertuples(index=False):
+        view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    console.print(view)
+    if output is not None:
+        console.print(f"wrote {len(table)} rows to {output}", markup=False)
 
 
 # --- calendar ------------------------------------------------------------------------------------

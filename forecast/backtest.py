@@ -34,6 +34,8 @@ so their scores are comparable.
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -339,11 +341,15 @@ def backtest_job(
     shared = replace(windows, min_train=need)
     frames = []
     for name, factory in models.items():
+        started = time.perf_counter()
         if feature_error is None:
             frame = backtest_series(y, factory, shared, levels, X)
         else:
             frame = _failure(levels, None, feature_error)
         frame.insert(0, "model", name)
+        # Wall time of this model on this series, repeated on its rows (the leaderboard's
+        # "seconds" sums one value per series and model).
+        frame["seconds"] = time.perf_counter() - started
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)
     for i, (column, value) in enumerate(zip(KEY, key, strict=True)):

@@ -114,9 +114,11 @@ PINK_SHEET_SERIES = (
     "Cocoa",
 )
 
-#: Sri Lanka commodities kept (rice and coconut; only series with enough history).
-SRI_LANKA_COMMODITIES = ("Rice (white)", "Rice (red nadu)", "Coconut")
+#: Sri Lanka rice series with at least six years of prices (enough to backtest), and
+#: coconut (priced per nut) in the same markets: short, but the crop Bến Tre lives on.
+SRI_LANKA_RICE = ("Rice (white)", "Rice (red nadu)")
 SRI_LANKA_MIN_MONTHS = 72
+SRI_LANKA_COCONUT_MIN_MONTHS = 24
 
 
 @dataclass
@@ -153,9 +155,15 @@ def build_default_data(shared: Path, out_dir: Path) -> list[BuildSummary]:
             names = {n.strip() for n in PINK_SHEET_SERIES}
             prices = prices[prices["commodity"].str.strip().isin(names)]
         elif which == "lka":
-            prices = prices[prices["commodity"].isin(SRI_LANKA_COMMODITIES)]
             counts = prices.groupby(list(KEY))["price"].transform("size")
-            prices = prices[counts >= SRI_LANKA_MIN_MONTHS]
+            rice = prices["commodity"].isin(SRI_LANKA_RICE) & (counts >= SRI_LANKA_MIN_MONTHS)
+            rice_markets = set(prices.loc[rice, "market"])
+            coconut = (
+                (prices["commodity"] == "Coconut")
+                & prices["market"].isin(rice_markets)
+                & (counts >= SRI_LANKA_COCONUT_MIN_MONTHS)
+            )
+            prices = prices[rice | coconut]
         parts.append(prices)
         summaries.append(
             BuildSummary(

@@ -57,9 +57,17 @@ def expected_future_dates(y: pd.Series, h: int) -> pd.DatetimeIndex:
 
 
 def check_forecast_frame(
-    frame: pd.DataFrame, y: pd.Series, h: int, levels: Sequence[int] = (80, 95)
+    frame: pd.DataFrame,
+    y: pd.Series,
+    h: int,
+    levels: Sequence[int] = (80, 95),
+    strictly_wider: bool = True,
 ) -> None:
-    """A forecast frame has ``h`` rows on the next period starts and sane, nested intervals."""
+    """A forecast frame has ``h`` rows on the next period starts and sane, nested intervals.
+
+    ``strictly_wider`` also asks that a higher level gives a strictly wider interval
+    somewhere; a fit on a few identical prices may honestly have zero spread.
+    """
     assert isinstance(frame, pd.DataFrame)
     assert len(frame) == h
     expected = expected_future_dates(y, h)
@@ -81,9 +89,10 @@ def check_forecast_frame(
     for narrow, wide in zip(ordered, ordered[1:], strict=False):
         assert (frame[f"lower_{wide}"] <= frame[f"lower_{narrow}"] + tol).all()
         assert (frame[f"upper_{wide}"] >= frame[f"upper_{narrow}"] - tol).all()
-        width_narrow = (frame[f"upper_{narrow}"] - frame[f"lower_{narrow}"]).sum()
-        width_wide = (frame[f"upper_{wide}"] - frame[f"lower_{wide}"]).sum()
-        assert width_wide > width_narrow, f"{wide}% interval is not wider than {narrow}%"
+        if strictly_wider:
+            width_narrow = (frame[f"upper_{narrow}"] - frame[f"lower_{narrow}"]).sum()
+            width_wide = (frame[f"upper_{wide}"] - frame[f"lower_{wide}"]).sum()
+            assert width_wide > width_narrow, f"{wide}% interval is not wider than {narrow}%"
 
 
 def check_fit_predict(model_factory: ModelFactory, y: pd.Series, h: int = 6) -> None:
@@ -125,7 +134,7 @@ def check_short_series(model_factory: ModelFactory, y: pd.Series, h: int = 6) ->
     for n in sorted({min_length, max(min_length, 8)}):
         short = y.loc[observed.index[-n] :]
         model = model_factory().fit(short)
-        check_forecast_frame(model.predict(h), short, h)
+        check_forecast_frame(model.predict(h), short, h, strictly_wider=False)
 
 
 def check_estimator(model_factory: ModelFactory, y: pd.Series, h: int = 6) -> None:

@@ -2,7 +2,8 @@
 
 "đ", "đồng", "VNĐ", "dong", "₫" are VND; "$", "US$" are USD; "baht", "฿" THB; "Rs" LKR.
 Other text is upper-cased as written. A row without a currency takes one written in its
-price ("45.000 đ"); a price mark that contradicts the currency column refuses the row.
+price ("45.000 đ"); a file with no currency at all whose marked prices all name one currency
+is in that currency. A price mark that contradicts the currency column refuses the row.
 
 With ``CleanOptions.rates`` and ``CleanOptions.currency``, prices in other currencies are
 converted: a ``currency -> target`` rate, or the inverse of ``target -> currency``. With a
@@ -48,18 +49,24 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
 
     Refuses rows with no currency anywhere and rows whose price names another currency.
     """
-    code = map_unique(frame["currency_raw"], normalise_currency)
+    written = map_unique(frame["currency_raw"], normalise_currency)
     mark = frame["price_currency"] if "price_currency" in frame else pd.Series(None, frame.index)
-    code = code.where(code != "", mark.fillna(""))
+    code = written.where(written != "", mark.fillna(""))
+    notes = []
+    marked = set(mark.dropna())
+    if (written == "").all() and len(marked) == 1:
+        # A sheet without a currency column, where some prices say "đ": the file is in VND.
+        (only,) = marked
+        code = code.where(code != "", only)
+        notes.append(f"no currency column; prices are marked {only}, so all rows are {only}")
+    elif ((written == "") & (code != "")).any():
+        notes.append(f"currency taken from the price text for "
+                     f"{int(((written == '') & (code != '')).sum())} rows")
     reasons = pd.Series(None, index=frame.index, dtype=object)
     reasons[code == ""] = "currency is missing"
     clash = mark.notna() & (code != "") & (mark.fillna("") != code)
     reasons[clash] = [f"price '{p}' is in {m} but the currency is {c}" for p, m, c in
                       zip(frame.loc[clash, "price_raw"], mark[clash], code[clash], strict=True)]
-    notes = []
-    inferred = (map_unique(frame["currency_raw"], normalise_currency) == "") & (code != "")
-    if inferred.any():
-        notes.append(f"currency taken from the price text for {int(inferred.sum())} rows")
     out = frame.assign(currency=code)
     kept, rejected = split_rejected(out, reasons)
     renamed = pd.DataFrame({"raw": map_unique(frame["currency_raw"], tidy_text), "code": code})

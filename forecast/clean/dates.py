@@ -31,7 +31,7 @@ from forecast.errors import InputError
 
 EARLIEST = pd.Timestamp("1950-01-01")
 
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]m)?(?:z|[+-]\d{2}:?\d{2})?)?"
+_TIME = r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]m)?(?:z|[+-]\d{2}:?\d{2})?)?"
 _ISO = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DMY = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}|\d{{2}}){_TIME}$")
@@ -168,7 +168,8 @@ def detect_dayfirst(values: pd.Series, default: bool | None = None,
     if day_first and month_first:
         raise InputError(
             f"dates mix dd/mm/yyyy ('{day_first[0]}') and mm/dd/yyyy ('{month_first[0]}')",
-            where, "Set dayfirst=True or dayfirst=False; rows that do not fit are then refused")
+            where, "Pass --dayfirst or --monthfirst (dayfirst=True/False); rows that do not fit "
+            "are then refused")
     if day_first:
         return True, f"dates read as dd/mm/yyyy (e.g. '{day_first[0]}')"
     if month_first:
@@ -181,7 +182,8 @@ def detect_dayfirst(values: pd.Series, default: bool | None = None,
         return default, f"dates like '{ambiguous[0]}' are ambiguous; read as {order} (file default)"
     raise InputError(
         f"dates like '{ambiguous[0]}' could be dd/mm/yyyy or mm/dd/yyyy", where,
-        "Set dayfirst=True for dd/mm/yyyy (Vietnamese sheets) or dayfirst=False for mm/dd/yyyy")
+        "Pass --dayfirst for dd/mm/yyyy (Vietnamese sheets) or --monthfirst for mm/dd/yyyy "
+        "(dayfirst=True/False)")
 
 
 def parse_dates(frame: pd.DataFrame, options: CleanOptions, *,
@@ -244,7 +246,7 @@ def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
     dates = frame["date"]
     if len(dates) == 0 or dates.dt.is_month_start.all():
         return "monthly", "dates are month starts"
-    if (dates.dt.dayofweek == 0).all():
+    if (dates.dt.day_of_week == 0).all():
         return "weekly", "dates are Mondays"
     keys = ["commodity", "market", "price_type", "unit", "currency"]
     keys = [k for k in keys if k in frame.columns]
@@ -261,7 +263,7 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     """Start of each date's period: month start (monthly) or the Monday (weekly)."""
     if freq == "monthly":
         return dates.dt.to_period("M").dt.start_time
-    return (dates - pd.to_timedelta(dates.dt.dayofweek, unit="D")).dt.normalize()
+    return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
 
 
 def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:

@@ -18,6 +18,8 @@ Series with fewer than ``MIN_POINTS`` observations are not tested.
 
 from __future__ import annotations
 
+import statistics
+
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
@@ -57,10 +59,11 @@ def hampel(log_prices: np.ndarray, window: int = WINDOW,
         inner = np.median(windows, axis=1)
         median[half:n - half] = inner
         mad[half:n - half] = np.median(np.abs(windows - inner[:, None]), axis=1)
+    values = x.tolist()
     for i in [*range(min(half, n)), *range(max(n - half, half), n)]:
-        part = x[max(0, i - half): i + half + 1]
-        median[i] = np.median(part)
-        mad[i] = np.median(np.abs(part - median[i]))
+        part = values[max(0, i - half): i + half + 1]
+        median[i] = m = statistics.median(part)
+        mad[i] = statistics.median([abs(v - m) for v in part])
     mad *= _MAD_SCALE
     typical = _MAD_SCALE * float(np.median(np.abs(np.diff(x))))
     scale = np.maximum(mad, max(typical, FLOOR))

@@ -27,7 +27,7 @@ from functools import partial
 
 import pandas as pd
 
-from forecast.clean.base import StepOutput, join_marks, no_rejections, split_marks
+from forecast.clean.base import StepOutput, join_marks, map_unique, no_rejections, split_marks
 from forecast.clean.currency import convert_currencies, normalise_currencies
 from forecast.clean.dates import assign_periods, parse_dates
 from forecast.clean.duplicates import merge_duplicates
@@ -96,7 +96,8 @@ def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
     # not unique: observations are tracked by position (``_obs``) and mapped back to rows.
     rows = rows.astype("int64").reset_index(drop=True)
     empty = pd.Series("", index=table.index, dtype=object)
-    flags = table["flags"].map(lambda f: join_marks(split_marks(f))) if "flags" in table else empty
+    flags = (map_unique(table["flags"], lambda f: join_marks(split_marks(f))) if "flags" in table
+             else empty)
     work = pd.DataFrame({
         "_obs": [(i,) for i in range(len(table))],
         "row": rows,

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecast.clean.base import TEXT_KEY, StepOutput, split_rejected, tidy_text
+from forecast.clean.base import TEXT_KEY, StepOutput, map_unique, split_rejected, tidy_text
 from forecast.clean.options import CleanOptions
 
 
 def tidy_keys(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "key text": tidy commodity, market, price type; refuse rows missing one."""
-    out = frame.assign(**{c: frame[c].map(tidy_text).astype(object) for c in TEXT_KEY})
+    out = frame.assign(**{c: map_unique(frame[c], tidy_text) for c in TEXT_KEY})
     reasons = pd.Series(None, index=frame.index, dtype=object)
     for column in reversed(TEXT_KEY):
         reasons[out[column] == ""] = f"{column.replace('_', ' ')} is missing"

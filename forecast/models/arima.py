@@ -99,8 +99,8 @@ class ARIMA(Forecaster):
     """SARIMAX on log prices, orders chosen by AICc within a time budget.
 
     The differencing order ``d`` comes from a KPSS test. The search then fits, simplest
-    first, ARIMA(p, d, q) for p, q up to ``max_p``/``max_q``, with and without drift when
-    d = 1; then, for a seasonal series with at least three seasons, the two best of those
+    first, ARIMA(p, d, q) for p, q up to ``max_p``/``max_q``; then the best of those with
+    drift (when d = 1); then, for a series with at least three seasons, the best so far
     with a seasonal AR(1) or MA(1) term. The search stops once ``time_budget`` seconds have
     passed (the first model is always fitted) and keeps the best so far. Gaps are left as
     missing values: the Kalman filter handles them exactly.
@@ -151,14 +151,23 @@ class ARIMA(Forecaster):
                 raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
 
     def _plan(self, d: int, n: int) -> list[ARIMASpec]:
-        """Non-seasonal candidates, simplest first, that leave room for estimation."""
-        trends = ["c"] if d == 0 else [None, "c"]
+        """Non-seasonal orders, simplest first, that leave room for estimation.
+
+        With d = 1 they are fitted without drift (crop prices rarely trend for long); drift
+        is tried afterwards on the best order. With d = 0 the mean is always included.
+        """
+        trend = "c" if d == 0 else None
         orders = sorted(
             ((p, q) for p in range(int(self.max_p) + 1) for q in range(int(self.max_q) + 1)),
             key=lambda pq: (sum(pq), pq),
         )
-        plan = [ARIMASpec((p, d, q), trend=trend) for p, q in orders for trend in trends]
-        return [spec for spec in plan if n - d >= spec.n_params + 3]
+        plan = [ARIMASpec((p, d, q), trend=trend) for p, q in orders]
+        return [spec for spec in plan if self._room(spec, n)]
+
+    @staticmethod
+    def _room(spec: ARIMASpec, n: int) -> bool:
+        """Whether ``n`` points leave a few degrees of freedom beyond the parameters."""
+        return n - spec.order[1] >= spec.n_params + 3
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         self._check_params()
@@ -190,18 +199,25 @@ class ARIMA(Forecaster):
                 fits.append((aicc, len(fits), spec, result))
             return True
 
+        def try_variant(spec: ARIMASpec) -> None:
+            if not self.budget_exhausted_ and self._room(spec, n) and (
+                spec.label not in self.candidates_
+            ):
+                try_spec(spec)
+
+        def best() -> ARIMASpec:
+            return min(fits, key=lambda item: item[:2])[2]
+
         with single_threaded():
             for spec in self._plan(self.d_, n):
                 if not try_spec(spec):
                     break
-            if self.seasonal and n >= 3 * m and not self.budget_exhausted_:
-                best = sorted(fits, key=lambda item: item[:2])[:2]
+            if fits and self.d_ == 1:
+                try_variant(ARIMASpec(best().order, trend="c"))
+            if fits and self.seasonal and n >= 3 * m:
+                base = best()
                 for seasonal_order in ((1, 0, 0, m), (0, 0, 1, m)):
-                    for _, _, spec, _ in best:
-                        if not try_spec(ARIMASpec(spec.order, seasonal_order, spec.trend)):
-                            break
-                    if self.budget_exhausted_:
-                        break
+                    try_variant(ARIMASpec(base.order, seasonal_order, base.trend))
         self.search_seconds_ = time.perf_counter() - start
 
         self.spec_, self.result_, self.fallback_ = "naive", None, None

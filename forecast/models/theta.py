@@ -32,6 +32,8 @@ def _fit_theta(logy: pd.Series, m: int, deseasonalize: bool):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
+        # sigma2 comes from an ARIMA fit that may warn about its starting values.
+        warnings.filterwarnings("ignore", category=UserWarning, module="statsmodels")
         model = ThetaModel(
             endog,
             period=m,

@@ -1,0 +1,76 @@
+"""Backtest a PriceTable across series in parallel, and rank the models.
+
+``forecast.backtest`` generates the windows for one series and ``forecast.metrics`` scores
+them; this module maps the per-series job over every series with the engine and turns the
+scores into the leaderboard ``cropcast backtest`` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+
+import pandas as pd
+
+from forecast.backtest import Windows, backtest_job, resolve_models
+from forecast.forecasting import harvest_features_for
+from forecast.metrics import score
+from forecast.models.base import check_levels
+from forecast.table import KEY, iter_series
+
+
+def _calendar_features(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.DataFrame | None:
+    return harvest_features_for(key, dates, calendar)
+
+
+def backtest_prices(
+    prices: pd.DataFrame,
+    models: Sequence[str],
+    windows: Windows = Windows(),
+    levels: Sequence[float] = (80, 95),
+    *,
+    engine: str = "processes",
+    n_jobs: int | None = None,
+    use_calendar: bool = True,
+    on_done: Callable[[], None] | None = None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Backtest ``models`` on every series; returns the long table and seconds per model."""
+    from forecast.engine import run_jobs
+
+    levels = check_levels(levels)
+    factories = resolve_models(list(models))
+    features = None
+    if use_calendar:
+        from forecast.calendar import load_calendar
+
+        features = partial(_calendar_features, calendar=load_calendar())
+    job = partial(backtest_job, models=factories, windows=windows, levels=levels, features=features)
+    frames = []
+    for frame in run_jobs(job, iter_series(prices), engine=engine, n_jobs=n_jobs):
+        frames.append(frame)
+        if on_done is not None:
+            on_done()
+    table = pd.concat(frames, ignore_index=True).sort_values(
+        [*KEY, "model", "cutoff", "date"], kind="stable"
+    ).reset_index(drop=True)
+    seconds = table.groupby([*KEY, "model"])["seconds"].first().groupby("model").sum().to_dict()
+    return table, seconds
+
+
+def leaderboard(table: pd.DataFrame, prices: pd.DataFrame, seconds: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per model: mean per-series MASE and sMAPE, interval coverage, failures, time.
+
+    Sorted by mean MASE (lower is better). MASE is averaged over series (each series scaled
+    by its own seasonal-naive error), the way the M competitions rank methods.
+    """
+    per_series = score(table, ("mase", "smape", "coverage"), history=prices, by=(*KEY, "model"))
+    cover = [c for c in per_series.columns if c.startswith("coverage_")]
+    # Coverage pools every scored point; averaging per-series shares would overweight short series.
+    pooled = score(table, ("coverage",), by=("model",)).set_index("model")[cover]
+    board = per_series.groupby("model").agg(
+        series=("n", "size"), mase=("mase", "mean"), smape=("smape", "mean"), failed=("failed", "sum")
+    )
+    board = board.join(pooled)
+    if seconds:
+        board["seconds"] = pd.Series(seconds)
+    return board.sort_values("mase").reset_index()

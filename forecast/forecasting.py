@@ -1,0 +1,203 @@
+"""Forecast every series of a PriceTable: features, fit, predict, fall back, collect.
+
+This is the stage the ``cropcast forecast`` command runs. Each series is one job (see
+``forecast.engine``): the job carries only its own prices, builds its harvest features from
+the calendar, fits the requested model and predicts. A series whose model fails gets the
+naive forecast and a note, so the output always has one row per series and horizon step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import UsageError
+from forecast.models import make_model, model_class
+from forecast.models.base import check_horizon, check_levels, future_index
+from forecast.table import KEY, iter_series, series_label
+
+
+@dataclass(frozen=True)
+class ForecastSpec:
+    """What to forecast: model name, horizon in periods, interval levels, calendar use."""
+
+    model: str = "auto"
+    horizon: int = 12
+    levels: tuple = (80, 95)
+    use_calendar: bool = True
+
+    def __post_init__(self) -> None:
+        check_horizon(self.horizon)
+        object.__setattr__(self, "levels", check_levels(self.levels))
+        model_class(self.model)  # unknown names fail here, before any work starts
+
+
+@dataclass
+class SeriesForecast:
+    """One series' result: the forecast frame, the model that made it, and what happened."""
+
+    key: tuple
+    forecast: pd.DataFrame
+    model: str
+    note: str = ""
+    explain: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class ForecastRun:
+    """All series: the long forecast table (the data contract) and per-series notes."""
+
+    forecasts: pd.DataFrame
+    series: list[SeriesForecast]
+
+    @property
+    def notes(self) -> list[tuple[str, str]]:
+        return [(series_label(s.key), s.note) for s in self.series if s.note]
+
+
+def harvest_features_for(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.DataFrame | None:
+    """Harvest features for a series' commodity on ``dates``; ``None`` when no crop matches."""
+    if calendar is None:
+        return None
+    from forecast.calendar import harvest_features
+
+    features = harvest_features(key[0], dates, calendar=calendar)
+    return features if features.shape[1] else None
+
+
+def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec):
+    params = {"horizon": spec.horizon} if name == "auto" else {}
+    model = make_model(name, **params)
+    model.fit(y, X)
+    return model, model.predict(spec.horizon, X_future, spec.levels)
+
+
+def forecast_series(item: tuple[tuple, pd.Series], spec: ForecastSpec, calendar=None) -> SeriesForecast:
+    """Forecast one series; never raises for a bad series (falls back to naive, with a note)."""
+    import time
+
+    key, y = item
+    start = time.perf_counter()
+    X = X_future = None
+    if spec.use_calendar:
+        future = future_index(y, spec.horizon)
+        features = harvest_features_for(key, y.index.append(future), calendar)
+        if features is not None:
+            X, X_future = features.loc[y.index], features.loc[future]
+    note = ""
+    try:
+        model, frame = _fit_predict(spec.model, y, X, X_future, spec)
+        used = spec.model
+        explain = dict(getattr(model, "explain_", {}) or {})
+        fallback = getattr(model, "fallback_", None)
+        if fallback:
+            note = f"{spec.model} fell back: {fallback}"
+    except Exception as exc:  # one odd series must never stop a batch
+        note = f"{spec.model} failed ({type(exc).__name__}: {exc}); used naive"
+        try:
+            model, frame = _fit_predict("naive", y, X, X_future, spec)
+            used, explain = "naive", {}
+        except Exception as exc2:  # fewer than two prices: carry the last price, no range
+            note = f"too short to forecast ({int(y.notna().sum())} prices): {exc2}; repeated the last price"
+            index = future_index(y, spec.horizon)
+            frame = pd.DataFrame({"forecast": float(y.dropna().iloc[-1])}, index=index)
+            for level in spec.levels:
+                frame[f"lower_{level}"] = np.nan
+                frame[f"upper_{level}"] = np.nan
+            used, explain = "last", {}
+    frame = frame.reset_index().rename(columns={"index": "date"})
+    frame["model"] = used
+    return SeriesForecast(key, frame, used, note, explain, time.perf_counter() - start)
+
+
+def forecast_prices(
+    prices: pd.DataFrame,
+    spec: ForecastSpec | None = None,
+    *,
+    engine: str = "processes",
+    n_jobs: int | None = None,
+    calendar=None,
+    on_done: Callable[[SeriesForecast], None] | None = None,
+) -> ForecastRun:
+    """Forecast every series in ``prices``.
+
+    Parameters
+    ----------
+    prices
+        A PriceTable.
+    spec
+        Model, horizon, levels (default: ``auto``, 12 periods, 80 and 95 %).
+    engine, n_jobs
+        Where per-series jobs run (see ``forecast.engine.run_jobs``).
+    calendar
+        A harvest calendar (``forecast.calendar.load_calendar()``); loaded when ``None`` and
+        ``spec.use_calendar``.
+    on_done
+        Called after each series (progress bars).
+    """
+    from forecast.engine import run_jobs
+
+    spec = spec or ForecastSpec()
+    if calendar is None and spec.use_calendar:
+        from forecast.calendar import load_calendar
+
+        calendar = load_calendar()
+    job = partial(forecast_series, spec=spec, calendar=calendar)
+    results = []
+    for result in run_jobs(job, iter_series(prices), engine=engine, n_jobs=n_jobs):
+        results.append(result)
+        if on_done is not None:
+            on_done(result)
+    results.sort(key=lambda r: r.key)
+    return ForecastRun(forecast_table(results, spec.levels), results)
+
+
+def forecast_table(results: Sequence[SeriesForecast], levels: Sequence) -> pd.DataFrame:
+    """The forecast output of the data contract: key, date, forecast, lower/upper, model."""
+    columns = [*KEY, "date", "forecast"]
+    for level in levels:
+        columns += [f"lower_{level}", f"upper_{level}"]
+    columns.append("model")
+    frames = []
+    for result in results:
+        frame = result.forecast.copy()
+        for name, value in zip(KEY, result.key, strict=True):
+            frame[name] = value
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def write_forecasts(forecasts: pd.DataFrame, path) -> None:
+    """CSV or Parquet, chosen by the file extension."""
+    from pathlib import Path
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise UsageError(f"cannot write '{suffix or path.name}' files", "--output",
+                         "Use a .csv or .parquet file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        forecasts.to_parquet(path, index=False)
+    else:
+        out = forecasts.copy()
+        out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+        out.to_csv(path, index=False, encoding="utf-8")
+
+
+__all__ = [
+    "ForecastRun",
+    "ForecastSpec",
+    "SeriesForecast",
+    "forecast_prices",
+    "forecast_series",
+    "forecast_table",
+    "write_forecasts",
+]

@@ -1,0 +1,290 @@
+"""Table-driven tests of the cleaning parsers: numbers, dates, units, currencies, flags, outliers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.clean.currency import normalise_currency
+from forecast.clean.dates import DateError, detect_dayfirst, parse_date
+from forecast.clean.flags import flag_reason
+from forecast.clean.numbers import PriceError, parse_price
+from forecast.clean.outliers import hampel
+from forecast.clean.units import parse_unit
+from forecast.errors import InputError
+
+# --- numbers ---------------------------------------------------------------------------------
+
+PRICES = [
+    ("45.000", 45_000),
+    ("45.000 đ", 45_000),
+    ("45.000đ", 45_000),
+    ("45.000 VNĐ", 45_000),
+    ("45.000 đồng", 45_000),
+    ("45,5", 45.5),
+    ("1.234,5", 1234.5),
+    ("1,234.5", 1234.5),
+    ("1.234.567", 1_234_567),
+    ("1,2 triệu", 1_200_000),
+    ("1,5tr", 1_500_000),
+    ("130k", 130_000),
+    ("130K", 130_000),
+    ("10 nghìn", 10_000),
+    ("6 450", 6450),
+    ("6\u00a0450", 6450),
+    ("5317.5", 5317.5),
+    ("5345.71", 5345.71),
+    ("0.500", 0.5),
+    ("1,500", 1500),
+    ("$3.5", 3.5),
+    ("  12000 ", 12_000),
+    (5317.5, 5317.5),
+    (12, 12.0),
+    (np.float64(2.5), 2.5),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PRICES)
+def test_parse_price(text, expected):
+    assert parse_price(text).value == pytest.approx(expected)
+
+
+BAD_PRICES = [
+    ("abc", "price 'abc' is not a number"),
+    ("0", "price '0' is not positive"),
+    ("-5", "price '-5' is not positive"),
+    (0.0, "is not positive"),
+    ("inf", "is not finite"),
+    (float("inf"), "is not finite"),
+    ("nan", "missing"),
+    (float("nan"), "price is missing"),
+    (None, "price is missing"),
+    ("", "price is missing"),
+    ("…", "missing"),
+    ("..", "missing"),
+    ("1.2.3", "is not a number"),
+    ("12,34,567", "is not a number"),
+    (True, "is not a number"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), BAD_PRICES)
+def test_parse_price_refuses(text, reason):
+    with pytest.raises(PriceError, match=reason.replace(".", r"\.").replace("$", r"\$")):
+        parse_price(text)
+
+
+@pytest.mark.parametrize(("text", "decimal", "expected"), [
+    ("1.500", None, 1500.0),   # the rule: '.' before exactly three digits groups thousands
+    ("1.500", ".", 1.5),       # the per-file override
+    ("1.500", ",", 1500.0),
+    ("1,500", ",", 1.5),
+    ("1,500", ".", 1500.0),
+    ("45,5", ",", 45.5),
+])
+def test_decimal_override(text, decimal, expected):
+    assert parse_price(text, decimal).value == pytest.approx(expected)
+
+
+def test_price_marks_remember_currency_and_ambiguity():
+    assert parse_price("45.000 đ").currency == "VND"
+    assert parse_price("45.000").ambiguous
+    assert not parse_price("5317.5").ambiguous
+    assert parse_price("5317.5").dot_decimal
+
+
+def test_decimal_override_refuses_a_value_that_does_not_fit():
+    with pytest.raises(PriceError, match="decimal separator"):
+        parse_price("45,5", ".")
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+DATES = [
+    ("2024-01-15", None, "2024-01-15", "day"),
+    ("2024-01-15 00:00:00", None, "2024-01-15", "day"),
+    ("2024-01-15T08:30:00", None, "2024-01-15", "day"),
+    ("2024/01/15", None, "2024-01-15", "day"),
+    ("20240115", None, "2024-01-15", "day"),
+    ("1/15/2008", None, "2008-01-15", "day"),
+    ("1/15/2008", False, "2008-01-15", "day"),
+    ("15/01/2024", None, "2024-01-15", "day"),
+    ("15/01/2024", True, "2024-01-15", "day"),
+    ("03/04/2024", True, "2024-04-03", "day"),
+    ("03/04/2024", False, "2024-03-04", "day"),
+    ("05/05/2024", None, "2024-05-05", "day"),
+    ("15.01.2024", None, "2024-01-15", "day"),
+    ("1/15/08", None, "2008-01-15", "day"),
+    ("2024-W07", None, "2024-02-12", "week"),
+    ("2024W07", None, "2024-02-12", "week"),
+    ("2020-W53", None, "2020-12-28", "week"),
+    ("1960M01", None, "1960-01-01", "month"),
+    ("2025M11", None, "2025-11-01", "month"),
+    ("2024-01", None, "2024-01-01", "month"),
+    ("01/2024", None, "2024-01-01", "month"),
+    ("Tháng 1/2024", None, "2024-01-01", "month"),
+    ("T3/2024", None, "2024-03-01", "month"),
+    ("Jan 2024", None, "2024-01-01", "month"),
+    ("September 2023", None, "2023-09-01", "month"),
+    (pd.Timestamp("2024-01-15 13:45"), None, "2024-01-15", "day"),
+    (dt.datetime(2024, 1, 15, 9), None, "2024-01-15", "day"),
+    (dt.date(2024, 1, 15), None, "2024-01-15", "day"),
+    (np.datetime64("2024-01-15"), None, "2024-01-15", "day"),
+    (45306, None, "2024-01-15", "day"),        # an Excel serial day number
+    ("45306", None, "2024-01-15", "day"),
+]
+
+
+@pytest.mark.parametrize(("value", "dayfirst", "expected", "granularity"), DATES)
+def test_parse_date(value, dayfirst, expected, granularity):
+    parsed = parse_date(value, dayfirst, dt.date(2025, 12, 1))
+    assert parsed.value == pd.Timestamp(expected)
+    assert parsed.granularity == granularity
+
+
+@pytest.mark.parametrize(("value", "dayfirst", "reason"), [
+    ("not a date", None, "is not a date"),
+    ("2024-02-30", None, "is not a valid date"),
+    ("2024-13", None, "is not a valid date"),
+    ("2024-W54", None, "is not a valid ISO week"),
+    ("03/04/2024", None, "could be dd/mm or mm/dd"),
+    ("1/15/2008", True, "is not a valid dd/mm/yyyy date"),
+    ("15/01/2024", False, "is not a valid mm/dd/yyyy date"),
+    ("", None, "date is missing"),
+    (None, None, "date is missing"),
+    (pd.NaT, None, "date is missing"),
+])
+def test_parse_date_refuses(value, dayfirst, reason):
+    with pytest.raises(DateError, match=reason):
+        parse_date(value, dayfirst)
+
+
+@pytest.mark.parametrize(("values", "default", "expected"), [
+    (["15/01/2024", "01/02/2024"], None, True),
+    (["1/15/2008", "2/15/2008"], None, False),
+    (["05/05/2024", "06/06/2024"], None, None),      # reads the same both ways
+    (["2024-01-15", "2024-02-15"], None, None),      # no a/b/yyyy values at all
+    (["01/02/2024", "01/03/2024"], False, False),    # ambiguous: the file's default (WFP)
+])
+def test_detect_dayfirst(values, default, expected):
+    dayfirst, _ = detect_dayfirst(pd.Series(values), default)
+    assert dayfirst is expected
+
+
+def test_detect_dayfirst_ambiguous_asks_for_the_option():
+    with pytest.raises(InputError, match="could be dd/mm/yyyy or mm/dd/yyyy") as info:
+        detect_dayfirst(pd.Series(["01/02/2024", "01/03/2024"]), where="gia.csv")
+    assert "dayfirst" in str(info.value) and "gia.csv" in str(info.value)
+
+
+def test_detect_dayfirst_mixed_orders_is_an_error():
+    with pytest.raises(InputError, match="mix"):
+        detect_dayfirst(pd.Series(["15/01/2024", "01/15/2024"]))
+
+
+# --- units -----------------------------------------------------------------------------------
+
+UNITS = [
+    # text, dimension, base units in one, canonical name, price scale
+    ("KG", "mass", 1.0, "kg", 1.0),
+    ("kg", "mass", 1.0, "kg", 1.0),
+    ("Kg ", "mass", 1.0, "kg", 1.0),
+    ("g", "mass", 0.001, "g", 1.0),
+    ("yến", "mass", 10.0, "yến", 1.0),
+    ("YẾN", "mass", 10.0, "yến", 1.0),
+    ("yen", "mass", 10.0, "yến", 1.0),
+    ("tạ", "mass", 100.0, "tạ", 1.0),
+    ("tấn", "mass", 1000.0, "mt", 1.0),
+    ("tan", "mass", 1000.0, "mt", 1.0),
+    ("MT", "mass", 1000.0, "mt", 1.0),
+    ("ton", "mass", 1000.0, "mt", 1.0),
+    ("tonne", "mass", 1000.0, "mt", 1.0),
+    ("lb", "mass", 0.45359237, "lb", 1.0),
+    ("$/mt", "mass", 1000.0, "mt", 1.0),
+    ("đ/kg", "mass", 1.0, "kg", 1.0),
+    ("cents/kg", "mass", 1.0, "kg", 0.01),
+    ("50 KG", "mass", 50.0, "50 kg", 1.0),
+    ("100 KG", "mass", 100.0, "100 kg", 1.0),
+    ("1 KG", "mass", 1.0, "kg", 1.0),
+    ("trái", "count", 1.0, "nut", 1.0),
+    ("Quả", "count", 1.0, "nut", 1.0),
+    ("Unit", "count", 1.0, "nut", 1.0),
+    ("nut", "count", 1.0, "nut", 1.0),
+    ("each", "count", 1.0, "nut", 1.0),
+    ("chục", "count", 12.0, "chục", 1.0),
+    ("Chuc", "count", 12.0, "chục", 1.0),
+    ("dozen", "count", 12.0, "dozen", 1.0),
+    ("tá", "count", 12.0, "dozen", 1.0),
+    ("L", "volume", 1.0, "L", 1.0),
+    ("lít", "volume", 1.0, "L", 1.0),
+    ("ml", "volume", 0.001, "ml", 1.0),
+    ("750 ML", "volume", 0.75, "750 ml", 1.0),
+    ("bag", "other", 1.0, "bag", 1.0),
+    ("Troy Oz", "other", 1.0, "troy oz", 1.0),
+    ("cents/sheet", "other", 1.0, "sheet", 0.01),
+]
+
+
+@pytest.mark.parametrize(("text", "dimension", "size", "name", "scale"), UNITS)
+def test_parse_unit(text, dimension, size, name, scale):
+    unit = parse_unit(text)
+    assert (unit.dimension, unit.name, unit.price_scale) == (dimension, name, scale)
+    assert unit.size == pytest.approx(size)
+
+
+@pytest.mark.parametrize("chuc_size", [12, 14, 16])
+def test_chuc_counts_the_market_size(chuc_size):
+    assert parse_unit("chục", chuc_size).size == chuc_size
+
+
+# --- currencies, flags -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("VND", "VND"), ("vnd", "VND"), ("đ", "VND"), ("đồng", "VND"), ("VNĐ", "VND"),
+    ("dong", "VND"), ("₫", "VND"), ("$", "USD"), ("USD", "USD"), ("baht", "THB"),
+    ("LKR", "LKR"), (" thb ", "THB"), ("", ""), (None, ""),
+])
+def test_normalise_currency(text, code):
+    assert normalise_currency(text) == code
+
+
+@pytest.mark.parametrize(("flag", "keep", "refused"), [
+    ("actual", ("actual", "aggregate"), None),
+    ("aggregate", ("actual", "aggregate"), None),
+    ("actual,aggregate", ("actual", "aggregate"), None),
+    ("", ("actual", "aggregate"), None),
+    ("Actual", ("actual", "aggregate"), None),
+    ("forecast", ("actual", "aggregate"), "price flag 'forecast' is not an observed price"),
+    ("aggregate", ("actual",), "price flag 'aggregate' is not one of the kept flags (actual)"),
+])
+def test_flag_reason(flag, keep, refused):
+    assert flag_reason(flag, frozenset(keep)) == refused
+
+
+# --- outliers --------------------------------------------------------------------------------
+
+def test_hampel_flags_a_spike_not_a_level_shift():
+    rng = np.random.default_rng(0)
+    level = np.r_[np.full(20, np.log(5000)), np.full(20, np.log(7000))]
+    noisy = level + rng.normal(0, 0.01, 40)
+    hit, _, _ = hampel(noisy)
+    assert not hit.any()
+    spiked = noisy.copy()
+    spiked[10] += np.log(3)
+    hit, score, _ = hampel(spiked)
+    assert hit.tolist() == [i == 10 for i in range(40)]
+    assert score[10] > 3.5
+
+
+def test_hampel_does_not_flag_a_small_tick_in_a_flat_series():
+    flat = np.log(np.r_[np.full(10, 12500.0), 12600.0, np.full(10, 12500.0)])
+    hit, _, _ = hampel(flat)
+    assert not hit.any()
+
+
+def test_hampel_leaves_short_series_alone():
+    hit, _, _ = hampel(np.log([1.0, 100.0, 1.0, 1.0]))
+    assert not hit.any()
