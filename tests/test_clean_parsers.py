@@ -1,4 +1,4 @@
-"""Table-driven tests of the cleaning parsers: numbers, dates, units, currencies, flags, outliers."""
+"""Table-driven tests of the cleaning parsers: numbers, dates, units, currencies, flags."""
 
 from __future__ import annotations
 
@@ -77,14 +77,17 @@ def test_parse_price_refuses(text, reason):
         parse_price(text)
 
 
-@pytest.mark.parametrize(("text", "decimal", "expected"), [
-    ("1.500", None, 1500.0),   # the rule: '.' before exactly three digits groups thousands
-    ("1.500", ".", 1.5),       # the per-file override
-    ("1.500", ",", 1500.0),
-    ("1,500", ",", 1.5),
-    ("1,500", ".", 1500.0),
-    ("45,5", ",", 45.5),
-])
+@pytest.mark.parametrize(
+    ("text", "decimal", "expected"),
+    [
+        ("1.500", None, 1500.0),  # the rule: '.' before exactly three digits groups thousands
+        ("1.500", ".", 1.5),  # the per-file override
+        ("1.500", ",", 1500.0),
+        ("1,500", ",", 1.5),
+        ("1,500", ".", 1500.0),
+        ("45,5", ",", 45.5),
+    ],
+)
 def test_decimal_override(text, decimal, expected):
     assert parse_price(text, decimal).value == pytest.approx(expected)
 
@@ -133,7 +136,7 @@ DATES = [
     (dt.datetime(2024, 1, 15, 9), None, "2024-01-15", "day"),
     (dt.date(2024, 1, 15), None, "2024-01-15", "day"),
     (np.datetime64("2024-01-15"), None, "2024-01-15", "day"),
-    (45306, None, "2024-01-15", "day"),        # an Excel serial day number
+    (45306, None, "2024-01-15", "day"),  # an Excel serial day number
     ("45306", None, "2024-01-15", "day"),
 ]
 
@@ -145,30 +148,36 @@ def test_parse_date(value, dayfirst, expected, granularity):
     assert parsed.granularity == granularity
 
 
-@pytest.mark.parametrize(("value", "dayfirst", "reason"), [
-    ("not a date", None, "is not a date"),
-    ("2024-02-30", None, "is not a valid date"),
-    ("2024-13", None, "is not a valid date"),
-    ("2024-W54", None, "is not a valid ISO week"),
-    ("03/04/2024", None, "could be dd/mm or mm/dd"),
-    ("1/15/2008", True, "is not a valid dd/mm/yyyy date"),
-    ("15/01/2024", False, "is not a valid mm/dd/yyyy date"),
-    ("", None, "date is missing"),
-    (None, None, "date is missing"),
-    (pd.NaT, None, "date is missing"),
-])
+@pytest.mark.parametrize(
+    ("value", "dayfirst", "reason"),
+    [
+        ("not a date", None, "is not a date"),
+        ("2024-02-30", None, "is not a valid date"),
+        ("2024-13", None, "is not a valid date"),
+        ("2024-W54", None, "is not a valid ISO week"),
+        ("03/04/2024", None, "could be dd/mm or mm/dd"),
+        ("1/15/2008", True, "is not a valid dd/mm/yyyy date"),
+        ("15/01/2024", False, "is not a valid mm/dd/yyyy date"),
+        ("", None, "date is missing"),
+        (None, None, "date is missing"),
+        (pd.NaT, None, "date is missing"),
+    ],
+)
 def test_parse_date_refuses(value, dayfirst, reason):
     with pytest.raises(DateError, match=reason):
         parse_date(value, dayfirst)
 
 
-@pytest.mark.parametrize(("values", "default", "expected"), [
-    (["15/01/2024", "01/02/2024"], None, True),
-    (["1/15/2008", "2/15/2008"], None, False),
-    (["05/05/2024", "06/06/2024"], None, None),      # reads the same both ways
-    (["2024-01-15", "2024-02-15"], None, None),      # no a/b/yyyy values at all
-    (["01/02/2024", "01/03/2024"], False, False),    # ambiguous: the file's default (WFP)
-])
+@pytest.mark.parametrize(
+    ("values", "default", "expected"),
+    [
+        (["15/01/2024", "01/02/2024"], None, True),
+        (["1/15/2008", "2/15/2008"], None, False),
+        (["05/05/2024", "06/06/2024"], None, None),  # reads the same both ways
+        (["2024-01-15", "2024-02-15"], None, None),  # no a/b/yyyy values at all
+        (["01/02/2024", "01/03/2024"], False, False),  # ambiguous: the file's default (WFP)
+    ],
+)
 def test_detect_dayfirst(values, default, expected):
     dayfirst, _ = detect_dayfirst(pd.Series(values), default)
     assert dayfirst is expected
@@ -242,29 +251,48 @@ def test_chuc_counts_the_market_size(chuc_size):
 
 # --- currencies, flags -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("VND", "VND"), ("vnd", "VND"), ("đ", "VND"), ("đồng", "VND"), ("VNĐ", "VND"),
-    ("dong", "VND"), ("₫", "VND"), ("$", "USD"), ("USD", "USD"), ("baht", "THB"),
-    ("LKR", "LKR"), (" thb ", "THB"), ("", ""), (None, ""),
-])
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("VND", "VND"),
+        ("vnd", "VND"),
+        ("đ", "VND"),
+        ("đồng", "VND"),
+        ("VNĐ", "VND"),
+        ("dong", "VND"),
+        ("₫", "VND"),
+        ("$", "USD"),
+        ("USD", "USD"),
+        ("baht", "THB"),
+        ("LKR", "LKR"),
+        (" thb ", "THB"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_normalise_currency(text, code):
     assert normalise_currency(text) == code
 
 
-@pytest.mark.parametrize(("flag", "keep", "refused"), [
-    ("actual", ("actual", "aggregate"), None),
-    ("aggregate", ("actual", "aggregate"), None),
-    ("actual,aggregate", ("actual", "aggregate"), None),
-    ("", ("actual", "aggregate"), None),
-    ("Actual", ("actual", "aggregate"), None),
-    ("forecast", ("actual", "aggregate"), "price flag 'forecast' is not an observed price"),
-    ("aggregate", ("actual",), "price flag 'aggregate' is not one of the kept flags (actual)"),
-])
+@pytest.mark.parametrize(
+    ("flag", "keep", "refused"),
+    [
+        ("actual", ("actual", "aggregate"), None),
+        ("aggregate", ("actual", "aggregate"), None),
+        ("actual,aggregate", ("actual", "aggregate"), None),
+        ("", ("actual", "aggregate"), None),
+        ("Actual", ("actual", "aggregate"), None),
+        ("forecast", ("actual", "aggregate"), "price flag 'forecast' is not an observed price"),
+        ("aggregate", ("actual",), "price flag 'aggregate' is not one of the kept flags (actual)"),
+    ],
+)
 def test_flag_reason(flag, keep, refused):
     assert flag_reason(flag, frozenset(keep)) == refused
 
 
 # --- outliers --------------------------------------------------------------------------------
+
 
 def test_hampel_flags_a_spike_not_a_level_shift():
     rng = np.random.default_rng(0)

@@ -20,8 +20,14 @@ TODAY = dt.date(2025, 12, 1)
 
 def raw_table(rows: list[dict], **defaults) -> pd.DataFrame:
     """A raw table: every value a string, key columns defaulted (one rice series)."""
-    base = {"commodity": "Rice", "market": "An Giang", "price_type": "Wholesale",
-            "unit": "kg", "currency": "VND", "priceflag": "actual"}
+    base = {
+        "commodity": "Rice",
+        "market": "An Giang",
+        "price_type": "Wholesale",
+        "unit": "kg",
+        "currency": "VND",
+        "priceflag": "actual",
+    }
     base.update(defaults)
     return pd.DataFrame([{**base, **row} for row in rows])
 
@@ -29,9 +35,16 @@ def raw_table(rows: list[dict], **defaults) -> pd.DataFrame:
 def monthly(prices: list, start: str = "2020-01-15", **defaults) -> pd.DataFrame:
     first = pd.Timestamp(start)
     dates = pd.date_range(first.replace(day=1), periods=len(prices), freq="MS") + pd.Timedelta(
-        days=first.day - 1)
-    return raw_table([{"date": d.strftime("%Y-%m-%d"), "price": str(p)}
-                      for d, p in zip(dates, prices, strict=True) if p is not None], **defaults)
+        days=first.day - 1
+    )
+    return raw_table(
+        [
+            {"date": d.strftime("%Y-%m-%d"), "price": str(p)}
+            for d, p in zip(dates, prices, strict=True)
+            if p is not None
+        ],
+        **defaults,
+    )
 
 
 def run(frame: pd.DataFrame, **options) -> CleanResult:
@@ -46,13 +59,21 @@ def run(frame: pd.DataFrame, **options) -> CleanResult:
 
 # --- shape of the result ---------------------------------------------------------------------
 
+
 def test_clean_plain_frame_gives_price_table_report_and_rejected():
     frame = monthly([5000, 5100, "abc", 5300])
     result = run(frame)
-    assert list(result.prices.columns) == ["commodity", "market", "price_type", "unit",
-                                           "currency", "date", "price", "flags"]
-    assert result.prices["date"].tolist() == list(pd.date_range("2020-01-01", periods=4,
-                                                                 freq="MS"))
+    assert list(result.prices.columns) == [
+        "commodity",
+        "market",
+        "price_type",
+        "unit",
+        "currency",
+        "date",
+        "price",
+        "flags",
+    ]
+    assert result.prices["date"].tolist() == list(pd.date_range("2020-01-01", periods=4, freq="MS"))
     assert result.prices["flags"].tolist() == ["", "", "interpolated", ""]
     assert result.prices["price"].dtype == float
     assert list(result.rejected.columns) == ["row", *frame.columns, "reason"]
@@ -64,12 +85,15 @@ def test_clean_plain_frame_gives_price_table_report_and_rejected():
 
 def test_rejected_rows_come_from_raw_original():
     table = monthly([5000, 0, 5200]).assign(row=[10, 11, 12])
-    original = pd.DataFrame({"Ngày": ["a", "b", "c"], "Giá": ["5000", "0", "5200"]},
-                            index=pd.Index([10, 11, 12], name="row"))
+    original = pd.DataFrame(
+        {"Ngày": ["a", "b", "c"], "Giá": ["5000", "0", "5200"]},
+        index=pd.Index([10, 11, 12], name="row"),
+    )
     raw = RawPrices(table=table, original=original, source="gia.csv", kind="table")
     result = clean(raw, CleanOptions(today=TODAY))
     assert result.rejected.to_dict("records") == [
-        {"row": 11, "Ngày": "b", "Giá": "0", "reason": "price '0' is not positive"}]
+        {"row": 11, "Ngày": "b", "Giá": "0", "reason": "price '0' is not positive"}
+    ]
     assert result.report.source == "gia.csv"
 
 
@@ -86,27 +110,32 @@ def test_report_is_json_ready_and_readable():
 
 # --- price flags, dates, numbers -------------------------------------------------------------
 
+
 def test_forecast_rows_are_refused_and_flag_lists_are_kept():
-    frame = raw_table([
-        {"date": "2020-01-15", "price": "1", "priceflag": "actual"},
-        {"date": "2020-02-15", "price": "2", "priceflag": "actual,aggregate"},
-        {"date": "2020-03-15", "price": "3", "priceflag": "aggregate"},
-        {"date": "2020-04-15", "price": "4", "priceflag": ""},
-        {"date": "2020-05-15", "price": "5", "priceflag": "forecast"},
-    ])
+    frame = raw_table(
+        [
+            {"date": "2020-01-15", "price": "1", "priceflag": "actual"},
+            {"date": "2020-02-15", "price": "2", "priceflag": "actual,aggregate"},
+            {"date": "2020-03-15", "price": "3", "priceflag": "aggregate"},
+            {"date": "2020-04-15", "price": "4", "priceflag": ""},
+            {"date": "2020-05-15", "price": "5", "priceflag": "forecast"},
+        ]
+    )
     result = run(frame)
     assert len(result.prices) == 4
     assert result.rejected["reason"].tolist() == ["price flag 'forecast' is not an observed price"]
 
 
 def test_impossible_dates_are_refused_with_a_reason():
-    frame = raw_table([
-        {"date": "2020-01-15", "price": "1"},
-        {"date": "8/15/1900", "price": "2"},
-        {"date": "2031-01-15", "price": "3"},
-        {"date": "someday", "price": "4"},
-        {"date": "2/30/2020", "price": "5"},
-    ])
+    frame = raw_table(
+        [
+            {"date": "2020-01-15", "price": "1"},
+            {"date": "8/15/1900", "price": "2"},
+            {"date": "2031-01-15", "price": "3"},
+            {"date": "someday", "price": "4"},
+            {"date": "2/30/2020", "price": "5"},
+        ]
+    )
     result = run(frame, dayfirst=False)
     assert result.rejected["reason"].tolist() == [
         "date 1900-08-15 ('8/15/1900') is before 1950",
@@ -119,8 +148,10 @@ def test_impossible_dates_are_refused_with_a_reason():
 def test_dayfirst_is_detected_per_column():
     frame = raw_table([{"date": "15/01/2024", "price": "1"}, {"date": "01/02/2024", "price": "2"}])
     result = run(frame, freq="monthly")
-    assert result.prices["date"].tolist() == [pd.Timestamp("2024-01-01"),
-                                              pd.Timestamp("2024-02-01")]
+    assert result.prices["date"].tolist() == [
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-02-01"),
+    ]
     assert any("dd/mm/yyyy" in note for note in result.report.notes)
 
 
@@ -141,12 +172,15 @@ def test_wfp_files_default_to_month_first():
 
 
 def test_vietnamese_number_formats_in_one_file():
-    frame = raw_table([
-        {"date": "2024-01-15", "price": "45.000 đ"},
-        {"date": "2024-02-15", "price": "45,5 nghìn"},
-        {"date": "2024-03-15", "price": "46.000đ"},
-        {"date": "2024-04-15", "price": "1.234.567"},
-    ], currency="")
+    frame = raw_table(
+        [
+            {"date": "2024-01-15", "price": "45.000 đ"},
+            {"date": "2024-02-15", "price": "45,5 nghìn"},
+            {"date": "2024-03-15", "price": "46.000đ"},
+            {"date": "2024-04-15", "price": "1.234.567"},
+        ],
+        currency="",
+    )
     result = run(frame)
     assert result.prices["price"].tolist() == [45_000, 45_500, 46_000, 1_234_567]
     # No currency column: the one currency the prices name ("đ") stands for the file.
@@ -155,22 +189,28 @@ def test_vietnamese_number_formats_in_one_file():
 
 
 def test_rows_without_any_currency_are_refused():
-    frame = raw_table([{"date": "2024-01-15", "price": "45.000 đ", "currency": "VND"},
-                       {"date": "2024-02-15", "price": "45.000", "currency": ""}])
+    frame = raw_table(
+        [
+            {"date": "2024-01-15", "price": "45.000 đ", "currency": "VND"},
+            {"date": "2024-02-15", "price": "45.000", "currency": ""},
+        ]
+    )
     result = run(frame)
     assert result.rejected["reason"].tolist() == ["currency is missing"]
 
 
 def test_price_currency_must_match_the_currency_column():
-    frame = raw_table([{"date": "2024-01-15", "price": "45.000 đ"},
-                       {"date": "2024-02-15", "price": "5 USD"}])
+    frame = raw_table(
+        [{"date": "2024-01-15", "price": "45.000 đ"}, {"date": "2024-02-15", "price": "5 USD"}]
+    )
     result = run(frame)
     assert result.rejected["reason"].tolist() == ["price '5 USD' is in USD but the currency is VND"]
 
 
 def test_wfp_decimals_are_english():
-    table = raw_table([{"date": "2024-01-15", "price": "1.500"},
-                       {"date": "2024-02-15", "price": "5317.5"}]).assign(row=[1, 2])
+    table = raw_table(
+        [{"date": "2024-01-15", "price": "1.500"}, {"date": "2024-02-15", "price": "5317.5"}]
+    ).assign(row=[1, 2])
     raw = RawPrices(table, table.set_index("row"), "wfp.csv", "wfp")
     assert clean(raw, CleanOptions(today=TODAY)).prices["price"].tolist() == [1.5, 5317.5]
     # A generic table reads "1.500" as thousands and says so.
@@ -181,41 +221,58 @@ def test_wfp_decimals_are_english():
 
 
 def test_typed_values_pass_through():
-    frame = raw_table([{"date": pd.Timestamp("2024-01-15"), "price": 5317.5},
-                       {"date": dt.datetime(2024, 2, 15), "price": 5400}])
+    frame = raw_table(
+        [
+            {"date": pd.Timestamp("2024-01-15"), "price": 5317.5},
+            {"date": dt.datetime(2024, 2, 15), "price": 5400},
+        ]
+    )
     result = run(frame)
     assert result.prices["price"].tolist() == [5317.5, 5400.0]
 
 
 # --- key text, units, currencies -------------------------------------------------------------
 
+
 def test_key_text_is_tidied_and_composed_but_keeps_case():
     composed = "Mỏ Cày Bắc"
     decomposed = unicodedata.normalize("NFD", composed)
-    frame = pd.concat([
-        monthly([5000, 5100], market=f"  {decomposed} "),
-        monthly([5200, 5300], start="2020-03-15", market="Mỏ  Cày Bắc"),
-        monthly([10], start="2020-01-15", market="", commodity="Rice"),
-    ])
+    frame = pd.concat(
+        [
+            monthly([5000, 5100], market=f"  {decomposed} "),
+            monthly([5200, 5300], start="2020-03-15", market="Mỏ  Cày Bắc"),
+            monthly([10], start="2020-01-15", market="", commodity="Rice"),
+        ]
+    )
     result = run(frame)
     assert result.prices["market"].unique().tolist() == [composed]
     assert len(result.prices) == 4
     assert result.rejected["reason"].tolist() == ["market is missing"]
-    assert run(monthly([1], commodity="coconut (dried)")).prices["commodity"].iloc[0] == \
-        "coconut (dried)"
+    assert (
+        run(monthly([1], commodity="coconut (dried)")).prices["commodity"].iloc[0]
+        == "coconut (dried)"
+    )
 
 
 @pytest.mark.parametrize("chuc_size", [12, 16])
 def test_chuc_converts_to_nuts(chuc_size):
-    frame = pd.concat([
-        monthly([60_000, 61_000], unit="chục", commodity="Coconut", market="Mỏ Cày Bắc"),
-        monthly([5_100, 5_200], start="2020-03-15", unit="trái", commodity="Coconut",
-                market="Mỏ Cày Bắc"),
-    ])
+    frame = pd.concat(
+        [
+            monthly([60_000, 61_000], unit="chục", commodity="Coconut", market="Mỏ Cày Bắc"),
+            monthly(
+                [5_100, 5_200],
+                start="2020-03-15",
+                unit="trái",
+                commodity="Coconut",
+                market="Mỏ Cày Bắc",
+            ),
+        ]
+    )
     result = run(frame, chuc_size=chuc_size)
     assert result.prices["unit"].unique().tolist() == ["nut"]
     assert result.prices["price"].tolist()[:2] == pytest.approx(
-        [60_000 / chuc_size, 61_000 / chuc_size])
+        [60_000 / chuc_size, 61_000 / chuc_size]
+    )
     assert result.prices["flags"].tolist() == ["converted", "converted", "", ""]
     (conversion,) = result.report.conversions
     assert conversion["text"] == f"Coconut | Mỏ Cày Bắc: chục -> nut, 2 rows, ÷{chuc_size}"
@@ -228,9 +285,14 @@ def test_chuc_alone_still_becomes_nuts():
 
 
 def test_mass_units_mix_to_kg_and_a_lone_standard_unit_stays():
-    mixed = pd.concat([monthly([500_000], unit="tạ"), monthly([5100], start="2020-02-15"),
-                       monthly([52_000], start="2020-03-15", unit="yến"),
-                       monthly([5_300_000], start="2020-04-15", unit="tấn")])
+    mixed = pd.concat(
+        [
+            monthly([500_000], unit="tạ"),
+            monthly([5100], start="2020-02-15"),
+            monthly([52_000], start="2020-03-15", unit="yến"),
+            monthly([5_300_000], start="2020-04-15", unit="tấn"),
+        ]
+    )
     result = run(mixed)
     assert result.prices["unit"].unique().tolist() == ["kg"]
     assert result.prices["price"].tolist() == pytest.approx([5000, 5100, 5200, 5300])
@@ -255,9 +317,13 @@ def test_packs_convert_to_the_base_unit():
 
 
 def test_units_of_different_dimensions_become_different_series():
-    frame = pd.concat([monthly([30_000, 31_000], commodity="Coconut"),
-                       monthly([5000, 5100], commodity="Coconut", unit="Unit"),
-                       monthly([40_000], commodity="Coconut", unit="bag")])
+    frame = pd.concat(
+        [
+            monthly([30_000, 31_000], commodity="Coconut"),
+            monthly([5000, 5100], commodity="Coconut", unit="Unit"),
+            monthly([40_000], commodity="Coconut", unit="bag"),
+        ]
+    )
     result = run(frame)
     assert sorted(result.prices["unit"].unique()) == ["bag", "kg", "nut"]
     assert result.report.rows_rejected == 0
@@ -266,8 +332,12 @@ def test_units_of_different_dimensions_become_different_series():
 
 def test_dozen_series_stays_dozen_unless_mixed():
     assert run(monthly([30, 31], unit="dozen", commodity="Eggs")).prices["unit"].iloc[0] == "dozen"
-    mixed = pd.concat([monthly([36], unit="dozen", commodity="Eggs"),
-                       monthly([3.1], start="2020-02-15", unit="each", commodity="Eggs")])
+    mixed = pd.concat(
+        [
+            monthly([36], unit="dozen", commodity="Eggs"),
+            monthly([3.1], start="2020-02-15", unit="each", commodity="Eggs"),
+        ]
+    )
     result = run(mixed)
     assert result.prices["unit"].unique().tolist() == ["nut"]
     assert result.prices["price"].tolist() == pytest.approx([3, 3.1])
@@ -279,17 +349,22 @@ def test_missing_unit_is_refused():
 
 
 def test_currency_names_become_iso_codes():
-    frame = pd.concat([monthly([1, 2], currency="đ"), monthly([3], start="2020-03-15",
-                                                              currency="đồng"),
-                       monthly([4], start="2020-04-15", currency="VNĐ")])
+    frame = pd.concat(
+        [
+            monthly([1, 2], currency="đ"),
+            monthly([3], start="2020-03-15", currency="đồng"),
+            monthly([4], start="2020-04-15", currency="VNĐ"),
+        ]
+    )
     result = run(frame)
     assert result.prices["currency"].unique().tolist() == ["VND"]
     assert len(result.prices) == 4
 
 
 def test_currencies_convert_only_with_rates():
-    frame = pd.concat([monthly([5000, 5100]),
-                       monthly([0.2, 0.21], currency="USD", market="Dong Thap")])
+    frame = pd.concat(
+        [monthly([5000, 5100]), monthly([0.2, 0.21], currency="USD", market="Dong Thap")]
+    )
     assert sorted(run(frame).prices["currency"].unique()) == ["USD", "VND"]
     rates = pd.DataFrame({"currency": ["USD"], "to_currency": ["VND"], "rate": [25_000.0]})
     result = run(frame, rates=rates, currency="VND")
@@ -304,8 +379,14 @@ def test_currencies_convert_only_with_rates():
 
 def test_dated_rates_use_the_latest_rate_on_or_before():
     frame = monthly([1.0, 1.0, 1.0], currency="USD")
-    rates = pd.DataFrame({"currency": ["USD", "USD"], "to_currency": ["VND", "VND"],
-                          "rate": [20_000.0, 25_000.0], "date": ["2020-01-01", "2020-02-20"]})
+    rates = pd.DataFrame(
+        {
+            "currency": ["USD", "USD"],
+            "to_currency": ["VND", "VND"],
+            "rate": [20_000.0, 25_000.0],
+            "date": ["2020-01-01", "2020-02-20"],
+        }
+    )
     result = run(frame, rates=rates, currency="VND")
     assert result.prices["price"].tolist() == [20_000, 20_000, 25_000]
 
@@ -313,8 +394,9 @@ def test_dated_rates_use_the_latest_rate_on_or_before():
 def test_a_currency_without_rate_is_an_input_error():
     frame = pd.concat([monthly([5000]), monthly([5], currency="THB")])
     rates = pd.DataFrame({"currency": ["USD"], "to_currency": ["VND"], "rate": [25_000.0]})
-    with pytest.raises(InputError, match="currency 'THB' cannot be reconciled: no rate to VND") \
-            as info:
+    with pytest.raises(
+        InputError, match="currency 'THB' cannot be reconciled: no rate to VND"
+    ) as info:
         clean(frame, CleanOptions(today=TODAY, rates=rates, currency="VND"))
     assert "rates table" in str(info.value)
     with pytest.raises(InputError, match="no rate to VND"):
@@ -323,41 +405,55 @@ def test_a_currency_without_rate_is_an_input_error():
 
 # --- duplicates, regularising, gaps, outliers ------------------------------------------------
 
+
 def test_exact_duplicates_merge_and_conflicts_take_the_median():
-    frame = raw_table([
-        {"date": "2020-01-15", "price": "5000"},
-        {"date": "2020-01-15", "price": "5000"},
-        {"date": "2020-02-15", "price": "5000"},
-        {"date": "2020-02-15", "price": "5200"},
-        {"date": "2020-02-15", "price": "5300"},
-    ])
+    frame = raw_table(
+        [
+            {"date": "2020-01-15", "price": "5000"},
+            {"date": "2020-01-15", "price": "5000"},
+            {"date": "2020-02-15", "price": "5000"},
+            {"date": "2020-02-15", "price": "5200"},
+            {"date": "2020-02-15", "price": "5300"},
+        ]
+    )
     result = run(frame)
     assert result.prices["price"].tolist() == [5000, 5200]
     assert result.prices["flags"].tolist() == ["", "conflict"]
     assert (result.report.rows_kept, result.report.rows_merged) == (2, 3)
     (conflict,) = result.report.conflicts
-    assert conflict == {"series": "Rice | An Giang | Wholesale | VND/kg", "date": "2020-02-15",
-                        "values": [5000.0, 5200.0, 5300.0], "resolved": 5200.0}
+    assert conflict == {
+        "series": "Rice | An Giang | Wholesale | VND/kg",
+        "date": "2020-02-15",
+        "values": [5000.0, 5200.0, 5300.0],
+        "resolved": 5200.0,
+    }
 
 
 def test_weekly_data_asked_monthly_is_aggregated():
     dates = pd.date_range("2024-01-01", periods=8, freq="W-MON")
-    frame = raw_table([{"date": d.strftime("%Y-%m-%d"), "price": str(1000 + i)}
-                       for i, d in enumerate(dates)])
+    frame = raw_table(
+        [{"date": d.strftime("%Y-%m-%d"), "price": str(1000 + i)} for i, d in enumerate(dates)]
+    )
     weekly = run(frame)
     assert weekly.report.freq == "weekly"
     assert weekly.prices["date"].tolist() == list(dates)
     result = run(frame, freq="monthly")
-    assert result.prices["date"].tolist() == [pd.Timestamp("2024-01-01"),
-                                              pd.Timestamp("2024-02-01")]
+    assert result.prices["date"].tolist() == [
+        pd.Timestamp("2024-01-01"),
+        pd.Timestamp("2024-02-01"),
+    ]
     assert result.prices["flags"].tolist() == ["aggregated", "aggregated"]
     assert result.prices["price"].tolist() == [1002.0, 1006.0]  # medians of 5 and 3 weeks
     assert (result.report.rows_kept, result.report.rows_merged) == (2, 6)
 
 
 def test_daily_dates_infer_weekly_and_key_by_monday():
-    frame = raw_table([{"date": d, "price": p} for d, p in
-                       [("2024-01-03", "10"), ("2024-01-10", "11"), ("2024-01-18", "12")]])
+    frame = raw_table(
+        [
+            {"date": d, "price": p}
+            for d, p in [("2024-01-03", "10"), ("2024-01-10", "11"), ("2024-01-18", "12")]
+        ]
+    )
     result = run(frame)
     assert result.report.freq == "weekly"
     assert (result.prices["date"].dt.day_of_week == 0).all()
@@ -367,8 +463,10 @@ def test_iso_week_dates():
     frame = raw_table([{"date": "2024-W07", "price": "10"}, {"date": "2024-W08", "price": "11"}])
     result = run(frame)
     assert result.report.freq == "weekly"
-    assert result.prices["date"].tolist() == [pd.Timestamp("2024-02-12"),
-                                              pd.Timestamp("2024-02-19")]
+    assert result.prices["date"].tolist() == [
+        pd.Timestamp("2024-02-12"),
+        pd.Timestamp("2024-02-19"),
+    ]
 
 
 def test_month_dates_cannot_be_put_on_weeks():
@@ -382,8 +480,14 @@ def test_short_gaps_are_interpolated_in_logs_long_gaps_reported():
     assert result.prices["price"].tolist()[:3] == pytest.approx([1000, 2000, 4000])
     assert result.prices["flags"].tolist()[1] == "interpolated"
     assert result.report.interpolated == 1
-    assert result.report.gaps == [{"series": "Rice | An Giang | Wholesale | VND/kg",
-                                   "from": "2020-05-01", "to": "2020-07-01", "length": 3}]
+    assert result.report.gaps == [
+        {
+            "series": "Rice | An Giang | Wholesale | VND/kg",
+            "from": "2020-05-01",
+            "to": "2020-07-01",
+            "length": 3,
+        }
+    ]
     none_filled = run(monthly(prices), max_gap=0)
     assert none_filled.report.interpolated == 0 and len(none_filled.report.gaps) == 2
 
@@ -411,8 +515,9 @@ def test_rejected_outliers_leave_a_filled_gap():
 def test_short_series_are_reported_never_dropped():
     frame = pd.concat([monthly(list(range(1, 31))), monthly([5, 6, 7], market="Bac Lieu")])
     result = run(frame)
-    assert result.report.short_series == [{"series": "Rice | Bac Lieu | Wholesale | VND/kg",
-                                           "length": 3}]
+    assert result.report.short_series == [
+        {"series": "Rice | Bac Lieu | Wholesale | VND/kg", "length": 3}
+    ]
     assert (result.prices["market"] == "Bac Lieu").sum() == 3
 
 
@@ -423,6 +528,7 @@ def test_existing_flags_are_kept():
 
 
 # --- errors ----------------------------------------------------------------------------------
+
 
 def test_no_readable_date_is_an_input_error():
     frame = raw_table([{"date": "soon", "price": "1"}, {"date": "later", "price": "2"}])
@@ -444,8 +550,18 @@ def test_nothing_left_is_an_input_error_with_the_reasons():
 
 def test_missing_columns_are_named():
     with pytest.raises(InputError, match="price_type"):
-        clean(pd.DataFrame({"date": ["2024-01-15"], "commodity": ["Rice"], "market": ["x"],
-                            "unit": ["kg"], "currency": ["VND"], "price": ["1"]}))
+        clean(
+            pd.DataFrame(
+                {
+                    "date": ["2024-01-15"],
+                    "commodity": ["Rice"],
+                    "market": ["x"],
+                    "unit": ["kg"],
+                    "currency": ["VND"],
+                    "price": ["1"],
+                }
+            )
+        )
 
 
 def test_empty_input_gives_empty_result():
@@ -454,10 +570,16 @@ def test_empty_input_gives_empty_result():
     assert result.prices.empty and result.report.rows_in == 0 and result.rejected.empty
 
 
-@pytest.mark.parametrize("options", [
-    {"freq": "daily"}, {"outliers": "drop"}, {"chuc_size": 0}, {"max_gap": -1},
-    {"decimal": ";"},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"freq": "daily"},
+        {"outliers": "drop"},
+        {"chuc_size": 0},
+        {"max_gap": -1},
+        {"decimal": ";"},
+    ],
+)
 def test_bad_options_are_usage_errors(options):
     with pytest.raises(UsageError):
         clean(monthly([1]), CleanOptions(**options))
@@ -467,3 +589,18 @@ def test_output_prices_are_positive_and_finite():
     result = run(monthly([1e-3, 2e9, 3]))
     assert all(math.isfinite(p) and p > 0 for p in result.prices["price"])
     assert not result.prices.duplicated(list(KEY) + ["date"]).any()
+
+
+def test_duplicates_merged_are_not_called_aggregated():
+    frame = raw_table(
+        [
+            {"date": "2024-01-01", "price": "10"},
+            {"date": "2024-01-01", "price": "10"},
+            {"date": "2024-02-05", "price": "11"},
+            {"date": "2024-02-12", "price": "12"},
+        ]
+    )
+    result = run(frame, freq="monthly")
+    assert result.prices["flags"].tolist() == ["", "aggregated"]
+    assert result.prices["price"].tolist() == [10, 11.5]
+    assert (result.report.rows_kept, result.report.rows_merged) == (2, 2)

@@ -118,3 +118,17 @@ def map_unique(values: pd.Series, func) -> pd.Series:
     results = [func(v) for v in uniques]
     out = pd.Series([results[c] for c in codes], index=values.index, dtype=object)
     return out
+
+
+def series_blocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, int, int]]]:
+    """``frame`` sorted by series key and date, and each series' ``(key, start, stop)``."""
+    key_cols = ["commodity", "market", "price_type", "unit", "currency"]
+    ordered = frame.sort_values([*key_cols, "date"], kind="stable")
+    keys = list(zip(*(ordered[c].tolist() for c in key_cols), strict=True))
+    blocks = []
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            blocks.append((keys[start], start, i))
+            start = i
+    return ordered, blocks

@@ -29,10 +29,25 @@ from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
 
 _NAMES = {
-    "d": "VND", "dong": "VND", "vnd": "VND", "₫": "VND", "vn dong": "VND",
-    "$": "USD", "us$": "USD", "usd": "USD", "us dollar": "USD", "dollar": "USD",
-    "฿": "THB", "baht": "THB", "thb": "THB", "rs": "LKR", "rs.": "LKR", "lkr": "LKR",
-    "€": "EUR", "eur": "EUR", "euro": "EUR",
+    "d": "VND",
+    "dong": "VND",
+    "vnd": "VND",
+    "₫": "VND",
+    "vn dong": "VND",
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "us dollar": "USD",
+    "dollar": "USD",
+    "฿": "THB",
+    "baht": "THB",
+    "thb": "THB",
+    "rs": "LKR",
+    "rs.": "LKR",
+    "lkr": "LKR",
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
 }
 
 
@@ -49,57 +64,77 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
 
     Refuses rows with no currency anywhere and rows whose price names another currency.
     """
-    written = map_unique(frame["currency_raw"], normalise_currency)
-    mark = frame["price_currency"] if "price_currency" in frame else pd.Series(None, frame.index)
-    code = written.where(written != "", mark.fillna(""))
+    raw = map_unique(frame["currency_raw"], tidy_text).tolist()
+    written = map_unique(frame["currency_raw"], normalise_currency).tolist()
+    marks = frame["price_currency"].tolist() if "price_currency" in frame else [None] * len(frame)
+    marks = [m if isinstance(m, str) and m else None for m in marks]
     notes = []
-    marked = set(mark.dropna())
-    if (written == "").all() and len(marked) == 1:
+    marked = {m for m in marks if m}
+    fallback = None
+    if not any(written) and len(marked) == 1:
         # A sheet without a currency column, where some prices say "đ": the file is in VND.
-        (only,) = marked
-        code = code.where(code != "", only)
-        notes.append(f"no currency column; prices are marked {only}, so all rows are {only}")
-    elif ((written == "") & (code != "")).any():
-        notes.append(f"currency taken from the price text for "
-                     f"{int(((written == '') & (code != '')).sum())} rows")
-    reasons = pd.Series(None, index=frame.index, dtype=object)
-    reasons[code == ""] = "currency is missing"
-    clash = mark.notna() & (code != "") & (mark.fillna("") != code)
-    reasons[clash] = [f"price '{p}' is in {m} but the currency is {c}" for p, m, c in
-                      zip(frame.loc[clash, "price_raw"], mark[clash], code[clash], strict=True)]
-    out = frame.assign(currency=code)
-    kept, rejected = split_rejected(out, reasons)
-    renamed = pd.DataFrame({"raw": map_unique(frame["currency_raw"], tidy_text), "code": code})
-    renamed = renamed[(renamed["raw"] != renamed["code"]) & (renamed["raw"] != "")]
-    for (raw, iso), group in renamed.groupby(["raw", "code"], sort=True):
-        notes.append(f"currency '{raw}' read as {iso} ({len(group)} rows)")
+        (fallback,) = marked
+        notes.append(
+            f"no currency column; prices are marked {fallback}, so all rows are {fallback}"
+        )
+    code = [w or m or fallback or "" for w, m in zip(written, marks, strict=True)]
+    taken = sum(1 for w, m in zip(written, marks, strict=True) if not w and m)
+    if taken and fallback is None:
+        notes.append(f"currency taken from the price text for {taken} rows")
+    reasons = [
+        "currency is missing"
+        if not c
+        else f"price '{p}' is in {m} but the currency is {c}"
+        if m and m != c
+        else None
+        for c, m, p in zip(code, marks, frame["price_raw"].tolist(), strict=True)
+    ]
+    out = frame.assign(currency=pd.Series(code, index=frame.index, dtype=object))
+    kept, rejected = split_rejected(out, pd.Series(reasons, index=frame.index, dtype=object))
+    renamed: dict[tuple[str, str], int] = {}
+    for text, iso in zip(raw, code, strict=True):
+        if text and text != iso:
+            renamed[(text, iso)] = renamed.get((text, iso), 0) + 1
+    for (text, iso), n in sorted(renamed.items()):
+        notes.append(f"currency '{text}' read as {iso} ({n} rows)")
     return StepOutput(kept, rejected, notes)
 
 
 def _rates_table(rates: pd.DataFrame) -> pd.DataFrame:
-    table = pd.DataFrame({
-        "currency": rates["currency"].map(normalise_currency),
-        "to_currency": rates["to_currency"].map(normalise_currency),
-        "rate": pd.to_numeric(rates["rate"], errors="coerce").astype(float),
-    })
+    table = pd.DataFrame(
+        {
+            "currency": rates["currency"].map(normalise_currency),
+            "to_currency": rates["to_currency"].map(normalise_currency),
+            "rate": pd.to_numeric(rates["rate"], errors="coerce").astype(float),
+        }
+    )
     if "date" in rates.columns:
         table["date"] = pd.to_datetime(rates["date"])
     table = table[table["rate"].gt(0) & table["rate"].notna()]
-    inverse = table.assign(currency=table["to_currency"], to_currency=table["currency"],
-                           rate=1.0 / table["rate"])
+    inverse = table.assign(
+        currency=table["to_currency"], to_currency=table["currency"], rate=1.0 / table["rate"]
+    )
     # Direct rates win over inverted ones for the same pair (and date).
     both = pd.concat([table.assign(_direct=0), inverse.assign(_direct=1)], ignore_index=True)
     keys = ["currency", "to_currency"] + (["date"] if "date" in both.columns else [])
-    return (both.sort_values(keys + ["_direct"]).drop_duplicates(keys, keep="first")
-            .drop(columns="_direct").reset_index(drop=True))
+    return (
+        both.sort_values(keys + ["_direct"])
+        .drop_duplicates(keys, keep="first")
+        .drop(columns="_direct")
+        .reset_index(drop=True)
+    )
 
 
-def convert_currencies(frame: pd.DataFrame, options: CleanOptions, *,
-                       where: str | None = None) -> StepOutput:
+def convert_currencies(
+    frame: pd.DataFrame, options: CleanOptions, *, where: str | None = None
+) -> StepOutput:
     """Step "currencies": convert to ``options.currency`` with ``options.rates`` (if asked)."""
     if options.currency is None:
-        notes = ["rates given without a target currency: nothing converted"] \
-            if options.rates is not None else []
+        notes = (
+            ["rates given without a target currency: nothing converted"]
+            if options.rates is not None
+            else []
+        )
         return StepOutput(frame, notes=notes)
     target = normalise_currency(options.currency)
     others = sorted(set(frame["currency"]) - {target})
@@ -109,8 +144,11 @@ def convert_currencies(frame: pd.DataFrame, options: CleanOptions, *,
     known = set() if rates is None else set(rates.loc[rates["to_currency"] == target, "currency"])
     for currency in others:
         if currency not in known:
-            raise InputError(f"currency '{currency}' cannot be reconciled: no rate to {target}",
-                             where, "Add it to the rates table")
+            raise InputError(
+                f"currency '{currency}' cannot be reconciled: no rate to {target}",
+                where,
+                "Add it to the rates table",
+            )
     assert rates is not None
     rates = rates[rates["to_currency"] == target]
     rate = pd.Series(1.0, index=frame.index)
@@ -125,8 +163,9 @@ def convert_currencies(frame: pd.DataFrame, options: CleanOptions, *,
             position = pair["date"].searchsorted(dates, side="right") - 1
             early = int((position < 0).sum())
             if early:
-                notes.append(f"{early} {currency} rows are older than the first rate; "
-                             "used the first rate")
+                notes.append(
+                    f"{early} {currency} rows are older than the first rate; used the first rate"
+                )
             rate[rows] = pair["rate"].to_numpy()[position.clip(min=0)]
             shown = "dated rates"
         else:
@@ -134,10 +173,17 @@ def convert_currencies(frame: pd.DataFrame, options: CleanOptions, *,
             shown = f"rate {fmt_number(float(pair['rate'].iloc[0]))}"
         for (commodity, market), group in frame[rows].groupby(["commodity", "market"], sort=True):
             series = series_name(commodity, market)
-            conversions.append({"kind": "currency", "series": series, "from": currency,
-                                "to": target, "rows": len(group), "rate": shown,
-                                "text": f"{series}: {currency} -> {target}, {len(group)} rows, "
-                                        f"{shown}"})
+            conversions.append(
+                {
+                    "kind": "currency",
+                    "series": series,
+                    "from": currency,
+                    "to": target,
+                    "rows": len(group),
+                    "rate": shown,
+                    "text": f"{series}: {currency} -> {target}, {len(group)} rows, {shown}",
+                }
+            )
     moved = frame["currency"] != target
     out = frame.assign(price=frame["price"] * rate, currency=target)
     out = out.assign(flags=add_mark(out["flags"], moved, "converted"))

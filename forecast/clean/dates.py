@@ -40,11 +40,27 @@ _YEAR_MONTH = re.compile(r"^(\d{4})(?:-|/|m)(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[-/.]\s*(\d{4})$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _NAMED = re.compile(r"^([a-z]{3,9})\.?[\s\-/,]*(\d{4})$|^(\d{4})[\s\-/]+([a-z]{3,9})\.?$")
-_MONTH_NAMES = {name: i for i, names in enumerate(
-    [(), ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-     ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-     ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
-     ("dec", "december")]) for name in names}
+_MONTH_NAMES = {
+    name: i
+    for i, names in enumerate(
+        [
+            (),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ]
+    )
+    for name in names
+}
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
@@ -86,8 +102,9 @@ def _month(year: int, month: int, raw: object) -> ParsedDate:
     return ParsedDate(pd.Timestamp(year=year, month=month, day=1), "month")
 
 
-def parse_date(value: object, dayfirst: bool | None = None,
-               today: date | None = None) -> ParsedDate:
+def parse_date(
+    value: object, dayfirst: bool | None = None, today: date | None = None
+) -> ParsedDate:
     """One raw date value -> :class:`ParsedDate`; raises :class:`DateError` with the reason.
 
     ``dayfirst=None`` reads ``a/b/yyyy`` only when it is unambiguous (a field above 12, or
@@ -147,8 +164,9 @@ def parse_date(value: object, dayfirst: bool | None = None,
     raise DateError(f"date '{raw}' is not a date")
 
 
-def detect_dayfirst(values: pd.Series, default: bool | None = None,
-                    where: str | None = None) -> tuple[bool | None, str | None]:
+def detect_dayfirst(
+    values: pd.Series, default: bool | None = None, where: str | None = None
+) -> tuple[bool | None, str | None]:
     """Decide day/month order for a column's ``a/b/yyyy`` values.
 
     Returns ``(dayfirst, note)``. ``dayfirst`` is ``None`` when the column has no such value
@@ -168,8 +186,10 @@ def detect_dayfirst(values: pd.Series, default: bool | None = None,
     if day_first and month_first:
         raise InputError(
             f"dates mix dd/mm/yyyy ('{day_first[0]}') and mm/dd/yyyy ('{month_first[0]}')",
-            where, "Pass --dayfirst or --monthfirst (dayfirst=True/False); rows that do not fit "
-            "are then refused")
+            where,
+            "Pass --dayfirst or --monthfirst (dayfirst=True/False); rows that do not fit "
+            "are then refused",
+        )
     if day_first:
         return True, f"dates read as dd/mm/yyyy (e.g. '{day_first[0]}')"
     if month_first:
@@ -181,13 +201,20 @@ def detect_dayfirst(values: pd.Series, default: bool | None = None,
         order = "dd/mm/yyyy" if default else "mm/dd/yyyy"
         return default, f"dates like '{ambiguous[0]}' are ambiguous; read as {order} (file default)"
     raise InputError(
-        f"dates like '{ambiguous[0]}' could be dd/mm/yyyy or mm/dd/yyyy", where,
+        f"dates like '{ambiguous[0]}' could be dd/mm/yyyy or mm/dd/yyyy",
+        where,
         "Pass --dayfirst for dd/mm/yyyy (Vietnamese sheets) or --monthfirst for mm/dd/yyyy "
-        "(dayfirst=True/False)")
+        "(dayfirst=True/False)",
+    )
 
 
-def parse_dates(frame: pd.DataFrame, options: CleanOptions, *,
-                default_dayfirst: bool | None = None, where: str | None = None) -> StepOutput:
+def parse_dates(
+    frame: pd.DataFrame,
+    options: CleanOptions,
+    *,
+    default_dayfirst: bool | None = None,
+    where: str | None = None,
+) -> StepOutput:
     """Step "dates": ``date_raw`` -> ``date`` (Timestamp) and ``granularity``.
 
     Refuses unreadable dates and dates before 1950 or after ``options.today``. A non-empty
@@ -219,9 +246,12 @@ def parse_dates(frame: pd.DataFrame, options: CleanOptions, *,
     found = map_unique(frame["date_raw"], read)
     good = found.map(lambda r: isinstance(r, ParsedDate))
     if len(frame) and not good.any():
-        raise InputError(f"no usable date in {len(frame)} rows (e.g. {found.iloc[0]})", where,
-                         "Check the date column mapping and format (ISO 2024-01-15, m/d/yyyy, "
-                         "dd/mm/yyyy, 2024-W07, 1960M01)")
+        raise InputError(
+            f"no usable date in {len(frame)} rows (e.g. {found.iloc[0]})",
+            where,
+            "Check the date column mapping and format (ISO 2024-01-15, m/d/yyyy, "
+            "dd/mm/yyyy, 2024-W07, 1960M01)",
+        )
     reasons = found.where(~good, None)
     out = frame.assign(
         date=pd.to_datetime(found.map(lambda r: r.value if isinstance(r, ParsedDate) else pd.NaT)),
@@ -248,22 +278,31 @@ def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
         return "monthly", "dates are month starts"
     if (dates.dt.day_of_week == 0).all():
         return "weekly", "dates are Mondays"
-    keys = ["commodity", "market", "price_type", "unit", "currency"]
-    keys = [k for k in keys if k in frame.columns]
-    spacing = (frame[keys + ["date"]].drop_duplicates().sort_values(keys + ["date"])
-               .groupby(keys, sort=False)["date"].diff().dropna().dt.days)
-    if len(spacing) and spacing.median() < 20:
-        return "weekly", f"observations are {spacing.median():g} days apart (median)"
-    if len(spacing):
-        return "monthly", f"observations are {spacing.median():g} days apart (median)"
-    return "monthly", "too few dates to tell; monthly by default"
+    keys = [
+        k for k in ("commodity", "market", "price_type", "unit", "currency") if k in frame.columns
+    ]
+    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    stamps = dates.to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((stamps, codes))
+    codes, stamps = codes[order], stamps[order]
+    spacing = (np.diff(stamps) / np.timedelta64(1, "D"))[codes[1:] == codes[:-1]]
+    spacing = spacing[spacing > 0]
+    if not len(spacing):
+        return "monthly", "too few dates to tell; monthly by default"
+    median = float(np.median(spacing))
+    freq = "weekly" if median < 20 else "monthly"
+    return freq, f"observations are {median:g} days apart (median)"
 
 
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
     """Start of each date's period: month start (monthly) or the Monday (weekly)."""
+    days = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
     if freq == "monthly":
-        return dates.dt.to_period("M").dt.start_time
-    return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
+        starts = days.astype("datetime64[M]").astype("datetime64[D]")
+    else:
+        # numpy day 0 (1970-01-01) was a Thursday: Monday-based weekday = (days + 3) % 7.
+        starts = days - ((days.astype("int64") + 3) % 7).astype("timedelta64[D]")
+    return pd.Series(starts.astype("datetime64[ns]"), index=dates.index)
 
 
 def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
@@ -277,12 +316,22 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         freq, why = infer_frequency(frame)
     if freq == "weekly" and (frame["granularity"] == "month").any():
         example = frame.loc[frame["granularity"] == "month", "date_raw"].iloc[0]
-        raise InputError(f"dates like '{example}' name a month; they cannot be put on weeks",
-                         None, "Clean this file as monthly (freq='monthly')")
+        raise InputError(
+            f"dates like '{example}' name a month; they cannot be put on weeks",
+            None,
+            "Clean this file as monthly (freq='monthly')",
+        )
     out = frame.assign(date=period_start(frame["date"], freq))
-    out = out.assign(date=out["date"].astype("datetime64[ns]"))
     return StepOutput(out, notes=[f"frequency {freq} ({why})"], details={"freq": freq})
 
 
-__all__ = ["DateError", "ParsedDate", "assign_periods", "detect_dayfirst", "infer_frequency",
-           "parse_date", "parse_dates", "period_start"]
+__all__ = [
+    "DateError",
+    "ParsedDate",
+    "assign_periods",
+    "detect_dayfirst",
+    "infer_frequency",
+    "parse_date",
+    "parse_dates",
+    "period_start",
+]

@@ -16,15 +16,16 @@ from forecast.clean.options import CleanOptions
 from forecast.table import KEY
 
 
-def combine(frame: pd.DataFrame, ids: list[str]) -> tuple[pd.DataFrame, pd.Series]:
-    """One row per ``ids`` group: median price, union of flags and source rows.
+def combine(frame: pd.DataFrame, ids: list[str]) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """One row per ``ids`` group: median price, union of flags and source observations.
 
-    Returns the combined frame (singles untouched, in place of their group) and, per
-    combined row, whether its prices disagreed.
+    Returns the combined frame (singles untouched) and two masks on it: rows made here from
+    several rows, and those whose prices disagreed.
     """
     dup = frame.duplicated(ids, keep=False)
     if not dup.any():
-        return frame, pd.Series(False, index=frame.index)
+        none = pd.Series(False, index=frame.index)
+        return frame, none, none
     many = frame[dup]
     agg = {c: "first" for c in frame.columns if c not in ids}
     agg["price"] = "median"
@@ -36,13 +37,15 @@ def combine(frame: pd.DataFrame, ids: list[str]) -> tuple[pd.DataFrame, pd.Serie
     merged.index = pd.RangeIndex(len(frame), len(frame) + len(merged))
     differs = pd.Series(spread.to_numpy() - 1 > 1e-9, index=merged.index)
     out = pd.concat([frame[~dup], merged[frame.columns]])
-    return out, pd.concat([pd.Series(False, index=frame.index[~dup]), differs])
+    singles = pd.Series(False, index=frame.index[~dup])
+    made = pd.concat([singles, pd.Series(True, index=merged.index)])
+    return out, made, pd.concat([singles, differs])
 
 
 def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "duplicates": merge repeats of a key and observed date; resolve conflicts."""
     ids = list(KEY) + ["date"]
-    out, differs = combine(frame, ids)
+    out, _, differs = combine(frame, ids)
     if out is frame:
         return StepOutput(frame)
     out = out.assign(flags=add_mark(out["flags"], differs, "conflict"))
@@ -50,11 +53,14 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     values = frame.groupby(ids, sort=False)["price"].agg(list)
     for _, row in out[differs].iterrows():
         key = tuple(row[c] for c in KEY)
-        conflicts.append({
-            "series": label(key), "date": row["date"].date().isoformat(),
-            "values": [float(v) for v in values.loc[key + (row["date"],)]],
-            "resolved": float(row["price"]),
-        })
+        conflicts.append(
+            {
+                "series": label(key),
+                "date": row["date"].date().isoformat(),
+                "values": [float(v) for v in values.loc[key + (row["date"],)]],
+                "resolved": float(row["price"]),
+            }
+        )
     exact = int(out.loc[~differs, "_obs"].map(len).sub(1).clip(lower=0).sum())
     notes = []
     if exact:

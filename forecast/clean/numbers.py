@@ -36,13 +36,33 @@ from forecast.errors import InputError
 MISSING = {"", "…", "...", "..", "-", "--", "—", "na", "n/a", "nan", "null", "none", "#n/a"}
 
 _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
-    ("vnđ", "VND"), ("vnd", "VND"), ("đồng", "VND"), ("dong", "VND"), ("đ", "VND"),
-    ("₫", "VND"), ("us$", "USD"), ("usd", "USD"), ("$", "USD"), ("baht", "THB"),
-    ("thb", "THB"), ("฿", "THB"), ("lkr", "LKR"), ("rs.", "LKR"), ("rs", "LKR"),
+    ("vnđ", "VND"),
+    ("vnd", "VND"),
+    ("đồng", "VND"),
+    ("dong", "VND"),
+    ("đ", "VND"),
+    ("₫", "VND"),
+    ("us$", "USD"),
+    ("usd", "USD"),
+    ("$", "USD"),
+    ("baht", "THB"),
+    ("thb", "THB"),
+    ("฿", "THB"),
+    ("lkr", "LKR"),
+    ("rs.", "LKR"),
+    ("rs", "LKR"),
 ]
 _MULTIPLIERS = [
-    ("triệu", 1e6), ("trieu", 1e6), ("tr", 1e6), ("nghìn", 1e3), ("nghin", 1e3),
-    ("ngàn", 1e3), ("ngan", 1e3), ("tỷ", 1e9), ("ty", 1e9), ("k", 1e3),
+    ("triệu", 1e6),
+    ("trieu", 1e6),
+    ("tr", 1e6),
+    ("nghìn", 1e3),
+    ("nghin", 1e3),
+    ("ngàn", 1e3),
+    ("ngan", 1e3),
+    ("tỷ", 1e9),
+    ("ty", 1e9),
+    ("k", 1e3),
 ]
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f']+")
 _BODY = re.compile(r"^[+\-−]?(\d[\d.,]*|[.,]\d+)$")
@@ -57,8 +77,8 @@ class PriceError(ValueError):
 class ParsedPrice:
     value: float
     currency: str | None = None  # a currency written inside the price ("45.000 đ")
-    ambiguous: bool = False      # read by the "exactly three digits" rule ("1.500")
-    dot_decimal: bool = False    # clearly uses "." as its decimal point ("5317.5")
+    ambiguous: bool = False  # read by the "exactly three digits" rule ("1.500")
+    dot_decimal: bool = False  # clearly uses "." as its decimal point ("5317.5")
 
 
 def _strip_marks(text: str) -> tuple[str, str | None, float]:
@@ -69,7 +89,7 @@ def _strip_marks(text: str) -> tuple[str, str | None, float]:
         changed = False
         for mark, code in _CURRENCY_MARKS:
             if text.startswith(mark) or text.endswith(mark):
-                text = text[len(mark):] if text.startswith(mark) else text[: -len(mark)]
+                text = text[len(mark) :] if text.startswith(mark) else text[: -len(mark)]
                 text, currency, changed = text.strip(), code, True
                 break
         for word, factor in _MULTIPLIERS:
@@ -148,8 +168,13 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
     return parsed
 
 
-def parse_prices(frame: pd.DataFrame, options: CleanOptions, *,
-                 default_decimal: str | None = None, where: str | None = None) -> StepOutput:
+def parse_prices(
+    frame: pd.DataFrame,
+    options: CleanOptions,
+    *,
+    default_decimal: str | None = None,
+    where: str | None = None,
+) -> StepOutput:
     """Step "prices": ``price_raw`` -> float ``price`` and ``price_currency`` (a mark seen).
 
     A non-empty frame where no price can be read at all raises :class:`InputError`.
@@ -165,21 +190,29 @@ def parse_prices(frame: pd.DataFrame, options: CleanOptions, *,
     found = map_unique(frame["price_raw"], read)
     good = found.map(lambda r: isinstance(r, ParsedPrice))
     if len(frame) and not good.any():
-        raise InputError(f"no usable price in {len(frame)} rows (e.g. {found.iloc[0]})", where,
-                         "Check that the price column is mapped (e.g. --map price=Giá)")
+        raise InputError(
+            f"no usable price in {len(frame)} rows (e.g. {found.iloc[0]})",
+            where,
+            "Check that the price column is mapped (e.g. --map price=Giá)",
+        )
     notes = []
-    ambiguous = frame.loc[found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous),
-                          "price_raw"]
-    decimals = frame.loc[found.map(lambda r: isinstance(r, ParsedPrice) and r.dot_decimal),
-                         "price_raw"]
+    ambiguous = frame.loc[
+        found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous), "price_raw"
+    ]
+    decimals = frame.loc[
+        found.map(lambda r: isinstance(r, ParsedPrice) and r.dot_decimal), "price_raw"
+    ]
     if len(ambiguous) and len(decimals):
         notes.append(
             f"{len(ambiguous)} prices like '{ambiguous.iloc[0]}' were read as thousands although "
             f"the file also writes '.' as a decimal point ('{decimals.iloc[0]}'); set "
-            "decimal='.' if they are decimals")
+            "decimal='.' if they are decimals"
+        )
     elif len(ambiguous):
-        notes.append(f"{len(ambiguous)} prices like '{ambiguous.iloc[0]}' read as thousands "
-                     "('.'/',' before exactly three digits)")
+        notes.append(
+            f"{len(ambiguous)} prices like '{ambiguous.iloc[0]}' read as thousands "
+            "('.'/',' before exactly three digits)"
+        )
     out = frame.assign(
         price=found.map(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan).astype(float),
         price_currency=found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None),

@@ -64,11 +64,17 @@ def check_options(options: CleanOptions) -> CleanOptions:
     if options.freq not in (None, "monthly", "weekly"):
         raise UsageError(f"unknown frequency {options.freq!r}", "freq", "Use 'monthly' or 'weekly'")
     if options.outliers not in ("flag", "reject"):
-        raise UsageError(f"unknown outlier mode {options.outliers!r}", "outliers",
-                         "Use 'flag' (keep and mark) or 'reject'")
+        raise UsageError(
+            f"unknown outlier mode {options.outliers!r}",
+            "outliers",
+            "Use 'flag' (keep and mark) or 'reject'",
+        )
     if int(options.chuc_size) != options.chuc_size or options.chuc_size < 1:
-        raise UsageError(f"chục size {options.chuc_size} must be a whole number >= 1", "chuc_size",
-                         "Use e.g. 12, 14 or 16")
+        raise UsageError(
+            f"chục size {options.chuc_size} must be a whole number >= 1",
+            "chuc_size",
+            "Use e.g. 12, 14 or 16",
+        )
     if int(options.max_gap) != options.max_gap or options.max_gap < 0:
         raise UsageError(f"max_gap {options.max_gap} must be a whole number >= 0", "max_gap")
     if options.min_length < 0:
@@ -78,6 +84,9 @@ def check_options(options: CleanOptions) -> CleanOptions:
     if options.rates is not None:
         missing = {"currency", "to_currency", "rate"} - set(options.rates.columns)
         if missing:
-            raise UsageError(f"rates table lacks column(s) {', '.join(sorted(missing))}", "rates",
-                             "Give columns currency, to_currency, rate and optionally date")
+            raise UsageError(
+                f"rates table lacks column(s) {', '.join(sorted(missing))}",
+                "rates",
+                "Give columns currency, to_currency, rate and optionally date",
+            )
     return options

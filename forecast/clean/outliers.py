@@ -30,11 +30,11 @@ from forecast.clean.base import (
     fmt_number,
     label,
     map_unique,
+    series_blocks,
     split_marks,
     split_rejected,
 )
 from forecast.clean.options import CleanOptions
-from forecast.table import KEY
 
 WINDOW = 7
 THRESHOLD = 3.5
@@ -43,8 +43,9 @@ MIN_POINTS = 5
 _MAD_SCALE = 1.4826
 
 
-def hampel(log_prices: np.ndarray, window: int = WINDOW,
-           threshold: float = THRESHOLD) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hampel(
+    log_prices: np.ndarray, window: int = WINDOW, threshold: float = THRESHOLD
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outlier mask, robust score and local median for one series of log prices (in order)."""
     x = np.asarray(log_prices, dtype=float)
     n = len(x)
@@ -57,11 +58,11 @@ def hampel(log_prices: np.ndarray, window: int = WINDOW,
         # Full windows in one vectorised pass; the ends (shorter windows) one by one.
         windows = sliding_window_view(x, 2 * half + 1)
         inner = np.median(windows, axis=1)
-        median[half:n - half] = inner
-        mad[half:n - half] = np.median(np.abs(windows - inner[:, None]), axis=1)
+        median[half : n - half] = inner
+        mad[half : n - half] = np.median(np.abs(windows - inner[:, None]), axis=1)
     values = x.tolist()
     for i in [*range(min(half, n)), *range(max(n - half, half), n)]:
-        part = values[max(0, i - half): i + half + 1]
+        part = values[max(0, i - half) : i + half + 1]
         median[i] = m = statistics.median(part)
         mad[i] = statistics.median([abs(v - m) for v in part])
     mad *= _MAD_SCALE
@@ -74,26 +75,33 @@ def hampel(log_prices: np.ndarray, window: int = WINDOW,
 def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "outliers": flag (or refuse) spikes per series."""
     observed = ~map_unique(frame["flags"], lambda f: "interpolated" in split_marks(f)).astype(bool)
-    candidates = frame[observed].sort_values(list(KEY) + ["date"], kind="stable")
+    candidates, blocks = series_blocks(frame[observed])
+    logs = np.log(candidates["price"].to_numpy(dtype=float))
     mask = pd.Series(False, index=frame.index)
     found = []
     reasons = pd.Series(None, index=frame.index, dtype=object)
-    for key, group in candidates.groupby(list(KEY), sort=False):
-        if len(group) < MIN_POINTS:
+    for key, start, stop in blocks:
+        if stop - start < MIN_POINTS:
             continue
-        hit, score, median = hampel(np.log(group["price"].to_numpy()))
-        if not hit.any():
-            continue
-        for index, price, date, z, m in zip(group.index[hit], group["price"].to_numpy()[hit],
-                                            group["date"][hit], score[hit], median[hit],
-                                            strict=True):
+        hit, score, median = hampel(logs[start:stop])
+        for i in np.flatnonzero(hit):
+            row = candidates.iloc[start + i]
+            index = candidates.index[start + i]
+            price, z, local = float(row["price"]), float(score[i]), float(np.exp(median[i]))
             mask[index] = True
-            local = float(np.exp(m))
-            found.append({"series": label(key), "date": date.date().isoformat(),
-                          "price": float(price), "local_median": local,
-                          "score": round(float(z), 2)})
-            reasons[index] = (f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
-                              f"from the local median {fmt_number(local)})")
+            found.append(
+                {
+                    "series": label(key),
+                    "date": row["date"].date().isoformat(),
+                    "price": price,
+                    "local_median": local,
+                    "score": round(z, 2),
+                }
+            )
+            reasons[index] = (
+                f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
+                f"from the local median {fmt_number(local)})"
+            )
     if options.outliers == "reject":
         kept, rejected = split_rejected(frame, reasons)
         notes = [f"{len(found)} outliers refused"] if found else []

@@ -81,36 +81,49 @@ def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
         original = table.set_index("row")
         source, kind, notes = "table", "table", ()
     else:
-        raise UsageError(f"cannot clean a {type(raw).__name__}", "clean",
-                         "Pass the RawPrices from forecast.io.read_prices or a DataFrame")
+        raise UsageError(
+            f"cannot clean a {type(raw).__name__}",
+            "clean",
+            "Pass the RawPrices from forecast.io.read_prices or a DataFrame",
+        )
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
-        raise InputError(f"column(s) {', '.join(missing)} missing (found: "
-                         f"{', '.join(map(str, table.columns))})", source,
-                         f"Map them when reading (raw columns: {', '.join(RAW_COLUMNS)})")
+        raise InputError(
+            f"column(s) {', '.join(missing)} missing (found: {', '.join(map(str, table.columns))})",
+            source,
+            f"Map them when reading (raw columns: {', '.join(RAW_COLUMNS)})",
+        )
     rows = pd.to_numeric(table["row"], errors="coerce")
     if rows.isna().any():
-        raise InputError("row numbers are missing", source,
-                         "Give each raw observation its file row number in 'row'")
+        raise InputError(
+            "row numbers are missing",
+            source,
+            "Give each raw observation its file row number in 'row'",
+        )
     # One file row may hold several observations (the Pink Sheet's wide rows), so rows are
     # not unique: observations are tracked by position (``_obs``) and mapped back to rows.
     rows = rows.astype("int64").reset_index(drop=True)
     empty = pd.Series("", index=table.index, dtype=object)
-    flags = (map_unique(table["flags"], lambda f: join_marks(split_marks(f))) if "flags" in table
-             else empty)
-    work = pd.DataFrame({
-        "_obs": [(i,) for i in range(len(table))],
-        "row": rows,
-        "date_raw": table["date"].astype(object),
-        "price_raw": table["price"].astype(object),
-        "unit_raw": table["unit"].astype(object),
-        "currency_raw": table["currency"].astype(object),
-        "priceflag": table["priceflag"].astype(object) if "priceflag" in table else empty,
-        "commodity": table["commodity"].astype(object),
-        "market": table["market"].astype(object),
-        "price_type": table["price_type"].astype(object),
-        "flags": flags.astype(object),
-    }).reset_index(drop=True)
+    flags = (
+        map_unique(table["flags"], lambda f: join_marks(split_marks(f)))
+        if "flags" in table
+        else empty
+    )
+    work = pd.DataFrame(
+        {
+            "_obs": [(i,) for i in range(len(table))],
+            "row": rows,
+            "date_raw": table["date"].astype(object),
+            "price_raw": table["price"].astype(object),
+            "unit_raw": table["unit"].astype(object),
+            "currency_raw": table["currency"].astype(object),
+            "priceflag": table["priceflag"].astype(object) if "priceflag" in table else empty,
+            "commodity": table["commodity"].astype(object),
+            "market": table["market"].astype(object),
+            "price_type": table["price_type"].astype(object),
+            "flags": flags.astype(object),
+        }
+    ).reset_index(drop=True)
     if original.index.name != "row":
         original = original.rename_axis("row")
     if original.index.has_duplicates:
@@ -124,12 +137,19 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
         ("price flags", filter_price_flags),
         ("key text", tidy_keys),
         # The WFP mirror writes m/d/yyyy; other files must settle it or say so.
-        ("dates", partial(parse_dates, default_dayfirst=False if kind == "wfp" else None,
-                          where=source)),
+        (
+            "dates",
+            partial(parse_dates, default_dayfirst=False if kind == "wfp" else None, where=source),
+        ),
         # WFP and the World Bank write English decimals ("5317.5").
-        ("prices", partial(parse_prices,
-                           default_decimal="." if kind in ("wfp", "pinksheet") else None,
-                           where=source)),
+        (
+            "prices",
+            partial(
+                parse_prices,
+                default_decimal="." if kind in ("wfp", "pinksheet") else None,
+                where=source,
+            ),
+        ),
         ("currency names", normalise_currencies),
         ("units", convert_units),
         ("currencies", partial(convert_currencies, where=source)),
@@ -142,8 +162,9 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
     ]
 
 
-def _rejected_rows(parts: list[pd.DataFrame], rows_of: pd.Series,
-                   original: pd.DataFrame) -> pd.DataFrame:
+def _rejected_rows(
+    parts: list[pd.DataFrame], rows_of: pd.Series, original: pd.DataFrame
+) -> pd.DataFrame:
     refused = pd.concat(parts, ignore_index=True) if parts else no_rejections()
     refused = refused.sort_values("obs", kind="stable").reset_index(drop=True)
     rows = original.reindex(rows_of.to_numpy()[refused["obs"].to_numpy()])
@@ -183,8 +204,15 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
             refused.append(out.rejected)
             report.reasons.update(out.rejected["reason"])
             report.notes.extend(out.notes)
-            report.steps.append({"name": name, "rows_in": len(frame), "rows_out": len(out.frame),
-                                 "rejected": len(out.rejected), "notes": list(out.notes)})
+            report.steps.append(
+                {
+                    "name": name,
+                    "rows_in": len(frame),
+                    "rows_out": len(out.frame),
+                    "rejected": len(out.rejected),
+                    "notes": list(out.notes),
+                }
+            )
             for key, value in out.details.items():
                 if key == "conversions":
                     report.conversions.extend(value)
@@ -196,16 +224,20 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
             frame = out.frame
             if not len(frame):
                 top = "; ".join(f"{n} x {r}" for r, n in report.reasons.most_common(3))
-                raise InputError(f"no usable rows: all {report.rows_in} rows were refused ({top})",
-                                 data.source, "Check the column mapping and the options")
+                raise InputError(
+                    f"no usable rows: all {report.rows_in} rows were refused ({top})",
+                    data.source,
+                    "Check the column mapping and the options",
+                )
     report.rows_rejected = sum(len(part) for part in refused)
     if len(frame):
         lineage = frame["_obs"].map(len)
         report.rows_kept = int((lineage > 0).sum())
         report.rows_merged = int((lineage - 1).clip(lower=0).sum())
         prices = frame[list(COLUMNS)].assign(price=frame["price"].astype(float))
-        prices = prices.assign(**{c: prices[c].astype(object) for c in COLUMNS
-                                  if c not in ("date", "price")})
+        prices = prices.assign(
+            **{c: prices[c].astype(object) for c in COLUMNS if c not in ("date", "price")}
+        )
         prices = validate(prices, options.freq)
     else:
         prices = empty_price_table()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.clean.base import StepOutput, add_mark, label, map_unique, split_marks
+from forecast.clean.base import StepOutput, add_mark, label, map_unique, series_blocks, split_marks
 from forecast.clean.duplicates import combine
 from forecast.clean.options import CleanOptions
 from forecast.table import KEY
@@ -20,14 +20,16 @@ from forecast.table import KEY
 
 def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "regularise": the median of several observations in one period, flagged."""
-    out, _ = combine(frame, list(KEY) + ["date"])
+    ids = list(KEY) + ["date"]
+    out, several, _ = combine(frame, ids)
     if out is frame:
         return StepOutput(frame)
-    several = out["_obs"].map(len) > 1
     out = out.assign(flags=add_mark(out["flags"], several, "aggregated"))
-    extra = int((out.loc[several, "_obs"].map(len) - 1).sum())
-    note = f"{int(several.sum())} periods held several observations: median taken " \
-           f"({extra} rows merged)"
+    extra = int(frame.duplicated(ids).sum())
+    note = (
+        f"{int(several.sum())} periods held several observations: median taken "
+        f"({extra} rows merged)"
+    )
     return StepOutput(out, notes=[note], details={"aggregated": int(several.sum())})
 
 
@@ -47,10 +49,12 @@ def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepO
     """Step "gaps": interpolate gaps of up to ``max_gap`` periods, report the longer ones."""
     new_rows = []
     gaps = []
-    ordered = frame.sort_values(list(KEY) + ["date"], kind="stable")
-    for key, group in ordered.groupby(list(KEY), sort=False):
-        dates = list(group["date"])
-        logs = np.log(group["price"].to_numpy())
+    ordered, blocks = series_blocks(frame)
+    all_dates = ordered["date"].tolist()
+    all_logs = np.log(ordered["price"].to_numpy(dtype=float))
+    for key, start, stop in blocks:
+        dates = all_dates[start:stop]
+        logs = all_logs[start:stop]
         for i in range(len(dates) - 1):
             missing = _steps_between(dates[i], dates[i + 1], freq) - 1
             if missing <= 0:
@@ -58,30 +62,38 @@ def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepO
             if missing <= options.max_gap:
                 for j in range(1, missing + 1):
                     share = j / (missing + 1)
-                    new_rows.append({
-                        **dict(zip(KEY, key, strict=True)),
-                        "date": _shift(dates[i], j, freq),
-                        "price": float(np.exp(logs[i] + (logs[i + 1] - logs[i]) * share)),
-                        "flags": "interpolated", "_obs": (),
-                    })
+                    new_rows.append(
+                        {
+                            **dict(zip(KEY, key, strict=True)),
+                            "date": _shift(dates[i], j, freq),
+                            "price": float(np.exp(logs[i] + (logs[i + 1] - logs[i]) * share)),
+                            "flags": "interpolated",
+                            "_obs": (),
+                        }
+                    )
             else:
-                gaps.append({"series": label(key),
-                             "from": _shift(dates[i], 1, freq).date().isoformat(),
-                             "to": _shift(dates[i + 1], -1, freq).date().isoformat(),
-                             "length": missing})
+                gaps.append(
+                    {
+                        "series": label(key),
+                        "from": _shift(dates[i], 1, freq).date().isoformat(),
+                        "to": _shift(dates[i + 1], -1, freq).date().isoformat(),
+                        "length": missing,
+                    }
+                )
     notes = []
     if new_rows:
         added = pd.DataFrame(new_rows)
         added["date"] = added["date"].astype(frame["date"].dtype)
         out = pd.concat([frame, added], ignore_index=True)
-        notes.append(f"{len(new_rows)} missing periods filled by log interpolation "
-                     f"(gaps up to {options.max_gap})")
+        notes.append(
+            f"{len(new_rows)} missing periods filled by log interpolation "
+            f"(gaps up to {options.max_gap})"
+        )
     else:
         out = frame
     if gaps:
         notes.append(f"{len(gaps)} gaps longer than {options.max_gap} periods left as gaps")
-    return StepOutput(out, notes=notes,
-                      details={"interpolated": len(new_rows), "gaps": gaps})
+    return StepOutput(out, notes=notes, details={"interpolated": len(new_rows), "gaps": gaps})
 
 
 def short_series(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
@@ -90,9 +102,19 @@ def short_series(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     Interpolated periods do not count as observations. Nothing is dropped.
     """
     observed = ~map_unique(frame["flags"], lambda f: "interpolated" in split_marks(f)).astype(bool)
-    counts = observed.groupby([frame[c] for c in KEY], sort=True).sum()
-    short = [{"series": label(key), "length": int(n)} for key, n in counts.items()
-             if n < options.min_length]
-    notes = [f"{len(short)} of {len(counts)} series have fewer than {options.min_length} "
-             "observations"] if short else []
+    keys = zip(*(frame[c].tolist() for c in KEY), strict=True)
+    counts: dict[tuple, int] = {}
+    for key, seen in zip(keys, observed.tolist(), strict=True):
+        counts[key] = counts.get(key, 0) + int(seen)
+    counts = dict(sorted(counts.items()))
+    short = [
+        {"series": label(key), "length": int(n)}
+        for key, n in counts.items()
+        if n < options.min_length
+    ]
+    notes = (
+        [f"{len(short)} of {len(counts)} series have fewer than {options.min_length} observations"]
+        if short
+        else []
+    )
     return StepOutput(frame, notes=notes, details={"short_series": short, "series": len(counts)})

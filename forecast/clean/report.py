@@ -95,17 +95,31 @@ class CleanReport:
 
         listed("rejected", [f"{n} x {reason}" for reason, n in self.reasons.most_common()])
         listed("converted", [c["text"] for c in self.conversions])
-        listed("conflicts (median kept)", [
-            f"{c['series']} {c['date']}: {', '.join(f'{v:g}' for v in c['values'])} -> "
-            f"{c['resolved']:g}" for c in self.conflicts])
-        listed("outliers", [f"{o['series']} {o['date']}: {o['price']:g} "
-                            f"(local median {o['local_median']:g}, score {o['score']:g})"
-                            for o in self.outliers])
+        listed(
+            "conflicts (median kept)",
+            [
+                f"{c['series']} {c['date']}: {', '.join(f'{v:g}' for v in c['values'])} -> "
+                f"{c['resolved']:g}"
+                for c in self.conflicts
+            ],
+        )
+        listed(
+            "outliers",
+            [
+                f"{o['series']} {o['date']}: {o['price']:g} "
+                f"(local median {o['local_median']:g}, score {o['score']:g})"
+                for o in self.outliers
+            ],
+        )
         if self.interpolated:
             out.append(f"interpolated: {self.interpolated} periods")
-        listed("gaps left", [f"{g['series']}: {g['from']} to {g['to']} ({g['length']} periods)"
-                             for g in self.gaps])
-        listed("short series", [f"{s['series']}: {s['length']} observations"
-                                for s in self.short_series])
+        listed(
+            "gaps left",
+            [f"{g['series']}: {g['from']} to {g['to']} ({g['length']} periods)" for g in self.gaps],
+        )
+        listed(
+            "short series",
+            [f"{s['series']}: {s['length']} observations" for s in self.short_series],
+        )
         listed("notes", self.notes)
         return out

@@ -47,34 +47,114 @@ STANDARD = {"kg", "mt", "lb", "nut", "dozen", "L"}
 
 # name -> (dimension, base units per one, canonical name)
 _MASS = {
-    "g": 0.001, "gr": 0.001, "gram": 0.001, "grams": 0.001, "gam": 0.001,
-    "lang": 0.1, "kg": 1.0, "kgs": 1.0, "kilo": 1.0, "kilos": 1.0, "kilogram": 1.0,
-    "kilograms": 1.0, "ki": 1.0, "ky": 1.0, "yen": 10.0, "ta": 100.0, "quintal": 100.0,
-    "tan": 1000.0, "t": 1000.0, "mt": 1000.0, "ton": 1000.0, "tons": 1000.0, "tonne": 1000.0,
-    "tonnes": 1000.0, "metric ton": 1000.0, "metric tons": 1000.0, "lb": 0.45359237,
-    "lbs": 0.45359237, "pound": 0.45359237, "pounds": 0.45359237, "oz": 0.028349523125,
+    "g": 0.001,
+    "gr": 0.001,
+    "gram": 0.001,
+    "grams": 0.001,
+    "gam": 0.001,
+    "lang": 0.1,
+    "kg": 1.0,
+    "kgs": 1.0,
+    "kilo": 1.0,
+    "kilos": 1.0,
+    "kilogram": 1.0,
+    "kilograms": 1.0,
+    "ki": 1.0,
+    "ky": 1.0,
+    "yen": 10.0,
+    "ta": 100.0,
+    "quintal": 100.0,
+    "tan": 1000.0,
+    "t": 1000.0,
+    "mt": 1000.0,
+    "ton": 1000.0,
+    "tons": 1000.0,
+    "tonne": 1000.0,
+    "tonnes": 1000.0,
+    "metric ton": 1000.0,
+    "metric tons": 1000.0,
+    "lb": 0.45359237,
+    "lbs": 0.45359237,
+    "pound": 0.45359237,
+    "pounds": 0.45359237,
+    "oz": 0.028349523125,
 }
 _COUNT = {
-    "nut": 1.0, "nuts": 1.0, "unit": 1.0, "units": 1.0, "each": 1.0, "ea": 1.0, "piece": 1.0,
-    "pieces": 1.0, "pc": 1.0, "pcs": 1.0, "trai": 1.0, "qua": 1.0, "cai": 1.0, "dozen": 12.0,
-    "doz": 12.0, "dz": 12.0,
+    "nut": 1.0,
+    "nuts": 1.0,
+    "unit": 1.0,
+    "units": 1.0,
+    "each": 1.0,
+    "ea": 1.0,
+    "piece": 1.0,
+    "pieces": 1.0,
+    "pc": 1.0,
+    "pcs": 1.0,
+    "trai": 1.0,
+    "qua": 1.0,
+    "cai": 1.0,
+    "dozen": 12.0,
+    "doz": 12.0,
+    "dz": 12.0,
 }
-_VOLUME = {"l": 1.0, "lit": 1.0, "litre": 1.0, "liter": 1.0, "litres": 1.0, "liters": 1.0,
-           "ltr": 1.0, "ml": 0.001, "millilitre": 0.001, "milliliter": 0.001}
+_VOLUME = {
+    "l": 1.0,
+    "lit": 1.0,
+    "litre": 1.0,
+    "liter": 1.0,
+    "litres": 1.0,
+    "liters": 1.0,
+    "ltr": 1.0,
+    "ml": 0.001,
+    "millilitre": 0.001,
+    "milliliter": 0.001,
+}
 #: Words that must be read before diacritics are dropped ("tá" a dozen, not "tạ" 100 kg).
 _ACCENTED = {"tá": ("count", 12.0, "dozen")}
-_NAMES = {"kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "kilogram": "kg",
-          "kilograms": "kg", "ki": "kg", "ky": "kg", "mt": "mt", "t": "mt", "tan": "mt",
-          "ton": "mt", "tons": "mt", "tonne": "mt", "tonnes": "mt", "metric ton": "mt",
-          "metric tons": "mt", "lb": "lb", "lbs": "lb", "pound": "lb", "pounds": "lb",
-          "g": "g", "gr": "g", "gram": "g", "grams": "g", "gam": "g", "lang": "lạng",
-          "yen": "yến", "ta": "tạ", "quintal": "quintal", "oz": "oz", "dozen": "dozen",
-          "doz": "dozen", "dz": "dozen", "chuc": "chục", "ml": "ml"}
+_NAMES = {
+    "kg": "kg",
+    "kgs": "kg",
+    "kilo": "kg",
+    "kilos": "kg",
+    "kilogram": "kg",
+    "kilograms": "kg",
+    "ki": "kg",
+    "ky": "kg",
+    "mt": "mt",
+    "t": "mt",
+    "tan": "mt",
+    "ton": "mt",
+    "tons": "mt",
+    "tonne": "mt",
+    "tonnes": "mt",
+    "metric ton": "mt",
+    "metric tons": "mt",
+    "lb": "lb",
+    "lbs": "lb",
+    "pound": "lb",
+    "pounds": "lb",
+    "g": "g",
+    "gr": "g",
+    "gram": "g",
+    "grams": "g",
+    "gam": "g",
+    "lang": "lạng",
+    "yen": "yến",
+    "ta": "tạ",
+    "quintal": "quintal",
+    "oz": "oz",
+    "dozen": "dozen",
+    "doz": "dozen",
+    "dz": "dozen",
+    "chuc": "chục",
+    "ml": "ml",
+}
 _CURRENCY_PREFIX = re.compile(r"^(?:us\$|\$|usd|vnd|vnđ|dong|đ|d|thb|baht|lkr|rs\.?|eur|€)\s*/\s*")
 _CENTS = re.compile(r"^(?:us\s*)?(?:cents?|¢|c)\s*/\s*")
 _PER = re.compile(r"^(?:per|/)\s*")
 _PACK = re.compile(
-    r"^(\d+(?:[.,]\d+)?)\s*([^\d\s].*?)(?:\s+(?:bag|sack|bao|bottle|can|pack|tin))?$")
+    r"^(\d+(?:[.,]\d+)?)\s*([^\d\s].*?)(?:\s+(?:bag|sack|bao|bottle|can|pack|tin))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +166,7 @@ class ParsedUnit:
     cents).
     """
 
-    dimension: str      # "mass", "count", "volume" or "other"
+    dimension: str  # "mass", "count", "volume" or "other"
     size: float
     name: str
     price_scale: float = 1.0
@@ -151,50 +231,95 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     reasons = parsed.map(lambda u: "unit is missing" if not u.name else None)
     frame, rejected = split_rejected(frame, reasons)
     parsed = parsed.loc[frame.index]
-    dimension = parsed.map(lambda u: u.dimension if u.known else f"other:{u.name}")
-    name = parsed.map(lambda u: u.name)
-    scaled = parsed.map(lambda u: u.price_scale != 1.0)
-    group_cols = ["commodity", "market", "price_type", "currency"]
-    groups = [frame[c] for c in group_cols] + [dimension]
-    n_names = name.groupby(groups, sort=False).transform("nunique")
-    any_scaled = scaled.groupby(groups, sort=False).transform("any")
-    keep_own = (n_names == 1) & ~any_scaled & name.isin(STANDARD)
-    known = parsed.map(lambda u: u.known)
-    target = np.where(keep_own | ~known, name, dimension.map(lambda d: BASE.get(d, "")))
-    target = pd.Series(target, index=frame.index, dtype=object)
-    target_size = pd.Series(
-        [_single_size(t, u) for t, u in zip(target, parsed, strict=True)], index=frame.index)
-    raw_size = parsed.map(lambda u: u.size)
-    scale = parsed.map(lambda u: u.price_scale)
-    factor = (scale * target_size / raw_size).astype(float)
-    # A factor within rounding of 1 is no conversion (kg stays kg).
-    factor = factor.where((factor - 1).abs() > 1e-12, 1.0)
-    out = frame.assign(unit=target, price=frame["price"] * factor)
-    out = out.assign(flags=add_mark(out["flags"], factor != 1.0, "converted"))
+    written = map_unique(frame["unit_raw"], tidy_text)
+    # Decide once per distinct (series, written unit); rows then look their answer up.
+    combos = list(
+        zip(
+            frame["commodity"],
+            frame["market"],
+            frame["price_type"],
+            frame["currency"],
+            written,
+            parsed,
+            strict=True,
+        )
+    )
+    counts: dict[tuple, int] = {}
+    for combo in combos:
+        counts[combo] = counts.get(combo, 0) + 1
+    series_units: dict[tuple, set] = {}
+    for commodity, market, price_type, currency, _, unit in counts:
+        group = (
+            commodity,
+            market,
+            price_type,
+            currency,
+            unit.dimension if unit.known else f"other:{unit.name}",
+        )
+        series_units.setdefault(group, set()).add(unit)
+    decided: dict[tuple, tuple[str, float]] = {}
+    for combo in counts:
+        unit = combo[5]
+        if not unit.known:
+            decided[combo] = (unit.name, unit.price_scale)
+            continue
+        siblings = series_units[(*combo[:4], unit.dimension)]
+        names = {u.name for u in siblings}
+        keep_own = (
+            len(names) == 1
+            and unit.name in STANDARD
+            and all(u.price_scale == 1.0 for u in siblings)
+        )
+        target = unit.name if keep_own else BASE[unit.dimension]
+        factor = unit.price_scale * _single_size(target, unit) / unit.size
+        decided[combo] = (target, 1.0 if abs(factor - 1) <= 1e-12 else factor)
+    target = [decided[c][0] for c in combos]
+    factor = np.array([decided[c][1] for c in combos], dtype=float)
+    moved = pd.Series(factor != 1.0, index=frame.index)
+    out = frame.assign(
+        unit=pd.Series(target, index=frame.index, dtype=object),
+        price=frame["price"].to_numpy(dtype=float) * factor,
+    )
+    out = out.assign(flags=add_mark(out["flags"], moved, "converted"))
     conversions = []
     notes = []
-    changed = pd.DataFrame({"commodity": frame["commodity"], "market": frame["market"],
-                            "price_type": frame["price_type"], "currency": frame["currency"],
-                            "from": map_unique(frame["unit_raw"], tidy_text), "to": target,
-                            "factor": factor})
-    moved = changed[changed["factor"] != 1.0]
-    for (commodity, market, price_type, currency, unit_from, unit_to, fac), group in moved.groupby(
-            list(changed.columns), sort=True):
+    tally: dict[tuple, int] = {}
+    for (commodity, market, price_type, currency, raw, unit), n in counts.items():
+        to, fac = decided[(commodity, market, price_type, currency, raw, unit)]
+        if fac != 1.0:
+            key = (commodity, market, price_type, currency, raw, to, fac, unit.price_scale)
+            tally[key] = tally.get(key, 0) + n
+    for (commodity, market, price_type, currency, raw, to, fac, scale), n in sorted(tally.items()):
         series = series_name(commodity, market)
-        text = f"{series}: {unit_from} -> {unit_to}, {len(group)} rows, {_factor_text(fac)}"
-        if parsed.loc[group.index].map(lambda u: u.price_scale != 1.0).any():
+        text = f"{series}: {raw} -> {to}, {n} rows, {_factor_text(fac)}"
+        if scale != 1.0:
             text += " (cents -> whole currency)"
-        conversions.append({"kind": "unit", "series": series, "price_type": price_type,
-                            "currency": currency, "from": unit_from, "to": unit_to,
-                            "rows": len(group), "factor": float(fac), "text": text})
-    renamed = pd.DataFrame({"raw": map_unique(frame["unit_raw"], tidy_text), "unit": target})
-    renamed = renamed[(factor == 1.0) & known
-                      & (map_unique(renamed["raw"], fold) != map_unique(renamed["unit"], fold))]
-    for (raw, unit), group in renamed.groupby(["raw", "unit"], sort=True):
-        notes.append(f"unit '{raw}' read as {unit} ({len(group)} rows)")
-    unknown = name[~parsed.map(lambda u: u.known)]
-    for unit, count in unknown.value_counts().sort_index().items():
-        notes.append(f"unit '{unit}' is not a known unit; kept as its own unit ({count} rows)")
+        conversions.append(
+            {
+                "kind": "unit",
+                "series": series,
+                "price_type": price_type,
+                "currency": currency,
+                "from": raw,
+                "to": to,
+                "rows": n,
+                "factor": float(fac),
+                "text": text,
+            }
+        )
+    renamed: dict[tuple[str, str], int] = {}
+    unknown: dict[str, int] = {}
+    for combo, n in counts.items():
+        raw, unit = combo[4], combo[5]
+        to, fac = decided[combo]
+        if not unit.known:
+            unknown[unit.name] = unknown.get(unit.name, 0) + n
+        elif fac == 1.0 and fold(raw) != fold(to):
+            renamed[(raw, to)] = renamed.get((raw, to), 0) + n
+    for (raw, to), n in sorted(renamed.items()):
+        notes.append(f"unit '{raw}' read as {to} ({n} rows)")
+    for name, n in sorted(unknown.items()):
+        notes.append(f"unit '{name}' is not a known unit; kept as its own unit ({n} rows)")
     return StepOutput(out, rejected, notes, {"conversions": conversions})
 
 

@@ -155,6 +155,19 @@ def conformal_quantiles(abs_errors: np.ndarray, levels: tuple) -> np.ndarray:
     return width
 
 
+def trust_weight(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """How far to trust the trees on holdout windows: least-squares weight in [0, 1].
+
+    The forecast change is ``weight * predicted``: 1 keeps the trees, 0 is the naive (no
+    change). On prices close to a random walk the trees mostly fit noise, and this shrinks
+    them back towards the naive instead of letting them lose to it.
+    """
+    power = float(predicted @ predicted)
+    if power <= 0:
+        return 0.0
+    return float(np.clip(actual @ predicted / power, 0.0, 1.0))
+
+
 # ---------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------
@@ -183,8 +196,8 @@ class GBM(Forecaster):
     log_ : pandas.Series
         Log prices, interior gaps interpolated.
     horizon_models_ : dict
-        Step ``k`` -> (fitted regressor or None, conformal absolute errors), filled by
-        ``predict``.
+        Step ``k`` -> (fitted regressor or None, trust weight, conformal absolute errors),
+        filled by ``predict``.
     exog_columns_ : list of str
         Exogenous columns used.
     """
@@ -272,8 +285,11 @@ class GBM(Forecaster):
             random_state=self.seed,
         )
 
-    def _horizon_model(self, k: int):
-        """(regressor or None, absolute calibration errors) for step ``k``, cached."""
+    def _horizon_model(self, k: int) -> tuple:
+        """(regressor or None, trust weight, absolute calibration errors) for step ``k``.
+
+        Cached by ``k``: training rows only look at history, so ``X_future`` plays no part.
+        """
         if k in self.horizon_models_:
             return self.horizon_models_[k]
         from threadpoolctl import threadpool_limits
@@ -290,18 +306,19 @@ class GBM(Forecaster):
         if self.fallback_ or train.sum() < MIN_WINDOWS:
             # Too few windows for this step: the naive k-step changes are its errors.
             changes = z[k:] - z[:-k] if len(z) > k else np.zeros(1)
-            result = (None, np.abs(changes))
+            result = (None, 0.0, np.abs(changes))
             self.horizon_models_[k] = result
             return result
-        # Training rows only look at history, so X_future plays no part and the cache by k
-        # is sound.
         Xd = self._design(origins, k, None)
         target = z[origins + k] - z[origins]
         with threadpool_limits(limits=1, user_api="openmp"):
             twin = self._regressor().fit(Xd[train], target[train])
-            errors = np.abs(target[cal] - twin.predict(Xd[cal]))
-            model = self._regressor().fit(Xd, target)
-        result = (model, errors)
+            predicted = twin.predict(Xd[cal])
+            weight = trust_weight(target[cal], predicted)
+            errors = np.abs(target[cal] - weight * predicted)
+            # A weight of 0 means the naive did better on the holdout: no final model needed.
+            model = self._regressor().fit(Xd, target) if weight > 0 else None
+        result = (model, weight, errors)
         self.horizon_models_[k] = result
         return result
 
@@ -319,11 +336,11 @@ class GBM(Forecaster):
         point = np.empty(h)
         widths = np.empty((h, len(levels)))
         for j, k in enumerate(steps):
-            model, errors = self._horizon_model(int(k))
-            if model is None:
-                point[j] = last
-            else:
-                point[j] = last + model.predict(self._design(origin, int(k), X_future))[0]
+            model, weight, errors = self._horizon_model(int(k))
+            point[j] = last
+            if model is not None:
+                change = model.predict(self._design(origin, int(k), X_future))[0]
+                point[j] += weight * change
             widths[j] = conformal_quantiles(errors, levels)
         # Uncertainty about a price does not shrink as the horizon grows.
         widths = np.maximum.accumulate(widths, axis=0)

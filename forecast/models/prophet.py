@@ -1,0 +1,338 @@
+"""Prophet on log prices with sampled intervals, and Prophet with default settings as a peer.
+
+``ProphetModel`` is the tuned one: log prices (so seasonality and regressors act in percent
+terms and forecasts stay positive), a yearly Fourier series sized for the data's frequency,
+Việt Nam's holidays for weekly and daily data (Tết moves between late January and February,
+which a yearly seasonality cannot follow), exogenous columns as extra regressors, and
+intervals at any set of levels read from one set of predictive samples.
+
+``ProphetDefault`` is ``Prophet()`` untouched on raw prices, the peer a benchmark compares
+against ("would a user have done as well by calling Prophet themselves?").
+
+Prophet itself is imported on first use, inside ``quiet()``, so importing this module is cheap
+and Prophet's import-time chatter ("Importing plotly failed") stays out of the user's terminal.
+A new ``Prophet`` object is built on every ``fit``: Prophet objects cannot be refitted, and
+reusing one would carry state from an earlier series.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import UsageError
+from forecast.models.base import Forecaster, future_index
+from forecast.models.gbm import exog_columns, exog_frame, periods_per_year
+
+log = logging.getLogger(__name__)
+
+#: Lunar New Year (Tết) day, from the ``holidays`` package (2000-2040). Used only when that
+#: package cannot give Việt Nam's holidays (it ships its data, so this is a safety net).
+TET_DATES = (
+    "2000-02-05 2001-01-24 2002-02-12 2003-02-01 2004-01-22 2005-02-09 2006-01-29 2007-02-17 "
+    "2008-02-07 2009-01-26 2010-02-14 2011-02-03 2012-01-23 2013-02-10 2014-01-31 2015-02-19 "
+    "2016-02-08 2017-01-28 2018-02-16 2019-02-05 2020-01-25 2021-02-12 2022-02-01 2023-01-22 "
+    "2024-02-10 2025-01-29 2026-02-17 2027-02-06 2028-01-26 2029-02-13 2030-02-02 2031-01-23 "
+    "2032-02-11 2033-01-31 2034-02-19 2035-02-08 2036-01-28 2037-02-15 2038-02-04 2039-01-24 "
+    "2040-02-12"
+).split()
+
+#: Yearly Fourier order by data frequency: 5 pairs is all 12 points a year can carry
+#: (6 would fit the months exactly); finer data can afford Prophet's default 10.
+YEARLY_ORDER = {"monthly": 5, "weekly": 10, "daily": 10}
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence Prophet and cmdstanpy for the duration, then restore the user's settings.
+
+    cmdstanpy installs its own INFO handler ("Chain [1] start processing") and Prophet logs
+    at INFO; both are raised to WARNING/ERROR only inside the block. Anything else written to
+    stdout/stderr is captured and passed to this module's logger at DEBUG, so it is not lost.
+    """
+    levels = {"cmdstanpy": logging.ERROR, "prophet": logging.WARNING,
+              "prophet.plot": logging.CRITICAL}
+    saved = {}
+    for name, level in levels.items():
+        logger = logging.getLogger(name)
+        saved[name] = logger.level
+        logger.setLevel(level)
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+        if sink.getvalue().strip():
+            log.debug("prophet output: %s", sink.getvalue().strip())
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed NumPy's global generator (Prophet samples from it) and restore it afterwards."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _prophet_class():
+    with quiet():
+        from prophet import Prophet
+    return Prophet
+
+
+def frequency_kind(freq) -> str:
+    """'monthly', 'weekly' or 'daily' (anything coarser than a week counts as monthly)."""
+    text = pd.tseries.frequencies.to_offset(freq).freqstr if freq is not None else ""
+    if text.startswith("W"):
+        return "weekly"
+    if text.startswith(("D", "B")):
+        return "daily"
+    return "monthly"
+
+
+def tet_dates(years: range) -> pd.DatetimeIndex:
+    """Tết (Lunar New Year day) in ``years``, from the ``holidays`` package or the table."""
+    try:
+        with quiet():
+            from prophet.make_holidays import make_holidays_df
+        table = make_holidays_df(list(years), "VN")
+        dates = pd.DatetimeIndex(table.loc[table["holiday"] == "Lunar New Year", "ds"])
+    except (ImportError, AttributeError, KeyError, NotImplementedError):
+        dates = pd.DatetimeIndex([])
+    if len(dates) == 0:
+        # The holidays package is missing or renamed the day: use the fixed table.
+        dates = pd.DatetimeIndex(pd.to_datetime(TET_DATES))
+        dates = dates[dates.year.isin(list(years))]
+    return dates.sort_values()
+
+
+def weekly_holidays(country: str, index: pd.DatetimeIndex, years: range) -> pd.DataFrame:
+    """Holidays snapped onto the week that contains them, for weekly series.
+
+    Prophet marks a holiday only on rows whose ``ds`` equals the holiday's date, so on weekly
+    data (one row a week) a holiday falling mid-week would never be seen: each holiday is
+    moved to the start of the week containing it. Substituted and "observed" days off are
+    dropped (one-off dummies that only soak up noise). For Việt Nam the days around Lunar New
+    Year become one "Tết" week (the week of the first day), with the two weeks before it, when
+    demand for fruit and gifts peaks, and the week after, when markets reopen slowly.
+    """
+    with quiet():
+        from prophet.make_holidays import make_holidays_df
+
+    step = index[1] - index[0]
+    anchor = index[0]
+    try:
+        table = make_holidays_df(list(years), country)
+    except AttributeError as err:  # Prophet's way of saying "no such country"
+        if country.upper() not in ("VN", "VNM", "VIETNAM"):
+            raise UsageError(
+                f"no holiday calendar for country '{country}'", "ProphetModel(holidays_country)",
+                "Use an ISO code such as 'VN', or None",
+            ) from err
+        table = pd.DataFrame({"ds": tet_dates(years), "holiday": "Lunar New Year"})
+    names = table["holiday"].astype(str)
+    one_offs = names.str.contains(r"observed|substituted|Day off", case=False)
+    tet_cluster = names.str.contains("Lunar New Year") & (names != "Lunar New Year")
+    table = table.loc[~one_offs & ~tet_cluster].copy()
+    table["ds"] = anchor + ((pd.to_datetime(table["ds"]) - anchor) // step) * step
+    tet = table.loc[table["holiday"] == "Lunar New Year", "ds"]
+    table = table.loc[table["holiday"] != "Lunar New Year"]
+    weeks = {"Tết": 0, "Tết -2 weeks": -2, "Tết -1 week": -1, "Tết +1 week": 1} if len(tet) else {}
+    table = pd.concat(
+        [table] + [pd.DataFrame({"ds": tet + n * step, "holiday": name}) for name, n in weeks.items()]
+    )
+    return table.drop_duplicates().reset_index(drop=True)
+
+
+def sample_intervals(
+    samples: np.ndarray, point: np.ndarray, levels: tuple, index: pd.DatetimeIndex,
+    transform=np.exp,
+) -> pd.DataFrame:
+    """Forecast frame with intervals read as quantiles of predictive samples (rows = dates).
+
+    All levels come from the same samples, so intervals are nested by construction.
+    """
+    out = pd.DataFrame({"forecast": transform(point)}, index=index)
+    for level in levels:
+        tail = float(level) / 200
+        lower, upper = np.quantile(samples, [0.5 - tail, 0.5 + tail], axis=1)
+        out[f"lower_{level}"] = transform(lower)
+        out[f"upper_{level}"] = transform(upper)
+    return out
+
+
+class ProphetModel(Forecaster):
+    """Prophet on log prices; intervals from predictive samples at any levels.
+
+    Parameters
+    ----------
+    seasonality
+        ``"auto"``: yearly Fourier order 5 for monthly data, 10 for weekly and daily, and none
+        for less than two years of data; an int sets the order; 0 or None turns it off.
+    holidays_country
+        Country whose holidays enter weekly and daily models (Tết for "VN"); None for none.
+        Monthly data gets none: a month is too coarse for a holiday dummy.
+    n_samples
+        Predictive samples drawn for the intervals (Prophet's ``uncertainty_samples``).
+    changepoint_prior_scale
+        Flexibility of the piecewise-linear trend (Prophet's default 0.05).
+    seed
+        Seeds Stan's optimiser and the sampling, so refits and re-predictions agree.
+
+    Attributes
+    ----------
+    model_ : prophet.Prophet
+        The fitted Prophet object (a new one on every fit).
+    regressors_ : list of str
+        Exogenous columns added as regressors (constant ones skipped).
+    """
+
+    name = "prophet"
+    supports_exog = True
+    supports_intervals = True
+    min_length = 12
+
+    def __init__(
+        self,
+        seasonality="auto",
+        holidays_country: str | None = "VN",
+        n_samples: int = 300,
+        changepoint_prior_scale: float = 0.05,
+        seed: int = 0,
+    ):
+        self.seasonality = seasonality
+        self.holidays_country = holidays_country
+        self.n_samples = n_samples
+        self.changepoint_prior_scale = changepoint_prior_scale
+        self.seed = seed
+
+    def _yearly_order(self, kind: str, span_days: float) -> int:
+        if self.seasonality == "auto":
+            # Like Prophet's own "auto": a yearly shape needs two years to be told from trend.
+            return YEARLY_ORDER[kind] if span_days >= 730 else 0
+        if self.seasonality is None or self.seasonality is False:
+            return 0
+        if isinstance(self.seasonality, (int, np.integer)) and self.seasonality >= 0:
+            return int(self.seasonality)
+        raise UsageError(
+            f"seasonality={self.seasonality!r} is not 'auto', a Fourier order >= 0 or None",
+            "ProphetModel(seasonality=...)",
+        )
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        if int(self.n_samples) != self.n_samples or self.n_samples < 1:
+            raise UsageError(f"n_samples={self.n_samples} must be >= 1", "ProphetModel")
+        if not self.changepoint_prior_scale > 0:
+            raise UsageError("changepoint_prior_scale must be > 0", "ProphetModel")
+        Prophet = _prophet_class()
+
+        observed = y.dropna()  # Prophet handles gaps by leaving the rows out
+        kind = frequency_kind(self.freq_)
+        span = (observed.index[-1] - observed.index[0]).days
+        order = self._yearly_order(kind, span)
+
+        holidays = None
+        if self.holidays_country and kind == "weekly":
+            years = range(y.index[0].year - 1, y.index[-1].year + 11)  # covers the horizon
+            holidays = weekly_holidays(self.holidays_country, y.index, years)
+        model = Prophet(
+            growth="linear",
+            yearly_seasonality=order if order else False,
+            weekly_seasonality=kind == "daily",  # no within-week shape in weekly data
+            daily_seasonality=False,
+            holidays=holidays,
+            changepoint_prior_scale=float(self.changepoint_prior_scale),
+            uncertainty_samples=int(self.n_samples),
+        )
+        if self.holidays_country and kind == "daily":
+            try:
+                model.add_country_holidays(country_name=self.holidays_country)
+            except AttributeError as err:
+                raise UsageError(
+                    f"no holiday calendar for country '{self.holidays_country}'",
+                    "ProphetModel(holidays_country)", "Use an ISO code such as 'VN', or None",
+                ) from err
+
+        frame = pd.DataFrame({"ds": observed.index, "y": np.log(observed.to_numpy(float))})
+        self.regressors_ = exog_columns(X, observed.index)
+        self.X_ = X[self.regressors_] if self.regressors_ else None
+        if self.regressors_:
+            values = exog_frame(self.X_, None, observed.index, self.freq_,
+                                periods_per_year(self.freq_))
+            for column in self.regressors_:
+                model.add_regressor(column)
+                frame[column] = values[column].to_numpy()
+
+        with quiet():
+            model.fit(frame, seed=int(self.seed))
+        self.model_ = model
+
+    def _future_frame(self, h: int, X_future: pd.DataFrame | None) -> pd.DataFrame:
+        dates = future_index(self.y_, h)
+        frame = pd.DataFrame({"ds": dates})
+        if self.regressors_:
+            values = exog_frame(self.X_, X_future, dates, self.freq_,
+                                periods_per_year(self.freq_))
+            for column in self.regressors_:
+                frame[column] = values[column].to_numpy()
+        return frame
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
+        future = self._future_frame(h, X_future)
+        with quiet(), seeded(self.seed):
+            samples = self.model_.predictive_samples(future)["yhat"]
+        # The sample median: the middle of the range, consistent with the quantiles.
+        point = np.median(samples, axis=1)
+        return sample_intervals(samples, point, levels, pd.DatetimeIndex(future["ds"]))
+
+
+class ProphetDefault(Forecaster):
+    """``Prophet()`` with its default settings on raw prices: the benchmark peer.
+
+    Nothing is tuned: automatic seasonalities, no holidays, no log transform, the mean
+    forecast ``yhat``. Intervals at the requested levels come from Prophet's own predictive
+    samples (1000 by default), exactly how Prophet builds its ``yhat_lower``/``yhat_upper``
+    at ``interval_width=0.8``. Raw-price Prophet can dip below zero; the output is clipped at
+    zero because a price cannot be negative (this only flatters the peer).
+
+    Parameters
+    ----------
+    seed
+        Seeds the optimiser and the sampling, for reproducible benchmarks.
+    """
+
+    name = "prophet_default"
+    supports_exog = False
+    supports_intervals = True
+    min_length = 12
+
+    def __init__(self, seed: int = 0):
+        self.seed = seed
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        Prophet = _prophet_class()
+        observed = y.dropna()
+        model = Prophet()
+        with quiet():
+            model.fit(pd.DataFrame({"ds": observed.index, "y": observed.to_numpy(float)}),
+                      seed=int(self.seed))
+        self.model_ = model
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
+        future = pd.DataFrame({"ds": future_index(self.y_, h)})
+        with quiet(), seeded(self.seed):
+            point = self.model_.predict(future)["yhat"].to_numpy()
+            samples = self.model_.predictive_samples(future)["yhat"]
+        out = sample_intervals(samples, point, levels, pd.DatetimeIndex(future["ds"]),
+                               transform=np.asarray)
+        return out.clip(lower=0.0)

@@ -1,0 +1,113 @@
+"""Cleaning the publishers' real files (skipped where ../shared/data is absent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from forecast.clean import CleanOptions, clean
+from forecast.io import read_prices
+from forecast.table import KEY, validate
+
+TODAY = dt.date(2025, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def vnm(shared_data):
+    path = shared_data / "wfp" / "wfp_food_prices_vnm.csv"
+    return clean(read_prices(path), CleanOptions(today=TODAY))
+
+
+def _balanced(result) -> None:
+    report = result.report
+    assert report.rows_in == report.rows_kept + report.rows_merged + report.rows_rejected
+    assert len(result.prices) == report.rows_kept + report.interpolated
+    validate(result.prices, "monthly")
+
+
+def test_vnm_keeps_the_311_actual_rows(vnm):
+    _balanced(vnm)
+    assert vnm.report.rows_in == 389
+    assert (vnm.report.rows_kept, vnm.report.rows_merged) == (311, 0)
+    assert vnm.report.freq == "monthly"
+
+
+def test_vnm_refuses_the_78_forecast_rows_with_a_reason(vnm):
+    assert len(vnm.rejected) == 78
+    assert vnm.rejected["reason"].str.contains("forecast").all()
+    assert (vnm.rejected["priceflag"] == "forecast").all()
+    # The refused rows are the file's own rows: its columns, its row numbers.
+    assert {"admin1", "latitude", "usdprice", "row", "reason"} <= set(vnm.rejected.columns)
+    assert vnm.rejected["row"].min() == 312
+
+
+def test_vnm_has_three_series_keyed_by_month(vnm):
+    prices = vnm.prices
+    assert sorted(prices["market"].unique()) == ["An Giang", "Bac Lieu", "Dong Thap"]
+    assert prices.groupby(list(KEY)).ngroups == 3
+    assert set(prices["unit"]) == {"kg"} and set(prices["currency"]) == {"VND"}
+    assert prices["date"].dt.is_month_start.all()
+    first = prices[prices["market"] == "An Giang"].iloc[0]
+    assert (first["date"], first["price"]) == (pd.Timestamp("2008-01-01"), 5317.5)
+
+
+def test_vnm_long_gap_stays_a_gap(vnm):
+    an_giang = vnm.prices[vnm.prices["market"] == "An Giang"].set_index("date")
+    assert an_giang.loc["2019-05-01":"2020-12-01"].empty
+    assert pd.Timestamp("2019-04-01") in an_giang.index
+    assert pd.Timestamp("2021-01-01") in an_giang.index
+    gaps = {(g["series"].split(" | ")[1], g["from"], g["to"], g["length"]) for g in vnm.report.gaps}
+    assert ("An Giang", "2019-05-01", "2020-12-01", 20) in gaps
+    assert ("Dong Thap", "2018-04-01", "2020-12-01", 33) in gaps
+    # The single missing months (2018-12, 2019-02) are filled and flagged.
+    filled = an_giang[an_giang["flags"].str.contains("interpolated")].index
+    assert list(filled) == [pd.Timestamp("2018-12-01"), pd.Timestamp("2019-02-01")]
+
+
+def test_vnm_bac_lieu_is_short_but_kept(vnm):
+    assert vnm.report.short_series == [
+        {"series": "Rice | Bac Lieu | Wholesale | VND/kg", "length": 18}
+    ]
+
+
+def test_a_row_dated_1900_is_refused_with_a_reason(shared_data, tmp_path):
+    source = shared_data / "wfp" / "wfp_food_prices_vnm.csv"
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[5].startswith("3/15/2008,An Giang,")
+    lines[5] = lines[5].replace("3/15/2008", "8/15/1900", 1)
+    path = tmp_path / "wfp_food_prices_vnm.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    result = clean(read_prices(path), CleanOptions(today=TODAY))
+    _balanced(result)
+    bad = result.rejected[result.rejected["date"] == "8/15/1900"]
+    assert bad["reason"].tolist() == ["date 1900-08-15 ('8/15/1900') is before 1950"]
+    assert bad["row"].tolist() == [5]
+    assert result.report.rows_kept == 310
+
+
+def test_lka_many_short_series(shared_data):
+    result = clean(
+        read_prices(shared_data / "wfp" / "wfp_food_prices_lka.csv"), CleanOptions(today=TODAY)
+    )
+    _balanced(result)
+    assert result.report.rows_rejected == 0
+    assert result.report.series == 1442
+    units = set(result.prices["unit"])
+    assert {"kg", "nut", "L"} <= units and "750 ML" not in units
+    (oil,) = [c for c in result.report.conversions if c["from"] == "750 ML"]
+    assert (oil["to"], oil["rows"]) == ("L", 20)
+
+
+@pytest.mark.slow
+def test_pink_sheet(shared_data):
+    result = clean(
+        read_prices(shared_data / "worldbank" / "CMO-Historical-Data-Monthly.xlsx"),
+        CleanOptions(today=TODAY),
+    )
+    _balanced(result)
+    rice = result.prices[result.prices["commodity"] == "Rice, Viet Namese 5%"]
+    assert set(rice["unit"]) == {"mt"} and set(rice["currency"]) == {"USD"}
+    assert rice["date"].min() == pd.Timestamp("2003-12-01")
+    assert result.report.freq == "monthly"
