@@ -64,7 +64,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(cls=CropcastGroup, help="Inspect and clean price files.", no_args_is_help=True)
+data_app = typer.Typer(
+    cls=CropcastGroup, help="Inspect and clean price files.", no_args_is_help=True
+)
 calendar_app = typer.Typer(cls=CropcastGroup, help="Harvest calendars.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(calendar_app, name="calendar")
@@ -130,7 +132,9 @@ def _label(key) -> str:
 
 @data_app.command("list")
 def data_list(
-    file: Annotated[Path | None, typer.Argument(help="A price file; default: the embedded data.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="A price file; default: the embedded data.")
+    ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
@@ -141,15 +145,21 @@ def data_list(
     from forecast.summary import series_overview
 
     prices, _ = load_input(
-        file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default"),
+        file,
+        mapping=parse_pairs(map_, "--map"),
+        defaults=parse_pairs(default, "--default"),
         options=clean_options(freq),
     )
     overview = series_overview(prices)
     if as_json:
-        out = overview.assign(first=overview["first"].astype(str), last=overview["last"].astype(str))
+        out = overview.assign(
+            first=overview["first"].astype(str), last=overview["last"].astype(str)
+        )
         typer.echo(json.dumps(out.to_dict(orient="records"), ensure_ascii=False, indent=1))
         return
-    table = Table(title=f"{len(overview)} series" + (f" in {file.name}" if file else " (embedded data)"))
+    table = Table(
+        title=f"{len(overview)} series" + (f" in {file.name}" if file else " (embedded data)")
+    )
     table.add_column("commodity")
     table.add_column("market")
     table.add_column("type")
@@ -159,8 +169,13 @@ def data_list(
     table.add_column("gaps", justify="right")
     for row in overview.itertuples(index=False):
         table.add_row(
-            row.commodity, row.market, row.price_type, f"{row.currency}/{row.unit}",
-            f"{row.first:%Y-%m}–{row.last:%Y-%m}", str(row.count), str(row.missing),
+            row.commodity,
+            row.market,
+            row.price_type,
+            f"{row.currency}/{row.unit}",
+            f"{row.first:%Y-%m}–{row.last:%Y-%m}",
+            str(row.count),
+            str(row.missing),
         )
     console.print(table)
 
@@ -177,7 +192,9 @@ def data_check(
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
-    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")] = None,
+    dayfirst: Annotated[
+        bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
+    ] = None,
     chuc: Annotated[int, typer.Option(help="Nuts per chục.")] = 12,
     as_json: JsonOption = False,
 ) -> None:
@@ -185,7 +202,9 @@ def data_check(
     from forecast.clean import clean
     from forecast.io import read_prices
 
-    raw = read_prices(file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default"))
+    raw = read_prices(
+        file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
+    )
     result = clean(raw, clean_options(freq, dayfirst, chuc))
     if as_json:
         typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
@@ -198,12 +217,18 @@ def data_check(
 @data_app.command("clean")
 def data_clean(
     file: Annotated[Path, typer.Argument(help="The price file to clean.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Clean PriceTable (.csv or .parquet).")],
-    rejected: Annotated[Path | None, typer.Option(help="Where to write refused rows with reasons.")] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Clean PriceTable (.csv or .parquet).")
+    ],
+    rejected: Annotated[
+        Path | None, typer.Option(help="Where to write refused rows with reasons.")
+    ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
-    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")] = None,
+    dayfirst: Annotated[
+        bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
+    ] = None,
     chuc: Annotated[int, typer.Option(help="Nuts per chục.")] = 12,
     as_json: JsonOption = False,
 ) -> None:
@@ -213,8 +238,12 @@ def data_clean(
     from forecast.io import read_prices
 
     if output.resolve() == file.resolve() or (rejected and rejected.resolve() == file.resolve()):
-        raise UsageError("the output would overwrite the input file", str(file), "Choose another -o path")
-    raw = read_prices(file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default"))
+        raise UsageError(
+            "the output would overwrite the input file", str(file), "Choose another -o path"
+        )
+    raw = read_prices(
+        file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
+    )
     result = clean(raw, clean_options(freq, dayfirst, chuc))
     write_price_table(result.prices, output)
     if rejected is not None:
@@ -238,14 +267,20 @@ def data_clean(
 
 InputOption = Annotated[
     Path | None,
-    typer.Option("--input", "-i", help="A price file (raw files are cleaned first); default: embedded data."),
+    typer.Option(
+        "--input", "-i", help="A price file (raw files are cleaned first); default: embedded data."
+    ),
 ]
 SeriesOption = Annotated[
     list[str] | None,
-    typer.Option("--series", "-s", help="Only series whose key contains this, e.g. 'Rice|An Giang'."),
+    typer.Option(
+        "--series", "-s", help="Only series whose key contains this, e.g. 'Rice|An Giang'."
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
-JobsOption = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")]
+JobsOption = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+]
 
 
 def parse_levels(text: str) -> tuple:
@@ -254,20 +289,29 @@ def parse_levels(text: str) -> tuple:
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise UsageError(f"'{text}' is not a list of numbers", "--levels", "Use e.g. --levels 80,95") from None
+        raise UsageError(
+            f"'{text}' is not a list of numbers", "--levels", "Use e.g. --levels 80,95"
+        ) from None
     if not values:
         raise UsageError("no levels given", "--levels", "Use e.g. --levels 80,95")
     return check_levels(values)
 
 
-def load_series(input_: Path | None, series: list[str] | None, freq: Freq | None,
-                map_: str | None = None, default: str | None = None):
+def load_series(
+    input_: Path | None,
+    series: list[str] | None,
+    freq: Freq | None,
+    map_: str | None = None,
+    default: str | None = None,
+):
     """The prices a command works on: the file (cleaned) or the embedded data, filtered."""
     from forecast.datasets import load_input
     from forecast.table import select_series
 
     prices, _ = load_input(
-        input_, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default"),
+        input_,
+        mapping=parse_pairs(map_, "--map"),
+        defaults=parse_pairs(default, "--default"),
         options=clean_options(freq),
     )
     if freq is not None and input_ is None:
@@ -277,12 +321,14 @@ def load_series(input_: Path | None, series: list[str] | None, freq: Freq | None
         if found != {freq.value}:
             raise UsageError(
                 f"--freq {freq.value} does not fit the data, which is {', '.join(sorted(found))}",
-                "--freq", "Leave --freq out to use the data's own frequency",
+                "--freq",
+                "Leave --freq out to use the data's own frequency",
             )
     chosen = select_series(prices, series)
     if chosen.empty:
         raise UsageError(
-            f"no series matches {' or '.join(repr(s) for s in series)}", "--series",
+            f"no series matches {' or '.join(repr(s) for s in series)}",
+            "--series",
             "Run 'cropcast data list' to see the series names",
         )
     return chosen
@@ -292,8 +338,15 @@ def progress_bar(total: int, quiet: bool, what: str = "series"):
     """A Rich progress bar (done/total, rate, ETA) when there is more than a few series."""
     from contextlib import nullcontext
 
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
-                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class RateColumn(ProgressColumn):
@@ -304,9 +357,15 @@ def progress_bar(total: int, quiet: bool, what: str = "series"):
     if quiet or total <= 3:
         return nullcontext(None)
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
     )
 
 
@@ -318,7 +377,13 @@ def _pct(new: float, old: float) -> str:
 def _money(value: float) -> str:
     if value != value:  # NaN
         return "–"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}" if abs(value) < 1 else f"{value:,.2f}"
+    return (
+        f"{value:,.0f}"
+        if abs(value) >= 100
+        else f"{value:,.3g}"
+        if abs(value) < 1
+        else f"{value:,.2f}"
+    )
 
 
 def print_forecasts(run, prices, levels, horizon: int) -> None:
@@ -340,7 +405,8 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
         for step in steps:
             row = frame.iloc[step - 1]
             table.add_row(
-                f"{row['date']:%Y-%m}", _money(row["forecast"]),
+                f"{row['date']:%Y-%m}",
+                _money(row["forecast"]),
                 f"{_money(row[f'lower_{outer}'])} – {_money(row[f'upper_{outer}'])}",
                 _pct(row["forecast"], last_row["price"]),
             )
@@ -368,7 +434,8 @@ def print_explain(run) -> None:
         weights = explain.get("weights", {})
         for cand in explain.get("candidates", list(scores)):
             table.add_row(
-                cand, f"{weights.get(cand, 0):.2f}",
+                cand,
+                f"{weights.get(cand, 0):.2f}",
                 *[f"{scores.get(cand, {}).get(m, float('nan')):.3f}" for m in score_names],
             )
         console.print(table)
@@ -381,13 +448,28 @@ def forecast_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
     horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")] = 12,
-    model: Annotated[str, typer.Option("--model", "-m", help="auto, naive, snaive, drift, window, ets, theta, arima, prophet, gbm.")] = "auto",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="auto, naive, snaive, drift, window, ets, theta, arima, prophet, gbm.",
+        ),
+    ] = "auto",
     levels: Annotated[str, typer.Option(help="Interval levels in percent.")] = "80,95",
-    freq: Annotated[Freq | None, typer.Option(help="Period of the data (default: as found).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write forecasts (.csv or .parquet).")] = None,
+    freq: Annotated[
+        Freq | None, typer.Option(help="Period of the data (default: as found).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write forecasts (.csv or .parquet).")
+    ] = None,
     jobs: JobsOption = None,
-    explain: Annotated[bool, typer.Option(help="Show per series the models used, weights and backtest scores.")] = False,
-    no_calendar: Annotated[bool, typer.Option("--no-calendar", help="Do not use harvest calendar features.")] = False,
+    explain: Annotated[
+        bool, typer.Option(help="Show per series the models used, weights and backtest scores.")
+    ] = False,
+    no_calendar: Annotated[
+        bool, typer.Option("--no-calendar", help="Do not use harvest calendar features.")
+    ] = False,
     map_: MapOption = None,
     default: DefaultOption = None,
     quiet: QuietOption = False,
@@ -395,17 +477,23 @@ def forecast_cmd(
     """Forecast prices with intervals: the embedded data, or your file."""
     from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
 
-    spec = ForecastSpec(model=model, horizon=horizon, levels=parse_levels(levels),
-                        use_calendar=not no_calendar)
+    spec = ForecastSpec(
+        model=model, horizon=horizon, levels=parse_levels(levels), use_calendar=not no_calendar
+    )
     if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(f"cannot write '{output.suffix or output.name}' files", "--output",
-                         "Use a .csv or .parquet file name")
+        raise UsageError(
+            f"cannot write '{output.suffix or output.name}' files",
+            "--output",
+            "Use a .csv or .parquet file name",
+        )
     prices = load_series(input_, series, freq, map_, default)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, quiet) as bar:
         task = bar.add_task("forecasting", total=n_series) if bar else None
         run = forecast_prices(
-            prices, spec, n_jobs=jobs,
+            prices,
+            spec,
+            n_jobs=jobs,
             on_done=(lambda _r: bar.advance(task)) if bar else None,
         )
     if output is not None:
@@ -417,20 +505,28 @@ def forecast_cmd(
     else:
         print_forecasts(run, prices, spec.levels, spec.horizon)
     if output is not None:
-        console.print(f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
-                      markup=False)
+        console.print(
+            f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
+            markup=False,
+        )
 
 
 @app.command("backtest")
 def backtest_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
-    models: Annotated[str, typer.Option(help="Comma-separated models to compare.")] = "naive,snaive,ets,theta,auto",
+    models: Annotated[
+        str, typer.Option(help="Comma-separated models to compare.")
+    ] = "naive,snaive,ets,theta,auto",
     horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")] = 12,
     windows: Annotated[int, typer.Option(help="Rolling-origin windows per series (at most).")] = 3,
     levels: Annotated[str, typer.Option(help="Interval levels in percent.")] = "80,95",
-    freq: Annotated[Freq | None, typer.Option(help="Period of the data (default: as found).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the long backtest table.")] = None,
+    freq: Annotated[
+        Freq | None, typer.Option(help="Period of the data (default: as found).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the long backtest table.")
+    ] = None,
     jobs: JobsOption = None,
     map_: MapOption = None,
     default: DefaultOption = None,
@@ -451,7 +547,11 @@ def backtest_cmd(
     with progress_bar(n_series, quiet) as bar:
         task = bar.add_task("backtesting", total=n_series) if bar else None
         table, seconds = backtest_prices(
-            prices, names, spec_windows, level_values, n_jobs=jobs,
+            prices,
+            names,
+            spec_windows,
+            level_values,
+            n_jobs=jobs,
             on_done=(lambda: bar.advance(task)) if bar else None,
         )
     if output is not None:
@@ -477,7 +577,9 @@ def backtest_cmd(
 @calendar_app.command("show")
 def calendar_show(
     commodity: Annotated[str | None, typer.Option(help="Only this crop, e.g. Rice or Lúa.")] = None,
-    file: Annotated[Path | None, typer.Option("--calendar", help="A calendar CSV; default: Mekong Delta.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--calendar", help="A calendar CSV; default: Mekong Delta.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Month by month: when each crop is planted, harvested and peaks."""
@@ -487,14 +589,19 @@ def calendar_show(
     table_frame = calendar_table(cal, commodity)
     if table_frame.empty:
         raise UsageError(
-            f"no calendar rows match '{commodity}'", "--commodity",
+            f"no calendar rows match '{commodity}'",
+            "--commodity",
             f"Known crops: {', '.join(sorted(cal['commodity'].unique()))}",
         )
     if as_json:
         typer.echo(table_frame.to_json(orient="records", force_ascii=False))
         return
     # One character a month keeps twelve months on a phone-width terminal.
-    marks = {"plant": "[green]·[/green]", "harvest": "[yellow]▒[/yellow]", "peak": "[bold red]█[/bold red]"}
+    marks = {
+        "plant": "[green]·[/green]",
+        "harvest": "[yellow]▒[/yellow]",
+        "peak": "[bold red]█[/bold red]",
+    }
     table = Table(
         title="Harvest calendar" + (f": {commodity}" if commodity else ""),
         caption="[green]·[/green] planting  [yellow]▒[/yellow] harvest  [bold red]█[/bold red] peak",

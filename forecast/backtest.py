@@ -35,7 +35,6 @@ so their scores are comparable.
 from __future__ import annotations
 
 import time
-
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace

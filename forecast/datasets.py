@@ -44,7 +44,9 @@ def read_price_table(path: str | Path) -> pd.DataFrame:
         frame = pd.read_parquet(path)
     else:
         frame = pd.read_csv(
-            path, dtype={c: str for c in KEY} | {"flags": str}, keep_default_na=False,
+            path,
+            dtype={c: str for c in KEY} | {"flags": str},
+            keep_default_na=False,
             encoding="utf-8",
         )
     frame["date"] = pd.to_datetime(frame["date"])
@@ -167,8 +169,11 @@ def build_default_data(shared: Path, out_dir: Path) -> list[BuildSummary]:
         parts.append(prices)
         summaries.append(
             BuildSummary(
-                path.name, result.report.rows_in, result.report.rows_kept,
-                result.report.rows_rejected, prices.groupby(list(KEY)).ngroups,
+                path.name,
+                result.report.rows_in,
+                result.report.rows_kept,
+                result.report.rows_rejected,
+                prices.groupby(list(KEY)).ngroups,
             )
         )
     table = validate(pd.concat(parts, ignore_index=True), freq="monthly")
@@ -187,8 +192,10 @@ def _main(argv: list[str] | None = None) -> int:
     build.add_argument("--out", type=Path, default=root / "data")
     args = parser.parse_args(argv)
     for s in build_default_data(args.shared, args.out):
-        print(f"{s.source}: {s.rows_in} rows in, {s.rows_kept} kept, "
-              f"{s.rows_rejected} rejected; {s.series} series in the default data")
+        print(
+            f"{s.source}: {s.rows_in} rows in, {s.rows_kept} kept, "
+            f"{s.rows_rejected} rejected; {s.series} series in the default data"
+        )
     return 0
 
 

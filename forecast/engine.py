@@ -38,7 +38,9 @@ def run_jobs(
     its error as data, so one odd series never stops a batch.
     """
     if engine not in ENGINES:
-        raise UsageError(f"unknown engine '{engine}'", "--engine", f"Choose one of: {', '.join(ENGINES)}")
+        raise UsageError(
+            f"unknown engine '{engine}'", "--engine", f"Choose one of: {', '.join(ENGINES)}"
+        )
     n_jobs = default_jobs() if n_jobs is None else n_jobs
     if n_jobs < 1:
         raise UsageError(f"--jobs {n_jobs} must be at least 1", "--jobs", "Use e.g. --jobs 2")

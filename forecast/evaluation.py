@@ -50,14 +50,18 @@ def backtest_prices(
         frames.append(frame)
         if on_done is not None:
             on_done()
-    table = pd.concat(frames, ignore_index=True).sort_values(
-        [*KEY, "model", "cutoff", "date"], kind="stable"
-    ).reset_index(drop=True)
+    table = (
+        pd.concat(frames, ignore_index=True)
+        .sort_values([*KEY, "model", "cutoff", "date"], kind="stable")
+        .reset_index(drop=True)
+    )
     seconds = table.groupby([*KEY, "model"])["seconds"].first().groupby("model").sum().to_dict()
     return table, seconds
 
 
-def leaderboard(table: pd.DataFrame, prices: pd.DataFrame, seconds: dict[str, float] | None = None) -> pd.DataFrame:
+def leaderboard(
+    table: pd.DataFrame, prices: pd.DataFrame, seconds: dict[str, float] | None = None
+) -> pd.DataFrame:
     """One row per model: mean per-series MASE and sMAPE, interval coverage, failures, time.
 
     Sorted by mean MASE (lower is better). MASE is averaged over series (each series scaled
@@ -68,7 +72,10 @@ def leaderboard(table: pd.DataFrame, prices: pd.DataFrame, seconds: dict[str, fl
     # Coverage pools every scored point; averaging per-series shares would overweight short series.
     pooled = score(table, ("coverage",), by=("model",)).set_index("model")[cover]
     board = per_series.groupby("model").agg(
-        series=("n", "size"), mase=("mase", "mean"), smape=("smape", "mean"), failed=("failed", "sum")
+        series=("n", "size"),
+        mase=("mase", "mean"),
+        smape=("smape", "mean"),
+        failed=("failed", "sum"),
     )
     board = board.join(pooled)
     if seconds:

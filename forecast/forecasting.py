@@ -77,7 +77,9 @@ def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec):
     return model, model.predict(spec.horizon, X_future, spec.levels)
 
 
-def forecast_series(item: tuple[tuple, pd.Series], spec: ForecastSpec, calendar=None) -> SeriesForecast:
+def forecast_series(
+    item: tuple[tuple, pd.Series], spec: ForecastSpec, calendar=None
+) -> SeriesForecast:
     """Forecast one series; never raises for a bad series (falls back to naive, with a note)."""
     import time
 
@@ -181,8 +183,11 @@ def write_forecasts(forecasts: pd.DataFrame, path) -> None:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise UsageError(f"cannot write '{suffix or path.name}' files", "--output",
-                         "Use a .csv or .parquet file name")
+        raise UsageError(
+            f"cannot write '{suffix or path.name}' files",
+            "--output",
+            "Use a .csv or .parquet file name",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".parquet":
         forecasts.to_parquet(path, index=False)

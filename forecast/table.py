@@ -81,7 +81,9 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
     if not pd.api.types.is_datetime64_any_dtype(frame["date"]):
         raise SchemaError("date", "must be a datetime column", str(frame["date"].dtype))
     if frame["date"].isna().any():
-        raise SchemaError("date", "must not be missing", _examples(frame, frame["date"].isna(), ids))
+        raise SchemaError(
+            "date", "must not be missing", _examples(frame, frame["date"].isna(), ids)
+        )
     if not pd.api.types.is_float_dtype(frame["price"]):
         try:
             frame["price"] = frame["price"].astype(float)
@@ -91,17 +93,25 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
     bad = ~np.isfinite(price) | (price <= 0)
     if bad.any():
         raise SchemaError(
-            "price", "must be finite and > 0", _examples(frame, pd.Series(bad, frame.index), ids + ["price"])
+            "price",
+            "must be finite and > 0",
+            _examples(frame, pd.Series(bad, frame.index), ids + ["price"]),
         )
     if not frame["flags"].map(lambda v: isinstance(v, str)).all():
         bad = ~frame["flags"].map(lambda v: isinstance(v, str))
-        raise SchemaError("flags", "must be a string ('' when unflagged)", _examples(frame, bad, ids))
+        raise SchemaError(
+            "flags", "must be a string ('' when unflagged)", _examples(frame, bad, ids)
+        )
     dup = frame.duplicated(ids, keep=False)
     if dup.any():
-        raise SchemaError("date", "key plus date must be unique", _examples(frame, dup, ids + ["price"]))
+        raise SchemaError(
+            "date", "key plus date must be unique", _examples(frame, dup, ids + ["price"])
+        )
     normalized = frame["date"].dt.normalize() != frame["date"]
     if normalized.any():
-        raise SchemaError("date", "must be a period start with no time of day", _examples(frame, normalized, ids))
+        raise SchemaError(
+            "date", "must be a period start with no time of day", _examples(frame, normalized, ids)
+        )
     month_start = frame["date"].dt.is_month_start
     monday = frame["date"].dt.day_of_week == 0
     if freq == "monthly":
@@ -123,9 +133,9 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
             None: "must be period starts on one frequency per series (month starts or Mondays)",
         }[freq]
         raise SchemaError("date", rule, _examples(frame, off, ids))
-    return frame.sort_values(ids, kind="stable").reset_index(drop=True)[list(COLUMNS) + [
-        c for c in frame.columns if c not in COLUMNS
-    ]]
+    return frame.sort_values(ids, kind="stable").reset_index(drop=True)[
+        list(COLUMNS) + [c for c in frame.columns if c not in COLUMNS]
+    ]
 
 
 def series_label(key: tuple) -> str:

@@ -316,7 +316,13 @@ def test_packs_convert_to_the_base_unit():
     assert oil.prices["price"].tolist() == pytest.approx([1000, 1040])
 
 
-def test_units_of_different_dimensions_become_different_series():
+def _as_publisher_file(frame: pd.DataFrame) -> RawPrices:
+    table = frame.reset_index(drop=True).assign(row=range(1, len(frame) + 1))
+    return RawPrices(table=table, original=table.set_index("row"), source="wfp.csv", kind="wfp")
+
+
+def test_publisher_units_of_different_dimensions_become_different_series():
+    # In a WFP file the unit is part of the publisher's own series key.
     frame = pd.concat(
         [
             monthly([30_000, 31_000], commodity="Coconut"),
@@ -324,10 +330,29 @@ def test_units_of_different_dimensions_become_different_series():
             monthly([40_000], commodity="Coconut", unit="bag"),
         ]
     )
-    result = run(frame)
+    result = clean(_as_publisher_file(frame), CleanOptions(today=TODAY))
     assert sorted(result.prices["unit"].unique()) == ["bag", "kg", "nut"]
     assert result.report.rows_rejected == 0
     assert any("unit 'bag' is not a known unit" in note for note in result.report.notes)
+
+
+def test_own_sheet_mixing_units_in_one_series_is_a_clear_error():
+    frame = pd.concat(
+        [
+            monthly([30_000, 31_000], commodity="Dừa"),
+            monthly([5000], start="2020-03-15", commodity="Dừa", unit="trái"),
+        ]
+    )
+    with pytest.raises(InputError, match=r"'Dừa \| .*' mixes units .*kg, trái"):
+        clean(frame, CleanOptions(today=TODAY))
+
+
+def test_own_sheet_mixing_currencies_without_rates_is_a_clear_error():
+    frame = pd.concat(
+        [monthly([5000, 5100]), monthly([0.2], start="2020-03-15", currency="USD")]
+    )
+    with pytest.raises(InputError, match="mixes currencies USD and VND.*cannot be reconciled"):
+        clean(frame, CleanOptions(today=TODAY))
 
 
 def test_dozen_series_stays_dozen_unless_mixed():

@@ -53,9 +53,15 @@ def test_wfp_tha_skips_and_notes_the_hxl_row(shared_data):
     assert not raw.table["date"].str.startswith("#").any()
     assert any("HXL" in n for n in raw.notes)
     first = raw.table.iloc[0]
-    assert (first["date"], first["commodity"], first["market"], first["price_type"],
-            first["unit"], first["currency"], first["price"]) == (
-        "2000-01-15", "Cassava flour", "Bangkok", "Wholesale", "KG", "THB", "5.45")
+    assert (
+        first["date"],
+        first["commodity"],
+        first["market"],
+        first["price_type"],
+        first["unit"],
+        first["currency"],
+        first["price"],
+    ) == ("2000-01-15", "Cassava flour", "Bangkok", "Wholesale", "KG", "THB", "5.45")
 
 
 def test_wfp_lka_current_schema(shared_data):
@@ -83,8 +89,11 @@ def _pink_expected_cells(path) -> int:
     sheet = pd.read_excel(path, sheet_name="Monthly Prices", header=None, dtype=object)
     is_data = sheet[0].astype(str).str.fullmatch(r"\d{4}M\d{2}")
     first = is_data.idxmax()
-    units = next(i for i in range(first - 1, -1, -1)
-                 if sheet.iloc[i, 1:].astype(str).str.startswith("(").any())
+    units = next(
+        i
+        for i in range(first - 1, -1, -1)
+        if sheet.iloc[i, 1:].astype(str).str.startswith("(").any()
+    )
     named = sheet.iloc[units - 1, 1:].notna()
     cells = sheet.loc[is_data, named[named].index]
     present = cells.notna() & ~cells.isin(list(MISSING_MARKERS))
@@ -126,12 +135,17 @@ def test_pinksheet_layout_with_extra_title_row(tmp_path):
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = "Monthly Prices"
-    rows = [["World Bank Commodity Price Data (The Pink Sheet)"], ["a new title line"],
-            ["Updated on ..."], [],
-            [None, "Rice, Viet Namese 5%", "Sugar, EU **", "Index X"],
-            [None, "($/mt)", "(cents/kg)", "(2010=100)"],
-            [None, "RICE_05_VNM", "SUGAR_EU", "iX"],
-            ["2003M11", "…", 20.5, 99.1], ["2003M12", 197, "..", "..."]]
+    rows = [
+        ["World Bank Commodity Price Data (The Pink Sheet)"],
+        ["a new title line"],
+        ["Updated on ..."],
+        [],
+        [None, "Rice, Viet Namese 5%", "Sugar, EU **", "Index X"],
+        [None, "($/mt)", "(cents/kg)", "(2010=100)"],
+        [None, "RICE_05_VNM", "SUGAR_EU", "iX"],
+        ["2003M11", "…", 20.5, 99.1],
+        ["2003M12", 197, "..", "..."],
+    ]
     for r in rows:
         ws.append(r)
     path = tmp_path / "cmo.xlsx"
@@ -140,10 +154,14 @@ def test_pinksheet_layout_with_extra_title_row(tmp_path):
     assert raw.kind == "pinksheet"
     got = raw.table.set_index(["commodity", "date"])
     assert len(got) == 3
-    assert tuple(got.loc[("Rice, Viet Namese 5%", "2003M12"), ["row", "unit", "currency",
-                                                              "price"]]) == (9, "mt", "USD", "197")
+    assert tuple(
+        got.loc[("Rice, Viet Namese 5%", "2003M12"), ["row", "unit", "currency", "price"]]
+    ) == (9, "mt", "USD", "197")
     assert tuple(got.loc[("Sugar, EU", "2003M11"), ["unit", "currency", "price"]]) == (
-        "cents/kg", "USD", "20.5")
+        "cents/kg",
+        "USD",
+        "20.5",
+    )
     assert tuple(got.loc[("Index X", "2003M11"), ["unit", "currency"]]) == ("index", "XXX")
     assert any("3 missing-value markers" in n for n in raw.notes)
 
@@ -152,50 +170,75 @@ def test_pinksheet_layout_with_extra_title_row(tmp_path):
 
 
 def test_mapping_and_defaults(tmp_path):
-    path = _write(tmp_path / "ben_tre.csv",
-                  "Ngày,Giá,Chợ,Hàng\n2024-01-15,65000,Mỏ Cày Bắc,Dừa khô\n")
-    raw = read_prices(path, mapping={"date": "Ngày", "price": "Giá", "market": "Chợ",
-                                     "commodity": "Hàng"},
-                      defaults={"currency": "VND", "price_type": "Retail", "unit": "nut"})
+    path = _write(
+        tmp_path / "ben_tre.csv", "Ngày,Giá,Chợ,Hàng\n2024-01-15,65000,Mỏ Cày Bắc,Dừa khô\n"
+    )
+    raw = read_prices(
+        path,
+        mapping={"date": "Ngày", "price": "Giá", "market": "Chợ", "commodity": "Hàng"},
+        defaults={"currency": "VND", "price_type": "Retail", "unit": "nut"},
+    )
     _check_shape(raw)
     assert raw.kind == "table"
     assert raw.table.drop(columns="row").iloc[0].to_dict() == {
-        "date": "2024-01-15", "commodity": "Dừa khô", "market": "Mỏ Cày Bắc",
-        "price_type": "Retail", "unit": "nut", "currency": "VND", "price": "65000",
-        "priceflag": ""}
+        "date": "2024-01-15",
+        "commodity": "Dừa khô",
+        "market": "Mỏ Cày Bắc",
+        "price_type": "Retail",
+        "unit": "nut",
+        "currency": "VND",
+        "price": "65000",
+        "priceflag": "",
+    }
     assert list(raw.original.columns) == ["Ngày", "Giá", "Chợ", "Hàng"]
     assert any("default" in n and "VND" in n for n in raw.notes)
 
 
 def test_vietnamese_aliases_without_mapping(tmp_path):
-    path = _write(tmp_path / "gia.csv", "NGÀY,Mặt hàng,Huyện,Đơn vị,Tiền tệ,Loại giá,giá\n"
-                                        "15/01/2024,Dừa khô,Mỏ Cày Bắc,trái,VND,Bán lẻ,6.500\n")
+    path = _write(
+        tmp_path / "gia.csv",
+        "NGÀY,Mặt hàng,Huyện,Đơn vị,Tiền tệ,Loại giá,giá\n"
+        "15/01/2024,Dừa khô,Mỏ Cày Bắc,trái,VND,Bán lẻ,6.500\n",
+    )
     row = read_prices(path).table.iloc[0]
-    assert (row["date"], row["commodity"], row["market"], row["unit"], row["currency"],
-            row["price_type"], row["price"]) == (
-        "15/01/2024", "Dừa khô", "Mỏ Cày Bắc", "trái", "VND", "Bán lẻ", "6.500")
+    assert (
+        row["date"],
+        row["commodity"],
+        row["market"],
+        row["unit"],
+        row["currency"],
+        row["price_type"],
+        row["price"],
+    ) == ("15/01/2024", "Dừa khô", "Mỏ Cày Bắc", "trái", "VND", "Bán lẻ", "6.500")
 
 
 def test_english_aliases_and_dvt(tmp_path):
-    path = _write(tmp_path / "p.csv",
-                  "DATE,Product,Market,ĐVT,Currency,Price Type,PRICE,NA_col\n"
-                  "2024-02-01,Rice,An Giang,kg,VND,Wholesale,NA,NA\n")
+    path = _write(
+        tmp_path / "p.csv",
+        "DATE,Product,Market,ĐVT,Currency,Price Type,PRICE,NA_col\n"
+        "2024-02-01,Rice,An Giang,kg,VND,Wholesale,NA,NA\n",
+    )
     row = read_prices(path).table.iloc[0]
     assert row["unit"] == "kg" and row["price_type"] == "Wholesale"
     assert row["price"] == "NA"  # not turned into NaN: cleaning reports it
 
 
 def test_default_does_not_override_a_column(tmp_path):
-    path = _write(tmp_path / "p.csv", "date,commodity,market,unit,currency,price_type,price\n"
-                                      "2024-02-01,Rice,An Giang,kg,USD,Retail,1\n")
+    path = _write(
+        tmp_path / "p.csv",
+        "date,commodity,market,unit,currency,price_type,price\n"
+        "2024-02-01,Rice,An Giang,kg,USD,Retail,1\n",
+    )
     raw = read_prices(path, defaults={"currency": "VND"})
     assert raw.table["currency"].tolist() == ["USD"]
     assert any("ignored --default currency" in n for n in raw.notes)
 
 
 def test_missing_column_names_found_columns_and_closest(tmp_path):
-    path = _write(tmp_path / "cho_thi_xa.csv",
-                  "Ngày,Giá bán lẻ,Chợ,Mặt hàng\n2024-01-15,6500,Mỏ Cày Bắc,Dừa khô\n")
+    path = _write(
+        tmp_path / "cho_thi_xa.csv",
+        "Ngày,Giá bán lẻ,Chợ,Mặt hàng\n2024-01-15,6500,Mỏ Cày Bắc,Dừa khô\n",
+    )
     with pytest.raises(InputError) as err:
         read_prices(path, defaults={"unit": "nut", "currency": "VND", "price_type": "Retail"})
     text = str(err.value)
@@ -222,9 +265,11 @@ def test_mapping_to_absent_column(tmp_path):
 
 def test_mapping_tolerates_missing_accents(tmp_path):
     path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
-    raw = read_prices(path, mapping={"price": "Gia", "date": "ngay", "market": "cho"},
-                      defaults={"commodity": "Rice", "unit": "kg", "currency": "VND",
-                                "price_type": "Retail"})
+    raw = read_prices(
+        path,
+        mapping={"price": "Gia", "date": "ngay", "market": "cho"},
+        defaults={"commodity": "Rice", "unit": "kg", "currency": "VND", "price_type": "Retail"},
+    )
     assert raw.table[["date", "price", "market"]].iloc[0].tolist() == ["2024-01-15", "1", "X"]
 
 
@@ -250,15 +295,20 @@ def test_line_wider_than_header_is_refused(tmp_path):
 
 
 def test_trailing_separators_are_harmless(tmp_path):
-    path = _write(tmp_path / "p.csv", "date,price,market,commodity,unit,currency,price_type\n"
-                                      "2024-01-15,6500,A,Rice,kg,VND,Retail,,\n")
+    path = _write(
+        tmp_path / "p.csv",
+        "date,price,market,commodity,unit,currency,price_type\n"
+        "2024-01-15,6500,A,Rice,kg,VND,Retail,,\n",
+    )
     assert read_prices(path).table["price"].tolist() == ["6500"]
 
 
 def test_hxl_row_in_generic_table(tmp_path):
     path = _write(tmp_path / "p.csv", "date,price,market\n#date,#value,#loc\n2024-01-01,5,A\n")
-    raw = read_prices(path, defaults={"commodity": "Rice", "unit": "kg", "currency": "VND",
-                                      "price_type": "Retail"})
+    raw = read_prices(
+        path,
+        defaults={"commodity": "Rice", "unit": "kg", "currency": "VND", "price_type": "Retail"},
+    )
     assert raw.table["date"].tolist() == ["2024-01-01"]
     assert raw.table["row"].tolist() == [1]
     assert any("HXL" in n for n in raw.notes)
@@ -266,15 +316,20 @@ def test_hxl_row_in_generic_table(tmp_path):
 
 # --- encodings and delimiters ----------------------------------------------------------------
 
-VN_TEXT = ("Ngày\tGiá\tChợ\tMặt hàng\tĐơn vị\tTiền tệ\tLoại giá\n"
-           f"2024-01-15\t65000\t{VN_MARKET}\t{VN_COMMODITY}\tkg\tVND\tRetail\n")
+VN_TEXT = (
+    "Ngày\tGiá\tChợ\tMặt hàng\tĐơn vị\tTiền tệ\tLoại giá\n"
+    f"2024-01-15\t65000\t{VN_MARKET}\t{VN_COMMODITY}\tkg\tVND\tRetail\n"
+)
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-8-sig",
-                                      "utf-8"])
+@pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-8-sig", "utf-8"]
+)
 def test_round_trip_keeps_vietnamese(tmp_path, encoding):
-    boms = {"utf-16-le-bom": (b"\xff\xfe", "utf-16-le"),
-            "utf-16-be-bom": (b"\xfe\xff", "utf-16-be")}
+    boms = {
+        "utf-16-le-bom": (b"\xff\xfe", "utf-16-le"),
+        "utf-16-be-bom": (b"\xfe\xff", "utf-16-be"),
+    }
     path = tmp_path / "ben_tre.txt"
     if encoding in boms:
         bom, codec = boms[encoding]
@@ -290,35 +345,51 @@ def test_round_trip_keeps_vietnamese(tmp_path, encoding):
 
 def test_excel_unicode_text_export(tmp_path):
     # Excel's "Unicode text" export: UTF-16 LE with BOM, tab separated, CRLF, .txt
-    frame = pd.DataFrame({"Ngày": ["2024-01-15"], "Giá": ["65000"], "Chợ": [VN_MARKET],
-                          "Mặt hàng": [VN_COMMODITY]})
+    frame = pd.DataFrame(
+        {"Ngày": ["2024-01-15"], "Giá": ["65000"], "Chợ": [VN_MARKET], "Mặt hàng": [VN_COMMODITY]}
+    )
     path = tmp_path / "export.txt"
     frame.to_csv(path, sep="\t", index=False, encoding="utf-16", lineterminator="\r\n")
     raw = read_prices(path, defaults={"unit": "kg", "currency": "VND", "price_type": "Retail"})
     assert raw.table.iloc[0][["market", "commodity", "price"]].tolist() == [
-        VN_MARKET, VN_COMMODITY, "65000"]
+        VN_MARKET,
+        VN_COMMODITY,
+        "65000",
+    ]
 
 
 def test_cp1258_fallback_with_note(tmp_path):
     # Windows Vietnamese writes tones as combining marks after a base letter.
-    text = ("Ngày,Giá,Chợ,Mặt hàng\n"
-            "2024-01-15,65000,Mo\u0309 Cày B\u0103\u0301c,D\u01b0\u0300a khô\n")
+    text = (
+        "Ngày,Giá,Chợ,Mặt hàng\n2024-01-15,65000,Mo\u0309 Cày B\u0103\u0301c,D\u01b0\u0300a khô\n"
+    )
     path = tmp_path / "legacy.csv"
-    path.write_bytes(text.replace("Chợ", "Cho").replace("Mặt hàng", "Mat hang")
-                     .replace("Ngày", "Ngay").replace("Giá", "Gia").encode("cp1258"))
+    path.write_bytes(
+        text.replace("Chợ", "Cho")
+        .replace("Mặt hàng", "Mat hang")
+        .replace("Ngày", "Ngay")
+        .replace("Giá", "Gia")
+        .encode("cp1258")
+    )
     raw = read_prices(path, defaults={"unit": "kg", "currency": "VND", "price_type": "Retail"})
     assert raw.table["market"].tolist() == [VN_MARKET]
     assert raw.table["commodity"].tolist() == [VN_COMMODITY]
     assert any("cp1258" in n for n in raw.notes)
 
 
-@pytest.mark.parametrize(("name", "sep"), [("p.tsv", "\t"), ("p.csv", ";"), ("p.txt", "\t"),
-                                           ("p.dat", "|"), ("p.csv", ",")])
+@pytest.mark.parametrize(
+    ("name", "sep"),
+    [("p.tsv", "\t"), ("p.csv", ";"), ("p.txt", "\t"), ("p.dat", "|"), ("p.csv", ",")],
+)
 def test_delimiter_sniffing(tmp_path, name, sep):
-    lines = ["date", "commodity", "market", "unit", "currency", "price_type", "price"], \
-            ["15/01/2024", "Chili (red, dry)", "Bến Tre", "kg", "VND", "Retail", "65.000,5"]
-    text = "\n".join(sep.join(f'"{v}"' if sep in v or "," in v else v for v in line)
-                     for line in lines) + "\n"
+    lines = (
+        ["date", "commodity", "market", "unit", "currency", "price_type", "price"],
+        ["15/01/2024", "Chili (red, dry)", "Bến Tre", "kg", "VND", "Retail", "65.000,5"],
+    )
+    text = (
+        "\n".join(sep.join(f'"{v}"' if sep in v or "," in v else v for v in line) for line in lines)
+        + "\n"
+    )
     raw = read_prices(_write(tmp_path / name, text))
     row = raw.table.iloc[0]
     assert row["commodity"] == "Chili (red, dry)"
@@ -334,15 +405,17 @@ def test_excel_with_title_rows_and_blank_rows(tmp_path):
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="Ghi chú", index=False)
         dates = [pd.Timestamp("2024-01-15"), None, pd.Timestamp("2024-02-15")]
-        frame = pd.DataFrame({"Ngày": dates, "Giá": [65000.0, None, 6500.5],
-                              "Chợ": [VN_MARKET, None, VN_MARKET]})
+        frame = pd.DataFrame(
+            {"Ngày": dates, "Giá": [65000.0, None, 6500.5], "Chợ": [VN_MARKET, None, VN_MARKET]}
+        )
         frame.to_excel(writer, sheet_name="Giá dừa", index=False, startrow=2)
         writer.sheets["Giá dừa"]["A1"] = "Bảng giá dừa khô - huyện Mỏ Cày Bắc"
-    defaults = {"commodity": VN_COMMODITY, "unit": "nut", "currency": "VND",
-                "price_type": "Retail"}
+    defaults = {"commodity": VN_COMMODITY, "unit": "nut", "currency": "VND", "price_type": "Retail"}
     raw = read_prices(path, sheet="Giá dừa", defaults=defaults)
     assert raw.table[["row", "date", "price", "market"]].values.tolist() == [
-        [1, "2024-01-15", "65000", VN_MARKET], [3, "2024-02-15", "6500.5", VN_MARKET]]
+        [1, "2024-01-15", "65000", VN_MARKET],
+        [3, "2024-02-15", "6500.5", VN_MARKET],
+    ]
     assert any("blank row" in n for n in raw.notes)
     with pytest.raises(InputError) as err:
         read_prices(path, sheet="Sheet9")
@@ -350,10 +423,17 @@ def test_excel_with_title_rows_and_blank_rows(tmp_path):
 
 
 def test_parquet_typed_values_become_text(tmp_path):
-    frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-15", "2024-02-15"]),
-                          "price": [65000.0, float("nan")], "market": [VN_MARKET, VN_MARKET],
-                          "commodity": [VN_COMMODITY] * 2, "unit": ["kg"] * 2,
-                          "currency": ["VND"] * 2, "price_type": ["Retail"] * 2})
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-15", "2024-02-15"]),
+            "price": [65000.0, float("nan")],
+            "market": [VN_MARKET, VN_MARKET],
+            "commodity": [VN_COMMODITY] * 2,
+            "unit": ["kg"] * 2,
+            "currency": ["VND"] * 2,
+            "price_type": ["Retail"] * 2,
+        }
+    )
     path = tmp_path / "p.parquet"
     frame.to_parquet(path)
     raw = read_prices(path)
@@ -387,10 +467,23 @@ def _bad_files(tmp_path):
     }
 
 
-@pytest.mark.parametrize("name", ["missing.csv", "folder.csv", "empty.csv", "header_only.csv",
-                                  "header_hxl_only.csv", "random.csv", "random.xyz",
-                                  "image.csv", "old.xls", "not_a_book.xlsx",
-                                  "not_parquet.parquet", "blank_lines.csv"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "missing.csv",
+        "folder.csv",
+        "empty.csv",
+        "header_only.csv",
+        "header_hxl_only.csv",
+        "random.csv",
+        "random.xyz",
+        "image.csv",
+        "old.xls",
+        "not_a_book.xlsx",
+        "not_parquet.parquet",
+        "blank_lines.csv",
+    ],
+)
 def test_bad_input_is_one_clear_error(tmp_path, name):
     content = _bad_files(tmp_path)[name]
     path = tmp_path / name

@@ -10,6 +10,7 @@ refused row carries exactly one reason.
 5. currency names  ISO codes
 6. units         canonical unit per series, prices converted
 7. currencies    convert with a rates table, only when asked
+   (one unit and currency per series: a user's own sheet must not mix them; see consistency)
 8. duplicates    merge repeats of key + observed date; median of conflicts
 9. frequency     monthly/weekly; dates -> period starts
 10. regularise   median of several observations in a period
@@ -28,6 +29,7 @@ from functools import partial
 import pandas as pd
 
 from forecast.clean.base import StepOutput, join_marks, map_unique, no_rejections, split_marks
+from forecast.clean.consistency import one_unit_and_currency
 from forecast.clean.currency import convert_currencies, normalise_currencies
 from forecast.clean.dates import assign_periods, parse_dates
 from forecast.clean.duplicates import merge_duplicates
@@ -153,6 +155,11 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
         ("currency names", normalise_currencies),
         ("units", convert_units),
         ("currencies", partial(convert_currencies, where=source)),
+        *(
+            [("one unit and currency per series", partial(one_unit_and_currency, where=source))]
+            if kind == "table"
+            else []
+        ),
         ("duplicates", merge_duplicates),
         ("frequency", assign_periods),
         ("regularise", aggregate_periods),

@@ -30,9 +30,15 @@ __all__ = ["KINDS", "RAW_COLUMNS", "RawPrices", "read_prices"]
 KINDS = ("auto", "table", "wfp", "pinksheet")
 
 
-def read_prices(path: str | Path, *, mapping: dict[str, str] | None = None,
-                defaults: dict[str, str] | None = None, sheet: str | None = None,
-                kind: str = "auto", encoding: str | None = None) -> RawPrices:
+def read_prices(
+    path: str | Path,
+    *,
+    mapping: dict[str, str] | None = None,
+    defaults: dict[str, str] | None = None,
+    sheet: str | None = None,
+    kind: str = "auto",
+    encoding: str | None = None,
+) -> RawPrices:
     """Read one price file into a raw long table, without judging any value.
 
     Parameters
@@ -84,18 +90,27 @@ def read_prices(path: str | Path, *, mapping: dict[str, str] | None = None,
                     notes.append("--map/--default ignored: the Pink Sheet layout is fixed")
                 table, original, more = pinksheet.read_pinksheet(rows, layout, sheet_name)
                 if table.empty:
-                    raise InputError(f"sheet {sheet_name!r} has Pink Sheet headers but no "
-                                     "prices", path.name, "Download the file again")
+                    raise InputError(
+                        f"sheet {sheet_name!r} has Pink Sheet headers but no prices",
+                        path.name,
+                        "Download the file again",
+                    )
                 return RawPrices(table, original, path.name, "pinksheet", notes + more)
         if kind == "pinksheet":
-            raise InputError(f"sheet {sheet_name!r} has no Pink Sheet layout (series names and "
-                             "units like ($/mt) above dates like 1960M01)", path.name,
-                             "Use --sheet 'Monthly Prices' or read it as a plain table")
+            raise InputError(
+                f"sheet {sheet_name!r} has no Pink Sheet layout (series names and "
+                "units like ($/mt) above dates like 1960M01)",
+                path.name,
+                "Use --sheet 'Monthly Prices' or read it as a plain table",
+            )
         frame = sheet_table(rows, path.name)
         notes.append(f"read sheet {sheet_name!r}")
     elif kind == "pinksheet":
-        raise InputError("is not an Excel workbook, so not a Pink Sheet", path.name,
-                         "Give CMO-Historical-Data-Monthly.xlsx as downloaded")
+        raise InputError(
+            "is not an Excel workbook, so not a Pink Sheet",
+            path.name,
+            "Give CMO-Historical-Data-Monthly.xlsx as downloaded",
+        )
     elif fmt == files.PARQUET:
         frame = files.read_parquet(path)
     else:
@@ -104,21 +119,33 @@ def read_prices(path: str | Path, *, mapping: dict[str, str] | None = None,
     return _read_table(frame, path.name, mapping, defaults, kind, notes)
 
 
-def _read_table(frame: pd.DataFrame, source: str, mapping: dict[str, str] | None,
-                defaults: dict[str, str] | None, kind: str, notes: list[str]) -> RawPrices:
+def _read_table(
+    frame: pd.DataFrame,
+    source: str,
+    mapping: dict[str, str] | None,
+    defaults: dict[str, str] | None,
+    kind: str,
+    notes: list[str],
+) -> RawPrices:
     """Map the columns of a table of strings (WFP preset or generic) into ``RawPrices``."""
     columns = list(frame.columns)
     if kind == "wfp" and not wfp.is_wfp(columns):
         missing = sorted(wfp.SIGNATURE - {str(c).strip().lower() for c in columns})
-        raise InputError(f"is not a WFP/HDX price file: no column {', '.join(missing)}", source,
-                         "Read it as a plain table (kind 'table') with --map")
+        raise InputError(
+            f"is not a WFP/HDX price file: no column {', '.join(missing)}",
+            source,
+            "Read it as a plain table (kind 'table') with --map",
+        )
     is_wfp = kind in ("auto", "wfp") and wfp.is_wfp(columns)
     frame, more = skip_hxl_row(frame)
     notes += more
     if frame.empty:
         # Said before any column check: "no data" is the real problem with such a file.
-        raise InputError("has a header but no data rows", source,
-                         "Check that you exported the whole table, not only its header")
+        raise InputError(
+            "has a header but no data rows",
+            source,
+            "Check that you exported the whole table, not only its header",
+        )
     if is_wfp:
         mapping = wfp.wfp_mapping(columns, mapping)
     found, more = find_columns(columns, mapping, defaults, source)

@@ -47,8 +47,11 @@ def check_path(path: str | Path) -> Path:
     if path.is_dir():
         raise InputError("is a folder, not a file", str(path), "Give the path of one price file")
     if path.stat().st_size == 0:
-        raise InputError("the file is empty (0 bytes)", path.name,
-                         "Download or export it again; the copy you have holds no data")
+        raise InputError(
+            "the file is empty (0 bytes)",
+            path.name,
+            "Download or export it again; the copy you have holds no data",
+        )
     return path
 
 
@@ -68,19 +71,31 @@ def sniff_format(path: Path) -> tuple[str, list[str]]:
         fmt = PARQUET
     elif head.startswith(_OLE2):
         raise InputError(
-            "is an Excel 97-2003 workbook (.xls), which cropcast cannot read", path.name,
-            "Open it in Excel or LibreOffice and save it as .xlsx or CSV")
+            "is an Excel 97-2003 workbook (.xls), which cropcast cannot read",
+            path.name,
+            "Open it in Excel or LibreOffice and save it as .xlsx or CSV",
+        )
     else:
         for magic, what in _BINARY_MAGIC.items():
             if head.startswith(magic):
-                raise InputError(f"is {what}, not a price table", path.name,
-                                 "Give a CSV, TSV, Excel (.xlsx) or Parquet file")
+                raise InputError(
+                    f"is {what}, not a price table",
+                    path.name,
+                    "Give a CSV, TSV, Excel (.xlsx) or Parquet file",
+                )
         fmt = TEXT
-    expected = {".xlsx": EXCEL, ".xlsm": EXCEL, ".xls": EXCEL, ".parquet": PARQUET,
-                ".pq": PARQUET}.get(suffix, TEXT)
+    expected = {
+        ".xlsx": EXCEL,
+        ".xlsm": EXCEL,
+        ".xls": EXCEL,
+        ".parquet": PARQUET,
+        ".pq": PARQUET,
+    }.get(suffix, TEXT)
     if fmt != expected:
-        notes.append(f"{path.name} is named {suffix or 'without an extension'} but holds "
-                     f"{fmt} data; read it as {fmt}")
+        notes.append(
+            f"{path.name} is named {suffix or 'without an extension'} but holds "
+            f"{fmt} data; read it as {fmt}"
+        )
     return fmt, notes
 
 
@@ -95,33 +110,49 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, li
         try:
             text = data.decode(encoding)
         except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}", name,
-                             "Use a Python codec name such as utf-8, utf-16 or cp1258") from None
+            raise InputError(
+                f"unknown encoding {encoding!r}",
+                name,
+                "Use a Python codec name such as utf-8, utf-16 or cp1258",
+            ) from None
         except UnicodeDecodeError as exc:
-            raise InputError(f"cannot be decoded as {encoding} ({exc.reason} at byte "
-                             f"{exc.start})", name, "Leave the encoding out to detect it") from None
+            raise InputError(
+                f"cannot be decoded as {encoding} ({exc.reason} at byte {exc.start})",
+                name,
+                "Leave the encoding out to detect it",
+            ) from None
         return _check_text(text.lstrip("\ufeff"), name), notes
     codec = _bom_codec(data) or _utf16_without_bom(data)
     if codec is None and b"\x00" in data[:4096]:
-        raise InputError("is binary, not a text table", name,
-                         "Give a CSV, TSV, Excel (.xlsx) or Parquet file")
+        raise InputError(
+            "is binary, not a text table", name, "Give a CSV, TSV, Excel (.xlsx) or Parquet file"
+        )
     try:
         text = data.decode(codec or "utf-8")
     except UnicodeDecodeError:
         if codec:  # a BOM that lies, or a UTF-16 file cut in half
-            raise InputError(f"starts like {codec} but cannot be decoded as it", name,
-                             "Export the file again as UTF-8 CSV") from None
+            raise InputError(
+                f"starts like {codec} but cannot be decoded as it",
+                name,
+                "Export the file again as UTF-8 CSV",
+            ) from None
         text, used = _legacy_decode(data)
-        notes.append(f"{name} is not UTF-8; read it as {used}. Check that accented names "
-                     "(e.g. Vietnamese market names) look right, or pass the encoding")
+        notes.append(
+            f"{name} is not UTF-8; read it as {used}. Check that accented names "
+            "(e.g. Vietnamese market names) look right, or pass the encoding"
+        )
     return _check_text(text.lstrip("\ufeff"), name), notes
 
 
 def _bom_codec(data: bytes) -> str | None:
     # UTF-32 first: its little-endian BOM begins with the UTF-16 one.
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
-                       (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-                       (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             return codec
     return None
@@ -154,8 +185,9 @@ def _check_text(text: str, name: str) -> str:
     sample = text[:20000]
     control = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\f")
     if "\x00" in sample or control > max(2, len(sample) // 100):
-        raise InputError("is binary, not a text table", name,
-                         "Give a CSV, TSV, Excel (.xlsx) or Parquet file")
+        raise InputError(
+            "is binary, not a text table", name, "Give a CSV, TSV, Excel (.xlsx) or Parquet file"
+        )
     return text
 
 
@@ -198,11 +230,20 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
             # dtype=str + keep_default_na=False: "NA", "", "0" reach cleaning unaltered.
             # index_col=False: never turn the first column into an index silently.
-            frame = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
-                                index_col=False, skip_blank_lines=True)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=delim,
+                dtype=str,
+                keep_default_na=False,
+                index_col=False,
+                skip_blank_lines=True,
+            )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(f"cannot be read as a table ({exc})", path.name,
-                         "Check that every line has the same number of columns") from None
+        raise InputError(
+            f"cannot be read as a table ({exc})",
+            path.name,
+            "Check that every line has the same number of columns",
+        ) from None
     frame.columns = [str(c) for c in frame.columns]
     return frame, notes
 
@@ -214,16 +255,17 @@ def _check_widths(text: str, delim: str, name: str) -> None:
     width = len(next(reader, []))
     for row in reader:
         if len(row) > width and any(v.strip() for v in row[width:]):
-            raise InputError(f"line {reader.line_num} has {len(row)} values but the header "
-                             f"has {width} columns", name,
-                             "Quote values that contain the separator, or fix that line")
+            raise InputError(
+                f"line {reader.line_num} has {len(row)} values but the header has {width} columns",
+                name,
+                "Quote values that contain the separator, or fix that line",
+            )
 
 
 _DELIM_NAMES = {"\t": "tabs", ";": "semicolons", "|": "vertical bars", ",": "commas"}
 
 
-def read_sheet(path: Path, sheet: str | None, prefer: str | None = None
-               ) -> tuple[str, list[tuple]]:
+def read_sheet(path: Path, sheet: str | None, prefer: str | None = None) -> tuple[str, list[tuple]]:
     """Rows of cell values from one sheet of an .xlsx workbook.
 
     ``sheet`` names the sheet (an error lists the real ones); without it, ``prefer`` when the
@@ -237,13 +279,19 @@ def read_sheet(path: Path, sheet: str | None, prefer: str | None = None
             warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"is not a readable Excel workbook ({exc})", path.name,
-                         "Open it in Excel or LibreOffice and save it again as .xlsx") from None
+        raise InputError(
+            f"is not a readable Excel workbook ({exc})",
+            path.name,
+            "Open it in Excel or LibreOffice and save it again as .xlsx",
+        ) from None
     try:
         names = book.sheetnames
         if sheet is not None and sheet not in names:
-            raise InputError(f"has no sheet named {sheet!r} (sheets: {', '.join(names)})",
-                             path.name, "Use --sheet with one of those names")
+            raise InputError(
+                f"has no sheet named {sheet!r} (sheets: {', '.join(names)})",
+                path.name,
+                "Use --sheet with one of those names",
+            )
         name = sheet or (prefer if prefer in names else names[0])
         rows = list(book[name].iter_rows(values_only=True))
     finally:
@@ -257,8 +305,11 @@ def read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many unrelated types for a bad file
-        raise InputError(f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
-                         path.name, "Write it again with pandas.DataFrame.to_parquet") from None
+        raise InputError(
+            f"is not a readable Parquet file ({type(exc).__name__}: {exc})",
+            path.name,
+            "Write it again with pandas.DataFrame.to_parquet",
+        ) from None
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     return frame.astype(object).map(cell_text)

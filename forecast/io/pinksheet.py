@@ -36,8 +36,14 @@ class Layout:
 
 def find_layout(rows: list[tuple]) -> Layout | None:
     """Locate the name and unit rows above the first ``YYYYMmm`` row; None if not a Pink Sheet."""
-    first = next((i for i, r in enumerate(rows[:_SCAN_ROWS])
-                  if r and isinstance(r[0], str) and _PERIOD.match(r[0])), None)
+    first = next(
+        (
+            i
+            for i, r in enumerate(rows[:_SCAN_ROWS])
+            if r and isinstance(r[0], str) and _PERIOD.match(r[0])
+        ),
+        None,
+    )
     if first is None:
         return None
     units = None
@@ -49,8 +55,10 @@ def find_layout(rows: list[tuple]) -> Layout | None:
             break
     if units is None:
         return None
-    names = next((i for i in range(units - 1, -1, -1)
-                  if any(cell_text(v).strip() for v in rows[i][1:])), None)
+    names = next(
+        (i for i in range(units - 1, -1, -1) if any(cell_text(v).strip() for v in rows[i][1:])),
+        None,
+    )
     return None if names is None else Layout(names, units, first)
 
 
@@ -76,18 +84,20 @@ def parse_unit(header: str) -> tuple[str, str]:
     return (f"cents/{unit}", "USD") if money in ("cents", "¢") else (unit, "USD")
 
 
-def read_pinksheet(rows: list[tuple], layout: Layout, sheet: str
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def read_pinksheet(
+    rows: list[tuple], layout: Layout, sheet: str
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Wide sheet rows -> (long raw table, original wide rows as text, notes)."""
     names_row, units_row = rows[layout.names], rows[layout.units]
     series = [j for j in range(1, len(names_row)) if cell_text(names_row[j]).strip()]
-    data = rows[layout.first_data:]
+    data = rows[layout.first_data :]
     width = max(series, default=0) + 1
     text = [[cell_text(v) for v in r[:width]] for r in data]
     # Sheet row numbers are 1-based, as Excel shows them.
     sheet_rows = list(range(layout.first_data + 1, layout.first_data + 1 + len(text)))
-    headers = unique_names(["date"] + [cell_text(names_row[j]).strip() or f"column {j + 1}"
-                                  for j in range(1, width)])
+    headers = unique_names(
+        ["date"] + [cell_text(names_row[j]).strip() or f"column {j + 1}" for j in range(1, width)]
+    )
     original = pd.DataFrame(text, columns=headers, index=pd.Index(sheet_rows, name="row"))
     original = original[(original != "").any(axis=1)]
 
@@ -104,22 +114,38 @@ def read_pinksheet(rows: list[tuple], layout: Layout, sheet: str
         unit, currency = parse_unit(unit_header)
         if not currency:
             odd_units.append(f"{series_name(cell_text(names_row[j]))} {unit_header.strip()}")
-        pieces.append(pd.DataFrame({
-            "row": keep.index.to_numpy(), "date": keep["date"].to_numpy(),
-            "commodity": series_name(cell_text(names_row[j])), "market": "world",
-            "price_type": "International", "unit": unit, "currency": currency,
-            "price": keep.iloc[:, j].to_numpy(), "priceflag": ""}))
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "row": keep.index.to_numpy(),
+                    "date": keep["date"].to_numpy(),
+                    "commodity": series_name(cell_text(names_row[j])),
+                    "market": "world",
+                    "price_type": "International",
+                    "unit": unit,
+                    "currency": currency,
+                    "price": keep.iloc[:, j].to_numpy(),
+                    "priceflag": "",
+                }
+            )
+        )
     pieces = [p for p in pieces if len(p)]  # concat warns about empty frames on pandas 2
-    table = (pd.concat(pieces, ignore_index=True) if pieces
-             else pd.DataFrame({c: [] for c in RAW_COLUMNS}))[list(RAW_COLUMNS)]
+    table = (
+        pd.concat(pieces, ignore_index=True)
+        if pieces
+        else pd.DataFrame({c: [] for c in RAW_COLUMNS})
+    )[list(RAW_COLUMNS)]
     skipped = sum(markers.values())
-    notes.append(f"World Bank Pink Sheet, sheet {sheet!r}: {len(series)} series, header rows "
-                 f"{layout.names + 1}-{layout.first_data}, data from row {layout.first_data + 1};"
-                 f" {len(table)} prices")
+    notes.append(
+        f"World Bank Pink Sheet, sheet {sheet!r}: {len(series)} series, header rows "
+        f"{layout.names + 1}-{layout.first_data}, data from row {layout.first_data + 1};"
+        f" {len(table)} prices"
+    )
     detail = ", ".join(f"{m!r} {n}" for m, n in markers.items() if n)
-    notes.append(f"skipped {skipped} missing-value markers ({detail or 'none'}) and {empty} "
-                 "empty cells: in a wide sheet they mean 'no price that month'")
+    notes.append(
+        f"skipped {skipped} missing-value markers ({detail or 'none'}) and {empty} "
+        "empty cells: in a wide sheet they mean 'no price that month'"
+    )
     if odd_units:
         notes.append("unit headers not understood, currency left empty: " + "; ".join(odd_units))
     return table, original, notes
-

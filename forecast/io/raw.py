@@ -11,8 +11,17 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 #: Columns of ``RawPrices.table``. Values are as found in the file (usually strings).
-RAW_COLUMNS = ("row", "date", "commodity", "market", "price_type", "unit", "currency", "price",
-               "priceflag")
+RAW_COLUMNS = (
+    "row",
+    "date",
+    "commodity",
+    "market",
+    "price_type",
+    "unit",
+    "currency",
+    "price",
+    "priceflag",
+)
 
 
 @dataclass

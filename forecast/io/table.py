@@ -45,16 +45,22 @@ def normalize_name(name: object) -> str:
 
 def check_options(mapping: dict[str, str] | None, defaults: dict[str, str] | None) -> None:
     """Refuse mapping/default keys that are not contract columns (a usage mistake)."""
-    for option, given, allowed in (("--map", mapping, CONTRACT),
-                                   ("--default", defaults, (*KEY_COLUMNS, "priceflag"))):
+    for option, given, allowed in (
+        ("--map", mapping, CONTRACT),
+        ("--default", defaults, (*KEY_COLUMNS, "priceflag")),
+    ):
         for key in given or {}:
             if key not in allowed:
-                raise UsageError(f"{option} {key}=...: {key!r} is not a column cropcast uses",
-                                 None, f"Use one of: {', '.join(allowed)}")
+                raise UsageError(
+                    f"{option} {key}=...: {key!r} is not a column cropcast uses",
+                    None,
+                    f"Use one of: {', '.join(allowed)}",
+                )
 
 
-def find_columns(columns: list[str], mapping: dict[str, str] | None,
-                 defaults: dict[str, str] | None, source: str) -> tuple[dict[str, str], list[str]]:
+def find_columns(
+    columns: list[str], mapping: dict[str, str] | None, defaults: dict[str, str] | None, source: str
+) -> tuple[dict[str, str], list[str]]:
     """Contract name -> file column, from ``mapping`` first, then aliases.
 
     Raises
@@ -79,16 +85,19 @@ def find_columns(columns: list[str], mapping: dict[str, str] | None,
             found[key] = hits[0]
             used.add(hits[0])
             if len(hits) > 1:
-                notes.append(f"several columns could be the {key} ({', '.join(map(repr, hits))});"
-                             f" used {hits[0]!r} (use --map {key}=<column> to choose)")
+                notes.append(
+                    f"several columns could be the {key} ({', '.join(map(repr, hits))});"
+                    f" used {hits[0]!r} (use --map {key}=<column> to choose)"
+                )
     missing = [k for k in (*REQUIRED, *KEY_COLUMNS) if k not in found and k not in (defaults or {})]
     if missing:
         raise _missing_error(missing, columns, used, source)
     return found, notes
 
 
-def _mapped_column(key: str, wanted: str, columns: list[str], by_norm: dict[str, list[str]],
-                   source: str) -> str:
+def _mapped_column(
+    key: str, wanted: str, columns: list[str], by_norm: dict[str, list[str]], source: str
+) -> str:
     if wanted in columns:
         return wanted
     # Accept "Gia" for "Giá": a terminal without a Vietnamese keyboard should still work.
@@ -97,13 +106,17 @@ def _mapped_column(key: str, wanted: str, columns: list[str], by_norm: dict[str,
         return loose[0]
     close = difflib.get_close_matches(wanted, columns, n=1, cutoff=0.4)
     hint = f"; closest match: {close[0]!r}" if close else ""
-    raise InputError(f"--map {key}={wanted}: no column {wanted!r} in the file (columns found: "
-                     f"{_listing(columns)}){hint}", source,
-                     f"Use --map {key}=<column> with one of the columns found")
+    raise InputError(
+        f"--map {key}={wanted}: no column {wanted!r} in the file (columns found: "
+        f"{_listing(columns)}){hint}",
+        source,
+        f"Use --map {key}=<column> with one of the columns found",
+    )
 
 
-def _missing_error(missing: list[str], columns: list[str], used: set[str],
-                   source: str) -> InputError:
+def _missing_error(
+    missing: list[str], columns: list[str], used: set[str], source: str
+) -> InputError:
     free = [c for c in columns if c not in used]
     parts, fixes, unguessed = [], [], []
     for key in missing:
@@ -116,8 +129,9 @@ def _missing_error(missing: list[str], columns: list[str], used: set[str],
         else:
             unguessed.append(key)
     if unguessed:
-        fixes.append(f"--map <name>=<column> or --default <name>=<value> for "
-                     f"{', '.join(unguessed)}")
+        fixes.append(
+            f"--map <name>=<column> or --default <name>=<value> for {', '.join(unguessed)}"
+        )
     what = f"no column for {', '.join(parts)}; columns found: {_listing(columns)}"
     return InputError(what, source, "Use " + "; ".join(fixes))
 
@@ -149,8 +163,9 @@ def skip_hxl_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, []
 
 
-def build_raw_table(frame: pd.DataFrame, found: dict[str, str], defaults: dict[str, str] | None,
-                    source: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def build_raw_table(
+    frame: pd.DataFrame, found: dict[str, str], defaults: dict[str, str] | None, source: str
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """The raw table (``RAW_COLUMNS``) and the numbered original rows.
 
     Rows are numbered before blank rows are dropped, so ``row`` still points at the data row
@@ -164,8 +179,11 @@ def build_raw_table(frame: pd.DataFrame, found: dict[str, str], defaults: dict[s
         notes.append(f"skipped {int(blank.sum())} blank row(s)")
         original = original[~blank]
     if original.empty:
-        raise InputError("has a header but no data rows", source,
-                         "Check that you exported the whole table, not only its header")
+        raise InputError(
+            "has a header but no data rows",
+            source,
+            "Check that you exported the whole table, not only its header",
+        )
     out = pd.DataFrame({"row": original.index.to_numpy()})
     for key in RAW_COLUMNS[1:]:
         if key in found:
@@ -174,8 +192,9 @@ def build_raw_table(frame: pd.DataFrame, found: dict[str, str], defaults: dict[s
             out[key] = (defaults or {}).get(key, "")
     for key, value in (defaults or {}).items():
         if key in found:
-            notes.append(f"ignored --default {key}={value}: the file has a {key} column "
-                         f"({found[key]!r})")
+            notes.append(
+                f"ignored --default {key}={value}: the file has a {key} column ({found[key]!r})"
+            )
         else:
             notes.append(f"{key} = {value!r} for every row (default)")
     return out, original, notes
@@ -192,11 +211,15 @@ def sheet_table(rows: list[tuple], source: str) -> pd.DataFrame:
     filled = [i for i, r in enumerate(text) if any(c.strip() for c in r)]
     if not filled:
         raise InputError("the sheet is empty", source, "Choose the sheet with --sheet")
-    header = next((i for i in filled[:20]
-                   if sum(normalize_name(c) in known for c in text[i]) >= 2), filled[0])
+    header = next(
+        (i for i in filled[:20] if sum(normalize_name(c) in known for c in text[i]) >= 2), filled[0]
+    )
     names = unique_names([c.strip() or f"column {j + 1}" for j, c in enumerate(text[header])])
-    frame = pd.DataFrame(text[header + 1:], columns=names, dtype=object)
+    frame = pd.DataFrame(text[header + 1 :], columns=names, dtype=object)
     # Columns with neither a header nor any value are sheet padding, not data.
-    keep = [c for j, c in enumerate(names)
-            if text[header][j].strip() or (frame[c].str.strip() != "").any()]
+    keep = [
+        c
+        for j, c in enumerate(names)
+        if text[header][j].strip() or (frame[c].str.strip() != "").any()
+    ]
     return frame[keep]

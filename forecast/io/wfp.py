@@ -12,15 +12,23 @@ from __future__ import annotations
 import pandas as pd
 
 #: Header names that together identify a WFP/HDX price file.
-SIGNATURE = frozenset({"date", "admin1", "market", "commodity", "unit", "priceflag",
-                       "pricetype", "currency", "price"})
+SIGNATURE = frozenset(
+    {"date", "admin1", "market", "commodity", "unit", "priceflag", "pricetype", "currency", "price"}
+)
 CURRENT_SCHEMA = frozenset({"market_id", "commodity_id"})
 
 #: Contract column -> WFP column. ``market`` is WFP's market name as is; admin1/admin2 stay
 #: in ``original`` only.
-MAPPING = {"date": "date", "commodity": "commodity", "market": "market",
-           "price_type": "pricetype", "unit": "unit", "currency": "currency", "price": "price",
-           "priceflag": "priceflag"}
+MAPPING = {
+    "date": "date",
+    "commodity": "commodity",
+    "market": "market",
+    "price_type": "pricetype",
+    "unit": "unit",
+    "currency": "currency",
+    "price": "price",
+    "priceflag": "priceflag",
+}
 
 
 def is_wfp(columns: list[str]) -> bool:
@@ -45,6 +53,7 @@ def wfp_notes(columns: list[str], frame: pd.DataFrame, flag_column: str | None) 
         notes = ["WFP/HDX price file, older schema (no market_id, commodity_id)"]
     if flag_column is not None and flag_column in frame.columns:
         counts = frame[flag_column].value_counts(sort=True)
-        notes.append("priceflag values: " + ", ".join(f"{k or '(empty)'} {v}"
-                                                     for k, v in counts.items()))
+        notes.append(
+            "priceflag values: " + ", ".join(f"{k or '(empty)'} {v}" for k, v in counts.items())
+        )
     return notes

@@ -47,6 +47,10 @@ MIN_WINDOWS = 12
 #: Share of the windows of a step kept back for conformal calibration, and its bounds.
 CALIBRATION_SHARE = 0.25
 MIN_CALIBRATION, MAX_CALIBRATION = 8, 60
+#: Tree shape: small, regularised trees for a few hundred noisy windows.
+TREE_LEAVES, MIN_LEAF, L2 = 4, 20, 1.0
+#: Boosting rounds without holdout improvement before the twin stops.
+PATIENCE = 10
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,15 +278,20 @@ class GBM(Forecaster):
             parts.append(self._exog_on(dates[origins], None))
         return np.hstack(parts)
 
-    def _regressor(self):
+    def _regressor(self, max_iter: int, **extra):
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        # Season is categorical: trees then group months freely instead of by order.
+        # Season is categorical: trees then group months freely instead of by order. Small,
+        # shrunk trees: a few hundred windows of noisy price changes support little more.
         return HistGradientBoostingRegressor(
-            max_iter=int(self.max_iter),
+            max_iter=int(max_iter),
             learning_rate=float(self.learning_rate),
+            max_leaf_nodes=TREE_LEAVES,
+            min_samples_leaf=MIN_LEAF,
+            l2_regularization=L2,
             categorical_features=[0],
             random_state=self.seed,
+            **extra,
         )
 
     def _horizon_model(self, k: int) -> tuple:
@@ -292,8 +301,6 @@ class GBM(Forecaster):
         """
         if k in self.horizon_models_:
             return self.horizon_models_[k]
-        from threadpoolctl import threadpool_limits
-
         z = self.log_.to_numpy()
         origins = np.arange(self.lags, len(z) - k)
         n_cal = int(np.clip(round(CALIBRATION_SHARE * len(origins)), MIN_CALIBRATION,
@@ -311,13 +318,18 @@ class GBM(Forecaster):
             return result
         Xd = self._design(origins, k, None)
         target = z[origins + k] - z[origins]
-        with threadpool_limits(limits=1, user_api="openmp"):
-            twin = self._regressor().fit(Xd[train], target[train])
-            predicted = twin.predict(Xd[cal])
-            weight = trust_weight(target[cal], predicted)
-            errors = np.abs(target[cal] - weight * predicted)
-            # A weight of 0 means the naive did better on the holdout: no final model needed.
-            model = self._regressor().fit(Xd, target) if weight > 0 else None
+        twin = self._regressor(self.max_iter, early_stopping=True, n_iter_no_change=PATIENCE)
+        twin.fit(Xd[train], target[train], X_val=Xd[cal], y_val=target[cal])
+        # validation_score_[i] scores the model after i iterations (0 = the mean alone).
+        best = int(np.argmax(twin.validation_score_))
+        predicted = twin.predict(Xd[cal]) if best == twin.n_iter_ else next(
+            p for i, p in enumerate(twin.staged_predict(Xd[cal]), start=1) if i == max(best, 1)
+        )
+        weight = trust_weight(target[cal], predicted)
+        errors = np.abs(target[cal] - weight * predicted)
+        model = None
+        if weight > 0:  # 0: the naive did better on the holdout, no final model needed
+            model = self._regressor(max(best, 1)).fit(Xd, target)
         result = (model, weight, errors)
         self.horizon_models_[k] = result
         return result
@@ -332,16 +344,19 @@ class GBM(Forecaster):
             sd = self.sigma_ * np.sqrt(steps)
             return normal_intervals(np.full(h, last), sd, levels, index)
 
+        from threadpoolctl import threadpool_limits
+
         origin = np.array([len(self.log_) - 1])
         point = np.empty(h)
         widths = np.empty((h, len(levels)))
-        for j, k in enumerate(steps):
-            model, weight, errors = self._horizon_model(int(k))
-            point[j] = last
-            if model is not None:
-                change = model.predict(self._design(origin, int(k), X_future))[0]
-                point[j] += weight * change
-            widths[j] = conformal_quantiles(errors, levels)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            for j, k in enumerate(steps):
+                model, weight, errors = self._horizon_model(int(k))
+                point[j] = last
+                if model is not None:
+                    change = model.predict(self._design(origin, int(k), X_future))[0]
+                    point[j] += weight * change
+                widths[j] = conformal_quantiles(errors, levels)
         # Uncertainty about a price does not shrink as the horizon grows.
         widths = np.maximum.accumulate(widths, axis=0)
 
