@@ -571,6 +571,15 @@ def backtest_cmd(
         console.print(f"wrote {len(table)} rows to {output}", markup=False)
 
 
+# --- alerts (anomaly indicators) ---
+
+
+# --- plot ---
+
+
+# --- bulletin ---
+
+
 # --- calendar ------------------------------------------------------------------------------------
 
 

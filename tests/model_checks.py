@@ -71,7 +71,7 @@ def check_forecast_frame(
     assert isinstance(frame, pd.DataFrame)
     assert len(frame) == h
     expected = expected_future_dates(y, h)
-    assert frame.index.equals(expected), f"forecast dates {list(frame.index[:3])}... != {list(expected[:3])}..."
+    assert frame.index.equals(expected), f"dates {frame.index[:3]}... != {expected[:3]}..."
     if isinstance(y.index.freq, pd.offsets.MonthBegin):
         assert frame.index.is_month_start.all()
     columns = ["forecast"] + [f"{side}_{level}" for level in levels for side in ("lower", "upper")]
@@ -129,8 +129,9 @@ def check_short_series(model_factory: ModelFactory, y: pd.Series, h: int = 6) ->
     series of exactly ``min_length`` (and of 8 points where that is more) works."""
     min_length = model_factory().min_length
     observed = y.dropna()
+    too_short = y.loc[observed.index[-(min_length - 1)] :] if min_length > 1 else y.iloc[:0]
     with pytest.raises(ValueError, match=rf"\b{min_length}\b"):
-        model_factory().fit(y.loc[observed.index[-(min_length - 1)] :] if min_length > 1 else y.iloc[:0])
+        model_factory().fit(too_short)
     for n in sorted({min_length, max(min_length, 8)}):
         short = y.loc[observed.index[-n] :]
         model = model_factory().fit(short)

@@ -282,6 +282,7 @@ def test_80_interval_coverage_on_random_walks(factory):
         y = monthly(path[:n])
         forecast = factory().fit(y).predict(h, levels=[80])
         actual = path[n:]
-        hits.append((forecast["lower_80"].to_numpy() <= actual) & (actual <= forecast["upper_80"].to_numpy()))
+        lower, upper = forecast["lower_80"].to_numpy(), forecast["upper_80"].to_numpy()
+        hits.append((lower <= actual) & (actual <= upper))
     coverage = float(np.mean(hits))
     assert 0.7 <= coverage <= 0.9, coverage

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.models.base import Forecaster, season_length
+from forecast.models.base import Forecaster, future_index, normal_intervals, season_length
 from forecast.models.simple import (
     FIT_ERRORS,
     GUARD_HORIZON,
@@ -27,7 +27,10 @@ from forecast.models.simple import (
 
 @dataclass(frozen=True)
 class ARIMASpec:
-    """One SARIMAX specification; ``trend`` is ``"c"`` (drift when d = 1, mean when d = 0) or None."""
+    """One SARIMAX specification.
+
+    ``trend`` is ``"c"`` (a drift when d = 1, a mean when d = 0) or ``None``.
+    """
 
     order: tuple[int, int, int]
     seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0)
@@ -110,21 +113,27 @@ def _fit_spec(endog: np.ndarray, spec: ARIMASpec):
         return model.fit(disp=False)
 
 
-def _log_forecast(result, steps: int, alphas: tuple[float, ...] = ()):
-    """Mean and ``(lower, upper)`` per alpha on the log scale."""
+def _log_forecast(result, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and predictive sd on the log scale for the next ``steps`` periods.
+
+    The innovation variance is the MLE (SSE / n); scaled by n / (n - k) for the k estimated
+    parameters, as for ETS, so short series do not get overconfident intervals.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         pred = result.get_forecast(steps)
         mean = np.asarray(pred.predicted_mean, dtype=float)
-        bounds = {alpha: np.asarray(pred.conf_int(alpha=alpha), dtype=float) for alpha in alphas}
-    return mean, bounds
+        variance = np.asarray(pred.var_pred_mean, dtype=float)
+    n, k = float(result.nobs_effective), float(len(result.params))
+    return mean, np.sqrt(variance * n / max(n - k, 1.0))
 
 
 class ARIMA(Forecaster):
     """SARIMAX on log prices, orders chosen by AICc within a time budget.
 
-    The differencing order ``d`` comes from KPSS and ADF tests (see :func:`choose_d`). The search then fits, simplest
-    first, ARIMA(p, d, q) for p, q up to ``max_p``/``max_q``; then the best of those with
+    The differencing order ``d`` comes from KPSS and ADF tests (see :func:`choose_d`). The
+    search then fits, simplest first, ARIMA(p, d, q) for p, q up to ``max_p``/``max_q``;
+    then the best of those with
     drift (when d = 1); then, for a series with at least three seasons, the best so far
     with a seasonal AR(1) or MA(1) term. The search stops once ``time_budget`` seconds have
     passed (the first model is always fitted) and keeps the best so far. Gaps are left as
@@ -225,8 +234,10 @@ class ARIMA(Forecaster):
             return True
 
         def try_variant(spec: ARIMASpec) -> None:
-            if not self.budget_exhausted_ and self._room(spec, n) and (
-                spec.label not in self.candidates_
+            if (
+                not self.budget_exhausted_
+                and self._room(spec, n)
+                and (spec.label not in self.candidates_)
             ):
                 try_spec(spec)
 
@@ -268,13 +279,10 @@ class ARIMA(Forecaster):
     def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
         if self.result_ is None:
             return self.naive_._predict(h, None, levels)
-        alphas = tuple(1 - float(level) / 100 for level in levels)
-        mean, bounds = _log_forecast(self.result_, h + self.offset_, alphas)
-        keep = slice(self.offset_, None)
-        out = pd.DataFrame({"forecast": np.exp(mean[keep])})
-        for level, alpha in zip(levels, alphas, strict=True):
-            out[f"lower_{level}"] = np.exp(bounds[alpha][keep, 0])
-            out[f"upper_{level}"] = np.exp(bounds[alpha][keep, 1])
+        with single_threaded():
+            mean, sd = _log_forecast(self.result_, h + self.offset_)
+        mean, sd = mean[self.offset_ :], sd[self.offset_ :]
+        out = normal_intervals(mean, sd, levels, future_index(self.y_, h))
         if not (within_guard(mean, self.last_log_) and frame_is_finite(out)):
             # Only reachable beyond the fit-time guard horizon: refuse an exploding path.
             self.fallback_ = f"{self.spec_} forecast exploded at horizon {h}; used naive"

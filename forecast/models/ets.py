@@ -26,7 +26,10 @@ from forecast.models.simple import (
 
 @dataclass(frozen=True)
 class ETSSpec:
-    """One ETS specification: trend ``None``/``"add"`` (always damped), seasonal ``None``/``"add"``."""
+    """One ETS specification.
+
+    ``trend`` is ``None`` or ``"add"`` (always damped); ``seasonal`` is ``None`` or ``"add"``.
+    """
 
     trend: str | None
     seasonal: str | None
@@ -180,7 +183,8 @@ class ETS(Forecaster):
     def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
         if self.result_ is None:
             return self.naive_._predict(h, None, levels)
-        mean, sd = _log_forecast(self.result_, self.n_, h + self.offset_)
+        with single_threaded():
+            mean, sd = _log_forecast(self.result_, self.n_, h + self.offset_)
         mean, sd = mean[self.offset_ :], sd[self.offset_ :]
         out = normal_intervals(mean, sd, levels, future_index(self.y_, h))
         if not (within_guard(mean, self.last_log_) and frame_is_finite(out)):

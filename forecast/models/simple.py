@@ -143,7 +143,9 @@ class Naive(Forecaster):
     def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
         steps = np.arange(1, h + 1) + self.offset_
         mean = np.full(h, self.last_log_)
-        return normal_intervals(mean, self.sigma_ * np.sqrt(steps), levels, future_index(self.y_, h))
+        return normal_intervals(
+            mean, self.sigma_ * np.sqrt(steps), levels, future_index(self.y_, h)
+        )
 
 
 class SeasonalNaive(Forecaster):

@@ -120,7 +120,7 @@ class Theta(Forecaster):
         if self.result_ is None:
             return self.naive_._predict(h, None, levels)
         steps, theta = h + self.offset_, float(self.theta)
-        with warnings.catch_warnings():
+        with single_threaded(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = self.result_.forecast(steps, theta=theta).to_numpy()[self.offset_ :]
             out = pd.DataFrame({"forecast": np.exp(mean)})

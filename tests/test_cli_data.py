@@ -1,0 +1,205 @@
+"""The `data` and `calendar` commands: output on real files, and one clear line on bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_error_line(result) -> str:
+    """The single line a failed command printed on stderr (never a traceback)."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_data_list_embedded_default_data():
+    result = run("data", "list", "--json")
+    assert result.exit_code == 0, result.output
+    series = json.loads(result.stdout)
+    names = {(s["commodity"], s["market"]) for s in series}
+    assert ("Rice", "An Giang") in names
+    assert ("Rice, Viet Namese 5%", "world") in names
+    an_giang = next(s for s in series if (s["commodity"], s["market"]) == ("Rice", "An Giang"))
+    # The real gap 2019-05 .. 2020-12 is reported, not hidden.
+    assert an_giang["missing"] >= 20
+    assert an_giang["unit"] == "kg" and an_giang["currency"] == "VND"
+
+
+def test_data_list_table_output():
+    result = run("data", "list")
+    assert result.exit_code == 0
+    assert "embedded data" in result.stdout
+    assert "An Giang" in result.stdout
+
+
+def test_data_check_vnm_reports_rejections_and_exits_1(shared_data):
+    result = run("data", "check", shared_data / "wfp" / "wfp_food_prices_vnm.csv", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["rows_in"] == 389
+    assert report["rows_rejected"] == 78
+    assert report["rows_in"] == report["rows_kept"] + report["rows_merged"] + report["rows_rejected"]
+
+
+def test_data_check_clean_file_exits_0(shared_data):
+    result = run("data", "check", shared_data / "wfp" / "wfp_food_prices_tha.csv")
+    assert result.exit_code == 0, result.output
+    assert "849 rows in" in result.stdout
+
+
+def test_data_clean_writes_prices_and_rejected_rows(shared_data, tmp_path):
+    source = tmp_path / "vnm.csv"
+    shutil.copy(shared_data / "wfp" / "wfp_food_prices_vnm.csv", source)
+    before = source.read_bytes()
+    out, rejected = tmp_path / "clean.csv", tmp_path / "rejected.csv"
+    result = run("data", "clean", source, "-o", out, "--rejected", rejected)
+    assert result.exit_code == 0, result.output
+    assert source.read_bytes() == before  # the input is never modified
+    prices = pd.read_csv(out)
+    assert set(prices["market"]) == {"An Giang", "Dong Thap", "Bac Lieu"}
+    assert (prices["price"] > 0).all()
+    refused = pd.read_csv(rejected, dtype=str)
+    assert len(refused) == 78
+    assert (refused["priceflag"] == "forecast").all()  # the original row, as written
+    assert refused["reason"].str.contains("forecast").all()
+
+
+def test_data_clean_vietnamese_sheet_with_mapping(tmp_path):
+    sheet = tmp_path / "gia_dua.csv"
+    sheet.write_text(
+        "Ngày,Giá,Chợ,Mặt hàng,ĐVT\n"
+        "15/01/2024,130.000 đ,Mỏ Cày Bắc,Dừa khô,chục\n"
+        "15/02/2024,\"1,2 triệu\",Mỏ Cày Bắc,Dừa khô,chục\n"
+        "15/03/2024,abc,Mỏ Cày Bắc,Dừa khô,chục\n",
+        encoding="utf-8",
+    )
+    out, rejected = tmp_path / "out.csv", tmp_path / "rej.csv"
+    result = run(
+        "data", "clean", sheet, "-o", out, "--rejected", rejected,
+        "--default", "currency=VND,price_type=Retail", "--dayfirst", "--chuc", "12",
+    )
+    assert result.exit_code == 0, result.output
+    prices = pd.read_csv(out, encoding="utf-8")
+    assert prices["market"].tolist() == ["Mỏ Cày Bắc", "Mỏ Cày Bắc"]
+    assert prices["unit"].unique().tolist() == ["nut"]
+    assert prices["price"].tolist() == pytest.approx([130_000 / 12, 1_200_000 / 12])
+    refused = pd.read_csv(rejected, dtype=str)
+    assert refused["Giá"].tolist() == ["abc"]
+
+
+def test_data_clean_refuses_to_overwrite_its_input(tmp_path):
+    sheet = tmp_path / "p.csv"
+    sheet.write_text("date,price,commodity,market,unit,currency,price_type\n2024-01-01,5,Rice,A,kg,VND,Retail\n")
+    before = sheet.read_bytes()
+    result = run("data", "clean", sheet, "-o", sheet)
+    assert result.exit_code == 2
+    assert "overwrite" in one_error_line(result)
+    assert sheet.read_bytes() == before
+
+
+HEADER = "date,price,commodity,market,unit,currency,price_type\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("header.csv", HEADER.encode(), "no data rows"),
+        ("garbage.csv", bytes(range(256)) * 4, "binary"),
+        ("nan.csv", (HEADER + "2024-01-01,,Rice,A,kg,VND,Retail\n" * 3).encode(), "price"),
+        (
+            "units.csv",
+            (HEADER + "2024-01-01,5,Dừa,A,kg,VND,Retail\n2024-02-01,6,Dừa,A,trái,VND,Retail\n").encode(),
+            "mixes units",
+        ),
+        (
+            "currency.csv",
+            (HEADER + "2024-01-01,5000,Rice,A,kg,VND,Retail\n2024-02-01,0.2,Rice,A,kg,USD,Retail\n").encode(),
+            "cannot be reconciled",
+        ),
+        ("columns.csv", "Ngày,Giá tiền\n2024-01-01,5\n".encode(), "columns found"),
+    ],
+)
+def test_bad_input_gives_one_clear_line(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run("data", "check", path)
+    assert result.exit_code != 0
+    line = one_error_line(result)
+    assert expected in line
+    assert name in line  # where
+    assert path.read_bytes() == content
+
+
+def test_missing_file(tmp_path):
+    result = run("data", "list", tmp_path / "nope.csv")
+    assert result.exit_code == 1
+    assert "not found" in one_error_line(result)
+
+
+def test_wrong_column_names_suggest_the_closest(tmp_path):
+    path = tmp_path / "typo.csv"
+    path.write_text("date,pricee,commodity,market,unit,currency,price_type\n2024-01-01,5,R,A,kg,VND,Retail\n")
+    line = one_error_line(run("data", "check", path))
+    assert "pricee" in line
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    result = run("--debug", "data", "check", path)
+    assert result.exit_code != 0
+    assert result.exception is not None  # raised, not swallowed into one line
+
+
+def test_bad_map_option_is_a_usage_error(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "2024-01-01,5,Rice,A,kg,VND,Retail\n")
+    result = run("data", "check", path, "--map", "date")
+    assert result.exit_code == 2
+    assert "NAME=VALUE" in one_error_line(result)
+
+
+def test_calendar_show_and_filter():
+    result = run("calendar", "show", "--commodity", "Lúa")
+    assert result.exit_code == 0, result.output
+    assert "Đông Xuân" in result.stdout and "Hè Thu" in result.stdout
+    assert "Durian" not in result.stdout
+    result = run("calendar", "show", "--json")
+    rows = json.loads(result.stdout)
+    dong_xuan = next(r for r in rows if r["season"] == "Đông Xuân")
+    assert dong_xuan["3"] == "peak"
+
+
+def test_calendar_month_13_is_one_clear_line(tmp_path):
+    cal = tmp_path / "cal.csv"
+    cal.write_text(
+        "commodity,region,season,plant_start,plant_end,harvest_start,harvest_end,peak_start,peak_end,source\n"
+        "Rice,Mekong Delta,Đông Xuân,11,12,2,13,3,3,test\n",
+        encoding="utf-8",
+    )
+    result = run("calendar", "show", "--calendar", cal)
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "13" in line and "harvest_end" in line
+
+
+def test_calendar_unknown_crop():
+    result = run("calendar", "show", "--commodity", "Banana")
+    assert result.exit_code == 2
+    assert "Known crops" in one_error_line(result)
