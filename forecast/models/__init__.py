@@ -12,6 +12,7 @@ from forecast.errors import UsageError
 
 #: name -> "module:Class". One model family per module.
 REGISTRY: dict[str, str] = {
+    "auto": "forecast.auto:AutoForecaster",  # the default, listed first
     "naive": "forecast.models.simple:Naive",
     "snaive": "forecast.models.simple:SeasonalNaive",
     "drift": "forecast.models.simple:Drift",
@@ -21,7 +22,6 @@ REGISTRY: dict[str, str] = {
     "arima": "forecast.models.arima:ARIMA",
     "prophet": "forecast.models.prophet:ProphetModel",
     "gbm": "forecast.models.gbm:GBM",
-    "auto": "forecast.auto:AutoForecaster",
 }
 
 

@@ -1,0 +1,128 @@
+"""`cropcast forecast` and `cropcast backtest`: output contract and bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from forecast.datasets import load_default_prices
+from forecast.table import KEY
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def train_csv(tmp_path_factory):
+    """A contract-columns file, as an analyst would pass one: gaps included, mid-month dates."""
+    prices = load_default_prices()
+    keep = prices[prices["commodity"].isin(["Rice", "Coffee, Robusta"])].copy()
+    keep = keep[keep["date"] >= "2010-01-01"]
+    keep = keep.drop(index=keep.index[::7])  # knock holes in every series
+    keep["date"] = (keep["date"] + pd.Timedelta(days=14)).dt.strftime("%Y-%m-%d")
+    path = tmp_path_factory.mktemp("train") / "train.csv"
+    keep[["date", *KEY, "price"]].to_csv(path, index=False)
+    return path, keep.groupby(list(KEY)).ngroups
+
+
+def test_forecast_file_has_one_row_per_series_and_step(train_csv, tmp_path):
+    path, n_series = train_csv
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "--input", path, "--model", "naive", "--horizon", 12,
+                 "--levels", "80,95", "--output", out, "--quiet", "--jobs", 1)
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out)
+    assert list(fc.columns) == [*KEY, "date", "forecast", "lower_80", "upper_80",
+                                "lower_95", "upper_95", "model"]
+    assert len(fc) == n_series * 12
+    assert fc.groupby(list(KEY)).size().eq(12).all()
+    assert (fc["lower_95"] <= fc["lower_80"]).all() and (fc["lower_80"] <= fc["forecast"]).all()
+    assert (fc["forecast"] <= fc["upper_80"]).all() and (fc["upper_80"] <= fc["upper_95"]).all()
+    assert pd.to_datetime(fc["date"]).dt.is_month_start.all()
+
+
+def test_forecast_parquet_and_levels(train_csv, tmp_path):
+    path, n_series = train_csv
+    out = tmp_path / "fc.parquet"
+    result = run("forecast", "-i", path, "-m", "snaive", "-h", 3, "--levels", "50,90",
+                 "-o", out, "-q", "-j", 1)
+    assert result.exit_code == 0, result.output
+    fc = pd.read_parquet(out)
+    assert {"lower_50", "upper_90"} <= set(fc.columns)
+    assert len(fc) == n_series * 3
+
+
+def test_forecast_prints_a_table_per_series():
+    result = run("forecast", "--series", "Rice|An Giang", "--model", "naive", "--horizon", 6)
+    assert result.exit_code == 0, result.output
+    assert "An Giang" in result.stdout
+    assert "(last)" in result.stdout and "vs last" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--model", "magic"], "Choose one of: auto"),
+        (["--horizon", "0"], "horizon"),
+        (["--horizon", "-3"], "horizon"),
+        (["--levels", "80,100"], "outside (0, 100)"),
+        (["--levels", "0"], "outside (0, 100)"),
+        (["--levels", "abc"], "not a list of numbers"),
+        (["--series", "Durian|Nowhere"], "no series matches"),
+        (["--freq", "weekly"], "does not fit the data"),
+        (["--output", "fc.xlsx"], ".csv or .parquet"),
+    ],
+)
+def test_bad_forecast_options_exit_2_with_one_line(args, expected):
+    result = run("forecast", "--model", "naive", *args) if "--model" not in args else run("forecast", *args)
+    assert result.exit_code == 2, result.output
+    assert expected in one_error_line(result)
+
+
+def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
+    path = tmp_path / "short.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-01,Dừa,Mỏ Cày Bắc,Farmgate,nut,VND,{5000 + 100 * m}" for m in range(1, 5)]
+    rows += ["2024-01-01,Bưởi,Mỏ Cày Bắc,Farmgate,kg,VND,40000"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1)
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out)
+    assert len(fc) == 2 * 3
+    assert "note:" in result.stdout
+    one_point = fc[fc["commodity"] == "Bưởi"]
+    assert (one_point["forecast"] == 40000).all()
+
+
+def test_backtest_leaderboard_and_long_table(tmp_path):
+    out = tmp_path / "bt.csv"
+    result = run("backtest", "--series", "Rice|An Giang", "--series", "Robusta",
+                 "--models", "naive,snaive,drift", "--horizon", 6, "--windows", 2,
+                 "--output", out, "--jobs", 1)
+    assert result.exit_code == 0, result.output
+    for name in ("naive", "snaive", "drift", "mase", "smape", "coverage_80", "seconds"):
+        assert name in result.stdout
+    table = pd.read_csv(out)
+    assert {"cutoff", "date", "actual", "forecast", "model"} <= set(table.columns)
+    assert set(table["model"]) == {"naive", "snaive", "drift"}
+    ok = table[table["error"].isna()]
+    assert (pd.to_datetime(ok["cutoff"]) < pd.to_datetime(ok["date"])).all()
+
+
+def test_backtest_unknown_model():
+    result = run("backtest", "--models", "naive,oracle")
+    assert result.exit_code == 2
+    assert "unknown model 'oracle'" in one_error_line(result)
