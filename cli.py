@@ -561,11 +561,28 @@ def backtest_cmd(
     if quiet:
         return
     board = leaderboard(table, prices, seconds)
-    view = Table(title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows")
+    view = Table(
+        title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows",
+        caption="MASE < 1 beats the seasonal naive forecast; coverage should match its level",
+    )
+    names = {"mase": "MASE", "smape": "sMAPE", "seconds": "seconds"}
     for col in board.columns:
-        view.add_column(str(col), justify="left" if col == "model" else "right")
+        title = names.get(col, str(col))
+        if col.startswith("coverage_"):
+            title = f"{col.split('_', 1)[1]}% cover"
+        view.add_column(title, justify="left" if col == "model" else "right")
     for row in board.itertuples(index=False):
-        view.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+        cells = []
+        for col, value in zip(board.columns, row, strict=True):
+            if col.startswith("coverage_"):
+                cells.append(f"{value:.0%}")
+            elif col == "smape":
+                cells.append(f"{value:.1f}")
+            elif isinstance(value, float):
+                cells.append(f"{value:.3f}" if col != "seconds" else f"{value:.1f}")
+            else:
+                cells.append(str(value))
+        view.add_row(*cells)
     console.print(view)
     if output is not None:
         console.print(f"wrote {len(table)} rows to {output}", markup=False)
@@ -573,11 +590,536 @@ def backtest_cmd(
 
 # --- alerts (anomaly indicators) ---
 
+ALPS_STYLES = {"normal": "green", "stress": "yellow", "alert": "dark_orange", "crisis": "bold red"}
+IPA_STYLES = {
+    "unusually low": "cyan",
+    "normal": "green",
+    "moderately high": "yellow",
+    "abnormally high": "bold red",
+}
+ALPS_FLAGGED = ("stress", "alert", "crisis")
+IPA_FLAGGED = ("moderately high", "abnormally high", "unusually low")
+
+
+def parse_as_of(text: str | None):
+    """'2025-06' or '2025-06-01' -> Timestamp; anything else is a usage error."""
+    if text is None:
+        return None
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(text)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise UsageError(f"'{text}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
+    return stamp
+
+
+def _indicator_cell(value: float, band, styles: dict[str, str]) -> str:
+    if band is None or value != value:  # not qualifying, or NaN
+        return "–"
+    return f"[{styles[band]}]{value:+.2f} {band}[/{styles[band]}]"
+
+
+def _not_qualifying(frame, which: str) -> dict[str, int]:
+    """Reason -> number of series that do not qualify for ALPS or IPA, most common first."""
+    reasons = frame.loc[~frame[f"qualifies_{which}"].astype(bool), f"{which}_reason"]
+    return {str(k): int(v) for k, v in reasons.value_counts().items()}
+
+
+@app.command("alerts")
+def alerts_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge at this month, e.g. 2024-06 (default: latest date)."),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list qualifying series whose prices are normal.")
+    ] = False,
+    freq: Annotated[
+        Freq | None,
+        typer.Option(help="Period to put a file's prices on; ALPS and IPA need monthly."),
+    ] = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
+    from forecast.anomaly import latest_alerts
+
+    stamp = parse_as_of(as_of)
+    prices = load_series(input_, series, freq, map_, default)
+    frame = latest_alerts(prices, stamp)
+    when = stamp if stamp is not None else prices["date"].max()
+    flagged = frame["alps_band"].isin(ALPS_FLAGGED) | frame["ipa_band"].isin(IPA_FLAGGED)
+    keep = (frame["qualifies_alps"] | frame["qualifies_ipa"]) if show_all else flagged
+    shown = frame[keep].sort_values(["alps", "ipa"], ascending=False, na_position="last")
+    skipped = {"alps": _not_qualifying(frame, "alps"), "ipa": _not_qualifying(frame, "ipa")}
+    if as_json:
+        out = shown.assign(date=shown["date"].dt.strftime("%Y-%m-%d")).astype(object)
+        out = out.where(out.notna(), None)
+        payload = {
+            "as_of": f"{when:%Y-%m-%d}",
+            "series": out.to_dict(orient="records"),
+            "not_qualifying": skipped,
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+        return
+    source = f" in {input_.name}" if input_ else " (embedded data)"
+    if shown.empty:
+        console.print(
+            f"No series in stress, alert or crisis and none abnormal as of {when:%Y-%m}{source}.",
+            highlight=False,
+        )
+    else:
+        table = Table(
+            title=f"Price alerts as of {when:%Y-%m}{source}",
+            caption="ALPS (WFP): stress ≥ 0.25, alert ≥ 1, crisis ≥ 2\n"
+            "IPA (FAO): moderately high ≥ 0.5, abnormally high ≥ 1, unusually low < −1",
+        )
+        for name in ("commodity", "market", "type", "unit", "month"):
+            table.add_column(name, no_wrap=name in ("unit", "month"))
+        table.add_column("price", justify="right")
+        table.add_column("ALPS", no_wrap=True)
+        table.add_column("IPA", no_wrap=True)
+        for row in shown.itertuples(index=False):
+            table.add_row(
+                row.commodity,
+                row.market,
+                row.price_type,
+                f"{row.currency}/{row.unit}",
+                f"{row.date:%Y-%m}",
+                _money(row.price),
+                _indicator_cell(row.alps, row.alps_band, ALPS_STYLES),
+                _indicator_cell(row.ipa, row.ipa_band, IPA_STYLES),
+            )
+        console.print(table)
+    # One line: "16 series do not qualify for ALPS: too short (5), ...; 16 for IPA: ..."
+    parts = []
+    for which, label in (("alps", "ALPS"), ("ipa", "IPA")):
+        counts = skipped[which]
+        if counts:
+            reasons = ", ".join(f"{reason} ({n})" for reason, n in counts.items())
+            lead = "series do not qualify for" if not parts else "for"
+            parts.append(f"{sum(counts.values())} {lead} {label}: {reasons}")
+    if parts:
+        console.print("; ".join(parts), highlight=False)
+
 
 # --- plot ---
 
 
+class ChartKind(str, Enum):
+    fan = "fan"
+    season = "season"
+    backtest = "backtest"
+    alerts = "alerts"
+
+
+class Lang(str, Enum):
+    en = "en"
+    vi = "vi"
+
+
+def _choice(enum: type[Enum], option: str):
+    """A parser for a str Enum option: a bad value is one 'error:' line and exit 2.
+
+    Typer's own Enum check prints a usage box; the CLI promises one line.
+    """
+
+    def parse(value) -> Enum:
+        if isinstance(value, enum):
+            return value
+        try:
+            return enum(str(value).strip().lower())
+        except ValueError:
+            choices = ", ".join(member.value for member in enum)
+            raise UsageError(
+                f"'{value}' is not one of {choices}", option, f"Use e.g. {option} {choices[:2]}"
+            ) from None
+
+    parse.__name__ = enum.__name__.lower()
+    return parse
+
+
+def _draw_chart(job: dict) -> tuple[Path | None, str]:
+    """Draw and save one series' chart; ``(path, "")`` or ``(None, why it was skipped)``.
+
+    Module-level so the engine can run it in worker processes: the charts build on
+    matplotlib's Figure, not pyplot, so each process draws on its own.
+    """
+    from forecast import plots
+    from forecast.table import infer_freq, series_label
+
+    key, y, kind, lang, data = job["key"], job["y"], job["kind"], job["lang"], job["data"]
+    label = series_label(key)
+    try:
+        if kind == "fan":
+            # Five years of history by default: enough to see seasons, not so much that
+            # the forecast is a sliver at the right edge.
+            last_n = job["last"] or 5 * (12 if infer_freq(y.dropna().index) == "monthly" else 52)
+            fig = plots.fan_chart(
+                y,
+                data,
+                title=label,
+                unit_label=plots.unit_label(key[4], key[3], lang),
+                harvest_months=job["harvest"],
+                last_n=last_n,
+                lang=lang,
+            )
+        elif kind == "season":
+            fig = plots.seasonal_profile(y, title=label, harvest_rows=job["harvest"], lang=lang)
+        elif kind == "backtest":
+            if data is None:
+                raise ValueError("too short for a backtest window")
+            fig = plots.backtest_chart(y, data, title=label, lang=lang)
+        else:
+            from forecast.anomaly import alps, alps_eligibility
+
+            # Each series is judged up to its own last price: the chart shows its history,
+            # even for a series that stopped years before the others.
+            frame = alps(data)
+            if frame.empty:
+                reason = alps_eligibility(data)["reason"].iloc[0]
+                raise ValueError(f"does not qualify for ALPS ({reason})")
+            fig = plots.alerts_chart(frame, title=label, lang=lang)
+    except ValueError as exc:  # too short or too sparse for this chart: say so, go on
+        return None, f"skipped {label}: {exc}"
+    return plots.save_figure(fig, job["path"]), ""
+
+
+@app.command("plot")
+def plot_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    kind: Annotated[
+        ChartKind,
+        typer.Option(
+            "--kind",
+            "-k",
+            parser=_choice(ChartKind, "--kind"),
+            metavar="[fan|season|backtest|alerts]",
+            help="fan: forecast with ranges; season: the typical year; backtest: past "
+            "forecasts vs actual prices; alerts: the ALPS price-spike indicator.",
+        ),
+    ] = ChartKind.fan,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the chart files.")] = Path(
+        "charts"
+    ),
+    svg: Annotated[bool, typer.Option("--svg", help="Write SVG instead of PNG.")] = False,
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-h", help="Periods ahead (fan, backtest).")
+    ] = 12,
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="Model for fan and backtest charts.")
+    ] = "auto",
+    lang: Annotated[
+        Lang,
+        typer.Option(
+            parser=_choice(Lang, "--lang"),
+            metavar="[en|vi]",
+            help="Language of the chart text; vi also writes 45.000 for forty-five thousand.",
+        ),
+    ] = Lang.en,
+    last: Annotated[
+        int | None,
+        typer.Option("--last", help="Periods of history in fan charts (default: 5 years)."),
+    ] = None,
+    windows: Annotated[int, typer.Option(help="Backtest windows per series.")] = 3,
+    freq: Annotated[
+        Freq | None, typer.Option(help="Period of the data (default: as found).")
+    ] = None,
+    jobs: JobsOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Draw one chart per series into --out and print the file paths."""
+    from forecast.engine import run_jobs
+    from forecast.errors import InputError
+    from forecast.plots import series_slug
+    from forecast.table import KEY, iter_series
+
+    kind, lang = ChartKind(kind), Lang(lang)
+    if last is not None and last < 1:
+        raise UsageError(f"--last {last} must be at least 1", "--last", "Use e.g. --last 36")
+    if kind is ChartKind.fan:
+        from forecast.forecasting import ForecastSpec
+
+        spec = ForecastSpec(model=model, horizon=horizon)  # bad values fail before any work
+    elif kind is ChartKind.backtest:
+        from forecast.backtest import Windows
+        from forecast.models import model_class
+
+        model_class(model)
+        spec_windows = Windows(horizon=horizon, n_windows=windows)
+    prices = load_series(input_, series, freq, map_, default)
+    items = list(iter_series(prices))
+    suffix = ".svg" if svg else ".png"
+
+    with progress_bar(len(items), quiet, "series") as bar:
+
+        def advance(task):
+            return (lambda *_: bar.advance(task)) if bar else None
+
+        data: dict = {}
+        if kind is ChartKind.fan:
+            from forecast.forecasting import forecast_prices
+
+            task = bar.add_task("forecasting", total=len(items)) if bar else None
+            run = forecast_prices(prices, spec, n_jobs=jobs, on_done=advance(task))
+            data = {result.key: result.forecast for result in run.series}
+        elif kind is ChartKind.backtest:
+            from forecast.evaluation import backtest_prices
+
+            task = bar.add_task("backtesting", total=len(items)) if bar else None
+            table, _ = backtest_prices(
+                prices, [model], spec_windows, (80, 95), n_jobs=jobs, on_done=advance(task)
+            )
+            data = {tuple(k): g for k, g in table.groupby(list(KEY), sort=False)}
+        elif kind is ChartKind.alerts:
+            data = {tuple(k): g for k, g in prices.groupby(list(KEY), sort=False)}
+        harvest = {}
+        if kind in (ChartKind.fan, ChartKind.season):
+            from forecast.calendar import load_calendar, match_commodity
+
+            calendar = load_calendar()
+            harvest = {key: match_commodity(key[0], calendar) for key, _ in items}
+
+        jobs_list, stems = [], set()
+        for key, y in items:
+            base = f"{series_slug(key)}-{kind.value}"
+            stem, n = base, 1
+            while stem in stems:  # two keys with one slug ("Rice (white)", "Rice, white")
+                n += 1
+                stem = f"{base}-{n}"
+            stems.add(stem)
+            jobs_list.append(
+                {
+                    "key": key,
+                    "y": y,
+                    "kind": kind.value,
+                    "lang": lang.value,
+                    "data": data.get(key),
+                    "harvest": harvest.get(key),
+                    "last": last,
+                    "path": out / f"{stem}{suffix}",
+                }
+            )
+        task = bar.add_task("drawing", total=len(items)) if bar else None
+        results = []
+        for result in run_jobs(_draw_chart, jobs_list, n_jobs=jobs):
+            results.append(result)
+            if bar:
+                bar.advance(task)
+
+    order = {str(job["path"]): i for i, job in enumerate(jobs_list)}
+    written = sorted((p for p, _ in results if p is not None), key=lambda p: order[str(p)])
+    skipped = [note for p, note in results if p is None]
+    if not quiet:
+        errors = Console(stderr=True)
+        for note in skipped:
+            errors.print(note, markup=False, highlight=False, soft_wrap=True)
+    if not written:
+        raise InputError(
+            f"no {kind.value} chart could be drawn",
+            None,
+            skipped[0] if skipped else "Choose other series with --series",
+        )
+    for path in written:
+        console.print(str(path), markup=False, highlight=False, soft_wrap=True)
+
+
 # --- bulletin ---
+
+bulletin_app = typer.Typer(
+    cls=CropcastGroup,
+    help="Farmer bulletins: summary, price table, outlook and harvest notes; send them.",
+    invoke_without_command=True,
+)
+app.add_typer(bulletin_app, name="bulletin")
+
+
+class BulletinLang(str, Enum):
+    vi = "vi"
+    en = "en"
+
+
+class BulletinFormat(str, Enum):
+    md = "md"
+    html = "html"
+    txt = "txt"
+    sms = "sms"
+
+
+BulletinModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", "-m", help="Forecast model for the outlook (naive, snaive, ets, theta, ...)."
+    ),
+]
+BulletinHorizonOption = Annotated[
+    int, typer.Option("--horizon", "-h", help="Periods the outlook covers.")
+]
+BulletinAsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Write the bulletin as it would have been then, e.g. 2022-06."),
+]
+
+
+def _make_bulletin(input_, series, model: str, horizon: int, as_of: str | None, quiet: bool):
+    """Prices -> forecasts, alerts, facts; stale series are told on stderr."""
+    from forecast.bulletin import make_bulletin
+    from forecast.forecasting import ForecastSpec
+
+    ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
+    stamp = parse_as_of(as_of)
+    prices = load_series(input_, series, None)
+    if stamp is not None and not (prices["date"] <= stamp).any():
+        raise UsageError(
+            f"no prices on or before {stamp:%Y-%m-%d}",
+            "--as-of",
+            f"The data start on {prices['date'].min():%Y-%m-%d}",
+        )
+    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+    with progress_bar(n_series, quiet) as bar:
+        task = bar.add_task("forecasting", total=n_series) if bar else None
+        inputs = make_bulletin(
+            prices,
+            model=model,
+            horizon=horizon,
+            as_of=stamp,
+            on_done=(lambda _r: bar.advance(task)) if bar else None,
+        )
+    if not inputs.facts.series:
+        raise UsageError(
+            "no series has a price in the 12 months before the bulletin date",
+            "--as-of",
+            "Choose an earlier --as-of or other --series",
+        )
+    err = Console(stderr=True)
+    for item in inputs.facts.series:
+        if item.note and not quiet:
+            err.print(f"note: {_label(item.key)}: {item.note}", markup=False, highlight=False)
+    return inputs
+
+
+@bulletin_app.callback()
+def bulletin_cmd(
+    ctx: typer.Context,
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    lang: Annotated[BulletinLang, typer.Option("--lang", help="Language.")] = BulletinLang.vi,
+    fmt: Annotated[
+        BulletinFormat, typer.Option("--format", "-f", help="md, html, txt or sms.")
+    ] = BulletinFormat.md,
+    as_of: BulletinAsOfOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of printing.")
+    ] = None,
+    model: BulletinModelOption = "theta",
+    horizon: BulletinHorizonOption = 3,
+    no_charts: Annotated[
+        bool, typer.Option("--no-charts", help="HTML without the fan charts (smaller).")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
+
+    With no options: the embedded data in Vietnamese Markdown on stdout. 'send' delivers it.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from forecast.bulletin import fan_charts, render
+
+    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet)
+    charts = None
+    if fmt is BulletinFormat.html and not no_charts:
+        charts = fan_charts(inputs, lang.value)
+    text = render(inputs.facts, lang.value, fmt.value, charts)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+    if not quiet:
+        console.print(
+            f"wrote the {fmt.value} bulletin ({len(inputs.facts.series)} series) to {out}",
+            markup=False,
+        )
+
+
+@bulletin_app.command("send")
+def bulletin_send(
+    subscribers: Annotated[
+        Path,
+        typer.Option(
+            "--subscribers", help="CSV: name,email,phone,language,commodities (';'-separated)."
+        ),
+    ],
+    smtp: Annotated[
+        str | None, typer.Option("--smtp", help="Mail server HOST:PORT, e.g. localhost:25.")
+    ] = None,
+    outbox: Annotated[
+        Path, typer.Option("--outbox", help="Folder for SMS files, one per phone.")
+    ] = Path("outbox"),
+    sender: Annotated[
+        str, typer.Option("--from", help="Sender address.")
+    ] = "bantin@cropcast.local",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render and write SMS files; send no e-mail.")
+    ] = False,
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    as_of: BulletinAsOfOption = None,
+    model: BulletinModelOption = "theta",
+    horizon: BulletinHorizonOption = 3,
+    quiet: QuietOption = False,
+) -> None:
+    """Send each subscriber their commodities in their language: e-mail and SMS files.
+
+    Exits 1 when any delivery failed (after 3 attempts); the others are still delivered.
+    """
+    from forecast.bulletin.deliver import deliver, parse_smtp, read_subscribers
+
+    people = read_subscribers(subscribers)
+    server = None
+    if smtp is not None:
+        try:
+            server = parse_smtp(smtp)
+        except ValueError as exc:
+            raise UsageError(str(exc), "--smtp", "Use e.g. --smtp localhost:25") from None
+    elif not dry_run and any(p.email for p in people):
+        raise UsageError(
+            "e-mail subscribers need a mail server", "--smtp", "Add --smtp HOST:PORT or --dry-run"
+        )
+    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet)
+    report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
+    styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}
+    table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")
+    for column in ("subscriber", "channel", "address", "status", "attempts", "series", "error"):
+        table.add_column(column, justify="right" if column == "attempts" else "left")
+    for line in report:
+        style = styles.get(line.status, "bold red")
+        table.add_row(
+            line.name,
+            line.channel,
+            line.address,
+            f"[{style}]{line.status}[/{style}]",
+            str(line.attempts),
+            str(len(line.series)),
+            line.error,
+        )
+    console.print(table)
+    failed = [line for line in report if line.failed]
+    if failed:
+        Console(stderr=True).print(
+            f"error: {len(failed)} of {len(report)} deliveries failed", markup=False
+        )
+        raise typer.Exit(1)
 
 
 # --- calendar ------------------------------------------------------------------------------------

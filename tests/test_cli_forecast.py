@@ -113,7 +113,7 @@ def test_backtest_leaderboard_and_long_table(tmp_path):
                  "--models", "naive,snaive,drift", "--horizon", 6, "--windows", 2,
                  "--output", out, "--jobs", 1)
     assert result.exit_code == 0, result.output
-    for name in ("naive", "snaive", "drift", "mase", "smape", "coverage_80", "seconds"):
+    for name in ("naive", "snaive", "drift", "MASE", "sMAPE", "80% cover", "seconds"):
         assert name in result.stdout
     table = pd.read_csv(out)
     assert {"cutoff", "date", "actual", "forecast", "model"} <= set(table.columns)
