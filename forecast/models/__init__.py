@@ -22,6 +22,8 @@ REGISTRY: dict[str, str] = {
     "arima": "forecast.models.arima:ARIMA",
     "prophet": "forecast.models.prophet:ProphetModel",
     "gbm": "forecast.models.gbm:GBM",
+    # Prophet exactly as shipped (raw prices, default settings): the benchmark's peer.
+    "prophet_default": "forecast.models.prophet:ProphetDefault",
 }
 
 

@@ -133,9 +133,9 @@ class ARIMA(Forecaster):
 
     The differencing order ``d`` comes from KPSS and ADF tests (see :func:`choose_d`). The
     search then fits, simplest first, ARIMA(p, d, q) for p, q up to ``max_p``/``max_q``;
-    then the best of those with
-    drift (when d = 1); then, for a series with at least three seasons, the best so far
-    with a seasonal AR(1) or MA(1) term. The search stops once ``time_budget`` seconds have
+    then the best of those with drift (when d = 1); then, for a series with at least three
+    seasons whose differenced log prices show lag-12 autocorrelation, the best so far with a
+    seasonal AR(1) or MA(1) term. The search stops once ``time_budget`` seconds have
     passed (the first model is always fitted) and keeps the best so far. Gaps are left as
     missing values: the Kalman filter handles them exactly.
 

@@ -12,21 +12,34 @@ Design choices
   errors do not compound through recursion and each step learns its own seasonal shape.
   Models are trained lazily in ``predict`` for the steps it needs and cached on the fitted
   object (``horizon_models_``), so ``fit`` is cheap and a second ``predict`` is free.
-* **Split-conformal intervals per step.** For each ``k`` a twin model is trained on the
-  earlier windows only and scored on the most recent ones (no target of the training part
-  reaches past the first calibration origin). The absolute log errors give, per level ``L``,
-  the conformal quantile ``ceil((n + 1) L / 100)``-th smallest error; the interval is the
-  point forecast plus/minus that on the log scale. The prediction model is then refitted on
-  all windows, so the calibration errors, from a model that saw less data, err on the wide
-  side. Quantiles are made non-decreasing in ``L`` and in ``k``, so intervals are nested and
-  never narrow with the horizon. Where a level is beyond what ``n`` errors can support
-  (e.g. 99 % from 30 errors), a Gaussian bound ``z_L * rms(error)`` is used, never less than
-  the largest error seen.
+* **One holdout per step does three jobs.** The most recent windows of step ``k`` (a quarter,
+  8 to 60 of them) are held out; a twin model is trained on the earlier windows only (no
+  training target reaches past the first holdout origin). On the holdout it (1) stops
+  boosting when the holdout loss stops falling (``max_iter`` is a ceiling), (2) sets a trust
+  weight in [0, 1], the least-squares shrinkage of the trees' predicted change towards
+  "no change" (the naive), and (3) leaves absolute log errors for split-conformal intervals.
+  The final model is refitted on all windows with the chosen number of rounds. Choosing two
+  numbers on the same holdout makes its errors a touch optimistic; on synthetic random walks
+  with and without seasonality the 80/95 % intervals covered 79/94 % (40 series, h = 12).
+  On WFP rice (An Giang, Dong Thap, 2015-2022 origins) the trust weights are mostly small,
+  the forecast then stays close to the naive instead of losing to it, and coverage follows
+  how calm the holdout years were compared with the years forecast.
+* **Intervals.** Per level ``L`` the half-width is the ``ceil((n + 1) L / 100)``-th smallest
+  holdout error (log scale), made non-decreasing in ``L`` and in ``k``, so intervals are
+  nested and never narrow with the horizon. Where a level is beyond what ``n`` errors
+  support (e.g. 99 % from 30 errors), a Gaussian bound ``z_L * rms(error)`` is used, never
+  less than the largest error seen.
 * **Fallback.** A series too short to give a year of windows after ``lags`` is forecast by
   the drift-free naive (last price, random-walk intervals); ``fallback_`` then says
-  ``"naive"``. Horizon steps the history has too few windows for are treated the same way.
-* **Speed.** Small data, so OpenMP threads only add overhead: fits run single-threaded,
-  which also keeps a process-parallel engine from oversubscribing the CPU.
+  ``"naive"``. Horizon steps the history has too few windows for are forecast as the naive
+  too, with the observed ``k``-step changes as their errors.
+* **Gaps.** Interpolated prices only fill the index: every window starts and ends on an
+  observed price (an interpolated stretch is easy to "forecast" and would shrink the
+  intervals), and a lagged change touching a filled value is a missing feature, which the
+  trees handle natively.
+* **Speed.** Small data, so OpenMP threads only add overhead: fitting and predicting run
+  single-threaded, which also keeps a process-parallel engine from oversubscribing the CPU.
+  Early stopping keeps noisy series cheap (a few dozen rounds a step).
 
 The helpers ``exog_columns`` and ``exog_frame`` are shared with the Prophet model.
 """
@@ -159,6 +172,29 @@ def conformal_quantiles(abs_errors: np.ndarray, levels: tuple) -> np.ndarray:
     return width
 
 
+def holdout_split(origins: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of training and holdout windows for step ``k`` (origins in time order).
+
+    The holdout is the most recent quarter of the windows (8 to 60). Training windows end
+    where the holdout starts: a window whose target ``origin + k`` lies past the first
+    holdout origin would have seen prices the holdout forecasts from, so it is left out.
+    """
+    share = round(CALIBRATION_SHARE * len(origins))
+    n_cal = min(int(np.clip(share, MIN_CALIBRATION, MAX_CALIBRATION)), len(origins))
+    if n_cal == 0:
+        return np.zeros(0, bool), np.zeros(0, bool)
+    first_cal = origins[-n_cal]
+    return origins + k <= first_cal, origins >= first_cal
+
+
+def staged_prediction(model, X: np.ndarray, n_iter: int) -> np.ndarray:
+    """Predictions of a boosted model truncated to its first ``n_iter`` rounds."""
+    for i, predicted in enumerate(model.staged_predict(X), start=1):
+        if i == n_iter:
+            return predicted
+    return model.predict(X)
+
+
 def trust_weight(actual: np.ndarray, predicted: np.ndarray) -> float:
     """How far to trust the trees on holdout windows: least-squares weight in [0, 1].
 
@@ -198,10 +234,11 @@ class GBM(Forecaster):
     fallback_ : str or None
         ``"naive"`` when the series is too short for the lags, else None.
     log_ : pandas.Series
-        Log prices, interior gaps interpolated.
+        Log prices, interior gaps interpolated (for the index only: training windows start
+        and end on observed prices; changes touching a filled value are missing features).
     horizon_models_ : dict
-        Step ``k`` -> (fitted regressor or None, trust weight, conformal absolute errors),
-        filled by ``predict``.
+        Step ``k`` -> (fitted regressor or None, trust weight, conformal absolute errors or
+        None for random-walk intervals), filled by ``predict``.
     exog_columns_ : list of str
         Exogenous columns used.
     """
@@ -236,19 +273,35 @@ class GBM(Forecaster):
                 f"learning_rate={self.learning_rate} must be in (0, 1]", "GBM(learning_rate=...)"
             )
         self.log_ = fill_log(y)
+        # Interpolated prices fill the index but are not evidence: windows must start and end
+        # on observed prices, and a change touching a filled value is a missing feature.
+        self.observed_ = y.reindex(self.log_.index).notna().to_numpy()
         # Trailing NaN prices: the forecast dates start after y's last date, but the origin is
         # the last observed price, so step j of the forecast is step j + offset from the origin.
-        self.offset_ = len(y.loc[self.log_.index[-1]:]) - 1
+        self.offset_ = len(y.loc[self.log_.index[-1] :]) - 1
         self.season_ = season_length(y)
         self.exog_columns_ = exog_columns(X, self.log_.index)
         self.X_ = X[self.exog_columns_] if self.exog_columns_ else None
-        returns = self.log_.diff().to_numpy()[1:]
+        returns = self._observed_returns()
+        returns = returns[np.isfinite(returns)]
         self.sigma_ = float(np.sqrt(np.mean(returns**2))) if len(returns) else 0.0
-        n_windows = len(self.log_) - self.lags - 1
+        n_windows = len(self._origins(1))
         self.fallback_ = "naive" if n_windows < MIN_WINDOWS else None
         self.horizon_models_ = {}
 
     # -- features -----------------------------------------------------------------------------
+
+    def _observed_returns(self) -> np.ndarray:
+        """Period-on-period log changes, NaN where either end was not observed."""
+        z = self.log_.to_numpy()
+        returns = np.diff(z, prepend=np.nan)
+        returns[1:][~(self.observed_[1:] & self.observed_[:-1])] = np.nan
+        return returns
+
+    def _origins(self, k: int) -> np.ndarray:
+        """Window origins (positions in ``log_``) for step ``k``: observed at both ends."""
+        origins = np.arange(self.lags, len(self.log_) - k)
+        return origins[self.observed_[origins] & self.observed_[origins + k]]
 
     def _season_of(self, dates: pd.DatetimeIndex) -> np.ndarray:
         if self.season_ == 52:
@@ -259,16 +312,14 @@ class GBM(Forecaster):
         frame = exog_frame(self.X_, X_future, dates, self.freq_, periods_per_year(self.freq_))
         return frame.to_numpy(dtype=float)
 
-    def _design(
-        self, origins: np.ndarray, k: int, X_future: pd.DataFrame | None
-    ) -> np.ndarray:
+    def _design(self, origins: np.ndarray, k: int, X_future: pd.DataFrame | None) -> np.ndarray:
         """Feature rows for origin positions ``origins`` (into ``log_``) and step ``k``.
 
         Columns: season of the target date (categorical), the last ``lags`` log changes up to
         the origin (most recent first), then exogenous values at the target and the origin.
         """
         z = self.log_.to_numpy()
-        returns = np.diff(z, prepend=np.nan)
+        returns = self._observed_returns()
         lagged = np.stack([returns[origins - i] for i in range(self.lags)], axis=1)
         dates = pd.date_range(self.log_.index[0], periods=len(z) + k, freq=self.freq_)
         targets = dates[origins + k]
@@ -302,34 +353,29 @@ class GBM(Forecaster):
         if k in self.horizon_models_:
             return self.horizon_models_[k]
         z = self.log_.to_numpy()
-        origins = np.arange(self.lags, len(z) - k)
-        n_cal = int(np.clip(round(CALIBRATION_SHARE * len(origins)), MIN_CALIBRATION,
-                            MAX_CALIBRATION))
-        first_cal = origins[-n_cal] if len(origins) >= n_cal else 0
-        # Training windows of the twin: their target lies at or before the first calibration
-        # origin, so the calibration errors are truly out of sample.
-        train = origins + k <= first_cal
-        cal = origins >= first_cal
+        origins = self._origins(k)
+        train, cal = holdout_split(origins, k)
         if self.fallback_ or train.sum() < MIN_WINDOWS:
-            # Too few windows for this step: the naive k-step changes are its errors.
-            changes = z[k:] - z[:-k] if len(z) > k else np.zeros(1)
-            result = (None, 0.0, np.abs(changes))
+            # Too few windows for this step: the naive, with the observed k-step changes as
+            # its errors (None, for random-walk intervals, when there are too few of those).
+            pairs = np.flatnonzero(self.observed_[:-k] & self.observed_[k:])
+            changes = np.abs(z[pairs + k] - z[pairs])
+            result = (None, 0.0, changes if len(changes) >= MIN_CALIBRATION else None)
             self.horizon_models_[k] = result
             return result
         Xd = self._design(origins, k, None)
         target = z[origins + k] - z[origins]
         twin = self._regressor(self.max_iter, early_stopping=True, n_iter_no_change=PATIENCE)
         twin.fit(Xd[train], target[train], X_val=Xd[cal], y_val=target[cal])
-        # validation_score_[i] scores the model after i iterations (0 = the mean alone).
-        best = int(np.argmax(twin.validation_score_))
-        predicted = twin.predict(Xd[cal]) if best == twin.n_iter_ else next(
-            p for i, p in enumerate(twin.staged_predict(Xd[cal]), start=1) if i == max(best, 1)
-        )
+        # validation_score_[i] scores the model after i rounds (0: the mean alone). Early
+        # stopping runs PATIENCE rounds past the best; keep the best.
+        best = max(int(np.argmax(twin.validation_score_)), 1)
+        predicted = staged_prediction(twin, Xd[cal], best)
         weight = trust_weight(target[cal], predicted)
         errors = np.abs(target[cal] - weight * predicted)
         model = None
         if weight > 0:  # 0: the naive did better on the holdout, no final model needed
-            model = self._regressor(max(best, 1)).fit(Xd, target)
+            model = self._regressor(best).fit(Xd, target)
         result = (model, weight, errors)
         self.horizon_models_[k] = result
         return result
@@ -344,6 +390,9 @@ class GBM(Forecaster):
             sd = self.sigma_ * np.sqrt(steps)
             return normal_intervals(np.full(h, last), sd, levels, index)
 
+        # Import scikit-learn before limiting threads: threadpoolctl only limits the OpenMP
+        # runtimes already loaded, and scikit-learn loads its own on import.
+        import sklearn.ensemble  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         origin = np.array([len(self.log_) - 1])
@@ -356,7 +405,11 @@ class GBM(Forecaster):
                 if model is not None:
                     change = model.predict(self._design(origin, int(k), X_future))[0]
                     point[j] += weight * change
-                widths[j] = conformal_quantiles(errors, levels)
+                if errors is None:
+                    z = stats.norm.ppf(0.5 + np.asarray(levels, float) / 200)
+                    widths[j] = z * self.sigma_ * np.sqrt(k)
+                else:
+                    widths[j] = conformal_quantiles(errors, levels)
         # Uncertainty about a price does not shrink as the horizon grows.
         widths = np.maximum.accumulate(widths, axis=0)
 

@@ -33,7 +33,17 @@ log = logging.getLogger(__name__)
 
 #: Lunar New Year (Tết) day, from the ``holidays`` package (2000-2040). Used only when that
 #: package cannot give Việt Nam's holidays (it ships its data, so this is a safety net).
-TET_DATES = ["2000-02-05", "2001-01-24", "2002-02-12", "2003-02-01", "2004-01-22", "2005-02-09", "2006-01-29", "2007-02-17", "2008-02-07", "2009-01-26", "2010-02-14", "2011-02-03", "2012-01-23", "2013-02-10", "2014-01-31", "2015-02-19", "2016-02-08", "2017-01-28", "2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22", "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13", "2030-02-02", "2031-01-23", "2032-02-11", "2033-01-31", "2034-02-19", "2035-02-08", "2036-01-28", "2037-02-15", "2038-02-04", "2039-01-24", "2040-02-12"]
+# fmt: off
+TET_DATES = (
+    "2000-02-05", "2001-01-24", "2002-02-12", "2003-02-01", "2004-01-22", "2005-02-09",
+    "2006-01-29", "2007-02-17", "2008-02-07", "2009-01-26", "2010-02-14", "2011-02-03",
+    "2012-01-23", "2013-02-10", "2014-01-31", "2015-02-19", "2016-02-08", "2017-01-28",
+    "2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22",
+    "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13",
+    "2030-02-02", "2031-01-23", "2032-02-11", "2033-01-31", "2034-02-19", "2035-02-08",
+    "2036-01-28", "2037-02-15", "2038-02-04", "2039-01-24", "2040-02-12",
+)
+# fmt: on
 
 #: Yearly Fourier order by data frequency: 5 pairs is all 12 points a year can carry
 #: (6 would fit the months exactly); finer data can afford Prophet's default 10.
@@ -47,9 +57,15 @@ def quiet() -> Iterator[None]:
     cmdstanpy installs its own INFO handler ("Chain [1] start processing") and Prophet logs
     at INFO; both are raised to WARNING/ERROR only inside the block. Anything else written to
     stdout/stderr is captured and passed to this module's logger at DEBUG, so it is not lost.
+    Logger levels and ``sys.stdout``/``sys.stderr`` are process-wide, so two threads fitting
+    Prophet at once could restore each other's settings early; the engine runs models in
+    processes, where this cannot happen.
     """
-    levels = {"cmdstanpy": logging.ERROR, "prophet": logging.WARNING,
-              "prophet.plot": logging.CRITICAL}
+    levels = {
+        "cmdstanpy": logging.ERROR,
+        "prophet": logging.WARNING,
+        "prophet.plot": logging.CRITICAL,
+    }
     saved = {}
     for name, level in levels.items():
         logger = logging.getLogger(name)
@@ -93,6 +109,10 @@ def frequency_kind(freq) -> str:
     return "monthly"
 
 
+def is_viet_nam(country: str) -> bool:
+    return country.upper().replace(" ", "") in ("VN", "VNM", "VIETNAM")
+
+
 def tet_dates(years: range) -> pd.DatetimeIndex:
     """Tết (Lunar New Year day) in ``years``, from the ``holidays`` package or the table."""
     try:
@@ -127,9 +147,10 @@ def weekly_holidays(country: str, index: pd.DatetimeIndex, years: range) -> pd.D
     try:
         table = make_holidays_df(list(years), country)
     except AttributeError as err:  # Prophet's way of saying "no such country"
-        if country.upper() not in ("VN", "VNM", "VIETNAM"):
+        if not is_viet_nam(country):
             raise UsageError(
-                f"no holiday calendar for country '{country}'", "ProphetModel(holidays_country)",
+                f"no holiday calendar for country '{country}'",
+                "ProphetModel(holidays_country)",
                 "Use an ISO code such as 'VN', or None",
             ) from err
         table = pd.DataFrame({"ds": tet_dates(years), "holiday": "Lunar New Year"})
@@ -141,14 +162,16 @@ def weekly_holidays(country: str, index: pd.DatetimeIndex, years: range) -> pd.D
     tet = table.loc[table["holiday"] == "Lunar New Year", "ds"]
     table = table.loc[table["holiday"] != "Lunar New Year"]
     weeks = {"Tết": 0, "Tết -2 weeks": -2, "Tết -1 week": -1, "Tết +1 week": 1} if len(tet) else {}
-    table = pd.concat(
-        [table] + [pd.DataFrame({"ds": tet + n * step, "holiday": name}) for name, n in weeks.items()]
-    )
+    shifted = [pd.DataFrame({"ds": tet + n * step, "holiday": name}) for name, n in weeks.items()]
+    table = pd.concat([table, *shifted])
     return table.drop_duplicates().reset_index(drop=True)
 
 
 def sample_intervals(
-    samples: np.ndarray, point: np.ndarray, levels: tuple, index: pd.DatetimeIndex,
+    samples: np.ndarray,
+    point: np.ndarray,
+    levels: tuple,
+    index: pd.DatetimeIndex,
     transform=np.exp,
 ) -> pd.DataFrame:
     """Forecast frame with intervals read as quantiles of predictive samples (rows = dates).
@@ -171,7 +194,8 @@ class ProphetModel(Forecaster):
     ----------
     seasonality
         ``"auto"``: yearly Fourier order 5 for monthly data, 10 for weekly and daily, and none
-        for less than two years of data; an int sets the order; 0 or None turns it off.
+        for less than two years of data; True: those orders whatever the length; an int sets
+        the order; 0, False or None turns it off.
     holidays_country
         Country whose holidays enter weekly and daily models (Tết for "VN"); None for none.
         Monthly data gets none: a month is too coarse for a holiday dummy.
@@ -210,6 +234,8 @@ class ProphetModel(Forecaster):
         self.seed = seed
 
     def _yearly_order(self, kind: str, span_days: float) -> int:
+        if self.seasonality is True:
+            return YEARLY_ORDER[kind]
         if self.seasonality == "auto":
             # Like Prophet's own "auto": a yearly shape needs two years to be told from trend.
             return YEARLY_ORDER[kind] if span_days >= 730 else 0
@@ -250,18 +276,32 @@ class ProphetModel(Forecaster):
         if self.holidays_country and kind == "daily":
             try:
                 model.add_country_holidays(country_name=self.holidays_country)
-            except AttributeError as err:
-                raise UsageError(
-                    f"no holiday calendar for country '{self.holidays_country}'",
-                    "ProphetModel(holidays_country)", "Use an ISO code such as 'VN', or None",
-                ) from err
+            except AttributeError as err:  # Prophet's way of saying "no such country"
+                if not is_viet_nam(self.holidays_country):
+                    raise UsageError(
+                        f"no holiday calendar for country '{self.holidays_country}'",
+                        "ProphetModel(holidays_country)",
+                        "Use an ISO code such as 'VN', or None",
+                    ) from err
+                # The holidays package could not answer for Việt Nam: Tết from the table,
+                # from its eve to the fifth day.
+                years = range(y.index[0].year - 1, y.index[-1].year + 11)
+                model.holidays = pd.DataFrame(
+                    {
+                        "ds": tet_dates(years),
+                        "holiday": "Tết",
+                        "lower_window": -1,
+                        "upper_window": 4,
+                    }
+                )
 
         frame = pd.DataFrame({"ds": observed.index, "y": np.log(observed.to_numpy(float))})
         self.regressors_ = exog_columns(X, observed.index)
         self.X_ = X[self.regressors_] if self.regressors_ else None
         if self.regressors_:
-            values = exog_frame(self.X_, None, observed.index, self.freq_,
-                                periods_per_year(self.freq_))
+            values = exog_frame(
+                self.X_, None, observed.index, self.freq_, periods_per_year(self.freq_)
+            )
             for column in self.regressors_:
                 model.add_regressor(column)
                 frame[column] = values[column].to_numpy()
@@ -274,8 +314,7 @@ class ProphetModel(Forecaster):
         dates = future_index(self.y_, h)
         frame = pd.DataFrame({"ds": dates})
         if self.regressors_:
-            values = exog_frame(self.X_, X_future, dates, self.freq_,
-                                periods_per_year(self.freq_))
+            values = exog_frame(self.X_, X_future, dates, self.freq_, periods_per_year(self.freq_))
             for column in self.regressors_:
                 frame[column] = values[column].to_numpy()
         return frame
@@ -295,8 +334,9 @@ class ProphetDefault(Forecaster):
     Nothing is tuned: automatic seasonalities, no holidays, no log transform, the mean
     forecast ``yhat``. Intervals at the requested levels come from Prophet's own predictive
     samples (1000 by default), exactly how Prophet builds its ``yhat_lower``/``yhat_upper``
-    at ``interval_width=0.8``. Raw-price Prophet can dip below zero; the output is clipped at
-    zero because a price cannot be negative (this only flatters the peer).
+    at ``interval_width=0.8``. Raw-price Prophet can dip below zero; the output is floored at a
+    millionth of the lowest observed price, as good as zero in price terms but positive, so
+    the forecast contract holds and log-scale scores punish the miss instead of crashing.
 
     Parameters
     ----------
@@ -317,15 +357,19 @@ class ProphetDefault(Forecaster):
         observed = y.dropna()
         model = Prophet()
         with quiet():
-            model.fit(pd.DataFrame({"ds": observed.index, "y": observed.to_numpy(float)}),
-                      seed=int(self.seed))
+            model.fit(
+                pd.DataFrame({"ds": observed.index, "y": observed.to_numpy(float)}),
+                seed=int(self.seed),
+            )
         self.model_ = model
+        self.floor_ = 1e-6 * float(observed.min())
 
     def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
         future = pd.DataFrame({"ds": future_index(self.y_, h)})
         with quiet(), seeded(self.seed):
             point = self.model_.predict(future)["yhat"].to_numpy()
             samples = self.model_.predictive_samples(future)["yhat"]
-        out = sample_intervals(samples, point, levels, pd.DatetimeIndex(future["ds"]),
-                               transform=np.asarray)
-        return out.clip(lower=0.0)
+        out = sample_intervals(
+            samples, point, levels, pd.DatetimeIndex(future["ds"]), transform=np.asarray
+        )
+        return out.clip(lower=self.floor_)
