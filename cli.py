@@ -970,7 +970,9 @@ BulletinAsOfOption = Annotated[
 ]
 
 
-def _make_bulletin(input_, series, model: str, horizon: int, as_of: str | None, quiet: bool):
+def _make_bulletin(
+    input_, series, model: str, horizon: int, as_of: str | None, quiet: bool, previous=None
+):
     """Prices -> forecasts, alerts, facts; stale series are told on stderr."""
     from forecast.bulletin import make_bulletin
     from forecast.forecasting import ForecastSpec
@@ -992,6 +994,7 @@ def _make_bulletin(input_, series, model: str, horizon: int, as_of: str | None, 
             model=model,
             horizon=horizon,
             as_of=stamp,
+            previous_forecasts=previous,
             on_done=(lambda _r: bar.advance(task)) if bar else None,
         )
     if not inputs.facts.series:
@@ -1025,6 +1028,13 @@ def bulletin_cmd(
     no_charts: Annotated[
         bool, typer.Option("--no-charts", help="HTML without the fan charts (smaller).")
     ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Last period's forecasts ('cropcast forecast -o'): adds how they did.",
+        ),
+    ] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
@@ -1035,7 +1045,12 @@ def bulletin_cmd(
         return
     from forecast.bulletin import fan_charts, render
 
-    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet)
+    earlier = None
+    if previous is not None:
+        from forecast.bulletin.facts import read_forecasts
+
+        earlier = read_forecasts(previous)
+    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet, earlier)
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
         charts = fan_charts(inputs, lang.value)

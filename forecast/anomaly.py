@@ -1,0 +1,439 @@
+"""Price-anomaly indicators: WFP's ALPS and FAO GIEWS's IPA, series by series.
+
+Both work on monthly series of a PriceTable and never stop the batch on one odd series: a
+series that does not qualify is reported (``*_eligibility`` gives the reason), not an error.
+
+Choices where the published descriptions are vague
+---------------------------------------------------
+**as_of.** Every function looks at the data up to ``as_of`` (default: the latest date in the
+table, across all series). Later prices are ignored, so ``as_of`` shows what the indicators
+said then. Like WFP and FAO, each indicator is fitted on the whole history up to ``as_of``,
+so past values change a little when a month is added.
+
+**Qualification (both).** Monthly series only. ``months`` is the span from the first to the
+last price (both included); ``coverage`` is prices / months. A series needs a price at most
+6 months before ``as_of`` (6 months old passes, 7 fails). When several rules fail, ``reason``
+names the first in this order: not monthly, too short, too many gaps, no recent price
+(lasting problems first, so counts tell an analyst what waiting will not fix); a series
+whose first price is after ``as_of`` has "no price yet". Weekly series do not qualify: clean
+them onto months first (``CleanOptions(freq="monthly")``, ``cropcast alerts --freq monthly``).
+
+**Observed prices only.** Prices that cleaning flagged ``interpolated`` are made up, so they
+neither count as observed months nor enter a fit (WFP counts observed months). Prices flagged
+``outlier`` stay: a spike is what these indicators are for.
+
+**ALPS (WFP Alert for Price Spikes).** OLS of price on an intercept, a linear time trend (in
+months, so gaps are respected) and 11 month dummies (January is the base), then
+``ALPS_t = (P_t - P^_t) / s`` (``P`` the log price by default, see below), with ``s`` the
+residual standard deviation with ``ddof`` equal to the number of fitted coefficients (normally
+13): the OLS standard error of the regression, what statsmodels reports as ``sqrt(scale)``.
+WFP's technical note describes a trend plus month dummies but its exact trend form is not
+confirmed. We fit **log prices** by default: where prices multiply over the years (65-year
+Pink Sheet series; Colombo rice, 30 -> 254 LKR/kg since 2006) residuals in levels grow with the
+price, so recent months look extreme against a standard deviation set by cheap years (latest
+values in levels / logs: coconut oil 3.55 / 1.68, cocoa 2.13 / 1.02, Colombo rice 1.75 / 1.18).
+Harvest dips also scale with the price. Where prices did not grow much the two agree within
+about 0.15 (Bangkok rice 2000-2020, Thai 5 % rice); ``scale="level"`` reproduces the level form.
+``fitted`` is always in price units (``exp`` of the log fit). Qualifies with at least 36
+months, 70 % coverage and a recent price (WFP's rules).
+
+**IPA (FAO GIEWS Indicator of Price Anomalies, SDG 2.c.1).** Compound growth rates over 3 and
+12 months, ``CGR = (P_t / P_{t-k})^(1/k) - 1``, only where both prices exist (no gap filling).
+The SDG 2.c.1 formula standardises the plain CGR; the volatility adjustment of FAO's 2015
+working paper is not applied. For each calendar month, growth is standardised with a weighted
+mean and weighted standard deviation over every year up to ``as_of`` (the current one included,
+as FAO does for its history). FAO weights by time; we could not confirm the exact weights, so
+year ``y`` gets weight ``y - first_year + 1`` (linear, recent years count more);
+``weighting="equal"`` gives equal weights. The weighted standard deviation is
+``sqrt(sum w (x - m)^2 / (sum w * (N - 1) / N))`` (Baquedano 2015, eq. 5), which is the usual
+sample standard deviation when weights are equal. A calendar month needs growth in at least 3
+years, otherwise its IPA is NaN; when all its growth rates are equal the IPA is 0 (no anomaly
+is possible). ``IPA = gamma * IPA_Q + (1 - gamma) * IPA_A``, gamma = 0.4 as FAO uses. A series
+qualifies with at least 60 months (5 years: at least 4 annual growth rates per calendar month),
+70 % coverage and a recent price. A CPI, when given, deflates prices first; its base year does
+not matter because only ratios enter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecast.errors import SchemaError, UsageError
+from forecast.table import KEY, infer_freq
+
+ALPS_MIN_MONTHS = 36
+IPA_MIN_MONTHS = 60
+MIN_COVERAGE = 0.7
+MAX_AGE_MONTHS = 6
+MIN_YEARS_PER_MONTH = 3
+GAMMA = 0.4
+
+ALPS_BANDS = ("normal", "stress", "alert", "crisis")
+IPA_BANDS = ("unusually low", "normal", "moderately high", "abnormally high")
+
+ELIGIBILITY_COLUMNS = [*KEY, "qualifies", "months", "coverage", "last_date", "reason"]
+ALPS_COLUMNS = [*KEY, "date", "price", "fitted", "alps", "band"]
+IPA_COLUMNS = [*KEY, "date", "price", "real_price", "cqgr", "cagr", "ipa_q", "ipa_a", "ipa", "band"]
+ALERT_COLUMNS = [
+    *KEY,
+    *("date", "price", "alps", "alps_band", "ipa", "ipa_band"),
+    *("qualifies_alps", "qualifies_ipa", "alps_reason", "ipa_reason"),
+]
+
+
+def alps_band(values) -> np.ndarray:
+    """ALPS band per value: < 0.25 normal (negatives too), < 1 stress, < 2 alert, else crisis.
+
+    An edge belongs to the band above it (0.25 is stress). NaN gives None.
+    """
+    v = np.asarray(values, dtype=float)
+    choice = np.select([v >= 2, v >= 1, v >= 0.25], ["crisis", "alert", "stress"], "normal")
+    return np.where(np.isnan(v), None, choice.astype(object))
+
+
+def ipa_band(values) -> np.ndarray:
+    """IPA band per value: >= 1 abnormally high, >= 0.5 moderately high, < -1 unusually low.
+
+    -1 itself is normal (FAO: "below -1"). NaN gives None.
+    """
+    v = np.asarray(values, dtype=float)
+    conditions = [v >= 1, v >= 0.5, v < -1]
+    choice = np.select(
+        conditions, ["abnormally high", "moderately high", "unusually low"], "normal"
+    )
+    return np.where(np.isnan(v), None, choice.astype(object))
+
+
+# --- qualification -------------------------------------------------------------------------
+
+
+def _resolve_as_of(prices: pd.DataFrame, as_of) -> pd.Timestamp | None:
+    if as_of is None:
+        return None if prices.empty else pd.Timestamp(prices["date"].max())
+    try:
+        stamp = pd.Timestamp(as_of)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise UsageError(f"as_of {as_of!r} is not a date", None, "Use e.g. 2025-06 or 2025-06-01")
+    return stamp
+
+
+def _observed(prices: pd.DataFrame) -> pd.DataFrame:
+    if "flags" not in prices.columns:
+        return prices
+    return prices[~prices["flags"].astype(str).str.contains("interpolated", regex=False)]
+
+
+def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def _is_monthly(dates: pd.Series) -> bool:
+    try:
+        return infer_freq(dates) == "monthly"
+    except SchemaError:  # neither month starts nor Mondays: report it, do not stop the batch
+        return False
+
+
+def _eligibility(prices: pd.DataFrame, as_of, min_months: int) -> pd.DataFrame:
+    stamp = _resolve_as_of(prices, as_of)
+    rows = []
+    for key, group in _observed(prices).groupby(list(KEY), sort=True, observed=True):
+        dates = pd.DatetimeIndex(group["date"]).sort_values()
+        dates = dates[dates <= stamp]
+        if dates.empty:
+            rows.append((*key, False, 0, np.nan, pd.NaT, "no price yet"))
+            continue
+        months = _months_between(dates[0], dates[-1]) + 1
+        # 28 of 40 months is exactly 70 % and must pass despite float rounding.
+        enough_cover = len(dates) / months >= MIN_COVERAGE - 1e-12
+        reason = ""
+        if not _is_monthly(group["date"]):
+            reason = "not monthly"
+        elif months < min_months:
+            reason = "too short"
+        elif not enough_cover:
+            reason = "too many gaps"
+        elif _months_between(dates[-1], stamp) > MAX_AGE_MONTHS:
+            reason = "no recent price"
+        rows.append((*key, not reason, months, len(dates) / months, dates[-1], reason))
+    frame = pd.DataFrame(rows, columns=ELIGIBILITY_COLUMNS)
+    frame["last_date"] = pd.to_datetime(frame["last_date"])
+    return frame
+
+
+def alps_eligibility(prices: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Which series qualify for ALPS as of ``as_of``, and why not.
+
+    Parameters
+    ----------
+    prices
+        A PriceTable.
+    as_of
+        Date to judge at (str or Timestamp); default the latest date in ``prices``.
+
+    Returns
+    -------
+    DataFrame
+        KEY + ``qualifies, months, coverage, last_date, reason`` (``reason`` empty when it
+        qualifies): at least 36 months, 70 % of them priced, a price at most 6 months old.
+    """
+    return _eligibility(prices, as_of, ALPS_MIN_MONTHS)
+
+
+def ipa_eligibility(prices: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Which series qualify for the IPA: as :func:`alps_eligibility` but at least 60 months."""
+    return _eligibility(prices, as_of, IPA_MIN_MONTHS)
+
+
+def _qualifying(prices: pd.DataFrame, eligibility: pd.DataFrame, as_of, columns=("price",)):
+    """Yield ``(key, frame)`` per qualifying series: ``columns`` on every month of its span
+    up to ``as_of``, NaN in gaps."""
+    keys = set(map(tuple, eligibility.loc[eligibility["qualifies"], list(KEY)].to_numpy()))
+    if not keys:
+        return
+    cut = _observed(prices[prices["date"] <= _resolve_as_of(prices, as_of)])
+    for key, group in cut.groupby(list(KEY), sort=True, observed=True):
+        if tuple(key) not in keys:
+            continue
+        group = group.set_index("date").sort_index()
+        # numpy month arithmetic: pandas' date_range is slow enough to matter per series.
+        months = group.index.to_numpy().astype("datetime64[M]")
+        every = np.arange(months[0], months[-1] + 1).astype("datetime64[ns]")
+        yield tuple(key), group[list(columns)].reindex(pd.DatetimeIndex(every, name="date"))
+
+
+def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+# --- ALPS ----------------------------------------------------------------------------------
+
+
+def _alps_one(y: pd.Series, scale: str) -> pd.DataFrame:
+    obs = y.dropna()
+    dates = obs.index
+    trend = (dates.year - y.index[0].year) * 12 + dates.month - y.index[0].month
+    dummies = (dates.month.to_numpy()[:, None] == np.arange(2, 13)).astype(float)
+    design = np.column_stack([np.ones(len(obs)), trend.to_numpy(float), dummies])
+    values = np.log(obs.to_numpy()) if scale == "log" else obs.to_numpy()
+    # lstsq copes with a calendar month never priced (a zero column): rank drops by one.
+    beta, _, rank, _ = np.linalg.lstsq(design, values, rcond=None)
+    fitted = design @ beta
+    resid = values - fitted
+    sigma = np.sqrt(resid @ resid / (len(values) - rank))
+    # A perfect fit leaves rounding noise; dividing by it would invent anomalies.
+    tiny = sigma <= 1e-12 * max(1.0, np.abs(values).max())
+    score = np.zeros_like(resid) if tiny else resid / sigma
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "price": obs.to_numpy(),
+            "fitted": np.exp(fitted) if scale == "log" else fitted,
+            "alps": score,
+            "band": alps_band(score),
+        }
+    )
+
+
+def alps(prices: pd.DataFrame, as_of=None, scale: str = "log") -> pd.DataFrame:
+    """WFP's Alert for Price Spikes for every qualifying monthly series.
+
+    Parameters
+    ----------
+    prices
+        A PriceTable.
+    as_of
+        Use prices up to this date and qualify series at it; default the latest date.
+    scale
+        ``"log"`` (default) fits log prices; ``"level"`` fits prices as they are.
+
+    Returns
+    -------
+    DataFrame
+        KEY + ``date, price, fitted, alps, band``, one row per priced month. ``fitted`` is the
+        "normal" price from trend and season; ``band`` is normal, stress, alert or crisis.
+    """
+    if scale not in ("log", "level"):
+        raise UsageError(f"unknown scale {scale!r}", "scale", "Use 'log' or 'level'")
+    eligibility = alps_eligibility(prices, as_of)
+    parts = []
+    for key, frame in _qualifying(prices, eligibility, as_of):
+        try:
+            part = _alps_one(frame["price"], scale)
+        except np.linalg.LinAlgError:  # SVD did not converge: skip this series only
+            continue
+        parts.append(part.assign(**dict(zip(KEY, key, strict=True))))
+    return _frame(parts, ALPS_COLUMNS)
+
+
+# --- IPA -----------------------------------------------------------------------------------
+
+
+def _weighted_mean_std(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    n = len(values)
+    mean = float(np.sum(weights * values) / np.sum(weights))
+    var = np.sum(weights * (values - mean) ** 2) / (np.sum(weights) * (n - 1) / n)
+    return mean, float(np.sqrt(var))
+
+
+def _cgr(prices: np.ndarray, k: int) -> np.ndarray:
+    """Compound growth over ``k`` months, ``(P_t / P_{t-k})^(1/k) - 1``; NaN where unknown."""
+    out = np.full(len(prices), np.nan)
+    out[k:] = (prices[k:] / prices[:-k]) ** (1 / k) - 1
+    return out
+
+
+def _standardise(growth: np.ndarray, dates: pd.DatetimeIndex, weighting: str) -> np.ndarray:
+    """Each value against the weighted mean and std of its calendar month across years."""
+    out = np.full(len(growth), np.nan)
+    month, year = dates.month.to_numpy(), dates.year.to_numpy()
+    for m in range(1, 13):
+        at = np.flatnonzero((month == m) & ~np.isnan(growth))
+        if len(at) < MIN_YEARS_PER_MONTH:
+            continue
+        values = growth[at]
+        # Time weights: the series' first year weighs 1, the next 2, and so on.
+        weights = year[at] - year[0] + 1.0 if weighting == "time" else np.ones(len(at))
+        mean, std = _weighted_mean_std(values, weights)
+        tiny = std <= 1e-12 * max(1.0, abs(mean))
+        out[at] = 0.0 if tiny else (values - mean) / std
+    return out
+
+
+def _deflate(prices: pd.DataFrame, cpi) -> pd.Series:
+    """Prices divided by the CPI of their month (NaN where the CPI has no value)."""
+    if cpi is None:
+        return prices["price"]
+    if isinstance(cpi, pd.Series):
+        index = cpi.copy()
+        index.index = pd.DatetimeIndex(index.index)
+        factor = prices["date"].map(index).astype(float)
+    elif isinstance(cpi, pd.DataFrame) and {"date", "cpi"} <= set(cpi.columns):
+        # Extra key columns (e.g. currency or market) say which series a CPI belongs to.
+        on = ["date", *[c for c in KEY if c in cpi.columns]]
+        table = cpi[[*on, "cpi"]].assign(date=pd.to_datetime(cpi["date"]))
+        factor = prices[on].merge(table, on=on, how="left")["cpi"].set_axis(prices.index)
+    else:
+        raise UsageError(
+            "cpi must be a Series indexed by date, or a DataFrame with 'date' and 'cpi'", "cpi"
+        )
+    factor = pd.to_numeric(factor, errors="coerce")
+    if (factor <= 0).any():
+        raise UsageError("CPI values must be greater than zero", "cpi")
+    return prices["price"] / factor
+
+
+def _ipa_one(frame: pd.DataFrame, gamma: float, weighting: str) -> pd.DataFrame:
+    real = frame["real_price"].to_numpy()
+    cqgr, cagr = _cgr(real, 3), _cgr(real, 12)
+    ipa_q = _standardise(cqgr, frame.index, weighting)
+    ipa_a = _standardise(cagr, frame.index, weighting)
+    score = gamma * ipa_q + (1 - gamma) * ipa_a
+    out = pd.DataFrame(
+        {
+            "date": frame.index,
+            "price": frame["price"].to_numpy(),
+            "real_price": real,
+            "cqgr": cqgr,
+            "cagr": cagr,
+            "ipa_q": ipa_q,
+            "ipa_a": ipa_a,
+            "ipa": score,
+            "band": ipa_band(score),
+        }
+    )
+    return out[frame["price"].notna().to_numpy()]
+
+
+def ipa(
+    prices: pd.DataFrame,
+    gamma: float = GAMMA,
+    cpi: pd.Series | pd.DataFrame | None = None,
+    as_of=None,
+    weighting: str = "time",
+) -> pd.DataFrame:
+    """FAO GIEWS Indicator of Price Anomalies for every qualifying monthly series.
+
+    Parameters
+    ----------
+    prices
+        A PriceTable.
+    gamma
+        Weight of the quarterly indicator, in [0, 1]; FAO uses 0.4.
+    cpi
+        Optional CPI to deflate prices first: a Series indexed by month start (for every
+        series), or a DataFrame with ``date``, ``cpi`` and any key columns to match on (e.g.
+        ``currency``). Months without a CPI get no growth rates.
+    as_of
+        Use prices up to this date and qualify series at it; default the latest date.
+    weighting
+        ``"time"`` (default, recent years weigh more) or ``"equal"``.
+
+    Returns
+    -------
+    DataFrame
+        KEY + ``date, price, real_price, cqgr, cagr, ipa_q, ipa_a, ipa, band``, one row per
+        priced month. ``real_price`` is ``price`` without a CPI. ``band`` is unusually low,
+        normal, moderately high or abnormally high (missing where the IPA is NaN).
+    """
+    if not 0 <= gamma <= 1:
+        raise UsageError(f"gamma {gamma} must lie between 0 and 1", "gamma", "FAO uses 0.4")
+    if weighting not in ("time", "equal"):
+        raise UsageError(f"unknown weighting {weighting!r}", "weighting", "Use 'time' or 'equal'")
+    eligibility = ipa_eligibility(prices, as_of)
+    both = prices.assign(real_price=_deflate(prices, cpi))
+    parts = []
+    for key, frame in _qualifying(both, eligibility, as_of, ("price", "real_price")):
+        part = _ipa_one(frame, gamma, weighting)
+        parts.append(part.assign(**dict(zip(KEY, key, strict=True))))
+    return _frame(parts, IPA_COLUMNS)
+
+
+# --- both, at one date ---------------------------------------------------------------------
+
+
+def latest_alerts(
+    prices: pd.DataFrame, as_of=None, cpi: pd.Series | pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per series: its last price up to ``as_of`` with both indicators there.
+
+    Returns
+    -------
+    DataFrame
+        KEY + ``date, price, alps, alps_band, ipa, ipa_band, qualifies_alps, qualifies_ipa,
+        alps_reason, ipa_reason``. ``date`` is the series' last priced month up to ``as_of``
+        (a qualifying series may be up to 6 months behind; NaT when it has no price yet).
+        Indicators are NaN (bands None) for series that do not qualify; ``*_reason`` says why.
+    """
+    stamp = _resolve_as_of(prices, as_of)
+    if stamp is None:
+        return _frame([], ALERT_COLUMNS)
+    cut = _observed(prices[prices["date"] <= stamp])
+    last = (
+        cut.sort_values("date").groupby(list(KEY), observed=True).tail(1)[[*KEY, "date", "price"]]
+    )
+    on = [*KEY, "date"]
+    a = alps(prices, stamp)[[*on, "alps", "band"]].rename(columns={"band": "alps_band"})
+    i = ipa(prices, cpi=cpi, as_of=stamp)[[*on, "ipa", "band"]].rename(columns={"band": "ipa_band"})
+    qa = alps_eligibility(prices, stamp)[[*KEY, "qualifies", "reason"]]
+    qi = ipa_eligibility(prices, stamp)[[*KEY, "qualifies", "reason"]]
+    qa = qa.rename(columns={"qualifies": "qualifies_alps", "reason": "alps_reason"})
+    qi = qi.rename(columns={"qualifies": "qualifies_ipa", "reason": "ipa_reason"})
+    # Start from the eligibility tables so a series with no price yet is still reported.
+    out = (
+        qa.merge(qi, on=list(KEY))
+        .merge(last, on=list(KEY), how="left")
+        .merge(a, on=on, how="left")
+        .merge(i, on=on, how="left")
+    )
+    for column in ("alps", "ipa"):
+        out[column] = out[column].astype(float)
+        out[f"{column}_band"] = (
+            out[f"{column}_band"].astype(object).where(out[column].notna(), None)
+        )
+    return out.sort_values(list(KEY)).reset_index(drop=True)[ALERT_COLUMNS]

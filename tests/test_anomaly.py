@@ -1,0 +1,424 @@
+"""ALPS and IPA: checked against sums done by hand and an independent least-squares fit.
+
+The ALPS expectations are computed here with ``np.linalg.lstsq`` on a design built another way
+(12 month dummies and no intercept: the same fitted values as intercept + 11 dummies), so a
+slip in ``forecast.anomaly``'s design, trend or ddof shows up as a mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from forecast.anomaly import (
+    alps,
+    alps_band,
+    alps_eligibility,
+    ipa,
+    ipa_band,
+    ipa_eligibility,
+    latest_alerts,
+)
+from forecast.datasets import load_default_prices
+from forecast.errors import UsageError
+from forecast.table import KEY
+
+runner = CliRunner()
+RICE_KEY = ("Rice", "Mỏ Cày Bắc", "Farmgate", "kg", "VND")
+
+
+@pytest.fixture(scope="module")
+def embedded() -> pd.DataFrame:
+    """The embedded default data, loaded once for this module."""
+    return load_default_prices()
+
+
+def price_table(dates, prices, key=RICE_KEY) -> pd.DataFrame:
+    frame = pd.DataFrame({"date": pd.DatetimeIndex(dates), "price": np.asarray(prices, float)})
+    for column, value in zip(KEY, key, strict=True):
+        frame[column] = value
+    frame["flags"] = ""
+    return frame[[*KEY, "date", "price", "flags"]]
+
+
+def monthly(start: str, n: int, key=RICE_KEY, seed: int = 0) -> pd.DataFrame:
+    """``n`` months of positive prices with a season and noise, from ``start``."""
+    dates = pd.date_range(start, periods=n, freq="MS")
+    rng = np.random.default_rng(seed)
+    prices = 100 * (1 + 0.1 * np.sin(dates.month / 2)) * np.exp(rng.normal(0, 0.05, n))
+    return price_table(dates, prices, key)
+
+
+def expected_alps(dates: pd.DatetimeIndex, prices: np.ndarray, log: bool = True) -> np.ndarray:
+    """ALPS by plain least squares: price ~ trend + one dummy per calendar month."""
+    months = dates.year * 12 + dates.month
+    trend = (months - months.min()).to_numpy(float)
+    dummies = np.eye(12)[dates.month - 1]
+    design = np.column_stack([trend, dummies])
+    y = np.log(prices) if log else prices
+    beta = np.linalg.lstsq(design, y, rcond=None)[0]
+    resid = y - design @ beta
+    n_coef = 13  # trend + 12 month levels (= intercept + 11 dummies)
+    sigma = np.sqrt(np.sum(resid**2) / (len(y) - n_coef))
+    return resid / sigma
+
+
+# --- ALPS on real series --------------------------------------------------------------------
+
+
+def bangkok_rice(shared_data) -> pd.DataFrame:
+    """WFP's Bangkok wholesale rice, April 2016 - March 2020 (48 months), read directly."""
+    raw = pd.read_csv(shared_data / "wfp" / "wfp_food_prices_tha.csv", skiprows=[1])
+    rice = raw[(raw["market"] == "Bangkok") & (raw["commodity"] == "Rice")]
+    # WFP dates are the 15th; key by month.
+    dates = pd.to_datetime(rice["date"]).dt.to_period("M").dt.to_timestamp()
+    frame = price_table(dates, rice["price"], ("Rice", "Bangkok", "Wholesale", "kg", "THB"))
+    return frame[frame["date"].between("2016-04-01", "2020-03-01")].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("scale", ["log", "level"])
+def test_alps_matches_least_squares_on_bangkok_rice(shared_data, scale):
+    prices = bangkok_rice(shared_data)
+    assert len(prices) == 48
+    out = alps(prices, scale=scale)
+    expected = expected_alps(
+        pd.DatetimeIndex(prices["date"]), prices["price"].to_numpy(), log=scale == "log"
+    )
+    assert list(out["date"]) == list(prices["date"])
+    np.testing.assert_allclose(out["alps"], expected, rtol=0, atol=1e-9)
+    # March 2020: panic buying at the start of COVID lifted rice to 13.62 THB/kg.
+    march = out.set_index("date").loc["2020-03-01"]
+    assert march["price"] == 13.62
+    assert march["band"] == "crisis" and march["alps"] >= 2
+    # ``fitted`` is the "normal" price in THB: the residual over sigma gives ALPS back.
+    resid = np.log(out["price"] / out["fitted"]) if scale == "log" else out["price"] - out["fitted"]
+    sigma = np.sqrt(np.sum(resid**2) / (48 - 13))
+    np.testing.assert_allclose(out["alps"], resid / sigma, atol=1e-9)
+
+
+def test_alps_matches_least_squares_on_embedded_series_with_gaps(embedded):
+    prices = embedded
+    colombo = prices[(prices["commodity"] == "Rice (white)") & (prices["market"] == "Colombo City")]
+    window = colombo[colombo["date"] >= "2021-07-01"]
+    # Drop three months so the trend must count months, not rows.
+    window = window[
+        ~window["date"].isin(pd.to_datetime(["2022-02-01", "2023-05-01", "2024-09-01"]))
+    ]
+    assert window["date"].max() == pd.Timestamp("2025-06-01")
+    out = alps(window)
+    expected = expected_alps(pd.DatetimeIndex(window["date"]), window["price"].to_numpy())
+    np.testing.assert_allclose(out["alps"], expected, rtol=0, atol=1e-9)
+    assert set(out["band"]) <= {"normal", "stress", "alert", "crisis"}
+
+
+def test_alps_as_of_ignores_later_prices():
+    prices = monthly("2018-01-01", 60)
+    cut = alps(prices, as_of="2021-06")
+    alone = alps(prices[prices["date"] <= "2021-06-01"])
+    assert cut["date"].max() == pd.Timestamp("2021-06-01")
+    pd.testing.assert_frame_equal(cut, alone)
+
+
+def test_alps_of_a_perfect_seasonal_trend_is_zero_not_noise():
+    dates = pd.date_range("2020-01-01", periods=48, freq="MS")
+    prices = np.exp(0.01 * np.arange(48) + 0.1 * np.cos(dates.month))
+    out = alps(price_table(dates, prices))
+    assert (out["alps"] == 0).all() and (out["band"] == "normal").all()
+
+
+# --- bands ----------------------------------------------------------------------------------
+
+
+def test_alps_band_edges():
+    values = [-3.0, 0.0, 0.249, 0.25, 0.999, 1.0, 1.999, 2.0, 5.0, np.nan]
+    assert list(alps_band(values)) == [
+        *("normal", "normal", "normal", "stress", "stress"),
+        *("alert", "alert", "crisis", "crisis", None),
+    ]
+
+
+def test_ipa_band_edges():
+    values = [-1.0001, -1.0, 0.0, 0.4999, 0.5, 0.9999, 1.0, 3.0, np.nan]
+    assert list(ipa_band(values)) == [
+        *("unusually low", "normal", "normal", "normal", "moderately high"),
+        *("moderately high", "abnormally high", "abnormally high", None),
+    ]
+
+
+# --- qualification --------------------------------------------------------------------------
+
+
+def one(frame: pd.DataFrame) -> pd.Series:
+    assert len(frame) == 1
+    return frame.iloc[0]
+
+
+def test_alps_needs_36_months():
+    short = one(alps_eligibility(monthly("2020-01-01", 35)))
+    assert not short["qualifies"] and short["reason"] == "too short" and short["months"] == 35
+    enough = one(alps_eligibility(monthly("2020-01-01", 36)))
+    assert enough["qualifies"] and enough["reason"] == ""
+    assert alps(monthly("2020-01-01", 35)).empty
+    assert len(alps(monthly("2020-01-01", 36))) == 36
+
+
+def test_coverage_boundary_is_70_percent():
+    full = monthly("2020-01-01", 40)  # 40-month span
+    inner = full["date"].iloc[1:-1]
+    exactly = full[~full["date"].isin(inner.iloc[:12])]  # 28 of 40 = 70 %
+    below = full[~full["date"].isin(inner.iloc[:13])]  # 27 of 40
+    at = one(alps_eligibility(exactly))
+    assert at["qualifies"] and at["months"] == 40 and at["coverage"] == pytest.approx(0.7)
+    under = one(alps_eligibility(below))
+    assert not under["qualifies"] and under["reason"] == "too many gaps"
+
+
+def test_interpolated_prices_are_not_observations():
+    full = monthly("2020-01-01", 40)
+    inner = full["date"].iloc[1:-1]
+    sparse = full[~full["date"].isin(inner.iloc[:13])]  # 27 of 40 observed
+    filled = pd.concat(
+        [sparse, full[full["date"].isin(inner.iloc[:13])].assign(flags="interpolated")]
+    )
+    row = one(alps_eligibility(filled))
+    assert not row["qualifies"] and row["reason"] == "too many gaps"
+    # An outlier is a price all the same: a spike is what ALPS is for.
+    flagged = full.assign(flags="outlier")
+    assert one(alps_eligibility(flagged))["qualifies"] and len(alps(flagged)) == 40
+
+
+def test_last_price_must_be_at_most_6_months_old():
+    prices = monthly("2020-01-01", 40)  # last price April 2023
+    six = one(alps_eligibility(prices, as_of="2023-10-01"))
+    assert six["qualifies"]
+    seven = one(alps_eligibility(prices, as_of="2023-11-01"))
+    assert not seven["qualifies"] and seven["reason"] == "no recent price"
+    assert seven["last_date"] == pd.Timestamp("2023-04-01")
+    # Default as_of: the latest date in the table, here set by another series.
+    later = monthly("2020-01-01", 47, key=("Maize", "An Giang", "Wholesale", "kg", "VND"))
+    both = alps_eligibility(pd.concat([prices, later])).set_index("commodity")
+    assert both.loc["Rice", "reason"] == "no recent price" and both.loc["Maize", "qualifies"]
+
+
+def test_ipa_needs_60_months():
+    assert one(ipa_eligibility(monthly("2019-01-01", 59)))["reason"] == "too short"
+    assert one(ipa_eligibility(monthly("2019-01-01", 60)))["qualifies"]
+    assert ipa(monthly("2019-01-01", 59)).empty
+
+
+def test_odd_series_are_reported_not_fatal():
+    weekly = price_table(
+        pd.date_range("2020-01-06", periods=200, freq="W-MON"),
+        np.linspace(10, 12, 200),
+        ("Coconut", "Mỏ Cày Bắc", "Farmgate", "dozen", "VND"),
+    )
+    tiny = price_table(["2024-01-01"], [5.0], ("Durian", "Cái Mơn", "Farmgate", "kg", "VND"))
+    good = monthly("2019-01-01", 72)
+    prices = pd.concat([good, weekly, tiny], ignore_index=True)
+    reasons = alps_eligibility(prices).set_index("commodity")["reason"]
+    assert reasons.to_dict() == {"Coconut": "not monthly", "Durian": "too short", "Rice": ""}
+    assert set(alps(prices)["commodity"]) == {"Rice"}
+    assert set(ipa(prices)["commodity"]) == {"Rice"}
+    latest = latest_alerts(prices).set_index("commodity")
+    assert len(latest) == 3
+    assert latest.loc["Rice", "qualifies_alps"] and latest.loc["Rice", "qualifies_ipa"]
+    assert np.isnan(latest.loc["Durian", "alps"]) and latest.loc["Durian", "alps_band"] is None
+
+
+# --- IPA: a worked example --------------------------------------------------------------------
+
+
+def worked_example() -> pd.DataFrame:
+    """Jan 2020 - Dec 2024 at 100 a kg, except each April at 100 * (1 + r)^3.
+
+    So April's quarterly growth (January -> April) is exactly r: 0, 0.10, 0, 0.10, 0.20.
+    """
+    dates = pd.date_range("2020-01-01", "2024-12-01", freq="MS")
+    prices = np.full(len(dates), 100.0)
+    for year, r in zip(range(2020, 2025), [0.0, 0.10, 0.0, 0.10, 0.20], strict=True):
+        prices[(dates.year == year) & (dates.month == 4)] = 100 * (1 + r) ** 3
+    return price_table(dates, prices)
+
+
+def test_ipa_worked_example_april_2024():
+    out = ipa(worked_example()).set_index("date")
+    april = out.loc["2024-04-01"]
+    # Quarterly CGR, April 2024: (172.8 / 100)^(1/3) - 1 = 1.2 - 1 = 0.20.
+    assert april["price"] == pytest.approx(172.8)
+    assert april["cqgr"] == pytest.approx(0.20, abs=1e-12)
+    # April's quarterly growth by year 2020..2024: 0, .1, 0, .1, .2, time weights 1..5 (sum 15).
+    mean_q = (1 * 0 + 2 * 0.1 + 3 * 0 + 4 * 0.1 + 5 * 0.2) / 15  # = 1.6 / 15 = 0.10667
+    ss_q = 1 * mean_q**2 + 2 * (0.1 - mean_q) ** 2 + 3 * mean_q**2
+    ss_q += 4 * (0.1 - mean_q) ** 2 + 5 * (0.2 - mean_q) ** 2  # = 0.089333
+    std_q = np.sqrt(ss_q / (15 * (5 - 1) / 5))  # = sqrt(0.089333 / 12) = 0.086281
+    assert april["ipa_q"] == pytest.approx((0.2 - mean_q) / std_q, abs=1e-9)  # 1.0817
+    assert april["ipa_q"] == pytest.approx(1.0817, abs=1e-4)
+    # Annual CGR, April 2024: (172.8 / 133.1)^(1/12) - 1 = (1.2 / 1.1)^(1/4) - 1 = 0.021991.
+    assert april["cagr"] == pytest.approx((1.2 / 1.1) ** 0.25 - 1, abs=1e-12)
+    # April's annual growth 2021..2024 (2020 has no April 2019), weights 2..5 (sum 14).
+    a = np.array([1.1**0.25 - 1, (1 / 1.1) ** 0.25 - 1, 1.1**0.25 - 1, (1.2 / 1.1) ** 0.25 - 1])
+    w = np.array([2, 3, 4, 5])
+    mean_a = (w @ a) / 14  # = 0.013143
+    std_a = np.sqrt((w @ (a - mean_a) ** 2) / (14 * (4 - 1) / 4))  # = 0.022151
+    assert april["ipa_a"] == pytest.approx((a[-1] - mean_a) / std_a, abs=1e-9)  # 0.3995
+    # IPA = 0.4 * 1.0817 + 0.6 * 0.3995 = 0.6724: moderately high.
+    assert april["ipa"] == pytest.approx(0.4 * april["ipa_q"] + 0.6 * april["ipa_a"], abs=1e-12)
+    assert april["ipa"] == pytest.approx(0.6724, abs=1e-4)
+    assert april["band"] == "moderately high"
+    # A month whose growth never varies (May: February -> May is always 0) is normal: IPA 0.
+    assert out.loc["2024-05-01", "ipa_q"] == 0
+
+
+def test_ipa_equal_weights_use_the_sample_standard_deviation():
+    out = ipa(worked_example(), weighting="equal").set_index("date")
+    r = np.array([0.0, 0.1, 0.0, 0.1, 0.2])
+    expected = (0.2 - r.mean()) / r.std(ddof=1)
+    assert out.loc["2024-04-01", "ipa_q"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_ipa_gamma_weighs_the_quarterly_part():
+    only_q = ipa(worked_example(), gamma=1.0).set_index("date").loc["2024-04-01"]
+    assert only_q["ipa"] == pytest.approx(only_q["ipa_q"])
+    with pytest.raises(UsageError):
+        ipa(worked_example(), gamma=1.5)
+
+
+# --- IPA with a CPI ---------------------------------------------------------------------------
+
+
+def test_cpi_equal_to_the_price_makes_growth_zero():
+    prices = worked_example()
+    cpi = prices[[*KEY, "date"]].assign(cpi=prices["price"])  # one CPI per series
+    out = ipa(prices, cpi=cpi)
+    known = out.dropna(subset=["cagr"])
+    assert len(known) == 48
+    np.testing.assert_allclose(known[["cqgr", "cagr"]], 0, atol=1e-12)
+    assert (known["ipa"] == 0).all() and (known["band"] == "normal").all()
+    np.testing.assert_allclose(out["real_price"], 1.0)
+
+
+def test_cpi_rising_1_percent_a_month_lowers_growth_by_that_much(embedded):
+    prices = embedded
+    cocoa = prices[prices["commodity"] == "Cocoa"]
+    months = np.arange(len(cocoa))
+    cpi = pd.Series(250 * 1.01**months, index=pd.DatetimeIndex(cocoa["date"]))
+    nominal = ipa(cocoa).set_index("date")
+    real = ipa(cocoa, cpi=cpi).set_index("date")
+    # Real growth g' = (1 + g) / 1.01 - 1 for any compound rate, quarterly or annual.
+    np.testing.assert_allclose(real["cqgr"], (1 + nominal["cqgr"]) / 1.01 - 1, atol=1e-12)
+    np.testing.assert_allclose(real["cagr"], (1 + nominal["cagr"]) / 1.01 - 1, atol=1e-12)
+    # A constant CPI (any base) changes nothing.
+    flat = ipa(cocoa, cpi=pd.Series(123.0, index=cpi.index)).set_index("date")
+    np.testing.assert_allclose(flat["ipa"], nominal["ipa"], atol=1e-9)
+    assert (real["real_price"] != real["price"]).all()
+
+
+def test_bad_cpi_is_a_usage_error():
+    prices = worked_example()
+    with pytest.raises(UsageError, match="greater than zero"):
+        ipa(prices, cpi=pd.Series(-1.0, index=pd.DatetimeIndex(prices["date"])))
+    with pytest.raises(UsageError, match="'date' and 'cpi'"):
+        ipa(prices, cpi=pd.DataFrame({"month": [1]}))
+
+
+# --- latest alerts ----------------------------------------------------------------------------
+
+
+def test_latest_alerts_on_embedded_data(embedded):
+    prices = embedded
+    latest = latest_alerts(prices)
+    assert len(latest) == prices.groupby(list(KEY)).ngroups
+    assert list(latest.columns[:5]) == list(KEY)
+    qualifies = alps_eligibility(prices).set_index(list(KEY))["qualifies"]
+    assert (latest.set_index(list(KEY))["qualifies_alps"] == qualifies).all()
+    assert latest["qualifies_alps"].any() and not latest["qualifies_alps"].all()
+    # The ALPS shown is the last one alps() gives for that series.
+    thai = latest.set_index("commodity").loc["Rice, Thai 5%"]
+    full = alps(prices)
+    assert thai["alps"] == full[full["commodity"] == "Rice, Thai 5%"]["alps"].iloc[-1]
+    assert thai["date"] == prices["date"].max()
+    unqualified = latest[~latest["qualifies_alps"]]
+    assert unqualified["alps"].isna().all() and (unqualified["alps_reason"] != "").all()
+
+
+def test_latest_alerts_as_of_a_past_month(embedded):
+    latest = latest_alerts(embedded, as_of="2019-06").set_index("market")
+    an_giang = latest[latest["commodity"] == "Rice"].loc["An Giang"]
+    assert an_giang["date"] == pd.Timestamp("2019-04-01")  # 2 months behind: still qualifies
+    assert an_giang["qualifies_alps"] and an_giang["alps_band"] is not None
+    with pytest.raises(UsageError, match="not a date"):
+        latest_alerts(embedded, as_of="someday")
+
+
+# --- the `alerts` command -------------------------------------------------------------------
+
+
+def run(*args: str):
+    return runner.invoke(app, ["alerts", *map(str, args)])
+
+
+def test_alerts_command_on_embedded_data():
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "Price alerts as of 2025-11 (embedded data)" in result.stdout
+    assert "series do not qualify for ALPS: no recent price" in result.stdout
+
+
+def test_alerts_json_structure(embedded):
+    result = run("--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"as_of", "series", "not_qualifying"}
+    assert payload["as_of"] == "2025-11-01"
+    assert payload["series"], "the embedded data has series in alert"
+    for row in payload["series"]:
+        assert set(row) >= {*KEY, "date", "price", "alps", "alps_band", "ipa", "ipa_band"}
+        assert row["alps_band"] in ("stress", "alert", "crisis") or row["ipa_band"] in (
+            "moderately high",
+            "abnormally high",
+            "unusually low",
+        )
+    not_alps = (~alps_eligibility(embedded)["qualifies"]).sum()
+    assert sum(payload["not_qualifying"]["alps"].values()) == not_alps
+    everything = json.loads(run("--json", "--all").stdout)["series"]
+    assert len(everything) > len(payload["series"])
+    assert any(row["alps_band"] == "normal" for row in everything)
+
+
+def test_alerts_series_and_as_of():
+    result = run("--series", "Rice|An Giang", "--as-of", "2019-06", "--all", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["series"]
+    assert [(r["commodity"], r["market"], r["date"]) for r in rows] == [
+        ("Rice", "An Giang", "2019-04-01")
+    ]
+
+
+def test_alerts_on_a_weekly_file_put_on_months(tmp_path):
+    dates = pd.date_range("2019-01-07", "2024-12-30", freq="W-MON")
+    noise = np.random.default_rng(1).normal(0, 0.03, len(dates))
+    prices = 12000 * (1 + 0.1 * np.sin(dates.month.to_numpy() / 2)) * np.exp(noise)
+    prices[-4:] *= 1.6  # December 2024: a jump the depot would notice
+    path = tmp_path / "dua_kho.csv"
+    pd.DataFrame({"Ngày": dates.strftime("%d/%m/%Y"), "Giá": prices}).to_csv(path, index=False)
+    defaults = "commodity=Coconut,market=Mỏ Cày Bắc,price_type=Farmgate,unit=dozen,currency=VND"
+    base = ["--input", path, "--map", "date=Ngày,price=Giá", "--default", defaults, "--json"]
+    weekly = json.loads(run(*base).stdout)
+    assert weekly["not_qualifying"]["alps"] == {"not monthly": 1}
+    result = run(*base, "--freq", "monthly")
+    assert result.exit_code == 0, result.output
+    monthly_rows = json.loads(result.stdout)["series"]
+    assert [(r["date"], r["alps_band"]) for r in monthly_rows] == [("2024-12-01", "crisis")]
+
+
+def test_alerts_bad_as_of_is_one_error_line():
+    result = run("--as-of", "2025-13")
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: --as-of: '2025-13' is not a date")
+    assert "Traceback" not in result.output
