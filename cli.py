@@ -680,19 +680,15 @@ def alerts_cmd(
             caption="ALPS (WFP): stress ≥ 0.25, alert ≥ 1, crisis ≥ 2\n"
             "IPA (FAO): moderately high ≥ 0.5, abnormally high ≥ 1, unusually low < −1",
         )
-        for name in ("commodity", "market", "type", "unit", "month"):
-            table.add_column(name, no_wrap=name in ("unit", "month"))
-        table.add_column("price", justify="right")
+        # Series name and price in two columns keep the indicators readable at 80 columns.
+        table.add_column("series")
+        table.add_column("last price", justify="right")
         table.add_column("ALPS", no_wrap=True)
         table.add_column("IPA", no_wrap=True)
         for row in shown.itertuples(index=False):
             table.add_row(
-                row.commodity,
-                row.market,
-                row.price_type,
-                f"{row.currency}/{row.unit}",
-                f"{row.date:%Y-%m}",
-                _money(row.price),
+                f"{row.commodity} · {row.market} ({row.price_type.lower()})",
+                f"{_money(row.price)} {row.currency}/{row.unit} ({row.date:%Y-%m})",
                 _indicator_cell(row.alps, row.alps_band, ALPS_STYLES),
                 _indicator_cell(row.ipa, row.ipa_band, IPA_STYLES),
             )
