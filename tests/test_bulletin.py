@@ -1,0 +1,533 @@
+"""Bulletins: facts on real series, wording, golden files, SMS limits, HTML on a phone, CLI.
+
+Golden files
+------------
+``tests/golden/bulletin.{vi,en}.{md,txt,sms}`` are the bulletins for a fixed slice of the
+embedded data (rice in An Giang and Đồng Tháp, robusta coffee and coconut oil), cut at
+January 2022, forecast with the ``naive`` model (deterministic), with last period's naive
+forecast as the archived one. The test compares the output with the files; a change shows
+as a diff. To accept a change on purpose, regenerate them and review the diff in git::
+
+    CROPCAST_REGEN_GOLDEN=1 pytest tests/test_bulletin.py -k golden
+
+The headless-Chromium test saves a 360 px screenshot to ``tests/artefacts/bulletin-360.png``.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cli import app
+from forecast.bulletin import make_bulletin, render, sms_messages
+from forecast.bulletin.facts import (
+    BulletinFacts,
+    CommodityMovement,
+    HarvestNote,
+    bulletin_facts,
+    harvest_notes,
+    outlook,
+    series_facts,
+)
+from forecast.bulletin.render import pack_sms, summary_sentence
+from forecast.bulletin.wording import (
+    commodity_name,
+    format_number,
+    format_pct,
+    market_name,
+    to_ascii,
+)
+from forecast.calendar import load_calendar
+from forecast.datasets import load_default_prices
+
+TESTS = Path(__file__).resolve().parent
+GOLDEN = TESTS / "golden"
+ARTEFACTS = TESTS / "artefacts"
+GOLDEN_AS_OF = "2022-01-01"
+GOLDEN_SERIES = [
+    ("Rice", "An Giang"),
+    ("Rice", "Dong Thap"),
+    ("Coffee, Robusta", "world"),
+    ("Coconut oil", "world"),
+]
+AN_GIANG = ("Rice", "An Giang", "Wholesale", "kg", "VND")
+
+runner = CliRunner()
+
+
+@functools.cache
+def default_prices() -> pd.DataFrame:
+    return load_default_prices()
+
+
+def pick(prices: pd.DataFrame, pairs) -> pd.DataFrame:
+    keep = pd.Series(False, index=prices.index)
+    for commodity, market in pairs:
+        keep |= (prices["commodity"] == commodity) & (prices["market"] == market)
+    return prices[keep]
+
+
+@functools.cache
+def golden_inputs():
+    prices = pick(default_prices(), GOLDEN_SERIES)
+    earlier = make_bulletin(prices, model="naive", horizon=3, as_of="2021-12-01")
+    return make_bulletin(
+        prices,
+        model="naive",
+        horizon=3,
+        as_of=GOLDEN_AS_OF,
+        previous_forecasts=earlier.forecasts,
+    )
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def an_giang(as_of: str):
+    prices = default_prices()
+    y = pick(prices, [("Rice", "An Giang")]).set_index("date")["price"]
+    return series_facts(AN_GIANG, y[y.index <= as_of], None)
+
+
+def test_changes_hand_checked_an_giang_january_2022():
+    # data/prices.csv: 2022-01 8433, 2021-12 8220, 2021-01 11600; Januaries 2017-2021:
+    # 6750, 8140, 8385, (2020 missing), 11600 -> mean of 4 years 8718.75.
+    facts = an_giang("2022-01-01")
+    assert facts.date == pd.Timestamp("2022-01-01") and facts.price == 8433
+    assert facts.vs_previous.pct == pytest.approx(100 * (8433 / 8220 - 1))  # +2.59 %
+    assert facts.vs_year_ago.pct == pytest.approx(100 * (8433 / 11600 - 1))  # -27.3 %
+    assert facts.vs_year_ago.grade == "severe"
+    assert facts.vs_five_year.n_years == 4
+    assert facts.vs_five_year.reference == pytest.approx(8718.75)
+    assert facts.vs_five_year.pct == pytest.approx(100 * (8433 / 8718.75 - 1))  # -3.28 %
+    assert facts.vs_five_year.grade == "normal"
+
+
+def test_changes_hand_checked_an_giang_june_2022():
+    # 2022-06 8600, 2022-05 8600, 2021-06 9475; Junes 2017-2021: 7075, 8900, 9475 (3 years).
+    facts = an_giang("2022-06-01")
+    assert facts.vs_previous.pct == pytest.approx(0.0)
+    assert facts.movement == "stable"
+    assert facts.vs_year_ago.pct == pytest.approx(100 * (8600 / 9475 - 1))
+    assert facts.vs_five_year.n_years == 3
+    assert facts.vs_five_year.pct == pytest.approx(100 * (8600 / ((7075 + 8900 + 9475) / 3) - 1))
+
+
+def test_gap_before_latest_price_gives_no_previous_change():
+    # An Giang has no price from 2019-05 to 2020-12: January 2021 has no previous month.
+    facts = an_giang("2021-01-01")
+    assert facts.vs_previous is None
+    assert facts.movement == "unknown"
+
+
+def test_outlook_range_and_direction_threshold():
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-02-01", periods=4, freq="MS"),
+            "forecast": [102.0, 104.0, 106.0, 150.0],
+            "lower_80": [95.0, 93.0, 92.0, 10.0],
+            "upper_80": [108.0, 112.0, 118.0, 500.0],
+            "model": "x",
+        }
+    )
+    out = outlook(frame, 100.0, 3)
+    assert (out.low, out.high, out.periods) == (92.0, 118.0, 3)  # the 4th period is not used
+    assert out.median_pct == pytest.approx(4.0)
+    assert out.direction == "rising"
+    flat = outlook(frame.assign(forecast=[101.0, 102.9, 97.0, 1.0]), 100.0, 3)
+    assert flat.direction == "stable"  # median +1 % is within 3 %
+    assert outlook(frame.assign(forecast=[90.0, 95.0, 99.0, 1.0]), 100.0, 3).direction == (
+        "falling"
+    )
+
+
+def _key(commodity: str, currency: str = "VND", market: str = "Bến Tre"):
+    return (commodity, market, "Farmgate", "kg", currency)
+
+
+def test_harvest_dip_only_when_harvest_is_near():
+    calendar = load_calendar()
+    # November: Đông Xuân (harvest Feb-Apr, peak March) is within 3 months, Thu Đông ongoing.
+    notes = harvest_notes(_key("Lúa"), pd.Timestamp("2024-11-01"), "monthly", 3, calendar)
+    assert [n.season for n in notes] == ["Đông Xuân", "Thu Đông"]
+    dong_xuan = notes[0]
+    assert dong_xuan == HarvestNote("Đông Xuân", (3,), "peak", "dip")
+    # Durian in October: its season (April to July) is far off, so nothing is said.
+    assert (
+        harvest_notes(_key("Sầu riêng"), pd.Timestamp("2024-10-01"), "monthly", 3, calendar) == ()
+    )
+    assert harvest_notes(_key("Durian"), pd.Timestamp("2024-02-01"), "monthly", 3, calendar)
+    # Thai rice and Sri Lankan coconuts follow other calendars: no Mekong note.
+    thai = ("Rice", "Bangkok", "Wholesale", "kg", "THB")
+    assert harvest_notes(thai, pd.Timestamp("2024-11-01"), "monthly", 3, calendar) == ()
+
+
+def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
+    calendar = load_calendar()
+    notes = harvest_notes(_key("Bưởi da xanh"), pd.Timestamp("2024-11-01"), "monthly", 3, calendar)
+    assert [(n.season, n.effect) for n in notes] == [("Vụ Tết", "rise")]
+    y = pd.Series(
+        [40000.0, 42000.0], index=pd.DatetimeIndex(["2024-10-01", "2024-11-01"]), name="price"
+    )
+    facts = series_facts(_key("Bưởi da xanh"), y, None, calendar=calendar)
+    bulletin = BulletinFacts(pd.Timestamp("2024-11-01"), (facts,), 3, "naive")
+    for fmt in ("md", "txt", "sms"):
+        vi = render(bulletin, "vi", fmt)
+        assert "giảm" not in vi and "giam" not in vi, vi
+    assert "nhu cầu cao, giá thường tăng" in render(bulletin, "vi", "md")
+    assert "prices usually rise" in render(bulletin, "en", "md")
+    assert "dip" not in render(bulletin, "en", "md")
+
+
+def test_accuracy_line_compares_last_forecast_with_the_price():
+    facts = golden_inputs().facts
+    rice = next(s for s in facts.series if s.key == AN_GIANG)
+    acc = rice.accuracy
+    assert acc is not None and acc.actual == 8433
+    assert acc.forecast == pytest.approx(8220)  # naive: last period's price
+    assert acc.low < acc.forecast < acc.high
+    assert acc.verdict == "inside"
+    md = render(facts, "en", "md")
+    assert "Last period we expected" in md and "the price was 8,433 VND/kg" in md
+    without = bulletin_facts(pick(default_prices(), GOLDEN_SERIES), as_of=GOLDEN_AS_OF)
+    assert "expected" not in render(without, "en", "md")
+
+
+def test_stale_series_left_out_and_listed():
+    facts = bulletin_facts(default_prices())  # as of November 2025
+    keys = {s.key for s in facts.series}
+    assert AN_GIANG not in keys and AN_GIANG in facts.stale  # last price June 2022
+    assert ("Cocoa", "world", "International", "kg", "USD") in keys
+    assert "Không đưa vào" in render(facts, "vi", "md")
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def test_summary_sentence_ben_tre_style():
+    def moved(name, pct, movement, strength):
+        return CommodityMovement(name, pct, movement, strength)
+
+    facts = BulletinFacts(
+        pd.Timestamp("2024-03-01"),
+        (),
+        3,
+        "naive",
+        summary=(
+            moved("Rice (paddy)", 6.0, "rose", "moderate"),
+            moved("Coconut", -3.0, "fell", "slight"),
+            moved("Cocoa", 0.5, "stable", "stable"),
+        ),
+    )
+    assert summary_sentence(facts, "vi") == (
+        "Nhìn chung, giá lúa tăng; giá dừa giảm nhẹ; giá các mặt hàng khác ổn định."
+    )
+    assert summary_sentence(facts, "en") == (
+        "Overall, rice (paddy) prices rose; coconut prices fell slightly; other prices held steady."
+    )
+
+
+def test_vietnamese_names_numbers_and_ascii():
+    assert commodity_name("Rice", "vi") == "Gạo"
+    assert commodity_name("Rice (paddy)", "vi") == "Lúa"
+    assert commodity_name("Coffee, Robusta", "vi") == "Cà phê Robusta"
+    assert commodity_name("Coconut oil", "vi") == "Dầu dừa"
+    assert commodity_name("Pomelo", "vi") == "Bưởi"
+    assert commodity_name("Jackfruit", "vi") == "Jackfruit"  # unknown: kept as written
+    assert market_name("Dong Thap", "vi") == "Đồng Tháp"
+    assert format_number(45000, "vi") == "45.000" and format_number(45000, "en") == "45,000"
+    assert format_number(2.314, "vi") == "2,31" and format_number(2.314, "en") == "2.31"
+    assert format_pct(-2.345, "vi") == "−2,3%" and format_pct(12.3, "en") == "+12.3%"
+    assert to_ascii("Lúa Đồng Tháp: giá giảm – 6.450đ/kg") == "Lua Dong Thap: gia giam - 6.450d/kg"
+
+
+# --------------------------------------------------------------------------- golden files
+
+
+@pytest.mark.parametrize("fmt", ["md", "txt", "sms"])
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_golden(lang, fmt):
+    text = render(golden_inputs().facts, lang, fmt)
+    path = GOLDEN / f"bulletin.{lang}.{fmt}"
+    if os.environ.get("CROPCAST_REGEN_GOLDEN") == "1":
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{path} missing: run with CROPCAST_REGEN_GOLDEN=1 to create it"
+    expected = path.read_text(encoding="utf-8")
+    if text != expected:
+        import difflib
+
+        diff = "".join(
+            difflib.unified_diff(expected.splitlines(True), text.splitlines(True), "golden", "now")
+        )
+        pytest.fail(f"{path.name} differs (CROPCAST_REGEN_GOLDEN=1 to accept):\n{diff}")
+
+
+def test_golden_content_reads_right():
+    vi = (GOLDEN / "bulletin.vi.md").read_text(encoding="utf-8")
+    assert vi.splitlines()[2].startswith("Nhìn chung, ")
+    assert "| Gạo | An Giang | đồng/kg | 8.433 |" in vi
+    assert "Vụ Đông Xuân: thu hoạch rộ tháng 3, giá thường giảm." in vi
+    en = (GOLDEN / "bulletin.en.md").read_text(encoding="utf-8")
+    assert "| Rice | An Giang | đồng/kg | 8,433 |" in en
+    assert "Đông Xuân harvest peaks in March: prices usually dip." in en
+    txt = (GOLDEN / "bulletin.vi.txt").read_text(encoding="utf-8")
+    assert max(len(line) for line in txt.splitlines()) <= 60
+
+
+# --------------------------------------------------------------------------- SMS
+
+
+def check_sms(lines: list[str]) -> None:
+    assert lines
+    for line in lines:
+        assert line.isascii(), line
+        assert 0 < len(line) <= 160, (len(line), line)
+        assert "\n" not in line
+    if len(lines) > 1:
+        n = len(lines)
+        assert [line.split(" ", 1)[0] for line in lines] == [f"{i}/{n}" for i in range(1, n + 1)]
+
+
+SMS_SERIES = [
+    ("Rice", "An Giang"),
+    ("Rice", "Dong Thap"),
+    ("Rice", "Bac Lieu"),
+    ("Coconut", "Jaffna"),
+    ("Rice, Viet Namese 5%", "world"),
+    ("Coffee, Robusta", "world"),
+    ("Rice (red nadu)", "Batticaloa"),
+    ("Meat (chicken)", "Bangkok"),
+]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(
+    pairs=st.lists(st.sampled_from(SMS_SERIES), min_size=1, max_size=4, unique=True),
+    months_back=st.integers(0, 150),
+    lang=st.sampled_from(["vi", "en"]),
+)
+def test_sms_lines_ascii_and_at_most_160_on_real_data(pairs, months_back, lang):
+    prices = pick(default_prices(), pairs)
+    as_of = prices["date"].max() - pd.DateOffset(months=months_back)
+    if not (prices["date"] <= as_of).any():
+        return
+    inputs = make_bulletin(prices, model="naive", horizon=3, as_of=as_of, max_age_months=None)
+    check_sms(sms_messages(inputs.facts, lang))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=400
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_pack_sms_keeps_every_word_within_160(units):
+    units = [u for u in units if u.strip()]
+    lines = pack_sms(units)
+    if not units:
+        assert lines == []
+        return
+    check_sms(lines)
+    body = [re.sub(r"^\d+/\d+ ", "", line) for line in lines] if len(lines) > 1 else lines
+    assert "".join(" ".join(body).split()) == "".join(" ".join(units).split())
+
+
+def test_sms_default_data_both_languages():
+    inputs = golden_inputs()
+    for lang in ("vi", "en"):
+        lines = sms_messages(inputs.facts, lang)
+        check_sms(lines)
+    vi = render(inputs.facts, "vi", "sms")
+    assert "Gao An Giang 8.433d/kg (+3%)." in vi
+    assert "Vu Dong Xuan: gia thuong giam T3." in vi
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+@functools.cache
+def golden_html() -> str:
+    from forecast.bulletin import fan_charts
+
+    inputs = golden_inputs()
+    return render(inputs.facts, "vi", "html", fan_charts(inputs, "vi"))
+
+
+def test_html_is_self_contained():
+    page = golden_html()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert '<html lang="vi">' in page
+    assert page.count("data:image/png;base64,") == 4  # one fan chart per series
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert "url(" not in page
+    assert "@media (max-width:480px)" in page and "max-width:100%" in page
+
+
+def _chromium() -> str:
+    for name in ("/usr/bin/chromium", "chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("chromium not installed (CI installs Debian's 'chromium' package)")
+
+
+def test_html_on_a_360px_phone_in_headless_chromium(tmp_path):
+    chromium = _chromium()
+    page = golden_html()
+    product = tmp_path / "bulletin.html"
+    product.write_text(page, encoding="utf-8")
+    # A desktop headless window is at least 500 px wide whatever --window-size says, so the
+    # page is measured inside a 360 px iframe (srcdoc: same origin, so its DOM is readable):
+    # the iframe is the page's viewport, as a phone's screen is. It is taller than the page, so
+    # no scroll bar takes width (phone scroll bars overlay the page).
+    probe = tmp_path / "probe.html"
+    script = """<script>
+window.addEventListener('load', () => {
+  const frame = document.getElementById('phone');
+  const doc = frame.contentDocument;
+  const imgs = [...doc.images];
+  const width = doc.documentElement.clientWidth;
+  document.title = JSON.stringify({
+    scrollW: doc.documentElement.scrollWidth,
+    clientW: width,
+    images: imgs.length,
+    broken: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt),
+    wide: [...doc.querySelectorAll('body *')]
+      .filter(e => e.getBoundingClientRect().right > width + 1)
+      .map(e => e.tagName).slice(0, 5),
+    cards: getComputedStyle(doc.querySelector('td')).display,
+  });
+});
+</script>"""
+    probe.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>probe</title></head>'
+        '<body style="margin:0"><iframe id="phone" style="width:360px;height:40000px;border:0" '
+        f'srcdoc="{html.escape(page, quote=True)}"></iframe>{script}</body></html>',
+        encoding="utf-8",
+    )
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=360,2000",
+    ]
+    dom = subprocess.run(
+        [chromium, *flags, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    found = re.search(r"<title>(.*?)</title>", dom.stdout, re.S)
+    assert found, dom.stderr[-2000:]
+    result = json.loads(html.unescape(found.group(1)))
+    assert result["clientW"] == 360, result
+    assert result["cards"] == "flex", result  # the table became one card per series
+    assert result["images"] == 4
+    assert result["broken"] == []
+    assert result["scrollW"] <= result["clientW"], result
+    assert result["wide"] == [], result
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "bulletin-360.png"
+    subprocess.run(
+        [chromium, *flags, f"--screenshot={shot}", product.as_uri()],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+CLI_SLICE = ["--series", "Rice|An Giang", "--series", "Robusta", "--model", "naive", "-q"]
+
+
+def test_cli_markdown_to_stdout():
+    result = run("bulletin", "--as-of", "2022-01", *CLI_SLICE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# Bản tin giá nông sản T1/2022\n\nNhìn chung, ")
+    assert "| Gạo | An Giang | đồng/kg | 8.433 |" in result.stdout
+
+
+def test_cli_english(tmp_path):
+    result = run("bulletin", "--as-of", "2022-01", "--lang", "en", *CLI_SLICE)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("# Crop price bulletin, Jan 2022\n\nOverall, ")
+    assert "| Rice | An Giang | đồng/kg | 8,433 |" in result.stdout
+
+
+def test_cli_sms_to_file(tmp_path):
+    out = tmp_path / "sms.txt"
+    result = run("bulletin", "--format", "sms", "--out", out, *CLI_SLICE)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="ascii").splitlines()
+    check_sms(lines)
+    assert any("Ca phe Robusta" in line for line in lines)
+
+
+def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):
+    from forecast.forecasting import write_forecasts
+
+    archive = tmp_path / "earlier.csv"
+    prices = pick(default_prices(), [("Rice", "An Giang")])
+    write_forecasts(make_bulletin(prices, model="naive", as_of="2021-12-01").forecasts, archive)
+    result = run("bulletin", "--as-of", "2022-01", "--previous", archive, *CLI_SLICE)
+    assert result.exit_code == 0, result.output
+    assert "## Độ chính xác kỳ trước" in result.stdout
+    assert "Kỳ trước dự báo giá T1/2022 từ " in result.stdout
+    assert "giá thực tế 8.433 đ/kg (trong khoảng dự báo)" in result.stdout
+    result = run("bulletin", "--previous", tmp_path / "missing.csv", *CLI_SLICE)
+    assert result.exit_code == 1 and "forecast file not found" in result.stderr
+
+
+def test_cli_bad_format_and_model_exit_2():
+    result = run("bulletin", "--format", "pdf")
+    assert result.exit_code == 2
+    result = run("bulletin", "--model", "nope", "-q")
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: ")
+    result = run("bulletin", "--as-of", "1900-01", *CLI_SLICE)
+    assert result.exit_code == 2 and "no prices on or before" in result.stderr
+
+
+@pytest.mark.slow
+def test_cli_no_arguments_covers_the_default_data():
+    result = run("bulletin", "-q")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.startswith("# Bản tin giá nông sản T11/2025")
+    assert "Cà phê Robusta" in text and "Gạo Việt Nam 5% tấm" in text
+    assert "Không đưa vào" in text  # series with no price for a year are named, not shown

@@ -1,0 +1,280 @@
+"""Delivering bulletins end to end: a real SMTP server on 127.0.0.1, SMS files, retries.
+
+The server is aiosmtpd's ``Controller`` started by the test on a free port; nothing leaves
+the machine. Each subscriber must get only their commodities, in their language, as an
+HTML e-mail with a plain-text alternative, and each phone an SMS file in the outbox.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import functools
+import re
+import socket
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from forecast.bulletin import make_bulletin
+from forecast.bulletin.deliver import deliver, read_subscribers
+from forecast.datasets import load_default_prices
+from forecast.errors import InputError
+
+aiosmtpd = pytest.importorskip("aiosmtpd", reason="aiosmtpd is in the 'test' extra")
+from aiosmtpd.controller import Controller  # noqa: E402
+
+SERIES = [("Rice", "An Giang"), ("Coffee, Robusta", "world"), ("Coconut oil", "world")]
+SUBSCRIBERS = """name,email,phone,language,commodities
+Chị Lan,lan@example.vn,,vi,Gạo
+Mr Smith,,+84 912 345 678,en,coffee
+Anh Tư,tu@example.vn,0987-654-321,vi,Dầu dừa;coffee
+"""
+
+
+@functools.cache
+def bulletin():
+    prices = load_default_prices()
+    keep = pd.Series(False, index=prices.index)
+    for commodity, market in SERIES:
+        keep |= (prices["commodity"] == commodity) & (prices["market"] == market)
+    return make_bulletin(prices[keep], model="naive", horizon=3, as_of="2022-01-01")
+
+
+class Collector:
+    """An SMTP handler keeping every message; refuses recipients in ``refuse`` with 451."""
+
+    def __init__(self, refuse: tuple[str, ...] = ()):
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.refuse = refuse
+        self.refused = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            self.refused += 1
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for rcpt, m in self.messages if address in rcpt]
+
+
+def free_port() -> int:
+    """A port nothing listens on (the OS picks it; closed again at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    started = []
+
+    def start(handler: Collector) -> tuple[str, int]:
+        # aiosmtpd checks the server by connecting to the port it was given, so it needs a
+        # real free port, not 0.
+        port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        started.append(controller)
+        return "127.0.0.1", port
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+@pytest.fixture
+def subscribers(tmp_path) -> Path:
+    path = tmp_path / "subscribers.csv"
+    path.write_text(SUBSCRIBERS, encoding="utf-8")
+    return path
+
+
+def parts(message) -> tuple[str, str]:
+    """(plain text, html) of a multipart/alternative e-mail."""
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    page = message.get_body(("html",)).get_content()
+    return text, page
+
+
+def test_each_subscriber_gets_their_commodities_in_their_language(
+    smtp_server, subscribers, tmp_path
+):
+    handler = Collector()
+    server = smtp_server(handler)
+    outbox = tmp_path / "outbox"
+    report = deliver(
+        bulletin(), read_subscribers(subscribers), smtp=server, outbox=outbox, backoff=(0,)
+    )
+    assert [(r.name, r.channel, r.status) for r in report] == [
+        ("Chị Lan", "email", "sent"),
+        ("Mr Smith", "sms", "written"),
+        ("Anh Tư", "email", "sent"),
+        ("Anh Tư", "sms", "written"),
+    ]
+    assert all(r.attempts == 1 and not r.error for r in report)
+
+    # Chị Lan: rice only, Vietnamese, HTML with charts and a text alternative.
+    (lan,) = handler.to("lan@example.vn")
+    assert lan["Subject"] == "Bản tin giá nông sản T1/2022"
+    text, page = parts(lan)
+    assert text.startswith("BẢN TIN GIÁ NÔNG SẢN T1/2022")
+    assert "Gạo – An Giang" in text and "Nhìn chung" in text
+    assert "Cà phê" not in text and "Dầu dừa" not in text
+    assert '<html lang="vi">' in page and "data:image/png;base64," in page
+    assert "Cà phê" not in page and "Dầu dừa" not in page
+
+    # Anh Tư: coconut oil and coffee by e-mail (Vietnamese), and the same by SMS.
+    (tu,) = handler.to("tu@example.vn")
+    text, page = parts(tu)
+    assert "Dầu dừa – Thế giới" in text and "Cà phê Robusta – Thế giới" in text
+    assert "Gạo" not in text
+    assert page.count("data:image/png;base64,") == 2
+    tu_sms = (outbox / "0987654321.txt").read_text(encoding="ascii").splitlines()
+    assert all(line.isascii() and len(line) <= 160 for line in tu_sms)
+    joined = " ".join(tu_sms)
+    assert "Dau dua The gioi" in joined and "Ca phe Robusta" in joined and "Gao" not in joined
+
+    # Mr Smith: coffee only, English, SMS only (no e-mail address).
+    smith = (outbox / "84912345678.txt").read_text(encoding="ascii")
+    assert "Coffee (Robusta) World" in smith and "Next 3 months" in smith
+    assert "Rice" not in smith and "Coconut" not in smith
+    assert len(handler.messages) == 2
+    assert sorted(p.name for p in outbox.iterdir()) == ["0987654321.txt", "84912345678.txt"]
+
+
+def test_refused_recipient_is_retried_and_reported_others_delivered(
+    smtp_server, subscribers, tmp_path
+):
+    handler = Collector(refuse=("lan@example.vn",))
+    server = smtp_server(handler)
+    report = deliver(
+        bulletin(),
+        read_subscribers(subscribers),
+        smtp=server,
+        outbox=tmp_path / "outbox",
+        backoff=(0.01,),
+        charts=False,
+    )
+    lan = next(r for r in report if r.name == "Chị Lan")
+    assert lan.status == "failed" and lan.attempts == 3
+    assert "451" in lan.error and "SMTPRecipientsRefused" in lan.error
+    assert handler.refused == 3
+    tu = next(r for r in report if r.name == "Anh Tư" and r.channel == "email")
+    assert tu.status == "sent" and tu.attempts == 1
+    assert len(handler.to("tu@example.vn")) == 1
+    assert (tmp_path / "outbox" / "84912345678.txt").is_file()
+
+
+def test_unreachable_server_fails_email_but_sms_files_are_written(subscribers, tmp_path):
+    report = deliver(
+        bulletin(),
+        read_subscribers(subscribers),
+        smtp=("127.0.0.1", free_port()),
+        outbox=tmp_path / "outbox",
+        backoff=(0,),
+        charts=False,
+    )
+    emails = [r for r in report if r.channel == "email"]
+    assert all(r.status == "failed" and r.attempts == 3 for r in emails)
+    assert all("ConnectionRefusedError" in r.error for r in emails)
+    assert [r.status for r in report if r.channel == "sms"] == ["written", "written"]
+
+
+def test_unknown_commodity_is_reported_not_fatal(smtp_server, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "name,email,phone,language,commodities\n"
+        "A,a@example.vn,,vi,durian\n"
+        "B,b@example.vn,,EN,rice;mango\n",
+        encoding="utf-8",
+    )
+    handler = Collector()
+    report = deliver(
+        bulletin(),
+        read_subscribers(path),
+        smtp=smtp_server(handler),
+        outbox=tmp_path / "o",
+        charts=False,
+    )
+    assert (report[0].status, report[0].error) == ("skipped", "no series for: durian")
+    assert report[1].status == "sent" and report[1].error == "no series for: mango"
+    (b,) = handler.to("b@example.vn")
+    assert parts(b)[0].startswith("CROP PRICE BULLETIN, JAN 2022")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name,email,phone,language\nA,a@x.vn,,vi\n", "missing column commodities"),
+        ("name,email,phone,language,commodities\nA,a@x.vn,,fr,Rice\n", "row 1 (line 2)"),
+        ("name,email,phone,language,commodities\nA,,,vi,Rice\n", "neither email nor phone"),
+        ("name,email,phone,language,commodities\nA,a@x.vn,,vi, ; \n", "no commodities"),
+        ("name,email,phone,language,commodities\n", "no rows"),
+    ],
+)
+def test_subscriber_file_is_validated(tmp_path, content, message):
+    path = tmp_path / "s.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        read_subscribers(path)
+    assert "\n" not in str(info.value)
+
+
+def test_bad_language_names_the_choices(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("name,email,phone,language,commodities\nA,a@x.vn,,fr,Rice\n", "utf-8")
+    with pytest.raises(InputError, match="language 'fr' is not one of vi, en"):
+        read_subscribers(path)
+
+
+# --------------------------------------------------------------------------- CLI
+
+runner = CliRunner()
+CLI_SLICE = ["--series", "Rice|An Giang", "--series", "Robusta", "--model", "naive", "-q"]
+
+
+def test_cli_send_dry_run_writes_outbox_sends_nothing(subscribers, tmp_path):
+    outbox = tmp_path / "outbox"
+    args = ["bulletin", "send", "--subscribers", subscribers, "--outbox", outbox, "--dry-run"]
+    result = runner.invoke(app, [str(a) for a in args + ["--as-of", "2022-01", *CLI_SLICE]])
+    assert result.exit_code == 0, result.output
+    assert "dry-run" in result.stdout and "written" in result.stdout
+    assert sorted(p.name for p in outbox.iterdir()) == ["0987654321.txt", "84912345678.txt"]
+    assert "Ca phe Robusta" in (outbox / "0987654321.txt").read_text()
+
+
+def test_cli_send_exits_1_when_a_delivery_fails(subscribers, tmp_path, smtp_server):
+    handler = Collector(refuse=("tu@example.vn",))
+    host, port = smtp_server(handler)
+    args = ["bulletin", "send", "--subscribers", subscribers, "--smtp", f"{host}:{port}"]
+    args += ["--outbox", tmp_path / "outbox", "--as-of", "2022-01", *CLI_SLICE]
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 1
+    assert "failed" in result.stdout and "1 of 4 deliveries failed" in result.stderr
+    assert len(handler.to("lan@example.vn")) == 1
+
+
+def test_cli_send_usage_errors(subscribers, tmp_path):
+    result = runner.invoke(app, ["bulletin", "send", "--subscribers", str(subscribers)])
+    assert result.exit_code == 2 and "--smtp" in result.stderr
+    result = runner.invoke(
+        app, ["bulletin", "send", "--subscribers", str(subscribers), "--smtp", "nohost"]
+    )
+    assert result.exit_code == 2 and "HOST:PORT" in result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,email\nA,a@x.vn\n", encoding="utf-8")
+    result = runner.invoke(app, ["bulletin", "send", "--subscribers", str(bad), "--dry-run"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().count("\n") == 0 and "missing column" in result.stderr

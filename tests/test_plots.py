@@ -1,0 +1,595 @@
+"""Charts from real prices: titles, labels, bands, harvest shading, Vietnamese text, files.
+
+Sample PNGs land in ``tests/artefacts/`` (gitignored) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_hex
+from matplotlib.dates import date2num
+from matplotlib.figure import Figure
+from typer.testing import CliRunner
+
+from forecast.backtest import Windows
+from forecast.calendar import load_calendar, match_commodity
+from forecast.datasets import load_default_prices
+from forecast.evaluation import backtest_prices
+from forecast.forecasting import ForecastSpec, forecast_prices
+from forecast.plots import (
+    FONT,
+    alerts_chart,
+    alps_band,
+    backtest_chart,
+    fan_chart,
+    format_number,
+    save_figure,
+    seasonal_index,
+    seasonal_profile,
+    series_slug,
+    unit_label,
+)
+from forecast.plots.common import HARVEST_ALPHA, HARVEST_COLOUR, PEAK_ALPHA
+from forecast.table import KEY, iter_series, select_series, series_label
+
+ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def prices() -> pd.DataFrame:
+    return load_default_prices()
+
+
+@pytest.fixture(scope="module")
+def calendar() -> pd.DataFrame:
+    return load_calendar()
+
+
+def one_series(prices: pd.DataFrame, pattern: str) -> tuple[tuple, pd.Series, pd.DataFrame]:
+    chosen = select_series(prices, [pattern])
+    (key, y), *rest = list(iter_series(chosen))
+    assert not rest, f"{pattern!r} matches several series"
+    return key, y, chosen
+
+
+def naive_forecast(chosen: pd.DataFrame, horizon: int = 12) -> pd.DataFrame:
+    return forecast_prices(chosen, ForecastSpec("naive", horizon), n_jobs=1).forecasts
+
+
+def draw(fig: Figure) -> list[str]:
+    """Render with Agg; return the messages of any 'Glyph ... missing' warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def harvest_spans(ax) -> list[tuple[float, float, float]]:
+    """(left, right, alpha) of the harvest shading on ``ax``, x in data units."""
+    spans = []
+    for patch in ax.patches:
+        if to_hex(patch.get_facecolor(), keep_alpha=False) == HARVEST_COLOUR:
+            left, right = patch.get_x(), patch.get_x() + patch.get_width()
+            spans.append((left, right, patch.get_alpha()))
+    return spans
+
+
+def shade_at(ax, x: float) -> float:
+    """Alpha of the harvest shading at ``x`` (0 when unshaded)."""
+    return max((a for left, right, a in harvest_spans(ax) if left <= x < right), default=0.0)
+
+
+def legend_texts(ax) -> list[str]:
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def save_artefact(fig: Figure, name: str) -> Path:
+    path = save_figure(fig, ARTEFACTS / name)
+    assert path.read_bytes().startswith(PNG_MAGIC)
+    return path
+
+
+# --------------------------------------------------------------------------- units, numbers
+
+
+@pytest.mark.parametrize(
+    ("currency", "unit", "lang", "expected"),
+    [
+        ("VND", "kg", "vi", "đồng/kg"),
+        ("VND", "kg", "en", "đồng/kg"),
+        ("VND", "nut", "vi", "đồng/trái"),
+        ("VND", "dozen", "vi", "đồng/tá"),
+        ("THB", "kg", "vi", "THB/kg"),
+        ("THB", "kg", "en", "THB/kg"),
+        ("USD", "mt", "vi", "USD/tấn"),
+        ("USD", "mt", "en", "USD/t"),
+        ("LKR", "nut", "en", "LKR/nut"),
+        ("USD", "bunch", "en", "USD/bunch"),
+    ],
+)
+def test_unit_label_in_the_users_terms(currency, unit, lang, expected):
+    assert unit_label(currency, unit, lang) == expected
+
+
+def test_numbers_in_vietnamese_and_english_style():
+    assert format_number(45000, "vi") == "45.000"
+    assert format_number(45000, "en") == "45,000"
+    assert format_number(1234567.0, "vi") == "1.234.567"
+    assert format_number(4.5, "vi") == "4,50"
+    assert format_number(-1.5, "en", 1) == "−1.5"
+
+
+def test_series_slug_is_ascii_and_readable():
+    assert series_slug(("Dừa", "Mỏ Cày Bắc", "Farmgate", "nut", "VND")) == (
+        "dua-mo-cay-bac-farmgate-vnd-nut"
+    )
+    assert series_slug(("Rice (white)", "Colombo City", "Retail", "kg", "LKR")) == (
+        "rice-white-colombo-city-retail-lkr-kg"
+    )
+    assert series_slug(("Đậu", "x", "y", "kg", "VND")).isascii()
+
+
+# --------------------------------------------------------------------------- fan chart
+
+
+def test_fan_chart_rice_an_giang_in_vietnamese(prices, calendar):
+    key, y, chosen = one_series(prices, "Rice|An Giang")
+    forecast = naive_forecast(chosen)
+    rows = match_commodity(key[0], calendar)
+    fig = fan_chart(
+        y,
+        forecast,
+        title=series_label(key),
+        unit_label=unit_label("VND", "kg", "vi"),
+        harvest_months=rows,
+        last_n=60,
+        lang="vi",
+    )
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "Rice | An Giang | Wholesale | VND/kg"
+    assert ax.get_ylabel() == "đồng/kg"
+    assert ax.title.get_fontfamily() == [FONT]
+
+    # Two bands (80 % and 95 %): the 80 % band holds the forecast, the 95 % band holds both.
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2
+    wide, narrow = bands  # drawn widest first, so the narrow band sits on top
+    dates = date2num(pd.DatetimeIndex(forecast["date"]))
+    median = np.column_stack([dates, forecast["forecast"]])
+    inner = np.column_stack(
+        [np.r_[dates, dates], np.r_[forecast["lower_80"] * 1.001, forecast["upper_80"] * 0.999]]
+    )
+    assert narrow.get_paths()[0].contains_points(median[1:]).all()
+    assert wide.get_paths()[0].contains_points(inner[1:]).all()
+    assert narrow.get_alpha() > wide.get_alpha()  # the 95 % band is the lighter one
+
+    # Đông Xuân peaks in March (darker), Hè Thu in Jul-Aug; May and June are not harvest.
+    assert shade_at(ax, date2num(pd.Timestamp("2022-03-15"))) == PEAK_ALPHA
+    assert shade_at(ax, date2num(pd.Timestamp("2022-02-15"))) == HARVEST_ALPHA
+    assert shade_at(ax, date2num(pd.Timestamp("2022-05-15"))) == 0
+    assert shade_at(ax, date2num(pd.Timestamp("2023-03-15"))) == PEAK_ALPHA  # forecast period
+    assert "Thu hoạch (ĐBSCL)" in legend_texts(ax)
+    assert "Cao điểm thu hoạch" in legend_texts(ax)
+    assert "Khoảng 80%" in legend_texts(ax)
+
+    # The last price is marked and written the Vietnamese way; thousands use dots.
+    last = float(y.dropna().iloc[-1])
+    assert any(format_number(last, "vi") in t.get_text() for t in ax.texts)
+    assert any("T6/2022" in t.get_text() for t in ax.texts)
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert any("." in t and t.replace(".", "").isdigit() for t in ticks), ticks
+    assert not any("," in t for t in ticks)
+    # History is cut to the last 60 months.
+    assert ax.get_xlim()[0] == pytest.approx(date2num(y.index[-60]))
+    save_artefact(fig, "fan-rice-an-giang-vi.png")
+
+
+def test_fan_chart_commodity_without_calendar_has_no_harvest(prices, calendar):
+    key, y, chosen = one_series(prices, "Cassava flour")
+    rows = match_commodity(key[0], calendar)
+    assert rows.empty
+    fig = fan_chart(
+        y,
+        naive_forecast(chosen),
+        title=series_label(key),
+        unit_label=unit_label(key[4], key[3], "en"),
+        harvest_months=rows,
+        last_n=48,
+    )
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "THB/kg"
+    assert harvest_spans(ax) == []
+    assert not any("Harvest" in t for t in legend_texts(ax))
+    assert ax.get_legend().get_title().get_text() == "model: naive"
+    save_artefact(fig, "fan-cassava-bangkok-en.png")
+
+
+def test_fan_chart_thai_rice_gets_no_mekong_calendar(prices, calendar):
+    key, y, chosen = one_series(prices, "Rice, Thai")
+    fig = fan_chart(
+        y,
+        naive_forecast(chosen),
+        title=series_label(key),
+        unit_label=unit_label(key[4], key[3], "en"),
+        harvest_months=match_commodity(key[0], calendar),
+        last_n=36,
+    )
+    assert fig.axes[0].get_ylabel() == "USD/t"
+    assert harvest_spans(fig.axes[0]) == []
+
+
+def test_fan_chart_wfp_viet_nam_file(shared_data, calendar):
+    from forecast.clean import CleanOptions, clean
+    from forecast.io import read_prices
+
+    result = clean(read_prices(shared_data / "wfp" / "wfp_food_prices_vnm.csv"), CleanOptions())
+    key, y, chosen = one_series(result.prices, "Rice|Dong Thap")
+    assert key[3:] == ("kg", "VND")
+    fig = fan_chart(
+        y,
+        naive_forecast(chosen, 6),
+        title=series_label(key),
+        unit_label=unit_label(key[4], key[3], "en"),
+        harvest_months=match_commodity(key[0], calendar),
+    )
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == series_label(key)
+    assert ax.get_ylabel() == "đồng/kg"
+    assert "Harvest (Mekong Delta)" in legend_texts(ax)
+    assert shade_at(ax, date2num(pd.Timestamp("2015-03-15"))) == PEAK_ALPHA
+    # The whole history is shown when last_n is None; gaps stay gaps (NaN in the line).
+    history_line = ax.lines[0]
+    assert len(history_line.get_xdata()) == len(y)
+    assert np.isnan(np.asarray(history_line.get_ydata(), float)).sum() == y.isna().sum()
+    save_artefact(fig, "fan-wfp-rice-dong-thap-en.png")
+
+
+def test_fan_chart_accepts_month_numbers_and_forecast_indexed_by_date(prices):
+    key, y, chosen = one_series(prices, "Rice|Dong Thap")
+    forecast = naive_forecast(chosen, 3).set_index("date")
+    fig = fan_chart(y, forecast, title="t", unit_label="u", harvest_months=[4, 5], last_n=24)
+    alphas = {a for _, _, a in harvest_spans(fig.axes[0])}
+    assert alphas == {HARVEST_ALPHA}  # month numbers carry no peak
+
+
+def test_charts_draw_on_the_callers_axes(prices, calendar):
+    key, y, chosen = one_series(prices, "Rice|An Giang")
+    fig = Figure(figsize=(12, 10))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 2)
+    table, _ = backtest_prices(chosen, ["naive"], Windows(6, 2), n_jobs=1)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-01", periods=24, freq="MS"),
+            "alps": np.linspace(-1, 2.5, 24),
+        }
+    )
+    made = [
+        fan_chart(y, naive_forecast(chosen), title="a", unit_label="u", ax=axes[0, 0]),
+        seasonal_profile(y, title="b", ax=axes[0, 1]),
+        backtest_chart(y, table, title="c", ax=axes[1, 0]),
+        alerts_chart(frame, title="d", ax=axes[1, 1]),
+    ]
+    assert all(f is fig for f in made)
+    assert [ax.get_title(loc="left") for ax in axes.flat] == ["a", "b", "c", "d"]
+    assert len(fig.axes) == 4
+    assert draw(fig) == []
+
+
+# --------------------------------------------------------------------------- seasonal profile
+
+
+def synthetic_march_dip(years: int = 6, dip: float = 0.15, seed: int = 0) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2015-01-01", periods=12 * years, freq="MS")
+    trend = 10_000 * 1.05 ** (np.arange(len(dates)) / 12)  # 5 % a year: the yearly mean absorbs it
+    season = np.where(dates.month == 3, 1 - dip, 1.0)
+    noise = rng.normal(1, 0.01, len(dates))
+    return pd.Series(trend * season * noise, index=dates, name="price")
+
+
+def test_seasonal_index_finds_the_march_trough():
+    index = seasonal_index(synthetic_march_dip())
+    assert list(index.columns) == ["month", "median", "q25", "q75", "years"]
+    assert list(index["month"]) == list(range(1, 13))
+    assert index.loc[index["median"].idxmin(), "month"] == 3
+    march = index.set_index("month").loc[3]
+    assert -17 < march["median"] < -12  # 15 % below the other months, ~13.7 % below the mean
+    assert march["q25"] <= march["median"] <= march["q75"]
+    assert (index["years"] == 6).all()
+    assert (index.attrs["first_year"], index.attrs["last_year"]) == (2015, 2020)
+
+
+def test_seasonal_index_weekly_prices_and_partial_years():
+    monthly = synthetic_march_dip(years=4)
+    weekly_dates = pd.date_range("2015-01-05", "2018-12-31", freq="W-MON")
+    weekly = monthly.reindex(weekly_dates.to_period("M").to_timestamp()).set_axis(weekly_dates)
+    assert seasonal_index(weekly).set_index("month")["median"].idxmin() == 3
+    # A year with only half its months does not count.
+    cut = monthly.loc[:"2018-06-01"]
+    assert seasonal_index(cut).attrs["last_year"] == 2017
+
+
+def test_seasonal_index_needs_two_full_years():
+    with pytest.raises(ValueError, match="at least 2 years"):
+        seasonal_index(synthetic_march_dip(years=1))
+
+
+def test_seasonal_profile_rice_an_giang(prices, calendar):
+    key, y, _ = one_series(prices, "Rice|An Giang")
+    fig = seasonal_profile(
+        y, title=series_label(key), harvest_rows=match_commodity(key[0], calendar)
+    )
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == series_label(key)
+    assert ax.get_ylabel() == "% vs yearly average"
+    assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["Jan", "Feb", "Mar"]
+    # Harvest months shaded, March (Đông Xuân peak) darker, May not at all.
+    assert shade_at(ax, 3) == PEAK_ALPHA
+    assert shade_at(ax, 2) == HARVEST_ALPHA
+    assert shade_at(ax, 5) == 0
+    texts = [t.get_text() for t in ax.texts]
+    index = seasonal_index(y).set_index("month")["median"]
+    peak, trough = index.idxmax(), index.idxmin()
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert any(t.startswith(f"Usually highest: {months[peak - 1]}") for t in texts), texts
+    assert any(t.startswith(f"Usually lowest: {months[trough - 1]}") for t in texts), texts
+    # Median line and the interquartile band.
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 1
+    assert any(t.startswith("Typical year: median of") for t in legend_texts(ax))
+    save_artefact(fig, "season-rice-an-giang-en.png")
+
+
+def test_seasonal_profile_vietnamese_text_renders(prices, calendar):
+    key, y, _ = one_series(prices, "Rice, Viet Namese")
+    fig = seasonal_profile(
+        y,
+        title="Gạo xuất khẩu 5% tấm: giá thường đạt đỉnh khi nào?",
+        harvest_rows=match_commodity(key[0], calendar),
+        lang="vi",
+    )
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "% so với trung bình năm"
+    assert [t.get_text() for t in ax.get_xticklabels()][0] == "T1"
+    assert any(t.get_text().startswith("Thường cao nhất: T") for t in ax.texts)
+    save_artefact(fig, "season-rice-viet-5-vi.png")
+
+
+def test_missing_glyph_check_would_catch_a_missing_glyph():
+    """The check above is not vacuous: a glyph DejaVu Sans lacks does warn."""
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    fig.add_subplot().set_title("稻", fontfamily=FONT)
+    assert draw(fig)
+
+
+def test_seasonal_profile_without_calendar(prices):
+    _, y, _ = one_series(prices, "Sugar")
+    fig = seasonal_profile(y, title="Sugar")
+    assert harvest_spans(fig.axes[0]) == []
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+@pytest.fixture(scope="module")
+def viet_rice_backtest(prices):
+    key, y, chosen = one_series(prices, "Rice, Viet Namese")
+    table, _ = backtest_prices(chosen, ["naive", "drift"], Windows(6, 3), n_jobs=1)
+    return key, y, table
+
+
+def test_backtest_chart_real_rice(viet_rice_backtest):
+    key, y, table = viet_rice_backtest
+    fig = backtest_chart(y, table, title=series_label(key), model="naive")
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == series_label(key)
+    assert ax.get_ylabel() == "USD/t"
+    cutoffs = sorted(table["cutoff"].unique())
+    assert len(cutoffs) == 3
+    forecast_lines = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert len(forecast_lines) == 3
+    colours = {to_hex(line.get_color()) for line in forecast_lines}
+    assert len(colours) == 3  # one colour per cutoff
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 3  # 80 % bands
+    cutoff_lines = [line for line in ax.lines if line.get_linestyle() == ":"]
+    assert sorted(pd.Timestamp(line.get_xdata()[0]) for line in cutoff_lines) == cutoffs
+    texts = legend_texts(ax)
+    assert texts[0] == "Actual price"
+    assert sum(t.startswith("Forecast from") for t in texts) == 3
+    assert ax.get_legend().get_title().get_text() == "model: naive"
+    save_artefact(fig, "backtest-rice-viet-5-en.png")
+
+
+def test_backtest_chart_asks_which_model(viet_rice_backtest):
+    _, y, table = viet_rice_backtest
+    with pytest.raises(ValueError, match="drift, naive"):
+        backtest_chart(y, table, title="t")
+    with pytest.raises(ValueError, match="no rows for model 'ets'"):
+        backtest_chart(y, table, title="t", model="ets")
+
+
+# --------------------------------------------------------------------------- alerts
+
+
+def test_alps_band_edges():
+    assert [alps_band(v) for v in (-3, 0.24, 0.25, 0.99, 1, 1.99, 2, 9)] == [
+        "normal",
+        "normal",
+        "stress",
+        "stress",
+        "alert",
+        "alert",
+        "crisis",
+        "crisis",
+    ]
+
+
+def test_alerts_chart_small_frame():
+    dates = pd.date_range("2021-01-01", periods=36, freq="MS")
+    frame = pd.DataFrame(
+        {
+            "commodity": "Dừa",
+            "market": "Mỏ Cày Bắc",
+            "price_type": "Farmgate",
+            "unit": "nut",
+            "currency": "VND",
+            "date": dates,
+            "price": 5000.0,
+            "fitted": 5000.0,
+            "alps": np.sin(np.arange(36) / 4) * 2.4,
+        }
+    )
+    frame = frame.drop(index=[10, 11])  # a gap stays a gap
+    fig = alerts_chart(frame, title="Dừa khô | Mỏ Cày Bắc", lang="vi")
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    for band in ("bình thường", "căng thẳng", "cảnh báo", "khủng hoảng"):
+        assert band in labels
+    assert len(ax.patches) == 4  # the four bands
+    assert "ALPS" in ax.get_ylabel()
+    alps_line = max(ax.lines, key=lambda line: len(line.get_xdata()))
+    assert np.isnan(np.asarray(alps_line.get_ydata(), float)).sum() == 2
+    assert ax.get_title(loc="right").startswith("Mới nhất: ")
+    assert ax.get_title(loc="right").endswith("T12/2023")
+
+
+def test_alerts_chart_real_alps(prices):
+    anomaly = pytest.importorskip("forecast.anomaly")
+    key, _, chosen = one_series(prices, "Rice, Viet Namese")
+    frame = anomaly.alps(chosen)
+    fig = alerts_chart(frame, title=series_label(key))
+    assert draw(fig) == []
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == series_label(key)
+    labels = [t.get_text() for t in ax.texts]
+    assert {"normal", "stress", "alert", "crisis"} <= set(labels)
+    latest = frame.sort_values("date").iloc[-1]
+    assert ax.get_title(loc="right").startswith("Latest: ")
+    assert f"({latest['band']})" in ax.get_title(loc="right")
+    save_artefact(fig, "alerts-rice-viet-5-en.png")
+
+
+def test_alerts_chart_refuses_several_series():
+    frame = pd.DataFrame(
+        {
+            **{c: ["a", "b"] for c in KEY},
+            "date": pd.to_datetime(["2020-01-01", "2020-01-01"]),
+            "alps": [0.1, 0.2],
+        }
+    )
+    with pytest.raises(ValueError, match="several series"):
+        alerts_chart(frame, title="t")
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_save_figure_png_svg_and_suffixes(tmp_path):
+    fig = Figure()
+    fig.add_subplot().set_title("Giá lúa Đông Xuân")
+    png = save_figure(fig, tmp_path / "a" / "chart.png")
+    assert png.read_bytes().startswith(PNG_MAGIC)
+    svg = save_figure(fig, tmp_path / "chart.svg")
+    assert svg.read_text().lstrip().startswith("<?xml")
+    assert save_figure(fig, tmp_path / "plain").name == "plain.png"
+    with pytest.raises(ValueError, match=".jpg"):
+        save_figure(fig, tmp_path / "chart.jpg")
+
+
+# --------------------------------------------------------------------------- CLI
+
+runner = CliRunner()
+
+
+def run_cli(*args):
+    from cli import app
+
+    return runner.invoke(app, ["plot", *map(str, args)])
+
+
+def written_paths(result) -> list[Path]:
+    return [Path(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_cli_plot_fan_png(tmp_path):
+    result = run_cli("-s", "Rice|An Giang", "--model", "naive", "--out", tmp_path, "-j", "1")
+    assert result.exit_code == 0, result.output
+    paths = written_paths(result)
+    assert paths == [tmp_path / "rice-an-giang-wholesale-vnd-kg-fan.png"]
+    data = paths[0].read_bytes()
+    assert data.startswith(PNG_MAGIC)
+    assert len(data) > 20_000
+
+
+@pytest.mark.slow
+def test_cli_plot_svg_in_vietnamese(tmp_path):
+    result = run_cli(
+        "-s", "Rice|Dong Thap", "--model", "naive", "--out", tmp_path, "--svg", "--lang", "vi"
+    )
+    assert result.exit_code == 0, result.output
+    (path,) = written_paths(result)
+    assert path.suffix == ".svg"
+    assert path.read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.slow
+def test_cli_plot_season_many_series_skips_the_short_ones(tmp_path):
+    result = run_cli("--kind", "season", "-s", "Coconut|LKR", "-s", "Rice|VND", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in written_paths(result))
+    assert names == [
+        "rice-an-giang-wholesale-vnd-kg-season.png",
+        "rice-dong-thap-wholesale-vnd-kg-season.png",
+    ]
+    # Two years of coconut prices and 18 months of Bac Lieu rice are too short: said, not hidden.
+    assert result.stderr.count("skipped") == 5
+    assert "Rice | Bac Lieu" in result.stderr
+
+
+@pytest.mark.slow
+def test_cli_plot_backtest_and_alerts(tmp_path):
+    result = run_cli(
+        "--kind", "backtest", "-s", "Rice, Viet", "-m", "naive", "-h", "6", "-o", tmp_path
+    )
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in written_paths(result)] == [
+        "rice-viet-namese-5-world-international-usd-mt-backtest.png"
+    ]
+    pytest.importorskip("forecast.anomaly")
+    result = run_cli("--kind", "alerts", "-s", "Rice, Viet", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    (path,) = written_paths(result)
+    assert path.name.endswith("-alerts.png") and path.read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [(("--kind", "pie"), "--kind"), (("--lang", "fr"), "--lang"), (("--last", "0"), "--last")],
+)
+def test_cli_plot_bad_option_is_one_line_exit_2(args, option, tmp_path):
+    result = run_cli(*args, "-o", tmp_path)
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and option in lines[0], lines
+    assert not list(tmp_path.iterdir())
