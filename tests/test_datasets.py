@@ -1,0 +1,59 @@
+"""The embedded default data: valid, credited, and exactly what the importers produce."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from forecast.datasets import (
+    build_default_data,
+    data_dir,
+    load_default_prices,
+    read_price_table,
+    write_price_table,
+)
+from forecast.table import KEY, validate
+
+
+def test_default_data_is_a_valid_price_table_under_5_mb():
+    prices = load_default_prices()
+    validate(prices, freq="monthly")
+    assert (data_dir() / "prices.csv").stat().st_size < 5 * 1024 * 1024
+    series = prices.groupby(list(KEY)).size()
+    assert len(series) >= 20
+    markets = set(prices["market"])
+    assert {"An Giang", "Dong Thap", "Bangkok", "world"} <= markets
+    world = set(prices.loc[prices["market"] == "world", "commodity"])
+    assert {"Rice, Viet Namese 5%", "Rice, Thai 5%", "Coffee, Robusta", "Coconut oil"} <= world
+
+
+def test_default_data_readme_credits_publishers_and_licences():
+    text = (data_dir() / "README.md").read_text(encoding="utf-8")
+    for needle in ("World Food Programme", "CC BY-IGO", "World Bank", "CC BY 4.0",
+                   "python -m forecast.datasets build"):
+        assert needle in text
+
+
+def test_price_table_round_trip_is_exact(tmp_path):
+    prices = load_default_prices()
+    for name in ("p.csv", "p.parquet"):
+        write_price_table(prices, tmp_path / name)
+        back = read_price_table(tmp_path / name)
+        pd.testing.assert_frame_equal(back, prices)
+
+
+def test_vietnamese_text_survives_the_round_trip(tmp_path):
+    prices = pd.DataFrame({
+        "commodity": ["Dừa khô"], "market": ["Mỏ Cày Bắc"], "price_type": ["Giá bán buôn"],
+        "unit": ["nut"], "currency": ["VND"], "date": pd.to_datetime(["2024-01-01"]),
+        "price": [10833.33], "flags": [""],
+    })
+    write_price_table(prices, tmp_path / "p.csv")
+    assert read_price_table(tmp_path / "p.csv")["market"].iloc[0] == "Mỏ Cày Bắc"
+
+
+@pytest.mark.slow
+def test_embedded_data_is_what_the_importers_build(shared_data, tmp_path):
+    build_default_data(shared_data, tmp_path)
+    rebuilt = read_price_table(tmp_path / "prices.csv")
+    pd.testing.assert_frame_equal(rebuilt, load_default_prices())
