@@ -967,15 +967,23 @@ BulletinAsOfOption = Annotated[
 
 
 def _make_bulletin(
-    input_, series, model: str, horizon: int, as_of: str | None, quiet: bool, previous=None
+    input_,
+    series,
+    model: str,
+    horizon: int,
+    as_of: str | None,
+    quiet: bool,
+    previous=None,
+    map_: str | None = None,
+    default: str | None = None,
 ):
-    """Prices -> forecasts, alerts, facts; stale series are told on stderr."""
+    """Prices -> forecasts, alerts, facts; model notes go to stderr."""
     from forecast.bulletin import make_bulletin
     from forecast.forecasting import ForecastSpec
 
     ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
     stamp = parse_as_of(as_of)
-    prices = load_series(input_, series, None)
+    prices = load_series(input_, series, None, map_, default)
     if stamp is not None and not (prices["date"] <= stamp).any():
         raise UsageError(
             f"no prices on or before {stamp:%Y-%m-%d}",
@@ -1031,6 +1039,8 @@ def bulletin_cmd(
             help="Last period's forecasts ('cropcast forecast -o'): adds how they did.",
         ),
     ] = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
@@ -1046,7 +1056,9 @@ def bulletin_cmd(
         from forecast.bulletin.facts import read_forecasts
 
         earlier = read_forecasts(previous)
-    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet, earlier)
+    inputs = _make_bulletin(
+        input_, series, model, horizon, as_of, quiet, earlier, map_, default
+    )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
         charts = fan_charts(inputs, lang.value)
@@ -1088,6 +1100,8 @@ def bulletin_send(
     as_of: BulletinAsOfOption = None,
     model: BulletinModelOption = "theta",
     horizon: BulletinHorizonOption = 3,
+    map_: MapOption = None,
+    default: DefaultOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Send each subscriber their commodities in their language: e-mail and SMS files.
@@ -1107,7 +1121,9 @@ def bulletin_send(
         raise UsageError(
             "e-mail subscribers need a mail server", "--smtp", "Add --smtp HOST:PORT or --dry-run"
         )
-    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet)
+    inputs = _make_bulletin(
+        input_, series, model, horizon, as_of, quiet, map_=map_, default=default
+    )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}
     table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")

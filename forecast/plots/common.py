@@ -1,0 +1,405 @@
+"""What every cropcast chart shares: a figure that is safe to draw anywhere, the font, words
+in English or Vietnamese, units in the user's terms, number and date labels, harvest shading,
+and saving.
+
+Charts build on :class:`matplotlib.figure.Figure` with an Agg canvas, never on pyplot's global
+state, so they can be drawn in threads, worker processes and servers with no screen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.ticker import Formatter, FuncFormatter
+
+#: Ships with matplotlib and has every Vietnamese glyph (ă, ơ, ư, đ and the stacked tones).
+FONT = "DejaVu Sans"
+LANGS = ("en", "vi")
+
+# The palette: dark history, warm forecast, green harvest; readable in grey print too.
+HISTORY_COLOUR = "#1d3557"
+FORECAST_COLOUR = "#d9480f"
+HARVEST_COLOUR = "#2f9e44"
+HARVEST_ALPHA, PEAK_ALPHA = 0.08, 0.22
+
+TEXT = {
+    "en": {
+        "price": "Price",
+        "forecast": "Forecast",
+        "range": "{level}% range",
+        "harvest": "Harvest ({region})",
+        "peak": "Harvest peak",
+        "last": "Last: {value} ({date})",
+        "average": "Yearly average",
+        "season_ylabel": "% vs yearly average",
+        "highest": "Usually highest: {month} ({pct})",
+        "lowest": "Usually lowest: {month} ({pct})",
+        "median": "Typical year: median of {n} years ({first}–{last})",
+        "iqr": "Middle half of years",
+        "actual": "Actual price",
+        "from": "Forecast from {date}",
+        "cutoff": "Forecast made",
+        "alps_ylabel": "ALPS: price vs. expected (std. deviations)",
+        "alps": "ALPS",
+        "latest": "Latest: {value} ({band})",
+        "normal": "normal",
+        "stress": "stress",
+        "alert": "alert",
+        "crisis": "crisis",
+        "model": "model: {model}",
+    },
+    "vi": {
+        "price": "Giá",
+        "forecast": "Dự báo",
+        "range": "Khoảng {level}%",
+        "harvest": "Thu hoạch ({region})",
+        "peak": "Cao điểm thu hoạch",
+        "last": "Mới nhất: {value} ({date})",
+        "average": "Trung bình năm",
+        "season_ylabel": "% so với trung bình năm",
+        "highest": "Thường cao nhất: {month} ({pct})",
+        "lowest": "Thường thấp nhất: {month} ({pct})",
+        "median": "Năm điển hình: trung vị {n} năm ({first}–{last})",
+        "iqr": "Một nửa số năm ở giữa",
+        "actual": "Giá thực tế",
+        "from": "Dự báo từ {date}",
+        "cutoff": "Thời điểm dự báo",
+        "alps_ylabel": "ALPS: giá so với mức dự kiến (độ lệch chuẩn)",
+        "alps": "ALPS",
+        "latest": "Mới nhất: {value} ({band})",
+        "normal": "bình thường",
+        "stress": "căng thẳng",
+        "alert": "cảnh báo",
+        "crisis": "khủng hoảng",
+        "model": "mô hình: {model}",
+    },
+}
+
+MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "vi": tuple(f"T{m}" for m in range(1, 13)),  # "tháng 3" is written T3 on charts and boards
+}
+
+REGIONS_VI = {"Mekong Delta": "ĐBSCL", "Central Highlands": "Tây Nguyên"}
+
+# Canonical units (forecast.clean.units) in the words used at the depot: (en, vi).
+_UNIT_WORDS = {
+    "kg": ("kg", "kg"),
+    "mt": ("t", "tấn"),
+    "lb": ("lb", "pound"),
+    "nut": ("nut", "trái"),
+    "dozen": ("dozen", "tá"),  # exactly 12; a chục (12 to 16 nuts) is converted to nuts
+    "l": ("L", "lít"),
+}
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    return lang
+
+
+def words(lang: str) -> dict[str, str]:
+    return TEXT[check_lang(lang)]
+
+
+def unit_label(currency: str, unit: str, lang: str = "en") -> str:
+    """A price unit as the user says it: ``"VND", "kg"`` -> ``"đồng/kg"``.
+
+    Prices in đồng are read by Vietnamese farmers and traders whatever the chart's language,
+    so VND series always use the depot's words (``đồng/kg``, ``đồng/trái``). Other currencies
+    keep their ISO code with the unit in ``lang``: ``USD/t`` in English, ``USD/tấn`` in
+    Vietnamese. Units cropcast does not know are kept as written.
+
+    Parameters
+    ----------
+    currency
+        ISO 4217 code, e.g. ``"VND"``, ``"USD"``, ``"THB"``.
+    unit
+        The canonical unit of the series: ``kg``, ``mt``, ``lb``, ``nut``, ``dozen``, ``L``.
+    lang
+        ``"en"`` or ``"vi"``.
+    """
+    check_lang(lang)
+    currency = str(currency).strip()
+    unit = str(unit).strip()
+    known = _UNIT_WORDS.get(unit.lower())
+    if currency.upper() == "VND":
+        return f"đồng/{known[1] if known else unit}"
+    if known is None:
+        return f"{currency}/{unit}"
+    return f"{currency}/{known[1] if lang == 'vi' else known[0]}"
+
+
+def format_number(value: float, lang: str = "en", decimals: int | None = None) -> str:
+    """``45000`` -> ``"45,000"`` (en) or ``"45.000"`` (vi, as Vietnamese prices are written).
+
+    ``decimals`` defaults to 0 from 100 up, else 2 (USD 4.35/kg).
+    """
+    if value is None or not np.isfinite(value):
+        return "–"
+    if decimals is None:
+        decimals = 0 if abs(value) >= 100 else 2
+    text = f"{value:,.{decimals}f}"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text.replace("-", "−")
+
+
+def format_percent(value: float, lang: str = "en") -> str:
+    """``+4.2%`` / ``+4,2%`` with a true minus sign."""
+    text = f"{value:+.1f}%"
+    if lang == "vi":
+        text = text.replace(".", ",")
+    return text.replace("-", "−")
+
+
+class PriceFormatter(Formatter):
+    """Price ticks with the language's separators and one number of decimals for all ticks.
+
+    ``2``, ``2.5``, ``3`` would look uneven; the axis shows ``2.0``, ``2.5``, ``3.0``, and
+    ``45,000`` (en) or ``45.000`` (vi) for đồng.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = check_lang(lang)
+        self.decimals: int | None = None
+
+    def format_ticks(self, values) -> list[str]:
+        self.decimals = next(
+            (d for d in range(4) if np.allclose(np.round(values, d), values, rtol=0, atol=1e-9)),
+            4,
+        )
+        try:
+            return [self(v) for v in values]
+        finally:
+            self.decimals = None
+
+    def __call__(self, x: float, pos=None) -> str:
+        return format_number(x, self.lang, self.decimals)
+
+
+def price_formatter(lang: str) -> PriceFormatter:
+    """Axis tick labels for prices (see :class:`PriceFormatter`)."""
+    return PriceFormatter(lang)
+
+
+def month_name(month: int, lang: str) -> str:
+    return MONTHS[check_lang(lang)][int(month) - 1]
+
+
+def month_year(date: pd.Timestamp, lang: str) -> str:
+    """``Jun 2022`` / ``T6/2022``."""
+    sep = "/" if lang == "vi" else " "
+    return f"{month_name(date.month, lang)}{sep}{date.year}"
+
+
+def date_formatter(lang: str) -> FuncFormatter:
+    """Date ticks: the year on a January tick, the month name on others (no locale needed)."""
+    from matplotlib.dates import num2date
+
+    def fmt(value: float, _pos) -> str:
+        date = num2date(value)
+        if date.month == 1 and date.day == 1:
+            return str(date.year)
+        if date.day == 1:
+            return month_name(date.month, lang)
+        return f"{date.day} {month_name(date.month, lang)}"
+
+    return FuncFormatter(fmt)
+
+
+def style_date_axis(ax: Axes, lang: str) -> None:
+    from matplotlib.dates import AutoDateLocator
+
+    locator = AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(date_formatter(lang))
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A new figure on an Agg canvas, or the figure holding the caller's ``ax``."""
+    if ax is not None:
+        get = getattr(ax, "get_figure", None)
+        try:
+            fig = get(root=True)  # the Figure even when ax sits in a SubFigure (mpl >= 3.10)
+        except TypeError:
+            fig = ax.figure
+        return fig, ax
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)  # so fig.canvas.draw() and savefig work with no pyplot, no screen
+    return fig, fig.add_subplot()
+
+
+def fit_limits(core: np.ndarray, outer: np.ndarray) -> tuple[float, float]:
+    """Y limits that fit ``core`` (prices, forecasts, narrowest range) and let ``outer`` run off.
+
+    A 95% range that quadruples by the last month would otherwise squash the history into a
+    flat line; it is still drawn, just cut at the edge of the chart.
+    """
+    core = core[np.isfinite(core)]
+    outer = outer[np.isfinite(outer)]
+    lo, hi = float(core.min()), float(core.max())
+    span = hi - lo or abs(hi) * 0.1 or 1.0
+    if outer.size:
+        lo = max(min(lo, float(outer.min())), lo - 0.5 * span)
+        hi = min(max(hi, float(outer.max())), hi + 0.5 * span)
+    pad = 0.05 * (hi - lo or 1.0)
+    return max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad
+
+
+def tidy_axes(ax: Axes) -> None:
+    """Light grid, no box on the top and right: the data, not the frame."""
+    ax.grid(True, axis="y", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def apply_font(ax: Axes) -> None:
+    """Set DejaVu Sans on every text of the chart on ``ax``, tick labels made later included.
+
+    Set per text, not in rcParams, so a chart never changes the fonts of other figures, nor
+    of the caller's other axes when drawn with ``ax=``.
+    """
+    for text in ax.findobj(Text):
+        text.set_fontfamily(FONT)
+    ax.tick_params(labelfontfamily=FONT)
+
+
+# --------------------------------------------------------------------------- harvest
+
+
+def harvest_profile(harvest: pd.DataFrame | Iterable[int] | None) -> np.ndarray:
+    """Harvest intensity by month number (index 1..12; 0 unused) from calendar rows.
+
+    ``harvest`` is calendar rows of one commodity (:func:`forecast.calendar.match_commodity`),
+    month numbers (each counted as a harvest month, no peak), or ``None`` (no harvest).
+    """
+    from forecast.calendar import HARVEST, harvest_intensity
+
+    profile = np.zeros(13)
+    if harvest is None:
+        return profile
+    if isinstance(harvest, pd.DataFrame):
+        if harvest.empty:
+            return profile
+        months = pd.date_range("2001-01-01", periods=12, freq="MS")
+        profile[1:] = harvest_intensity(months, harvest).to_numpy()
+        return profile
+    for month in harvest:
+        if not 1 <= int(month) <= 12:
+            raise ValueError(f"harvest month {month!r} is outside 1–12")
+        profile[int(month)] = max(profile[int(month)], HARVEST)
+    return profile
+
+
+def harvest_region(harvest, lang: str) -> str:
+    if isinstance(harvest, pd.DataFrame) and "region" in harvest and len(harvest):
+        region = str(harvest["region"].iloc[0])
+    else:
+        region = "Mekong Delta"
+    return REGIONS_VI.get(region, region) if lang == "vi" else region
+
+
+def harvest_handles(profile: np.ndarray, harvest, lang: str) -> list[Patch]:
+    """Legend entries for the shading actually drawn."""
+    from forecast.calendar import PEAK
+
+    text = words(lang)
+    handles = []
+    if (profile > 0).any():
+        handles.append(
+            Patch(
+                facecolor=HARVEST_COLOUR,
+                alpha=HARVEST_ALPHA * 2,
+                label=text["harvest"].format(region=harvest_region(harvest, lang)),
+            )
+        )
+    if (profile >= PEAK).any():
+        handles.append(Patch(facecolor=HARVEST_COLOUR, alpha=PEAK_ALPHA * 1.6, label=text["peak"]))
+    return handles
+
+
+def shade_harvest_dates(ax: Axes, start: pd.Timestamp, end: pd.Timestamp, profile) -> int:
+    """Shade the harvest months between two dates (peak darker); returns spans drawn.
+
+    Consecutive months of one intensity become one span, so ten years stay light to draw.
+    """
+    from forecast.calendar import PEAK
+
+    if not (profile > 0).any():
+        return 0
+    first = pd.Timestamp(start).to_period("M").to_timestamp()
+    months = pd.date_range(first, pd.Timestamp(end), freq="MS")
+    level = profile[months.month]
+    drawn = 0
+    i = 0
+    while i < len(months):
+        j = i
+        while j + 1 < len(months) and level[j + 1] == level[i]:
+            j += 1
+        if level[i] > 0:
+            left = max(months[i], pd.Timestamp(start))
+            right = min(months[j] + pd.offsets.MonthBegin(1), pd.Timestamp(end))
+            alpha = PEAK_ALPHA if level[i] >= PEAK else HARVEST_ALPHA
+            ax.axvspan(left, right, color=HARVEST_COLOUR, alpha=alpha, linewidth=0, zorder=0)
+            drawn += 1
+        i = j + 1
+    return drawn
+
+
+# --------------------------------------------------------------------------- files
+
+
+def series_slug(key: tuple | str) -> str:
+    """An ASCII file name stem for a series key: 'rice-an-giang-wholesale-vnd-kg'.
+
+    Vietnamese marks are dropped (Mỏ Cày Bắc -> mo-cay-bac; đ -> d).
+    """
+    if isinstance(key, str):
+        parts = [key]
+    else:
+        commodity, market, price_type, unit, currency = key
+        parts = [commodity, market, price_type, currency, unit]
+    text = " ".join(str(p) for p in parts).replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "series"
+
+
+def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
+    """Write ``fig`` as PNG, or SVG when ``path`` ends in ``.svg``; returns the path written.
+
+    A path with no suffix gets ``.png``. Folders are created. SVG text is drawn as paths, so
+    Vietnamese shows on machines without DejaVu Sans.
+
+    Raises
+    ------
+    ValueError
+        For a suffix other than ``.png`` or ``.svg``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == "":
+        path = path.with_name(path.name + ".png")
+        suffix = ".png"
+    if suffix not in (".png", ".svg"):
+        raise ValueError(f"cannot save a chart as '{path.suffix}': use .png or .svg")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # No timestamp in the file: the same chart gives the same bytes (diffable artefacts).
+    metadata = {"Date": None} if suffix == ".svg" else None
+    fig.savefig(path, format=suffix[1:], dpi=dpi, metadata=metadata)
+    return path

@@ -1,0 +1,241 @@
+"""The fan chart: recent prices, the forecast and its ranges, and the harvest months."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from forecast.plots.common import (
+    FORECAST_COLOUR,
+    HISTORY_COLOUR,
+    apply_font,
+    figure_and_axes,
+    fit_limits,
+    format_number,
+    harvest_handles,
+    harvest_profile,
+    month_year,
+    price_formatter,
+    shade_harvest_dates,
+    style_date_axis,
+    tidy_axes,
+    words,
+)
+
+
+def forecast_levels(forecast: pd.DataFrame) -> list[int | float]:
+    """Interval levels present in a forecast frame (``lower_L`` and ``upper_L``), narrow first."""
+    found = []
+    for column in forecast.columns:
+        match = re.fullmatch(r"lower_(\d+(?:\.\d+)?)", str(column))
+        if match and f"upper_{match.group(1)}" in forecast.columns:
+            value = float(match.group(1))
+            found.append((value, match.group(1)))
+    return [int(v) if v.is_integer() else v for v, _ in sorted(found)]
+
+
+def _dated(forecast: pd.DataFrame) -> pd.DataFrame:
+    """The forecast indexed by date, whether dates are a column (the long table) or the index."""
+    frame = forecast.set_index("date") if "date" in forecast.columns else forecast
+    frame = frame.sort_index()
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise ValueError("the forecast needs dates: a 'date' column or a DatetimeIndex")
+    if "forecast" not in frame.columns:
+        raise ValueError("the forecast frame has no 'forecast' column")
+    return frame
+
+
+def _model_title(frame: pd.DataFrame, lang: str) -> str | None:
+    """'model: ets' when the forecast says which one model made it."""
+    if "model" not in frame.columns:
+        return None
+    names = frame["model"].dropna().unique()
+    return words(lang)["model"].format(model=names[0]) if len(names) == 1 else None
+
+
+def _label_offset(ax: Axes, history: pd.Series, last_date, last_price: float, label: str):
+    """Where the last-price label goes: ``(dy in points, va)``, clear of the recent prices.
+
+    The label sits left of the dot, right-aligned. Its width is estimated from its length;
+    candidate boxes above and below, nearest first, are tested against the history line
+    and the first one no segment crosses wins (else the least crossed).
+    """
+    from matplotlib.dates import date2num
+
+    fig = ax.get_figure()
+    box = ax.get_position()
+    width_pt = box.width * fig.get_figwidth() * 72
+    height_pt = box.height * fig.get_figheight() * 72
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    label_w = 0.62 * 10 * len(label) / width_pt * (xlim[1] - xlim[0])  # bold 10 pt
+    label_h = 18 / height_pt * (ylim[1] - ylim[0])
+    x = date2num(history.index.to_pydatetime())
+    y = history.to_numpy(float)
+    near = x >= date2num(last_date) - label_w - 0.01 * (xlim[1] - xlim[0])
+    y = y[near]
+    lows, highs = np.fmin(y[:-1], y[1:]), np.fmax(y[:-1], y[1:])
+    candidates = []
+    for gap_pt in (14, 40, 70):
+        gap = gap_pt / height_pt * (ylim[1] - ylim[0])
+        for sign in (1, -1):
+            lo = last_price + gap if sign > 0 else last_price - gap - label_h
+            hi = lo + label_h
+            if lo < ylim[0] or hi > ylim[1]:
+                continue
+            crossed = int(np.sum((highs >= lo) & (lows <= hi)))
+            candidates.append((crossed, gap_pt * sign))
+            if crossed == 0:
+                return gap_pt * sign, "bottom" if sign > 0 else "top"
+    dy = min(candidates)[1] if candidates else 14
+    return dy, "bottom" if dy > 0 else "top"
+
+
+def fan_chart(
+    history: pd.Series,
+    forecast: pd.DataFrame,
+    *,
+    title: str,
+    unit_label: str,
+    harvest_months: pd.DataFrame | list[int] | None = None,
+    last_n: int | None = None,
+    ax: Axes | None = None,
+    lang: str = "en",
+) -> Figure:
+    """Prices so far, then the forecast with its ranges, over the harvest months.
+
+    Parameters
+    ----------
+    history
+        Prices on a DatetimeIndex (one series, e.g. from :func:`forecast.table.iter_series`);
+        NaN gaps show as gaps.
+    forecast
+        The series' forecast: ``date`` (column or index), ``forecast`` and ``lower_L`` /
+        ``upper_L`` per level, as in ``ForecastRun.forecasts`` or ``SeriesForecast.forecast``.
+        Each level is a band; wider levels are lighter.
+    title
+        The chart title (e.g. ``series_label(key)``).
+    unit_label
+        The y axis label, e.g. ``unit_label("VND", "kg", lang)`` -> ``"đồng/kg"``.
+    harvest_months
+        Calendar rows of the commodity (:func:`forecast.calendar.match_commodity`): harvest
+        months are shaded over history and forecast, peak months darker. Month numbers work
+        too (no peak). ``None`` or no rows: no shading.
+    last_n
+        Show only the last ``last_n`` periods of history; ``None`` shows all.
+    ax
+        Draw on this axes (its figure is returned); ``None`` makes a new figure.
+    lang
+        ``"en"`` or ``"vi"``: legend words, month names, ``45.000`` for forty-five thousand.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Never shown or saved here; see :func:`forecast.plots.save_figure`.
+    """
+    text = words(lang)
+    if not isinstance(history.index, pd.DatetimeIndex):
+        raise ValueError("history needs a DatetimeIndex")
+    history = history.sort_index().astype(float)
+    observed = history.dropna()
+    if observed.empty:
+        raise ValueError("history has no prices")
+    last_date, last_price = observed.index[-1], float(observed.iloc[-1])
+    if last_n is not None:
+        if last_n < 1:
+            raise ValueError(f"last_n must be at least 1, not {last_n}")
+        history = history.loc[:last_date].iloc[-last_n:]
+    frame = _dated(forecast)
+    levels = forecast_levels(frame)
+
+    fig, ax = figure_and_axes(ax, (10, 5.2))
+    tidy_axes(ax)
+
+    # Forecast lines and bands start at the last price so the fan opens from it.
+    dates = pd.DatetimeIndex([last_date]).append(frame.index)
+    median = np.r_[last_price, frame["forecast"].to_numpy(float)]
+    handles: list = [
+        Line2D([], [], color=HISTORY_COLOUR, linewidth=2, label=text["price"]),
+        Line2D([], [], color=FORECAST_COLOUR, linewidth=2, linestyle="--", label=text["forecast"]),
+    ]
+    n_levels = len(levels)
+    for i, level in reversed(list(enumerate(levels))):
+        # Narrowest band darkest: 0.38 for 80%, 0.16 for 95%.
+        alpha = 0.38 - 0.22 * (i / max(n_levels - 1, 1)) if n_levels > 1 else 0.3
+        lower = np.r_[last_price, frame[f"lower_{level}"].to_numpy(float)]
+        upper = np.r_[last_price, frame[f"upper_{level}"].to_numpy(float)]
+        ax.fill_between(
+            dates, lower, upper, color=FORECAST_COLOUR, alpha=alpha, linewidth=0, zorder=2
+        )
+        handles.insert(
+            2,
+            Patch(facecolor=FORECAST_COLOUR, alpha=alpha, label=text["range"].format(level=level)),
+        )
+    ax.plot(history.index, history.to_numpy(), color=HISTORY_COLOUR, linewidth=2, zorder=3)
+    ax.plot(dates, median, color=FORECAST_COLOUR, linewidth=2, linestyle="--", zorder=4)
+
+    start, end = history.index[0], frame.index[-1] if len(frame) else last_date
+    profile = harvest_profile(harvest_months)
+    shade_harvest_dates(ax, start, end, profile)
+    handles += harvest_handles(profile, harvest_months, lang)
+
+    core = np.r_[history.to_numpy(float), median]
+    if levels:
+        inner, outer = levels[0], levels[-1]
+        core = np.r_[core, frame[f"lower_{inner}"], frame[f"upper_{inner}"]]
+        outer_values = np.r_[frame[f"lower_{outer}"], frame[f"upper_{outer}"]].astype(float)
+    else:
+        outer_values = np.array([])
+    ax.set_ylim(*fit_limits(core.astype(float), outer_values))
+    ax.set_xlim(start, end)
+
+    # The last actual price: the number a farmer compares the forecast with.
+    label = text["last"].format(
+        value=format_number(last_price, lang), date=month_year(last_date, lang)
+    )
+    dy, va = _label_offset(ax, history, last_date, last_price, label)
+    ax.plot([last_date], [last_price], "o", color=HISTORY_COLOUR, markersize=7, zorder=5)
+    ax.annotate(
+        label,
+        (last_date, last_price),
+        xytext=(-8, dy),
+        textcoords="offset points",
+        ha="right",
+        va=va,
+        fontsize=10,
+        fontweight="bold",
+        color=HISTORY_COLOUR,
+        bbox={
+            "boxstyle": "round,pad=0.25",
+            "facecolor": "white",
+            "edgecolor": "none",
+            "alpha": 0.85,
+        },
+        arrowprops={"arrowstyle": "-", "color": HISTORY_COLOUR, "lw": 0.8, "shrinkB": 4}
+        if abs(dy) > 14
+        else None,
+        zorder=6,
+    )
+
+    style_date_axis(ax, lang)
+    ax.yaxis.set_major_formatter(price_formatter(lang))
+    ax.set_ylabel(unit_label)
+    ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
+    # Below the axes: never on top of prices, whatever their shape.
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.07),
+        fontsize=9,
+        frameon=False,
+        ncol=min(len(handles), 6),
+        title=_model_title(frame, lang),
+        title_fontsize=9,
+    )
+    apply_font(ax)
+    return fig

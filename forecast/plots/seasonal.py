@@ -1,0 +1,206 @@
+"""When do prices usually peak? The typical year, month by month, against the harvest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from forecast.plots.common import (
+    HARVEST_ALPHA,
+    HARVEST_COLOUR,
+    HISTORY_COLOUR,
+    PEAK_ALPHA,
+    apply_font,
+    figure_and_axes,
+    format_percent,
+    harvest_handles,
+    harvest_profile,
+    month_name,
+    tidy_axes,
+    words,
+)
+
+#: A year counts when it has prices in at least this many months: the mean of a half year
+#: (say January to June) would make those months look average whatever the season does.
+MIN_MONTHS_A_YEAR = 10
+#: The fewest such years for a "typical" year to mean anything.
+MIN_YEARS = 2
+
+
+def seasonal_index(history: pd.Series) -> pd.DataFrame:
+    """The typical price of each calendar month relative to its year's average, in %.
+
+    Each year with prices in at least ``MIN_MONTHS_A_YEAR`` months is scaled by its own mean
+    (so inflation and price levels across years cancel): ``100 * (price / year mean - 1)``,
+    ``-3.0`` being 3 % below that year's average. Weekly prices are first averaged by month
+    (a Monday's week counts in the month holding its Thursday, as in ``forecast.calendar``).
+
+    Parameters
+    ----------
+    history
+        One series' prices on a DatetimeIndex; NaN is a missing price.
+
+    Returns
+    -------
+    pd.DataFrame
+        Twelve rows, one a month: ``month`` (1–12), ``median``, ``q25``, ``q75`` (quartiles
+        across years, in % vs the yearly average) and ``years`` (how many years have that
+        month; 0 gives NaN). ``attrs["first_year"]`` and ``attrs["last_year"]`` name the span.
+
+    Raises
+    ------
+    ValueError
+        When fewer than ``MIN_YEARS`` years have enough months.
+    """
+    if not isinstance(history.index, pd.DatetimeIndex):
+        raise ValueError("history needs a DatetimeIndex")
+    y = history.dropna().astype(float)
+    index = y.index + pd.to_timedelta(np.where(y.index.day_of_week == 0, 3, 0), unit="D")
+    monthly = y.groupby([index.year, index.month]).mean()
+    monthly.index.names = ["year", "month"]
+    months_a_year = monthly.groupby(level="year").size()
+    years = months_a_year.index[months_a_year >= MIN_MONTHS_A_YEAR]
+    if len(years) < MIN_YEARS:
+        raise ValueError(
+            f"a seasonal profile needs at least {MIN_YEARS} years with prices in "
+            f"{MIN_MONTHS_A_YEAR}+ months; this series has {len(years)}"
+        )
+    kept = monthly[monthly.index.get_level_values("year").isin(years)]
+    relative = 100 * (kept / kept.groupby(level="year").transform("mean") - 1)
+    by_month = relative.groupby(level="month")
+    out = pd.DataFrame(
+        {
+            "median": by_month.median(),
+            "q25": by_month.quantile(0.25),
+            "q75": by_month.quantile(0.75),
+            "years": by_month.size(),
+        }
+    ).reindex(range(1, 13))
+    out["years"] = out["years"].fillna(0).astype(int)
+    out = out.rename_axis("month").reset_index()
+    out.attrs["first_year"], out.attrs["last_year"] = int(years.min()), int(years.max())
+    return out
+
+
+def _percent_formatter(lang: str) -> FuncFormatter:
+    def fmt(value: float, _pos) -> str:
+        if abs(value) < 1e-9:
+            return "0%"
+        text = f"{value:+g}%".replace("-", "−")
+        return text.replace(".", ",") if lang == "vi" else text
+
+    return FuncFormatter(fmt)
+
+
+def seasonal_profile(
+    history: pd.Series,
+    *,
+    title: str,
+    harvest_rows: pd.DataFrame | list[int] | None = None,
+    ax: Axes | None = None,
+    lang: str = "en",
+) -> Figure:
+    """The typical year: price by calendar month vs the yearly average, with the harvest.
+
+    A median line over the middle half of years (interquartile band), the peak and trough
+    months named, harvest months shaded (peak months darker).
+
+    Parameters
+    ----------
+    history
+        One series' prices on a DatetimeIndex (see :func:`seasonal_index`).
+    title
+        The chart title.
+    harvest_rows
+        Calendar rows of the commodity (:func:`forecast.calendar.match_commodity`), or month
+        numbers; ``None`` or no rows: no shading.
+    ax
+        Draw on this axes (its figure is returned); ``None`` makes a new figure.
+    lang
+        ``"en"`` or ``"vi"``.
+
+    Raises
+    ------
+    ValueError
+        When the series is too short for a profile (see :func:`seasonal_index`).
+    """
+    text = words(lang)
+    index = seasonal_index(history)
+    fig, ax = figure_and_axes(ax, (9, 5))
+    tidy_axes(ax)
+    months = index["month"].to_numpy()
+
+    profile = harvest_profile(harvest_rows)
+    from forecast.calendar import PEAK
+
+    for month in range(1, 13):
+        if profile[month] > 0:
+            alpha = PEAK_ALPHA if profile[month] >= PEAK else HARVEST_ALPHA
+            ax.axvspan(month - 0.5, month + 0.5, color=HARVEST_COLOUR, alpha=alpha, lw=0, zorder=0)
+
+    ax.axhline(0, color="#868e96", linewidth=1, linestyle=(0, (4, 3)), zorder=1)
+    ax.fill_between(
+        months, index["q25"], index["q75"], color=HISTORY_COLOUR, alpha=0.16, lw=0, zorder=2
+    )
+    ax.plot(months, index["median"], color=HISTORY_COLOUR, lw=2.2, marker="o", ms=5, zorder=3)
+
+    median = index.set_index("month")["median"]
+    peak, trough = int(median.idxmax()), int(median.idxmin())
+    span = float(np.nanmax(index["q75"]) - np.nanmin(index["q25"])) or 1.0
+    for month, key, sign in ((peak, "highest", 1), (trough, "lowest", -1)):
+        value = float(median[month])
+        ax.plot([month], [value], "o", ms=10, mfc="none", mec=HISTORY_COLOUR, mew=1.8, zorder=4)
+        ax.annotate(
+            text[key].format(month=month_name(month, lang), pct=format_percent(value, lang)),
+            (month, value),
+            xytext=(0, 18 * sign),
+            textcoords="offset points",
+            ha="right" if month >= 10 else "left" if month <= 3 else "center",
+            va="bottom" if sign > 0 else "top",
+            fontsize=10,
+            fontweight="bold",
+            color=HISTORY_COLOUR,
+            arrowprops={"arrowstyle": "-", "color": HISTORY_COLOUR, "lw": 1},
+            zorder=5,
+        )
+    low = min(float(np.nanmin(index["q25"])), 0.0)
+    high = max(float(np.nanmax(index["q75"])), 0.0)
+    ax.set_ylim(low - 0.22 * span, high + 0.22 * span)  # room for the two labels
+    ax.set_xlim(0.5, 12.5)
+    ax.set_xticks(range(1, 13), [month_name(m, lang) for m in range(1, 13)])
+    ax.yaxis.set_major_formatter(_percent_formatter(lang))
+    ax.set_ylabel(text["season_ylabel"])
+    ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
+
+    counted = int(index["years"].max())
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=HISTORY_COLOUR,
+            lw=2.2,
+            marker="o",
+            ms=5,
+            label=text["median"].format(
+                n=counted, first=index.attrs["first_year"], last=index.attrs["last_year"]
+            ),
+        ),
+        Patch(facecolor=HISTORY_COLOUR, alpha=0.16, label=text["iqr"]),
+        Line2D([], [], color="#868e96", lw=1, linestyle=(0, (4, 3)), label=text["average"]),
+        *harvest_handles(profile, harvest_rows, lang),
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        ncol=3,
+        fontsize=9,
+        frameon=False,
+    )
+    apply_font(ax)
+    return fig
