@@ -1056,9 +1056,7 @@ def bulletin_cmd(
         from forecast.bulletin.facts import read_forecasts
 
         earlier = read_forecasts(previous)
-    inputs = _make_bulletin(
-        input_, series, model, horizon, as_of, quiet, earlier, map_, default
-    )
+    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet, earlier, map_, default)
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
         charts = fan_charts(inputs, lang.value)

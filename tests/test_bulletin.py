@@ -205,6 +205,23 @@ def test_accuracy_line_compares_last_forecast_with_the_price():
     assert "expected" not in render(without, "en", "md")
 
 
+def test_lagging_series_outlook_covers_the_periods_after_the_bulletin_date():
+    # Sri Lankan coconut ends in June 2025, cocoa in November 2025: both outlooks must be
+    # December 2025 to February 2026, the coconut one forecast five months further.
+    prices = pick(default_prices(), [("Coconut", "Jaffna"), ("Cocoa", "world")])
+    facts = make_bulletin(prices, model="naive", horizon=3).facts
+    assert facts.as_of == pd.Timestamp("2025-11-01")
+    for item in facts.series:
+        assert (item.outlook.start, item.outlook.end, item.outlook.periods) == (
+            pd.Timestamp("2025-12-01"),
+            pd.Timestamp("2026-02-01"),
+            3,
+        )
+    coconut = next(s for s in facts.series if s.commodity == "Coconut")
+    assert coconut.date == pd.Timestamp("2025-06-01")
+    assert "134 (T6/2025)" in render(facts, "vi", "md")
+
+
 def test_stale_series_left_out_and_listed():
     facts = bulletin_facts(default_prices())  # as of November 2025
     keys = {s.key for s in facts.series}
@@ -383,7 +400,7 @@ def test_html_is_self_contained():
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
     assert "<script" not in page and "<link" not in page and "@import" not in page
     assert "url(" not in page
-    assert "@media (max-width:480px)" in page and "max-width:100%" in page
+    assert "@media (max-width:760px)" in page and "max-width:100%" in page
 
 
 def _chromium() -> str:
@@ -394,38 +411,52 @@ def _chromium() -> str:
     pytest.skip("chromium not installed (CI installs Debian's 'chromium' package)")
 
 
+PROBE = """<script>
+window.addEventListener('load', () => {
+  const out = {};
+  for (const frame of document.querySelectorAll('iframe')) {
+    const doc = frame.contentDocument;
+    const imgs = [...doc.images];
+    const width = doc.documentElement.clientWidth;
+    out[frame.id] = {
+      scrollW: doc.documentElement.scrollWidth,
+      clientW: width,
+      images: imgs.length,
+      broken: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt),
+      wide: [...doc.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > width + 1)
+        .filter(e => !e.closest('.wide') || e.classList.contains('wide'))
+        .map(e => e.tagName).slice(0, 5),
+      cell: getComputedStyle(doc.querySelector('td')).display,
+    };
+  }
+  document.title = JSON.stringify(out);
+});
+</script>"""
+
+
 def test_html_on_a_360px_phone_in_headless_chromium(tmp_path):
+    """No horizontal scroll and no broken image on a phone (360), a tablet and a desktop.
+
+    A headless window is at least 500 px wide whatever --window-size says, so the page is
+    measured inside iframes of each width (srcdoc: same origin, so their DOM is readable);
+    an iframe is the page's viewport, as a phone's screen is. They are taller than the page,
+    so no scroll bar takes width (phone scroll bars overlay the page).
+    """
     chromium = _chromium()
     page = golden_html()
     product = tmp_path / "bulletin.html"
     product.write_text(page, encoding="utf-8")
-    # A desktop headless window is at least 500 px wide whatever --window-size says, so the
-    # page is measured inside a 360 px iframe (srcdoc: same origin, so its DOM is readable):
-    # the iframe is the page's viewport, as a phone's screen is. It is taller than the page, so
-    # no scroll bar takes width (phone scroll bars overlay the page).
     probe = tmp_path / "probe.html"
-    script = """<script>
-window.addEventListener('load', () => {
-  const frame = document.getElementById('phone');
-  const doc = frame.contentDocument;
-  const imgs = [...doc.images];
-  const width = doc.documentElement.clientWidth;
-  document.title = JSON.stringify({
-    scrollW: doc.documentElement.scrollWidth,
-    clientW: width,
-    images: imgs.length,
-    broken: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt),
-    wide: [...doc.querySelectorAll('body *')]
-      .filter(e => e.getBoundingClientRect().right > width + 1)
-      .map(e => e.tagName).slice(0, 5),
-    cards: getComputedStyle(doc.querySelector('td')).display,
-  });
-});
-</script>"""
+    widths = {"phone": 360, "tablet": 600, "desktop": 1024}
+    frames = "".join(
+        f'<iframe id="{name}" style="width:{width}px;height:40000px;border:0" '
+        f'srcdoc="{html.escape(page, quote=True)}"></iframe>'
+        for name, width in widths.items()
+    )
     probe.write_text(
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>probe</title></head>'
-        '<body style="margin:0"><iframe id="phone" style="width:360px;height:40000px;border:0" '
-        f'srcdoc="{html.escape(page, quote=True)}"></iframe>{script}</body></html>',
+        f'<body style="margin:0">{frames}{PROBE}</body></html>',
         encoding="utf-8",
     )
     flags = [
@@ -438,27 +469,30 @@ window.addEventListener('load', () => {
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=360,2000",
     ]
     dom = subprocess.run(
-        [chromium, *flags, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        [chromium, *flags, "--window-size=1100,2000", "--virtual-time-budget=5000"]
+        + ["--dump-dom", probe.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
     )
     found = re.search(r"<title>(.*?)</title>", dom.stdout, re.S)
     assert found, dom.stderr[-2000:]
-    result = json.loads(html.unescape(found.group(1)))
-    assert result["clientW"] == 360, result
-    assert result["cards"] == "flex", result  # the table became one card per series
-    assert result["images"] == 4
-    assert result["broken"] == []
-    assert result["scrollW"] <= result["clientW"], result
-    assert result["wide"] == [], result
+    results = json.loads(html.unescape(found.group(1)))
+    for name, width in widths.items():
+        result = results[name]
+        assert result["clientW"] == width, (name, result)
+        assert result["scrollW"] <= result["clientW"], (name, result)  # no sideways scroll
+        assert result["wide"] == [], (name, result)
+        assert result["images"] == 4 and result["broken"] == [], (name, result)
+    # Phones and small tablets get one card per series, desktops the table.
+    assert results["phone"]["cell"] == results["tablet"]["cell"] == "flex"
+    assert results["desktop"]["cell"] == "table-cell"
     ARTEFACTS.mkdir(exist_ok=True)
     shot = ARTEFACTS / "bulletin-360.png"
     subprocess.run(
-        [chromium, *flags, f"--screenshot={shot}", product.as_uri()],
+        [chromium, *flags, "--window-size=360,2000", f"--screenshot={shot}", product.as_uri()],
         capture_output=True,
         timeout=120,
     )
@@ -496,6 +530,14 @@ def test_cli_sms_to_file(tmp_path):
     lines = out.read_text(encoding="ascii").splitlines()
     check_sms(lines)
     assert any("Ca phe Robusta" in line for line in lines)
+
+
+def test_cli_html_file_with_charts(tmp_path):
+    out = tmp_path / "b.html"
+    result = run("bulletin", "--format", "html", "--out", out, "--as-of", "2022-01", *CLI_SLICE)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 2
 
 
 def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):

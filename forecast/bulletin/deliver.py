@@ -1,0 +1,305 @@
+"""Send each subscriber their own bulletin: e-mail over SMTP, SMS files for a gateway.
+
+Subscribers are a CSV file (UTF-8) with the columns ``name,email,phone,language,commodities``:
+
+* ``language`` is ``vi`` or ``en`` (empty means ``vi``);
+* ``commodities`` is ``;``-separated names matched without regard to case against the
+  series' commodity, its Vietnamese name, or the name before a qualifier ("rice" matches
+  "Rice (white)" and "Rice, Thai 5%"; "gạo" and "gao" match them too; "coconut" does not
+  match "Coconut oil");
+* ``email`` or ``phone`` may be empty, not both.
+
+Each subscriber gets only their commodities, in their language. E-mail is HTML (charts
+embedded) with a plain-text alternative, sent with ``smtplib``; each phone gets a file
+``<outbox>/<digits>.txt`` with one SMS per line for the gateway to pick up. A failed delivery
+is tried again (3 attempts, waiting 0.5 s then 1 s), then reported; it never stops the
+deliveries to the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import smtplib
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from forecast.bulletin.facts import BulletinFacts, BulletinInputs
+from forecast.bulletin.render import fan_charts, render
+from forecast.bulletin.wording import LANGS, commodity_name, period_label, to_ascii, words
+from forecast.errors import InputError
+
+SUBSCRIBER_COLUMNS = ("name", "email", "phone", "language", "commodities")
+ATTEMPTS = 3
+BACKOFF_SECONDS = (0.5, 1.0)
+SMTP_TIMEOUT = 20.0
+DEFAULT_SENDER = "bantin@cropcast.local"
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    email: str
+    phone: str
+    language: str
+    commodities: tuple[str, ...]
+
+
+@dataclass
+class Delivery:
+    """One line of the delivery report."""
+
+    name: str
+    channel: str  # "email" or "sms"
+    address: str
+    status: str  # "sent", "written", "dry-run", "failed", "skipped"
+    attempts: int = 0
+    error: str = ""
+    series: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+# --------------------------------------------------------------------------- subscribers
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip().casefold()
+
+
+def _plain(text: str) -> str:
+    return to_ascii(_fold(text)).casefold()
+
+
+def read_subscribers(path: str | Path) -> list[Subscriber]:
+    """Read and check a subscribers CSV (see the module notes).
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the row and what to fix: missing file or columns, a bad
+        language, a row with neither e-mail nor phone, or no commodities.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise InputError("subscribers file not found", str(path), "Check the path")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("the file is not UTF-8 text", name, "Save it as 'CSV UTF-8'") from None
+    reader = csv.DictReader(text.splitlines())
+    header = [(h or "").strip().casefold() for h in (reader.fieldnames or [])]
+    missing = [c for c in SUBSCRIBER_COLUMNS if c not in header]
+    if missing:
+        raise InputError(
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            name,
+            f"The header must be: {','.join(SUBSCRIBER_COLUMNS)}",
+        )
+    out = []
+    for number, raw in enumerate(reader, start=1):
+        row = {(k or "").strip().casefold(): (v or "").strip() for k, v in raw.items()}
+        where = f"{name}, row {number} (line {number + 1})"
+        language = row["language"].casefold() or "vi"
+        if language not in LANGS:
+            raise InputError(
+                f"language '{row['language']}' is not one of {', '.join(LANGS)}",
+                where,
+                "Write vi or en",
+            )
+        if not row["email"] and not row["phone"]:
+            raise InputError("neither email nor phone is given", where, "Fill one or both")
+        if row["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+", row["email"]):
+            raise InputError(f"'{row['email']}' is not an e-mail address", where)
+        if row["phone"] and not re.sub(r"\D", "", row["phone"]):
+            raise InputError(f"'{row['phone']}' has no digits", where, "Write e.g. 0912345678")
+        wanted = tuple(c.strip() for c in row["commodities"].split(";") if c.strip())
+        if not wanted:
+            raise InputError(
+                "no commodities", where, "List them separated by ';', e.g. Rice;Coconut"
+            )
+        out.append(
+            Subscriber(
+                row["name"] or row["email"] or row["phone"],
+                row["email"],
+                row["phone"],
+                language,
+                wanted,
+            )
+        )
+    if not out:
+        raise InputError("the subscribers file has no rows", name, "Add one row per subscriber")
+    return out
+
+
+def _names(commodity: str) -> set[str]:
+    """The names a subscriber may use for a commodity (folded)."""
+    names = set()
+    for full in (commodity, commodity_name(commodity, "vi")):
+        names.add(_fold(full))
+        base = re.split(r"[(,]", full, maxsplit=1)[0]
+        names.add(_fold(base))
+    return names
+
+
+def matches(commodity: str, wanted: str) -> bool:
+    """Whether a subscriber's word ``wanted`` names ``commodity`` (see the module notes)."""
+    names = _names(commodity)
+    if _fold(wanted) in names:
+        return True
+    # Without diacritics ("gao", "dua"): compared folded to ASCII on both sides.
+    return wanted.isascii() and _plain(wanted) in {_plain(n) for n in names}
+
+
+def facts_for(facts: BulletinFacts, subscriber: Subscriber) -> tuple[BulletinFacts, list[str]]:
+    """The subscriber's part of the bulletin, and the words that matched no series."""
+    known = [s.commodity for s in facts.series] + [k[0] for k in facts.stale]
+    unknown = [w for w in subscriber.commodities if not any(matches(c, w) for c in known)]
+    chosen = facts.select(lambda key: any(matches(key[0], w) for w in subscriber.commodities))
+    return chosen, unknown
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def phone_file(outbox: Path, phone: str) -> Path:
+    return outbox / f"{re.sub(r'[^0-9]', '', phone)}.txt"
+
+
+def email_message(
+    facts: BulletinFacts,
+    subscriber: Subscriber,
+    sender: str,
+    charts: dict | None = None,
+) -> EmailMessage:
+    """The e-mail: plain text first, HTML (with embedded charts) as the alternative."""
+    lang = subscriber.language
+    message = EmailMessage()
+    freq = "monthly" if facts.freq == "mixed" else facts.freq
+    subject = words(lang)["title"]
+    if facts.as_of is not None and facts.as_of == facts.as_of:
+        subject = f"{subject} {period_label(facts.as_of, freq, lang)}"
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = subscriber.email
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message.set_content(render(facts, lang, "txt"))
+    message.add_alternative(render(facts, lang, "html", charts), subtype="html")
+    return message
+
+
+def _attempt(action: Callable[[], None], attempts: int, backoff: Sequence[float]):
+    """Run ``action`` up to ``attempts`` times; returns (tries, last error or '')."""
+    error = ""
+    for tries in range(1, attempts + 1):
+        try:
+            action()
+            return tries, ""
+        except (smtplib.SMTPException, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}".strip()
+            if tries < attempts:
+                time.sleep(backoff[min(tries - 1, len(backoff) - 1)] if backoff else 0)
+    return attempts, error
+
+
+def send_email(message: EmailMessage, host: str, port: int, timeout: float = SMTP_TIMEOUT):
+    with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+        smtp.send_message(message)
+
+
+def deliver(
+    inputs: BulletinInputs,
+    subscribers: Sequence[Subscriber],
+    *,
+    smtp: tuple[str, int] | None,
+    outbox: str | Path,
+    sender: str = DEFAULT_SENDER,
+    dry_run: bool = False,
+    attempts: int = ATTEMPTS,
+    backoff: Sequence[float] = BACKOFF_SECONDS,
+    charts: bool = True,
+) -> list[Delivery]:
+    """Send every subscriber their bulletin; one report line per subscriber and channel.
+
+    Parameters
+    ----------
+    inputs
+        The bulletin (:func:`forecast.bulletin.facts.make_bulletin`).
+    subscribers
+        From :func:`read_subscribers`.
+    smtp
+        ``(host, port)`` of the mail server; may be ``None`` with ``dry_run``.
+    outbox
+        Folder for the SMS files (created).
+    sender
+        The ``From`` address.
+    dry_run
+        Render everything and write the SMS files, but send no e-mail.
+    attempts, backoff
+        Tries per delivery and the waits between them, in seconds.
+    charts
+        Embed fan charts in the HTML e-mails.
+    """
+    if smtp is None and not dry_run and any(s.email for s in subscribers):
+        raise ValueError("an SMTP server is needed to send e-mail (or use dry_run)")
+    outbox = Path(outbox)
+    report: list[Delivery] = []
+    chart_cache: dict[str, dict] = {}
+    for subscriber in subscribers:
+        facts, unknown = facts_for(inputs.facts, subscriber)
+        labels = [f"{s.commodity} ({s.market})" for s in facts.series]
+        note = f"no series for: {', '.join(unknown)}" if unknown else ""
+        channels = [("email", subscriber.email), ("sms", subscriber.phone)]
+        for channel, address in channels:
+            if not address:
+                continue
+            line = Delivery(subscriber.name, channel, address, "", 0, note, labels)
+            report.append(line)
+            if not facts.series:
+                line.status = "skipped"
+                line.error = note or "no recent prices for these commodities"
+                continue
+            if channel == "sms":
+                text = render(facts, subscriber.language, "sms")
+                path = phone_file(outbox, address)
+
+                def write(path=path, text=text) -> None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text, encoding="ascii")
+
+                line.attempts, error = _attempt(write, attempts, backoff)
+                line.status = "failed" if error else "written"
+            else:
+                lang = subscriber.language
+                if charts and lang not in chart_cache:
+                    chart_cache[lang] = fan_charts(inputs, lang)
+                message = email_message(facts, subscriber, sender, chart_cache.get(lang))
+                if dry_run:
+                    line.status = "dry-run"
+                    continue
+
+                def send(message=message, server=smtp) -> None:
+                    send_email(message, *server)
+
+                line.attempts, error = _attempt(send, attempts, backoff)
+                line.status = "failed" if error else "sent"
+            if error:
+                line.error = "; ".join(x for x in (error, note) if x)
+    return report
+
+
+def parse_smtp(text: str) -> tuple[str, int]:
+    """``"HOST:PORT"`` -> ``(host, port)``; ``ValueError`` when malformed."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"'{text}' is not HOST:PORT")
+    return host.strip("[]"), int(port)

@@ -1,0 +1,710 @@
+"""The facts a bulletin states, computed before any wording: numbers and labels, no text.
+
+Per series (one commodity in one market), as FEWS NET and WFP market monitors do:
+
+* the latest price and its date;
+* the change since the previous period (the period just before, on the series' grid;
+  ``None`` when that period has no price: a gap is not bridged);
+* the change since a year ago (12 months, or 52 weeks, before; ``None`` when missing);
+* the change against the 5-year average for the same calendar month: the mean over the five
+  years before the latest price of each year's mean price in that month, using the years that
+  exist (``n_years`` says how many; ``None`` when none);
+* the outlook for the next ``horizon`` periods: the 80 % range over those periods (lowest
+  lower bound to highest upper bound) and a direction from the median of the point forecasts'
+  changes against the latest price: within ``STABLE_OUTLOOK_PCT`` (3 %) either way is
+  *stable*, above is *rising*, below *falling*;
+* the WFP ALPS band of the latest price (``None`` when the series does not qualify);
+* harvest notes from the calendar, only when a harvest month falls in the outlook window or
+  the next two months, each saying whether prices usually dip (a harvest glut) or rise (a
+  demand season such as the pre-Tết pomelo season);
+* optionally, how the forecast archived one period ago did against the price that came.
+
+Changes are graded as FEWS NET does: above 10 % *high*, above 25 % *severe*. For the summary
+sentence (which products rose, fell or held steady since the previous period) a change within
+``STABLE_CHANGE_PCT`` (2 %) is *stable*, up to 5 % *slight*, up to 10 % *moderate*.
+
+The Mekong Delta calendar describes Vietnamese crops, so harvest notes are given only for
+series that are Vietnamese (priced in đồng, or naming Viet Nam in the commodity or market):
+Thai rice or Sri Lankan coconuts follow other calendars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from forecast.table import KEY, infer_freq
+
+#: A change since the previous period smaller than this (in %) is "stable" in the summary.
+STABLE_CHANGE_PCT = 2.0
+#: Up to this (in %) a change is "slight" ("tăng nhẹ"), then "moderate" up to HIGH_PCT.
+SLIGHT_CHANGE_PCT = 5.0
+#: FEWS NET: changes above 10 % are called high, above 25 % severe.
+HIGH_PCT = 10.0
+SEVERE_PCT = 25.0
+#: A median forecast change within this (in %) of the latest price is a "stable" outlook.
+STABLE_OUTLOOK_PCT = 3.0
+#: The outlook and harvest window also covers at least this many months ahead.
+HARVEST_LOOKAHEAD_MONTHS = 2
+#: Series with no price in this many months before the bulletin date are left out.
+MAX_AGE_MONTHS = 12
+#: Models so fast that worker processes only add start-up time.
+CHEAP_MODELS = ("naive", "snaive", "drift", "window")
+#: The bulletin's default model: deterministic, a few seconds for the default data, and a
+#: damped trend rather than last year's value (snaive) as the direction of the outlook.
+DEFAULT_MODEL = "theta"
+#: Calendar seasons that are demand peaks (prices usually rise) rather than harvest gluts,
+#: when the calendar has no ``price_effect`` column: the pre-Tết season.
+DEMAND_SEASON_WORDS = ("tết",)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A price against a reference price: ``pct`` is ``100 * (price / reference - 1)``."""
+
+    pct: float
+    reference: float
+    reference_date: pd.Timestamp | None = None
+    n_years: int | None = None  # for the 5-year average: how many years it averages
+
+    @property
+    def grade(self) -> str:
+        """FEWS NET grade: ``"severe"`` (> 25 %), ``"high"`` (> 10 %) or ``"normal"``."""
+        return grade(self.pct)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """The next ``periods`` periods: 80 % range, median change and its direction."""
+
+    periods: int
+    start: pd.Timestamp
+    end: pd.Timestamp
+    low: float | None
+    high: float | None
+    level: float | None  # the interval level of low/high (80 when forecast)
+    median_pct: float
+    direction: str  # "rising", "falling" or "stable"
+    model: str
+
+
+@dataclass(frozen=True)
+class HarvestNote:
+    """A calendar season near enough to move prices.
+
+    ``months`` are the peak months when the calendar names a peak (``kind == "peak"``), else
+    the harvest months (``kind == "harvest"``). ``effect`` is ``"dip"`` for a harvest glut or
+    ``"rise"`` for a demand season.
+    """
+
+    season: str
+    months: tuple[int, ...]
+    kind: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """What the forecast archived before ``date`` expected, against the price that came."""
+
+    date: pd.Timestamp
+    low: float | None
+    high: float | None
+    forecast: float
+    actual: float
+
+    @property
+    def verdict(self) -> str:
+        """``"inside"``, ``"above"`` or ``"below"`` the range (``"no range"`` without one)."""
+        if self.low is None or self.high is None:
+            return "no range"
+        if self.actual > self.high:
+            return "above"
+        if self.actual < self.low:
+            return "below"
+        return "inside"
+
+
+@dataclass(frozen=True)
+class SeriesFacts:
+    """Everything a bulletin says about one series."""
+
+    key: tuple
+    freq: str  # "monthly" or "weekly"
+    date: pd.Timestamp
+    price: float
+    vs_previous: Change | None
+    vs_year_ago: Change | None
+    vs_five_year: Change | None
+    outlook: Outlook | None
+    alps_band: str | None
+    alps: float | None
+    harvest: tuple[HarvestNote, ...] = ()
+    accuracy: Accuracy | None = None
+    note: str = ""  # e.g. the forecast model fell back
+
+    commodity = property(lambda self: self.key[0])
+    market = property(lambda self: self.key[1])
+    price_type = property(lambda self: self.key[2])
+    unit = property(lambda self: self.key[3])
+    currency = property(lambda self: self.key[4])
+
+    @property
+    def movement(self) -> str:
+        """Since the previous period: ``"rose"``, ``"fell"``, ``"stable"`` or ``"unknown"``."""
+        if self.vs_previous is None:
+            return "unknown"
+        return movement(self.vs_previous.pct)
+
+
+@dataclass(frozen=True)
+class CommodityMovement:
+    """One line of the summary: a commodity's median change since the previous period."""
+
+    commodity: str
+    pct: float
+    movement: str  # "rose", "fell", "stable"
+    strength: str  # "stable", "slight", "moderate", "high", "severe"
+
+
+@dataclass(frozen=True)
+class BulletinFacts:
+    """The whole bulletin's facts: per-series facts and the summary."""
+
+    as_of: pd.Timestamp
+    series: tuple[SeriesFacts, ...]
+    horizon: int
+    model: str
+    summary: tuple[CommodityMovement, ...] = ()
+    stale: tuple[tuple, ...] = ()  # series left out: no price in MAX_AGE_MONTHS
+
+    @property
+    def freq(self) -> str:
+        """The bulletin's period: "monthly", "weekly", or "mixed"."""
+        found = {s.freq for s in self.series}
+        return found.pop() if len(found) == 1 else "mixed"
+
+    def rose(self) -> list[str]:
+        return [m.commodity for m in self.summary if m.movement == "rose"]
+
+    def fell(self) -> list[str]:
+        return [m.commodity for m in self.summary if m.movement == "fell"]
+
+    def stable(self) -> list[str]:
+        return [m.commodity for m in self.summary if m.movement == "stable"]
+
+    def select(self, keep: Callable[[tuple], bool]) -> BulletinFacts:
+        """The series whose key ``keep`` accepts (stale ones too), the summary recomputed."""
+        chosen = tuple(s for s in self.series if keep(s.key))
+        stale = tuple(k for k in self.stale if keep(k))
+        return replace(self, series=chosen, summary=summarise(chosen), stale=stale)
+
+
+# --------------------------------------------------------------------------- grading
+
+
+def grade(pct: float) -> str:
+    """FEWS NET: ``"severe"`` above 25 %, ``"high"`` above 10 %, else ``"normal"``."""
+    size = abs(pct)
+    if size > SEVERE_PCT:
+        return "severe"
+    if size > HIGH_PCT:
+        return "high"
+    return "normal"
+
+
+def movement(pct: float) -> str:
+    """``"stable"`` within ``STABLE_CHANGE_PCT``, else ``"rose"`` or ``"fell"``."""
+    if abs(pct) < STABLE_CHANGE_PCT:
+        return "stable"
+    return "rose" if pct > 0 else "fell"
+
+
+def strength(pct: float) -> str:
+    """How big a change is: stable, slight (< 5 %), moderate (<= 10 %), high, severe."""
+    size = abs(pct)
+    if size < STABLE_CHANGE_PCT:
+        return "stable"
+    if size < SLIGHT_CHANGE_PCT:
+        return "slight"
+    if size <= HIGH_PCT:
+        return "moderate"
+    return grade(pct)
+
+
+def summarise(series: Sequence[SeriesFacts]) -> tuple[CommodityMovement, ...]:
+    """Per commodity (in order of first appearance), the median change over its markets."""
+    changes: dict[str, list[float]] = {}
+    for item in series:
+        if item.vs_previous is not None:
+            changes.setdefault(item.commodity, []).append(item.vs_previous.pct)
+    out = []
+    for commodity, values in changes.items():
+        pct = float(np.median(values))
+        out.append(CommodityMovement(commodity, pct, movement(pct), strength(pct)))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- one series
+
+
+def _step(freq: str) -> pd.DateOffset:
+    return pd.DateOffset(months=1) if freq == "monthly" else pd.DateOffset(weeks=1)
+
+
+def _change(price: float, reference: float | None, when=None, n_years=None) -> Change | None:
+    if reference is None or not np.isfinite(reference) or reference <= 0:
+        return None
+    return Change(100.0 * (price / reference - 1.0), float(reference), when, n_years)
+
+
+def _price_at(y: pd.Series, date: pd.Timestamp) -> float | None:
+    value = y.get(date)
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def five_year_average(y: pd.Series, date: pd.Timestamp, years: int = 5) -> tuple[float, int]:
+    """Mean price in ``date``'s calendar month over the ``years`` years before it.
+
+    Each year's prices in that month are averaged first, so a weekly series counts every
+    year once. Returns ``(mean, number of years found)``; ``(nan, 0)`` when none.
+    """
+    months = y[(y.index.month == date.month) & y.notna()]
+    months = months[(months.index.year >= date.year - years) & (months.index.year < date.year)]
+    if months.empty:
+        return float("nan"), 0
+    by_year = months.groupby(months.index.year).mean()
+    return float(by_year.mean()), int(len(by_year))
+
+
+def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None, Change | None]:
+    """(vs previous period, vs a year ago, vs the 5-year average for the month) at y's end."""
+    y = y.dropna()
+    date, price = y.index[-1], float(y.iloc[-1])
+    previous = date - _step(freq)
+    year_ago = date - (pd.DateOffset(years=1) if freq == "monthly" else pd.DateOffset(weeks=52))
+    mean, n_years = five_year_average(y, date)
+    return (
+        _change(price, _price_at(y, previous), previous),
+        _change(price, _price_at(y, year_ago), year_ago),
+        _change(price, mean if n_years else None, None, n_years),
+    )
+
+
+def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> Outlook | None:
+    """Range and direction over ``horizon`` forecast periods of one series.
+
+    ``forecast`` is in the forecast-output format (``date``, ``forecast``, ``lower_<L>``,
+    ``upper_<L>``, ``model``). The periods are the first ``horizon`` rows dated after
+    ``after`` (the bulletin date; ``None``: the first rows). The range uses the 80 %
+    interval, or the narrowest level given. ``None`` when no row is left.
+    """
+    if forecast is None or forecast.empty:
+        return None
+    rows = forecast.sort_values("date")
+    if after is not None:
+        rows = rows[pd.to_datetime(rows["date"]) > pd.Timestamp(after)]
+    rows = rows.head(horizon)
+    if rows.empty:
+        return None
+    levels = sorted(float(c.split("_", 1)[1]) for c in rows.columns if c.startswith("lower_"))
+    level = 80.0 if 80.0 in levels else (levels[0] if levels else None)
+    low = high = None
+    if level is not None:
+        name = f"{level:g}"
+        lows, highs = rows[f"lower_{name}"].astype(float), rows[f"upper_{name}"].astype(float)
+        if lows.notna().all() and highs.notna().all():
+            low, high = float(lows.min()), float(highs.max())
+    changes = 100.0 * (rows["forecast"].astype(float).to_numpy() / price - 1.0)
+    median_pct = float(np.median(changes))
+    if abs(median_pct) < STABLE_OUTLOOK_PCT:
+        direction = "stable"
+    else:
+        direction = "rising" if median_pct > 0 else "falling"
+    model = str(rows["model"].iloc[0]) if "model" in rows.columns else ""
+    return Outlook(
+        periods=len(rows),
+        start=pd.Timestamp(rows["date"].iloc[0]),
+        end=pd.Timestamp(rows["date"].iloc[-1]),
+        low=low,
+        high=high,
+        level=level if low is not None else None,
+        median_pct=median_pct,
+        direction=direction,
+        model=model,
+    )
+
+
+def calendar_applies(key: tuple) -> bool:
+    """Whether the Mekong Delta calendar speaks for this series (see the module notes)."""
+    commodity, market, _, _, currency = key
+    text = f"{commodity} {market}".casefold().replace(" ", "")
+    return currency == "VND" or "vietnam" in text or "việtnam" in text
+
+
+def _season_effect(row: pd.Series) -> str:
+    declared = str(row.get("price_effect", "") or "").strip().casefold()
+    if declared in ("dip", "low", "fall", "giảm"):
+        return "dip"
+    if declared in ("rise", "high", "peak", "tăng"):
+        return "rise"
+    season = str(row["season"]).casefold()
+    return "rise" if any(w in season for w in DEMAND_SEASON_WORDS) else "dip"
+
+
+def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
+    """Calendar months of the outlook periods and of at least the next two months."""
+    step = _step(freq)
+    dates = [date + step * k for k in range(1, horizon + 1)]
+    dates += [date + pd.DateOffset(months=k) for k in range(1, HARVEST_LOOKAHEAD_MONTHS + 1)]
+    months: list[int] = []
+    for d in sorted(dates):
+        if d.month not in months:
+            months.append(d.month)
+    return months
+
+
+def harvest_notes(
+    key: tuple, date: pd.Timestamp, freq: str, horizon: int, calendar: pd.DataFrame | None
+) -> tuple[HarvestNote, ...]:
+    """Calendar seasons with a harvest month in the upcoming window (see the module notes)."""
+    if calendar is None or not calendar_applies(key):
+        return ()
+    from forecast.calendar import harvest_note_months, match_commodity, months_between
+
+    rows = match_commodity(key[0], calendar)
+    if rows.empty:
+        return ()
+    peaks = harvest_note_months(rows)
+    window = set(upcoming_months(date, freq, horizon))
+    notes = []
+    for _, row in rows.iterrows():
+        harvest = months_between(int(row["harvest_start"]), int(row["harvest_end"]))
+        if not window.intersection(harvest):
+            continue
+        peak = peaks.get(row["season"], [])
+        notes.append(
+            HarvestNote(
+                season=str(row["season"]),
+                months=tuple(peak or harvest),
+                kind="peak" if peak else "harvest",
+                effect=_season_effect(row),
+            )
+        )
+    return tuple(notes)
+
+
+def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> Accuracy | None:
+    """The archived forecast for ``date`` of this series, against the price that came.
+
+    ``previous`` is in the forecast-output format; with a ``cutoff`` column (a forecast
+    archive or backtest) the latest forecast made before ``date`` is used.
+    """
+    if previous is None or previous.empty:
+        return None
+    mask = pd.Series(True, index=previous.index)
+    for name, value in zip(KEY, key, strict=True):
+        mask &= previous[name] == value
+    rows = previous[mask & (pd.to_datetime(previous["date"]) == date)]
+    if "cutoff" in rows.columns:
+        rows = rows[pd.to_datetime(rows["cutoff"]) < date].sort_values("cutoff")
+    if rows.empty:
+        return None
+    row = rows.iloc[-1]
+    levels = sorted(float(c.split("_", 1)[1]) for c in rows.columns if c.startswith("lower_"))
+    level = 80.0 if 80.0 in levels else (levels[0] if levels else None)
+    low = high = None
+    if level is not None:
+        lo, hi = row[f"lower_{level:g}"], row[f"upper_{level:g}"]
+        if pd.notna(lo) and pd.notna(hi):
+            low, high = float(lo), float(hi)
+    return Accuracy(pd.Timestamp(date), low, high, float(row["forecast"]), float(actual))
+
+
+def series_facts(
+    key: tuple,
+    y: pd.Series,
+    forecast: pd.DataFrame | None = None,
+    *,
+    horizon: int = 3,
+    alert: dict | None = None,
+    calendar: pd.DataFrame | None = None,
+    previous_forecasts: pd.DataFrame | None = None,
+    as_of=None,
+) -> SeriesFacts:
+    """The facts of one series.
+
+    Parameters
+    ----------
+    key
+        The series key (``KEY`` order).
+    y
+        Its prices, indexed by date (gaps may be absent or NaN).
+    forecast
+        Its forecast rows (forecast-output format), or ``None`` for no outlook.
+    horizon
+        How many forecast periods the outlook covers.
+    alert
+        Its row of ``forecast.anomaly.latest_alerts`` as a dict, or ``None``.
+    calendar
+        A harvest calendar, or ``None`` for no harvest notes.
+    previous_forecasts
+        Archived forecasts (forecast-output format) for the accuracy line, or ``None``.
+    as_of
+        The bulletin date (default: the latest price's). A series whose last price is
+        older still gets its outlook and harvest notes for the periods after ``as_of``:
+        the forecast must then reach that far (see :func:`make_bulletin`).
+    """
+    y = y.dropna().sort_index().astype(float)
+    freq = infer_freq(y.index)
+    date, price = pd.Timestamp(y.index[-1]), float(y.iloc[-1])
+    when = max(date, pd.Timestamp(as_of)) if as_of is not None else date
+    vs_previous, vs_year, vs_five = price_changes(y, freq)
+    band = alps = None
+    if alert:
+        raw_band = alert.get("alps_band")
+        band = None if raw_band is None or pd.isna(raw_band) else str(raw_band)
+        raw = alert.get("alps")
+        alps = None if raw is None or pd.isna(raw) else float(raw)
+    return SeriesFacts(
+        key=tuple(key),
+        freq=freq,
+        date=date,
+        price=price,
+        vs_previous=vs_previous,
+        vs_year_ago=vs_year,
+        vs_five_year=vs_five,
+        outlook=outlook(forecast, price, horizon, after=when),
+        alps_band=band,
+        alps=alps,
+        harvest=harvest_notes(key, when, freq, horizon, calendar),
+        accuracy=accuracy(previous_forecasts, tuple(key), date, price),
+    )
+
+
+# --------------------------------------------------------------------------- the bulletin
+
+
+def truncate(prices: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The prices known at ``as_of`` (dates on or before it): the history as it was then."""
+    if as_of is None:
+        return prices
+    return prices[prices["date"] <= pd.Timestamp(as_of)]
+
+
+def bulletin_facts(
+    prices: pd.DataFrame,
+    forecasts: pd.DataFrame | None = None,
+    *,
+    as_of=None,
+    horizon: int = 3,
+    alerts: pd.DataFrame | None = None,
+    calendar: pd.DataFrame | None = None,
+    previous_forecasts: pd.DataFrame | None = None,
+    max_age_months: int | None = MAX_AGE_MONTHS,
+    notes: dict[tuple, str] | None = None,
+) -> BulletinFacts:
+    """Facts for every series of ``prices`` as known at ``as_of``.
+
+    Parameters
+    ----------
+    prices
+        A PriceTable; rows after ``as_of`` are ignored.
+    forecasts
+        Forecast output (``ForecastRun.forecasts``) made from those prices; ``None`` gives
+        no outlook.
+    as_of
+        The bulletin date; ``None`` is the latest date in ``prices``.
+    horizon
+        Periods the outlook covers (the first ``horizon`` forecast rows of each series).
+    alerts
+        ``forecast.anomaly.latest_alerts`` output (one row per series), or ``None``.
+    calendar
+        A harvest calendar (``forecast.calendar.load_calendar()``), or ``None``.
+    previous_forecasts
+        Archived earlier forecasts for the accuracy line, or ``None`` to omit it.
+    max_age_months
+        Leave out series with no price in this many months before ``as_of`` (``None``
+        keeps all); they are listed in ``BulletinFacts.stale``.
+    notes
+        Per-series remarks (e.g. the model fell back), by key.
+    """
+    prices = truncate(prices, as_of)
+    if prices.empty:
+        return BulletinFacts(pd.Timestamp(as_of) if as_of else pd.NaT, (), horizon, "")
+    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(prices["date"].max())
+    oldest = as_of - pd.DateOffset(months=max_age_months) if max_age_months else None
+    by_key = {}
+    if forecasts is not None and not forecasts.empty:
+        by_key = {tuple(k): g for k, g in forecasts.groupby(list(KEY), sort=False)}
+    alert_rows = {}
+    if alerts is not None and not alerts.empty:
+        alert_rows = {tuple(r[c] for c in KEY): r for r in alerts.to_dict("records")}
+    kept, stale = [], []
+    for key, group in prices.groupby(list(KEY), sort=True, observed=True):
+        key = tuple(key)
+        y = group.set_index("date")["price"]
+        if oldest is not None and y.index.max() <= oldest:
+            stale.append(key)
+            continue
+        facts = series_facts(
+            key,
+            y,
+            by_key.get(key),
+            horizon=horizon,
+            alert=alert_rows.get(key),
+            calendar=calendar,
+            previous_forecasts=previous_forecasts,
+            as_of=as_of,
+        )
+        if notes and notes.get(key):
+            facts = replace(facts, note=notes[key])
+        kept.append(facts)
+    models = sorted({s.outlook.model for s in kept if s.outlook and s.outlook.model})
+    return BulletinFacts(
+        as_of=as_of,
+        series=tuple(kept),
+        horizon=horizon,
+        model=", ".join(models),
+        summary=summarise(kept),
+        stale=tuple(stale),
+    )
+
+
+@dataclass(frozen=True)
+class BulletinInputs:
+    """Everything behind a bulletin, kept for charts: the facts and the tables they came from."""
+
+    facts: BulletinFacts
+    prices: pd.DataFrame
+    forecasts: pd.DataFrame
+    calendar_rows: dict[tuple, pd.DataFrame] = field(default_factory=dict)  # for shading
+
+
+def make_bulletin(
+    prices: pd.DataFrame,
+    *,
+    model: str = DEFAULT_MODEL,
+    horizon: int = 3,
+    as_of=None,
+    previous_forecasts: pd.DataFrame | None = None,
+    max_age_months: int | None = MAX_AGE_MONTHS,
+    n_jobs: int | None = None,
+    engine: str | None = None,
+    on_done: Callable | None = None,
+) -> BulletinInputs:
+    """Forecast, score anomalies and gather the facts: the whole bulletin, before wording.
+
+    The history is cut at ``as_of`` first, so the bulletin is the one that would have been
+    written then. Series left out as stale are not forecast. ``engine=None`` runs the
+    benchmark models (naive, snaive, drift, window: microseconds a series) in this process,
+    where starting worker processes would cost more than the fits, and others in processes.
+    """
+    from forecast.calendar import load_calendar, match_commodity
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    known = truncate(prices, as_of)
+    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(known["date"].max())
+    if max_age_months:
+        last = known.groupby(list(KEY), observed=True)["date"].transform("max")
+        current = known[last > as_of - pd.DateOffset(months=max_age_months)]
+    else:
+        current = known
+    calendar = load_calendar()
+    # A series whose last price is older than the bulletin date is forecast further, so
+    # its outlook covers the same periods after the bulletin date as the others'.
+    spec = ForecastSpec(
+        model=model, horizon=horizon + periods_behind(current, as_of), levels=(80, 95)
+    )
+    if current.empty:
+        forecasts, notes = pd.DataFrame(columns=[*KEY, "date", "forecast", "model"]), {}
+    else:
+        if engine is None:
+            engine = "local" if model in CHEAP_MODELS else "processes"
+        run = forecast_prices(
+            current, spec, n_jobs=n_jobs, engine=engine, calendar=calendar, on_done=on_done
+        )
+        forecasts = run.forecasts
+        notes = {s.key: s.note for s in run.series if s.note}
+    alerts = _alerts(current, as_of)
+    facts = bulletin_facts(
+        known,
+        forecasts,
+        as_of=as_of,
+        horizon=horizon,
+        alerts=alerts,
+        calendar=calendar,
+        previous_forecasts=previous_forecasts,
+        max_age_months=max_age_months,
+        notes=notes,
+    )
+    rows = {}
+    for item in facts.series:
+        if calendar_applies(item.key):
+            found = match_commodity(item.commodity, calendar)
+            if not found.empty:
+                rows[item.key] = found
+    return BulletinInputs(facts, current, forecasts, rows)
+
+
+def read_forecasts(path) -> pd.DataFrame:
+    """Archived forecasts (``cropcast forecast -o FILE``, CSV or Parquet) for the accuracy line.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or lacks the forecast-output columns.
+    """
+    from pathlib import Path
+
+    from forecast.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("forecast file not found", str(path), "Check the path")
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype={c: str for c in KEY}, keep_default_na=False)
+    missing = [c for c in (*KEY, "date", "forecast") if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"not a forecast file: missing {', '.join(missing)}",
+            path.name,
+            "Use a file written by 'cropcast forecast -o FILE'",
+        )
+    frame["date"] = pd.to_datetime(frame["date"])
+    if "cutoff" in frame.columns:
+        frame["cutoff"] = pd.to_datetime(frame["cutoff"])
+    for column in frame.columns:
+        if column == "forecast" or column.startswith(("lower_", "upper_")):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
+
+
+def periods_behind(prices: pd.DataFrame, as_of) -> int:
+    """The most periods any series' last price lies before ``as_of`` (0 when none)."""
+    if prices.empty:
+        return 0
+    as_of = pd.Timestamp(as_of)
+    lag = 0
+    for _, group in prices.groupby(list(KEY), observed=True):
+        last = pd.Timestamp(group["date"].max())
+        if infer_freq(group["date"]) == "monthly":
+            behind = (as_of.year - last.year) * 12 + as_of.month - last.month
+        else:
+            behind = (as_of - last).days // 7
+        lag = max(lag, behind)
+    return lag
+
+
+def _alerts(prices: pd.DataFrame, as_of) -> pd.DataFrame | None:
+    """ALPS bands of the latest prices; ``None`` when there is nothing to score."""
+    if prices.empty:
+        return None
+    from forecast.anomaly import latest_alerts
+
+    return latest_alerts(prices, as_of=as_of)

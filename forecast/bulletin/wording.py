@@ -1,0 +1,480 @@
+"""Every word a bulletin says, per language: one table for Vietnamese, one for English.
+
+Vietnamese is the default: farmers read it. Numbers follow each language's custom:
+``45.000`` and ``2,31`` in Vietnamese, ``45,000`` and ``2.31`` in English. Commodity and
+market names are translated from small tables; a name the table does not know is kept as
+written (an English commodity name in a Vietnamese bulletin is better than a wrong one).
+
+SMS text is the same wording folded to plain ASCII (:func:`to_ascii`): Vietnamese with
+diacritics forces UCS-2 encoding and 70 characters a message, so SMS bulletins drop them,
+as Bến Tre's own do ("Dua kho 130k/chuc").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+
+import pandas as pd
+
+LANGS = ("vi", "en")
+
+#: All sentence templates and labels. ``{x}`` fields are filled by ``render``.
+WORDS: dict[str, dict[str, str]] = {
+    "vi": {
+        "title": "Bản tin giá nông sản",
+        "title_date": "Bản tin giá nông sản {date}",
+        "overall": "Nhìn chung, {parts}.",
+        "overall_none": "Chưa có đủ số liệu để so với kỳ trước.",
+        "part": "giá {names} {verb}",
+        "others_stable": "giá các mặt hàng khác ổn định",
+        "all_stable": "giá các mặt hàng ổn định",
+        "and": "và",
+        "list_sep": ", ",
+        # summary verbs by movement and strength
+        "rose_slight": "tăng nhẹ",
+        "rose_moderate": "tăng",
+        "rose_high": "tăng mạnh",
+        "rose_severe": "tăng rất mạnh",
+        "fell_slight": "giảm nhẹ",
+        "fell_moderate": "giảm",
+        "fell_high": "giảm mạnh",
+        "fell_severe": "giảm rất mạnh",
+        # table
+        "col_product": "Mặt hàng",
+        "col_market": "Thị trường",
+        "col_unit": "Đơn vị",
+        "col_price": "Giá",
+        "col_prev_monthly": "So tháng trước",
+        "col_prev_weekly": "So tuần trước",
+        "col_prev_mixed": "So kỳ trước",
+        "col_year": "So cùng kỳ năm trước",
+        "col_five": "So TB 5 năm",
+        "col_outlook_monthly": "Dự báo {n} tháng tới",
+        "col_outlook_weekly": "Dự báo {n} tuần tới",
+        "col_outlook_mixed": "Dự báo {n} kỳ tới",
+        "col_anomaly": "Cảnh báo giá",
+        "col_date": "Ngày giá",
+        "missing": "–",
+        "n_years": "{n} năm",
+        "rising": "tăng",
+        "falling": "giảm",
+        "stable": "ổn định",
+        "band_normal": "bình thường",
+        "band_stress": "căng thẳng",
+        "band_alert": "cảnh báo",
+        "band_crisis": "khủng hoảng",
+        "legend": (
+            "! thay đổi trên 10% (cao), !! trên 25% (rất cao), theo cách FEWS NET đánh giá. "
+            "Dự báo: khoảng tin cậy 80%, mô hình {model}. "
+            "Cảnh báo giá: chỉ số ALPS của WFP (giá so với xu hướng và mùa vụ)."
+        ),
+        "notes": "Ghi chú",
+        "accuracy_title": "Độ chính xác kỳ trước",
+        # notes
+        "harvest_dip_peak": "{season}: thu hoạch rộ {months}, giá thường giảm.",
+        "harvest_dip": "{season}: thu hoạch {months}, giá thường giảm.",
+        "harvest_rise": "{season} ({months}): nhu cầu cao, giá thường tăng.",
+        "anomaly_note": ("Giá cao bất thường so với xu hướng và mùa vụ (ALPS {alps}: {band})."),
+        "anomaly_low_note": "Giá thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
+        "accuracy": (
+            "Kỳ trước dự báo giá {date} từ {low} đến {high}; giá thực tế {actual} ({verdict})."
+        ),
+        "accuracy_point": "Kỳ trước dự báo giá {date} là {forecast}; giá thực tế {actual}.",
+        "verdict_inside": "trong khoảng dự báo",
+        "verdict_above": "cao hơn dự báo",
+        "verdict_below": "thấp hơn dự báo",
+        "stale": "Không đưa vào (không có giá mới trong {months} tháng): {names}.",
+        "model_note": "Ghi chú mô hình: {note}",
+        "chart_alt": "Biểu đồ giá và dự báo: {name}",
+        "season_prefix": "Vụ ",
+        # sms
+        "sms_outlook": "{n} {period} toi: {low}-{high}, {direction}.",
+        "sms_outlook_point": "{n} {period} toi: {direction}.",
+        "sms_period_monthly": "thang",
+        "sms_period_weekly": "tuan",
+        "sms_period_mixed": "ky",
+        "sms_dip": "{season}: gia thuong giam {months}.",
+        "sms_rise": "{season}: nhu cau cao, gia thuong tang {months}.",
+        "sms_alert": "Canh bao: gia cao bat thuong ({band}).",
+        "sms_head": "Gia nong san {date}.",
+    },
+    "en": {
+        "title": "Crop price bulletin",
+        "title_date": "Crop price bulletin, {date}",
+        "overall": "Overall, {parts}.",
+        "overall_none": "Not enough prices yet to compare with the previous period.",
+        "part": "{names} prices {verb}",
+        "others_stable": "other prices held steady",
+        "all_stable": "prices held steady",
+        "and": "and",
+        "list_sep": ", ",
+        "rose_slight": "rose slightly",
+        "rose_moderate": "rose",
+        "rose_high": "rose sharply",
+        "rose_severe": "rose very sharply",
+        "fell_slight": "fell slightly",
+        "fell_moderate": "fell",
+        "fell_high": "fell sharply",
+        "fell_severe": "fell very sharply",
+        "col_product": "Product",
+        "col_market": "Market",
+        "col_unit": "Unit",
+        "col_price": "Price",
+        "col_prev_monthly": "vs last month",
+        "col_prev_weekly": "vs last week",
+        "col_prev_mixed": "vs last period",
+        "col_year": "vs last year",
+        "col_five": "vs 5-yr avg",
+        "col_outlook_monthly": "Next {n} months",
+        "col_outlook_weekly": "Next {n} weeks",
+        "col_outlook_mixed": "Next {n} periods",
+        "col_anomaly": "Price alert",
+        "col_date": "Price date",
+        "missing": "–",
+        "n_years": "{n} yrs",
+        "rising": "rising",
+        "falling": "falling",
+        "stable": "stable",
+        "band_normal": "normal",
+        "band_stress": "stress",
+        "band_alert": "alert",
+        "band_crisis": "crisis",
+        "legend": (
+            "! change above 10% (high), !! above 25% (severe), as FEWS NET grades them. "
+            "Outlook: 80% range, model {model}. "
+            "Price alert: WFP's ALPS indicator (price against trend and season)."
+        ),
+        "notes": "Notes",
+        "accuracy_title": "How last period's forecast did",
+        "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",
+        "harvest_dip": "{season} harvest in {months}: prices usually dip.",
+        "harvest_rise": "{season} ({months}): demand peaks, prices usually rise.",
+        "anomaly_note": "Price unusually high for the trend and season (ALPS {alps}: {band}).",
+        "anomaly_low_note": "Price unusually low for the trend and season (ALPS {alps}).",
+        "accuracy": (
+            "Last period we expected {low}–{high} for {date}; the price was {actual} ({verdict})."
+        ),
+        "accuracy_point": "Last period we expected {forecast} for {date}; the price was {actual}.",
+        "verdict_inside": "inside the range",
+        "verdict_above": "above the range",
+        "verdict_below": "below the range",
+        "stale": "Left out (no price in the last {months} months): {names}.",
+        "model_note": "Model note: {note}",
+        "chart_alt": "Price and forecast chart: {name}",
+        "season_prefix": "",
+        "sms_outlook": "Next {n} {period}: {low}-{high}, {direction}.",
+        "sms_outlook_point": "Next {n} {period}: {direction}.",
+        "sms_period_monthly": "months",
+        "sms_period_weekly": "weeks",
+        "sms_period_mixed": "periods",
+        "sms_dip": "{season} harvest: prices usually dip in {months}.",
+        "sms_rise": "{season}: demand high, prices usually rise in {months}.",
+        "sms_alert": "Alert: price unusually high ({band}).",
+        "sms_head": "Crop prices {date}.",
+    },
+}
+
+#: Commodity names in Vietnamese: the part before any "(" or "," is looked up here, the rest
+#: (a grade or origin) in QUALIFIERS_VI. "Rice" in WFP and World Bank tables is milled rice
+#: (gạo); paddy is lúa.
+COMMODITIES_VI: dict[str, str] = {
+    "rice": "Gạo",
+    "paddy": "Lúa",
+    "rice (paddy)": "Lúa",
+    "coconut": "Dừa",
+    "coconut (dried)": "Dừa khô",
+    "pomelo": "Bưởi",
+    "durian": "Sầu riêng",
+    "coffee": "Cà phê",
+    "coffee, robusta": "Cà phê Robusta",
+    "coffee, arabica": "Cà phê Arabica",
+    "cocoa": "Ca cao",
+    "rubber": "Cao su",
+    "sugar": "Đường",
+    "sugar, world": "Đường",
+    "palm oil": "Dầu cọ",
+    "coconut oil": "Dầu dừa",
+    "maize": "Ngô",
+    "cassava": "Sắn",
+    "cassava flour": "Bột sắn",
+    "meat (chicken)": "Thịt gà",
+    "meat (pork)": "Thịt heo",
+    "pork": "Thịt heo",
+    "pigs (live)": "Heo hơi",
+    "dragon fruit": "Thanh long",
+    "mango": "Xoài",
+    "pepper": "Hồ tiêu",
+    "cashew": "Điều",
+    "soybeans": "Đậu nành",
+    "wheat": "Lúa mì",
+    "fish": "Cá",
+    "eggs": "Trứng",
+}
+QUALIFIERS_VI: dict[str, str] = {
+    "white": "trắng",
+    "red nadu": "đỏ nadu",
+    "paddy": "lúa",
+    "dried": "khô",
+    "fresh": "tươi",
+    "viet namese 5%": "Việt Nam 5% tấm",
+    "thai 5%": "Thái Lan 5% tấm",
+    "rss3": "RSS3",
+    "tsr20": "TSR20",
+    "world": "",
+}
+#: English display names where the source's own is awkward in a sentence.
+COMMODITIES_EN: dict[str, str] = {
+    "sugar, world": "Sugar",
+    "rice, viet namese 5%": "Rice (Vietnamese 5% broken)",
+    "rice, thai 5%": "Rice (Thai 5% broken)",
+}
+#: Market names: Vietnamese provinces with their diacritics; "world" is the world market.
+MARKETS_VI: dict[str, str] = {
+    "world": "Thế giới",
+    "an giang": "An Giang",
+    "bac lieu": "Bạc Liêu",
+    "dong thap": "Đồng Tháp",
+    "ben tre": "Bến Tre",
+    "can tho": "Cần Thơ",
+    "tien giang": "Tiền Giang",
+    "vinh long": "Vĩnh Long",
+    "tra vinh": "Trà Vinh",
+    "soc trang": "Sóc Trăng",
+    "kien giang": "Kiên Giang",
+    "long an": "Long An",
+    "ca mau": "Cà Mau",
+    "hau giang": "Hậu Giang",
+    "mo cay bac": "Mỏ Cày Bắc",
+    "ho chi minh city": "TP. Hồ Chí Minh",
+    "ha noi": "Hà Nội",
+    "bangkok": "Bangkok",
+}
+MARKETS_EN: dict[str, str] = {"world": "World"}
+#: Calendar season names in English; rice seasons keep their Vietnamese names, which the
+#: trade uses in English too.
+SEASONS_EN: dict[str, str] = {
+    "Mùa mưa": "Rainy season",
+    "Chính vụ": "Main season",
+    "Vụ Tết": "Tết season",
+    "Vụ tháng 4": "April season",
+    "Vụ tháng 10": "October season",
+}
+
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS_EN_LONG = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` when it is ``"vi"`` or ``"en"``; ``ValueError`` otherwise."""
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
+    return lang
+
+
+def words(lang: str) -> dict[str, str]:
+    return WORDS[check_lang(lang)]
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(text)).strip().casefold())
+
+
+# --------------------------------------------------------------------------- names
+
+
+def commodity_name(name: str, lang: str) -> str:
+    """``"Rice, Viet Namese 5%"`` -> ``"Gạo Việt Nam 5% tấm"`` (vi); English keeps the name.
+
+    The whole name is looked up first, then its base (before ``(`` or ``,``) with the
+    qualifier translated when known and kept as written otherwise.
+    """
+    check_lang(lang)
+    if lang == "en":
+        known = COMMODITIES_EN.get(_key(name))
+        if known:
+            return known
+        # "Coffee, Robusta" -> "Coffee (Robusta)": commas would break lists of names.
+        base, comma, rest = str(name).partition(",")
+        return f"{base.strip()} ({rest.strip()})" if comma and "(" not in name else str(name)
+    whole = COMMODITIES_VI.get(_key(name))
+    if whole:
+        return whole
+    match = re.match(r"^\s*([^(,]+?)\s*(?:\((.*)\)|,(.*))?\s*$", str(name))
+    if not match:
+        return str(name)
+    base, qualifier = match.group(1), match.group(2) or match.group(3)
+    base_vi = COMMODITIES_VI.get(_key(base))
+    if base_vi is None:
+        return str(name)
+    if not qualifier:
+        return base_vi
+    qual_vi = QUALIFIERS_VI.get(_key(qualifier), qualifier.strip())
+    return f"{base_vi} {qual_vi}".strip()
+
+
+def commodity_lower(name: str, lang: str) -> str:
+    """The name inside a sentence: "giá gạo", "rice prices" (proper names keep capitals)."""
+    text = commodity_name(name, lang)
+    first = text.split(" ", 1)
+    # Lower the first word only: "Cà phê Robusta" -> "cà phê Robusta", "Gạo Việt Nam ..."
+    # -> "gạo Việt Nam ...".
+    head = first[0]
+    if not (len(head) > 1 and head.isupper()):
+        head = head[:1].lower() + head[1:]
+    return " ".join([head, *first[1:]])
+
+
+def market_name(name: str, lang: str) -> str:
+    table = MARKETS_VI if check_lang(lang) == "vi" else MARKETS_EN
+    return table.get(_key(name), str(name))
+
+
+def season_name(season: str, lang: str) -> str:
+    """A calendar season as said in ``lang``: "Vụ Đông Xuân" (vi), "Đông Xuân" (en)."""
+    if check_lang(lang) == "en":
+        return SEASONS_EN.get(season, season)
+    lowered = season.casefold()
+    if lowered.startswith(("vụ", "mùa", "chính vụ")):
+        return season
+    return f"{words(lang)['season_prefix']}{season}"
+
+
+def band_name(band: str | None, lang: str) -> str:
+    if band is None:
+        return words(lang)["missing"]
+    return words(lang).get(f"band_{band}", band)
+
+
+def join_names(names: list[str], lang: str) -> str:
+    """ "a, b và c" / "a, b and c"."""
+    w = words(lang)
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{w['list_sep'].join(names[:-1])} {w['and']} {names[-1]}"
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _swap_separators(text: str, lang: str) -> str:
+    if lang == "vi":
+        return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def format_number(value: float, lang: str, decimals: int | None = None) -> str:
+    """``45000`` -> ``"45.000"`` (vi) / ``"45,000"`` (en); 2 decimals below 100, 3 below 1."""
+    if value is None or not math.isfinite(value):
+        return words(lang)["missing"]
+    if decimals is None:
+        decimals = 0 if abs(value) >= 100 else 2 if abs(value) >= 1 else 3
+    return _swap_separators(f"{value:,.{decimals}f}", lang)
+
+
+def round_range(low: float, high: float) -> tuple[float, float, int]:
+    """An outlook range to three significant figures, widened outwards (never narrowed).
+
+    Returns the rounded ends and the decimals to print them with.
+    """
+    top = max(abs(low), abs(high), 1e-12)
+    exponent = math.floor(math.log10(top)) - 2
+    step = 10.0**exponent
+    lo = math.floor(low / step + 1e-9) * step
+    hi = math.ceil(high / step - 1e-9) * step
+    return lo, hi, max(0, -exponent)
+
+
+def format_range(low: float, high: float, lang: str, sep: str = "–") -> str:
+    lo, hi, decimals = round_range(low, high)
+    return f"{format_number(lo, lang, decimals)}{sep}{format_number(hi, lang, decimals)}"
+
+
+def format_pct(value: float | None, lang: str, decimals: int = 1) -> str:
+    """``+2,5%`` (vi) / ``+2.5%`` (en); ``–`` when unknown. A true minus for falls."""
+    if value is None or not math.isfinite(value):
+        return words(lang)["missing"]
+    if round(value, decimals) == 0:
+        return _swap_separators(f"{0:.{decimals}f}%", lang)
+    return _swap_separators(f"{value:+.{decimals}f}%", lang).replace("-", "−")
+
+
+def money(value: float, currency: str, unit_word: str, lang: str, *, sms: bool = False) -> str:
+    """A price with its unit: "45.000 đ/kg" (vi), "45,000 VND/kg" (en), "6.450d/kg" (SMS vi).
+
+    ``unit_word`` is the quantity ("kg", "tấn", "trái").
+    """
+    number = format_number(value, lang)
+    if currency.upper() == "VND" and lang == "vi":
+        return f"{number}{'' if sms else ' '}đ/{unit_word}"
+    return f"{number} {currency}/{unit_word}"
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def month_label(month: int, lang: str, long: bool = False) -> str:
+    if check_lang(lang) == "vi":
+        return f"tháng {month}" if long else f"T{month}"
+    return (MONTHS_EN_LONG if long else MONTHS_EN)[month - 1]
+
+
+def month_span(months: tuple[int, ...] | list[int], lang: str, *, short: bool = False) -> str:
+    """Months in calendar words: "tháng 3", "tháng 7–8", "T12–1"; "March", "Jul–Aug"."""
+    months = list(months)
+    if not months:
+        return ""
+    first, last = months[0], months[-1]
+    if check_lang(lang) == "vi":
+        if first == last:
+            return f"T{first}" if short else f"tháng {first}"
+        return f"T{first}–{last}" if short else f"tháng {first}–{last}"
+    if first == last:
+        return MONTHS_EN[first - 1] if short else MONTHS_EN_LONG[first - 1]
+    return f"{MONTHS_EN[first - 1]}–{MONTHS_EN[last - 1]}"
+
+
+def period_label(date: pd.Timestamp, freq: str, lang: str) -> str:
+    """The period a price belongs to: "T6/2022" or "6/6/2022" (vi); "Jun 2022", "6 Jun 2022"."""
+    date = pd.Timestamp(date)
+    if check_lang(lang) == "vi":
+        if freq == "monthly":
+            return f"T{date.month}/{date.year}"
+        return f"{date.day}/{date.month}/{date.year}"
+    if freq == "monthly":
+        return f"{MONTHS_EN[date.month - 1]} {date.year}"
+    return f"{date.day} {MONTHS_EN[date.month - 1]} {date.year}"
+
+
+# --------------------------------------------------------------------------- SMS
+
+
+_ASCII_PUNCT = str.maketrans(
+    {"–": "-", "—": "-", "−": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "·": "-"}
+)
+
+
+def to_ascii(text: str) -> str:
+    """Vietnamese without diacritics, in plain ASCII: "Lúa Đồng Tháp" -> "Lua Dong Thap".
+
+    đ/Đ become d/D, combining marks are dropped, dashes and quotes become ASCII; any other
+    non-ASCII character is dropped rather than sent as a broken glyph.
+    """
+    text = str(text).translate(_ASCII_PUNCT).replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    plain = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return plain.encode("ascii", "ignore").decode("ascii")
