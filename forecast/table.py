@@ -120,9 +120,10 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
         off = ~monday
     elif freq is None:
         # Each series must sit on one grid: all month starts, or all Mondays.
-        keys = frame[list(KEY)].astype(str).agg("|".join, axis=1)
-        all_ms = month_start.groupby(keys).transform("all")
-        all_mon = monday.groupby(keys).transform("all")
+        # Group on the key columns themselves: joining them row by row is slow on big tables.
+        keys = [frame[c] for c in KEY]
+        all_ms = month_start.groupby(keys, sort=False).transform("all")
+        all_mon = monday.groupby(keys, sort=False).transform("all")
         off = ~(all_ms | all_mon)
     else:
         raise ValueError(f"unknown frequency {freq!r}; use 'monthly' or 'weekly'")
@@ -178,7 +179,10 @@ def select_series(prices: pd.DataFrame, patterns: list[str] | None) -> pd.DataFr
     """
     if not patterns:
         return prices
-    labels = prices[list(KEY)].astype(str).agg(" | ".join, axis=1).str.casefold()
+    labels = prices[KEY[0]].astype(str)
+    for column in KEY[1:]:
+        labels = labels + " | " + prices[column].astype(str)
+    labels = labels.str.casefold()
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
         parts = [p.strip().casefold() for p in pattern.split("|") if p.strip()]
