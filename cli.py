@@ -281,6 +281,51 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress ba
 JobsOption = Annotated[
     int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
 ]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        metavar="[local|processes|dask]",
+        help="Where per-series jobs run: processes (default; --jobs of them), local (this "
+        "process), dask (a Dask cluster: --scheduler, else a local one of --jobs workers).",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --engine dask).",
+    ),
+]
+
+
+def engine_options(
+    engine: str | None, jobs: int | None, scheduler: str | None, default: str | None
+) -> dict:
+    """--engine, --jobs and --scheduler, checked before any work, as keyword arguments."""
+    from forecast.engine import check_engine
+
+    if engine is None:
+        engine = "dask" if scheduler is not None else default
+    if engine is not None:
+        engine = engine.strip().lower()
+    check_engine(engine or "processes", jobs, scheduler)
+    return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
+
+
+def print_failures(failed: list[tuple[str, str]], total: int) -> None:
+    """One line on stderr at the end of a run: how many series failed, and the first few."""
+    if not failed:
+        return
+    shown = "; ".join(f"{label}: {why}" for label, why in failed[:5])
+    more = f"; and {len(failed) - 5:,} more" if len(failed) > 5 else ""
+    Console(stderr=True).print(
+        f"{len(failed):,} of {total:,} series failed: {shown}{more}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def parse_levels(text: str) -> tuple:
@@ -297,24 +342,77 @@ def parse_levels(text: str) -> tuple:
     return check_levels(values)
 
 
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="The price store (default: $CROPCAST_DB, else ./cropcast.duckdb if it exists).",
+        show_default=False,
+    ),
+]
+
+
+def store_to_read(input_: Path | None, db: Path | None) -> Path | None:
+    """The store a command reads: none with --input, nor when no store is named and
+    ./cropcast.duckdb does not exist (then the embedded data is used, as on a fresh checkout).
+    """
+    from forecast.store import resolve_location
+
+    if input_ is not None:
+        return None
+    path, explicit = resolve_location(db)
+    return path if explicit or path.exists() else None
+
+
+def _store_prices(path: Path, freq: Freq | None):
+    """The stored prices; with --freq, only the series on that frequency."""
+    from forecast.errors import InputError
+    from forecast.store import load_prices, open_store
+    from forecast.table import KEY
+
+    prices = load_prices(open_store(path))
+    if prices.empty:
+        raise InputError(
+            "the store holds no prices yet", str(path), "Add some with: cropcast ingest FILE"
+        )
+    if freq is not None:
+        starts = prices["date"].dt.is_month_start
+        monthly = starts.groupby([prices[c] for c in KEY], sort=False).transform("all")
+        prices = prices[monthly if freq is Freq.monthly else ~monthly]
+        if prices.empty:
+            raise UsageError(
+                f"the store holds no {freq.value} series",
+                "--freq",
+                "Leave --freq out to use every series in the store",
+            )
+    return prices
+
+
 def load_series(
     input_: Path | None,
     series: list[str] | None,
     freq: Freq | None,
     map_: str | None = None,
     default: str | None = None,
+    db: Path | None = None,
 ):
-    """The prices a command works on: the file (cleaned) or the embedded data, filtered."""
+    """The prices a command works on: the file (cleaned), the store or the embedded data,
+    filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
+    """
     from forecast.datasets import load_input
     from forecast.table import select_series
 
-    prices, _ = load_input(
-        input_,
-        mapping=parse_pairs(map_, "--map"),
-        defaults=parse_pairs(default, "--default"),
-        options=clean_options(freq),
-    )
-    if freq is not None and input_ is None:
+    store_path = store_to_read(input_, db)
+    if store_path is not None:
+        prices = _store_prices(store_path, freq)
+    else:
+        prices, _ = load_input(
+            input_,
+            mapping=parse_pairs(map_, "--map"),
+            defaults=parse_pairs(default, "--default"),
+            options=clean_options(freq),
+        )
+    if freq is not None and input_ is None and store_path is None:
         from forecast.table import infer_freq
 
         found = {infer_freq(g["date"]) for _, g in prices.groupby(["commodity", "market"])}
@@ -464,6 +562,8 @@ def forecast_cmd(
         Path | None, typer.Option("--output", "-o", help="Write forecasts (.csv or .parquet).")
     ] = None,
     jobs: JobsOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
     explain: Annotated[
         bool, typer.Option(help="Show per series the models used, weights and backtest scores.")
     ] = False,
@@ -472,9 +572,17 @@ def forecast_cmd(
     ] = False,
     map_: MapOption = None,
     default: DefaultOption = None,
+    db: DbOption = None,
+    no_archive: Annotated[
+        bool,
+        typer.Option("--no-archive", help="Do not keep these forecasts in the store."),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Forecast prices with intervals: the embedded data, or your file."""
+    """Forecast prices with intervals: the store, the embedded data, or your file.
+
+    Forecasts from the store (or --input with --db) are archived there for 'cropcast accuracy'.
+    """
     from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
 
     spec = ForecastSpec(
@@ -486,19 +594,31 @@ def forecast_cmd(
             "--output",
             "Use a .csv or .parquet file name",
         )
-    prices = load_series(input_, series, freq, map_, default)
+    run_on = engine_options(engine, jobs, scheduler, "processes")
+    prices = load_series(input_, series, freq, map_, default, db)
+    archive_in = store_to_read(input_, db) if input_ is None else db
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, quiet) as bar:
         task = bar.add_task("forecasting", total=n_series) if bar else None
         run = forecast_prices(
             prices,
             spec,
-            n_jobs=jobs,
+            **run_on,
             on_done=(lambda _r: bar.advance(task)) if bar else None,
         )
     if output is not None:
         write_forecasts(run.forecasts, output)
+    run_id = None
+    if archive_in is not None and not no_archive:
+        from forecast.store import archive_forecasts, open_store
+
+        store = open_store(archive_in, create=input_ is not None)
+        source = input_.name if input_ is not None else "store"
+        run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
+    # Series whose model failed and got a fallback forecast; never silent, even with -q.
+    failed = [(_label(s.key), s.note) for s in run.series if s.model != spec.model]
     if quiet:
+        print_failures(failed, n_series)
         return
     if explain:
         print_explain(run)
@@ -509,6 +629,14 @@ def forecast_cmd(
             f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
             markup=False,
         )
+    if run_id is not None:
+        console.print(
+            f"archived as forecast run #{run_id} in {store.path}; "
+            "'cropcast accuracy' scores it when the prices come",
+            markup=False,
+            highlight=False,
+        )
+    print_failures(failed, n_series)
 
 
 @app.command("backtest")
@@ -528,8 +656,11 @@ def backtest_cmd(
         Path | None, typer.Option("--output", "-o", help="Write the long backtest table.")
     ] = None,
     jobs: JobsOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Compare models on past windows: MASE, sMAPE, interval coverage, time."""
@@ -542,7 +673,8 @@ def backtest_cmd(
         model_class(name)
     level_values = parse_levels(levels)
     spec_windows = Windows(horizon=horizon, n_windows=windows)
-    prices = load_series(input_, series, freq, map_, default)
+    run_on = engine_options(engine, jobs, scheduler, "processes")
+    prices = load_series(input_, series, freq, map_, default, db)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, quiet) as bar:
         task = bar.add_task("backtesting", total=n_series) if bar else None
@@ -551,14 +683,20 @@ def backtest_cmd(
             names,
             spec_windows,
             level_values,
-            n_jobs=jobs,
+            **run_on,
             on_done=(lambda: bar.advance(task)) if bar else None,
         )
     if output is not None:
         from forecast.forecasting import write_forecasts
 
         write_forecasts(table, output)
+    key = ["commodity", "market", "price_type", "unit", "currency"]
+    failed = [
+        (_label(tuple(k)), f"{rows['model'].iloc[0]}: {rows['error'].iloc[0]}")
+        for k, rows in table[table["error"] != ""].groupby(key, sort=True)
+    ]
     if quiet:
+        print_failures(failed, n_series)
         return
     board = leaderboard(table, prices, seconds)
     view = Table(
@@ -586,6 +724,7 @@ def backtest_cmd(
     console.print(view)
     if output is not None:
         console.print(f"wrote {len(table)} rows to {output}", markup=False)
+    print_failures(failed, n_series)
 
 
 # --- alerts (anomaly indicators) ---
@@ -645,14 +784,33 @@ def alerts_cmd(
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    db: DbOption = None,
+    jobs: JobsOption = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            metavar="[local|processes|dask]",
+            help="Where per-series jobs run (default: this process below 1,000 series, "
+            "else processes).",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: SchedulerOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
-    from forecast.anomaly import latest_alerts
+    from forecast.anomaly import latest_alerts_by_series
 
     stamp = parse_as_of(as_of)
-    prices = load_series(input_, series, freq, map_, default)
-    frame = latest_alerts(prices, stamp)
+    run_on = engine_options(engine, jobs, scheduler, None)
+    prices = load_series(input_, series, freq, map_, default, db)
+    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+    with progress_bar(n_series, as_json) as bar:
+        task = bar.add_task("scoring", total=n_series) if bar else None
+        frame = latest_alerts_by_series(
+            prices, stamp, **run_on, on_done=(lambda: bar.advance(task)) if bar else None
+        )
     when = stamp if stamp is not None else prices["date"].max()
     flagged = frame["alps_band"].isin(ALPS_FLAGGED) | frame["ipa_band"].isin(IPA_FLAGGED)
     keep = (frame["qualifies_alps"] | frame["qualifies_ipa"]) if show_all else flagged
@@ -668,7 +826,14 @@ def alerts_cmd(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
         return
-    source = f" in {input_.name}" if input_ else " (embedded data)"
+    store_path = store_to_read(input_, db)
+    source = (
+        f" in {input_.name}"
+        if input_
+        else f" in {store_path.name}"
+        if store_path
+        else " (embedded data)"
+    )
     if shown.empty:
         console.print(
             f"No series in stress, alert or crisis and none abnormal as of {when:%Y-%m}{source}.",
@@ -829,8 +994,11 @@ def plot_cmd(
         Freq | None, typer.Option(help="Period of the data (default: as found).")
     ] = None,
     jobs: JobsOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Draw one chart per series into --out and print the file paths."""
@@ -852,7 +1020,8 @@ def plot_cmd(
 
         model_class(model)
         spec_windows = Windows(horizon=horizon, n_windows=windows)
-    prices = load_series(input_, series, freq, map_, default)
+    run_on = engine_options(engine, jobs, scheduler, "processes")
+    prices = load_series(input_, series, freq, map_, default, db)
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"
 
@@ -866,14 +1035,14 @@ def plot_cmd(
             from forecast.forecasting import forecast_prices
 
             task = bar.add_task("forecasting", total=len(items)) if bar else None
-            run = forecast_prices(prices, spec, n_jobs=jobs, on_done=advance(task))
+            run = forecast_prices(prices, spec, **run_on, on_done=advance(task))
             data = {result.key: result.forecast for result in run.series}
         elif kind is ChartKind.backtest:
             from forecast.evaluation import backtest_prices
 
             task = bar.add_task("backtesting", total=len(items)) if bar else None
             table, _ = backtest_prices(
-                prices, [model], spec_windows, (80, 95), n_jobs=jobs, on_done=advance(task)
+                prices, [model], spec_windows, (80, 95), **run_on, on_done=advance(task)
             )
             data = {tuple(k): g for k, g in table.groupby(list(KEY), sort=False)}
         elif kind is ChartKind.alerts:
@@ -907,7 +1076,11 @@ def plot_cmd(
             )
         task = bar.add_task("drawing", total=len(items)) if bar else None
         results = []
-        for result in run_jobs(_draw_chart, jobs_list, n_jobs=jobs):
+        # Charts are files for this machine: Dask workers elsewhere would write them there.
+        draw_on = {**run_on, "engine": "processes", "scheduler": None}
+        if run_on["engine"] != "dask":
+            draw_on = run_on
+        for result in run_jobs(_draw_chart, jobs_list, **draw_on):
             results.append(result)
             if bar:
                 bar.advance(task)
@@ -960,6 +1133,16 @@ BulletinModelOption = Annotated[
 BulletinHorizonOption = Annotated[
     int, typer.Option("--horizon", "-h", help="Periods the outlook covers.")
 ]
+BulletinEngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        metavar="[local|processes|dask]",
+        help="Where the forecasts run (default: this process for naive, snaive, drift and "
+        "window, else processes).",
+        show_default=False,
+    ),
+]
 BulletinAsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help="Write the bulletin as it would have been then, e.g. 2022-06."),
@@ -976,6 +1159,8 @@ def _make_bulletin(
     previous=None,
     map_: str | None = None,
     default: str | None = None,
+    db: Path | None = None,
+    run_on: dict | None = None,
 ):
     """Prices -> forecasts, alerts, facts; model notes go to stderr."""
     from forecast.bulletin import make_bulletin
@@ -983,7 +1168,9 @@ def _make_bulletin(
 
     ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
     stamp = parse_as_of(as_of)
-    prices = load_series(input_, series, None, map_, default)
+    prices = load_series(input_, series, None, map_, default, db)
+    if previous is None:  # the store's archived forecasts, for "last month we expected"
+        previous = store_previous_forecasts(input_, db, stamp)
     if stamp is not None and not (prices["date"] <= stamp).any():
         raise UsageError(
             f"no prices on or before {stamp:%Y-%m-%d}",
@@ -999,6 +1186,7 @@ def _make_bulletin(
             horizon=horizon,
             as_of=stamp,
             previous_forecasts=previous,
+            **(run_on or {}),
             on_done=(lambda _r: bar.advance(task)) if bar else None,
         )
     if not inputs.facts.series:
@@ -1041,6 +1229,10 @@ def bulletin_cmd(
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    db: DbOption = None,
+    jobs: JobsOption = None,
+    engine: BulletinEngineOption = None,
+    scheduler: SchedulerOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
@@ -1056,7 +1248,10 @@ def bulletin_cmd(
         from forecast.bulletin.facts import read_forecasts
 
         earlier = read_forecasts(previous)
-    inputs = _make_bulletin(input_, series, model, horizon, as_of, quiet, earlier, map_, default)
+    run_on = engine_options(engine, jobs, scheduler, None)
+    inputs = _make_bulletin(
+        input_, series, model, horizon, as_of, quiet, earlier, map_, default, db, run_on
+    )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
         charts = fan_charts(inputs, lang.value)
@@ -1100,6 +1295,10 @@ def bulletin_send(
     horizon: BulletinHorizonOption = 3,
     map_: MapOption = None,
     default: DefaultOption = None,
+    db: DbOption = None,
+    jobs: JobsOption = None,
+    engine: BulletinEngineOption = None,
+    scheduler: SchedulerOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Send each subscriber their commodities in their language: e-mail and SMS files.
@@ -1119,8 +1318,9 @@ def bulletin_send(
         raise UsageError(
             "e-mail subscribers need a mail server", "--smtp", "Add --smtp HOST:PORT or --dry-run"
         )
+    run_on = engine_options(engine, jobs, scheduler, None)
     inputs = _make_bulletin(
-        input_, series, model, horizon, as_of, quiet, map_=map_, default=default
+        input_, series, model, horizon, as_of, quiet, None, map_, default, db, run_on
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}
@@ -1145,6 +1345,326 @@ def bulletin_send(
             f"error: {len(failed)} of {len(report)} deliveries failed", markup=False
         )
         raise typer.Exit(1)
+
+
+# --- store: ingest, accuracy, store info / export ------------------------------------------------
+
+store_app = typer.Typer(
+    cls=CropcastGroup, help="The price store: what it holds; export it.", no_args_is_help=True
+)
+app.add_typer(store_app, name="store")
+
+WaitOption = Annotated[
+    float,
+    typer.Option("--wait", help="Seconds to wait while another cropcast process uses the store."),
+]
+
+
+def store_previous_forecasts(input_: Path | None, db: Path | None, as_of=None):
+    """The store's archived forecasts a bulletin checks against the prices (None without one)."""
+    path = store_to_read(input_, db)
+    if path is None:
+        return None
+    from forecast.store import open_store, previous_forecasts
+
+    return previous_forecasts(open_store(path), as_of)
+
+
+def _print_ingest(results) -> None:
+    """Per file: what it was, how its rows were cleaned and how its prices met the store."""
+    for r in results:
+        if r.status == "duplicate":
+            console.print(
+                f"[bold]{r.file}[/bold]  [yellow]already in the store[/yellow] as ingest "
+                f"#{r.ingest_id} ({r.ingested_at:%Y-%m-%d %H:%M} UTC, same sha256): "
+                "nothing added",
+                highlight=False,
+            )
+            continue
+        rep = r.report
+        console.print(
+            f"[bold]{r.file}[/bold]  [green]added[/green] as ingest #{r.ingest_id} "
+            f"({r.seconds:.1f} s)",
+            highlight=False,
+        )
+        rejected = (
+            f"[red]{rep.rows_rejected:,} rejected[/red]" if rep.rows_rejected else "0 rejected"
+        )
+        console.print(
+            f"  rows    {rep.rows_in:,} in: {rep.rows_kept:,} kept, {rep.rows_merged:,} merged, "
+            f"{rejected}",
+            highlight=False,
+        )
+        revised = f"[bold yellow]{r.revised:,} revised[/bold yellow]" if r.revised else "0 revised"
+        console.print(
+            f"  prices  {r.added:,} added, {r.unchanged:,} unchanged, {revised}"
+            + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else ""),
+            highlight=False,
+        )
+        for reason, n in rep.reasons.most_common(3):
+            console.print(f"  refused {n:,} × {reason}", markup=False, highlight=False)
+        if len(rep.reasons) > 3:
+            console.print(f"  refused ... and {len(rep.reasons) - 3} more reasons", markup=False)
+        if r.revised:
+            replaced = r.estimates_replaced
+            what = f", {replaced} of them interpolated estimates now observed" if replaced else ""
+            console.print(
+                f"  revised {r.revised:,} stored prices{what}; the old values stay in the "
+                "store's revisions:",
+                markup=False,
+                highlight=False,
+            )
+            for row in r.revisions.head(10).itertuples(index=False):
+                key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
+                console.print(
+                    f"    {_label(key)} {row.date:%Y-%m-%d}: {_money(row.old_price)} → "
+                    f"{_money(row.new_price)} (was from {row.old_source})",
+                    markup=False,
+                    highlight=False,
+                )
+            if r.revised > 10:
+                console.print(f"    ... and {r.revised - 10:,} more", markup=False)
+
+
+@app.command("ingest")
+def ingest_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Price files to add (CSV, Excel, Parquet; WFP, Pink Sheet)."),
+    ],
+    db: DbOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
+    dayfirst: Annotated[
+        bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
+    ] = None,
+    chuc: Annotated[int, typer.Option(help="Nuts per chục.")] = 12,
+    wait: WaitOption = 30.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Clean price files and add them to the store, one transaction per file.
+
+    The same file again adds nothing; a file that fails cleaning changes nothing.
+
+    A new price for a stored period is kept as a revision (the old value stays) and listed.
+
+    The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made when missing).
+    """
+    from forecast.store import StoreBusyError, ingest_file, open_store
+
+    options = clean_options(freq, dayfirst, chuc)
+    mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
+    store = open_store(db, create=True, wait=wait)
+    results, failures = [], []
+    for file in files:
+        try:
+            results.append(
+                ingest_file(store, file, options=options, mapping=mapping, defaults=defaults)
+            )
+        except StoreBusyError:
+            raise
+        except CropcastError as exc:
+            if len(files) == 1:
+                raise
+            failures.append((file, exc))
+    if as_json:
+        payload = {
+            "store": str(store.path),
+            "files": [r.to_dict() for r in results],
+            "errors": [{"file": str(f), "error": str(e)} for f, e in failures],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+    elif results:
+        _print_ingest(results)
+    for file, exc in failures:
+        typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
+    if failures:
+        raise typer.Exit(max(exc.exit_code for _, exc in failures))
+
+
+def _pct_cell(value: float) -> str:
+    return "–" if value != value else f"{value:.0%}"
+
+
+@app.command("accuracy")
+def accuracy_cmd(
+    db: DbOption = None,
+    series: SeriesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """How archived forecasts did against the prices that came later: MAE, MAPE, coverage.
+
+    Per series and model; interpolated prices are estimates, not actuals, and are not scored.
+    """
+    from rich import box
+
+    from forecast.store import accuracy, forecast_runs, open_store
+
+    store = open_store(db)
+    table = accuracy(store, series=series)
+    overall = accuracy(store, by=("model",), series=series)
+    if as_json:
+        out = {}
+        for name, frame in (("series", table), ("models", overall)):
+            frame = frame.assign(
+                first=frame["first"].map(lambda d: f"{d:%Y-%m-%d}"),
+                last=frame["last"].map(lambda d: f"{d:%Y-%m-%d}"),
+            ).astype(object)
+            out[name] = frame.where(frame.notna(), None).to_dict(orient="records")
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1, default=str))
+        return
+    if table.empty:
+        runs = len(forecast_runs(store))
+        if runs:
+            console.print(
+                f"{runs} archived forecast runs in {store.path}, none with actual prices yet: "
+                "ingest newer prices, then run this again.",
+                markup=False,
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"No archived forecasts in {store.path} yet: run 'cropcast forecast' "
+                "(it archives), ingest newer prices later, then run this again.",
+                markup=False,
+                highlight=False,
+            )
+        return
+    levels = [c.split("_", 1)[1] for c in table.columns if c.startswith("coverage_")]
+    first, last = table["first"].min(), table["last"].max()
+    view = Table(
+        title=f"Archived forecasts vs the prices that came, {first:%Y-%m} to {last:%Y-%m}",
+        caption="MAE in the series' currency/unit; MAPE: mean absolute % error; "
+        "cover: share of prices inside the range, near its level when honest",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in ("series", "model", "n", "MAE", "MAPE"):
+        view.add_column(column, justify="left" if column in ("series", "model") else "right")
+    for level in levels:
+        view.add_column(f"{level}%", justify="right", no_wrap=True)
+    for row in table.to_dict(orient="records"):
+        view.add_row(
+            f"{row['commodity']} · {row['market']} ({row['price_type'].lower()}, "
+            f"{row['currency']}/{row['unit']})",
+            str(row["model"]),
+            str(row["n"]),
+            _money(row["mae"]),
+            f"{row['mape']:.1f}%",
+            *[_pct_cell(row[f"coverage_{level}"]) for level in levels],
+        )
+    console.print(view)
+    for row in overall.to_dict(orient="records"):
+        covers = ", ".join(
+            f"{level}% cover {_pct_cell(row[f'coverage_{level}'])}" for level in levels
+        )
+        console.print(
+            f"{row['model']} over all series: MAPE {row['mape']:.1f}%, {covers} (n={row['n']})",
+            markup=False,
+            highlight=False,
+        )
+
+
+@store_app.command("info")
+def store_info_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """What the store holds: series, prices, ingests, rejected rows, revisions, forecast runs.
+
+    Also checks that counts conserve across its tables; exits 1 when they do not.
+    """
+    from rich import box
+
+    from forecast.store import open_store, store_info
+
+    info = store_info(open_store(db))
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=1, default=str))
+    else:
+        by_freq = ", ".join(f"{n:,} {f}" for f, n in info["series_by_freq"].items())
+        span = f"{info['first_date']} to {info['last_date']}" if info["prices"] else "–"
+        facts = Table(
+            title=f"{info['path']} ({info['bytes'] / 1e6:.1f} MB, "
+            f"schema v{info['schema_version']})",
+            title_justify="left",
+            show_header=False,
+        )
+        facts.add_column("what")
+        facts.add_column("", justify="right")
+        facts.add_column("")
+        facts.add_row("series", f"{info['series']:,}", by_freq)
+        facts.add_row(
+            "prices", f"{info['prices']:,}", f"{span}; {info['interpolated']:,} interpolated"
+        )
+        facts.add_row("ingests", f"{info['ingests']:,}", "files added")
+        facts.add_row(
+            "rejected rows", f"{info['rejected_rows']:,}", "refused by cleaning, with reasons"
+        )
+        facts.add_row("revisions", f"{info['revisions']:,}", "stored prices later replaced")
+        facts.add_row(
+            "forecast runs",
+            f"{info['forecast_runs']:,}",
+            f"last {info['last_forecast_run']}" if info["last_forecast_run"] else "",
+        )
+        console.print(facts)
+        if info["recent_ingests"]:
+            log = Table(title="Latest ingests", title_justify="left", box=box.SIMPLE_HEAD)
+            for column in ("#", "file", "date", "rows in", "rejected", "added", "revised"):
+                log.add_column(
+                    column,
+                    justify="left" if column in ("file", "date") else "right",
+                    overflow="fold",
+                )
+            for r in info["recent_ingests"]:
+                log.add_row(
+                    str(r["ingest_id"]),
+                    r["file_name"],
+                    r["ingested_at"][:10],
+                    *[
+                        f"{r[c]:,}"
+                        for c in ("rows_in", "rows_rejected", "prices_added", "prices_revised")
+                    ],
+                )
+            console.print(log)
+        if not info["problems"]:
+            console.print(
+                "[green]counts conserve[/green]: rows in = kept + merged + rejected for every "
+                "ingest, and every price written stands or is kept as a revision"
+            )
+    if info["problems"]:
+        err = Console(stderr=True)
+        for problem in info["problems"]:
+            err.print(f"error: {problem}", markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+@store_app.command("export")
+def store_export_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    fmt: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            parser=_choice(ExportFormat, "--format"),
+            metavar="[csv|parquet]",
+            help="File format (default: from the file name).",
+        ),
+    ] = None,
+    db: DbOption = None,
+    series: SeriesOption = None,
+) -> None:
+    """Write the stored (cleaned) prices out as a PriceTable file: CSV or Parquet."""
+    from forecast.store import export_prices, open_store
+
+    store = open_store(db)
+    if output.resolve() == store.path.resolve():
+        raise UsageError("the output would overwrite the store", str(output), "Choose another -o")
+    rows = export_prices(store, output, ExportFormat(fmt).value if fmt else None, series)
+    console.print(f"wrote {rows:,} prices to {output}", markup=False, highlight=False)
 
 
 # --- calendar ------------------------------------------------------------------------------------

@@ -26,3 +26,10 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_store(monkeypatch, tmp_path_factory):
+    """Commands read ./cropcast.duckdb when it exists: keep tests off any store in the checkout."""
+    monkeypatch.delenv("CROPCAST_DB", raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -594,6 +594,7 @@ def make_bulletin(
     max_age_months: int | None = MAX_AGE_MONTHS,
     n_jobs: int | None = None,
     engine: str | None = None,
+    scheduler=None,
     on_done: Callable | None = None,
 ) -> BulletinInputs:
     """Forecast, score anomalies and gather the facts: the whole bulletin, before wording.
@@ -602,6 +603,7 @@ def make_bulletin(
     written then. Series left out as stale are not forecast. ``engine=None`` runs the
     benchmark models (naive, snaive, drift, window: microseconds a series) in this process,
     where starting worker processes would cost more than the fits, and others in processes.
+    ``scheduler`` is a Dask scheduler for ``engine="dask"`` (see ``forecast.engine``).
     """
     from forecast.calendar import load_calendar, match_commodity
     from forecast.forecasting import ForecastSpec, forecast_prices
@@ -625,7 +627,13 @@ def make_bulletin(
         if engine is None:
             engine = "local" if model in CHEAP_MODELS else "processes"
         run = forecast_prices(
-            current, spec, n_jobs=n_jobs, engine=engine, calendar=calendar, on_done=on_done
+            current,
+            spec,
+            n_jobs=n_jobs,
+            engine=engine,
+            scheduler=scheduler,
+            calendar=calendar,
+            on_done=on_done,
         )
         forecasts = run.forecasts
         notes = {s.key: s.note for s in run.series if s.note}

@@ -1,0 +1,204 @@
+"""The forecast archive: every forecast cropcast issued, kept to be scored when prices come.
+
+A run (``forecast_runs``) is one ``cropcast forecast``: the model asked for, ``as_of`` (the
+last price date it saw), horizon, levels, how many series and where the prices came from.
+Its rows are ``forecasts`` (key, date, ``step``, ``forecast``, the model each series used)
+and ``forecast_intervals`` (one row per level), which :func:`archived_forecasts` turns back
+into the forecast-output table (``lower_<L>``/``upper_<L>`` columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from forecast.store.database import Store
+from forecast.store.schema import utc_now
+from forecast.table import KEY
+
+_KEY = ", ".join(KEY)
+
+
+_F_KEY = ", ".join(f"f.{c}" for c in KEY)
+_I_KEY = ", ".join(f"i.{c}" for c in KEY)
+
+
+def _level_name(level: float) -> str:
+    return f"{float(level):g}"
+
+
+def archive_forecasts(store: Store, run, spec, as_of, *, source: str = "store") -> int:
+    """Keep a :class:`~forecast.forecasting.ForecastRun` in the store; returns its run id.
+
+    Parameters
+    ----------
+    run, spec
+        What :func:`forecast.forecasting.forecast_prices` returned, and the
+        :class:`~forecast.forecasting.ForecastSpec` it ran with.
+    as_of
+        The last price date the forecasts saw (accuracy counts actuals after it).
+    source
+        Where the prices came from: ``"store"``, or a file name.
+    """
+    table = run.forecasts.copy()
+    levels = [_level_name(level) for level in spec.levels]
+    table["date"] = pd.to_datetime(table["date"]).astype("datetime64[ns]")
+    table = table.sort_values([*KEY, "date"], kind="stable").reset_index(drop=True)
+    table["step"] = table.groupby(list(KEY), sort=False).cumcount() + 1
+    points = table[[*KEY, "date", "step", "forecast", "model"]].assign(
+        forecast=table["forecast"].astype(float)
+    )
+    intervals = pd.concat(
+        [
+            table[[*KEY, "date"]].assign(
+                level=float(level),
+                lower=table[f"lower_{level}"].astype(float),
+                upper=table[f"upper_{level}"].astype(float),
+            )
+            for level in levels
+            if f"lower_{level}" in table.columns
+        ]
+        or [pd.DataFrame(columns=[*KEY, "date", "level", "lower", "upper"])],
+        ignore_index=True,
+    )
+    n_series = table.groupby(list(KEY)).ngroups if len(table) else 0
+    with store.writing() as con:
+        (run_id,) = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM forecast_runs").fetchone()
+        con.execute(
+            "INSERT INTO forecast_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                utc_now(),
+                spec.model,
+                pd.Timestamp(as_of).date(),
+                int(spec.horizon),
+                ",".join(levels),
+                int(n_series),
+                str(source),
+                bool(spec.use_calendar),
+            ],
+        )
+        con.register("cropcast_points", points)
+        con.execute(
+            f"""INSERT INTO forecasts SELECT ?, {_KEY}, CAST(date AS DATE), step, forecast,
+                model FROM cropcast_points""",
+            [run_id],
+        )
+        con.unregister("cropcast_points")
+        if len(intervals):
+            con.register("cropcast_intervals", intervals)
+            con.execute(
+                f"""INSERT INTO forecast_intervals SELECT ?, {_KEY}, CAST(date AS DATE), level,
+                    lower, upper FROM cropcast_intervals""",
+                [run_id],
+            )
+            con.unregister("cropcast_intervals")
+    return int(run_id)
+
+
+def forecast_runs(store: Store) -> pd.DataFrame:
+    """One row per archived run, oldest first."""
+    with store.reading() as con:
+        return con.execute("SELECT * FROM forecast_runs ORDER BY run_id").df()
+
+
+def _widen(points: pd.DataFrame, intervals: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
+    """Long intervals -> ``lower_<L>``/``upper_<L>`` columns beside each forecast point."""
+    out = points.copy()
+    for level in sorted(intervals["level"].unique()) if len(intervals) else []:
+        part = intervals[intervals["level"] == level].drop(columns="level")
+        name = _level_name(level)
+        part = part.rename(columns={"lower": f"lower_{name}", "upper": f"upper_{name}"})
+        out = out.merge(part, on=list(ids), how="left")
+    return out
+
+
+def _frame(con, sql: str, params: list) -> pd.DataFrame:
+    frame = con.execute(sql, params).df()
+    for column in KEY:
+        if column in frame:
+            frame[column] = frame[column].astype(object)
+    for column in ("date", "cutoff"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame
+
+
+def _output(points: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """Forecast-output column order: key, date, forecast, lower/upper per level, model, rest."""
+    ids = ["run_id", *KEY, "date"]
+    wide = _widen(points, intervals, ids)
+    levels = [c for c in wide.columns if c.startswith(("lower_", "upper_"))]
+    levels.sort(key=lambda c: (float(c.split("_", 1)[1]), c.startswith("upper_")))
+    first = [*KEY, "date", "forecast", *levels, "model"]
+    rest = [c for c in wide.columns if c not in first]
+    return wide[first + rest].sort_values([*KEY, "date"], kind="stable").reset_index(drop=True)
+
+
+def archived_forecasts(store: Store, run_id: int) -> pd.DataFrame:
+    """One archived run in the forecast-output format, plus ``run_id``, ``step``, ``cutoff``."""
+    with store.reading() as con:
+        points = _frame(
+            con,
+            f"""SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id,
+                f.step, r.as_of AS cutoff
+            FROM forecasts f JOIN forecast_runs r USING (run_id) WHERE f.run_id = ?""",
+            [run_id],
+        )
+        intervals = _frame(
+            con,
+            f"SELECT run_id, {_KEY}, date, level, lower, upper FROM forecast_intervals "
+            "WHERE run_id = ?",
+            [run_id],
+        )
+    return _output(points, intervals)
+
+
+def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
+    """The forecasts a bulletin dated ``as_of`` can check against the prices that came.
+
+    For each series: the latest archived run issued before that series' last price on or
+    before ``as_of`` (a run's ``as_of`` is the last price date it saw), in the
+    forecast-output format with ``cutoff`` (the run's ``as_of``) and ``run_id``.
+    ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
+    """
+    limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
+    with store.reading() as con:
+        (has_runs,) = con.execute("SELECT count(*) FROM forecast_runs").fetchone()
+        if not has_runs:
+            return None
+        chosen = f"""
+            WITH latest AS (
+                SELECT {_KEY}, max(date) AS last_date FROM prices
+                WHERE date <= ? GROUP BY ALL
+            ),
+            candidates AS (
+                SELECT DISTINCT f.run_id, {_F_KEY}, r.as_of
+                FROM forecasts f JOIN forecast_runs r USING (run_id)
+                JOIN latest l USING ({_KEY})
+                WHERE r.as_of < l.last_date
+            ),
+            picked AS (
+                SELECT * FROM candidates
+                QUALIFY row_number() OVER (
+                    PARTITION BY {_KEY} ORDER BY as_of DESC, run_id DESC) = 1
+            )"""
+        points = _frame(
+            con,
+            chosen
+            + f"""SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id,
+                f.step, p.as_of AS cutoff
+            FROM forecasts f JOIN picked p USING (run_id, {_KEY})""",
+            [limit],
+        )
+        intervals = _frame(
+            con,
+            chosen
+            + f"""SELECT i.run_id, {_I_KEY}, i.date, i.level, i.lower,
+                i.upper FROM forecast_intervals i JOIN picked p USING (run_id, {_KEY})""",
+            [limit],
+        )
+    if points.empty:
+        return None
+    return _output(points, intervals)

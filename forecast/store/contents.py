@@ -1,0 +1,214 @@
+"""What the store holds: the prices as a PriceTable, a summary, an export, and an audit.
+
+:func:`audit` checks that counts conserve across the tables. For every ingest ``X``:
+
+1. ``rows_in = rows_kept + rows_merged + rows_rejected`` (the cleaning report);
+2. ``rows_kept + rows_interpolated = prices_added + prices_unchanged + prices_revised``;
+3. ``rows_rejected`` = rows of ``rejected`` with ``ingest_id = X``;
+4. ``prices_revised`` = rows of ``revisions`` with ``ingest_id = X``;
+5. ``prices_added + prices_revised`` = rows of ``prices`` still from ``X`` plus rows of
+   ``revisions`` that replaced a value from ``X`` (each value X wrote either stands or was
+   replaced exactly once);
+
+and overall ``rows of prices = sum of prices_added``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecast.errors import InputError, UsageError
+from forecast.store.database import Store
+from forecast.store.schema import schema_version
+from forecast.table import COLUMNS, KEY, select_series, validate
+
+_KEY = ", ".join(KEY)
+
+
+def load_prices(store: Store, series: list[str] | None = None) -> pd.DataFrame:
+    """The stored prices as a valid PriceTable (current values; revisions are not in it).
+
+    ``series`` filters as ``--series`` does (see :func:`forecast.table.select_series`).
+    """
+    with store.reading() as con:
+        frame = con.execute(
+            f"SELECT {_KEY}, date, price, flags FROM prices ORDER BY {_KEY}, date"
+        ).df()
+    for column in (*KEY, "flags"):
+        frame[column] = frame[column].astype(object)
+    frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+    frame["price"] = frame["price"].astype(float)
+    frame = select_series(frame, series)
+    if frame.empty:
+        return frame[list(COLUMNS)].reset_index(drop=True)
+    return validate(frame)
+
+
+def ingest_log(store: Store) -> pd.DataFrame:
+    """One row per ingest, oldest first (the ``ingests`` table without the JSON report)."""
+    with store.reading() as con:
+        return con.execute("SELECT * EXCLUDE (report) FROM ingests ORDER BY ingest_id").df()
+
+
+def store_info(store: Store, last: int = 10) -> dict[str, Any]:
+    """A JSON-ready summary: counts, span, the last ``last`` ingests, and the audit."""
+    with store.reading() as con:
+        version = schema_version(con)
+
+        def one(sql: str):
+            return con.execute(sql).fetchone()
+
+        n_prices, n_series, first, last_date, estimates = one(
+            f"""SELECT count(*), count(DISTINCT ({_KEY})), min(date), max(date),
+                count(*) FILTER (WHERE list_contains(string_split(flags, ';'), 'interpolated'))
+            FROM prices"""
+        )
+        (n_ingests,) = one("SELECT count(*) FROM ingests")
+        (n_rejected,) = one("SELECT count(*) FROM rejected")
+        (n_revisions,) = one("SELECT count(*) FROM revisions")
+        n_runs, last_run = one("SELECT count(*), max(created_at) FROM forecast_runs")
+        (n_forecasts,) = one("SELECT count(*) FROM forecasts")
+        freq_counts = con.execute(
+            f"""SELECT freq, count(*) FROM (
+                SELECT CASE WHEN bool_and(day(date) = 1) THEN 'monthly' ELSE 'weekly' END
+                    AS freq FROM prices GROUP BY {_KEY}) GROUP BY freq ORDER BY freq"""
+        ).fetchall()
+        columns = (
+            "ingest_id, file_name, ingested_at, rows_in, rows_kept, rows_merged, "
+            "rows_rejected, prices_added, prices_unchanged, prices_revised"
+        )
+        recent = con.execute(
+            f"SELECT {columns} FROM ingests ORDER BY ingest_id DESC LIMIT ?", [last]
+        ).fetchall()
+    names = [c.strip() for c in columns.split(",")]
+    recent_rows = []
+    for values in reversed(recent):
+        row = dict(zip(names, values, strict=True))
+        row["ingested_at"] = f"{row['ingested_at']:%Y-%m-%d %H:%M:%S}Z"
+        recent_rows.append(row)
+    size = store.path.stat().st_size if store.path.exists() else 0
+    return {
+        "path": str(store.path),
+        "bytes": size,
+        "schema_version": version,
+        "series": int(n_series),
+        "series_by_freq": {str(f): int(n) for f, n in freq_counts},
+        "prices": int(n_prices),
+        "interpolated": int(estimates),
+        "first_date": f"{first:%Y-%m-%d}" if first is not None else None,
+        "last_date": f"{last_date:%Y-%m-%d}" if last_date is not None else None,
+        "ingests": int(n_ingests),
+        "rejected_rows": int(n_rejected),
+        "revisions": int(n_revisions),
+        "forecast_runs": int(n_runs),
+        "forecast_rows": int(n_forecasts),
+        "last_forecast_run": f"{last_run:%Y-%m-%d %H:%M:%S}Z" if last_run is not None else None,
+        "recent_ingests": recent_rows,
+        "problems": audit(store),
+    }
+
+
+def audit(store: Store) -> list[str]:
+    """Counts that do not conserve across the tables (see the module docstring); [] is good."""
+    with store.reading() as con:
+        rows = con.execute(
+            """WITH
+            rej AS (SELECT ingest_id, count(*) AS n FROM rejected GROUP BY ALL),
+            rev_new AS (SELECT ingest_id, count(*) AS n FROM revisions GROUP BY ALL),
+            rev_old AS (SELECT old_ingest_id AS ingest_id, count(*) AS n FROM revisions
+                GROUP BY ALL),
+            cur AS (SELECT ingest_id, count(*) AS n FROM prices GROUP BY ALL)
+            SELECT i.ingest_id, i.file_name, i.rows_in, i.rows_kept, i.rows_merged,
+                i.rows_rejected, i.rows_interpolated, i.prices_added, i.prices_unchanged,
+                i.prices_revised, coalesce(rej.n, 0), coalesce(rev_new.n, 0),
+                coalesce(rev_old.n, 0), coalesce(cur.n, 0)
+            FROM ingests i
+            LEFT JOIN rej USING (ingest_id) LEFT JOIN rev_new USING (ingest_id)
+            LEFT JOIN rev_old USING (ingest_id) LEFT JOIN cur USING (ingest_id)
+            ORDER BY i.ingest_id"""
+        ).fetchall()
+        (n_prices,) = con.execute("SELECT count(*) FROM prices").fetchone()
+        (orphans,) = con.execute(
+            "SELECT count(*) FROM prices ANTI JOIN ingests USING (ingest_id)"
+        ).fetchone()
+    problems = []
+    for (
+        ingest_id,
+        name,
+        rows_in,
+        kept,
+        merged,
+        rejected,
+        interpolated,
+        added,
+        unchanged,
+        revised,
+        n_rejected,
+        n_revised,
+        n_replaced,
+        n_current,
+    ) in rows:
+        where = f"ingest #{ingest_id} ({name})"
+        if rows_in != kept + merged + rejected:
+            problems.append(
+                f"{where}: rows in {rows_in} != kept {kept} + merged {merged} + rejected {rejected}"
+            )
+        if kept + interpolated != added + unchanged + revised:
+            problems.append(
+                f"{where}: kept {kept} + interpolated {interpolated} != added {added} + "
+                f"unchanged {unchanged} + revised {revised}"
+            )
+        if n_rejected != rejected:
+            problems.append(f"{where}: {n_rejected} rejected rows stored, report says {rejected}")
+        if n_revised != revised:
+            problems.append(f"{where}: {n_revised} revisions stored, ingest says {revised}")
+        if added + revised != n_current + n_replaced:
+            problems.append(
+                f"{where}: wrote {added + revised} values but {n_current} stand and "
+                f"{n_replaced} were replaced"
+            )
+    total_added = sum(r[7] for r in rows)
+    if n_prices != total_added:
+        problems.append(f"{n_prices} prices stored but ingests added {total_added}")
+    if orphans:
+        problems.append(f"{orphans} prices name an ingest that is not in the log")
+    return problems
+
+
+def export_prices(
+    store: Store, path: str | Path, fmt: str | None = None, series: list[str] | None = None
+) -> int:
+    """Write the stored prices as a PriceTable file (``csv`` or ``parquet``); returns rows.
+
+    ``fmt`` defaults to the file's extension; a format that contradicts the extension is a
+    usage error rather than a file with a misleading name.
+    """
+    from forecast.datasets import write_price_table
+
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if fmt is None:
+        fmt = suffix
+    fmt = fmt.lower()
+    if fmt not in ("csv", "parquet"):
+        raise UsageError(
+            f"cannot export '{fmt or path.name}' files", "--format", "Use csv or parquet"
+        )
+    if suffix != fmt:
+        raise UsageError(
+            f"the file name {path.name!r} does not end in .{fmt}",
+            "--output",
+            f"Use e.g. -o prices.{fmt}",
+        )
+    prices = load_prices(store, series)
+    if prices.empty:
+        raise InputError(
+            "the store holds no prices" + (" for these series" if series else ""),
+            str(store.path),
+            "Add some with: cropcast ingest FILE",
+        )
+    write_price_table(prices, path)
+    return len(prices)

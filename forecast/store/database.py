@@ -1,0 +1,299 @@
+"""Opening the store: find it, check it is a cropcast store, create or migrate it, wait for locks.
+
+Guarantees:
+
+* A file is written only after it was checked without writing: it must start with DuckDB's
+  magic bytes and, opened read-only, hold the ``cropcast_schema`` table at a version this
+  cropcast knows. Anything else (a CSV, a damaged file, somebody else's DuckDB database) is
+  an :class:`~forecast.errors.InputError` and the file is left as it was.
+* A new store is built under a temporary name beside the final one and hard-linked into
+  place, so the path never names a half-made store; when two processes create one at once,
+  one wins and the other opens it.
+* DuckDB lets one process write a database at a time, and an open reader blocks a writer.
+  Connections are opened per operation and closed at once; opening retries for up to
+  ``wait`` seconds, then fails with :class:`StoreBusyError`. Nothing is ever half written:
+  every change runs in one transaction (:meth:`Store.writing`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from forecast.errors import CropcastError, InputError
+from forecast.store.schema import CURRENT_VERSION, migrate, schema_version, user_tables
+
+#: The store's file name in the working folder when neither --db nor $CROPCAST_DB says.
+DEFAULT_NAME = "cropcast.duckdb"
+#: Environment variable naming the store.
+ENV_VAR = "CROPCAST_DB"
+#: Seconds to wait for another process to release the store.
+DEFAULT_WAIT = 30.0
+
+_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+_LEAVE_IT = "cropcast did not change it"
+
+
+class StoreBusyError(CropcastError):
+    """Another process holds the store longer than we were willing to wait.
+
+    Exits 75 (``EX_TEMPFAIL``): trying again later is the fix, so scripts can tell.
+    """
+
+    exit_code = 75
+
+
+def resolve_location(db: str | Path | None = None) -> tuple[Path, bool]:
+    """Where the store is: ``(path, explicit)``.
+
+    ``db`` (the ``--db`` option) first, then ``$CROPCAST_DB``, then ``./cropcast.duckdb``.
+    ``explicit`` is False only for the default, which commands use only when it exists.
+    """
+    if db is not None and str(db) != "":
+        return Path(db).expanduser(), True
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return Path(env).expanduser(), True
+    return Path(DEFAULT_NAME), False
+
+
+def _duckdb():
+    import duckdb
+
+    return duckdb
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def damaged(path: Path, exc: Exception) -> InputError:
+    """The one-line error for a store DuckDB cannot read."""
+    return InputError(
+        f"cannot use the store ({_first_line(exc)})",
+        str(path),
+        f"If it is damaged, restore it from a backup or give another --db; {_LEAVE_IT}",
+    )
+
+
+def _is_damage(exc: Exception) -> bool:
+    """DuckDB errors that come from the file, not from cropcast's own SQL."""
+    duckdb = _duckdb()
+    if isinstance(exc, duckdb.IOException | duckdb.SerializationException):
+        return not _is_lock_error(exc)
+    text = str(exc)
+    return any(
+        mark in text
+        for mark in ("Corrupt", "checksum", "not a valid DuckDB", "Could not read", "INTERNAL")
+    )
+
+
+def check_file(path: Path) -> None:
+    """Refuse a path that is not a DuckDB file, reading only its first bytes."""
+    if path.is_dir():
+        raise InputError(
+            "is a folder, not a cropcast store",
+            str(path),
+            "Give a file name, e.g. --db prices.duckdb",
+        )
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the store ({exc.strerror or exc})", str(path), "Check the path"
+        ) from None
+    if len(head) < 12 or head[8:12] != _MAGIC:
+        raise InputError(
+            "is not a cropcast store (not a DuckDB database file)",
+            str(path),
+            f"Give a store made by 'cropcast ingest', or a new file name; {_LEAVE_IT}",
+        )
+
+
+class Store:
+    """A handle on one store file: where it is and how long to wait for it.
+
+    It holds no open connection: :meth:`reading` and :meth:`writing` open one for a block and
+    close it, so other processes get their turn. Build it with :func:`open_store`, which
+    checks the file first.
+    """
+
+    def __init__(self, path: str | Path, *, wait: float = DEFAULT_WAIT):
+        self.path = Path(path)
+        self.wait = float(wait)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def _connect(self, read_only: bool):
+        duckdb = _duckdb()
+        deadline = time.monotonic() + max(self.wait, 0.0)
+        delay = 0.05
+        while True:
+            check_file(self.path)  # each try: the file may have been replaced meanwhile
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                if not _is_lock_error(exc):
+                    raise damaged(self.path, exc) from None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreBusyError(
+                        f"the store is in use by another cropcast process (waited {self.wait:g} s)",
+                        str(self.path),
+                        "Try again when it finishes",
+                    ) from None
+                time.sleep(min(delay, left))
+                delay = min(delay * 2, 0.5)
+                continue
+            try:
+                (where,) = con.execute(
+                    "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+                ).fetchone()
+            except duckdb.Error as exc:
+                con.close()
+                raise damaged(self.path, exc) from None
+            if where is None:  # DuckDB opened a data file (CSV, Parquet) as a view
+                con.close()
+                raise InputError(
+                    "is not a cropcast store (DuckDB reads it as a data file)",
+                    str(self.path),
+                    f"Give a store made by 'cropcast ingest'; {_LEAVE_IT}",
+                )
+            return con
+
+    @contextmanager
+    def reading(self) -> Iterator:
+        """A read-only DuckDB connection for one block; DuckDB read errors -> InputError."""
+        con = self._connect(read_only=True)
+        try:
+            yield con
+        except _duckdb().Error as exc:
+            if _is_damage(exc):
+                raise damaged(self.path, exc) from None
+            raise
+        finally:
+            con.close()
+
+    @contextmanager
+    def writing(self) -> Iterator:
+        """A connection inside one transaction: committed at the end, rolled back on error."""
+        duckdb = _duckdb()
+        con = self._connect(read_only=False)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                with suppress(duckdb.Error):  # already gone: closing discards it anyway
+                    con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            if _is_damage(exc):
+                raise damaged(self.path, exc) from None
+            raise
+        finally:
+            con.close()
+
+    def check(self) -> int:
+        """Check (read-only) that this is a cropcast store; migrate it when older.
+
+        Returns the schema version found before any migration.
+        """
+        with self.reading() as con:
+            version = schema_version(con)
+            tables = user_tables(con)
+        if version is None:
+            found = f"it has tables {', '.join(tables[:5])}" if tables else "it has no tables"
+            raise InputError(
+                f"is a DuckDB database but not a cropcast store ({found}, "
+                "no cropcast_schema table)",
+                str(self.path),
+                f"Give a store made by 'cropcast ingest', or a new file name; {_LEAVE_IT}",
+            )
+        if version > CURRENT_VERSION:
+            raise InputError(
+                f"the store has schema version {version}; this cropcast knows up to "
+                f"{CURRENT_VERSION}",
+                str(self.path),
+                "Upgrade cropcast to read it",
+            )
+        if version < CURRENT_VERSION:
+            with self.writing() as con:
+                migrate(con)  # re-reads the version: another process may have done it
+        return version
+
+
+def _create(path: Path) -> None:
+    """Make a new, fully migrated store at ``path`` without ever exposing a half-made one."""
+    duckdb = _duckdb()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    leftovers = [temp, temp.with_name(temp.name + ".wal")]
+    for item in leftovers:
+        item.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(temp))
+        try:
+            con.execute("BEGIN TRANSACTION")
+            migrate(con)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(temp, path)
+    finally:
+        for item in leftovers:
+            item.unlink(missing_ok=True)
+
+
+def open_store(
+    db: str | Path | None = None, *, create: bool = False, wait: float = DEFAULT_WAIT
+) -> Store:
+    """The checked store at ``db`` (or ``$CROPCAST_DB``, or ``./cropcast.duckdb``).
+
+    Parameters
+    ----------
+    db
+        The store file.
+    create
+        Make an empty store when the file does not exist (``cropcast ingest`` does).
+    wait
+        Seconds to wait for another process that holds the store.
+
+    Raises
+    ------
+    InputError
+        No store there (and ``create`` is False), or the file is not a cropcast store, is
+        damaged, or was made by a newer cropcast. The file is left untouched.
+    StoreBusyError
+        Another process held the store for longer than ``wait``.
+    """
+    path, _ = resolve_location(db)
+    if not path.exists():
+        if not create:
+            raise InputError(
+                "no cropcast store here",
+                str(path),
+                f"Make one with: cropcast ingest FILE --db {path}",
+            )
+        _create(path)
+    store = Store(path, wait=wait)
+    store.check()
+    return store

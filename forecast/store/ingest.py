@@ -1,0 +1,390 @@
+"""Adding a price file to the store: clean it, then write it in one transaction.
+
+How a cleaned price meets the store (key plus date):
+
+* not stored yet: **added** (interpolated estimates too, flagged ``interpolated``);
+* stored with the same price (relative difference under 1e-9), or the new value is only an
+  interpolated estimate: **unchanged**; the stored row stands, an estimate never replaces a
+  stored price;
+* stored with another price, or stored as an estimate and now observed: **revised**; the
+  stored value moves to ``revisions`` (with its flags, source and ingest) and the new one
+  takes its place. Nothing is overwritten without a trace.
+
+So for every ingest ``rows_in = rows_kept + rows_merged + rows_rejected`` (the cleaning
+report) and ``rows_kept + rows_interpolated = prices_added + prices_unchanged +
+prices_revised``; :func:`forecast.store.contents.audit` checks these against the tables.
+
+A file is known by the sha256 of its bytes: the same file again adds nothing. A file that
+fails cleaning, or whose series would mix frequencies with the stored ones, changes nothing.
+
+Test hook: when ``CROPCAST_TEST_PAUSE_IN_INGEST`` is set, the ingest writes one line to
+stderr (``PAUSE_MESSAGE``) after writing its rows and before committing, then sleeps: that
+many seconds when it is a number, else until the file it names exists. A test can then kill
+the process inside the transaction, or hold the store while another process tries it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecast.errors import InputError
+from forecast.store.database import Store
+from forecast.store.schema import utc_now
+from forecast.table import COLUMNS, KEY, series_label, validate
+
+#: The test hook's environment variable (seconds to pause before COMMIT).
+PAUSE_ENV = "CROPCAST_TEST_PAUSE_IN_INGEST"
+PAUSE_MESSAGE = "cropcast test hook: paused inside the ingest transaction"
+
+_KEY = ", ".join(KEY)
+_JOIN_KEY = " AND ".join(f"prices.{c} = c.{c}" for c in (*KEY, "date"))
+_ESTIMATE = "list_contains(string_split({}, ';'), 'interpolated')"
+
+
+@dataclass
+class IngestResult:
+    """What one ``ingest`` did with one file.
+
+    ``status`` is ``"added"`` (a new ingest, ``ingest_id``) or ``"duplicate"`` (the same
+    bytes were ingested before as ``ingest_id``; nothing was written). ``revisions`` lists
+    the stored values this file replaced: key, ``date``, ``old_price``, ``old_flags``,
+    ``old_source``, ``new_price``, ``new_flags``.
+    """
+
+    file: str
+    sha256: str
+    status: str
+    ingest_id: int
+    ingested_at: datetime
+    report: Any = None  # CleanReport; None for a duplicate
+    added: int = 0
+    unchanged: int = 0
+    revised: int = 0
+    revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    seconds: float = 0.0
+
+    @property
+    def estimates_replaced(self) -> int:
+        """Revisions where an observed price replaced an interpolated estimate."""
+        if self.revisions.empty:
+            return 0
+        return int(self.revisions["old_flags"].map(_is_estimate).sum())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (``--json``)."""
+        out: dict[str, Any] = {
+            "file": self.file,
+            "sha256": self.sha256,
+            "status": self.status,
+            "ingest_id": self.ingest_id,
+            "ingested_at": f"{self.ingested_at:%Y-%m-%dT%H:%M:%S}Z",
+            "seconds": round(self.seconds, 3),
+        }
+        if self.report is not None:
+            report = self.report
+            out |= {
+                "rows_in": report.rows_in,
+                "rows_kept": report.rows_kept,
+                "rows_merged": report.rows_merged,
+                "rows_rejected": report.rows_rejected,
+                "rows_interpolated": report.interpolated,
+                "freq": report.freq,
+                "reasons": dict(report.reasons.most_common()),
+            }
+        out |= {
+            "prices_added": self.added,
+            "prices_unchanged": self.unchanged,
+            "prices_revised": self.revised,
+            "revisions": [
+                {
+                    "series": series_label(tuple(row[c] for c in KEY)),
+                    "date": f"{row['date']:%Y-%m-%d}",
+                    "old_price": row["old_price"],
+                    "new_price": row["new_price"],
+                    "old_flags": row["old_flags"],
+                    "old_source": row["old_source"],
+                }
+                for row in self.revisions.to_dict(orient="records")
+            ],
+        }
+        return out
+
+
+def _is_estimate(flags) -> bool:
+    return isinstance(flags, str) and "interpolated" in flags.split(";")
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes (how the store recognises a file it has seen)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_ingest(store: Store, sha256: str) -> dict | None:
+    """The earlier ingest of a file with these bytes: ``ingest_id, file_name, ingested_at``."""
+    with store.reading() as con:
+        return _find(con, sha256)
+
+
+def _find(con, sha256: str) -> dict | None:
+    row = con.execute(
+        "SELECT ingest_id, file_name, ingested_at FROM ingests WHERE sha256 = ?", [sha256]
+    ).fetchone()
+    if row is None:
+        return None
+    return {"ingest_id": int(row[0]), "file_name": row[1], "ingested_at": row[2]}
+
+
+def _duplicate(name: str, sha256: str, earlier: dict, start: float) -> IngestResult:
+    return IngestResult(
+        file=name,
+        sha256=sha256,
+        status="duplicate",
+        ingest_id=earlier["ingest_id"],
+        ingested_at=earlier["ingested_at"],
+        seconds=time.perf_counter() - start,
+    )
+
+
+def ingest_file(
+    store: Store,
+    path: str | Path,
+    *,
+    options=None,
+    mapping: dict[str, str] | None = None,
+    defaults: dict[str, str] | None = None,
+) -> IngestResult:
+    """Clean one price file and add it to the store (one transaction).
+
+    Parameters
+    ----------
+    store
+        From :func:`forecast.store.open_store`.
+    path
+        A price file as :func:`forecast.io.read_prices` reads it.
+    options, mapping, defaults
+        :class:`~forecast.clean.CleanOptions` and the reader's column mapping and defaults.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or cleaned, or a series in it is on another frequency than
+        the same series in the store. The store is then unchanged.
+    """
+    from forecast.clean import CleanOptions, clean
+    from forecast.io import read_prices
+    from forecast.io.files import check_path
+
+    start = time.perf_counter()
+    path = check_path(path)
+    sha256 = file_sha256(path)
+    earlier = find_ingest(store, sha256)
+    if earlier is not None:  # known bytes: skip the cleaning too
+        return _duplicate(path.name, sha256, earlier, start)
+    raw = read_prices(path, mapping=mapping, defaults=defaults)
+    result = clean(raw, options or CleanOptions())
+    return ingest_clean(
+        store,
+        result,
+        file_name=path.name,
+        sha256=sha256,
+        file_bytes=path.stat().st_size,
+        kind=raw.kind,
+        start=start,
+    )
+
+
+def ingest_clean(
+    store: Store,
+    result,
+    *,
+    file_name: str,
+    sha256: str,
+    file_bytes: int = 0,
+    kind: str | None = None,
+    start: float | None = None,
+) -> IngestResult:
+    """Write a :class:`~forecast.clean.CleanResult` to the store in one transaction.
+
+    ``sha256`` identifies the file; when it is already in the store (another process may
+    have added it meanwhile) nothing is written and the result says ``"duplicate"``.
+    """
+    start = time.perf_counter() if start is None else start
+    report = result.report
+    prices = validate(result.prices)[list(COLUMNS)]
+    prices = prices.assign(date=pd.to_datetime(prices["date"]).astype("datetime64[ns]"))
+    rejected = _rejected_frame(result.rejected)
+    with store.writing() as con:
+        earlier = _find(con, sha256)
+        if earlier is not None:
+            return _duplicate(file_name, sha256, earlier, start)
+        con.register("cropcast_incoming", prices)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT {_KEY}, "
+            "CAST(date AS DATE) AS date, price, flags FROM cropcast_incoming"
+        )
+        con.unregister("cropcast_incoming")
+        _check_frequencies(con, file_name)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE classified AS
+            SELECT i.*, p.price AS old_price, p.flags AS old_flags, p.source AS old_source,
+                p.ingest_id AS old_ingest_id,
+                CASE
+                    WHEN p.price IS NULL THEN 'add'
+                    WHEN {_ESTIMATE.format("i.flags")} THEN 'same'
+                    WHEN abs(i.price - p.price) > 1e-9 * abs(p.price) THEN 'revise'
+                    WHEN {_ESTIMATE.format("p.flags")} THEN 'revise'
+                    ELSE 'same'
+                END AS action
+            FROM incoming i LEFT JOIN prices p USING ({_KEY}, date)"""
+        )
+        counts = dict(con.execute("SELECT action, count(*) FROM classified GROUP BY 1").fetchall())
+        added, unchanged, revised = (int(counts.get(a, 0)) for a in ("add", "same", "revise"))
+        (ingest_id,) = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests").fetchone()
+        now = utc_now()
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                ingest_id,
+                file_name,
+                sha256,
+                int(file_bytes),
+                kind,
+                report.freq,
+                report.rows_in,
+                report.rows_kept,
+                report.rows_merged,
+                report.rows_rejected,
+                int(report.interpolated),
+                added,
+                unchanged,
+                revised,
+                now,
+                json.dumps(report.to_dict(), ensure_ascii=False, default=str),
+            ],
+        )
+        con.execute(
+            f"INSERT INTO prices SELECT {_KEY}, date, price, flags, ?, ? "
+            "FROM classified WHERE action = 'add'",
+            [file_name, ingest_id],
+        )
+        con.execute(
+            f"""INSERT INTO revisions SELECT ?, {_KEY}, date, old_price, old_flags, old_source,
+                old_ingest_id, price, flags FROM classified WHERE action = 'revise'""",
+            [ingest_id],
+        )
+        con.execute(
+            f"""UPDATE prices SET price = c.price, flags = c.flags, source = ?, ingest_id = ?
+            FROM classified c WHERE c.action = 'revise' AND {_JOIN_KEY}""",
+            [file_name, ingest_id],
+        )
+        if len(rejected):
+            con.register("cropcast_rejected", rejected)
+            con.execute(
+                "INSERT INTO rejected SELECT ?, file_row, reason, original FROM cropcast_rejected",
+                [ingest_id],
+            )
+            con.unregister("cropcast_rejected")
+        revisions = con.execute(
+            f"""SELECT {_KEY}, date, old_price, old_flags, old_source, price AS new_price,
+                flags AS new_flags FROM classified WHERE action = 'revise'
+            ORDER BY {_KEY}, date"""
+        ).df()
+        con.execute("DROP TABLE incoming")
+        con.execute("DROP TABLE classified")
+        _pause_for_tests()
+    if not revisions.empty:
+        revisions["date"] = pd.to_datetime(revisions["date"]).astype("datetime64[ns]")
+    return IngestResult(
+        file=file_name,
+        sha256=sha256,
+        status="added",
+        ingest_id=int(ingest_id),
+        ingested_at=now,
+        report=report,
+        added=added,
+        unchanged=unchanged,
+        revised=revised,
+        revisions=revisions,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _rejected_frame(rejected: pd.DataFrame) -> pd.DataFrame:
+    """Refused rows as ``file_row, reason, original`` (the row as written, JSON)."""
+    if rejected is None or rejected.empty:
+        return pd.DataFrame({"file_row": [], "reason": [], "original": []})
+    columns = [c for c in rejected.columns if c not in ("row", "reason")]
+    body = rejected[columns].astype(object)
+    body = body.where(body.notna(), None)
+    originals = [
+        json.dumps(dict(zip(columns, values, strict=True)), ensure_ascii=False, default=str)
+        for values in body.itertuples(index=False, name=None)
+    ]
+    rows = pd.to_numeric(rejected["row"], errors="coerce").astype("Int64")
+    return pd.DataFrame(
+        {
+            "file_row": rows.reset_index(drop=True),
+            "reason": rejected["reason"].astype(str).to_numpy(),
+            "original": originals,
+        }
+    )
+
+
+def _check_frequencies(con, file_name: str) -> None:
+    """Refuse a file whose series would mix month starts and Mondays with the stored ones."""
+    conflicts = con.execute(
+        f"""WITH touched AS (SELECT DISTINCT {_KEY} FROM incoming),
+        dates AS (
+            SELECT {_KEY}, date, 'store' AS side FROM prices SEMI JOIN touched USING ({_KEY})
+            UNION ALL SELECT {_KEY}, date, 'file' AS side FROM incoming
+        )
+        SELECT {_KEY},
+            bool_and(day(date) = 1) FILTER (WHERE side = 'store') AS store_monthly,
+            bool_and(day(date) = 1) FILTER (WHERE side = 'file') AS file_monthly
+        FROM dates GROUP BY ALL
+        HAVING NOT (bool_and(day(date) = 1) OR bool_and(isodow(date) = 1))
+        ORDER BY ALL LIMIT 3"""
+    ).fetchall()
+    if not conflicts:
+        return
+    first = conflicts[0]
+
+    def name(monthly) -> str:
+        return "monthly" if monthly else "weekly"
+
+    stored, incoming = name(first[5]), name(first[6])
+    raise InputError(
+        f"series {series_label(first[:5])} is {stored} in the store but {incoming} in this file"
+        + (f" (and {len(conflicts) - 1}+ more series)" if len(conflicts) > 1 else ""),
+        file_name,
+        f"Ingest it with --freq {stored} so the store keeps one frequency per series; "
+        "the store is unchanged",
+    )
+
+
+def _pause_for_tests() -> None:
+    value = os.environ.get(PAUSE_ENV, "").strip()
+    if not value:
+        return
+    sys.stderr.write(PAUSE_MESSAGE + "\n")
+    sys.stderr.flush()
+    try:
+        time.sleep(float(value))
+    except ValueError:  # a file name: wait until the test creates it (at most 5 minutes)
+        deadline = time.monotonic() + 300
+        while not Path(value).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)

@@ -1,0 +1,529 @@
+"""The store (forecast.store): schema and migrations, ingest rules, conservation, bad files,
+locks, the forecast archive and accuracy. Command-line and process-killing tests are in
+test_store_cli.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from forecast.errors import InputError
+from forecast.store import (
+    CURRENT_VERSION,
+    StoreBusyError,
+    accuracy,
+    archive_forecasts,
+    archived_forecasts,
+    audit,
+    export_prices,
+    forecast_runs,
+    ingest_file,
+    load_prices,
+    open_store,
+    previous_forecasts,
+    store_info,
+)
+from forecast.store.schema import MIGRATIONS, schema_version, user_tables
+from forecast.table import KEY
+
+SERIES = (("Rice", "An Giang", 10_000.0), ("Coffee", "Dak Lak", 90_000.0))
+
+
+def price(base: float, i: int) -> float:
+    """A smooth, wiggly, reproducible price for month ``i``."""
+    return round(base * math.exp(0.01 * i + 0.04 * math.sin(i)), 2)
+
+
+def price_file(
+    path: Path,
+    months: range = range(24),
+    *,
+    series=SERIES,
+    change: dict | None = None,
+    drop: tuple = (),
+    bad_rows: int = 0,
+    weekly: bool = False,
+) -> Path:
+    """A price file in the contract's columns, as an analyst would type it.
+
+    ``change`` maps (series index, month) to a price; ``drop`` lists (series index, month)
+    left out (a one-month hole is interpolated); ``bad_rows`` appends unreadable prices.
+    """
+    rows = []
+    for s, (commodity, market, base) in enumerate(series):
+        for i in months:
+            if (s, i) in drop:
+                continue
+            if weekly:
+                date = pd.Timestamp("2018-01-03") + pd.Timedelta(weeks=i)
+            else:
+                date = pd.Timestamp("2016-01-15") + pd.DateOffset(months=i)
+            value = (change or {}).get((s, i), price(base, i))
+            rows.append([f"{date:%Y-%m-%d}", commodity, market, "Wholesale", "kg", "VND", value])
+    for j in range(bad_rows):
+        rows.append(["2016-02-15", "Rice", "An Giang", "Wholesale", "kg", "VND", f"n/a{j}"])
+    frame = pd.DataFrame(
+        rows, columns=["date", "commodity", "market", "price_type", "unit", "currency", "price"]
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path):
+    return open_store(tmp_path / "store.duckdb", create=True)
+
+
+def count(store, sql: str) -> int:
+    with store.reading() as con:
+        return int(con.execute(sql).fetchone()[0])
+
+
+# --- schema and migrations ---------------------------------------------------------------------
+
+
+def test_new_store_has_every_table_at_the_current_version(store, tmp_path):
+    with store.reading() as con:
+        assert schema_version(con) == CURRENT_VERSION
+        tables = set(user_tables(con))
+        versions = [v for (v,) in con.execute("SELECT version FROM cropcast_schema").fetchall()]
+    assert {"prices", "ingests", "rejected", "revisions", "forecast_runs", "forecasts"} <= tables
+    assert sorted(versions) == list(range(1, CURRENT_VERSION + 1))
+    # Built beside its name and linked into place: no temporary file is left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb"]
+
+
+def test_store_at_version_0_is_migrated(tmp_path):
+    path = tmp_path / "v0.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE cropcast_schema "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL, what VARCHAR NOT NULL)"
+    )
+    con.close()
+    store = open_store(path)
+    with store.reading() as con:
+        assert schema_version(con) == CURRENT_VERSION
+        assert {"prices", "forecast_runs"} <= set(user_tables(con))
+    assert audit(store) == []
+
+
+def test_store_at_version_1_is_migrated_and_keeps_its_prices(tmp_path):
+    """A store as the first release wrote it (price history, no forecast archive), by hand."""
+    path = tmp_path / "v1.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE cropcast_schema "
+        "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL, what VARCHAR NOT NULL)"
+    )
+    con.execute("INSERT INTO cropcast_schema VALUES (1, now(), 'price history')")
+    for statement in MIGRATIONS[0][1]:
+        con.execute(statement)
+    con.execute(
+        "INSERT INTO ingests VALUES (1, 'old.csv', 'abc', 10, 'table', 'monthly', "
+        "1, 1, 0, 0, 0, 1, 0, 0, now(), '{}')"
+    )
+    con.execute(
+        "INSERT INTO prices VALUES ('Rice', 'An Giang', 'Wholesale', 'kg', 'VND', "
+        "DATE '2015-01-01', 7000, '', 'old.csv', 1)"
+    )
+    con.close()
+    store = open_store(path)
+    with store.reading() as con:
+        assert schema_version(con) == CURRENT_VERSION
+        assert "forecast_runs" in user_tables(con)
+    prices = load_prices(store)
+    assert prices["price"].tolist() == [7000.0]
+    assert audit(store) == []
+
+
+def test_newer_schema_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "future.duckdb"
+    open_store(path, create=True)
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO cropcast_schema VALUES (99, now(), 'from the future')")
+    con.close()
+    before = sha(path)
+    with pytest.raises(InputError, match="schema version 99"):
+        open_store(path)
+    assert sha(path) == before
+
+
+# --- ingest rules --------------------------------------------------------------------------------
+
+
+def test_same_file_again_adds_nothing_and_says_so(store, tmp_path):
+    path = price_file(tmp_path / "a.csv")
+    first = ingest_file(store, path)
+    assert first.status == "added" and first.added == 48
+    again = ingest_file(store, path)
+    assert again.status == "duplicate" and again.ingest_id == first.ingest_id
+    # The same bytes under another name are the same file.
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    assert ingest_file(store, copy).status == "duplicate"
+    assert count(store, "SELECT count(*) FROM ingests") == 1
+    assert count(store, "SELECT count(*) FROM prices") == 48
+
+
+def test_new_value_for_a_stored_period_is_kept_as_a_revision(store, tmp_path):
+    ingest_file(store, price_file(tmp_path / "a.csv"))
+    old = price(SERIES[0][2], 5)
+    later = price_file(tmp_path / "b.csv", range(30), change={(0, 5): 12_345.0})
+    result = ingest_file(store, later)
+    assert (result.added, result.unchanged, result.revised) == (12, 47, 1)
+    assert result.revisions[["old_price", "new_price"]].values.tolist() == [[old, 12_345.0]]
+    assert result.revisions["old_source"].tolist() == ["a.csv"]
+    prices = load_prices(store)
+    rice = prices[prices["commodity"] == "Rice"].set_index("date")["price"]
+    assert rice[pd.Timestamp("2016-06-01")] == 12_345.0
+    with store.reading() as con:
+        kept = con.execute("SELECT old_price, new_price, old_source FROM revisions").fetchall()
+    assert kept == [(old, 12_345.0, "a.csv")]
+
+
+def test_an_estimate_never_replaces_a_price_but_an_observation_replaces_an_estimate(
+    store, tmp_path
+):
+    # a.csv leaves a one-month hole (filled by interpolation); b.csv observes it.
+    holey = ingest_file(store, price_file(tmp_path / "a.csv", drop=((0, 7),)))
+    assert holey.report.interpolated == 1
+    full = ingest_file(store, price_file(tmp_path / "b.csv"))
+    assert full.revised == 1 and full.estimates_replaced == 1
+    # c.csv has a hole there again: its estimate must not replace the observed price.
+    again = ingest_file(store, price_file(tmp_path / "c.csv", range(25), drop=((0, 7),)))
+    assert again.report.interpolated == 1 and again.revised == 0 and again.added == 2
+    rice = load_prices(store).query("commodity == 'Rice'").set_index("date")
+    assert rice.loc[pd.Timestamp("2016-08-01"), "price"] == price(SERIES[0][2], 7)
+    assert rice.loc[pd.Timestamp("2016-08-01"), "flags"] == ""
+    assert audit(store) == []
+
+
+def test_file_that_fails_cleaning_leaves_the_store_unchanged(store, tmp_path):
+    ingest_file(store, price_file(tmp_path / "a.csv"))
+    before = sha(store.path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,commodity,market,price_type,unit,currency,price\n" + "x,y,z,w,kg,VND,?\n")
+    with pytest.raises(InputError):
+        ingest_file(store, bad)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError):
+        ingest_file(store, wrong)
+    assert sha(store.path) == before
+    assert count(store, "SELECT count(*) FROM ingests") == 1
+
+
+def test_series_on_another_frequency_is_refused_whole(store, tmp_path):
+    ingest_file(store, price_file(tmp_path / "monthly.csv"))
+    before = sha(store.path)
+    weekly = price_file(tmp_path / "weekly.csv", range(20), weekly=True)
+    with pytest.raises(InputError, match="monthly in the store but weekly"):
+        ingest_file(store, weekly)
+    assert sha(store.path) == before
+    # Another series may be weekly: one frequency per series, not per store.
+    other = price_file(tmp_path / "pepper.csv", range(20), series=(("Pepper", "Chư Sê", 1e5),))
+    ingest_file(store, other)
+    weekly_pepper = price_file(
+        tmp_path / "pepper-weekly.csv", range(20), series=(("Pepper", "Gia Lai", 1e5),), weekly=True
+    )
+    assert ingest_file(store, weekly_pepper).added == 20
+
+
+def test_counts_conserve_across_the_tables(store, tmp_path):
+    files = [
+        price_file(tmp_path / "a.csv", range(18), bad_rows=3),
+        price_file(tmp_path / "b.csv", range(24), change={(0, 3): 1.0, (1, 4): 2.0}),
+        price_file(tmp_path / "c.csv", range(30), drop=((1, 26),), change={(0, 3): 3.0}),
+        price_file(
+            tmp_path / "w.csv", range(12), series=(("Pepper", "Gia Lai", 1e5),), weekly=True
+        ),
+    ]
+    results = [ingest_file(store, f) for f in files] + [ingest_file(store, files[1])]
+    assert [r.status for r in results] == ["added"] * 4 + ["duplicate"]
+    for r in results[:4]:
+        rep = r.report
+        assert rep.rows_in == rep.rows_kept + rep.rows_merged + rep.rows_rejected
+        assert rep.rows_kept + rep.interpolated == r.added + r.unchanged + r.revised
+    assert results[0].report.rows_rejected == 3
+    with store.reading() as con:
+        log = con.execute("SELECT * FROM ingests").df()
+        n_prices = con.execute("SELECT count(*) FROM prices").fetchone()[0]
+        n_revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
+        n_rejected = con.execute("SELECT count(*) FROM rejected").fetchone()[0]
+        refused = con.execute("SELECT reason, original FROM rejected ORDER BY file_row").fetchall()
+    assert (log["rows_in"] == log["rows_kept"] + log["rows_merged"] + log["rows_rejected"]).all()
+    assert n_rejected == log["rows_rejected"].sum() == 3
+    assert n_revisions == log["prices_revised"].sum() == 4  # b: 2; c: 2 (3.0, and back)
+    # Every value ever written either stands in prices or was moved to revisions, once.
+    assert n_prices + n_revisions == (log["prices_added"] + log["prices_revised"]).sum()
+    assert n_prices == log["prices_added"].sum()
+    # The refused rows are kept as written, each with its reason.
+    assert refused[0][0] == "price 'n/a0' is not a number"
+    assert json.loads(refused[0][1])["price"] == "n/a0"
+    assert audit(store) == []
+    info = store_info(store)
+    assert (info["ingests"], info["revisions"], info["rejected_rows"]) == (4, 4, 3)
+    assert info["series_by_freq"] == {"monthly": 2, "weekly": 1}
+
+
+# --- bad database files ------------------------------------------------------------------------
+
+
+def _filled_store(path: Path, tmp_path: Path) -> Path:
+    store = open_store(path, create=True)
+    ingest_file(store, price_file(tmp_path / "fill.csv", range(120)))
+    return path
+
+
+def _make_bad(kind: str, tmp_path: Path) -> Path:
+    path = tmp_path / f"{kind}.duckdb"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text("date,price\n2020-01-01,5\n")
+    elif kind == "csv-named":
+        path = tmp_path / "prices.csv"
+        path.write_text("date,price\n2020-01-01,5\n")
+    elif kind == "random":
+        path.write_bytes(bytes(range(256)) * 64)
+    elif kind == "other-duckdb":
+        con = duckdb.connect(str(path))
+        con.execute("CREATE TABLE sales (id INTEGER, amount DOUBLE)")
+        con.execute("INSERT INTO sales VALUES (1, 2.5)")
+        con.close()
+    elif kind == "empty-duckdb":
+        duckdb.connect(str(path)).close()
+    else:
+        _filled_store(path, tmp_path)
+        data = bytearray(path.read_bytes())
+        if kind == "truncated":
+            data = data[: len(data) // 3]
+        elif kind == "headers-damaged":
+            data[4096:12288] = b"\x5a" * 8192
+        elif kind == "blocks-damaged":
+            data[12288:] = b"\x5a" * (len(data) - 12288)
+        elif kind == "second-half-damaged":  # metadata intact: found when the data is read
+            half = len(data) // 2
+            data[half:] = b"\x5a" * (len(data) - half)
+        path.write_bytes(bytes(data))
+    return path
+
+
+BAD_KINDS = [
+    "empty",
+    "text",
+    "csv-named",
+    "random",
+    "other-duckdb",
+    "empty-duckdb",
+    "truncated",
+    "headers-damaged",
+    "blocks-damaged",
+    "second-half-damaged",
+]
+
+
+@pytest.mark.parametrize("kind", BAD_KINDS)
+def test_bad_database_file_is_refused_and_left_untouched(kind, tmp_path):
+    path = _make_bad(kind, tmp_path)
+    before = sha(path)
+    prices = price_file(tmp_path / "new.csv", range(6))
+
+    def use_it():
+        store = open_store(path, create=True)
+        load_prices(store)
+        ingest_file(store, prices)
+
+    with pytest.raises(InputError) as caught:
+        use_it()
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    assert sha(path) == before
+    assert not (tmp_path / f"{path.name}.wal").exists()
+
+
+# --- locks -------------------------------------------------------------------------------------
+
+
+def test_busy_store_waits_then_says_so(store, tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(float(sys.argv[2]))",
+            str(store.path),
+            "1.5",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        start = time.monotonic()
+        with pytest.raises(StoreBusyError, match="in use by another cropcast process"):
+            open_store(store.path, wait=0.3)
+        assert time.monotonic() - start < 5
+        # With time to wait, it gets its turn when the other process lets go.
+        assert open_store(store.path, wait=30).path == store.path
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_export_round_trip(fmt, store, tmp_path):
+    from forecast.datasets import read_price_table
+
+    ingest_file(store, price_file(tmp_path / "a.csv", drop=((0, 4),)))
+    out = tmp_path / f"out.{fmt}"
+    assert export_prices(store, out) == 48
+    back = read_price_table(out)
+    stored = load_prices(store)
+    pd.testing.assert_frame_equal(
+        back[list(KEY) + ["date", "flags"]].astype(str),
+        stored[list(KEY) + ["date", "flags"]].astype(str),
+    )
+    assert (back["price"] - stored["price"]).abs().max() <= 1e-6 * stored["price"].max()
+
+
+# --- forecast archive and accuracy ---------------------------------------------------------------
+
+
+def test_archive_previous_forecasts_and_accuracy(store, tmp_path):
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    ingest_file(store, price_file(tmp_path / "a.csv", range(24)))
+    assert previous_forecasts(store) is None and accuracy(store).empty
+    prices = load_prices(store)
+    spec = ForecastSpec(model="naive", horizon=6, levels=(80, 95), use_calendar=False)
+    run = forecast_prices(prices, spec, engine="local")
+    run_id = archive_forecasts(store, run, spec, prices["date"].max())
+    assert run_id == 1
+    runs = forecast_runs(store)
+    assert runs[["model", "horizon", "levels", "n_series"]].values.tolist() == [
+        ["naive", 6, "80,95", 2]
+    ]
+    back = archived_forecasts(store, run_id)
+    assert list(back.columns[: len(run.forecasts.columns)]) == list(run.forecasts.columns)
+    pd.testing.assert_frame_equal(
+        back[run.forecasts.columns].reset_index(drop=True),
+        run.forecasts.sort_values([*KEY, "date"]).reset_index(drop=True),
+        check_dtype=False,
+    )
+    # Nothing issued before the latest prices yet: the run saw them.
+    assert previous_forecasts(store) is None
+
+    # Later prices arrive; month 26 of coffee is a hole, filled by interpolation (not scored).
+    ingest_file(store, price_file(tmp_path / "b.csv", range(30), drop=((1, 26),)))
+    earlier = previous_forecasts(store)
+    assert earlier["run_id"].unique().tolist() == [1]
+    assert (earlier["cutoff"] == pd.Timestamp("2017-12-01")).all()
+    assert {"lower_80", "upper_95", "model"} <= set(earlier.columns)
+    # As of a date before the run, there was nothing to check.
+    assert previous_forecasts(store, "2017-06-01") is None
+
+    table = accuracy(store).set_index("commodity")
+    assert table.loc["Rice", "n"] == 6 and table.loc["Coffee", "n"] == 5
+    last = price(SERIES[0][2], 23)
+    actual = [price(SERIES[0][2], i) for i in range(24, 30)]
+    expected_mae = sum(abs(a - last) for a in actual) / 6
+    assert table.loc["Rice", "mae"] == pytest.approx(expected_mae)
+    expected_mape = 100 * sum(abs(a - last) / a for a in actual) / 6
+    assert table.loc["Rice", "mape"] == pytest.approx(expected_mape)
+    assert 0 <= table.loc["Rice", "coverage_80"] <= table.loc["Rice", "coverage_95"] <= 1
+    overall = accuracy(store, by=("model",))
+    assert overall["n"].tolist() == [11] and overall["runs"].tolist() == [1]
+
+
+# --- property: whatever the sequence of files, no price is lost or silently rewritten ----------
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # first month
+            st.integers(3, 12),  # months
+            st.dictionaries(st.integers(0, 15), st.sampled_from([50.0, 80.0, 120.0]), max_size=3),
+            st.sets(st.integers(1, 14), max_size=3),  # months left out (short gaps interpolate)
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_sequence_of_files_keeps_every_price(tmp_path_factory, files):
+    from forecast.clean import CleanOptions, clean
+    from forecast.store import ingest_clean
+
+    store = open_store(tmp_path_factory.mktemp("seq") / "s.duckdb", create=True)
+    expected: dict = {}  # (key, date) -> (price, flags): the rules, written out again
+    seen = set()
+    written = 0
+    for n, (first, length, changes, drops) in enumerate(files):
+        months = [m for m in range(first, first + length) if m not in drops or m == first]
+        frame = pd.DataFrame(
+            {
+                "date": [
+                    f"{pd.Timestamp('2019-01-15') + pd.DateOffset(months=m):%Y-%m-%d}"
+                    for m in months
+                ],
+                "commodity": "Rice",
+                "market": "An Giang",
+                "price_type": "Wholesale",
+                "unit": "kg",
+                "currency": "VND",
+                "price": [str(changes.get(m, 100.0 + m)) for m in months],
+            }
+        )
+        digest = hashlib.sha256(frame.to_csv().encode()).hexdigest()
+        result = clean(frame, CleanOptions(freq="monthly"))
+        outcome = ingest_clean(store, result, file_name=f"f{n}.csv", sha256=digest)
+        if digest in seen:
+            assert outcome.status == "duplicate"
+            continue
+        seen.add(digest)
+        for row in result.prices.itertuples(index=False):
+            new, estimate = (row.price, row.flags), "interpolated" in row.flags.split(";")
+            old = expected.get(row.date)
+            if old is None:
+                expected[row.date] = new
+                written += 1
+            elif estimate:
+                continue
+            elif not math.isclose(old[0], row.price, rel_tol=1e-9) or "interpolated" in old[1]:
+                expected[row.date] = new
+                written += 1
+    stored = load_prices(store)
+    assert (
+        dict(zip(stored["date"], zip(stored["price"], stored["flags"], strict=True), strict=True))
+        == expected
+    )
+    assert (
+        count(store, "SELECT count(*) FROM prices") + count(store, "SELECT count(*) FROM revisions")
+        == written
+    )
+    assert audit(store) == []

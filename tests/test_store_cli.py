@@ -1,0 +1,407 @@
+"""`cropcast ingest`, `accuracy`, `store info/export` and `--db` on the other commands; a
+process killed inside an ingest, two ingests at once, and bad database files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_store import BAD_KINDS, _make_bad, price_file
+from typer.testing import CliRunner
+
+from cli import app
+from forecast.store import audit, load_prices, open_store
+from forecast.store.ingest import PAUSE_ENV, PAUSE_MESSAGE
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def one_error_line(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def info(db) -> dict:
+    result = run("store", "info", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(autouse=True)
+def workdir(tmp_path, monkeypatch):
+    """Each test in its own folder, so ./cropcast.duckdb is never a real one."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CROPCAST_DB", raising=False)
+    return tmp_path
+
+
+def cli_process(*args, cwd: Path, pause: float | None = None, stdout=subprocess.PIPE):
+    """``cropcast ARGS`` in another process (the store's locks are per process)."""
+    env = {k: v for k, v in os.environ.items() if k != "CROPCAST_DB"}
+    if pause is not None:
+        env[PAUSE_ENV] = str(pause)
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "cli.py"), *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_pause(proc) -> None:
+    """Read the child's stderr until the test hook says it is inside the transaction."""
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if PAUSE_MESSAGE in line:
+            return
+    raise AssertionError(f"the ingest never paused: {''.join(seen)}")
+
+
+# --- ingest --------------------------------------------------------------------------------------
+
+
+def test_ingest_summary_and_the_same_file_again(tmp_path):
+    a = price_file(tmp_path / "a.csv", bad_rows=2)
+    result = run("ingest", a, "--db", "s.duckdb")
+    assert result.exit_code == 0, result.output
+    assert "a.csv  added as ingest #1" in result.stdout
+    assert "50 in: 48 kept, 0 merged, 2 rejected" in result.stdout
+    assert "48 added, 0 unchanged, 0 revised" in result.stdout
+    assert "refused 1 × price 'n/a0' is not a number" in result.stdout
+    again = run("ingest", a, "--db", "s.duckdb")
+    assert again.exit_code == 0, again.output
+    assert "already in the store as ingest #1" in again.stdout
+    assert "nothing added" in again.stdout
+    assert info("s.duckdb")["ingests"] == 1
+
+
+def test_ingest_reports_revisions(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb")
+    b = price_file(tmp_path / "b.csv", range(25), change={(0, 5): 12_345.0})
+    result = run("ingest", b, "--db", "s.duckdb", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)["files"][0]
+    assert (payload["prices_added"], payload["prices_revised"]) == (2, 1)
+    assert payload["revisions"][0]["new_price"] == 12_345.0
+    assert payload["revisions"][0]["old_source"] == "a.csv"
+    c = price_file(tmp_path / "c.csv", range(25), change={(0, 5): 13_000.0})
+    text = run("ingest", c, "--db", "s.duckdb").stdout
+    assert "1 revised" in text and "old values stay in the store's revisions" in text
+    assert "Rice | An Giang | Wholesale | VND/kg 2016-06-01: 12,345 → 13,000 (was from b.csv)" in (
+        " ".join(text.split())
+    )
+
+
+def test_ingest_finds_the_store_by_option_env_or_default(tmp_path, monkeypatch):
+    a = price_file(tmp_path / "a.csv", range(6))
+    assert run("ingest", a).exit_code == 0
+    assert (tmp_path / "cropcast.duckdb").is_file()
+    monkeypatch.setenv("CROPCAST_DB", str(tmp_path / "env" / "x.duckdb"))
+    assert run("ingest", a).exit_code == 0
+    assert info(tmp_path / "env" / "x.duckdb")["ingests"] == 1
+
+
+def test_a_file_that_fails_changes_nothing_and_the_others_go_in(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb")
+    before = sha(tmp_path / "s.duckdb")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n2020-01-15,R,M,W,kg,VND,x\n"
+    )
+    result = run("ingest", bad, "--db", "s.duckdb")
+    assert result.exit_code == 1
+    assert "bad.csv" in one_error_line(result)
+    assert sha(tmp_path / "s.duckdb") == before
+    good = price_file(tmp_path / "good.csv", range(30))
+    mixed = run("ingest", bad, good, "--db", "s.duckdb")
+    assert mixed.exit_code == 1
+    assert "store unchanged for bad.csv" in one_error_line(mixed)
+    assert "good.csv  added as ingest #2" in mixed.stdout
+    assert audit(open_store("s.duckdb")) == []
+
+
+# --- bad database files --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["text", "other-duckdb", "empty-duckdb", "second-half-damaged"])
+def test_bad_database_is_one_line_and_left_untouched(kind, tmp_path):
+    path = _make_bad(kind, tmp_path)
+    assert kind in BAD_KINDS
+    before = sha(path)
+    a = price_file(tmp_path / "a.csv", range(6))
+    commands = [
+        ("ingest", a, "--db", path),
+        ("forecast", "--db", path, "-m", "naive", "-h", "2", "-q", "-j", "1"),
+        ("store", "info", "--db", path),
+        ("store", "export", "--db", path, "-o", tmp_path / "out.csv"),
+        ("accuracy", "--db", path),
+    ]
+    for command in commands:
+        result = run(*command)
+        assert result.exit_code != 0, (command, result.output)
+        assert str(path) in one_error_line(result)
+        assert sha(path) == before, command
+
+
+def test_missing_named_store_is_one_line(tmp_path):
+    result = run("forecast", "--db", tmp_path / "nope.duckdb", "-m", "naive", "-q")
+    assert result.exit_code == 1
+    assert "no cropcast store here" in one_error_line(result)
+    assert not (tmp_path / "nope.duckdb").exists()
+
+
+# --- reading from the store ----------------------------------------------------------------------
+
+
+def test_forecast_reads_the_store_and_archives(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 3, "-j", 1, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "archived as forecast run #1" in result.stdout
+    fc = pd.read_csv(out)
+    assert set(fc["commodity"]) == {"Rice", "Coffee"} and len(fc) == 6
+    assert info("s.duckdb")["forecast_runs"] == 1
+    quiet = run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 3, "-j", 1, "--no-archive")
+    assert quiet.exit_code == 0 and "archived" not in quiet.stdout
+    assert info("s.duckdb")["forecast_runs"] == 1
+
+
+def test_without_a_store_the_embedded_data_is_used_and_no_file_made(tmp_path):
+    result = run("forecast", "-m", "naive", "-h", 2, "-s", "Rice|An Giang", "-q", "-j", 1)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "cropcast.duckdb").exists()
+
+
+def test_default_store_is_read_and_input_overrides_it(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv"))
+    out = tmp_path / "fc.csv"
+    assert run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", out).exit_code == 0
+    assert set(pd.read_csv(out)["commodity"]) == {"Rice", "Coffee"}
+    own = price_file(tmp_path / "own.csv", range(30), series=(("Pepper", "Gia Lai", 1e5),))
+    assert (
+        run("forecast", "-i", own, "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", out).exit_code == 0
+    )
+    assert set(pd.read_csv(out)["commodity"]) == {"Pepper"}
+    assert info("cropcast.duckdb")["forecast_runs"] == 1  # --input alone archives nothing
+
+
+def test_db_on_backtest_alerts_and_freq(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv", range(48)), "--db", "s.duckdb")
+    run(
+        "ingest",
+        price_file(
+            tmp_path / "w.csv", range(60), weekly=True, series=(("Pepper", "Gia Lai", 1e5),)
+        ),
+        "--db",
+        "s.duckdb",
+    )
+    back = run(
+        "backtest",
+        "--db",
+        "s.duckdb",
+        "--models",
+        "naive",
+        "-h",
+        3,
+        "--windows",
+        1,
+        "--freq",
+        "monthly",
+        "-j",
+        1,
+    )
+    assert back.exit_code == 0, back.output
+    alerts = run("alerts", "--db", "s.duckdb", "--freq", "monthly", "--json", "--all")
+    assert alerts.exit_code == 0, alerts.output
+    assert json.loads(alerts.stdout)["as_of"] == "2019-12-01"
+    weekly = run("alerts", "--db", "s.duckdb", "--freq", "weekly", "--json")
+    assert weekly.exit_code == 0, weekly.output
+    assert json.loads(weekly.stdout)["as_of"] == "2019-02-18"  # 60 Mondays from 2018-01-01
+
+
+def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "s.duckdb")
+    result = run("accuracy", "--db", "s.duckdb")
+    assert result.exit_code == 0 and "No archived forecasts" in result.stdout
+    run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 6, "-j", 1, "-q")
+    assert "none with actual prices yet" in run("accuracy", "--db", "s.duckdb").stdout
+    run("ingest", price_file(tmp_path / "b.csv", range(30)), "--db", "s.duckdb")
+    scored = run("accuracy", "--db", "s.duckdb", "--json")
+    assert scored.exit_code == 0, scored.output
+    rows = json.loads(scored.stdout)["series"]
+    assert {(r["commodity"], r["model"], r["n"]) for r in rows} == {
+        ("Rice", "naive", 6),
+        ("Coffee", "naive", 6),
+    }
+    table = run("accuracy", "--db", "s.duckdb")
+    assert "Rice · An Giang" in table.stdout and "naive over all series" in table.stdout
+    bulletin = run(
+        "bulletin",
+        "--db",
+        "s.duckdb",
+        "--as-of",
+        "2018-03",
+        "--lang",
+        "en",
+        "-f",
+        "txt",
+        "-m",
+        "naive",
+        "-s",
+        "Rice",
+        "-q",
+    )
+    assert bulletin.exit_code == 0, bulletin.output
+    assert "Last period we expected" in " ".join(bulletin.stdout.split())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_store_export_round_trip(fmt, tmp_path):
+    from forecast.datasets import read_price_table
+
+    run("ingest", price_file(tmp_path / "a.csv", drop=((1, 3),)), "--db", "s.duckdb")
+    out = tmp_path / f"prices.{fmt}"
+    result = run("store", "export", "--db", "s.duckdb", "--format", fmt, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "wrote 48 prices" in result.stdout
+    back = read_price_table(out)
+    stored = load_prices(open_store("s.duckdb"))
+    columns = ["commodity", "market", "date", "flags"]
+    pd.testing.assert_frame_equal(back[columns], stored[columns], check_dtype=False)
+    assert (back["flags"] == "interpolated").sum() == 1
+    assert (back["price"] - stored["price"]).abs().max() < 1e-3
+    wrong = run("store", "export", "--db", "s.duckdb", "--format", "parquet", "-o", "x.csv")
+    assert wrong.exit_code == 2 and "does not end in .parquet" in one_error_line(wrong)
+
+
+def test_store_info(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv", bad_rows=1), "--db", "s.duckdb")
+    text = run("store", "info", "--db", "s.duckdb")
+    assert text.exit_code == 0, text.output
+    assert "counts conserve" in text.stdout
+    data = info("s.duckdb")
+    assert (data["series"], data["prices"], data["rejected_rows"]) == (2, 48, 1)
+    assert data["problems"] == [] and data["schema_version"] >= 2
+
+
+def test_accuracy_on_a_real_series(shared_data, tmp_path):
+    """Thai WFP prices cut at 2018, forecast naive, then the whole file: 2019 is scored."""
+    lines = (shared_data / "wfp" / "wfp_food_prices_tha.csv").read_text().splitlines()
+    cut = [line for i, line in enumerate(lines) if i < 2 or line[:4] < "2019"]
+    (tmp_path / "tha_2018.csv").write_text("\n".join(cut) + "\n")
+    assert run("ingest", tmp_path / "tha_2018.csv", "--db", "s.duckdb").exit_code == 0
+    result = run(
+        "forecast", "--db", "s.duckdb", "-m", "naive", "-h", 12, "-s", "Bangkok", "-j", 1, "-q"
+    )
+    assert result.exit_code == 0, result.output
+    full = run("ingest", shared_data / "wfp" / "wfp_food_prices_tha.csv", "--db", "s.duckdb")
+    assert full.exit_code == 0 and "0 revised" in full.stdout
+    rows = json.loads(run("accuracy", "--db", "s.duckdb", "--json").stdout)["series"]
+    rice = next(r for r in rows if r["commodity"] == "Rice")
+    assert rice["n"] == 12 and 0 < rice["mape"] < 50
+    assert all(r["n"] >= 10 for r in rows) and len(rows) >= 3
+
+
+# --- processes: killed mid-ingest, two at once ----------------------------------------------------
+
+
+def _killed_mid_ingest(store: Path, file: Path, cwd: Path) -> None:
+    proc = cli_process("ingest", file, "--db", store, cwd=cwd, pause=60, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_pause(proc)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_killed_mid_ingest_leaves_the_file_all_out(tmp_path):
+    run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "s.duckdb")
+    store = open_store("s.duckdb")
+    before = load_prices(store)
+    big = price_file(tmp_path / "big.csv", range(120), change={(0, 5): 1.5e4})
+    _killed_mid_ingest(tmp_path / "s.duckdb", big, tmp_path)
+    after = open_store("s.duckdb")
+    pd.testing.assert_frame_equal(load_prices(after), before)
+    assert info("s.duckdb")["ingests"] == 1 and info("s.duckdb")["revisions"] == 0
+    again = run("ingest", big, "--db", "s.duckdb", "--json")
+    assert again.exit_code == 0, again.output
+    payload = json.loads(again.stdout)["files"][0]
+    assert (payload["status"], payload["prices_added"], payload["prices_revised"]) == (
+        "added",
+        192,
+        1,
+    )
+    assert audit(after) == []
+
+
+@pytest.mark.slow
+def test_killed_mid_ingest_of_a_real_file(shared_data, tmp_path):
+    lka = shared_data / "wfp" / "wfp_food_prices_lka.csv"
+    run("ingest", shared_data / "wfp" / "wfp_food_prices_tha.csv", "--db", "s.duckdb")
+    before = load_prices(open_store("s.duckdb"))
+    _killed_mid_ingest(tmp_path / "s.duckdb", lka, tmp_path)
+    store = open_store("s.duckdb")
+    pd.testing.assert_frame_equal(load_prices(store), before)
+    again = run("ingest", lka, "--db", "s.duckdb", "--json")
+    assert again.exit_code == 0, again.output
+    payload = json.loads(again.stdout)["files"][0]
+    assert payload["status"] == "added"
+    assert payload["prices_added"] == payload["rows_kept"] + payload["rows_interpolated"]
+    assert info("s.duckdb")["prices"] == len(before) + payload["prices_added"]
+    assert audit(store) == []
+
+
+@pytest.mark.slow
+def test_two_ingests_at_once_wait_or_fail_clearly(tmp_path):
+    a = price_file(tmp_path / "a.csv", range(36))
+    b = price_file(tmp_path / "b.csv", range(40), series=(("Pepper", "Gia Lai", 1e5),))
+    go = tmp_path / "go"
+    # The first holds the store inside its transaction until the test creates `go`.
+    first = cli_process("ingest", a, "--db", "s.duckdb", cwd=tmp_path, pause=go)
+    wait_for_pause(first)
+    second = cli_process("ingest", a, b, "--db", "s.duckdb", "--wait", "120", cwd=tmp_path)
+    impatient = cli_process("ingest", b, "--db", "s.duckdb", "--wait", "0.5", cwd=tmp_path)
+    try:
+        _, err_imp = impatient.communicate(timeout=120)
+    finally:
+        go.touch()
+    out_first, err_first = first.communicate(timeout=120)
+    out_second, err_second = second.communicate(timeout=120)
+    assert impatient.returncode == 75, err_imp
+    lines = [line for line in err_imp.splitlines() if line.strip()]
+    assert len(lines) == 1 and "in use by another cropcast process" in lines[0]
+    assert first.returncode == 0, err_first
+    assert "added as ingest #1" in out_first
+    # The second waited for the first, then found a.csv in and added only b.csv.
+    assert second.returncode == 0, err_second
+    assert "already in the store as ingest #1" in out_second
+    assert "b.csv  added as ingest #2" in out_second
+    store = open_store("s.duckdb")
+    data = info("s.duckdb")
+    assert data["ingests"] == 2 and data["prices"] == 72 + 40
+    assert audit(store) == []
