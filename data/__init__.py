@@ -1,0 +1,1 @@
+"""The embedded default data, installed as the package `cropcast_data` (see pyproject.toml)."""
