@@ -258,7 +258,8 @@ def data_clean(
         console.print(f"wrote {len(result.rejected)} rejected rows to {rejected}", markup=False)
     elif len(result.rejected):
         console.print(
-            f"{len(result.rejected)} rows were rejected; add --rejected FILE to keep them with reasons",
+            f"{len(result.rejected)} rows were rejected; "
+            "add --rejected FILE to keep them with reasons",
             markup=False,
         )
 
@@ -1700,7 +1701,8 @@ def calendar_show(
     }
     table = Table(
         title="Harvest calendar" + (f": {commodity}" if commodity else ""),
-        caption="[green]·[/green] planting  [yellow]▒[/yellow] harvest  [bold red]█[/bold red] peak",
+        caption="[green]·[/green] planting  [yellow]▒[/yellow] harvest  "
+        "[bold red]█[/bold red] peak",
     )
     table.add_column("crop")
     table.add_column("season", no_wrap=True)

@@ -465,7 +465,9 @@ def test_job_maps_over_iter_series(three_series):
     mapped = pd.concat(map(job, iter_series(prices)), ignore_index=True)
     sequential = backtest(prices, {"constant": Constant}, Windows(6, 2))
     # Everything but the wall time is the same.
-    pd.testing.assert_frame_equal(mapped.drop(columns="seconds"), sequential.drop(columns="seconds"))
+    pd.testing.assert_frame_equal(
+        mapped.drop(columns="seconds"), sequential.drop(columns="seconds")
+    )
 
 
 def test_backtest_job_labels_rows(three_series):

@@ -53,7 +53,9 @@ def test_data_check_vnm_reports_rejections_and_exits_1(shared_data):
     report = json.loads(result.stdout)
     assert report["rows_in"] == 389
     assert report["rows_rejected"] == 78
-    assert report["rows_in"] == report["rows_kept"] + report["rows_merged"] + report["rows_rejected"]
+    assert (
+        report["rows_in"] == report["rows_kept"] + report["rows_merged"] + report["rows_rejected"]
+    )
 
 
 def test_data_check_clean_file_exits_0(shared_data):
@@ -84,14 +86,24 @@ def test_data_clean_vietnamese_sheet_with_mapping(tmp_path):
     sheet.write_text(
         "Ngày,Giá,Chợ,Mặt hàng,ĐVT\n"
         "15/01/2024,130.000 đ,Mỏ Cày Bắc,Dừa khô,chục\n"
-        "15/02/2024,\"1,2 triệu\",Mỏ Cày Bắc,Dừa khô,chục\n"
+        '15/02/2024,"1,2 triệu",Mỏ Cày Bắc,Dừa khô,chục\n'
         "15/03/2024,abc,Mỏ Cày Bắc,Dừa khô,chục\n",
         encoding="utf-8",
     )
     out, rejected = tmp_path / "out.csv", tmp_path / "rej.csv"
     result = run(
-        "data", "clean", sheet, "-o", out, "--rejected", rejected,
-        "--default", "currency=VND,price_type=Retail", "--dayfirst", "--chuc", "12",
+        "data",
+        "clean",
+        sheet,
+        "-o",
+        out,
+        "--rejected",
+        rejected,
+        "--default",
+        "currency=VND,price_type=Retail",
+        "--dayfirst",
+        "--chuc",
+        "12",
     )
     assert result.exit_code == 0, result.output
     prices = pd.read_csv(out, encoding="utf-8")
@@ -104,7 +116,9 @@ def test_data_clean_vietnamese_sheet_with_mapping(tmp_path):
 
 def test_data_clean_refuses_to_overwrite_its_input(tmp_path):
     sheet = tmp_path / "p.csv"
-    sheet.write_text("date,price,commodity,market,unit,currency,price_type\n2024-01-01,5,Rice,A,kg,VND,Retail\n")
+    sheet.write_text(
+        "date,price,commodity,market,unit,currency,price_type\n2024-01-01,5,Rice,A,kg,VND,Retail\n"
+    )
     before = sheet.read_bytes()
     result = run("data", "clean", sheet, "-o", sheet)
     assert result.exit_code == 2
@@ -124,12 +138,17 @@ HEADER = "date,price,commodity,market,unit,currency,price_type\n"
         ("nan.csv", (HEADER + "2024-01-01,,Rice,A,kg,VND,Retail\n" * 3).encode(), "price"),
         (
             "units.csv",
-            (HEADER + "2024-01-01,5,Dừa,A,kg,VND,Retail\n2024-02-01,6,Dừa,A,trái,VND,Retail\n").encode(),
+            (
+                HEADER + "2024-01-01,5,Dừa,A,kg,VND,Retail\n2024-02-01,6,Dừa,A,trái,VND,Retail\n"
+            ).encode(),
             "mixes units",
         ),
         (
             "currency.csv",
-            (HEADER + "2024-01-01,5000,Rice,A,kg,VND,Retail\n2024-02-01,0.2,Rice,A,kg,USD,Retail\n").encode(),
+            (
+                HEADER
+                + "2024-01-01,5000,Rice,A,kg,VND,Retail\n2024-02-01,0.2,Rice,A,kg,USD,Retail\n"
+            ).encode(),
             "cannot be reconciled",
         ),
         ("columns.csv", "Ngày,Giá tiền\n2024-01-01,5\n".encode(), "columns found"),
@@ -154,7 +173,9 @@ def test_missing_file(tmp_path):
 
 def test_wrong_column_names_suggest_the_closest(tmp_path):
     path = tmp_path / "typo.csv"
-    path.write_text("date,pricee,commodity,market,unit,currency,price_type\n2024-01-01,5,R,A,kg,VND,Retail\n")
+    path.write_text(
+        "date,pricee,commodity,market,unit,currency,price_type\n2024-01-01,5,R,A,kg,VND,Retail\n"
+    )
     line = one_error_line(run("data", "check", path))
     assert "pricee" in line
 

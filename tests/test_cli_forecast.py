@@ -40,12 +40,34 @@ def train_csv(tmp_path_factory):
 def test_forecast_file_has_one_row_per_series_and_step(train_csv, tmp_path):
     path, n_series = train_csv
     out = tmp_path / "fc.csv"
-    result = run("forecast", "--input", path, "--model", "naive", "--horizon", 12,
-                 "--levels", "80,95", "--output", out, "--quiet", "--jobs", 1)
+    result = run(
+        "forecast",
+        "--input",
+        path,
+        "--model",
+        "naive",
+        "--horizon",
+        12,
+        "--levels",
+        "80,95",
+        "--output",
+        out,
+        "--quiet",
+        "--jobs",
+        1,
+    )
     assert result.exit_code == 0, result.output
     fc = pd.read_csv(out)
-    assert list(fc.columns) == [*KEY, "date", "forecast", "lower_80", "upper_80",
-                                "lower_95", "upper_95", "model"]
+    assert list(fc.columns) == [
+        *KEY,
+        "date",
+        "forecast",
+        "lower_80",
+        "upper_80",
+        "lower_95",
+        "upper_95",
+        "model",
+    ]
     assert len(fc) == n_series * 12
     assert fc.groupby(list(KEY)).size().eq(12).all()
     assert (fc["lower_95"] <= fc["lower_80"]).all() and (fc["lower_80"] <= fc["forecast"]).all()
@@ -56,8 +78,22 @@ def test_forecast_file_has_one_row_per_series_and_step(train_csv, tmp_path):
 def test_forecast_parquet_and_levels(train_csv, tmp_path):
     path, n_series = train_csv
     out = tmp_path / "fc.parquet"
-    result = run("forecast", "-i", path, "-m", "snaive", "-h", 3, "--levels", "50,90",
-                 "-o", out, "-q", "-j", 1)
+    result = run(
+        "forecast",
+        "-i",
+        path,
+        "-m",
+        "snaive",
+        "-h",
+        3,
+        "--levels",
+        "50,90",
+        "-o",
+        out,
+        "-q",
+        "-j",
+        1,
+    )
     assert result.exit_code == 0, result.output
     fc = pd.read_parquet(out)
     assert {"lower_50", "upper_90"} <= set(fc.columns)
@@ -86,7 +122,11 @@ def test_forecast_prints_a_table_per_series():
     ],
 )
 def test_bad_forecast_options_exit_2_with_one_line(args, expected):
-    result = run("forecast", "--model", "naive", *args) if "--model" not in args else run("forecast", *args)
+    result = (
+        run("forecast", "--model", "naive", *args)
+        if "--model" not in args
+        else run("forecast", *args)
+    )
     assert result.exit_code == 2, result.output
     assert expected in one_error_line(result)
 
@@ -94,7 +134,9 @@ def test_bad_forecast_options_exit_2_with_one_line(args, expected):
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
     path = tmp_path / "short.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]
-    rows += [f"2024-{m:02d}-01,Dừa,Mỏ Cày Bắc,Farmgate,nut,VND,{5000 + 100 * m}" for m in range(1, 5)]
+    rows += [
+        f"2024-{m:02d}-01,Dừa,Mỏ Cày Bắc,Farmgate,nut,VND,{5000 + 100 * m}" for m in range(1, 5)
+    ]
     rows += ["2024-01-01,Bưởi,Mỏ Cày Bắc,Farmgate,kg,VND,40000"]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     out = tmp_path / "fc.csv"
@@ -109,9 +151,23 @@ def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
 
 def test_backtest_leaderboard_and_long_table(tmp_path):
     out = tmp_path / "bt.csv"
-    result = run("backtest", "--series", "Rice|An Giang", "--series", "Robusta",
-                 "--models", "naive,snaive,drift", "--horizon", 6, "--windows", 2,
-                 "--output", out, "--jobs", 1)
+    result = run(
+        "backtest",
+        "--series",
+        "Rice|An Giang",
+        "--series",
+        "Robusta",
+        "--models",
+        "naive,snaive,drift",
+        "--horizon",
+        6,
+        "--windows",
+        2,
+        "--output",
+        out,
+        "--jobs",
+        1,
+    )
     assert result.exit_code == 0, result.output
     for name in ("naive", "snaive", "drift", "MASE", "sMAPE", "80% cover", "seconds"):
         assert name in result.stdout

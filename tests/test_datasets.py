@@ -29,8 +29,13 @@ def test_default_data_is_a_valid_price_table_under_5_mb():
 
 def test_default_data_readme_credits_publishers_and_licences():
     text = (data_dir() / "README.md").read_text(encoding="utf-8")
-    for needle in ("World Food Programme", "CC BY-IGO", "World Bank", "CC BY 4.0",
-                   "python -m forecast.datasets build"):
+    for needle in (
+        "World Food Programme",
+        "CC BY-IGO",
+        "World Bank",
+        "CC BY 4.0",
+        "python -m forecast.datasets build",
+    ):
         assert needle in text
 
 
@@ -43,11 +48,18 @@ def test_price_table_round_trip_is_exact(tmp_path):
 
 
 def test_vietnamese_text_survives_the_round_trip(tmp_path):
-    prices = pd.DataFrame({
-        "commodity": ["Dừa khô"], "market": ["Mỏ Cày Bắc"], "price_type": ["Giá bán buôn"],
-        "unit": ["nut"], "currency": ["VND"], "date": pd.to_datetime(["2024-01-01"]),
-        "price": [10833.33], "flags": [""],
-    })
+    prices = pd.DataFrame(
+        {
+            "commodity": ["Dừa khô"],
+            "market": ["Mỏ Cày Bắc"],
+            "price_type": ["Giá bán buôn"],
+            "unit": ["nut"],
+            "currency": ["VND"],
+            "date": pd.to_datetime(["2024-01-01"]),
+            "price": [10833.33],
+            "flags": [""],
+        }
+    )
     write_price_table(prices, tmp_path / "p.csv")
     assert read_price_table(tmp_path / "p.csv")["market"].iloc[0] == "Mỏ Cày Bắc"
 

@@ -1,0 +1,205 @@
+"""``auto``: selection, weights, explain_, the fallback chain, dropped candidates, calibration.
+
+Synthetic series with fixed seeds, so each test knows which candidate ought to win. Cheap
+numpy candidates (naive, snaive, drift, window) keep the suite fast where the point is the
+orchestration rather than the statistical models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from model_checks import check_estimator, check_forecast_frame
+
+from forecast.auto import FALLBACK_CHAIN, AutoForecaster, conformal_quantile, conformal_widths
+from forecast.errors import UsageError
+from forecast.models import make_model
+from forecast.models.base import Forecaster
+from forecast.models.simple import Naive
+
+CHEAP = ("naive", "snaive", "drift", "window")
+
+
+def monthly(values, start: str = "2005-01-01") -> pd.Series:
+    index = pd.date_range(start, periods=len(values), freq="MS", name="date")
+    return pd.Series(np.asarray(values, dtype=float), index=index, name="price")
+
+
+def seasonal_series(n: int = 120, seed: int = 3, amplitude: float = 0.3) -> pd.Series:
+    """A strong yearly swing (30 % in logs) on a nearly flat level: seasonal models must win."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return monthly(np.exp(np.log(8000) + amplitude * np.sin(2 * np.pi * t / 12)
+                          + rng.normal(0, 0.01, n)))
+
+
+def random_walk(n: int = 96, seed: int = 0, sd: float = 0.05) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return monthly(np.exp(np.log(100) + np.cumsum(rng.normal(0, sd, n))))
+
+
+class Exploding(Forecaster):
+    """A candidate whose fit always raises, as a statistical library does on odd data."""
+
+    name = "exploding"
+    min_length = 2
+
+    def _fit(self, y, X):
+        raise np.linalg.LinAlgError("singular matrix")
+
+
+class RecordsExog(Naive):
+    """Naive that remembers the exogenous frames it was given."""
+
+    name = "records_exog"
+    supports_exog = True
+    seen: list = []
+
+    def _fit(self, y, X):
+        RecordsExog.seen.append(X)
+        super()._fit(y, None)
+
+
+def test_battery():
+    check_estimator(lambda: AutoForecaster(candidates=CHEAP, n_windows=2), seasonal_series())
+
+
+def test_seasonal_series_weights_favour_seasonal_models():
+    model = AutoForecaster(candidates=CHEAP, n_windows=4, top_k=3).fit(seasonal_series())
+    weights = model.explain_["weights"]
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert all(w > 0 for w in weights.values())
+    assert model.explain_["candidates"][0] == "snaive"
+    # The seasonal model is ranked first and weighted most; a flat model is far behind.
+    assert max(weights, key=weights.get) == "snaive"
+    scores = model.explain_["scores"]
+    assert scores["snaive"]["mase"] < 0.5 * scores["naive"]["mase"]
+
+
+def test_explain_content_and_forecast():
+    y = seasonal_series()
+    model = AutoForecaster(candidates=CHEAP, n_windows=3, step=1, top_k=2).fit(y)
+    explain = model.explain_
+    assert set(explain) >= {"candidates", "scores", "weights", "models", "calibration", "notes"}
+    assert sorted(explain["candidates"]) == sorted(CHEAP)
+    for label in CHEAP:
+        assert set(explain["scores"][label]) == {"mase", "smape", "windows"}
+        assert explain["scores"][label]["windows"] == 3
+    # Scores rank the candidates; the two best are used.
+    mase = [explain["scores"][c]["mase"] for c in explain["candidates"]]
+    assert mase == sorted(mase)
+    assert explain["models"] == explain["candidates"][:2] == list(explain["weights"])
+    assert explain["calibration"]["errors"] == 3 * 12
+    assert explain["notes"] == []
+    check_forecast_frame(model.predict(12), y, 12)
+
+
+def test_median_and_mean_combinations_use_equal_weights():
+    y = seasonal_series()
+    for combine in ("mean", "median"):
+        weights = AutoForecaster(candidates=CHEAP, n_windows=2, combine=combine).fit(y).weights_
+        assert list(weights.values()) == pytest.approx([1 / 3] * 3)
+
+
+def test_too_short_to_backtest_falls_back_to_theta_with_a_note():
+    y = random_walk(10)
+    model = AutoForecaster().fit(y)
+    assert FALLBACK_CHAIN[0] == "theta"
+    assert model.explain_["models"] == ["theta"]
+    assert model.explain_["weights"] == {"theta": 1.0}
+    notes = " ".join(model.explain_["notes"])
+    assert "too short to backtest" in notes and "fallback: used theta" in notes
+    check_forecast_frame(model.predict(6), y, 6)
+
+
+def test_three_prices_end_at_naive():
+    y = random_walk(3)
+    model = AutoForecaster().fit(y)
+    assert model.explain_["models"] == ["naive"]
+    assert "fallback: used naive" in " ".join(model.explain_["notes"])
+    check_forecast_frame(model.predict(4), y, 4)
+
+
+def test_one_price_is_refused():
+    with pytest.raises(ValueError, match="2"):
+        AutoForecaster().fit(random_walk(1))
+
+
+def test_failing_candidate_is_dropped_not_fatal():
+    y = random_walk(80)
+    candidates = {"naive": Naive, "boom": Exploding, "drift": lambda: make_model("drift")}
+    model = AutoForecaster(candidates=candidates, n_windows=2).fit(y)
+    assert "boom" not in model.explain_["scores"] and "boom" not in model.weights_
+    assert any(note.startswith("boom: dropped") and "LinAlgError" in note
+               for note in model.explain_["notes"])
+    assert set(model.weights_) == {"naive", "drift"}
+    check_forecast_frame(model.predict(12), y, 12)
+
+
+def test_every_candidate_failing_ends_in_the_fallback_chain():
+    y = random_walk(80)
+    model = AutoForecaster(candidates={"boom": Exploding}, n_windows=2).fit(y)
+    assert model.explain_["models"] == [FALLBACK_CHAIN[0]]
+    check_forecast_frame(model.predict(3), y, 3)
+
+
+def test_exog_reaches_candidates_that_take_it():
+    y = random_walk(60)
+    X = pd.DataFrame({"harvest_intensity": np.tile([0.0, 0.5, 1.0], 20)}, index=y.index)
+    RecordsExog.seen = []
+    AutoForecaster(candidates={"rec": RecordsExog, "naive": Naive}, n_windows=2).fit(y, X)
+    # Two backtest windows and the final fit, each with X aligned to its training part.
+    assert len(RecordsExog.seen) == 3
+    assert all(x is not None and x.index.equals(y.index[: len(x)]) for x in RecordsExog.seen)
+
+
+def test_predict_beyond_the_backtest_horizon():
+    y = random_walk(80)
+    model = AutoForecaster(candidates=CHEAP, horizon=6, n_windows=3).fit(y)
+    frame = model.predict(15)
+    check_forecast_frame(frame, y, 15)
+    width = np.log(frame["upper_80"] / frame["lower_80"]).to_numpy()
+    assert (np.diff(width) >= -1e-12).all(), "intervals must not narrow further out"
+    assert width[-1] > width[5]
+
+
+def test_bad_options_are_usage_errors():
+    with pytest.raises(UsageError, match="combine"):
+        AutoForecaster(combine="best").fit(random_walk(60))
+    with pytest.raises(UsageError, match="top_k"):
+        AutoForecaster(top_k=0).fit(random_walk(60))
+
+
+def test_conformal_quantile_rank_and_small_samples():
+    scores = np.arange(1.0, 20.0)  # 19 scores: rank ceil(20 * 0.8) = 16
+    assert conformal_quantile(scores, 80) == 16.0
+    # 95 % of 19 scores needs rank 19: the largest.
+    assert conformal_quantile(scores, 95) == 19.0
+    # Too few for the rank: never below the largest error seen.
+    assert conformal_quantile(np.array([1.0, 2.0]), 95) >= 2.0
+
+
+def test_conformal_widths_grow_like_a_random_walk():
+    rng = np.random.default_rng(1)
+    errors = np.cumsum(rng.normal(0, 0.05, (400, 12)), axis=1)
+    widths = conformal_widths(errors, (80, 95), 12)
+    assert widths[:, 1] == pytest.approx(widths[:, 1])  # finite
+    assert (widths[:, 1] > widths[:, 0]).all()
+    # A random walk's 80 % half-width at step s is 1.28 * 0.05 * sqrt(s).
+    expected = 1.2816 * 0.05 * np.sqrt(np.arange(1, 13))
+    assert widths[:, 0] == pytest.approx(expected, rel=0.15)
+
+
+@pytest.mark.slow
+def test_coverage_on_random_walks_in_logs():
+    hits = {80: [], 95: []}
+    for seed in range(40):
+        y = random_walk(108, seed=seed, sd=0.05)
+        train, test = y.iloc[:-12], y.iloc[-12:].to_numpy()
+        frame = AutoForecaster(candidates=CHEAP).fit(train).predict(12)
+        for level in hits:
+            inside = (frame[f"lower_{level}"] <= test) & (test <= frame[f"upper_{level}"])
+            hits[level].extend(inside)
+    assert 0.68 <= np.mean(hits[80]) <= 0.92
+    assert 0.86 <= np.mean(hits[95]) <= 0.995

@@ -1,0 +1,442 @@
+"""forecast.engine: same results on every engine, lazy chunks, no series lost to a dead worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from functools import partial
+
+import pandas as pd
+import pytest
+
+from forecast import engine as engine_module
+from forecast.engine import WorkerLostError, check_engine, run_jobs
+from forecast.errors import UsageError
+from forecast.table import KEY, iter_series
+
+# --- job functions (module level, so worker processes can import them) ---------------------
+
+
+def square(x: int) -> int:
+    if x == 7:
+        raise ValueError("seven is unlucky")
+    return x * x
+
+
+def slow_square(x: int) -> int:
+    time.sleep(0.005)
+    return x * x
+
+
+def kill_on(x: int, victim: int, marker_dir: str | None) -> int:
+    """Kill the worker on ``victim``: once (a marker file remembers it), or every time."""
+    if x == victim:
+        marker = os.path.join(marker_dir, "killed") if marker_dir else None
+        if marker is None or not os.path.exists(marker):
+            if marker is not None:
+                open(marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.01)
+    return x * x
+
+
+def lost(item, error) -> tuple:
+    return ("lost", item, type(error).__name__)
+
+
+def kill_then_forecast(item, spec, victim: tuple, marker_dir: str | None):
+    from forecast.forecasting import forecast_series
+
+    if item[0] == victim:
+        kill_on(0, 0, marker_dir)
+    return forecast_series(item, spec)
+
+
+# --- options -------------------------------------------------------------------------------
+
+
+def test_bad_options_are_usage_errors():
+    with pytest.raises(UsageError, match="unknown engine 'threads'"):
+        check_engine("threads")
+    with pytest.raises(UsageError, match="at least 1"):
+        list(run_jobs(square, [1, 2], engine="processes", n_jobs=0))
+    with pytest.raises(UsageError, match="needs the dask engine"):
+        check_engine("processes", 2, "tcp://127.0.0.1:8786")
+
+
+def test_missing_dask_says_how_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "distributed" else real(name, *a),
+    )
+    with pytest.raises(UsageError) as info:
+        check_engine("dask", 2)
+    assert 'pip install "cropcast[dask]"' in str(info.value)
+
+
+def test_importing_the_engine_does_not_import_dask():
+    import subprocess
+    import sys
+
+    code = "import sys, cli, forecast.engine; print('distributed' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=os.getcwd()
+    )
+    assert out.stdout.strip() == "False"
+
+
+# --- every item exactly once -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "engine, n_jobs, chunk_size",
+    [("local", None, None), ("processes", 1, None), ("processes", 2, None), ("processes", 2, 3)],
+)
+def test_every_item_once_and_errors_through_on_error(engine, n_jobs, chunk_size):
+    out = list(
+        run_jobs(
+            square, range(40), engine=engine, n_jobs=n_jobs, chunk_size=chunk_size, on_error=lost
+        )
+    )
+    assert len(out) == 40
+    assert ("lost", 7, "ValueError") in out
+    assert sorted(v for v in out if isinstance(v, int)) == [x * x for x in range(40) if x != 7]
+
+
+def test_an_error_without_on_error_is_raised_with_the_worker_traceback():
+    with pytest.raises(ValueError, match="unlucky") as info:
+        list(run_jobs(square, range(10), engine="processes", n_jobs=2))
+    assert "in square" in str(info.value.__cause__)
+
+
+def test_items_are_read_lazily_in_bounded_chunks():
+    """Memory stays flat: only a few chunks of items are ever taken ahead of the results."""
+    taken = 0
+
+    def items():
+        nonlocal taken
+        for x in range(200):
+            taken += 1
+            yield x
+
+    ahead = []
+    for n_done, _ in enumerate(run_jobs(slow_square, items(), n_jobs=2, chunk_size=4), 1):
+        ahead.append(taken - n_done)
+    # Two workers, two chunks each of four items in flight, plus the look-ahead of two.
+    assert max(ahead) <= 2 * 2 * 4 + 2
+    assert n_done == 200
+
+
+def test_chunks_grow_for_fast_jobs_and_stay_single_for_slow_ones():
+    sizer = engine_module._ChunkSizer(None)
+    assert sizer.size() == 1
+    for _ in range(20):
+        sizer.record(10, 0.001)  # 0.1 ms a series
+    assert sizer.size() == engine_module.MAX_CHUNK
+    sizer = engine_module._ChunkSizer(None)
+    sizer.record(1, 2.0)  # two seconds a series
+    assert sizer.size() == 1
+
+
+# --- a worker dies ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_processes_retry_the_series_of_a_killed_worker(tmp_path):
+    job = partial(kill_on, victim=5, marker_dir=str(tmp_path))
+    out = list(run_jobs(job, range(30), engine="processes", n_jobs=2, on_error=lost))
+    assert (tmp_path / "killed").exists()  # the worker really died once
+    assert sorted(out) == [x * x for x in range(30)]
+
+
+@pytest.mark.slow
+def test_processes_report_a_series_that_kills_every_worker_and_keep_the_rest():
+    job = partial(kill_on, victim=5, marker_dir=None)
+    out = list(run_jobs(job, range(30), engine="processes", n_jobs=2, on_error=lost))
+    assert len(out) == 30
+    assert ("lost", 5, "WorkerLostError") in out
+    # The bystanders of the first death were retried alone, not blamed.
+    assert sorted(v for v in out if isinstance(v, int)) == [x * x for x in range(30) if x != 5]
+
+
+@pytest.mark.slow
+def test_without_on_error_a_lost_series_raises():
+    job = partial(kill_on, victim=3, marker_dir=None)
+    with pytest.raises(WorkerLostError, match="worker process died"):
+        list(run_jobs(job, range(8), engine="processes", n_jobs=2))
+
+
+# --- the parent's share of the work: lean and flat ---------------------------------------------
+
+
+def _iter_series_by_groupby(prices):
+    """iter_series as first written: a groupby (which copies the whole table, sorted)."""
+    for key, group in prices.groupby(list(KEY), sort=True, observed=True):
+        y = group.set_index("date")["price"].sort_index().astype(float)
+        freq = "MS" if y.index.is_month_start.all() else "W-MON"
+        y = y.reindex(pd.date_range(y.index[0], y.index[-1], freq=freq))
+        y.index.name, y.name = "date", "price"
+        yield tuple(key), y
+
+
+def test_iter_series_gives_what_a_groupby_gives():
+    from forecast.datasets import load_default_prices
+
+    prices = load_default_prices()
+    weekly = prices[prices["market"] == "An Giang"].copy()
+    weekly["date"] = pd.Timestamp("2020-01-06") + pd.to_timedelta(range(len(weekly)), unit="W")
+    weekly = weekly.drop(index=weekly.index[5:9]).assign(market="weekly")  # with a gap
+    short = prices.groupby(list(KEY)).head(2)
+    short = short.assign(market=short["market"] + " (two prices)")
+    categorical = prices.astype({"commodity": "category"})
+    cases = {
+        "embedded": prices,
+        "shuffled, weekly, short": pd.concat([prices, weekly, short]).sample(
+            frac=1, random_state=0
+        ),
+        "categorical, unobserved": categorical[categorical["commodity"] != "Rice"],
+        "seconds": prices.assign(date=prices["date"].dt.as_unit("s")),
+        "empty": prices.iloc[:0],
+    }
+    for name, table in cases.items():
+        expected, got = list(_iter_series_by_groupby(table)), list(iter_series(table))
+        assert [k for k, _ in got] == [k for k, _ in expected], name
+        for (_, y), (_, want) in zip(got, expected, strict=True):
+            pd.testing.assert_series_equal(y, want, check_exact=True, check_freq=True)
+
+
+def test_forecast_table_gives_what_it_gave_frame_by_frame():
+    from forecast.datasets import load_default_prices
+    from forecast.forecasting import ForecastSpec, forecast_prices, forecast_table
+
+    prices = load_default_prices()
+    lone = prices.tail(1).assign(market="Nowhere")  # one price: a 'last' forecast, NaN ranges
+    run = forecast_prices(pd.concat([prices, lone]), ForecastSpec("naive", 6), engine="local")
+    frames = []
+    for result in run.series:
+        frame = result.forecast.copy()
+        for name, value in zip(KEY, result.key, strict=True):
+            frame[name] = value
+        frames.append(frame)
+    expected = pd.concat(frames, ignore_index=True)[list(run.forecasts.columns)]
+    pd.testing.assert_frame_equal(forecast_table(run.series, (80, 95)), expected)
+
+
+# --- real series: identical forecasts on every engine -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_prices():
+    """Eight embedded series, cut to their last 10 years so fits are quick."""
+    from forecast.datasets import load_default_prices
+
+    prices = load_default_prices()
+    keys = prices[list(KEY)].drop_duplicates().iloc[::3].head(8)
+    chosen = prices.merge(keys, on=list(KEY))
+    return chosen[chosen["date"] >= chosen["date"].max() - pd.DateOffset(years=10)]
+
+
+def _forecasts(prices, model, **engine):
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    run = forecast_prices(prices, ForecastSpec(model=model, horizon=6), **engine)
+    return run.forecasts
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["naive", "ets"])
+def test_forecasts_match_on_local_and_processes(real_prices, model):
+    expected = _forecasts(real_prices, model, engine="local")
+    assert expected["forecast"].notna().all()
+    for n_jobs in (1, 2):
+        got = _forecasts(real_prices, model, engine="processes", n_jobs=n_jobs)
+        pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_backtest_and_alerts_match_on_local_and_processes(real_prices):
+    from forecast.anomaly import latest_alerts, latest_alerts_by_series
+    from forecast.backtest import Windows
+    from forecast.evaluation import backtest_prices
+
+    def backtest(**engine):
+        table, _ = backtest_prices(real_prices, ["naive", "ets"], Windows(6, 2), **engine)
+        return table.drop(columns="seconds")
+
+    pd.testing.assert_frame_equal(
+        backtest(engine="processes", n_jobs=2), backtest(engine="local"), rtol=1e-9
+    )
+    expected = latest_alerts(real_prices)
+    for engine, n_jobs in (("local", None), ("processes", 2)):
+        got = latest_alerts_by_series(real_prices, engine=engine, n_jobs=n_jobs)
+        pd.testing.assert_frame_equal(got, expected)
+
+
+@pytest.mark.slow
+def test_a_series_whose_worker_always_dies_gets_naive_and_a_note(real_prices):
+    from forecast.forecasting import ForecastSpec, forecast_table, series_failed
+
+    spec = ForecastSpec(model="drift", horizon=6, use_calendar=False)
+    items = list(iter_series(real_prices))
+    victim = items[2][0]
+    job = partial(kill_then_forecast, spec=spec, victim=victim, marker_dir=None)
+    out = list(
+        run_jobs(
+            job, items, engine="processes", n_jobs=2, on_error=partial(series_failed, spec=spec)
+        )
+    )
+    assert sorted(r.key for r in out) == sorted(key for key, _ in items)
+    by_key = {r.key: r for r in out}
+    assert by_key[victim].model == "naive"
+    assert "drift failed (WorkerLostError" in by_key[victim].note
+    assert all(r.model == "drift" for key, r in by_key.items() if key != victim)
+    assert len(forecast_table(out, spec.levels)) == len(items) * 6
+
+
+# --- dask ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
+
+
+@pytest.mark.slow
+def test_dask_forecasts_match_local(real_prices, dask_client):
+    for model in ("naive", "ets"):
+        expected = _forecasts(real_prices, model, engine="local")
+        got = _forecasts(real_prices, model, engine="dask", scheduler=dask_client)
+        pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+    out = list(run_jobs(square, range(20), engine="dask", scheduler=dask_client, on_error=lost))
+    assert ("lost", 7, "ValueError") in out and len(out) == 20
+
+
+@pytest.mark.slow
+def test_dask_reschedules_the_series_of_a_killed_worker(tmp_path, dask_client):
+    job = partial(kill_on, victim=5, marker_dir=str(tmp_path))
+    out = list(run_jobs(job, range(30), engine="dask", scheduler=dask_client, on_error=lost))
+    assert (tmp_path / "killed").exists()
+    assert sorted(out) == [x * x for x in range(30)]
+
+
+@pytest.mark.slow
+def test_dask_reports_a_series_that_kills_every_worker(monkeypatch):
+    """With no failures allowed by the scheduler, cropcast's own retry and report take over."""
+    pytest.importorskip("distributed")
+    import dask
+
+    job = partial(kill_on, victim=5, marker_dir=None)
+    # The LocalCluster's scheduler runs in this process and reads this setting.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        out = list(run_jobs(job, range(12), engine="dask", n_jobs=2, chunk_size=3, on_error=lost))
+    assert len(out) == 12
+    assert ("lost", 5, "WorkerLostError") in out
+    assert sorted(v for v in out if isinstance(v, int)) == [x * x for x in range(12) if x != 5]
+
+
+def test_a_bad_scheduler_address_is_one_clear_error(monkeypatch):
+    pytest.importorskip("distributed")
+    from forecast.errors import CropcastError
+
+    monkeypatch.setattr(engine_module, "DASK_CONNECT_TIMEOUT", "1s")
+
+    with pytest.raises(CropcastError, match="cannot reach the Dask scheduler"):
+        list(run_jobs(square, range(4), engine="dask", scheduler="tcp://127.0.0.1:1"))
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def cli(*args):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_engine_options_fail_early_in_one_line(monkeypatch):
+    result = cli("forecast", "--engine", "threads", "-q")
+    assert result.exit_code == 2
+    assert "unknown engine 'threads'" in result.stderr and "Traceback" not in result.output
+    result = cli("backtest", "--engine", "processes", "--scheduler", "tcp://10.0.0.5:8786", "-q")
+    assert result.exit_code == 2 and "Add --engine dask" in result.stderr
+
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "distributed" else real(name, *a),
+    )
+    for command in ("forecast", "backtest", "alerts", "bulletin", "plot"):
+        result = cli(command, "--engine", "dask")
+        assert result.exit_code == 2, command
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert lines == [
+            "error: --engine dask: dask is not installed. Install it with: "
+            'pip install "cropcast[dask]"'
+        ], command
+
+
+def test_cli_alerts_and_bulletin_take_the_engine():
+    default = cli("alerts", "--json")
+    assert default.exit_code == 0, default.output
+    on_engine = cli("alerts", "--json", "--engine", "processes", "--jobs", 2)
+    assert on_engine.exit_code == 0, on_engine.output
+    assert json.loads(on_engine.stdout) == json.loads(default.stdout)
+    bulletin = ["bulletin", "--series", "Rice|An Giang", "--model", "naive", "-q", "-f", "txt"]
+    local = cli(*bulletin, "--engine", "local")
+    processes = cli(*bulletin, "--engine", "processes", "--jobs", 2)
+    assert local.exit_code == 0 and processes.exit_code == 0, local.output + processes.output
+    assert local.stdout == processes.stdout
+
+
+def test_cli_summarises_failed_series_at_the_end(tmp_path):
+    from forecast.datasets import load_default_prices
+
+    prices = load_default_prices()
+    rice = prices[(prices["market"] == "An Giang") & (prices["date"] >= "2015-01-01")]
+    lone = rice.tail(1).assign(market="Nowhere")  # one price: no model can fit it
+    path = tmp_path / "in.csv"
+    pd.concat([rice, lone]).to_csv(path, index=False)
+    result = cli("forecast", "-i", path, "-m", "ets", "--jobs", 1, "-q", "-o", tmp_path / "f.csv")
+    assert result.exit_code == 0, result.output
+    assert "1 of 2 series failed: Rice | Nowhere" in result.stderr
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 2 * 12  # the failed series is still there
+
+
+@pytest.mark.slow
+def test_cli_forecasts_match_on_one_two_jobs_and_dask(real_prices, tmp_path):
+    """The issue's check: --jobs 1, --jobs 2 and --engine dask --jobs 2 write the same file."""
+    pytest.importorskip("distributed")
+    path = tmp_path / "in.csv"
+    real_prices.to_csv(path, index=False)
+    outputs = []
+    for i, options in enumerate((["--jobs", 1], ["--jobs", 2], ["--engine", "dask", "--jobs", 2])):
+        out = tmp_path / f"f{i}.csv"
+        result = cli("forecast", "--input", path, "-m", "ets", *options, "--quiet", "-o", out)
+        assert result.exit_code == 0, result.output
+        outputs.append(pd.read_csv(out))
+    for other in outputs[1:]:
+        pd.testing.assert_frame_equal(other, outputs[0], rtol=1e-9)
