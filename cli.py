@@ -514,6 +514,11 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
             console.print(f"  note: {result.note}", markup=False, highlight=False)
 
 
+def _score_cell(value) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.3f}"
+
+
 def print_explain(run) -> None:
     from forecast.table import series_label
 
@@ -535,7 +540,7 @@ def print_explain(run) -> None:
             table.add_row(
                 cand,
                 f"{weights.get(cand, 0):.2f}",
-                *[f"{scores.get(cand, {}).get(m, float('nan')):.3f}" for m in score_names],
+                *[_score_cell(scores.get(cand, {}).get(m, float("nan"))) for m in score_names],
             )
         console.print(table)
         for note in explain.get("notes", []):
