@@ -437,3 +437,69 @@ def latest_alerts(
             out[f"{column}_band"].astype(object).where(out[column].notna(), None)
         )
     return out.sort_values(list(KEY)).reset_index(drop=True)[ALERT_COLUMNS]
+
+
+#: Below this many series ``latest_alerts_by_series`` runs in process by default: the
+#: indicators take milliseconds a series, less than starting worker processes costs.
+LOCAL_BELOW = 1000
+
+
+def _alerts_job(item: tuple[tuple, pd.DataFrame], as_of, cpi) -> pd.DataFrame:
+    return latest_alerts(item[1], as_of, cpi)
+
+
+def _alerts_failed(item: tuple[tuple, pd.DataFrame], error: BaseException) -> pd.DataFrame:
+    reason = f"failed: {type(error).__name__}: {error}"
+    row = dict(zip(KEY, item[0], strict=True))
+    row.update(date=pd.NaT, price=np.nan, alps=np.nan, alps_band=None, ipa=np.nan)
+    row.update(ipa_band=None, qualifies_alps=False, qualifies_ipa=False)
+    row.update(alps_reason=reason, ipa_reason=reason)
+    return pd.DataFrame([row], columns=ALERT_COLUMNS)
+
+
+def latest_alerts_by_series(
+    prices: pd.DataFrame,
+    as_of=None,
+    cpi: pd.Series | pd.DataFrame | None = None,
+    *,
+    engine: str | None = None,
+    n_jobs: int | None = None,
+    scheduler=None,
+    on_done=None,
+) -> pd.DataFrame:
+    """:func:`latest_alerts` with one job per series on an engine (``forecast.engine``).
+
+    The same table. ``as_of`` is resolved once for all series first (default: the latest
+    date in the table), as ``latest_alerts`` does. ``engine=None`` calls ``latest_alerts``
+    on the whole table for fewer than ``LOCAL_BELOW`` series (faster than one job a series),
+    else uses worker processes. A series whose job fails outright is kept, not qualifying,
+    with the error as its reasons.
+    """
+    from functools import partial
+
+    from forecast.engine import check_engine, run_jobs
+
+    check_engine(engine or "processes", n_jobs, scheduler)
+    stamp = _resolve_as_of(prices, as_of)
+    if stamp is None:
+        return latest_alerts(prices, as_of, cpi)
+    groups = prices.groupby(list(KEY), sort=True, observed=True)
+    if engine is None:
+        if groups.ngroups < LOCAL_BELOW:
+            out = latest_alerts(prices, stamp, cpi)
+            for _ in range(groups.ngroups if on_done is not None else 0):
+                on_done()
+            return out
+        engine = "processes"
+    job = partial(_alerts_job, as_of=stamp, cpi=cpi)
+    # Row positions per series, not groupby iteration (which first copies the whole table).
+    items = ((key, prices.take(rows)) for key, rows in groups.indices.items())
+    parts = []
+    for part in run_jobs(
+        job, items, engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=_alerts_failed
+    ):
+        parts.append(part)
+        if on_done is not None:
+            on_done()
+    out = _frame([p for p in parts if not p.empty], ALERT_COLUMNS)
+    return out.sort_values(list(KEY)).reset_index(drop=True)

@@ -1,20 +1,74 @@
-"""Run per-series jobs: in process, or in worker processes (joblib/loky).
+"""Run per-series jobs: in process, in worker processes (joblib/loky), or on a Dask cluster.
 
-Per-series fitting is embarrassingly parallel. A job carries only its own series, so the
-whole table is never pickled per task, and results stream back as they finish so a progress
-bar can follow them. Each worker is pinned to one BLAS thread: with one process per core,
-more threads only fight over the same cores.
+Per-series fitting is embarrassingly parallel, so one function maps a job over the series and
+the engine only decides where each call runs:
+
+``local``
+    In this process, one series after another.
+``processes`` (the default)
+    One worker process per core through loky, the process pool joblib uses.
+``dask``
+    A ``dask.distributed`` cluster: the scheduler at ``scheduler=`` ("tcp://HOST:PORT"), a
+    ``distributed.Client`` you already have, or a ``LocalCluster`` of ``n_jobs`` single-thread
+    worker processes started for the run and closed after it. Dask is imported only here,
+    only then: it is an optional extra (``pip install "cropcast[dask]"``).
+
+What every engine guarantees
+----------------------------
+* **Same numbers.** Each job runs with BLAS pinned to one thread, in this process too, so a
+  series gives the same floats on every engine and job count. Results stream back in
+  completion order; callers sort them by key.
+* **Small messages, flat memory.** A job carries only its own series. Series are pulled
+  lazily from the caller's iterator in chunks, and at most two chunks per worker are in
+  flight, so memory does not grow with the number of series. Chunks grow until one takes
+  about :data:`TARGET_CHUNK_SECONDS`: a slow model ships one series a task (even load), a
+  fast one ships dozens (little per-task overhead).
+* **No series goes missing.** The job function returns a bad series' error as data; if it
+  raises anyway, ``on_error(item, error)`` turns that item into a result (without
+  ``on_error`` the error is raised). When a worker process dies (killed, out of memory,
+  a crash in C code), the series it held are retried once more each, alone, so one
+  poisonous series cannot take innocent ones down with it; a series still failing is given
+  to ``on_error`` as a :class:`WorkerLostError`.
 """
 
 from __future__ import annotations
 
 import os
+import time
+import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain, islice
 from typing import Any
 
-from forecast.errors import UsageError
+from forecast.errors import CropcastError, UsageError
 
-ENGINES = ("local", "processes")
+ENGINES = ("local", "processes", "dask")
+
+#: Wall time a chunk of series should take in a worker: long enough that per-task
+#: overhead (pickling, a scheduler round trip) is a few percent, short enough that the
+#: last chunks of a run leave no core idle for long.
+TARGET_CHUNK_SECONDS = 0.3
+#: Most series in one chunk, whatever the model costs.
+MAX_CHUNK = 128
+#: Chunks in flight per worker: one running, one queued so a worker never waits on us.
+IN_FLIGHT_PER_WORKER = 2
+
+_BLAS_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+_INSTALL_DASK = 'Install it with: pip install "cropcast[dask]"'
+#: How long to try reaching a Dask scheduler before giving up with one clear error.
+DASK_CONNECT_TIMEOUT = "10s"
+
+
+class WorkerLostError(CropcastError):
+    """A worker process died while running a job, on every attempt."""
 
 
 def default_jobs() -> int:
@@ -25,36 +79,403 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+def check_engine(engine: str, n_jobs: int | None = None, scheduler: Any = None) -> None:
+    """Check the engine options before any work starts; raise ``UsageError`` if they are bad.
+
+    Cheap: it looks for Dask without importing it.
+    """
+    if engine not in ENGINES:
+        raise UsageError(
+            f"unknown engine '{engine}'", "--engine", f"Choose one of: {', '.join(ENGINES)}"
+        )
+    if n_jobs is not None and n_jobs < 1:
+        raise UsageError(f"--jobs {n_jobs} must be at least 1", "--jobs", "Use e.g. --jobs 2")
+    if scheduler is not None and engine != "dask":
+        raise UsageError(
+            "a scheduler address needs the dask engine",
+            "--scheduler",
+            "Add --engine dask, or leave --scheduler out",
+        )
+    if isinstance(scheduler, str) and not scheduler.strip():
+        raise UsageError("empty scheduler address", "--scheduler", "Use e.g. tcp://10.0.0.5:8786")
+    if engine == "dask":
+        from importlib.util import find_spec
+
+        if find_spec("distributed") is None:
+            raise UsageError("dask is not installed", "--engine dask", _INSTALL_DASK)
+
+
 def run_jobs(
     func: Callable[[Any], Any],
     items: Iterable[Any],
     *,
     engine: str = "processes",
     n_jobs: int | None = None,
+    scheduler: Any = None,
+    chunk_size: int | None = None,
+    retries: int = 1,
+    on_error: Callable[[Any, BaseException], Any] | None = None,
 ) -> Iterator[Any]:
     """Yield ``func(item)`` for every item, in completion order.
 
-    ``func`` must be a module-level function and must not raise for a bad series: it returns
-    its error as data, so one odd series never stops a batch.
+    Parameters
+    ----------
+    func
+        A picklable callable (a module-level function or a ``functools.partial`` of one)
+        that should not raise for a bad series: it returns the error as data, so one odd
+        series never stops a batch.
+    items
+        The jobs' inputs, e.g. ``iter_series(prices)``; read lazily, a chunk at a time.
+    engine
+        ``"local"``, ``"processes"`` or ``"dask"``.
+    n_jobs
+        Worker processes (default: every core). ``processes`` with one job runs in process.
+        For ``dask`` it sizes the ``LocalCluster``; a running cluster keeps its own size.
+    scheduler
+        ``dask`` only: a scheduler address such as ``"tcp://10.0.0.5:8786"``, or a
+        ``distributed.Client`` (left open). ``None`` starts a ``LocalCluster`` for the run.
+    chunk_size
+        Items per task; ``None`` sizes chunks from measured job times.
+    retries
+        How many more times an item is tried after its worker process died under it.
+    on_error
+        ``on_error(item, error)`` returns the result to yield for an item whose job raised
+        or whose worker kept dying (``WorkerLostError``). Without it those errors raise.
+
+    Raises
+    ------
+    UsageError
+        For bad options, or ``dask`` when it is not installed.
+    WorkerLostError
+        When a worker died on an item every time and there is no ``on_error``.
     """
-    if engine not in ENGINES:
-        raise UsageError(
-            f"unknown engine '{engine}'", "--engine", f"Choose one of: {', '.join(ENGINES)}"
-        )
+    check_engine(engine, n_jobs, scheduler)
+    if chunk_size is not None and chunk_size < 1:
+        raise UsageError(f"chunk size {chunk_size} must be at least 1", "chunk_size")
+    if retries < 0:
+        raise UsageError(f"retries {retries} must be 0 or more", "retries")
     n_jobs = default_jobs() if n_jobs is None else n_jobs
-    if n_jobs < 1:
-        raise UsageError(f"--jobs {n_jobs} must be at least 1", "--jobs", "Use e.g. --jobs 2")
-    items = list(items)
-    if engine == "local" or n_jobs == 1 or len(items) <= 1:
-        from threadpoolctl import threadpool_limits
-
-        # The same one-thread BLAS as the workers, so every engine gives the same numbers.
-        with threadpool_limits(limits=1):
-            for item in items:
-                yield func(item)
+    items = iter(items)
+    if engine == "local" or (engine == "processes" and n_jobs == 1):
+        yield from _run_local(func, items, on_error)
         return
-    from joblib import Parallel, delayed, parallel_config
+    # Look ahead far enough to know whether every worker would get something to do.
+    head = list(islice(items, n_jobs))
+    if not head:
+        return
+    items = chain(head, items)
+    workers = min(n_jobs, len(head))
+    if engine == "processes" and workers == 1:
+        yield from _run_local(func, items, on_error)
+        return
+    sizer = _ChunkSizer(chunk_size)
+    pool = _LokyPool(workers) if engine == "processes" else _DaskPool(workers, scheduler)
+    with pool:
+        yield from _run_pool(pool, func, items, sizer, retries, on_error)
 
-    with parallel_config(backend="loky", inner_max_num_threads=1):
-        parallel = Parallel(n_jobs=min(n_jobs, len(items)), return_as="generator_unordered")
-        yield from parallel(delayed(func)(item) for item in items)
+
+# --- in this process -----------------------------------------------------------------------
+
+
+def _run_local(func, items: Iterator, on_error) -> Iterator:
+    from threadpoolctl import threadpool_limits
+
+    # The same one-thread BLAS as the workers, so every engine gives the same numbers;
+    # restored afterwards, since this process is the caller's.
+    with threadpool_limits(limits=1):
+        for item in items:
+            try:
+                result = func(item)
+            except Exception as exc:
+                if on_error is None:
+                    raise
+                result = on_error(item, exc)
+            yield result
+
+
+# --- in workers ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Failure:
+    """An error a job raised in a worker, shipped back as data with its traceback text."""
+
+    error: BaseException
+    trace: str
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an error raised in a worker (set as the ``__cause__`` re-raised)."""
+
+    def __str__(self) -> str:
+        return f"\n\n{self.args[0]}"
+
+
+def _failure(exc: Exception) -> _Failure:
+    import pickle
+
+    trace = traceback.format_exc()
+    try:  # an exception that does not pickle must not lose the rest of its chunk
+        pickle.dumps(exc)
+    except Exception:
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    return _Failure(exc, trace)
+
+
+def _run_chunk(func, chunk: list) -> tuple[list, float]:
+    """Worker side: run ``func`` on each item of a chunk; errors become ``_Failure`` values."""
+    from threadpoolctl import threadpool_limits
+
+    # Pinned for good in the worker (not restored): every library loaded so far, whatever
+    # started the worker (loky, a Dask nanny, `dask worker` on another machine).
+    threadpool_limits(limits=1)
+    start = time.perf_counter()
+    out = []
+    for item in chunk:
+        try:
+            out.append(func(item))
+        except Exception as exc:
+            out.append(_failure(exc))
+    return out, time.perf_counter() - start
+
+
+class _ChunkSizer:
+    """Items per chunk: fixed, or grown until a chunk takes about TARGET_CHUNK_SECONDS."""
+
+    def __init__(self, fixed: int | None):
+        self.fixed = fixed
+        self.per_item: float | None = None
+
+    def size(self) -> int:
+        if self.fixed is not None:
+            return self.fixed
+        if self.per_item is None:
+            return 1  # nothing measured yet: one series a task balances best
+        return max(1, min(MAX_CHUNK, int(TARGET_CHUNK_SECONDS / max(self.per_item, 1e-6))))
+
+    def record(self, n_items: int, seconds: float) -> None:
+        per_item = seconds / max(n_items, 1)
+        # The first chunk in a worker pays for lazy imports; a moving average forgets it.
+        self.per_item = per_item if self.per_item is None else 0.7 * self.per_item + 0.3 * per_item
+
+
+@dataclass
+class _Chunk:
+    items: list
+    attempts: int = 0  # worker deaths these items have already been through
+
+
+def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on_error):
+    """The loop shared by process pools: keep workers fed, stream results, retry the lost."""
+    in_flight: dict[Any, _Chunk] = {}
+    suspects: deque[tuple[Any, int]] = deque()  # items whose worker died, with attempts so far
+    exhausted = False
+    try:
+        while True:
+            while len(in_flight) < pool.max_in_flight:
+                if not exhausted:
+                    chunk = list(islice(source, sizer.size()))
+                    if chunk:
+                        in_flight[pool.submit(_run_chunk, func, chunk)] = _Chunk(chunk)
+                        continue
+                    exhausted = True
+                # Suspects go one a task, one at a time, after the rest: a second death
+                # then names its series, and the bystanders of the first (the other tasks
+                # running or queued in the dead worker, or with loky the whole pool) are
+                # not blamed.
+                if suspects and exhausted and not in_flight:
+                    item, attempts = suspects.popleft()
+                    in_flight[pool.submit(_run_chunk, func, [item])] = _Chunk([item], attempts)
+                    continue
+                break
+            if not in_flight:
+                return
+            for future in pool.wait(list(in_flight)):
+                chunk = in_flight.pop(future)
+                error = future.exception()
+                if error is None:
+                    results, seconds = future.result()
+                    if chunk.attempts == 0:
+                        sizer.record(len(chunk.items), seconds)
+                    for item, result in zip(chunk.items, results, strict=True):
+                        if isinstance(result, _Failure):
+                            result = _handle_failure(item, result, on_error)
+                        yield result
+                elif pool.is_worker_death(error):
+                    pool.after_death()
+                    attempts = chunk.attempts + 1
+                    for item in chunk.items:
+                        if attempts <= retries:
+                            suspects.append((item, attempts))
+                            continue
+                        # Out of memory, or a crash in C code: the job cannot say which.
+                        lost = WorkerLostError(
+                            f"its worker process died on each of {attempts} attempts "
+                            f"({type(error).__name__})"
+                        )
+                        if on_error is None:
+                            raise lost from error
+                        yield on_error(item, lost)
+                else:
+                    raise pool.explain(error) from error
+    finally:
+        for future in in_flight:
+            future.cancel()
+
+
+def _handle_failure(item, failure: _Failure, on_error):
+    if on_error is None:
+        raise failure.error from RemoteTraceback(failure.trace)
+    return on_error(item, failure.error)
+
+
+class _LokyPool:
+    """Worker processes through loky, the process pool behind joblib.
+
+    A worker death breaks the whole pool: every running task fails with it, and the pool is
+    rebuilt before the next submission.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.max_in_flight = IN_FLIGHT_PER_WORKER * workers
+        self.executor = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # The reusable executor stays up for the next run (a notebook's second forecast
+        # starts warm); its workers exit by themselves after idling.
+        self.executor = None
+
+    def _executor(self):
+        from joblib.externals.loky import get_reusable_executor
+
+        # The environment is set before the workers import numpy, which is when OpenBLAS
+        # and OpenMP read it; _run_chunk pins whatever else got loaded.
+        return get_reusable_executor(
+            max_workers=self.workers, timeout=300, env=dict.fromkeys(_BLAS_VARIABLES, "1")
+        )
+
+    def submit(self, fn, *args):
+        if self.executor is None:
+            self.executor = self._executor()
+        return self.executor.submit(fn, *args)
+
+    def wait(self, futures):
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        return wait(futures, return_when=FIRST_COMPLETED).done
+
+    def is_worker_death(self, error: BaseException) -> bool:
+        from concurrent.futures.process import BrokenProcessPool
+
+        return isinstance(error, BrokenProcessPool)
+
+    def after_death(self) -> None:
+        self.executor = None  # rebuilt, with fresh workers, at the next submit
+
+    def explain(self, error: BaseException) -> BaseException:
+        return error
+
+
+class _DaskPool:
+    """A dask.distributed cluster: the caller's, one at an address, or a LocalCluster.
+
+    The scheduler reschedules a dead worker's tasks by itself; only a task that was on
+    ``allowed-failures`` + 1 dying workers fails, with ``KilledWorker``.
+    """
+
+    def __init__(self, workers: int, scheduler: Any):
+        self.workers = workers
+        self.scheduler = scheduler
+        self.client = None
+        self.cluster = None
+        self.own_client = False
+        self.max_in_flight = IN_FLIGHT_PER_WORKER * workers
+
+    def __enter__(self):
+        import logging
+
+        try:
+            import distributed
+        except ImportError:
+            raise UsageError("dask is not installed", "--engine dask", _INSTALL_DASK) from None
+        self.distributed = distributed
+        if isinstance(self.scheduler, distributed.Client):
+            self.client = self.scheduler
+        elif self.scheduler is not None:
+            try:
+                self.client = distributed.Client(
+                    str(self.scheduler).strip(), timeout=DASK_CONNECT_TIMEOUT, set_as_default=False
+                )
+            except (OSError, TimeoutError) as exc:
+                raise CropcastError(
+                    f"cannot reach the Dask scheduler: {exc}",
+                    f"--scheduler {self.scheduler}",
+                    "Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'",
+                ) from None
+            self.own_client = True
+        else:
+            # One single-thread process per job, like the loky pool. Its HTTP server on
+            # any free port (8787 may be taken), and no INFO logging on a command line.
+            self.cluster = distributed.LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )
+            try:
+                self.client = distributed.Client(self.cluster, set_as_default=False)
+            except BaseException:
+                self.cluster.close()
+                raise
+            self.own_client = True
+        self.completed = distributed.as_completed(loop=self.client.loop)
+        threads = sum(self.client.nthreads().values())
+        self.max_in_flight = IN_FLIGHT_PER_WORKER * max(threads, 1)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.own_client:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def submit(self, fn, *args):
+        # pure=False: two equal chunks are still two jobs, never merged by key.
+        future = self.client.submit(fn, *args, pure=False)
+        self.completed.add(future)
+        return future
+
+    def wait(self, futures):
+        # Every future in flight was added to `completed` when it was submitted.
+        done = [next(self.completed)]
+        return done + self.completed.next_batch(block=False)
+
+    def is_worker_death(self, error: BaseException) -> bool:
+        return isinstance(error, self.distributed.KilledWorker)
+
+    def after_death(self) -> None:
+        pass
+
+    def explain(self, error: BaseException) -> BaseException:
+        if isinstance(error, ModuleNotFoundError) and "forecast" in str(error):
+            return CropcastError(
+                f"a Dask worker cannot run cropcast jobs ({error})",
+                "--engine dask",
+                "Install cropcast, the same version, where the workers run",
+            )
+        return error
+
+
+__all__ = [
+    "ENGINES",
+    "RemoteTraceback",
+    "WorkerLostError",
+    "check_engine",
+    "default_jobs",
+    "run_jobs",
+]

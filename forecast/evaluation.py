@@ -23,6 +23,16 @@ def _calendar_features(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.Data
     return harvest_features_for(key, dates, calendar)
 
 
+def series_failed(item, error: BaseException, models, levels) -> pd.DataFrame:
+    """Failure rows for a series whose job failed outright (its worker process died twice)."""
+    key, y = item
+    # The job's own failure rows (one per model, as for a series too short to backtest),
+    # carrying this error as their message.
+    rows = backtest_job((key, y.iloc[:0]), models=models, levels=levels)
+    rows["error"] = f"{type(error).__name__}: {error}"
+    return rows
+
+
 def backtest_prices(
     prices: pd.DataFrame,
     models: Sequence[str],
@@ -31,6 +41,7 @@ def backtest_prices(
     *,
     engine: str = "processes",
     n_jobs: int | None = None,
+    scheduler=None,
     use_calendar: bool = True,
     on_done: Callable[[], None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -45,8 +56,12 @@ def backtest_prices(
 
         features = partial(_calendar_features, calendar=load_calendar())
     job = partial(backtest_job, models=factories, windows=windows, levels=levels, features=features)
+    failed = partial(series_failed, models=factories, levels=levels)
+    jobs = run_jobs(
+        job, iter_series(prices), engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed
+    )
     frames = []
-    for frame in run_jobs(job, iter_series(prices), engine=engine, n_jobs=n_jobs):
+    for frame in jobs:
         frames.append(frame)
         if on_done is not None:
             on_done()

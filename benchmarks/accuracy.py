@@ -1,0 +1,436 @@
+"""Accuracy of ``auto`` and every cropcast model against the common peers, on held-out real prices.
+
+    python benchmarks/accuracy.py                     # the full run; rewrites ## Accuracy
+    python benchmarks/accuracy.py --origins 3         # also the two years before (more points)
+    python benchmarks/accuracy.py --models auto,naive,ets --no-write   # a quick look
+
+Run it with the dev venv (pandas 3). The statsforecast peers need pandas < 3, so the script
+calls itself in a second interpreter, ``--sf-python`` (default ``/root/sfvenv/bin/python``,
+or ``$CROPCAST_SF_PYTHON``), as ``accuracy.py peers IN.csv OUT.csv``: that mode imports only
+pandas, numpy and statsforecast, reads the training parts and writes the peers' forecasts,
+which the main run merges. Without that interpreter the statsforecast rows are left out and
+the report says so.
+
+Protocol
+--------
+* Data: the embedded ``data/prices.csv`` (``forecast.datasets.load_default_prices``); every
+  monthly series with at least 72 observed prices (six years).
+* Held out: the last 12 months of each series. Every method is fitted on the months before
+  and forecasts 12; nothing fitted, selected or calibrated sees the held-out months (auto's
+  backtest windows all end at the last training month). ``--origins N`` repeats this with the
+  held-out year moved back 12 and 24 ... months (training cut before it); the target table
+  is origin 0, the others are reported apart as a robustness check.
+* Methods: ``auto`` and each single cropcast model, all at their defaults; peers: seasonal
+  naive and naive (cropcast's, identical point forecasts to statsforecast's), Prophet with
+  default settings on raw prices (``ProphetDefault``) and statsforecast's AutoETS, AutoARIMA,
+  AutoTheta (season_length=12, raw prices, gaps linearly interpolated since statsforecast
+  takes no NaN) and their mean, SF-combo (bounds: the mean of the three models' bounds).
+* Metrics (``forecast.metrics``): MASE with the seasonal (m = 12) in-sample scale of the
+  training part, sMAPE (0-200), the geometric mean over series of MAE relative to naive, and
+  the share of held-out prices inside the 80 % and 95 % intervals (pooled over all points).
+  Time is the wall time of fit + predict per series, summed over series (two series run at
+  once, one per core; statsforecast's per-model time includes its share of numba compiling
+  after a warm-up).
+* Targets (from the issue): auto's mean MASE and mean sMAPE at least 5 % below the best peer
+  (SF-combo or AutoETS alone, whichever is better on that metric), and below naive; 80 %
+  intervals covering 75-85 %, 95 % covering 90-98 %.
+
+The ``## Accuracy`` section of ``benchmarks/RESULTS.md`` is replaced (the file is created
+when missing); other sections are left as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADING = "## Accuracy"
+H = 12
+LEVELS = (80, 95)
+MIN_PRICES = 72
+CROPCAST_MODELS = (
+    "auto", "naive", "snaive", "drift", "window", "ets", "theta", "arima", "gbm", "prophet",
+)
+PEERS_CROPCAST = {"prophet_default": "forecast.models.prophet:ProphetDefault"}
+SF_MODELS = ("AutoETS", "AutoARIMA", "AutoTheta")
+SF_PYTHON = os.environ.get("CROPCAST_SF_PYTHON", "/root/sfvenv/bin/python")
+BOUNDS = [f"{side}_{level}" for level in LEVELS for side in ("lower", "upper")]
+
+
+# --- the statsforecast peers (runs in the pandas-2 interpreter; no cropcast import) -------------
+
+
+def run_peers(train_csv: str, out_csv: str) -> None:
+    """Fit AutoETS, AutoARIMA and AutoTheta on every ``unique_id`` and write their forecasts."""
+    import pandas as pd
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    train = pd.read_csv(train_csv, parse_dates=["ds"])
+    makers = {"AutoETS": AutoETS, "AutoARIMA": AutoARIMA, "AutoTheta": AutoTheta}
+    # Warm-up on a toy series so numba's compile time is not billed to the first model.
+    toy = train[train["unique_id"] == train["unique_id"].iloc[0]].tail(48)
+    for make in makers.values():
+        StatsForecast(models=[make(season_length=12)], freq="MS").forecast(df=toy, h=2)
+    frames = []
+    for name, make in makers.items():
+        start = time.perf_counter()
+        sf = StatsForecast(models=[make(season_length=12)], freq="MS", n_jobs=2)
+        fc = sf.forecast(df=train, h=H, level=list(LEVELS))
+        seconds = time.perf_counter() - start
+        fc = fc.reset_index() if "unique_id" not in fc.columns else fc
+        out = pd.DataFrame({"unique_id": fc["unique_id"], "ds": fc["ds"], "model": name})
+        out["forecast"] = fc[name].to_numpy()
+        for level in LEVELS:
+            out[f"lower_{level}"] = fc[f"{name}-lo-{level}"].to_numpy()
+            out[f"upper_{level}"] = fc[f"{name}-hi-{level}"].to_numpy()
+        out["seconds"] = seconds / train["unique_id"].nunique()
+        frames.append(out)
+    pd.concat(frames).to_csv(out_csv, index=False)
+
+
+# --- cropcast models (dev venv) ------------------------------------------------------------------
+
+
+def held_out_tasks(prices, n_origins: int):
+    """``(key, origin, y_train, y_test)`` for each monthly series with >= 72 prices."""
+    from forecast.table import iter_series
+
+    tasks = []
+    for key, y in iter_series(prices):
+        if not (y.index.freqstr or "").startswith("MS"):
+            continue
+        for origin in range(n_origins):
+            end = len(y) - origin * H
+            train, test = y.iloc[: end - H], y.iloc[end - H : end]
+            if int(y.iloc[:end].notna().sum()) < MIN_PRICES or test.notna().sum() == 0:
+                continue
+            tasks.append((key, origin, train, test))
+    return tasks
+
+
+def make(name: str):
+    import importlib
+
+    from forecast.models import make_model
+
+    if name in PEERS_CROPCAST:
+        module, cls = PEERS_CROPCAST[name].split(":")
+        return getattr(importlib.import_module(module), cls)()
+    return make_model(name)
+
+
+#: Models already run once in this process: the first fit pays for imports (statsmodels,
+#: Prophet, scikit-learn), which a timing per series should not.
+_WARM: set[str] = set()
+
+
+def fit_all(task, models: tuple[str, ...]):
+    """Every cropcast method on one held-out task: long rows and per-method seconds."""
+    import numpy as np
+    import pandas as pd
+
+    key, origin, train, test = task
+    frames = []
+    for name in models:
+        if name not in _WARM:
+            _WARM.add(name)
+            with warnings.catch_warnings(), contextlib.suppress(Exception):
+                warnings.simplefilter("ignore")
+                make(name).fit(train.iloc[-48:]).predict(2)
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                frame = make(name).fit(train).predict(H, levels=LEVELS)
+            error = ""
+        except Exception as exc:  # a failed method is a row in the table, not a dead run
+            frame = pd.DataFrame(np.nan, index=test.index, columns=["forecast", *BOUNDS])
+            error = f"{type(exc).__name__}: {exc}"
+        frame = frame.reset_index(drop=True)
+        frame["seconds"] = time.perf_counter() - start
+        frame["model"], frame["error"] = name, error
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    out["date"] = np.tile(test.index.to_numpy(), len(models))
+    out["actual"] = np.tile(test.to_numpy(dtype=float), len(models))
+    out["cutoff"], out["origin"], out["step"] = train.index[-1], origin, np.tile(
+        np.arange(1, H + 1), len(models)
+    )
+    for column, value in zip(("commodity", "market", "price_type", "unit", "currency"), key,
+                             strict=True):
+        out[column] = value
+    return out
+
+
+def _job(item):
+    task, models = item
+    return fit_all(task, models)
+
+
+def peers_table(tasks, sf_python: str):
+    """statsforecast forecasts for every task, via the pandas-2 interpreter (or None)."""
+    import numpy as np
+    import pandas as pd
+
+    if not Path(sf_python).is_file():
+        return None, f"statsforecast peers skipped: {sf_python} not found"
+    rows, ids = [], {}
+    for i, (key, origin, train, test) in enumerate(tasks):
+        # statsforecast takes no NaN: gaps are linearly interpolated (raw prices).
+        filled = train.interpolate(limit_area="inside").dropna()
+        ids[str(i)] = (key, origin, train, test)
+        rows.append(pd.DataFrame({"unique_id": str(i), "ds": filled.index, "y": filled.to_numpy()}))
+    with tempfile.TemporaryDirectory() as tmp:
+        train_csv, out_csv = Path(tmp) / "train.csv", Path(tmp) / "peers.csv"
+        pd.concat(rows).to_csv(train_csv, index=False)
+        done = subprocess.run(
+            [sf_python, __file__, "peers", str(train_csv), str(out_csv)],
+            capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()[-3:]
+            return None, "statsforecast peers failed: " + " | ".join(tail)
+        sf = pd.read_csv(out_csv, dtype={"unique_id": str}, parse_dates=["ds"])
+    combo = sf.groupby(["unique_id", "ds"], as_index=False)[["forecast", *BOUNDS, "seconds"]]
+    combo = combo.agg({"forecast": "mean", **{b: "mean" for b in BOUNDS}, "seconds": "sum"})
+    combo["model"] = "SF-combo"
+    sf = pd.concat([sf, combo], ignore_index=True)
+    sf["model"] = sf["model"].replace({m: f"SF-{m}" for m in SF_MODELS})
+    frames = []
+    for uid, group in sf.groupby("unique_id"):
+        key, origin, train, test = ids[uid]
+        for model, g in group.groupby("model"):
+            g = g.sort_values("ds").reset_index(drop=True)
+            out = g[["forecast", *BOUNDS, "seconds", "model"]].copy()
+            out["error"] = ""
+            out["date"], out["actual"] = test.index.to_numpy(), test.to_numpy(dtype=float)
+            out["cutoff"], out["origin"], out["step"] = train.index[-1], origin, np.arange(1, H + 1)
+            for column, value in zip(
+                ("commodity", "market", "price_type", "unit", "currency"), key, strict=True
+            ):
+                out[column] = value
+            frames.append(out)
+    return pd.concat(frames, ignore_index=True), ""
+
+
+# --- scoring and report --------------------------------------------------------------------------
+
+
+def summarise(table, history):
+    """One row per model: the report's columns."""
+    import numpy as np
+    import pandas as pd
+
+    from forecast.metrics import relative_mae_geomean, score
+    from forecast.table import KEY
+
+    per_series = score(table, ("mase", "smape", "mae"), history=history, by=(*KEY, "model"))
+    pooled = score(table, ("coverage",), history=history, by=("model",)).set_index("model")
+    seconds = table.drop_duplicates([*KEY, "model"]).groupby("model")["seconds"].sum()
+    out = per_series.groupby("model").agg(
+        series=("mase", "size"),
+        mase_mean=("mase", "mean"),
+        mase_median=("mase", "median"),
+        smape_mean=("smape", "mean"),
+    )
+    out["rel_mae"] = relative_mae_geomean(per_series, baseline="naive")
+    out["coverage_80"] = pooled["coverage_80"]
+    out["coverage_95"] = pooled["coverage_95"]
+    out["failed"] = table.groupby("model")["error"].apply(lambda e: (e != "").sum() // H)
+    out["seconds"] = seconds
+    out["per_series_s"] = seconds / out["series"]
+    return out.replace([np.inf, -np.inf], np.nan).sort_values("mase_mean"), per_series
+
+
+def verdict(summary) -> tuple[list[str], dict]:
+    """The target checks, as text lines, and the ratios."""
+    lines, ratios = [], {}
+    if "auto" not in summary.index:
+        return ["auto was not run."], ratios
+    auto = summary.loc["auto"]
+    peers = [p for p in ("SF-combo", "SF-AutoETS") if p in summary.index]
+    for metric, label in (("mase_mean", "mean MASE"), ("smape_mean", "mean sMAPE")):
+        if peers:
+            best = min(peers, key=lambda p: summary.loc[p, metric])
+            ratio = auto[metric] / summary.loc[best, metric] - 1
+            ratios[f"{metric}_vs_best_peer"] = ratio
+            ok = "met" if ratio <= -0.05 else "NOT met"
+            lines.append(
+                f"- auto vs best peer ({best}) on {label}: {100 * ratio:+.1f} % "
+                f"(target <= -5 %: {ok})"
+            )
+        naive_ratio = auto[metric] / summary.loc["naive", metric] - 1
+        ratios[f"{metric}_vs_naive"] = naive_ratio
+        lines.append(
+            f"- auto vs naive on {label}: {100 * naive_ratio:+.1f} % "
+            f"(target < 0: {'met' if naive_ratio < 0 else 'NOT met'})"
+        )
+    for level, (lo, hi) in ((80, (0.75, 0.85)), (95, (0.90, 0.98))):
+        cov = auto[f"coverage_{level}"]
+        lines.append(
+            f"- auto {level} % intervals cover {100 * cov:.1f} % "
+            f"(target {100 * lo:.0f}-{100 * hi:.0f} %: {'met' if lo <= cov <= hi else 'NOT met'})"
+        )
+    if not peers:
+        lines.append("- statsforecast peers missing: the best-peer target could not be checked.")
+    return lines, ratios
+
+
+def markdown_table(summary) -> str:
+    header = (
+        "| method | series | mean MASE | median MASE | mean sMAPE | rel. MAE (naive = 1) | "
+        "cover 80 % | cover 95 % | failed | s / series |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    rows = [header]
+    for model, r in summary.iterrows():
+        name = f"**{model}**" if model == "auto" else model
+        rows.append(
+            f"| {name} | {int(r['series'])} | {r['mase_mean']:.3f} | {r['mase_median']:.3f} | "
+            f"{r['smape_mean']:.2f} | {r['rel_mae']:.3f} | {100 * r['coverage_80']:.1f} | "
+            f"{100 * r['coverage_95']:.1f} | {int(r['failed'])} | {r['per_series_s']:.2f} |"
+        )
+    return "\n".join(rows)
+
+
+def machine() -> str:
+    import pandas as pd
+    import statsmodels
+
+    return (
+        f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"pandas {pd.__version__}, statsmodels {statsmodels.__version__}"
+    )
+
+
+def write_section(path: Path, text: str) -> None:
+    """Replace the ``## Accuracy`` section of ``path`` (up to the next ``## ``), or add it."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else ["# Benchmarks", ""]
+    new = text.rstrip("\n").splitlines()
+    if HEADING in lines:
+        start = lines.index(HEADING)
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        lines[start:end] = [*new, ""]
+    else:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines.extend([*new, ""])
+    path.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+
+
+# --- main ------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["peers"]:
+        run_peers(argv[1], argv[2])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join([*CROPCAST_MODELS, *PEERS_CROPCAST]))
+    parser.add_argument("--origins", type=int, default=1, help="held-out years per series")
+    parser.add_argument("--sf-python", default=SF_PYTHON)
+    parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--save", type=Path, help="also write the long forecast table (CSV)")
+    parser.add_argument("--prices", type=Path, help="a PriceTable file instead of data/prices.csv")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+
+    import pandas as pd
+
+    from forecast.datasets import load_default_prices, read_price_table
+    from forecast.engine import run_jobs
+    from forecast.table import KEY, iter_series
+
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+    prices = read_price_table(args.prices) if args.prices else load_default_prices()
+    history = dict(iter_series(prices))
+    tasks = held_out_tasks(prices, args.origins)
+    print(f"{len({t[0] for t in tasks})} series, {len(tasks)} held-out years", flush=True)
+
+    start = time.perf_counter()
+    frames = list(run_jobs(_job, [(t, models) for t in tasks], n_jobs=args.jobs))
+    cropcast_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    sf, sf_note = peers_table(tasks, args.sf_python)
+    sf_seconds = time.perf_counter() - start
+    table = pd.concat([*frames, *([sf] if sf is not None else [])], ignore_index=True)
+    table = table.sort_values([*KEY, "origin", "model", "step"]).reset_index(drop=True)
+    if args.save:
+        table.to_csv(args.save, index=False)
+
+    sections = []
+    for origin in sorted(table["origin"].unique()):
+        part = table[table["origin"] == origin]
+        summary, _ = summarise(part, history)
+        sections.append((origin, summary, part))
+    summary, _ = sections[0][1], None
+    lines, _ = verdict(summary)
+
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    n_series = int(summary.loc["naive", "series"]) if "naive" in summary.index else len(tasks)
+    text = [
+        HEADING,
+        "",
+        f"Run {stamp} on {machine()}. Command: `python benchmarks/accuracy.py"
+        f"{' --origins ' + str(args.origins) if args.origins > 1 else ''}` "
+        f"(statsforecast peers in `{args.sf_python}`).",
+        "",
+        f"{n_series} monthly series of `data/prices.csv` with at least {MIN_PRICES} prices; "
+        f"each fitted on all but its last {H} months and scored on those {H} months. "
+        f"Cropcast models ran in {cropcast_seconds:.0f} s on 2 processes, statsforecast peers in "
+        f"{sf_seconds:.0f} s.{' ' + sf_note if sf_note else ''}",
+        "",
+        markdown_table(summary),
+        "",
+        "Targets:",
+        "",
+        *lines,
+    ]
+    for origin, extra, part in sections[1:]:
+        text += [
+            "",
+            f"Robustness: held-out year ending {12 * origin} months before the last price "
+            f"({int(extra['series'].max())} series; fitted only on the months before it).",
+            "",
+            markdown_table(extra),
+        ]
+    if len(sections) > 1:
+        pooled_tables = [p for _, _, p in sections]
+        pooled = pd.concat(pooled_tables, ignore_index=True)
+        # One pseudo-series per (series, origin) so every held-out year counts once.
+        pooled["market"] = pooled["market"] + " @" + pooled["origin"].astype(str)
+        hist = {
+            (k[0], f"{k[1]} @{o}", *k[2:]): y
+            for k, y in history.items()
+            for o in range(args.origins)
+        }
+        all_summary, _ = summarise(pooled, hist)
+        all_lines, _ = verdict(all_summary)
+        text += ["", f"All {args.origins} held-out years pooled:", "",
+                 markdown_table(all_summary), "", *all_lines]
+    report = "\n".join(text) + "\n"
+    print(report)
+    if not args.no_write:
+        write_section(args.results, report)
+        print(f"wrote the {HEADING} section of {args.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
