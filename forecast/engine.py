@@ -48,8 +48,9 @@ ENGINES = ("local", "processes", "dask")
 
 #: Wall time a chunk of series should take in a worker: long enough that per-task
 #: overhead (pickling, a scheduler round trip) is a few percent, short enough that the
-#: last chunks of a run leave no core idle for long.
-TARGET_CHUNK_SECONDS = 0.3
+#: last chunks of a run leave no core idle for long. A Dask task costs its scheduler
+#: milliseconds of CPU, so Dask chunks are longer.
+TARGET_CHUNK_SECONDS = {"processes": 0.3, "dask": 1.0}
 #: Most series in one chunk, whatever the model costs.
 MAX_CHUNK = 128
 #: Chunks in flight per worker: one running, one queued so a worker never waits on us.
@@ -168,7 +169,7 @@ def run_jobs(
     if engine == "processes" and workers == 1:
         yield from _run_local(func, items, on_error)
         return
-    sizer = _ChunkSizer(chunk_size)
+    sizer = _ChunkSizer(chunk_size, TARGET_CHUNK_SECONDS[engine])
     pool = _LokyPool(workers) if engine == "processes" else _DaskPool(workers, scheduler)
     with pool:
         yield from _run_pool(pool, func, items, sizer, retries, on_error)
@@ -240,10 +241,11 @@ def _run_chunk(func, chunk: list) -> tuple[list, float]:
 
 
 class _ChunkSizer:
-    """Items per chunk: fixed, or grown until a chunk takes about TARGET_CHUNK_SECONDS."""
+    """Items per chunk: fixed, or grown until a chunk takes about ``target`` seconds."""
 
-    def __init__(self, fixed: int | None):
+    def __init__(self, fixed: int | None, target: float = 0.3):
         self.fixed = fixed
+        self.target = target
         self.per_item: float | None = None
 
     def size(self) -> int:
@@ -251,7 +253,7 @@ class _ChunkSizer:
             return self.fixed
         if self.per_item is None:
             return 1  # nothing measured yet: one series a task balances best
-        return max(1, min(MAX_CHUNK, int(TARGET_CHUNK_SECONDS / max(self.per_item, 1e-6))))
+        return max(1, min(MAX_CHUNK, int(self.target / max(self.per_item, 1e-6))))
 
     def record(self, n_items: int, seconds: float) -> None:
         per_item = seconds / max(n_items, 1)

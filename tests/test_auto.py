@@ -90,7 +90,9 @@ def test_explain_content_and_forecast():
     mase = [explain["scores"][c]["mase"] for c in explain["candidates"]]
     assert mase == sorted(mase)
     assert explain["models"] == explain["candidates"][:2] == list(explain["weights"])
-    assert explain["calibration"]["errors"] == 3 * 12
+    calibration = explain["calibration"]
+    assert calibration["reference_errors"] > 10 * 12
+    assert calibration["scale"] == pytest.approx(np.sqrt(calibration["ratio"]))
     assert explain["notes"] == []
     check_forecast_frame(model.predict(12), y, 12)
 
