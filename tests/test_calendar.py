@@ -83,6 +83,8 @@ def test_installed_copy_found_when_no_checkout(tmp_path, monkeypatch):
     package = tmp_path / "site" / "cropcast_data" / "calendars"
     package.mkdir(parents=True)
     shutil.copy(default_calendar_path(), package / "mekong_delta.csv")
+    # A regular package, like the real one (data/__init__.py), so it wins on sys.path order.
+    (package.parent / "__init__.py").write_text("")
     monkeypatch.setattr(calendar_module, "__file__", str(tmp_path / "lib" / "forecast" / "c.py"))
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     monkeypatch.delitem(sys.modules, "cropcast_data", raising=False)
