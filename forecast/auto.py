@@ -255,7 +255,10 @@ class AutoForecaster(Forecaster):
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
         factories = self._factories()
         scores, forecasts, actual, positions = self._backtest(y, X, factories, windows)
-        ranked = sorted(scores, key=lambda label: scores[label]["mase"])
+        # A window of missing actuals or a flat history leaves MASE undefined: rank it last.
+        ranked = sorted(
+            scores, key=lambda c: (not np.isfinite(scores[c]["mase"]), scores[c]["mase"])
+        )
         if ranked:
             self._combine_fit(y, X, factories, ranked, scores, forecasts, actual, positions)
         if not self.members_:

@@ -30,8 +30,9 @@ def seasonal_series(n: int = 120, seed: int = 3, amplitude: float = 0.3) -> pd.S
     """A strong yearly swing (30 % in logs) on a nearly flat level: seasonal models must win."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)
-    return monthly(np.exp(np.log(8000) + amplitude * np.sin(2 * np.pi * t / 12)
-                          + rng.normal(0, 0.01, n)))
+    return monthly(
+        np.exp(np.log(8000) + amplitude * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.01, n))
+    )
 
 
 def random_walk(n: int = 96, seed: int = 0, sd: float = 0.05) -> pd.Series:
@@ -133,8 +134,10 @@ def test_failing_candidate_is_dropped_not_fatal():
     candidates = {"naive": Naive, "boom": Exploding, "drift": lambda: make_model("drift")}
     model = AutoForecaster(candidates=candidates, n_windows=2).fit(y)
     assert "boom" not in model.explain_["scores"] and "boom" not in model.weights_
-    assert any(note.startswith("boom: dropped") and "LinAlgError" in note
-               for note in model.explain_["notes"])
+    assert any(
+        note.startswith("boom: dropped") and "LinAlgError" in note
+        for note in model.explain_["notes"]
+    )
     assert set(model.weights_) == {"naive", "drift"}
     check_forecast_frame(model.predict(12), y, 12)
 
