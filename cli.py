@@ -589,7 +589,9 @@ def forecast_cmd(
 
     Forecasts from the store (or --input with --db) are archived there for 'cropcast accuracy'.
     """
+    from forecast.engine import started
     from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
+    from forecast.models import model_imports
 
     spec = ForecastSpec(
         model=model, horizon=horizon, levels=parse_levels(levels), use_calendar=not no_calendar
@@ -601,48 +603,49 @@ def forecast_cmd(
             "Use a .csv or .parquet file name",
         )
     run_on = engine_options(engine, jobs, scheduler, "processes")
-    prices = load_series(input_, series, freq, map_, default, db)
-    archive_in = store_to_read(input_, db) if input_ is None else db
-    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
-    with progress_bar(n_series, quiet) as bar:
-        task = bar.add_task("forecasting", total=n_series) if bar else None
-        run = forecast_prices(
-            prices,
-            spec,
-            **run_on,
-            on_done=(lambda _r: bar.advance(task)) if bar else None,
-        )
-    if output is not None:
-        write_forecasts(run.forecasts, output)
-    run_id = None
-    if archive_in is not None and not no_archive:
-        from forecast.store import archive_forecasts, open_store
+    with started(**run_on, modules=model_imports(spec.model)) as run_on:
+        prices = load_series(input_, series, freq, map_, default, db)
+        archive_in = store_to_read(input_, db) if input_ is None else db
+        n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+        with progress_bar(n_series, quiet) as bar:
+            task = bar.add_task("forecasting", total=n_series) if bar else None
+            run = forecast_prices(
+                prices,
+                spec,
+                **run_on,
+                on_done=(lambda _r: bar.advance(task)) if bar else None,
+            )
+        if output is not None:
+            write_forecasts(run.forecasts, output)
+        run_id = None
+        if archive_in is not None and not no_archive:
+            from forecast.store import archive_forecasts, open_store
 
-        store = open_store(archive_in, create=input_ is not None)
-        source = input_.name if input_ is not None else "store"
-        run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
-    # Series whose model failed and got a fallback forecast; never silent, even with -q.
-    failed = [(_label(s.key), s.note) for s in run.series if s.model != spec.model]
-    if quiet:
+            store = open_store(archive_in, create=input_ is not None)
+            source = input_.name if input_ is not None else "store"
+            run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
+        # Series whose model failed and got a fallback forecast; never silent, even with -q.
+        failed = [(_label(s.key), s.note) for s in run.series if s.model != spec.model]
+        if quiet:
+            print_failures(failed, n_series)
+            return
+        if explain:
+            print_explain(run)
+        else:
+            print_forecasts(run, prices, spec.levels, spec.horizon)
+        if output is not None:
+            console.print(
+                f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
+                markup=False,
+            )
+        if run_id is not None:
+            console.print(
+                f"archived as forecast run #{run_id} in {store.path}; "
+                "'cropcast accuracy' scores it when the prices come",
+                markup=False,
+                highlight=False,
+            )
         print_failures(failed, n_series)
-        return
-    if explain:
-        print_explain(run)
-    else:
-        print_forecasts(run, prices, spec.levels, spec.horizon)
-    if output is not None:
-        console.print(
-            f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
-            markup=False,
-        )
-    if run_id is not None:
-        console.print(
-            f"archived as forecast run #{run_id} in {store.path}; "
-            "'cropcast accuracy' scores it when the prices come",
-            markup=False,
-            highlight=False,
-        )
-    print_failures(failed, n_series)
 
 
 @app.command("backtest")
@@ -671,66 +674,68 @@ def backtest_cmd(
 ) -> None:
     """Compare models on past windows: MASE, sMAPE, interval coverage, time."""
     from forecast.backtest import Windows
+    from forecast.engine import started
     from forecast.evaluation import backtest_prices, leaderboard
-    from forecast.models import model_class
+    from forecast.models import check_model_name, model_imports
 
     names = [m.strip() for m in models.split(",") if m.strip()]
     for name in names:
-        model_class(name)
+        check_model_name(name)
     level_values = parse_levels(levels)
     spec_windows = Windows(horizon=horizon, n_windows=windows)
     run_on = engine_options(engine, jobs, scheduler, "processes")
-    prices = load_series(input_, series, freq, map_, default, db)
-    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
-    with progress_bar(n_series, quiet) as bar:
-        task = bar.add_task("backtesting", total=n_series) if bar else None
-        table, seconds = backtest_prices(
-            prices,
-            names,
-            spec_windows,
-            level_values,
-            **run_on,
-            on_done=(lambda: bar.advance(task)) if bar else None,
-        )
-    if output is not None:
-        from forecast.forecasting import write_forecasts
+    with started(**run_on, modules=[m for name in names for m in model_imports(name)]) as run_on:
+        prices = load_series(input_, series, freq, map_, default, db)
+        n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+        with progress_bar(n_series, quiet) as bar:
+            task = bar.add_task("backtesting", total=n_series) if bar else None
+            table, seconds = backtest_prices(
+                prices,
+                names,
+                spec_windows,
+                level_values,
+                **run_on,
+                on_done=(lambda: bar.advance(task)) if bar else None,
+            )
+        if output is not None:
+            from forecast.forecasting import write_forecasts
 
-        write_forecasts(table, output)
-    key = ["commodity", "market", "price_type", "unit", "currency"]
-    failed = [
-        (_label(tuple(k)), f"{rows['model'].iloc[0]}: {rows['error'].iloc[0]}")
-        for k, rows in table[table["error"] != ""].groupby(key, sort=True)
-    ]
-    if quiet:
-        print_failures(failed, n_series)
-        return
-    board = leaderboard(table, prices, seconds)
-    view = Table(
-        title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows",
-        caption="MASE < 1 beats the seasonal naive forecast; coverage should match its level",
-    )
-    names = {"mase": "MASE", "smape": "sMAPE", "seconds": "seconds"}
-    for col in board.columns:
-        title = names.get(col, str(col))
-        if col.startswith("coverage_"):
-            title = f"{col.split('_', 1)[1]}% cover"
-        view.add_column(title, justify="left" if col == "model" else "right")
-    for row in board.itertuples(index=False):
-        cells = []
-        for col, value in zip(board.columns, row, strict=True):
+            write_forecasts(table, output)
+        key = ["commodity", "market", "price_type", "unit", "currency"]
+        failed = [
+            (_label(tuple(k)), f"{rows['model'].iloc[0]}: {rows['error'].iloc[0]}")
+            for k, rows in table[table["error"] != ""].groupby(key, sort=True)
+        ]
+        if quiet:
+            print_failures(failed, n_series)
+            return
+        board = leaderboard(table, prices, seconds)
+        view = Table(
+            title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows",
+            caption="MASE < 1 beats the seasonal naive forecast; coverage should match its level",
+        )
+        names = {"mase": "MASE", "smape": "sMAPE", "seconds": "seconds"}
+        for col in board.columns:
+            title = names.get(col, str(col))
             if col.startswith("coverage_"):
-                cells.append(f"{value:.0%}")
-            elif col == "smape":
-                cells.append(f"{value:.1f}")
-            elif isinstance(value, float):
-                cells.append(f"{value:.3f}" if col != "seconds" else f"{value:.1f}")
-            else:
-                cells.append(str(value))
-        view.add_row(*cells)
-    console.print(view)
-    if output is not None:
-        console.print(f"wrote {len(table)} rows to {output}", markup=False)
-    print_failures(failed, n_series)
+                title = f"{col.split('_', 1)[1]}% cover"
+            view.add_column(title, justify="left" if col == "model" else "right")
+        for row in board.itertuples(index=False):
+            cells = []
+            for col, value in zip(board.columns, row, strict=True):
+                if col.startswith("coverage_"):
+                    cells.append(f"{value:.0%}")
+                elif col == "smape":
+                    cells.append(f"{value:.1f}")
+                elif isinstance(value, float):
+                    cells.append(f"{value:.3f}" if col != "seconds" else f"{value:.1f}")
+                else:
+                    cells.append(str(value))
+            view.add_row(*cells)
+        console.print(view)
+        if output is not None:
+            console.print(f"wrote {len(table)} rows to {output}", markup=False)
+        print_failures(failed, n_series)
 
 
 # --- alerts (anomaly indicators) ---

@@ -133,14 +133,18 @@ def child(args) -> None:
     """Load the data, forecast it on one engine, print the timing as JSON."""
     import pandas as pd
 
+    from forecast.engine import started
     from forecast.forecasting import ForecastSpec, forecast_prices
+    from forecast.models import model_imports
 
     prices = pd.read_parquet(args.data)
     spec = ForecastSpec(model=args.model, horizon=args.horizon)
     loaded = sample(os.getpid())[os.getpid()][0]
     Path(args.out + ".started").touch()  # the parent counts CPU from here...
     start = time.perf_counter()
-    run = forecast_prices(prices, spec, engine=args.engine, n_jobs=args.jobs)
+    # As `cropcast forecast` does: workers started, then the series handed to them.
+    with started(args.engine, args.jobs, None, model_imports(args.model)) as run_on:
+        run = forecast_prices(prices, spec, **run_on)
     seconds = time.perf_counter() - start
     Path(args.out + ".finished").touch()  # ...to here
     run.forecasts.to_parquet(args.out, index=False)
@@ -276,7 +280,8 @@ def section(rows: list[dict], checks: dict, args, real: dict, note: str) -> str:
         f"**Work.** `forecast_prices` with model `{args.model}`, horizon {args.horizon}, "
         "80 and 95 % intervals, harvest-calendar features on. Each run is a fresh process, so "
         "the time includes starting the worker pool or Dask cluster (as a command-line run "
-        "pays it), not reading the data. Speed-up is against `local` at the same size; "
+        "pays it, through `forecast.engine.started`: on Linux the workers fork from a fork "
+        "server that preloaded the models), not reading the data. Speed-up is against `local` at the same size; "
         "efficiency is speed-up / cores. Memory is the peak resident set of the process tree "
         "(main process, workers, Dask nannies; pages shared between processes count once per "
         "process), sampled every 50 ms; *run* is what the main process added while "
@@ -361,11 +366,11 @@ def checks_for(rows: list[dict], differences: dict[int, float]) -> dict:
     return out
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the ``## Scale`` section of ``path`` (up to the next ``## ``), or add it."""
+def write_section(path: Path, text: str, heading: str = HEADING) -> None:
+    """Replace the ``heading`` section of ``path`` (up to the next ``## ``), or add it."""
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == HEADING), None)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
     if start is None:
         new = old.rstrip("\n") + "\n\n" + text
     else:

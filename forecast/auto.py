@@ -46,13 +46,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from forecast.backtest import Windows, cutoffs, resolve_models
 from forecast.errors import UsageError
 from forecast.metrics import mase_scale
 from forecast.models import make_model
-from forecast.models.base import Forecaster, season_length
+from forecast.models.base import Forecaster, normal_quantile, season_length
 
 #: Default candidates: the last price, ETS without seasonal terms (simple or damped trend,
 #: AICc) and Theta (deseasonalised when a test finds seasonality), all on log prices. Drift,
@@ -84,7 +83,7 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     if rank <= n:
         return float(scores[rank - 1])
     rms = float(np.sqrt(np.mean(scores**2)))
-    return max(float(stats.norm.ppf(0.5 + float(level) / 200)) * rms, float(scores[-1]))
+    return max(normal_quantile(0.5 + float(level) / 200) * rms, float(scores[-1]))
 
 
 def last_price_errors(y: pd.Series, horizon: int, window: int) -> np.ndarray:

@@ -23,6 +23,10 @@ What every engine guarantees
   flight, so memory does not grow with the number of series. Chunks grow until one takes
   about :data:`TARGET_CHUNK_SECONDS`: a slow model ships one series a task (even load), a
   fast one ships dozens (little per-task overhead).
+* **Warm starts.** ``started(...)`` brings the workers up and has them import what the jobs
+  will need while the caller is still reading its data, instead of after. On Linux the
+  process pool forks its workers from a fork server that imported those modules once,
+  so a worker is ready in milliseconds rather than after a second of imports of its own.
 * **No series goes missing.** The job function returns a bad series' error as data; if it
   raises anyway, ``on_error(item, error)`` turns that item into a result (without
   ``on_error`` the error is raised). When a worker process dies (killed, out of memory,
@@ -34,10 +38,12 @@ What every engine guarantees
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any
@@ -173,6 +179,93 @@ def run_jobs(
     pool = _LokyPool(workers) if engine == "processes" else _DaskPool(workers, scheduler)
     with pool:
         yield from _run_pool(pool, func, items, sizer, retries, on_error)
+
+
+@contextmanager
+def started(
+    engine: str | None = "processes",
+    n_jobs: int | None = None,
+    scheduler: Any = None,
+    modules: Iterable[str] = (),
+) -> Iterator[dict]:
+    """Start the workers now and import ``modules`` in them, while the caller does other work.
+
+    Yields the keyword arguments for :func:`run_jobs` (``engine``, ``n_jobs``,
+    ``scheduler``): for a Dask ``LocalCluster`` started here, ``scheduler`` is its client,
+    and the cluster closes when the block ends. The process pool outlives the block (loky
+    keeps it for the next run), so nothing needs closing there. Starting is never required:
+    ``run_jobs`` starts what it needs, only later and colder.
+    """
+    engine = engine or "processes"
+    check_engine(engine, n_jobs, scheduler)
+    n_jobs = default_jobs() if n_jobs is None else n_jobs
+    modules = tuple(modules)
+    run_on = {"engine": engine, "n_jobs": n_jobs, "scheduler": scheduler}
+    if engine == "processes" and n_jobs > 1:
+        _start_fork_server(modules)
+        _Background(_LokyPool(n_jobs).warm, modules)  # the pool outlives this block
+    elif engine == "dask" and scheduler is None:
+        _start_fork_server(("distributed", *modules))
+        pending = _Background(_open_local_cluster, n_jobs, modules)
+        try:
+            yield {**run_on, "scheduler": pending}
+        finally:
+            with suppress(Exception):  # a cluster that failed to start has nothing to close
+                pending.result().__exit__(None, None, None)
+        return
+    yield run_on
+
+
+class _Background:
+    """A start-up running in a thread while the caller goes on; ``result()`` waits for it.
+
+    The thread is a ``concurrent.futures`` one, so an interpreter exiting early (a bad
+    input file) waits for the start-up to finish rather than leaving it half done.
+    """
+
+    def __init__(self, func: Callable, *args):
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="cropcast-start")
+        self._future = pool.submit(func, *args)
+        pool.shutdown(wait=False)
+
+    def result(self):
+        return self._future.result()
+
+
+def _start_fork_server(modules: tuple[str, ...]) -> None:
+    """Start the fork server now with ``modules`` preloaded (Linux; a no-op elsewhere).
+
+    It imports them in its own process while this one reads its data; workers forked from
+    it start with everything loaded. A server already running keeps the modules it has
+    (the preload list is read once), and its workers import the rest themselves.
+    """
+    if _process_context() != "forkserver":
+        return
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["forecast.engine", *modules])
+    forkserver.ensure_running()
+
+
+def _open_local_cluster(n_jobs: int, modules: tuple[str, ...]) -> _DaskPool:
+    pool = _DaskPool(n_jobs, None).__enter__()
+    pool.warm(modules)
+    return pool
+
+
+def _import_modules(modules: tuple[str, ...]) -> None:
+    """Worker side: import what the jobs will need (a missing optional library is skipped)."""
+    import importlib
+
+    from threadpoolctl import threadpool_limits
+
+    for name in modules:
+        with suppress(ImportError):
+            importlib.import_module(name)
+    threadpool_limits(limits=1)
 
 
 # --- in this process -----------------------------------------------------------------------
@@ -331,6 +424,21 @@ def _handle_failure(item, failure: _Failure, on_error):
     return on_error(item, failure.error)
 
 
+def _process_context() -> str | None:
+    """The start method of the process pool: a fork server on Linux, loky's own elsewhere.
+
+    A fork server imports the models once and forks each worker from itself, ready to
+    work; loky's default starts each worker as a fresh interpreter that imports them all
+    again (most of a second of CPU a worker). macOS's fork is unsafe with its system
+    libraries and Windows has none, so they keep the default.
+    """
+    import multiprocessing
+
+    if sys.platform.startswith("linux") and "forkserver" in multiprocessing.get_all_start_methods():
+        return "forkserver"
+    return None
+
+
 class _LokyPool:
     """Worker processes through loky, the process pool behind joblib.
 
@@ -354,11 +462,20 @@ class _LokyPool:
     def _executor(self):
         from joblib.externals.loky import get_reusable_executor
 
-        # The environment is set before the workers import numpy, which is when OpenBLAS
-        # and OpenMP read it; _run_chunk pins whatever else got loaded.
+        # The environment is set before a spawned worker imports numpy, which is when
+        # OpenBLAS and OpenMP read it; _run_chunk pins whatever else got loaded (in a fork
+        # server's workers, everything it preloaded).
         return get_reusable_executor(
-            max_workers=self.workers, timeout=300, env=dict.fromkeys(_BLAS_VARIABLES, "1")
+            max_workers=self.workers,
+            timeout=300,
+            env=dict.fromkeys(_BLAS_VARIABLES, "1"),
+            context=_process_context(),
         )
+
+    def warm(self, modules: tuple[str, ...]) -> None:
+        """Start the workers and have them import ``modules``, without waiting for them."""
+        for _ in range(self.workers):
+            self.submit(_import_modules, modules)
 
     def submit(self, fn, *args):
         if self.executor is None:
@@ -405,6 +522,8 @@ class _DaskPool:
         except ImportError:
             raise UsageError("dask is not installed", "--engine dask", _INSTALL_DASK) from None
         self.distributed = distributed
+        if isinstance(self.scheduler, _Background):  # a LocalCluster `started` is starting
+            self.scheduler = self.scheduler.result().client
         if isinstance(self.scheduler, distributed.Client):
             self.client = self.scheduler
         elif self.scheduler is not None:
@@ -420,15 +539,22 @@ class _DaskPool:
                 ) from None
             self.own_client = True
         else:
+            import dask
+
             # One single-thread process per job, like the loky pool. Its HTTP server on
             # any free port (8787 may be taken), and no INFO logging on a command line.
-            self.cluster = distributed.LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",
-                silence_logs=logging.ERROR,
+            # Workers fork from the fork server where there is one, as the pool's do.
+            method = _process_context() or dask.config.get(
+                "distributed.worker.multiprocessing-method"
             )
+            with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+                self.cluster = distributed.LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    silence_logs=logging.ERROR,
+                )
             try:
                 self.client = distributed.Client(self.cluster, set_as_default=False)
             except BaseException:
@@ -445,6 +571,15 @@ class _DaskPool:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+    def warm(self, modules: tuple[str, ...]) -> None:
+        """Have every worker import ``modules`` now, without waiting for them."""
+        # One task pinned to each worker; the futures are kept, or Dask would forget the
+        # tasks as soon as they were garbage collected.
+        self.warming = [
+            self.client.submit(_import_modules, modules, workers=[address], pure=False)
+            for address in self.client.scheduler_info()["workers"]
+        ]
 
     def submit(self, fn, *args):
         # pure=False: two equal chunks are still two jobs, never merged by key.
@@ -480,4 +615,5 @@ __all__ = [
     "check_engine",
     "default_jobs",
     "run_jobs",
+    "started",
 ]

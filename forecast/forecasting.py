@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import UsageError
-from forecast.models import make_model, model_class
+from forecast.models import check_model_name, make_model
 from forecast.models.base import check_horizon, check_levels, future_index
 from forecast.table import KEY, iter_series, series_label
 
@@ -33,7 +33,7 @@ class ForecastSpec:
     def __post_init__(self) -> None:
         check_horizon(self.horizon)
         object.__setattr__(self, "levels", check_levels(self.levels))
-        model_class(self.model)  # unknown names fail here, before any work starts
+        check_model_name(self.model)  # unknown names fail here, before any work starts
 
 
 @dataclass

@@ -155,3 +155,28 @@ def test_written_prices_read_back(price, style):
     assume(expected > 0)
     value = parse_price(_price_text(price, style)).value
     assert math.isclose(value, expected, rel_tol=1e-12)
+
+
+@given(
+    st.from_regex(r"\A[0-9]{1,9}(\.[0-9]{1,6})?\Z"),
+    st.sampled_from([None, ".", ","]),
+)
+def test_plain_number_shortcut_reads_as_the_general_parser_does(text, decimal):
+    import re
+
+    import forecast.clean.numbers as numbers
+
+    def read():
+        try:
+            return numbers.parse_price(text, decimal)
+        except numbers.PriceError as err:
+            return str(err)
+
+    fast = read()
+    shortcut = numbers._PLAIN
+    numbers._PLAIN = re.compile(r"(?!)")  # matches nothing: the general path only
+    try:
+        general = read()
+    finally:
+        numbers._PLAIN = shortcut
+    assert fast == general

@@ -440,3 +440,55 @@ def test_cli_forecasts_match_on_one_two_jobs_and_dask(real_prices, tmp_path):
         outputs.append(pd.read_csv(out))
     for other in outputs[1:]:
         pd.testing.assert_frame_equal(other, outputs[0], rtol=1e-9)
+
+
+# --- warm starts -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_started_pool_gives_the_same_forecasts_as_a_cold_one(real_prices):
+    from forecast.engine import started
+    from forecast.models import model_imports
+
+    expected = _forecasts(real_prices, "ets", engine="local")
+    with started("processes", 2, None, model_imports("ets")) as run_on:
+        assert run_on == {"engine": "processes", "n_jobs": 2, "scheduler": None}
+        got = _forecasts(real_prices, "ets", **run_on)
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_started_local_cluster_runs_jobs_and_closes_after_the_block(real_prices):
+    pytest.importorskip("distributed")
+    from forecast.engine import started
+
+    expected = _forecasts(real_prices, "naive", engine="local")
+    with started("dask", 2, None, ("forecast.models.simple",)) as run_on:
+        pending = run_on["scheduler"]
+        got = _forecasts(real_prices, "naive", **run_on)
+        pool = pending.result()
+        assert sum(pool.client.nthreads().values()) == 2
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+    assert pool.cluster.status.name == "closed"
+
+
+def test_a_cluster_that_fails_to_start_fails_the_run_once(monkeypatch):
+    pytest.importorskip("distributed")
+    from forecast.engine import started
+
+    def broken(n_jobs, modules):
+        raise OSError("no ports left")
+
+    monkeypatch.setattr(engine_module, "_open_local_cluster", broken)
+    # Raised once, by the run; leaving the block does not raise it again.
+    with pytest.raises(OSError, match="no ports left"), started("dask", 2) as run_on:
+        list(run_jobs(square, range(3), **run_on))
+
+
+def test_started_checks_its_options_before_starting_anything():
+    from forecast.engine import started
+
+    with pytest.raises(UsageError, match="--jobs 0"), started("processes", 0):
+        pass
+    with pytest.raises(UsageError, match="unknown engine"), started("threads", 2):
+        pass

@@ -235,6 +235,35 @@ def test_theta_falls_back_to_naive_on_failure(monkeypatch):
     pd.testing.assert_frame_equal(model.predict(6), Naive().fit(y).predict(6))
 
 
+def test_theta_fits_its_interval_variance_only_when_intervals_are_asked(monkeypatch):
+    calls = []
+    real = theta_module._sigma2
+    monkeypatch.setattr(theta_module, "_sigma2", lambda r: calls.append(1) or real(r))
+    y = random_walk(120)
+    model = Theta().fit(y)
+    point = model.predict(12, levels=())
+    assert calls == []  # auto's backtests and combination never pay for the ARIMA fit
+    full = model.predict(12, levels=(80, 95))
+    assert calls == [1]
+    np.testing.assert_allclose(point["forecast"], full["forecast"])
+    assert (full["lower_95"] < full["lower_80"]).all() and (
+        full["upper_80"] < full["upper_95"]
+    ).all()
+
+
+def test_theta_interval_failure_falls_back_to_naive_intervals(monkeypatch):
+    def broken(result):
+        raise np.linalg.LinAlgError("singular MA fit")
+
+    monkeypatch.setattr(theta_module, "_sigma2", broken)
+    y = random_walk(60)
+    model = Theta().fit(y)
+    assert model.spec_ == "Theta"
+    out = model.predict(6, levels=(80,))
+    assert "singular MA fit" in model.fallback_
+    pd.testing.assert_frame_equal(out, Naive().fit(y).predict(6, levels=(80,)))
+
+
 # --- ARIMA ----------------------------------------------------------------------------
 
 

@@ -27,19 +27,44 @@ REGISTRY: dict[str, str] = {
 }
 
 
+#: The libraries a model loads when it first fits (beyond its own module). Worker pools
+#: import them while the caller is still reading its data (``forecast.engine.started``).
+LIBRARIES: dict[str, tuple[str, ...]] = {
+    "ets": ("statsmodels.tsa.exponential_smoothing.ets",),
+    "theta": ("statsmodels.tsa.forecasting.theta",),
+    "arima": ("statsmodels.tsa.statespace.sarimax", "statsmodels.tsa.stattools"),
+    "prophet": ("prophet",),
+    "prophet_default": ("prophet",),
+    "gbm": ("sklearn.ensemble",),
+}
+LIBRARIES["auto"] = LIBRARIES["ets"] + LIBRARIES["theta"]  # its default candidates
+
+
+def model_imports(name: str) -> tuple[str, ...]:
+    """Modules a worker needs to fit ``name``: its own module, then its libraries."""
+    module = REGISTRY[check_model_name(name)].split(":")[0]
+    return (module, *LIBRARIES.get(name, ()))
+
+
 def available_models() -> list[str]:
     return list(REGISTRY)
 
 
-def model_class(name: str):
-    """The class registered under ``name``; ``UsageError`` listing valid names otherwise."""
-    try:
-        target = REGISTRY[name]
-    except KeyError:
+def check_model_name(name: str) -> str:
+    """``name`` if a model is registered under it; ``UsageError`` listing valid names otherwise.
+
+    Imports nothing: a process that only hands series to workers never loads statsmodels.
+    """
+    if name not in REGISTRY:
         raise UsageError(
             f"unknown model '{name}'", "--model", f"Choose one of: {', '.join(REGISTRY)}"
-        ) from None
-    module, cls = target.split(":")
+        )
+    return name
+
+
+def model_class(name: str):
+    """The class registered under ``name``; ``UsageError`` listing valid names otherwise."""
+    module, cls = REGISTRY[check_model_name(name)].split(":")
     return getattr(importlib.import_module(module), cls)
 
 

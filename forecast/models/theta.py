@@ -24,7 +24,7 @@ from forecast.models.simple import (
 
 
 def _fit_theta(logy: pd.Series, m: int, deseasonalize: bool):
-    """Fit statsmodels' ThetaModel and compute its residual variance eagerly."""
+    """Fit statsmodels' ThetaModel (its residual variance is left for ``_predict``)."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
@@ -32,8 +32,6 @@ def _fit_theta(logy: pd.Series, m: int, deseasonalize: bool):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
-        # sigma2 comes from an ARIMA fit that may warn about its starting values.
-        warnings.filterwarnings("ignore", category=UserWarning, module="statsmodels")
         model = ThetaModel(
             endog,
             period=m,
@@ -47,10 +45,19 @@ def _fit_theta(logy: pd.Series, m: int, deseasonalize: bool):
             # seasonal pattern, and the undifferenced test would deseasonalise noise.
             difference=True,
         )
-        result = model.fit()
-        # sigma2 is computed lazily by an ARIMA fit: do it now so failures surface in fit.
-        float(result.sigma2)
-    return result
+        return model.fit()
+
+
+def _sigma2(result) -> float:
+    """Theta's residual variance, for intervals only.
+
+    statsmodels computes it with an ARIMA(0,1,1) fit that costs as much as the Theta fit
+    itself, so it is left until intervals are asked for: ``auto`` fits Theta in its
+    backtests and combination without ever needing it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the ARIMA fit may warn about its starting values
+        return float(result.sigma2)
 
 
 class Theta(Forecaster):
@@ -120,6 +127,15 @@ class Theta(Forecaster):
         if self.result_ is None:
             return self.naive_._predict(h, None, levels)
         steps, theta = h + self.offset_, float(self.theta)
+        if levels:
+            try:
+                with single_threaded():
+                    sigma2, why = _sigma2(self.result_), "residual variance not finite"
+            except FIT_ERRORS as exc:
+                sigma2, why = np.nan, str(exc)
+            if not np.isfinite(sigma2):
+                self.fallback_ = f"Theta interval fit failed ({why}); used naive"
+                return self.naive_._predict(h, None, levels)
         with single_threaded(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = self.result_.forecast(steps, theta=theta).to_numpy()[self.offset_ :]
