@@ -348,9 +348,7 @@ def test_own_sheet_mixing_units_in_one_series_is_a_clear_error():
 
 
 def test_own_sheet_mixing_currencies_without_rates_is_a_clear_error():
-    frame = pd.concat(
-        [monthly([5000, 5100]), monthly([0.2], start="2020-03-15", currency="USD")]
-    )
+    frame = pd.concat([monthly([5000, 5100]), monthly([0.2], start="2020-03-15", currency="USD")])
     with pytest.raises(InputError, match="mixes currencies USD and VND.*cannot be reconciled"):
         clean(frame, CleanOptions(today=TODAY))
 
