@@ -98,6 +98,12 @@ DefaultOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+CleanFreqOption = Annotated[Freq | None, typer.Option(help="Period to put prices on.")]
+DataFreqOption = Annotated[
+    Freq | None, typer.Option(help="Period of the data (default: as found).")
+]
+HorizonOption = Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")]
+LevelsOption = Annotated[str, typer.Option(help="Interval levels in percent.")]
 
 
 def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
@@ -137,7 +143,7 @@ def data_list(
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
-    freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
+    freq: CleanFreqOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the series: key, span, number of prices and gaps."""
@@ -191,7 +197,7 @@ def data_check(
     file: Annotated[Path, typer.Argument(help="The price file to check.")],
     map_: MapOption = None,
     default: DefaultOption = None,
-    freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
+    freq: CleanFreqOption = None,
     dayfirst: Annotated[
         bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
     ] = None,
@@ -225,7 +231,7 @@ def data_clean(
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
-    freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
+    freq: CleanFreqOption = None,
     dayfirst: Annotated[
         bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
     ] = None,
@@ -551,7 +557,7 @@ def print_explain(run) -> None:
 def forecast_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
-    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")] = 12,
+    horizon: HorizonOption = 12,
     model: Annotated[
         str,
         typer.Option(
@@ -560,10 +566,8 @@ def forecast_cmd(
             help="auto, naive, snaive, drift, window, ets, theta, arima, prophet, gbm.",
         ),
     ] = "auto",
-    levels: Annotated[str, typer.Option(help="Interval levels in percent.")] = "80,95",
-    freq: Annotated[
-        Freq | None, typer.Option(help="Period of the data (default: as found).")
-    ] = None,
+    levels: LevelsOption = "80,95",
+    freq: DataFreqOption = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write forecasts (.csv or .parquet).")
     ] = None,
@@ -655,12 +659,10 @@ def backtest_cmd(
     models: Annotated[
         str, typer.Option(help="Comma-separated models to compare.")
     ] = "naive,snaive,ets,theta,auto",
-    horizon: Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")] = 12,
+    horizon: HorizonOption = 12,
     windows: Annotated[int, typer.Option(help="Rolling-origin windows per series (at most).")] = 3,
-    levels: Annotated[str, typer.Option(help="Interval levels in percent.")] = "80,95",
-    freq: Annotated[
-        Freq | None, typer.Option(help="Period of the data (default: as found).")
-    ] = None,
+    levels: LevelsOption = "80,95",
+    freq: DataFreqOption = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the long backtest table.")
     ] = None,
@@ -1001,9 +1003,7 @@ def plot_cmd(
         typer.Option("--last", help="Periods of history in fan charts (default: 5 years)."),
     ] = None,
     windows: Annotated[int, typer.Option(help="Backtest windows per series.")] = 3,
-    freq: Annotated[
-        Freq | None, typer.Option(help="Period of the data (default: as found).")
-    ] = None,
+    freq: DataFreqOption = None,
     jobs: JobsOption = None,
     engine: EngineOption = None,
     scheduler: SchedulerOption = None,
@@ -1446,7 +1446,7 @@ def ingest_cmd(
     db: DbOption = None,
     map_: MapOption = None,
     default: DefaultOption = None,
-    freq: Annotated[Freq | None, typer.Option(help="Period to put prices on.")] = None,
+    freq: CleanFreqOption = None,
     dayfirst: Annotated[
         bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
     ] = None,
