@@ -509,10 +509,12 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
         frame = result.forecast
         for step in steps:
             row = frame.iloc[step - 1]
+            lower, upper = row[f"lower_{outer}"], row[f"upper_{outer}"]
             table.add_row(
                 f"{row['date']:%Y-%m}",
                 _money(row["forecast"]),
-                f"{_money(row[f'lower_{outer}'])} – {_money(row[f'upper_{outer}'])}",
+                # No range when a series is too short to measure how its price moves.
+                f"{_money(lower)} – {_money(upper)}" if lower == lower else "none",
                 _pct(row["forecast"], last_row["price"]),
             )
         console.print(table)
@@ -607,6 +609,10 @@ def forecast_cmd(
             "Use a .csv or .parquet file name",
         )
     run_on = engine_options(engine, jobs, scheduler, "processes")
+    if input_ is not None:  # the commonest mistake, refused before any worker starts
+        from forecast.io.files import check_path
+
+        check_path(input_)
     with started(**run_on, modules=model_imports(spec.model)) as run_on:
         prices = load_series(input_, series, freq, map_, default, db)
         archive_in = store_to_read(input_, db) if input_ is None else db
@@ -686,6 +692,10 @@ def backtest_cmd(
     level_values = parse_levels(levels)
     spec_windows = Windows(horizon=horizon, n_windows=windows)
     run_on = engine_options(engine, jobs, scheduler, "processes")
+    if input_ is not None:
+        from forecast.io.files import check_path
+
+        check_path(input_)
     with started(**run_on, modules=[m for name in names for m in model_imports(name)]) as run_on:
         prices = load_series(input_, series, freq, map_, default, db)
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups

@@ -42,6 +42,7 @@ Every step taken is written to ``explain_["notes"]``.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -304,15 +305,15 @@ class AutoForecaster(Forecaster):
                 )
                 continue
             a, f = np.exp(actual), np.exp(log_fc)
-            with np.errstate(invalid="ignore", divide="ignore"):
+            # A window whose actual prices are all missing, or a flat history (no MASE
+            # scale), scores NaN; the ranking below puts NaN last.
+            with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # "mean of empty slice"
                 mase = np.nanmean(np.abs(a - f), axis=1) / scale
                 smape = np.nanmean(200 * np.abs(a - f) / (a + f), axis=1)
+                mean_mase, mean_smape = float(np.nanmean(mase)), float(np.nanmean(smape))
             forecasts[label] = log_fc
-            scores[label] = {
-                "mase": float(np.nanmean(mase)),
-                "smape": float(np.nanmean(smape)),
-                "windows": len(positions),
-            }
+            scores[label] = {"mase": mean_mase, "smape": mean_smape, "windows": len(positions)}
         return scores, forecasts, actual, positions
 
     @staticmethod

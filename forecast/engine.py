@@ -203,7 +203,16 @@ def started(
     run_on = {"engine": engine, "n_jobs": n_jobs, "scheduler": scheduler}
     if engine == "processes" and n_jobs > 1:
         _start_fork_server(modules)
-        _Background(_LokyPool(n_jobs).warm, modules)  # the pool outlives this block
+        warming = _Background(_LokyPool(n_jobs).warm, modules)
+        try:
+            yield run_on
+        finally:
+            # The pool outlives the block, but its start-up must not: a run that ended
+            # before the workers were up (one series, a bad file) would otherwise leave
+            # the start-up thread racing the interpreter's exit, which can hang it.
+            with suppress(Exception):
+                warming.result()
+        return
     elif engine == "dask" and scheduler is None:
         _start_fork_server(("distributed", *modules))
         pending = _Background(_open_local_cluster, n_jobs, modules)

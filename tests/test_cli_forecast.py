@@ -182,3 +182,25 @@ def test_backtest_unknown_model():
     result = run("backtest", "--models", "naive,oracle")
     assert result.exit_code == 2
     assert "unknown model 'oracle'" in one_error_line(result)
+
+
+@pytest.mark.slow
+def test_a_run_that_ends_before_its_workers_start_still_exits(tmp_path):
+    """One series runs in process while the worker pool is still starting; the command
+    must wait for that start-up inside the run, not race it at interpreter exit (which
+    hung). A fresh interpreter, as from the shell, since in-process runs never exit."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "one.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2023-{m:02d}-01,Sorghum,Kayes,Retail,KG,XOF,{250 + m}" for m in range(1, 13)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "fc.csv"
+    code = "import sys; from cli import main; sys.argv[0] = 'cropcast'; main()"
+    args = ["forecast", "-i", str(path), "-o", str(out), "--jobs", "2", "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_csv(out)) == 12
