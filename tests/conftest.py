@@ -33,3 +33,22 @@ def _no_stray_store(monkeypatch, tmp_path_factory):
     """Commands read ./cropcast.duckdb when it exists: keep tests off any store in the checkout."""
     monkeypatch.delenv("CROPCAST_DB", raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture(scope="session")
+def an_giang(shared_data: Path):
+    """An Giang wholesale rice, actual WFP rows only, one value per month (gaps as NaN)."""
+    import pandas as pd
+
+    raw = pd.read_csv(shared_data / "wfp" / "wfp_food_prices_vnm.csv")
+    rows = raw[
+        (raw["market"] == "An Giang")
+        & (raw["commodity"] == "Rice")
+        & (raw["pricetype"] == "Wholesale")
+        & (raw["priceflag"] == "actual")
+    ]
+    # WFP dates are the 15th: key by month.
+    month = pd.to_datetime(rows["date"], format="%m/%d/%Y").dt.to_period("M").dt.to_timestamp()
+    y = rows.groupby(month.to_numpy())["price"].mean().astype(float).asfreq("MS")
+    y.index.name, y.name = "date", "price"
+    return y

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -53,23 +52,6 @@ def seasonal_returns(n: int = 192, seed: int = 1) -> pd.Series:
 
 def log_mae(forecast: pd.Series, actual: pd.Series) -> float:
     return float(np.mean(np.abs(np.log(forecast.to_numpy() / actual.to_numpy()))))
-
-
-@pytest.fixture(scope="module")
-def an_giang(shared_data: Path) -> pd.Series:
-    """An Giang wholesale rice, actual WFP rows only, one value per month (gaps as NaN)."""
-    raw = pd.read_csv(shared_data / "wfp" / "wfp_food_prices_vnm.csv")
-    rows = raw[
-        (raw["market"] == "An Giang")
-        & (raw["commodity"] == "Rice")
-        & (raw["pricetype"] == "Wholesale")
-        & (raw["priceflag"] == "actual")
-    ]
-    # WFP dates are the 15th: key by month.
-    month = pd.to_datetime(rows["date"], format="%m/%d/%Y").dt.to_period("M").dt.to_timestamp()
-    y = rows.groupby(month.to_numpy())["price"].mean().astype(float).asfreq("MS")
-    y.index.name, y.name = "date", "price"
-    return y
 
 
 # --- the shared battery ------------------------------------------------------------------

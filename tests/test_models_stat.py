@@ -7,7 +7,6 @@ Synthetic data (fixed seeds) keep the suite meaningful where the shared data is 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -50,24 +49,6 @@ def seasonal_series(n: int = 180, seed: int = 7) -> pd.Series:
 def random_walk(n: int = 180, seed: int = 11, sd: float = 0.04) -> pd.Series:
     rng = np.random.default_rng(seed)
     return monthly(np.exp(np.log(6000) + np.cumsum(rng.normal(0, sd, n))))
-
-
-@pytest.fixture(scope="module")
-def an_giang(shared_data: Path) -> pd.Series:
-    """An Giang wholesale rice, actual WFP rows only, one value per month (gaps as NaN)."""
-    raw = pd.read_csv(shared_data / "wfp" / "wfp_food_prices_vnm.csv")
-    rows = raw[
-        (raw["market"] == "An Giang")
-        & (raw["commodity"] == "Rice")
-        & (raw["pricetype"] == "Wholesale")
-        & (raw["priceflag"] == "actual")
-    ]
-    # WFP dates are the 15th: key by month.
-    month = pd.to_datetime(rows["date"], format="%m/%d/%Y").dt.to_period("M").dt.to_timestamp()
-    y = rows.groupby(month.to_numpy())["price"].mean().astype(float)
-    y = y.asfreq("MS")
-    y.index.name, y.name = "date", "price"
-    return y
 
 
 # --- the shared battery -------------------------------------------------------------
