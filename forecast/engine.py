@@ -228,8 +228,8 @@ def started(
 class _Background:
     """A start-up running in a thread while the caller goes on; ``result()`` waits for it.
 
-    The thread is a ``concurrent.futures`` one, so an interpreter exiting early (a bad
-    input file) waits for the start-up to finish rather than leaving it half done.
+    ``started`` always waits for it before its block ends: a loky start-up still running
+    when the interpreter shuts down can hang the exit (a run of one series did).
     """
 
     def __init__(self, func: Callable, *args):
