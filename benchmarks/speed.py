@@ -224,7 +224,8 @@ def section(results: list[dict], rounds: int, notes: list[str]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
-        m = {name: statistics.median(seconds) for name, seconds in r["runs"].items()}
+        nan = float("nan")  # a command not run (--prophet-rounds 0)
+        m = {name: statistics.median(s) if s else nan for name, s in r["runs"].items()}
         lines.append(
             f"| {r['name']} | {r['about']} | {m['jobs 1']:.1f} | {m['jobs 2']:.1f} "
             f"| {m['dask 2']:.1f} | {m['prophet loop']:.1f} | {m['jobs 1'] / m['jobs 2']:.2f}× "
