@@ -99,6 +99,10 @@ DefaultOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 CleanFreqOption = Annotated[Freq | None, typer.Option(help="Period to put prices on.")]
+DayfirstOption = Annotated[
+    bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
+]
+ChucOption = Annotated[int, typer.Option(help="Nuts per chục.")]
 DataFreqOption = Annotated[
     Freq | None, typer.Option(help="Period of the data (default: as found).")
 ]
@@ -198,10 +202,8 @@ def data_check(
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
-    dayfirst: Annotated[
-        bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
-    ] = None,
-    chuc: Annotated[int, typer.Option(help="Nuts per chục.")] = 12,
+    dayfirst: DayfirstOption = None,
+    chuc: ChucOption = 12,
     as_json: JsonOption = False,
 ) -> None:
     """Report what cleaning would do; exit 1 when rows would be rejected."""
@@ -232,10 +234,8 @@ def data_clean(
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
-    dayfirst: Annotated[
-        bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
-    ] = None,
-    chuc: Annotated[int, typer.Option(help="Nuts per chục.")] = 12,
+    dayfirst: DayfirstOption = None,
+    chuc: ChucOption = 12,
     as_json: JsonOption = False,
 ) -> None:
     """Clean a price file into the PriceTable format."""
@@ -1457,10 +1457,8 @@ def ingest_cmd(
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
-    dayfirst: Annotated[
-        bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
-    ] = None,
-    chuc: Annotated[int, typer.Option(help="Nuts per chục.")] = 12,
+    dayfirst: DayfirstOption = None,
+    chuc: ChucOption = 12,
     wait: WaitOption = 30.0,
     as_json: JsonOption = False,
 ) -> None:

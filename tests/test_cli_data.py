@@ -7,24 +7,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-from cli import app
-
-runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_error_line(result) -> str:
-    """The single line a failed command printed on stderr (never a traceback)."""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output + result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
+from cli_checks import one_error_line, run
 
 
 def test_data_list_embedded_default_data():

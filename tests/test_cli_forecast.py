@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from cli_checks import one_error_line, run
 
-from cli import app
 from forecast.datasets import load_default_prices
 from forecast.table import KEY
-
-runner = CliRunner()
-
-
-def run(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output + result.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -14,27 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_checks import one_error_line, run
 from test_store import BAD_KINDS, _make_bad, price_file
-from typer.testing import CliRunner
 
-from cli import app
 from forecast.store import audit, load_prices, open_store
 from forecast.store.ingest import PAUSE_ENV, PAUSE_MESSAGE
 
 ROOT = Path(__file__).resolve().parents[1]
-runner = CliRunner()
-
-
-def run(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def one_error_line(result) -> str:
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output + result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
 
 
 def sha(path: Path) -> str:
