@@ -336,7 +336,7 @@ def print_failures(failed: list[tuple[str, str]], total: int) -> None:
 
 
 def parse_levels(text: str) -> tuple:
-    from forecast.models.base import check_levels
+    from forecast.checks import check_levels
 
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
@@ -595,13 +595,15 @@ def forecast_cmd(
 
     Forecasts from the store (or --input with --db) are archived there for 'cropcast accuracy'.
     """
+    from forecast.checks import check_horizon, check_path
     from forecast.engine import started
-    from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
-    from forecast.models import model_imports
+    from forecast.models import check_model_name, model_imports
 
-    spec = ForecastSpec(
-        model=model, horizon=horizon, levels=parse_levels(levels), use_calendar=not no_calendar
-    )
+    # Every argument is checked before the workers start, and they start before pandas and
+    # the models are imported here: their own imports then overlap this process's.
+    check_horizon(horizon)
+    level_values = parse_levels(levels)
+    check_model_name(model)
     if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
         raise UsageError(
             f"cannot write '{output.suffix or output.name}' files",
@@ -610,10 +612,13 @@ def forecast_cmd(
         )
     run_on = engine_options(engine, jobs, scheduler, "processes")
     if input_ is not None:  # the commonest mistake, refused before any worker starts
-        from forecast.io.files import check_path
-
         check_path(input_)
-    with started(**run_on, modules=model_imports(spec.model)) as run_on:
+    with started(**run_on, modules=model_imports(model)) as run_on:
+        from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
+
+        spec = ForecastSpec(
+            model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
+        )
         prices = load_series(input_, series, freq, map_, default, db)
         archive_in = store_to_read(input_, db) if input_ is None else db
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
@@ -681,22 +686,28 @@ def backtest_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Compare models on past windows: MASE, sMAPE, interval coverage, time."""
-    from forecast.backtest import Windows
+    from forecast.checks import check_horizon, check_path
     from forecast.engine import started
-    from forecast.evaluation import backtest_prices, leaderboard
     from forecast.models import check_model_name, model_imports
 
+    # Checked before the workers start, which start before pandas is imported (as forecast).
     names = [m.strip() for m in models.split(",") if m.strip()]
     for name in names:
         check_model_name(name)
     level_values = parse_levels(levels)
-    spec_windows = Windows(horizon=horizon, n_windows=windows)
+    check_horizon(horizon)
+    if windows < 1:
+        raise UsageError(
+            f"windows {windows} must be a whole number >= 1", "--windows", "Use e.g. --windows 3"
+        )
     run_on = engine_options(engine, jobs, scheduler, "processes")
     if input_ is not None:
-        from forecast.io.files import check_path
-
         check_path(input_)
     with started(**run_on, modules=[m for name in names for m in model_imports(name)]) as run_on:
+        from forecast.backtest import Windows
+        from forecast.evaluation import backtest_prices, leaderboard
+
+        spec_windows = Windows(horizon=horizon, n_windows=windows)
         prices = load_series(input_, series, freq, map_, default, db)
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:

@@ -43,9 +43,9 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from forecast.checks import check_levels
 from forecast.errors import SchemaError, UsageError
 from forecast.models import REGISTRY, make_model, model_class
-from forecast.models.base import check_levels
 from forecast.table import KEY, iter_series
 
 #: A zero-argument callable returning a new, unfitted model.

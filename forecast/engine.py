@@ -132,7 +132,9 @@ def run_jobs(
         that should not raise for a bad series: it returns the error as data, so one odd
         series never stops a batch.
     items
-        The jobs' inputs, e.g. ``iter_series(prices)``; read lazily, a chunk at a time.
+        The jobs' inputs, e.g. ``iter_series(prices)``; read lazily, a chunk at a time. When
+        they have a ``len()`` (a list, ``iter_series``), the last chunks shrink so that the
+        workers finish together.
     engine
         ``"local"``, ``"processes"`` or ``"dask"``.
     n_jobs
@@ -162,6 +164,7 @@ def run_jobs(
     if retries < 0:
         raise UsageError(f"retries {retries} must be 0 or more", "retries")
     n_jobs = default_jobs() if n_jobs is None else n_jobs
+    total = len(items) if hasattr(items, "__len__") else None  # a list, or iter_series
     items = iter(items)
     if engine == "local" or (engine == "processes" and n_jobs == 1):
         yield from _run_local(func, items, on_error)
@@ -175,7 +178,7 @@ def run_jobs(
     if engine == "processes" and workers == 1:
         yield from _run_local(func, items, on_error)
         return
-    sizer = _ChunkSizer(chunk_size, TARGET_CHUNK_SECONDS[engine])
+    sizer = _ChunkSizer(chunk_size, TARGET_CHUNK_SECONDS[engine], total, workers)
     pool = _LokyPool(workers) if engine == "processes" else _DaskPool(workers, scheduler)
     with pool:
         yield from _run_pool(pool, func, items, sizer, retries, on_error)
@@ -343,11 +346,22 @@ def _run_chunk(func, chunk: list) -> tuple[list, float]:
 
 
 class _ChunkSizer:
-    """Items per chunk: fixed, or grown until a chunk takes about ``target`` seconds."""
+    """Items per chunk: fixed, or grown until a chunk takes about ``target`` seconds.
 
-    def __init__(self, fixed: int | None, target: float = 0.3):
+    When the number of items is known (``total``), chunks also shrink as the run nears its
+    end, to at most a ``1 / (2 * workers)`` share of the items not yet sent (guided
+    self-scheduling): otherwise the last big chunk of long series keeps one worker busy for
+    a second while the others have finished.
+    """
+
+    def __init__(
+        self, fixed: int | None, target: float = 0.3, total: int | None = None, workers: int = 1
+    ):
         self.fixed = fixed
         self.target = target
+        self.total = total
+        self.workers = workers
+        self.sent = 0
         self.per_item: float | None = None
 
     def size(self) -> int:
@@ -355,7 +369,14 @@ class _ChunkSizer:
             return self.fixed
         if self.per_item is None:
             return 1  # nothing measured yet: one series a task balances best
-        return max(1, min(MAX_CHUNK, int(self.target / max(self.per_item, 1e-6))))
+        size = max(1, min(MAX_CHUNK, int(self.target / max(self.per_item, 1e-6))))
+        if self.total is not None:
+            left = max(self.total - self.sent, 0)
+            size = min(size, max(1, -(-left // (2 * self.workers))))
+        return size
+
+    def sent_chunk(self, n_items: int) -> None:
+        self.sent += n_items
 
     def record(self, n_items: int, seconds: float) -> None:
         per_item = seconds / max(n_items, 1)
@@ -379,6 +400,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
             while len(in_flight) < pool.max_in_flight:
                 if not exhausted:
                     chunk = list(islice(source, sizer.size()))
+                    sizer.sent_chunk(len(chunk))
                     if chunk:
                         in_flight[pool.submit(_run_chunk, func, chunk)] = _Chunk(chunk)
                         continue

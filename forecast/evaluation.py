@@ -13,9 +13,9 @@ from functools import partial
 import pandas as pd
 
 from forecast.backtest import Windows, backtest_job, resolve_models
+from forecast.checks import check_levels
 from forecast.forecasting import harvest_features_for
 from forecast.metrics import score
-from forecast.models.base import check_levels
 from forecast.table import KEY, iter_series
 
 

@@ -15,9 +15,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from forecast.checks import check_horizon, check_levels
 from forecast.errors import UsageError
 from forecast.models import check_model_name, make_model
-from forecast.models.base import check_horizon, check_levels, future_index
+from forecast.models.base import future_index
 from forecast.table import KEY, iter_series, series_label
 
 

@@ -156,7 +156,21 @@ def infer_freq(dates: pd.Series | pd.DatetimeIndex) -> str:
     raise SchemaError("date", "dates are neither all month starts nor all Mondays")
 
 
-def iter_series(prices: pd.DataFrame) -> Iterator[tuple[tuple, pd.Series]]:
+class SeriesIterator(Iterator):
+    """The iterator ``iter_series`` returns: a generator that also knows its length, so an
+    engine can size its last chunks (``len()`` is the number of series, sent or not)."""
+
+    def __init__(self, series: Iterator, n_series: int):
+        self._series, self._n = series, n_series
+
+    def __next__(self):
+        return next(self._series)
+
+    def __len__(self) -> int:
+        return self._n
+
+
+def iter_series(prices: pd.DataFrame) -> SeriesIterator:
     """Yield ``(key, y)`` per series, ``y`` a price Series on a regular DatetimeIndex.
 
     Gaps inside a series become NaN so the index is regular; models that cannot take NaN
@@ -177,6 +191,11 @@ def iter_series(prices: pd.DataFrame) -> Iterator[tuple[tuple, pd.Series]]:
     keys = prices[list(KEY)].iloc[order[starts]].itertuples(index=False, name=None)
     dates = prices["date"].to_numpy()
     values = prices["price"].to_numpy(dtype=float)
+    series = _series(keys, starts, ends, order, dates, values)
+    return SeriesIterator(series, len(starts))
+
+
+def _series(keys, starts, ends, order, dates, values) -> Iterator:
     for key, start, end in zip(keys, starts, ends, strict=True):
         rows = order[start:end]
         y = pd.Series(values[rows], index=pd.DatetimeIndex(dates[rows], name="date"))

@@ -190,3 +190,38 @@ def test_a_run_that_ends_before_its_workers_start_still_exits(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert len(pd.read_csv(out)) == 12
+
+
+@pytest.mark.slow
+def test_workers_start_before_the_command_imports_pandas(tmp_path):
+    """Worker start-up (two seconds of scipy and statsmodels imports in a fork server)
+    overlaps this process's own imports and reading only if it begins first. A fresh
+    interpreter, since this test process imported pandas long ago."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "two.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for market in ("Kayes", "Mopti"):
+        rows += [f"2023-{m:02d}-01,Sorghum,{market},Retail,KG,XOF,{250 + m}" for m in range(1, 13)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "fc.csv"
+    code = (
+        "import sys\n"
+        "import forecast.engine as engine\n"
+        "start = engine._start_fork_server\n"
+        "def spy(modules):\n"
+        "    print('pandas loaded at start:', 'pandas' in sys.modules, file=sys.stderr)\n"
+        "    start(modules)\n"
+        "engine._start_fork_server = spy\n"
+        "from cli import main\n"
+        "sys.argv[0] = 'cropcast'\n"
+        "main()\n"
+    )
+    args = ["forecast", "-i", str(path), "-o", str(out), "--jobs", "2", "-m", "naive", "-q"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pandas loaded at start: False" in done.stderr
+    assert len(pd.read_csv(out)) == 24

@@ -144,6 +144,42 @@ def test_chunks_grow_for_fast_jobs_and_stay_single_for_slow_ones():
     assert sizer.size() == 1
 
 
+def test_known_length_shrinks_the_last_chunks_so_workers_finish_together():
+    sizer = engine_module._ChunkSizer(None, total=100, workers=2)
+    sizer.record(1, 0.0001)  # fast: time alone would ship MAX_CHUNK a task
+    sizes = []
+    while sizer.sent < 100:
+        size = min(sizer.size(), 100 - sizer.sent)
+        sizes.append(size)
+        sizer.sent_chunk(size)
+    assert sum(sizes) == 100
+    assert sizes[0] == 25  # a quarter of what is left: two workers, two shares each
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-3:] == [1, 1, 1]
+    # Unknown length: only the time target counts.
+    unsized = engine_module._ChunkSizer(None, workers=2)
+    unsized.record(1, 0.0001)
+    assert unsized.size() == engine_module.MAX_CHUNK
+
+
+def test_iter_series_knows_how_many_series_it_holds():
+    table = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-01", "2024-03-01"]),
+            "commodity": ["Rice", "Rice", "Maize", "Maize"],
+            "market": ["A", "A", "B", "B"],
+            "price_type": "Retail",
+            "unit": "KG",
+            "currency": "VND",
+            "price": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    series = iter_series(table)
+    assert len(series) == 2
+    assert [key[0] for key, _ in series] == ["Maize", "Rice"]
+    assert len(series) == 2  # the number of series, not of those left
+
+
 # --- a worker dies ---------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecast.checks import check_path
 from forecast.errors import InputError, UsageError
 from forecast.io import files, pinksheet, wfp
 from forecast.io.raw import RAW_COLUMNS, RawPrices
@@ -76,7 +77,7 @@ def read_prices(
     if kind not in KINDS:
         raise UsageError(f"unknown file kind {kind!r}", None, f"Use one of: {', '.join(KINDS)}")
     check_options(mapping, defaults)
-    path = files.check_path(path)
+    path = check_path(path)
     fmt, notes = files.sniff_format(path)
     if sheet is not None and fmt != files.EXCEL:
         notes.append(f"--sheet {sheet} ignored: {path.name} is not an Excel workbook")

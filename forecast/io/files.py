@@ -39,22 +39,6 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and old .doc)
 _DELIMITERS = (",", "\t", ";", "|")
 
 
-def check_path(path: str | Path) -> Path:
-    """Return ``path`` as a Path, refusing a missing file, a folder or an empty file."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", str(path), "Check the path and the file name")
-    if path.is_dir():
-        raise InputError("is a folder, not a file", str(path), "Give the path of one price file")
-    if path.stat().st_size == 0:
-        raise InputError(
-            "the file is empty (0 bytes)",
-            path.name,
-            "Download or export it again; the copy you have holds no data",
-        )
-    return path
-
-
 def sniff_format(path: Path) -> tuple[str, list[str]]:
     """Decide ``"text"``, ``"excel"`` or ``"parquet"`` from the file's first bytes.
 

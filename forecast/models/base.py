@@ -18,30 +18,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from forecast.errors import NotFittedError, UsageError
-
-
-def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """Validate interval levels (percent, strictly between 0 and 100)."""
-    out = []
-    for level in levels:
-        value = float(level)
-        if not 0 < value < 100:
-            raise UsageError(
-                f"interval level {level} is outside (0, 100)", "--levels", "Use e.g. --levels 80,95"
-            )
-        out.append(int(value) if value.is_integer() else value)
-    return tuple(out)
-
-
-def check_horizon(h: int) -> int:
-    if int(h) != h or h < 1:
-        raise UsageError(
-            f"horizon {h} must be a whole number of periods >= 1",
-            "--horizon",
-            "Use e.g. --horizon 12",
-        )
-    return int(h)
+from forecast.checks import check_horizon, check_levels
+from forecast.errors import NotFittedError
 
 
 def fill_log(y: pd.Series) -> pd.Series:

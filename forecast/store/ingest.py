@@ -184,9 +184,9 @@ def ingest_file(
         The file cannot be read or cleaned, or a series in it is on another frequency than
         the same series in the store. The store is then unchanged.
     """
+    from forecast.checks import check_path
     from forecast.clean import CleanOptions, clean
     from forecast.io import read_prices
-    from forecast.io.files import check_path
 
     start = time.perf_counter()
     path = check_path(path)

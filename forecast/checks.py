@@ -1,0 +1,57 @@
+"""Checks of a command's arguments that import nothing heavy.
+
+A command checks its arguments before it starts worker processes, and starts those before
+it imports pandas and the models: the workers' own imports (about two seconds of scipy and
+statsmodels) then run while this process imports and reads. So these checks stay in a
+module that needs only the standard library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from forecast.errors import InputError, UsageError
+
+
+def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    """Validate interval levels (percent, strictly between 0 and 100)."""
+    out = []
+    for level in levels:
+        value = float(level)
+        if not 0 < value < 100:
+            raise UsageError(
+                f"interval level {level} is outside (0, 100)", "--levels", "Use e.g. --levels 80,95"
+            )
+        out.append(int(value) if value.is_integer() else value)
+    return tuple(out)
+
+
+def check_horizon(h: int) -> int:
+    """A horizon is a whole number of periods, at least 1."""
+    if int(h) != h or h < 1:
+        raise UsageError(
+            f"horizon {h} must be a whole number of periods >= 1",
+            "--horizon",
+            "Use e.g. --horizon 12",
+        )
+    return int(h)
+
+
+def check_path(path: str | Path) -> Path:
+    """Return ``path`` as a Path, refusing a missing file, a folder or an empty file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", str(path), "Check the path and the file name")
+    if path.is_dir():
+        raise InputError("is a folder, not a file", str(path), "Give the path of one price file")
+    if path.stat().st_size == 0:
+        raise InputError(
+            "the file is empty (0 bytes)",
+            path.name,
+            "Download or export it again; the copy you have holds no data",
+        )
+    return path
+
+
+__all__ = ["check_horizon", "check_levels", "check_path"]
