@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
@@ -322,11 +323,18 @@ def engine_options(
 
 
 def print_failures(failed: list[tuple[str, str]], total: int) -> None:
-    """One line on stderr at the end of a run: how many series failed, and the first few."""
+    """One line on stderr at the end of a run: how many series failed, and why (a reason
+    many series share is given once, with the first of them)."""
     if not failed:
         return
-    shown = "; ".join(f"{label}: {why}" for label, why in failed[:5])
-    more = f"; and {len(failed) - 5:,} more" if len(failed) > 5 else ""
+    by_reason: dict[str, list[str]] = {}
+    for label, why in failed:
+        by_reason.setdefault(why, []).append(label)
+    shown = "; ".join(
+        f"{labels[0]}{f' and {len(labels) - 1:,} more' if len(labels) > 1 else ''}: {why}"
+        for why, labels in list(by_reason.items())[:5]
+    )
+    more = f"; and {len(by_reason) - 5:,} other reasons" if len(by_reason) > 5 else ""
     Console(stderr=True).print(
         f"{len(failed):,} of {total:,} series failed: {shown}{more}",
         markup=False,
@@ -476,6 +484,8 @@ def progress_bar(total: int, quiet: bool, what: str = "series"):
 
 def _pct(new: float, old: float) -> str:
     change = 100 * (new / old - 1)
+    if abs(change) < 0.05:  # exp(log(p)) is not always p: no "-0.0%" for an unchanged price
+        change = 0.0
     return f"{change:+.1f}%"
 
 
@@ -491,11 +501,20 @@ def _money(value: float) -> str:
     )
 
 
+#: More series than this get one overview table, a row each, instead of a table each.
+OVERVIEW_ABOVE = 8
+
+
 def print_forecasts(run, prices, levels, horizon: int) -> None:
+    """A table per series (last price, then steps 1, 3, 6 and the horizon), or, for more
+    than ``OVERVIEW_ABOVE`` series, one overview table: a hundred tables scroll away."""
     from forecast.table import KEY, series_label
 
     last = prices.sort_values("date").groupby(list(KEY)).tail(1).set_index(list(KEY))
     outer = max(levels)
+    if len(run.series) > OVERVIEW_ABOVE:
+        print_overview(run, last, outer, horizon)
+        return
     steps = sorted({1, min(3, horizon), min(6, horizon), horizon})
     for result in run.series:
         key = result.key
@@ -520,6 +539,54 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
         console.print(table)
         if result.note:
             console.print(f"  note: {result.note}", markup=False, highlight=False)
+
+
+def print_overview(run, last, outer, horizon: int) -> None:
+    """One row per series: the last price, the forecast at the horizon with its change and
+    range, the model; a note shared by many series is printed once."""
+    from forecast.table import series_label
+
+    models = {result.model for result in run.series}
+    one_model = len(models) == 1
+    title = f"{len(run.series)} series, {horizon} periods ahead"
+    table = Table(
+        title=title + (f" · {next(iter(models))}" if one_model else ""),
+        title_justify="left",
+        caption="One table per series, with more steps: pick a few with --series.",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,  # no vertical rules: an 80-column terminal fits every column
+    )
+    # The series name and the range may wrap; the numbers never do.
+    table.add_column("series", min_width=20, ratio=1)
+    table.add_column("last", no_wrap=True)
+    table.add_column("price", justify="right", no_wrap=True)
+    table.add_column(f"step {horizon}", justify="right", no_wrap=True)
+    table.add_column("vs last", justify="right", no_wrap=True)
+    table.add_column(f"{outer}% range", justify="right")
+    if not one_model:
+        table.add_column("model", no_wrap=True)
+    for result in run.series:
+        last_row = last.loc[result.key]
+        frame = result.forecast
+        end = frame.iloc[horizon - 1]
+        lower, upper = end[f"lower_{outer}"], end[f"upper_{outer}"]
+        cells = [
+            series_label(result.key),
+            f"{last_row['date']:%Y-%m}",
+            _money(last_row["price"]),
+            _money(end["forecast"]),
+            _pct(end["forecast"], last_row["price"]),
+            f"{_money(lower)} – {_money(upper)}" if lower == lower else "none",
+        ]
+        table.add_row(*cells, *([] if one_model else [result.model]))
+    console.print(table)
+    by_note: dict[str, list[str]] = {}
+    for result in run.series:
+        if result.note:
+            by_note.setdefault(result.note, []).append(series_label(result.key))
+    for note, labels in sorted(by_note.items(), key=lambda item: -len(item[1])):
+        who = labels[0] if len(labels) == 1 else f"{len(labels)} series, e.g. {labels[0]}"
+        console.print(f"  note ({who}): {note}", markup=False, highlight=False)
 
 
 def _score_cell(value) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from cli_checks import one_error_line, run
@@ -91,6 +93,35 @@ def test_forecast_prints_a_table_per_series():
     assert result.exit_code == 0, result.output
     assert "An Giang" in result.stdout
     assert "(last)" in result.stdout and "vs last" in result.stdout
+
+
+def test_many_series_get_one_overview_row_each():
+    n_series = load_default_prices().groupby(list(KEY)).ngroups
+    assert n_series > 8  # more than OVERVIEW_ABOVE, or this tests the other layout
+    result = run("forecast", "--model", "naive", "--horizon", 3)
+    assert result.exit_code == 0, result.output
+    assert f"{n_series} series, 3 periods ahead · naive" in result.stdout
+    assert "(last)" not in result.stdout  # not a table per series
+    # One row per series: each row, and nothing else, holds the month of its last price.
+    assert len(re.findall(r"\b(?:19|20)\d\d-\d\d\b", result.stdout)) == n_series
+
+
+def test_overview_prints_a_shared_note_once(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for i in range(9):
+        rows += [f"2023-{m:02d}-01,Sorghum,M{i},Retail,KG,XOF,{250 + m}" for m in range(1, 13)]
+    rows += [f"2023-06-01,Millet,M{i},Retail,KG,XOF,300" for i in range(3)]
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stdout.splitlines() if "note (" in line]
+    assert len(notes) == 1, result.stdout
+    assert "note (3 series, e.g. Millet" in notes[0]
+    # The failure summary on stderr gives a shared reason once too.
+    assert "3 of 12 series failed: Millet | M0 | Retail | XOF/kg and 2 more: too short" in (
+        result.stderr
+    )
 
 
 @pytest.mark.parametrize(
