@@ -15,7 +15,9 @@ run is): ``local`` with 1 core, ``processes`` with 2 workers (loky), and ``dask`
 worker pool or cluster included; reading the data not). Peak memory is the resident set of
 the whole process tree (main process, workers, Dask nannies), sampled every 50 ms, with the
 main process and the largest worker also given apart. The forecasts of every set-up are
-compared: they must agree to floating-point tolerance.
+compared: they must agree to floating-point tolerance. Sizes up to ``--once-above`` (1,000)
+run ``--rounds`` (3) interleaved rounds, and speed-ups are taken round by round, since this
+kind of virtual machine drifts in speed by tens of percent between minutes.
 
 The ``## Scale`` section of ``benchmarks/RESULTS.md`` is replaced (the file is created when
 missing); other sections are left as they are.
@@ -28,6 +30,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -267,7 +270,8 @@ def section(rows: list[dict], checks: dict, args, real: dict, note: str) -> str:
     lines = [
         HEADING,
         "",
-        f"Measured by `python benchmarks/scale.py --sizes {args.sizes} --model {args.model}` "
+        f"Measured by `python benchmarks/scale.py --sizes {args.sizes} --model {args.model} "
+        f"--rounds {args.rounds} --once-above {args.once_above}` "
         f"on {when}: {cpu_name()}, {default_jobs()} cores; {versions()}.",
         "",
         f"**Data.** The {real['n']} real monthly series of the embedded data "
@@ -290,6 +294,12 @@ def section(rows: list[dict], checks: dict, args, real: dict, note: str) -> str:
         "time of the whole tree while forecasting (worker start-up included): on a busy "
         "machine, where wall times mean little, it still shows what an engine adds.",
         "",
+        f"**Rounds.** Sizes up to {args.once_above:,} series ran {args.rounds} rounds, larger "
+        "ones one: each round runs every set-up back to back, in a rotating order, so a drift "
+        "in this machine's speed hits all alike. A row is the set-up's median run (its memory "
+        "and CPU too); speed-up is the median over rounds of local's time over the set-up's "
+        "in the same round, and Dask is compared with processes the same way.",
+        "",
         "| series | engine | cores | seconds | series/s | speed-up | efficiency | CPU s "
         "| peak MB (tree) | main MB | main MB (run) | largest worker MB | failed |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -302,6 +312,12 @@ def section(rows: list[dict], checks: dict, args, real: dict, note: str) -> str:
             f"| {row['main_mb'] - row['loaded_mb']:+,.0f} | {row['worker_mb']:,.0f} "
             f"| {row['failed']} |"
         )
+    lines += ["", "All rounds (seconds):", ""]
+    lines += [
+        f"- {row['series']:,} series, {row['setup']}: "
+        + ", ".join(f"{s:.1f}" for s in row["all_seconds"])
+        for row in rows
+    ]
     lines += ["", "**Targets.**", ""]
     lines += [f"- {text}" for text in checks.values()]
     if note:
@@ -334,7 +350,7 @@ def checks_for(rows: list[dict], differences: dict[int, float]) -> dict:
         )
     dask = by.get((target, "dask"))
     if proc and dask:
-        slower = dask["seconds"] / proc["seconds"] - 1
+        slower = dask.get("vs_processes", dask["seconds"] / proc["seconds"] - 1)
         ok = "met" if slower <= 0.15 else "NOT met"
         out["dask"] = (
             f"Dask LocalCluster against processes on {target:,} series: {slower:+.0%} time "
@@ -383,6 +399,40 @@ def write_section(path: Path, text: str, heading: str = HEADING) -> None:
     path.write_text(new, encoding="utf-8")
 
 
+# --- rounds ---------------------------------------------------------------------------------------
+
+
+def rounds_for(size: int, args) -> int:
+    """Interleaved rounds for ``size`` series: ``--rounds``, or one above ``--once-above``."""
+    return 1 if size > args.once_above else args.rounds
+
+
+def summarise(runs: dict[str, list[dict]]) -> list[dict]:
+    """One row per set-up: its median run, with speed-ups taken round by round.
+
+    Round ``i`` of every set-up ran back to back, so ``local_i / processes_i`` compares like
+    with like even when the machine's speed drifts between rounds; the row gives the median
+    of those ratios (and of ``dask_i / processes_i`` for Dask).
+    """
+    rows = []
+    for setup, results in runs.items():
+        seconds = [r["seconds"] for r in results]
+        row = dict(sorted(results, key=lambda r: r["seconds"])[len(results) // 2])
+        row["all_seconds"] = seconds
+        row["rate"] = row["series"] / statistics.median(seconds)
+        row["seconds"] = statistics.median(seconds)
+        local = [r["seconds"] for r in runs["local"]]
+        row["speedup"] = statistics.median(a / b for a, b in zip(local, seconds, strict=True))
+        row["efficiency"] = row["speedup"] / row["cores"]
+        if setup == "dask" and "processes" in runs:
+            pool = [r["seconds"] for r in runs["processes"]]
+            row["vs_processes"] = statistics.median(
+                d / p - 1 for d, p in zip(seconds, pool, strict=True)
+            )
+        rows.append(row)
+    return rows
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -397,6 +447,10 @@ def parse_args(argv=None):
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true", help="Print only.")
     parser.add_argument("--note", default="", help="A sentence added under the targets.")
+    parser.add_argument("--rounds", type=int, default=3, help="Interleaved rounds per size.")
+    parser.add_argument(
+        "--once-above", type=int, default=1000, help="Sizes above this run one round only."
+    )
     # The child process's own options.
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -422,40 +476,47 @@ def main(argv=None) -> None:
     rows, differences = [], {}
     per_series: float | None = None  # local seconds per series, for the estimate
     # Runs still to do; two workers are taken to need a little over half the local time.
-    pending = [(size, setup) for size in sorted(sizes) for setup in setups]
+    pending = [
+        (size, setup)
+        for size in sorted(sizes)
+        for _ in range(rounds_for(size, args))
+        for setup in setups
+    ]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cropcast-scale-") as tmp:
         for size in sorted(sizes):
             prices, real = replicate(size, args.noise, args.seed)
             data = Path(tmp) / f"prices-{size}.parquet"
             prices.to_parquet(data, index=False)
-            outs = []
-            for setup in setups:
-                if per_series is not None:
-                    left = per_series * sum(
-                        n * (1 if name == "local" else 0.55) for n, name in pending
+            runs: dict[str, list[dict]] = {setup: [] for setup in setups}
+            for round_ in range(rounds_for(size, args)):
+                # Rounds interleave the set-ups, in a rotating order, so that a drift in the
+                # machine's speed hits them all alike; speed-ups are then taken per round.
+                shift = round_ % len(setups)
+                for setup in setups[shift:] + setups[:shift]:
+                    if per_series is not None:
+                        left = per_series * sum(
+                            n * (1 if name == "local" else 0.55) for n, name in pending
+                        )
+                        print(f"  about {left / 60:.1f} min left", file=sys.stderr)
+                    pending.remove((size, setup))
+                    out = Path(tmp) / f"forecasts-{size}-{setup}-{round_}.parquet"
+                    result = measure(data, out, setup, args)
+                    result["out"] = out
+                    runs[setup].append(result)
+                    if setup == "local":
+                        per_series = result["seconds"] / size
+                    print(
+                        f"{size:>6,} series  {setup:<9} round {round_ + 1}  "
+                        f"{result['seconds']:8.1f} s  CPU {result['cpu']:.1f} s  "
+                        f"peak {result['peak_mb']:,.0f} MB (main {result['main_mb']:,.0f}, "
+                        f"worker {result['worker_mb']:,.0f})",
+                        file=sys.stderr,
                     )
-                    print(f"  about {left / 60:.1f} min left", file=sys.stderr)
-                pending.remove((size, setup))
-                out = Path(tmp) / f"forecasts-{size}-{setup}.parquet"
-                result = measure(data, out, setup, args)
-                outs.append(out)
-                rows.append(result)
-                if setup == "local":
-                    per_series = result["seconds"] / size
-                    local = result["seconds"]
-                result["rate"] = result["series"] / result["seconds"]
-                result["speedup"] = local / result["seconds"]
-                result["efficiency"] = result["speedup"] / result["cores"]
-                print(
-                    f"{size:>6,} series  {setup:<9} {result['seconds']:8.1f} s  "
-                    f"{result['rate']:7.1f} series/s  speed-up {result['speedup']:.2f}×  "
-                    f"CPU {result['cpu']:.1f} s  "
-                    f"peak {result['peak_mb']:,.0f} MB (main {result['main_mb']:,.0f}, "
-                    f"worker {result['worker_mb']:,.0f})",
-                    file=sys.stderr,
-                )
-            differences[size] = max_relative_difference(outs)
+            rows += summarise(runs)
+            differences[size] = max_relative_difference(
+                [r["out"] for s in runs.values() for r in s]
+            )
     print(f"done in {(time.perf_counter() - started) / 60:.1f} min", file=sys.stderr)
     text = section(rows, checks_for(rows, differences), args, real, args.note)
     print(text)

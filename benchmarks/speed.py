@@ -16,7 +16,9 @@ Two files of 100 monthly series each:
 
 Each command is a fresh process timed by the wall clock, as a user's shell would time it
 (start-up, imports, reading, cleaning, writing and exit included). Rounds interleave the
-commands so a drift in the machine hits all alike; the median round is reported.
+commands so a drift in the machine hits all alike; medians are reported, and ratios are
+taken within each round. The *ceiling* column is the most ``--jobs 2`` could gain over
+``--jobs 1`` if everything but Python's start and the workers' imports split perfectly.
 
 ``jobs 1`` / ``jobs 2`` / ``dask 2``
     ``cropcast forecast --input F --quiet --output O`` with ``--jobs 1``, ``--jobs 2``, and
@@ -189,6 +191,12 @@ def import_floor(rounds: int = 3) -> tuple[float, float]:
     return cli, worker
 
 
+def paired(a: list[float], b: list[float]) -> float:
+    """The median over rounds of ``a / b``: commands of one round ran back to back, so their
+    ratio holds even when the machine's speed drifts between rounds."""
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
 def ceiling(jobs_1: float, floor: float) -> float:
     """The most two cores can gain when ``floor`` seconds cannot be split and all the rest
     of a ``jobs_1``-second run splits perfectly (optimistic, so a true upper bound)."""
@@ -235,7 +243,8 @@ def section(results: list[dict], rounds: int, notes: list[str], floor: tuple) ->
         f"Measured by `python benchmarks/speed.py --rounds {rounds}` on {when}: {cpu_name()}, "
         f"{default_jobs()} cores; {versions()}. Each command is a fresh process timed from "
         "the shell (start-up, imports, reading, cleaning, writing and exit included); rounds "
-        "interleave the commands and the median round is shown.",
+        "interleave the commands; each command's median is shown, and speed-up and Dask's "
+        "distance are the medians of the ratios within each round.",
         "",
         "| file | series | jobs 1 s | jobs 2 s | dask 2 s | Prophet loop s | speed-up 1 → 2 "
         "| ceiling | dask vs jobs 2 | jobs 2 vs Prophet loop | forecasts agree |",
@@ -244,11 +253,13 @@ def section(results: list[dict], rounds: int, notes: list[str], floor: tuple) ->
     for r in results:
         nan = float("nan")  # a command not run (--prophet-rounds 0)
         m = {name: statistics.median(s) if s else nan for name, s in r["runs"].items()}
+        speedup = paired(r["runs"]["jobs 1"], r["runs"]["jobs 2"])
+        dask = paired(r["runs"]["dask 2"], r["runs"]["jobs 2"]) - 1
         lines.append(
             f"| {r['name']} | {r['about']} | {m['jobs 1']:.1f} | {m['jobs 2']:.1f} "
-            f"| {m['dask 2']:.1f} | {m['prophet loop']:.1f} | {m['jobs 1'] / m['jobs 2']:.2f}× "
+            f"| {m['dask 2']:.1f} | {m['prophet loop']:.1f} | {speedup:.2f}× "
             f"| {ceiling(m['jobs 1'], sum(floor)):.2f}× "
-            f"| {m['dask 2'] / m['jobs 2'] - 1:+.0%} | {m['jobs 2'] / m['prophet loop']:.2f}× "
+            f"| {dask:+.0%} | {m['jobs 2'] / m['prophet loop']:.2f}× "
             f"| {'yes' if r['difference'] <= 1e-9 else 'NO'} ({r['difference']:.0e}) |"
         )
     lines += [
