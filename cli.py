@@ -323,8 +323,8 @@ def engine_options(
 
 
 def print_failures(failed: list[tuple[str, str]], total: int) -> None:
-    """One line on stderr at the end of a run: how many series failed, and why (a reason
-    many series share is given once, with the first of them)."""
+    """One line on stderr at the end of a run: how many series failed, and why (the
+    commonest reasons first, each given once with the first series it hit)."""
     if not failed:
         return
     by_reason: dict[str, list[str]] = {}
@@ -332,7 +332,7 @@ def print_failures(failed: list[tuple[str, str]], total: int) -> None:
         by_reason.setdefault(why, []).append(label)
     shown = "; ".join(
         f"{labels[0]}{f' and {len(labels) - 1:,} more' if len(labels) > 1 else ''}: {why}"
-        for why, labels in list(by_reason.items())[:5]
+        for why, labels in sorted(by_reason.items(), key=lambda item: -len(item[1]))[:5]
     )
     more = f"; and {len(by_reason) - 5:,} other reasons" if len(by_reason) > 5 else ""
     Console(stderr=True).print(
@@ -341,6 +341,16 @@ def print_failures(failed: list[tuple[str, str]], total: int) -> None:
         highlight=False,
         soft_wrap=True,
     )
+
+
+def check_output_suffix(output: Path | None) -> None:
+    """Forecast and backtest tables are written as CSV or Parquet, by the file extension."""
+    if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(
+            f"cannot write '{output.suffix or output.name}' files",
+            "--output",
+            "Use a .csv or .parquet file name",
+        )
 
 
 def parse_levels(text: str) -> tuple:
@@ -568,11 +578,11 @@ def print_overview(run, last, outer, horizon: int) -> None:
     for result in run.series:
         last_row = last.loc[result.key]
         frame = result.forecast
-        end = frame.iloc[horizon - 1]
+        end = frame.iloc[-1]
         lower, upper = end[f"lower_{outer}"], end[f"upper_{outer}"]
         cells = [
             series_label(result.key),
-            f"{last_row['date']:%Y-%m}",
+            f"{last_row['date']:{_period_format(frame)}}",
             _money(last_row["price"]),
             _money(end["forecast"]),
             _pct(end["forecast"], last_row["price"]),
@@ -587,6 +597,13 @@ def print_overview(run, last, outer, horizon: int) -> None:
     for note, labels in sorted(by_note.items(), key=lambda item: -len(item[1])):
         who = labels[0] if len(labels) == 1 else f"{len(labels)} series, e.g. {labels[0]}"
         console.print(f"  note ({who}): {note}", markup=False, highlight=False)
+
+
+def _period_format(frame) -> str:
+    """Monthly prices are named by their month, weekly ones by their Monday."""
+    dates = frame["date"]
+    weekly = len(dates) > 1 and (dates.iloc[1] - dates.iloc[0]).days < 28
+    return "%Y-%m-%d" if weekly else "%Y-%m"
 
 
 def _score_cell(value) -> str:
@@ -666,17 +683,15 @@ def forecast_cmd(
     from forecast.engine import started
     from forecast.models import check_model_name, model_imports
 
-    # Every argument is checked before the workers start, and they start before pandas and
-    # the models are imported here: their own imports then overlap this process's.
+    # The arguments are checked before the workers start (an error then costs no start-up),
+    # and the workers start before pandas and the models are imported here, so that their
+    # own imports overlap this process's. The data's own checks come after, when it is read.
     check_horizon(horizon)
     level_values = parse_levels(levels)
     check_model_name(model)
-    if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
-        raise UsageError(
-            f"cannot write '{output.suffix or output.name}' files",
-            "--output",
-            "Use a .csv or .parquet file name",
-        )
+    parse_pairs(map_, "--map")
+    parse_pairs(default, "--default")
+    check_output_suffix(output)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     if input_ is not None:  # the commonest mistake, refused before any worker starts
         check_path(input_)
@@ -759,8 +774,13 @@ def backtest_cmd(
 
     # Checked before the workers start, which start before pandas is imported (as forecast).
     names = [m.strip() for m in models.split(",") if m.strip()]
+    if not names:
+        raise UsageError("no models given", "--models", "Use e.g. --models naive,ets,auto")
     for name in names:
         check_model_name(name)
+    check_output_suffix(output)
+    parse_pairs(map_, "--map")
+    parse_pairs(default, "--default")
     level_values = parse_levels(levels)
     check_horizon(horizon)
     if windows < 1:

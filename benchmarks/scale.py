@@ -417,10 +417,11 @@ def summarise(runs: dict[str, list[dict]]) -> list[dict]:
     rows = []
     for setup, results in runs.items():
         seconds = [r["seconds"] for r in results]
-        row = dict(sorted(results, key=lambda r: r["seconds"])[len(results) // 2])
+        # The median run itself (the lower of the two middle ones for an even count), so
+        # its seconds, memory and CPU belong together.
+        row = dict(sorted(results, key=lambda r: r["seconds"])[(len(results) - 1) // 2])
         row["all_seconds"] = seconds
-        row["rate"] = row["series"] / statistics.median(seconds)
-        row["seconds"] = statistics.median(seconds)
+        row["rate"] = row["series"] / row["seconds"]
         local = [r["seconds"] for r in runs["local"]]
         row["speedup"] = statistics.median(a / b for a, b in zip(local, seconds, strict=True))
         row["efficiency"] = row["speedup"] / row["cores"]
@@ -465,6 +466,8 @@ def main(argv=None) -> None:
     if args.child:
         child(args)
         return
+    if args.rounds < 1:
+        raise SystemExit(f"--rounds {args.rounds}: there must be at least one round")
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     setups = [s.strip() for s in args.setups.split(",") if s.strip()]
     unknown = [s for s in setups if s not in SETUPS]

@@ -17,8 +17,8 @@ Two files of 100 monthly series each:
 Each command is a fresh process timed by the wall clock, as a user's shell would time it
 (start-up, imports, reading, cleaning, writing and exit included). Rounds interleave the
 commands so a drift in the machine hits all alike; medians are reported, and ratios are
-taken within each round. The *ceiling* column is the most ``--jobs 2`` could gain over
-``--jobs 1`` if everything but Python's start and the workers' imports split perfectly.
+taken within each round. The *ceiling* column estimates the most ``--jobs 2`` could gain
+over ``--jobs 1`` if everything but Python's start and the workers' imports split perfectly.
 
 ``jobs 1`` / ``jobs 2`` / ``dask 2``
     ``cropcast forecast --input F --quiet --output O`` with ``--jobs 1``, ``--jobs 2``, and
@@ -198,8 +198,9 @@ def paired(a: list[float], b: list[float]) -> float:
 
 
 def ceiling(jobs_1: float, floor: float) -> float:
-    """The most two cores can gain when ``floor`` seconds cannot be split and all the rest
-    of a ``jobs_1``-second run splits perfectly (optimistic, so a true upper bound)."""
+    """About the most two cores can gain when ``floor`` seconds cannot be split and all the
+    rest of a ``jobs_1``-second run splits perfectly. An estimate, not a strict bound: the
+    main process reads while the workers import, and writing and exit do not split."""
     return jobs_1 / (floor + (jobs_1 - floor) / 2)
 
 
@@ -268,8 +269,9 @@ def section(results: list[dict], rounds: int, notes: list[str], floor: tuple) ->
         f"{floor[1]:.2f} s more to import what a worker needs before its first fit (pandas, "
         "scipy, statsmodels and cropcast's models; median of 3). No worker fits before "
         "that, however early it starts, so even if all the rest split perfectly over two "
-        "cores, `--jobs 2` could be at most jobs 1 / (floor + (jobs 1 - floor) / 2) times "
-        "faster than `--jobs 1`.",
+        "cores, `--jobs 2` could be about jobs 1 / (floor + (jobs 1 - floor) / 2) times "
+        "faster than `--jobs 1` at most (an estimate: reading overlaps the workers' imports, "
+        "and writing and exit do not split).",
     ]
     lines += ["", "All rounds (seconds):", ""]
     for r in results:

@@ -148,6 +148,72 @@ def test_bad_forecast_options_exit_2_with_one_line(args, expected):
     assert expected in one_error_line(result)
 
 
+@pytest.fixture
+def worker_starts(monkeypatch):
+    """Records every start of worker processes (the fork server, or a Dask cluster)."""
+    import forecast.engine as engine
+
+    starts = []
+    monkeypatch.setattr(engine, "_start_fork_server", lambda modules: starts.append(modules))
+    monkeypatch.setattr(engine, "_Background", lambda *args: starts.append(args))
+    return starts
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["forecast", "--model", "magic"], "Choose one of: auto"),
+        (["forecast", "--horizon", "0"], "horizon"),
+        (["forecast", "--levels", "80,100"], "outside (0, 100)"),
+        (["forecast", "--output", "fc.xlsx"], ".csv or .parquet"),
+        (["forecast", "--map", "date"], "--map"),
+        (["backtest", "--models", "naive,oracle"], "unknown model 'oracle'"),
+        (["backtest", "--models", ","], "no models given"),
+        (["backtest", "--horizon", "0"], "horizon"),
+        (["backtest", "--windows", "0"], "windows 0"),
+        (["backtest", "--levels", "100"], "outside (0, 100)"),
+        (["backtest", "--output", "bt.xlsx"], ".csv or .parquet"),
+        (["backtest", "--default", "currency"], "--default"),
+    ],
+)
+def test_bad_arguments_fail_before_any_worker_starts(args, expected, worker_starts):
+    result = run(*args, "--jobs", 2)
+    assert result.exit_code == 2, result.output
+    assert expected in one_error_line(result)
+    assert worker_starts == []
+
+
+def test_a_missing_input_file_fails_before_any_worker_starts(worker_starts):
+    result = run("forecast", "--input", "no_such_file.csv", "--jobs", 2)
+    assert result.exit_code == 1, result.output  # a data error, not a usage error
+    assert "file not found" in one_error_line(result)
+    assert worker_starts == []
+
+
+def test_good_arguments_do_start_workers(worker_starts, tmp_path):
+    """The spy above sees starts: the test of bad arguments is not empty by construction."""
+    result = run("forecast", "--model", "naive", "--series", "Robusta", "--jobs", 2, "-q")
+    assert result.exit_code == 0, result.output
+    assert len(worker_starts) == 2  # the fork server, then the pool's start-up
+
+
+def _series_file(tmp_path, n_series: int):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for i in range(n_series):
+        rows += [f"2023-{m:02d}-01,Sorghum,M{i},Retail,KG,XOF,{250 + m}" for m in range(1, 13)]
+    path = tmp_path / f"{n_series}.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_table_each_up_to_eight_series_then_one_overview(tmp_path):
+    eight = run("forecast", "-i", _series_file(tmp_path, 8), "-m", "naive", "-h", 2, "-j", 1)
+    nine = run("forecast", "-i", _series_file(tmp_path, 9), "-m", "naive", "-h", 2, "-j", 1)
+    assert eight.exit_code == 0 and nine.exit_code == 0, eight.output + nine.output
+    assert eight.stdout.count("(last)") == 8
+    assert "(last)" not in nine.stdout and "9 series, 2 periods ahead" in nine.stdout
+
+
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
     path = tmp_path / "short.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]

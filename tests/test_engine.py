@@ -162,6 +162,24 @@ def test_known_length_shrinks_the_last_chunks_so_workers_finish_together():
     assert unsized.size() == engine_module.MAX_CHUNK
 
 
+def test_run_jobs_shrinks_the_last_chunks_of_a_list(monkeypatch):
+    sent = []
+    record = engine_module._ChunkSizer.sent_chunk
+
+    def spy(self, n_items):
+        sent.append((self.total, self.workers, n_items))
+        record(self, n_items)
+
+    monkeypatch.setattr(engine_module._ChunkSizer, "sent_chunk", spy)
+    items = list(range(10, 310))  # square() refuses 7
+    assert sorted(run_jobs(square, items, n_jobs=2)) == [x * x for x in items]
+    chunks = [n for _, _, n in sent if n]
+    assert {(total, workers) for total, workers, _ in sent} == {(300, 2)}
+    assert sum(chunks) == 300
+    assert max(chunks) <= -(-300 // 4)  # never more than a quarter of what was left
+    assert chunks[-3:] == [1, 1, 1]  # fast jobs, yet single series at the end
+
+
 def test_iter_series_knows_how_many_series_it_holds():
     table = pd.DataFrame(
         {

@@ -1,4 +1,4 @@
-"""Bytes -> cells: file checks, format and encoding sniffing, delimiter sniffing.
+"""Bytes -> cells: format and encoding sniffing, delimiter sniffing (path checks: forecast.checks).
 
 Everything here turns a file into a table of strings (or, for Excel, rows of cell values) and
 refuses, with one clear ``InputError``, anything that is not a readable table. Nothing here
