@@ -322,19 +322,25 @@ def engine_options(
     return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
 
 
+def by_reason(labelled: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """``(series label, reason)`` pairs -> ``(reason, labels)``, the commonest reason first."""
+    groups: dict[str, list[str]] = {}
+    for label, why in labelled:
+        groups.setdefault(why, []).append(label)
+    return sorted(groups.items(), key=lambda item: -len(item[1]))
+
+
 def print_failures(failed: list[tuple[str, str]], total: int) -> None:
     """One line on stderr at the end of a run: how many series failed, and why (the
     commonest reasons first, each given once with the first series it hit)."""
     if not failed:
         return
-    by_reason: dict[str, list[str]] = {}
-    for label, why in failed:
-        by_reason.setdefault(why, []).append(label)
+    reasons = by_reason(failed)
     shown = "; ".join(
         f"{labels[0]}{f' and {len(labels) - 1:,} more' if len(labels) > 1 else ''}: {why}"
-        for why, labels in sorted(by_reason.items(), key=lambda item: -len(item[1]))[:5]
+        for why, labels in reasons[:5]
     )
-    more = f"; and {len(by_reason) - 5:,} other reasons" if len(by_reason) > 5 else ""
+    more = f"; and {len(reasons) - 5:,} other reasons" if len(reasons) > 5 else ""
     Console(stderr=True).print(
         f"{len(failed):,} of {total:,} series failed: {shown}{more}",
         markup=False,
@@ -590,11 +596,7 @@ def print_overview(run, last, outer, horizon: int) -> None:
         ]
         table.add_row(*cells, *([] if one_model else [result.model]))
     console.print(table)
-    by_note: dict[str, list[str]] = {}
-    for result in run.series:
-        if result.note:
-            by_note.setdefault(result.note, []).append(series_label(result.key))
-    for note, labels in sorted(by_note.items(), key=lambda item: -len(item[1])):
+    for note, labels in by_reason(run.notes):
         who = labels[0] if len(labels) == 1 else f"{len(labels)} series, e.g. {labels[0]}"
         console.print(f"  note ({who}): {note}", markup=False, highlight=False)
 
@@ -768,7 +770,7 @@ def backtest_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Compare models on past windows: MASE, sMAPE, interval coverage, time."""
-    from forecast.checks import check_horizon, check_path
+    from forecast.checks import check_horizon, check_path, check_whole_number
     from forecast.engine import started
     from forecast.models import check_model_name, model_imports
 
@@ -783,10 +785,7 @@ def backtest_cmd(
     parse_pairs(default, "--default")
     level_values = parse_levels(levels)
     check_horizon(horizon)
-    if windows < 1:
-        raise UsageError(
-            f"windows {windows} must be a whole number >= 1", "--windows", "Use e.g. --windows 3"
-        )
+    check_whole_number(windows, "windows", "--windows", 3)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     if input_ is not None:
         check_path(input_)

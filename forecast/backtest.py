@@ -43,7 +43,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from forecast.checks import check_levels
+from forecast.checks import check_levels, check_whole_number
 from forecast.errors import SchemaError, UsageError
 from forecast.models import REGISTRY, make_model, model_class
 from forecast.table import KEY, iter_series
@@ -52,15 +52,6 @@ from forecast.table import KEY, iter_series
 ModelFactory = Callable[[], object]
 #: ``features(key, dates) -> DataFrame`` of exogenous features indexed by ``dates``.
 Features = Callable[[tuple, pd.DatetimeIndex], pd.DataFrame]
-
-
-def _whole_number(value: object, name: str, flag: str, example: int) -> int:
-    # bool is an int subclass; Windows(horizon=True) is a mistake, not a horizon of 1.
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise UsageError(
-            f"{name} {value!r} must be a whole number >= 1", flag, f"Use e.g. {flag} {example}"
-        )
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -97,11 +88,11 @@ class Windows:
         # frozen=True forbids normal assignment; normalising once here keeps every
         # reader of .step free of the None case.
         set_ = partial(object.__setattr__, self)
-        set_("horizon", _whole_number(self.horizon, "horizon", "--horizon", 12))
-        set_("n_windows", _whole_number(self.n_windows, "n_windows", "--windows", 3))
+        set_("horizon", check_whole_number(self.horizon, "horizon", "--horizon", 12))
+        set_("n_windows", check_whole_number(self.n_windows, "n_windows", "--windows", 3))
         step = self.horizon if self.step is None else self.step
-        set_("step", _whole_number(step, "step", "--step", self.horizon))
-        set_("min_train", _whole_number(self.min_train, "min_train", "--min-train", 24))
+        set_("step", check_whole_number(step, "step", "--step", self.horizon))
+        set_("min_train", check_whole_number(self.min_train, "min_train", "--min-train", 24))
 
 
 def _check_series(y: pd.Series) -> None:

@@ -9,6 +9,7 @@ module that needs only the standard library.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 
 from forecast.errors import InputError, UsageError
@@ -38,6 +39,16 @@ def check_horizon(h: int) -> int:
     return int(h)
 
 
+def check_whole_number(value: object, name: str, flag: str, example: int) -> int:
+    """A count such as ``--windows``: a whole number >= 1 (numpy integers too)."""
+    # bool is an int subclass; Windows(horizon=True) is a mistake, not a horizon of 1.
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise UsageError(
+            f"{name} {value!r} must be a whole number >= 1", flag, f"Use e.g. {flag} {example}"
+        )
+    return int(value)
+
+
 def check_path(path: str | Path) -> Path:
     """Return ``path`` as a Path, refusing a missing file, a folder or an empty file."""
     path = Path(path)
@@ -54,4 +65,4 @@ def check_path(path: str | Path) -> Path:
     return path
 
 
-__all__ = ["check_horizon", "check_levels", "check_path"]
+__all__ = ["check_horizon", "check_levels", "check_path", "check_whole_number"]
