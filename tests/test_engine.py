@@ -42,6 +42,19 @@ def kill_on(x: int, victim: int, marker_dir: str | None) -> int:
     return x * x
 
 
+def worker_state(_) -> tuple:
+    """What a job sees of its worker: objects hidden from the collector, and Dask's profiler."""
+    import gc
+
+    try:
+        import dask
+
+        profiling = dask.config.get("distributed.worker.profile.enabled", None)
+    except ImportError:
+        profiling = None
+    return gc.get_freeze_count(), profiling
+
+
 def lost(item, error) -> tuple:
     return ("lost", item, type(error).__name__)
 
@@ -509,6 +522,29 @@ def test_started_pool_gives_the_same_forecasts_as_a_cold_one(real_prices):
         assert run_on == {"engine": "processes", "n_jobs": 2, "scheduler": None}
         got = _forecasts(real_prices, "ets", **run_on)
     pd.testing.assert_frame_equal(got, expected, rtol=1e-9)
+
+
+def test_workers_hide_their_imports_from_the_collector_and_the_caller_does_not():
+    import gc
+
+    states = list(run_jobs(worker_state, range(8), engine="processes", n_jobs=2, chunk_size=1))
+    # Every worker, whether or not a warm-up task reached it: pandas alone is thousands.
+    assert all(frozen > 1000 for frozen, _ in states)
+    assert list(run_jobs(worker_state, range(2), engine="local"))[0][0] == gc.get_freeze_count()
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.slow
+def test_the_local_cluster_cropcast_starts_runs_without_dask_housekeeping():
+    pytest.importorskip("distributed")
+    from forecast.engine import started
+
+    with started("dask", 2, None, ("forecast.models.simple",)) as run_on:
+        states = list(run_jobs(worker_state, range(6), **run_on, chunk_size=1))
+        client = run_on["scheduler"].result().client
+        extensions = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.extensions))
+    assert states and all(frozen > 1000 and profiling is False for frozen, profiling in states)
+    assert "stealing" not in extensions and "events" in extensions  # seen, and not stealing
 
 
 @pytest.mark.slow
