@@ -367,6 +367,31 @@ def match_commodity(commodity: str, calendar: pd.DataFrame) -> pd.DataFrame:
     return calendar[mask].reset_index(drop=True)
 
 
+def calendar_applies(key: tuple) -> bool:
+    """Whether the shipped calendar speaks for a price series: is the series Vietnamese?
+
+    The shipped calendar is Viet Nam's (the Mekong Delta, and the Central Highlands for
+    robusta). A series is Vietnamese when it is priced in đồng or names Viet Nam in its
+    commodity or market ("Rice, Viet Namese 5%", a world export price). Thai rice, Sri
+    Lankan rice and coconuts and world robusta prices follow other countries' seasons, so
+    they get no harvest features, notes or chart bands from it.
+    """
+    commodity, market, _, _, currency = key
+    names = _strip_marks(f"{commodity} {market}").replace(" ", "")  # "Việt Nam", "Viet Namese"
+    return str(currency).strip().upper() == "VND" or "vietnam" in names
+
+
+def match_series(key: tuple, calendar: pd.DataFrame) -> pd.DataFrame:
+    """The calendar rows for a price series: its commodity's, when the calendar applies.
+
+    ``key`` is the series key (commodity, market, price_type, unit, currency); the rows are
+    :func:`match_commodity`'s for a series :func:`calendar_applies` to, and none otherwise.
+    """
+    if not calendar_applies(key):
+        return calendar.iloc[0:0].reset_index(drop=True)
+    return match_commodity(key[0], calendar)
+
+
 # --------------------------------------------------------------------------- features
 
 
@@ -463,14 +488,15 @@ def months_to_next_harvest(dates: Iterable, rows: pd.DataFrame) -> pd.Series:
 
 
 def harvest_features(
-    commodity: str, dates: Iterable, calendar: pd.DataFrame | None = None
+    commodity: str | tuple, dates: Iterable, calendar: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Exogenous harvest features for one price series, past or future dates alike.
 
     Parameters
     ----------
     commodity
-        The series' commodity name (matched by :func:`match_commodity`).
+        The series' key (matched by :func:`match_series`: a series from another country
+        gets none), or a bare commodity name (matched by :func:`match_commodity`).
     dates
         The periods to describe: the history's index, or the forecast periods.
     calendar
@@ -484,7 +510,12 @@ def harvest_features(
         models fit without exogenous features.
     """
     index = _as_index(dates)
-    rows = match_commodity(commodity, load_calendar() if calendar is None else calendar)
+    calendar = load_calendar() if calendar is None else calendar
+    rows = (
+        match_series(commodity, calendar)
+        if isinstance(commodity, tuple)
+        else match_commodity(commodity, calendar)
+    )
     if rows.empty:
         return pd.DataFrame(index=index)
     return pd.DataFrame(

@@ -48,7 +48,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import MONTH_COLUMNS, match_commodity
+from forecast.calendar import MONTH_COLUMNS, calendar_applies, match_series
 from forecast.errors import UsageError
 from forecast.table import KEY, iter_series, select_series, series_label
 
@@ -258,8 +258,13 @@ def delay_season(
     history = dict(iter_series(prices))
     for key, rows in out.groupby(list(KEY), sort=True, observed=True):
         label = series_label(key)
-        if match_commodity(key[0], calendar).empty:
-            notes.append(f"{label}: no harvest calendar row for {key[0]!r}; unchanged")
+        if match_series(tuple(key), calendar).empty:
+            why = (
+                f"no harvest calendar row for {key[0]!r}"
+                if calendar_applies(tuple(key))
+                else "not a Vietnamese price, and the calendar is Viet Nam's"
+            )
+            notes.append(f"{label}: {why}; unchanged")
             continue
         try:
             factor = _delay_factors(history[tuple(key)], rows["date"], int(months))
