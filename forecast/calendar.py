@@ -9,6 +9,9 @@ Guarantees of a frame returned by :func:`load_calendar` (checked by :func:`valid
 which raises :class:`~forecast.errors.InputError` naming the file, the row and the fix):
 
 * It has at least one row and all the columns above (extra columns are kept, after them).
+  An optional ``country`` column says whose seasons a row describes: a row of a country
+  in :data:`COUNTRIES` ("Viet Nam", as every row of the shipped calendar) is used only
+  for that country's price series (:func:`match_series`).
 * ``commodity``, ``region``, ``season`` and ``source`` are non-empty strings: every timing
   says where it comes from.
 * Months are whole numbers 1–12 (dtype ``Int64``). A window runs from its start month to its
@@ -349,7 +352,8 @@ def match_commodity(commodity: str, calendar: pd.DataFrame) -> pd.DataFrame:
     vegetable-oil prices, "Rice, Thai 5%" follows Thailand's crop, "Coffee, Arabica" (cà phê
     chè) is not robusta.
 
-    The calendar is regional: the caller chooses the calendar that fits the series' market.
+    The calendar is regional: :func:`match_series` also checks a row's country against the
+    series' market.
 
     Parameters
     ----------
@@ -367,29 +371,45 @@ def match_commodity(commodity: str, calendar: pd.DataFrame) -> pd.DataFrame:
     return calendar[mask].reset_index(drop=True)
 
 
-def calendar_applies(key: tuple) -> bool:
-    """Whether the shipped calendar speaks for a price series: is the series Vietnamese?
+#: How to tell a price series from a country that calendars are written for: the currency
+#: its markets price in, and the country's name as commodities and markets spell it
+#: (compared without case, spaces or diacritics: "Việt Nam", "Viet Namese 5%").
+COUNTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Viet Nam": ("VND", ("vietnam",)),
+}
 
-    The shipped calendar is Viet Nam's (the Mekong Delta, and the Central Highlands for
-    robusta). A series is Vietnamese when it is priced in đồng or names Viet Nam in its
-    commodity or market ("Rice, Viet Namese 5%", a world export price). Thai rice, Sri
-    Lankan rice and coconuts and world robusta prices follow other countries' seasons, so
-    they get no harvest features, notes or chart bands from it.
+
+def calendar_applies(key: tuple, country: str | None = "Viet Nam") -> bool:
+    """Whether a calendar row of ``country`` speaks for a price series.
+
+    A series is the country's when it is priced in its currency or names the country in
+    its commodity or market. Viet Nam's seasons (the shipped calendar) are not Thailand's or
+    Sri Lanka's, and world robusta prices follow Brazil's crop as much as Viet Nam's, so
+    such series get no harvest features, notes or chart bands from Viet Nam's rows. A row
+    with no country, or a country not in :data:`COUNTRIES`, speaks for every series: the
+    caller chose the calendar.
     """
-    commodity, market, _, _, currency = key
-    names = _strip_marks(f"{commodity} {market}").replace(" ", "")  # "Việt Nam", "Viet Namese"
-    return str(currency).strip().upper() == "VND" or "vietnam" in names
+    if not isinstance(country, str) or country.strip() not in COUNTRIES:
+        return True
+    currency, names = COUNTRIES[country.strip()]
+    commodity, market, _, _, series_currency = key
+    text = _strip_marks(f"{commodity} {market}").replace(" ", "")
+    return str(series_currency).strip().upper() == currency or any(n in text for n in names)
 
 
 def match_series(key: tuple, calendar: pd.DataFrame) -> pd.DataFrame:
-    """The calendar rows for a price series: its commodity's, when the calendar applies.
+    """The calendar rows for a price series: its commodity's, from its country.
 
-    ``key`` is the series key (commodity, market, price_type, unit, currency); the rows are
-    :func:`match_commodity`'s for a series :func:`calendar_applies` to, and none otherwise.
+    ``key`` is the series key in ``KEY`` order (commodity, market, price_type, unit,
+    currency). The rows are :func:`match_commodity`'s, less those whose ``country`` column
+    (optional; the shipped calendar's rows say "Viet Nam") is not the series' own
+    (:func:`calendar_applies`).
     """
-    if not calendar_applies(key):
-        return calendar.iloc[0:0].reset_index(drop=True)
-    return match_commodity(key[0], calendar)
+    rows = match_commodity(key[0], calendar)
+    if rows.empty or "country" not in rows.columns:
+        return rows
+    keep = [calendar_applies(tuple(key), country) for country in rows["country"]]
+    return rows[keep].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- features
@@ -496,7 +516,7 @@ def harvest_features(
     ----------
     commodity
         The series' key (matched by :func:`match_series`: a series from another country
-        gets none), or a bare commodity name (matched by :func:`match_commodity`).
+        than a row's gets none of it), or a bare commodity name (:func:`match_commodity`).
     dates
         The periods to describe: the history's index, or the forecast periods.
     calendar
@@ -512,9 +532,9 @@ def harvest_features(
     index = _as_index(dates)
     calendar = load_calendar() if calendar is None else calendar
     rows = (
-        match_series(commodity, calendar)
-        if isinstance(commodity, tuple)
-        else match_commodity(commodity, calendar)
+        match_commodity(commodity, calendar)
+        if isinstance(commodity, str)
+        else match_series(tuple(commodity), calendar)
     )
     if rows.empty:
         return pd.DataFrame(index=index)

@@ -431,6 +431,16 @@ def test_the_calendar_speaks_only_for_vietnamese_series(calendar, key, applies):
         assert list(rows.columns) == list(calendar.columns)
 
 
+def test_a_calendar_without_countries_speaks_for_every_series(calendar):
+    thai = ("Rice", "Bangkok", "Wholesale", "kg", "THB")
+    own = calendar.drop(columns="country")
+    assert len(match_series(thai, own)) == 3 and match_series(thai, calendar).empty
+    # A country cropcast cannot recognise series of: the caller chose the calendar.
+    assert len(match_series(thai, calendar.assign(country="Thailand"))) == 3
+    mixed = calendar.assign(country=["Viet Nam", "", *["Viet Nam"] * (len(calendar) - 2)])
+    assert match_series(thai, mixed)["season"].tolist() == [calendar["season"].iloc[1]]
+
+
 def test_harvest_features_of_a_series_from_another_country_are_empty(calendar):
     dates = pd.date_range("2024-01-01", periods=6, freq="MS")
     thai = harvest_features(("Rice", "Bangkok", "Wholesale", "kg", "THB"), dates, calendar)

@@ -183,7 +183,7 @@ def test_harvest_delay_leaves_another_countrys_rice_alone(prices):
     # The same prices, but Thailand's: Viet Nam's calendar moves only the Mekong's rice.
     assert np.allclose(changes.loc[changes["currency"] == "THB", "change_pct"], 0.0)
     assert changes.loc[changes["market"] == "An Giang", "change_pct"].abs().max() > 5
-    assert any("Bangkok" in n and "not a Vietnamese price" in n for n in out.attrs["notes"])
+    assert any("Bangkok" in n and "another country's" in n for n in out.attrs["notes"])
 
 
 def test_harvest_delay_moves_the_typical_year(prices):

@@ -23,10 +23,11 @@ Changes are graded as FEWS NET does: above 10 % *high*, above 25 % *severe*. For
 sentence (which products rose, fell or held steady since the previous period) a change within
 ``STABLE_CHANGE_PCT`` (2 %) is *stable*, up to 5 % *slight*, up to 10 % *moderate*.
 
-The Mekong Delta calendar describes Vietnamese crops, so harvest notes are given only for
-series that are Vietnamese (priced in đồng, or naming Viet Nam in the commodity or market;
-``forecast.calendar.calendar_applies``): Thai rice or Sri Lankan coconuts follow other
-calendars. The models, charts and scenarios draw the line in the same place.
+The Mekong Delta calendar describes Vietnamese crops (its rows say ``country`` Viet Nam),
+so harvest notes are given only for series that are Vietnamese: priced in đồng, or naming
+Viet Nam in the commodity or market (``forecast.calendar.match_series``). Thai rice or Sri
+Lankan coconuts follow other calendars. The models, charts and scenarios draw the line in
+the same place.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What every cropcast command shares: the console, one-line errors, options, loading.
 
-Imports only Typer and Rich at module level: ``cropcast --help`` and the argument checks
-that run before the workers start must not wait for pandas.
+Imports only Typer, Rich and cropcast's errors at module level: ``cropcast --help`` and the
+argument checks that run before the workers start must not wait for pandas.
 """
 
 from __future__ import annotations
