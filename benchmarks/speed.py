@@ -57,7 +57,7 @@ COMMANDS = {
 #: Functions whose cumulative time the profile reports, with what they are in words.
 PROFILED = {
     "cli.py:main": "the command, after Python started and imported cli",
-    "cli.py:load_series": "reading and cleaning the file",
+    "shared.py:load_series": "reading and cleaning the file",
     "forecasting.py:forecast_prices": "forecasting every series",
     "auto.py:_backtest": "auto: backtest window of the candidates",
     "auto.py:_combine_fit": "auto: final fits of the kept candidates",

@@ -10,7 +10,8 @@ The flow, one module (or subpackage) a stage::
     forecast.backtest  rolling-origin windows         -> long table with cutoff; metrics
     forecast.auto      choose/combine per series, conformal calibration
 
-Nothing here prints or parses argv; ``cli.py`` does that.
+Nothing here prints or parses argv except ``forecast.commands``, the commands ``cli.py``
+assembles into the ``cropcast`` app.
 """
 
 __version__ = "0.1.0"

@@ -9,6 +9,9 @@ Guarantees of a frame returned by :func:`load_calendar` (checked by :func:`valid
 which raises :class:`~forecast.errors.InputError` naming the file, the row and the fix):
 
 * It has at least one row and all the columns above (extra columns are kept, after them).
+  An optional ``country`` column says whose seasons a row describes: a row of a country
+  in :data:`COUNTRIES` ("Viet Nam", as every row of the shipped calendar) is used only
+  for that country's price series (:func:`match_series`).
 * ``commodity``, ``region``, ``season`` and ``source`` are non-empty strings: every timing
   says where it comes from.
 * Months are whole numbers 1–12 (dtype ``Int64``). A window runs from its start month to its
@@ -349,7 +352,8 @@ def match_commodity(commodity: str, calendar: pd.DataFrame) -> pd.DataFrame:
     vegetable-oil prices, "Rice, Thai 5%" follows Thailand's crop, "Coffee, Arabica" (cà phê
     chè) is not robusta.
 
-    The calendar is regional: the caller chooses the calendar that fits the series' market.
+    The calendar is regional: :func:`match_series` also checks a row's country against the
+    series' market.
 
     Parameters
     ----------
@@ -365,6 +369,47 @@ def match_commodity(commodity: str, calendar: pd.DataFrame) -> pd.DataFrame:
     """
     mask = calendar["commodity"].map(lambda c: _matches(commodity, c)).astype(bool)
     return calendar[mask].reset_index(drop=True)
+
+
+#: How to tell a price series from a country that calendars are written for: the currency
+#: its markets price in, and the country's name as commodities and markets spell it
+#: (compared without case, spaces or diacritics: "Việt Nam", "Viet Namese 5%").
+COUNTRIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Viet Nam": ("VND", ("vietnam",)),
+}
+
+
+def calendar_applies(key: tuple, country: str | None = "Viet Nam") -> bool:
+    """Whether a calendar row of ``country`` speaks for a price series.
+
+    A series is the country's when it is priced in its currency or names the country in
+    its commodity or market. Viet Nam's seasons (the shipped calendar) are not Thailand's or
+    Sri Lanka's, and world robusta prices follow Brazil's crop as much as Viet Nam's, so
+    such series get no harvest features, notes or chart bands from Viet Nam's rows. A row
+    with no country, or a country not in :data:`COUNTRIES`, speaks for every series: the
+    caller chose the calendar.
+    """
+    if not isinstance(country, str) or country.strip() not in COUNTRIES:
+        return True
+    currency, names = COUNTRIES[country.strip()]
+    commodity, market, _, _, series_currency = key
+    text = _strip_marks(f"{commodity} {market}").replace(" ", "")
+    return str(series_currency).strip().upper() == currency or any(n in text for n in names)
+
+
+def match_series(key: tuple, calendar: pd.DataFrame) -> pd.DataFrame:
+    """The calendar rows for a price series: its commodity's, from its country.
+
+    ``key`` is the series key in ``KEY`` order (commodity, market, price_type, unit,
+    currency). The rows are :func:`match_commodity`'s, less those whose ``country`` column
+    (optional; the shipped calendar's rows say "Viet Nam") is not the series' own
+    (:func:`calendar_applies`).
+    """
+    rows = match_commodity(key[0], calendar)
+    if rows.empty or "country" not in rows.columns:
+        return rows
+    keep = [calendar_applies(tuple(key), country) for country in rows["country"]]
+    return rows[keep].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- features
@@ -463,14 +508,15 @@ def months_to_next_harvest(dates: Iterable, rows: pd.DataFrame) -> pd.Series:
 
 
 def harvest_features(
-    commodity: str, dates: Iterable, calendar: pd.DataFrame | None = None
+    commodity: str | tuple, dates: Iterable, calendar: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Exogenous harvest features for one price series, past or future dates alike.
 
     Parameters
     ----------
     commodity
-        The series' commodity name (matched by :func:`match_commodity`).
+        The series' key (matched by :func:`match_series`: a series from another country
+        than a row's gets none of it), or a bare commodity name (:func:`match_commodity`).
     dates
         The periods to describe: the history's index, or the forecast periods.
     calendar
@@ -484,7 +530,12 @@ def harvest_features(
         models fit without exogenous features.
     """
     index = _as_index(dates)
-    rows = match_commodity(commodity, load_calendar() if calendar is None else calendar)
+    calendar = load_calendar() if calendar is None else calendar
+    rows = (
+        match_commodity(commodity, calendar)
+        if isinstance(commodity, str)
+        else match_series(tuple(commodity), calendar)
+    )
     if rows.empty:
         return pd.DataFrame(index=index)
     return pd.DataFrame(

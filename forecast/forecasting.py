@@ -93,12 +93,12 @@ class ForecastRun:
 
 
 def harvest_features_for(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.DataFrame | None:
-    """Harvest features for a series' commodity on ``dates``; ``None`` when no crop matches."""
+    """Harvest features for a series on ``dates``; ``None`` when no crop of its country matches."""
     if calendar is None:
         return None
     from forecast.calendar import harvest_features
 
-    features = harvest_features(key[0], dates, calendar=calendar)
+    features = harvest_features(tuple(key), dates, calendar=calendar)
     return features if features.shape[1] else None
 
 

@@ -28,15 +28,17 @@ the month and no model can tell the harvest's effect from the month's. Feeding s
 features to the forecast period alone moved ``gbm``'s outlook by under 2 %, sent Prophet's to
 four times the price on An Giang rice, and changes nothing for models that ignore features
 (``auto``'s default candidates). So :func:`compare_outlooks` applies a delay of ``k`` months
-to the finished forecast, for series whose commodity is in the calendar: the outlook for a
-period in month ``m`` is multiplied by ``S(m - k) / S(m)``, where ``S`` is the series'
-typical year (:func:`forecast.plots.seasonal_index`: each month's median price relative to its
-year's average). Where the forecast follows the typical year this moves its season ``k``
+to the finished forecast, for series with calendar rows of their own commodity and country
+(:func:`forecast.calendar.match_series`): the outlook for a period in month ``m`` is
+multiplied by ``S(m - k) / S(m)``, where ``S`` is the series' typical year
+(:func:`forecast.plots.seasonal_index`: each month's median price relative to its year's
+average). Where the forecast follows the typical year this moves its season ``k``
 months later; where it does not (a flat forecast), the factor is still the change a late
 season brings: how much dearer or cheaper month ``m`` is when it looks like month ``m - k``.
 Ranges move with the point forecast. The whole typical year moves: in the Mekong Delta one
 late rice crop delays the next, and the price season is the harvest's. Series with no calendar
-row, or too short for a typical year, are unchanged (a note says why). The rule works for
+row, rows of another country only (Thai rice against Viet Nam's calendar), or too short for
+a typical year, are unchanged (a note says why). The rule works for
 every model, and a planner can check it against the seasonal chart.
 """
 
@@ -48,7 +50,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import MONTH_COLUMNS, match_commodity
+from forecast.calendar import MONTH_COLUMNS, match_commodity, match_series
 from forecast.errors import UsageError
 from forecast.table import KEY, iter_series, select_series, series_label
 
@@ -258,8 +260,13 @@ def delay_season(
     history = dict(iter_series(prices))
     for key, rows in out.groupby(list(KEY), sort=True, observed=True):
         label = series_label(key)
-        if match_commodity(key[0], calendar).empty:
-            notes.append(f"{label}: no harvest calendar row for {key[0]!r}; unchanged")
+        if match_series(tuple(key), calendar).empty:
+            why = (
+                f"no harvest calendar row for {key[0]!r}"
+                if match_commodity(key[0], calendar).empty
+                else f"the calendar's {key[0]!r} rows are another country's"
+            )
+            notes.append(f"{label}: {why}; unchanged")
             continue
         try:
             factor = _delay_factors(history[tuple(key)], rows["date"], int(months))
@@ -295,7 +302,7 @@ def compare_outlooks(
         calendar use); default ``ForecastSpec()``.
     calendar
         The harvest calendar for features and for ``harvest_delay``; default the shipped
-        Mekong Delta calendar.
+        Mekong Delta calendar, whose rows speak only for Vietnamese series.
     engine, n_jobs
         As in :func:`forecast.forecasting.forecast_prices`.
 

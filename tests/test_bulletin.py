@@ -41,7 +41,8 @@ from forecast.bulletin.facts import (
     outlook,
     series_facts,
 )
-from forecast.bulletin.render import pack_sms, summary_sentence
+from forecast.bulletin.parts import summary_sentence
+from forecast.bulletin.sms import pack_sms
 from forecast.bulletin.wording import (
     commodity_name,
     format_number,

@@ -16,6 +16,7 @@ from forecast.calendar import (
     COLUMNS,
     HARVEST,
     PEAK,
+    calendar_applies,
     calendar_table,
     default_calendar_path,
     harvest_features,
@@ -23,6 +24,7 @@ from forecast.calendar import (
     harvest_note_months,
     load_calendar,
     match_commodity,
+    match_series,
     months_between,
     months_to_next_harvest,
     season_label,
@@ -404,6 +406,60 @@ def test_harvest_features_empty_for_unknown_commodity(calendar, name):
     features = harvest_features(name, dates, calendar)
     assert features.shape == (6, 0)
     assert features.index.equals(dates)
+
+
+@pytest.mark.parametrize(
+    "key, applies",
+    [
+        (("Rice", "An Giang", "Wholesale", "kg", "VND"), True),
+        (("Dừa khô", "Mỏ Cày Bắc", "Farmgate", "chục", "vnd"), True),
+        (("Rice, Viet Namese 5%", "world", "Export", "mt", "USD"), True),  # Vietnamese export
+        (("Rice", "Việt Nam national average", "Retail", "kg", "USD"), True),
+        (("Rice", "Bangkok", "Wholesale", "kg", "THB"), False),
+        (("Rice (red nadu)", "Colombo City", "Retail", "kg", "LKR"), False),
+        (("Coconut", "Jaffna", "Retail", "nut", "LKR"), False),
+        (("Coffee, Robusta", "world", "Export", "kg", "USD"), False),  # Brazil, Uganda too
+    ],
+)
+def test_the_calendar_speaks_only_for_vietnamese_series(calendar, key, applies):
+    assert calendar_applies(key) is applies
+    rows = match_series(key, calendar)
+    assert rows.empty is not applies  # every key above names a crop the calendar has
+    if applies:
+        pd.testing.assert_frame_equal(rows, match_commodity(key[0], calendar))
+    else:
+        assert list(rows.columns) == list(calendar.columns)
+
+
+def test_a_calendar_without_countries_speaks_for_every_series(calendar):
+    thai = ("Rice", "Bangkok", "Wholesale", "kg", "THB")
+    own = calendar.drop(columns="country")
+    assert len(match_series(thai, own)) == 3 and match_series(thai, calendar).empty
+    # A country cropcast cannot recognise series of: the caller chose the calendar.
+    assert len(match_series(thai, calendar.assign(country="Thailand"))) == 3
+    mixed = calendar.assign(country=["Viet Nam", "", *["Viet Nam"] * (len(calendar) - 2)])
+    assert match_series(thai, mixed)["season"].tolist() == [calendar["season"].iloc[1]]
+
+
+def test_harvest_features_of_a_series_from_another_country_are_empty(calendar):
+    dates = pd.date_range("2024-01-01", periods=6, freq="MS")
+    thai = harvest_features(("Rice", "Bangkok", "Wholesale", "kg", "THB"), dates, calendar)
+    mekong = harvest_features(("Rice", "An Giang", "Wholesale", "kg", "VND"), dates, calendar)
+    assert thai.shape == (6, 0) and thai.index.equals(dates)
+    pd.testing.assert_frame_equal(mekong, harvest_features("Rice", dates, calendar))
+
+
+def test_forecasts_take_harvest_features_only_for_vietnamese_series(calendar):
+    from forecast.datasets import load_default_prices
+    from forecast.forecasting import harvest_features_for
+    from forecast.table import iter_series
+
+    with_features = {
+        key[4]
+        for key, y in iter_series(load_default_prices())
+        if harvest_features_for(key, y.index, calendar) is not None
+    }
+    assert with_features == {"VND", "USD"}  # An Giang and Dong Thap rice; Viet Namese 5 %
 
 
 # --------------------------------------------------------------------------- reporting

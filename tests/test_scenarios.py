@@ -172,6 +172,20 @@ def test_compare_outlooks_columns_and_naive_shock(prices):
     assert longer.loc[longer["step"] > 6, "baseline"].isna().all()
 
 
+def test_harvest_delay_leaves_another_countrys_rice_alone(prices):
+    thai = _series("Rice", "Bangkok", _seasonal(60)).assign(currency="THB")
+    both = validate(pd.concat([prices, thai], ignore_index=True))
+    spec = ForecastSpec(model="naive", horizon=12, levels=(80,), use_calendar=False)
+    out = compare_outlooks(
+        both, {"baseline": {}, "late": {"harvest_delay": 2}}, spec, engine="local"
+    )
+    changes = outlook_changes(out)
+    # The same prices, but Thailand's: Viet Nam's calendar moves only the Mekong's rice.
+    assert np.allclose(changes.loc[changes["currency"] == "THB", "change_pct"], 0.0)
+    assert changes.loc[changes["market"] == "An Giang", "change_pct"].abs().max() > 5
+    assert any("Bangkok" in n and "another country's" in n for n in out.attrs["notes"])
+
+
 def test_harvest_delay_moves_the_typical_year(prices):
     spec = ForecastSpec(model="naive", horizon=12, levels=(80,), use_calendar=False)
     out = compare_outlooks(

@@ -5,7 +5,9 @@ Four stages, one module each, so each can be tested and changed alone:
 * :mod:`~forecast.bulletin.facts`: numbers and labels per series (changes, outlook, alert,
   harvest, accuracy), no text;
 * :mod:`~forecast.bulletin.wording`: every word per language (``vi`` default, ``en``);
-* :mod:`~forecast.bulletin.render`: ``render(facts, lang, fmt, charts)`` -> str;
+* :mod:`~forecast.bulletin.render`: ``render(facts, lang, fmt, charts)`` -> str, from the
+  shared pieces of :mod:`~forecast.bulletin.parts`; the HTML file and its charts in
+  :mod:`~forecast.bulletin.html`, SMS packing in :mod:`~forecast.bulletin.sms`;
 * :mod:`~forecast.bulletin.deliver`: subscribers, e-mail over SMTP, SMS files for a gateway.
 
 ::
@@ -22,7 +24,9 @@ from forecast.bulletin.facts import (
     make_bulletin,
     series_facts,
 )
-from forecast.bulletin.render import FORMATS, fan_charts, render, sms_messages
+from forecast.bulletin.html import fan_charts
+from forecast.bulletin.render import FORMATS, render
+from forecast.bulletin.sms import sms_messages
 
 __all__ = [
     "FORMATS",

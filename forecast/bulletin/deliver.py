@@ -30,7 +30,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from forecast.bulletin.facts import BulletinFacts, BulletinInputs
-from forecast.bulletin.render import fan_charts, render
+from forecast.bulletin.html import fan_charts
+from forecast.bulletin.render import render
 from forecast.bulletin.wording import LANGS, commodity_name, period_label, to_ascii, words
 from forecast.errors import InputError
 

@@ -23,9 +23,11 @@ Changes are graded as FEWS NET does: above 10 % *high*, above 25 % *severe*. For
 sentence (which products rose, fell or held steady since the previous period) a change within
 ``STABLE_CHANGE_PCT`` (2 %) is *stable*, up to 5 % *slight*, up to 10 % *moderate*.
 
-The Mekong Delta calendar describes Vietnamese crops, so harvest notes are given only for
-series that are Vietnamese (priced in đồng, or naming Viet Nam in the commodity or market):
-Thai rice or Sri Lankan coconuts follow other calendars.
+The Mekong Delta calendar describes Vietnamese crops (its rows say ``country`` Viet Nam),
+so harvest notes are given only for series that are Vietnamese: priced in đồng, or naming
+Viet Nam in the commodity or market (``forecast.calendar.match_series``). Thai rice or Sri
+Lankan coconuts follow other calendars. The models, charts and scenarios draw the line in
+the same place.
 """
 
 from __future__ import annotations
@@ -338,13 +340,6 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
     )
 
 
-def calendar_applies(key: tuple) -> bool:
-    """Whether the Mekong Delta calendar speaks for this series (see the module notes)."""
-    commodity, market, _, _, currency = key
-    text = f"{commodity} {market}".casefold().replace(" ", "")
-    return currency == "VND" or "vietnam" in text or "việtnam" in text
-
-
 def _season_effect(row: pd.Series) -> str:
     declared = str(row.get("price_effect", "") or "").strip().casefold()
     if declared in ("dip", "low", "fall", "giảm"):
@@ -371,11 +366,11 @@ def harvest_notes(
     key: tuple, date: pd.Timestamp, freq: str, horizon: int, calendar: pd.DataFrame | None
 ) -> tuple[HarvestNote, ...]:
     """Calendar seasons with a harvest month in the upcoming window (see the module notes)."""
-    if calendar is None or not calendar_applies(key):
+    if calendar is None:
         return ()
-    from forecast.calendar import harvest_note_months, match_commodity, months_between
+    from forecast.calendar import harvest_note_months, match_series, months_between
 
-    rows = match_commodity(key[0], calendar)
+    rows = match_series(key, calendar)
     if rows.empty:
         return ()
     peaks = harvest_note_months(rows)
@@ -605,7 +600,7 @@ def make_bulletin(
     where starting worker processes would cost more than the fits, and others in processes.
     ``scheduler`` is a Dask scheduler for ``engine="dask"`` (see ``forecast.engine``).
     """
-    from forecast.calendar import load_calendar, match_commodity
+    from forecast.calendar import load_calendar, match_series
     from forecast.forecasting import ForecastSpec, forecast_prices
 
     known = truncate(prices, as_of)
@@ -651,10 +646,9 @@ def make_bulletin(
     )
     rows = {}
     for item in facts.series:
-        if calendar_applies(item.key):
-            found = match_commodity(item.commodity, calendar)
-            if not found.empty:
-                rows[item.key] = found
+        found = match_series(item.key, calendar)
+        if not found.empty:
+            rows[item.key] = found
     return BulletinInputs(facts, current, forecasts, rows)
 
 

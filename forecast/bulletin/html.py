@@ -1,0 +1,242 @@
+"""Bulletins as one self-contained HTML file, with a fan chart per series for phones.
+
+Inline CSS and charts embedded as ``data:image/png;base64`` images: no link to any other
+file, font or script, so it opens offline and mails as is. The full table needs about
+740 px, so below 760 px it becomes one card per series (a 360 px phone never scrolls
+sideways), and wider, a table too wide for its box scrolls inside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping
+
+from forecast.bulletin.facts import BulletinFacts, BulletinInputs, SeriesFacts
+from forecast.bulletin.parts import (
+    accuracy_sentence,
+    columns,
+    legend,
+    market_names,
+    series_name,
+    series_notes,
+    stale_sentence,
+    summary_sentence,
+    table_rows,
+    title,
+)
+from forecast.bulletin.wording import (
+    words,
+)
+
+#: Chart size for a phone screen (see :func:`fan_charts`).
+CHART_INCHES = (4.4, 3.8)
+CHART_DPI = 130
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+*{box-sizing:border-box}
+body{margin:0;padding:12px;font:16px/1.45 -apple-system,"Segoe UI",Roboto,"Noto Sans",
+"DejaVu Sans",Arial,sans-serif;color:#1d2733;background:#fff}
+main{max-width:960px;margin:0 auto}
+h1{font-size:1.35em;margin:.2em 0 .5em;color:#1d3557}
+h2{font-size:1.1em;margin:1.4em 0 .4em;color:#1d3557}
+h3{font-size:1em;margin:1.2em 0 .3em}
+p.summary{font-size:1.08em;font-weight:600;background:#eef4f8;padding:10px 12px;
+border-left:4px solid #1d3557;margin:0 0 1em}
+table{border-collapse:collapse;width:100%;font-size:.92em}
+th,td{padding:6px 8px;border-bottom:1px solid #dde3ea;text-align:left;vertical-align:top}
+th{background:#1d3557;color:#fff;font-weight:600}
+td.num{text-align:right}
+.wide{overflow-x:auto}
+tr:nth-child(even) td{background:#f7f9fb}
+.high{color:#b35c00;font-weight:600}.severe{color:#c92a2a;font-weight:700}
+.band-stress{color:#b35c00}.band-alert{color:#c92a2a;font-weight:600}
+.band-crisis{color:#fff;background:#c92a2a !important;font-weight:700}
+.legend{font-size:.82em;color:#555}
+ul{padding-left:1.2em}
+figure{margin:.6em 0 1.2em}
+img{max-width:100%;height:auto;display:block}
+figcaption{font-size:.82em;color:#555}
+@media (max-width:760px){
+body{padding:8px}
+table,thead,tbody,tr,th,td{display:block;width:100%}
+thead{position:absolute;left:-9999px;top:-9999px}
+tr{border:1px solid #dde3ea;border-radius:8px;margin:0 0 10px;padding:4px 0;background:#fff}
+tr:nth-child(even) td{background:transparent}
+td{border:0;padding:3px 10px;display:flex;justify-content:space-between;gap:10px;
+text-align:right;white-space:normal;overflow-wrap:anywhere}
+td.num{white-space:normal}
+td::before{content:attr(data-label);font-weight:600;color:#44505c;text-align:left;
+flex:0 0 45%}
+td.product{font-weight:700;font-size:1.05em;background:#eef4f8 !important}
+}
+""".strip()
+
+
+def _png(chart: object, dpi: int = 100) -> bytes:
+    if isinstance(chart, (bytes, bytearray)):
+        return bytes(chart)
+    buffer = io.BytesIO()
+    chart.savefig(buffer, format="png", dpi=dpi)  # a matplotlib Figure
+    return buffer.getvalue()
+
+
+def _grade_class(change) -> str:
+    if change is None:
+        return ""
+    return {"high": "high", "severe": "severe"}.get(change.grade, "")
+
+
+def render_html(
+    facts: BulletinFacts, lang: str = "vi", charts: Mapping[tuple, object] | None = None
+) -> str:
+    """One self-contained HTML page (inline CSS, base64 PNG charts, no scripts)."""
+    w = words(lang)
+    esc = html.escape
+    head = columns(facts, lang)
+    markets = market_names(facts, lang)
+    body = [f"<h1>{esc(title(facts, lang))}</h1>"]
+    body.append(f'<p class="summary">{esc(summary_sentence(facts, lang))}</p>')
+    if facts.series:
+        body.append('<div class="wide"><table>')
+        body.append("<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr></thead>")
+        body.append("<tbody>")
+        for s, row in zip(facts.series, table_rows(facts, lang), strict=True):
+            classes = [
+                "product",
+                "",
+                "",
+                "num",
+                f"num {_grade_class(s.vs_previous)}",
+                f"num {_grade_class(s.vs_year_ago)}",
+                f"num {_grade_class(s.vs_five_year)}",
+                "num",
+                f"band-{s.alps_band}" if s.alps_band else "",
+            ]
+            cells = "".join(
+                f'<td data-label="{esc(label)}"'
+                + (f' class="{cls.strip()}"' if cls.strip() else "")
+                + f">{esc(value)}</td>"
+                for label, value, cls in zip(head, row, classes, strict=True)
+            )
+            body.append(f"<tr>{cells}</tr>")
+        body.append("</tbody></table></div>")
+        body.append(f'<p class="legend">{esc(legend(facts, lang))}</p>')
+    charts = charts or {}
+    blocks = []
+    for s in facts.series:
+        notes = series_notes(s, lang)
+        chart = charts.get(s.key)
+        if not notes and chart is None:
+            continue
+        name = series_name(s, lang, markets)
+        block = [f"<h3>{esc(name)}</h3>"]
+        if notes:
+            block.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+        if chart is not None:
+            data = base64.b64encode(_png(chart)).decode("ascii")
+            alt = esc(w["chart_alt"].format(name=name))
+            block.append(f'<figure><img src="data:image/png;base64,{data}" alt="{alt}"></figure>')
+        blocks.append("\n".join(block))
+    if blocks:
+        body.append(f"<h2>{esc(w['notes'])}</h2>")
+        body += blocks
+    lines = [(s, accuracy_sentence(s, lang)) for s in facts.series]
+    lines = [(s, line) for s, line in lines if line]
+    if lines:
+        body.append(f"<h2>{esc(w['accuracy_title'])}</h2><ul>")
+        body += [
+            f"<li><strong>{esc(series_name(s, lang, markets))}</strong>: {esc(line)}</li>"
+            for s, line in lines
+        ]
+        body.append("</ul>")
+    stale = stale_sentence(facts, lang)
+    if stale:
+        body.append(f'<p class="legend">{esc(stale)}</p>')
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title(facts, lang))}</title>\n<style>\n{_CSS}\n</style>\n</head>\n"
+        "<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def fan_charts(
+    inputs: BulletinInputs,
+    lang: str = "vi",
+    keys: set[tuple] | None = None,
+    last_n: int = 36,
+) -> dict[tuple, bytes]:
+    """A fan chart PNG per series of the bulletin (or of ``keys``), sized for a phone.
+
+    Uses :func:`forecast.plots.fan_chart` on a 4.4 × 3.8 inch figure at 130 dpi (572 px):
+    text keeps its size relative to the chart's inches, so a narrow figure keeps it legible
+    when a 360 px screen shrinks the image, and 130 dpi keeps it sharp on 1.5x screens.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from forecast.plots import fan_chart, unit_label
+    from forecast.table import KEY, iter_series
+
+    wanted = [s for s in inputs.facts.series if keys is None or s.key in keys]
+    if not wanted or inputs.forecasts is None or inputs.forecasts.empty:
+        return {}
+    markets = market_names(inputs.facts, lang)
+    keyset = {s.key for s in wanted}
+    mask = inputs.prices[list(KEY)].apply(tuple, axis=1).isin(keyset)
+    histories = dict(iter_series(inputs.prices[mask]))
+    forecasts = {tuple(k): g for k, g in inputs.forecasts.groupby(list(KEY), sort=False)}
+    out = {}
+    for s in wanted:
+        if s.key not in histories or s.key not in forecasts:
+            continue
+        fig = Figure(figsize=CHART_INCHES, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        fan_chart(
+            histories[s.key],
+            _charted(forecasts[s.key], s, inputs.facts.horizon),
+            title=series_name(s, lang, markets),
+            unit_label=unit_label(s.currency, s.unit, lang),
+            harvest_months=inputs.calendar_rows.get(s.key),
+            last_n=last_n,
+            ax=ax,
+            lang=lang,
+        )
+        _narrow_legend(ax)
+        out[s.key] = _png(fig, CHART_DPI)
+    return out
+
+
+def _charted(forecast, s: SeriesFacts, horizon: int):
+    """The forecast rows to draw: up to the end of the outlook the table states."""
+    if s.outlook is None:
+        return forecast.head(horizon)
+    return forecast[forecast["date"] <= s.outlook.end]
+
+
+def _narrow_legend(ax) -> None:
+    """Three legend columns instead of one row: a row of six squeezes a phone-sized chart."""
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    handles = list(getattr(legend, "legend_handles", None) or legend.legendHandles)
+    labels = [text.get_text() for text in legend.get_texts()]
+    ax.legend(
+        handles=handles,
+        labels=labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        fontsize=8,
+        frameon=False,
+        ncol=min(len(handles), 3),
+    )

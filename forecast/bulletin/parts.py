@@ -1,0 +1,205 @@
+"""The pieces every bulletin format shares: title, summary, table cells, notes, legend.
+
+Each takes the facts and a language and returns words; the formats (``render`` for Markdown
+and text, ``html``, ``sms``) only lay them out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from forecast.bulletin.facts import BulletinFacts, SeriesFacts
+from forecast.bulletin.wording import (
+    band_name,
+    commodity_lower,
+    commodity_name,
+    format_number,
+    format_pct,
+    format_range,
+    join_names,
+    market_name,
+    money,
+    month_span,
+    period_label,
+    season_name,
+    words,
+)
+
+#: ALPS bands worth a note: the price is well above what trend and season explain (a
+#: "stress" price, 0.25 to 1 standard deviation, shows in the table only).
+NOTED_BANDS = ("alert", "crisis")
+
+
+def title(facts: BulletinFacts, lang: str) -> str:
+    if facts.as_of is None or facts.as_of != facts.as_of:  # NaT
+        return words(lang)["title"]
+    freq = "monthly" if facts.freq == "mixed" else facts.freq
+    return words(lang)["title_date"].format(date=period_label(facts.as_of, freq, lang))
+
+
+def summary_sentence(facts: BulletinFacts, lang: str) -> str:
+    """One sentence, Bến Tre style: which products rose, fell, or held steady.
+
+    "Nhìn chung, giá gạo tăng; giá dừa giảm nhẹ; giá các mặt hàng khác ổn định."
+    """
+    w = words(lang)
+    if not facts.summary:
+        return w["overall_none"]
+    groups: dict[str, list[str]] = {}
+    for item in facts.summary:
+        if item.movement == "stable":
+            continue
+        groups.setdefault(f"{item.movement}_{item.strength}", []).append(
+            commodity_lower(item.commodity, lang)
+        )
+    order = [f"{m}_{s}" for m in ("rose", "fell") for s in ("severe", "high", "moderate", "slight")]
+    parts = [
+        w["part"].format(names=join_names(groups[verb], lang), verb=w[verb])
+        for verb in order
+        if verb in groups
+    ]
+    if any(item.movement == "stable" for item in facts.summary):
+        parts.append(w["others_stable"] if parts else w["all_stable"])
+    sentence = w["overall"].format(parts="; ".join(parts))
+    return sentence[0].upper() + sentence[1:]
+
+
+def unit_word(s: SeriesFacts, lang: str) -> str:
+    from forecast.plots import unit_label
+
+    return unit_label(s.currency, s.unit, lang)
+
+
+def _marked(change, lang: str, *, years: bool = False) -> str:
+    if change is None:
+        return words(lang)["missing"]
+    text = format_pct(change.pct, lang)
+    mark = {"high": " !", "severe": " !!"}.get(change.grade, "")
+    if years and change.n_years is not None and change.n_years < 5:
+        text += f" ({words(lang)['n_years'].format(n=change.n_years)})"
+    return text + mark
+
+
+def _outlook_cell(s: SeriesFacts, lang: str) -> str:
+    w = words(lang)
+    o = s.outlook
+    if o is None:
+        return w["missing"]
+    direction = w[o.direction]
+    if o.low is None:
+        return direction
+    return f"{format_range(o.low, o.high, lang)}, {direction}"
+
+
+def market_names(facts: BulletinFacts, lang: str) -> dict[tuple, str]:
+    """Market names, with the price type where one product has two in the same market."""
+    count = Counter((s.commodity, s.market) for s in facts.series)
+    out = {}
+    for s in facts.series:
+        name = market_name(s.market, lang)
+        if count[(s.commodity, s.market)] > 1:
+            name = f"{name} ({s.price_type})"
+        out[s.key] = name
+    return out
+
+
+def _price_cell(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
+    text = format_number(s.price, lang)
+    if facts.as_of is not None and s.date != facts.as_of:
+        text += f" ({period_label(s.date, s.freq, lang)})"
+    return text
+
+
+def columns(facts: BulletinFacts, lang: str) -> list[str]:
+    w = words(lang)
+    freq = facts.freq
+    horizon = max((s.outlook.periods for s in facts.series if s.outlook), default=facts.horizon)
+    return [
+        w["col_product"],
+        w["col_market"],
+        w["col_unit"],
+        w["col_price"],
+        w[f"col_prev_{freq}"],
+        w["col_year"],
+        w["col_five"],
+        w[f"col_outlook_{freq}"].format(n=horizon),
+        w["col_anomaly"],
+    ]
+
+
+def table_rows(facts: BulletinFacts, lang: str) -> list[list[str]]:
+    """The table's cells, one row per series, in the order of :func:`columns`."""
+    markets = market_names(facts, lang)
+    return [
+        [
+            commodity_name(s.commodity, lang),
+            markets[s.key],
+            unit_word(s, lang),
+            _price_cell(s, facts, lang),
+            _marked(s.vs_previous, lang),
+            _marked(s.vs_year_ago, lang),
+            _marked(s.vs_five_year, lang, years=True),
+            _outlook_cell(s, lang),
+            band_name(s.alps_band, lang),
+        ]
+        for s in facts.series
+    ]
+
+
+def series_name(s: SeriesFacts, lang: str, markets: dict[tuple, str] | None = None) -> str:
+    market = markets[s.key] if markets else market_name(s.market, lang)
+    return f"{commodity_name(s.commodity, lang)} – {market}"
+
+
+def harvest_sentence(note, lang: str) -> str:
+    w = words(lang)
+    season = season_name(note.season, lang)
+    months = month_span(note.months, lang)
+    if note.effect == "rise":
+        return w["harvest_rise"].format(season=season, months=months)
+    key = "harvest_dip_peak" if note.kind == "peak" else "harvest_dip"
+    return w[key].format(season=season, months=months)
+
+
+def series_notes(s: SeriesFacts, lang: str) -> list[str]:
+    """Harvest and price-alert notes of one series (may be empty)."""
+    w = words(lang)
+    notes = [harvest_sentence(note, lang) for note in s.harvest]
+    if s.alps_band in NOTED_BANDS and s.alps is not None:
+        notes.append(
+            w["anomaly_note"].format(
+                alps=format_number(s.alps, lang, 1), band=band_name(s.alps_band, lang)
+            )
+        )
+    return notes
+
+
+def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
+    a = s.accuracy
+    if a is None:
+        return None
+    w = words(lang)
+    unit = unit_word(s, lang).split("/", 1)[-1]
+    date = period_label(a.date, s.freq, lang)
+    actual = money(a.actual, s.currency, unit, lang)
+    if a.low is None:
+        return w["accuracy_point"].format(
+            date=date, forecast=format_number(a.forecast, lang), actual=actual
+        )
+    low, _, high = format_range(a.low, a.high, lang).partition("–")
+    return w["accuracy"].format(
+        date=date, low=low, high=high, actual=actual, verdict=w[f"verdict_{a.verdict}"]
+    )
+
+
+def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:
+    if not facts.stale:
+        return None
+    from forecast.bulletin.facts import MAX_AGE_MONTHS
+
+    names = [f"{commodity_name(k[0], lang)} ({market_name(k[1], lang)})" for k in facts.stale]
+    return words(lang)["stale"].format(months=MAX_AGE_MONTHS, names=", ".join(names))
+
+
+def legend(facts: BulletinFacts, lang: str) -> str:
+    return words(lang)["legend"].format(model=facts.model or "–")

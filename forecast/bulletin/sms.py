@@ -1,0 +1,171 @@
+"""Bulletins as SMS: one message per line, each at most 160 plain ASCII characters.
+
+Vietnamese goes without diacritics (they would force UCS-2 and 70 characters a message); a
+bulletin too long for one message is split at sentence and word boundaries and numbered
+``1/3 ``, ``2/3 ``.
+"""
+
+from __future__ import annotations
+
+from forecast.bulletin.facts import BulletinFacts, SeriesFacts
+from forecast.bulletin.parts import (
+    summary_sentence,
+    unit_word,
+)
+from forecast.bulletin.wording import (
+    band_name,
+    commodity_name,
+    format_pct,
+    format_range,
+    market_name,
+    money,
+    month_span,
+    period_label,
+    season_name,
+    to_ascii,
+    words,
+)
+
+SMS_LIMIT = 160
+#: ALPS bands worth a line in an SMS (short messages carry only the loud ones).
+SMS_BANDS = ("alert", "crisis")
+
+
+def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
+    """One series in SMS words (still with diacritics; :func:`sms_messages` folds them)."""
+    w = words(lang)
+    unit = unit_word(s, lang).split("/", 1)[-1]
+    market = market_name(s.market, lang)
+    price = money(s.price, s.currency, unit, lang, sms=True)
+    head = f"{commodity_name(s.commodity, lang)} {market} {price}"
+    if facts.as_of is not None and s.date != facts.as_of:
+        head += f" {period_label(s.date, s.freq, lang)}"
+    if s.vs_previous is not None:
+        head += f" ({format_pct(s.vs_previous.pct, lang, decimals=0)})"
+    parts = [head + "."]
+    if s.outlook is not None:
+        period = w[f"sms_period_{s.freq}"]
+        direction = w[s.outlook.direction]
+        if s.outlook.low is not None:
+            low, _, high = format_range(s.outlook.low, s.outlook.high, lang, "/").partition("/")
+            parts.append(
+                w["sms_outlook"].format(
+                    n=s.outlook.periods,
+                    period=period,
+                    low=low,
+                    high=high,
+                    direction=direction,
+                )
+            )
+        else:
+            parts.append(
+                w["sms_outlook_point"].format(
+                    n=s.outlook.periods, period=period, direction=direction
+                )
+            )
+    for note in s.harvest:
+        template = w["sms_rise"] if note.effect == "rise" else w["sms_dip"]
+        parts.append(
+            template.format(
+                season=season_name(note.season, lang),
+                months=month_span(note.months, lang, short=True),
+            )
+        )
+    if s.alps_band in SMS_BANDS:
+        parts.append(w["sms_alert"].format(band=band_name(s.alps_band, lang)))
+    return " ".join(parts)
+
+
+def _split_words(text: str, cap: int) -> list[str]:
+    chunks, current = [], ""
+    for word in text.split():
+        while len(word) > cap:  # a word longer than a message: cut it
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(word[:cap])
+            word = word[cap:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= cap:
+            current += " " + word
+        else:
+            chunks.append(current)
+            current = word
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _sentences(text: str) -> list[str]:
+    out, current = [], []
+    for word in text.split():
+        current.append(word)
+        if word.endswith((".", ";")):
+            out.append(" ".join(current))
+            current = []
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
+def _pack(units: list[str], cap: int) -> list[str]:
+    """Greedy packing: a unit that fits whole in a message is never split across two."""
+    messages: list[str] = []
+    current = ""
+
+    def add(piece: str) -> None:
+        nonlocal current
+        if not current:
+            current = piece
+        elif len(current) + 1 + len(piece) <= cap:
+            current += " " + piece
+        else:
+            messages.append(current)
+            current = piece
+
+    for unit in units:
+        if len(unit) <= cap:
+            add(unit)
+            continue
+        for sentence in _sentences(unit):
+            for piece in [sentence] if len(sentence) <= cap else _split_words(sentence, cap):
+                add(piece)
+    if current:
+        messages.append(current)
+    return messages
+
+
+def pack_sms(units: list[str], limit: int = SMS_LIMIT) -> list[str]:
+    """Pack ASCII text units into messages of at most ``limit`` characters.
+
+    One message needs no number; several are numbered ``"1/3 "``, ``"2/3 "``..., the number
+    counted within the limit.
+    """
+    units = [u.strip() for u in units if u.strip()]
+    if not units:
+        return []
+    single = _pack(units, limit)
+    if len(single) == 1:
+        return single
+    width = len(f"{len(single)}/{len(single)} ")
+    while True:
+        messages = _pack(units, limit - width)
+        needed = len(f"{len(messages)}/{len(messages)} ")
+        if needed <= width:
+            break
+        width = needed
+    n = len(messages)
+    return [f"{i}/{n} {m}" for i, m in enumerate(messages, start=1)]
+
+
+def sms_messages(facts: BulletinFacts, lang: str = "vi", limit: int = SMS_LIMIT) -> list[str]:
+    """The bulletin as SMS messages: plain ASCII, each at most ``limit`` characters."""
+    w = words(lang)
+    freq = "monthly" if facts.freq == "mixed" else facts.freq
+    head = ""
+    if facts.as_of is not None and facts.as_of == facts.as_of:
+        head = w["sms_head"].format(date=period_label(facts.as_of, freq, lang)) + " "
+    units = [to_ascii(head + summary_sentence(facts, lang))]
+    units += [to_ascii(sms_series_text(s, facts, lang)) for s in facts.series]
+    return pack_sms(units, limit)

@@ -1,0 +1,152 @@
+"""``cropcast alerts``: the WFP ALPS and FAO IPA price anomaly indicators."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from forecast.commands.shared import (
+    DbOption,
+    DefaultOption,
+    Freq,
+    InputOption,
+    JobsOption,
+    JsonOption,
+    MapOption,
+    SchedulerOption,
+    SeriesOption,
+    console,
+    engine_options,
+    load_series,
+    money,
+    parse_as_of,
+    progress_bar,
+    store_to_read,
+)
+
+ALPS_STYLES = {"normal": "green", "stress": "yellow", "alert": "dark_orange", "crisis": "bold red"}
+IPA_STYLES = {
+    "unusually low": "cyan",
+    "normal": "green",
+    "moderately high": "yellow",
+    "abnormally high": "bold red",
+}
+ALPS_FLAGGED = ("stress", "alert", "crisis")
+IPA_FLAGGED = ("moderately high", "abnormally high", "unusually low")
+
+
+def _indicator_cell(value: float, band, styles: dict[str, str]) -> str:
+    if band is None or value != value:  # not qualifying, or NaN
+        return "–"
+    return f"[{styles[band]}]{value:+.2f} {band}[/{styles[band]}]"
+
+
+def _not_qualifying(frame, which: str) -> dict[str, int]:
+    """Reason -> number of series that do not qualify for ALPS or IPA, most common first."""
+    reasons = frame.loc[~frame[f"qualifies_{which}"].astype(bool), f"{which}_reason"]
+    return {str(k): int(v) for k, v in reasons.value_counts().items()}
+
+
+def alerts_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Judge at this month, e.g. 2024-06 (default: latest date)."),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Also list qualifying series whose prices are normal.")
+    ] = False,
+    freq: Annotated[
+        Freq | None,
+        typer.Option(help="Period to put a file's prices on; ALPS and IPA need monthly."),
+    ] = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    db: DbOption = None,
+    jobs: JobsOption = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            metavar="[local|processes|dask]",
+            help="Where per-series jobs run (default: this process below 1,000 series, "
+            "else processes).",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: SchedulerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
+    from forecast.anomaly import latest_alerts_by_series
+
+    stamp = parse_as_of(as_of)
+    run_on = engine_options(engine, jobs, scheduler, None)
+    prices = load_series(input_, series, freq, map_, default, db)
+    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+    with progress_bar(n_series, as_json) as bar:
+        task = bar.add_task("scoring", total=n_series) if bar else None
+        frame = latest_alerts_by_series(
+            prices, stamp, **run_on, on_done=(lambda: bar.advance(task)) if bar else None
+        )
+    when = stamp if stamp is not None else prices["date"].max()
+    flagged = frame["alps_band"].isin(ALPS_FLAGGED) | frame["ipa_band"].isin(IPA_FLAGGED)
+    keep = (frame["qualifies_alps"] | frame["qualifies_ipa"]) if show_all else flagged
+    shown = frame[keep].sort_values(["alps", "ipa"], ascending=False, na_position="last")
+    skipped = {"alps": _not_qualifying(frame, "alps"), "ipa": _not_qualifying(frame, "ipa")}
+    if as_json:
+        out = shown.assign(date=shown["date"].dt.strftime("%Y-%m-%d")).astype(object)
+        out = out.where(out.notna(), None)
+        payload = {
+            "as_of": f"{when:%Y-%m-%d}",
+            "series": out.to_dict(orient="records"),
+            "not_qualifying": skipped,
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+        return
+    store_path = store_to_read(input_, db)
+    source = (
+        f" in {input_.name}"
+        if input_
+        else f" in {store_path.name}"
+        if store_path
+        else " (embedded data)"
+    )
+    if shown.empty:
+        console.print(
+            f"No series in stress, alert or crisis and none abnormal as of {when:%Y-%m}{source}.",
+            highlight=False,
+        )
+    else:
+        table = Table(
+            title=f"Price alerts as of {when:%Y-%m}{source}",
+            caption="ALPS (WFP): stress ≥ 0.25, alert ≥ 1, crisis ≥ 2\n"
+            "IPA (FAO): moderately high ≥ 0.5, abnormally high ≥ 1, unusually low < −1",
+        )
+        # Series name and price in two columns keep the indicators readable at 80 columns.
+        table.add_column("series")
+        table.add_column("last price", justify="right")
+        table.add_column("ALPS", no_wrap=True)
+        table.add_column("IPA", no_wrap=True)
+        for row in shown.itertuples(index=False):
+            table.add_row(
+                f"{row.commodity} · {row.market} ({row.price_type.lower()})",
+                f"{money(row.price)} {row.currency}/{row.unit} ({row.date:%Y-%m})",
+                _indicator_cell(row.alps, row.alps_band, ALPS_STYLES),
+                _indicator_cell(row.ipa, row.ipa_band, IPA_STYLES),
+            )
+        console.print(table)
+    # One line: "16 series do not qualify for ALPS: too short (5), ...; 16 for IPA: ..."
+    parts = []
+    for which, label in (("alps", "ALPS"), ("ipa", "IPA")):
+        counts = skipped[which]
+        if counts:
+            reasons = ", ".join(f"{reason} ({n})" for reason, n in counts.items())
+            lead = "series do not qualify for" if not parts else "for"
+            parts.append(f"{sum(counts.values())} {lead} {label}: {reasons}")
+    if parts:
+        console.print("; ".join(parts), highlight=False)

@@ -1,0 +1,272 @@
+"""``cropcast bulletin``: the farmers' weekly price outlook; ``bulletin send``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from forecast.commands.shared import (
+    CropcastGroup,
+    DbOption,
+    DefaultOption,
+    InputOption,
+    JobsOption,
+    MapOption,
+    QuietOption,
+    SchedulerOption,
+    SeriesOption,
+    console,
+    engine_options,
+    label,
+    load_series,
+    parse_as_of,
+    progress_bar,
+    store_previous_forecasts,
+)
+from forecast.errors import UsageError
+
+bulletin_app = typer.Typer(
+    cls=CropcastGroup,
+    help="Farmer bulletins: summary, price table, outlook and harvest notes; send them.",
+    invoke_without_command=True,
+)
+
+
+class BulletinLang(str, Enum):
+    vi = "vi"
+    en = "en"
+
+
+class BulletinFormat(str, Enum):
+    md = "md"
+    html = "html"
+    txt = "txt"
+    sms = "sms"
+
+
+BulletinModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", "-m", help="Forecast model for the outlook (naive, snaive, ets, theta, ...)."
+    ),
+]
+BulletinHorizonOption = Annotated[
+    int, typer.Option("--horizon", "-h", help="Periods the outlook covers.")
+]
+BulletinEngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        metavar="[local|processes|dask]",
+        help="Where the forecasts run (default: this process for naive, snaive, drift and "
+        "window, else processes).",
+        show_default=False,
+    ),
+]
+BulletinAsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Write the bulletin as it would have been then, e.g. 2022-06."),
+]
+
+
+def _make_bulletin(
+    input_,
+    series,
+    model: str,
+    horizon: int,
+    as_of: str | None,
+    quiet: bool,
+    previous=None,
+    map_: str | None = None,
+    default: str | None = None,
+    db: Path | None = None,
+    run_on: dict | None = None,
+):
+    """Prices -> forecasts, alerts, facts; model notes go to stderr."""
+    from forecast.bulletin import make_bulletin
+    from forecast.forecasting import ForecastSpec
+
+    ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
+    stamp = parse_as_of(as_of)
+    prices = load_series(input_, series, None, map_, default, db)
+    if previous is None:  # the store's archived forecasts, for "last month we expected"
+        previous = store_previous_forecasts(input_, db, stamp)
+    if stamp is not None and not (prices["date"] <= stamp).any():
+        raise UsageError(
+            f"no prices on or before {stamp:%Y-%m-%d}",
+            "--as-of",
+            f"The data start on {prices['date'].min():%Y-%m-%d}",
+        )
+    n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+    with progress_bar(n_series, quiet) as bar:
+        task = bar.add_task("forecasting", total=n_series) if bar else None
+        inputs = make_bulletin(
+            prices,
+            model=model,
+            horizon=horizon,
+            as_of=stamp,
+            previous_forecasts=previous,
+            **(run_on or {}),
+            on_done=(lambda _r: bar.advance(task)) if bar else None,
+        )
+    if not inputs.facts.series:
+        raise UsageError(
+            "no series has a price in the 12 months before the bulletin date",
+            "--as-of",
+            "Choose an earlier --as-of or other --series",
+        )
+    err = Console(stderr=True)
+    for item in inputs.facts.series:
+        if item.note and not quiet:
+            err.print(f"note: {label(item.key)}: {item.note}", markup=False, highlight=False)
+    return inputs
+
+
+@bulletin_app.callback()
+def bulletin_cmd(
+    ctx: typer.Context,
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    lang: Annotated[BulletinLang, typer.Option("--lang", help="Language.")] = BulletinLang.vi,
+    fmt: Annotated[
+        BulletinFormat, typer.Option("--format", "-f", help="md, html, txt or sms.")
+    ] = BulletinFormat.md,
+    as_of: BulletinAsOfOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write here instead of printing.")
+    ] = None,
+    model: BulletinModelOption = "theta",
+    horizon: BulletinHorizonOption = 3,
+    no_charts: Annotated[
+        bool, typer.Option("--no-charts", help="HTML without the fan charts (smaller).")
+    ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Last period's forecasts ('cropcast forecast -o'): adds how they did.",
+        ),
+    ] = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    db: DbOption = None,
+    jobs: JobsOption = None,
+    engine: BulletinEngineOption = None,
+    scheduler: SchedulerOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
+
+    With no options: the embedded data in Vietnamese Markdown on stdout. 'send' delivers it.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from forecast.bulletin import fan_charts, render
+
+    earlier = None
+    if previous is not None:
+        from forecast.bulletin.facts import read_forecasts
+
+        earlier = read_forecasts(previous)
+    run_on = engine_options(engine, jobs, scheduler, None)
+    inputs = _make_bulletin(
+        input_, series, model, horizon, as_of, quiet, earlier, map_, default, db, run_on
+    )
+    charts = None
+    if fmt is BulletinFormat.html and not no_charts:
+        charts = fan_charts(inputs, lang.value)
+    text = render(inputs.facts, lang.value, fmt.value, charts)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+    if not quiet:
+        console.print(
+            f"wrote the {fmt.value} bulletin ({len(inputs.facts.series)} series) to {out}",
+            markup=False,
+        )
+
+
+@bulletin_app.command("send")
+def bulletin_send(
+    subscribers: Annotated[
+        Path,
+        typer.Option(
+            "--subscribers", help="CSV: name,email,phone,language,commodities (';'-separated)."
+        ),
+    ],
+    smtp: Annotated[
+        str | None, typer.Option("--smtp", help="Mail server HOST:PORT, e.g. localhost:25.")
+    ] = None,
+    outbox: Annotated[
+        Path, typer.Option("--outbox", help="Folder for SMS files, one per phone.")
+    ] = Path("outbox"),
+    sender: Annotated[
+        str, typer.Option("--from", help="Sender address.")
+    ] = "bantin@cropcast.local",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Render and write SMS files; send no e-mail.")
+    ] = False,
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    as_of: BulletinAsOfOption = None,
+    model: BulletinModelOption = "theta",
+    horizon: BulletinHorizonOption = 3,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    db: DbOption = None,
+    jobs: JobsOption = None,
+    engine: BulletinEngineOption = None,
+    scheduler: SchedulerOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Send each subscriber their commodities in their language: e-mail and SMS files.
+
+    Exits 1 when any delivery failed (after 3 attempts); the others are still delivered.
+    """
+    from forecast.bulletin.deliver import deliver, parse_smtp, read_subscribers
+
+    people = read_subscribers(subscribers)
+    server = None
+    if smtp is not None:
+        try:
+            server = parse_smtp(smtp)
+        except ValueError as exc:
+            raise UsageError(str(exc), "--smtp", "Use e.g. --smtp localhost:25") from None
+    elif not dry_run and any(p.email for p in people):
+        raise UsageError(
+            "e-mail subscribers need a mail server", "--smtp", "Add --smtp HOST:PORT or --dry-run"
+        )
+    run_on = engine_options(engine, jobs, scheduler, None)
+    inputs = _make_bulletin(
+        input_, series, model, horizon, as_of, quiet, None, map_, default, db, run_on
+    )
+    report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
+    styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}
+    table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")
+    for column in ("subscriber", "channel", "address", "status", "attempts", "series", "error"):
+        table.add_column(column, justify="right" if column == "attempts" else "left")
+    for line in report:
+        style = styles.get(line.status, "bold red")
+        table.add_row(
+            line.name,
+            line.channel,
+            line.address,
+            f"[{style}]{line.status}[/{style}]",
+            str(line.attempts),
+            str(len(line.series)),
+            line.error,
+        )
+    console.print(table)
+    failed = [line for line in report if line.failed]
+    if failed:
+        Console(stderr=True).print(
+            f"error: {len(failed)} of {len(report)} deliveries failed", markup=False
+        )
+        raise typer.Exit(1)

@@ -1,0 +1,66 @@
+"""``cropcast calendar``: harvest calendars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from forecast.commands.shared import (
+    CropcastGroup,
+    JsonOption,
+    console,
+)
+from forecast.errors import UsageError
+
+calendar_app = typer.Typer(cls=CropcastGroup, help="Harvest calendars.", no_args_is_help=True)
+
+
+@calendar_app.command("show")
+def calendar_show(
+    commodity: Annotated[str | None, typer.Option(help="Only this crop, e.g. Rice or Lúa.")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--calendar", help="A calendar CSV; default: Mekong Delta.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Month by month: when each crop is planted, harvested and peaks."""
+    from forecast.calendar import calendar_table, load_calendar
+
+    cal = load_calendar(file)
+    table_frame = calendar_table(cal, commodity)
+    if table_frame.empty:
+        raise UsageError(
+            f"no calendar rows match '{commodity}'",
+            "--commodity",
+            f"Known crops: {', '.join(sorted(cal['commodity'].unique()))}",
+        )
+    if as_json:
+        typer.echo(table_frame.to_json(orient="records", force_ascii=False))
+        return
+    # One character a month keeps twelve months on a phone-width terminal.
+    marks = {
+        "plant": "[green]·[/green]",
+        "harvest": "[yellow]▒[/yellow]",
+        "peak": "[bold red]█[/bold red]",
+    }
+    table = Table(
+        title="Harvest calendar" + (f": {commodity}" if commodity else ""),
+        caption="[green]·[/green] planting  [yellow]▒[/yellow] harvest  "
+        "[bold red]█[/bold red] peak",
+    )
+    table.add_column("crop")
+    table.add_column("season", no_wrap=True)
+    for month in "JFMAMJJASOND":
+        table.add_column(month, justify="center", min_width=1)
+    # Name the region only where it differs from the calendar's main one (in the title).
+    main_region = table_frame["region"].mode().iloc[0]
+    table.title += f" ({main_region})"
+    for _, row in table_frame.iterrows():
+        crop = str(row["commodity"])
+        if row["region"] != main_region:
+            crop += f" ({row['region']})"
+        table.add_row(crop, str(row["season"]), *[marks.get(str(row[m]), "") for m in range(1, 13)])
+    console.print(table)

@@ -1,0 +1,234 @@
+"""``cropcast plot``: charts of prices, forecasts, seasons and harvests."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from forecast.commands.shared import (
+    DataFreqOption,
+    DbOption,
+    DefaultOption,
+    EngineOption,
+    InputOption,
+    JobsOption,
+    MapOption,
+    QuietOption,
+    SchedulerOption,
+    SeriesOption,
+    console,
+    engine_options,
+    load_series,
+    parse_choice,
+    progress_bar,
+)
+from forecast.errors import UsageError
+
+
+class ChartKind(str, Enum):
+    fan = "fan"
+    season = "season"
+    backtest = "backtest"
+    alerts = "alerts"
+
+
+class Lang(str, Enum):
+    en = "en"
+    vi = "vi"
+
+
+def _draw_chart(job: dict) -> tuple[Path | None, str]:
+    """Draw and save one series' chart; ``(path, "")`` or ``(None, why it was skipped)``.
+
+    Module-level so the engine can run it in worker processes: the charts build on
+    matplotlib's Figure, not pyplot, so each process draws on its own.
+    """
+    from forecast import plots
+    from forecast.table import infer_freq, series_label
+
+    key, y, kind, lang, data = job["key"], job["y"], job["kind"], job["lang"], job["data"]
+    label = series_label(key)
+    try:
+        if kind == "fan":
+            # Five years of history by default: enough to see seasons, not so much that
+            # the forecast is a sliver at the right edge.
+            last_n = job["last"] or 5 * (12 if infer_freq(y.dropna().index) == "monthly" else 52)
+            fig = plots.fan_chart(
+                y,
+                data,
+                title=label,
+                unit_label=plots.unit_label(key[4], key[3], lang),
+                harvest_months=job["harvest"],
+                last_n=last_n,
+                lang=lang,
+            )
+        elif kind == "season":
+            fig = plots.seasonal_profile(y, title=label, harvest_rows=job["harvest"], lang=lang)
+        elif kind == "backtest":
+            if data is None:
+                raise ValueError("too short for a backtest window")
+            fig = plots.backtest_chart(y, data, title=label, lang=lang)
+        else:
+            from forecast.anomaly import alps, alps_eligibility
+
+            # Each series is judged up to its own last price: the chart shows its history,
+            # even for a series that stopped years before the others.
+            frame = alps(data)
+            if frame.empty:
+                reason = alps_eligibility(data)["reason"].iloc[0]
+                raise ValueError(f"does not qualify for ALPS ({reason})")
+            fig = plots.alerts_chart(frame, title=label, lang=lang)
+    except ValueError as exc:  # too short or too sparse for this chart: say so, go on
+        return None, f"skipped {label}: {exc}"
+    return plots.save_figure(fig, job["path"]), ""
+
+
+def plot_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    kind: Annotated[
+        ChartKind,
+        typer.Option(
+            "--kind",
+            "-k",
+            parser=parse_choice(ChartKind, "--kind"),
+            metavar="[fan|season|backtest|alerts]",
+            help="fan: forecast with ranges; season: the typical year; backtest: past "
+            "forecasts vs actual prices; alerts: the ALPS price-spike indicator.",
+        ),
+    ] = ChartKind.fan,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the chart files.")] = Path(
+        "charts"
+    ),
+    svg: Annotated[bool, typer.Option("--svg", help="Write SVG instead of PNG.")] = False,
+    horizon: Annotated[
+        int, typer.Option("--horizon", "-h", help="Periods ahead (fan, backtest).")
+    ] = 12,
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="Model for fan and backtest charts.")
+    ] = "auto",
+    lang: Annotated[
+        Lang,
+        typer.Option(
+            parser=parse_choice(Lang, "--lang"),
+            metavar="[en|vi]",
+            help="Language of the chart text; vi also writes 45.000 for forty-five thousand.",
+        ),
+    ] = Lang.en,
+    last: Annotated[
+        int | None,
+        typer.Option("--last", help="Periods of history in fan charts (default: 5 years)."),
+    ] = None,
+    windows: Annotated[int, typer.Option(help="Backtest windows per series.")] = 3,
+    freq: DataFreqOption = None,
+    jobs: JobsOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Draw one chart per series into --out and print the file paths."""
+    from forecast.engine import run_jobs
+    from forecast.errors import InputError
+    from forecast.plots import series_slug
+    from forecast.table import KEY, iter_series
+
+    kind, lang = ChartKind(kind), Lang(lang)
+    if last is not None and last < 1:
+        raise UsageError(f"--last {last} must be at least 1", "--last", "Use e.g. --last 36")
+    if kind is ChartKind.fan:
+        from forecast.forecasting import ForecastSpec
+
+        spec = ForecastSpec(model=model, horizon=horizon)  # bad values fail before any work
+    elif kind is ChartKind.backtest:
+        from forecast.backtest import Windows
+        from forecast.models import model_class
+
+        model_class(model)
+        spec_windows = Windows(horizon=horizon, n_windows=windows)
+    run_on = engine_options(engine, jobs, scheduler, "processes")
+    prices = load_series(input_, series, freq, map_, default, db)
+    items = list(iter_series(prices))
+    suffix = ".svg" if svg else ".png"
+
+    with progress_bar(len(items), quiet, "series") as bar:
+
+        def advance(task):
+            return (lambda *_: bar.advance(task)) if bar else None
+
+        data: dict = {}
+        if kind is ChartKind.fan:
+            from forecast.forecasting import forecast_prices
+
+            task = bar.add_task("forecasting", total=len(items)) if bar else None
+            run = forecast_prices(prices, spec, **run_on, on_done=advance(task))
+            data = {result.key: result.forecast for result in run.series}
+        elif kind is ChartKind.backtest:
+            from forecast.evaluation import backtest_prices
+
+            task = bar.add_task("backtesting", total=len(items)) if bar else None
+            table, _ = backtest_prices(
+                prices, [model], spec_windows, (80, 95), **run_on, on_done=advance(task)
+            )
+            data = {tuple(k): g for k, g in table.groupby(list(KEY), sort=False)}
+        elif kind is ChartKind.alerts:
+            data = {tuple(k): g for k, g in prices.groupby(list(KEY), sort=False)}
+        harvest = {}
+        if kind in (ChartKind.fan, ChartKind.season):
+            from forecast.calendar import load_calendar, match_series
+
+            calendar = load_calendar()
+            harvest = {key: match_series(key, calendar) for key, _ in items}
+
+        jobs_list, stems = [], set()
+        for key, y in items:
+            base = f"{series_slug(key)}-{kind.value}"
+            stem, n = base, 1
+            while stem in stems:  # two keys with one slug ("Rice (white)", "Rice, white")
+                n += 1
+                stem = f"{base}-{n}"
+            stems.add(stem)
+            jobs_list.append(
+                {
+                    "key": key,
+                    "y": y,
+                    "kind": kind.value,
+                    "lang": lang.value,
+                    "data": data.get(key),
+                    "harvest": harvest.get(key),
+                    "last": last,
+                    "path": out / f"{stem}{suffix}",
+                }
+            )
+        task = bar.add_task("drawing", total=len(items)) if bar else None
+        results = []
+        # Charts are files for this machine: Dask workers elsewhere would write them there.
+        draw_on = {**run_on, "engine": "processes", "scheduler": None}
+        if run_on["engine"] != "dask":
+            draw_on = run_on
+        for result in run_jobs(_draw_chart, jobs_list, **draw_on):
+            results.append(result)
+            if bar:
+                bar.advance(task)
+
+    order = {str(job["path"]): i for i, job in enumerate(jobs_list)}
+    written = sorted((p for p, _ in results if p is not None), key=lambda p: order[str(p)])
+    skipped = [note for p, note in results if p is None]
+    if not quiet:
+        errors = Console(stderr=True)
+        for note in skipped:
+            errors.print(note, markup=False, highlight=False, soft_wrap=True)
+    if not written:
+        raise InputError(
+            f"no {kind.value} chart could be drawn",
+            None,
+            skipped[0] if skipped else "Choose other series with --series",
+        )
+    for path in written:
+        console.print(str(path), markup=False, highlight=False, soft_wrap=True)

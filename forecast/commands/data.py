@@ -1,0 +1,158 @@
+"""``cropcast data``: list, check and clean price files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from forecast.commands.shared import (
+    ChucOption,
+    CleanFreqOption,
+    CropcastGroup,
+    DayfirstOption,
+    DefaultOption,
+    JsonOption,
+    MapOption,
+    clean_options,
+    console,
+    parse_pairs,
+)
+from forecast.errors import UsageError
+
+data_app = typer.Typer(
+    cls=CropcastGroup, help="Inspect and clean price files.", no_args_is_help=True
+)
+
+
+@data_app.command("list")
+def data_list(
+    file: Annotated[
+        Path | None, typer.Argument(help="A price file; default: the embedded data.")
+    ] = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    freq: CleanFreqOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the series: key, span, number of prices and gaps."""
+    from forecast.datasets import load_input
+    from forecast.summary import series_overview
+
+    prices, _ = load_input(
+        file,
+        mapping=parse_pairs(map_, "--map"),
+        defaults=parse_pairs(default, "--default"),
+        options=clean_options(freq),
+    )
+    overview = series_overview(prices)
+    if as_json:
+        out = overview.assign(
+            first=overview["first"].astype(str), last=overview["last"].astype(str)
+        )
+        typer.echo(json.dumps(out.to_dict(orient="records"), ensure_ascii=False, indent=1))
+        return
+    table = Table(
+        title=f"{len(overview)} series" + (f" in {file.name}" if file else " (embedded data)")
+    )
+    table.add_column("commodity")
+    table.add_column("market")
+    table.add_column("type")
+    table.add_column("unit", no_wrap=True)
+    table.add_column("span", no_wrap=True)
+    table.add_column("prices", justify="right")
+    table.add_column("gaps", justify="right")
+    for row in overview.itertuples(index=False):
+        table.add_row(
+            row.commodity,
+            row.market,
+            row.price_type,
+            f"{row.currency}/{row.unit}",
+            f"{row.first:%Y-%m}–{row.last:%Y-%m}",
+            str(row.count),
+            str(row.missing),
+        )
+    console.print(table)
+
+
+def _print_report(report, file: Path) -> None:
+    console.print(f"[bold]{file.name}[/bold]")
+    for line in report.lines():
+        console.print(f"  {line}", markup=False, highlight=False)
+
+
+@data_app.command("check")
+def data_check(
+    file: Annotated[Path, typer.Argument(help="The price file to check.")],
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    freq: CleanFreqOption = None,
+    dayfirst: DayfirstOption = None,
+    chuc: ChucOption = 12,
+    as_json: JsonOption = False,
+) -> None:
+    """Report what cleaning would do; exit 1 when rows would be rejected."""
+    from forecast.clean import clean
+    from forecast.io import read_prices
+
+    raw = read_prices(
+        file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
+    )
+    result = clean(raw, clean_options(freq, dayfirst, chuc))
+    if as_json:
+        typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
+    else:
+        _print_report(result.report, file)
+    if result.report.rows_rejected:
+        raise typer.Exit(1)
+
+
+@data_app.command("clean")
+def data_clean(
+    file: Annotated[Path, typer.Argument(help="The price file to clean.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Clean PriceTable (.csv or .parquet).")
+    ],
+    rejected: Annotated[
+        Path | None, typer.Option(help="Where to write refused rows with reasons.")
+    ] = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    freq: CleanFreqOption = None,
+    dayfirst: DayfirstOption = None,
+    chuc: ChucOption = 12,
+    as_json: JsonOption = False,
+) -> None:
+    """Clean a price file into the PriceTable format."""
+    from forecast.clean import clean
+    from forecast.datasets import write_price_table
+    from forecast.io import read_prices
+
+    if output.resolve() == file.resolve() or (rejected and rejected.resolve() == file.resolve()):
+        raise UsageError(
+            "the output would overwrite the input file", str(file), "Choose another -o path"
+        )
+    raw = read_prices(
+        file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
+    )
+    result = clean(raw, clean_options(freq, dayfirst, chuc))
+    write_price_table(result.prices, output)
+    if rejected is not None:
+        rejected.parent.mkdir(parents=True, exist_ok=True)
+        result.rejected.to_csv(rejected, index=False, encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
+        return
+    _print_report(result.report, file)
+    console.print(f"wrote {len(result.prices)} prices to {output}", markup=False)
+    if rejected is not None:
+        console.print(f"wrote {len(result.rejected)} rejected rows to {rejected}", markup=False)
+    elif len(result.rejected):
+        console.print(
+            f"{len(result.rejected)} rows were rejected; "
+            "add --rejected FILE to keep them with reasons",
+            markup=False,
+        )

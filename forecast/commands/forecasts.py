@@ -1,0 +1,366 @@
+"""``cropcast forecast`` and ``cropcast backtest``: forecasts, their tables, leaderboards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Table
+
+from forecast.commands.shared import (
+    DataFreqOption,
+    DbOption,
+    DefaultOption,
+    EngineOption,
+    HorizonOption,
+    InputOption,
+    JobsOption,
+    LevelsOption,
+    MapOption,
+    QuietOption,
+    SchedulerOption,
+    SeriesOption,
+    by_reason,
+    check_output_suffix,
+    console,
+    engine_options,
+    label,
+    load_series,
+    money,
+    parse_levels,
+    parse_pairs,
+    pct_change,
+    print_failures,
+    progress_bar,
+    store_to_read,
+)
+from forecast.errors import UsageError
+
+#: More series than this get one overview table, a row each, instead of a table each.
+OVERVIEW_ABOVE = 8
+
+
+def print_forecasts(run, prices, levels, horizon: int) -> None:
+    """A table per series (last price, then steps 1, 3, 6 and the horizon), or, for more
+    than ``OVERVIEW_ABOVE`` series, one overview table: a hundred tables scroll away."""
+    from forecast.table import KEY, series_label
+
+    last = prices.sort_values("date").groupby(list(KEY)).tail(1).set_index(list(KEY))
+    outer = max(levels)
+    if len(run.series) > OVERVIEW_ABOVE:
+        print_overview(run, last, outer, horizon)
+        return
+    steps = sorted({1, min(3, horizon), min(6, horizon), horizon})
+    for result in run.series:
+        key = result.key
+        last_row = last.loc[key]
+        table = Table(title=f"{series_label(key)}  ·  {result.model}", title_justify="left")
+        table.add_column("date")
+        table.add_column("forecast", justify="right")
+        table.add_column(f"{outer}% range", justify="right")
+        table.add_column("vs last", justify="right")
+        table.add_row(f"{last_row['date']:%Y-%m} (last)", money(last_row["price"]), "", "")
+        frame = result.forecast
+        for step in steps:
+            row = frame.iloc[step - 1]
+            lower, upper = row[f"lower_{outer}"], row[f"upper_{outer}"]
+            table.add_row(
+                f"{row['date']:%Y-%m}",
+                money(row["forecast"]),
+                # No range when a series is too short to measure how its price moves.
+                f"{money(lower)} – {money(upper)}" if lower == lower else "none",
+                pct_change(row["forecast"], last_row["price"]),
+            )
+        console.print(table)
+        if result.note:
+            console.print(f"  note: {result.note}", markup=False, highlight=False)
+
+
+def print_overview(run, last, outer, horizon: int) -> None:
+    """One row per series: the last price, the forecast at the horizon with its change and
+    range, the model; a note shared by many series is printed once."""
+    from forecast.table import series_label
+
+    models = {result.model for result in run.series}
+    one_model = len(models) == 1
+    title = f"{len(run.series)} series, {horizon} periods ahead"
+    table = Table(
+        title=title + (f" · {next(iter(models))}" if one_model else ""),
+        title_justify="left",
+        caption="One table per series, with more steps: pick a few with --series.",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,  # no vertical rules: an 80-column terminal fits every column
+    )
+    # The series name and the range may wrap; the numbers never do.
+    table.add_column("series", min_width=20, ratio=1)
+    table.add_column("last", no_wrap=True)
+    table.add_column("price", justify="right", no_wrap=True)
+    table.add_column(f"step {horizon}", justify="right", no_wrap=True)
+    table.add_column("vs last", justify="right", no_wrap=True)
+    table.add_column(f"{outer}% range", justify="right")
+    if not one_model:
+        table.add_column("model", no_wrap=True)
+    for result in run.series:
+        last_row = last.loc[result.key]
+        frame = result.forecast
+        end = frame.iloc[-1]
+        lower, upper = end[f"lower_{outer}"], end[f"upper_{outer}"]
+        cells = [
+            series_label(result.key),
+            f"{last_row['date']:{_period_format(frame)}}",
+            money(last_row["price"]),
+            money(end["forecast"]),
+            pct_change(end["forecast"], last_row["price"]),
+            f"{money(lower)} – {money(upper)}" if lower == lower else "none",
+        ]
+        table.add_row(*cells, *([] if one_model else [result.model]))
+    console.print(table)
+    for note, labels in by_reason(run.notes):
+        who = labels[0] if len(labels) == 1 else f"{len(labels)} series, e.g. {labels[0]}"
+        console.print(f"  note ({who}): {note}", markup=False, highlight=False)
+
+
+def _period_format(frame) -> str:
+    """Monthly prices are named by their month, weekly ones by their Monday."""
+    dates = frame["date"]
+    weekly = len(dates) > 1 and (dates.iloc[1] - dates.iloc[0]).days < 28
+    return "%Y-%m-%d" if weekly else "%Y-%m"
+
+
+def _score_cell(value) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.3f}"
+
+
+def print_explain(run) -> None:
+    from forecast.table import series_label
+
+    for result in run.series:
+        console.print(f"[bold]{series_label(result.key)}[/bold]: {result.model}", highlight=False)
+        explain = result.explain or {}
+        if not explain:
+            console.print("  (no selection: a single model was asked for)")
+            continue
+        table = Table(show_edge=False)
+        table.add_column("candidate")
+        table.add_column("weight", justify="right")
+        scores = explain.get("scores", {})
+        score_names = sorted({m for s in scores.values() for m in s})
+        for name in score_names:
+            table.add_column(name, justify="right")
+        weights = explain.get("weights", {})
+        for cand in explain.get("candidates", list(scores)):
+            table.add_row(
+                cand,
+                f"{weights.get(cand, 0):.2f}",
+                *[_score_cell(scores.get(cand, {}).get(m, float("nan"))) for m in score_names],
+            )
+        console.print(table)
+        for note in explain.get("notes", []):
+            console.print(f"  {note}", markup=False, highlight=False)
+
+
+def forecast_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    horizon: HorizonOption = 12,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="auto, naive, snaive, drift, window, ets, theta, arima, prophet, gbm.",
+        ),
+    ] = "auto",
+    levels: LevelsOption = "80,95",
+    freq: DataFreqOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write forecasts (.csv or .parquet).")
+    ] = None,
+    jobs: JobsOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
+    explain: Annotated[
+        bool, typer.Option(help="Show per series the models used, weights and backtest scores.")
+    ] = False,
+    no_calendar: Annotated[
+        bool, typer.Option("--no-calendar", help="Do not use harvest calendar features.")
+    ] = False,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    db: DbOption = None,
+    no_archive: Annotated[
+        bool,
+        typer.Option("--no-archive", help="Do not keep these forecasts in the store."),
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
+    """Forecast prices with intervals: the store, the embedded data, or your file.
+
+    Forecasts from the store (or --input with --db) are archived there for 'cropcast accuracy'.
+    """
+    from forecast.checks import check_horizon, check_path
+    from forecast.engine import started
+    from forecast.models import check_model_name, model_imports
+
+    # The arguments are checked before the workers start (an error then costs no start-up),
+    # and the workers start before pandas and the models are imported here, so that their
+    # own imports overlap this process's. The data's own checks come after, when it is read.
+    check_horizon(horizon)
+    level_values = parse_levels(levels)
+    check_model_name(model)
+    parse_pairs(map_, "--map")
+    parse_pairs(default, "--default")
+    check_output_suffix(output)
+    run_on = engine_options(engine, jobs, scheduler, "processes")
+    if input_ is not None:  # the commonest mistake, refused before any worker starts
+        check_path(input_)
+    with started(**run_on, modules=model_imports(model)) as run_on:
+        from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
+
+        spec = ForecastSpec(
+            model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
+        )
+        prices = load_series(input_, series, freq, map_, default, db)
+        archive_in = store_to_read(input_, db) if input_ is None else db
+        n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+        with progress_bar(n_series, quiet) as bar:
+            task = bar.add_task("forecasting", total=n_series) if bar else None
+            run = forecast_prices(
+                prices,
+                spec,
+                **run_on,
+                on_done=(lambda _r: bar.advance(task)) if bar else None,
+            )
+        if output is not None:
+            write_forecasts(run.forecasts, output)
+        run_id = None
+        if archive_in is not None and not no_archive:
+            from forecast.store import archive_forecasts, open_store
+
+            store = open_store(archive_in, create=input_ is not None)
+            source = input_.name if input_ is not None else "store"
+            run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
+        # Series whose model failed and got a fallback forecast; never silent, even with -q.
+        failed = [(label(s.key), s.note) for s in run.series if s.model != spec.model]
+        if quiet:
+            print_failures(failed, n_series)
+            return
+        if explain:
+            print_explain(run)
+        else:
+            print_forecasts(run, prices, spec.levels, spec.horizon)
+        if output is not None:
+            console.print(
+                f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
+                markup=False,
+            )
+        if run_id is not None:
+            console.print(
+                f"archived as forecast run #{run_id} in {store.path}; "
+                "'cropcast accuracy' scores it when the prices come",
+                markup=False,
+                highlight=False,
+            )
+        print_failures(failed, n_series)
+
+
+def backtest_cmd(
+    input_: InputOption = None,
+    series: SeriesOption = None,
+    models: Annotated[
+        str, typer.Option(help="Comma-separated models to compare.")
+    ] = "naive,snaive,ets,theta,auto",
+    horizon: HorizonOption = 12,
+    windows: Annotated[int, typer.Option(help="Rolling-origin windows per series (at most).")] = 3,
+    levels: LevelsOption = "80,95",
+    freq: DataFreqOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the long backtest table.")
+    ] = None,
+    jobs: JobsOption = None,
+    engine: EngineOption = None,
+    scheduler: SchedulerOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    db: DbOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Compare models on past windows: MASE, sMAPE, interval coverage, time."""
+    from forecast.checks import check_horizon, check_path, check_whole_number
+    from forecast.engine import started
+    from forecast.models import check_model_name, model_imports
+
+    # Checked before the workers start, which start before pandas is imported (as forecast).
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    if not names:
+        raise UsageError("no models given", "--models", "Use e.g. --models naive,ets,auto")
+    for name in names:
+        check_model_name(name)
+    check_output_suffix(output)
+    parse_pairs(map_, "--map")
+    parse_pairs(default, "--default")
+    level_values = parse_levels(levels)
+    check_horizon(horizon)
+    check_whole_number(windows, "windows", "--windows", 3)
+    run_on = engine_options(engine, jobs, scheduler, "processes")
+    if input_ is not None:
+        check_path(input_)
+    with started(**run_on, modules=[m for name in names for m in model_imports(name)]) as run_on:
+        from forecast.backtest import Windows
+        from forecast.evaluation import backtest_prices, leaderboard
+
+        spec_windows = Windows(horizon=horizon, n_windows=windows)
+        prices = load_series(input_, series, freq, map_, default, db)
+        n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+        with progress_bar(n_series, quiet) as bar:
+            task = bar.add_task("backtesting", total=n_series) if bar else None
+            table, seconds = backtest_prices(
+                prices,
+                names,
+                spec_windows,
+                level_values,
+                **run_on,
+                on_done=(lambda: bar.advance(task)) if bar else None,
+            )
+        if output is not None:
+            from forecast.forecasting import write_forecasts
+
+            write_forecasts(table, output)
+        key = ["commodity", "market", "price_type", "unit", "currency"]
+        failed = [
+            (label(tuple(k)), f"{rows['model'].iloc[0]}: {rows['error'].iloc[0]}")
+            for k, rows in table[table["error"] != ""].groupby(key, sort=True)
+        ]
+        if quiet:
+            print_failures(failed, n_series)
+            return
+        board = leaderboard(table, prices, seconds)
+        view = Table(
+            title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows",
+            caption="MASE < 1 beats the seasonal naive forecast; coverage should match its level",
+        )
+        names = {"mase": "MASE", "smape": "sMAPE", "seconds": "seconds"}
+        for col in board.columns:
+            title = names.get(col, str(col))
+            if col.startswith("coverage_"):
+                title = f"{col.split('_', 1)[1]}% cover"
+            view.add_column(title, justify="left" if col == "model" else "right")
+        for row in board.itertuples(index=False):
+            cells = []
+            for col, value in zip(board.columns, row, strict=True):
+                if col.startswith("coverage_"):
+                    cells.append(f"{value:.0%}")
+                elif col == "smape":
+                    cells.append(f"{value:.1f}")
+                elif isinstance(value, float):
+                    cells.append(f"{value:.3f}" if col != "seconds" else f"{value:.1f}")
+                else:
+                    cells.append(str(value))
+            view.add_row(*cells)
+        console.print(view)
+        if output is not None:
+            console.print(f"wrote {len(table)} rows to {output}", markup=False)
+        print_failures(failed, n_series)

@@ -1,0 +1,404 @@
+"""What every cropcast command shares: the console, one-line errors, options, loading.
+
+Imports only Typer, Rich and cropcast's errors at module level: ``cropcast --help`` and the
+argument checks that run before the workers start must not wait for pandas.
+"""
+
+from __future__ import annotations
+
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from forecast.errors import CropcastError, UsageError
+
+console = Console()
+
+
+class CropcastGroup(TyperGroup):
+    """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CropcastError as exc:
+            if _debug(ctx):
+                raise
+            typer.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            # Typer's own signals (Exit, Abort, usage errors) pass through untouched; whether
+            # click is vendored (typer >= 0.20) or separate, they come from those modules.
+            if type(exc).__module__.split(".")[0] in ("typer", "click") or _debug(ctx):
+                raise
+            # A bug: still one line, with the way to see more.
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            typer.echo(
+                f"error: unexpected {type(exc).__name__}: {exc} (at {Path(where.filename).name}:"
+                f"{where.lineno}). Run again with --debug for the traceback and report it",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+def _debug(ctx) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("debug"))
+
+
+class Freq(str, Enum):
+    monthly = "monthly"
+    weekly = "weekly"
+
+
+# --- options and their parsing ----------------------------------------------------------------
+
+MapOption = Annotated[
+    str | None,
+    typer.Option("--map", help="Column mapping, e.g. date=Ngày,price=Giá,market=Chợ"),
+]
+DefaultOption = Annotated[
+    str | None,
+    typer.Option(
+        "--default",
+        help="Values for columns the file lacks, e.g. currency=VND,price_type=Retail,unit=kg",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+CleanFreqOption = Annotated[Freq | None, typer.Option(help="Period to put prices on.")]
+DayfirstOption = Annotated[
+    bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
+]
+ChucOption = Annotated[int, typer.Option(help="Nuts per chục.")]
+DataFreqOption = Annotated[
+    Freq | None, typer.Option(help="Period of the data (default: as found).")
+]
+HorizonOption = Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")]
+LevelsOption = Annotated[str, typer.Option(help="Interval levels in percent.")]
+
+
+def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
+    """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error."""
+    if not text:
+        return None
+    pairs = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} date=Ngày")
+        name, value = part.split("=", 1)
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def clean_options(freq: Freq | None = None, dayfirst: bool | None = None, chuc: int = 12):
+    from forecast.clean import CleanOptions
+
+    if chuc < 1:
+        raise UsageError(f"chục size {chuc} must be at least 1", "--chuc", "Use e.g. --chuc 12")
+    return CleanOptions(freq=freq.value if freq else None, dayfirst=dayfirst, chuc_size=chuc)
+
+
+def label(key) -> str:
+    from forecast.table import series_label
+
+    return series_label(key)
+
+
+# --- per-series commands: input, engine, progress, failures -----------------------------------
+
+InputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--input", "-i", help="A price file (raw files are cleaned first); default: embedded data."
+    ),
+]
+SeriesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--series", "-s", help="Only series whose key contains this, e.g. 'Rice|An Giang'."
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
+JobsOption = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        metavar="[local|processes|dask]",
+        help="Where per-series jobs run: processes (default; --jobs of them), local (this "
+        "process), dask (a Dask cluster: --scheduler, else a local one of --jobs workers).",
+        show_default=False,
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --engine dask).",
+    ),
+]
+
+
+def engine_options(
+    engine: str | None, jobs: int | None, scheduler: str | None, default: str | None
+) -> dict:
+    """--engine, --jobs and --scheduler, checked before any work, as keyword arguments."""
+    from forecast.engine import check_engine
+
+    if engine is None:
+        engine = "dask" if scheduler is not None else default
+    if engine is not None:
+        engine = engine.strip().lower()
+    check_engine(engine or "processes", jobs, scheduler)
+    return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
+
+
+def by_reason(labelled: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """``(series label, reason)`` pairs -> ``(reason, labels)``, the commonest reason first."""
+    groups: dict[str, list[str]] = {}
+    for label, why in labelled:
+        groups.setdefault(why, []).append(label)
+    return sorted(groups.items(), key=lambda item: -len(item[1]))
+
+
+def print_failures(failed: list[tuple[str, str]], total: int) -> None:
+    """One line on stderr at the end of a run: how many series failed, and why (the
+    commonest reasons first, each given once with the first series it hit)."""
+    if not failed:
+        return
+    reasons = by_reason(failed)
+    shown = "; ".join(
+        f"{labels[0]}{f' and {len(labels) - 1:,} more' if len(labels) > 1 else ''}: {why}"
+        for why, labels in reasons[:5]
+    )
+    more = f"; and {len(reasons) - 5:,} other reasons" if len(reasons) > 5 else ""
+    Console(stderr=True).print(
+        f"{len(failed):,} of {total:,} series failed: {shown}{more}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def check_output_suffix(output: Path | None) -> None:
+    """Forecast and backtest tables are written as CSV or Parquet, by the file extension."""
+    if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(
+            f"cannot write '{output.suffix or output.name}' files",
+            "--output",
+            "Use a .csv or .parquet file name",
+        )
+
+
+def parse_levels(text: str) -> tuple:
+    from forecast.checks import check_levels
+
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(
+            f"'{text}' is not a list of numbers", "--levels", "Use e.g. --levels 80,95"
+        ) from None
+    if not values:
+        raise UsageError("no levels given", "--levels", "Use e.g. --levels 80,95")
+    return check_levels(values)
+
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="The price store (default: $CROPCAST_DB, else ./cropcast.duckdb if it exists).",
+        show_default=False,
+    ),
+]
+
+
+def store_to_read(input_: Path | None, db: Path | None) -> Path | None:
+    """The store a command reads: none with --input, nor when no store is named and
+    ./cropcast.duckdb does not exist (then the embedded data is used, as on a fresh checkout).
+    """
+    from forecast.store import resolve_location
+
+    if input_ is not None:
+        return None
+    path, explicit = resolve_location(db)
+    return path if explicit or path.exists() else None
+
+
+def _store_prices(path: Path, freq: Freq | None):
+    """The stored prices; with --freq, only the series on that frequency."""
+    from forecast.errors import InputError
+    from forecast.store import load_prices, open_store
+    from forecast.table import KEY
+
+    prices = load_prices(open_store(path))
+    if prices.empty:
+        raise InputError(
+            "the store holds no prices yet", str(path), "Add some with: cropcast ingest FILE"
+        )
+    if freq is not None:
+        starts = prices["date"].dt.is_month_start
+        monthly = starts.groupby([prices[c] for c in KEY], sort=False).transform("all")
+        prices = prices[monthly if freq is Freq.monthly else ~monthly]
+        if prices.empty:
+            raise UsageError(
+                f"the store holds no {freq.value} series",
+                "--freq",
+                "Leave --freq out to use every series in the store",
+            )
+    return prices
+
+
+def load_series(
+    input_: Path | None,
+    series: list[str] | None,
+    freq: Freq | None,
+    map_: str | None = None,
+    default: str | None = None,
+    db: Path | None = None,
+):
+    """The prices a command works on: the file (cleaned), the store or the embedded data,
+    filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
+    """
+    from forecast.datasets import load_input
+    from forecast.table import select_series
+
+    store_path = store_to_read(input_, db)
+    if store_path is not None:
+        prices = _store_prices(store_path, freq)
+    else:
+        prices, _ = load_input(
+            input_,
+            mapping=parse_pairs(map_, "--map"),
+            defaults=parse_pairs(default, "--default"),
+            options=clean_options(freq),
+        )
+    if freq is not None and input_ is None and store_path is None:
+        from forecast.table import infer_freq
+
+        found = {infer_freq(g["date"]) for _, g in prices.groupby(["commodity", "market"])}
+        if found != {freq.value}:
+            raise UsageError(
+                f"--freq {freq.value} does not fit the data, which is {', '.join(sorted(found))}",
+                "--freq",
+                "Leave --freq out to use the data's own frequency",
+            )
+    chosen = select_series(prices, series)
+    if chosen.empty:
+        raise UsageError(
+            f"no series matches {' or '.join(repr(s) for s in series)}",
+            "--series",
+            "Run 'cropcast data list' to see the series names",
+        )
+    return chosen
+
+
+def progress_bar(total: int, quiet: bool, what: str = "series"):
+    """A Rich progress bar (done/total, rate, ETA) when there is more than a few series."""
+    from contextlib import nullcontext
+
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:.1f} {what}/s" if speed else f"– {what}/s")
+
+    if quiet or total <= 3:
+        return nullcontext(None)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def pct_change(new: float, old: float) -> str:
+    change = 100 * (new / old - 1)
+    if abs(change) < 0.05:  # exp(log(p)) is not always p: no "-0.0%" for an unchanged price
+        change = 0.0
+    return f"{change:+.1f}%"
+
+
+def money(value: float) -> str:
+    if value != value:  # NaN
+        return "–"
+    return (
+        f"{value:,.0f}"
+        if abs(value) >= 100
+        else f"{value:,.3g}"
+        if abs(value) < 1
+        else f"{value:,.2f}"
+    )
+
+
+def parse_choice(enum: type[Enum], option: str):
+    """A parser for a str Enum option: a bad value is one 'error:' line and exit 2.
+
+    Typer's own Enum check prints a usage box; the CLI promises one line.
+    """
+
+    def parse(value) -> Enum:
+        if isinstance(value, enum):
+            return value
+        try:
+            return enum(str(value).strip().lower())
+        except ValueError:
+            choices = ", ".join(member.value for member in enum)
+            raise UsageError(
+                f"'{value}' is not one of {choices}", option, f"Use e.g. {option} {choices[:2]}"
+            ) from None
+
+    parse.__name__ = enum.__name__.lower()
+    return parse
+
+
+def parse_as_of(text: str | None):
+    """'2025-06' or '2025-06-01' -> Timestamp; anything else is a usage error."""
+    if text is None:
+        return None
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(text)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise UsageError(f"'{text}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
+    return stamp
+
+
+def store_previous_forecasts(input_: Path | None, db: Path | None, as_of=None):
+    """The store's archived forecasts a bulletin checks against the prices (None without one)."""
+    path = store_to_read(input_, db)
+    if path is None:
+        return None
+    from forecast.store import open_store, previous_forecasts
+
+    return previous_forecasts(open_store(path), as_of)

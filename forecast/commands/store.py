@@ -1,0 +1,332 @@
+"""``cropcast ingest``, ``accuracy`` and ``store``: the price store and its forecasts."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from forecast.commands.shared import (
+    ChucOption,
+    CleanFreqOption,
+    CropcastGroup,
+    DayfirstOption,
+    DbOption,
+    DefaultOption,
+    JsonOption,
+    MapOption,
+    SeriesOption,
+    clean_options,
+    console,
+    label,
+    money,
+    parse_choice,
+    parse_pairs,
+)
+from forecast.errors import CropcastError, UsageError
+
+store_app = typer.Typer(
+    cls=CropcastGroup, help="The price store: what it holds; export it.", no_args_is_help=True
+)
+
+WaitOption = Annotated[
+    float,
+    typer.Option("--wait", help="Seconds to wait while another cropcast process uses the store."),
+]
+
+
+def _print_ingest(results) -> None:
+    """Per file: what it was, how its rows were cleaned and how its prices met the store."""
+    for r in results:
+        if r.status == "duplicate":
+            console.print(
+                f"[bold]{r.file}[/bold]  [yellow]already in the store[/yellow] as ingest "
+                f"#{r.ingest_id} ({r.ingested_at:%Y-%m-%d %H:%M} UTC, same sha256): "
+                "nothing added",
+                highlight=False,
+            )
+            continue
+        rep = r.report
+        console.print(
+            f"[bold]{r.file}[/bold]  [green]added[/green] as ingest #{r.ingest_id} "
+            f"({r.seconds:.1f} s)",
+            highlight=False,
+        )
+        rejected = (
+            f"[red]{rep.rows_rejected:,} rejected[/red]" if rep.rows_rejected else "0 rejected"
+        )
+        console.print(
+            f"  rows    {rep.rows_in:,} in: {rep.rows_kept:,} kept, {rep.rows_merged:,} merged, "
+            f"{rejected}",
+            highlight=False,
+        )
+        revised = f"[bold yellow]{r.revised:,} revised[/bold yellow]" if r.revised else "0 revised"
+        console.print(
+            f"  prices  {r.added:,} added, {r.unchanged:,} unchanged, {revised}"
+            + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else ""),
+            highlight=False,
+        )
+        for reason, n in rep.reasons.most_common(3):
+            console.print(f"  refused {n:,} × {reason}", markup=False, highlight=False)
+        if len(rep.reasons) > 3:
+            console.print(f"  refused ... and {len(rep.reasons) - 3} more reasons", markup=False)
+        if r.revised:
+            replaced = r.estimates_replaced
+            what = f", {replaced} of them interpolated estimates now observed" if replaced else ""
+            console.print(
+                f"  revised {r.revised:,} stored prices{what}; the old values stay in the "
+                "store's revisions:",
+                markup=False,
+                highlight=False,
+            )
+            for row in r.revisions.head(10).itertuples(index=False):
+                key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
+                console.print(
+                    f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.old_price)} → "
+                    f"{money(row.new_price)} (was from {row.old_source})",
+                    markup=False,
+                    highlight=False,
+                )
+            if r.revised > 10:
+                console.print(f"    ... and {r.revised - 10:,} more", markup=False)
+
+
+def ingest_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Price files to add (CSV, Excel, Parquet; WFP, Pink Sheet)."),
+    ],
+    db: DbOption = None,
+    map_: MapOption = None,
+    default: DefaultOption = None,
+    freq: CleanFreqOption = None,
+    dayfirst: DayfirstOption = None,
+    chuc: ChucOption = 12,
+    wait: WaitOption = 30.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Clean price files and add them to the store, one transaction per file.
+
+    The same file again adds nothing; a file that fails cleaning changes nothing.
+
+    A new price for a stored period is kept as a revision (the old value stays) and listed.
+
+    The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made when missing).
+    """
+    from forecast.store import StoreBusyError, ingest_file, open_store
+
+    options = clean_options(freq, dayfirst, chuc)
+    mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
+    store = open_store(db, create=True, wait=wait)
+    results, failures = [], []
+    for file in files:
+        try:
+            results.append(
+                ingest_file(store, file, options=options, mapping=mapping, defaults=defaults)
+            )
+        except StoreBusyError:
+            raise
+        except CropcastError as exc:
+            if len(files) == 1:
+                raise
+            failures.append((file, exc))
+    if as_json:
+        payload = {
+            "store": str(store.path),
+            "files": [r.to_dict() for r in results],
+            "errors": [{"file": str(f), "error": str(e)} for f, e in failures],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
+    elif results:
+        _print_ingest(results)
+    for file, exc in failures:
+        typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
+    if failures:
+        raise typer.Exit(max(exc.exit_code for _, exc in failures))
+
+
+def _pct_cell(value: float) -> str:
+    return "–" if value != value else f"{value:.0%}"
+
+
+def accuracy_cmd(
+    db: DbOption = None,
+    series: SeriesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """How archived forecasts did against the prices that came later: MAE, MAPE, coverage.
+
+    Per series and model; interpolated prices are estimates, not actuals, and are not scored.
+    """
+
+    from forecast.store import accuracy, forecast_runs, open_store
+
+    store = open_store(db)
+    table = accuracy(store, series=series)
+    overall = accuracy(store, by=("model",), series=series)
+    if as_json:
+        out = {}
+        for name, frame in (("series", table), ("models", overall)):
+            frame = frame.assign(
+                first=frame["first"].map(lambda d: f"{d:%Y-%m-%d}"),
+                last=frame["last"].map(lambda d: f"{d:%Y-%m-%d}"),
+            ).astype(object)
+            out[name] = frame.where(frame.notna(), None).to_dict(orient="records")
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1, default=str))
+        return
+    if table.empty:
+        runs = len(forecast_runs(store))
+        if runs:
+            console.print(
+                f"{runs} archived forecast runs in {store.path}, none with actual prices yet: "
+                "ingest newer prices, then run this again.",
+                markup=False,
+                highlight=False,
+            )
+        else:
+            console.print(
+                f"No archived forecasts in {store.path} yet: run 'cropcast forecast' "
+                "(it archives), ingest newer prices later, then run this again.",
+                markup=False,
+                highlight=False,
+            )
+        return
+    levels = [c.split("_", 1)[1] for c in table.columns if c.startswith("coverage_")]
+    first, last = table["first"].min(), table["last"].max()
+    view = Table(
+        title=f"Archived forecasts vs the prices that came, {first:%Y-%m} to {last:%Y-%m}",
+        caption="MAE in the series' currency/unit; MAPE: mean absolute % error; "
+        "cover: share of prices inside the range, near its level when honest",
+        box=box.SIMPLE_HEAD,
+    )
+    for column in ("series", "model", "n", "MAE", "MAPE"):
+        view.add_column(column, justify="left" if column in ("series", "model") else "right")
+    for level in levels:
+        view.add_column(f"{level}%", justify="right", no_wrap=True)
+    for row in table.to_dict(orient="records"):
+        view.add_row(
+            f"{row['commodity']} · {row['market']} ({row['price_type'].lower()}, "
+            f"{row['currency']}/{row['unit']})",
+            str(row["model"]),
+            str(row["n"]),
+            money(row["mae"]),
+            f"{row['mape']:.1f}%",
+            *[_pct_cell(row[f"coverage_{level}"]) for level in levels],
+        )
+    console.print(view)
+    for row in overall.to_dict(orient="records"):
+        covers = ", ".join(
+            f"{level}% cover {_pct_cell(row[f'coverage_{level}'])}" for level in levels
+        )
+        console.print(
+            f"{row['model']} over all series: MAPE {row['mape']:.1f}%, {covers} (n={row['n']})",
+            markup=False,
+            highlight=False,
+        )
+
+
+@store_app.command("info")
+def store_info_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """What the store holds: series, prices, ingests, rejected rows, revisions, forecast runs.
+
+    Also checks that counts conserve across its tables; exits 1 when they do not.
+    """
+
+    from forecast.store import open_store, store_info
+
+    info = store_info(open_store(db))
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=1, default=str))
+    else:
+        by_freq = ", ".join(f"{n:,} {f}" for f, n in info["series_by_freq"].items())
+        span = f"{info['first_date']} to {info['last_date']}" if info["prices"] else "–"
+        facts = Table(
+            title=f"{info['path']} ({info['bytes'] / 1e6:.1f} MB, "
+            f"schema v{info['schema_version']})",
+            title_justify="left",
+            show_header=False,
+        )
+        facts.add_column("what")
+        facts.add_column("", justify="right")
+        facts.add_column("")
+        facts.add_row("series", f"{info['series']:,}", by_freq)
+        facts.add_row(
+            "prices", f"{info['prices']:,}", f"{span}; {info['interpolated']:,} interpolated"
+        )
+        facts.add_row("ingests", f"{info['ingests']:,}", "files added")
+        facts.add_row(
+            "rejected rows", f"{info['rejected_rows']:,}", "refused by cleaning, with reasons"
+        )
+        facts.add_row("revisions", f"{info['revisions']:,}", "stored prices later replaced")
+        facts.add_row(
+            "forecast runs",
+            f"{info['forecast_runs']:,}",
+            f"last {info['last_forecast_run']}" if info["last_forecast_run"] else "",
+        )
+        console.print(facts)
+        if info["recent_ingests"]:
+            log = Table(title="Latest ingests", title_justify="left", box=box.SIMPLE_HEAD)
+            for column in ("#", "file", "date", "rows in", "rejected", "added", "revised"):
+                log.add_column(
+                    column,
+                    justify="left" if column in ("file", "date") else "right",
+                    overflow="fold",
+                )
+            for r in info["recent_ingests"]:
+                log.add_row(
+                    str(r["ingest_id"]),
+                    r["file_name"],
+                    r["ingested_at"][:10],
+                    *[
+                        f"{r[c]:,}"
+                        for c in ("rows_in", "rows_rejected", "prices_added", "prices_revised")
+                    ],
+                )
+            console.print(log)
+        if not info["problems"]:
+            console.print(
+                "[green]counts conserve[/green]: rows in = kept + merged + rejected for every "
+                "ingest, and every price written stands or is kept as a revision"
+            )
+    if info["problems"]:
+        err = Console(stderr=True)
+        for problem in info["problems"]:
+            err.print(f"error: {problem}", markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+@store_app.command("export")
+def store_export_cmd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    fmt: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            parser=parse_choice(ExportFormat, "--format"),
+            metavar="[csv|parquet]",
+            help="File format (default: from the file name).",
+        ),
+    ] = None,
+    db: DbOption = None,
+    series: SeriesOption = None,
+) -> None:
+    """Write the stored (cleaned) prices out as a PriceTable file: CSV or Parquet."""
+    from forecast.store import export_prices, open_store
+
+    store = open_store(db)
+    if output.resolve() == store.path.resolve():
+        raise UsageError("the output would overwrite the store", str(output), "Choose another -o")
+    rows = export_prices(store, output, ExportFormat(fmt).value if fmt else None, series)
+    console.print(f"wrote {rows:,} prices to {output}", markup=False, highlight=False)
