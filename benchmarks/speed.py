@@ -16,9 +16,10 @@ Two files of 100 monthly series each:
 
 Each command is a fresh process timed by the wall clock, as a user's shell would time it
 (start-up, imports, reading, cleaning, writing and exit included). Rounds interleave the
-commands so a drift in the machine hits all alike; medians are reported, and ratios are
-taken within each round. The *ceiling* column estimates the most ``--jobs 2`` could gain
-over ``--jobs 1`` if everything but Python's start and the workers' imports split perfectly.
+commands in a rotating order, so a drift in the machine hits all alike; medians are
+reported, and ratios are taken within each round. The *ceiling* column estimates the most
+``--jobs 2`` could gain over ``--jobs 1`` if everything but Python's start and the workers'
+imports split perfectly.
 
 ``jobs 1`` / ``jobs 2`` / ``dask 2``
     ``cropcast forecast --input F --quiet --output O`` with ``--jobs 1``, ``--jobs 2``, and
@@ -163,8 +164,13 @@ def time_file(path: Path, rounds: int, prophet_rounds: int, folder: Path) -> tup
 
     runs: dict[str, list[float]] = {name: [] for name in [*COMMANDS, "prophet loop"]}
     outputs = {name: folder / f"{path.stem}-{name.replace(' ', '')}.parquet" for name in COMMANDS}
+    names = list(COMMANDS)
     for round_ in range(rounds):
-        for name, extra in COMMANDS.items():
+        # A rotating order, as scale.py's: a command that always ran first (or right after
+        # a Dask cluster shut down) would meet the machine in the same state every round.
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            extra = COMMANDS[name]
             out = outputs[name]
             command = [*cropcast(), "forecast", "--input", str(path), "--quiet", "-o", str(out)]
             runs[name].append(timed([*command, *extra]))
@@ -244,8 +250,8 @@ def section(results: list[dict], rounds: int, notes: list[str], floor: tuple) ->
         f"Measured by `python benchmarks/speed.py --rounds {rounds}` on {when}: {cpu_name()}, "
         f"{default_jobs()} cores; {versions()}. Each command is a fresh process timed from "
         "the shell (start-up, imports, reading, cleaning, writing and exit included); rounds "
-        "interleave the commands; each command's median is shown, and speed-up and Dask's "
-        "distance are the medians of the ratios within each round.",
+        "interleave the commands in a rotating order; each command's median is shown, and "
+        "speed-up and Dask's distance are the medians of the ratios within each round.",
         "",
         "| file | series | jobs 1 s | jobs 2 s | dask 2 s | Prophet loop s | speed-up 1 → 2 "
         "| ceiling | dask vs jobs 2 | jobs 2 vs Prophet loop | forecasts agree |",
