@@ -214,6 +214,24 @@ def test_a_table_each_up_to_eight_series_then_one_overview(tmp_path):
     assert "(last)" not in nine.stdout and "9 series, 2 periods ahead" in nine.stdout
 
 
+def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
+    path = _series_file(tmp_path, 3)
+    text = path.read_text(encoding="utf-8").replace(",M1,", ",,")  # M1 loses its market
+    path.write_text(text.replace(",M2,Retail,KG,XOF,253", ",M2,Retail,KG,XOF,"), "utf-8")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    # M1 is gone whole and M2 lost one price: one line says so, and how to see the rows.
+    assert sorted(pd.read_csv(out)["market"].unique()) == ["M0", "M2"]
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert notes == [
+        f"note: cleaning refused 13 of 36 rows of {path.name} (12 × market is missing, "
+        f"1 × price is missing); 'cropcast data check {path.name}' lists them"
+    ]
+    clean = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert clean.exit_code == 0 and "refused" not in clean.stderr
+
+
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
     path = tmp_path / "short.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]

@@ -278,12 +278,14 @@ def load_series(
     if store_path is not None:
         prices = _store_prices(store_path, freq)
     else:
-        prices, _ = load_input(
+        prices, cleaned = load_input(
             input_,
             mapping=parse_pairs(map_, "--map"),
             defaults=parse_pairs(default, "--default"),
             options=clean_options(freq),
         )
+        if cleaned is not None:
+            note_refused_rows(cleaned.rejected, cleaned.report.rows_in, input_)
     if freq is not None and input_ is None and store_path is None:
         from forecast.table import infer_freq
 
@@ -302,6 +304,27 @@ def load_series(
             "Run 'cropcast data list' to see the series names",
         )
     return chosen
+
+
+def note_refused_rows(rejected, rows_in: int, path: Path) -> None:
+    """One line on stderr when cleaning refused rows of the file, even with --quiet.
+
+    A refused row is data the command did not use (a missing price, a missing market, a
+    date that is not one); a series whose every row was refused is not forecast at all, so
+    the user must hear of it here, not only from ``cropcast data check``.
+    """
+    if rejected is None or rejected.empty:
+        return
+    from collections import Counter
+
+    reasons = Counter(str(r) for r in rejected["reason"]).most_common()
+    shown = ", ".join(f"{n} × {reason}" for reason, n in reasons[:3])
+    more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
+    typer.echo(
+        f"note: cleaning refused {len(rejected)} of {rows_in} rows of {path.name} ({shown}{more}); "
+        f"'cropcast data check {path.name}' lists them",
+        err=True,
+    )
 
 
 def progress_bar(total: int, quiet: bool, what: str = "series"):
