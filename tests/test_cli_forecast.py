@@ -232,6 +232,28 @@ def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
     assert clean.exit_code == 0 and "refused" not in clean.stderr
 
 
+def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):
+    path = _series_file(tmp_path, 2)
+    path.write_text(
+        path.read_text("utf-8").replace(
+            "2023-06-01,Sorghum,M1,Retail,KG,XOF,256", "2023-06-01,Sorghum,M1,Retail,KG,XOF,25600"
+        ),
+        "utf-8",
+    )
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "outlier" in line]
+    assert len(notes) == 1, result.stderr
+    assert "1 price looks like an outlier and was kept" in notes[0]
+    assert "Sorghum | M1 | Retail | XOF/kg 2023-06-01: 25,600 (" in notes[0]
+    assert float(notes[0].split("25,600 (")[1].split("×")[0]) > 50
+    # Kept, not changed: the cleaned table still holds it (naive forecasts are untouched).
+    assert len(pd.read_csv(out)) == 2 * 2
+    plain = run("forecast", "-i", _series_file(tmp_path, 3), "-m", "naive", "-h", 2, "-q")
+    assert plain.exit_code == 0 and "outlier" not in plain.stderr
+
+
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
     path = tmp_path / "short.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]

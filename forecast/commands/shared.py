@@ -303,6 +303,8 @@ def load_series(
             "--series",
             "Run 'cropcast data list' to see the series names",
         )
+    if input_ is not None and store_path is None:  # the user's file, just cleaned
+        note_outliers(chosen, input_)
     return chosen
 
 
@@ -323,6 +325,48 @@ def note_refused_rows(rejected, rows_in: int, path: Path) -> None:
     typer.echo(
         f"note: cleaning refused {len(rejected)} of {rows_in} rows of {path.name} ({shown}{more}); "
         f"'cropcast data check {path.name}' lists them",
+        err=True,
+    )
+
+
+def note_outliers(prices, path: Path, shown: int = 2) -> None:
+    """One line on stderr naming the most extreme prices cleaning flagged and kept.
+
+    Cleaning never deletes a price that only looks wrong (a crisis is real), but a typo
+    (13500 for 135) ruins its series' forecast, so the user is told where to look: the
+    flagged prices furthest from the prices around them, in either direction.
+    """
+    import numpy as np
+
+    from forecast.table import KEY, series_label
+
+    flagged = prices["flags"].astype(str).str.contains("outlier", regex=False)
+    if not flagged.any():
+        return
+    # Against the prices around it (a year's window): a whole-history median would call
+    # every old price of an inflating series extreme.
+    ordered = prices.sort_values([*KEY, "date"])
+    nearby = ordered.groupby(list(KEY), observed=True)["price"].transform(
+        lambda s: s.rolling(13, center=True, min_periods=3).median()
+    )
+    times = (prices["price"] / nearby.reindex(prices.index))[flagged].dropna()
+    if times.empty:
+        return
+    worst = times.apply(lambda x: abs(np.log(x))).sort_values(ascending=False).index[:shown]
+    examples = "; ".join(
+        f"{series_label(tuple(prices.loc[i, list(KEY)]))} {prices.loc[i, 'date']:%Y-%m-%d}: "
+        f"{money(prices.loc[i, 'price'])} ({times[i]:.3g}× the prices around it)"
+        for i in worst
+    )
+    n = int(flagged.sum())
+    what = (
+        f"{n} prices look like outliers and were"
+        if n > 1
+        else "1 price looks like an outlier and was"
+    )
+    typer.echo(
+        f"note: {what} kept, e.g. {examples}; if one is a typo, it skews its series' "
+        f"forecast: check {path.name}",
         err=True,
     )
 
