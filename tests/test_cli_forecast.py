@@ -254,6 +254,19 @@ def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):
     assert plain.exit_code == 0 and "outlier" not in plain.stderr
 
 
+def test_series_that_stopped_years_ago_are_named_on_stderr(tmp_path):
+    path = _series_file(tmp_path, 3)
+    text = path.read_text("utf-8").replace("2023-", "2019-").replace("2019-", "2023-", 24)
+    path.write_text(text, "utf-8")  # M0 and M1 in 2023, M2 in 2019
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "end a year or more" in line]
+    assert notes == [
+        "note: 1 of 3 series end a year or more before the latest price (2023-12): "
+        "Sorghum | M2 | Retail | XOF/kg (2019-12); their forecasts start from their own last price"
+    ]
+
+
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
     path = tmp_path / "short.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]

@@ -305,6 +305,7 @@ def load_series(
         )
     if input_ is not None and store_path is None:  # the user's file, just cleaned
         note_outliers(chosen, input_)
+        note_stale_series(chosen)
     return chosen
 
 
@@ -367,6 +368,32 @@ def note_outliers(prices, path: Path, shown: int = 2) -> None:
     typer.echo(
         f"note: {what} kept, e.g. {examples}; if one is a typo, it skews its series' "
         f"forecast: check {path.name}",
+        err=True,
+    )
+
+
+def note_stale_series(prices, shown: int = 2) -> None:
+    """One line on stderr for series whose prices stop a year or more before the file's.
+
+    Their forecasts start from their own last price, years ago perhaps: a reader of the
+    output should not take them for an outlook from today.
+    """
+    import pandas as pd
+
+    from forecast.table import KEY, series_label
+
+    last = prices.groupby(list(KEY), observed=True)["date"].max()
+    latest = last.max()
+    stale = last[last <= latest - pd.DateOffset(months=12)].sort_values()
+    if stale.empty:
+        return
+    examples = "; ".join(
+        f"{series_label(key)} ({date:%Y-%m})" for key, date in stale[:shown].items()
+    )
+    more = f" and {len(stale) - shown} more" if len(stale) > shown else ""
+    typer.echo(
+        f"note: {len(stale)} of {len(last)} series end a year or more before the latest price "
+        f"({latest:%Y-%m}): {examples}{more}; their forecasts start from their own last price",
         err=True,
     )
 
