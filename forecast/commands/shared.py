@@ -285,7 +285,7 @@ def load_series(
             options=clean_options(freq),
         )
         if cleaned is not None:
-            note_refused_rows(cleaned.rejected, cleaned.report.rows_in, input_)
+            note_refused_rows(cleaned.report, input_)
     if freq is not None and input_ is None and store_path is None:
         from forecast.table import infer_freq
 
@@ -309,22 +309,21 @@ def load_series(
     return chosen
 
 
-def note_refused_rows(rejected, rows_in: int, path: Path) -> None:
+def note_refused_rows(report, path: Path) -> None:
     """One line on stderr when cleaning refused rows of the file, even with --quiet.
 
     A refused row is data the command did not use (a missing price, a missing market, a
     date that is not one); a series whose every row was refused is not forecast at all, so
     the user must hear of it here, not only from ``cropcast data check``.
     """
-    if rejected is None or rejected.empty:
+    if not report.rows_rejected:
         return
-    from collections import Counter
-
-    reasons = Counter(str(r) for r in rejected["reason"]).most_common()
+    reasons = report.reasons.most_common()  # the cleaning report's own count, by reason
     shown = ", ".join(f"{n} × {reason}" for reason, n in reasons[:3])
     more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
     typer.echo(
-        f"note: cleaning refused {len(rejected)} of {rows_in} rows of {path.name} ({shown}{more}); "
+        f"note: cleaning refused {report.rows_rejected} of {report.rows_in} rows of {path.name} "
+        f"({shown}{more}); "
         f"'cropcast data check {path.name}' lists them",
         err=True,
     )
@@ -353,7 +352,7 @@ def note_outliers(prices, path: Path, shown: int = 2) -> None:
     times = (prices["price"] / nearby.reindex(prices.index))[flagged].dropna()
     if times.empty:
         return
-    worst = times.apply(lambda x: abs(np.log(x))).sort_values(ascending=False).index[:shown]
+    worst = np.log(times).abs().sort_values(ascending=False).index[:shown]
     examples = "; ".join(
         f"{series_label(tuple(prices.loc[i, list(KEY)]))} {prices.loc[i, 'date']:%Y-%m-%d}: "
         f"{money(prices.loc[i, 'price'])} ({times[i]:.3g}× the prices around it)"
