@@ -332,14 +332,14 @@ def machine() -> str:
     )
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the ``## Accuracy`` section of ``path`` (up to the next ``## ``), or add it."""
+def write_section(path: Path, text: str, heading: str = HEADING) -> None:
+    """Replace the ``heading`` section of ``path`` (up to the next ``## ``), or add it."""
     lines = (
         path.read_text(encoding="utf-8").splitlines() if path.is_file() else ["# Benchmarks", ""]
     )
     new = text.rstrip("\n").splitlines()
-    if HEADING in lines:
-        start = lines.index(HEADING)
+    if heading in lines:
+        start = lines.index(heading)
         end = next(
             (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
         )

@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 from model_checks import check_estimator, check_forecast_frame
 
-from forecast.auto import FALLBACK_CHAIN, AutoForecaster, conformal_quantile, conformal_widths
+from forecast.auto import (
+    FALLBACK_CHAIN,
+    AutoForecaster,
+    conformal_quantile,
+    conformal_widths,
+    last_price_errors,
+)
 from forecast.errors import UsageError
 from forecast.models import make_model
 from forecast.models.base import Forecaster
@@ -105,22 +111,59 @@ def test_median_and_mean_combinations_use_equal_weights():
         assert list(weights.values()) == pytest.approx([1 / 3] * 3)
 
 
-def test_too_short_to_backtest_falls_back_to_theta_with_a_note():
+def test_too_short_to_backtest_combines_the_candidates_with_equal_weights():
     y = random_walk(10)
     model = AutoForecaster().fit(y)
-    assert FALLBACK_CHAIN[0] == "theta"
-    assert model.explain_["models"] == ["theta"]
-    assert model.explain_["weights"] == {"theta": 1.0}
+    labels = ["naive", "ets(seasonal=False)", "theta"]
+    assert model.explain_["models"] == labels
+    assert model.explain_["weights"] == pytest.approx(dict.fromkeys(labels, 1 / 3))
     notes = " ".join(model.explain_["notes"])
-    assert "too short to backtest" in notes and "fallback: used theta" in notes
-    check_forecast_frame(model.predict(6), y, 6)
+    assert "too short to backtest" in notes and "equal weights on naive" in notes
+    fc = model.predict(6, levels=(80, 95))
+    # The point forecast is the geometric mean of the members' (a mean in logs).
+    members = [make_model("naive"), make_model("ets", seasonal=False), make_model("theta")]
+    logs = [np.log(m.fit(y).predict(6)["forecast"].to_numpy()) for m in members]
+    np.testing.assert_allclose(fc["forecast"], np.exp(np.mean(logs, axis=0)), rtol=1e-9)
+    check_forecast_frame(fc, y, 6)
+
+
+def test_ranges_without_a_backtest_are_conformal_on_last_price_errors():
+    # A jump in a short history: Gaussian ranges average it away, the last price's past
+    # errors keep it.
+    values = np.exp(np.log(100) + np.cumsum(np.r_[np.full(8, 0.01), 0.4, np.full(7, -0.01)]))
+    y = monthly(values)
+    model = AutoForecaster(horizon=12).fit(y)
+    assert model.explain_["calibration"]["method"].endswith("(no backtest)")
+    assert "ranges: conformal, from" in " ".join(model.explain_["notes"])
+    fc = model.predict(12, levels=(80, 95))
+    widths = conformal_widths(last_price_errors(y, 12, 240), (80, 95), 12)
+    np.testing.assert_allclose(np.log(fc["upper_95"] / fc["forecast"]), widths[:, 1], rtol=1e-9)
+    np.testing.assert_allclose(np.log(fc["forecast"] / fc["lower_80"]), widths[:, 0], rtol=1e-9)
+    own = make_model("theta").fit(y).predict(12, levels=(95,))
+    spread, own_spread = fc["upper_95"] / fc["lower_95"], own["upper_95"] / own["lower_95"]
+    assert (spread > own_spread).all()
+    check_forecast_frame(fc, y, 12)
+
+
+def test_without_errors_to_learn_from_the_members_own_ranges_are_combined():
+    flat = AutoForecaster().fit(monthly(np.full(12, 50.0)))  # every past error is zero
+    few = AutoForecaster().fit(random_walk(4))  # six errors, fewer than ten
+    for model in (flat, few):
+        assert model.scale_ is None
+        assert "ranges: the models' own" in " ".join(model.explain_["notes"])
+    fc = few.predict(5, levels=(80, 95))
+    members = list(few.members_.values())
+    assert len(members) == 1  # four prices: only naive is long enough
+    pd.testing.assert_frame_equal(fc, members[0].predict(5, levels=(80, 95)))
+    check_forecast_frame(fc, random_walk(4), 5)
+    np.testing.assert_allclose(flat.predict(3)["forecast"], 50.0, rtol=1e-12)
 
 
 def test_three_prices_end_at_naive():
     y = random_walk(3)
     model = AutoForecaster().fit(y)
     assert model.explain_["models"] == ["naive"]
-    assert "fallback: used naive" in " ".join(model.explain_["notes"])
+    assert "equal weights on naive" in " ".join(model.explain_["notes"])
     check_forecast_frame(model.predict(4), y, 4)
 
 
