@@ -138,7 +138,8 @@ def forecast_series(
             used, explain = "naive", {}
         except Exception as exc2:  # fewer than two prices: carry the last price, no range
             n_prices = int(y.notna().sum())
-            note = f"too short to forecast ({n_prices} prices): {exc2}; repeated the last price"
+            prices = f"{n_prices} price{'s' if n_prices != 1 else ''}"
+            note = f"too short to forecast ({prices}): {exc2}; repeated the last price"
             index = future_index(y, spec.horizon)
             frame = pd.DataFrame({"forecast": float(y.dropna().iloc[-1])}, index=index)
             for level in spec.levels:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from cli_checks import one_error_line, run
@@ -265,6 +266,55 @@ def test_series_that_stopped_years_ago_are_named_on_stderr(tmp_path):
         "note: 1 of 3 series end a year or more before the latest price (2023-12): "
         "Sorghum | M2 | Retail | XOF/kg (2019-12); their forecasts start from their own last price"
     ]
+
+
+def test_names_differing_only_in_capitals_are_named_on_stderr(tmp_path):
+    path = _series_file(tmp_path, 2)
+    text = path.read_text("utf-8")
+    # The second half of M1's year is spelt "sorghum | m1 " (the spelling changed mid-way).
+    for m in range(7, 13):
+        text = text.replace(f"2023-{m:02d}-01,Sorghum,M1,", f"2023-{m:02d}-01,sorghum,m1 ,")
+    path.write_text(text, "utf-8")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "capitals" in line]
+    assert notes == [
+        "note: 'Sorghum | M1 | Retail | XOF/kg' and 'sorghum | m1 | Retail | XOF/kg' differ "
+        f"only in capitals or spaces and are forecast apart; if they are one series, spell "
+        f"them alike in {path.name}"
+    ]
+    # Named, not merged: the data stays as the file has it.
+    assert len(pd.read_csv(out)) == 3 * 2
+    plain = run("forecast", "-i", _series_file(tmp_path, 3), "-m", "naive", "-h", 2, "-q")
+    assert plain.exit_code == 0 and "capitals" not in plain.stderr
+
+
+def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path):
+    path = _series_file(tmp_path, 2)
+    text = path.read_text("utf-8")
+    for m in range(1, 13):
+        text = text.replace(
+            f"2023-{m:02d}-01,Sorghum,M0,Retail,KG,XOF,{250 + m}",
+            f"2023-{m:02d}-01,Sorghum,M0,Retail,KG,XOF,300",
+        )
+    path.write_text(text, "utf-8")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "never changed" in line]
+    assert notes == [
+        "note: 1 series never changed price (Sorghum | M0 | Retail | XOF/kg): its ranges have "
+        "no width, because the history shows no move to measure, not because the price is "
+        "certain"
+    ]
+    fc = pd.read_csv(out)
+    flat = fc[fc["market"] == "M0"]
+    # What the note warns of (equal up to the rounding of a trip through logs).
+    assert np.allclose(flat["lower_95"], flat["upper_95"], rtol=1e-9, atol=0)
+    assert (
+        fc.loc[fc["market"] == "M1", "upper_95"] > fc.loc[fc["market"] == "M1", "lower_95"]
+    ).all()
 
 
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):

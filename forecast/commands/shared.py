@@ -306,6 +306,8 @@ def load_series(
     if input_ is not None and store_path is None:  # the user's file, just cleaned
         note_outliers(chosen, input_)
         note_stale_series(chosen)
+        note_case_twins(chosen, input_)
+        note_flat_series(chosen)
     return chosen
 
 
@@ -393,6 +395,56 @@ def note_stale_series(prices, shown: int = 2) -> None:
     typer.echo(
         f"note: {len(stale)} of {len(last)} series end a year or more before the latest price "
         f"({latest:%Y-%m}): {examples}{more}; their forecasts start from their own last price",
+        err=True,
+    )
+
+
+def note_case_twins(prices, path: Path) -> None:
+    """One line on stderr for series whose names differ only in capitals or spacing.
+
+    "Rice | Colombo" and "rice | colombo" are two series to the cleaner (names are data, and
+    it does not rewrite them), but usually one series whose spelling changed: each half is
+    then forecast from half the history. The user decides; the line says where to look.
+    """
+    from forecast.table import KEY, series_label
+
+    keys = prices[list(KEY)].drop_duplicates()
+    folded = keys.apply(lambda col: col.astype(str).str.casefold().str.split().str.join(" "))
+    groups = keys.groupby([folded[c] for c in KEY], observed=True, sort=False)
+    twins = [
+        [series_label(tuple(row)) for row in group.itertuples(index=False)]
+        for _, group in groups
+        if len(group) > 1
+    ]
+    if not twins:
+        return
+    first = " and ".join(f"'{name}'" for name in twins[0])
+    more = f" (and {len(twins) - 1} more such groups)" if len(twins) > 1 else ""
+    typer.echo(
+        f"note: {first} differ only in capitals or spaces{more} and are forecast apart; "
+        f"if they are one series, spell them alike in {path.name}",
+        err=True,
+    )
+
+
+def note_flat_series(prices, shown: int = 2) -> None:
+    """One line on stderr for series whose price never changed: their ranges have no width.
+
+    A price fixed for its whole history gives no measure of how far it may move, so its
+    forecast ranges collapse onto the price. That is what the data says, not a certainty.
+    """
+    from forecast.table import KEY, series_label
+
+    spread = prices.groupby(list(KEY), observed=True)["price"].agg(["min", "max", "count"])
+    flat = spread[(spread["min"] == spread["max"]) & (spread["count"] > 1)]
+    if flat.empty:
+        return
+    examples = "; ".join(series_label(key) for key in flat.index[:shown])
+    more = f" and {len(flat) - shown} more" if len(flat) > shown else ""
+    their = "their ranges have" if len(flat) > 1 else "its ranges have"
+    typer.echo(
+        f"note: {len(flat)} series never changed price ({examples}{more}): {their} no width, "
+        f"because the history shows no move to measure, not because the price is certain",
         err=True,
     )
 
