@@ -62,10 +62,10 @@ PROFILED = {
     "forecasting.py:forecast_prices": "forecasting every series",
     "auto.py:_backtest": "auto: backtest window of the candidates",
     "auto.py:_combine_fit": "auto: final fits of the kept candidates",
-    "auto.py:_fallback": "auto: short series, fallback model (Theta)",
+    "auto.py:_combine_unscored": "auto: short series, equal-weight fits (no backtest)",
     "ets.py:_fit": "ETS fits (every call)",
     "theta.py:_fit": "Theta fits (every call)",
-    "theta.py:_sigma2": "Theta interval variance (ARIMA fit; fallback only)",
+    "theta.py:_sigma2": "Theta interval variance (ARIMA fit; only for its own ranges)",
     "auto.py:_predict": "auto: combining and calibrating the forecasts",
     "forecasting.py:write_forecasts": "writing the output file",
 }
