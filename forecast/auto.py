@@ -23,6 +23,8 @@ combination by ``sqrt(ratio)``, ``ratio`` being the root mean square error of th
 over that of the last price on the shared backtest windows. The square root shrinks a noisy,
 optimistic ratio toward 1. Steps with too few scores (short series) pool the steps with a
 ``sqrt(step)`` scaling, as for a random walk; steps beyond ``horizon`` extend that way too.
+Every range holds the last price: a price that sat still for months has mostly zero errors,
+and a narrow band around a combination drifted off the last price would claim it must move.
 
 Fallback chain
 --------------
@@ -36,8 +38,9 @@ A batch never dies because one series is odd. In order:
    default three beat each of them (see "Short histories" in benchmarks/RESULTS.md).
    Its ranges are conformal too, from the last price's past errors as above with no ratio
    (there is no backtest to measure one), when the series has at least
-   ``MIN_FALLBACK_SCORES`` of them and they are not all zero; otherwise the weighted mean
-   of the members' own ranges (in logs). On a few years of history a model's own Gaussian
+   ``MIN_FALLBACK_SCORES`` of them
+   and they are not all zero; otherwise the members' own ranges, combined in logs as the
+   point is (weighted mean, or median). On a few years of history a model's own Gaussian
    ranges are too sure of themselves: Theta's held 72 % of prices at 95 % on the
    benchmark's held-out years cut to their last 8-30 prices.
 3. A series where every candidate was dropped gets the first model of ``FALLBACK_CHAIN``
@@ -67,7 +70,7 @@ from forecast.models.base import Forecaster, normal_quantile, season_length
 #: seasonal naive, seasonal ETS and ARIMA were tried and left out: no more accurate on our
 #: design set, and slower (see benchmarks/RESULTS.md).
 DEFAULT_CANDIDATES = ("naive", ("ets", {"seasonal": False}), "theta")
-#: Models tried, in order, when a series cannot be backtested.
+#: Models tried, in order, when every candidate failed.
 FALLBACK_CHAIN = ("theta", "naive")
 #: Fewest prices before a backtest cutoff: two seasons, so seasonal candidates can be fitted
 #: and a score is not pure noise.
@@ -262,6 +265,7 @@ class AutoForecaster(Forecaster):
         windows = self._check_params()
         self.notes_: list[str] = []
         self.members_, self.weights_, self.scale_ = {}, {}, None
+        self.last_ = float(np.log(y.dropna().iloc[-1])) if y.notna().any() else float("nan")
         self.calibration_ = {"method": "none yet"}
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
         factories = self._factories()
@@ -277,7 +281,7 @@ class AutoForecaster(Forecaster):
         if not self.members_:
             self._fallback(y, X)
         self.explain_ = {
-            "candidates": ranked or list(self.weights_),
+            "candidates": ranked or [label for label in factories if label in self.members_],
             "scores": scores,
             "weights": dict(self.weights_),
             "models": list(self.members_),
@@ -345,7 +349,8 @@ class AutoForecaster(Forecaster):
         kept = ranked[: int(self.top_k)]
         if self.combine == "inverse_mase":
             inv = np.array([1 / max(scores[label]["mase"], 1e-9) for label in kept])
-            if not np.isfinite(inv).all():  # a flat history has no MASE scale
+            # A flat history has no MASE scale (infinite MASE, weight 0 for all): equal.
+            if not np.isfinite(inv).all() or inv.sum() <= 0:
                 inv = np.ones(len(kept))
             w = (1 - self.shrink) * inv / inv.sum() + self.shrink / len(kept)
         else:
@@ -398,9 +403,14 @@ class AutoForecaster(Forecaster):
             if model.min_length > n_obs:
                 continue  # _backtest noted it
             try:
-                self.members_[label] = model.fit(y, X)
+                model.fit(y, X)
+                values = model.predict(int(self.horizon), levels=())["forecast"].to_numpy()
+                if not (np.isfinite(values).all() and (values > 0).all()):
+                    raise ValueError("forecast not finite and positive")
             except Exception as exc:  # the candidate fails, not the series
                 self.notes_.append(f"{label}: dropped, fit failed ({type(exc).__name__}: {exc})")
+                continue
+            self.members_[label] = model
         if not self.members_:
             return
         self.weights_ = {label: 1 / len(self.members_) for label in self.members_}
@@ -429,12 +439,11 @@ class AutoForecaster(Forecaster):
         reference = last_price_errors(y, int(self.horizon), int(self.calibration_window))
         scores = np.abs(reference[np.isfinite(reference)])
         if len(scores) < MIN_FALLBACK_SCORES or not scores.any():
-            self.notes_.append(
-                f"ranges: the models' own ({len(scores)} past last-price errors, "
-                f"{'all zero' if len(scores) else 'none'}; {MIN_FALLBACK_SCORES} non-zero needed)"
-                if not scores.any()
-                else f"ranges: the models' own (only {len(scores)} past last-price errors)"
-            )
+            if not scores.any():
+                why = "the price never moved" if len(scores) else "no two prices to compare"
+            else:
+                why = f"{len(scores)} past last-price error(s), {MIN_FALLBACK_SCORES} needed"
+            self.notes_.append(f"ranges: the models' own ({why})")
             self.calibration_ = {"method": "the models' own ranges (no backtest)"}
             return
         self.reference_, self.scale_ = reference, 1.0
@@ -463,8 +472,13 @@ class AutoForecaster(Forecaster):
         out = pd.DataFrame({"forecast": np.exp(point)})
         widths = conformal_widths(self.reference_, levels, h, self.offset_, self.scale_)
         for i, level in enumerate(levels):
-            out[f"lower_{level}"] = np.exp(point - widths[:, i])
-            out[f"upper_{level}"] = np.exp(point + widths[:, i])
+            # The range always holds the last price: where a price sat still for months
+            # most past errors are zero, and a narrow band around a combination that has
+            # drifted off the last price would claim the price must move.
+            low = np.minimum(point - widths[:, i], self.last_)
+            high = np.maximum(point + widths[:, i], self.last_)
+            out[f"lower_{level}"] = np.exp(low)
+            out[f"upper_{level}"] = np.exp(high)
         return out
 
 

@@ -159,6 +159,65 @@ def test_without_errors_to_learn_from_the_members_own_ranges_are_combined():
     np.testing.assert_allclose(flat.predict(3)["forecast"], 50.0, rtol=1e-12)
 
 
+def _stuck(n_flat: int, then=(55.0,)) -> pd.Series:
+    return monthly(np.r_[np.full(n_flat, 50.0), then])
+
+
+@pytest.mark.parametrize("y", [_stuck(19), _stuck(34), _stuck(39), _stuck(70, (55, 55, 60))])
+def test_a_price_stuck_for_months_keeps_its_last_price_inside_every_range(y):
+    # Most past errors are zero, so the conformal band is a single price, and the
+    # combination (smoothing toward 50) sits off the last price: the range must still hold
+    # the last price, not claim the price must move.
+    model = AutoForecaster().fit(y)
+    fc = model.predict(12, levels=(80, 95))
+    last = y.dropna().iloc[-1]
+    assert np.isfinite(fc.to_numpy()).all()
+    for level in (80, 95):
+        assert (fc[f"lower_{level}"] <= last * (1 + 1e-12)).all()
+        assert (fc[f"upper_{level}"] >= last * (1 - 1e-12)).all()
+    check_forecast_frame(fc, y, 12)
+
+
+def test_a_flat_history_before_a_late_move_gets_equal_weights_not_nan():
+    # Every candidate's MASE is infinite (no in-sample move to scale by): equal weights.
+    model = AutoForecaster().fit(_stuck(39))
+    assert list(model.weights_.values()) == pytest.approx([1 / 3] * 3)
+    assert np.isfinite(model.predict(3).to_numpy()).all()
+
+
+def test_the_members_own_ranges_combine_by_the_median_too():
+    y = monthly(np.full(12, 50.0))  # no past move: the members' own ranges
+    model = AutoForecaster(combine="median").fit(y)
+    assert model.scale_ is None and len(model.members_) == 3
+    fc = model.predict(4, levels=(80, 95))
+    own = [m.predict(4, levels=(80, 95)) for m in model.members_.values()]
+    expected = np.exp(np.median([np.log(f.to_numpy()) for f in own], axis=0))
+    np.testing.assert_allclose(fc.to_numpy(), expected, rtol=1e-12)
+
+
+class ForecastsNaN(Forecaster):
+    """Fits, then forecasts NaN: must be dropped, as a backtest would drop it."""
+
+    name = "nan"
+    min_length = 2
+
+    def _fit(self, y, X):
+        pass
+
+    def _predict(self, h, X_future, levels):
+        return pd.DataFrame({"forecast": np.full(h, np.nan)})
+
+
+def test_a_short_series_drops_a_candidate_that_fails_or_forecasts_nan():
+    y = random_walk(10)
+    candidates = {"naive": Naive, "boom": Exploding, "nan": ForecastsNaN}
+    model = AutoForecaster(candidates=candidates).fit(y)
+    assert list(model.members_) == ["naive"] and model.explain_["candidates"] == ["naive"]
+    notes = " ".join(model.explain_["notes"])
+    assert "boom: dropped" in notes and "nan: dropped" in notes
+    assert np.isfinite(model.predict(6).to_numpy()).all()
+
+
 def test_three_prices_end_at_naive():
     y = random_walk(3)
     model = AutoForecaster().fit(y)
