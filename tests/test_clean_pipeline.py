@@ -482,6 +482,38 @@ def test_daily_dates_infer_weekly_and_key_by_monday():
     assert (result.prices["date"].dt.day_of_week == 0).all()
 
 
+def test_monthly_prices_dated_on_first_mondays_read_monthly():
+    starts = pd.date_range("2023-01-01", periods=24, freq="MS")
+    firsts = [d + pd.Timedelta(days=(7 - d.day_of_week) % 7) for d in starts]
+    assert all(d.day_of_week == 0 and d.day <= 7 for d in firsts)
+    frame = raw_table(
+        [{"date": f"{d:%Y-%m-%d}", "price": str(100 + i)} for i, d in enumerate(firsts)]
+    )
+    result = run(frame)
+    assert result.report.freq == "monthly"
+    assert len(result.prices) == 24 and result.report.interpolated == 0
+    assert result.report.off_frequency == []
+
+
+def test_series_whose_own_spacing_differs_from_the_files_are_reported():
+    weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
+    months = pd.date_range("2023-06-15", periods=8, freq="MS") + pd.Timedelta(days=14)
+    rows = [{"date": f"{d:%Y-%m-%d}", "price": "10", "market": "Weekly"} for d in weeks]
+    rows += [{"date": f"{d:%Y-%m-%d}", "price": "20", "market": "Monthly"} for d in months]
+    result = run(raw_table(rows))
+    assert result.report.freq == "weekly"
+    (off,) = result.report.off_frequency
+    assert off["series"] == "Rice | Monthly | Wholesale | VND/kg" and 28 <= off["days"] <= 31
+    # Asked for: spreading or folding is what the user chose, nothing to report.
+    assert run(raw_table(rows), freq="weekly").report.off_frequency == []
+    monthly = run(raw_table([*rows[30:], *[{**r, "market": "M2"} for r in rows[30:]], *rows[:6]]))
+    assert monthly.report.freq == "monthly"
+    assert [o["series"] for o in monthly.report.off_frequency] == [
+        "Rice | Weekly | Wholesale | VND/kg"
+    ]
+    assert monthly.report.off_frequency[0]["days"] == 7
+
+
 def test_iso_week_dates():
     frame = raw_table([{"date": "2024-W07", "price": "10"}, {"date": "2024-W08", "price": "11"}])
     result = run(frame)

@@ -317,6 +317,25 @@ def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path)
     ).all()
 
 
+def test_a_monthly_series_in_a_weekly_file_is_named_on_stderr(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    weeks = pd.date_range("2024-01-01", periods=40, freq="W-MON")
+    rows += [f"{d:%Y-%m-%d},Rice,Weekly,Retail,KG,LKR,{200 + i % 5}" for i, d in enumerate(weeks)]
+    rows += [f"2023-{m:02d}-15,Rice,Monthly,Retail,KG,LKR,{190 + m}" for m in range(1, 13)]
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "reads as" in line]
+    assert notes == [
+        "note: mixed.csv reads as weekly, but 1 series has prices about a month apart "
+        "(Rice | Monthly | Retail | LKR/kg): it was spread onto weekly steps (the weeks between "
+        "filled in) and forecast in weeks; use --freq monthly, or a file of their own"
+    ]
+    asked = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q", "--freq", "weekly")
+    assert asked.exit_code == 0 and "reads as" not in asked.stderr
+
+
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):
     path = tmp_path / "short.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]

@@ -25,7 +25,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from forecast.clean.base import StepOutput, fold, map_unique, split_rejected
+from forecast.clean.base import StepOutput, fold, label, map_unique, split_rejected
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
 
@@ -261,12 +261,25 @@ def parse_dates(
     return StepOutput(kept, rejected, notes)
 
 
+def series_spacing(frame: pd.DataFrame) -> pd.Series:
+    """Median days between consecutive distinct dates of each series (series with one date
+    are left out), indexed by the series key."""
+    keys = [
+        k for k in ("commodity", "market", "price_type", "unit", "currency") if k in frame.columns
+    ]
+    dates = frame[[*keys, "date"]].drop_duplicates().sort_values([*keys, "date"])
+    dates = dates.reset_index(drop=True)  # the frame's own index may repeat labels
+    gaps = dates.groupby(keys, sort=False, observed=True)["date"].diff().dt.days
+    return gaps[gaps > 0].groupby([dates.loc[gaps.index, k] for k in keys], sort=False).median()
+
+
 def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
     """The file's frequency when none is given: ``(freq, why)``.
 
     Week-coded dates -> weekly; month-coded dates -> monthly. Otherwise: all month starts ->
-    monthly; all Mondays -> weekly (already on a weekly grid); else the median spacing of
-    consecutive dates within a series: under 20 days -> weekly, else monthly (WFP's 15ths).
+    monthly; else the median spacing of consecutive dates within a series: under 20 days ->
+    weekly, else monthly (WFP's 15ths; monthly prices dated on the first Monday of each
+    month too). Mondays with nothing to measure (one date a series) -> weekly.
     """
     granularity = set(frame["granularity"])
     if "week" in granularity and "month" not in granularity:
@@ -276,8 +289,6 @@ def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
     dates = frame["date"]
     if len(dates) == 0 or dates.dt.is_month_start.all():
         return "monthly", "dates are month starts"
-    if (dates.dt.day_of_week == 0).all():
-        return "weekly", "dates are Mondays"
     keys = [
         k for k in ("commodity", "market", "price_type", "unit", "currency") if k in frame.columns
     ]
@@ -288,6 +299,8 @@ def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
     spacing = (np.diff(stamps) / np.timedelta64(1, "D"))[codes[1:] == codes[:-1]]
     spacing = spacing[spacing > 0]
     if not len(spacing):
+        if (dates.dt.day_of_week == 0).all():
+            return "weekly", "dates are Mondays"
         return "monthly", "too few dates to tell; monthly by default"
     median = float(np.median(spacing))
     freq = "weekly" if median < 20 else "monthly"
@@ -322,7 +335,19 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             "Clean this file as monthly (freq='monthly')",
         )
     out = frame.assign(date=period_start(frame["date"], freq))
-    return StepOutput(out, notes=[f"frequency {freq} ({why})"], details={"freq": freq})
+    # Series whose own dates say otherwise: a monthly series in a weekly file is spread
+    # onto weeks (its gaps filled), a weekly one in a monthly file folded into medians.
+    # (Not when the frequency was asked for: then folding or spreading is what was asked.)
+    spacing = series_spacing(frame) if not options.freq else pd.Series(dtype=float)
+    odd = spacing[spacing >= 20] if freq == "weekly" else spacing[spacing < 20]
+    off = [
+        {"series": label(key), "days": float(days)}
+        for key, days in odd.items()
+    ]
+    notes = [f"frequency {freq} ({why})"]
+    if off:
+        notes.append(f"{len(off)} series have their own spacing (e.g. {off[0]['series']})")
+    return StepOutput(out, notes=notes, details={"freq": freq, "off_frequency": off})
 
 
 __all__ = [

@@ -42,6 +42,9 @@ class CleanReport:
         Gaps left unfilled: ``series, from, to, length`` (periods).
     short_series
         ``series, length`` for series shorter than ``min_length`` (kept).
+    off_frequency
+        ``series, days`` for series whose own median spacing (days) says another frequency
+        than the file's: spread onto weeks, or folded into monthly medians.
     steps
         Per step: ``name, rows_in, rows_out, rejected, notes``.
     notes
@@ -62,6 +65,7 @@ class CleanReport:
     interpolated: int = 0
     gaps: list[dict[str, Any]] = field(default_factory=list)
     short_series: list[dict[str, Any]] = field(default_factory=list)
+    off_frequency: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

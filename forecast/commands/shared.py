@@ -286,6 +286,7 @@ def load_series(
         )
         if cleaned is not None:
             note_refused_rows(cleaned.report, input_)
+            note_off_frequency(cleaned.report, input_)
     if freq is not None and input_ is None and store_path is None:
         from forecast.table import infer_freq
 
@@ -327,6 +328,39 @@ def note_refused_rows(report, path: Path) -> None:
         f"note: cleaning refused {report.rows_rejected} of {report.rows_in} rows of {path.name} "
         f"({shown}{more}); "
         f"'cropcast data check {path.name}' lists them",
+        err=True,
+    )
+
+
+def note_off_frequency(report, path: Path) -> None:
+    """One line on stderr for series whose own dates say another frequency than the file's.
+
+    Cleaning puts a whole file on one frequency (the one most of its dates say): a monthly
+    series in a weekly file is spread onto weeks, its gaps filled, and forecast in weeks; a
+    weekly one in a monthly file is folded into monthly medians. Either may be what the
+    user wants, but not without knowing.
+    """
+    off = report.off_frequency
+    if not off:
+        return
+    first = off[0]
+    more = f" and {len(off) - 1} more" if len(off) > 1 else ""
+    if report.freq == "weekly":
+        what, then, fix = (
+            "about a month apart",
+            "spread onto weekly steps (the weeks between filled in) and forecast in weeks",
+            "--freq monthly, or a file of their own",
+        )
+    else:
+        what, then, fix = (
+            f"about {first['days']:.0f} days apart",
+            "folded into monthly medians and forecast in months",
+            "a file of their own with --freq weekly to forecast in weeks",
+        )
+    have, were = ("has", "it was") if len(off) == 1 else ("have", "they were")
+    typer.echo(
+        f"note: {path.name} reads as {report.freq}, but {len(off)} series {have} prices {what} "
+        f"({first['series']}{more}): {were} {then}; use {fix}",
         err=True,
     )
 
