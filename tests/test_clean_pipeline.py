@@ -495,6 +495,16 @@ def test_monthly_prices_dated_on_first_mondays_read_monthly():
     assert result.report.off_frequency == []
 
 
+def test_mondays_three_weeks_apart_are_a_weekly_series_with_gaps():
+    mondays = pd.date_range("2024-01-01", periods=12, freq="3W-MON")
+    frame = raw_table(
+        [{"date": f"{d:%Y-%m-%d}", "price": str(100 + i)} for i, d in enumerate(mondays)]
+    )
+    result = run(frame)
+    assert result.report.freq == "weekly"
+    assert len(result.prices.dropna(subset=["price"])) >= 12
+
+
 def test_series_whose_own_spacing_differs_from_the_files_are_reported():
     weeks = pd.date_range("2024-01-01", periods=30, freq="W-MON")
     months = pd.date_range("2023-06-15", periods=8, freq="MS") + pd.Timedelta(days=14)

@@ -328,12 +328,34 @@ def test_a_monthly_series_in_a_weekly_file_is_named_on_stderr(tmp_path):
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stderr.splitlines() if "reads as" in line]
     assert notes == [
-        "note: mixed.csv reads as weekly, but 1 series has prices about a month apart "
-        "(Rice | Monthly | Retail | LKR/kg): it was spread onto weekly steps (the weeks between "
-        "filled in) and forecast in weeks; use --freq monthly, or a file of their own"
+        "note: mixed.csv reads as weekly, but 1 series has prices about 31 days apart "
+        "(Rice | Monthly | Retail | LKR/kg): it was spread onto weekly steps and forecast in "
+        "weeks; if that is not what you want, use a file of their own (or --freq monthly for "
+        "the whole file)"
     ]
     asked = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q", "--freq", "weekly")
     assert asked.exit_code == 0 and "reads as" not in asked.stderr
+    # Only the series the command works on are named.
+    weekly_only = run("forecast", "-i", path, "-s", "Weekly", "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert weekly_only.exit_code == 0 and "reads as" not in weekly_only.stderr
+
+
+def test_a_quarterly_series_in_a_monthly_file_is_named_on_stderr(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{2020 + i // 12}-{i % 12 + 1:02d}-15,Rice,M,Retail,KG,LKR,{200 + i}" for i in range(36)
+    ]
+    rows += [
+        f"{2020 + i // 4}-{3 * (i % 4) + 1:02d}-15,Rice,Q,Retail,KG,LKR,{300 + i}"
+        for i in range(12)
+    ]
+    path = tmp_path / "quarterly.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    (note,) = [line for line in result.stderr.splitlines() if "reads as" in line]
+    assert "reads as monthly, but 1 series has prices about 91 days apart" in note
+    assert "(Rice | Q | Retail | LKR/kg): it was put on monthly steps" in note
 
 
 def test_series_too_short_gets_a_simpler_model_and_a_note(tmp_path):

@@ -261,25 +261,41 @@ def parse_dates(
     return StepOutput(kept, rejected, notes)
 
 
-def series_spacing(frame: pd.DataFrame) -> pd.Series:
-    """Median days between consecutive distinct dates of each series (series with one date
-    are left out), indexed by the series key."""
-    keys = [
-        k for k in ("commodity", "market", "price_type", "unit", "currency") if k in frame.columns
-    ]
-    dates = frame[[*keys, "date"]].drop_duplicates().sort_values([*keys, "date"])
-    dates = dates.reset_index(drop=True)  # the frame's own index may repeat labels
-    gaps = dates.groupby(keys, sort=False, observed=True)["date"].diff().dt.days
-    return gaps[gaps > 0].groupby([dates.loc[gaps.index, k] for k in keys], sort=False).median()
+_KEYS = ("commodity", "market", "price_type", "unit", "currency")
 
 
-def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
+def _date_gaps(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Series code (``groupby(...).ngroup()``, first-seen order) and days since that series'
+    previous distinct date, for every consecutive pair of dates within a series."""
+    keys = [k for k in _KEYS if k in frame.columns]
+    codes = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    stamps = frame["date"].to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((stamps, codes))
+    codes, stamps = codes[order], stamps[order]
+    days = np.diff(stamps) / np.timedelta64(1, "D")
+    keep = (codes[1:] == codes[:-1]) & (days > 0)
+    return codes[1:][keep], days[keep]
+
+
+def series_spacing(frame: pd.DataFrame, gaps: tuple | None = None) -> pd.Series:
+    """Median days between consecutive distinct dates of each series, indexed by its key
+    (series with one date are left out). ``gaps``: ``_date_gaps(frame)`` if already known."""
+    keys = [k for k in _KEYS if k in frame.columns]
+    codes, days = gaps if gaps is not None else _date_gaps(frame)
+    medians = pd.Series(days).groupby(codes).median()
+    firsts = frame[keys].drop_duplicates()  # first-seen order, as ngroup(sort=False) numbers
+    index = pd.MultiIndex.from_frame(firsts.iloc[medians.index.to_numpy()])
+    return pd.Series(medians.to_numpy(), index=index)
+
+
+def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str, str]:
     """The file's frequency when none is given: ``(freq, why)``.
 
     Week-coded dates -> weekly; month-coded dates -> monthly. Otherwise: all month starts ->
     monthly; else the median spacing of consecutive dates within a series: under 20 days ->
-    weekly, else monthly (WFP's 15ths; monthly prices dated on the first Monday of each
-    month too). Mondays with nothing to measure (one date a series) -> weekly.
+    weekly, else monthly (WFP's 15ths). Dates that are all Mondays are weekly under 28 days
+    (a weekly series with gaps), monthly from 28 (prices on the first Monday of each month),
+    and weekly when there is no spacing to measure.
     """
     granularity = set(frame["granularity"])
     if "week" in granularity and "month" not in granularity:
@@ -289,22 +305,16 @@ def infer_frequency(frame: pd.DataFrame) -> tuple[str, str]:
     dates = frame["date"]
     if len(dates) == 0 or dates.dt.is_month_start.all():
         return "monthly", "dates are month starts"
-    keys = [
-        k for k in ("commodity", "market", "price_type", "unit", "currency") if k in frame.columns
-    ]
-    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
-    stamps = dates.to_numpy(dtype="datetime64[ns]")
-    order = np.lexsort((stamps, codes))
-    codes, stamps = codes[order], stamps[order]
-    spacing = (np.diff(stamps) / np.timedelta64(1, "D"))[codes[1:] == codes[:-1]]
-    spacing = spacing[spacing > 0]
+    mondays = bool((dates.dt.day_of_week == 0).all())
+    _, spacing = gaps if gaps is not None else _date_gaps(frame)
     if not len(spacing):
-        if (dates.dt.day_of_week == 0).all():
+        if mondays:
             return "weekly", "dates are Mondays"
         return "monthly", "too few dates to tell; monthly by default"
     median = float(np.median(spacing))
-    freq = "weekly" if median < 20 else "monthly"
-    return freq, f"observations are {median:g} days apart (median)"
+    freq = "weekly" if median < (28 if mondays else 20) else "monthly"
+    on = "Mondays " if mondays else "observations are "
+    return freq, f"{on}{median:g} days apart (median)"
 
 
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
@@ -323,10 +333,11 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
 
     WFP dates are the 15th of the month: a monthly series is keyed by its month.
     """
+    gaps = None if options.freq else _date_gaps(frame)  # shared by the two uses below
     if options.freq:
         freq, why = options.freq, "as asked"
     else:
-        freq, why = infer_frequency(frame)
+        freq, why = infer_frequency(frame, gaps)
     if freq == "weekly" and (frame["granularity"] == "month").any():
         example = frame.loc[frame["granularity"] == "month", "date_raw"].iloc[0]
         raise InputError(
@@ -336,17 +347,17 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         )
     out = frame.assign(date=period_start(frame["date"], freq))
     # Series whose own dates say otherwise: a monthly series in a weekly file is spread
-    # onto weeks (its gaps filled), a weekly one in a monthly file folded into medians.
-    # (Not when the frequency was asked for: then folding or spreading is what was asked.)
-    spacing = series_spacing(frame) if not options.freq else pd.Series(dtype=float)
-    odd = spacing[spacing >= 20] if freq == "weekly" else spacing[spacing < 20]
-    off = [
-        {"series": label(key), "days": float(days)}
-        for key, days in odd.items()
-    ]
+    # onto weeks, a weekly one in a monthly file folded into medians, a quarterly one put
+    # on months. (Not when the frequency was asked for: then that is what was asked.)
+    spacing = series_spacing(frame, gaps) if not options.freq else pd.Series(dtype=float)
+    unlike = (spacing >= 20) if freq == "weekly" else (spacing < 20) | (spacing >= 45)
+    off = [{"series": label(key), "days": float(days)} for key, days in spacing[unlike].items()]
     notes = [f"frequency {freq} ({why})"]
     if off:
-        notes.append(f"{len(off)} series have their own spacing (e.g. {off[0]['series']})")
+        notes.append(
+            f"{len(off)} series {'has its' if len(off) == 1 else 'have their'} own spacing "
+            f"(e.g. {off[0]['series']}: {off[0]['days']:g} days)"
+        )
     return StepOutput(out, notes=notes, details={"freq": freq, "off_frequency": off})
 
 

@@ -125,5 +125,9 @@ class CleanReport:
             "short series",
             [f"{s['series']}: {s['length']} observations" for s in self.short_series],
         )
+        listed(
+            f"spacing unlike the file's ({self.freq})",
+            [f"{o['series']}: {o['days']:g} days apart (median)" for o in self.off_frequency],
+        )
         listed("notes", self.notes)
         return out

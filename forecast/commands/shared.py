@@ -286,7 +286,6 @@ def load_series(
         )
         if cleaned is not None:
             note_refused_rows(cleaned.report, input_)
-            note_off_frequency(cleaned.report, input_)
     if freq is not None and input_ is None and store_path is None:
         from forecast.table import infer_freq
 
@@ -305,6 +304,8 @@ def load_series(
             "Run 'cropcast data list' to see the series names",
         )
     if input_ is not None and store_path is None:  # the user's file, just cleaned
+        if cleaned is not None:
+            note_off_frequency(cleaned.report, chosen, input_)
         note_outliers(chosen, input_)
         note_stale_series(chosen)
         note_case_twins(chosen, input_)
@@ -332,37 +333,57 @@ def note_refused_rows(report, path: Path) -> None:
     )
 
 
-def note_off_frequency(report, path: Path) -> None:
-    """One line on stderr for series whose own dates say another frequency than the file's.
+def note_off_frequency(report, prices, path: Path) -> None:
+    """One line on stderr per way series were put on a frequency their dates do not say.
 
     Cleaning puts a whole file on one frequency (the one most of its dates say): a monthly
-    series in a weekly file is spread onto weeks, its gaps filled, and forecast in weeks; a
-    weekly one in a monthly file is folded into monthly medians. Either may be what the
-    user wants, but not without knowing.
+    series in a weekly file is spread onto weeks and forecast in weeks; a weekly one in a
+    monthly file is folded into monthly medians; a quarterly one is put on months, short
+    gaps filled. Either may be what the user wants, but not without knowing. Only the
+    series the command works on (``prices``, after --series) are named.
     """
-    off = report.off_frequency
-    if not off:
-        return
-    first = off[0]
-    more = f" and {len(off) - 1} more" if len(off) > 1 else ""
+    from forecast.table import KEY, series_label
+
+    chosen = {
+        series_label(key) for key in prices[list(KEY)].drop_duplicates().itertuples(index=False)
+    }
+    off = [o for o in report.off_frequency if o["series"] in chosen]
     if report.freq == "weekly":
-        what, then, fix = (
-            "about a month apart",
-            "spread onto weekly steps (the weeks between filled in) and forecast in weeks",
-            "--freq monthly, or a file of their own",
-        )
+        kinds = [
+            (
+                off,
+                "spread onto weekly steps and forecast in weeks",
+                "a file of their own (or --freq monthly for the whole file)",
+            )
+        ]
     else:
-        what, then, fix = (
-            f"about {first['days']:.0f} days apart",
-            "folded into monthly medians and forecast in months",
-            "a file of their own with --freq weekly to forecast in weeks",
+        kinds = [
+            (
+                [o for o in off if o["days"] < 20],
+                "folded into monthly medians and forecast in months",
+                "a file of their own with --freq weekly",
+            ),
+            (
+                [o for o in off if o["days"] >= 20],
+                "put on monthly steps (gaps of up to two months filled in) and forecast in months",
+                "a file of their own",
+            ),
+        ]
+    for group, then, fix in kinds:
+        if not group:
+            continue
+        low, high = min(o["days"] for o in group), max(o["days"] for o in group)
+        apart = f"{low:.0f} day" + ("s" if round(low) != 1 else "")
+        if round(high) != round(low):
+            apart = f"{low:.0f}-{high:.0f} days"
+        more = f" and {len(group) - 1} more" if len(group) > 1 else ""
+        has, were = ("has", "it was") if len(group) == 1 else ("have", "they were")
+        typer.echo(
+            f"note: {path.name} reads as {report.freq}, but {len(group)} series {has} prices "
+            f"about {apart} apart ({group[0]['series']}{more}): {were} {then}; if that is not "
+            f"what you want, use {fix}",
+            err=True,
         )
-    have, were = ("has", "it was") if len(off) == 1 else ("have", "they were")
-    typer.echo(
-        f"note: {path.name} reads as {report.freq}, but {len(off)} series {have} prices {what} "
-        f"({first['series']}{more}): {were} {then}; use {fix}",
-        err=True,
-    )
 
 
 def note_outliers(prices, path: Path, shown: int = 2) -> None:
@@ -453,7 +474,8 @@ def note_case_twins(prices, path: Path) -> None:
     if not twins:
         return
     first = " and ".join(f"'{name}'" for name in twins[0])
-    more = f" (and {len(twins) - 1} more such groups)" if len(twins) > 1 else ""
+    more = len(twins) - 1
+    more = f" (and {more} more such group{'s' if more > 1 else ''})" if more else ""
     typer.echo(
         f"note: {first} differ only in capitals or spaces{more} and are forecast apart; "
         f"if they are one series, spell them alike in {path.name}",
