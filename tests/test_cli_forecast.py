@@ -215,6 +215,15 @@ def test_a_table_each_up_to_eight_series_then_one_overview(tmp_path):
     assert "(last)" not in nine.stdout and "9 series, 2 periods ahead" in nine.stdout
 
 
+def test_the_overview_names_each_series_on_two_lines(tmp_path):
+    result = run("forecast", "-i", _series_file(tmp_path, 9), "-m", "naive", "-h", 2, "-j", 1)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    # What and where first, then the price type and unit: no key cut mid-name.
+    first = next(i for i, line in enumerate(lines) if "Sorghum · M0 " in line)
+    assert lines[first + 1].strip() == "Retail, XOF/kg"
+
+
 def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
     path = _series_file(tmp_path, 3)
     text = path.read_text(encoding="utf-8").replace(",M1,", ",,")  # M1 loses its market

@@ -81,7 +81,6 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
 def print_overview(run, last, outer, horizon: int) -> None:
     """One row per series: the last price, the forecast at the horizon with its change and
     range, the model; a note shared by many series is printed once."""
-    from forecast.table import series_label
 
     models = {result.model for result in run.series}
     one_model = len(models) == 1
@@ -94,7 +93,7 @@ def print_overview(run, last, outer, horizon: int) -> None:
         box=box.SIMPLE_HEAD,  # no vertical rules: an 80-column terminal fits every column
     )
     # The series name and the range may wrap; the numbers never do.
-    table.add_column("series", min_width=20, ratio=1)
+    table.add_column("series", min_width=23, ratio=1)
     table.add_column("last", no_wrap=True)
     table.add_column("price", justify="right", no_wrap=True)
     table.add_column(f"step {horizon}", justify="right", no_wrap=True)
@@ -108,7 +107,7 @@ def print_overview(run, last, outer, horizon: int) -> None:
         end = frame.iloc[-1]
         lower, upper = end[f"lower_{outer}"], end[f"upper_{outer}"]
         cells = [
-            series_label(result.key),
+            _series_cell(result.key),
             f"{last_row['date']:{_period_format(frame)}}",
             money(last_row["price"]),
             money(end["forecast"]),
@@ -120,6 +119,17 @@ def print_overview(run, last, outer, horizon: int) -> None:
     for note, labels in by_reason(run.notes):
         who = labels[0] if len(labels) == 1 else f"{len(labels)} series, e.g. {labels[0]}"
         console.print(f"  note ({who}): {note}", markup=False, highlight=False)
+
+
+def _series_cell(key):
+    """The series on two lines: what and where, then (dimmed) the price type and unit. On an
+    80-column terminal the one-line label wrapped into three lines, cut anywhere."""
+    from rich.text import Text
+
+    commodity, market, price_type, unit, currency = key
+    cell = Text(f"{commodity} · {market}")
+    cell.append(f"\n{price_type}, {currency}/{unit}", style="dim")
+    return cell
 
 
 def _period_format(frame) -> str:
