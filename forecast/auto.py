@@ -38,11 +38,10 @@ A batch never dies because one series is odd. In order:
    default three beat each of them (see "Short histories" in benchmarks/RESULTS.md).
    Its ranges are conformal too, from the last price's past errors as above with no ratio
    (there is no backtest to measure one), when the series has at least
-   ``MIN_FALLBACK_SCORES`` of them
-   and they are not all zero; otherwise the members' own ranges, combined in logs as the
-   point is (weighted mean, or median). On a few years of history a model's own Gaussian
-   ranges are too sure of themselves: Theta's held 72 % of prices at 95 % on the
-   benchmark's held-out years cut to their last 8-30 prices.
+   ``MIN_FALLBACK_SCORES`` of them and they are not all zero; otherwise the members' own
+   ranges, combined in logs as the point is (weighted mean, or median). On a few years of
+   history a model's own Gaussian ranges are too sure of themselves: Theta's held 72 % of
+   prices at 95 % on the benchmark's held-out years cut to their last 8-30 prices.
 3. A series where every candidate was dropped gets the first model of ``FALLBACK_CHAIN``
    (``theta``, then ``naive``) that it is long enough for and that fits, calibrated as in 2.
 4. ``naive`` needs two prices; with fewer, ``fit`` raises ``ValueError`` like every model.
@@ -77,8 +76,8 @@ FALLBACK_CHAIN = ("theta", "naive")
 MIN_TRAIN = 24
 #: Fewest reference errors a horizon step needs for its own conformal quantile.
 MIN_SCORES = 20
-#: Fewest last-price errors (all steps) that calibrate a fallback model's intervals: five
-#: observed prices give ten.
+#: Fewest last-price errors (all steps) that calibrate the ranges of a series too short to
+#: backtest: five observed prices give ten.
 MIN_FALLBACK_SCORES = 10
 COMBINES = ("inverse_mase", "mean", "median")
 
@@ -462,8 +461,11 @@ class AutoForecaster(Forecaster):
             frames = [m.predict(h, X_future, levels) for m in self.members_.values()]
             columns = frames[0].columns
             logs = np.stack([np.log(f[columns].to_numpy(dtype=float)) for f in frames])
-            combined = np.exp(self._combine_logs(list(logs)))
-            return pd.DataFrame(combined, columns=columns)
+            out = pd.DataFrame(np.exp(self._combine_logs(list(logs))), columns=columns)
+            for level in levels:  # the last price inside every range, as below
+                out[f"lower_{level}"] = np.minimum(out[f"lower_{level}"], math.exp(self.last_))
+                out[f"upper_{level}"] = np.maximum(out[f"upper_{level}"], math.exp(self.last_))
+            return out
         logs = [
             np.log(member.predict(h, X_future, ())["forecast"].to_numpy(dtype=float))
             for member in self.members_.values()
