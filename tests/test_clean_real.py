@@ -94,6 +94,8 @@ def test_lka_many_short_series(shared_data):
     _balanced(result)
     assert result.report.rows_rejected == 0
     assert result.report.series == 1442
+    # Monthly throughout, sparse series included: no series is said to be another frequency.
+    assert result.report.freq == "monthly" and result.report.off_frequency == []
     units = set(result.prices["unit"])
     assert {"kg", "nut", "L"} <= units and "750 ML" not in units
     (oil,) = [c for c in result.report.conversions if c["from"] == "750 ML"]

@@ -347,10 +347,11 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         )
     out = frame.assign(date=period_start(frame["date"], freq))
     # Series whose own dates say otherwise: a monthly series in a weekly file is spread
-    # onto weeks, a weekly one in a monthly file folded into medians, a quarterly one put
-    # on months. (Not when the frequency was asked for: then that is what was asked.)
+    # onto weeks, a weekly one in a monthly file folded into medians. (Sparse series, a
+    # price every two or three months, are not: months are their grid too, with gaps, as
+    # in many WFP series.) Not when the frequency was asked for: that is what was asked.
     spacing = series_spacing(frame, gaps) if not options.freq else pd.Series(dtype=float)
-    unlike = (spacing >= 20) if freq == "weekly" else (spacing < 20) | (spacing >= 45)
+    unlike = (spacing >= 20) if freq == "weekly" else (spacing < 20)
     off = [{"series": label(key), "days": float(days)} for key, days in spacing[unlike].items()]
     notes = [f"frequency {freq} ({why})"]
     if off:

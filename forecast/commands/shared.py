@@ -334,13 +334,13 @@ def note_refused_rows(report, path: Path) -> None:
 
 
 def note_off_frequency(report, prices, path: Path) -> None:
-    """One line on stderr per way series were put on a frequency their dates do not say.
+    """One line on stderr for series put on a frequency their own dates do not say.
 
     Cleaning puts a whole file on one frequency (the one most of its dates say): a monthly
     series in a weekly file is spread onto weeks and forecast in weeks; a weekly one in a
-    monthly file is folded into monthly medians; a quarterly one is put on months, short
-    gaps filled. Either may be what the user wants, but not without knowing. Only the
-    series the command works on (``prices``, after --series) are named.
+    monthly file is folded into monthly medians. Either may be what the user wants, but not
+    without knowing. Only the series the command works on (``prices``, after --series) are
+    named.
     """
     from forecast.table import KEY, series_label
 
@@ -349,41 +349,25 @@ def note_off_frequency(report, prices, path: Path) -> None:
     }
     off = [o for o in report.off_frequency if o["series"] in chosen]
     if report.freq == "weekly":
-        kinds = [
-            (
-                off,
-                "spread onto weekly steps and forecast in weeks",
-                "a file of their own (or --freq monthly for the whole file)",
-            )
-        ]
+        then = "spread onto weekly steps and forecast in weeks"
+        fix = "a file of their own (or --freq monthly for the whole file)"
     else:
-        kinds = [
-            (
-                [o for o in off if o["days"] < 20],
-                "folded into monthly medians and forecast in months",
-                "a file of their own with --freq weekly",
-            ),
-            (
-                [o for o in off if o["days"] >= 20],
-                "put on monthly steps (gaps of up to two months filled in) and forecast in months",
-                "a file of their own",
-            ),
-        ]
-    for group, then, fix in kinds:
-        if not group:
-            continue
-        low, high = min(o["days"] for o in group), max(o["days"] for o in group)
-        apart = f"{low:.0f} day" + ("s" if round(low) != 1 else "")
-        if round(high) != round(low):
-            apart = f"{low:.0f}-{high:.0f} days"
-        more = f" and {len(group) - 1} more" if len(group) > 1 else ""
-        has, were = ("has", "it was") if len(group) == 1 else ("have", "they were")
-        typer.echo(
-            f"note: {path.name} reads as {report.freq}, but {len(group)} series {has} prices "
-            f"about {apart} apart ({group[0]['series']}{more}): {were} {then}; if that is not "
-            f"what you want, use {fix}",
-            err=True,
-        )
+        then = "folded into monthly medians and forecast in months"
+        fix = "a file of their own with --freq weekly"
+    if not off:
+        return
+    low, high = min(o["days"] for o in off), max(o["days"] for o in off)
+    apart = f"{low:.0f} day" + ("s" if round(low) != 1 else "")
+    if round(high) != round(low):
+        apart = f"{low:.0f}-{high:.0f} days"
+    more = f" and {len(off) - 1} more" if len(off) > 1 else ""
+    has, were = ("has", "it was") if len(off) == 1 else ("have", "they were")
+    typer.echo(
+        f"note: {path.name} reads as {report.freq}, but {len(off)} series {has} prices about "
+        f"{apart} apart ({off[0]['series']}{more}): {were} {then}; if that is not what you "
+        f"want, use {fix}",
+        err=True,
+    )
 
 
 def note_outliers(prices, path: Path, shown: int = 2) -> None:
