@@ -462,10 +462,7 @@ class AutoForecaster(Forecaster):
             columns = frames[0].columns
             logs = np.stack([np.log(f[columns].to_numpy(dtype=float)) for f in frames])
             out = pd.DataFrame(np.exp(self._combine_logs(list(logs))), columns=columns)
-            for level in levels:  # the last price inside every range, as below
-                out[f"lower_{level}"] = np.minimum(out[f"lower_{level}"], math.exp(self.last_))
-                out[f"upper_{level}"] = np.maximum(out[f"upper_{level}"], math.exp(self.last_))
-            return out
+            return self._hold_last_price(out, levels)
         logs = [
             np.log(member.predict(h, X_future, ())["forecast"].to_numpy(dtype=float))
             for member in self.members_.values()
@@ -474,13 +471,18 @@ class AutoForecaster(Forecaster):
         out = pd.DataFrame({"forecast": np.exp(point)})
         widths = conformal_widths(self.reference_, levels, h, self.offset_, self.scale_)
         for i, level in enumerate(levels):
-            # The range always holds the last price: where a price sat still for months
-            # most past errors are zero, and a narrow band around a combination that has
-            # drifted off the last price would claim the price must move.
-            low = np.minimum(point - widths[:, i], self.last_)
-            high = np.maximum(point + widths[:, i], self.last_)
-            out[f"lower_{level}"] = np.exp(low)
-            out[f"upper_{level}"] = np.exp(high)
+            out[f"lower_{level}"] = np.exp(point - widths[:, i])
+            out[f"upper_{level}"] = np.exp(point + widths[:, i])
+        return self._hold_last_price(out, levels)
+
+    def _hold_last_price(self, out: pd.DataFrame, levels: tuple) -> pd.DataFrame:
+        """Stretch every range to hold the last price: where a price sat still for months
+        most past errors are zero, and a narrow band around a combination that has drifted
+        off the last price would claim the price must move."""
+        last = math.exp(self.last_)
+        for level in levels:
+            out[f"lower_{level}"] = np.minimum(out[f"lower_{level}"], last)
+            out[f"upper_{level}"] = np.maximum(out[f"upper_{level}"], last)
         return out
 
 

@@ -262,6 +262,8 @@ def parse_dates(
 
 
 _KEYS = ("commodity", "market", "price_type", "unit", "currency")
+#: Prices closer than this many days apart (median) are weekly data; further, monthly.
+WEEKLY_BELOW_DAYS = 20
 
 
 def _date_gaps(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -312,7 +314,7 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
             return "weekly", "dates are Mondays"
         return "monthly", "too few dates to tell; monthly by default"
     median = float(np.median(spacing))
-    freq = "weekly" if median < (28 if mondays else 20) else "monthly"
+    freq = "weekly" if median < (28 if mondays else WEEKLY_BELOW_DAYS) else "monthly"
     on = "Mondays " if mondays else "observations are "
     return freq, f"{on}{median:g} days apart (median)"
 
@@ -333,11 +335,20 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
 
     WFP dates are the 15th of the month: a monthly series is keyed by its month.
     """
-    gaps = None if options.freq else _date_gaps(frame)  # shared by the two uses below
     if options.freq:
-        freq, why = options.freq, "as asked"
+        # Asked for: folding or spreading a series is then what was asked, nothing to report.
+        freq, why, off = options.freq, "as asked", []
     else:
+        gaps = _date_gaps(frame)  # one pass serves the inference and the per-series spacing
         freq, why = infer_frequency(frame, gaps)
+        # Series whose own dates say otherwise: a monthly series in a weekly file is spread
+        # onto weeks, a weekly one in a monthly file folded into medians. (Sparse series, a
+        # price every two or three months, are not: months are their grid too, with gaps,
+        # as in many WFP series.)
+        spacing = series_spacing(frame, gaps)
+        weekly = spacing < WEEKLY_BELOW_DAYS
+        unlike = ~weekly if freq == "weekly" else weekly
+        off = [{"series": label(k), "days": float(d)} for k, d in spacing[unlike].items()]
     if freq == "weekly" and (frame["granularity"] == "month").any():
         example = frame.loc[frame["granularity"] == "month", "date_raw"].iloc[0]
         raise InputError(
@@ -346,13 +357,6 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             "Clean this file as monthly (freq='monthly')",
         )
     out = frame.assign(date=period_start(frame["date"], freq))
-    # Series whose own dates say otherwise: a monthly series in a weekly file is spread
-    # onto weeks, a weekly one in a monthly file folded into medians. (Sparse series, a
-    # price every two or three months, are not: months are their grid too, with gaps, as
-    # in many WFP series.) Not when the frequency was asked for: that is what was asked.
-    spacing = series_spacing(frame, gaps) if not options.freq else pd.Series(dtype=float)
-    unlike = (spacing >= 20) if freq == "weekly" else (spacing < 20)
-    off = [{"series": label(key), "days": float(days)} for key, days in spacing[unlike].items()]
     notes = [f"frequency {freq} ({why})"]
     if off:
         notes.append(
