@@ -37,11 +37,13 @@ A batch never dies because one series is odd. In order:
    there is no backtest to weight them, and on short series the plain combination of the
    default three beat each of them (see "Short histories" in benchmarks/RESULTS.md).
    Its ranges are conformal too, from the last price's past errors as above with no ratio
-   (there is no backtest to measure one), when the series has at least
-   ``MIN_FALLBACK_SCORES`` of them and they are not all zero; otherwise the members' own
-   ranges, combined in logs as the point is (weighted mean, or median). On a few years of
-   history a model's own Gaussian ranges are too sure of themselves: Theta's held 72 % of
-   prices at 95 % on the benchmark's held-out years cut to their last 8-30 prices.
+   (there is no backtest to measure one), pooled with those of its kin when given
+   (``kin_errors``: the same commodity in other markets, see :mod:`forecast.kin`), when
+   there are at least ``MIN_FALLBACK_SCORES`` of them and they are not all zero; otherwise
+   the members' own ranges, combined in logs as the point is (weighted mean, or median).
+   On a few years of history a model's own Gaussian ranges are too sure of themselves:
+   Theta's held 72 % of prices at 95 % on the benchmark's held-out years cut to their last
+   8-30 prices.
 3. A series where every candidate was dropped gets the first model of ``FALLBACK_CHAIN``
    (``theta``, then ``naive``) that it is long enough for and that fits, calibrated as in 2.
 4. ``naive`` needs two prices; with fewer, ``fit`` raises ``ValueError`` like every model.
@@ -186,6 +188,10 @@ class AutoForecaster(Forecaster):
         Periods of recent history whose last-price errors calibrate the intervals.
     seed
         Passed to candidates given by name that store a ``seed`` (Prophet, GBM).
+    kin_errors
+        Last-price log errors of the series' kin (the same commodity, price type and
+        currency in other markets; ``rows x steps``, see :mod:`forecast.kin`). Used only
+        when the series is too short to backtest: pooled with its own errors for the ranges.
 
     Attributes
     ----------
@@ -217,6 +223,7 @@ class AutoForecaster(Forecaster):
         shrink: float = 0.5,
         calibration_window: int = 240,
         seed: int = 0,
+        kin_errors: np.ndarray | None = None,
     ):
         self.candidates = candidates
         self.horizon = horizon
@@ -227,6 +234,7 @@ class AutoForecaster(Forecaster):
         self.shrink = shrink
         self.calibration_window = calibration_window
         self.seed = seed
+        self.kin_errors = kin_errors
 
     # -- fit ----------------------------------------------------------------------------------
 
@@ -434,9 +442,16 @@ class AutoForecaster(Forecaster):
         raise ValueError(f"auto needs at least {self.min_length} prices, got {n_obs}")
 
     def _calibrate_unscored(self, y) -> None:
-        """Conformal ranges without a backtest: the members' own are too narrow when short."""
-        reference = last_price_errors(y, int(self.horizon), int(self.calibration_window))
+        """Conformal ranges without a backtest: the members' own are too narrow when short.
+
+        The series' own last-price errors, and its kin's when given (``kin_errors``).
+        """
+        h = int(self.horizon)
+        own = last_price_errors(y, h, int(self.calibration_window))
+        kin = _steps(self.kin_errors, h)
+        reference = np.concatenate([own, kin])
         scores = np.abs(reference[np.isfinite(reference)])
+        n_kin = int(np.isfinite(kin).sum())
         if len(scores) < MIN_FALLBACK_SCORES or not scores.any():
             if not scores.any():
                 why = "the price never moved" if len(scores) else "no two prices to compare"
@@ -447,12 +462,22 @@ class AutoForecaster(Forecaster):
             return
         self.reference_, self.scale_ = reference, 1.0
         self.calibration_ = {
-            "method": "conformal: last-price log errors per step, no ratio (no backtest)",
+            "method": "conformal: last-price log errors per step, no ratio (no backtest)"
+            + (", with the kin's" if n_kin else ""),
             "reference_errors": len(scores),
+            "kin_errors": n_kin,
             "ratio": 1.0,
             "scale": 1.0,
         }
-        self.notes_.append(f"ranges: conformal, from {len(scores)} past last-price errors")
+        kin_note = (
+            f" ({n_kin} of them from kin: the same commodity, price type and currency in "
+            "other markets)"
+            if n_kin
+            else ""
+        )
+        self.notes_.append(
+            f"ranges: conformal, from {len(scores)} past last-price errors{kin_note}"
+        )
 
     # -- predict ------------------------------------------------------------------------------
 
@@ -484,6 +509,15 @@ class AutoForecaster(Forecaster):
             out[f"lower_{level}"] = np.minimum(out[f"lower_{level}"], last)
             out[f"upper_{level}"] = np.maximum(out[f"upper_{level}"], last)
         return out
+
+
+def _steps(errors: np.ndarray | None, h: int) -> np.ndarray:
+    """``errors`` (rows x steps) with exactly ``h`` step columns: cut, or padded with NaN."""
+    errors = np.empty((0, h)) if errors is None else np.asarray(errors, dtype=float)
+    if errors.ndim != 2 or not len(errors):
+        return np.empty((0, h))
+    errors = errors[:, :h]
+    return np.pad(errors, ((0, 0), (0, h - errors.shape[1])), constant_values=np.nan)
 
 
 class _Candidate:

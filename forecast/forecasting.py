@@ -102,20 +102,22 @@ def harvest_features_for(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.Da
     return features if features.shape[1] else None
 
 
-def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec):
-    params = {"horizon": spec.horizon} if name == "auto" else {}
+def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec, kin=None):
+    params = {"horizon": spec.horizon, "kin_errors": kin} if name == "auto" else {}
     model = make_model(name, **params)
     model.fit(y, X)
     return model, model.predict(spec.horizon, X_future, spec.levels)
 
 
-def forecast_series(
-    item: tuple[tuple, pd.Series], spec: ForecastSpec, calendar=None
-) -> SeriesForecast:
-    """Forecast one series; never raises for a bad series (falls back to naive, with a note)."""
+def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesForecast:
+    """Forecast one series; never raises for a bad series (falls back to naive, with a note).
+
+    ``item`` is ``(key, y)``, or ``(key, y, kin)`` with the kin errors ``auto`` pools into
+    a short series' ranges (see :mod:`forecast.kin`).
+    """
     import time
 
-    key, y = item
+    key, y, kin = (*item, None)[:3]
     start = time.perf_counter()
     X = X_future = None
     if spec.use_calendar:
@@ -125,7 +127,7 @@ def forecast_series(
             X, X_future = features.loc[y.index], features.loc[future]
     note = ""
     try:
-        model, frame = _fit_predict(spec.model, y, X, X_future, spec)
+        model, frame = _fit_predict(spec.model, y, X, X_future, spec, kin)
         used = spec.model
         explain = dict(getattr(model, "explain_", {}) or {})
         fallback = getattr(model, "fallback_", None)
@@ -136,19 +138,35 @@ def forecast_series(
         try:
             model, frame = _fit_predict("naive", y, X, X_future, spec)
             used, explain = "naive", {}
-        except Exception as exc2:  # fewer than two prices: carry the last price, no range
+        except Exception as exc2:  # fewer than two prices: carry the last price
             n_prices = int(y.notna().sum())
             prices = f"{n_prices} price{'s' if n_prices != 1 else ''}"
             note = f"too short to forecast ({prices}): {exc2}; repeated the last price"
-            index = future_index(y, spec.horizon)
-            frame = pd.DataFrame({"forecast": float(y.dropna().iloc[-1])}, index=index)
-            for level in spec.levels:
-                frame[f"lower_{level}"] = np.nan
-                frame[f"upper_{level}"] = np.nan
+            kin = kin if spec.model == "auto" else None
+            frame = _last_price(y, spec, kin)
+            if kin is not None:
+                note += ", with ranges from its kin's moves (other markets)"
             used, explain = "last", {}
     frame = frame.reset_index().rename(columns={"index": "date"})
     frame["model"] = used
     return SeriesForecast(key, frame, used, note, explain, time.perf_counter() - start)
+
+
+def _last_price(y: pd.Series, spec: ForecastSpec, kin) -> pd.DataFrame:
+    """The last price repeated; ranges only from kin moves (one price shows no move)."""
+    from forecast.auto import conformal_widths
+
+    index = future_index(y, spec.horizon)
+    last = float(y.dropna().iloc[-1])
+    frame = pd.DataFrame({"forecast": last}, index=index)
+    widths = None
+    if kin is not None:
+        gap = len(y) - 1 - y.index.get_loc(y.last_valid_index())  # periods since the price
+        widths = conformal_widths(np.asarray(kin, float), spec.levels, spec.horizon, gap)
+    for i, level in enumerate(spec.levels):
+        frame[f"lower_{level}"] = np.nan if widths is None else last * np.exp(-widths[:, i])
+        frame[f"upper_{level}"] = np.nan if widths is None else last * np.exp(widths[:, i])
+    return frame
 
 
 def series_failed(item: tuple[tuple, pd.Series], error: BaseException, spec: ForecastSpec):
@@ -167,6 +185,7 @@ def forecast_prices(
     scheduler=None,
     calendar=None,
     on_done: Callable[[SeriesForecast], None] | None = None,
+    kin_prices: pd.DataFrame | None = None,
 ) -> ForecastRun:
     """Forecast every series in ``prices``.
 
@@ -184,6 +203,10 @@ def forecast_prices(
         ``spec.use_calendar``.
     on_done
         Called after each series (progress bars).
+    kin_prices
+        The PriceTable ``auto`` draws a short series' kin from (see :mod:`forecast.kin`):
+        the whole file when ``prices`` is a selection of it, so that a series' ranges do
+        not depend on which others were asked for. Default: ``prices``.
     """
     from forecast.engine import run_jobs
 
@@ -194,10 +217,17 @@ def forecast_prices(
         calendar = load_calendar()
     job = partial(forecast_series, spec=spec, calendar=calendar)
     failed = partial(series_failed, spec=spec)
+    items = iter_series(prices)
+    if spec.model == "auto":
+        from forecast.auto import AutoForecaster
+        from forecast.kin import KinPools, WithKin
+
+        window = AutoForecaster().calibration_window
+        pools = KinPools(prices if kin_prices is None else kin_prices, spec.horizon, window)
+        if pools:
+            items = WithKin(items, pools)
     results = []
-    jobs = run_jobs(
-        job, iter_series(prices), engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed
-    )
+    jobs = run_jobs(job, items, engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed)
     for result in jobs:
         results.append(result)
         if on_done is not None:

@@ -299,21 +299,28 @@ def test_names_differing_only_in_capitals_are_named_on_stderr(tmp_path):
     assert plain.exit_code == 0 and "capitals" not in plain.stderr
 
 
-def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path):
+def _flat_m0(tmp_path, commodity: str):
+    """Two series of a year each; M0's price never changes and is for ``commodity``."""
     path = _series_file(tmp_path, 2)
     text = path.read_text("utf-8")
     for m in range(1, 13):
         text = text.replace(
             f"2023-{m:02d}-01,Sorghum,M0,Retail,KG,XOF,{250 + m}",
-            f"2023-{m:02d}-01,Sorghum,M0,Retail,KG,XOF,300",
+            f"2023-{m:02d}-01,{commodity},M0,Retail,KG,XOF,300",
         )
     path.write_text(text, "utf-8")
+    return path
+
+
+def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path):
+    # Millet has no kin in the file (Sorghum is another commodity): nothing to borrow.
+    path = _flat_m0(tmp_path, "Millet")
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stderr.splitlines() if "never changed" in line]
     assert notes == [
-        "note: 1 series never changed price (Sorghum | M0 | Retail | XOF/kg): its ranges have "
+        "note: 1 series never changed price (Millet | M0 | Retail | XOF/kg): its ranges have "
         "no width, because the history shows no move to measure, not because the price is "
         "certain"
     ]
@@ -324,6 +331,29 @@ def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path)
     assert (
         fc.loc[fc["market"] == "M1", "upper_95"] > fc.loc[fc["market"] == "M1", "lower_95"]
     ).all()
+
+
+def test_a_short_flat_price_takes_its_ranges_from_its_kin_and_is_not_called_flat(tmp_path):
+    # Sorghum in M1 moves: M0's range borrows M1's moves, so it has width and no note.
+    path = _flat_m0(tmp_path, "Sorghum")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert "never changed" not in result.stderr
+    fc = pd.read_csv(out)
+    flat = fc[fc["market"] == "M0"]
+    assert (flat["upper_95"] > flat["lower_95"] * 1.001).all()
+    assert np.allclose(flat["forecast"], 300)
+    # The same ranges when M0 is asked for alone: kin come from the whole file.
+    alone = tmp_path / "alone.csv"
+    result = run("forecast", "-i", path, "-o", alone, "-h", 3, "-j", 1, "-q", "-s", "M0")
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(
+        pd.read_csv(alone), flat.reset_index(drop=True), check_exact=False, rtol=1e-12
+    )
+    # With a model other than auto nothing is borrowed, and the note is back.
+    naive = run("forecast", "-i", path, "-h", 3, "-j", 1, "-q", "-m", "naive")
+    assert "1 series never changed price (Sorghum | M0" in naive.stderr
 
 
 def test_a_monthly_series_in_a_weekly_file_is_named_on_stderr(tmp_path):

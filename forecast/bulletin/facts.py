@@ -591,6 +591,7 @@ def make_bulletin(
     engine: str | None = None,
     scheduler=None,
     on_done: Callable | None = None,
+    kin_prices: pd.DataFrame | None = None,
 ) -> BulletinInputs:
     """Forecast, score anomalies and gather the facts: the whole bulletin, before wording.
 
@@ -599,6 +600,8 @@ def make_bulletin(
     benchmark models (naive, snaive, drift, window: microseconds a series) in this process,
     where starting worker processes would cost more than the fits, and others in processes.
     ``scheduler`` is a Dask scheduler for ``engine="dask"`` (see ``forecast.engine``).
+    ``kin_prices`` is the table ``auto`` finds short series' kin in (default: ``prices``),
+    cut at ``as_of`` like the prices.
     """
     from forecast.calendar import load_calendar, match_series
     from forecast.forecasting import ForecastSpec, forecast_prices
@@ -629,6 +632,7 @@ def make_bulletin(
             scheduler=scheduler,
             calendar=calendar,
             on_done=on_done,
+            kin_prices=None if kin_prices is None else truncate(kin_prices, as_of),
         )
         forecasts = run.forecasts
         notes = {s.key: s.note for s in run.series if s.note}

@@ -23,7 +23,7 @@ from forecast.commands.shared import (
     console,
     engine_options,
     label,
-    load_series,
+    load_for_forecast,
     parse_as_of,
     progress_bar,
     store_previous_forecasts,
@@ -91,9 +91,9 @@ def _make_bulletin(
     from forecast.bulletin import make_bulletin
     from forecast.forecasting import ForecastSpec
 
-    ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
+    spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
     stamp = parse_as_of(as_of)
-    prices = load_series(input_, series, None, map_, default, db)
+    prices, every = load_for_forecast(input_, series, None, map_, default, db, spec)
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
     if stamp is not None and not (prices["date"] <= stamp).any():
@@ -113,6 +113,7 @@ def _make_bulletin(
             previous_forecasts=previous,
             **(run_on or {}),
             on_done=(lambda _r: bar.advance(task)) if bar else None,
+            kin_prices=every,
         )
     if not inputs.facts.series:
         raise UsageError(

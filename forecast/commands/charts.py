@@ -22,7 +22,7 @@ from forecast.commands.shared import (
     SeriesOption,
     console,
     engine_options,
-    load_series,
+    load_for_forecast,
     parse_choice,
     progress_bar,
 )
@@ -153,7 +153,8 @@ def plot_cmd(
         model_class(model)
         spec_windows = Windows(horizon=horizon, n_windows=windows)
     run_on = engine_options(engine, jobs, scheduler, "processes")
-    prices = load_series(input_, series, freq, map_, default, db)
+    fan = spec if kind is ChartKind.fan else None
+    prices, every = load_for_forecast(input_, series, freq, map_, default, db, fan)
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"
 
@@ -167,7 +168,7 @@ def plot_cmd(
             from forecast.forecasting import forecast_prices
 
             task = bar.add_task("forecasting", total=len(items)) if bar else None
-            run = forecast_prices(prices, spec, **run_on, on_done=advance(task))
+            run = forecast_prices(prices, spec, **run_on, on_done=advance(task), kin_prices=every)
             data = {result.key: result.forecast for result in run.series}
         elif kind is ChartKind.backtest:
             from forecast.evaluation import backtest_prices

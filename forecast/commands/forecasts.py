@@ -27,6 +27,7 @@ from forecast.commands.shared import (
     console,
     engine_options,
     label,
+    load_for_forecast,
     load_series,
     money,
     parse_levels,
@@ -233,7 +234,7 @@ def forecast_cmd(
         spec = ForecastSpec(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
-        prices = load_series(input_, series, freq, map_, default, db)
+        prices, every = load_for_forecast(input_, series, freq, map_, default, db, spec)
         archive_in = store_to_read(input_, db) if input_ is None else db
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
@@ -243,6 +244,7 @@ def forecast_cmd(
                 spec,
                 **run_on,
                 on_done=(lambda _r: bar.advance(task)) if bar else None,
+                kin_prices=every,
             )
         if output is not None:
             write_forecasts(run.forecasts, output)

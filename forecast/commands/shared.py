@@ -271,6 +271,23 @@ def load_series(
     """The prices a command works on: the file (cleaned), the store or the embedded data,
     filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
     """
+    return load_for_forecast(input_, series, freq, map_, default, db)[0]
+
+
+def load_for_forecast(
+    input_: Path | None,
+    series: list[str] | None,
+    freq: Freq | None,
+    map_: str | None = None,
+    default: str | None = None,
+    db: Path | None = None,
+    spec=None,
+):
+    """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
+    whole table they were chosen from, where ``auto`` finds a short series' kin
+    (``forecast_prices(kin_prices=every)``), so that its ranges do not depend on --series.
+    ``spec`` is the forecast to come (a ``ForecastSpec``), for the notes.
+    """
     from forecast.datasets import load_input
     from forecast.table import select_series
 
@@ -309,8 +326,9 @@ def load_series(
         note_outliers(chosen, input_)
         note_stale_series(chosen)
         note_case_twins(chosen, input_)
-        note_flat_series(chosen)
-    return chosen
+        auto = spec is not None and spec.model == "auto"
+        note_flat_series(chosen, prices if auto else None, spec.horizon if auto else 0)
+    return chosen, prices
 
 
 def note_refused_rows(report, path: Path) -> None:
@@ -467,16 +485,27 @@ def note_case_twins(prices, path: Path) -> None:
     )
 
 
-def note_flat_series(prices, shown: int = 2) -> None:
+def note_flat_series(prices, kin_prices=None, horizon: int = 0, shown: int = 2) -> None:
     """One line on stderr for series whose price never changed: their ranges have no width.
 
     A price fixed for its whole history gives no measure of how far it may move, so its
     forecast ranges collapse onto the price. That is what the data says, not a certainty.
+    With ``kin_prices`` (``auto`` forecasts follow), a series that takes its ranges from kin
+    that moved (see ``forecast.kin``) is left out: its ranges have width.
     """
-    from forecast.table import KEY, series_label
+    from forecast.table import KEY, iter_series, series_label
 
     spread = prices.groupby(list(KEY), observed=True)["price"].agg(["min", "max", "count"])
     flat = spread[(spread["min"] == spread["max"]) & (spread["count"] > 1)]
+    if kin_prices is not None and not flat.empty:
+        from forecast.auto import AutoForecaster
+        from forecast.kin import KinPools, too_short_to_backtest
+
+        short = [k for k, n in flat["count"].items() if too_short_to_backtest(int(n), horizon)]
+        pools = KinPools(kin_prices, horizon, AutoForecaster().calibration_window, keys=short)
+        rows = prices.set_index(list(KEY)).index.isin(short)
+        widened = {k for k, y in iter_series(prices[rows]) if pools.for_series(k, y) is not None}
+        flat = flat[[key not in widened for key in flat.index]]
     if flat.empty:
         return
     examples = "; ".join(series_label(key) for key in flat.index[:shown])
