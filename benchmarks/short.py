@@ -266,7 +266,9 @@ def main(argv: list[str] | None = None) -> int:
             "(lower is better); MASE and sMAPE as in Accuracy. Every cut is too short for auto to "
             "backtest (fewer than 36 prices): `auto` is the equal-weight combination of "
             "naive, ETS and Theta with conformal ranges; `theta`, Theta with its own ranges, "
-            "is what auto gave before.",
+            "is what auto gave before. `auto+kin` is auto given its kin's moves (the same "
+            f"commodity, price type and currency in the default data's other markets): "
+            f"{with_kin} of the cuts have kin, and on the others it is auto.",
             "",
             table_text(t, columns, mase),
             "",
