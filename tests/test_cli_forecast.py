@@ -504,3 +504,15 @@ def test_workers_start_before_the_command_imports_pandas(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "pandas loaded at start: False" in done.stderr
     assert len(pd.read_csv(out)) == 24
+
+
+def test_explain_says_what_a_single_price_got_instead_of_a_model_selection(tmp_path):
+    path = _series_file(tmp_path, 2)
+    with path.open("a", encoding="utf-8") as f:
+        f.write("2023-12-01,Sorghum,New,Retail,KG,XOF,280\n")
+    result = run("forecast", "-i", path, "-h", 3, "-j", 1, "--explain")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())  # Rich wraps long lines
+    assert "Sorghum | New | Retail | XOF/kg: last" in text
+    assert "repeated the last price, with ranges from its kin's moves" in text
+    assert "no selection" not in text

@@ -151,8 +151,9 @@ def print_explain(run) -> None:
     for result in run.series:
         console.print(f"[bold]{series_label(result.key)}[/bold]: {result.model}", highlight=False)
         explain = result.explain or {}
-        if not explain:
-            console.print("  (no selection: a single model was asked for)")
+        if not explain:  # a single model asked for, or what a failed one fell back to
+            why = result.note or "(no selection: a single model was asked for)"
+            console.print(f"  {why}", markup=False, highlight=False)
             continue
         table = Table(show_edge=False)
         table.add_column("candidate")
