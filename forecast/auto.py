@@ -84,6 +84,12 @@ MIN_FALLBACK_SCORES = 10
 COMBINES = ("inverse_mase", "mean", "median")
 
 
+def can_backtest(y: pd.Series, horizon: int) -> bool:
+    """Whether ``auto`` (with its default windows) has a backtest window for ``y``:
+    ``MIN_TRAIN`` observed prices before a cutoff ``horizon`` periods before its end."""
+    return bool(cutoffs(y, Windows(horizon=int(horizon), n_windows=1), min_train=MIN_TRAIN))
+
+
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
     """The split-conformal quantile of non-negative ``scores`` at ``level`` percent.
 

@@ -142,9 +142,8 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
             n_prices = int(y.notna().sum())
             prices = f"{n_prices} price{'s' if n_prices != 1 else ''}"
             note = f"too short to forecast ({prices}): {exc2}; repeated the last price"
-            kin = kin if spec.model == "auto" else None
-            frame = _last_price(y, spec, kin)
-            if kin is not None:
+            frame = _last_price(y, spec, kin if spec.model == "auto" else None)
+            if spec.levels and frame[f"lower_{spec.levels[0]}"].notna().all():
                 note += ", with ranges from its kin's moves (other markets)"
             used, explain = "last", {}
     frame = frame.reset_index().rename(columns={"index": "date"})
@@ -154,15 +153,18 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
 
 def _last_price(y: pd.Series, spec: ForecastSpec, kin) -> pd.DataFrame:
     """The last price repeated; ranges only from kin moves (one price shows no move)."""
-    from forecast.auto import conformal_widths
+    from forecast.auto import MIN_FALLBACK_SCORES, conformal_widths
 
     index = future_index(y, spec.horizon)
     last = float(y.dropna().iloc[-1])
     frame = pd.DataFrame({"forecast": last}, index=index)
     widths = None
-    if kin is not None:
+    kin = np.empty((0, 0)) if kin is None else np.asarray(kin, dtype=float)
+    moves = np.abs(kin[np.isfinite(kin)])
+    # As many moves as auto asks of a short series' own, and not all zero (auto.py).
+    if len(moves) >= MIN_FALLBACK_SCORES and moves.any():
         gap = len(y) - 1 - y.index.get_loc(y.last_valid_index())  # periods since the price
-        widths = conformal_widths(np.asarray(kin, float), spec.levels, spec.horizon, gap)
+        widths = conformal_widths(kin, spec.levels, spec.horizon, gap)
     for i, level in enumerate(spec.levels):
         frame[f"lower_{level}"] = np.nan if widths is None else last * np.exp(-widths[:, i])
         frame[f"upper_{level}"] = np.nan if widths is None else last * np.exp(widths[:, i])

@@ -35,10 +35,11 @@ from forecast.table import KEY, iter_series
 KIN: tuple[str, ...] = ("commodity", "price_type", "currency")
 #: Most rows (cutoffs, each with ``horizon`` steps) of kin moves a series takes along. On
 #: the design set, 500 rows gave the coverage of all of them to 0.2 points and an interval
-#: score within 2 %, and a job stays under 50 KB.
+#: score within 2 %; a job's kin take 48 KB at 12 steps.
 MAX_KIN_ERRORS = 500
-#: Most rows a kin group keeps while the jobs run (about 1 MB at 12 steps), whatever the
-#: number of its markets: the memory of a national file stays flat in its series.
+#: Most rows a kin group keeps while the jobs run (about 1 MB at 12 steps). A group whose
+#: markets would hold more keeps an even share of each market's rows, taken as each is
+#: read, so that the memory of a national file stays flat in its number of markets.
 POOL_ROWS = 20 * MAX_KIN_ERRORS
 
 
@@ -48,28 +49,44 @@ def kin_of(key: tuple) -> tuple:
 
 
 def too_short_to_backtest(n_prices: int, horizon: int) -> bool:
-    """Whether ``auto`` will have no backtest window for a series of ``n_prices`` prices."""
+    """Whether a series of ``n_prices`` observed prices may be too short for ``auto`` to
+    backtest: with more it always can; with fewer, gaps decide (see :func:`takes_kin`)."""
     from forecast.auto import MIN_TRAIN
 
     return n_prices < MIN_TRAIN + horizon
 
 
+def takes_kin(y: pd.Series, horizon: int) -> bool:
+    """Whether ``auto`` fits ``y`` without a backtest, the only case that uses kin."""
+    from forecast.auto import can_backtest
+
+    return too_short_to_backtest(int(y.notna().sum()), horizon) and not can_backtest(y, horizon)
+
+
 def short_series(prices: pd.DataFrame, horizon: int) -> pd.Series:
-    """Observed prices per series (indexed by key), for the series too short to backtest."""
+    """Observed prices per series (indexed by key), for the series that may be too short to
+    backtest."""
     counts = prices.groupby(list(KEY), observed=True, sort=True)["price"].count()
     return counts[[too_short_to_backtest(int(n), horizon) for n in counts]]
 
 
-class KinPools:
-    """Per kin group, the pooled last-price log errors of its series (``rows x horizon``).
+def _market(key: tuple) -> str:
+    """A key's market as the case-twin check compares it (see note_case_twins)."""
+    return " ".join(str(key[KEY.index("market")]).casefold().split())
 
-    ``for_series(key)`` gives one series its kin's errors, its own rows left out (it brings
-    its own). Built only for the groups of the series that take kin: ``keys``, by default
-    those too short to backtest.
+
+class KinPools:
+    """Per kin group and frequency, the pooled last-price log errors of its series
+    (``rows x horizon``), with the date each row's move starts from.
+
+    ``for_series(key, y)`` gives one series its kin's errors, its own rows left out (it
+    brings its own). Built only for the groups of the series that may take kin: ``keys``,
+    by default those with fewer prices than a backtest needs.
     """
 
     def __init__(self, prices: pd.DataFrame, horizon: int, window: int, keys=None):
         from forecast.auto import last_price_errors
+        from forecast.models.base import season_length
 
         self.horizon = int(horizon)
         if keys is None:
@@ -79,64 +96,68 @@ class KinPools:
         self._pools: dict[tuple, _Pool] = {}
         if not groups:
             return
-        # No series takes moves from before its own first price or its last season, so a
-        # group keeps none older than its short series' earliest (13 months covers a
-        # season of 12 months or 52 weeks): memory follows the short series' span, not the
-        # kin's history.
-        spans = prices.groupby(list(KEY), observed=True)["date"].agg(["min", "max"])
-        spans = spans[spans.index.isin(list(self._short))]
-        oldest = {}
-        for key, first, last in spans.itertuples(name=None):
-            since = min(first, last - pd.DateOffset(months=13))
-            oldest[kin_of(key)] = min(since, oldest.get(kin_of(key), since))
-        in_groups = pd.MultiIndex.from_frame(prices[list(KIN)]).isin(list(groups))
+        rows = pd.MultiIndex.from_frame(prices[list(KIN)]).isin(list(groups))
+        # Markets per group, known before any is read, so each keeps its share as it comes.
+        markets = prices[rows].drop_duplicates(list(KEY)).groupby(list(KIN), observed=True).size()
         parts: dict[tuple, list] = {}
-        for key, y in iter_series(prices[in_groups]):
+        for key, y in iter_series(prices[rows]):
             errors = last_price_errors(y, self.horizon, int(window))
             # Row i is the move from the price at this date (see last_price_errors).
-            dates = y.index[max(0, len(y) - 1 - int(window)) : len(y) - 1]
-            keep = np.isfinite(errors).any(axis=1) & (dates >= oldest[kin_of(key)])
-            if keep.any():
-                parts.setdefault(kin_of(key), []).append(
-                    (tuple(key), errors[keep], dates[keep].to_numpy())
-                )
+            dates = y.index[max(0, len(y) - 1 - int(window)) : len(y) - 1].to_numpy()
+            moved = np.flatnonzero(np.isfinite(errors).any(axis=1))
+            n_markets = int(markets[kin_of(key)])
+            share = max(1, POOL_ROWS // n_markets)
+            if n_markets * int(window) > POOL_ROWS and len(moved) > share:
+                # Staggered from market to market, so that together they cover every date.
+                seen = len(parts.get((*kin_of(key), season_length(y)), ()))
+                moved = moved[_staggered(len(moved), share, seen)]
+            if len(moved):
+                # Weekly and monthly series are not kin: a step is a week for one, a month
+                # for the other (a store can hold both).
+                group = (*kin_of(key), season_length(y))
+                parts.setdefault(group, []).append((tuple(key), errors[moved], dates[moved]))
         for group, members in parts.items():  # a series alone here finds no kin in it
-            pool = _Pool(
+            self._pools[group] = _Pool(
                 errors=np.concatenate([e for _, e, _ in members]),
                 dates=np.concatenate([d for _, _, d in members]),
                 owners=np.concatenate([np.full(len(e), i) for i, (_, e, _) in enumerate(members)]),
                 members={k: i for i, (k, _, _) in enumerate(members)},
+                markets=[_market(k) for k, _, _ in members],
             )
-            if len(pool.errors) > POOL_ROWS:  # thousands of markets: a bounded even sample
-                rows = _evenly(len(pool.errors), POOL_ROWS)
-                pool.errors, pool.dates, pool.owners = (
-                    pool.errors[rows],
-                    pool.dates[rows],
-                    pool.owners[rows],
-                )
-            self._pools[group] = pool
 
     def for_series(self, key: tuple, y: pd.Series) -> np.ndarray | None:
-        """The kin errors series ``key`` (prices ``y``) takes; ``None``: long enough, or no
-        kin with moves.
+        """The kin errors series ``key`` (prices ``y``) takes; ``None`` when auto will
+        backtest it, or it has no kin with moves.
 
-        Only the kin's moves from the months (weeks) the series itself has prices for, and
-        at least the last season: a short series' own moves show the regime it was seen
-        in, and its kin's older years would mix in others. With every year of long kin, the
-        ranges of the default data's short cuts held 93 % and 99 % at 80 % and 95 % with a
-        worse interval score; with the series' own span, 84 % and 94 % with a better one.
+        Only the kin's moves that start in the months (weeks) the series itself spans, from
+        its first price, or a season before its last if that is earlier, to its last: a
+        short series' own moves show the regime it was seen in, and its kin's other years
+        would mix in others (with every year of long kin, the ranges of the default data's
+        short cuts held 93 % and 99 % at 80 % and 95 % with a worse interval score; with
+        the series' own span, 84 % and 94 % with a better one). A kin in the same market
+        spelt another way (a case twin) is the series itself, and is left out too.
         """
         from forecast.models.base import season_length
 
         key = tuple(key)
-        if key not in self._short or kin_of(key) not in self._pools:
+        group = (*kin_of(key), season_length(y))
+        if key not in self._short or group not in self._pools:
             return None
-        pool = self._pools[kin_of(key)]
+        if not takes_kin(y, self.horizon):
+            return None
+        pool = self._pools[group]
         observed = y.dropna().index
+        if not len(observed):
+            return None
         weekly = season_length(y) == 52
-        season_ago = y.index[-1] - pd.DateOffset(**({"weeks": 52} if weekly else {"months": 12}))
-        since = min(observed[0], season_ago) if len(observed) else season_ago
-        keep = (pool.owners != pool.members.get(key, -1)) & (pool.dates >= since.to_datetime64())
+        season_ago = observed[-1] - pd.DateOffset(**({"weeks": 52} if weekly else {"months": 12}))
+        since, until = min(observed[0], season_ago), observed[-1]
+        twins = [i for i, market in enumerate(pool.markets) if market == _market(key)]
+        keep = (
+            ~np.isin(pool.owners, twins)
+            & (pool.dates >= since.to_datetime64())
+            & (pool.dates <= until.to_datetime64())
+        )
         kin = pool.errors[keep]
         if len(kin) > MAX_KIN_ERRORS:  # evenly spaced rows: every kin series keeps its share
             kin = kin[_evenly(len(kin), MAX_KIN_ERRORS)]
@@ -153,14 +174,23 @@ def _evenly(n: int, size: int) -> np.ndarray:
     return np.linspace(0, n - 1, size).round().astype(int)
 
 
+def _staggered(n: int, size: int, member: int) -> np.ndarray:
+    """``size`` positions out of ``n``, evenly spaced, shifted by a fraction that differs
+    from one ``member`` to the next (the golden ratio's, which never repeats)."""
+    shift = (member * 0.6180339887498949) % 1
+    return np.minimum((np.arange(size) + shift) * n / size, n - 1).astype(int)
+
+
 @dataclass
 class _Pool:
-    """One kin group: error rows, the date each row's move starts from, whose row it is."""
+    """One kin group: error rows, the date each row's move starts from, whose row it is
+    (``owners``: an index into ``members``, key -> index) and each member's market."""
 
     errors: np.ndarray
     dates: np.ndarray
     owners: np.ndarray
     members: dict
+    markets: list
 
 
 class WithKin(Iterator):

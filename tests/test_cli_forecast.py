@@ -516,3 +516,18 @@ def test_explain_says_what_a_single_price_got_instead_of_a_model_selection(tmp_p
     assert "Sorghum | New | Retail | XOF/kg: last" in text
     assert "repeated the last price, with ranges from its kin's moves" in text
     assert "no selection" not in text
+
+
+def test_a_flat_price_whose_kin_move_too_little_is_still_named(tmp_path):
+    # Three flat prices and a kin of two: too few moves to borrow, so the ranges stay flat.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-01,Rice,Flat,Retail,KG,XOF,300" for m in (1, 2, 3)]
+    rows += ["2024-02-01,Rice,Kin,Retail,KG,XOF,100", "2024-03-01,Rice,Kin,Retail,KG,XOF,140"]
+    path = tmp_path / "flatfew.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert "1 series never changed price (Rice | Flat | Retail | XOF/kg)" in result.stderr
+    flat = pd.read_csv(out).query("market == 'Flat'")
+    assert np.allclose(flat["lower_95"], flat["upper_95"], rtol=1e-9, atol=0)

@@ -24,6 +24,7 @@ from forecast.commands.shared import (
     engine_options,
     label,
     load_for_forecast,
+    note_flat_forecasts,
     parse_as_of,
     progress_bar,
     store_previous_forecasts,
@@ -115,6 +116,7 @@ def _make_bulletin(
             on_done=(lambda _r: bar.advance(task)) if bar else None,
             kin_prices=every,
         )
+    note_flat_forecasts(input_, db, prices, inputs.forecasts)
     if not inputs.facts.series:
         raise UsageError(
             "no series has a price in the 12 months before the bulletin date",

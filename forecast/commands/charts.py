@@ -23,6 +23,7 @@ from forecast.commands.shared import (
     console,
     engine_options,
     load_for_forecast,
+    note_flat_forecasts,
     parse_choice,
     progress_bar,
 )
@@ -169,6 +170,7 @@ def plot_cmd(
 
             task = bar.add_task("forecasting", total=len(items)) if bar else None
             run = forecast_prices(prices, spec, **run_on, on_done=advance(task), kin_prices=every)
+            note_flat_forecasts(input_, db, prices, run.forecasts)
             data = {result.key: result.forecast for result in run.series}
         elif kind is ChartKind.backtest:
             from forecast.evaluation import backtest_prices

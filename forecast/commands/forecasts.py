@@ -30,6 +30,7 @@ from forecast.commands.shared import (
     load_for_forecast,
     load_series,
     money,
+    note_flat_forecasts,
     parse_levels,
     parse_pairs,
     pct_change,
@@ -247,6 +248,7 @@ def forecast_cmd(
                 on_done=(lambda _r: bar.advance(task)) if bar else None,
                 kin_prices=every,
             )
+        note_flat_forecasts(input_, db, prices, run.forecasts)
         if output is not None:
             write_forecasts(run.forecasts, output)
         run_id = None

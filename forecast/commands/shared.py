@@ -286,7 +286,8 @@ def load_for_forecast(
     """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
     (``forecast_prices(kin_prices=every)``), so that its ranges do not depend on --series.
-    ``spec`` is the forecast to come (a ``ForecastSpec``), for the notes.
+    ``spec`` is the forecast to come (a ``ForecastSpec``): with one, the note on prices that
+    never changed waits for the forecast (:func:`note_flat_forecasts`).
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
@@ -326,8 +327,8 @@ def load_for_forecast(
         note_outliers(chosen, input_)
         note_stale_series(chosen)
         note_case_twins(chosen, input_)
-        auto = spec is not None and spec.model == "auto"
-        note_flat_series(chosen, prices if auto else None, spec.horizon if auto else 0)
+        if spec is None:  # else after the forecast, from its ranges: note_flat_forecasts
+            note_flat_series(chosen)
     return chosen, prices
 
 
@@ -485,27 +486,30 @@ def note_case_twins(prices, path: Path) -> None:
     )
 
 
-def note_flat_series(prices, kin_prices=None, horizon: int = 0, shown: int = 2) -> None:
+def note_flat_series(prices, forecasts=None, shown: int = 2) -> None:
     """One line on stderr for series whose price never changed: their ranges have no width.
 
     A price fixed for its whole history gives no measure of how far it may move, so its
     forecast ranges collapse onto the price. That is what the data says, not a certainty.
-    With ``kin_prices`` (``auto`` forecasts follow), a series that takes its ranges from kin
-    that moved (see ``forecast.kin``) is left out: its ranges have width.
+    With ``forecasts``, only the flat series with a range of no width there are named: an
+    ``auto`` forecast may have borrowed moves from the series' kin (``forecast.kin``).
     """
-    from forecast.table import KEY, iter_series, series_label
+    import numpy as np
+    import pandas as pd
+
+    from forecast.table import KEY, series_label
 
     spread = prices.groupby(list(KEY), observed=True)["price"].agg(["min", "max", "count"])
-    flat = spread[(spread["min"] == spread["max"]) & (spread["count"] > 1)]
-    if kin_prices is not None and not flat.empty:
-        from forecast.auto import AutoForecaster
-        from forecast.kin import KinPools, too_short_to_backtest
-
-        short = [k for k, n in flat["count"].items() if too_short_to_backtest(int(n), horizon)]
-        pools = KinPools(kin_prices, horizon, AutoForecaster().calibration_window, keys=short)
-        rows = prices.set_index(list(KEY)).index.isin(short)
-        widened = {k for k, y in iter_series(prices[rows]) if pools.for_series(k, y) is not None}
-        flat = flat[[key not in widened for key in flat.index]]
+    # Relative: filling a gap in logs can bring 300 back as 299.99999999999994.
+    flat = spread[(spread["max"] <= spread["min"] * (1 + 1e-9)) & (spread["count"] > 1)]
+    if forecasts is not None and not flat.empty:
+        bounds = [c for c in forecasts.columns if c.startswith("lower_")]
+        width = pd.concat(
+            [forecasts["upper_" + c[6:]] / forecasts[c] - 1 for c in bounds], axis=1
+        ).fillna(np.inf)
+        # A series is named when one of its levels has no width at any step.
+        zero = (width <= 1e-9).groupby([forecasts[k] for k in KEY], observed=True).all().any(axis=1)
+        flat = flat[[bool(zero.get(key, False)) for key in flat.index]]
     if flat.empty:
         return
     examples = "; ".join(series_label(key) for key in flat.index[:shown])
@@ -516,6 +520,12 @@ def note_flat_series(prices, kin_prices=None, horizon: int = 0, shown: int = 2) 
         f"because the history shows no move to measure, not because the price is certain",
         err=True,
     )
+
+
+def note_flat_forecasts(input_: Path | None, db: Path | None, prices, forecasts) -> None:
+    """After a forecast of the user's file: :func:`note_flat_series` from its ranges."""
+    if input_ is not None and store_to_read(input_, db) is None:
+        note_flat_series(prices, forecasts)
 
 
 def progress_bar(total: int, quiet: bool, what: str = "series"):
