@@ -220,6 +220,34 @@ def test_wfp_decimals_are_english():
     assert run(table.drop(columns="row"), decimal=".").prices["price"].tolist() == [1.5, 5317.5]
 
 
+def test_a_three_decimal_price_is_read_the_way_its_series_says():
+    # The same series writes '93.1': its '92.853' is a decimal, not 92,853.
+    usd = monthly(["92.853", "93.1", "93.25", "94.125"], currency="USD")
+    result = run(usd)
+    assert result.prices["price"].tolist() == [92.853, 93.1, 93.25, 94.125]
+    assert result.report.thousands["decimals"] == 2
+    assert any("read as decimals (92.853)" in note for note in result.report.notes)
+    # A dong series writing '45500' plainly: its '45.000' groups thousands.
+    vnd = monthly(["45.000", "45500", "46.000"])
+    assert run(vnd).prices["price"].tolist() == [45000.0, 45500.0, 46000.0]
+    # 1234.567 cannot group thousands (a group has three digits, the first at most three).
+    assert run(monthly(["1234.567", "1240.5"])).prices["price"].tolist() == [1234.567, 1240.5]
+
+
+def test_a_series_with_nothing_to_tell_follows_the_file_or_stays_a_guess():
+    told = monthly(["92.853", "93.1"], market="A", currency="USD")
+    silent = monthly(["88.125", "88.250"], market="B", currency="USD")
+    both = run(pd.concat([told, silent], ignore_index=True))
+    b = both.prices[both.prices["market"] == "B"]["price"].tolist()
+    assert b == [88.125, 88.25]  # the file's other series said decimals
+    assert both.report.thousands["guessed"] == 0
+    alone = run(silent)
+    assert alone.prices["price"].tolist() == [88125.0, 88250.0]  # no evidence: the guess
+    assert alone.report.thousands["guessed"] == 2
+    assert alone.report.thousands["guessed_example"] == {"raw": "88.125", "value": 88125.0}
+    assert run(silent, decimal=".").prices["price"].tolist() == [88.125, 88.25]
+
+
 def test_typed_values_pass_through():
     frame = raw_table(
         [

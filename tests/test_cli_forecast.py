@@ -531,3 +531,23 @@ def test_a_flat_price_whose_kin_move_too_little_is_still_named(tmp_path):
     assert "1 series never changed price (Rice | Flat | Retail | XOF/kg)" in result.stderr
     flat = pd.read_csv(out).query("market == 'Flat'")
     assert np.allclose(flat["lower_95"], flat["upper_95"], rtol=1e-9, atol=0)
+
+
+def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-01,Rice,A,Retail,KG,USD,{v}" for m, v in ((1, "92.853"), (2, "93.100"))]
+    path = tmp_path / "dots.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: 2 prices in dots.csv like '92.853' were read as 92853 ('.' before three digits "
+        "groups thousands), with no other price to tell; if they are decimals, clean the file "
+        "with: cropcast data clean dots.csv --decimal . -o clean.csv"
+    ) in result.stderr
+    out = tmp_path / "clean.csv"
+    cleaned = run("data", "clean", path, "--decimal", ".", "-o", out)
+    assert cleaned.exit_code == 0, cleaned.output
+    assert pd.read_csv(out)["price"].tolist() == [92.853, 93.1]
+    bad = run("data", "clean", path, "--decimal", ";", "-o", out)
+    assert bad.exit_code == 2 and one_error_line(bad).startswith("error: --decimal")

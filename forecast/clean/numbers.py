@@ -9,14 +9,18 @@ Typed numbers pass through. Text is read as follows (:func:`parse_price`):
 * spaces between digit groups are thousands separators: ``"6 450"`` = 6450;
 * with both ``.`` and ``,`` the later one is the decimal point: ``"1.234,5"``, ``"1,234.5"``;
 * one separator used more than once groups thousands: ``"1.234.567"``;
-* a single ``.`` or ``,`` followed by exactly three digits groups thousands (``"45.000"`` =
-  45000, ``"1,500"`` = 1500); followed by one, two, or four or more digits, or after a lone
-  ``0``, it is the decimal point (``"5317.5"``, ``"45,5"``, ``"0.500"``).
+* a single ``.`` or ``,`` after one to three digits and before exactly three groups
+  thousands (``"45.000"`` = 45000, ``"1,500"`` = 1500); before one, two, or four or more
+  digits, after four or more (``"1234.567"``), or after a lone ``0``, it is the decimal
+  point (``"5317.5"``, ``"45,5"``, ``"0.500"``).
 
-The last rule is a guess for values like ``"1.500"``. ``CleanOptions.decimal`` overrides it
-per file (``"."`` or ``","``), and WFP and Pink Sheet files default to ``"."`` because their
-publishers write English decimals. When a file mixes ``"1.500"``-like values with clear
-``.`` decimals, the report says so.
+The last rule is a guess for values like ``"1.500"``, and a file decides it
+(:func:`_settle_thousands`): such a price takes the reading (thousands, or a thousand times
+less) nearer the other prices of its series, and a series with no other kind of price
+follows the file's other series when they all read one way; with nothing to tell, thousands
+stays, and the report says so. ``CleanOptions.decimal`` overrides it per file (``"."`` or
+``","``), and WFP and Pink Sheet files default to ``"."`` because their publishers write
+English decimals.
 """
 
 from __future__ import annotations
@@ -127,10 +131,11 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
     if decimal is not None:
         if sep == decimal:
             return float(f"{whole or '0'}.{frac}"), False, sep == "."
-        if len(frac) == 3 and whole:
+        if len(frac) == 3 and 1 <= len(whole) <= 3:
             return float(whole + frac), False, False
         raise PriceError(f"price '{raw}' is not a number with decimal separator '{decimal}'")
-    if len(frac) == 3 and whole and whole != "0":
+    # Thousands group only after one to three digits: "1234.567" can only be a decimal.
+    if len(frac) == 3 and 1 <= len(whole) <= 3 and whole != "0":
         return float(whole + frac), True, False
     return float(f"{whole or '0'}.{frac}"), False, sep == "."
 
@@ -202,27 +207,94 @@ def parse_prices(
             where,
             "Check that the price column is mapped (e.g. --map price=Giá)",
         )
-    notes = []
-    ambiguous = frame.loc[
-        found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous), "price_raw"
-    ]
-    decimals = frame.loc[
-        found.map(lambda r: isinstance(r, ParsedPrice) and r.dot_decimal), "price_raw"
-    ]
-    if len(ambiguous) and len(decimals):
-        notes.append(
-            f"{len(ambiguous)} prices like '{ambiguous.iloc[0]}' were read as thousands although "
-            f"the file also writes '.' as a decimal point ('{decimals.iloc[0]}'); set "
-            "decimal='.' if they are decimals"
-        )
-    elif len(ambiguous):
-        notes.append(
-            f"{len(ambiguous)} prices like '{ambiguous.iloc[0]}' read as thousands "
-            "('.'/',' before exactly three digits)"
-        )
+    price = found.map(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan).astype(float)
+    ambiguous = found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous).astype(bool)
+    notes, details = [], {}
+    if ambiguous.any():
+        price, notes, details = _settle_thousands(frame, price, ambiguous)
     out = frame.assign(
-        price=found.map(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan).astype(float),
+        price=price,
         price_currency=found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None),
     )
     kept, rejected = split_rejected(out, found.where(~good, None))
-    return StepOutput(kept, rejected, notes)
+    return StepOutput(kept, rejected, notes, details)
+
+
+#: The columns that tell one series from another at this step (units not yet converted).
+_SERIES = ("commodity", "market", "price_type", "unit_raw", "currency_raw")
+
+
+def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Series):
+    """Each "1.500"-like price (read as 1500) is read the way that fits its series.
+
+    The two readings are a thousand times apart, so the series' other prices, written
+    unambiguously ("1480", "5317.5", "93.1"), tell which one it is: the reading nearer their
+    median, in logs. A series with no such price follows what the rest of the file showed,
+    when that was one reading; with no evidence at all, the guess stays thousands
+    ("45.000" is how Vietnamese prices are written) and the report says so.
+
+    Returns the prices, the notes and ``details["thousands"]``: ``decimals`` and
+    ``thousands`` (how many prices were read each way), ``guessed`` (of those, how many
+    without evidence) and an example ``raw`` value with its ``value`` for each.
+    """
+    columns = [c for c in _SERIES if c in frame]
+    series = (
+        frame.groupby(columns, dropna=False, sort=False).ngroup()
+        if columns
+        else pd.Series(0, index=frame.index)
+    )
+    logs = np.log(price.where(price > 0))
+    clear = logs.notna() & ~ambiguous
+    reference = pd.Series(series, index=frame.index).map(
+        logs[clear].groupby(series[clear]).median()
+    )
+    decimal = pd.Series(False, index=frame.index)
+    known = ambiguous & reference.notna()
+    decimal[known] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
+    guessed = ambiguous & reference.isna()
+    readings = set(decimal[known])
+    if guessed.any() and len(readings) == 1:  # the file showed one reading: follow it
+        decimal[guessed] = readings.pop()
+        guessed[:] = False
+    price = price.where(~decimal, price / 1000)
+    thousands = ambiguous & ~decimal
+    raw = frame["price_raw"]
+    details = {
+        "thousands": {
+            "decimals": int(decimal.sum()),
+            "thousands": int(thousands.sum()),
+            "guessed": int(guessed.sum()),
+            **{
+                f"{name}_example": {
+                    "raw": str(raw[rows].iloc[0]),
+                    "value": float(price[rows].iloc[0]),
+                }
+                for name, rows in (
+                    ("decimals", decimal),
+                    ("thousands", thousands),
+                    ("guessed", guessed),
+                )
+                if rows.any()
+            },
+        }
+    }
+    notes = []
+    if decimal.any():
+        notes.append(
+            f"{int(decimal.sum())} prices like '{raw[decimal].iloc[0]}' were read as decimals "
+            f"({price[decimal].iloc[0]:g}), as the other prices of their series (or file) say"
+        )
+    if (thousands & ~guessed).any():
+        rows = thousands & ~guessed
+        notes.append(
+            f"{int(rows.sum())} prices like '{raw[rows].iloc[0]}' were read as thousands "
+            f"({price[rows].iloc[0]:g}), as the other prices of their series (or file) say; "
+            "set decimal='.' or ',' to read them otherwise"
+        )
+    if guessed.any():
+        notes.append(
+            f"{int(guessed.sum())} prices like '{raw[guessed].iloc[0]}' read as thousands "
+            f"({price[guessed].iloc[0]:g}: '.'/',' before exactly three digits) with nothing "
+            "else in the file to tell; set decimal='.' or ',' if they are decimals"
+        )
+    return price, notes, details

@@ -45,6 +45,9 @@ class CleanReport:
     off_frequency
         ``series, days`` for series whose own median spacing (days) says another frequency
         than the file's: spread onto weeks, or folded into monthly medians.
+    thousands
+        How prices like "1.500" were read (see ``forecast.clean.numbers``): ``decimals``,
+        ``thousands``, ``guessed`` (counts) and an example of each reading.
     steps
         Per step: ``name, rows_in, rows_out, rejected, notes``.
     notes
@@ -66,6 +69,7 @@ class CleanReport:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     short_series: list[dict[str, Any]] = field(default_factory=list)
     off_frequency: list[dict[str, Any]] = field(default_factory=list)
+    thousands: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

@@ -14,6 +14,7 @@ from forecast.commands.shared import (
     CleanFreqOption,
     CropcastGroup,
     DayfirstOption,
+    DecimalOption,
     DefaultOption,
     JsonOption,
     MapOption,
@@ -91,6 +92,7 @@ def data_check(
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
     dayfirst: DayfirstOption = None,
+    decimal: DecimalOption = None,
     chuc: ChucOption = 12,
     as_json: JsonOption = False,
 ) -> None:
@@ -101,7 +103,7 @@ def data_check(
     raw = read_prices(
         file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
     )
-    result = clean(raw, clean_options(freq, dayfirst, chuc))
+    result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     if as_json:
         typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
     else:
@@ -123,6 +125,7 @@ def data_clean(
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
     dayfirst: DayfirstOption = None,
+    decimal: DecimalOption = None,
     chuc: ChucOption = 12,
     as_json: JsonOption = False,
 ) -> None:
@@ -138,7 +141,7 @@ def data_clean(
     raw = read_prices(
         file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
     )
-    result = clean(raw, clean_options(freq, dayfirst, chuc))
+    result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     write_price_table(result.prices, output)
     if rejected is not None:
         rejected.parent.mkdir(parents=True, exist_ok=True)

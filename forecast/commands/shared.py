@@ -78,6 +78,10 @@ DayfirstOption = Annotated[
     bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
 ]
 ChucOption = Annotated[int, typer.Option(help="Nuts per chục.")]
+DecimalOption = Annotated[
+    str | None,
+    typer.Option(help="The prices' decimal point, '.' or ',' (default: read from the file)."),
+]
 DataFreqOption = Annotated[
     Freq | None, typer.Option(help="Period of the data (default: as found).")
 ]
@@ -98,12 +102,23 @@ def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
     return pairs
 
 
-def clean_options(freq: Freq | None = None, dayfirst: bool | None = None, chuc: int = 12):
+def clean_options(
+    freq: Freq | None = None,
+    dayfirst: bool | None = None,
+    chuc: int = 12,
+    decimal: str | None = None,
+):
     from forecast.clean import CleanOptions
 
     if chuc < 1:
         raise UsageError(f"chục size {chuc} must be at least 1", "--chuc", "Use e.g. --chuc 12")
-    return CleanOptions(freq=freq.value if freq else None, dayfirst=dayfirst, chuc_size=chuc)
+    if decimal not in (None, ".", ","):
+        raise UsageError(
+            f"decimal point '{decimal}' is neither '.' nor ','", "--decimal", "Use --decimal ."
+        )
+    return CleanOptions(
+        freq=freq.value if freq else None, dayfirst=dayfirst, chuc_size=chuc, decimal=decimal
+    )
 
 
 def label(key) -> str:
@@ -324,6 +339,8 @@ def load_for_forecast(
     if input_ is not None and store_path is None:  # the user's file, just cleaned
         if cleaned is not None:
             note_off_frequency(cleaned.report, chosen, input_)
+        if cleaned is not None:
+            note_thousands(cleaned.report, input_)
         note_outliers(chosen, input_)
         note_stale_series(chosen)
         note_case_twins(chosen, input_)
@@ -348,6 +365,28 @@ def note_refused_rows(report, path: Path) -> None:
         f"note: cleaning refused {report.rows_rejected} of {report.rows_in} rows of {path.name} "
         f"({shown}{more}); "
         f"'cropcast data check {path.name}' lists them",
+        err=True,
+    )
+
+
+def note_thousands(report, path: Path) -> None:
+    """One line on stderr when prices like "93.100" were read as thousands on a guess.
+
+    Cleaning reads such a price the way the other prices of its series (or file) say; with
+    nothing to tell, it guesses thousands ("45.000" dong), which is a thousand times off if
+    the file meant decimals. Readings with evidence are in ``cropcast data check``.
+    """
+    guessed = report.thousands.get("guessed", 0)
+    if not guessed:
+        return
+    example = report.thousands["guessed_example"]
+    prices = "prices" if guessed > 1 else "price"
+    point = "," if "," in example["raw"] else "."
+    typer.echo(
+        f"note: {guessed} {prices} in {path.name} like '{example['raw']}' were read as "
+        f"{example['value']:g} ('{point}' before three digits groups thousands), with no "
+        "other price to tell; if they are decimals, clean the file with: cropcast data "
+        f"clean {path.name} --decimal {point} -o clean.csv",
         err=True,
     )
 

@@ -18,6 +18,7 @@ from forecast.commands.shared import (
     CropcastGroup,
     DayfirstOption,
     DbOption,
+    DecimalOption,
     DefaultOption,
     JsonOption,
     MapOption,
@@ -107,6 +108,7 @@ def ingest_cmd(
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
     dayfirst: DayfirstOption = None,
+    decimal: DecimalOption = None,
     chuc: ChucOption = 12,
     wait: WaitOption = 30.0,
     as_json: JsonOption = False,
@@ -121,7 +123,7 @@ def ingest_cmd(
     """
     from forecast.store import StoreBusyError, ingest_file, open_store
 
-    options = clean_options(freq, dayfirst, chuc)
+    options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
     store = open_store(db, create=True, wait=wait)
     results, failures = [], []
