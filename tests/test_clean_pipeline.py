@@ -230,12 +230,15 @@ def test_a_three_decimal_price_is_read_the_way_its_series_says():
     # A dong series writing '45500' plainly: its '45.000' groups thousands.
     vnd = monthly(["45.000", "45500", "46.000"])
     assert run(vnd).prices["price"].tolist() == [45000.0, 45500.0, 46000.0]
+    # One clear price is not enough to overrule: it may be the typo.
+    typo = monthly(["45.000", "46.000", "47.500", "45.5"])
+    assert run(typo).prices["price"].tolist()[:3] == [45000.0, 46000.0, 47500.0]
     # 1234.567 cannot group thousands (a group has three digits, the first at most three).
     assert run(monthly(["1234.567", "1240.5"])).prices["price"].tolist() == [1234.567, 1240.5]
 
 
 def test_a_series_with_nothing_to_tell_follows_the_file_or_stays_a_guess():
-    told = monthly(["92.853", "93.1"], market="A", currency="USD")
+    told = monthly(["92.853", "93.1", "93.25"], market="A", currency="USD")
     silent = monthly(["88.125", "88.250"], market="B", currency="USD")
     both = run(pd.concat([told, silent], ignore_index=True))
     b = both.prices[both.prices["market"] == "B"]["price"].tolist()

@@ -229,9 +229,10 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
 
     The two readings are a thousand times apart, so the series' other prices, written
     unambiguously ("1480", "5317.5", "93.1"), tell which one it is: the reading nearer their
-    median, in logs. A series with no such price follows what the rest of the file showed,
-    when that was one reading; with no evidence at all, the guess stays thousands
-    ("45.000" is how Vietnamese prices are written) and the report says so.
+    median, in logs, when there are two of them or more. A series without two follows what
+    the rest of the file showed, when that was one reading; with no evidence at all, the
+    guess stays thousands ("45.000" is how Vietnamese prices are written) and the report
+    says so.
 
     Returns the prices, the notes and ``details["thousands"]``: ``decimals`` and
     ``thousands`` (how many prices were read each way), ``guessed`` (of those, how many
@@ -245,9 +246,10 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     )
     logs = np.log(price.where(price > 0))
     clear = logs.notna() & ~ambiguous
-    reference = pd.Series(series, index=frame.index).map(
-        logs[clear].groupby(series[clear]).median()
-    )
+    # Two clear prices at least: one could be the typo ("45.5" among "45.000"s).
+    by_series = logs[clear].groupby(series[clear])
+    medians = by_series.median()[by_series.size() >= 2]
+    reference = pd.Series(series, index=frame.index).map(medians)
     decimal = pd.Series(False, index=frame.index)
     known = ambiguous & reference.notna()
     decimal[known] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
