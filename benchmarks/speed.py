@@ -58,8 +58,9 @@ COMMANDS = {
 #: Functions whose cumulative time the profile reports, with what they are in words.
 PROFILED = {
     "cli.py:main": "the command, after Python started and imported cli",
-    "shared.py:load_series": "reading and cleaning the file",
+    "shared.py:load_for_forecast": "reading and cleaning the file",
     "forecasting.py:forecast_prices": "forecasting every series",
+    "kin.py:__init__": "pooling the short series' kin moves (before the fits)",
     "auto.py:_backtest": "auto: backtest window of the candidates",
     "auto.py:_combine_fit": "auto: final fits of the kept candidates",
     "auto.py:_combine_unscored": "auto: short series, equal-weight fits (no backtest)",

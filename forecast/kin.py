@@ -121,8 +121,7 @@ class KinPools:
                 errors=np.concatenate([e for _, e, _ in members]),
                 dates=np.concatenate([d for _, _, d in members]),
                 owners=np.concatenate([np.full(len(e), i) for i, (_, e, _) in enumerate(members)]),
-                members={k: i for i, (k, _, _) in enumerate(members)},
-                markets=[_market(k) for k, _, _ in members],
+                markets=_by_market(k for k, _, _ in members),
             )
 
     def for_series(self, key: tuple, y: pd.Series) -> np.ndarray | None:
@@ -152,9 +151,8 @@ class KinPools:
         weekly = season_length(y) == 52
         season_ago = observed[-1] - pd.DateOffset(**({"weeks": 52} if weekly else {"months": 12}))
         since, until = min(observed[0], season_ago), observed[-1]
-        twins = [i for i, market in enumerate(pool.markets) if market == _market(key)]
         keep = (
-            ~np.isin(pool.owners, twins)
+            ~np.isin(pool.owners, pool.markets.get(_market(key), []))
             & (pool.dates >= since.to_datetime64())
             & (pool.dates <= until.to_datetime64())
         )
@@ -167,6 +165,14 @@ class KinPools:
 
     def __bool__(self) -> bool:
         return bool(self._pools)
+
+
+def _by_market(keys) -> dict[str, list[int]]:
+    """Market (as compared for case twins) -> the members' positions in that market."""
+    out: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        out.setdefault(_market(key), []).append(i)
+    return out
 
 
 def _evenly(n: int, size: int) -> np.ndarray:
@@ -184,13 +190,13 @@ def _staggered(n: int, size: int, member: int) -> np.ndarray:
 @dataclass
 class _Pool:
     """One kin group: error rows, the date each row's move starts from, whose row it is
-    (``owners``: an index into ``members``, key -> index) and each member's market."""
+    (``owners``: the position of its series among the group's, in key order) and which
+    series share a market (``markets``: market -> positions; a series and its case twins)."""
 
     errors: np.ndarray
     dates: np.ndarray
     owners: np.ndarray
-    members: dict
-    markets: list
+    markets: dict
 
 
 class WithKin(Iterator):
