@@ -100,21 +100,24 @@ class KinPools:
         # Markets per group, known before any is read, so each keeps its share as it comes.
         markets = prices[rows].drop_duplicates(list(KEY)).groupby(list(KIN), observed=True).size()
         parts: dict[tuple, list] = {}
+        read: dict[tuple, int] = {}
         for key, y in iter_series(prices[rows]):
+            n_markets = int(markets[kin_of(key)])
+            group = (*kin_of(key), season_length(y))
+            read[group] = read.get(group, 0) + 1
+            if n_markets > POOL_ROWS and (read[group] - 1) % -(-n_markets // POOL_ROWS):
+                continue  # more markets than rows: every k-th market, a row or more each
             errors = last_price_errors(y, self.horizon, int(window))
             # Row i is the move from the price at this date (see last_price_errors).
             dates = y.index[max(0, len(y) - 1 - int(window)) : len(y) - 1].to_numpy()
             moved = np.flatnonzero(np.isfinite(errors).any(axis=1))
-            n_markets = int(markets[kin_of(key)])
             share = max(1, POOL_ROWS // n_markets)
             if n_markets * int(window) > POOL_ROWS and len(moved) > share:
                 # Staggered from market to market, so that together they cover every date.
-                seen = len(parts.get((*kin_of(key), season_length(y)), ()))
-                moved = moved[_staggered(len(moved), share, seen)]
+                moved = moved[_staggered(len(moved), share, read[group])]
             if len(moved):
-                # Weekly and monthly series are not kin: a step is a week for one, a month
-                # for the other (a store can hold both).
-                group = (*kin_of(key), season_length(y))
+                # Weekly and monthly series are not kin (the group holds the season length):
+                # a step is a week for one, a month for the other (a store can hold both).
                 parts.setdefault(group, []).append((tuple(key), errors[moved], dates[moved]))
         for group, members in parts.items():  # a series alone here finds no kin in it
             self._pools[group] = _Pool(

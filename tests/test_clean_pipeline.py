@@ -237,18 +237,25 @@ def test_a_three_decimal_price_is_read_the_way_its_series_says():
     assert run(monthly(["1234.567", "1240.5"])).prices["price"].tolist() == [1234.567, 1240.5]
 
 
-def test_a_series_with_nothing_to_tell_follows_the_file_or_stays_a_guess():
+def test_a_series_with_nothing_to_tell_keeps_the_guess_whatever_the_file_says():
+    # Another series' decimals (here in USD) do not decide for a dong series.
     told = monthly(["92.853", "93.1", "93.25"], market="A", currency="USD")
-    silent = monthly(["88.125", "88.250"], market="B", currency="USD")
+    silent = monthly(["45.000", "46.500"], market="B")
     both = run(pd.concat([told, silent], ignore_index=True))
-    b = both.prices[both.prices["market"] == "B"]["price"].tolist()
-    assert b == [88.125, 88.25]  # the file's other series said decimals
-    assert both.report.thousands["guessed"] == 0
-    alone = run(silent)
-    assert alone.prices["price"].tolist() == [88125.0, 88250.0]  # no evidence: the guess
-    assert alone.report.thousands["guessed"] == 2
-    assert alone.report.thousands["guessed_example"] == {"raw": "88.125", "value": 88125.0}
-    assert run(silent, decimal=".").prices["price"].tolist() == [88.125, 88.25]
+    assert both.prices[both.prices["market"] == "B"]["price"].tolist() == [45000.0, 46500.0]
+    assert both.report.thousands["guessed"] == 2
+    assert both.report.thousands["guessed_example"] == {"raw": "45.000", "value": 45000.0}
+    assert run(silent, decimal=".").prices["price"].tolist() == [45.0, 46.5]
+
+
+def test_a_price_is_judged_by_the_prices_around_it_not_by_its_series_early_years():
+    # South Sudanese pounds, from 8 to 3,000 in English: "2,819" is 2819, like its neighbours.
+    values = ["8.5", "12", "60", "250", "980", "1,510", "2,648", "2,819", "3,000"]
+    result = run(monthly(values, currency="SSP"))
+    assert result.prices["price"].tolist()[-4:] == [1510.0, 2648.0, 2819.0, 3000.0]
+    # Two typos among twenty dong prices are not a fair share: the series stays in dong.
+    dong = [f"45.{i:03d}" for i in range(0, 400, 20)] + ["45.5", "46"]
+    assert run(monthly(dong)).prices["price"].iloc[:20].min() >= 45000
 
 
 def test_typed_values_pass_through():

@@ -541,13 +541,50 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert (
-        "note: 2 prices in dots.csv like '92.853' were read as 92853 ('.' before three digits "
-        "groups thousands), with no other price to tell; if they are decimals, clean the file "
-        "with: cropcast data clean dots.csv --decimal . -o clean.csv"
+        f"note: 2 prices in {path} like '92.853' were read as 92853 (thousands: '.' before "
+        "three digits groups thousands, and nothing in their series tells otherwise); if they "
+        f"are decimals, clean the file first: cropcast data clean {path} --decimal . "
+        "-o clean.csv"
     ) in result.stderr
     out = tmp_path / "clean.csv"
     cleaned = run("data", "clean", path, "--decimal", ".", "-o", out)
     assert cleaned.exit_code == 0, cleaned.output
     assert pd.read_csv(out)["price"].tolist() == [92.853, 93.1]
+    # cropcast's own output reads back as written: the fix sticks, with no note.
+    again = run(
+        "forecast", "-i", out, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", tmp_path / "f.csv"
+    )
+    assert again.exit_code == 0 and "were read as" not in again.stderr
+    assert np.isclose(pd.read_csv(tmp_path / "f.csv")["forecast"].iloc[0], 93.1)
     bad = run("data", "clean", path, "--decimal", ";", "-o", out)
     assert bad.exit_code == 2 and one_error_line(bad).startswith("error: --decimal")
+
+
+def test_prices_read_as_decimals_by_their_neighbours_are_said_on_stderr(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    values = ("92.853", "93.1", "93.25", "94.125")
+    rows += [f"2024-{m:02d}-01,Rice,A,Retail,KG,USD,{v}" for m, v in enumerate(values, 1)]
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert f"note: 2 prices in {path} like '92.853' were read as 92.853 (decimals" in result.stderr
+    assert "if they group thousands, write them without the separator (92853)" in result.stderr
+
+
+def test_a_flat_series_is_named_when_its_first_steps_have_no_width(capsys):
+    from forecast.commands.shared import note_flat_series
+
+    key = {"commodity": "Fuel", "market": "F", "price_type": "Retail", "unit": "l"}
+    prices = pd.DataFrame(
+        {**key, "currency": "XOF", "date": pd.date_range("2023-01-01", periods=8, freq="MS")}
+    ).assign(price=100.0)
+    widths = np.r_[np.zeros(3), np.linspace(1, 5, 9)]  # the kin moved, but rarely
+    forecasts = pd.DataFrame({**key, "currency": "XOF", "forecast": 100.0}, index=range(12))
+    forecasts["lower_80"], forecasts["upper_80"] = 100 - widths, 100 + widths
+    forecasts["lower_95"], forecasts["upper_95"] = 100 - 2 * widths - 1, 100 + 2 * widths + 1
+    note_flat_series(prices, forecasts)
+    assert "1 series never changed price (Fuel | F | Retail | XOF/l)" in capsys.readouterr().err
+    forecasts["lower_80"], forecasts["upper_80"] = 99.0, 101.0  # every range has width
+    note_flat_series(prices, forecasts)
+    assert capsys.readouterr().err == ""

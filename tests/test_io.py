@@ -521,3 +521,13 @@ def test_reading_never_changes_the_file(tmp_path, shared_data):
 def test_notes_are_plain_sentences(shared_data):
     raw = read_prices(shared_data / "wfp" / "wfp_food_prices_tha.csv")
     assert all(isinstance(n, str) and not re.search(r"[{}]", n) for n in raw.notes)
+
+
+def test_a_typed_three_decimal_number_stays_a_number():
+    from forecast.clean.numbers import parse_price
+    from forecast.io.files import cell_text
+
+    text = cell_text(92.853)
+    assert text == "92.8530" and parse_price(text).value == 92.853
+    assert not parse_price(text).ambiguous
+    assert cell_text(5317.5) == "5317.5" and cell_text(45000.0) == "45000"

@@ -14,13 +14,12 @@ Typed numbers pass through. Text is read as follows (:func:`parse_price`):
   digits, after four or more (``"1234.567"``), or after a lone ``0``, it is the decimal
   point (``"5317.5"``, ``"45,5"``, ``"0.500"``).
 
-The last rule is a guess for values like ``"1.500"``, and a file decides it
+The last rule is a guess for values like ``"1.500"``, and the prices around it decide
 (:func:`_settle_thousands`): such a price takes the reading (thousands, or a thousand times
-less) nearer the other prices of its series, and a series with no other kind of price
-follows the file's other series when they all read one way; with nothing to tell, thousands
-stays, and the report says so. ``CleanOptions.decimal`` overrides it per file (``"."`` or
-``","``), and WFP and Pink Sheet files default to ``"."`` because their publishers write
-English decimals.
+less) nearer the clearly written prices just before and after it in its series; with nothing
+to tell, thousands stays, and the report says so. ``CleanOptions.decimal`` overrides it per
+file (``"."`` or ``","``). WFP and Pink Sheet files, and cropcast's own PriceTable files,
+default to ``"."``: they write English decimals. Typed numbers (Excel, Parquet) are numbers.
 """
 
 from __future__ import annotations
@@ -225,18 +224,20 @@ _SERIES = ("commodity", "market", "price_type", "unit_raw", "currency_raw")
 
 
 def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Series):
-    """Each "1.500"-like price (read as 1500) is read the way that fits its series.
+    """Each "1.500"-like price (read as 1500) is read the way the prices around it say.
 
-    The two readings are a thousand times apart, so the series' other prices, written
-    unambiguously ("1480", "5317.5", "93.1"), tell which one it is: the reading nearer their
-    median, in logs, when there are two of them or more. A series without two follows what
-    the rest of the file showed, when that was one reading; with no evidence at all, the
-    guess stays thousands ("45.000" is how Vietnamese prices are written) and the report
-    says so.
+    The two readings are a thousand times apart, so the clearly written prices of its own
+    series ("1480", "5317.5", "93.1") tell which it is: the reading nearer, in logs, to the
+    clear prices just before and after it in time (a price that rose from 8 to 3,000 over
+    the years is judged by its neighbours, not by its early years). Decimals need the clear
+    prices to be a fair share of the series (a third at least, and two): a dong series with
+    a "45.5" typo among its "45.000"s stays in thousands. A series with no such evidence
+    keeps the guess, thousands ("45.000" is how dong are written), and the report says so;
+    other series, perhaps in another currency, do not decide for it.
 
     Returns the prices, the notes and ``details["thousands"]``: ``decimals`` and
-    ``thousands`` (how many prices were read each way), ``guessed`` (of those, how many
-    without evidence) and an example ``raw`` value with its ``value`` for each.
+    ``thousands`` (how many prices were read each way), ``guessed`` (thousands without
+    evidence) and an example ``raw`` value with its ``value`` for each.
     """
     columns = [c for c in _SERIES if c in frame]
     series = (
@@ -246,21 +247,29 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     )
     logs = np.log(price.where(price > 0))
     clear = logs.notna() & ~ambiguous
-    # Two clear prices at least: one could be the typo ("45.5" among "45.000"s).
-    by_series = logs[clear].groupby(series[clear])
-    medians = by_series.median()[by_series.size() >= 2]
-    reference = pd.Series(series, index=frame.index).map(medians)
+    priced = logs.notna().groupby(series).transform("sum")
+    share = clear.groupby(series).transform("sum")
+    fair = (share >= 2) & (3 * share >= priced)
+    # The clear prices nearest in time before and after each row, within its series.
+    order = (
+        frame.assign(_series=series)
+        .sort_values(["_series", "date"] if "date" in frame else ["_series"], kind="stable")
+        .index
+    )
+    known = logs.where(clear).loc[order]
+    by = series.loc[order]
+    before, after = known.groupby(by).ffill(), known.groupby(by).bfill()
+    reference = pd.concat([before, after], axis=1).mean(axis=1).reindex(frame.index)
     decimal = pd.Series(False, index=frame.index)
-    known = ambiguous & reference.notna()
-    decimal[known] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
-    guessed = ambiguous & reference.isna()
-    readings = set(decimal[known])
-    if guessed.any() and len(readings) == 1:  # the file showed one reading: follow it
-        decimal[guessed] = readings.pop()
-        guessed[:] = False
+    judged = ambiguous & reference.notna() & fair
+    decimal[judged] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
+    # Thousands confirmed by clear prices around them, even too few for decimals.
+    told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < np.log(31.6)))
+    guessed = ambiguous & ~told
     price = price.where(~decimal, price / 1000)
     thousands = ambiguous & ~decimal
     raw = frame["price_raw"]
+    readings = (("decimals", decimal), ("thousands", thousands & ~guessed), ("guessed", guessed))
     details = {
         "thousands": {
             "decimals": int(decimal.sum()),
@@ -271,11 +280,7 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
                     "raw": str(raw[rows].iloc[0]),
                     "value": float(price[rows].iloc[0]),
                 }
-                for name, rows in (
-                    ("decimals", decimal),
-                    ("thousands", thousands),
-                    ("guessed", guessed),
-                )
+                for name, rows in readings
                 if rows.any()
             },
         }
@@ -284,19 +289,19 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     if decimal.any():
         notes.append(
             f"{int(decimal.sum())} prices like '{raw[decimal].iloc[0]}' were read as decimals "
-            f"({price[decimal].iloc[0]:g}), as the other prices of their series (or file) say"
+            f"({price[decimal].iloc[0]:g}), as the clear prices around them in their series say"
         )
     if (thousands & ~guessed).any():
         rows = thousands & ~guessed
         notes.append(
             f"{int(rows.sum())} prices like '{raw[rows].iloc[0]}' were read as thousands "
-            f"({price[rows].iloc[0]:g}), as the other prices of their series (or file) say; "
+            f"({price[rows].iloc[0]:g}), as the clear prices around them in their series say; "
             "set decimal='.' or ',' to read them otherwise"
         )
     if guessed.any():
         notes.append(
             f"{int(guessed.sum())} prices like '{raw[guessed].iloc[0]}' read as thousands "
             f"({price[guessed].iloc[0]:g}: '.'/',' before exactly three digits) with nothing "
-            "else in the file to tell; set decimal='.' or ',' if they are decimals"
+            "in their series to tell; set decimal='.' or ',' if they are decimals"
         )
     return price, notes, details

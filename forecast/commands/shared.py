@@ -370,25 +370,35 @@ def note_refused_rows(report, path: Path) -> None:
 
 
 def note_thousands(report, path: Path) -> None:
-    """One line on stderr when prices like "93.100" were read as thousands on a guess.
+    """A line on stderr for prices like "93.100" read as thousands on a guess, and one for
+    such prices read as decimals because the prices around them say so.
 
-    Cleaning reads such a price the way the other prices of its series (or file) say; with
-    nothing to tell, it guesses thousands ("45.000" dong), which is a thousand times off if
-    the file meant decimals. Readings with evidence are in ``cropcast data check``.
+    The two readings are a thousand times apart (see ``forecast.clean.numbers``), so either
+    is said even with --quiet, with the way to read them the other way.
     """
     guessed = report.thousands.get("guessed", 0)
-    if not guessed:
-        return
-    example = report.thousands["guessed_example"]
-    prices = "prices" if guessed > 1 else "price"
-    point = "," if "," in example["raw"] else "."
-    typer.echo(
-        f"note: {guessed} {prices} in {path.name} like '{example['raw']}' were read as "
-        f"{example['value']:g} ('{point}' before three digits groups thousands), with no "
-        "other price to tell; if they are decimals, clean the file with: cropcast data "
-        f"clean {path.name} --decimal {point} -o clean.csv",
-        err=True,
-    )
+    if guessed:
+        example = report.thousands["guessed_example"]
+        sep = "," if "," in example["raw"] else "."
+        prices, were = ("prices", "were") if guessed > 1 else ("price", "was")
+        typer.echo(
+            f"note: {guessed} {prices} in {path} like '{example['raw']}' {were} read as "
+            f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
+            "and nothing in their series tells otherwise); if they are decimals, clean the "
+            f"file first: cropcast data clean {path} --decimal {sep} -o clean.csv",
+            err=True,
+        )
+    decimals = report.thousands.get("decimals", 0)
+    if decimals:
+        example = report.thousands["decimals_example"]
+        prices, were = ("prices", "were") if decimals > 1 else ("price", "was")
+        whole = example["raw"].replace(".", "").replace(",", "")
+        typer.echo(
+            f"note: {decimals} {prices} in {path} like '{example['raw']}' {were} read as "
+            f"{example['value']:g} (decimals: as the clear prices around them in their series "
+            f"say); if they group thousands, write them without the separator ({whole})",
+            err=True,
+        )
 
 
 def note_off_frequency(report, prices, path: Path) -> None:
@@ -546,8 +556,9 @@ def note_flat_series(prices, forecasts=None, shown: int = 2) -> None:
         width = pd.concat(
             [forecasts["upper_" + c[6:]] / forecasts[c] - 1 for c in bounds], axis=1
         ).fillna(np.inf)
-        # A series is named when one of its levels has no width at any step.
-        zero = (width <= 1e-9).groupby([forecasts[k] for k in KEY], observed=True).all().any(axis=1)
+        # A series is named when one of its levels has no width at some step (the first
+        # steps are the narrowest).
+        zero = (width <= 1e-9).groupby([forecasts[k] for k in KEY], observed=True).any().any(axis=1)
         flat = flat[[bool(zero.get(key, False)) for key in flat.index]]
     if flat.empty:
         return

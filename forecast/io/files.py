@@ -315,7 +315,13 @@ def cell_text(value: object) -> str:
         value = float(value)
         if math.isnan(value):
             return ""
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        text = repr(value)
+        # A typed 92.853 is a number, not "92.853" that might group thousands: one more
+        # zero keeps the value and says so (forecast.clean.numbers).
+        whole, dot, frac = text.partition(".")
+        return text + "0" if dot and len(frac) == 3 and frac.isdigit() else text
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (dt.datetime, np.datetime64)):
