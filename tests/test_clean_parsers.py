@@ -316,3 +316,12 @@ def test_hampel_does_not_flag_a_small_tick_in_a_flat_series():
 def test_hampel_leaves_short_series_alone():
     hit, _, _ = hampel(np.log([1.0, 100.0, 1.0, 1.0]))
     assert not hit.any()
+
+
+@pytest.mark.parametrize(
+    "text, decimal",
+    [("1.250.000", "."), ("0,500", "."), ("1,234.5", ","), ("1.234,5", ".")],
+)
+def test_a_given_decimal_point_refuses_prices_written_otherwise(text, decimal):
+    with pytest.raises(PriceError, match="decimal separator"):
+        parse_price(text, decimal)

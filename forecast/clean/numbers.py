@@ -112,12 +112,16 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
     """Digits with separators -> (value, ambiguous, dot_decimal)."""
     dots, commas = body.count("."), body.count(",")
     not_number = PriceError(f"price '{raw}' is not a number")
+    # With the decimal point given (--decimal), a price that says otherwise is refused.
+    not_given = PriceError(f"price '{raw}' is not a number with decimal separator '{decimal}'")
     if dots and commas:
         dec = "." if body.rfind(".") > body.rfind(",") else ","
         thousands = "," if dec == "." else "."
         whole, _, frac = body.rpartition(dec)
         if body.count(dec) > 1 or not _grouped(whole, thousands):
             raise not_number
+        if decimal is not None and dec != decimal:
+            raise not_given
         return float(f"{whole.replace(thousands, '')}.{frac}"), False, dec == "."
     if not dots and not commas:
         return float(body), False, False
@@ -125,14 +129,16 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
     if body.count(sep) > 1:
         if not _grouped(body, sep):
             raise not_number
+        if sep == decimal:
+            raise not_given
         return float(body.replace(sep, "")), False, False
     whole, _, frac = body.partition(sep)
     if decimal is not None:
         if sep == decimal:
             return float(f"{whole or '0'}.{frac}"), False, sep == "."
-        if len(frac) == 3 and 1 <= len(whole) <= 3:
+        if len(frac) == 3 and 1 <= len(whole) <= 3 and whole != "0":
             return float(whole + frac), False, False
-        raise PriceError(f"price '{raw}' is not a number with decimal separator '{decimal}'")
+        raise not_given
     # Thousands group only after one to three digits: "1234.567" can only be a decimal.
     if len(frac) == 3 and 1 <= len(whole) <= 3 and whole != "0":
         return float(whole + frac), True, False
