@@ -65,8 +65,12 @@ def write_price_table(prices: pd.DataFrame, path: str | Path) -> None:
     else:
         out = frame.copy()
         out["date"] = out["date"].dt.strftime("%Y-%m-%d")
-        # repr-exact floats: a reload must give the same prices, bit for bit.
-        out.to_csv(path, index=False, encoding="utf-8", float_format="%.10g")
+        # A reload must give the same prices, bit for bit, and no price may read as
+        # thousands: "92.853" is written "92.8530" (forecast.clean.numbers).
+        text = out["price"].map("{:.10g}".format)
+        ambiguous = text.str.fullmatch(r"[1-9]\d{0,2}\.\d{3}")
+        out["price"] = text.where(~ambiguous, text + "0")
+        out.to_csv(path, index=False, encoding="utf-8")
 
 
 def load_default_prices() -> pd.DataFrame:

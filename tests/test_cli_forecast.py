@@ -588,3 +588,17 @@ def test_a_flat_series_is_named_when_its_first_steps_have_no_width(capsys):
     forecasts["lower_80"], forecasts["upper_80"] = 99.0, 101.0  # every range has width
     note_flat_series(prices, forecasts)
     assert capsys.readouterr().err == ""
+
+
+def test_a_hand_written_price_table_in_dong_stays_in_dong(tmp_path):
+    # The PriceTable's own header, written by hand with dong: "45.000" is 45,000.
+    rows = ["commodity,market,price_type,unit,currency,date,price,flags"]
+    rows += [
+        f"rice,Can Tho,retail,kg,VND,2024-0{m}-01,{v}," for m, v in ((1, "45.000"), (2, "46.000"))
+    ]
+    path = tmp_path / "pt_vnd.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "clean.csv"
+    result = run("data", "clean", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["price"].tolist() == [45000.0, 46000.0]

@@ -531,3 +531,12 @@ def test_a_typed_three_decimal_number_stays_a_number():
     assert text == "92.8530" and parse_price(text).value == 92.853
     assert not parse_price(text).ambiguous
     assert cell_text(5317.5) == "5317.5" and cell_text(45000.0) == "45000"
+
+
+def test_a_parquet_decimal_column_is_read_as_numbers(tmp_path):
+    from decimal import Decimal
+
+    from forecast.io.files import cell_text
+
+    assert cell_text(Decimal("92.853")) == "92.8530" and cell_text(Decimal("45000")) == "45000"
+    assert cell_text(Decimal("NaN")) == ""

@@ -18,8 +18,9 @@ The last rule is a guess for values like ``"1.500"``, and the prices around it d
 (:func:`_settle_thousands`): such a price takes the reading (thousands, or a thousand times
 less) nearer the clearly written prices just before and after it in its series; with nothing
 to tell, thousands stays, and the report says so. ``CleanOptions.decimal`` overrides it per
-file (``"."`` or ``","``). WFP and Pink Sheet files, and cropcast's own PriceTable files,
-default to ``"."``: they write English decimals. Typed numbers (Excel, Parquet) are numbers.
+file (``"."`` or ``","``). WFP and Pink Sheet files default to ``"."``: they write English
+decimals. Typed numbers (Excel, Parquet) are numbers, and cropcast writes its own CSVs so
+that no price reads as thousands (``"92.8530"``).
 """
 
 from __future__ import annotations

@@ -76,8 +76,6 @@ def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
     if isinstance(raw, RawPrices):
         table, original = raw.table, raw.original
         source, kind, notes = raw.source, raw.kind, tuple(raw.notes)
-        if kind == "table" and list(original.columns) == list(COLUMNS):
-            kind = "pricetable"  # cropcast's own output (data clean): English decimals
     elif isinstance(raw, pd.DataFrame):
         table = raw.reset_index(drop=True)
         if "row" not in table.columns:
@@ -145,12 +143,12 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
             "dates",
             partial(parse_dates, default_dayfirst=False if kind == "wfp" else None, where=source),
         ),
-        # WFP, the World Bank and cropcast's own PriceTable write English decimals.
+        # WFP and the World Bank write English decimals ("5317.5").
         (
             "prices",
             partial(
                 parse_prices,
-                default_decimal="." if kind in ("wfp", "pinksheet", "pricetable") else None,
+                default_decimal="." if kind in ("wfp", "pinksheet") else None,
                 where=source,
             ),
         ),
@@ -159,7 +157,7 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
         ("currencies", partial(convert_currencies, where=source)),
         *(
             [("one unit and currency per series", partial(one_unit_and_currency, where=source))]
-            if kind in ("table", "pricetable")
+            if kind == "table"
             else []
         ),
         ("duplicates", merge_duplicates),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import decimal
 import io
 import math
 import unicodedata
@@ -324,6 +325,9 @@ def cell_text(value: object) -> str:
         return text + "0" if dot and len(frac) == 3 and frac.isdigit() else text
     if isinstance(value, (int, np.integer)):
         return str(int(value))
+    if isinstance(value, decimal.Decimal):  # Parquet decimal columns: typed numbers too
+        return cell_text(float(value)) if value.is_finite() else ""
+
     if isinstance(value, (dt.datetime, np.datetime64)):
         stamp = pd.Timestamp(value)
         if pd.isna(stamp):
