@@ -90,6 +90,14 @@ def can_backtest(y: pd.Series, horizon: int) -> bool:
     return bool(cutoffs(y, Windows(horizon=int(horizon), n_windows=1), min_train=MIN_TRAIN))
 
 
+def enough_moves(errors: np.ndarray) -> bool:
+    """Whether past price moves (log errors, NaN for none) can calibrate conformal ranges
+    without a backtest: ``MIN_FALLBACK_SCORES`` of them at least, and not all zero."""
+    scores = np.abs(np.asarray(errors, dtype=float))
+    scores = scores[np.isfinite(scores)]
+    return len(scores) >= MIN_FALLBACK_SCORES and bool(scores.any())
+
+
 def conformal_quantile(scores: np.ndarray, level: float) -> float:
     """The split-conformal quantile of non-negative ``scores`` at ``level`` percent.
 
@@ -458,7 +466,7 @@ class AutoForecaster(Forecaster):
         reference = np.concatenate([own, kin])
         scores = np.abs(reference[np.isfinite(reference)])
         n_kin = int(np.isfinite(kin).sum())
-        if len(scores) < MIN_FALLBACK_SCORES or not scores.any():
+        if not enough_moves(reference):
             if not scores.any():
                 why = "the price never moved" if len(scores) else "no two prices to compare"
             else:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast.errors import InputError
+from forecast.io.files import THOUSANDS_LIKE
 from forecast.table import COLUMNS, KEY, validate
 
 DEFAULT_PRICES = "prices.csv"
@@ -68,8 +69,7 @@ def write_price_table(prices: pd.DataFrame, path: str | Path) -> None:
         # A reload must give the same prices, bit for bit, and no price may read as
         # thousands: "92.853" is written "92.8530" (forecast.clean.numbers).
         text = out["price"].map("{:.10g}".format)
-        ambiguous = text.str.fullmatch(r"[1-9]\d{0,2}\.\d{3}")
-        out["price"] = text.where(~ambiguous, text + "0")
+        out["price"] = text.where(~text.str.fullmatch(THOUSANDS_LIKE), text + "0")
         out.to_csv(path, index=False, encoding="utf-8")
 
 

@@ -153,18 +153,15 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
 
 def _last_price(y: pd.Series, spec: ForecastSpec, kin) -> pd.DataFrame:
     """The last price repeated; ranges only from kin moves (one price shows no move)."""
-    from forecast.auto import MIN_FALLBACK_SCORES, conformal_widths
+    from forecast.auto import conformal_widths, enough_moves
 
     index = future_index(y, spec.horizon)
     last = float(y.dropna().iloc[-1])
     frame = pd.DataFrame({"forecast": last}, index=index)
     widths = None
-    kin = np.empty((0, 0)) if kin is None else np.asarray(kin, dtype=float)
-    moves = np.abs(kin[np.isfinite(kin)])
-    # As many moves as auto asks of a short series' own, and not all zero (auto.py).
-    if len(moves) >= MIN_FALLBACK_SCORES and moves.any():
+    if kin is not None and enough_moves(kin):  # what auto asks of a short series' own
         gap = len(y) - 1 - y.index.get_loc(y.last_valid_index())  # periods since the price
-        widths = conformal_widths(kin, spec.levels, spec.horizon, gap)
+        widths = conformal_widths(np.asarray(kin, float), spec.levels, spec.horizon, gap)
     for i, level in enumerate(spec.levels):
         frame[f"lower_{level}"] = np.nan if widths is None else last * np.exp(-widths[:, i])
         frame[f"upper_{level}"] = np.nan if widths is None else last * np.exp(widths[:, i])

@@ -339,7 +339,6 @@ def load_for_forecast(
     if input_ is not None and store_path is None:  # the user's file, just cleaned
         if cleaned is not None:
             note_off_frequency(cleaned.report, chosen, input_)
-        if cleaned is not None:
             note_thousands(cleaned.report, input_)
         note_outliers(chosen, input_)
         note_stale_series(chosen)

@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import io
 import math
+import re
 import unicodedata
 import warnings
 import zipfile
@@ -300,6 +301,16 @@ def read_parquet(path: Path) -> pd.DataFrame:
     return frame.astype(object).map(cell_text)
 
 
+#: Number text a reader could take for thousands: one to three digits, a point, exactly
+#: three digits ("92.853"). The reading rule itself is forecast.clean.numbers._to_float.
+THOUSANDS_LIKE = r"[1-9]\d{0,2}\.\d{3}"
+
+
+def plain_decimal(text: str) -> str:
+    """A number's text that cannot read as thousands: "92.853" -> "92.8530" (same value)."""
+    return text + "0" if re.fullmatch(THOUSANDS_LIKE, text) else text
+
+
 def cell_text(value: object) -> str:
     """One typed cell (Excel, Parquet) as the text a user would read in it.
 
@@ -318,16 +329,11 @@ def cell_text(value: object) -> str:
             return ""
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        text = repr(value)
-        # A typed 92.853 is a number, not "92.853" that might group thousands: one more
-        # zero keeps the value and says so (forecast.clean.numbers).
-        whole, dot, frac = text.partition(".")
-        return text + "0" if dot and len(frac) == 3 and frac.isdigit() else text
+        return plain_decimal(repr(value))
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, decimal.Decimal):  # Parquet decimal columns: typed numbers too
         return cell_text(float(value)) if value.is_finite() else ""
-
     if isinstance(value, (dt.datetime, np.datetime64)):
         stamp = pd.Timestamp(value)
         if pd.isna(stamp):
