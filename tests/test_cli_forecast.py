@@ -543,9 +543,15 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     assert (
         f"note: 2 prices in {path} like '92.853' were read as 92853 (thousands: '.' before "
         "three digits groups thousands, and nothing in their series tells otherwise); if they "
-        f"are decimals, clean the file first: cropcast data clean {path} --decimal . "
-        "-o clean.csv"
+        "are decimals, add --decimal ."
     ) in result.stderr
+    # The fix the note names, on the same command: read as decimals, and no note.
+    fc = tmp_path / "f.csv"
+    fixed = run(
+        "forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "--decimal", ".", "-o", fc
+    )
+    assert fixed.exit_code == 0 and "were read as" not in fixed.stderr
+    assert np.isclose(pd.read_csv(fc)["forecast"].iloc[0], 93.1)
     out = tmp_path / "clean.csv"
     cleaned = run("data", "clean", path, "--decimal", ".", "-o", out)
     assert cleaned.exit_code == 0, cleaned.output
@@ -558,6 +564,41 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     assert np.isclose(pd.read_csv(tmp_path / "f.csv")["forecast"].iloc[0], 93.1)
     bad = run("data", "clean", path, "--decimal", ";", "-o", out)
     assert bad.exit_code == 2 and one_error_line(bad).startswith("error: --decimal")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("forecast", "-m", "naive", "-h", "1"),
+        ("backtest", "--models", "naive", "-h", "1", "--windows", "1"),
+        ("alerts",),
+        ("plot",),
+        ("bulletin",),
+    ],
+)
+def test_every_command_reading_a_file_takes_decimal(tmp_path, command):
+    """--decimal on each per-series command: a bad one and one without a file are refused
+    before anything is read; given, the file's '1.250' prices are read without the note
+    that they were taken for thousands."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"20{y:02d}-{m:02d}-01,Rice,A,Retail,KG,USD,1.{200 + y + m:03d}"
+        for y in range(10, 16)
+        for m in range(1, 13)
+    ]
+    path = tmp_path / "dots.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    extra = ("--out", str(tmp_path / "charts")) if command[0] == "plot" else ()
+    bad = run(*command, "-i", path, "--decimal", ";", *extra)
+    assert bad.exit_code == 2 and one_error_line(bad).startswith("error: --decimal")
+    no_file = run(*command, "--decimal", ".", *extra)
+    assert no_file.exit_code == 2
+    assert "no file was given" in one_error_line(no_file)
+    guessed = run(*command, "-i", path, *extra)
+    assert "were read as" in guessed.stderr
+    told = run(*command, "-i", path, "--decimal", ".", *extra)
+    assert told.exit_code == 0, told.output
+    assert "were read as" not in told.stderr
 
 
 def test_prices_read_as_decimals_by_their_neighbours_are_said_on_stderr(tmp_path):

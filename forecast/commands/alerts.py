@@ -10,6 +10,7 @@ from rich.table import Table
 
 from forecast.commands.shared import (
     DbOption,
+    DecimalOption,
     DefaultOption,
     Freq,
     InputOption,
@@ -66,6 +67,7 @@ def alerts_cmd(
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    decimal: DecimalOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: Annotated[
@@ -86,7 +88,7 @@ def alerts_cmd(
 
     stamp = parse_as_of(as_of)
     run_on = engine_options(engine, jobs, scheduler, None)
-    prices = load_series(input_, series, freq, map_, default, db)
+    prices = load_series(input_, series, freq, map_, default, db, decimal)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, as_json) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None

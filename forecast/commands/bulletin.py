@@ -13,6 +13,7 @@ from rich.table import Table
 from forecast.commands.shared import (
     CropcastGroup,
     DbOption,
+    DecimalOption,
     DefaultOption,
     InputOption,
     JobsOption,
@@ -87,6 +88,7 @@ def _make_bulletin(
     default: str | None = None,
     db: Path | None = None,
     run_on: dict | None = None,
+    decimal: str | None = None,
 ):
     """Prices -> forecasts, alerts, facts; model notes go to stderr."""
     from forecast.bulletin import make_bulletin
@@ -94,7 +96,9 @@ def _make_bulletin(
 
     spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
     stamp = parse_as_of(as_of)
-    prices, every = load_for_forecast(input_, series, None, map_, default, db, spec)
+    prices, every = load_for_forecast(
+        input_, series, None, map_, default, db, spec, decimal=decimal
+    )
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
     if stamp is not None and not (prices["date"] <= stamp).any():
@@ -157,6 +161,7 @@ def bulletin_cmd(
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    decimal: DecimalOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -178,7 +183,7 @@ def bulletin_cmd(
         earlier = read_forecasts(previous)
     run_on = engine_options(engine, jobs, scheduler, None)
     inputs = _make_bulletin(
-        input_, series, model, horizon, as_of, quiet, earlier, map_, default, db, run_on
+        input_, series, model, horizon, as_of, quiet, earlier, map_, default, db, run_on, decimal
     )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
@@ -223,6 +228,7 @@ def bulletin_send(
     horizon: BulletinHorizonOption = 3,
     map_: MapOption = None,
     default: DefaultOption = None,
+    decimal: DecimalOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -248,7 +254,7 @@ def bulletin_send(
         )
     run_on = engine_options(engine, jobs, scheduler, None)
     inputs = _make_bulletin(
-        input_, series, model, horizon, as_of, quiet, None, map_, default, db, run_on
+        input_, series, model, horizon, as_of, quiet, None, map_, default, db, run_on, decimal
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}

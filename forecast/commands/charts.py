@@ -12,6 +12,7 @@ from rich.console import Console
 from forecast.commands.shared import (
     DataFreqOption,
     DbOption,
+    DecimalOption,
     DefaultOption,
     EngineOption,
     InputOption,
@@ -131,6 +132,7 @@ def plot_cmd(
     scheduler: SchedulerOption = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    decimal: DecimalOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -155,7 +157,7 @@ def plot_cmd(
         spec_windows = Windows(horizon=horizon, n_windows=windows)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None
-    prices, every = load_for_forecast(input_, series, freq, map_, default, db, fan)
+    prices, every = load_for_forecast(input_, series, freq, map_, default, db, fan, decimal=decimal)
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from forecast.commands.shared import (
     DataFreqOption,
     DbOption,
+    DecimalOption,
     DefaultOption,
     EngineOption,
     HorizonOption,
@@ -203,6 +204,7 @@ def forecast_cmd(
     ] = False,
     map_: MapOption = None,
     default: DefaultOption = None,
+    decimal: DecimalOption = None,
     db: DbOption = None,
     no_archive: Annotated[
         bool,
@@ -236,7 +238,9 @@ def forecast_cmd(
         spec = ForecastSpec(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
-        prices, every = load_for_forecast(input_, series, freq, map_, default, db, spec)
+        prices, every = load_for_forecast(
+            input_, series, freq, map_, default, db, spec, decimal=decimal
+        )
         archive_in = store_to_read(input_, db) if input_ is None else db
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
@@ -300,6 +304,7 @@ def backtest_cmd(
     scheduler: SchedulerOption = None,
     map_: MapOption = None,
     default: DefaultOption = None,
+    decimal: DecimalOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -328,7 +333,7 @@ def backtest_cmd(
         from forecast.evaluation import backtest_prices, leaderboard
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
-        prices = load_series(input_, series, freq, map_, default, db)
+        prices = load_series(input_, series, freq, map_, default, db, decimal)
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
             task = bar.add_task("backtesting", total=n_series) if bar else None

@@ -282,11 +282,12 @@ def load_series(
     map_: str | None = None,
     default: str | None = None,
     db: Path | None = None,
+    decimal: str | None = None,
 ):
     """The prices a command works on: the file (cleaned), the store or the embedded data,
     filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
     """
-    return load_for_forecast(input_, series, freq, map_, default, db)[0]
+    return load_for_forecast(input_, series, freq, map_, default, db, decimal=decimal)[0]
 
 
 def load_for_forecast(
@@ -297,16 +298,25 @@ def load_for_forecast(
     default: str | None = None,
     db: Path | None = None,
     spec=None,
+    decimal: str | None = None,
 ):
     """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
     (``forecast_prices(kin_prices=every)``), so that its ranges do not depend on --series.
     ``spec`` is the forecast to come (a ``ForecastSpec``): with one, the note on prices that
-    never changed waits for the forecast (:func:`note_flat_forecasts`).
+    never changed waits for the forecast (:func:`note_flat_forecasts`). ``decimal`` is
+    --decimal: how the file writes its prices' decimal point.
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
 
+    options = clean_options(freq, decimal=decimal)  # a bad --decimal fails before reading
+    if decimal is not None and input_ is None:
+        raise UsageError(
+            "--decimal says how a file writes its prices, and no file was given",
+            "--decimal",
+            "Give the file with --input, or leave --decimal out",
+        )
     store_path = store_to_read(input_, db)
     if store_path is not None:
         prices = _store_prices(store_path, freq)
@@ -315,7 +325,7 @@ def load_for_forecast(
             input_,
             mapping=parse_pairs(map_, "--map"),
             defaults=parse_pairs(default, "--default"),
-            options=clean_options(freq),
+            options=options,
         )
         if cleaned is not None:
             note_refused_rows(cleaned.report, input_)
@@ -383,8 +393,8 @@ def note_thousands(report, path: Path) -> None:
         typer.echo(
             f"note: {guessed} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
-            "and nothing in their series tells otherwise); if they are decimals, clean the "
-            f"file first: cropcast data clean {path} --decimal {sep} -o clean.csv",
+            "and nothing in their series tells otherwise); if they are decimals, "
+            f"add --decimal {sep}",
             err=True,
         )
     decimals = report.thousands.get("decimals", 0)
