@@ -7,6 +7,7 @@ import json
 import math
 import unicodedata
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -256,6 +257,21 @@ def test_a_price_is_judged_by_the_prices_around_it_not_by_its_series_early_years
     # Two typos among twenty dong prices are not a fair share: the series stays in dong.
     dong = [f"45.{i:03d}" for i in range(0, 400, 20)] + ["45.5", "46"]
     assert run(monthly(dong)).prices["price"].iloc[:20].min() >= 45000
+
+
+def test_a_program_writing_decimals_is_known_by_its_missing_trailing_zeros():
+    # Three-decimal averages as pandas writes them: "5.45" for 5.450, so only the one in ten
+    # ending in 0 comes out clear. Its "5.225"s never end in 0: decimals, not 5,225.
+    rng = np.random.default_rng(3)
+    values = np.round(5 + np.cumsum(rng.normal(0, 0.05, 60)), 3)
+    text = [repr(float(v)) for v in values]
+    assert sum(len(t.split(".")[1]) < 3 for t in text) < len(text) / 3  # few clear ones
+    result = run(monthly(text, currency="THB"))
+    assert np.allclose(result.prices["price"], values)
+    assert result.report.thousands.get("guessed", 0) == 0
+    # Dong written with a dot for thousands end in 0: two clear "typos" do not turn them.
+    dong = [f"{45 + i // 4}.{(i % 4) * 250:03d}" for i in range(30)] + ["45.5", "46.25"]
+    assert run(monthly(dong)).prices["price"].iloc[:30].min() >= 45000
 
 
 def test_typed_values_pass_through():

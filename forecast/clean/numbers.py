@@ -238,7 +238,9 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     clear prices just before and after it in time (a price that rose from 8 to 3,000 over
     the years is judged by its neighbours, not by its early years). Decimals need the clear
     prices to be a fair share of the series (a third at least, and two): a dong series with
-    a "45.5" typo among its "45.000"s stays in thousands. A series with no such evidence
+    a "45.5" typo among its "45.000"s stays in thousands. Two are enough when the ambiguous
+    prices (almost) never end in 0, as a program writing decimals leaves them ("5.225" among
+    "5.45"s: "5.450" is written "5.45"). A series with no such evidence
     keeps the guess, thousands ("45.000" is how dong are written), and the report says so;
     other series, perhaps in another currency, do not decide for it.
 
@@ -256,7 +258,16 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     clear = logs.notna() & ~ambiguous
     priced = logs.notna().groupby(series).transform("sum")
     share = clear.groupby(series).transform("sum")
-    fair = (share >= 2) & (3 * share >= priced)
+    # A program writing decimals drops trailing zeros ("5.45", not "5.450"), so its
+    # three-decimal prices never end in 0, and only the tenth of them that happened to end
+    # in 0 come out clear; prices grouped in thousands mostly end in 0 ("45.000", "12.500").
+    # Ambiguous prices that (almost) never end in 0 need fewer clear ones beside them.
+    ends_in_zero = ambiguous & frame["price_raw"].astype(str).str.contains(r"[.,]\d\d0(?!\d)")
+    n_ambiguous = ambiguous.groupby(series).transform("sum")
+    zero_free = (n_ambiguous >= 3) & (
+        10 * ends_in_zero.groupby(series).transform("sum") <= n_ambiguous
+    )
+    fair = (share >= 2) & ((3 * share >= priced) | zero_free)
     # The clear prices nearest in time before and after each row, within its series.
     order = (
         frame.assign(_series=series)
