@@ -643,3 +643,20 @@ def test_a_hand_written_price_table_in_dong_stays_in_dong(tmp_path):
     result = run("data", "clean", path, "-o", out)
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["price"].tolist() == [45000.0, 46000.0]
+
+
+def test_different_prices_on_one_date_are_said_with_the_median_kept(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-01,Rice,A,Retail,KG,USD,{1 + m / 10:.2f}" for m in range(1, 13)]
+    rows += ["2024-12-01,Rice,A,Retail,KG,USD,3.00", "2024-12-01,Rice,B,Retail,KG,USD,2.00"]
+    path = tmp_path / "dups.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: 1 date in dups.csv had different prices in the same series; the median was "
+        "kept, e.g. Rice | A | Retail | USD/kg 2024-12-01: 2.20, 3.00 -> 2.60"
+    ) in result.stderr
+    # A --series that leaves the conflict out leaves the note out.
+    other = run("forecast", "-i", path, "-s", "B", "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert other.exit_code == 0 and "different prices" not in other.stderr

@@ -350,6 +350,8 @@ def load_for_forecast(
         if cleaned is not None:
             note_off_frequency(cleaned.report, chosen, input_)
             note_thousands(cleaned.report, input_)
+        if cleaned is not None:
+            note_conflicts(cleaned.report, chosen, input_)
         note_outliers(chosen, input_)
         note_stale_series(chosen)
         note_case_twins(chosen, input_)
@@ -443,6 +445,33 @@ def note_off_frequency(report, prices, path: Path) -> None:
         f"note: {path.name} reads as {report.freq}, but {len(off)} series {has} prices about "
         f"{apart} apart ({off[0]['series']}{more}): {were} {then}; if that is not what you "
         f"want, use {fix}",
+        err=True,
+    )
+
+
+def note_conflicts(report, prices, path: Path) -> None:
+    """One line on stderr when a series had different prices on one date in the file.
+
+    Cleaning keeps their median, a price nobody may have paid, and the forecast starts from
+    it when it is the last: the user must hear of it here, not only from ``data check``.
+    """
+    from forecast.table import KEY, series_label
+
+    flagged = prices["flags"].astype(str).str.contains("conflict", regex=False)
+    if not flagged.any():
+        return
+    chosen = {series_label(tuple(row)) for row in prices.loc[flagged, list(KEY)].itertuples(False)}
+    examples = [c for c in report.conflicts if c["series"] in chosen]
+    n = len(examples) or int(flagged.sum())
+    example = ""
+    if examples:
+        c = examples[0]
+        values = ", ".join(money(v) for v in c["values"])
+        example = f", e.g. {c['series']} {c['date']}: {values} -> {money(c['resolved'])}"
+    dates = "dates" if n > 1 else "date"
+    typer.echo(
+        f"note: {n} {dates} in {path.name} had different prices in the same series; the "
+        f"median was kept{example}; 'cropcast data check {path.name}' lists them",
         err=True,
     )
 
