@@ -566,16 +566,16 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     assert bad.exit_code == 2 and one_error_line(bad).startswith("error: --decimal")
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ("forecast", "-m", "naive", "-h", "1"),
-        ("backtest", "--models", "naive", "-h", "1", "--windows", "1"),
-        ("alerts",),
-        ("plot",),
-        ("bulletin",),
-    ],
-)
+READING_COMMANDS = [
+    ("forecast", "-m", "naive", "-h", "1"),
+    ("backtest", "--models", "naive", "-h", "1", "--windows", "1"),
+    ("alerts",),
+    ("plot",),
+    ("bulletin",),
+]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS)
 def test_every_command_reading_a_file_takes_decimal(tmp_path, command):
     """--decimal on each per-series command: a bad one and one without a file are refused
     before anything is read; given, the file's '1.250' prices are read without the note
@@ -599,6 +599,26 @@ def test_every_command_reading_a_file_takes_decimal(tmp_path, command):
     told = run(*command, "-i", path, "--decimal", ".", *extra)
     assert told.exit_code == 0, told.output
     assert "were read as" not in told.stderr
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS)
+def test_every_command_reading_a_file_takes_dayfirst(tmp_path, command):
+    """Dates like 01/02/2020 are refused with the fix named, and the fix is there."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"01/{m:02d}/20{y:02d},Rice,A,Retail,KG,USD,{1 + y / 10 + m / 100:.2f}"
+        for y in range(10, 16)
+        for m in range(1, 13)
+    ]
+    path = tmp_path / "days.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    extra = ("--out", str(tmp_path / "charts")) if command[0] == "plot" else ()
+    unsure = run(*command, "-i", path, *extra)
+    assert unsure.exit_code != 0 and "--dayfirst" in one_error_line(unsure)
+    told = run(*command, "-i", path, "--dayfirst", *extra)
+    assert told.exit_code == 0, told.output
+    no_file = run(*command, "--monthfirst", *extra)
+    assert no_file.exit_code == 2 and "no file was given" in one_error_line(no_file)
 
 
 def test_prices_read_as_decimals_by_their_neighbours_are_said_on_stderr(tmp_path):

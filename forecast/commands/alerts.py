@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from forecast.commands.shared import (
+    DayfirstOption,
     DbOption,
     DecimalOption,
     DefaultOption,
@@ -68,6 +69,7 @@ def alerts_cmd(
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
+    dayfirst: DayfirstOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: Annotated[
@@ -88,7 +90,7 @@ def alerts_cmd(
 
     stamp = parse_as_of(as_of)
     run_on = engine_options(engine, jobs, scheduler, None)
-    prices = load_series(input_, series, freq, map_, default, db, decimal)
+    prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, as_json) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None

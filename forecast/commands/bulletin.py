@@ -12,6 +12,7 @@ from rich.table import Table
 
 from forecast.commands.shared import (
     CropcastGroup,
+    DayfirstOption,
     DbOption,
     DecimalOption,
     DefaultOption,
@@ -88,16 +89,17 @@ def _make_bulletin(
     default: str | None = None,
     db: Path | None = None,
     run_on: dict | None = None,
-    decimal: str | None = None,
+    reading: dict | None = None,
 ):
-    """Prices -> forecasts, alerts, facts; model notes go to stderr."""
+    """Prices -> forecasts, alerts, facts; model notes go to stderr. ``reading``: how the
+    file writes decimals and dates (``load_for_forecast``'s ``decimal`` and ``dayfirst``)."""
     from forecast.bulletin import make_bulletin
     from forecast.forecasting import ForecastSpec
 
     spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
     stamp = parse_as_of(as_of)
     prices, every = load_for_forecast(
-        input_, series, None, map_, default, db, spec, decimal=decimal
+        input_, series, None, map_, default, db, spec, **(reading or {})
     )
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
@@ -162,6 +164,7 @@ def bulletin_cmd(
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
+    dayfirst: DayfirstOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -183,7 +186,18 @@ def bulletin_cmd(
         earlier = read_forecasts(previous)
     run_on = engine_options(engine, jobs, scheduler, None)
     inputs = _make_bulletin(
-        input_, series, model, horizon, as_of, quiet, earlier, map_, default, db, run_on, decimal
+        input_,
+        series,
+        model,
+        horizon,
+        as_of,
+        quiet,
+        earlier,
+        map_,
+        default,
+        db,
+        run_on,
+        {"decimal": decimal, "dayfirst": dayfirst},
     )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
@@ -229,6 +243,7 @@ def bulletin_send(
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
+    dayfirst: DayfirstOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -254,7 +269,18 @@ def bulletin_send(
         )
     run_on = engine_options(engine, jobs, scheduler, None)
     inputs = _make_bulletin(
-        input_, series, model, horizon, as_of, quiet, None, map_, default, db, run_on, decimal
+        input_,
+        series,
+        model,
+        horizon,
+        as_of,
+        quiet,
+        None,
+        map_,
+        default,
+        db,
+        run_on,
+        {"decimal": decimal, "dayfirst": dayfirst},
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from forecast.commands.shared import (
     DataFreqOption,
+    DayfirstOption,
     DbOption,
     DecimalOption,
     DefaultOption,
@@ -133,6 +134,7 @@ def plot_cmd(
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
+    dayfirst: DayfirstOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -157,7 +159,9 @@ def plot_cmd(
         spec_windows = Windows(horizon=horizon, n_windows=windows)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None
-    prices, every = load_for_forecast(input_, series, freq, map_, default, db, fan, decimal=decimal)
+    prices, every = load_for_forecast(
+        input_, series, freq, map_, default, db, fan, decimal=decimal, dayfirst=dayfirst
+    )
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"
 

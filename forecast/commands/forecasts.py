@@ -11,6 +11,7 @@ from rich.table import Table
 
 from forecast.commands.shared import (
     DataFreqOption,
+    DayfirstOption,
     DbOption,
     DecimalOption,
     DefaultOption,
@@ -205,6 +206,7 @@ def forecast_cmd(
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
+    dayfirst: DayfirstOption = None,
     db: DbOption = None,
     no_archive: Annotated[
         bool,
@@ -239,7 +241,7 @@ def forecast_cmd(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
         prices, every = load_for_forecast(
-            input_, series, freq, map_, default, db, spec, decimal=decimal
+            input_, series, freq, map_, default, db, spec, decimal=decimal, dayfirst=dayfirst
         )
         archive_in = store_to_read(input_, db) if input_ is None else db
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
@@ -305,6 +307,7 @@ def backtest_cmd(
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
+    dayfirst: DayfirstOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -333,7 +336,7 @@ def backtest_cmd(
         from forecast.evaluation import backtest_prices, leaderboard
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
-        prices = load_series(input_, series, freq, map_, default, db, decimal)
+        prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst)
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
             task = bar.add_task("backtesting", total=n_series) if bar else None

@@ -283,11 +283,14 @@ def load_series(
     default: str | None = None,
     db: Path | None = None,
     decimal: str | None = None,
+    dayfirst: bool | None = None,
 ):
     """The prices a command works on: the file (cleaned), the store or the embedded data,
     filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
     """
-    return load_for_forecast(input_, series, freq, map_, default, db, decimal=decimal)[0]
+    return load_for_forecast(
+        input_, series, freq, map_, default, db, decimal=decimal, dayfirst=dayfirst
+    )[0]
 
 
 def load_for_forecast(
@@ -299,24 +302,28 @@ def load_for_forecast(
     db: Path | None = None,
     spec=None,
     decimal: str | None = None,
+    dayfirst: bool | None = None,
 ):
     """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
     (``forecast_prices(kin_prices=every)``), so that its ranges do not depend on --series.
     ``spec`` is the forecast to come (a ``ForecastSpec``): with one, the note on prices that
     never changed waits for the forecast (:func:`note_flat_forecasts`). ``decimal`` is
-    --decimal: how the file writes its prices' decimal point.
+    --decimal and ``dayfirst`` --dayfirst/--monthfirst: how the file writes its
+    prices' decimal point and its dates.
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
 
-    options = clean_options(freq, decimal=decimal)  # a bad --decimal fails before reading
-    if decimal is not None and input_ is None:
-        raise UsageError(
-            "--decimal says how a file writes its prices, and no file was given",
-            "--decimal",
-            "Give the file with --input, or leave --decimal out",
-        )
+    options = clean_options(freq, dayfirst, decimal=decimal)  # a bad one fails before reading
+    given = {"--decimal": decimal, "--dayfirst/--monthfirst": dayfirst}
+    for option, value in given.items():
+        if value is not None and input_ is None:
+            raise UsageError(
+                f"{option} says how a file is written, and no file was given",
+                option,
+                f"Give the file with --input, or leave {option} out",
+            )
     store_path = store_to_read(input_, db)
     if store_path is not None:
         prices = _store_prices(store_path, freq)
