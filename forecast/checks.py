@@ -16,7 +16,7 @@ from forecast.errors import InputError, UsageError
 
 
 def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """Validate interval levels (percent, strictly between 0 and 100)."""
+    """Validate interval levels (percent, strictly between 0 and 100, each once)."""
     out = []
     for level in levels:
         value = float(level)
@@ -24,7 +24,18 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
             raise UsageError(
                 f"interval level {level} is outside (0, 100)", "--levels", "Use e.g. --levels 80,95"
             )
-        out.append(int(value) if value.is_integer() else value)
+        if value < 1:  # Prophet's interval_width=0.8 habit: an 0.8 % range is never meant
+            raise UsageError(
+                f"interval level {level} is a fraction, and levels are in percent",
+                "--levels",
+                f"Use e.g. --levels {100 * value:g}",
+            )
+        value = int(value) if value.is_integer() else value
+        if value in out:  # two lower_80 columns would be ambiguous in the output
+            raise UsageError(
+                f"interval level {value:g} is given twice", "--levels", "Give each level once"
+            )
+        out.append(value)
     return tuple(out)
 
 

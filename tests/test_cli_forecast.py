@@ -680,3 +680,36 @@ def test_different_prices_on_one_date_are_said_with_the_median_kept(tmp_path):
     # A --series that leaves the conflict out leaves the note out.
     other = run("forecast", "-i", path, "-s", "B", "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert other.exit_code == 0 and "different prices" not in other.stderr
+
+
+def test_levels_given_as_fractions_or_twice_are_refused():
+    fraction = run("forecast", "--levels", "0.8,0.95")
+    assert fraction.exit_code == 2
+    assert one_error_line(fraction) == (
+        "error: --levels: interval level 0.8 is a fraction, and levels are in percent. "
+        "Use e.g. --levels 80"
+    )
+    twice = run("forecast", "--levels", "80,95,80")
+    assert twice.exit_code == 2 and "level 80 is given twice" in one_error_line(twice)
+
+
+def test_a_reader_leaving_the_pipe_ends_the_command_quietly():
+    """`cropcast data check F | head`: when stdout closes, no error line, the SIGPIPE code."""
+    import typer
+    from typer.testing import CliRunner
+
+    from forecast.commands.shared import CropcastGroup
+
+    app = typer.Typer(cls=CropcastGroup)
+
+    @app.command()
+    def talk() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    @app.command()
+    def other() -> None:  # two commands, so that `talk` is a subcommand as in cropcast
+        pass
+
+    result = CliRunner().invoke(app, ["talk"])
+    assert result.exit_code == 141
+    assert result.output == ""

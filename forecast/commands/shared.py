@@ -6,7 +6,10 @@ argument checks that run before the workers start must not wait for pandas.
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
+from contextlib import suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +37,12 @@ class CropcastGroup(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader left (`cropcast data check F | head`): stop quietly, as Unix tools
+            # do, and point stdout at nothing so the exit's own flush cannot fail again.
+            with suppress(OSError, ValueError):  # a stdout with no file behind it (tests)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(141)
         except Exception as exc:
             # Typer's own signals (Exit, Abort, usage errors) pass through untouched; whether
             # click is vendored (typer >= 0.20) or separate, they come from those modules.
@@ -351,7 +360,8 @@ def load_for_forecast(
         raise UsageError(
             f"no series matches {' or '.join(repr(s) for s in series)}",
             "--series",
-            "Run 'cropcast data list' to see the series names",
+            f"Run 'cropcast data list{f' {input_}' if input_ is not None else ''}' to see "
+            "the series names",
         )
     if input_ is not None and store_path is None:  # the user's file, just cleaned
         if cleaned is not None:
