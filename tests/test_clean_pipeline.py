@@ -385,7 +385,7 @@ def test_publisher_units_of_different_dimensions_become_different_series():
         ]
     )
     result = clean(_as_publisher_file(frame), CleanOptions(today=TODAY))
-    assert sorted(result.prices["unit"].unique()) == ["bag", "kg", "nut"]
+    assert sorted(result.prices["unit"].unique()) == ["bag", "kg", "unit"]
     assert result.report.rows_rejected == 0
     assert any("unit 'bag' is not a known unit" in note for note in result.report.notes)
 
@@ -416,8 +416,23 @@ def test_dozen_series_stays_dozen_unless_mixed():
         ]
     )
     result = run(mixed)
-    assert result.prices["unit"].unique().tolist() == ["nut"]
+    assert result.prices["unit"].unique().tolist() == ["unit"]  # eggs are not nuts
     assert result.prices["price"].tolist() == pytest.approx([3, 3.1])
+
+
+def test_counts_are_nuts_for_fruit_and_units_for_pieces():
+    def units(*written):
+        parts = [
+            monthly([100 * (i + 1)], start=f"2020-{i + 1:02d}-15", unit=u)
+            for i, u in enumerate(written)
+        ]
+        result = run(pd.concat(parts, ignore_index=True))
+        return result.prices["unit"].unique().tolist(), result.prices["price"].tolist()
+
+    assert units("Unit", "Unit") == (["unit"], [100, 200])
+    assert units("Unit", "10 pcs") == (["unit"], pytest.approx([100, 20]))
+    assert units("10 trái", "trái") == (["nut"], pytest.approx([10, 200]))
+    assert units("chục", "Unit") == (["nut"], pytest.approx([100 / 12, 200]))
 
 
 def test_missing_unit_is_refused():

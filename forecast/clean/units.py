@@ -5,9 +5,10 @@ are known, each with a base unit:
 
 * mass, base ``kg``: g, lạng (100 g), kg, yến (10 kg), tạ (100 kg), tấn/mt/ton/tonne
   (1,000 kg), lb (0.45359237 kg), oz;
-* count, base ``nut`` (one piece of anything counted: a coconut, an egg; WFP writes "Unit"):
-  trái, quả, cái, nut, unit, each, piece; chục (``CleanOptions.chuc_size`` nuts, 12 by
-  default, 14 or 16 in some markets); dozen/tá (12);
+* count: ``nut`` (trái, quả, nut: a coconut, a pomelo) and ``unit`` (unit, each, piece,
+  cái: an egg; WFP writes "Unit"), one piece each; chục (``CleanOptions.chuc_size`` nuts,
+  12 by default, 14 or 16 in some markets); dozen/tá (12). A series mixing count units is
+  put in nuts when one of them is a nut or a chục, in units otherwise;
 * volume, base ``L``: L, lít, ml.
 
 A leading quantity is a pack: ``"50 KG"`` (a WFP bag) is 50 kg, ``"750 ML"`` is 0.75 L.
@@ -15,7 +16,7 @@ A currency prefix is dropped (``"$/mt"`` -> mt, ``"đ/kg"`` -> kg) and ``"cents/
 Pink Sheet) is kg with prices divided by 100.
 
 The canonical unit of a series (commodity, market, price type, currency and dimension): when
-every row shares one standard unit (kg, mt, lb, nut, dozen, L) that unit stays, so the Pink
+every row shares one standard unit (kg, mt, lb, nut, unit, dozen, L) that unit stays, so the Pink
 Sheet's $/mt series stays "mt"; otherwise the dimension's base unit. Rows in different
 dimensions (kg and nut) become different series: the unit is part of the key, nothing is
 lost. Unknown units stay as written, lower-cased, each its own series, and are reported.
@@ -43,7 +44,9 @@ from forecast.clean.options import CleanOptions
 
 BASE = {"mass": "kg", "count": "nut", "volume": "L"}
 #: Units a series keeps when all its rows use them (trade units readers expect).
-STANDARD = {"kg", "mt", "lb", "nut", "dozen", "L"}
+STANDARD = {"kg", "mt", "lb", "nut", "unit", "dozen", "L"}
+#: Count units that are a piece of anything, not a fruit or a nut (eggs are not "nuts").
+_PIECES = ("unit", "units", "each", "ea", "piece", "pieces", "pc", "pcs", "cai")
 
 # name -> (dimension, base units per one, canonical name)
 _MASS = {
@@ -148,6 +151,7 @@ _NAMES = {
     "dz": "dozen",
     "chuc": "chục",
     "ml": "ml",
+    **dict.fromkeys(_PIECES, "unit"),
 }
 _CURRENCY_PREFIX = re.compile(r"^(?:us\$|\$|usd|vnd|vnđ|dong|đ|d|thb|baht|lkr|rs\.?|eur|€)\s*/\s*")
 _CENTS = re.compile(r"^(?:us\s*)?(?:cents?|¢|c)\s*/\s*")
@@ -270,7 +274,7 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             and unit.name in STANDARD
             and all(u.price_scale == 1.0 for u in siblings)
         )
-        target = unit.name if keep_own else BASE[unit.dimension]
+        target = unit.name if keep_own else _base(unit.dimension, names)
         factor = unit.price_scale * _single_size(target, unit) / unit.size
         decided[combo] = (target, 1.0 if abs(factor - 1) <= 1e-12 else factor)
     target = [decided[c][0] for c in combos]
@@ -323,10 +327,19 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     return StepOutput(out, rejected, notes, {"conversions": conversions})
 
 
+def _base(dimension: str, names: set[str]) -> str:
+    """The unit a series mixing ``names`` of one dimension is put in: its base, except
+    that counts of pieces (eggs, "Unit" and "10 pcs") are units, not nuts."""
+    # The name's last word: a pack of nuts ("10 nut") is nuts too.
+    if dimension == "count" and not {n.split(" ")[-1] for n in names} & {"nut", "chục"}:
+        return "unit"
+    return BASE[dimension]
+
+
 def _single_size(target: str, unit: ParsedUnit) -> float:
     """Base units in one ``target`` unit of ``unit``'s dimension."""
     if not unit.known or target == unit.name:
         return unit.size if unit.known else 1.0
-    if target in BASE.values():
+    if target in BASE.values() or target == "unit":
         return 1.0
     return {"mt": 1000.0, "lb": 0.45359237, "dozen": 12.0}.get(target, 1.0)
