@@ -206,6 +206,9 @@ class AutoForecaster(Forecaster):
         Last-price log errors of the series' kin (the same commodity, price type and
         currency in other markets; ``rows x steps``, see :mod:`forecast.kin`). Used only
         when the series is too short to backtest: pooled with its own errors for the ranges.
+    kin_source
+        Whose the kin errors are, in words, for ``explain_`` (default: the same commodity,
+        price type and currency in other markets).
 
     Attributes
     ----------
@@ -238,6 +241,7 @@ class AutoForecaster(Forecaster):
         calibration_window: int = 240,
         seed: int = 0,
         kin_errors: np.ndarray | None = None,
+        kin_source: str | None = None,
     ):
         self.candidates = candidates
         self.horizon = horizon
@@ -249,6 +253,7 @@ class AutoForecaster(Forecaster):
         self.calibration_window = calibration_window
         self.seed = seed
         self.kin_errors = kin_errors
+        self.kin_source = kin_source
 
     # -- fit ----------------------------------------------------------------------------------
 
@@ -483,12 +488,8 @@ class AutoForecaster(Forecaster):
             "ratio": 1.0,
             "scale": 1.0,
         }
-        kin_note = (
-            f" ({n_kin} of them from kin: the same commodity, price type and currency in "
-            "other markets)"
-            if n_kin
-            else ""
-        )
+        source = self.kin_source or "the same commodity, price type and currency in other markets"
+        kin_note = f" ({n_kin} of them from kin: {source})" if n_kin else ""
         self.notes_.append(
             f"ranges: conformal, from {len(scores)} past last-price errors{kin_note}"
         )

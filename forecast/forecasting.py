@@ -102,8 +102,10 @@ def harvest_features_for(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.Da
     return features if features.shape[1] else None
 
 
-def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec, kin=None):
-    params = {"horizon": spec.horizon, "kin_errors": kin} if name == "auto" else {}
+def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec, kin=None, source=None):
+    params = {}
+    if name == "auto":
+        params = {"horizon": spec.horizon, "kin_errors": kin, "kin_source": source}
     model = make_model(name, **params)
     model.fit(y, X)
     return model, model.predict(spec.horizon, X_future, spec.levels)
@@ -112,12 +114,12 @@ def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec, kin=N
 def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesForecast:
     """Forecast one series; never raises for a bad series (falls back to naive, with a note).
 
-    ``item`` is ``(key, y)``, or ``(key, y, kin)`` with the kin errors ``auto`` pools into
-    a short series' ranges (see :mod:`forecast.kin`).
+    ``item`` is ``(key, y)``, or ``(key, y, kin, source)`` with the kin errors ``auto``
+    pools into a short series' ranges and whose they are in words (see :mod:`forecast.kin`).
     """
     import time
 
-    key, y, kin = (*item, None)[:3]
+    key, y, kin, source = (*item, None, None)[:4]
     start = time.perf_counter()
     X = X_future = None
     if spec.use_calendar:
@@ -127,7 +129,7 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
             X, X_future = features.loc[y.index], features.loc[future]
     note = ""
     try:
-        model, frame = _fit_predict(spec.model, y, X, X_future, spec, kin)
+        model, frame = _fit_predict(spec.model, y, X, X_future, spec, kin, source)
         used = spec.model
         explain = dict(getattr(model, "explain_", {}) or {})
         fallback = getattr(model, "fallback_", None)
@@ -144,7 +146,12 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
             note = f"too short to forecast ({prices}): {exc2}; repeated the last price"
             frame = _last_price(y, spec, kin if spec.model == "auto" else None)
             if spec.levels and frame[f"lower_{spec.levels[0]}"].notna().all():
-                note += ", with ranges from its kin's moves (other markets)"
+                note += f", with ranges from its kin's moves ({source or 'other markets'})"
+            elif spec.levels:  # one price shows no move, and no other series lent theirs
+                why = "one price shows no move"
+                if spec.model == "auto":
+                    why += ", and no other series of its price type and currency moved"
+                note += f"; no ranges ({why})"
             used, explain = "last", {}
     frame = frame.reset_index().rename(columns={"index": "date"})
     frame["model"] = used

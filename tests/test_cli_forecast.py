@@ -299,28 +299,28 @@ def test_names_differing_only_in_capitals_are_named_on_stderr(tmp_path):
     assert plain.exit_code == 0 and "capitals" not in plain.stderr
 
 
-def _flat_m0(tmp_path, commodity: str):
+def _flat_m0(tmp_path, commodity: str, currency: str = "XOF"):
     """Two series of a year each; M0's price never changes and is for ``commodity``."""
     path = _series_file(tmp_path, 2)
     text = path.read_text("utf-8")
     for m in range(1, 13):
         text = text.replace(
             f"2023-{m:02d}-01,Sorghum,M0,Retail,KG,XOF,{250 + m}",
-            f"2023-{m:02d}-01,{commodity},M0,Retail,KG,XOF,300",
+            f"2023-{m:02d}-01,{commodity},M0,Retail,KG,{currency},300",
         )
     path.write_text(text, "utf-8")
     return path
 
 
 def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path):
-    # Millet has no kin in the file (Sorghum is another commodity): nothing to borrow.
-    path = _flat_m0(tmp_path, "Millet")
+    # Millet in XAF has no kin in the file (Sorghum is in XOF): nothing to borrow.
+    path = _flat_m0(tmp_path, "Millet", "XAF")
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stderr.splitlines() if "never changed" in line]
     assert notes == [
-        "note: 1 series never changed price (Millet | M0 | Retail | XOF/kg): its ranges have "
+        "note: 1 series never changed price (Millet | M0 | Retail | XAF/kg): its ranges have "
         "no width, because the history shows no move to measure, not because the price is "
         "certain"
     ]
@@ -331,6 +331,10 @@ def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path)
     assert (
         fc.loc[fc["market"] == "M1", "upper_95"] > fc.loc[fc["market"] == "M1", "lower_95"]
     ).all()
+    # In XOF, beside a Sorghum that moves, Millet borrows the moves of the file's other
+    # commodities in its price type and currency: ranges with width, and no note.
+    shared = run("forecast", "-i", _flat_m0(tmp_path, "Millet"), "-h", 3, "-j", 1, "-q")
+    assert shared.exit_code == 0 and "never changed" not in shared.stderr
 
 
 def test_a_short_flat_price_takes_its_ranges_from_its_kin_and_is_not_called_flat(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from forecast.auto import AutoForecaster, last_price_errors
 from forecast.forecasting import ForecastSpec, forecast_prices
-from forecast.kin import MAX_KIN_ERRORS, KinPools, kin_of
+from forecast.kin import LEVELS, MAX_KIN_ERRORS, KinPools, kin_of
 from forecast.table import KEY, iter_series
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -40,7 +40,7 @@ def test_a_short_series_takes_only_its_kins_moves_and_a_long_one_none():
             ("Rice", "A", "LKR"): _walk(12, 0.02, 1),  # short
             ("Rice", "B", "LKR"): _walk(60, 0.10, 2),  # long: backtested, no kin
             ("Rice", "C", "USD"): _walk(12, 0.30, 3),  # another currency: not kin
-            ("Maize", "A", "LKR"): _walk(12, 0.50, 4),  # another commodity: not kin
+            ("Maize", "A", "LKR"): _walk(12, 0.50, 4),  # another commodity: kin at need
         },
         starts={"A": "2023-07-01"},
     )
@@ -57,8 +57,15 @@ def test_a_short_series_takes_only_its_kins_moves_and_a_long_one_none():
     assert pools.for_series(b, series[b]) is None  # long enough for its own backtest
     c, maize = ("Rice", "C", "Retail", "kg", "USD"), ("Maize", "A", "Retail", "kg", "LKR")
     assert pools.for_series(c, series[c]) is None  # alone in its group
-    assert pools.for_series(maize, series[maize]) is None
     assert kin_of(a) == ("Rice", "Retail", "LKR")
+    # Rice A takes Rice only (its own commodity has moves); Maize, with no maize in other
+    # markets, takes the other commodities of its price type and currency, Rice A included.
+    assert pools.with_source(a, series[a])[1] == LEVELS[0][1]
+    broad, source = pools.with_source(maize, series[maize])
+    assert source == "other commodities of the same price type and currency"
+    rice_a = last_price_errors(series[a], 12, 240)
+    assert len(broad) == np.isfinite(rice_a).any(axis=1).sum() + len(kin)
+    assert not np.isin(broad[:, 0], last_price_errors(series[maize], 12, 240)[:, 0]).any()
 
 
 def test_kin_are_capped_evenly_across_the_group():
@@ -113,6 +120,24 @@ def test_a_single_price_gets_its_kins_ranges_and_without_kin_none():
     assert "kin" in next(s.note for s in run.series if s.key[1] == "A")
     alone = forecast_prices(table[table["market"] == "A"], spec, engine="local").forecasts
     assert alone[["lower_80", "upper_80"]].isna().all().all()
+
+
+def test_a_single_price_of_a_commodity_no_other_market_has_takes_the_broad_kin():
+    table = _table(
+        {("Sorghum", "A", "LKR"): [100.0], ("Rice", "B", "LKR"): _walk(30, 0.05, 7)},
+        starts={"A": "2022-06-01"},  # B's last month
+    )
+    run = forecast_prices(table, ForecastSpec(horizon=3, use_calendar=False), engine="local")
+    one = run.forecasts[run.forecasts["commodity"] == "Sorghum"]
+    assert ((one["lower_95"] < one["lower_80"]) & (one["lower_80"] < 100)).all()
+    note = next(s.note for s in run.series if s.key[0] == "Sorghum")
+    assert "other commodities of the same price type and currency" in note
+    # In another currency there is nothing to borrow: the ranges stay empty, and say so.
+    usd = table.assign(currency=np.where(table["commodity"] == "Sorghum", "USD", "LKR"))
+    alone = forecast_prices(usd, ForecastSpec(horizon=3, use_calendar=False), engine="local")
+    sorghum = alone.forecasts[alone.forecasts["commodity"] == "Sorghum"]
+    assert sorghum[["lower_80", "upper_95"]].isna().all().all()
+    assert "no ranges" in next(s.note for s in alone.series if s.key[0] == "Sorghum")
 
 
 def test_a_selection_is_forecast_as_in_the_whole_table_when_given_its_kin():
@@ -234,7 +259,7 @@ def test_a_group_of_many_markets_keeps_a_bounded_pool_that_covers_every_date():
     young = _table({("Rice", "New", "LKR"): _walk(12, 0.05, 99)}, {"New": "2039-11-01"})
     table = pd.concat([table, young], ignore_index=True)
     pools = KinPools(table, 12, 240)
-    assert sum(len(pool.errors) for pool in pools._pools.values()) <= POOL_ROWS + 60
+    assert all(len(pool.errors) <= POOL_ROWS + 60 for pool in pools._pools.values())
     # Each market keeps a staggered share, so the newest months still hold moves.
     kin = pools.for_series(new, dict(iter_series(table))[new])
     assert kin is not None and len(kin) >= 100
