@@ -717,3 +717,18 @@ def test_a_reader_leaving_the_pipe_ends_the_command_quietly():
     result = CliRunner().invoke(app, ["talk"])
     assert result.exit_code == 141
     assert result.output == ""
+
+
+def test_daily_prices_folded_into_weeks_are_said(tmp_path):
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"{d:%Y-%m-%d},Rice,A,Retail,KG,THB,{30 + i % 7}" for i, d in enumerate(days)]
+    path = tmp_path / "daily.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "several prices" in line]
+    assert len(notes) == 1 and notes[0].startswith("note: 17 weeks of daily.csv held several")
+    assert "each week's median was kept, as the file reads as weekly" in notes[0]
+    monthly = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-j", 1)
+    assert monthly.exit_code == 0 and "several prices" not in monthly.stderr

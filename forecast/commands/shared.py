@@ -369,6 +369,7 @@ def load_for_forecast(
             note_thousands(cleaned.report, input_)
         if cleaned is not None:
             note_conflicts(cleaned.report, chosen, input_)
+            note_several_per_period(cleaned.report, chosen, input_)
         note_outliers(chosen, input_)
         note_stale_series(chosen)
         note_case_twins(chosen, input_)
@@ -489,6 +490,25 @@ def note_conflicts(report, prices, path: Path) -> None:
     typer.echo(
         f"note: {n} {dates} in {path.name} had different prices in the same series; the "
         f"median was kept{example}; 'cropcast data check {path.name}' lists them",
+        err=True,
+    )
+
+
+def note_several_per_period(report, prices, path: Path) -> None:
+    """One line on stderr when periods held several prices of a series (daily prices in a
+    file read as weekly, two prices in a month): the forecast starts from their median."""
+    from forecast.table import KEY, series_label
+
+    several = prices["flags"].astype(str).str.contains("aggregated", regex=False)
+    if not several.any():
+        return
+    period = {"weekly": "week", "monthly": "month"}.get(report.freq or "", "period")
+    n, first = int(several.sum()), prices[several].iloc[0]
+    series = several.groupby([prices[c] for c in KEY], observed=True).any().sum()
+    typer.echo(
+        f"note: {n} {period}s of {path.name} held several prices of one series ({series} "
+        f"series, e.g. {series_label(tuple(first[list(KEY)]))} {first['date']:%Y-%m-%d}); "
+        f"each {period}'s median was kept, as the file reads as {report.freq or 'one period'}",
         err=True,
     )
 
