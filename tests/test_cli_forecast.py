@@ -732,3 +732,23 @@ def test_daily_prices_folded_into_weeks_are_said(tmp_path):
     assert "each week's median was kept, as the file reads as weekly" in notes[0]
     monthly = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-j", 1)
     assert monthly.exit_code == 0 and "several prices" not in monthly.stderr
+
+
+def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    prices = [7200 + 50 * m for m in range(12)] + [7.3 + 0.05 * m for m in range(12)]
+    months = pd.date_range("2014-01-01", periods=24, freq="MS")
+    rows += [
+        f"{d:%Y-%m-%d},Rice,A,Retail,KG,VND,{p:g}" for d, p in zip(months, prices, strict=True)
+    ]
+    rows += [f"{d:%Y-%m-%d},Rice,B,Retail,KG,VND,{7000 + 30 * i}" for i, d in enumerate(months)]
+    path = tmp_path / "redenominated.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: 1 series moves 10-fold or more from one price to the next, e.g. Rice | A | "
+        "Retail | VND/kg 2015-01-01: 7,750 -> 7.30;"
+    ) in result.stderr
+    alone = run("forecast", "-i", path, "-s", "B", "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert alone.exit_code == 0 and "fold" not in alone.stderr

@@ -371,6 +371,7 @@ def load_for_forecast(
             note_conflicts(cleaned.report, chosen, input_)
             note_several_per_period(cleaned.report, chosen, input_)
         note_outliers(chosen, input_)
+        note_jumps(chosen, input_)
         note_stale_series(chosen)
         note_case_twins(chosen, input_)
         if spec is None:  # else after the forecast, from its ranges: note_flat_forecasts
@@ -509,6 +510,34 @@ def note_several_per_period(report, prices, path: Path) -> None:
         f"note: {n} {period}s of {path.name} held several prices of one series ({series} "
         f"series, e.g. {series_label(tuple(first[list(KEY)]))} {first['date']:%Y-%m-%d}); "
         f"each {period}'s median was kept, as the file reads as {report.freq or 'one period'}",
+        err=True,
+    )
+
+
+def note_jumps(prices, path: Path, times: float = 10.0) -> None:
+    """One line on stderr for series whose price moves tenfold or more from one price to
+    the next: a new currency unit (a redenomination under the same code), a unit change, or
+    a typo in a run of prices. Cleaning keeps them (each run is consistent in itself), but
+    the forecast's ranges learn that move, so the user must know where it is."""
+    import numpy as np
+
+    from forecast.table import KEY, series_label
+
+    ordered = prices.sort_values([*KEY, "date"])
+    previous = ordered.groupby(list(KEY), observed=True)["price"].shift()
+    jump = np.log(ordered["price"] / previous).abs()
+    big = jump[jump >= np.log(times)]
+    if big.empty:
+        return
+    worst = big.idxmax()
+    row, before = ordered.loc[worst], previous.loc[worst]
+    n = big.index.map(lambda i: tuple(ordered.loc[i, list(KEY)])).nunique()
+    which = "series moves" if n == 1 else "series move"
+    typer.echo(
+        f"note: {n} {which} {times:g}-fold or more from one price to the next, e.g. "
+        f"{series_label(tuple(row[list(KEY)]))} {row['date']:%Y-%m-%d}: {money(before)} -> "
+        f"{money(row['price'])}; a new currency unit or a unit change belongs in a series of "
+        f"its own, else its ranges take in that move: check {path.name}",
         err=True,
     )
 
