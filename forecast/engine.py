@@ -38,6 +38,7 @@ What every engine guarantees
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 import traceback
@@ -81,6 +82,12 @@ _QUIET_DASK = {
     "distributed.scheduler.work-stealing": False,
 }
 _INSTALL_DASK = 'Install it with: pip install "cropcast[dask]"'
+#: What ``distributed.Client`` can connect to: HOST:PORT with an optional protocol
+#: (tcp, tls, ws, wss, ucx), the host a name, an IPv4 address or a bracketed IPv6 one.
+_SCHEDULER_ADDRESS = re.compile(
+    r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+    r":\d{1,5}"
+)
 #: How long to try reaching a Dask scheduler before giving up with one clear error.
 DASK_CONNECT_TIMEOUT = "10s"
 
@@ -116,6 +123,14 @@ def check_engine(engine: str, n_jobs: int | None = None, scheduler: Any = None) 
         )
     if isinstance(scheduler, str) and not scheduler.strip():
         raise UsageError("empty scheduler address", "--scheduler", "Use e.g. tcp://10.0.0.5:8786")
+    if isinstance(scheduler, str) and not _SCHEDULER_ADDRESS.fullmatch(scheduler.strip()):
+        # Dask would raise deep inside Client() and leave a half-made client that hangs
+        # the exit for 20 s; an address it cannot parse is refused here instead.
+        raise UsageError(
+            f"'{scheduler}' is not a Dask scheduler address",
+            "--scheduler",
+            "Use PROTOCOL://HOST:PORT as 'dask scheduler' prints it, e.g. tcp://10.0.0.5:8786",
+        )
     if engine == "dask":
         from importlib.util import find_spec
 
@@ -596,7 +611,7 @@ class _DaskPool:
                 self.client = distributed.Client(
                     str(self.scheduler).strip(), timeout=DASK_CONNECT_TIMEOUT, set_as_default=False
                 )
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise CropcastError(
                     f"cannot reach the Dask scheduler: {exc}",
                     f"--scheduler {self.scheduler}",
@@ -607,7 +622,8 @@ class _DaskPool:
             import dask
 
             # One single-thread process per job, like the loky pool. Its HTTP server on
-            # any free port (8787 may be taken), and no INFO logging on a command line.
+            # any free port (8787 may be taken), and no logging on a command line: a worker
+            # that died is cropcast's to report (retried, or one summary line), not Dask's.
             # Workers fork from the fork server where there is one, as the pool's do.
             method = _process_context() or dask.config.get(
                 "distributed.worker.multiprocessing-method"
@@ -620,7 +636,7 @@ class _DaskPool:
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=":0",
-                    silence_logs=logging.ERROR,
+                    silence_logs=logging.CRITICAL,
                 )
             try:
                 self.client = distributed.Client(self.cluster, set_as_default=False)

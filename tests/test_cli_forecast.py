@@ -752,3 +752,19 @@ def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
     ) in result.stderr
     alone = run("forecast", "-i", path, "-s", "B", "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert alone.exit_code == 0 and "fold" not in alone.stderr
+
+
+@pytest.mark.parametrize("command", [("forecast",), ("alerts",), ("backtest",)])
+def test_engine_options_are_refused_alike_on_every_command(command):
+    for address in ("notanaddress", "http://127.0.0.1:8790", "tcp://127.0.0.1:8790/"):
+        bad = run(*command, "--engine", "dask", "--scheduler", address)
+        assert bad.exit_code == 2
+        assert one_error_line(bad).startswith(f"error: --scheduler: '{address}' is not a Dask")
+    empty = run(*command, "--engine", "")
+    assert empty.exit_code == 2 and "unknown engine ''" in one_error_line(empty)
+
+
+def test_alerts_takes_quiet():
+    result = run("alerts", "--quiet", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert "Price alerts" in result.stdout

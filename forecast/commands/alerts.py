@@ -18,6 +18,7 @@ from forecast.commands.shared import (
     JobsOption,
     JsonOption,
     MapOption,
+    QuietOption,
     SchedulerOption,
     SeriesOption,
     console,
@@ -84,6 +85,7 @@ def alerts_cmd(
     ] = None,
     scheduler: SchedulerOption = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
     from forecast.anomaly import latest_alerts_by_series
@@ -92,7 +94,7 @@ def alerts_cmd(
     run_on = engine_options(engine, jobs, scheduler, None)
     prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
-    with progress_bar(n_series, as_json) as bar:
+    with progress_bar(n_series, as_json or quiet) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None
         frame = latest_alerts_by_series(
             prices, stamp, **run_on, on_done=(lambda: bar.advance(task)) if bar else None

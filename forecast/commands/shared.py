@@ -183,7 +183,7 @@ def engine_options(
         engine = "dask" if scheduler is not None else default
     if engine is not None:
         engine = engine.strip().lower()
-    check_engine(engine or "processes", jobs, scheduler)
+    check_engine("processes" if engine is None else engine, jobs, scheduler)  # "" is refused
     return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
 
 
