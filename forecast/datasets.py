@@ -121,7 +121,7 @@ PINK_SHEET_SERIES = (
 )
 
 #: Sri Lanka rice series with at least six years of prices (enough to backtest), and
-#: coconut (priced per nut) in the same markets: short, but the crop Bến Tre lives on.
+#: coconut (priced per piece) in the same markets: short, but the crop Bến Tre lives on.
 SRI_LANKA_RICE = ("Rice (white)", "Rice (red nadu)")
 SRI_LANKA_MIN_MONTHS = 72
 SRI_LANKA_COCONUT_MIN_MONTHS = 24

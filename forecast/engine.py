@@ -83,9 +83,10 @@ _QUIET_DASK = {
 }
 _INSTALL_DASK = 'Install it with: pip install "cropcast[dask]"'
 #: What ``distributed.Client`` can connect to: HOST:PORT with an optional protocol
-#: (tcp, tls, ws, wss, ucx), the host a name, an IPv4 address or a bracketed IPv6 one.
+#: (tcp, tls, ws, wss, ucx), the host a name (Docker's may hold '_'), an IPv4 address or a
+#: bracketed IPv6 one.
 _SCHEDULER_ADDRESS = re.compile(
-    r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+    r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9](?:[A-Za-z0-9_.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
     r":\d{1,5}"
 )
 #: How long to try reaching a Dask scheduler before giving up with one clear error.

@@ -150,7 +150,10 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
             elif spec.levels:  # one price shows no move, and no other series lent theirs
                 why = "one price shows no move"
                 if spec.model == "auto":
-                    why += ", and no other series of its price type and currency moved"
+                    why += (
+                        ", and too few moves of other series of its price type and currency "
+                        "fall in its months"
+                    )
                 note += f"; no ranges ({why})"
             used, explain = "last", {}
     frame = frame.reset_index().rename(columns={"index": "date"})

@@ -236,7 +236,7 @@ def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
     notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert notes == [
         f"note: cleaning refused 13 of 36 rows of {path.name} (12 × market is missing, "
-        f"1 × price is missing); 'cropcast data check {path.name}' lists them"
+        f"1 × price is missing); 'cropcast data check {path}' lists them"
     ]
     clean = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert clean.exit_code == 0 and "refused" not in clean.stderr
@@ -634,7 +634,7 @@ def test_prices_read_as_decimals_by_their_neighbours_are_said_on_stderr(tmp_path
     result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert f"note: 2 prices in {path} like '92.853' were read as 92.853 (decimals" in result.stderr
-    assert "if they group thousands, write them without the separator (92853)" in result.stderr
+    assert "if they group thousands, add --decimal , (or write 92853)" in result.stderr
 
 
 def test_a_flat_series_is_named_when_its_first_steps_have_no_width(capsys):
@@ -768,3 +768,19 @@ def test_alerts_takes_quiet():
     result = run("alerts", "--quiet", "-j", "1")
     assert result.exit_code == 0, result.output
     assert "Price alerts" in result.stdout
+
+
+def test_rich_output_into_a_closed_pipe_exits_like_a_unix_tool():
+    """`cropcast data check F | head`: Rich's own handler would exit 1, which data check
+    uses to say rows would be refused."""
+    import os
+
+    from forecast.commands.shared import _Console
+
+    read, write = os.pipe()
+    os.close(read)  # the reader left
+    with os.fdopen(write, "w") as pipe:
+        console = _Console(file=pipe, force_terminal=False)
+        with pytest.raises(SystemExit) as stopped:
+            console.print("\n".join(["a row of output"] * 20_000))
+    assert stopped.value.code == 141

@@ -230,6 +230,34 @@ def test_file_that_fails_cleaning_leaves_the_store_unchanged(store, tmp_path):
     assert count(store, "SELECT count(*) FROM ingests") == 1
 
 
+def test_pieces_join_a_history_stored_under_the_old_name(store, tmp_path):
+    """Eggs priced per "Unit" were stored as "nut" before counts of pieces became "unit":
+    the next file joins that history instead of starting a second series."""
+    eggs = (("Eggs", "Colombo", 40.0),)
+
+    def eggs_file(name, months):
+        path = price_file(tmp_path / name, months, series=eggs)
+        path.write_text(path.read_text().replace(",kg,", ",Unit,"))
+        return path
+
+    ingest_file(store, eggs_file("old.csv", range(24)))
+    with store.writing() as con:  # what the older cropcast wrote
+        con.execute("UPDATE prices SET unit = 'nut'")
+    result = ingest_file(store, eggs_file("new.csv", range(20, 30)))
+    assert result.units_kept == [
+        "Eggs | Colombo | Wholesale | VND/nut: priced per piece, kept under the store's unit "
+        "'nut' (this file's 'unit') so its history stays one series"
+    ]
+    assert (result.added, result.unchanged) == (6, 4)
+    prices = load_prices(store)
+    assert prices["unit"].unique().tolist() == ["nut"] and len(prices) == 30
+    # A series already stored under the new name is left as it is.
+    fresh = open_store(tmp_path / "fresh.duckdb", create=True)
+    ingest_file(fresh, eggs_file("first.csv", range(12)))
+    again = ingest_file(fresh, eggs_file("second.csv", range(24)))
+    assert again.units_kept == [] and load_prices(fresh)["unit"].unique().tolist() == ["unit"]
+
+
 def test_series_on_another_frequency_is_refused_whole(store, tmp_path):
     ingest_file(store, price_file(tmp_path / "monthly.csv"))
     before = sha(store.path)

@@ -20,7 +20,24 @@ from typer.core import TyperGroup
 
 from forecast.errors import CropcastError, UsageError
 
-console = Console()
+
+class _Console(Console):
+    """Rich's console, ending like a Unix tool when the reader leaves the pipe."""
+
+    def on_broken_pipe(self) -> None:
+        # Rich's own exits 1, which `data check` uses to say rows would be refused.
+        self.quiet = True
+        _stdout_to_devnull()
+        raise SystemExit(141)
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at nothing, so that the exit's own flush cannot fail again."""
+    with suppress(OSError, ValueError):  # a stdout with no file behind it (tests)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+console = _Console()
 
 
 class CropcastGroup(TyperGroup):
@@ -39,9 +56,8 @@ class CropcastGroup(TyperGroup):
             ctx.exit(130)
         except BrokenPipeError:
             # The reader left (`cropcast data check F | head`): stop quietly, as Unix tools
-            # do, and point stdout at nothing so the exit's own flush cannot fail again.
-            with suppress(OSError, ValueError):  # a stdout with no file behind it (tests)
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            # do (output through `console` ends in _Console.on_broken_pipe instead).
+            _stdout_to_devnull()
             ctx.exit(141)
         except Exception as exc:
             # Typer's own signals (Exit, Abort, usage errors) pass through untouched; whether
@@ -394,7 +410,7 @@ def note_refused_rows(report, path: Path) -> None:
     typer.echo(
         f"note: cleaning refused {report.rows_rejected} of {report.rows_in} rows of {path.name} "
         f"({shown}{more}); "
-        f"'cropcast data check {path.name}' lists them",
+        f"'cropcast data check {path}' lists them",
         err=True,
     )
 
@@ -423,10 +439,11 @@ def note_thousands(report, path: Path) -> None:
         example = report.thousands["decimals_example"]
         prices, were = ("prices", "were") if decimals > 1 else ("price", "was")
         whole = example["raw"].replace(".", "").replace(",", "")
+        other = "," if "." in example["raw"] else "."
         typer.echo(
             f"note: {decimals} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (decimals: as the clear prices around them in their series "
-            f"say); if they group thousands, write them without the separator ({whole})",
+            f"say); if they group thousands, add --decimal {other} (or write {whole})",
             err=True,
         )
 
@@ -490,7 +507,7 @@ def note_conflicts(report, prices, path: Path) -> None:
     dates = "dates" if n > 1 else "date"
     typer.echo(
         f"note: {n} {dates} in {path.name} had different prices in the same series; the "
-        f"median was kept{example}; 'cropcast data check {path.name}' lists them",
+        f"median was kept{example}; 'cropcast data check {path}' lists them",
         err=True,
     )
 
@@ -505,9 +522,10 @@ def note_several_per_period(report, prices, path: Path) -> None:
         return
     period = {"weekly": "week", "monthly": "month"}.get(report.freq or "", "period")
     n, first = int(several.sum()), prices[several].iloc[0]
+    periods = period + ("s" if n != 1 else "")
     series = several.groupby([prices[c] for c in KEY], observed=True).any().sum()
     typer.echo(
-        f"note: {n} {period}s of {path.name} held several prices of one series ({series} "
+        f"note: {n} {periods} of {path.name} held several prices of one series ({series} "
         f"series, e.g. {series_label(tuple(first[list(KEY)]))} {first['date']:%Y-%m-%d}); "
         f"each {period}'s median was kept, as the file reads as {report.freq or 'one period'}",
         err=True,

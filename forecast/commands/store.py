@@ -73,6 +73,8 @@ def _print_ingest(results) -> None:
             + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else ""),
             highlight=False,
         )
+        for line in r.units_kept:
+            console.print(f"  unit    {line}", markup=False, highlight=False)
         for reason, n in rep.reasons.most_common(3):
             console.print(f"  refused {n:,} × {reason}", markup=False, highlight=False)
         if len(rep.reasons) > 3:

@@ -98,7 +98,7 @@ _UNIT_WORDS = {
     "mt": ("t", "tấn"),
     "lb": ("lb", "pound"),
     "nut": ("nut", "trái"),
-    "unit": ("unit", "quả"),  # a piece: an egg, a head of cabbage
+    "unit": ("unit", "cái"),  # a piece (an egg): cái reads back as unit, quả as nut
     "dozen": ("dozen", "tá"),  # exactly 12; a chục (12 to 16 nuts) is converted to nuts
     "l": ("L", "lít"),
 }

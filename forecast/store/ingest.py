@@ -58,7 +58,8 @@ class IngestResult:
     ``status`` is ``"added"`` (a new ingest, ``ingest_id``) or ``"duplicate"`` (the same
     bytes were ingested before as ``ingest_id``; nothing was written). ``revisions`` lists
     the stored values this file replaced: key, ``date``, ``old_price``, ``old_flags``,
-    ``old_source``, ``new_price``, ``new_flags``.
+    ``old_source``, ``new_price``, ``new_flags``. ``units_kept`` names the series priced
+    per piece that joined their stored history under its unit's name.
     """
 
     file: str
@@ -72,6 +73,8 @@ class IngestResult:
     revised: int = 0
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
+    #: Series priced per piece kept under the stored unit's name (see _keep_stored_count_units).
+    units_kept: list[str] = field(default_factory=list)
 
     @property
     def estimates_replaced(self) -> int:
@@ -105,6 +108,7 @@ class IngestResult:
             "prices_added": self.added,
             "prices_unchanged": self.unchanged,
             "prices_revised": self.revised,
+            "units_kept": list(self.units_kept),
             "revisions": [
                 {
                     "series": series_label(tuple(row[c] for c in KEY)),
@@ -237,6 +241,7 @@ def ingest_clean(
             "CAST(date AS DATE) AS date, price, flags FROM cropcast_incoming"
         )
         con.unregister("cropcast_incoming")
+        kept = _keep_stored_count_units(con)
         _check_frequencies(con, file_name)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE classified AS
@@ -320,6 +325,7 @@ def ingest_clean(
         revised=revised,
         revisions=revisions,
         seconds=time.perf_counter() - start,
+        units_kept=kept,
     )
 
 
@@ -342,6 +348,49 @@ def _rejected_frame(rejected: pd.DataFrame) -> pd.DataFrame:
             "original": originals,
         }
     )
+
+
+#: Count units of one piece each. Until eggs' "Unit" became "unit" (November 2026), every
+#: piece was a "nut"; a store holding those keeps its name, so a series is not cut in two.
+_PIECE_UNITS = ("nut", "unit")
+
+
+def _keep_stored_count_units(con) -> list[str]:
+    """Incoming series priced per piece take the piece unit their stored history has.
+
+    Both units are one piece, so no price changes; only the name joins the history. A
+    series whose name is already stored, or that the file has under both names, is left
+    alone. Returns one line per series renamed, for the ingest's notes.
+    """
+    pieces = ", ".join(f"'{u}'" for u in _PIECE_UNITS)
+    same = " AND ".join(
+        f"{{a}}.{c} = {{b}}.{c}" for c in ("commodity", "market", "price_type", "currency")
+    )
+    renamed = con.execute(
+        f"""SELECT DISTINCT i.commodity, i.market, i.price_type, i.unit, i.currency, s.unit
+        FROM incoming i JOIN (SELECT DISTINCT commodity, market, price_type, currency, unit
+                              FROM prices WHERE unit IN ({pieces})) s
+            ON {same.format(a="i", b="s")} AND i.unit <> s.unit
+        WHERE i.unit IN ({pieces})
+          AND NOT EXISTS (SELECT 1 FROM prices p WHERE {same.format(a="p", b="i")}
+                          AND p.unit = i.unit)
+          AND NOT EXISTS (SELECT 1 FROM incoming j WHERE {same.format(a="j", b="i")}
+                          AND j.unit <> i.unit AND j.unit IN ({pieces}))
+          AND NOT EXISTS (SELECT 1 FROM prices q WHERE {same.format(a="q", b="i")}
+                          AND q.unit IN ({pieces}) AND q.unit <> s.unit)
+        ORDER BY 1, 2, 3, 5"""
+    ).fetchall()
+    for commodity, market, price_type, unit, currency, stored in renamed:
+        con.execute(
+            "UPDATE incoming SET unit = ? WHERE commodity = ? AND market = ? AND price_type = ? "
+            "AND currency = ? AND unit = ?",
+            [stored, commodity, market, price_type, currency, unit],
+        )
+    return [
+        f"{series_label((c, m, t, stored, cur))}: priced per piece, kept under the store's "
+        f"unit '{stored}' (this file's '{unit}') so its history stays one series"
+        for c, m, t, unit, cur, stored in renamed
+    ]
 
 
 def _check_frequencies(con, file_name: str) -> None:
