@@ -132,6 +132,9 @@ DATES = [
     ("T3/2024", None, "2024-03-01", "month"),
     ("Jan 2024", None, "2024-01-01", "month"),
     ("September 2023", None, "2023-09-01", "month"),
+    ("Jan-15", None, "2015-01-01", "month"),  # Excel's mmm-yy
+    ("Dec-99", None, "1999-12-01", "month"),
+    ("Mar'08", None, "2008-03-01", "month"),
     (pd.Timestamp("2024-01-15 13:45"), None, "2024-01-15", "day"),
     (dt.datetime(2024, 1, 15, 9), None, "2024-01-15", "day"),
     (dt.date(2024, 1, 15), None, "2024-01-15", "day"),
@@ -152,6 +155,8 @@ def test_parse_date(value, dayfirst, expected, granularity):
     ("value", "dayfirst", "reason"),
     [
         ("not a date", None, "is not a date"),
+        ("Jan 15", None, "is not a date"),  # a day of January, in no year
+        ("15-Jan", None, "is not a date"),
         ("2024-02-30", None, "is not a valid date"),
         ("2024-13", None, "is not a valid date"),
         ("2024-W54", None, "is not a valid ISO week"),

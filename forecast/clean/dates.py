@@ -9,7 +9,7 @@ Accepted (see :func:`parse_date`):
   ``-``; two-digit years pivot on today's year (``08`` -> 2008, ``97`` -> 1997);
 * ISO weeks ``2024-W07`` -> the Monday of that ISO week;
 * months: ``2024-01``, Pink Sheet ``1960M01``, ``01/2024``, ``Tháng 1/2024``, ``T1/2024``,
-  ``Jan 2024``.
+  ``Jan 2024``, Excel's ``Jan-24`` (two-digit years pivot as above).
 
 Which of day and month comes first is decided once per column (:func:`detect_dayfirst`).
 Dates before 1950-01-01 or after today are refused with a reason: a real WFP file carries a
@@ -40,6 +40,9 @@ _YEAR_MONTH = re.compile(r"^(\d{4})(?:-|/|m)(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(?:thang|t)?\s*(\d{1,2})\s*[-/.]\s*(\d{4})$")
 _SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
 _NAMED = re.compile(r"^([a-z]{3,9})\.?[\s\-/,]*(\d{4})$|^(\d{4})[\s\-/]+([a-z]{3,9})\.?$")
+#: Excel's "mmm-yy" month format ("Jan-15" is January 2015); with a space, "Jan 15" could be
+#: a day of January, so only the hyphen or an apostrophe ("Jan'15") reads as a year.
+_NAMED_SHORT_YEAR = re.compile(r"^([a-z]{3,9})\.?(?:-|'|\u2019)(\d{2})$")
 _MONTH_NAMES = {
     name: i
     for i, names in enumerate(
@@ -161,6 +164,8 @@ def parse_date(
         name, year = (m[1], m[2]) if m[1] else (m[4], m[3])
         if name in _MONTH_NAMES:
             return _month(int(year), _MONTH_NAMES[name], raw)
+    if (m := _NAMED_SHORT_YEAR.match(text)) and m[1] in _MONTH_NAMES:
+        return _month(_year(m[2], today), _MONTH_NAMES[m[1]], raw)
     raise DateError(f"date '{raw}' is not a date")
 
 
