@@ -784,3 +784,20 @@ def test_rich_output_into_a_closed_pipe_exits_like_a_unix_tool():
         with pytest.raises(SystemExit) as stopped:
             console.print("\n".join(["a row of output"] * 20_000))
     assert stopped.value.code == 141
+
+
+def test_alerts_notes_do_not_speak_of_forecasts(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = pd.date_range("2015-01-01", periods=96, freq="MS")
+    rows += [
+        f"{d:%Y-%m-%d},Rice,A,Retail,KG,USD,{1 + 0.01 * (i % 7):.2f}" for i, d in enumerate(months)
+    ]
+    rows += [f"{d:%Y-%m-%d},Rice,B,Retail,KG,USD,2.00" for d in months[:40]]  # flat, stale
+    path = tmp_path / "alerts.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    alerts = run("alerts", "-i", path, "-j", 1, "--quiet")
+    assert alerts.exit_code == 0, alerts.output
+    assert "end a year or more before the latest price" in alerts.stderr
+    assert "forecast" not in alerts.stderr and "ranges" not in alerts.stderr
+    forecast = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert "their forecasts start from their own last price" in forecast.stderr

@@ -92,7 +92,9 @@ def alerts_cmd(
 
     stamp = parse_as_of(as_of)
     run_on = engine_options(engine, jobs, scheduler, None)
-    prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst)
+    prices = load_series(
+        input_, series, freq, map_, default, db, decimal, dayfirst, forecasting=False
+    )
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, as_json or quiet) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None

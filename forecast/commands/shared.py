@@ -309,12 +309,14 @@ def load_series(
     db: Path | None = None,
     decimal: str | None = None,
     dayfirst: bool | None = None,
+    forecasting: bool = True,
 ):
     """The prices a command works on: the file (cleaned), the store or the embedded data,
     filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
+    ``forecasting=False`` (alerts) leaves out the notes that speak of forecasts.
     """
     return load_for_forecast(
-        input_, series, freq, map_, default, db, decimal=decimal, dayfirst=dayfirst
+        input_, series, freq, map_, default, db, None, decimal, dayfirst, forecasting
     )[0]
 
 
@@ -328,6 +330,7 @@ def load_for_forecast(
     spec=None,
     decimal: str | None = None,
     dayfirst: bool | None = None,
+    forecasting: bool = True,
 ):
     """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
@@ -386,11 +389,11 @@ def load_for_forecast(
         if cleaned is not None:
             note_conflicts(cleaned.report, chosen, input_)
             note_several_per_period(cleaned.report, chosen, input_)
-        note_outliers(chosen, input_)
+        note_outliers(chosen, input_, "forecast" if forecasting else "alerts")
         note_jumps(chosen, input_)
-        note_stale_series(chosen)
+        note_stale_series(chosen, forecasting)
         note_case_twins(chosen, input_)
-        if spec is None:  # else after the forecast, from its ranges: note_flat_forecasts
+        if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
             note_flat_series(chosen)
     return chosen, prices
 
@@ -560,7 +563,7 @@ def note_jumps(prices, path: Path, times: float = 10.0) -> None:
     )
 
 
-def note_outliers(prices, path: Path, shown: int = 2) -> None:
+def note_outliers(prices, path: Path, skews: str = "forecast", shown: int = 2) -> None:
     """One line on stderr naming the most extreme prices cleaning flagged and kept.
 
     Cleaning never deletes a price that only looks wrong (a crisis is real), but a typo
@@ -597,12 +600,12 @@ def note_outliers(prices, path: Path, shown: int = 2) -> None:
     )
     typer.echo(
         f"note: {what} kept, e.g. {examples}; if one is a typo, it skews its series' "
-        f"forecast: check {path.name}",
+        f"{skews}: check {path.name}",
         err=True,
     )
 
 
-def note_stale_series(prices, shown: int = 2) -> None:
+def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
     """One line on stderr for series whose prices stop a year or more before the file's.
 
     Their forecasts start from their own last price, years ago perhaps: a reader of the
@@ -621,9 +624,10 @@ def note_stale_series(prices, shown: int = 2) -> None:
         f"{series_label(key)} ({date:%Y-%m})" for key, date in stale[:shown].items()
     )
     more = f" and {len(stale) - shown} more" if len(stale) > shown else ""
+    start = "; their forecasts start from their own last price" if forecasting else ""
     typer.echo(
         f"note: {len(stale)} of {len(last)} series end a year or more before the latest price "
-        f"({latest:%Y-%m}): {examples}{more}; their forecasts start from their own last price",
+        f"({latest:%Y-%m}): {examples}{more}{start}",
         err=True,
     )
 
