@@ -124,7 +124,7 @@ def check_engine(engine: str, n_jobs: int | None = None, scheduler: Any = None) 
         )
     if isinstance(scheduler, str) and not scheduler.strip():
         raise UsageError("empty scheduler address", "--scheduler", "Use e.g. tcp://10.0.0.5:8786")
-    if isinstance(scheduler, str) and not _SCHEDULER_ADDRESS.fullmatch(scheduler.strip()):
+    if isinstance(scheduler, str) and not _is_scheduler_address(scheduler.strip()):
         # Dask would raise deep inside Client() and leave a half-made client that hangs
         # the exit for 20 s; an address it cannot parse is refused here instead.
         raise UsageError(
@@ -137,6 +137,11 @@ def check_engine(engine: str, n_jobs: int | None = None, scheduler: Any = None) 
 
         if find_spec("distributed") is None:
             raise UsageError("dask is not installed", "--engine dask", _INSTALL_DASK)
+
+
+def _is_scheduler_address(text: str) -> bool:
+    """HOST:PORT as ``distributed.Client`` takes it, with a port a socket can have."""
+    return bool(_SCHEDULER_ADDRESS.fullmatch(text)) and int(text.rsplit(":", 1)[1]) < 65536
 
 
 def run_jobs(

@@ -756,7 +756,8 @@ def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
 
 @pytest.mark.parametrize("command", [("forecast",), ("alerts",), ("backtest",)])
 def test_engine_options_are_refused_alike_on_every_command(command):
-    for address in ("notanaddress", "http://127.0.0.1:8790", "tcp://127.0.0.1:8790/"):
+    bad_addresses = ("notanaddress", "http://127.0.0.1:8790", "tcp://127.0.0.1:8790/", "h:99999")
+    for address in bad_addresses:
         bad = run(*command, "--engine", "dask", "--scheduler", address)
         assert bad.exit_code == 2
         assert one_error_line(bad).startswith(f"error: --scheduler: '{address}' is not a Dask")

@@ -245,12 +245,27 @@ def test_pieces_join_a_history_stored_under_the_old_name(store, tmp_path):
         con.execute("UPDATE prices SET unit = 'nut'")
     result = ingest_file(store, eggs_file("new.csv", range(20, 30)))
     assert result.units_kept == [
-        "Eggs | Colombo | Wholesale | VND/nut: priced per piece, kept under the store's unit "
-        "'nut' (this file's 'unit') so its history stays one series"
+        {
+            "series": "Eggs | Colombo | Wholesale | VND/nut",
+            "file_unit": "unit",
+            "stored_unit": "nut",
+        }
     ]
+    assert result.to_dict()["units_kept"] == result.units_kept
     assert (result.added, result.unchanged) == (6, 4)
     prices = load_prices(store)
     assert prices["unit"].unique().tolist() == ["nut"] and len(prices) == 30
+    # Forecasts of the file's "unit" series are archived under the stored name, where
+    # accuracy will meet them.
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    spec = ForecastSpec(model="naive", horizon=2, use_calendar=False)
+    run = forecast_prices(prices.assign(unit="unit"), spec, engine="local")
+    archive_forecasts(store, run, spec, prices["date"].max(), source="new.csv")
+    with store.reading() as con:
+        units = con.execute("SELECT DISTINCT unit FROM forecasts").fetchall()
+        levels = con.execute("SELECT DISTINCT unit FROM forecast_intervals").fetchall()
+    assert units == levels == [("nut",)]
     # A series already stored under the new name is left as it is.
     fresh = open_store(tmp_path / "fresh.duckdb", create=True)
     ingest_file(fresh, eggs_file("first.csv", range(12)))

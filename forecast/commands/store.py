@@ -73,8 +73,16 @@ def _print_ingest(results) -> None:
             + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else ""),
             highlight=False,
         )
-        for line in r.units_kept:
-            console.print(f"  unit    {line}", markup=False, highlight=False)
+        if r.units_kept:
+            first, n = r.units_kept[0], len(r.units_kept)
+            more = f" and {n - 1:,} more series" if n > 1 else ""
+            console.print(
+                f"  unit    {first['series']}{more}: priced per piece, kept under the store's "
+                f"unit '{first['stored_unit']}' (this file's '{first['file_unit']}') so "
+                "their history stays one series",
+                markup=False,
+                highlight=False,
+            )
         for reason, n in rep.reasons.most_common(3):
             console.print(f"  refused {n:,} × {reason}", markup=False, highlight=False)
         if len(rep.reasons) > 3:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from forecast.store.database import Store
+from forecast.store.ingest import piece_unit_renames
 from forecast.store.schema import utc_now
 from forecast.table import KEY
 
@@ -64,6 +65,21 @@ def archive_forecasts(store: Store, run, spec, as_of, *, source: str = "store") 
     )
     n_series = table.groupby(list(KEY)).ngroups if len(table) else 0
     with store.writing() as con:
+        # Series priced per piece are archived under the unit their stored prices have
+        # (an older cropcast called eggs' pieces "nut"), or accuracy would never meet them.
+        con.register("cropcast_keys", points[list(KEY)].drop_duplicates())
+        renames = piece_unit_renames(con, "cropcast_keys")
+        con.unregister("cropcast_keys")
+        for commodity, market, price_type, unit, currency, stored in renames:
+            for frame in (points, intervals):
+                rows = (
+                    (frame["commodity"] == commodity)
+                    & (frame["market"] == market)
+                    & (frame["price_type"] == price_type)
+                    & (frame["currency"] == currency)
+                    & (frame["unit"] == unit)
+                )
+                frame.loc[rows, "unit"] = stored
         (run_id,) = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM forecast_runs").fetchone()
         con.execute(
             "INSERT INTO forecast_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

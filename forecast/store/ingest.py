@@ -74,7 +74,7 @@ class IngestResult:
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
     #: Series priced per piece kept under the stored unit's name (see _keep_stored_count_units).
-    units_kept: list[str] = field(default_factory=list)
+    units_kept: list[dict] = field(default_factory=list)
 
     @property
     def estimates_replaced(self) -> int:
@@ -355,31 +355,40 @@ def _rejected_frame(rejected: pd.DataFrame) -> pd.DataFrame:
 _PIECE_UNITS = ("nut", "unit")
 
 
-def _keep_stored_count_units(con) -> list[str]:
-    """Incoming series priced per piece take the piece unit their stored history has.
+def piece_unit_renames(con, table: str) -> list[tuple]:
+    """``(commodity, market, price_type, unit, currency, stored unit)`` for each series of
+    ``table`` (a relation with the key columns) priced per piece whose history the store
+    holds under the other piece unit's name.
 
     Both units are one piece, so no price changes; only the name joins the history. A
-    series whose name is already stored, or that the file has under both names, is left
-    alone. Returns one line per series renamed, for the ingest's notes.
+    series whose own name is stored, that ``table`` has under both names, or that the store
+    holds under both, is left alone.
     """
     pieces = ", ".join(f"'{u}'" for u in _PIECE_UNITS)
     same = " AND ".join(
         f"{{a}}.{c} = {{b}}.{c}" for c in ("commodity", "market", "price_type", "currency")
     )
-    renamed = con.execute(
+    return con.execute(
         f"""SELECT DISTINCT i.commodity, i.market, i.price_type, i.unit, i.currency, s.unit
-        FROM incoming i JOIN (SELECT DISTINCT commodity, market, price_type, currency, unit
+        FROM {table} i JOIN (SELECT DISTINCT commodity, market, price_type, currency, unit
                               FROM prices WHERE unit IN ({pieces})) s
             ON {same.format(a="i", b="s")} AND i.unit <> s.unit
         WHERE i.unit IN ({pieces})
           AND NOT EXISTS (SELECT 1 FROM prices p WHERE {same.format(a="p", b="i")}
                           AND p.unit = i.unit)
-          AND NOT EXISTS (SELECT 1 FROM incoming j WHERE {same.format(a="j", b="i")}
+          AND NOT EXISTS (SELECT 1 FROM {table} j WHERE {same.format(a="j", b="i")}
                           AND j.unit <> i.unit AND j.unit IN ({pieces}))
           AND NOT EXISTS (SELECT 1 FROM prices q WHERE {same.format(a="q", b="i")}
                           AND q.unit IN ({pieces}) AND q.unit <> s.unit)
         ORDER BY 1, 2, 3, 5"""
     ).fetchall()
+
+
+def _keep_stored_count_units(con) -> list[dict]:
+    """Incoming series priced per piece take the piece unit their stored history has
+    (:func:`piece_unit_renames`). Returns ``{series, file_unit, stored_unit}`` per series
+    renamed, for the ingest's result."""
+    renamed = piece_unit_renames(con, "incoming")
     for commodity, market, price_type, unit, currency, stored in renamed:
         con.execute(
             "UPDATE incoming SET unit = ? WHERE commodity = ? AND market = ? AND price_type = ? "
@@ -387,8 +396,7 @@ def _keep_stored_count_units(con) -> list[str]:
             [stored, commodity, market, price_type, currency, unit],
         )
     return [
-        f"{series_label((c, m, t, stored, cur))}: priced per piece, kept under the store's "
-        f"unit '{stored}' (this file's '{unit}') so its history stays one series"
+        {"series": series_label((c, m, t, stored, cur)), "file_unit": unit, "stored_unit": stored}
         for c, m, t, unit, cur, stored in renamed
     ]
 
