@@ -488,7 +488,9 @@ class AutoForecaster(Forecaster):
             "ratio": 1.0,
             "scale": 1.0,
         }
-        source = self.kin_source or "the same commodity, price type and currency in other markets"
+        from forecast.kin import LEVELS
+
+        source = self.kin_source or LEVELS[0][1]  # the same commodity, in other markets
         kin_note = f" ({n_kin} of them from kin: {source})" if n_kin else ""
         self.notes_.append(
             f"ranges: conformal, from {len(scores)} past last-price errors{kin_note}"

@@ -45,6 +45,8 @@ from forecast.clean.options import CleanOptions
 BASE = {"mass": "kg", "count": "nut", "volume": "L"}
 #: Units a series keeps when all its rows use them (trade units readers expect).
 STANDARD = {"kg", "mt", "lb", "nut", "unit", "dozen", "L"}
+#: The count units of one piece each: a fruit or a nut, and a piece of anything else.
+ONE_PIECE = ("nut", "unit")
 #: Count units that are a piece of anything, not a fruit or a nut (eggs are not "nuts").
 _PIECES = ("unit", "units", "each", "ea", "piece", "pieces", "pc", "pcs", "cai")
 
@@ -340,6 +342,6 @@ def _single_size(target: str, unit: ParsedUnit) -> float:
     """Base units in one ``target`` unit of ``unit``'s dimension."""
     if not unit.known or target == unit.name:
         return unit.size if unit.known else 1.0
-    if target in BASE.values() or target == "unit":
+    if target in BASE.values() or target in ONE_PIECE:
         return 1.0
     return {"mt": 1000.0, "lb": 0.45359237, "dozen": 12.0}.get(target, 1.0)

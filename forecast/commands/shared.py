@@ -386,7 +386,6 @@ def load_for_forecast(
         if cleaned is not None:
             note_off_frequency(cleaned.report, chosen, input_)
             note_thousands(cleaned.report, input_)
-        if cleaned is not None:
             note_conflicts(cleaned.report, chosen, input_)
             note_several_per_period(cleaned.report, chosen, input_)
         note_outliers(chosen, input_, "forecast" if forecasting else "alerts")
@@ -488,6 +487,11 @@ def note_off_frequency(report, prices, path: Path) -> None:
     )
 
 
+def _marked(prices, mark: str):
+    """Rows whose cleaning flags hold ``mark`` ("conflict", "outlier", ...)."""
+    return prices["flags"].astype(str).str.contains(mark, regex=False)
+
+
 def note_conflicts(report, prices, path: Path) -> None:
     """One line on stderr when a series had different prices on one date in the file.
 
@@ -496,7 +500,7 @@ def note_conflicts(report, prices, path: Path) -> None:
     """
     from forecast.table import KEY, series_label
 
-    flagged = prices["flags"].astype(str).str.contains("conflict", regex=False)
+    flagged = _marked(prices, "conflict")
     if not flagged.any():
         return
     chosen = {series_label(tuple(row)) for row in prices.loc[flagged, list(KEY)].itertuples(False)}
@@ -520,7 +524,7 @@ def note_several_per_period(report, prices, path: Path) -> None:
     file read as weekly, two prices in a month): the forecast starts from their median."""
     from forecast.table import KEY, series_label
 
-    several = prices["flags"].astype(str).str.contains("aggregated", regex=False)
+    several = _marked(prices, "aggregated")
     if not several.any():
         return
     period = {"weekly": "week", "monthly": "month"}.get(report.freq or "", "period")
@@ -552,7 +556,7 @@ def note_jumps(prices, path: Path, times: float = 10.0) -> None:
         return
     worst = big.idxmax()
     row, before = ordered.loc[worst], previous.loc[worst]
-    n = big.index.map(lambda i: tuple(ordered.loc[i, list(KEY)])).nunique()
+    n = len(ordered.loc[big.index, list(KEY)].drop_duplicates())
     which = "series moves" if n == 1 else "series move"
     typer.echo(
         f"note: {n} {which} {times:g}-fold or more from one price to the next, e.g. "
@@ -574,7 +578,7 @@ def note_outliers(prices, path: Path, skews: str = "forecast", shown: int = 2) -
 
     from forecast.table import KEY, series_label
 
-    flagged = prices["flags"].astype(str).str.contains("outlier", regex=False)
+    flagged = _marked(prices, "outlier")
     if not flagged.any():
         return
     # Against the prices around it (a year's window): a whole-history median would call

@@ -37,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecast.clean.units import ONE_PIECE
 from forecast.errors import InputError
 from forecast.store.database import Store
 from forecast.store.schema import utc_now
@@ -350,11 +351,6 @@ def _rejected_frame(rejected: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-#: Count units of one piece each. Until eggs' "Unit" became "unit" (November 2026), every
-#: piece was a "nut"; a store holding those keeps its name, so a series is not cut in two.
-_PIECE_UNITS = ("nut", "unit")
-
-
 def piece_unit_renames(con, table: str) -> list[tuple]:
     """``(commodity, market, price_type, unit, currency, stored unit)`` for each series of
     ``table`` (a relation with the key columns) priced per piece whose history the store
@@ -364,7 +360,8 @@ def piece_unit_renames(con, table: str) -> list[tuple]:
     series whose own name is stored, that ``table`` has under both names, or that the store
     holds under both, is left alone.
     """
-    pieces = ", ".join(f"'{u}'" for u in _PIECE_UNITS)
+    # Until eggs' "Unit" became "unit" (November 2026), every piece was a "nut".
+    pieces = ", ".join(f"'{u}'" for u in ONE_PIECE)
     same = " AND ".join(
         f"{{a}}.{c} = {{b}}.{c}" for c in ("commodity", "market", "price_type", "currency")
     )
