@@ -264,6 +264,42 @@ def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):
     assert plain.exit_code == 0 and "outlier" not in plain.stderr
 
 
+def test_the_outlier_note_measures_against_each_series_own_year_around_the_price():
+    from forecast.commands.shared import _nearby_median
+
+    rng = np.random.default_rng(7)
+    frames = []
+    for market, n in [("M0", 30), ("M1", 5), ("M2", 2), ("M3", 14)]:  # M2: too few to judge
+        frames.append(
+            pd.DataFrame(
+                {
+                    "date": pd.date_range("2020-01-01", periods=n, freq="MS"),
+                    "commodity": "Rice",
+                    "market": market,
+                    "price_type": "Retail",
+                    "unit": "kg",
+                    "currency": "VND",
+                    "price": rng.lognormal(9, 0.3, n),
+                }
+            )
+        )
+    prices = pd.concat(frames).sample(frac=1, random_state=1)  # rows in no order
+    prices.loc[prices.index[:4], "price"] = np.nan  # a missing price counts for nothing
+    prices = prices.reset_index(drop=True)
+    asked = pd.Series(rng.random(len(prices)) < 0.5, index=prices.index)
+    # The oracle: pandas' centred 13-month rolling median, series by series in date order.
+    ordered = prices.sort_values([*KEY, "date"])
+    expected = ordered.groupby(list(KEY))["price"].transform(
+        lambda s: s.rolling(13, center=True, min_periods=3).median()
+    )
+    got = _nearby_median(prices, asked)
+    pd.testing.assert_series_equal(
+        got[asked], expected.reindex(prices.index)[asked], check_names=False
+    )
+    assert got[~asked].isna().all()  # only the rows asked for are computed
+    assert got[asked & (prices["market"] == "M2")].isna().all()
+
+
 def test_series_that_stopped_years_ago_are_named_on_stderr(tmp_path):
     path = _series_file(tmp_path, 3)
     text = path.read_text("utf-8").replace("2023-", "2019-").replace("2019-", "2023-", 24)
