@@ -37,6 +37,11 @@ class ForecastSpec:
         check_model_name(self.model)  # unknown names fail here, before any work starts
 
 
+#: How a note begins for a series with one price: no model fits it, so it repeats the
+#: price. The end-of-run summary tells these apart from series whose model failed.
+TOO_SHORT = "too short to forecast"
+
+
 class SeriesForecast:
     """One series' result: the forecast, the model that made it, and what happened.
 
@@ -142,8 +147,11 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
             used, explain = "naive", {}
         except Exception as exc2:  # fewer than two prices: carry the last price
             n_prices = int(y.notna().sum())
-            prices = f"{n_prices} price{'s' if n_prices != 1 else ''}"
-            note = f"too short to forecast ({prices}): {exc2}; repeated the last price"
+            if n_prices < 2:
+                prices = f"{n_prices} price{'s' if n_prices != 1 else ''}"
+                note = f"{TOO_SHORT} ({prices}); repeated the last price"
+            else:  # not for want of prices: a failure, said as one
+                note += f"; naive failed too ({exc2}); repeated the last price"
             frame = _last_price(y, spec, kin if spec.model == "auto" else None)
             if spec.levels and frame[f"lower_{spec.levels[0]}"].notna().all():
                 note += f", with ranges from its kin's moves ({source or 'other markets'})"

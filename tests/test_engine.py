@@ -479,18 +479,33 @@ def test_cli_alerts_and_bulletin_take_the_engine():
     assert local.stdout == processes.stdout
 
 
-def test_cli_summarises_failed_series_at_the_end(tmp_path):
+def test_cli_summarises_short_and_failed_series_apart_at_the_end(tmp_path, monkeypatch):
+    from forecast import forecasting
     from forecast.datasets import load_default_prices
 
     prices = load_default_prices()
     rice = prices[(prices["market"] == "An Giang") & (prices["date"] >= "2015-01-01")]
     lone = rice.tail(1).assign(market="Nowhere")  # one price: no model can fit it
+    broken = rice.assign(market="Broken", price=rice["price"] * 3)  # its model will fail
+    marker = float(broken["price"].iloc[-1])
     path = tmp_path / "in.csv"
-    pd.concat([rice, lone]).to_csv(path, index=False)
+    pd.concat([rice, lone, broken]).to_csv(path, index=False)
+    fit_predict = forecasting._fit_predict
+
+    def failing(name, y, *args, **kwargs):
+        if name == "ets" and y.dropna().iloc[-1] == pytest.approx(marker):
+            raise RuntimeError("the optimiser gave up")
+        return fit_predict(name, y, *args, **kwargs)
+
+    monkeypatch.setattr(forecasting, "_fit_predict", failing)
     result = cli("forecast", "-i", path, "-m", "ets", "--jobs", 1, "-q", "-o", tmp_path / "f.csv")
     assert result.exit_code == 0, result.output
-    assert "1 of 2 series failed: Rice | Nowhere" in result.stderr
-    assert len(pd.read_csv(tmp_path / "f.csv")) == 2 * 12  # the failed series is still there
+    lines = result.stderr.strip().splitlines()[-2:]
+    assert lines[0].startswith("1 of 3 series is too short to forecast (one price)"), lines
+    assert "Rice | Nowhere" in lines[0]
+    assert lines[1].startswith("1 of 3 series failed: Rice | Broken"), lines
+    assert "ets failed (RuntimeError: the optimiser gave up); used naive" in lines[1]
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 3 * 12  # every series is still there
 
 
 @pytest.mark.slow

@@ -212,22 +212,45 @@ def by_reason(labelled: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
 
 
 def print_failures(failed: list[tuple[str, str]], total: int) -> None:
-    """One line on stderr at the end of a run: how many series failed, and why (the
-    commonest reasons first, each given once with the first series it hit)."""
-    if not failed:
-        return
-    reasons = by_reason(failed)
-    shown = "; ".join(
-        f"{labels[0]}{f' and {len(labels) - 1:,} more' if len(labels) > 1 else ''}: {why}"
-        for why, labels in reasons[:5]
+    """At the end of a run, on stderr: a line for the series too short to forecast (one
+    price, repeated) and a line for those whose model failed, each with the commonest
+    reasons first, given once with the first series it hit."""
+    from forecast.forecasting import TOO_SHORT
+
+    short = [(name, why) for name, why in failed if why.startswith(TOO_SHORT)]
+    broken = [(name, why) for name, why in failed if not why.startswith(TOO_SHORT)]
+    console = Console(stderr=True)
+    if short:
+        # "too short to forecast (1 price); repeated the last price; no ranges (...)": the
+        # line's head says the first two, each group its ranges.
+        tails = [(name, why.split("repeated the last price", 1)[-1]) for name, why in short]
+        are = "is" if len(short) == 1 else "are"
+        console.print(
+            f"{len(short):,} of {total:,} series {are} too short to forecast (one price), so "
+            f"the forecast repeats it: {_by_reason_line(tails, sep='')}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if broken:
+        console.print(
+            f"{len(broken):,} of {total:,} series failed: {_by_reason_line(broken)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _by_reason_line(labelled: list[tuple[str, str]], sep: str = ": ", shown: int = 5) -> str:
+    """``A and 2 more: why; B: other why``, the commonest reasons first, at most ``shown``."""
+    reasons = by_reason(labelled)
+    line = "; ".join(
+        f"{labels[0]}{f' and {len(labels) - 1:,} more' if len(labels) > 1 else ''}"
+        f"{sep if why else ''}{why}"
+        for why, labels in reasons[:shown]
     )
-    more = f"; and {len(reasons) - 5:,} other reasons" if len(reasons) > 5 else ""
-    Console(stderr=True).print(
-        f"{len(failed):,} of {total:,} series failed: {shown}{more}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
+    more = f"; and {len(reasons) - shown:,} other reasons" if len(reasons) > shown else ""
+    return line + more
 
 
 def check_output_suffix(output: Path | None) -> None:
