@@ -135,6 +135,10 @@ DATES = [
     ("Jan-15", None, "2015-01-01", "month"),  # Excel's mmm-yy
     ("Dec-99", None, "1999-12-01", "month"),
     ("Mar'08", None, "2008-03-01", "month"),
+    ("15-Jan-2018", None, "2018-01-15", "day"),  # Excel's d-mmm-yyyy and d-mmm-yy
+    ("01-Feb-18", None, "2018-02-01", "day"),
+    ("3 September 2023", None, "2023-09-03", "day"),
+    ("Jan 15, 2018", None, "2018-01-15", "day"),
     (pd.Timestamp("2024-01-15 13:45"), None, "2024-01-15", "day"),
     (dt.datetime(2024, 1, 15, 9), None, "2024-01-15", "day"),
     (dt.date(2024, 1, 15), None, "2024-01-15", "day"),
@@ -157,6 +161,8 @@ def test_parse_date(value, dayfirst, expected, granularity):
         ("not a date", None, "is not a date"),
         ("Jan 15", None, "is not a date"),  # a day of January, in no year
         ("15-Jan", None, "is not a date"),
+        ("31-Feb-2018", None, "is not a valid date"),
+        ("15-Foo-2018", None, "is not a date"),
         ("2024-02-30", None, "is not a valid date"),
         ("2024-13", None, "is not a valid date"),
         ("2024-W54", None, "is not a valid ISO week"),
@@ -181,6 +187,10 @@ def test_parse_date_refuses(value, dayfirst, reason):
         (["05/05/2024", "06/06/2024"], None, None),  # reads the same both ways
         (["2024-01-15", "2024-02-15"], None, None),  # no a/b/yyyy values at all
         (["01/02/2024", "01/03/2024"], False, False),  # ambiguous: the file's default (WFP)
+        # Monthly dates on the 1st: the field that is always 1 is the day.
+        (["1/1/2018", "2/1/2018", "3/1/2018", "12/1/2018"], None, False),
+        (["01/01/2018", "01/02/2018", "01/03/2018", "01/12/2018"], None, True),
+        (["01/01/2018", "01/02/2018", "01/03/2018"], True, True),  # agrees with a default
     ],
 )
 def test_detect_dayfirst(values, default, expected):
@@ -188,10 +198,41 @@ def test_detect_dayfirst(values, default, expected):
     assert dayfirst is expected
 
 
+def test_detect_dayfirst_says_why_the_day_is_the_constant_field():
+    _, note = detect_dayfirst(pd.Series(["1/1/2018", "2/1/2018", "3/1/2018"]))
+    assert note == "dates like '2/1/2018' read as mm/dd/yyyy: the day is 1 on every date"
+
+
 def test_detect_dayfirst_ambiguous_asks_for_the_option():
     with pytest.raises(InputError, match="could be dd/mm/yyyy or mm/dd/yyyy") as info:
         detect_dayfirst(pd.Series(["01/02/2024", "01/03/2024"]), where="gia.csv")
     assert "dayfirst" in str(info.value) and "gia.csv" in str(info.value)
+    # Two months on the 1st are not enough to tell a month from the first days of one.
+    with pytest.raises(InputError, match="could be"):
+        detect_dayfirst(pd.Series(["1/1/2024", "2/1/2024", "1/1/2025", "2/1/2025"]))
+    # Neither field constant (daily or weekly dates): still the user's to say.
+    with pytest.raises(InputError, match="could be"):
+        detect_dayfirst(pd.Series(["1/2/2024", "2/3/2024", "3/4/2024", "4/5/2024"]))
+
+
+def test_monthly_dates_on_the_first_in_either_order_forecast_without_an_option(tmp_path):
+    from cli_checks import run
+
+    header = "date,commodity,market,price_type,unit,currency,price\n"
+    for name, fmt in [("mdy.csv", "{m}/1/{y}"), ("dmy.csv", "01/{m:02d}/{y}")]:
+        rows = [
+            f"{fmt.format(m=m, y=y)},Maize,Nairobi,Retail,KG,KES,{40 + m + (y - 2018) * 3}\n"
+            for y in (2018, 2019, 2020)
+            for m in range(1, 13)
+        ]
+        path = tmp_path / name
+        path.write_text(header + "".join(rows), "utf-8")
+        out = tmp_path / f"fc_{name}"
+        result = run("forecast", "-i", path, "-h", 3, "-m", "naive", "-j", 1, "-q", "-o", out)
+        assert result.exit_code == 0, result.output
+        fc = pd.read_csv(out)
+        assert list(fc["date"]) == ["2021-01-01", "2021-02-01", "2021-03-01"]
+        assert fc["forecast"].tolist() == pytest.approx([40 + 12 + 6] * 3)  # Dec 2020, not a day
 
 
 def test_detect_dayfirst_mixed_orders_is_an_error():

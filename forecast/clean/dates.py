@@ -43,6 +43,10 @@ _NAMED = re.compile(r"^([a-z]{3,9})\.?[\s\-/,]*(\d{4})$|^(\d{4})[\s\-/]+([a-z]{3
 #: Excel's "mmm-yy" month format ("Jan-15" is January 2015); with a space, "Jan 15" could be
 #: a day of January, so only the hyphen or an apostrophe ("Jan'15") reads as a year.
 _NAMED_SHORT_YEAR = re.compile(r"^([a-z]{3,9})\.?(?:-|'|\u2019)(\d{2})$")
+#: A day, a month name and a year: Excel's "15-Jan-2018" / "15-Jan-18", "15 January 2018",
+#: and the American "Jan 15, 2018".
+_DAY_NAMED = re.compile(r"^(\d{1,2})[\s\-/.]*([a-z]{3,9})\.?[\s\-/.,]+(\d{4}|\d{2})$")
+_NAMED_DAY = re.compile(r"^([a-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})$")
 _MONTH_NAMES = {
     name: i
     for i, names in enumerate(
@@ -166,6 +170,10 @@ def parse_date(
             return _month(int(year), _MONTH_NAMES[name], raw)
     if (m := _NAMED_SHORT_YEAR.match(text)) and m[1] in _MONTH_NAMES:
         return _month(_year(m[2], today), _MONTH_NAMES[m[1]], raw)
+    if (m := _DAY_NAMED.match(text)) and m[2] in _MONTH_NAMES:
+        return _day(_year(m[3], today), _MONTH_NAMES[m[2]], int(m[1]), raw)
+    if (m := _NAMED_DAY.match(text)) and m[1] in _MONTH_NAMES:
+        return _day(int(m[3]), _MONTH_NAMES[m[1]], int(m[2]), raw)
     raise DateError(f"date '{raw}' is not a date")
 
 
@@ -202,6 +210,14 @@ def detect_dayfirst(
     ambiguous = [raw for a, b, raw in pairs if a != b]
     if not ambiguous:
         return None, None
+    # Monthly prices dated on the 1st: one field is 1 on every date while the other runs
+    # through the months. That field is the day (a month's first days would be the other
+    # way round, but a price table of only a dozen days of January is not a thing).
+    firsts, seconds = {a for a, _, _ in pairs}, {b for _, b, _ in pairs}
+    if seconds == {1} and len(firsts) >= 3:
+        return False, f"dates like '{ambiguous[0]}' read as mm/dd/yyyy: the day is 1 on every date"
+    if firsts == {1} and len(seconds) >= 3:
+        return True, f"dates like '{ambiguous[0]}' read as dd/mm/yyyy: the day is 1 on every date"
     if default is not None:
         order = "dd/mm/yyyy" if default else "mm/dd/yyyy"
         return default, f"dates like '{ambiguous[0]}' are ambiguous; read as {order} (file default)"
