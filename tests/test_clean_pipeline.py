@@ -390,21 +390,31 @@ def test_publisher_units_of_different_dimensions_become_different_series():
     assert any("unit 'bag' is not a known unit" in note for note in result.report.notes)
 
 
-def test_own_sheet_mixing_units_in_one_series_is_a_clear_error():
+def test_own_sheet_pricing_one_thing_in_two_units_keeps_two_series_and_says_so():
     frame = pd.concat(
         [
             monthly([30_000, 31_000], commodity="Dừa"),
             monthly([5000], start="2020-03-15", commodity="Dừa", unit="trái"),
         ]
     )
-    with pytest.raises(InputError, match=r"'Dừa \| .*' mixes units .*kg, trái"):
-        clean(frame, CleanOptions(today=TODAY))
+    result = clean(frame, CleanOptions(today=TODAY))
+    by_unit = result.prices.groupby("unit")["price"].apply(list).to_dict()
+    assert by_unit == {"kg": [30_000, 31_000], "nut": [5000]}  # as written: no weight guessed
+    assert result.report.split == [
+        {"series": "Dừa | An Giang | Wholesale", "kind": "units", "values": ["kg", "nut"]}
+    ]
+    assert "Dừa | An Giang | Wholesale is priced in 2 units (kg, nut): kept as 2 series" in (
+        result.report.notes
+    )
 
 
-def test_own_sheet_mixing_currencies_without_rates_is_a_clear_error():
+def test_own_sheet_pricing_one_thing_in_two_currencies_keeps_two_series():
     frame = pd.concat([monthly([5000, 5100]), monthly([0.2], start="2020-03-15", currency="USD")])
-    with pytest.raises(InputError, match="mixes currencies USD and VND.*cannot be reconciled"):
-        clean(frame, CleanOptions(today=TODAY))
+    result = clean(frame, CleanOptions(today=TODAY))
+    by_currency = result.prices.groupby("currency")["price"].apply(list).to_dict()
+    assert by_currency == {"USD": [0.2], "VND": [5000, 5100]}  # no rate guessed
+    assert [s["values"] for s in result.report.split] == [["USD", "VND"]]
+    assert result.report.rows_rejected == 0
 
 
 def test_dozen_series_stays_dozen_unless_mixed():

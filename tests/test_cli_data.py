@@ -119,21 +119,6 @@ HEADER = "date,price,commodity,market,unit,currency,price_type\n"
         ("header.csv", HEADER.encode(), "no data rows"),
         ("garbage.csv", bytes(range(256)) * 4, "binary"),
         ("nan.csv", (HEADER + "2024-01-01,,Rice,A,kg,VND,Retail\n" * 3).encode(), "price"),
-        (
-            "units.csv",
-            (
-                HEADER + "2024-01-01,5,Dừa,A,kg,VND,Retail\n2024-02-01,6,Dừa,A,trái,VND,Retail\n"
-            ).encode(),
-            "mixes units",
-        ),
-        (
-            "currency.csv",
-            (
-                HEADER
-                + "2024-01-01,5000,Rice,A,kg,VND,Retail\n2024-02-01,0.2,Rice,A,kg,USD,Retail\n"
-            ).encode(),
-            "cannot be reconciled",
-        ),
         ("columns.csv", "Ngày,Giá tiền\n2024-01-01,5\n".encode(), "columns found"),
     ],
 )

@@ -303,6 +303,37 @@ def test_the_outlier_note_measures_against_each_series_own_year_around_the_price
     assert got[asked & (prices["market"] == "M2")].isna().all()
 
 
+def test_one_market_in_two_currencies_and_bags_are_forecast_and_said(tmp_path):
+    """Zimbabwe's eggs in USD and ZWL, maize in 90 KG bags: series as the key says, a note
+    each, and prices per the unit the output names."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(1, 13):
+        rows.append(f"2023-{m:02d}-01,Eggs,Harare,Retail,Dozen,USD,{2 + m / 100}")
+        rows.append(f"2023-{m:02d}-01,Eggs,Harare,Retail,Dozen,ZWL,{3000 + 100 * m}")
+        rows.append(f"2023-{m:02d}-01,Maize,Harare,Wholesale,90 KG,USD,{27 + m / 10}")
+    path = tmp_path / "zwe.csv"
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out)
+    assert sorted(set(zip(fc["commodity"], fc["unit"], fc["currency"], strict=True))) == [
+        ("Eggs", "dozen", "USD"),
+        ("Eggs", "dozen", "ZWL"),
+        ("Maize", "kg", "USD"),
+    ]
+    maize = fc[fc["commodity"] == "Maize"]["forecast"]
+    assert maize.tolist() == pytest.approx([(27 + 1.2) / 90] * 2)  # per kg, from the bag
+    assert (
+        "note: 1 commodity and market is priced in several units or currencies and forecast "
+        "as separate series, e.g. Eggs | Harare | Retail (USD, ZWL)" in result.stderr
+    )
+    assert "note: 1 unit conversion put prices in one unit per series, e.g. Maize | Harare: " in (
+        result.stderr
+    )
+    assert "90 KG -> kg, 12 rows, ÷90" in result.stderr
+
+
 def test_series_that_stopped_years_ago_are_named_on_stderr(tmp_path):
     path = _series_file(tmp_path, 3)
     text = path.read_text("utf-8").replace("2023-", "2019-").replace("2019-", "2023-", 24)
@@ -646,10 +677,10 @@ def test_every_command_reading_a_file_takes_decimal(tmp_path, command):
 
 @pytest.mark.parametrize("command", READING_COMMANDS)
 def test_every_command_reading_a_file_takes_dayfirst(tmp_path, command):
-    """Dates like 01/02/2020 are refused with the fix named, and the fix is there."""
+    """Dates like 05/02/2020 are refused with the fix named, and the fix is there."""
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [
-        f"01/{m:02d}/20{y:02d},Rice,A,Retail,KG,USD,{1 + y / 10 + m / 100:.2f}"
+        f"05/{m:02d}/20{y:02d},Rice,A,Retail,KG,USD,{1 + y / 10 + m / 100:.2f}"
         for y in range(10, 16)
         for m in range(1, 13)
     ]

@@ -1,12 +1,13 @@
-"""Step "one unit and currency per series": a user's own sheet must not mix them.
+"""Step "one unit and currency per series": say where a sheet prices one thing two ways.
 
-In a publisher's file (WFP, the Pink Sheet) unit and currency are part of the publisher's own
-series key: "Maize, KG" and "Maize, 50 KG bag" may be one series after conversion, but
-"Eggs, Unit" and "Eggs, KG", or the same bread priced in USD and in local currency, are
-distinct series there, and cleaning keeps them apart. In a user's own sheet a commodity and
-market priced both per kg and per nut (or in đồng and in dollars) is a mistake to fix at the
-source: guessing a weight per nut, or an exchange rate, would silently change data. So for
-those files this step stops with one clear error.
+Unit and currency are part of the series key (the data contract). In a publisher's file
+(WFP, the Pink Sheet) "Eggs, Unit" and "Eggs, KG", or bread priced in USD and in local
+currency, are distinct series, and cleaning keeps them apart without a word. In a user's own
+sheet the same is often a slip (coconuts per kg and per nut in one market, a few prices in
+dollars among the đồng); but guessing a weight per nut or an exchange rate would silently
+change data, and refusing the whole file would stop every other series for one. So the
+prices stay as written, in series of their own, and the report says where, for the user
+to fix at the source if it was a slip.
 """
 
 from __future__ import annotations
@@ -15,39 +16,25 @@ import pandas as pd
 
 from forecast.clean.base import StepOutput
 from forecast.clean.options import CleanOptions
-from forecast.errors import InputError
 
 
-def one_unit_and_currency(
-    frame: pd.DataFrame, options: CleanOptions, *, where: str | None = None
-) -> StepOutput:
-    """Raise ``InputError`` when a (commodity, market, price_type) mixes units or currencies."""
-    groups = frame.groupby(["commodity", "market", "price_type"], sort=True)
-    units = groups["unit"].unique()
-    mixed = units[units.map(len) > 1]
-    if len(mixed):
-        (commodity, market, price_type), found = next(iter(mixed.items()))
-        written = sorted(
-            set(
-                frame.loc[
-                    (frame["commodity"] == commodity) & (frame["market"] == market), "unit_raw"
-                ].astype(str)
+def one_unit_and_currency(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Note each (commodity, market, price_type) priced in several units or currencies."""
+    split = []
+    groups = frame.groupby(["commodity", "market", "price_type"], sort=True, observed=True)
+    for column, kind in (("unit", "units"), ("currency", "currencies")):
+        found = groups[column].unique()
+        for (commodity, market, price_type), values in found[found.map(len) > 1].items():
+            split.append(
+                {
+                    "series": f"{commodity} | {market} | {price_type}",
+                    "kind": kind,
+                    "values": sorted(map(str, values)),
+                }
             )
-        )
-        raise InputError(
-            f"series '{commodity} | {market} | {price_type}' mixes units that cannot be "
-            f"converted into one another ({', '.join(written)})",
-            where,
-            "Write one unit per commodity and market (e.g. price per kg), or split the file",
-        )
-    currencies = groups["currency"].unique()
-    mixed = currencies[currencies.map(len) > 1]
-    if len(mixed):
-        (commodity, market, price_type), found = next(iter(mixed.items()))
-        raise InputError(
-            f"series '{commodity} | {market} | {price_type}' mixes currencies "
-            f"{' and '.join(sorted(found))}, which cannot be reconciled without exchange rates",
-            where,
-            "Convert the prices to one currency first, or give a rates table",
-        )
-    return StepOutput(frame)
+    notes = [
+        f"{s['series']} is priced in {len(s['values'])} {s['kind']} "
+        f"({', '.join(s['values'])}): kept as {len(s['values'])} series"
+        for s in split
+    ]
+    return StepOutput(frame, notes=notes, details={"split": split})

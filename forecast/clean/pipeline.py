@@ -155,11 +155,7 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
         ("currency names", normalise_currencies),
         ("units", convert_units),
         ("currencies", partial(convert_currencies, where=source)),
-        *(
-            [("one unit and currency per series", partial(one_unit_and_currency, where=source))]
-            if kind == "table"
-            else []
-        ),
+        *([("one unit and currency per series", one_unit_and_currency)] if kind == "table" else []),
         ("duplicates", merge_duplicates),
         ("frequency", assign_periods),
         ("regularise", aggregate_periods),

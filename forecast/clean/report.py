@@ -45,6 +45,10 @@ class CleanReport:
     off_frequency
         ``series, days`` for series whose own median spacing (days) says another frequency
         than the file's: spread onto weeks, or folded into monthly medians.
+    split
+        A user's own sheet pricing one commodity, market and price type in several units or
+        currencies, kept as that many series: ``series, kind`` ("units" or "currencies"),
+        ``values``.
     thousands
         How prices like "1.500" were read (see ``forecast.clean.numbers``): ``decimals``,
         ``thousands``, ``guessed`` (counts) and an example of each reading.
@@ -69,6 +73,7 @@ class CleanReport:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     short_series: list[dict[str, Any]] = field(default_factory=list)
     off_frequency: list[dict[str, Any]] = field(default_factory=list)
+    split: list[dict[str, Any]] = field(default_factory=list)
     thousands: dict[str, Any] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

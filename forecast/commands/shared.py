@@ -410,6 +410,8 @@ def load_for_forecast(
             note_off_frequency(cleaned.report, chosen, input_)
             note_thousands(cleaned.report, input_)
             note_conflicts(cleaned.report, chosen, input_)
+            note_conversions(cleaned.report, input_)
+            note_split(cleaned.report, input_)
             note_several_per_period(cleaned.report, chosen, input_)
         note_outliers(chosen, input_, "forecast" if forecasting else "alerts")
         note_jumps(chosen, input_)
@@ -538,6 +540,39 @@ def note_conflicts(report, prices, path: Path) -> None:
     typer.echo(
         f"note: {n} {dates} in {path.name} had different prices in the same series; the "
         f"median was kept{example}; 'cropcast data check {path}' lists them",
+        err=True,
+    )
+
+
+def note_conversions(report, path: Path) -> None:
+    """One line on stderr when cleaning rescaled prices to one unit per series (a 90 KG bag
+    to kg, 750 ML to L) or converted a currency: the forecast is in the unit it names, not
+    the file's, and a reader comparing it with the file must know."""
+    scaled = [c for c in report.conversions if c["kind"] == "unit" and c["factor"] != 1]
+    if not scaled:
+        return
+    n = len(scaled)
+    typer.echo(
+        f"note: {n} unit {'conversions' if n > 1 else 'conversion'} put prices in one unit "
+        f"per series, e.g. {scaled[0]['text']}; forecasts are per the new unit: "
+        f"'cropcast data check {path}' lists them",
+        err=True,
+    )
+
+
+def note_split(report, path: Path) -> None:
+    """One line on stderr when a sheet priced one commodity, market and price type in
+    several units or currencies: they are forecast as separate series (not refused, not
+    converted by a guessed weight or rate), which is a slip to fix at the source if it was."""
+    if not report.split:
+        return
+    first = report.split[0]
+    n = len(report.split)
+    many = f"{n} commodities and markets are" if n > 1 else "1 commodity and market is"
+    typer.echo(
+        f"note: {many} priced in several units or currencies and forecast as separate "
+        f"series, e.g. {first['series']} ({', '.join(first['values'])}); if that is a slip, "
+        f"fix it in {path.name}",
         err=True,
     )
 
