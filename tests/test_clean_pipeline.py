@@ -274,6 +274,47 @@ def test_a_program_writing_decimals_is_known_by_its_missing_trailing_zeros():
     assert run(monthly(dong)).prices["price"].iloc[:30].min() >= 45000
 
 
+def test_a_series_with_no_clear_price_is_judged_by_its_kin_then_by_the_file():
+    # Kin: the same diesel, unit and currency in another market, written plainly.
+    kin = monthly(["1.3", "1.25", "1.32", "1.28"], market="B", commodity="Diesel", unit="L")
+    short = monthly(["1.276", "1.215", "1.317"], market="A", commodity="Diesel", unit="L")
+    result = run(pd.concat([kin, short], ignore_index=True).assign(currency="USD"))
+    got = result.prices[result.prices["market"] == "A"]["price"].tolist()
+    assert got == [1.276, 1.215, 1.317]
+    assert any(
+        "the same commodity's clear prices in other markets" in n for n in result.report.notes
+    )
+    # The file groups thousands with ',' ("1,512.34"): its "1.276" cannot group them, even
+    # written "%.3f" (trailing zeros kept).
+    diesel = ["1.276", "1.215", "1.310", "1.300", "1.288"]
+    lone = monthly(diesel, market="A", commodity="Diesel", unit="L")
+    other = monthly(["1,512.34", "1,530.5", "1,498"], market="C", currency="KES")
+    mixed = pd.concat([lone.assign(currency="USD"), other], ignore_index=True)
+    result = run(mixed)
+    assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
+    assert result.report.thousands["decimals_why"] == "the file's other numbers say"
+    # Its currency writes '.' as a decimal point ("0.37") and these never end in 0.
+    maize = monthly(["0.37", "0.39", "0.41"], market="D", commodity="Maize", currency="USD")
+    clean = monthly(["1.276", "1.215", "1.288", "1.317"], market="A", currency="USD")
+    result = run(pd.concat([maize, clean], ignore_index=True))
+    assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
+    # ... but not when they end in 0 as thousands do: nothing tells, the guess stands.
+    result = run(pd.concat([maize, lone.assign(currency="USD")], ignore_index=True))
+    assert result.prices[result.prices["market"] == "A"]["price"].min() > 1000
+    assert result.report.thousands["guessed"] == 5
+
+
+def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes():
+    dong = monthly(["45.000", "46.500", "47.000", "45.500"], market="A")
+    shorthand = monthly(["45.5", "46.2", "47.1", "45.8"], market="B")  # 45.5 = 45,500 đồng
+    result = run(pd.concat([dong, shorthand], ignore_index=True))
+    assert result.prices[result.prices["market"] == "A"]["price"].min() >= 45000
+    assert result.report.thousands["guessed"] == 4  # and said, with --decimal as the fix
+    grouped = monthly(["1.200.000", "1.250.000", "1.300.000"], market="C", commodity="Durian")
+    result = run(pd.concat([grouped, monthly(["12.345", "12.871", "13.119"])], ignore_index=True))
+    assert result.prices["price"].min() > 10_000  # the file groups thousands with '.'
+
+
 def test_typed_values_pass_through():
     frame = raw_table(
         [

@@ -230,6 +230,70 @@ def parse_prices(
 _SERIES = ("commodity", "market", "price_type", "unit_raw", "currency_raw")
 
 
+#: Thousands grouped beyond doubt, with '.' ("1.234.567", "1.234,5") or ',' ("1,512.34").
+_GROUPS = {
+    ".": re.compile(r"\d\.\d{3}(?:\.\d{3}|,\d)"),
+    ",": re.compile(r"\d,\d{3}(?:,\d{3}|\.\d)"),
+}
+#: A decimal point beyond doubt: one, two, or four and more digits after it ("0.37", "45,5").
+_DECIMALS = {
+    ".": re.compile(r"\d\.(?:\d{1,2}|\d{4,})(?![\d.,])"),
+    ",": re.compile(r"\d,(?:\d{1,2}|\d{4,})(?![\d.,])"),
+}
+
+
+def _judge_by_kin(
+    frame: pd.DataFrame, logs: pd.Series, clear: pd.Series, rows: pd.Series, zero_free: pd.Series
+):
+    """``(judged, decimal)`` for ambiguous ``rows`` whose own series cannot tell: the median
+    clear price of the same commodity, unit and currency in the file's other series (three
+    at least) says which reading is nearer, the two being a thousand times apart, further
+    than markets or years of inflation differ: "1.276" diesel per litre in USD beside "1.3"
+    elsewhere. Thousands so told are judged; decimals only where the series' ambiguous
+    prices (almost) never end in 0, since a market writing dong in shorthand ("45.5" for
+    45,500) must not turn another's "45.000" into 45."""
+    columns = [c for c in ("commodity", "unit_raw", "currency_raw") if c in frame]
+    none = pd.Series(False, index=frame.index)
+    if len(columns) < 3 or not rows.any():
+        return none, none
+    kin = frame.groupby(columns, dropna=False, sort=False).ngroup()
+    enough = clear.groupby(kin).transform("sum") >= 3
+    median = logs.where(clear).groupby(kin).transform("median")
+    told = rows & enough & median.notna()
+    nearer = (logs - np.log(1000) - median).abs() < (logs - median).abs()
+    decimal = told & nearer & zero_free
+    return decimal | (told & ~nearer), decimal
+
+
+def _file_says_decimals(frame: pd.DataFrame, clear: pd.Series, zero_free: pd.Series):
+    """Per row: whether the way the whole file writes numbers makes its "1.276" a decimal.
+
+    Beyond doubt when the file groups thousands with the other mark ("1,512.34" beside
+    "1.276") and never with this one. Else when the clear prices of its currency use this
+    mark as a decimal point (three at least), the file never groups thousands with it, and
+    the series' ambiguous prices (almost) never end in 0 (a program's decimals; thousands
+    mostly do: "45.000").
+    """
+    raw = frame["price_raw"].astype(str)
+    if "currency_raw" in frame:
+        currency = frame["currency_raw"].astype(object).fillna("").astype(str)
+    else:
+        currency = pd.Series("", index=frame.index)
+    mark = pd.Series(np.where(raw.str.contains(",", regex=False), ",", "."), index=frame.index)
+    grouped = {m: bool(raw.str.contains(pattern).any()) for m, pattern in _GROUPS.items()}
+    says = pd.Series(False, index=frame.index)
+    for m, other in ((".", ","), (",", ".")):
+        rows = mark == m
+        if grouped[m] or not rows.any():
+            continue
+        if grouped[other]:
+            says |= rows
+            continue
+        points = (clear & raw.str.contains(_DECIMALS[m])).groupby(currency).transform("sum")
+        says |= rows & (points >= 3) & zero_free
+    return says
+
+
 def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Series):
     """Each "1.500"-like price (read as 1500) is read the way the prices around it say.
 
@@ -283,6 +347,13 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     decimal[judged] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
     # Thousands confirmed by clear prices around them, even too few for decimals.
     told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < np.log(31.6)))
+    # No clear price of its own to tell: the same commodity's elsewhere, then the file's way.
+    open_rows = ambiguous & ~told
+    kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, zero_free)
+    file_decimal = open_rows & ~kin_judged & _file_says_decimals(frame, clear, zero_free)
+    own_decimal = decimal.copy()
+    decimal |= kin_decimal | file_decimal
+    told |= kin_judged | file_decimal
     guessed = ambiguous & ~told
     price = price.where(~decimal, price / 1000)
     thousands = ambiguous & ~decimal
@@ -304,11 +375,23 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
         }
     }
     notes = []
-    if decimal.any():
-        notes.append(
-            f"{int(decimal.sum())} prices like '{raw[decimal].iloc[0]}' were read as decimals "
-            f"({price[decimal].iloc[0]:g}), as the clear prices around them in their series say"
-        )
+    whys = (
+        (own_decimal, "the clear prices around them in their series say"),
+        (kin_decimal, "the same commodity's clear prices in other markets say"),
+        (
+            file_decimal,
+            "the file's other numbers say",
+        ),
+    )
+    if decimal.any():  # why the example was read so
+        first = decimal.idxmax()
+        details["thousands"]["decimals_why"] = next(why for rows, why in whys if rows[first])
+    for rows, why in whys:
+        if rows.any():
+            notes.append(
+                f"{int(rows.sum())} prices like '{raw[rows].iloc[0]}' were read as decimals "
+                f"({price[rows].iloc[0]:g}), as {why}"
+            )
     if (thousands & ~guessed).any():
         rows = thousands & ~guessed
         notes.append(

@@ -467,10 +467,13 @@ def note_thousands(report, path: Path) -> None:
         prices, were = ("prices", "were") if decimals > 1 else ("price", "was")
         whole = example["raw"].replace(".", "").replace(",", "")
         other = "," if "." in example["raw"] else "."
+        why = report.thousands.get(
+            "decimals_why", "the clear prices around them in their series say"
+        )
         typer.echo(
             f"note: {decimals} {prices} in {path} like '{example['raw']}' {were} read as "
-            f"{example['value']:g} (decimals: as the clear prices around them in their series "
-            f"say); if they group thousands, add --decimal {other} (or write {whole})",
+            f"{example['value']:g} (decimals: as {why}); if they group thousands, add "
+            f"--decimal {other} (or write {whole})",
             err=True,
         )
 
