@@ -41,6 +41,10 @@ PRICES = [
     ("1,500", 1500),
     ("$3.5", 3.5),
     ("  12000 ", 12_000),
+    ("1e+05", 100_000),  # R's and spreadsheets' scientific notation
+    ("4.006e+05", 400_600),
+    ("2.5E3", 2500),
+    ("5e-04", 0.0005),
     (5317.5, 5317.5),
     (12, 12.0),
     (np.float64(2.5), 2.5),
@@ -67,6 +71,8 @@ BAD_PRICES = [
     ("..", "missing"),
     ("1.2.3", "is not a number"),
     ("12,34,567", "is not a number"),
+    ("1e+999", "is not finite"),
+    ("e5", "is not a number"),
     (True, "is not a number"),
 ]
 

@@ -7,6 +7,7 @@ Typed numbers pass through. Text is read as follows (:func:`parse_price`):
 * a multiplier word scales: ``k``/``nghìn``/``ngàn`` x1,000, ``tr``/``triệu`` x1,000,000,
   ``tỷ`` x1,000,000,000: ``"130k"`` = 130000, ``"1,2 triệu"`` = 1200000;
 * spaces between digit groups are thousands separators: ``"6 450"`` = 6450;
+* scientific notation, as R writes round numbers, is a number: ``"1e+05"`` = 100000;
 * with both ``.`` and ``,`` the later one is the decimal point: ``"1.234,5"``, ``"1,234.5"``;
 * one separator used more than once groups thousands: ``"1.234.567"``;
 * a single ``.`` or ``,`` after one to three digits and before exactly three groups
@@ -73,6 +74,8 @@ _BODY = re.compile(r"^[+\-−]?(\d[\d.,]*|[.,]\d+)$")
 #: A plain number, "12000" or "5317.5" (not three decimals: "1.500" may mean 1500).
 _PLAIN = re.compile(r"[0-9]+(\.(?:[0-9]{1,2}|[0-9]{4,}))?")
 _GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
+#: Scientific notation as R and spreadsheets write large round numbers: "1e+05", "4.006E5".
+_SCIENTIFIC = re.compile(r"^[+]?(?:\d+(?:\.\d*)?|\.\d+)e[+\-]?\d{1,3}$")
 
 
 class PriceError(ValueError):
@@ -170,15 +173,19 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             raise PriceError(f"price '{raw}' is missing" if raw else "price is missing")
         text, currency, multiplier = _strip_marks(text)
         text = _SPACES.sub("", text)
-        if not _BODY.match(text):
+        if decimal in (None, ".") and _SCIENTIFIC.match(text):
+            number = float(text) * multiplier
+            parsed = ParsedPrice(number, currency, dot_decimal="." in text.partition("e")[0])
+        elif not _BODY.match(text):
             if text in ("inf", "+inf", "-inf", "infinity"):
                 raise PriceError(f"price '{raw}' is not finite")
             raise PriceError(f"price '{raw}' is not a number")
-        negative = text[0] in "-−"
-        body = text.lstrip("+-−")
-        number, ambiguous, dot_decimal = _to_float(body, raw, decimal)
-        number *= -multiplier if negative else multiplier
-        parsed = ParsedPrice(number, currency, ambiguous, dot_decimal)
+        else:
+            negative = text[0] in "-−"
+            body = text.lstrip("+-−")
+            number, ambiguous, dot_decimal = _to_float(body, raw, decimal)
+            number *= -multiplier if negative else multiplier
+            parsed = ParsedPrice(number, currency, ambiguous, dot_decimal)
     if not math.isfinite(parsed.value):
         raise PriceError(f"price '{raw}' is not finite")
     if parsed.value <= 0:
