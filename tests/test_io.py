@@ -540,3 +540,26 @@ def test_a_parquet_decimal_column_is_read_as_numbers(tmp_path):
 
     assert cell_text(Decimal("92.853")) == "92.8530" and cell_text(Decimal("45000")) == "45000"
     assert cell_text(Decimal("NaN")) == ""
+
+
+# --- two columns under one name -------------------------------------------------------------
+
+
+def test_two_price_columns_under_one_name_are_refused_not_guessed(tmp_path):
+    header = ["date", "commodity", "market", "price_type", "unit", "currency", "price", "Price "]
+    row = ["2020-01-15", "Maize", "Nairobi", "Retail", "KG", "KES", "40", "41"]
+    csv_path = tmp_path / "two.csv"
+    csv_path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", "utf-8")
+    book = openpyxl.Workbook()
+    book.active.append(header)
+    book.active.append(row)
+    xlsx_path = tmp_path / "two.xlsx"
+    book.save(xlsx_path)
+    for path in (csv_path, xlsx_path):
+        with pytest.raises(InputError, match="columns 7 and 8 are both named 'Price'") as info:
+            read_prices(path)
+        assert path.name in str(info.value) and "Rename or delete one" in str(info.value)
+    # Two columns of one name that cropcast does not read are no one's business.
+    notes = [*header[:7], "note", "note"]
+    csv_path.write_text(",".join(notes) + "\n" + ",".join([*row[:7], "a", "b"]) + "\n", "utf-8")
+    assert read_prices(csv_path).table["price"].tolist() == ["40"]

@@ -19,6 +19,7 @@ from forecast.io import files, pinksheet, wfp
 from forecast.io.raw import RAW_COLUMNS, RawPrices
 from forecast.io.table import (
     build_raw_table,
+    check_duplicate_columns,
     check_options,
     find_columns,
     sheet_table,
@@ -129,6 +130,7 @@ def _read_table(
     notes: list[str],
 ) -> RawPrices:
     """Map the columns of a table of strings (WFP preset or generic) into ``RawPrices``."""
+    check_duplicate_columns(frame.attrs.get("header", list(frame.columns)), source)
     columns = list(frame.columns)
     if kind == "wfp" and not wfp.is_wfp(columns):
         missing = sorted(wfp.SIGNATURE - {str(c).strip().lower() for c in columns})

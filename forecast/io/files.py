@@ -231,6 +231,8 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
             "Check that every line has the same number of columns",
         ) from None
     frame.columns = [str(c) for c in frame.columns]
+    # The header as written: pandas renames a second "price" to "price.1".
+    frame.attrs["header"] = next(csv.reader(io.StringIO(text), delimiter=delim), [])
     return frame, notes
 
 

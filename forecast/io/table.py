@@ -95,6 +95,24 @@ def find_columns(
     return found, notes
 
 
+def check_duplicate_columns(header: list[str], source: str) -> None:
+    """Refuse two columns under one name cropcast reads (two "price" columns): which holds
+    the prices is the user's to say; taking the first would drop the other in silence."""
+    known = {a for aliases in ALIASES.values() for a in aliases}
+    seen: dict[str, int] = {}
+    for number, name in enumerate(header, 1):
+        norm = normalize_name(name)
+        if norm not in known:
+            continue
+        if norm in seen:
+            raise InputError(
+                f"columns {seen[norm]} and {number} are both named {str(name).strip()!r}",
+                source,
+                "Rename or delete one of them",
+            )
+        seen[norm] = number
+
+
 def _mapped_column(
     key: str, wanted: str, columns: list[str], by_norm: dict[str, list[str]], source: str
 ) -> str:
@@ -222,4 +240,6 @@ def sheet_table(rows: list[tuple], source: str) -> pd.DataFrame:
         for j, c in enumerate(names)
         if text[header][j].strip() or (frame[c].str.strip() != "").any()
     ]
-    return frame[keep]
+    frame = frame[keep]
+    frame.attrs["header"] = [str(c).strip() for c in text[header]]
+    return frame
