@@ -334,6 +334,24 @@ def test_one_market_in_two_currencies_and_bags_are_forecast_and_said(tmp_path):
     assert "90 KG -> kg, 12 rows, ÷90" in result.stderr
 
 
+def test_the_progress_bar_draws_on_a_terminal_and_leaves_no_trace_in_a_log(monkeypatch):
+    from rich.console import Console
+
+    from forecast.commands import shared
+
+    bar = shared.progress_bar(10, quiet=False)
+    assert bar.disable  # stderr here is captured, not a terminal: nothing drawn
+    with bar:
+        task = bar.add_task("forecast", total=10)
+        bar.advance(task, 10)
+    monkeypatch.setattr(shared, "Console", lambda **kw: Console(force_terminal=True, **kw))
+    assert not shared.progress_bar(10, quiet=False).disable
+    assert shared.progress_bar(10, quiet=True) is not None  # a do-nothing context
+    result = run("forecast", "--model", "naive", "-h", 2, "-j", 1)
+    assert result.exit_code == 0, result.output
+    assert "" not in result.stderr.splitlines()
+
+
 def test_series_that_stopped_years_ago_are_named_on_stderr(tmp_path):
     path = _series_file(tmp_path, 3)
     text = path.read_text("utf-8").replace("2023-", "2019-").replace("2019-", "2023-", 24)
@@ -590,6 +608,9 @@ def test_explain_says_what_a_single_price_got_instead_of_a_model_selection(tmp_p
     assert "Sorghum | New | Retail | XOF/kg: last" in text
     assert "repeated the last price, with ranges from its kin's moves" in text
     assert "no selection" not in text
+    # --explain is asked for by name: --quiet silences the bar and the table, not it.
+    quiet = run("forecast", "-i", path, "-h", 3, "-j", 1, "--explain", "-q")
+    assert quiet.exit_code == 0 and quiet.stdout == result.stdout
 
 
 def test_a_flat_price_whose_kin_move_too_little_is_still_named(tmp_path):

@@ -501,7 +501,7 @@ def test_cli_summarises_short_and_failed_series_apart_at_the_end(tmp_path, monke
     result = cli("forecast", "-i", path, "-m", "ets", "--jobs", 1, "-q", "-o", tmp_path / "f.csv")
     assert result.exit_code == 0, result.output
     lines = result.stderr.strip().splitlines()[-2:]
-    assert lines[0].startswith("1 of 3 series is too short to forecast (one price)"), lines
+    assert lines[0].startswith("note: 1 of 3 series is too short to forecast (one price)"), lines
     assert "Rice | Nowhere" in lines[0]
     assert lines[1].startswith("1 of 3 series failed: Rice | Broken"), lines
     assert "ets failed (RuntimeError: the optimiser gave up); used naive" in lines[1]

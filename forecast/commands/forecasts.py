@@ -266,12 +266,12 @@ def forecast_cmd(
             run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
         # Series whose model failed and got a fallback forecast; never silent, even with -q.
         failed = [(label(s.key), s.note) for s in run.series if s.model != spec.model]
+        if explain:  # asked for by name: printed even with --quiet
+            print_explain(run)
         if quiet:
             print_failures(failed, n_series)
             return
-        if explain:
-            print_explain(run)
-        else:
+        if not explain:
             print_forecasts(run, prices, spec.levels, spec.horizon)
         if output is not None:
             console.print(

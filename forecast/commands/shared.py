@@ -226,7 +226,7 @@ def print_failures(failed: list[tuple[str, str]], total: int) -> None:
         tails = [(name, why.split("repeated the last price", 1)[-1]) for name, why in short]
         are = "is" if len(short) == 1 else "are"
         console.print(
-            f"{len(short):,} of {total:,} series {are} too short to forecast (one price), so "
+            f"note: {len(short):,} of {total:,} series {are} too short to forecast (one price), so "
             f"the forecast repeats it: {_by_reason_line(tails, sep='')}",
             markup=False,
             highlight=False,
@@ -817,6 +817,7 @@ def progress_bar(total: int, quiet: bool, what: str = "series"):
 
     if quiet or total <= 3:
         return nullcontext(None)
+    console = Console(stderr=True)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -825,8 +826,10 @@ def progress_bar(total: int, quiet: bool, what: str = "series"):
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        # Piped into a log, a bar cannot redraw: it would leave only an empty line.
+        disable=not console.is_terminal,
     )
 
 
