@@ -563,3 +563,13 @@ def test_two_price_columns_under_one_name_are_refused_not_guessed(tmp_path):
     notes = [*header[:7], "note", "note"]
     csv_path.write_text(",".join(notes) + "\n" + ",".join([*row[:7], "a", "b"]) + "\n", "utf-8")
     assert read_prices(csv_path).table["price"].tolist() == ["40"]
+
+
+def test_a_workbook_saved_under_a_csv_name_is_read_as_the_workbook_it_is(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["date", "commodity", "market", "price_type", "unit", "currency", "price"])
+    book.active.append(["2020-01-15", "Maize", "Nairobi", "Retail", "KG", "KES", 40.5])
+    path = tmp_path / "prices.csv"
+    book.save(path)
+    raw = read_prices(path)
+    assert raw.table["price"].tolist() == ["40.5"] and raw.table["market"].tolist() == ["Nairobi"]

@@ -262,10 +262,13 @@ def read_sheet(path: Path, sheet: str | None, prefer: str | None = None) -> tupl
     import openpyxl  # imported here: only Excel users pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # Read from the bytes, not the name: openpyxl judges a path by its extension, and a
+    # workbook saved as "prices.csv" is still a workbook.
+    data = io.BytesIO(path.read_bytes())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles it cannot read
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            book = openpyxl.load_workbook(data, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InputError(
             f"is not a readable Excel workbook ({exc})",
