@@ -473,7 +473,11 @@ class AutoForecaster(Forecaster):
         n_kin = int(np.isfinite(kin).sum())
         if not enough_moves(reference):
             if not scores.any():
-                why = "the price never moved" if len(scores) else "no two prices to compare"
+                why = (
+                    "the price never moved"
+                    if len(scores)
+                    else "no two prices near enough to measure a move"
+                )
             else:
                 why = f"{len(scores)} past last-price error(s), {MIN_FALLBACK_SCORES} needed"
             self.notes_.append(f"ranges: the models' own ({why})")
