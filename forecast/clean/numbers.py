@@ -357,7 +357,9 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     # No clear price of its own to tell: the same commodity's elsewhere, then the file's way.
     open_rows = ambiguous & ~told
     kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, zero_free)
-    file_decimal = open_rows & ~kin_judged & _file_says_decimals(frame, clear, zero_free)
+    file_decimal = open_rows & ~kin_judged
+    if file_decimal.any():  # the file-wide look costs a pass over every price
+        file_decimal &= _file_says_decimals(frame, clear, zero_free)
     own_decimal = decimal.copy()
     decimal |= kin_decimal | file_decimal
     told |= kin_judged | file_decimal
