@@ -151,11 +151,14 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
                 prices = f"{n_prices} price{'s' if n_prices != 1 else ''}"
                 note = f"{TOO_SHORT} ({prices}); repeated the last price"
             else:  # not for want of prices: a failure, said as one
-                note += f"; naive failed too ({exc2}); repeated the last price"
+                note = (
+                    f"{spec.model} failed ({type(exc).__name__}: {exc}) and naive too "
+                    f"({type(exc2).__name__}: {exc2}); repeated the last price"
+                )
             frame = _last_price(y, spec, kin if spec.model == "auto" else None)
             if spec.levels and frame[f"lower_{spec.levels[0]}"].notna().all():
                 note += f", with ranges from its kin's moves ({source or 'other markets'})"
-            elif spec.levels:  # one price shows no move, and no other series lent theirs
+            elif spec.levels and n_prices < 2:  # no move, and no other series lent theirs
                 why = "one price shows no move"
                 if spec.model == "auto":
                     why += (
@@ -163,6 +166,8 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
                         "fall in its months"
                     )
                 note += f"; no ranges ({why})"
+            elif spec.levels:
+                note += "; no ranges"
             used, explain = "last", {}
     frame = frame.reset_index().rename(columns={"index": "date"})
     frame["model"] = used

@@ -105,6 +105,13 @@ def test_price_marks_remember_currency_and_ambiguity():
     assert parse_price("5317.5").dot_decimal
 
 
+def test_scientific_notation_takes_either_decimal_mark_unless_told():
+    assert parse_price("1e+05", ",").value == 100_000
+    assert parse_price("1,5e+03").value == parse_price("1,5e+03", ",").value == 1500
+    with pytest.raises(PriceError, match="decimal separator ','"):
+        parse_price("1.5e+03", ",")
+
+
 def test_decimal_override_refuses_a_value_that_does_not_fit():
     with pytest.raises(PriceError, match="decimal separator"):
         parse_price("45,5", ".")
@@ -193,10 +200,11 @@ def test_parse_date_refuses(value, dayfirst, reason):
         (["05/05/2024", "06/06/2024"], None, None),  # reads the same both ways
         (["2024-01-15", "2024-02-15"], None, None),  # no a/b/yyyy values at all
         (["01/02/2024", "01/03/2024"], False, False),  # ambiguous: the file's default (WFP)
-        # Monthly dates on the 1st: the field that is always 1 is the day.
-        (["1/1/2018", "2/1/2018", "3/1/2018", "12/1/2018"], None, False),
-        (["01/01/2018", "01/02/2018", "01/03/2018", "01/12/2018"], None, True),
-        (["01/01/2018", "01/02/2018", "01/03/2018"], True, True),  # agrees with a default
+        # Monthly dates on the 1st over two years: the field that is always 1 is the day.
+        (["1/1/2018", "2/1/2018", "12/1/2018", "1/1/2019"], None, False),
+        (["01/01/2018", "01/02/2018", "01/12/2018", "01/01/2019"], None, True),
+        # A file's default (WFP writes m/d/yyyy) comes first.
+        (["01/01/2018", "01/02/2018", "01/03/2018", "01/01/2019"], False, False),
     ],
 )
 def test_detect_dayfirst(values, default, expected):
@@ -205,7 +213,7 @@ def test_detect_dayfirst(values, default, expected):
 
 
 def test_detect_dayfirst_says_why_the_day_is_the_constant_field():
-    _, note = detect_dayfirst(pd.Series(["1/1/2018", "2/1/2018", "3/1/2018"]))
+    _, note = detect_dayfirst(pd.Series(["1/1/2018", "2/1/2018", "3/1/2018", "1/1/2019"]))
     assert note == "dates like '2/1/2018' read as mm/dd/yyyy: the day is 1 on every date"
 
 
@@ -216,6 +224,9 @@ def test_detect_dayfirst_ambiguous_asks_for_the_option():
     # Two months on the 1st are not enough to tell a month from the first days of one.
     with pytest.raises(InputError, match="could be"):
         detect_dayfirst(pd.Series(["1/1/2024", "2/1/2024", "1/1/2025", "2/1/2025"]))
+    # Nor is one year: daily prices for the 2nd to the 12th of January look the same.
+    with pytest.raises(InputError, match="could be"):
+        detect_dayfirst(pd.Series([f"1/{d}/2024" for d in range(2, 13)]))
     # Neither field constant (daily or weekly dates): still the user's to say.
     with pytest.raises(InputError, match="could be"):
         detect_dayfirst(pd.Series(["1/2/2024", "2/3/2024", "3/4/2024", "4/5/2024"]))

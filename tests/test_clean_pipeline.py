@@ -284,24 +284,24 @@ def test_a_series_with_no_clear_price_is_judged_by_its_kin_then_by_the_file():
     assert any(
         "the same commodity's clear prices in other markets" in n for n in result.report.notes
     )
-    # The file groups thousands with ',' ("1,512.34"): its "1.276" cannot group them, even
-    # written "%.3f" (trailing zeros kept).
-    diesel = ["1.276", "1.215", "1.310", "1.300", "1.288"]
-    lone = monthly(diesel, market="A", commodity="Diesel", unit="L")
-    other = monthly(["1,512.34", "1,530.5", "1,498"], market="C", currency="KES")
-    mixed = pd.concat([lone.assign(currency="USD"), other], ignore_index=True)
-    result = run(mixed)
+    # Its currency's prices group thousands with ',' ("1,512.34"): "1.276" cannot group them.
+    clean = monthly(["1.276", "1.215", "1.288", "1.317"], market="A", currency="USD")
+    urea = monthly(["1,512.34", "1,530.5", "1,498"], market="C", commodity="Urea", currency="USD")
+    result = run(pd.concat([clean, urea], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
     assert result.report.thousands["decimals_why"] == "the file's other numbers say"
+    # Not on another currency's word, and not when they end in 0 as thousands do ("%.3f"
+    # keeps trailing zeros): then nothing tells, the guess stands and is said.
+    diesel = ["1.276", "1.215", "1.310", "1.300", "1.288"]
+    lone = monthly(diesel, market="A", commodity="Diesel", unit="L", currency="USD")
+    for other in (urea.assign(currency="KES"), urea):
+        result = run(pd.concat([lone, other], ignore_index=True))
+        assert result.prices[result.prices["market"] == "A"]["price"].min() > 1000
+        assert result.report.thousands["guessed"] == 5
     # Its currency writes '.' as a decimal point ("0.37") and these never end in 0.
     maize = monthly(["0.37", "0.39", "0.41"], market="D", commodity="Maize", currency="USD")
-    clean = monthly(["1.276", "1.215", "1.288", "1.317"], market="A", currency="USD")
     result = run(pd.concat([maize, clean], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
-    # ... but not when they end in 0 as thousands do: nothing tells, the guess stands.
-    result = run(pd.concat([maize, lone.assign(currency="USD")], ignore_index=True))
-    assert result.prices[result.prices["market"] == "A"]["price"].min() > 1000
-    assert result.report.thousands["guessed"] == 5
 
 
 def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes():
@@ -310,6 +310,16 @@ def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes()
     result = run(pd.concat([dong, shorthand], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].min() >= 45000
     assert result.report.thousands["guessed"] == 4  # and said, with --decimal as the fix
+    # Dong averages that do not end in 0 ("45.333") beside the shorthand: still dong.
+    averages = monthly(["45.333", "46.667", "47.125", "45.875"], market="A")
+    result = run(pd.concat([averages, shorthand], ignore_index=True))
+    assert result.prices[result.prices["market"] == "A"]["price"].min() > 45000
+    # A few dollar prices written the English way ("1,250.50") say nothing about đồng.
+    usd = monthly(
+        ["1,250.50", "1,300.25", "1,280.75"], market="A", commodity="Urea", currency="USD"
+    )
+    result = run(pd.concat([averages, usd], ignore_index=True))
+    assert result.prices[result.prices["currency"] == "VND"]["price"].min() > 45000
     grouped = monthly(["1.200.000", "1.250.000", "1.300.000"], market="C", commodity="Durian")
     result = run(pd.concat([grouped, monthly(["12.345", "12.871", "13.119"])], ignore_index=True))
     assert result.prices["price"].min() > 10_000  # the file groups thousands with '.'

@@ -346,7 +346,8 @@ def test_the_progress_bar_draws_on_a_terminal_and_leaves_no_trace_in_a_log(monke
         bar.advance(task, 10)
     monkeypatch.setattr(shared, "Console", lambda **kw: Console(force_terminal=True, **kw))
     assert not shared.progress_bar(10, quiet=False).disable
-    assert shared.progress_bar(10, quiet=True) is not None  # a do-nothing context
+    with shared.progress_bar(10, quiet=True) as quiet:  # a do-nothing context
+        assert quiet is None
     result = run("forecast", "--model", "naive", "-h", 2, "-j", 1)
     assert result.exit_code == 0, result.output
     assert "" not in result.stderr.splitlines()

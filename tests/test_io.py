@@ -546,7 +546,7 @@ def test_a_parquet_decimal_column_is_read_as_numbers(tmp_path):
 
 
 def test_two_price_columns_under_one_name_are_refused_not_guessed(tmp_path):
-    header = ["date", "commodity", "market", "price_type", "unit", "currency", "price", "Price "]
+    header = ["date", "commodity", "market", "price_type", "unit", "currency", "price", "price"]
     row = ["2020-01-15", "Maize", "Nairobi", "Retail", "KG", "KES", "40", "41"]
     csv_path = tmp_path / "two.csv"
     csv_path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", "utf-8")
@@ -556,13 +556,20 @@ def test_two_price_columns_under_one_name_are_refused_not_guessed(tmp_path):
     xlsx_path = tmp_path / "two.xlsx"
     book.save(xlsx_path)
     for path in (csv_path, xlsx_path):
-        with pytest.raises(InputError, match="columns 7 and 8 are both named 'Price'") as info:
+        with pytest.raises(InputError, match="columns 7 and 8 are both named 'price'") as info:
             read_prices(path)
         assert path.name in str(info.value) and "Rename or delete one" in str(info.value)
-    # Two columns of one name that cropcast does not read are no one's business.
-    notes = [*header[:7], "note", "note"]
-    csv_path.write_text(",".join(notes) + "\n" + ",".join([*row[:7], "a", "b"]) + "\n", "utf-8")
-    assert read_prices(csv_path).table["price"].tolist() == ["40"]
+    # Alike after tidying ("Price " and "price") is alike too.
+    csv_path.write_text(",".join([*header[:7], "Price "]) + "\n" + ",".join(row) + "\n", "utf-8")
+    with pytest.raises(InputError, match="columns 7 and 8 are both named 'price'"):
+        read_prices(csv_path)
+    # Two columns of one name that cropcast does not read are no one's business, even when
+    # the name could have been a key's ("location" for the market) had the file no market.
+    for extra in ("note", "location"):
+        names = [*header[:7], extra, extra]
+        csv_path.write_text(",".join(names) + "\n" + ",".join([*row[:7], "a", "b"]) + "\n", "utf-8")
+        raw = read_prices(csv_path)
+        assert raw.table["price"].tolist() == ["40"] and raw.table["market"].tolist() == ["Nairobi"]
 
 
 def test_a_workbook_saved_under_a_csv_name_is_read_as_the_workbook_it_is(tmp_path):

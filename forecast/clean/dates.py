@@ -191,11 +191,11 @@ def detect_dayfirst(
     pairs = []
     for value in pd.unique(values.astype(object)):
         if isinstance(value, str) and (m := _DMY.match(fold(value))):
-            pairs.append((int(m[1]), int(m[2]), value))
+            pairs.append((int(m[1]), int(m[2]), value, m[3]))
     if not pairs:
         return None, None
-    day_first = [raw for a, b, raw in pairs if a > 12 >= b]
-    month_first = [raw for a, b, raw in pairs if b > 12 >= a]
+    day_first = [raw for a, b, raw, _ in pairs if a > 12 >= b]
+    month_first = [raw for a, b, raw, _ in pairs if b > 12 >= a]
     if day_first and month_first:
         raise InputError(
             f"dates mix dd/mm/yyyy ('{day_first[0]}') and mm/dd/yyyy ('{month_first[0]}')",
@@ -207,20 +207,23 @@ def detect_dayfirst(
         return True, f"dates read as dd/mm/yyyy (e.g. '{day_first[0]}')"
     if month_first:
         return False, f"dates read as mm/dd/yyyy (e.g. '{month_first[0]}')"
-    ambiguous = [raw for a, b, raw in pairs if a != b]
+    ambiguous = [raw for a, b, raw, _ in pairs if a != b]
     if not ambiguous:
         return None, None
-    # Monthly prices dated on the 1st: one field is 1 on every date while the other runs
-    # through the months. That field is the day (a month's first days would be the other
-    # way round, but a price table of only a dozen days of January is not a thing).
-    firsts, seconds = {a for a, _, _ in pairs}, {b for _, b, _ in pairs}
-    if seconds == {1} and len(firsts) >= 3:
-        return False, f"dates like '{ambiguous[0]}' read as mm/dd/yyyy: the day is 1 on every date"
-    if firsts == {1} and len(seconds) >= 3:
-        return True, f"dates like '{ambiguous[0]}' read as dd/mm/yyyy: the day is 1 on every date"
     if default is not None:
         order = "dd/mm/yyyy" if default else "mm/dd/yyyy"
         return default, f"dates like '{ambiguous[0]}' are ambiguous; read as {order} (file default)"
+    # Monthly prices dated on the 1st, over more than a year: one field is 1 on every date
+    # while the other runs through the months. That field is the day: read the other way,
+    # the dates would be the first days of January, year after year, and nothing else.
+    firsts, seconds = {p[0] for p in pairs}, {p[1] for p in pairs}
+    if len({p[3] for p in pairs}) >= 2:  # years
+        if seconds == {1} and len(firsts) >= 3:
+            note = f"dates like '{ambiguous[0]}' read as mm/dd/yyyy: the day is 1 on every date"
+            return False, note
+        if firsts == {1} and len(seconds) >= 3:
+            note = f"dates like '{ambiguous[0]}' read as dd/mm/yyyy: the day is 1 on every date"
+            return True, note
     raise InputError(
         f"dates like '{ambiguous[0]}' could be dd/mm/yyyy or mm/dd/yyyy",
         where,

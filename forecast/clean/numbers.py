@@ -75,7 +75,7 @@ _BODY = re.compile(r"^[+\-−]?(\d[\d.,]*|[.,]\d+)$")
 _PLAIN = re.compile(r"[0-9]+(\.(?:[0-9]{1,2}|[0-9]{4,}))?")
 _GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
 #: Scientific notation as R and spreadsheets write large round numbers: "1e+05", "4.006E5".
-_SCIENTIFIC = re.compile(r"^[+]?(?:\d+(?:\.\d*)?|\.\d+)e[+\-]?\d{1,3}$")
+_SCIENTIFIC = re.compile(r"^[+]?(?:\d+(?:([.,])\d*)?|([.,])\d+)e[+\-]?\d{1,3}$")
 
 
 class PriceError(ValueError):
@@ -173,9 +173,15 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             raise PriceError(f"price '{raw}' is missing" if raw else "price is missing")
         text, currency, multiplier = _strip_marks(text)
         text = _SPACES.sub("", text)
-        if decimal in (None, ".") and _SCIENTIFIC.match(text):
-            number = float(text) * multiplier
-            parsed = ParsedPrice(number, currency, dot_decimal="." in text.partition("e")[0])
+        if scientific := _SCIENTIFIC.match(text):
+            # No one groups thousands in a mantissa: its one mark is the decimal point.
+            point = scientific[1] or scientific[2]
+            if point and decimal is not None and point != decimal:
+                raise PriceError(
+                    f"price '{raw}' is not a number with decimal separator '{decimal}'"
+                )
+            number = float(text.replace(",", ".")) * multiplier
+            parsed = ParsedPrice(number, currency, dot_decimal=point == ".")
         elif not _BODY.match(text):
             if text in ("inf", "+inf", "-inf", "infinity"):
                 raise PriceError(f"price '{raw}' is not finite")
@@ -272,33 +278,55 @@ def _judge_by_kin(
     return decimal | (told & ~nearer), decimal
 
 
-def _file_says_decimals(frame: pd.DataFrame, clear: pd.Series, zero_free: pd.Series):
-    """Per row: whether the way the whole file writes numbers makes its "1.276" a decimal.
+#: Currencies whose unit is worth so little that no price in the thousands could be a few
+#: units (a kilo of rice for 45 đồng): "45.000" in them is read as thousands unless the
+#: series' own clear prices, or the user, say otherwise, never on other series' word.
+SMALL_UNIT_CURRENCIES = frozenset(
+    {
+        *("VND", "IDR", "LAK", "KHR", "IRR", "UZS", "MMK", "LBP", "SYP", "GNF", "PYG"),
+        *("COP", "UGX", "TZS", "MGA", "BIF", "CDF", "MNT", "KRW", "IQD", "SLL", "RWF", "STD"),
+    }
+)
+_SMALL_UNIT_MARKS = re.compile(r"đ|₫|vnd|dong|đồng", re.IGNORECASE)
 
-    Beyond doubt when the file groups thousands with the other mark ("1,512.34" beside
-    "1.276") and never with this one. Else when the clear prices of its currency use this
-    mark as a decimal point (three at least), the file never groups thousands with it, and
-    the series' ambiguous prices (almost) never end in 0 (a program's decimals; thousands
-    mostly do: "45.000").
+
+def _currencies(frame: pd.DataFrame) -> pd.Series:
+    """Per row: its currency as the file writes it, as an ISO code where known."""
+    from forecast.clean.currency import normalise_currency
+
+    if "currency_raw" not in frame:
+        return pd.Series("", index=frame.index)
+    return map_unique(frame["currency_raw"], normalise_currency).astype(str)
+
+
+def _small_unit(frame: pd.DataFrame, currency: pd.Series) -> pd.Series:
+    marked = frame["price_raw"].astype(str).str.contains(_SMALL_UNIT_MARKS)
+    return currency.isin(SMALL_UNIT_CURRENCIES) | marked
+
+
+def _file_says_decimals(
+    frame: pd.DataFrame, clear: pd.Series, zero_free: pd.Series, currency: pd.Series
+):
+    """Per row: whether the way its currency's prices are written in the file makes its
+    "1.276" a decimal, when its series' ambiguous prices (almost) never end in 0 (a
+    program's decimals do not; thousands mostly do: "45.000").
+
+    Yes when that currency's prices group thousands with the other mark ("1,512.34" beside
+    "1.276") and never with this one, or use this mark as a decimal point ("0.37", three
+    at least) and never group with it. Other currencies do not count: a sheet in đồng may
+    hold a few dollar prices written the English way.
     """
     raw = frame["price_raw"].astype(str)
-    if "currency_raw" in frame:
-        currency = frame["currency_raw"].astype(object).fillna("").astype(str)
-    else:
-        currency = pd.Series("", index=frame.index)
     mark = pd.Series(np.where(raw.str.contains(",", regex=False), ",", "."), index=frame.index)
-    grouped = {m: bool(raw.str.contains(pattern).any()) for m, pattern in _GROUPS.items()}
+    grouped = {
+        m: raw.str.contains(pattern).groupby(currency).transform("sum") > 0
+        for m, pattern in _GROUPS.items()
+    }
     says = pd.Series(False, index=frame.index)
     for m, other in ((".", ","), (",", ".")):
-        rows = mark == m
-        if grouped[m] or not rows.any():
-            continue
-        if grouped[other]:
-            says |= rows
-            continue
         points = (clear & raw.str.contains(_DECIMALS[m])).groupby(currency).transform("sum")
-        says |= rows & (points >= 3) & zero_free
-    return says
+        says |= (mark == m) & ~grouped[m] & (grouped[other] | (points >= 3))
+    return says & zero_free
 
 
 def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Series):
@@ -354,12 +382,16 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     decimal[judged] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
     # Thousands confirmed by clear prices around them, even too few for decimals.
     told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < np.log(31.6)))
-    # No clear price of its own to tell: the same commodity's elsewhere, then the file's way.
+    # No clear price of its own to tell: the same commodity's elsewhere, then the way the
+    # file writes its currency (never for đồng and the like: see SMALL_UNIT_CURRENCIES).
     open_rows = ambiguous & ~told
+    if open_rows.any():
+        currency = _currencies(frame)
+        open_rows &= ~_small_unit(frame, currency)
     kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, zero_free)
     file_decimal = open_rows & ~kin_judged
     if file_decimal.any():  # the file-wide look costs a pass over every price
-        file_decimal &= _file_says_decimals(frame, clear, zero_free)
+        file_decimal &= _file_says_decimals(frame, clear, zero_free, currency)
     own_decimal = decimal.copy()
     decimal |= kin_decimal | file_decimal
     told |= kin_judged | file_decimal
@@ -405,7 +437,8 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
         rows = thousands & ~guessed
         notes.append(
             f"{int(rows.sum())} prices like '{raw[rows].iloc[0]}' were read as thousands "
-            f"({price[rows].iloc[0]:g}), as the clear prices around them in their series say; "
+            f"({price[rows].iloc[0]:g}), as the clear prices around them (in their series or "
+            "their commodity's other markets) say; "
             "set decimal='.' or ',' to read them otherwise"
         )
     if guessed.any():

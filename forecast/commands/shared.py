@@ -570,7 +570,7 @@ def note_split(report, path: Path) -> None:
     if not report.split:
         return
     first = report.split[0]
-    n = len(report.split)
+    n = len({s["series"] for s in report.split})  # one priced both ways counts once
     many = f"{n} commodities and markets are" if n > 1 else "1 commodity and market is"
     typer.echo(
         f"note: {many} priced in several units or currencies and forecast as separate "

@@ -130,7 +130,7 @@ def _read_table(
     notes: list[str],
 ) -> RawPrices:
     """Map the columns of a table of strings (WFP preset or generic) into ``RawPrices``."""
-    check_duplicate_columns(frame.attrs.get("header", list(frame.columns)), source)
+    header = frame.attrs.get("header", list(frame.columns))  # as written, before renaming
     columns = list(frame.columns)
     if kind == "wfp" and not wfp.is_wfp(columns):
         missing = sorted(wfp.SIGNATURE - {str(c).strip().lower() for c in columns})
@@ -152,6 +152,7 @@ def _read_table(
     if is_wfp:
         mapping = wfp.wfp_mapping(columns, mapping)
     found, more = find_columns(columns, mapping, defaults, source)
+    check_duplicate_columns(header, found, source)
     table, original, built = build_raw_table(frame, found, defaults, source)
     if is_wfp:
         notes += wfp.wfp_notes(columns, original, found.get("priceflag"))

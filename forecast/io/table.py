@@ -95,22 +95,20 @@ def find_columns(
     return found, notes
 
 
-def check_duplicate_columns(header: list[str], source: str) -> None:
-    """Refuse two columns under one name cropcast reads (two "price" columns): which holds
-    the prices is the user's to say; taking the first would drop the other in silence."""
-    known = {a for aliases in ALIASES.values() for a in aliases}
-    seen: dict[str, int] = {}
-    for number, name in enumerate(header, 1):
-        norm = normalize_name(name)
-        if norm not in known:
-            continue
-        if norm in seen:
+def check_duplicate_columns(header: list[str], chosen: dict[str, str], source: str) -> None:
+    """Refuse a column cropcast reads whose name the header holds twice (two "price"
+    columns): which one holds the prices is the user's to say; taking the first would drop
+    the other in silence. Columns it does not read may share names freely."""
+    names = [normalize_name(h) for h in header]
+    for key, column in chosen.items():
+        places = [i for i, name in enumerate(names, 1) if name == normalize_name(column)]
+        if len(places) > 1:
             raise InputError(
-                f"columns {seen[norm]} and {number} are both named {str(name).strip()!r}",
+                f"columns {places[0]} and {places[1]} are both named "
+                f"{str(header[places[0] - 1]).strip()!r}, and cropcast reads one as the {key}",
                 source,
                 "Rename or delete one of them",
             )
-        seen[norm] = number
 
 
 def _mapped_column(
