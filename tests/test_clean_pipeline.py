@@ -468,6 +468,23 @@ def test_own_sheet_pricing_one_thing_in_two_currencies_keeps_two_series():
     assert result.report.rows_rejected == 0
 
 
+def test_a_market_selling_by_the_kilo_and_by_the_bag_keeps_two_series():
+    kilo = monthly([100, 102, 104, 103], unit="KG")
+    bag = monthly([8100, 8200, 8300, 8250], unit="90 KG")  # 90 each a bag: cheaper per kilo
+    result = run(pd.concat([kilo, bag], ignore_index=True))
+    by_unit = result.prices.groupby("unit")["price"].apply(list).to_dict()
+    assert by_unit == {"90 kg": [8100, 8200, 8300, 8250], "kg": [100, 102, 104, 103]}
+    assert result.report.conflicts == []  # no date where the two collide into a median
+    # A series that switched from the bag to the kilo (one month of both) stays one, in kg.
+    switched = pd.concat(
+        [monthly([8100, 8200, 8300], unit="90 KG"), monthly([93, 94], start="2020-03-15")],
+        ignore_index=True,
+    )
+    result = run(switched)
+    assert result.prices["unit"].unique().tolist() == ["kg"]
+    assert len(result.prices) == 4 and result.report.rows_merged == 1
+
+
 def test_dozen_series_stays_dozen_unless_mixed():
     assert run(monthly([30, 31], unit="dozen", commodity="Eggs")).prices["unit"].iloc[0] == "dozen"
     mixed = pd.concat(

@@ -227,6 +227,36 @@ def _factor_text(factor: float) -> str:
     return f"÷{fmt_number(1 / factor)}"
 
 
+def _parallel_units(frame: pd.DataFrame, combos: list[tuple], series_units: dict) -> set:
+    """The (series, dimension) groups priced in two units of a kind on the same dates.
+
+    A market that sells maize by the kilo and by the 90 kg bag in the same months has two
+    series, at two price levels (a bag's kilo is cheaper): put into one unit they would
+    collide date by date and their median would be neither's price. A series that only
+    switched units (kg one year, yến the next; a day or two of overlap at most) is one
+    series, and is put into one unit as before.
+    """
+    mixed = {group for group, units in series_units.items() if len({u.name for u in units}) > 1}
+    if not mixed or "date" not in frame:
+        return set()
+    days: dict[tuple, dict[str, set]] = {}
+    for combo, day in zip(combos, frame["date"], strict=True):
+        unit = combo[5]
+        group = (*combo[:4], unit.dimension)
+        if group in mixed:
+            days.setdefault(group, {}).setdefault(unit.name, set()).add(day)
+    parallel = set()
+    for group, by_unit in days.items():
+        seen: dict = {}
+        for dates in by_unit.values():
+            for day in dates:
+                seen[day] = seen.get(day, 0) + 1
+        shared = sum(n > 1 for n in seen.values())
+        if shared >= 2 and 4 * shared >= min(len(d) for d in by_unit.values()):
+            parallel.add(group)
+    return parallel
+
+
 def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "units": ``unit_raw`` -> canonical ``unit``; prices converted to it.
 
@@ -263,13 +293,18 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             unit.dimension if unit.known else f"other:{unit.name}",
         )
         series_units.setdefault(group, set()).add(unit)
+    parallel = _parallel_units(frame, combos, series_units)
     decided: dict[tuple, tuple[str, float]] = {}
     for combo in counts:
         unit = combo[5]
         if not unit.known:
             decided[combo] = (unit.name, unit.price_scale)
             continue
-        siblings = series_units[(*combo[:4], unit.dimension)]
+        group = (*combo[:4], unit.dimension)
+        if group in parallel:  # two series side by side: each in its own unit
+            decided[combo] = (unit.name, unit.price_scale)
+            continue
+        siblings = series_units[group]
         names = {u.name for u in siblings}
         keep_own = (
             len(names) == 1
