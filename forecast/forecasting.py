@@ -150,7 +150,9 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
             if n_prices < 2:
                 prices = f"{n_prices} price{'s' if n_prices != 1 else ''}"
                 note = f"{TOO_SHORT} ({prices}); repeated the last price"
-            else:  # not for want of prices: a failure, said as one
+            elif spec.model == "naive":  # not for want of prices: a failure, said as one
+                note = f"naive failed ({type(exc2).__name__}: {exc2}); repeated the last price"
+            else:
                 note = (
                     f"{spec.model} failed ({type(exc).__name__}: {exc}) and naive too "
                     f"({type(exc2).__name__}: {exc2}); repeated the last price"

@@ -320,6 +320,16 @@ def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes()
     )
     result = run(pd.concat([averages, usd], ignore_index=True))
     assert result.prices[result.prices["currency"] == "VND"]["price"].min() > 45000
+    # However the đồng is written: a currency column in words, or a mark on some prices only.
+    usd_kin = monthly(["45.5", "46.2", "47.1"], market="K", currency="USD")
+    words = averages.assign(currency="Việt Nam đồng")
+    result = run(pd.concat([words, usd_kin.assign(currency="Việt Nam đồng")], ignore_index=True))
+    assert result.prices[result.prices["market"] == "A"]["price"].min() > 45000
+    marked = averages.assign(currency="")
+    marked.loc[::2, "price"] = marked.loc[::2, "price"] + " đ"
+    shorthand_blank = shorthand.assign(currency="")
+    result = run(pd.concat([marked, shorthand_blank], ignore_index=True))
+    assert result.prices[result.prices["market"] == "A"]["price"].min() > 45000  # every row
     grouped = monthly(["1.200.000", "1.250.000", "1.300.000"], market="C", commodity="Durian")
     result = run(pd.concat([grouped, monthly(["12.345", "12.871", "13.119"])], ignore_index=True))
     assert result.prices["price"].min() > 10_000  # the file groups thousands with '.'
@@ -483,6 +493,23 @@ def test_a_market_selling_by_the_kilo_and_by_the_bag_keeps_two_series():
     result = run(switched)
     assert result.prices["unit"].unique().tolist() == ["kg"]
     assert len(result.prices) == 4 and result.report.rows_merged == 1
+    # Side by side by the month, not the day: the kilo on the 1st, the bag on the 20th.
+    apart = pd.concat(
+        [
+            monthly([100, 102, 104, 103], start="2020-01-01"),
+            bag.assign(date=[f"2020-{m:02d}-20" for m in range(1, 5)]),
+        ],
+        ignore_index=True,
+    )
+    assert sorted(run(apart).prices["unit"].unique()) == ["90 kg", "kg"]
+    # A sheet writing each price in kg and again in yến (equal prices) is one series.
+    twice = pd.concat(
+        [monthly([12000, 12100, 12200]), monthly([120000, 121000, 122000], unit="yến")],
+        ignore_index=True,
+    )
+    result = run(twice)
+    assert result.prices["unit"].unique().tolist() == ["kg"]
+    assert result.prices["price"].tolist() == [12000, 12100, 12200]
 
 
 def test_dozen_series_stays_dozen_unless_mixed():

@@ -287,7 +287,8 @@ SMALL_UNIT_CURRENCIES = frozenset(
         *("COP", "UGX", "TZS", "MGA", "BIF", "CDF", "MNT", "KRW", "IQD", "SLL", "RWF", "STD"),
     }
 )
-_SMALL_UNIT_MARKS = re.compile(r"đ|₫|vnd|dong|đồng", re.IGNORECASE)
+#: đồng as written in a price ("45.000 đ") or a currency column ("Việt Nam đồng", "VND/kg").
+_SMALL_UNIT_MARKS = re.compile(r"đ|₫|vn[dđ]|\bdong\b|rupiah|\brp\b", re.IGNORECASE)
 
 
 def _currencies(frame: pd.DataFrame) -> pd.Series:
@@ -299,9 +300,20 @@ def _currencies(frame: pd.DataFrame) -> pd.Series:
     return map_unique(frame["currency_raw"], normalise_currency).astype(str)
 
 
-def _small_unit(frame: pd.DataFrame, currency: pd.Series) -> pd.Series:
-    marked = frame["price_raw"].astype(str).str.contains(_SMALL_UNIT_MARKS)
-    return currency.isin(SMALL_UNIT_CURRENCIES) | marked
+def _small_unit(frame: pd.DataFrame, currency: pd.Series, series: pd.Series) -> pd.Series:
+    """Per row: whether its series is in a small-unit currency, by its ISO code, the words
+    of its currency column, or a mark on any of its prices (a file without a currency
+    column, whose prices say "đ" here and there, is in đồng throughout)."""
+    small = currency.isin(SMALL_UNIT_CURRENCIES) | frame["price_raw"].astype(str).str.contains(
+        _SMALL_UNIT_MARKS
+    )
+    if "currency_raw" in frame:
+        small |= map_unique(
+            frame["currency_raw"], lambda v: bool(_SMALL_UNIT_MARKS.search(str(v)))
+        ).astype(bool)
+    if not currency.astype(bool).any():  # no currency written anywhere: the marks speak
+        return pd.Series(bool(small.any()), index=frame.index)
+    return small.groupby(series).transform("any").astype(bool)
 
 
 def _file_says_decimals(
@@ -387,7 +399,7 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     open_rows = ambiguous & ~told
     if open_rows.any():
         currency = _currencies(frame)
-        open_rows &= ~_small_unit(frame, currency)
+        open_rows &= ~_small_unit(frame, currency, series)
     kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, zero_free)
     file_decimal = open_rows & ~kin_judged
     if file_decimal.any():  # the file-wide look costs a pass over every price

@@ -227,33 +227,55 @@ def _factor_text(factor: float) -> str:
     return f"÷{fmt_number(1 / factor)}"
 
 
-def _parallel_units(frame: pd.DataFrame, combos: list[tuple], series_units: dict) -> set:
-    """The (series, dimension) groups priced in two units of a kind on the same dates.
+def _parallel_units(
+    frame: pd.DataFrame, combos: list[tuple], series_units: dict, freq: str | None
+) -> set:
+    """The (series, dimension) groups priced in two units of a kind, side by side.
 
     A market that sells maize by the kilo and by the 90 kg bag in the same months has two
     series, at two price levels (a bag's kilo is cheaper): put into one unit they would
-    collide date by date and their median would be neither's price. A series that only
-    switched units (kg one year, yến the next; a day or two of overlap at most) is one
-    series, and is put into one unit as before.
+    collide period by period and their median would be neither's price. Side by side means
+    two periods at least (of the file's frequency, ``freq`` or as the dates say), and a
+    quarter of the periods of the unit seen least, hold prices in both units that differ,
+    per base unit, by 2 % or more (median). A series that switched units (kg one year, yến
+    the next) shares a period or so; a sheet writing each price in kg and again in yến has
+    equal prices; both stay one series, put into one unit. Periods, not days, so that a
+    second cleaning of cleaned prices (dates moved to their period's start) decides alike.
     """
+    from forecast.clean.dates import infer_frequency, period_start
+
     mixed = {group for group, units in series_units.items() if len({u.name for u in units}) > 1}
-    if not mixed or "date" not in frame:
+    if not mixed or "date" not in frame or "granularity" not in frame:
         return set()
-    days: dict[tuple, dict[str, set]] = {}
-    for combo, day in zip(combos, frame["date"], strict=True):
+    if freq is None:  # each written unit a series of its own, as the dates would say
+        freq = infer_frequency(frame.assign(unit=[c[5].name for c in combos]))[0]
+    months = period_start(frame["date"], freq)
+    logs = np.log(frame["price"].to_numpy(dtype=float))
+    levels: dict[tuple, dict[str, dict]] = {}  # group -> unit -> period -> logs per base
+    for combo, month, log in zip(combos, months, logs, strict=True):
         unit = combo[5]
         group = (*combo[:4], unit.dimension)
-        if group in mixed:
-            days.setdefault(group, {}).setdefault(unit.name, set()).add(day)
+        if group in mixed and not pd.isna(month) and np.isfinite(log):
+            per_base = log + np.log(unit.price_scale / unit.size)
+            levels.setdefault(group, {}).setdefault(unit.name, {}).setdefault(month, []).append(
+                per_base
+            )
     parallel = set()
-    for group, by_unit in days.items():
-        seen: dict = {}
-        for dates in by_unit.values():
-            for day in dates:
-                seen[day] = seen.get(day, 0) + 1
-        shared = sum(n > 1 for n in seen.values())
-        if shared >= 2 and 4 * shared >= min(len(d) for d in by_unit.values()):
-            parallel.add(group)
+    for group, by_unit in levels.items():
+        medians = {
+            name: {m: float(np.median(v)) for m, v in by_month.items()}
+            for name, by_month in by_unit.items()
+        }
+        names = list(medians)
+        fewest = min(len(m) for m in medians.values())
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                shared = medians[first].keys() & medians[second].keys()
+                if len(shared) < 2 or 4 * len(shared) < fewest:
+                    continue
+                gaps = [abs(medians[first][m] - medians[second][m]) for m in shared]
+                if float(np.median(gaps)) >= np.log(1.02):
+                    parallel.add(group)
     return parallel
 
 
@@ -293,7 +315,7 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             unit.dimension if unit.known else f"other:{unit.name}",
         )
         series_units.setdefault(group, set()).add(unit)
-    parallel = _parallel_units(frame, combos, series_units)
+    parallel = _parallel_units(frame, combos, series_units, options.freq)
     decided: dict[tuple, tuple[str, float]] = {}
     for combo in counts:
         unit = combo[5]
