@@ -320,6 +320,11 @@ def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes()
     )
     result = run(pd.concat([averages, usd], ignore_index=True))
     assert result.prices[result.prices["currency"] == "VND"]["price"].min() > 45000
+    # Dollars in Vietnamese words ("Đô la Mỹ") are not đồng: their kin still speak.
+    kin = monthly(["1.3", "1.25", "1.32", "1.28"], market="B", commodity="Diesel", unit="L")
+    short = monthly(["1.276", "1.215", "1.317"], market="A", commodity="Diesel", unit="L")
+    dola = run(pd.concat([kin, short], ignore_index=True).assign(currency="Đô la Mỹ"))
+    assert dola.prices[dola.prices["market"] == "A"]["price"].max() < 2
     # However the đồng is written: a currency column in words, or a mark on some prices only.
     usd_kin = monthly(["45.5", "46.2", "47.1"], market="K", currency="USD")
     words = averages.assign(currency="Việt Nam đồng")
@@ -502,6 +507,37 @@ def test_a_market_selling_by_the_kilo_and_by_the_bag_keeps_two_series():
         ignore_index=True,
     )
     assert sorted(run(apart).prices["unit"].unique()) == ["90 kg", "kg"]
+    # Cleaning the result again decides alike, though the bag's gaps are filled by then.
+    gappy = pd.concat(
+        [
+            monthly([100 + m for m in range(10)], start="2020-01-01"),
+            monthly(
+                [
+                    8100,
+                    8200,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    8400,
+                    None,
+                    8500,
+                ],
+                start="2020-01-20",
+                unit="90 KG",
+            ),
+        ],
+        ignore_index=True,
+    )
+    first = run(gappy)
+    assert sorted(first.prices["unit"].unique()) == ["90 kg", "kg"]
+    again = clean(first.prices, CleanOptions(today=TODAY))
+    pd.testing.assert_frame_equal(again.prices, first.prices)
     # A sheet writing each price in kg and again in yến (equal prices) is one series.
     twice = pd.concat(
         [monthly([12000, 12100, 12200]), monthly([120000, 121000, 122000], unit="yến")],

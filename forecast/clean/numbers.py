@@ -287,8 +287,12 @@ SMALL_UNIT_CURRENCIES = frozenset(
         *("COP", "UGX", "TZS", "MGA", "BIF", "CDF", "MNT", "KRW", "IQD", "SLL", "RWF", "STD"),
     }
 )
-#: đồng as written in a price ("45.000 đ") or a currency column ("Việt Nam đồng", "VND/kg").
-_SMALL_UNIT_MARKS = re.compile(r"đ|₫|vn[dđ]|\bdong\b|rupiah|\brp\b", re.IGNORECASE)
+#: đồng as a mark on a price ("45.000 đ", "45.000đ", "₫45.000"), never inside a word.
+_DONG_MARK = re.compile(r"(?<![^\W\d_])đ(?![^\W\d_])|₫|vn[dđ]|\bdong\b|đồng", re.IGNORECASE)
+#: Another currency's mark on a price ("$1.276", "1.276 USD").
+_OTHER_MARK = re.compile(r"\$|\busd\b|\bbaht\b|\bthb\b|฿|€|\beur\b", re.IGNORECASE)
+#: đồng, rupiah and the like in a currency column's words ("Việt Nam đồng", "VND/kg").
+_SMALL_UNIT_WORDS = re.compile(r"đồng|\bdong\b|vn[dđ]|₫|rupiah|^đ$|^rp\.?$", re.IGNORECASE)
 
 
 def _currencies(frame: pd.DataFrame) -> pd.Series:
@@ -301,19 +305,21 @@ def _currencies(frame: pd.DataFrame) -> pd.Series:
 
 
 def _small_unit(frame: pd.DataFrame, currency: pd.Series, series: pd.Series) -> pd.Series:
-    """Per row: whether its series is in a small-unit currency, by its ISO code, the words
-    of its currency column, or a mark on any of its prices (a file without a currency
-    column, whose prices say "đ" here and there, is in đồng throughout)."""
-    small = currency.isin(SMALL_UNIT_CURRENCIES) | frame["price_raw"].astype(str).str.contains(
-        _SMALL_UNIT_MARKS
-    )
+    """Per row: whether its series is in a small-unit currency: by the ISO code or the words
+    of its currency column, or, where that column is blank, by a đồng mark on a price of
+    its series (a file without currencies whose prices say "đ" here and there is in đồng
+    throughout, bar the prices marked "$")."""
+    raw = frame["price_raw"].astype(str)
+    named = currency.isin(SMALL_UNIT_CURRENCIES)
     if "currency_raw" in frame:
-        small |= map_unique(
-            frame["currency_raw"], lambda v: bool(_SMALL_UNIT_MARKS.search(str(v)))
+        named |= map_unique(
+            frame["currency_raw"], lambda v: bool(_SMALL_UNIT_WORDS.search(str(v).strip()))
         ).astype(bool)
-    if not currency.astype(bool).any():  # no currency written anywhere: the marks speak
-        return pd.Series(bool(small.any()), index=frame.index)
-    return small.groupby(series).transform("any").astype(bool)
+    blank = ~currency.astype(bool)
+    marked = blank & raw.str.contains(_DONG_MARK)
+    if blank.all():  # no currency written anywhere: the marks speak for the file
+        return pd.Series(bool(marked.any()), index=frame.index) & ~raw.str.contains(_OTHER_MARK)
+    return named | (marked.groupby(series).transform("any").astype(bool) & blank)
 
 
 def _file_says_decimals(

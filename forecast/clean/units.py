@@ -250,33 +250,50 @@ def _parallel_units(
     if freq is None:  # each written unit a series of its own, as the dates would say
         freq = infer_frequency(frame.assign(unit=[c[5].name for c in combos]))[0]
     months = period_start(frame["date"], freq)
-    logs = np.log(frame["price"].to_numpy(dtype=float))
-    levels: dict[tuple, dict[str, dict]] = {}  # group -> unit -> period -> logs per base
-    for combo, month, log in zip(combos, months, logs, strict=True):
-        unit = combo[5]
-        group = (*combo[:4], unit.dimension)
-        if group in mixed and not pd.isna(month) and np.isfinite(log):
-            per_base = log + np.log(unit.price_scale / unit.size)
-            levels.setdefault(group, {}).setdefault(unit.name, {}).setdefault(month, []).append(
-                per_base
-            )
-    parallel = set()
-    for group, by_unit in levels.items():
-        medians = {
-            name: {m: float(np.median(v)) for m, v in by_month.items()}
-            for name, by_month in by_unit.items()
+    # Prices filled in by an earlier cleaning are not prices anyone wrote: left out, so a
+    # second cleaning sees the periods the first saw.
+    filled = frame["flags"].astype(str).str.contains("interpolated", regex=False)
+    groups = [(*c[:4], c[5].dimension) for c in combos]
+    keep = np.array([g in mixed for g in groups]) & ~filled.to_numpy() & ~pd.isna(months).to_numpy()
+    if not keep.any():
+        return set()
+    scale = np.array([c[5].price_scale / c[5].size for c in combos])
+    codes, uniques = pd.factorize(pd.Series(groups, dtype=object))
+    table = pd.DataFrame(
+        {
+            "group": codes,
+            "unit": [c[5].name for c in combos],
+            "period": months.to_numpy(),
+            "price": frame["price"].to_numpy(dtype=float) * scale,  # per base unit
         }
-        names = list(medians)
-        fewest = min(len(m) for m in medians.values())
-        for i, first in enumerate(names):
-            for second in names[i + 1 :]:
-                shared = medians[first].keys() & medians[second].keys()
-                if len(shared) < 2 or 4 * len(shared) < fewest:
-                    continue
-                gaps = [abs(medians[first][m] - medians[second][m]) for m in shared]
-                if float(np.median(gaps)) >= np.log(1.02):
-                    parallel.add(group)
-    return parallel
+    )[keep]
+    table = table[np.isfinite(table["price"]) & (table["price"] > 0)]
+    # One price per unit and period, the median of prices as regularising will take it.
+    per_period = table.groupby(["group", "unit", "period"], sort=False)["price"].median()
+    per_period = per_period.reset_index()
+    seen = per_period.groupby(["group", "unit"]).size()
+    pairs = per_period.merge(per_period, on=["group", "period"])
+    pairs = pairs[pairs["unit_x"] < pairs["unit_y"]]
+    if pairs.empty:
+        return set()
+    pairs = pairs.assign(gap=np.abs(np.log(pairs["price_x"] / pairs["price_y"])))
+    shared = pairs.groupby(["group", "unit_x", "unit_y"]).agg(
+        n=("gap", "size"), gap=("gap", "median")
+    )
+    first = seen.reindex(
+        pd.MultiIndex.from_arrays(
+            [shared.index.get_level_values(0), shared.index.get_level_values(1)]
+        )
+    )
+    second = seen.reindex(
+        pd.MultiIndex.from_arrays(
+            [shared.index.get_level_values(0), shared.index.get_level_values(2)]
+        )
+    )
+    fewest = np.minimum(first.to_numpy(), second.to_numpy())  # of the two units compared
+    side = (shared["n"].to_numpy() >= 2) & (4 * shared["n"].to_numpy() >= fewest)
+    side &= shared["gap"].to_numpy() >= np.log(1.02)
+    return {tuple(uniques[c]) for c in set(shared.index.get_level_values(0)[side])}
 
 
 def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
