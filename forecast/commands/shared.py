@@ -549,8 +549,8 @@ def note_conflicts(report, prices, path: Path) -> None:
 
 def note_conversions(report, path: Path) -> None:
     """One line on stderr when cleaning rescaled prices to one unit per series (a 90 KG bag
-    to kg, 750 ML to L) or converted a currency: the forecast is in the unit it names, not
-    the file's, and a reader comparing it with the file must know."""
+    to kg, 750 ML to L): the forecast is in the unit it names, not the file's, and a reader
+    comparing it with the file must know."""
     scaled = [c for c in report.conversions if c["kind"] == "unit" and c["factor"] != 1]
     if not scaled:
         return
