@@ -41,6 +41,9 @@ PRICES = [
     ("1,500", 1500),
     ("$3.5", 3.5),
     ("  12000 ", 12_000),
+    ("45.333 nghìn", 45_333),  # a multiplier word: its three digits are decimals
+    ("1.500 triệu", 1_500_000),
+    ("€1.5", 1.5),
     ("1e+05", 100_000),  # R's and spreadsheets' scientific notation
     ("4.006e+05", 400_600),
     ("2.5E3", 2500),

@@ -330,11 +330,25 @@ def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes()
     words = averages.assign(currency="Việt Nam đồng")
     result = run(pd.concat([words, usd_kin.assign(currency="Việt Nam đồng")], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].min() > 45000
+    for written in ("Đ/kg", "Rp/kg", unicodedata.normalize("NFD", "đồng")):
+        result = run(pd.concat([averages, shorthand], ignore_index=True).assign(currency=written))
+        assert result.prices[result.prices["market"] == "A"]["price"].min() > 45000, written
     marked = averages.assign(currency="")
     marked.loc[::2, "price"] = marked.loc[::2, "price"] + " đ"
     shorthand_blank = shorthand.assign(currency="")
     result = run(pd.concat([marked, shorthand_blank], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].min() > 45000  # every row
+    # ... but not the prices of that file marked as dollars, however written.
+    for mark in ("${}", "USD{}", "{} USD"):
+        coffee = short.assign(commodity="Coffee", currency="", unit="kg")
+        coffee["price"] = [mark.format(p) for p in coffee["price"]]
+        kin_usd = kin.assign(commodity="Coffee", currency="", unit="kg")
+        kin_usd["price"] = [mark.format(p) for p in kin_usd["price"]]
+        result = run(pd.concat([marked, coffee, kin_usd], ignore_index=True))
+        got = result.prices[
+            (result.prices["commodity"] == "Coffee") & (result.prices["market"] == "A")
+        ]
+        assert got["price"].max() < 2, mark
     grouped = monthly(["1.200.000", "1.250.000", "1.300.000"], market="C", commodity="Durian")
     result = run(pd.concat([grouped, monthly(["12.345", "12.871", "13.119"])], ignore_index=True))
     assert result.prices["price"].min() > 10_000  # the file groups thousands with '.'

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,8 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("baht", "THB"),
     ("thb", "THB"),
     ("฿", "THB"),
+    ("eur", "EUR"),
+    ("€", "EUR"),
     ("lkr", "LKR"),
     ("rs.", "LKR"),
     ("rs", "LKR"),
@@ -190,6 +193,8 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             negative = text[0] in "-−"
             body = text.lstrip("+-−")
             number, ambiguous, dot_decimal = _to_float(body, raw, decimal)
+            if ambiguous and multiplier != 1:  # "45.333 nghìn", "1.500 triệu": a few of them
+                number, ambiguous = number / 1000, False
             number *= -multiplier if negative else multiplier
             parsed = ParsedPrice(number, currency, ambiguous, dot_decimal)
     if not math.isfinite(parsed.value):
@@ -287,12 +292,23 @@ SMALL_UNIT_CURRENCIES = frozenset(
         *("COP", "UGX", "TZS", "MGA", "BIF", "CDF", "MNT", "KRW", "IQD", "SLL", "RWF", "STD"),
     }
 )
-#: đồng as a mark on a price ("45.000 đ", "45.000đ", "₫45.000"), never inside a word.
-_DONG_MARK = re.compile(r"(?<![^\W\d_])đ(?![^\W\d_])|₫|vn[dđ]|\bdong\b|đồng", re.IGNORECASE)
-#: Another currency's mark on a price ("$1.276", "1.276 USD").
-_OTHER_MARK = re.compile(r"\$|\busd\b|\bbaht\b|\bthb\b|฿|€|\beur\b", re.IGNORECASE)
-#: đồng, rupiah and the like in a currency column's words ("Việt Nam đồng", "VND/kg").
-_SMALL_UNIT_WORDS = re.compile(r"đồng|\bdong\b|vn[dđ]|₫|rupiah|^đ$|^rp\.?$", re.IGNORECASE)
+#: đồng as a mark on a price ("45.000 đ", "45.000đ", "₫45.000") or in a currency column
+#: ("Việt Nam đồng", "đ/kg", "VND"), never inside a word ("Đô la" is the dollar).
+_LETTER_BEFORE, _LETTER_AFTER = r"(?<![^\W\d_])", r"(?![^\W\d_])"
+_DONG_MARK = re.compile(rf"{_LETTER_BEFORE}(?:đ|vn[dđ]|dong|đồng){_LETTER_AFTER}|₫", re.IGNORECASE)
+#: Another currency's mark on a price ("$1.276", "1.276 USD", "USD1.276").
+_OTHER_MARK = re.compile(
+    rf"\$|฿|€|{_LETTER_BEFORE}(?:usd|us\$|baht|thb|eur){_LETTER_AFTER}", re.IGNORECASE
+)
+#: Small-unit currencies in a currency column's words, beyond their ISO codes.
+_SMALL_UNIT_WORDS = re.compile(
+    rf"{_DONG_MARK.pattern}|{_LETTER_BEFORE}(?:rp|rupiah){_LETTER_AFTER}", re.IGNORECASE
+)
+
+
+def _composed(values: pd.Series) -> pd.Series:
+    """Text in composed Unicode (NFC): a Mac writes "đồng" as letters and accents apart."""
+    return map_unique(values, lambda v: unicodedata.normalize("NFC", str(v)))
 
 
 def _currencies(frame: pd.DataFrame) -> pd.Series:
@@ -309,11 +325,11 @@ def _small_unit(frame: pd.DataFrame, currency: pd.Series, series: pd.Series) -> 
     of its currency column, or, where that column is blank, by a đồng mark on a price of
     its series (a file without currencies whose prices say "đ" here and there is in đồng
     throughout, bar the prices marked "$")."""
-    raw = frame["price_raw"].astype(str)
+    raw = _composed(frame["price_raw"])
     named = currency.isin(SMALL_UNIT_CURRENCIES)
     if "currency_raw" in frame:
         named |= map_unique(
-            frame["currency_raw"], lambda v: bool(_SMALL_UNIT_WORDS.search(str(v).strip()))
+            _composed(frame["currency_raw"]), lambda v: bool(_SMALL_UNIT_WORDS.search(v))
         ).astype(bool)
     blank = ~currency.astype(bool)
     marked = blank & raw.str.contains(_DONG_MARK)
