@@ -41,6 +41,11 @@ PRICES = [
     ("1,500", 1500),
     ("$3.5", 3.5),
     ("  12000 ", 12_000),
+    ("45.000đ/kg", 45_000),  # a unit after the price (checked against the unit column)
+    ("12.000 đ / trái", 12_000),
+    ("45.000,-đ", 45_000),  # a whole amount closed with ",-"
+    ("45.000(đ)", 45_000),
+    ("1,5tr/tạ", 1_500_000),
     ("45.333 nghìn", 45_333),  # a multiplier word: its three digits are decimals
     ("1.500 triệu", 1_500_000),
     ("€1.5", 1.5),
@@ -106,6 +111,13 @@ def test_price_marks_remember_currency_and_ambiguity():
     assert parse_price("45.000").ambiguous
     assert not parse_price("5317.5").ambiguous
     assert parse_price("5317.5").dot_decimal
+
+
+def test_a_unit_written_after_the_price_is_kept_for_the_unit_column():
+    assert parse_price("45.000đ/kg").unit == "kg"
+    assert parse_price("$3.5 / lb").unit == "lb" and parse_price("$3.5").unit is None
+    with pytest.raises(PriceError, match="not a number"):
+        parse_price("1/2")  # a fraction, not a price per unit
 
 
 def test_scientific_notation_takes_either_decimal_mark_unless_told():

@@ -562,6 +562,20 @@ def test_a_market_selling_by_the_kilo_and_by_the_bag_keeps_two_series():
     assert result.prices["price"].tolist() == [12000, 12100, 12200]
 
 
+def test_a_unit_in_the_price_fills_a_blank_unit_column_and_must_agree_with_a_written_one():
+    nuts = monthly(["45.000đ/chục", "46.000đ/chục"], commodity="Dừa", unit="")
+    pomelo = monthly(["25.000,-đ/kg", "26.000 đ / kg", "12.000đ/trái"], commodity="Bưởi")
+    result = run(pd.concat([nuts, pomelo], ignore_index=True))
+    by = result.prices.groupby(["commodity", "unit"])["price"].apply(list).to_dict()
+    assert by[("Bưởi", "kg")] == [25_000, 26_000]
+    assert by[("Dừa", "nut")] == pytest.approx([45_000 / 12, 46_000 / 12])  # a chục is 12 nuts
+    assert set(by) == {("Bưởi", "kg"), ("Dừa", "nut")}
+    assert result.rejected["reason"].tolist() == [
+        "price '12.000đ/trái' is per trái but the unit is kg"
+    ]
+    assert "unit taken from the price text for 2 rows" in result.report.notes
+
+
 def test_dozen_series_stays_dozen_unless_mixed():
     assert run(monthly([30, 31], unit="dozen", commodity="Eggs")).prices["unit"].iloc[0] == "dozen"
     mixed = pd.concat(

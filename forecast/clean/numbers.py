@@ -91,6 +91,7 @@ class ParsedPrice:
     currency: str | None = None  # a currency written inside the price ("45.000 đ")
     ambiguous: bool = False  # read by the "exactly three digits" rule ("1.500")
     dot_decimal: bool = False  # clearly uses "." as its decimal point ("5317.5")
+    unit: str | None = None  # a unit written after the price ("45.000đ/kg" -> "kg")
 
 
 def _strip_marks(text: str) -> tuple[str, str | None, float]:
@@ -109,6 +110,21 @@ def _strip_marks(text: str) -> tuple[str, str | None, float]:
                 text, multiplier, changed = text[: -len(word)].strip(), multiplier * factor, True
                 break
     return text, currency, multiplier
+
+
+#: A unit after the price ("45.000đ/kg", "12.000 đ / trái"), and the ways a sheet closes
+#: a whole amount or brackets its currency ("45.000,-đ", "45.000,- ", "45.000 (đ)").
+_PER_UNIT = re.compile(r"^(.*\d[^/]*?)\s*/\s*([^\d/]*[^\W\d_][^\d/]*)$")
+_WHOLE_AMOUNT = re.compile(r"(?<=\d)[.,]-")
+_BRACKETED = re.compile(r"\(\s*([^\d()]+?)\s*\)")
+
+
+def _strip_unit(text: str) -> tuple[str, str | None]:
+    """``text`` without a "/unit" ending, ",-" or brackets around a mark; the unit, if any."""
+    text = _BRACKETED.sub(r" \1", _WHOLE_AMOUNT.sub("", text)).strip()
+    if match := _PER_UNIT.match(text):
+        return match[1].strip(), match[2].strip()
+    return text, None
 
 
 def _grouped(whole: str, sep: str) -> bool:
@@ -174,6 +190,7 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
         text = raw.casefold()
         if text in MISSING or fold(text) in MISSING:
             raise PriceError(f"price '{raw}' is missing" if raw else "price is missing")
+        text, unit = _strip_unit(text)
         text, currency, multiplier = _strip_marks(text)
         text = _SPACES.sub("", text)
         if scientific := _SCIENTIFIC.match(text):
@@ -184,7 +201,7 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
                     f"price '{raw}' is not a number with decimal separator '{decimal}'"
                 )
             number = float(text.replace(",", ".")) * multiplier
-            parsed = ParsedPrice(number, currency, dot_decimal=point == ".")
+            parsed = ParsedPrice(number, currency, dot_decimal=point == ".", unit=unit)
         elif not _BODY.match(text):
             if text in ("inf", "+inf", "-inf", "infinity"):
                 raise PriceError(f"price '{raw}' is not finite")
@@ -196,7 +213,7 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             if ambiguous and multiplier != 1:  # "45.333 nghìn", "1.500 triệu": a few of them
                 number, ambiguous = number / 1000, False
             number *= -multiplier if negative else multiplier
-            parsed = ParsedPrice(number, currency, ambiguous, dot_decimal)
+            parsed = ParsedPrice(number, currency, ambiguous, dot_decimal, unit)
     if not math.isfinite(parsed.value):
         raise PriceError(f"price '{raw}' is not finite")
     if parsed.value <= 0:
@@ -239,6 +256,7 @@ def parse_prices(
     out = frame.assign(
         price=price,
         price_currency=found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None),
+        price_unit=found.map(lambda r: r.unit if isinstance(r, ParsedPrice) else None),
     )
     kept, rejected = split_rejected(out, found.where(~good, None))
     return StepOutput(kept, rejected, notes, details)

@@ -302,8 +302,28 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     Rows whose price changes are flagged ``converted``; each conversion is listed in the
     report ("Coconut | Mỏ Cày Bắc: chục -> nut, 34 rows, ÷12"). A missing unit is refused.
     """
-    parsed = map_unique(frame["unit_raw"], lambda v: parse_unit(v, options.chuc_size))
+    read = lambda v: parse_unit(v, options.chuc_size)  # noqa: E731
+    notes_in: list[str] = []
+    said = frame["price_unit"] if "price_unit" in frame else pd.Series(None, index=frame.index)
+    said = said.where(said.notna() & (said.astype(str) != ""), None)
+    if said.notna().any():
+        # "45.000đ/kg": a unit in the price fills a blank unit column, and must agree with
+        # a written one (a price per trái in a column of kg is refused, not converted).
+        blank = map_unique(frame["unit_raw"], lambda v: not tidy_text(v)).astype(bool)
+        taken = said.notna() & blank
+        if taken.any():
+            notes_in.append(f"unit taken from the price text for {int(taken.sum())} rows")
+            frame = frame.assign(unit_raw=frame["unit_raw"].where(~taken, said))
+    parsed = map_unique(frame["unit_raw"], read)
     reasons = parsed.map(lambda u: "unit is missing" if not u.name else None)
+    if said.notna().any():
+        from_price = map_unique(said.fillna(""), read)
+        clash = said.notna() & (from_price.map(lambda u: u.name) != parsed.map(lambda u: u.name))
+        for i in frame.index[clash & reasons.isna()]:
+            reasons[i] = (
+                f"price '{frame.at[i, 'price_raw']}' is per {said[i]} but the unit is "
+                f"{frame.at[i, 'unit_raw']}"
+            )
     frame, rejected = split_rejected(frame, reasons)
     parsed = parsed.loc[frame.index]
     written = map_unique(frame["unit_raw"], tidy_text)
@@ -400,7 +420,7 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         notes.append(f"unit '{raw}' read as {to} ({n} rows)")
     for name, n in sorted(unknown.items()):
         notes.append(f"unit '{name}' is not a known unit; kept as its own unit ({n} rows)")
-    return StepOutput(out, rejected, notes, {"conversions": conversions})
+    return StepOutput(out, rejected, notes_in + notes, {"conversions": conversions})
 
 
 def _base(dimension: str, names: set[str]) -> str:
