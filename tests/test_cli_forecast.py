@@ -112,8 +112,7 @@ def test_overview_prints_a_shared_note_once(tmp_path):
     for i in range(9):
         rows += [f"2023-{m:02d}-01,Sorghum,M{i},Retail,KG,XOF,{250 + m}" for m in range(1, 13)]
     rows += [f"2023-06-01,Millet,M{i},Retail,KG,XOF,300" for i in range(3)]
-    path = tmp_path / "mixed.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "mixed.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1)
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stdout.splitlines() if "note (" in line]
@@ -201,13 +200,18 @@ def test_good_arguments_do_start_workers(worker_starts, tmp_path):
     assert len(worker_starts) == 2  # the fork server, then the pool's start-up
 
 
+def _price_file(tmp_path, name: str, rows: list[str]):
+    """``rows`` (the header first) written as the CSV file ``name``; its path."""
+    path = tmp_path / name
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
 def _series_file(tmp_path, n_series: int):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     for i in range(n_series):
         rows += [f"2023-{m:02d}-01,Sorghum,M{i},Retail,KG,XOF,{250 + m}" for m in range(1, 13)]
-    path = tmp_path / f"{n_series}.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+    return _price_file(tmp_path, f"{n_series}.csv", rows)
 
 
 def test_a_table_each_up_to_eight_series_then_one_overview(tmp_path):
@@ -311,8 +315,7 @@ def test_one_market_in_two_currencies_and_bags_are_forecast_and_said(tmp_path):
         rows.append(f"2023-{m:02d}-01,Eggs,Harare,Retail,Dozen,USD,{2 + m / 100}")
         rows.append(f"2023-{m:02d}-01,Eggs,Harare,Retail,Dozen,ZWL,{3000 + 100 * m}")
         rows.append(f"2023-{m:02d}-01,Maize,Harare,Wholesale,90 KG,USD,{27 + m / 10}")
-    path = tmp_path / "zwe.csv"
-    path.write_text("\n".join(rows) + "\n", "utf-8")
+    path = _price_file(tmp_path, "zwe.csv", rows)
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
@@ -454,8 +457,7 @@ def test_a_monthly_series_in_a_weekly_file_is_named_on_stderr(tmp_path):
     weeks = pd.date_range("2024-01-01", periods=40, freq="W-MON")
     rows += [f"{d:%Y-%m-%d},Rice,Weekly,Retail,KG,LKR,{200 + i % 5}" for i, d in enumerate(weeks)]
     rows += [f"2023-{m:02d}-15,Rice,Monthly,Retail,KG,LKR,{190 + m}" for m in range(1, 13)]
-    path = tmp_path / "mixed.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "mixed.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stderr.splitlines() if "reads as" in line]
@@ -482,8 +484,7 @@ def test_a_sparse_series_in_a_monthly_file_is_not_called_another_frequency(tmp_p
         f"{2020 + i // 4}-{3 * (i % 4) + 1:02d}-15,Rice,Q,Retail,KG,LKR,{300 + i}"
         for i in range(12)
     ]
-    path = tmp_path / "quarterly.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "quarterly.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert "reads as" not in result.stderr
@@ -619,8 +620,7 @@ def test_a_flat_price_whose_kin_move_too_little_is_still_named(tmp_path):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"2024-{m:02d}-01,Rice,Flat,Retail,KG,XOF,300" for m in (1, 2, 3)]
     rows += ["2024-02-01,Rice,Kin,Retail,KG,XOF,100", "2024-03-01,Rice,Kin,Retail,KG,XOF,140"]
-    path = tmp_path / "flatfew.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "flatfew.csv", rows)
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
@@ -632,8 +632,7 @@ def test_a_flat_price_whose_kin_move_too_little_is_still_named(tmp_path):
 def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"2024-{m:02d}-01,Rice,A,Retail,KG,USD,{v}" for m, v in ((1, "92.853"), (2, "93.100"))]
-    path = tmp_path / "dots.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "dots.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert (
@@ -682,8 +681,7 @@ def test_every_command_reading_a_file_takes_decimal(tmp_path, command):
         for y in range(10, 16)
         for m in range(1, 13)
     ]
-    path = tmp_path / "dots.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "dots.csv", rows)
     extra = ("--out", str(tmp_path / "charts")) if command[0] == "plot" else ()
     bad = run(*command, "-i", path, "--decimal", ";", *extra)
     assert bad.exit_code == 2 and one_error_line(bad).startswith("error: --decimal")
@@ -706,8 +704,7 @@ def test_every_command_reading_a_file_takes_dayfirst(tmp_path, command):
         for y in range(10, 16)
         for m in range(1, 13)
     ]
-    path = tmp_path / "days.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "days.csv", rows)
     extra = ("--out", str(tmp_path / "charts")) if command[0] == "plot" else ()
     unsure = run(*command, "-i", path, *extra)
     assert unsure.exit_code != 0 and "--dayfirst" in one_error_line(unsure)
@@ -721,8 +718,7 @@ def test_prices_read_as_decimals_by_their_neighbours_are_said_on_stderr(tmp_path
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     values = ("92.853", "93.1", "93.25", "94.125")
     rows += [f"2024-{m:02d}-01,Rice,A,Retail,KG,USD,{v}" for m, v in enumerate(values, 1)]
-    path = tmp_path / "mixed.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "mixed.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert f"note: 2 prices in {path} like '92.853' were read as 92.853 (decimals" in result.stderr
@@ -753,8 +749,7 @@ def test_a_hand_written_price_table_in_dong_stays_in_dong(tmp_path):
     rows += [
         f"rice,Can Tho,retail,kg,VND,2024-0{m}-01,{v}," for m, v in ((1, "45.000"), (2, "46.000"))
     ]
-    path = tmp_path / "pt_vnd.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "pt_vnd.csv", rows)
     out = tmp_path / "clean.csv"
     result = run("data", "clean", path, "-o", out)
     assert result.exit_code == 0, result.output
@@ -765,8 +760,7 @@ def test_different_prices_on_one_date_are_said_with_the_median_kept(tmp_path):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"2024-{m:02d}-01,Rice,A,Retail,KG,USD,{1 + m / 10:.2f}" for m in range(1, 13)]
     rows += ["2024-12-01,Rice,A,Retail,KG,USD,3.00", "2024-12-01,Rice,B,Retail,KG,USD,2.00"]
-    path = tmp_path / "dups.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "dups.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert (
@@ -815,8 +809,7 @@ def test_daily_prices_folded_into_weeks_are_said(tmp_path):
     days = pd.date_range("2024-01-01", periods=120, freq="D")
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"{d:%Y-%m-%d},Rice,A,Retail,KG,THB,{30 + i % 7}" for i, d in enumerate(days)]
-    path = tmp_path / "daily.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "daily.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     notes = [line for line in result.stderr.splitlines() if "several prices" in line]
@@ -834,8 +827,7 @@ def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
         f"{d:%Y-%m-%d},Rice,A,Retail,KG,VND,{p:g}" for d, p in zip(months, prices, strict=True)
     ]
     rows += [f"{d:%Y-%m-%d},Rice,B,Retail,KG,VND,{7000 + 30 * i}" for i, d in enumerate(months)]
-    path = tmp_path / "redenominated.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "redenominated.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert (
@@ -886,8 +878,7 @@ def test_alerts_notes_do_not_speak_of_forecasts(tmp_path):
         f"{d:%Y-%m-%d},Rice,A,Retail,KG,USD,{1 + 0.01 * (i % 7):.2f}" for i, d in enumerate(months)
     ]
     rows += [f"{d:%Y-%m-%d},Rice,B,Retail,KG,USD,2.00" for d in months[:40]]  # flat, stale
-    path = tmp_path / "alerts.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = _price_file(tmp_path, "alerts.csv", rows)
     alerts = run("alerts", "-i", path, "-j", 1, "--quiet")
     assert alerts.exit_code == 0, alerts.output
     assert "end a year or more before the latest price" in alerts.stderr

@@ -13,6 +13,8 @@ first rate for rows before it). A currency with no rate stops cleaning with an I
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from forecast.clean.base import (
@@ -51,12 +53,16 @@ _NAMES = {
     "€": "EUR",
     "eur": "EUR",
     "euro": "EUR",
+    "rp": "IDR",
+    "rupiah": "IDR",
 }
+#: A unit after the currency, as a price column's header or cell may carry it ("đ/kg").
+_PER_UNIT = re.compile(r"\s*/.*$")
 
 
 def normalise_currency(value: object) -> str:
-    """Currency text -> ISO code ("đồng" -> "VND"); '' when missing."""
-    key = fold(value)
+    """Currency text -> ISO code ("đồng" -> "VND", "đ/kg" -> "VND"); '' when missing."""
+    key = _PER_UNIT.sub("", fold(value)) or fold(value)
     if not key:
         return ""
     return _NAMES.get(key, key.upper() if key.isascii() else str(value).strip().upper())

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -252,7 +251,8 @@ def parse_prices(
     ambiguous = found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous).astype(bool)
     notes, details = [], {}
     if ambiguous.any():
-        price, notes, details = _settle_thousands(frame, price, ambiguous)
+        marks = found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None)
+        price, notes, details = _settle_thousands(frame, price, ambiguous, marks)
     out = frame.assign(
         price=price,
         price_currency=found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None),
@@ -310,23 +310,6 @@ SMALL_UNIT_CURRENCIES = frozenset(
         *("COP", "UGX", "TZS", "MGA", "BIF", "CDF", "MNT", "KRW", "IQD", "SLL", "RWF", "STD"),
     }
 )
-#: đồng as a mark on a price ("45.000 đ", "45.000đ", "₫45.000") or in a currency column
-#: ("Việt Nam đồng", "đ/kg", "VND"), never inside a word ("Đô la" is the dollar).
-_LETTER_BEFORE, _LETTER_AFTER = r"(?<![^\W\d_])", r"(?![^\W\d_])"
-_DONG_MARK = re.compile(rf"{_LETTER_BEFORE}(?:đ|vn[dđ]|dong|đồng){_LETTER_AFTER}|₫", re.IGNORECASE)
-#: Another currency's mark on a price ("$1.276", "1.276 USD", "USD1.276").
-_OTHER_MARK = re.compile(
-    rf"\$|฿|€|{_LETTER_BEFORE}(?:usd|us\$|baht|thb|eur){_LETTER_AFTER}", re.IGNORECASE
-)
-#: Small-unit currencies in a currency column's words, beyond their ISO codes.
-_SMALL_UNIT_WORDS = re.compile(
-    rf"{_DONG_MARK.pattern}|{_LETTER_BEFORE}(?:rp|rupiah){_LETTER_AFTER}", re.IGNORECASE
-)
-
-
-def _composed(values: pd.Series) -> pd.Series:
-    """Text in composed Unicode (NFC): a Mac writes "đồng" as letters and accents apart."""
-    return map_unique(values, lambda v: unicodedata.normalize("NFC", str(v)))
 
 
 def _currencies(frame: pd.DataFrame) -> pd.Series:
@@ -338,22 +321,18 @@ def _currencies(frame: pd.DataFrame) -> pd.Series:
     return map_unique(frame["currency_raw"], normalise_currency).astype(str)
 
 
-def _small_unit(frame: pd.DataFrame, currency: pd.Series, series: pd.Series) -> pd.Series:
-    """Per row: whether its series is in a small-unit currency: by the ISO code or the words
-    of its currency column, or, where that column is blank, by a đồng mark on a price of
-    its series (a file without currencies whose prices say "đ" here and there is in đồng
-    throughout, bar the prices marked "$")."""
-    raw = _composed(frame["price_raw"])
-    named = currency.isin(SMALL_UNIT_CURRENCIES)
-    if "currency_raw" in frame:
-        named |= map_unique(
-            _composed(frame["currency_raw"]), lambda v: bool(_SMALL_UNIT_WORDS.search(v))
-        ).astype(bool)
+def _small_unit(currency: pd.Series, marks: pd.Series, series: pd.Series) -> pd.Series:
+    """Per row: whether its series is in a small-unit currency: by its currency column, or,
+    where that column is blank, by a currency mark on a price of its series (``marks``, as
+    :func:`parse_price` read them: a file without currencies whose prices say "đ" here and
+    there is in đồng throughout, bar the prices marked "$")."""
     blank = ~currency.astype(bool)
-    marked = blank & raw.str.contains(_DONG_MARK)
+    dong = blank & marks.isin(SMALL_UNIT_CURRENCIES)
     if blank.all():  # no currency written anywhere: the marks speak for the file
-        return pd.Series(bool(marked.any()), index=frame.index) & ~raw.str.contains(_OTHER_MARK)
-    return named | (marked.groupby(series).transform("any").astype(bool) & blank)
+        other = marks.notna() & ~marks.isin(SMALL_UNIT_CURRENCIES)
+        return pd.Series(bool(dong.any()), index=currency.index) & ~other
+    named = currency.isin(SMALL_UNIT_CURRENCIES)
+    return named | (dong.groupby(series).transform("any").astype(bool) & blank)
 
 
 def _file_says_decimals(
@@ -381,7 +360,9 @@ def _file_says_decimals(
     return says & zero_free
 
 
-def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Series):
+def _settle_thousands(
+    frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Series, marks: pd.Series
+):
     """Each "1.500"-like price (read as 1500) is read the way the prices around it say.
 
     The two readings are a thousand times apart, so the clearly written prices of its own
@@ -437,13 +418,14 @@ def _settle_thousands(frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Serie
     # No clear price of its own to tell: the same commodity's elsewhere, then the way the
     # file writes its currency (never for đồng and the like: see SMALL_UNIT_CURRENCIES).
     open_rows = ambiguous & ~told
+    kin_judged = kin_decimal = file_decimal = pd.Series(False, index=frame.index)
     if open_rows.any():
         currency = _currencies(frame)
-        open_rows &= ~_small_unit(frame, currency, series)
-    kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, zero_free)
-    file_decimal = open_rows & ~kin_judged
-    if file_decimal.any():  # the file-wide look costs a pass over every price
-        file_decimal &= _file_says_decimals(frame, clear, zero_free, currency)
+        open_rows &= ~_small_unit(currency, marks, series)
+        kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, zero_free)
+        file_decimal = open_rows & ~kin_judged
+        if file_decimal.any():  # the file-wide look costs a pass over every price
+            file_decimal &= _file_says_decimals(frame, clear, zero_free, currency)
     own_decimal = decimal.copy()
     decimal |= kin_decimal | file_decimal
     told |= kin_judged | file_decimal

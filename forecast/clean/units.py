@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -249,12 +250,12 @@ def _parallel_units(
         return set()
     if freq is None:  # each written unit a series of its own, as the dates would say
         freq = infer_frequency(frame.assign(unit=[c[5].name for c in combos]))[0]
-    months = period_start(frame["date"], freq)
+    periods = period_start(frame["date"], freq)
     # Prices filled in by an earlier cleaning are not prices anyone wrote: left out, so a
     # second cleaning sees the periods the first saw.
     filled = frame["flags"].astype(str).str.contains("interpolated", regex=False)
     groups = [(*c[:4], c[5].dimension) for c in combos]
-    keep = np.array([g in mixed for g in groups]) & ~filled.to_numpy() & ~pd.isna(months).to_numpy()
+    keep = np.array([g in mixed for g in groups]) & ~(filled | periods.isna()).to_numpy()
     if not keep.any():
         return set()
     scale = np.array([c[5].price_scale / c[5].size for c in combos])
@@ -263,7 +264,7 @@ def _parallel_units(
         {
             "group": codes,
             "unit": [c[5].name for c in combos],
-            "period": months.to_numpy(),
+            "period": periods.to_numpy(),
             "price": frame["price"].to_numpy(dtype=float) * scale,  # per base unit
         }
     )[keep]
@@ -302,7 +303,7 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     Rows whose price changes are flagged ``converted``; each conversion is listed in the
     report ("Coconut | Mỏ Cày Bắc: chục -> nut, 34 rows, ÷12"). A missing unit is refused.
     """
-    read = lambda v: parse_unit(v, options.chuc_size)  # noqa: E731
+    read = partial(parse_unit, chuc_size=options.chuc_size)
     notes_in: list[str] = []
     said = frame["price_unit"] if "price_unit" in frame else pd.Series(None, index=frame.index)
     said = said.where(said.notna() & (said.astype(str) != ""), None)
