@@ -32,11 +32,14 @@ What every engine guarantees
   ``on_error`` the error is raised). When a worker process dies (killed, out of memory,
   a crash in C code), the series it held are retried once more each, alone, so one
   poisonous series cannot take innocent ones down with it; a series still failing is given
-  to ``on_error`` as a :class:`WorkerLostError`.
+  to ``on_error`` as a :class:`WorkerLostError`. A run that lost a worker logs one warning
+  on the ``forecast.engine`` logger at its end (the command line prints it as a note):
+  finished anyway, it should still say so, as the cause (memory) may strike again.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -52,6 +55,7 @@ from typing import Any
 from forecast.errors import CropcastError, UsageError
 
 ENGINES = ("local", "processes", "dask")
+log = logging.getLogger(__name__)
 
 #: Wall time a chunk of series should take in a worker: long enough that per-task
 #: overhead (pickling, a scheduler round trip) is a few percent, short enough that the
@@ -450,6 +454,8 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
     in_flight: dict[Any, _Chunk] = {}
     suspects: deque[tuple[Any, int]] = deque()  # items whose worker died, with attempts so far
     exhausted = False
+    deaths: list[str] = []  # one per task lost (loky loses every task in flight at once)
+    held = 0  # the items those tasks held on their first attempt
     try:
         while True:
             while len(in_flight) < pool.max_in_flight:
@@ -485,6 +491,8 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                 elif pool.is_worker_death(error):
                     pool.after_death()
                     attempts = chunk.attempts + 1
+                    deaths.append(type(error).__name__)
+                    held += len(chunk.items) if chunk.attempts == 0 else 0
                     for item in chunk.items:
                         if attempts <= retries:
                             suspects.append((item, attempts))
@@ -502,6 +510,14 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
     finally:
         for future in in_flight:
             future.cancel()
+        if deaths:
+            log.warning(
+                "a worker process died during the run (%s: out of memory, or a crash in C "
+                "code); the %d series then in progress were %s",
+                deaths[0],
+                held,
+                "run again, one at a time" if retries else "given up (no retries)",
+            )
 
 
 def _handle_failure(item, failure: _Failure, on_error):

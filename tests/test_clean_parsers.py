@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.clean.currency import normalise_currency
+from forecast.clean.currency import normalise_currency, read_currency
 from forecast.clean.dates import DateError, detect_dayfirst, parse_date
 from forecast.clean.flags import flag_reason
 from forecast.clean.numbers import PriceError, parse_price
@@ -352,6 +352,25 @@ def test_chuc_counts_the_market_size(chuc_size):
 )
 def test_normalise_currency(text, code):
     assert normalise_currency(text) == code
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("nghìn đồng", ("VND", 1e3)),
+        ("Ngàn đ/kg", ("VND", 1e3)),
+        ("1.000 VNĐ", ("VND", 1e3)),
+        ("VND '000", ("VND", 1e3)),
+        ("KES (000)", ("KES", 1e3)),
+        ("triệu đồng", ("VND", 1e6)),
+        ("đ/kg", ("VND", 1.0)),
+        ("1000 dollars", ("USD", 1e3)),
+        ("1000 bananas", ("1000 BANANAS", 1.0)),  # not a currency: left as written
+        ("k", ("K", 1.0)),
+    ],
+)
+def test_read_currency_reads_thousands_of_a_currency(text, read):
+    assert read_currency(text) == read
 
 
 @pytest.mark.parametrize(

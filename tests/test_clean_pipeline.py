@@ -622,6 +622,22 @@ def test_currency_names_become_iso_codes():
     assert len(result.prices) == 4
 
 
+def test_prices_in_thousands_of_dong_are_scaled_to_dong_with_a_note():
+    frame = pd.concat(
+        [
+            monthly(["45,5", "46"], currency="nghìn đồng"),
+            # A price that says its own thousands is not scaled twice.
+            monthly(["47 nghìn"], start="2020-03-15", currency="nghìn đồng"),
+        ]
+    )
+    result = run(frame)
+    assert result.prices["currency"].unique().tolist() == ["VND"]
+    assert result.prices["price"].tolist() == [45_500, 46_000, 47_000]
+    notes = result.report.notes
+    assert "currency 'nghìn đồng' read as VND, prices x1,000 (2 rows)" in notes
+    assert "currency 'nghìn đồng' read as VND (1 rows)" in notes
+
+
 def test_currencies_convert_only_with_rates():
     frame = pd.concat(
         [monthly([5000, 5100]), monthly([0.2, 0.21], currency="USD", market="Dong Thap")]

@@ -337,6 +337,42 @@ def test_one_market_in_two_currencies_and_bags_are_forecast_and_said(tmp_path):
     assert "90 KG -> kg, 12 rows, ÷90" in result.stderr
 
 
+def test_prices_in_thousands_of_dong_are_forecast_in_dong_and_said(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f'2023-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Retail,kg,nghìn đồng,"{40 + m},5"' for m in range(1, 13)
+    ]
+    out = tmp_path / "fc.csv"
+    path = _price_file(tmp_path, "buoi.csv", rows)
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out)
+    assert fc["currency"].tolist() == ["VND", "VND"]
+    assert fc["forecast"].tolist() == pytest.approx([52_500, 52_500])
+    assert "note: 1 currency scale conversion put prices in whole currency units, e.g. " in (
+        result.stderr
+    )
+    assert "Bưởi | Mỏ Cày Bắc: nghìn đồng -> VND, 12 rows, x1,000" in result.stderr
+
+
+def test_a_worker_death_during_a_run_is_said_on_stderr(tmp_path, monkeypatch):
+    """The engine logs a death it recovered from; the command line prints it as a note."""
+    import logging
+
+    from forecast import engine
+
+    real = engine.run_jobs
+
+    def dying(*args, **kwargs):
+        logging.getLogger("forecast.engine").warning("a worker process died (test)")
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run_jobs", dying)
+    result = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-j", 1)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("note: a worker process died (test)") == 1
+
+
 def test_the_progress_bar_draws_on_a_terminal_and_leaves_no_trace_in_a_log(monkeypatch):
     from rich.console import Console
 

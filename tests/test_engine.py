@@ -215,11 +215,15 @@ def test_iter_series_knows_how_many_series_it_holds():
 
 
 @pytest.mark.slow
-def test_processes_retry_the_series_of_a_killed_worker(tmp_path):
+def test_processes_retry_the_series_of_a_killed_worker(tmp_path, caplog):
     job = partial(kill_on, victim=5, marker_dir=str(tmp_path))
-    out = list(run_jobs(job, range(30), engine="processes", n_jobs=2, on_error=lost))
+    with caplog.at_level("WARNING", logger="forecast.engine"):
+        out = list(run_jobs(job, range(30), engine="processes", n_jobs=2, on_error=lost))
     assert (tmp_path / "killed").exists()  # the worker really died once
     assert sorted(out) == [x * x for x in range(30)]
+    # Finished, but not silently: the death is said, with what happened to its series.
+    deaths = [r.getMessage() for r in caplog.records if "worker process died" in r.getMessage()]
+    assert deaths and all("run again, one at a time" in m for m in deaths), deaths
 
 
 @pytest.mark.slow

@@ -1,9 +1,12 @@
 """Currencies: names -> ISO 4217 codes; conversion only when asked, never silently.
 
 "đ", "đồng", "VNĐ", "dong", "₫" are VND; "$", "US$" are USD; "baht", "฿" THB; "Rs" LKR.
-Other text is upper-cased as written. A row without a currency takes one written in its
-price ("45.000 đ"); a file with no currency at all whose marked prices all name one currency
-is in that currency. A price mark that contradicts the currency column refuses the row.
+Other text is upper-cased as written. A currency counted in thousands or millions, as
+Vietnamese sheets often write it ("nghìn đồng", "1000 VND", "VND '000", "triệu đồng"), is
+that currency, and its prices are scaled to whole units (45 -> 45,000), with a note. A row
+without a currency takes one written in its price ("45.000 đ"); a file with no currency at
+all whose marked prices all name one currency is in that currency. A price mark that
+contradicts the currency column refuses the row.
 
 With ``CleanOptions.rates`` and ``CleanOptions.currency``, prices in other currencies are
 converted: a ``currency -> target`` rate, or the inverse of ``target -> currency``. With a
@@ -44,6 +47,7 @@ _NAMES = {
     "usd": "USD",
     "us dollar": "USD",
     "dollar": "USD",
+    "dollars": "USD",
     "฿": "THB",
     "baht": "THB",
     "thb": "THB",
@@ -58,14 +62,42 @@ _NAMES = {
 }
 #: A unit after the currency, as a price column's header or cell may carry it ("đ/kg").
 _PER_UNIT = re.compile(r"\s*/.*$")
+#: How many units a currency's prices count, written before it ("nghìn đồng", "1000 VND",
+#: "k VND", "triệu đ") or after it ("VND '000", "VND (000)", "VND thousands"); on folded text.
+_SCALES = {
+    **dict.fromkeys(("nghin", "ngan", "k", "thousand", "thousands", "1000", "1.000", "1,000"), 1e3),
+    **dict.fromkeys(("'000", "000", "(000)", "('000)", "000s", "'000s"), 1e3),
+    **dict.fromkeys(("trieu", "tr", "million", "millions", "1000000", "1.000.000"), 1e6),
+    **dict.fromkeys(("1,000,000", "'000,000", "(000,000)", "mn"), 1e6),
+}
+_ISO_CODE = re.compile(r"[a-z]{3}")
+
+
+def _currency_name(text: str) -> str | None:
+    """A known currency name's ISO code, or a three-letter code as written."""
+    return _NAMES.get(text) or (text.upper() if _ISO_CODE.fullmatch(text) else None)
+
+
+def read_currency(value: object) -> tuple[str, float]:
+    """Currency text -> (ISO code, units per price): "nghìn đồng" -> ("VND", 1000.0),
+    "đ/kg" -> ("VND", 1.0); ("", 1.0) when missing. A scale word is read only beside a
+    currency name or a three-letter code ("1000 KES"), so other text stays as written."""
+    key = _PER_UNIT.sub("", fold(value)) or fold(value)
+    if not key:
+        return "", 1.0
+    if key in _NAMES:
+        return _NAMES[key], 1.0
+    first, _, rest = key.partition(" ")
+    before, _, last = key.rpartition(" ")
+    for scale, name in ((first, rest), (last, before)):
+        if scale in _SCALES and (code := _currency_name(name.strip())):
+            return code, _SCALES[scale]
+    return (key.upper() if key.isascii() else str(value).strip().upper()), 1.0
 
 
 def normalise_currency(value: object) -> str:
     """Currency text -> ISO code ("đồng" -> "VND", "đ/kg" -> "VND"); '' when missing."""
-    key = _PER_UNIT.sub("", fold(value)) or fold(value)
-    if not key:
-        return ""
-    return _NAMES.get(key, key.upper() if key.isascii() else str(value).strip().upper())
+    return read_currency(value)[0]
 
 
 def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
@@ -74,7 +106,11 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     Refuses rows with no currency anywhere and rows whose price names another currency.
     """
     raw = map_unique(frame["currency_raw"], tidy_text).tolist()
-    written = map_unique(frame["currency_raw"], normalise_currency).tolist()
+    read = map_unique(frame["currency_raw"], read_currency)
+    written = [code for code, _ in read]
+    scale = pd.Series([units for _, units in read], index=frame.index, dtype=float)
+    if "price_scaled" in frame:  # "45 nghìn" already says its thousands: not twice
+        scale = scale.where(~frame["price_scaled"].astype(bool), 1.0)
     marks = frame["price_currency"].tolist() if "price_currency" in frame else [None] * len(frame)
     marks = [m if isinstance(m, str) and m else None for m in marks]
     notes = []
@@ -99,14 +135,39 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
         for c, m, p in zip(code, marks, frame["price_raw"].tolist(), strict=True)
     ]
     out = frame.assign(currency=pd.Series(code, index=frame.index, dtype=object))
+    if "price" in out and scale.ne(1).any():
+        out["price"] = out["price"] * scale
     kept, rejected = split_rejected(out, pd.Series(reasons, index=frame.index, dtype=object))
-    renamed: dict[tuple[str, str], int] = {}
-    for text, iso in zip(raw, code, strict=True):
-        if text and text != iso:
-            renamed[(text, iso)] = renamed.get((text, iso), 0) + 1
-    for (text, iso), n in sorted(renamed.items()):
-        notes.append(f"currency '{text}' read as {iso} ({n} rows)")
-    return StepOutput(kept, rejected, notes)
+    renamed: dict[tuple[str, str, float], int] = {}
+    for text, iso, units in zip(raw, code, scale.tolist(), strict=True):
+        if text and (text != iso or units != 1):
+            renamed[(text, iso, units)] = renamed.get((text, iso, units), 0) + 1
+    for (text, iso, units), n in sorted(renamed.items()):
+        scaled = f", prices x{units:,.0f}" if units != 1 else ""
+        notes.append(f"currency '{text}' read as {iso}{scaled} ({n} rows)")
+    return StepOutput(kept, rejected, notes, {"conversions": _scalings(kept, scale)})
+
+
+def _scalings(kept: pd.DataFrame, scale: pd.Series) -> list[dict]:
+    """Per series and currency text: the prices scaled from thousands (or millions) of it."""
+    scaled = kept[scale.reindex(kept.index).ne(1)]
+    conversions = []
+    columns = ["commodity", "market", "currency_raw", "currency"]
+    for (commodity, market, raw, iso), group in scaled.groupby(columns, sort=True):
+        series = series_name(commodity, market)
+        units = float(scale[group.index[0]])
+        conversions.append(
+            {
+                "kind": "currency scale",
+                "series": series,
+                "from": tidy_text(raw),
+                "to": iso,
+                "rows": len(group),
+                "factor": units,
+                "text": f"{series}: {tidy_text(raw)} -> {iso}, {len(group)} rows, x{units:,.0f}",
+            }
+        )
+    return conversions
 
 
 def _rates_table(rates: pd.DataFrame) -> pd.DataFrame:
@@ -199,4 +260,4 @@ def convert_currencies(
     return StepOutput(out, notes=notes, details={"conversions": conversions})
 
 
-__all__ = ["convert_currencies", "normalise_currencies", "normalise_currency"]
+__all__ = ["convert_currencies", "normalise_currencies", "normalise_currency", "read_currency"]

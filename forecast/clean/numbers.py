@@ -91,6 +91,7 @@ class ParsedPrice:
     ambiguous: bool = False  # read by the "exactly three digits" rule ("1.500")
     dot_decimal: bool = False  # clearly uses "." as its decimal point ("5317.5")
     unit: str | None = None  # a unit written after the price ("45.000đ/kg" -> "kg")
+    scaled: bool = False  # a multiplier word scaled it ("45 nghìn" -> 45,000)
 
 
 def _strip_marks(text: str) -> tuple[str, str | None, float]:
@@ -200,7 +201,9 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
                     f"price '{raw}' is not a number with decimal separator '{decimal}'"
                 )
             number = float(text.replace(",", ".")) * multiplier
-            parsed = ParsedPrice(number, currency, dot_decimal=point == ".", unit=unit)
+            parsed = ParsedPrice(
+                number, currency, dot_decimal=point == ".", unit=unit, scaled=multiplier != 1
+            )
         elif not _BODY.match(text):
             if text in ("inf", "+inf", "-inf", "infinity"):
                 raise PriceError(f"price '{raw}' is not finite")
@@ -212,7 +215,7 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             if ambiguous and multiplier != 1:  # "45.333 nghìn", "1.500 triệu": a few of them
                 number, ambiguous = number / 1000, False
             number *= -multiplier if negative else multiplier
-            parsed = ParsedPrice(number, currency, ambiguous, dot_decimal, unit)
+            parsed = ParsedPrice(number, currency, ambiguous, dot_decimal, unit, multiplier != 1)
     if not math.isfinite(parsed.value):
         raise PriceError(f"price '{raw}' is not finite")
     if parsed.value <= 0:
@@ -257,6 +260,7 @@ def parse_prices(
         price=price,
         price_currency=found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None),
         price_unit=found.map(lambda r: r.unit if isinstance(r, ParsedPrice) else None),
+        price_scaled=found.map(lambda r: isinstance(r, ParsedPrice) and r.scaled).astype(bool),
     )
     kept, rejected = split_rejected(out, found.where(~good, None))
     return StepOutput(kept, rejected, notes, details)
@@ -314,11 +318,17 @@ SMALL_UNIT_CURRENCIES = frozenset(
 
 def _currencies(frame: pd.DataFrame) -> pd.Series:
     """Per row: its currency as the file writes it, as an ISO code where known."""
-    from forecast.clean.currency import normalise_currency
+    from forecast.clean.currency import read_currency
 
     if "currency_raw" not in frame:
         return pd.Series("", index=frame.index)
-    return map_unique(frame["currency_raw"], normalise_currency).astype(str)
+
+    def code(text: object) -> str:
+        # Thousands of đồng are not a small unit: "45.5" nghìn đồng is a fine price.
+        iso, units = read_currency(text)
+        return iso if units == 1 else f"{iso} x{units:g}"
+
+    return map_unique(frame["currency_raw"], code).astype(str)
 
 
 def _small_unit(currency: pd.Series, marks: pd.Series, series: pd.Series) -> pd.Series:

@@ -6,6 +6,7 @@ argument checks that run before the workers start must not wait for pandas.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -40,10 +41,26 @@ def _stdout_to_devnull() -> None:
 console = _Console()
 
 
+class _NoteHandler(logging.Handler):
+    """Warnings from the package's own loggers (a worker process died) as ``note:`` lines on
+    the stderr of the moment (a test runner swaps it), above any progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"note: {record.getMessage()}", err=True)
+
+
+def _say_package_warnings() -> None:
+    logger = logging.getLogger("forecast")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler(logging.WARNING))
+        logger.propagate = False  # not twice through a root handler
+
+
 class CropcastGroup(TyperGroup):
     """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code."""
 
     def invoke(self, ctx):
+        _say_package_warnings()
         try:
             return super().invoke(ctx)
         except CropcastError as exc:
@@ -549,18 +566,23 @@ def note_conflicts(report, prices, path: Path) -> None:
 
 def note_conversions(report, path: Path) -> None:
     """One line on stderr when cleaning rescaled prices to one unit per series (a 90 KG bag
-    to kg, 750 ML to L): the forecast is in the unit it names, not the file's, and a reader
-    comparing it with the file must know."""
-    scaled = [c for c in report.conversions if c["kind"] == "unit" and c["factor"] != 1]
-    if not scaled:
-        return
-    n = len(scaled)
-    typer.echo(
-        f"note: {n} unit {'conversions' if n > 1 else 'conversion'} put prices in one unit "
-        f"per series, e.g. {scaled[0]['text']}; forecasts are per the new unit: "
-        f"'cropcast data check {path}' lists them",
-        err=True,
-    )
+    to kg, 750 ML to L), and one when it read prices in thousands of a currency as whole
+    units ("nghìn đồng" -> VND): the forecast is in the unit it names, not the file's, and a
+    reader comparing it with the file must know."""
+    for kind, what, new in (
+        ("currency scale", "put prices in whole currency units", "currency unit"),
+        ("unit", "put prices in one unit per series", "unit"),
+    ):
+        scaled = [c for c in report.conversions if c["kind"] == kind and c["factor"] != 1]
+        if not scaled:
+            continue
+        n = len(scaled)
+        typer.echo(
+            f"note: {n} {kind} {'conversions' if n > 1 else 'conversion'} {what}, "
+            f"e.g. {scaled[0]['text']}; forecasts are per the new {new}: "
+            f"'cropcast data check {path}' lists them",
+            err=True,
+        )
 
 
 def note_split(report, path: Path) -> None:
