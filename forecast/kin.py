@@ -21,7 +21,9 @@ currency (:data:`BROAD`). On the same design set, with every same-commodity seri
 to simulate it, those broad kin held 83-86 % and 98 % at 80 % and 95 % against 51-83 % and
 58-93 % with the series' own moves, with a better interval score at every length (-10 %
 and -1 % on the whole years, -35 % and -57 % cut to two prices): wider than its own
-commodity's kin, which are tried first, but far better than a few moves of its own.
+commodity's kin, which are tried first, but far better than a few moves of its own. A
+series alone in its price type too (one wholesale price in a retail file) takes, third,
+every other series in its currency (:data:`WIDEST`); before, its ranges stayed empty.
 
 Only series too short to backtest take kin: a longer series has enough of its own history,
 and ``backtest`` never uses kin (the kin's later prices would leak into earlier windows).
@@ -44,10 +46,14 @@ KIN: tuple[str, ...] = ("commodity", "price_type", "currency")
 #: Where a series with no kin of its own commodity looks next: every other series of its
 #: price type and currency in the file (one economy's prices, in one currency's inflation).
 BROAD: tuple[str, ...] = ("price_type", "currency")
+#: Last, a series alone in its price type (one wholesale yam price among retail ones)
+#: takes every other series in its currency: without it its ranges were empty.
+WIDEST: tuple[str, ...] = ("currency",)
 #: The kin levels in the order a series tries them, with what each is in words.
 LEVELS: tuple[tuple[tuple[str, ...], str], ...] = (
     (KIN, "the same commodity, price type and currency in other markets"),
     (BROAD, "other commodities of the same price type and currency"),
+    (WIDEST, "other series in the same currency"),
 )
 #: Most rows (cutoffs, each with ``horizon`` steps) of kin moves a series takes along. On
 #: the design set, 500 rows gave the coverage of all of them to 0.2 points and an interval
@@ -118,7 +124,7 @@ class KinPools:
         rows = pd.MultiIndex.from_frame(prices[list(LEVELS[-1][0])]).isin(list(needed[-1]))
         # Markets per group, known before any is read, so each keeps its share as it comes.
         distinct = prices[rows].drop_duplicates(list(KEY))
-        members = [distinct.groupby(list(columns), observed=True).size() for columns, _ in LEVELS]
+        members = [_group_sizes(distinct, columns) for columns, _ in LEVELS]
         parts: dict[tuple, list] = {}
         read: dict[tuple, int] = {}
         for key, y in iter_series(prices[rows]):
@@ -204,14 +210,24 @@ class KinPools:
         return bool(self._pools)
 
 
+def _group_sizes(distinct: pd.DataFrame, columns: tuple[str, ...]) -> dict[tuple, int]:
+    """Group (a tuple, one column or more) -> how many series it holds."""
+    sizes = distinct.groupby(list(columns), observed=True).size()
+    return {(k if isinstance(k, tuple) else (k,)): int(n) for k, n in sizes.items()}
+
+
 def _identity(key: tuple, level: int) -> tuple:
     """What makes a pool member the series itself: its market as the case-twin check
-    compares it, and at the broad level its commodity too (other commodities of the same
-    market are kin there)."""
+    compares it, and at the broader levels its commodity and price type too (other
+    commodities of the same market are kin there, and so is the retail price of a
+    wholesale one at the widest)."""
     if level == 0:
         return (_market(key),)
-    commodity = " ".join(str(key[KEY.index("commodity")]).casefold().split())
-    return (commodity, _market(key))
+    commodity, price_type = (
+        " ".join(str(key[KEY.index(column)]).casefold().split())
+        for column in ("commodity", "price_type")
+    )
+    return (commodity, price_type, _market(key))
 
 
 def _by_market(keys, level: int) -> dict[tuple, list[int]]:

@@ -313,6 +313,10 @@ UNITS = [
     ("bag", "other", 1.0, "bag", 1.0),
     ("Troy Oz", "other", 1.0, "troy oz", 1.0),
     ("cents/sheet", "other", 1.0, "sheet", 0.01),
+    ("$/bbl", "other", 1.0, "bbl", 1.0),
+    # An exchange rate's unit names two currencies: kept whole, not read as per "lcu".
+    ("USD/LCU", "other", 1.0, "usd/lcu", 1.0),
+    ("usd/đồng", "other", 1.0, "usd/đồng", 1.0),
 ]
 
 

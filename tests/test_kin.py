@@ -140,6 +140,21 @@ def test_a_single_price_of_a_commodity_no_other_market_has_takes_the_broad_kin()
     assert "no ranges" in next(s.note for s in alone.series if s.key[0] == "Sorghum")
 
 
+def test_a_single_price_alone_in_its_price_type_takes_its_currencys_other_series():
+    table = _table(
+        {("Yam", "A", "NGN"): [450.0], ("Rice", "B", "NGN"): _walk(30, 0.05, 7)},
+        starts={"A": "2022-06-01"},  # B's last month
+    )
+    wholesale = table.assign(price_type=np.where(table["market"] == "A", "Wholesale", "Retail"))
+    run = forecast_prices(wholesale, ForecastSpec(horizon=3, use_calendar=False), engine="local")
+    yam = run.forecasts[run.forecasts["commodity"] == "Yam"]
+    assert ((yam["lower_95"] < yam["lower_80"]) & (yam["lower_80"] < 450)).all()
+    assert (yam["upper_95"] > yam["upper_80"]).all()
+    assert "other series in the same currency" in next(
+        s.note for s in run.series if s.key[0] == "Yam"
+    )
+
+
 def test_a_selection_is_forecast_as_in_the_whole_table_when_given_its_kin():
     table = _table({("Rice", m, "LKR"): _walk(14 + 3 * i, 0.06, i) for i, m in enumerate("ABCD")})
     spec = ForecastSpec(horizon=6, use_calendar=False)

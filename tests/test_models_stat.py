@@ -173,6 +173,20 @@ def test_ets_guard_skips_exploding_trend():
     assert forecast["forecast"].max() <= 10 * y.iloc[-1]
 
 
+def test_the_guard_lets_a_trend_the_prices_showed_go_on():
+    """Four years at 10 % a month after three calm ones (Lebanon 2019-2023): prices went up
+    a hundredfold within five years, so a fit that carries the trend on is not exploding.
+    Under a plain tenfold guard ETS and ARIMA fell back to a flat forecast."""
+    rng = np.random.default_rng(3)
+    steps = np.r_[rng.normal(0, 0.02, 36), 0.10 + rng.normal(0, 0.05, 48)]
+    y = monthly(np.exp(np.log(1500) + np.cumsum(steps)))
+    for model in (ETS(), ARIMA()):
+        model.fit(y)
+        assert model.fallback_ is None, model.fallback_
+        rise = float(np.log(model.predict(12)["forecast"].iloc[-1] / y.iloc[-1]))
+        assert 0.6 < rise < 2.4, (model.spec_, rise)  # the trend went on: 1.2 in 12 months
+
+
 def test_ets_guard_falls_back_to_naive_when_every_spec_explodes(monkeypatch):
     real = ets_module._log_forecast
 

@@ -95,6 +95,11 @@ def read_currency(value: object) -> tuple[str, float]:
     return (key.upper() if key.isascii() else str(value).strip().upper()), 1.0
 
 
+def is_currency_name(text: object) -> bool:
+    """Whether folded text names a currency cropcast knows ("usd", "dong", "baht")."""
+    return fold(text) in _NAMES
+
+
 def normalise_currency(value: object) -> str:
     """Currency text -> ISO code ("đồng" -> "VND", "đ/kg" -> "VND"); '' when missing."""
     return read_currency(value)[0]
@@ -260,4 +265,10 @@ def convert_currencies(
     return StepOutput(out, notes=notes, details={"conversions": conversions})
 
 
-__all__ = ["convert_currencies", "normalise_currencies", "normalise_currency", "read_currency"]
+__all__ = [
+    "convert_currencies",
+    "is_currency_name",
+    "normalise_currencies",
+    "normalise_currency",
+    "read_currency",
+]

@@ -196,6 +196,12 @@ def _single(word: str, accented: str, chuc_size: int) -> tuple[str, float, str] 
     return None
 
 
+def _is_currency(text: str) -> bool:
+    from forecast.clean.currency import is_currency_name
+
+    return text in ("lcu", "local currency", "local currency unit") or is_currency_name(text)
+
+
 def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
     """Unit text -> :class:`ParsedUnit` (an unknown unit is kept as lower-cased text)."""
     accented = tidy_text(value).casefold()
@@ -204,7 +210,8 @@ def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
     if _CENTS.match(text):
         text, scale = _CENTS.sub("", text), 0.01
         accented = _CENTS.sub("", accented)
-    else:
+    elif not _is_currency(_CURRENCY_PREFIX.sub("", text)):
+        # "$/mt" is per mt in dollars; "USD/LCU" (WFP's exchange rates) is not per "lcu".
         text = _CURRENCY_PREFIX.sub("", text)
         accented = _CURRENCY_PREFIX.sub("", accented)
     text, accented = _PER.sub("", text).strip(), _PER.sub("", accented).strip()

@@ -19,6 +19,8 @@ from forecast.models.simple import (
     GUARD_HORIZON,
     Naive,
     frame_is_finite,
+    guard_limit,
+    guard_text,
     log_history,
     single_threaded,
     within_guard,
@@ -211,6 +213,7 @@ class ARIMA(Forecaster):
         endog = np.log(y.loc[logy.index[0] : logy.index[-1]].to_numpy(dtype=float))
         n, m = len(filled), season_length(y)
         self.last_log_ = float(filled[-1])
+        self.guard_ = guard_limit(filled)
         self.naive_ = Naive().fit(y)
         self.d_ = choose_d(filled)
 
@@ -264,13 +267,13 @@ class ARIMA(Forecaster):
         self.spec_, self.result_, self.fallback_ = "naive", None, None
         rejected = []
         for _, _, spec, result in sorted(fits, key=lambda item: item[:2]):
-            if within_guard(_log_forecast(result, GUARD_HORIZON)[0], self.last_log_):
+            if within_guard(_log_forecast(result, GUARD_HORIZON)[0], self.last_log_, self.guard_):
                 self.spec_, self.result_ = spec.label, result
                 break
             rejected.append(spec.label)
         if rejected:
             self.fallback_ = (
-                f"{', '.join(rejected)} forecast left [last/10, last*10] within "
+                f"{', '.join(rejected)} forecast left {guard_text(self.guard_)} within "
                 f"{GUARD_HORIZON} periods; used {self.spec_}"
             )
         elif self.result_ is None:
@@ -283,7 +286,7 @@ class ARIMA(Forecaster):
             mean, sd = _log_forecast(self.result_, h + self.offset_)
         mean, sd = mean[self.offset_ :], sd[self.offset_ :]
         out = normal_intervals(mean, sd, levels, future_index(self.y_, h))
-        if not (within_guard(mean, self.last_log_) and frame_is_finite(out)):
+        if not (within_guard(mean, self.last_log_, self.guard_) and frame_is_finite(out)):
             # Only reachable beyond the fit-time guard horizon: refuse an exploding path.
             self.fallback_ = f"{self.spec_} forecast exploded at horizon {h}; used naive"
             return self.naive_._predict(h, None, levels)

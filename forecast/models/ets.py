@@ -18,6 +18,8 @@ from forecast.models.simple import (
     GUARD_HORIZON,
     Naive,
     frame_is_finite,
+    guard_limit,
+    guard_text,
     log_history,
     single_threaded,
     within_guard,
@@ -149,6 +151,7 @@ class ETS(Forecaster):
         logy, self.offset_ = log_history(y)
         n, m = len(logy), season_length(y)
         self.last_log_ = float(logy.iloc[-1])
+        self.guard_ = guard_limit(logy)
         self.naive_ = Naive().fit(y)
         self.candidates_ = {}
         fits = []
@@ -167,13 +170,13 @@ class ETS(Forecaster):
             fits.sort(key=lambda item: item[:2])
             for _, _, spec, result in fits:
                 path = _log_forecast(result, n, GUARD_HORIZON)[0]
-                if within_guard(path, self.last_log_):
+                if within_guard(path, self.last_log_, self.guard_):
                     self.spec_, self.result_ = spec.label, result
                     break
                 rejected.append(spec.label)
         if rejected:
             self.fallback_ = (
-                f"{', '.join(rejected)} forecast left [last/10, last*10] within "
+                f"{', '.join(rejected)} forecast left {guard_text(self.guard_)} within "
                 f"{GUARD_HORIZON} periods; used {self.spec_}"
             )
         elif self.result_ is None:
@@ -187,7 +190,7 @@ class ETS(Forecaster):
             mean, sd = _log_forecast(self.result_, self.n_, h + self.offset_)
         mean, sd = mean[self.offset_ :], sd[self.offset_ :]
         out = normal_intervals(mean, sd, levels, future_index(self.y_, h))
-        if not (within_guard(mean, self.last_log_) and frame_is_finite(out)):
+        if not (within_guard(mean, self.last_log_, self.guard_) and frame_is_finite(out)):
             # Only reachable beyond the fit-time guard horizon: refuse an exploding path.
             self.fallback_ = f"{self.spec_} forecast exploded at horizon {h}; used naive"
             return self.naive_._predict(h, None, levels)

@@ -10,6 +10,7 @@ its trailing gap, and the guard against exploding forecasts.
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from forecast.models.base import (
 GUARD_FACTOR = 10.0
 #: Months (periods) over which statistical fits are checked for explosion at fit time.
 GUARD_HORIZON = 60
+#: For series that moved more than GUARD_FACTOR within GUARD_HORIZON: how much further (in
+#: logs) than their widest move a forecast may go (see guard_limit).
+GUARD_MARGIN = 1.5
 #: What a statsmodels fit raises on data it cannot handle (singular matrices, degenerate
 #: series); the caller then tries a simpler specification or the naive fallback.
 FIT_ERRORS = (
@@ -92,12 +96,36 @@ def observed_log_changes(y: pd.Series, lag: int = 1) -> tuple[np.ndarray, np.nda
     return change, np.full(change.shape, float(lag))
 
 
-def within_guard(path_log: np.ndarray, last_log: float) -> bool:
-    """Whether a log forecast path is finite and stays within ``GUARD_FACTOR`` of the last price."""
+def guard_limit(logy: pd.Series) -> float:
+    """How far (in log) a forecast may move from the last price before it counts as exploded.
+
+    ``GUARD_FACTOR`` (tenfold), or, for a series that itself moved further within
+    ``GUARD_HORIZON`` periods (hyperinflation: Lebanon's prices rose about 10 % a month for
+    years), half as far again as that move (in logs): a trend the prices showed is not a
+    model's whim, and refusing it left such forecasts at the last price while prices went
+    on rising. A damped trend fitted to such years still travels a little further in 60
+    months than the prices did in any 60, hence the margin.
+    """
+    values = pd.Series(np.asarray(logy, dtype=float))
+    window = values.rolling(GUARD_HORIZON + 1, min_periods=2)
+    widest = float((window.max() - window.min()).max())
+    limit = float(np.log(GUARD_FACTOR))
+    return max(limit, GUARD_MARGIN * widest) if np.isfinite(widest) and widest > limit else limit
+
+
+def guard_text(limit: float) -> str:
+    """'[last/10, last*10]' for a limit of log(10): the band the guard keeps forecasts in."""
+    factor = f"{math.exp(limit):.3g}"
+    return f"[last/{factor}, last*{factor}]"
+
+
+def within_guard(path_log: np.ndarray, last_log: float, limit: float | None = None) -> bool:
+    """Whether a log forecast path is finite and stays within ``limit`` (default: the log of
+    ``GUARD_FACTOR``; see :func:`guard_limit`) of the last log price."""
     path_log = np.asarray(path_log, dtype=float)
+    limit = float(np.log(GUARD_FACTOR)) if limit is None else limit
     return bool(
-        np.isfinite(path_log).all()
-        and np.abs(path_log - last_log).max(initial=0.0) <= np.log(GUARD_FACTOR)
+        np.isfinite(path_log).all() and np.abs(path_log - last_log).max(initial=0.0) <= limit
     )
 
 

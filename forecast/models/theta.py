@@ -17,6 +17,8 @@ from forecast.models.simple import (
     GUARD_HORIZON,
     Naive,
     frame_is_finite,
+    guard_limit,
+    guard_text,
     log_history,
     single_threaded,
     within_guard,
@@ -101,6 +103,7 @@ class Theta(Forecaster):
         logy, self.offset_ = log_history(y)
         n, m = len(logy), season_length(y)
         self.last_log_ = float(logy.iloc[-1])
+        self.guard_ = guard_limit(logy)
         self.naive_ = Naive().fit(y)
         self.spec_, self.result_, self.fallback_ = "naive", None, None
         self.deseasonalized_, self.alpha_, self.drift_ = False, np.nan, np.nan
@@ -111,9 +114,10 @@ class Theta(Forecaster):
         except FIT_ERRORS as exc:
             self.fallback_ = f"Theta fit failed ({exc}); used naive"
             return
-        if not within_guard(path, self.last_log_):
+        if not within_guard(path, self.last_log_, self.guard_):
             self.fallback_ = (
-                f"Theta forecast left [last/10, last*10] within {GUARD_HORIZON} periods; used naive"
+                f"Theta forecast left {guard_text(self.guard_)} within {GUARD_HORIZON} "
+                "periods; used naive"
             )
             return
         seasonal = result.forecast_components(1)["seasonal"].to_numpy()
@@ -144,7 +148,7 @@ class Theta(Forecaster):
                 pi = self.result_.prediction_intervals(steps, theta=theta, alpha=1 - level / 100)
                 out[f"lower_{level}"] = np.exp(pi["lower"].to_numpy()[self.offset_ :])
                 out[f"upper_{level}"] = np.exp(pi["upper"].to_numpy()[self.offset_ :])
-        if not (within_guard(mean, self.last_log_) and frame_is_finite(out)):
+        if not (within_guard(mean, self.last_log_, self.guard_) and frame_is_finite(out)):
             # Only reachable beyond the fit-time guard horizon: refuse an exploding path.
             self.fallback_ = f"Theta forecast exploded at horizon {h}; used naive"
             return self.naive_._predict(h, None, levels)
