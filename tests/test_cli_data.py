@@ -30,6 +30,21 @@ def test_data_list_table_output():
     assert "An Giang" in result.stdout
 
 
+def test_data_list_reads_a_file_as_data_check_does(tmp_path):
+    """It says "pass --dayfirst" on ambiguous dates: then it must take it."""
+    path = tmp_path / "lua.csv"
+    path.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        '02/03/2024,Lúa,Chợ A,Retail,kg,VND,"7,5"\n'
+        '02/04/2024,Lúa,Chợ A,Retail,kg,VND,"7,6"\n',
+        encoding="utf-8",
+    )
+    result = run("data", "list", path, "--dayfirst", "--decimal", ",", "--json")
+    assert result.exit_code == 0, result.output
+    (series,) = json.loads(result.stdout)
+    assert (series["first"][:7], series["last"][:7]) == ("2024-03", "2024-04")
+
+
 def test_data_check_vnm_reports_rejections_and_exits_1(shared_data):
     result = run("data", "check", shared_data / "wfp" / "wfp_food_prices_vnm.csv", "--json")
     assert result.exit_code == 1

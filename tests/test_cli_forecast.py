@@ -151,6 +151,46 @@ def test_bad_forecast_options_exit_2_with_one_line(args, expected):
     assert expected in one_error_line(result)
 
 
+def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
+    folder = tmp_path / "out.csv"  # a folder with a table's name
+    folder.mkdir()
+    result = run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", folder / "x" / "fc.csv")
+    assert result.exit_code == 0, result.output  # a missing folder is made
+    (tmp_path / "taken").write_text("")
+    taken = tmp_path / "taken"
+    for path, said in (
+        (folder, f"{folder}: is a directory"),
+        (taken / "fc.csv", f"{taken}: is a file, not a folder"),
+    ):
+        result = run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", path)
+        assert result.exit_code == 2, result.output
+        line = one_error_line(result)
+        assert said in line and "Check the path" in line, line
+
+
+def test_chuc_says_how_many_nuts_a_files_chuc_holds(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2023-{m:02d}-01,Dừa,Mỏ Cày Bắc,Wholesale,chục,VND,140000" for m in range(1, 13)]
+    path = _price_file(tmp_path, "dua.csv", rows)
+    per_nut = {}
+    for chuc in (12, 14):
+        out = tmp_path / f"fc{chuc}.csv"
+        result = run(
+            "forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "--chuc", chuc, "-o", out
+        )
+        assert result.exit_code == 0, result.output
+        per_nut[chuc] = pd.read_csv(out)["forecast"].iloc[0]
+    assert per_nut == pytest.approx({12: 140000 / 12, 14: 10000})
+    result = run("forecast", "-m", "naive", "-q", "--chuc", 14)  # the embedded data: no file
+    assert result.exit_code == 2 and "--chuc" in one_error_line(result)
+
+
+def test_a_bad_choice_suggests_a_whole_valid_value():
+    result = run("plot", "--kind", "pie", "-q")
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result).endswith("Use e.g. --kind fan")
+
+
 @pytest.fixture
 def worker_starts(monkeypatch):
     """Records every start of worker processes (the fork server, or a Dask cluster)."""

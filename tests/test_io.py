@@ -255,6 +255,20 @@ def test_missing_key_column_suggests_a_default(tmp_path):
         read_prices(path)
 
 
+def test_a_sheet_without_a_unit_column_whose_prices_say_their_unit(tmp_path):
+    head = "date,price,market,commodity,currency,price_type\n"
+    path = _write(
+        tmp_path / "p.csv",
+        head + "2024-01-15,45.000đ/kg,A,Bưởi,VND,Retail\n2024-02-15,46000,A,Bưởi,VND,Retail\n",
+    )
+    raw = read_prices(path)
+    assert raw.table["unit"].tolist() == ["", ""]  # for the prices to fill, or be refused
+    assert any("no unit column" in note for note in raw.notes)
+    plain = _write(tmp_path / "q.csv", head + "2024-01-15,45000,A,Bưởi,VND,Retail\n")
+    with pytest.raises(InputError, match="'unit'"):  # no price says a unit: still refused
+        read_prices(plain)
+
+
 def test_mapping_to_absent_column(tmp_path):
     path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
     with pytest.raises(InputError) as err:

@@ -13,6 +13,7 @@ from forecast.commands.shared import (
     DbOption,
     DecimalOption,
     DefaultOption,
+    FileChucOption,
     Freq,
     InputOption,
     JobsOption,
@@ -26,6 +27,7 @@ from forecast.commands.shared import (
     load_series,
     money,
     parse_as_of,
+    parse_freq,
     progress_bar,
     store_to_read,
 )
@@ -65,12 +67,17 @@ def alerts_cmd(
     ] = False,
     freq: Annotated[
         Freq | None,
-        typer.Option(help="Period to put a file's prices on; ALPS and IPA need monthly."),
+        typer.Option(
+            help="Period to put a file's prices on; ALPS and IPA need monthly.",
+            parser=parse_freq,
+            metavar="[monthly|weekly]",
+        ),
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
+    chuc: FileChucOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: Annotated[
@@ -92,9 +99,7 @@ def alerts_cmd(
 
     stamp = parse_as_of(as_of)
     run_on = engine_options(engine, jobs, scheduler, None)
-    prices = load_series(
-        input_, series, freq, map_, default, db, decimal, dayfirst, forecasting=False
-    )
+    prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst, False, chuc)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, as_json or quiet) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None

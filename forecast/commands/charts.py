@@ -16,6 +16,7 @@ from forecast.commands.shared import (
     DecimalOption,
     DefaultOption,
     EngineOption,
+    FileChucOption,
     InputOption,
     JobsOption,
     MapOption,
@@ -135,6 +136,7 @@ def plot_cmd(
     default: DefaultOption = None,
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
+    chuc: FileChucOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -160,7 +162,7 @@ def plot_cmd(
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None
     prices, every = load_for_forecast(
-        input_, series, freq, map_, default, db, fan, decimal=decimal, dayfirst=dayfirst
+        input_, series, freq, map_, default, db, fan, decimal, dayfirst, chuc=chuc
     )
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"

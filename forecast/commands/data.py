@@ -37,6 +37,9 @@ def data_list(
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
+    dayfirst: DayfirstOption = None,
+    decimal: DecimalOption = None,
+    chuc: ChucOption = 12,
     as_json: JsonOption = False,
 ) -> None:
     """List the series: key, span, number of prices and gaps."""
@@ -47,7 +50,7 @@ def data_list(
         file,
         mapping=parse_pairs(map_, "--map"),
         defaults=parse_pairs(default, "--default"),
-        options=clean_options(freq),
+        options=clean_options(freq, dayfirst, chuc, decimal),
     )
     overview = series_overview(prices)
     if as_json:

@@ -16,6 +16,7 @@ from forecast.commands.shared import (
     DecimalOption,
     DefaultOption,
     EngineOption,
+    FileChucOption,
     HorizonOption,
     InputOption,
     JobsOption,
@@ -207,6 +208,7 @@ def forecast_cmd(
     default: DefaultOption = None,
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
+    chuc: FileChucOption = None,
     db: DbOption = None,
     no_archive: Annotated[
         bool,
@@ -241,7 +243,7 @@ def forecast_cmd(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
         prices, every = load_for_forecast(
-            input_, series, freq, map_, default, db, spec, decimal=decimal, dayfirst=dayfirst
+            input_, series, freq, map_, default, db, spec, decimal, dayfirst, chuc=chuc
         )
         archive_in = store_to_read(input_, db) if input_ is None else db
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
@@ -308,6 +310,7 @@ def backtest_cmd(
     default: DefaultOption = None,
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
+    chuc: FileChucOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -336,7 +339,7 @@ def backtest_cmd(
         from forecast.evaluation import backtest_prices, leaderboard
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
-        prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst)
+        prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst, chuc=chuc)
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
             task = bar.add_task("backtesting", total=n_series) if bar else None

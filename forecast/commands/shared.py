@@ -76,19 +76,39 @@ class CropcastGroup(TyperGroup):
             # do (output through `console` ends in _Console.on_broken_pipe instead).
             _stdout_to_devnull()
             ctx.exit(141)
+        except OSError as exc:
+            if _debug(ctx):
+                raise
+            if exc.filename is None or not exc.strerror:
+                _unexpected(ctx, exc)
+            # A path the user gave: a directory where a file goes, a folder that does not
+            # exist or cannot be written. Theirs to fix, as a bad option is.
+            # Making a folder where a file is raises "file exists": say what is in the way.
+            why = "is a file, not a folder" if isinstance(exc, FileExistsError) else None
+            typer.echo(
+                f"error: {exc.filename}: {why or exc.strerror.lower()}. Check the path: charts "
+                "take a folder, tables and bulletins a file name, and what is written goes "
+                "into a folder that exists",
+                err=True,
+            )
+            ctx.exit(2)
         except Exception as exc:
             # Typer's own signals (Exit, Abort, usage errors) pass through untouched; whether
             # click is vendored (typer >= 0.20) or separate, they come from those modules.
             if type(exc).__module__.split(".")[0] in ("typer", "click") or _debug(ctx):
                 raise
-            # A bug: still one line, with the way to see more.
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            typer.echo(
-                f"error: unexpected {type(exc).__name__}: {exc} (at {Path(where.filename).name}:"
-                f"{where.lineno}). Run again with --debug for the traceback and report it",
-                err=True,
-            )
-            ctx.exit(1)
+            _unexpected(ctx, exc)
+
+
+def _unexpected(ctx, exc: BaseException) -> None:
+    """A bug: still one line, with the way to see more."""
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    typer.echo(
+        f"error: unexpected {type(exc).__name__}: {exc} (at {Path(where.filename).name}:"
+        f"{where.lineno}). Run again with --debug for the traceback and report it",
+        err=True,
+    )
+    ctx.exit(1)
 
 
 def _debug(ctx) -> bool:
@@ -115,17 +135,29 @@ DefaultOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-CleanFreqOption = Annotated[Freq | None, typer.Option(help="Period to put prices on.")]
+
+
+def parse_freq(value) -> Freq:
+    # Typer's own Enum check prints a usage box; parse_choice gives the one promised line.
+    return parse_choice(Freq, "--freq")(value)
+
+
+_FREQ = {"parser": parse_freq, "metavar": "[monthly|weekly]"}
+CleanFreqOption = Annotated[Freq | None, typer.Option(help="Period to put prices on.", **_FREQ)]
 DayfirstOption = Annotated[
     bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
 ]
 ChucOption = Annotated[int, typer.Option(help="Nuts per chục.")]
+#: --chuc on commands that read a file or the store: given only with a file.
+FileChucOption = Annotated[
+    int | None, typer.Option("--chuc", help="Nuts per chục in the file (default 12).")
+]
 DecimalOption = Annotated[
     str | None,
     typer.Option(help="The prices' decimal point, '.' or ',' (default: read from the file)."),
 ]
 DataFreqOption = Annotated[
-    Freq | None, typer.Option(help="Period of the data (default: as found).")
+    Freq | None, typer.Option(help="Period of the data (default: as found).", **_FREQ)
 ]
 HorizonOption = Annotated[int, typer.Option("--horizon", "-h", help="Periods ahead.")]
 LevelsOption = Annotated[str, typer.Option(help="Interval levels in percent.")]
@@ -350,13 +382,14 @@ def load_series(
     decimal: str | None = None,
     dayfirst: bool | None = None,
     forecasting: bool = True,
+    chuc: int | None = None,
 ):
     """The prices a command works on: the file (cleaned), the store or the embedded data,
     filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
     ``forecasting=False`` (alerts) leaves out the notes that speak of forecasts.
     """
     return load_for_forecast(
-        input_, series, freq, map_, default, db, None, decimal, dayfirst, forecasting
+        input_, series, freq, map_, default, db, None, decimal, dayfirst, forecasting, chuc
     )[0]
 
 
@@ -371,6 +404,7 @@ def load_for_forecast(
     decimal: str | None = None,
     dayfirst: bool | None = None,
     forecasting: bool = True,
+    chuc: int | None = None,
 ):
     """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
@@ -378,13 +412,14 @@ def load_for_forecast(
     ``spec`` is the forecast to come (a ``ForecastSpec``): with one, the note on prices that
     never changed waits for the forecast (:func:`note_flat_forecasts`). ``decimal`` is
     --decimal and ``dayfirst`` --dayfirst/--monthfirst: how the file writes its
-    prices' decimal point and its dates.
+    prices' decimal point and its dates; ``chuc`` is --chuc, the nuts in its chục.
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
 
-    options = clean_options(freq, dayfirst, decimal=decimal)  # a bad one fails before reading
-    given = {"--decimal": decimal, "--dayfirst/--monthfirst": dayfirst}
+    # A bad one fails before reading.
+    options = clean_options(freq, dayfirst, 12 if chuc is None else chuc, decimal)
+    given = {"--decimal": decimal, "--dayfirst/--monthfirst": dayfirst, "--chuc": chuc}
     for option, value in given.items():
         if value is not None and input_ is None:
             raise UsageError(
@@ -888,7 +923,9 @@ def parse_choice(enum: type[Enum], option: str):
         except ValueError:
             choices = ", ".join(member.value for member in enum)
             raise UsageError(
-                f"'{value}' is not one of {choices}", option, f"Use e.g. {option} {choices[:2]}"
+                f"'{value}' is not one of {choices}",
+                option,
+                f"Use e.g. {option} {next(iter(enum)).value}",
             ) from None
 
     parse.__name__ = enum.__name__.lower()

@@ -9,6 +9,7 @@ column mapping), ``wfp`` (WFP/HDX price CSVs), ``pinksheet`` (World Bank Pink Sh
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pandas as pd
@@ -121,6 +122,28 @@ def read_prices(
     return _read_table(frame, path.name, mapping, defaults, kind, notes)
 
 
+def _units_from_prices(frame, columns, mapping, defaults, source):
+    """``(found, notes, defaults)`` for a sheet with no unit column whose prices say their
+    unit ("45.000đ/kg"): the unit column is left blank for the prices to fill (a price
+    without one is then refused, row by row). ``(None, None, None)`` otherwise."""
+    from forecast.clean.numbers import PriceError, parse_price
+
+    relaxed = {**(defaults or {}), "unit": ""}
+    try:
+        found, notes = find_columns(columns, mapping, relaxed, source)
+    except InputError:
+        return None, None, None
+    written = frame[found["price"]].dropna().astype(str).head(200)
+    with_unit = 0
+    for value in written:
+        with contextlib.suppress(PriceError):
+            with_unit += parse_price(value).unit is not None
+    if not len(written) or 2 * with_unit < len(written):
+        return None, None, None
+    notes.append("no unit column: each price's unit is read from its text ('45.000đ/kg')")
+    return found, notes, relaxed
+
+
 def _read_table(
     frame: pd.DataFrame,
     source: str,
@@ -151,9 +174,16 @@ def _read_table(
         )
     if is_wfp:
         mapping = wfp.wfp_mapping(columns, mapping)
-    found, more = find_columns(columns, mapping, defaults, source)
+    try:
+        found, more = find_columns(columns, mapping, defaults, source)
+    except InputError as missing:
+        found, more, defaults = _units_from_prices(frame, columns, mapping, defaults, source)
+        if found is None:
+            raise missing from None
     check_duplicate_columns(header, found, source)
     table, original, built = build_raw_table(frame, found, defaults, source)
+    if "unit" not in found and (defaults or {}).get("unit") == "":  # blank for the prices
+        built = [note for note in built if not note.startswith("unit = ''")]
     if is_wfp:
         notes += wfp.wfp_notes(columns, original, found.get("priceflag"))
     else:
