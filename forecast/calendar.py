@@ -550,6 +550,24 @@ def harvest_features(
 # --------------------------------------------------------------------------- reporting
 
 
+#: Calendar seasons that are demand peaks (prices usually rise) rather than harvest gluts,
+#: when the calendar has no ``price_effect`` column: the pre-Tết season.
+DEMAND_SEASON_WORDS = ("tết",)
+
+
+def season_effect(row: pd.Series) -> str:
+    """What a calendar row's season does to prices: ``"dip"`` (a harvest glut, the usual)
+    or ``"rise"`` (a demand season: pomelo before Tết), from its ``price_effect`` column
+    when the calendar has one, else from the season's name."""
+    declared = str(row.get("price_effect", "") or "").strip().casefold()
+    if declared in ("dip", "low", "fall", "giảm"):
+        return "dip"
+    if declared in ("rise", "high", "peak", "tăng"):
+        return "rise"
+    season = str(row["season"]).casefold()
+    return "rise" if any(w in season for w in DEMAND_SEASON_WORDS) else "dip"
+
+
 def calendar_table(calendar: pd.DataFrame, commodity: str | None = None) -> pd.DataFrame:
     """Month-by-month view of a calendar, for ``cropcast calendar show``.
 
@@ -564,8 +582,10 @@ def calendar_table(calendar: pd.DataFrame, commodity: str | None = None) -> pd.D
     -------
     pd.DataFrame
         One row per calendar row: ``commodity``, ``region``, ``season``, then integer
-        columns 1..12 holding ``"plant"``, ``"harvest"``, ``"peak"`` or ``""``. Peak marks
-        replace harvest marks; month labels are left to the renderer (T1..T12 or Jan..Dec).
+        columns 1..12 holding ``"plant"``, ``"harvest"``, ``"peak"``, ``"demand"`` or ``""``.
+        Peak marks replace harvest marks; a demand season's months (see
+        :func:`season_effect`) are ``"demand"``, not a harvest; month labels are left to the
+        renderer (T1..T12 or Jan..Dec).
     """
     rows = calendar if commodity is None else match_commodity(commodity, calendar)
     records = []
@@ -575,8 +595,11 @@ def calendar_table(calendar: pd.DataFrame, commodity: str | None = None) -> pd.D
             for month in months_between(int(row["plant_start"]), int(row["plant_end"])):
                 marks[month] = "plant"
         harvest, peak = _windows(row)
-        marks.update(dict.fromkeys(harvest, "harvest"))
-        marks.update(dict.fromkeys(peak, "peak"))
+        if season_effect(row) == "rise":  # prices climb on demand: not a glut to plan around
+            marks.update(dict.fromkeys([*harvest, *peak], "demand"))
+        else:
+            marks.update(dict.fromkeys(harvest, "harvest"))
+            marks.update(dict.fromkeys(peak, "peak"))
         records.append(
             {
                 "commodity": row["commodity"],

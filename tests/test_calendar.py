@@ -485,6 +485,9 @@ def test_calendar_table(calendar):
     ]
     assert len(calendar_table(calendar)) == len(calendar)
     assert calendar_table(calendar, "Palm oil").empty
+    # The pre-Tết pomelo season is demand, when prices rise: not drawn as a harvest glut.
+    (tet,) = calendar_table(calendar, "Pomelo").itertuples(index=False)
+    assert [tet[2 + m] for m in range(1, 13)] == ["demand", *[""] * 10, "demand"]
 
 
 def test_harvest_note_months(calendar):

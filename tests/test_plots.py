@@ -28,6 +28,7 @@ from forecast.plots import (
     alerts_chart,
     alps_band,
     backtest_chart,
+    chart_title,
     fan_chart,
     format_number,
     save_figure,
@@ -36,7 +37,7 @@ from forecast.plots import (
     series_slug,
     unit_label,
 )
-from forecast.plots.common import HARVEST_ALPHA, HARVEST_COLOUR, PEAK_ALPHA
+from forecast.plots.common import HARVEST_ALPHA, HARVEST_COLOUR, PEAK_ALPHA, fit_limits
 from forecast.table import KEY, iter_series, select_series, series_label
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
@@ -565,6 +566,24 @@ def test_cli_plot_season_many_series_skips_the_short_ones(tmp_path):
     # Two years of coconut prices and 18 months of Bac Lieu rice are too short: said, not hidden.
     assert result.stderr.count("skipped") == 5
     assert "Rice | Bac Lieu" in result.stderr
+    # Quiet, not silent: one line says how many were skipped.
+    quiet = run_cli("--kind", "season", "-s", "Coconut|LKR", "-s", "Rice|VND", "-o", tmp_path, "-q")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr.startswith("note: 5 of 7 charts skipped, e.g. skipped ")
+    assert len(quiet.stderr.splitlines()) == 1
+
+
+def test_chart_titles_speak_the_charts_language():
+    key = ("Dừa", "Mỏ Cày Bắc", "Wholesale", "nut", "VND")
+    assert chart_title(key, "en") == "Dừa | Mỏ Cày Bắc | Wholesale | VND/nut"
+    assert chart_title(key, "vi") == "Dừa | Mỏ Cày Bắc | Bán buôn | đồng/trái"
+    world = ("Rice, Thai 5%", "world", "International", "mt", "USD")
+    assert chart_title(world, "vi") == "Rice, Thai 5% | world | Thế giới | USD/tấn"
+
+
+def test_a_flat_price_gets_a_readable_axis_not_a_few_dong_of_noise():
+    lo, hi = fit_limits(np.array([7000.0, 7000.0]), np.array([]))
+    assert lo < 7000 * 0.96 and hi > 7000 * 1.04
 
 
 @pytest.mark.slow

@@ -45,11 +45,17 @@ def calendar_show(
         "plant": "[green]·[/green]",
         "harvest": "[yellow]▒[/yellow]",
         "peak": "[bold red]█[/bold red]",
+        "demand": "[magenta]↑[/magenta]",
     }
     table = Table(
         title="Harvest calendar" + (f": {commodity}" if commodity else ""),
         caption="[green]·[/green] planting  [yellow]▒[/yellow] harvest  "
-        "[bold red]█[/bold red] peak",
+        "[bold red]█[/bold red] peak"
+        + (
+            "  [magenta]↑[/magenta] demand (prices usually rise)"
+            if (table_frame[list(range(1, 13))] == "demand").any().any()
+            else ""
+        ),
     )
     table.add_column("crop")
     table.add_column("season", no_wrap=True)

@@ -52,10 +52,10 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
     matplotlib's Figure, not pyplot, so each process draws on its own.
     """
     from forecast import plots
-    from forecast.table import infer_freq, series_label
+    from forecast.table import infer_freq
 
     key, y, kind, lang, data = job["key"], job["y"], job["kind"], job["lang"], job["data"]
-    label = series_label(key)
+    label = plots.chart_title(key, lang)
     try:
         if kind == "fan":
             # Five years of history by default: enough to see seasons, not so much that
@@ -231,10 +231,17 @@ def plot_cmd(
     order = {str(job["path"]): i for i, job in enumerate(jobs_list)}
     written = sorted((p for p, _ in results if p is not None), key=lambda p: order[str(p)])
     skipped = [note for p, note in results if p is None]
+    errors = Console(stderr=True)
     if not quiet:
-        errors = Console(stderr=True)
         for note in skipped:
             errors.print(note, markup=False, highlight=False, soft_wrap=True)
+    elif skipped:  # quiet, not silent: a missing chart is still said, in one line
+        errors.print(
+            f"note: {len(skipped)} of {len(results)} charts skipped, e.g. {skipped[0]}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     if not written:
         raise InputError(
             f"no {kind.value} chart could be drawn",

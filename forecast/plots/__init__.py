@@ -19,6 +19,7 @@ from forecast.plots.alerts import ALPS_BANDS, alerts_chart, alps_band
 from forecast.plots.backtest import backtest_chart
 from forecast.plots.common import (
     FONT,
+    chart_title,
     format_number,
     save_figure,
     series_slug,
@@ -33,6 +34,7 @@ __all__ = [
     "alerts_chart",
     "alps_band",
     "backtest_chart",
+    "chart_title",
     "fan_chart",
     "forecast_levels",
     "format_number",

@@ -142,6 +142,27 @@ def unit_label(currency: str, unit: str, lang: str = "en") -> str:
     return f"{currency}/{known[1] if lang == 'vi' else known[0]}"
 
 
+#: Price types as a Vietnamese reader says them; others are kept as written.
+_PRICE_TYPES_VI = {
+    "wholesale": "Bán buôn",
+    "retail": "Bán lẻ",
+    "farmgate": "Giá tại vườn",
+    "producer": "Giá tại vườn",
+    "international": "Thế giới",
+}
+
+
+def chart_title(key: tuple, lang: str = "en") -> str:
+    """A series' name as its chart's title: ``Rice | An Giang | Wholesale | VND/kg`` in
+    English, ``Rice | An Giang | Bán buôn | đồng/kg`` in Vietnamese (the names of the
+    commodity and market are the user's own, kept as written)."""
+    commodity, market, price_type, unit, currency = key
+    if check_lang(lang) == "en":
+        return f"{commodity} | {market} | {price_type} | {currency}/{unit}"
+    kind = _PRICE_TYPES_VI.get(str(price_type).strip().casefold(), price_type)
+    return f"{commodity} | {market} | {kind} | {unit_label(currency, unit, lang)}"
+
+
 def format_number(value: float, lang: str = "en", decimals: int | None = None) -> str:
     """``45000`` -> ``"45,000"`` (en) or ``"45.000"`` (vi, as Vietnamese prices are written).
 
@@ -258,6 +279,11 @@ def fit_limits(core: np.ndarray, outer: np.ndarray) -> tuple[float, float]:
     if outer.size:
         lo = max(min(lo, float(outer.min())), lo - 0.5 * span)
         hi = min(max(hi, float(outer.max())), hi + 0.5 * span)
+    if hi - lo < 0.02 * max(abs(hi), abs(lo)):
+        # Flat (one price, or a price that never moved): a span of a few đồng would print
+        # ticks like 6,999.96 ... 7,000.04 and make noise look like moves. ±5 % of the price.
+        middle = (hi + lo) / 2
+        lo, hi = middle - (0.05 * abs(middle) or 1.0), middle + (0.05 * abs(middle) or 1.0)
     pad = 0.05 * (hi - lo or 1.0)
     return max(lo - pad, 0.0) if lo >= 0 else lo - pad, hi + pad
 
