@@ -420,6 +420,22 @@ class AutoForecaster(Forecaster):
             "ratio": float(ratio),
             "scale": float(self.scale_),
         }
+        if self.kin_errors is not None and not np.nan_to_num(np.abs(self.reference_)).any():
+            # A price that never moved (an administered price) has no moves of its own to
+            # measure; its kin's say what a change may bring. The range still holds it.
+            from forecast.kin import LEVELS
+
+            kin = _steps(self.kin_errors, actual.shape[1])
+            self.reference_, self.scale_ = np.concatenate([self.reference_, kin]), 1.0
+            n_kin = int(np.isfinite(kin).sum())
+            self.calibration_.update(
+                method="conformal: the kin's last-price log errors (the price never moved)",
+                kin_errors=n_kin,
+                ratio=1.0,
+                scale=1.0,
+            )
+            source = self.kin_source or LEVELS[0][1]
+            self.notes_.append(f"ranges: the price never moved; from {n_kin} kin moves ({source})")
 
     def _combine_unscored(self, y, X, factories) -> None:
         """Too short to backtest: equal weights on every candidate long enough that fits."""

@@ -25,8 +25,10 @@ commodity's kin, which are tried first, but far better than a few moves of its o
 series alone in its price type too (one wholesale price in a retail file) takes, third,
 every other series in its currency (:data:`WIDEST`); before, its ranges stayed empty.
 
-Only series too short to backtest take kin: a longer series has enough of its own history,
-and ``backtest`` never uses kin (the kin's later prices would leak into earlier windows).
+Only series too short to backtest take kin, and series whose price never moved over the
+calibration window (an administered price: its own moves, all zero, would give ranges of
+no width): a longer series has enough of its own history, and ``backtest`` never uses kin
+(the kin's later prices would leak into earlier windows).
 A job carries its own kin pool, at most :data:`MAX_KIN_ERRORS` rows, so memory stays flat.
 """
 
@@ -85,11 +87,32 @@ def takes_kin(y: pd.Series, horizon: int) -> bool:
     return too_short_to_backtest(int(y.notna().sum()), horizon) and not can_backtest(y, horizon)
 
 
+def never_moved(y: pd.Series, window: int) -> bool:
+    """Whether the observed prices of ``y``'s last ``window`` periods are one price (bread
+    at a subsidised 50 for years): its own moves are all zero, so ranges read off them
+    have no width, which is no measure of what a change of policy may do."""
+    recent = y.iloc[-(int(window) + 1) :].dropna()
+    return len(recent) >= 2 and bool((recent == recent.iloc[0]).all())
+
+
 def short_series(prices: pd.DataFrame, horizon: int) -> pd.Series:
     """Observed prices per series (indexed by key), for the series that may be too short to
     backtest."""
     counts = prices.groupby(list(KEY), observed=True, sort=True)["price"].count()
     return counts[[too_short_to_backtest(int(n), horizon) for n in counts]]
+
+
+def flat_series(prices: pd.DataFrame, window: int) -> list[tuple]:
+    """The keys of the series whose prices did not move over their last ``window`` periods
+    (see :func:`never_moved`)."""
+    ordered = prices.sort_values([*KEY, "date"], kind="stable")
+    recent = ordered.groupby(list(KEY), observed=True, sort=False).tail(int(window) + 1)
+    recent = recent[recent["price"].notna()]
+    spread = recent.groupby(list(KEY), observed=True, sort=True)["price"].agg(
+        ["min", "max", "count"]
+    )
+    flat = spread[(spread["min"] == spread["max"]) & (spread["count"] >= 2)]
+    return [tuple(key) for key in flat.index]
 
 
 def _market(key: tuple) -> str:
@@ -112,9 +135,9 @@ class KinPools:
         from forecast.auto import last_price_errors
         from forecast.models.base import season_length
 
-        self.horizon = int(horizon)
+        self.horizon, self.window = int(horizon), int(window)
         if keys is None:
-            keys = short_series(prices, horizon).index
+            keys = [*short_series(prices, horizon).index, *flat_series(prices, window)]
         self._short = {tuple(key) for key in keys}
         self._pools: dict[tuple, _Pool] = {}  # (level, *group, season length) -> pool
         if not self._short:
@@ -182,7 +205,9 @@ class KinPools:
         from forecast.models.base import season_length
 
         key = tuple(key)
-        if key not in self._short or not self._pools or not takes_kin(y, self.horizon):
+        if key not in self._short or not self._pools:
+            return None
+        if not (takes_kin(y, self.horizon) or never_moved(y, self.window)):
             return None
         observed = y.dropna().index
         if not len(observed):

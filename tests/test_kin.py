@@ -155,6 +155,23 @@ def test_a_single_price_alone_in_its_price_type_takes_its_currencys_other_series
     )
 
 
+def test_a_long_price_that_never_moved_takes_its_kins_moves_for_its_ranges():
+    """Subsidised bread at 50 for six years: no move of its own to measure, so its ranges
+    had no width; its kin in other markets say what a change may bring."""
+    table = _table({("Bread", "A", "SYP"): [50.0] * 72, ("Bread", "B", "SYP"): _walk(72, 0.05, 7)})
+    spec = ForecastSpec(horizon=3, use_calendar=False)
+    run = forecast_prices(table, spec, engine="local")
+    bread = run.forecasts[run.forecasts["market"] == "A"]
+    assert np.allclose(bread["forecast"], 50)
+    assert ((bread["lower_95"] < bread["lower_80"]) & (bread["lower_80"] < 50)).all()
+    assert ((bread["upper_95"] > bread["upper_80"]) & (bread["upper_80"] > 50)).all()
+    explain = next(s.explain for s in run.series if s.key[1] == "A")
+    assert any("never moved" in note for note in explain["notes"]), explain
+    # Alone, nothing to borrow: the ranges hold the price and nothing more, as before.
+    alone = forecast_prices(table[table["market"] == "A"], spec, engine="local").forecasts
+    assert np.allclose(alone[["lower_95", "upper_95"]], 50)
+
+
 def test_a_selection_is_forecast_as_in_the_whole_table_when_given_its_kin():
     table = _table({("Rice", m, "LKR"): _walk(14 + 3 * i, 0.06, i) for i, m in enumerate("ABCD")})
     spec = ForecastSpec(horizon=6, use_calendar=False)
