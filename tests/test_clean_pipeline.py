@@ -238,6 +238,27 @@ def test_a_three_decimal_price_is_read_the_way_its_series_says():
     assert run(monthly(["1234.567", "1240.5"])).prices["price"].tolist() == [1234.567, 1240.5]
 
 
+def test_a_series_of_two_or_three_prices_is_told_by_its_one_clear_price():
+    # Sudanese pounds: "113.34", then "187.735" is 187.735, not 187,735.
+    assert run(monthly(["113.34", "187.735"], currency="SDG")).prices["price"].tolist() == [
+        113.34,
+        187.735,
+    ]
+    # Not in đồng, whose "45.000" is thousands whatever a lone "45.5" beside it says.
+    assert run(monthly(["45.5", "45.000"])).prices["price"].tolist() == [45.5, 45000.0]
+
+
+def test_a_single_three_decimal_price_is_told_by_its_kin():
+    kin = [monthly([f"{185 + m}.25" for m in range(3)], market=m, currency="SDG") for m in "ACD"]
+    lone = monthly(["186.125"], start="2020-03-15", market="E", currency="SDG")
+    result = run(pd.concat([*kin, lone], ignore_index=True))
+    assert result.prices.loc[result.prices["market"] == "E", "price"].tolist() == [186.125]
+    # A price ending in 0 may be a round thousand: the kin do not overrule it.
+    round_ = monthly(["186.000"], start="2020-03-15", market="E", currency="SDG")
+    result = run(pd.concat([*kin, round_], ignore_index=True))
+    assert result.prices.loc[result.prices["market"] == "E", "price"].tolist() == [186000.0]
+
+
 def test_a_series_with_nothing_to_tell_keeps_the_guess_whatever_the_file_says():
     # Another series' decimals (here in USD) do not decide for a dong series.
     told = monthly(["92.853", "93.1", "93.25"], market="A", currency="USD")

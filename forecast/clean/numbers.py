@@ -410,6 +410,11 @@ def _settle_thousands(
         10 * ends_in_zero.groupby(series).transform("sum") <= n_ambiguous
     )
     fair = (share >= 2) & ((3 * share >= priced) | zero_free)
+    if ambiguous.any() and (share == 1).any():
+        # A series of two or three prices, one of them clear ("113.34", "187.735"): that
+        # one tells, as long as no smaller unit (đồng) makes "45.000" thousands regardless.
+        few = (share == 1) & (3 * share >= priced)
+        fair |= few & ~_small_unit(_currencies(frame), marks, series)
     # The clear prices nearest in time before and after each row, within its series.
     order = (
         frame.assign(_series=series)
@@ -432,7 +437,12 @@ def _settle_thousands(
     if open_rows.any():
         currency = _currencies(frame)
         open_rows &= ~_small_unit(currency, marks, series)
-        kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, zero_free)
+        # One or two ambiguous prices, none ending in 0, beside at least three clear prices
+        # of the same commodity a thousand times nearer ("186.125" beside "185.25"s): the
+        # kin are evidence enough, in a currency where a price of a few units is possible.
+        no_zero = ends_in_zero.groupby(series).transform("sum") == 0
+        kin_zero_free = zero_free | ((n_ambiguous < 3) & no_zero)
+        kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, kin_zero_free)
         file_decimal = open_rows & ~kin_judged
         if file_decimal.any():  # the file-wide look costs a pass over every price
             file_decimal &= _file_says_decimals(frame, clear, zero_free, currency)
