@@ -574,3 +574,27 @@ def test_cli_no_arguments_covers_the_default_data():
     assert text.startswith("# Bản tin giá nông sản T11/2025")
     assert "Cà phê Robusta" in text and "Gạo Việt Nam 5% tấm" in text
     assert "Không đưa vào" in text  # series with no price for a year are named, not shown
+
+
+def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    blank = tmp_path / "blank.csv"
+    blank.write_text("\n\n")
+    # -o naming a folder is a bad option value: exit 2, before any forecasting.
+    result = run("bulletin", "-o", tmp_path, "-f", "sms", *CLI_SLICE)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
+    assert f"{tmp_path}: is a folder" in result.stderr
+    assert f"-o {tmp_path / 'bulletin.txt'}" in result.stderr
+    # A path under a file cannot be made: one line too.
+    result = run("bulletin", "-o", tmp_path / "blank.csv" / "b.md", *CLI_SLICE)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "cannot write there" in result.stderr
+    # An empty or folder --previous is a file that cannot be read: exit 1, as a missing one.
+    for path, what in [(empty, "is empty"), (blank, "is empty"), (tmp_path, "is a folder")]:
+        result = run("bulletin", "--previous", path, *CLI_SLICE)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
+        assert path.name in result.stderr and what in result.stderr
+        assert "cropcast forecast -o" in result.stderr

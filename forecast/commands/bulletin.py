@@ -179,6 +179,10 @@ def bulletin_cmd(
         return
     from forecast.bulletin import fan_charts, render
 
+    if out is not None and out.is_dir():  # say so now, not after the forecasts have run
+        name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
+        raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
+
     earlier = None
     if previous is not None:
         from forecast.bulletin.facts import read_forecasts
@@ -206,8 +210,13 @@ def bulletin_cmd(
     if out is None:
         typer.echo(text, nl=False)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+    except OSError as exc:  # a file where a folder should be, no permission, a full disk
+        raise UsageError(
+            f"cannot write there: {exc.strerror or exc}", str(out), "Choose another -o"
+        ) from None
     if not quiet:
         console.print(
             f"wrote the {fmt.value} bulletin ({len(inputs.facts.series)} series) to {out}",
