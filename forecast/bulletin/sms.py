@@ -1,11 +1,15 @@
-"""Bulletins as SMS: one message per line, each at most 160 plain ASCII characters.
+"""Bulletins as SMS: one message per line, each at most 160 GSM-7 septets.
 
-Vietnamese goes without diacritics (they would force UCS-2 and 70 characters a message); a
-bulletin too long for one message is split at sentence and word boundaries and numbered
-``1/3 ``, ``2/3 ``.
+Vietnamese goes without diacritics (they would force UCS-2 and 70 characters a message), so
+the text is plain ASCII, which GSM 03.38 sends one septet a character except ``[ ] { } | ~
+^ \\`` (and ``€``, form feed): those go through the extension table, two septets each, and
+are counted so. A bulletin too long for one message is split at sentence and word boundaries
+and numbered ``1/3 ``, ``2/3 ``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from forecast.bulletin.facts import BulletinFacts, SeriesFacts
 from forecast.bulletin.parts import (
@@ -27,6 +31,15 @@ from forecast.bulletin.wording import (
 )
 
 SMS_LIMIT = 160
+#: A message with any character outside GSM-7 is sent as UCS-2: 70 UTF-16 units.
+UCS2_LIMIT = 70
+#: GSM 03.38: the default alphabet (one septet each) and the extension table (an escape
+#: septet plus one: two each).
+GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
 #: ALPS bands worth a line in an SMS (short messages carry only the loud ones).
 SMS_BANDS = ("alert", "crisis")
 
@@ -76,18 +89,54 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     return " ".join(parts)
 
 
-def _split_words(text: str, cap: int) -> list[str]:
+def is_gsm(text: str) -> bool:
+    """Whether ``text`` can go as GSM-7 (default alphabet and extension table only)."""
+    return all(ch in GSM_BASIC or ch in GSM_EXTENSION for ch in text)
+
+
+def septets(text: str) -> int:
+    """GSM-7 length: an extension-table character takes two septets."""
+    return len(text) + sum(ch in GSM_EXTENSION for ch in text)
+
+
+def ucs2_units(text: str) -> int:
+    """UCS-2 (UTF-16) length: a character beyond the BMP takes two units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def to_gsm(text: str) -> str:
+    """SMS text that is GSM-7 for sure: :func:`to_ascii`, then the ASCII GSM-7 lacks.
+
+    A backquote becomes ``'`` and control characters go (one alone would make the whole
+    message UCS-2, 70 characters); runs of whitespace become one space (a newline would
+    break the one-message-per-line file).
+    """
+    text = to_ascii(text).replace("`", "'")
+    return " ".join("".join(ch for ch in word if ch.isprintable()) for word in text.split())
+
+
+def _cut(word: str, cap: int, measure: Callable[[str], int]) -> tuple[str, str]:
+    """The longest head of ``word`` within ``cap`` (as ``measure`` counts), and the rest."""
+    size = 0
+    for i, ch in enumerate(word):
+        size += measure(ch)
+        if size > cap:
+            return word[: max(i, 1)], word[max(i, 1) :]
+    return word, ""
+
+
+def _split_words(text: str, cap: int, measure: Callable[[str], int]) -> list[str]:
     chunks, current = [], ""
     for word in text.split():
-        while len(word) > cap:  # a word longer than a message: cut it
+        while measure(word) > cap:  # a word longer than a message: cut it
             if current:
                 chunks.append(current)
                 current = ""
-            chunks.append(word[:cap])
-            word = word[cap:]
+            head, word = _cut(word, cap, measure)
+            chunks.append(head)
         if not current:
             current = word
-        elif len(current) + 1 + len(word) <= cap:
+        elif measure(current) + 1 + measure(word) <= cap:
             current += " " + word
         else:
             chunks.append(current)
@@ -109,7 +158,7 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
-def _pack(units: list[str], cap: int) -> list[str]:
+def _pack(units: list[str], cap: int, measure: Callable[[str], int]) -> list[str]:
     """Greedy packing: a unit that fits whole in a message is never split across two."""
     messages: list[str] = []
     current = ""
@@ -118,18 +167,19 @@ def _pack(units: list[str], cap: int) -> list[str]:
         nonlocal current
         if not current:
             current = piece
-        elif len(current) + 1 + len(piece) <= cap:
+        elif measure(current) + 1 + measure(piece) <= cap:
             current += " " + piece
         else:
             messages.append(current)
             current = piece
 
     for unit in units:
-        if len(unit) <= cap:
+        if measure(unit) <= cap:
             add(unit)
             continue
         for sentence in _sentences(unit):
-            for piece in [sentence] if len(sentence) <= cap else _split_words(sentence, cap):
+            fits = measure(sentence) <= cap
+            for piece in [sentence] if fits else _split_words(sentence, cap, measure):
                 add(piece)
     if current:
         messages.append(current)
@@ -137,20 +187,24 @@ def _pack(units: list[str], cap: int) -> list[str]:
 
 
 def pack_sms(units: list[str], limit: int = SMS_LIMIT) -> list[str]:
-    """Pack ASCII text units into messages of at most ``limit`` characters.
+    """Pack text units into messages of at most ``limit`` GSM-7 septets.
 
     One message needs no number; several are numbered ``"1/3 "``, ``"2/3 "``..., the number
-    counted within the limit.
+    counted within the limit. Text with a character outside GSM-7 goes as UCS-2, so then
+    every message is held to :data:`UCS2_LIMIT` UTF-16 units (or ``limit``, if lower).
     """
     units = [u.strip() for u in units if u.strip()]
     if not units:
         return []
-    single = _pack(units, limit)
+    measure = septets
+    if not all(is_gsm(u) for u in units):
+        measure, limit = ucs2_units, min(limit, UCS2_LIMIT)
+    single = _pack(units, limit, measure)
     if len(single) == 1:
         return single
     width = len(f"{len(single)}/{len(single)} ")
     while True:
-        messages = _pack(units, limit - width)
+        messages = _pack(units, limit - width, measure)
         needed = len(f"{len(messages)}/{len(messages)} ")
         if needed <= width:
             break
@@ -160,12 +214,12 @@ def pack_sms(units: list[str], limit: int = SMS_LIMIT) -> list[str]:
 
 
 def sms_messages(facts: BulletinFacts, lang: str = "vi", limit: int = SMS_LIMIT) -> list[str]:
-    """The bulletin as SMS messages: plain ASCII, each at most ``limit`` characters."""
+    """The bulletin as SMS messages: plain ASCII, each at most ``limit`` GSM-7 septets."""
     w = words(lang)
     freq = "monthly" if facts.freq == "mixed" else facts.freq
     head = ""
     if facts.as_of is not None and facts.as_of == facts.as_of:
         head = w["sms_head"].format(date=period_label(facts.as_of, freq, lang)) + " "
-    units = [to_ascii(head + summary_sentence(facts, lang))]
-    units += [to_ascii(sms_series_text(s, facts, lang)) for s in facts.series]
+    units = [to_gsm(head + summary_sentence(facts, lang))]
+    units += [to_gsm(sms_series_text(s, facts, lang)) for s in facts.series]
     return pack_sms(units, limit)
