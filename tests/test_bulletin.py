@@ -412,6 +412,36 @@ def test_sms_counts_gsm_extension_characters_as_two_septets():
         assert "Xoai 'cat' Cai Be" in " ".join(lines)
 
 
+def test_sms_split_series_keeps_its_notes_under_its_own_name():
+    # The rice text is too long for one message; its harvest note goes on in the next one,
+    # which must say it is rice's, not open with the note and then the mango.
+    rice = ("Gạo [ST25] {loại 1} ~ đặc sản Sóc Trăng", "Chợ đầu mối Bình Điền ^ TP.HCM đường số 7")
+    facts = make_bulletin(monthly_prices(rice, ("Xoài cát Hòa Lộc", "Cái Bè")), model="naive").facts
+    notes = [("vi", "Vu Dong Xuan:", "(tiep):"), ("en", "Dong Xuan harvest", "(cont.):")]
+    for lang, note, cont in notes:
+        lines = sms_messages(facts, lang)
+        check_sms(lines)
+        (line,) = [line for line in lines if note in line]
+        body = line.split(" ", 1)[1]
+        assert body.startswith("Gao [ST25]"), lines  # its own head, or its name going on
+        if not body.startswith("Gao [ST25] {loai 1} ~ dac san Soc Trang Cho"):
+            assert body.startswith(f"Gao [ST25] {{loai 1}} ~ dac san Soc Trang {cont} "), lines
+        assert "Xoai" not in body.split(note)[0]
+
+
+def test_pack_sms_labels_every_message_going_on_with_a_split_unit():
+    rice = "Rice An Giang 8,433 VND/kg (+3%). " + "Next 3 months: 8,100-8,700, rising. " * 3
+    units = ["Crop prices Jan 2022.", rice + "Dong Xuan harvest: prices dip in Mar.", "Mango 41."]
+    lines = pack_sms(units, labels=["", "Rice (cont.):", "Mango (cont.):"])
+    check_sms(lines)
+    bodies = [line.split(" ", 1)[1] for line in lines]
+    rice_at = [i for i, body in enumerate(bodies) if "Next 3 months" in body or "Dong Xuan" in body]
+    assert bodies[rice_at[0]].startswith(("Rice An Giang", "Crop prices"))
+    assert all(bodies[i].startswith("Rice (cont.): ") for i in rice_at[1:]), lines
+    assert not any("Mango (cont.)" in body for body in bodies)  # it fits whole: no label
+    assert pack_sms(units) == pack_sms(units, labels=["", "", ""])
+
+
 def test_pack_sms_outside_gsm7_is_ucs2_of_70():
     units = ["Giá lúa Đồng Tháp tăng nhẹ.", "Giá cà phê Robusta giảm mạnh trong tháng này. " * 3]
     lines = pack_sms(units)
