@@ -214,6 +214,34 @@ def test_unknown_commodity_is_reported_not_fatal(smtp_server, tmp_path):
     assert parts(b)[0].startswith("CROP PRICE BULLETIN, JAN 2022")
 
 
+def test_one_phone_written_two_ways_gets_one_sms_with_both_rows_commodities(tmp_path):
+    # A household phone on two rows, written differently: one file, nothing overwritten.
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "name,email,phone,language,commodities\n"
+        "Cô Ba,coba@example.vn,0901234567,vi,Gạo\n"
+        "Chú Sáu,sau@example.vn,0901 234 567,en,coffee;Gạo\n",
+        encoding="utf-8",
+    )
+    outbox = tmp_path / "outbox"
+    report = deliver(
+        bulletin(), read_subscribers(path), smtp=None, outbox=outbox, dry_run=True, charts=False
+    )
+    assert [(r.name, r.channel, r.status) for r in report] == [
+        ("Cô Ba", "email", "dry-run"),
+        ("Cô Ba", "sms", "written"),
+        ("Chú Sáu", "email", "dry-run"),
+        ("Chú Sáu", "sms", "merged"),
+    ]
+    assert report[1].error == "one SMS for rows 1, 2 (same phone)"
+    assert report[3].error == "same phone as row 1 (Cô Ba): in that row's SMS, in vi"
+    assert len(report[1].series) == 2 and len(report[3].series) == 2
+    assert [p.name for p in outbox.iterdir()] == ["0901234567.txt"]
+    sms = (outbox / "0901234567.txt").read_text(encoding="ascii")
+    assert "Gao An Giang" in sms and "Ca phe Robusta" in sms  # both rows', in Vietnamese
+    assert sms.count("Gao An Giang") == 1
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

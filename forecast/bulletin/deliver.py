@@ -11,7 +11,9 @@ Subscribers are a CSV file (UTF-8) with the columns ``name,email,phone,language,
 
 Each subscriber gets only their commodities, in their language. E-mail is HTML (charts
 embedded) with a plain-text alternative, sent with ``smtplib``; each phone gets a file
-``<outbox>/<digits>.txt`` with one SMS per line for the gateway to pick up. A failed delivery
+``<outbox>/<digits>.txt`` with one SMS per line for the gateway to pick up. Rows whose phones
+have the same digits ("0901 234 567", "0901234567") share that file: one SMS with all their
+commodities, in the first row's language, the later rows reported "merged". A failed delivery
 is tried again (3 attempts, waiting 0.5 s then 1 s), then reported; it never stops the
 deliveries to the others.
 """
@@ -24,7 +26,7 @@ import smtplib
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -58,7 +60,7 @@ class Delivery:
     name: str
     channel: str  # "email" or "sms"
     address: str
-    status: str  # "sent", "written", "dry-run", "failed", "skipped"
+    status: str  # "sent", "written", "dry-run", "failed", "skipped", "merged" (see deliver)
     attempts: int = 0
     error: str = ""
     series: list[str] = field(default_factory=list)
@@ -171,8 +173,13 @@ def facts_for(facts: BulletinFacts, subscriber: Subscriber) -> tuple[BulletinFac
 # --------------------------------------------------------------------------- sending
 
 
+def phone_digits(phone: str) -> str:
+    """The number without its spacing: "0901 234 567" and "0901-234-567" are one phone."""
+    return re.sub(r"[^0-9]", "", phone)
+
+
 def phone_file(outbox: Path, phone: str) -> Path:
-    return outbox / f"{re.sub(r'[^0-9]', '', phone)}.txt"
+    return outbox / f"{phone_digits(phone)}.txt"
 
 
 def email_message(
@@ -255,22 +262,44 @@ def deliver(
     outbox = Path(outbox)
     report: list[Delivery] = []
     chart_cache: dict[str, dict] = {}
-    for subscriber in subscribers:
-        facts, unknown = facts_for(inputs.facts, subscriber)
-        labels = [f"{s.commodity} ({s.market})" for s in facts.series]
-        note = f"no series for: {', '.join(unknown)}" if unknown else ""
+    # One phone, one SMS file: rows whose phones are the same number (written differently,
+    # or a household's shared phone) get one SMS, in the first row's language, with all
+    # their commodities. Else the later row's file would replace the earlier one unsaid.
+    sharing: dict[str, list[int]] = {}
+    for row, subscriber in enumerate(subscribers, start=1):
+        if subscriber.phone:
+            sharing.setdefault(phone_digits(subscriber.phone), []).append(row)
+    for row, subscriber in enumerate(subscribers, start=1):
         channels = [("email", subscriber.email), ("sms", subscriber.phone)]
         for channel, address in channels:
             if not address:
                 continue
+            who, shared = subscriber, ""
+            rows = sharing[phone_digits(address)] if channel == "sms" else [row]
+            if len(rows) > 1 and rows[0] == row:
+                wanted = (c for r in rows for c in subscribers[r - 1].commodities)
+                who = replace(subscriber, commodities=tuple(dict.fromkeys(wanted)))
+                shared = f"one SMS for rows {', '.join(map(str, rows))} (same phone)"
+            elif len(rows) > 1:
+                first = subscribers[rows[0] - 1]
+                shared = f"same phone as row {rows[0]} ({first.name}): in that row's SMS"
+                if first.language != subscriber.language:
+                    shared += f", in {first.language}"
+            facts, unknown = facts_for(inputs.facts, who)
+            labels = [f"{s.commodity} ({s.market})" for s in facts.series]
+            note = f"no series for: {', '.join(unknown)}" if unknown else ""
+            note = "; ".join(x for x in (note, shared) if x)
             line = Delivery(subscriber.name, channel, address, "", 0, note, labels)
             report.append(line)
+            if rows[0] != row:  # written with the first row's SMS
+                line.status = "merged"
+                continue
             if not facts.series:
                 line.status = "skipped"
                 line.error = note or "no recent prices for these commodities"
                 continue
             if channel == "sms":
-                text = render(facts, subscriber.language, "sms")
+                text = render(facts, who.language, "sms")
                 path = phone_file(outbox, address)
 
                 def write(path=path, text=text) -> None:

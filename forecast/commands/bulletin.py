@@ -292,7 +292,8 @@ def bulletin_send(
         {"decimal": decimal, "dayfirst": dayfirst},
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
-    styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}
+    styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}
+    styles["skipped"] = "yellow"
     table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")
     for column in ("subscriber", "channel", "address", "status", "attempts", "series", "error"):
         table.add_column(column, justify="right" if column == "attempts" else "left")
