@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from forecast.bulletin import make_bulletin
-from forecast.bulletin.deliver import deliver, read_subscribers
+from forecast.bulletin.deliver import deliver, matches, read_subscribers
 from forecast.datasets import load_default_prices
 from forecast.errors import InputError
 
@@ -243,6 +243,54 @@ def test_one_phone_written_two_ways_gets_one_sms_with_both_rows_commodities(tmp_
 
 
 @pytest.mark.parametrize(
+    ("commodity", "wanted", "expected"),
+    [
+        ("Bưởi da xanh", "Bưởi", True),  # the start of the name, as whole words
+        ("Bưởi da xanh", "buoi", True),  # without diacritics: folded on both sides
+        ("Bưởi da xanh", "BƯỞI DA XANH", True),
+        ("Bưởi da xanh", "Bư", False),  # not part of a word
+        ("Bưởi da xanh", "da xanh", False),  # nor words inside the name
+        ("Dừa khô", "Dừa", True),
+        ("Dừa khô", "dua", True),
+        ("Dưa hấu", "Dừa", False),  # watermelon is not coconut: diacritics count
+        ("Dưa hấu", "Dưa", True),
+        ("Coconut", "Dừa", True),
+        ("Coconut oil", "coconut", False),  # a product of its own, in both languages
+        ("Coconut oil", "Dừa", False),
+        ("Coconut oil", "dầu dừa", True),
+        ("Wheat", "Lúa", False),  # Lúa mì
+        ("Rice (paddy)", "Lúa", True),
+        ("Coffee, Robusta", "Cà", False),  # Cà phê; cà alone is an aubergine
+        ("Coffee, Robusta", "cà phê", True),
+        ("Rice, Thai 5%", "gao", True),
+        ("Rice (white)", "rice", True),
+    ],
+)
+def test_commodity_matching(commodity, wanted, expected):
+    assert matches(commodity, wanted) is expected
+
+
+def test_pomelo_subscriber_gets_buoi_da_xanh_and_coconut_not_watermelon(tmp_path):
+    dates = pd.date_range("2023-01-01", periods=24, freq="MS")
+    names = ["Bưởi da xanh", "Dừa khô", "Dưa hấu"]
+    prices = pd.DataFrame(
+        [
+            {"date": d, "commodity": c, "price": 20_000 + 100 * i}
+            for c in names
+            for i, d in enumerate(dates)
+        ]
+    ).assign(market="Bến Tre", price_type="Retail", unit="kg", currency="VND")
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "name,email,phone,language,commodities\nCô Ba,,0901234567,vi,Bưởi;Dừa\n", "utf-8"
+    )
+    inputs = make_bulletin(prices, model="naive")
+    (line,) = deliver(inputs, read_subscribers(path), smtp=None, outbox=tmp_path, dry_run=True)
+    assert line.status == "written" and not line.error
+    assert line.series == ["Bưởi da xanh (Bến Tre)", "Dừa khô (Bến Tre)"]
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [
         ("name,email,phone,language\nA,a@x.vn,,vi\n", "missing column commodities"),
@@ -306,3 +354,13 @@ def test_cli_send_usage_errors(subscribers, tmp_path):
     result = runner.invoke(app, ["bulletin", "send", "--subscribers", str(bad), "--dry-run"])
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0 and "missing column" in result.stderr
+
+
+def test_cli_send_exits_1_when_every_delivery_is_skipped(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("name,email,phone,language,commodities\nA,,0901,vi,durian\n", "utf-8")
+    args = ["bulletin", "send", "--subscribers", path, "--outbox", tmp_path / "o", "--dry-run"]
+    result = runner.invoke(app, [str(a) for a in args + ["--as-of", "2022-01", *CLI_SLICE]])
+    assert result.exit_code == 1, result.output
+    assert "skipped" in result.stdout and "durian" in result.stdout
+    assert result.stderr.count("\n") == 1 and "nothing was delivered" in result.stderr

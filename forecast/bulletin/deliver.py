@@ -3,10 +3,12 @@
 Subscribers are a CSV file (UTF-8) with the columns ``name,email,phone,language,commodities``:
 
 * ``language`` is ``vi`` or ``en`` (empty means ``vi``);
-* ``commodities`` is ``;``-separated names matched without regard to case against the
-  series' commodity, its Vietnamese name, or the name before a qualifier ("rice" matches
-  "Rice (white)" and "Rice, Thai 5%"; "gạo" and "gao" match them too; "coconut" does not
-  match "Coconut oil");
+* ``commodities`` is ``;``-separated names matched without regard to case as whole words
+  from the start of the series' commodity or its Vietnamese name ("rice" matches "Rice
+  (white)" and "Rice, Thai 5%"; "gạo" and "gao" match them too; "Bưởi" matches "Bưởi da
+  xanh"), unless the name starts with a longer product's ("coconut" does not match "Coconut
+  oil", nor "Lúa" "Lúa mì"); names written with diacritics are compared with them ("Dừa"
+  does not match "Dưa hấu"), names written without are compared without;
 * ``email`` or ``phone`` may be empty, not both.
 
 Each subscriber gets only their commodities, in their language. E-mail is HTML (charts
@@ -21,6 +23,7 @@ deliveries to the others.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import smtplib
 import time
@@ -34,7 +37,14 @@ from pathlib import Path
 from forecast.bulletin.facts import BulletinFacts, BulletinInputs
 from forecast.bulletin.html import fan_charts
 from forecast.bulletin.render import render
-from forecast.bulletin.wording import LANGS, commodity_name, period_label, to_ascii, words
+from forecast.bulletin.wording import (
+    COMMODITIES_VI,
+    LANGS,
+    commodity_name,
+    period_label,
+    to_ascii,
+    words,
+)
 from forecast.errors import InputError
 
 SUBSCRIBER_COLUMNS = ("name", "email", "phone", "language", "commodities")
@@ -143,23 +153,40 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
     return out
 
 
-def _names(commodity: str) -> set[str]:
-    """The names a subscriber may use for a commodity (folded)."""
-    names = set()
-    for full in (commodity, commodity_name(commodity, "vi")):
-        names.add(_fold(full))
-        base = re.split(r"[(,]", full, maxsplit=1)[0]
-        names.add(_fold(base))
-    return names
+def _words(text: str, plain: bool) -> tuple[str, ...]:
+    """Whole words, case-folded; ``plain``: without diacritics too."""
+    return tuple(re.findall(r"\w+", _plain(text) if plain else _fold(text)))
+
+
+@functools.cache
+def _products(plain: bool) -> frozenset[tuple[str, ...]]:
+    """Names of more than one word that are products of their own ("coconut oil", "Dầu dừa",
+    "Lúa mì", "Cà phê"), from the name table; not graded ones ("coffee, robusta", "Dừa khô"
+    from "coconut (dried)"), which are still their first word's product."""
+    names = [n for k, vi in COMMODITIES_VI.items() if not re.search(r"[(,]", k) for n in (k, vi)]
+    return frozenset(w for w in (_words(n, plain) for n in names) if len(w) > 1)
 
 
 def matches(commodity: str, wanted: str) -> bool:
-    """Whether a subscriber's word ``wanted`` names ``commodity`` (see the module notes)."""
-    names = _names(commodity)
-    if _fold(wanted) in names:
-        return True
-    # Without diacritics ("gao", "dua"): compared folded to ASCII on both sides.
-    return wanted.isascii() and _plain(wanted) in {_plain(n) for n in names}
+    """Whether a subscriber's word ``wanted`` names ``commodity`` (see the module notes).
+
+    Whole words from the start of the series' name (or its Vietnamese name): "Bưởi" is
+    "Bưởi da xanh", "rice" is "Rice, Thai 5%"; not from inside it, where "dừa" would be
+    "Dầu dừa" (coconut oil). A longer product name the series also starts with wins:
+    "coconut" is not "Coconut oil", "Lúa" not "Lúa mì" (wheat). Written with diacritics,
+    words are compared with them ("Dừa" is not "Dưa hấu", watermelon); without ("dua"),
+    folded on both sides, as nothing tells dừa from dưa then.
+    """
+    plain = wanted.isascii()
+    want = _words(wanted, plain)
+    if not want:
+        return False
+    for name in (commodity, commodity_name(commodity, "vi")):
+        have = _words(name, plain)
+        longer = [p for p in _products(plain) if len(p) > len(want) and have[: len(p)] == p]
+        if have[: len(want)] == want and not longer:
+            return True
+    return False
 
 
 def facts_for(facts: BulletinFacts, subscriber: Subscriber) -> tuple[BulletinFacts, list[str]]:

@@ -31,7 +31,7 @@ from forecast.commands.shared import (
     progress_bar,
     store_previous_forecasts,
 )
-from forecast.errors import UsageError
+from forecast.errors import InputError, UsageError
 
 bulletin_app = typer.Typer(
     cls=CropcastGroup,
@@ -261,7 +261,8 @@ def bulletin_send(
 ) -> None:
     """Send each subscriber their commodities in their language: e-mail and SMS files.
 
-    Exits 1 when any delivery failed (after 3 attempts); the others are still delivered.
+    Exits 1 when any delivery failed (after 3 attempts; the others are still delivered) or
+    when every one was skipped (no subscriber's commodities have a series).
     """
     from forecast.bulletin.deliver import deliver, parse_smtp, read_subscribers
 
@@ -315,3 +316,10 @@ def bulletin_send(
             f"error: {len(failed)} of {len(report)} deliveries failed", markup=False
         )
         raise typer.Exit(1)
+    if not any(line.status in ("sent", "written", "dry-run") for line in report):
+        # Every line skipped: a run that delivered nothing must not look like a success.
+        raise InputError(
+            "nothing was delivered: no subscriber's commodities have a series with recent prices",
+            str(subscribers),
+            "Check the commodities column against the bulletin's series (the table says which)",
+        )
