@@ -308,12 +308,21 @@ def test_golden_content_reads_right():
 # --------------------------------------------------------------------------- SMS
 
 
+#: GSM 03.38 extension table: two septets each (an escape, then the character).
+GSM_EXTENSION = set("[]{}|~^\\€\f")
+
+
+def septets(line: str) -> int:
+    return len(line) + sum(ch in GSM_EXTENSION for ch in line)
+
+
 def check_sms(lines: list[str]) -> None:
     assert lines
+    # ASCII without a backquote is GSM-7, 160 septets a message; else UCS-2, 70 characters.
+    gsm = all(line.isascii() and "`" not in line for line in lines)
     for line in lines:
-        assert line.isascii(), line
-        assert 0 < len(line) <= 160, (len(line), line)
-        assert "\n" not in line
+        assert 0 < (septets(line) if gsm else len(line)) <= (160 if gsm else 70), line
+        assert "\n" not in line and "\t" not in line
     if len(lines) > 1:
         n = len(lines)
         assert [line.split(" ", 1)[0] for line in lines] == [f"{i}/{n}" for i in range(1, n + 1)]
@@ -348,7 +357,9 @@ def test_sms_lines_ascii_and_at_most_160_on_real_data(pairs, months_back, lang):
     if not (prices["date"] <= as_of).any():
         return
     inputs = make_bulletin(prices, model="naive", horizon=3, as_of=as_of, max_age_months=None)
-    check_sms(sms_messages(inputs.facts, lang))
+    lines = sms_messages(inputs.facts, lang)
+    check_sms(lines)
+    assert all(line.isascii() and "`" not in line for line in lines)  # GSM-7: 160 a message
 
 
 @settings(max_examples=200, deadline=None, derandomize=True)
@@ -367,9 +378,77 @@ def test_pack_sms_keeps_every_word_within_160(units):
     if not units:
         assert lines == []
         return
-    check_sms(lines)
+    check_sms(lines)  # a backquote (outside GSM-7) holds them all to 70
     body = [re.sub(r"^\d+/\d+ ", "", line) for line in lines] if len(lines) > 1 else lines
     assert "".join(" ".join(body).split()) == "".join(" ".join(units).split())
+
+
+def monthly_prices(*pairs: tuple[str, str], months: int = 24) -> pd.DataFrame:
+    """Wholesale VND/kg prices from January 2023 for each (commodity, market), rising slowly."""
+    dates = pd.date_range("2023-01-01", periods=months, freq="MS")
+    rows = [
+        {"date": date, "commodity": commodity, "market": market, "price": 30_000 + 100 * i}
+        for commodity, market in pairs
+        for i, date in enumerate(dates)
+    ]
+    return pd.DataFrame(rows).assign(price_type="Wholesale", unit="kg", currency="VND")
+
+
+def test_sms_counts_gsm_extension_characters_as_two_septets():
+    unit = "Dau dua " + "{loai 1} [chai] ~ | " * 7
+    assert len(unit) <= 160 < septets(unit)  # 148 characters, 176 septets
+    lines = pack_sms([unit])
+    assert len(lines) == 2
+    check_sms(lines)
+    # Through the bulletin: names full of brackets, a backquote and a tab (which would make
+    # the message UCS-2, or break the one-message-per-line file).
+    name = "Dầu dừa {loại 1} [chai 1 lít] ~ Bến Tre ^ {xuất khẩu} [EU] {1}"
+    prices = monthly_prices((name, "Chợ Mỏ Cày | Bến Tre {sỉ}"), ("Xoài `cát`", "Cái\tBè"))
+    facts = make_bulletin(prices, model="naive").facts
+    for lang in ("vi", "en"):
+        lines = sms_messages(facts, lang)
+        check_sms(lines)
+        assert all(line.isascii() and "`" not in line for line in lines)  # GSM-7
+        assert "Xoai 'cat' Cai Be" in " ".join(lines)
+
+
+def test_sms_split_series_keeps_its_notes_under_its_own_name():
+    # The rice text is too long for one message; its harvest note goes on in the next one,
+    # which must say it is rice's, not open with the note and then the mango.
+    rice = ("Gạo [ST25] {loại 1} ~ đặc sản Sóc Trăng", "Chợ đầu mối Bình Điền ^ TP.HCM đường số 7")
+    facts = make_bulletin(monthly_prices(rice, ("Xoài cát Hòa Lộc", "Cái Bè")), model="naive").facts
+    notes = [("vi", "Vu Dong Xuan:", "(tiep):"), ("en", "Dong Xuan harvest", "(cont.):")]
+    for lang, note, cont in notes:
+        lines = sms_messages(facts, lang)
+        check_sms(lines)
+        (line,) = [line for line in lines if note in line]
+        body = line.split(" ", 1)[1]
+        assert body.startswith("Gao [ST25]"), lines  # its own head, or its name going on
+        if not body.startswith("Gao [ST25] {loai 1} ~ dac san Soc Trang Cho"):
+            assert body.startswith(f"Gao [ST25] {{loai 1}} ~ dac san Soc Trang {cont} "), lines
+        assert "Xoai" not in body.split(note)[0]
+
+
+def test_pack_sms_labels_every_message_going_on_with_a_split_unit():
+    rice = "Rice An Giang 8,433 VND/kg (+3%). " + "Next 3 months: 8,100-8,700, rising. " * 3
+    units = ["Crop prices Jan 2022.", rice + "Dong Xuan harvest: prices dip in Mar.", "Mango 41."]
+    lines = pack_sms(units, labels=["", "Rice (cont.):", "Mango (cont.):"])
+    check_sms(lines)
+    bodies = [line.split(" ", 1)[1] for line in lines]
+    rice_at = [i for i, body in enumerate(bodies) if "Next 3 months" in body or "Dong Xuan" in body]
+    assert bodies[rice_at[0]].startswith(("Rice An Giang", "Crop prices"))
+    assert all(bodies[i].startswith("Rice (cont.): ") for i in rice_at[1:]), lines
+    assert not any("Mango (cont.)" in body for body in bodies)  # it fits whole: no label
+    assert pack_sms(units) == pack_sms(units, labels=["", "", ""])
+
+
+def test_pack_sms_outside_gsm7_is_ucs2_of_70():
+    units = ["Giá lúa Đồng Tháp tăng nhẹ.", "Giá cà phê Robusta giảm mạnh trong tháng này. " * 3]
+    lines = pack_sms(units)
+    assert len(lines) > 1
+    assert all(len(line.encode("utf-16-le")) // 2 <= 70 for line in lines), lines
+    assert " ".join(line.split(" ", 1)[1] for line in lines).split() == " ".join(units).split()
+    assert pack_sms(["a`b"]) == ["a`b"]  # outside GSM-7 but short: one message, as written
 
 
 def test_sms_default_data_both_languages():
@@ -574,3 +653,27 @@ def test_cli_no_arguments_covers_the_default_data():
     assert text.startswith("# Bản tin giá nông sản T11/2025")
     assert "Cà phê Robusta" in text and "Gạo Việt Nam 5% tấm" in text
     assert "Không đưa vào" in text  # series with no price for a year are named, not shown
+
+
+def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    blank = tmp_path / "blank.csv"
+    blank.write_text("\n\n")
+    # -o naming a folder is a bad option value: exit 2, before any forecasting.
+    result = run("bulletin", "-o", tmp_path, "-f", "sms", *CLI_SLICE)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
+    assert f"{tmp_path}: is a folder" in result.stderr
+    assert f"-o {tmp_path / 'bulletin.txt'}" in result.stderr
+    # A path under a file cannot be made: one line too.
+    result = run("bulletin", "-o", tmp_path / "blank.csv" / "b.md", *CLI_SLICE)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "cannot write there" in result.stderr
+    # An empty or folder --previous is a file that cannot be read: exit 1, as a missing one.
+    for path, what in [(empty, "is empty"), (blank, "is empty"), (tmp_path, "is a folder")]:
+        result = run("bulletin", "--previous", path, *CLI_SLICE)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
+        assert path.name in result.stderr and what in result.stderr
+        assert "cropcast forecast -o" in result.stderr

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from forecast.bulletin import make_bulletin
-from forecast.bulletin.deliver import deliver, read_subscribers
+from forecast.bulletin.deliver import deliver, matches, read_subscribers
 from forecast.datasets import load_default_prices
 from forecast.errors import InputError
 
@@ -214,6 +214,82 @@ def test_unknown_commodity_is_reported_not_fatal(smtp_server, tmp_path):
     assert parts(b)[0].startswith("CROP PRICE BULLETIN, JAN 2022")
 
 
+def test_one_phone_written_two_ways_gets_one_sms_with_both_rows_commodities(tmp_path):
+    # A household phone on two rows, written differently: one file, nothing overwritten.
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "name,email,phone,language,commodities\n"
+        "Cô Ba,coba@example.vn,0901234567,vi,Gạo\n"
+        "Chú Sáu,sau@example.vn,0901 234 567,en,coffee;Gạo\n",
+        encoding="utf-8",
+    )
+    outbox = tmp_path / "outbox"
+    report = deliver(
+        bulletin(), read_subscribers(path), smtp=None, outbox=outbox, dry_run=True, charts=False
+    )
+    assert [(r.name, r.channel, r.status) for r in report] == [
+        ("Cô Ba", "email", "dry-run"),
+        ("Cô Ba", "sms", "written"),
+        ("Chú Sáu", "email", "dry-run"),
+        ("Chú Sáu", "sms", "merged"),
+    ]
+    assert report[1].error == "one SMS for rows 1, 2 (same phone)"
+    assert report[3].error == "same phone as row 1 (Cô Ba): in that row's SMS, in vi"
+    assert len(report[1].series) == 2 and len(report[3].series) == 2
+    assert [p.name for p in outbox.iterdir()] == ["0901234567.txt"]
+    sms = (outbox / "0901234567.txt").read_text(encoding="ascii")
+    assert "Gao An Giang" in sms and "Ca phe Robusta" in sms  # both rows', in Vietnamese
+    assert sms.count("Gao An Giang") == 1
+
+
+@pytest.mark.parametrize(
+    ("commodity", "wanted", "expected"),
+    [
+        ("Bưởi da xanh", "Bưởi", True),  # the start of the name, as whole words
+        ("Bưởi da xanh", "buoi", True),  # without diacritics: folded on both sides
+        ("Bưởi da xanh", "BƯỞI DA XANH", True),
+        ("Bưởi da xanh", "Bư", False),  # not part of a word
+        ("Bưởi da xanh", "da xanh", False),  # nor words inside the name
+        ("Dừa khô", "Dừa", True),
+        ("Dừa khô", "dua", True),
+        ("Dưa hấu", "Dừa", False),  # watermelon is not coconut: diacritics count
+        ("Dưa hấu", "Dưa", True),
+        ("Coconut", "Dừa", True),
+        ("Coconut oil", "coconut", False),  # a product of its own, in both languages
+        ("Coconut oil", "Dừa", False),
+        ("Coconut oil", "dầu dừa", True),
+        ("Wheat", "Lúa", False),  # Lúa mì
+        ("Rice (paddy)", "Lúa", True),
+        ("Coffee, Robusta", "Cà", False),  # Cà phê; cà alone is an aubergine
+        ("Coffee, Robusta", "cà phê", True),
+        ("Rice, Thai 5%", "gao", True),
+        ("Rice (white)", "rice", True),
+    ],
+)
+def test_commodity_matching(commodity, wanted, expected):
+    assert matches(commodity, wanted) is expected
+
+
+def test_pomelo_subscriber_gets_buoi_da_xanh_and_coconut_not_watermelon(tmp_path):
+    dates = pd.date_range("2023-01-01", periods=24, freq="MS")
+    names = ["Bưởi da xanh", "Dừa khô", "Dưa hấu"]
+    prices = pd.DataFrame(
+        [
+            {"date": d, "commodity": c, "price": 20_000 + 100 * i}
+            for c in names
+            for i, d in enumerate(dates)
+        ]
+    ).assign(market="Bến Tre", price_type="Retail", unit="kg", currency="VND")
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "name,email,phone,language,commodities\nCô Ba,,0901234567,vi,Bưởi;Dừa\n", "utf-8"
+    )
+    inputs = make_bulletin(prices, model="naive")
+    (line,) = deliver(inputs, read_subscribers(path), smtp=None, outbox=tmp_path, dry_run=True)
+    assert line.status == "written" and not line.error
+    assert line.series == ["Bưởi da xanh (Bến Tre)", "Dừa khô (Bến Tre)"]
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -278,3 +354,13 @@ def test_cli_send_usage_errors(subscribers, tmp_path):
     result = runner.invoke(app, ["bulletin", "send", "--subscribers", str(bad), "--dry-run"])
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0 and "missing column" in result.stderr
+
+
+def test_cli_send_exits_1_when_every_delivery_is_skipped(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("name,email,phone,language,commodities\nA,,0901,vi,durian\n", "utf-8")
+    args = ["bulletin", "send", "--subscribers", path, "--outbox", tmp_path / "o", "--dry-run"]
+    result = runner.invoke(app, [str(a) for a in args + ["--as-of", "2022-01", *CLI_SLICE]])
+    assert result.exit_code == 1, result.output
+    assert "skipped" in result.stdout and "durian" in result.stdout
+    assert result.stderr.count("\n") == 1 and "nothing was delivered" in result.stderr

@@ -3,15 +3,19 @@
 Subscribers are a CSV file (UTF-8) with the columns ``name,email,phone,language,commodities``:
 
 * ``language`` is ``vi`` or ``en`` (empty means ``vi``);
-* ``commodities`` is ``;``-separated names matched without regard to case against the
-  series' commodity, its Vietnamese name, or the name before a qualifier ("rice" matches
-  "Rice (white)" and "Rice, Thai 5%"; "gạo" and "gao" match them too; "coconut" does not
-  match "Coconut oil");
+* ``commodities`` is ``;``-separated names matched without regard to case as whole words
+  from the start of the series' commodity or its Vietnamese name ("rice" matches "Rice
+  (white)" and "Rice, Thai 5%"; "gạo" and "gao" match them too; "Bưởi" matches "Bưởi da
+  xanh"), unless the name starts with a longer product's ("coconut" does not match "Coconut
+  oil", nor "Lúa" "Lúa mì"); names written with diacritics are compared with them ("Dừa"
+  does not match "Dưa hấu"), names written without are compared without;
 * ``email`` or ``phone`` may be empty, not both.
 
 Each subscriber gets only their commodities, in their language. E-mail is HTML (charts
 embedded) with a plain-text alternative, sent with ``smtplib``; each phone gets a file
-``<outbox>/<digits>.txt`` with one SMS per line for the gateway to pick up. A failed delivery
+``<outbox>/<digits>.txt`` with one SMS per line for the gateway to pick up. Rows whose phones
+have the same digits ("0901 234 567", "0901234567") share that file: one SMS with all their
+commodities, in the first row's language, the later rows reported "merged". A failed delivery
 is tried again (3 attempts, waiting 0.5 s then 1 s), then reported; it never stops the
 deliveries to the others.
 """
@@ -19,12 +23,13 @@ deliveries to the others.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import smtplib
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -32,7 +37,14 @@ from pathlib import Path
 from forecast.bulletin.facts import BulletinFacts, BulletinInputs
 from forecast.bulletin.html import fan_charts
 from forecast.bulletin.render import render
-from forecast.bulletin.wording import LANGS, commodity_name, period_label, to_ascii, words
+from forecast.bulletin.wording import (
+    COMMODITIES_VI,
+    LANGS,
+    commodity_name,
+    period_label,
+    to_ascii,
+    words,
+)
 from forecast.errors import InputError
 
 SUBSCRIBER_COLUMNS = ("name", "email", "phone", "language", "commodities")
@@ -58,7 +70,7 @@ class Delivery:
     name: str
     channel: str  # "email" or "sms"
     address: str
-    status: str  # "sent", "written", "dry-run", "failed", "skipped"
+    status: str  # "sent", "written", "dry-run", "failed", "skipped", "merged" (see deliver)
     attempts: int = 0
     error: str = ""
     series: list[str] = field(default_factory=list)
@@ -141,23 +153,40 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
     return out
 
 
-def _names(commodity: str) -> set[str]:
-    """The names a subscriber may use for a commodity (folded)."""
-    names = set()
-    for full in (commodity, commodity_name(commodity, "vi")):
-        names.add(_fold(full))
-        base = re.split(r"[(,]", full, maxsplit=1)[0]
-        names.add(_fold(base))
-    return names
+def _words(text: str, plain: bool) -> tuple[str, ...]:
+    """Whole words, case-folded; ``plain``: without diacritics too."""
+    return tuple(re.findall(r"\w+", _plain(text) if plain else _fold(text)))
+
+
+@functools.cache
+def _products(plain: bool) -> frozenset[tuple[str, ...]]:
+    """Names of more than one word that are products of their own ("coconut oil", "Dầu dừa",
+    "Lúa mì", "Cà phê"), from the name table; not graded ones ("coffee, robusta", "Dừa khô"
+    from "coconut (dried)"), which are still their first word's product."""
+    names = [n for k, vi in COMMODITIES_VI.items() if not re.search(r"[(,]", k) for n in (k, vi)]
+    return frozenset(w for w in (_words(n, plain) for n in names) if len(w) > 1)
 
 
 def matches(commodity: str, wanted: str) -> bool:
-    """Whether a subscriber's word ``wanted`` names ``commodity`` (see the module notes)."""
-    names = _names(commodity)
-    if _fold(wanted) in names:
-        return True
-    # Without diacritics ("gao", "dua"): compared folded to ASCII on both sides.
-    return wanted.isascii() and _plain(wanted) in {_plain(n) for n in names}
+    """Whether a subscriber's word ``wanted`` names ``commodity`` (see the module notes).
+
+    Whole words from the start of the series' name (or its Vietnamese name): "Bưởi" is
+    "Bưởi da xanh", "rice" is "Rice, Thai 5%"; not from inside it, where "dừa" would be
+    "Dầu dừa" (coconut oil). A longer product name the series also starts with wins:
+    "coconut" is not "Coconut oil", "Lúa" not "Lúa mì" (wheat). Written with diacritics,
+    words are compared with them ("Dừa" is not "Dưa hấu", watermelon); without ("dua"),
+    folded on both sides, as nothing tells dừa from dưa then.
+    """
+    plain = wanted.isascii()
+    want = _words(wanted, plain)
+    if not want:
+        return False
+    for name in (commodity, commodity_name(commodity, "vi")):
+        have = _words(name, plain)
+        longer = [p for p in _products(plain) if len(p) > len(want) and have[: len(p)] == p]
+        if have[: len(want)] == want and not longer:
+            return True
+    return False
 
 
 def facts_for(facts: BulletinFacts, subscriber: Subscriber) -> tuple[BulletinFacts, list[str]]:
@@ -171,8 +200,13 @@ def facts_for(facts: BulletinFacts, subscriber: Subscriber) -> tuple[BulletinFac
 # --------------------------------------------------------------------------- sending
 
 
+def phone_digits(phone: str) -> str:
+    """The number without its spacing: "0901 234 567" and "0901-234-567" are one phone."""
+    return re.sub(r"[^0-9]", "", phone)
+
+
 def phone_file(outbox: Path, phone: str) -> Path:
-    return outbox / f"{re.sub(r'[^0-9]', '', phone)}.txt"
+    return outbox / f"{phone_digits(phone)}.txt"
 
 
 def email_message(
@@ -255,22 +289,44 @@ def deliver(
     outbox = Path(outbox)
     report: list[Delivery] = []
     chart_cache: dict[str, dict] = {}
-    for subscriber in subscribers:
-        facts, unknown = facts_for(inputs.facts, subscriber)
-        labels = [f"{s.commodity} ({s.market})" for s in facts.series]
-        note = f"no series for: {', '.join(unknown)}" if unknown else ""
+    # One phone, one SMS file: rows whose phones are the same number (written differently,
+    # or a household's shared phone) get one SMS, in the first row's language, with all
+    # their commodities. Else the later row's file would replace the earlier one unsaid.
+    sharing: dict[str, list[int]] = {}
+    for row, subscriber in enumerate(subscribers, start=1):
+        if subscriber.phone:
+            sharing.setdefault(phone_digits(subscriber.phone), []).append(row)
+    for row, subscriber in enumerate(subscribers, start=1):
         channels = [("email", subscriber.email), ("sms", subscriber.phone)]
         for channel, address in channels:
             if not address:
                 continue
+            who, shared = subscriber, ""
+            rows = sharing[phone_digits(address)] if channel == "sms" else [row]
+            if len(rows) > 1 and rows[0] == row:
+                wanted = (c for r in rows for c in subscribers[r - 1].commodities)
+                who = replace(subscriber, commodities=tuple(dict.fromkeys(wanted)))
+                shared = f"one SMS for rows {', '.join(map(str, rows))} (same phone)"
+            elif len(rows) > 1:
+                first = subscribers[rows[0] - 1]
+                shared = f"same phone as row {rows[0]} ({first.name}): in that row's SMS"
+                if first.language != subscriber.language:
+                    shared += f", in {first.language}"
+            facts, unknown = facts_for(inputs.facts, who)
+            labels = [f"{s.commodity} ({s.market})" for s in facts.series]
+            note = f"no series for: {', '.join(unknown)}" if unknown else ""
+            note = "; ".join(x for x in (note, shared) if x)
             line = Delivery(subscriber.name, channel, address, "", 0, note, labels)
             report.append(line)
+            if rows[0] != row:  # written with the first row's SMS
+                line.status = "merged"
+                continue
             if not facts.series:
                 line.status = "skipped"
                 line.error = note or "no recent prices for these commodities"
                 continue
             if channel == "sms":
-                text = render(facts, subscriber.language, "sms")
+                text = render(facts, who.language, "sms")
                 path = phone_file(outbox, address)
 
                 def write(path=path, text=text) -> None:

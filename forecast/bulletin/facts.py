@@ -662,25 +662,31 @@ def read_forecasts(path) -> pd.DataFrame:
     Raises
     ------
     InputError
-        When the file is missing or lacks the forecast-output columns.
+        When the file is missing, a folder, empty or lacks the forecast-output columns.
     """
     from pathlib import Path
 
     from forecast.errors import InputError
 
     path = Path(path)
+    again = "Use a file written by 'cropcast forecast -o FILE'"
+    if path.is_dir():
+        raise InputError("is a folder, not a forecast file", str(path), again)
     if not path.is_file():
         raise InputError("forecast file not found", str(path), "Check the path")
     if path.suffix.lower() == ".parquet":
         frame = pd.read_parquet(path)
     else:
-        frame = pd.read_csv(path, dtype={c: str for c in KEY}, keep_default_na=False)
+        try:
+            frame = pd.read_csv(path, dtype={c: str for c in KEY}, keep_default_na=False)
+        except pd.errors.EmptyDataError:  # 0 bytes or blank lines only: no header to read
+            raise InputError("the forecast file is empty", str(path), again) from None
     missing = [c for c in (*KEY, "date", "forecast") if c not in frame.columns]
     if missing:
         raise InputError(
             f"not a forecast file: missing {', '.join(missing)}",
             path.name,
-            "Use a file written by 'cropcast forecast -o FILE'",
+            again,
         )
     frame["date"] = pd.to_datetime(frame["date"])
     if "cutoff" in frame.columns:

@@ -11,8 +11,9 @@ and market (unit, price, change since the previous period and a year ago, agains
   table needs about 740 px, so below 760 px it becomes one card per series (a 360 px phone
   never scrolls sideways), and wider, a table too wide for its box scrolls inside it.
 * ``txt``: plain text within 60 columns, one block per series.
-* ``sms``: one message per line, each at most 160 plain ASCII characters (Vietnamese without
-  diacritics); a bulletin too long for one message is split and numbered ``1/3 ``, ``2/3 ``.
+* ``sms``: one message per line, each at most 160 GSM-7 septets: plain ASCII (Vietnamese
+  without diacritics) where ``[ ] { } | ~ ^ \\`` count two; a bulletin too long for one
+  message is split and numbered ``1/3 ``, ``2/3 ``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,16 @@
-"""Bulletins as SMS: one message per line, each at most 160 plain ASCII characters.
+"""Bulletins as SMS: one message per line, each at most 160 GSM-7 septets.
 
-Vietnamese goes without diacritics (they would force UCS-2 and 70 characters a message); a
-bulletin too long for one message is split at sentence and word boundaries and numbered
-``1/3 ``, ``2/3 ``.
+Vietnamese goes without diacritics (they would force UCS-2 and 70 characters a message), so
+the text is plain ASCII, which GSM 03.38 sends one septet a character except ``[ ] { } | ~
+^ \\`` (and ``€``, form feed): those go through the extension table, two septets each, and
+are counted so. A bulletin too long for one message is split at sentence and word boundaries
+and numbered ``1/3 ``, ``2/3 ``; a message that goes on with a series split across messages
+starts with its name (``Gao (tiep):``, ``Rice (cont.):``), so its notes stay its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from forecast.bulletin.facts import BulletinFacts, SeriesFacts
 from forecast.bulletin.parts import (
@@ -27,6 +32,15 @@ from forecast.bulletin.wording import (
 )
 
 SMS_LIMIT = 160
+#: A message with any character outside GSM-7 is sent as UCS-2: 70 UTF-16 units.
+UCS2_LIMIT = 70
+#: GSM 03.38: the default alphabet (one septet each) and the extension table (an escape
+#: septet plus one: two each).
+GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
 #: ALPS bands worth a line in an SMS (short messages carry only the loud ones).
 SMS_BANDS = ("alert", "crisis")
 
@@ -76,18 +90,54 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     return " ".join(parts)
 
 
-def _split_words(text: str, cap: int) -> list[str]:
+def is_gsm(text: str) -> bool:
+    """Whether ``text`` can go as GSM-7 (default alphabet and extension table only)."""
+    return all(ch in GSM_BASIC or ch in GSM_EXTENSION for ch in text)
+
+
+def septets(text: str) -> int:
+    """GSM-7 length: an extension-table character takes two septets."""
+    return len(text) + sum(ch in GSM_EXTENSION for ch in text)
+
+
+def ucs2_units(text: str) -> int:
+    """UCS-2 (UTF-16) length: a character beyond the BMP takes two units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def to_gsm(text: str) -> str:
+    """SMS text that is GSM-7 for sure: :func:`to_ascii`, then the ASCII GSM-7 lacks.
+
+    A backquote becomes ``'`` and control characters go (one alone would make the whole
+    message UCS-2, 70 characters); runs of whitespace become one space (a newline would
+    break the one-message-per-line file).
+    """
+    text = to_ascii(text).replace("`", "'")
+    return " ".join("".join(ch for ch in word if ch.isprintable()) for word in text.split())
+
+
+def _cut(word: str, cap: int, measure: Callable[[str], int]) -> tuple[str, str]:
+    """The longest head of ``word`` within ``cap`` (as ``measure`` counts), and the rest."""
+    size = 0
+    for i, ch in enumerate(word):
+        size += measure(ch)
+        if size > cap:
+            return word[: max(i, 1)], word[max(i, 1) :]
+    return word, ""
+
+
+def _split_words(text: str, cap: int, measure: Callable[[str], int]) -> list[str]:
     chunks, current = [], ""
     for word in text.split():
-        while len(word) > cap:  # a word longer than a message: cut it
+        while measure(word) > cap:  # a word longer than a message: cut it
             if current:
                 chunks.append(current)
                 current = ""
-            chunks.append(word[:cap])
-            word = word[cap:]
+            head, word = _cut(word, cap, measure)
+            chunks.append(head)
         if not current:
             current = word
-        elif len(current) + 1 + len(word) <= cap:
+        elif measure(current) + 1 + measure(word) <= cap:
             current += " " + word
         else:
             chunks.append(current)
@@ -109,48 +159,75 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
-def _pack(units: list[str], cap: int) -> list[str]:
-    """Greedy packing: a unit that fits whole in a message is never split across two."""
+def _pack(
+    units: list[str], labels: list[str], cap: int, measure: Callable[[str], int]
+) -> list[str]:
+    """Greedy packing: a unit that fits whole in a message is never split across two.
+
+    A unit too long for one message is split at sentences (then words). A piece of it that
+    has to start a new message starts with the unit's label ("Gao (tiep):"): unlabelled, the
+    tail of a split series (its outlook, harvest note, alert) would open the next message
+    and read as a note on the series that follows it there.
+    """
     messages: list[str] = []
     current = ""
 
-    def add(piece: str) -> None:
+    def add(piece: str, label: str = "") -> None:
         nonlocal current
-        if not current:
-            current = piece
-        elif len(current) + 1 + len(piece) <= cap:
-            current += " " + piece
-        else:
+        if current and measure(current) + 1 + measure(piece) <= cap:
+            current += " " + piece  # right after the unit's own previous piece: no label
+            return
+        if current:
             messages.append(current)
-            current = piece
+        current = f"{label} {piece}" if label else piece
 
-    for unit in units:
-        if len(unit) <= cap:
+    for unit, label in zip(units, labels, strict=True):
+        if measure(unit) <= cap:
             add(unit)
             continue
-        for sentence in _sentences(unit):
-            for piece in [sentence] if len(sentence) <= cap else _split_words(sentence, cap):
-                add(piece)
+        if measure(label) > cap // 2:  # keep room for the text it labels
+            label = _split_words(label, cap // 2, measure)[0]
+        room = cap - measure(label) - 1 if label else cap  # a piece must fit after its label
+        head, *rest = _sentences(unit)
+        first, *more = _split_words(head, cap, measure)  # it names its series: no label
+        if more:  # a head longer than a message: its tail goes on as the other sentences
+            rest.insert(0, " ".join(more))
+        add(first)
+        for sentence in rest:
+            fits = measure(sentence) <= room
+            for piece in [sentence] if fits else _split_words(sentence, room, measure):
+                add(piece, label)
     if current:
         messages.append(current)
     return messages
 
 
-def pack_sms(units: list[str], limit: int = SMS_LIMIT) -> list[str]:
-    """Pack ASCII text units into messages of at most ``limit`` characters.
+def pack_sms(
+    units: list[str], limit: int = SMS_LIMIT, labels: list[str] | None = None
+) -> list[str]:
+    """Pack text units into messages of at most ``limit`` GSM-7 septets.
 
     One message needs no number; several are numbered ``"1/3 "``, ``"2/3 "``..., the number
-    counted within the limit.
+    counted within the limit. Text with a character outside GSM-7 goes as UCS-2, so then
+    every message is held to :data:`UCS2_LIMIT` UTF-16 units (or ``limit``, if lower).
+    ``labels``, one per unit, start any message that goes on with a unit split across
+    messages (``""``: none).
     """
-    units = [u.strip() for u in units if u.strip()]
+    labels = labels if labels is not None else [""] * len(units)
+    pairs = [(u.strip(), label.strip()) for u, label in zip(units, labels, strict=True)]
+    units = [u for u, _ in pairs if u]
+    labels = [label for u, label in pairs if u]
     if not units:
         return []
-    single = _pack(units, limit)
+    measure = septets
+    if not all(is_gsm(u) for u in units + labels):
+        measure, limit = ucs2_units, min(limit, UCS2_LIMIT)
+    single = _pack(units, labels, limit, measure)
     if len(single) == 1:
         return single
     width = len(f"{len(single)}/{len(single)} ")
     while True:
-        messages = _pack(units, limit - width)
+        messages = _pack(units, labels, limit - width, measure)
         needed = len(f"{len(messages)}/{len(messages)} ")
         if needed <= width:
             break
@@ -160,12 +237,26 @@ def pack_sms(units: list[str], limit: int = SMS_LIMIT) -> list[str]:
 
 
 def sms_messages(facts: BulletinFacts, lang: str = "vi", limit: int = SMS_LIMIT) -> list[str]:
-    """The bulletin as SMS messages: plain ASCII, each at most ``limit`` characters."""
+    """The bulletin as SMS messages: plain ASCII, each at most ``limit`` GSM-7 septets."""
     w = words(lang)
     freq = "monthly" if facts.freq == "mixed" else facts.freq
     head = ""
     if facts.as_of is not None and facts.as_of == facts.as_of:
         head = w["sms_head"].format(date=period_label(facts.as_of, freq, lang)) + " "
-    units = [to_ascii(head + summary_sentence(facts, lang))]
-    units += [to_ascii(sms_series_text(s, facts, lang)) for s in facts.series]
-    return pack_sms(units, limit)
+    units = [to_gsm(head + summary_sentence(facts, lang))]
+    units += [to_gsm(sms_series_text(s, facts, lang)) for s in facts.series]
+    return pack_sms(units, limit, ["", *(_label(s, facts, lang) for s in facts.series)])
+
+
+#: At most this many septets of a series' name go before its continued text.
+LABEL_NAME_SEPTETS = 48
+
+
+def _label(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
+    """What starts a message going on with ``s``: its commodity, and its market when the
+    bulletin has that commodity in more than one (an outlook or alert is the market's)."""
+    name = commodity_name(s.commodity, lang)
+    if sum(other.commodity == s.commodity for other in facts.series) > 1:
+        name = f"{name} {market_name(s.market, lang)}"
+    name = _split_words(to_gsm(name), LABEL_NAME_SEPTETS, septets)[0]
+    return to_gsm(words(lang)["sms_continued"].format(name=name))

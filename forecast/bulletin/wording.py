@@ -99,6 +99,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise": "{season}: nhu cau cao, gia thuong tang {months}.",
         "sms_alert": "Canh bao: gia cao bat thuong ({band}).",
         "sms_head": "Gia nong san {date}.",
+        # starts a message that goes on with a series split across messages
+        "sms_continued": "{name} (tiep):",
     },
     "en": {
         "title": "Crop price bulletin",
@@ -173,6 +175,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise": "{season}: demand high, prices usually rise in {months}.",
         "sms_alert": "Alert: price unusually high ({band}).",
         "sms_head": "Crop prices {date}.",
+        "sms_continued": "{name} (cont.):",
     },
 }
 

@@ -31,7 +31,7 @@ from forecast.commands.shared import (
     progress_bar,
     store_previous_forecasts,
 )
-from forecast.errors import UsageError
+from forecast.errors import InputError, UsageError
 
 bulletin_app = typer.Typer(
     cls=CropcastGroup,
@@ -179,6 +179,10 @@ def bulletin_cmd(
         return
     from forecast.bulletin import fan_charts, render
 
+    if out is not None and out.is_dir():  # say so now, not after the forecasts have run
+        name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
+        raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
+
     earlier = None
     if previous is not None:
         from forecast.bulletin.facts import read_forecasts
@@ -206,8 +210,13 @@ def bulletin_cmd(
     if out is None:
         typer.echo(text, nl=False)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+    except OSError as exc:  # a file where a folder should be, no permission, a full disk
+        raise UsageError(
+            f"cannot write there: {exc.strerror or exc}", str(out), "Choose another -o"
+        ) from None
     if not quiet:
         console.print(
             f"wrote the {fmt.value} bulletin ({len(inputs.facts.series)} series) to {out}",
@@ -252,7 +261,8 @@ def bulletin_send(
 ) -> None:
     """Send each subscriber their commodities in their language: e-mail and SMS files.
 
-    Exits 1 when any delivery failed (after 3 attempts); the others are still delivered.
+    Exits 1 when any delivery failed (after 3 attempts; the others are still delivered) or
+    when every one was skipped (no subscriber's commodities have a series).
     """
     from forecast.bulletin.deliver import deliver, parse_smtp, read_subscribers
 
@@ -283,7 +293,8 @@ def bulletin_send(
         {"decimal": decimal, "dayfirst": dayfirst},
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
-    styles = {"sent": "green", "written": "green", "dry-run": "cyan", "skipped": "yellow"}
+    styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}
+    styles["skipped"] = "yellow"
     table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")
     for column in ("subscriber", "channel", "address", "status", "attempts", "series", "error"):
         table.add_column(column, justify="right" if column == "attempts" else "left")
@@ -305,3 +316,10 @@ def bulletin_send(
             f"error: {len(failed)} of {len(report)} deliveries failed", markup=False
         )
         raise typer.Exit(1)
+    if not any(line.status in ("sent", "written", "dry-run") for line in report):
+        # Every line skipped: a run that delivered nothing must not look like a success.
+        raise InputError(
+            "nothing was delivered: no subscriber's commodities have a series with recent prices",
+            str(subscribers),
+            "Check the commodities column against the bulletin's series (the table says which)",
+        )
