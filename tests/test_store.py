@@ -498,6 +498,36 @@ def test_archive_previous_forecasts_and_accuracy(store, tmp_path):
     assert overall["n"].tolist() == [11] and overall["runs"].tolist() == [1]
 
 
+def test_a_series_that_lags_the_others_is_scored_from_its_own_last_price(store, tmp_path):
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    # Coffee's December 2017 is not in yet when the run is made: its forecast starts there,
+    # on the run's as_of (Rice's last month), and is scored when that price comes.
+    ingest_file(store, price_file(tmp_path / "a.csv", range(24), drop=((1, 23),)))
+    prices = load_prices(store)
+    spec = ForecastSpec(model="naive", horizon=3, levels=(80,), use_calendar=False)
+    run = forecast_prices(prices, spec, engine="local")
+    run_id = archive_forecasts(store, run, spec, prices["date"].max())
+    cutoffs = archived_forecasts(store, run_id).groupby("commodity")["cutoff"].first()
+    assert cutoffs.to_dict() == {
+        "Coffee": pd.Timestamp("2017-11-01"),
+        "Rice": pd.Timestamp("2017-12-01"),
+    }
+    assert previous_forecasts(store) is None
+
+    ingest_file(store, price_file(tmp_path / "b.csv", range(26)))
+    table = accuracy(store).set_index("commodity")
+    assert table.loc["Coffee", "n"] == 3 and table.loc["Rice", "n"] == 2
+    assert table.loc["Coffee", "first"] == pd.Timestamp("2017-12-01")
+    coffee = [price(SERIES[1][2], i) for i in range(23, 26)]
+    last = price(SERIES[1][2], 22)
+    assert table.loc["Coffee", "mae"] == pytest.approx(sum(abs(a - last) for a in coffee) / 3)
+    # A bulletin as of December 2017 can already check Coffee's December (not Rice's).
+    earlier = previous_forecasts(store, "2017-12-01")
+    assert earlier["commodity"].unique().tolist() == ["Coffee"]
+    assert (earlier["cutoff"] < earlier["date"]).all()
+
+
 # --- property: whatever the sequence of files, no price is lost or silently rewritten ----------
 
 

@@ -312,6 +312,32 @@ def test_accuracy_on_a_real_series(shared_data, tmp_path):
     assert all(r["n"] >= 10 for r in rows) and len(rows) >= 3
 
 
+def test_accuracy_scores_a_real_series_that_lagged_the_others(shared_data, tmp_path):
+    """Thai WFP prices cut at 2018, Bangkok maize two months earlier: the run's as_of is
+    December, but maize was forecast from October and all 12 of its months are scored."""
+    source = shared_data / "wfp" / "wfp_food_prices_tha.csv"
+    lines = source.read_text().splitlines()
+
+    def before_the_cut(line: str) -> bool:
+        if ",Bangkok," in line and ",Maize," in line:
+            return line[:7] < "2018-11"
+        return line[:4] < "2019"
+
+    cut = [line for i, line in enumerate(lines) if i < 2 or before_the_cut(line)]
+    (tmp_path / "tha_cut.csv").write_text("\n".join(cut) + "\n")
+    assert run("ingest", tmp_path / "tha_cut.csv", "--db", "s.duckdb").exit_code == 0
+    result = run(
+        "forecast", "--db", "s.duckdb", "-m", "naive", "-h", 12, "-s", "Bangkok", "-j", 1, "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert run("ingest", source, "--db", "s.duckdb").exit_code == 0
+    rows = json.loads(run("accuracy", "--db", "s.duckdb", "--json").stdout)["series"]
+    maize = next(r for r in rows if r["commodity"] == "Maize")
+    assert maize["n"] == 12 and maize["first"].startswith("2018-11")
+    rice = next(r for r in rows if r["commodity"] == "Rice")
+    assert rice["n"] == 12 and rice["first"].startswith("2019-01")
+
+
 # --- processes: killed mid-ingest, two at once ----------------------------------------------------
 
 
