@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from forecast.clean import CleanOptions
 from forecast.errors import InputError
 from forecast.store import (
     CURRENT_VERSION,
@@ -39,6 +40,7 @@ from forecast.store.schema import MIGRATIONS, schema_version, user_tables
 from forecast.table import KEY
 
 SERIES = (("Rice", "An Giang", 10_000.0), ("Coffee", "Dak Lak", 90_000.0))
+WEEKLY = CleanOptions(freq="weekly")
 
 
 def price(base: float, i: int) -> float:
@@ -212,6 +214,66 @@ def test_an_estimate_never_replaces_a_price_but_an_observation_replaces_an_estim
     rice = load_prices(store).query("commodity == 'Rice'").set_index("date")
     assert rice.loc[pd.Timestamp("2016-08-01"), "price"] == price(SERIES[0][2], 7)
     assert rice.loc[pd.Timestamp("2016-08-01"), "flags"] == ""
+    assert audit(store) == []
+
+
+def lua_file(path: Path, prices: dict[str, float], commodity: str = "Lúa") -> Path:
+    """A small hand-made file: one series, ``{date: price}``."""
+    rows = [[d, commodity, "Chợ A", "Retail", "kg", "VND", v] for d, v in prices.items()]
+    columns = ["date", "commodity", "market", "price_type", "unit", "currency", "price"]
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    return path
+
+
+def test_estimates_follow_the_real_prices_that_arrive_around_them(store, tmp_path):
+    def stored(commodity="Lúa"):
+        return load_prices(store).query("commodity == @commodity").set_index("date")
+
+    jan, feb, mar, apr = (pd.Timestamp(f"2024-0{m}-01") for m in (1, 2, 3, 4))
+    ingest_file(store, lua_file(tmp_path / "a.csv", {"2024-01-01": 7000, "2024-04-01": 8000}))
+    assert stored().loc[mar, "price"] == pytest.approx(7000 * (8000 / 7000) ** (2 / 3))
+
+    # February's real price comes: March is interpolated again between 9,000 and 8,000.
+    b = ingest_file(store, lua_file(tmp_path / "b.csv", {"2024-02-01": 9000}))
+    assert (b.added, b.unchanged, b.revised, len(b.reestimated)) == (0, 0, 1, 1)
+    assert b.to_dict()["prices_reestimated"] == 1
+    lua = stored()
+    assert lua.loc[mar, "price"] == pytest.approx((9000 * 8000) ** 0.5)
+    assert lua.loc[mar, "flags"] == "interpolated"
+    assert lua["price"].to_dict() == pytest.approx(
+        {jan: 7000, feb: 9000, mar: (9000 * 8000) ** 0.5, apr: 8000}
+    )
+    # A revised neighbour moves it again; every old estimate is kept, as a revision.
+    ingest_file(store, lua_file(tmp_path / "c.csv", {"2024-04-01": 8800}))
+    assert stored().loc[mar, "price"] == pytest.approx((9000 * 8800) ** 0.5)
+    with store.reading() as con:
+        march = con.execute(
+            "SELECT ingest_id, old_price, new_price, old_source, new_flags FROM revisions "
+            "WHERE date = '2024-03-01' ORDER BY ingest_id"
+        ).fetchall()
+    assert [(i, source, flags) for i, _, _, source, flags in march] == [
+        (2, "a.csv", "interpolated"),
+        (3, "b.csv", "interpolated"),
+    ]
+    assert march[0][1] == pytest.approx(7000 * (8000 / 7000) ** (2 / 3))
+    assert march[1][1:3] == pytest.approx(((9000 * 8000) ** 0.5, (9000 * 8800) ** 0.5))
+    assert count(store, "SELECT count(*) FROM revisions WHERE new_flags = ''") == 2
+    assert audit(store) == []
+
+    # A file whose own estimate ignores a stored real price is corrected as it goes in
+    # (nothing committed was replaced, so no revision); a weekly series the same way.
+    ingest_file(store, lua_file(tmp_path / "d.csv", {"2024-02-01": 500}, "Gạo"))
+    d = ingest_file(
+        store, lua_file(tmp_path / "e.csv", {"2024-01-01": 400, "2024-04-01": 800}, "Gạo")
+    )
+    assert (d.added, d.unchanged, len(d.reestimated)) == (3, 1, 0)
+    assert stored("Gạo").loc[mar, "price"] == pytest.approx((500 * 800) ** 0.5)
+    weeks = {"2024-01-01": 100, "2024-01-22": 200}
+    ingest_file(store, lua_file(tmp_path / "w1.csv", weeks, "Tiêu"), options=WEEKLY)
+    ingest_file(store, lua_file(tmp_path / "w2.csv", {"2024-01-08": 300}, "Tiêu"), options=WEEKLY)
+    assert stored("Tiêu").loc[pd.Timestamp("2024-01-15"), "price"] == pytest.approx(
+        (300 * 200) ** 0.5
+    )
     assert audit(store) == []
 
 
@@ -498,6 +560,36 @@ def test_archive_previous_forecasts_and_accuracy(store, tmp_path):
     assert overall["n"].tolist() == [11] and overall["runs"].tolist() == [1]
 
 
+def test_a_series_that_lags_the_others_is_scored_from_its_own_last_price(store, tmp_path):
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    # Coffee's December 2017 is not in yet when the run is made: its forecast starts there,
+    # on the run's as_of (Rice's last month), and is scored when that price comes.
+    ingest_file(store, price_file(tmp_path / "a.csv", range(24), drop=((1, 23),)))
+    prices = load_prices(store)
+    spec = ForecastSpec(model="naive", horizon=3, levels=(80,), use_calendar=False)
+    run = forecast_prices(prices, spec, engine="local")
+    run_id = archive_forecasts(store, run, spec, prices["date"].max())
+    cutoffs = archived_forecasts(store, run_id).groupby("commodity")["cutoff"].first()
+    assert cutoffs.to_dict() == {
+        "Coffee": pd.Timestamp("2017-11-01"),
+        "Rice": pd.Timestamp("2017-12-01"),
+    }
+    assert previous_forecasts(store) is None
+
+    ingest_file(store, price_file(tmp_path / "b.csv", range(26)))
+    table = accuracy(store).set_index("commodity")
+    assert table.loc["Coffee", "n"] == 3 and table.loc["Rice", "n"] == 2
+    assert table.loc["Coffee", "first"] == pd.Timestamp("2017-12-01")
+    coffee = [price(SERIES[1][2], i) for i in range(23, 26)]
+    last = price(SERIES[1][2], 22)
+    assert table.loc["Coffee", "mae"] == pytest.approx(sum(abs(a - last) for a in coffee) / 3)
+    # A bulletin as of December 2017 can already check Coffee's December (not Rice's).
+    earlier = previous_forecasts(store, "2017-12-01")
+    assert earlier["commodity"].unique().tolist() == ["Coffee"]
+    assert (earlier["cutoff"] < earlier["date"]).all()
+
+
 # --- property: whatever the sequence of files, no price is lost or silently rewritten ----------
 
 
@@ -518,12 +610,18 @@ def test_archive_previous_forecasts_and_accuracy(store, tmp_path):
         max_size=4,
     )
 )
+# A revised neighbour re-estimates the month-2 estimate an earlier file wrote.
+@example([(0, 6, {}, {2}), (0, 2, {1: 50.0}, set())])
 def test_any_sequence_of_files_keeps_every_price(tmp_path_factory, files):
     from forecast.clean import CleanOptions, clean
     from forecast.store import ingest_clean
 
     store = open_store(tmp_path_factory.mktemp("seq") / "s.duckdb", create=True)
-    expected: dict = {}  # (key, date) -> (price, flags): the rules, written out again
+    expected: dict = {}  # date -> (price, flags, file that wrote it): the rules, written out again
+
+    def between(a, b) -> int:
+        return (b.year - a.year) * 12 + b.month - a.month
+
     seen = set()
     written = 0
     for n, (first, length, changes, drops) in enumerate(files):
@@ -550,7 +648,7 @@ def test_any_sequence_of_files_keeps_every_price(tmp_path_factory, files):
             continue
         seen.add(digest)
         for row in result.prices.itertuples(index=False):
-            new, estimate = (row.price, row.flags), "interpolated" in row.flags.split(";")
+            new, estimate = (row.price, row.flags, n), "interpolated" in row.flags.split(";")
             old = expected.get(row.date)
             if old is None:
                 expected[row.date] = new
@@ -560,10 +658,26 @@ def test_any_sequence_of_files_keeps_every_price(tmp_path_factory, files):
             elif not math.isclose(old[0], row.price, rel_tol=1e-9) or "interpolated" in old[1]:
                 expected[row.date] = new
                 written += 1
+        # Estimates follow the real prices now on either side (log-linear in months); one
+        # an earlier file wrote that moves is one more value written (its old one revised).
+        real = sorted((d, v) for d, (v, f, _) in expected.items() if "interpolated" not in f)
+        for date, (value, flags, by) in list(expected.items()):
+            before = [r for r in real if r[0] < date]
+            after = [r for r in real if r[0] > date]
+            if "interpolated" not in flags or not before or not after:
+                continue
+            (d0, p0), (d1, p1) = before[-1], after[0]
+            share = between(d0, date) / between(d0, d1)
+            fresh = math.exp(math.log(p0) + (math.log(p1) - math.log(p0)) * share)
+            if not math.isclose(fresh, value, rel_tol=1e-9):
+                expected[date] = (fresh, flags, n)
+                written += by != n
     stored = load_prices(store)
-    assert (
-        dict(zip(stored["date"], zip(stored["price"], stored["flags"], strict=True), strict=True))
-        == expected
+    assert dict(zip(stored["date"], stored["flags"], strict=True)) == {
+        d: f for d, (_, f, _) in expected.items()
+    }
+    assert dict(zip(stored["date"], stored["price"], strict=True)) == pytest.approx(
+        {d: v for d, (v, _, _) in expected.items()}, rel=1e-9
     )
     assert (
         count(store, "SELECT count(*) FROM prices") + count(store, "SELECT count(*) FROM revisions")

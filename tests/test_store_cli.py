@@ -101,6 +101,33 @@ def test_ingest_reports_revisions(tmp_path):
     )
 
 
+def test_a_real_price_that_arrives_re_estimates_its_neighbour(shared_data, tmp_path):
+    """Thai WFP prices without Bangkok rice's May and June 2018 (interpolated between April's
+    12.00 and July's 10.95 baht); then May comes (12.11): June is interpolated again."""
+    source = shared_data / "wfp" / "wfp_food_prices_tha.csv"
+    lines = source.read_text().splitlines()
+    late = [
+        i
+        for i, line in enumerate(lines)
+        if line[:7] in ("2018-05", "2018-06") and ",Bangkok," in line and ",Rice," in line
+    ]
+    assert len(late) == 2
+    (tmp_path / "holey.csv").write_text(
+        "\n".join(line for i, line in enumerate(lines) if i not in late) + "\n"
+    )
+    (tmp_path / "may.csv").write_text("\n".join([*lines[:2], lines[late[0]]]) + "\n")
+    assert run("ingest", tmp_path / "holey.csv", "--db", "s.duckdb").exit_code == 0
+    result = run("ingest", tmp_path / "may.csv", "--db", "s.duckdb")
+    assert result.exit_code == 0, result.output
+    assert "re-estimated 1 interpolated prices" in result.stdout
+    rice = load_prices(open_store("s.duckdb"), ["Rice|Bangkok"]).set_index("date")
+    june = rice.loc[pd.Timestamp("2018-06-01")]
+    assert june["flags"] == "interpolated"
+    assert june["price"] == pytest.approx((12.11 * 10.95) ** 0.5)
+    assert rice.loc[pd.Timestamp("2018-05-01"), "price"] == pytest.approx(12.11)
+    assert info("s.duckdb")["problems"] == []
+
+
 def test_ingest_finds_the_store_by_option_env_or_default(tmp_path, monkeypatch):
     a = price_file(tmp_path / "a.csv", range(6))
     assert run("ingest", a).exit_code == 0
@@ -310,6 +337,32 @@ def test_accuracy_on_a_real_series(shared_data, tmp_path):
     rice = next(r for r in rows if r["commodity"] == "Rice")
     assert rice["n"] == 12 and 0 < rice["mape"] < 50
     assert all(r["n"] >= 10 for r in rows) and len(rows) >= 3
+
+
+def test_accuracy_scores_a_real_series_that_lagged_the_others(shared_data, tmp_path):
+    """Thai WFP prices cut at 2018, Bangkok maize two months earlier: the run's as_of is
+    December, but maize was forecast from October and all 12 of its months are scored."""
+    source = shared_data / "wfp" / "wfp_food_prices_tha.csv"
+    lines = source.read_text().splitlines()
+
+    def before_the_cut(line: str) -> bool:
+        if ",Bangkok," in line and ",Maize," in line:
+            return line[:7] < "2018-11"
+        return line[:4] < "2019"
+
+    cut = [line for i, line in enumerate(lines) if i < 2 or before_the_cut(line)]
+    (tmp_path / "tha_cut.csv").write_text("\n".join(cut) + "\n")
+    assert run("ingest", tmp_path / "tha_cut.csv", "--db", "s.duckdb").exit_code == 0
+    result = run(
+        "forecast", "--db", "s.duckdb", "-m", "naive", "-h", 12, "-s", "Bangkok", "-j", 1, "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert run("ingest", source, "--db", "s.duckdb").exit_code == 0
+    rows = json.loads(run("accuracy", "--db", "s.duckdb", "--json").stdout)["series"]
+    maize = next(r for r in rows if r["commodity"] == "Maize")
+    assert maize["n"] == 12 and maize["first"].startswith("2018-11")
+    rice = next(r for r in rows if r["commodity"] == "Rice")
+    assert rice["n"] == 12 and rice["first"].startswith("2019-01")
 
 
 # --- processes: killed mid-ingest, two at once ----------------------------------------------------

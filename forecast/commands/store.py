@@ -106,6 +106,24 @@ def _print_ingest(results) -> None:
                 )
             if r.revised > 10:
                 console.print(f"    ... and {r.revised - 10:,} more", markup=False)
+        if len(r.reestimated):
+            n = len(r.reestimated)
+            console.print(
+                f"  re-estimated {n:,} interpolated prices between their new real neighbours; "
+                "the old estimates stay in the store's revisions:",
+                markup=False,
+                highlight=False,
+            )
+            for row in r.reestimated.head(5).itertuples(index=False):
+                key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
+                console.print(
+                    f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.old_price)} → "
+                    f"{money(row.new_price)}",
+                    markup=False,
+                    highlight=False,
+                )
+            if n > 5:
+                console.print(f"    ... and {n - 5:,} more", markup=False)
 
 
 def ingest_cmd(
@@ -128,6 +146,8 @@ def ingest_cmd(
     The same file again adds nothing; a file that fails cleaning changes nothing.
 
     A new price for a stored period is kept as a revision (the old value stays) and listed.
+
+    Interpolated prices are re-estimated between the real ones that arrive around them.
 
     The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made when missing).
     """

@@ -2,7 +2,9 @@
 
 It never loses or silently rewrites a price: each file is added in one transaction
 (:func:`ingest_file`), a file seen before (same sha256) adds nothing, and a new value for a
-stored period keeps the old one in ``revisions``. Forecasts are archived
+stored period keeps the old one in ``revisions``. Interpolated estimates are derived: when
+real prices arrive around one, it is interpolated again (the old estimate kept as a
+revision). Forecasts are archived
 (:func:`archive_forecasts`) and scored when their actuals arrive (:func:`accuracy`).
 
 Where: ``--db PATH``, else ``$CROPCAST_DB``, else ``./cropcast.duckdb``

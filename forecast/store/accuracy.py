@@ -1,8 +1,10 @@
 """How the archived forecasts did, against the prices that arrived after them.
 
 An archived forecast point is scored when the store now holds an observed price for its
-series and date (after the run's ``as_of``). Interpolated prices are estimates, not
-actuals, and are left out. Prices are the current stored values (revisions applied).
+series and date, after the last price of that series the run saw (its own cutoff, not the
+run's ``as_of``: a series that lagged the others is scored too). Interpolated prices are
+estimates, not actuals, and are left out. Prices are the current stored values (revisions
+applied).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.metrics import coverage, mae, mape
-from forecast.store.archive import _F_KEY, _I_KEY, _frame, _output
+from forecast.store.archive import _F_KEY, _I_KEY, _KEY, _SERIES_CUTOFFS, _frame, _output
 from forecast.store.database import Store
 from forecast.table import KEY, select_series
 
@@ -24,16 +26,17 @@ _I_JOIN = " AND ".join(f"i.{c} = m.{c}" for c in ("run_id", *KEY, "date"))
 def forecast_errors(store: Store) -> pd.DataFrame:
     """Every archived forecast point that now has an actual.
 
-    Columns: the forecast-output columns, then ``run_id``, ``step``, ``cutoff`` (the run's
-    ``as_of``) and ``actual``.
+    Columns: the forecast-output columns, then ``run_id``, ``step``, ``cutoff`` (the
+    series' last price date the run saw) and ``actual``.
     """
     matched = f"""
-        WITH m AS (
+        WITH {_SERIES_CUTOFFS},
+        m AS (
             SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id, f.step,
-                r.as_of AS cutoff, p.price AS actual
-            FROM forecasts f JOIN forecast_runs r USING (run_id)
+                c.cutoff, p.price AS actual
+            FROM forecasts f JOIN series_cutoffs c USING (run_id, {_KEY})
             JOIN prices p ON {_P_JOIN}
-            WHERE p.date > r.as_of
+            WHERE p.date > c.cutoff
                 AND NOT list_contains(string_split(p.flags, ';'), 'interpolated')
         )"""
     with store.reading() as con:

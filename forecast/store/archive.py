@@ -24,6 +24,18 @@ _KEY = ", ".join(KEY)
 _F_KEY = ", ".join(f"f.{c}" for c in KEY)
 _I_KEY = ", ".join(f"i.{c}" for c in KEY)
 
+# Each series' own cutoff in a run: the period before its first forecast date. A run's
+# ``as_of`` is its latest price over all series, so a series whose prices lag the others
+# (still at December when another has January) was forecast from its own last price, and
+# its first forecast dates may fall on or before ``as_of``; matching by ``as_of`` would never
+# score them. Monthly forecasts are all dated the 1st (a one-step weekly forecast that falls
+# on the 1st gets a cutoff a month back: still before its date, which is what matters).
+_SERIES_CUTOFFS = f"""series_cutoffs AS (
+    SELECT run_id, {_KEY}, CAST(CASE WHEN bool_and(day(date) = 1)
+        THEN min(date) - INTERVAL 1 MONTH ELSE min(date) - INTERVAL 7 DAY END AS DATE) AS cutoff
+    FROM forecasts GROUP BY ALL
+)"""
+
 
 def _level_name(level: float) -> str:
     return f"{float(level):g}"
@@ -38,7 +50,8 @@ def archive_forecasts(store: Store, run, spec, as_of, *, source: str = "store") 
         What :func:`forecast.forecasting.forecast_prices` returned, and the
         :class:`~forecast.forecasting.ForecastSpec` it ran with.
     as_of
-        The last price date the forecasts saw (accuracy counts actuals after it).
+        The last price date the forecasts saw, over all series (kept with the run; accuracy
+        counts actuals after each series' own last price, see ``_SERIES_CUTOFFS``).
     source
         Where the prices came from: ``"store"``, or a file name.
     """
@@ -153,13 +166,14 @@ def _output(points: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
 
 
 def archived_forecasts(store: Store, run_id: int) -> pd.DataFrame:
-    """One archived run in the forecast-output format, plus ``run_id``, ``step``, ``cutoff``."""
+    """One archived run in the forecast-output format, plus ``run_id``, ``step``, ``cutoff``
+    (each series' last price date the run saw)."""
     with store.reading() as con:
         points = _frame(
             con,
-            f"""SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id,
-                f.step, r.as_of AS cutoff
-            FROM forecasts f JOIN forecast_runs r USING (run_id) WHERE f.run_id = ?""",
+            f"""WITH {_SERIES_CUTOFFS}
+            SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id, f.step, c.cutoff
+            FROM forecasts f JOIN series_cutoffs c USING (run_id, {_KEY}) WHERE f.run_id = ?""",
             [run_id],
         )
         intervals = _frame(
@@ -174,9 +188,9 @@ def archived_forecasts(store: Store, run_id: int) -> pd.DataFrame:
 def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     """The forecasts a bulletin dated ``as_of`` can check against the prices that came.
 
-    For each series: the latest archived run issued before that series' last price on or
-    before ``as_of`` (a run's ``as_of`` is the last price date it saw), in the
-    forecast-output format with ``cutoff`` (the run's ``as_of``) and ``run_id``.
+    For each series: the latest archived run that saw it only up to a date before that
+    series' last price on or before ``as_of``, in the forecast-output format with ``cutoff``
+    (the series' last price date the run saw) and ``run_id``.
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
@@ -189,22 +203,18 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                 SELECT {_KEY}, max(date) AS last_date FROM prices
                 WHERE date <= ? GROUP BY ALL
             ),
-            candidates AS (
-                SELECT DISTINCT f.run_id, {_F_KEY}, r.as_of
-                FROM forecasts f JOIN forecast_runs r USING (run_id)
-                JOIN latest l USING ({_KEY})
-                WHERE r.as_of < l.last_date
-            ),
+            {_SERIES_CUTOFFS},
             picked AS (
-                SELECT * FROM candidates
+                SELECT c.* FROM series_cutoffs c JOIN latest l USING ({_KEY})
+                WHERE c.cutoff < l.last_date
                 QUALIFY row_number() OVER (
-                    PARTITION BY {_KEY} ORDER BY as_of DESC, run_id DESC) = 1
+                    PARTITION BY {_KEY} ORDER BY c.cutoff DESC, c.run_id DESC) = 1
             )"""
         points = _frame(
             con,
             chosen
             + f"""SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id,
-                f.step, p.as_of AS cutoff
+                f.step, p.cutoff
             FROM forecasts f JOIN picked p USING (run_id, {_KEY})""",
             [limit],
         )

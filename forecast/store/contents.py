@@ -5,8 +5,10 @@
 1. ``rows_in = rows_kept + rows_merged + rows_rejected`` (the cleaning report);
 2. ``rows_kept + rows_interpolated = prices_added + prices_unchanged + prices_revised``;
 3. ``rows_rejected`` = rows of ``rejected`` with ``ingest_id = X``;
-4. ``prices_revised`` = rows of ``revisions`` with ``ingest_id = X``;
-5. ``prices_added + prices_revised`` = rows of ``prices`` still from ``X`` plus rows of
+4. ``prices_revised`` = rows of ``revisions`` with ``ingest_id = X`` whose new value is
+   observed; the others (new value still ``interpolated``) are the estimates ``X``
+   re-estimated, ``R``;
+5. ``prices_added + prices_revised + R`` = rows of ``prices`` still from ``X`` plus rows of
    ``revisions`` that replaced a value from ``X`` (each value X wrote either stands or was
    replaced exactly once);
 
@@ -117,18 +119,23 @@ def audit(store: Store) -> list[str]:
         rows = con.execute(
             """WITH
             rej AS (SELECT ingest_id, count(*) AS n FROM rejected GROUP BY ALL),
-            rev_new AS (SELECT ingest_id, count(*) AS n FROM revisions GROUP BY ALL),
+            rev_new AS (SELECT ingest_id,
+                count(*) FILTER (WHERE NOT {estimate}) AS n,
+                count(*) FILTER (WHERE {estimate}) AS reestimated
+                FROM revisions GROUP BY ALL),
             rev_old AS (SELECT old_ingest_id AS ingest_id, count(*) AS n FROM revisions
                 GROUP BY ALL),
             cur AS (SELECT ingest_id, count(*) AS n FROM prices GROUP BY ALL)
             SELECT i.ingest_id, i.file_name, i.rows_in, i.rows_kept, i.rows_merged,
                 i.rows_rejected, i.rows_interpolated, i.prices_added, i.prices_unchanged,
                 i.prices_revised, coalesce(rej.n, 0), coalesce(rev_new.n, 0),
-                coalesce(rev_old.n, 0), coalesce(cur.n, 0)
+                coalesce(rev_new.reestimated, 0), coalesce(rev_old.n, 0), coalesce(cur.n, 0)
             FROM ingests i
             LEFT JOIN rej USING (ingest_id) LEFT JOIN rev_new USING (ingest_id)
             LEFT JOIN rev_old USING (ingest_id) LEFT JOIN cur USING (ingest_id)
-            ORDER BY i.ingest_id"""
+            ORDER BY i.ingest_id""".format(
+                estimate="list_contains(string_split(new_flags, ';'), 'interpolated')"
+            )
         ).fetchall()
         (n_prices,) = con.execute("SELECT count(*) FROM prices").fetchone()
         (orphans,) = con.execute(
@@ -148,6 +155,7 @@ def audit(store: Store) -> list[str]:
         revised,
         n_rejected,
         n_revised,
+        n_reestimated,
         n_replaced,
         n_current,
     ) in rows:
@@ -165,9 +173,10 @@ def audit(store: Store) -> list[str]:
             problems.append(f"{where}: {n_rejected} rejected rows stored, report says {rejected}")
         if n_revised != revised:
             problems.append(f"{where}: {n_revised} revisions stored, ingest says {revised}")
-        if added + revised != n_current + n_replaced:
+        wrote = added + revised + n_reestimated
+        if wrote != n_current + n_replaced:
             problems.append(
-                f"{where}: wrote {added + revised} values but {n_current} stand and "
+                f"{where}: wrote {wrote} values but {n_current} stand and "
                 f"{n_replaced} were replaced"
             )
     total_added = sum(r[7] for r in rows)

@@ -10,6 +10,13 @@ How a cleaned price meets the store (key plus date):
   stored value moves to ``revisions`` (with its flags, source and ingest) and the new one
   takes its place. Nothing is overwritten without a trace.
 
+Interpolated estimates are derived data: after the file's prices are written, each estimate
+of the series it touched is interpolated again (log-linear, as cleaning does) between the
+real prices now stored on either side (:func:`_refresh_estimates`). One an earlier ingest
+wrote and that moved is **re-estimated**: the old value goes to ``revisions`` as any
+replaced value does (its ``new_flags`` still ``interpolated``, which tells it from a
+revision), so an estimate never lies outside its real neighbours.
+
 So for every ingest ``rows_in = rows_kept + rows_merged + rows_rejected`` (the cleaning
 report) and ``rows_kept + rows_interpolated = prices_added + prices_unchanged +
 prices_revised``; :func:`forecast.store.contents.audit` checks these against the tables.
@@ -35,6 +42,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecast.clean.units import ONE_PIECE
@@ -59,8 +67,10 @@ class IngestResult:
     ``status`` is ``"added"`` (a new ingest, ``ingest_id``) or ``"duplicate"`` (the same
     bytes were ingested before as ``ingest_id``; nothing was written). ``revisions`` lists
     the stored values this file replaced: key, ``date``, ``old_price``, ``old_flags``,
-    ``old_source``, ``new_price``, ``new_flags``. ``units_kept`` names the series priced
-    per piece that joined their stored history under its unit's name.
+    ``old_source``, ``new_price``, ``new_flags``. ``reestimated`` lists, in the same
+    columns, the stored interpolated estimates this file's real prices moved (see
+    :func:`_refresh_estimates`). ``units_kept`` names the series priced per piece that
+    joined their stored history under its unit's name.
     """
 
     file: str
@@ -73,6 +83,7 @@ class IngestResult:
     unchanged: int = 0
     revised: int = 0
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    reestimated: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
     #: Series priced per piece kept under the stored unit's name (see _keep_stored_count_units).
     units_kept: list[dict] = field(default_factory=list)
@@ -109,6 +120,7 @@ class IngestResult:
             "prices_added": self.added,
             "prices_unchanged": self.unchanged,
             "prices_revised": self.revised,
+            "prices_reestimated": len(self.reestimated),
             "units_kept": list(self.units_kept),
             "revisions": [
                 {
@@ -120,6 +132,15 @@ class IngestResult:
                     "old_source": row["old_source"],
                 }
                 for row in self.revisions.to_dict(orient="records")
+            ],
+            "reestimated": [
+                {
+                    "series": series_label(tuple(row[c] for c in KEY)),
+                    "date": f"{row['date']:%Y-%m-%d}",
+                    "old_price": row["old_price"],
+                    "new_price": row["new_price"],
+                }
+                for row in self.reestimated.to_dict(orient="records")
             ],
         }
         return out
@@ -297,6 +318,7 @@ def ingest_clean(
             FROM classified c WHERE c.action = 'revise' AND {_JOIN_KEY}""",
             [file_name, ingest_id],
         )
+        reestimated = _refresh_estimates(con, file_name, ingest_id)
         if len(rejected):
             con.register("cropcast_rejected", rejected)
             con.execute(
@@ -325,9 +347,71 @@ def ingest_clean(
         unchanged=unchanged,
         revised=revised,
         revisions=revisions,
+        reestimated=reestimated,
         seconds=time.perf_counter() - start,
         units_kept=kept,
     )
+
+
+def _refresh_estimates(con, file_name: str, ingest_id: int) -> pd.DataFrame:
+    """Interpolate the estimates of the series in ``incoming`` again, between the real prices
+    now stored on either side; returns the re-estimated ones (revision columns).
+
+    An estimate was interpolated between the real prices its own file had. A later real
+    price inside that gap, or a revised neighbour, leaves it stale (possibly outside its
+    neighbours), and forecasts read it. A moved estimate that an earlier ingest wrote goes
+    to ``revisions``, like any replaced value; one this ingest wrote was never committed and
+    is only corrected. Real prices are never touched.
+    """
+    rows = con.execute(
+        f"""WITH touched AS (SELECT DISTINCT {_KEY} FROM incoming),
+        holey AS (SELECT DISTINCT {_KEY} FROM prices SEMI JOIN touched USING ({_KEY})
+            WHERE {_ESTIMATE.format("flags")})
+        SELECT {_KEY}, date, price, flags, source, ingest_id FROM prices
+        SEMI JOIN holey USING ({_KEY}) ORDER BY {_KEY}, date"""
+    ).df()
+    columns = [*KEY, "date", "old_price", "old_flags", "old_source", "new_price", "new_flags"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows["date"] = pd.to_datetime(rows["date"]).astype("datetime64[ns]")
+    estimate = rows["flags"].map(_is_estimate).to_numpy(bool)
+    fresh = rows["price"].to_numpy(float, copy=True)
+    for _, part in rows.groupby(list(KEY), sort=False):
+        dates = part["date"].dt
+        # Where each date sits: months for a monthly series (all on the 1st, as the store
+        # tells frequencies apart), else days; interpolation only needs the proportions.
+        if (dates.day == 1).all():
+            position = (dates.year * 12 + dates.month).to_numpy(float)
+        else:
+            position = (part["date"] - pd.Timestamp(0)).dt.days.to_numpy(float)
+        real = ~estimate[part.index]
+        if real.sum() < 2:
+            continue
+        known, logs = position[real], np.log(part["price"].to_numpy(float)[real])
+        inside = ~real & (position > known[0]) & (position < known[-1])
+        fresh[part.index[inside]] = np.exp(np.interp(position[inside], known, logs))
+    stored = rows["price"].to_numpy(float)
+    moved = estimate & (np.abs(fresh - stored) > 1e-9 * stored)
+    if not moved.any():
+        return pd.DataFrame(columns=columns)
+    changed = rows[moved].assign(new_price=fresh[moved])
+    con.register("cropcast_reestimated", changed)
+    con.execute(
+        f"""INSERT INTO revisions SELECT ?, {_KEY}, CAST(date AS DATE), price, flags, source,
+            ingest_id, new_price, flags FROM cropcast_reestimated WHERE ingest_id <> ?""",
+        [ingest_id, ingest_id],
+    )
+    con.execute(
+        f"""UPDATE prices SET price = c.new_price, source = ?, ingest_id = ?
+        FROM (SELECT {_KEY}, CAST(date AS DATE) AS date, new_price FROM cropcast_reestimated) c
+        WHERE {_JOIN_KEY}""",
+        [file_name, ingest_id],
+    )
+    con.unregister("cropcast_reestimated")
+    earlier = changed[changed["ingest_id"] != ingest_id].rename(
+        columns={"price": "old_price", "flags": "old_flags", "source": "old_source"}
+    )
+    return earlier.assign(new_flags=earlier["old_flags"])[columns].reset_index(drop=True)
 
 
 def _rejected_frame(rejected: pd.DataFrame) -> pd.DataFrame:

@@ -20,7 +20,9 @@ Tables (version 2):
     (``original``, JSON).
 ``revisions``
     Every stored value a later ingest replaced: the old value with its flags, source and
-    ingest, and the new value with the ingest that brought it.
+    ingest, and the new value with the ingest that brought it. An interpolated estimate
+    re-estimated between new real neighbours is kept the same way (``new_flags`` then
+    still ``interpolated``).
 ``forecast_runs``, ``forecasts``, ``forecast_intervals``
     The forecast archive: one row per run (model asked for, ``as_of`` = last price date,
     horizon, levels), one per series and period (``step``, ``forecast``, model used), and
