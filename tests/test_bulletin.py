@@ -677,3 +677,25 @@ def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
         assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
         assert path.name in result.stderr and what in result.stderr
         assert "cropcast forecast -o" in result.stderr
+
+
+def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
+    """Farmers read "Dừa khô 156.000đ/chục", not "13.000đ/trái", whatever a chục holds."""
+    path = tmp_path / "dua.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for chuc in (12, 14):
+        result = run(
+            "bulletin", "-i", path, "--chuc", chuc, "-f", "sms", "-m", "naive", "-j", 1, "-q"
+        )
+        assert result.exit_code == 0, result.output
+        assert "Dua kho Mo Cay Bac 162.000d/chuc" in result.stdout, result.stdout
+        assert "unit conversion" not in result.stderr  # quoted as written: nothing to say
+    # A forecast of the same file is per nut, the canonical unit, and says so.
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    assert pd.read_csv(out)["forecast"].iloc[0] == pytest.approx(162000 / 12)
+    assert "chục -> nut" in result.stderr

@@ -58,9 +58,6 @@ CHEAP_MODELS = ("naive", "snaive", "drift", "window")
 #: The bulletin's default model: deterministic, a few seconds for the default data, and a
 #: damped trend rather than last year's value (snaive) as the direction of the outlook.
 DEFAULT_MODEL = "theta"
-#: Calendar seasons that are demand peaks (prices usually rise) rather than harvest gluts,
-#: when the calendar has no ``price_effect`` column: the pre-Tết season.
-DEMAND_SEASON_WORDS = ("tết",)
 
 
 @dataclass(frozen=True)
@@ -340,16 +337,6 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
     )
 
 
-def _season_effect(row: pd.Series) -> str:
-    declared = str(row.get("price_effect", "") or "").strip().casefold()
-    if declared in ("dip", "low", "fall", "giảm"):
-        return "dip"
-    if declared in ("rise", "high", "peak", "tăng"):
-        return "rise"
-    season = str(row["season"]).casefold()
-    return "rise" if any(w in season for w in DEMAND_SEASON_WORDS) else "dip"
-
-
 def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
     """Calendar months of the outlook periods and of at least the next two months."""
     step = _step(freq)
@@ -368,7 +355,12 @@ def harvest_notes(
     """Calendar seasons with a harvest month in the upcoming window (see the module notes)."""
     if calendar is None:
         return ()
-    from forecast.calendar import harvest_note_months, match_series, months_between
+    from forecast.calendar import (
+        harvest_note_months,
+        match_series,
+        months_between,
+        season_effect,
+    )
 
     rows = match_series(key, calendar)
     if rows.empty:
@@ -386,7 +378,7 @@ def harvest_notes(
                 season=str(row["season"]),
                 months=tuple(peak or harvest),
                 kind="peak" if peak else "harvest",
-                effect=_season_effect(row),
+                effect=season_effect(row),
             )
         )
     return tuple(notes)

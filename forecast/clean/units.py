@@ -406,6 +406,8 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             {
                 "kind": "unit",
                 "series": series,
+                "commodity": commodity,
+                "market": market,
                 "price_type": price_type,
                 "currency": currency,
                 "from": raw,

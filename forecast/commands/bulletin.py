@@ -16,6 +16,7 @@ from forecast.commands.shared import (
     DbOption,
     DecimalOption,
     DefaultOption,
+    FileChucOption,
     InputOption,
     JobsOption,
     MapOption,
@@ -28,6 +29,7 @@ from forecast.commands.shared import (
     load_for_forecast,
     note_flat_forecasts,
     parse_as_of,
+    parse_choice,
     progress_bar,
     store_previous_forecasts,
 )
@@ -92,17 +94,37 @@ def _make_bulletin(
     reading: dict | None = None,
 ):
     """Prices -> forecasts, alerts, facts; model notes go to stderr. ``reading``: how the
-    file writes decimals and dates (``load_for_forecast``'s ``decimal`` and ``dayfirst``)."""
+    file writes decimals, dates and chục (``load_for_forecast``'s ``decimal``, ``dayfirst``
+    and ``chuc``). A series the file wrote per chục is quoted per chục (see
+    :mod:`forecast.bulletin.depot`)."""
     from forecast.bulletin import make_bulletin
+    from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
     from forecast.forecasting import ForecastSpec
 
     spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
     stamp = parse_as_of(as_of)
+    reports: list = []
     prices, every = load_for_forecast(
-        input_, series, None, map_, default, db, spec, **(reading or {})
+        input_,
+        series,
+        None,
+        map_,
+        default,
+        db,
+        spec,
+        **(reading or {}),
+        reports=reports,
+        quotes_chuc=True,
     )
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
+    chuc = (reading or {}).get("chuc") or 12
+    if per_chuc := written_per_chuc(reports[0] if reports else None, every, chuc):
+        prices, every = (
+            quote_per_chuc(prices, per_chuc, chuc),
+            quote_per_chuc(every, per_chuc, chuc),
+        )
+        previous = quote_per_chuc(previous, per_chuc, chuc)
     if stamp is not None and not (prices["date"] <= stamp).any():
         raise UsageError(
             f"no prices on or before {stamp:%Y-%m-%d}",
@@ -141,9 +163,24 @@ def bulletin_cmd(
     ctx: typer.Context,
     input_: InputOption = None,
     series: SeriesOption = None,
-    lang: Annotated[BulletinLang, typer.Option("--lang", help="Language.")] = BulletinLang.vi,
+    lang: Annotated[
+        BulletinLang,
+        typer.Option(
+            "--lang",
+            help="Language.",
+            parser=parse_choice(BulletinLang, "--lang"),
+            metavar="[vi|en]",
+        ),
+    ] = BulletinLang.vi,
     fmt: Annotated[
-        BulletinFormat, typer.Option("--format", "-f", help="md, html, txt or sms.")
+        BulletinFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md, html, txt or sms.",
+            parser=parse_choice(BulletinFormat, "--format"),
+            metavar="[md|html|txt|sms]",
+        ),
     ] = BulletinFormat.md,
     as_of: BulletinAsOfOption = None,
     out: Annotated[
@@ -165,6 +202,7 @@ def bulletin_cmd(
     default: DefaultOption = None,
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
+    chuc: FileChucOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -201,7 +239,7 @@ def bulletin_cmd(
         default,
         db,
         run_on,
-        {"decimal": decimal, "dayfirst": dayfirst},
+        {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc},
     )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
@@ -253,6 +291,7 @@ def bulletin_send(
     default: DefaultOption = None,
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
+    chuc: FileChucOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -290,7 +329,7 @@ def bulletin_send(
         default,
         db,
         run_on,
-        {"decimal": decimal, "dayfirst": dayfirst},
+        {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc},
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}

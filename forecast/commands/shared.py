@@ -405,6 +405,8 @@ def load_for_forecast(
     dayfirst: bool | None = None,
     forecasting: bool = True,
     chuc: int | None = None,
+    reports: list | None = None,
+    quotes_chuc: bool = False,
 ):
     """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
@@ -412,7 +414,10 @@ def load_for_forecast(
     ``spec`` is the forecast to come (a ``ForecastSpec``): with one, the note on prices that
     never changed waits for the forecast (:func:`note_flat_forecasts`). ``decimal`` is
     --decimal and ``dayfirst`` --dayfirst/--monthfirst: how the file writes its
-    prices' decimal point and its dates; ``chuc`` is --chuc, the nuts in its chục.
+    prices' decimal point and its dates; ``chuc`` is --chuc, the nuts in its chục. A
+    ``reports`` list receives the file's cleaning report (a file was read and cleaned).
+    ``quotes_chuc``: the command quotes series written per chục per chục again (bulletins),
+    so their conversion to nuts needs no note.
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
@@ -439,6 +444,8 @@ def load_for_forecast(
         )
         if cleaned is not None:
             note_refused_rows(cleaned.report, input_)
+            if reports is not None:
+                reports.append(cleaned.report)
     if freq is not None and input_ is None and store_path is None:
         from forecast.table import infer_freq
 
@@ -462,7 +469,7 @@ def load_for_forecast(
             note_off_frequency(cleaned.report, chosen, input_)
             note_thousands(cleaned.report, input_)
             note_conflicts(cleaned.report, chosen, input_)
-            note_conversions(cleaned.report, input_)
+            note_conversions(cleaned.report, input_, quotes_chuc)
             note_split(cleaned.report, input_)
             note_several_per_period(cleaned.report, chosen, input_)
         note_outliers(chosen, input_, "forecast" if forecasting else "alerts")
@@ -599,7 +606,7 @@ def note_conflicts(report, prices, path: Path) -> None:
     )
 
 
-def note_conversions(report, path: Path) -> None:
+def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
     """One line on stderr when cleaning rescaled prices to one unit per series (a 90 KG bag
     to kg, 750 ML to L), and one when it read prices in thousands of a currency as whole
     units ("nghìn đồng" -> VND): the forecast is in the unit it names, not the file's, and a
@@ -608,7 +615,11 @@ def note_conversions(report, path: Path) -> None:
         ("currency scale", "put prices in whole currency units", "currency unit"),
         ("unit", "put prices in one unit per series", "unit"),
     ):
-        scaled = [c for c in report.conversions if c["kind"] == kind and c["factor"] != 1]
+        scaled = [
+            c
+            for c in report.conversions
+            if c["kind"] == kind and c["factor"] != 1 and not (quotes_chuc and _from_chuc(c))
+        ]
         if not scaled:
             continue
         n = len(scaled)
@@ -618,6 +629,12 @@ def note_conversions(report, path: Path) -> None:
             f"'cropcast data check {path}' lists them",
             err=True,
         )
+
+
+def _from_chuc(conversion: dict) -> bool:
+    from forecast.clean.units import parse_unit
+
+    return conversion.get("to") == "nut" and parse_unit(conversion["from"]).name == "chục"
 
 
 def note_split(report, path: Path) -> None:

@@ -100,6 +100,7 @@ _UNIT_WORDS = {
     "nut": ("nut", "trái"),
     "unit": ("unit", "cái"),  # a piece (an egg): cái reads back as unit, quả as nut
     "dozen": ("dozen", "tá"),  # exactly 12; a chục (12 to 16 nuts) is converted to nuts
+    "chục": ("chục", "chục"),  # bulletins quote a series written per chục that way again
     "l": ("L", "lít"),
 }
 

@@ -1,0 +1,62 @@
+"""Prices in the unit the depot quotes them in: coconuts by the chục, not by the nut.
+
+Cleaning puts every series in one canonical unit, so that markets compare: a chục (12 to 16
+nuts, as the market counts it) becomes nuts. A farmer reads "Dừa khô 156.000đ/chục", not
+"13.000đ/trái", a number no depot quotes. So a bulletin made from a file whose series was
+written per chục (most of its prices) quotes that series per chục again: its prices, its
+forecasts and last period's forecasts, times the nuts in a chục (``--chuc``, default 12).
+Forecasts are made in logs, so a forecast per chục is the forecast per nut times the chục.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from forecast.clean.units import parse_unit
+
+#: The unit name a series quoted per chục carries in the bulletin.
+CHUC = "chục"
+#: Columns holding prices, in price tables and forecast tables alike.
+_PRICE_COLUMNS = ("price", "forecast", "actual")
+
+
+def written_per_chuc(report, prices: pd.DataFrame, chuc_size: int = 12) -> set[tuple]:
+    """The (commodity, market, price_type, currency) whose prices the file wrote per chục:
+    more than half of the series' prices, as ``report`` (a cleaning report) converted them."""
+    if report is None:
+        return set()
+    rows: dict[tuple, int] = {}
+    for c in report.conversions:
+        if (
+            c.get("kind") == "unit"
+            and c.get("to") == "nut"
+            and "commodity" in c
+            and parse_unit(c["from"], chuc_size).name == CHUC
+        ):
+            key = (c["commodity"], c["market"], c["price_type"], c["currency"])
+            rows[key] = rows.get(key, 0) + int(c["rows"])
+    if not rows:
+        return set()
+    nuts = prices[prices["unit"] == "nut"]
+    written = nuts[~nuts["flags"].astype(str).str.contains("interpolated", regex=False)]
+    counts = written.groupby(["commodity", "market", "price_type", "currency"]).size()
+    return {key for key, n in rows.items() if 2 * n > int(counts.get(key, 0))}
+
+
+def quote_per_chuc(frame: pd.DataFrame | None, keys: set[tuple], chuc_size: int = 12):
+    """``frame`` (prices or forecasts) with the series in ``keys`` per chục: every price
+    column (price, forecast, actual, lower_L, upper_L) times ``chuc_size``, unit ``chục``."""
+    if frame is None or not keys or frame.empty:
+        return frame
+    series = pd.MultiIndex.from_frame(frame[["commodity", "market", "price_type", "currency"]])
+    rows = series.isin(list(keys)) & (frame["unit"] == "nut").to_numpy()
+    if not rows.any():
+        return frame
+    out = frame.copy()
+    columns = [c for c in out.columns if c in _PRICE_COLUMNS or c.startswith(("lower_", "upper_"))]
+    out.loc[rows, columns] = out.loc[rows, columns] * chuc_size
+    out.loc[rows, "unit"] = CHUC
+    return out
+
+
+__all__ = ["CHUC", "quote_per_chuc", "written_per_chuc"]
