@@ -90,40 +90,39 @@ def _print_ingest(results) -> None:
         if r.revised:
             replaced = r.estimates_replaced
             what = f", {replaced} of them interpolated estimates now observed" if replaced else ""
-            console.print(
+            _print_price_changes(
                 f"  revised {r.revised:,} stored prices{what}; the old values stay in the "
                 "store's revisions:",
-                markup=False,
-                highlight=False,
+                r.revisions,
+                r.revised,
+                shown=10,
             )
-            for row in r.revisions.head(10).itertuples(index=False):
-                key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
-                console.print(
-                    f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.old_price)} → "
-                    f"{money(row.new_price)} (was from {row.old_source})",
-                    markup=False,
-                    highlight=False,
-                )
-            if r.revised > 10:
-                console.print(f"    ... and {r.revised - 10:,} more", markup=False)
         if len(r.reestimated):
-            n = len(r.reestimated)
-            console.print(
-                f"  re-estimated {n:,} interpolated prices between their new real neighbours; "
-                "the old estimates stay in the store's revisions:",
-                markup=False,
-                highlight=False,
+            _print_price_changes(
+                f"  re-estimated {len(r.reestimated):,} interpolated prices between their new "
+                "real neighbours; the old estimates stay in the store's revisions:",
+                r.reestimated,
+                len(r.reestimated),
+                shown=5,
             )
-            for row in r.reestimated.head(5).itertuples(index=False):
-                key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
-                console.print(
-                    f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.old_price)} → "
-                    f"{money(row.new_price)}",
-                    markup=False,
-                    highlight=False,
-                )
-            if n > 5:
-                console.print(f"    ... and {n - 5:,} more", markup=False)
+
+
+def _print_price_changes(heading: str, rows, total: int, shown: int) -> None:
+    """A heading, the first ``shown`` old -> new prices (with the file a revised one came
+    from), and how many more."""
+    console.print(heading, markup=False, highlight=False)
+    for row in rows.head(shown).itertuples(index=False):
+        key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
+        source = getattr(row, "old_source", None)
+        was = f" (was from {source})" if source is not None else ""
+        console.print(
+            f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.old_price)} → "
+            f"{money(row.new_price)}{was}",
+            markup=False,
+            highlight=False,
+        )
+    if total > shown:
+        console.print(f"    ... and {total - shown:,} more", markup=False)
 
 
 def ingest_cmd(
