@@ -133,7 +133,7 @@ def held_out_tasks(prices, n_origins: int):
     return tasks
 
 
-def make(name: str):
+def make(name: str, inflation: float | None = None):
     import importlib
 
     from forecast.models import make_model
@@ -141,6 +141,8 @@ def make(name: str):
     if name in PEERS_CROPCAST:
         module, cls = PEERS_CROPCAST[name].split(":")
         return getattr(importlib.import_module(module), cls)()
+    if name == "auto":  # as `cropcast forecast` runs it: its currency's inflation known
+        return make_model(name, currency_inflation=inflation)
     return make_model(name)
 
 
@@ -149,8 +151,9 @@ def make(name: str):
 _WARM: set[str] = set()
 
 
-def fit_all(task, models: tuple[str, ...]):
-    """Every cropcast method on one held-out task: long rows and per-method seconds."""
+def fit_all(task, models: tuple[str, ...], inflation: float | None = None):
+    """Every cropcast method on one held-out task: long rows and per-method seconds.
+    ``inflation``: the currency's (``forecast.auto.currency_inflation``) before the cutoff."""
     import numpy as np
     import pandas as pd
 
@@ -166,7 +169,7 @@ def fit_all(task, models: tuple[str, ...]):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                frame = make(name).fit(train).predict(H, levels=LEVELS)
+                frame = make(name, inflation).fit(train).predict(H, levels=LEVELS)
             error = ""
         except Exception as exc:  # a failed method is a row in the table, not a dead run
             frame = pd.DataFrame(np.nan, index=test.index, columns=["forecast", *BOUNDS])
@@ -191,8 +194,24 @@ def fit_all(task, models: tuple[str, ...]):
 
 
 def _job(item):
-    task, models = item
-    return fit_all(task, models)
+    task, models, inflation = item
+    return fit_all(task, models, inflation)
+
+
+def inflation_before(prices, tasks) -> list[float | None]:
+    """Per task: its currency's inflation as the file showed it up to the task's cutoff
+    (every series of the file cut there), as ``cropcast forecast`` would have seen it."""
+    from forecast.auto import currency_inflation
+    from forecast.table import KEY
+
+    cache: dict = {}
+    out = []
+    for key, _, train, _ in tasks:
+        end = train.index[-1]
+        if end not in cache:
+            cache[end] = currency_inflation(prices[prices["date"] <= end])
+        out.append(cache[end].get(key[KEY.index("currency")]))
+    return out
 
 
 def peers_table(tasks, sf_python: str):
@@ -494,7 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len({t[0] for t in tasks})} series, {len(tasks)} held-out years", flush=True)
 
     start = time.perf_counter()
-    frames = list(run_jobs(_job, [(t, models) for t in tasks], n_jobs=args.jobs))
+    rates = inflation_before(prices, tasks)
+    jobs = [(t, models, rate) for t, rate in zip(tasks, rates, strict=True)]
+    frames = list(run_jobs(_job, jobs, n_jobs=args.jobs))
     cropcast_seconds = time.perf_counter() - start
     start = time.perf_counter()
     sf, sf_note = peers_table(tasks, args.sf_python)

@@ -107,20 +107,26 @@ def harvest_features_for(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.Da
     return features if features.shape[1] else None
 
 
-def _fit_predict(name: str, y: pd.Series, X, X_future, spec: ForecastSpec, kin=None, source=None):
+def _fit_predict(
+    name: str, y: pd.Series, X, X_future, spec: ForecastSpec, kin=None, source=None, inflation=None
+):
     params = {}
     if name == "auto":
         params = {"horizon": spec.horizon, "kin_errors": kin, "kin_source": source}
+        params["currency_inflation"] = inflation
     model = make_model(name, **params)
     model.fit(y, X)
     return model, model.predict(spec.horizon, X_future, spec.levels)
 
 
-def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesForecast:
+def forecast_series(
+    item: tuple, spec: ForecastSpec, calendar=None, inflation: dict | None = None
+) -> SeriesForecast:
     """Forecast one series; never raises for a bad series (falls back to naive, with a note).
 
     ``item`` is ``(key, y)``, or ``(key, y, kin, source)`` with the kin errors ``auto``
     pools into a short series' ranges and whose they are in words (see :mod:`forecast.kin`).
+    ``inflation`` is :func:`forecast.auto.currency_inflation` of the file, for ``auto``.
     """
     import time
 
@@ -134,7 +140,8 @@ def forecast_series(item: tuple, spec: ForecastSpec, calendar=None) -> SeriesFor
             X, X_future = features.loc[y.index], features.loc[future]
     note = ""
     try:
-        model, frame = _fit_predict(spec.model, y, X, X_future, spec, kin, source)
+        rate = (inflation or {}).get(key[KEY.index("currency")])
+        model, frame = _fit_predict(spec.model, y, X, X_future, spec, kin, source, rate)
         used = spec.model
         explain = dict(getattr(model, "explain_", {}) or {})
         fallback = getattr(model, "fallback_", None)
@@ -239,7 +246,12 @@ def forecast_prices(
         from forecast.calendar import load_calendar
 
         calendar = load_calendar()
-    job = partial(forecast_series, spec=spec, calendar=calendar)
+    inflation = None
+    if spec.model == "auto":
+        from forecast.auto import currency_inflation
+
+        inflation = currency_inflation(prices if kin_prices is None else kin_prices)
+    job = partial(forecast_series, spec=spec, calendar=calendar, inflation=inflation)
     failed = partial(series_failed, spec=spec)
     items = iter_series(prices)
     if spec.model == "auto":

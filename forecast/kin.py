@@ -87,12 +87,18 @@ def takes_kin(y: pd.Series, horizon: int) -> bool:
     return too_short_to_backtest(int(y.notna().sum()), horizon) and not can_backtest(y, horizon)
 
 
+#: Prices this close (relatively) are one price: interpolation between equal prices in logs
+#: leaves float noise.
+FLAT_TOLERANCE = 1e-9
+
+
 def never_moved(y: pd.Series, window: int) -> bool:
     """Whether the observed prices of ``y``'s last ``window`` periods are one price (bread
     at a subsidised 50 for years): its own moves are all zero, so ranges read off them
     have no width, which is no measure of what a change of policy may do."""
     recent = y.iloc[-(int(window) + 1) :].dropna()
-    return len(recent) >= 2 and bool((recent == recent.iloc[0]).all())
+    # A relative tolerance: a gap filled between two equal prices comes out 310.29999...
+    return len(recent) >= 2 and bool(recent.max() <= recent.min() * (1 + FLAT_TOLERANCE))
 
 
 def short_series(prices: pd.DataFrame, horizon: int) -> pd.Series:
@@ -111,7 +117,7 @@ def flat_series(prices: pd.DataFrame, window: int) -> list[tuple]:
     spread = recent.groupby(list(KEY), observed=True, sort=True)["price"].agg(
         ["min", "max", "count"]
     )
-    flat = spread[(spread["min"] == spread["max"]) & (spread["count"] >= 2)]
+    flat = spread[(spread["max"] <= spread["min"] * (1 + FLAT_TOLERANCE)) & (spread["count"] >= 2)]
     return [tuple(key) for key in flat.index]
 
 
@@ -200,8 +206,10 @@ class KinPools:
         short cuts held 93 % and 99 % at 80 % and 95 % with a worse interval score; with
         the series' own span, 84 % and 94 % with a better one). A kin in the same market
         spelt another way (a case twin) is the series itself, and is left out too. The
-        levels are tried in order; the first with a move in the span is taken.
+        levels are tried in order; the first with enough moves in the span for a range
+        (``MIN_FALLBACK_SCORES``) is taken, else the first with any.
         """
+        from forecast.auto import enough_moves
         from forecast.models.base import season_length
 
         key = tuple(key)
@@ -215,6 +223,7 @@ class KinPools:
         season = season_length(y)
         ago = observed[-1] - pd.DateOffset(**({"weeks": 52} if season == 52 else {"months": 12}))
         since, until = min(observed[0], ago).to_datetime64(), observed[-1].to_datetime64()
+        fewer = None
         for level, (columns, source) in enumerate(LEVELS):
             pool = self._pools.get((level, *kin_of(key, columns), season))
             if pool is None:
@@ -228,8 +237,12 @@ class KinPools:
             if len(kin) > MAX_KIN_ERRORS:  # evenly spaced rows: every kin keeps its share
                 kin = kin[_evenly(len(kin), MAX_KIN_ERRORS)]
             if len(kin) and np.nanmax(np.abs(kin), initial=0.0) > 0:
-                return kin, source
-        return None
+                if enough_moves(kin):
+                    return kin, source
+                # A few moves of its own commodity (a market that opened last month) are
+                # too few for a range: a broader level may have enough; else these.
+                fewer = fewer or (kin, source)
+        return fewer
 
     def __bool__(self) -> bool:
         return bool(self._pools)

@@ -17,7 +17,9 @@ from forecast.auto import (
     AutoForecaster,
     conformal_quantile,
     conformal_widths,
+    currency_inflation,
     last_price_errors,
+    steady_inflation,
 )
 from forecast.errors import UsageError
 from forecast.models import make_model
@@ -310,3 +312,67 @@ def test_coverage_on_random_walks_in_logs():
             hits[level].extend(inside)
     assert 0.68 <= np.mean(hits[80]) <= 0.92
     assert 0.86 <= np.mean(hits[95]) <= 0.995
+
+
+def _lebanon(seed: int = 3) -> pd.Series:
+    """Three calm years, then four at 10 % a month: the last price lags such prices."""
+    rng = np.random.default_rng(seed)
+    steps = np.r_[rng.normal(0, 0.02, 36), 0.10 + rng.normal(0, 0.05, 48)]
+    return pd.Series(
+        np.exp(np.log(1500) + np.cumsum(steps)),
+        index=pd.date_range("2016-01-01", periods=84, freq="MS"),
+    )
+
+
+def test_steady_inflation_is_told_from_calm_prices_and_from_a_few_jumps():
+    y = _lebanon()
+    assert steady_inflation(y) == pytest.approx(np.diff(np.log(y.to_numpy()))[-24:].mean())
+    calm = pd.Series(np.exp(np.cumsum(np.full(84, 0.001))), index=y.index)
+    assert steady_inflation(calm) is None
+    jumps = pd.Series(np.exp(np.r_[np.zeros(78), np.full(6, np.log(3))]), index=y.index)
+    assert steady_inflation(jumps) is None  # three jumps in two years: not a regime
+
+
+def test_a_drift_joins_only_when_the_currency_inflates_too():
+    """A boom in one commodity rises as steadily as hyperinflation, and then busts: the
+    drift joins only when the currency's other prices rise alike."""
+    y = _lebanon()
+    boom = AutoForecaster(currency_inflation=0.004).fit(y)
+    hyper = AutoForecaster(currency_inflation=0.08).fit(y)
+    assert "drift(window=24)" not in boom.explain_["scores"]
+    assert "drift(window=24)" in hyper.explain_["scores"]
+    assert any("as its currency's did" in note for note in hyper.explain_["notes"])
+    ahead = [float(m.predict(12)["forecast"].iloc[-1]) for m in (boom, hyper)]
+    assert ahead[1] > ahead[0] > y.iloc[-1]  # the trend carries on further with the drift
+
+
+def test_currency_inflation_is_the_median_series():
+    y = _lebanon()
+    rows = []
+    for i, (values, currency) in enumerate([(y, "LBP"), (y * 1.5, "LBP"), (y / y, "USD")]):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "commodity": f"C{i}",
+                    "market": "M",
+                    "price_type": "Retail",
+                    "unit": "kg",
+                    "currency": currency,
+                    "date": values.index,
+                    "price": values.to_numpy(),
+                }
+            )
+        )
+    rates = currency_inflation(pd.concat(rows, ignore_index=True))
+    assert rates["LBP"] == pytest.approx(steady_inflation(y)) and rates["USD"] == 0
+
+
+def test_drift_over_a_window_follows_the_recent_trend():
+    from forecast.models.simple import Drift
+
+    y = _lebanon()
+    recent = Drift(window=24).fit(y)
+    assert recent.drift_ == pytest.approx(np.log(y.iloc[-1] / y.iloc[-25]) / 24)
+    assert Drift().fit(y).drift_ < recent.drift_  # the calm years pull the whole-history one
+    with pytest.raises(ValueError, match="window"):
+        Drift(window=1).fit(y)

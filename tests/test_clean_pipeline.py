@@ -659,6 +659,18 @@ def test_prices_in_thousands_of_dong_are_scaled_to_dong_with_a_note():
     assert "currency 'nghìn đồng' read as VND (1 rows)" in notes
 
 
+def test_a_series_in_dong_then_in_thousands_of_dong_is_one_level():
+    frame = pd.concat(
+        [
+            monthly(["49.000", "50.000"]),
+            monthly(["51,750", "52,000"], start="2020-03-15", currency="nghìn đồng"),
+        ]
+    )
+    result = run(frame)
+    assert result.prices["price"].tolist() == [49_000, 50_000, 51_750, 52_000]
+    assert any("their currency counts in thousands" in note for note in result.report.notes)
+
+
 def test_currencies_convert_only_with_rates():
     frame = pd.concat(
         [monthly([5000, 5100]), monthly([0.2, 0.21], currency="USD", market="Dong Thap")]

@@ -140,6 +140,24 @@ def test_a_single_price_of_a_commodity_no_other_market_has_takes_the_broad_kin()
     assert "no ranges" in next(s.note for s in alone.series if s.key[0] == "Sorghum")
 
 
+def test_too_few_moves_of_its_own_commodity_make_way_for_broader_kin():
+    """Meat in a market that opened three months ago: three prices, two moves, too few for
+    a range; the file's other commodities have plenty."""
+    table = _table(
+        {
+            ("Meat", "A", "SDG"): [3300.0],
+            ("Meat", "B", "SDG"): [3000.0, 3100.0, 3150.0],
+            ("Rice", "C", "SDG"): _walk(30, 0.05, 7),  # to 2022-06
+        },
+        starts={"A": "2022-06-01", "B": "2022-04-01"},
+    )
+    run = forecast_prices(table, ForecastSpec(horizon=3, use_calendar=False), engine="local")
+    meat = run.forecasts[(run.forecasts["commodity"] == "Meat") & (run.forecasts["market"] == "A")]
+    assert meat[["lower_80", "upper_95"]].notna().all().all()
+    note = next(s.note for s in run.series if s.key[:2] == ("Meat", "A"))
+    assert "other commodities of the same price type and currency" in note
+
+
 def test_a_single_price_alone_in_its_price_type_takes_its_currencys_other_series():
     table = _table(
         {("Yam", "A", "NGN"): [450.0], ("Rice", "B", "NGN"): _walk(30, 0.05, 7)},
@@ -158,7 +176,9 @@ def test_a_single_price_alone_in_its_price_type_takes_its_currencys_other_series
 def test_a_long_price_that_never_moved_takes_its_kins_moves_for_its_ranges():
     """Subsidised bread at 50 for six years: no move of its own to measure, so its ranges
     had no width; its kin in other markets say what a change may bring."""
-    table = _table({("Bread", "A", "SYP"): [50.0] * 72, ("Bread", "B", "SYP"): _walk(72, 0.05, 7)})
+    flat = [50.0] * 72
+    flat[30] = flat[31] = 50 * (1 + 1e-13)  # a gap filled in logs between two 50s
+    table = _table({("Bread", "A", "SYP"): flat, ("Bread", "B", "SYP"): _walk(72, 0.05, 7)})
     spec = ForecastSpec(horizon=3, use_calendar=False)
     run = forecast_prices(table, spec, engine="local")
     bread = run.forecasts[run.forecasts["market"] == "A"]

@@ -187,6 +187,20 @@ def test_the_guard_lets_a_trend_the_prices_showed_go_on():
         assert 0.6 < rise < 2.4, (model.spec_, rise)  # the trend went on: 1.2 in 12 months
 
 
+def test_a_one_off_jump_does_not_open_the_guard():
+    """A kept 100x typo, or a new currency unit, is a jump, not a trend: the guard stays
+    tenfold (a wider one let ARIMA(2,1,0) forecast 10,915 from a last price of 217)."""
+    from forecast.models.simple import GUARD_FACTOR, guard_limit
+
+    rng = np.random.default_rng(5)
+    logs = np.log(200) + np.cumsum(rng.normal(0, 0.03, 96))
+    typo, redenominated = logs.copy(), logs.copy()
+    typo[-4] += np.log(100)
+    redenominated[-20:] -= np.log(1000)
+    for values in (logs, typo, redenominated):
+        assert guard_limit(pd.Series(values)) == pytest.approx(np.log(GUARD_FACTOR))
+
+
 def test_ets_guard_falls_back_to_naive_when_every_spec_explodes(monkeypatch):
     real = ets_module._log_forecast
 

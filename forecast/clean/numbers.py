@@ -331,6 +331,15 @@ def _currencies(frame: pd.DataFrame) -> pd.Series:
     return map_unique(frame["currency_raw"], code).astype(str)
 
 
+def _counted_in_thousands(frame: pd.DataFrame) -> pd.Series:
+    """Per row: whether its currency column counts in thousands or more ("nghìn đồng")."""
+    from forecast.clean.currency import read_currency
+
+    if "currency_raw" not in frame:
+        return pd.Series(False, index=frame.index)
+    return map_unique(frame["currency_raw"], lambda text: read_currency(text)[1] > 1).astype(bool)
+
+
 def _small_unit(currency: pd.Series, marks: pd.Series, series: pd.Series) -> pd.Series:
     """Per row: whether its series is in a small-unit currency: by its currency column, or,
     where that column is blank, by a currency mark on a price of its series (``marks``, as
@@ -446,9 +455,12 @@ def _settle_thousands(
         file_decimal = open_rows & ~kin_judged
         if file_decimal.any():  # the file-wide look costs a pass over every price
             file_decimal &= _file_says_decimals(frame, clear, zero_free, currency)
+    # Prices counted in thousands of their currency ("nghìn đồng") are small numbers: with
+    # nothing else to tell, "51,750" is 51.75 thousand (51,750 đ), not 51,750 thousand.
+    counted = (ambiguous & ~told) & _counted_in_thousands(frame)
     own_decimal = decimal.copy()
-    decimal |= kin_decimal | file_decimal
-    told |= kin_judged | file_decimal
+    decimal |= kin_decimal | file_decimal | counted
+    told |= kin_judged | file_decimal | counted
     guessed = ambiguous & ~told
     price = price.where(~decimal, price / 1000)
     thousands = ambiguous & ~decimal
@@ -473,6 +485,7 @@ def _settle_thousands(
     whys = (
         (own_decimal, "the clear prices around them in their series say"),
         (kin_decimal, "the same commodity's clear prices in other markets say"),
+        (counted, "their currency counts in thousands (or more)"),
         (
             file_decimal,
             "the file's other numbers say",

@@ -28,8 +28,8 @@ from forecast.models.base import (
 GUARD_FACTOR = 10.0
 #: Months (periods) over which statistical fits are checked for explosion at fit time.
 GUARD_HORIZON = 60
-#: For series that moved more than GUARD_FACTOR within GUARD_HORIZON: how much further (in
-#: logs) than their widest move a forecast may go (see guard_limit).
+#: For series whose steady move carries them past GUARD_FACTOR within GUARD_HORIZON: how
+#: much further (in logs) than that move a forecast may go (see guard_limit).
 GUARD_MARGIN = 1.5
 #: What a statsmodels fit raises on data it cannot handle (singular matrices, degenerate
 #: series); the caller then tries a simpler specification or the naive fallback.
@@ -99,18 +99,21 @@ def observed_log_changes(y: pd.Series, lag: int = 1) -> tuple[np.ndarray, np.nda
 def guard_limit(logy: pd.Series) -> float:
     """How far (in log) a forecast may move from the last price before it counts as exploded.
 
-    ``GUARD_FACTOR`` (tenfold), or, for a series that itself moved further within
-    ``GUARD_HORIZON`` periods (hyperinflation: Lebanon's prices rose about 10 % a month for
-    years), half as far again as that move (in logs): a trend the prices showed is not a
-    model's whim, and refusing it left such forecasts at the last price while prices went
-    on rising. A damped trend fitted to such years still travels a little further in 60
-    months than the prices did in any 60, hence the margin.
+    ``GUARD_FACTOR`` (tenfold), or, for a series whose prices rose (or fell) steadily, the
+    way their steady move would carry them over ``GUARD_HORIZON`` periods, half as far again
+    (``GUARD_MARGIN``): the median change of its last ``GUARD_HORIZON`` periods times
+    ``GUARD_HORIZON``. Hyperinflation (Lebanon's prices rose about 10 % a month for years)
+    is a trend the prices showed, not a model's whim, and a tenfold guard left such
+    forecasts at the last price while prices went on rising. A median, because a one-off
+    jump (a kept typo, a new currency unit) is not a trend and must not open the guard.
     """
-    values = pd.Series(np.asarray(logy, dtype=float))
-    window = values.rolling(GUARD_HORIZON + 1, min_periods=2)
-    widest = float((window.max() - window.min()).max())
+    values = np.asarray(logy, dtype=float)
+    changes = np.diff(values[np.isfinite(values)][-(GUARD_HORIZON + 1) :])
     limit = float(np.log(GUARD_FACTOR))
-    return max(limit, GUARD_MARGIN * widest) if np.isfinite(widest) and widest > limit else limit
+    if not len(changes):
+        return limit
+    steady = abs(float(np.median(changes))) * GUARD_HORIZON
+    return max(limit, GUARD_MARGIN * steady)
 
 
 def guard_text(limit: float) -> str:
@@ -228,6 +231,13 @@ class Drift(Forecaster):
     Intervals include the uncertainty of the estimated drift:
     ``sigma * sqrt(k * (1 + k / T))`` for ``k`` steps ahead and ``T`` changes in the sample.
 
+    Parameters
+    ----------
+    window
+        Average the changes of the last ``window`` periods only (``None``: the whole
+        history). A regime of high inflation that began two years ago is its recent
+        drift, not the average of calm years and that.
+
     Attributes
     ----------
     last_log_ : float
@@ -243,9 +253,17 @@ class Drift(Forecaster):
     name = "drift"
     min_length = 3
 
+    def __init__(self, window: int | None = None):
+        self.window = window
+
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        if self.window is not None and (int(self.window) != self.window or self.window < 2):
+            raise ValueError(f"window must be a whole number >= 2, got {self.window!r}")
         logy, self.offset_ = log_history(y)
         values = logy.to_numpy()
+        if self.window is not None:
+            values = values[-(int(self.window) + 1) :]
+            y = y.loc[logy.index[-len(values)] :]
         self.n_changes_ = len(values) - 1
         self.last_log_ = float(values[-1])
         self.drift_ = float((values[-1] - values[0]) / self.n_changes_)
