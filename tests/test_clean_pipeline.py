@@ -685,6 +685,11 @@ def test_currencies_convert_only_with_rates():
     inverse = pd.DataFrame({"currency": ["VND"], "to_currency": ["USD"], "rate": [1 / 25_000]})
     result = run(frame, rates=inverse, currency="USD")
     assert result.prices["currency"].unique().tolist() == ["USD"]
+    # A rate for thousands of a currency is a rate for a thousand of its units.
+    thousands = pd.DataFrame({"currency": ["VND '000"], "to_currency": ["USD"], "rate": [0.04]})
+    result = run(frame, rates=thousands, currency="USD")
+    vnd = result.prices[result.prices["flags"].str.contains("converted")]
+    assert vnd["price"].tolist() == pytest.approx([0.2, 0.204])
 
 
 def test_dated_rates_use_the_latest_rate_on_or_before():

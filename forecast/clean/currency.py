@@ -176,11 +176,14 @@ def _scalings(kept: pd.DataFrame, scale: pd.Series) -> list[dict]:
 
 
 def _rates_table(rates: pd.DataFrame) -> pd.DataFrame:
+    # "1 VND '000 = 0.039 USD" is 0.039 USD for 1,000 VND: rates are per whole unit.
+    source, target = rates["currency"].map(read_currency), rates["to_currency"].map(read_currency)
+    scale = target.map(lambda r: r[1]) / source.map(lambda r: r[1])
     table = pd.DataFrame(
         {
-            "currency": rates["currency"].map(normalise_currency),
-            "to_currency": rates["to_currency"].map(normalise_currency),
-            "rate": pd.to_numeric(rates["rate"], errors="coerce").astype(float),
+            "currency": source.map(lambda r: r[0]),
+            "to_currency": target.map(lambda r: r[0]),
+            "rate": pd.to_numeric(rates["rate"], errors="coerce").astype(float) * scale,
         }
     )
     if "date" in rates.columns:
