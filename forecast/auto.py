@@ -118,15 +118,18 @@ def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
     """Per currency: the median, over its series, of the mean log change of each one's last
     ``INFLATION_WINDOW`` periods (series with that many prices). What a currency's
     inflation does to all its prices, where one commodity's boom moves only its own."""
-    from forecast.table import KEY, iter_series
+    from forecast.table import KEY
 
-    rates: dict[str, list[float]] = {}
-    for key, y in iter_series(prices):
-        recent = np.log(y.to_numpy(dtype=float))[-(INFLATION_WINDOW + 1) :]
-        recent = recent[np.isfinite(recent)]
-        if len(recent) >= INFLATION_WINDOW:
-            rates.setdefault(key[KEY.index("currency")], []).append(float(np.diff(recent).mean()))
-    return {currency: float(np.median(values)) for currency, values in rates.items()}
+    priced = prices[prices["price"] > 0].sort_values([*KEY, "date"], kind="stable")
+    recent = priced.groupby(list(KEY), observed=True, sort=False).tail(INFLATION_WINDOW + 1)
+    ends = recent.groupby(list(KEY), observed=True, sort=False)["price"].agg(
+        ["first", "last", "count"]
+    )
+    ends = ends[ends["count"] >= INFLATION_WINDOW]
+    # The mean of successive log changes is the whole change over their number.
+    rates = np.log(ends["last"] / ends["first"]) / (ends["count"] - 1)
+    currency = ends.index.get_level_values(KEY.index("currency"))
+    return {str(c): float(r) for c, r in rates.groupby(currency).median().items()}
 
 
 def can_backtest(y: pd.Series, horizon: int) -> bool:
