@@ -90,6 +90,8 @@ INFLATION_WINDOW = 24
 INFLATION_RATE = 0.02
 #: ... that many standard errors above zero: a regime, not a few jumps.
 INFLATION_T = 3.0
+#: Fewest monthly series of a currency that tell its inflation from one commodity's boom.
+INFLATION_SERIES = 3
 
 
 def steady_inflation(y: pd.Series) -> float | None:
@@ -103,11 +105,15 @@ def steady_inflation(y: pd.Series) -> float | None:
     ``auto`` adds a drift only when the prices of its currency rose so too
     (``currency_inflation``, see :func:`currency_inflation`), which a boom's do not.
     """
-    recent = np.log(y.to_numpy(dtype=float))[-(INFLATION_WINDOW + 1) :]
-    recent = recent[np.isfinite(recent)]
-    if len(recent) < INFLATION_WINDOW:  # interior gaps allowed, not half a window
+    from forecast.models.base import season_length
+
+    if season_length(y) != 12:  # the rates are a month's: weekly prices are not judged
         return None
-    changes = np.diff(recent)
+    recent = np.log(y.to_numpy(dtype=float))[-(INFLATION_WINDOW + 1) :]
+    if np.isfinite(recent).sum() < INFLATION_WINDOW:  # a gap or so allowed, not half a window
+        return None
+    changes = np.diff(recent)  # a gap leaves NaN: the moves of the months with prices
+    changes = changes[np.isfinite(changes)]
     mean, sd = float(changes.mean()), float(changes.std(ddof=1))
     if mean < INFLATION_RATE or mean < INFLATION_T * sd / math.sqrt(len(changes)):
         return None
@@ -115,21 +121,37 @@ def steady_inflation(y: pd.Series) -> float | None:
 
 
 def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
-    """Per currency: the median, over its series, of the mean log change of each one's last
-    ``INFLATION_WINDOW`` periods (series with that many prices). What a currency's
-    inflation does to all its prices, where one commodity's boom moves only its own."""
+    """Per currency: the median, over its monthly series, of each one's mean log change a
+    month over its last ``INFLATION_WINDOW`` months with prices. What a currency's
+    inflation does to all its prices, where one commodity's boom moves only its own; a
+    currency with fewer than ``INFLATION_SERIES`` such series cannot tell the two apart and
+    gets none."""
     from forecast.table import KEY
 
     priced = prices[prices["price"] > 0].sort_values([*KEY, "date"], kind="stable")
     recent = priced.groupby(list(KEY), observed=True, sort=False).tail(INFLATION_WINDOW + 1)
-    ends = recent.groupby(list(KEY), observed=True, sort=False)["price"].agg(
-        ["first", "last", "count"]
+    ends = recent.groupby(list(KEY), observed=True, sort=False).agg(
+        first=("price", "first"),
+        last=("price", "last"),
+        count=("price", "count"),
+        start=("date", "first"),
+        end=("date", "last"),
     )
-    ends = ends[ends["count"] >= INFLATION_WINDOW]
-    # The mean of successive log changes is the whole change over their number.
-    rates = np.log(ends["last"] / ends["first"]) / (ends["count"] - 1)
-    currency = ends.index.get_level_values(KEY.index("currency"))
-    return {str(c): float(r) for c, r in rates.groupby(currency).median().items()}
+    months = (ends["end"].dt.year - ends["start"].dt.year) * 12 + (
+        ends["end"].dt.month - ends["start"].dt.month
+    )
+    # Monthly series with prices in most months: a change per month, not per price (a
+    # market reporting every fourth month would read four times its inflation).
+    steps = ends["count"] - 1
+    ends = ends[(ends["count"] >= INFLATION_WINDOW) & (months >= steps) & (months <= 2 * steps)]
+    rates = np.log(ends["last"] / ends["first"]) / months[ends.index]
+    currency = rates.index.get_level_values(KEY.index("currency"))
+    grouped = rates.groupby(currency)
+    return {
+        str(c): float(r)
+        for (c, r), n in zip(grouped.median().items(), grouped.size(), strict=True)
+        if n >= INFLATION_SERIES
+    }
 
 
 def can_backtest(y: pd.Series, horizon: int) -> bool:

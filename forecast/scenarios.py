@@ -336,7 +336,11 @@ def compare_outlooks(
     runs: dict[tuple, object] = {}
 
     def run(table: pd.DataFrame, s: ForecastSpec):
-        return forecast_prices(table, s, engine=engine, n_jobs=n_jobs, calendar=calendar)
+        # The real history is every run's kin and currency: a shocked series refitted
+        # alone must see what the baseline saw, or the difference is not the shock's.
+        return forecast_prices(
+            table, s, engine=engine, n_jobs=n_jobs, calendar=calendar, kin_prices=prices
+        )
 
     frames, notes = [], []
     for name, scenario in parsed.items():

@@ -346,10 +346,12 @@ def test_a_drift_joins_only_when_the_currency_inflates_too():
     assert ahead[1] > ahead[0] > y.iloc[-1]  # the trend carries on further with the drift
 
 
-def test_currency_inflation_is_the_median_series():
+def test_currency_inflation_is_the_median_monthly_series():
     y = _lebanon()
+    sparse = y.iloc[::4] * 2  # a market reporting every fourth month: not a month's change
     rows = []
-    for i, (values, currency) in enumerate([(y, "LBP"), (y * 1.5, "LBP"), (y / y, "USD")]):
+    series = [(y, "LBP"), (y * 1.5, "LBP"), (y * 0.8, "LBP"), (sparse, "LBP"), (y / y, "USD")]
+    for i, (values, currency) in enumerate(series):
         rows.append(
             pd.DataFrame(
                 {
@@ -364,7 +366,15 @@ def test_currency_inflation_is_the_median_series():
             )
         )
     rates = currency_inflation(pd.concat(rows, ignore_index=True))
-    assert rates["LBP"] == pytest.approx(steady_inflation(y)) and rates["USD"] == 0
+    assert rates == {"LBP": pytest.approx(steady_inflation(y))}  # one USD series tells nothing
+
+
+def test_steady_inflation_is_a_months_not_a_weeks():
+    weekly = pd.Series(
+        np.exp(np.cumsum(np.full(120, 0.03))),
+        index=pd.date_range("2020-01-06", periods=120, freq="W-MON"),
+    )
+    assert steady_inflation(weekly) is None
 
 
 def test_drift_over_a_window_follows_the_recent_trend():

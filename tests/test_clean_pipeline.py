@@ -669,6 +669,9 @@ def test_a_series_in_dong_then_in_thousands_of_dong_is_one_level():
     result = run(frame)
     assert result.prices["price"].tolist() == [49_000, 50_000, 51_750, 52_000]
     assert any("their currency counts in thousands" in note for note in result.report.notes)
+    # A dot groups thousands in Vietnamese: "12.500" nghìn đồng a tấn is 12.5 million đồng.
+    tan = monthly(["12.500", "12.800"], unit="tấn", currency="nghìn đồng")
+    assert run(tan).prices["price"].tolist() == [12_500_000, 12_800_000]
 
 
 def test_currencies_convert_only_with_rates():

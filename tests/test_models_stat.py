@@ -199,6 +199,9 @@ def test_a_one_off_jump_does_not_open_the_guard():
     redenominated[-20:] -= np.log(1000)
     for values in (logs, typo, redenominated):
         assert guard_limit(pd.Series(values)) == pytest.approx(np.log(GUARD_FACTOR))
+    # Prices that rise in steps (35 % every third month) are a trend all the same.
+    steps = np.log(1000) + np.cumsum(np.r_[np.zeros(36), np.tile([0, 0, np.log(1.35)], 16)])
+    assert guard_limit(pd.Series(steps)) > np.log(100)
 
 
 def test_ets_guard_falls_back_to_naive_when_every_spec_explodes(monkeypatch):

@@ -455,9 +455,13 @@ def _settle_thousands(
         file_decimal = open_rows & ~kin_judged
         if file_decimal.any():  # the file-wide look costs a pass over every price
             file_decimal &= _file_says_decimals(frame, clear, zero_free, currency)
-    # Prices counted in thousands of their currency ("nghìn đồng") are small numbers: with
-    # nothing else to tell, "51,750" is 51.75 thousand (51,750 đ), not 51,750 thousand.
-    counted = (ambiguous & ~told) & _counted_in_thousands(frame)
+    # Prices counted in thousands of their currency ("nghìn đồng") are small numbers, and
+    # Vietnamese writes a decimal comma: with nothing else to tell, "51,750" is 51.75
+    # thousand (51,750 đ). "12.500" (a dot groups thousands in Vietnamese) keeps the guess.
+    comma = frame["price_raw"].astype(str).str.contains(r"\d,\d{3}(?!\d)") & ~frame[
+        "price_raw"
+    ].astype(str).str.contains(".", regex=False)
+    counted = (ambiguous & ~told) & comma & _counted_in_thousands(frame)
     own_decimal = decimal.copy()
     decimal |= kin_decimal | file_decimal | counted
     told |= kin_judged | file_decimal | counted

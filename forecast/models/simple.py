@@ -101,18 +101,22 @@ def guard_limit(logy: pd.Series) -> float:
 
     ``GUARD_FACTOR`` (tenfold), or, for a series whose prices rose (or fell) steadily, the
     way their steady move would carry them over ``GUARD_HORIZON`` periods, half as far again
-    (``GUARD_MARGIN``): the median change of its last ``GUARD_HORIZON`` periods times
-    ``GUARD_HORIZON``. Hyperinflation (Lebanon's prices rose about 10 % a month for years)
-    is a trend the prices showed, not a model's whim, and a tenfold guard left such
-    forecasts at the last price while prices went on rising. A median, because a one-off
+    (``GUARD_MARGIN``): the median yearly change of its last ``GUARD_HORIZON`` periods, per
+    period, times ``GUARD_HORIZON``. Hyperinflation (Lebanon's prices rose about 10 % a
+    month for years) is a trend the prices showed, not a model's whim, and a tenfold guard
+    left such forecasts at the last price while prices went on rising. A median, because a one-off
     jump (a kept typo, a new currency unit) is not a trend and must not open the guard.
     """
-    values = np.asarray(logy, dtype=float)
-    changes = np.diff(values[np.isfinite(values)][-(GUARD_HORIZON + 1) :])
+    values = np.asarray(logy, dtype=float)[-(GUARD_HORIZON + 1) :]
     limit = float(np.log(GUARD_FACTOR))
+    # Year-on-year changes: prices that rise in steps (35 % every third month) have a median
+    # monthly change of 0, but not a median yearly one; a one-off jump is in a few of them.
+    lag = 12 if len(values) > 24 else 1
+    changes = values[lag:] - values[:-lag]
+    changes = changes[np.isfinite(changes)]
     if not len(changes):
         return limit
-    steady = abs(float(np.median(changes))) * GUARD_HORIZON
+    steady = abs(float(np.median(changes))) / lag * GUARD_HORIZON
     return max(limit, GUARD_MARGIN * steady)
 
 
