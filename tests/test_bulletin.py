@@ -699,3 +699,22 @@ def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
     result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
     assert pd.read_csv(out)["forecast"].iloc[0] == pytest.approx(162000 / 12)
     assert "chục -> nut" in result.stderr
+
+
+def test_a_bulletin_from_the_store_quotes_coconuts_by_the_chuc(tmp_path):
+    """The store keeps nuts; Mekong depots quote coconuts by the chục, pomelos by the trái."""
+    path = tmp_path / "ben_tre.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(1, 13):
+        rows.append(f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,trái,VND,{12 + m % 2}000")
+        rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", path, "--db", db).exit_code == 0
+    result = run("bulletin", "--db", db, "-f", "sms", "-m", "naive", "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert "Dua kho Mo Cay Bac 144.000d/chuc" in result.stdout, result.stdout
+    assert "Buoi Mo Cay Bac 52.000d/trai" in result.stdout
+    # The file itself wrote them per trái: a bulletin of the file keeps the file's unit.
+    from_file = run("bulletin", "-i", path, "-f", "sms", "-m", "naive", "-j", 1, "-q")
+    assert "Dua kho Mo Cay Bac 12.000d/trai" in from_file.stdout, from_file.stdout

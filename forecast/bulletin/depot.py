@@ -5,6 +5,8 @@ nuts, as the market counts it) becomes nuts. A farmer reads "Dừa khô 156.000�
 "13.000đ/trái", a number no depot quotes. So a bulletin made from a file whose series was
 written per chục (most of its prices) quotes that series per chục again: its prices, its
 forecasts and last period's forecasts, times the nuts in a chục (``--chuc``, default 12).
+Made from the store, which keeps nuts, it quotes coconuts in đồng by the chục, as the
+Mekong Delta's depots do.
 Forecasts are made in logs, so a forecast per chục is the forecast per nut times the chục.
 """
 
@@ -43,6 +45,27 @@ def written_per_chuc(report, prices: pd.DataFrame, chuc_size: int = 12) -> set[t
     return {key for key, n in rows.items() if 2 * n > int(counts.get(key, 0))}
 
 
+def coconuts_by_the_nut(prices: pd.DataFrame, calendar=None) -> set[tuple]:
+    """The (commodity, market, price_type, currency) of coconut series in đồng per nut.
+
+    With no file to say how a series was written (the store keeps canonical units, and so
+    does the embedded data), the depot's custom decides: in the Mekong Delta coconuts are
+    quoted by the chục. Coconut oil and watermelon ("Dưa") are not coconuts.
+    """
+    from forecast.calendar import load_calendar, match_commodity
+
+    nuts = prices[(prices["unit"] == "nut") & (prices["currency"] == "VND")]
+    if nuts.empty:
+        return set()
+    calendar = load_calendar() if calendar is None else calendar
+    keys = nuts[["commodity", "market", "price_type", "currency"]].drop_duplicates()
+    return {
+        tuple(key)
+        for key in keys.itertuples(index=False)
+        if "Coconut" in set(match_commodity(key.commodity, calendar)["commodity"])
+    }
+
+
 def quote_per_chuc(frame: pd.DataFrame | None, keys: set[tuple], chuc_size: int = 12):
     """``frame`` (prices or forecasts) with the series in ``keys`` per chục: every price
     column (price, forecast, actual, lower_L, upper_L) times ``chuc_size``, unit ``chục``."""
@@ -59,4 +82,4 @@ def quote_per_chuc(frame: pd.DataFrame | None, keys: set[tuple], chuc_size: int 
     return out
 
 
-__all__ = ["CHUC", "quote_per_chuc", "written_per_chuc"]
+__all__ = ["CHUC", "coconuts_by_the_nut", "quote_per_chuc", "written_per_chuc"]

@@ -98,7 +98,7 @@ def _make_bulletin(
     and ``chuc``). A series the file wrote per chục is quoted per chục (see
     :mod:`forecast.bulletin.depot`)."""
     from forecast.bulletin import make_bulletin
-    from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
+    from forecast.bulletin.depot import coconuts_by_the_nut, quote_per_chuc, written_per_chuc
     from forecast.forecasting import ForecastSpec
 
     spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
@@ -119,7 +119,9 @@ def _make_bulletin(
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
     chuc = (reading or {}).get("chuc") or 12
-    if per_chuc := written_per_chuc(reports[0] if reports else None, every, chuc):
+    # A file says how it wrote each series; the store and the embedded data keep nuts.
+    per_chuc = written_per_chuc(reports[0], every, chuc) if reports else coconuts_by_the_nut(every)
+    if per_chuc:
         prices, every = (
             quote_per_chuc(prices, per_chuc, chuc),
             quote_per_chuc(every, per_chuc, chuc),
