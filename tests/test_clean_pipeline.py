@@ -573,6 +573,17 @@ def test_a_market_selling_by_the_kilo_and_by_the_bag_keeps_two_series():
     assert sorted(first.prices["unit"].unique()) == ["90 kg", "kg"]
     again = clean(first.prices, CleanOptions(today=TODAY))
     pd.testing.assert_frame_equal(again.prices, first.prices)
+
+
+def test_kilo_and_yen_written_alike_beside_a_bag_are_one_series_and_the_bag_another():
+    kilo = monthly([100, 102, 104, 103], unit="kg")
+    yen = monthly([1000, 1020, 1040, 1030], unit="yến")  # the same price, per 10 kg
+    bag = monthly([8100, 8200, 8300, 8250], unit="90 KG")
+    result = run(pd.concat([kilo, yen, bag], ignore_index=True))
+    by_unit = result.prices.groupby("unit")["price"].apply(list).to_dict()
+    assert by_unit == {"90 kg": [8100, 8200, 8300, 8250], "kg": [100, 102, 104, 103]}
+    again = clean(result.prices, CleanOptions(today=TODAY))
+    pd.testing.assert_frame_equal(again.prices, result.prices)
     # A sheet writing each price in kg and again in yến (equal prices) is one series.
     twice = pd.concat(
         [monthly([12000, 12100, 12200]), monthly([120000, 121000, 122000], unit="yến")],

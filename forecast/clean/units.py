@@ -237,8 +237,9 @@ def _factor_text(factor: float) -> str:
 
 def _parallel_units(
     frame: pd.DataFrame, combos: list[tuple], series_units: dict, freq: str | None
-) -> set:
-    """The (series, dimension) groups priced in two units of a kind, side by side.
+) -> dict[tuple, dict[str, int]]:
+    """The (series, dimension) groups priced in two units of a kind, side by side, each with
+    its units' clusters (see :func:`_one_unit_each_price`).
 
     A market that sells maize by the kilo and by the 90 kg bag in the same months has two
     series, at two price levels (a bag's kilo is cheaper): put into one unit they would
@@ -247,14 +248,15 @@ def _parallel_units(
     quarter of the periods of the unit seen least, hold prices in both units that differ,
     per base unit, by 2 % or more (median). A series that switched units (kg one year, yến
     the next) shares a period or so; a sheet writing each price in kg and again in yến has
-    equal prices; both stay one series, put into one unit. Periods, not days, so that a
-    second cleaning of cleaned prices (dates moved to their period's start) decides alike.
+    equal prices; both stay one series, put into one unit, and so do kg and yến written
+    alike beside a bag priced apart. Periods, not days, so that a second cleaning of
+    cleaned prices (dates moved to their period's start) decides alike.
     """
     from forecast.clean.dates import infer_frequency, period_start
 
     mixed = {group for group, units in series_units.items() if len({u.name for u in units}) > 1}
     if not mixed or "date" not in frame or "granularity" not in frame:
-        return set()
+        return {}
     if freq is None:  # each written unit a series of its own, as the dates would say
         freq = infer_frequency(frame.assign(unit=[c[5].name for c in combos]))[0]
     periods = period_start(frame["date"], freq)
@@ -264,7 +266,7 @@ def _parallel_units(
     groups = [(*c[:4], c[5].dimension) for c in combos]
     keep = np.array([g in mixed for g in groups]) & ~(filled | periods.isna()).to_numpy()
     if not keep.any():
-        return set()
+        return {}
     scale = np.array([c[5].price_scale / c[5].size for c in combos])
     codes, uniques = pd.factorize(pd.Series(groups, dtype=object))
     table = pd.DataFrame(
@@ -283,7 +285,7 @@ def _parallel_units(
     pairs = per_period.merge(per_period, on=["group", "period"])
     pairs = pairs[pairs["unit_x"] < pairs["unit_y"]]
     if pairs.empty:
-        return set()
+        return {}
     pairs = pairs.assign(gap=np.abs(np.log(pairs["price_x"] / pairs["price_y"])))
     shared = pairs.groupby(["group", "unit_x", "unit_y"]).agg(
         n=("gap", "size"), gap=("gap", "median")
@@ -299,9 +301,34 @@ def _parallel_units(
         )
     )
     fewest = np.minimum(first.to_numpy(), second.to_numpy())  # of the two units compared
-    side = (shared["n"].to_numpy() >= 2) & (4 * shared["n"].to_numpy() >= fewest)
-    side &= shared["gap"].to_numpy() >= np.log(1.02)
-    return {tuple(uniques[c]) for c in set(shared.index.get_level_values(0)[side])}
+    together = (shared["n"].to_numpy() >= 2) & (4 * shared["n"].to_numpy() >= fewest)
+    apart = together & (shared["gap"].to_numpy() >= np.log(1.02))
+    alike = together & ~apart  # written twice at one price: one unit
+    groups, unit_x, unit_y = (shared.index.get_level_values(i) for i in range(3))
+    out: dict[tuple, dict[str, int]] = {}
+    for code in set(groups[apart]):
+        rows = groups == code
+
+        def pairs_where(mask, rows=rows) -> list[tuple[str, str]]:
+            return list(zip(unit_x[rows & mask], unit_y[rows & mask], strict=True))
+
+        out[tuple(uniques[code])] = _one_unit_each_price(
+            sorted(seen.loc[code].index), pairs_where(alike), pairs_where(apart)
+        )
+    return out
+
+
+def _one_unit_each_price(units: list[str], same: list, different: list) -> dict[str, int]:
+    """Unit -> cluster: units written at one price (kg and yến side by side, equal per kg)
+    share a cluster, put into one unit; a unit priced apart (the 90 kg bag) is its own. If
+    a chain of equal prices would join two units priced apart, each keeps its own."""
+    cluster = {unit: i for i, unit in enumerate(units)}
+    for a, b in same:
+        old, new = cluster[b], cluster[a]
+        cluster = {u: new if c == old else c for u, c in cluster.items()}
+    if any(cluster[a] == cluster[b] for a, b in different):
+        return {unit: i for i, unit in enumerate(units)}
+    return cluster
 
 
 def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
@@ -368,10 +395,13 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             decided[combo] = (unit.name, unit.price_scale)
             continue
         group = (*combo[:4], unit.dimension)
-        if group in parallel:  # two series side by side: each in its own unit
-            decided[combo] = (unit.name, unit.price_scale)
-            continue
         siblings = series_units[group]
+        if group in parallel:  # priced apart, side by side: a series per price level
+            clusters = parallel[group]
+            siblings = {u for u in siblings if clusters[u.name] == clusters[unit.name]}
+            if len(siblings) == 1:  # the bag beside the kilo: its own unit
+                decided[combo] = (unit.name, unit.price_scale)
+                continue
         names = {u.name for u in siblings}
         keep_own = (
             len(names) == 1
