@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from forecast.bulletin import make_bulletin
-from forecast.bulletin.deliver import deliver, matches, read_subscribers
+from forecast.bulletin.deliver import deliver, matches, phone_digits, read_subscribers
 from forecast.datasets import load_default_prices
 from forecast.errors import InputError
 
@@ -147,11 +147,11 @@ def test_each_subscriber_gets_their_commodities_in_their_language(
     assert "Dau dua The gioi" in joined and "Ca phe Robusta" in joined and "Gao" not in joined
 
     # Mr Smith: coffee only, English, SMS only (no e-mail address).
-    smith = (outbox / "84912345678.txt").read_text(encoding="ascii")
+    smith = (outbox / "0912345678.txt").read_text(encoding="ascii")
     assert "Coffee (Robusta) World" in smith and "Next 3 months" in smith
     assert "Rice" not in smith and "Coconut" not in smith
     assert len(handler.messages) == 2
-    assert sorted(p.name for p in outbox.iterdir()) == ["0987654321.txt", "84912345678.txt"]
+    assert sorted(p.name for p in outbox.iterdir()) == ["0912345678.txt", "0987654321.txt"]
 
 
 def test_refused_recipient_is_retried_and_reported_others_delivered(
@@ -174,7 +174,7 @@ def test_refused_recipient_is_retried_and_reported_others_delivered(
     tu = next(r for r in report if r.name == "Anh Tư" and r.channel == "email")
     assert tu.status == "sent" and tu.attempts == 1
     assert len(handler.to("tu@example.vn")) == 1
-    assert (tmp_path / "outbox" / "84912345678.txt").is_file()
+    assert (tmp_path / "outbox" / "0912345678.txt").is_file()
 
 
 def test_unreachable_server_fails_email_but_sms_files_are_written(subscribers, tmp_path):
@@ -327,7 +327,7 @@ def test_cli_send_dry_run_writes_outbox_sends_nothing(subscribers, tmp_path):
     result = runner.invoke(app, [str(a) for a in args + ["--as-of", "2022-01", *CLI_SLICE]])
     assert result.exit_code == 0, result.output
     assert "dry-run" in result.stdout and "written" in result.stdout
-    assert sorted(p.name for p in outbox.iterdir()) == ["0987654321.txt", "84912345678.txt"]
+    assert sorted(p.name for p in outbox.iterdir()) == ["0912345678.txt", "0987654321.txt"]
     assert "Ca phe Robusta" in (outbox / "0987654321.txt").read_text()
 
 
@@ -364,3 +364,9 @@ def test_cli_send_exits_1_when_every_delivery_is_skipped(tmp_path):
     assert result.exit_code == 1, result.output
     assert "skipped" in result.stdout and "durian" in result.stdout
     assert result.stderr.count("\n") == 1 and "nothing was delivered" in result.stderr
+
+
+def test_a_phone_written_with_viet_nams_code_is_the_same_phone():
+    same = {"0912345678", "+84 912 345 678", "84912345678", "0084 912 345 678", "0912-345-678"}
+    assert {phone_digits(p) for p in same} == {"0912345678"}
+    assert phone_digits("+1 555 123 4567") == "15551234567"  # other countries as written

@@ -201,8 +201,15 @@ def facts_for(facts: BulletinFacts, subscriber: Subscriber) -> tuple[BulletinFac
 
 
 def phone_digits(phone: str) -> str:
-    """The number without its spacing: "0901 234 567" and "0901-234-567" are one phone."""
-    return re.sub(r"[^0-9]", "", phone)
+    """The number without its spacing: "0901 234 567" and "0901-234-567" are one phone, and
+    so is "+84 901 234 567" (Viet Nam's code for the trunk 0, as phones here are written)."""
+    digits = re.sub(r"[^0-9]", "", phone)
+    international = phone.strip().startswith(("+84", "0084")) or (
+        digits.startswith("84") and len(digits) == 11
+    )
+    if international:
+        digits = "0" + digits[4:] if digits.startswith("0084") else "0" + digits[2:]
+    return digits
 
 
 def phone_file(outbox: Path, phone: str) -> Path:
