@@ -76,6 +76,11 @@ FALLBACK_CHAIN = ("theta", "naive")
 #: Fewest prices before a backtest cutoff: two seasons, so seasonal candidates can be fitted
 #: and a score is not pure noise.
 MIN_TRAIN = 24
+#: A move from one price to the next this many times or more is a typo or a new currency
+#: unit, not a price move (see last_price_errors).
+TYPO_JUMP = 10.0
+#: A price this many times its neighbours on both sides is a typo (see _spikes).
+SPIKE = 3.0
 #: Fewest reference errors a horizon step needs for its own conformal quantile.
 MIN_SCORES = 20
 #: Fewest last-price errors (all steps) that calibrate the ranges of a series too short to
@@ -190,17 +195,40 @@ def last_price_errors(y: pd.Series, horizon: int, window: int) -> np.ndarray:
     """Log errors of the last-price forecast, cutoffs x steps (NaN where a price is missing).
 
     Cutoffs are the last ``window`` periods whose price is observed; only pairs of observed
-    prices count, since interpolated ones would make the errors look smaller than they are.
+    prices count, since interpolated ones would make the errors look smaller than they are,
+    and none across a tenfold jump between two prices (``TYPO_JUMP``).
     """
     logy = np.log(y.to_numpy(dtype=float))
     n = len(logy)
     positions = np.arange(max(0, n - 1 - window), n - 1)
     errors = np.full((len(positions), horizon), np.nan)
+    # A tenfold move from one price to the next is a typo or a new currency unit (even
+    # hyperinflation moves a few tens of percent a month): a move across it is no price
+    # move a range should cover, and one such move in a short series, or in its kin's pool,
+    # stretched every range to a tenth and ten times the price.
+    steps = np.diff(pd.Series(logy).ffill().to_numpy(), prepend=np.nan)
+    jumps = np.cumsum(np.nan_to_num(np.abs(steps)) >= np.log(TYPO_JUMP) - 1e-9)
+    spikes = _spikes(logy)
     for s in range(1, horizon + 1):
         targets = positions + s
         ok = targets < n
         errors[ok, s - 1] = logy[targets[ok]] - logy[positions[ok]]
+        reach = np.minimum(targets, n - 1)
+        across = (jumps[reach] > jumps[positions]) | spikes[reach] | spikes[positions]
+        errors[ok & across, s - 1] = np.nan
     return errors
+
+
+def _spikes(logy: np.ndarray) -> np.ndarray:
+    """Prices ``SPIKE`` times or more above (or below) both the median of the three prices
+    before and of the three after: "460.000" among weeks of "46.000", and the gap filled on
+    its way back. A new level (a new currency unit) is near one side's median, not a spike."""
+    values = pd.Series(logy)
+    before = values.shift(1).rolling(3, min_periods=1).median()
+    after = values[::-1].shift(1).rolling(3, min_periods=1).median()[::-1]
+    up, down = values - before, values - after
+    far = np.log(SPIKE)
+    return (((up >= far) & (down >= far)) | ((up <= -far) & (down <= -far))).to_numpy()
 
 
 def conformal_widths(

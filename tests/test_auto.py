@@ -386,3 +386,16 @@ def test_drift_over_a_window_follows_the_recent_trend():
     assert Drift().fit(y).drift_ < recent.drift_  # the calm years pull the whole-history one
     with pytest.raises(ValueError, match="window"):
         Drift(window=1).fit(y)
+
+
+def test_a_typo_is_no_price_move_for_the_ranges():
+    """'460.000' among weeks of '46.000' (and a filled gap on its way back), and a new
+    currency unit: no move across them calibrates a range, which they stretched to a tenth
+    and ten times the price, of the series and of every series taking it as kin."""
+    typo = pd.Series(np.log([46000, 46500, 460000, 147000, 47000, 47500, 48000]))
+    errors = last_price_errors(pd.Series(np.exp(typo)), 2, 10)
+    assert np.nanmax(np.abs(errors)) < np.log(1.1)
+    assert np.isfinite(errors[0, 0]) and np.isnan(errors[1, 0]) and np.isnan(errors[2, 0])
+    new_unit = pd.Series([5000.0, 5100, 5200, 5.3, 5.4, 5.5])
+    moves = last_price_errors(new_unit, 3, 10)
+    assert np.nanmax(np.abs(moves)) < np.log(1.1) and np.isfinite(moves).sum() == 6
