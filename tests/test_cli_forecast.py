@@ -458,13 +458,28 @@ def test_names_differing_only_in_capitals_are_named_on_stderr(tmp_path):
     notes = [line for line in result.stderr.splitlines() if "capitals" in line]
     assert notes == [
         "note: 'Sorghum | M1 | Retail | XOF/kg' and 'sorghum | m1 | Retail | XOF/kg' differ "
-        f"only in capitals or spaces and are forecast apart; if they are one series, spell "
-        f"them alike in {path.name}"
+        f"only in capitals, spaces or accents and are forecast apart; if they are one series, "
+        f"spell them alike in {path.name}"
     ]
     # Named, not merged: the data stays as the file has it.
     assert len(pd.read_csv(out)) == 3 * 2
     plain = run("forecast", "-i", _series_file(tmp_path, 3), "-m", "naive", "-h", 2, "-q")
     assert plain.exit_code == 0 and "capitals" not in plain.stderr
+
+
+def test_a_market_spelt_with_and_without_accents_in_the_store_is_named(tmp_path):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-01,Dừa,Mỏ Cày Bắc,Retail,kg,VND,{10 + m}000" for m in range(1, 7)]
+    rows += [f"2024-{m:02d}-01,Dừa,Mo Cay Bac,Retail,kg,VND,{10 + m}000" for m in range(7, 13)]
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", _price_file(tmp_path, "tuan.csv", rows), "--db", db).exit_code == 0
+    result = run("forecast", "--db", db, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert (
+        "'Dừa | Mo Cay Bac | Retail | VND/kg' and 'Dừa | Mỏ Cày Bắc | Retail | VND/kg' differ "
+        "only in capitals, spaces or accents" in result.stderr
+    )
+    assert "spell them alike in the files you ingest" in result.stderr
 
 
 def _flat_m0(tmp_path, commodity: str, currency: str = "XOF"):

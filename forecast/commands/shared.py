@@ -478,6 +478,8 @@ def load_for_forecast(
         note_case_twins(chosen, input_)
         if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
             note_flat_series(chosen)
+    elif store_path is not None:  # files ingested week by week may spell a market two ways
+        note_case_twins(chosen, store_path, "the files you ingest")
     return chosen, prices
 
 
@@ -797,17 +799,19 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
     )
 
 
-def note_case_twins(prices, path: Path) -> None:
-    """One line on stderr for series whose names differ only in capitals or spacing.
+def note_case_twins(prices, path: Path, where: str | None = None) -> None:
+    """One line on stderr for series whose names differ only in capitals, spacing or accents.
 
-    "Rice | Colombo" and "rice | colombo" are two series to the cleaner (names are data, and
-    it does not rewrite them), but usually one series whose spelling changed: each half is
-    then forecast from half the history. The user decides; the line says where to look.
+    "Rice | Colombo" and "rice | colombo", or "Mỏ Cày Bắc" and "Mo Cay Bac", are two series
+    to the cleaner (names are data, and it does not rewrite them), but usually one series
+    whose spelling changed: each half is then forecast from half the history. The user
+    decides; the line says where to look (``where``, default the file's name).
     """
+    from forecast.clean.base import fold
     from forecast.table import KEY, series_label
 
     keys = prices[list(KEY)].drop_duplicates()
-    folded = keys.apply(lambda col: col.astype(str).str.casefold().str.split().str.join(" "))
+    folded = keys.apply(lambda col: col.map(fold))
     groups = keys.groupby([folded[c] for c in KEY], observed=True, sort=False)
     twins = [
         [series_label(tuple(row)) for row in group.itertuples(index=False)]
@@ -820,8 +824,8 @@ def note_case_twins(prices, path: Path) -> None:
     more = len(twins) - 1
     more = f" (and {more} more such group{'s' if more > 1 else ''})" if more else ""
     typer.echo(
-        f"note: {first} differ only in capitals or spaces{more} and are forecast apart; "
-        f"if they are one series, spell them alike in {path.name}",
+        f"note: {first} differ only in capitals, spaces or accents{more} and are forecast "
+        f"apart; if they are one series, spell them alike in {where or path.name}",
         err=True,
     )
 
