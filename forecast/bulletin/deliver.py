@@ -170,7 +170,8 @@ def _products(plain: bool) -> frozenset[tuple[str, ...]]:
 def matches(commodity: str, wanted: str) -> bool:
     """Whether a subscriber's word ``wanted`` names ``commodity`` (see the module notes).
 
-    Whole words from the start of the series' name (or its Vietnamese name): "Bưởi" is
+    Whole words from the start of the series' name (or its Vietnamese or English name:
+    "coconut" is "Dừa khô", a Vietnamese store read by an English subscriber): "Bưởi" is
     "Bưởi da xanh", "rice" is "Rice, Thai 5%"; not from inside it, where "dừa" would be
     "Dầu dừa" (coconut oil). A longer product name the series also starts with wins:
     "coconut" is not "Coconut oil", "Lúa" not "Lúa mì" (wheat). Written with diacritics,
@@ -181,7 +182,7 @@ def matches(commodity: str, wanted: str) -> bool:
     want = _words(wanted, plain)
     if not want:
         return False
-    for name in (commodity, commodity_name(commodity, "vi")):
+    for name in (commodity, commodity_name(commodity, "vi"), commodity_name(commodity, "en")):
         have = _words(name, plain)
         longer = [p for p in _products(plain) if len(p) > len(want) and have[: len(p)] == p]
         if have[: len(want)] == want and not longer:

@@ -233,6 +233,9 @@ COMMODITIES_EN: dict[str, str] = {
     "rice, viet namese 5%": "Rice (Vietnamese 5% broken)",
     "rice, thai 5%": "Rice (Thai 5% broken)",
 }
+#: Vietnamese names back to English ("dừa khô" -> "coconut (dried)"), the first English
+#: name of each; diacritics kept, so "Dưa" (melon) is not "Dừa" (coconut).
+_EN_FROM_VI: dict[str, str] = {}
 #: Market names: Vietnamese provinces with their diacritics; "world" is the world market.
 MARKETS_VI: dict[str, str] = {
     "world": "Thế giới",
@@ -297,18 +300,41 @@ def _key(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(text)).strip().casefold())
 
 
+for _english, _vietnamese in COMMODITIES_VI.items():
+    _EN_FROM_VI.setdefault(_key(_vietnamese), _english)
+_EN_FROM_VI[_key("Lúa")] = "rice (paddy)"  # "rice" subscribers want paddy prices too
+
+
 # --------------------------------------------------------------------------- names
 
 
+def _english_from_vietnamese(name: str) -> str | None:
+    """ "Dừa khô" -> "Coconut (dried)", "Dừa xiêm" -> "Coconut (xiêm)", "Gạo ST25" ->
+    "Rice (ST25)": a Vietnamese name (the longest known start of it) in English, the rest
+    kept as written; ``None`` when it does not start with a name in COMMODITIES_VI."""
+    words = str(name).split()
+    for n in range(len(words), 0, -1):
+        english = _EN_FROM_VI.get(_key(" ".join(words[:n])))
+        if english:
+            rest = " ".join(words[n:])
+            english = english[:1].upper() + english[1:]
+            if not rest:
+                return english
+            return f"{english[:-1]}, {rest})" if english.endswith(")") else f"{english} ({rest})"
+    return None
+
+
 def commodity_name(name: str, lang: str) -> str:
-    """``"Rice, Viet Namese 5%"`` -> ``"Gạo Việt Nam 5% tấm"`` (vi); English keeps the name.
+    """``"Rice, Viet Namese 5%"`` -> ``"Gạo Việt Nam 5% tấm"`` (vi); English keeps an
+    English name and puts a Vietnamese one into English where it knows it ("Dừa khô" ->
+    "Coconut (dried)"), so an English reader of a Vietnamese sheet reads English.
 
     The whole name is looked up first, then its base (before ``(`` or ``,``) with the
     qualifier translated when known and kept as written otherwise.
     """
     check_lang(lang)
     if lang == "en":
-        known = COMMODITIES_EN.get(_key(name))
+        known = COMMODITIES_EN.get(_key(name)) or _english_from_vietnamese(name)
         if known:
             return known
         # "Coffee, Robusta" -> "Coffee (Robusta)": commas would break lists of names.
