@@ -454,8 +454,8 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
     in_flight: dict[Any, _Chunk] = {}
     suspects: deque[tuple[Any, int]] = deque()  # items whose worker died, with attempts so far
     exhausted = False
-    deaths: list[str] = []  # one per task lost (loky loses every task in flight at once)
-    held = 0  # the items those tasks held on their first attempt
+    death = None  # what the first lost task raised (loky loses every task in flight at once)
+    held = 0  # the items the lost tasks held on their first attempt
     try:
         while True:
             while len(in_flight) < pool.max_in_flight:
@@ -491,7 +491,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                 elif pool.is_worker_death(error):
                     pool.after_death()
                     attempts = chunk.attempts + 1
-                    deaths.append(type(error).__name__)
+                    death = death or type(error).__name__
                     held += len(chunk.items) if chunk.attempts == 0 else 0
                     for item in chunk.items:
                         if attempts <= retries:
@@ -510,11 +510,11 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
     finally:
         for future in in_flight:
             future.cancel()
-        if deaths:
+        if death:
             log.warning(
                 "a worker process died during the run (%s: out of memory, or a crash in C "
                 "code); the %d series then in progress were %s",
-                deaths[0],
+                death,
                 held,
                 "run again, one at a time" if retries else "given up (no retries)",
             )

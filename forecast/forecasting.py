@@ -112,8 +112,12 @@ def _fit_predict(
 ):
     params = {}
     if name == "auto":
-        params = {"horizon": spec.horizon, "kin_errors": kin, "kin_source": source}
-        params["currency_inflation"] = inflation
+        params = {
+            "horizon": spec.horizon,
+            "kin_errors": kin,
+            "kin_source": source,
+            "currency_inflation": inflation,
+        }
     model = make_model(name, **params)
     model.fit(y, X)
     return model, model.predict(spec.horizon, X_future, spec.levels)

@@ -92,15 +92,6 @@ def takes_kin(y: pd.Series, horizon: int) -> bool:
 FLAT_TOLERANCE = 1e-9
 
 
-def never_moved(y: pd.Series, window: int) -> bool:
-    """Whether the observed prices of ``y``'s last ``window`` periods are one price (bread
-    at a subsidised 50 for years): its own moves are all zero, so ranges read off them
-    have no width, which is no measure of what a change of policy may do."""
-    recent = y.iloc[-(int(window) + 1) :].dropna()
-    # A relative tolerance: a gap filled between two equal prices comes out 310.29999...
-    return len(recent) >= 2 and bool(recent.max() <= recent.min() * (1 + FLAT_TOLERANCE))
-
-
 def short_series(prices: pd.DataFrame, horizon: int) -> pd.Series:
     """Observed prices per series (indexed by key), for the series that may be too short to
     backtest."""
@@ -108,15 +99,20 @@ def short_series(prices: pd.DataFrame, horizon: int) -> pd.Series:
     return counts[[too_short_to_backtest(int(n), horizon) for n in counts]]
 
 
-def flat_series(prices: pd.DataFrame, window: int) -> list[tuple]:
+def flat_series(prices: pd.DataFrame, window: int | None = None) -> list[tuple]:
     """The keys of the series whose prices did not move over their last ``window`` periods
-    (see :func:`never_moved`)."""
-    ordered = prices.sort_values([*KEY, "date"], kind="stable")
-    recent = ordered.groupby(list(KEY), observed=True, sort=False).tail(int(window) + 1)
+    (``None``: ever), two prices at least: bread at a subsidised 50 for years. Its own moves
+    are all zero, so ranges read off them have no width, which is no measure of what a
+    change of policy may do."""
+    recent = prices
+    if window is not None:
+        ordered = prices.sort_values([*KEY, "date"], kind="stable")
+        recent = ordered.groupby(list(KEY), observed=True, sort=False).tail(int(window) + 1)
     recent = recent[recent["price"].notna()]
     spread = recent.groupby(list(KEY), observed=True, sort=True)["price"].agg(
         ["min", "max", "count"]
     )
+    # Relative: a gap filled in logs between two equal prices comes out 310.29999...
     flat = spread[(spread["max"] <= spread["min"] * (1 + FLAT_TOLERANCE)) & (spread["count"] >= 2)]
     return [tuple(key) for key in flat.index]
 
@@ -141,10 +137,12 @@ class KinPools:
         from forecast.auto import last_price_errors
         from forecast.models.base import season_length
 
-        self.horizon, self.window = int(horizon), int(window)
+        self.horizon = int(horizon)
+        flat = set(flat_series(prices, window))
         if keys is None:
-            keys = [*short_series(prices, horizon).index, *flat_series(prices, window)]
+            keys = [*short_series(prices, horizon).index, *flat]
         self._short = {tuple(key) for key in keys}
+        self._flat = flat & self._short  # these take kin however long they are
         self._pools: dict[tuple, _Pool] = {}  # (level, *group, season length) -> pool
         if not self._short:
             return
@@ -215,7 +213,7 @@ class KinPools:
         key = tuple(key)
         if key not in self._short or not self._pools:
             return None
-        if not (takes_kin(y, self.horizon) or never_moved(y, self.window)):
+        if not (takes_kin(y, self.horizon) or key in self._flat):
             return None
         observed = y.dropna().index
         if not len(observed):

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecast.clean.units import parse_unit
+from forecast.clean.units import CHUC, from_chuc
 
-#: The unit name a series quoted per chục carries in the bulletin.
-CHUC = "chục"
 #: Columns holding prices, in price tables and forecast tables alike.
 _PRICE_COLUMNS = ("price", "forecast", "actual")
 
@@ -29,12 +27,7 @@ def written_per_chuc(report, prices: pd.DataFrame, chuc_size: int = 12) -> set[t
         return set()
     rows: dict[tuple, int] = {}
     for c in report.conversions:
-        if (
-            c.get("kind") == "unit"
-            and c.get("to") == "nut"
-            and "commodity" in c
-            and parse_unit(c["from"], chuc_size).name == CHUC
-        ):
+        if from_chuc(c, chuc_size):
             key = (c["commodity"], c["market"], c["price_type"], c["currency"])
             rows[key] = rows.get(key, 0) + int(c["rows"])
     if not rows:
@@ -82,4 +75,4 @@ def quote_per_chuc(frame: pd.DataFrame | None, keys: set[tuple], chuc_size: int 
     return out
 
 
-__all__ = ["CHUC", "coconuts_by_the_nut", "quote_per_chuc", "written_per_chuc"]
+__all__ = ["coconuts_by_the_nut", "quote_per_chuc", "written_per_chuc"]

@@ -30,6 +30,7 @@ from forecast.clean.base import (
     split_rejected,
     tidy_text,
 )
+from forecast.clean.numbers import MULTIPLIER_WORDS
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
 
@@ -65,9 +66,10 @@ _PER_UNIT = re.compile(r"\s*/.*$")
 #: How many units a currency's prices count, written before it ("nghìn đồng", "1000 VND",
 #: "k VND", "triệu đ") or after it ("VND '000", "VND (000)", "VND thousands"); on folded text.
 _SCALES = {
-    **dict.fromkeys(("nghin", "ngan", "k", "thousand", "thousands", "1000", "1.000", "1,000"), 1e3),
+    **{fold(word): factor for word, factor in MULTIPLIER_WORDS},  # nghìn, k, triệu, tỷ ...
+    **dict.fromkeys(("thousand", "thousands", "1000", "1.000", "1,000"), 1e3),
     **dict.fromkeys(("'000", "000", "(000)", "('000)", "000s", "'000s"), 1e3),
-    **dict.fromkeys(("trieu", "tr", "million", "millions", "1000000", "1.000.000"), 1e6),
+    **dict.fromkeys(("million", "millions", "1000000", "1.000.000"), 1e6),
     **dict.fromkeys(("1,000,000", "'000,000", "(000,000)", "mn"), 1e6),
 }
 _ISO_CODE = re.compile(r"[a-z]{3}")

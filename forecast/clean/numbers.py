@@ -59,7 +59,8 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("rs.", "LKR"),
     ("rs", "LKR"),
 ]
-_MULTIPLIERS = [
+#: Words that multiply a number, as prices and currency columns write them.
+MULTIPLIER_WORDS = [
     ("triệu", 1e6),
     ("trieu", 1e6),
     ("tr", 1e6),
@@ -105,7 +106,7 @@ def _strip_marks(text: str) -> tuple[str, str | None, float]:
                 text = text[len(mark) :] if text.startswith(mark) else text[: -len(mark)]
                 text, currency, changed = text.strip(), code, True
                 break
-        for word, factor in _MULTIPLIERS:
+        for word, factor in MULTIPLIER_WORDS:
             if text.endswith(word) and text[: -len(word)].rstrip()[-1:].isdigit():
                 text, multiplier, changed = text[: -len(word)].strip(), multiplier * factor, True
                 break
@@ -270,6 +271,9 @@ def parse_prices(
 _SERIES = ("commodity", "market", "price_type", "unit_raw", "currency_raw")
 
 
+#: "51,750": a comma before three digits, no dot anywhere (Vietnamese writing, read as a
+#: decimal comma where the currency counts in thousands).
+_DECIMAL_COMMA = re.compile(r"[^.]*\d,\d{3}(?!\d)[^.]*")
 #: Thousands grouped beyond doubt, with '.' ("1.234.567", "1.234,5") or ',' ("1,512.34").
 _GROUPS = {
     ".": re.compile(r"\d\.\d{3}(?:\.\d{3}|,\d)"),
@@ -316,28 +320,17 @@ SMALL_UNIT_CURRENCIES = frozenset(
 )
 
 
-def _currencies(frame: pd.DataFrame) -> pd.Series:
-    """Per row: its currency as the file writes it, as an ISO code where known."""
+def _currencies(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per row: its currency as the file writes it (an ISO code where known), and whether
+    that currency counts in thousands or more ("nghìn đồng"): such a currency is no small
+    unit ("45.5" nghìn đồng is a fine price), so it gets a code of its own here."""
     from forecast.clean.currency import read_currency
 
     if "currency_raw" not in frame:
-        return pd.Series("", index=frame.index)
-
-    def code(text: object) -> str:
-        # Thousands of đồng are not a small unit: "45.5" nghìn đồng is a fine price.
-        iso, units = read_currency(text)
-        return iso if units == 1 else f"{iso} x{units:g}"
-
-    return map_unique(frame["currency_raw"], code).astype(str)
-
-
-def _counted_in_thousands(frame: pd.DataFrame) -> pd.Series:
-    """Per row: whether its currency column counts in thousands or more ("nghìn đồng")."""
-    from forecast.clean.currency import read_currency
-
-    if "currency_raw" not in frame:
-        return pd.Series(False, index=frame.index)
-    return map_unique(frame["currency_raw"], lambda text: read_currency(text)[1] > 1).astype(bool)
+        return pd.Series("", index=frame.index), pd.Series(False, index=frame.index)
+    read = map_unique(frame["currency_raw"], read_currency)
+    code = read.map(lambda r: r[0] if r[1] == 1 else f"{r[0]} x{r[1]:g}").astype(str)
+    return code, read.map(lambda r: r[1] > 1).astype(bool)
 
 
 def _small_unit(currency: pd.Series, marks: pd.Series, series: pd.Series) -> pd.Series:
@@ -418,12 +411,12 @@ def _settle_thousands(
     zero_free = (n_ambiguous >= 3) & (
         10 * ends_in_zero.groupby(series).transform("sum") <= n_ambiguous
     )
-    fair = (share >= 2) & ((3 * share >= priced) | zero_free)
-    if ambiguous.any() and (share == 1).any():
-        # A series of two or three prices, one of them clear ("113.34", "187.735"): that
-        # one tells, as long as no smaller unit (đồng) makes "45.000" thousands regardless.
-        few = (share == 1) & (3 * share >= priced)
-        fair |= few & ~_small_unit(_currencies(frame), marks, series)
+    currency, counted_in_thousands = _currencies(frame)
+    small_unit = _small_unit(currency, marks, series)
+    # A series of two or three prices, one of them clear ("113.34", "187.735"): that one
+    # tells, as long as no smaller unit (đồng) makes "45.000" thousands regardless.
+    few = (share == 1) & (3 * share >= priced) & ~small_unit
+    fair = (share >= 2) & ((3 * share >= priced) | zero_free) | few
     # The clear prices nearest in time before and after each row, within its series.
     order = (
         frame.assign(_series=series)
@@ -444,8 +437,7 @@ def _settle_thousands(
     open_rows = ambiguous & ~told
     kin_judged = kin_decimal = file_decimal = pd.Series(False, index=frame.index)
     if open_rows.any():
-        currency = _currencies(frame)
-        open_rows &= ~_small_unit(currency, marks, series)
+        open_rows &= ~small_unit
         # One or two ambiguous prices, none ending in 0, beside at least three clear prices
         # of the same commodity a thousand times nearer ("186.125" beside "185.25"s): the
         # kin are evidence enough, in a currency where a price of a few units is possible.
@@ -458,10 +450,8 @@ def _settle_thousands(
     # Prices counted in thousands of their currency ("nghìn đồng") are small numbers, and
     # Vietnamese writes a decimal comma: with nothing else to tell, "51,750" is 51.75
     # thousand (51,750 đ). "12.500" (a dot groups thousands in Vietnamese) keeps the guess.
-    comma = frame["price_raw"].astype(str).str.contains(r"\d,\d{3}(?!\d)") & ~frame[
-        "price_raw"
-    ].astype(str).str.contains(".", regex=False)
-    counted = (ambiguous & ~told) & comma & _counted_in_thousands(frame)
+    comma = frame["price_raw"].astype(str).str.fullmatch(_DECIMAL_COMMA)
+    counted = (ambiguous & ~told) & comma & counted_in_thousands
     own_decimal = decimal.copy()
     decimal |= kin_decimal | file_decimal | counted
     told |= kin_judged | file_decimal | counted

@@ -229,6 +229,19 @@ def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
     return ParsedUnit("other", 1.0, name, scale)
 
 
+#: The name of the Vietnamese unit of 12 to 16 nuts (see ``CleanOptions.chuc_size``).
+CHUC = "chục"
+
+
+def from_chuc(conversion: dict, chuc_size: int = 12) -> bool:
+    """Whether a conversion of the cleaning report put prices written per chục into nuts."""
+    return (
+        conversion.get("kind") == "unit"
+        and conversion.get("to") == "nut"
+        and parse_unit(conversion["from"], chuc_size).name == CHUC
+    )
+
+
 def _factor_text(factor: float) -> str:
     if factor >= 1:
         return f"×{fmt_number(factor)}"

@@ -613,6 +613,8 @@ def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
     to kg, 750 ML to L), and one when it read prices in thousands of a currency as whole
     units ("nghìn đồng" -> VND): the forecast is in the unit it names, not the file's, and a
     reader comparing it with the file must know."""
+    from forecast.clean.units import from_chuc
+
     for kind, what, new in (
         ("currency scale", "put prices in whole currency units", "currency unit"),
         ("unit", "put prices in one unit per series", "unit"),
@@ -620,7 +622,7 @@ def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
         scaled = [
             c
             for c in report.conversions
-            if c["kind"] == kind and c["factor"] != 1 and not (quotes_chuc and _from_chuc(c))
+            if c["kind"] == kind and c["factor"] != 1 and not (quotes_chuc and from_chuc(c))
         ]
         if not scaled:
             continue
@@ -631,12 +633,6 @@ def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
             f"'cropcast data check {path}' lists them",
             err=True,
         )
-
-
-def _from_chuc(conversion: dict) -> bool:
-    from forecast.clean.units import parse_unit
-
-    return conversion.get("to") == "nut" and parse_unit(conversion["from"]).name == "chục"
 
 
 def note_split(report, path: Path) -> None:
@@ -841,23 +837,23 @@ def note_flat_series(prices, forecasts=None, shown: int = 2) -> None:
     import numpy as np
     import pandas as pd
 
+    from forecast.kin import FLAT_TOLERANCE, flat_series
     from forecast.table import KEY, series_label
 
-    spread = prices.groupby(list(KEY), observed=True)["price"].agg(["min", "max", "count"])
-    # Relative: filling a gap in logs can bring 300 back as 299.99999999999994.
-    flat = spread[(spread["max"] <= spread["min"] * (1 + 1e-9)) & (spread["count"] > 1)]
-    if forecasts is not None and not flat.empty:
+    flat = flat_series(prices)
+    if forecasts is not None and flat:
         bounds = [c for c in forecasts.columns if c.startswith("lower_")]
         width = pd.concat(
             [forecasts["upper_" + c[6:]] / forecasts[c] - 1 for c in bounds], axis=1
         ).fillna(np.inf)
         # A series is named when one of its levels has no width at some step (the first
         # steps are the narrowest).
-        zero = (width <= 1e-9).groupby([forecasts[k] for k in KEY], observed=True).any().any(axis=1)
-        flat = flat[[bool(zero.get(key, False)) for key in flat.index]]
-    if flat.empty:
+        zero = width <= FLAT_TOLERANCE
+        zero = zero.groupby([forecasts[k] for k in KEY], observed=True).any().any(axis=1)
+        flat = [key for key in flat if bool(zero.get(key, False))]
+    if not flat:
         return
-    examples = "; ".join(series_label(key) for key in flat.index[:shown])
+    examples = "; ".join(series_label(key) for key in flat[:shown])
     more = f" and {len(flat) - shown} more" if len(flat) > shown else ""
     their = "their ranges have" if len(flat) > 1 else "its ranges have"
     typer.echo(
