@@ -191,6 +191,21 @@ def test_a_bad_choice_suggests_a_whole_valid_value():
     assert one_error_line(result).endswith("Use e.g. --kind fan")
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["alerts", "--freq", "daily"], "--freq: 'daily' is not one of monthly, weekly"),
+        (["forecast", "--freq", "daily"], "--freq: 'daily' is not one of monthly, weekly"),
+        (["bulletin", "--lang", "fr"], "--lang: 'fr' is not one of vi, en"),
+        (["bulletin", "--format", "pdf"], "--format: 'pdf' is not one of md, html, txt, sms"),
+    ],
+)
+def test_a_bad_choice_is_one_line_not_a_usage_box(args, expected):
+    result = run(*args, "-q")
+    assert result.exit_code == 2, result.output
+    assert expected in one_error_line(result)
+
+
 @pytest.fixture
 def worker_starts(monkeypatch):
     """Records every start of worker processes (the fork server, or a Dask cluster)."""
