@@ -412,6 +412,55 @@ def test_sms_counts_gsm_extension_characters_as_two_septets():
         assert mango in " ".join(lines)  # an English reader reads the names in English
 
 
+def weekly_pomelo(prices: list[float], market: str = "Mỏ Cày Bắc") -> pd.DataFrame:
+    dates = pd.date_range("2026-06-01", periods=len(prices), freq="W-MON")
+    return pd.DataFrame(
+        {"date": dates, "commodity": "Bưởi da xanh", "market": market, "price": prices}
+    ).assign(price_type="Wholesale", unit="kg", currency="VND", flags="")
+
+
+def test_a_mistyped_latest_price_is_held_back_and_named():
+    """A slipped zero in this week's file must not tell every farmer the price rose 900 %."""
+    steady = [45_000 + 500 * (i % 3) for i in range(12)]
+    facts = make_bulletin(weekly_pomelo([*steady, 460_000]), model="naive").facts
+    (pomelo,) = facts.series
+    assert pomelo.price == steady[-1] and pomelo.date == pd.Timestamp("2026-08-17")
+    assert abs(pomelo.vs_previous.pct) < 2
+    assert [(h.price, h.date) for h in pomelo.held_back] == [(460_000, pd.Timestamp("2026-08-24"))]
+    assert facts.as_of == pd.Timestamp("2026-08-24")  # the bulletin is still this week's
+    vi, en = render(facts, "vi", "md"), render(facts, "en", "md")
+    assert "Giá 460.000 đ/kg (24/8/2026) khác xa các kỳ trước" in vi
+    assert "The price 460,000 VND/kg (24 Aug 2026) is far from the periods before" in en
+    assert "tăng" not in vi.split("\n\n")[1]  # the summary: nothing rose
+    high = pomelo.outlook.high
+    assert high < 60_000  # the outlook is not stretched toward the typo
+
+
+def test_a_threefold_move_the_other_markets_share_is_a_price_not_a_typo():
+    """Sri Lanka's carrots tripled in every market in January 2024: kin confirm a real move."""
+    steady = [45_000 + 500 * (i % 3) for i in range(12)]
+    markets = ("Mỏ Cày Bắc", "Chợ Lách", "Giồng Trôm")
+    prices = pd.concat(
+        weekly_pomelo([*steady, 150_000 + 2_000 * i], market) for i, market in enumerate(markets)
+    )
+    facts = make_bulletin(prices, model="naive").facts
+    assert all(not s.held_back and s.price >= 150_000 for s in facts.series)
+    # Alone, the same tripling is held back; from its second week it is the new level.
+    alone = make_bulletin(weekly_pomelo([*steady, 150_000]), model="naive").facts
+    assert alone.series[0].held_back
+    again = make_bulletin(weekly_pomelo([*steady, 150_000, 152_000]), model="naive").facts
+    assert not again.series[0].held_back and again.series[0].price == 152_000
+
+
+def test_a_mistyped_price_inside_the_history_is_left_out_of_the_changes():
+    prices = [45_000 + 500 * (i % 3) for i in range(60)]
+    prices[-53] = 4_500  # a year ago, a zero was lost
+    facts = make_bulletin(weekly_pomelo(prices), model="naive").facts
+    (pomelo,) = facts.series
+    assert [h.price for h in pomelo.held_back] == [4_500]
+    assert pomelo.vs_year_ago is None or abs(pomelo.vs_year_ago.pct) < 5
+
+
 def test_sms_split_series_keeps_its_notes_under_its_own_name():
     # The rice text is too long for one message; its harvest note goes on in the next one,
     # which must say it is rice's, not open with the note and then the mango.

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -274,6 +275,93 @@ def test_estimates_follow_the_real_prices_that_arrive_around_them(store, tmp_pat
     assert stored("Tiêu").loc[pd.Timestamp("2024-01-15"), "price"] == pytest.approx(
         (300 * 200) ** 0.5
     )
+    assert audit(store) == []
+
+
+def weekly_files(tmp_path: Path, prices: list[float], name: str = "w") -> list[Path]:
+    """One file per week, one pomelo price each, as a depot sends them."""
+    start = pd.Timestamp("2026-01-05")
+    return [
+        lua_file(tmp_path / f"{name}{i:02d}.csv", {f"{start + pd.Timedelta(weeks=i):%Y-%m-%d}": p})
+        for i, p in enumerate(prices)
+    ]
+
+
+def stored_marks(store) -> dict:
+    return load_prices(store).set_index("date")["flags"].map(lambda f: "outlier" in f).to_dict()
+
+
+def test_a_typo_in_a_week_file_is_marked_against_the_stored_history(store, tmp_path):
+    """One price per file is too few for cleaning to see a slipped zero; the store's history
+    is not. The price is kept as written, marked, and the ingest names it."""
+    weeks = [46_000 * (1.01 ** (i % 3)) for i in range(12)] + [460_000]
+    results = [ingest_file(store, f, options=WEEKLY) for f in weekly_files(tmp_path, weeks)]
+    assert [len(r.outliers) for r in results[:-1]] == [0] * 12
+    typo = results[-1].outliers
+    assert len(typo) == 1
+    row = typo.iloc[0]
+    assert (row["date"], row["price"], row["mark"]) == (
+        pd.Timestamp("2026-03-30"),
+        460_000,
+        "flagged",
+    )
+    assert 46_000 <= row["local_median"] <= 46_000 * 1.03
+    marks = stored_marks(store)
+    assert [d for d, m in marks.items() if m] == [pd.Timestamp("2026-03-30")]
+    assert load_prices(store)["price"].max() == 460_000  # kept, never changed
+    with store.reading() as con:
+        (report,) = con.execute("SELECT report FROM ingests WHERE ingest_id = 13").fetchone()
+    recorded = json.loads(report)
+    assert recorded["outliers"][0]["price"] == 460_000
+    assert results[-1].to_dict()["outliers"][0]["mark"] == "flagged"
+    assert audit(store) == []
+
+
+def test_a_jump_the_next_weeks_confirm_loses_its_mark(store, tmp_path):
+    """At the end of a series a real jump looks like a spike; the weeks after it show the
+    new level, and the mark comes off (as cleaning the whole history would leave it)."""
+    weeks = [40_000 * (1.01 ** (i % 3)) for i in range(10)] + [56_000] * 4
+    results = [ingest_file(store, f, options=WEEKLY) for f in weekly_files(tmp_path, weeks)]
+    jump = pd.Timestamp("2026-01-05") + pd.Timedelta(weeks=10)
+    flagged = [r.outliers for r in results if len(r.outliers)]
+    assert flagged and flagged[0].iloc[0]["date"] == jump
+    assert flagged[0].iloc[0]["mark"] == "flagged"
+    assert not any(stored_marks(store).values())
+    cleared = pd.concat(flagged).query("mark == 'cleared'")
+    assert jump in set(cleared["date"])
+    assert audit(store) == []
+
+
+@pytest.mark.parametrize("country", ["vnm", "tha"])
+def test_outlier_marks_of_files_ingested_year_by_year_match_the_whole_file(
+    country, shared_data, tmp_path
+):
+    """A real WFP file cut into one file per year and ingested in order ends with the outlier
+    marks that cleaning the whole file gives: the store judges each price on its history."""
+    from forecast.clean import clean
+    from forecast.io import read_prices
+
+    source = shared_data / "wfp" / f"wfp_food_prices_{country}.csv"
+    raw = pd.read_csv(source, dtype=str, keep_default_na=False)
+    tags = raw.iloc[:1] if raw.iloc[0, 0].startswith("#") else raw.iloc[:0]  # HXL row
+    body = raw.iloc[len(tags) :]
+    years = pd.to_datetime(body["date"], format="mixed").dt.year
+    store = open_store(tmp_path / "years.duckdb", create=True)
+    for year, part in body.groupby(years):
+        path = tmp_path / f"{country}_{year}.csv"
+        pd.concat([tags, part]).to_csv(path, index=False)
+        try:
+            ingest_file(store, path)
+        except InputError:  # a year of nothing but the mirror's 'forecast' rows
+            continue
+
+    def marked(prices: pd.DataFrame) -> set:
+        flags = prices["flags"].astype(str)
+        real = prices[~flags.str.contains("interpolated") & flags.str.contains("outlier")]
+        return set(map(tuple, real[[*KEY, "date"]].astype(str).to_numpy()))
+
+    whole = clean(read_prices(source), CleanOptions()).prices
+    assert marked(load_prices(store)) == marked(whole)
     assert audit(store) == []
 
 
@@ -614,6 +702,8 @@ def test_a_series_that_lags_the_others_is_scored_from_its_own_last_price(store, 
 @example([(0, 6, {}, {2}), (0, 2, {1: 50.0}, set())])
 def test_any_sequence_of_files_keeps_every_price(tmp_path_factory, files):
     from forecast.clean import CleanOptions, clean
+    from forecast.clean.base import join_marks, split_marks
+    from forecast.clean.outliers import MIN_POINTS, hampel
     from forecast.store import ingest_clean
 
     store = open_store(tmp_path_factory.mktemp("seq") / "s.duckdb", create=True)
@@ -672,6 +762,19 @@ def test_any_sequence_of_files_keeps_every_price(tmp_path_factory, files):
             if not math.isclose(fresh, value, rel_tol=1e-9):
                 expected[date] = (fresh, flags, n)
                 written += by != n
+        # Outlier marks: those of the whole stored history of real prices (a mark changes,
+        # the price and who wrote it do not).
+        hits = [False] * len(real)
+        if len(real) >= MIN_POINTS:
+            hits = hampel(np.log([v for _, v in real]))[0]
+        for (date, _), hit in zip(real, hits, strict=True):
+            value, flags, by = expected[date]
+            marks = split_marks(flags)
+            expected[date] = (
+                value,
+                join_marks(marks | {"outlier"} if hit else marks - {"outlier"}),
+                by,
+            )
     stored = load_prices(store)
     assert dict(zip(stored["date"], stored["flags"], strict=True)) == {
         d: f for d, (_, f, _) in expected.items()

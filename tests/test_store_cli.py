@@ -128,6 +128,30 @@ def test_a_real_price_that_arrives_re_estimates_its_neighbour(shared_data, tmp_p
     assert info("s.duckdb")["problems"] == []
 
 
+def test_a_typo_week_is_named_at_ingest_and_kept_out_of_the_bulletin(tmp_path):
+    """The depot's weekly files, one with a slipped zero: ingest names it, the forecast
+    from the store notes it, and the farmers' bulletin does not announce a 900 % rise."""
+    from test_store import weekly_files
+
+    weeks = [46_000 * (1.01 ** (i % 3)) for i in range(12)] + [460_000]
+    files = weekly_files(tmp_path, weeks)
+    db = tmp_path / "depot.duckdb"
+    before = run("ingest", *files[:-1], "--db", db, "--freq", "weekly")
+    assert before.exit_code == 0 and "outlier" not in before.stdout, before.output
+    typo = run("ingest", files[-1], "--db", db, "--freq", "weekly")
+    assert typo.exit_code == 0, typo.output
+    said = " ".join(typo.stdout.split())
+    assert "outlier 1 price stands out from the stored history" in said, said
+    assert "Lúa | Chợ A | Retail | VND/kg 2026-03-30: 460,000" in said
+    forecast = run("forecast", "--db", db, "-m", "naive", "-q", "-o", tmp_path / "fc.csv")
+    assert forecast.exit_code == 0, forecast.output
+    assert "2026-03-30: 460,000" in forecast.stderr and "ingest a corrected file" in forecast.stderr
+    bulletin = run("bulletin", "--db", db, "-m", "naive", "-q")
+    assert bulletin.exit_code == 0, bulletin.output
+    assert "460.000 đ/kg (30/3/2026) khác xa các kỳ trước" in bulletin.stdout, bulletin.stdout
+    assert "+9" not in bulletin.stdout  # no "+900 %" anywhere
+
+
 def test_ingest_finds_the_store_by_option_env_or_default(tmp_path, monkeypatch):
     a = price_file(tmp_path / "a.csv", range(6))
     assert run("ingest", a).exit_code == 0

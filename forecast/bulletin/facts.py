@@ -17,7 +17,11 @@ Per series (one commodity in one market), as FEWS NET and WFP market monitors do
 * harvest notes from the calendar, only when a harvest month falls in the outlook window or
   the next two months, each saying whether prices usually dip (a harvest glut) or rise (a
   demand season such as the pre-Tết pomelo season);
-* optionally, how the forecast archived one period ago did against the price that came.
+* optionally, how the forecast archived one period ago did against the price that came;
+* prices held back as probably mistyped (:func:`hold_back_mistyped`): a price three times or
+  more above (or below) the prices around it, "460.000" among weeks of "46.000". A bulletin
+  that printed it would tell every farmer the price rose 900 %; it states the prices without
+  it and names it in a note, so the depot can check it.
 
 Changes are graded as FEWS NET does: above 10 % *high*, above 25 % *severe*. For the summary
 sentence (which products rose, fell or held steady since the previous period) a change within
@@ -32,6 +36,7 @@ the same place.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -58,6 +63,19 @@ CHEAP_MODELS = ("naive", "snaive", "drift", "window")
 #: The bulletin's default model: deterministic, a few seconds for the default data, and a
 #: damped trend rather than last year's value (snaive) as the direction of the outlook.
 DEFAULT_MODEL = "theta"
+
+
+#: A price this many times above or below the prices around it is held back as mistyped.
+MISTYPED = 3.0
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A price the bulletin did not use: it looked mistyped (see :func:`hold_back_mistyped`)."""
+
+    date: pd.Timestamp
+    price: float
+    around: float  # the median of the prices before it: what it stands out from
 
 
 @dataclass(frozen=True)
@@ -144,6 +162,7 @@ class SeriesFacts:
     harvest: tuple[HarvestNote, ...] = ()
     accuracy: Accuracy | None = None
     note: str = ""  # e.g. the forecast model fell back
+    held_back: tuple[HeldBack, ...] = ()  # prices left out as probably mistyped
 
     commodity = property(lambda self: self.key[0])
     market = property(lambda self: self.key[1])
@@ -475,6 +494,75 @@ def series_facts(
 # --------------------------------------------------------------------------- the bulletin
 
 
+def hold_back_mistyped(prices: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple, list[HeldBack]]]:
+    """``prices`` without the ones that look mistyped, and those, by series key.
+
+    A real price is suspect when it is ``MISTYPED`` times or more above or below both the
+    median of the three real prices before it and of the three after it (auto's spike rule),
+    or, for the latest price, the median of the three before it, unless the price before it
+    stands at the same new level (two prices in a row are a new level, not a typo: a new
+    currency unit, or a real jump, is used from its second period). A slipped zero or a price
+    per bag in a column per kg moves threefold; crop prices rarely do, and when they do
+    (Sri Lanka's carrots in January 2024, in every market) the same commodity's prices in
+    other markets move with them: a suspect price whose kin (same commodity, price type and
+    currency) moved at least half as far the same way that period is kept. Interpolated
+    estimates are never tested, and no series is judged on fewer than 4 real prices.
+    """
+    if prices.empty:
+        return prices, {}
+    real = pd.Series(True, index=prices.index)
+    if "flags" in prices.columns:  # a bare table (tests, notebooks) has no flags
+        real = ~prices["flags"].astype(str).str.contains("interpolated", regex=False)
+    rows = prices.loc[real, [*KEY, "date", "price"]].sort_values([*KEY, "date"])
+    groups = rows.groupby(list(KEY), sort=False, observed=True)
+    position, size = groups.cumcount().to_numpy(), groups["price"].transform("size").to_numpy()
+    logs = np.log(rows["price"].to_numpy(float))
+    before = _median_of_three(logs, position, +1)  # the (up to) three real prices before
+    after = _median_of_three(logs, size - 1 - position, -1)  # ... and after
+    move, far = logs - before, np.log(MISTYPED)
+    spike = ((move >= far) & (logs - after >= far)) | ((move <= -far) & (logs - after <= -far))
+    previous = np.where(position > 0, np.roll(logs, 1), np.nan)
+    latest = (position == size - 1) & (np.abs(move) >= far)
+    latest &= ~(np.abs(logs - previous) < np.log(1.5))  # two in a row: a new level
+    suspect = (spike | latest) & (size >= 4)
+    if not suspect.any():
+        return prices, {}
+    # Kin: the same commodity, price type and currency in other markets, the same period.
+    kin = rows[["commodity", "price_type", "currency", "date"]].assign(
+        move=move, key=range(len(rows))
+    )
+    wanted = kin[suspect][["commodity", "price_type", "currency", "date"]].drop_duplicates()
+    kin = kin.merge(wanted, on=["commodity", "price_type", "currency", "date"])
+    kin_moves = kin.groupby(["commodity", "price_type", "currency", "date"])
+    drop, held = [], {}
+    for i in np.flatnonzero(suspect):
+        row = rows.iloc[i]
+        others = kin_moves.get_group(tuple(row[["commodity", "price_type", "currency", "date"]]))
+        others = others.loc[others["key"] != i, "move"].dropna()
+        if len(others):
+            middle = float(others.median())
+            if np.sign(middle) == np.sign(move[i]) and abs(middle) >= abs(move[i]) / 2:
+                continue  # the market moved, not a finger
+        key = tuple(row[list(KEY)])
+        held.setdefault(key, []).append(
+            HeldBack(pd.Timestamp(row["date"]), float(row["price"]), float(np.exp(before[i])))
+        )
+        drop.append(rows.index[i])
+    return prices.drop(index=drop), held
+
+
+def _median_of_three(logs: np.ndarray, room: np.ndarray, direction: int) -> np.ndarray:
+    """Per row, the median of the (up to) three rows before it (``direction=+1``) or after
+    it (``-1``) in its own series; ``room`` is how many rows it has on that side."""
+    near = np.full((3, len(logs)), np.nan)
+    for k in (1, 2, 3):
+        shifted = np.roll(logs, direction * k)
+        near[k - 1] = np.where(room >= k, shifted, np.nan)
+    with warnings.catch_warnings():  # a series' first row has none: NaN, said quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(near, axis=0)
+
+
 def truncate(prices: pd.DataFrame, as_of) -> pd.DataFrame:
     """The prices known at ``as_of`` (dates on or before it): the history as it was then."""
     if as_of is None:
@@ -493,6 +581,7 @@ def bulletin_facts(
     previous_forecasts: pd.DataFrame | None = None,
     max_age_months: int | None = MAX_AGE_MONTHS,
     notes: dict[tuple, str] | None = None,
+    held_back: dict[tuple, list[HeldBack]] | None = None,
 ) -> BulletinFacts:
     """Facts for every series of ``prices`` as known at ``as_of``.
 
@@ -518,6 +607,9 @@ def bulletin_facts(
         keeps all); they are listed in ``BulletinFacts.stale``.
     notes
         Per-series remarks (e.g. the model fell back), by key.
+    held_back
+        Prices left out of ``prices`` as probably mistyped, by key
+        (:func:`hold_back_mistyped`); each series' facts name its own.
     """
     prices = truncate(prices, as_of)
     if prices.empty:
@@ -549,6 +641,8 @@ def bulletin_facts(
         )
         if notes and notes.get(key):
             facts = replace(facts, note=notes[key])
+        if held_back and held_back.get(key):
+            facts = replace(facts, held_back=tuple(held_back[key]))
         kept.append(facts)
     models = sorted({s.outlook.model for s in kept if s.outlook and s.outlook.model})
     return BulletinFacts(
@@ -600,6 +694,7 @@ def make_bulletin(
 
     known = truncate(prices, as_of)
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(known["date"].max())
+    known, held_back = hold_back_mistyped(known)  # dated by the file, typo or not
     if max_age_months:
         last = known.groupby(list(KEY), observed=True)["date"].transform("max")
         current = known[last > as_of - pd.DateOffset(months=max_age_months)]
@@ -639,6 +734,7 @@ def make_bulletin(
         previous_forecasts=previous_forecasts,
         max_age_months=max_age_months,
         notes=notes,
+        held_back=held_back,
     )
     rows = {}
     for item in facts.series:

@@ -162,9 +162,18 @@ def harvest_sentence(note, lang: str) -> str:
 
 
 def series_notes(s: SeriesFacts, lang: str) -> list[str]:
-    """Harvest and price-alert notes of one series (may be empty)."""
+    """Prices held back, harvest and price-alert notes of one series (may be empty)."""
     w = words(lang)
-    notes = [harvest_sentence(note, lang) for note in s.harvest]
+    unit = unit_word(s, lang).split("/", 1)[-1]
+    notes = [
+        w["held_back"].format(
+            price=money(h.price, s.currency, unit, lang),
+            date=period_label(h.date, s.freq, lang),
+            around=money(h.around, s.currency, unit, lang),
+        )
+        for h in s.held_back
+    ]
+    notes += [harvest_sentence(note, lang) for note in s.harvest]
     if s.alps_band in NOTED_BANDS and s.alps is not None:
         notes.append(
             w["anomaly_note"].format(

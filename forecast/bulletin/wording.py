@@ -76,6 +76,10 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_dip_peak": "{season}: thu hoạch rộ {months}, giá thường giảm.",
         "harvest_dip": "{season}: thu hoạch {months}, giá thường giảm.",
         "harvest_rise": "{season} ({months}): nhu cầu cao, giá thường tăng.",
+        "held_back": (
+            "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
+            "chưa dùng trong bản tin."
+        ),
         "anomaly_note": ("Giá cao bất thường so với xu hướng và mùa vụ (ALPS {alps}: {band})."),
         "anomaly_low_note": "Giá thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
         "accuracy": (
@@ -153,6 +157,10 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",
         "harvest_dip": "{season} harvest in {months}: prices usually dip.",
         "harvest_rise": "{season} ({months}): demand peaks, prices usually rise.",
+        "held_back": (
+            "The price {price} ({date}) is far from the periods before (about {around}), "
+            "perhaps mistyped: not used in this bulletin."
+        ),
         "anomaly_note": "Price unusually high for the trend and season (ALPS {alps}: {band}).",
         "anomaly_low_note": "Price unusually low for the trend and season (ALPS {alps}).",
         "accuracy": (

@@ -480,6 +480,13 @@ def load_for_forecast(
             note_flat_series(chosen)
     elif store_path is not None:  # files ingested week by week may spell a market two ways
         note_case_twins(chosen, store_path, "the files you ingest")
+        # The store marks a typo against the whole history as each week's file arrives.
+        note_outliers(
+            chosen,
+            store_path,
+            "forecast" if forecasting else "alerts",
+            fix="ingest a corrected file",
+        )
     return chosen, prices
 
 
@@ -700,7 +707,9 @@ def note_jumps(prices, path: Path, times: float = 10.0) -> None:
     )
 
 
-def note_outliers(prices, path: Path, skews: str = "forecast", shown: int = 2) -> None:
+def note_outliers(
+    prices, path: Path, skews: str = "forecast", shown: int = 2, fix: str | None = None
+) -> None:
     """One line on stderr naming the most extreme prices cleaning flagged and kept.
 
     Cleaning never deletes a price that only looks wrong (a crisis is real), but a typo
@@ -733,7 +742,7 @@ def note_outliers(prices, path: Path, skews: str = "forecast", shown: int = 2) -
     )
     typer.echo(
         f"note: {what} kept, e.g. {examples}; if one is a typo, it skews its series' "
-        f"{skews}: check {path.name}",
+        f"{skews}: {fix or f'check {path.name}'}",
         err=True,
     )
 

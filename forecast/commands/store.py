@@ -97,6 +97,8 @@ def _print_ingest(results) -> None:
                 r.revised,
                 shown=10,
             )
+        if len(r.outliers):
+            _print_outliers(r.outliers)
         if len(r.reestimated):
             _print_price_changes(
                 f"  re-estimated {len(r.reestimated):,} interpolated prices between their new "
@@ -105,6 +107,38 @@ def _print_ingest(results) -> None:
                 len(r.reestimated),
                 shown=5,
             )
+
+
+def _print_outliers(rows, shown: int = 5) -> None:
+    """The prices whose ``outlier`` mark the store's whole history set or took off: a typo in
+    a week's file shows here, at ingest, not in next week's bulletin."""
+    flagged = rows[rows["mark"] == "flagged"]
+    cleared = rows[rows["mark"] == "cleared"]
+    if len(flagged):
+        n = len(flagged)
+        what = "1 price stands" if n == 1 else f"{n:,} prices stand"
+        console.print(
+            f"  [bold yellow]outlier[/bold yellow] {what} out from the stored history (marked, "
+            "kept); if a typo, ingest a corrected file:",
+            highlight=False,
+        )
+        for row in flagged.head(shown).itertuples(index=False):
+            key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
+            console.print(
+                f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.price)} "
+                f"(around it: {money(row.local_median)})",
+                markup=False,
+                highlight=False,
+            )
+        if len(flagged) > shown:
+            console.print(f"    ... and {len(flagged) - shown:,} more", markup=False)
+    if len(cleared):
+        console.print(
+            f"  outlier mark taken off {len(cleared):,} stored prices: the prices since "
+            "confirm them",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _print_price_changes(heading: str, rows, total: int, shown: int) -> None:

@@ -10,6 +10,13 @@ How a cleaned price meets the store (key plus date):
   stored value moves to ``revisions`` (with its flags, source and ingest) and the new one
   takes its place. Nothing is overwritten without a trace.
 
+Outlier marks are derived too. A weekly depot file holds one price per series, too few for
+cleaning to tell a typo ("460.000" among weeks of "46.000") from a price, so after the write
+each series the file touched is tested again over its whole stored history, as cleaning one
+file holding all of it would (:func:`_review_outliers`): prices that stand out are marked
+``outlier``, and a mark the longer history no longer supports (a jump later prices confirmed)
+is taken off. Only the mark changes, never a price; the ingest lists both.
+
 Interpolated estimates are derived data: after the file's prices are written, each estimate
 of the series it touched is interpolated again (log-linear, as cleaning does) between the
 real prices now stored on either side (:func:`_refresh_estimates`). One an earlier ingest
@@ -87,6 +94,8 @@ class IngestResult:
     seconds: float = 0.0
     #: Series priced per piece kept under the stored unit's name (see _keep_stored_count_units).
     units_kept: list[dict] = field(default_factory=list)
+    #: Stored prices whose ``outlier`` mark this ingest set or took off (see _review_outliers).
+    outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def estimates_replaced(self) -> int:
@@ -122,6 +131,7 @@ class IngestResult:
             "prices_revised": self.revised,
             "prices_reestimated": len(self.reestimated),
             "units_kept": list(self.units_kept),
+            "outliers": outlier_records(self.outliers),
             "revisions": [
                 {
                     "series": series_label(tuple(row[c] for c in KEY)),
@@ -319,6 +329,16 @@ def ingest_clean(
             [file_name, ingest_id],
         )
         reestimated = _refresh_estimates(con, file_name, ingest_id)
+        outliers = _review_outliers(con)
+        if len(outliers):  # the ingest's own record says which marks it moved
+            (text,) = con.execute(
+                "SELECT report FROM ingests WHERE ingest_id = ?", [ingest_id]
+            ).fetchone()
+            record = json.loads(text) | {"outliers": outlier_records(outliers)}
+            con.execute(
+                "UPDATE ingests SET report = ? WHERE ingest_id = ?",
+                [json.dumps(record, ensure_ascii=False, default=str), ingest_id],
+            )
         if len(rejected):
             con.register("cropcast_rejected", rejected)
             con.execute(
@@ -350,6 +370,7 @@ def ingest_clean(
         reestimated=reestimated,
         seconds=time.perf_counter() - start,
         units_kept=kept,
+        outliers=outliers,
     )
 
 
@@ -412,6 +433,69 @@ def _refresh_estimates(con, file_name: str, ingest_id: int) -> pd.DataFrame:
         columns={"price": "old_price", "flags": "old_flags", "source": "old_source"}
     )
     return earlier.assign(new_flags=earlier["old_flags"])[columns].reset_index(drop=True)
+
+
+#: Columns of ``IngestResult.outliers``: ``mark`` is "flagged" or "cleared"; ``local_median``
+#: the median of the prices around it, what the price stands out from.
+OUTLIER_COLUMNS = (*KEY, "date", "price", "local_median", "mark")
+
+
+def _review_outliers(con) -> pd.DataFrame:
+    """Test every series in ``incoming`` for outliers over its whole stored history (real
+    prices only, as cleaning does) and set or clear the ``outlier`` mark to match; returns
+    the prices whose mark changed (``OUTLIER_COLUMNS``)."""
+    from forecast.clean.base import join_marks, split_marks
+    from forecast.clean.outliers import MIN_POINTS, hampel
+
+    rows = con.execute(
+        f"""WITH touched AS (SELECT DISTINCT {_KEY} FROM incoming)
+        SELECT {_KEY}, date, price, flags FROM prices SEMI JOIN touched USING ({_KEY})
+        WHERE NOT {_ESTIMATE.format("flags")} ORDER BY {_KEY}, date"""
+    ).df()
+    if rows.empty:
+        return pd.DataFrame(columns=list(OUTLIER_COLUMNS))
+    logs = np.log(rows["price"].to_numpy(float))
+    found = np.zeros(len(rows), bool)
+    median = logs.copy()
+    for positions in rows.groupby(list(KEY), sort=False).indices.values():
+        if len(positions) >= MIN_POINTS:
+            found[positions], _, median[positions] = hampel(logs[positions])
+    marks = rows["flags"].map(split_marks)
+    marked = marks.map(lambda m: "outlier" in m).to_numpy(bool)
+    moved = found != marked
+    if not moved.any():
+        return pd.DataFrame(columns=list(OUTLIER_COLUMNS))
+    changed = rows[moved].assign(
+        flags=[
+            join_marks(m | {"outlier"} if hit else m - {"outlier"})
+            for m, hit in zip(marks[moved], found[moved], strict=True)
+        ],
+        local_median=np.exp(median[moved]),
+        mark=np.where(found[moved], "flagged", "cleared"),
+    )
+    changed["date"] = pd.to_datetime(changed["date"]).astype("datetime64[ns]")
+    con.register("cropcast_marks", changed)
+    con.execute(
+        f"""UPDATE prices SET flags = c.flags
+        FROM (SELECT {_KEY}, CAST(date AS DATE) AS date, flags FROM cropcast_marks) c
+        WHERE {_JOIN_KEY}"""
+    )
+    con.unregister("cropcast_marks")
+    return changed[list(OUTLIER_COLUMNS)].reset_index(drop=True)
+
+
+def outlier_records(outliers: pd.DataFrame) -> list[dict]:
+    """``IngestResult.outliers`` as JSON-ready records."""
+    return [
+        {
+            "series": series_label(tuple(row[c] for c in KEY)),
+            "date": f"{row['date']:%Y-%m-%d}",
+            "price": float(row["price"]),
+            "local_median": float(row["local_median"]),
+            "mark": row["mark"],
+        }
+        for row in outliers.to_dict(orient="records")
+    ]
 
 
 def _rejected_frame(rejected: pd.DataFrame) -> pd.DataFrame:
