@@ -7,7 +7,7 @@ scores into the leaderboard ``cropcast backtest`` prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 
 import pandas as pd
@@ -16,11 +16,76 @@ from forecast.backtest import Windows, backtest_job, resolve_models
 from forecast.checks import check_levels
 from forecast.forecasting import harvest_features_for
 from forecast.metrics import score
+from forecast.models import make_model, model_class
+from forecast.models.base import Forecaster, season_length
 from forecast.table import KEY, iter_series
 
 
 def _calendar_features(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.DataFrame | None:
     return harvest_features_for(key, dates, calendar)
+
+
+class AutoAsOfCutoff(Forecaster):
+    """``auto`` given its currency's inflation as measured on the prices up to the window's
+    cutoff, the last date it is fitted on: what ``cropcast forecast`` run that day would
+    have given it (``forecast_prices`` measures it on the whole file), and no later price.
+
+    ``rates`` maps a cutoff to the rate of the series' currency; a cutoff it does not know
+    gets none, as a currency without enough monthly series does.
+    """
+
+    name = "auto"
+    supports_exog = True
+
+    def __init__(self, rates: Mapping[pd.Timestamp, float]):
+        self.rates = rates
+
+    @property
+    def min_length(self) -> int:
+        return model_class("auto").min_length
+
+    def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        self.auto_ = make_model("auto", currency_inflation=self.rates.get(y.index[-1]))
+        self.auto_.fit(y, X)
+        self.explain_ = self.auto_.explain_
+
+    def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
+        return self.auto_.predict(h, X_future, levels)
+
+
+def inflation_at_cutoffs(
+    prices: pd.DataFrame, windows: Windows, measured_on: pd.DataFrame
+) -> dict[str, dict]:
+    """Currency -> {cutoff -> rate}: :func:`forecast.auto.currency_inflation` of
+    ``measured_on`` up to each cutoff the backtest of a monthly series of ``prices`` can
+    have. Weekly prices are never judged inflating (``steady_inflation``): their cutoffs
+    need no rate."""
+    from forecast.auto import currency_inflation
+
+    cutoffs = set()
+    for _key, y in iter_series(prices):
+        if season_length(y) != 12:
+            continue
+        # Every cutoff backtest_job may use; it uses fewer when a model needs more history.
+        last = len(y) - 1 - windows.horizon
+        firsts = last - (windows.n_windows - 1) * windows.step
+        cutoffs.update(y.index[pos] for pos in range(last, max(firsts, 0) - 1, -windows.step))
+    rates: dict[str, dict] = {}
+    for cutoff in sorted(cutoffs):
+        known_then = measured_on[measured_on["date"] <= cutoff]
+        for currency, rate in currency_inflation(known_then).items():
+            rates.setdefault(currency, {})[cutoff] = rate
+    return rates
+
+
+def backtest_with_inflation(series, *, models: Mapping, inflation: Mapping, **options):
+    """:func:`forecast.backtest.backtest_job`, with ``auto`` (by name) told its currency's
+    inflation at each cutoff (``inflation`` from :func:`inflation_at_cutoffs`)."""
+    key, _y = series
+    rates = inflation.get(key[KEY.index("currency")])
+    if rates and "auto" in models:
+        models = {**models, "auto": partial(AutoAsOfCutoff, rates)}
+    return backtest_job(series, models=models, **options)
 
 
 def series_failed(item, error: BaseException, models, levels) -> pd.DataFrame:
@@ -44,8 +109,14 @@ def backtest_prices(
     scheduler=None,
     use_calendar: bool = True,
     on_done: Callable[[], None] | None = None,
+    currency_prices: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Backtest ``models`` on every series; returns the long table and seconds per model."""
+    """Backtest ``models`` on every series; returns the long table and seconds per model.
+
+    ``auto`` measures its currency's inflation on ``currency_prices`` up to each cutoff
+    (default: ``prices``): the whole file when ``prices`` is a selection of it, as
+    ``forecast_prices(kin_prices=...)`` does.
+    """
     from forecast.engine import run_jobs
 
     levels = check_levels(levels)
@@ -55,7 +126,12 @@ def backtest_prices(
         from forecast.calendar import load_calendar
 
         features = partial(_calendar_features, calendar=load_calendar())
-    job = partial(backtest_job, models=factories, windows=windows, levels=levels, features=features)
+    options = {"windows": windows, "levels": levels, "features": features}
+    job = partial(backtest_job, models=factories, **options)
+    if "auto" in factories:
+        every = prices if currency_prices is None else currency_prices
+        inflation = inflation_at_cutoffs(prices, windows, every)
+        job = partial(backtest_with_inflation, models=factories, inflation=inflation, **options)
     failed = partial(series_failed, models=factories, levels=levels)
     jobs = run_jobs(
         job, iter_series(prices), engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed

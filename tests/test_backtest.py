@@ -509,3 +509,41 @@ def test_models_share_cutoffs_set_by_the_most_demanding(three_series):
     # Alone, Constant would also get the cutoff at position 17; shared windows drop it.
     assert list(by_model["constant"]) == list(by_model["two-years"])
     assert len(by_model["constant"]) == 4
+
+
+def inflating_then_calm(seed: int) -> pd.Series:
+    """48 months rising about 3 % a month (a currency's hyperinflation), then 24 calm ones."""
+    rng = np.random.default_rng(seed)
+    steps = np.r_[0.03 + rng.normal(0, 0.005, 48), rng.normal(0, 0.005, 24)]
+    index = pd.date_range("2015-01-01", periods=72, freq="MS", name="date")
+    return pd.Series(1000 * np.exp(np.cumsum(steps)), index=index, name="price")
+
+
+def test_backtest_auto_gets_the_currency_inflation_forecast_would_have_at_its_cutoff():
+    """Auto in a backtest window is told its currency's inflation as measured on the prices
+    up to the cutoff, as ``cropcast forecast`` run that day tells it: the window forecasts
+    what the forecast did. The calm last two years (no inflation in the whole file) must
+    not leak into a window whose cutoff is still in the inflating years."""
+    from forecast.auto import INFLATION_RATE, currency_inflation
+    from forecast.evaluation import backtest_prices
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    markets = ("Beirut", "Tripoli", "Saida")
+    prices = price_table(
+        {("Bread", m, "Retail", "kg", "LBP"): inflating_then_calm(i) for i, m in enumerate(markets)}
+    )
+    assert currency_inflation(prices)["LBP"] < INFLATION_RATE  # the whole file: calm by now
+    table, _ = backtest_prices(
+        prices, ["auto"], Windows(12, 3), LEVELS, engine="local", use_calendar=False
+    )
+    cutoff = pd.Timestamp("2018-12-01")  # the last inflating month: the middle window's cutoff
+    assert cutoff in set(table["cutoff"])
+
+    spec = ForecastSpec(model="auto", horizon=12, levels=LEVELS, use_calendar=False)
+    that_day = forecast_prices(prices[prices["date"] <= cutoff], spec, engine="local")
+    for result in that_day.series:
+        assert "drift(window=24)" in result.explain["candidates"], result.explain["notes"]
+        window = table[(table["market"] == result.key[1]) & (table["cutoff"] == cutoff)]
+        np.testing.assert_allclose(window["forecast"], result.forecast["forecast"], rtol=1e-9)
+        for column in ("lower_95", "upper_95"):
+            np.testing.assert_allclose(window[column], result.forecast[column], rtol=1e-9)

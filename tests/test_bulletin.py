@@ -737,6 +737,46 @@ def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
         assert "cropcast forecast -o" in result.stderr
 
 
+def test_series_too_short_for_the_model_get_one_note_not_one_failure_each(tmp_path):
+    """A few weeks of prices are no model failure: the bulletin forecasts them by the last
+    price quietly and says once how many there were; a long series keeps its model."""
+    from forecast.models import model_class
+
+    need = model_class("theta").min_length
+    weeks = pd.date_range("2023-01-02", periods=80, freq="W-MON")
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{d:%Y-%m-%d},Durian,Cai Lay,Farmgate,kg,VND,{60000 + 300 * (i % 7)}"
+        for i, d in enumerate(weeks)
+    ]
+    short = {"Mango": need - 1, "Pomelo": need - 2, "Lime": 2}
+    for commodity, n in short.items():
+        rows += [
+            f"{d:%Y-%m-%d},{commodity},Cai Lay,Farmgate,kg,VND,{20000 + 500 * i}"
+            for i, d in enumerate(weeks[-n:])
+        ]
+    path = tmp_path / "few.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    result = run("bulletin", "-i", path, "--lang", "en", "--engine", "local")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert "failed" not in result.stderr, notes
+    assert notes == [
+        f"note: 3 series have fewer than the {need} prices theta needs (Lime | Cai Lay | "
+        "Farmgate | VND/kg and 2 more): their outlook follows their last price"
+    ]
+    for commodity in short:  # each still in the table, with an outlook
+        row = next(line for line in result.stdout.splitlines() if f"| {commodity} |" in line)
+        assert re.search(r"\d–\d", row.split("|")[-3]), row  # an 80 % range, low–high
+    prices = pd.read_csv(path, parse_dates=["date"])
+    inputs = make_bulletin(prices, model="theta", engine="local")
+    models = inputs.forecasts.groupby("commodity")["model"].first().to_dict()
+    assert models == {"Durian": "theta", "Lime": "naive", "Mango": "naive", "Pomelo": "naive"}
+    assert sorted(key[0] for key in inputs.too_few_prices) == sorted(short)
+    assert not any(item.note for item in inputs.facts.series)
+
+
 def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
     """Farmers read "Dừa khô 156.000đ/chục", not "13.000đ/trái", whatever a chục holds."""
     path = tmp_path / "dua.csv"

@@ -268,6 +268,14 @@ def test_one_phone_written_two_ways_gets_one_sms_with_both_rows_commodities(tmp_
         ("Coffee, Robusta", "cà phê", True),
         ("Rice, Thai 5%", "gao", True),
         ("Rice (white)", "rice", True),
+        ("Rice (red nadu)", "Rice", True),  # a qualifier not asked for does not constrain
+        ("Rice (red)", "Rice (red)", True),
+        ("Rice (red)", "rice (RED)", True),
+        ("Rice (red nadu)", "Rice (red)", False),  # a qualifier given is matched whole
+        ("Rice (red nadu)", "Rice (red nadu)", True),
+        ("Rice (red nadu)", "Rice (red", False),  # an open bracket is closed
+        ("Rice (red)", "Rice (red", True),
+        ("Rice (white)", "Rice (red)", False),
     ],
 )
 def test_commodity_matching(commodity, wanted, expected):
@@ -292,6 +300,33 @@ def test_pomelo_subscriber_gets_buoi_da_xanh_and_coconut_not_watermelon(tmp_path
     (line,) = deliver(inputs, read_subscribers(path), smtp=None, outbox=tmp_path, dry_run=True)
     assert line.status == "written" and not line.error
     assert line.series == ["Bưởi da xanh (Bến Tre)", "Dừa khô (Bến Tre)"]
+
+
+def test_a_red_rice_subscriber_gets_red_rice_not_red_nadu(tmp_path):
+    dates = pd.date_range("2023-01-01", periods=24, freq="MS")
+    names = ["Rice (red)", "Rice (red nadu)", "Rice (white)"]
+    prices = pd.DataFrame(
+        [
+            {"date": d, "commodity": c, "price": 200 + 10 * n + i}
+            for n, c in enumerate(names)
+            for i, d in enumerate(dates)
+        ]
+    ).assign(market="Colombo", price_type="Retail", unit="kg", currency="LKR")
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "name,email,phone,language,commodities\n"
+        "Nimal,,0771111111,en,Rice (red)\n"
+        "Saman,,0772222222,en,Rice (red nadu)\n"
+        "Kumari,,0773333333,en,rice\n",
+        "utf-8",
+    )
+    inputs = make_bulletin(prices, model="naive")
+    report = deliver(inputs, read_subscribers(path), smtp=None, outbox=tmp_path, dry_run=True)
+    assert {line.name: sorted(line.series) for line in report} == {
+        "Nimal": ["Rice (red) (Colombo)"],
+        "Saman": ["Rice (red nadu) (Colombo)"],
+        "Kumari": sorted(f"{name} (Colombo)" for name in names),
+    }
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from cli_checks import one_error_line, run
-from test_store import BAD_KINDS, _make_bad, price_file
+from test_store import BAD_KINDS, SERIES, _make_bad, price, price_file
 
 from forecast.store import audit, load_prices, open_store
 from forecast.store.ingest import PAUSE_ENV, PAUSE_MESSAGE
@@ -314,6 +314,50 @@ def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
     )
     assert bulletin.exit_code == 0, bulletin.output
     assert "Last period we expected" in " ".join(bulletin.stdout.split())
+
+
+def test_a_forecast_that_was_right_scores_an_mae_of_0(tmp_path):
+    """The prices after the cutoff repeat the last one, so naive was exactly right: MAE and
+    MAPE are 0, not the float noise of a price carried through logs (3.64e-12)."""
+    run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "s.duckdb")
+    run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 6, "-j", 1, "-q")
+    held = {(s, i): price(base, 23) for s, (_, _, base) in enumerate(SERIES) for i in range(24, 30)}
+    run("ingest", price_file(tmp_path / "b.csv", range(30), change=held), "--db", "s.duckdb")
+    scored = run("accuracy", "--db", "s.duckdb", "--json")
+    assert scored.exit_code == 0, scored.output
+    rows = json.loads(scored.stdout)["series"]
+    assert [(r["n"], r["mae"], r["mape"]) for r in rows] == [(6, 0, 0), (6, 0, 0)]
+    table = run("accuracy", "--db", "s.duckdb")
+    assert table.exit_code == 0, table.output
+    for commodity, market, _ in SERIES:
+        row = next(line for line in table.stdout.splitlines() if f"{commodity} · {market}" in line)
+        cells = row.split()
+        n, mae, mape = cells[cells.index("naive") + 1 :][:3]
+        assert (n, mae, mape) == ("6", "0", "0.0%"), row
+
+
+def test_money_never_shows_float_noise_nor_scientific_notation():
+    from forecast.commands.shared import money
+
+    for noise in (2e-11, -3.6e-12, 7.1e-15, 0.0):
+        assert money(noise) == "0"
+    for value in (1e-5, 3.7e-5, 1.23e-4, 0.0315, 0.5, 7.5, 42.125, 8433.3, 1.5e9):
+        text = money(value)
+        assert "e" not in text and float(text.replace(",", "")) == pytest.approx(value, rel=0.01)
+    assert money(-0.00002) == "-0.00002"  # a real small difference keeps its sign
+    assert money(float("nan")) == "–"
+
+
+def test_float_noise_is_no_forecast_error():
+    import numpy as np
+
+    from forecast.store.accuracy import without_float_noise
+
+    actual = np.array([8433.3, 41.7, 100.0, np.nan])
+    forecast = np.array([np.exp(np.log(8433.3)), 41.7 + 1e-14, 100.01, 5.0])
+    cleaned = without_float_noise(actual, forecast)
+    assert (cleaned[:2] == actual[:2]).all()  # equal but for the last digits: equal
+    assert cleaned[2] == 100.01 and cleaned[3] == 5.0  # a real error stays
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

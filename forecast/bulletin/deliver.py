@@ -7,8 +7,9 @@ Subscribers are a CSV file (UTF-8) with the columns ``name,email,phone,language,
   from the start of the series' commodity or its Vietnamese name ("rice" matches "Rice
   (white)" and "Rice, Thai 5%"; "gạo" and "gao" match them too; "Bưởi" matches "Bưởi da
   xanh"), unless the name starts with a longer product's ("coconut" does not match "Coconut
-  oil", nor "Lúa" "Lúa mì"); names written with diacritics are compared with them ("Dừa"
-  does not match "Dưa hấu"), names written without are compared without;
+  oil", nor "Lúa" "Lúa mì"); a bracketed qualifier given is matched whole ("Rice (red)"
+  does not match "Rice (red nadu)"); names written with diacritics are compared with them
+  ("Dừa" does not match "Dưa hấu"), names written without are compared without;
 * ``email`` or ``phone`` may be empty, not both.
 
 Each subscriber gets only their commodities, in their language. E-mail is HTML (charts
@@ -167,6 +168,14 @@ def _products(plain: bool) -> frozenset[tuple[str, ...]]:
     return frozenset(w for w in (_words(n, plain) for n in names) if len(w) > 1)
 
 
+def _tokens(text: str, plain: bool) -> tuple[str, ...]:
+    """Whole words and brackets, case-folded: "Rice (red)" is ``rice ( red )``, so a
+    bracketed qualifier ends where it ends ("(red)" is not the start of "(red nadu)").
+    A bracket left open ("Rice (red") is closed."""
+    tokens = re.findall(r"\w+|[()]", _plain(text) if plain else _fold(text))
+    return (*tokens, *")" * (tokens.count("(") - tokens.count(")")))
+
+
 def matches(commodity: str, wanted: str) -> bool:
     """Whether a subscriber's word ``wanted`` names ``commodity`` (see the module notes).
 
@@ -174,16 +183,18 @@ def matches(commodity: str, wanted: str) -> bool:
     "coconut" is "Dừa khô", a Vietnamese store read by an English subscriber): "Bưởi" is
     "Bưởi da xanh", "rice" is "Rice, Thai 5%"; not from inside it, where "dừa" would be
     "Dầu dừa" (coconut oil). A longer product name the series also starts with wins:
-    "coconut" is not "Coconut oil", "Lúa" not "Lúa mì" (wheat). Written with diacritics,
-    words are compared with them ("Dừa" is not "Dưa hấu", watermelon); without ("dua"),
-    folded on both sides, as nothing tells dừa from dưa then.
+    "coconut" is not "Coconut oil", "Lúa" not "Lúa mì" (wheat). A bracketed qualifier the
+    subscriber gives is matched whole: "Rice (red)" is "Rice (red)", not "Rice (red nadu)",
+    where "Rice" is both. Written with diacritics, words are compared with them ("Dừa" is
+    not "Dưa hấu", watermelon); without ("dua"), folded on both sides, as nothing tells dừa
+    from dưa then.
     """
     plain = wanted.isascii()
-    want = _words(wanted, plain)
-    if not want:
+    want = _tokens(wanted, plain)
+    if not _words(wanted, plain):
         return False
     for name in (commodity, commodity_name(commodity, "vi"), commodity_name(commodity, "en")):
-        have = _words(name, plain)
+        have = _tokens(name, plain)
         longer = [p for p in _products(plain) if len(p) > len(want) and have[: len(p)] == p]
         if have[: len(want)] == want and not longer:
             return True

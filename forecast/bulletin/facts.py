@@ -663,6 +663,23 @@ class BulletinInputs:
     prices: pd.DataFrame
     forecasts: pd.DataFrame
     calendar_rows: dict[tuple, pd.DataFrame] = field(default_factory=dict)  # for shading
+    #: Series with fewer prices than the model needs, forecast by their last price instead
+    #: (see :func:`too_few_prices`).
+    too_few_prices: tuple[tuple, ...] = ()
+
+
+def too_few_prices(prices: pd.DataFrame, model: str) -> tuple[tuple, ...]:
+    """Keys of the series with fewer prices than ``model`` needs to fit (its ``min_length``).
+
+    The forecast gives them the last price (naive) as it does when a model fails, but a
+    series of a few weeks is no failure: a bulletin says once how many there were, rather
+    than one model note each.
+    """
+    from forecast.models import model_class
+
+    need = model_class(model).min_length
+    counts = prices.dropna(subset=["price"]).groupby(list(KEY), observed=True).size()
+    return tuple(tuple(key) for key in counts[counts < need].index)
 
 
 def make_bulletin(
@@ -708,6 +725,7 @@ def make_bulletin(
     )
     if current.empty:
         forecasts, notes = pd.DataFrame(columns=[*KEY, "date", "forecast", "model"]), {}
+        few = ()
     else:
         if engine is None:
             engine = "local" if model in CHEAP_MODELS else "processes"
@@ -722,7 +740,8 @@ def make_bulletin(
             kin_prices=None if kin_prices is None else truncate(kin_prices, as_of),
         )
         forecasts = run.forecasts
-        notes = {s.key: s.note for s in run.series if s.note}
+        few = too_few_prices(current, model)
+        notes = {s.key: s.note for s in run.series if s.note and s.key not in few}
     alerts = _alerts(current, as_of)
     facts = bulletin_facts(
         known,
@@ -741,7 +760,7 @@ def make_bulletin(
         found = match_series(item.key, calendar)
         if not found.empty:
             rows[item.key] = found
-    return BulletinInputs(facts, current, forecasts, rows)
+    return BulletinInputs(facts, current, forecasts, rows, few)
 
 
 def read_forecasts(path) -> pd.DataFrame:

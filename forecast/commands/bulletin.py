@@ -157,7 +157,23 @@ def _make_bulletin(
     for item in inputs.facts.series:
         if item.note and not quiet:
             err.print(f"note: {label(item.key)}: {item.note}", markup=False, highlight=False)
+    if inputs.too_few_prices and not quiet:
+        note = too_few_prices_note(inputs.too_few_prices, model)
+        err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
+
+
+def too_few_prices_note(keys: tuple[tuple, ...], model: str) -> str:
+    """One line for all series too short for the model, instead of a failure note each."""
+    from forecast.models import model_class
+
+    need = model_class(model).min_length
+    have, their = ("has", "its") if len(keys) == 1 else ("have", "their")
+    example = label(keys[0]) + (f" and {len(keys) - 1:,} more" if len(keys) > 1 else "")
+    return (
+        f"note: {len(keys):,} series {have} fewer than the {need} prices {model} needs "
+        f"({example}): {their} outlook follows {their} last price"
+    )
 
 
 @bulletin_app.callback()

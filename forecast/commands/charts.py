@@ -185,7 +185,13 @@ def plot_cmd(
 
             task = bar.add_task("backtesting", total=len(items)) if bar else None
             table, _ = backtest_prices(
-                prices, [model], spec_windows, (80, 95), **run_on, on_done=advance(task)
+                prices,
+                [model],
+                spec_windows,
+                (80, 95),
+                **run_on,
+                on_done=advance(task),
+                currency_prices=every,
             )
             data = {tuple(k): g for k, g in table.groupby(list(KEY), sort=False)}
         elif kind is ChartKind.alerts:

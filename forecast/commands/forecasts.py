@@ -31,7 +31,6 @@ from forecast.commands.shared import (
     engine_options,
     label,
     load_for_forecast,
-    load_series,
     money,
     note_flat_forecasts,
     parse_levels,
@@ -339,7 +338,10 @@ def backtest_cmd(
         from forecast.evaluation import backtest_prices, leaderboard
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
-        prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst, chuc=chuc)
+        # The whole file too: auto measures its currency's inflation on it, as forecast does.
+        prices, every = load_for_forecast(
+            input_, series, freq, map_, default, db, None, decimal, dayfirst, chuc=chuc
+        )
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
             task = bar.add_task("backtesting", total=n_series) if bar else None
@@ -350,6 +352,7 @@ def backtest_cmd(
                 level_values,
                 **run_on,
                 on_done=(lambda: bar.advance(task)) if bar else None,
+                currency_prices=every,
             )
         if output is not None:
             from forecast.forecasting import write_forecasts

@@ -924,15 +924,21 @@ def pct_change(new: float, old: float) -> str:
 
 
 def money(value: float) -> str:
+    """A price or a price error for a table: whole above 100, cents above 1, three
+    significant digits below, never in scientific notation ('0.00005', not '5e-05').
+    Below a millionth it is float noise around zero (a perfect forecast's error) and
+    reads '0'."""
     if value != value:  # NaN
         return "–"
-    return (
-        f"{value:,.0f}"
-        if abs(value) >= 100
-        else f"{value:,.3g}"
-        if abs(value) < 1
-        else f"{value:,.2f}"
-    )
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 1:
+        return f"{value:,.2f}"
+    if size >= 1e-4:  # where 'g' still writes fixed point
+        return f"{value:,.3g}"
+    fixed = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if float(fixed) == 0 else fixed
 
 
 def parse_choice(enum: type[Enum], option: str):

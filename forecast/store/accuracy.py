@@ -54,6 +54,18 @@ def forecast_errors(store: Store) -> pd.DataFrame:
     return _output(points, intervals)
 
 
+#: A forecast within this share of the price is the price: doubles carry 15-16 digits,
+#: and a last price carried through logs and back comes out a few of the last ones off.
+FLOAT_NOISE = 1e-9
+
+
+def without_float_noise(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
+    """``forecast``, with each one that equals its actual but for float rounding set to the
+    actual: a forecast that was right scores an error of 0, not 4e-12."""
+    same = np.isclose(forecast, actual, rtol=FLOAT_NOISE, atol=0.0)
+    return np.where(same, actual, forecast)
+
+
 def accuracy(
     store: Store,
     by: Sequence[str] = (*KEY, "model"),
@@ -88,6 +100,7 @@ def accuracy(
         group = group if isinstance(group, tuple) else (group,)
         row = dict(zip(by, group, strict=True))
         actual, forecast = part["actual"].to_numpy(float), part["forecast"].to_numpy(float)
+        forecast = without_float_noise(actual, forecast)
         row |= {
             "runs": int(part["run_id"].nunique()),
             "n": int(np.isfinite(actual - forecast).sum()),
