@@ -37,15 +37,17 @@ class AutoAsOfCutoff(Forecaster):
     name = "auto"
     supports_exog = True
 
-    def __init__(self, rates: Mapping[pd.Timestamp, float]):
+    def __init__(self, rates: Mapping[pd.Timestamp, float], horizon: int = 12):
         self.rates = rates
+        self.horizon = horizon
 
     @property
     def min_length(self) -> int:
         return model_class("auto").min_length
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
-        self.auto_ = make_model("auto", currency_inflation=self.rates.get(y.index[-1]))
+        rate = self.rates.get(y.index[-1])
+        self.auto_ = make_model("auto", horizon=self.horizon, currency_inflation=rate)
         self.auto_.fit(y, X)
         self.explain_ = self.auto_.explain_
 
@@ -84,7 +86,8 @@ def backtest_with_inflation(series, *, models: Mapping, inflation: Mapping, **op
     key, _y = series
     rates = inflation.get(key[KEY.index("currency")])
     if rates and "auto" in models:
-        models = {**models, "auto": partial(AutoAsOfCutoff, rates)}
+        horizon = options["windows"].horizon
+        models = {**models, "auto": partial(AutoAsOfCutoff, rates, horizon)}
     return backtest_job(series, models=models, **options)
 
 
@@ -121,6 +124,8 @@ def backtest_prices(
 
     levels = check_levels(levels)
     factories = resolve_models(list(models))
+    if "auto" in factories:  # calibrated for the steps asked, as `cropcast forecast` does
+        factories["auto"] = partial(make_model, "auto", horizon=windows.horizon)
     features = None
     if use_calendar:
         from forecast.calendar import load_calendar

@@ -547,3 +547,30 @@ def test_backtest_auto_gets_the_currency_inflation_forecast_would_have_at_its_cu
         np.testing.assert_allclose(window["forecast"], result.forecast["forecast"], rtol=1e-9)
         for column in ("lower_95", "upper_95"):
             np.testing.assert_allclose(window[column], result.forecast[column], rtol=1e-9)
+
+
+@pytest.mark.parametrize("currency", ["LBP", "VND"])  # with and without inflation at cutoffs
+def test_backtest_auto_at_a_short_horizon_forecasts_what_forecast_would(currency):
+    """``backtest --horizon 3`` scores the auto ``forecast --horizon 3`` runs: calibrated for
+    three steps, not for auto's default twelve."""
+    from forecast.evaluation import backtest_prices
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    markets = ("Beirut", "Tripoli", "Saida")
+    prices = price_table(
+        {
+            ("Bread", m, "Retail", "kg", currency): inflating_then_calm(i)
+            for i, m in enumerate(markets)
+        }
+    )
+    table, _ = backtest_prices(
+        prices, ["auto"], Windows(3, 2, 6), LEVELS, engine="local", use_calendar=False
+    )
+    cutoff = table["cutoff"].min()
+    spec = ForecastSpec(model="auto", horizon=3, levels=LEVELS, use_calendar=False)
+    that_day = forecast_prices(prices[prices["date"] <= cutoff], spec, engine="local")
+    for result in that_day.series:
+        window = table[(table["market"] == result.key[1]) & (table["cutoff"] == cutoff)]
+        assert len(window) == 3
+        for column in ("forecast", "lower_80", "upper_95"):
+            np.testing.assert_allclose(window[column], result.forecast[column], rtol=1e-9)
