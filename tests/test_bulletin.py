@@ -452,6 +452,41 @@ def test_a_threefold_move_the_other_markets_share_is_a_price_not_a_typo():
     assert not again.series[0].held_back and again.series[0].price == 152_000
 
 
+def test_the_kin_that_vouch_for_a_jump_are_every_markets_whatever_series_are_chosen():
+    steady = [45_000 + 500 * (i % 3) for i in range(12)]
+    both = pd.concat(weekly_pomelo([*steady, 140_000], m) for m in ("Mỏ Cày Bắc", "Chợ Lách"))
+    one = both[both["market"] == "Chợ Lách"]
+    facts = make_bulletin(one, model="naive", kin_prices=both).facts
+    assert not facts.series[0].held_back and facts.series[0].price == 140_000
+
+
+def test_a_slipped_zero_in_every_market_of_one_file_is_still_a_typo():
+    """One clerk, one file: a tenfold move in every market is not the market's."""
+    steady = [45_000 + 500 * (i % 3) for i in range(12)]
+    both = pd.concat(weekly_pomelo([*steady, 455_000], m) for m in ("Mỏ Cày Bắc", "Chợ Lách"))
+    facts = make_bulletin(both, model="naive").facts
+    assert all(s.held_back and s.price < 50_000 for s in facts.series)
+
+
+def test_a_typo_in_a_series_of_three_prices_is_held_back():
+    short = weekly_pomelo([80_000, 80_800, 808_000])
+    (durian,) = make_bulletin(short, model="naive").facts.series
+    assert [h.price for h in durian.held_back] == [808_000] and durian.price == 80_800
+    # Two prices are too few to tell which one is wrong.
+    (pair,) = make_bulletin(weekly_pomelo([80_000, 808_000]), model="naive").facts.series
+    assert not pair.held_back
+
+
+def test_a_surge_is_judged_once_and_the_note_names_the_price_shown():
+    """240.000 after weeks of 80.000 is held back once; the next week's 370.000 continues a
+    move the table then shows, and is used."""
+    first = make_bulletin(weekly_pomelo([80_000] * 8 + [240_000]), model="naive").facts
+    (held,) = first.series[0].held_back
+    assert held.around == pytest.approx(80_000)  # the price the table shows
+    then = make_bulletin(weekly_pomelo([80_000] * 8 + [240_000, 370_000]), model="naive").facts
+    assert not then.series[0].held_back and then.series[0].price == 370_000
+
+
 def test_a_mistyped_price_inside_the_history_is_left_out_of_the_changes():
     prices = [45_000 + 500 * (i % 3) for i in range(60)]
     prices[-53] = 4_500  # a year ago, a zero was lost

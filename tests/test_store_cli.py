@@ -152,6 +152,29 @@ def test_a_typo_week_is_named_at_ingest_and_kept_out_of_the_bulletin(tmp_path):
     assert "+9" not in bulletin.stdout  # no "+900 %" anywhere
 
 
+def test_a_correction_typed_without_accents_is_named_at_ingest(tmp_path):
+    """'Lua | Cho A' is a new series to the store, beside the stored 'Lúa | Chợ A': the clerk
+    hears it at once, not from next week's bulletin with two rice rows."""
+    from test_store import lua_file, weekly_files
+
+    db = tmp_path / "depot.duckdb"
+    assert run("ingest", *weekly_files(tmp_path, [46_000] * 3), "--db", db).exit_code == 0
+    fix = tmp_path / "fix.csv"
+    lua_file(fix, {"2026-01-19": 46_500})
+    fix.write_text(fix.read_text(encoding="utf-8").replace("Lúa,Chợ A", "Lua,Cho a"), "utf-8")
+    result = run("ingest", fix, "--db", db)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert (
+        "spelling 'Lua | Cho a | Retail | VND/kg' went in as a new series, but the store holds "
+        "'Lúa | Chợ A | Retail | VND/kg'" in said
+    ), said
+    payload = json.loads(run("ingest", fix, "--db", db, "--json").stdout)
+    assert payload["files"][0]["status"] == "duplicate"
+    again = lua_file(tmp_path / "again.csv", {"2026-01-26": 46_600})
+    assert "spelling" not in run("ingest", again, "--db", db).stdout  # spelled as stored
+
+
 def test_ingest_finds_the_store_by_option_env_or_default(tmp_path, monkeypatch):
     a = price_file(tmp_path / "a.csv", range(6))
     assert run("ingest", a).exit_code == 0

@@ -67,6 +67,10 @@ DEFAULT_MODEL = "theta"
 
 #: A price this many times above or below the prices around it is held back as mistyped.
 MISTYPED = 3.0
+#: ... unless its kin moved with it, by less than this: no market moves fivefold in a
+#: period (Sri Lanka's carrots, January 2024: 3.8 times), one clerk's slipped zero across
+#: one file's markets does (nearly ten times).
+KIN_VOUCH_LIMIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -494,22 +498,60 @@ def series_facts(
 # --------------------------------------------------------------------------- the bulletin
 
 
-def hold_back_mistyped(prices: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple, list[HeldBack]]]:
+def hold_back_mistyped(
+    prices: pd.DataFrame, kin_prices: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[tuple, list[HeldBack]]]:
     """``prices`` without the ones that look mistyped, and those, by series key.
 
     A real price is suspect when it is ``MISTYPED`` times or more above or below both the
     median of the three real prices before it and of the three after it (auto's spike rule),
-    or, for the latest price, the median of the three before it, unless the price before it
-    stands at the same new level (two prices in a row are a new level, not a typo: a new
-    currency unit, or a real jump, is used from its second period). A slipped zero or a price
-    per bag in a column per kg moves threefold; crop prices rarely do, and when they do
-    (Sri Lanka's carrots in January 2024, in every market) the same commodity's prices in
-    other markets move with them: a suspect price whose kin (same commodity, price type and
-    currency) moved at least half as far the same way that period is kept. Interpolated
-    estimates are never tested, and no series is judged on fewer than 4 real prices.
+    or, for the latest price, both the median of the (up to) three before it and the price
+    just before it: a jump is judged once, when it comes; the price after it stands at the
+    new level, or continues a move the bulletin already shows, and is used (a new currency
+    unit, or a real jump, is used from its second period). A series of two prices is not
+    judged. A slipped zero or a price per bag in a column per kg moves threefold; crop prices
+    rarely do, and when they do (Sri Lanka's carrots in January 2024, in every market) the
+    same commodity's prices in other markets move with them: a suspect price whose kin (same
+    commodity, price type and currency, in ``kin_prices``, default ``prices``) moved at least
+    half as far the same way that period is kept, unless it moved ``KIN_VOUCH_LIMIT`` times
+    or more. Interpolated estimates are never tested.
     """
     if prices.empty:
         return prices, {}
+    rows, logs, before, after, position, size = _neighbours(prices)
+    move, far = logs - before, np.log(MISTYPED)
+    spike = ((move >= far) & (logs - after >= far)) | ((move <= -far) & (logs - after <= -far))
+    previous = np.where(position > 0, np.roll(logs, 1), np.nan)
+    latest = (position == size - 1) & (np.abs(move) >= far) & (np.abs(logs - previous) >= far)
+    suspect = (spike | latest) & (size >= 3)
+    if not suspect.any():
+        return prices, {}
+    kin = _kin_moves(rows[suspect], prices if kin_prices is None else kin_prices)
+    drop, held = [], {}
+    for i in np.flatnonzero(suspect):
+        row = rows.iloc[i]
+        key = tuple(row[list(KEY)])
+        if abs(move[i]) < np.log(KIN_VOUCH_LIMIT):
+            others = kin.get(tuple(row[["commodity", "price_type", "currency", "date"]]))
+            others = None if others is None else others.loc[others["key"] != key, "move"]
+            if others is not None and len(others.dropna()):
+                middle = float(others.median())
+                if np.sign(middle) == np.sign(move[i]) and abs(middle) >= abs(move[i]) / 2:
+                    continue  # the market moved, not a finger
+        # What the bulletin shows instead: the price before it (the latest one's), or, inside
+        # the history, the prices around it.
+        around = previous[i] if position[i] == size[i] - 1 else before[i]
+        held.setdefault(key, []).append(
+            HeldBack(pd.Timestamp(row["date"]), float(row["price"]), float(np.exp(around)))
+        )
+        drop.append(rows.index[i])
+    return prices.drop(index=drop), held
+
+
+def _neighbours(prices: pd.DataFrame):
+    """The real prices of ``prices`` sorted by series and date, with their logs, the median
+    of the (up to) three real prices before and after each, its position in its series
+    and its series' size."""
     real = pd.Series(True, index=prices.index)
     if "flags" in prices.columns:  # a bare table (tests, notebooks) has no flags
         real = ~prices["flags"].astype(str).str.contains("interpolated", regex=False)
@@ -517,38 +559,22 @@ def hold_back_mistyped(prices: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple, 
     groups = rows.groupby(list(KEY), sort=False, observed=True)
     position, size = groups.cumcount().to_numpy(), groups["price"].transform("size").to_numpy()
     logs = np.log(rows["price"].to_numpy(float))
-    before = _median_of_three(logs, position, +1)  # the (up to) three real prices before
-    after = _median_of_three(logs, size - 1 - position, -1)  # ... and after
-    move, far = logs - before, np.log(MISTYPED)
-    spike = ((move >= far) & (logs - after >= far)) | ((move <= -far) & (logs - after <= -far))
-    previous = np.where(position > 0, np.roll(logs, 1), np.nan)
-    latest = (position == size - 1) & (np.abs(move) >= far)
-    latest &= ~(np.abs(logs - previous) < np.log(1.5))  # two in a row: a new level
-    suspect = (spike | latest) & (size >= 4)
-    if not suspect.any():
-        return prices, {}
-    # Kin: the same commodity, price type and currency in other markets, the same period.
-    kin = rows[["commodity", "price_type", "currency", "date"]].assign(
-        move=move, key=range(len(rows))
+    before = _median_of_three(logs, position, +1)
+    after = _median_of_three(logs, size - 1 - position, -1)
+    return rows, logs, before, after, position, size
+
+
+def _kin_moves(suspects: pd.DataFrame, kin_prices: pd.DataFrame) -> dict[tuple, pd.DataFrame]:
+    """(commodity, price type, currency, date) -> the moves (log price minus the median of
+    the three before) of every series of ``kin_prices`` with a real price then, keyed."""
+    columns = ["commodity", "price_type", "currency", "date"]
+    wanted = suspects[columns].drop_duplicates()
+    rows, logs, before, _, _, _ = _neighbours(
+        kin_prices.merge(wanted[columns[:3]].drop_duplicates())
     )
-    wanted = kin[suspect][["commodity", "price_type", "currency", "date"]].drop_duplicates()
-    kin = kin.merge(wanted, on=["commodity", "price_type", "currency", "date"])
-    kin_moves = kin.groupby(["commodity", "price_type", "currency", "date"])
-    drop, held = [], {}
-    for i in np.flatnonzero(suspect):
-        row = rows.iloc[i]
-        others = kin_moves.get_group(tuple(row[["commodity", "price_type", "currency", "date"]]))
-        others = others.loc[others["key"] != i, "move"].dropna()
-        if len(others):
-            middle = float(others.median())
-            if np.sign(middle) == np.sign(move[i]) and abs(middle) >= abs(move[i]) / 2:
-                continue  # the market moved, not a finger
-        key = tuple(row[list(KEY)])
-        held.setdefault(key, []).append(
-            HeldBack(pd.Timestamp(row["date"]), float(row["price"]), float(np.exp(before[i])))
-        )
-        drop.append(rows.index[i])
-    return prices.drop(index=drop), held
+    table = rows.assign(move=logs - before, key=list(map(tuple, rows[list(KEY)].to_numpy())))
+    table = table.merge(wanted, on=columns)
+    return {tuple(k): g for k, g in table.groupby(columns)}
 
 
 def _median_of_three(logs: np.ndarray, room: np.ndarray, direction: int) -> np.ndarray:
@@ -711,7 +737,10 @@ def make_bulletin(
 
     known = truncate(prices, as_of)
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(known["date"].max())
-    known, held_back = hold_back_mistyped(known)  # dated by the file, typo or not
+    # Dated by the file, typo or not; the kin that may vouch for a jump are every market's,
+    # whichever series were chosen.
+    everyone = known if kin_prices is None else truncate(kin_prices, as_of)
+    known, held_back = hold_back_mistyped(known, everyone)
     if max_age_months:
         last = known.groupby(list(KEY), observed=True)["date"].transform("max")
         current = known[last > as_of - pd.DateOffset(months=max_age_months)]

@@ -97,6 +97,15 @@ def _print_ingest(results) -> None:
                 r.revised,
                 shown=10,
             )
+        for new, stored in r.twins[:3]:
+            console.print(
+                f"  [bold yellow]spelling[/bold yellow] '{new}' went in as a new series, but the "
+                f"store holds '{stored}' (only accents, capitals or spaces differ): if they "
+                "are one series, spell the file as the store does",
+                highlight=False,
+            )
+        if len(r.twins) > 3:
+            console.print(f"  spelling ... and {len(r.twins) - 3:,} more such series", markup=False)
         if len(r.outliers):
             _print_outliers(r.outliers)
         if len(r.reestimated):
@@ -112,17 +121,24 @@ def _print_ingest(results) -> None:
 def _print_outliers(rows, shown: int = 5) -> None:
     """The prices whose ``outlier`` mark the store's whole history set or took off: a typo in
     a week's file shows here, at ingest, not in next week's bulletin."""
-    flagged = rows[rows["mark"] == "flagged"]
-    cleared = rows[rows["mark"] == "cleared"]
-    if len(flagged):
-        n = len(flagged)
-        what = "1 price stands" if n == 1 else f"{n:,} prices stand"
-        console.print(
-            f"  [bold yellow]outlier[/bold yellow] {what} out from the stored history (marked, "
-            "kept); if a typo, ingest a corrected file:",
-            highlight=False,
-        )
-        for row in flagged.head(shown).itertuples(index=False):
+    for mark, heading in (
+        (
+            "flagged",
+            "[bold yellow]outlier[/bold yellow] {what} out from the stored history "
+            "(marked, kept); if a typo, ingest a corrected file:",
+        ),
+        ("cleared", "outlier mark taken off {what}: the prices since bear it out:"),
+    ):
+        part = rows[rows["mark"] == mark]
+        if part.empty:
+            continue
+        n = len(part)
+        if mark == "flagged":
+            what = "1 price stands" if n == 1 else f"{n:,} prices stand"
+        else:
+            what = "1 price" if n == 1 else f"{n:,} prices"
+        console.print("  " + heading.format(what=what), highlight=False)
+        for row in part.head(shown).itertuples(index=False):
             key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
             console.print(
                 f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.price)} "
@@ -130,15 +146,8 @@ def _print_outliers(rows, shown: int = 5) -> None:
                 markup=False,
                 highlight=False,
             )
-        if len(flagged) > shown:
-            console.print(f"    ... and {len(flagged) - shown:,} more", markup=False)
-    if len(cleared):
-        console.print(
-            f"  outlier mark taken off {len(cleared):,} stored prices: the prices since "
-            "confirm them",
-            markup=False,
-            highlight=False,
-        )
+        if n > shown:
+            console.print(f"    ... and {n - shown:,} more", markup=False)
 
 
 def _print_price_changes(heading: str, rows, total: int, shown: int) -> None:

@@ -96,6 +96,8 @@ class IngestResult:
     units_kept: list[dict] = field(default_factory=list)
     #: Stored prices whose ``outlier`` mark this ingest set or took off (see _review_outliers).
     outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: (new series, stored series) spelled alike but for accents, capitals or spaces.
+    twins: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def estimates_replaced(self) -> int:
@@ -132,6 +134,7 @@ class IngestResult:
             "prices_reestimated": len(self.reestimated),
             "units_kept": list(self.units_kept),
             "outliers": outlier_records(self.outliers),
+            "spelled_like_stored": [{"new": a, "stored": b} for a, b in self.twins],
             "revisions": [
                 {
                     "series": series_label(tuple(row[c] for c in KEY)),
@@ -275,6 +278,7 @@ def ingest_clean(
         con.unregister("cropcast_incoming")
         kept = _keep_stored_count_units(con)
         _check_frequencies(con, file_name)
+        twins = _spelled_like_stored(con)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE classified AS
             SELECT i.*, p.price AS old_price, p.flags AS old_flags, p.source AS old_source,
@@ -371,6 +375,7 @@ def ingest_clean(
         seconds=time.perf_counter() - start,
         units_kept=kept,
         outliers=outliers,
+        twins=twins,
     )
 
 
@@ -433,6 +438,27 @@ def _refresh_estimates(con, file_name: str, ingest_id: int) -> pd.DataFrame:
         columns={"price": "old_price", "flags": "old_flags", "source": "old_source"}
     )
     return earlier.assign(new_flags=earlier["old_flags"])[columns].reset_index(drop=True)
+
+
+def _spelled_like_stored(con) -> list[tuple[str, str]]:
+    """Series of ``incoming`` new to the store whose names differ from a stored series' only
+    in accents, capitals or spaces ("Dua kho | Cho Lach" beside "Dừa khô | Chợ Lách"): a
+    correction typed on another keyboard goes in as a series of its own, so say so now."""
+    from forecast.clean.base import fold
+
+    new = con.execute(
+        f"SELECT DISTINCT {_KEY} FROM incoming ANTI JOIN prices USING ({_KEY})"
+    ).fetchall()
+    if not new:
+        return []
+    stored = {}
+    for key in con.execute(f"SELECT DISTINCT {_KEY} FROM prices").fetchall():
+        stored.setdefault(tuple(map(fold, key)), key)
+    return [
+        (series_label(key), series_label(stored[folded]))
+        for key in new
+        if (folded := tuple(map(fold, key))) in stored
+    ]
 
 
 #: Columns of ``IngestResult.outliers``: ``mark`` is "flagged" or "cleared"; ``local_median``
