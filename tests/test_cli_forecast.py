@@ -324,6 +324,12 @@ def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):
     assert len(pd.read_csv(out)) == 2 * 2
     plain = run("forecast", "-i", _series_file(tmp_path, 3), "-m", "naive", "-h", 2, "-q")
     assert plain.exit_code == 0 and "outlier" not in plain.stderr
+    # A hundredth of its neighbours reads as a fraction, not as 0.0099×.
+    path.write_text(path.read_text("utf-8").replace(",25600", ",2.56"), "utf-8")
+    low = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert low.exit_code == 0, low.output
+    fraction = low.stderr.split("2.56 (1/")[1].split(" of the prices around it")[0]
+    assert float(fraction) > 50, low.stderr
 
 
 def test_the_outlier_note_measures_against_each_series_own_year_around_the_price():

@@ -707,6 +707,13 @@ def note_jumps(prices, path: Path, times: float = 10.0) -> None:
     )
 
 
+def _times_around(ratio: float) -> str:
+    """ "9.71× the prices around it"; below them "1/10.1 of", which reads better than 0.0989×."""
+    if ratio >= 1:
+        return f"{ratio:.3g}× the prices around it"
+    return f"1/{1 / ratio:.3g} of the prices around it"
+
+
 def note_outliers(
     prices, path: Path, skews: str = "forecast", shown: int = 2, fix: str | None = None
 ) -> None:
@@ -731,7 +738,7 @@ def note_outliers(
     worst = np.log(times).abs().sort_values(ascending=False).index[:shown]
     examples = "; ".join(
         f"{series_label(tuple(prices.loc[i, list(KEY)]))} {prices.loc[i, 'date']:%Y-%m-%d}: "
-        f"{money(prices.loc[i, 'price'])} ({times[i]:.3g}× the prices around it)"
+        f"{money(prices.loc[i, 'price'])} ({_times_around(times[i])})"
         for i in worst
     )
     n = int(flagged.sum())
