@@ -269,6 +269,44 @@ def test_a_sheet_without_a_unit_column_whose_prices_say_their_unit(tmp_path):
         read_prices(plain)
 
 
+DEPOT = "Ngày,Mặt hàng,Chợ,ĐVT,Loại giá,{price}\n2024-01-05,Lúa,Cai Lậy,kg,Bán sỉ,7.5\n"
+
+
+@pytest.mark.parametrize(
+    ("price", "currency"),
+    [
+        ("Giá (x1000đ)", "x1000đ"),
+        ("Giá [1.000đ/kg]", "1.000đ/kg"),
+        ("Price (VND '000)", "VND '000"),
+    ],
+)
+def test_a_price_header_naming_its_currency_gives_the_rows_theirs(tmp_path, price, currency):
+    from forecast.clean import CleanOptions, clean
+
+    raw = read_prices(_write(tmp_path / "depot.csv", DEPOT.format(price=price)))
+    assert raw.table["currency"].tolist() == [currency]
+    assert raw.table["price"].tolist() == ["7.5"]
+    assert f"currency {currency!r} for every row, from the price column {price!r}" in raw.notes
+    assert clean(raw, CleanOptions()).prices["price"].tolist() == [7_500]
+
+
+def test_a_price_header_in_thousands_and_a_currency_elsewhere_is_refused(tmp_path):
+    text = "Ngày,Mặt hàng,Chợ,ĐVT,Loại giá,Tiền tệ,Giá (x1000đ)\n2024-01-05,Lúa,A,kg,Sỉ,VND,7.5\n"
+    path = _write(tmp_path / "both.csv", text)
+    with pytest.raises(InputError, match=r"both\.csv: the price column 'Giá \(x1000đ\)' counts"):
+        read_prices(path)
+    # Mapped by hand with a default currency, the header still says its thousands.
+    depot = _write(tmp_path / "depot.csv", DEPOT.format(price="Giá (x1000đ)"))
+    with pytest.raises(InputError, match="and --default currency names their currency too"):
+        read_prices(depot, mapping={"price": "Giá (x1000đ)"}, defaults={"currency": "VND"})
+
+
+def test_a_price_header_with_a_unit_in_brackets_names_no_currency(tmp_path):
+    path = _write(tmp_path / "kg.csv", DEPOT.format(price="Giá (kg)"))
+    with pytest.raises(InputError, match="no column for 'price'"):
+        read_prices(path)
+
+
 def test_mapping_to_absent_column(tmp_path):
     path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
     with pytest.raises(InputError) as err:

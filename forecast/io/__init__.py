@@ -23,6 +23,8 @@ from forecast.io.table import (
     check_duplicate_columns,
     check_options,
     find_columns,
+    has_column,
+    price_header_currency,
     sheet_table,
     skip_hxl_row,
 )
@@ -144,6 +146,36 @@ def _units_from_prices(frame, columns, mapping, defaults, source):
     return found, notes, relaxed
 
 
+def _currency_from_header(from_header, columns, mapping, defaults, source):
+    """``(mapping, defaults)`` reading the prices from the column whose header names their
+    currency ("Giá (x1000đ)"), and that currency for every row when nothing else names it.
+
+    Raises
+    ------
+    InputError
+        When the header counts the prices in thousands (or more) and a currency column or
+        ``--default currency`` names their currency too: which one holds is the user's to say.
+    """
+    from forecast.clean.currency import read_currency
+
+    column, name, currency = from_header
+    mapping = {**(mapping or {}), "price": column}
+    given = "--default currency" if "currency" in (defaults or {}) else None
+    if has_column(columns, mapping, "currency"):
+        given = "the currency column"
+    if given is None:
+        return mapping, {**(defaults or {}), "currency": currency}
+    if read_currency(currency)[1] != 1:
+        raise InputError(
+            f"the price column {column!r} counts its prices in {currency!r} and {given} "
+            "names their currency too",
+            source,
+            f"Say it once: write {currency!r} as the currency and name the price column "
+            f"{name!r}, or drop {given}",
+        )
+    return mapping, defaults
+
+
 def _read_table(
     frame: pd.DataFrame,
     source: str,
@@ -174,6 +206,9 @@ def _read_table(
         )
     if is_wfp:
         mapping = wfp.wfp_mapping(columns, mapping)
+    from_header = None if is_wfp else price_header_currency(columns, mapping)
+    if from_header:
+        mapping, defaults = _currency_from_header(from_header, columns, mapping, defaults, source)
     try:
         found, more = find_columns(columns, mapping, defaults, source)
     except InputError as missing:
@@ -184,6 +219,10 @@ def _read_table(
     table, original, built = build_raw_table(frame, found, defaults, source)
     if "unit" not in found and (defaults or {}).get("unit") == "":  # blank for the prices
         built = [note for note in built if not note.startswith("unit = ''")]
+    if from_header and (defaults or {}).get("currency") == from_header[2]:
+        column, _, currency = from_header
+        built = [note for note in built if not note.startswith("currency = ")]
+        built.append(f"currency {currency!r} for every row, from the price column {column!r}")
     if is_wfp:
         notes += wfp.wfp_notes(columns, original, found.get("priceflag"))
     else:
