@@ -914,6 +914,20 @@ def test_existing_flags_are_kept():
     assert result.prices["flags"].tolist() == ["", "converted;outlier", ""]
 
 
+def test_a_cleaned_sparse_weekly_table_cleaned_again_stays_weekly():
+    # ISO weeks, mostly four to six apart: once cleaned, its Mondays are a month apart
+    # (median), but they are still weeks.
+    weeks = [0, 1, 5, 10, 11, 17, 21, 26, 27, 31, 37, 42, 43, 47]
+    mondays = pd.Timestamp("2023-01-02") + pd.to_timedelta(weeks, unit="W")
+    dates = [f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in mondays]
+    frame = raw_table([{"date": d, "price": str(7000 + 50 * i)} for i, d in enumerate(dates)])
+    first = run(frame)
+    assert first.report.freq == "weekly"
+    again = run(first.prices)
+    assert again.report.freq == "weekly"
+    pd.testing.assert_frame_equal(again.prices, first.prices)
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 

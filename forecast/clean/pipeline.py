@@ -70,6 +70,7 @@ class _Input:
     source: str
     kind: str
     notes: tuple[str, ...]
+    cleaned: bool  # it carries cropcast's flags: a PriceTable, its dates period starts
 
 
 def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
@@ -130,11 +131,12 @@ def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
         original = original.rename_axis("row")
     if original.index.has_duplicates:
         original = original[~original.index.duplicated()]
-    return _Input(work, original, source, kind, notes)
+    return _Input(work, original, source, kind, notes, cleaned="flags" in table)
 
 
-def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
-    """The named steps, with what is known about the file bound in."""
+def build_steps(kind: str, source: str, cleaned: bool = False) -> list[tuple[str, Step]]:
+    """The named steps, with what is known about the file bound in (``cleaned``: it is a
+    PriceTable cropcast wrote, with its ``flags``)."""
     return [
         ("price flags", filter_price_flags),
         ("key text", tidy_keys),
@@ -157,7 +159,7 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
         ("currencies", partial(convert_currencies, where=source)),
         *([("one unit and currency per series", one_unit_and_currency)] if kind == "table" else []),
         ("duplicates", merge_duplicates),
-        ("frequency", assign_periods),
+        ("frequency", partial(assign_periods, period_starts=cleaned)),
         ("regularise", aggregate_periods),
         ("outliers", find_outliers),
         ("gaps", lambda frame, options: fill_gaps(frame, options, freq=options.freq)),
@@ -202,7 +204,7 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
     frame = data.work
     refused: list[pd.DataFrame] = []
     if len(frame):
-        for name, step in build_steps(data.kind, data.source):
+        for name, step in build_steps(data.kind, data.source, data.cleaned):
             out = step(frame, options)
             refused.append(out.rejected)
             report.reasons.update(out.rejected["reason"])

@@ -24,6 +24,7 @@ from forecast.io.table import (
     check_options,
     find_columns,
     has_column,
+    is_price_table,
     price_header_currency,
     sheet_table,
     skip_hxl_row,
@@ -176,6 +177,10 @@ def _currency_from_header(from_header, columns, mapping, defaults, source):
     return mapping, defaults
 
 
+def _column_named(columns: list[str], name: str) -> str:
+    return next(c for c in columns if str(c).strip() == name)
+
+
 def _read_table(
     frame: pd.DataFrame,
     source: str,
@@ -223,6 +228,11 @@ def _read_table(
         column, _, currency = from_header
         built = [note for note in built if not note.startswith("currency = ")]
         built.append(f"currency {currency!r} for every row, from the price column {column!r}")
+    if is_price_table(header):
+        # Cropcast's own output: its flags say which prices it filled in or doubted, and a
+        # second cleaning must keep them so (an interpolated price is no observation).
+        table["flags"] = original[_column_named(columns, "flags")].to_numpy()
+        built.append("a cleaned PriceTable: its flags (interpolated, outlier, ...) are kept")
     if is_wfp:
         notes += wfp.wfp_notes(columns, original, found.get("priceflag"))
     else:

@@ -131,6 +131,14 @@ def has_column(columns: list[str], mapping: dict[str, str] | None, key: str) -> 
     return key in (mapping or {}) or any(normalize_name(c) in ALIASES[key] for c in columns)
 
 
+def is_price_table(header: list[str]) -> bool:
+    """Whether a header is a PriceTable's, as cropcast writes it (any column order)."""
+    from forecast.table import COLUMNS
+
+    names = [str(h).strip() for h in header]
+    return len(names) == len(COLUMNS) and set(names) == set(COLUMNS)
+
+
 def check_duplicate_columns(header: list[str], chosen: dict[str, str], source: str) -> None:
     """Refuse a column cropcast reads whose name the header holds twice (two "price"
     columns): which one holds the prices is the user's to say; taking the first would drop
