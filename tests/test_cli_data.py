@@ -147,6 +147,26 @@ def test_cleaning_a_cleaned_sparse_weekly_file_again_changes_nothing(tmp_path, t
     assert "interpolated" in once.read_text(encoding="utf-8")
 
 
+def test_a_broken_line_in_a_real_file_is_one_refused_row(shared_data, tmp_path):
+    lines = (shared_data / "wfp" / "wfp_food_prices_lka.csv").read_text(encoding="utf-8")
+    lines = lines.splitlines(keepends=True)[:200]
+    lines[16] = lines[16].replace("Colombo City", "Colombo, City", 1)  # line 17
+    path = tmp_path / "lka.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    check = run("data", "check", path, "--json")
+    assert check.exit_code == 1, check.output  # rows refused
+    report = json.loads(check.stdout)
+    assert report["reasons"] == {"line 17: 17 values, expected 16": 1}
+    assert report["rows_in"] == 198 and report["rows_kept"] + report["rows_merged"] == 197
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 1, "-j", 1)
+    assert result.exit_code == 0, result.output
+    assert "cleaning refused 1 of 198 rows of lka.csv (1 × line 17: 17 values, expected 16)" in (
+        result.stderr
+    )
+    assert "Colombo City" in set(pd.read_csv(out)["market"])
+
+
 def test_data_clean_refuses_to_overwrite_its_input(tmp_path):
     sheet = tmp_path / "p.csv"
     sheet.write_text(

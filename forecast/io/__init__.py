@@ -191,7 +191,7 @@ def _read_table(
 ) -> RawPrices:
     """Map the columns of a table of strings (WFP preset or generic) into ``RawPrices``."""
     header = frame.attrs.get("header", list(frame.columns))  # as written, before renaming
-    columns = list(frame.columns)
+    columns = [c for c in frame.columns if c != files.LINE_ERROR]
     if kind == "wfp" and not wfp.is_wfp(columns):
         missing = sorted(wfp.SIGNATURE - {str(c).strip().lower() for c in columns})
         raise InputError(
@@ -202,6 +202,7 @@ def _read_table(
     is_wfp = kind in ("auto", "wfp") and wfp.is_wfp(columns)
     frame, more = skip_hxl_row(frame)
     notes += more
+    line_errors = frame.pop(files.LINE_ERROR) if files.LINE_ERROR in frame else None
     if frame.empty:
         # Said before any column check: "no data" is the real problem with such a file.
         raise InputError(
@@ -228,6 +229,8 @@ def _read_table(
         column, _, currency = from_header
         built = [note for note in built if not note.startswith("currency = ")]
         built.append(f"currency {currency!r} for every row, from the price column {column!r}")
+    if line_errors is not None:  # lines the file could not split: for cleaning to refuse
+        table["line_error"] = line_errors.to_numpy()[table["row"].to_numpy() - 1]
     if is_price_table(header):
         # Cropcast's own output: its flags say which prices it filled in or doubted, and a
         # second cleaning must keep them so (an interpolated price is no observation).
