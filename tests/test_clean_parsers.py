@@ -378,6 +378,34 @@ def test_read_currency_reads_thousands_of_a_currency(text, read):
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "1000đ",
+        "1.000đ",
+        "1,000₫",
+        "x1000 VND",
+        "(x1000đ)",
+        "×1000 đồng",
+        "đ x 1000",
+        "VND x1000",
+        "VND (x1000)",
+        "x1000dong",
+        "* 1000 VNĐ",
+        "1000đ/kg",
+    ],
+)
+def test_read_currency_reads_thousands_written_by_depots(text):
+    # Depots' sheets write the thousands glued or multiplied: "Giá (x1000đ)".
+    assert read_currency(text) == ("VND", 1e3)
+
+
+@pytest.mark.parametrize("text", ["1000", "x1000", "10000đ", "x1000 bananas"])
+def test_read_currency_leaves_a_number_without_a_currency_as_written(text):
+    code, units = read_currency(text)
+    assert units == 1.0 and code == text.upper().replace("Đ", "D")
+
+
+@pytest.mark.parametrize(
     ("flag", "keep", "refused"),
     [
         ("actual", ("actual", "aggregate"), None),

@@ -670,6 +670,22 @@ def test_prices_in_thousands_of_dong_are_scaled_to_dong_with_a_note():
     assert "currency 'nghìn đồng' read as VND (1 rows)" in notes
 
 
+@pytest.mark.parametrize("currency", ["x1000đ", "(x1000đ)", "1.000đ", "đ x 1000", "nghìn đồng"])
+def test_prices_that_say_their_own_amount_are_not_scaled_twice(currency):
+    frame = monthly(["45", "45.000đ", "46 nghìn", "46,5"], currency=currency)
+    result = run(frame)
+    assert result.prices["currency"].unique().tolist() == ["VND"]
+    # "45.000đ" is đồng, "46 nghìn" says its thousands: only "45" and "46,5" count in them.
+    assert result.prices["price"].tolist() == [45_000, 45_000, 46_000, 46_500]
+    assert f"currency '{currency}' read as VND, prices x1,000 (2 rows)" in result.report.notes
+
+
+def test_a_currency_that_is_only_a_number_scales_nothing():
+    result = run(monthly(["45", "46"], currency="1000"))
+    assert result.prices["price"].tolist() == [45, 46]
+    assert result.prices["currency"].unique().tolist() == ["1000"]
+
+
 def test_a_series_in_dong_then_in_thousands_of_dong_is_one_level():
     frame = pd.concat(
         [
@@ -896,6 +912,20 @@ def test_existing_flags_are_kept():
     frame = monthly([1, 2, 3]).assign(flags=["", "outlier;converted", ""])
     result = run(frame)
     assert result.prices["flags"].tolist() == ["", "converted;outlier", ""]
+
+
+def test_a_cleaned_sparse_weekly_table_cleaned_again_stays_weekly():
+    # ISO weeks, mostly four to six apart: once cleaned, its Mondays are a month apart
+    # (median), but they are still weeks.
+    weeks = [0, 1, 5, 10, 11, 17, 21, 26, 27, 31, 37, 42, 43, 47]
+    mondays = pd.Timestamp("2023-01-02") + pd.to_timedelta(weeks, unit="W")
+    dates = [f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in mondays]
+    frame = raw_table([{"date": d, "price": str(7000 + 50 * i)} for i, d in enumerate(dates)])
+    first = run(frame)
+    assert first.report.freq == "weekly"
+    again = run(first.prices)
+    assert again.report.freq == "weekly"
+    pd.testing.assert_frame_equal(again.prices, first.prices)
 
 
 # --- errors ----------------------------------------------------------------------------------

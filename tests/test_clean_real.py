@@ -87,6 +87,21 @@ def test_a_row_dated_1900_is_refused_with_a_reason(shared_data, tmp_path):
     assert result.report.rows_kept == 310
 
 
+def test_tha_cleaned_twice_is_cleaned_once(shared_data, tmp_path):
+    from forecast.datasets import write_price_table
+
+    first = clean(read_prices(shared_data / "wfp" / "wfp_food_prices_tha.csv"), CleanOptions())
+    assert {"interpolated", "outlier"} <= set(first.prices["flags"])  # flags to keep
+    once = tmp_path / "once.csv"
+    write_price_table(first.prices, once)
+    second = clean(read_prices(once), CleanOptions())
+    assert second.report.freq == first.report.freq == "monthly"
+    pd.testing.assert_frame_equal(second.prices, first.prices, check_exact=False, rtol=1e-9)
+    twice = tmp_path / "twice.csv"
+    write_price_table(second.prices, twice)
+    assert twice.read_bytes() == once.read_bytes()
+
+
 def test_lka_many_short_series(shared_data):
     result = clean(
         read_prices(shared_data / "wfp" / "wfp_food_prices_lka.csv"), CleanOptions(today=TODAY)

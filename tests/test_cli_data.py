@@ -112,6 +112,61 @@ def test_data_clean_vietnamese_sheet_with_mapping(tmp_path):
     assert refused["Giá"].tolist() == ["abc"]
 
 
+#: Weeks between 30 prices over two years: a few a week apart, most gaps three to six weeks.
+SPARSE_WEEKS = [1, 4, 5, 1, 6, 4, 5, 1, 4, 6, 5, 1, 4, 3, 6, 1, 4, 5, 5, 4, 1, 3, 4, 6, 1, 4, 2]
+
+
+def _sparse_weekly_sheet(path, thursdays: bool) -> None:
+    """A weekly rice series with many missing weeks: ISO weeks, or the Thursday of each."""
+    weeks = pd.Series([0, *SPARSE_WEEKS]).cumsum()
+    mondays = pd.Timestamp("2023-01-02") + pd.to_timedelta(weeks, unit="W")
+    dates = (
+        (mondays + pd.Timedelta(days=3)).dt.strftime("%Y-%m-%d")
+        if thursdays
+        else [f"{d.isocalendar().year}-W{d.isocalendar().week:02d}" for d in mondays]
+    )
+    lines = [f"{d},Lúa,Cai Lậy,Wholesale,kg,VND,{7000 + 37 * (i % 9)}" for i, d in enumerate(dates)]
+    path.write_text("date,commodity,market,price_type,unit,currency,price\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("thursdays", [False, True])
+def test_cleaning_a_cleaned_sparse_weekly_file_again_changes_nothing(tmp_path, thursdays):
+    raw, once, twice = tmp_path / "raw.csv", tmp_path / "once.csv", tmp_path / "twice.csv"
+    _sparse_weekly_sheet(raw, thursdays)
+    weekly = ["--freq", "weekly"] if thursdays else []  # ISO weeks say it themselves
+    first = run("data", "clean", raw, "-o", once, "--json", *weekly)
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert report["freq"] == "weekly"
+    assert report["interpolated"] > 0 and report["gaps"]  # short gaps filled, long ones left
+    second = run("data", "clean", once, "-o", twice, "--json")
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["freq"] == "weekly"
+    # The same prices, dates and flags: filled prices stay flagged, not turned observations.
+    assert twice.read_text(encoding="utf-8") == once.read_text(encoding="utf-8")
+    assert "interpolated" in once.read_text(encoding="utf-8")
+
+
+def test_a_broken_line_in_a_real_file_is_one_refused_row(shared_data, tmp_path):
+    lines = (shared_data / "wfp" / "wfp_food_prices_lka.csv").read_text(encoding="utf-8")
+    lines = lines.splitlines(keepends=True)[:200]
+    lines[16] = lines[16].replace("Colombo City", "Colombo, City", 1)  # line 17
+    path = tmp_path / "lka.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    check = run("data", "check", path, "--json")
+    assert check.exit_code == 1, check.output  # rows refused
+    report = json.loads(check.stdout)
+    assert report["reasons"] == {"line 17: 17 values, expected 16": 1}
+    assert report["rows_in"] == 198 and report["rows_kept"] + report["rows_merged"] == 197
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 1, "-j", 1)
+    assert result.exit_code == 0, result.output
+    assert "cleaning refused 1 of 198 rows of lka.csv (1 × line 17: 17 values, expected 16)" in (
+        result.stderr
+    )
+    assert "Colombo City" in set(pd.read_csv(out)["market"])
+
+
 def test_data_clean_refuses_to_overwrite_its_input(tmp_path):
     sheet = tmp_path / "p.csv"
     sheet.write_text(

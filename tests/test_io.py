@@ -269,6 +269,44 @@ def test_a_sheet_without_a_unit_column_whose_prices_say_their_unit(tmp_path):
         read_prices(plain)
 
 
+DEPOT = "Ngày,Mặt hàng,Chợ,ĐVT,Loại giá,{price}\n2024-01-05,Lúa,Cai Lậy,kg,Bán sỉ,7.5\n"
+
+
+@pytest.mark.parametrize(
+    ("price", "currency"),
+    [
+        ("Giá (x1000đ)", "x1000đ"),
+        ("Giá [1.000đ/kg]", "1.000đ/kg"),
+        ("Price (VND '000)", "VND '000"),
+    ],
+)
+def test_a_price_header_naming_its_currency_gives_the_rows_theirs(tmp_path, price, currency):
+    from forecast.clean import CleanOptions, clean
+
+    raw = read_prices(_write(tmp_path / "depot.csv", DEPOT.format(price=price)))
+    assert raw.table["currency"].tolist() == [currency]
+    assert raw.table["price"].tolist() == ["7.5"]
+    assert f"currency {currency!r} for every row, from the price column {price!r}" in raw.notes
+    assert clean(raw, CleanOptions()).prices["price"].tolist() == [7_500]
+
+
+def test_a_price_header_in_thousands_and_a_currency_elsewhere_is_refused(tmp_path):
+    text = "Ngày,Mặt hàng,Chợ,ĐVT,Loại giá,Tiền tệ,Giá (x1000đ)\n2024-01-05,Lúa,A,kg,Sỉ,VND,7.5\n"
+    path = _write(tmp_path / "both.csv", text)
+    with pytest.raises(InputError, match=r"both\.csv: the price column 'Giá \(x1000đ\)' counts"):
+        read_prices(path)
+    # Mapped by hand with a default currency, the header still says its thousands.
+    depot = _write(tmp_path / "depot.csv", DEPOT.format(price="Giá (x1000đ)"))
+    with pytest.raises(InputError, match="and --default currency names their currency too"):
+        read_prices(depot, mapping={"price": "Giá (x1000đ)"}, defaults={"currency": "VND"})
+
+
+def test_a_price_header_with_a_unit_in_brackets_names_no_currency(tmp_path):
+    path = _write(tmp_path / "kg.csv", DEPOT.format(price="Giá (kg)"))
+    with pytest.raises(InputError, match="no column for 'price'"):
+        read_prices(path)
+
+
 def test_mapping_to_absent_column(tmp_path):
     path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
     with pytest.raises(InputError) as err:
@@ -303,9 +341,91 @@ def test_header_only_says_no_data_rows(tmp_path):
 
 def test_line_wider_than_header_is_refused(tmp_path):
     # An unquoted decimal comma splits a value: pandas would drop the extra part silently.
+    # The file's only line: no stray line among good ones, so no table of that shape.
     path = _write(tmp_path / "wide.csv", "date,price,market\n2024-01-15,6500,5,Ben Tre\n")
-    with pytest.raises(InputError, match=r"wide\.csv: line 2 has 4 values but the header has 3"):
+    with pytest.raises(
+        InputError,
+        match=r"wide\.csv: does not look like a table of the header's 3 columns: 1 of 1 lines "
+        r"do not split into them \(line 2: 4 values, expected 3\)",
+    ):
         read_prices(path)
+
+
+DEFAULTS = {"commodity": "Rice", "unit": "kg", "currency": "VND", "price_type": "Retail"}
+LKA_LINES = 200  # header, HXL tag row and 198 prices
+
+
+def _lka_slice(shared_data, tmp_path, breaks: dict[int, tuple[str, str]]):
+    """The first lines of the real Sri Lanka file, with lines (numbered as an editor numbers
+    them) broken by replacing text in them: ``{17: ("Colombo City", "Colombo, City")}``."""
+    source = shared_data / "wfp" / "wfp_food_prices_lka.csv"
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)[:LKA_LINES]
+    for number, (old, new) in breaks.items():
+        assert old in lines[number - 1]
+        lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    path = tmp_path / "lka.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path, lines
+
+
+@pytest.mark.parametrize(
+    ("broken", "reason"),
+    [
+        (("Colombo City", "Colombo, City"), "line 17: 17 values, expected 16"),
+        (("Colombo City", '"Colombo City'), 'line 17: a quote (") opens a value and is not'),
+        (("Colombo City,368", '"Colombo City,"368'), 'line 17: a quote (") closes in the'),
+    ],
+)
+def test_a_broken_line_is_refused_and_the_rest_read(shared_data, tmp_path, broken, reason):
+    from forecast.clean import CleanOptions, clean
+
+    path, lines = _lka_slice(shared_data, tmp_path, {17: broken})
+    raw = read_prices(path)
+    assert raw.kind == "wfp"
+    assert len(raw.table) == LKA_LINES - 2  # every price line a row, the broken one too
+    (row,) = raw.table.index[raw.table["line_error"] != ""]
+    assert raw.table.loc[row, "line_error"].startswith(reason)
+    # Its values as written stay with it, for the rejected-rows file: nothing is lost.
+    written = raw.original.loc[raw.table.loc[row, "row"]]
+    assert ",".join(written) == lines[16].rstrip("\n")
+    result = clean(raw, CleanOptions())
+    assert result.report.rows_rejected == 1
+    assert result.rejected["reason"].str.startswith(reason).tolist() == [True]
+    # The rows after it are read as they would be without it.
+    intact = clean(read_prices(_lka_slice(shared_data, tmp_path, {})[0]), CleanOptions())
+    assert len(result.prices) > 0
+    assert result.report.rows_kept == intact.report.rows_kept - 1
+
+
+def test_more_than_a_few_broken_lines_are_no_table(shared_data, tmp_path):
+    breaks = {n: ("cereals and tubers", "cereals, tubers") for n in range(10, 16)}
+    path, _ = _lka_slice(shared_data, tmp_path, breaks)
+    with pytest.raises(
+        InputError,
+        match=r"lka\.csv: does not look like a table of the header's 16 columns: 6 of 199 lines "
+        r"do not split into them \(line 10: 17 values, expected 16, and 5 more\)",
+    ):
+        read_prices(path)
+    # Five are a few: refused one by one.
+    path, _ = _lka_slice(shared_data, tmp_path, dict(list(breaks.items())[:5]))
+    assert (read_prices(path).table["line_error"] != "").sum() == 5
+
+
+def test_a_quote_left_open_on_the_last_line_is_refused(tmp_path):
+    head = "date,commodity,market,price_type,unit,currency,price\r\n"
+    rows = [f'2024-{m:02d}-15,Lúa,Chợ A,Retail,kg,VND,"7,{m}"\r\n' for m in range(1, 13)]
+    rows[-1] = '2024-12-15,Lúa,Chợ A,Retail,kg,VND,"7,12'
+    raw = read_prices(_write(tmp_path / "p.csv", head + "".join(rows)))
+    reasons = raw.table["line_error"].tolist()
+    assert reasons[:-1] == [""] * 11
+    assert reasons[-1] == 'line 13: a quote (") opens a value and is not closed on that line'
+
+
+def test_lines_ending_in_a_carriage_return_alone(tmp_path):
+    # Old Mac exports end lines with "\r": two lines, not one with a stray newline in it.
+    text = "date,price,market\r2024-01-15,6500,A\r2024-02-15,6600,A\r"
+    raw = read_prices(_write(tmp_path / "mac.csv", text), defaults=DEFAULTS)
+    assert raw.table["price"].tolist() == ["6500", "6600"]
 
 
 def test_trailing_separators_are_harmless(tmp_path):

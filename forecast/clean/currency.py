@@ -2,7 +2,8 @@
 
 "đ", "đồng", "VNĐ", "dong", "₫" are VND; "$", "US$" are USD; "baht", "฿" THB; "Rs" LKR.
 Other text is upper-cased as written. A currency counted in thousands or millions, as
-Vietnamese sheets often write it ("nghìn đồng", "1000 VND", "VND '000", "triệu đồng"), is
+Vietnamese sheets often write it ("nghìn đồng", "1000 VND", "VND '000", "triệu đồng",
+"x1000đ", "1.000đ", "đ x 1000"), is
 that currency, and its prices are scaled to whole units (45 -> 45,000), with a note. A row
 without a currency takes one written in its price ("45.000 đ"); a file with no currency at
 all whose marked prices all name one currency is in that currency. A price mark that
@@ -73,6 +74,12 @@ _SCALES = {
     **dict.fromkeys(("1,000,000", "'000,000", "(000,000)", "mn"), 1e6),
 }
 _ISO_CODE = re.compile(r"[a-z]{3}")
+#: Brackets around the whole currency, as a price column's header writes it: "(x1000đ)".
+_ENCLOSED = re.compile(r"^\((.*)\)$")
+#: A multiplication sign before a number: "x1000 VND", "×1000 đồng", "đ x 1000".
+_TIMES = re.compile(r"(?:^|(?<=[\s(]))[x×*]\s*(?=\d)")
+#: A number glued to the currency after it: "1000đ", "1.000đ".
+_GLUED = re.compile(r"^(\d[\d.,]*)(?=[^\d\s.,'])")
 
 
 def _currency_name(text: str) -> str | None:
@@ -89,12 +96,39 @@ def read_currency(value: object) -> tuple[str, float]:
         return "", 1.0
     if key in _NAMES:
         return _NAMES[key], 1.0
-    first, _, rest = key.partition(" ")
-    before, _, last = key.rpartition(" ")
+    spaced = _spaced(key)
+    first, _, rest = spaced.partition(" ")
+    before, _, last = spaced.rpartition(" ")
     for scale, name in ((first, rest), (last, before)):
-        if scale in _SCALES and (code := _currency_name(name.strip())):
-            return code, _SCALES[scale]
+        units = _SCALES.get(scale) or _SCALES.get(scale.strip("()"))
+        if units and (code := _currency_name(name.strip())):
+            return code, units
     return (key.upper() if key.isascii() else str(value).strip().upper()), 1.0
+
+
+def _spaced(key: str) -> str:
+    """Folded currency text with its scale a word of its own, as depots' sheets write it
+    glued or multiplied: "(x1000đ)", "1.000đ", "đ x 1000" -> "1000 d", "1.000 d", "d 1000"."""
+    key = _ENCLOSED.sub(r"\1", key).strip()
+    key = _TIMES.sub("", key)
+    return _GLUED.sub(r"\1 ", key)
+
+
+def counted_units(units: pd.Series, marks: pd.Series, scaled: pd.Series) -> pd.Series:
+    """Per row: how many units of its currency its price counts: its currency's scale
+    (``units``, as :func:`read_currency` reads "nghìn đồng" or "x1000đ": 1000), but 1 for a
+    price that says its own amount, by a multiplier word ("45 nghìn") or a currency mark
+    ("45.000đ" is đồng, not thousands of them): such a price is not scaled twice."""
+    units = units.astype(float)
+    own = scaled.eq(True) | marks.map(lambda m: isinstance(m, str) and bool(m))
+    return units.where(~own, 1.0)
+
+
+def names_a_currency(text: object) -> bool:
+    """Whether text is a currency cropcast knows, perhaps counted in thousands ("đ",
+    "x1000đ", "VND/kg", "KES '000"), not any three letters ("ton", "bag")."""
+    code, units = read_currency(text)
+    return units != 1 or code in _NAMES.values()
 
 
 def is_currency_name(text: object) -> bool:
@@ -115,11 +149,11 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     raw = map_unique(frame["currency_raw"], tidy_text).tolist()
     read = map_unique(frame["currency_raw"], read_currency)
     written = [code for code, _ in read]
-    scale = pd.Series([units for _, units in read], index=frame.index, dtype=float)
-    if "price_scaled" in frame:  # "45 nghìn" already says its thousands: not twice
-        scale = scale.where(~frame["price_scaled"].astype(bool), 1.0)
-    marks = frame["price_currency"].tolist() if "price_currency" in frame else [None] * len(frame)
-    marks = [m if isinstance(m, str) and m else None for m in marks]
+    none = pd.Series(None, index=frame.index, dtype=object)
+    price_marks = frame.get("price_currency", none)
+    scaled = frame.get("price_scaled", none)
+    scale = counted_units(read.map(lambda r: r[1]), price_marks, scaled)
+    marks = [m if isinstance(m, str) and m else None for m in price_marks.tolist()]
     notes = []
     marked = {m for m in marks if m}
     fallback = None
@@ -273,6 +307,7 @@ def convert_currencies(
 __all__ = [
     "convert_currencies",
     "is_currency_name",
+    "names_a_currency",
     "normalise_currencies",
     "normalise_currency",
     "read_currency",

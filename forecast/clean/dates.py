@@ -343,6 +343,13 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     return freq, f"{on}{median:g} days apart (median)"
 
 
+def _all_mondays(dates: pd.Series) -> bool:
+    """Mondays, not all of them the first of a month (a monthly table's dates may be)."""
+    return bool(len(dates)) and bool(
+        (dates.dt.day_of_week == 0).all() and not dates.dt.is_month_start.all()
+    )
+
+
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
     """Start of each date's period: month start (monthly) or the Monday (weekly)."""
     days = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
@@ -354,10 +361,15 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     return pd.Series(starts.astype("datetime64[ns]"), index=dates.index)
 
 
-def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+def assign_periods(
+    frame: pd.DataFrame, options: CleanOptions, *, period_starts: bool = False
+) -> StepOutput:
     """Step "frequency": choose the file's frequency and key every row by its period start.
 
     WFP dates are the 15th of the month: a monthly series is keyed by its month.
+    ``period_starts``: the dates are a cleaned table's (it carries cropcast's ``flags``),
+    so Mondays there are weeks, however far apart: a sparse weekly series cleaned again
+    stays weekly, though its gaps may make its Mondays a month apart (median).
     """
     if options.freq:
         # Asked for: folding or spreading a series is then what was asked, nothing to report.
@@ -365,6 +377,8 @@ def assign_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     else:
         gaps = _date_gaps(frame)  # one pass serves the inference and the per-series spacing
         freq, why = infer_frequency(frame, gaps)
+        if period_starts and freq == "monthly" and _all_mondays(frame["date"]):
+            freq, why = "weekly", "a cleaned table's dates, all Mondays"
         # Series whose own dates say otherwise: a monthly series in a weekly file is spread
         # onto weeks, a weekly one in a monthly file folded into medians. (Sparse series, a
         # price every two or three months, are not: months are their grid too, with gaps,

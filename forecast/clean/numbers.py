@@ -254,14 +254,15 @@ def parse_prices(
     price = found.map(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan).astype(float)
     ambiguous = found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous).astype(bool)
     notes, details = [], {}
+    marks = found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None)
+    scaled = found.map(lambda r: isinstance(r, ParsedPrice) and r.scaled).astype(bool)
     if ambiguous.any():
-        marks = found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None)
-        price, notes, details = _settle_thousands(frame, price, ambiguous, marks)
+        price, notes, details = _settle_thousands(frame, price, ambiguous, marks, scaled)
     out = frame.assign(
         price=price,
-        price_currency=found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None),
+        price_currency=marks,
         price_unit=found.map(lambda r: r.unit if isinstance(r, ParsedPrice) else None),
-        price_scaled=found.map(lambda r: isinstance(r, ParsedPrice) and r.scaled).astype(bool),
+        price_scaled=scaled,
     )
     kept, rejected = split_rejected(out, found.where(~good, None))
     return StepOutput(kept, rejected, notes, details)
@@ -320,17 +321,20 @@ SMALL_UNIT_CURRENCIES = frozenset(
 )
 
 
-def _currencies(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Per row: its currency as the file writes it (an ISO code where known), and whether
-    that currency counts in thousands or more ("nghìn đồng"): such a currency is no small
-    unit ("45.5" nghìn đồng is a fine price), so it gets a code of its own here."""
-    from forecast.clean.currency import read_currency
+def _currencies(
+    frame: pd.DataFrame, marks: pd.Series, scaled: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Per row: its currency as the file writes it (an ISO code where known), and how many
+    units its price counts (1000 for "45" nghìn đồng, 1 for "45.000đ" beside it): a currency
+    counted in thousands is no small unit ("45.5" nghìn đồng is a fine price), so it gets a
+    code of its own here."""
+    from forecast.clean.currency import counted_units, read_currency
 
     if "currency_raw" not in frame:
-        return pd.Series("", index=frame.index), pd.Series(False, index=frame.index)
+        return pd.Series("", index=frame.index), pd.Series(1.0, index=frame.index)
     read = map_unique(frame["currency_raw"], read_currency)
     code = read.map(lambda r: r[0] if r[1] == 1 else f"{r[0]} x{r[1]:g}").astype(str)
-    return code, read.map(lambda r: r[1] > 1).astype(bool)
+    return code, counted_units(read.map(lambda r: r[1]), marks, scaled)
 
 
 def _small_unit(currency: pd.Series, marks: pd.Series, series: pd.Series) -> pd.Series:
@@ -373,7 +377,11 @@ def _file_says_decimals(
 
 
 def _settle_thousands(
-    frame: pd.DataFrame, price: pd.Series, ambiguous: pd.Series, marks: pd.Series
+    frame: pd.DataFrame,
+    price: pd.Series,
+    ambiguous: pd.Series,
+    marks: pd.Series,
+    scaled: pd.Series,
 ):
     """Each "1.500"-like price (read as 1500) is read the way the prices around it say.
 
@@ -398,7 +406,9 @@ def _settle_thousands(
         if columns
         else pd.Series(0, index=frame.index)
     )
-    logs = np.log(price.where(price > 0))
+    currency, units = _currencies(frame, marks, scaled)
+    # Compared in whole units: "45" nghìn đồng beside "45.000đ" is one price, not two.
+    logs = np.log((price * units).where(price > 0))
     clear = logs.notna() & ~ambiguous
     priced = logs.notna().groupby(series).transform("sum")
     share = clear.groupby(series).transform("sum")
@@ -411,7 +421,6 @@ def _settle_thousands(
     zero_free = (n_ambiguous >= 3) & (
         10 * ends_in_zero.groupby(series).transform("sum") <= n_ambiguous
     )
-    currency, counted_in_thousands = _currencies(frame)
     small_unit = _small_unit(currency, marks, series)
     # A series of two or three prices, one of them clear ("113.34", "187.735"): that one
     # tells, as long as no smaller unit (đồng) makes "45.000" thousands regardless.
@@ -451,7 +460,7 @@ def _settle_thousands(
     # Vietnamese writes a decimal comma: with nothing else to tell, "51,750" is 51.75
     # thousand (51,750 đ). "12.500" (a dot groups thousands in Vietnamese) keeps the guess.
     comma = frame["price_raw"].astype(str).str.fullmatch(_DECIMAL_COMMA)
-    counted = (ambiguous & ~told) & comma & counted_in_thousands
+    counted = (ambiguous & ~told) & comma & units.gt(1)
     own_decimal = decimal.copy()
     decimal |= kin_decimal | file_decimal | counted
     told |= kin_judged | file_decimal | counted

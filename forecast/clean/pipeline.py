@@ -3,6 +3,7 @@
 Order matters and is fixed: a row refused by one step never reaches the next, so every
 refused row carries exactly one reason.
 
+0. lines         refuse rows the reader could not split into columns (only when any)
 1. price flags   refuse non-observed prices (``forecast``)
 2. key text      tidy commodity / market / price type
 3. dates         parse; refuse unreadable, pre-1950 and future dates
@@ -28,7 +29,14 @@ from functools import partial
 
 import pandas as pd
 
-from forecast.clean.base import StepOutput, join_marks, map_unique, no_rejections, split_marks
+from forecast.clean.base import (
+    StepOutput,
+    join_marks,
+    map_unique,
+    no_rejections,
+    split_marks,
+    split_rejected,
+)
 from forecast.clean.consistency import one_unit_and_currency
 from forecast.clean.currency import convert_currencies, normalise_currencies
 from forecast.clean.dates import assign_periods, parse_dates
@@ -70,6 +78,8 @@ class _Input:
     source: str
     kind: str
     notes: tuple[str, ...]
+    cleaned: bool  # it carries cropcast's flags: a PriceTable, its dates period starts
+    broken_lines: bool  # the reader found lines it could not split into columns
 
 
 def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
@@ -126,16 +136,23 @@ def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
             "flags": flags.astype(object),
         }
     ).reset_index(drop=True)
+    if "line_error" in table:
+        work["line_error"] = table["line_error"].fillna("").astype(str).to_numpy()
     if original.index.name != "row":
         original = original.rename_axis("row")
     if original.index.has_duplicates:
         original = original[~original.index.duplicated()]
-    return _Input(work, original, source, kind, notes)
+    return _Input(work, original, source, kind, notes, "flags" in table, "line_error" in table)
 
 
-def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
-    """The named steps, with what is known about the file bound in."""
+def build_steps(
+    kind: str, source: str, cleaned: bool = False, broken_lines: bool = False
+) -> list[tuple[str, Step]]:
+    """The named steps, with what is known about the file bound in (``cleaned``: it is a
+    PriceTable cropcast wrote, with its ``flags``; ``broken_lines``: the reader found lines
+    it could not split into columns)."""
     return [
+        *([("lines", refuse_broken_lines)] if broken_lines else []),
         ("price flags", filter_price_flags),
         ("key text", tidy_keys),
         # The WFP mirror writes m/d/yyyy; other files must settle it or say so.
@@ -157,12 +174,20 @@ def build_steps(kind: str, source: str) -> list[tuple[str, Step]]:
         ("currencies", partial(convert_currencies, where=source)),
         *([("one unit and currency per series", one_unit_and_currency)] if kind == "table" else []),
         ("duplicates", merge_duplicates),
-        ("frequency", assign_periods),
+        ("frequency", partial(assign_periods, period_starts=cleaned)),
         ("regularise", aggregate_periods),
         ("outliers", find_outliers),
         ("gaps", lambda frame, options: fill_gaps(frame, options, freq=options.freq)),
         ("eligibility", short_series),
     ]
+
+
+def refuse_broken_lines(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "lines": refuse the rows of lines the reader could not split into the header's
+    columns ("line 17: 8 values, expected 7"), the file's other rows being read."""
+    reasons = frame["line_error"].where(frame["line_error"] != "", None)
+    kept, rejected = split_rejected(frame.drop(columns="line_error"), reasons)
+    return StepOutput(kept, rejected)
 
 
 def _rejected_rows(
@@ -202,7 +227,7 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
     frame = data.work
     refused: list[pd.DataFrame] = []
     if len(frame):
-        for name, step in build_steps(data.kind, data.source):
+        for name, step in build_steps(data.kind, data.source, data.cleaned, data.broken_lines):
             out = step(frame, options)
             refused.append(out.rejected)
             report.reasons.update(out.rejected["reason"])

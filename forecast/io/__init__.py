@@ -23,6 +23,9 @@ from forecast.io.table import (
     check_duplicate_columns,
     check_options,
     find_columns,
+    has_column,
+    is_price_table,
+    price_header_currency,
     sheet_table,
     skip_hxl_row,
 )
@@ -144,6 +147,40 @@ def _units_from_prices(frame, columns, mapping, defaults, source):
     return found, notes, relaxed
 
 
+def _currency_from_header(from_header, columns, mapping, defaults, source):
+    """``(mapping, defaults)`` reading the prices from the column whose header names their
+    currency ("Giá (x1000đ)"), and that currency for every row when nothing else names it.
+
+    Raises
+    ------
+    InputError
+        When the header counts the prices in thousands (or more) and a currency column or
+        ``--default currency`` names their currency too: which one holds is the user's to say.
+    """
+    from forecast.clean.currency import read_currency
+
+    column, name, currency = from_header
+    mapping = {**(mapping or {}), "price": column}
+    given = "--default currency" if "currency" in (defaults or {}) else None
+    if has_column(columns, mapping, "currency"):
+        given = "the currency column"
+    if given is None:
+        return mapping, {**(defaults or {}), "currency": currency}
+    if read_currency(currency)[1] != 1:
+        raise InputError(
+            f"the price column {column!r} counts its prices in {currency!r} and {given} "
+            "names their currency too",
+            source,
+            f"Say it once: write {currency!r} as the currency and name the price column "
+            f"{name!r}, or drop {given}",
+        )
+    return mapping, defaults
+
+
+def _column_named(columns: list[str], name: str) -> str:
+    return next(c for c in columns if str(c).strip() == name)
+
+
 def _read_table(
     frame: pd.DataFrame,
     source: str,
@@ -154,7 +191,7 @@ def _read_table(
 ) -> RawPrices:
     """Map the columns of a table of strings (WFP preset or generic) into ``RawPrices``."""
     header = frame.attrs.get("header", list(frame.columns))  # as written, before renaming
-    columns = list(frame.columns)
+    columns = [c for c in frame.columns if c != files.LINE_ERROR]
     if kind == "wfp" and not wfp.is_wfp(columns):
         missing = sorted(wfp.SIGNATURE - {str(c).strip().lower() for c in columns})
         raise InputError(
@@ -165,6 +202,7 @@ def _read_table(
     is_wfp = kind in ("auto", "wfp") and wfp.is_wfp(columns)
     frame, more = skip_hxl_row(frame)
     notes += more
+    line_errors = frame.pop(files.LINE_ERROR) if files.LINE_ERROR in frame else None
     if frame.empty:
         # Said before any column check: "no data" is the real problem with such a file.
         raise InputError(
@@ -174,6 +212,9 @@ def _read_table(
         )
     if is_wfp:
         mapping = wfp.wfp_mapping(columns, mapping)
+    from_header = None if is_wfp else price_header_currency(columns, mapping)
+    if from_header:
+        mapping, defaults = _currency_from_header(from_header, columns, mapping, defaults, source)
     try:
         found, more = find_columns(columns, mapping, defaults, source)
     except InputError as missing:
@@ -184,6 +225,17 @@ def _read_table(
     table, original, built = build_raw_table(frame, found, defaults, source)
     if "unit" not in found and (defaults or {}).get("unit") == "":  # blank for the prices
         built = [note for note in built if not note.startswith("unit = ''")]
+    if from_header and (defaults or {}).get("currency") == from_header[2]:
+        column, _, currency = from_header
+        built = [note for note in built if not note.startswith("currency = ")]
+        built.append(f"currency {currency!r} for every row, from the price column {column!r}")
+    if line_errors is not None:  # lines the file could not split: for cleaning to refuse
+        table["line_error"] = line_errors.to_numpy()[table["row"].to_numpy() - 1]
+    if is_price_table(header):
+        # Cropcast's own output: its flags say which prices it filled in or doubted, and a
+        # second cleaning must keep them so (an interpolated price is no observation).
+        table["flags"] = original[_column_named(columns, "flags")].to_numpy()
+        built.append("a cleaned PriceTable: its flags (interpolated, outlier, ...) are kept")
     if is_wfp:
         notes += wfp.wfp_notes(columns, original, found.get("priceflag"))
     else:

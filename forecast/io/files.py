@@ -17,6 +17,9 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -200,7 +203,12 @@ def sniff_delimiter(text: str, prefer: str = ",") -> str:
 
 
 def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """A CSV/TSV/semicolon file as a DataFrame of strings, exactly as written."""
+    """A CSV/TSV/semicolon file as a DataFrame of strings, exactly as written.
+
+    A few lines that do not split into the header's columns (an unquoted separator inside
+    a value, a quote left open) are kept as rows with their reason in :data:`LINE_ERROR`,
+    for cleaning to refuse; more than a few make the file no table of that shape.
+    """
     text, notes = decode(path.read_bytes(), path.name, encoding)
     if not text.strip():
         raise InputError("holds only blank lines", path.name, "Export the table again")
@@ -208,7 +216,12 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
     delim = sniff_delimiter(text, prefer)
     if delim != ",":
         notes.append(f"columns are separated by {_DELIM_NAMES[delim]}")
-    _check_widths(text, delim, path.name)
+    lines = _Lines(text)
+    header, broken = _broken_lines(lines, delim, path.name)
+    width = len(header)
+    if broken:
+        _check_broken(broken, lines.listed, width, path.name)
+        text = _with_placeholders(lines.listed, broken, delim, width)
     try:
         with warnings.catch_warnings():
             # Extra fields were checked to be empty (trailing separators); dropping them
@@ -231,23 +244,223 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
             "Check that every line has the same number of columns",
         ) from None
     frame.columns = [str(c) for c in frame.columns]
+    if broken:
+        frame = _put_back(frame, broken)
+        notes.append(
+            f"{len(broken)} line(s) do not split into the header's {width} columns and are "
+            f"refused (e.g. {broken[0].reason})"
+        )
     # The header as written: pandas renames a second "price" to "price.1".
-    frame.attrs["header"] = next(csv.reader(io.StringIO(text), delimiter=delim), [])
+    frame.attrs["header"] = header
     return frame, notes
 
 
-def _check_widths(text: str, delim: str, name: str) -> None:
-    # pandas drops values beyond the header's width with only a warning; a reader must not
-    # lose values, so refuse a line whose extra fields hold anything.
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
-    width = len(next(reader, []))
+class _Lines:
+    """A text's lines ("\r\n" and "\r" end lines too), read on from any of them; listed
+    only when a broken line asks for them (a good file is read once, in one pass)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._listed: list[str] | None = None
+        # Old Mac files end lines with "\r" alone; translating every file's line ends for
+        # them would cost a copy of the text.
+        self._newline = None if text.count("\r") != text.count("\r\n") else "\n"
+
+    @property
+    def listed(self) -> list[str]:
+        if self._listed is None:
+            self._listed = io.StringIO(self.text, newline=self._newline).readlines()
+        return self._listed
+
+    def lines(self, start: int) -> Iterator[str]:
+        """The lines from ``start`` (0-based) on."""
+        if start == 0:
+            return io.StringIO(self.text, newline=self._newline)
+        return iter(self.listed[start:])
+
+    def last(self) -> str:
+        """The last line (blank when the text ends in an empty line)."""
+        text = self.text
+        end = len(text) - (2 if text.endswith("\r\n") else text.endswith(("\n", "\r")))
+        return text[max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1 : end]
+
+
+#: The column :func:`read_delimited` adds when it refused lines: why, per row ("" for the
+#: rows read). No header names a column so.
+LINE_ERROR = "\ue000line error"
+#: What stands in for a refused line while pandas reads the others, so rows keep their order.
+_PLACEHOLDER = "\ue000"
+#: Lines refused one by one, the rest read, when at most this many or this share of the
+#: lines (whichever is more), and fewer than half: more are no stray typo but another shape.
+BROKEN_LINES_ALLOWED = 5
+BROKEN_LINES_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class BrokenLine:
+    """A line that does not split into the header's columns: its number in the file, its
+    values as written (fitted to the header's columns, the extra ones kept in the last) and
+    why ("line 17: 8 values, expected 7")."""
+
+    number: int
+    cells: list[str]
+    reason: str
+
+
+def _broken_lines(lines: _Lines, delim: str, name: str) -> tuple[list[str], list[BrokenLine]]:
+    """The header (as written) and the lines that do not split into its columns.
+
+    pandas drops values beyond the header's width with only a warning, and one quote left
+    open swallows the lines after it (or stops the file): a reader must lose neither.
+    """
+    broken: list[BrokenLine] = []
+    start = 1
+    try:
+        header, fit = _all_lines_fit(lines, delim)
+        if fit:
+            return header, broken
+        width = len(header)
+        while start is not None:
+            start = _scan(lines, start, delim, width, broken)
+    except csv.Error as exc:
+        raise InputError(
+            f"cannot be read as a table ({exc})",
+            name,
+            "Check that every line has the same number of columns",
+        ) from None
+    return header, broken
+
+
+def _all_lines_fit(lines: _Lines, delim: str) -> tuple[list[str], bool]:
+    """The header, and whether every line after it is one row of its width (or blank):
+    most files, told in one pass at the csv module's speed, no line looked at alone."""
+    reader = csv.reader(lines.lines(0), delimiter=delim)
+    header = next(reader, [])
+    widths = Counter(map(len, reader))
+    rows = 1 + sum(widths.values())
+    fit = set(widths) <= {len(header), 0} and reader.line_num == rows
+    return header, fit and not _unclosed_quote(lines.last(), delim)
+
+
+def _scan(lines: _Lines, start: int, delim: str, width: int, broken: list) -> int | None:
+    """Read the records from line ``start`` (0-based) on, adding the broken ones to
+    ``broken``. Returns where to read on after a quote left open (the line after it)."""
+    reader = csv.reader(lines.lines(start), delimiter=delim)
+    done = spans = 0  # lines read before the current record; lines it spans
+    first = start
     for row in reader:
-        if len(row) > width and any(v.strip() for v in row[width:]):
-            raise InputError(
-                f"line {reader.line_num} has {len(row)} values but the header has {width} columns",
-                name,
-                "Quote values that contain the separator, or fix that line",
+        if len(row) == width and reader.line_num == done + 1:  # most lines: read on
+            done += 1
+            continue
+        first, spans, done = start + done + 1, reader.line_num - done, reader.line_num
+        wide = len(row) > width and any(v.strip() for v in row[width:])
+        if spans > 1 and (wide or len(row) != width):
+            # A value that spans lines and leaves the row the wrong width: the quote that
+            # opened it was never closed on its line, and swallowed the lines after it.
+            broken.append(_misquoted_line(lines.listed, first, delim, width, _OPEN))
+            return first
+        if wide:
+            cells = _fit(row, width, delim)
+            broken.append(
+                BrokenLine(first, cells, f"line {first}: {len(row)} values, expected {width}")
             )
+        elif 0 < len(row) < width and _misquoted(lines.listed[first - 1], delim):
+            # A quote closed in the middle of a value ('"Chợ A,Lúa,"7,5"') runs values
+            # together; a row merely short of its last, empty values is read as pandas does.
+            broken.append(_misquoted_line(lines.listed, first, delim, width, _MIDDLE))
+    # The file may end inside a quote: its last record tells, one line but for a value
+    # that spans lines.
+    end = start + done  # the last line's number
+    if not done:
+        return None
+    spanning = spans > 1 and first + spans - 1 == end
+    first = first if spanning else end
+    if _unclosed_quote("".join(lines.listed[first - 1 :]) if spanning else lines.last(), delim):
+        broken.append(_misquoted_line(lines.listed, first, delim, width, _OPEN))
+        return first
+    return None
+
+
+#: Why a line's quotes break it: left open (swallowing the lines after it), or closed
+#: inside a value ('"Chợ A,Lúa,"7,5"', running values together).
+_OPEN = 'a quote (") opens a value and is not closed on that line'
+_MIDDLE = 'a quote (") closes in the middle of a value'
+
+
+def _misquoted_line(lines: list[str], number: int, delim: str, width: int, why: str):
+    """The broken line ``number``, split at every separator: its quotes are not trusted."""
+    line = lines[number - 1].rstrip("\r\n")
+    cells = next(csv.reader([line], delimiter=delim, quoting=csv.QUOTE_NONE))
+    return BrokenLine(number, _fit(cells, width, delim), f"line {number}: {why}")
+
+
+def _misquoted(line: str, delim: str) -> bool:
+    """Whether a line's quotes do not enclose whole values, as a strict csv reader says."""
+    try:
+        list(csv.reader([line.rstrip("\r\n")], delimiter=delim, strict=True))
+    except csv.Error:
+        return True
+    return False
+
+
+def _unclosed_quote(text: str, delim: str) -> bool:
+    """Whether ``text`` ends inside a quoted value, read as the csv module reads quotes."""
+    quoted, at_start, closed = False, True, False
+    for ch in text:
+        if quoted:
+            if ch == '"':
+                quoted, closed = False, True
+            continue
+        if ch == '"' and (at_start or closed):  # a value's opening quote, or a doubled one
+            quoted = True
+        at_start, closed = ch in (delim, "\n", "\r"), False
+    return quoted
+
+
+def _fit(cells: list[str], width: int, delim: str) -> list[str]:
+    """``cells`` in ``width`` columns: the extra ones joined into the last, none lost."""
+    if len(cells) > width:
+        return [*cells[: width - 1], delim.join(cells[width - 1 :])]
+    return cells + [""] * (width - len(cells))
+
+
+def _check_broken(broken: list[BrokenLine], lines: list[str], width: int, name: str) -> None:
+    """Refuse the file when its broken lines are more than a stray few."""
+    if not broken:
+        return
+    data_lines = sum(1 for line in lines[1:] if line.strip())
+    allowed = max(BROKEN_LINES_ALLOWED, int(BROKEN_LINES_SHARE * data_lines))
+    if len(broken) <= allowed and 2 * len(broken) < data_lines:
+        return
+    more = f", and {len(broken) - 1} more" if len(broken) > 1 else ""
+    raise InputError(
+        f"does not look like a table of the header's {width} columns: {len(broken)} of "
+        f"{data_lines} lines do not split into them ({broken[0].reason}{more})",
+        name,
+        "Check the separator and quote values that contain it, or export the table again",
+    )
+
+
+def _with_placeholders(lines: list[str], broken: list[BrokenLine], delim: str, width: int) -> str:
+    """The text with each broken line replaced by a row pandas reads, marked by its index."""
+    lines = list(lines)
+    for i, line in enumerate(broken):
+        lines[line.number - 1] = f"{_PLACEHOLDER}{i}{delim * (width - 1)}\n"
+    return "".join(lines)
+
+
+def _put_back(frame: pd.DataFrame, broken: list[BrokenLine]) -> pd.DataFrame:
+    """Each placeholder row holds its broken line's values again, and its reason."""
+    first = frame.iloc[:, 0]
+    marked = first.str.startswith(_PLACEHOLDER)
+    reasons = pd.Series("", index=frame.index, dtype=object)
+    frame = frame.copy()
+    for row, mark in first[marked].items():
+        line = broken[int(mark[len(_PLACEHOLDER) :])]
+        frame.iloc[frame.index.get_loc(row)] = line.cells[: frame.shape[1]]
+        reasons[row] = line.reason
+    frame[LINE_ERROR] = reasons
+    return frame
 
 
 _DELIM_NAMES = {"\t": "tabs", ";": "semicolons", "|": "vertical bars", ",": "commas"}

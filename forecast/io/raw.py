@@ -33,7 +33,10 @@ class RawPrices:
     table
         One row per observation with ``RAW_COLUMNS``: ``row`` is the 1-based data-row number
         in the source (the key into ``original``); the other columns hold the raw values.
-        ``priceflag`` is ``""`` where the file has none. For CSV/TSV/Parquet/Excel tables the
+        ``priceflag`` is ``""`` where the file has none. A PriceTable cropcast wrote (a
+        cleaned file) adds its ``flags`` column, and a CSV with lines that do not split
+        into its header's columns a ``line_error`` column (the reason, "" for the rows
+        read), for cleaning to refuse those rows. For CSV/TSV/Parquet/Excel tables the
         first data row is 1 (header rows and an HXL tag row are not counted); for the Pink
         Sheet ``row`` is the sheet's own row number, and one sheet row gives many observations.
     original

@@ -95,6 +95,50 @@ def find_columns(
     return found, notes
 
 
+#: A header with its currency in brackets at the end: "Giá (x1000đ)", "Price (USD/kg)".
+_BRACKETED_CURRENCY = re.compile(r"^(?P<name>.*?\S)\s*[(\[](?P<currency>[^()\[\]]+)[)\]]\s*$")
+
+
+def price_header_currency(
+    columns: list[str], mapping: dict[str, str] | None
+) -> tuple[str, str, str] | None:
+    """``(column, name, currency)`` for a price column whose header names the prices'
+    currency in brackets ("Giá (x1000đ)" -> "Giá", "x1000đ": depots' sheets often count in
+    thousands there); None when the price column (as mapped, else a plain "Giá" or
+    "Price") says none."""
+    from forecast.clean.currency import names_a_currency
+
+    if mapping and "price" in mapping:
+        wanted = mapping["price"]  # as --map finds it: exactly, else without accents
+        loose = [c for c in columns if normalize_name(c) == normalize_name(wanted)]
+        candidates = [wanted] if wanted in columns else loose[:1] if len(loose) == 1 else []
+    elif any(normalize_name(c) in ALIASES["price"] for c in columns):
+        return None
+    else:
+        candidates = columns
+    for column in candidates:
+        match = _BRACKETED_CURRENCY.match(str(column).strip())
+        if not match or not names_a_currency(match["currency"]):
+            continue
+        if candidates is columns and normalize_name(match["name"]) not in ALIASES["price"]:
+            continue
+        return column, match["name"], match["currency"].strip()
+    return None
+
+
+def has_column(columns: list[str], mapping: dict[str, str] | None, key: str) -> bool:
+    """Whether the file gives ``key`` a column, mapped or by one of its usual names."""
+    return key in (mapping or {}) or any(normalize_name(c) in ALIASES[key] for c in columns)
+
+
+def is_price_table(header: list[str]) -> bool:
+    """Whether a header is a PriceTable's, as cropcast writes it (any column order)."""
+    from forecast.table import COLUMNS
+
+    names = [str(h).strip() for h in header]
+    return len(names) == len(COLUMNS) and set(names) == set(COLUMNS)
+
+
 def check_duplicate_columns(header: list[str], chosen: dict[str, str], source: str) -> None:
     """Refuse a column cropcast reads whose name the header holds twice (two "price"
     columns): which one holds the prices is the user's to say; taking the first would drop
