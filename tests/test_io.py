@@ -714,3 +714,90 @@ def test_a_workbook_saved_under_a_csv_name_is_read_as_the_workbook_it_is(tmp_pat
     book.save(path)
     raw = read_prices(path)
     assert raw.table["price"].tolist() == ["40.5"] and raw.table["market"].tolist() == ["Nairobi"]
+
+
+# --- after a review of the reading changes -------------------------------------------------
+
+
+def _price_table_file(path, flags, dates, prices) -> str:
+    rows = [
+        f"Rice,A,Retail,kg,LKR,{d},{p},{f}" for d, p, f in zip(dates, prices, flags, strict=True)
+    ]
+    header = "commodity,market,price_type,unit,currency,date,price,flags\n"
+    return _write(path, header + "\n".join(rows) + "\n")
+
+
+def test_a_users_own_flags_column_is_not_taken_for_cropcasts_marks(tmp_path):
+    """'not interpolated' in a column named flags is a note, not cropcast's mark: the prices
+    stay observations (alerts and bulletins skip estimates)."""
+    dates = [f"{d:%Y-%m-%d}" for d in pd.date_range("2020-01-01", periods=6, freq="MS")]
+    notes = _price_table_file(tmp_path / "notes.csv", ["not interpolated"] * 6, dates, range(6))
+    assert "flags" not in read_prices(notes).table.columns
+    marks = ["", "interpolated", "", "outlier;converted", "", ""]
+    ours = _price_table_file(tmp_path / "ours.csv", marks, dates, range(1, 7))
+    assert read_prices(ours).table["flags"].fillna("").tolist() == marks
+
+
+def test_first_monday_readings_in_a_price_table_file_stay_monthly(tmp_path):
+    from forecast.clean import CleanOptions, clean
+
+    months = pd.date_range("2022-01-01", periods=24, freq="MS")
+    mondays = [f"{d + pd.offsets.Week(weekday=0):%Y-%m-%d}" for d in months]
+    path = _price_table_file(
+        tmp_path / "m.csv", [""] * 24, mondays, [75 + i % 3 for i in range(24)]
+    )
+    assert clean(read_prices(path), CleanOptions()).report.freq == "monthly"
+
+
+def test_a_corrected_typo_in_a_cleaned_file_loses_its_outlier_mark(tmp_path):
+    from forecast.clean import CleanOptions, clean
+
+    dates = [f"{d:%Y-%m-%d}" for d in pd.date_range("2020-01-01", periods=12, freq="MS")]
+    prices = [58 + i % 3 for i in range(12)]
+    flags = [""] * 12
+    flags[6] = "outlier"  # was 880; the user typed the right price over it
+    path = _price_table_file(tmp_path / "edited.csv", flags, dates, prices)
+    cleaned = clean(read_prices(path), CleanOptions()).prices
+    assert not cleaned["flags"].str.contains("outlier").any()
+
+
+def test_a_marked_price_smaller_than_the_columns_thousands_is_counted_in_them(tmp_path):
+    from forecast.clean import CleanOptions, clean
+
+    text = "date,commodity,market,price_type,unit,currency,price\n" + "".join(
+        f"2024-{m:02d}-15,Lúa,Chợ A,Retail,kg,nghìn đồng,{p}\n"
+        for m, p in enumerate(["45", "46", "47đ", "45.000đ", "48"], start=1)
+    )
+    prices = clean(read_prices(_write(tmp_path / "n.csv", text)), CleanOptions()).prices
+    assert prices["price"].tolist() == [45_000, 46_000, 47_000, 45_000, 48_000]
+
+
+def test_two_price_headers_naming_currencies_ask_which(tmp_path):
+    text = "date,commodity,market,unit,Price (USD),Price (VND)\n2024-01-15,Rice,A,kg,0.30,7500\n"
+    path = _write(tmp_path / "two.csv", text)
+    with pytest.raises(InputError, match=r"two\.csv: two price columns, 'Price \(USD\)' and"):
+        read_prices(path, defaults={"price_type": "Retail"})
+    raw = read_prices(path, mapping={"price": "Price (VND)"}, defaults={"price_type": "Retail"})
+    assert raw.table["price"].tolist() == ["7500"]
+
+
+def test_a_comma_in_every_row_of_one_market_is_no_stray_line(tmp_path):
+    """Sixty rows of one market with an unquoted comma in its name would drop the whole
+    series under any share of a long file: the file is refused, in one line."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    rows = [
+        f"{d:%Y-%m-%d},Rice,{market},Retail,kg,VND,{7000 + i}\n"
+        for market in [f"M{j}" for j in range(99)] + ["Chợ Lớn, Quận 5"]
+        for i, d in enumerate(pd.date_range("2020-01-15", periods=60, freq="MS"))
+    ]
+    path = _write(tmp_path / "lost.csv", head + "".join(rows))
+    with pytest.raises(InputError, match=r"60 of 6000 lines do not split"):
+        read_prices(path)
+
+
+def test_a_quote_left_open_on_the_last_line_counts_once(tmp_path):
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    rows = [f"2024-{m:02d}-15,Lúa,Chợ A,Retail,kg,VND,7{m}00\n" for m in range(1, 7)]
+    rows[-1] = '2024-06-15,Lúa,"Chợ A"x,Retail,kg,VND,"7600'
+    raw = read_prices(_write(tmp_path / "q.csv", head + "".join(rows)))
+    assert (raw.table["line_error"] != "").sum() == 1

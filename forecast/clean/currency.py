@@ -114,13 +114,20 @@ def _spaced(key: str) -> str:
     return _GLUED.sub(r"\1 ", key)
 
 
-def counted_units(units: pd.Series, marks: pd.Series, scaled: pd.Series) -> pd.Series:
+def counted_units(
+    units: pd.Series, marks: pd.Series, scaled: pd.Series, prices: pd.Series | None = None
+) -> pd.Series:
     """Per row: how many units of its currency its price counts: its currency's scale
     (``units``, as :func:`read_currency` reads "nghìn đồng" or "x1000đ": 1000), but 1 for a
     price that says its own amount, by a multiplier word ("45 nghìn") or a currency mark
-    ("45.000đ" is đồng, not thousands of them): such a price is not scaled twice."""
+    ("45.000đ" is đồng, not thousands of them): such a price is not scaled twice. Given the
+    ``prices``, a marked one smaller than the scale ("47đ" among nghìn đồng) is counted in
+    it: written whole, it would be written in thousands or more."""
     units = units.astype(float)
-    own = scaled.eq(True) | marks.map(lambda m: isinstance(m, str) and bool(m))
+    marked = marks.map(lambda m: isinstance(m, str) and bool(m)).astype(bool)
+    if prices is not None:
+        marked &= ~(pd.to_numeric(prices, errors="coerce") < units).fillna(False).astype(bool)
+    own = scaled.eq(True) | marked
     return units.where(~own, 1.0)
 
 
@@ -152,7 +159,7 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     none = pd.Series(None, index=frame.index, dtype=object)
     price_marks = frame.get("price_currency", none)
     scaled = frame.get("price_scaled", none)
-    scale = counted_units(read.map(lambda r: r[1]), price_marks, scaled)
+    scale = counted_units(read.map(lambda r: r[1]), price_marks, scaled, frame.get("price"))
     marks = [m if isinstance(m, str) and m else None for m in price_marks.tolist()]
     notes = []
     marked = {m for m in marks if m}

@@ -28,6 +28,7 @@ from forecast.clean.base import (
     StepOutput,
     add_mark,
     fmt_number,
+    join_marks,
     label,
     map_unique,
     series_blocks,
@@ -80,9 +81,11 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     mask = pd.Series(False, index=frame.index)
     found = []
     reasons = pd.Series(None, index=frame.index, dtype=object)
+    tested_keys = set()
     for key, start, stop in blocks:
         if stop - start < MIN_POINTS:
             continue
+        tested_keys.add(key)
         hit, score, median = hampel(logs[start:stop])
         for i in np.flatnonzero(hit):
             row = candidates.iloc[start + i]
@@ -102,6 +105,17 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
                 f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
                 f"from the local median {fmt_number(local)})"
             )
+    # Marks from an earlier cleaning of a series tested now are judged again: a typo since
+    # corrected loses its own. A series too short to test keeps what it was told.
+    earlier = map_unique(frame["flags"], lambda f: "outlier" in split_marks(f)).astype(bool)
+    if earlier.any():
+        columns = ["commodity", "market", "price_type", "unit", "currency"]
+        keys = zip(*(frame[c].tolist() for c in columns), strict=True)
+        earlier &= pd.Series([k in tested_keys for k in keys], index=frame.index)
+    if earlier.any():
+        flags = frame["flags"].copy()
+        flags[earlier] = [join_marks(split_marks(f) - {"outlier"}) for f in flags[earlier]]
+        frame = frame.assign(flags=flags)
     if options.outliers == "reject":
         kept, rejected = split_rejected(frame, reasons)
         notes = [f"{len(found)} outliers refused"] if found else []

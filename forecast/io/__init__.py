@@ -177,6 +177,16 @@ def _currency_from_header(from_header, columns, mapping, defaults, source):
     return mapping, defaults
 
 
+def cropcast_marks(flags: pd.Series) -> bool:
+    """Whether every value of a ``flags`` column is cropcast's marks (or empty), and at least
+    one is a mark: a user's notes ("checked", "not interpolated") are not its flags."""
+    from forecast.clean.base import MARK_ORDER
+
+    values = flags.fillna("").astype(str).str.strip()
+    marks = {m.strip() for value in values.unique() for m in value.split(";") if m.strip()}
+    return bool(marks) and marks <= set(MARK_ORDER)
+
+
 def _column_named(columns: list[str], name: str) -> str:
     return next(c for c in columns if str(c).strip() == name)
 
@@ -212,7 +222,7 @@ def _read_table(
         )
     if is_wfp:
         mapping = wfp.wfp_mapping(columns, mapping)
-    from_header = None if is_wfp else price_header_currency(columns, mapping)
+    from_header = None if is_wfp else price_header_currency(columns, mapping, source)
     if from_header:
         mapping, defaults = _currency_from_header(from_header, columns, mapping, defaults, source)
     try:
@@ -231,10 +241,12 @@ def _read_table(
         built.append(f"currency {currency!r} for every row, from the price column {column!r}")
     if line_errors is not None:  # lines the file could not split: for cleaning to refuse
         table["line_error"] = line_errors.to_numpy()[table["row"].to_numpy() - 1]
-    if is_price_table(header):
+    flags = original[_column_named(columns, "flags")] if is_price_table(header) else None
+    if flags is not None and cropcast_marks(flags):
         # Cropcast's own output: its flags say which prices it filled in or doubted, and a
-        # second cleaning must keep them so (an interpolated price is no observation).
-        table["flags"] = original[_column_named(columns, "flags")].to_numpy()
+        # second cleaning must keep them so (an interpolated price is no observation). A
+        # column of that name holding anything else is the user's, and read as before.
+        table["flags"] = flags.to_numpy()
         built.append("a cleaned PriceTable: its flags (interpolated, outlier, ...) are kept")
     if is_wfp:
         notes += wfp.wfp_notes(columns, original, found.get("priceflag"))

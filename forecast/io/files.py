@@ -290,10 +290,10 @@ class _Lines:
 LINE_ERROR = "\ue000line error"
 #: What stands in for a refused line while pandas reads the others, so rows keep their order.
 _PLACEHOLDER = "\ue000"
-#: Lines refused one by one, the rest read, when at most this many or this share of the
-#: lines (whichever is more), and fewer than half: more are no stray typo but another shape.
+#: Lines refused one by one, the rest read, when at most this many, and fewer than half:
+#: more are no stray typo but another shape (a market name with a comma in every row of its
+#: series would drop the whole series, quietly, under any share of a long file).
 BROKEN_LINES_ALLOWED = 5
-BROKEN_LINES_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,10 @@ def _broken_lines(lines: _Lines, delim: str, name: str) -> tuple[list[str], list
             name,
             "Check that every line has the same number of columns",
         ) from None
-    return header, broken
+    # One line found twice (a quote closed mid-value, then left open at the end) is one
+    # line: its last reason, the one that names the quote left open, stands.
+    once = {line.number: line for line in broken}
+    return header, [once[number] for number in sorted(once)]
 
 
 def _all_lines_fit(lines: _Lines, delim: str) -> tuple[list[str], bool]:
@@ -429,8 +432,7 @@ def _check_broken(broken: list[BrokenLine], lines: list[str], width: int, name: 
     if not broken:
         return
     data_lines = sum(1 for line in lines[1:] if line.strip())
-    allowed = max(BROKEN_LINES_ALLOWED, int(BROKEN_LINES_SHARE * data_lines))
-    if len(broken) <= allowed and 2 * len(broken) < data_lines:
+    if len(broken) <= BROKEN_LINES_ALLOWED and 2 * len(broken) < data_lines:
         return
     more = f", and {len(broken) - 1} more" if len(broken) > 1 else ""
     raise InputError(

@@ -100,7 +100,7 @@ _BRACKETED_CURRENCY = re.compile(r"^(?P<name>.*?\S)\s*[(\[](?P<currency>[^()\[\]
 
 
 def price_header_currency(
-    columns: list[str], mapping: dict[str, str] | None
+    columns: list[str], mapping: dict[str, str] | None, source: str = "the header"
 ) -> tuple[str, str, str] | None:
     """``(column, name, currency)`` for a price column whose header names the prices'
     currency in brackets ("Giá (x1000đ)" -> "Giá", "x1000đ": depots' sheets often count in
@@ -116,14 +116,22 @@ def price_header_currency(
         return None
     else:
         candidates = columns
+    found = []
     for column in candidates:
         match = _BRACKETED_CURRENCY.match(str(column).strip())
         if not match or not names_a_currency(match["currency"]):
             continue
         if candidates is columns and normalize_name(match["name"]) not in ALIASES["price"]:
             continue
-        return column, match["name"], match["currency"].strip()
-    return None
+        found.append((column, match["name"], match["currency"].strip()))
+    if len(found) > 1:  # "Price (USD)" and "Price (VND)": which holds the prices is the user's
+        names = " and ".join(repr(f[0]) for f in found)
+        raise InputError(
+            f"two price columns, {names}",
+            source,
+            f"Say which one holds the prices, e.g. --map price={found[0][0]!r}",
+        )
+    return found[0] if found else None
 
 
 def has_column(columns: list[str], mapping: dict[str, str] | None, key: str) -> bool:
