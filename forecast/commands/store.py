@@ -138,32 +138,34 @@ def _print_outliers(rows, shown: int = 5) -> None:
         else:
             what = "1 price" if n == 1 else f"{n:,} prices"
         console.print("  " + heading.format(what=what), highlight=False)
-        for row in part.head(shown).itertuples(index=False):
-            key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
-            console.print(
-                f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.price)} "
-                f"(around it: {money(row.local_median)})",
-                markup=False,
-                highlight=False,
-            )
-        if n > shown:
-            console.print(f"    ... and {n - shown:,} more", markup=False)
+        _print_rows(
+            part,
+            shown,
+            lambda row: f"{money(row.price)} (around it: {money(row.local_median)})",
+        )
 
 
 def _print_price_changes(heading: str, rows, total: int, shown: int) -> None:
     """A heading, the first ``shown`` old -> new prices (with the file a revised one came
     from), and how many more."""
     console.print(heading, markup=False, highlight=False)
-    for row in rows.head(shown).itertuples(index=False):
-        key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
+
+    def change(row) -> str:
         source = getattr(row, "old_source", None)
         was = f" (was from {source})" if source is not None else ""
+        return f"{money(row.old_price)} → {money(row.new_price)}{was}"
+
+    _print_rows(rows, shown, change, total)
+
+
+def _print_rows(rows, shown: int, say, total: int | None = None) -> None:
+    """The first ``shown`` rows, each as its series, date and ``say(row)``; how many more."""
+    for row in rows.head(shown).itertuples(index=False):
+        key = (row.commodity, row.market, row.price_type, row.unit, row.currency)
         console.print(
-            f"    {label(key)} {row.date:%Y-%m-%d}: {money(row.old_price)} → "
-            f"{money(row.new_price)}{was}",
-            markup=False,
-            highlight=False,
+            f"    {label(key)} {row.date:%Y-%m-%d}: {say(row)}", markup=False, highlight=False
         )
+    total = len(rows) if total is None else total
     if total > shown:
         console.print(f"    ... and {total - shown:,} more", markup=False)
 
