@@ -648,6 +648,25 @@ def test_archive_previous_forecasts_and_accuracy(store, tmp_path):
     assert overall["n"].tolist() == [11] and overall["runs"].tolist() == [1]
 
 
+def test_a_forecast_fitted_on_a_price_since_corrected_is_not_checked(store, tmp_path):
+    """A typo the next file corrected: the run fitted on it forecast from a price that never
+    was, and the bulletin's accuracy line would blame the forecast. That series' line goes;
+    the other series, whose prices stood, keep theirs."""
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    typo = {(0, 23): price(SERIES[0][2], 23) * 10}
+    ingest_file(store, price_file(tmp_path / "a.csv", range(24), change=typo))
+    prices = load_prices(store)
+    spec = ForecastSpec(model="naive", horizon=6, levels=(80, 95), use_calendar=False)
+    archive_forecasts(store, forecast_prices(prices, spec, engine="local"), spec, "2017-12-01")
+    ingest_file(store, price_file(tmp_path / "b.csv", range(24, 27)))
+    assert set(previous_forecasts(store)["commodity"]) == {"Rice", "Coffee"}
+    # The correction: Rice's December was 10 times too high.
+    ingest_file(store, price_file(tmp_path / "fix.csv", range(23, 24)))
+    assert set(previous_forecasts(store)["commodity"]) == {"Coffee"}
+    assert audit(store) == []
+
+
 def test_a_series_that_lags_the_others_is_scored_from_its_own_last_price(store, tmp_path):
     from forecast.forecasting import ForecastSpec, forecast_prices
 

@@ -189,8 +189,9 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     """The forecasts a bulletin dated ``as_of`` can check against the prices that came.
 
     For each series: the latest archived run that saw it only up to a date before that
-    series' last price on or before ``as_of``, in the forecast-output format with ``cutoff``
-    (the series' last price date the run saw) and ``run_id``.
+    series' last price on or before ``as_of``, and whose prices up to then no later file
+    corrected, in the forecast-output format with ``cutoff`` (the series' last price date
+    the run saw) and ``run_id``.
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
@@ -204,8 +205,20 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                 WHERE date <= ? GROUP BY ALL
             ),
             {_SERIES_CUTOFFS},
+            -- A run fitted on a price since corrected (a typo the next file put right)
+            -- forecast from a price that never was: it says nothing of the forecasts.
+            corrected AS (
+                SELECT DISTINCT c.run_id, {", ".join(f"c.{k}" for k in KEY)}
+                FROM series_cutoffs c
+                JOIN forecast_runs fr USING (run_id)
+                JOIN revisions r USING ({_KEY})
+                JOIN ingests i ON i.ingest_id = r.ingest_id
+                WHERE r.date <= c.cutoff AND i.ingested_at > fr.created_at
+                    AND NOT list_contains(string_split(r.new_flags, ';'), 'interpolated')
+            ),
             picked AS (
                 SELECT c.* FROM series_cutoffs c JOIN latest l USING ({_KEY})
+                ANTI JOIN corrected USING (run_id, {_KEY})
                 WHERE c.cutoff < l.last_date
                 QUALIFY row_number() OVER (
                     PARTITION BY {_KEY} ORDER BY c.cutoff DESC, c.run_id DESC) = 1
