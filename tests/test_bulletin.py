@@ -52,6 +52,7 @@ from forecast.bulletin.wording import (
 )
 from forecast.calendar import load_calendar
 from forecast.datasets import load_default_prices
+from forecast.table import KEY
 
 TESTS = Path(__file__).resolve().parent
 GOLDEN = TESTS / "golden"
@@ -485,6 +486,46 @@ def test_a_surge_is_judged_once_and_the_note_names_the_price_shown():
     assert held.around == pytest.approx(80_000)  # the price the table shows
     then = make_bulletin(weekly_pomelo([80_000] * 8 + [240_000, 370_000]), model="naive").facts
     assert not then.series[0].held_back and then.series[0].price == 370_000
+
+
+def test_estimates_drawn_toward_a_held_back_typo_go_with_it():
+    steady = [46_000] * 10
+    prices = weekly_pomelo([*steady, 46_000.0, 46_000.0, 460_000.0])
+    gap = prices.index[-3:-1]  # two weeks cleaning filled between 46.000 and the typo
+    prices.loc[gap, "price"] = [46_000 * 10 ** (1 / 3), 46_000 * 10 ** (2 / 3)]
+    prices.loc[gap, "flags"] = "interpolated"
+    (pomelo,) = make_bulletin(prices, model="naive").facts.series
+    assert pomelo.price == 46_000 and [h.price for h in pomelo.held_back] == [460_000]
+
+
+def test_kin_vouch_for_any_move_but_a_power_of_ten():
+    """Sri Lanka's tomatoes fell 6.9 times in Jaffna while the other markets fell 3.7: the
+    market moved. A move of ten times is a slipped zero wherever it is."""
+    steady = [300 + 10 * (i % 3) for i in range(12)]
+    prices = pd.concat(
+        [weekly_pomelo([*steady, 310 / 6.9], "Jaffna")]
+        + [weekly_pomelo([*steady, 310 / 3.7], f"M{i}") for i in range(5)]
+    )
+    facts = make_bulletin(prices, model="naive").facts
+    assert not any(s.held_back for s in facts.series)
+
+
+def test_a_price_more_than_a_year_back_is_not_judged_again():
+    prices = [45_000 + 500 * (i % 3) for i in range(80)]
+    prices[5] = 4_500  # long ago: each bulletin would name it again
+    (pomelo,) = make_bulletin(weekly_pomelo(prices), model="naive").facts.series
+    assert not pomelo.held_back
+
+
+def test_holding_back_keeps_rows_whose_labels_repeat():
+    from forecast.bulletin.facts import hold_back_mistyped
+
+    steady = [45_000 + 500 * (i % 3) for i in range(6)]
+    a = weekly_pomelo([*steady, 450_000], "Chợ A")
+    b = weekly_pomelo([*steady, 45_500], "Chợ B")
+    kept, held = hold_back_mistyped(pd.concat([a, b]))  # labels 0..6 twice
+    assert len(kept) == 13 and list(held) == [tuple(a.iloc[0][list(KEY)])]
+    assert (kept["market"] == "Chợ B").sum() == 7
 
 
 def test_a_mistyped_price_inside_the_history_is_left_out_of_the_changes():

@@ -302,6 +302,16 @@ def test_pomelo_subscriber_gets_buoi_da_xanh_and_coconut_not_watermelon(tmp_path
     assert line.series == ["Bưởi da xanh (Bến Tre)", "Dừa khô (Bến Tre)"]
 
 
+def test_brackets_count_only_where_both_names_write_them():
+    from forecast.bulletin.deliver import matches
+
+    assert matches("Rice (white)", "Rice white")
+    assert matches("Rice (red nadu)", "Rice red nadu")
+    assert matches("Rice (white)", "Gạo (trắng)")  # the Vietnamese name is "Gạo trắng"
+    assert not matches("Rice (red nadu)", "Rice (red)")
+    assert not matches("Rice (red nadu)", "Gạo (đỏ)")  # "Gạo đỏ nadu": its words go on
+
+
 def test_a_red_rice_subscriber_gets_red_rice_not_red_nadu(tmp_path):
     dates = pd.date_range("2023-01-01", periods=24, freq="MS")
     names = ["Rice (red)", "Rice (red nadu)", "Rice (white)"]

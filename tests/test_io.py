@@ -738,15 +738,18 @@ def test_a_users_own_flags_column_is_not_taken_for_cropcasts_marks(tmp_path):
     assert read_prices(ours).table["flags"].fillna("").tolist() == marks
 
 
-def test_first_monday_readings_in_a_price_table_file_stay_monthly(tmp_path):
+def test_a_cleaned_weekly_table_with_nothing_flagged_and_month_long_gaps_stays_weekly(tmp_path):
+    """No estimates to mark (gaps too long to fill) and no two prices a week apart: its
+    Mondays, not the first of a month as a cleaned monthly table's, still say weeks."""
     from forecast.clean import CleanOptions, clean
 
-    months = pd.date_range("2022-01-01", periods=24, freq="MS")
-    mondays = [f"{d + pd.offsets.Week(weekday=0):%Y-%m-%d}" for d in months]
+    weeks = pd.date_range("2024-01-01", periods=12, freq="5W-MON")
     path = _price_table_file(
-        tmp_path / "m.csv", [""] * 24, mondays, [75 + i % 3 for i in range(24)]
+        tmp_path / "w.csv", [""] * 12, [f"{d:%Y-%m-%d}" for d in weeks], range(70, 82)
     )
-    assert clean(read_prices(path), CleanOptions()).report.freq == "monthly"
+    again = clean(read_prices(path), CleanOptions())
+    assert again.report.freq == "weekly"
+    assert again.prices["date"].tolist() == list(weeks)
 
 
 def test_a_corrected_typo_in_a_cleaned_file_loses_its_outlier_mark(tmp_path):
@@ -801,3 +804,14 @@ def test_a_quote_left_open_on_the_last_line_counts_once(tmp_path):
     rows[-1] = '2024-06-15,Lúa,"Chợ A"x,Retail,kg,VND,"7600'
     raw = read_prices(_write(tmp_path / "q.csv", head + "".join(rows)))
     assert (raw.table["line_error"] != "").sum() == 1
+
+
+def test_a_whole_dong_price_in_a_trieu_column_is_not_scaled_a_million_times(tmp_path):
+    from forecast.clean import CleanOptions, clean
+
+    text = "date,commodity,market,price_type,unit,currency,price\n" + "".join(
+        f"2024-{m:02d}-15,Lúa,Chợ A,Wholesale,tấn,triệu đồng,{p}\n"
+        for m, p in enumerate(['"7,4"', '"7,5"', "7.600.000đ", '"7,7"'], start=1)
+    )
+    prices = clean(read_prices(_write(tmp_path / "t.csv", text)), CleanOptions()).prices
+    assert prices["price"].tolist() == [7_400_000, 7_500_000, 7_600_000, 7_700_000]

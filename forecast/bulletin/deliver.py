@@ -190,13 +190,19 @@ def matches(commodity: str, wanted: str) -> bool:
     from dưa then.
     """
     plain = wanted.isascii()
-    want = _tokens(wanted, plain)
     if not _words(wanted, plain):
         return False
+    bracketed = "(" in wanted
     for name in (commodity, commodity_name(commodity, "vi"), commodity_name(commodity, "en")):
-        have = _tokens(name, plain)
+        # Brackets count only where both sides write them: "Rice white" is "Rice (white)",
+        # and "Gạo (trắng)" is the Vietnamese name "Gạo trắng", whose words must then end
+        # there ("Gạo (đỏ)" is not "Gạo đỏ nadu").
+        both = bracketed and "(" in name
+        want, have = (_tokens, _tokens) if both else (_words, _words)
+        want, have = want(wanted, plain), have(name, plain)
         longer = [p for p in _products(plain) if len(p) > len(want) and have[: len(p)] == p]
-        if have[: len(want)] == want and not longer:
+        whole = bracketed and not both
+        if (have == want if whole else have[: len(want)] == want) and not longer:
             return True
     return False
 

@@ -67,10 +67,6 @@ DEFAULT_MODEL = "theta"
 
 #: A price this many times above or below the prices around it is held back as mistyped.
 MISTYPED = 3.0
-#: ... unless its kin moved with it, by less than this: no market moves fivefold in a
-#: period (Sri Lanka's carrots, January 2024: 3.8 times), one clerk's slipped zero across
-#: one file's markets does (nearly ten times).
-KIN_VOUCH_LIMIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -503,35 +499,40 @@ def hold_back_mistyped(
 ) -> tuple[pd.DataFrame, dict[tuple, list[HeldBack]]]:
     """``prices`` without the ones that look mistyped, and those, by series key.
 
-    A real price is suspect when it is ``MISTYPED`` times or more above or below both the
-    median of the three real prices before it and of the three after it (auto's spike rule),
-    or, for the latest price, both the median of the (up to) three before it and the price
-    just before it: a jump is judged once, when it comes; the price after it stands at the
-    new level, or continues a move the bulletin already shows, and is used (a new currency
-    unit, or a real jump, is used from its second period). A series of two prices is not
-    judged. A slipped zero or a price per bag in a column per kg moves threefold; crop prices
-    rarely do, and when they do (Sri Lanka's carrots in January 2024, in every market) the
-    same commodity's prices in other markets move with them: a suspect price whose kin (same
-    commodity, price type and currency, in ``kin_prices``, default ``prices``) moved at least
-    half as far the same way that period is kept, unless it moved ``KIN_VOUCH_LIMIT`` times
-    or more. Interpolated estimates are never tested.
+    A real price of the last ``JUDGED_MONTHS`` (what the bulletin's changes compare) is
+    suspect when it is ``MISTYPED`` times or more above or below both the median of the
+    three real prices before it and of the three after it (auto's spike rule), or, for the
+    latest price, both the median of the (up to) three before it and the price just before
+    it: a jump is judged once, when it comes; the price after it stands at the new level, or
+    continues a move the bulletin already shows, and is used (a new currency unit, or a real
+    jump, is used from its second period). A series of two prices is not judged. A slipped
+    zero or a price per bag in a column per kg moves threefold; crop prices rarely do, and
+    when they do (Sri Lanka's carrots in January 2024, its tomatoes in April 2024, in every
+    market) the same commodity's prices in other markets move with them: a suspect price
+    whose kin (same commodity, price type and currency, in ``kin_prices``, default
+    ``prices``) moved at least half as far the same way that period is kept, unless its move
+    is a power of ten (``_slipped_zeros``), which one clerk's slip across one file's markets
+    makes and no market does. The estimates cleaning interpolated toward a held-back price go
+    with it. Interpolated estimates are never tested themselves.
     """
     if prices.empty:
         return prices, {}
+    prices = prices.assign(_at=np.arange(len(prices)))  # positions: labels may repeat
     rows, logs, before, after, position, size = _neighbours(prices)
     move, far = logs - before, np.log(MISTYPED)
     spike = ((move >= far) & (logs - after >= far)) | ((move <= -far) & (logs - after <= -far))
     previous = np.where(position > 0, np.roll(logs, 1), np.nan)
     latest = (position == size - 1) & (np.abs(move) >= far) & (np.abs(logs - previous) >= far)
-    suspect = (spike | latest) & (size >= 3)
+    recent = rows["date"] >= prices["date"].max() - pd.DateOffset(months=JUDGED_MONTHS)
+    suspect = (spike | latest) & (size >= 3) & recent.to_numpy()
     if not suspect.any():
-        return prices, {}
+        return prices.drop(columns="_at"), {}
     kin = _kin_moves(rows[suspect], prices if kin_prices is None else kin_prices)
-    drop, held = [], {}
+    drop, held = set(), {}
     for i in np.flatnonzero(suspect):
         row = rows.iloc[i]
         key = tuple(row[list(KEY)])
-        if abs(move[i]) < np.log(KIN_VOUCH_LIMIT):
+        if not _slipped_zeros(move[i]):
             others = kin.get(tuple(row[["commodity", "price_type", "currency", "date"]]))
             others = None if others is None else others.loc[others["key"] != key, "move"]
             if others is not None and len(others.dropna()):
@@ -544,8 +545,35 @@ def hold_back_mistyped(
         held.setdefault(key, []).append(
             HeldBack(pd.Timestamp(row["date"]), float(row["price"]), float(np.exp(around)))
         )
-        drop.append(rows.index[i])
-    return prices.drop(index=drop), held
+        drop.add(int(row["_at"]))
+        # The estimates between its real neighbours were drawn toward it.
+        after_date = rows["date"].iloc[i + 1] if position[i] < size[i] - 1 else pd.Timestamp.max
+        before_date = rows["date"].iloc[i - 1] if position[i] > 0 else pd.Timestamp.min
+        drop |= set(_estimates_between(prices, key, before_date, after_date))
+    kept = prices[~prices["_at"].isin(drop)]
+    return kept.drop(columns="_at"), held
+
+
+#: Months back from the latest price whose prices a bulletin judges: its changes compare
+#: the latest price with the period before and the same period a year before.
+JUDGED_MONTHS = 13
+
+
+def _slipped_zeros(move: float) -> bool:
+    """Whether a log move is about a power of ten (9.8 or 12 times, not 6.9): a slipped zero
+    or a unit's count (a price per chục of 12) that no market's kin can vouch for."""
+    decades = abs(move) / np.log(10)
+    return round(decades) >= 1 and abs(decades - round(decades)) < 0.1
+
+
+def _estimates_between(prices: pd.DataFrame, key: tuple, start, stop) -> list[int]:
+    """Positions (``_at``) of ``key``'s interpolated prices strictly between two dates."""
+    if "flags" not in prices.columns:
+        return []
+    same = np.logical_and.reduce([prices[c].to_numpy() == v for c, v in zip(KEY, key, strict=True)])
+    inside = same & (prices["date"] > start).to_numpy() & (prices["date"] < stop).to_numpy()
+    estimate = prices["flags"].astype(str).str.contains("interpolated", regex=False).to_numpy()
+    return prices["_at"].to_numpy()[inside & estimate].tolist()
 
 
 def _neighbours(prices: pd.DataFrame):
@@ -555,7 +583,8 @@ def _neighbours(prices: pd.DataFrame):
     real = pd.Series(True, index=prices.index)
     if "flags" in prices.columns:  # a bare table (tests, notebooks) has no flags
         real = ~prices["flags"].astype(str).str.contains("interpolated", regex=False)
-    rows = prices.loc[real, [*KEY, "date", "price"]].sort_values([*KEY, "date"])
+    columns = [*KEY, "date", "price", *(["_at"] if "_at" in prices.columns else [])]
+    rows = prices.loc[real, columns].sort_values([*KEY, "date"])
     groups = rows.groupby(list(KEY), sort=False, observed=True)
     position, size = groups.cumcount().to_numpy(), groups["price"].transform("size").to_numpy()
     logs = np.log(rows["price"].to_numpy(float))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from forecast.clean.base import (
@@ -126,7 +127,9 @@ def counted_units(
     units = units.astype(float)
     marked = marks.map(lambda m: isinstance(m, str) and bool(m)).astype(bool)
     if prices is not None:
-        marked &= ~(pd.to_numeric(prices, errors="coerce") < units).fillna(False).astype(bool)
+        # Against a thousand, not the scale: "750.000đ" in a triệu đồng column is whole đồng.
+        small = pd.to_numeric(prices, errors="coerce") < np.minimum(units, 1000)
+        marked &= ~small.fillna(False).astype(bool)
     own = scaled.eq(True) | marked
     return units.where(~own, 1.0)
 

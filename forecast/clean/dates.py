@@ -343,19 +343,13 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     return freq, f"{on}{median:g} days apart (median)"
 
 
-def _cleaned_weeks(frame: pd.DataFrame) -> bool:
-    """A cleaned weekly table's dates: Mondays, not all of them the first of a month (a
-    monthly table's may be), and some series with two a week apart (a gap cleaning filled,
-    or two weeks running); prices read on the first Monday of each month never are."""
-    dates = frame["date"]
-    if not len(dates) or not (dates.dt.day_of_week == 0).all() or dates.dt.is_month_start.all():
-        return False
-    keys = [
-        c for c in frame.columns if c in ("commodity", "market", "price_type", "unit", "currency")
-    ]
-    ordered = frame.sort_values([*keys, "date"])
-    same = (ordered[keys].shift() == ordered[keys]).all(axis=1)
-    return bool(((ordered["date"].diff() == pd.Timedelta(days=7)) & same).any())
+def _cleaned_weeks(dates: pd.Series) -> bool:
+    """A cleaned weekly table's dates: Mondays, not all of them the first of a month. A
+    cleaned monthly table's dates are all the first of a month, so Mondays are weeks, however
+    far apart a sparse series' prices are."""
+    return bool(len(dates)) and bool(
+        (dates.dt.day_of_week == 0).all() and not dates.dt.is_month_start.all()
+    )
 
 
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
@@ -385,7 +379,7 @@ def assign_periods(
     else:
         gaps = _date_gaps(frame)  # one pass serves the inference and the per-series spacing
         freq, why = infer_frequency(frame, gaps)
-        if period_starts and freq == "monthly" and _cleaned_weeks(frame):
+        if period_starts and freq == "monthly" and _cleaned_weeks(frame["date"]):
             freq, why = "weekly", "a cleaned table's dates, all Mondays"
         # Series whose own dates say otherwise: a monthly series in a weekly file is spread
         # onto weeks, a weekly one in a monthly file folded into medians. (Sparse series, a

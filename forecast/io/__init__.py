@@ -178,13 +178,13 @@ def _currency_from_header(from_header, columns, mapping, defaults, source):
 
 
 def cropcast_marks(flags: pd.Series) -> bool:
-    """Whether every value of a ``flags`` column is cropcast's marks (or empty), and at least
-    one is a mark: a user's notes ("checked", "not interpolated") are not its flags."""
+    """Whether every value of a ``flags`` column is cropcast's marks or empty (a cleaned
+    table with nothing to flag): a user's notes ("checked", "not interpolated") are not."""
     from forecast.clean.base import MARK_ORDER
 
     values = flags.fillna("").astype(str).str.strip()
     marks = {m.strip() for value in values.unique() for m in value.split(";") if m.strip()}
-    return bool(marks) and marks <= set(MARK_ORDER)
+    return marks <= set(MARK_ORDER)
 
 
 def _column_named(columns: list[str], name: str) -> str:
