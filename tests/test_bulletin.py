@@ -517,6 +517,16 @@ def test_a_price_more_than_a_year_back_is_not_judged_again():
     assert not pomelo.held_back
 
 
+def test_a_series_that_stopped_is_judged_from_its_own_last_price():
+    from forecast.bulletin.facts import hold_back_mistyped
+
+    steady = [45_000 + 500 * (i % 3) for i in range(12)]
+    stopped = weekly_pomelo([*steady, 450_000], "Chợ A")  # ends in August 2026
+    fresh = weekly_pomelo([45_000] * 120, "Chợ B")  # goes on for two more years
+    _, held = hold_back_mistyped(pd.concat([stopped, fresh], ignore_index=True))
+    assert [h.price for h in held[tuple(stopped.iloc[0][list(KEY)])]] == [450_000]
+
+
 def test_holding_back_keeps_rows_whose_labels_repeat():
     from forecast.bulletin.facts import hold_back_mistyped
 

@@ -752,6 +752,17 @@ def test_a_cleaned_weekly_table_with_nothing_flagged_and_month_long_gaps_stays_w
     assert again.prices["date"].tolist() == list(weeks)
 
 
+def test_first_monday_readings_in_a_price_table_file_stay_monthly(tmp_path):
+    from forecast.clean import CleanOptions, clean
+
+    months = pd.date_range("2022-01-01", periods=24, freq="MS")
+    mondays = [f"{pd.offsets.Week(weekday=0).rollforward(d):%Y-%m-%d}" for d in months]
+    path = _price_table_file(
+        tmp_path / "m.csv", [""] * 24, mondays, [75 + i % 3 for i in range(24)]
+    )
+    assert clean(read_prices(path), CleanOptions()).report.freq == "monthly"
+
+
 def test_a_corrected_typo_in_a_cleaned_file_loses_its_outlier_mark(tmp_path):
     from forecast.clean import CleanOptions, clean
 

@@ -667,6 +667,21 @@ def test_a_forecast_fitted_on_a_price_since_corrected_is_not_checked(store, tmp_
     assert audit(store) == []
 
 
+def test_a_late_price_that_fills_an_estimate_keeps_the_previous_forecast(store, tmp_path):
+    """A market reporting late replaces an interpolated estimate: no price the run trusted
+    changed, so its forecasts are still checked."""
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    ingest_file(store, price_file(tmp_path / "a.csv", range(24), drop=((0, 20),)))
+    prices = load_prices(store)
+    spec = ForecastSpec(model="naive", horizon=6, levels=(80, 95), use_calendar=False)
+    archive_forecasts(store, forecast_prices(prices, spec, engine="local"), spec, "2017-12-01")
+    ingest_file(store, price_file(tmp_path / "b.csv", range(24, 27)))
+    late = ingest_file(store, price_file(tmp_path / "late.csv", range(20, 21), series=SERIES[:1]))
+    assert late.estimates_replaced == 1
+    assert set(previous_forecasts(store)["commodity"]) == {"Rice", "Coffee"}
+
+
 def test_a_series_that_lags_the_others_is_scored_from_its_own_last_price(store, tmp_path):
     from forecast.forecasting import ForecastSpec, forecast_prices
 

@@ -499,7 +499,7 @@ def hold_back_mistyped(
 ) -> tuple[pd.DataFrame, dict[tuple, list[HeldBack]]]:
     """``prices`` without the ones that look mistyped, and those, by series key.
 
-    A real price of the last ``JUDGED_MONTHS`` (what the bulletin's changes compare) is
+    A real price of its series' last ``JUDGED_MONTHS`` (what the bulletin's changes compare) is
     suspect when it is ``MISTYPED`` times or more above or below both the median of the
     three real prices before it and of the three after it (auto's spike rule), or, for the
     latest price, both the median of the (up to) three before it and the price just before
@@ -523,7 +523,9 @@ def hold_back_mistyped(
     spike = ((move >= far) & (logs - after >= far)) | ((move <= -far) & (logs - after <= -far))
     previous = np.where(position > 0, np.roll(logs, 1), np.nan)
     latest = (position == size - 1) & (np.abs(move) >= far) & (np.abs(logs - previous) >= far)
-    recent = rows["date"] >= prices["date"].max() - pd.DateOffset(months=JUDGED_MONTHS)
+    # From each series' own last price: its changes compare from there.
+    last = rows.groupby(list(KEY), sort=False, observed=True)["date"].transform("max")
+    recent = rows["date"] >= last - pd.DateOffset(months=JUDGED_MONTHS)
     suspect = (spike | latest) & (size >= 3) & recent.to_numpy()
     if not suspect.any():
         return prices.drop(columns="_at"), {}

@@ -214,7 +214,8 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                 JOIN revisions r USING ({_KEY})
                 JOIN ingests i ON i.ingest_id = r.ingest_id
                 WHERE r.date <= c.cutoff AND i.ingested_at > fr.created_at
-                    AND NOT list_contains(string_split(r.new_flags, ';'), 'interpolated')
+                    -- an estimate replaced or re-estimated was no price the run trusted
+                    AND NOT list_contains(string_split(r.old_flags, ';'), 'interpolated')
             ),
             picked AS (
                 SELECT c.* FROM series_cutoffs c JOIN latest l USING ({_KEY})
