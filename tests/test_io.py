@@ -826,3 +826,21 @@ def test_a_whole_dong_price_in_a_trieu_column_is_not_scaled_a_million_times(tmp_
     )
     prices = clean(read_prices(_write(tmp_path / "t.csv", text)), CleanOptions()).prices
     assert prices["price"].tolist() == [7_400_000, 7_500_000, 7_600_000, 7_700_000]
+
+
+def test_two_quotes_left_open_do_not_swallow_the_lines_between(tmp_path):
+    """Lines 11 and 21 each open a quote: read as csv reads them, lines 12-20 become one
+    market name of the right width. Each broken line is refused; the lines between are rows."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    rows = [f"2024-01-{d:02d},Lúa,Chợ A,Retail,kg,VND,70{d:02d}\n" for d in range(1, 21)]
+    for d in (10, 20):
+        rows[d - 1] = rows[d - 1].replace(",Chợ A,", ',"Chợ A,')
+    raw = read_prices(_write(tmp_path / "open2.csv", head + "".join(rows)))
+    broken = raw.table.loc[raw.table["line_error"] != "", "row"].tolist()
+    assert broken == [10, 20]
+    assert raw.table["market"].tolist().count("Chợ A") == 18
+    # A note written over two lines inside quotes is one value, as before.
+    note = head + '2024-01-01,Lúa,"Chợ A\nphía bắc",Retail,kg,VND,7001\n' + "".join(rows[1:9])
+    raw = read_prices(_write(tmp_path / "note.csv", note))
+    assert "line_error" not in raw.table
+    assert raw.table["market"].iloc[0] == "Chợ A\nphía bắc"

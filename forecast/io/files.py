@@ -357,7 +357,9 @@ def _scan(lines: _Lines, start: int, delim: str, width: int, broken: list) -> in
             continue
         first, spans, done = start + done + 1, reader.line_num - done, reader.line_num
         wide = len(row) > width and any(v.strip() for v in row[width:])
-        if spans > 1 and (wide or len(row) != width):
+        if spans > 1 and (
+            wide or len(row) != width or _rows_inside(lines, first, spans, delim, width)
+        ):
             # A value that spans lines and leaves the row the wrong width: the quote that
             # opened it was never closed on its line, and swallowed the lines after it.
             broken.append(_misquoted_line(lines.listed, first, delim, width, _OPEN))
@@ -382,6 +384,17 @@ def _scan(lines: _Lines, start: int, delim: str, width: int, broken: list) -> in
         broken.append(_misquoted_line(lines.listed, first, delim, width, _OPEN))
         return first
     return None
+
+
+def _rows_inside(lines: _Lines, first: int, spans: int, delim: str, width: int) -> bool:
+    """Whether a value spanning lines swallowed rows: a line inside it splits, alone, into
+    the header's columns (two quotes left open, ten lines apart, make one record of the
+    right width out of the lines between them; a note written over two lines does not)."""
+    inside = lines.listed[first : first + spans - 1]
+    return any(
+        len(next(csv.reader([line.rstrip("\r\n")], delimiter=delim), [])) == width
+        for line in inside
+    )
 
 
 #: Why a line's quotes break it: left open (swallowing the lines after it), or closed
