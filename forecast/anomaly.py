@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import SchemaError, UsageError
-from forecast.table import KEY, infer_freq
+from forecast.table import KEY, infer_freq, interpolated
 
 ALPS_MIN_MONTHS = 36
 IPA_MIN_MONTHS = 60
@@ -121,9 +121,7 @@ def _resolve_as_of(prices: pd.DataFrame, as_of) -> pd.Timestamp | None:
 
 
 def _observed(prices: pd.DataFrame) -> pd.DataFrame:
-    if "flags" not in prices.columns:
-        return prices
-    return prices[~prices["flags"].astype(str).str.contains("interpolated", regex=False)]
+    return prices[~interpolated(prices)]
 
 
 def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:

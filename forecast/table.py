@@ -140,6 +140,14 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
     ]
 
 
+def interpolated(prices: pd.DataFrame) -> np.ndarray:
+    """Per row, whether cleaning filled the price in (flag ``interpolated``): an estimate,
+    not a price anyone wrote. All False for a table without flags."""
+    if "flags" not in prices.columns:
+        return np.zeros(len(prices), bool)
+    return prices["flags"].astype(str).str.contains("interpolated", regex=False).to_numpy()
+
+
 def series_label(key: tuple) -> str:
     """A readable one-line name for a series key: 'Rice | An Giang | Wholesale | VND/kg'."""
     commodity, market, price_type, unit, currency = key

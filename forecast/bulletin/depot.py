@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forecast.clean.units import CHUC, from_chuc
+from forecast.table import interpolated
 
 #: Columns holding prices, in price tables and forecast tables alike.
 _PRICE_COLUMNS = ("price", "forecast", "actual")
@@ -33,7 +34,7 @@ def written_per_chuc(report, prices: pd.DataFrame, chuc_size: int = 12) -> set[t
     if not rows:
         return set()
     nuts = prices[prices["unit"] == "nut"]
-    written = nuts[~nuts["flags"].astype(str).str.contains("interpolated", regex=False)]
+    written = nuts[~interpolated(nuts)]
     counts = written.groupby(["commodity", "market", "price_type", "currency"]).size()
     return {key for key, n in rows.items() if 2 * n > int(counts.get(key, 0))}
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from forecast.table import KEY, infer_freq
+from forecast.table import KEY, infer_freq, interpolated
 
 #: A change since the previous period smaller than this (in %) is "stable" in the summary.
 STABLE_CHANGE_PCT = 2.0
@@ -75,7 +75,7 @@ class HeldBack:
 
     date: pd.Timestamp
     price: float
-    around: float  # the median of the prices before it: what it stands out from
+    around: float  # what the bulletin shows instead: the price before it, or those around it
 
 
 @dataclass(frozen=True)
@@ -570,23 +570,17 @@ def _slipped_zeros(move: float) -> bool:
 
 def _estimates_between(prices: pd.DataFrame, key: tuple, start, stop) -> list[int]:
     """Positions (``_at``) of ``key``'s interpolated prices strictly between two dates."""
-    if "flags" not in prices.columns:
-        return []
     same = np.logical_and.reduce([prices[c].to_numpy() == v for c, v in zip(KEY, key, strict=True)])
     inside = same & (prices["date"] > start).to_numpy() & (prices["date"] < stop).to_numpy()
-    estimate = prices["flags"].astype(str).str.contains("interpolated", regex=False).to_numpy()
-    return prices["_at"].to_numpy()[inside & estimate].tolist()
+    return prices["_at"].to_numpy()[inside & interpolated(prices)].tolist()
 
 
 def _neighbours(prices: pd.DataFrame):
     """The real prices of ``prices`` sorted by series and date, with their logs, the median
     of the (up to) three real prices before and after each, its position in its series
     and its series' size."""
-    real = pd.Series(True, index=prices.index)
-    if "flags" in prices.columns:  # a bare table (tests, notebooks) has no flags
-        real = ~prices["flags"].astype(str).str.contains("interpolated", regex=False)
     columns = [*KEY, "date", "price", *(["_at"] if "_at" in prices.columns else [])]
-    rows = prices.loc[real, columns].sort_values([*KEY, "date"])
+    rows = prices.loc[~interpolated(prices), columns].sort_values([*KEY, "date"])
     groups = rows.groupby(list(KEY), sort=False, observed=True)
     position, size = groups.cumcount().to_numpy(), groups["price"].transform("size").to_numpy()
     logs = np.log(rows["price"].to_numpy(float))
@@ -770,8 +764,8 @@ def make_bulletin(
     as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(known["date"].max())
     # Dated by the file, typo or not; the kin that may vouch for a jump are every market's,
     # whichever series were chosen.
-    everyone = known if kin_prices is None else truncate(kin_prices, as_of)
-    known, held_back = hold_back_mistyped(known, everyone)
+    kin_prices = None if kin_prices is None else truncate(kin_prices, as_of)
+    known, held_back = hold_back_mistyped(known, known if kin_prices is None else kin_prices)
     if max_age_months:
         last = known.groupby(list(KEY), observed=True)["date"].transform("max")
         current = known[last > as_of - pd.DateOffset(months=max_age_months)]
@@ -797,7 +791,7 @@ def make_bulletin(
             scheduler=scheduler,
             calendar=calendar,
             on_done=on_done,
-            kin_prices=None if kin_prices is None else truncate(kin_prices, as_of),
+            kin_prices=kin_prices,
         )
         forecasts = run.forecasts
         few = too_few_prices(current, model)

@@ -28,7 +28,6 @@ import pandas as pd
 from forecast.clean.base import StepOutput, fold, label, map_unique, split_rejected
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
-from forecast.table import KEY
 
 EARLIEST = pd.Timestamp("1950-01-01")
 
@@ -344,20 +343,15 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     return freq, f"{on}{median:g} days apart (median)"
 
 
-def _cleaned_weeks(frame: pd.DataFrame) -> bool:
+def _cleaned_weeks(dates: pd.Series, gaps: tuple[np.ndarray, np.ndarray]) -> bool:
     """A cleaned weekly table's dates: Mondays, not all of them the first of a month (a
     cleaned monthly table's are), so weeks however far apart a sparse series' prices are;
     but not a month's first Monday in every row with no two a week apart: prices read once
-    a month on its first Monday, in a file laid out as a cleaned table."""
-    dates = frame["date"]
+    a month on its first Monday, in a file laid out as a cleaned table. ``gaps`` is
+    :func:`_date_gaps` of the table."""
     if not len(dates) or not (dates.dt.day_of_week == 0).all() or dates.dt.is_month_start.all():
         return False
-    if not (dates.dt.day <= 7).all():
-        return True
-    keys = [c for c in KEY if c in frame.columns]
-    ordered = frame.sort_values([*keys, "date"])
-    same = (ordered[keys].shift() == ordered[keys]).all(axis=1)
-    return bool(((ordered["date"].diff() == pd.Timedelta(days=7)) & same).any())
+    return not (dates.dt.day <= 7).all() or bool((gaps[1] == 7).any())
 
 
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
@@ -387,7 +381,7 @@ def assign_periods(
     else:
         gaps = _date_gaps(frame)  # one pass serves the inference and the per-series spacing
         freq, why = infer_frequency(frame, gaps)
-        if period_starts and freq == "monthly" and _cleaned_weeks(frame):
+        if period_starts and freq == "monthly" and _cleaned_weeks(frame["date"], gaps):
             freq, why = "weekly", "a cleaned table's dates, all Mondays"
         # Series whose own dates say otherwise: a monthly series in a weekly file is spread
         # onto weeks, a weekly one in a monthly file folded into medians. (Sparse series, a

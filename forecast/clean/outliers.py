@@ -36,6 +36,7 @@ from forecast.clean.base import (
     split_rejected,
 )
 from forecast.clean.options import CleanOptions
+from forecast.table import KEY
 
 WINDOW = 7
 THRESHOLD = 3.5
@@ -109,8 +110,7 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     # corrected loses its own. A series too short to test keeps what it was told.
     earlier = map_unique(frame["flags"], lambda f: "outlier" in split_marks(f)).astype(bool)
     if earlier.any():
-        columns = ["commodity", "market", "price_type", "unit", "currency"]
-        keys = zip(*(frame[c].tolist() for c in columns), strict=True)
+        keys = zip(*(frame[c].tolist() for c in KEY), strict=True)
         earlier &= pd.Series([k in tested_keys for k in keys], index=frame.index)
     if earlier.any():
         flags = frame["flags"].copy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -138,11 +139,14 @@ def _print_outliers(rows, shown: int = 5) -> None:
         else:
             what = "1 price" if n == 1 else f"{n:,} prices"
         console.print("  " + heading.format(what=what), highlight=False)
-        _print_rows(
-            part,
-            shown,
-            lambda row: f"{money(row.price)} (around it: {money(row.local_median)})",
-        )
+        _print_rows(part, shown, _outlier_text)
+
+
+def _outlier_text(row) -> str:
+    # Only a price flagged now has a median it stands out from.
+    median = row.local_median
+    around = "" if math.isnan(median) else f" (around it: {money(median)})"
+    return f"{money(row.price)}{around}"
 
 
 def _print_price_changes(heading: str, rows, total: int, shown: int) -> None:

@@ -467,11 +467,11 @@ OUTLIER_COLUMNS = (*KEY, "date", "price", "local_median", "mark")
 
 
 def _review_outliers(con) -> pd.DataFrame:
-    """Test every series in ``incoming`` for outliers over its whole stored history (real
-    prices only, as cleaning does) and set or clear the ``outlier`` mark to match; returns
-    the prices whose mark changed (``OUTLIER_COLUMNS``)."""
-    from forecast.clean.base import join_marks, split_marks
-    from forecast.clean.outliers import MIN_POINTS, hampel
+    """Clean's outlier step over the whole stored history of every series in ``incoming``
+    (it judges earlier marks again), its marks written back; returns the prices whose mark
+    changed (``OUTLIER_COLUMNS``; ``local_median`` only for those it flagged)."""
+    from forecast.clean import CleanOptions
+    from forecast.clean.outliers import find_outliers
 
     rows = con.execute(
         f"""WITH touched AS (SELECT DISTINCT {_KEY} FROM incoming)
@@ -480,26 +480,20 @@ def _review_outliers(con) -> pd.DataFrame:
     ).df()
     if rows.empty:
         return pd.DataFrame(columns=list(OUTLIER_COLUMNS))
-    logs = np.log(rows["price"].to_numpy(float))
-    found = np.zeros(len(rows), bool)
-    median = logs.copy()
-    for positions in rows.groupby(list(KEY), sort=False).indices.values():
-        if len(positions) >= MIN_POINTS:
-            found[positions], _, median[positions] = hampel(logs[positions])
-    marks = rows["flags"].map(split_marks)
-    marked = marks.map(lambda m: "outlier" in m).to_numpy(bool)
-    moved = found != marked
+    rows["date"] = pd.to_datetime(rows["date"]).astype("datetime64[ns]")
+    judged = find_outliers(rows, CleanOptions(outliers="flag"))
+    moved = (judged.frame["flags"] != rows["flags"]).to_numpy()
     if not moved.any():
         return pd.DataFrame(columns=list(OUTLIER_COLUMNS))
-    changed = rows[moved].assign(
-        flags=[
-            join_marks(m | {"outlier"} if hit else m - {"outlier"})
-            for m, hit in zip(marks[moved], found[moved], strict=True)
-        ],
-        local_median=np.exp(median[moved]),
-        mark=np.where(found[moved], "flagged", "cleared"),
-    )
-    changed["date"] = pd.to_datetime(changed["date"]).astype("datetime64[ns]")
+    changed = rows[moved].assign(flags=judged.frame["flags"][moved])
+    around = {(o["series"], o["date"]): o["local_median"] for o in judged.details["outliers"]}
+    changed["local_median"] = [
+        around.get((series_label(key), f"{date:%Y-%m-%d}"), np.nan)
+        for key, date in zip(
+            changed[list(KEY)].itertuples(index=False), changed["date"], strict=True
+        )
+    ]
+    changed["mark"] = np.where(changed["flags"].str.contains("outlier"), "flagged", "cleared")
     con.register("cropcast_marks", changed)
     con.execute(
         f"""UPDATE prices SET flags = c.flags
@@ -517,7 +511,7 @@ def outlier_records(outliers: pd.DataFrame) -> list[dict]:
             "series": series_label(tuple(row[c] for c in KEY)),
             "date": f"{row['date']:%Y-%m-%d}",
             "price": float(row["price"]),
-            "local_median": float(row["local_median"]),
+            "local_median": None if pd.isna(row["local_median"]) else float(row["local_median"]),
             "mark": row["mark"],
         }
         for row in outliers.to_dict(orient="records")
