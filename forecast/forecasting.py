@@ -315,8 +315,15 @@ def write_forecasts(forecasts: pd.DataFrame, path) -> None:
     if suffix == ".parquet":
         forecasts.to_parquet(path, index=False)
     else:
+        from forecast.io.files import plain_decimal
+
         out = forecasts.copy()
         out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+        # Ten significant digits: a forecast of the last price 510 reads "510", not the
+        # "509.9999999999999" that exp(log(510)) gives, and no value reads as thousands.
+        for column in out.columns[out.dtypes.map(pd.api.types.is_float_dtype)]:
+            values = out[column]
+            out[column] = values.map(lambda v: "" if pd.isna(v) else plain_decimal(f"{v:.10g}"))
         out.to_csv(path, index=False, encoding="utf-8")
 
 

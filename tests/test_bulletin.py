@@ -265,6 +265,25 @@ def test_vietnamese_names_numbers_and_ascii():
     assert commodity_name("Coconut oil", "vi") == "Dầu dừa"
     assert commodity_name("Pomelo", "vi") == "Bưởi"
     assert commodity_name("Jackfruit", "vi") == "Jackfruit"  # unknown: kept as written
+
+
+@pytest.mark.parametrize(
+    ("vietnamese", "english"),
+    [
+        ("Gạo trắng", "Rice (white)"),  # a known grade is put into English
+        ("Gạo (trắng)", "Rice (white)"),  # not "Rice ((trắng))"
+        ("Gạo thơm", "Rice (fragrant)"),
+        ("Dừa tươi", "Coconut (fresh)"),
+        ("Dừa khô", "Coconut (dried)"),
+        ("Gạo Việt Nam 5% tấm", "Rice (Vietnamese 5% broken)"),  # the World Bank's grade
+        ("Cao su RSS3", "Rubber (RSS3)"),
+        ("Bưởi da xanh", "Pomelo (da xanh)"),  # a variety is a name: kept as written
+        ("Gạo ST25", "Rice (ST25)"),
+        ("Lúa", "Rice (paddy)"),
+    ],
+)
+def test_vietnamese_names_in_english(vietnamese, english):
+    assert commodity_name(vietnamese, "en") == english
     assert market_name("Dong Thap", "vi") == "Đồng Tháp"
     assert format_number(45000, "vi") == "45.000" and format_number(45000, "en") == "45,000"
     assert format_number(2.314, "vi") == "2,31" and format_number(2.314, "en") == "2.31"

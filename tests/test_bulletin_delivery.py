@@ -276,6 +276,10 @@ def test_one_phone_written_two_ways_gets_one_sms_with_both_rows_commodities(tmp_
         ("Rice (red nadu)", "Rice (red", False),  # an open bracket is closed
         ("Rice (red)", "Rice (red", True),
         ("Rice (white)", "Rice (red)", False),
+        ("Gạo trắng", "Rice (white)", True),  # the grade in English too
+        ("Gạo (trắng)", "rice white", True),
+        ("Gạo trắng", "Rice (red)", False),
+        ("Dừa tươi", "coconut (fresh)", True),
     ],
 )
 def test_commodity_matching(commodity, wanted, expected):

@@ -64,6 +64,30 @@ def test_forecast_file_has_one_row_per_series_and_step(train_csv, tmp_path):
     assert pd.to_datetime(fc["date"]).dt.is_month_start.all()
 
 
+def test_forecast_csv_numbers_read_as_written_and_match_parquet(tmp_path):
+    """The CSV holds ten significant digits: the last price 510 comes back "510" (not
+    exp(log(510)) = "509.9999999999999"), no value reads as thousands ("92.853"), and every
+    number equals the Parquet file's to 1e-9."""
+    rows = [("2024-01-15", 500.0), ("2024-02-15", 505.0), ("2024-03-15", 510.0)]
+    rows += [(f"2024-{m:02d}-15", 92.853) for m in (1, 2, 3)]
+    frame = pd.DataFrame(rows, columns=["date", "price"])
+    frame["commodity"] = ["Beans"] * 3 + ["Salt"] * 3
+    for column, value in [("market", "Kano"), ("price_type", "Retail"), ("unit", "kg")]:
+        frame[column] = value
+    frame["currency"] = "NGN"
+    path = tmp_path / "in.csv"
+    frame.to_csv(path, index=False)
+    for out in (tmp_path / "fc.csv", tmp_path / "fc.parquet"):
+        result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-o", out, "-q", "-j", 1)
+        assert result.exit_code == 0, result.output
+    text = (tmp_path / "fc.csv").read_text(encoding="utf-8")
+    assert ",510," in text and "9999" not in text
+    assert ",92.8530," in text and ",92.853," not in text
+    csv, parquet = pd.read_csv(tmp_path / "fc.csv"), pd.read_parquet(tmp_path / "fc.parquet")
+    numbers = ["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
+    np.testing.assert_allclose(csv[numbers].to_numpy(float), parquet[numbers], rtol=1e-9)
+
+
 def test_forecast_parquet_and_levels(train_csv, tmp_path):
     path, n_series = train_csv
     out = tmp_path / "fc.parquet"

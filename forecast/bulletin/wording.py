@@ -311,20 +311,38 @@ def _key(text: str) -> str:
 for _english, _vietnamese in COMMODITIES_VI.items():
     _EN_FROM_VI.setdefault(_key(_vietnamese), _english)
 _EN_FROM_VI[_key("Lúa")] = "rice (paddy)"  # "rice" subscribers want paddy prices too
+#: Vietnamese grades back to English ("trắng" -> "white"), for the rest of a Vietnamese name
+#: that is one of them; a variety ("da xanh", "ST25", "Ri6") is a name and stays as written.
+_QUALIFIERS_EN_FROM_VI: dict[str, str] = {
+    _key(vietnamese): english
+    for english, vietnamese in QUALIFIERS_VI.items()
+    if vietnamese and _key(vietnamese) != english  # not grades written alike ("RSS3")
+}
+_QUALIFIERS_EN_FROM_VI[_key("thơm")] = "fragrant"
 
 
 # --------------------------------------------------------------------------- names
 
 
 def _english_from_vietnamese(name: str) -> str | None:
-    """ "Dừa khô" -> "Coconut (dried)", "Dừa xiêm" -> "Coconut (xiêm)", "Gạo ST25" ->
-    "Rice (ST25)": a Vietnamese name (the longest known start of it) in English, the rest
-    kept as written; ``None`` when it does not start with a name in COMMODITIES_VI."""
+    """ "Dừa khô" -> "Coconut (dried)", "Gạo trắng" and "Gạo (trắng)" -> "Rice (white)",
+    "Dừa xiêm" -> "Coconut (xiêm)", "Gạo ST25" -> "Rice (ST25)": a Vietnamese name (the
+    longest known start of it) in English, the rest translated when it is a known grade and
+    kept as written otherwise (a variety's name); ``None`` when it does not start with a name
+    in COMMODITIES_VI."""
     words = str(name).split()
     for n in range(len(words), 0, -1):
         english = _EN_FROM_VI.get(_key(" ".join(words[:n])))
         if english:
             rest = " ".join(words[n:])
+            if rest.startswith("(") and rest.endswith(")"):  # "Gạo (trắng)"
+                rest = rest[1:-1].strip()
+            grade = _QUALIFIERS_EN_FROM_VI.get(_key(rest))
+            if grade:  # "Gạo Việt Nam 5% tấm" -> "Rice (Vietnamese 5% broken)"
+                known = COMMODITIES_EN.get(_key(f"{english}, {grade}"))
+                if known:
+                    return known
+                rest = grade
             english = english[:1].upper() + english[1:]
             if not rest:
                 return english
