@@ -299,6 +299,15 @@ def forecast_table(results: Sequence[SeriesForecast], levels: Sequence) -> pd.Da
     return table[columns]
 
 
+def _number_text(value: float) -> str:
+    from forecast.io.files import plain_decimal
+
+    if pd.isna(value):
+        return ""
+    text = f"{value:.10g}"
+    return plain_decimal(text) if any(c in text for c in ".en") else f"{text}.0"
+
+
 def write_forecasts(forecasts: pd.DataFrame, path) -> None:
     """CSV or Parquet, chosen by the file extension."""
     from pathlib import Path
@@ -315,15 +324,13 @@ def write_forecasts(forecasts: pd.DataFrame, path) -> None:
     if suffix == ".parquet":
         forecasts.to_parquet(path, index=False)
     else:
-        from forecast.io.files import plain_decimal
-
         out = forecasts.copy()
         out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
-        # Ten significant digits: a forecast of the last price 510 reads "510", not the
-        # "509.9999999999999" that exp(log(510)) gives, and no value reads as thousands.
+        # Ten significant digits: a forecast of the last price 510 reads "510.0", not the
+        # "509.9999999999999" that exp(log(510)) gives; no value reads as thousands, and a
+        # whole number keeps its ".0", so a column reads back as numbers with decimals.
         for column in out.columns[out.dtypes.map(pd.api.types.is_float_dtype)]:
-            values = out[column]
-            out[column] = values.map(lambda v: "" if pd.isna(v) else plain_decimal(f"{v:.10g}"))
+            out[column] = out[column].map(_number_text)
         out.to_csv(path, index=False, encoding="utf-8")
 
 

@@ -262,3 +262,35 @@ def test_calendar_unknown_crop():
     result = run("calendar", "show", "--commodity", "Banana")
     assert result.exit_code == 2
     assert "Known crops" in one_error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "help_of"),
+    [
+        (["forecast", "--horizon", "abc"], "--horizon", "cropcast forecast"),
+        (["forecast", "--horizon"], "requires an argument", "cropcast forecast"),
+        (["forecast", "--bogus"], "No such option: --bogus", "cropcast forecast"),
+        (["nope"], "No such command 'nope'", "cropcast"),
+        (["--bogus"], "No such option: --bogus", "cropcast"),
+        (["data", "clean", "x.csv"], "Missing option '--output'", "cropcast data clean"),
+        (["data", "clean", "x.csv", "--output"], "requires an argument", "cropcast data clean"),
+        (["bulletin", "send", "--bogus"], "--bogus", "cropcast bulletin send"),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_help_to_read(args, says, help_of):
+    """Click's own usage errors, not only cropcast's, are one line and exit 2 (not Typer's
+    box of five lines)."""
+    result = run(*args)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    # The program's name is the runner's here ("root"), "cropcast" from the shell.
+    program, command = help_of.split(" ", 1) if " " in help_of else (help_of, "")
+    assert program == "cropcast" and says in line and "Run '" in line
+    assert line.endswith(f"{' ' if command else ''}{command} --help' for the options")
+    assert result.stdout == ""
+
+
+def test_cropcast_alone_still_prints_its_help():
+    result = run()
+    assert "Usage:" in result.output and "forecast" in result.output
+    assert "error:" not in result.output

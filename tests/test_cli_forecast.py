@@ -65,7 +65,7 @@ def test_forecast_file_has_one_row_per_series_and_step(train_csv, tmp_path):
 
 
 def test_forecast_csv_numbers_read_as_written_and_match_parquet(tmp_path):
-    """The CSV holds ten significant digits: the last price 510 comes back "510" (not
+    """The CSV holds ten significant digits: the last price 510 comes back "510.0" (not
     exp(log(510)) = "509.9999999999999"), no value reads as thousands ("92.853"), and every
     number equals the Parquet file's to 1e-9."""
     rows = [("2024-01-15", 500.0), ("2024-02-15", 505.0), ("2024-03-15", 510.0)]
@@ -81,7 +81,7 @@ def test_forecast_csv_numbers_read_as_written_and_match_parquet(tmp_path):
         result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-o", out, "-q", "-j", 1)
         assert result.exit_code == 0, result.output
     text = (tmp_path / "fc.csv").read_text(encoding="utf-8")
-    assert ",510," in text and "9999" not in text
+    assert ",510.0," in text and "9999" not in text
     assert ",92.8530," in text and ",92.853," not in text
     csv, parquet = pd.read_csv(tmp_path / "fc.csv"), pd.read_parquet(tmp_path / "fc.parquet")
     numbers = ["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]

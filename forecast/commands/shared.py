@@ -56,13 +56,49 @@ def _say_package_warnings() -> None:
         logger.propagate = False  # not twice through a root handler
 
 
+#: Click's usage errors (a bad option value, an unknown option or command), from the click
+#: Typer vendors (typer >= 0.20) or the separate one.
+_ClickUsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+def _usage_error_line(exc, ctx) -> None:
+    """Click's usage error as one line, not Typer's box: what is wrong and where to look.
+
+    ``cropcast`` alone still prints its help (click signals that with a usage error too).
+    """
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        raise exc
+    # Some parser errors carry no context: then the command last resolved is the one.
+    where = exc.ctx.command_path if exc.ctx is not None else ctx.meta.get(_COMMAND, "cropcast")
+    what = " ".join(exc.format_message().split()).rstrip(".")
+    typer.echo(f"error: {what}. Run '{where} --help' for the options", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+_COMMAND = "cropcast.command"  # ctx.meta key: the command being run, for usage errors
+
+
 class CropcastGroup(TyperGroup):
-    """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code."""
+    """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code;
+    so too click's usage errors (exit 2)."""
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta[_COMMAND] = f"{ctx.command_path} {name}"  # meta is shared down the tree
+        return name, command, rest
+
+    def parse_args(self, ctx, args):
+        try:  # the root's own options: `cropcast --bogus`
+            return super().parse_args(ctx, args)
+        except _ClickUsageError as exc:
+            _usage_error_line(exc, ctx)
 
     def invoke(self, ctx):
         _say_package_warnings()
         try:
             return super().invoke(ctx)
+        except _ClickUsageError as exc:  # a command's options, or a command not known
+            _usage_error_line(exc, ctx)
         except CropcastError as exc:
             if _debug(ctx):
                 raise
