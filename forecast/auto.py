@@ -97,6 +97,9 @@ INFLATION_RATE = 0.02
 INFLATION_T = 3.0
 #: Fewest monthly series of a currency that tell its inflation from one commodity's boom.
 INFLATION_SERIES = 3
+#: A series tells of its currency's inflation now when its last price is within this many
+#: months of the currency's latest.
+INFLATION_CURRENT = 12
 
 
 def steady_inflation(y: pd.Series) -> float | None:
@@ -126,7 +129,8 @@ def steady_inflation(y: pd.Series) -> float | None:
 
 
 def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
-    """Per currency: the median, over its monthly series, of each one's mean log change a
+    """Per currency: the median, over its monthly series still priced (a price in the
+    ``INFLATION_CURRENT`` months to the currency's latest), of each one's mean log change a
     month over its last ``INFLATION_WINDOW`` months with prices. What a currency's
     inflation does to all its prices, where one commodity's boom moves only its own; a
     currency with fewer than ``INFLATION_SERIES`` such series cannot tell the two apart and
@@ -148,7 +152,14 @@ def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
     # Monthly series with prices in most months: a change per month, not per price (a
     # market reporting every fourth month would read four times its inflation).
     steps = ends["count"] - 1
-    ends = ends[(ends["count"] >= INFLATION_WINDOW) & (months >= steps) & (months <= 2 * steps)]
+    # Only series still priced: a market that stopped years ago tells of its own years, and
+    # in a WFP file half the series may have (Sri Lanka's: 51 of its 100 longest).
+    currency = ends.index.get_level_values(KEY.index("currency"))
+    latest = ends["end"].groupby(currency).transform("max")
+    current = ends["end"] > latest - pd.DateOffset(months=INFLATION_CURRENT)
+    ends = ends[
+        (ends["count"] >= INFLATION_WINDOW) & (months >= steps) & (months <= 2 * steps) & current
+    ]
     rates = np.log(ends["last"] / ends["first"]) / months[ends.index]
     currency = rates.index.get_level_values(KEY.index("currency"))
     grouped = rates.groupby(currency)

@@ -369,6 +369,32 @@ def test_currency_inflation_is_the_median_monthly_series():
     assert rates == {"LBP": pytest.approx(steady_inflation(y))}  # one USD series tells nothing
 
 
+def test_currency_inflation_counts_only_the_series_still_priced():
+    """Markets that stopped years ago (as half a WFP file's have) do not outvote the ones
+    priced now: four flat series ending in 2012 beside three inflating to 2023."""
+    inflating = _lebanon()
+    assert inflating.index[-1] >= pd.Timestamp("2022-01-01")
+    stale = pd.Series(500.0, index=pd.date_range("2008-01-01", "2012-12-01", freq="MS"))
+    rows = [
+        pd.DataFrame(
+            {
+                "commodity": f"C{i}",
+                "market": "M",
+                "price_type": "Retail",
+                "unit": "kg",
+                "currency": "LBP",
+                "date": values.index,
+                "price": values.to_numpy(),
+            }
+        )
+        for i, values in enumerate([inflating, inflating * 2, inflating * 3, *[stale] * 4])
+    ]
+    rates = currency_inflation(pd.concat(rows, ignore_index=True))
+    assert rates == {"LBP": pytest.approx(steady_inflation(inflating))}
+    # The stale ones alone still tell their own years (no current series to prefer).
+    assert currency_inflation(pd.concat(rows[3:], ignore_index=True)) == {"LBP": 0.0}
+
+
 def test_steady_inflation_is_a_months_not_a_weeks():
     weekly = pd.Series(
         np.exp(np.cumsum(np.full(120, 0.03))),
