@@ -904,20 +904,59 @@ def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
     assert "chục -> nut" in result.stderr
 
 
-def test_a_bulletin_from_the_store_quotes_coconuts_by_the_chuc(tmp_path):
-    """The store keeps nuts; Mekong depots quote coconuts by the chục, pomelos by the trái."""
-    path = tmp_path / "ben_tre.csv"
+def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_path):
+    """The store keeps nuts, and remembers how each ingest's file wrote them: Dừa khô per
+    chục of 14 comes back per chục of 14 (not a chục of 12, 14 % less than the depot paid),
+    Dừa xiêm written per trái stays per trái, as a bulletin of the file itself quotes them."""
+    chuc = tmp_path / "dua_kho.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
+    ]
+    chuc.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    each = tmp_path / "dua_xiem.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     for m in range(1, 13):
-        rows.append(f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,trái,VND,{12 + m % 2}000")
+        rows.append(f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000")
         rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    each.write_text("\n".join(rows) + "\n", encoding="utf-8")
     db = tmp_path / "store.duckdb"
-    assert run("ingest", path, "--db", db).exit_code == 0
+    assert run("ingest", chuc, "--chuc", 14, "--db", db).exit_code == 0
+    assert run("ingest", each, "--db", db).exit_code == 0
     result = run("bulletin", "--db", db, "-f", "sms", "-m", "naive", "-j", 1, "-q")
     assert result.exit_code == 0, result.output
-    assert "Dua kho Mo Cay Bac 144.000d/chuc" in result.stdout, result.stdout
+    assert "Dua kho Mo Cay Bac 162.000d/chuc" in result.stdout, result.stdout
+    assert "Dua xiem Mo Cay Bac 6.000d/trai" in result.stdout
     assert "Buoi Mo Cay Bac 52.000d/trai" in result.stdout
-    # The file itself wrote them per trái: a bulletin of the file keeps the file's unit.
-    from_file = run("bulletin", "-i", path, "-f", "sms", "-m", "naive", "-j", 1, "-q")
-    assert "Dua kho Mo Cay Bac 12.000d/trai" in from_file.stdout, from_file.stdout
+    for path, option in ((chuc, ["--chuc", 14]), (each, [])):
+        from_file = run("bulletin", "-i", path, *option, "-f", "sms", "-m", "naive", "-j", 1, "-q")
+        assert from_file.exit_code == 0, from_file.output
+        for name in ("Dua kho", "Dua xiem", "Buoi"):
+            quoted = re.search(name + r" Mo Cay Bac [0-9.]+d/\w+", from_file.stdout)
+            assert quoted is None or quoted[0] in result.stdout, (quoted, result.stdout)
+
+
+def test_stored_per_chuc_takes_the_size_and_the_majority_of_the_current_prices():
+    from forecast.bulletin.depot import stored_per_chuc
+
+    key = {"commodity": "Dừa khô", "market": "M", "price_type": "Farmgate", "currency": "VND"}
+    counts = pd.DataFrame(
+        [
+            {**key, "unit": "nut", "ingest_id": 1, "prices": 30},  # read per chục of 14
+            {**key, "unit": "nut", "ingest_id": 2, "prices": 10},  # read per trái
+            {**key, "market": "N", "unit": "nut", "ingest_id": 2, "prices": 10},
+            {**key, "market": "N", "unit": "nut", "ingest_id": 3, "prices": 20},
+        ]
+    )
+    conversion = {"kind": "unit", "from": "chục", "to": "nut", **key}
+    conversions = [
+        (1, [{**conversion, "factor": 1 / 14, "rows": 30}]),
+        (2, []),
+        (3, [{**conversion, "market": "N", "factor": 1 / 12, "rows": 20}]),
+    ]
+    assert stored_per_chuc(counts, conversions) == {
+        ("Dừa khô", "M", "Farmgate", "VND"): 14,
+        ("Dừa khô", "N", "Farmgate", "VND"): 12,
+    }
+    counts.loc[0, "prices"] = 10  # a tie is not a majority: per trái
+    assert ("Dừa khô", "M", "Farmgate", "VND") not in stored_per_chuc(counts, conversions)

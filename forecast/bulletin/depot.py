@@ -1,16 +1,19 @@
-"""Prices in the unit the depot quotes them in: coconuts by the chục, not by the nut.
+"""Prices in the unit the depot quotes them in: coconuts by the chục, if it wrote them so.
 
 Cleaning puts every series in one canonical unit, so that markets compare: a chục (12 to 16
 nuts, as the market counts it) becomes nuts. A farmer reads "Dừa khô 156.000đ/chục", not
-"13.000đ/trái", a number no depot quotes. So a bulletin made from a file whose series was
-written per chục (most of its prices) quotes that series per chục again: its prices, its
-forecasts and last period's forecasts, times the nuts in a chục (``--chuc``, default 12).
-Made from the store, which keeps nuts, it quotes coconuts in đồng by the chục, as the
-Mekong Delta's depots do.
+"13.000đ/trái", a number no depot quotes. So a bulletin quotes a series per chục again when
+most of its prices were written per chục: its prices, its forecasts and last period's
+forecasts, times the nuts in that chục. A file's cleaning report says how it wrote each
+series (``--chuc``, default 12); the store remembers every ingest's report, so a bulletin
+made from the store quotes each series as the depot's files wrote it (Dừa khô per chục of
+14, Dừa xiêm per trái).
 Forecasts are made in logs, so a forecast per chục is the forecast per nut times the chục.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pandas as pd
 
@@ -19,61 +22,83 @@ from forecast.table import interpolated
 
 #: Columns holding prices, in price tables and forecast tables alike.
 _PRICE_COLUMNS = ("price", "forecast", "actual")
+#: A series as the depot quotes it: the key without the unit (nut or chục).
+_SERIES = ["commodity", "market", "price_type", "currency"]
 
 
-def written_per_chuc(report, prices: pd.DataFrame, chuc_size: int = 12) -> set[tuple]:
-    """The (commodity, market, price_type, currency) whose prices the file wrote per chục:
-    more than half of the series' prices, as ``report`` (a cleaning report) converted them."""
+def _chuc_size(conversion: dict) -> int:
+    """The nuts in the chục a conversion divided by (its factor is 1 / size)."""
+    return int(round(1 / float(conversion["factor"])))
+
+
+def written_per_chuc(report, prices: pd.DataFrame) -> dict[tuple, int]:
+    """Series (commodity, market, price_type, currency) -> nuts in its chục, for those the
+    file wrote per chục: more than half of the series' prices, as ``report`` (a cleaning
+    report) converted them."""
     if report is None:
-        return set()
-    rows: dict[tuple, int] = {}
+        return {}
+    rows: Counter = Counter()
+    sizes: dict[tuple, Counter] = {}
     for c in report.conversions:
-        if from_chuc(c, chuc_size):
-            key = (c["commodity"], c["market"], c["price_type"], c["currency"])
-            rows[key] = rows.get(key, 0) + int(c["rows"])
+        if from_chuc(c):
+            key = tuple(c[column] for column in _SERIES)
+            rows[key] += int(c["rows"])
+            sizes.setdefault(key, Counter())[_chuc_size(c)] += int(c["rows"])
     if not rows:
-        return set()
+        return {}
     nuts = prices[prices["unit"] == "nut"]
-    written = nuts[~interpolated(nuts)]
-    counts = written.groupby(["commodity", "market", "price_type", "currency"]).size()
-    return {key for key, n in rows.items() if 2 * n > int(counts.get(key, 0))}
-
-
-def coconuts_by_the_nut(prices: pd.DataFrame, calendar=None) -> set[tuple]:
-    """The (commodity, market, price_type, currency) of coconut series in đồng per nut.
-
-    With no file to say how a series was written (the store keeps canonical units, and so
-    does the embedded data), the depot's custom decides: in the Mekong Delta coconuts are
-    quoted by the chục. Coconut oil and watermelon ("Dưa") are not coconuts.
-    """
-    from forecast.calendar import load_calendar, match_commodity
-
-    nuts = prices[(prices["unit"] == "nut") & (prices["currency"] == "VND")]
-    if nuts.empty:
-        return set()
-    calendar = load_calendar() if calendar is None else calendar
-    keys = nuts[["commodity", "market", "price_type", "currency"]].drop_duplicates()
+    counts = nuts[~interpolated(nuts)].groupby(_SERIES).size()
     return {
-        tuple(key)
-        for key in keys.itertuples(index=False)
-        if "Coconut" in set(match_commodity(key.commodity, calendar)["commodity"])
+        key: sizes[key].most_common(1)[0][0]
+        for key, n in rows.items()
+        if 2 * n > int(counts.get(key, 0))
     }
 
 
-def quote_per_chuc(frame: pd.DataFrame | None, keys: set[tuple], chuc_size: int = 12):
-    """``frame`` (prices or forecasts) with the series in ``keys`` per chục: every price
-    column (price, forecast, actual, lower_L, upper_L) times ``chuc_size``, unit ``chục``."""
-    if frame is None or not keys or frame.empty:
+def stored_per_chuc(counts: pd.DataFrame, conversions: list[tuple[int, list[dict]]]):
+    """Series -> nuts in its chục, for the stored series most of whose current prices came
+    from ingests that read them per chục (``forecast.store.written_prices``): a depot that
+    wrote Dừa khô per chục of 14 gets it back per chục of 14, one that wrote Dừa xiêm per
+    trái gets it per trái."""
+    read_per_chuc = {
+        (ingest_id, tuple(c[column] for column in _SERIES)): _chuc_size(c)
+        for ingest_id, found in conversions
+        for c in found
+        if from_chuc(c)
+    }
+    if not read_per_chuc:
+        return {}
+    nuts = counts[counts["unit"] == "nut"]
+    per_chuc: Counter = Counter()
+    every: Counter = Counter()
+    sizes: dict[tuple, Counter] = {}
+    for row in nuts.itertuples(index=False):
+        key = tuple(getattr(row, column) for column in _SERIES)
+        every[key] += int(row.prices)
+        size = read_per_chuc.get((int(row.ingest_id), key))
+        if size is not None:
+            per_chuc[key] += int(row.prices)
+            sizes.setdefault(key, Counter())[size] += int(row.prices)
+    return {
+        key: sizes[key].most_common(1)[0][0] for key, n in per_chuc.items() if 2 * n > every[key]
+    }
+
+
+def quote_per_chuc(frame: pd.DataFrame | None, sizes: dict[tuple, int]):
+    """``frame`` (prices or forecasts) with the series in ``sizes`` per chục: every price
+    column (price, forecast, actual, lower_L, upper_L) times the series' chục, unit ``chục``."""
+    if frame is None or not sizes or frame.empty:
         return frame
-    series = pd.MultiIndex.from_frame(frame[["commodity", "market", "price_type", "currency"]])
-    rows = series.isin(list(keys)) & (frame["unit"] == "nut").to_numpy()
+    series = pd.MultiIndex.from_frame(frame[_SERIES])
+    factor = pd.Series(series.map(lambda key: sizes.get(tuple(key))), index=frame.index)
+    rows = factor.notna() & (frame["unit"] == "nut")
     if not rows.any():
         return frame
     out = frame.copy()
     columns = [c for c in out.columns if c in _PRICE_COLUMNS or c.startswith(("lower_", "upper_"))]
-    out.loc[rows, columns] = out.loc[rows, columns] * chuc_size
+    out.loc[rows, columns] = out.loc[rows, columns].mul(factor[rows].astype(float), axis=0)
     out.loc[rows, "unit"] = CHUC
     return out
 
 
-__all__ = ["coconuts_by_the_nut", "quote_per_chuc", "written_per_chuc"]
+__all__ = ["quote_per_chuc", "stored_per_chuc", "written_per_chuc"]

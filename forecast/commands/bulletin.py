@@ -32,6 +32,7 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     store_previous_forecasts,
+    store_to_read,
 )
 from forecast.errors import InputError, UsageError
 
@@ -98,7 +99,7 @@ def _make_bulletin(
     and ``chuc``). A series the file wrote per chục is quoted per chục (see
     :mod:`forecast.bulletin.depot`)."""
     from forecast.bulletin import make_bulletin
-    from forecast.bulletin.depot import coconuts_by_the_nut, quote_per_chuc, written_per_chuc
+    from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
     from forecast.forecasting import ForecastSpec
 
     spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
@@ -118,15 +119,12 @@ def _make_bulletin(
     )
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
-    chuc = (reading or {}).get("chuc") or 12
-    # A file says how it wrote each series; the store and the embedded data keep nuts.
-    per_chuc = written_per_chuc(reports[0], every, chuc) if reports else coconuts_by_the_nut(every)
+    # A file says how it wrote each series, the store's ingest reports how its files did;
+    # the embedded data keeps canonical units.
+    per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
     if per_chuc:
-        prices, every = (
-            quote_per_chuc(prices, per_chuc, chuc),
-            quote_per_chuc(every, per_chuc, chuc),
-        )
-        previous = quote_per_chuc(previous, per_chuc, chuc)
+        prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
+        previous = quote_per_chuc(previous, per_chuc)
     if stamp is not None and not (prices["date"] <= stamp).any():
         raise UsageError(
             f"no prices on or before {stamp:%Y-%m-%d}",
@@ -161,6 +159,17 @@ def _make_bulletin(
         note = too_few_prices_note(inputs.too_few_prices, model)
         err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
+
+
+def stored_per_chuc_of(input_, db) -> dict[tuple, int]:
+    """The store's series its depots wrote per chục, with the nuts in each one's chục."""
+    path = store_to_read(input_, db)
+    if path is None:
+        return {}
+    from forecast.bulletin.depot import stored_per_chuc
+    from forecast.store import open_store, written_prices
+
+    return stored_per_chuc(*written_prices(open_store(path)))
 
 
 def too_few_prices_note(keys: tuple[tuple, ...], model: str) -> str:

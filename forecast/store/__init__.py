@@ -20,7 +20,14 @@ from forecast.store.archive import (
     forecast_runs,
     previous_forecasts,
 )
-from forecast.store.contents import audit, export_prices, ingest_log, load_prices, store_info
+from forecast.store.contents import (
+    audit,
+    export_prices,
+    ingest_log,
+    load_prices,
+    store_info,
+    written_prices,
+)
 from forecast.store.database import (
     DEFAULT_NAME,
     DEFAULT_WAIT,
@@ -57,4 +64,5 @@ __all__ = [
     "previous_forecasts",
     "resolve_location",
     "store_info",
+    "written_prices",
 ]

@@ -49,6 +49,31 @@ def load_prices(store: Store, series: list[str] | None = None) -> pd.DataFrame:
     return validate(frame)
 
 
+def written_prices(store: Store) -> tuple[pd.DataFrame, list[tuple[int, list[dict]]]]:
+    """How the stored prices were written: the observed (not interpolated) current prices
+    counted per series (``commodity, market, price_type, unit, currency``) and ``ingest_id``,
+    and each ingest's unit conversions (``[(ingest_id, [conversion, ...]), ...]``, as the
+    cleaning report of its file recorded them: ``from``, ``to``, ``factor``, ``rows``).
+
+    The store keeps one canonical unit per series; this is what it remembers of the units a
+    depot's files wrote (a chục of 14 nuts, a price per trái).
+    """
+    import json
+
+    with store.reading() as con:
+        counts = con.execute(
+            f"SELECT {_KEY}, ingest_id, count(*) AS prices FROM prices "
+            "WHERE flags NOT LIKE '%interpolated%' "
+            f"GROUP BY {_KEY}, ingest_id ORDER BY {_KEY}, ingest_id"
+        ).df()
+        reports = con.execute("SELECT ingest_id, report FROM ingests ORDER BY ingest_id").fetchall()
+    conversions = [
+        (int(ingest_id), list(json.loads(report).get("conversions") or []))
+        for ingest_id, report in reports
+    ]
+    return counts, conversions
+
+
 def ingest_log(store: Store) -> pd.DataFrame:
     """One row per ingest, oldest first (the ``ingests`` table without the JSON report)."""
     with store.reading() as con:
