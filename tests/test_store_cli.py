@@ -535,3 +535,54 @@ def test_two_ingests_at_once_wait_or_fail_clearly(tmp_path):
     data = info("s.duckdb")
     assert data["ingests"] == 2 and data["prices"] == 72 + 40
     assert audit(store) == []
+
+
+def test_a_one_week_file_is_read_as_the_stored_history_was(tmp_path):
+    """A weekly depot file holds one date: '07/11/2025' could be 7 November or 11 July, and
+    one date has no spacing to tell weeks from months. The store remembers how its files
+    read (dd/mm, weekly), so the week goes in without --dayfirst or --freq, and says so."""
+    history = tmp_path / "lich_su.csv"
+    rows = ["Ngày,Mặt hàng,Chợ,Đơn vị tính,Giá"]
+    for week in range(12):
+        day = pd.Timestamp("2025-08-01") + pd.Timedelta(weeks=week)  # Fridays
+        rows.append(f'{day:%d/%m/%Y},Bưởi,Mỏ Cày Bắc,kg,"{45000 + 100 * week:,}"')
+    history.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    defaults = ["--default", "currency=VND,price_type=Farmgate"]
+    assert run("ingest", history, *defaults, "--dayfirst").exit_code == 0
+    week = tmp_path / "gia_tuan.csv"
+    week.write_text(
+        'Ngày,Mặt hàng,Chợ,Đơn vị tính,Giá\n07/11/2025,Bưởi,Mỏ Cày Bắc,kg,"46,300"\n', "utf-8"
+    )
+    result = run("ingest", week, *defaults)
+    assert result.exit_code == 0, result.output
+    assert "dates read as dd/mm/yyyy, as the store's ingest #1 read them" in result.stdout
+    assert "prices taken as weekly, as the stored series are" in result.stdout
+    stored = load_prices(open_store(Path("cropcast.duckdb")))
+    assert stored["date"].max() == pd.Timestamp("2025-11-03")  # the Monday of 7 Nov's week
+    assert stored["date"].dt.day_of_week.eq(0).all() and stored["price"].iloc[-1] == 46300
+    # A file that tells for itself is read as it tells: the store then refuses a new
+    # frequency for its series, as before.
+    months = tmp_path / "thang.csv"
+    months.write_text(
+        'Ngày,Mặt hàng,Chợ,Đơn vị tính,Giá\n15/12/2025,Bưởi,Mỏ Cày Bắc,kg,"47,000"\n'
+        '15/01/2026,Bưởi,Mỏ Cày Bắc,kg,"47,500"\n',
+        "utf-8",
+    )
+    refused = run("ingest", months, *defaults)
+    assert refused.exit_code == 1 and "is weekly in the store but monthly" in refused.stderr
+
+
+def test_a_one_date_file_in_a_monthly_store_stays_monthly_and_iso_dates_say_nothing(tmp_path):
+    history = tmp_path / "history.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-15,Rice,A,Retail,kg,VND,{9000 + m}" for m in range(1, 13)]
+    history.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert run("ingest", history).exit_code == 0
+    one = tmp_path / "one.csv"
+    one.write_text(rows[0] + "\n2025-01-15,Rice,A,Retail,kg,VND,9100\n", encoding="utf-8")
+    result = run("ingest", one)
+    assert result.exit_code == 0, result.output
+    assert "note" not in result.stdout  # monthly either way; ISO dates have one order
+    assert load_prices(open_store(Path("cropcast.duckdb")))["date"].max() == pd.Timestamp(
+        "2025-01-01"
+    )

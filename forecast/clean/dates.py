@@ -81,6 +81,11 @@ class ParsedDate:
     granularity: str  # "day", "week" or "month"
 
 
+class AmbiguousDatesError(InputError):
+    """Every date of the file reads both as dd/mm/yyyy and as mm/dd/yyyy, and nothing says
+    which: the store may know from the files before (``forecast.store.ingest``)."""
+
+
 def _is_missing(value: object) -> bool:
     if value is None or value is pd.NaT:
         return True
@@ -224,7 +229,7 @@ def detect_dayfirst(
         if firsts == {1} and len(seconds) >= 3:
             note = f"dates like '{ambiguous[0]}' read as dd/mm/yyyy: the day is 1 on every date"
             return True, note
-    raise InputError(
+    raise AmbiguousDatesError(
         f"dates like '{ambiguous[0]}' could be dd/mm/yyyy or mm/dd/yyyy",
         where,
         "Pass --dayfirst for dd/mm/yyyy (Vietnamese sheets) or --monthfirst for mm/dd/yyyy "
@@ -282,7 +287,7 @@ def parse_dates(
         granularity=found.map(lambda r: r.granularity if isinstance(r, ParsedDate) else ""),
     )
     kept, rejected = split_rejected(out, reasons)
-    return StepOutput(kept, rejected, notes)
+    return StepOutput(kept, rejected, notes, {"dayfirst": dayfirst})
 
 
 _KEYS = ("commodity", "market", "price_type", "unit", "currency")

@@ -27,6 +27,9 @@ class CleanReport:
         Why rows were refused: reason -> count.
     freq
         The frequency the prices were put on.
+    dayfirst
+        How the dates were read: ``True`` dd/mm/yyyy, ``False`` mm/dd/yyyy, ``None`` when no
+        date could be read either way (ISO dates, or days above 12 only where they tell).
     series
         Number of series in the output.
     conversions
@@ -65,6 +68,7 @@ class CleanReport:
     rows_rejected: int = 0
     reasons: Counter = field(default_factory=Counter)
     freq: str | None = None
+    dayfirst: bool | None = None
     series: int = 0
     conversions: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)

@@ -74,6 +74,8 @@ def _print_ingest(results) -> None:
             + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else ""),
             highlight=False,
         )
+        for sentence in r.read_as:
+            console.print(f"  note    {sentence}", markup=False, highlight=False, soft_wrap=True)
         if r.units_kept:
             first, n = r.units_kept[0], len(r.units_kept)
             more = f" and {n - 1:,} more series" if n > 1 else ""

@@ -98,6 +98,9 @@ class IngestResult:
     outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: (new series, stored series) spelled alike but for accents, capitals or spaces.
     twins: list[tuple[str, str]] = field(default_factory=list)
+    #: What the file could not tell and was read as the store's files were (date order,
+    #: frequency), one sentence each (see _clean_as_the_store_reads).
+    read_as: list[str] = field(default_factory=list)
 
     @property
     def estimates_replaced(self) -> int:
@@ -133,6 +136,7 @@ class IngestResult:
             "prices_revised": self.revised,
             "prices_reestimated": len(self.reestimated),
             "units_kept": list(self.units_kept),
+            "read_as": list(self.read_as),
             "outliers": outlier_records(self.outliers),
             "spelled_like_stored": [{"new": a, "stored": b} for a, b in self.twins],
             "revisions": [
@@ -224,7 +228,7 @@ def ingest_file(
         the same series in the store. The store is then unchanged.
     """
     from forecast.checks import check_path
-    from forecast.clean import CleanOptions, clean
+    from forecast.clean import CleanOptions
     from forecast.io import read_prices
 
     start = time.perf_counter()
@@ -234,8 +238,8 @@ def ingest_file(
     if earlier is not None:  # known bytes: skip the cleaning too
         return _duplicate(path.name, sha256, earlier, start)
     raw = read_prices(path, mapping=mapping, defaults=defaults)
-    result = clean(raw, options or CleanOptions())
-    return ingest_clean(
+    result, read_as = _clean_as_the_store_reads(store, raw, options or CleanOptions())
+    ingested = ingest_clean(
         store,
         result,
         file_name=path.name,
@@ -244,6 +248,84 @@ def ingest_file(
         kind=raw.kind,
         start=start,
     )
+    ingested.read_as = read_as
+    return ingested
+
+
+def _clean_as_the_store_reads(store: Store, raw, options):
+    """Clean a file, reading what it cannot tell by itself as the store's earlier files were.
+
+    A depot's weekly file holds one date: "07/11/2025" reads as 7 November or 11 July, and
+    one date has no spacing to tell weeks from months. Without ``--dayfirst`` or ``--freq``
+    such a file takes the date order of the store's latest ingest that had one, and the
+    frequency of the stored series it touches (all of them weekly, or all monthly); the
+    report's notes say so. A file that tells (a day above 12, dates a week apart) is read as
+    it tells, and the store then refuses a series whose frequency would change, as before.
+    """
+    from dataclasses import replace
+
+    from forecast.clean import clean
+    from forecast.clean.dates import AmbiguousDatesError
+
+    notes = []
+    try:
+        result = clean(raw, options)
+    except AmbiguousDatesError:
+        remembered = _stored_date_order(store) if options.dayfirst is None else None
+        if remembered is None:
+            raise
+        dayfirst, ingest_id = remembered
+        options = replace(options, dayfirst=dayfirst)
+        order = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
+        notes.append(f"dates read as {order}, as the store's ingest #{ingest_id} read them")
+        result = clean(raw, options)
+    if options.freq is None and _one_date_per_series(result.prices):
+        stored = _stored_frequency(store, result.prices)
+        if stored is not None and stored != result.report.freq:
+            options = replace(options, freq=stored)
+            result = clean(raw, options)
+            notes.append(
+                f"prices taken as {stored}, as the stored series are (one date tells no spacing)"
+            )
+    result.report.notes.extend(notes)
+    return result, notes
+
+
+def _stored_date_order(store: Store) -> tuple[bool, int] | None:
+    """(dayfirst, ingest_id) of the latest ingest whose report says how it read its dates."""
+    with store.reading() as con:
+        rows = con.execute(
+            "SELECT ingest_id, json_extract(report, '$.dayfirst') FROM ingests "
+            "WHERE json_extract(report, '$.dayfirst') IN ('true', 'false') "
+            "ORDER BY ingest_id DESC LIMIT 1"
+        ).fetchall()
+    if not rows:
+        return None
+    ingest_id, value = rows[0]
+    return str(value).strip('"') == "true", int(ingest_id)
+
+
+def _one_date_per_series(prices: pd.DataFrame) -> bool:
+    """Whether no series of the file has two dates: its spacing cannot tell the frequency."""
+    return bool(len(prices)) and bool(prices.groupby(list(KEY))["date"].nunique().max() <= 1)
+
+
+def _stored_frequency(store: Store, prices: pd.DataFrame) -> str | None:
+    """ "weekly" or "monthly" when the stored series the file touches (or, if it touches
+    none, all stored series) are all on that frequency; ``None`` if they mix or none is
+    stored."""
+    with store.reading() as con:
+        stored = con.execute(
+            f"SELECT {_KEY}, bool_and(day(date) = 1) AS monthly, "
+            "bool_and(isodow(date) = 1) AS weekly FROM prices GROUP BY ALL"
+        ).df()
+    touched = stored.merge(prices[list(KEY)].drop_duplicates(), on=list(KEY))
+    chosen = touched if len(touched) else stored
+    found = (len(chosen), bool(chosen["monthly"].all()), bool(chosen["weekly"].all()))
+    n, monthly, weekly = found
+    if not n or monthly == weekly:  # nothing stored, or a mix (or Mondays that are 1sts)
+        return None
+    return "monthly" if monthly else "weekly"
 
 
 def ingest_clean(
