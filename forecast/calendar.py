@@ -11,7 +11,10 @@ which raises :class:`~forecast.errors.InputError` naming the file, the row and t
 * It has at least one row and all the columns above (extra columns are kept, after them).
   An optional ``country`` column says whose seasons a row describes: a row of a country
   in :data:`COUNTRIES` ("Viet Nam", as every row of the shipped calendar) is used only
-  for that country's price series (:func:`match_series`).
+  for that country's price series (:func:`match_series`). An optional ``picked`` column
+  says ``all year`` for a crop picked every month, whose row marks a season of more output
+  (coconut in the rainy season) or of demand, not the only months it is picked
+  (:func:`picked_all_year`).
 * ``commodity``, ``region``, ``season`` and ``source`` are non-empty strings: every timing
   says where it comes from.
 * Months are whole numbers 1–12 (dtype ``Int64``). A window runs from its start month to its
@@ -566,6 +569,20 @@ def season_effect(row: pd.Series) -> str:
         return "rise"
     season = str(row["season"]).casefold()
     return "rise" if any(w in season for w in DEMAND_SEASON_WORDS) else "dip"
+
+
+#: What a ``picked`` cell says of a crop picked every month (see :func:`picked_all_year`).
+ALL_YEAR_WORDS = ("all year", "every month", "year-round", "year round", "quanh năm")
+
+
+def picked_all_year(row: pd.Series) -> bool:
+    """Whether a calendar row's crop is picked every month (its ``picked`` column says ``all
+    year``): the row's months are then a rise in output (or demand), not the harvest, and a
+    bulletin must not say "harvest in May to November" of nuts picked in every month."""
+    value = row.get("picked", "")
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return False
+    return str(value).strip().casefold() in ALL_YEAR_WORDS
 
 
 def calendar_table(calendar: pd.DataFrame, commodity: str | None = None) -> pd.DataFrame:

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -202,7 +203,7 @@ def test_accuracy_line_compares_last_forecast_with_the_price():
     assert acc.low < acc.forecast < acc.high
     assert acc.verdict == "inside"
     md = render(facts, "en", "md")
-    assert "Last period we expected" in md and "the price was 8,433 VND/kg" in md
+    assert "Last period we expected" in md and "the price was 8,433 đồng/kg" in md
     without = bulletin_facts(pick(default_prices(), GOLDEN_SERIES), as_of=GOLDEN_AS_OF)
     assert "expected" not in render(without, "en", "md")
 
@@ -280,6 +281,12 @@ def test_vietnamese_names_numbers_and_ascii():
         ("Bưởi da xanh", "Pomelo (da xanh)"),  # a variety is a name: kept as written
         ("Gạo ST25", "Rice (ST25)"),
         ("Lúa", "Rice (paddy)"),
+        # Leading grade words are put into English, the variety after them kept.
+        ("Ca cao hạt", "Cocoa (beans)"),
+        ("Lúa tươi OM 18", "Rice (paddy, fresh OM 18)"),
+        ("Gạo thơm ST25", "Rice (fragrant ST25)"),
+        ("Dừa xiêm xanh", "Coconut (xiêm xanh)"),
+        ("Sầu riêng Ri6", "Durian (Ri6)"),
     ],
 )
 def test_vietnamese_names_in_english(vietnamese, english):
@@ -449,8 +456,8 @@ def test_a_mistyped_latest_price_is_held_back_and_named():
     assert [(h.price, h.date) for h in pomelo.held_back] == [(460_000, pd.Timestamp("2026-08-24"))]
     assert facts.as_of == pd.Timestamp("2026-08-24")  # the bulletin is still this week's
     vi, en = render(facts, "vi", "md"), render(facts, "en", "md")
-    assert "Giá 460.000 đ/kg (24/8/2026) khác xa các kỳ trước" in vi
-    assert "The price 460,000 VND/kg (24 Aug 2026) is far from the periods before" in en
+    assert "Giá 460.000 đồng/kg (24/8/2026) khác xa các kỳ trước" in vi
+    assert "The price 460,000 đồng/kg (24 Aug 2026) is far from the periods before" in en
     assert "tăng" not in vi.split("\n\n")[1]  # the summary: nothing rose
     high = pomelo.outlook.high
     assert high < 60_000  # the outlook is not stretched toward the typo
@@ -793,7 +800,7 @@ def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):
     assert result.exit_code == 0, result.output
     assert "## Độ chính xác kỳ trước" in result.stdout
     assert "Kỳ trước dự báo giá T1/2022 từ " in result.stdout
-    assert "giá thực tế 8.433 đ/kg (trong khoảng dự báo)" in result.stdout
+    assert "giá thực tế 8.433 đồng/kg (trong khoảng dự báo)" in result.stdout
     result = run("bulletin", "--previous", tmp_path / "missing.csv", *CLI_SLICE)
     assert result.exit_code == 1 and "forecast file not found" in result.stderr
 
@@ -960,3 +967,164 @@ def test_stored_per_chuc_takes_the_size_and_the_majority_of_the_current_prices()
     }
     counts.loc[0, "prices"] = 10  # a tie is not a majority: per trái
     assert ("Dừa khô", "M", "Farmgate", "VND") not in stored_per_chuc(counts, conversions)
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def _facts(key, y, **kwargs):
+    return series_facts(key, y, None, calendar=load_calendar(), **kwargs)
+
+
+def test_summary_speaks_only_of_series_priced_this_period():
+    """Sri Lankan coconuts last priced in June 2025 are no news in a November 2025 bulletin."""
+    prices = pick(default_prices(), [("Coconut", "Jaffna"), ("Cocoa", "world")])
+    facts = bulletin_facts(prices)  # as of 2025-11: coconut fell 4.7 % in June, cocoa 5.7 %
+    assert facts.as_of == pd.Timestamp("2025-11-01")
+    assert [m.commodity for m in facts.summary] == ["Cocoa"]
+    vi = render(facts, "vi", "md")
+    assert vi.splitlines()[2] == "Nhìn chung, giá ca cao giảm."
+    assert "| Dừa | Jaffna | LKR/trái | 134 (T6/2025) |" in vi  # stays in the table, dated
+    # Only old prices: the summary says so, not "not enough prices".
+    coconut = bulletin_facts(pick(default_prices(), [("Coconut", "Jaffna")]), as_of="2025-11-01")
+    assert summary_sentence(coconut, "vi") == "Chưa có giá kỳ này để so với kỳ trước."
+
+
+def test_a_single_product_that_held_steady_is_named():
+    facts = BulletinFacts(
+        pd.Timestamp("2025-12-01"),
+        (),
+        3,
+        "naive",
+        summary=(CommodityMovement("Sầu riêng Ri6", 1.0, "stable", "stable"),),
+    )
+    assert summary_sentence(facts, "vi") == "Nhìn chung, giá sầu riêng Ri6 ổn định."
+    assert summary_sentence(facts, "en") == "Overall, durian (Ri6) prices held steady."
+
+
+def test_farmer_text_names_no_forecast_model():
+    facts = golden_inputs().facts  # made with the naive model
+    for lang in ("vi", "en"):
+        for fmt in ("md", "txt", "html"):
+            text = render(facts, lang, fmt)
+            assert "naive" not in text and "mô hình" not in text, (lang, fmt)
+    assert "khoảng tin cậy 80%" in render(facts, "vi", "md")
+
+
+def test_a_crop_picked_all_year_gets_an_output_note_from_the_calendar_column():
+    calendar = load_calendar()
+    june = pd.Timestamp("2025-06-01")
+    (note,) = harvest_notes(_key("Dừa khô"), june, "weekly", 3, calendar)
+    assert note.all_year and note.months == tuple(range(5, 12))
+    y = pd.Series([119_700.0, 117_400.0], index=pd.DatetimeIndex(["2025-05-19", "2025-05-26"]))
+    facts = BulletinFacts(june, (_facts(_key("Dừa khô"), y, as_of=june),), 3, "naive")
+    vi, en = render(facts, "vi", "md"), render(facts, "en", "md")
+    assert "Mùa mưa (tháng 5–11): sản lượng tăng, giá thường giảm." in vi
+    assert "thu hoạch" not in vi
+    assert "Rainy season (May–Nov): output rises, prices usually dip." in en
+    assert "Mua mua (T5-11): san luong tang, gia thuong giam." in render(facts, "vi", "sms")
+    # The calendar's column says so, not the commodity: mango marked "all year" reads alike.
+    marked = calendar.assign(picked=calendar["picked"].where(calendar["commodity"] != "Mango"))
+    marked.loc[marked["season"] == "Vụ tháng 4", "picked"] = "all year"
+    notes = harvest_notes(_key("Xoài"), pd.Timestamp("2025-03-01"), "monthly", 3, marked)
+    assert [(n.season, n.all_year) for n in notes] == [("Vụ tháng 4", True)]
+
+
+def test_a_harvest_whose_peak_has_passed_gets_no_note():
+    calendar = load_calendar()
+
+    def seasons(when, freq="monthly"):
+        return [n.season for n in harvest_notes(_key("Lúa"), pd.Timestamp(when), freq, 3, calendar)]
+
+    # Hè Thu: harvest July to October, peak July to August.
+    assert "Hè Thu" in seasons("2021-06-01")  # coming
+    assert "Hè Thu" in seasons("2021-08-01")  # at its peak
+    assert seasons("2021-09-01") == ["Thu Đông"]  # tailing off: only Thu Đông, coming
+    assert seasons("2024-09-30", "weekly") == ["Thu Đông"]
+    # A harvest with no peak is news while it lasts: Thu Đông (October to December).
+    assert "Thu Đông" in seasons("2021-12-01")
+
+
+def test_five_year_average_needs_two_years_and_counts_read_in_english():
+    dates = pd.date_range("2024-01-01", "2025-12-01", freq="MS")
+    y = pd.Series(range(30_000, 30_000 + 100 * len(dates), 100), index=dates, dtype=float)
+    one_year = series_facts(AN_GIANG, y, None)  # December 2024 is the only earlier December
+    assert one_year.vs_five_year is None
+    two_years = series_facts(
+        AN_GIANG,
+        pd.concat([y - 5_000, y]).set_axis(
+            pd.date_range("2022-01-01", periods=2 * len(dates), freq="MS")
+        ),
+        None,
+    )
+    assert two_years.vs_five_year.n_years == 3
+    prices = monthly_prices(("Rice", "An Giang"), months=13)
+    facts = make_bulletin(prices, model="naive", horizon=1).facts
+    en = render(facts, "en", "md")
+    assert "| Next month |" in en and "Next 1 months" not in en
+    assert "| – |" in en.splitlines()[6]  # one earlier January: no 5-year average
+    assert "Next month: " in render(facts, "en", "sms")
+    weekly = make_bulletin(weekly_pomelo([45_000.0] * 12), model="naive", horizon=1).facts
+    assert "| Next week |" in render(weekly, "en", "md")
+    from forecast.bulletin.wording import counted
+
+    assert counted("en", "n_years", 1).format(n=1) == "1 yr"
+    assert counted("en", "n_years", 3).format(n=3) == "3 yrs"
+
+
+def test_price_alert_bands_read_as_plain_price_levels():
+    y = pd.Series([100.0, 101.0], index=pd.DatetimeIndex(["2025-10-01", "2025-11-01"]))
+    key = ("Cocoa", "world", "International", "kg", "USD")
+    series = tuple(
+        replace(series_facts((f"Cocoa {band}", *key[1:]), y, None), alps_band=band, alps=alps)
+        for band, alps in (("stress", 0.5), ("alert", 1.4), ("crisis", 2.3))
+    )
+    facts = BulletinFacts(pd.Timestamp("2025-11-01"), series, 3, "naive")
+    vi, sms = render(facts, "vi", "md"), render(facts, "vi", "sms")
+    assert "| hơi cao |" in vi and "| cao |" in vi and "| rất cao |" in vi
+    assert "căng thẳng" not in vi and "khủng hoảng" not in vi
+    assert "Giá cao bất thường so với xu hướng và mùa vụ (ALPS 1,4)." in vi
+    assert "Giá rất cao bất thường so với xu hướng và mùa vụ (ALPS 2,3)." in vi
+    assert "Canh bao: gia cao bat thuong." in sms and "Canh bao: gia rat cao bat thuong." in sms
+    assert "(canh bao)" not in sms
+    en_sms = render(facts, "en", "sms")
+    assert "Price unusually high (alert level)." in en_sms and "(alert)" not in en_sms
+
+
+def test_a_mid_month_bulletin_holds_this_months_price_as_current():
+    prices = pick(default_prices(), [("Rice", "An Giang")])
+    mid = make_bulletin(prices, model="naive", as_of="2022-06-15").facts
+    start = make_bulletin(prices, model="naive", as_of="2022-06").facts
+    assert sms_messages(mid, "vi") == sms_messages(start, "vi")
+    assert len(sms_messages(mid, "vi")) == 1 and "T6/2022 (" not in sms_messages(mid, "vi")[0]
+    assert "| 8.600 |" in render(mid, "vi", "md")
+    # Weekly: a bulletin dated Sunday 1 June holds the week of Monday 26 May.
+    week = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2025-05-19", "2025-05-26"]))
+    facts = series_facts(_key("Bưởi"), week, None)
+    assert facts.is_current("2025-06-01") and not facts.is_current("2025-06-02")
+
+
+def test_a_piece_of_fruit_is_a_trai_and_an_egg_a_qua():
+    from forecast.bulletin.parts import unit_word
+
+    y = pd.Series([1.0, 2.0], index=pd.DatetimeIndex(["2025-05-01", "2025-06-01"]))
+
+    def unit(commodity, unit, currency="LKR", lang="vi"):
+        return unit_word(series_facts((commodity, "Jaffna", "Retail", unit, currency), y), lang)
+
+    assert unit("Coconut", "unit") == "LKR/trái" and unit("Coconut", "unit", lang="en") == (
+        "LKR/nut"
+    )
+    assert unit("Dừa xiêm xanh", "nut", "VND", "en") == "đồng/trái"  # đồng: depot words
+    assert unit("Eggs", "unit") == "LKR/quả" and unit("Trứng gà", "unit", "VND") == "đồng/quả"
+    assert unit("Soap", "unit") == "LKR/cái"  # not a fruit: the unit's own word
+    assert unit("Coconut", "kg") == "LKR/kg"
+
+
+def test_a_bulletin_spells_its_units_one_way():
+    facts = golden_inputs().facts
+    for lang in ("vi", "en"):
+        for fmt in ("md", "txt", "html"):
+            text = render(facts, lang, fmt)
+            assert "đồng/kg" in text
+            assert not re.search(r"\d ?đ/|VND/", text), (lang, fmt)

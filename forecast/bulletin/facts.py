@@ -8,15 +8,20 @@ Per series (one commodity in one market), as FEWS NET and WFP market monitors do
 * the change since a year ago (12 months, or 52 weeks, before; ``None`` when missing);
 * the change against the 5-year average for the same calendar month: the mean over the five
   years before the latest price of each year's mean price in that month, using the years that
-  exist (``n_years`` says how many; ``None`` when none);
+  exist (``n_years`` says how many; ``None`` when fewer than ``MIN_AVERAGE_YEARS``, 2: the
+  "average" of one year is last year's price again, under another name);
 * the outlook for the next ``horizon`` periods: the 80 % range over those periods (lowest
   lower bound to highest upper bound) and a direction from the median of the point forecasts'
   changes against the latest price: within ``STABLE_OUTLOOK_PCT`` (3 %) either way is
   *stable*, above is *rising*, below *falling*;
 * the WFP ALPS band of the latest price (``None`` when the series does not qualify);
-* harvest notes from the calendar, only when a harvest month falls in the outlook window or
-  the next two months, each saying whether prices usually dip (a harvest glut) or rise (a
-  demand season such as the pre-Tết pomelo season);
+* harvest notes from the calendar, only for a season under way (the bulletin's month is one
+  of its months) or coming within the outlook window or the next two months, naming the
+  peak months when the calendar gives a peak; a season whose peak has passed (Hè Thu, peak
+  July to August, in September) is not noted while its harvest tails off. Each note says
+  whether prices usually dip (a harvest glut) or rise (a demand season such as the pre-Tết
+  pomelo season), and for a crop picked all year (coconut) that the months are a rise in
+  output, not the only months it is picked;
 * optionally, how the forecast archived one period ago did against the price that came;
 * prices held back as probably mistyped (:func:`hold_back_mistyped`): a price three times or
   more above (or below) the prices around it, "460.000" among weeks of "46.000". A bulletin
@@ -25,7 +30,11 @@ Per series (one commodity in one market), as FEWS NET and WFP market monitors do
 
 Changes are graded as FEWS NET does: above 10 % *high*, above 25 % *severe*. For the summary
 sentence (which products rose, fell or held steady since the previous period) a change within
-``STABLE_CHANGE_PCT`` (2 %) is *stable*, up to 5 % *slight*, up to 10 % *moderate*.
+``STABLE_CHANGE_PCT`` (2 %) is *stable*, up to 5 % *slight*, up to 10 % *moderate*. The summary
+speaks only of *current* series, whose latest price lies in the bulletin's own period (its
+month, or its Monday-to-Sunday week: :meth:`SeriesFacts.is_current`); the table marks the
+others with their price's date, and the summary must not report their last move, months old,
+as this period's news.
 
 The Mekong Delta calendar describes Vietnamese crops (its rows say ``country`` Viet Nam),
 so harvest notes are given only for series that are Vietnamese: priced in đồng, or naming
@@ -58,6 +67,8 @@ STABLE_OUTLOOK_PCT = 3.0
 HARVEST_LOOKAHEAD_MONTHS = 2
 #: Series with no price in this many months before the bulletin date are left out.
 MAX_AGE_MONTHS = 12
+#: The 5-year average needs this many years of the month: one year is last year's price.
+MIN_AVERAGE_YEARS = 2
 #: Models so fast that worker processes only add start-up time.
 CHEAP_MODELS = ("naive", "snaive", "drift", "window")
 #: The bulletin's default model: deterministic, a few seconds for the default data, and a
@@ -121,6 +132,9 @@ class HarvestNote:
     months: tuple[int, ...]
     kind: str
     effect: str
+    #: The crop is picked every month and ``months`` are when output rises (coconut in the
+    #: rainy season): "output rises", not "harvest in May to November".
+    all_year: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,16 @@ class SeriesFacts:
     unit = property(lambda self: self.key[3])
     currency = property(lambda self: self.key[4])
 
+    def is_current(self, as_of) -> bool:
+        """Whether the latest price is of the period holding ``as_of`` (``None``: yes).
+
+        Periods, not dates, are compared: a bulletin dated 15 June holds the June price (dated
+        1 June) and the week's price (dated its Monday) as this period's.
+        """
+        if as_of is None or pd.isna(as_of):
+            return True
+        return same_period(self.date, pd.Timestamp(as_of), self.freq)
+
     @property
     def movement(self) -> str:
         """Since the previous period: ``"rose"``, ``"fell"``, ``"stable"`` or ``"unknown"``."""
@@ -214,11 +238,16 @@ class BulletinFacts:
     def stable(self) -> list[str]:
         return [m.commodity for m in self.summary if m.movement == "stable"]
 
+    def current(self) -> list[SeriesFacts]:
+        """The series whose latest price is of the bulletin's period (the others' show their
+        date in the table)."""
+        return [s for s in self.series if s.is_current(self.as_of)]
+
     def select(self, keep: Callable[[tuple], bool]) -> BulletinFacts:
         """The series whose key ``keep`` accepts (stale ones too), the summary recomputed."""
         chosen = tuple(s for s in self.series if keep(s.key))
         stale = tuple(k for k in self.stale if keep(k))
-        return replace(self, series=chosen, summary=summarise(chosen), stale=stale)
+        return replace(self, series=chosen, summary=summarise(chosen, self.as_of), stale=stale)
 
 
 # --------------------------------------------------------------------------- grading
@@ -253,11 +282,23 @@ def strength(pct: float) -> str:
     return grade(pct)
 
 
-def summarise(series: Sequence[SeriesFacts]) -> tuple[CommodityMovement, ...]:
-    """Per commodity (in order of first appearance), the median change over its markets."""
+def same_period(date: pd.Timestamp, as_of: pd.Timestamp, freq: str) -> bool:
+    """Whether ``date`` lies in the month (``"monthly"``) or Monday-to-Sunday week holding
+    ``as_of``."""
+    date, as_of = pd.Timestamp(date), pd.Timestamp(as_of)
+    if freq == "monthly":
+        return (date.year, date.month) == (as_of.year, as_of.month)
+    return date.to_period("W-SUN") == as_of.to_period("W-SUN")
+
+
+def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovement, ...]:
+    """Per commodity (in order of first appearance), the median change over its markets.
+
+    Only series current at ``as_of`` count (:meth:`SeriesFacts.is_current`; ``None``: all).
+    """
     changes: dict[str, list[float]] = {}
     for item in series:
-        if item.vs_previous is not None:
+        if item.vs_previous is not None and item.is_current(as_of):
             changes.setdefault(item.commodity, []).append(item.vs_previous.pct)
     out = []
     for commodity, values in changes.items():
@@ -308,7 +349,7 @@ def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None
     return (
         _change(price, _price_at(y, previous), previous),
         _change(price, _price_at(y, year_ago), year_ago),
-        _change(price, mean if n_years else None, None, n_years),
+        _change(price, mean if n_years >= MIN_AVERAGE_YEARS else None, None, n_years),
     )
 
 
@@ -357,7 +398,8 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
 
 
 def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
-    """Calendar months of the outlook periods and of at least the next two months."""
+    """Calendar months of the outlook periods and of at least the next two months (not
+    ``date``'s own month, unless a weekly outlook stays in it)."""
     step = _step(freq)
     dates = [date + step * k for k in range(1, horizon + 1)]
     dates += [date + pd.DateOffset(months=k) for k in range(1, HARVEST_LOOKAHEAD_MONTHS + 1)]
@@ -371,13 +413,15 @@ def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
 def harvest_notes(
     key: tuple, date: pd.Timestamp, freq: str, horizon: int, calendar: pd.DataFrame | None
 ) -> tuple[HarvestNote, ...]:
-    """Calendar seasons with a harvest month in the upcoming window (see the module notes)."""
+    """Calendar seasons under way at ``date`` or coming in the upcoming window (see the
+    module notes)."""
     if calendar is None:
         return ()
     from forecast.calendar import (
         harvest_note_months,
         match_series,
         months_between,
+        picked_all_year,
         season_effect,
     )
 
@@ -385,19 +429,26 @@ def harvest_notes(
     if rows.empty:
         return ()
     peaks = harvest_note_months(rows)
-    window = set(upcoming_months(date, freq, horizon))
+    # The bulletin's own month too: a harvest under way is news.
+    window = {date.month, *upcoming_months(date, freq, horizon)}
     notes = []
     for _, row in rows.iterrows():
         harvest = months_between(int(row["harvest_start"]), int(row["harvest_end"]))
         if not window.intersection(harvest):
             continue
         peak = peaks.get(row["season"], [])
+        # A harvest tailing off after its peak (Hè Thu in September, peak July to August):
+        # the note would name a glut that is over.
+        now = harvest.index(date.month) if date.month in harvest else -1
+        if peak and now > harvest.index(peak[-1]):
+            continue
         notes.append(
             HarvestNote(
                 season=str(row["season"]),
                 months=tuple(peak or harvest),
                 kind="peak" if peak else "harvest",
                 effect=season_effect(row),
+                all_year=picked_all_year(row),
             )
         )
     return tuple(notes)
@@ -701,7 +752,7 @@ def bulletin_facts(
         series=tuple(kept),
         horizon=horizon,
         model=", ".join(models),
-        summary=summarise(kept),
+        summary=summarise(kept, as_of),
         stale=tuple(stale),
     )
 

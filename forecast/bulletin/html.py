@@ -25,6 +25,7 @@ from forecast.bulletin.parts import (
     summary_sentence,
     table_rows,
     title,
+    unit_word,
 )
 from forecast.bulletin.wording import (
     words,
@@ -184,7 +185,7 @@ def fan_charts(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from forecast.plots import fan_chart, unit_label
+    from forecast.plots import fan_chart
     from forecast.table import KEY, iter_series
 
     wanted = [s for s in inputs.facts.series if keys is None or s.key in keys]
@@ -206,7 +207,7 @@ def fan_charts(
             histories[s.key],
             _charted(forecasts[s.key], s, inputs.facts.horizon),
             title=series_name(s, lang, markets),
-            unit_label=unit_label(s.currency, s.unit, lang),
+            unit_label=unit_word(s, lang),  # the table's words: "LKR/trái", not "LKR/cái"
             harvest_months=inputs.calendar_rows.get(s.key),
             last_n=last_n,
             ax=ax,

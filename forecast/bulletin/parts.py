@@ -13,6 +13,8 @@ from forecast.bulletin.wording import (
     band_name,
     commodity_lower,
     commodity_name,
+    count_word,
+    counted,
     format_number,
     format_pct,
     format_range,
@@ -41,9 +43,14 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     """One sentence, Bến Tre style: which products rose, fell, or held steady.
 
     "Nhìn chung, giá gạo tăng; giá dừa giảm nhẹ; giá các mặt hàng khác ổn định."
+
+    Only current series speak (``facts.summary``: see :meth:`SeriesFacts.is_current`); one
+    product that held steady is named ("giá sầu riêng Ri6 ổn định"), not "the products".
     """
     w = words(lang)
     if not facts.summary:
+        if facts.series and not facts.current():
+            return w["overall_not_current"]
         return w["overall_none"]
     groups: dict[str, list[str]] = {}
     for item in facts.summary:
@@ -58,16 +65,25 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         for verb in order
         if verb in groups
     ]
-    if any(item.movement == "stable" for item in facts.summary):
+    stable = [item for item in facts.summary if item.movement == "stable"]
+    if len(facts.summary) == 1 and stable:
+        name = commodity_lower(stable[0].commodity, lang)
+        parts.append(w["part"].format(names=name, verb=w["stable_verb"]))
+    elif stable:
         parts.append(w["others_stable"] if parts else w["all_stable"])
     sentence = w["overall"].format(parts="; ".join(parts))
     return sentence[0].upper() + sentence[1:]
 
 
 def unit_word(s: SeriesFacts, lang: str) -> str:
+    """The series' unit as the table says it: "đồng/kg", "USD/tấn", "LKR/trái" (a coconut
+    is counted by the trái, whatever the file called a piece: see ``COUNT_WORDS``)."""
     from forecast.plots import unit_label
 
-    return unit_label(s.currency, s.unit, lang)
+    label = unit_label(s.currency, s.unit, lang)
+    # Prices in đồng keep the depot's words whatever the language, as unit_label does.
+    piece = count_word(s.commodity, s.unit, "vi" if s.currency.upper() == "VND" else lang)
+    return f"{label.split('/', 1)[0]}/{piece}" if piece else label
 
 
 def _marked(change, lang: str, *, years: bool = False) -> str:
@@ -76,7 +92,7 @@ def _marked(change, lang: str, *, years: bool = False) -> str:
     text = format_pct(change.pct, lang)
     mark = {"high": " !", "severe": " !!"}.get(change.grade, "")
     if years and change.n_years is not None and change.n_years < 5:
-        text += f" ({words(lang)['n_years'].format(n=change.n_years)})"
+        text += f" ({counted(lang, 'n_years', change.n_years).format(n=change.n_years)})"
     return text + mark
 
 
@@ -105,7 +121,7 @@ def market_names(facts: BulletinFacts, lang: str) -> dict[tuple, str]:
 
 def _price_cell(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     text = format_number(s.price, lang)
-    if facts.as_of is not None and s.date != facts.as_of:
+    if not s.is_current(facts.as_of):
         text += f" ({period_label(s.date, s.freq, lang)})"
     return text
 
@@ -122,7 +138,7 @@ def columns(facts: BulletinFacts, lang: str) -> list[str]:
         w[f"col_prev_{freq}"],
         w["col_year"],
         w["col_five"],
-        w[f"col_outlook_{freq}"].format(n=horizon),
+        counted(lang, f"col_outlook_{freq}", horizon).format(n=horizon),
         w["col_anomaly"],
     ]
 
@@ -157,6 +173,8 @@ def harvest_sentence(note, lang: str) -> str:
     months = month_span(note.months, lang)
     if note.effect == "rise":
         return w["harvest_rise"].format(season=season, months=months)
+    if note.all_year:  # picked every month: these months bring more, not the harvest
+        return w["harvest_output"].format(season=season, months=months)
     key = "harvest_dip_peak" if note.kind == "peak" else "harvest_dip"
     return w[key].format(season=season, months=months)
 
@@ -211,4 +229,6 @@ def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:
 
 
 def legend(facts: BulletinFacts, lang: str) -> str:
-    return words(lang)["legend"].format(model=facts.model or "–")
+    # No model name: "theta" or "naive" means nothing to a farmer (analysts see it in
+    # the forecast command's output).
+    return words(lang)["legend"]

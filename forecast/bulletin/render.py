@@ -148,7 +148,7 @@ def render_text(facts: BulletinFacts, lang: str = "vi") -> str:
     for s, row in zip(facts.series, table_rows(facts, lang), strict=True):
         out += ["", *_wrap(series_name(s, lang, markets))]
         price = f"{format_number(s.price, lang)} {row[2]}"
-        if facts.as_of is not None and s.date != facts.as_of:
+        if not s.is_current(facts.as_of):
             price += f" ({period_label(s.date, s.freq, lang)})"
         out += _wrap(f"{names[3]}: {price}", "  ")
         for label, value in zip(names[4:], row[4:], strict=True):

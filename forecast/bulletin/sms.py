@@ -20,6 +20,7 @@ from forecast.bulletin.parts import (
 from forecast.bulletin.wording import (
     band_name,
     commodity_name,
+    counted,
     format_pct,
     format_range,
     market_name,
@@ -52,18 +53,19 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     market = market_name(s.market, lang)
     price = money(s.price, s.currency, unit, lang, sms=True)
     head = f"{commodity_name(s.commodity, lang)} {market} {price}"
-    if facts.as_of is not None and s.date != facts.as_of:
+    if not s.is_current(facts.as_of):
         head += f" {period_label(s.date, s.freq, lang)}"
     if s.vs_previous is not None:
         head += f" ({format_pct(s.vs_previous.pct, lang, decimals=0)})"
     parts = [head + "."]
     if s.outlook is not None:
-        period = w[f"sms_period_{s.freq}"]
+        n = s.outlook.periods
+        period = counted(lang, f"sms_period_{s.freq}", n)
         direction = w[s.outlook.direction]
         if s.outlook.low is not None:
             low, _, high = format_range(s.outlook.low, s.outlook.high, lang, "/").partition("/")
             parts.append(
-                w["sms_outlook"].format(
+                counted(lang, "sms_outlook", n).format(
                     n=s.outlook.periods,
                     period=period,
                     low=low,
@@ -73,12 +75,14 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
             )
         else:
             parts.append(
-                w["sms_outlook_point"].format(
+                counted(lang, "sms_outlook_point", n).format(
                     n=s.outlook.periods, period=period, direction=direction
                 )
             )
     for note in s.harvest:
         template = w["sms_rise"] if note.effect == "rise" else w["sms_dip"]
+        if note.effect != "rise" and note.all_year:
+            template = w["sms_output"]
         parts.append(
             template.format(
                 season=season_name(note.season, lang),

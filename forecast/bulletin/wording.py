@@ -30,6 +30,8 @@ WORDS: dict[str, dict[str, str]] = {
         "part": "giá {names} {verb}",
         "others_stable": "giá các mặt hàng khác ổn định",
         "all_stable": "giá các mặt hàng ổn định",
+        "stable_verb": "ổn định",
+        "overall_not_current": "Chưa có giá kỳ này để so với kỳ trước.",
         "and": "và",
         "list_sep": ", ",
         # summary verbs by movement and strength
@@ -61,14 +63,17 @@ WORDS: dict[str, dict[str, str]] = {
         "rising": "tăng",
         "falling": "giảm",
         "stable": "ổn định",
+        # WFP's bands (stress, alert, crisis) in a farmer's words for a price level: how
+        # high the price is for its trend and season.
         "band_normal": "bình thường",
-        "band_stress": "căng thẳng",
-        "band_alert": "cảnh báo",
-        "band_crisis": "khủng hoảng",
+        "band_stress": "hơi cao",
+        "band_alert": "cao",
+        "band_crisis": "rất cao",
         "legend": (
             "! thay đổi trên 10% (cao), !! trên 25% (rất cao), theo cách FEWS NET đánh giá. "
-            "Dự báo: khoảng tin cậy 80%, mô hình {model}. "
-            "Cảnh báo giá: chỉ số ALPS của WFP (giá so với xu hướng và mùa vụ)."
+            "Dự báo: khoảng tin cậy 80%. "
+            "Cảnh báo giá: giá so với mức thường theo xu hướng và mùa vụ (hơi cao, cao, "
+            "rất cao; chỉ số ALPS của WFP)."
         ),
         "notes": "Ghi chú",
         "accuracy_title": "Độ chính xác kỳ trước",
@@ -76,11 +81,12 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_dip_peak": "{season}: thu hoạch rộ {months}, giá thường giảm.",
         "harvest_dip": "{season}: thu hoạch {months}, giá thường giảm.",
         "harvest_rise": "{season} ({months}): nhu cầu cao, giá thường tăng.",
+        "harvest_output": "{season} ({months}): sản lượng tăng, giá thường giảm.",
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
             "chưa dùng trong bản tin."
         ),
-        "anomaly_note": ("Giá cao bất thường so với xu hướng và mùa vụ (ALPS {alps}: {band})."),
+        "anomaly_note": "Giá {band} bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
         "anomaly_low_note": "Giá thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
         "accuracy": (
             "Kỳ trước dự báo giá {date} từ {low} đến {high}; giá thực tế {actual} ({verdict})."
@@ -101,7 +107,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_period_mixed": "ky",
         "sms_dip": "{season}: gia thuong giam {months}.",
         "sms_rise": "{season}: nhu cau cao, gia thuong tang {months}.",
-        "sms_alert": "Canh bao: gia cao bat thuong ({band}).",
+        "sms_output": "{season} ({months}): san luong tang, gia thuong giam.",
+        "sms_alert": "Canh bao: gia {band} bat thuong.",
         "sms_head": "Gia nong san {date}.",
         # starts a message that goes on with a series split across messages
         "sms_continued": "{name} (tiep):",
@@ -114,6 +121,8 @@ WORDS: dict[str, dict[str, str]] = {
         "part": "{names} prices {verb}",
         "others_stable": "other prices held steady",
         "all_stable": "prices held steady",
+        "stable_verb": "held steady",
+        "overall_not_current": "No price of this period yet to compare with the previous one.",
         "and": "and",
         "list_sep": ", ",
         "rose_slight": "rose slightly",
@@ -136,10 +145,15 @@ WORDS: dict[str, dict[str, str]] = {
         "col_outlook_monthly": "Next {n} months",
         "col_outlook_weekly": "Next {n} weeks",
         "col_outlook_mixed": "Next {n} periods",
+        # "_one": the wording for a count of one (see :func:`counted`)
+        "col_outlook_monthly_one": "Next month",
+        "col_outlook_weekly_one": "Next week",
+        "col_outlook_mixed_one": "Next period",
         "col_anomaly": "Price alert",
         "col_date": "Price date",
         "missing": "–",
         "n_years": "{n} yrs",
+        "n_years_one": "{n} yr",
         "rising": "rising",
         "falling": "falling",
         "stable": "stable",
@@ -149,14 +163,16 @@ WORDS: dict[str, dict[str, str]] = {
         "band_crisis": "crisis",
         "legend": (
             "! change above 10% (high), !! above 25% (severe), as FEWS NET grades them. "
-            "Outlook: 80% range, model {model}. "
-            "Price alert: WFP's ALPS indicator (price against trend and season)."
+            "Outlook: 80% range. "
+            "Price alert: WFP's ALPS indicator (price against trend and season; stress, "
+            "alert, crisis as it rises)."
         ),
         "notes": "Notes",
         "accuracy_title": "How last period's forecast did",
         "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",
         "harvest_dip": "{season} harvest in {months}: prices usually dip.",
         "harvest_rise": "{season} ({months}): demand peaks, prices usually rise.",
+        "harvest_output": "{season} ({months}): output rises, prices usually dip.",
         "held_back": (
             "The price {price} ({date}) is far from the periods before (about {around}), "
             "perhaps mistyped: not used in this bulletin."
@@ -176,12 +192,18 @@ WORDS: dict[str, dict[str, str]] = {
         "season_prefix": "",
         "sms_outlook": "Next {n} {period}: {low}-{high}, {direction}.",
         "sms_outlook_point": "Next {n} {period}: {direction}.",
+        "sms_outlook_one": "Next {period}: {low}-{high}, {direction}.",
+        "sms_outlook_point_one": "Next {period}: {direction}.",
         "sms_period_monthly": "months",
         "sms_period_weekly": "weeks",
         "sms_period_mixed": "periods",
+        "sms_period_monthly_one": "month",
+        "sms_period_weekly_one": "week",
+        "sms_period_mixed_one": "period",
         "sms_dip": "{season} harvest: prices usually dip in {months}.",
         "sms_rise": "{season}: demand high, prices usually rise in {months}.",
-        "sms_alert": "Alert: price unusually high ({band}).",
+        "sms_output": "{season} ({months}): output up, prices usually dip.",
+        "sms_alert": "Price unusually high ({band} level).",
         "sms_head": "Crop prices {date}.",
         "sms_continued": "{name} (cont.):",
     },
@@ -229,12 +251,30 @@ QUALIFIERS_VI: dict[str, str] = {
     "paddy": "lúa",
     "dried": "khô",
     "fresh": "tươi",
+    "beans": "hạt",
+    "fragrant": "thơm",
     "viet namese 5%": "Việt Nam 5% tấm",
     "thai 5%": "Thái Lan 5% tấm",
     "rss3": "RSS3",
     "tsr20": "TSR20",
     "world": "",
 }
+#: How one piece of a commodity is counted, (en, vi), for prices per piece (units "unit" and
+#: "nut"), by the commodity's English name before any "(" or ",": Mekong depots count fruit
+#: and nuts by the "trái", eggs by the "quả". Others keep the unit's own word ("cái", "trái").
+COUNT_WORDS: dict[str, tuple[str, str]] = {
+    "coconut": ("nut", "trái"),
+    "pomelo": ("fruit", "trái"),
+    "durian": ("fruit", "trái"),
+    "mango": ("fruit", "trái"),
+    "dragon fruit": ("fruit", "trái"),
+    "jackfruit": ("fruit", "trái"),
+    "pineapple": ("fruit", "trái"),
+    "eggs": ("egg", "quả"),
+    "egg": ("egg", "quả"),
+}
+#: The units priced per piece, whose word COUNT_WORDS may give.
+PIECE_UNITS = ("unit", "nut")
 #: English display names where the source's own is awkward in a sentence.
 COMMODITIES_EN: dict[str, str] = {
     "sugar, world": "Sugar",
@@ -304,6 +344,13 @@ def words(lang: str) -> dict[str, str]:
     return WORDS[check_lang(lang)]
 
 
+def counted(lang: str, key: str, n: int) -> str:
+    """The template ``key`` for a count of ``n``: its ``_one`` form when ``n`` is 1 and the
+    language has one ("Next month", not "Next 1 months"; Vietnamese has no plural)."""
+    w = words(lang)
+    return w.get(f"{key}_one", w[key]) if n == 1 else w[key]
+
+
 def _key(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(text)).strip().casefold())
 
@@ -318,18 +365,34 @@ _QUALIFIERS_EN_FROM_VI: dict[str, str] = {
     for english, vietnamese in QUALIFIERS_VI.items()
     if vietnamese and _key(vietnamese) != english  # not grades written alike ("RSS3")
 }
-_QUALIFIERS_EN_FROM_VI[_key("thơm")] = "fragrant"
 
 
 # --------------------------------------------------------------------------- names
 
 
+def _leading_grades_in_english(text: str) -> str:
+    """The known grades that start ``text`` in English, the rest (a variety) as written:
+    "tươi OM 18" -> "fresh OM 18", "hạt" -> "beans", "xiêm xanh" unchanged."""
+    rest, done = text.split(), []
+    while rest:
+        for n in range(len(rest), 0, -1):
+            grade = _QUALIFIERS_EN_FROM_VI.get(_key(" ".join(rest[:n])))
+            if grade:
+                done.append(grade)
+                rest = rest[n:]
+                break
+        else:
+            break
+    return " ".join(done + rest)
+
+
 def _english_from_vietnamese(name: str) -> str | None:
     """ "Dừa khô" -> "Coconut (dried)", "Gạo trắng" and "Gạo (trắng)" -> "Rice (white)",
-    "Dừa xiêm" -> "Coconut (xiêm)", "Gạo ST25" -> "Rice (ST25)": a Vietnamese name (the
-    longest known start of it) in English, the rest translated when it is a known grade and
-    kept as written otherwise (a variety's name); ``None`` when it does not start with a name
-    in COMMODITIES_VI."""
+    "Dừa xiêm" -> "Coconut (xiêm)", "Gạo ST25" -> "Rice (ST25)", "Lúa tươi OM 18" -> "Rice
+    (paddy, fresh OM 18)": a Vietnamese name (the longest known start of it) in English, the
+    rest translated when it is a known grade, its leading grade words translated otherwise
+    and the variety's name after them kept as written; ``None`` when it does not start with
+    a name in COMMODITIES_VI."""
     words = str(name).split()
     for n in range(len(words), 0, -1):
         english = _EN_FROM_VI.get(_key(" ".join(words[:n])))
@@ -343,6 +406,8 @@ def _english_from_vietnamese(name: str) -> str | None:
                 if known:
                     return known
                 rest = grade
+            else:  # "tươi OM 18" -> "fresh OM 18": grades first, then a variety's name
+                rest = _leading_grades_in_english(rest)
             english = english[:1].upper() + english[1:]
             if not rest:
                 return english
@@ -409,6 +474,19 @@ def season_name(season: str, lang: str) -> str:
     return f"{words(lang)['season_prefix']}{season}"
 
 
+def count_word(commodity: str, unit: str, lang: str) -> str | None:
+    """How a piece of ``commodity`` is counted in ``lang`` ("trái" for a coconut, "quả" for
+    an egg) when ``unit`` is per piece and COUNT_WORDS knows it; ``None`` otherwise."""
+    if str(unit).strip().casefold() not in PIECE_UNITS:
+        return None
+    english = commodity_name(commodity, "en")
+    base = re.split(r"[(,]", english, maxsplit=1)[0]
+    known = COUNT_WORDS.get(_key(base))
+    if known is None:
+        return None
+    return known[0] if check_lang(lang) == "en" else known[1]
+
+
 def band_name(band: str | None, lang: str) -> str:
     if band is None:
         return words(lang)["missing"]
@@ -469,13 +547,17 @@ def format_pct(value: float | None, lang: str, decimals: int = 1) -> str:
 
 
 def money(value: float, currency: str, unit_word: str, lang: str, *, sms: bool = False) -> str:
-    """A price with its unit: "45.000 đ/kg" (vi), "45,000 VND/kg" (en), "6.450d/kg" (SMS vi).
+    """A price with its unit: "45.000 đồng/kg" (vi), "45,000 đồng/kg" (en), as the table's
+    unit column says it (``forecast.plots.unit_label``: đồng whatever the language); in an
+    SMS, short: "6.450d/kg" (vi), "6,450 VND/kg" (en).
 
     ``unit_word`` is the quantity ("kg", "tấn", "trái").
     """
     number = format_number(value, lang)
-    if currency.upper() == "VND" and lang == "vi":
-        return f"{number}{'' if sms else ' '}đ/{unit_word}"
+    if currency.upper() == "VND":
+        if not sms:
+            return f"{number} đồng/{unit_word}"
+        return f"{number}đ/{unit_word}" if lang == "vi" else f"{number} VND/{unit_word}"
     return f"{number} {currency}/{unit_word}"
 
 
