@@ -40,6 +40,7 @@ from forecast.clean.base import (
 from forecast.clean.consistency import one_unit_and_currency
 from forecast.clean.currency import convert_currencies, normalise_currencies
 from forecast.clean.dates import assign_periods, parse_dates
+from forecast.clean.decimal_mark import file_decimal_mark
 from forecast.clean.duplicates import merge_duplicates
 from forecast.clean.flags import filter_price_flags
 from forecast.clean.numbers import parse_prices
@@ -146,11 +147,16 @@ def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
 
 
 def build_steps(
-    kind: str, source: str, cleaned: bool = False, broken_lines: bool = False
+    kind: str,
+    source: str,
+    cleaned: bool = False,
+    broken_lines: bool = False,
+    decimal: tuple[str | None, str | None] = (None, None),
 ) -> list[tuple[str, Step]]:
     """The named steps, with what is known about the file bound in (``cleaned``: it is a
     PriceTable cropcast wrote, with its ``flags``; ``broken_lines``: the reader found lines
-    it could not split into columns)."""
+    it could not split into columns; ``decimal``: the decimal point the file's numbers
+    show and the note saying so, see :func:`file_decimal_mark`)."""
     return [
         *([("lines", refuse_broken_lines)] if broken_lines else []),
         ("price flags", filter_price_flags),
@@ -160,13 +166,12 @@ def build_steps(
             "dates",
             partial(parse_dates, default_dayfirst=False if kind == "wfp" else None, where=source),
         ),
-        # WFP and the World Bank write English decimals ("5317.5").
+        # WFP and the World Bank write English decimals ("5317.5"), unless a spreadsheet
+        # saved the file again with decimal commas: their numbers tell.
         (
             "prices",
             partial(
-                parse_prices,
-                default_decimal="." if kind in ("wfp", "pinksheet") else None,
-                where=source,
+                parse_prices, default_decimal=decimal[0], decimal_note=decimal[1], where=source
             ),
         ),
         ("currency names", normalise_currencies),
@@ -227,7 +232,9 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
     frame = data.work
     refused: list[pd.DataFrame] = []
     if len(frame):
-        for name, step in build_steps(data.kind, data.source, data.cleaned, data.broken_lines):
+        decimal = file_decimal_mark(data.kind, data.work["price_raw"], data.original)
+        steps = build_steps(data.kind, data.source, data.cleaned, data.broken_lines, decimal)
+        for name, step in steps:
             out = step(frame, options)
             refused.append(out.rejected)
             report.reasons.update(out.rejected["reason"])
