@@ -208,3 +208,25 @@ def test_the_published_wfp_files_are_read_with_a_decimal_point(shared_data, name
 
     raw = read_prices(shared_data / "wfp" / f"wfp_food_prices_{name}.csv")
     assert file_decimal_mark(raw.kind, raw.table["price"], raw.original) == (".", None)
+
+
+def test_a_wfp_series_priced_in_two_currencies_is_said(shared_data, tmp_path):
+    """Colombo's white rice priced again in USD (from usdprice) in the same file: two series,
+    as before, and now a note, as a user's own sheet gets."""
+    rows = _wfp_rows(shared_data / "wfp" / "wfp_food_prices_lka.csv")
+    rice = rows[
+        (rows["market"] == "Colombo City")
+        & (rows["commodity"] == "Rice (white)")
+        & (rows["pricetype"] == "Retail")
+    ]
+    in_usd = rice.assign(currency="USD", price=rice["usdprice"])
+    pd.concat([rice, in_usd]).to_csv(tmp_path / "lka.csv", index=False)
+    result = clean(read_prices(tmp_path / "lka.csv"), CleanOptions(today=TODAY))
+    assert result.report.split == [
+        {
+            "series": "Rice (white) | Colombo City | Retail",
+            "kind": "currencies",
+            "values": ["LKR", "USD"],
+        }
+    ]
+    assert set(result.prices["currency"]) == {"LKR", "USD"}

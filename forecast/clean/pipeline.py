@@ -11,7 +11,7 @@ refused row carries exactly one reason.
 5. currency names  ISO codes
 6. units         canonical unit per series, prices converted
 7. currencies    convert with a rates table, only when asked
-   (one unit and currency per series: a user's own sheet must not mix them; see consistency)
+   (one unit and currency per series: a sheet or WFP file mixing them is noted; see consistency)
 8. duplicates    merge repeats of key + observed date; median of conflicts
 9. frequency     monthly/weekly; dates -> period starts
 10. regularise   median of several observations in a period
@@ -177,7 +177,12 @@ def build_steps(
         ("currency names", normalise_currencies),
         ("units", convert_units),
         ("currencies", partial(convert_currencies, where=source)),
-        *([("one unit and currency per series", one_unit_and_currency)] if kind == "table" else []),
+        # Not for the Pink Sheet: each of its columns is a series of its own name.
+        *(
+            [("one unit and currency per series", one_unit_and_currency)]
+            if kind in ("table", "wfp")
+            else []
+        ),
         ("duplicates", merge_duplicates),
         ("frequency", partial(assign_periods, period_starts=cleaned)),
         ("regularise", aggregate_periods),
