@@ -578,6 +578,36 @@ def test_cp1258_fallback_with_note(tmp_path):
     assert any("cp1258" in n for n in raw.notes)
 
 
+def test_western_windows_text_is_not_read_as_vietnamese(tmp_path):
+    """cp1252 'São Tomé', 'Feijão': read as cp1258 they were 'Săo Tomé', 'Feijăo', and the
+    note told the user to pass an encoding no command takes."""
+    text = "date,market,commodity,unit,price_type,currency,price\n"
+    text += (
+        "2023-01-15,São Tomé,Feijão,KG,Retail,STN,45.5\n2023-02-15,Lisboa,Limões,KG,Retail,EUR,2\n"
+    )
+    raw = read_prices(_write(tmp_path / "pt.csv", text, "cp1252"))
+    assert raw.table["market"].tolist() == ["São Tomé", "Lisboa"]
+    assert raw.table["commodity"].tolist() == ["Feijão", "Limões"]
+    (note,) = [n for n in raw.notes if "UTF-8" in n]
+    assert "cp1252" in note and "e.g. 'São'" in note and "re-save the file as UTF-8" in note
+    assert "pass the encoding" not in note
+
+
+def test_vietnamese_windows_text_is_still_vietnamese(tmp_path):
+    # cp1258 writes "Đồng Tháp", "Bạc Liêu" with tones as marks after their vowel.
+    markets = ["\u0110\u00f4\u0300ng Tháp", "Ba\u0323c Liêu"]
+    text = "date,market,currency,price\n"
+    text += "".join(f"2024-01-15,{m},VNĐ,6500\n" for m in markets)
+    defaults = {"commodity": "Lúa", "unit": "kg", "price_type": "Retail"}
+    raw = read_prices(_write(tmp_path / "vn.csv", text, "cp1258"), defaults=defaults)
+    assert raw.table["market"].tolist() == ["Đồng Tháp", "Bạc Liêu"]
+    assert any("cp1258" in n for n in raw.notes)
+    # Names without tones: "VNĐ" alone still says Vietnamese ("VNÐ" in cp1252).
+    plain = text.replace(markets[0], "Dong Thap").replace(markets[1], "Bac Lieu")
+    raw = read_prices(_write(tmp_path / "plain.csv", plain, "cp1258"), defaults=defaults)
+    assert set(raw.table["currency"]) == {"VNĐ"}
+
+
 @pytest.mark.parametrize(
     ("name", "sep"),
     [("p.tsv", "\t"), ("p.csv", ";"), ("p.txt", "\t"), ("p.dat", "|"), ("p.csv", ",")],

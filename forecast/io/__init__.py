@@ -63,7 +63,8 @@ def read_prices(
         ``"auto"`` (detect), ``"table"``, ``"wfp"`` or ``"pinksheet"``.
     encoding
         Text encoding; default detects UTF-8 (with or without BOM) and UTF-16/32 with a BOM,
-        falling back to cp1258 then latin-1 with a note.
+        falling back to cp1258 or cp1252 (as the file's letters say), then latin-1, with a
+        note.
 
     Returns
     -------
