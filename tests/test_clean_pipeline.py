@@ -221,6 +221,30 @@ def test_wfp_decimals_are_english():
     assert run(table.drop(columns="row"), decimal=".").prices["price"].tolist() == [1.5, 5317.5]
 
 
+def _wfp(prices: list[str], **numbers) -> RawPrices:
+    """A WFP raw table of monthly prices, its file holding the other ``numbers`` columns."""
+    table = monthly(prices).assign(row=range(1, len(prices) + 1))
+    original = table.set_index("row").assign(**numbers)
+    return RawPrices(table, original, "wfp.csv", "wfp")
+
+
+def test_a_wfp_file_whose_numbers_write_both_decimal_marks_reads_each_price_alone():
+    raw = _wfp(["5317.5", "5.318", "5346,5"], latitude=["10,522", "10,522", "10,522"])
+    result = clean(raw, CleanOptions(today=TODAY))
+    assert result.prices["price"].tolist() == [5317.5, 5318, 5346.5]
+    (note,) = [n for n in result.report.notes if "both with" in n]
+    assert "'.' (price '5317.5')" in note and "(latitude '10,522')" in note
+
+
+def test_prices_refused_for_a_given_decimal_point_name_the_other():
+    result = run(monthly(["12,5", "13", "12,75"]), decimal=".")
+    assert result.report.rows_rejected == 2
+    assert (
+        "2 prices like '12,5' were refused as not written with '.' as the decimal point; if "
+        "',' is their decimal point, use --decimal ," in result.report.notes
+    )
+
+
 def test_a_three_decimal_price_is_read_the_way_its_series_says():
     # The same series writes '93.1': its '92.853' is a decimal, not 92,853.
     usd = monthly(["92.853", "93.1", "93.25", "94.125"], currency="USD")

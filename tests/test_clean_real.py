@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from forecast.clean import CleanOptions, clean
+from forecast.errors import InputError
 from forecast.io import read_prices
 from forecast.table import KEY, validate
 
@@ -128,3 +129,104 @@ def test_pink_sheet(shared_data):
     assert set(rice["unit"]) == {"mt"} and set(rice["currency"]) == {"USD"}
     assert rice["date"].min() == pd.Timestamp("2003-12-01")
     assert result.report.freq == "monthly"
+
+
+# --- WFP files saved again by a spreadsheet with decimal commas -------------------------------
+
+#: The numbers a WFP file writes, which a European or Vietnamese Excel writes with commas.
+WFP_NUMBERS = ["latitude", "longitude", "price", "usdprice"]
+
+
+def _wfp_rows(path) -> pd.DataFrame:
+    """A WFP file's rows as text, without its HXL tag row."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame[~frame["date"].str.startswith("#")].reset_index(drop=True)
+
+
+def _save_as_excel_eu(frame: pd.DataFrame, path, numbers=WFP_NUMBERS) -> None:
+    """As a European (or Vietnamese) Excel saves it: ';' between columns, decimal commas."""
+    frame = frame.assign(**{c: frame[c].str.replace(".", ",", regex=False) for c in numbers})
+    frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+
+
+def test_a_wfp_file_saved_with_decimal_commas_reads_as_the_original(shared_data, tmp_path):
+    """'5317,5' and '0,3364' beside latitudes like '10,522': before, every decimal price was
+    refused ("not a number with decimal separator '.'"), 99 of the 311 actual rows."""
+    source = shared_data / "wfp" / "wfp_food_prices_vnm.csv"
+    _save_as_excel_eu(_wfp_rows(source), tmp_path / "vnm_eu.csv")
+    original = clean(read_prices(source), CleanOptions(today=TODAY))
+    resaved = clean(read_prices(tmp_path / "vnm_eu.csv"), CleanOptions(today=TODAY))
+    _balanced(resaved)
+    pd.testing.assert_frame_equal(resaved.prices, original.prices)
+    assert resaved.report.reasons == original.report.reasons  # the 78 forecast rows only
+    assert any("',' as the decimal point" in n and "'10,522'" in n for n in resaved.report.notes)
+
+
+def test_dong_grouped_with_a_dot_in_a_decimal_comma_wfp_file_are_thousands(shared_data, tmp_path):
+    """A Vietnamese Excel writes 5318 đồng as '5.318' and 0.3364 USD as '0,3364': the price
+    was read as 5.318 đồng, a thousand times too cheap, without a word."""
+    rows = _wfp_rows(shared_data / "wfp" / "wfp_food_prices_vnm.csv")
+    rows = rows[rows["priceflag"] == "actual"]
+    whole = rows["price"].astype(float).add(0.5).astype(int)
+    rows = rows.assign(price=whole.map(lambda p: f"{p:,}".replace(",", ".")))
+    path = tmp_path / "vnm_vi.csv"
+    _save_as_excel_eu(rows, path, numbers=["latitude", "longitude", "usdprice"])
+    result = clean(read_prices(path), CleanOptions(today=TODAY))
+    assert result.report.rows_rejected == 0
+    first = result.prices[result.prices["market"] == "An Giang"].iloc[0]
+    assert first["price"] == 5318  # '5.318', written for 5317.5
+    observed = ~result.prices["flags"].str.contains("interpolated")
+    assert sorted(result.prices.loc[observed, "price"]) == sorted(whole)
+
+
+def test_three_decimals_in_a_decimal_comma_wfp_file_are_decimals(shared_data, tmp_path):
+    """Thai baht '13,125' beside '12,5': was 13125 (and '12,5' refused)."""
+    rows = _wfp_rows(shared_data / "wfp" / "wfp_food_prices_tha.csv")
+    rows.loc[0, "price"] = "13.125"
+    rows.to_csv(tmp_path / "tha.csv", index=False)
+    _save_as_excel_eu(rows, tmp_path / "tha_eu.csv")
+    original = clean(read_prices(tmp_path / "tha.csv"), CleanOptions(today=TODAY))
+    resaved = clean(read_prices(tmp_path / "tha_eu.csv"), CleanOptions(today=TODAY))
+    assert resaved.report.rows_rejected == 0
+    pd.testing.assert_frame_equal(resaved.prices, original.prices)
+    assert 13.125 in set(resaved.prices["price"])
+
+
+def test_a_decimal_point_given_against_the_file_names_the_right_one(shared_data, tmp_path):
+    """Every price refused for its decimal point: the fix is --decimal, not --map."""
+    _save_as_excel_eu(
+        _wfp_rows(shared_data / "wfp" / "wfp_food_prices_tha.csv"), tmp_path / "t.csv"
+    )
+    with pytest.raises(InputError, match=r"use --decimal ,$") as err:
+        clean(read_prices(tmp_path / "t.csv"), CleanOptions(today=TODAY, decimal="."))
+    assert "--map" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["vnm", "tha", "lka"])
+def test_the_published_wfp_files_are_read_with_a_decimal_point(shared_data, name):
+    from forecast.clean.decimal_mark import file_decimal_mark
+
+    raw = read_prices(shared_data / "wfp" / f"wfp_food_prices_{name}.csv")
+    assert file_decimal_mark(raw.kind, raw.table["price"], raw.original) == (".", None)
+
+
+def test_a_wfp_series_priced_in_two_currencies_is_said(shared_data, tmp_path):
+    """Colombo's white rice priced again in USD (from usdprice) in the same file: two series,
+    as before, and now a note, as a user's own sheet gets."""
+    rows = _wfp_rows(shared_data / "wfp" / "wfp_food_prices_lka.csv")
+    rice = rows[
+        (rows["market"] == "Colombo City")
+        & (rows["commodity"] == "Rice (white)")
+        & (rows["pricetype"] == "Retail")
+    ]
+    in_usd = rice.assign(currency="USD", price=rice["usdprice"])
+    pd.concat([rice, in_usd]).to_csv(tmp_path / "lka.csv", index=False)
+    result = clean(read_prices(tmp_path / "lka.csv"), CleanOptions(today=TODAY))
+    assert result.report.split == [
+        {
+            "series": "Rice (white) | Colombo City | Retail",
+            "kind": "currencies",
+            "values": ["LKR", "USD"],
+        }
+    ]
+    assert set(result.prices["currency"]) == {"LKR", "USD"}

@@ -294,3 +294,22 @@ def test_cropcast_alone_still_prints_its_help():
     result = run()
     assert "Usage:" in result.output and "forecast" in result.output
     assert "error:" not in result.output
+
+
+def test_a_wfp_file_with_decimal_commas_is_cleaned_and_a_wrong_decimal_named(shared_data, tmp_path):
+    """The Thai WFP file saved by a European Excel: read as published, with a note; given
+    --decimal . against it, the one error line names --decimal , (it named --map)."""
+    wfp = pd.read_csv(shared_data / "wfp" / "wfp_food_prices_tha.csv", dtype=str).iloc[1:]
+    numbers = ["latitude", "longitude", "price", "usdprice"]
+    wfp = wfp.assign(**{c: wfp[c].str.replace(".", ",", regex=False) for c in numbers})
+    path = tmp_path / "tha_eu.csv"
+    wfp.to_csv(path, sep=";", index=False)
+    out = tmp_path / "clean.csv"
+    result = run("data", "clean", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "',' as the decimal point" in result.stdout.replace("\n", " ")
+    assert pd.read_csv(out)["price"].iloc[0] == 5.45
+    wrong = run("data", "clean", path, "-o", out, "--decimal", ".")
+    assert wrong.exit_code == 1
+    line = one_error_line(wrong)
+    assert line.endswith("use --decimal ,") and "--map" not in line

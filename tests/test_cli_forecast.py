@@ -974,6 +974,27 @@ def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
     assert alone.exit_code == 0 and "fold" not in alone.stderr
 
 
+@pytest.mark.parametrize("command", READING_COMMANDS)
+def test_every_command_reading_a_file_says_its_guessed_encoding(tmp_path, command):
+    """A Windows Western file: 'data check' said its encoding was guessed, the commands
+    that forecast from it wrote 'Feijăo' for 'Feijão' without a word."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"20{20 + i // 12}-{i % 12 + 1:02d}-15,Feijão,São Tomé,Retail,KG,STN,{40 + i}"
+        for i in range(36)
+    ]
+    path = tmp_path / "pt.csv"
+    path.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    extra = ("--out", str(tmp_path / "charts")) if command[0] == "plot" else ()
+    result = run(*command, "-i", path, *extra)
+    assert result.exit_code == 0, result.output
+    assert "note: pt.csv is not UTF-8; read it as cp1252 (Windows Western European)" in (
+        result.stderr
+    )
+    assert "re-save the file as UTF-8" in result.stderr
+    assert "Feijăo" not in result.output and "Săo" not in result.output
+
+
 @pytest.mark.parametrize("command", [("forecast",), ("alerts",), ("backtest",)])
 def test_engine_options_are_refused_alike_on_every_command(command):
     bad_addresses = ("notanaddress", "http://127.0.0.1:8790", "tcp://127.0.0.1:8790/", "h:99999")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -307,6 +308,72 @@ def test_a_price_header_with_a_unit_in_brackets_names_no_currency(tmp_path):
         read_prices(path)
 
 
+def _vnm_sheet(shared_data, tmp_path, price_header: str, per: float, **extra) -> Path:
+    """The real Vietnamese rice prices as a depot's sheet: Vietnamese headers, no unit
+    column, prices per ``per`` kg under ``price_header``."""
+    wfp = pd.read_csv(shared_data / "wfp" / "wfp_food_prices_vnm.csv", dtype=str)
+    wfp = wfp[wfp["priceflag"] == "actual"]
+    sheet = pd.DataFrame(
+        {
+            "Ngày": wfp["date"],
+            "Tỉnh": wfp["admin1"],
+            "Chợ": wfp["market"],
+            "Mặt hàng": "Lúa gạo",
+            "Loại giá": "Bán buôn",
+            **extra,
+            price_header: (wfp["price"].astype(float) * per).round(2),
+        }
+    )
+    path = tmp_path / "gia.csv"
+    sheet.to_csv(path, index=False)
+    return path
+
+
+def test_a_unit_in_the_price_header_is_the_rows_unit(shared_data, tmp_path):
+    """'Giá (đồng/tạ)': per tạ (100 kg). It was read per --default unit=kg, 100x too dear."""
+    from forecast.clean import CleanOptions, clean
+
+    path = _vnm_sheet(shared_data, tmp_path, "Giá (đồng/tạ)", 100)
+    raw = read_prices(path)
+    assert set(raw.table["unit"]) == {"tạ"} and set(raw.table["currency"]) == {"đồng/tạ"}
+    assert "unit 'tạ' for every row, from the price column 'Giá (đồng/tạ)'" in raw.notes
+    prices = clean(raw, CleanOptions()).prices
+    first = prices[prices["market"] == "An Giang"].iloc[0]
+    assert (first["unit"], first["currency"], first["price"]) == ("kg", "VND", 5317.5)
+    with pytest.raises(InputError) as err:
+        read_prices(path, defaults={"unit": "kg"})
+    assert (
+        "the price column 'Giá (đồng/tạ)' gives prices per 'tạ' but --default unit=kg says "
+        "per 'kg'" in str(err.value)
+    )
+    # Said both ways alike is no conflict.
+    assert set(read_prices(path, defaults={"unit": "tạ"}).table["unit"]) == {"tạ"}
+
+
+def test_a_unit_column_against_the_price_header_is_refused(tmp_path):
+    text = "Ngày,Chợ,Mặt hàng,Loại giá,Đơn vị,Giá (đồng/tạ)\n2008-01-15,A,Lúa,Sỉ,{unit},531800\n"
+    with pytest.raises(InputError) as err:
+        read_prices(_write(tmp_path / "kg.csv", text.format(unit="kg")))
+    assert "gives prices per 'tạ' but the unit column 'Đơn vị' says 'kg' (row 1)" in str(err.value)
+    assert read_prices(_write(tmp_path / "ta.csv", text.format(unit="Tạ"))).table["unit"][0] == "Tạ"
+
+
+def test_no_unit_column_never_suggests_a_column_of_other_things(shared_data, tmp_path):
+    """'Tỉnh' (provinces) is close to 'unit' by its letters: it was suggested, --map unit=Tỉnh."""
+    path = _vnm_sheet(shared_data, tmp_path, "Giá (nghìn đồng)", 1 / 1000)
+    with pytest.raises(InputError) as err:
+        read_prices(path)
+    text = str(err.value)
+    assert "no column for 'unit';" in text and "Tỉnh" not in text.split("columns found")[0]
+    assert text.endswith(
+        "Use --default unit=kg (the unit the prices are per) or --map unit=<column>"
+    )
+    # A column of units is still suggested by its close name.
+    units = _vnm_sheet(shared_data, tmp_path, "Giá (nghìn đồng)", 1 / 1000, Units="kg")
+    with pytest.raises(InputError, match="closest match: 'Units'.*--map unit=Units"):
+        read_prices(units)
+
+
 def test_mapping_to_absent_column(tmp_path):
     path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
     with pytest.raises(InputError) as err:
@@ -509,6 +576,36 @@ def test_cp1258_fallback_with_note(tmp_path):
     assert raw.table["market"].tolist() == [VN_MARKET]
     assert raw.table["commodity"].tolist() == [VN_COMMODITY]
     assert any("cp1258" in n for n in raw.notes)
+
+
+def test_western_windows_text_is_not_read_as_vietnamese(tmp_path):
+    """cp1252 'São Tomé', 'Feijão': read as cp1258 they were 'Săo Tomé', 'Feijăo', and the
+    note told the user to pass an encoding no command takes."""
+    text = "date,market,commodity,unit,price_type,currency,price\n"
+    text += (
+        "2023-01-15,São Tomé,Feijão,KG,Retail,STN,45.5\n2023-02-15,Lisboa,Limões,KG,Retail,EUR,2\n"
+    )
+    raw = read_prices(_write(tmp_path / "pt.csv", text, "cp1252"))
+    assert raw.table["market"].tolist() == ["São Tomé", "Lisboa"]
+    assert raw.table["commodity"].tolist() == ["Feijão", "Limões"]
+    (note,) = [n for n in raw.notes if "UTF-8" in n]
+    assert "cp1252" in note and "e.g. 'São'" in note and "re-save the file as UTF-8" in note
+    assert "pass the encoding" not in note
+
+
+def test_vietnamese_windows_text_is_still_vietnamese(tmp_path):
+    # cp1258 writes "Đồng Tháp", "Bạc Liêu" with tones as marks after their vowel.
+    markets = ["\u0110\u00f4\u0300ng Tháp", "Ba\u0323c Liêu"]
+    text = "date,market,currency,price\n"
+    text += "".join(f"2024-01-15,{m},VNĐ,6500\n" for m in markets)
+    defaults = {"commodity": "Lúa", "unit": "kg", "price_type": "Retail"}
+    raw = read_prices(_write(tmp_path / "vn.csv", text, "cp1258"), defaults=defaults)
+    assert raw.table["market"].tolist() == ["Đồng Tháp", "Bạc Liêu"]
+    assert any("cp1258" in n for n in raw.notes)
+    # Names without tones: "VNĐ" alone still says Vietnamese ("VNÐ" in cp1252).
+    plain = text.replace(markets[0], "Dong Thap").replace(markets[1], "Bac Lieu")
+    raw = read_prices(_write(tmp_path / "plain.csv", plain, "cp1258"), defaults=defaults)
+    assert set(raw.table["currency"]) == {"VNĐ"}
 
 
 @pytest.mark.parametrize(

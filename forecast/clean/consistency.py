@@ -1,13 +1,14 @@
 """Step "one unit and currency per series": say where a sheet prices one thing two ways.
 
-Unit and currency are part of the series key (the data contract). In a publisher's file
-(WFP, the Pink Sheet) "Eggs, Unit" and "Eggs, KG", or bread priced in USD and in local
-currency, are distinct series, and cleaning keeps them apart without a word. In a user's own
+Unit and currency are part of the series key (the data contract): "Eggs, Unit" and "Eggs,
+KG", or bread priced in USD and in local currency, are distinct series. In a user's own
 sheet the same is often a slip (coconuts per kg and per nut in one market, a few prices in
-dollars among the đồng); but guessing a weight per nut or an exchange rate would silently
-change data, and refusing the whole file would stop every other series for one. So the
-prices stay as written, in series of their own, and the report says where, for the user
-to fix at the source if it was a slip.
+dollars among the đồng), and in a WFP file too, which users edit (a few rows re-priced in
+USD) or which WFP itself prices by the bag and by the kilo; but guessing a weight per nut or
+an exchange rate would silently change data, and refusing the whole file would stop every
+other series for one. So the prices stay as written, in series of their own, and the report
+says where, for the user to know and to fix at the source if it was a slip. (The Pink
+Sheet names each of its series apart: it has nothing to say there.)
 """
 
 from __future__ import annotations

@@ -19,9 +19,10 @@ The last rule is a guess for values like ``"1.500"``, and the prices around it d
 (:func:`_settle_thousands`): such a price takes the reading (thousands, or a thousand times
 less) nearer the clearly written prices just before and after it in its series; with nothing
 to tell, thousands stays, and the report says so. ``CleanOptions.decimal`` overrides it per
-file (``"."`` or ``","``). WFP and Pink Sheet files default to ``"."``: they write English
-decimals. Typed numbers (Excel, Parquet) are numbers, and cropcast writes its own CSVs so
-that no price reads as thousands (``"92.8530"``).
+file (``"."`` or ``","``). WFP and Pink Sheet files take the one their own numbers show,
+``"."`` as published (:mod:`forecast.clean.decimal_mark`). Typed numbers (Excel, Parquet)
+are numbers, and cropcast writes its own CSVs so that no price reads as thousands
+(``"92.8530"``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,19 @@ class PriceError(ValueError):
     """A value that is not a usable price; the message is the user-facing reason."""
 
 
+class DecimalMismatch(PriceError):
+    """A price written with another decimal point than the one given ("12,5" with '.')."""
+
+    def __init__(self, raw: object, decimal: str):
+        super().__init__(f"price '{raw}' is not a number with decimal separator '{decimal}'")
+        self.raw, self.decimal = raw, decimal
+
+    @property
+    def other(self) -> str:
+        """The decimal point the price seems to be written with."""
+        return "," if self.decimal == "." else "."
+
+
 @dataclass(frozen=True)
 class ParsedPrice:
     value: float
@@ -137,7 +151,7 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
     dots, commas = body.count("."), body.count(",")
     not_number = PriceError(f"price '{raw}' is not a number")
     # With the decimal point given (--decimal), a price that says otherwise is refused.
-    not_given = PriceError(f"price '{raw}' is not a number with decimal separator '{decimal}'")
+    not_given = DecimalMismatch(raw, decimal) if decimal else not_number
     if dots and commas:
         dec = "." if body.rfind(".") > body.rfind(",") else ","
         thousands = "," if dec == "." else "."
@@ -198,9 +212,7 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             # No one groups thousands in a mantissa: its one mark is the decimal point.
             point = scientific[1] or scientific[2]
             if point and decimal is not None and point != decimal:
-                raise PriceError(
-                    f"price '{raw}' is not a number with decimal separator '{decimal}'"
-                )
+                raise DecimalMismatch(raw, decimal)
             number = float(text.replace(",", ".")) * multiplier
             parsed = ParsedPrice(
                 number, currency, dot_decimal=point == ".", unit=unit, scaled=multiplier != 1
@@ -229,19 +241,23 @@ def parse_prices(
     options: CleanOptions,
     *,
     default_decimal: str | None = None,
+    decimal_note: str | None = None,
     where: str | None = None,
 ) -> StepOutput:
     """Step "prices": ``price_raw`` -> float ``price`` and ``price_currency`` (a mark seen).
+
+    ``default_decimal`` is the decimal point when ``options.decimal`` gives none, and
+    ``decimal_note`` says why (a note of the report when it is used).
 
     A non-empty frame where no price can be read at all raises :class:`InputError`.
     """
     decimal = options.decimal or default_decimal
 
-    def read(value: object) -> ParsedPrice | str:
+    def read(value: object) -> ParsedPrice | PriceError:
         try:
             return parse_price(value, decimal)
         except PriceError as err:
-            return str(err)
+            return err
 
     found = map_unique(frame["price_raw"], read)
     good = found.map(lambda r: isinstance(r, ParsedPrice))
@@ -249,23 +265,56 @@ def parse_prices(
         raise InputError(
             f"no usable price in {len(frame)} rows (e.g. {found.iloc[0]})",
             where,
-            "Check that the price column is mapped (e.g. --map price=Giá)",
+            _no_price_hint(found),
         )
     price = found.map(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan).astype(float)
     ambiguous = found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous).astype(bool)
     notes, details = [], {}
+    if decimal_note and not options.decimal:
+        notes.append(decimal_note)
+    notes += _decimal_mismatch_note(found)
     marks = found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None)
     scaled = found.map(lambda r: isinstance(r, ParsedPrice) and r.scaled).astype(bool)
     if ambiguous.any():
-        price, notes, details = _settle_thousands(frame, price, ambiguous, marks, scaled)
+        price, more, details = _settle_thousands(frame, price, ambiguous, marks, scaled)
+        notes += more
     out = frame.assign(
         price=price,
         price_currency=marks,
         price_unit=found.map(lambda r: r.unit if isinstance(r, ParsedPrice) else None),
         price_scaled=scaled,
     )
-    kept, rejected = split_rejected(out, found.where(~good, None))
+    reasons = found.map(lambda r: None if isinstance(r, ParsedPrice) else str(r))
+    kept, rejected = split_rejected(out, reasons)
     return StepOutput(kept, rejected, notes, details)
+
+
+def _mismatches(found: pd.Series) -> pd.Series:
+    return found.map(lambda r: isinstance(r, DecimalMismatch)).astype(bool)
+
+
+def _no_price_hint(found: pd.Series) -> str:
+    """How to fix a file none of whose prices read: the decimal point when most prices are
+    written with the other one ("5,45" read with '.'), else the price column's mapping."""
+    mismatch = _mismatches(found)
+    if 2 * mismatch.sum() > len(found):
+        other = found[mismatch].iloc[0].other
+        return f"Its prices write '{other}' as the decimal point: use --decimal {other}"
+    return "Check that the price column is mapped (e.g. --map price=Giá)"
+
+
+def _decimal_mismatch_note(found: pd.Series) -> list[str]:
+    """A note when prices were refused for their decimal point: the rows are reported one by
+    one, but the fix for all of them is one option."""
+    mismatch = _mismatches(found)
+    if not mismatch.any():
+        return []
+    first = found[mismatch].iloc[0]
+    return [
+        f"{int(mismatch.sum())} prices like '{first.raw}' were refused as not written with "
+        f"'{first.decimal}' as the decimal point; if '{first.other}' is their decimal point, "
+        f"use --decimal {first.other}"
+    ]
 
 
 #: The columns that tell one series from another at this step (units not yet converted).

@@ -11,7 +11,7 @@ refused row carries exactly one reason.
 5. currency names  ISO codes
 6. units         canonical unit per series, prices converted
 7. currencies    convert with a rates table, only when asked
-   (one unit and currency per series: a user's own sheet must not mix them; see consistency)
+   (one unit and currency per series: a sheet or WFP file mixing them is noted; see consistency)
 8. duplicates    merge repeats of key + observed date; median of conflicts
 9. frequency     monthly/weekly; dates -> period starts
 10. regularise   median of several observations in a period
@@ -40,6 +40,7 @@ from forecast.clean.base import (
 from forecast.clean.consistency import one_unit_and_currency
 from forecast.clean.currency import convert_currencies, normalise_currencies
 from forecast.clean.dates import assign_periods, parse_dates
+from forecast.clean.decimal_mark import file_decimal_mark
 from forecast.clean.duplicates import merge_duplicates
 from forecast.clean.flags import filter_price_flags
 from forecast.clean.numbers import parse_prices
@@ -146,11 +147,16 @@ def _intake(raw: RawPrices | pd.DataFrame) -> _Input:
 
 
 def build_steps(
-    kind: str, source: str, cleaned: bool = False, broken_lines: bool = False
+    kind: str,
+    source: str,
+    cleaned: bool = False,
+    broken_lines: bool = False,
+    decimal: tuple[str | None, str | None] = (None, None),
 ) -> list[tuple[str, Step]]:
     """The named steps, with what is known about the file bound in (``cleaned``: it is a
     PriceTable cropcast wrote, with its ``flags``; ``broken_lines``: the reader found lines
-    it could not split into columns)."""
+    it could not split into columns; ``decimal``: the decimal point the file's numbers
+    show and the note saying so, see :func:`file_decimal_mark`)."""
     return [
         *([("lines", refuse_broken_lines)] if broken_lines else []),
         ("price flags", filter_price_flags),
@@ -160,19 +166,23 @@ def build_steps(
             "dates",
             partial(parse_dates, default_dayfirst=False if kind == "wfp" else None, where=source),
         ),
-        # WFP and the World Bank write English decimals ("5317.5").
+        # WFP and the World Bank write English decimals ("5317.5"), unless a spreadsheet
+        # saved the file again with decimal commas: their numbers tell.
         (
             "prices",
             partial(
-                parse_prices,
-                default_decimal="." if kind in ("wfp", "pinksheet") else None,
-                where=source,
+                parse_prices, default_decimal=decimal[0], decimal_note=decimal[1], where=source
             ),
         ),
         ("currency names", normalise_currencies),
         ("units", convert_units),
         ("currencies", partial(convert_currencies, where=source)),
-        *([("one unit and currency per series", one_unit_and_currency)] if kind == "table" else []),
+        # Not for the Pink Sheet: each of its columns is a series of its own name.
+        *(
+            [("one unit and currency per series", one_unit_and_currency)]
+            if kind in ("table", "wfp")
+            else []
+        ),
         ("duplicates", merge_duplicates),
         ("frequency", partial(assign_periods, period_starts=cleaned)),
         ("regularise", aggregate_periods),
@@ -227,7 +237,9 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
     frame = data.work
     refused: list[pd.DataFrame] = []
     if len(frame):
-        for name, step in build_steps(data.kind, data.source, data.cleaned, data.broken_lines):
+        decimal = file_decimal_mark(data.kind, data.work["price_raw"], data.original)
+        steps = build_steps(data.kind, data.source, data.cleaned, data.broken_lines, decimal)
+        for name, step in steps:
             out = step(frame, options)
             refused.append(out.rejected)
             report.reasons.update(out.rejected["reason"])

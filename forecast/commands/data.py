@@ -20,6 +20,7 @@ from forecast.commands.shared import (
     MapOption,
     clean_options,
     console,
+    note_encoding,
     parse_pairs,
 )
 from forecast.errors import UsageError
@@ -46,12 +47,14 @@ def data_list(
     from forecast.datasets import load_input
     from forecast.summary import series_overview
 
-    prices, _ = load_input(
+    prices, cleaned = load_input(
         file,
         mapping=parse_pairs(map_, "--map"),
         defaults=parse_pairs(default, "--default"),
         options=clean_options(freq, dayfirst, chuc, decimal),
     )
+    if cleaned is not None:
+        note_encoding(cleaned.report)
     overview = series_overview(prices)
     if as_json:
         out = overview.assign(

@@ -479,6 +479,7 @@ def load_for_forecast(
             options=options,
         )
         if cleaned is not None:
+            note_encoding(cleaned.report)
             note_refused_rows(cleaned.report, input_)
             if reports is not None:
                 reports.append(cleaned.report)
@@ -524,6 +525,17 @@ def load_for_forecast(
             fix="ingest a corrected file",
         )
     return chosen, prices
+
+
+def note_encoding(report) -> None:
+    """One line on stderr, even with --quiet, when the file was not UTF-8 and its encoding
+    was guessed: a wrong guess garbles every accented name in the forecasts ("Feijăo")
+    without any other sign."""
+    from forecast.io.files import encoding_note
+
+    note = encoding_note(report.notes)
+    if note is not None:
+        typer.echo(f"note: {note}", err=True)
 
 
 def note_refused_rows(report, path: Path) -> None:

@@ -63,7 +63,8 @@ def read_prices(
         ``"auto"`` (detect), ``"table"``, ``"wfp"`` or ``"pinksheet"``.
     encoding
         Text encoding; default detects UTF-8 (with or without BOM) and UTF-16/32 with a BOM,
-        falling back to cp1258 then latin-1 with a note.
+        falling back to cp1258 or cp1252 (as the file's letters say), then latin-1, with a
+        note.
 
     Returns
     -------
@@ -177,6 +178,69 @@ def _currency_from_header(from_header, columns, mapping, defaults, source):
     return mapping, defaults
 
 
+def header_unit(currency: str) -> str | None:
+    """The unit a price header names after its currency ("đồng/tạ" -> "tạ"), or None."""
+    _, slash, unit = currency.rpartition("/")
+    if not slash or not unit.strip():
+        return None
+    return unit.strip()
+
+
+def _same_unit(a: str, b: str) -> bool:
+    """Whether two unit texts name one unit ("kg", "KG", "kilo"), as cleaning reads units."""
+    from forecast.clean.units import parse_unit
+
+    first, second = parse_unit(a), parse_unit(b)
+    if first.known and second.known:
+        return (first.dimension, first.size) == (second.dimension, second.size)
+    return first.name == second.name
+
+
+def _unit_from_header(from_header, columns, mapping, defaults, source):
+    """``defaults`` with the unit the price header names ("Giá (đồng/tạ)": per tạ) for
+    every row, when the file has no unit column: a price per tạ read as per kg would be
+    a hundred times too dear.
+
+    Raises
+    ------
+    InputError
+        When ``--default unit`` names another unit: which one holds is the user's to say.
+    """
+    column, _, currency = from_header
+    unit = header_unit(currency)
+    if unit is None or has_column(columns, mapping, "unit"):
+        return defaults  # a unit column is checked against the header once it is found
+    given = (defaults or {}).get("unit")
+    if given and not _same_unit(given, unit):
+        raise InputError(
+            f"the price column {column!r} gives prices per {unit!r} but --default "
+            f"unit={given} says per {given!r}",
+            source,
+            f"Say it once: drop --default unit (the header's {unit!r} is then used), or "
+            f"correct the header if the prices are per {given!r}",
+        )
+    return {**(defaults or {}), "unit": unit}
+
+
+def _check_unit_column(from_header, original, found, source) -> None:
+    """Refuse a unit column that names another unit than the price header ("Giá (đồng/tạ)"
+    beside a unit column of "kg"): either reading may be a hundred times wrong."""
+    column, _, currency = from_header
+    unit = header_unit(currency)
+    if unit is None or "unit" not in found:
+        return
+    values = original[found["unit"]].astype(str).str.strip()
+    for row, value in values[values != ""].drop_duplicates().items():
+        if not _same_unit(value, unit):
+            raise InputError(
+                f"the price column {column!r} gives prices per {unit!r} but the unit "
+                f"column {found['unit']!r} says {value!r} (row {row})",
+                source,
+                "Say it once: correct the price header or the unit column, whichever is "
+                "wrong (--map unit=<column> chooses another column)",
+            )
+
+
 def cropcast_marks(flags: pd.Series) -> bool:
     """Whether every value of a ``flags`` column is cropcast's marks or empty (a cleaned
     table with nothing to flag): a user's notes ("checked", "not interpolated") are not."""
@@ -185,6 +249,22 @@ def cropcast_marks(flags: pd.Series) -> bool:
     values = flags.fillna("").astype(str).str.strip()
     marks = {m.strip() for value in values.unique() for m in value.split(";") if m.strip()}
     return marks <= set(MARK_ORDER)
+
+
+def _header_notes(from_header, found, defaults, built: list[str]) -> list[str]:
+    """The reader's notes, saying the currency and unit of every row came from the price
+    column's header ("Giá (đồng/tạ)"), not from a --default the user did not give."""
+    column, _, currency = from_header
+    unit = header_unit(currency)
+    taken = [
+        (key, value)
+        for key, value in (("currency", currency), ("unit", unit))
+        if value is not None and key not in found and (defaults or {}).get(key) == value
+    ]
+    for key, value in taken:
+        built = [note for note in built if not note.startswith(f"{key} = ")]
+        built.append(f"{key} {value!r} for every row, from the price column {column!r}")
+    return built
 
 
 def _column_named(columns: list[str], name: str) -> str:
@@ -225,8 +305,9 @@ def _read_table(
     from_header = None if is_wfp else price_header_currency(columns, mapping, source)
     if from_header:
         mapping, defaults = _currency_from_header(from_header, columns, mapping, defaults, source)
+        defaults = _unit_from_header(from_header, columns, mapping, defaults, source)
     try:
-        found, more = find_columns(columns, mapping, defaults, source)
+        found, more = find_columns(columns, mapping, defaults, source, frame)
     except InputError as missing:
         found, more, defaults = _units_from_prices(frame, columns, mapping, defaults, source)
         if found is None:
@@ -235,10 +316,9 @@ def _read_table(
     table, original, built = build_raw_table(frame, found, defaults, source)
     if "unit" not in found and (defaults or {}).get("unit") == "":  # blank for the prices
         built = [note for note in built if not note.startswith("unit = ''")]
-    if from_header and (defaults or {}).get("currency") == from_header[2]:
-        column, _, currency = from_header
-        built = [note for note in built if not note.startswith("currency = ")]
-        built.append(f"currency {currency!r} for every row, from the price column {column!r}")
+    if from_header:
+        _check_unit_column(from_header, original, found, source)
+        built = _header_notes(from_header, found, defaults, built)
     if line_errors is not None:  # lines the file could not split: for cleaning to refuse
         table["line_error"] = line_errors.to_numpy()[table["row"].to_numpy() - 1]
     flags = original[_column_named(columns, "flags")] if is_price_table(header) else None

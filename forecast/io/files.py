@@ -91,8 +91,9 @@ def sniff_format(path: Path) -> tuple[str, list[str]]:
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, list[str]]:
     """Bytes -> text, detecting UTF-8 (with or without BOM) and UTF-16/32 with a BOM.
 
-    Falls back to cp1258 (Windows Vietnamese), then latin-1, with a note, because a silent
-    wrong guess would garble market names without anyone noticing.
+    Falls back to cp1258 (Windows Vietnamese) or cp1252 (Windows Western European), as the
+    letters say, then latin-1, with a note, because a silent wrong guess would garble
+    market names without anyone noticing.
     """
     notes: list[str] = []
     if encoding:
@@ -126,11 +127,31 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, li
                 "Export the file again as UTF-8 CSV",
             ) from None
         text, used = _legacy_decode(data)
-        notes.append(
-            f"{name} is not UTF-8; read it as {used}. Check that accented names "
-            "(e.g. Vietnamese market names) look right, or pass the encoding"
-        )
+        notes.append(_guessed_note(name, used, text))
     return _check_text(text.lstrip("\ufeff"), name), notes
+
+
+#: What the note on a file read in a guessed encoding says after the file's name.
+NOT_UTF8 = " is not UTF-8; read it as "
+
+
+def _guessed_note(name: str, used: str, text: str) -> str:
+    """The note on a guessed encoding, with a word it decoded for the user to judge."""
+    word = _ACCENTED_WORD.search(text[:20000])
+    example = f" (e.g. '{word[0][:30]}')" if word else ""
+    return (
+        f"{name}{NOT_UTF8}{used}, a guess{example}: if accented names look wrong, "
+        "re-save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+    )
+
+
+def encoding_note(notes: list[str]) -> str | None:
+    """The reader's note on a file whose encoding it guessed, if any."""
+    return next((note for note in notes if NOT_UTF8 in note), None)
+
+
+#: A word holding a letter beyond ASCII, as a table's cell writes it.
+_ACCENTED_WORD = re.compile(r"[^\s,;|\t\"]*[^\x00-\x7f][^\s,;|\t\"]*")
 
 
 def _bom_codec(data: bytes) -> str | None:
@@ -161,13 +182,68 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+_CP1258 = "cp1258 (Windows Vietnamese)"
+_CP1252 = "cp1252 (Windows Western European)"
+
+
 def _legacy_decode(data: bytes) -> tuple[str, str]:
+    """Text from a file that is not UTF-8: Windows Vietnamese or Western European, as its
+    letters say (see :func:`_reads_as_vietnamese`), else latin-1, which reads any bytes."""
     try:
+        vietnamese = data.decode("cp1258")
+    except UnicodeDecodeError:
+        vietnamese = None
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if vietnamese is not None and (western is None or _reads_as_vietnamese(vietnamese)):
         # cp1258 writes Vietnamese tones as combining marks; NFC makes them the same
         # characters a UTF-8 file would hold, so "Mỏ Cày" matches across files.
-        return unicodedata.normalize("NFC", data.decode("cp1258")), "cp1258 (Windows Vietnamese)"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return unicodedata.normalize("NFC", vietnamese), _CP1258
+    if western is not None:
+        return western, _CP1252
+    return data.decode("latin-1"), "latin-1"
+
+
+#: The combining tones cp1258 writes after a vowel; cp1252 reads their bytes as Ì Ò Þ ì ò.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+#: Letters that may follow ă and ơ in a Vietnamese syllable (tones aside): "ăn", "ơi";
+#: ơ may end one ("mơ"), ă never does.
+_AFTER = {"ă": "cmnpt", "ơ": "imnpt"}
+#: The characters whose place tells the two encodings apart.
+_TELLING = re.compile(f"[{_TONES}đĐăĂơƠ]")
+
+
+def _is_vowel(ch: str) -> bool:
+    return bool(ch) and unicodedata.normalize("NFD", ch)[0].lower() in "aeiouy"
+
+
+def _reads_as_vietnamese(text: str) -> bool:
+    """Whether text decoded as cp1258 reads as Vietnamese rather than as cp1252 garbled.
+
+    The bytes the two encodings read differently are Vietnamese letters and tones in cp1258
+    (ă ơ đ and tones after a vowel) and Western letters in cp1252 (ã õ ð, ì ò after a
+    consonant). Where cp1258 gives what Vietnamese never writes ("Săo" for "São": ă before
+    a vowel or ending a word; a tone after a consonant; đ inside a word), the text is
+    cp1252. Such letters outnumbering the well-formed Vietnamese ones make it cp1252; a tie
+    (no such letter at all) keeps cp1258, the reading cropcast has always made.
+    """
+    well = ill = 0
+    for found in _TELLING.finditer(text):
+        i, ch = found.start(), found[0]
+        before = text[i - 1] if i else ""
+        after = text[i + 1 : i + 4].lstrip(_TONES)[:1]
+        if ch in _TONES:
+            ok = _is_vowel(before)
+        elif ch.lower() == "đ":  # starts a syllable, or ends "VNĐ", the currency
+            ok = not before.isalpha() or text[max(i - 2, 0) : i].lower() == "vn"
+        elif after.isalpha():
+            ok = after.lower() in _AFTER[ch.lower()]
+        else:
+            ok = ch.lower() == "ơ"
+        well, ill = well + ok, ill + (not ok)
+    return well >= ill
 
 
 def _check_text(text: str, name: str) -> str:

@@ -59,7 +59,11 @@ def check_options(mapping: dict[str, str] | None, defaults: dict[str, str] | Non
 
 
 def find_columns(
-    columns: list[str], mapping: dict[str, str] | None, defaults: dict[str, str] | None, source: str
+    columns: list[str],
+    mapping: dict[str, str] | None,
+    defaults: dict[str, str] | None,
+    source: str,
+    frame: pd.DataFrame | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Contract name -> file column, from ``mapping`` first, then aliases.
 
@@ -67,7 +71,8 @@ def find_columns(
     ------
     InputError
         When a mapped column is not in the file, or a required column is neither found nor
-        given a default; the message lists the columns found and the closest match.
+        given a default; the message lists the columns found and the closest match by name
+        (among the columns whose values could be it, when ``frame`` holds them).
     """
     notes: list[str] = []
     found: dict[str, str] = {}
@@ -91,7 +96,7 @@ def find_columns(
                 )
     missing = [k for k in (*REQUIRED, *KEY_COLUMNS) if k not in found and k not in (defaults or {})]
     if missing:
-        raise _missing_error(missing, columns, used, source)
+        raise _missing_error(missing, columns, used, source, frame)
     return found, notes
 
 
@@ -183,12 +188,16 @@ def _mapped_column(
 
 
 def _missing_error(
-    missing: list[str], columns: list[str], used: set[str], source: str
+    missing: list[str],
+    columns: list[str],
+    used: set[str],
+    source: str,
+    frame: pd.DataFrame | None = None,
 ) -> InputError:
     free = [c for c in columns if c not in used]
     parts, fixes, unguessed = [], [], []
     for key in missing:
-        close = _closest(key, free)
+        close = _closest(key, [c for c in free if _could_hold(key, frame, c)])
         parts.append(f"{key!r}" + (f" (closest match: {close!r})" if close else ""))
         if close:
             fixes.append(f"--map {key}={close}")
@@ -196,12 +205,37 @@ def _missing_error(
             fixes.append(f"--map {key}=<column>")
         else:
             unguessed.append(key)
-    if unguessed:
+    if unguessed == ["unit"]:
+        # The unit is what a user knows without looking at the file: the prices are per kg.
+        fixes.append("--default unit=kg (the unit the prices are per) or --map unit=<column>")
+    elif unguessed:
+        example = " (e.g. --default unit=kg)" if "unit" in unguessed else ""
         fixes.append(
             f"--map <name>=<column> or --default <name>=<value> for {', '.join(unguessed)}"
+            + example
         )
     what = f"no column for {', '.join(parts)}; columns found: {_listing(columns)}"
     return InputError(what, source, "Use " + "; ".join(fixes))
+
+
+def _could_hold(key: str, frame: pd.DataFrame | None, column: str) -> bool:
+    """Whether ``column``'s values could be ``key``'s: a unit or currency column is
+    suggested only when most of its values read as units or currencies ("Tỉnh", a column of
+    provinces, is no unit however close its name)."""
+    if frame is None or key not in ("unit", "currency") or column not in frame:
+        return True
+    from forecast.clean.currency import names_a_currency
+    from forecast.clean.units import parse_unit
+
+    values = frame[column].astype(str).str.strip()
+    values = values[values != ""].drop_duplicates().head(50)
+    if values.empty:
+        return True
+    if key == "unit":
+        fits = values.map(lambda v: parse_unit(v).known)
+    else:
+        fits = values.map(lambda v: names_a_currency(v) or bool(re.fullmatch(r"[A-Z]{3}", v)))
+    return 2 * int(fits.sum()) >= len(values)
 
 
 def _listing(columns: list[str], limit: int = 20) -> str:
