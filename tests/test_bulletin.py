@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_checks import one_error_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -921,3 +922,13 @@ def test_a_bulletin_from_the_store_quotes_coconuts_by_the_chuc(tmp_path):
     # The file itself wrote them per trái: a bulletin of the file keeps the file's unit.
     from_file = run("bulletin", "-i", path, "-f", "sms", "-m", "naive", "-j", 1, "-q")
     assert "Dua kho Mo Cay Bac 12.000d/trai" in from_file.stdout, from_file.stdout
+
+
+def test_cli_out_naming_the_previous_forecasts_is_refused(tmp_path):
+    """-o over --previous would replace last period's forecasts, the ones it reads."""
+    previous = tmp_path / "fc.csv"
+    previous.write_text("kept")
+    result = run("bulletin", "--previous", previous, "-o", previous, *CLI_SLICE)
+    assert result.exit_code == 2, result.output
+    assert "--out would overwrite the previous forecasts (--previous)" in one_error_line(result)
+    assert previous.read_text() == "kept"
