@@ -48,6 +48,9 @@ from forecast.errors import SchemaError, UsageError
 from forecast.models import REGISTRY, make_model, model_class
 from forecast.table import KEY, iter_series
 
+#: How the failure of a series with too few prices for one window begins.
+TOO_SHORT_TO_BACKTEST = "too short to backtest"
+
 #: A zero-argument callable returning a new, unfitted model.
 ModelFactory = Callable[[], object]
 #: ``features(key, dates) -> DataFrame`` of exogenous features indexed by ``dates``.
@@ -124,6 +127,14 @@ def _cutoff_positions(y: pd.Series, windows: Windows, min_train: int) -> list[in
             break
         positions.append(pos)
     return positions[::-1]
+
+
+def longest_horizon(y: pd.Series, min_train: int = 1) -> int:
+    """The longest horizon that leaves ``y`` one backtest window: ``min_train`` observed
+    prices up to a cutoff and the periods after it to the end (0: none does)."""
+    observed = np.cumsum(y.notna().to_numpy())
+    enough = np.flatnonzero(observed >= max(int(min_train), 1))  # cutoffs with the history
+    return len(y) - 1 - int(enough[0]) if len(enough) else 0
 
 
 def cutoffs(y: pd.Series, windows: Windows, min_train: int = 1) -> list[pd.Timestamp]:
@@ -264,7 +275,7 @@ def backtest_series(
         return _failure(
             levels,
             None,
-            f"too short to backtest: {int(y.notna().sum())} prices over {len(y)} periods; "
+            f"{TOO_SHORT_TO_BACKTEST}: {int(y.notna().sum())} prices over {len(y)} periods; "
             f"needs {need} up to a cutoff and {windows.horizon} periods after it",
         )
     frames = [

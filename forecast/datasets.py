@@ -84,18 +84,21 @@ def load_input(
     mapping: dict[str, str] | None = None,
     defaults: dict[str, str] | None = None,
     options=None,
+    sheet: str | None = None,
 ):
     """Prices to work on: the embedded data, or a user's file run through cleaning.
 
     Returns ``(prices, clean_result)``; ``clean_result`` is ``None`` for the embedded data,
-    which was cleaned when it was built.
+    which was cleaned when it was built. ``sheet``: the workbook's sheet to read (see
+    :func:`forecast.io.read_prices`).
     """
     if path is None:
         return load_default_prices(), None
     from forecast.clean import CleanOptions, clean
     from forecast.io import read_prices
 
-    result = clean(read_prices(path, mapping=mapping, defaults=defaults), options or CleanOptions())
+    raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
+    result = clean(raw, options or CleanOptions())
     if result.prices.empty:
         raise InputError(
             "no usable prices left after cleaning",

@@ -19,6 +19,7 @@ from forecast.backtest import (
     backtest_job,
     backtest_series,
     cutoffs,
+    longest_horizon,
     resolve_models,
 )
 from forecast.errors import SchemaError, UsageError
@@ -574,3 +575,15 @@ def test_backtest_auto_at_a_short_horizon_forecasts_what_forecast_would(currency
         assert len(window) == 3
         for column in ("forecast", "lower_80", "upper_95"):
             np.testing.assert_allclose(window[column], result.forecast[column], rtol=1e-9)
+
+
+@pytest.mark.parametrize("min_train", [1, 2, 5])
+def test_the_longest_horizon_is_the_last_that_leaves_a_window(min_train):
+    y = pd.Series(
+        [np.nan, 1.0, 2.0, np.nan, 3.0, 4.0, 5.0, 6.0, 7.0],
+        index=pd.date_range("2020-01-01", periods=9, freq="MS"),
+    )
+    longest = longest_horizon(y, min_train)
+    assert cutoffs(y, Windows(horizon=longest, n_windows=1), min_train)
+    assert not cutoffs(y, Windows(horizon=longest + 1, n_windows=1), min_train)
+    assert longest_horizon(y.iloc[:2], 2) == 0  # one price: no window at all

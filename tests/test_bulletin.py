@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_checks import one_error_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -1128,3 +1129,13 @@ def test_a_bulletin_spells_its_units_one_way():
             text = render(facts, lang, fmt)
             assert "đồng/kg" in text
             assert not re.search(r"\d ?đ/|VND/", text), (lang, fmt)
+
+
+def test_cli_out_naming_the_previous_forecasts_is_refused(tmp_path):
+    """-o over --previous would replace last period's forecasts, the ones it reads."""
+    previous = tmp_path / "fc.csv"
+    previous.write_text("kept")
+    result = run("bulletin", "--previous", previous, "-o", previous, *CLI_SLICE)
+    assert result.exit_code == 2, result.output
+    assert "--out would overwrite the previous forecasts (--previous)" in one_error_line(result)
+    assert previous.read_text() == "kept"

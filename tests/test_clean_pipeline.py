@@ -217,7 +217,7 @@ def test_wfp_decimals_are_english():
     # A generic table reads "1.500" as thousands and says so.
     result = run(table.drop(columns="row"))
     assert result.prices["price"].tolist() == [1500.0, 5317.5]
-    assert any("decimal='.'" in note for note in result.report.notes)
+    assert any("add --decimal . to read them as decimals" in n for n in result.report.notes)
     assert run(table.drop(columns="row"), decimal=".").prices["price"].tolist() == [1.5, 5317.5]
 
 

@@ -179,6 +179,88 @@ def test_data_clean_refuses_to_overwrite_its_input(tmp_path):
     assert sheet.read_bytes() == before
 
 
+def test_data_clean_refuses_one_file_for_the_table_and_the_refused_rows(tmp_path):
+    sheet = tmp_path / "p.csv"
+    sheet.write_text(
+        "date,price,commodity,market,unit,currency,price_type\n2024-01-01,5,Rice,A,kg,VND,Retail\n"
+        "2024-02-01,,Rice,A,kg,VND,Retail\n"
+    )
+    before = sheet.read_bytes()
+    same = tmp_path / "same.csv"
+    result = run("data", "clean", sheet, "-o", same, "--rejected", same)
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        f"error: {same}: --rejected would overwrite the cleaned table (--output). "
+        "Choose another --rejected path"
+    )
+    assert not same.exists()
+    # The input named as --rejected: the option named is --rejected, not -o.
+    result = run("data", "clean", sheet, "-o", tmp_path / "c.csv", "--rejected", sheet)
+    assert result.exit_code == 2
+    assert one_error_line(result).endswith("Choose another --rejected path")
+    assert sheet.read_bytes() == before
+
+
+def _book(path, sheets: dict):
+    """An .xlsx workbook of ``sheets``: name -> DataFrame (empty: a blank sheet)."""
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False, header=not frame.empty)
+    return path
+
+
+PRICES = pd.DataFrame(
+    {
+        "date": [f"2024-{m:02d}-01" for m in range(1, 7)],
+        "price": [5, 6, 7, 6, 5, 6],
+        "commodity": "Rice",
+        "market": "A",
+        "unit": "kg",
+        "currency": "VND",
+        "price_type": "Retail",
+    }
+)
+
+
+def test_data_commands_read_the_sheet_given_and_say_which_were_not(tmp_path):
+    book = _book(tmp_path / "b.xlsx", {"notes": pd.DataFrame({"Ghi chú": ["x"]}), "gia": PRICES})
+    first = run("data", "check", book)
+    assert first.exit_code == 1
+    line = one_error_line(first)
+    assert line.startswith("error: b.xlsx: sheet 'notes': no column for 'date'")
+    assert "Read another sheet with --sheet gia, or use --map" in line
+    check = run("data", "check", book, "--sheet", "gia")
+    assert check.exit_code == 0, check.output
+    assert "read sheet 'gia'; also in the workbook: notes" in check.stdout
+    out = tmp_path / "c.csv"
+    clean = run("data", "clean", book, "--sheet", "gia", "-o", out)
+    assert clean.exit_code == 0, clean.output
+    assert len(pd.read_csv(out)) == 6
+    listed = run("data", "list", book, "--sheet", "gia", "--json")
+    assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["market"] == "A"
+    missing = run("data", "check", book, "--sheet", "Sheet9")
+    assert "has no sheet named 'Sheet9' (sheets: notes, gia)" in one_error_line(missing)
+    csv = tmp_path / "p.csv"
+    PRICES.to_csv(csv, index=False)
+    for command in (("check", csv), ("list", csv), ("clean", csv, "-o", tmp_path / "d.csv")):
+        result = run("data", *command, "--sheet", "gia")
+        assert result.exit_code == 2
+        assert "--sheet 'gia' picks a sheet of an Excel workbook" in one_error_line(result)
+
+
+def test_an_empty_first_sheet_points_at_the_sheet_with_prices(tmp_path):
+    book = _book(tmp_path / "e.xlsx", {"Sheet1": pd.DataFrame(), "data": PRICES})
+    result = run("data", "check", book)
+    assert result.exit_code == 1
+    assert one_error_line(result) == (
+        "error: e.xlsx: sheet 'Sheet1' is empty. Read another sheet with --sheet data"
+    )
+    alone = _book(tmp_path / "one.xlsx", {"Sheet": pd.DataFrame()})
+    result = run("data", "check", alone)
+    assert "--sheet" not in one_error_line(result)
+    assert "sheet 'Sheet' is empty, and the workbook has no other" in result.stderr
+
+
 HEADER = "date,price,commodity,market,unit,currency,price_type\n"
 
 

@@ -1042,3 +1042,159 @@ def test_alerts_notes_do_not_speak_of_forecasts(tmp_path):
     assert "forecast" not in alerts.stderr and "ranges" not in alerts.stderr
     forecast = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert "their forecasts start from their own last price" in forecast.stderr
+
+
+def _monthly_file(tmp_path, name: str = "rice.csv", months: int = 72, start: str = "2015-01-01"):
+    """One monthly series of ``months`` prices from ``start``."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    dates = pd.date_range(start, periods=months, freq="MS")
+    rows += [
+        f"{d:%Y-%m-%d},Rice,A,Retail,KG,USD,{1 + 0.01 * (i % 7):.2f}" for i, d in enumerate(dates)
+    ]
+    return _price_file(tmp_path, name, rows)
+
+
+WRITING_COMMANDS = [
+    ("forecast", "-m", "naive", "-h", "1", "-o"),
+    ("backtest", "--models", "naive", "-h", "1", "-o"),
+    ("plot", "-m", "naive", "-h", "1", "-o"),
+    ("bulletin", "-m", "naive", "-o"),
+]
+
+
+@pytest.mark.parametrize("command", WRITING_COMMANDS)
+def test_an_output_naming_the_input_file_is_refused_and_the_file_kept(
+    tmp_path, monkeypatch, command
+):
+    """The input file named as the output, relatively, absolutely or through a symlink:
+    refused before anything runs, and the prices stay as they were."""
+    path = _monthly_file(tmp_path)
+    before = path.read_bytes()
+    (tmp_path / "link.csv").symlink_to(path)
+    monkeypatch.chdir(tmp_path)
+    for given, written in (("rice.csv", path), (path, "rice.csv"), (path, "link.csv")):
+        result = run(*command, written, "-i", given, "-j", 1, "-q")
+        assert result.exit_code == 2, result.output
+        line = one_error_line(result)
+        assert "would overwrite the input price file (--input)" in line, line
+        assert path.read_bytes() == before
+
+
+def test_a_forecast_written_over_the_store_is_refused(tmp_path):
+    store = tmp_path / "store.csv"  # a .duckdb name is refused as a table name already
+    store.write_bytes(b"not touched")
+    result = run("forecast", "-m", "naive", "-o", store, "--db", store, "-q", "-j", 1)
+    assert result.exit_code == 2
+    assert "would overwrite the price store (--db)" in one_error_line(result)
+    assert store.read_bytes() == b"not touched"
+
+
+def test_a_horizon_no_series_is_long_enough_for_is_refused_with_the_longest(tmp_path):
+    path = _monthly_file(tmp_path, months=30)
+    out = tmp_path / "bt.csv"
+    # naive needs 2 prices before a cutoff: 30 prices leave 28 periods after the second.
+    result = run("backtest", "-i", path, "--models", "naive", "-h", 29, "-o", out, "-j", 1)
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result)
+    assert line.startswith("error: --horizon: 29 periods ahead leave no backtest window")
+    assert line.endswith("The longest that leaves one is --horizon 28")
+    assert not out.exists()  # no table of failures only
+    longest = run("backtest", "-i", path, "--models", "naive", "-h", 28, "-o", out, "-j", 1)
+    assert longest.exit_code == 0, longest.output
+    assert (pd.read_csv(out)["error"].isna()).all()
+
+
+def test_a_backtest_of_series_too_short_for_any_horizon_fails_as_bad_data(tmp_path):
+    path = _monthly_file(tmp_path, months=2)
+    result = run("backtest", "-i", path, "--models", "naive", "-h", 1, "-j", 1, "-q")
+    assert result.exit_code == 1, result.output
+    line = one_error_line(result)
+    assert "the only series is not long enough to backtest" in line and "--horizon" not in line
+
+
+@pytest.mark.parametrize(
+    ("as_of", "said"),
+    [
+        ("2030-01", "2030-01-01 is more than 12 months after the last price"),
+        ("1990-01", "no prices on or before 1990-01-01"),
+    ],
+)
+def test_alerts_as_of_outside_the_data_is_refused_with_its_span(tmp_path, as_of, said):
+    path = _monthly_file(tmp_path)  # 2015-01 to 2020-12
+    result = run("alerts", "-i", path, "--as-of", as_of, "-j", 1)
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result)
+    assert said in line and "The data run from 2015-01-01 to 2020-12-01" in line, line
+    # Within a year of the last price the series are judged (and found not recent).
+    late = run("alerts", "-i", path, "--as-of", "2021-12", "-j", 1, "--json")
+    assert late.exit_code == 0, late.output
+
+
+def test_a_bulletin_as_of_long_after_the_data_is_refused_before_forecasting(tmp_path):
+    path = _monthly_file(tmp_path)
+    result = run("bulletin", "-i", path, "-m", "naive", "--as-of", "2030-01", "-j", 1)
+    assert result.exit_code == 2, result.output
+    assert "more than 12 months after the last price" in one_error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["forecast", "--levels", "80,,95"], "--levels: '80,,95' lists an empty level"),
+        (["forecast", "--levels", "80,95,"], "--levels: '80,95,' lists an empty level"),
+        (["forecast", "--default", "currency"], "Use e.g. --default currency=VND"),
+        (["backtest", "--models", "foo"], "error: --models: unknown model 'foo'"),
+    ],
+)
+def test_small_option_slips_are_named_with_a_valid_example(args, expected):
+    result = run(*args, "-q", "-j", 1)
+    assert result.exit_code == 2, result.output
+    assert expected in one_error_line(result)
+
+
+def _workbook(tmp_path, csv_path):
+    """A workbook as offices keep them: a notes sheet first, then the prices."""
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"Ghi chú": ["Giá gạo", "Nguồn: chợ A"]}).to_excel(
+            writer, sheet_name="Ghi chú", index=False
+        )
+        pd.read_csv(csv_path, dtype=str).to_excel(writer, sheet_name="Giá", index=False)
+    return path
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS)
+def test_every_command_reading_a_file_takes_sheet(tmp_path, command):
+    """--sheet picks the workbook's sheet; the first sheet's failure names --sheet and the
+    other sheets; --sheet for a CSV file or with no file at all is refused."""
+    csv_path = _monthly_file(tmp_path)
+    book = _workbook(tmp_path, csv_path)
+    extra = ("--out", str(tmp_path / "charts")) if command[0] == "plot" else ()
+    first = run(*command, "-i", book, *extra)
+    assert first.exit_code == 1
+    assert "Read another sheet with --sheet 'Giá'" in one_error_line(first)
+    told = run(*command, "-i", book, "--sheet", "Giá", *extra)
+    assert told.exit_code == 0, told.output
+    on_csv = run(*command, "-i", csv_path, "--sheet", "Giá", *extra)
+    assert on_csv.exit_code == 2
+    assert "--sheet 'Giá' picks a sheet of an Excel workbook" in one_error_line(on_csv)
+    no_file = run(*command, "--sheet", "Giá", *extra)
+    assert no_file.exit_code == 2 and "no file was given" in one_error_line(no_file)
+
+
+def test_a_workbooks_sheets_not_read_are_named_on_stderr(tmp_path):
+    csv_path = _monthly_file(tmp_path)
+    book = tmp_path / "two.xlsx"
+    frame = pd.read_csv(csv_path, dtype=str)
+    with pd.ExcelWriter(book) as writer:
+        frame.to_excel(writer, sheet_name="VNM", index=False)
+        bad = frame.iloc[[0]].assign(price="n/a", date="2021-01-01")  # refused, and said
+        pd.concat([frame, bad]).to_excel(writer, sheet_name="THA", index=False)
+    result = run("forecast", "-i", book, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert "note: two.xlsx: read sheet 'VNM'; also in the workbook: THA (use --sheet)" in (
+        result.stderr
+    )
+    chosen = run("forecast", "-i", book, "--sheet", "THA", "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert chosen.exit_code == 0 and "also in the workbook" not in chosen.stderr
+    assert "cleaning refused 1 of 73 rows of two.xlsx" in chosen.stderr

@@ -653,6 +653,28 @@ def test_excel_with_title_rows_and_blank_rows(tmp_path):
     assert "huyen.xlsx" in str(err.value) and "Giá dừa" in str(err.value)
 
 
+def test_a_sheet_for_a_file_that_is_no_workbook_is_refused(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("date,price\n2024-01-01,5\n")
+    with pytest.raises(UsageError) as err:
+        read_prices(path, sheet="VNM", defaults={"commodity": "Rice"})
+    assert "p.csv" in str(err.value) and "--sheet 'VNM'" in str(err.value)
+
+
+def test_a_workbooks_other_sheets_are_named_in_the_read_note(tmp_path):
+    path = tmp_path / "two.xlsx"
+    frame = pd.DataFrame({"date": ["2024-01-01"], "price": ["5"]})
+    with pd.ExcelWriter(path) as writer:
+        for name in ("VNM", "THA", "LKA"):
+            frame.to_excel(writer, sheet_name=name, index=False)
+    defaults = {"commodity": "Rice", "market": "A", "unit": "kg", "currency": "VND"}
+    defaults["price_type"] = "Retail"
+    raw = read_prices(path, defaults=defaults)
+    assert "read sheet 'VNM'; also in the workbook: THA, LKA (use --sheet)" in raw.notes
+    chosen = read_prices(path, sheet="THA", defaults=defaults)
+    assert "read sheet 'THA'; also in the workbook: VNM, LKA" in chosen.notes
+
+
 def test_parquet_typed_values_become_text(tmp_path):
     frame = pd.DataFrame(
         {

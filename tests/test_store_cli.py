@@ -84,6 +84,27 @@ def test_ingest_summary_and_the_same_file_again(tmp_path):
     assert info("s.duckdb")["ingests"] == 1
 
 
+def test_ingest_adds_each_sheet_of_one_workbook(tmp_path):
+    """Two sheets of one workbook are two ingests: the second is not 'already in the store'
+    for sharing the first's bytes; without --sheet the sheets not read are named."""
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for name, series in (("VNM", SERIES[:1]), ("THA", SERIES[1:2])):
+            frame = pd.read_csv(price_file(tmp_path / f"{name}.csv", series=series), dtype=str)
+            frame.to_excel(writer, sheet_name=name, index=False)
+    first = run("ingest", book, "--db", "s.duckdb")
+    assert first.exit_code == 0, first.output
+    assert "note: book.xlsx: read sheet 'VNM'; also in the workbook: THA" in first.stderr
+    tha = run("ingest", book, "--sheet", "THA", "--db", "s.duckdb")
+    assert tha.exit_code == 0, tha.output
+    assert "book.xlsx (sheet THA)  added as ingest #2" in tha.stdout
+    again = run("ingest", book, "--sheet", "THA", "--db", "s.duckdb")
+    assert "already in the store as ingest #2" in again.stdout
+    assert len(load_prices(open_store("s.duckdb"))[["commodity", "market"]].drop_duplicates()) == 2
+    on_csv = run("ingest", tmp_path / "VNM.csv", "--sheet", "VNM", "--db", "s.duckdb")
+    assert on_csv.exit_code == 2 and "picks a sheet" in one_error_line(on_csv)
+
+
 def test_ingest_reports_revisions(tmp_path):
     run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb")
     b = price_file(tmp_path / "b.csv", range(25), change={(0, 5): 12_345.0})

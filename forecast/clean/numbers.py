@@ -38,6 +38,13 @@ from forecast.clean.base import StepOutput, fold, map_unique, split_rejected, ti
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
 
+
+def _point_in(text: str) -> str:
+    """The separator a number's text writes last, "." in "1.500" and "," in "1,500": read
+    as its decimal point, it makes the text a decimal."""
+    return "," if text.rfind(",") > text.rfind(".") else "."
+
+
 #: Words written for "no value" (the Pink Sheet's "…" and "..", spreadsheet exports).
 MISSING = {"", "…", "...", "..", "-", "--", "—", "na", "n/a", "nan", "null", "none", "#n/a"}
 
@@ -552,18 +559,22 @@ def _settle_thousands(
                 f"{int(rows.sum())} prices like '{raw[rows].iloc[0]}' were read as decimals "
                 f"({price[rows].iloc[0]:g}), as {why}"
             )
+    # The option that reads them the other way: the separator they were read as grouping
+    # is then the decimal point (the CLI's --decimal; CleanOptions.decimal in Python).
     if (thousands & ~guessed).any():
         rows = thousands & ~guessed
+        example = raw[rows].iloc[0]
         notes.append(
-            f"{int(rows.sum())} prices like '{raw[rows].iloc[0]}' were read as thousands "
+            f"{int(rows.sum())} prices like '{example}' were read as thousands "
             f"({price[rows].iloc[0]:g}), as the clear prices around them (in their series or "
             "their commodity's other markets) say; "
-            "set decimal='.' or ',' to read them otherwise"
+            f"add --decimal {_point_in(example)} to read them as decimals"
         )
     if guessed.any():
+        example = raw[guessed].iloc[0]
         notes.append(
-            f"{int(guessed.sum())} prices like '{raw[guessed].iloc[0]}' read as thousands "
+            f"{int(guessed.sum())} prices like '{example}' read as thousands "
             f"({price[guessed].iloc[0]:g}: '.'/',' before exactly three digits) with nothing "
-            "in their series to tell; set decimal='.' or ',' if they are decimals"
+            f"in their series to tell; add --decimal {_point_in(example)} if they are decimals"
         )
     return price, notes, details

@@ -22,6 +22,8 @@ from forecast.commands.shared import (
     QuietOption,
     SchedulerOption,
     SeriesOption,
+    SheetOption,
+    check_as_of,
     console,
     engine_options,
     load_series,
@@ -78,6 +80,7 @@ def alerts_cmd(
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
     chuc: FileChucOption = None,
+    sheet: SheetOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: Annotated[
@@ -99,7 +102,10 @@ def alerts_cmd(
 
     stamp = parse_as_of(as_of)
     run_on = engine_options(engine, jobs, scheduler, None)
-    prices = load_series(input_, series, freq, map_, default, db, decimal, dayfirst, False, chuc)
+    prices = load_series(
+        input_, series, freq, map_, default, db, decimal, dayfirst, False, chuc, sheet=sheet
+    )
+    check_as_of(stamp, prices)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, as_json or quiet) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None

@@ -23,6 +23,8 @@ from forecast.commands.shared import (
     QuietOption,
     SchedulerOption,
     SeriesOption,
+    SheetOption,
+    check_as_of,
     console,
     engine_options,
     label,
@@ -31,6 +33,7 @@ from forecast.commands.shared import (
     parse_as_of,
     parse_choice,
     progress_bar,
+    refuse_overwrite,
     store_previous_forecasts,
     store_to_read,
 )
@@ -95,11 +98,12 @@ def _make_bulletin(
     reading: dict | None = None,
 ):
     """Prices -> forecasts, alerts, facts; model notes go to stderr. ``reading``: how the
-    file writes decimals, dates and chục (``load_for_forecast``'s ``decimal``, ``dayfirst``
-    and ``chuc``). A series the file wrote per chục is quoted per chục (see
-    :mod:`forecast.bulletin.depot`)."""
+    file writes decimals, dates and chục, and the workbook sheet to read
+    (``load_for_forecast``'s ``decimal``, ``dayfirst``, ``chuc`` and ``sheet``). A series
+    the file wrote per chục is quoted per chục (see :mod:`forecast.bulletin.depot`)."""
     from forecast.bulletin import make_bulletin
     from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
+    from forecast.bulletin.facts import MAX_AGE_MONTHS
     from forecast.forecasting import ForecastSpec
 
     spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
@@ -125,12 +129,8 @@ def _make_bulletin(
     if per_chuc:
         prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
         previous = quote_per_chuc(previous, per_chuc)
-    if stamp is not None and not (prices["date"] <= stamp).any():
-        raise UsageError(
-            f"no prices on or before {stamp:%Y-%m-%d}",
-            "--as-of",
-            f"The data start on {prices['date'].min():%Y-%m-%d}",
-        )
+    # Before the forecasts: a bulletin needs a price in the 12 months before its date.
+    check_as_of(stamp, prices, MAX_AGE_MONTHS)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, quiet) as bar:
         task = bar.add_task("forecasting", total=n_series) if bar else None
@@ -230,6 +230,7 @@ def bulletin_cmd(
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
     chuc: FileChucOption = None,
+    sheet: SheetOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -247,6 +248,15 @@ def bulletin_cmd(
     if out is not None and out.is_dir():  # say so now, not after the forecasts have run
         name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
         raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
+    refuse_overwrite(
+        out,
+        "--out",
+        {
+            "the input price file (--input)": input_,
+            "the previous forecasts (--previous)": previous,
+            "the price store (--db)": db,
+        },
+    )
 
     earlier = None
     if previous is not None:
@@ -266,7 +276,7 @@ def bulletin_cmd(
         default,
         db,
         run_on,
-        {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc},
+        {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
     )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
@@ -319,6 +329,7 @@ def bulletin_send(
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
     chuc: FileChucOption = None,
+    sheet: SheetOption = None,
     db: DbOption = None,
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
@@ -356,7 +367,7 @@ def bulletin_send(
         default,
         db,
         run_on,
-        {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc},
+        {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}

@@ -23,12 +23,14 @@ from forecast.commands.shared import (
     QuietOption,
     SchedulerOption,
     SeriesOption,
+    SheetOption,
     console,
     engine_options,
     load_for_forecast,
     note_flat_forecasts,
     parse_choice,
     progress_bar,
+    refuse_overwrite,
 )
 from forecast.errors import UsageError
 
@@ -137,6 +139,7 @@ def plot_cmd(
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
     chuc: FileChucOption = None,
+    sheet: SheetOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -159,10 +162,13 @@ def plot_cmd(
 
         model_class(model)
         spec_windows = Windows(horizon=horizon, n_windows=windows)
+    # The charts' folder: made where the file is, it would fail after all the work.
+    reads = {"the input price file (--input)": input_, "the price store (--db)": db}
+    refuse_overwrite(out, "--out", reads)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None
     prices, every = load_for_forecast(
-        input_, series, freq, map_, default, db, fan, decimal, dayfirst, chuc=chuc
+        input_, series, freq, map_, default, db, fan, decimal, dayfirst, chuc=chuc, sheet=sheet
     )
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"

@@ -18,10 +18,13 @@ from forecast.commands.shared import (
     DefaultOption,
     JsonOption,
     MapOption,
+    SheetOption,
     clean_options,
     console,
     note_encoding,
+    note_other_sheets,
     parse_pairs,
+    refuse_overwrite,
 )
 from forecast.errors import UsageError
 
@@ -41,20 +44,30 @@ def data_list(
     dayfirst: DayfirstOption = None,
     decimal: DecimalOption = None,
     chuc: ChucOption = 12,
+    sheet: SheetOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the series: key, span, number of prices and gaps."""
     from forecast.datasets import load_input
     from forecast.summary import series_overview
 
+    if sheet is not None and file is None:
+        raise UsageError(
+            "--sheet picks a workbook's sheet, and no file was given",
+            "--sheet",
+            "Give the workbook, or leave --sheet out",
+        )
     prices, cleaned = load_input(
         file,
         mapping=parse_pairs(map_, "--map"),
         defaults=parse_pairs(default, "--default"),
         options=clean_options(freq, dayfirst, chuc, decimal),
+        sheet=sheet,
     )
     if cleaned is not None:
         note_encoding(cleaned.report)
+    if cleaned is not None and sheet is None:  # with --sheet, the user chose
+        note_other_sheets(cleaned.report, file)
     overview = series_overview(prices)
     if as_json:
         out = overview.assign(
@@ -100,6 +113,7 @@ def data_check(
     dayfirst: DayfirstOption = None,
     decimal: DecimalOption = None,
     chuc: ChucOption = 12,
+    sheet: SheetOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Report what cleaning would do; exit 1 when rows would be rejected."""
@@ -107,7 +121,10 @@ def data_check(
     from forecast.io import read_prices
 
     raw = read_prices(
-        file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
+        file,
+        mapping=parse_pairs(map_, "--map"),
+        defaults=parse_pairs(default, "--default"),
+        sheet=sheet,
     )
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     if as_json:
@@ -133,6 +150,7 @@ def data_clean(
     dayfirst: DayfirstOption = None,
     decimal: DecimalOption = None,
     chuc: ChucOption = 12,
+    sheet: SheetOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Clean a price file into the PriceTable format."""
@@ -140,12 +158,15 @@ def data_clean(
     from forecast.datasets import write_price_table
     from forecast.io import read_prices
 
-    if output.resolve() == file.resolve() or (rejected and rejected.resolve() == file.resolve()):
-        raise UsageError(
-            "the output would overwrite the input file", str(file), "Choose another -o path"
-        )
+    refuse_overwrite(output, "--output", {"the input file": file})
+    # Written after the cleaned table, one file would keep only the refused rows.
+    reads = {"the input file": file, "the cleaned table (--output)": output}
+    refuse_overwrite(rejected, "--rejected", reads)
     raw = read_prices(
-        file, mapping=parse_pairs(map_, "--map"), defaults=parse_pairs(default, "--default")
+        file,
+        mapping=parse_pairs(map_, "--map"),
+        defaults=parse_pairs(default, "--default"),
+        sheet=sheet,
     )
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     write_price_table(result.prices, output)

@@ -25,7 +25,9 @@ from forecast.commands.shared import (
     QuietOption,
     SchedulerOption,
     SeriesOption,
+    SheetOption,
     by_reason,
+    by_reason_line,
     check_output_suffix,
     console,
     engine_options,
@@ -38,6 +40,7 @@ from forecast.commands.shared import (
     pct_change,
     print_failures,
     progress_bar,
+    refuse_overwrite,
     store_to_read,
 )
 from forecast.errors import UsageError
@@ -208,6 +211,7 @@ def forecast_cmd(
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
     chuc: FileChucOption = None,
+    sheet: SheetOption = None,
     db: DbOption = None,
     no_archive: Annotated[
         bool,
@@ -232,6 +236,7 @@ def forecast_cmd(
     parse_pairs(map_, "--map")
     parse_pairs(default, "--default")
     check_output_suffix(output)
+    refuse_overwrite(output, "--output", _read_by(input_, db))
     run_on = engine_options(engine, jobs, scheduler, "processes")
     if input_ is not None:  # the commonest mistake, refused before any worker starts
         check_path(input_)
@@ -241,10 +246,12 @@ def forecast_cmd(
         spec = ForecastSpec(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
-        prices, every = load_for_forecast(
-            input_, series, freq, map_, default, db, spec, decimal, dayfirst, chuc=chuc
-        )
         archive_in = store_to_read(input_, db) if input_ is None else db
+        # The store found without --db ($CROPCAST_DB, ./cropcast.duckdb), before any work.
+        refuse_overwrite(output, "--output", {"the price store": archive_in})
+        prices, every = load_for_forecast(
+            input_, series, freq, map_, default, db, spec, decimal, dayfirst, chuc=chuc, sheet=sheet
+        )
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
             task = bar.add_task("forecasting", total=n_series) if bar else None
@@ -289,6 +296,47 @@ def forecast_cmd(
         print_failures(failed, n_series)
 
 
+def _refuse_nothing_backtested(table, prices, names: list[str], horizon: int, failed) -> None:
+    """No model scored a single window of any series: one error line, not a table of nan.
+
+    When every series was too short for the horizon and a shorter one leaves a window, the
+    option is at fault (exit 2) and the line gives the longest horizon that works; else the
+    data are (exit 1) and it gives the commonest reasons.
+    """
+    from forecast.backtest import TOO_SHORT_TO_BACKTEST, longest_horizon
+    from forecast.errors import InputError
+    from forecast.models import make_model
+    from forecast.table import iter_series
+
+    n = len(failed)
+    reasons = by_reason_line(failed, shown=2)
+    if not table["error"].str.startswith(TOO_SHORT_TO_BACKTEST).all():
+        none = "the only series" if n == 1 else f"none of the {n} series"
+        raise InputError(f"{none} could be backtested: {reasons}")
+    # backtest_job gives every model the cutoffs of the one needing the most prices.
+    need = max(int(getattr(make_model(name), "min_length", 1)) for name in names)
+    longest = max((longest_horizon(y, need) for _, y in iter_series(prices)), default=0)
+    if 0 < longest < horizon:
+        raise UsageError(
+            f"{horizon} periods ahead leave no backtest window in "
+            f"{'the series' if n == 1 else f'any of the {n} series'} (a window needs {need} "
+            "prices before its cutoff and the horizon after it)",
+            "--horizon",
+            f"The longest that leaves one is --horizon {longest}",
+        )
+    raise InputError(
+        f"{'the only series is not' if n == 1 else f'none of the {n} series is'} long enough "
+        f"to backtest: {reasons}",
+        None,
+        "Backtest longer series ('cropcast data list' shows their spans)",
+    )
+
+
+def _read_by(input_: Path | None, db: Path | None) -> dict[str, Path | None]:
+    """The files forecast and backtest read, that their --output must not overwrite."""
+    return {"the input price file (--input)": input_, "the price store (--db)": db}
+
+
 def backtest_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
@@ -310,6 +358,7 @@ def backtest_cmd(
     decimal: DecimalOption = None,
     dayfirst: DayfirstOption = None,
     chuc: FileChucOption = None,
+    sheet: SheetOption = None,
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -323,8 +372,9 @@ def backtest_cmd(
     if not names:
         raise UsageError("no models given", "--models", "Use e.g. --models naive,ets,auto")
     for name in names:
-        check_model_name(name)
+        check_model_name(name, "--models")
     check_output_suffix(output)
+    refuse_overwrite(output, "--output", _read_by(input_, db))
     parse_pairs(map_, "--map")
     parse_pairs(default, "--default")
     level_values = parse_levels(levels)
@@ -338,9 +388,10 @@ def backtest_cmd(
         from forecast.evaluation import backtest_prices, leaderboard
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
+        refuse_overwrite(output, "--output", {"the price store": store_to_read(input_, db)})
         # The whole file too: auto measures its currency's inflation on it, as forecast does.
         prices, every = load_for_forecast(
-            input_, series, freq, map_, default, db, None, decimal, dayfirst, chuc=chuc
+            input_, series, freq, map_, default, db, None, decimal, dayfirst, chuc=chuc, sheet=sheet
         )
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
@@ -354,15 +405,17 @@ def backtest_cmd(
                 on_done=(lambda: bar.advance(task)) if bar else None,
                 currency_prices=every,
             )
-        if output is not None:
-            from forecast.forecasting import write_forecasts
-
-            write_forecasts(table, output)
         key = ["commodity", "market", "price_type", "unit", "currency"]
         failed = [
             (label(tuple(k)), f"{rows['model'].iloc[0]}: {rows['error'].iloc[0]}")
             for k, rows in table[table["error"] != ""].groupby(key, sort=True)
         ]
+        if not (table["error"] == "").any():  # before writing a table of failures only
+            _refuse_nothing_backtested(table, prices, names, horizon, failed)
+        if output is not None:
+            from forecast.forecasting import write_forecasts
+
+            write_forecasts(table, output)
         if quiet:
             print_failures(failed, n_series)
             return

@@ -171,6 +171,15 @@ DefaultOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+#: --sheet on every command that reads a price file: which sheet of an .xlsx workbook.
+SheetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="The sheet of an Excel workbook to read (default: the first).",
+        show_default=False,
+    ),
+]
 
 
 def parse_freq(value) -> Freq:
@@ -199,6 +208,10 @@ HorizonOption = Annotated[int, typer.Option("--horizon", "-h", help="Periods ahe
 LevelsOption = Annotated[str, typer.Option(help="Interval levels in percent.")]
 
 
+#: A pair each option accepts, for its errors' examples (--default takes no date or price).
+_PAIR_EXAMPLES = {"--map": "date=Ngày", "--default": "currency=VND"}
+
+
 def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
     """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error."""
     if not text:
@@ -206,7 +219,8 @@ def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
     pairs = {}
     for part in text.split(","):
         if "=" not in part:
-            raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} date=Ngày")
+            example = _PAIR_EXAMPLES.get(option, "date=Ngày")
+            raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} {example}")
         name, value = part.split("=", 1)
         pairs[name.strip()] = value.strip()
     return pairs
@@ -312,21 +326,21 @@ def print_failures(failed: list[tuple[str, str]], total: int) -> None:
         are = "is" if len(short) == 1 else "are"
         console.print(
             f"note: {len(short):,} of {total:,} series {are} too short to forecast (one price), so "
-            f"the forecast repeats it: {_by_reason_line(tails, sep='')}",
+            f"the forecast repeats it: {by_reason_line(tails, sep='')}",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
     if broken:
         console.print(
-            f"{len(broken):,} of {total:,} series failed: {_by_reason_line(broken)}",
+            f"{len(broken):,} of {total:,} series failed: {by_reason_line(broken)}",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
 
 
-def _by_reason_line(labelled: list[tuple[str, str]], sep: str = ": ", shown: int = 5) -> str:
+def by_reason_line(labelled: list[tuple[str, str]], sep: str = ": ", shown: int = 5) -> str:
     """``A and 2 more: why; B: other why``, the commonest reasons first, at most ``shown``."""
     reasons = by_reason(labelled)
     line = "; ".join(
@@ -351,15 +365,44 @@ def check_output_suffix(output: Path | None) -> None:
 def parse_levels(text: str) -> tuple:
     from forecast.checks import check_levels
 
+    items = [v.strip() for v in text.split(",")]
+    if not any(items):
+        raise UsageError("no levels given", "--levels", "Use e.g. --levels 80,95")
+    if not all(items):  # "80,,95": a level lost in typing, not one to skip unsaid
+        raise UsageError(f"'{text}' lists an empty level", "--levels", "Use e.g. --levels 80,95")
     try:
-        values = [float(v) for v in text.split(",") if v.strip()]
+        values = [float(v) for v in items]
     except ValueError:
         raise UsageError(
             f"'{text}' is not a list of numbers", "--levels", "Use e.g. --levels 80,95"
         ) from None
-    if not values:
-        raise UsageError("no levels given", "--levels", "Use e.g. --levels 80,95")
     return check_levels(values)
+
+
+def refuse_overwrite(written: Path | None, option: str, read: dict[str, Path | None]) -> None:
+    """A usage error when ``written`` (what ``option`` names) is a file the command reads:
+    ``read`` maps what each is ("the input file (--input)") to its path. Writing would
+    destroy the prices (or the store, or the rows) the command needs, often the user's only
+    copy of them.
+
+    Paths are compared resolved (relative or absolute, through symlinks), and as the same
+    file on disk when both exist (a hard link).
+    """
+    if written is None:
+        return
+    for what, path in read.items():
+        if path is None:
+            continue
+        same = written.resolve() == path.resolve()
+        if not same and written.exists() and path.exists():
+            with suppress(OSError):
+                same = os.path.samefile(written, path)
+        if same:
+            raise UsageError(
+                f"{option} would overwrite {what}",
+                str(written),
+                f"Choose another {option} path",
+            )
 
 
 DbOption = Annotated[
@@ -419,13 +462,25 @@ def load_series(
     dayfirst: bool | None = None,
     forecasting: bool = True,
     chuc: int | None = None,
+    sheet: str | None = None,
 ):
     """The prices a command works on: the file (cleaned), the store or the embedded data,
     filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
     ``forecasting=False`` (alerts) leaves out the notes that speak of forecasts.
     """
     return load_for_forecast(
-        input_, series, freq, map_, default, db, None, decimal, dayfirst, forecasting, chuc
+        input_,
+        series,
+        freq,
+        map_,
+        default,
+        db,
+        None,
+        decimal,
+        dayfirst,
+        forecasting,
+        chuc,
+        sheet=sheet,
     )[0]
 
 
@@ -443,6 +498,7 @@ def load_for_forecast(
     chuc: int | None = None,
     reports: list | None = None,
     quotes_chuc: bool = False,
+    sheet: str | None = None,
 ):
     """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
@@ -453,18 +509,26 @@ def load_for_forecast(
     prices' decimal point and its dates; ``chuc`` is --chuc, the nuts in its chục. A
     ``reports`` list receives the file's cleaning report (a file was read and cleaned).
     ``quotes_chuc``: the command quotes series written per chục per chục again (bulletins),
-    so their conversion to nuts needs no note.
+    so their conversion to nuts needs no note. ``sheet`` is --sheet, the workbook's sheet.
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
 
     # A bad one fails before reading.
     options = clean_options(freq, dayfirst, 12 if chuc is None else chuc, decimal)
-    given = {"--decimal": decimal, "--dayfirst/--monthfirst": dayfirst, "--chuc": chuc}
+    given = {
+        "--decimal": decimal,
+        "--dayfirst/--monthfirst": dayfirst,
+        "--chuc": chuc,
+        "--sheet": sheet,
+    }
     for option, value in given.items():
         if value is not None and input_ is None:
+            says = "says how a file is written"
+            if option == "--sheet":
+                says = "picks a workbook's sheet"
             raise UsageError(
-                f"{option} says how a file is written, and no file was given",
+                f"{option} {says}, and no file was given",
                 option,
                 f"Give the file with --input, or leave {option} out",
             )
@@ -477,9 +541,12 @@ def load_for_forecast(
             mapping=parse_pairs(map_, "--map"),
             defaults=parse_pairs(default, "--default"),
             options=options,
+            sheet=sheet,
         )
         if cleaned is not None:
             note_encoding(cleaned.report)
+            if sheet is None:  # with --sheet, the user chose
+                note_other_sheets(cleaned.report, input_)
             note_refused_rows(cleaned.report, input_)
             if reports is not None:
                 reports.append(cleaned.report)
@@ -536,6 +603,16 @@ def note_encoding(report) -> None:
     note = encoding_note(report.notes)
     if note is not None:
         typer.echo(f"note: {note}", err=True)
+
+
+def note_other_sheets(report, path: Path) -> None:
+    """The reader's note that a workbook holds sheets it did not read, on stderr: the
+    prices forecast are one sheet's, and the user may have meant another."""
+    from forecast.io import OTHER_SHEETS
+
+    for note in report.notes:
+        if OTHER_SHEETS in note:
+            typer.echo(f"note: {path.name}: {note}", err=True)
 
 
 def note_refused_rows(report, path: Path) -> None:
@@ -1032,6 +1109,27 @@ def parse_as_of(text: str | None):
     if pd.isna(stamp):
         raise UsageError(f"'{text}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
     return stamp
+
+
+def check_as_of(stamp, prices, after_months: int = 12) -> None:
+    """--as-of within the data: no later than ``after_months`` past its last price, nor
+    before its first. Outside, every series is "no price yet" or "no recent price", and a
+    report of none in trouble would read as good news about a time the data do not cover.
+    """
+    if stamp is None or prices.empty:
+        return
+    import pandas as pd
+
+    first, last = prices["date"].min(), prices["date"].max()
+    span = f"The data run from {first:%Y-%m-%d} to {last:%Y-%m-%d}: choose an --as-of in that span"
+    if stamp < first:
+        raise UsageError(f"no prices on or before {stamp:%Y-%m-%d}", "--as-of", span)
+    if stamp > last + pd.DateOffset(months=after_months):
+        raise UsageError(
+            f"{stamp:%Y-%m-%d} is more than {after_months} months after the last price",
+            "--as-of",
+            span,
+        )
 
 
 def store_previous_forecasts(input_: Path | None, db: Path | None, as_of=None):

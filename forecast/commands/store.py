@@ -24,10 +24,12 @@ from forecast.commands.shared import (
     JsonOption,
     MapOption,
     SeriesOption,
+    SheetOption,
     clean_options,
     console,
     label,
     money,
+    note_other_sheets,
     parse_choice,
     parse_pairs,
 )
@@ -188,6 +190,7 @@ def ingest_cmd(
     dayfirst: DayfirstOption = None,
     decimal: DecimalOption = None,
     chuc: ChucOption = 12,
+    sheet: SheetOption = None,
     wait: WaitOption = 30.0,
     as_json: JsonOption = False,
 ) -> None:
@@ -209,9 +212,12 @@ def ingest_cmd(
     results, failures = [], []
     for file in files:
         try:
-            results.append(
-                ingest_file(store, file, options=options, mapping=mapping, defaults=defaults)
+            result = ingest_file(
+                store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
             )
+            results.append(result)
+            if result.report is not None and sheet is None:  # one sheet of several went in
+                note_other_sheets(result.report, file)
         except StoreBusyError:
             raise
         except CropcastError as exc:

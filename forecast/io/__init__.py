@@ -10,6 +10,7 @@ column mapping), ``wfp`` (WFP/HDX price CSVs), ``pinksheet`` (World Bank Pink Sh
 from __future__ import annotations
 
 import contextlib
+import shlex
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from forecast.errors import InputError, UsageError
 from forecast.io import files, pinksheet, wfp
 from forecast.io.raw import RAW_COLUMNS, RawPrices
 from forecast.io.table import (
+    EMPTY_SHEET,
     build_raw_table,
     check_duplicate_columns,
     check_options,
@@ -30,7 +32,12 @@ from forecast.io.table import (
     skip_hxl_row,
 )
 
-__all__ = ["KINDS", "RAW_COLUMNS", "RawPrices", "read_prices"]
+__all__ = ["KINDS", "OTHER_SHEETS", "RAW_COLUMNS", "RawPrices", "read_prices"]
+
+#: How the note on a workbook's other sheets, the ones not read, begins: "read sheet 'VNM';
+#: also in the workbook: THA (use --sheet)". Commands that do not print the reader's notes
+#: print this one (a forecast of the wrong sheet must not pass for one of the right).
+OTHER_SHEETS = "also in the workbook:"
 
 #: Values of ``read_prices(kind=...)``.
 KINDS = ("auto", "table", "wfp", "pinksheet")
@@ -59,6 +66,7 @@ def read_prices(
         Constant values for key columns the file lacks, e.g. ``{"currency": "VND"}``.
     sheet
         Excel sheet to read; default "Monthly Prices" when present, else the first sheet.
+        Given for a file that is not a workbook, it is refused.
     kind
         ``"auto"`` (detect), ``"table"``, ``"wfp"`` or ``"pinksheet"``.
     encoding
@@ -78,7 +86,8 @@ def read_prices(
         The file is missing, empty, binary, has no data rows, lacks a required column, or
         names a sheet it does not have. The message names the file and how to fix it.
     UsageError
-        An unknown ``kind`` or a mapping/default key that is not a contract column.
+        An unknown ``kind``, a mapping/default key that is not a contract column, or a
+        ``sheet`` for a file that is not a workbook.
     """
     if kind not in KINDS:
         raise UsageError(f"unknown file kind {kind!r}", None, f"Use one of: {', '.join(KINDS)}")
@@ -86,10 +95,16 @@ def read_prices(
     path = check_path(path)
     fmt, notes = files.sniff_format(path)
     if sheet is not None and fmt != files.EXCEL:
-        notes.append(f"--sheet {sheet} ignored: {path.name} is not an Excel workbook")
+        # Ignoring it would read the file anyway, perhaps not the one the user meant.
+        what = "a Parquet file" if fmt == files.PARQUET else "a text (CSV) file"
+        raise UsageError(
+            f"--sheet {sheet!r} picks a sheet of an Excel workbook, and this is {what}",
+            path.name,
+            "Leave --sheet out, or give the .xlsx workbook",
+        )
     if fmt == files.EXCEL:
         prefer = pinksheet.SHEET if kind in ("auto", "pinksheet") else None
-        sheet_name, rows = files.read_sheet(path, sheet, prefer)
+        sheet_name, rows, names = files.read_sheet(path, sheet, prefer)
         if kind in ("auto", "pinksheet"):
             layout = pinksheet.find_layout(rows)
             if layout is not None:
@@ -110,8 +125,16 @@ def read_prices(
                 path.name,
                 "Use --sheet 'Monthly Prices' or read it as a plain table",
             )
-        frame = sheet_table(rows, path.name)
-        notes.append(f"read sheet {sheet_name!r}")
+        others = [name for name in names if name != sheet_name]
+        read = f"read sheet {sheet_name!r}"
+        if others:  # a user who did not know the workbook had more must hear of them
+            read += f"; {OTHER_SHEETS} {', '.join(others)}"
+            read += "" if sheet is not None else " (use --sheet)"
+        try:
+            frame = sheet_table(rows, path.name)
+            return _read_table(frame, path.name, mapping, defaults, kind, [*notes, read])
+        except InputError as exc:
+            raise _sheet_error(exc, sheet_name, others, chosen=sheet is not None) from None
     elif kind == "pinksheet":
         raise InputError(
             "is not an Excel workbook, so not a Pink Sheet",
@@ -124,6 +147,27 @@ def read_prices(
         frame, more = files.read_delimited(path, encoding)
         notes += more
     return _read_table(frame, path.name, mapping, defaults, kind, notes)
+
+
+def _sheet_error(exc: InputError, name: str, others: list[str], chosen: bool) -> InputError:
+    """``exc`` (a sheet that is empty or holds no price table) naming the sheet read and,
+    when the workbook has others and none was chosen, the way to read one of them: the first
+    sheet of a workbook is often notes or a title page."""
+    empty = exc.what == EMPTY_SHEET
+    what = f"sheet {name!r} is empty" if empty else f"sheet {name!r}: {exc.what}"
+    if not others:
+        what += ", and the workbook has no other" if empty else ""
+        return InputError(what, exc.where, exc.fix)
+    if chosen:
+        return InputError(what, exc.where, exc.fix)
+    pick = f"--sheet (one of {', '.join(others)})"
+    if len(others) == 1:
+        pick = f"--sheet {shlex.quote(others[0])}"
+    if empty or not exc.fix:
+        return InputError(what, exc.where, f"Read another sheet with {pick}")
+    # The first sheet of a workbook is often notes or a title page: the likelier fix first.
+    fix = f"Read another sheet with {pick}, or {exc.fix[0].lower()}{exc.fix[1:]}"
+    return InputError(what, exc.where, fix)
 
 
 def _units_from_prices(frame, columns, mapping, defaults, source):

@@ -557,8 +557,11 @@ def _put_back(frame: pd.DataFrame, broken: list[BrokenLine]) -> pd.DataFrame:
 _DELIM_NAMES = {"\t": "tabs", ";": "semicolons", "|": "vertical bars", ",": "commas"}
 
 
-def read_sheet(path: Path, sheet: str | None, prefer: str | None = None) -> tuple[str, list[tuple]]:
-    """Rows of cell values from one sheet of an .xlsx workbook.
+def read_sheet(
+    path: Path, sheet: str | None, prefer: str | None = None
+) -> tuple[str, list[tuple], list[str]]:
+    """``(name, rows, names)``: rows of cell values from one sheet of an .xlsx workbook, and
+    the names of all its sheets (a reader says which were not read).
 
     ``sheet`` names the sheet (an error lists the real ones); without it, ``prefer`` when the
     workbook has it, else the first sheet.
@@ -592,7 +595,7 @@ def read_sheet(path: Path, sheet: str | None, prefer: str | None = None) -> tupl
     finally:
         book.close()
     width = max((len(r) for r in rows), default=0)
-    return name, [tuple(r) + (None,) * (width - len(r)) for r in rows]
+    return name, [tuple(r) + (None,) * (width - len(r)) for r in rows], list(names)
 
 
 def read_parquet(path: Path) -> pd.DataFrame:

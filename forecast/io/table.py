@@ -302,6 +302,10 @@ def build_raw_table(
     return out, original, notes
 
 
+#: The error of a sheet with no value in any cell.
+EMPTY_SHEET = "the sheet is empty"
+
+
 def sheet_table(rows: list[tuple], source: str) -> pd.DataFrame:
     """Rows of one Excel sheet -> a DataFrame of strings under its header row.
 
@@ -312,7 +316,8 @@ def sheet_table(rows: list[tuple], source: str) -> pd.DataFrame:
     known = {a for aliases in ALIASES.values() for a in aliases}
     filled = [i for i, r in enumerate(text) if any(c.strip() for c in r)]
     if not filled:
-        raise InputError("the sheet is empty", source, "Choose the sheet with --sheet")
+        # read_prices names the sheet and the workbook's others (--sheet) around this.
+        raise InputError(EMPTY_SHEET, source, "Save the prices in it")
     header = next(
         (i for i in filled[:20] if sum(normalize_name(c) in known for c in text[i]) >= 2), filled[0]
     )

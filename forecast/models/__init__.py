@@ -50,15 +50,14 @@ def available_models() -> list[str]:
     return list(REGISTRY)
 
 
-def check_model_name(name: str) -> str:
-    """``name`` if a model is registered under it; ``UsageError`` listing valid names otherwise.
+def check_model_name(name: str, option: str = "--model") -> str:
+    """``name`` if a model is registered under it; ``UsageError`` listing valid names otherwise,
+    under ``option``, the command-line option that named it.
 
     Imports nothing: a process that only hands series to workers never loads statsmodels.
     """
     if name not in REGISTRY:
-        raise UsageError(
-            f"unknown model '{name}'", "--model", f"Choose one of: {', '.join(REGISTRY)}"
-        )
+        raise UsageError(f"unknown model '{name}'", option, f"Choose one of: {', '.join(REGISTRY)}")
     return name
 
 

@@ -28,7 +28,8 @@ So for every ingest ``rows_in = rows_kept + rows_merged + rows_rejected`` (the c
 report) and ``rows_kept + rows_interpolated = prices_added + prices_unchanged +
 prices_revised``; :func:`forecast.store.contents.audit` checks these against the tables.
 
-A file is known by the sha256 of its bytes: the same file again adds nothing. A file that
+A file is known by the sha256 of its bytes (and the sheet, when one of a workbook's is
+chosen): the same file again adds nothing. A file that
 fails cleaning, or whose series would mix frequencies with the stored ones, changes nothing.
 
 Test hook: when ``CROPCAST_TEST_PAUSE_IN_INGEST`` is set, the ingest writes one line to
@@ -209,6 +210,7 @@ def ingest_file(
     options=None,
     mapping: dict[str, str] | None = None,
     defaults: dict[str, str] | None = None,
+    sheet: str | None = None,
 ) -> IngestResult:
     """Clean one price file and add it to the store (one transaction).
 
@@ -218,8 +220,9 @@ def ingest_file(
         From :func:`forecast.store.open_store`.
     path
         A price file as :func:`forecast.io.read_prices` reads it.
-    options, mapping, defaults
-        :class:`~forecast.clean.CleanOptions` and the reader's column mapping and defaults.
+    options, mapping, defaults, sheet
+        :class:`~forecast.clean.CleanOptions`, and the reader's column mapping, defaults and
+        workbook sheet.
 
     Raises
     ------
@@ -233,16 +236,21 @@ def ingest_file(
 
     start = time.perf_counter()
     path = check_path(path)
-    sha256 = file_sha256(path)
+    sha256, name = file_sha256(path), path.name
+    if sheet is not None:
+        # A workbook's sheets hold different prices: each is an ingest of its own, else the
+        # second sheet of a workbook would be "already in the store" and never added.
+        sha256 = hashlib.sha256(f"{sha256}\0sheet\0{sheet}".encode()).hexdigest()
+        name = f"{path.name} (sheet {sheet})"
     earlier = find_ingest(store, sha256)
     if earlier is not None:  # known bytes: skip the cleaning too
-        return _duplicate(path.name, sha256, earlier, start)
-    raw = read_prices(path, mapping=mapping, defaults=defaults)
+        return _duplicate(name, sha256, earlier, start)
+    raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
     result, read_as = _clean_as_the_store_reads(store, raw, options or CleanOptions())
     ingested = ingest_clean(
         store,
         result,
-        file_name=path.name,
+        file_name=name,
         sha256=sha256,
         file_bytes=path.stat().st_size,
         kind=raw.kind,
