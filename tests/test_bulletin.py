@@ -1139,3 +1139,43 @@ def test_cli_out_naming_the_previous_forecasts_is_refused(tmp_path):
     assert result.exit_code == 2, result.output
     assert "--out would overwrite the previous forecasts (--previous)" in one_error_line(result)
     assert previous.read_text() == "kept"
+
+
+@pytest.mark.parametrize(
+    ("monday", "lang", "said"),
+    [
+        ("2025-11-03", "vi", "tuần 3–9/11/2025"),
+        ("2025-10-27", "vi", "tuần 27/10–2/11/2025"),
+        ("2025-12-29", "vi", "tuần 29/12/2025–4/1/2026"),
+        ("2025-11-03", "en", "week of 3–9 Nov 2025"),
+        ("2025-12-29", "en", "week of 29 Dec 2025–4 Jan 2026"),
+    ],
+)
+def test_a_weekly_bulletin_is_titled_by_its_week_not_its_monday(monday, lang, said):
+    """A depot that collected on Friday 7/11 finds its week in the title, not "3/11"."""
+    from forecast.bulletin.wording import bulletin_period
+
+    assert bulletin_period(pd.Timestamp(monday), "weekly", lang) == said
+    assert bulletin_period(pd.Timestamp("2025-11-01"), "monthly", lang) in ("T11/2025", "Nov 2025")
+
+
+def test_an_old_forecast_says_when_it_was_made_and_last_periods_does_not():
+    """The store's latest usable run may be weeks old: its range is not "last period's"."""
+    from forecast.bulletin.facts import Accuracy
+    from forecast.bulletin.parts import accuracy_sentence
+
+    base = _facts(
+        ("Bưởi", "Mỏ Cày Bắc", "Farmgate", "kg", "VND"),
+        pd.Series(
+            [45000.0, 46000.0],
+            index=pd.DatetimeIndex(["2025-11-03", "2025-11-10"], name="date"),
+        ),
+    )
+    week = pd.Timestamp("2025-11-10")
+    old = Accuracy(week, 41400.0, 47900.0, 44000.0, 46000.0, made=pd.Timestamp("2025-10-20"))
+    recent = Accuracy(week, 41400.0, 47900.0, 44000.0, 46000.0, made=pd.Timestamp("2025-11-03"))
+    said = accuracy_sentence(replace(base, accuracy=old), "vi")
+    assert said.startswith("Dự báo làm từ giá đến 20/10/2025 cho giá 10/11/2025: từ 41.400")
+    assert "From prices up to 20 Oct 2025" in accuracy_sentence(replace(base, accuracy=old), "en")
+    last = accuracy_sentence(replace(base, accuracy=recent), "vi")
+    assert last.startswith("Kỳ trước dự báo giá 10/11/2025 từ 41.400 đến 47.900")

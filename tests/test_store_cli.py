@@ -357,7 +357,8 @@ def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
         "-q",
     )
     assert bulletin.exit_code == 0, bulletin.output
-    assert "Last period we expected" in " ".join(bulletin.stdout.split())
+    # The run saw prices to Dec 2017: three months before, so it says when, not "last period".
+    assert "From prices up to Dec 2017 we expected" in " ".join(bulletin.stdout.split())
 
 
 def test_a_forecast_that_was_right_scores_an_mae_of_0(tmp_path):

@@ -146,6 +146,8 @@ class Accuracy:
     high: float | None
     forecast: float
     actual: float
+    #: The last price the forecast saw (an archived run's cutoff), when known.
+    made: pd.Timestamp | None = None
 
     @property
     def verdict(self) -> str:
@@ -478,7 +480,8 @@ def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> 
         lo, hi = row[f"lower_{level:g}"], row[f"upper_{level:g}"]
         if pd.notna(lo) and pd.notna(hi):
             low, high = float(lo), float(hi)
-    return Accuracy(pd.Timestamp(date), low, high, float(row["forecast"]), float(actual))
+    made = pd.Timestamp(row["cutoff"]) if "cutoff" in rows.columns else None
+    return Accuracy(pd.Timestamp(date), low, high, float(row["forecast"]), float(actual), made)
 
 
 def series_facts(

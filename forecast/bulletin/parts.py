@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pandas as pd
+
 from forecast.bulletin.facts import BulletinFacts, SeriesFacts
 from forecast.bulletin.wording import (
     band_name,
+    bulletin_period,
     commodity_lower,
     commodity_name,
     count_word,
@@ -36,7 +39,7 @@ def title(facts: BulletinFacts, lang: str) -> str:
     if facts.as_of is None or facts.as_of != facts.as_of:  # NaT
         return words(lang)["title"]
     freq = "monthly" if facts.freq == "mixed" else facts.freq
-    return words(lang)["title_date"].format(date=period_label(facts.as_of, freq, lang))
+    return words(lang)["title_date"].format(date=bulletin_period(facts.as_of, freq, lang))
 
 
 def summary_sentence(facts: BulletinFacts, lang: str) -> str:
@@ -209,14 +212,26 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
     unit = unit_word(s, lang).split("/", 1)[-1]
     date = period_label(a.date, s.freq, lang)
     actual = money(a.actual, s.currency, unit, lang)
+    # "Last period" only when it was: a forecast from prices weeks older says when it was
+    # made, or a farmer takes a six-week-old range for last week's.
+    made = {}
+    if a.made is not None and a.made < _period_before(a.date, s.freq):
+        made = {"made": period_label(a.made, s.freq, lang)}
     if a.low is None:
-        return w["accuracy_point"].format(
-            date=date, forecast=format_number(a.forecast, lang), actual=actual
+        return w["accuracy_point_made" if made else "accuracy_point"].format(
+            date=date, forecast=format_number(a.forecast, lang), actual=actual, **made
         )
     low, _, high = format_range(a.low, a.high, lang).partition("–")
-    return w["accuracy"].format(
-        date=date, low=low, high=high, actual=actual, verdict=w[f"verdict_{a.verdict}"]
+    return w["accuracy_made" if made else "accuracy"].format(
+        date=date, low=low, high=high, actual=actual, verdict=w[f"verdict_{a.verdict}"], **made
     )
+
+
+def _period_before(date: pd.Timestamp, freq: str) -> pd.Timestamp:
+    """The start of the period before ``date``'s."""
+    if freq == "weekly":
+        return pd.Timestamp(date) - pd.Timedelta(weeks=1)
+    return pd.Timestamp(date) - pd.DateOffset(months=1)
 
 
 def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:

@@ -92,6 +92,13 @@ WORDS: dict[str, dict[str, str]] = {
             "Kỳ trước dự báo giá {date} từ {low} đến {high}; giá thực tế {actual} ({verdict})."
         ),
         "accuracy_point": "Kỳ trước dự báo giá {date} là {forecast}; giá thực tế {actual}.",
+        "accuracy_made": (
+            "Dự báo làm từ giá đến {made} cho giá {date}: từ {low} đến {high}; giá thực tế "
+            "{actual} ({verdict})."
+        ),
+        "accuracy_point_made": (
+            "Dự báo làm từ giá đến {made} cho giá {date}: {forecast}; giá thực tế {actual}."
+        ),
         "verdict_inside": "trong khoảng dự báo",
         "verdict_above": "cao hơn dự báo",
         "verdict_below": "thấp hơn dự báo",
@@ -183,6 +190,13 @@ WORDS: dict[str, dict[str, str]] = {
             "Last period we expected {low}–{high} for {date}; the price was {actual} ({verdict})."
         ),
         "accuracy_point": "Last period we expected {forecast} for {date}; the price was {actual}.",
+        "accuracy_made": (
+            "From prices up to {made} we expected {low} to {high} for {date}; the price was "
+            "{actual} ({verdict})."
+        ),
+        "accuracy_point_made": (
+            "From prices up to {made} we expected {forecast} for {date}; the price was {actual}."
+        ),
         "verdict_inside": "inside the range",
         "verdict_above": "above the range",
         "verdict_below": "below the range",
@@ -595,6 +609,32 @@ def period_label(date: pd.Timestamp, freq: str, lang: str) -> str:
     if freq == "monthly":
         return f"{MONTHS_EN[date.month - 1]} {date.year}"
     return f"{date.day} {MONTHS_EN[date.month - 1]} {date.year}"
+
+
+def bulletin_period(date: pd.Timestamp, freq: str, lang: str) -> str:
+    """The period a bulletin speaks of, for its title: a month as :func:`period_label`
+    says it; a week as its days, Monday to Sunday ("tuần 3–9/11/2025", "week of 3–9 Nov
+    2025"), since a weekly price is dated by its week's Monday and a depot that collected
+    on Friday 7/11 would not recognise "3/11" as its week."""
+    if freq != "weekly":
+        return period_label(date, freq, lang)
+    start = pd.Timestamp(date)
+    end = start + pd.Timedelta(days=6)
+    if check_lang(lang) == "vi":
+        if start.year != end.year:
+            first = f"{start.day}/{start.month}/{start.year}"
+        elif start.month != end.month:
+            first = f"{start.day}/{start.month}"
+        else:
+            first = f"{start.day}"
+        return f"tuần {first}–{end.day}/{end.month}/{end.year}"
+    if start.year != end.year:
+        first = f"{start.day} {MONTHS_EN[start.month - 1]} {start.year}"
+    elif start.month != end.month:
+        first = f"{start.day} {MONTHS_EN[start.month - 1]}"
+    else:
+        first = f"{start.day}"
+    return f"week of {first}–{end.day} {MONTHS_EN[end.month - 1]} {end.year}"
 
 
 # --------------------------------------------------------------------------- SMS
