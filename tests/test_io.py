@@ -963,3 +963,36 @@ def test_two_quotes_left_open_do_not_swallow_the_lines_between(tmp_path):
     raw = read_prices(_write(tmp_path / "note.csv", note))
     assert "line_error" not in raw.table
     assert raw.table["market"].iloc[0] == "Chợ A\nphía bắc"
+
+
+def test_an_excel_sep_line_names_the_separator_and_is_no_header(tmp_path):
+    """Excel writes (and honours) a first line "sep=;": it is not the header, and a line
+    refused after it is counted from the top of the file."""
+    path = tmp_path / "sep.csv"
+    path.write_text(
+        "sep=;\n"
+        "date;commodity;market;price_type;unit;currency;price\n"
+        "2024-01-15;Rice;A;Retail;kg;VND;9000\n"
+        "2024-02-15;Rice;A;Retail;kg;VND;9100;x\n"
+        "2024-03-15;Rice;A;Retail;kg;VND;9200\n",
+        encoding="utf-8",
+    )
+    raw = read_prices(path)
+    assert list(raw.table["price"].iloc[[0, 2]]) == ["9000", "9200"]
+    assert list(raw.table["line_error"]) == ["", "line 4: 8 values, expected 7", ""]
+    assert any("first line 'sep=;'" in note for note in raw.notes), raw.notes
+    assert any("line 4: 8 values, expected 7" in note for note in raw.notes), raw.notes
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in</body></html>\n",
+        "\ufeff  <html lang='en'>\n<body>404 Not Found</body>\n</html>\n",
+    ],
+)
+def test_a_web_page_saved_as_csv_is_named_for_what_it_is(tmp_path, page):
+    path = tmp_path / "prices.csv"
+    path.write_text(page, encoding="utf-8")
+    with pytest.raises(InputError, match="is a web page .HTML., not a price table"):
+        read_prices(path)

@@ -608,3 +608,17 @@ def test_a_one_date_file_in_a_monthly_store_stays_monthly_and_iso_dates_say_noth
     assert load_prices(open_store(Path("cropcast.duckdb")))["date"].max() == pd.Timestamp(
         "2025-01-01"
     )
+
+
+def test_ingest_says_when_it_guessed_the_files_encoding(tmp_path):
+    """The store keeps the names for good: a guessed encoding is said at ingest, as the
+    reading commands say it."""
+    path = tmp_path / "western.csv"
+    text = "date,commodity,market,price_type,unit,currency,price\n"
+    text += "".join(f"2024-{m:02d}-15,Feijão,São Tomé,Retail,kg,STN,{40 + m}\n" for m in (1, 2, 3))
+    path.write_bytes(text.encode("cp1252"))
+    result = run("ingest", path)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "note western.csv is not UTF-8; read it as cp1252" in said
+    assert set(load_prices(open_store(Path("cropcast.duckdb")))["market"]) == {"São Tomé"}

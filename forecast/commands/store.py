@@ -76,7 +76,11 @@ def _print_ingest(results) -> None:
             + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else ""),
             highlight=False,
         )
-        for sentence in r.read_as:
+        from forecast.io.files import encoding_note
+
+        # A wrong guess garbles every accented name the store keeps, for good.
+        guessed = encoding_note(rep.notes)
+        for sentence in [*([guessed] if guessed else []), *r.read_as]:
             console.print(f"  note    {sentence}", markup=False, highlight=False, soft_wrap=True)
         if r.units_kept:
             first, n = r.units_kept[0], len(r.units_kept)

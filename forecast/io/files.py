@@ -278,6 +278,30 @@ def sniff_delimiter(text: str, prefer: str = ",") -> str:
     return best
 
 
+#: Excel's first line naming the separator ("sep=;"), which Excel itself honours.
+_SEP_LINE = re.compile(r'^\ufeff?\s*"?sep=(.)"?[ \t]*\r?$', re.IGNORECASE)
+
+
+def _excel_sep_line(text: str) -> tuple[str, str | None]:
+    """``text`` without a first line "sep=X", and X; ``(text, None)`` without one."""
+    first, newline, rest = text.partition("\n")
+    match = _SEP_LINE.match(first)
+    if not match:
+        return text, None
+    return rest, match[1]
+
+
+def _refuse_web_page(text: str, name: str) -> None:
+    """A download that saved a web page (an error or sign-in page) under a .csv name."""
+    head = text.lstrip("\ufeff \t\r\n")[:1000].lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")) or "<html" in head[:200]:
+        raise InputError(
+            "is a web page (HTML), not a price table",
+            name,
+            "The download probably failed or ended on a sign-in page: download the CSV again",
+        )
+
+
 def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """A CSV/TSV/semicolon file as a DataFrame of strings, exactly as written.
 
@@ -288,10 +312,19 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
     text, notes = decode(path.read_bytes(), path.name, encoding)
     if not text.strip():
         raise InputError("holds only blank lines", path.name, "Export the table again")
-    prefer = "\t" if path.suffix.lower() in (".tsv", ".tab", ".txt", ".xls") else ","
-    delim = sniff_delimiter(text, prefer)
-    if delim != ",":
-        notes.append(f"columns are separated by {_DELIM_NAMES[delim]}")
+    _refuse_web_page(text, path.name)
+    text, delim = _excel_sep_line(text)
+    delim_line = delim is not None
+    if delim_line:
+        notes.append(
+            f"columns are separated by {_DELIM_NAMES.get(delim, repr(delim))}, as the "
+            f"file's first line 'sep={delim}' says"
+        )
+    else:
+        prefer = "\t" if path.suffix.lower() in (".tsv", ".tab", ".txt", ".xls") else ","
+        delim = sniff_delimiter(text, prefer)
+        if delim != ",":
+            notes.append(f"columns are separated by {_DELIM_NAMES[delim]}")
     lines = _Lines(text)
     header, broken = _broken_lines(lines, delim, path.name)
     width = len(header)
@@ -321,6 +354,8 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
         ) from None
     frame.columns = [str(c) for c in frame.columns]
     if broken:
+        if delim_line:  # the lines read came after the file's "sep=" line: count it too
+            broken = [_renumbered(line, 1) for line in broken]
         frame = _put_back(frame, broken)
         notes.append(
             f"{len(broken)} line(s) do not split into the header's {width} columns and are "
@@ -530,6 +565,13 @@ def _check_broken(broken: list[BrokenLine], lines: list[str], width: int, name: 
         name,
         "Check the separator and quote values that contain it, or export the table again",
     )
+
+
+def _renumbered(line: BrokenLine, by: int) -> BrokenLine:
+    """``line`` counted ``by`` lines further down the file (its number and its reason)."""
+    number = line.number + by
+    reason = re.sub(r"^line \d+", f"line {number}", line.reason)
+    return BrokenLine(number, line.cells, reason)
 
 
 def _with_placeholders(lines: list[str], broken: list[BrokenLine], delim: str, width: int) -> str:
