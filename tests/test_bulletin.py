@@ -929,7 +929,9 @@ def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_
         rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
     each.write_text("\n".join(rows) + "\n", encoding="utf-8")
     db = tmp_path / "store.duckdb"
-    assert run("ingest", chuc, "--chuc", 14, "--db", db).exit_code == 0
+    ingested = run("ingest", chuc, "--chuc", 14, "--db", db)
+    assert ingested.exit_code == 0, ingested.output
+    assert "Dừa khô | Mỏ Cày Bắc read per chục of 14 nuts" in ingested.stdout
     assert run("ingest", each, "--db", db).exit_code == 0
     result = run("bulletin", "--db", db, "-f", "sms", "-m", "naive", "-j", 1, "-q")
     assert result.exit_code == 0, result.output
@@ -944,30 +946,48 @@ def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_
             assert quoted is None or quoted[0] in result.stdout, (quoted, result.stdout)
 
 
-def test_stored_per_chuc_takes_the_size_and_the_majority_of_the_current_prices():
+def test_stored_per_chuc_follows_the_file_that_wrote_the_latest_price():
+    """A year written per chục of 12, then weeks per chục of 14: quoted per chục of 14, as
+    the depot writes it now; a series whose latest file wrote it per trái, per trái."""
     from forecast.bulletin.depot import stored_per_chuc
 
     key = {"commodity": "Dừa khô", "market": "M", "price_type": "Farmgate", "currency": "VND"}
+    day = pd.Timestamp
     counts = pd.DataFrame(
         [
-            {**key, "unit": "nut", "ingest_id": 1, "prices": 30},  # read per chục of 14
-            {**key, "unit": "nut", "ingest_id": 2, "prices": 10},  # read per trái
-            {**key, "market": "N", "unit": "nut", "ingest_id": 2, "prices": 10},
-            {**key, "market": "N", "unit": "nut", "ingest_id": 3, "prices": 20},
+            {**key, "unit": "nut", "ingest_id": 1, "prices": 52, "last_date": day("2025-10-27")},
+            {**key, "unit": "nut", "ingest_id": 2, "prices": 1, "last_date": day("2025-11-03")},
+            {
+                **key,
+                "market": "N",
+                "unit": "nut",
+                "ingest_id": 1,
+                "prices": 52,
+                "last_date": day("2025-10-27"),
+            },
+            {
+                **key,
+                "market": "N",
+                "unit": "nut",
+                "ingest_id": 3,
+                "prices": 1,
+                "last_date": day("2025-11-03"),
+            },
         ]
     )
     conversion = {"kind": "unit", "from": "chục", "to": "nut", **key}
     conversions = [
-        (1, [{**conversion, "factor": 1 / 14, "rows": 30}]),
-        (2, []),
-        (3, [{**conversion, "market": "N", "factor": 1 / 12, "rows": 20}]),
+        (
+            1,
+            [
+                {**conversion, "factor": 1 / 12, "rows": 52},
+                {**conversion, "market": "N", "factor": 1 / 12, "rows": 52},
+            ],
+        ),
+        (2, [{**conversion, "factor": 1 / 14, "rows": 1}]),
+        (3, []),  # N's latest week written per trái
     ]
-    assert stored_per_chuc(counts, conversions) == {
-        ("Dừa khô", "M", "Farmgate", "VND"): 14,
-        ("Dừa khô", "N", "Farmgate", "VND"): 12,
-    }
-    counts.loc[0, "prices"] = 10  # a tie is not a majority: per trái
-    assert ("Dừa khô", "M", "Farmgate", "VND") not in stored_per_chuc(counts, conversions)
+    assert stored_per_chuc(counts, conversions) == {("Dừa khô", "M", "Farmgate", "VND"): 14}
 
 
 # --------------------------------------------------------------------------- review fixes

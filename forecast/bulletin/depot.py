@@ -6,8 +6,8 @@ nuts, as the market counts it) becomes nuts. A farmer reads "Dừa khô 156.000�
 most of its prices were written per chục: its prices, its forecasts and last period's
 forecasts, times the nuts in that chục. A file's cleaning report says how it wrote each
 series (``--chuc``, default 12); the store remembers every ingest's report, so a bulletin
-made from the store quotes each series as the depot's files wrote it (Dừa khô per chục of
-14, Dừa xiêm per trái).
+made from the store quotes each series as the depot's latest file wrote it (Dừa khô per
+chục of 14, Dừa xiêm per trái).
 Forecasts are made in logs, so a forecast per chục is the forecast per nut times the chục.
 """
 
@@ -56,10 +56,11 @@ def written_per_chuc(report, prices: pd.DataFrame) -> dict[tuple, int]:
 
 
 def stored_per_chuc(counts: pd.DataFrame, conversions: list[tuple[int, list[dict]]]):
-    """Series -> nuts in its chục, for the stored series most of whose current prices came
-    from ingests that read them per chục (``forecast.store.written_prices``): a depot that
-    wrote Dừa khô per chục of 14 gets it back per chục of 14, one that wrote Dừa xiêm per
-    trái gets it per trái."""
+    """Series -> nuts in its chục, for the stored series whose latest price came from an
+    ingest that read it per chục (``forecast.store.written_prices``): a bulletin quotes a
+    series as the depot writes it now. A depot that wrote Dừa khô per chục of 12 for a year,
+    then per chục of 14, gets it back per chục of 14 (the history's 12 would quote this
+    week's 174.000 as 149.143); one that writes Dừa xiêm per trái gets it per trái."""
     read_per_chuc = {
         (ingest_id, tuple(c[column] for column in _SERIES)): _chuc_size(c)
         for ingest_id, found in conversions
@@ -69,19 +70,14 @@ def stored_per_chuc(counts: pd.DataFrame, conversions: list[tuple[int, list[dict
     if not read_per_chuc:
         return {}
     nuts = counts[counts["unit"] == "nut"]
-    per_chuc: Counter = Counter()
-    every: Counter = Counter()
-    sizes: dict[tuple, Counter] = {}
-    for row in nuts.itertuples(index=False):
+    latest = nuts.sort_values(["last_date", "ingest_id"]).groupby(_SERIES, sort=False).tail(1)
+    sizes = {}
+    for row in latest.itertuples(index=False):
         key = tuple(getattr(row, column) for column in _SERIES)
-        every[key] += int(row.prices)
         size = read_per_chuc.get((int(row.ingest_id), key))
         if size is not None:
-            per_chuc[key] += int(row.prices)
-            sizes.setdefault(key, Counter())[size] += int(row.prices)
-    return {
-        key: sizes[key].most_common(1)[0][0] for key, n in per_chuc.items() if 2 * n > every[key]
-    }
+            sizes[key] = size
+    return sizes
 
 
 def quote_per_chuc(frame: pd.DataFrame | None, sizes: dict[tuple, int]):

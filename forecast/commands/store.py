@@ -80,6 +80,7 @@ def _print_ingest(results) -> None:
 
         # A wrong guess garbles every accented name the store keeps, for good.
         guessed = encoding_note(rep.notes)
+        _print_chuc(rep.conversions)
         for sentence in [*([guessed] if guessed else []), *r.read_as]:
             console.print(f"  note    {sentence}", markup=False, highlight=False, soft_wrap=True)
         if r.units_kept:
@@ -125,6 +126,25 @@ def _print_ingest(results) -> None:
                 len(r.reestimated),
                 shown=5,
             )
+
+
+def _print_chuc(conversions: list[dict]) -> None:
+    """The series read per chục, with the nuts in it: a wrong --chuc changes every price
+    the store keeps, and the bulletin quotes the series per that chục again."""
+    from forecast.clean.units import from_chuc
+
+    read = [c for c in conversions if from_chuc(c)]
+    if not read:
+        return
+    sizes = sorted({round(1 / float(c["factor"])) for c in read})
+    first = read[0]["series"] + (f" and {len(read) - 1:,} more series" if len(read) > 1 else "")
+    console.print(
+        f"  unit    {first} read per chục of {' or '.join(map(str, sizes))} nuts (--chuc); "
+        "stored per nut, quoted per chục again in bulletins",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_outliers(rows, shown: int = 5) -> None:

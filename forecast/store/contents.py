@@ -51,7 +51,8 @@ def load_prices(store: Store, series: list[str] | None = None) -> pd.DataFrame:
 
 def written_prices(store: Store) -> tuple[pd.DataFrame, list[tuple[int, list[dict]]]]:
     """How the stored prices were written: the observed (not interpolated) current prices
-    counted per series (``commodity, market, price_type, unit, currency``) and ``ingest_id``,
+    counted per series (``commodity, market, price_type, unit, currency``) and ``ingest_id``
+    (``prices``, and the latest one's ``last_date``),
     and each ingest's unit conversions (``[(ingest_id, [conversion, ...]), ...]``, as the
     cleaning report of its file recorded them: ``from``, ``to``, ``factor``, ``rows``).
 
@@ -62,7 +63,7 @@ def written_prices(store: Store) -> tuple[pd.DataFrame, list[tuple[int, list[dic
 
     with store.reading() as con:
         counts = con.execute(
-            f"SELECT {_KEY}, ingest_id, count(*) AS prices FROM prices "
+            f"SELECT {_KEY}, ingest_id, count(*) AS prices, max(date) AS last_date FROM prices "
             "WHERE flags NOT LIKE '%interpolated%' "
             f"GROUP BY {_KEY}, ingest_id ORDER BY {_KEY}, ingest_id"
         ).df()
