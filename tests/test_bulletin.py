@@ -457,8 +457,8 @@ def test_a_mistyped_latest_price_is_held_back_and_named():
     assert [(h.price, h.date) for h in pomelo.held_back] == [(460_000, pd.Timestamp("2026-08-24"))]
     assert facts.as_of == pd.Timestamp("2026-08-24")  # the bulletin is still this week's
     vi, en = render(facts, "vi", "md"), render(facts, "en", "md")
-    assert "Giá 460.000 đồng/kg (24/8/2026) khác xa các kỳ trước" in vi
-    assert "The price 460,000 đồng/kg (24 Aug 2026) is far from the periods before" in en
+    assert "Giá 460.000 đồng/kg (tuần 24–30/8/2026) khác xa các kỳ trước" in vi
+    assert "The price 460,000 đồng/kg (week of 24–30 Aug 2026) is far from the periods before" in en
     assert "tăng" not in vi.split("\n\n")[1]  # the summary: nothing rose
     high = pomelo.outlook.high
     assert high < 60_000  # the outlook is not stretched toward the typo
@@ -1173,10 +1173,12 @@ def test_cli_out_naming_the_previous_forecasts_is_refused(tmp_path):
 )
 def test_a_weekly_bulletin_is_titled_by_its_week_not_its_monday(monday, lang, said):
     """A depot that collected on Friday 7/11 finds its week in the title, not "3/11"."""
-    from forecast.bulletin.wording import bulletin_period
+    from forecast.bulletin.wording import period_label
 
-    assert bulletin_period(pd.Timestamp(monday), "weekly", lang) == said
-    assert bulletin_period(pd.Timestamp("2025-11-01"), "monthly", lang) in ("T11/2025", "Nov 2025")
+    assert period_label(pd.Timestamp(monday), "weekly", lang) == said
+    friday = pd.Timestamp(monday) + pd.Timedelta(days=4)  # an --as-of on the collection day
+    assert period_label(friday, "weekly", lang) == said
+    assert period_label(pd.Timestamp("2025-11-01"), "monthly", lang) in ("T11/2025", "Nov 2025")
 
 
 def test_an_old_forecast_says_when_it_was_made_and_last_periods_does_not():
@@ -1195,7 +1197,10 @@ def test_an_old_forecast_says_when_it_was_made_and_last_periods_does_not():
     old = Accuracy(week, 41400.0, 47900.0, 44000.0, 46000.0, made=pd.Timestamp("2025-10-20"))
     recent = Accuracy(week, 41400.0, 47900.0, 44000.0, 46000.0, made=pd.Timestamp("2025-11-03"))
     said = accuracy_sentence(replace(base, accuracy=old), "vi")
-    assert said.startswith("Dự báo làm từ giá đến 20/10/2025 cho giá 10/11/2025: từ 41.400")
-    assert "From prices up to 20 Oct 2025" in accuracy_sentence(replace(base, accuracy=old), "en")
+    assert said.startswith(
+        "Dự báo làm từ giá đến tuần 20–26/10/2025 cho giá tuần 10–16/11/2025: từ 41.400"
+    )
+    english = accuracy_sentence(replace(base, accuracy=old), "en")
+    assert "From prices up to week of 20–26 Oct 2025" in english
     last = accuracy_sentence(replace(base, accuracy=recent), "vi")
-    assert last.startswith("Kỳ trước dự báo giá 10/11/2025 từ 41.400 đến 47.900")
+    assert last.startswith("Kỳ trước dự báo giá tuần 10–16/11/2025 từ 41.400 đến 47.900")

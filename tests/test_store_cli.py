@@ -169,7 +169,8 @@ def test_a_typo_week_is_named_at_ingest_and_kept_out_of_the_bulletin(tmp_path):
     assert "2026-03-30: 460,000" in forecast.stderr and "ingest a corrected file" in forecast.stderr
     bulletin = run("bulletin", "--db", db, "-m", "naive", "-q")
     assert bulletin.exit_code == 0, bulletin.output
-    assert "460.000 đồng/kg (30/3/2026) khác xa các kỳ trước" in bulletin.stdout, bulletin.stdout
+    said = "460.000 đồng/kg (tuần 30/3–5/4/2026) khác xa các kỳ trước"
+    assert said in bulletin.stdout, bulletin.stdout
     assert "+9" not in bulletin.stdout  # no "+900 %" anywhere
 
 

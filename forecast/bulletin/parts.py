@@ -13,7 +13,6 @@ import pandas as pd
 from forecast.bulletin.facts import BulletinFacts, SeriesFacts
 from forecast.bulletin.wording import (
     band_name,
-    bulletin_period,
     commodity_lower,
     commodity_name,
     count_word,
@@ -39,7 +38,7 @@ def title(facts: BulletinFacts, lang: str) -> str:
     if facts.as_of is None or facts.as_of != facts.as_of:  # NaT
         return words(lang)["title"]
     freq = "monthly" if facts.freq == "mixed" else facts.freq
-    return words(lang)["title_date"].format(date=bulletin_period(facts.as_of, freq, lang))
+    return words(lang)["title_date"].format(date=period_label(facts.as_of, freq, lang))
 
 
 def summary_sentence(facts: BulletinFacts, lang: str) -> str:

@@ -19,7 +19,6 @@ from forecast.bulletin.parts import (
 )
 from forecast.bulletin.wording import (
     band_name,
-    bulletin_period,
     commodity_name,
     counted,
     format_pct,
@@ -247,7 +246,7 @@ def sms_messages(facts: BulletinFacts, lang: str = "vi", limit: int = SMS_LIMIT)
     freq = "monthly" if facts.freq == "mixed" else facts.freq
     head = ""
     if facts.as_of is not None and facts.as_of == facts.as_of:
-        head = w["sms_head"].format(date=bulletin_period(facts.as_of, freq, lang)) + " "
+        head = w["sms_head"].format(date=period_label(facts.as_of, freq, lang)) + " "
     units = [to_gsm(head + summary_sentence(facts, lang))]
     units += [to_gsm(sms_series_text(s, facts, lang)) for s in facts.series]
     return pack_sms(units, limit, ["", *(_label(s, facts, lang) for s in facts.series)])

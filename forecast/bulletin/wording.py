@@ -600,27 +600,19 @@ def month_span(months: tuple[int, ...] | list[int], lang: str, *, short: bool = 
 
 
 def period_label(date: pd.Timestamp, freq: str, lang: str) -> str:
-    """The period a price belongs to: "T6/2022" or "6/6/2022" (vi); "Jun 2022", "6 Jun 2022"."""
+    """The period a price belongs to: a month "T6/2022" (vi), "Jun 2022" (en); a week as
+    its days, Monday to Sunday: "tuần 3–9/11/2025", "week of 3–9 Nov 2025".
+
+    A weekly price is stored under its week's Monday, but a depot that collected on Friday
+    7/11 would not recognise "3/11" as its week, nor find it in its file.
+    """
     date = pd.Timestamp(date)
-    if check_lang(lang) == "vi":
-        if freq == "monthly":
-            return f"T{date.month}/{date.year}"
-        return f"{date.day}/{date.month}/{date.year}"
+    vi = check_lang(lang) == "vi"
     if freq == "monthly":
-        return f"{MONTHS_EN[date.month - 1]} {date.year}"
-    return f"{date.day} {MONTHS_EN[date.month - 1]} {date.year}"
-
-
-def bulletin_period(date: pd.Timestamp, freq: str, lang: str) -> str:
-    """The period a bulletin speaks of, for its title: a month as :func:`period_label`
-    says it; a week as its days, Monday to Sunday ("tuần 3–9/11/2025", "week of 3–9 Nov
-    2025"), since a weekly price is dated by its week's Monday and a depot that collected
-    on Friday 7/11 would not recognise "3/11" as its week."""
-    if freq != "weekly":
-        return period_label(date, freq, lang)
-    start = pd.Timestamp(date)
+        return f"T{date.month}/{date.year}" if vi else f"{MONTHS_EN[date.month - 1]} {date.year}"
+    start = date - pd.Timedelta(days=date.day_of_week)
     end = start + pd.Timedelta(days=6)
-    if check_lang(lang) == "vi":
+    if vi:
         if start.year != end.year:
             first = f"{start.day}/{start.month}/{start.year}"
         elif start.month != end.month:
