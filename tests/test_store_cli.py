@@ -572,6 +572,20 @@ def test_a_one_week_file_is_read_as_the_stored_history_was(tmp_path):
     history.write_text("\n".join(rows) + "\n", encoding="utf-8")
     defaults = ["--default", "currency=VND,price_type=Farmgate"]
     assert run("ingest", history, *defaults, "--dayfirst").exit_code == 0
+    # A WFP file read since (m/d/yyyy, its format's order) does not decide the depot's.
+    wfp = tmp_path / "wfp.csv"
+    wfp.write_text(
+        "date,admin1,admin2,market,latitude,longitude,category,commodity,unit,priceflag,"
+        "pricetype,currency,price,usdprice\n"
+        + "".join(
+            f"{m}/15/2024,Hanoi,Hanoi,Hanoi,21.0,105.8,cereals and tubers,Rice,KG,actual,"
+            f"Retail,VND,{12000 + m},0.5\n"
+            for m in range(1, 13)
+        ),
+        encoding="utf-8",
+    )
+    read = run("ingest", wfp)
+    assert read.exit_code == 0, read.output
     week = tmp_path / "gia_tuan.csv"
     week.write_text(
         'Ngày,Mặt hàng,Chợ,Đơn vị tính,Giá\n07/11/2025,Bưởi,Mỏ Cày Bắc,kg,"46,300"\n', "utf-8"
@@ -580,7 +594,11 @@ def test_a_one_week_file_is_read_as_the_stored_history_was(tmp_path):
     assert result.exit_code == 0, result.output
     assert "dates read as dd/mm/yyyy, as the store's ingest #1 read them" in result.stdout
     assert "prices taken as weekly, as the stored series are" in result.stdout
+    with open_store(Path("cropcast.duckdb")).reading() as con:
+        (report,) = con.execute("SELECT report FROM ingests ORDER BY ingest_id DESC").fetchone()
+    assert "(as asked)" not in report and "prices taken as weekly" in report
     stored = load_prices(open_store(Path("cropcast.duckdb")))
+    stored = stored[stored["commodity"] == "Bưởi"]
     assert stored["date"].max() == pd.Timestamp("2025-11-03")  # the Monday of 7 Nov's week
     assert stored["date"].dt.day_of_week.eq(0).all() and stored["price"].iloc[-1] == 46300
     # A file that tells for itself is read as it tells: the store then refuses a new
@@ -623,3 +641,22 @@ def test_ingest_says_when_it_guessed_the_files_encoding(tmp_path):
     said = " ".join(result.stdout.split())
     assert "note western.csv is not UTF-8; read it as cp1252" in said
     assert set(load_prices(open_store(Path("cropcast.duckdb")))["market"]) == {"São Tomé"}
+
+
+@pytest.mark.parametrize("command", [["bulletin", "-f", "txt", "-o"], ["plot", "--out"]])
+def test_an_output_over_the_store_found_without_db_is_refused(tmp_path, command, monkeypatch):
+    """./cropcast.duckdb (or $CROPCAST_DB) is read without --db: writing over it would
+    destroy every price and forecast it keeps."""
+    assert run("ingest", price_file(tmp_path / "a.csv", range(24))).exit_code == 0
+    store = Path("cropcast.duckdb").resolve()
+    before = store.read_bytes()
+    result = run(*command, "cropcast.duckdb", "-m", "naive", "-j", 1, "-q")
+    assert result.exit_code == 2, result.output
+    assert "would overwrite the price store (--db)" in one_error_line(result)
+    monkeypatch.setenv("CROPCAST_DB", str(store))
+    elsewhere = tmp_path / "sub"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run(*command, store, "-m", "naive", "-j", 1, "-q")
+    assert result.exit_code == 2, result.output
+    assert store.read_bytes() == before

@@ -254,7 +254,8 @@ def bulletin_cmd(
         {
             "the input price file (--input)": input_,
             "the previous forecasts (--previous)": previous,
-            "the price store (--db)": db,
+            # The store found without --db (./cropcast.duckdb, $CROPCAST_DB) too.
+            "the price store (--db)": db if db is not None else store_to_read(input_, db),
         },
     )
 

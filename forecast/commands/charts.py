@@ -31,6 +31,7 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     refuse_overwrite,
+    store_to_read,
 )
 from forecast.errors import UsageError
 
@@ -163,7 +164,8 @@ def plot_cmd(
         model_class(model)
         spec_windows = Windows(horizon=horizon, n_windows=windows)
     # The charts' folder: made where the file is, it would fail after all the work.
-    reads = {"the input price file (--input)": input_, "the price store (--db)": db}
+    store = db if db is not None else store_to_read(input_, db)  # ./cropcast.duckdb too
+    reads = {"the input price file (--input)": input_, "the price store (--db)": store}
     refuse_overwrite(out, "--out", reads)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None

@@ -334,7 +334,8 @@ def _refuse_nothing_backtested(table, prices, names: list[str], horizon: int, fa
 
 def _read_by(input_: Path | None, db: Path | None) -> dict[str, Path | None]:
     """The files forecast and backtest read, that their --output must not overwrite."""
-    return {"the input price file (--input)": input_, "the price store (--db)": db}
+    store = db if db is not None else store_to_read(input_, db)  # ./cropcast.duckdb too
+    return {"the input price file (--input)": input_, "the price store (--db)": store}
 
 
 def backtest_cmd(

@@ -279,7 +279,7 @@ def _clean_as_the_store_reads(store: Store, raw, options):
     try:
         result = clean(raw, options)
     except AmbiguousDatesError:
-        remembered = _stored_date_order(store) if options.dayfirst is None else None
+        remembered = _stored_date_order(store, raw) if options.dayfirst is None else None
         if remembered is None:
             raise
         dayfirst, ingest_id = remembered
@@ -292,6 +292,11 @@ def _clean_as_the_store_reads(store: Store, raw, options):
         if stored is not None and stored != result.report.freq:
             options = replace(options, freq=stored)
             result = clean(raw, options)
+            # The user asked for nothing: the store's series chose (said below).
+            asked = f"frequency {stored} (as asked)"
+            result.report.notes[:] = [n for n in result.report.notes if n != asked]
+            for step in result.report.steps:
+                step["notes"] = [n for n in step["notes"] if n != asked]
             notes.append(
                 f"prices taken as {stored}, as the stored series are (one date tells no spacing)"
             )
@@ -299,18 +304,30 @@ def _clean_as_the_store_reads(store: Store, raw, options):
     return result, notes
 
 
-def _stored_date_order(store: Store) -> tuple[bool, int] | None:
-    """(dayfirst, ingest_id) of the latest ingest whose report says how it read its dates."""
+def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
+    """(dayfirst, ingest_id) of the latest ingest that read its dates one way or the other,
+    among those whose prices the store holds for the file's commodities and markets; with
+    none, among the user's own sheets. A WFP or Pink Sheet file's order is its format's
+    (m/d/yyyy, 1960M01), never a depot's: a depot file is not read by it."""
+    table = raw.table
+    names = table[["commodity", "market"]].astype(str).apply(lambda c: c.str.strip().str.lower())
+    pairs = names.drop_duplicates()
     with store.reading() as con:
-        rows = con.execute(
-            "SELECT ingest_id, json_extract(report, '$.dayfirst') FROM ingests "
-            "WHERE json_extract(report, '$.dayfirst') IN ('true', 'false') "
-            "ORDER BY ingest_id DESC LIMIT 1"
-        ).fetchall()
-    if not rows:
+        found = con.execute(
+            "SELECT i.ingest_id, json_extract(i.report, '$.dayfirst') AS dayfirst, "
+            "lower(p.commodity) AS commodity, lower(p.market) AS market, i.kind "
+            "FROM ingests i JOIN (SELECT DISTINCT ingest_id, commodity, market FROM prices) p "
+            "USING (ingest_id) WHERE json_extract(i.report, '$.dayfirst') IN ('true', 'false')"
+        ).df()
+    if found.empty:
         return None
-    ingest_id, value = rows[0]
-    return str(value).strip('"') == "true", int(ingest_id)
+    touched = found.merge(pairs, on=["commodity", "market"])
+    if touched.empty:
+        touched = found[~found["kind"].isin(["wfp", "pinksheet"])]
+    if touched.empty:
+        return None
+    latest = touched.sort_values("ingest_id").iloc[-1]
+    return str(latest["dayfirst"]).strip('"') == "true", int(latest["ingest_id"])
 
 
 def _one_date_per_series(prices: pd.DataFrame) -> bool:
