@@ -154,12 +154,12 @@ def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
     steps = ends["count"] - 1
     # Only series still priced: a market that stopped years ago tells of its own years, and
     # in a WFP file half the series may have (Sri Lanka's: 51 of its 100 longest).
+    # "Now" is the latest end among the series that can tell (one new price of a short or
+    # weekly series must not make every long one stale and hide the inflation).
+    ends = ends[(ends["count"] >= INFLATION_WINDOW) & (months >= steps) & (months <= 2 * steps)]
     currency = ends.index.get_level_values(KEY.index("currency"))
     latest = ends["end"].groupby(currency).transform("max")
-    current = ends["end"] > latest - pd.DateOffset(months=INFLATION_CURRENT)
-    ends = ends[
-        (ends["count"] >= INFLATION_WINDOW) & (months >= steps) & (months <= 2 * steps) & current
-    ]
+    ends = ends[ends["end"] >= latest - pd.DateOffset(months=INFLATION_CURRENT)]
     rates = np.log(ends["last"] / ends["first"]) / months[ends.index]
     currency = rates.index.get_level_values(KEY.index("currency"))
     grouped = rates.groupby(currency)

@@ -393,6 +393,9 @@ def test_currency_inflation_counts_only_the_series_still_priced():
     assert rates == {"LBP": pytest.approx(steady_inflation(inflating))}
     # The stale ones alone still tell their own years (no current series to prefer).
     assert currency_inflation(pd.concat(rows[3:], ignore_index=True)) == {"LBP": 0.0}
+    # One later price of a series too short to tell (a new depot file) changes nothing.
+    one = rows[0].iloc[:1].assign(commodity="New", date=pd.Timestamp("2024-02-01"))
+    assert currency_inflation(pd.concat([*rows, one], ignore_index=True)) == rates
 
 
 def test_steady_inflation_is_a_months_not_a_weeks():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pandas as pd
 import pytest
@@ -230,3 +232,28 @@ def test_a_wfp_series_priced_in_two_currencies_is_said(shared_data, tmp_path):
         }
     ]
     assert set(result.prices["currency"]) == {"LKR", "USD"}
+
+
+def test_one_price_hand_written_with_a_comma_is_pointed_at_not_the_whole_file(
+    shared_data, tmp_path
+):
+    """The Thai file with one price edited to "12,5": --decimal , would refuse every other
+    price, so the note names the odd one out instead of suggesting the option."""
+    from forecast.clean.decimal_mark import file_decimal_mark
+
+    source = shared_data / "wfp" / "wfp_food_prices_tha.csv"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    header = next(csv.reader([lines[0]]))
+    at = header.index("price")
+    row = next(csv.reader([lines[2]]))
+    row[at] = row[at].replace(".", ",") if "." in row[at] else row[at] + ",5"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(row)
+    lines[2] = out.getvalue().rstrip("\n")
+    edited = tmp_path / "tha.csv"
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw = read_prices(edited)
+    mark, note = file_decimal_mark(raw.kind, raw.table["price"], raw.original)
+    assert mark is None
+    assert "most of its numbers use '.', so check the 1 written with ','" in note
+    assert "--decimal" not in note

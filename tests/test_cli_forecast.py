@@ -65,7 +65,7 @@ def test_forecast_file_has_one_row_per_series_and_step(train_csv, tmp_path):
 
 
 def test_forecast_csv_numbers_read_as_written_and_match_parquet(tmp_path):
-    """The CSV holds ten significant digits: the last price 510 comes back "510.0" (not
+    """The CSV holds twelve significant digits: the last price 510 comes back "510.0" (not
     exp(log(510)) = "509.9999999999999"), no value reads as thousands ("92.853"), and every
     number equals the Parquet file's to 1e-9."""
     rows = [("2024-01-15", 500.0), ("2024-02-15", 505.0), ("2024-03-15", 510.0)]
@@ -85,7 +85,20 @@ def test_forecast_csv_numbers_read_as_written_and_match_parquet(tmp_path):
     assert ",92.8530," in text and ",92.853," not in text
     csv, parquet = pd.read_csv(tmp_path / "fc.csv"), pd.read_parquet(tmp_path / "fc.parquet")
     numbers = ["forecast", "lower_80", "upper_80", "lower_95", "upper_95"]
-    np.testing.assert_allclose(csv[numbers].to_numpy(float), parquet[numbers], rtol=1e-9)
+    np.testing.assert_allclose(csv[numbers].to_numpy(float), parquet[numbers], rtol=1e-11)
+
+
+def test_forecast_numbers_are_never_written_in_exponent_notation():
+    from forecast.forecasting import _number_texts
+
+    values = pd.Series([12_345_678_901.5, 2.5e12, 509.9999999999999, 0.000123456789, np.nan])
+    assert list(_number_texts(values)) == [
+        "12345678901.5",
+        "2500000000000.0",
+        "510.0",
+        "0.000123456789",
+        "",
+    ]
 
 
 def test_forecast_parquet_and_levels(train_csv, tmp_path):

@@ -88,10 +88,14 @@ def file_decimal_mark(
         )
         return ",", note
     if set(found) == {".", ","}:
+        # --decimal would refuse every price written the other way: point at the few
+        # numbers that differ from the rest instead (a hand edit, as a rule).
+        usual, odd = sorted(found, key=lambda mark: len(found[mark]), reverse=True)
         note = (
             f"the file writes decimals both with '.' ({found['.'][0]}) and with ',' "
-            f"({found[','][0]}): each price is read as written; add --decimal . or "
-            "--decimal , to say which it is"
+            f"({found[','][0]}): each price is read as written; most of its numbers use "
+            f"'{usual}', so check the {len(found[odd]):,} written with '{odd}' (e.g. "
+            f"{found[odd][0]})"
         )
         return None, note
     return ".", None
