@@ -660,3 +660,29 @@ def test_an_output_over_the_store_found_without_db_is_refused(tmp_path, command,
     result = run(*command, store, "-m", "naive", "-j", 1, "-q")
     assert result.exit_code == 2, result.output
     assert store.read_bytes() == before
+
+
+def test_a_bulletin_keeps_its_outlook_and_the_next_one_grades_it(tmp_path):
+    """The "previous forecast" line grades what the farmers were sent: the bulletin's own
+    outlook (kept in the store as a run from "bulletin"), even when an analyst's forecast
+    from the same prices was archived after it."""
+    from forecast.store import forecast_runs, previous_forecasts
+
+    assert run("ingest", price_file(tmp_path / "a.csv", range(24))).exit_code == 0
+    sent = run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice")
+    assert sent.exit_code == 0, sent.output
+    assert run("forecast", "-m", "drift", "-h", 3, "-j", 1, "-q").exit_code == 0
+    # Neither a bulletin of an earlier date nor --no-archive keeps anything.
+    assert run("bulletin", "-m", "naive", "-j", 1, "-q", "--as-of", "2017-06").exit_code == 0
+    assert run("bulletin", "-m", "naive", "-j", 1, "-q", "--no-archive").exit_code == 0
+    store = open_store(Path("cropcast.duckdb"))
+    runs = forecast_runs(store)
+    assert list(runs["source"]) == ["bulletin", "store"]
+    assert list(runs["model"]) == ["naive", "drift"]
+    assert run("ingest", price_file(tmp_path / "b.csv", range(25))).exit_code == 0
+    graded = previous_forecasts(store)
+    rice = graded[graded["commodity"] == "Rice"]
+    assert set(rice["run_id"]) == {int(runs["run_id"].iloc[0])}  # the bulletin's, not drift's
+    assert set(rice["model"]) == {"naive"}
+    after = run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice", "--lang", "en")
+    assert "Last period we expected" in " ".join(after.stdout.split())

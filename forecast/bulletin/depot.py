@@ -97,4 +97,21 @@ def quote_per_chuc(frame: pd.DataFrame | None, sizes: dict[tuple, int]):
     return out
 
 
-__all__ = ["quote_per_chuc", "stored_per_chuc", "written_per_chuc"]
+def quote_per_nut(frame: pd.DataFrame | None, sizes: dict[tuple, int]):
+    """:func:`quote_per_chuc` undone: the series in ``sizes`` back per nut, as the store
+    keeps them (a bulletin's forecasts are archived in the store's units)."""
+    if frame is None or not sizes or frame.empty:
+        return frame
+    series = pd.MultiIndex.from_frame(frame[_SERIES])
+    factor = pd.Series(series.map(lambda key: sizes.get(tuple(key))), index=frame.index)
+    rows = factor.notna() & (frame["unit"] == CHUC)
+    if not rows.any():
+        return frame
+    out = frame.copy()
+    columns = [c for c in out.columns if c in _PRICE_COLUMNS or c.startswith(("lower_", "upper_"))]
+    out.loc[rows, columns] = out.loc[rows, columns].div(factor[rows].astype(float), axis=0)
+    out.loc[rows, "unit"] = "nut"
+    return out
+
+
+__all__ = ["quote_per_chuc", "quote_per_nut", "stored_per_chuc", "written_per_chuc"]

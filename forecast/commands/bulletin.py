@@ -96,11 +96,15 @@ def _make_bulletin(
     db: Path | None = None,
     run_on: dict | None = None,
     reading: dict | None = None,
+    archive: bool = False,
 ):
     """Prices -> forecasts, alerts, facts; model notes go to stderr. ``reading``: how the
     file writes decimals, dates and chục, and the workbook sheet to read
     (``load_for_forecast``'s ``decimal``, ``dayfirst``, ``chuc`` and ``sheet``). A series
-    the file wrote per chục is quoted per chục (see :mod:`forecast.bulletin.depot`)."""
+    the file wrote per chục is quoted per chục (see :mod:`forecast.bulletin.depot`).
+    ``archive``: keep the outlook in the store the bulletin was made from (today's
+    bulletins only), so that next period's "previous forecast" line grades what the
+    farmers were sent."""
     from forecast.bulletin import make_bulletin
     from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
     from forecast.bulletin.facts import MAX_AGE_MONTHS
@@ -145,6 +149,8 @@ def _make_bulletin(
             kin_prices=every,
         )
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
+    if archive and stamp is None:
+        _archive_outlook(input_, db, inputs, per_chuc, model, horizon)
     if not inputs.facts.series:
         raise UsageError(
             "no series has a price in the 12 months before the bulletin date",
@@ -159,6 +165,25 @@ def _make_bulletin(
         note = too_few_prices_note(inputs.too_few_prices, model)
         err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
+
+
+def _archive_outlook(input_, db, inputs, per_chuc, model: str, horizon: int) -> None:
+    """The bulletin's forecasts into its store, in the store's units, as a run whose source
+    is "bulletin" (see ``forecast.store.previous_forecasts``)."""
+    path = store_to_read(input_, db)
+    if path is None or inputs.forecasts is None or inputs.forecasts.empty:
+        return
+    from types import SimpleNamespace
+
+    from forecast.bulletin.depot import quote_per_nut
+    from forecast.forecasting import ForecastSpec
+    from forecast.store import archive_forecasts, open_store
+
+    forecasts = quote_per_nut(inputs.forecasts, per_chuc)
+    spec = ForecastSpec(model=model, horizon=horizon)
+    as_of = inputs.prices["date"].max()
+    run = SimpleNamespace(forecasts=forecasts)
+    archive_forecasts(open_store(path), run, spec, as_of, source="bulletin")
 
 
 def stored_per_chuc_of(input_, db) -> dict[tuple, int]:
@@ -235,6 +260,14 @@ def bulletin_cmd(
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
     scheduler: SchedulerOption = None,
+    no_archive: Annotated[
+        bool,
+        typer.Option(
+            "--no-archive",
+            help="Do not keep this bulletin's outlook in the store (it is kept so that the "
+            "next bulletin says how it did).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
@@ -278,6 +311,7 @@ def bulletin_cmd(
         db,
         run_on,
         {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
+        archive=not no_archive,
     )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
@@ -369,6 +403,7 @@ def bulletin_send(
         db,
         run_on,
         {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
+        archive=not dry_run,  # what the farmers were sent
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}

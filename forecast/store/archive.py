@@ -190,8 +190,9 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
 
     For each series: the latest archived run that saw it only up to a date before that
     series' last price on or before ``as_of``, and whose prices up to then no later file
-    corrected, in the forecast-output format with ``cutoff`` (the series' last price date
-    the run saw) and ``run_id``.
+    corrected (of runs from the same prices, a bulletin's, whose outlook the farmers read),
+    in the forecast-output format with ``cutoff`` (the series' last price date the run
+    saw) and ``run_id``.
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
@@ -217,12 +218,15 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                     -- an estimate replaced or re-estimated was no price the run trusted
                     AND NOT list_contains(string_split(r.old_flags, ';'), 'interpolated')
             ),
+            -- Of the runs from the same prices, a bulletin's: what the farmers were sent.
             picked AS (
                 SELECT c.* FROM series_cutoffs c JOIN latest l USING ({_KEY})
+                JOIN forecast_runs fr USING (run_id)
                 ANTI JOIN corrected USING (run_id, {_KEY})
                 WHERE c.cutoff < l.last_date
                 QUALIFY row_number() OVER (
-                    PARTITION BY {_KEY} ORDER BY c.cutoff DESC, c.run_id DESC) = 1
+                    PARTITION BY {_KEY}
+                    ORDER BY c.cutoff DESC, fr.source = 'bulletin' DESC, c.run_id DESC) = 1
             )"""
         points = _frame(
             con,
