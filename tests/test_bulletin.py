@@ -876,12 +876,12 @@ def test_series_too_short_for_the_model_get_one_note_not_one_failure_each(tmp_pa
     notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert "failed" not in result.stderr, notes
     assert notes == [
-        f"note: 3 series have fewer than the {need} prices theta needs (Lime | Cai Lay | "
-        "Farmgate | VND/kg and 2 more): their outlook follows their last price"
+        "note: 3 series have fewer than 12 prices (Lime | Cai Lay | Farmgate | VND/kg and 2 "
+        "more): the bulletin gives no outlook for them yet"
     ]
-    for commodity in short:  # each still in the table, with an outlook
+    for commodity in short:  # each still in the table, saying why it has no outlook
         row = next(line for line in result.stdout.splitlines() if f"| {commodity} |" in line)
-        assert re.search(r"\d–\d", row.split("|")[-3]), row  # an 80 % range, low–high
+        assert row.split("|")[-3].strip() == "too few prices to forecast", row
     prices = pd.read_csv(path, parse_dates=["date"])
     inputs = make_bulletin(prices, model="theta", engine="local")
     models = inputs.forecasts.groupby("commodity")["model"].first().to_dict()
@@ -1205,3 +1205,31 @@ def test_an_old_forecast_says_when_it_was_made_and_last_periods_does_not():
     assert "From prices up to week of 20–26 Oct 2025" in english
     last = accuracy_sentence(replace(base, accuracy=recent), "vi")
     assert last.startswith("Kỳ trước dự báo giá tuần 10–16/11/2025 từ 41.400 đến 47.900")
+
+
+def test_a_new_product_gets_no_outlook_until_it_has_twelve_prices(tmp_path):
+    """Five weeks of a new product fitted a range of ±1.7 % (an old product's was ±16 %):
+    a bulletin says it has too few prices instead, in the table and in the SMS."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    mondays = pd.date_range("2025-06-02", periods=20, freq="W-MON")
+    rows += [
+        f"{d:%Y-%m-%d},Bưởi,Mỏ Cày Bắc,Farmgate,kg,VND,{45000 + 300 * (i % 4)}"
+        for i, d in enumerate(mondays)
+    ]
+    rows += [
+        f"{d:%Y-%m-%d},Chanh,Mỏ Cày Bắc,Farmgate,kg,VND,{20000 + 100 * i}"
+        for i, d in enumerate(mondays[-6:])
+    ]
+    path = tmp_path / "depot.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for fmt, new, old in (
+        ("md", "| chưa đủ giá để dự báo |", "| Bưởi | Mỏ Cày Bắc | đồng/kg | 45."),
+        ("sms", "tuan toi: chua du gia de du bao", "Buoi Mo Cay Bac 45."),
+    ):
+        result = run("bulletin", "-i", path, "-f", fmt, "-m", "theta", "-j", 1, "-q")
+        assert result.exit_code == 0, result.output
+        text = result.stdout
+        lines = [line for line in text.splitlines() if "Chanh" in line or "chanh" in line.lower()]
+        assert any(new in line for line in lines), text
+        buoi = [line for line in text.splitlines() if old in line]
+        assert buoi and "chua du" not in buoi[0] and "chưa đủ" not in buoi[0], text

@@ -399,6 +399,19 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
     )
 
 
+#: Fewest prices a series needs before a bulletin shows its outlook: a model fitted on five
+#: weeks of a new product gave a range of ±1.7 % where an old one's was ±16 %.
+MIN_OUTLOOK_PRICES = 12
+
+
+def _honest(found: Outlook | None, n_prices: int) -> Outlook | None:
+    """``found``, or for a series of fewer than ``MIN_OUTLOOK_PRICES`` prices an outlook
+    that says it has too few prices to tell (no range, no direction)."""
+    if found is None or n_prices >= MIN_OUTLOOK_PRICES:
+        return found
+    return replace(found, low=None, high=None, level=None, direction="too_few")
+
+
 def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
     """Calendar months of the outlook periods and of at least the next two months (not
     ``date``'s own month, unless a weekly outlook stays in it)."""
@@ -537,7 +550,7 @@ def series_facts(
         vs_previous=vs_previous,
         vs_year_ago=vs_year,
         vs_five_year=vs_five,
-        outlook=outlook(forecast, price, horizon, after=when),
+        outlook=_honest(outlook(forecast, price, horizon, after=when), len(y)),
         alps_band=band,
         alps=alps,
         harvest=harvest_notes(key, when, freq, horizon, calendar),

@@ -63,6 +63,7 @@ WORDS: dict[str, dict[str, str]] = {
         "rising": "tăng",
         "falling": "giảm",
         "stable": "ổn định",
+        "too_few": "chưa đủ giá để dự báo",
         # WFP's bands (stress, alert, crisis) in a farmer's words for a price level: how
         # high the price is for its trend and season.
         "band_normal": "bình thường",
@@ -164,6 +165,7 @@ WORDS: dict[str, dict[str, str]] = {
         "rising": "rising",
         "falling": "falling",
         "stable": "stable",
+        "too_few": "too few prices to forecast",
         "band_normal": "normal",
         "band_stress": "stress",
         "band_alert": "alert",

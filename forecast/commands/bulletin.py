@@ -161,8 +161,13 @@ def _make_bulletin(
     for item in inputs.facts.series:
         if item.note and not quiet:
             err.print(f"note: {label(item.key)}: {item.note}", markup=False, highlight=False)
-    if inputs.too_few_prices and not quiet:
-        note = too_few_prices_note(inputs.too_few_prices, model)
+    short = tuple(
+        item.key
+        for item in inputs.facts.series
+        if item.outlook is not None and item.outlook.direction == "too_few"
+    )
+    if short and not quiet:
+        note = too_few_prices_note(short)
         err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
 
@@ -197,16 +202,16 @@ def stored_per_chuc_of(input_, db) -> dict[tuple, int]:
     return stored_per_chuc(*written_prices(open_store(path)))
 
 
-def too_few_prices_note(keys: tuple[tuple, ...], model: str) -> str:
-    """One line for all series too short for the model, instead of a failure note each."""
-    from forecast.models import model_class
+def too_few_prices_note(keys: tuple[tuple, ...]) -> str:
+    """One line for all series too short for an outlook, instead of a note (or a model
+    failure) each."""
+    from forecast.bulletin.facts import MIN_OUTLOOK_PRICES
 
-    need = model_class(model).min_length
-    have, their = ("has", "its") if len(keys) == 1 else ("have", "their")
+    have, them = ("has", "it") if len(keys) == 1 else ("have", "them")
     example = label(keys[0]) + (f" and {len(keys) - 1:,} more" if len(keys) > 1 else "")
     return (
-        f"note: {len(keys):,} series {have} fewer than the {need} prices {model} needs "
-        f"({example}): {their} outlook follows {their} last price"
+        f"note: {len(keys):,} series {have} fewer than {MIN_OUTLOOK_PRICES} prices "
+        f"({example}): the bulletin gives no outlook for {them} yet"
     )
 
 
