@@ -1233,3 +1233,23 @@ def test_a_new_product_gets_no_outlook_until_it_has_twelve_prices(tmp_path):
         assert any(new in line for line in lines), text
         buoi = [line for line in text.splitlines() if old in line]
         assert buoi and "chua du" not in buoi[0] and "chưa đủ" not in buoi[0], text
+
+
+def test_a_missed_week_compares_with_the_week_before_and_says_so():
+    """A depot that skipped a week still reads its weekly changes, two weeks back, marked."""
+    from forecast.bulletin.parts import table_rows
+
+    mondays = pd.date_range("2025-06-02", periods=20, freq="W-MON")
+    y = pd.Series(45000.0, index=mondays.delete(-2), name="price")  # the 19th week missed
+    y.iloc[-1] = 46350.0
+    facts = _facts(("Bưởi", "Mỏ Cày Bắc", "Farmgate", "kg", "VND"), y)
+    assert facts.vs_previous.n_periods == 2
+    assert facts.vs_previous.reference_date == mondays[-3]
+    assert facts.vs_previous.pct == pytest.approx(3.0)
+    whole = BulletinFacts(mondays[-1], (facts,), 3, "naive")
+    assert table_rows(whole, "vi")[0][4] == "+3,0% (2 tuần)"
+    assert table_rows(whole, "en")[0][4] == "+3.0% (2 weeks)"
+    assert "(+3% 2 tuan)" in sms_messages(whole, "vi")[-1]
+    # Two weeks missed: no change shown, as before.
+    gap = y.drop(mondays[-3])
+    assert _facts(("Bưởi", "Mỏ Cày Bắc", "Farmgate", "kg", "VND"), gap).vs_previous is None

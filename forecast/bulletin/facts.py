@@ -97,6 +97,8 @@ class Change:
     reference: float
     reference_date: pd.Timestamp | None = None
     n_years: int | None = None  # for the 5-year average: how many years it averages
+    #: Against the previous price: the periods back it is, when not one (a week missed).
+    n_periods: int | None = None
 
     @property
     def grade(self) -> str:
@@ -348,8 +350,15 @@ def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None
     previous = date - _step(freq)
     year_ago = date - (pd.DateOffset(years=1) if freq == "monthly" else pd.DateOffset(weeks=52))
     mean, n_years = five_year_average(y, date)
+    vs_previous = _change(price, _price_at(y, previous), previous)
+    if vs_previous is None:
+        # A week (or month) with no price: against the one before it, and said so, rather
+        # than no change at all for every product of a depot that skipped a week.
+        before = date - 2 * _step(freq)
+        found = _change(price, _price_at(y, before), before)
+        vs_previous = None if found is None else replace(found, n_periods=2)
     return (
-        _change(price, _price_at(y, previous), previous),
+        vs_previous,
         _change(price, _price_at(y, year_ago), year_ago),
         _change(price, mean if n_years >= MIN_AVERAGE_YEARS else None, None, n_years),
     )

@@ -88,14 +88,22 @@ def unit_word(s: SeriesFacts, lang: str) -> str:
     return f"{label.split('/', 1)[0]}/{piece}" if piece else label
 
 
-def _marked(change, lang: str, *, years: bool = False) -> str:
+def _marked(change, lang: str, *, years: bool = False, freq: str = "monthly") -> str:
     if change is None:
         return words(lang)["missing"]
     text = format_pct(change.pct, lang)
     mark = {"high": " !", "severe": " !!"}.get(change.grade, "")
     if years and change.n_years is not None and change.n_years < 5:
         text += f" ({counted(lang, 'n_years', change.n_years).format(n=change.n_years)})"
+    if change.n_periods:
+        text += f" ({periods_back(change.n_periods, freq, lang)})"
     return text + mark
+
+
+def periods_back(n: int, freq: str, lang: str) -> str:
+    """ "2 tuần", "2 months": how far back a change looks when the period before had no price."""
+    key = "n_weeks" if freq == "weekly" else "n_months"
+    return counted(lang, key, n).format(n=n)
 
 
 def _outlook_cell(s: SeriesFacts, lang: str) -> str:
@@ -154,7 +162,7 @@ def table_rows(facts: BulletinFacts, lang: str) -> list[list[str]]:
             markets[s.key],
             unit_word(s, lang),
             _price_cell(s, facts, lang),
-            _marked(s.vs_previous, lang),
+            _marked(s.vs_previous, lang, freq=s.freq),
             _marked(s.vs_year_ago, lang),
             _marked(s.vs_five_year, lang, years=True),
             _outlook_cell(s, lang),

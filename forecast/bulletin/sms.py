@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from forecast.bulletin.facts import BulletinFacts, SeriesFacts
 from forecast.bulletin.parts import (
+    periods_back,
     summary_sentence,
     unit_word,
 )
@@ -56,7 +57,10 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     if not s.is_current(facts.as_of):
         head += f" {period_label(s.date, s.freq, lang)}"
     if s.vs_previous is not None:
-        head += f" ({format_pct(s.vs_previous.pct, lang, decimals=0)})"
+        change = format_pct(s.vs_previous.pct, lang, decimals=0)
+        if s.vs_previous.n_periods:  # the period before had no price
+            change += f" {periods_back(s.vs_previous.n_periods, s.freq, lang)}"
+        head += f" ({change})"
     parts = [head + "."]
     if s.outlook is not None:
         n = s.outlook.periods
