@@ -686,3 +686,16 @@ def test_a_bulletin_keeps_its_outlook_and_the_next_one_grades_it(tmp_path):
     assert set(rice["model"]) == {"naive"}
     after = run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice", "--lang", "en")
     assert "Last period we expected" in " ".join(after.stdout.split())
+
+
+def test_a_first_ingest_that_fails_leaves_no_empty_store(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = run("ingest", bad)
+    assert result.exit_code == 1 and one_error_line(result).startswith("error: bad.csv:")
+    assert not Path("cropcast.duckdb").exists()
+    # A store that already held prices stays, unchanged.
+    assert run("ingest", price_file(tmp_path / "a.csv", range(12))).exit_code == 0
+    before = info("cropcast.duckdb")["prices"]
+    assert run("ingest", bad).exit_code == 1
+    assert Path("cropcast.duckdb").exists() and info("cropcast.duckdb")["prices"] == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -228,26 +229,31 @@ def ingest_cmd(
 
     The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made when missing).
     """
-    from forecast.store import StoreBusyError, ingest_file, open_store
+    from forecast.store import StoreBusyError, ingest_file, open_store, resolve_location
 
     options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
+    made = not resolve_location(db)[0].exists()
     store = open_store(db, create=True, wait=wait)
     results, failures = [], []
-    for file in files:
-        try:
-            result = ingest_file(
-                store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
-            )
-            results.append(result)
-            if result.report is not None and sheet is None:  # one sheet of several went in
-                note_other_sheets(result.report, file)
-        except StoreBusyError:
-            raise
-        except CropcastError as exc:
-            if len(files) == 1:
+    try:
+        for file in files:
+            try:
+                result = ingest_file(
+                    store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
+                )
+                results.append(result)
+                if result.report is not None and sheet is None:  # one sheet of several went in
+                    note_other_sheets(result.report, file)
+            except StoreBusyError:
                 raise
-            failures.append((file, exc))
+            except CropcastError as exc:
+                if len(files) == 1:
+                    raise
+                failures.append((file, exc))
+    finally:
+        if made and not results:  # a first ingest that failed leaves no empty store behind
+            _remove_empty_store(store.path)
     if as_json:
         payload = {
             "store": str(store.path),
@@ -261,6 +267,13 @@ def ingest_cmd(
         typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
     if failures:
         raise typer.Exit(max(exc.exit_code for _, exc in failures))
+
+
+def _remove_empty_store(path: Path) -> None:
+    """Delete a store this command made, and its write-ahead log, when nothing went in."""
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        with suppress(OSError):
+            leftover.unlink()
 
 
 def _pct_cell(value: float) -> str:
