@@ -1211,3 +1211,20 @@ def test_a_workbooks_sheets_not_read_are_named_on_stderr(tmp_path):
     chosen = run("forecast", "-i", book, "--sheet", "THA", "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert chosen.exit_code == 0 and "also in the workbook" not in chosen.stderr
     assert "cleaning refused 1 of 73 rows of two.xlsx" in chosen.stderr
+
+
+def test_weekly_forecasts_are_dated_by_their_monday_in_the_table(tmp_path):
+    mondays = pd.date_range("2025-06-02", periods=30, freq="W-MON")
+    path = tmp_path / "weekly.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{d:%Y-%m-%d},Pomelo,A,Farmgate,kg,VND,{45000 + 100 * (i % 3)}"
+        for i, d in enumerate(mondays)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 3, "-j", 1)
+    assert result.exit_code == 0, result.output
+    assert f"{mondays[-1]:%Y-%m-%d} (last)" in result.stdout
+    next_mondays = pd.date_range(mondays[-1], periods=4, freq="W-MON")[1:]
+    assert f"{next_mondays[0]:%Y-%m-%d}" in result.stdout
+    assert f"{next_mondays[2]:%Y-%m-%d}" in result.stdout

@@ -68,13 +68,14 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
         table.add_column("forecast", justify="right")
         table.add_column(f"{outer}% range", justify="right")
         table.add_column("vs last", justify="right")
-        table.add_row(f"{last_row['date']:%Y-%m} (last)", money(last_row["price"]), "", "")
         frame = result.forecast
+        period = _period_format(frame)  # weekly steps by their Monday, not "2025-11" thrice
+        table.add_row(f"{last_row['date']:{period}} (last)", money(last_row["price"]), "", "")
         for step in steps:
             row = frame.iloc[step - 1]
             lower, upper = row[f"lower_{outer}"], row[f"upper_{outer}"]
             table.add_row(
-                f"{row['date']:%Y-%m}",
+                f"{row['date']:{period}}",
                 money(row["forecast"]),
                 # No range when a series is too short to measure how its price moves.
                 f"{money(lower)} – {money(upper)}" if lower == lower else "none",
