@@ -290,7 +290,8 @@ def accuracy_cmd(
     Per series and model; interpolated prices are estimates, not actuals, and are not scored.
     """
 
-    from forecast.store import accuracy, forecast_runs, open_store
+    from forecast.store import forecast_runs, open_store
+    from forecast.store.accuracy import accuracy
 
     store = open_store(db)
     table = accuracy(store, series=series)

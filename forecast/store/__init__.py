@@ -13,32 +13,47 @@ check, create, wait for locks), ``ingest``, ``contents`` (load, info, export, au
 ``archive`` (forecast runs), ``accuracy``.
 """
 
-from forecast.store.accuracy import accuracy, forecast_errors
-from forecast.store.archive import (
-    archive_forecasts,
-    archived_forecasts,
-    forecast_runs,
-    previous_forecasts,
-)
-from forecast.store.contents import (
-    audit,
-    export_prices,
-    ingest_log,
-    load_prices,
-    store_info,
-    written_prices,
-)
-from forecast.store.database import (
-    DEFAULT_NAME,
-    DEFAULT_WAIT,
-    ENV_VAR,
-    Store,
-    StoreBusyError,
-    open_store,
-    resolve_location,
-)
-from forecast.store.ingest import IngestResult, file_sha256, ingest_clean, ingest_file
-from forecast.store.schema import CURRENT_VERSION
+import importlib
+
+#: Where each name lives. Imported on first use (PEP 562): the commands check paths with
+#: ``resolve_location`` before their workers start, and must not wait for pandas then.
+#: ``accuracy`` is also its module's name: once that module is imported directly, the
+#: package attribute is the module, so code imports the function from the module itself.
+_WHERE = {
+    "accuracy": "accuracy",
+    "forecast_errors": "accuracy",
+    "archive_forecasts": "archive",
+    "archived_forecasts": "archive",
+    "forecast_runs": "archive",
+    "previous_forecasts": "archive",
+    "audit": "contents",
+    "export_prices": "contents",
+    "ingest_log": "contents",
+    "load_prices": "contents",
+    "store_info": "contents",
+    "written_prices": "contents",
+    "DEFAULT_NAME": "database",
+    "DEFAULT_WAIT": "database",
+    "ENV_VAR": "database",
+    "Store": "database",
+    "StoreBusyError": "database",
+    "open_store": "database",
+    "resolve_location": "database",
+    "IngestResult": "ingest",
+    "file_sha256": "ingest",
+    "ingest_clean": "ingest",
+    "ingest_file": "ingest",
+    "CURRENT_VERSION": "schema",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'forecast.store' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"forecast.store.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CURRENT_VERSION",
