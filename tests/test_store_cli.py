@@ -82,6 +82,11 @@ def test_ingest_summary_and_the_same_file_again(tmp_path):
     assert "already in the store as ingest #1" in again.stdout
     assert "nothing added" in again.stdout
     assert info("s.duckdb")["ingests"] == 1
+    # A copy under another name: the clerk is told which file it already was.
+    copy = tmp_path / "gia_tuan_copy.csv"
+    copy.write_bytes(a.read_bytes())
+    renamed = run("ingest", copy, "--db", "s.duckdb")
+    assert "gia_tuan_copy.csv  already in the store as ingest #1 a.csv," in renamed.stdout
 
 
 def test_ingest_adds_each_sheet_of_one_workbook(tmp_path):

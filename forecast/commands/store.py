@@ -50,9 +50,10 @@ def _print_ingest(results) -> None:
     """Per file: what it was, how its rows were cleaned and how its prices met the store."""
     for r in results:
         if r.status == "duplicate":
+            named = f" {r.earlier_file}," if r.earlier_file and r.earlier_file != r.file else ""
             console.print(
                 f"[bold]{r.file}[/bold]  [yellow]already in the store[/yellow] as ingest "
-                f"#{r.ingest_id} ({r.ingested_at:%Y-%m-%d %H:%M} UTC, same sha256): "
+                f"#{r.ingest_id}{named} ({r.ingested_at:%Y-%m-%d %H:%M} UTC, same bytes): "
                 "nothing added",
                 highlight=False,
             )

@@ -102,6 +102,8 @@ class IngestResult:
     #: What the file could not tell and was read as the store's files were (date order,
     #: frequency), one sentence each (see _clean_as_the_store_reads).
     read_as: list[str] = field(default_factory=list)
+    #: For a duplicate: the name the same bytes were ingested under before.
+    earlier_file: str | None = None
 
     @property
     def estimates_replaced(self) -> int:
@@ -200,6 +202,7 @@ def _duplicate(name: str, sha256: str, earlier: dict, start: float) -> IngestRes
         ingest_id=earlier["ingest_id"],
         ingested_at=earlier["ingested_at"],
         seconds=time.perf_counter() - start,
+        earlier_file=earlier["file_name"],
     )
 
 
