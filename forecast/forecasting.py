@@ -307,12 +307,16 @@ def _number_texts(values: pd.Series) -> pd.Series:
     from forecast.io.files import THOUSANDS_LIKE
 
     v = values.to_numpy(dtype=float)
-    scaled = np.isfinite(v) & (v != 0)
+    # Below 1e-200 the scale factor would overflow; such a price does not exist anyway.
+    scaled = np.isfinite(v) & (np.abs(v) > 1e-200)
     digits = np.zeros_like(v)
     digits[scaled] = 11 - np.floor(np.log10(np.abs(v[scaled])))
     factor = 10.0**digits
     rounded = np.where(scaled, np.round(v * factor) / factor, v)
     text = pd.Series(rounded.astype(str), index=values.index)
+    small = text.str.contains("e-", regex=False)  # 5e-05: written out, as a person would
+    if small.any():
+        text[small] = [np.format_float_positional(x, trim="0") for x in rounded[small.to_numpy()]]
     text = text.where(~text.str.fullmatch(THOUSANDS_LIKE), text + "0")
     return text.where(np.isfinite(v), "")
 

@@ -885,7 +885,8 @@ def test_series_too_short_for_the_model_get_one_note_not_one_failure_each(tmp_pa
     prices = pd.read_csv(path, parse_dates=["date"])
     inputs = make_bulletin(prices, model="theta", engine="local")
     models = inputs.forecasts.groupby("commodity")["model"].first().to_dict()
-    assert models == {"Durian": "theta", "Lime": "naive", "Mango": "naive", "Pomelo": "naive"}
+    # The short ones' last-price forecasts are neither charted nor kept: no outlook shown.
+    assert models == {"Durian": "theta"}
     assert sorted(key[0] for key in inputs.too_few_prices) == sorted(short)
     assert not any(item.note for item in inputs.facts.series)
 

@@ -91,14 +91,12 @@ def test_forecast_csv_numbers_read_as_written_and_match_parquet(tmp_path):
 def test_forecast_numbers_are_never_written_in_exponent_notation():
     from forecast.forecasting import _number_texts
 
-    values = pd.Series([12_345_678_901.5, 2.5e12, 509.9999999999999, 0.000123456789, np.nan])
-    assert list(_number_texts(values)) == [
-        "12345678901.5",
-        "2500000000000.0",
-        "510.0",
-        "0.000123456789",
-        "",
-    ]
+    values = pd.Series(
+        [12_345_678_901.5, 2.5e12, 509.9999999999999, 0.000123456789, 5e-05, 1.5e-300, np.nan]
+    )
+    texts = list(_number_texts(values))
+    assert texts[:5] == ["12345678901.5", "2500000000000.0", "510.0", "0.000123456789", "0.00005"]
+    assert float(texts[5]) == 1.5e-300 and texts[6] == ""
 
 
 def test_forecast_parquet_and_levels(train_csv, tmp_path):
@@ -1228,3 +1226,5 @@ def test_weekly_forecasts_are_dated_by_their_monday_in_the_table(tmp_path):
     next_mondays = pd.date_range(mondays[-1], periods=4, freq="W-MON")[1:]
     assert f"{next_mondays[0]:%Y-%m-%d}" in result.stdout
     assert f"{next_mondays[2]:%Y-%m-%d}" in result.stdout
+    one = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1)  # one step tells too
+    assert f"{mondays[-1]:%Y-%m-%d} (last)" in one.stdout, one.stdout

@@ -86,7 +86,7 @@ def test_ingest_summary_and_the_same_file_again(tmp_path):
     copy = tmp_path / "gia_tuan_copy.csv"
     copy.write_bytes(a.read_bytes())
     renamed = run("ingest", copy, "--db", "s.duckdb")
-    assert "gia_tuan_copy.csv  already in the store as ingest #1 a.csv," in renamed.stdout
+    assert "gia_tuan_copy.csv  already in the store as ingest #1 (a.csv, " in renamed.stdout
 
 
 def test_ingest_adds_each_sheet_of_one_workbook(tmp_path):
@@ -402,7 +402,7 @@ def test_money_never_shows_float_noise_nor_scientific_notation():
 def test_float_noise_is_no_forecast_error():
     import numpy as np
 
-    from forecast.store.accuracy import without_float_noise
+    from forecast.store.scoring import without_float_noise
 
     actual = np.array([8433.3, 41.7, 100.0, np.nan])
     forecast = np.array([np.exp(np.log(8433.3)), 41.7 + 1e-14, 100.01, 5.0])
@@ -676,6 +676,10 @@ def test_a_bulletin_keeps_its_outlook_and_the_next_one_grades_it(tmp_path):
     assert run("ingest", price_file(tmp_path / "a.csv", range(24))).exit_code == 0
     sent = run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice")
     assert sent.exit_code == 0, sent.output
+    # The same bulletin as SMS, and dated on its own latest month: kept once, not thrice.
+    assert run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice", "-f", "sms").exit_code == 0
+    same_day = run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice", "--as-of", "2017-12")
+    assert same_day.exit_code == 0, same_day.output
     assert run("forecast", "-m", "drift", "-h", 3, "-j", 1, "-q").exit_code == 0
     # Neither a bulletin of an earlier date nor --no-archive keeps anything.
     assert run("bulletin", "-m", "naive", "-j", 1, "-q", "--as-of", "2017-06").exit_code == 0
@@ -693,14 +697,53 @@ def test_a_bulletin_keeps_its_outlook_and_the_next_one_grades_it(tmp_path):
     assert "Last period we expected" in " ".join(after.stdout.split())
 
 
-def test_a_first_ingest_that_fails_leaves_no_empty_store(tmp_path):
-    bad = tmp_path / "bad.csv"
-    bad.write_text("a,b\n1,2\n", encoding="utf-8")
-    result = run("ingest", bad)
-    assert result.exit_code == 1 and one_error_line(result).startswith("error: bad.csv:")
-    assert not Path("cropcast.duckdb").exists()
-    # A store that already held prices stays, unchanged.
-    assert run("ingest", price_file(tmp_path / "a.csv", range(12))).exit_code == 0
-    before = info("cropcast.duckdb")["prices"]
-    assert run("ingest", bad).exit_code == 1
-    assert Path("cropcast.duckdb").exists() and info("cropcast.duckdb")["prices"] == before
+def test_a_product_too_new_for_an_outlook_is_neither_kept_nor_graded(tmp_path):
+    """Five real prices three weeks apart (cleaning interpolates the weeks between): still
+    too few for an outlook, so the bulletin keeps no forecast of it to grade next week."""
+    from forecast.store import archived_forecasts, forecast_runs
+
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    mondays = pd.date_range("2025-05-05", periods=30, freq="W-MON")
+    rows += [
+        f"{d:%Y-%m-%d},Bưởi,M,Farmgate,kg,VND,{45000 + 200 * (i % 3)}"
+        for i, d in enumerate(mondays)
+    ]
+    rows += [
+        f"{d:%Y-%m-%d},Chanh,M,Farmgate,kg,VND,{19000 + 100 * i}"
+        for i, d in enumerate(mondays[-13::3])
+    ]
+    path = tmp_path / "depot.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert run("ingest", path).exit_code == 0
+    stored = load_prices(open_store(Path("cropcast.duckdb")))
+    assert (stored["commodity"] == "Chanh").sum() > 12  # with the estimates between
+    result = run("bulletin", "-m", "theta", "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    chanh = next(line for line in result.stdout.splitlines() if "| Chanh |" in line)
+    assert "chưa đủ giá để dự báo" in chanh
+    store = open_store(Path("cropcast.duckdb"))
+    (run_id,) = forecast_runs(store)["run_id"]
+    kept = archived_forecasts(store, int(run_id))
+    assert set(kept["commodity"]) == {"Bưởi"}
+
+
+def test_a_one_week_forecast_for_a_monday_the_first_is_cut_off_a_week_before():
+    """Monday 1 December 2025 is a month start too: the stored weekly prices, not the date,
+    say that the forecast was made from the week before (24 November), not a month back."""
+    from forecast.store import archived_forecasts, forecast_runs
+
+    mondays = pd.date_range("2025-06-02", "2025-11-24", freq="W-MON")
+    path = Path("weekly.csv")
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{d:%Y-%m-%d},Pomelo,A,Farmgate,kg,VND,{45000 + 100 * (i % 3)}"
+        for i, d in enumerate(mondays)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert run("ingest", path).exit_code == 0
+    assert run("forecast", "-m", "naive", "-h", 1, "-j", 1, "-q").exit_code == 0
+    store = open_store(Path("cropcast.duckdb"))
+    (run_id,) = forecast_runs(store)["run_id"]
+    kept = archived_forecasts(store, int(run_id))
+    assert list(kept["date"]) == [pd.Timestamp("2025-12-01")]
+    assert list(kept["cutoff"]) == [pd.Timestamp("2025-11-24")]

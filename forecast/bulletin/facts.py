@@ -516,8 +516,10 @@ def series_facts(
     calendar: pd.DataFrame | None = None,
     previous_forecasts: pd.DataFrame | None = None,
     as_of=None,
+    observed: int | None = None,
 ) -> SeriesFacts:
-    """The facts of one series.
+    """The facts of one series. ``observed``: its prices that are not interpolated
+    estimates (default: all of ``y``), which decide whether it has an outlook.
 
     Parameters
     ----------
@@ -551,6 +553,10 @@ def series_facts(
         band = None if raw_band is None or pd.isna(raw_band) else str(raw_band)
         raw = alert.get("alps")
         alps = None if raw is None or pd.isna(raw) else float(raw)
+    ahead = _honest(
+        outlook(forecast, price, horizon, after=when), len(y) if observed is None else observed
+    )
+    too_few = ahead is not None and ahead.direction == "too_few"
     return SeriesFacts(
         key=tuple(key),
         freq=freq,
@@ -559,11 +565,12 @@ def series_facts(
         vs_previous=vs_previous,
         vs_year_ago=vs_year,
         vs_five_year=vs_five,
-        outlook=_honest(outlook(forecast, price, horizon, after=when), len(y)),
+        outlook=ahead,
         alps_band=band,
         alps=alps,
         harvest=harvest_notes(key, when, freq, horizon, calendar),
-        accuracy=accuracy(previous_forecasts, tuple(key), date, price),
+        # A series too short for an outlook is too short to grade one.
+        accuracy=None if too_few else accuracy(previous_forecasts, tuple(key), date, price),
     )
 
 
@@ -765,6 +772,7 @@ def bulletin_facts(
             calendar=calendar,
             previous_forecasts=previous_forecasts,
             as_of=as_of,
+            observed=int((~interpolated(group)).sum()) if "flags" in group else None,
         )
         if notes and notes.get(key):
             facts = replace(facts, note=notes[key])
@@ -885,6 +893,11 @@ def make_bulletin(
         notes=notes,
         held_back=held_back,
     )
+    # Series with too few prices for an outlook: no forecast to chart or to keep.
+    too_few = {s.key for s in facts.series if s.outlook and s.outlook.direction == "too_few"}
+    if too_few and not forecasts.empty:
+        shown = ~pd.MultiIndex.from_frame(forecasts[list(KEY)]).isin(list(too_few))
+        forecasts = forecasts[shown]
     rows = {}
     for item in facts.series:
         found = match_series(item.key, calendar)

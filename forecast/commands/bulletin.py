@@ -149,7 +149,8 @@ def _make_bulletin(
             kin_prices=every,
         )
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
-    if archive and stamp is None:
+    # Today's bulletin (an --as-of in the latest period too), not one written as of before.
+    if archive and (stamp is None or stamp >= prices["date"].max()):
         _archive_outlook(input_, db, inputs, per_chuc, model, horizon)
     if not inputs.facts.series:
         raise UsageError(
@@ -180,15 +181,26 @@ def _archive_outlook(input_, db, inputs, per_chuc, model: str, horizon: int) -> 
         return
     from types import SimpleNamespace
 
+    import pandas as pd
+
     from forecast.bulletin.depot import quote_per_nut
     from forecast.forecasting import ForecastSpec
-    from forecast.store import archive_forecasts, open_store
+    from forecast.store import archive_forecasts, forecast_runs, open_store
 
     forecasts = quote_per_nut(inputs.forecasts, per_chuc)
     spec = ForecastSpec(model=model, horizon=horizon)
     as_of = inputs.prices["date"].max()
-    run = SimpleNamespace(forecasts=forecasts)
-    archive_forecasts(open_store(path), run, spec, as_of, source="bulletin")
+    store = open_store(path)
+    runs = forecast_runs(store)
+    same = (
+        (runs["source"] == "bulletin")
+        & (runs["model"] == model)
+        & (runs["horizon"] == horizon)
+        & (pd.to_datetime(runs["as_of"]) == as_of)
+    )
+    if same.any():  # the same prices' bulletin again (another format): kept once
+        return
+    archive_forecasts(store, SimpleNamespace(forecasts=forecasts), spec, as_of, source="bulletin")
 
 
 def stored_per_chuc_of(input_, db) -> dict[tuple, int]:
@@ -408,9 +420,13 @@ def bulletin_send(
         db,
         run_on,
         {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
-        archive=not dry_run,  # what the farmers were sent
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
+    # What the farmers were sent (today's bulletin), kept for next period's "previous
+    # forecast" line; nothing when no delivery went out.
+    delivered = not dry_run and any(line.status in ("sent", "written") for line in report)
+    if delivered and (as_of is None or parse_as_of(as_of) >= inputs.prices["date"].max()):
+        _archive_outlook(input_, db, inputs, stored_per_chuc_of(input_, db), model, horizon)
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}
     styles["skipped"] = "yellow"
     table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")

@@ -141,9 +141,16 @@ def _series_cell(key):
 
 
 def _period_format(frame) -> str:
-    """Monthly prices are named by their month, weekly ones by their Monday."""
-    dates = frame["date"]
-    weekly = len(dates) > 1 and (dates.iloc[1] - dates.iloc[0]).days < 28
+    """Monthly prices are named by their month, weekly ones by their Monday (a forecast of
+    one step tells by its date: a month's forecast is dated the 1st, a week's a Monday
+    that is seldom one)."""
+    import pandas as pd
+
+    dates = pd.to_datetime(frame["date"])
+    if len(dates) > 1:
+        weekly = (dates.iloc[1] - dates.iloc[0]).days < 28
+    else:
+        weekly = not dates.dt.is_month_start.all()
     return "%Y-%m-%d" if weekly else "%Y-%m"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from contextlib import suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -50,10 +49,10 @@ def _print_ingest(results) -> None:
     """Per file: what it was, how its rows were cleaned and how its prices met the store."""
     for r in results:
         if r.status == "duplicate":
-            named = f" {r.earlier_file}," if r.earlier_file and r.earlier_file != r.file else ""
+            named = f"{r.earlier_file}, " if r.earlier_file and r.earlier_file != r.file else ""
             console.print(
                 f"[bold]{r.file}[/bold]  [yellow]already in the store[/yellow] as ingest "
-                f"#{r.ingest_id}{named} ({r.ingested_at:%Y-%m-%d %H:%M} UTC, same bytes): "
+                f"#{r.ingest_id} ({named}{r.ingested_at:%Y-%m-%d %H:%M} UTC, same bytes): "
                 "nothing added",
                 highlight=False,
             )
@@ -230,31 +229,26 @@ def ingest_cmd(
 
     The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made when missing).
     """
-    from forecast.store import StoreBusyError, ingest_file, open_store, resolve_location
+    from forecast.store import StoreBusyError, ingest_file, open_store
 
     options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
-    made = not resolve_location(db)[0].exists()
     store = open_store(db, create=True, wait=wait)
     results, failures = [], []
-    try:
-        for file in files:
-            try:
-                result = ingest_file(
-                    store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
-                )
-                results.append(result)
-                if result.report is not None and sheet is None:  # one sheet of several went in
-                    note_other_sheets(result.report, file)
-            except StoreBusyError:
+    for file in files:
+        try:
+            result = ingest_file(
+                store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
+            )
+            results.append(result)
+            if result.report is not None and sheet is None:  # one sheet of several went in
+                note_other_sheets(result.report, file)
+        except StoreBusyError:
+            raise
+        except CropcastError as exc:
+            if len(files) == 1:
                 raise
-            except CropcastError as exc:
-                if len(files) == 1:
-                    raise
-                failures.append((file, exc))
-    finally:
-        if made and not results:  # a first ingest that failed leaves no empty store behind
-            _remove_empty_store(store.path)
+            failures.append((file, exc))
     if as_json:
         payload = {
             "store": str(store.path),
@@ -268,13 +262,6 @@ def ingest_cmd(
         typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
     if failures:
         raise typer.Exit(max(exc.exit_code for _, exc in failures))
-
-
-def _remove_empty_store(path: Path) -> None:
-    """Delete a store this command made, and its write-ahead log, when nothing went in."""
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        with suppress(OSError):
-            leftover.unlink()
 
 
 def _pct_cell(value: float) -> str:
@@ -292,7 +279,7 @@ def accuracy_cmd(
     """
 
     from forecast.store import forecast_runs, open_store
-    from forecast.store.accuracy import accuracy
+    from forecast.store.scoring import accuracy
 
     store = open_store(db)
     table = accuracy(store, series=series)

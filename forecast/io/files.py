@@ -295,10 +295,13 @@ def _refuse_web_page(text: str, name: str) -> None:
     """A download that saved a web page (an error or sign-in page) under a .csv name."""
     head = text.lstrip("\ufeff \t\r\n")[:1000].lower()
     if head.startswith(("<!doctype html", "<html", "<?xml")) or "<html" in head[:200]:
+        excel = name.lower().endswith((".xls", ".xlsx"))  # a web "Export to Excel"
         raise InputError(
             "is a web page (HTML), not a price table",
             name,
-            "The download probably failed or ended on a sign-in page: download the CSV again",
+            "Open it in Excel and save it as .xlsx or CSV"
+            if excel
+            else "The download probably failed or ended on a sign-in page: download the CSV again",
         )
 
 
@@ -314,6 +317,10 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
         raise InputError("holds only blank lines", path.name, "Export the table again")
     _refuse_web_page(text, path.name)
     text, delim = _excel_sep_line(text)
+    if not text.strip():  # nothing but Excel's "sep=;" line
+        raise InputError(
+            "holds no table, only its 'sep=' line", path.name, "Export the table again"
+        )
     delim_line = delim is not None
     if delim_line:
         notes.append(

@@ -10,18 +10,16 @@ revision). Forecasts are archived
 Where: ``--db PATH``, else ``$CROPCAST_DB``, else ``./cropcast.duckdb``
 (:func:`resolve_location`). Modules: ``schema`` (tables, migrations), ``database`` (open,
 check, create, wait for locks), ``ingest``, ``contents`` (load, info, export, audit),
-``archive`` (forecast runs), ``accuracy``.
+``archive`` (forecast runs), ``scoring`` (accuracy of archived forecasts).
 """
 
 import importlib
 
 #: Where each name lives. Imported on first use (PEP 562): the commands check paths with
 #: ``resolve_location`` before their workers start, and must not wait for pandas then.
-#: ``accuracy`` is also its module's name: once that module is imported directly, the
-#: package attribute is the module, so code imports the function from the module itself.
 _WHERE = {
-    "accuracy": "accuracy",
-    "forecast_errors": "accuracy",
+    "accuracy": "scoring",
+    "forecast_errors": "scoring",
     "archive_forecasts": "archive",
     "archived_forecasts": "archive",
     "forecast_runs": "archive",

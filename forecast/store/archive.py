@@ -28,12 +28,18 @@ _I_KEY = ", ".join(f"i.{c}" for c in KEY)
 # ``as_of`` is its latest price over all series, so a series whose prices lag the others
 # (still at December when another has January) was forecast from its own last price, and
 # its first forecast dates may fall on or before ``as_of``; matching by ``as_of`` would never
-# score them. Monthly forecasts are all dated the 1st (a one-step weekly forecast that falls
-# on the 1st gets a cutoff a month back: still before its date, which is what matters).
-_SERIES_CUTOFFS = f"""series_cutoffs AS (
-    SELECT run_id, {_KEY}, CAST(CASE WHEN bool_and(day(date) = 1)
-        THEN min(date) - INTERVAL 1 MONTH ELSE min(date) - INTERVAL 7 DAY END AS DATE) AS cutoff
-    FROM forecasts GROUP BY ALL
+# score them. A series is monthly when its stored prices are all dated the 1st (else, not in
+# the store, when its forecasts are): a one-step weekly forecast for Monday 1 December is
+# weekly, and a bulletin saying when a forecast was made must not name a month back.
+_SERIES_CUTOFFS = f"""stored_monthly AS (
+    SELECT {_KEY}, bool_and(day(date) = 1) AS monthly FROM prices GROUP BY ALL
+),
+series_cutoffs AS (
+    SELECT run_id, {_KEY}, CAST(CASE
+        WHEN coalesce(any_value(s.monthly), bool_and(day(f.date) = 1))
+        THEN min(f.date) - INTERVAL 1 MONTH ELSE min(f.date) - INTERVAL 7 DAY END AS DATE)
+        AS cutoff
+    FROM forecasts f LEFT JOIN stored_monthly s USING ({_KEY}) GROUP BY ALL
 )"""
 
 

@@ -322,13 +322,12 @@ def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
             "FROM ingests i JOIN (SELECT DISTINCT ingest_id, commodity, market FROM prices) p "
             "USING (ingest_id) WHERE json_extract(i.report, '$.dayfirst') IN ('true', 'false')"
         ).df()
+    found = found[~found["kind"].isin(["wfp", "pinksheet"])]  # their format's order
     if found.empty:
         return None
     touched = found.merge(pairs, on=["commodity", "market"])
     if touched.empty:
-        touched = found[~found["kind"].isin(["wfp", "pinksheet"])]
-    if touched.empty:
-        return None
+        touched = found
     latest = touched.sort_values("ingest_id").iloc[-1]
     return str(latest["dayfirst"]).strip('"') == "true", int(latest["ingest_id"])
 
