@@ -612,3 +612,13 @@ def test_cli_plot_bad_option_is_one_line_exit_2(args, option, tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and option in lines[0], lines
     assert not list(tmp_path.iterdir())
+
+
+def test_the_last_price_is_labelled_by_its_week_or_its_month():
+    from forecast.plots.fan import _when
+
+    weekly = pd.Series(1.0, index=pd.date_range("2025-11-03", periods=6, freq="W-MON"))
+    assert _when(weekly, "vi") == "tuần 8–14/12/2025"
+    assert _when(weekly, "en") == "week of 8–14 Dec 2025"
+    monthly = pd.Series(1.0, index=pd.date_range("2022-01-01", periods=6, freq="MS"))
+    assert _when(monthly, "vi") == "T6/2022"

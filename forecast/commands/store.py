@@ -138,7 +138,8 @@ def _print_chuc(conversions: list[dict]) -> None:
     if not read:
         return
     sizes = sorted({round(1 / float(c["factor"])) for c in read})
-    first = read[0]["series"] + (f" and {len(read) - 1:,} more series" if len(read) > 1 else "")
+    series = list(dict.fromkeys(c["series"] for c in read))  # a conversion per unit written
+    first = series[0] + (f" and {len(series) - 1:,} more series" if len(series) > 1 else "")
     console.print(
         f"  unit    {first} read per chục of {' or '.join(map(str, sizes))} nuts (--chuc); "
         "stored per nut, quoted per chục again in bulletins",

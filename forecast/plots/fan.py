@@ -195,9 +195,7 @@ def fan_chart(
     ax.set_xlim(start, end)
 
     # The last actual price: the number a farmer compares the forecast with.
-    label = text["last"].format(
-        value=format_number(last_price, lang), date=month_year(last_date, lang)
-    )
+    label = text["last"].format(value=format_number(last_price, lang), date=_when(history, lang))
     dy, va = _label_offset(ax, history, last_date, last_price, label)
     ax.plot([last_date], [last_price], "o", color=HISTORY_COLOUR, markersize=7, zorder=5)
     ax.annotate(
@@ -239,3 +237,13 @@ def fan_chart(
     )
     apply_font(ax)
     return fig
+
+
+def _when(history: pd.Series, lang: str) -> str:
+    """The last price's period: its month, or for weekly prices its week ("tuần 3–9/11/2025"),
+    as the bulletin names it (a week's Monday read as a month said "T12/2025")."""
+    from forecast.bulletin.wording import period_label
+
+    dates = pd.DatetimeIndex(history.dropna().index)
+    weekly = len(dates) > 1 and (dates[-1] - dates[-2]).days < 28
+    return period_label(dates[-1], "weekly", lang) if weekly else month_year(dates[-1], lang)
