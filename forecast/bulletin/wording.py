@@ -618,21 +618,21 @@ def period_label(date: pd.Timestamp, freq: str, lang: str) -> str:
         return f"T{date.month}/{date.year}" if vi else f"{MONTHS_EN[date.month - 1]} {date.year}"
     start = date - pd.Timedelta(days=date.day_of_week)
     end = start + pd.Timedelta(days=6)
-    if vi:
-        if start.year != end.year:
-            first = f"{start.day}/{start.month}/{start.year}"
-        elif start.month != end.month:
-            first = f"{start.day}/{start.month}"
-        else:
-            first = f"{start.day}"
-        return f"tuần {first}–{end.day}/{end.month}/{end.year}"
-    if start.year != end.year:
-        first = f"{start.day} {MONTHS_EN[start.month - 1]} {start.year}"
-    elif start.month != end.month:
-        first = f"{start.day} {MONTHS_EN[start.month - 1]}"
-    else:
-        first = f"{start.day}"
-    return f"week of {first}–{end.day} {MONTHS_EN[end.month - 1]} {end.year}"
+
+    def day(d: pd.Timestamp, month: bool, year: bool) -> str:
+        if vi:
+            return f"{d.day}" + (f"/{d.month}" if month else "") + (f"/{d.year}" if year else "")
+        return (
+            f"{d.day}"
+            + (f" {MONTHS_EN[d.month - 1]}" if month else "")
+            + (f" {d.year}" if year else "")
+        )
+
+    # The first day says only what the last does not: "3–9/11", "27/10–2/11", across a year
+    # both in full.
+    new_year = start.year != end.year
+    span = f"{day(start, new_year or start.month != end.month, new_year)}–{day(end, True, True)}"
+    return f"tuần {span}" if vi else f"week of {span}"
 
 
 # --------------------------------------------------------------------------- SMS
