@@ -1228,3 +1228,8 @@ def test_weekly_forecasts_are_dated_by_their_monday_in_the_table(tmp_path):
     assert f"{next_mondays[2]:%Y-%m-%d}" in result.stdout
     one = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1)  # one step tells too
     assert f"{mondays[-1]:%Y-%m-%d} (last)" in one.stdout, one.stdout
+    # Up to Monday 24 November 2025: the next step, Monday 1 December, is a 1st.
+    rows[1:] = [r for r in rows[1:] if r < "2025-11-25"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    first = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1)
+    assert "2025-11-24 (last)" in first.stdout and "2025-12-01" in first.stdout, first.stdout

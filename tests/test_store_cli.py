@@ -747,3 +747,36 @@ def test_a_one_week_forecast_for_a_monday_the_first_is_cut_off_a_week_before():
     kept = archived_forecasts(store, int(run_id))
     assert list(kept["date"]) == [pd.Timestamp("2025-12-01")]
     assert list(kept["cutoff"]) == [pd.Timestamp("2025-11-24")]
+
+
+def test_another_selection_or_corrected_prices_make_another_kept_outlook(tmp_path):
+    """Kept once per identical bulletin, but a bulletin of other series, or one made after a
+    file corrected a price, is another outlook the farmers may have been sent."""
+    from forecast.store import forecast_runs
+
+    assert run("ingest", price_file(tmp_path / "a.csv", range(24))).exit_code == 0
+    store = open_store(Path("cropcast.duckdb"))
+    assert run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice").exit_code == 0
+    assert run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice").exit_code == 0
+    assert len(forecast_runs(store)) == 1
+    assert run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Coffee").exit_code == 0
+    assert len(forecast_runs(store)) == 2
+    fixed = price_file(tmp_path / "b.csv", range(24), change={(0, 23): 99_999})
+    assert run("ingest", fixed).exit_code == 0
+    assert run("bulletin", "-m", "naive", "-j", 1, "-q", "-s", "Rice").exit_code == 0
+    assert len(forecast_runs(store)) == 3
+
+
+def test_a_bulletin_sent_as_of_an_earlier_date_keeps_nothing(tmp_path):
+    from forecast.store import forecast_runs
+
+    assert run("ingest", price_file(tmp_path / "a.csv", range(24))).exit_code == 0
+    people = tmp_path / "subscribers.csv"
+    people.write_text("name,email,phone,language,commodities\nBa,,0901234567,vi,Rice\n", "utf-8")
+    base = ["bulletin", "send", "--subscribers", people, "--outbox", tmp_path / "out"]
+    back = run(*base, "-m", "naive", "-j", 1, "-q", "--as-of", "2017-06")
+    assert back.exit_code == 0, back.output
+    assert forecast_runs(open_store(Path("cropcast.duckdb"))).empty
+    today = run(*base, "-m", "naive", "-j", 1, "-q")
+    assert today.exit_code == 0, today.output
+    assert list(forecast_runs(open_store(Path("cropcast.duckdb")))["source"]) == ["bulletin"]

@@ -96,15 +96,16 @@ def _make_bulletin(
     db: Path | None = None,
     run_on: dict | None = None,
     reading: dict | None = None,
-    archive: bool = False,
+    keep: list | None = None,
 ):
     """Prices -> forecasts, alerts, facts; model notes go to stderr. ``reading``: how the
     file writes decimals, dates and chục, and the workbook sheet to read
     (``load_for_forecast``'s ``decimal``, ``dayfirst``, ``chuc`` and ``sheet``). A series
     the file wrote per chục is quoted per chục (see :mod:`forecast.bulletin.depot`).
-    ``archive``: keep the outlook in the store the bulletin was made from (today's
-    bulletins only), so that next period's "previous forecast" line grades what the
-    farmers were sent."""
+    ``keep``: a list that receives a function keeping the outlook in the store the bulletin
+    was made from (today's bulletins only: an --as-of before the latest period gets none),
+    for the caller to call once the bulletin went out, so that next period's "previous
+    forecast" line grades what the farmers were sent."""
     from forecast.bulletin import make_bulletin
     from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
     from forecast.bulletin.facts import MAX_AGE_MONTHS
@@ -150,8 +151,8 @@ def _make_bulletin(
         )
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
     # Today's bulletin (an --as-of in the latest period too), not one written as of before.
-    if archive and (stamp is None or stamp >= prices["date"].max()):
-        _archive_outlook(input_, db, inputs, per_chuc, model, horizon)
+    if keep is not None and (stamp is None or stamp >= prices["date"].max()):
+        keep.append(lambda: _archive_outlook(input_, db, inputs, per_chuc, model, horizon))
     if not inputs.facts.series:
         raise UsageError(
             "no series has a price in the 12 months before the bulletin date",
@@ -181,26 +182,47 @@ def _archive_outlook(input_, db, inputs, per_chuc, model: str, horizon: int) -> 
         return
     from types import SimpleNamespace
 
-    import pandas as pd
-
     from forecast.bulletin.depot import quote_per_nut
     from forecast.forecasting import ForecastSpec
-    from forecast.store import archive_forecasts, forecast_runs, open_store
+    from forecast.store import archive_forecasts, open_store
 
     forecasts = quote_per_nut(inputs.forecasts, per_chuc)
     spec = ForecastSpec(model=model, horizon=horizon)
     as_of = inputs.prices["date"].max()
     store = open_store(path)
+    if _kept_already(store, forecasts, model, horizon, as_of):
+        return
+    archive_forecasts(store, SimpleNamespace(forecasts=forecasts), spec, as_of, source="bulletin")
+
+
+def _kept_already(store, forecasts, model: str, horizon: int, as_of) -> bool:
+    """Whether the store's latest bulletin run from the same prices holds these very
+    forecasts (the same bulletin in another format, or sent after a preview). Another
+    --series, or prices a later file corrected, make another run, which is kept."""
+    import numpy as np
+    import pandas as pd
+
+    from forecast.store import archived_forecasts, forecast_runs
+    from forecast.table import KEY
+
     runs = forecast_runs(store)
-    same = (
+    same = runs[
         (runs["source"] == "bulletin")
         & (runs["model"] == model)
         & (runs["horizon"] == horizon)
-        & (pd.to_datetime(runs["as_of"]) == as_of)
-    )
-    if same.any():  # the same prices' bulletin again (another format): kept once
-        return
-    archive_forecasts(store, SimpleNamespace(forecasts=forecasts), spec, as_of, source="bulletin")
+        & (pd.to_datetime(runs["as_of"]) == pd.Timestamp(as_of))
+    ]
+    if same.empty:
+        return False
+    earlier = archived_forecasts(store, int(same["run_id"].max()))
+    columns = [*KEY, "date"]
+    mine = forecasts.assign(date=pd.to_datetime(forecasts["date"])).sort_values(columns)
+    theirs = earlier.assign(date=pd.to_datetime(earlier["date"])).sort_values(columns)
+    if len(mine) != len(theirs):
+        return False
+    keys_match = (mine[columns].to_numpy() == theirs[columns].to_numpy()).all()
+    values = mine["forecast"].to_numpy(float), theirs["forecast"].to_numpy(float)
+    return bool(keys_match and np.allclose(*values, rtol=1e-9, equal_nan=True))
 
 
 def stored_per_chuc_of(input_, db) -> dict[tuple, int]:
@@ -315,6 +337,7 @@ def bulletin_cmd(
 
         earlier = read_forecasts(previous)
     run_on = engine_options(engine, jobs, scheduler, None)
+    keep: list | None = None if no_archive else []
     inputs = _make_bulletin(
         input_,
         series,
@@ -328,7 +351,7 @@ def bulletin_cmd(
         db,
         run_on,
         {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
-        archive=not no_archive,
+        keep=keep,
     )
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
@@ -336,15 +359,17 @@ def bulletin_cmd(
     text = render(inputs.facts, lang.value, fmt.value, charts)
     if out is None:
         typer.echo(text, nl=False)
-        return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
-    except OSError as exc:  # a file where a folder should be, no permission, a full disk
-        raise UsageError(
-            f"cannot write there: {exc.strerror or exc}", str(out), "Choose another -o"
-        ) from None
-    if not quiet:
+    else:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+        except OSError as exc:  # a file where a folder should be, no permission, a full disk
+            raise UsageError(
+                f"cannot write there: {exc.strerror or exc}", str(out), "Choose another -o"
+            ) from None
+    for kept in keep or ():  # the bulletin is out: keep its outlook
+        kept()
+    if out is not None and not quiet:
         console.print(
             f"wrote the {fmt.value} bulletin ({len(inputs.facts.series)} series) to {out}",
             markup=False,
@@ -407,6 +432,7 @@ def bulletin_send(
             "e-mail subscribers need a mail server", "--smtp", "Add --smtp HOST:PORT or --dry-run"
         )
     run_on = engine_options(engine, jobs, scheduler, None)
+    keep: list = []
     inputs = _make_bulletin(
         input_,
         series,
@@ -420,13 +446,14 @@ def bulletin_send(
         db,
         run_on,
         {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
+        keep=keep,
     )
     report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
-    # What the farmers were sent (today's bulletin), kept for next period's "previous
-    # forecast" line; nothing when no delivery went out.
-    delivered = not dry_run and any(line.status in ("sent", "written") for line in report)
-    if delivered and (as_of is None or parse_as_of(as_of) >= inputs.prices["date"].max()):
-        _archive_outlook(input_, db, inputs, stored_per_chuc_of(input_, db), model, horizon)
+    # What the farmers were sent, kept for next period's "previous forecast" line; nothing
+    # when no delivery went out.
+    if not dry_run and any(line.status in ("sent", "written") for line in report):
+        for kept in keep:
+            kept()
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}
     styles["skipped"] = "yellow"
     table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")

@@ -69,7 +69,7 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
         table.add_column(f"{outer}% range", justify="right")
         table.add_column("vs last", justify="right")
         frame = result.forecast
-        period = _period_format(frame)  # weekly steps by their Monday, not "2025-11" thrice
+        period = _period_format(frame, last_row["date"])  # weeks by their Monday
         table.add_row(f"{last_row['date']:{period}} (last)", money(last_row["price"]), "", "")
         for step in steps:
             row = frame.iloc[step - 1]
@@ -116,7 +116,7 @@ def print_overview(run, last, outer, horizon: int) -> None:
         lower, upper = end[f"lower_{outer}"], end[f"upper_{outer}"]
         cells = [
             _series_cell(result.key),
-            f"{last_row['date']:{_period_format(frame)}}",
+            f"{last_row['date']:{_period_format(frame, last_row['date'])}}",
             money(last_row["price"]),
             money(end["forecast"]),
             pct_change(end["forecast"], last_row["price"]),
@@ -140,17 +140,13 @@ def _series_cell(key):
     return cell
 
 
-def _period_format(frame) -> str:
-    """Monthly prices are named by their month, weekly ones by their Monday (a forecast of
-    one step tells by its date: a month's forecast is dated the 1st, a week's a Monday
-    that is seldom one)."""
+def _period_format(frame, last_date) -> str:
+    """Monthly prices are named by their month, weekly ones by their Monday: the first step
+    after the last price tells (a week's Monday may be the 1st, as 1 December 2025 is)."""
     import pandas as pd
 
-    dates = pd.to_datetime(frame["date"])
-    if len(dates) > 1:
-        weekly = (dates.iloc[1] - dates.iloc[0]).days < 28
-    else:
-        weekly = not dates.dt.is_month_start.all()
+    first = pd.Timestamp(frame["date"].iloc[0])
+    weekly = (first - pd.Timestamp(last_date)).days < 28
     return "%Y-%m-%d" if weekly else "%Y-%m"
 
 
