@@ -21,3 +21,16 @@ def one_error_line(result) -> str:
     assert "Traceback" not in result.output + result.stderr
     assert lines[0].startswith("error: ")
     return lines[0]
+
+
+def depot_file(path, products: dict, market: str = "Mỏ Cày Bắc"):
+    """A depot's weekly price file: ``products`` maps a name to (Mondays, price of the i-th
+    week as a function of i); Farmgate prices per kg in đồng."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for name, (mondays, price) in products.items():
+        rows += [
+            f"{d:%Y-%m-%d},{name},{market},Farmgate,kg,VND,{price(i)}"
+            for i, d in enumerate(mondays)
+        ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

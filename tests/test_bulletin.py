@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_checks import one_error_line
+from cli_checks import depot_file, one_error_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -1211,18 +1211,12 @@ def test_an_old_forecast_says_when_it_was_made_and_last_periods_does_not():
 def test_a_new_product_gets_no_outlook_until_it_has_twelve_prices(tmp_path):
     """Five weeks of a new product fitted a range of ±1.7 % (an old product's was ±16 %):
     a bulletin says it has too few prices instead, in the table and in the SMS."""
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
     mondays = pd.date_range("2025-06-02", periods=20, freq="W-MON")
-    rows += [
-        f"{d:%Y-%m-%d},Bưởi,Mỏ Cày Bắc,Farmgate,kg,VND,{45000 + 300 * (i % 4)}"
-        for i, d in enumerate(mondays)
-    ]
-    rows += [
-        f"{d:%Y-%m-%d},Chanh,Mỏ Cày Bắc,Farmgate,kg,VND,{20000 + 100 * i}"
-        for i, d in enumerate(mondays[-6:])
-    ]
-    path = tmp_path / "depot.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    products = {
+        "Bưởi": (mondays, lambda i: 45000 + 300 * (i % 4)),
+        "Chanh": (mondays[-6:], lambda i: 20000 + 100 * i),
+    }
+    path = depot_file(tmp_path / "depot.csv", products)
     for fmt, new, old in (
         ("md", "| chưa đủ giá để dự báo |", "| Bưởi | Mỏ Cày Bắc | đồng/kg | 45."),
         ("sms", "tuan toi: chua du gia de du bao", "Buoi Mo Cay Bac 45."),

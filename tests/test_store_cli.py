@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_checks import one_error_line, run
+from cli_checks import depot_file, one_error_line, run
 from test_store import BAD_KINDS, SERIES, _make_bad, price, price_file
 
 from forecast.store import audit, load_prices, open_store
@@ -702,18 +702,12 @@ def test_a_product_too_new_for_an_outlook_is_neither_kept_nor_graded(tmp_path):
     too few for an outlook, so the bulletin keeps no forecast of it to grade next week."""
     from forecast.store import archived_forecasts, forecast_runs
 
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
     mondays = pd.date_range("2025-05-05", periods=30, freq="W-MON")
-    rows += [
-        f"{d:%Y-%m-%d},Bưởi,M,Farmgate,kg,VND,{45000 + 200 * (i % 3)}"
-        for i, d in enumerate(mondays)
-    ]
-    rows += [
-        f"{d:%Y-%m-%d},Chanh,M,Farmgate,kg,VND,{19000 + 100 * i}"
-        for i, d in enumerate(mondays[-13::3])
-    ]
-    path = tmp_path / "depot.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    products = {
+        "Bưởi": (mondays, lambda i: 45000 + 200 * (i % 3)),
+        "Chanh": (mondays[-13::3], lambda i: 19000 + 100 * i),
+    }
+    path = depot_file(tmp_path / "depot.csv", products, market="M")
     assert run("ingest", path).exit_code == 0
     stored = load_prices(open_store(Path("cropcast.duckdb")))
     assert (stored["commodity"] == "Chanh").sum() > 12  # with the estimates between
