@@ -83,34 +83,28 @@ def stored_per_chuc(counts: pd.DataFrame, conversions: list[tuple[int, list[dict
 def quote_per_chuc(frame: pd.DataFrame | None, sizes: dict[tuple, int]):
     """``frame`` (prices or forecasts) with the series in ``sizes`` per chục: every price
     column (price, forecast, actual, lower_L, upper_L) times the series' chục, unit ``chục``."""
-    if frame is None or not sizes or frame.empty:
-        return frame
-    series = pd.MultiIndex.from_frame(frame[_SERIES])
-    factor = pd.Series(series.map(lambda key: sizes.get(tuple(key))), index=frame.index)
-    rows = factor.notna() & (frame["unit"] == "nut")
-    if not rows.any():
-        return frame
-    out = frame.copy()
-    columns = [c for c in out.columns if c in _PRICE_COLUMNS or c.startswith(("lower_", "upper_"))]
-    out.loc[rows, columns] = out.loc[rows, columns].mul(factor[rows].astype(float), axis=0)
-    out.loc[rows, "unit"] = CHUC
-    return out
+    return _requote(frame, sizes, per_chuc=True)
 
 
 def quote_per_nut(frame: pd.DataFrame | None, sizes: dict[tuple, int]):
     """:func:`quote_per_chuc` undone: the series in ``sizes`` back per nut, as the store
     keeps them (a bulletin's forecasts are archived in the store's units)."""
+    return _requote(frame, sizes, per_chuc=False)
+
+
+def _requote(frame: pd.DataFrame | None, sizes: dict[tuple, int], *, per_chuc: bool):
     if frame is None or not sizes or frame.empty:
         return frame
     series = pd.MultiIndex.from_frame(frame[_SERIES])
     factor = pd.Series(series.map(lambda key: sizes.get(tuple(key))), index=frame.index)
-    rows = factor.notna() & (frame["unit"] == CHUC)
+    rows = factor.notna() & (frame["unit"] == ("nut" if per_chuc else CHUC))
     if not rows.any():
         return frame
     out = frame.copy()
     columns = [c for c in out.columns if c in _PRICE_COLUMNS or c.startswith(("lower_", "upper_"))]
-    out.loc[rows, columns] = out.loc[rows, columns].div(factor[rows].astype(float), axis=0)
-    out.loc[rows, "unit"] = "nut"
+    factor = factor[rows].astype(float)
+    out.loc[rows, columns] = out.loc[rows, columns].mul(factor if per_chuc else 1 / factor, axis=0)
+    out.loc[rows, "unit"] = CHUC if per_chuc else "nut"
     return out
 
 

@@ -314,7 +314,8 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
 # --------------------------------------------------------------------------- one series
 
 
-def _step(freq: str) -> pd.DateOffset:
+def period_step(freq: str) -> pd.DateOffset:
+    """One period of ``freq``: a month, or a week."""
     return pd.DateOffset(months=1) if freq == "monthly" else pd.DateOffset(weeks=1)
 
 
@@ -347,14 +348,14 @@ def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None
     """(vs previous period, vs a year ago, vs the 5-year average for the month) at y's end."""
     y = y.dropna()
     date, price = y.index[-1], float(y.iloc[-1])
-    previous = date - _step(freq)
+    previous = date - period_step(freq)
     year_ago = date - (pd.DateOffset(years=1) if freq == "monthly" else pd.DateOffset(weeks=52))
     mean, n_years = five_year_average(y, date)
     vs_previous = _change(price, _price_at(y, previous), previous)
     if vs_previous is None:
         # A week (or month) with no price: against the one before it, and said so, rather
         # than no change at all for every product of a depot that skipped a week.
-        before = date - 2 * _step(freq)
+        before = date - 2 * period_step(freq)
         found = _change(price, _price_at(y, before), before)
         vs_previous = None if found is None else replace(found, n_periods=2)
     return (
@@ -424,7 +425,7 @@ def _honest(found: Outlook | None, n_prices: int) -> Outlook | None:
 def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
     """Calendar months of the outlook periods and of at least the next two months (not
     ``date``'s own month, unless a weekly outlook stays in it)."""
-    step = _step(freq)
+    step = period_step(freq)
     dates = [date + step * k for k in range(1, horizon + 1)]
     dates += [date + pd.DateOffset(months=k) for k in range(1, HARVEST_LOOKAHEAD_MONTHS + 1)]
     months: list[int] = []

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pandas as pd
-
-from forecast.bulletin.facts import BulletinFacts, SeriesFacts
+from forecast.bulletin.facts import BulletinFacts, SeriesFacts, period_step
 from forecast.bulletin.wording import (
     band_name,
     commodity_lower,
@@ -222,7 +220,7 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
     # "Last period" only when it was: a forecast from prices weeks older says when it was
     # made, or a farmer takes a six-week-old range for last week's.
     made = {}
-    if a.made is not None and a.made < _period_before(a.date, s.freq):
+    if a.made is not None and a.made < a.date - period_step(s.freq):
         made = {"made": period_label(a.made, s.freq, lang)}
     if a.low is None:
         return w["accuracy_point_made" if made else "accuracy_point"].format(
@@ -232,13 +230,6 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
     return w["accuracy_made" if made else "accuracy"].format(
         date=date, low=low, high=high, actual=actual, verdict=w[f"verdict_{a.verdict}"], **made
     )
-
-
-def _period_before(date: pd.Timestamp, freq: str) -> pd.Timestamp:
-    """The start of the period before ``date``'s."""
-    if freq == "weekly":
-        return pd.Timestamp(date) - pd.Timedelta(weeks=1)
-    return pd.Timestamp(date) - pd.DateOffset(months=1)
 
 
 def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:

@@ -381,8 +381,9 @@ def assign_periods(
     stays weekly, though its gaps may make its Mondays a month apart (median).
     """
     if options.freq:
-        # Asked for: folding or spreading a series is then what was asked, nothing to report.
-        freq, why, off = options.freq, "as asked", []
+        # Given (by --freq, or by the store for a file that cannot tell): folding or
+        # spreading a series is then what was meant, nothing to report.
+        freq, why, off = options.freq, "as given", []
     else:
         gaps = _date_gaps(frame)  # one pass serves the inference and the per-series spacing
         freq, why = infer_frequency(frame, gaps)

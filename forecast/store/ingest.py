@@ -295,11 +295,6 @@ def _clean_as_the_store_reads(store: Store, raw, options):
         if stored is not None and stored != result.report.freq:
             options = replace(options, freq=stored)
             result = clean(raw, options)
-            # The user asked for nothing: the store's series chose (said below).
-            asked = f"frequency {stored} (as asked)"
-            result.report.notes[:] = [n for n in result.report.notes if n != asked]
-            for step in result.report.steps:
-                step["notes"] = [n for n in step["notes"] if n != asked]
             notes.append(
                 f"prices taken as {stored}, as the stored series are (one date tells no spacing)"
             )
