@@ -48,9 +48,6 @@ from forecast.errors import SchemaError, UsageError
 from forecast.models import REGISTRY, make_model, model_class
 from forecast.table import KEY, iter_series
 
-#: How the failure of a series with too few prices for one window begins.
-TOO_SHORT_TO_BACKTEST = "too short to backtest"
-
 #: A zero-argument callable returning a new, unfitted model.
 ModelFactory = Callable[[], object]
 #: ``features(key, dates) -> DataFrame`` of exogenous features indexed by ``dates``.
@@ -275,7 +272,7 @@ def backtest_series(
         return _failure(
             levels,
             None,
-            f"{TOO_SHORT_TO_BACKTEST}: {int(y.notna().sum())} prices over {len(y)} periods; "
+            f"too short to backtest: {int(y.notna().sum())} prices over {len(y)} periods; "
             f"needs {need} up to a cutoff and {windows.horizon} periods after it",
         )
     frames = [

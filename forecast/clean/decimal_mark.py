@@ -16,6 +16,8 @@ import re
 
 import pandas as pd
 
+from forecast.clean.numbers import may_group_thousands
+
 #: A coordinate: at most three digits before its one mark, which can only be a decimal point.
 _COORDINATE = re.compile(r"[+\-]?\d{1,3}([.,])\d+")
 #: One mark in a number: a decimal point beyond doubt unless it stands after one to three
@@ -38,8 +40,7 @@ def _number_mark(text: str) -> str | None:
     text = text.strip()
     if match := _ONE_MARK.fullmatch(text):
         whole, mark, fraction = match.groups()
-        ambiguous = len(fraction) == 3 and 1 <= len(whole) <= 3 and whole != "0"
-        return None if ambiguous else mark
+        return None if may_group_thousands(whole, fraction) else mark
     if (match := _BOTH_MARKS.fullmatch(text)) and match[1] != match[2]:
         return match[2]
     return None

@@ -153,6 +153,13 @@ def _grouped(whole: str, sep: str) -> bool:
     return bool(_GROUPED.match(whole.replace(sep, "X")))
 
 
+def may_group_thousands(whole: str, fraction: str) -> bool:
+    """Whether one mark between ``whole`` and ``fraction`` may group thousands ("5.318" may
+    be 5318): exactly three digits after it, one to three (not a lone 0) before it;
+    "1234.567" can only be a decimal."""
+    return len(fraction) == 3 and 1 <= len(whole) <= 3 and whole != "0"
+
+
 def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool, bool]:
     """Digits with separators -> (value, ambiguous, dot_decimal)."""
     dots, commas = body.count("."), body.count(",")
@@ -181,11 +188,10 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
     if decimal is not None:
         if sep == decimal:
             return float(f"{whole or '0'}.{frac}"), False, sep == "."
-        if len(frac) == 3 and 1 <= len(whole) <= 3 and whole != "0":
+        if may_group_thousands(whole, frac):
             return float(whole + frac), False, False
         raise not_given
-    # Thousands group only after one to three digits: "1234.567" can only be a decimal.
-    if len(frac) == 3 and 1 <= len(whole) <= 3 and whole != "0":
+    if may_group_thousands(whole, frac):
         return float(whole + frac), True, False
     return float(f"{whole or '0'}.{frac}"), False, sep == "."
 

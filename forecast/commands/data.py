@@ -21,8 +21,7 @@ from forecast.commands.shared import (
     SheetOption,
     clean_options,
     console,
-    note_encoding,
-    note_other_sheets,
+    note_file_read,
     parse_pairs,
     refuse_overwrite,
 )
@@ -65,9 +64,7 @@ def data_list(
         sheet=sheet,
     )
     if cleaned is not None:
-        note_encoding(cleaned.report)
-    if cleaned is not None and sheet is None:  # with --sheet, the user chose
-        note_other_sheets(cleaned.report, file)
+        note_file_read(cleaned.report, file, sheet)
     overview = series_overview(prices)
     if as_json:
         out = overview.assign(

@@ -300,27 +300,27 @@ def forecast_cmd(
         print_failures(failed, n_series)
 
 
-def _refuse_nothing_backtested(table, prices, names: list[str], horizon: int, failed) -> None:
+def _refuse_nothing_backtested(prices, names: list[str], horizon: int, failed) -> None:
     """No model scored a single window of any series: one error line, not a table of nan.
 
     When every series was too short for the horizon and a shorter one leaves a window, the
     option is at fault (exit 2) and the line gives the longest horizon that works; else the
     data are (exit 1) and it gives the commonest reasons.
     """
-    from forecast.backtest import TOO_SHORT_TO_BACKTEST, longest_horizon
+    from forecast.backtest import longest_horizon
     from forecast.errors import InputError
     from forecast.models import make_model
     from forecast.table import iter_series
 
     n = len(failed)
     reasons = by_reason_line(failed, shown=2)
-    if not table["error"].str.startswith(TOO_SHORT_TO_BACKTEST).all():
-        none = "the only series" if n == 1 else f"none of the {n} series"
-        raise InputError(f"{none} could be backtested: {reasons}")
     # backtest_job gives every model the cutoffs of the one needing the most prices.
     need = max(int(getattr(make_model(name), "min_length", 1)) for name in names)
     longest = max((longest_horizon(y, need) for _, y in iter_series(prices)), default=0)
-    if 0 < longest < horizon:
+    if longest >= horizon:  # a window there was: the models failed, not the horizon
+        none = "the only series" if n == 1 else f"none of the {n} series"
+        raise InputError(f"{none} could be backtested: {reasons}")
+    if longest > 0:
         raise UsageError(
             f"{horizon} periods ahead leave no backtest window in "
             f"{'the series' if n == 1 else f'any of the {n} series'} (a window needs {need} "
@@ -416,7 +416,7 @@ def backtest_cmd(
             for k, rows in table[table["error"] != ""].groupby(key, sort=True)
         ]
         if not (table["error"] == "").any():  # before writing a table of failures only
-            _refuse_nothing_backtested(table, prices, names, horizon, failed)
+            _refuse_nothing_backtested(prices, names, horizon, failed)
         if output is not None:
             from forecast.forecasting import write_forecasts
 

@@ -544,9 +544,7 @@ def load_for_forecast(
             sheet=sheet,
         )
         if cleaned is not None:
-            note_encoding(cleaned.report)
-            if sheet is None:  # with --sheet, the user chose
-                note_other_sheets(cleaned.report, input_)
+            note_file_read(cleaned.report, input_, sheet)
             note_refused_rows(cleaned.report, input_)
             if reports is not None:
                 reports.append(cleaned.report)
@@ -605,11 +603,21 @@ def note_encoding(report) -> None:
         typer.echo(f"note: {note}", err=True)
 
 
-def note_other_sheets(report, path: Path) -> None:
+def note_file_read(report, path: Path, sheet: str | None) -> None:
+    """What a command that read ``path`` says of the reading itself, even with --quiet: a
+    guessed encoding, and a workbook's sheets not read."""
+    note_encoding(report)
+    note_other_sheets(report, path, sheet)
+
+
+def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
     """The reader's note that a workbook holds sheets it did not read, on stderr: the
-    prices forecast are one sheet's, and the user may have meant another."""
+    prices forecast are one sheet's, and the user may have meant another. Nothing when
+    --sheet chose the sheet."""
     from forecast.io import OTHER_SHEETS
 
+    if sheet is not None:
+        return
     for note in report.notes:
         if OTHER_SHEETS in note:
             typer.echo(f"note: {path.name}: {note}", err=True)

@@ -242,8 +242,8 @@ def ingest_cmd(
                 store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
             )
             results.append(result)
-            if result.report is not None and sheet is None:  # one sheet of several went in
-                note_other_sheets(result.report, file)
+            if result.report is not None:  # one sheet of several went in
+                note_other_sheets(result.report, file, sheet)
         except StoreBusyError:
             raise
         except CropcastError as exc:

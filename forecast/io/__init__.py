@@ -288,10 +288,9 @@ def _check_unit_column(from_header, original, found, source) -> None:
 def cropcast_marks(flags: pd.Series) -> bool:
     """Whether every value of a ``flags`` column is cropcast's marks or empty (a cleaned
     table with nothing to flag): a user's notes ("checked", "not interpolated") are not."""
-    from forecast.clean.base import MARK_ORDER
+    from forecast.clean.base import MARK_ORDER, split_marks
 
-    values = flags.fillna("").astype(str).str.strip()
-    marks = {m.strip() for value in values.unique() for m in value.split(";") if m.strip()}
+    marks = set().union(*map(split_marks, flags.fillna("").astype(str).unique()))
     return marks <= set(MARK_ORDER)
 
 

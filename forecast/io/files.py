@@ -19,7 +19,7 @@ import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -362,7 +362,7 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
     frame.columns = [str(c) for c in frame.columns]
     if broken:
         if delim_line:  # the lines read came after the file's "sep=" line: count it too
-            broken = [_renumbered(line, 1) for line in broken]
+            broken = [replace(line, number=line.number + 1) for line in broken]
         frame = _put_back(frame, broken)
         notes.append(
             f"{len(broken)} line(s) do not split into the header's {width} columns and are "
@@ -422,7 +422,11 @@ class BrokenLine:
 
     number: int
     cells: list[str]
-    reason: str
+    why: str
+
+    @property
+    def reason(self) -> str:
+        return f"line {self.number}: {self.why}"
 
 
 def _broken_lines(lines: _Lines, delim: str, name: str) -> tuple[list[str], list[BrokenLine]]:
@@ -484,9 +488,7 @@ def _scan(lines: _Lines, start: int, delim: str, width: int, broken: list) -> in
             return first
         if wide:
             cells = _fit(row, width, delim)
-            broken.append(
-                BrokenLine(first, cells, f"line {first}: {len(row)} values, expected {width}")
-            )
+            broken.append(BrokenLine(first, cells, f"{len(row)} values, expected {width}"))
         elif 0 < len(row) < width and _misquoted(lines.listed[first - 1], delim):
             # A quote closed in the middle of a value ('"Chợ A,Lúa,"7,5"') runs values
             # together; a row merely short of its last, empty values is read as pandas does.
@@ -525,7 +527,7 @@ def _misquoted_line(lines: list[str], number: int, delim: str, width: int, why: 
     """The broken line ``number``, split at every separator: its quotes are not trusted."""
     line = lines[number - 1].rstrip("\r\n")
     cells = next(csv.reader([line], delimiter=delim, quoting=csv.QUOTE_NONE))
-    return BrokenLine(number, _fit(cells, width, delim), f"line {number}: {why}")
+    return BrokenLine(number, _fit(cells, width, delim), why)
 
 
 def _misquoted(line: str, delim: str) -> bool:
@@ -572,13 +574,6 @@ def _check_broken(broken: list[BrokenLine], lines: list[str], width: int, name: 
         name,
         "Check the separator and quote values that contain it, or export the table again",
     )
-
-
-def _renumbered(line: BrokenLine, by: int) -> BrokenLine:
-    """``line`` counted ``by`` lines further down the file (its number and its reason)."""
-    number = line.number + by
-    reason = re.sub(r"^line \d+", f"line {number}", line.reason)
-    return BrokenLine(number, line.cells, reason)
 
 
 def _with_placeholders(lines: list[str], broken: list[BrokenLine], delim: str, width: int) -> str:
