@@ -294,20 +294,16 @@ def cropcast_marks(flags: pd.Series) -> bool:
     return marks <= set(MARK_ORDER)
 
 
-def _header_notes(from_header, found, defaults, built: list[str]) -> list[str]:
-    """The reader's notes, saying the currency and unit of every row came from the price
-    column's header ("Giá (đồng/tạ)"), not from a --default the user did not give."""
+def _header_notes(from_header, found, defaults) -> dict[str, str]:
+    """The notes saying the currency and unit of every row came from the price column's
+    header ("Giá (đồng/tạ)"), not from a --default the user did not give."""
     column, _, currency = from_header
     unit = header_unit(currency)
-    taken = [
-        (key, value)
+    return {
+        key: f"{key} {value!r} for every row, from the price column {column!r}"
         for key, value in (("currency", currency), ("unit", unit))
         if value is not None and key not in found and (defaults or {}).get(key) == value
-    ]
-    for key, value in taken:
-        built = [note for note in built if not note.startswith(f"{key} = ")]
-        built.append(f"{key} {value!r} for every row, from the price column {column!r}")
-    return built
+    }
 
 
 def _column_named(columns: list[str], name: str) -> str:
@@ -356,12 +352,12 @@ def _read_table(
         if found is None:
             raise missing from None
     check_duplicate_columns(header, found, source)
-    table, original, built = build_raw_table(frame, found, defaults, source)
+    implied = _header_notes(from_header, found, defaults) if from_header else {}
     if "unit" not in found and (defaults or {}).get("unit") == "":  # blank for the prices
-        built = [note for note in built if not note.startswith("unit = ''")]
+        implied["unit"] = None
+    table, original, built = build_raw_table(frame, found, defaults, source, implied)
     if from_header:
         _check_unit_column(from_header, original, found, source)
-        built = _header_notes(from_header, found, defaults, built)
     if line_errors is not None:  # lines the file could not split: for cleaning to refuse
         table["line_error"] = line_errors.to_numpy()[table["row"].to_numpy() - 1]
     flags = original[_column_named(columns, "flags")] if is_price_table(header) else None

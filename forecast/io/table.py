@@ -266,12 +266,18 @@ def skip_hxl_row(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def build_raw_table(
-    frame: pd.DataFrame, found: dict[str, str], defaults: dict[str, str] | None, source: str
+    frame: pd.DataFrame,
+    found: dict[str, str],
+    defaults: dict[str, str] | None,
+    source: str,
+    implied: dict[str, str | None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """The raw table (``RAW_COLUMNS``) and the numbered original rows.
 
     Rows are numbered before blank rows are dropped, so ``row`` still points at the data row
     a user sees in the file. No value is parsed or judged here: cleaning does that.
+    ``implied``: defaults the reader found itself (in the price header, in the prices), with
+    the note to give instead of "(default)", or None for none.
     """
     notes: list[str] = []
     original = frame.copy()
@@ -297,6 +303,9 @@ def build_raw_table(
             notes.append(
                 f"ignored --default {key}={value}: the file has a {key} column ({found[key]!r})"
             )
+        elif implied is not None and key in implied:
+            if implied[key] is not None:
+                notes.append(implied[key])
         else:
             notes.append(f"{key} = {value!r} for every row (default)")
     return out, original, notes
