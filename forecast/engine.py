@@ -342,11 +342,15 @@ def _freeze_imports() -> None:
 
 
 def _run_local(func, items: Iterator, on_error) -> Iterator:
+    from contextlib import ExitStack
+
     from threadpoolctl import threadpool_limits
 
-    # The same one-thread BLAS as the workers, so every engine gives the same numbers;
-    # restored afterwards, since this process is the caller's.
-    with threadpool_limits(limits=1):
+    # The same one-thread BLAS as the workers, so every engine gives the same numbers and
+    # `--jobs 1` uses one core; restored afterwards, since this process is the caller's.
+    with ExitStack() as limits:
+        limits.enter_context(threadpool_limits(limits=1))
+        loaded = len(sys.modules)
         for item in items:
             try:
                 result = func(item)
@@ -354,6 +358,11 @@ def _run_local(func, items: Iterator, on_error) -> Iterator:
                 if on_error is None:
                     raise
                 result = on_error(item, exc)
+            if len(sys.modules) != loaded:
+                # The job imported libraries (statsmodels brings scipy's own OpenBLAS), which
+                # a limit only covers if they were loaded when it was set: set it again.
+                limits.enter_context(threadpool_limits(limits=1))
+                loaded = len(sys.modules)
             yield result
 
 

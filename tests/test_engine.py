@@ -104,6 +104,69 @@ def test_importing_the_engine_does_not_import_dask():
     assert out.stdout.strip() == "False"
 
 
+_BLAS_IN_JOBS = """
+import json, sys
+from threadpoolctl import threadpool_info
+from forecast.engine import run_jobs
+assert "scipy" not in sys.modules  # the first job loads scipy's own OpenBLAS
+
+def job(i):
+    import scipy.linalg  # noqa: F401
+    return sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+
+inside = list(run_jobs(job, range(3), engine="local"))
+after = sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+print(json.dumps({"inside": inside, "after": after}))
+"""
+
+
+def test_jobs_in_process_run_blas_on_one_thread_even_for_libraries_a_job_loads():
+    """`--jobs 1` must use one core: scipy's OpenBLAS, loaded by the first fit, was left
+    at two threads, whose busy-waiting took a second core. The caller's limits come back."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
+    out = subprocess.run(
+        [sys.executable, "-c", _BLAS_IN_JOBS], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    assert seen["inside"][1:] == [[1], [1]]  # after the job that loaded scipy
+    assert seen["after"] == [2]
+
+
+_SINGLE_THREADED = """
+import json, sys
+from threadpoolctl import threadpool_info
+from forecast.models.simple import single_threaded
+with single_threaded():
+    pass  # a controller made before scipy is loaded
+import scipy.linalg  # noqa: F401
+with single_threaded():
+    inside = sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+after = sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+print(json.dumps({"inside": inside, "after": after, "libraries": len(threadpool_info())}))
+"""
+
+
+def test_a_fit_limits_blas_libraries_loaded_after_the_first_fit():
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
+    out = subprocess.run(
+        [sys.executable, "-c", _SINGLE_THREADED], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout)
+    assert seen["libraries"] >= 2  # numpy's and scipy's OpenBLAS
+    assert seen["inside"] == [1]
+    assert seen["after"] == [2]
+
+
 # --- every item exactly once -----------------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ from scipy import stats
 
 from forecast.errors import UsageError
 from forecast.models.base import Forecaster, fill_log, future_index, normal_intervals, season_length
+from forecast.models.simple import single_threaded
 
 #: Fewest training windows a horizon step needs before a tree model is worth fitting.
 MIN_WINDOWS = 12
@@ -393,12 +394,11 @@ class GBM(Forecaster):
         # Import scikit-learn before limiting threads: threadpoolctl only limits the OpenMP
         # runtimes already loaded, and scikit-learn loads its own on import.
         import sklearn.ensemble  # noqa: F401
-        from threadpoolctl import threadpool_limits
 
         origin = np.array([len(self.log_) - 1])
         point = np.empty(h)
         widths = np.empty((h, len(levels)))
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with single_threaded("openmp"):
             for j, k in enumerate(steps):
                 model, weight, errors = self._horizon_model(int(k))
                 point[j] = last

@@ -43,18 +43,40 @@ FIT_ERRORS = (
 )
 
 
-def single_threaded() -> contextlib.AbstractContextManager:
-    """Limit BLAS to one thread while a statistical model fits.
+def single_threaded(user_api: str = "blas") -> contextlib.AbstractContextManager:
+    """Limit BLAS (or, with ``user_api="openmp"``, OpenMP) to one thread while a model fits.
 
     State-space matrices here are tiny, so BLAS threads only add overhead; with several
     series fitted in parallel processes they oversubscribe the CPUs and made SARIMAX fits
     5-10x slower in our measurements.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a declared dependency
+    controller = _controller()
+    if controller is None:  # pragma: no cover - threadpoolctl is a declared dependency
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return controller.limit(limits=1, user_api=user_api)
+
+
+_made: list = []  # [(modules loaded when it was made, controller)]
+
+
+def _controller():
+    """This process's threadpoolctl controller, made again only after new imports.
+
+    ``threadpool_limits(...)`` builds a new controller on every call, and that reads
+    ``/proc/self/maps`` and inspects every loaded library: 2 ms a fit, 1.3 s of a 100-series
+    run (657 fits), mostly in the kernel. A controller knows the libraries loaded when it
+    was made, so one is reused until a module was imported since (scikit-learn brings its
+    own OpenMP, statsmodels scipy's own OpenBLAS).
+    """
+    import sys
+
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover
+        return None
+    if not _made or _made[0][0] != len(sys.modules):
+        _made[:] = [(len(sys.modules), ThreadpoolController())]
+    return _made[0][1]
 
 
 def log_history(y: pd.Series) -> tuple[pd.Series, int]:
