@@ -294,7 +294,9 @@ def _start_fork_server(modules: tuple[str, ...]) -> None:
     import multiprocessing
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["forecast.engine", *modules])
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        ["forecast.fork_server", "forecast.engine", *modules]
+    )
     forkserver.ensure_running()
 
 

@@ -167,6 +167,51 @@ def test_a_fit_limits_blas_libraries_loaded_after_the_first_fit():
     assert seen["after"] == [2]
 
 
+_SLOW_TEARDOWN = """
+import forecast.fork_server  # noqa: F401  (as the fork server imports it, first)
+
+
+class Module:
+    def __del__(self):
+        print("torn down", flush=True)
+
+
+kept = Module()  # a module global, torn down at a normal exit
+raise SystemExit  # how the fork server leaves when its last client is gone
+"""
+
+
+def test_the_fork_server_leaves_without_tearing_its_modules_down():
+    """It holds the command's stdout and stderr: a pipe waited 0.2-0.3 s for its teardown."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _SLOW_TEARDOWN], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "torn down" not in out.stdout
+    plain = subprocess.run(
+        [sys.executable, "-c", _SLOW_TEARDOWN.replace("import forecast.fork_server", "pass  #")],
+        capture_output=True,
+        text=True,
+    )
+    assert "torn down" in plain.stdout  # the probe does see a teardown when there is one
+
+
+def test_the_fork_server_preloads_its_quick_exit_first(monkeypatch):
+    import multiprocessing
+
+    from forecast import engine
+
+    seen = {}
+    context = multiprocessing.get_context("forkserver")
+    monkeypatch.setattr(engine, "_process_context", lambda: "forkserver")
+    monkeypatch.setattr(type(context), "set_forkserver_preload", lambda self, m: seen.update(m=m))
+    monkeypatch.setattr("multiprocessing.forkserver.ensure_running", lambda: None)
+    engine._start_fork_server(("statsmodels.tsa.forecasting.theta",))
+    assert seen["m"][0] == "forecast.fork_server"
+    assert "statsmodels.tsa.forecasting.theta" in seen["m"]
+
+
 # --- every item exactly once -----------------------------------------------------------------
 
 
