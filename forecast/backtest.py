@@ -46,7 +46,7 @@ import pandas as pd
 from forecast.checks import check_levels, check_whole_number
 from forecast.errors import SchemaError, UsageError
 from forecast.models import REGISTRY, make_model, model_class
-from forecast.table import KEY, iter_series
+from forecast.table import KEY, iter_series, observed_prices
 
 #: A zero-argument callable returning a new, unfitted model.
 ModelFactory = Callable[[], object]
@@ -422,7 +422,7 @@ def backtest(
     job = partial(backtest_job, models=factories, windows=windows, levels=levels, features=features)
     # Sequential on purpose; an engine can map the same job (it pickles), but may return
     # results in completion order, so a caller doing that should sort by KEY afterwards.
-    frames = list(map(job, iter_series(prices)))
+    frames = list(map(job, iter_series(observed_prices(prices))))  # see backtest_prices
     if not frames:
         empty = _failure(levels, None, "").iloc[0:0]
         empty.insert(0, "model", pd.Series(dtype=object))

@@ -18,7 +18,7 @@ from forecast.forecasting import harvest_features_for
 from forecast.metrics import score
 from forecast.models import make_model, model_class
 from forecast.models.base import Forecaster, season_length
-from forecast.table import KEY, iter_series
+from forecast.table import KEY, iter_series, observed_prices
 
 
 def _calendar_features(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.DataFrame | None:
@@ -123,6 +123,9 @@ def backtest_prices(
     from forecast.engine import run_jobs
 
     levels = check_levels(levels)
+    # Interpolated estimates are made from the price after them: a window must neither
+    # train on one past its cutoff nor be scored against one.
+    prices = observed_prices(prices)
     factories = resolve_models(list(models))
     if "auto" in factories:  # calibrated for the steps asked, as `cropcast forecast` does
         factories["auto"] = partial(make_model, "auto", horizon=windows.horizon)
@@ -134,7 +137,7 @@ def backtest_prices(
     options = {"windows": windows, "levels": levels, "features": features}
     job = partial(backtest_job, models=factories, **options)
     if "auto" in factories:
-        every = prices if currency_prices is None else currency_prices
+        every = prices if currency_prices is None else observed_prices(currency_prices)
         inflation = inflation_at_cutoffs(prices, windows, every)
         job = partial(backtest_with_inflation, models=factories, inflation=inflation, **options)
     failed = partial(series_failed, models=factories, levels=levels)
@@ -163,7 +166,9 @@ def leaderboard(
     Sorted by mean MASE (lower is better). MASE is averaged over series (each series scaled
     by its own seasonal-naive error), the way the M competitions rank methods.
     """
-    per_series = score(table, ("mase", "smape", "coverage"), history=prices, by=(*KEY, "model"))
+    # The MASE scale from real prices only, as the backtest windows saw them.
+    history = observed_prices(prices)
+    per_series = score(table, ("mase", "smape", "coverage"), history=history, by=(*KEY, "model"))
     cover = [c for c in per_series.columns if c.startswith("coverage_")]
     # Coverage pools every scored point; averaging per-series shares would overweight short series.
     pooled = score(table, ("coverage",), by=("model",)).set_index("model")[cover]

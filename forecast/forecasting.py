@@ -19,7 +19,7 @@ from forecast.checks import check_horizon, check_levels
 from forecast.errors import UsageError
 from forecast.models import check_model_name, make_model
 from forecast.models.base import future_index
-from forecast.table import KEY, iter_series, series_label
+from forecast.table import KEY, iter_series, observed_prices, series_label
 
 
 @dataclass(frozen=True)
@@ -257,13 +257,17 @@ def forecast_prices(
         inflation = currency_inflation(prices if kin_prices is None else kin_prices)
     job = partial(forecast_series, spec=spec, calendar=calendar, inflation=inflation)
     failed = partial(series_failed, spec=spec)
-    items = iter_series(prices)
+    # Models fit real prices and fill the gaps themselves (log-linearly, as cleaning does, so
+    # the fits are the same); auto's ranges and its "too short" counts then rest on real
+    # prices only, not on estimates made from the prices around them.
+    items = iter_series(observed_prices(prices))
     if spec.model == "auto":
         from forecast.auto import AutoForecaster
         from forecast.kin import KinPools, WithKin
 
         window = AutoForecaster().calibration_window
-        pools = KinPools(prices if kin_prices is None else kin_prices, spec.horizon, window)
+        kin_from = observed_prices(prices if kin_prices is None else kin_prices)
+        pools = KinPools(kin_from, spec.horizon, window)
         if pools:
             items = WithKin(items, pools)
     results = []

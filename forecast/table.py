@@ -148,6 +148,23 @@ def interpolated(prices: pd.DataFrame) -> np.ndarray:
     return prices["flags"].astype(str).str.contains("interpolated", regex=False).to_numpy()
 
 
+def observed_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    """``prices`` with the interpolated estimates blanked (NaN), their rows kept.
+
+    What models fit and backtests score: an estimate filled between two real prices is
+    made from the later one, so a backtest window whose cutoff falls in a filled gap would
+    train on a price after its cutoff, and score against estimates as if they were actual
+    prices. Models fill interior gaps themselves, log-linearly as cleaning does, from the
+    prices they are given, so a fit on the full history is unchanged.
+    """
+    filled = interpolated(prices)
+    if not filled.any():
+        return prices
+    out = prices.copy()
+    out.loc[filled, "price"] = np.nan
+    return out
+
+
 def series_label(key: tuple) -> str:
     """A readable one-line name for a series key: 'Rice | An Giang | Wholesale | VND/kg'."""
     commodity, market, price_type, unit, currency = key

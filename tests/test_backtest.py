@@ -587,3 +587,53 @@ def test_the_longest_horizon_is_the_last_that_leaves_a_window(min_train):
     assert cutoffs(y, Windows(horizon=longest, n_windows=1), min_train)
     assert not cutoffs(y, Windows(horizon=longest + 1, n_windows=1), min_train)
     assert longest_horizon(y.iloc[:2], 2) == 0  # one price: no window at all
+
+
+# --- interpolated estimates: never trained on past the cutoff, never scored ------------------
+
+
+def _gap_filled_prices() -> pd.DataFrame:
+    """36 months of prices whose months 30 and 31 cleaning filled in, log-linearly between
+    month 29 (100) and month 32 (200), and flagged ``interpolated``, as cleaning does."""
+    dates = pd.date_range("2020-01-01", periods=36, freq="MS")
+    price = np.linspace(80.0, 99.0, 36)
+    price[29], price[32] = 100.0, 200.0
+    price[30], price[31] = 100.0 * 2 ** (1 / 3), 100.0 * 2 ** (2 / 3)
+    flags = [""] * 36
+    flags[30] = flags[31] = "interpolated"
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "commodity": "Rice",
+            "market": "Cần Thơ",
+            "price_type": "Retail",
+            "unit": "kg",
+            "currency": "VND",
+            "price": price,
+            "flags": flags,
+        }
+    )
+
+
+def test_a_window_ending_in_a_filled_gap_never_trains_on_the_price_after_it():
+    """The estimates at months 30-31 are made from month 32's price: a cutoff at month 31
+    must forecast from month 29's real price, as a file cut at the cutoff would."""
+    prices = _gap_filled_prices()
+    table = backtest(prices, ["naive"], Windows(horizon=1, n_windows=4, step=1))
+    by_date = table.set_index("date")
+    assert by_date.loc[pd.Timestamp("2022-09-01"), "forecast"] == pytest.approx(100.0)
+    assert by_date.loc[pd.Timestamp("2022-09-01"), "actual"] == pytest.approx(200.0)
+
+
+def test_estimates_are_not_scored_as_actual_prices():
+    from forecast.evaluation import backtest_prices, leaderboard
+
+    prices = _gap_filled_prices()
+    windows = Windows(horizon=1, n_windows=6, step=1)
+    table, seconds = backtest_prices(prices, ["naive"], windows, engine="local", use_calendar=False)
+    estimated = table["date"].isin(pd.to_datetime(["2022-07-01", "2022-08-01"]))
+    assert estimated.sum() == 2  # the windows exist ...
+    assert table.loc[estimated, "actual"].isna().all()  # ... with nothing to score there
+    board = leaderboard(table, prices, seconds)
+    assert int(table["actual"].notna().sum()) == 4
+    assert board.loc[0, "mase"] > 0
