@@ -349,6 +349,39 @@ def test_a_series_with_no_clear_price_is_judged_by_its_kin_then_by_the_file():
     assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
 
 
+def test_a_file_writing_every_price_with_three_decimals_is_read_as_decimals():
+    """World prices written "%.3f", as Excel's 0.000 format or sprintf do: "202.370" keeps
+    its trailing zero a tenth of the time, and no price of maize or coffee is clear; the
+    soybean oil's "1126.250" and the banana's "0.827" are decimals beyond doubt (no thousands
+    group has four digits or a lone 0 before it), which says how the file writes dollars.
+    It was read a thousand times too high."""
+    rng = np.random.default_rng(7)
+
+    def written(level, n=60):
+        values = np.round(level * np.exp(np.cumsum(rng.normal(0, 0.03, n))), 3)
+        return values, [f"{v:.3f}" for v in values]
+
+    maize, maize_text = written(202.0)
+    coffee, coffee_text = written(4.5)
+    oil, oil_text = written(1126.0)
+    banana, banana_text = written(0.95)
+    assert any(t.endswith("0") for t in maize_text)  # as the format leaves them
+    frame = pd.concat(
+        [
+            monthly(maize_text, market="World", commodity="Maize", currency="USD", unit="MT"),
+            monthly(coffee_text, market="World", commodity="Coffee", currency="USD"),
+            monthly(oil_text, market="World", commodity="Soybean oil", currency="USD"),
+            monthly(banana_text, market="World", commodity="Banana", currency="USD"),
+        ],
+        ignore_index=True,
+    )
+    result = run(frame)
+    got = result.prices.set_index(["commodity", "date"])["price"]
+    for commodity, values in (("Maize", maize), ("Coffee", coffee), ("Banana", banana)):
+        assert np.allclose(got.loc[commodity].to_numpy(), values), commodity
+    assert result.report.thousands.get("guessed", 0) == 0
+
+
 def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes():
     dong = monthly(["45.000", "46.500", "47.000", "45.500"], market="A")
     shorthand = monthly(["45.5", "46.2", "47.1", "45.8"], market="B")  # 45.5 = 45,500 đồng
@@ -1029,3 +1062,36 @@ def test_duplicates_merged_are_not_called_aggregated():
     assert result.prices["flags"].tolist() == ["", "aggregated"]
     assert result.prices["price"].tolist() == [10, 11.5]
     assert (result.report.rows_kept, result.report.rows_merged) == (2, 2)
+
+
+def test_a_merged_duplicate_never_shares_a_label_with_a_kept_row():
+    """Found by the property test: a refused row left a hole in the labels, the merged row of
+    2 January took the label of the 500 of 30 January, and got its outlier mark; cleaning
+    the cleaned data then gave different marks."""
+    import datetime as dt
+
+    from forecast.clean.options import CleanOptions
+    from forecast.clean.pipeline import clean
+
+    dates = ["2023-01-02"] * 3 + ["2023-01-09", "2023-01-16", "2023-01-23", "2023-01-02"]
+    dates += ["2023-01-30"]
+    prices = ["1000"] * 7 + ["500"]
+    prices[6] = "0"  # refused: a hole in the labels before the last row
+    frame = pd.DataFrame(
+        {
+            "commodity": "Rice",
+            "market": "An Giang",
+            "price_type": "Wholesale",
+            "currency": "VND",
+            "date": dates,
+            "unit": "kg",
+            "price": prices,
+        }
+    )
+    options = CleanOptions(today=dt.date(2025, 12, 1), freq="weekly")
+    first = clean(frame, options)
+    flags = dict(zip(first.prices["date"].dt.strftime("%m-%d"), first.prices["flags"], strict=True))
+    assert flags["01-30"] == "outlier"
+    assert flags["01-02"] == ""
+    again = clean(first.prices, options)
+    pd.testing.assert_frame_equal(again.prices, first.prices)

@@ -342,10 +342,14 @@ _GROUPS = {
     ".": re.compile(r"\d\.\d{3}(?:\.\d{3}|,\d)"),
     ",": re.compile(r"\d,\d{3}(?:,\d{3}|\.\d)"),
 }
-#: A decimal point beyond doubt: one, two, or four and more digits after it ("0.37", "45,5").
+#: A decimal point beyond doubt: one, two, or four and more digits after it ("0.37", "45,5"),
+#: or three after a whole part no thousands group could be ("0.827", "1126.250": see
+#: may_group_thousands), as a program writing every price with three decimals leaves them.
 _DECIMALS = {
-    ".": re.compile(r"\d\.(?:\d{1,2}|\d{4,})(?![\d.,])"),
-    ",": re.compile(r"\d,(?:\d{1,2}|\d{4,})(?![\d.,])"),
+    mark: re.compile(
+        rf"(?:\d{m}(?:\d{{1,2}}|\d{{4,}})|(?<![\d.,])(?:0|[1-9]\d{{3,}}){m}\d{{3}})(?![\d.,])"
+    )
+    for mark, m in ((".", r"\."), (",", ","))
 }
 
 
@@ -417,8 +421,8 @@ def _file_says_decimals(
     frame: pd.DataFrame, clear: pd.Series, zero_free: pd.Series, currency: pd.Series
 ):
     """Per row: whether the way its currency's prices are written in the file makes its
-    "1.276" a decimal, when its series' ambiguous prices (almost) never end in 0 (a
-    program's decimals do not; thousands mostly do: "45.000").
+    "1.276" a decimal, when few of its series' ambiguous prices end in 0 (``zero_free``: a
+    program's decimals seldom do; thousands mostly do: "45.000").
 
     Yes when that currency's prices group thousands with the other mark ("1,512.34" beside
     "1.276") and never with this one, or use this mark as a decimal point ("0.37", three
@@ -517,7 +521,14 @@ def _settle_thousands(
         kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, kin_zero_free)
         file_decimal = open_rows & ~kin_judged
         if file_decimal.any():  # the file-wide look costs a pass over every price
-            file_decimal &= _file_says_decimals(frame, clear, zero_free, currency)
+            # Where the file's own prices in this currency say decimals beyond doubt, a
+            # tenth or so ending in 0 is what a fixed three-decimal format leaves ("202.370"
+            # in "%.3f"); grouped thousands end in 0 far more often ("45.000", "12.500").
+            n_zero = ends_in_zero.groupby(series).transform("sum")
+            few_zeros = ((n_ambiguous >= 3) & (4 * n_zero <= n_ambiguous)) | (
+                (n_ambiguous < 3) & no_zero
+            )
+            file_decimal &= _file_says_decimals(frame, clear, few_zeros, currency)
     # Prices counted in thousands of their currency ("nghìn đồng") are small numbers, and
     # Vietnamese writes a decimal comma: with nothing else to tell, "51,750" is 51.75
     # thousand (51,750 đ). "12.500" (a dot groups thousands in Vietnamese) keeps the guess.
