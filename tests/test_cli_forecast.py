@@ -1233,3 +1233,14 @@ def test_weekly_forecasts_are_dated_by_their_monday_in_the_table(tmp_path):
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     first = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1)
     assert "2025-11-24 (last)" in first.stdout and "2025-12-01" in first.stdout, first.stdout
+
+
+def test_a_backtest_failure_line_names_every_model_that_failed():
+    from forecast.commands.forecasts import _failed_models
+
+    short = "too short to backtest: 18 prices"
+    rows = pd.DataFrame({"model": ["naive", "naive", "ets", "auto"], "error": [short] * 4})
+    assert _failed_models(rows) == f"naive, ets, auto: {short}"
+    mixed = pd.DataFrame({"model": ["ets", "auto"], "error": ["LinAlgError", short]})
+    assert _failed_models(mixed) == f"ets: LinAlgError; auto: {short}"
+    assert _failed_models(mixed.iloc[1:]) == f"auto: {short}"

@@ -34,7 +34,10 @@ def combine(frame: pd.DataFrame, ids: list[str]) -> tuple[pd.DataFrame, pd.Serie
     grouped = many.groupby(ids, sort=False, dropna=False)
     merged = grouped.agg(agg).reset_index()
     spread = (grouped["price"].max() / grouped["price"].min()).reset_index(drop=True)
-    merged.index = pd.RangeIndex(len(frame), len(frame) + len(merged))
+    # New labels after every label in use: rows refused earlier leave holes, so the count
+    # of rows is no bound (a merged row labelled like a kept one got its outlier mark).
+    start = max(len(frame), int(frame.index.max()) + 1)
+    merged.index = pd.RangeIndex(start, start + len(merged))
     differs = pd.Series(spread.to_numpy() - 1 > 1e-9, index=merged.index)
     out = pd.concat([frame[~dup], merged[frame.columns]])
     singles = pd.Series(False, index=frame.index[~dup])

@@ -342,6 +342,15 @@ def _read_by(input_: Path | None, db: Path | None) -> dict[str, Path | None]:
     return {"the input price file (--input)": input_, "the price store (--db)": store}
 
 
+def _failed_models(rows) -> str:
+    """One series' failures in words: "auto: too short ...", or "every model: ..." when
+    all the models failed for the same reason, as a series too short to backtest does."""
+    first = rows.drop_duplicates("model")
+    if len(first) > 1 and first["error"].nunique() == 1:
+        return f"{', '.join(first['model'])}: {first['error'].iloc[0]}"
+    return "; ".join(f"{m}: {e}" for m, e in zip(first["model"], first["error"], strict=True))
+
+
 def backtest_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
@@ -412,7 +421,7 @@ def backtest_cmd(
             )
         key = ["commodity", "market", "price_type", "unit", "currency"]
         failed = [
-            (label(tuple(k)), f"{rows['model'].iloc[0]}: {rows['error'].iloc[0]}")
+            (label(tuple(k)), _failed_models(rows))
             for k, rows in table[table["error"] != ""].groupby(key, sort=True)
         ]
         if not (table["error"] == "").any():  # before writing a table of failures only
