@@ -117,12 +117,17 @@ def _cutoff_positions(y: pd.Series, windows: Windows, min_train: int) -> list[in
     observed = np.cumsum(y.notna().to_numpy())  # observed[p]: prices in y[: p + 1]
     last = len(y) - 1 - windows.horizon
     positions = []
-    for k in range(windows.n_windows):
-        pos = last - k * windows.step
+    pos = last
+    while len(positions) < windows.n_windows:
         # Earlier cutoffs only have less history, so the first too-short one ends the search.
         if pos < 0 or observed[pos] < need:
             break
-        positions.append(pos)
+        # A window whose periods all fall in a gap (months the publisher did not report)
+        # has nothing to score: the one a step earlier stands in for it, so a gappy series
+        # is not ranked on fewer windows than it asked for.
+        if observed[pos + windows.horizon] > observed[pos]:
+            positions.append(pos)
+        pos -= windows.step
     return positions[::-1]
 
 
@@ -151,7 +156,8 @@ def cutoffs(y: pd.Series, windows: Windows, min_train: int = 1) -> list[pd.Times
     -------
     list of Timestamp
         At most ``windows.n_windows`` cutoffs. The last is ``horizon`` periods before the last
-        date of ``y``, the others ``step`` periods apart; empty when ``y`` is too short.
+        date of ``y``, the others ``step`` periods apart, skipping a window with no observed
+        price to score (it lies in a gap); empty when ``y`` is too short.
     """
     return [y.index[pos] for pos in _cutoff_positions(y, windows, min_train)]
 

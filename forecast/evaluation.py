@@ -12,7 +12,7 @@ from functools import partial
 
 import pandas as pd
 
-from forecast.backtest import Windows, backtest_job, resolve_models
+from forecast.backtest import Windows, backtest_job, cutoffs, resolve_models
 from forecast.checks import check_levels
 from forecast.forecasting import harvest_features_for
 from forecast.metrics import score
@@ -64,16 +64,14 @@ def inflation_at_cutoffs(
     need no rate."""
     from forecast.auto import currency_inflation
 
-    cutoffs = set()
+    every = set()
     for _key, y in iter_series(prices):
         if season_length(y) != 12:
             continue
         # Every cutoff backtest_job may use; it uses fewer when a model needs more history.
-        last = len(y) - 1 - windows.horizon
-        firsts = last - (windows.n_windows - 1) * windows.step
-        cutoffs.update(y.index[pos] for pos in range(last, max(firsts, 0) - 1, -windows.step))
+        every.update(cutoffs(y, windows))
     rates: dict[str, dict] = {}
-    for cutoff in sorted(cutoffs):
+    for cutoff in sorted(every):
         known_then = measured_on[measured_on["date"] <= cutoff]
         for currency, rate in currency_inflation(known_then).items():
             rates.setdefault(currency, {})[cutoff] = rate
