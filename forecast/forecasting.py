@@ -250,24 +250,25 @@ def forecast_prices(
         from forecast.calendar import load_calendar
 
         calendar = load_calendar()
+    # Models fit real prices and fill the gaps themselves (log-linearly, as cleaning does, so
+    # the fits are the same); auto's ranges, inflation and "too short" counts then rest on
+    # real prices only, not on estimates made from the prices around them.
+    prices = observed_prices(prices)
+    every = prices if kin_prices is None else observed_prices(kin_prices)
     inflation = None
     if spec.model == "auto":
         from forecast.auto import currency_inflation
 
-        inflation = currency_inflation(prices if kin_prices is None else kin_prices)
+        inflation = currency_inflation(every)
     job = partial(forecast_series, spec=spec, calendar=calendar, inflation=inflation)
     failed = partial(series_failed, spec=spec)
-    # Models fit real prices and fill the gaps themselves (log-linearly, as cleaning does, so
-    # the fits are the same); auto's ranges and its "too short" counts then rest on real
-    # prices only, not on estimates made from the prices around them.
-    items = iter_series(observed_prices(prices))
+    items = iter_series(prices)
     if spec.model == "auto":
         from forecast.auto import AutoForecaster
         from forecast.kin import KinPools, WithKin
 
         window = AutoForecaster().calibration_window
-        kin_from = observed_prices(prices if kin_prices is None else kin_prices)
-        pools = KinPools(kin_from, spec.horizon, window)
+        pools = KinPools(every, spec.horizon, window)
         if pools:
             items = WithKin(items, pools)
     results = []

@@ -1095,3 +1095,15 @@ def test_a_merged_duplicate_never_shares_a_label_with_a_kept_row():
     assert flags["01-02"] == ""
     again = clean(first.prices, options)
     pd.testing.assert_frame_equal(again.prices, first.prices)
+
+
+def test_merging_duplicates_keeps_labels_apart_on_any_index():
+    from forecast.clean.duplicates import combine
+
+    frame = pd.DataFrame(
+        {"k": ["a", "a", "b"], "date": ["d1", "d1", "d1"], "price": [1.0, 1.0, 2.0]},
+        index=["x", "y", "z"],
+    ).assign(flags="", _obs=[(1,), (2,), (3,)])
+    out, made, _ = combine(frame, ["k", "date"])
+    assert out.index.is_unique and len(out) == 2
+    assert made.sum() == 1

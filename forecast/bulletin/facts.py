@@ -812,9 +812,12 @@ def too_few_prices(prices: pd.DataFrame, model: str) -> tuple[tuple, ...]:
     than one model note each.
     """
     from forecast.models import model_class
+    from forecast.table import observed_prices
 
     need = model_class(model).min_length
-    counts = prices.dropna(subset=["price"]).groupby(list(KEY), observed=True).size()
+    # Real prices, as the forecast counts them: an interpolated estimate fits nothing.
+    real = observed_prices(prices).dropna(subset=["price"])
+    counts = real.groupby(list(KEY), observed=True).size()
     return tuple(tuple(key) for key in counts[counts < need].index)
 
 

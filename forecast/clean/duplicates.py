@@ -36,7 +36,8 @@ def combine(frame: pd.DataFrame, ids: list[str]) -> tuple[pd.DataFrame, pd.Serie
     spread = (grouped["price"].max() / grouped["price"].min()).reset_index(drop=True)
     # New labels after every label in use: rows refused earlier leave holes, so the count
     # of rows is no bound (a merged row labelled like a kept one got its outlier mark).
-    start = max(len(frame), int(frame.index.max()) + 1)
+    integer = pd.api.types.is_integer_dtype(frame.index)
+    start = max(len(frame), int(frame.index.max()) + 1) if integer else len(frame)
     merged.index = pd.RangeIndex(start, start + len(merged))
     differs = pd.Series(spread.to_numpy() - 1 > 1e-9, index=merged.index)
     out = pd.concat([frame[~dup], merged[frame.columns]])
