@@ -108,6 +108,42 @@ def load_input(
     return result.prices, result
 
 
+def notebook_prices(file: str | Path | None = None, store: str | Path | None = None):
+    """The prices a planner's notebook explores, and where they came from, in words.
+
+    ``file``: the planner's own price file (any format cropcast reads), cleaned as
+    ``cropcast forecast --input`` cleans it. Else ``store``, a cropcast store, when it exists
+    and holds prices. Else the embedded data.
+    """
+    if file is not None:
+        prices, _ = load_input(file)
+        return prices, f"your file {file}"
+    if store is not None and Path(store).is_file():
+        from forecast.store import load_prices, open_store
+
+        stored = load_prices(open_store(store))
+        if not stored.empty:
+            return stored, f"the store {store}"
+    return load_default_prices(), "the embedded data (data/prices.csv)"
+
+
+def notebook_series(prices: pd.DataFrame, patterns: list[str]) -> pd.DataFrame:
+    """The rows of the series a notebook's ``SERIES`` names; an error naming some series
+    there are when a pattern matches none (own prices, the embedded data's names)."""
+    from forecast.errors import UsageError
+    from forecast.table import select_series, series_label
+
+    missing = [p for p in patterns if select_series(prices, [p]).empty]
+    if missing:
+        labels = prices[list(KEY)].drop_duplicates().head(5).itertuples(index=False, name=None)
+        raise UsageError(
+            f"no series matches {', '.join(map(repr, missing))}",
+            "SERIES",
+            "Name parts of your series, e.g. " + "; ".join(series_label(k) for k in labels),
+        )
+    return select_series(prices, patterns)
+
+
 # --- Rebuilding the embedded data from the publishers' files ---------------------------------
 
 #: Pink Sheet series in the default data (the names as the sheet writes them).
