@@ -31,8 +31,8 @@ four times the price on An Giang rice, and changes nothing for models that ignor
 to the finished forecast, for series with calendar rows of their own commodity and country
 (:func:`forecast.calendar.match_series`): the outlook for a period in month ``m`` is
 multiplied by ``S(m - k) / S(m)``, where ``S`` is the series' typical year
-(:func:`forecast.plots.seasonal_index`: each month's median price relative to its year's
-average). Where the forecast follows the typical year this moves its season ``k``
+(:func:`forecast.plots.seasonal_index`: each month's median price relative to the 12
+months around it). Where the forecast follows the typical year this moves its season ``k``
 months later; where it does not (a flat forecast), the factor is still the change a late
 season brings: how much dearer or cheaper month ``m`` is when it looks like month ``m - k``.
 Ranges move with the point forecast. The whole typical year moves: in the Mekong Delta one

@@ -653,3 +653,21 @@ def test_a_window_inside_a_gap_is_skipped_for_the_one_before_it():
         after = y[cutoff:].iloc[1:7]
         assert after.notna().any()
     assert got == [dates[35], dates[47], dates[53]]  # 41 falls in the gap; 47 scores 52-53
+
+
+def test_forecasts_measure_inflation_and_count_prices_on_real_prices_only(monkeypatch):
+    import forecast.auto as auto
+    from forecast.bulletin.facts import too_few_prices
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    prices = _gap_filled_prices()
+    seen = []
+    real = auto.currency_inflation
+    monkeypatch.setattr(auto, "currency_inflation", lambda p: seen.append(p) or real(p))
+    forecast_prices(prices, ForecastSpec(horizon=3, use_calendar=False), engine="local")
+    assert seen and seen[0]["price"].isna().sum() == 2  # the two estimates, blanked
+    # 36 rows, 34 real prices: short of a model needing 35, as the forecast counts them.
+    from forecast.models import model_class
+
+    monkeypatch.setattr(model_class("ets"), "min_length", 35)
+    assert too_few_prices(prices, "ets") == (tuple(prices.iloc[0][list(KEY)]),)

@@ -298,7 +298,7 @@ def test_charts_draw_on_the_callers_axes(prices, calendar):
 def synthetic_march_dip(years: int = 6, dip: float = 0.15, seed: int = 0) -> pd.Series:
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2015-01-01", periods=12 * years, freq="MS")
-    trend = 10_000 * 1.05 ** (np.arange(len(dates)) / 12)  # 5 % a year: the yearly mean absorbs it
+    trend = 10_000 * 1.05 ** (np.arange(len(dates)) / 12)  # 5 % a year: the 12 months around absorb it
     season = np.where(dates.month == 3, 1 - dip, 1.0)
     noise = rng.normal(1, 0.01, len(dates))
     return pd.Series(trend * season * noise, index=dates, name="price")
@@ -310,9 +310,13 @@ def test_seasonal_index_finds_the_march_trough():
     assert list(index["month"]) == list(range(1, 13))
     assert index.loc[index["median"].idxmin(), "month"] == 3
     march = index.set_index("month").loc[3]
-    assert -17 < march["median"] < -12  # 15 % below the other months, ~13.7 % below the mean
+    assert -17 < march["median"] < -12  # 15 % below the other months, ~13.9 % below the mean
     assert march["q25"] <= march["median"] <= march["q75"]
-    assert (index["years"] == 6).all()
+    # A month counts where the 12 months around it have prices: not the first and last half year.
+    assert (index["years"] == 5).all()
+    # The trend does not leak into the year's ends: December is no dearer than July.
+    others = index.set_index("month")["median"].drop(3)
+    assert others.max() - others.min() < 2
     assert (index.attrs["first_year"], index.attrs["last_year"]) == (2015, 2020)
 
 
@@ -339,7 +343,7 @@ def test_seasonal_profile_rice_an_giang(prices, calendar):
     assert draw(fig) == []
     ax = fig.axes[0]
     assert ax.get_title(loc="left") == series_label(key)
-    assert ax.get_ylabel() == "% vs yearly average"
+    assert ax.get_ylabel() == "% vs the 12 months around"
     assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["Jan", "Feb", "Mar"]
     # Harvest months shaded, March (Đông Xuân peak) darker, May not at all.
     assert shade_at(ax, 3) == PEAK_ALPHA
@@ -367,7 +371,7 @@ def test_seasonal_profile_vietnamese_text_renders(prices, calendar):
     )
     assert draw(fig) == []
     ax = fig.axes[0]
-    assert ax.get_ylabel() == "% so với trung bình năm"
+    assert ax.get_ylabel() == "% so với trung bình 12 tháng quanh đó"
     assert [t.get_text() for t in ax.get_xticklabels()][0] == "T1"
     assert any(t.get_text().startswith("Thường cao nhất: T") for t in ax.texts)
     save_artefact(fig, "season-rice-viet-5-vi.png")
@@ -622,3 +626,12 @@ def test_the_last_price_is_labelled_by_its_week_or_its_month():
     assert _when(weekly, "en") == "week of 8–14 Dec 2025"
     monthly = pd.Series(1.0, index=pd.date_range("2022-01-01", periods=6, freq="MS"))
     assert _when(monthly, "vi") == "T6/2022"
+
+
+def test_a_rising_year_does_not_make_december_look_dear():
+    """Against each calendar year's own mean, a price rising 20 % a year with no season at
+    all came out with December 9 % above the year and January 9 % below it."""
+    dates = pd.date_range("2010-01-01", periods=120, freq="MS")
+    y = pd.Series(1000 * 1.2 ** (np.arange(120) / 12), index=dates)
+    index = seasonal_index(y).set_index("month")["median"]
+    assert index.abs().max() < 0.5

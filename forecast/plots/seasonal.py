@@ -33,12 +33,17 @@ MIN_YEARS = 2
 
 
 def seasonal_index(history: pd.Series) -> pd.DataFrame:
-    """The typical price of each calendar month relative to its year's average, in %.
+    """The typical price of each calendar month relative to the year around it, in %.
 
-    Each year with prices in at least ``MIN_MONTHS_A_YEAR`` months is scaled by its own mean
-    (so inflation and price levels across years cancel): ``100 * (price / year mean - 1)``,
-    ``-3.0`` being 3 % below that year's average. Weekly prices are first averaged by month
-    (a Monday's week counts in the month holding its Thursday, as in ``forecast.calendar``).
+    Each month's price is compared with the centred 12-month average around it (a "2x12"
+    moving average of log prices, the classical decomposition's trend):
+    ``100 * (price / average - 1)``, ``-3.0`` being 3 % below it. Against its own calendar
+    year's mean instead, a rising year made every December look dear and every January
+    cheap (for coconut oil December's value followed the year's change with r = 0.93). Only
+    years with prices in at least ``MIN_MONTHS_A_YEAR`` months count, and a month counts
+    where the average around it has prices in 11 of its 13 months. Weekly prices are first
+    averaged by month (a Monday's week counts in the month holding its Thursday, as in
+    ``forecast.calendar``).
 
     Parameters
     ----------
@@ -49,7 +54,7 @@ def seasonal_index(history: pd.Series) -> pd.DataFrame:
     -------
     pd.DataFrame
         Twelve rows, one a month: ``month`` (1–12), ``median``, ``q25``, ``q75`` (quartiles
-        across years, in % vs the yearly average) and ``years`` (how many years have that
+        across years, in % vs the 12 months around) and ``years`` (how many years have that
         month; 0 gives NaN). ``attrs["first_year"]`` and ``attrs["last_year"]`` name the span.
 
     Raises
@@ -70,8 +75,24 @@ def seasonal_index(history: pd.Series) -> pd.DataFrame:
             f"a seasonal profile needs at least {MIN_YEARS} years with prices in "
             f"{MIN_MONTHS_A_YEAR}+ months; this series has {len(years)}"
         )
-    kept = monthly[monthly.index.get_level_values("year").isin(years)]
-    relative = 100 * (kept / kept.groupby(level="year").transform("mean") - 1)
+    logs = np.log(monthly)
+    logs.index = pd.PeriodIndex([f"{y}-{m:02d}" for y, m in monthly.index], freq="M")
+    logs = logs.reindex(pd.period_range(logs.index.min(), logs.index.max(), freq="M"))
+    # Centred 2x12: the mean of the 12-month means ending 5 and 6 months later.
+    twelve = logs.rolling(12, min_periods=10).mean()
+    around = (twelve.shift(-5) + twelve.shift(-6)) / 2
+    enough = logs.notna().astype(float).rolling(13, center=True).sum() >= 11
+    relative = 100 * (np.exp(logs - around.where(enough)) - 1)
+    relative = relative[relative.index.year.isin(years)].dropna()
+    relative.index = pd.MultiIndex.from_arrays(
+        [relative.index.year, relative.index.month], names=["year", "month"]
+    )
+    if relative.index.get_level_values("year").nunique() < MIN_YEARS:
+        raise ValueError(
+            f"a seasonal profile needs at least {MIN_YEARS} years with prices in "
+            f"{MIN_MONTHS_A_YEAR}+ months; this series has "
+            f"{relative.index.get_level_values('year').nunique()} with a year around them"
+        )
     by_month = relative.groupby(level="month")
     out = pd.DataFrame(
         {
@@ -105,7 +126,7 @@ def seasonal_profile(
     ax: Axes | None = None,
     lang: str = "en",
 ) -> Figure:
-    """The typical year: price by calendar month vs the yearly average, with the harvest.
+    """The typical year: price by calendar month vs the 12 months around, with the harvest.
 
     A median line over the middle half of years (interquartile band), the peak and trough
     months named, harvest months shaded (peak months darker).
