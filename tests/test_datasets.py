@@ -69,3 +69,26 @@ def test_embedded_data_is_what_the_importers_build(shared_data, tmp_path):
     build_default_data(shared_data, tmp_path)
     rebuilt = read_price_table(tmp_path / "prices.csv")
     pd.testing.assert_frame_equal(rebuilt, load_default_prices())
+
+
+def test_a_planner_notebook_takes_a_file_else_the_embedded_data(tmp_path):
+    from forecast.datasets import load_default_prices, notebook_prices, notebook_series
+    from forecast.errors import UsageError
+
+    prices, source = notebook_prices()
+    assert source.startswith("the embedded data") and len(prices) == len(load_default_prices())
+    own = tmp_path / "gia.csv"
+    own.write_text(
+        "Ngày,Chợ,Mặt hàng,Loại giá,Đơn vị,Tiền tệ,Giá\n"
+        + "".join(
+            f"15/{m:02d}/2024,Mỏ Cày Bắc,Dừa khô,Bán lẻ,trái,VND,{7000 + 100 * m}\n"
+            for m in range(1, 13)
+        ),
+        encoding="utf-8",
+    )
+    mine, source = notebook_prices(own, store=tmp_path / "no.duckdb")
+    assert source == f"your file {own}"
+    assert notebook_series(mine, ["Dừa|Mỏ Cày"])["price"].tolist()[-1] == 8200
+    with pytest.raises(UsageError, match="no series matches 'Rice'") as info:
+        notebook_series(mine, ["Rice"])
+    assert "Mỏ Cày Bắc" in str(info.value)

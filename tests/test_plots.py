@@ -298,7 +298,7 @@ def test_charts_draw_on_the_callers_axes(prices, calendar):
 def synthetic_march_dip(years: int = 6, dip: float = 0.15, seed: int = 0) -> pd.Series:
     rng = np.random.default_rng(seed)
     dates = pd.date_range("2015-01-01", periods=12 * years, freq="MS")
-    trend = 10_000 * 1.05 ** (np.arange(len(dates)) / 12)  # 5 % a year: the 12 months around absorb it
+    trend = 10_000 * 1.05 ** (np.arange(len(dates)) / 12)  # 5 % a year: the average absorbs it
     season = np.where(dates.month == 3, 1 - dip, 1.0)
     noise = rng.normal(1, 0.01, len(dates))
     return pd.Series(trend * season * noise, index=dates, name="price")
