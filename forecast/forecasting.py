@@ -174,10 +174,7 @@ def forecast_series(
             elif spec.levels and n_prices < 2:  # no move, and no other series lent theirs
                 why = "one price shows no move"
                 if spec.model == "auto":
-                    why += (
-                        ", and too few moves of other series of its price type and currency "
-                        "fall in its months"
-                    )
+                    why += ", and other series in its currency have too few moves to lend it"
                 note += f"; no ranges ({why})"
             elif spec.levels:
                 note += "; no ranges"

@@ -240,7 +240,24 @@ class KinPools:
                 # A few moves of its own commodity (a market that opened last month) are
                 # too few for a range: a broader level may have enough; else these.
                 fewer = fewer or (kin, source)
-        return fewer
+        return fewer or self._other_years(key, season)
+
+    def _other_years(self, key: tuple, season: int) -> tuple[np.ndarray, str] | None:
+        """Last resort, for a series none of whose kin moved in its own span (one price in
+        2020, the file's other series in 2024-25): the kin's moves of any year. Wider than
+        its own years' would be (see :meth:`with_source`), but a range, where it had none."""
+        from forecast.auto import enough_moves
+
+        for level, (columns, source) in enumerate(LEVELS):
+            pool = self._pools.get((level, *kin_of(key, columns), season))
+            if pool is None:
+                continue
+            kin = pool.errors[~np.isin(pool.owners, pool.markets.get(_identity(key, level), []))]
+            if len(kin) > MAX_KIN_ERRORS:
+                kin = kin[_evenly(len(kin), MAX_KIN_ERRORS)]
+            if enough_moves(kin):
+                return kin, f"{source}, in other years than its own"
+        return None
 
     def __bool__(self) -> bool:
         return bool(self._pools)

@@ -315,3 +315,27 @@ def test_a_group_of_many_markets_keeps_a_bounded_pool_that_covers_every_date():
     # Each market keeps a staggered share, so the newest months still hold moves.
     kin = pools.for_series(new, dict(iter_series(table))[new])
     assert kin is not None and len(kin) >= 100
+
+
+def test_a_lone_old_price_takes_its_kins_moves_of_other_years():
+    """One price in 2015, the file's other series from 2020: none of their moves fall in its
+    span, and its forecast had no ranges at all. Their moves of other years stand in, said."""
+    table = _table(
+        {
+            ("Rice", "A", "LKR"): [120.0],
+            ("Rice", "B", "LKR"): _walk(60, 0.05, 2),
+            ("Rice", "C", "LKR"): _walk(60, 0.05, 3),
+        },
+        starts={"A": "2015-03-01"},
+    )
+    pools = KinPools(table, horizon=12, window=240)
+    series = {key: y for key, y in iter_series(table)}
+    a = ("Rice", "A", "Retail", "kg", "LKR")
+    kin, source = pools.with_source(a, series[a])
+    assert source.endswith("in other years than its own")
+    assert np.isfinite(kin).any() and np.nanmax(np.abs(kin)) > 0
+    # A series that has kin moves in its own span keeps those, said plainly.
+    moved = _table({("Rice", "A", "LKR"): [120.0], ("Rice", "B", "LKR"): _walk(60, 0.05, 2)})
+    pools = KinPools(moved, horizon=12, window=240)
+    y = dict(iter_series(moved))[a]
+    assert "other years" not in pools.with_source(a, y)[1]
