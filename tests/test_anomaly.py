@@ -399,6 +399,14 @@ def test_alerts_series_and_as_of():
     ]
 
 
+def test_alerts_on_a_picked_series_speak_of_the_files_now():
+    """An Giang rice stopped in 2022-06; picked alone, it was scored as current."""
+    alone = json.loads(run("--series", "Rice|An Giang", "--all", "--json").stdout)
+    assert alone["as_of"] == "2025-11-01"
+    assert alone["series"] == []
+    assert alone["not_qualifying"]["alps"] == {"no recent price": 1}
+
+
 def test_alerts_on_a_weekly_file_put_on_months(tmp_path):
     dates = pd.date_range("2019-01-07", "2024-12-30", freq="W-MON")
     noise = np.random.default_rng(1).normal(0, 0.03, len(dates))

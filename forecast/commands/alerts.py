@@ -26,7 +26,7 @@ from forecast.commands.shared import (
     check_as_of,
     console,
     engine_options,
-    load_series,
+    load_for_forecast,
     money,
     parse_as_of,
     parse_freq,
@@ -98,14 +98,19 @@ def alerts_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
+    import pandas as pd
+
     from forecast.anomaly import latest_alerts_by_series
 
     stamp = parse_as_of(as_of)
     run_on = engine_options(engine, jobs, scheduler, None)
-    prices = load_series(
-        input_, series, freq, map_, default, db, decimal, dayfirst, False, chuc, sheet=sheet
+    prices, every = load_for_forecast(
+        input_, series, freq, map_, default, db, None, decimal, dayfirst, False, chuc, sheet=sheet
     )
     check_as_of(stamp, prices)
+    # "Now" is the latest price of the whole file, not of the series picked: An Giang rice
+    # alone (last price 2022-06) was scored as current, in a file that runs to 2025-11.
+    stamp = stamp if stamp is not None else pd.Timestamp(every["date"].max())
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, as_json or quiet) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None

@@ -169,8 +169,21 @@ def plot_cmd(
     refuse_overwrite(out, "--out", reads)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None
+    # Only fan and backtest charts forecast: the notes of the others do not speak of forecasts.
+    forecasting = kind in (ChartKind.fan, ChartKind.backtest)
     prices, every = load_for_forecast(
-        input_, series, freq, map_, default, db, fan, decimal, dayfirst, chuc=chuc, sheet=sheet
+        input_,
+        series,
+        freq,
+        map_,
+        default,
+        db,
+        fan,
+        decimal,
+        dayfirst,
+        forecasting,
+        chuc,
+        sheet=sheet,
     )
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"
