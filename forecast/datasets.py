@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast.errors import InputError
+from forecast.errors import CropcastError, InputError
 from forecast.io.files import THOUSANDS_LIKE
 from forecast.table import COLUMNS, KEY, validate
 
@@ -234,7 +234,14 @@ def _main(argv: list[str] | None = None) -> int:
     build.add_argument("--shared", type=Path, default=root.parent / "shared" / "data")
     build.add_argument("--out", type=Path, default=root / "data")
     args = parser.parse_args(argv)
-    for s in build_default_data(args.shared, args.out):
+    try:
+        built = build_default_data(args.shared, args.out)
+    except CropcastError as exc:  # one line, as the cropcast command gives
+        import sys
+
+        print(f"error: {exc}. The publishers' files are listed in data/README.md", file=sys.stderr)
+        return 2
+    for s in built:
         print(
             f"{s.source}: {s.rows_in} rows in, {s.rows_kept} kept, "
             f"{s.rows_rejected} rejected; {s.series} series in the default data"

@@ -11,7 +11,7 @@ the engine only decides where each call runs:
     A ``dask.distributed`` cluster: the scheduler at ``scheduler=`` ("tcp://HOST:PORT"), a
     ``distributed.Client`` you already have, or a ``LocalCluster`` of ``n_jobs`` single-thread
     worker processes started for the run and closed after it. Dask is imported only here,
-    only then: it is an optional extra (``pip install "cropcast[dask]"``).
+    only then: it is an optional extra (``pip install ".[dask]"`` in a checkout).
 
 What every engine guarantees
 ----------------------------
@@ -85,7 +85,7 @@ _QUIET_DASK = {
     "distributed.admin.system-monitor.interval": "2s",
     "distributed.scheduler.work-stealing": False,
 }
-_INSTALL_DASK = 'Install it with: pip install "cropcast[dask]"'
+_INSTALL_DASK = 'Install it with: pip install "dask[distributed]"'
 #: What ``distributed.Client`` can connect to: HOST:PORT with an optional protocol
 #: (tcp, tls, ws, wss, ucx), the host a name (Docker's may hold '_'), an IPv4 address or a
 #: bracketed IPv6 one.

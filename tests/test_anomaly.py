@@ -405,6 +405,8 @@ def test_alerts_on_a_picked_series_speak_of_the_files_now():
     assert alone["as_of"] == "2025-11-01"
     assert alone["series"] == []
     assert alone["not_qualifying"]["alps"] == {"no recent price": 1}
+    said = run("--series", "Rice|An Giang").stdout
+    assert "No series could be scored as of 2025-11" in said and "no recent price" in said
 
 
 def test_alerts_on_a_weekly_file_put_on_months(tmp_path):

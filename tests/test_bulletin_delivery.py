@@ -392,6 +392,9 @@ def test_cli_send_exits_1_when_a_delivery_fails(subscribers, tmp_path, smtp_serv
     result = runner.invoke(app, [str(a) for a in args])
     assert result.exit_code == 1
     assert "failed" in result.stdout and "1 of 4 deliveries failed" in result.stderr
+    # One line naming the first failure whole (the table cuts it) and what to check.
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Check --smtp" in result.stderr
     assert len(handler.to("lan@example.vn")) == 1
 
 

@@ -92,3 +92,11 @@ def test_a_planner_notebook_takes_a_file_else_the_embedded_data(tmp_path):
     with pytest.raises(UsageError, match="no series matches 'Rice'") as info:
         notebook_series(mine, ["Rice"])
     assert "Mỏ Cày Bắc" in str(info.value)
+
+
+def test_rebuilding_without_the_publishers_files_is_one_error_line(tmp_path, capsys):
+    from forecast.datasets import _main
+
+    assert _main(["build", "--shared", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "data/README.md" in err[0]

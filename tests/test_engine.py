@@ -90,7 +90,7 @@ def test_missing_dask_says_how_to_install(monkeypatch):
     )
     with pytest.raises(UsageError) as info:
         check_engine("dask", 2)
-    assert 'pip install "cropcast[dask]"' in str(info.value)
+    assert 'pip install "dask[distributed]"' in str(info.value)
 
 
 def test_importing_the_engine_does_not_import_dask():
@@ -574,7 +574,7 @@ def test_cli_engine_options_fail_early_in_one_line(monkeypatch):
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines == [
             "error: --engine dask: dask is not installed. Install it with: "
-            'pip install "cropcast[dask]"'
+            'pip install "dask[distributed]"'
         ], command
 
 

@@ -774,3 +774,36 @@ def test_a_bulletin_sent_as_of_an_earlier_date_keeps_nothing(tmp_path):
     today = run(*base, "-m", "naive", "-j", 1, "-q")
     assert today.exit_code == 0, today.output
     assert list(forecast_runs(open_store(Path("cropcast.duckdb")))["source"]) == ["bulletin"]
+
+
+def test_an_empty_default_store_left_by_a_refused_ingest_does_not_stop_forecasts(workdir):
+    """A first ingest whose files were all refused leaves ./cropcast.duckdb with no prices;
+    after it the quick start's `cropcast forecast` refused to run in that folder."""
+    from forecast.commands.shared import _NOTED_EMPTY
+
+    _NOTED_EMPTY.clear()
+    bad = workdir / "gia.csv"
+    bad.write_text("Ngày,Giá\n01/11/2025,7800\n", encoding="utf-8")
+    assert run("ingest", bad).exit_code != 0
+    assert (workdir / "cropcast.duckdb").exists()
+    result = run("forecast", "--series", "Rice|An Giang", "--horizon", 3, "--jobs", 1)
+    assert result.exit_code == 0, result.output
+    assert "cropcast.duckdb holds no prices yet, so the embedded data is used" in result.stderr
+    assert "Rice" in result.stdout
+    # Named with --db, an empty store is the user's choice: said as an error, as before.
+    named = run("forecast", "--db", workdir / "cropcast.duckdb", "--jobs", 1)
+    assert named.exit_code != 0
+    assert "the store holds no prices yet" in named.output
+    # Once prices arrive, the store is read again.
+    good = workdir / "gia_ok.csv"
+    good.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        + "".join(
+            f"2025-{m:02d}-01,Lúa,Mỏ Cày,Retail,kg,VND,{7000 + 50 * m}\n" for m in range(1, 12)
+        ),
+        encoding="utf-8",
+    )
+    assert run("ingest", good).exit_code == 0
+    stored = run("forecast", "--horizon", 3, "--jobs", 1)
+    assert stored.exit_code == 0, stored.output
+    assert "Lúa" in stored.stdout and "Rice" not in stored.stdout

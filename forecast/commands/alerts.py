@@ -140,7 +140,10 @@ def alerts_cmd(
         if store_path
         else " (embedded data)"
     )
-    if shown.empty:
+    scored = (frame["qualifies_alps"] | frame["qualifies_ipa"]).any()
+    if not scored:  # "none in alert" would read as good news: nothing was judged at all
+        console.print(f"No series could be scored as of {when:%Y-%m}{source}.", highlight=False)
+    elif shown.empty:
         console.print(
             f"No series in stress, alert or crisis and none abnormal as of {when:%Y-%m}{source}.",
             highlight=False,

@@ -473,8 +473,17 @@ def bulletin_send(
     console.print(table)
     failed = [line for line in report if line.failed]
     if failed:
-        Console(stderr=True).print(
-            f"error: {len(failed)} of {len(report)} deliveries failed", markup=False
+        # The table cuts long errors at 80 columns: the first one, whole, says what to fix.
+        first = failed[0]
+        Console(stderr=True, soft_wrap=True).print(
+            f"error: {len(failed)} of {len(report)} deliveries failed; {first.name} "
+            f"({first.channel}): {first.error}. "
+            + (
+                "Check --smtp (the mail server and port), or try the run with --dry-run"
+                if first.channel == "email"
+                else "Check that --outbox is a folder you can write to"
+            ),
+            markup=False,
         )
         raise typer.Exit(1)
     if not any(line.status in ("sent", "written", "dry-run") for line in report):

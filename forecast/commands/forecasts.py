@@ -436,7 +436,8 @@ def backtest_cmd(
         board = leaderboard(table, prices, seconds)
         view = Table(
             title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows",
-            caption="MASE < 1 beats the seasonal naive forecast; coverage should match its level",
+            caption="MASE: error / the history's seasonal-naive error (compare with snaive's row); "
+            "coverage should match its level",
         )
         names = {"mase": "MASE", "smape": "sMAPE", "seconds": "seconds"}
         for col in board.columns:

@@ -424,7 +424,31 @@ def store_to_read(input_: Path | None, db: Path | None) -> Path | None:
     if input_ is not None:
         return None
     path, explicit = resolve_location(db)
-    return path if explicit or path.exists() else None
+    if explicit:
+        return path
+    return path if path.exists() and not _empty_default_store(path) else None
+
+
+_NOTED_EMPTY: set[Path] = set()
+
+
+def _empty_default_store(path: Path) -> bool:
+    """Whether ./cropcast.duckdb, found without being named, holds no prices (an ingest
+    whose files were all refused leaves one): then the command uses the embedded data, as
+    before the store existed, and says so once, instead of refusing to run at all."""
+    from forecast.store import open_store
+
+    store = open_store(path)
+    with store.reading() as con:
+        empty = con.execute("SELECT count(*) FROM prices").fetchone()[0] == 0
+    if empty and path.resolve() not in _NOTED_EMPTY:
+        _NOTED_EMPTY.add(path.resolve())
+        typer.echo(
+            f"note: {path} holds no prices yet, so the embedded data is used; "
+            "add prices with: cropcast ingest FILE",
+            err=True,
+        )
+    return empty
 
 
 def _store_prices(path: Path, freq: Freq | None):
