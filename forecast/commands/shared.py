@@ -475,39 +475,6 @@ def _store_prices(path: Path, freq: Freq | None):
     return prices
 
 
-def load_series(
-    input_: Path | None,
-    series: list[str] | None,
-    freq: Freq | None,
-    map_: str | None = None,
-    default: str | None = None,
-    db: Path | None = None,
-    decimal: str | None = None,
-    dayfirst: bool | None = None,
-    forecasting: bool = True,
-    chuc: int | None = None,
-    sheet: str | None = None,
-):
-    """The prices a command works on: the file (cleaned), the store or the embedded data,
-    filtered. --input wins; then the store (see ``store_to_read``); then the embedded data.
-    ``forecasting=False`` (alerts) leaves out the notes that speak of forecasts.
-    """
-    return load_for_forecast(
-        input_,
-        series,
-        freq,
-        map_,
-        default,
-        db,
-        None,
-        decimal,
-        dayfirst,
-        forecasting,
-        chuc,
-        sheet=sheet,
-    )[0]
-
-
 def load_for_forecast(
     input_: Path | None,
     series: list[str] | None,
@@ -524,7 +491,8 @@ def load_for_forecast(
     quotes_chuc: bool = False,
     sheet: str | None = None,
 ):
-    """``(chosen, every)``: the prices a command works on (as :func:`load_series`) and the
+    """``(chosen, every)``: the prices a command works on (the file (cleaned), the store or the
+    embedded data, filtered: --input wins; then the store, see ``store_to_read``) and the
     whole table they were chosen from, where ``auto`` finds a short series' kin
     (``forecast_prices(kin_prices=every)``), so that its ranges do not depend on --series.
     ``spec`` is the forecast to come (a ``ForecastSpec``): with one, the note on prices that
@@ -534,6 +502,8 @@ def load_for_forecast(
     ``reports`` list receives the file's cleaning report (a file was read and cleaned).
     ``quotes_chuc``: the command quotes series written per chục per chục again (bulletins),
     so their conversion to nuts needs no note. ``sheet`` is --sheet, the workbook's sheet.
+    ``forecasting=False`` (alerts, charts that forecast nothing) leaves out the notes that
+    speak of forecasts.
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
