@@ -793,6 +793,12 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
         "forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "--decimal", ".", "-o", fc
     )
     assert fixed.exit_code == 0 and "were read as" not in fixed.stderr
+    # In đồng the currency is the reason, and the note says so.
+    dong = [rows[0]] + [r.replace("USD", "VND") for r in rows[1:]]
+    said = run("forecast", "-i", _price_file(tmp_path, "dong.csv", dong), "-h", 1, "-j", 1, "-q")
+    assert "as their currency's prices are written, a price of a few đồng being none" in (
+        said.stderr
+    )
     assert np.isclose(pd.read_csv(fc)["forecast"].iloc[0], 93.1)
     out = tmp_path / "clean.csv"
     cleaned = run("data", "clean", path, "--decimal", ".", "-o", out)

@@ -557,6 +557,8 @@ def _settle_thousands(
             },
         }
     }
+    if guessed.any():  # in đồng and the like, the currency itself is the reason
+        details["thousands"]["guessed_small_unit"] = bool(small_unit[guessed].all())
     notes = []
     whys = (
         (own_decimal, "the clear prices around them in their series say"),

@@ -411,7 +411,12 @@ def bulletin_send(
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
     scheduler: SchedulerOption = None,
-    quiet: QuietOption = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress bar; the delivery table, the result, still prints."
+        ),
+    ] = False,
 ) -> None:
     """Send each subscriber their commodities in their language: e-mail and SMS files.
 

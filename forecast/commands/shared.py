@@ -649,11 +649,15 @@ def note_thousands(report, path: Path) -> None:
         example = report.thousands["guessed_example"]
         sep = "," if "," in example["raw"] else "."
         prices, were = ("prices", "were") if guessed > 1 else ("price", "was")
+        why = (
+            "as their currency's prices are written, a price of a few đồng being none"
+            if report.thousands.get("guessed_small_unit")
+            else "and nothing in their series tells otherwise"
+        )
         typer.echo(
             f"note: {guessed} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
-            "and nothing in their series tells otherwise); if they are decimals, "
-            f"add --decimal {sep}",
+            f"{why}); if they are decimals, add --decimal {sep}",
             err=True,
         )
     decimals = report.thousands.get("decimals", 0)
