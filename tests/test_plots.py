@@ -635,3 +635,45 @@ def test_a_rising_year_does_not_make_december_look_dear():
     y = pd.Series(1000 * 1.2 ** (np.arange(120) / 12), index=dates)
     index = seasonal_index(y).set_index("month")["median"]
     assert index.abs().max() < 0.5
+
+
+def test_the_last_price_label_of_a_few_weeks_stays_inside_the_chart():
+    """Four weekly prices leave no room left of the dot: the label ran across the price axis
+    and its unit; it goes right of the dot, over the fan, instead."""
+    dates = pd.date_range("2025-11-03", periods=4, freq="W-MON")
+    chosen = pd.DataFrame(
+        {
+            "date": dates,
+            "commodity": "Lúa",
+            "market": "Chợ Mỏ Cày",
+            "price_type": "Retail",
+            "unit": "kg",
+            "currency": "VND",
+            "price": [7780.0, 7800.0, 7790.0, 7800.0],
+        }
+    )
+    y = chosen.set_index("date")["price"].asfreq("W-MON")
+    fig = fan_chart(y, naive_forecast(chosen), title="Lúa", unit_label="đồng/kg")
+    draw(fig)
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    label = next(t for t in ax.texts if t.get_text().startswith("Last: 7,800"))
+    assert label.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x0
+    # A long history keeps it left of the dot, clear of the fan.
+    long = _gap_free_series(60)
+    fig = fan_chart(long, naive_forecast(_as_table(long)), title="x", unit_label="đồng/kg")
+    draw(fig)
+    ax = fig.axes[0]
+    label = next(t for t in ax.texts if t.get_text().startswith("Last:"))
+    assert label.get_horizontalalignment() == "right"
+
+
+def _gap_free_series(n: int) -> pd.Series:
+    dates = pd.date_range("2020-01-01", periods=n, freq="MS")
+    return pd.Series(np.linspace(7000.0, 8000.0, n), index=dates, name="price")
+
+
+def _as_table(y: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"date": y.index, "commodity": "Lúa", "market": "A", "price_type": "Retail"}
+    ).assign(unit="kg", currency="VND", price=y.to_numpy())

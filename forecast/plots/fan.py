@@ -60,11 +60,13 @@ def _model_title(frame: pd.DataFrame, lang: str) -> str | None:
 
 
 def _label_offset(ax: Axes, history: pd.Series, last_date, last_price: float, label: str):
-    """Where the last-price label goes: ``(dy in points, va)``, clear of the recent prices.
+    """Where the last-price label goes: ``(dy in points, va, ha)``, clear of the recent prices.
 
     The label sits left of the dot, right-aligned. Its width is estimated from its length;
     candidate boxes above and below, nearest first, are tested against the history line
-    and the first one no segment crosses wins (else the least crossed).
+    and the first one no segment crosses wins (else the least crossed). A history too short
+    for the label to fit left of the dot (a few weeks) puts it right of the dot, over the
+    fan, rather than across the price axis.
     """
     from matplotlib.dates import date2num
 
@@ -77,7 +79,10 @@ def _label_offset(ax: Axes, history: pd.Series, last_date, last_price: float, la
     label_h = 18 / height_pt * (ylim[1] - ylim[0])
     x = date2num(history.index.to_pydatetime())
     y = history.to_numpy(float)
+    ha = "right"
     near = x >= date2num(last_date) - label_w - 0.01 * (xlim[1] - xlim[0])
+    if date2num(last_date) - label_w - 0.02 * (xlim[1] - xlim[0]) < xlim[0]:
+        ha, near = "left", np.zeros(len(x), bool)  # no history right of the dot
     y = y[near]
     lows, highs = np.fmin(y[:-1], y[1:]), np.fmax(y[:-1], y[1:])
     candidates = []
@@ -91,9 +96,9 @@ def _label_offset(ax: Axes, history: pd.Series, last_date, last_price: float, la
             crossed = int(np.sum((highs >= lo) & (lows <= hi)))
             candidates.append((crossed, gap_pt * sign))
             if crossed == 0:
-                return gap_pt * sign, "bottom" if sign > 0 else "top"
+                return gap_pt * sign, "bottom" if sign > 0 else "top", ha
     dy = min(candidates)[1] if candidates else 14
-    return dy, "bottom" if dy > 0 else "top"
+    return dy, "bottom" if dy > 0 else "top", ha
 
 
 def fan_chart(
@@ -196,14 +201,14 @@ def fan_chart(
 
     # The last actual price: the number a farmer compares the forecast with.
     label = text["last"].format(value=format_number(last_price, lang), date=_when(history, lang))
-    dy, va = _label_offset(ax, history, last_date, last_price, label)
+    dy, va, ha = _label_offset(ax, history, last_date, last_price, label)
     ax.plot([last_date], [last_price], "o", color=HISTORY_COLOUR, markersize=7, zorder=5)
     ax.annotate(
         label,
         (last_date, last_price),
-        xytext=(-8, dy),
+        xytext=(-8 if ha == "right" else 8, dy),
         textcoords="offset points",
-        ha="right",
+        ha=ha,
         va=va,
         fontsize=10,
         fontweight="bold",
