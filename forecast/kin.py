@@ -223,41 +223,37 @@ class KinPools:
         since, until = min(observed[0], ago).to_datetime64(), observed[-1].to_datetime64()
         fewer = None
         for level, (columns, source) in enumerate(LEVELS):
-            pool = self._pools.get((level, *kin_of(key, columns), season))
-            if pool is None:
-                continue
-            keep = (
-                ~np.isin(pool.owners, pool.markets.get(_identity(key, level), []))
-                & (pool.dates >= since)
-                & (pool.dates <= until)
-            )
-            kin = pool.errors[keep]
-            if len(kin) > MAX_KIN_ERRORS:  # evenly spaced rows: every kin keeps its share
-                kin = kin[_evenly(len(kin), MAX_KIN_ERRORS)]
-            if len(kin) and np.nanmax(np.abs(kin), initial=0.0) > 0:
+            kin = self._moves(key, level, columns, season, since, until)
+            if kin is not None and len(kin) and np.nanmax(np.abs(kin), initial=0.0) > 0:
                 if enough_moves(kin):
                     return kin, source
                 # A few moves of its own commodity (a market that opened last month) are
                 # too few for a range: a broader level may have enough; else these.
                 fewer = fewer or (kin, source)
-        return fewer or self._other_years(key, season)
-
-    def _other_years(self, key: tuple, season: int) -> tuple[np.ndarray, str] | None:
-        """Last resort, for a series none of whose kin moved in its own span (one price in
-        2020, the file's other series in 2024-25): the kin's moves of any year. Wider than
-        its own years' would be (see :meth:`with_source`), but a range, where it had none."""
-        from forecast.auto import enough_moves
-
+        if fewer:
+            return fewer
+        # Last resort, for a series none of whose kin moved in its own span (one price in
+        # 2020, the file's other series in 2024-25): the kin's moves of any year. Wider than
+        # its own years' would be, but a range, where it had none.
         for level, (columns, source) in enumerate(LEVELS):
-            pool = self._pools.get((level, *kin_of(key, columns), season))
-            if pool is None:
-                continue
-            kin = pool.errors[~np.isin(pool.owners, pool.markets.get(_identity(key, level), []))]
-            if len(kin) > MAX_KIN_ERRORS:
-                kin = kin[_evenly(len(kin), MAX_KIN_ERRORS)]
-            if enough_moves(kin):
+            kin = self._moves(key, level, columns, season)
+            if kin is not None and enough_moves(kin):
                 return kin, f"{source}, in other years than its own"
         return None
+
+    def _moves(self, key, level, columns, season, since=None, until=None) -> np.ndarray | None:
+        """The kin's moves at ``level``, the series' own markets left out, those starting
+        from ``since`` to ``until`` when given, at most :data:`MAX_KIN_ERRORS` rows."""
+        pool = self._pools.get((level, *kin_of(key, columns), season))
+        if pool is None:
+            return None
+        keep = ~np.isin(pool.owners, pool.markets.get(_identity(key, level), []))
+        if since is not None:
+            keep &= (pool.dates >= since) & (pool.dates <= until)
+        kin = pool.errors[keep]
+        if len(kin) > MAX_KIN_ERRORS:  # evenly spaced rows: every kin keeps its share
+            kin = kin[_evenly(len(kin), MAX_KIN_ERRORS)]
+        return kin
 
     def __bool__(self) -> bool:
         return bool(self._pools)

@@ -484,9 +484,8 @@ def _settle_thousands(
     # Ambiguous prices that (almost) never end in 0 need fewer clear ones beside them.
     ends_in_zero = ambiguous & frame["price_raw"].astype(str).str.contains(r"[.,]\d\d0(?!\d)")
     n_ambiguous = ambiguous.groupby(series).transform("sum")
-    zero_free = (n_ambiguous >= 3) & (
-        10 * ends_in_zero.groupby(series).transform("sum") <= n_ambiguous
-    )
+    n_zero = ends_in_zero.groupby(series).transform("sum")
+    zero_free = (n_ambiguous >= 3) & (10 * n_zero <= n_ambiguous)
     small_unit = _small_unit(currency, marks, series)
     # A series of two or three prices, one of them clear ("113.34", "187.735"): that one
     # tells, as long as no smaller unit (đồng) makes "45.000" thousands regardless.
@@ -516,7 +515,7 @@ def _settle_thousands(
         # One or two ambiguous prices, none ending in 0, beside at least three clear prices
         # of the same commodity a thousand times nearer ("186.125" beside "185.25"s): the
         # kin are evidence enough, in a currency where a price of a few units is possible.
-        no_zero = ends_in_zero.groupby(series).transform("sum") == 0
+        no_zero = n_zero == 0
         kin_zero_free = zero_free | ((n_ambiguous < 3) & no_zero)
         kin_judged, kin_decimal = _judge_by_kin(frame, logs, clear, open_rows, kin_zero_free)
         file_decimal = open_rows & ~kin_judged
@@ -524,7 +523,6 @@ def _settle_thousands(
             # Where the file's own prices in this currency say decimals beyond doubt, a
             # tenth or so ending in 0 is what a fixed three-decimal format leaves ("202.370"
             # in "%.3f"); grouped thousands end in 0 far more often ("45.000", "12.500").
-            n_zero = ends_in_zero.groupby(series).transform("sum")
             few_zeros = ((n_ambiguous >= 3) & (4 * n_zero <= n_ambiguous)) | (
                 (n_ambiguous < 3) & no_zero
             )

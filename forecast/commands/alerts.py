@@ -98,8 +98,6 @@ def alerts_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
-    import pandas as pd
-
     from forecast.anomaly import latest_alerts_by_series
 
     stamp = parse_as_of(as_of)
@@ -110,14 +108,13 @@ def alerts_cmd(
     check_as_of(stamp, prices)
     # "Now" is the latest price of the whole file, not of the series picked: An Giang rice
     # alone (last price 2022-06) was scored as current, in a file that runs to 2025-11.
-    stamp = stamp if stamp is not None else pd.Timestamp(every["date"].max())
+    stamp = stamp if stamp is not None else every["date"].max()
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
     with progress_bar(n_series, as_json or quiet) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None
         frame = latest_alerts_by_series(
             prices, stamp, **run_on, on_done=(lambda: bar.advance(task)) if bar else None
         )
-    when = stamp if stamp is not None else prices["date"].max()
     flagged = frame["alps_band"].isin(ALPS_FLAGGED) | frame["ipa_band"].isin(IPA_FLAGGED)
     keep = (frame["qualifies_alps"] | frame["qualifies_ipa"]) if show_all else flagged
     shown = frame[keep].sort_values(["alps", "ipa"], ascending=False, na_position="last")
@@ -126,7 +123,7 @@ def alerts_cmd(
         out = shown.assign(date=shown["date"].dt.strftime("%Y-%m-%d")).astype(object)
         out = out.where(out.notna(), None)
         payload = {
-            "as_of": f"{when:%Y-%m-%d}",
+            "as_of": f"{stamp:%Y-%m-%d}",
             "series": out.to_dict(orient="records"),
             "not_qualifying": skipped,
         }
@@ -142,15 +139,15 @@ def alerts_cmd(
     )
     scored = (frame["qualifies_alps"] | frame["qualifies_ipa"]).any()
     if not scored:  # "none in alert" would read as good news: nothing was judged at all
-        console.print(f"No series could be scored as of {when:%Y-%m}{source}.", highlight=False)
+        console.print(f"No series could be scored as of {stamp:%Y-%m}{source}.", highlight=False)
     elif shown.empty:
         console.print(
-            f"No series in stress, alert or crisis and none abnormal as of {when:%Y-%m}{source}.",
+            f"No series in stress, alert or crisis and none abnormal as of {stamp:%Y-%m}{source}.",
             highlight=False,
         )
     else:
         table = Table(
-            title=f"Price alerts as of {when:%Y-%m}{source}",
+            title=f"Price alerts as of {stamp:%Y-%m}{source}",
             caption="ALPS (WFP): stress ≥ 0.25, alert ≥ 1, crisis ≥ 2\n"
             "IPA (FAO): moderately high ≥ 0.5, abnormally high ≥ 1, unusually low < −1",
         )

@@ -34,6 +34,7 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     refuse_overwrite,
+    store_location,
     store_previous_forecasts,
     store_to_read,
 )
@@ -327,7 +328,7 @@ def bulletin_cmd(
             "the input price file (--input)": input_,
             "the previous forecasts (--previous)": previous,
             # The store found without --db (./cropcast.duckdb, $CROPCAST_DB) too.
-            "the price store (--db)": db if db is not None else store_to_read(input_, db),
+            "the price store (--db)": db if db is not None else store_location(input_, db),
         },
     )
 

@@ -31,7 +31,7 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     refuse_overwrite,
-    store_to_read,
+    store_location,
 )
 from forecast.errors import UsageError
 
@@ -164,7 +164,7 @@ def plot_cmd(
         model_class(model)
         spec_windows = Windows(horizon=horizon, n_windows=windows)
     # The charts' folder: made where the file is, it would fail after all the work.
-    store = db if db is not None else store_to_read(input_, db)  # ./cropcast.duckdb too
+    store = db if db is not None else store_location(input_, db)  # ./cropcast.duckdb too
     reads = {"the input price file (--input)": input_, "the price store (--db)": store}
     refuse_overwrite(out, "--out", reads)
     run_on = engine_options(engine, jobs, scheduler, "processes")

@@ -41,6 +41,7 @@ from forecast.commands.shared import (
     print_failures,
     progress_bar,
     refuse_overwrite,
+    store_location,
     store_to_read,
 )
 from forecast.errors import UsageError
@@ -252,7 +253,7 @@ def forecast_cmd(
         )
         archive_in = store_to_read(input_, db) if input_ is None else db
         # The store found without --db ($CROPCAST_DB, ./cropcast.duckdb), before any work.
-        refuse_overwrite(output, "--output", {"the price store": archive_in})
+        refuse_overwrite(output, "--output", {"the price store": store_location(input_, db) or db})
         prices, every = load_for_forecast(
             input_, series, freq, map_, default, db, spec, decimal, dayfirst, chuc=chuc, sheet=sheet
         )
@@ -338,7 +339,7 @@ def _refuse_nothing_backtested(prices, names: list[str], horizon: int, failed) -
 
 def _read_by(input_: Path | None, db: Path | None) -> dict[str, Path | None]:
     """The files forecast and backtest read, that their --output must not overwrite."""
-    store = db if db is not None else store_to_read(input_, db)  # ./cropcast.duckdb too
+    store = db if db is not None else store_location(input_, db)  # ./cropcast.duckdb too
     return {"the input price file (--input)": input_, "the price store (--db)": store}
 
 
@@ -402,7 +403,7 @@ def backtest_cmd(
         from forecast.evaluation import backtest_prices, leaderboard
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
-        refuse_overwrite(output, "--output", {"the price store": store_to_read(input_, db)})
+        refuse_overwrite(output, "--output", {"the price store": store_location(input_, db)})
         # The whole file too: auto measures its currency's inflation on it, as forecast does.
         prices, every = load_for_forecast(
             input_, series, freq, map_, default, db, None, decimal, dayfirst, chuc=chuc, sheet=sheet

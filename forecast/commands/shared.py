@@ -415,18 +415,28 @@ DbOption = Annotated[
 ]
 
 
-def store_to_read(input_: Path | None, db: Path | None) -> Path | None:
-    """The store a command reads: none with --input, nor when no store is named and
-    ./cropcast.duckdb does not exist (then the embedded data is used, as on a fresh checkout).
-    """
+def store_location(input_: Path | None, db: Path | None) -> Path | None:
+    """Where the store a command would read is: none with --input, nor when no store is named
+    and ./cropcast.duckdb does not exist. What an --output must not overwrite, full or empty;
+    it opens nothing, so the checks before the workers start stay light."""
     from forecast.store import resolve_location
 
     if input_ is not None:
         return None
     path, explicit = resolve_location(db)
-    if explicit:
+    return path if explicit or path.exists() else None
+
+
+def store_to_read(input_: Path | None, db: Path | None) -> Path | None:
+    """The store a command reads (see :func:`store_location`), except ./cropcast.duckdb found
+    without being named and holding no prices: then the embedded data is used, as on a fresh
+    checkout."""
+    from forecast.store import resolve_location
+
+    path = store_location(input_, db)
+    if path is None or resolve_location(db)[1]:
         return path
-    return path if path.exists() and not _empty_default_store(path) else None
+    return None if _empty_default_store(path) else path
 
 
 _NOTED_EMPTY: set[Path] = set()
