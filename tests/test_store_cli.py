@@ -790,6 +790,9 @@ def test_an_empty_default_store_left_by_a_refused_ingest_does_not_stop_forecasts
     assert result.exit_code == 0, result.output
     assert "cropcast.duckdb holds no prices yet, so the embedded data is used" in result.stderr
     assert "Rice" in result.stdout
+    # Empty or not, the store is no place to write forecasts.
+    over = run("forecast", "--jobs", 1, "--output", workdir / "cropcast.duckdb")
+    assert over.exit_code == 2 and (workdir / "cropcast.duckdb").stat().st_size > 0
     # Named with --db, an empty store is the user's choice: said as an error, as before.
     named = run("forecast", "--db", workdir / "cropcast.duckdb", "--jobs", 1)
     assert named.exit_code != 0
