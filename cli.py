@@ -11,7 +11,7 @@ command or group, and what they share (options, loading, one-line errors) in its
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -46,7 +46,42 @@ def _root(
 
 def main() -> None:
     """Console entry point (``cropcast``)."""
-    app(prog_name="cropcast")
+    try:
+        app(prog_name="cropcast")
+    except SystemExit as done:  # how every command ends, well or badly
+        _leave(done.code)
+    _leave(0)
+
+
+def _leave(code: int | str | None) -> NoReturn:
+    """End the process once the command is done, skipping the interpreter's teardown.
+
+    Python's own exit frees pandas, scipy and statsmodels module by module after the
+    command has finished: 0.15-0.3 s of every run, as long as a forecast of ten series.
+    Nothing cropcast writes waits for it: files, charts and the store are closed by the
+    ``with`` blocks that wrote them. What does matter at exit still runs, as in a normal
+    exit: the wait for other threads (the start-up thread of the workers), the ``atexit``
+    handlers (the worker pool's shutdown, logging), and the flush of stdout and stderr.
+    """
+    import atexit
+    import os
+    import threading
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): Python prints it, exit code 1
+        print(code, file=sys.stderr)
+        code = 1
+    wait_for_threads = getattr(threading, "_shutdown", None)  # what Python's exit calls first
+    if wait_for_threads is not None:
+        wait_for_threads()
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # the reader left, or a stream was closed
+        pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -382,6 +382,46 @@ def test_a_file_writing_every_price_with_three_decimals_is_read_as_decimals():
     assert result.report.thousands.get("guessed", 0) == 0
 
 
+def test_prices_kept_to_two_decimals_written_with_three_are_decimals_when_the_file_says_so():
+    """Retail prices kept to cents ("102.42") written "%.3f" all end in 0 ("102.420"), as
+    thousands grouped with a dot do. A few of the same file's prices are decimals beyond
+    doubt ("1126.250": a group never has four digits before it), and every price is written
+    with exactly three decimals: one fixed format wrote them all. They were read a thousand
+    times too high."""
+    rng = np.random.default_rng(11)
+
+    def cents(level, n=48):
+        return np.round(level * np.exp(np.cumsum(rng.normal(0, 0.03, n))), 2)
+
+    flour, rice, fish = cents(102.0), cents(78.0), cents(1150.0)
+    text = {
+        name: [f"{v:.3f}" for v in values]
+        for name, values in (("Flour", flour), ("Rice", rice), ("Fish", fish))
+    }
+    assert all(t.endswith("0") for t in text["Flour"] + text["Rice"])
+    frame = pd.concat(
+        [monthly(text[name], market="Galle", commodity=name, currency="KES") for name in text],
+        ignore_index=True,
+    )
+    result = run(frame)
+    got = result.prices.set_index(["commodity", "date"])["price"]
+    for name, values in (("Flour", flour), ("Rice", rice), ("Fish", fish)):
+        assert np.allclose(got.loc[name].to_numpy(), values), name
+    assert result.report.thousands.get("guessed", 0) == 0
+    assert result.report.thousands["decimals_why"] == "the file's other numbers say"
+    # One price written otherwise ("850", as a writer grouping thousands leaves prices under
+    # a thousand) and the format is no longer one: the evidence is gone, the guess stands.
+    mixed = frame.copy()
+    mixed.loc[mixed.index[-1], "price"] = "1150"
+    result = run(mixed)
+    flour_read = result.prices[result.prices["commodity"] == "Flour"]["price"]
+    assert flour_read.min() > 1000
+    assert result.report.thousands["guessed"] > 0
+    # Nor in đồng, where "45.000" is how prices are written whatever else is in the file.
+    dong = run(frame.assign(currency="VND"))
+    assert dong.prices[dong.prices["commodity"] == "Flour"]["price"].min() > 1000
+
+
 def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes():
     dong = monthly(["45.000", "46.500", "47.000", "45.500"], market="A")
     shorthand = monthly(["45.5", "46.2", "47.1", "45.8"], market="B")  # 45.5 = 45,500 đồng

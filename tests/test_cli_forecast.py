@@ -713,6 +713,44 @@ def test_a_run_that_ends_before_its_workers_start_still_exits(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_console_command_exits_with_its_code_its_output_flushed_and_atexit_run(tmp_path):
+    """``cli.main`` ends the process without the interpreter's teardown: what is printed
+    into a pipe (block-buffered) must still arrive whole, exit codes must be the
+    command's, and atexit handlers (the worker pool's shutdown) must still run."""
+    import subprocess
+    import sys
+
+    path = _series_file(tmp_path, 2)
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        "from cli import main\n"
+        "sys.argv[0] = 'cropcast'\n"
+        "main()\n"
+    )
+
+    def cropcast(*args):
+        return subprocess.run(
+            [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+        )
+
+    out = tmp_path / "fc.csv"
+    done = cropcast(
+        "forecast", "-i", str(path), "-o", str(out), "-m", "naive", "-h", "3", "-j", "1"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "atexit ran" in done.stderr
+    assert len(pd.read_csv(out)) == 2 * 3
+    # Less than a pipe's buffer: without the flush at exit none of it would arrive.
+    assert "M0" in done.stdout and "M1" in done.stdout
+
+    bad = cropcast("forecast", "-i", str(path), "-h", "0")
+    assert bad.returncode == 2
+    assert "atexit ran" in bad.stderr
+    assert [line for line in bad.stderr.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.slow
 def test_workers_start_before_the_command_imports_pandas(tmp_path):
     """Worker start-up (two seconds of scipy and statsmodels imports in a fork server)
     overlaps this process's own imports and reading only if it begins first. A fresh

@@ -353,6 +353,10 @@ _DECIMALS = {
 }
 
 
+#: A price written with exactly three digits after the mark, nothing else ("102.420").
+_FIXED_THREE = {".": r"\d+\.\d{3}", ",": r"\d+,\d{3}"}
+
+
 def _judge_by_kin(
     frame: pd.DataFrame, logs: pd.Series, clear: pd.Series, rows: pd.Series, zero_free: pd.Series
 ):
@@ -435,11 +439,19 @@ def _file_says_decimals(
         m: raw.str.contains(pattern).groupby(currency).transform("sum") > 0
         for m, pattern in _GROUPS.items()
     }
+    written = raw.str.strip()
     says = pd.Series(False, index=frame.index)
+    fixed_format = pd.Series(False, index=frame.index)
     for m, other in ((".", ","), (",", ".")):
         points = (clear & raw.str.contains(_DECIMALS[m])).groupby(currency).transform("sum")
         says |= (mark == m) & ~grouped[m] & (grouped[other] | (points >= 3))
-    return says & zero_free
+        # Every price of the currency with exactly three digits after the mark, some of them
+        # no thousands group could be ("1126.250", "0.827"): a fixed three-decimal format
+        # ("%.3f", Excel's 0.000) wrote them all, so "102.420" is a decimal too, however
+        # many end in 0 (prices kept to two decimals all do).
+        every = (written.str.fullmatch(_FIXED_THREE[m]) | written.eq("")).groupby(currency)
+        fixed_format |= (mark == m) & ~grouped[m] & (points >= 3) & every.transform("all")
+    return (says & zero_free) | fixed_format
 
 
 def _settle_thousands(
