@@ -205,7 +205,8 @@ class KinPools:
         the series' own span, 84 % and 94 % with a better one). A kin in the same market
         spelt another way (a case twin) is the series itself, and is left out too. The
         levels are tried in order; the first with enough moves in the span for a range
-        (``MIN_FALLBACK_SCORES``) is taken, else the first with any.
+        (``MIN_FALLBACK_SCORES``) is taken, else the first with enough in any year, else the
+        first with a few in the span.
         """
         from forecast.auto import enough_moves
         from forecast.models.base import season_length
@@ -230,16 +231,15 @@ class KinPools:
                 # A few moves of its own commodity (a market that opened last month) are
                 # too few for a range: a broader level may have enough; else these.
                 fewer = fewer or (kin, source)
-        if fewer:
-            return fewer
-        # Last resort, for a series none of whose kin moved in its own span (one price in
-        # 2020, the file's other series in 2024-25): the kin's moves of any year. Wider than
-        # its own years' would be, but a range, where it had none.
+        # Then, for a series whose kin moved too little or not at all in its own span (one
+        # price in 2020, the file's other series in 2024-25): the kin's moves of any year.
+        # Wider than its own years' would be, but a range, where a few moves gave none (a
+        # one-price series then had empty range columns).
         for level, (columns, source) in enumerate(LEVELS):
             kin = self._moves(key, level, columns, season)
             if kin is not None and enough_moves(kin):
                 return kin, f"{source}, in other years than its own"
-        return None
+        return fewer
 
     def _moves(self, key, level, columns, season, since=None, until=None) -> np.ndarray | None:
         """The kin's moves at ``level``, the series' own markets left out, those starting

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.auto import AutoForecaster, last_price_errors
+from forecast.auto import AutoForecaster, enough_moves, last_price_errors
 from forecast.forecasting import ForecastSpec, forecast_prices
 from forecast.kin import LEVELS, MAX_KIN_ERRORS, KinPools, kin_of
 from forecast.table import KEY, iter_series
@@ -339,3 +339,18 @@ def test_a_lone_old_price_takes_its_kins_moves_of_other_years():
     pools = KinPools(moved, horizon=12, window=240)
     y = dict(iter_series(moved))[a]
     assert "other years" not in pools.with_source(a, y)[1]
+    # A kin with a few moves in its span (four prices of maize in the same months) is too
+    # few for a range: plenty of moves of other years come first; the few left its
+    # ranges empty. Those few are still taken when nothing else is there.
+    few = {("Maize", "A", "LKR"): [120.0], ("Maize", "D", "LKR"): [90.0, 95.0, 92.0, 97.0]}
+    crowded = _table(
+        {**few, ("Rice", "B", "LKR"): _walk(60, 0.05, 2)},
+        starts={"A": "2015-03-01", "D": "2015-03-01"},
+    )
+    maize = ("Maize", "A", "Retail", "kg", "LKR")
+    y = dict(iter_series(crowded))[maize]
+    kin, source = KinPools(crowded, horizon=12, window=240).with_source(maize, y)
+    assert source.endswith("in other years than its own") and enough_moves(kin)
+    alone = _table(few, starts={"A": "2015-03-01", "D": "2015-03-01"})
+    kin, source = KinPools(alone, horizon=12, window=240).with_source(maize, y)
+    assert "other years" not in source and not enough_moves(kin)
