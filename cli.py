@@ -46,6 +46,11 @@ def _root(
 
 def main() -> None:
     """Console entry point (``cropcast``)."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        # Under a profiler or a debugger (`python -m cProfile -o F cli.py`), which has
+        # its own work to do after this returns: a normal exit.
+        app(prog_name="cropcast")
+        return
     try:
         app(prog_name="cropcast")
     except SystemExit as done:  # how every command ends, well or badly

@@ -339,6 +339,33 @@ def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
     assert clean.exit_code == 0 and "refused" not in clean.stderr
 
 
+def test_a_series_cleaning_refused_whole_is_named_in_the_note(tmp_path):
+    path = _series_file(tmp_path, 3)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # M1's every price is 0: refused row by row, so nothing of it reaches the forecast.
+    lines = [re.sub(r",\d+$", ",0", ln) if ",M1," in ln else ln for ln in lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert sorted(pd.read_csv(out)["market"].unique()) == ["M0", "M2"]
+    (note,) = [line for line in result.stderr.splitlines() if "cleaning refused" in line]
+    assert "1 series has no price left and gets no forecast: Sorghum | M1" in note
+    assert "M0" not in note and "M2" not in note
+
+
+def test_a_backtest_says_which_series_failed_whole_and_which_had_a_model_fail(capsys):
+    from forecast.commands.forecasts import _print_backtest_failures
+
+    failed = [("Rice | A", "snaive: needs 53 prices"), ("Rice | B", "naive, snaive: too short")]
+    _print_backtest_failures(failed, {"Rice | A"}, 5)
+    err = capsys.readouterr().err
+    assert "1 of 5 series failed: Rice | B: naive, snaive: too short" in " ".join(err.split())
+    assert "1 of 5 series had a model fail (the others were scored): Rice | A" in " ".join(
+        err.split()
+    )
+
+
 def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):
     path = _series_file(tmp_path, 2)
     path.write_text(
@@ -680,6 +707,8 @@ def test_backtest_leaderboard_and_long_table(tmp_path):
     table = pd.read_csv(out)
     assert {"cutoff", "date", "actual", "forecast", "model"} <= set(table.columns)
     assert set(table["model"]) == {"naive", "snaive", "drift"}
+    # Fit times differ from run to run and engine to engine: the leaderboard has them.
+    assert "seconds" not in table.columns
     ok = table[table["error"].isna()]
     assert (pd.to_datetime(ok["cutoff"]) < pd.to_datetime(ok["date"])).all()
 

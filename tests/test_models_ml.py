@@ -357,3 +357,28 @@ def test_holdout_split_keeps_training_targets_before_the_holdout(n_windows, k):
     # No training target reaches past the first holdout origin.
     assert (origins[train] + k).max() <= origins[cal].min()
     assert train.sum() == n_windows - cal.sum() - (k - 1)
+
+
+def test_worker_pools_import_prophet_without_a_word_on_stderr():
+    """Workers import a model's libraries before its first fit (``model_imports``); for
+    Prophet that printed "Importing plotly failed" through ``--quiet``. A fresh interpreter,
+    as a worker is."""
+    import subprocess
+    import sys
+
+    from forecast.models import model_imports
+
+    def stderr_of(modules):
+        code = f"import importlib\nfor m in {list(modules)!r}: importlib.import_module(m)\n"
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert stderr_of(model_imports("prophet")) == ""
+    assert stderr_of(model_imports("prophet_default")) == ""
+    import importlib.util
+
+    if importlib.util.find_spec("plotly") is None:  # the line workers used to print
+        assert "plotly" in stderr_of(["prophet"])

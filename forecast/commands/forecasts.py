@@ -343,6 +343,14 @@ def _read_by(input_: Path | None, db: Path | None) -> dict[str, Path | None]:
     return {"the input price file (--input)": input_, "the price store (--db)": store}
 
 
+def _print_backtest_failures(failed: list[tuple[str, str]], scored: set[str], n_series: int):
+    """A backtest fails per model: a line for the series where every model failed, and one
+    for those where some failed and the others were scored."""
+    print_failures([f for f in failed if f[0] not in scored], n_series)
+    partly = [f for f in failed if f[0] in scored]
+    print_failures(partly, n_series, "had a model fail (the others were scored)")
+
+
 def _failed_models(rows) -> str:
     """One series' failures in words: "auto: too short ...", or "every model: ..." when
     all the models failed for the same reason, as a series too short to backtest does."""
@@ -425,14 +433,18 @@ def backtest_cmd(
             (label(tuple(k)), _failed_models(rows))
             for k, rows in table[table["error"] != ""].groupby(key, sort=True)
         ]
+        # Series where some model still scored are told apart from those where none did.
+        scored = {label(tuple(k)) for k, _ in table[table["error"] == ""].groupby(key)}
         if not (table["error"] == "").any():  # before writing a table of failures only
             _refuse_nothing_backtested(prices, names, horizon, failed)
         if output is not None:
             from forecast.forecasting import write_forecasts
 
-            write_forecasts(table, output)
+            # Without the fit times: they differ from run to run and engine to engine,
+            # and the leaderboard reports them.
+            write_forecasts(table.drop(columns="seconds"), output)
         if quiet:
-            print_failures(failed, n_series)
+            _print_backtest_failures(failed, scored, n_series)
             return
         board = leaderboard(table, prices, seconds)
         view = Table(
@@ -461,4 +473,4 @@ def backtest_cmd(
         console.print(view)
         if output is not None:
             console.print(f"wrote {len(table)} rows to {output}", markup=False)
-        print_failures(failed, n_series)
+        _print_backtest_failures(failed, scored, n_series)

@@ -310,10 +310,11 @@ def by_reason(labelled: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
     return sorted(groups.items(), key=lambda item: -len(item[1]))
 
 
-def print_failures(failed: list[tuple[str, str]], total: int) -> None:
+def print_failures(failed: list[tuple[str, str]], total: int, what: str = "failed") -> None:
     """At the end of a run, on stderr: a line for the series too short to forecast (one
     price, repeated) and a line for those whose model failed, each with the commonest
-    reasons first, given once with the first series it hit."""
+    reasons first, given once with the first series it hit. ``what`` is what happened to
+    those series ("failed"; a backtest's "had a model fail": its other models scored)."""
     from forecast.forecasting import TOO_SHORT
 
     short = [(name, why) for name, why in failed if why.startswith(TOO_SHORT)]
@@ -333,7 +334,7 @@ def print_failures(failed: list[tuple[str, str]], total: int) -> None:
         )
     if broken:
         console.print(
-            f"{len(broken):,} of {total:,} series failed: {by_reason_line(broken)}",
+            f"{len(broken):,} of {total:,} series {what}: {by_reason_line(broken)}",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -549,7 +550,7 @@ def load_for_forecast(
         )
         if cleaned is not None:
             note_file_read(cleaned.report, input_, sheet)
-            note_refused_rows(cleaned.report, input_)
+            note_refused_rows(cleaned.report, input_, cleaned.rejected, prices)
             if reports is not None:
                 reports.append(cleaned.report)
     if freq is not None and input_ is None and store_path is None:
@@ -627,24 +628,54 @@ def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
             typer.echo(f"note: {path.name}: {note}", err=True)
 
 
-def note_refused_rows(report, path: Path) -> None:
+def note_refused_rows(report, path: Path, rejected=None, prices=None) -> None:
     """One line on stderr when cleaning refused rows of the file, even with --quiet.
 
     A refused row is data the command did not use (a missing price, a missing market, a
     date that is not one); a series whose every row was refused is not forecast at all, so
-    the user must hear of it here, not only from ``cropcast data check``.
+    the user must hear of it here, not only from ``cropcast data check``: the line names
+    the commodities and markets (of the file's ``rejected`` rows) with no row in ``prices``.
     """
     if not report.rows_rejected:
         return
     reasons = report.reasons.most_common()  # the cleaning report's own count, by reason
     shown = ", ".join(f"{n} × {reason}" for reason, n in reasons[:3])
     more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
+    gone = _refused_whole(rejected, prices)
+    lost = ""
+    if gone:
+        names = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+        have, get = ("series has", "gets") if len(gone) == 1 else ("series have", "get")
+        lost = f"; {len(gone)} {have} no price left and {get} no forecast: {names}"
     typer.echo(
         f"note: cleaning refused {report.rows_rejected} of {report.rows_in} rows of {path.name} "
-        f"({shown}{more}); "
+        f"({shown}{more}){lost}; "
         f"'cropcast data check {path}' lists them",
         err=True,
     )
+
+
+def _refused_whole(rejected, prices) -> list[str]:
+    """ "commodity | market" of the refused rows whose commodity and market have no price
+    left, compared as written give or take case and spaces (cleaning tidies them). Only
+    where the file names its columns ``commodity`` and ``market``: a mapped file's columns
+    are the user's own words."""
+    if rejected is None or prices is None or not {"commodity", "market"} <= set(rejected):
+        return []
+
+    def tidy(column):
+        return column.astype(str).str.split().str.join(" ").str.casefold()
+
+    kept = set(zip(tidy(prices["commodity"]), tidy(prices["market"]), strict=True))
+    named = rejected[["commodity", "market"]].dropna()
+    named = named[(named["commodity"].astype(str).str.strip() != "")]
+    named = named[named["market"].astype(str).str.strip() != ""].drop_duplicates()
+    keys = zip(tidy(named["commodity"]), tidy(named["market"]), strict=True)
+    return [
+        f"{c} | {m}"
+        for (c, m), key in zip(named.itertuples(index=False), keys, strict=True)
+        if key not in kept
+    ]
 
 
 def note_thousands(report, path: Path) -> None:

@@ -33,8 +33,8 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "ets": ("statsmodels.tsa.exponential_smoothing.ets",),
     "theta": ("statsmodels.tsa.forecasting.theta",),
     "arima": ("statsmodels.tsa.statespace.sarimax", "statsmodels.tsa.stattools"),
-    "prophet": ("prophet",),
-    "prophet_default": ("prophet",),
+    "prophet": ("forecast.models.prophet_library",),  # Prophet, imported quietly
+    "prophet_default": ("forecast.models.prophet_library",),
     "gbm": ("sklearn.ensemble",),
 }
 LIBRARIES["auto"] = LIBRARIES["ets"] + LIBRARIES["theta"]  # its default candidates
