@@ -252,6 +252,8 @@ def started(
             with suppress(Exception):
                 warming.result()
         return
+    elif engine == "dask" and isinstance(scheduler, str):
+        _reach_scheduler(scheduler.strip())
     elif engine == "dask" and scheduler is None:
         _start_fork_server(("distributed", *modules))
         pending = _Background(_open_local_cluster, n_jobs, modules)
@@ -262,6 +264,32 @@ def started(
                 pending.result().__exit__(None, None, None)
         return
     yield run_on
+
+
+#: How long the first look at a scheduler address may wait for an answer.
+SCHEDULER_PROBE_SECONDS = 5.0
+
+
+def _reach_scheduler(address: str) -> None:
+    """Open a TCP connection to the scheduler at ``address`` and close it, before the
+    command reads its file: a wrong address or a scheduler not running is then one error
+    line at once, not after the reading and Dask's 10 s of retries ("timed out", even for a
+    port that refused at once). Protocols not over TCP (ucx) are left to Dask."""
+    import socket
+
+    protocol, _, rest = address.rpartition("://")
+    if protocol not in ("", "tcp", "tls", "ws", "wss"):
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), SCHEDULER_PROBE_SECONDS).close()
+    except OSError as exc:
+        why = exc.strerror or ("no answer" if isinstance(exc, TimeoutError) else str(exc))
+        raise CropcastError(
+            f"cannot reach the Dask scheduler at {address}: {why.lower()}",
+            "--scheduler",
+            "Check the address 'dask scheduler' printed, and that it is still running",
+        ) from None
 
 
 class _Background:
@@ -649,6 +677,12 @@ class _DaskPool:
                     f"cannot reach the Dask scheduler: {exc}",
                     f"--scheduler {self.scheduler}",
                     "Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'",
+                ) from None
+            except Exception as exc:  # something answered, and not as Dask does
+                raise CropcastError(
+                    f"the address answered, but not as a Dask scheduler ({type(exc).__name__})",
+                    f"--scheduler {self.scheduler}",
+                    "Check the port: 'dask scheduler' prints its address when it starts",
                 ) from None
             self.own_client = True
         else:

@@ -542,6 +542,32 @@ def test_a_bad_scheduler_address_is_one_clear_error(monkeypatch):
         list(run_jobs(square, range(4), engine="dask", scheduler="tcp://127.0.0.1:1"))
 
 
+def test_a_scheduler_that_refuses_is_said_at_once_before_the_file_is_read(tmp_path):
+    pytest.importorskip("distributed")
+    from forecast.engine import started
+    from forecast.errors import CropcastError
+
+    # Refused before the block runs: Dask's own client would retry for 10 s, then say
+    # "timed out".
+    with (
+        pytest.raises(CropcastError, match="connection refused"),
+        started("dask", 2, "tcp://127.0.0.1:1"),
+    ):
+        raise AssertionError("the block ran")
+    # From the command line: before the file is read, so none of its notes come first.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2020-{m:02d}-01,Maize,Old,Retail,KG,XOF,{200 + m}" for m in range(1, 13)]
+    rows += [f"2024-{m:02d}-01,Maize,New,Retail,KG,XOF,{250 + m}" for m in range(1, 13)]
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ok = cli("forecast", "-i", path, "-m", "naive", "-q", "-j", "1")
+    assert "note:" in ok.stderr  # the old series is noted when the file is read
+    refused = cli("forecast", "-i", path, "-q", "--engine", "dask", "--scheduler", "127.0.0.1:1")
+    assert refused.exit_code != 0
+    assert refused.stderr.startswith("error: --scheduler: cannot reach the Dask scheduler")
+    assert "note:" not in refused.stderr and "Traceback" not in refused.output
+
+
 # --- the command line ------------------------------------------------------------------------
 
 
