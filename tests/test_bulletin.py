@@ -826,6 +826,21 @@ def test_cli_no_arguments_covers_the_default_data():
     assert "Không đưa vào" in text  # series with no price for a year are named, not shown
 
 
+def test_cli_output_is_another_name_for_out_and_a_table_name_is_refused(tmp_path):
+    out = tmp_path / "b.md"
+    result = run("bulletin", "--output", out, *CLI_SLICE)
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("# ")
+    # Markdown into a .csv went without a word: refused before any forecast runs.
+    for name, fmt, words in (("b.csv", "md", "Markdown"), ("b.parquet", "html", "HTML")):
+        result = run("bulletin", "-o", tmp_path / name, "-f", fmt, *CLI_SLICE)
+        assert result.exit_code == 2, result.output
+        line = one_error_line(result)
+        assert f"a bulletin is {words}, not a {name.split('.')[1].upper()} table" in line
+        assert f"-o {tmp_path / ('bulletin.' + fmt)}" in line
+        assert not (tmp_path / name).exists()
+
+
 def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")

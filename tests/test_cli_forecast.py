@@ -1096,6 +1096,34 @@ def test_alerts_takes_quiet():
     assert "Price alerts" in result.stdout
 
 
+def test_alerts_writes_every_series_indicators_to_a_file(tmp_path):
+    out = tmp_path / "alerts.csv"
+    result = run("alerts", "-o", out, "-j", "1", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "Price alerts" not in result.stdout  # --quiet with --output: the file only
+    table = pd.read_csv(out, keep_default_na=False)
+    prices = load_default_prices()
+    assert (
+        len(table)
+        == prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
+    )
+    assert {"alps", "alps_band", "ipa", "ipa_band", "alps_reason", "as_of"} <= set(table.columns)
+    assert set(table["as_of"]) == {f"{prices['date'].max():%Y-%m-%d}"}
+    # Scored series have indicators, the others say why not.
+    scored = table[table["qualifies_alps"].astype(str) == "True"]
+    assert len(scored) and (scored["alps"] != "").all()
+    assert (table.loc[table["alps"] == "", "alps_reason"] != "").all()
+    # The table printed, without --quiet, names the same flagged series the file marks.
+    shown = run("alerts", "-o", tmp_path / "again.parquet", "-j", "1")
+    assert shown.exit_code == 0 and "Price alerts" in shown.stdout
+    assert pd.read_parquet(tmp_path / "again.parquet")["alps"].notna().sum() == len(scored)
+    bad = run("alerts", "-o", tmp_path / "alerts.txt")
+    assert bad.exit_code == 2 and "cannot write '.txt' files" in one_error_line(bad)
+    path = _series_file(tmp_path, 2)
+    over = run("alerts", "-i", path, "-o", path)
+    assert over.exit_code == 2 and "would overwrite the input price file" in one_error_line(over)
+
+
 def test_rich_output_into_a_closed_pipe_exits_like_a_unix_tool():
     """`cropcast data check F | head`: Rich's own handler would exit 1, which data check
     uses to say rows would be refused."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,18 +20,20 @@ from forecast.commands.shared import (
     JobsOption,
     JsonOption,
     MapOption,
-    QuietOption,
     SchedulerOption,
     SeriesOption,
     SheetOption,
     check_as_of,
+    check_output_suffix,
     console,
     engine_options,
+    files_read,
     load_for_forecast,
     money,
     parse_as_of,
     parse_freq,
     progress_bar,
+    refuse_overwrite,
     store_to_read,
 )
 
@@ -95,12 +98,25 @@ def alerts_cmd(
     ] = None,
     scheduler: SchedulerOption = None,
     as_json: JsonOption = False,
-    quiet: QuietOption = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write every series' indicators and reasons (.csv or .parquet).",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar; with --output, no table either."),
+    ] = False,
 ) -> None:
     """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
     from forecast.anomaly import latest_alerts_by_series
 
     stamp = parse_as_of(as_of)
+    check_output_suffix(output)
+    refuse_overwrite(output, "--output", files_read(input_, db))
     run_on = engine_options(engine, jobs, scheduler, None)
     prices, every = load_for_forecast(
         input_, series, freq, map_, default, db, None, decimal, dayfirst, False, chuc, sheet=sheet
@@ -119,6 +135,14 @@ def alerts_cmd(
     keep = (frame["qualifies_alps"] | frame["qualifies_ipa"]) if show_all else flagged
     shown = frame[keep].sort_values(["alps", "ipa"], ascending=False, na_position="last")
     skipped = {"alps": _not_qualifying(frame, "alps"), "ipa": _not_qualifying(frame, "ipa")}
+    if output is not None:
+        from forecast.forecasting import write_forecasts
+
+        key = ["commodity", "market", "price_type", "unit", "currency"]
+        every_series = frame.sort_values(key, kind="stable").reset_index(drop=True)
+        write_forecasts(every_series.assign(as_of=stamp), output)
+        if quiet and not as_json:
+            return
     if as_json:
         out = shown.assign(date=shown["date"].dt.strftime("%Y-%m-%d")).astype(object)
         out = out.where(out.notna(), None)

@@ -59,6 +59,16 @@ class BulletinFormat(str, Enum):
     sms = "sms"
 
 
+_FORMAT_WORDS = {
+    BulletinFormat.md: "Markdown",
+    BulletinFormat.html: "HTML",
+    BulletinFormat.txt: "plain text",
+    BulletinFormat.sms: "SMS text",
+}
+#: File names a bulletin is never written to: tables and workbooks.
+_DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls", ".json", ".tsv")
+
+
 BulletinModelOption = Annotated[
     str,
     typer.Option(
@@ -276,7 +286,8 @@ def bulletin_cmd(
     ] = BulletinFormat.md,
     as_of: BulletinAsOfOption = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write here instead of printing.")
+        Path | None,
+        typer.Option("--out", "--output", "-o", help="Write here instead of printing."),
     ] = None,
     model: BulletinModelOption = "theta",
     horizon: BulletinHorizonOption = 3,
@@ -318,9 +329,16 @@ def bulletin_cmd(
         return
     from forecast.bulletin import fan_charts, render
 
+    name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
     if out is not None and out.is_dir():  # say so now, not after the forecasts have run
-        name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
         raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
+    if out is not None and out.suffix.lower() in _DATA_SUFFIXES:
+        # A bulletin is text for people; a table name would get Markdown without a word.
+        raise UsageError(
+            f"a bulletin is {_FORMAT_WORDS[fmt]}, not a {out.suffix.lower()[1:].upper()} table",
+            str(out),
+            f"Use e.g. -o {out.with_name(name)}, or --format to choose another kind of text",
+        )
     refuse_overwrite(
         out,
         "--out",

@@ -31,6 +31,7 @@ from forecast.commands.shared import (
     check_output_suffix,
     console,
     engine_options,
+    files_read,
     label,
     load_for_forecast,
     money,
@@ -241,7 +242,7 @@ def forecast_cmd(
     parse_pairs(map_, "--map")
     parse_pairs(default, "--default")
     check_output_suffix(output)
-    refuse_overwrite(output, "--output", _read_by(input_, db))
+    refuse_overwrite(output, "--output", files_read(input_, db))
     run_on = engine_options(engine, jobs, scheduler, "processes")
     if input_ is not None:  # the commonest mistake, refused before any worker starts
         check_path(input_)
@@ -337,12 +338,6 @@ def _refuse_nothing_backtested(prices, names: list[str], horizon: int, failed) -
     )
 
 
-def _read_by(input_: Path | None, db: Path | None) -> dict[str, Path | None]:
-    """The files forecast and backtest read, that their --output must not overwrite."""
-    store = db if db is not None else store_location(input_, db)  # ./cropcast.duckdb too
-    return {"the input price file (--input)": input_, "the price store (--db)": store}
-
-
 def _print_backtest_failures(failed: list[tuple[str, str]], scored: set[str], n_series: int):
     """A backtest fails per model: a line for the series where every model failed, and one
     for those where some failed and the others were scored."""
@@ -397,7 +392,7 @@ def backtest_cmd(
     for name in names:
         check_model_name(name, "--models")
     check_output_suffix(output)
-    refuse_overwrite(output, "--output", _read_by(input_, db))
+    refuse_overwrite(output, "--output", files_read(input_, db))
     parse_pairs(map_, "--map")
     parse_pairs(default, "--default")
     level_values = parse_levels(levels)

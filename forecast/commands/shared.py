@@ -416,6 +416,12 @@ DbOption = Annotated[
 ]
 
 
+def files_read(input_: Path | None, db: Path | None) -> dict[str, Path | None]:
+    """The files a per-series command reads, that its --output must not overwrite."""
+    store = db if db is not None else store_location(input_, db)  # ./cropcast.duckdb too
+    return {"the input price file (--input)": input_, "the price store (--db)": store}
+
+
 def store_location(input_: Path | None, db: Path | None) -> Path | None:
     """Where the store a command would read is: none with --input, nor when no store is named
     and ./cropcast.duckdb does not exist. What an --output must not overwrite, full or empty;
