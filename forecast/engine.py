@@ -34,7 +34,9 @@ What every engine guarantees
   poisonous series cannot take innocent ones down with it; a series still failing is given
   to ``on_error`` as a :class:`WorkerLostError`. A run that lost a worker logs one warning
   on the ``forecast.engine`` logger at its end (the command line prints it as a note):
-  finished anyway, it should still say so, as the cause (memory) may strike again.
+  finished anyway, it should still say so, as the cause (memory) may strike again. Dask's
+  scheduler reruns a lost worker's tasks by itself, so there the run compares its workers
+  at the end with those at the start.
 """
 
 from __future__ import annotations
@@ -712,15 +714,33 @@ class _DaskPool:
                 raise
             self.own_client = True
         self.completed = distributed.as_completed(loop=self.client.loop)
-        threads = sum(self.client.nthreads().values())
-        self.max_in_flight = IN_FLIGHT_PER_WORKER * max(threads, 1)
+        self.workers_at_start = self.client.nthreads()
+        self.max_in_flight = IN_FLIGHT_PER_WORKER * max(sum(self.workers_at_start.values()), 1)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self._say_lost_workers()
         if self.own_client:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+    def _say_lost_workers(self) -> None:
+        """The scheduler runs a lost worker's tasks again by itself, so a run only sees a
+        death when a task outlives ``allowed-failures`` workers: compare the workers now
+        with those at the start, and warn as the process pool does."""
+        try:
+            gone = set(self.workers_at_start) - set(self.client.nthreads())
+        except Exception:  # a scheduler gone by now has nothing more to say
+            return
+        if gone:
+            log.warning(
+                "%d of the %d Dask workers left during the run (killed, out of memory, or "
+                "retired by the cluster); the scheduler ran their series again on the others",
+                len(gone),
+                len(self.workers_at_start),
+            )
 
     def warm(self, modules: tuple[str, ...]) -> None:
         """Have every worker import ``modules`` now, without waiting for them."""
