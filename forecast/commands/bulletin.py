@@ -332,13 +332,6 @@ def bulletin_cmd(
     name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
     if out is not None and out.is_dir():  # say so now, not after the forecasts have run
         raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
-    if out is not None and out.suffix.lower() in _DATA_SUFFIXES:
-        # A bulletin is text for people; a table name would get Markdown without a word.
-        raise UsageError(
-            f"a bulletin is {_FORMAT_WORDS[fmt]}, not a {out.suffix.lower()[1:].upper()} table",
-            str(out),
-            f"Use e.g. -o {out.with_name(name)}, or --format to choose another kind of text",
-        )
     refuse_overwrite(
         out,
         "--out",
@@ -349,7 +342,13 @@ def bulletin_cmd(
             "the price store (--db)": db if db is not None else store_location(input_, db),
         },
     )
-
+    if out is not None and out.suffix.lower() in _DATA_SUFFIXES:
+        # A bulletin is text for people; a table name would get Markdown without a word.
+        raise UsageError(
+            f"a bulletin is {_FORMAT_WORDS[fmt]}, not a {out.suffix.lower()[1:].upper()} table",
+            str(out),
+            f"Use e.g. -o {out.with_name(name)}, or --format to choose another kind of text",
+        )
     earlier = None
     if previous is not None:
         from forecast.bulletin.facts import read_forecasts
