@@ -361,6 +361,47 @@ def test_subscriber_file_is_validated(tmp_path, content, message):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("phone", "message"),
+    [
+        ("9.01235E+08", "is a spreadsheet number"),
+        ("0901234567.0", "is a spreadsheet number"),
+        ("901234567", "its leading 0 lost?"),
+        ("090123", "is not a whole phone number"),
+        ("0901 234 567 / 0912345678", "holds more than one number"),
+    ],
+)
+def test_a_phone_a_spreadsheet_mangled_is_refused_before_any_sms(tmp_path, phone, message):
+    """An SMS file named for a wrong number reaches a stranger, or nobody."""
+    path = tmp_path / "s.csv"
+    path.write_text(f'name,email,phone,language,commodities\nA,,"{phone}",vi,Rice\n', "utf-8")
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        read_subscribers(path)
+    assert "row 1 (line 2)" in str(info.value)
+    assert ("Give one a row" if "more than one" in message else "as text") in str(info.value)
+    for good in ("0901234567", "+84 901 234 567", "84901234567", "(028) 3822 1234"):
+        path.write_text(f'name,email,phone,language,commodities\nA,,"{good}",vi,Rice\n', "utf-8")
+        assert read_subscribers(path)[0].phone == good
+
+
+def test_a_comma_in_a_row_or_a_semicolon_file_is_read_or_said(tmp_path):
+    path = tmp_path / "s.csv"
+    # Commodities written "Rice, Dừa" unquoted: six values under five columns.
+    path.write_text("name,email,phone,language,commodities\nLan,,0901234567,vi,Rice, Dừa\n")
+    with pytest.raises(InputError, match=r"row 1 \(line 2\): 6 values, expected 5") as info:
+        read_subscribers(path)
+    assert "Separate commodities with ';'" in str(info.value)
+    # Excel's "CSV" where ',' is the decimal mark: ';' between columns.
+    path.write_text("name;email;phone;language;commodities\nLan;;0901234567;vi;Rice;Dừa\n")
+    with pytest.raises(InputError, match="6 values, expected 5"):
+        read_subscribers(path)
+    path.write_text("name;email;phone;language;commodities\nLan;;0901234567;vi;Rice\n")
+    (lan,) = read_subscribers(path)
+    assert (lan.phone, lan.commodities) == ("0901234567", ("Rice",))
+    with pytest.raises(InputError, match="is a folder"):
+        read_subscribers(tmp_path)
+
+
 def test_bad_language_names_the_choices(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("name,email,phone,language,commodities\nA,a@x.vn,,fr,Rice\n", "utf-8")
@@ -412,9 +453,36 @@ def test_cli_send_usage_errors(subscribers, tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "missing column" in result.stderr
 
 
+def test_cli_send_refuses_a_bad_outbox_sender_or_server_before_sending(subscribers, tmp_path):
+    """Found after the e-mails had gone, a bad --outbox meant sending them all again."""
+    taken = tmp_path / "outbox.txt"
+    taken.write_text("kept")
+    base = ["bulletin", "send", "--subscribers", subscribers, "--dry-run", *CLI_SLICE]
+    cases = [
+        (["--outbox", taken], "is a file; --outbox needs a folder"),
+        (["--outbox", taken / "sms"], "a file is in its path"),
+        (["--outbox", tmp_path / "o", "--from", "not an address"], "is not an e-mail address"),
+        (["--outbox", tmp_path / "o", "--from", "bản tin <x"], "is not an e-mail address"),
+    ]
+    for extra, message in cases:
+        result = runner.invoke(app, [str(a) for a in base + extra])
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and result.stderr.count("\n") == 1
+    assert taken.read_text() == "kept" and not (tmp_path / "o").exists()
+    url = ["bulletin", "send", "--subscribers", str(subscribers), "--smtp", "smtp://localhost:25"]
+    result = runner.invoke(app, url)
+    assert result.exit_code == 2 and "no scheme or user" in result.stderr
+    accented = tmp_path / "s.csv"
+    accented.write_text("name,email,phone,language,commodities\nLan,cô.lan@x.vn,,vi,Rice\n")
+    with pytest.raises(InputError, match="has accents, which mail servers refuse"):
+        read_subscribers(accented)
+    ok = base + ["--outbox", tmp_path / "o", "--from", "Bản tin <bantin@example.vn>"]
+    assert runner.invoke(app, [str(a) for a in ok]).exit_code == 0
+
+
 def test_cli_send_exits_1_when_every_delivery_is_skipped(tmp_path):
     path = tmp_path / "s.csv"
-    path.write_text("name,email,phone,language,commodities\nA,,0901,vi,durian\n", "utf-8")
+    path.write_text("name,email,phone,language,commodities\nA,,0901234567,vi,durian\n", "utf-8")
     args = ["bulletin", "send", "--subscribers", path, "--outbox", tmp_path / "o", "--dry-run"]
     result = runner.invoke(app, [str(a) for a in args + ["--as-of", "2022-01", *CLI_SLICE]])
     assert result.exit_code == 1, result.output

@@ -92,6 +92,27 @@ def _plain(text: str) -> str:
     return to_ascii(_fold(text)).casefold()
 
 
+def _check_phone(phone: str, where: str) -> None:
+    """Refuse a phone number a spreadsheet has mangled, before an SMS goes to a stranger:
+    "9.01235E+08" (a number in scientific notation), "0901234567.0" (a number with a
+    decimal), "901234567" (its leading 0 dropped), two numbers in one cell, too few digits.
+    Kept: a national number with its leading 0 (9-11 digits), or an international one, with
+    its + or without (11-15 digits)."""
+    written = phone.strip()
+    digits = re.sub(r"\D", "", written)
+    fix = "Format the phone column as text in the spreadsheet, and write e.g. 0912345678"
+    if not digits:
+        raise InputError(f"'{phone}' has no digits", where, "Write e.g. 0912345678")
+    if re.search(r"\d[.,]\d*[eE][+-]?\d|\.0+$", written):
+        raise InputError(f"'{phone}' is a spreadsheet number, not a phone number", where, fix)
+    if re.search(r"[/;,]|\bor\b|\bhoặc\b", written) or len(digits) > 15:
+        raise InputError(f"'{phone}' holds more than one number", where, "Give one a row")
+    international = written.startswith(("+", "00")) or len(digits) >= 11
+    if not (international or (digits.startswith("0") and 9 <= len(digits) <= 11)):
+        lost = " (its leading 0 lost?)" if len(digits) in (8, 9, 10) else ""
+        raise InputError(f"'{phone}' is not a whole phone number{lost}", where, fix)
+
+
 def read_subscribers(path: str | Path) -> list[Subscriber]:
     """Read and check a subscribers CSV (see the module notes).
 
@@ -103,13 +124,19 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
     """
     path = Path(path)
     name = path.name
+    if path.is_dir():
+        raise InputError("is a folder", str(path), "Give the subscribers CSV file in it")
     if not path.is_file():
         raise InputError("subscribers file not found", str(path), "Check the path")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("the file is not UTF-8 text", name, "Save it as 'CSV UTF-8'") from None
-    reader = csv.DictReader(text.splitlines())
+    lines = text.splitlines()
+    # Excel saves "CSV" with ';' where ',' is the decimal mark (Vietnamese, European).
+    first = lines[0] if lines else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(lines, delimiter=delimiter)
     header = [(h or "").strip().casefold() for h in (reader.fieldnames or [])]
     missing = [c for c in SUBSCRIBER_COLUMNS if c not in header]
     if missing:
@@ -120,8 +147,15 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
         )
     out = []
     for number, raw in enumerate(reader, start=1):
-        row = {(k or "").strip().casefold(): (v or "").strip() for k, v in raw.items()}
         where = f"{name}, row {number} (line {number + 1})"
+        if None in raw:  # more values than columns: csv keeps the rest in a list
+            raise InputError(
+                f"{len(header) + len(raw[None])} values, expected {len(header)}",
+                where,
+                f"Separate commodities with ';' (a '{delimiter}' starts a new column), or "
+                'quote a value that holds one ("Coffee, Robusta")',
+            )
+        row = {(k or "").strip().casefold(): (v or "").strip() for k, v in raw.items()}
         language = row["language"].casefold() or "vi"
         if language not in LANGS:
             raise InputError(
@@ -133,8 +167,16 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
             raise InputError("neither email nor phone is given", where, "Fill one or both")
         if row["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+", row["email"]):
             raise InputError(f"'{row['email']}' is not an e-mail address", where)
-        if row["phone"] and not re.sub(r"\D", "", row["phone"]):
-            raise InputError(f"'{row['phone']}' has no digits", where, "Write e.g. 0912345678")
+        if row["email"] and not row["email"].isascii():
+            # Accented addresses need SMTPUTF8, which few mail servers offer: every try
+            # would fail at sending time, after the others had gone out.
+            raise InputError(
+                f"'{row['email']}' has accents, which mail servers refuse",
+                where,
+                "Write the address as the mailbox owner gave it, without accents",
+            )
+        if row["phone"]:
+            _check_phone(row["phone"], where)
         wanted = tuple(c.strip() for c in row["commodities"].split(";") if c.strip())
         if not wanted:
             raise InputError(
@@ -340,6 +382,8 @@ def deliver(
             facts, unknown = facts_for(inputs.facts, who)
             labels = [f"{s.commodity} ({s.market})" for s in facts.series]
             note = f"no series for: {', '.join(unknown)}" if unknown else ""
+            if any("," in word for word in unknown):  # "Rice, Dừa" quoted as one
+                note += " (separate commodities with ';')"
             note = "; ".join(x for x in (note, shared) if x)
             line = Delivery(subscriber.name, channel, address, "", 0, note, labels)
             report.append(line)
@@ -384,4 +428,20 @@ def parse_smtp(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"'{text}' is not HOST:PORT")
+    if "/" in host or "@" in host:  # "smtp://host:25", "user@host:25": a URL, not a host
+        raise ValueError(f"'{text}' is not HOST:PORT (no scheme or user)")
     return host.strip("[]"), int(port)
+
+
+def check_sender(text: str) -> str:
+    """The ``From`` address, checked: ``"bantin@example.vn"`` or ``"Bản tin <bantin@...>"``
+    (a display name may have accents, the address may not: few mail servers take them);
+    ``ValueError`` otherwise."""
+    from email.utils import parseaddr
+
+    _, address = parseaddr(text)
+    local, at, domain = address.rpartition("@")
+    whole = at and local and domain and address.isascii() and not re.search(r"[\s<>]", address)
+    if not whole or text.count("<") != text.count(">"):
+        raise ValueError(f"'{text}' is not an e-mail address")
+    return text

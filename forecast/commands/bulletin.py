@@ -441,8 +441,20 @@ def bulletin_send(
     Exits 1 when any delivery failed (after 3 attempts; the others are still delivered) or
     when every one was skipped (no subscriber's commodities have a series).
     """
-    from forecast.bulletin.deliver import deliver, parse_smtp, read_subscribers
+    from forecast.bulletin.deliver import check_sender, deliver, parse_smtp, read_subscribers
 
+    # Every option is checked before anything is sent: a bad --outbox found after the
+    # e-mails had gone out meant sending them all twice on the rerun.
+    if outbox.exists() and not outbox.is_dir():
+        raise UsageError("is a file; --outbox needs a folder", str(outbox), "Name a folder")
+    if any(parent.is_file() for parent in outbox.parents):
+        raise UsageError(
+            "cannot be made: a file is in its path", str(outbox), "Name another folder"
+        )
+    try:
+        check_sender(sender)
+    except ValueError as exc:
+        raise UsageError(str(exc), "--from", "Use e.g. --from bantin@example.vn") from None
     people = read_subscribers(subscribers)
     server = None
     if smtp is not None:
