@@ -841,6 +841,20 @@ def test_cli_output_is_another_name_for_out_and_a_table_name_is_refused(tmp_path
         assert not (tmp_path / name).exists()
 
 
+def test_cli_format_follows_the_file_name_and_a_contradiction_is_refused(tmp_path):
+    page = tmp_path / "b.html"
+    assert run("bulletin", "-o", page, "--no-charts", *CLI_SLICE).exit_code == 0
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    text = tmp_path / "b.txt"
+    assert run("bulletin", "-o", text, "-f", "sms", *CLI_SLICE).exit_code == 0
+    assert text.read_text(encoding="ascii").startswith("1/")
+    # Markdown went into bulletin.html without a word.
+    result = run("bulletin", "-o", tmp_path / "c.html", "-f", "md", *CLI_SLICE)
+    assert result.exit_code == 2
+    assert "a md bulletin into a .html file. Use --format html" in one_error_line(result)
+    assert not (tmp_path / "c.html").exists()
+
+
 def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")

@@ -65,6 +65,33 @@ _FORMAT_WORDS = {
     BulletinFormat.txt: "plain text",
     BulletinFormat.sms: "SMS text",
 }
+#: The formats a bulletin file's extension names (.txt may be plain text or SMS).
+_SUFFIX_FORMATS = {
+    ".md": (BulletinFormat.md,),
+    ".markdown": (BulletinFormat.md,),
+    ".html": (BulletinFormat.html,),
+    ".htm": (BulletinFormat.html,),
+    ".txt": (BulletinFormat.txt, BulletinFormat.sms),
+    ".sms": (BulletinFormat.sms,),
+}
+
+
+def _format_for(fmt: BulletinFormat | None, out: Path | None) -> BulletinFormat:
+    """--format, else the one -o's extension names, else Markdown; a --format the file's
+    extension contradicts is refused (Markdown went into bulletin.html without a word)."""
+    named = _SUFFIX_FORMATS.get(out.suffix.lower(), ()) if out is not None else ()
+    if fmt is None:
+        return named[0] if named else BulletinFormat.md
+    if named and fmt not in named:
+        raise UsageError(
+            f"a {fmt.value} bulletin into a {out.suffix.lower()} file",
+            "--format",
+            f"Use --format {named[0].value}, or name the file bulletin"
+            f"{'.txt' if fmt is BulletinFormat.sms else '.' + fmt.value}",
+        )
+    return fmt
+
+
 #: File names a bulletin is never written to: tables and workbooks.
 _DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls", ".json", ".tsv")
 
@@ -275,15 +302,15 @@ def bulletin_cmd(
         ),
     ] = BulletinLang.vi,
     fmt: Annotated[
-        BulletinFormat,
+        BulletinFormat | None,
         typer.Option(
             "--format",
             "-f",
-            help="md, html, txt or sms.",
+            help="md, html, txt or sms (default: from the -o file name's extension, else md).",
             parser=parse_choice(BulletinFormat, "--format"),
             metavar="[md|html|txt|sms]",
         ),
-    ] = BulletinFormat.md,
+    ] = None,
     as_of: BulletinAsOfOption = None,
     out: Annotated[
         Path | None,
@@ -329,6 +356,7 @@ def bulletin_cmd(
         return
     from forecast.bulletin import fan_charts, render
 
+    fmt = _format_for(fmt, out)
     name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
     if out is not None and out.is_dir():  # say so now, not after the forecasts have run
         raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
