@@ -179,6 +179,27 @@ def test_data_clean_refuses_to_overwrite_its_input(tmp_path):
     assert sheet.read_bytes() == before
 
 
+def test_data_clean_writes_only_the_kinds_of_file_it_names(tmp_path):
+    """CSV text went into prices.xlsx, exit 0."""
+    sheet = tmp_path / "p.csv"
+    sheet.write_text(
+        "date,price,commodity,market,unit,currency,price_type\n2024-01-01,5,Rice,A,kg,VND,Retail\n"
+    )
+    for args, message in (
+        (["-o", tmp_path / "prices.xlsx"], "error: --output: cannot write '.xlsx' files"),
+        (["-o", tmp_path / "prices"], "error: --output: cannot write 'prices' files"),
+        (
+            ["-o", tmp_path / "ok.csv", "--rejected", tmp_path / "bad.parquet"],
+            "error: --rejected: cannot write '.parquet' files. Use a .csv file name",
+        ),
+    ):
+        result = run("data", "clean", sheet, *args)
+        assert result.exit_code == 2, result.output
+        assert one_error_line(result).startswith(message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+    assert run("data", "clean", sheet, "-o", tmp_path / "ok.parquet").exit_code == 0
+
+
 def test_data_clean_refuses_one_file_for_the_table_and_the_refused_rows(tmp_path):
     sheet = tmp_path / "p.csv"
     sheet.write_text(

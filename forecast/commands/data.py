@@ -19,6 +19,7 @@ from forecast.commands.shared import (
     JsonOption,
     MapOption,
     SheetOption,
+    check_output_suffix,
     clean_options,
     console,
     note_file_read,
@@ -155,6 +156,8 @@ def data_clean(
     from forecast.datasets import write_price_table
     from forecast.io import read_prices
 
+    check_output_suffix(output)
+    check_output_suffix(rejected, "--rejected", (".csv",))
     refuse_overwrite(output, "--output", {"the input file": file})
     # Written after the cleaned table, one file would keep only the refused rows.
     reads = {"the input file": file, "the cleaned table (--output)": output}

@@ -353,13 +353,17 @@ def by_reason_line(labelled: list[tuple[str, str]], sep: str = ": ", shown: int 
     return line + more
 
 
-def check_output_suffix(output: Path | None) -> None:
-    """Forecast and backtest tables are written as CSV or Parquet, by the file extension."""
-    if output is not None and output.suffix.lower() not in (".csv", ".parquet"):
+def check_output_suffix(
+    output: Path | None, option: str = "--output", suffixes: tuple[str, ...] = (".csv", ".parquet")
+) -> None:
+    """Tables are written as CSV or Parquet, by the file extension: any other name is
+    refused before the work (a table once went into prices.xlsx as CSV text)."""
+    if output is not None and output.suffix.lower() not in suffixes:
+        kinds = " or ".join(suffixes)
         raise UsageError(
             f"cannot write '{output.suffix or output.name}' files",
-            "--output",
-            "Use a .csv or .parquet file name",
+            option,
+            f"Use a {kinds} file name",
         )
 
 
