@@ -399,6 +399,31 @@ def test_cropcast_alone_still_prints_its_help():
     assert "error:" not in result.output
 
 
+def test_dong_added_by_hand_to_a_wfp_file_are_not_read_as_a_few_dong(tmp_path):
+    """WFP's coordinates write '.' as the decimal point, so its prices are read with '.':
+    "7.615" đồng added by hand (Vietnamese writing 7,615) came out 7.615 đồng, silently.
+    A published file never writes one, and in dollars the reading stays."""
+    header = (
+        "date,admin1,admin2,market,latitude,longitude,category,commodity,unit,priceflag,"
+        "pricetype,currency,price,usdprice"
+    )
+    place = "An Giang,Chau Phu,An Giang,10.522,105.126,cereals and tubers,Rice,KG,actual"
+    rows = [f"{m}/15/2012,{place},Wholesale,VND,{7500 + 10 * m},0.36" for m in range(1, 13)]
+    added = [f"{m}/15/2013,{place},Wholesale,VND,7.{600 + 5 * m},0.36" for m in (1, 2, 3)]
+    path = tmp_path / "wfp_vnm.csv"
+    path.write_text("\n".join([header, *rows, *added]) + "\n", encoding="utf-8")
+    out = tmp_path / "clean.csv"
+    result = run("data", "clean", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    prices = pd.read_csv(out)
+    assert prices["price"].tail(3).tolist() == [7605, 7610, 7615]
+    assert "were read as thousands" in " ".join(result.stdout.split())
+    dollars = path.read_text(encoding="utf-8").replace(",VND,", ",USD,")
+    (tmp_path / "usd.csv").write_text(dollars, encoding="utf-8")
+    assert run("data", "clean", tmp_path / "usd.csv", "-o", out).exit_code == 0
+    assert pd.read_csv(out)["price"].tail(3).tolist() == [7.605, 7.61, 7.615]
+
+
 def test_a_wfp_file_with_decimal_commas_is_cleaned_and_a_wrong_decimal_named(shared_data, tmp_path):
     """The Thai WFP file saved by a European Excel: read as published, with a note; given
     --decimal . against it, the one error line names --decimal , (it named --map)."""

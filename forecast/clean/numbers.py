@@ -273,6 +273,8 @@ def parse_prices(
             return err
 
     found = map_unique(frame["price_raw"], read)
+    if default_decimal is not None and not options.decimal:
+        found = _small_units_stay_open(frame, found)
     good = found.map(lambda r: isinstance(r, ParsedPrice))
     if len(frame) and not good.any():
         raise InputError(
@@ -300,6 +302,37 @@ def parse_prices(
     reasons = found.map(lambda r: None if isinstance(r, ParsedPrice) else str(r))
     kept, rejected = split_rejected(out, reasons)
     return StepOutput(kept, rejected, notes, details)
+
+
+def _small_units_stay_open(frame: pd.DataFrame, found: pd.Series) -> pd.Series:
+    """A publisher's file whose numbers write '.' as the decimal point (WFP's coordinates)
+    has its "7.615" read as 7.615; in đồng and the like no price is a few units, so there
+    such a price (one hand-added to the file, as Vietnamese writes 7,615 đồng) is read
+    again as the prices around it say, "45.000" thousands as everywhere else. A published
+    file never writes one: its đồng prices are "7615" or "7615.5"."""
+    if "currency_raw" not in frame:
+        return found
+    from forecast.clean.currency import read_currency
+
+    read = map_unique(frame["currency_raw"], read_currency)
+    # Not "nghìn đồng": counted in thousands, its "7.615" is 7,615 đồng as read.
+    small = read.map(lambda r: r[0] in SMALL_UNIT_CURRENCIES and r[1] == 1).astype(bool)
+    if not small.any():
+        return found
+    raw = frame["price_raw"].astype(str).str.strip()
+    open_ = small & raw.str.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}\D*")
+    if not open_.any():
+        return found
+    found = found.copy()
+    found[open_] = map_unique(frame.loc[open_, "price_raw"], _read_without_decimal)
+    return found
+
+
+def _read_without_decimal(value: object) -> ParsedPrice | PriceError:
+    try:
+        return parse_price(value, None)
+    except PriceError as err:
+        return err
 
 
 def _mismatches(found: pd.Series) -> pd.Series:
