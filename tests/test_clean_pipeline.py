@@ -210,10 +210,16 @@ def test_price_currency_must_match_the_currency_column():
 
 def test_wfp_decimals_are_english():
     table = raw_table(
-        [{"date": "2024-01-15", "price": "1.500"}, {"date": "2024-02-15", "price": "5317.5"}]
+        [{"date": "2024-01-15", "price": "1.500"}, {"date": "2024-02-15", "price": "5317.5"}],
+        currency="THB",
     ).assign(row=[1, 2])
     raw = RawPrices(table, table.set_index("row"), "wfp.csv", "wfp")
     assert clean(raw, CleanOptions(today=TODAY)).prices["price"].tolist() == [1.5, 5317.5]
+    # Not in đồng, where no price is a few units: "1.500" is read as the prices around it
+    # say, thousands (a published WFP file never writes one; a hand-added row does).
+    dong = table.assign(currency="VND")
+    raw = RawPrices(dong, dong.set_index("row"), "wfp.csv", "wfp")
+    assert clean(raw, CleanOptions(today=TODAY)).prices["price"].tolist() == [1500.0, 5317.5]
     # A generic table reads "1.500" as thousands and says so.
     result = run(table.drop(columns="row"))
     assert result.prices["price"].tolist() == [1500.0, 5317.5]
