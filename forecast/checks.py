@@ -39,11 +39,23 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
     return tuple(out)
 
 
+#: The longest horizon taken: 1,000 periods is 83 years of months or 19 of weeks, more
+#: than any price forecast can say anything about; much longer ran dates past what pandas
+#: can hold (the year 2262) and failed with an unexpected error.
+MAX_HORIZON = 1000
+
+
 def check_horizon(h: int) -> int:
-    """A horizon is a whole number of periods, at least 1."""
+    """A horizon is a whole number of periods, at least 1 and at most :data:`MAX_HORIZON`."""
     if int(h) != h or h < 1:
         raise UsageError(
             f"horizon {h} must be a whole number of periods >= 1",
+            "--horizon",
+            "Use e.g. --horizon 12",
+        )
+    if h > MAX_HORIZON:
+        raise UsageError(
+            f"horizon {h} is longer than cropcast forecasts ({MAX_HORIZON:,} periods at most)",
             "--horizon",
             "Use e.g. --horizon 12",
         )

@@ -346,6 +346,11 @@ def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
     }
     table = run("accuracy", "--db", "s.duckdb")
     assert "Rice · An Giang" in table.stdout and "naive over all series" in table.stdout
+    # A filter that matches none of the scored series is the user's to fix (it said
+    # "none with actual prices yet", exit 0).
+    nothing = run("accuracy", "--db", "s.duckdb", "--series", "Nope")
+    assert nothing.exit_code == 2
+    assert "no scored series matches 'Nope'" in one_error_line(nothing)
     bulletin = run(
         "bulletin",
         "--db",

@@ -284,6 +284,13 @@ def accuracy_cmd(
 
     store = open_store(db)
     table = accuracy(store, series=series)
+    if series and table.empty and not accuracy(store).empty:
+        # Scores exist, for other series: the filter is the user's to fix, not the store.
+        raise UsageError(
+            f"no scored series matches {' or '.join(repr(s) for s in series)}",
+            "--series",
+            "Run without --series to see the series that have scores",
+        )
     overall = accuracy(store, by=("model",), series=series)
     if as_json:
         out = {}
