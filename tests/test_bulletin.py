@@ -871,7 +871,17 @@ def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert result.stderr.count("\n") == 1 and "cannot write there" in result.stderr
     # An empty or folder --previous is a file that cannot be read: exit 1, as a missing one.
-    for path, what in [(empty, "is empty"), (blank, "is empty"), (tmp_path, "is a folder")]:
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text("commodity,market,date,forecast\n", encoding="utf-16")
+    image = tmp_path / "fc.parquet"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    for path, what in [
+        (empty, "is empty"),
+        (blank, "is empty"),
+        (tmp_path, "is a folder"),
+        (utf16, "not a forecast file (not UTF-8 text"),
+        (image, "not a forecast file (cannot be read"),
+    ]:
         result = run("bulletin", "--previous", path, *CLI_SLICE)
         assert result.exit_code == 1, result.output
         assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr

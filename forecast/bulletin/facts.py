@@ -928,13 +928,20 @@ def read_forecasts(path) -> pd.DataFrame:
         raise InputError("is a folder, not a forecast file", str(path), again)
     if not path.is_file():
         raise InputError("forecast file not found", str(path), "Check the path")
-    if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
-        try:
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
             frame = pd.read_csv(path, dtype={c: str for c in KEY}, keep_default_na=False)
-        except pd.errors.EmptyDataError:  # 0 bytes or blank lines only: no header to read
-            raise InputError("the forecast file is empty", str(path), again) from None
+    except pd.errors.EmptyDataError:  # 0 bytes or blank lines only: no header to read
+        raise InputError("the forecast file is empty", str(path), again) from None
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as exc:
+        # A workbook, an image, a UTF-16 save: what 'cropcast forecast -o' writes is UTF-8
+        # CSV or Parquet, so any other file is not one of its forecasts.
+        what = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else "cannot be read"
+        raise InputError(
+            f"not a forecast file ({what}: {type(exc).__name__})", str(path), again
+        ) from None
     missing = [c for c in (*KEY, "date", "forecast") if c not in frame.columns]
     if missing:
         raise InputError(
