@@ -815,3 +815,22 @@ def test_an_empty_default_store_left_by_a_refused_ingest_does_not_stop_forecasts
     stored = run("forecast", "--horizon", 3, "--jobs", 1)
     assert stored.exit_code == 0, stored.output
     assert "Lúa" in stored.stdout and "Rice" not in stored.stdout
+
+
+@pytest.mark.parametrize("kind", ["InterruptException", "RuntimeError"])
+def test_ctrl_c_while_duckdb_works_is_interrupted_not_a_crash(tmp_path, monkeypatch, kind):
+    """DuckDB turns Ctrl-C into its own error: it read 'unexpected RuntimeError: Query
+    interrupted ... report it', exit 1. The store itself rolls back."""
+    import duckdb
+
+    import forecast.store as store_module
+
+    def interrupted(*args, **kwargs):
+        if kind == "InterruptException":
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(store_module, "ingest_file", interrupted)
+    result = run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", tmp_path / "s.duckdb")
+    assert result.exit_code == 130, result.output
+    assert result.stderr.strip() == "interrupted"

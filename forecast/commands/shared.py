@@ -133,7 +133,16 @@ class CropcastGroup(TyperGroup):
             # click is vendored (typer >= 0.20) or separate, they come from those modules.
             if type(exc).__module__.split(".")[0] in ("typer", "click") or _debug(ctx):
                 raise
+            if _interrupted_query(exc):  # Ctrl-C while DuckDB worked: DuckDB's own error
+                typer.echo("interrupted", err=True)
+                ctx.exit(130)
             _unexpected(ctx, exc)
+
+
+def _interrupted_query(exc: BaseException) -> bool:
+    """DuckDB turns Ctrl-C into its own error (``InterruptException``, or a RuntimeError
+    "Query interrupted" from a result being fetched): the store rolls back as it would."""
+    return type(exc).__name__ == "InterruptException" or str(exc).strip() == "Query interrupted"
 
 
 def _unexpected(ctx, exc: BaseException) -> None:
