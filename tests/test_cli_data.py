@@ -79,6 +79,22 @@ def test_data_clean_writes_prices_and_rejected_rows(shared_data, tmp_path):
     assert refused["reason"].str.contains("forecast").all()
 
 
+def test_a_column_named_with_a_comma_maps_as_the_hint_writes_it(tmp_path):
+    """The hint said --map price=Giá (đ, kg), and the comma then split the mapping."""
+    sheet = tmp_path / "gia.csv"
+    sheet.write_text(
+        'date,commodity,market,price_type,unit,currency,"Giá (đ, kg)"\n'
+        + "".join(f"2024-{m:02d}-01,Rice,A,Retail,kg,VND,{12000 + m}\n" for m in range(1, 7)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    result = run("data", "clean", sheet, "-o", out, "--map", "price=Giá (đ, kg)")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["price"].tolist() == [12001, 12002, 12003, 12004, 12005, 12006]
+    both = run("data", "clean", sheet, "-o", out, "--map", "market=market, price=Giá (đ, kg)")
+    assert both.exit_code == 0, both.output
+
+
 def test_data_clean_vietnamese_sheet_with_mapping(tmp_path):
     sheet = tmp_path / "gia_dua.csv"
     sheet.write_text(

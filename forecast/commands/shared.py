@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import traceback
 from contextlib import suppress
@@ -222,11 +223,14 @@ _PAIR_EXAMPLES = {"--map": "date=Ngày", "--default": "currency=VND"}
 
 
 def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
-    """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error."""
+    """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error.
+
+    A comma starts a new pair only where a NAME= follows it, so a column named with a
+    comma maps as written: 'price=Giá (đ, kg)'."""
     if not text:
         return None
     pairs = {}
-    for part in text.split(","):
+    for part in re.split(r",(?=\s*[^\W\d]\w*\s*=)", text):
         if "=" not in part:
             example = _PAIR_EXAMPLES.get(option, "date=Ngày")
             raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} {example}")
