@@ -160,6 +160,8 @@ def load_calendar(path: str | Path | Traversable | None = None) -> pd.DataFrame:
     elif isinstance(path, (str, os.PathLike)):
         path = Path(path)
     name = path.name
+    if isinstance(path, Path) and path.is_dir():
+        raise InputError("is a folder", str(path), "Give the calendar CSV file in it")
     if not path.is_file():
         raise InputError(
             "calendar file not found",
@@ -177,7 +179,10 @@ def load_calendar(path: str | Path | Traversable | None = None) -> pd.DataFrame:
         )
     try:
         # Read everything as text so validation can say which cell is wrong and why.
-        frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+        # Excel saves "CSV" with ';' where ',' is the decimal mark (Vietnamese, European).
+        first = text.splitlines()[0] if text.strip() else ""
+        sep = ";" if first.count(";") > first.count(",") else ","
+        frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except pd.errors.ParserError as exc:
         raise InputError(f"not a readable CSV ({exc})", name, "Check quotes and commas") from None
     return validate_calendar(frame, name)

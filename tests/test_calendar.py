@@ -169,6 +169,18 @@ def test_non_integer_month_rejected(tmp_path, value):
         load_calendar(path)
 
 
+def test_a_semicolon_calendar_is_read_and_a_folder_is_named(tmp_path):
+    """Excel saves "CSV" with ';' in Vietnamese settings: its five columns read as one were
+    refused as "missing columns"."""
+    path = write_calendar(tmp_path, "Rice,Mekong Delta,A,,,2,4,3,3,src")
+    text = path.read_text(encoding="utf-8").replace(",", ";")
+    path.write_text(text, encoding="utf-8")
+    (row,) = load_calendar(path).itertuples(index=False)
+    assert (row.harvest_start, row.harvest_end, row.peak_start) == (2, 4, 3)
+    with pytest.raises(InputError, match="is a folder"):
+        load_calendar(tmp_path)
+
+
 def test_whole_float_month_accepted(tmp_path):
     # A pandas-resaved column with gaps writes 3.0 for 3.
     path = write_calendar(tmp_path, "Rice,Mekong Delta,A,,,2.0,4.0,3.0,3.0,src")
