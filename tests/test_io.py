@@ -996,3 +996,23 @@ def test_a_web_page_saved_as_csv_is_named_for_what_it_is(tmp_path, page):
     path.write_text(page, encoding="utf-8")
     with pytest.raises(InputError, match="is a web page .HTML., not a price table"):
         read_prices(path)
+
+
+def test_a_stray_quote_in_a_long_file_is_named_by_its_line(tmp_path):
+    """Past csv's 128 KB a quote left open made the whole file one value: refused with the
+    parser's words and no line number, where a short file's stray quote is refused alone."""
+    header = "date,market,commodity,unit,currency,price_type,price"
+    rows = [
+        f"2015-{1 + i % 12:02d}-01,Chợ số {i // 12},Lúa,kg,VND,Retail,{7000 + i}"
+        for i in range(5000)
+    ]
+    rows[9] = rows[9].replace("Chợ", '"Chợ', 1)
+    path = tmp_path / "district.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 11 opens a quote \(\"\) that no later line closes"):
+        read_prices(path)
+    # One value longer than 128 KB near the top: one line too, not an unexpected csv.Error.
+    long = tmp_path / "long.csv"
+    long.write_text(header + "\n" + "2015-01-01,A,Lúa,kg,VND,Retail," + "9" * 200_000 + "\n")
+    with pytest.raises(InputError, match="no value is longer than 128 KB"):
+        read_prices(long)

@@ -266,7 +266,10 @@ def sniff_delimiter(text: str, prefer: str = ",") -> str:
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     best, best_score = prefer, (False, 1)
     for delim in (prefer, *[d for d in _DELIMITERS if d != prefer]):
-        rows = list(csv.reader(lines, delimiter=delim))
+        try:
+            rows = list(csv.reader(lines, delimiter=delim))
+        except csv.Error:  # a field over csv's 128 KB limit: not this delimiter's to judge
+            continue
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -276,6 +279,34 @@ def sniff_delimiter(text: str, prefer: str = ",") -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+def _unreadable(exc: Exception, text: str, name: str) -> InputError:
+    """One line for a file no parser can split: the stray quote when one is to blame."""
+    quote = _stray_quote_line(text)
+    if quote is not None:  # the rest of the file read as one value, past csv's 128 KB
+        return InputError(
+            f'line {quote} opens a quote (") that no later line closes, so the rest of the '
+            "file reads as one value",
+            name,
+            'Remove the stray " or close it',
+        )
+    return InputError(
+        f"cannot be read as a table ({exc})",
+        name,
+        "Check that every line has the same number of columns, and no value is longer than 128 KB",
+    )
+
+
+def _stray_quote_line(text: str) -> int | None:
+    """The line (1-based) whose quote the rest of the file never closes, or None: quotes
+    are counted from the top, and the text after the last even count holds an odd one."""
+    open_at, inside = None, False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.count('"') % 2:
+            inside = not inside
+            open_at = number if inside else None
+    return open_at if inside else None
 
 
 #: Excel's first line naming the separator ("sep=;"), which Excel itself honours.
@@ -354,11 +385,7 @@ def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFram
                 skip_blank_lines=True,
             )
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(
-            f"cannot be read as a table ({exc})",
-            path.name,
-            "Check that every line has the same number of columns",
-        ) from None
+        raise _unreadable(exc, text, path.name) from None
     frame.columns = [str(c) for c in frame.columns]
     if broken:
         if delim_line:  # the lines read came after the file's "sep=" line: count it too
@@ -445,11 +472,7 @@ def _broken_lines(lines: _Lines, delim: str, name: str) -> tuple[list[str], list
         while start is not None:
             start = _scan(lines, start, delim, width, broken)
     except csv.Error as exc:
-        raise InputError(
-            f"cannot be read as a table ({exc})",
-            name,
-            "Check that every line has the same number of columns",
-        ) from None
+        raise _unreadable(exc, lines.text, name) from None
     # One line found twice (a quote closed mid-value, then left open at the end) is one
     # line: its last reason, the one that names the quote left open, stands.
     once = {line.number: line for line in broken}
