@@ -782,18 +782,15 @@ def test_a_bulletin_sent_as_of_an_earlier_date_keeps_nothing(tmp_path):
 
 
 def test_an_empty_default_store_left_by_a_refused_ingest_does_not_stop_forecasts(workdir):
-    """A first ingest whose files were all refused left ./cropcast.duckdb with no prices
-    (it no longer does; an older cropcast's may still be there); after it the quick
-    start's `cropcast forecast` refused to run in that folder."""
+    """A first ingest whose files were all refused leaves ./cropcast.duckdb with no prices;
+    after it the quick start's `cropcast forecast` refused to run in that folder."""
     from forecast.commands.shared import _NOTED_EMPTY
-    from forecast.store import open_store
 
     _NOTED_EMPTY.clear()
     bad = workdir / "gia.csv"
     bad.write_text("Ngày,Giá\n01/11/2025,7800\n", encoding="utf-8")
     assert run("ingest", bad).exit_code != 0
-    assert not (workdir / "cropcast.duckdb").exists()
-    open_store(workdir / "cropcast.duckdb", create=True)  # as an older cropcast left it
+    assert (workdir / "cropcast.duckdb").exists()
     result = run("forecast", "--series", "Rice|An Giang", "--horizon", 3, "--jobs", 1)
     assert result.exit_code == 0, result.output
     assert "cropcast.duckdb holds no prices yet, so the embedded data is used" in result.stderr
@@ -837,22 +834,3 @@ def test_ctrl_c_while_duckdb_works_is_interrupted_not_a_crash(tmp_path, monkeypa
     result = run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", tmp_path / "s.duckdb")
     assert result.exit_code == 130, result.output
     assert result.stderr.strip() == "interrupted"
-
-
-def test_an_ingest_whose_files_all_fail_leaves_no_new_store(tmp_path):
-    """An empty store left behind was taken for the user's prices by later commands."""
-    new = tmp_path / "new.duckdb"
-    missing = run("ingest", tmp_path / "typo.csv", "--db", new)
-    assert missing.exit_code != 0 and not new.exists()
-    bad = tmp_path / "bad.csv"
-    bad.write_text(
-        "date,commodity,market,price_type,unit,currency,price\n2024-01-01,R,A,R,kg,VND,x\n"
-    )
-    both = run("ingest", tmp_path / "typo.csv", bad, "--db", new)
-    assert both.exit_code != 0 and not new.exists()
-    assert not list(tmp_path.glob("*.wal")) and not list(tmp_path.glob(".new*"))
-    # A store that was there, or that one file went into, stays.
-    good = price_file(tmp_path / "a.csv", range(12))
-    assert run("ingest", bad, good, "--db", new).exit_code != 0 and new.exists()
-    assert run("ingest", tmp_path / "typo.csv", "--db", new).exit_code != 0 and new.exists()
-    assert run("store", "info", "--db", new).exit_code == 0

@@ -468,9 +468,8 @@ _NOTED_EMPTY: set[Path] = set()
 
 def _empty_default_store(path: Path) -> bool:
     """Whether ./cropcast.duckdb, found without being named, holds no prices (an ingest
-    whose files were all refused left one, before ingest learnt to remove it): then the
-    command uses the embedded data, as before the store existed, and says so once,
-    instead of refusing to run at all."""
+    whose files were all refused leaves one): then the command uses the embedded data, as
+    before the store existed, and says so once, instead of refusing to run at all."""
     from forecast.store import open_store
 
     store = open_store(path)

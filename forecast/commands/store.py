@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from contextlib import suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -232,31 +231,25 @@ def ingest_cmd(
     The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made when missing).
     """
     from forecast.store import StoreBusyError, ingest_file, open_store
-    from forecast.store.database import resolve_location
 
     options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
-    made = not resolve_location(db)[0].exists()
     store = open_store(db, create=True, wait=wait)
     results, failures = [], []
-    try:
-        for file in files:
-            try:
-                result = ingest_file(
-                    store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
-                )
-                results.append(result)
-                if result.report is not None:  # one sheet of several went in
-                    note_other_sheets(result.report, file, sheet)
-            except StoreBusyError:
+    for file in files:
+        try:
+            result = ingest_file(
+                store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
+            )
+            results.append(result)
+            if result.report is not None:  # one sheet of several went in
+                note_other_sheets(result.report, file, sheet)
+        except StoreBusyError:
+            raise
+        except CropcastError as exc:
+            if len(files) == 1:
                 raise
-            except CropcastError as exc:
-                if len(files) == 1:
-                    raise
-                failures.append((file, exc))
-    finally:
-        if made and not results:
-            _unmake(store)
+            failures.append((file, exc))
     if as_json:
         payload = {
             "store": str(store.path),
@@ -270,18 +263,6 @@ def ingest_cmd(
         typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
     if failures:
         raise typer.Exit(max(exc.exit_code for _, exc in failures))
-
-
-def _unmake(store) -> None:
-    """Remove the store this ingest made when none of its files went in: an empty store
-    left behind was taken for the user's prices by every later command in the folder.
-    Only while it still holds nothing, checked under the store's write lock (another
-    process may have found it meanwhile and added its own)."""
-    with suppress(Exception), store.writing() as con:
-        if con.execute("SELECT count(*) FROM prices").fetchone()[0] == 0:
-            # Unlinked while this connection holds the lock: no one opens it in between.
-            for leftover in (store.path, store.path.with_name(store.path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
 
 
 def _pct_cell(value: float) -> str:
