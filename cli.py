@@ -81,11 +81,13 @@ def _leave(code: int | str | None) -> NoReturn:
     if wait_for_threads is not None:
         wait_for_threads()
     atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # the reader left, or a stream was closed
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with it closed (`cropcast --help >&-`)
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the reader left, the stream was closed, disk full
+            code = code or 1
     os._exit(code)
 
 

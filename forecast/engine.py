@@ -263,7 +263,7 @@ def started(
             yield {**run_on, "scheduler": pending}
         finally:
             with suppress(Exception):  # a cluster that failed to start has nothing to close
-                pending.result().__exit__(None, None, None)
+                pending.result().close()  # the run itself said whether a worker was lost
         return
     yield run_on
 
@@ -721,6 +721,10 @@ class _DaskPool:
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:
             self._say_lost_workers()
+        self.close()
+
+    def close(self) -> None:
+        """Close what this pool opened (its client, its LocalCluster), saying nothing."""
         if self.own_client:
             self.client.close()
         if self.cluster is not None:

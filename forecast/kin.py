@@ -138,6 +138,7 @@ class KinPools:
         from forecast.models.base import season_length
 
         self.horizon = int(horizon)
+        self.window = int(window)
         flat = set(flat_series(prices, window))
         if keys is None:
             keys = [*short_series(prices, horizon).index, *flat]
@@ -205,8 +206,9 @@ class KinPools:
         the series' own span, 84 % and 94 % with a better one). A kin in the same market
         spelt another way (a case twin) is the series itself, and is left out too. The
         levels are tried in order; the first with enough moves in the span for a range
-        (``MIN_FALLBACK_SCORES``) is taken, else the first with enough in any year, else the
-        first with a few in the span.
+        (``MIN_FALLBACK_SCORES``) is taken; else the first with a few in the span, when the
+        series' own moves make them enough; else the first with enough in any year; else
+        the few.
         """
         from forecast.auto import enough_moves
         from forecast.models.base import season_length
@@ -231,7 +233,9 @@ class KinPools:
                 # A few moves of its own commodity (a market that opened last month) are
                 # too few for a range: a broader level may have enough; else these.
                 fewer = fewer or (kin, source)
-        # Then, for a series whose kin moved too little or not at all in its own span (one
+        if fewer and enough_moves(np.concatenate([self._own_moves(y), fewer[0]])):
+            return fewer  # with the series' own moves, the few in its span are enough
+        # Else, for a series whose kin moved too little or not at all in its own span (one
         # price in 2020, the file's other series in 2024-25): the kin's moves of any year.
         # Wider than its own years' would be, but a range, where a few moves gave none (a
         # one-price series then had empty range columns).
@@ -240,6 +244,12 @@ class KinPools:
             if kin is not None and enough_moves(kin):
                 return kin, f"{source}, in other years than its own"
         return fewer
+
+    def _own_moves(self, y: pd.Series) -> np.ndarray:
+        """The series' own last-price moves, as auto pools them with its kin's."""
+        from forecast.auto import last_price_errors
+
+        return last_price_errors(y, self.horizon, self.window)
 
     def _moves(self, key, level, columns, season, since=None, until=None) -> np.ndarray | None:
         """The kin's moves at ``level``, the series' own markets left out, those starting

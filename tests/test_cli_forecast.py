@@ -354,6 +354,20 @@ def test_a_series_cleaning_refused_whole_is_named_in_the_note(tmp_path):
     (note,) = [line for line in result.stderr.splitlines() if "cleaning refused" in line]
     assert "1 series has no price left and gets no forecast: Sorghum | M1" in note
     assert "M0" not in note and "M2" not in note
+    # Names written decomposed (a Mac's NFD) are the same names once cleaned: a series that
+    # lost one price is not named as lost.
+    import unicodedata
+
+    text = "date,commodity,market,price_type,unit,currency,price\n" + "".join(
+        f"2023-{m:02d}-01,Gạo,Mỏ Cày,Retail,KG,VND,{12000 + m if m != 5 else 0}\n"
+        for m in range(1, 13)
+    )
+    nfd = tmp_path / "nfd.csv"
+    nfd.write_text(unicodedata.normalize("NFD", text), encoding="utf-8")
+    result = run("forecast", "-i", nfd, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert "cleaning refused 1 of 12 rows" in result.stderr
+    assert "no price left" not in result.stderr
 
 
 def test_a_backtest_says_which_series_failed_whole_and_which_had_a_model_fail(capsys):
@@ -779,6 +793,14 @@ def test_the_console_command_exits_with_its_code_its_output_flushed_and_atexit_r
     assert bad.returncode == 2
     assert "atexit ran" in bad.stderr
     assert [line for line in bad.stderr.splitlines() if line.startswith("error:")]
+    # Started with stdout or stderr closed: the command's own exit code, no traceback.
+    closed = f'{sys.executable} -c "{code.replace(chr(10), ";")}"'
+    for args, redirect, expected in ((["--help"], ">&-", 0), (["forecast", "-h", "0"], "2>&-", 2)):
+        done = subprocess.run(
+            f"{closed} {' '.join(args)} {redirect}", shell=True, capture_output=True, text=True
+        )
+        assert done.returncode == expected, done.stderr
+        assert "Traceback" not in done.stderr
 
 
 @pytest.mark.slow

@@ -523,6 +523,19 @@ def test_dask_reschedules_the_series_of_a_killed_worker(tmp_path, dask_client, c
 
 
 @pytest.mark.slow
+def test_a_lost_worker_of_the_cluster_a_command_starts_is_said_once(tmp_path, caplog):
+    """The run says it; closing the LocalCluster `started` made said it again."""
+    pytest.importorskip("distributed")
+    from forecast.engine import started
+
+    job = partial(kill_on, victim=3, marker_dir=str(tmp_path))
+    with caplog.at_level("WARNING", logger="forecast.engine"), started("dask", 2) as run_on:
+        out = list(run_jobs(job, range(12), **run_on, on_error=lost))
+    assert sorted(out) == [x * x for x in range(12)]
+    assert caplog.text.count("Dask workers left during the run") == 1
+
+
+@pytest.mark.slow
 def test_dask_reports_a_series_that_kills_every_worker(monkeypatch):
     """With no failures allowed by the scheduler, cropcast's own retry and report take over."""
     pytest.importorskip("distributed")

@@ -354,3 +354,13 @@ def test_a_lone_old_price_takes_its_kins_moves_of_other_years():
     alone = _table(few, starts={"A": "2015-03-01", "D": "2015-03-01"})
     kin, source = KinPools(alone, horizon=12, window=240).with_source(maize, y)
     assert "other years" not in source and not enough_moves(kin)
+    # A series whose own moves make those few enough keeps them: its own commodity, in
+    # its own months (better scored on the design set than other years' moves).
+    moved = {**few, ("Maize", "A", "LKR"): _walk(6, 0.03, 5)}
+    crowded = _table(
+        {**moved, ("Rice", "B", "LKR"): _walk(60, 0.05, 2)},
+        starts={"A": "2015-03-01", "D": "2015-03-01"},
+    )
+    y = dict(iter_series(crowded))[maize]
+    kin, source = KinPools(crowded, horizon=12, window=240).with_source(maize, y)
+    assert source == LEVELS[0][1]

@@ -94,23 +94,27 @@ def _plain(text: str) -> str:
 
 def _check_phone(phone: str, where: str) -> None:
     """Refuse a phone number a spreadsheet has mangled, before an SMS goes to a stranger:
-    "9.01235E+08" (a number in scientific notation), "0901234567.0" (a number with a
-    decimal), "901234567" (its leading 0 dropped), two numbers in one cell, too few digits.
-    Kept: a national number with its leading 0 (9-11 digits), or an international one, with
-    its + or without (11-15 digits)."""
+    "9.01235E+08" (scientific notation), "901234567.0" (a number cell's decimal), a bare
+    "901234567" (a number cell drops the leading 0), two numbers in one cell, or too few
+    digits. Numbers written as text ("0901 234 567", "+84 90...", "(202) 555-0123",
+    "028.3829.0000", "030/1234567") are taken as written."""
     written = phone.strip()
     digits = re.sub(r"\D", "", written)
-    fix = "Format the phone column as text in the spreadsheet, and write e.g. 0912345678"
+    fix = (
+        "Format the phone column as text in the spreadsheet, and write the number with its "
+        "leading 0 or its country code (e.g. 0912345678 or +84 912 345 678)"
+    )
     if not digits:
         raise InputError(f"'{phone}' has no digits", where, "Write e.g. 0912345678")
-    if re.search(r"\d[.,]\d*[eE][+-]?\d|\.0+$", written):
+    if re.fullmatch(r"\d[.,]\d*[eE][+-]?\d+|\d+\.0+", written):
         raise InputError(f"'{phone}' is a spreadsheet number, not a phone number", where, fix)
-    if re.search(r"[/;,]|\bor\b|\bhoặc\b", written) or len(digits) > 15:
+    parts = [re.sub(r"\D", "", p) for p in re.split(r"[/;,]|\bor\b|\bhoặc\b", written)]
+    if len([p for p in parts if len(p) >= 8]) > 1 or len(digits) > 15:
         raise InputError(f"'{phone}' holds more than one number", where, "Give one a row")
-    international = written.startswith(("+", "00")) or len(digits) >= 11
-    if not (international or (digits.startswith("0") and 9 <= len(digits) <= 11)):
-        lost = " (its leading 0 lost?)" if len(digits) in (8, 9, 10) else ""
-        raise InputError(f"'{phone}' is not a whole phone number{lost}", where, fix)
+    if len(digits) < 8:
+        raise InputError(f"'{phone}' has too few digits for a phone number", where, fix)
+    if re.fullmatch(r"[1-9]\d{8,9}", written):  # a bare number cell: its 0 may be gone
+        raise InputError(f"'{phone}' may have lost its leading 0", where, fix)
 
 
 def read_subscribers(path: str | Path) -> list[Subscriber]:
@@ -148,12 +152,16 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
     out = []
     for number, raw in enumerate(reader, start=1):
         where = f"{name}, row {number} (line {number + 1})"
-        if None in raw:  # more values than columns: csv keeps the rest in a list
+        extra = [value for value in raw.pop(None, []) if (value or "").strip()]
+        if extra:  # more values than columns (Excel's trailing empty cells are no values)
             raise InputError(
-                f"{len(header) + len(raw[None])} values, expected {len(header)}",
+                f"{len(header) + len(extra)} values, expected {len(header)}",
                 where,
-                f"Separate commodities with ';' (a '{delimiter}' starts a new column), or "
-                'quote a value that holds one ("Coffee, Robusta")',
+                "Separate commodities with ';' (a ',' starts a new column), or quote a value "
+                'that holds a comma ("Coffee, Robusta")'
+                if delimiter == ","
+                else "Quote the commodities when there are several (\"Rice;Dừa\"): a ';' "
+                "starts a new column",
             )
         row = {(k or "").strip().casefold(): (v or "").strip() for k, v in raw.items()}
         language = row["language"].casefold() or "vi"

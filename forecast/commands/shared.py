@@ -220,17 +220,21 @@ LevelsOption = Annotated[str, typer.Option(help="Interval levels in percent.")]
 
 #: A pair each option accepts, for its errors' examples (--default takes no date or price).
 _PAIR_EXAMPLES = {"--map": "date=Ngày", "--default": "currency=VND"}
+#: A comma that starts the next NAME=VALUE pair: one followed by a column cropcast knows.
+_PAIR_SPLIT = re.compile(
+    r",(?=\s*(?:date|commodity|market|price_type|unit|currency|price|priceflag)\s*=)"
+)
 
 
 def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
     """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error.
 
-    A comma starts a new pair only where a NAME= follows it, so a column named with a
-    comma maps as written: 'price=Giá (đ, kg)'."""
+    A comma starts a new pair only where a column's NAME= follows it, so a column named
+    with a comma maps as written: 'price=Giá (đ, kg)', 'price=Giá (loại=1, kg)'."""
     if not text:
         return None
     pairs = {}
-    for part in re.split(r",(?=\s*[^\W\d]\w*\s*=)", text):
+    for part in _PAIR_SPLIT.split(text):
         if "=" not in part:
             example = _PAIR_EXAMPLES.get(option, "date=Ngày")
             raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} {example}")
@@ -686,8 +690,10 @@ def _refused_whole(rejected, prices) -> list[str]:
     if rejected is None or prices is None or not {"commodity", "market"} <= set(rejected):
         return []
 
-    def tidy(column):
-        return column.astype(str).str.split().str.join(" ").str.casefold()
+    from forecast.clean.base import tidy_text
+
+    def tidy(column):  # as cleaning writes names (NFC, one space), then casefolded
+        return column.map(lambda text: tidy_text(text).casefold())
 
     kept = set(zip(tidy(prices["commodity"]), tidy(prices["market"]), strict=True))
     named = rejected[["commodity", "market"]].dropna()
