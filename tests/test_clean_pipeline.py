@@ -208,6 +208,31 @@ def test_price_currency_must_match_the_currency_column():
     assert result.rejected["reason"].tolist() == ["price '5 USD' is in USD but the currency is VND"]
 
 
+def test_prices_written_with_the_marks_of_wfps_other_countries_are_read():
+    """'KSh 53' with currency KES was refused as 'not a number', with a hint to map the
+    price column."""
+    frame = raw_table(
+        [
+            {"date": "2024-01-15", "price": "KSh 53"},
+            {"date": "2024-02-15", "price": "55 KES"},
+            {"date": "2024-03-15", "price": "KSh 54.5"},
+        ],
+        currency="KES",
+    )
+    result = run(frame)
+    assert result.prices["price"].tolist() == [53.0, 55.0, 54.5]
+    naira = raw_table([{"date": "2024-01-15", "price": "₦1,250.50"}], currency="NGN")
+    assert run(naira).prices["price"].tolist() == [1250.5]
+    # A mark that says another currency than the column's is still refused.
+    mixed = raw_table(
+        [{"date": "2024-01-15", "price": "KSh 53"}, {"date": "2024-02-15", "price": "1500"}],
+        currency="UGX",
+    )
+    assert run(mixed).rejected["reason"].tolist() == [
+        "price 'KSh 53' is in KES but the currency is UGX"
+    ]
+
+
 def test_wfp_decimals_are_english():
     table = raw_table(
         [{"date": "2024-01-15", "price": "1.500"}, {"date": "2024-02-15", "price": "5317.5"}],
