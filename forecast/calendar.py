@@ -177,11 +177,12 @@ def load_calendar(path: str | Path | Traversable | None = None) -> pd.DataFrame:
         raise InputError(
             "the calendar file is empty", name, f"Start with the header: {','.join(COLUMNS)}"
         )
+    from forecast.io.files import sniff_delimiter
+
+    # Excel saves "CSV" with ';' where ',' is the decimal mark (Vietnamese, European).
+    sep = sniff_delimiter(text)
     try:
         # Read everything as text so validation can say which cell is wrong and why.
-        # Excel saves "CSV" with ';' where ',' is the decimal mark (Vietnamese, European).
-        first = text.splitlines()[0] if text.strip() else ""
-        sep = ";" if first.count(";") > first.count(",") else ","
         frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except pd.errors.ParserError as exc:
         raise InputError(f"not a readable CSV ({exc})", name, "Check quotes and commas") from None

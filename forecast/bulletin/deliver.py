@@ -136,11 +136,11 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("the file is not UTF-8 text", name, "Save it as 'CSV UTF-8'") from None
-    lines = text.splitlines()
+    from forecast.io.files import sniff_delimiter
+
     # Excel saves "CSV" with ';' where ',' is the decimal mark (Vietnamese, European).
-    first = lines[0] if lines else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(lines, delimiter=delimiter)
+    delimiter = sniff_delimiter(text)
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
     header = [(h or "").strip().casefold() for h in (reader.fieldnames or [])]
     missing = [c for c in SUBSCRIBER_COLUMNS if c not in header]
     if missing:
@@ -157,11 +157,11 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
             raise InputError(
                 f"{len(header) + len(extra)} values, expected {len(header)}",
                 where,
-                "Separate commodities with ';' (a ',' starts a new column), or quote a value "
-                'that holds a comma ("Coffee, Robusta")'
-                if delimiter == ","
-                else "Quote the commodities when there are several (\"Rice;Dừa\"): a ';' "
-                "starts a new column",
+                "Quote the commodities when there are several (\"Rice;Dừa\"): a ';' "
+                "starts a new column"
+                if delimiter == ";"
+                else f"Separate commodities with ';' (a '{delimiter}' starts a new column), "
+                'or quote a value that holds one ("Coffee, Robusta")',
             )
         row = {(k or "").strip().casefold(): (v or "").strip() for k, v in raw.items()}
         language = row["language"].casefold() or "vi"

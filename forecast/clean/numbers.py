@@ -27,6 +27,7 @@ are numbers, and cropcast writes its own CSVs so that no price reads as thousand
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -291,14 +292,7 @@ def parse_prices(
     A non-empty frame where no price can be read at all raises :class:`InputError`.
     """
     decimal = options.decimal or default_decimal
-
-    def read(value: object) -> ParsedPrice | PriceError:
-        try:
-            return parse_price(value, decimal)
-        except PriceError as err:
-            return err
-
-    found = map_unique(frame["price_raw"], read)
+    found = map_unique(frame["price_raw"], functools.partial(_read_price, decimal=decimal))
     if default_decimal is not None and not options.decimal:
         found = _small_units_stay_open(frame, found)
     good = found.map(lambda r: isinstance(r, ParsedPrice))
@@ -350,13 +344,14 @@ def _small_units_stay_open(frame: pd.DataFrame, found: pd.Series) -> pd.Series:
     if not open_.any():
         return found
     found = found.copy()
-    found[open_] = map_unique(frame.loc[open_, "price_raw"], _read_without_decimal)
+    found[open_] = map_unique(frame.loc[open_, "price_raw"], _read_price)
     return found
 
 
-def _read_without_decimal(value: object) -> ParsedPrice | PriceError:
+def _read_price(value: object, decimal: str | None = None) -> ParsedPrice | PriceError:
+    """:func:`parse_price`, its error returned rather than raised (one a row, mapped)."""
     try:
-        return parse_price(value, None)
+        return parse_price(value, decimal)
     except PriceError as err:
         return err
 

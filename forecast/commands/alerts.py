@@ -137,9 +137,9 @@ def alerts_cmd(
     skipped = {"alps": _not_qualifying(frame, "alps"), "ipa": _not_qualifying(frame, "ipa")}
     if output is not None:
         from forecast.forecasting import write_forecasts
+        from forecast.table import KEY
 
-        key = ["commodity", "market", "price_type", "unit", "currency"]
-        every_series = frame.sort_values(key, kind="stable").reset_index(drop=True)
+        every_series = frame.sort_values(list(KEY), kind="stable").reset_index(drop=True)
         write_forecasts(every_series.assign(as_of=stamp), output)
         if quiet and not as_json:
             return

@@ -27,6 +27,7 @@ from forecast.commands.shared import (
     check_as_of,
     console,
     engine_options,
+    files_read,
     label,
     load_for_forecast,
     note_flat_forecasts,
@@ -34,7 +35,6 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     refuse_overwrite,
-    store_location,
     store_previous_forecasts,
     store_to_read,
 )
@@ -360,16 +360,8 @@ def bulletin_cmd(
     name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
     if out is not None and out.is_dir():  # say so now, not after the forecasts have run
         raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
-    refuse_overwrite(
-        out,
-        "--out",
-        {
-            "the input price file (--input)": input_,
-            "the previous forecasts (--previous)": previous,
-            # The store found without --db (./cropcast.duckdb, $CROPCAST_DB) too.
-            "the price store (--db)": db if db is not None else store_location(input_, db),
-        },
-    )
+    reads = {**files_read(input_, db), "the previous forecasts (--previous)": previous}
+    refuse_overwrite(out, "--out", reads)
     if out is not None and out.suffix.lower() in _DATA_SUFFIXES:
         # A bulletin is text for people; a table name would get Markdown without a word.
         raise UsageError(

@@ -26,12 +26,12 @@ from forecast.commands.shared import (
     SheetOption,
     console,
     engine_options,
+    files_read,
     load_for_forecast,
     note_flat_forecasts,
     parse_choice,
     progress_bar,
     refuse_overwrite,
-    store_location,
 )
 from forecast.errors import UsageError
 
@@ -164,9 +164,7 @@ def plot_cmd(
         model_class(model)
         spec_windows = Windows(horizon=horizon, n_windows=windows)
     # The charts' folder: made where the file is, it would fail after all the work.
-    store = db if db is not None else store_location(input_, db)  # ./cropcast.duckdb too
-    reads = {"the input price file (--input)": input_, "the price store (--db)": store}
-    refuse_overwrite(out, "--out", reads)
+    refuse_overwrite(out, "--out", files_read(input_, db))
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None
     # Only fan and backtest charts forecast: the notes of the others do not speak of forecasts.

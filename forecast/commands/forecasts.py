@@ -42,7 +42,6 @@ from forecast.commands.shared import (
     print_failures,
     progress_bar,
     refuse_overwrite,
-    store_location,
     store_to_read,
 )
 from forecast.errors import UsageError
@@ -253,8 +252,6 @@ def forecast_cmd(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
         archive_in = store_to_read(input_, db) if input_ is None else db
-        # The store found without --db ($CROPCAST_DB, ./cropcast.duckdb), before any work.
-        refuse_overwrite(output, "--output", {"the price store": store_location(input_, db) or db})
         prices, every = load_for_forecast(
             input_, series, freq, map_, default, db, spec, decimal, dayfirst, chuc=chuc, sheet=sheet
         )
@@ -406,7 +403,6 @@ def backtest_cmd(
         from forecast.evaluation import backtest_prices, leaderboard
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
-        refuse_overwrite(output, "--output", {"the price store": store_location(input_, db)})
         # The whole file too: auto measures its currency's inflation on it, as forecast does.
         prices, every = load_for_forecast(
             input_, series, freq, map_, default, db, None, decimal, dayfirst, chuc=chuc, sheet=sheet

@@ -684,27 +684,20 @@ def note_refused_rows(report, path: Path, rejected=None, prices=None) -> None:
 
 def _refused_whole(rejected, prices) -> list[str]:
     """ "commodity | market" of the refused rows whose commodity and market have no price
-    left, compared as written give or take case and spaces (cleaning tidies them). Only
-    where the file names its columns ``commodity`` and ``market``: a mapped file's columns
-    are the user's own words."""
+    left, compared as cleaning writes names (NFC, one space) and casefolded. Only where the
+    file names its columns ``commodity`` and ``market``: a mapped file's columns are the
+    user's own words."""
     if rejected is None or prices is None or not {"commodity", "market"} <= set(rejected):
         return []
-
     from forecast.clean.base import tidy_text
 
-    def tidy(column):  # as cleaning writes names (NFC, one space), then casefolded
-        return column.map(lambda text: tidy_text(text).casefold())
+    def names(frame) -> dict[tuple[str, str], str]:
+        pairs = frame[["commodity", "market"]].dropna().astype(str).drop_duplicates()
+        keys = ((tidy_text(c).casefold(), tidy_text(m).casefold(), c, m) for c, m in pairs.values)
+        return {(c, m): f"{written} | {place}" for c, m, written, place in keys if c and m}
 
-    kept = set(zip(tidy(prices["commodity"]), tidy(prices["market"]), strict=True))
-    named = rejected[["commodity", "market"]].dropna()
-    named = named[(named["commodity"].astype(str).str.strip() != "")]
-    named = named[named["market"].astype(str).str.strip() != ""].drop_duplicates()
-    keys = zip(tidy(named["commodity"]), tidy(named["market"]), strict=True)
-    return [
-        f"{c} | {m}"
-        for (c, m), key in zip(named.itertuples(index=False), keys, strict=True)
-        if key not in kept
-    ]
+    kept = names(prices)
+    return [label for key, label in names(rejected).items() if key not in kept]
 
 
 def note_thousands(report, path: Path) -> None:
