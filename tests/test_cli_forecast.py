@@ -664,6 +664,28 @@ def test_a_monthly_series_in_a_weekly_file_is_named_on_stderr(tmp_path):
     assert weekly_only.exit_code == 0 and "reads as" not in weekly_only.stderr
 
 
+def test_weekly_steps_asked_of_a_monthly_file_exit_2_with_one_line(tmp_path):
+    # Spreading monthly prices onto weeks would make up three prices in four.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2023-{m:02d}-15,Rice,M{k},Retail,KG,LKR,{190 + m + k}"
+        for m in range(1, 13)
+        for k in range(2)
+    ]
+    path = _price_file(tmp_path, "monthly.csv", rows)
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q", "--freq", "weekly")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --freq weekly: weekly does not fit")
+    assert "about 31 days apart" in lines[0] and "Traceback" not in result.output
+    # Months asked of it, or nothing asked, forecast in months.
+    for asked in ([], ["--freq", "monthly"]):
+        out = tmp_path / "fc.csv"
+        ok = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", out, *asked)
+        assert ok.exit_code == 0, ok.output
+        assert (pd.to_datetime(pd.read_csv(out)["date"]).dt.is_month_start).all()
+
+
 def test_a_sparse_series_in_a_monthly_file_is_not_called_another_frequency(tmp_path):
     # A price every three months (or a WFP series with gaps) sits on months, with gaps.
     rows = ["date,commodity,market,price_type,unit,currency,price"]

@@ -27,7 +27,7 @@ import pandas as pd
 
 from forecast.clean.base import StepOutput, fold, label, map_unique, split_rejected
 from forecast.clean.options import CleanOptions
-from forecast.errors import InputError
+from forecast.errors import InputError, UsageError
 
 EARLIEST = pd.Timestamp("1950-01-01")
 
@@ -293,6 +293,9 @@ def parse_dates(
 _KEYS = ("commodity", "market", "price_type", "unit", "currency")
 #: Prices closer than this many days apart (median) are weekly data; further, monthly.
 WEEKLY_BELOW_DAYS = 20
+#: Series this many days apart or more are monthly whatever is asked: weeks cannot be made
+#: from them (a monthly price on the 15th is 28 to 31 days from the next).
+MONTHLY_FROM_DAYS = 27
 
 
 def _date_gaps(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -359,6 +362,28 @@ def _cleaned_weeks(dates: pd.Series, gaps: tuple[np.ndarray, np.ndarray]) -> boo
     return not (dates.dt.day <= 7).all() or bool((gaps[1] == 7).any())
 
 
+def _check_weeks_can_be_had(frame: pd.DataFrame) -> None:
+    """Refuse weekly steps for a file of monthly prices: every series a month or more
+    apart, every date the same day of its month (WFP's 15th, a month's 1st).
+
+    Folding weekly prices into months is a summary; spreading monthly ones onto weeks
+    would make up three prices in four, and forecast in steps the data never showed. A
+    weekly file with a monthly series in it is still spread (and noted), and so are
+    weekly prices with long gaps, whose days of the month differ.
+    """
+    spacing = series_spacing(frame)
+    if not len(spacing) or (spacing < MONTHLY_FROM_DAYS).any():
+        return
+    if frame["date"].dt.day.nunique() != 1:
+        return
+    raise UsageError(
+        f"weekly does not fit the data: every series' prices are about "
+        f"{float(spacing.median()):.0f} days apart (monthly), so weeks would be made up",
+        "--freq weekly",
+        "Leave --freq out (or give --freq monthly) to forecast in months",
+    )
+
+
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
     """Start of each date's period: month start (monthly) or the Monday (weekly)."""
     days = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
@@ -384,6 +409,8 @@ def assign_periods(
         # Given (by --freq, or by the store for a file that cannot tell): folding or
         # spreading a series is then what was meant, nothing to report.
         freq, why, off = options.freq, "as given", []
+        if freq == "weekly":
+            _check_weeks_can_be_had(frame)
     else:
         gaps = _date_gaps(frame)  # one pass serves the inference and the per-series spacing
         freq, why = infer_frequency(frame, gaps)
