@@ -1284,6 +1284,25 @@ def test_a_missed_week_compares_with_the_week_before_and_says_so():
     assert table_rows(whole, "vi")[0][4] == "+3,0% (2 tuần)"
     assert table_rows(whole, "en")[0][4] == "+3.0% (2 weeks)"
     assert "(+3% 2 tuan)" in sms_messages(whole, "vi")[-1]
-    # Two weeks missed: no change shown, as before.
-    gap = y.drop(mondays[-3])
-    assert _facts(("Bưởi", "Mỏ Cày Bắc", "Farmgate", "kg", "VND"), gap).vs_previous is None
+    # Two weeks missed (cleaning still fills them): three weeks back, said so; three
+    # missed, a gap cleaning leaves: no change shown.
+    two = _facts(("Bưởi", "Mỏ Cày Bắc", "Farmgate", "kg", "VND"), y.drop(mondays[-3]))
+    assert (two.vs_previous.n_periods, two.vs_previous.reference_date) == (3, mondays[-4])
+    three = y.drop(mondays[[-4, -3]])
+    assert _facts(("Bưởi", "Mỏ Cày Bắc", "Farmgate", "kg", "VND"), three).vs_previous is None
+
+
+def test_a_missed_week_filled_by_cleaning_is_not_the_price_compared_with(tmp_path):
+    """Cleaning fills a missed week with an estimate; the bulletin's change since last week
+    is against the last price the depot wrote, two weeks back, and says so."""
+    mondays = pd.date_range("2025-06-02", periods=20, freq="W-MON")
+    prices = {d: 45000 + 1000 * (i % 3) for i, d in enumerate(mondays)}
+    prices[mondays[-1]] = 50000
+    weeks = mondays.delete(-2)  # the 19th week missed: cleaning estimates it
+    path = depot_file(tmp_path / "depot.csv", {"Bưởi": (weeks, lambda i: prices[weeks[i]])})
+    result = run("bulletin", "-i", path, "-f", "md", "-m", "naive", "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| Bưởi"))
+    written = prices[mondays[-3]]
+    expected = f"{100 * (50000 / written - 1):+.1f}".replace(".", ",").replace("-", "−")
+    assert f"| {expected}% (2 tuần) |" in row, row

@@ -52,7 +52,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from forecast.table import KEY, infer_freq, interpolated
+from forecast.clean.options import CleanOptions
+from forecast.table import KEY, infer_freq, interpolated, observed_prices
 
 #: A change since the previous period smaller than this (in %) is "stable" in the summary.
 STABLE_CHANGE_PCT = 2.0
@@ -352,12 +353,16 @@ def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None
     year_ago = date - (pd.DateOffset(years=1) if freq == "monthly" else pd.DateOffset(weeks=52))
     mean, n_years = five_year_average(y, date)
     vs_previous = _change(price, _price_at(y, previous), previous)
-    if vs_previous is None:
-        # A week (or month) with no price: against the one before it, and said so, rather
-        # than no change at all for every product of a depot that skipped a week.
-        before = date - 2 * period_step(freq)
+    # A week (or month) with no price: against the last one before it, and said so ("2
+    # tuần"), rather than no change at all for every product of a depot that skipped a
+    # week. As far back as cleaning fills gaps (their estimates are not prices, and the
+    # caller leaves them out), and no further.
+    for n in range(2, CleanOptions.max_gap + 2):
+        if vs_previous is not None:
+            break
+        before = date - n * period_step(freq)
         found = _change(price, _price_at(y, before), before)
-        vs_previous = None if found is None else replace(found, n_periods=2)
+        vs_previous = None if found is None else replace(found, n_periods=n)
     return (
         vs_previous,
         _change(price, _price_at(y, year_ago), year_ago),
@@ -543,8 +548,9 @@ def series_facts(
         older still gets its outlook and harvest notes for the periods after ``as_of``:
         the forecast must then reach that far (see :func:`make_bulletin`).
     """
-    y = y.dropna().sort_index().astype(float)
-    freq = infer_freq(y.index)
+    y = y.sort_index().astype(float)
+    freq = infer_freq(y.index)  # the grid: gaps and estimates blanked still sit on it
+    y = y.dropna()
     date, price = pd.Timestamp(y.index[-1]), float(y.iloc[-1])
     when = max(date, pd.Timestamp(as_of)) if as_of is not None else date
     vs_previous, vs_year, vs_five = price_changes(y, freq)
@@ -760,7 +766,9 @@ def bulletin_facts(
     kept, stale = [], []
     for key, group in prices.groupby(list(KEY), sort=True, observed=True):
         key = tuple(key)
-        y = group.set_index("date")["price"]
+        # Changes are against prices someone wrote: cleaning's estimates for a missed week
+        # are blanked (their dates kept), so "since last week" skips to the week before.
+        y = observed_prices(group).set_index("date")["price"]
         if oldest is not None and y.index.max() <= oldest:
             stale.append(key)
             continue
