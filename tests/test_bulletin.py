@@ -1306,3 +1306,52 @@ def test_a_missed_week_filled_by_cleaning_is_not_the_price_compared_with(tmp_pat
     written = prices[mondays[-3]]
     expected = f"{100 * (50000 / written - 1):+.1f}".replace(".", ",").replace("-", "−")
     assert f"| {expected}% (2 tuần) |" in row, row
+
+
+def test_series_chosen_that_stopped_keep_the_bulletin_dated_by_all_the_data():
+    """--series picking a series whose prices stopped earlier than the rest does not date
+    the bulletin back to its last price: it is the data's bulletin, with that series shown
+    as having no new price; one stopped over a year before is refused, pointing to --as-of."""
+    every = default_prices()
+    latest = every["date"].max()
+    jaffna = every[(every["commodity"] == "Coconut") & (every["market"] == "Jaffna")]
+    assert jaffna["date"].max() < latest  # the embedded data's coconut stopped earlier
+    result = run(
+        "bulletin",
+        "-s",
+        "Coconut|Jaffna",
+        "--lang",
+        "en",
+        "-f",
+        "txt",
+        "-m",
+        "naive",
+        "-j",
+        1,
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"CROP PRICE BULLETIN, {latest:%b %Y}".upper())
+    assert f"({jaffna['date'].max():%b %Y})" in result.stdout  # the price's own month
+
+    rice = every[(every["commodity"] == "Rice") & (every["market"] == "An Giang")]
+    stopped = rice["date"].max()
+    assert stopped <= latest - pd.DateOffset(months=12)
+    refused = run("bulletin", "-s", "Rice|An Giang", "-f", "txt", "-m", "naive", "-j", 1, "-q")
+    line = one_error_line(refused)
+    assert f"stopped in {stopped:%Y-%m}" in line and f"--as-of {stopped:%Y-%m}" in line
+    dated = run(
+        "bulletin",
+        "-s",
+        "Rice|An Giang",
+        "--as-of",
+        f"{stopped:%Y-%m}",
+        "-f",
+        "txt",
+        "-m",
+        "naive",
+        "-j",
+        1,
+        "-q",
+    )
+    assert dated.exit_code == 0 and f"T{stopped.month}/{stopped.year}" in dated.stdout

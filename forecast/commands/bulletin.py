@@ -172,6 +172,8 @@ def _make_bulletin(
     if per_chuc:
         prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
         previous = quote_per_chuc(previous, per_chuc)
+    if stamp is None:
+        stamp = _dated_by_all(prices, every, MAX_AGE_MONTHS)
     # Before the forecasts: a bulletin needs a price in the 12 months before its date.
     check_as_of(stamp, prices, MAX_AGE_MONTHS)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
@@ -210,6 +212,29 @@ def _make_bulletin(
         note = too_few_prices_note(short)
         err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
+
+
+def _dated_by_all(prices, every, max_age_months: int):
+    """The bulletin's date when no --as-of is given: the latest price of all the data, not
+    of the series --series chose. A series that stopped is then shown as one with no new
+    price, as in the whole bulletin, instead of dating the bulletin back to its last price
+    (a June 2022 bulletin for An Giang rice, from data running to 2025). ``None`` when the
+    chosen series run to the end (the bulletin's own default)."""
+    import pandas as pd
+
+    if every is None or every.empty or prices.empty:
+        return None
+    latest, theirs = every["date"].max(), prices["date"].max()
+    if theirs >= latest:
+        return None
+    if theirs <= latest - pd.DateOffset(months=max_age_months):
+        raise UsageError(
+            f"the series chosen stopped in {theirs:%Y-%m}, more than {max_age_months} months "
+            f"before the data's latest price ({latest:%Y-%m})",
+            "--series",
+            f"Give --as-of {theirs:%Y-%m} for a bulletin as of then, or other --series",
+        )
+    return pd.Timestamp(latest)
 
 
 def _archive_outlook(input_, db, inputs, per_chuc, model: str, horizon: int) -> None:
