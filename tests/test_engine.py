@@ -628,7 +628,18 @@ def test_cli_alerts_and_bulletin_take_the_engine():
     on_engine = cli("alerts", "--json", "--engine", "processes", "--jobs", 2)
     assert on_engine.exit_code == 0, on_engine.output
     assert json.loads(on_engine.stdout) == json.loads(default.stdout)
-    bulletin = ["bulletin", "--series", "Rice|An Giang", "--model", "naive", "-q", "-f", "txt"]
+    bulletin = [
+        "bulletin",
+        "-s",
+        "Rice|An Giang",
+        "--as-of",
+        "2022-06",
+        "-m",
+        "naive",
+        "-q",
+        "-f",
+        "txt",
+    ]
     local = cli(*bulletin, "--engine", "local")
     processes = cli(*bulletin, "--engine", "processes", "--jobs", 2)
     assert local.exit_code == 0 and processes.exit_code == 0, local.output + processes.output
