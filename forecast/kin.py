@@ -24,6 +24,11 @@ and -1 % on the whole years, -35 % and -57 % cut to two prices): wider than its 
 commodity's kin, which are tried first, but far better than a few moves of its own. A
 series alone in its price type too (one wholesale price in a retail file) takes, third,
 every other series in its currency (:data:`WIDEST`); before, its ranges stayed empty.
+A commodity that other markets sold only in other years (a market's series from 2020, the
+others' from 2023) is the same case: its own commodity's moves of those other years were
+tried in place of the other commodities' in its span, on 1,952 held-out years of Sri Lanka
+short series, and gave a worse interval score (+22 % at 80 %, +25 % at 95 %; they covered
+91 % and 97 %): the years a price was seen in say more of its moves than its commodity does.
 
 Only series too short to backtest take kin, and series whose price never moved over the
 calibration window (an administered price: its own moves, all zero, would give ranges of
