@@ -621,6 +621,13 @@ def test_a_one_week_file_is_read_as_the_stored_history_was(tmp_path):
     )
     refused = run("ingest", months, *defaults)
     assert refused.exit_code == 1 and "is weekly in the store but monthly" in refused.stderr
+    # Its advice works: not --freq weekly (weeks made up from months: refused), a store of
+    # their own.
+    assert "--freq" not in refused.stderr and "a store of their own (--db FILE)" in refused.stderr
+    weeks = run("ingest", months, *defaults, "--freq", "weekly")
+    assert weeks.exit_code == 2 and "weekly does not fit the data" in weeks.stderr
+    own = run("ingest", months, *defaults, "--db", tmp_path / "thang.duckdb")
+    assert own.exit_code == 0, own.output
 
 
 def test_a_one_date_file_in_a_monthly_store_stays_monthly_and_iso_dates_say_nothing(tmp_path):

@@ -713,12 +713,19 @@ def _check_frequencies(con, file_name: str) -> None:
         return "monthly" if monthly else "weekly"
 
     stored, incoming = name(first[5]), name(first[6])
+    # Weeks fold into months; months cannot be spread onto weeks (--freq weekly refuses a
+    # file of monthly prices), so that case needs series, or a store, of their own.
+    fix = (
+        f"Ingest it with --freq {stored} so the store keeps one frequency per series"
+        if stored == "monthly"
+        else "Monthly prices cannot join weekly series (weeks would be made up): ingest "
+        "them into a store of their own (--db FILE)"
+    )
     raise InputError(
         f"series {series_label(first[:5])} is {stored} in the store but {incoming} in this file"
         + (f" (and {len(conflicts) - 1}+ more series)" if len(conflicts) > 1 else ""),
         file_name,
-        f"Ingest it with --freq {stored} so the store keeps one frequency per series; "
-        "the store is unchanged",
+        f"{fix}; the store is unchanged",
     )
 
 
