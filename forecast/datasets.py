@@ -11,6 +11,7 @@ import importlib.resources
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import CropcastError, InputError
@@ -66,11 +67,19 @@ def write_price_table(prices: pd.DataFrame, path: str | Path) -> None:
     else:
         out = frame.copy()
         out["date"] = out["date"].dt.strftime("%Y-%m-%d")
-        # A reload must give the same prices, bit for bit, and no price may read as
-        # thousands: "92.853" is written "92.8530" (forecast.clean.numbers).
-        text = out["price"].map("{:.10g}".format)
+        # A reload must give the same prices, bit for bit: the shortest text that reads
+        # back as the same float, never in exponent form (ten significant digits wrote
+        # 123456789012 as 1.23456789e+11, and a stored 13333.333333333332 as
+        # 13333.33333); and no price may read as thousands: "92.853" is written "92.8530"
+        # (forecast.clean.numbers).
+        text = out["price"].map(_exact_text)
         out["price"] = text.where(~text.str.fullmatch(THOUSANDS_LIKE), text + "0")
         out.to_csv(path, index=False, encoding="utf-8")
+
+
+def _exact_text(price: float) -> str:
+    """``price`` as the shortest positional text that reads back as the same float."""
+    return np.format_float_positional(price, unique=True, trim="-")
 
 
 def load_default_prices() -> pd.DataFrame:

@@ -100,3 +100,28 @@ def test_rebuilding_without_the_publishers_files_is_one_error_line(tmp_path, cap
     assert _main(["build", "--shared", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "data/README.md" in err[0]
+
+
+def test_a_written_price_table_reads_back_bit_for_bit(tmp_path):
+    """CSV keeps every digit: ten significant digits wrote a stored 13333.333333333332 (a
+    chục of 12 nuts at 160,000) as 13333.33333 and 123,456,789,012 rials as 1.23456789e+11,
+    which reads back 12 rials short."""
+    prices = [160000 / 12, 123456789012.0, 92.853, 0.1 + 0.2, 5700.0]
+    table = pd.DataFrame(
+        {
+            "commodity": [f"C{i}" for i in range(len(prices))],
+            "market": "M",
+            "price_type": "Retail",
+            "unit": "kg",
+            "currency": "IRR",
+            "date": pd.Timestamp("2025-01-01"),
+            "price": prices,
+            "flags": "",
+        }
+    )
+    path = tmp_path / "prices.csv"
+    write_price_table(table, path)
+    text = path.read_text(encoding="utf-8")
+    assert "e+" not in text and "123456789012," in text and "92.8530," in text
+    back = read_price_table(path)
+    assert back["price"].tolist() == prices  # exact, not approximately
