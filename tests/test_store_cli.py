@@ -125,6 +125,10 @@ def test_ingest_reports_revisions(tmp_path):
     assert "Rice | An Giang | Wholesale | VND/kg 2016-06-01: 12,345 → 13,000 (was from b.csv)" in (
         " ".join(text.split())
     )
+    # A revision inside the table's rounding shows the digits that changed, not "x → x".
+    d = price_file(tmp_path / "d.csv", range(25), change={(0, 5): 13_000.4})
+    text = " ".join(run("ingest", d, "--db", "s.duckdb").stdout.split())
+    assert "2016-06-01: 13000 → 13000.4 (was from c.csv)" in text
 
 
 def test_a_real_price_that_arrives_re_estimates_its_neighbour(shared_data, tmp_path):
