@@ -256,16 +256,20 @@ def select_series(prices: pd.DataFrame, patterns: list[str] | None) -> pd.DataFr
     """Rows whose series label contains any of ``patterns`` (case-insensitive).
 
     A pattern may hold several parts separated by ``|``; all parts must match
-    (``"Rice|An Giang"`` is rice in An Giang).
+    (``"Rice|An Giang"`` is rice in An Giang). Accents match however they are typed: a
+    shell or a Mac may send "Dừa" decomposed (u + horn + grave), which cleaning composes.
     """
+    import unicodedata
+
     if not patterns:
         return prices
     labels = prices[KEY[0]].astype(str)
     for column in KEY[1:]:
         labels = labels + " | " + prices[column].astype(str)
-    labels = labels.str.casefold()
+    labels = labels.str.normalize("NFC").str.casefold()
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
+        pattern = unicodedata.normalize("NFC", pattern)
         parts = [p.strip().casefold() for p in pattern.split("|") if p.strip()]
         hit = pd.Series(True, index=prices.index)
         for part in parts:

@@ -677,3 +677,25 @@ def _as_table(y: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {"date": y.index, "commodity": "Lúa", "market": "A", "price_type": "Retail"}
     ).assign(unit="kg", currency="VND", price=y.to_numpy())
+
+
+def test_series_typed_with_decomposed_accents_match_the_composed_names():
+    """A Mac or a shell may send "Dừa" decomposed (u, horn, grave); cleaning writes names
+    composed, and --series matched nothing."""
+    import unicodedata
+
+    prices = pd.DataFrame(
+        {
+            "commodity": ["Dừa khô", "Bưởi"],
+            "market": "Mỏ Cày Bắc",
+            "price_type": "Farmgate",
+            "unit": "nut",
+            "currency": "VND",
+        }
+    )
+    typed = unicodedata.normalize("NFD", "dừa khô|mỏ cày")
+    assert typed != "dừa khô|mỏ cày"
+    assert select_series(prices, [typed])["commodity"].tolist() == ["Dừa khô"]
+    # And the other way round: a name stored decomposed matches a composed pattern.
+    stored = prices.assign(commodity=prices["commodity"].str.normalize("NFD"))
+    assert len(select_series(stored, ["Dừa khô"])) == 1
