@@ -110,6 +110,34 @@ def test_ingest_adds_each_sheet_of_one_workbook(tmp_path):
     assert on_csv.exit_code == 2 and "picks a sheet" in one_error_line(on_csv)
 
 
+def test_the_same_file_read_another_way_is_ingested_again(tmp_path):
+    """Same bytes with other reading options (--chuc 14, --decimal .) are a new reading that
+    revises the first; before, they were "already in the store" and the misread stayed."""
+    path = tmp_path / "dua.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2025-{m:02d}-01,Dừa xiêm,Chợ Lách,Retail,chục,VND,{156000 + 1000 * m}"
+        for m in range(1, 7)
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    first = run("ingest", path, "--db", "s.duckdb")
+    assert first.exit_code == 0, first.output
+
+    def last_price() -> float:
+        return float(load_prices(open_store("s.duckdb"))["price"].iloc[-1])
+
+    assert last_price() == pytest.approx(162000 / 12)  # per nut, 12 to the chục
+    again = run("ingest", path, "--db", "s.duckdb", "--chuc", "14")
+    assert again.exit_code == 0, again.output
+    assert "already in the store" not in again.stdout and "6 revised" in again.stdout
+    assert last_price() == pytest.approx(162000 / 14)
+    same = run("ingest", path, "--db", "s.duckdb", "--chuc", "14")
+    assert "already in the store" in same.stdout and "read the same way" in same.stdout
+    plain = run("ingest", path, "--db", "s.duckdb")  # as first read: seen, nothing changes
+    assert "already in the store as ingest #1" in plain.stdout
+    assert last_price() == pytest.approx(162000 / 14)
+
+
 def test_ingest_reports_revisions(tmp_path):
     run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb")
     b = price_file(tmp_path / "b.csv", range(25), change={(0, 5): 12_345.0})

@@ -52,7 +52,8 @@ def _print_ingest(results) -> None:
             named = f"{r.earlier_file}, " if r.earlier_file and r.earlier_file != r.file else ""
             console.print(
                 f"[bold]{r.file}[/bold]  [yellow]already in the store[/yellow] as ingest "
-                f"#{r.ingest_id} ({named}{r.ingested_at:%Y-%m-%d %H:%M} UTC, same bytes): "
+                f"#{r.ingest_id} ({named}{r.ingested_at:%Y-%m-%d %H:%M} UTC, same bytes read the "
+                "same way): "
                 "nothing added",
                 highlight=False,
             )

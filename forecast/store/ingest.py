@@ -245,8 +245,14 @@ def ingest_file(
         # second sheet of a workbook would be "already in the store" and never added.
         sha256 = hashlib.sha256(f"{sha256}\0sheet\0{sheet}".encode()).hexdigest()
         name = f"{path.name} (sheet {sheet})"
+    reading = _reading(options, mapping, defaults)
+    if reading:
+        # Read another way (--chuc 14, --decimal ., another --map): another reading of the
+        # same bytes, whose prices revise the first's; else the fix the first one's note
+        # suggested would be "already in the store", and the misread prices would stay.
+        sha256 = hashlib.sha256(f"{sha256}\0reading\0{reading}".encode()).hexdigest()
     earlier = find_ingest(store, sha256)
-    if earlier is not None:  # known bytes: skip the cleaning too
+    if earlier is not None:  # known bytes, read the same way: skip the cleaning too
         return _duplicate(name, sha256, earlier, start)
     raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
     result, read_as = _clean_as_the_store_reads(store, raw, options or CleanOptions())
@@ -261,6 +267,31 @@ def ingest_file(
     )
     ingested.read_as = read_as
     return ingested
+
+
+def _reading(options, mapping, defaults) -> str:
+    """How a file was asked to be read beyond its bytes, as text ('' when as it is): the
+    cleaning options that differ from the defaults (not ``today``, which only refuses
+    future dates), the rates table's contents, the column mapping and the defaults."""
+    from dataclasses import fields
+
+    from forecast.clean import CleanOptions
+
+    asked: dict[str, Any] = {}
+    if options is not None:
+        plain = CleanOptions()
+        for f in fields(options):
+            value = getattr(options, f.name)
+            if f.compare and f.name != "today" and value != getattr(plain, f.name):
+                asked[f.name] = value
+        if options.rates is not None:
+            text = options.rates.to_csv(index=False).encode()
+            asked["rates"] = hashlib.sha256(text).hexdigest()
+    if mapping:
+        asked["map"] = sorted(mapping.items())
+    if defaults:
+        asked["default"] = sorted(defaults.items())
+    return json.dumps(asked, sort_keys=True, default=str) if asked else ""
 
 
 def _clean_as_the_store_reads(store: Store, raw, options):
