@@ -1355,3 +1355,50 @@ def test_series_chosen_that_stopped_keep_the_bulletin_dated_by_all_the_data():
         "-q",
     )
     assert dated.exit_code == 0 and f"T{stopped.month}/{stopped.year}" in dated.stdout
+
+
+def test_weekly_phone_charts_keep_their_plot_and_call_a_season_a_season(tmp_path):
+    """A week's date made the last-price label wider than the room on a phone-width chart;
+    placed past the axes, it squeezed the plot into a strip (matplotlib warned on stderr,
+    through -q). The label now wraps, the plot keeps its width, and pomelo's pre-Tết band
+    (a crop picked all year) is named for its season, not "Thu hoạch"."""
+    import warnings
+
+    import matplotlib.figure
+
+    from forecast.bulletin import fan_charts
+
+    mondays = pd.date_range("2025-04-07", periods=34, freq="W-MON")
+    prices = pd.DataFrame(
+        {
+            "commodity": "Bưởi da xanh",
+            "market": "Mỏ Cày Bắc",
+            "price_type": "Farmgate",
+            "unit": "kg",
+            "currency": "VND",
+            "date": mondays,
+            "price": [36000.0 + 250 * (i % 7) + 200 * i for i in range(len(mondays))],
+            "flags": "",
+        }
+    )
+    inputs = make_bulletin(prices, model="naive", horizon=3, n_jobs=1)
+    figures, real = [], matplotlib.figure.Figure
+
+    def keep(*args, **kwargs):  # the figures fan_charts draws, to look at their axes
+        figures.append(real(*args, **kwargs))
+        return figures[-1]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a layout warning fails the test
+        matplotlib.figure.Figure = keep
+        try:
+            charts = fan_charts(inputs, "vi")
+        finally:
+            matplotlib.figure.Figure = real
+    assert len(charts) == 1 and len(figures) == 1
+    ax = figures[0].axes[0]
+    assert ax.get_position().width > 0.6  # of the figure: a plot, not a strip
+    labels = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("Mới nhất: ") and "\n(tuần " in t for t in labels), labels
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Vụ Tết (ĐBSCL)" in legend and not any(t.startswith("Thu hoạch") for t in legend)

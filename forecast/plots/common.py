@@ -38,6 +38,7 @@ TEXT = {
         "forecast": "Forecast",
         "range": "{level}% range",
         "harvest": "Harvest ({region})",
+        "season": "{season} ({region})",
         "peak": "Harvest peak",
         "last": "Last: {value} ({date})",
         "average": "Average of the 12 months around",
@@ -63,6 +64,7 @@ TEXT = {
         "forecast": "Dự báo",
         "range": "Khoảng {level}%",
         "harvest": "Thu hoạch ({region})",
+        "season": "{season} ({region})",
         "peak": "Cao điểm thu hoạch",
         "last": "Mới nhất: {value} ({date})",
         "average": "Trung bình 12 tháng quanh đó",
@@ -343,6 +345,18 @@ def harvest_region(harvest, lang: str) -> str:
     return REGIONS_VI.get(region, region) if lang == "vi" else region
 
 
+def _year_round_seasons(harvest) -> list[str]:
+    """The season names of a calendar whose every row is a crop picked all year (its
+    ``picked`` column): the band then marks a season of more output or of demand, and
+    calling it a harvest misleads, as the calendar's notes say. Else none."""
+    if not isinstance(harvest, pd.DataFrame) or "picked" not in harvest or harvest.empty:
+        return []
+    picked = harvest["picked"].fillna("").astype(str).str.strip().str.casefold()
+    if not (picked == "all year").all() or "season" not in harvest:
+        return []
+    return list(dict.fromkeys(str(s) for s in harvest["season"]))
+
+
 def harvest_handles(profile: np.ndarray, harvest, lang: str) -> list[Patch]:
     """Legend entries for the shading actually drawn."""
     from forecast.calendar import PEAK
@@ -350,13 +364,12 @@ def harvest_handles(profile: np.ndarray, harvest, lang: str) -> list[Patch]:
     text = words(lang)
     handles = []
     if (profile > 0).any():
-        handles.append(
-            Patch(
-                facecolor=HARVEST_COLOUR,
-                alpha=HARVEST_ALPHA * 2,
-                label=text["harvest"].format(region=harvest_region(harvest, lang)),
-            )
-        )
+        region = harvest_region(harvest, lang)
+        label = text["harvest"].format(region=region)
+        seasons = _year_round_seasons(harvest)
+        if seasons:  # coconut, pomelo: picked every month; the band is a season, not a harvest
+            label = text["season"].format(season=", ".join(seasons), region=region)
+        handles.append(Patch(facecolor=HARVEST_COLOUR, alpha=HARVEST_ALPHA * 2, label=label))
     if (profile >= PEAK).any():
         handles.append(Patch(facecolor=HARVEST_COLOUR, alpha=PEAK_ALPHA * 1.6, label=text["peak"]))
     return handles

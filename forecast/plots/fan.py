@@ -59,6 +59,28 @@ def _model_title(frame: pd.DataFrame, lang: str) -> str | None:
     return words(lang)["model"].format(model=names[0]) if len(names) == 1 else None
 
 
+def _axes_points(ax: Axes) -> tuple[float, float]:
+    """The axes' width and height in points."""
+    fig = ax.get_figure()
+    box = ax.get_position()
+    return box.width * fig.get_figwidth() * 72, box.height * fig.get_figheight() * 72
+
+
+def _text_points(label: str) -> float:
+    """Estimated width in points of ``label`` (its longest line) in bold 10 pt."""
+    return 0.62 * 10 * max(len(line) for line in label.splitlines())
+
+
+def _fitted_label(ax: Axes, label: str) -> str:
+    """``label`` on two lines (the price, then its date) when on one it would take more than
+    half the axes: a week's date ("tuần 24–30/11/2025") on a phone-width chart made it
+    wider than the room left of the dot, and placed right of it, past the axes, it squeezed
+    the plot into a strip."""
+    if " (" in label and _text_points(label) > 0.45 * _axes_points(ax)[0]:
+        return label.replace(" (", "\n(", 1)
+    return label
+
+
 def _label_offset(ax: Axes, history: pd.Series, last_date, last_price: float, label: str):
     """Where the last-price label goes: ``(dy in points, va, ha)``, clear of the recent prices.
 
@@ -70,13 +92,11 @@ def _label_offset(ax: Axes, history: pd.Series, last_date, last_price: float, la
     """
     from matplotlib.dates import date2num
 
-    fig = ax.get_figure()
-    box = ax.get_position()
-    width_pt = box.width * fig.get_figwidth() * 72
-    height_pt = box.height * fig.get_figheight() * 72
+    width_pt, height_pt = _axes_points(ax)
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
-    label_w = 0.62 * 10 * len(label) / width_pt * (xlim[1] - xlim[0])  # bold 10 pt
-    label_h = 18 / height_pt * (ylim[1] - ylim[0])
+    lines = label.splitlines()
+    label_w = _text_points(label) / width_pt * (xlim[1] - xlim[0])
+    label_h = 18 * len(lines) / height_pt * (ylim[1] - ylim[0])
     x = date2num(history.index.to_pydatetime())
     y = history.to_numpy(float)
     ha = "right"
@@ -201,6 +221,7 @@ def fan_chart(
 
     # The last actual price: the number a farmer compares the forecast with.
     label = text["last"].format(value=format_number(last_price, lang), date=_when(history, lang))
+    label = _fitted_label(ax, label)
     dy, va, ha = _label_offset(ax, history, last_date, last_price, label)
     ax.plot([last_date], [last_price], "o", color=HISTORY_COLOUR, markersize=7, zorder=5)
     ax.annotate(
