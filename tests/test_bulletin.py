@@ -839,6 +839,13 @@ def test_cli_output_is_another_name_for_out_and_a_table_name_is_refused(tmp_path
         assert f"a bulletin is {words}, not a {name.split('.')[1].upper()} table" in line
         assert f"-o {tmp_path / ('bulletin.' + fmt)}" in line
         assert not (tmp_path / name).exists()
+    # And Markdown into a .pdf, which no PDF reader opens.
+    for name in ("b.pdf", "b.DOCX"):
+        result = run("bulletin", "-o", tmp_path / name, *CLI_SLICE)
+        line = one_error_line(result)
+        assert result.exit_code == 2 and "writes a bulletin as text" in line
+        assert f"not as a {name.split('.')[1].upper()} file" in line and "bulletin.html" in line
+        assert not (tmp_path / name).exists()
 
 
 def test_cli_format_follows_the_file_name_and_a_contradiction_is_refused(tmp_path):

@@ -94,6 +94,8 @@ def _format_for(fmt: BulletinFormat | None, out: Path | None) -> BulletinFormat:
 
 #: File names a bulletin is never written to: tables and workbooks.
 _DATA_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls", ".json", ".tsv")
+#: Documents and images cropcast does not write: a bulletin.pdf got Markdown text.
+_DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".odt", ".rtf", ".png", ".jpg", ".jpeg", ".svg")
 
 
 BulletinModelOption = Annotated[
@@ -393,6 +395,13 @@ def bulletin_cmd(
             f"a bulletin is {_FORMAT_WORDS[fmt]}, not a {out.suffix.lower()[1:].upper()} table",
             str(out),
             f"Use e.g. -o {out.with_name(name)}, or --format to choose another kind of text",
+        )
+    if out is not None and out.suffix.lower() in _DOCUMENT_SUFFIXES:
+        raise UsageError(
+            f"cropcast writes a bulletin as text (Markdown, HTML, plain or SMS), not as a "
+            f"{out.suffix.lower()[1:].upper()} file",
+            str(out),
+            f"Use e.g. -o {out.with_name('bulletin.html')} (a browser prints it to PDF)",
         )
     earlier = None
     if previous is not None:
