@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import math
 import os
 import re
 import shutil
@@ -1409,3 +1410,20 @@ def test_weekly_phone_charts_keep_their_plot_and_call_a_season_a_season(tmp_path
     assert any(t.startswith("Mới nhất: ") and "\n(tuần " in t for t in labels), labels
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Vụ Tết (ĐBSCL)" in legend and not any(t.startswith("Thu hoạch") for t in legend)
+
+
+@given(
+    st.floats(0.01, 1e6),
+    st.floats(1.0001, 500.0),
+)
+def test_outlook_ranges_round_outwards_and_never_to_a_price_of_nothing(low, ratio):
+    """Three significant figures of the top, widened outwards; a low end under that step
+    ("0–104.000" for 900–104,000) keeps two figures of its own."""
+    from forecast.bulletin.wording import round_range
+
+    high = low * ratio
+    lo, hi, decimals = round_range(low, high)
+    assert 0 < lo <= low * (1 + 1e-9) and hi >= high * (1 - 1e-9)
+    step = 10.0 ** (math.floor(math.log10(high)) - 2)  # the top's third figure
+    assert low - lo <= step * (1 + 1e-9) or low - lo <= 0.1 * low  # a step, or 2 own figures
+    assert round(lo, decimals) == pytest.approx(lo) and round(hi, decimals) == pytest.approx(hi)

@@ -549,7 +549,14 @@ def round_range(low: float, high: float) -> tuple[float, float, int]:
     step = 10.0**exponent
     lo = math.floor(low / step + 1e-9) * step
     hi = math.ceil(high / step - 1e-9) * step
-    return lo, hi, max(0, -exponent)
+    decimals = max(0, -exponent)
+    if low > 0 and lo <= 0:
+        # A low end under the top's step ("0–104.000" for 900–104,000) would read as a
+        # price of nothing: it keeps two significant figures of its own.
+        own = math.floor(math.log10(low)) - 1
+        lo = math.floor(low / 10.0**own + 1e-9) * 10.0**own
+        decimals = max(decimals, -own)
+    return lo, hi, decimals
 
 
 def format_range(low: float, high: float, lang: str, sep: str = "–") -> str:
