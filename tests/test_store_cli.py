@@ -873,3 +873,27 @@ def test_ctrl_c_while_duckdb_works_is_interrupted_not_a_crash(tmp_path, monkeypa
     result = run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", tmp_path / "s.duckdb")
     assert result.exit_code == 130, result.output
     assert result.stderr.strip() == "interrupted"
+
+
+def test_a_price_guessed_as_thousands_is_said_and_the_fix_it_names_works(tmp_path):
+    """'2.450' alone in a week's file reads as 2,450 (a guess); ingest said nothing, and the
+    --decimal . that `data check` suggests was then "already in the store"."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    week1 = tmp_path / "w1.csv"
+    week1.write_text(
+        head
+        + "".join(
+            f"2025-10-{d:02d},Coffee,M,Retail,kg,USD,2.{p}\n"
+            for d, p in ((6, 15), (13, 30), (20, 25), (27, 40))
+        ),
+        encoding="utf-8",
+    )
+    week2 = tmp_path / "w2.csv"
+    week2.write_text(head + "2025-11-03,Coffee,M,Retail,kg,USD,2.450\n", encoding="utf-8")
+    assert run("ingest", week1, "--db", "s.duckdb").exit_code == 0
+    guessed = run("ingest", week2, "--db", "s.duckdb")
+    assert guessed.exit_code == 0, guessed.output
+    assert "like '2.450' was read as 2450" in guessed.stderr and "--decimal ." in guessed.stderr
+    fixed = run("ingest", week2, "--db", "s.duckdb", "--decimal", ".")
+    assert fixed.exit_code == 0 and "1 revised" in fixed.stdout
+    assert load_prices(open_store("s.duckdb"))["price"].iloc[-1] == 2.45

@@ -30,6 +30,7 @@ from forecast.commands.shared import (
     label,
     money,
     note_other_sheets,
+    note_thousands,
     parse_choice,
     parse_pairs,
 )
@@ -255,6 +256,9 @@ def ingest_cmd(
             results.append(result)
             if result.report is not None:  # one sheet of several went in
                 note_other_sheets(result.report, file, sheet)
+                # "2.450" read as 2,450 on a guess: said as forecast says it, with the fix
+                # (--decimal ., which reads the same file again).
+                note_thousands(result.report, file)
         except StoreBusyError:
             raise
         except CropcastError as exc:
