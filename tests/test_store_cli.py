@@ -897,3 +897,38 @@ def test_a_price_guessed_as_thousands_is_said_and_the_fix_it_names_works(tmp_pat
     fixed = run("ingest", week2, "--db", "s.duckdb", "--decimal", ".")
     assert fixed.exit_code == 0 and "1 revised" in fixed.stdout
     assert load_prices(open_store("s.duckdb"))["price"].iloc[-1] == 2.45
+
+
+def test_a_read_only_store_says_so_and_forecasts_still_run(tmp_path, monkeypatch):
+    """DuckDB's "Permission denied" (a read-only store, or its folder, where the .wal goes)
+    read as a program bug ("unexpected TransactionException ... report it") or as damage
+    ("restore it from a backup"). Now: one line saying it is a permission, the store
+    unchanged; and a forecast from such a store is made, with a note that it was not
+    archived. (Tests run as root, who may write anything: DuckDB's refusal is simulated.)"""
+    import duckdb
+
+    import forecast.store.database as database
+
+    assert run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb").exit_code == 0
+    before = hashlib.sha256(Path("s.duckdb").read_bytes()).hexdigest()
+
+    class ReadOnly:
+        Error, IOException = duckdb.Error, duckdb.IOException
+        SerializationException = duckdb.SerializationException
+
+        @staticmethod
+        def connect(path, read_only=False):
+            if not read_only:
+                raise duckdb.IOException(f'IO Error: Cannot open file "{path}": Permission denied')
+            return duckdb.connect(path, read_only=True)
+
+    monkeypatch.setattr(database, "_duckdb", lambda: ReadOnly)
+    refused = run("ingest", price_file(tmp_path / "b.csv", range(30)), "--db", "s.duckdb")
+    line = one_error_line(refused)
+    assert refused.exit_code == 1 and "cannot write the store: permission denied" in line
+    assert "the store is unchanged" in line and "backup" not in line
+    out = tmp_path / "fc.csv"
+    made = run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", out)
+    assert made.exit_code == 0, made.output
+    assert "this run was not archived in s.duckdb" in made.stderr and out.exists()
+    assert hashlib.sha256(Path("s.duckdb").read_bytes()).hexdigest() == before

@@ -270,11 +270,20 @@ def forecast_cmd(
             write_forecasts(run.forecasts, output)
         run_id = None
         if archive_in is not None and not no_archive:
-            from forecast.store import archive_forecasts, open_store
+            from forecast.store import StoreNotWritable, archive_forecasts, open_store
 
-            store = open_store(archive_in, create=input_ is not None)
-            source = input_.name if input_ is not None else "store"
-            run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
+            try:
+                store = open_store(archive_in, create=input_ is not None)
+                source = input_.name if input_ is not None else "store"
+                run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
+            except StoreNotWritable as exc:
+                # The forecasts are made (and written): a store shared read-only keeps no
+                # run of ours, which is said, even with --quiet, and is no failure.
+                typer.echo(
+                    f"note: this run was not archived in {exc.where}: {exc.what}; the "
+                    "forecasts are made (add --no-archive to skip archiving)",
+                    err=True,
+                )
         # Series whose model failed and got a fallback forecast; never silent, even with -q.
         failed = [(label(s.key), s.note) for s in run.series if s.model != spec.model]
         if explain:  # asked for by name: printed even with --quiet

@@ -37,6 +37,10 @@ _MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 _LEAVE_IT = "cropcast did not change it"
 
 
+class StoreNotWritable(InputError):
+    """The store, or its folder, is read-only for this user: a permission, not damage."""
+
+
 class StoreBusyError(CropcastError):
     """Another process holds the store longer than we were willing to wait.
 
@@ -81,6 +85,25 @@ def damaged(path: Path, exc: Exception) -> InputError:
         f"cannot use the store ({_first_line(exc)})",
         str(path),
         f"If it is damaged, restore it from a backup or give another --db; {_LEAVE_IT}",
+    )
+
+
+def _is_permission(exc: BaseException) -> bool:
+    """A store, or its folder, this user may not write (DuckDB says so in its message)."""
+    if isinstance(exc, PermissionError):
+        return True
+    text = str(exc)
+    return "Permission denied" in text or "Read-only file system" in text
+
+
+def not_writable(path: Path) -> StoreNotWritable:
+    """The one-line error for a store (or its folder, where DuckDB keeps its .wal file)
+    this user may not write: a permission, not damage, and nothing was changed."""
+    return StoreNotWritable(
+        "cannot write the store: permission denied (the file, or its folder, where DuckDB "
+        "writes a .wal file beside it, is read-only for you)",
+        str(path),
+        "Check their permissions, or give another --db; the store is unchanged",
     )
 
 
@@ -143,6 +166,8 @@ class Store:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.Error as exc:
+                if _is_permission(exc):
+                    raise not_writable(self.path) from None
                 if not _is_lock_error(exc):
                     raise damaged(self.path, exc) from None
                 left = deadline - time.monotonic()
@@ -199,6 +224,8 @@ class Store:
                 raise
             con.execute("COMMIT")
         except duckdb.Error as exc:
+            if _is_permission(exc):
+                raise not_writable(self.path) from None
             if _is_damage(exc):
                 raise damaged(self.path, exc) from None
             raise
@@ -236,6 +263,15 @@ class Store:
 
 def _create(path: Path) -> None:
     """Make a new, fully migrated store at ``path`` without ever exposing a half-made one."""
+    try:
+        _create_at(path)
+    except (OSError, _duckdb().Error) as exc:
+        if _is_permission(exc):
+            raise not_writable(path) from None
+        raise
+
+
+def _create_at(path: Path) -> None:
     duckdb = _duckdb()
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
