@@ -131,9 +131,11 @@ def mase_scale(y_train, m: int = 12) -> float:
     -------
     float
         ``mean |y_t - y_{t-m}|`` over pairs with both prices observed. It falls back to lag 1
-        (the naive forecast) when the history is shorter than ``m + 1`` or the seasonal scale
-        is 0 or undefined (no observed pairs), since a zero scale would make every error
-        infinite. May still be 0 (a flat history) or NaN.
+        (the naive forecast) when the history is shorter than two seasons (``2 * m``) or the
+        seasonal scale is 0 or undefined (no observed pairs), since a zero scale would make
+        every error infinite. Two seasons, not one: with 13 months the seasonal scale was one
+        difference, and one series scaled on it (a MASE of 42) ruled a backtest's mean.
+        May still be 0 (a flat history) or NaN.
     """
     y = _floats(y_train)
 
@@ -143,7 +145,7 @@ def mase_scale(y_train, m: int = 12) -> float:
         diffs = np.abs(y[lag:] - y[:-lag])
         return _mean(diffs[np.isfinite(diffs)])
 
-    scale = lag_mae(int(m))
+    scale = lag_mae(int(m)) if len(y) >= 2 * int(m) else float("nan")
     if not (np.isfinite(scale) and scale > 0):
         scale = lag_mae(1)
     return scale

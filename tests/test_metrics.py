@@ -70,6 +70,10 @@ def test_mase_falls_back_to_lag_1_on_short_history():
     y = 10 + np.arange(12.0)  # 12 < m + 1 points: no seasonal pair
     assert mase_scale(y, m=12) == 1
     assert mase([30], [36], y_train=y, m=12) == 6
+    # Under two seasons the seasonal scale is a few differences (13 months: one): lag 1.
+    for n in (13, 23):
+        assert mase_scale(10 + np.arange(float(n)), m=12) == 1
+    assert mase_scale(10 + np.arange(24.0), m=12) == 12
 
 
 def test_mase_falls_back_to_lag_1_when_seasonal_scale_is_zero():
@@ -274,7 +278,7 @@ def test_score_with_one_series_history(two_series):
 
 def test_weekly_mase_uses_52(two_series):
     weekly = history_series(np.arange(1.0, 121.0), start="2024-01-01", freq="W-MON")
-    bt = window(RICE, "m", weekly, 99, [101 + 52, 102]).drop(columns=[*KEY, "model"])
+    bt = window(RICE, "m", weekly, 110, [112 + 52, 113]).drop(columns=[*KEY, "model"])  # 2 years
     s = score(bt, metrics=("mase",), history=weekly, by=())
     assert s.loc[0, "mase"] == pytest.approx((52 / 52 + 0) / 2)
 
