@@ -187,8 +187,22 @@ def test_prophet_monthly_uses_order_five_yearly_seasonality_only():
 
 
 def test_prophet_short_series_has_no_yearly_seasonality():
-    model = ProphetModel().fit(seasonal_series(18)).model_
+    model = ProphetModel().fit(seasonal_series(24)).model_  # 23 months apart: under 2 years
     assert "yearly" not in model.seasonalities
+
+
+def test_prophet_under_two_years_of_prices_gets_naive_with_a_note():
+    """18 prices gave Prophet's trend 95 % ranges 250 times wide; such a series gets naive."""
+    from forecast.forecasting import ForecastSpec, forecast_series
+
+    y = seasonal_series(18)
+    with pytest.raises(ValueError, match="prophet needs at least 24 prices, got 18"):
+        ProphetModel().fit(y)
+    key = ("Rice", "Bạc Liêu", "Wholesale", "kg", "VND")
+    result = forecast_series((key, y), ForecastSpec("prophet", 12, use_calendar=False))
+    assert result.model == "naive" and "prophet needs at least 24 prices" in result.note
+    upper = result.forecast["upper_95"] / result.forecast["lower_95"]
+    assert (upper < 10).all()
 
 
 def weekly_with_tet_demand(weeks: int = 260, seed: int = 5) -> tuple[pd.Series, pd.DatetimeIndex]:
