@@ -857,6 +857,36 @@ def test_a_users_own_flags_column_is_not_taken_for_cropcasts_marks(tmp_path):
     assert read_prices(ours).table["flags"].fillna("").tolist() == marks
 
 
+def test_a_cleaned_table_with_its_columns_renamed_keeps_its_marks_through_map(tmp_path):
+    """A cleaned table whose other columns an analyst renamed (and reordered), read back
+    with --map: its estimates stayed 'interpolated'; they were read as observed prices."""
+    dates = [f"{d:%Y-%m-%d}" for d in pd.date_range("2020-01-01", periods=6, freq="MS")]
+    marks = ["", "interpolated", "", "outlier", "", ""]
+    rows = [
+        f"{d},Rice,{p},A,Retail,kg,LKR,{f}"
+        for d, p, f in zip(dates, range(1, 7), marks, strict=True)
+    ]
+    path = _write(
+        tmp_path / "renamed.csv",
+        "Month,Product,Value,Market,Type,Unit,Cur,flags\n" + "\n".join(rows) + "\n",
+    )
+    mapping = {
+        "date": "Month",
+        "commodity": "Product",
+        "price": "Value",
+        "market": "Market",
+        "price_type": "Type",
+        "unit": "Unit",
+        "currency": "Cur",
+    }
+    raw = read_prices(path, mapping=mapping)
+    assert raw.table["flags"].fillna("").tolist() == marks
+    # A partial mapping (a currency given, not read) is not cropcast's table: flags stay out.
+    partial = {k: v for k, v in mapping.items() if k != "currency"}
+    other = read_prices(path, mapping=partial, defaults={"currency": "LKR"})
+    assert "flags" not in other.table.columns
+
+
 def test_a_cleaned_weekly_table_with_nothing_flagged_and_month_long_gaps_stays_weekly(tmp_path):
     """No estimates to mark (gaps too long to fill) and no two prices a week apart: its
     Mondays, not the first of a month as a cleaned monthly table's, still say weeks."""

@@ -306,6 +306,18 @@ def _header_notes(from_header, found, defaults) -> dict[str, str]:
     }
 
 
+def _own_output(header: list[str], found: dict[str, str]) -> bool:
+    """Whether the file is a PriceTable cropcast wrote: its header as written, or with every
+    other column renamed and read back through --map (a "flags" column kept its name). A
+    renamed table's estimates were read as observed prices before."""
+    from forecast.table import COLUMNS
+
+    if is_price_table(header):
+        return True
+    names = {str(h).strip() for h in header}
+    return "flags" in names and all(column in found for column in COLUMNS if column != "flags")
+
+
 def _column_named(columns: list[str], name: str) -> str:
     return next(c for c in columns if str(c).strip() == name)
 
@@ -360,7 +372,7 @@ def _read_table(
         _check_unit_column(from_header, original, found, source)
     if line_errors is not None:  # lines the file could not split: for cleaning to refuse
         table["line_error"] = line_errors.to_numpy()[table["row"].to_numpy() - 1]
-    flags = original[_column_named(columns, "flags")] if is_price_table(header) else None
+    flags = original[_column_named(columns, "flags")] if _own_output(header, found) else None
     if flags is not None and cropcast_marks(flags):
         # Cropcast's own output: its flags say which prices it filled in or doubted, and a
         # second cleaning must keep them so (an interpolated price is no observation). A
