@@ -1100,6 +1100,20 @@ def test_a_crop_picked_all_year_gets_an_output_note_from_the_calendar_column():
     assert [(n.season, n.all_year) for n in notes] == [("Vụ tháng 4", True)]
 
 
+def test_a_season_with_no_peak_ending_this_month_is_no_news_for_the_weeks_after():
+    """Coconut's rainy season runs May to November. In its last week the outlook's weeks are
+    December's: "more nuts, lower prices" would say the opposite of what comes."""
+    calendar = load_calendar()
+    key = _key("Dừa khô")
+    assert harvest_notes(key, pd.Timestamp("2025-11-24"), "weekly", 3, calendar) == ()
+    assert harvest_notes(key, pd.Timestamp("2025-11-01"), "monthly", 3, calendar) == ()
+    # Early in November, the outlook's weeks are still November's; in October, too.
+    (early,) = harvest_notes(key, pd.Timestamp("2025-11-03"), "weekly", 3, calendar)
+    assert early.season == "Mùa mưa"
+    (october,) = harvest_notes(key, pd.Timestamp("2025-10-01"), "monthly", 3, calendar)
+    assert october.season == "Mùa mưa"
+
+
 def test_a_harvest_whose_peak_has_passed_gets_no_note():
     calendar = load_calendar()
 

@@ -460,7 +460,8 @@ def harvest_notes(
         return ()
     peaks = harvest_note_months(rows)
     # The bulletin's own month too: a harvest under way is news.
-    window = {date.month, *upcoming_months(date, freq, horizon)}
+    upcoming = set(upcoming_months(date, freq, horizon))
+    window = {date.month, *upcoming}
     notes = []
     for _, row in rows.iterrows():
         harvest = months_between(int(row["harvest_start"]), int(row["harvest_end"]))
@@ -471,6 +472,13 @@ def harvest_notes(
         # the note would name a glut that is over.
         now = harvest.index(date.month) if date.month in harvest else -1
         if peak and now > harvest.index(peak[-1]):
+            continue
+        # A crop picked all year whose season of more output ends with this month
+        # (coconut's rainy season, May to November, in November's last week): "more nuts,
+        # lower prices" says the opposite of the outlook's weeks after it. (A harvest's own
+        # last month, Thu Đông's December, is still news: the rice is being cut.)
+        ending = now == len(harvest) - 1 and not upcoming.intersection(harvest)
+        if not peak and ending and picked_all_year(row):
             continue
         notes.append(
             HarvestNote(
