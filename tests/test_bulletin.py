@@ -1078,7 +1078,11 @@ def test_farmer_text_names_no_forecast_model():
         for fmt in ("md", "txt", "html"):
             text = render(facts, lang, fmt)
             assert "naive" not in text and "mô hình" not in text, (lang, fmt)
-    assert "khoảng tin cậy 80%" in render(facts, "vi", "md")
+    # The range in words a farmer reads, not a statistician's "khoảng tin cậy 80%".
+    assert "cứ 10 lần thì khoảng 8 lần giá thực tế nằm trong khoảng này" in render(
+        facts, "vi", "md"
+    )
+    assert "khoảng tin cậy" not in render(facts, "vi", "md")
 
 
 def test_a_crop_picked_all_year_gets_an_output_note_from_the_calendar_column():

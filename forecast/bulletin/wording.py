@@ -74,7 +74,7 @@ WORDS: dict[str, dict[str, str]] = {
         "band_crisis": "rất cao",
         "legend": (
             "! thay đổi trên 10% (cao), !! trên 25% (rất cao), theo cách FEWS NET đánh giá. "
-            "Dự báo: khoảng tin cậy 80%. "
+            "Dự báo: cứ 10 lần thì khoảng 8 lần giá thực tế nằm trong khoảng này. "
             "Cảnh báo giá: giá so với mức thường theo xu hướng và mùa vụ (hơi cao, cao, "
             "rất cao; chỉ số ALPS của WFP)."
         ),
@@ -176,7 +176,7 @@ WORDS: dict[str, dict[str, str]] = {
         "band_crisis": "crisis",
         "legend": (
             "! change above 10% (high), !! above 25% (severe), as FEWS NET grades them. "
-            "Outlook: 80% range. "
+            "Outlook: the price lands inside the range about 8 times in 10. "
             "Price alert: WFP's ALPS indicator (price against trend and season; stress, "
             "alert, crisis as it rises)."
         ),
