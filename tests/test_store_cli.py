@@ -821,15 +821,21 @@ def test_a_bulletin_sent_as_of_an_earlier_date_keeps_nothing(tmp_path):
 
 
 def test_an_empty_default_store_left_by_a_refused_ingest_does_not_stop_forecasts(workdir):
-    """A first ingest whose files were all refused leaves ./cropcast.duckdb with no prices;
-    after it the quick start's `cropcast forecast` refused to run in that folder."""
+    """A first ingest whose files were all refused made ./cropcast.duckdb with no prices;
+    after it the quick start's `cropcast forecast` refused to run in that folder. Now the
+    store is made only when a file's prices go in; one left empty (by an older cropcast)
+    is passed over for the embedded data."""
     from forecast.commands.shared import _NOTED_EMPTY
 
     _NOTED_EMPTY.clear()
     bad = workdir / "gia.csv"
     bad.write_text("Ngày,Giá\n01/11/2025,7800\n", encoding="utf-8")
-    assert run("ingest", bad).exit_code != 0
-    assert (workdir / "cropcast.duckdb").exists()
+    refused = run("ingest", bad)
+    assert refused.exit_code != 0 and "store unchanged" not in refused.stdout
+    assert not (workdir / "cropcast.duckdb").exists()
+    assert run("ingest", bad, bad).exit_code != 0  # two files, both refused: still none
+    assert not (workdir / "cropcast.duckdb").exists()
+    open_store(workdir / "cropcast.duckdb", create=True)  # as an older cropcast left it
     result = run("forecast", "--series", "Rice|An Giang", "--horizon", 3, "--jobs", 1)
     assert result.exit_code == 0, result.output
     assert "cropcast.duckdb holds no prices yet, so the embedded data is used" in result.stderr

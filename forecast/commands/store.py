@@ -240,13 +240,14 @@ def ingest_cmd(
 
     Interpolated prices are re-estimated between the real ones that arrive around them.
 
-    The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made when missing).
+    The store: --db, else $CROPCAST_DB, else ./cropcast.duckdb (made with the first file
+    that goes in).
     """
-    from forecast.store import StoreBusyError, ingest_file, open_store
+    from forecast.store import StoreBusyError, ingest_file, store_to_fill
 
     options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
-    store = open_store(db, create=True, wait=wait)
+    store = store_to_fill(db, wait=wait)  # made when a file's prices are ready to go in
     results, failures = [], []
     for file in files:
         try:

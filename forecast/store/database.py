@@ -232,6 +232,13 @@ class Store:
         finally:
             con.close()
 
+    def made(self) -> Store:
+        """This store, made first if its file does not exist yet (see :func:`store_to_fill`)."""
+        if not self.path.exists():
+            _create(self.path)
+            self.check()
+        return self
+
     def check(self) -> int:
         """Check (read-only) that this is a cropcast store; migrate it when older.
 
@@ -297,6 +304,18 @@ def _create_at(path: Path) -> None:
     finally:
         for item in leftovers:
             item.unlink(missing_ok=True)
+
+
+def store_to_fill(db: str | Path | None = None, *, wait: float = DEFAULT_WAIT) -> Store:
+    """The store ``cropcast ingest`` adds to: checked when it exists; when it does not, a
+    handle on the file to be, made (:meth:`Store.made`) only when a file's prices are ready
+    to go in. A first ingest whose every file was refused then leaves no empty store
+    behind, with no need to remove one (which could pull it from under a second ingest
+    that had just opened it)."""
+    path, _ = resolve_location(db)
+    if path.exists():
+        return open_store(path, wait=wait)
+    return Store(path, wait=wait)
 
 
 def open_store(

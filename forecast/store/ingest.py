@@ -251,13 +251,13 @@ def ingest_file(
         # same bytes, whose prices revise the first's; else the fix the first one's note
         # suggested would be "already in the store", and the misread prices would stay.
         sha256 = hashlib.sha256(f"{sha256}\0reading\0{reading}".encode()).hexdigest()
-    earlier = find_ingest(store, sha256)
+    earlier = find_ingest(store, sha256) if store.path.exists() else None
     if earlier is not None:  # known bytes, read the same way: skip the cleaning too
         return _duplicate(name, sha256, earlier, start)
     raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
     result, read_as = _clean_as_the_store_reads(store, raw, options or CleanOptions())
     ingested = ingest_clean(
-        store,
+        store.made(),  # a new store is made now, with prices to hold
         result,
         file_name=name,
         sha256=sha256,
@@ -338,6 +338,8 @@ def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
     among those whose prices the store holds for the file's commodities and markets; with
     none, among the user's own sheets. A WFP or Pink Sheet file's order is its format's
     (m/d/yyyy, 1960M01), never a depot's: a depot file is not read by it."""
+    if not store.path.exists():  # a store still to be made remembers nothing
+        return None
     table = raw.table
     names = table[["commodity", "market"]].astype(str).apply(lambda c: c.str.strip().str.lower())
     pairs = names.drop_duplicates()
@@ -367,6 +369,8 @@ def _stored_frequency(store: Store, prices: pd.DataFrame) -> str | None:
     """ "weekly" or "monthly" when the stored series the file touches (or, if it touches
     none, all stored series) are all on that frequency; ``None`` if they mix or none is
     stored."""
+    if not store.path.exists():
+        return None
     with store.reading() as con:
         stored = con.execute(
             f"SELECT {_KEY}, bool_and(day(date) = 1) AS monthly, "
