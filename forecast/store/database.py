@@ -153,6 +153,7 @@ class Store:
     def __init__(self, path: str | Path, *, wait: float = DEFAULT_WAIT):
         self.path = Path(path)
         self.wait = float(wait)
+        self.checked = False  # set by check()
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -233,9 +234,11 @@ class Store:
             con.close()
 
     def made(self) -> Store:
-        """This store, made first if its file does not exist yet (see :func:`store_to_fill`)."""
+        """This store, made first if its file does not exist yet (see :func:`store_to_fill`),
+        and checked once: another ingest may have made it meanwhile."""
         if not self.path.exists():
             _create(self.path)
+        if not self.checked:
             self.check()
         return self
 
@@ -265,6 +268,7 @@ class Store:
         if version < CURRENT_VERSION:
             with self.writing() as con:
                 migrate(con)  # re-reads the version: another process may have done it
+        self.checked = True
         return version
 
 
