@@ -1445,3 +1445,59 @@ def test_outlook_ranges_round_outwards_and_never_to_a_price_of_nothing(low, rati
     step = 10.0 ** (math.floor(math.log10(high)) - 2)  # the top's third figure
     assert low - lo <= step * (1 + 1e-9) or low - lo <= 0.1 * low  # a step, or 2 own figures
     assert round(lo, decimals) == pytest.approx(lo) and round(hi, decimals) == pytest.approx(hi)
+
+
+def test_a_bulletin_is_dated_by_the_latest_price_on_its_own_grid(tmp_path):
+    """A store with weekly and monthly series: a week starting 1 December is no month of
+    prices after November's, so a monthly bulletin stays November's (a review found it
+    dated December, with "no price this period"); a weekly series that stopped is pointed
+    to its last week, not the month's first day."""
+    months = pd.date_range("2021-01-01", "2025-11-01", freq="MS")
+    monthly = tmp_path / "thang.csv"
+    monthly.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        + "".join(
+            f"{d:%Y-%m-15},Gạo,An Giang,Wholesale,kg,VND,{10000 + 10 * i}\n"
+            for i, d in enumerate(months)
+        ),
+        encoding="utf-8",
+    )
+    mondays = pd.date_range("2023-01-02", "2025-12-01", freq="W-MON")
+    weekly = tmp_path / "tuan.csv"
+    weekly.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        + "".join(
+            f"{d:%Y-%m-%d},Dừa,Mỏ Cày,Retail,quả,VND,{5000 + (i % 9) * 10}\n"
+            for i, d in enumerate(mondays)
+        )
+        + "".join(
+            f"{d:%Y-%m-%d},Bưởi,Mỏ Cày,Retail,kg,VND,{40000 + (i % 5) * 100}\n"
+            for i, d in enumerate(mondays[:60])
+        ),
+        encoding="utf-8",
+    )
+    store = tmp_path / "s.duckdb"
+    assert run("ingest", monthly, "--db", store).exit_code == 0
+    assert run("ingest", weekly, "--db", store).exit_code == 0
+    rice = run(
+        "bulletin",
+        "--db",
+        store,
+        "-s",
+        "Gạo",
+        "-m",
+        "naive",
+        "-j",
+        1,
+        "-f",
+        "txt",
+        "-q",
+        "--no-archive",
+    )
+    assert rice.exit_code == 0, rice.output
+    assert rice.stdout.startswith("BẢN TIN GIÁ NÔNG SẢN T11/2025")
+    last = mondays[59]
+    pomelo = run(
+        "bulletin", "--db", store, "-s", "Bưởi", "-m", "naive", "-j", 1, "-q", "--no-archive"
+    )
+    assert f"--as-of {last:%Y-%m-%d} for a bulletin" in one_error_line(pomelo)

@@ -937,4 +937,10 @@ def test_a_read_only_store_says_so_and_forecasts_still_run(tmp_path, monkeypatch
     made = run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", out)
     assert made.exit_code == 0, made.output
     assert "this run was not archived in s.duckdb" in made.stderr and out.exists()
+    # A bulletin is written (or sent) before its outlook is kept: failing then would have a
+    # rerun send it twice. It says so and exits 0.
+    page = tmp_path / "b.md"
+    sent = run("bulletin", "--db", "s.duckdb", "-m", "naive", "-j", 1, "-q", "-o", page)
+    assert sent.exit_code == 0, sent.output
+    assert "outlook was not kept in s.duckdb" in sent.stderr and page.exists()
     assert hashlib.sha256(Path("s.duckdb").read_bytes()).hexdigest() == before

@@ -224,17 +224,31 @@ def _dated_by_all(prices, every, max_age_months: int):
     chosen series run to the end (the bulletin's own default)."""
     import pandas as pd
 
+    from forecast.errors import CropcastError
+    from forecast.table import KEY, infer_freq
+
     if every is None or every.empty or prices.empty:
         return None
-    latest, theirs = every["date"].max(), prices["date"].max()
-    if theirs >= latest:
+    try:
+        freq = infer_freq(prices["date"])
+    except CropcastError:  # weeks and months chosen together: the bulletin's own default
+        return None
+    # Only series on the chosen ones' grid: a week starting 1 December is not a month of
+    # prices after November's (a store may hold weekly and monthly series).
+    on_grid = (
+        every["date"].dt.is_month_start if freq == "monthly" else every["date"].dt.day_of_week == 0
+    )
+    alike = on_grid.groupby([every[c] for c in KEY], observed=True).transform("all")
+    latest, theirs = every.loc[alike, "date"].max(), prices["date"].max()
+    if pd.isna(latest) or theirs >= latest:
         return None
     if theirs <= latest - pd.DateOffset(months=max_age_months):
+        when = f"{theirs:%Y-%m}" if freq == "monthly" else f"{theirs:%Y-%m-%d}"  # its week
         raise UsageError(
-            f"the series chosen stopped in {theirs:%Y-%m}, more than {max_age_months} months "
+            f"the series chosen stopped in {when}, more than {max_age_months} months "
             f"before the data's latest price ({latest:%Y-%m})",
             "--series",
-            f"Give --as-of {theirs:%Y-%m} for a bulletin as of then, or other --series",
+            f"Give --as-of {when} for a bulletin as of then, or other --series",
         )
     return pd.Timestamp(latest)
 
@@ -249,15 +263,26 @@ def _archive_outlook(input_, db, inputs, per_chuc, model: str, horizon: int) -> 
 
     from forecast.bulletin.depot import quote_per_nut
     from forecast.forecasting import ForecastSpec
-    from forecast.store import archive_forecasts, open_store
+    from forecast.store import StoreNotWritable, archive_forecasts, open_store
 
     forecasts = quote_per_nut(inputs.forecasts, per_chuc)
     spec = ForecastSpec(model=model, horizon=horizon)
     as_of = inputs.prices["date"].max()
-    store = open_store(path)
-    if _kept_already(store, forecasts, model, horizon, as_of):
-        return
-    archive_forecasts(store, SimpleNamespace(forecasts=forecasts), spec, as_of, source="bulletin")
+    try:
+        store = open_store(path)
+        if _kept_already(store, forecasts, model, horizon, as_of):
+            return
+        run = SimpleNamespace(forecasts=forecasts)
+        archive_forecasts(store, run, spec, as_of, source="bulletin")
+    except StoreNotWritable as exc:
+        # Called once the bulletin is written or sent: failing now would have a rerun
+        # send it twice. Said, even with --quiet; next period's "previous forecast" line
+        # has nothing to grade.
+        typer.echo(
+            f"note: the bulletin's outlook was not kept in {exc.where}: {exc.what}; next "
+            "period's bulletin cannot grade it",
+            err=True,
+        )
 
 
 def _kept_already(store, forecasts, model: str, horizon: int, as_of) -> bool:
