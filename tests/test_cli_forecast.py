@@ -686,6 +686,27 @@ def test_weekly_steps_asked_of_a_monthly_file_exit_2_with_one_line(tmp_path):
         assert (pd.to_datetime(pd.read_csv(out)["date"]).dt.is_month_start).all()
 
 
+@pytest.mark.parametrize(
+    ("dates", "refused"),
+    [
+        (pd.date_range("2023-01-31", periods=12, freq="ME"), True),  # month ends
+        (pd.date_range("2023-01-01", periods=12, freq="WOM-1MON"), True),  # first Mondays
+        (pd.DatetimeIndex(["2021-02-01", "2021-03-01"]), False),  # two Mondays: too few
+        (pd.date_range("2023-01-02", periods=12, freq="5W-MON"), False),  # weeks, long gaps
+        (pd.date_range("2023-01-02", periods=30, freq="W-MON"), False),  # weeks
+    ],
+)
+def test_weekly_steps_are_refused_for_every_monthly_layout_and_only_those(tmp_path, dates, refused):
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"{d:%Y-%m-%d},Rice,M,Retail,KG,LKR,{190 + i}" for i, d in enumerate(dates)]
+    path = _price_file(tmp_path, "prices.csv", rows)
+    result = run("data", "clean", path, "-o", tmp_path / "out.csv", "--freq", "weekly")
+    if refused:
+        assert result.exit_code == 2 and "weekly does not fit the data" in result.stderr
+    else:
+        assert result.exit_code == 0, result.output
+
+
 def test_a_sparse_series_in_a_monthly_file_is_not_called_another_frequency(tmp_path):
     # A price every three months (or a WFP series with gaps) sits on months, with gaps.
     rows = ["date,commodity,market,price_type,unit,currency,price"]

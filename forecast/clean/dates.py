@@ -363,18 +363,32 @@ def _cleaned_weeks(dates: pd.Series, gaps: tuple[np.ndarray, np.ndarray]) -> boo
 
 
 def _check_weeks_can_be_had(frame: pd.DataFrame) -> None:
-    """Refuse weekly steps for a file of monthly prices: every series a month or more
-    apart, every date the same day of its month (WFP's 15th, a month's 1st).
+    """Refuse weekly steps for a file of monthly prices: every series with three dates or
+    more a month or more apart (median), each date one a month sets: the same day of every
+    month (WFP's 15th, a month's 1st), a month's last day, or its first Monday.
 
     Folding weekly prices into months is a summary; spreading monthly ones onto weeks
     would make up three prices in four, and forecast in steps the data never showed. A
     weekly file with a monthly series in it is still spread (and noted), and so are
-    weekly prices with long gaps, whose days of the month differ.
+    weekly prices with long gaps, whose days of the month differ, and a series of two
+    dates, too few to tell (two Mondays four weeks apart may be weekly prices).
     """
-    spacing = series_spacing(frame)
-    if not len(spacing) or (spacing < MONTHLY_FROM_DAYS).any():
+    dates = frame["date"]
+    keys = [k for k in _KEYS if k in frame.columns]
+    counts = frame.groupby(keys, sort=False, dropna=False)["date"].transform("nunique")
+    told = frame[counts >= 3]
+    if told.empty:
         return
-    if frame["date"].dt.day.nunique() != 1:
+    spacing = series_spacing(told)
+    if (spacing < MONTHLY_FROM_DAYS).any():
+        return
+    dates = told["date"]
+    month_days = (
+        dates.dt.day.nunique() == 1
+        or dates.dt.is_month_end.all()
+        or ((dates.dt.day_of_week == 0) & (dates.dt.day <= 7)).all()
+    )
+    if not month_days:
         return
     raise UsageError(
         f"weekly does not fit the data: every series' prices are about "
