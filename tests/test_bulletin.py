@@ -1428,6 +1428,16 @@ def test_weekly_phone_charts_keep_their_plot_and_call_a_season_a_season(tmp_path
     assert any(t.startswith("Mới nhất: ") and "\n(tuần " in t for t in labels), labels
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Vụ Tết (ĐBSCL)" in legend and not any(t.startswith("Thu hoạch") for t in legend)
+    # A calendar written in Vietnamese ("quanh năm") reads alike, as the notes do.
+    from forecast.calendar import load_calendar
+    from forecast.plots.common import harvest_handles
+
+    rows = load_calendar()
+    rows = rows[rows["commodity"] == "Pomelo"].assign(picked="quanh năm")
+    labels = [
+        h.get_label() for h in harvest_handles(pd.Series(1.0, range(13)).to_numpy(), rows, "vi")
+    ]
+    assert labels[0] == "Vụ Tết (ĐBSCL)"
 
 
 @given(

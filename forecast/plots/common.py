@@ -349,11 +349,12 @@ def _year_round_seasons(harvest) -> list[str]:
     """The season names of a calendar whose every row is a crop picked all year (its
     ``picked`` column): the band then marks a season of more output or of demand, and
     calling it a harvest misleads, as the calendar's notes say. Else none."""
+    from forecast.calendar import picked_all_year
+
     if not isinstance(harvest, pd.DataFrame) or "picked" not in harvest or harvest.empty:
         return []
-    picked = harvest["picked"].fillna("").astype(str).str.strip().str.casefold()
-    if not (picked == "all year").all() or "season" not in harvest:
-        return []
+    if "season" not in harvest or not all(picked_all_year(r) for _, r in harvest.iterrows()):
+        return []  # the words the bulletin's notes accept too ("quanh năm", "year-round")
     return list(dict.fromkeys(str(s) for s in harvest["season"]))
 
 
