@@ -117,6 +117,11 @@ def smape(actual, forecast, *, lower=None, upper=None, level=None, y_train=None,
     return 200 * _mean(ratio)
 
 
+#: Fewest observed seasonal pairs (a price and the one a season before) for the seasonal
+#: MASE scale: a year of them, counted as pairs, not as grid slots (a gap holds no price).
+MIN_SEASONAL_PAIRS = 12
+
+
 def mase_scale(y_train, m: int = 12) -> float:
     """In-sample MAE of the seasonal naive forecast: the MASE denominator.
 
@@ -131,23 +136,23 @@ def mase_scale(y_train, m: int = 12) -> float:
     -------
     float
         ``mean |y_t - y_{t-m}|`` over pairs with both prices observed. It falls back to lag 1
-        (the naive forecast) when the history is shorter than two seasons (``2 * m``) or the
-        seasonal scale is 0 or undefined (no observed pairs), since a zero scale would make
-        every error infinite. Two seasons, not one: with 13 months the seasonal scale was one
-        difference, and one series scaled on it (a MASE of 42) ruled a backtest's mean.
-        May still be 0 (a flat history) or NaN.
+        (the naive forecast) when fewer than ``MIN_SEASONAL_PAIRS`` such pairs exist or the
+        seasonal scale is 0, since a zero scale would make every error infinite. With 13
+        months the seasonal scale was one difference, and one series scaled on it (a MASE
+        of 42) ruled a backtest's mean. May still be 0 (a flat history) or NaN.
     """
     y = _floats(y_train)
 
-    def lag_mae(lag: int) -> float:
+    def lag_diffs(lag: int) -> np.ndarray:
         if lag < 1 or len(y) <= lag:
-            return float("nan")
+            return np.empty(0)
         diffs = np.abs(y[lag:] - y[:-lag])
-        return _mean(diffs[np.isfinite(diffs)])
+        return diffs[np.isfinite(diffs)]
 
-    scale = lag_mae(int(m)) if len(y) >= 2 * int(m) else float("nan")
+    seasonal = lag_diffs(int(m))
+    scale = _mean(seasonal) if len(seasonal) >= MIN_SEASONAL_PAIRS else float("nan")
     if not (np.isfinite(scale) and scale > 0):
-        scale = lag_mae(1)
+        scale = _mean(lag_diffs(1))
     return scale
 
 

@@ -70,10 +70,16 @@ def test_mase_falls_back_to_lag_1_on_short_history():
     y = 10 + np.arange(12.0)  # 12 < m + 1 points: no seasonal pair
     assert mase_scale(y, m=12) == 1
     assert mase([30], [36], y_train=y, m=12) == 6
-    # Under two seasons the seasonal scale is a few differences (13 months: one): lag 1.
+    # Fewer than 12 seasonal pairs (13 months: one) is a few differences: lag 1.
     for n in (13, 23):
         assert mase_scale(10 + np.arange(float(n)), m=12) == 1
     assert mase_scale(10 + np.arange(24.0), m=12) == 12
+    # Pairs are counted where both prices exist: 24 slots with gaps hold one pair.
+    gappy = np.full(24, np.nan)
+    gappy[[0, 12, 13, 15, 20]] = [10.0, 50.0, 51.0, 52.0, 53.0]
+    assert mase_scale(gappy, m=12) == pytest.approx(1.0)  # lag 1: 51 - 50, the one pair
+    # A weekly series of 90 weeks has 38 seasonal pairs: seasonal, as before.
+    assert mase_scale(10 + np.arange(90.0), m=52) == 52
 
 
 def test_mase_falls_back_to_lag_1_when_seasonal_scale_is_zero():
