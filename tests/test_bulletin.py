@@ -1450,11 +1450,16 @@ def test_outlook_ranges_round_outwards_and_never_to_a_price_of_nothing(low, rati
     from forecast.bulletin.wording import round_range
 
     high = low * ratio
-    lo, hi, decimals = round_range(low, high)
+    lo, hi, lo_decimals, decimals = round_range(low, high)
     assert 0 < lo <= low * (1 + 1e-9) and hi >= high * (1 - 1e-9)
+    assert round(lo, lo_decimals) == pytest.approx(lo) and lo_decimals >= decimals
     step = 10.0 ** (math.floor(math.log10(high)) - 2)  # the top's third figure
     assert low - lo <= step * (1 + 1e-9) or low - lo <= 0.1 * low  # a step, or 2 own figures
-    assert round(lo, decimals) == pytest.approx(lo) and round(hi, decimals) == pytest.approx(hi)
+    assert round(hi, decimals) == pytest.approx(hi)
+    # The top keeps the top's decimals: "8,7–12.400", not "8,7–12.400,0".
+    from forecast.bulletin.wording import format_range
+
+    assert format_range(8.7, 12400, "vi") == "8,7–12.400"
 
 
 def test_a_bulletin_is_dated_by_the_latest_price_on_its_own_grid(tmp_path):

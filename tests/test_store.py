@@ -821,3 +821,24 @@ def test_any_sequence_of_files_keeps_every_price(tmp_path_factory, files):
         == written
     )
     assert audit(store) == []
+
+
+def test_a_reading_is_what_changes_stored_prices_however_it_is_written():
+    """Options name a new reading of the same bytes only when they change what is stored:
+    flags listed in another order, or as a list, are the defaults; a report-only option
+    (min_length) or today's date are no reading at all."""
+    from forecast.clean import CleanOptions
+    from forecast.store.ingest import _reading
+
+    plain = [
+        CleanOptions(),
+        CleanOptions(keep_flags=["aggregate", "actual"]),
+        CleanOptions(min_length=5),
+        CleanOptions(today=pd.Timestamp("2030-01-01").date()),
+    ]
+    assert {_reading(o, None, {}) for o in plain} == {""}
+    chuc = _reading(CleanOptions(chuc_size=14), None, None)
+    assert chuc and chuc != _reading(CleanOptions(chuc_size=16), None, None)
+    assert _reading(None, {"price": "Giá", "date": "Ngày"}, None) == _reading(
+        None, {"date": "Ngày", "price": "Giá"}, None
+    )

@@ -539,29 +539,30 @@ def format_number(value: float, lang: str, decimals: int | None = None) -> str:
     return _swap_separators(f"{value:,.{decimals}f}", lang)
 
 
-def round_range(low: float, high: float) -> tuple[float, float, int]:
+def round_range(low: float, high: float) -> tuple[float, float, int, int]:
     """An outlook range to three significant figures, widened outwards (never narrowed).
 
-    Returns the rounded ends and the decimals to print them with.
+    Returns the rounded ends and the decimals to print each with.
     """
     top = max(abs(low), abs(high), 1e-12)
     exponent = math.floor(math.log10(top)) - 2
     step = 10.0**exponent
     lo = math.floor(low / step + 1e-9) * step
     hi = math.ceil(high / step - 1e-9) * step
-    decimals = max(0, -exponent)
+    decimals = low_decimals = max(0, -exponent)
     if low > 0 and lo <= 0:
         # A low end under the top's step ("0–104.000" for 900–104,000) would read as a
-        # price of nothing: it keeps two significant figures of its own.
+        # price of nothing: it keeps two significant figures of its own (and its own
+        # decimals: the top's "1.620" is not "1.620,0").
         own = math.floor(math.log10(low)) - 1
         lo = math.floor(low / 10.0**own + 1e-9) * 10.0**own
-        decimals = max(decimals, -own)
-    return lo, hi, decimals
+        low_decimals = max(decimals, -own)
+    return lo, hi, low_decimals, decimals
 
 
 def format_range(low: float, high: float, lang: str, sep: str = "–") -> str:
-    lo, hi, decimals = round_range(low, high)
-    return f"{format_number(lo, lang, decimals)}{sep}{format_number(hi, lang, decimals)}"
+    lo, hi, lo_decimals, hi_decimals = round_range(low, high)
+    return f"{format_number(lo, lang, lo_decimals)}{sep}{format_number(hi, lang, hi_decimals)}"
 
 
 def format_pct(value: float | None, lang: str, decimals: int = 1) -> str:

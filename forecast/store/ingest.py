@@ -269,10 +269,15 @@ def ingest_file(
     return ingested
 
 
+#: CleanOptions that change no stored price: ``today`` only refuses future dates, and
+#: ``min_length`` only names short series in the report.
+_NOT_READING = ("today", "min_length")
+
+
 def _reading(options, mapping, defaults) -> str:
     """How a file was asked to be read beyond its bytes, as text ('' when as it is): the
-    cleaning options that differ from the defaults (not ``today``, which only refuses
-    future dates), the rates table's contents, the column mapping and the defaults."""
+    cleaning options that differ from the defaults (but :data:`_NOT_READING`), the rates
+    table's contents, the column mapping and the defaults."""
     from dataclasses import fields
 
     from forecast.clean import CleanOptions
@@ -280,10 +285,17 @@ def _reading(options, mapping, defaults) -> str:
     asked: dict[str, Any] = {}
     if options is not None:
         plain = CleanOptions()
+
+        def canonical(name: str, value):
+            # Flags are a set, however listed; and a list is the tuple it equals.
+            return tuple(sorted(value)) if name == "keep_flags" else value
+
         for f in fields(options):
-            value = getattr(options, f.name)
-            if f.compare and f.name != "today" and value != getattr(plain, f.name):
-                asked[f.name] = value
+            if not f.compare or f.name in _NOT_READING:
+                continue
+            value = canonical(f.name, getattr(options, f.name))
+            if value != canonical(f.name, getattr(plain, f.name)):
+                asked[f.name] = list(value) if isinstance(value, tuple) else value
         if options.rates is not None:
             text = options.rates.to_csv(index=False).encode()
             asked["rates"] = hashlib.sha256(text).hexdigest()
