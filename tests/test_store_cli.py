@@ -648,7 +648,7 @@ def test_a_one_week_file_is_read_as_the_stored_history_was(tmp_path):
     months = tmp_path / "thang.csv"
     months.write_text(
         'Ngày,Mặt hàng,Chợ,Đơn vị tính,Giá\n15/12/2025,Bưởi,Mỏ Cày Bắc,kg,"47,000"\n'
-        '15/01/2026,Bưởi,Mỏ Cày Bắc,kg,"47,500"\n',
+        '15/01/2026,Bưởi,Mỏ Cày Bắc,kg,"47,500"\n15/02/2026,Bưởi,Mỏ Cày Bắc,kg,"47,800"\n',
         "utf-8",
     )
     refused = run("ingest", months, *defaults)
