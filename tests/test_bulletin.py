@@ -1342,20 +1342,8 @@ def test_series_chosen_that_stopped_keep_the_bulletin_dated_by_all_the_data():
     latest = every["date"].max()
     jaffna = every[(every["commodity"] == "Coconut") & (every["market"] == "Jaffna")]
     assert jaffna["date"].max() < latest  # the embedded data's coconut stopped earlier
-    result = run(
-        "bulletin",
-        "-s",
-        "Coconut|Jaffna",
-        "--lang",
-        "en",
-        "-f",
-        "txt",
-        "-m",
-        "naive",
-        "-j",
-        1,
-        "-q",
-    )
+    as_text = ("-f", "txt", "-m", "naive", "-j", 1, "-q")
+    result = run("bulletin", "-s", "Coconut|Jaffna", "--lang", "en", *as_text)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"CROP PRICE BULLETIN, {latest:%b %Y}".upper())
     assert f"({jaffna['date'].max():%b %Y})" in result.stdout  # the price's own month
@@ -1363,23 +1351,10 @@ def test_series_chosen_that_stopped_keep_the_bulletin_dated_by_all_the_data():
     rice = every[(every["commodity"] == "Rice") & (every["market"] == "An Giang")]
     stopped = rice["date"].max()
     assert stopped <= latest - pd.DateOffset(months=12)
-    refused = run("bulletin", "-s", "Rice|An Giang", "-f", "txt", "-m", "naive", "-j", 1, "-q")
+    refused = run("bulletin", "-s", "Rice|An Giang", *as_text)
     line = one_error_line(refused)
     assert f"stopped in {stopped:%Y-%m}" in line and f"--as-of {stopped:%Y-%m}" in line
-    dated = run(
-        "bulletin",
-        "-s",
-        "Rice|An Giang",
-        "--as-of",
-        f"{stopped:%Y-%m}",
-        "-f",
-        "txt",
-        "-m",
-        "naive",
-        "-j",
-        1,
-        "-q",
-    )
+    dated = run("bulletin", "-s", "Rice|An Giang", "--as-of", f"{stopped:%Y-%m}", *as_text)
     assert dated.exit_code == 0 and f"T{stopped.month}/{stopped.year}" in dated.stdout
 
 
