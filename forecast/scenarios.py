@@ -233,9 +233,17 @@ def _delay_factors(y: pd.Series, dates: pd.Series, months: int) -> np.ndarray:
     from forecast.plots.seasonal import seasonal_index
 
     typical = seasonal_index(y).set_index("month")["median"]
-    level = (1 + typical / 100).reindex(range(1, 13)).fillna(1.0).to_numpy()
+    level = (1 + typical / 100).reindex(range(1, 13)).to_numpy()
     month = _month_of_period(dates)
     earlier = (month - 1 - months) % 12 + 1
+    needed = sorted({int(m) for m in (*month, *earlier)})
+    holes = [m for m in needed if not np.isfinite(level[m - 1])]
+    if holes:
+        # A short or gappy history has no typical level for some months; taking them as
+        # average would move prices by a season the data never showed, without a word.
+        raise ValueError(
+            f"its typical year has no level for month {', '.join(map(str, holes))} yet"
+        )
     return level[earlier - 1] / level[month - 1]
 
 

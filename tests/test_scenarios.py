@@ -295,3 +295,30 @@ def test_calibration_table_levels_and_groups():
         calibration_table(bt, levels=(80,))
     with pytest.raises(UsageError):
         calibration_table(bt.drop(columns=["lower_50", "upper_50", "lower_90", "upper_90"]))
+
+
+def test_a_typical_year_with_holes_moves_nothing_and_says_so():
+    """Three years of coconut with three months missing: the typical year has no level for
+    some months, which the delay took as average (a -18 % move with "no notes")."""
+    months = pd.date_range("2023-11-01", periods=36, freq="MS")
+    months = months[~months.isin(pd.to_datetime(["2025-02-01", "2025-03-01", "2025-04-01"]))]
+    key = ("Dừa", "Mỏ Cày Bắc", "Farmgate", "nut", "VND")
+    history = pd.DataFrame(
+        {
+            **dict(zip(KEY, key, strict=True)),
+            "date": months,
+            "price": 4000.0 * (1 + 0.2 * np.cos(2 * np.pi * months.month / 12)),
+            "flags": "",
+        }
+    )
+    forecasts = pd.DataFrame(
+        {
+            **dict(zip(KEY, key, strict=True)),
+            "date": pd.date_range("2026-11-01", periods=12, freq="MS"),
+            "forecast": 4000.0,
+        }
+    )
+    moved, notes = delay_season(forecasts, history, 2)
+    assert np.allclose(moved["forecast"], 4000.0)
+    assert len(notes) == 1 and "typical year has no level for month" in notes[0]
+    assert notes[0].endswith("unchanged")
