@@ -439,7 +439,9 @@ def test_prices_kept_to_two_decimals_written_with_three_are_decimals_when_the_fi
     for name, values in (("Flour", flour), ("Rice", rice), ("Fish", fish)):
         assert np.allclose(got.loc[name].to_numpy(), values), name
     assert result.report.thousands.get("guessed", 0) == 0
-    assert result.report.thousands["decimals_why"] == "the file's other numbers say"
+    assert result.report.thousands["decimals_why"] == (
+        "the file writes every price with three decimals, some beyond doubt"
+    )
     # One price written otherwise ("850", as a writer grouping thousands leaves prices under
     # a thousand) and the format is no longer one: the evidence is gone, the guess stands.
     mixed = frame.copy()
@@ -451,6 +453,32 @@ def test_prices_kept_to_two_decimals_written_with_three_are_decimals_when_the_fi
     # Nor in đồng, where "45.000" is how prices are written whatever else is in the file.
     dong = run(frame.assign(currency="VND"))
     assert dong.prices[dong.prices["commodity"] == "Flour"]["price"].min() > 1000
+
+
+def test_one_price_beyond_doubt_settles_a_file_written_with_three_decimals():
+    """A grader's "%.3f" file: one series, 24 prices like "591.000" and one "1072.500" (no
+    thousands group has four digits before it). Three such prices were needed; with one,
+    the 24 were read as 591,000 and the one real price flagged as the outlier. Series in
+    the same fixed format take it whatever their neighbours: Gold's 1960s "35.270" stays
+    35.27 beside "1068.000" decades later."""
+    values = [591.0, 583.6, 579.5, 509.0] * 6 + [1072.5]
+    result = run(monthly([f"{v:.3f}" for v in values], market="Mwingi", currency="KES"))
+    assert np.allclose(result.prices["price"].to_numpy(), values)
+    assert result.report.thousands.get("guessed", 0) == 0
+    gold = [35.27] * 30 + [48.26] * 30 + [1068.0, 1191.0, 1160.0]
+    two = pd.concat(
+        [
+            monthly([f"{v:.3f}" for v in gold], market="world", commodity="Gold", currency="USD"),
+            monthly(["270.000"] * 12, market="world", commodity="Plywood", currency="USc"),
+        ],
+        ignore_index=True,
+    )
+    read = run(two).prices.set_index("commodity")["price"]
+    assert np.allclose(read.loc["Gold"].to_numpy(), gold)
+    assert np.allclose(read.loc["Plywood"].to_numpy(), 270.0)  # the file's format, in cents
+    # Without one price beyond doubt the format cannot tell: the guess, and its note, stand.
+    guessed = run(monthly([f"{v:.3f}" for v in values[:-1]], market="Mwingi", currency="KES"))
+    assert guessed.report.thousands["guessed"] == 24
 
 
 def test_dong_in_thousands_stay_thousands_whatever_the_rest_of_the_file_writes():

@@ -508,6 +508,33 @@ def _file_says_decimals(
     return (says & zero_free) | fixed_format
 
 
+def _fixed_three_format(
+    frame: pd.DataFrame, clear: pd.Series, currency: pd.Series, small_unit: pd.Series
+) -> pd.Series:
+    """Per row: whether its price is one of a file (or a currency of it) written in a fixed
+    three-decimal format ("%.3f", Excel's 0.000): every price with exactly three digits
+    after one mark, none grouped with it, and at least one no thousands group could be
+    ("1072.500", "0.827"). Thousands grouping never writes "1072.500" (it is "1.072.500"),
+    nor a price under a thousand with a mark at all ("850"), so one such price settles it:
+    "591.000" beside it is 591, not 591,000, whatever the prices around it. Small-unit
+    currencies (đồng) are left to their own evidence: a file in đồng written "%.3f" shows it
+    in its own prices ("45000.000").
+    """
+    raw = frame["price_raw"].astype(str).str.strip()
+    out = pd.Series(False, index=frame.index)
+    for m in (".", ","):
+        fixed = raw.str.fullmatch(_FIXED_THREE[m]) | raw.eq("")
+        if not fixed.any() or raw.str.contains(_GROUPS[m]).any():
+            continue
+        points = clear & raw.str.contains(_DECIMALS[m])
+        in_currency = fixed.groupby(currency).transform("all") & points.groupby(
+            currency
+        ).transform("any")
+        in_file = bool(fixed.all()) and bool(points.any())
+        out |= raw.str.fullmatch(_FIXED_THREE[m]) & (in_currency | in_file) & ~small_unit
+    return out
+
+
 def _settle_thousands(
     frame: pd.DataFrame,
     price: pd.Series,
@@ -553,6 +580,9 @@ def _settle_thousands(
     n_zero = ends_in_zero.groupby(series).transform("sum")
     zero_free = (n_ambiguous >= 3) & (10 * n_zero <= n_ambiguous)
     small_unit = _small_unit(currency, marks, series)
+    # A file (or currency) written in a fixed three-decimal format: its format decides for
+    # every one of its prices, before any series' neighbours do.
+    fixed_format = ambiguous & _fixed_three_format(frame, clear, currency, small_unit)
     # A series of two or three prices, one of them clear ("113.34", "187.735"): that one
     # tells, as long as no smaller unit (đồng) makes "45.000" thousands regardless.
     few = (share == 1) & (3 * share >= priced) & ~small_unit
@@ -568,10 +598,11 @@ def _settle_thousands(
     before, after = known.groupby(by).ffill(), known.groupby(by).bfill()
     reference = pd.concat([before, after], axis=1).mean(axis=1).reindex(frame.index)
     decimal = pd.Series(False, index=frame.index)
-    judged = ambiguous & reference.notna() & fair
+    judged = ambiguous & reference.notna() & fair & ~fixed_format
     decimal[judged] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
     # Thousands confirmed by clear prices around them, even too few for decimals.
     told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < np.log(31.6)))
+    told = (told & ~fixed_format) | fixed_format
     # No clear price of its own to tell: the same commodity's elsewhere, then the way the
     # file writes its currency (never for đồng and the like: see SMALL_UNIT_CURRENCIES).
     open_rows = ambiguous & ~told
@@ -599,7 +630,7 @@ def _settle_thousands(
     comma = frame["price_raw"].astype(str).str.fullmatch(_DECIMAL_COMMA)
     counted = (ambiguous & ~told) & comma & units.gt(1)
     own_decimal = decimal.copy()
-    decimal |= kin_decimal | file_decimal | counted
+    decimal |= kin_decimal | file_decimal | counted | fixed_format
     told |= kin_judged | file_decimal | counted
     guessed = ambiguous & ~told
     price = price.where(~decimal, price / 1000)
@@ -632,6 +663,7 @@ def _settle_thousands(
             file_decimal,
             "the file's other numbers say",
         ),
+        (fixed_format, "the file writes every price with three decimals, some beyond doubt"),
     )
     if decimal.any():  # why the example was read so
         first = decimal.idxmax()
