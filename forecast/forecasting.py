@@ -174,7 +174,7 @@ def forecast_series(
             elif spec.levels and n_prices < 2:  # no move, and no other series lent theirs
                 why = "one price shows no move"
                 if spec.model == "auto":
-                    why += ", and other series in its currency have too few moves to lend it"
+                    why += ", and the file's other series have too few moves to lend it"
                 note += f"; no ranges ({why})"
             elif spec.levels:
                 note += "; no ranges"

@@ -56,11 +56,16 @@ BROAD: tuple[str, ...] = ("price_type", "currency")
 #: Last, a series alone in its price type (one wholesale yam price among retail ones)
 #: takes every other series in its currency: without it its ranges were empty.
 WIDEST: tuple[str, ...] = ("currency",)
+#: Last of all, a series alone in its currency (one price in birr in a file of shillings)
+#: takes every other series of the file: moves are in percent, so a currency's own level
+#: does not enter them. Without it, its range columns were empty.
+EVERY: tuple[str, ...] = ()
 #: The kin levels in the order a series tries them, with what each is in words.
 LEVELS: tuple[tuple[tuple[str, ...], str], ...] = (
     (KIN, "the same commodity, price type and currency in other markets"),
     (BROAD, "other commodities of the same price type and currency"),
     (WIDEST, "other series in the same currency"),
+    (EVERY, "the file's series in other currencies"),
 )
 #: Most rows (cutoffs, each with ``horizon`` steps) of kin moves a series takes along. On
 #: the design set, 500 rows gave the coverage of all of them to 0.2 points and an interval
@@ -153,8 +158,8 @@ class KinPools:
         if not self._short:
             return
         needed = [{kin_of(key, columns) for key in self._short} for columns, _ in LEVELS]
-        # The broadest level's groups hold every series any level needs.
-        rows = pd.MultiIndex.from_frame(prices[list(LEVELS[-1][0])]).isin(list(needed[-1]))
+        # The broadest level's group, the whole file, holds every series any level needs.
+        rows = pd.Series(True, index=prices.index)
         # Markets per group, known before any is read, so each keeps its share as it comes.
         distinct = prices[rows].drop_duplicates(list(KEY))
         members = [_group_sizes(distinct, columns) for columns, _ in LEVELS]
@@ -276,6 +281,8 @@ class KinPools:
 
 def _group_sizes(distinct: pd.DataFrame, columns: tuple[str, ...]) -> dict[tuple, int]:
     """Group (a tuple, one column or more) -> how many series it holds."""
+    if not columns:  # the whole file is one group
+        return {(): len(distinct)}
     sizes = distinct.groupby(list(columns), observed=True).size()
     return {(k if isinstance(k, tuple) else (k,)): int(n) for k, n in sizes.items()}
 

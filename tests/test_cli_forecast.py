@@ -595,8 +595,12 @@ def _flat_m0(tmp_path, commodity: str, currency: str = "XOF"):
 
 
 def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path):
-    # Millet in XAF has no kin in the file (Sorghum is in XOF): nothing to borrow.
-    path = _flat_m0(tmp_path, "Millet", "XAF")
+    # Millet alone in the file: no other series' moves to borrow.
+    both = _flat_m0(tmp_path, "Millet", "XAF")
+    path = tmp_path / "alone.csv"
+    path.write_text(
+        "".join(line for line in both.open(encoding="utf-8") if ",M1," not in line), "utf-8"
+    )
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-o", out, "-h", 3, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
@@ -606,13 +610,15 @@ def test_a_price_that_never_changed_is_named_with_its_zero_width_range(tmp_path)
         "no width, because the history shows no move to measure, not because the price is "
         "certain"
     ]
-    fc = pd.read_csv(out)
-    flat = fc[fc["market"] == "M0"]
+    flat = pd.read_csv(out)
     # What the note warns of (equal up to the rounding of a trip through logs).
     assert np.allclose(flat["lower_95"], flat["upper_95"], rtol=1e-9, atol=0)
-    assert (
-        fc.loc[fc["market"] == "M1", "upper_95"] > fc.loc[fc["market"] == "M1", "lower_95"]
-    ).all()
+    # Beside Sorghum in XOF, a currency of its own, Millet borrows the file's series in other
+    # currencies (moves are in percent): ranges with width, and no note.
+    other = run("forecast", "-i", both, "-o", out, "-h", 3, "-j", 1, "-q")
+    assert other.exit_code == 0 and "never changed" not in other.stderr
+    millet = pd.read_csv(out).query("market == 'M0'")
+    assert (millet["upper_95"] > millet["lower_95"] * 1.001).all()  # Sorghum moves a little
     # In XOF, beside a Sorghum that moves, Millet borrows the moves of the file's other
     # commodities in its price type and currency: ranges with width, and no note.
     shared = run("forecast", "-i", _flat_m0(tmp_path, "Millet"), "-h", 3, "-j", 1, "-q")

@@ -56,7 +56,10 @@ def test_a_short_series_takes_only_its_kins_moves_and_a_long_one_none():
     np.testing.assert_array_equal(kin, b_moves[since : until + 1])
     assert pools.for_series(b, series[b]) is None  # long enough for its own backtest
     c, maize = ("Rice", "C", "Retail", "kg", "USD"), ("Maize", "A", "Retail", "kg", "LKR")
-    assert pools.for_series(c, series[c]) is None  # alone in its group
+    # Alone in its currency: the file's series in other currencies, as a last resort (its
+    # range columns were empty); moves are in percent, whatever the currency.
+    found = pools.with_source(c, series[c])
+    assert found is not None and found[1].startswith("the file's series in other currencies")
     assert kin_of(a) == ("Rice", "Retail", "LKR")
     # Rice A takes Rice only (its own commodity has moves); Maize, with no maize in other
     # markets, takes the other commodities of its price type and currency, Rice A included.
@@ -132,12 +135,23 @@ def test_a_single_price_of_a_commodity_no_other_market_has_takes_the_broad_kin()
     assert ((one["lower_95"] < one["lower_80"]) & (one["lower_80"] < 100)).all()
     note = next(s.note for s in run.series if s.key[0] == "Sorghum")
     assert "other commodities of the same price type and currency" in note
-    # In another currency there is nothing to borrow: the ranges stay empty, and say so.
+    # In another currency: the file's series in other currencies lend their moves (its
+    # range columns were empty), and the note says whose they are.
     usd = table.assign(currency=np.where(table["commodity"] == "Sorghum", "USD", "LKR"))
-    alone = forecast_prices(usd, ForecastSpec(horizon=3, use_calendar=False), engine="local")
-    sorghum = alone.forecasts[alone.forecasts["commodity"] == "Sorghum"]
-    assert sorghum[["lower_80", "upper_95"]].isna().all().all()
-    assert "no ranges" in next(s.note for s in alone.series if s.key[0] == "Sorghum")
+    other = forecast_prices(usd, ForecastSpec(horizon=3, use_calendar=False), engine="local")
+    sorghum = other.forecasts[other.forecasts["commodity"] == "Sorghum"]
+    assert ((sorghum["lower_95"] < sorghum["lower_80"]) & (sorghum["lower_80"] < 100)).all()
+    assert "the file's series in other currencies" in next(
+        s.note for s in other.series if s.key[0] == "Sorghum"
+    )
+    # Alone in the file, nothing moved anywhere: the ranges stay empty, and say so.
+    alone = forecast_prices(
+        usd[usd["commodity"] == "Sorghum"],
+        ForecastSpec(horizon=3, use_calendar=False),
+        engine="local",
+    )
+    assert alone.forecasts[["lower_80", "upper_95"]].isna().all().all()
+    assert "no ranges" in alone.series[0].note
 
 
 def test_too_few_moves_of_its_own_commodity_make_way_for_broader_kin():

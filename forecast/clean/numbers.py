@@ -527,9 +527,8 @@ def _fixed_three_format(
         if not fixed.any() or raw.str.contains(_GROUPS[m]).any():
             continue
         points = clear & raw.str.contains(_DECIMALS[m])
-        in_currency = fixed.groupby(currency).transform("all") & points.groupby(
-            currency
-        ).transform("any")
+        every_fixed = fixed.groupby(currency).transform("all")
+        in_currency = every_fixed & points.groupby(currency).transform("any")
         in_file = bool(fixed.all()) and bool(points.any())
         out |= raw.str.fullmatch(_FIXED_THREE[m]) & (in_currency | in_file) & ~small_unit
     return out
