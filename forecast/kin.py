@@ -158,8 +158,15 @@ class KinPools:
         if not self._short:
             return
         needed = [{kin_of(key, columns) for key in self._short} for columns, _ in LEVELS]
-        # The broadest level's group, the whole file, holds every series any level needs.
-        rows = pd.Series(True, index=prices.index)
+        # The whole file is read only for a series alone in its currency; else the currencies
+        # of the short series hold every series any level needs (a national file's other
+        # currencies cost nothing).
+        currencies = _group_sizes(prices.drop_duplicates(list(KEY)), WIDEST)
+        if all(currencies.get(group, 0) > 1 for group in needed[-2]):
+            needed[-1] = set()
+            rows = pd.MultiIndex.from_frame(prices[list(WIDEST)]).isin(list(needed[-2]))
+        else:
+            rows = pd.Series(True, index=prices.index)
         # Markets per group, known before any is read, so each keeps its share as it comes.
         distinct = prices[rows].drop_duplicates(list(KEY))
         members = [_group_sizes(distinct, columns) for columns, _ in LEVELS]
