@@ -713,6 +713,29 @@ def test_weekly_steps_are_refused_for_every_monthly_layout_and_only_those(tmp_pa
         assert result.exit_code == 0, result.output
 
 
+def test_a_few_series_priced_twice_a_month_do_not_make_a_monthly_file_weekly(tmp_path):
+    """Most series say what a file is, not most rows: 2 of 8 series priced on the 1st and
+    the 15th (as many rows as the other 6 together) made the file weekly, and the 6
+    monthly series were spread onto weeks and forecast in weeks."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for k in range(6):
+        rows += [f"2023-{m:02d}-15,Maize,M{k},Retail,KG,KES,{50 + m + k}" for m in range(1, 13)]
+    for k in range(2):
+        rows += [
+            f"2023-{m:02d}-{d:02d},Beans,T{k},Retail,KG,KES,{120 + m + k + d / 15}"
+            for m in range(1, 13)
+            for d in (1, 15)
+        ]
+        rows += [f"2023-{m:02d}-08,Beans,T{k},Retail,KG,KES,{121 + m}" for m in range(1, 13)]
+    path = _price_file(tmp_path, "twice.csv", rows)
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 3, "-j", 1, "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    dates = pd.to_datetime(pd.read_csv(out)["date"])
+    assert dates.dt.is_month_start.all() and dates.min() == pd.Timestamp("2024-01-01")
+    assert "reads as monthly, but 2 series have prices about" in result.stderr
+
+
 def test_a_sparse_series_in_a_monthly_file_is_not_called_another_frequency(tmp_path):
     # A price every three months (or a WFP series with gaps) sits on months, with gaps.
     rows = ["date,commodity,market,price_type,unit,currency,price"]

@@ -326,10 +326,10 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     """The file's frequency when none is given: ``(freq, why)``.
 
     Week-coded dates -> weekly; month-coded dates -> monthly. Otherwise: all month starts ->
-    monthly; else the median spacing of consecutive dates within a series: under 20 days ->
-    weekly, else monthly (WFP's 15ths). Dates that are all Mondays are weekly under 28 days
-    (a weekly series with gaps), monthly from 28 (prices on the first Monday of each month),
-    and weekly when there is no spacing to measure.
+    monthly; else the median over series of each one's median spacing of consecutive dates:
+    under 20 days -> weekly, else monthly (WFP's 15ths). Dates that are all Mondays are
+    weekly under 28 days (a weekly series with gaps), monthly from 28 (prices on the first
+    Monday of each month), and weekly when there is no spacing to measure.
     """
     granularity = set(frame["granularity"])
     if "week" in granularity and "month" not in granularity:
@@ -340,12 +340,15 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     if len(dates) == 0 or dates.dt.is_month_start.all():
         return "monthly", "dates are month starts"
     mondays = bool((dates.dt.day_of_week == 0).all())
-    _, spacing = gaps if gaps is not None else _date_gaps(frame)
+    codes, spacing = gaps if gaps is not None else _date_gaps(frame)
     if not len(spacing):
         if mondays:
             return "weekly", "dates are Mondays"
         return "monthly", "too few dates to tell; monthly by default"
-    median = float(np.median(spacing))
+    # Each series' median spacing, then the median over series: what most series say, not
+    # most rows (7 of 62 series priced twice a month, half the rows, made a monthly file
+    # weekly, and its 55 monthly series were spread onto weeks).
+    median = float(pd.Series(spacing).groupby(codes).median().median())
     freq = "weekly" if median < (28 if mondays else WEEKLY_BELOW_DAYS) else "monthly"
     on = "Mondays " if mondays else "observations are "
     return freq, f"{on}{median:g} days apart (median)"
