@@ -72,13 +72,14 @@ def write_price_table(prices: pd.DataFrame, path: str | Path) -> None:
         # 123456789012 as 1.23456789e+11, and a stored 13333.333333333332 as
         # 13333.33333); and no price may read as thousands: "92.853" is written "92.8530"
         # (forecast.clean.numbers).
-        text = out["price"].map(_exact_text)
+        text = out["price"].map(exact_text)
         out["price"] = text.where(~text.str.fullmatch(THOUSANDS_LIKE), text + "0")
         out.to_csv(path, index=False, encoding="utf-8")
 
 
-def _exact_text(price: float) -> str:
-    """``price`` as the shortest positional text that reads back as the same float."""
+def exact_text(price: float) -> str:
+    """``price`` as the shortest positional text that reads back as the same float
+    (``8467.25``, ``123456789012``: every digit, never an exponent)."""
     return np.format_float_positional(price, unique=True, trim="-")
 
 

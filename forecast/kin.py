@@ -161,14 +161,16 @@ class KinPools:
         # The whole file is read only for a series alone in its currency; else the currencies
         # of the short series hold every series any level needs (a national file's other
         # currencies cost nothing).
-        currencies = _group_sizes(prices.drop_duplicates(list(KEY)), WIDEST)
+        every_series = prices.drop_duplicates(list(KEY))
+        currencies = _group_sizes(every_series, WIDEST)
         if all(currencies.get(group, 0) > 1 for group in needed[-2]):
             needed[-1] = set()
             rows = pd.MultiIndex.from_frame(prices[list(WIDEST)]).isin(list(needed[-2]))
+            distinct = every_series[every_series[WIDEST[0]].isin([g[0] for g in needed[-2]])]
         else:
             rows = pd.Series(True, index=prices.index)
-        # Markets per group, known before any is read, so each keeps its share as it comes.
-        distinct = prices[rows].drop_duplicates(list(KEY))
+            distinct = every_series
+        # Markets per group (distinct), known before any is read, so each keeps its share.
         members = [_group_sizes(distinct, columns) for columns, _ in LEVELS]
         parts: dict[tuple, list] = {}
         read: dict[tuple, int] = {}

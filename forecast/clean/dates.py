@@ -376,7 +376,6 @@ def _check_weeks_can_be_had(frame: pd.DataFrame) -> None:
     weekly prices with long gaps, whose days of the month differ, and a series of two
     dates, too few to tell (two Mondays four weeks apart may be weekly prices).
     """
-    dates = frame["date"]
     keys = [k for k in _KEYS if k in frame.columns]
     counts = frame.groupby(keys, sort=False, dropna=False)["date"].transform("nunique")
     told = frame[counts >= 3]

@@ -493,19 +493,12 @@ def _file_says_decimals(
         m: raw.str.contains(pattern).groupby(currency).transform("sum") > 0
         for m, pattern in _GROUPS.items()
     }
-    written = raw.str.strip()
     says = pd.Series(False, index=frame.index)
-    fixed_format = pd.Series(False, index=frame.index)
     for m, other in ((".", ","), (",", ".")):
         points = (clear & raw.str.contains(_DECIMALS[m])).groupby(currency).transform("sum")
         says |= (mark == m) & ~grouped[m] & (grouped[other] | (points >= 3))
-        # Every price of the currency with exactly three digits after the mark, some of them
-        # no thousands group could be ("1126.250", "0.827"): a fixed three-decimal format
-        # ("%.3f", Excel's 0.000) wrote them all, so "102.420" is a decimal too, however
-        # many end in 0 (prices kept to two decimals all do).
-        every = (written.str.fullmatch(_FIXED_THREE[m]) | written.eq("")).groupby(currency)
-        fixed_format |= (mark == m) & ~grouped[m] & (points >= 3) & every.transform("all")
-    return (says & zero_free) | fixed_format
+    # A file written in a fixed three-decimal format is settled before (_fixed_three_format).
+    return says & zero_free
 
 
 def _fixed_three_format(
@@ -523,14 +516,21 @@ def _fixed_three_format(
     raw = frame["price_raw"].astype(str).str.strip()
     out = pd.Series(False, index=frame.index)
     for m in (".", ","):
-        fixed = raw.str.fullmatch(_FIXED_THREE[m]) | raw.eq("")
-        if not fixed.any() or raw.str.contains(_GROUPS[m]).any():
+        three = raw.str.fullmatch(_FIXED_THREE[m])
+        if not three.any():
             continue
+        fixed = three | raw.eq("")
+        grouped = raw.str.contains(_GROUPS[m])  # "1.072.500": thousands, not this format
         points = clear & raw.str.contains(_DECIMALS[m])
-        every_fixed = fixed.groupby(currency).transform("all")
-        in_currency = every_fixed & points.groupby(currency).transform("any")
-        in_file = bool(fixed.all()) and bool(points.any())
-        out |= raw.str.fullmatch(_FIXED_THREE[m]) & (in_currency | in_file) & ~small_unit
+        by_currency = pd.DataFrame({"fixed": fixed, "grouped": grouped, "points": points})
+        by_currency = by_currency.groupby(currency)
+        in_currency = (
+            by_currency["fixed"].transform("all")
+            & ~by_currency["grouped"].transform("any")
+            & by_currency["points"].transform("any")
+        )
+        in_file = bool(fixed.all()) and not grouped.any() and bool(points.any())
+        out |= three & (in_currency | in_file) & ~small_unit
     return out
 
 
@@ -601,7 +601,7 @@ def _settle_thousands(
     decimal[judged] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
     # Thousands confirmed by clear prices around them, even too few for decimals.
     told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < np.log(31.6)))
-    told = (told & ~fixed_format) | fixed_format
+    told |= fixed_format
     # No clear price of its own to tell: the same commodity's elsewhere, then the way the
     # file writes its currency (never for đồng and the like: see SMALL_UNIT_CURRENCIES).
     open_rows = ambiguous & ~told

@@ -191,17 +191,12 @@ def _print_price_changes(heading: str, rows, total: int, shown: int) -> None:
         was = f" (was from {source})" if source is not None else ""
         old, new = money(row.old_price), money(row.new_price)
         if old == new:  # a revision within the table's rounding (2.15 -> 2.154): every digit
-            old, new = (_every_digit(p) for p in (row.old_price, row.new_price))
+            from forecast.datasets import exact_text
+
+            old, new = exact_text(row.old_price), exact_text(row.new_price)
         return f"{old} → {new}{was}"
 
     _print_rows(rows, shown, change, total)
-
-
-def _every_digit(price: float) -> str:
-    """The price as stored, digit for digit (``8467.25``, not ``8,467``)."""
-    import numpy as np
-
-    return np.format_float_positional(price, unique=True, trim="-")
 
 
 def _print_rows(rows, shown: int, say, total: int | None = None) -> None:

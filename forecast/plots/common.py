@@ -351,10 +351,11 @@ def _year_round_seasons(harvest) -> list[str]:
     calling it a harvest misleads, as the calendar's notes say. Else none."""
     from forecast.calendar import picked_all_year
 
-    if not isinstance(harvest, pd.DataFrame) or "picked" not in harvest or harvest.empty:
+    if not isinstance(harvest, pd.DataFrame) or harvest.empty or "season" not in harvest:
         return []
-    if "season" not in harvest or not all(picked_all_year(r) for _, r in harvest.iterrows()):
-        return []  # the words the bulletin's notes accept too ("quanh năm", "year-round")
+    # The words the bulletin's notes accept too ("quanh năm", "year-round").
+    if not all(picked_all_year(row) for _, row in harvest.iterrows()):
+        return []
     return list(dict.fromkeys(str(s) for s in harvest["season"]))
 
 
