@@ -330,12 +330,14 @@ def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
-    # M1 is gone whole and M2 lost one price: one line says so, and how to see the rows.
+    # M1 is gone whole (named, its blank market shown) and M2 lost one price: one line
+    # says so, and how to see the rows.
     assert sorted(pd.read_csv(out)["market"].unique()) == ["M0", "M2"]
     notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
     assert notes == [
         f"note: cleaning refused 13 of 36 rows of {path.name} (12 × market is missing, "
-        f"1 × price is missing); 'cropcast data check {path}' lists them"
+        "1 × price is missing); 1 series has no price left and gets no forecast: "
+        f"Sorghum | (blank) | Retail | KG | XOF; 'cropcast data check {path}' lists them"
     ]
     clean = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert clean.exit_code == 0 and "refused" not in clean.stderr
@@ -368,6 +370,29 @@ def test_a_series_cleaning_refused_whole_is_named_in_the_note(tmp_path):
     assert result.exit_code == 0, result.output
     assert "cleaning refused 1 of 12 rows" in result.stderr
     assert "no price left" not in result.stderr
+
+
+def test_a_series_lost_beside_kept_ones_of_its_commodity_and_market_is_named(tmp_path):
+    # Wholesale maize all 0 beside retail maize in the same market, and a market left
+    # blank: matched on commodity and market alone, neither was named, and the forecast
+    # came back with fewer series than went in, with no word of which.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(1, 13):
+        rows += [
+            f"2023-{m:02d}-01,Maize,Kisumu,Retail,KG,KES,{40 + m}",
+            f"2023-{m:02d}-01,Maize,Kisumu,Wholesale,KG,KES,0",
+            f"2023-{m:02d}-01,Teff,,Retail,KG,ETB,{90 + m}",
+        ]
+    path = _price_file(tmp_path, "lost.csv", rows)
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["price_type"].unique().tolist() == ["Retail"]
+    (note,) = [line for line in result.stderr.splitlines() if "cleaning refused" in line]
+    assert "2 series have no price left and get no forecast: " in note
+    assert "Maize | Kisumu | Wholesale | KG | KES" in note
+    assert "Teff | (blank) | Retail | KG | ETB" in note
+    assert "Maize | Kisumu | Retail" not in note
 
 
 def test_a_backtest_says_which_series_failed_whole_and_which_had_a_model_fail(capsys):

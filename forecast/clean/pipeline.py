@@ -36,6 +36,7 @@ from forecast.clean.base import (
     no_rejections,
     split_marks,
     split_rejected,
+    tidy_text,
 )
 from forecast.clean.consistency import one_unit_and_currency
 from forecast.clean.currency import convert_currencies, normalise_currencies
@@ -211,6 +212,35 @@ def _rejected_rows(
     return rows
 
 
+#: The raw columns that name a series, as the file writes them.
+_RAW_KEY = ("commodity", "market", "price_type", "unit_raw", "currency_raw")
+
+
+def _lost_series(work: pd.DataFrame, refused: list[pd.DataFrame], frame: pd.DataFrame) -> list[str]:
+    """The series whose every row was refused, as the file writes them, in file order.
+
+    Compared on the file's own text (tidied; units and currencies also casefolded), so a
+    series lost beside a kept one of the same commodity and market (its wholesale prices
+    all 0, its bag prices all missing) is named too. A row merged into another series (a
+    90 KG bag converted to kg) is kept, not lost."""
+    refused_obs = [o for part in refused for o in part["obs"]] if refused else []
+    if not refused_obs:
+        return []
+    names = pd.DataFrame({c: map_unique(work[c], lambda v: tidy_text(v)) for c in _RAW_KEY})
+    keys = names.assign(**{c: names[c].str.casefold() for c in ("unit_raw", "currency_raw")})
+    codes = keys.groupby(list(_RAW_KEY), sort=False, dropna=False).ngroup().to_numpy()
+    kept_obs = [o for obs in frame["_obs"] for o in obs] if len(frame) else []
+    kept = set(codes[kept_obs].tolist())
+    lost, seen = [], set()
+    for o in sorted(refused_obs):
+        code = int(codes[o])
+        if code in kept or code in seen:
+            continue
+        seen.add(code)
+        lost.append(" | ".join(v or "(blank)" for v in names.iloc[o]))
+    return lost
+
+
 def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) -> CleanResult:
     """Clean one file's raw prices into a valid PriceTable, with a report and refused rows.
 
@@ -270,6 +300,7 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
                     "Check the column mapping and the options",
                 )
     report.rows_rejected = sum(len(part) for part in refused)
+    report.lost = _lost_series(data.work, refused, frame)
     if len(frame):
         lineage = frame["_obs"].map(len)
         report.rows_kept = int((lineage > 0).sum())

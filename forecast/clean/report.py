@@ -45,6 +45,9 @@ class CleanReport:
         Gaps left unfilled: ``series, from, to, length`` (periods).
     short_series
         ``series, length`` for series shorter than ``min_length`` (kept).
+    lost
+        The series (as the file writes their commodity, market, price type, unit and
+        currency) whose every row was refused: no price of theirs is left.
     off_frequency
         ``series, days`` for series whose own median spacing (days) says another frequency
         than the file's: spread onto weeks, or folded into monthly medians.
@@ -76,6 +79,7 @@ class CleanReport:
     interpolated: int = 0
     gaps: list[dict[str, Any]] = field(default_factory=list)
     short_series: list[dict[str, Any]] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
     off_frequency: list[dict[str, Any]] = field(default_factory=list)
     split: list[dict[str, Any]] = field(default_factory=list)
     thousands: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +115,7 @@ class CleanReport:
                 out.append(f"  ... and {len(items) - limit} more")
 
         listed("rejected", [f"{n} x {reason}" for reason, n in self.reasons.most_common()])
+        listed("series with no row left", self.lost)
         listed("converted", [c["text"] for c in self.conversions])
         listed(
             "conflicts (median kept)",

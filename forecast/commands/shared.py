@@ -577,7 +577,7 @@ def load_for_forecast(
         )
         if cleaned is not None:
             note_file_read(cleaned.report, input_, sheet)
-            note_refused_rows(cleaned.report, input_, cleaned.rejected, prices)
+            note_refused_rows(cleaned.report, input_)
             if reports is not None:
                 reports.append(cleaned.report)
     if freq is not None and input_ is None and store_path is None:
@@ -655,20 +655,20 @@ def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
             typer.echo(f"note: {path.name}: {note}", err=True)
 
 
-def note_refused_rows(report, path: Path, rejected=None, prices=None) -> None:
+def note_refused_rows(report, path: Path) -> None:
     """One line on stderr when cleaning refused rows of the file, even with --quiet.
 
     A refused row is data the command did not use (a missing price, a missing market, a
     date that is not one); a series whose every row was refused is not forecast at all, so
     the user must hear of it here, not only from ``cropcast data check``: the line names
-    the commodities and markets (of the file's ``rejected`` rows) with no row in ``prices``.
+    them (``report.lost``), each by its whole key as the file writes it.
     """
     if not report.rows_rejected:
         return
     reasons = report.reasons.most_common()  # the cleaning report's own count, by reason
     shown = ", ".join(f"{n} × {reason}" for reason, n in reasons[:3])
     more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
-    gone = _refused_whole(rejected, prices)
+    gone = report.lost
     lost = ""
     if gone:
         names = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
@@ -680,24 +680,6 @@ def note_refused_rows(report, path: Path, rejected=None, prices=None) -> None:
         f"'cropcast data check {path}' lists them",
         err=True,
     )
-
-
-def _refused_whole(rejected, prices) -> list[str]:
-    """ "commodity | market" of the refused rows whose commodity and market have no price
-    left, compared as cleaning writes names (NFC, one space) and casefolded. Only where the
-    file names its columns ``commodity`` and ``market``: a mapped file's columns are the
-    user's own words."""
-    if rejected is None or prices is None or not {"commodity", "market"} <= set(rejected):
-        return []
-    from forecast.clean.base import tidy_text
-
-    def names(frame) -> dict[tuple[str, str], str]:
-        pairs = frame[["commodity", "market"]].dropna().astype(str).drop_duplicates()
-        keys = ((tidy_text(c).casefold(), tidy_text(m).casefold(), c, m) for c, m in pairs.values)
-        return {(c, m): f"{written} | {place}" for c, m, written, place in keys if c and m}
-
-    kept = names(prices)
-    return [label for key, label in names(rejected).items() if key not in kept]
 
 
 def note_thousands(report, path: Path) -> None:
