@@ -448,7 +448,7 @@ class AutoForecaster(Forecaster):
         """Scores (label -> dict), log forecasts (label -> windows x steps), log actuals
         (windows x steps) and the cutoff positions."""
         n_obs = int(y.notna().sum())
-        min_lengths = {label: int(factory().min_length) for label, factory in factories.items()}
+        min_lengths = {label: factory().needs(y) for label, factory in factories.items()}
         usable = [label for label in factories if min_lengths[label] <= n_obs]
         for label in factories.keys() - set(usable):
             self.notes_.append(f"{label}: needs {min_lengths[label]} prices, got {n_obs}; left out")
@@ -574,7 +574,7 @@ class AutoForecaster(Forecaster):
         n_obs = int(y.notna().sum())
         for label, factory in factories.items():
             model = factory()
-            if model.min_length > n_obs:
+            if model.needs(y) > n_obs:
                 continue  # _backtest noted it
             try:
                 model.fit(y, X)
@@ -595,7 +595,7 @@ class AutoForecaster(Forecaster):
         n_obs = int(y.notna().sum())
         for label in FALLBACK_CHAIN:
             model = make_model(label)
-            if n_obs < model.min_length:
+            if n_obs < model.needs(y):
                 continue
             try:
                 self.members_ = {label: model.fit(y, X)}

@@ -114,7 +114,8 @@ def _check_series(y: pd.Series) -> None:
 def _cutoff_positions(y: pd.Series, windows: Windows, min_train: int) -> list[int]:
     _check_series(y)
     need = max(int(min_train), windows.min_train, 1)
-    observed = np.cumsum(y.notna().to_numpy())  # observed[p]: prices in y[: p + 1]
+    priced = y.notna().to_numpy()
+    observed = np.cumsum(priced)  # observed[p]: prices in y[: p + 1]
     last = len(y) - 1 - windows.horizon
     positions = []
     pos = last
@@ -122,6 +123,13 @@ def _cutoff_positions(y: pd.Series, windows: Windows, min_train: int) -> list[in
         # Earlier cutoffs only have less history, so the first too-short one ends the search.
         if pos < 0 or observed[pos] < need:
             break
+        if not priced[pos]:
+            # A cutoff inside a gap cleaning left (no price, not even an estimate): the
+            # model's last price is older, and its "12 steps ahead" would be 20 or 40 from
+            # what it knew, which no forecast issued from a last price ever is. The window
+            # moves back to the last price before the gap.
+            pos = int(np.flatnonzero(priced[:pos])[-1])
+            continue
         # A window whose periods all fall in a gap (months the publisher did not report)
         # has nothing to score: the one a step earlier stands in for it, so a gappy series
         # is not ranked on fewer windows than it asked for.
@@ -155,9 +163,10 @@ def cutoffs(y: pd.Series, windows: Windows, min_train: int = 1) -> list[pd.Times
     Returns
     -------
     list of Timestamp
-        At most ``windows.n_windows`` cutoffs. The last is ``horizon`` periods before the last
-        date of ``y``, the others ``step`` periods apart, skipping a window with no observed
-        price to score (it lies in a gap); empty when ``y`` is too short.
+        At most ``windows.n_windows`` cutoffs, each on a price. The last is ``horizon``
+        periods before the last date of ``y``, the others ``step`` periods apart; one that
+        falls in a gap moves back to the last price before it, and a window with no observed
+        price to score (it lies in a gap) is skipped; empty when ``y`` is too short.
     """
     return [y.index[pos] for pos in _cutoff_positions(y, windows, min_train)]
 
@@ -225,10 +234,13 @@ def _forecast_window(
     return frame
 
 
-def _min_length(model_factory: ModelFactory) -> int:
+def _min_length(model_factory: ModelFactory, y: pd.Series) -> int:
     # A declared capability, read from an unfitted instance: __init__ only stores
-    # arguments, so building one is cheap.
-    return int(getattr(model_factory(), "min_length", 1))
+    # arguments, so building one is cheap. For ``y``'s frequency: a seasonal naive needs a
+    # season plus one, 53 prices on weekly series where its declared minimum says 13.
+    model = model_factory()
+    needs = getattr(model, "needs", None)
+    return int(needs(y) if needs is not None else getattr(model, "min_length", 1))
 
 
 def backtest_series(
@@ -269,7 +281,7 @@ def backtest_series(
     """
     levels = check_levels(levels)
     try:
-        min_length = _min_length(model_factory)
+        min_length = _min_length(model_factory, y)
     except Exception as exc:  # a factory that cannot build is a failure of this series only
         return _failure(levels, None, exc)
     positions = _cutoff_positions(y, windows, min_length)
@@ -341,7 +353,7 @@ def backtest_job(
     for factory in models.values():
         # A factory that fails here fails again in backtest_series, which records it.
         with suppress(Exception):
-            need = max(need, _min_length(factory))
+            need = max(need, _min_length(factory, y))
     shared = replace(windows, min_train=need)
     frames = []
     for name, factory in models.items():

@@ -161,6 +161,9 @@ def leaderboard(
 ) -> pd.DataFrame:
     """One row per model: mean per-series MASE and sMAPE, interval coverage, failures, time.
 
+    ``series``: the series scored (the means are over them); ``failed``: the series where
+    the model failed on a window or that were too short to backtest.
+
     Sorted by mean MASE (lower is better). MASE is averaged over series (each series scaled
     by its own seasonal-naive error), the way the M competitions rank methods.
     """
@@ -170,11 +173,19 @@ def leaderboard(
     cover = [c for c in per_series.columns if c.startswith("coverage_")]
     # Coverage pools every scored point; averaging per-series shares would overweight short series.
     pooled = score(table, ("coverage",), by=("model",)).set_index("model")[cover]
-    board = per_series.groupby("model").agg(
-        series=("n", "size"),
-        mase=("mase", "mean"),
-        smape=("smape", "mean"),
-        failed=("failed", "sum"),
+    # Series counts, not rows: ``series`` is how many series the means are over (scored on
+    # at least one window), ``failed`` how many had a window fail or were too short.
+    # (Counting rows said 1,442 series beside means over 738, and mixed a too-short series'
+    # one failure row with a failing model's one per window.)
+    board = (
+        per_series.assign(scored=per_series["n"] > 0, failed=per_series["failed"] > 0)
+        .groupby("model")
+        .agg(
+            series=("scored", "sum"),
+            mase=("mase", "mean"),
+            smape=("smape", "mean"),
+            failed=("failed", "sum"),
+        )
     )
     board = board.join(pooled)
     if seconds:

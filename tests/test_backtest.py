@@ -208,6 +208,22 @@ def test_weekly_cutoffs():
     assert cutoffs(y, Windows(4, 2)) == [pd.Timestamp("2024-03-18"), pd.Timestamp("2024-04-15")]
 
 
+def test_a_cutoff_in_a_gap_moves_back_to_the_last_price_before_it():
+    # Prices stop for 20 months (a real WFP gap): a cutoff there would score "steps 7-12"
+    # on prices 20-26 months after the model's last one.
+    y = monthly(72)
+    y.iloc[40:50] = np.nan
+    windows = Windows(horizon=12, n_windows=3, step=12)
+    found = cutoffs(y, windows, min_train=12)
+    # 59: 12 before the end; 47 fell in the gap and moved back to 39, its last price
+    # (scoring 50-51 as 11-12 steps ahead); then 27.
+    assert found == [y.index[27], y.index[39], y.index[59]]
+    bt = backtest_series(y, oracle_factory(y), windows)
+    last_price = y.dropna().index
+    for cutoff in bt["cutoff"].unique():
+        assert pd.Timestamp(cutoff) in last_price
+
+
 def test_cutoffs_need_a_regular_datetime_index():
     with pytest.raises(SchemaError):
         cutoffs(pd.Series([1.0, 2.0, 3.0]), Windows(1, 1))
@@ -313,6 +329,24 @@ def test_model_min_length_limits_windows():
     bt = backtest_series(monthly(48), NeedsTwoYears, Windows(6, 5))
     # Cutoffs at positions 41, 35, 29, 23 hold >= 24 prices; 17 does not.
     assert bt["cutoff"].nunique() == 4
+
+
+def test_models_share_the_windows_a_seasonal_naive_needs_on_weekly_prices():
+    # snaive declares 13 prices (a monthly season plus one); on weekly prices it needs 53.
+    # The shared windows were set from the 13, snaive failed on the ones before week 53,
+    # and the leaderboard then ranked it on fewer series than naive.
+    from forecast.models import make_model
+
+    y = weekly(80)
+    assert make_model("snaive").needs(y) == 53 and make_model("naive").needs(y) == 2
+    models = resolve_models(["naive", "snaive"])
+    out = backtest_job(
+        (("Rice", "M", "Wholesale", "kg", "THB"), y), models=models, windows=Windows(12, 3)
+    )
+    assert (out["error"].fillna("") == "").all()
+    cuts = out.groupby("model")["cutoff"].apply(lambda c: sorted(set(c)))
+    # Weeks 68 and 56 hold 53 prices or more; week 44 (the third window) does not.
+    assert cuts["naive"] == cuts["snaive"] and len(cuts["naive"]) == 2
 
 
 def test_a_failing_window_is_a_row_not_an_exception():
@@ -617,12 +651,18 @@ def _gap_filled_prices() -> pd.DataFrame:
 
 def test_a_window_ending_in_a_filled_gap_never_trains_on_the_price_after_it():
     """The estimates at months 30-31 are made from month 32's price: a cutoff at month 31
-    must forecast from month 29's real price, as a file cut at the cutoff would."""
+    must forecast from month 29's real price, as a file cut at the cutoff would, so it
+    moves back to month 29, the last price a file cut then holds, and month 32 is 3 steps
+    ahead of it, not 1."""
     prices = _gap_filled_prices()
-    table = backtest(prices, ["naive"], Windows(horizon=1, n_windows=4, step=1))
-    by_date = table.set_index("date")
-    assert by_date.loc[pd.Timestamp("2022-09-01"), "forecast"] == pytest.approx(100.0)
-    assert by_date.loc[pd.Timestamp("2022-09-01"), "actual"] == pytest.approx(200.0)
+    table = backtest(prices, ["naive"], Windows(horizon=3, n_windows=3, step=1))
+    cuts = set(pd.to_datetime(table["cutoff"]))
+    assert not cuts & {pd.Timestamp("2022-07-01"), pd.Timestamp("2022-08-01")}
+    row = table[pd.to_datetime(table["date"]) == pd.Timestamp("2022-09-01")].set_index("cutoff")
+    from_june = row.loc[pd.Timestamp("2022-06-01")]
+    assert from_june["step"] == 3
+    assert from_june["forecast"] == pytest.approx(100.0)
+    assert from_june["actual"] == pytest.approx(200.0)
 
 
 def test_estimates_are_not_scored_as_actual_prices():
@@ -652,7 +692,11 @@ def test_a_window_inside_a_gap_is_skipped_for_the_one_before_it():
     for cutoff in got:
         after = y[cutoff:].iloc[1:7]
         assert after.notna().any()
-    assert got == [dates[35], dates[47], dates[53]]  # 41 falls in the gap; 47 scores 52-53
+    # 47 falls in the gap: it moves back to 39, the last price before it, whose window
+    # (40-45) is all gap and gives way to 33; then 27. (It used to score months 52-53 as
+    # 5-6 steps ahead of a cutoff whose model's last price was 13-14 months before them.)
+    assert got == [dates[27], dates[33], dates[53]]
+    assert y[got].notna().all()
 
 
 def test_forecasts_measure_inflation_and_count_prices_on_real_prices_only(monkeypatch):

@@ -988,18 +988,41 @@ def test_series_whose_own_spacing_differs_from_the_files_are_reported():
     months = pd.date_range("2023-06-15", periods=8, freq="MS") + pd.Timedelta(days=14)
     rows = [{"date": f"{d:%Y-%m-%d}", "price": "10", "market": "Weekly"} for d in weeks]
     rows += [{"date": f"{d:%Y-%m-%d}", "price": "20", "market": "Monthly"} for d in months]
+    # Two weekly series and one monthly: the file is weekly, as most of its series say.
+    rows += [{**r, "market": "Weekly 2"} for r in rows[:30]]
     result = run(raw_table(rows))
     assert result.report.freq == "weekly"
     (off,) = result.report.off_frequency
     assert off["series"] == "Rice | Monthly | Wholesale | VND/kg" and 28 <= off["days"] <= 31
     # Asked for: spreading or folding is what the user chose, nothing to report.
     assert run(raw_table(rows), freq="weekly").report.off_frequency == []
-    monthly = run(raw_table([*rows[30:], *[{**r, "market": "M2"} for r in rows[30:]], *rows[:6]]))
+    monthly = run(
+        raw_table([*rows[30:38], *[{**r, "market": "M2"} for r in rows[30:38]], *rows[:6]])
+    )
     assert monthly.report.freq == "monthly"
     assert [o["series"] for o in monthly.report.off_frequency] == [
         "Rice | Weekly | Wholesale | VND/kg"
     ]
     assert monthly.report.off_frequency[0]["days"] == 7
+
+
+@pytest.mark.parametrize("days", [(1, 15), (1, 11, 21)], ids=["half-months", "dekads"])
+def test_prices_twice_or_three_times_a_month_are_folded_into_months(days):
+    # Priced on the 1st and 15th (or each dekad): 14-16 (8-11) days apart. Read as weekly,
+    # one week in two (or three) was made up and the forecast ran 12 weeks, not 12 months.
+    rows = [
+        {"date": f"{year}-{month:02d}-{day:02d}", "price": str(100 + month + day)}
+        for year in (2023, 2024)
+        for month in range(1, 13)
+        for day in days
+    ]
+    result = run(raw_table(rows))
+    assert result.report.freq == "monthly"
+    prices = result.prices
+    assert len(prices) == 24 and (prices["date"].dt.day == 1).all()
+    # Each month's median of its prices, as for any period holding several.
+    june = prices.loc[prices["date"] == pd.Timestamp("2024-06-01"), "price"].item()
+    assert june == pytest.approx(float(np.median([106 + d for d in days])))
 
 
 def test_iso_week_dates():

@@ -678,6 +678,7 @@ def test_a_monthly_series_in_a_weekly_file_is_named_on_stderr(tmp_path):
     weeks = pd.date_range("2024-01-01", periods=40, freq="W-MON")
     rows += [f"{d:%Y-%m-%d},Rice,Weekly,Retail,KG,LKR,{200 + i % 5}" for i, d in enumerate(weeks)]
     rows += [f"2023-{m:02d}-15,Rice,Monthly,Retail,KG,LKR,{190 + m}" for m in range(1, 13)]
+    rows += [row.replace(",Weekly,", ",Weekly 2,") for row in rows[1:41]]  # most are weekly
     path = _price_file(tmp_path, "mixed.csv", rows)
     result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
@@ -824,6 +825,52 @@ def test_backtest_leaderboard_and_long_table(tmp_path):
     assert "seconds" not in table.columns
     ok = table[table["error"].isna()]
     assert (pd.to_datetime(ok["cutoff"]) < pd.to_datetime(ok["date"])).all()
+
+
+def test_backtest_leaderboard_counts_series_not_rows(tmp_path):
+    # Three weekly series, one too short for snaive's 53 weeks and a 12-week horizon: each
+    # model is ranked on the two it could be scored on, and the short one counts as one
+    # failed series (it counted as a series, and a failing model's windows as failures).
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for market, n in (("Alpha", 100), ("Beta", 90), ("Short", 60)):
+        weeks = pd.date_range("2022-01-03", periods=n, freq="W-MON")
+        rows += [
+            f"{d:%Y-%m-%d},Rice,{market},Wholesale,KG,THB,{20 + (i % 7)}"
+            for i, d in enumerate(weeks)
+        ]
+    path = _price_file(tmp_path, "weeks.csv", rows)
+    out = tmp_path / "bt.csv"
+    result = run("backtest", "-i", path, "--models", "naive,snaive", "-o", out, "-j", 1)
+    assert result.exit_code == 0, result.output
+    board = {
+        line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:6]]
+        for line in result.stdout.splitlines()
+        if line.startswith("│")
+    }
+    assert board["naive"][0] == board["snaive"][0] == "2"  # series scored
+    assert board["naive"][3] == board["snaive"][3] == "1"  # series failed
+    table = pd.read_csv(out)
+    scored = table[table["error"].isna()]
+    assert set(scored.groupby("model")["market"].unique().map(tuple)) == {("Alpha", "Beta")}
+    # The one series alone, too short for any window: "could not", and the horizon that fits.
+    short = run("backtest", "-i", path, "--series", "Short", "--models", "snaive", "-j", 1)
+    assert short.exit_code == 2
+    assert "The longest that leaves one is --horizon 7" in one_error_line(short)
+
+
+@pytest.mark.parametrize("command", ["backtest", "forecast"])
+def test_an_output_under_a_file_is_refused_before_the_work(tmp_path, command):
+    in_the_way = tmp_path / "fc.csv"
+    in_the_way.write_text("x\n", encoding="utf-8")
+    result = run(command, "-o", in_the_way / "bt.csv", "-j", 1, "-q")
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert "is a file, not a folder" in line and "--output" in line
+    assert in_the_way.read_text(encoding="utf-8") == "x\n"
+    # A folder that does not exist yet is made.
+    made = tmp_path / "new" / "fc.csv"
+    ok = run("forecast", "-s", "Robusta", "-m", "naive", "-o", made, "-j", 1, "-q")
+    assert ok.exit_code == 0 and made.exists()
 
 
 def test_backtest_unknown_model():

@@ -364,3 +364,14 @@ def test_relative_mae_usage_errors():
         relative_mae_geomean(scores.drop(columns=list(KEY)))
     with pytest.raises(UsageError, match="more than one"):
         relative_mae_geomean(pd.concat([scores, scores]), baseline="ets")
+
+
+def test_a_price_on_a_bound_but_for_float_noise_is_inside():
+    # A zero-width range around a price that repeats each year: exp(log(50)) is
+    # 49.99999999999999, and the price, exactly on it, counted as outside (0 % coverage on
+    # a table that, written rounded, held every price).
+    actual = np.array([50.0, 50.0, 51.0])
+    bound = np.exp(np.log(actual)) * (1 - 1e-15)
+    assert coverage(actual, actual, lower=bound, upper=bound) == pytest.approx(1.0)
+    # A real miss is still one.
+    assert coverage(actual, actual, lower=bound * 1.001, upper=bound * 1.002) == 0.0

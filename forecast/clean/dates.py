@@ -291,8 +291,11 @@ def parse_dates(
 
 
 _KEYS = ("commodity", "market", "price_type", "unit", "currency")
-#: Prices closer than this many days apart (median) are weekly data; further, monthly.
-WEEKLY_BELOW_DAYS = 20
+#: Prices closer than this many days apart (median) are weekly data; further, monthly. A
+#: week is 7 days (8-9 with a price taken a day late); a dekad is 10 days, half a month 14
+#: to 16: such prices are folded into monthly medians (with the note on periods that held
+#: several prices), not spread onto weeks, where one week in two or three would be made up.
+WEEKLY_BELOW_DAYS = 10
 #: Series this many days apart or more are monthly whatever is asked: weeks cannot be made
 #: from them (a monthly price on the 15th is 28 to 31 days from the next).
 MONTHLY_FROM_DAYS = 27
@@ -327,9 +330,10 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
 
     Week-coded dates -> weekly; month-coded dates -> monthly. Otherwise: all month starts ->
     monthly; else the median over series of each one's median spacing of consecutive dates:
-    under 20 days -> weekly, else monthly (WFP's 15ths). Dates that are all Mondays are
-    weekly under 28 days (a weekly series with gaps), monthly from 28 (prices on the first
-    Monday of each month), and weekly when there is no spacing to measure.
+    under 10 days -> weekly, else monthly (WFP's 15ths; dekads and half months folded).
+    Dates that are all Mondays are weekly under 28 days (a weekly series with gaps),
+    monthly from 28 (prices on the first Monday of each month), and weekly when there is
+    no spacing to measure.
     """
     granularity = set(frame["granularity"])
     if "week" in granularity and "month" not in granularity:

@@ -322,12 +322,16 @@ def _refuse_nothing_backtested(prices, names: list[str], horizon: int, failed) -
 
     n = len(failed)
     reasons = by_reason_line(failed, shown=2)
-    # backtest_job gives every model the cutoffs of the one needing the most prices.
-    need = max(int(getattr(make_model(name), "min_length", 1)) for name in names)
-    longest = max((longest_horizon(y, need) for _, y in iter_series(prices)), default=0)
+    # backtest_job gives every model the cutoffs of the one needing the most prices (for
+    # that series' frequency: snaive needs 53 weekly prices).
+    models = [make_model(name) for name in names]
+    series = [y for _, y in iter_series(prices)]
+    needs = [max(m.needs(y) for m in models) for y in series]
+    need = max(needs, default=1)
+    longest = max((longest_horizon(y, k) for y, k in zip(series, needs, strict=True)), default=0)
     if longest >= horizon:  # a window there was: the models failed, not the horizon
         none = "the only series" if n == 1 else f"none of the {n} series"
-        raise InputError(f"{none} could be backtested: {reasons}")
+        raise InputError(f"{none} could not be backtested: {reasons}")
     if longest > 0:
         raise UsageError(
             f"{horizon} periods ahead leave no backtest window in "

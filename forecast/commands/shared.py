@@ -382,6 +382,24 @@ def check_output_suffix(
             option,
             f"Use a {kinds} file name",
         )
+    check_output_folder(output, option)
+
+
+def check_output_folder(output: Path | None, option: str = "--output") -> None:
+    """Refuse, before the work, an output whose folder cannot be: a file stands where one
+    of its folders goes (``-o fc.csv/bt.csv``). Folders that do not exist yet are made when
+    the file is written; the refusal came only after a backtest's minutes."""
+    if output is None:
+        return
+    for parent in Path(output).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(
+                    f"'{parent}' is a file, not a folder, so '{output}' cannot be written",
+                    option,
+                    "Give a file name in a folder",
+                )
+            return
 
 
 def parse_levels(text: str) -> tuple:

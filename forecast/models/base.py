@@ -85,6 +85,11 @@ class Forecaster:
     #: Fewest observed (non-NaN) points ``fit`` needs.
     min_length: int = 2
 
+    def needs(self, y: pd.Series) -> int:
+        """Fewest observed prices ``fit`` needs for a series like ``y`` (its frequency may
+        matter: a seasonal model needs a season plus one, 13 months or 53 weeks)."""
+        return int(self.min_length)
+
     def get_params(self) -> dict:
         return {k: v for k, v in vars(self).items() if not k.endswith("_")}
 

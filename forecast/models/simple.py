@@ -224,8 +224,11 @@ class SeasonalNaive(Forecaster):
     """
 
     name = "snaive"
-    #: One monthly season plus one; weekly series need 53 (checked in ``fit``).
+    #: One monthly season plus one; weekly series need 53 (see ``needs``).
     min_length = 13
+
+    def needs(self, y: pd.Series) -> int:
+        return season_length(y) + 1
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         m = season_length(y)
