@@ -211,13 +211,44 @@ def test_a_typo_week_is_named_at_ingest_and_kept_out_of_the_bulletin(tmp_path):
     assert "+9" not in bulletin.stdout  # no "+900 %" anywhere
 
 
+def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
+    """A week's file dated on a Friday made a monthly store (one date tells no spacing):
+    each later week then revised the one before it, as both fell in one month. The first
+    file must say --freq; files after it follow the store."""
+    import pandas as pd
+    from test_store import lua_file
+
+    db = tmp_path / "depot.duckdb"
+    fridays = pd.date_range("2025-11-21", periods=3, freq="W-FRI")
+    files = []
+    for i, day in enumerate(fridays):
+        path = tmp_path / f"week_{i}.csv"
+        lua_file(path, {f"{day:%Y-%m-%d}": 8_600 - 100 * i})
+        files.append(path)
+    refused = run("ingest", files[0], "--db", db)
+    assert refused.exit_code == 2
+    line = one_error_line(refused)
+    assert "cannot tell weekly prices from monthly ones" in line and "--freq weekly" in line
+    assert not db.exists()
+    assert run("ingest", files[0], "--db", db, "--freq", "weekly").exit_code == 0
+    later = run("ingest", *files[1:], "--db", db)
+    assert later.exit_code == 0, later.output
+    assert "revised" not in " ".join(later.stdout.split()).replace("0 revised", "")
+    export = tmp_path / "all.csv"
+    assert run("store", "export", "--db", db, "-o", export).exit_code == 0
+    stored = pd.read_csv(export)
+    assert sorted(stored["price"]) == [8_400, 8_500, 8_600]  # three weeks, none lost
+    assert (pd.to_datetime(stored["date"]).dt.dayofweek == 0).all()
+
+
 def test_a_correction_typed_without_accents_is_named_at_ingest(tmp_path):
     """'Lua | Cho A' is a new series to the store, beside the stored 'Lúa | Chợ A': the clerk
     hears it at once, not from next week's bulletin with two rice rows."""
     from test_store import lua_file, weekly_files
 
     db = tmp_path / "depot.duckdb"
-    assert run("ingest", *weekly_files(tmp_path, [46_000] * 3), "--db", db).exit_code == 0
+    first = run("ingest", *weekly_files(tmp_path, [46_000] * 3), "--db", db, "--freq", "weekly")
+    assert first.exit_code == 0, first.output
     fix = tmp_path / "fix.csv"
     lua_file(fix, {"2026-01-19": 46_500})
     fix.write_text(fix.read_text(encoding="utf-8").replace("Lúa,Chợ A", "Lua,Cho a"), "utf-8")

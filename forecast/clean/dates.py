@@ -358,6 +358,11 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     return freq, f"{on}{median:g} days apart (median)"
 
 
+#: What ``infer_frequency`` says when the dates themselves name their period: the
+#: frequency is told, however few dates there are.
+PERIOD_DATES = ("dates are ISO weeks", "dates name months")
+
+
 def _cleaned_weeks(dates: pd.Series, gaps: tuple[np.ndarray, np.ndarray]) -> bool:
     """A cleaned weekly table's dates: Mondays, not all of them the first of a month (a
     cleaned monthly table's are), so weeks however far apart a sparse series' prices are;
@@ -458,7 +463,9 @@ def assign_periods(
             f"{len(off)} series {'has its' if len(off) == 1 else 'have their'} own spacing "
             f"(e.g. {off[0]['series']}: {off[0]['days']:g} days)"
         )
-    return StepOutput(out, notes=notes, details={"freq": freq, "off_frequency": off})
+    return StepOutput(
+        out, notes=notes, details={"freq": freq, "freq_why": why, "off_frequency": off}
+    )
 
 
 __all__ = [

@@ -27,6 +27,9 @@ class CleanReport:
         Why rows were refused: reason -> count.
     freq
         The frequency the prices were put on.
+    freq_why
+        Why: "as given", "dates are ISO weeks", "observations are 30 days apart (median)",
+        "too few dates to tell; monthly by default"...
     dayfirst
         How the dates were read: ``True`` dd/mm/yyyy, ``False`` mm/dd/yyyy, ``None`` when no
         date could be read either way (ISO dates, or days above 12 only where they tell).
@@ -71,6 +74,7 @@ class CleanReport:
     rows_rejected: int = 0
     reasons: Counter = field(default_factory=Counter)
     freq: str | None = None
+    freq_why: str = ""
     dayfirst: bool | None = None
     series: int = 0
     conversions: list[dict[str, Any]] = field(default_factory=list)

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.clean.units import ONE_PIECE
-from forecast.errors import InputError
+from forecast.errors import InputError, UsageError
 from forecast.store.database import Store
 from forecast.store.schema import utc_now
 from forecast.table import COLUMNS, KEY, series_label, validate
@@ -319,7 +319,7 @@ def _clean_as_the_store_reads(store: Store, raw, options):
     from dataclasses import replace
 
     from forecast.clean import clean
-    from forecast.clean.dates import AmbiguousDatesError
+    from forecast.clean.dates import PERIOD_DATES, AmbiguousDatesError
 
     notes = []
     try:
@@ -335,6 +335,16 @@ def _clean_as_the_store_reads(store: Store, raw, options):
         result = clean(raw, options)
     if options.freq is None and _one_date_per_series(result.prices):
         stored = _stored_frequency(store, result.prices)
+        if stored is None and result.report.freq_why not in PERIOD_DATES:
+            # Nothing stored to follow, and one date a series tells no spacing: a guess
+            # here sets the store's frequency for good. A week's file dated on a Friday
+            # made a monthly store, and each later week revised the one before it.
+            raise UsageError(
+                "every series in this file has one date, so it cannot tell weekly prices "
+                "from monthly ones, and the store has no series of one frequency to follow",
+                str(raw.source),
+                "Give --freq weekly (or --freq monthly) with this file; later files follow it",
+            )
         if stored is not None and stored != result.report.freq:
             options = replace(options, freq=stored)
             result = clean(raw, options)
