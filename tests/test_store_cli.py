@@ -138,6 +138,36 @@ def test_the_same_file_read_another_way_is_ingested_again(tmp_path):
     assert last_price() == pytest.approx(162000 / 14)
 
 
+def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
+    """The history was read with --chuc 14; next week's file ingested without it read
+    112.000 per chục of 12, and the bulletin told farmers the price rose 17.7 % (it rose
+    0.9 %). The ingest says so, with the option that reads it as before."""
+
+    def week(name: str, day: str, price: int):
+        path = tmp_path / name
+        rows = ["date,commodity,market,price_type,unit,currency,price"]
+        rows.append(f"{day},Dừa khô,Mỏ Cày Bắc,Retail,chục,VND,{price}")
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    db = tmp_path / "depot.duckdb"
+    for i, day in enumerate(("2025-11-03", "2025-11-10", "2025-11-17")):
+        args = ("--db", db, "--chuc", "14", "--freq", "weekly")
+        assert run("ingest", week(f"w{i}.csv", day, 111_000), *args).exit_code == 0
+    late = week("w3.csv", "2025-11-24", 112_000)
+    forgot = run("ingest", late, "--db", db)
+    assert forgot.exit_code == 0, forgot.output
+    said = " ".join(forgot.stdout.split())
+    assert "Dừa khô | Mỏ Cày Bắc | Retail | VND read per chục of 12 nuts" in said
+    assert "per chục of 14. If this file's chục is 14 too, ingest it again with --chuc 14" in said
+    fixed = run("ingest", late, "--db", db, "--chuc", "14")
+    assert fixed.exit_code == 0 and "1 revised" in " ".join(fixed.stdout.split())
+    assert "If this file's chục" not in fixed.stdout
+    bulletin = run("bulletin", "--db", db, "--no-archive", "-f", "txt", "-m", "naive", "-q")
+    assert bulletin.exit_code == 0, bulletin.output
+    assert "112.000 đồng/chục" in bulletin.stdout and "+0,9%" in bulletin.stdout
+
+
 def test_ingest_reports_revisions(tmp_path):
     run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb")
     b = price_file(tmp_path / "b.csv", range(25), change={(0, 5): 12_345.0})

@@ -119,6 +119,16 @@ def _print_ingest(results) -> None:
             )
         if len(r.twins) > 3:
             console.print(f"  spelling ... and {len(r.twins) - 3:,} more such series", markup=False)
+        for unlike in r.chuc_unlike[:3]:
+            console.print(
+                f"  [bold yellow]chục[/bold yellow] {unlike['series']} read per chục of "
+                f"{unlike['now']} nuts; the store's latest file of it, per chục of "
+                f"{unlike['stored']}. If this file's chục is {unlike['stored']} too, ingest it "
+                f"again with --chuc {unlike['stored']} (its prices are then revised); if the "
+                f"depot now counts {unlike['now']}, nothing to do",
+                highlight=False,
+                soft_wrap=True,
+            )
         if len(r.outliers):
             _print_outliers(r.outliers)
         if len(r.reestimated):

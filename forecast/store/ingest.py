@@ -102,6 +102,9 @@ class IngestResult:
     #: What the file could not tell and was read as the store's files were (date order,
     #: frequency), one sentence each (see _clean_as_the_store_reads).
     read_as: list[str] = field(default_factory=list)
+    #: Series this file read per a chục of other size than the store's latest file of it
+    #: did: ``series``, ``now``, ``stored`` (nuts in the chục; see _chuc_unlike_store).
+    chuc_unlike: list[dict] = field(default_factory=list)
     #: For a duplicate: the name the same bytes were ingested under before.
     earlier_file: str | None = None
 
@@ -256,6 +259,7 @@ def ingest_file(
         return _duplicate(name, sha256, earlier, start)
     raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
     result, read_as = _clean_as_the_store_reads(store, raw, options or CleanOptions())
+    chuc_unlike = _chuc_unlike_store(store, result, options)  # before it is the latest
     ingested = ingest_clean(
         store.made(),  # a new store is made now, with prices to hold
         result,
@@ -266,7 +270,35 @@ def ingest_file(
         start=start,
     )
     ingested.read_as = read_as
+    ingested.chuc_unlike = chuc_unlike
     return ingested
+
+
+def _chuc_unlike_store(store: Store, result, options) -> list[dict]:
+    """The series this file read per chục of a size other than the store's latest file of
+    them: a week's file ingested without the ``--chuc 14`` the history was read with makes
+    112.000 đồng per chục of 12 read 9,333 a nut where last week's 111.000 per 14 read
+    7,929, and the bulletin tells farmers the price rose 17.7 %. Nothing is guessed (a
+    depot may change its chục); the ingest says so, with the option that reads it as before.
+    Only for a file read with the default chục: a ``--chuc`` given is the user's word.
+    """
+    from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
+    from forecast.clean import CleanOptions
+    from forecast.clean.units import from_chuc
+    from forecast.store.contents import written_prices
+
+    chuc = (options or CleanOptions()).chuc_size
+    if chuc != CleanOptions().chuc_size or not store.path.exists():
+        return []
+    if not any(from_chuc(c) for c in result.report.conversions):
+        return []
+    now = written_per_chuc(result.report, result.prices)
+    stored = stored_per_chuc(*written_prices(store))
+    return [
+        {"series": " | ".join(map(str, key)), "now": size, "stored": stored[key]}
+        for key, size in now.items()
+        if key in stored and stored[key] != size
+    ]
 
 
 #: CleanOptions that change no stored price: ``today`` only refuses future dates, and
