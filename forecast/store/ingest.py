@@ -143,6 +143,7 @@ class IngestResult:
             "prices_reestimated": len(self.reestimated),
             "units_kept": list(self.units_kept),
             "read_as": list(self.read_as),
+            "chuc_unlike_store": list(self.chuc_unlike),
             "outliers": outlier_records(self.outliers),
             "spelled_like_stored": [{"new": a, "stored": b} for a, b in self.twins],
             "revisions": [
