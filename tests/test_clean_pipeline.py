@@ -378,6 +378,16 @@ def test_a_series_with_no_clear_price_is_judged_by_its_kin_then_by_the_file():
     maize = monthly(["0.37", "0.39", "0.41"], market="D", commodity="Maize", currency="USD")
     result = run(pd.concat([maize, clean], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
+    # Alone in its currency, in a file whose every other price writes '.' as a decimal
+    # point and never groups with it ("40.5" afghani): a program writes all currencies
+    # alike, so diesel's "1.536" is 1.536 dollars a litre, not 1,536.
+    afghani = monthly(["40.14", "39.9", "40.5", "41.25"], market="K", commodity="Flour")
+    result = run(pd.concat([clean, afghani.assign(currency="AFN")], ignore_index=True))
+    assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
+    # Never for đồng: "45.000" there is forty-five thousand, whatever the dollars say.
+    dong = monthly(["45.250", "45.125", "46.375", "45.875"], market="V", commodity="Rice")
+    mixed = run(pd.concat([dong.assign(currency="VND"), afghani.assign(currency="USD")]))
+    assert mixed.prices[mixed.prices["market"] == "V"]["price"].min() > 45_000
 
 
 def test_a_file_writing_every_price_with_three_decimals_is_read_as_decimals():

@@ -484,19 +484,23 @@ def _file_says_decimals(
 
     Yes when that currency's prices group thousands with the other mark ("1,512.34" beside
     "1.276") and never with this one, or use this mark as a decimal point ("0.37", three
-    at least) and never group with it. Other currencies do not count: a sheet in đồng may
-    hold a few dollar prices written the English way.
+    at least) and never group with it. Failing that, yes when the whole file does the
+    latter: a program writes every currency alike, so diesel's "1.536" USD a litre beside
+    "40.5" AFN is 1.536 (it was read 1,536 USD). The caller leaves đồng and the like out: a
+    sheet in đồng may hold a few dollar prices written the English way, and its "45.000"
+    stays thousands.
     """
     raw = frame["price_raw"].astype(str)
     mark = pd.Series(np.where(raw.str.contains(",", regex=False), ",", "."), index=frame.index)
-    grouped = {
-        m: raw.str.contains(pattern).groupby(currency).transform("sum") > 0
-        for m, pattern in _GROUPS.items()
-    }
+    grouping = {m: raw.str.contains(pattern) for m, pattern in _GROUPS.items()}
+    grouped = {m: found.groupby(currency).transform("sum") > 0 for m, found in grouping.items()}
     says = pd.Series(False, index=frame.index)
     for m, other in ((".", ","), (",", ".")):
-        points = (clear & raw.str.contains(_DECIMALS[m])).groupby(currency).transform("sum")
+        point = clear & raw.str.contains(_DECIMALS[m])
+        points = point.groupby(currency).transform("sum")
         says |= (mark == m) & ~grouped[m] & (grouped[other] | (points >= 3))
+        in_file = int(point.sum()) >= 3 and not grouping[m].any()
+        says |= (mark == m) & in_file
     # A file written in a fixed three-decimal format is settled before (_fixed_three_format).
     return says & zero_free
 
