@@ -433,6 +433,19 @@ def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):
     assert low.exit_code == 0, low.output
     fraction = low.stderr.split("2.56 (1/")[1].split(" of the prices around it")[0]
     assert float(fraction) > 50, low.stderr
+    # A 4 % step in a price that sat still is flagged (it stands out from no movement) but
+    # is no typo to hunt for: not named.
+    flat = ["date,commodity,market,price_type,unit,currency,price"]
+    flat += [
+        f"2023-{m:02d}-01,Flour,Wau,Retail,KG,SSP,{933 if m == 6 else 890}" for m in range(1, 13)
+    ]
+    still = run("forecast", "-i", _price_file(tmp_path, "flat.csv", flat), "-m", "naive", "-q")
+    assert still.exit_code == 0 and "outlier" not in still.stderr, still.stderr
+    from forecast.clean import clean
+    from forecast.io import read_prices
+
+    cleaned = clean(read_prices(tmp_path / "flat.csv"))
+    assert cleaned.prices["flags"].str.contains("outlier").sum() == 1  # still flagged
 
 
 def test_the_outlier_note_measures_against_each_series_own_year_around_the_price():
