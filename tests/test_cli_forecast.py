@@ -194,14 +194,15 @@ def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
     assert result.exit_code == 0, result.output  # a missing folder is made
     (tmp_path / "taken").write_text("")
     taken = tmp_path / "taken"
+    # Both refused before the work, naming the option.
     for path, said in (
-        (folder, f"{folder}: is a directory"),
-        (taken / "fc.csv", f"{taken}: is a file, not a folder"),
+        (folder, f"'{folder}' is a folder, not a file name"),
+        (taken / "fc.csv", f"'{taken}' is a file, not a folder"),
     ):
         result = run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", path)
         assert result.exit_code == 2, result.output
         line = one_error_line(result)
-        assert said in line and "Check the path" in line, line
+        assert said in line and "--output" in line, line
 
 
 def test_chuc_says_how_many_nuts_a_files_chuc_holds(tmp_path):
@@ -405,6 +406,28 @@ def test_a_backtest_says_which_series_failed_whole_and_which_had_a_model_fail(ca
     assert "1 of 5 series had a model fail (the others were scored): Rice | A" in " ".join(
         err.split()
     )
+
+
+def test_names_cleaning_tidied_are_said_on_stderr(tmp_path):
+    # "Kano " and "Kano" are one market once tidied, and the output says "Kano": a user
+    # joining the forecasts to the file by its text heard nothing of it.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(1, 13):
+        market = "Kano " if m % 2 else "Kano"
+        rows.append(f"2023-{m:02d}-01,Rice  (imported),{market},Retail,KG,NGN,{400 + m}")
+    path = _price_file(tmp_path, "names.csv", rows)
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    (note,) = [line for line in result.stderr.splitlines() if "tidied" in line]
+    assert "2 name(s) in names.csv tidied" in note
+    assert "'Rice  (imported)' -> 'Rice (imported)'" in note and "'Kano ' -> 'Kano'" in note
+    fc = pd.read_csv(out)
+    assert fc[["commodity", "market"]].drop_duplicates().values.tolist() == [
+        ["Rice (imported)", "Kano"]
+    ]
+    plain = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-q")
+    assert "tidied" not in plain.stderr
 
 
 def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):

@@ -48,6 +48,9 @@ class CleanReport:
         Gaps left unfilled: ``series, from, to, length`` (periods).
     short_series
         ``series, length`` for series shorter than ``min_length`` (kept).
+    renamed
+        ``column, from, to`` per name the tidying changed (spaces trimmed or collapsed,
+        accents composed): output tables carry ``to``.
     lost
         The series (as the file writes their commodity, market, price type, unit and
         currency) whose every row was refused: no price of theirs is left.
@@ -83,6 +86,7 @@ class CleanReport:
     interpolated: int = 0
     gaps: list[dict[str, Any]] = field(default_factory=list)
     short_series: list[dict[str, Any]] = field(default_factory=list)
+    renamed: list[dict[str, Any]] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     off_frequency: list[dict[str, Any]] = field(default_factory=list)
     split: list[dict[str, Any]] = field(default_factory=list)

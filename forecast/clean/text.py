@@ -20,4 +20,22 @@ def tidy_keys(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     for column in reversed(TEXT_KEY):
         reasons[out[column] == ""] = f"{column.replace('_', ' ')} is missing"
     kept, rejected = split_rejected(out, reasons)
-    return StepOutput(kept, rejected)
+    # Names the tidying changed ("Kano " and "Kano" are one market now): output tables
+    # carry the tidied name, so a user joining them to the file by its text must hear of it.
+    renamed = []
+    for column in TEXT_KEY:
+        raw = frame[column]
+        written = raw.notna() & raw.map(lambda v: isinstance(v, str))
+        pairs = pd.DataFrame({"from": raw[written], "to": out.loc[written, column]})
+        pairs = pairs[(pairs["from"] != pairs["to"]) & (pairs["to"] != "")].drop_duplicates()
+        renamed += [
+            {"column": column, "from": a, "to": b} for a, b in pairs.itertuples(index=False)
+        ]
+    notes = []
+    if renamed:
+        first = renamed[0]
+        notes.append(
+            f"{len(renamed)} name(s) tidied (spaces trimmed or collapsed, accents composed), "
+            f"e.g. {first['column'].replace('_', ' ')} {first['from']!r} -> {first['to']!r}"
+        )
+    return StepOutput(kept, rejected, notes, {"renamed": renamed})

@@ -391,6 +391,10 @@ def check_output_folder(output: Path | None, option: str = "--output") -> None:
     the file is written; the refusal came only after a backtest's minutes."""
     if output is None:
         return
+    if Path(output).is_dir():
+        raise UsageError(
+            f"'{output}' is a folder, not a file name", option, "Give a file name in it"
+        )
     for parent in Path(output).parents:
         if parent.exists():
             if not parent.is_dir():
@@ -655,9 +659,34 @@ def note_encoding(report) -> None:
 
 def note_file_read(report, path: Path, sheet: str | None) -> None:
     """What a command that read ``path`` says of the reading itself, even with --quiet: a
-    guessed encoding, and a workbook's sheets not read."""
+    guessed encoding, a workbook's sheets not read, and names tidied."""
     note_encoding(report)
     note_other_sheets(report, path, sheet)
+    note_renamed(report, path)
+
+
+def note_renamed(report, path: Path) -> None:
+    """A line on stderr when cleaning tidied names of the file (``"Kano "`` is ``Kano``,
+    two spaces one, accents composed): outputs carry the tidied names, and series named
+    alike but for that are one series, their prices merged."""
+    renamed = getattr(report, "renamed", None)
+    if not renamed:
+        return
+    import unicodedata
+
+    def change(r) -> str:
+        if unicodedata.normalize("NFC", r["from"]) == r["to"]:  # looks the same
+            return f"{r['to']!r} (its accents written as separate marks)"
+        return f"{r['from']!r} -> {r['to']!r}"
+
+    shown = "; ".join(change(r) for r in renamed[:2])
+    more = f" and {len(renamed) - 2} more" if len(renamed) > 2 else ""
+    typer.echo(
+        f"note: {len(renamed)} name(s) in {path.name} tidied (spaces trimmed or collapsed, "
+        f"accents composed): {shown}{more}; outputs use the tidied names, and names alike "
+        "but for that are one series",
+        err=True,
+    )
 
 
 def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
