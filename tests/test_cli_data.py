@@ -54,6 +54,16 @@ def test_data_check_vnm_reports_rejections_and_exits_1(shared_data):
     assert (
         report["rows_in"] == report["rows_kept"] + report["rows_merged"] + report["rows_rejected"]
     )
+    # Every refused row, as the file wrote it, with its reason: the other commands' notes
+    # send users here to see them (it had only the counts).
+    rows = report["rejected_rows"]
+    assert len(rows) == 78 and all(r["priceflag"] == "forecast" for r in rows)
+    assert rows[0]["reason"] == "price flag 'forecast' is not an observed price"
+    text = run("data", "check", shared_data / "wfp" / "wfp_food_prices_vnm.csv")
+    said = " ".join(text.stdout.split())
+    assert "refused rows (the first 10 of 78;" in said
+    assert f"row {rows[0]['row']}: {rows[0]['date']}," in said
+    assert "--rejected refused.csv', or --json" in said
 
 
 def test_data_check_clean_file_exits_0(shared_data):

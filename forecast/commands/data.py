@@ -126,11 +126,59 @@ def data_check(
     )
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     if as_json:
-        typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
+        payload = result.report.to_dict()
+        payload["rejected_rows"] = _rejected_records(result.rejected)
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     else:
         _print_report(result.report, file)
+        _print_rejected(result.rejected, file)
     if result.report.rows_rejected:
         raise typer.Exit(1)
+
+
+def _rejected_records(rejected) -> list[dict]:
+    """Every refused row as the file wrote it: ``row`` (the data row, 1 the first after the
+    header; a workbook's own row number for the Pink Sheet), its cells, ``reason``."""
+    if rejected is None or rejected.empty:
+        return []
+    return json.loads(
+        rejected.astype(object)
+        .where(rejected.notna(), None)
+        .to_json(orient="records", force_ascii=False)
+    )
+
+
+def _print_rejected(rejected, file: Path, shown: int = 10) -> None:
+    """The first refused rows, a line each, and how to have them all: the notes of other
+    commands send users here to see them."""
+    if rejected is None or rejected.empty:
+        return
+    n = len(rejected)
+    cells = [c for c in rejected.columns if c not in ("row", "reason")]
+    console.print(
+        f"  refused rows ({'all' if n <= shown else f'the first {shown} of {n:,}'}; 'row' counts "
+        "data rows from 1 after the header):",
+        markup=False,
+        highlight=False,
+    )
+    for record in rejected.head(shown).itertuples(index=False):
+        values = dict(zip(rejected.columns, record, strict=True))
+        written = ", ".join(
+            str(values[c]) for c in cells if values[c] is not None and str(values[c]) != "nan"
+        )
+        console.print(
+            f"    row {values['row']}: {written}: {values['reason']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if n > shown:
+        console.print(
+            f"    ... all {n:,} with 'cropcast data clean {file} -o clean.csv --rejected "
+            "refused.csv', or --json",
+            markup=False,
+            highlight=False,
+        )
 
 
 @data_app.command("clean")
