@@ -168,6 +168,24 @@ def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
     assert "112.000 đồng/chục" in bulletin.stdout and "+0,9%" in bulletin.stdout
 
 
+def test_data_list_lists_the_store_a_forecast_reads(tmp_path):
+    """With a store, `forecast -s X` matching nothing sent users to `cropcast data list`,
+    which listed the embedded data (where "Rice|An Giang" is), not the store."""
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", price_file(tmp_path / "a.csv"), "--db", db).exit_code == 0
+    listed = run("data", "list", "--db", db, "--json")
+    assert listed.exit_code == 0, listed.output
+    stored = {(s["commodity"], s["market"]) for s in json.loads(listed.stdout)}
+    assert stored == set(
+        load_prices(open_store(db))[["commodity", "market"]].itertuples(index=False, name=None)
+    )
+    assert len(stored) == 2  # not the embedded data's 26
+    missing = run("forecast", "--db", db, "-s", "Robusta", "-q")  # embedded, not stored
+    assert missing.exit_code == 2
+    line = one_error_line(missing)
+    assert f"Run 'cropcast data list --db {db}' to see the series names in the store" in line
+
+
 def test_ingest_reports_revisions(tmp_path):
     run("ingest", price_file(tmp_path / "a.csv"), "--db", "s.duckdb")
     b = price_file(tmp_path / "b.csv", range(25), change={(0, 5): 12_345.0})
@@ -526,6 +544,10 @@ def test_store_export_round_trip(fmt, tmp_path):
     assert (back["price"] - stored["price"]).abs().max() < 1e-3
     wrong = run("store", "export", "--db", "s.duckdb", "--format", "parquet", "-o", "x.csv")
     assert wrong.exit_code == 2 and "does not end in .parquet" in one_error_line(wrong)
+    # A filter that matches nothing is the filter's fault, not an empty store's.
+    none = run("store", "export", "--db", "s.duckdb", "-o", tmp_path / f"none.{fmt}", "-s", "zzz")
+    assert none.exit_code == 2
+    assert "no stored series matches 'zzz'" in one_error_line(none)
 
 
 def test_store_info(tmp_path):

@@ -14,6 +14,7 @@ from forecast.commands.shared import (
     CleanFreqOption,
     CropcastGroup,
     DayfirstOption,
+    DbOption,
     DecimalOption,
     DefaultOption,
     JsonOption,
@@ -25,6 +26,7 @@ from forecast.commands.shared import (
     note_file_read,
     parse_pairs,
     refuse_overwrite,
+    store_to_read,
 )
 from forecast.errors import UsageError
 
@@ -46,8 +48,10 @@ def data_list(
     chuc: ChucOption = 12,
     sheet: SheetOption = None,
     as_json: JsonOption = False,
+    db: DbOption = None,
 ) -> None:
-    """List the series: key, span, number of prices and gaps."""
+    """List the series: key, span, number of prices and gaps (of the file, else of the
+    store when there is one, as forecast reads it, else of the embedded data)."""
     from forecast.datasets import load_input
     from forecast.summary import series_overview
 
@@ -57,13 +61,19 @@ def data_list(
             "--sheet",
             "Give the workbook, or leave --sheet out",
         )
-    prices, cleaned = load_input(
-        file,
-        mapping=parse_pairs(map_, "--map"),
-        defaults=parse_pairs(default, "--default"),
-        options=clean_options(freq, dayfirst, chuc, decimal),
-        sheet=sheet,
-    )
+    store_path = store_to_read(file, db)
+    if store_path is not None:
+        from forecast.store import load_prices, open_store
+
+        prices, cleaned = load_prices(open_store(store_path)), None
+    else:
+        prices, cleaned = load_input(
+            file,
+            mapping=parse_pairs(map_, "--map"),
+            defaults=parse_pairs(default, "--default"),
+            options=clean_options(freq, dayfirst, chuc, decimal),
+            sheet=sheet,
+        )
     if cleaned is not None:
         note_file_read(cleaned.report, file, sheet)
     overview = series_overview(prices)
@@ -74,7 +84,14 @@ def data_list(
         typer.echo(json.dumps(out.to_dict(orient="records"), ensure_ascii=False, indent=1))
         return
     table = Table(
-        title=f"{len(overview)} series" + (f" in {file.name}" if file else " (embedded data)")
+        title=f"{len(overview)} series"
+        + (
+            f" in {file.name}"
+            if file
+            else f" in the store {store_path}"
+            if store_path is not None
+            else " (embedded data)"
+        )
     )
     table.add_column("commodity")
     table.add_column("market")

@@ -535,6 +535,15 @@ def _store_prices(path: Path, freq: Freq | None):
     return prices
 
 
+def _where_listed(input_: Path | None, db: Path | None, store_path: Path | None) -> str:
+    """The arguments that make ``cropcast data list`` list what a command read."""
+    if input_ is not None:
+        return f" {input_}"
+    if store_path is not None and db is not None:
+        return f" --db {db}"
+    return ""
+
+
 def load_for_forecast(
     input_: Path | None,
     series: list[str] | None,
@@ -617,8 +626,8 @@ def load_for_forecast(
         raise UsageError(
             f"no series matches {' or '.join(repr(s) for s in series)}",
             "--series",
-            f"Run 'cropcast data list{f' {input_}' if input_ is not None else ''}' to see "
-            "the series names",
+            f"Run 'cropcast data list{_where_listed(input_, db, store_path)}' to see "
+            f"the series names{' in the store' if store_path is not None else ''}",
         )
     if input_ is not None and store_path is None:  # the user's file, just cleaned
         if cleaned is not None:

@@ -239,11 +239,16 @@ def export_prices(
             f"Use e.g. -o prices.{fmt}",
         )
     prices = load_prices(store, series)
+    if prices.empty and series and not load_prices(store).empty:
+        # The store holds prices; the filter matched none of them.
+        raise UsageError(
+            f"no stored series matches {' or '.join(repr(s) for s in series)}",
+            "--series",
+            f"Run 'cropcast data list --db {store.path}' to see the stored series",
+        )
     if prices.empty:
         raise InputError(
-            "the store holds no prices" + (" for these series" if series else ""),
-            str(store.path),
-            "Add some with: cropcast ingest FILE",
+            "the store holds no prices", str(store.path), "Add some with: cropcast ingest FILE"
         )
     write_price_table(prices, path)
     return len(prices)
