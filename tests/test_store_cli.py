@@ -560,6 +560,23 @@ def test_store_info(tmp_path):
     assert data["problems"] == [] and data["schema_version"] >= 2
 
 
+def test_accuracy_leaves_out_prices_marked_as_outliers_and_says_so(tmp_path):
+    """A typo a hundred times the price made a series' MAPE 36 % while the bulletin held
+    the same price back as a likely typo."""
+    from test_store import SERIES
+
+    run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "s.duckdb")
+    run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 6, "-j", 1, "-q")
+    typo = {(0, 27): price(SERIES[0][2], 27) * 100}
+    run("ingest", price_file(tmp_path / "b.csv", range(30), change=typo), "--db", "s.duckdb")
+    scored = run("accuracy", "--db", "s.duckdb", "--json")
+    rows = {r["commodity"]: r for r in json.loads(scored.stdout)["series"]}
+    assert (rows["Rice"]["n"], rows["Coffee"]["n"]) == (5, 6)
+    assert rows["Rice"]["mape"] < 10
+    said = " ".join(run("accuracy", "--db", "s.duckdb").stdout.split())
+    assert "1 price(s) marked as outliers (likely typos) were left out, e.g. Rice" in said
+
+
 def test_accuracy_on_a_real_series(shared_data, tmp_path):
     """Thai WFP prices cut at 2018, forecast naive, then the whole file: 2019 is scored."""
     lines = (shared_data / "wfp" / "wfp_food_prices_tha.csv").read_text().splitlines()

@@ -372,6 +372,29 @@ def accuracy_cmd(
             markup=False,
             highlight=False,
         )
+    _say_outliers_left_out(store, series)
+
+
+def _say_outliers_left_out(store, series) -> None:
+    """A line for the actual prices the store marks as outliers, left out of the scores:
+    one typo ("1.180.000" for 118.000 a chục) made a series' MAPE 36 %."""
+    from forecast.store.scoring import forecast_errors
+    from forecast.table import KEY, select_series, series_label
+
+    marked = select_series(forecast_errors(store, outliers=True), series)
+    if marked.empty:
+        return
+    prices = marked.drop_duplicates([*KEY, "date"])
+    first = prices.iloc[0]
+    console.print(
+        f"{len(prices)} price(s) marked as outliers (likely typos) were left out, e.g. "
+        f"{series_label(tuple(first[c] for c in KEY))} {first['date']:%Y-%m-%d}: "
+        f"{money(first['actual'])}; they count once later prices bear them out, or a "
+        "corrected file replaces them",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @store_app.command("info")

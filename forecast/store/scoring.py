@@ -3,8 +3,10 @@
 An archived forecast point is scored when the store now holds an observed price for its
 series and date, after the last price of that series the run saw (its own cutoff, not the
 run's ``as_of``: a series that lagged the others is scored too). Interpolated prices are
-estimates, not actuals, and are left out. Prices are the current stored values (revisions
-applied).
+estimates, not actuals, and are left out; so are prices the store marks as outliers (a
+likely typo: "1.180.000" for a chục that sells at 118.000), which the bulletin holds back
+too, until later prices bear them out (the mark comes off) or a corrected file replaces
+them. Prices are the current stored values (revisions applied).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ _P_JOIN = " AND ".join(f"p.{c} = f.{c}" for c in (*KEY, "date"))
 _I_JOIN = " AND ".join(f"i.{c} = m.{c}" for c in ("run_id", *KEY, "date"))
 
 
-def forecast_errors(store: Store) -> pd.DataFrame:
-    """Every archived forecast point that now has an actual.
+def forecast_errors(store: Store, *, outliers: bool = False) -> pd.DataFrame:
+    """Every archived forecast point that now has an actual (``outliers=True``: only those
+    whose actual the store marks as an outlier, left out of the scores).
 
     Columns: the forecast-output columns, then ``run_id``, ``step``, ``cutoff`` (the
     series' last price date the run saw) and ``actual``.
     """
+    marked = "list_contains(string_split(p.flags, ';'), 'outlier')"
     matched = f"""
         WITH {_SERIES_CUTOFFS},
         m AS (
@@ -38,6 +42,7 @@ def forecast_errors(store: Store) -> pd.DataFrame:
             JOIN prices p ON {_P_JOIN}
             WHERE p.date > c.cutoff
                 AND NOT list_contains(string_split(p.flags, ';'), 'interpolated')
+                AND {marked if outliers else f"NOT {marked}"}
         )"""
     with store.reading() as con:
         points = _frame(con, matched + " SELECT * FROM m", [])
