@@ -32,6 +32,13 @@ class AutoAsOfCutoff(Forecaster):
 
     ``rates`` maps a cutoff to the rate of the series' currency; a cutoff it does not know
     gets none, as a currency without enough monthly series does.
+
+    One difference remains: ``forecast`` gives a series too short to backtest (or whose
+    price never moved) the moves of its kin in other markets for its ranges
+    (:mod:`forecast.kin`); here it gets only its own, as pooling kin as of every cutoff
+    would. Point forecasts are the same; such a series' ranges differ (they covered a few
+    points more or less on the Sri Lanka coconut series). The short-history benchmark
+    (``benchmarks/short.py``) measures the ranges with kin.
     """
 
     name = "auto"
