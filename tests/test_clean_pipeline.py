@@ -834,6 +834,12 @@ def test_prices_in_thousands_of_dong_are_scaled_to_dong_with_a_note():
     notes = result.report.notes
     assert "currency 'nghìn đồng' read as VND, prices x1,000 (2 rows)" in notes
     assert "currency 'nghìn đồng' read as VND (1 rows)" in notes
+    # Scaled as the decimals read: 8,017 thousand đồng is 8017000, not 8016999.999999999
+    # (8.017 * 1000 in binary floats), which tables then wrote out.
+    exact = run(monthly(["8,017", "1,15", "0,29"], currency="nghìn đồng")).prices["price"]
+    assert exact.tolist() == [8017.0, 1150.0, 290.0]
+    millions = run(monthly(["8,017 triệu"], currency="VND")).prices["price"]
+    assert millions.tolist() == [8_017_000.0]
 
 
 @pytest.mark.parametrize("currency", ["x1000đ", "(x1000đ)", "1.000đ", "đ x 1000", "nghìn đồng"])

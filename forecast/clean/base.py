@@ -10,6 +10,7 @@ reason each) and notes for the report.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -110,6 +111,17 @@ def fmt_number(value: float) -> str:
     """A factor or price the way a reader wants it: 12, 0.75, 5317.5 (no trailing zeros)."""
     text = f"{value:.6g}" if abs(value) < 1e6 else f"{value:.0f}"
     return text
+
+
+def times_exact(value: float, factor: float) -> float:
+    """``value * factor`` as the decimals read: a price read 8.017 (thousand đồng) is
+    8017 đồng, where binary floats make it 8016.999999999999 and tables then write that.
+    The product of the shortest decimal texts, read back as a float."""
+    from decimal import Decimal
+
+    if not (math.isfinite(value) and math.isfinite(factor)):
+        return value * factor
+    return float(Decimal(repr(float(value))) * Decimal(repr(float(factor))))
 
 
 def map_unique(values: pd.Series, func) -> pd.Series:

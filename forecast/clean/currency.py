@@ -31,6 +31,7 @@ from forecast.clean.base import (
     series_name,
     split_rejected,
     tidy_text,
+    times_exact,
 )
 from forecast.clean.numbers import MULTIPLIER_WORDS
 from forecast.clean.options import CleanOptions
@@ -187,7 +188,9 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     ]
     out = frame.assign(currency=pd.Series(code, index=frame.index, dtype=object))
     if "price" in out and scale.ne(1).any():
-        out["price"] = out["price"] * scale
+        pairs = pd.Series(list(zip(out["price"].astype(float), scale.astype(float), strict=True)))
+        scaled = map_unique(pairs, lambda pair: times_exact(*pair))
+        out["price"] = scaled.to_numpy(dtype=float)
     kept, rejected = split_rejected(out, pd.Series(reasons, index=frame.index, dtype=object))
     renamed: dict[tuple[str, str, float], int] = {}
     for text, iso, units in zip(raw, code, scale.tolist(), strict=True):

@@ -35,7 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecast.clean.base import StepOutput, fold, map_unique, split_rejected, tidy_text
+from forecast.clean.base import (
+    StepOutput,
+    fold,
+    map_unique,
+    split_rejected,
+    tidy_text,
+    times_exact,
+)
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
 
@@ -267,7 +274,7 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             number, ambiguous, dot_decimal = _to_float(body, raw, decimal)
             if ambiguous and multiplier != 1:  # "45.333 nghìn", "1.500 triệu": a few of them
                 number, ambiguous = number / 1000, False
-            number *= -multiplier if negative else multiplier
+            number = times_exact(number, -multiplier if negative else multiplier)
             parsed = ParsedPrice(number, currency, ambiguous, dot_decimal, unit, multiplier != 1)
     if not math.isfinite(parsed.value):
         raise PriceError(f"price '{raw}' is not finite")
