@@ -274,7 +274,9 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             number, ambiguous, dot_decimal = _to_float(body, raw, decimal)
             if ambiguous and multiplier != 1:  # "45.333 nghìn", "1.500 triệu": a few of them
                 number, ambiguous = number / 1000, False
-            number = times_exact(number, -multiplier if negative else multiplier)
+            if multiplier != 1:
+                number = times_exact(number, multiplier)
+            number = -number if negative else number
             parsed = ParsedPrice(number, currency, ambiguous, dot_decimal, unit, multiplier != 1)
     if not math.isfinite(parsed.value):
         raise PriceError(f"price '{raw}' is not finite")
