@@ -18,6 +18,13 @@ names the first in this order: not monthly, too short, too many gaps, no recent 
 whose first price is after ``as_of`` has "no price yet". Weekly series do not qualify: clean
 them onto months first (``CleanOptions(freq="monthly")``, ``cropcast alerts --freq monthly``).
 
+**A value, or no qualification.** A series qualifies for the IPA only when the IPA of its
+latest price can be computed (:func:`ipa_eligibility`): that needs the prices 3 and 12 months
+before it and at least 3 years of growth for its calendar month, and a gap in the history can
+leave them out although span, coverage and age pass. The reason then says what is missing
+("no price 12 months before 2021-09", "fewer than 3 years of 12-month growth for September").
+:func:`latest_alerts` keeps the rule for both indicators: a series that qualifies has a value.
+
 **Observed prices only.** Prices that cleaning flagged ``interpolated`` are made up, so they
 neither count as observed months nor enter a fit (WFP counts observed months). Prices flagged
 ``outlier`` stay: a spike is what these indicators are for.
@@ -36,6 +43,16 @@ Harvest dips also scale with the price. Where prices did not grow much the two a
 about 0.15 (Bangkok rice 2000-2020, Thai 5 % rice); ``scale="level"`` reproduces the level form.
 ``fitted`` is always in price units (``exp`` of the log fit). Qualifies with at least 36
 months, 70 % coverage and a recent price (WFP's rules).
+
+**Low prices.** WFP's bands grade spikes only: ``band`` is "normal" for any value below 0.25,
+however low, and stays WFP's band here. A value below ``ALPS_LOW`` (-1: the price more than one
+standard deviation below what trend and season explain) is a price far below its usual level,
+not a normal one: :func:`latest_alerts` marks it in ``alps_low`` beside WFP's band, and the
+alerts table and the bulletin show it as low, never as normal.
+
+**Shown values.** A value printed rounded must not contradict its band: an IPA of 0.9972 is
+below FAO's 1, so it is not shown as "1.00" beside "moderately high". :func:`shown_value`
+gives the number and decimals that keep a value in its own band.
 
 **IPA (FAO GIEWS Indicator of Price Anomalies, SDG 2.c.1).** Compound growth rates over 3 and
 12 months, ``CGR = (P_t / P_{t-k})^(1/k) - 1``, only where both prices exist (no gap filling).
@@ -71,13 +88,15 @@ GAMMA = 0.4
 
 ALPS_BANDS = ("normal", "stress", "alert", "crisis")
 IPA_BANDS = ("unusually low", "normal", "moderately high", "abnormally high")
+#: Below this ALPS a price is far below its usual level: shown as low, not as WFP's "normal".
+ALPS_LOW = -1.0
 
 ELIGIBILITY_COLUMNS = [*KEY, "qualifies", "months", "coverage", "last_date", "reason"]
 ALPS_COLUMNS = [*KEY, "date", "price", "fitted", "alps", "band"]
 IPA_COLUMNS = [*KEY, "date", "price", "real_price", "cqgr", "cagr", "ipa_q", "ipa_a", "ipa", "band"]
 ALERT_COLUMNS = [
     *KEY,
-    *("date", "price", "alps", "alps_band", "ipa", "ipa_band"),
+    *("date", "price", "alps", "alps_band", "alps_low", "ipa", "ipa_band"),
     *("qualifies_alps", "qualifies_ipa", "alps_reason", "ipa_reason"),
 ]
 
@@ -103,6 +122,59 @@ def ipa_band(values) -> np.ndarray:
         conditions, ["abnormally high", "moderately high", "unusually low"], "normal"
     )
     return np.where(np.isnan(v), None, choice.astype(object))
+
+
+def alps_low(values) -> np.ndarray:
+    """Whether each ALPS value is below ``ALPS_LOW`` (-1): a price far below its usual level,
+    which WFP's bands call "normal". NaN gives False."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.isnan(v), False, v < ALPS_LOW)
+
+
+def _alps_shown_band(value: float) -> str:
+    """The band an ALPS value is shown in: WFP's, or "low" below ``ALPS_LOW``."""
+    return "low" if value < ALPS_LOW else str(alps_band([value])[0])
+
+
+def shown_value(value: float, indicator: str = "alps", least: int = 2) -> tuple[float, int]:
+    """``(number, decimals)`` to print ``value`` with, on the same side of every threshold.
+
+    Rounding must not carry a value across a threshold it has not reached: an IPA of 0.9972 is
+    "moderately high" and is shown as 0.997, not as 1.00 under "abnormally high >= 1"; an ALPS
+    of 1.96 ("alert") as 1.96 with ``least=1``, not as 2.0 ("crisis" from 2). ``least``
+    decimals when they keep the band, else one more; a value closer still to an edge is cut
+    at that many decimals toward its own band (0.99996 -> 0.999, -1.00004 -> -1.001: the
+    IPA's -1 itself is normal). ``indicator`` is ``"alps"`` (WFP's edges 0.25, 1, 2, and
+    ``ALPS_LOW``, -1) or ``"ipa"`` (-1, 0.5, 1). NaN comes back as it is.
+
+    Examples
+    --------
+    >>> shown_value(0.9972, "ipa"), shown_value(0.6214, "ipa")
+    ((0.997, 3), (0.62, 2))
+    >>> shown_value(1.96, "alps", least=1)
+    (1.96, 2)
+    """
+    if indicator not in ("alps", "ipa"):
+        raise UsageError(f"unknown indicator {indicator!r}", "indicator", "Use 'alps' or 'ipa'")
+    value = float(value)
+    if not np.isfinite(value):
+        return value, least
+    band = _alps_shown_band if indicator == "alps" else (lambda v: ipa_band([v])[0])
+    own = band(value)
+    for decimals in (least, least + 1):
+        shown = float(f"{value:.{decimals}f}")  # the digits an f-string prints
+        if band(shown) == own:
+            return shown, decimals
+    # Rounding crossed an edge: cut the other way, toward the value's own band.
+    scale = 10.0**decimals
+    cut = np.floor(value * scale) if shown > value else np.ceil(value * scale)
+    return float(f"{cut / scale:.{decimals}f}"), decimals
+
+
+def format_indicator(value: float, indicator: str = "alps", least: int = 2) -> str:
+    """``value`` as :func:`shown_value` prints it, signed: "+0.997", "-1.56" (English digits)."""
+    shown, decimals = shown_value(value, indicator, least)
+    return f"{shown:+.{decimals}f}"
 
 
 # --- qualification -------------------------------------------------------------------------
@@ -181,9 +253,18 @@ def alps_eligibility(prices: pd.DataFrame, as_of=None) -> pd.DataFrame:
     return _eligibility(prices, as_of, ALPS_MIN_MONTHS)
 
 
-def ipa_eligibility(prices: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """Which series qualify for the IPA: as :func:`alps_eligibility` but at least 60 months."""
-    return _eligibility(prices, as_of, IPA_MIN_MONTHS)
+def ipa_eligibility(
+    prices: pd.DataFrame, as_of=None, cpi: pd.Series | pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Which series qualify for the IPA: as :func:`alps_eligibility` but at least 60 months,
+    and the IPA of the latest price must be computable.
+
+    That needs the (deflated, with ``cpi``: see :func:`ipa`) prices 3 and 12 months before
+    the latest one, and growth in at least 3 years for its calendar month; otherwise
+    ``reason`` says what is missing, e.g. "no price 12 months before 2021-09" or "fewer than
+    3 years of 12-month growth for September".
+    """
+    return _ipa_run(prices, GAMMA, cpi, as_of, "time")[1]
 
 
 def _qualifying(prices: pd.DataFrame, eligibility: pd.DataFrame, as_of, columns=("price",)):
@@ -327,6 +408,7 @@ def _deflate(prices: pd.DataFrame, cpi) -> pd.Series:
 
 
 def _ipa_one(frame: pd.DataFrame, gamma: float, weighting: str) -> pd.DataFrame:
+    """The IPA on every month of ``frame``'s grid (gaps included: their rows are NaN)."""
     real = frame["real_price"].to_numpy()
     cqgr, cagr = _cgr(real, 3), _cgr(real, 12)
     ipa_q = _standardise(cqgr, frame.index, weighting)
@@ -345,7 +427,62 @@ def _ipa_one(frame: pd.DataFrame, gamma: float, weighting: str) -> pd.DataFrame:
             "band": ipa_band(score),
         }
     )
-    return out[frame["price"].notna().to_numpy()]
+    return out
+
+
+def _why_no_ipa(frame: pd.DataFrame, out: pd.DataFrame) -> str:
+    """Why the IPA of the last month of ``frame`` (a series' grid) is missing; "" if it is not.
+
+    ``out`` is :func:`_ipa_one` of ``frame``. Said as an analyst would check it: a price
+    missing 3 or 12 months before (or the CPI of a month), else too few years of growth.
+    """
+    last = out.iloc[-1]
+    if not np.isnan(last["ipa"]):
+        return ""
+    when = frame.index[-1]
+    price, real = frame["price"].to_numpy(), frame["real_price"].to_numpy()
+    if np.isnan(real[-1]):
+        return f"no CPI for {when:%Y-%m}"
+    no_price, no_cpi = [], []
+    for k in (3, 12):
+        if len(frame) <= k or np.isnan(price[-1 - k]):
+            no_price.append(k)
+        elif np.isnan(real[-1 - k]):
+            no_cpi.append(when - pd.DateOffset(months=k))
+    if no_price:
+        months = " and ".join(map(str, no_price))
+        return f"no price{'s' if len(no_price) > 1 else ''} {months} months before {when:%Y-%m}"
+    if no_cpi:
+        return f"no CPI for {' or '.join(f'{d:%Y-%m}' for d in no_cpi)}"
+    short = [k for k, column in ((3, "ipa_q"), (12, "ipa_a")) if np.isnan(last[column])]
+    if short:
+        growth = " and ".join(f"{k}-month" for k in short)
+        return f"fewer than {MIN_YEARS_PER_MONTH} years of {growth} growth for {when.month_name()}"
+    return f"no IPA for {when:%Y-%m}"  # not reached: the parts above cover every NaN
+
+
+def _ipa_run(prices, gamma, cpi, as_of, weighting) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(ipa, eligibility)``: the IPA of every series that meets the span, coverage and age
+    rules, and the eligibility table with those whose latest IPA is NaN not qualifying."""
+    if not 0 <= gamma <= 1:
+        raise UsageError(f"gamma {gamma} must lie between 0 and 1", "gamma", "FAO uses 0.4")
+    if weighting not in ("time", "equal"):
+        raise UsageError(f"unknown weighting {weighting!r}", "weighting", "Use 'time' or 'equal'")
+    eligibility = _eligibility(prices, as_of, IPA_MIN_MONTHS)
+    both = prices.assign(real_price=_deflate(prices, cpi))
+    parts, missing = [], {}
+    for key, frame in _qualifying(both, eligibility, as_of, ("price", "real_price")):
+        out = _ipa_one(frame, gamma, weighting)
+        why = _why_no_ipa(frame, out)
+        if why:
+            missing[key] = why
+        part = out[frame["price"].notna().to_numpy()]
+        parts.append(part.assign(**dict(zip(KEY, key, strict=True))))
+    if missing:
+        at = eligibility[list(KEY)].apply(tuple, axis=1).map(missing)
+        eligibility.loc[at.notna(), "qualifies"] = False
+        eligibility["reason"] = at.where(at.notna(), eligibility["reason"])
+    return _frame(parts, IPA_COLUMNS), eligibility
 
 
 def ipa(
@@ -377,19 +514,11 @@ def ipa(
     DataFrame
         KEY + ``date, price, real_price, cqgr, cagr, ipa_q, ipa_a, ipa, band``, one row per
         priced month. ``real_price`` is ``price`` without a CPI. ``band`` is unusually low,
-        normal, moderately high or abnormally high (missing where the IPA is NaN).
+        normal, moderately high or abnormally high (missing where the IPA is NaN). Every
+        series long, full and recent enough has its history here, even one whose latest IPA
+        cannot be computed (it does not qualify: :func:`ipa_eligibility` says why).
     """
-    if not 0 <= gamma <= 1:
-        raise UsageError(f"gamma {gamma} must lie between 0 and 1", "gamma", "FAO uses 0.4")
-    if weighting not in ("time", "equal"):
-        raise UsageError(f"unknown weighting {weighting!r}", "weighting", "Use 'time' or 'equal'")
-    eligibility = ipa_eligibility(prices, as_of)
-    both = prices.assign(real_price=_deflate(prices, cpi))
-    parts = []
-    for key, frame in _qualifying(both, eligibility, as_of, ("price", "real_price")):
-        part = _ipa_one(frame, gamma, weighting)
-        parts.append(part.assign(**dict(zip(KEY, key, strict=True))))
-    return _frame(parts, IPA_COLUMNS)
+    return _ipa_run(prices, gamma, cpi, as_of, weighting)[0]
 
 
 # --- both, at one date ---------------------------------------------------------------------
@@ -403,10 +532,13 @@ def latest_alerts(
     Returns
     -------
     DataFrame
-        KEY + ``date, price, alps, alps_band, ipa, ipa_band, qualifies_alps, qualifies_ipa,
-        alps_reason, ipa_reason``. ``date`` is the series' last priced month up to ``as_of``
-        (a qualifying series may be up to 6 months behind; NaT when it has no price yet).
-        Indicators are NaN (bands None) for series that do not qualify; ``*_reason`` says why.
+        KEY + ``date, price, alps, alps_band, alps_low, ipa, ipa_band, qualifies_alps,
+        qualifies_ipa, alps_reason, ipa_reason``. ``date`` is the series' last priced month up
+        to ``as_of`` (a qualifying series may be up to 6 months behind; NaT when it has no
+        price yet). A series qualifies exactly when it has the value: indicators are NaN
+        (bands None) for series that do not qualify, and ``*_reason`` says why. ``alps_band``
+        is WFP's band ("normal" below 0.25, however low); ``alps_low`` says the ALPS is below
+        ``ALPS_LOW`` (-1), a price far below its usual level.
     """
     stamp = _resolve_as_of(prices, as_of)
     if stamp is None:
@@ -417,9 +549,10 @@ def latest_alerts(
     )
     on = [*KEY, "date"]
     a = alps(prices, stamp)[[*on, "alps", "band"]].rename(columns={"band": "alps_band"})
-    i = ipa(prices, cpi=cpi, as_of=stamp)[[*on, "ipa", "band"]].rename(columns={"band": "ipa_band"})
+    by_ipa, qi = _ipa_run(prices, GAMMA, cpi, stamp, "time")
+    i = by_ipa[[*on, "ipa", "band"]].rename(columns={"band": "ipa_band"})
     qa = alps_eligibility(prices, stamp)[[*KEY, "qualifies", "reason"]]
-    qi = ipa_eligibility(prices, stamp)[[*KEY, "qualifies", "reason"]]
+    qi = qi[[*KEY, "qualifies", "reason"]]
     qa = qa.rename(columns={"qualifies": "qualifies_alps", "reason": "alps_reason"})
     qi = qi.rename(columns={"qualifies": "qualifies_ipa", "reason": "ipa_reason"})
     # Start from the eligibility tables so a series with no price yet is still reported.
@@ -431,9 +564,15 @@ def latest_alerts(
     )
     for column in ("alps", "ipa"):
         out[column] = out[column].astype(float)
+        # A qualifying series always has its value; should one not (a fit that failed), it
+        # does not qualify rather than pass silently with nothing to show.
+        lost = out[f"qualifies_{column}"].astype(bool) & out[column].isna()
+        out.loc[lost, f"qualifies_{column}"] = False
+        out.loc[lost, f"{column}_reason"] = f"{column.upper()} could not be computed"
         out[f"{column}_band"] = (
             out[f"{column}_band"].astype(object).where(out[column].notna(), None)
         )
+    out["alps_low"] = alps_low(out["alps"])
     return out.sort_values(list(KEY)).reset_index(drop=True)[ALERT_COLUMNS]
 
 
@@ -449,7 +588,8 @@ def _alerts_job(item: tuple[tuple, pd.DataFrame], as_of, cpi) -> pd.DataFrame:
 def _alerts_failed(item: tuple[tuple, pd.DataFrame], error: BaseException) -> pd.DataFrame:
     reason = f"failed: {type(error).__name__}: {error}"
     row = dict(zip(KEY, item[0], strict=True))
-    row.update(date=pd.NaT, price=np.nan, alps=np.nan, alps_band=None, ipa=np.nan)
+    row.update(date=pd.NaT, price=np.nan, alps=np.nan, alps_band=None, alps_low=False)
+    row.update(ipa=np.nan)
     row.update(ipa_band=None, qualifies_alps=False, qualifies_ipa=False)
     row.update(alps_reason=reason, ipa_reason=reason)
     return pd.DataFrame([row], columns=ALERT_COLUMNS)

@@ -8,6 +8,7 @@ slip in ``forecast.anomaly``'s design, trend or ddof shows up as a mismatch.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -16,13 +17,16 @@ from typer.testing import CliRunner
 
 from cli import app
 from forecast.anomaly import (
+    ALPS_LOW,
     alps,
     alps_band,
     alps_eligibility,
+    format_indicator,
     ipa,
     ipa_band,
     ipa_eligibility,
     latest_alerts,
+    shown_value,
 )
 from forecast.datasets import load_default_prices
 from forecast.errors import UsageError
@@ -150,6 +154,34 @@ def test_ipa_band_edges():
     ]
 
 
+def shown_band(value: float, indicator: str) -> str:
+    """The band a value is shown in: WFP's (or low below -1) for ALPS, FAO's for the IPA."""
+    if indicator == "ipa":
+        return ipa_band([value])[0]
+    return "low" if value < ALPS_LOW else alps_band([value])[0]
+
+
+EDGES = {"alps": (-1.0, 0.25, 1.0, 2.0), "ipa": (-1.0, 0.5, 1.0)}
+
+
+@pytest.mark.parametrize("indicator", ["alps", "ipa"])
+@pytest.mark.parametrize("least", [1, 2])
+def test_a_shown_value_stays_on_its_own_side_of_every_threshold(indicator, least):
+    """0.9972 printed "1.00" beside "moderately high", 0.2472 "+0.25 normal", 1.96 "2.0"
+    beside "alert": the band came from the value, the digits from rounding it."""
+    offsets = [1e-12, 1e-6, 4e-5, 4e-4, 0.0028, 0.004, 0.04, 0.049, 0.051]
+    for edge in EDGES[indicator]:
+        for value in [edge, *(edge + d for d in offsets), *(edge - d for d in offsets)]:
+            shown, decimals = shown_value(value, indicator, least)
+            printed = format_indicator(value, indicator, least)
+            assert float(printed) == shown
+            assert shown_band(float(printed), indicator) == shown_band(value, indicator), value
+            assert least <= decimals <= least + 1
+            assert abs(shown - value) < 10.0 ** -(decimals - 1)
+    # Far from the edges nothing changes: the usual decimals, rounded as usual.
+    assert shown_value(0.6214, indicator, least) == (round(0.6214, least), least)
+
+
 # --- qualification --------------------------------------------------------------------------
 
 
@@ -209,6 +241,55 @@ def test_ipa_needs_60_months():
     assert one(ipa_eligibility(monthly("2019-01-01", 59)))["reason"] == "too short"
     assert one(ipa_eligibility(monthly("2019-01-01", 60)))["qualifies"]
     assert ipa(monthly("2019-01-01", 59)).empty
+
+
+def test_a_series_whose_latest_ipa_cannot_be_computed_does_not_qualify_and_says_why():
+    """Span, coverage and age passed, but the growth the latest month needs was missing: the
+    series "qualified" with no IPA, no reason, and counted as "none abnormal"."""
+    dates = pd.date_range("2016-01-01", "2023-12-01", freq="MS")
+    full = monthly("2016-01-01", len(dates))
+    # No price in June 2022, nor in December of 2019-2021 (all else priced: 92 % coverage).
+    gone = pd.to_datetime(["2022-06-01", "2019-12-01", "2020-12-01", "2021-12-01"])
+    prices = full[~full["date"].isin(gone)]
+    cases = {
+        # September 2022: June 2022 (3 months before) is missing.
+        "2022-09": "no price 3 months before 2022-09",
+        # June 2023: June 2022 (12 months before) is missing.
+        "2023-06": "no price 12 months before 2023-06",
+        # December 2022: its 12-month growth needs December 2021.
+        "2022-12": "no price 12 months before 2022-12",
+        # December 2023: 12-month growth to December in 2017, 2018 and 2023: 3 years, enough.
+        "2023-12": "",
+    }
+    for as_of, reason in cases.items():
+        row = one(ipa_eligibility(prices, as_of))
+        assert row["reason"] == reason, as_of
+        assert row["qualifies"] == (reason == "")
+        latest = one(latest_alerts(prices, as_of))
+        assert latest["qualifies_ipa"] == (reason == "") and latest["ipa_reason"] == reason
+        assert np.isnan(latest["ipa"]) == (reason != "")
+    # With December 2017 gone too, December 2023 has 12-month growth in one year only.
+    fewer = prices[prices["date"] != "2017-12-01"]
+    row = one(ipa_eligibility(fewer, "2023-12"))
+    assert not row["qualifies"]
+    assert row["reason"] == "fewer than 3 years of 12-month growth for December"
+    # The history stays in ipa(): earlier months have their values.
+    history = ipa(prices, as_of="2022-09").set_index("date")["ipa"]
+    assert np.isnan(history.iloc[-1]) and np.isfinite(history.loc["2022-05-01"])
+
+
+def test_a_series_with_a_cpi_gap_says_the_cpi_is_missing():
+    prices = monthly("2018-01-01", 72)
+    cpi = pd.Series(100.0, index=pd.DatetimeIndex(prices["date"]))
+    assert one(ipa_eligibility(prices, cpi=cpi))["qualifies"]
+    latest = prices["date"].max()
+    assert one(ipa_eligibility(prices, cpi=cpi.drop(latest)))["reason"] == (
+        f"no CPI for {latest:%Y-%m}"
+    )
+    year_before = latest - pd.DateOffset(months=12)
+    assert one(ipa_eligibility(prices, cpi=cpi.drop(year_before)))["reason"] == (
+        f"no CPI for {year_before:%Y-%m}"
+    )
 
 
 def test_odd_series_are_reported_not_fatal():
@@ -409,15 +490,22 @@ def test_alerts_on_a_picked_series_speak_of_the_files_now():
     assert "No series could be scored as of 2025-11" in said and "no recent price" in said
 
 
-def test_alerts_on_a_weekly_file_put_on_months(tmp_path):
+WEEKLY_DEFAULTS = "commodity=Coconut,market=Mỏ Cày Bắc,price_type=Farmgate,unit=dozen,currency=VND"
+
+
+def weekly_file(tmp_path) -> list:
+    """A depot's weekly prices, 2019-2024, December 2024 up 60 %; the options to read it."""
     dates = pd.date_range("2019-01-07", "2024-12-30", freq="W-MON")
     noise = np.random.default_rng(1).normal(0, 0.03, len(dates))
     prices = 12000 * (1 + 0.1 * np.sin(dates.month.to_numpy() / 2)) * np.exp(noise)
     prices[-4:] *= 1.6  # December 2024: a jump the depot would notice
     path = tmp_path / "dua_kho.csv"
     pd.DataFrame({"Ngày": dates.strftime("%d/%m/%Y"), "Giá": prices}).to_csv(path, index=False)
-    defaults = "commodity=Coconut,market=Mỏ Cày Bắc,price_type=Farmgate,unit=dozen,currency=VND"
-    base = ["--input", path, "--map", "date=Ngày,price=Giá", "--default", defaults, "--json"]
+    return [path, "--map", "date=Ngày,price=Giá", "--default", WEEKLY_DEFAULTS]
+
+
+def test_alerts_on_a_weekly_file_put_on_months(tmp_path):
+    base = ["--input", *weekly_file(tmp_path), "--json"]
     weekly = json.loads(run(*base).stdout)
     assert weekly["not_qualifying"]["alps"] == {"not monthly": 1}
     result = run(*base, "--freq", "monthly")
@@ -432,3 +520,113 @@ def test_alerts_bad_as_of_is_one_error_line():
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: --as-of: '2025-13' is not a date")
     assert "Traceback" not in result.output
+
+
+def test_weekly_prices_are_told_how_to_be_scored_and_the_way_works(tmp_path):
+    """ "No series could be scored ... not monthly (1)" was a dead end."""
+    path, *reading = weekly_file(tmp_path)
+    said = run("--input", path, *reading)
+    assert said.exit_code == 0, said.output
+    assert "not monthly (1)" in said.stdout and "--freq monthly" in said.stdout
+    # Following it scores the series.
+    folded = json.loads(run("--input", path, *reading, "--freq", "monthly", "--json").stdout)
+    assert [r["alps_band"] for r in folded["series"]] == ["crisis"]
+    # From a store --freq monthly picks monthly series and folds none: the hint says what works.
+    db = tmp_path / "depot.duckdb"
+    ingested = runner.invoke(app, ["ingest", str(path), *map(str, reading), "--db", str(db)])
+    assert ingested.exit_code == 0, ingested.output
+    from_store = run("--db", db)
+    assert "not monthly (1)" in from_store.stdout
+    hint = " ".join(from_store.stdout.split())  # the console wraps long lines
+    assert "cropcast store export" in hint and "--freq monthly" in hint
+    assert run("--db", db, "--freq", "monthly").exit_code != 0  # not the way
+    export = tmp_path / "prices.csv"
+    done = runner.invoke(app, ["store", "export", "--db", str(db), "-o", str(export)])
+    assert done.exit_code == 0, done.output
+    exported = json.loads(run("--input", export, "--freq", "monthly", "--json").stdout)
+    assert [r["alps_band"] for r in exported["series"]] == ["crisis"]
+
+
+# --- the alerts command on real files --------------------------------------------------------
+
+
+def test_alerts_never_count_a_series_without_an_ipa_as_normal(shared_data, tmp_path):
+    """WFP's Viet Nam rice stops from May 2019 to December 2020: in 2021 the IPA lacks the
+    price of a year before. Both series "qualified", had no IPA and no reason, and the
+    command said "none abnormal"."""
+    path = shared_data / "wfp" / "wfp_food_prices_vnm.csv"
+    for as_of in ("2021-01", "2021-06", "2021-09", "2021-12"):
+        out = tmp_path / f"alerts-{as_of}.csv"
+        result = run("--input", path, "--as-of", as_of, "--all", "-o", out, "-q")
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(out, keep_default_na=False, na_values={"ipa": [""]})
+        assert (table["qualifies_ipa"] == table["ipa"].notna()).all(), as_of
+        rice = table[table["market"].isin(["An Giang", "Dong Thap"])]
+        assert len(rice) == 2 and not rice["qualifies_ipa"].any()
+        assert rice["ipa_reason"].str.contains(f"12 months before {as_of}").all(), as_of
+    said = run("--input", path, "--as-of", "2021-09").stdout
+    assert "none abnormal" not in said and "IPA normal" not in said
+    assert "no price 12 months before 2021-09 (2)" in " ".join(said.split())
+
+
+BAND_WORDS = "moderately high|abnormally high|unusually low|normal|stress|alert|crisis|low"
+
+
+def shown_rows(text: str) -> list[list[tuple[float, str]]]:
+    """(value, band) of the ALPS and IPA cells of each row the alerts table prints."""
+    cell = rf"([+-]\d+\.\d+) ({BAND_WORDS})\b"
+    rows = [re.findall(cell, line) for line in text.splitlines()]
+    return [[(float(v), b) for v, b in row] for row in rows if row]
+
+
+def test_alerts_print_each_value_on_its_bands_side(shared_data):
+    """Gold's IPA 0.9972 printed "+1.00 moderately high" under "abnormally high >= 1"; palm
+    oil's ALPS 0.2472 "+0.25 normal"."""
+    pink = shared_data / "worldbank" / "CMO-Historical-Data-Monthly.xlsx"
+    rows = []
+    for as_of, picked in (("2025-07", ["Gold"]), ("2024-09", ["Palm oil", "Sunflower oil"])):
+        args = ["--input", pink, "--as-of", as_of, "--all"]
+        for name in picked:
+            args += ["--series", name]
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        rows += shown_rows(result.stdout)
+    assert len(rows) == 3 and all(len(row) == 2 for row in rows)
+    for (alps_value, alps_said), (ipa_value, ipa_said) in rows:
+        assert shown_band(alps_value, "alps") == alps_said, (alps_value, alps_said)
+        assert shown_band(ipa_value, "ipa") == ipa_said, (ipa_value, ipa_said)
+
+
+def test_alerts_show_a_price_far_below_its_usual_level_as_low(shared_data):
+    """Viet Nam 5 % rice (ALPS -1.56) and chicken (-2.17) in November 2025 read "normal"."""
+    pink = shared_data / "worldbank" / "CMO-Historical-Data-Monthly.xlsx"
+    args = ["--input", pink, "--as-of", "2025-11", "--series", "Rice, Viet", "--series", "Chicken"]
+    rows = json.loads(run(*args, "--all", "--json").stdout)["series"]
+    assert len(rows) == 2
+    for row in rows:
+        assert row["alps_low"] == (row["alps"] < ALPS_LOW)
+        assert row["alps_band"] == alps_band([row["alps"]])[0]  # WFP's band, kept as WFP's
+    low = [row for row in rows if row["alps_low"]]
+    assert low, "both were more than 1 standard deviation below their usual level"
+    # Listed without --all: a low price is news, as an unusually low IPA is.
+    table = run(*args).stdout
+    for row in low:
+        assert f"{format_indicator(row['alps'], 'alps')} low" in table
+    assert f"{format_indicator(low[0]['alps'], 'alps')} normal" not in table
+
+
+def test_the_alerts_chart_names_its_latest_value_on_its_bands_side():
+    """Gold's ALPS 0.9758 was titled "Latest: 1.0 (stress)"."""
+    from forecast.plots.alerts import alerts_chart
+
+    dates = pd.date_range("2020-01-01", periods=4, freq="MS")
+    for last in (0.9758, 0.2472, 1.96, 1.04, 2.01):
+        frame = pd.DataFrame({"date": dates, "alps": [0.1, -0.5, 0.6, last]})
+        fig = alerts_chart(frame, title="Gold")
+        title = fig.axes[0].get_title(loc="right")
+        value, band = re.match(r"Latest: (\S+) \((\w+)\)", title).groups()
+        assert band == alps_band([last])[0]
+        assert alps_band([float(value.replace("−", "-"))])[0] == band, title
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)

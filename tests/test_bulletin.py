@@ -1179,6 +1179,87 @@ def test_price_alert_bands_read_as_plain_price_levels():
     assert "Price unusually high (alert level)." in en_sms and "(alert)" not in en_sms
 
 
+def alert_facts(cases) -> BulletinFacts:
+    """A bulletin of one cocoa series per ``(band, alps)``: the alert cell and notes alone."""
+    y = pd.Series([100.0, 101.0], index=pd.DatetimeIndex(["2025-10-01", "2025-11-01"]))
+    key = ("Cocoa", "world", "International", "kg", "USD")
+    series = tuple(
+        replace(series_facts((f"Cocoa {i}", *key[1:]), y, None), alps_band=band, alps=alps)
+        for i, (band, alps) in enumerate(cases)
+    )
+    return BulletinFacts(pd.Timestamp("2025-11-01"), series, 3, "naive")
+
+
+def alert_column(text: str) -> list[str]:
+    """The last cell of each row of a Markdown bulletin's table."""
+    rows = [line for line in text.splitlines() if line.startswith("| Cocoa")]
+    return [row.rstrip(" |").rsplit("|", 1)[-1].strip() for row in rows]
+
+
+def test_a_price_far_below_its_usual_level_reads_low_not_normal():
+    """Viet Nam 5 % rice at ALPS -1.56 ("unusually low" by FAO's IPA) read "bình thường":
+    WFP's bands grade spikes only, and a farmer reads "normal" as "nothing unusual"."""
+    from forecast.anomaly import ALPS_LOW
+    from forecast.bulletin.wording import words
+
+    cases = [("normal", -1.56), ("normal", -2.17), ("normal", -0.6), ("normal", ALPS_LOW)]
+    facts = alert_facts(cases)
+    for lang in ("vi", "en"):
+        text = render(facts, lang, "md")
+        w = words(lang)
+        said = alert_column(text)
+        assert said == [w["band_low"], w["band_low"], w["band_normal"], w["band_normal"]]
+        notes = [line for line in text.splitlines() if line.startswith("- **Cocoa")]
+        assert len(notes) == 2, notes  # the two low ones, nothing for the normal ones
+        for line, (_, alps) in zip(notes, cases[:2], strict=True):
+            shown = format_number(alps, lang, 1)
+            assert w["anomaly_low_note"].format(alps=shown) in line
+        assert w["legend_low"] in text  # "thấp" is not WFP's: the legend says what it is
+    calm = render(alert_facts([("normal", -0.6)]), "vi", "md")
+    assert alert_column(calm) == ["bình thường"] and words("vi")["legend_low"] not in calm
+
+
+def test_a_bulletins_alps_is_printed_on_its_bands_side():
+    """1.96 is an alert, so its note must not say "(ALPS 2.0: alert)": 2 is a crisis."""
+    from forecast.anomaly import alps_band
+
+    cases = [("alert", 1.96), ("crisis", 2.03), ("alert", 1.04), ("alert", 1.43)]
+    text = render(alert_facts(cases), "en", "md")
+    notes = re.findall(r"\(ALPS (\S+): (\w+)\)", text)
+    assert len(notes) == len(cases)
+    for (value, band), (said_band, alps) in zip(notes, cases, strict=True):
+        assert band == said_band and alps_band([float(value)])[0] == band, (value, band)
+        assert abs(float(value) - alps) <= 0.05 + 1e-9  # rounded to a decimal, not moved
+    assert "(ALPS 1.4: alert)" in text  # far from an edge: one decimal, as before
+    vi = render(alert_facts([("alert", 1.96)]), "vi", "md")
+    assert "(ALPS 1,96)" in vi
+
+
+def test_cli_bulletin_on_the_pink_sheet_never_calls_a_far_low_price_normal(shared_data):
+    from forecast.anomaly import ALPS_LOW, latest_alerts
+    from forecast.datasets import load_input
+
+    pink = shared_data / "worldbank" / "CMO-Historical-Data-Monthly.xlsx"
+    result = run(
+        "bulletin", "-i", pink, "-s", "Rice, Viet", "-s", "Chicken", "--lang", "vi",
+        "-m", "naive", "--as-of", "2025-11", "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    prices, _ = load_input(pink)
+    picked = prices[prices["commodity"].isin(["Rice, Viet Namese 5%", "Chicken"])]
+    alerts = latest_alerts(picked, as_of="2025-11").set_index("commodity")["alps"]
+    assert (alerts < ALPS_LOW).any()
+    rows = {
+        line.split("|")[1].strip(): line.rstrip(" |").rsplit("|", 1)[-1].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("| ") and "Thế giới" in line
+    }
+    assert len(rows) == 2
+    for commodity, alps in alerts.items():
+        if alps < ALPS_LOW:
+            assert rows[commodity_name(commodity, "vi")] == "thấp", commodity
+
+
 def test_a_mid_month_bulletin_holds_this_months_price_as_current():
     prices = pick(default_prices(), [("Rice", "An Giang")])
     mid = make_bulletin(prices, model="naive", as_of="2022-06-15").facts

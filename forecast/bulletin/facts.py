@@ -14,7 +14,10 @@ Per series (one commodity in one market), as FEWS NET and WFP market monitors do
   lower bound to highest upper bound) and a direction from the median of the point forecasts'
   changes against the latest price: within ``STABLE_OUTLOOK_PCT`` (3 %) either way is
   *stable*, above is *rising*, below *falling*;
-* the WFP ALPS band of the latest price (``None`` when the series does not qualify);
+* the WFP ALPS band of the latest price (``None`` when the series does not qualify), and
+  whether the price is *low*: an ALPS below -1 (``forecast.anomaly.ALPS_LOW``), more than one
+  standard deviation below what trend and season explain, which WFP's bands (they grade
+  spikes only) call "normal" and a farmer must not read as normal;
 * harvest notes from the calendar, only for a season under way (the bulletin's month is one
   of its months) or coming within the outlook window or the next two months, naming the
   peak months when the calendar gives a peak; a season whose peak has passed (Hè Thu, peak
@@ -188,6 +191,14 @@ class SeriesFacts:
     price_type = property(lambda self: self.key[2])
     unit = property(lambda self: self.key[3])
     currency = property(lambda self: self.key[4])
+
+    @property
+    def low(self) -> bool:
+        """Whether the price is far below its usual level: an ALPS below ``ALPS_LOW`` (-1),
+        in WFP's "normal" band, which grades spikes only."""
+        from forecast.anomaly import ALPS_LOW
+
+        return self.alps is not None and self.alps < ALPS_LOW
 
     def is_current(self, as_of) -> bool:
         """Whether the latest price is of the period holding ``as_of`` (``None``: yes).

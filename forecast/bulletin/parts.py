@@ -28,7 +28,8 @@ from forecast.bulletin.wording import (
 )
 
 #: ALPS bands worth a note: the price is well above what trend and season explain (a
-#: "stress" price, 0.25 to 1 standard deviation, shows in the table only).
+#: "stress" price, 0.25 to 1 standard deviation, shows in the table only). A low price (ALPS
+#: below -1: :attr:`SeriesFacts.low`) gets a note too.
 NOTED_BANDS = ("alert", "crisis")
 
 
@@ -164,10 +165,25 @@ def table_rows(facts: BulletinFacts, lang: str) -> list[list[str]]:
             _marked(s.vs_year_ago, lang),
             _marked(s.vs_five_year, lang, years=True),
             _outlook_cell(s, lang),
-            band_name(s.alps_band, lang),
+            alert_cell(s, lang),
         ]
         for s in facts.series
     ]
+
+
+def alert_cell(s: SeriesFacts, lang: str) -> str:
+    """The price-alert cell: WFP's band in a farmer's words, or "thấp" (low) for a price
+    more than one standard deviation below its usual level, never "bình thường" (normal)."""
+    return band_name("low" if s.low else s.alps_band, lang)
+
+
+def shown_alps(s: SeriesFacts, lang: str) -> str:
+    """The ALPS to one decimal, or as many as keep it in its band (1.96 is "1,96", not "2,0",
+    beside "cao"): see ``forecast.anomaly.shown_value``."""
+    from forecast.anomaly import shown_value
+
+    value, decimals = shown_value(s.alps, "alps", 1)
+    return format_number(value, lang, decimals)
 
 
 def series_name(s: SeriesFacts, lang: str, markets: dict[tuple, str] | None = None) -> str:
@@ -202,10 +218,10 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
     notes += [harvest_sentence(note, lang) for note in s.harvest]
     if s.alps_band in NOTED_BANDS and s.alps is not None:
         notes.append(
-            w["anomaly_note"].format(
-                alps=format_number(s.alps, lang, 1), band=band_name(s.alps_band, lang)
-            )
+            w["anomaly_note"].format(alps=shown_alps(s, lang), band=band_name(s.alps_band, lang))
         )
+    elif s.low:
+        notes.append(w["anomaly_low_note"].format(alps=shown_alps(s, lang)))
     return notes
 
 
@@ -244,4 +260,7 @@ def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:
 def legend(facts: BulletinFacts, lang: str) -> str:
     # No model name: "theta" or "naive" means nothing to a farmer (analysts see it in
     # the forecast command's output).
-    return words(lang)["legend"]
+    w = words(lang)
+    if any(s.low for s in facts.series):  # "thấp" is not one of WFP's bands: say what it is
+        return f"{w['legend']} {w['legend_low']}"
+    return w["legend"]

@@ -72,12 +72,15 @@ WORDS: dict[str, dict[str, str]] = {
         "band_stress": "hơi cao",
         "band_alert": "cao",
         "band_crisis": "rất cao",
+        # below WFP's bands: an ALPS under -1, the price far below its usual level
+        "band_low": "thấp",
         "legend": (
             "! thay đổi trên 10% (cao), !! trên 25% (rất cao), theo cách FEWS NET đánh giá. "
             "Dự báo: cứ 10 lần thì khoảng 8 lần giá thực tế nằm trong khoảng này. "
             "Cảnh báo giá: giá so với mức thường theo xu hướng và mùa vụ (hơi cao, cao, "
             "rất cao; chỉ số ALPS của WFP)."
         ),
+        "legend_low": "Thấp: giá thấp hơn hẳn mức thường (ALPS dưới −1).",
         "notes": "Ghi chú",
         "accuracy_title": "Độ chính xác kỳ trước",
         # notes
@@ -174,12 +177,14 @@ WORDS: dict[str, dict[str, str]] = {
         "band_stress": "stress",
         "band_alert": "alert",
         "band_crisis": "crisis",
+        "band_low": "low",
         "legend": (
             "! change above 10% (high), !! above 25% (severe), as FEWS NET grades them. "
             "Outlook: the price lands inside the range about 8 times in 10. "
             "Price alert: WFP's ALPS indicator (price against trend and season; stress, "
             "alert, crisis as it rises)."
         ),
+        "legend_low": "Low: well below the usual level (ALPS below −1).",
         "notes": "Notes",
         "accuracy_title": "How last period's forecast did",
         "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",

@@ -37,7 +37,13 @@ from forecast.commands.shared import (
     store_to_read,
 )
 
-ALPS_STYLES = {"normal": "green", "stress": "yellow", "alert": "dark_orange", "crisis": "bold red"}
+ALPS_STYLES = {
+    "low": "cyan",
+    "normal": "green",
+    "stress": "yellow",
+    "alert": "dark_orange",
+    "crisis": "bold red",
+}
 IPA_STYLES = {
     "unusually low": "cyan",
     "normal": "green",
@@ -48,10 +54,44 @@ ALPS_FLAGGED = ("stress", "alert", "crisis")
 IPA_FLAGGED = ("moderately high", "abnormally high", "unusually low")
 
 
-def _indicator_cell(value: float, band, styles: dict[str, str]) -> str:
+def _indicator_cell(value: float, band, indicator: str, low: bool = False) -> str:
+    """ "+0.997 moderately high": the value with as many decimals as keep it in its band
+    (never "+1.00 moderately high"); an ALPS below -1 reads "low", not WFP's "normal"."""
+    from forecast.anomaly import format_indicator
+
     if band is None or value != value:  # not qualifying, or NaN
         return "–"
-    return f"[{styles[band]}]{value:+.2f} {band}[/{styles[band]}]"
+    styles = ALPS_STYLES if indicator == "alps" else IPA_STYLES
+    band = "low" if low else band
+    return f"[{styles[band]}]{format_indicator(value, indicator)} {band}[/{styles[band]}]"
+
+
+def _none_flagged(frame) -> str:
+    """What was judged, when nothing is flagged: only series that got a value speak."""
+    said = []
+    for column, label in (("alps", "ALPS"), ("ipa", "IPA")):
+        n = int(frame[column].notna().sum())
+        if n:
+            said.append(f"{label} normal for the {'one' if n == 1 else n} series scored")
+        else:
+            said.append(f"no series has an {label}")
+    return "; ".join(said)
+
+
+def _not_monthly_hint(input_: Path | None, store_path: Path | None) -> str | None:
+    """How to score weekly prices, which ALPS and IPA cannot: fold them into months."""
+    if input_ is not None:
+        return (
+            "Not monthly: weekly prices; add --freq monthly to fold them into months "
+            "(each month's median)."
+        )
+    if store_path is not None:  # --freq monthly on a store picks monthly series, folds none
+        return (
+            "Not monthly: weekly prices; fold them into months from an export: "
+            f"cropcast store export --db {store_path} -o prices.csv, then "
+            "cropcast alerts -i prices.csv --freq monthly."
+        )
+    return None
 
 
 def _not_qualifying(frame, which: str) -> dict[str, int]:
@@ -131,7 +171,11 @@ def alerts_cmd(
         frame = latest_alerts_by_series(
             prices, stamp, **run_on, on_done=(lambda: bar.advance(task)) if bar else None
         )
-    flagged = frame["alps_band"].isin(ALPS_FLAGGED) | frame["ipa_band"].isin(IPA_FLAGGED)
+    flagged = (
+        frame["alps_band"].isin(ALPS_FLAGGED)
+        | frame["alps_low"].astype(bool)
+        | frame["ipa_band"].isin(IPA_FLAGGED)
+    )
     keep = (frame["qualifies_alps"] | frame["qualifies_ipa"]) if show_all else flagged
     shown = frame[keep].sort_values(["alps", "ipa"], ascending=False, na_position="last")
     skipped = {"alps": _not_qualifying(frame, "alps"), "ipa": _not_qualifying(frame, "ipa")}
@@ -166,13 +210,13 @@ def alerts_cmd(
         console.print(f"No series could be scored as of {stamp:%Y-%m}{source}.", highlight=False)
     elif shown.empty:
         console.print(
-            f"No series in stress, alert or crisis and none abnormal as of {stamp:%Y-%m}{source}.",
+            f"No price alerts as of {stamp:%Y-%m}{source}: {_none_flagged(frame)}.",
             highlight=False,
         )
     else:
         table = Table(
             title=f"Price alerts as of {stamp:%Y-%m}{source}",
-            caption="ALPS (WFP): stress ≥ 0.25, alert ≥ 1, crisis ≥ 2\n"
+            caption="ALPS (WFP): stress ≥ 0.25, alert ≥ 1, crisis ≥ 2; low < −1\n"
             "IPA (FAO): moderately high ≥ 0.5, abnormally high ≥ 1, unusually low < −1",
         )
         # Series name and price in two columns keep the indicators readable at 80 columns.
@@ -184,8 +228,8 @@ def alerts_cmd(
             table.add_row(
                 f"{row.commodity} · {row.market} ({row.price_type.lower()})",
                 f"{money(row.price)} {row.currency}/{row.unit} ({row.date:%Y-%m})",
-                _indicator_cell(row.alps, row.alps_band, ALPS_STYLES),
-                _indicator_cell(row.ipa, row.ipa_band, IPA_STYLES),
+                _indicator_cell(row.alps, row.alps_band, "alps", bool(row.alps_low)),
+                _indicator_cell(row.ipa, row.ipa_band, "ipa"),
             )
         console.print(table)
     # One line: "16 series do not qualify for ALPS: too short (5), ...; 16 for IPA: ..."
@@ -198,3 +242,6 @@ def alerts_cmd(
             parts.append(f"{sum(counts.values())} {lead} {label}: {reasons}")
     if parts:
         console.print("; ".join(parts), highlight=False)
+    hint = _not_monthly_hint(input_, store_path)
+    if hint and "not monthly" in {**skipped["alps"], **skipped["ipa"]}:
+        console.print(hint, highlight=False)
