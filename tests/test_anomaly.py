@@ -630,3 +630,9 @@ def test_the_alerts_chart_names_its_latest_value_on_its_bands_side():
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+    # Far below its usual level: named low, as the table and the bulletin name it.
+    frame = pd.DataFrame({"date": dates, "alps": [0.1, -0.5, 0.6, -1.56]})
+    for lang, low in (("en", "low"), ("vi", "thấp")):
+        fig = alerts_chart(frame, title="Rice", lang=lang)
+        assert fig.axes[0].get_title(loc="right").split("(")[1].startswith(f"{low})")
+        plt.close(fig)

@@ -55,7 +55,7 @@ td.num{text-align:right}
 .wide{overflow-x:auto}
 tr:nth-child(even) td{background:#f7f9fb}
 .high{color:#b35c00;font-weight:600}.severe{color:#c92a2a;font-weight:700}
-.band-stress{color:#b35c00}.band-alert{color:#c92a2a;font-weight:600}
+.band-low{color:#1c5fa8}.band-stress{color:#b35c00}.band-alert{color:#c92a2a;font-weight:600}
 .band-crisis{color:#fff;background:#c92a2a !important;font-weight:700}
 .legend{font-size:.82em;color:#555}
 ul{padding-left:1.2em}
@@ -116,7 +116,7 @@ def render_html(
                 f"num {_grade_class(s.vs_year_ago)}",
                 f"num {_grade_class(s.vs_five_year)}",
                 "num",
-                f"band-{s.alps_band}" if s.alps_band else "",
+                "band-low" if s.low else f"band-{s.alps_band}" if s.alps_band else "",
             ]
             cells = "".join(
                 f'<td data-label="{esc(label)}"'

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from forecast.anomaly import shown_value
+from forecast.anomaly import ALPS_LOW, shown_value
 from forecast.errors import CropcastError
 from forecast.plots.common import (
     HISTORY_COLOUR,
@@ -124,8 +124,10 @@ def alerts_chart(
     ax.plot([last_date], [last_value], "o", ms=11, mfc="none", mec=inks[band], mew=2, zorder=5)
     # One decimal, or as many as keep it in its band: 0.9758 is "0.98 (stress)", not "1.0".
     shown, decimals = shown_value(last_value, "alps", 1)
+    # WFP's bands grade spikes only: a price far below its usual level is named low.
+    named = "low" if last_value < ALPS_LOW else band
     ax.set_title(
-        text["latest"].format(value=format_number(shown, lang, decimals), band=text[band])
+        text["latest"].format(value=format_number(shown, lang, decimals), band=text[named])
         + f" · {month_year(last_date, lang)}",
         loc="right",
         fontsize=10,
