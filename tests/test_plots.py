@@ -490,7 +490,9 @@ def test_alerts_chart_real_alps(prices):
     assert {"normal", "stress", "alert", "crisis"} <= set(labels)
     latest = frame.sort_values("date").iloc[-1]
     assert ax.get_title(loc="right").startswith("Latest: ")
-    assert f"({latest['band']})" in ax.get_title(loc="right")
+    # WFP's band, or "low" for a price far below its usual level (Viet rice in late 2025).
+    named = "low" if latest["alps"] < anomaly.ALPS_LOW else latest["band"]
+    assert f"({named})" in ax.get_title(loc="right")
     save_artefact(fig, "alerts-rice-viet-5-en.png")
 
 
