@@ -111,7 +111,9 @@ def _check_series(y: pd.Series) -> None:
         )
 
 
-def _cutoff_positions(y: pd.Series, windows: Windows, min_train: int) -> list[int]:
+def _cutoff_positions(
+    y: pd.Series, windows: Windows, min_train: int, on_price: bool = False
+) -> list[int]:
     _check_series(y)
     need = max(int(min_train), windows.min_train, 1)
     priced = y.notna().to_numpy()
@@ -123,11 +125,12 @@ def _cutoff_positions(y: pd.Series, windows: Windows, min_train: int) -> list[in
         # Earlier cutoffs only have less history, so the first too-short one ends the search.
         if pos < 0 or observed[pos] < need:
             break
-        if not priced[pos]:
+        if on_price and not priced[pos]:
             # A cutoff inside a gap cleaning left (no price, not even an estimate): the
             # model's last price is older, and its "12 steps ahead" would be 20 or 40 from
             # what it knew, which no forecast issued from a last price ever is. The window
-            # moves back to the last price before the gap.
+            # moves back to the last price before the gap. (Reported backtests only: auto's
+            # own one window, which only weights its candidates, was designed without it.)
             pos = int(np.flatnonzero(priced[:pos])[-1])
             continue
         # A window whose periods all fall in a gap (months the publisher did not report)
@@ -147,7 +150,9 @@ def longest_horizon(y: pd.Series, min_train: int = 1) -> int:
     return len(y) - 1 - int(enough[0]) if len(enough) else 0
 
 
-def cutoffs(y: pd.Series, windows: Windows, min_train: int = 1) -> list[pd.Timestamp]:
+def cutoffs(
+    y: pd.Series, windows: Windows, min_train: int = 1, on_price: bool = False
+) -> list[pd.Timestamp]:
     """Rolling-origin cutoffs for ``y``, earliest first.
 
     Parameters
@@ -159,16 +164,19 @@ def cutoffs(y: pd.Series, windows: Windows, min_train: int = 1) -> list[pd.Times
     min_train
         Fewest observed prices in ``y[:cutoff]``; the larger of this and
         ``windows.min_train`` applies.
+    on_price
+        Put every cutoff on a price (as :func:`backtest_series` does): one that falls in a
+        gap moves back to the last price before it.
 
     Returns
     -------
     list of Timestamp
-        At most ``windows.n_windows`` cutoffs, each on a price. The last is ``horizon``
-        periods before the last date of ``y``, the others ``step`` periods apart; one that
-        falls in a gap moves back to the last price before it, and a window with no observed
-        price to score (it lies in a gap) is skipped; empty when ``y`` is too short.
+        At most ``windows.n_windows`` cutoffs. The last is ``horizon`` periods before the
+        last date of ``y``, the others ``step`` periods apart (see ``on_price``), and a window
+        with no observed price to score (it lies in a gap) is skipped; empty when ``y`` is
+        too short.
     """
-    return [y.index[pos] for pos in _cutoff_positions(y, windows, min_train)]
+    return [y.index[pos] for pos in _cutoff_positions(y, windows, min_train, on_price)]
 
 
 def _columns(levels: Sequence[float]) -> list[str]:
@@ -284,7 +292,7 @@ def backtest_series(
         min_length = _min_length(model_factory, y)
     except Exception as exc:  # a factory that cannot build is a failure of this series only
         return _failure(levels, None, exc)
-    positions = _cutoff_positions(y, windows, min_length)
+    positions = _cutoff_positions(y, windows, min_length, on_price=True)
     if not positions:
         need = max(min_length, windows.min_train)
         return _failure(

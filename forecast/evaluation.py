@@ -76,7 +76,7 @@ def inflation_at_cutoffs(
         if season_length(y) != 12:
             continue
         # Every cutoff backtest_job may use; it uses fewer when a model needs more history.
-        every.update(cutoffs(y, windows))
+        every.update(cutoffs(y, windows, on_price=True))  # backtest_series' cutoffs
     rates: dict[str, dict] = {}
     for cutoff in sorted(every):
         known_then = measured_on[measured_on["date"] <= cutoff]

@@ -214,7 +214,7 @@ def test_a_cutoff_in_a_gap_moves_back_to_the_last_price_before_it():
     y = monthly(72)
     y.iloc[40:50] = np.nan
     windows = Windows(horizon=12, n_windows=3, step=12)
-    found = cutoffs(y, windows, min_train=12)
+    found = cutoffs(y, windows, min_train=12, on_price=True)
     # 59: 12 before the end; 47 fell in the gap and moved back to 39, its last price
     # (scoring 50-51 as 11-12 steps ahead); then 27.
     assert found == [y.index[27], y.index[39], y.index[59]]
@@ -692,11 +692,13 @@ def test_a_window_inside_a_gap_is_skipped_for_the_one_before_it():
     for cutoff in got:
         after = y[cutoff:].iloc[1:7]
         assert after.notna().any()
-    # 47 falls in the gap: it moves back to 39, the last price before it, whose window
-    # (40-45) is all gap and gives way to 33; then 27. (It used to score months 52-53 as
+    assert got == [dates[35], dates[47], dates[53]]  # 41 falls in the gap; 47 scores 52-53
+    # On prices (a reported backtest): 47 moves back to 39, the last price before it, whose
+    # window (40-45) is all gap and gives way to 33; then 27. (It scored months 52-53 as
     # 5-6 steps ahead of a cutoff whose model's last price was 13-14 months before them.)
-    assert got == [dates[27], dates[33], dates[53]]
-    assert y[got].notna().all()
+    priced = cutoffs(y, windows, on_price=True)
+    assert priced == [dates[27], dates[33], dates[53]]
+    assert y[priced].notna().all()
 
 
 def test_forecasts_measure_inflation_and_count_prices_on_real_prices_only(monkeypatch):
