@@ -1041,6 +1041,30 @@ def test_prices_twice_or_three_times_a_month_are_folded_into_months(days):
     assert june == pytest.approx(float(np.median([106 + d for d in days])))
 
 
+def test_weekly_prices_a_fortnight_apart_stay_weekly():
+    # A depot's weekly coconut prices beside pomelo priced every other week, and a catch-up
+    # file of three Fridays with a missed week: weeks, as they were before the fixed-days
+    # rule (a 10-day threshold made them monthly and merged weeks).
+    fridays = pd.date_range("2025-06-06", periods=20, freq="W-FRI")
+    rows = [
+        {"date": f"{d:%Y-%m-%d}", "price": str(100 + i), "market": "A"}
+        for i, d in enumerate(fridays)
+    ]
+    rows += [
+        {"date": f"{d:%Y-%m-%d}", "price": str(50 + i), "market": "B"}
+        for i, d in enumerate(fridays[::2])
+    ]
+    result = run(raw_table(rows))
+    assert result.report.freq == "weekly" and result.report.rows_merged == 0
+    catch_up = run(raw_table([rows[0], rows[2], rows[3], rows[20], rows[21]]))
+    assert catch_up.report.freq == "weekly"
+    # Every other Monday, one of them a Tuesday (a holiday): weekly still.
+    mondays = pd.date_range("2024-01-01", periods=30, freq="2W-MON")
+    dates = [d + pd.Timedelta(days=1) if i == 7 else d for i, d in enumerate(mondays)]
+    holiday = run(raw_table([{"date": f"{d:%Y-%m-%d}", "price": "20"} for d in dates]))
+    assert holiday.report.freq == "weekly"
+
+
 def test_iso_week_dates():
     frame = raw_table([{"date": "2024-W07", "price": "10"}, {"date": "2024-W08", "price": "11"}])
     result = run(frame)

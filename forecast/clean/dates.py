@@ -291,11 +291,16 @@ def parse_dates(
 
 
 _KEYS = ("commodity", "market", "price_type", "unit", "currency")
-#: Prices closer than this many days apart (median) are weekly data; further, monthly. A
-#: week is 7 days (8-9 with a price taken a day late); a dekad is 10 days, half a month 14
-#: to 16: such prices are folded into monthly medians (with the note on periods that held
-#: several prices), not spread onto weeks, where one week in two or three would be made up.
-WEEKLY_BELOW_DAYS = 10
+#: Prices closer than this many days apart (median) are weekly data; further, monthly.
+#: (Prices on fixed days of the month, twice a month or each dekad, are monthly whatever
+#: their spacing: see ``_month_anchored``.)
+WEEKLY_BELOW_DAYS = 20
+#: A schedule fixed to days of the month takes this many of them at most (the 1st and 15th,
+#: or 1st, 11th and 21st, month ends counting as one day) ...
+ANCHOR_DAYS = 3
+#: ... each seen in this many different months at least (a few weeks' catch-up file can
+#: fall on three days of the month once each).
+ANCHOR_MONTHS = 3
 #: Series this many days apart or more are monthly whatever is asked: weeks cannot be made
 #: from them (a monthly price on the 15th is 28 to 31 days from the next).
 MONTHLY_FROM_DAYS = 27
@@ -330,10 +335,11 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
 
     Week-coded dates -> weekly; month-coded dates -> monthly. Otherwise: all month starts ->
     monthly; else the median over series of each one's median spacing of consecutive dates:
-    under 10 days -> weekly, else monthly (WFP's 15ths; dekads and half months folded).
-    Dates that are all Mondays are weekly under 28 days (a weekly series with gaps),
-    monthly from 28 (prices on the first Monday of each month), and weekly when there is
-    no spacing to measure.
+    under 20 days -> weekly, else monthly (WFP's 15ths). Dates that are all Mondays are
+    weekly under 28 days (a weekly series with gaps), monthly from 28 (prices on the first
+    Monday of each month), and weekly when there is no spacing to measure. Dates on a few
+    fixed days of the month, seen month after month (the 1st and 15th, each dekad), are
+    monthly: weeks would make up one price in two or three.
     """
     granularity = set(frame["granularity"])
     if "week" in granularity and "month" not in granularity:
@@ -353,6 +359,8 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     # most rows (7 of 62 series priced twice a month, half the rows, made a monthly file
     # weekly, and its 55 monthly series were spread onto weeks).
     median = float(pd.Series(spacing).groupby(codes).median().median())
+    if median < WEEKLY_BELOW_DAYS and not mondays and (days := _month_anchored(dates)):
+        return "monthly", f"dates on the same days of every month ({days}), {median:g} days apart"
     freq = "weekly" if median < (28 if mondays else WEEKLY_BELOW_DAYS) else "monthly"
     on = "Mondays " if mondays else "observations are "
     return freq, f"{on}{median:g} days apart (median)"
@@ -361,6 +369,19 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
 #: What ``infer_frequency`` says when the dates themselves name their period: the
 #: frequency is told, however few dates there are.
 PERIOD_DATES = ("dates are ISO weeks", "dates name months")
+
+
+def _month_anchored(dates: pd.Series) -> str:
+    """The days of the month every date falls on ("1 and 15", "1, 11 and 21", "15 and
+    month end"), when they are ``ANCHOR_DAYS`` at most and each is seen in ``ANCHOR_MONTHS``
+    different months; "" otherwise. Weekly dates wander over every day of the month."""
+    day = dates.dt.day.astype(object).where(~dates.dt.is_month_end, "month end")
+    months = dates.dt.to_period("M")
+    seen = months.groupby(day.to_numpy()).nunique()
+    if len(seen) > ANCHOR_DAYS or len(seen) < 2 or (seen < ANCHOR_MONTHS).any():
+        return ""
+    names = [str(d) for d in sorted(seen.index, key=lambda d: 32 if d == "month end" else d)]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _cleaned_weeks(dates: pd.Series, gaps: tuple[np.ndarray, np.ndarray]) -> bool:
