@@ -560,9 +560,9 @@ def test_store_info(tmp_path):
     assert data["problems"] == [] and data["schema_version"] >= 2
 
 
-def test_accuracy_leaves_out_prices_marked_as_outliers_and_says_so(tmp_path):
+def test_accuracy_names_the_scored_prices_marked_as_outliers(tmp_path):
     """A typo a hundred times the price made a series' MAPE 36 % while the bulletin held
-    the same price back as a likely typo."""
+    the same price back as a likely typo, and the table said nothing of it."""
     from test_store import SERIES
 
     run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "s.duckdb")
@@ -571,10 +571,11 @@ def test_accuracy_leaves_out_prices_marked_as_outliers_and_says_so(tmp_path):
     run("ingest", price_file(tmp_path / "b.csv", range(30), change=typo), "--db", "s.duckdb")
     scored = run("accuracy", "--db", "s.duckdb", "--json")
     rows = {r["commodity"]: r for r in json.loads(scored.stdout)["series"]}
-    assert (rows["Rice"]["n"], rows["Coffee"]["n"]) == (5, 6)
-    assert rows["Rice"]["mape"] < 10
+    assert (rows["Rice"]["n"], rows["Coffee"]["n"]) == (6, 6)  # scored, not hidden
     said = " ".join(run("accuracy", "--db", "s.duckdb").stdout.split())
-    assert "1 price(s) marked as outliers (likely typos) were left out, e.g. Rice" in said
+    assert "1 of the prices scored is marked as outliers, e.g. Rice" in said
+    assert "ingest a corrected file" in said
+    assert "marked as outliers" not in run("accuracy", "--db", "s.duckdb", "-s", "Coffee").stdout
 
 
 def test_accuracy_on_a_real_series(shared_data, tmp_path):

@@ -372,12 +372,13 @@ def accuracy_cmd(
             markup=False,
             highlight=False,
         )
-    _say_outliers_left_out(store, series)
+    _say_outliers_scored(store, series)
 
 
-def _say_outliers_left_out(store, series) -> None:
-    """A line for the actual prices the store marks as outliers, left out of the scores:
-    one typo ("1.180.000" for 118.000 a chục) made a series' MAPE 36 %."""
+def _say_outliers_scored(store, series) -> None:
+    """A line for the scored prices the store marks as outliers: one typo ("1.180.000" for
+    118.000 a chục) made a series' MAPE 36 %, and the table did not say why. They stay
+    scored: the store also marks real steps in a price that sat still."""
     from forecast.store.scoring import forecast_errors
     from forecast.table import KEY, select_series, series_label
 
@@ -387,10 +388,10 @@ def _say_outliers_left_out(store, series) -> None:
     prices = marked.drop_duplicates([*KEY, "date"])
     first = prices.iloc[0]
     console.print(
-        f"{len(prices)} price(s) marked as outliers (likely typos) were left out, e.g. "
-        f"{series_label(tuple(first[c] for c in KEY))} {first['date']:%Y-%m-%d}: "
-        f"{money(first['actual'])}; they count once later prices bear them out, or a "
-        "corrected file replaces them",
+        f"{len(prices)} of the prices scored {'is' if len(prices) == 1 else 'are'} marked as "
+        f"outliers, e.g. {series_label(tuple(first[c] for c in KEY))} "
+        f"{first['date']:%Y-%m-%d}: {money(first['actual'])}; if one is a typo, its series' "
+        "scores are off: ingest a corrected file",
         markup=False,
         highlight=False,
         soft_wrap=True,

@@ -3,10 +3,10 @@
 An archived forecast point is scored when the store now holds an observed price for its
 series and date, after the last price of that series the run saw (its own cutoff, not the
 run's ``as_of``: a series that lagged the others is scored too). Interpolated prices are
-estimates, not actuals, and are left out; so are prices the store marks as outliers (a
-likely typo: "1.180.000" for a chục that sells at 118.000), which the bulletin holds back
-too, until later prices bear them out (the mark comes off) or a corrected file replaces
-them. Prices are the current stored values (revisions applied).
+estimates, not actuals, and are left out. Prices the store marks as outliers are scored
+(a real step in a price that sat still is marked too), and ``cropcast accuracy`` names them:
+a typo ("1.180.000" for a chục that sells at 118.000) would decide a series' MAPE. Prices
+are the current stored values (revisions applied).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _I_JOIN = " AND ".join(f"i.{c} = m.{c}" for c in ("run_id", *KEY, "date"))
 
 def forecast_errors(store: Store, *, outliers: bool = False) -> pd.DataFrame:
     """Every archived forecast point that now has an actual (``outliers=True``: only those
-    whose actual the store marks as an outlier, left out of the scores).
+    whose actual the store marks as an outlier).
 
     Columns: the forecast-output columns, then ``run_id``, ``step``, ``cutoff`` (the
     series' last price date the run saw) and ``actual``.
@@ -42,7 +42,7 @@ def forecast_errors(store: Store, *, outliers: bool = False) -> pd.DataFrame:
             JOIN prices p ON {_P_JOIN}
             WHERE p.date > c.cutoff
                 AND NOT list_contains(string_split(p.flags, ';'), 'interpolated')
-                AND {marked if outliers else f"NOT {marked}"}
+                {f"AND {marked}" if outliers else ""}
         )"""
     with store.reading() as con:
         points = _frame(con, matched + " SELECT * FROM m", [])
