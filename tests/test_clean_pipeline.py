@@ -378,16 +378,33 @@ def test_a_series_with_no_clear_price_is_judged_by_its_kin_then_by_the_file():
     maize = monthly(["0.37", "0.39", "0.41"], market="D", commodity="Maize", currency="USD")
     result = run(pd.concat([maize, clean], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
-    # Alone in its currency, in a file whose every other price writes '.' as a decimal
-    # point and never groups with it ("40.5" afghani): a program writes all currencies
-    # alike, so diesel's "1.536" is 1.536 dollars a litre, not 1,536.
-    afghani = monthly(["40.14", "39.9", "40.5", "41.25"], market="K", commodity="Flour")
+    # Alone in its currency, in a file whose other prices write '.' as a decimal point
+    # month after month and never group with it ("40.5" afghani): a program writes all
+    # currencies alike, so diesel's "1.536" is 1.536 dollars a litre, not 1,536.
+    years = [f"{40 + i / 4:g}" for i in range(1, 16) if i % 4]  # "40.25", "40.5", ... 12
+    afghani = monthly(years, market="K", commodity="Flour")
     result = run(pd.concat([clean, afghani.assign(currency="AFN")], ignore_index=True))
     assert result.prices[result.prices["market"] == "A"]["price"].max() < 2
+    # A few dollar prices written the English way do not make shillings "4.480" decimals.
+    kes = monthly(["4.480", "4.425", "4.375", "4.515"], market="K", unit="90 KG")
+    few = monthly(["1.45", "1.5", "1.48"], market="N", commodity="Diesel", currency="USD")
+    sheet = run(pd.concat([kes.assign(currency="KES"), few], ignore_index=True))
+    assert sheet.prices[sheet.prices["market"] == "K"]["price"].min() > 40  # per kg
     # Never for đồng: "45.000" there is forty-five thousand, whatever the dollars say.
     dong = monthly(["45.250", "45.125", "46.375", "45.875"], market="V", commodity="Rice")
     mixed = run(pd.concat([dong.assign(currency="VND"), afghani.assign(currency="USD")]))
     assert mixed.prices[mixed.prices["market"] == "V"]["price"].min() > 45_000
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [("USh", "UGX"), ("TSh", "TZS"), ("KSh", "KES"), ("Kip", "LAK"), ("riel", "KHR")],
+)
+def test_currencies_written_as_sheets_write_them_are_their_iso_codes(written, iso):
+    # "USh" was kept as a code of its own, USH, so "4.375" shillings missed the rule that
+    # keeps small-unit currencies' prices in thousands.
+    result = run(monthly(["4.375", "4.425", "4.465"], currency=written))
+    assert result.prices["currency"].unique().tolist() == [iso]
 
 
 def test_a_file_writing_every_price_with_three_decimals_is_read_as_decimals():

@@ -84,7 +84,9 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("ghs", "GHS"),
     ("₵", "GHS"),
     ("ugx", "UGX"),
+    ("ush", "UGX"),
     ("tzs", "TZS"),
+    ("tsh", "TZS"),
     ("bdt", "BDT"),
     ("৳", "BDT"),
     ("inr", "INR"),
@@ -446,10 +448,15 @@ def _judge_by_kin(
 #: Currencies whose unit is worth so little that no price in the thousands could be a few
 #: units (a kilo of rice for 45 đồng): "45.000" in them is read as thousands unless the
 #: series' own clear prices, or the user, say otherwise, never on other series' word.
+#: Clear decimal points ("40.5") in the whole file that make its lone "1.536" a decimal.
+FILE_POINTS = 12
+
 SMALL_UNIT_CURRENCIES = frozenset(
     {
         *("VND", "IDR", "LAK", "KHR", "IRR", "UZS", "MMK", "LBP", "SYP", "GNF", "PYG"),
         *("COP", "UGX", "TZS", "MGA", "BIF", "CDF", "MNT", "KRW", "IQD", "SLL", "RWF", "STD"),
+        # CFA francs: a kilo of anything costs tens to thousands of them, never a few.
+        *("XOF", "XAF"),
     }
 )
 
@@ -494,9 +501,10 @@ def _file_says_decimals(
     Yes when that currency's prices group thousands with the other mark ("1,512.34" beside
     "1.276") and never with this one, or use this mark as a decimal point ("0.37", three
     at least) and never group with it. Failing that, yes when the whole file does the
-    latter: a program writes every currency alike, so diesel's "1.536" USD a litre beside
-    "40.5" AFN is 1.536 (it was read 1,536 USD). The caller leaves đồng and the like out: a
-    sheet in đồng may hold a few dollar prices written the English way, and its "45.000"
+    latter, ``FILE_POINTS`` times at least: a program writes every currency alike, so
+    diesel's "1.536" USD a litre beside years of "40.5" AFN is 1.536 (it was read 1,536
+    USD). A few dollar prices written the English way ("1.45") do not make a sheet's
+    "4.480" shillings decimals. The caller leaves đồng and the like out: their "45.000"
     stays thousands.
     """
     raw = frame["price_raw"].astype(str)
@@ -508,7 +516,7 @@ def _file_says_decimals(
         point = clear & raw.str.contains(_DECIMALS[m])
         points = point.groupby(currency).transform("sum")
         says |= (mark == m) & ~grouped[m] & (grouped[other] | (points >= 3))
-        in_file = int(point.sum()) >= 3 and not grouping[m].any()
+        in_file = int(point.sum()) >= FILE_POINTS and not grouping[m].any()
         says |= (mark == m) & in_file
     # A file written in a fixed three-decimal format is settled before (_fixed_three_format).
     return says & zero_free
