@@ -287,6 +287,14 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     stored = pd.read_csv(export)
     assert sorted(stored["price"]) == [8_400, 8_500, 8_600]  # three weeks, none lost
     assert (pd.to_datetime(stored["date"]).dt.dayofweek == 0).all()
+    # A first week whose Monday is a 1st (1 December 2025): its stored date says weekly and
+    # monthly alike, so the ingest that stored it, given --freq weekly, says which.
+    december = tmp_path / "december.duckdb"
+    first = lua_file(tmp_path / "w49.csv", {"2025-12-05": 8_700})
+    assert run("ingest", first, "--db", december, "--freq", "weekly").exit_code == 0
+    second = run("ingest", lua_file(tmp_path / "w50.csv", {"2025-12-12": 8_800}), "--db", december)
+    assert second.exit_code == 0, second.output
+    assert "prices taken as weekly" in " ".join(second.stdout.split())
 
 
 def test_a_correction_typed_without_accents_is_named_at_ingest(tmp_path):

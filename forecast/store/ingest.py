@@ -435,9 +435,27 @@ def _stored_frequency(store: Store, prices: pd.DataFrame) -> str | None:
     chosen = touched if len(touched) else stored
     found = (len(chosen), bool(chosen["monthly"].all()), bool(chosen["weekly"].all()))
     n, monthly, weekly = found
-    if not n or monthly == weekly:  # nothing stored, or a mix (or Mondays that are 1sts)
+    if n and monthly and weekly:
+        # Every stored date a Monday that is a 1st (the week of 1 December 2025): the dates
+        # cannot tell, the ingests that stored them can (the first said --freq weekly).
+        return _ingested_frequency(store, chosen)
+    if not n or monthly == weekly:  # nothing stored, or a mix
         return None
     return "monthly" if monthly else "weekly"
+
+
+def _ingested_frequency(store: Store, series: pd.DataFrame) -> str | None:
+    """The frequency the ingests that stored ``series``' prices cleaned them on, when they
+    agree; ``None`` otherwise."""
+    with store.reading() as con:
+        found = con.execute(
+            f"SELECT DISTINCT {_KEY}, json_extract_string(i.report, '$.freq') AS freq "
+            f"FROM ingests i JOIN (SELECT DISTINCT ingest_id, {_KEY} FROM prices) p "
+            "USING (ingest_id)"
+        ).df()
+    found = found.merge(series[list(KEY)].drop_duplicates(), on=list(KEY))
+    freqs = set(found["freq"].dropna())
+    return freqs.pop() if len(freqs) == 1 and freqs <= {"weekly", "monthly"} else None
 
 
 def ingest_clean(
