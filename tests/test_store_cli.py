@@ -287,6 +287,13 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     stored = pd.read_csv(export)
     assert sorted(stored["price"]) == [8_400, 8_500, 8_600]  # three weeks, none lost
     assert (pd.to_datetime(stored["date"]).dt.dayofweek == 0).all()
+    # A catch-up file of two weeks three weeks apart reads as monthly by its spacing; beside
+    # the weekly stored series it is weeks (it was refused: "weekly in the store but monthly").
+    gap = tmp_path / "catch_up.csv"
+    lua_file(gap, {"2025-12-12": 8_300, "2026-01-02": 8_200})
+    caught = run("ingest", gap, "--db", db)
+    assert caught.exit_code == 0, caught.output
+    assert "prices taken as weekly, as the stored series are" in " ".join(caught.stdout.split())
     # A first week whose Monday is a 1st (1 December 2025): its stored date says weekly and
     # monthly alike, so the ingest that stored it, given --freq weekly, says which.
     december = tmp_path / "december.duckdb"

@@ -384,6 +384,24 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             notes.append(
                 f"prices taken as {stored}, as the stored series are (one date tells no spacing)"
             )
+    elif (
+        options.freq is None
+        and result.report.freq == "monthly"
+        and _stored_frequency(store, result.prices) == "weekly"
+    ):
+        # A few weeks far apart (a catch-up file, a missed week) can read as monthly by
+        # their spacing; beside weekly stored series they are weeks, if weeks fit them at
+        # all. Monthly prices (the 15th of each month) do not, and are refused below.
+        try:
+            weekly = clean(raw, replace(options, freq="weekly"))
+        except (UsageError, InputError):  # monthly prices, or dates naming months
+            pass
+        else:
+            result = weekly
+            notes.append(
+                "prices taken as weekly, as the stored series are (by their spacing "
+                "alone the file's dates read as monthly)"
+            )
     result.report.notes.extend(notes)
     return result, notes
 
