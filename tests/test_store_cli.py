@@ -180,6 +180,8 @@ def test_data_list_lists_the_store_a_forecast_reads(tmp_path):
         load_prices(open_store(db))[["commodity", "market"]].itertuples(index=False, name=None)
     )
     assert len(stored) == 2  # not the embedded data's 26
+    weekly = run("data", "list", "--db", db, "--freq", "weekly")  # as forecast reads it
+    assert weekly.exit_code == 2 and "holds no weekly series" in one_error_line(weekly)
     missing = run("forecast", "--db", db, "-s", "Robusta", "-q")  # embedded, not stored
     assert missing.exit_code == 2
     line = one_error_line(missing)
@@ -294,6 +296,15 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     caught = run("ingest", gap, "--db", db)
     assert caught.exit_code == 0, caught.output
     assert "prices taken as weekly, as the stored series are" in " ".join(caught.stdout.split())
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text(
+        lua_file(tmp_path / "x.csv", {"2026-01-09": 8_100})
+        .read_text("utf-8")
+        .replace("Chợ A", "Chợ A "),
+        "utf-8",
+    )
+    named = run("ingest", spaced, "--db", db)
+    assert "name(s) tidied" in named.stdout and "'Chợ A ' -> 'Chợ A'" in named.stdout
     # A first week whose Monday is a 1st (1 December 2025): its stored date says weekly and
     # monthly alike, so the ingest that stored it, given --freq weekly, says which.
     december = tmp_path / "december.duckdb"

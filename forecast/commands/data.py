@@ -63,9 +63,9 @@ def data_list(
         )
     store_path = store_to_read(file, db)
     if store_path is not None:
-        from forecast.store import load_prices, open_store
+        from forecast.commands.shared import _store_prices
 
-        prices, cleaned = load_prices(open_store(store_path)), None
+        prices, cleaned = _store_prices(store_path, freq), None  # as forecast reads it
     else:
         prices, cleaned = load_input(
             file,

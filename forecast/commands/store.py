@@ -84,7 +84,10 @@ def _print_ingest(results) -> None:
         # A wrong guess garbles every accented name the store keeps, for good.
         guessed = encoding_note(rep.notes)
         _print_chuc(rep.conversions)
-        for sentence in [*([guessed] if guessed else []), *r.read_as]:
+        # Names tidied ("Kano " is Kano): the store keeps the tidied name, and a series
+        # spelled so joins the one stored under it.
+        tidied = [n for n in rep.notes if n.split(" ", 1)[-1].startswith("name(s) tidied")]
+        for sentence in [*([guessed] if guessed else []), *tidied, *r.read_as]:
             console.print(f"  note    {sentence}", markup=False, highlight=False, soft_wrap=True)
         if r.units_kept:
             first, n = r.units_kept[0], len(r.units_kept)
