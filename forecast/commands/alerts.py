@@ -221,7 +221,9 @@ def alerts_cmd(
         )
         # Series name and price in two columns keep the indicators readable at 80 columns.
         table.add_column("series")
-        table.add_column("last price", justify="right")
+        # The month's price: a weekly series folded into months (--freq monthly) shows the
+        # month's median, which "last price" misnamed.
+        table.add_column("month's price", justify="right")
         table.add_column("ALPS", no_wrap=True)
         table.add_column("IPA", no_wrap=True)
         for row in shown.itertuples(index=False):
