@@ -311,6 +311,8 @@ UNITS = [
     ("ml", "volume", 0.001, "ml", 1.0),
     ("750 ML", "volume", 0.75, "750 ml", 1.0),
     ("bag", "other", 1.0, "bag", 1.0),
+    # 100 kg in Ethiopia, 100 lb in Guatemala: a unit of its own, no weight guessed.
+    ("Quintal", "other", 1.0, "quintal", 1.0),
     ("Troy Oz", "other", 1.0, "troy oz", 1.0),
     ("cents/sheet", "other", 1.0, "sheet", 0.01),
     ("$/bbl", "other", 1.0, "bbl", 1.0),

@@ -613,7 +613,9 @@ def test_chuc_converts_to_nuts(chuc_size):
     )
     assert result.prices["flags"].tolist() == ["converted", "converted", "", ""]
     (conversion,) = result.report.conversions
-    assert conversion["text"] == f"Coconut | Mỏ Cày Bắc: chục -> nut, 2 rows, ÷{chuc_size}"
+    assert conversion["text"] == (
+        f"Coconut | Mỏ Cày Bắc | Wholesale | VND: chục -> nut, 2 rows, ÷{chuc_size}"
+    )
 
 
 def test_chuc_alone_still_becomes_nuts():

@@ -1256,10 +1256,21 @@ def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
     assert result.exit_code == 0, result.output
     assert (
         "note: 1 series moves 10-fold or more from one price to the next, e.g. Rice | A | "
-        "Retail | VND/kg 2015-01-01: 7,750 -> 7.30;"
+        "Retail | VND/kg: 7,750 (2014-12-01) -> 7.30 (2015-01-01);"
     ) in result.stderr
     alone = run("forecast", "-i", path, "-s", "B", "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert alone.exit_code == 0 and "fold" not in alone.stderr
+    # Tenfold over a gap of years, 10 % a month (Sudan's sugar): inflation, not a new unit.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = [*pd.date_range("2016-01-01", periods=12, freq="MS")]
+    months += [*pd.date_range("2019-07-01", periods=12, freq="MS")]
+    start = pd.Timestamp("2016-01-01")
+    rows += [
+        f"{d:%Y-%m-%d},Sugar,Khartoum,Retail,KG,SDG,{10 * 1.1 ** ((d - start).days / 30.44):.2f}"
+        for d in months
+    ]
+    gap = run("forecast", "-i", _price_file(tmp_path, "sdn.csv", rows), "-m", "naive", "-q")
+    assert gap.exit_code == 0 and "fold" not in gap.stderr, gap.stderr
 
 
 @pytest.mark.parametrize("command", READING_COMMANDS)

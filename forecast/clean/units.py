@@ -69,7 +69,9 @@ _MASS = {
     "ky": 1.0,
     "yen": 10.0,
     "ta": 100.0,
-    "quintal": 100.0,
+    # No "quintal": 100 kg in Ethiopia, 100 lb (45.4 kg) in Guatemala, Honduras and Bolivia.
+    # Read as either, a series switching from quintals to pounds jumped 2.2x; it stays a unit
+    # of its own, as "arroba" and "libra" do.
     "tan": 1000.0,
     "t": 1000.0,
     "mt": 1000.0,
@@ -442,7 +444,9 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             tally[key] = tally.get(key, 0) + n
     for (commodity, market, price_type, currency, raw, to, fac, scale), n in sorted(tally.items()):
         series = series_name(commodity, market)
-        text = f"{series}: {raw} -> {to}, {n} rows, {_factor_text(fac)}"
+        # The whole name: the USD and ZWL series of one market (or its retail and wholesale
+        # prices) were two identical lines.
+        text = f"{series} | {price_type} | {currency}: {raw} -> {to}, {n} rows, {_factor_text(fac)}"
         if scale != 1.0:
             text += " (cents -> whole currency)"
         conversions.append(

@@ -911,30 +911,40 @@ def note_several_per_period(report, prices, path: Path) -> None:
     )
 
 
+#: Consecutive prices further apart than this are not judged for a tenfold jump.
+MAX_JUMP_DAYS = 366
+
+
 def note_jumps(prices, path: Path, times: float = 10.0) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
     the next: a new currency unit (a redenomination under the same code), a unit change, or
     a typo in a run of prices. Cleaning keeps them (each run is consistent in itself), but
     the forecast's ranges learn that move, so the user must know where it is."""
     import numpy as np
+    import pandas as pd
 
     from forecast.table import KEY, series_label
 
-    ordered = prices.sort_values([*KEY, "date"])
-    previous = ordered.groupby(list(KEY), observed=True)["price"].shift()
+    ordered = prices.dropna(subset=["price"]).sort_values([*KEY, "date"])
+    by_series = ordered.groupby(list(KEY), observed=True)
+    previous, then = by_series["price"].shift(), by_series["date"].shift()
     jump = np.log(ordered["price"] / previous).abs()
-    big = jump[jump >= np.log(times)]
+    # Prices a year or more apart (a gap in the file) may move tenfold by inflation alone:
+    # Sudan's sugar, 10 % a month for 42 months, is no new currency unit.
+    near = (ordered["date"] - then) <= pd.Timedelta(days=MAX_JUMP_DAYS)
+    big = jump[(jump >= np.log(times)) & near]
     if big.empty:
         return
     worst = big.idxmax()
-    row, before = ordered.loc[worst], previous.loc[worst]
+    row, before, when = ordered.loc[worst], previous.loc[worst], then.loc[worst]
     n = len(ordered.loc[big.index, list(KEY)].drop_duplicates())
     which = "series moves" if n == 1 else "series move"
     typer.echo(
         f"note: {n} {which} {times:g}-fold or more from one price to the next, e.g. "
-        f"{series_label(tuple(row[list(KEY)]))} {row['date']:%Y-%m-%d}: {money(before)} -> "
-        f"{money(row['price'])}; a new currency unit or a unit change belongs in a series of "
-        f"its own, else its ranges take in that move: check {path.name}",
+        f"{series_label(tuple(row[list(KEY)]))}: {money(before)} ({when:%Y-%m-%d}) -> "
+        f"{money(row['price'])} ({row['date']:%Y-%m-%d}); a new currency unit or a unit "
+        f"change belongs in a series of its own, else its ranges take in that move: "
+        f"check {path.name}",
         err=True,
     )
 
