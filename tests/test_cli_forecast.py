@@ -531,8 +531,9 @@ def test_one_market_in_two_currencies_and_bags_are_forecast_and_said(tmp_path):
         "note: 1 commodity and market is priced in several units or currencies and forecast "
         "as separate series, e.g. Eggs | Harare | Retail (USD, ZWL)" in result.stderr
     )
-    assert "note: 1 unit conversion put prices in one unit per series, e.g. Maize | Harare: " in (
-        result.stderr
+    assert (
+        "note: 1 unit conversion put prices in one unit per series, e.g. "
+        "Maize | Harare | Wholesale | USD: " in result.stderr
     )
     assert "90 KG -> kg, 12 rows, ÷90" in result.stderr
 
