@@ -300,6 +300,27 @@ def test_conformal_widths_grow_like_a_random_walk():
     assert widths[:, 0] == pytest.approx(expected, rel=0.15)
 
 
+def test_a_price_that_swings_back_caps_the_growth_of_its_range():
+    """Dambulla's carrots: a glut at step 4 (the one step with 20 errors) grown by sqrt(3)
+    made a 95 % range of 5 to 3,742 around 139, though no later step ever moved as far.
+    Steps with ten errors or more cap the growth; steps past them grow from the last cap."""
+    rng = np.random.default_rng(4)
+    errors = np.full((26, 12), np.nan)
+    for step in range(12):
+        n = 26 - 2 * step  # 26, 24, 22, 20 ... 4 errors: fewer the further ahead
+        errors[:n, step] = rng.normal(0, 0.3, n)
+    errors[0, 3] = 1.9  # the glut: the largest error, at step 4
+    assert (np.isfinite(errors).sum(axis=0)[:4] >= 20).all()
+    widths = conformal_widths(errors, (80, 95), 12)[:, 1]
+    assert widths[3] == pytest.approx(1.9)  # 20 errors: rank 20 of 20 is the largest
+    # Steps 5-9 hold 18 to 10 errors, all under the glut: no wider than step 4.
+    assert widths[4:9] == pytest.approx(np.full(5, 1.9))
+    # Steps 10-12 hold fewer than ten: they grow from step 9, not from step 4.
+    assert widths[11] == pytest.approx(1.9 * np.sqrt(12 / 9))
+    assert widths[11] < 1.9 * np.sqrt(12 / 4)
+    assert (np.diff(widths) >= 0).all()
+
+
 @pytest.mark.slow
 def test_coverage_on_random_walks_in_logs():
     hits = {80: [], 95: []}
