@@ -1258,6 +1258,12 @@ def test_cli_bulletin_on_the_pink_sheet_never_calls_a_far_low_price_normal(share
     for commodity, alps in alerts.items():
         if alps < ALPS_LOW:
             assert rows[commodity_name(commodity, "vi")] == "thấp", commodity
+    # The SMS farmer is told too (it said only high prices).
+    sms = run(
+        "bulletin", "-i", pink, "-s", "Rice, Viet", "--lang", "vi", "-f", "sms",
+        "-m", "naive", "--as-of", "2025-11", "-q",
+    )  # fmt: skip
+    assert sms.exit_code == 0 and "Gia thap bat thuong." in sms.stdout, sms.output
 
 
 def test_a_mid_month_bulletin_holds_this_months_price_as_current():

@@ -396,15 +396,15 @@ def test_a_series_with_no_clear_price_is_judged_by_its_kin_then_by_the_file():
     assert mixed.prices[mixed.prices["market"] == "V"]["price"].min() > 45_000
 
 
-@pytest.mark.parametrize(
-    ("written", "iso"),
-    [("USh", "UGX"), ("TSh", "TZS"), ("KSh", "KES"), ("Kip", "LAK"), ("riel", "KHR")],
-)
-def test_currencies_written_as_sheets_write_them_are_their_iso_codes(written, iso):
-    # "USh" was kept as a code of its own, USH, so "4.375" shillings missed the rule that
-    # keeps small-unit currencies' prices in thousands.
-    result = run(monthly(["4.375", "4.425", "4.465"], currency=written))
-    assert result.prices["currency"].unique().tolist() == [iso]
+@pytest.mark.parametrize("written", ["USh", "TSh", "Kip", "riel", "FCFA"])
+def test_small_unit_currencies_as_sheets_write_them_keep_thousands(written):
+    # "USh" (kept as written: a store holds it so) missed the rule that keeps small-unit
+    # currencies' "4.375" in thousands, beside a dozen dollar decimals in the file.
+    dollars = monthly([f"{1 + i / 4:g}" for i in range(1, 16) if i % 4], market="N")
+    shillings = monthly(["4.375", "4.425", "4.465"], currency=written)
+    result = run(pd.concat([shillings, dollars.assign(currency="USD")], ignore_index=True))
+    mine = result.prices[result.prices["market"] != "N"]
+    assert mine["price"].min() > 4000 and mine["currency"].unique().tolist() == [written.upper()]
 
 
 def test_a_file_writing_every_price_with_three_decimals_is_read_as_decimals():
@@ -1041,18 +1041,28 @@ def test_series_whose_own_spacing_differs_from_the_files_are_reported():
     assert monthly.report.off_frequency[0]["days"] == 7
 
 
-@pytest.mark.parametrize("days", [(1, 15), (1, 11, 21)], ids=["half-months", "dekads"])
+@pytest.mark.parametrize(
+    "days",
+    [(1, 15), (1, 11, 21), (10, 20, 30), (14, 28)],
+    ids=["half-months", "dekads", "dekads-to-the-30th", "14th-and-28th"],
+)
 def test_prices_twice_or_three_times_a_month_are_folded_into_months(days):
     # Priced on the 1st and 15th (or each dekad): 14-16 (8-11) days apart. Read as weekly,
     # one week in two (or three) was made up and the forecast ran 12 weeks, not 12 months.
+    # February's 28th stands for the 30th; one price taken a day late changes nothing.
     rows = [
-        {"date": f"{year}-{month:02d}-{day:02d}", "price": str(100 + month + day)}
+        {
+            "date": f"{year}-{month:02d}-{min(day, 28 if month == 2 else 30):02d}",
+            "price": str(100 + month + day),
+        }
         for year in (2023, 2024)
         for month in range(1, 13)
         for day in days
     ]
+    rows[7]["date"] = rows[7]["date"][:-2] + f"{int(rows[7]['date'][-2:]) + 1:02d}"  # late
     result = run(raw_table(rows))
     assert result.report.freq == "monthly"
+    assert result.report.off_frequency == []  # no "1 series has its own spacing" note
     prices = result.prices
     assert len(prices) == 24 and (prices["date"].dt.day == 1).all()
     # Each month's median of its prices, as for any period holding several.

@@ -470,7 +470,7 @@ def test_alerts_chart_small_frame():
     labels = [t.get_text() for t in ax.texts]
     for band in ("bình thường", "căng thẳng", "cảnh báo", "khủng hoảng"):
         assert band in labels
-    assert len(ax.patches) == 4  # the four bands
+    assert len(ax.patches) == 5  # the four WFP bands, and "low" below -1
     assert "ALPS" in ax.get_ylabel()
     alps_line = max(ax.lines, key=lambda line: len(line.get_xdata()))
     assert np.isnan(np.asarray(alps_line.get_ydata(), float)).sum() == 2
@@ -490,9 +490,11 @@ def test_alerts_chart_real_alps(prices):
     assert {"normal", "stress", "alert", "crisis"} <= set(labels)
     latest = frame.sort_values("date").iloc[-1]
     assert ax.get_title(loc="right").startswith("Latest: ")
-    # WFP's band, or "low" for a price far below its usual level (Viet rice in late 2025).
+    # WFP's band, or "low" for a price far below its usual level (Viet rice in late 2025),
+    # drawn as a band of its own below -1, where its points sit.
     named = "low" if latest["alps"] < anomaly.ALPS_LOW else latest["band"]
     assert f"({named})" in ax.get_title(loc="right")
+    assert "low" in labels
     save_artefact(fig, "alerts-rice-viet-5-en.png")
 
 

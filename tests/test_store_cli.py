@@ -315,6 +315,32 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     assert "prices taken as weekly" in " ".join(second.stdout.split())
 
 
+def test_a_few_dates_follow_their_stored_series_frequency(tmp_path):
+    """A depot pricing on the 1st and 15th: its two years read as monthly (the fixed days
+    tell), but its next month's two dates, 14 days apart, read as weekly by themselves and
+    were refused ("monthly in the store but weekly in this file")."""
+    from test_store import lua_file
+
+    db = tmp_path / "semi.duckdb"
+    history = {
+        f"{year}-{month:02d}-{day:02d}": 7000 + 10 * month + day
+        for year in (2022, 2023)
+        for month in range(1, 13)
+        for day in (1, 15)
+    }
+    assert run("ingest", lua_file(tmp_path / "history.csv", history), "--db", db).exit_code == 0
+    nxt = lua_file(tmp_path / "jan.csv", {"2024-01-01": 7100, "2024-01-15": 7120})
+    result = run("ingest", nxt, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "prices taken as monthly, as the stored series are" in " ".join(result.stdout.split())
+    stored = load_prices(open_store(db))
+    assert (stored["date"].dt.day == 1).all() and len(stored) == 25
+    # Dates enough to tell (20 weeks) are read as they tell: refused, as before.
+    weeks = {f"{d:%Y-%m-%d}": 7200 for d in pd.date_range("2024-02-05", periods=20, freq="W-MON")}
+    refused = run("ingest", lua_file(tmp_path / "weeks.csv", weeks), "--db", db)
+    assert refused.exit_code == 1 and "monthly in the store but weekly" in refused.stderr
+
+
 def test_a_correction_typed_without_accents_is_named_at_ingest(tmp_path):
     """'Lua | Cho A' is a new series to the store, beside the stored 'Lúa | Chợ A': the clerk
     hears it at once, not from next week's bulletin with two rice rows."""

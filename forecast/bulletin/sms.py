@@ -95,6 +95,8 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
         )
     if s.alps_band in SMS_BANDS:
         parts.append(w["sms_alert"].format(band=band_name(s.alps_band, lang)))
+    elif s.low:  # far below its usual level: the SMS farmer is told too, as the others are
+        parts.append(w["sms_low"])
     return " ".join(parts)
 
 

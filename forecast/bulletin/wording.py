@@ -122,6 +122,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise": "{season}: nhu cau cao, gia thuong tang {months}.",
         "sms_output": "{season} ({months}): san luong tang, gia thuong giam.",
         "sms_alert": "Canh bao: gia {band} bat thuong.",
+        "sms_low": "Gia thap bat thuong.",
         "sms_head": "Gia nong san {date}.",
         # starts a message that goes on with a series split across messages
         "sms_continued": "{name} (tiep):",
@@ -229,6 +230,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise": "{season}: demand high, prices usually rise in {months}.",
         "sms_output": "{season} ({months}): output up, prices usually dip.",
         "sms_alert": "Price unusually high ({band} level).",
+        "sms_low": "Price unusually low.",
         "sms_head": "Crop prices {date}.",
         "sms_continued": "{name} (cont.):",
     },

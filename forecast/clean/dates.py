@@ -299,8 +299,12 @@ WEEKLY_BELOW_DAYS = 20
 #: or 1st, 11th and 21st, month ends counting as one day) ...
 ANCHOR_DAYS = 3
 #: ... each seen in this many different months at least (a few weeks' catch-up file can
-#: fall on three days of the month once each).
+#: fall on three days of the month once each) ...
 ANCHOR_MONTHS = 3
+#: How ``infer_frequency`` says a file keeps to fixed days of the month.
+ANCHORED = "dates on the same days of every month"
+#: ... give or take this many days (a price taken a day late, February's 28th for the 30th).
+ANCHOR_SLACK = 2
 #: Series this many days apart or more are monthly whatever is asked: weeks cannot be made
 #: from them (a monthly price on the 15th is 28 to 31 days from the next).
 MONTHLY_FROM_DAYS = 27
@@ -360,7 +364,7 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     # weekly, and its 55 monthly series were spread onto weeks).
     median = float(pd.Series(spacing).groupby(codes).median().median())
     if median < WEEKLY_BELOW_DAYS and not mondays and (days := _month_anchored(dates)):
-        return "monthly", f"dates on the same days of every month ({days}), {median:g} days apart"
+        return "monthly", f"{ANCHORED} ({days}), {median:g} days apart"
     freq = "weekly" if median < (28 if mondays else WEEKLY_BELOW_DAYS) else "monthly"
     on = "Mondays " if mondays else "observations are "
     return freq, f"{on}{median:g} days apart (median)"
@@ -372,15 +376,30 @@ PERIOD_DATES = ("dates are ISO weeks", "dates name months")
 
 
 def _month_anchored(dates: pd.Series) -> str:
-    """The days of the month every date falls on ("1 and 15", "1, 11 and 21", "15 and
-    month end"), when they are ``ANCHOR_DAYS`` at most and each is seen in ``ANCHOR_MONTHS``
-    different months; "" otherwise. Weekly dates wander over every day of the month."""
-    day = dates.dt.day.astype(object).where(~dates.dt.is_month_end, "month end")
-    months = dates.dt.to_period("M")
-    seen = months.groupby(day.to_numpy()).nunique()
-    if len(seen) > ANCHOR_DAYS or len(seen) < 2 or (seen < ANCHOR_MONTHS).any():
+    """The days of the month the dates keep to ("1 and 15", "10, 20 and month end"), when
+    ``ANCHOR_DAYS`` of them at most, give or take ``ANCHOR_SLACK`` days (a price taken a
+    day late, the 28th in February for the 30th), hold nine dates in ten, each seen in
+    ``ANCHOR_MONTHS`` different months; "" otherwise. Weekly and fortnightly dates wander
+    over every day of the month."""
+    days = dates.dt.day.to_numpy()
+    to_end = (dates.dt.days_in_month - dates.dt.day).to_numpy()
+    months = dates.dt.to_period("M").to_numpy()
+    # A date within the slack of its month's end is "month end" (the 28th of February, the
+    # 30th of a 31-day month), else its day.
+    position = np.where(to_end <= ANCHOR_SLACK, 99, days)
+    free = np.ones(len(days), dtype=bool)
+    anchors = []  # (day or 99 for month end, months it is seen in)
+    while free.any() and len(anchors) < ANCHOR_DAYS:
+        values, counts = np.unique(position[free], return_counts=True)
+        centre = int(values[np.argmax(counts)])
+        near = free & (np.abs(position - centre) <= ANCHOR_SLACK)
+        anchors.append((centre, len(set(months[near]))))
+        free &= ~near
+    covered = 1 - free.sum() / max(len(days), 1)
+    if len(anchors) < 2 or covered < 0.9 or any(n < ANCHOR_MONTHS for _, n in anchors):
         return ""
-    names = [str(d) for d in sorted(seen.index, key=lambda d: 32 if d == "month end" else d)]
+    kept = anchors
+    names = ["month end" if c == 99 else str(c) for c, _ in sorted(kept)]
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -469,6 +488,8 @@ def assign_periods(
         spacing = series_spacing(frame, gaps)
         weekly = spacing < WEEKLY_BELOW_DAYS
         unlike = ~weekly if freq == "weekly" else weekly
+        if why.startswith(ANCHORED):  # twice a month, each dekad: months are their grid
+            unlike = weekly & False
         off = [{"series": label(k), "days": float(d)} for k, d in spacing[unlike].items()]
     if freq == "weekly" and (frame["granularity"] == "month").any():
         example = frame.loc[frame["granularity"] == "month", "date_raw"].iloc[0]

@@ -30,6 +30,19 @@ ALPS_BANDS: tuple[tuple[str, float, float, str, str], ...] = (
 )
 
 
+#: What the chart draws: WFP's bands, with a price far below its usual level (under
+#: ``ALPS_LOW``) shown as low, as the table and the bulletin name it, not in "normal".
+DRAWN_BANDS: tuple[tuple[str, float, float, str, str], ...] = (
+    ("low", -np.inf, ALPS_LOW, "#e7f5ff", "#1c5fa8"),
+    ("normal", ALPS_LOW, 0.25, *ALPS_BANDS[0][3:]),
+    *ALPS_BANDS[1:],
+)
+
+
+def _drawn_band(value: float) -> str:
+    return "low" if value < ALPS_LOW else alps_band(value)
+
+
 def alps_band(value: float) -> str:
     """The band an ALPS value falls in: normal < 0.25 <= stress < 1 <= alert < 2 <= crisis."""
     for name, low, high, _, _ in ALPS_BANDS:
@@ -90,7 +103,7 @@ def alerts_chart(
     low = min(float(observed.min()) - 0.3, -1.5)
     high = max(float(observed.max()) + 0.3, 2.6)
     right_edge = blended_transform_factory(ax.transAxes, ax.transData)
-    for name, band_low, band_high, fill, ink in ALPS_BANDS:
+    for name, band_low, band_high, fill, ink in DRAWN_BANDS:
         bottom, top = max(band_low, low), min(band_high, high)
         ax.axhspan(bottom, top, color=fill, lw=0, zorder=0)
         ax.text(  # outside the right edge, where no price can sit under it
@@ -105,29 +118,28 @@ def alerts_chart(
             color=ink,
             zorder=1,
         )
-    for edge in (0.25, 1.0, 2.0):
+    for edge in (ALPS_LOW, 0.25, 1.0, 2.0):
         ax.axhline(edge, color="#ced4da", lw=0.8, zorder=1)
 
     ax.plot(values.index, values.to_numpy(), color=HISTORY_COLOUR, lw=1.4, zorder=3)
-    inks = {name: ink for name, *_, ink in ALPS_BANDS}
+    inks = {name: ink for name, *_, ink in DRAWN_BANDS}
     ax.scatter(
         observed.index,
         observed.to_numpy(),
-        c=[inks[alps_band(v)] for v in observed],
+        c=[inks[_drawn_band(v)] for v in observed],
         s=10,
         zorder=4,
         linewidths=0,
     )
     last_date, last_value = observed.index[-1], float(observed.iloc[-1])
-    band = alps_band(last_value)
+    # WFP's bands grade spikes only: a price far below its usual level is named low.
+    band = _drawn_band(last_value)
     # The latest value, ringed on the line and named above the chart where no data can be.
     ax.plot([last_date], [last_value], "o", ms=11, mfc="none", mec=inks[band], mew=2, zorder=5)
     # One decimal, or as many as keep it in its band: 0.9758 is "0.98 (stress)", not "1.0".
     shown, decimals = shown_value(last_value, "alps", 1)
-    # WFP's bands grade spikes only: a price far below its usual level is named low.
-    named = "low" if last_value < ALPS_LOW else band
     ax.set_title(
-        text["latest"].format(value=format_number(shown, lang, decimals), band=text[named])
+        text["latest"].format(value=format_number(shown, lang, decimals), band=text[band])
         + f" · {month_year(last_date, lang)}",
         loc="right",
         fontsize=10,

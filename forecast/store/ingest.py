@@ -386,21 +386,25 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             )
     elif (
         options.freq is None
-        and result.report.freq == "monthly"
-        and _stored_frequency(store, result.prices) == "weekly"
+        and _few_dates(result.prices)
+        and (stored := _stored_frequency(store, result.prices, touched_only=True))
+        not in (None, result.report.freq)
     ):
-        # A few weeks far apart (a catch-up file, a missed week) can read as monthly by
-        # their spacing; beside weekly stored series they are weeks, if weeks fit them at
-        # all. Monthly prices (the 15th of each month) do not, and are refused below.
+        # The file's few dates read as the other frequency by their spacing: a catch-up
+        # file of weeks far apart reads as monthly, a month's prices on its 1st and 15th
+        # as weekly. Beside its own stored series, all of one frequency, they are that:
+        # folded into months, or put on weeks if weeks fit them at all (monthly prices on
+        # the 15th do not, and are refused below). A file with dates enough to tell (20
+        # weeks) is read as it tells, and refused if its series are stored otherwise.
         try:
-            weekly = clean(raw, replace(options, freq="weekly"))
+            followed = clean(raw, replace(options, freq=stored))
         except (UsageError, InputError):  # monthly prices, or dates naming months
             pass
         else:
-            result = weekly
+            result = followed
             notes.append(
-                "prices taken as weekly, as the stored series are (by their spacing "
-                "alone the file's dates read as monthly)"
+                f"prices taken as {stored}, as the stored series are (by their spacing "
+                f"alone the file's dates read as {'monthly' if stored == 'weekly' else 'weekly'})"
             )
     result.report.notes.extend(notes)
     return result, notes
@@ -438,10 +442,22 @@ def _one_date_per_series(prices: pd.DataFrame) -> bool:
     return bool(len(prices)) and bool(prices.groupby(list(KEY))["date"].nunique().max() <= 1)
 
 
-def _stored_frequency(store: Store, prices: pd.DataFrame) -> str | None:
+#: A file with this many dates a series or fewer cannot tell weeks from months by itself.
+FEW_DATES = 4
+
+
+def _few_dates(prices: pd.DataFrame) -> bool:
+    """Whether no series of the file has more than ``FEW_DATES`` prices (estimates aside)."""
+    from forecast.table import interpolated
+
+    real = prices[~interpolated(prices)]
+    return bool(len(real)) and int(real.groupby(list(KEY))["date"].nunique().max()) <= FEW_DATES
+
+
+def _stored_frequency(store: Store, prices: pd.DataFrame, touched_only: bool = False) -> str | None:
     """ "weekly" or "monthly" when the stored series the file touches (or, if it touches
-    none, all stored series) are all on that frequency; ``None`` if they mix or none is
-    stored."""
+    none and not ``touched_only``, all stored series) are all on that frequency; ``None``
+    if they mix or none is stored."""
     if not store.path.exists():
         return None
     with store.reading() as con:
@@ -450,7 +466,7 @@ def _stored_frequency(store: Store, prices: pd.DataFrame) -> str | None:
             "bool_and(isodow(date) = 1) AS weekly FROM prices GROUP BY ALL"
         ).df()
     touched = stored.merge(prices[list(KEY)].drop_duplicates(), on=list(KEY))
-    chosen = touched if len(touched) else stored
+    chosen = touched if len(touched) or touched_only else stored
     found = (len(chosen), bool(chosen["monthly"].all()), bool(chosen["weekly"].all()))
     n, monthly, weekly = found
     if n and monthly and weekly:
