@@ -625,7 +625,7 @@ def test_accuracy_names_the_scored_prices_marked_as_outliers(tmp_path):
     rows = {r["commodity"]: r for r in json.loads(scored.stdout)["series"]}
     assert (rows["Rice"]["n"], rows["Coffee"]["n"]) == (6, 6)  # scored, not hidden
     said = " ".join(run("accuracy", "--db", "s.duckdb").stdout.split())
-    assert "1 of the prices scored is marked as outliers, e.g. Rice" in said
+    assert "1 of the prices scored is marked as an outlier, e.g. Rice" in said
     assert "ingest a corrected file" in said
     assert "marked as outliers" not in run("accuracy", "--db", "s.duckdb", "-s", "Coffee").stdout
 

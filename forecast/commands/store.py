@@ -391,8 +391,8 @@ def _say_outliers_scored(store, series) -> None:
     prices = marked.drop_duplicates([*KEY, "date"])
     first = prices.iloc[0]
     console.print(
-        f"{len(prices)} of the prices scored {'is' if len(prices) == 1 else 'are'} marked as "
-        f"outliers, e.g. {series_label(tuple(first[c] for c in KEY))} "
+        f"{len(prices)} of the prices scored "
+        f"{'is marked as an outlier' if len(prices) == 1 else 'are marked as outliers'}, e.g. {series_label(tuple(first[c] for c in KEY))} "
         f"{first['date']:%Y-%m-%d}: {money(first['actual'])}; if one is a typo, its series' "
         "scores are off: ingest a corrected file",
         markup=False,
