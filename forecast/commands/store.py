@@ -390,11 +390,12 @@ def _say_outliers_scored(store, series) -> None:
         return
     prices = marked.drop_duplicates([*KEY, "date"])
     first = prices.iloc[0]
+    marks = "is marked as an outlier" if len(prices) == 1 else "are marked as outliers"
     console.print(
-        f"{len(prices)} of the prices scored "
-        f"{'is marked as an outlier' if len(prices) == 1 else 'are marked as outliers'}, e.g. {series_label(tuple(first[c] for c in KEY))} "
-        f"{first['date']:%Y-%m-%d}: {money(first['actual'])}; if one is a typo, its series' "
-        "scores are off: ingest a corrected file",
+        f"{len(prices)} of the prices scored {marks}, e.g. "
+        f"{series_label(tuple(first[c] for c in KEY))} {first['date']:%Y-%m-%d}: "
+        f"{money(first['actual'])}; if one is a typo, its series' scores are off: ingest a "
+        "corrected file",
         markup=False,
         highlight=False,
         soft_wrap=True,
