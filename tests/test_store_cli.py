@@ -341,6 +341,34 @@ def test_a_few_dates_follow_their_stored_series_frequency(tmp_path):
     assert refused.exit_code == 1 and "monthly in the store but weekly" in refused.stderr
 
 
+def test_a_series_in_another_unit_than_the_stored_one_is_named_at_ingest(tmp_path):
+    """Teff stored per kg, then a file per quintal (a unit cropcast does not convert): a new
+    series beside the stored one, whose forecast stops at its last price. Said at ingest."""
+    db = tmp_path / "u.duckdb"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    first = _write(
+        tmp_path / "kg.csv",
+        rows + [f"2024-0{m}-15,Teff,Addis,Retail,KG,ETB,4{m}" for m in (1, 2, 3)],
+    )
+    assert run("ingest", first, "--db", db).exit_code == 0
+    later = _write(tmp_path / "q.csv", rows + ["2024-04-15,Teff,Addis,Retail,Quintal,ETB,4800"])
+    result = run("ingest", later, "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    (pair,) = json.loads(result.stdout)["files"][0]["other_unit_than_stored"]
+    assert pair == {
+        "new": "Teff | Addis | Retail | ETB/quintal",
+        "stored": "Teff | Addis | Retail | ETB/kg",
+    }
+    again = _write(tmp_path / "kg2.csv", rows + ["2024-05-15,Teff,Addis,Retail,KG,ETB,49"])
+    same = run("ingest", again, "--db", db)
+    assert same.exit_code == 0 and "another unit or currency" not in same.stdout
+
+
+def _write(path, rows):
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
 def test_a_correction_typed_without_accents_is_named_at_ingest(tmp_path):
     """'Lua | Cho A' is a new series to the store, beside the stored 'Lúa | Chợ A': the clerk
     hears it at once, not from next week's bulletin with two rice rows."""

@@ -122,6 +122,18 @@ def _print_ingest(results) -> None:
             )
         if len(r.twins) > 3:
             console.print(f"  spelling ... and {len(r.twins) - 3:,} more such series", markup=False)
+        for new, stored in r.other_units[:3]:
+            console.print(
+                f"  [bold yellow]unit[/bold yellow]    '{new}' went in as a new series beside "
+                f"the stored '{stored}' (another unit or currency): if they are one series, "
+                "write the file's unit and currency as the store's",
+                highlight=False,
+                soft_wrap=True,
+            )
+        if len(r.other_units) > 3:
+            console.print(
+                f"  unit    ... and {len(r.other_units) - 3:,} more such series", markup=False
+            )
         for unlike in r.chuc_unlike[:3]:
             console.print(
                 f"  [bold yellow]chục[/bold yellow] {unlike['series']} read per chục of "

@@ -99,6 +99,8 @@ class IngestResult:
     outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: (new series, stored series) spelled alike but for accents, capitals or spaces.
     twins: list[tuple[str, str]] = field(default_factory=list)
+    #: (new series, stored series) alike but for the unit or the currency.
+    other_units: list[tuple[str, str]] = field(default_factory=list)
     #: What the file could not tell and was read as the store's files were (date order,
     #: frequency), one sentence each (see _clean_as_the_store_reads).
     read_as: list[str] = field(default_factory=list)
@@ -146,6 +148,7 @@ class IngestResult:
             "chuc_unlike_store": list(self.chuc_unlike),
             "outliers": outlier_records(self.outliers),
             "spelled_like_stored": [{"new": a, "stored": b} for a, b in self.twins],
+            "other_unit_than_stored": [{"new": a, "stored": b} for a, b in self.other_units],
             "revisions": [
                 {
                     "series": series_label(tuple(row[c] for c in KEY)),
@@ -525,6 +528,7 @@ def ingest_clean(
         kept = _keep_stored_count_units(con)
         _check_frequencies(con, file_name)
         twins = _spelled_like_stored(con)
+        other_units = _other_unit_than_stored(con)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE classified AS
             SELECT i.*, p.price AS old_price, p.flags AS old_flags, p.source AS old_source,
@@ -622,6 +626,7 @@ def ingest_clean(
         units_kept=kept,
         outliers=outliers,
         twins=twins,
+        other_units=other_units,
     )
 
 
@@ -705,6 +710,22 @@ def _spelled_like_stored(con) -> list[tuple[str, str]]:
         for key in new
         if (folded := tuple(map(fold, key))) in stored
     ]
+
+
+def _other_unit_than_stored(con) -> list[tuple[str, str]]:
+    """Series of ``incoming`` new to the store beside a stored one of the same commodity,
+    market and price type in another unit or currency ("per quintal" beside "per kg", "KES"
+    beside "KSH"): the same prices written another way go in as a series of their own, and
+    the forecast of the stored one stops at its last price, so say so now."""
+    names = "commodity, market, price_type"
+    rows = con.execute(
+        f"""WITH new AS (SELECT DISTINCT {_KEY} FROM incoming ANTI JOIN prices USING ({_KEY}))
+        SELECT DISTINCT n.commodity, n.market, n.price_type, n.unit, n.currency,
+            p.unit AS stored_unit, p.currency AS stored_currency
+        FROM new n JOIN (SELECT DISTINCT {_KEY} FROM prices) p USING ({names})
+        ORDER BY ALL"""
+    ).fetchall()
+    return [(series_label(row[:5]), series_label((*row[:3], row[5], row[6]))) for row in rows]
 
 
 #: Columns of ``IngestResult.outliers``: ``mark`` is "flagged" or "cleared"; ``local_median``
