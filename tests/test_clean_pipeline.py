@@ -396,15 +396,22 @@ def test_a_series_with_no_clear_price_is_judged_by_its_kin_then_by_the_file():
     assert mixed.prices[mixed.prices["market"] == "V"]["price"].min() > 45_000
 
 
-@pytest.mark.parametrize("written", ["USh", "TSh", "Kip", "riel", "FCFA"])
-def test_small_unit_currencies_as_sheets_write_them_keep_thousands(written):
-    # "USh" (kept as written: a store holds it so) missed the rule that keeps small-unit
-    # currencies' "4.375" in thousands, beside a dozen dollar decimals in the file.
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [("USh", "UGX"), ("TSh", "TZS"), ("Kip", "LAK"), ("riel", "KHR"), ("FCFA", "FCFA")],
+)
+def test_small_unit_currencies_as_sheets_write_them_keep_thousands(written, code):
+    # "USh" (kept as "USH" then) missed the rule that keeps small-unit currencies' "4.375"
+    # in thousands, beside a dozen dollar decimals in the file; "KSh 45" in a KSh column is
+    # one currency, as the price marks read it. FCFA may be XOF or XAF: kept as written.
     dollars = monthly([f"{1 + i / 4:g}" for i in range(1, 16) if i % 4], market="N")
     shillings = monthly(["4.375", "4.425", "4.465"], currency=written)
     result = run(pd.concat([shillings, dollars.assign(currency="USD")], ignore_index=True))
     mine = result.prices[result.prices["market"] != "N"]
-    assert mine["price"].min() > 4000 and mine["currency"].unique().tolist() == [written.upper()]
+    assert mine["price"].min() > 4000 and mine["currency"].unique().tolist() == [code]
+    if written in ("USh", "TSh"):  # marks a price may carry itself ("USh 1.200")
+        marked = monthly([f"{written} 1.200", f"{written} 1.250"], currency=written)
+        assert len(run(marked).prices) == 2  # the price's mark agrees with the column
 
 
 def test_a_file_writing_every_price_with_three_decimals_is_read_as_decimals():

@@ -315,10 +315,11 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     assert "prices taken as weekly" in " ".join(second.stdout.split())
 
 
-def test_a_few_dates_follow_their_stored_series_frequency(tmp_path):
+def test_a_twice_monthly_depots_next_month_is_told_how_to_go_in(tmp_path):
     """A depot pricing on the 1st and 15th: its two years read as monthly (the fixed days
-    tell), but its next month's two dates, 14 days apart, read as weekly by themselves and
-    were refused ("monthly in the store but weekly in this file")."""
+    tell), but its next month's two dates, 14 days apart, read as weekly by themselves.
+    They are not folded into the stored month on their own (weeks folded so would revise a
+    month's price with part of it): the refusal says --freq monthly, and that works."""
     from test_store import lua_file
 
     db = tmp_path / "semi.duckdb"
@@ -330,9 +331,10 @@ def test_a_few_dates_follow_their_stored_series_frequency(tmp_path):
     }
     assert run("ingest", lua_file(tmp_path / "history.csv", history), "--db", db).exit_code == 0
     nxt = lua_file(tmp_path / "jan.csv", {"2024-01-01": 7100, "2024-01-15": 7120})
-    result = run("ingest", nxt, "--db", db)
+    refused = run("ingest", nxt, "--db", db)
+    assert refused.exit_code == 1 and "Ingest it with --freq monthly" in refused.stderr
+    result = run("ingest", nxt, "--db", db, "--freq", "monthly")
     assert result.exit_code == 0, result.output
-    assert "prices taken as monthly, as the stored series are" in " ".join(result.stdout.split())
     stored = load_prices(open_store(db))
     assert (stored["date"].dt.day == 1).all() and len(stored) == 25
     # Dates enough to tell (20 weeks) are read as they tell: refused, as before.

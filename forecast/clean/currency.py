@@ -63,6 +63,15 @@ _NAMES = {
     "euro": "EUR",
     "rp": "IDR",
     "rupiah": "IDR",
+    # Written in WFP's and ministries' sheets rather than the ISO code, as the price marks
+    # read them (forecast.clean.numbers): "KSh 45" in a KSh column is one currency.
+    "ksh": "KES",
+    "ush": "UGX",
+    "tsh": "TZS",
+    "kip": "LAK",
+    "riel": "KHR",
+    "birr": "ETB",
+    "naira": "NGN",
 }
 #: A unit after the currency, as a price column's header or cell may carry it ("đ/kg").
 _PER_UNIT = re.compile(r"\s*/.*$")

@@ -301,10 +301,10 @@ ANCHOR_DAYS = 3
 #: ... each seen in this many different months at least (a few weeks' catch-up file can
 #: fall on three days of the month once each) ...
 ANCHOR_MONTHS = 3
+#: Series spaced closer than this in a file on fixed days of the month are weekly ones.
+ANCHORED_FROM_DAYS = 9
 #: How ``infer_frequency`` says a file keeps to fixed days of the month.
 ANCHORED = "dates on the same days of every month"
-#: ... give or take this many days (a price taken a day late, February's 28th for the 30th).
-ANCHOR_SLACK = 2
 #: Series this many days apart or more are monthly whatever is asked: weeks cannot be made
 #: from them (a monthly price on the 15th is 28 to 31 days from the next).
 MONTHLY_FROM_DAYS = 27
@@ -363,7 +363,7 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
     # most rows (7 of 62 series priced twice a month, half the rows, made a monthly file
     # weekly, and its 55 monthly series were spread onto weeks).
     median = float(pd.Series(spacing).groupby(codes).median().median())
-    if median < WEEKLY_BELOW_DAYS and not mondays and (days := _month_anchored(dates)):
+    if median < WEEKLY_BELOW_DAYS and not mondays and (days := _month_anchored(frame)):
         return "monthly", f"{ANCHORED} ({days}), {median:g} days apart"
     freq = "weekly" if median < (28 if mondays else WEEKLY_BELOW_DAYS) else "monthly"
     on = "Mondays " if mondays else "observations are "
@@ -375,31 +375,42 @@ def infer_frequency(frame: pd.DataFrame, gaps: tuple | None = None) -> tuple[str
 PERIOD_DATES = ("dates are ISO weeks", "dates name months")
 
 
-def _month_anchored(dates: pd.Series) -> str:
-    """The days of the month the dates keep to ("1 and 15", "10, 20 and month end"), when
-    ``ANCHOR_DAYS`` of them at most, give or take ``ANCHOR_SLACK`` days (a price taken a
-    day late, the 28th in February for the 30th), hold nine dates in ten, each seen in
-    ``ANCHOR_MONTHS`` different months; "" otherwise. Weekly and fortnightly dates wander
-    over every day of the month."""
-    days = dates.dt.day.to_numpy()
-    to_end = (dates.dt.days_in_month - dates.dt.day).to_numpy()
-    months = dates.dt.to_period("M").to_numpy()
-    # A date within the slack of its month's end is "month end" (the 28th of February, the
-    # 30th of a 31-day month), else its day.
-    position = np.where(to_end <= ANCHOR_SLACK, 99, days)
-    free = np.ones(len(days), dtype=bool)
-    anchors = []  # (day or 99 for month end, months it is seen in)
-    while free.any() and len(anchors) < ANCHOR_DAYS:
-        values, counts = np.unique(position[free], return_counts=True)
-        centre = int(values[np.argmax(counts)])
-        near = free & (np.abs(position - centre) <= ANCHOR_SLACK)
-        anchors.append((centre, len(set(months[near]))))
-        free &= ~near
-    covered = 1 - free.sum() / max(len(days), 1)
-    if len(anchors) < 2 or covered < 0.9 or any(n < ANCHOR_MONTHS for _, n in anchors):
+def _month_anchored(frame: pd.DataFrame) -> str:
+    """The days of the month most series keep to ("1 and 15", "10, 20 and month end"), or
+    "" when most do not.
+
+    A series keeps to them when two or three days of the month (the 28th and later count
+    as one, "month end": February's 28th stands for the 30th), each seen in
+    ``ANCHOR_MONTHS`` different months, hold nine in ten of its dates (one price taken a
+    day late changes nothing). Weekly and fortnightly dates wander over every day of the
+    month, and a few weeks' catch-up file falls on each of its days once. Judged per
+    series, so a weekly series in a file of twice-monthly ones is told apart.
+    """
+    keys = [k for k in _KEYS if k in frame.columns]
+    dates = frame["date"]
+    day = dates.dt.day.to_numpy()
+    table = pd.DataFrame(
+        {
+            "series": frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy(),
+            "day": np.where(day >= 28, 99, day),
+            "month": dates.dt.to_period("M").to_numpy(),
+            "date": dates.to_numpy(),
+        }
+    ).drop_duplicates(["series", "date"])
+    per_day = table.groupby(["series", "day"]).agg(months=("month", "nunique"), n=("date", "size"))
+    strong = per_day[per_day["months"] >= ANCHOR_MONTHS].reset_index()
+    summary = strong.groupby("series").agg(
+        days=("day", "size"), held=("n", "sum"), pattern=("day", lambda d: tuple(sorted(d)))
+    )
+    totals = table.groupby("series").size()
+    summary = summary.join(totals.rename("total"))
+    anchored = summary[
+        summary["days"].between(2, ANCHOR_DAYS) & (summary["held"] >= 0.9 * summary["total"])
+    ]
+    if 2 * len(anchored) <= len(totals):
         return ""
-    kept = anchors
-    names = ["month end" if c == 99 else str(c) for c, _ in sorted(kept)]
+    pattern = anchored["pattern"].value_counts().index[0]
+    names = ["month end" if d == 99 else str(d) for d in pattern]
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -488,8 +499,10 @@ def assign_periods(
         spacing = series_spacing(frame, gaps)
         weekly = spacing < WEEKLY_BELOW_DAYS
         unlike = ~weekly if freq == "weekly" else weekly
-        if why.startswith(ANCHORED):  # twice a month, each dekad: months are their grid
-            unlike = weekly & False
+        if why.startswith(ANCHORED):
+            # Twice a month or each dekad (10 to 19 days apart): months are their grid. A
+            # weekly series among them is still named.
+            unlike = spacing < ANCHORED_FROM_DAYS
         off = [{"series": label(k), "days": float(d)} for k, d in spacing[unlike].items()]
     if freq == "weekly" and (frame["granularity"] == "month").any():
         example = frame.loc[frame["granularity"] == "month", "date_raw"].iloc[0]

@@ -389,16 +389,15 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             )
     elif (
         options.freq is None
+        and result.report.freq == "monthly"
         and _few_dates(result.prices)
-        and (stored := _stored_frequency(store, result.prices, touched_only=True))
-        not in (None, result.report.freq)
+        and (stored := _stored_frequency(store, result.prices, touched_only=True)) == "weekly"
     ):
-        # The file's few dates read as the other frequency by their spacing: a catch-up
-        # file of weeks far apart reads as monthly, a month's prices on its 1st and 15th
-        # as weekly. Beside its own stored series, all of one frequency, they are that:
-        # folded into months, or put on weeks if weeks fit them at all (monthly prices on
-        # the 15th do not, and are refused below). A file with dates enough to tell (20
-        # weeks) is read as it tells, and refused if its series are stored otherwise.
+        # The file's few dates read as monthly by their spacing (a catch-up file of weeks
+        # far apart): beside its own stored series, all weekly, they are weeks, if weeks
+        # fit them at all (monthly prices on the 15th do not, and are refused below). The
+        # other way is not taken: weeks folded into a stored month would revise its price
+        # with part of a month; the refusal says to give --freq monthly.
         try:
             followed = clean(raw, replace(options, freq=stored))
         except (UsageError, InputError):  # monthly prices, or dates naming months
