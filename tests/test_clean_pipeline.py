@@ -1077,6 +1077,22 @@ def test_prices_twice_or_three_times_a_month_are_folded_into_months(days):
     assert june == pytest.approx(float(np.median([106 + d for d in days])))
 
 
+def test_twice_monthly_prices_moved_off_sundays_beside_one_off_prices_are_monthly():
+    # On the 1st and 15th, a Sunday's price taken on the Monday; and two markets priced
+    # once: neither made the file weekly (42 of 48 dates on the days, one-date series
+    # counted as not keeping them).
+    dates = [
+        d + pd.Timedelta(days=1) if d.day_of_week == 6 else d
+        for d in pd.date_range("2022-01-01", "2023-12-31")
+        if d.day in (1, 15)
+    ]
+    rows = [{"date": f"{d:%Y-%m-%d}", "price": str(100 + i % 5)} for i, d in enumerate(dates)]
+    rows += [{"date": "2023-06-10", "price": "90", "market": f"Once {i}"} for i in range(2)]
+    result = run(raw_table(rows))
+    assert result.report.freq == "monthly"
+    assert result.report.interpolated == 0
+
+
 def test_weekly_prices_a_fortnight_apart_stay_weekly():
     # A depot's weekly coconut prices beside pomelo priced every other week, and a catch-up
     # file of three Fridays with a missed week: weeks, as they were before the fixed-days

@@ -381,10 +381,11 @@ def _month_anchored(frame: pd.DataFrame) -> str:
 
     A series keeps to them when two or three days of the month (the 28th and later count
     as one, "month end": February's 28th stands for the 30th), each seen in
-    ``ANCHOR_MONTHS`` different months, hold nine in ten of its dates (one price taken a
-    day late changes nothing). Weekly and fortnightly dates wander over every day of the
-    month, and a few weeks' catch-up file falls on each of its days once. Judged per
-    series, so a weekly series in a file of twice-monthly ones is told apart.
+    ``ANCHOR_MONTHS`` different months and holding a fifth of its dates, hold four in five
+    of them (prices moved off a Sunday change nothing). Weekly and fortnightly dates
+    wander over every day of the month, and a few weeks' catch-up file falls on each of its
+    days once. Judged per series (of two dates or more), so a weekly series in a file of
+    twice-monthly ones is told apart.
     """
     keys = [k for k in _KEYS if k in frame.columns]
     dates = frame["date"]
@@ -397,15 +398,22 @@ def _month_anchored(frame: pd.DataFrame) -> str:
             "date": dates.to_numpy(),
         }
     ).drop_duplicates(["series", "date"])
+    totals = table.groupby("series").size()
+    totals = totals[totals >= 2]  # a series of one date says nothing of a schedule
+    table = table[table["series"].isin(totals.index)]
     per_day = table.groupby(["series", "day"]).agg(months=("month", "nunique"), n=("date", "size"))
-    strong = per_day[per_day["months"] >= ANCHOR_MONTHS].reset_index()
+    per_day = per_day.join(totals.rename("total"), on="series")
+    # A schedule's day holds a fifth of the series' dates at least (a price moved off a
+    # Sunday to the 2nd or 16th does not), month after month.
+    strong = per_day[
+        (per_day["months"] >= ANCHOR_MONTHS) & (per_day["n"] >= 0.2 * per_day["total"])
+    ].reset_index()
     summary = strong.groupby("series").agg(
         days=("day", "size"), held=("n", "sum"), pattern=("day", lambda d: tuple(sorted(d)))
     )
-    totals = table.groupby("series").size()
     summary = summary.join(totals.rename("total"))
     anchored = summary[
-        summary["days"].between(2, ANCHOR_DAYS) & (summary["held"] >= 0.9 * summary["total"])
+        summary["days"].between(2, ANCHOR_DAYS) & (summary["held"] >= 0.8 * summary["total"])
     ]
     if 2 * len(anchored) <= len(totals):
         return ""
