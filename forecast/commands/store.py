@@ -113,27 +113,20 @@ def _print_ingest(results) -> None:
                 r.revised,
                 shown=10,
             )
-        for new, stored in r.twins[:3]:
-            console.print(
-                f"  [bold yellow]spelling[/bold yellow] '{new}' went in as a new series, but the "
-                f"store holds '{stored}' (only accents, capitals or spaces differ): if they "
-                "are one series, spell the file as the store does",
-                highlight=False,
-            )
-        if len(r.twins) > 3:
-            console.print(f"  spelling ... and {len(r.twins) - 3:,} more such series", markup=False)
-        for new, stored in r.other_units[:3]:
-            console.print(
-                f"  [bold yellow]unit[/bold yellow]    '{new}' went in as a new series beside "
-                f"the stored '{stored}' (another unit or currency): if they are one series, "
-                "write the file's unit and currency as the store's",
-                highlight=False,
-                soft_wrap=True,
-            )
-        if len(r.other_units) > 3:
-            console.print(
-                f"  unit    ... and {len(r.other_units) - 3:,} more such series", markup=False
-            )
+        _print_new_beside_stored(
+            r.twins,
+            "spelling",
+            "'{new}' went in as a new series, but the store holds '{stored}' (only accents, "
+            "capitals or spaces differ): if they are one series, spell the file as the store "
+            "does",
+        )
+        _print_new_beside_stored(
+            r.other_units,
+            "unit",
+            "'{new}' went in as a new series beside the stored '{stored}' (another unit or "
+            "currency): if they are one series, write the file's unit and currency as the "
+            "store's",
+        )
         for unlike in r.chuc_unlike[:3]:
             console.print(
                 f"  [bold yellow]chục[/bold yellow] {unlike['series']} read per chục of "
@@ -154,6 +147,19 @@ def _print_ingest(results) -> None:
                 len(r.reestimated),
                 shown=5,
             )
+
+
+def _print_new_beside_stored(pairs: list[tuple[str, str]], label: str, text: str) -> None:
+    """A line for each of the first three (new series, stored series) pairs, then a count:
+    a series meant as a stored one went in as a series of its own."""
+    for new, stored in pairs[:3]:
+        console.print(
+            f"  [bold yellow]{label}[/bold yellow] " + text.format(new=new, stored=stored),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(pairs) > 3:
+        console.print(f"  {label} ... and {len(pairs) - 3:,} more such series", markup=False)
 
 
 def _print_chuc(conversions: list[dict]) -> None:
