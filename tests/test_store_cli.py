@@ -310,6 +310,8 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     december = tmp_path / "december.duckdb"
     first = lua_file(tmp_path / "w49.csv", {"2025-12-05": 8_700})
     assert run("ingest", first, "--db", december, "--freq", "weekly").exit_code == 0
+    told = json.loads(run("store", "info", "--db", december, "--json").stdout)
+    assert told["series_by_freq"] == {"weekly": 1}  # not "monthly" for its 1 December
     second = run("ingest", lua_file(tmp_path / "w50.csv", {"2025-12-12": 8_800}), "--db", december)
     assert second.exit_code == 0, second.output
     assert "prices taken as weekly" in " ".join(second.stdout.split())

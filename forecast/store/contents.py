@@ -99,10 +99,17 @@ def store_info(store: Store, last: int = 10) -> dict[str, Any]:
         (n_revisions,) = one("SELECT count(*) FROM revisions")
         n_runs, last_run = one("SELECT count(*), max(created_at) FROM forecast_runs")
         (n_forecasts,) = one("SELECT count(*) FROM forecasts")
+        # A series whose every date is a Monday that is a 1st (the week of 1 December 2025)
+        # is on the frequency its ingests cleaned it on; its dates cannot tell.
         freq_counts = con.execute(
             f"""SELECT freq, count(*) FROM (
-                SELECT CASE WHEN bool_and(day(date) = 1) THEN 'monthly' ELSE 'weekly' END
-                    AS freq FROM prices GROUP BY {_KEY}) GROUP BY freq ORDER BY freq"""
+                SELECT CASE
+                    WHEN NOT bool_and(day(p.date) = 1) THEN 'weekly'
+                    WHEN NOT bool_and(isodow(p.date) = 1) THEN 'monthly'
+                    ELSE coalesce(max(json_extract_string(i.report, '$.freq')), 'monthly')
+                END AS freq
+                FROM prices p LEFT JOIN ingests i USING (ingest_id) GROUP BY {_KEY})
+            GROUP BY freq ORDER BY freq"""
         ).fetchall()
         columns = (
             "ingest_id, file_name, ingested_at, rows_in, rows_kept, rows_merged, "
