@@ -1086,6 +1086,14 @@ def test_twice_monthly_prices_moved_off_sundays_beside_one_off_prices_are_monthl
         for d in pd.date_range("2022-01-01", "2023-12-31")
         if d.day in (1, 15)
     ]
+    # Moved off every weekend to the Monday (a third of them), over one year: monthly too.
+    weekdays = [
+        d + pd.Timedelta(days=(7 - d.day_of_week) % 7 if d.day_of_week >= 5 else 0)
+        for d in pd.date_range("2023-01-01", "2023-12-31")
+        if d.day in (1, 15)
+    ]
+    shifted = raw_table([{"date": f"{d:%Y-%m-%d}", "price": "100"} for d in weekdays])
+    assert run(shifted).report.freq == "monthly"
     rows = [{"date": f"{d:%Y-%m-%d}", "price": str(100 + i % 5)} for i, d in enumerate(dates)]
     rows += [{"date": "2023-06-10", "price": "90", "market": f"Once {i}"} for i in range(2)]
     result = run(raw_table(rows))

@@ -381,11 +381,11 @@ def _month_anchored(frame: pd.DataFrame) -> str:
 
     A series keeps to them when two or three days of the month (the 28th and later count
     as one, "month end": February's 28th stands for the 30th), each seen in
-    ``ANCHOR_MONTHS`` different months and holding a fifth of its dates, hold four in five
-    of them (prices moved off a Sunday change nothing). Weekly and fortnightly dates
-    wander over every day of the month, and a few weeks' catch-up file falls on each of its
-    days once. Judged per series (of two dates or more), so a weekly series in a file of
-    twice-monthly ones is told apart.
+    ``ANCHOR_MONTHS`` different months and holding a fifth of its dates, hold three in five
+    of them (prices moved off a weekend to the Monday change nothing: a third moves).
+    Weekly and fortnightly dates wander over every day of the month, and a few weeks'
+    catch-up file falls on each of its days once. Judged per series (of two dates or
+    more), so a weekly series in a file of twice-monthly ones is told apart.
     """
     keys = [k for k in _KEYS if k in frame.columns]
     dates = frame["date"]
@@ -413,7 +413,7 @@ def _month_anchored(frame: pd.DataFrame) -> str:
     )
     summary = summary.join(totals.rename("total"))
     anchored = summary[
-        summary["days"].between(2, ANCHOR_DAYS) & (summary["held"] >= 0.8 * summary["total"])
+        summary["days"].between(2, ANCHOR_DAYS) & (summary["held"] >= 0.6 * summary["total"])
     ]
     if 2 * len(anchored) <= len(totals):
         return ""
