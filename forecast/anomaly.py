@@ -131,8 +131,9 @@ def alps_low(values) -> np.ndarray:
     return np.where(np.isnan(v), False, v < ALPS_LOW)
 
 
-def _alps_shown_band(value: float) -> str:
-    """The band an ALPS value is shown in: WFP's, or "low" below ``ALPS_LOW``."""
+def alps_shown_band(value: float) -> str:
+    """The band an ALPS value is shown in (table, bulletin, chart): WFP's, or "low" below
+    ``ALPS_LOW``."""
     return "low" if value < ALPS_LOW else str(alps_band([value])[0])
 
 
@@ -159,7 +160,7 @@ def shown_value(value: float, indicator: str = "alps", least: int = 2) -> tuple[
     value = float(value)
     if not np.isfinite(value):
         return value, least
-    band = _alps_shown_band if indicator == "alps" else (lambda v: ipa_band([v])[0])
+    band = alps_shown_band if indicator == "alps" else (lambda v: ipa_band([v])[0])
     own = band(value)
     for decimals in (least, least + 1):
         shown = float(f"{value:.{decimals}f}")  # the digits an f-string prints

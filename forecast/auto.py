@@ -292,13 +292,13 @@ def conformal_widths(
         # glut, then a shortage) moved no further in 12 months than in 4, and the 95 % range
         # of Dambulla's carrots, one glut at step 4 grown by sqrt(3), was 5 to 3,742 around
         # 139. Steps past those grow from the last one capped.
-        capped: dict[int, float] = {}
-        for s in range(int(measured[-1]) + 1 if len(measured) else 1, n_steps + 1):
-            if len(measured) and counts[s - 1] >= MIN_FALLBACK_SCORES:
-                a = int(measured[-1])
-                mine = conformal_quantile(np.abs(errors[:, s - 1]), level)
-                capped[s] = min(own[a] * math.sqrt(s / a), max(own[a], mine))
-        anchors = {**own, **capped}
+        anchors = dict(own)
+        if len(measured):
+            a = int(measured[-1])
+            for s in range(a + 1, n_steps + 1):
+                if counts[s - 1] >= MIN_FALLBACK_SCORES:
+                    mine = conformal_quantile(np.abs(errors[:, s - 1]), level)
+                    anchors[s] = min(own[a] * math.sqrt(s / a), max(own[a], mine))
         for j, s in enumerate(steps):
             before = [a for a in anchors if a <= s]
             if before:

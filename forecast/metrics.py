@@ -177,9 +177,10 @@ def coverage(actual, forecast, *, lower=None, upper=None, level=None, y_train=No
     return _mean(inside(a, lo, hi).astype(float))
 
 
-#: Relative distance within which a price on a bound counts as on it: a zero-width range
-#: (a price that repeats each year, under snaive) comes out 49.99999999999999 for 50 after
-#: exp(log(...)), and the table, written rounded, says it held.
+#: Relative float noise: a price within this share of a bound (or of a forecast) is on it.
+#: Doubles carry 15-16 digits, and a price carried through logs and back comes out a few of
+#: the last ones off: a zero-width range (a price that repeats each year, under snaive) is
+#: 49.99999999999999 for 50, and the table, written rounded, says it held.
 ON_BOUND = 1e-9
 
 

@@ -1529,29 +1529,32 @@ def test_a_bulletin_is_dated_by_the_latest_price_on_its_own_grid(tmp_path):
     prices after November's, so a monthly bulletin stays November's (a review found it
     dated December, with "no price this period"); a weekly series that stopped is pointed
     to its last week, not the month's first day."""
+
+    def price_file(name: str, rows: list[str]):
+        path = tmp_path / name
+        header = "date,commodity,market,price_type,unit,currency,price\n"
+        path.write_text(header + "".join(f"{row}\n" for row in rows), encoding="utf-8")
+        return path
+
     months = pd.date_range("2021-01-01", "2025-11-01", freq="MS")
-    monthly = tmp_path / "thang.csv"
-    monthly.write_text(
-        "date,commodity,market,price_type,unit,currency,price\n"
-        + "".join(
-            f"{d:%Y-%m-15},Gạo,An Giang,Wholesale,kg,VND,{10000 + 10 * i}\n"
+    monthly = price_file(
+        "thang.csv",
+        [
+            f"{d:%Y-%m-15},Gạo,An Giang,Wholesale,kg,VND,{10000 + 10 * i}"
             for i, d in enumerate(months)
-        ),
-        encoding="utf-8",
+        ],
     )
     mondays = pd.date_range("2023-01-02", "2025-12-01", freq="W-MON")
-    weekly = tmp_path / "tuan.csv"
-    weekly.write_text(
-        "date,commodity,market,price_type,unit,currency,price\n"
-        + "".join(
-            f"{d:%Y-%m-%d},Dừa,Mỏ Cày,Retail,quả,VND,{5000 + (i % 9) * 10}\n"
+    weekly = price_file(
+        "tuan.csv",
+        [
+            f"{d:%Y-%m-%d},Dừa,Mỏ Cày,Retail,quả,VND,{5000 + (i % 9) * 10}"
             for i, d in enumerate(mondays)
-        )
-        + "".join(
-            f"{d:%Y-%m-%d},Bưởi,Mỏ Cày,Retail,kg,VND,{40000 + (i % 5) * 100}\n"
+        ]
+        + [
+            f"{d:%Y-%m-%d},Bưởi,Mỏ Cày,Retail,kg,VND,{40000 + (i % 5) * 100}"
             for i, d in enumerate(mondays[:60])
-        ),
-        encoding="utf-8",
+        ],
     )
     store = tmp_path / "s.duckdb"
     assert run("ingest", monthly, "--db", store).exit_code == 0

@@ -457,9 +457,6 @@ SMALL_UNIT_CURRENCIES = frozenset(
         *("COP", "UGX", "TZS", "MGA", "BIF", "CDF", "MNT", "KRW", "IQD", "SLL", "RWF", "STD"),
         # CFA francs: a kilo of anything costs tens to thousands of them, never a few.
         *("XOF", "XAF", "FCFA", "CFA"),
-        # As sheets write them in the currency column, kept as written (a store holds
-        # them so): Uganda's and Tanzania's shillings, the kip, the riel.
-        *("USH", "TSH", "KIP", "RIEL"),
     }
 )
 

@@ -31,11 +31,20 @@ def tidy_keys(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         renamed += [
             {"column": column, "from": a, "to": b} for a, b in pairs.itertuples(index=False)
         ]
-    notes = []
-    if renamed:
-        first = renamed[0]
-        notes.append(
-            f"{len(renamed)} name(s) tidied (spaces trimmed or collapsed, accents composed), "
-            f"e.g. {first['column'].replace('_', ' ')} {first['from']!r} -> {first['to']!r}"
-        )
+    notes = [f"{len(renamed)} {tidied_names(renamed)}"] if renamed else []
     return StepOutput(kept, rejected, notes, {"renamed": renamed})
+
+
+def tidied_names(renamed: list[dict], shown: int = 2) -> str:
+    """'name(s) tidied (...): 'Kano ' -> 'Kano'; ... and N more', for the notes of every
+    command that read the file (``renamed``: the step's ``details["renamed"]``)."""
+    import unicodedata
+
+    def change(r) -> str:
+        if unicodedata.normalize("NFC", r["from"]) == r["to"]:  # looks the same
+            return f"{r['to']!r} (its accents written as separate marks)"
+        return f"{r['from']!r} -> {r['to']!r}"
+
+    listed = "; ".join(change(r) for r in renamed[:shown])
+    more = f" and {len(renamed) - shown} more" if len(renamed) > shown else ""
+    return f"name(s) tidied (spaces trimmed or collapsed, accents composed): {listed}{more}"

@@ -27,6 +27,7 @@ from forecast.commands.shared import (
     parse_pairs,
     refuse_overwrite,
     store_to_read,
+    stored_prices,
 )
 from forecast.errors import UsageError
 
@@ -63,9 +64,7 @@ def data_list(
         )
     store_path = store_to_read(file, db)
     if store_path is not None:
-        from forecast.commands.shared import _store_prices
-
-        prices, cleaned = _store_prices(store_path, freq), None  # as forecast reads it
+        prices, cleaned = stored_prices(store_path, freq), None  # as forecast reads it
     else:
         prices, cleaned = load_input(
             file,

@@ -511,7 +511,7 @@ def _empty_default_store(path: Path) -> bool:
     return empty
 
 
-def _store_prices(path: Path, freq: Freq | None):
+def stored_prices(path: Path, freq: Freq | None):
     """The stored prices; with --freq, only the series on that frequency."""
     from forecast.errors import InputError
     from forecast.store import load_prices, open_store
@@ -597,7 +597,7 @@ def load_for_forecast(
             )
     store_path = store_to_read(input_, db)
     if store_path is not None:
-        prices = _store_prices(store_path, freq)
+        prices = stored_prices(store_path, freq)
     else:
         prices, cleaned = load_input(
             input_,
@@ -681,19 +681,12 @@ def note_renamed(report, path: Path) -> None:
     renamed = getattr(report, "renamed", None)
     if not renamed:
         return
-    import unicodedata
+    from forecast.clean.text import tidied_names
 
-    def change(r) -> str:
-        if unicodedata.normalize("NFC", r["from"]) == r["to"]:  # looks the same
-            return f"{r['to']!r} (its accents written as separate marks)"
-        return f"{r['from']!r} -> {r['to']!r}"
-
-    shown = "; ".join(change(r) for r in renamed[:2])
-    more = f" and {len(renamed) - 2} more" if len(renamed) > 2 else ""
+    said = tidied_names(renamed).replace("name(s) tidied", f"name(s) in {path.name} tidied", 1)
     typer.echo(
-        f"note: {len(renamed)} name(s) in {path.name} tidied (spaces trimmed or collapsed, "
-        f"accents composed): {shown}{more}; outputs use the tidied names, and names alike "
-        "but for that are one series",
+        f"note: {len(renamed)} {said}; outputs use the tidied names, and names alike but for "
+        "that are one series",
         err=True,
     )
 

@@ -86,7 +86,9 @@ def _print_ingest(results) -> None:
         _print_chuc(rep.conversions)
         # Names tidied ("Kano " is Kano): the store keeps the tidied name, and a series
         # spelled so joins the one stored under it.
-        tidied = [n for n in rep.notes if n.split(" ", 1)[-1].startswith("name(s) tidied")]
+        from forecast.clean.text import tidied_names
+
+        tidied = [f"{len(rep.renamed)} {tidied_names(rep.renamed)}"] if rep.renamed else []
         for sentence in [*([guessed] if guessed else []), *tidied, *r.read_as]:
             console.print(f"  note    {sentence}", markup=False, highlight=False, soft_wrap=True)
         if r.units_kept:

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from forecast.anomaly import ALPS_LOW, shown_value
+from forecast.anomaly import ALPS_LOW, alps_shown_band, shown_value
 from forecast.errors import CropcastError
 from forecast.plots.common import (
     HISTORY_COLOUR,
@@ -37,10 +37,6 @@ DRAWN_BANDS: tuple[tuple[str, float, float, str, str], ...] = (
     ("normal", ALPS_LOW, 0.25, *ALPS_BANDS[0][3:]),
     *ALPS_BANDS[1:],
 )
-
-
-def _drawn_band(value: float) -> str:
-    return "low" if value < ALPS_LOW else alps_band(value)
 
 
 def alps_band(value: float) -> str:
@@ -126,14 +122,14 @@ def alerts_chart(
     ax.scatter(
         observed.index,
         observed.to_numpy(),
-        c=[inks[_drawn_band(v)] for v in observed],
+        c=[inks[alps_shown_band(v)] for v in observed],
         s=10,
         zorder=4,
         linewidths=0,
     )
     last_date, last_value = observed.index[-1], float(observed.iloc[-1])
     # WFP's bands grade spikes only: a price far below its usual level is named low.
-    band = _drawn_band(last_value)
+    band = alps_shown_band(last_value)
     # The latest value, ringed on the line and named above the chart where no data can be.
     ax.plot([last_date], [last_value], "o", ms=11, mfc="none", mec=inks[band], mew=2, zorder=5)
     # One decimal, or as many as keep it in its band: 0.9758 is "0.98 (stress)", not "1.0".

@@ -28,6 +28,16 @@ from forecast.store.schema import schema_version
 from forecast.table import COLUMNS, KEY, select_series, validate
 
 _KEY = ", ".join(KEY)
+#: Each stored series' frequency (``KEY`` columns, ``freq``): monthly when its dates are all
+#: 1sts, weekly when they are not; a series whose every date is a Monday that is a 1st (the
+#: week of 1 December 2025) is on the frequency its ingests cleaned it on, its dates cannot
+#: tell.
+SERIES_FREQUENCY = f"""SELECT {_KEY}, CASE
+        WHEN NOT bool_and(day(p.date) = 1) THEN 'weekly'
+        WHEN NOT bool_and(isodow(p.date) = 1) THEN 'monthly'
+        ELSE coalesce(max(json_extract_string(i.report, '$.freq')), 'monthly')
+    END AS freq
+    FROM prices p LEFT JOIN ingests i USING (ingest_id) GROUP BY {_KEY}"""
 
 
 def load_prices(store: Store, series: list[str] | None = None) -> pd.DataFrame:
@@ -99,17 +109,8 @@ def store_info(store: Store, last: int = 10) -> dict[str, Any]:
         (n_revisions,) = one("SELECT count(*) FROM revisions")
         n_runs, last_run = one("SELECT count(*), max(created_at) FROM forecast_runs")
         (n_forecasts,) = one("SELECT count(*) FROM forecasts")
-        # A series whose every date is a Monday that is a 1st (the week of 1 December 2025)
-        # is on the frequency its ingests cleaned it on; its dates cannot tell.
         freq_counts = con.execute(
-            f"""SELECT freq, count(*) FROM (
-                SELECT CASE
-                    WHEN NOT bool_and(day(p.date) = 1) THEN 'weekly'
-                    WHEN NOT bool_and(isodow(p.date) = 1) THEN 'monthly'
-                    ELSE coalesce(max(json_extract_string(i.report, '$.freq')), 'monthly')
-                END AS freq
-                FROM prices p LEFT JOIN ingests i USING (ingest_id) GROUP BY {_KEY})
-            GROUP BY freq ORDER BY freq"""
+            f"SELECT freq, count(*) FROM ({SERIES_FREQUENCY}) GROUP BY freq ORDER BY freq"
         ).fetchall()
         columns = (
             "ingest_id, file_name, ingested_at, rows_in, rows_kept, rows_merged, "

@@ -369,7 +369,7 @@ def _clean_as_the_store_reads(store: Store, raw, options):
         order = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
         notes.append(f"dates read as {order}, as the store's ingest #{ingest_id} read them")
         result = clean(raw, options)
-    if options.freq is None and _one_date_per_series(result.prices):
+    if options.freq is None and _most_dates(result.prices) <= 1:
         stored = _stored_frequency(store, result.prices)
         if stored is None and result.report.freq_why not in PERIOD_DATES:
             # Nothing stored to follow, and one date a series tells no spacing: a guess
@@ -390,8 +390,8 @@ def _clean_as_the_store_reads(store: Store, raw, options):
     elif (
         options.freq is None
         and result.report.freq == "monthly"
-        and _few_dates(result.prices)
-        and (stored := _stored_frequency(store, result.prices, touched_only=True)) == "weekly"
+        and _most_dates(result.prices) <= FEW_DATES
+        and _stored_frequency(store, result.prices, touched_only=True) == "weekly"
     ):
         # The file's few dates read as monthly by their spacing (a catch-up file of weeks
         # far apart): beside its own stored series, all weekly, they are weeks, if weeks
@@ -399,14 +399,14 @@ def _clean_as_the_store_reads(store: Store, raw, options):
         # other way is not taken: weeks folded into a stored month would revise its price
         # with part of a month; the refusal says to give --freq monthly.
         try:
-            followed = clean(raw, replace(options, freq=stored))
+            followed = clean(raw, replace(options, freq="weekly"))
         except (UsageError, InputError):  # monthly prices, or dates naming months
             pass
         else:
             result = followed
             notes.append(
-                f"prices taken as {stored}, as the stored series are (by their spacing "
-                f"alone the file's dates read as {'monthly' if stored == 'weekly' else 'weekly'})"
+                "prices taken as weekly, as the stored series are (by their spacing alone "
+                "the file's dates read as monthly)"
             )
     result.report.notes.extend(notes)
     return result, notes
@@ -439,59 +439,34 @@ def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
     return str(latest["dayfirst"]).strip('"') == "true", int(latest["ingest_id"])
 
 
-def _one_date_per_series(prices: pd.DataFrame) -> bool:
-    """Whether no series of the file has two dates: its spacing cannot tell the frequency."""
-    return bool(len(prices)) and bool(prices.groupby(list(KEY))["date"].nunique().max() <= 1)
-
-
 #: A file with this many dates a series or fewer cannot tell weeks from months by itself.
 FEW_DATES = 4
 
 
-def _few_dates(prices: pd.DataFrame) -> bool:
-    """Whether no series of the file has more than ``FEW_DATES`` prices (estimates aside)."""
+def _most_dates(prices: pd.DataFrame) -> int:
+    """The most prices (estimates aside) any series of the file has: with one, or a few,
+    the file's own spacing cannot tell its frequency."""
     from forecast.table import interpolated
 
     real = prices[~interpolated(prices)]
-    return bool(len(real)) and int(real.groupby(list(KEY))["date"].nunique().max()) <= FEW_DATES
+    return int(real.groupby(list(KEY))["date"].nunique().max()) if len(real) else 0
 
 
 def _stored_frequency(store: Store, prices: pd.DataFrame, touched_only: bool = False) -> str | None:
     """ "weekly" or "monthly" when the stored series the file touches (or, if it touches
-    none and not ``touched_only``, all stored series) are all on that frequency; ``None``
-    if they mix or none is stored."""
+    none and not ``touched_only``, all stored series) are all on that frequency
+    (:data:`~forecast.store.contents.SERIES_FREQUENCY`); ``None`` if they mix or none is
+    stored."""
+    from forecast.store.contents import SERIES_FREQUENCY
+
     if not store.path.exists():
         return None
     with store.reading() as con:
-        stored = con.execute(
-            f"SELECT {_KEY}, bool_and(day(date) = 1) AS monthly, "
-            "bool_and(isodow(date) = 1) AS weekly FROM prices GROUP BY ALL"
-        ).df()
+        stored = con.execute(SERIES_FREQUENCY).df()
     touched = stored.merge(prices[list(KEY)].drop_duplicates(), on=list(KEY))
     chosen = touched if len(touched) or touched_only else stored
-    found = (len(chosen), bool(chosen["monthly"].all()), bool(chosen["weekly"].all()))
-    n, monthly, weekly = found
-    if n and monthly and weekly:
-        # Every stored date a Monday that is a 1st (the week of 1 December 2025): the dates
-        # cannot tell, the ingests that stored them can (the first said --freq weekly).
-        return _ingested_frequency(store, chosen)
-    if not n or monthly == weekly:  # nothing stored, or a mix
-        return None
-    return "monthly" if monthly else "weekly"
-
-
-def _ingested_frequency(store: Store, series: pd.DataFrame) -> str | None:
-    """The frequency the ingests that stored ``series``' prices cleaned them on, when they
-    agree; ``None`` otherwise."""
-    with store.reading() as con:
-        found = con.execute(
-            f"SELECT DISTINCT {_KEY}, json_extract_string(i.report, '$.freq') AS freq "
-            f"FROM ingests i JOIN (SELECT DISTINCT ingest_id, {_KEY} FROM prices) p "
-            "USING (ingest_id)"
-        ).df()
-    found = found.merge(series[list(KEY)].drop_duplicates(), on=list(KEY))
-    freqs = set(found["freq"].dropna())
-    return freqs.pop() if len(freqs) == 1 and freqs <= {"weekly", "monthly"} else None
+    freqs = set(chosen["freq"])
+    return freqs.pop() if len(freqs) == 1 else None
 
 
 def ingest_clean(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from forecast.metrics import coverage, mae, mape
+from forecast.metrics import ON_BOUND, coverage, mae, mape
 from forecast.store.archive import _F_KEY, _I_KEY, _KEY, _SERIES_CUTOFFS, _frame, _output
 from forecast.store.database import Store
 from forecast.table import KEY, select_series
@@ -59,15 +59,10 @@ def forecast_errors(store: Store, *, outliers: bool = False) -> pd.DataFrame:
     return _output(points, intervals)
 
 
-#: A forecast within this share of the price is the price: doubles carry 15-16 digits,
-#: and a last price carried through logs and back comes out a few of the last ones off.
-FLOAT_NOISE = 1e-9
-
-
 def without_float_noise(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     """``forecast``, with each one that equals its actual but for float rounding set to the
     actual: a forecast that was right scores an error of 0, not 4e-12."""
-    same = np.isclose(forecast, actual, rtol=FLOAT_NOISE, atol=0.0)
+    same = np.isclose(forecast, actual, rtol=ON_BOUND, atol=0.0)
     return np.where(same, actual, forecast)
 
 
