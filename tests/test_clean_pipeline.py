@@ -233,6 +233,47 @@ def test_prices_written_with_the_marks_of_wfps_other_countries_are_read():
     ]
 
 
+def test_marks_shared_by_several_currencies_take_the_currency_columns():
+    """'Rs 45' in a column of INR was refused as 'in LKR', '$ 4.500' pesos as 'in USD',
+    and 'Kip 12.000', '450 FCFA', '3.200 riel' as 'not a number'."""
+    cases = {
+        "INR": (["Rs 45", "Rs. 46.50", "47"], [45.0, 46.5, 47.0]),
+        "COP": (["$ 4.500", "$4.600", "4700"], [4500.0, 4600.0, 4700.0]),
+        "XOF": (["450 FCFA", "F CFA 460", "470"], [450.0, 460.0, 470.0]),
+        "XAF": (["450 FCFA", "CFA 460", "470"], [450.0, 460.0, 470.0]),
+        "LAK": (["Kip 12.000", "12.500 kip", "13000"], [12000.0, 12500.0, 13000.0]),
+        "KHR": (["3.200 riel", "3300", "3400"], [3200.0, 3300.0, 3400.0]),
+        "BDT": (["Tk 60", "Tk 61.5", "62"], [60.0, 61.5, 62.0]),
+    }
+    dates = ["2024-01-15", "2024-02-15", "2024-03-15"]
+    for currency, (written, read) in cases.items():
+        frame = raw_table(
+            [{"date": d, "price": p} for d, p in zip(dates, written, strict=True)],
+            currency=currency,
+        )
+        result = run(frame)
+        assert result.rejected.empty, (currency, result.rejected["reason"].tolist())
+        assert result.prices["price"].tolist() == read, currency
+        assert set(result.prices["currency"]) == {currency}
+    # Without a currency column the mark's usual currency; another column's still refuses.
+    blank = raw_table([{"date": "2024-01-15", "price": "$ 4.50"}], currency="")
+    assert run(blank).prices["currency"].tolist() == ["USD"]
+    euro = raw_table(
+        [{"date": "2024-01-15", "price": "$ 4.50"}, {"date": "2024-02-15", "price": "5"}],
+        currency="EUR",
+    )
+    assert run(euro).rejected["reason"].tolist() == [
+        "price '$ 4.50' is in USD but the currency is EUR"
+    ]
+    rupee = raw_table(
+        [{"date": "2024-01-15", "price": "Rs 45"}, {"date": "2024-02-15", "price": "5"}],
+        currency="KES",
+    )
+    assert run(rupee).rejected["reason"].tolist() == [
+        "price 'Rs 45' is in LKR but the currency is KES"
+    ]
+
+
 def test_wfp_decimals_are_english():
     table = raw_table(
         [{"date": "2024-01-15", "price": "1.500"}, {"date": "2024-02-15", "price": "5317.5"}],

@@ -1,6 +1,8 @@
 """Currencies: names -> ISO 4217 codes; conversion only when asked, never silently.
 
 "đ", "đồng", "VNĐ", "dong", "₫" are VND; "$", "US$" are USD; "baht", "฿" THB; "Rs" LKR.
+A price marked "$" or "Rs" is in its currency column's dollars or rupees (COP, INR), and
+"FCFA" in its column's CFA francs (XOF, XAF).
 Other text is upper-cased as written. A currency counted in thousands or millions, as
 Vietnamese sheets often write it ("nghìn đồng", "1000 VND", "VND '000", "triệu đồng",
 "x1000đ", "1.000đ", "đ x 1000"), is
@@ -73,6 +75,34 @@ _NAMES = {
     "birr": "ETB",
     "naira": "NGN",
 }
+#: Price marks that several currencies write (forecast.clean.numbers reads "$ 4.50" as "$"):
+#: the currencies each may be, and the one it is in a file without a currency column.
+_SHARED_MARKS = {
+    "$": (
+        "USD",
+        frozenset(
+            {
+                *("USD", "AUD", "CAD", "NZD", "SGD", "HKD", "TWD", "LRD", "ZWL", "ZWG", "MXN"),
+                *("COP", "CLP", "ARS", "NAD", "JMD", "TTD", "BSD", "BBD", "BZD", "FJD", "GYD"),
+                *("SRD", "SBD", "XCD", "DOP", "UYU", "CUP"),
+            }
+        ),
+    ),
+    "Rs": ("LKR", frozenset({"LKR", "INR", "PKR", "NPR", "MUR", "SCR"})),
+    "FCFA": ("FCFA", frozenset({"XOF", "XAF", "FCFA", "CFA", "F CFA"})),
+}
+
+
+def mark_currency(mark: str | None, written: str) -> str | None:
+    """The currency a price mark names, given the currency column's (``written``, '' if
+    blank): "Rs 100" in a column of INR is INR, "$ 4.50" of COP is COP; without a column
+    the mark's usual one (USD, LKR)."""
+    if mark not in _SHARED_MARKS:
+        return mark
+    usual, may_be = _SHARED_MARKS[mark]
+    return written if written in may_be else usual
+
+
 #: A unit after the currency, as a price column's header or cell may carry it ("đ/kg").
 _PER_UNIT = re.compile(r"\s*/.*$")
 #: How many units a currency's prices count, written before it ("nghìn đồng", "1000 VND",
@@ -173,7 +203,10 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     price_marks = frame.get("price_currency", none)
     scaled = frame.get("price_scaled", none)
     scale = counted_units(read.map(lambda r: r[1]), price_marks, scaled, frame.get("price"))
-    marks = [m if isinstance(m, str) and m else None for m in price_marks.tolist()]
+    marks = [
+        mark_currency(m, w) if isinstance(m, str) and m else None
+        for m, w in zip(price_marks.tolist(), written, strict=True)
+    ]
     notes = []
     marked = {m for m in marks if m}
     fallback = None

@@ -65,15 +65,16 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("₫", "VND"),
     ("us$", "USD"),
     ("usd", "USD"),
-    ("$", "USD"),
+    ("$", "$"),  # dollars and pesos: the currency column says which (USD without one)
     ("baht", "THB"),
     ("thb", "THB"),
     ("฿", "THB"),
     ("eur", "EUR"),
     ("€", "EUR"),
     ("lkr", "LKR"),
-    ("rs.", "LKR"),
-    ("rs", "LKR"),
+    ("rs.", "Rs"),  # rupees: the currency column says which (LKR without one)
+    ("rs", "Rs"),
+    ("₨", "Rs"),
     # Where WFP works most: "KSh 45" was refused with a hint to map the price column.
     ("ksh", "KES"),
     ("kes", "KES"),
@@ -99,9 +100,24 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("khr", "KHR"),
     ("៛", "KHR"),
     ("lak", "LAK"),
+    ("kip", "LAK"),
     ("₭", "LAK"),
+    ("riel", "KHR"),
     ("xof", "XOF"),
     ("xaf", "XAF"),
+    # CFA francs, West (XOF) or Central (XAF): the currency column says which.
+    ("f cfa", "FCFA"),
+    ("fcfa", "FCFA"),
+    ("cfa", "FCFA"),
+    ("afn", "AFN"),
+    ("afs", "AFN"),
+    ("tk", "BDT"),
+    ("yer", "YER"),
+    ("htg", "HTG"),
+    ("gtq", "GTQ"),
+    ("sdg", "SDG"),
+    ("syp", "SYP"),
+    ("lbp", "LBP"),
 ]
 #: Words that multiply a number, as prices and currency columns write them.
 MULTIPLIER_WORDS = [
