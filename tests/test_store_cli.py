@@ -288,7 +288,7 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     assert run("store", "export", "--db", db, "-o", export).exit_code == 0
     stored = pd.read_csv(export)
     assert sorted(stored["price"]) == [8_400, 8_500, 8_600]  # three weeks, none lost
-    assert (pd.to_datetime(stored["date"]).dt.dayofweek == 0).all()
+    assert (pd.to_datetime(stored["date"]).dt.day_of_week == 0).all()
     # A catch-up file of two weeks three weeks apart reads as monthly by its spacing; beside
     # the weekly stored series it is weeks (it was refused: "weekly in the store but monthly").
     gap = tmp_path / "catch_up.csv"

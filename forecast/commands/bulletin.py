@@ -368,7 +368,7 @@ def bulletin_cmd(
         Path | None,
         typer.Option("--out", "--output", "-o", help="Write here instead of printing."),
     ] = None,
-    model: BulletinModelOption = "theta",
+    model: BulletinModelOption = "auto",
     horizon: BulletinHorizonOption = 3,
     no_charts: Annotated[
         bool, typer.Option("--no-charts", help="HTML without the fan charts (smaller).")
@@ -496,7 +496,7 @@ def bulletin_send(
     input_: InputOption = None,
     series: SeriesOption = None,
     as_of: BulletinAsOfOption = None,
-    model: BulletinModelOption = "theta",
+    model: BulletinModelOption = "auto",
     horizon: BulletinHorizonOption = 3,
     map_: MapOption = None,
     default: DefaultOption = None,
