@@ -372,7 +372,12 @@ def test_normalise_currency(text, code):
         ("đ/kg", ("VND", 1.0)),
         ("1000 dollars", ("USD", 1e3)),
         ("1000 bananas", ("1000 BANANAS", 1.0)),  # not a currency: left as written
-        ("k", ("K", 1.0)),
+        ("k", ("K", 1.0)),  # the kwacha's, kyat's and kina's sign too
+        # A Vietnamese scale word alone is thousands of đồng (was a currency "NGHIN").
+        ("nghìn", ("VND", 1e3)),
+        ("Ngàn", ("VND", 1e3)),
+        ("ngàn/kg", ("VND", 1e3)),
+        ("triệu", ("VND", 1e6)),
     ],
 )
 def test_read_currency_reads_thousands_of_a_currency(text, read):

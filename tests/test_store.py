@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -110,6 +111,21 @@ def test_new_store_has_every_table_at_the_current_version(store, tmp_path):
     assert sorted(versions) == list(range(1, CURRENT_VERSION + 1))
     # Built beside its name and linked into place: no temporary file is left behind.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store.duckdb"]
+
+
+def test_a_store_half_made_by_a_killed_process_is_cleared_away(tmp_path):
+    """A process killed while making the store left '.store.duckdb.PID.new' for good: the
+    next one cleared only its own PID's. A running process's file is left alone."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    left = tmp_path / f".store.duckdb.{int(dead.stdout)}.new"
+    left.write_bytes(b"half a store")
+    (tmp_path / f"{left.name}.wal").write_bytes(b"")
+    living = tmp_path / f".store.duckdb.{os.getppid()}.new"
+    living.write_bytes(b"another process making it now")
+    open_store(tmp_path / "store.duckdb", create=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [living.name, "store.duckdb"]
 
 
 def test_store_at_version_0_is_migrated(tmp_path):
@@ -503,6 +519,11 @@ def _make_bad(kind: str, tmp_path: Path) -> Path:
         con.close()
     elif kind == "empty-duckdb":
         duckdb.connect(str(path)).close()
+    elif kind == "table-dropped":  # was DuckDB's multi-line CatalogException
+        _filled_store(path, tmp_path)
+        con = duckdb.connect(str(path))
+        con.execute("DROP TABLE revisions")
+        con.close()
     else:
         _filled_store(path, tmp_path)
         data = bytearray(path.read_bytes())
@@ -526,6 +547,7 @@ BAD_KINDS = [
     "random",
     "other-duckdb",
     "empty-duckdb",
+    "table-dropped",
     "truncated",
     "headers-damaged",
     "blocks-damaged",

@@ -312,6 +312,9 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     assert run("ingest", first, "--db", december, "--freq", "weekly").exit_code == 0
     told = json.loads(run("store", "info", "--db", december, "--json").stdout)
     assert told["series_by_freq"] == {"weekly": 1}  # not "monthly" for its 1 December
+    listed = run("data", "list", "--db", december, "--freq", "weekly")
+    assert listed.exit_code == 0 and "Lúa" in listed.stdout, listed.output  # so data list
+    assert run("data", "list", "--db", december, "--freq", "monthly").exit_code == 2
     second = run("ingest", lua_file(tmp_path / "w50.csv", {"2025-12-12": 8_800}), "--db", december)
     assert second.exit_code == 0, second.output
     assert "prices taken as weekly" in " ".join(second.stdout.split())

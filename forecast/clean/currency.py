@@ -114,6 +114,10 @@ _SCALES = {
     **dict.fromkeys(("million", "millions", "1000000", "1.000.000"), 1e6),
     **dict.fromkeys(("1,000,000", "'000,000", "(000,000)", "mn"), 1e6),
 }
+#: Vietnamese scale words that, alone in a currency column, mean thousands (millions) of
+#: đồng: no other currency is counted in them. ("k" alone stays as written: it is also the
+#: kwacha's, kyat's and kina's sign.)
+_VIETNAMESE_SCALES = frozenset(("nghin", "ngan", "trieu"))
 _ISO_CODE = re.compile(r"[a-z]{3}")
 #: Brackets around the whole currency, as a price column's header writes it: "(x1000đ)".
 _ENCLOSED = re.compile(r"^\((.*)\)$")
@@ -137,6 +141,8 @@ def read_currency(value: object) -> tuple[str, float]:
         return "", 1.0
     if key in _NAMES:
         return _NAMES[key], 1.0
+    if key in _VIETNAMESE_SCALES:  # "nghìn" alone, as a Vietnamese sheet heads its prices
+        return "VND", _SCALES[key]
     spaced = _spaced(key)
     first, _, rest = spaced.partition(" ")
     before, _, last = spaced.rpartition(" ")

@@ -514,18 +514,21 @@ def _empty_default_store(path: Path) -> bool:
 def stored_prices(path: Path, freq: Freq | None):
     """The stored prices; with --freq, only the series on that frequency."""
     from forecast.errors import InputError
-    from forecast.store import load_prices, open_store
+    from forecast.store import load_prices, open_store, series_frequencies
     from forecast.table import KEY
 
-    prices = load_prices(open_store(path))
+    store = open_store(path)
+    prices = load_prices(store)
     if prices.empty:
         raise InputError(
             "the store holds no prices yet", str(path), "Add some with: cropcast ingest FILE"
         )
     if freq is not None:
-        starts = prices["date"].dt.is_month_start
-        monthly = starts.groupby([prices[c] for c in KEY], sort=False).transform("all")
-        prices = prices[monthly if freq is Freq.monthly else ~monthly]
+        # The store's word, as 'store info' counts: a week starting on Monday the 1st is
+        # no month for having a month's date.
+        on = series_frequencies(store)
+        wanted = on.loc[on["freq"] == freq.value, list(KEY)]
+        prices = prices.merge(wanted, on=list(KEY), how="inner")
         if prices.empty:
             raise UsageError(
                 f"the store holds no {freq.value} series",

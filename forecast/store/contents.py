@@ -40,6 +40,13 @@ SERIES_FREQUENCY = f"""SELECT {_KEY}, CASE
     FROM prices p LEFT JOIN ingests i USING (ingest_id) GROUP BY {_KEY}"""
 
 
+def series_frequencies(store: Store) -> pd.DataFrame:
+    """Each stored series' frequency: the ``KEY`` columns and ``freq`` (``SERIES_FREQUENCY``)."""
+    with store.reading() as con:
+        frame = con.execute(SERIES_FREQUENCY).df()
+    return frame.astype({column: object for column in (*KEY, "freq")})
+
+
 def load_prices(store: Store, series: list[str] | None = None) -> pd.DataFrame:
     """The stored prices as a valid PriceTable (current values; revisions are not in it).
 

@@ -17,6 +17,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import glob
 import os
 import time
 from collections.abc import Iterator
@@ -24,7 +25,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from forecast.errors import CropcastError, InputError
-from forecast.store.schema import CURRENT_VERSION, migrate, schema_version, user_tables
+from forecast.store.schema import (
+    CURRENT_VERSION,
+    current_tables,
+    migrate,
+    schema_version,
+    user_tables,
+)
 
 #: The store's file name in the working folder when neither --db nor $CROPCAST_DB says.
 DEFAULT_NAME = "cropcast.duckdb"
@@ -268,6 +275,13 @@ class Store:
         if version < CURRENT_VERSION:
             with self.writing() as con:
                 migrate(con)  # re-reads the version: another process may have done it
+        elif missing := sorted(current_tables() - set(tables)):
+            # A table dropped by hand: every command would stop on it with DuckDB's words.
+            raise InputError(
+                f"the store is damaged: table(s) {', '.join(missing)} missing",
+                str(self.path),
+                f"Restore it from a backup or give another --db; {_LEAVE_IT}",
+            )
         self.checked = True
         return version
 
@@ -289,6 +303,7 @@ def _create_at(path: Path) -> None:
     leftovers = [temp, temp.with_name(temp.name + ".wal")]
     for item in leftovers:
         item.unlink(missing_ok=True)
+    _remove_dead_makings(path)
     try:
         con = duckdb.connect(str(temp))
         try:
@@ -308,6 +323,27 @@ def _create_at(path: Path) -> None:
     finally:
         for item in leftovers:
             item.unlink(missing_ok=True)
+
+
+def _remove_dead_makings(path: Path) -> None:
+    """Remove the half-made stores (``.NAME.PID.new``) of processes no longer running: one
+    killed while making the store left its file behind. A living one's is its own."""
+    for item in path.parent.glob(f".{glob.escape(path.name)}.*.new*"):
+        pid = item.name[len(path.name) + 2 :].split(".")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            item.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there: leave its file
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or a platform without signal 0
+        return True
+    return True
 
 
 def store_to_fill(db: str | Path | None = None, *, wait: float = DEFAULT_WAIT) -> Store:

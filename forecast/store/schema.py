@@ -31,6 +31,7 @@ Tables (version 2):
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 
 #: The table that marks a file as a cropcast store.
@@ -144,6 +145,19 @@ def user_tables(con) -> list[str]:
         "WHERE database_name = current_database() AND NOT temporary ORDER BY table_name"
     ).fetchall()
     return [name for (name,) in rows]
+
+
+@functools.cache
+def current_tables() -> frozenset[str]:
+    """The tables a store at :data:`CURRENT_VERSION` has (made once, in memory)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        migrate(con)
+        return frozenset(user_tables(con))
+    finally:
+        con.close()
 
 
 def schema_version(con) -> int | None:
