@@ -666,6 +666,24 @@ def test_chuc_converts_to_nuts(chuc_size):
     )
 
 
+@pytest.mark.parametrize("chuc_size", [12, 14])
+def test_a_chuc_of_eggs_is_ten_units_whatever_the_fruit_trades_chuc(chuc_size):
+    """Eggs per chục were divided by 12 (the fruit trade's chục) and called nuts."""
+    frame = pd.concat(
+        [
+            monthly([35_000, 35_500], unit="chục", commodity="Trứng gà"),
+            monthly([3_600], start="2020-03-15", unit="quả", commodity="Trứng gà"),
+            monthly([120_000], unit="chục", commodity="Dừa khô"),
+        ]
+    )
+    result = run(frame, chuc_size=chuc_size)
+    by = result.prices.groupby(["commodity", "unit"])["price"].apply(list).to_dict()
+    assert by[("Trứng gà", "unit")] == pytest.approx([3_500, 3_550, 3_600])
+    assert by[("Dừa khô", "nut")] == pytest.approx([120_000 / chuc_size])
+    texts = [c["text"] for c in result.report.conversions]
+    assert "Trứng gà | An Giang | Wholesale | VND: chục -> unit, 2 rows, ÷10" in texts
+
+
 def test_chuc_alone_still_becomes_nuts():
     result = run(monthly([60_000, 61_000], unit="chục", commodity="Coconut"))
     assert result.prices["unit"].tolist() == ["nut", "nut"]

@@ -7,7 +7,8 @@ are known, each with a base unit:
   (1,000 kg), lb (0.45359237 kg), oz;
 * count: ``nut`` (trái, quả, nut: a coconut, a pomelo) and ``unit`` (unit, each, piece,
   cái: an egg; WFP writes "Unit"), one piece each; chục (``CleanOptions.chuc_size`` nuts,
-  12 by default, 14 or 16 in some markets); dozen/tá (12). A series mixing count units is
+  12 by default, 14 or 16 in some markets; a chục of eggs is 10, and eggs are units, never
+  nuts); dozen/tá (12). A series mixing count units is
   put in nuts when one of them is a nut or a chục, in units otherwise;
 * volume, base ``L``: L, lít, ml.
 
@@ -365,6 +366,9 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             notes_in.append(f"unit taken from the price text for {int(taken.sum())} rows")
             frame = frame.assign(unit_raw=frame["unit_raw"].where(~taken, said))
     parsed = map_unique(frame["unit_raw"], read)
+    eggs = map_unique(frame["commodity"], _is_eggs).astype(bool)
+    if eggs.any():
+        parsed[eggs] = map_unique(frame.loc[eggs, "unit_raw"], _egg_unit)
     reasons = parsed.map(lambda u: "unit is missing" if not u.name else None)
     if said.notna().any():
         from_price = map_unique(said.fillna(""), read)
@@ -478,6 +482,27 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     for name, n in sorted(unknown.items()):
         notes.append(f"unit '{name}' is not a known unit; kept as its own unit ({n} rows)")
     return StepOutput(out, rejected, notes_in + notes, {"conversions": conversions})
+
+
+#: A chục of eggs is ten (Vietnamese "chục" is ten; only the fruit trade counts 12 to 16).
+EGGS_IN_A_CHUC = 10
+
+
+def _is_eggs(commodity: object) -> bool:
+    """Whether a commodity is eggs ("Trứng gà", "Eggs (local)"): counted in units, ten a chục."""
+    text = tidy_text(commodity).casefold()
+    return "trứng" in text or bool({"egg", "eggs"} & set(re.findall(r"[a-z]+", fold(text))))
+
+
+def _egg_unit(value: object) -> ParsedUnit:
+    """An egg's unit: a chục is ``EGGS_IN_A_CHUC`` eggs, and a trái or quả is a unit (an egg is
+    no nut), so eggs per chục and per quả are one series in units."""
+    unit = parse_unit(value, EGGS_IN_A_CHUC)
+    if unit.dimension != "count" or unit.name.split(" ")[-1] not in ("nut", CHUC):
+        return unit  # a dozen stays a dozen, a unit a unit
+    # "10 unit": a pack of ten, which becomes units as "10 pcs" does.
+    name = "unit" if unit.size == 1 else f"{fmt_number(unit.size)} unit"
+    return ParsedUnit("count", unit.size, name, unit.price_scale)
 
 
 def _base(dimension: str, names: set[str]) -> str:
