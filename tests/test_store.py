@@ -242,6 +242,33 @@ def lua_file(path: Path, prices: dict[str, float], commodity: str = "Lúa") -> P
     return path
 
 
+def test_a_price_the_file_cannot_read_is_read_as_the_stored_series_says(store, tmp_path):
+    """'56.500' nghìn đồng, alone in its file, was read as thousands (56.5 million đồng a
+    kilo) beside 25 stored weeks near 56,000, and committed as a revision."""
+    mondays = pd.date_range("2025-05-05", periods=25, freq="W-MON")
+    history = {f"{d:%Y-%m-%d}": 56_000 + 40 * i for i, d in enumerate(mondays)}
+    ingest_file(store, lua_file(tmp_path / "history.csv", history, commodity="Bưởi"))
+
+    def week(name: str, date: str, price: str, currency: str, unit: str = "kg") -> Path:
+        path = tmp_path / name
+        path.write_text(
+            "date,commodity,market,price_type,unit,currency,price\n"
+            f'{date},Bưởi,Chợ A,Retail,{unit},{currency},"{price}"\n',
+            encoding="utf-8",
+        )
+        return path
+
+    stored = load_prices(store).set_index("date")["price"]
+    ingest_file(store, week("w1.csv", "2025-10-27", "56.500", "nghìn đồng"))
+    ingest_file(store, week("w2.csv", "2025-11-03", "57.100", "đồng"))  # đồng: thousands
+    ingest_file(store, week("w3.csv", "2025-11-10", "565.000", "đồng", unit="yến"))
+    now = load_prices(store).set_index("date")["price"]
+    assert now[pd.Timestamp("2025-10-27")] == pytest.approx(56_500)
+    assert now[pd.Timestamp("2025-11-03")] == pytest.approx(57_100)
+    assert now[pd.Timestamp("2025-11-10")] == pytest.approx(56_500)
+    assert len(now) == len(stored) + 3
+
+
 def test_estimates_follow_the_real_prices_that_arrive_around_them(store, tmp_path):
     def stored(commodity="Lúa"):
         return load_prices(store).query("commodity == @commodity").set_index("date")

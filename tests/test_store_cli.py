@@ -1071,13 +1071,14 @@ def test_ctrl_c_while_duckdb_works_is_interrupted_not_a_crash(tmp_path, monkeypa
 
 def test_a_price_guessed_as_thousands_is_said_and_the_fix_it_names_works(tmp_path):
     """'2.450' alone in a week's file reads as 2,450 (a guess); ingest said nothing, and the
-    --decimal . that `data check` suggests was then "already in the store"."""
+    --decimal . that `data check` suggests was then "already in the store". (Stored coffee
+    prices would tell it: the store holds tea only.)"""
     head = "date,commodity,market,price_type,unit,currency,price\n"
     week1 = tmp_path / "w1.csv"
     week1.write_text(
         head
         + "".join(
-            f"2025-10-{d:02d},Coffee,M,Retail,kg,USD,2.{p}\n"
+            f"2025-10-{d:02d},Tea,M,Retail,kg,USD,2.{p}\n"
             for d, p in ((6, 15), (13, 30), (20, 25), (27, 40))
         ),
         encoding="utf-8",
@@ -1090,7 +1091,8 @@ def test_a_price_guessed_as_thousands_is_said_and_the_fix_it_names_works(tmp_pat
     assert "like '2.450' was read as 2450" in guessed.stderr and "--decimal ." in guessed.stderr
     fixed = run("ingest", week2, "--db", "s.duckdb", "--decimal", ".")
     assert fixed.exit_code == 0 and "1 revised" in fixed.stdout
-    assert load_prices(open_store("s.duckdb"))["price"].iloc[-1] == 2.45
+    coffee = load_prices(open_store("s.duckdb")).query("commodity == 'Coffee'")
+    assert coffee["price"].tolist() == [2.45]
 
 
 def test_a_read_only_store_says_so_and_forecasts_still_run(tmp_path, monkeypatch):

@@ -338,7 +338,15 @@ def parse_prices(
     marks = found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None)
     scaled = found.map(lambda r: isinstance(r, ParsedPrice) and r.scaled).astype(bool)
     if ambiguous.any():
-        price, more, details = _settle_thousands(frame, price, ambiguous, marks, scaled)
+        price, more, details = _settle_thousands(
+            frame,
+            price,
+            ambiguous,
+            marks,
+            scaled,
+            known_prices=options.known_prices,
+            chuc=options.chuc_size,
+        )
         notes += more
     out = frame.assign(
         price=price,
@@ -461,6 +469,66 @@ def _judge_by_kin(
     return decimal | (told & ~nearer), decimal
 
 
+#: A known price further than this from both readings of "56.500" tells neither (a
+#: factor of about 30: the two readings are 1,000 apart).
+_KNOWN_NEAR = np.log(31.6)
+
+
+def _judge_by_known(
+    frame: pd.DataFrame, logs: pd.Series, rows: pd.Series, known: pd.DataFrame | None, chuc: int
+):
+    """``(judged, decimal)`` for ambiguous ``rows`` by their series' ``known`` prices
+    (``CleanOptions.known_prices``): the median known price per base unit (a kilo, a nut),
+    against each row's two readings per base unit ("56.500" per yến is 5,650 or 5.65 đồng
+    a kilo). The nearer reading wins when it is within a factor of 30 of the known price."""
+    from forecast.clean.currency import read_currency
+    from forecast.clean.units import parse_unit
+
+    none = pd.Series(False, index=frame.index)
+    needed = {"commodity", "market", "price_type", "unit_raw", "currency_raw"}
+    if known is None or known.empty or not rows.any() or not needed <= set(frame.columns):
+        return none, none
+
+    def per_base(unit: object) -> tuple[str, float]:
+        parsed = parse_unit(unit, chuc)
+        return (
+            (parsed.dimension, parsed.size * (1 / parsed.price_scale))
+            if parsed.known
+            else ("", 1.0)
+        )
+
+    stored = known.assign(
+        _dim=known["unit"].map(lambda u: per_base(u)[0]),
+        _log=np.log(known["price"].astype(float))
+        - np.log(known["unit"].map(lambda u: per_base(u)[1]).astype(float)),
+    )
+    stored = stored[stored["_dim"] != ""]
+    keys = ["commodity", "market", "price_type", "currency", "_dim"]
+    reference = stored.groupby(keys, dropna=False)["_log"].median()
+    if reference.empty:
+        return none, none
+    mine = frame.loc[rows]
+    unit = map_unique(mine["unit_raw"], per_base)
+    lookup = pd.MultiIndex.from_arrays(
+        [
+            mine["commodity"],
+            mine["market"],
+            mine["price_type"],
+            map_unique(mine["currency_raw"], lambda c: read_currency(c)[0]),
+            unit.map(lambda u: u[0]),
+        ]
+    )
+    ref = pd.Series(reference.reindex(lookup).to_numpy(), index=mine.index)
+    base = logs[rows] - np.log(unit.map(lambda u: u[1]).astype(float))
+    as_thousands = (base - ref).abs()
+    as_decimal = (base - np.log(1000) - ref).abs()
+    judged = ref.notna() & (np.minimum(as_thousands, as_decimal) < _KNOWN_NEAR)
+    decimal = judged & (as_decimal < as_thousands)
+    return none | judged.reindex(frame.index, fill_value=False), none | decimal.reindex(
+        frame.index, fill_value=False
+    )
+
+
 #: Currencies whose unit is worth so little that no price in the thousands could be a few
 #: units (a kilo of rice for 45 đồng): "45.000" in them is read as thousands unless the
 #: series' own clear prices, or the user, say otherwise, never on other series' word.
@@ -577,6 +645,8 @@ def _settle_thousands(
     ambiguous: pd.Series,
     marks: pd.Series,
     scaled: pd.Series,
+    known_prices: pd.DataFrame | None = None,
+    chuc: int = 12,
 ):
     """Each "1.500"-like price (read as 1500) is read the way the prices around it say.
 
@@ -589,7 +659,8 @@ def _settle_thousands(
     prices (almost) never end in 0, as a program writing decimals leaves them ("5.225" among
     "5.45"s: "5.450" is written "5.45"). A series with no such evidence
     keeps the guess, thousands ("45.000" is how dong are written), and the report says so;
-    other series, perhaps in another currency, do not decide for it.
+    other series, perhaps in another currency, do not decide for it. Prices ``known_prices`` of
+    its series beforehand (a store's, see ``CleanOptions.known_prices``) come next.
 
     Returns the prices, the notes and ``details["thousands"]``: ``decimals`` and
     ``thousands`` (how many prices were read each way), ``guessed`` (thousands without
@@ -639,8 +710,14 @@ def _settle_thousands(
     # Thousands confirmed by clear prices around them, even too few for decimals.
     told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < np.log(31.6)))
     told |= fixed_format
-    # No clear price of its own to tell: the same commodity's elsewhere, then the way the
-    # file writes its currency (never for đồng and the like: see SMALL_UNIT_CURRENCIES).
+    # No clear price of its own in the file: the series' known prices (the store's), which
+    # are its own, in đồng too.
+    known_judged, known_decimal = _judge_by_known(
+        frame, logs, ambiguous & ~told, known_prices, chuc
+    )
+    told |= known_judged
+    # Still none: the same commodity's elsewhere, then the way the file writes its
+    # currency (never for đồng and the like: see SMALL_UNIT_CURRENCIES).
     open_rows = ambiguous & ~told
     kin_judged = kin_decimal = file_decimal = pd.Series(False, index=frame.index)
     if open_rows.any():
@@ -666,7 +743,7 @@ def _settle_thousands(
     comma = frame["price_raw"].astype(str).str.fullmatch(_DECIMAL_COMMA)
     counted = (ambiguous & ~told) & comma & units.gt(1)
     own_decimal = decimal.copy()
-    decimal |= kin_decimal | file_decimal | counted | fixed_format
+    decimal |= known_decimal | kin_decimal | file_decimal | counted | fixed_format
     told |= kin_judged | file_decimal | counted
     guessed = ambiguous & ~told
     price = price.where(~decimal, price / 1000)
@@ -693,6 +770,7 @@ def _settle_thousands(
     notes = []
     whys = (
         (own_decimal, "the clear prices around them in their series say"),
+        (known_decimal, "their series' prices already in the store say"),
         (kin_decimal, "the same commodity's clear prices in other markets say"),
         (counted, "their currency counts in thousands (or more)"),
         (

@@ -44,6 +44,12 @@ class CleanOptions:
         Override for the decimal separator of text prices: ``"."`` or ``","``. ``None`` reads
         each value by the rule in :mod:`forecast.clean.numbers` (WFP and Pink Sheet files
         default to ``"."``, as their publishers write English numbers).
+    known_prices
+        Prices already known for the file's series (``commodity, market, price_type,
+        currency, unit, price``: a store's latest of each series). A "56.500" its own
+        series cannot tell is read as the known prices say (56.5 nghìn đồng beside
+        stored 56,000 đồng, not 56.5 million) before other markets' prices or the
+        currency's habit decide.
     """
 
     freq: str | None = None
@@ -57,6 +63,7 @@ class CleanOptions:
     min_length: int = 24
     today: date | None = None
     decimal: str | None = None
+    known_prices: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
 
 def check_options(options: CleanOptions) -> CleanOptions:
