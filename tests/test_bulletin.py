@@ -995,6 +995,96 @@ def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_
             assert quoted is not None and quoted[0] in result.stdout, (name, from_file.stdout)
 
 
+def test_english_bulletins_say_what_a_chuc_and_a_trai_are(tmp_path):
+    """English bulletins printed "đồng/chục" and "đồng/trái" (SMS "VND/chuc", "VND/trai"):
+    an English reader was not told a chục is 12 nuts, or 14 where the depot counts 14, which
+    the store remembers. Prices per chục stay per chục, the depot's unit, and say what one
+    is; a trái is a nut, a pomelo a fruit. Vietnamese bulletins are as they were."""
+    chuc = tmp_path / "dua_kho.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
+    ]
+    chuc.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    each = tmp_path / "dua_xiem.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(1, 13):
+        rows.append(f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000")
+        rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
+    each.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", chuc, "--chuc", 14, "--db", db).exit_code == 0
+    assert run("ingest", each, "--db", db).exit_code == 0
+
+    def bulletin(lang, fmt, *more):
+        args = ("bulletin", *more, "--lang", lang, "-f", fmt, "-m", "naive", "-j", 1, "-q")
+        result = run(*args, "--no-archive")
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    md = bulletin("en", "md", "--db", db)
+    assert "| Coconut (dried) | Mỏ Cày Bắc | đồng/chục of 14 nuts | 162,000 |" in md, md
+    assert "| Coconut (xiêm) | Mỏ Cày Bắc | đồng/nut | 6,000 |" in md, md
+    assert "| Pomelo | Mỏ Cày Bắc | đồng/fruit | 52,000 |" in md, md
+    assert "trái" not in md and "đồng/chục |" not in md
+    txt = bulletin("en", "txt", "--db", db)
+    assert "Price: 162,000 đồng/chục of 14 nuts" in txt and "Price: 6,000 đồng/nut" in txt
+    page = bulletin("en", "html", "--db", db)
+    assert '<td data-label="Unit">đồng/chục of 14 nuts</td>' in page
+    sms = bulletin("en", "sms", "--db", db).splitlines()
+    check_sms(sms)
+    text = " ".join(sms)
+    assert "Coconut (dried) Mo Cay Bac 162,000 VND/chuc of 14 nuts" in text, text
+    assert "Coconut (xiem) Mo Cay Bac 6,000 VND/nut" in text, text
+    assert "VND/trai" not in text and not re.search(r"VND/chuc(?! of 14 nuts)", text)
+    # A file read per chục of 12 (cleaning's default count) says 12.
+    from_file = bulletin("en", "md", "-i", chuc)
+    assert "| Coconut (dried) | Mỏ Cày Bắc | đồng/chục of 12 nuts | 162,000 |" in from_file
+    # Vietnamese readers know a chục: their bulletins do not change.
+    vi = bulletin("vi", "md", "--db", db)
+    assert "| Dừa khô | Mỏ Cày Bắc | đồng/chục | 162.000 |" in vi, vi
+    assert "| Dừa xiêm | Mỏ Cày Bắc | đồng/trái | 6.000 |" in vi, vi
+    assert "nuts" not in vi
+    vi_sms = bulletin("vi", "sms", "--db", db)
+    assert "Dua kho Mo Cay Bac 162.000d/chuc (" in vi_sms and "6.000d/trai" in vi_sms
+
+
+def test_a_chuc_is_explained_once_and_without_its_count_says_the_markets():
+    """The table (or the text's price line) says what a chục is; the notes after it say
+    "đồng/chục" alone. Facts not told the depot's count (made without ``quote_per_chuc``)
+    say what markets count, not a number they do not know."""
+    from forecast.bulletin.depot import quote_per_chuc
+    from forecast.bulletin.facts import HeldBack
+    from forecast.bulletin.parts import series_notes, unit_word
+
+    dates = pd.date_range("2024-01-01", periods=14, freq="MS")
+    prices = pd.DataFrame(
+        {
+            "commodity": "Dừa khô",
+            "market": "Mỏ Cày Bắc",
+            "price_type": "Wholesale",
+            "unit": "nut",
+            "currency": "VND",
+            "date": dates,
+            "price": 12000.0 + 100 * (pd.RangeIndex(14) % 4),
+            "flags": "",
+        }
+    )
+    series = ("Dừa khô", "Mỏ Cày Bắc", "Wholesale", "VND")
+    facts = bulletin_facts(quote_per_chuc(prices, {series: 14}), nuts_per_chuc={series: 14})
+    (s,) = facts.series
+    assert s.nuts_per_chuc == 14 and s.unit == "chục"
+    assert unit_word(s, "en") == "đồng/chục of 14 nuts"
+    assert unit_word(s, "en", explained=False) == "đồng/chục" == unit_word(s, "vi")
+    held = replace(s, held_back=(HeldBack(pd.Timestamp("2024-12-01"), 1_680_000.0, 168_000.0),))
+    (note,) = series_notes(held, "en")
+    assert "1,680,000 đồng/chục (Dec 2024)" in note and "about 168,000 đồng/chục)" in note
+    unknown = replace(s, nuts_per_chuc=None)
+    assert unit_word(unknown, "en") == "đồng/chục of 12–16 nuts"
+    text = render(BulletinFacts(facts.as_of, (unknown,), 3, ""), "en", "sms")
+    assert "VND/chuc of 12-16 nuts" in text and text.isascii()
+
+
 def test_stored_per_chuc_follows_the_file_that_wrote_the_latest_price():
     """A year written per chục of 12, then weeks per chục of 14: quoted per chục of 14, as
     the depot writes it now; a series whose latest file wrote it per trái, per trái."""
@@ -1290,7 +1380,11 @@ def test_a_piece_of_fruit_is_a_trai_and_an_egg_a_qua():
     assert unit("Coconut", "unit") == "LKR/trái" and unit("Coconut", "unit", lang="en") == (
         "LKR/nut"
     )
-    assert unit("Dừa xiêm xanh", "nut", "VND", "en") == "đồng/trái"  # đồng: depot words
+    # đồng in both languages (the depots' word for their money), the quantity in English:
+    # "đồng/trái" told an English reader nothing, where Sri Lankan nuts read "LKR/nut".
+    assert unit("Dừa xiêm xanh", "nut", "VND", "en") == "đồng/nut"
+    assert unit("Dừa xiêm xanh", "nut", "VND") == "đồng/trái"
+    assert unit("Bưởi", "nut", "VND", "en") == "đồng/fruit"
     assert unit("Eggs", "unit") == "LKR/quả" and unit("Trứng gà", "unit", "VND") == "đồng/quả"
     assert unit("Soap", "unit") == "LKR/cái"  # not a fruit: the unit's own word
     assert unit("Coconut", "kg") == "LKR/kg"

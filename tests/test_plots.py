@@ -117,6 +117,8 @@ def save_artefact(fig: Figure, name: str) -> Path:
         ("USD", "mt", "vi", "USD/tấn"),
         ("USD", "mt", "en", "USD/t"),
         ("LKR", "nut", "en", "LKR/nut"),
+        ("VND", "nut", "en", "đồng/nut"),  # đồng in both languages, the quantity in English
+        ("VND", "mt", "en", "đồng/t"),
         ("USD", "bunch", "en", "USD/bunch"),
     ],
 )
@@ -424,6 +426,43 @@ def test_backtest_chart_real_rice(viet_rice_backtest):
     save_artefact(fig, "backtest-rice-viet-5-en.png")
 
 
+def test_weekly_backtest_names_each_forecast_by_its_week():
+    """Weekly cutoffs two weeks apart were both "Forecast from Oct 2025": each is named by
+    the week it was made from, as the bulletin names weeks; monthly ones keep their month."""
+    dates = pd.date_range("2024-06-03", periods=76, freq="W-MON")
+    y = pd.Series(45000.0 + 500 * np.sin(np.arange(76) / 5), index=dates, name="price")
+    chosen = pd.DataFrame({"date": dates, "price": y.to_numpy()}).assign(
+        commodity="Bưởi da xanh",
+        market="Mỏ Cày Bắc",
+        price_type="Wholesale",
+        unit="kg",
+        currency="VND",
+    )
+    table, _ = backtest_prices(chosen, ["naive"], Windows(2, 3), n_jobs=1)
+    cutoffs = sorted(pd.to_datetime(table["cutoff"].unique()))
+    assert len(cutoffs) == 3 and len({c.month for c in cutoffs}) < 3  # two in one month
+    for lang, start in (("en", "Forecast from week of "), ("vi", "Dự báo từ tuần ")):
+        fig = backtest_chart(y, table, title="t", lang=lang)
+        named = [t for t in legend_texts(fig.axes[0]) if t.startswith(start)]
+        assert len(named) == 3 and len(set(named)) == 3, named
+    from forecast.bulletin.wording import period_label
+
+    assert named == ["Dự báo từ " + period_label(c, "weekly", "vi") for c in cutoffs]
+    first = cutoffs[0]  # a Monday: its week runs to Sunday
+    sunday = first + pd.Timedelta(days=6)
+    en = legend_texts(backtest_chart(y, table, title="t").axes[0])
+    assert en[1].startswith(f"Forecast from week of {first.day}"), en
+    assert en[1].endswith(f"{sunday.day} {sunday:%b} {sunday.year}"), en
+
+
+def test_monthly_backtest_names_each_forecast_by_its_month(viet_rice_backtest):
+    _, y, table = viet_rice_backtest
+    fig = backtest_chart(y, table, title="t", model="naive", lang="vi")
+    named = [t for t in legend_texts(fig.axes[0]) if t.startswith("Dự báo từ ")]
+    months = sorted(pd.to_datetime(table["cutoff"].unique()))
+    assert named == [f"Dự báo từ T{m.month}/{m.year}" for m in months]
+
+
 def test_backtest_chart_asks_which_model(viet_rice_backtest):
     _, y, table = viet_rice_backtest
     with pytest.raises(ValueError, match="drift, naive"):
@@ -583,10 +622,76 @@ def test_cli_plot_season_many_series_skips_the_short_ones(tmp_path):
 
 def test_chart_titles_speak_the_charts_language():
     key = ("Dừa", "Mỏ Cày Bắc", "Wholesale", "nut", "VND")
-    assert chart_title(key, "en") == "Dừa | Mỏ Cày Bắc | Wholesale | VND/nut"
+    assert chart_title(key, "en") == "Dừa | Mỏ Cày Bắc | Wholesale | đồng/nut"
     assert chart_title(key, "vi") == "Dừa | Mỏ Cày Bắc | Bán buôn | đồng/trái"
     world = ("Rice, Thai 5%", "world", "International", "mt", "USD")
     assert chart_title(world, "vi") == "Rice, Thai 5% | world | Thế giới | USD/tấn"
+    assert chart_title(world, "en") == "Rice, Thai 5% | world | International | USD/t"
+
+
+def test_an_english_chart_says_its_unit_one_way_in_title_and_axis(tmp_path, monkeypatch):
+    """`plot --lang en` titled a coconut chart "... | VND/nut" over a y axis of "đồng/trái":
+    two languages and two units for one price. The title says the axis's unit."""
+    import forecast.plots as plots
+    from forecast.commands.charts import _draw_chart
+
+    dates = pd.date_range("2023-01-02", periods=60, freq="W-MON")
+    y = pd.Series(6000.0 + 20 * (np.arange(60) % 9), index=dates, name="price")
+    key = ("Dừa xiêm xanh", "Mỏ Cày Bắc", "Wholesale", "nut", "VND")
+    chosen = pd.DataFrame({"date": dates, "price": y.to_numpy()}).assign(
+        **dict(zip(KEY, key, strict=True))
+    )
+    drawn = []
+    real = plots.fan_chart
+
+    def keep(*args, **kwargs):  # the figure `plot` draws, to read its title and axis
+        drawn.append(real(*args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(plots, "fan_chart", keep)
+    for lang, unit in (("en", "đồng/nut"), ("vi", "đồng/trái")):
+        job = {"key": key, "y": y, "kind": "fan", "lang": lang, "data": naive_forecast(chosen)}
+        job |= {"harvest": None, "last": None, "path": tmp_path / f"{lang}.png"}
+        path, why = _draw_chart(job)
+        assert path is not None, why
+        ax = drawn[-1].axes[0]
+        assert ax.get_ylabel() == unit
+        assert ax.get_title(loc="left").endswith(f" | {unit}"), ax.get_title(loc="left")
+
+
+@pytest.mark.parametrize(
+    ("commodity", "lang", "label"),
+    [
+        ("Coconut", "en", "Rainy season (Mekong Delta)"),
+        ("Coconut", "vi", "Mùa mưa (ĐBSCL)"),
+        ("Pomelo", "en", "Tết season (Mekong Delta)"),
+        ("Pomelo", "vi", "Vụ Tết (ĐBSCL)"),
+    ],
+)
+def test_a_season_band_is_named_in_the_charts_language(calendar, commodity, lang, label):
+    """English charts of coconut and pomelo said "Mùa mưa (Mekong Delta)" and "Vụ Tết
+    (Mekong Delta)" beside English notes saying "Rainy season" and "Tết season": the band
+    is named as the bulletin's notes name the season."""
+    dates = pd.date_range("2023-01-02", periods=130, freq="W-MON")
+    y = pd.Series(6000.0 + 30 * (np.arange(130) % 7), index=dates, name="price")
+    chosen = pd.DataFrame({"date": dates, "price": y.to_numpy()}).assign(
+        commodity=commodity, market="Mỏ Cày Bắc", price_type="Wholesale", unit="kg", currency="VND"
+    )
+    rows = match_commodity(commodity, calendar)
+    fig = fan_chart(
+        y,
+        naive_forecast(chosen),
+        title="t",
+        unit_label=unit_label("VND", "kg", lang),
+        harvest_months=rows,
+        lang=lang,
+    )
+    texts = legend_texts(fig.axes[0])
+    assert label in texts, texts
+    if lang == "en":
+        assert not any("Mùa" in t or "Vụ" in t for t in texts), texts
+    profile = seasonal_profile(y, title="t", harvest_rows=rows, lang=lang)  # named alike
+    assert label in legend_texts(profile.axes[0])
 
 
 def test_a_flat_price_gets_a_readable_axis_not_a_few_dong_of_noise():

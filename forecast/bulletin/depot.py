@@ -86,6 +86,12 @@ def quote_per_chuc(frame: pd.DataFrame | None, sizes: dict[tuple, int]):
     return _requote(frame, sizes, per_chuc=True)
 
 
+def series_of(key: tuple) -> tuple:
+    """A price key (``forecast.table.KEY``) as ``sizes`` name its series (no unit)."""
+    commodity, market, price_type, _unit, currency = key
+    return (commodity, market, price_type, currency)
+
+
 def quote_per_nut(frame: pd.DataFrame | None, sizes: dict[tuple, int]):
     """:func:`quote_per_chuc` undone: the series in ``sizes`` back per nut, as the store
     keeps them (a bulletin's forecasts are archived in the store's units)."""
@@ -108,4 +114,10 @@ def _requote(frame: pd.DataFrame | None, sizes: dict[tuple, int], *, per_chuc: b
     return out
 
 
-__all__ = ["quote_per_chuc", "quote_per_nut", "stored_per_chuc", "written_per_chuc"]
+__all__ = [
+    "quote_per_chuc",
+    "quote_per_nut",
+    "series_of",
+    "stored_per_chuc",
+    "written_per_chuc",
+]

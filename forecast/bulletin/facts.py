@@ -186,6 +186,9 @@ class SeriesFacts:
     accuracy: Accuracy | None = None
     note: str = ""  # e.g. the forecast model fell back
     held_back: tuple[HeldBack, ...] = ()  # prices left out as probably mistyped
+    # A price per chục: the nuts in that chục (12, or 14 if the depot wrote --chuc 14);
+    # None when unknown or not per chục.
+    nuts_per_chuc: int | None = None
 
     commodity = property(lambda self: self.key[0])
     market = property(lambda self: self.key[1])
@@ -743,6 +746,7 @@ def bulletin_facts(
     max_age_months: int | None = MAX_AGE_MONTHS,
     notes: dict[tuple, str] | None = None,
     held_back: dict[tuple, list[HeldBack]] | None = None,
+    nuts_per_chuc: dict[tuple, int] | None = None,
 ) -> BulletinFacts:
     """Facts for every series of ``prices`` as known at ``as_of``.
 
@@ -771,7 +775,14 @@ def bulletin_facts(
     held_back
         Prices left out of ``prices`` as probably mistyped, by key
         (:func:`hold_back_mistyped`); each series' facts name its own.
+    nuts_per_chuc
+        For series quoted per chục, the nuts in each one's chục, by (commodity, market,
+        price_type, currency), as ``forecast.bulletin.depot.quote_per_chuc`` was given them.
     """
+    from forecast.bulletin.depot import series_of
+    from forecast.clean.units import CHUC
+
+    nuts_per_chuc = nuts_per_chuc or {}
     prices = truncate(prices, as_of)
     if prices.empty:
         return BulletinFacts(pd.Timestamp(as_of) if as_of else pd.NaT, (), horizon, "")
@@ -807,6 +818,8 @@ def bulletin_facts(
             facts = replace(facts, note=notes[key])
         if held_back and held_back.get(key):
             facts = replace(facts, held_back=tuple(held_back[key]))
+        if key[3] == CHUC and nuts_per_chuc.get(series_of(key)):
+            facts = replace(facts, nuts_per_chuc=int(nuts_per_chuc[series_of(key)]))
         kept.append(facts)
     models = sorted({s.outlook.model for s in kept if s.outlook and s.outlook.model})
     return BulletinFacts(
@@ -862,6 +875,7 @@ def make_bulletin(
     scheduler=None,
     on_done: Callable | None = None,
     kin_prices: pd.DataFrame | None = None,
+    nuts_per_chuc: dict[tuple, int] | None = None,
 ) -> BulletinInputs:
     """Forecast, score anomalies and gather the facts: the whole bulletin, before wording.
 
@@ -871,7 +885,8 @@ def make_bulletin(
     where starting worker processes would cost more than the fits, and others in processes.
     ``scheduler`` is a Dask scheduler for ``engine="dask"`` (see ``forecast.engine``).
     ``kin_prices`` is the table ``auto`` finds short series' kin in (default: ``prices``),
-    cut at ``as_of`` like the prices.
+    cut at ``as_of`` like the prices. ``nuts_per_chuc``: for series quoted per chục, the
+    nuts in each one's chục (see :func:`bulletin_facts`), so English bulletins can say it.
     """
     from forecast.calendar import load_calendar, match_series
     from forecast.forecasting import ForecastSpec, forecast_prices
@@ -924,6 +939,7 @@ def make_bulletin(
         max_age_months=max_age_months,
         notes=notes,
         held_back=held_back,
+        nuts_per_chuc=nuts_per_chuc,
     )
     # Series with too few prices for an outlook: no forecast to chart or to keep.
     too_few = {s.key for s in facts.series if s.outlook and s.outlook.direction == "too_few"}

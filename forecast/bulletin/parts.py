@@ -76,15 +76,41 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
-def unit_word(s: SeriesFacts, lang: str) -> str:
+#: English plurals of the words a piece is counted by (``COUNT_WORDS``).
+_PLURALS_EN = {"nut": "nuts", "egg": "eggs", "unit": "units"}
+
+
+def unit_word(s: SeriesFacts, lang: str, *, explained: bool = True) -> str:
     """The series' unit as the table says it: "đồng/kg", "USD/tấn", "LKR/trái" (a coconut
-    is counted by the trái, whatever the file called a piece: see ``COUNT_WORDS``)."""
+    is counted by the trái, whatever the file called a piece: see ``COUNT_WORDS``).
+
+    Prices in đồng say "đồng" in both languages; the quantity is in the bulletin's language:
+    "đồng/trái" in Vietnamese, "đồng/nut" in English, as "LKR/nut". A price per chục stays
+    per chục, the depot's unit, and in English says what one is, as English readers do not
+    know it: "đồng/chục of 12 nuts" (of 14 where the depot counts 14: ``nuts_per_chuc``).
+    ``explained=False`` gives the unit alone ("đồng/chục"), for the lines after the one
+    that explained it.
+    """
+    from forecast.clean.units import CHUC
     from forecast.plots import unit_label
 
     label = unit_label(s.currency, s.unit, lang)
-    # Prices in đồng keep the depot's words whatever the language, as unit_label does.
-    piece = count_word(s.commodity, s.unit, "vi" if s.currency.upper() == "VND" else lang)
-    return f"{label.split('/', 1)[0]}/{piece}" if piece else label
+    currency = label.split("/", 1)[0]
+    piece = count_word(s.commodity, s.unit, lang)
+    if piece:
+        return f"{currency}/{piece}"
+    if explained and lang == "en" and str(s.unit).strip() == CHUC:
+        return f"{currency}/{chuc_explained(s)}"
+    return label
+
+
+def chuc_explained(s: SeriesFacts) -> str:
+    """A chục in English words: "chục of 12 nuts", "chục of 14 nuts"; "chục of 12–16 nuts"
+    (as markets count it) when the bulletin was not told the depot's count."""
+    counted_as = count_word(s.commodity, "nut", "en") or "nut"
+    plural = _PLURALS_EN.get(counted_as, counted_as)
+    size = s.nuts_per_chuc
+    return f"chục of {size if size else '12–16'} {plural}"
 
 
 def _marked(change, lang: str, *, years: bool = False, freq: str = "monthly") -> str:
@@ -206,7 +232,7 @@ def harvest_sentence(note, lang: str) -> str:
 def series_notes(s: SeriesFacts, lang: str) -> list[str]:
     """Prices held back, harvest and price-alert notes of one series (may be empty)."""
     w = words(lang)
-    unit = unit_word(s, lang).split("/", 1)[-1]
+    unit = unit_word(s, lang, explained=False).split("/", 1)[-1]
     notes = [
         w["held_back"].format(
             price=money(h.price, s.currency, unit, lang),
@@ -230,7 +256,7 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
     if a is None:
         return None
     w = words(lang)
-    unit = unit_word(s, lang).split("/", 1)[-1]
+    unit = unit_word(s, lang, explained=False).split("/", 1)[-1]
     date = period_label(a.date, s.freq, lang)
     actual = money(a.actual, s.currency, unit, lang)
     # "Last period" only when it was: a forecast from prices weeks older says when it was

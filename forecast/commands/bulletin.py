@@ -190,6 +190,7 @@ def _make_bulletin(
             **(run_on or {}),
             on_done=(lambda _r: bar.advance(task)) if bar else None,
             kin_prices=every,
+            nuts_per_chuc=per_chuc,
         )
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
     # Today's bulletin (an --as-of in the latest period too), not one written as of before.

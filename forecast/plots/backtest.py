@@ -13,9 +13,10 @@ from matplotlib.patches import Patch
 from forecast.plots.common import (
     HISTORY_COLOUR,
     apply_font,
+    date_freq,
     figure_and_axes,
     fit_limits,
-    month_year,
+    period_name,
     price_formatter,
     style_date_axis,
     tidy_axes,
@@ -90,6 +91,9 @@ def backtest_chart(
     level = levels[0] if levels else None
 
     cutoffs = sorted(pd.to_datetime(table["cutoff"].unique()))
+    # Each forecast is named by the period it was made from: weekly cutoffs by their week,
+    # two of the same month would both read "Forecast from Oct 2025".
+    freq = date_freq(history.index, table["date"], cutoffs)
     first_cutoff, last_date = cutoffs[0], pd.Timestamp(table["date"].max())
     # Context before the first cutoff: as long as the windows, and at least a year.
     context = max(last_date - first_cutoff, pd.Timedelta(days=366))
@@ -135,7 +139,7 @@ def backtest_chart(
                 marker="D",
                 ms=5,
                 mec="white",
-                label=text["from"].format(date=month_year(cutoff, lang)),
+                label=text["from"].format(date=period_name(cutoff, freq, lang)),
             )
         )
     if level is not None:

@@ -122,10 +122,11 @@ def words(lang: str) -> dict[str, str]:
 def unit_label(currency: str, unit: str, lang: str = "en") -> str:
     """A price unit as the user says it: ``"VND", "kg"`` -> ``"đồng/kg"``.
 
-    Prices in đồng are read by Vietnamese farmers and traders whatever the chart's language,
-    so VND series always use the depot's words (``đồng/kg``, ``đồng/trái``). Other currencies
-    keep their ISO code with the unit in ``lang``: ``USD/t`` in English, ``USD/tấn`` in
-    Vietnamese. Units cropcast does not know are kept as written.
+    Prices in đồng say so in both languages, as the depots and the bulletins write them
+    (``đồng/kg``); other currencies keep their ISO code. The unit is in ``lang``: ``đồng/trái``
+    and ``USD/tấn`` in Vietnamese, ``đồng/nut`` and ``USD/t`` in English (a "trái" on an
+    English chart whose title says "nut" would be two languages and two units). Units
+    cropcast does not know are kept as written.
 
     Parameters
     ----------
@@ -141,7 +142,7 @@ def unit_label(currency: str, unit: str, lang: str = "en") -> str:
     unit = str(unit).strip()
     known = _UNIT_WORDS.get(unit.lower())
     if currency.upper() == "VND":
-        return f"đồng/{known[1] if known else unit}"
+        currency = "đồng"
     if known is None:
         return f"{currency}/{unit}"
     return f"{currency}/{known[1] if lang == 'vi' else known[0]}"
@@ -158,13 +159,15 @@ _PRICE_TYPES_VI = {
 
 
 def chart_title(key: tuple, lang: str = "en") -> str:
-    """A series' name as its chart's title: ``Rice | An Giang | Wholesale | VND/kg`` in
+    """A series' name as its chart's title: ``Rice | An Giang | Wholesale | đồng/kg`` in
     English, ``Rice | An Giang | Bán buôn | đồng/kg`` in Vietnamese (the names of the
-    commodity and market are the user's own, kept as written)."""
+    commodity and market are the user's own, kept as written). The unit is
+    :func:`unit_label`'s, as the y axis says it: ``Dừa | ... | đồng/nut`` in English, never
+    ``VND/nut`` over an axis of ``đồng/trái``."""
     commodity, market, price_type, unit, currency = key
-    if check_lang(lang) == "en":
-        return f"{commodity} | {market} | {price_type} | {currency}/{unit}"
-    kind = _PRICE_TYPES_VI.get(str(price_type).strip().casefold(), price_type)
+    kind = price_type
+    if check_lang(lang) == "vi":
+        kind = _PRICE_TYPES_VI.get(str(price_type).strip().casefold(), price_type)
     return f"{commodity} | {market} | {kind} | {unit_label(currency, unit, lang)}"
 
 
@@ -229,6 +232,32 @@ def month_year(date: pd.Timestamp, lang: str) -> str:
     """``Jun 2022`` / ``T6/2022``."""
     sep = "/" if lang == "vi" else " "
     return f"{month_name(date.month, lang)}{sep}{date.year}"
+
+
+#: Prices closer together than this are weekly, not monthly.
+_WEEKLY_SPACING = pd.Timedelta(days=28)
+
+
+def date_freq(*dates) -> str:
+    """``"weekly"`` when any two of the dates (DatetimeIndex, Series or lists) are less than
+    four weeks apart, else ``"monthly"``: how a chart should name a date of those series."""
+    found = pd.DatetimeIndex([])
+    for some in dates:
+        found = found.append(pd.DatetimeIndex(pd.to_datetime(some)))
+    found = found.dropna().unique().sort_values()
+    if len(found) < 2:
+        return "monthly"
+    return "weekly" if (found[1:] - found[:-1]).min() < _WEEKLY_SPACING else "monthly"
+
+
+def period_name(date: pd.Timestamp, freq: str, lang: str) -> str:
+    """The period of ``date`` as the bulletin names it: a month (``Oct 2025``, ``T10/2025``)
+    or, for weekly prices, its week (``week of 6–12 Oct 2025``, ``tuần 6–12/10/2025``)."""
+    if freq != "weekly":
+        return month_year(pd.Timestamp(date), lang)
+    from forecast.bulletin.wording import period_label
+
+    return period_label(pd.Timestamp(date), "weekly", check_lang(lang))
 
 
 def date_formatter(lang: str) -> FuncFormatter:
@@ -363,6 +392,7 @@ def _year_round_seasons(harvest) -> list[str]:
 
 def harvest_handles(profile: np.ndarray, harvest, lang: str) -> list[Patch]:
     """Legend entries for the shading actually drawn."""
+    from forecast.bulletin.wording import season_name
     from forecast.calendar import PEAK
 
     text = words(lang)
@@ -372,7 +402,10 @@ def harvest_handles(profile: np.ndarray, harvest, lang: str) -> list[Patch]:
         label = text["harvest"].format(region=region)
         seasons = _year_round_seasons(harvest)
         if seasons:  # coconut, pomelo: picked every month; the band is a season, not a harvest
-            label = text["season"].format(season=", ".join(seasons), region=region)
+            # In the chart's language, as the bulletin's notes name it: "Rainy season", not
+            # the calendar's "Mùa mưa", on an English chart.
+            names = dict.fromkeys(season_name(season, lang) for season in seasons)
+            label = text["season"].format(season=", ".join(names), region=region)
         handles.append(Patch(facecolor=HARVEST_COLOUR, alpha=HARVEST_ALPHA * 2, label=label))
     if (profile >= PEAK).any():
         handles.append(Patch(facecolor=HARVEST_COLOUR, alpha=PEAK_ALPHA * 1.6, label=text["peak"]))
