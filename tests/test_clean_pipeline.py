@@ -1388,3 +1388,25 @@ def test_merging_duplicates_keeps_labels_apart_on_any_index():
     out, made, _ = combine(frame, ["k", "date"])
     assert out.index.is_unique and len(out) == 2
     assert made.sum() == 1
+
+
+def test_a_market_reporting_again_after_years_is_no_outlier():
+    """Prices of 2024 after a last one in 2016 were "3.19x the prices around it": the
+    prices around it were eight years older. A spike within a stretch is still found."""
+    old = [100, 101, 99, 100, 102, 100, 101, 100]
+    frame = pd.concat(
+        [
+            monthly(old, start="2016-01-15"),
+            monthly([320, 325, 322, 330, 328], start="2024-05-15"),
+        ]
+    )
+    result = run(frame)
+    assert not result.report.outliers
+    spiked = pd.concat(
+        [
+            monthly(old, start="2016-01-15"),
+            monthly([320, 325, 3220, 330, 328, 326], start="2024-05-15"),
+        ]
+    )
+    found = run(spiked).report.outliers
+    assert [o["date"] for o in found] == ["2024-07-01"]

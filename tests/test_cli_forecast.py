@@ -1162,7 +1162,10 @@ def test_a_flat_series_is_named_when_its_first_steps_have_no_width(capsys):
     forecasts["lower_80"], forecasts["upper_80"] = 100 - widths, 100 + widths
     forecasts["lower_95"], forecasts["upper_95"] = 100 - 2 * widths - 1, 100 + 2 * widths + 1
     note_flat_series(prices, forecasts)
-    assert "1 series never changed price (Fuel | F | Retail | XOF/l)" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "1 series never changed price (Fuel | F | Retail | XOF/l)" in said
+    # Not "no width": the 95 % and the later steps have some (was said of them too).
+    assert "its ranges have no width in places" in said
     forecasts["lower_80"], forecasts["upper_80"] = 99.0, 101.0  # every range has width
     note_flat_series(prices, forecasts)
     assert capsys.readouterr().err == ""

@@ -1104,26 +1104,39 @@ def note_flat_series(prices, forecasts=None, shown: int = 2) -> None:
     from forecast.table import KEY, series_label
 
     flat = flat_series(prices)
+    partly: set = set()
     if forecasts is not None and flat:
         bounds = [c for c in forecasts.columns if c.startswith("lower_")]
         width = pd.concat(
             [forecasts["upper_" + c[6:]] / forecasts[c] - 1 for c in bounds], axis=1
         ).fillna(np.inf)
         # A series is named when one of its levels has no width at some step (the first
-        # steps are the narrowest).
+        # steps are the narrowest); "in places" when its kin's moves widened the others.
+        by = [forecasts[k] for k in KEY]
         zero = width <= FLAT_TOLERANCE
-        zero = zero.groupby([forecasts[k] for k in KEY], observed=True).any().any(axis=1)
-        flat = [key for key in flat if bool(zero.get(key, False))]
-    if not flat:
-        return
-    examples = "; ".join(series_label(key) for key in flat[:shown])
-    more = f" and {len(flat) - shown} more" if len(flat) > shown else ""
-    their = "their ranges have" if len(flat) > 1 else "its ranges have"
-    typer.echo(
-        f"note: {len(flat)} series never changed price ({examples}{more}): {their} no width, "
-        f"because the history shows no move to measure, not because the price is certain",
-        err=True,
-    )
+        some = zero.groupby(by, observed=True).any().any(axis=1)
+        every = zero.groupby(by, observed=True).all().all(axis=1)
+        flat = [key for key in flat if bool(some.get(key, False))]
+        partly = {key for key in flat if not bool(every.get(key, False))}
+    for group, where in (
+        ([k for k in flat if k not in partly], "no width"),
+        (
+            [k for k in flat if k in partly],
+            "no width in places (the first steps or the 80 %; moves of the same commodity "
+            "elsewhere widen the rest)",
+        ),
+    ):
+        if not group:
+            continue
+        examples = "; ".join(series_label(key) for key in group[:shown])
+        more = f" and {len(group) - shown} more" if len(group) > shown else ""
+        their = "their ranges have" if len(group) > 1 else "its ranges have"
+        typer.echo(
+            f"note: {len(group)} series never changed price ({examples}{more}): {their} "
+            f"{where}, because the history shows no move to measure, not because the price "
+            "is certain",
+            err=True,
+        )
 
 
 def note_flat_forecasts(input_: Path | None, db: Path | None, prices, forecasts) -> None:
