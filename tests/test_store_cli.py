@@ -320,6 +320,22 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     assert "prices taken as weekly" in " ".join(second.stdout.split())
 
 
+def test_a_weeks_price_taken_as_its_month_says_the_next_week_replaces_it(tmp_path):
+    """A week's file beside a monthly store became the month's price, and the next week's
+    replaced it, without a word that weeks were not kept; a file on the 15th is a month's."""
+    from test_store import lua_file
+
+    db = tmp_path / "monthly.duckdb"
+    history = {f"2025-{m:02d}-15": 7000 + 10 * m for m in range(1, 11)}
+    assert run("ingest", lua_file(tmp_path / "history.csv", history), "--db", db).exit_code == 0
+    week = run("ingest", lua_file(tmp_path / "w45.csv", {"2025-11-07": 7120}), "--db", db)
+    assert week.exit_code == 0, week.output
+    said = " ".join(week.stdout.split())
+    assert "each price stands for its month" in said and "--freq weekly" in said
+    month = run("ingest", lua_file(tmp_path / "dec.csv", {"2025-12-15": 7130}), "--db", db)
+    assert month.exit_code == 0 and "stands for its month" not in month.stdout
+
+
 def test_a_twice_monthly_depots_next_month_is_told_how_to_go_in(tmp_path):
     """A depot pricing on the 1st and 15th: its two years read as monthly (the fixed days
     tell), but its next month's two dates, 14 days apart, read as weekly by themselves.

@@ -45,6 +45,7 @@ import json
 import os
 import sys
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -391,6 +392,14 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             notes.append(
                 f"prices taken as {stored}, as the stored series are (one date tells no spacing)"
             )
+        if stored == "monthly" and not _month_days(raw, result.report.dayfirst):
+            # A week's price, dated mid-month, becomes the month's: each later week of the
+            # month then replaces it (kept in revisions) rather than joining a median.
+            notes.append(
+                "each price stands for its month, as the stored series are monthly: a later "
+                "file of the same month replaces it (the old price kept in the revisions); "
+                "weekly prices need a store of their own, started with --freq weekly"
+            )
     elif (
         options.freq is None
         and result.report.freq == "monthly"
@@ -414,6 +423,18 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             )
     result.report.notes.extend(notes)
     return result, notes
+
+
+def _month_days(raw, dayfirst: bool | None) -> bool:
+    """Whether every date of the file is one a monthly price is dated by: the 1st, the
+    15th (WFP's) or a month's end (unreadable dates, refused anyway, do not count)."""
+    from forecast.clean.dates import parse_date
+
+    days = []
+    for value in raw.table["date"].drop_duplicates():
+        with suppress(Exception):
+            days.append(pd.Timestamp(parse_date(value, dayfirst).value))
+    return all(d.day in (1, 15) or d.is_month_end for d in days)
 
 
 def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
