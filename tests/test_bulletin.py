@@ -465,6 +465,19 @@ def test_a_mistyped_latest_price_is_held_back_and_named():
     assert high < 60_000  # the outlook is not stretched toward the typo
 
 
+def test_a_held_back_typo_is_not_said_to_skew_the_outlook(tmp_path):
+    """stderr said the typo 'was kept ... it skews its series' forecast' while the bulletin
+    held it back; a price the outlook did use is still named."""
+    steady = [45_000 + 500 * (i % 3) for i in range(12)]
+    path = tmp_path / "pomelo.csv"
+    weekly_pomelo([*steady, 460_000]).to_csv(path, index=False)
+    result = run("bulletin", "-i", path, "-m", "naive", "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert "khác xa các kỳ trước" in result.stdout and "skews" not in result.stderr
+    forecast = run("forecast", "-i", path, "-m", "naive", "-j", 1, "-q", "--freq", "weekly")
+    assert "460,000" in forecast.stderr and "skews its series' forecast" in forecast.stderr
+
+
 def test_a_threefold_move_the_other_markets_share_is_a_price_not_a_typo():
     """Sri Lanka's carrots tripled in every market in January 2024: kin confirm a real move."""
     steady = [45_000 + 500 * (i % 3) for i in range(12)]

@@ -31,6 +31,7 @@ from forecast.commands.shared import (
     label,
     load_for_forecast,
     note_flat_forecasts,
+    note_outliers,
     parse_as_of,
     parse_choice,
     progress_bar,
@@ -165,6 +166,7 @@ def _make_bulletin(
         **(reading or {}),
         reports=reports,
         quotes_chuc=True,
+        outliers_later=True,
     )
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
@@ -193,6 +195,12 @@ def _make_bulletin(
             nuts_per_chuc=per_chuc,
         )
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
+    # The outliers the outlook used: those held back as mistyped the bulletin names itself
+    # ("có thể nhập sai: chưa dùng"), and they skew nothing.
+    where = store_to_read(input_, db) if input_ is None else input_
+    if where is not None:
+        fix = "ingest a corrected file" if input_ is None else None
+        note_outliers(inputs.prices, where, "outlook", fix=fix)
     # Today's bulletin (an --as-of in the latest period too), not one written as of before.
     if keep is not None and (stamp is None or stamp >= prices["date"].max()):
         keep.append(lambda: _archive_outlook(input_, db, inputs, per_chuc, model, horizon))

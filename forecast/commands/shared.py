@@ -561,6 +561,7 @@ def load_for_forecast(
     chuc: int | None = None,
     reports: list | None = None,
     quotes_chuc: bool = False,
+    outliers_later: bool = False,
     sheet: str | None = None,
 ):
     """``(chosen, every)``: the prices a command works on (the file (cleaned), the store or the
@@ -575,7 +576,8 @@ def load_for_forecast(
     ``quotes_chuc``: the command quotes series written per chục per chục again (bulletins),
     so their conversion to nuts needs no note. ``sheet`` is --sheet, the workbook's sheet.
     ``forecasting=False`` (alerts, charts that forecast nothing) leaves out the notes that
-    speak of forecasts.
+    speak of forecasts. ``outliers_later``: the command names the outliers itself, after
+    its work (a bulletin leaves out the prices it holds back as mistyped, and says so).
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
@@ -640,7 +642,8 @@ def load_for_forecast(
             note_conversions(cleaned.report, input_, quotes_chuc)
             note_split(cleaned.report, input_)
             note_several_per_period(cleaned.report, chosen, input_)
-        note_outliers(chosen, input_, "forecast" if forecasting else "alerts")
+        if not outliers_later:
+            note_outliers(chosen, input_, "forecast" if forecasting else "alerts")
         note_jumps(chosen, input_)
         note_stale_series(chosen, forecasting)
         note_case_twins(chosen, input_)
@@ -649,12 +652,13 @@ def load_for_forecast(
     elif store_path is not None:  # files ingested week by week may spell a market two ways
         note_case_twins(chosen, store_path, "the files you ingest")
         # The store marks a typo against the whole history as each week's file arrives.
-        note_outliers(
-            chosen,
-            store_path,
-            "forecast" if forecasting else "alerts",
-            fix="ingest a corrected file",
-        )
+        if not outliers_later:
+            note_outliers(
+                chosen,
+                store_path,
+                "forecast" if forecasting else "alerts",
+                fix="ingest a corrected file",
+            )
     return chosen, prices
 
 
