@@ -19,6 +19,7 @@ from forecast.auto import (
     conformal_widths,
     currency_inflation,
     last_price_errors,
+    one_sided_bounds,
     steady_inflation,
 )
 from forecast.errors import UsageError
@@ -449,3 +450,33 @@ def test_a_typo_is_no_price_move_for_the_ranges():
     new_unit = pd.Series([5000.0, 5100, 5200, 5.3, 5.4, 5.5])
     moves = last_price_errors(new_unit, 3, 10)
     assert np.nanmax(np.abs(moves)) < np.log(1.1) and np.isfinite(moves).sum() == 6
+
+
+def _inflating(rate: float, n: int = 120, seed: int = 3) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    logs = np.log(100) + np.cumsum(rate + 0.04 * rng.standard_normal(n))
+    return pd.Series(np.exp(logs), index=pd.date_range("2014-01-01", periods=n, freq="MS"))
+
+
+def test_ranges_of_prices_that_only_rose_keep_to_that_side():
+    """A currency losing 3 % a month: symmetric widths around a forecast lagging the drift
+    put the 12-month 95 % range's lower end at a fraction of the price, a fall never seen,
+    and its upper end under the prices to come."""
+    y = _inflating(0.03)
+    errors = last_price_errors(y, 12, 240)
+    lower, upper = one_sided_bounds(errors, (80, 95), 12)
+    assert (upper > lower).all() and (lower[-1] > 0).all()  # the whole range above today
+    fc = make_model("auto", horizon=12).fit(y).predict(12, levels=(80, 95))
+    last = float(y.iloc[-1])
+    assert (fc["lower_95"] >= last * 0.85).all() and fc["lower_95"].iloc[-1] == pytest.approx(last)
+    assert fc["upper_95"].iloc[-1] > last * np.exp(12 * 0.03)  # the drift's path is inside
+    assert (fc["lower_80"] <= fc["forecast"]).all() and (fc["forecast"] <= fc["upper_80"]).all()
+    # A price that moves both ways, and a short rising history, keep symmetric ranges.
+    assert one_sided_bounds(last_price_errors(_inflating(0.0), 12, 240), (80, 95), 12) is None
+    short = _inflating(0.03, n=30)
+    fitted = make_model("auto", horizon=12).fit(short)
+    assert fitted.own_moves_ < 40
+    ranges = fitted.predict(12, levels=(95,))
+    point = np.log(ranges["forecast"])
+    below, above = point - np.log(ranges["lower_95"]), np.log(ranges["upper_95"]) - point
+    assert np.allclose(below.iloc[:6], above.iloc[:6])  # symmetric (before holding the price)
