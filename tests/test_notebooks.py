@@ -115,10 +115,44 @@ def _execute_at(path: Path, folder: Path, extra_env: dict[str, str] | None = Non
     return notebook
 
 
+#: Each notebook run on the embedded data, once a session: the tests of its claims read it.
+_EMBEDDED_RUNS: dict[str, object] = {}
+
+
+def _embedded_run(path: Path, tmp_path_factory):
+    """``path`` run on the embedded data: ``$CROPCAST_DB`` names a file that is not there, so
+    the notebook does not read a store someone left at the top of the checkout."""
+    if path.name not in _EMBEDDED_RUNS:
+        nowhere = tmp_path_factory.getbasetemp() / "no-store-here.duckdb"
+        _EMBEDDED_RUNS[path.name] = _execute(path, {"CROPCAST_DB": str(nowhere)})
+    return _EMBEDDED_RUNS[path.name]
+
+
+def _cells(notebook, kind: str) -> list:
+    return [cell for cell in notebook["cells"] if cell["cell_type"] == kind]
+
+
+def _source(cell) -> str:
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _printed(cell) -> str:
+    """What a code cell printed and displayed, as text."""
+    return "".join(
+        output.get("text", "") + "".join(output.get("data", {}).get("text/plain", ""))
+        for output in cell.get("outputs", [])
+    )
+
+
+def _cell(notebook, cell_id: str):
+    return next(cell for cell in notebook["cells"] if cell.get("id") == cell_id)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_top_to_bottom(path: Path):
-    notebook = _execute(path)
+def test_notebook_runs_top_to_bottom(path: Path, tmp_path_factory):
+    notebook = _embedded_run(path, tmp_path_factory)
     images = sum(
         "image/png" in output.get("data", {})
         for cell in notebook.cells
@@ -186,3 +220,147 @@ def test_notebook_runs_on_a_districts_own_file(path: Path, tmp_path: Path):
         for output in cell.get("outputs", [])
     )
     assert "gia_dua.csv" in text  # the planner's file was read, not the embedded data
+
+
+# --- the store, as README says: "the embedded data (or your store, when cropcast ingest has
+# made one)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_takes_the_store_as_the_commands_do(path: Path):
+    """A review found notebooks 02-04 hard-coding ``STORE = None`` while 01 read $CROPCAST_DB:
+    each finds the store with the package's ``resolve_location``, as the commands do."""
+    code = "\n".join(
+        _source(c) for c in _cells(json.loads(path.read_text(encoding="utf-8")), "code")
+    )
+    assert "STORE = None" not in code
+    assert "resolve_location()" in code and "notebook_prices(PRICES_FILE, STORE)" in code
+
+
+def _weekly_store(tmp_path: Path) -> Path:
+    """A store made as README's "A price history that accumulates" makes one: a depot's weekly
+    prices of dried coconut, ingested with ``--freq weekly``."""
+    import datetime as dt
+    import math
+
+    from forecast.clean import CleanOptions
+    from forecast.store import ingest_file, open_store
+
+    monday = dt.date(2024, 9, 2)
+    rows = [
+        f"{monday + dt.timedelta(weeks=i):%d/%m/%Y},Dừa khô,Mỏ Cày Bắc,Farmgate,trái,VND,"
+        f"{round(4000 * (1 + 0.15 * math.cos(2 * math.pi * i / 52)) + 60 * math.sin(i))}"
+        for i in range(60)
+    ]
+    source = tmp_path / "gia_tuan.csv"
+    source.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "s.duckdb"
+    ingest_file(open_store(db, create=True), source, options=CleanOptions(freq="weekly"))
+    return db
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_reads_the_store_cropcast_db_names(path: Path, tmp_path: Path):
+    """With $CROPCAST_DB set each notebook reads that store, a weekly one of other crops than
+    the embedded data's, runs to the end and says where its prices came from."""
+    db = _weekly_store(tmp_path)
+    ran = _execute(path, {"CROPCAST_DB": str(db)})
+    assert any(f"from the store {db}" in _printed(c) for c in _cells(ran, "code"))
+
+
+# --- claims the text cells make, against what the code cells print
+
+
+def test_no_notebook_calls_wfp_rice_paddy():
+    """WFP's Viet Nam "Rice" is milled rice (gạo, about 7,500 đồng/kg in 2014), not paddy."""
+    for path in NOTEBOOKS:
+        text = " ".join(_source(c) for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
+        assert "Mekong paddy" not in " ".join(text.split()), path.name
+
+
+@pytest.mark.slow
+def test_alerts_table_shows_the_alps_band_users_see(tmp_path_factory):
+    """An ALPS below -1 is "low" in the table, as in the chart and ``cropcast alerts`` (it
+    showed WFP's "normal" for Viet Nam 5 % rice at -1.56); values print as the alerts
+    command prints them."""
+    import re
+
+    ran = _embedded_run(NOTEBOOK_DIR / "02-seasons-and-harvests.ipynb", tmp_path_factory)
+    table = _printed(_cell(ran, "nb02-11"))
+    rows = re.findall(
+        r"(?m)^\s*\d+\s+.*?\s([+-]\d+\.\d+)\s+(low|normal|stress|alert|crisis)\s", table
+    )
+    assert rows, table
+    for value, band in rows:
+        assert (band == "low") == (float(value) < -1), (value, band)
+    assert any(band == "low" for _, band in rows)  # the embedded data has one: Viet Nam 5 % rice
+
+
+@pytest.mark.slow
+def test_what_if_text_says_what_its_numbers_show(tmp_path_factory):
+    """Notebook 04's text against its printed numbers: the late harvest's months (it named June
+    the cheapest while notebook 02's table put An Giang's low in July), and the longer horizon,
+    whose first-year ranges it said "barely change" beside a table where they widened by a third."""
+    import re
+
+    ran = _embedded_run(NOTEBOOK_DIR / "04-what-if.ipynb", tmp_path_factory)
+    seasons = _embedded_run(NOTEBOOK_DIR / "02-seasons-and-harvests.ipynb", tmp_path_factory)
+
+    late = _printed(_cell(ran, "nb04-10"))
+    cheapest = re.search(r"cheapest in (\w{3})", late).group(1)
+    an_giang = next(
+        line for line in _printed(_cell(seasons, "nb02-08")).splitlines() if "An Giang" in line
+    )
+    assert re.search(rf"\b{cheapest} \(-", an_giang), (late, an_giang)  # 02's "usually lowest"
+    fall = re.search(r"largest fall (\w{3}) \d{4}", late).group(1)
+    rise = re.search(r"largest rise (\w{3}) \d{4}", late).group(1)
+    text = " ".join(_source(_cell(ran, "nb04-11")).split())
+    names = {
+        m[:3]: m
+        for m in (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        )
+    }
+    assert f"largest fall is in {names[fall]}" in text and f"largest rise in {names[rise]}" in text
+
+    horizon = _printed(_cell(ran, "nb04-18"))
+    moved = float(re.search(r"the line moves ([\d.]+)% at most", horizon).group(1))
+    points = [int(p) for p in re.findall(r"([+-]\d+) (?:and|points)", horizon)]
+    ending = " ".join(_source(_cell(ran, "nb04-19")).split())
+    assert moved < 2 and "line barely moves" in ending
+    assert (
+        max(map(abs, points)) >= 5 and "barely change" not in ending and "ranges change" in ending
+    )
+
+
+@pytest.mark.slow
+def test_explore_text_on_world_prices_matches_its_table(tmp_path_factory):
+    """Notebook 01 says cocoa, coffee and coconut oil peaked after 2022, coconut oil's largest
+    12-month rise being 2010-11's: the table above its world panel must say so too."""
+    import re
+
+    ran = _embedded_run(NOTEBOOK_DIR / "01-explore-prices.ipynb", tmp_path_factory)
+    table = _printed(_cell(ran, "nb01-20"))
+    row = {
+        name: re.search(
+            rf"{re.escape(name)}\s+\w{{3}} (\d{{4}})\s+\w{{3}} (\d{{4}})", table
+        ).groups()
+        for name in ("Cocoa", "Coconut oil", "Coffee, Robusta")
+    }
+    assert all(int(highest) > 2022 for highest, _ in row.values()), table
+    assert row["Coconut oil"][1] in ("2010", "2011"), table
