@@ -320,14 +320,13 @@ def conformal_widths(
 ONE_SIDED = 0.85
 
 
-#: Own last-price errors at the furthest step that tell a drift without the currency's
-#: word: years of them (a short cut's 29 at most do not).
-ONE_SIDED_OWN = 2 * MIN_SCORES
-
-
-def _furthest_count(errors: np.ndarray) -> int:
-    """Errors at the furthest step (the last column) of a cutoffs x steps table."""
-    return int(np.isfinite(errors[:, -1]).sum()) if errors.ndim == 2 and errors.shape[1] else 0
+def _signed_quantile(errors: np.ndarray, tail: float) -> float:
+    """The conformal rank of signed ``errors`` at ``tail`` percent from the bottom: the
+    ``ceil((n + 1) t)``-th smallest, the largest when ``n`` is too small for that rank (the
+    ranges then span the moves seen, no Gaussian stand-in, which is symmetric)."""
+    ordered = np.sort(errors)
+    rank = math.ceil((len(ordered) + 1) * tail / 100)
+    return float(ordered[min(rank, len(ordered)) - 1])
 
 
 def one_sided_bounds(
@@ -361,8 +360,8 @@ def one_sided_bounds(
         e = e[np.isfinite(e)]
         for i, level in enumerate(levels):
             tail = (100 + float(level)) / 2
-            upper[j, i] = conformal_quantile(e, tail) * grow
-            lower[j, i] = -conformal_quantile(-e, tail) * grow
+            upper[j, i] = _signed_quantile(e, tail) * grow
+            lower[j, i] = -_signed_quantile(-e, tail) * grow
     return lower, upper
 
 
@@ -483,12 +482,14 @@ class AutoForecaster(Forecaster):
         windows = self._check_params()
         self.notes_: list[str] = []
         self.members_, self.weights_, self.scale_ = {}, {}, None
-        self.own_moves_ = 0
         self.last_ = float(np.log(y.dropna().iloc[-1])) if y.notna().any() else float("nan")
         self.calibration_ = {"method": "none yet"}
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
         factories = self._factories()
         broad = self.currency_inflation is not None and self.currency_inflation >= INFLATION_RATE
+        # Ranges keep to the side prices moved to only in a monthly series of a currency
+        # losing its value (one_sided_bounds): a commodity's years-long boom ends in a bust.
+        self.inflating_ = broad and season_length(y) == 12
         if broad and (rate := steady_inflation(y)) is not None:
             label = f"drift(window={INFLATION_WINDOW})"
             factories[label] = _Candidate("drift", {"window": INFLATION_WINDOW})
@@ -615,7 +616,6 @@ class AutoForecaster(Forecaster):
         ratio = math.sqrt(np.mean(errors[ok] ** 2)) / reference if reference > 0 else 1.0
         self.scale_ = math.sqrt(ratio)
         self.reference_ = last_price_errors(y, actual.shape[1], int(self.calibration_window))
-        self.own_moves_ = _furthest_count(self.reference_)
         self.calibration_ = {
             "method": "conformal: last-price log errors per step, times sqrt(ratio)",
             "reference_errors": int(np.isfinite(self.reference_).sum()),
@@ -688,7 +688,6 @@ class AutoForecaster(Forecaster):
         """
         h = int(self.horizon)
         own = last_price_errors(y, h, int(self.calibration_window))
-        self.own_moves_ = _furthest_count(own)
         kin = _steps(self.kin_errors, h)
         reference = np.concatenate([own, kin])
         scores = np.abs(reference[np.isfinite(reference)])
@@ -741,13 +740,13 @@ class AutoForecaster(Forecaster):
         for i, level in enumerate(levels):
             out[f"lower_{level}"] = np.exp(point - widths[:, i])
             out[f"upper_{level}"] = np.exp(point + widths[:, i])
-        # Only where the currency inflates (as for the drift candidate), or the series' own
-        # moves over the furthest step are many (``ONE_SIDED_OWN``): a short history that
-        # happened to rise is no drift to keep to (the short-history benchmark's interval
-        # scores got 2-6 % worse when every one-sided series kept to its side).
-        inflating = (self.currency_inflation or 0.0) >= INFLATION_RATE
-        told = inflating or self.own_moves_ >= ONE_SIDED_OWN
-        drift = one_sided_bounds(self.reference_, levels, h, self.offset_) if told else None
+        # Only where the currency inflates, as for the drift candidate: a short history
+        # that happened to rise is no drift to keep to (the short-history benchmark's
+        # interval scores got 2-6 % worse when every one-sided series kept to its side),
+        # nor a commodity's years-long boom, which ends in a bust.
+        drift = (
+            one_sided_bounds(self.reference_, levels, h, self.offset_) if self.inflating_ else None
+        )
         if drift is not None:  # the prices only ever rose (or fell): keep to that side
             lower, upper = drift
             for i, level in enumerate(levels):

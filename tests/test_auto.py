@@ -466,17 +466,22 @@ def test_ranges_of_prices_that_only_rose_keep_to_that_side():
     errors = last_price_errors(y, 12, 240)
     lower, upper = one_sided_bounds(errors, (80, 95), 12)
     assert (upper > lower).all() and (lower[-1] > 0).all()  # the whole range above today
-    fc = make_model("auto", horizon=12).fit(y).predict(12, levels=(80, 95))
+    fc = make_model("auto", horizon=12, currency_inflation=0.03).fit(y).predict(12, levels=(80, 95))
     last = float(y.iloc[-1])
     assert (fc["lower_95"] >= last * 0.85).all() and fc["lower_95"].iloc[-1] == pytest.approx(last)
     assert fc["upper_95"].iloc[-1] > last * np.exp(12 * 0.03)  # the drift's path is inside
+    assert (fc["lower_95"] <= fc["lower_80"]).all() and (fc["upper_80"] <= fc["upper_95"]).all()
     assert (fc["lower_80"] <= fc["forecast"]).all() and (fc["forecast"] <= fc["upper_80"]).all()
-    # A price that moves both ways, and a short rising history, keep symmetric ranges.
+    # A price that moves both ways keeps symmetric ranges; so does one commodity's long rise
+    # in a currency that does not inflate (a boom ends in a bust).
     assert one_sided_bounds(last_price_errors(_inflating(0.0), 12, 240), (80, 95), 12) is None
-    short = _inflating(0.03, n=30)
-    fitted = make_model("auto", horizon=12).fit(short)
-    assert fitted.own_moves_ < 40
-    ranges = fitted.predict(12, levels=(95,))
-    point = np.log(ranges["forecast"])
-    below, above = point - np.log(ranges["lower_95"]), np.log(ranges["upper_95"]) - point
-    assert np.allclose(below.iloc[:6], above.iloc[:6])  # symmetric (before holding the price)
+    boom = make_model("auto", horizon=12, currency_inflation=0.001).fit(y).predict(6, levels=(95,))
+    point = np.log(boom["forecast"])
+    below, above = point - np.log(boom["lower_95"]), np.log(boom["upper_95"]) - point
+    assert np.allclose(below, above)
+    # Three years of an inflating currency: the 95 % range spans the moves seen, never a
+    # Gaussian stand-in spread as far below the price as above (it reached 0.31x).
+    short = make_model("auto", horizon=12, currency_inflation=0.04).fit(_inflating(0.04, n=40))
+    ranges = short.predict(12, levels=(80, 95))
+    worst = float(np.exp(np.nanmin(last_price_errors(_inflating(0.04, n=40), 12, 240)[:, -1])))
+    assert ranges["lower_95"].iloc[-1] >= 0.999 * min(worst, 1) * _inflating(0.04, n=40).iloc[-1]

@@ -244,8 +244,12 @@ def test_marks_shared_by_several_currencies_take_the_currency_columns():
         "LAK": (["Kip 12.000", "12.500 kip", "13000"], [12000.0, 12500.0, 13000.0]),
         "KHR": (["3.200 riel", "3300", "3400"], [3200.0, 3300.0, 3400.0]),
         "BDT": (["Tk 60", "Tk 61.5", "62"], [60.0, 61.5, 62.0]),
+        # An abbreviation's dot is no decimal point (these were 0.6 taka and 0.45 shillings).
+        "KES": (["Ksh. 45", "KSh.46", "47 Ksh."], [45.0, 46.0, 47.0]),
     }
     dates = ["2024-01-15", "2024-02-15", "2024-03-15"]
+    cases["AFN"] = (["Afs. 60", "Afs.61", "62 Afs."], [60.0, 61.0, 62.0])
+    dotted_taka = (["Tk. 60", "Tk.61", "62 Tk."], [60.0, 61.0, 62.0])
     for currency, (written, read) in cases.items():
         frame = raw_table(
             [{"date": d, "price": p} for d, p in zip(dates, written, strict=True)],
@@ -255,6 +259,11 @@ def test_marks_shared_by_several_currencies_take_the_currency_columns():
         assert result.rejected.empty, (currency, result.rejected["reason"].tolist())
         assert result.prices["price"].tolist() == read, currency
         assert set(result.prices["currency"]) == {currency}
+    dotted = raw_table(
+        [{"date": d, "price": p} for d, p in zip(dates, dotted_taka[0], strict=True)],
+        currency="BDT",
+    )
+    assert run(dotted).prices["price"].tolist() == dotted_taka[1]
     # Without a currency column the mark's usual currency; another column's still refuses.
     blank = raw_table([{"date": "2024-01-15", "price": "$ 4.50"}], currency="")
     assert run(blank).prices["currency"].tolist() == ["USD"]
@@ -1390,23 +1399,27 @@ def test_merging_duplicates_keeps_labels_apart_on_any_index():
     assert made.sum() == 1
 
 
-def test_a_market_reporting_again_after_years_is_no_outlier():
-    """Prices of 2024 after a last one in 2016 were "3.19x the prices around it": the
-    prices around it were eight years older. A spike within a stretch is still found."""
-    old = [100, 101, 99, 100, 102, 100, 101, 100]
-    frame = pd.concat(
-        [
-            monthly(old, start="2016-01-15"),
-            monthly([320, 325, 322, 330, 328], start="2024-05-15"),
-        ]
+def test_known_prices_of_the_year_around_a_price_tell_its_reading():
+    """A store's prices tell a "56.500" its file cannot: in kg and in a unit cropcast does
+    not know (bó), but only within a year of it (a back-fill years before the stored
+    prices, a thousand times apart after inflation, was read by them)."""
+    days = pd.date_range("2024-01-01", periods=20, freq="W-MON")
+    known = pd.DataFrame(
+        {
+            "commodity": "Rice",
+            "market": "An Giang",
+            "price_type": "Wholesale",
+            "unit": ["kg"] * 10 + ["bó"] * 10,
+            "currency": "VND",
+            "date": days,
+            "price": [56_000.0] * 20,
+        }
     )
-    result = run(frame)
-    assert not result.report.outliers
-    spiked = pd.concat(
-        [
-            monthly(old, start="2016-01-15"),
-            monthly([320, 325, 3220, 330, 328, 326], start="2024-05-15"),
-        ]
-    )
-    found = run(spiked).report.outliers
-    assert [o["date"] for o in found] == ["2024-07-01"]
+
+    def read(date: str, unit: str) -> float:
+        row = raw_table([{"date": date, "price": "56.500"}], unit=unit, currency="nghìn đồng")
+        return float(run(row, known_prices=known).prices["price"].iloc[0])
+
+    assert read("2024-03-15", "kg") == 56_500
+    assert read("2024-06-15", "bó") == 56_500
+    assert read("2019-06-15", "kg") == 56_500_000  # no known price within a year: the guess

@@ -175,10 +175,17 @@ def _strip_marks(text: str) -> tuple[str, str | None, float]:
     while changed:
         changed = False
         for mark, code in _CURRENCY_MARKS:
-            if text.startswith(mark) or text.endswith(mark):
-                text = text[len(mark) :] if text.startswith(mark) else text[: -len(mark)]
-                text, currency, changed = text.strip(), code, True
-                break
+            # A mark of letters may carry an abbreviation's dot: "Tk. 60", "Ksh.45" and
+            # "60 Tk." are 60 taka, not 0.6 (the dot is no decimal point).
+            dotted = mark[-1].isalpha() and text.startswith(mark + ".")
+            if text.startswith(mark):
+                text = text[len(mark) + dotted :]
+            elif text.endswith(mark) or (mark[-1].isalpha() and text.endswith(mark + ".")):
+                text = text[: text.rfind(mark)]
+            else:
+                continue
+            text, currency, changed = text.strip(), code, True
+            break
         for word, factor in MULTIPLIER_WORDS:
             if text.endswith(word) and text[: -len(word)].rstrip()[-1:].isdigit():
                 text, multiplier, changed = text[: -len(word)].strip(), multiplier * factor, True
@@ -469,6 +476,8 @@ def _judge_by_kin(
     return decimal | (told & ~nearer), decimal
 
 
+#: Known prices further than this from a price's date tell nothing of its reading.
+KNOWN_WITHIN = np.timedelta64(366, "D")
 #: A known price further than this from both readings of "56.500" tells neither (a
 #: factor of about 30: the two readings are 1,000 apart).
 _KNOWN_NEAR = np.log(31.6)
@@ -478,53 +487,63 @@ def _judge_by_known(
     frame: pd.DataFrame, logs: pd.Series, rows: pd.Series, known: pd.DataFrame | None, chuc: int
 ):
     """``(judged, decimal)`` for ambiguous ``rows`` by their series' ``known`` prices
-    (``CleanOptions.known_prices``): the median known price per base unit (a kilo, a nut),
-    against each row's two readings per base unit ("56.500" per yến is 5,650 or 5.65 đồng
-    a kilo). The nearer reading wins when it is within a factor of 30 of the known price."""
+    (``CleanOptions.known_prices``) within ``KNOWN_WITHIN`` of each row's date: their median
+    per base unit (a kilo, a nut; a unit cropcast does not know, "bó", against the same
+    unit), against the row's two readings per base unit ("56.500" per yến is 5,650 or 5.65
+    đồng a kilo). The nearer reading wins when it is within a factor of 30 of the known
+    price. Prices years apart tell nothing: a 2017 back-fill of Sudan's millet is not read
+    by its 2024 prices, a thousand times higher after years of inflation."""
     from forecast.clean.currency import read_currency
     from forecast.clean.units import parse_unit
 
     none = pd.Series(False, index=frame.index)
-    needed = {"commodity", "market", "price_type", "unit_raw", "currency_raw"}
+    needed = {"commodity", "market", "price_type", "unit_raw", "currency_raw", "date"}
     if known is None or known.empty or not rows.any() or not needed <= set(frame.columns):
         return none, none
 
     def per_base(unit: object) -> tuple[str, float]:
         parsed = parse_unit(unit, chuc)
-        return (
-            (parsed.dimension, parsed.size * (1 / parsed.price_scale))
-            if parsed.known
-            else ("", 1.0)
-        )
+        if not parsed.known:
+            return f"other:{parsed.name}", 1.0
+        return parsed.dimension, parsed.size / parsed.price_scale
 
+    base_of = {u: per_base(u) for u in known["unit"].unique()}
     stored = known.assign(
-        _dim=known["unit"].map(lambda u: per_base(u)[0]),
+        _dim=known["unit"].map(lambda u: base_of[u][0]),
         _log=np.log(known["price"].astype(float))
-        - np.log(known["unit"].map(lambda u: per_base(u)[1]).astype(float)),
-    )
-    stored = stored[stored["_dim"] != ""]
+        - np.log(known["unit"].map(lambda u: base_of[u][1]).astype(float)),
+        _day=pd.to_datetime(known["date"]).to_numpy(dtype="datetime64[ns]"),
+    ).sort_values("_day")
     keys = ["commodity", "market", "price_type", "currency", "_dim"]
-    reference = stored.groupby(keys, dropna=False)["_log"].median()
-    if reference.empty:
-        return none, none
+    groups = {key: group for key, group in stored.groupby(keys, dropna=False, sort=False)}
     mine = frame.loc[rows]
     unit = map_unique(mine["unit_raw"], per_base)
-    lookup = pd.MultiIndex.from_arrays(
-        [
+    currency = map_unique(mine["currency_raw"], lambda c: read_currency(c)[0])
+    ref = pd.Series(np.nan, index=mine.index)
+    for i, key in enumerate(
+        zip(
             mine["commodity"],
             mine["market"],
             mine["price_type"],
-            map_unique(mine["currency_raw"], lambda c: read_currency(c)[0]),
+            currency,
             unit.map(lambda u: u[0]),
-        ]
-    )
-    ref = pd.Series(reference.reindex(lookup).to_numpy(), index=mine.index)
+            strict=True,
+        )
+    ):
+        group = groups.get(key)
+        if group is None:
+            continue
+        day = np.datetime64(mine["date"].iloc[i], "ns")
+        days = group["_day"].to_numpy()
+        lo, hi = np.searchsorted(days, [day - KNOWN_WITHIN, day + KNOWN_WITHIN], side="left")
+        if hi > lo:
+            ref.iloc[i] = float(np.median(group["_log"].to_numpy()[lo:hi]))
     base = logs[rows] - np.log(unit.map(lambda u: u[1]).astype(float))
     as_thousands = (base - ref).abs()
     as_decimal = (base - np.log(1000) - ref).abs()
     judged = ref.notna() & (np.minimum(as_thousands, as_decimal) < _KNOWN_NEAR)
     decimal = judged & (as_decimal < as_thousands)
-    return none | judged.reindex(frame.index, fill_value=False), none | decimal.reindex(
+    return judged.reindex(frame.index, fill_value=False), decimal.reindex(
         frame.index, fill_value=False
     )
 

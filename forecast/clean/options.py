@@ -46,8 +46,8 @@ class CleanOptions:
         default to ``"."``, as their publishers write English numbers).
     known_prices
         Prices already known for the file's series (``commodity, market, price_type,
-        currency, unit, price``: a store's latest of each series). A "56.500" its own
-        series cannot tell is read as the known prices say (56.5 nghìn đồng beside
+        currency, unit, date, price``: a store's). A "56.500" its own series cannot tell
+        is read as the known prices of the year around it say (56.5 nghìn đồng beside
         stored 56,000 đồng, not 56.5 million) before other markets' prices or the
         currency's habit decide.
     """

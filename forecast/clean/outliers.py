@@ -10,8 +10,7 @@ small tick into an outlier.
 Working on the level in a centred window makes a one-period spike stand out while a lasting
 level shift does not (the window's median moves with it). Windows count observations, not
 periods; interpolated points are skipped, so cleaning cleaned data flags the same points.
-A gap of a year or more (``STRETCH_GAP``) splits a series into stretches judged apart.
-Series (and stretches) with fewer than ``MIN_POINTS`` observations are not tested.
+Series with fewer than ``MIN_POINTS`` observations are not tested.
 
 ``CleanOptions.outliers="flag"`` (the default) marks them ``outlier`` and keeps them;
 ``"reject"`` refuses them (gap filling then treats them as missing).
@@ -75,20 +74,6 @@ def hampel(
     return score > threshold, score, median
 
 
-#: A gap this long splits a series into stretches judged apart: a market that reports again
-#: after years is not a typo for differing from the prices of years before (Sa'dah's wheat
-#: flour, 2016 then 2024, was "3.19x the prices around it").
-STRETCH_GAP = np.timedelta64(366, "D")
-
-
-def _stretches(dates: np.ndarray, first: int, stop: int) -> list[tuple[int, int]]:
-    """``(start, end)`` positions of the runs of ``dates[first:stop]`` with no gap of
-    ``STRETCH_GAP`` or more between consecutive dates."""
-    cuts = first + 1 + np.flatnonzero(np.diff(dates[first:stop]) >= STRETCH_GAP)
-    bounds = [first, *cuts.tolist(), stop]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
 def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "outliers": flag (or refuse) spikes per series."""
     observed = ~map_unique(frame["flags"], lambda f: "interpolated" in split_marks(f)).astype(bool)
@@ -98,34 +83,29 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     found = []
     reasons = pd.Series(None, index=frame.index, dtype=object)
     tested_keys = set()
-    dates = candidates["date"].to_numpy(dtype="datetime64[ns]")
-    for key, first, stop in blocks:
-        if stop - first < MIN_POINTS:
+    for key, start, stop in blocks:
+        if stop - start < MIN_POINTS:
             continue
         tested_keys.add(key)
-        for start, end in _stretches(dates, first, stop):
-            if end - start < MIN_POINTS:
-                continue
-            hit, score, median = hampel(logs[start:end])
-            for i in np.flatnonzero(hit):
-                row = candidates.iloc[start + i]
-                index = candidates.index[start + i]
-                price, z = float(row["price"]), float(score[i])
-                local = float(np.exp(median[i]))
-                mask[index] = True
-                found.append(
-                    {
-                        "series": label(key),
-                        "date": row["date"].date().isoformat(),
-                        "price": price,
-                        "local_median": local,
-                        "score": round(z, 2),
-                    }
-                )
-                reasons[index] = (
-                    f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
-                    f"from the local median {fmt_number(local)})"
-                )
+        hit, score, median = hampel(logs[start:stop])
+        for i in np.flatnonzero(hit):
+            row = candidates.iloc[start + i]
+            index = candidates.index[start + i]
+            price, z, local = float(row["price"]), float(score[i]), float(np.exp(median[i]))
+            mask[index] = True
+            found.append(
+                {
+                    "series": label(key),
+                    "date": row["date"].date().isoformat(),
+                    "price": price,
+                    "local_median": local,
+                    "score": round(z, 2),
+                }
+            )
+            reasons[index] = (
+                f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
+                f"from the local median {fmt_number(local)})"
+            )
     # Marks from an earlier cleaning of a series tested now are judged again: a typo since
     # corrected loses its own. A series too short to test keeps what it was told.
     earlier = map_unique(frame["flags"], lambda f: "outlier" in split_marks(f)).astype(bool)

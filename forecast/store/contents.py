@@ -47,24 +47,15 @@ def series_frequencies(store: Store) -> pd.DataFrame:
     return frame.astype({column: object for column in (*KEY, "freq")})
 
 
-#: Latest observed prices per series that tell a new file's "56.500" its reading.
-KNOWN_PRICES = 5
-
-
 def known_prices(store: Store) -> pd.DataFrame | None:
-    """Each stored series' latest ``KNOWN_PRICES`` observed prices (not estimates, not
-    outliers), as ``CleanOptions.known_prices`` takes them; ``None`` without a store."""
+    """The stored observed prices (not estimates, not outliers) with their dates, as
+    ``CleanOptions.known_prices`` takes them; ``None`` without a store."""
     if not store.path.exists():
         return None
     with store.reading() as con:
         frame = con.execute(
-            f"""SELECT {_KEY}, price FROM (
-                SELECT {_KEY}, price, row_number() OVER (
-                    PARTITION BY {_KEY} ORDER BY date DESC) AS latest
-                FROM prices
-                WHERE NOT list_has_any(string_split(flags, ';'), ['interpolated', 'outlier'])
-            ) WHERE latest <= ?""",
-            [KNOWN_PRICES],
+            f"""SELECT {_KEY}, date, price FROM prices
+            WHERE NOT list_has_any(string_split(flags, ';'), ['interpolated', 'outlier'])"""
         ).df()
     return frame.astype({column: object for column in KEY})
 
