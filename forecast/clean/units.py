@@ -489,9 +489,14 @@ EGGS_IN_A_CHUC = 10
 
 
 def _is_eggs(commodity: object) -> bool:
-    """Whether a commodity is eggs ("Trứng gà", "Eggs (local)"): counted in units, ten a chục."""
+    """Whether a commodity is eggs ("Trứng gà", "Eggs (local)"): counted in units, ten a chục.
+    Named first: "Mì trứng" (egg noodles) and "Bánh trứng" are not; "Egg noodles" and "Egg
+    plant" neither."""
     text = tidy_text(commodity).casefold()
-    return "trứng" in text or bool({"egg", "eggs"} & set(re.findall(r"[a-z]+", fold(text))))
+    words = re.findall(r"\w+", text)
+    if not words or words[0] not in ("trứng", "egg", "eggs"):
+        return False
+    return not {"noodle", "noodles", "plant", "plants"} & set(words)
 
 
 def _egg_unit(value: object) -> ParsedUnit:
