@@ -252,8 +252,11 @@ def _shared_range(first, last, freq: str, unit: str) -> pd.DatetimeIndex:
     return full
 
 
-def select_series(prices: pd.DataFrame, patterns: list[str] | None) -> pd.DataFrame:
-    """Rows whose series label contains any of ``patterns`` (case-insensitive).
+def select_series(
+    prices: pd.DataFrame, patterns: list[str] | None, *, exact_case: bool = False
+) -> pd.DataFrame:
+    """Rows whose series label contains any of ``patterns`` (case-insensitive, unless
+    ``exact_case``: "retail" is then not "Retail").
 
     A pattern may hold several parts separated by ``|``; all parts must match
     (``"Rice|An Giang"`` is rice in An Giang). Accents match however they are typed: a
@@ -266,11 +269,13 @@ def select_series(prices: pd.DataFrame, patterns: list[str] | None) -> pd.DataFr
     labels = prices[KEY[0]].astype(str)
     for column in KEY[1:]:
         labels = labels + " | " + prices[column].astype(str)
-    labels = labels.str.normalize("NFC").str.casefold()
+    fold = (lambda text: text) if exact_case else str.casefold
+    labels = labels.str.normalize("NFC")
+    labels = labels if exact_case else labels.str.casefold()
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
         pattern = unicodedata.normalize("NFC", pattern)
-        parts = [p.strip().casefold() for p in pattern.split("|") if p.strip()]
+        parts = [fold(p.strip()) for p in pattern.split("|") if p.strip()]
         hit = pd.Series(True, index=prices.index)
         for part in parts:
             hit &= labels.str.contains(part, regex=False)

@@ -891,3 +891,23 @@ def test_a_reading_is_what_changes_stored_prices_however_it_is_written():
     assert _reading(None, {"price": "Giá", "date": "Ngày"}, None) == _reading(
         None, {"date": "Ngày", "price": "Giá"}, None
     )
+
+
+def test_a_removed_series_leaves_the_prices_and_keeps_its_own_aside(store, tmp_path):
+    """A file ingested under another spelling could never be taken out: its series stayed
+    in every forecast. Removal moves its prices to ``removals``; the counts still conserve,
+    and a later file of it adds them again."""
+    from forecast.store.removal import matching_series, remove_series
+
+    ingest_file(store, price_file(tmp_path / "a.csv"))
+    before = load_prices(store)
+    assert matching_series(store, ["Coffee"])["prices"].tolist() == [24]
+    gone = remove_series(store, ["Coffee|Dak Lak"])
+    assert gone["commodity"].tolist() == ["Coffee"]
+    after = load_prices(store)
+    assert set(after["commodity"]) == {"Rice"} and len(after) == len(before) - 24
+    assert count(store, "SELECT count(*) FROM removals") == 24
+    assert audit(store) == [] and store_info(store)["removed"] == 24
+    assert remove_series(store, ["Coffee"]).empty  # nothing left to match
+    ingest_file(store, price_file(tmp_path / "b.csv", range(24, 30)))
+    assert audit(store) == [] and set(load_prices(store)["commodity"]) == {"Rice", "Coffee"}

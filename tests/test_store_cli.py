@@ -1150,3 +1150,25 @@ def test_a_read_only_store_says_so_and_forecasts_still_run(tmp_path, monkeypatch
     assert sent.exit_code == 0, sent.output
     assert "outlook was not kept in s.duckdb" in sent.stderr and page.exists()
     assert hashlib.sha256(Path("s.duckdb").read_bytes()).hexdigest() == before
+
+
+def test_store_remove_lists_then_takes_out_a_misspelt_series(tmp_path):
+    """'retail' beside 'Retail' stayed in every forecast for good; now it can be taken out."""
+    from test_store import lua_file
+
+    db = tmp_path / "s.duckdb"
+    good = lua_file(tmp_path / "a.csv", {"2025-10-06": 7000, "2025-10-13": 7100})
+    assert run("ingest", good, "--db", db, "--freq", "weekly").exit_code == 0
+    stray = tmp_path / "b.csv"
+    stray.write_text(good.read_text("utf-8").replace("Retail", "retail"), "utf-8")
+    assert run("ingest", stray, "--db", db, "--freq", "weekly").exit_code == 0
+    asked = run("store", "remove", "--db", db, "-s", "Lúa|retail")
+    assert asked.exit_code == 0 and "nothing removed: add --yes" in " ".join(asked.stdout.split())
+    assert len(load_prices(open_store(db))) == 4  # a listing only
+    done = run("store", "remove", "--db", db, "-s", "Lúa|retail", "--yes")
+    assert done.exit_code == 0 and "removed 1 series (2 prices)" in " ".join(done.stdout.split())
+    left = load_prices(open_store(db))
+    assert left["price_type"].tolist() == ["Retail", "Retail"]
+    assert audit(open_store(db)) == []
+    again = run("store", "remove", "--db", db, "-s", "Lúa|retail", "--yes")
+    assert again.exit_code == 2 and one_error_line(again) and "no stored series" in again.stderr

@@ -455,6 +455,8 @@ def store_info_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
             "rejected rows", f"{info['rejected_rows']:,}", "refused by cleaning, with reasons"
         )
         facts.add_row("revisions", f"{info['revisions']:,}", "stored prices later replaced")
+        if info["removed"]:
+            facts.add_row("removed", f"{info['removed']:,}", "prices 'store remove' took out, kept")
         facts.add_row(
             "forecast runs",
             f"{info['forecast_runs']:,}",
@@ -490,6 +492,66 @@ def store_info_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
         for problem in info["problems"]:
             err.print(f"error: {problem}", markup=False, highlight=False)
         raise typer.Exit(1)
+
+
+@store_app.command("remove")
+def store_remove_cmd(
+    series: Annotated[
+        list[str],
+        typer.Option(
+            "--series",
+            "-s",
+            help="Series to take out: parts of their names as --series elsewhere, but "
+            'capitals count ("Bưởi|retail" is not "Bưởi|Retail").',
+        ),
+    ],
+    db: DbOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Remove them (without it, only list what would go).")
+    ] = False,
+) -> None:
+    """Take series out of the store: a file ingested under another spelling ("retail"
+    beside "Retail", a currency "NGHIN") leaves series forecasts and bulletins then carry.
+
+    Their prices are kept in the store's removals table (store info counts them), never
+    deleted. Without --yes, only lists what would go.
+    """
+    from forecast.store import open_store
+    from forecast.store.removal import matching_series, remove_series
+    from forecast.table import KEY, series_label
+
+    store = open_store(db)
+    found = matching_series(store, series) if not yes else remove_series(store, series)
+    if found.empty:
+        raise UsageError(
+            f"no stored series matches {' or '.join(repr(s) for s in series)}",
+            "--series",
+            f"Run 'cropcast data list --db {store.path}' to see the stored series",
+        )
+    listing = Table(box=box.SIMPLE_HEAD, title_justify="left")
+    for column in ("series", "prices", "from", "to"):
+        listing.add_column(column, justify="right" if column == "prices" else "left")
+    for row in found.itertuples(index=False):
+        key = tuple(getattr(row, k) for k in KEY)
+        listing.add_row(
+            series_label(key), f"{row.prices:,}", f"{row.first:%Y-%m-%d}", f"{row.last:%Y-%m-%d}"
+        )
+    console.print(listing)
+    n_series, n_prices = len(found), int(found["prices"].sum())
+    if yes:
+        console.print(
+            f"removed {n_series} series ({n_prices:,} prices) from {store.path}; they are kept "
+            "in its removals table",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"would remove {n_series} series ({n_prices:,} prices); nothing removed: add --yes "
+            "to remove them",
+            markup=False,
+            highlight=False,
+        )
 
 
 class ExportFormat(str, Enum):

@@ -8,11 +8,12 @@
 4. ``prices_revised`` = rows of ``revisions`` with ``ingest_id = X`` whose new value is
    observed; the others (new value still ``interpolated``) are the estimates ``X``
    re-estimated, ``R``;
-5. ``prices_added + prices_revised + R`` = rows of ``prices`` still from ``X`` plus rows of
-   ``revisions`` that replaced a value from ``X`` (each value X wrote either stands or was
-   replaced exactly once);
+5. ``prices_added + prices_revised + R`` = rows of ``prices`` (and of ``removals``: prices
+   ``cropcast store remove`` took out) still from ``X`` plus rows of ``revisions`` that
+   replaced a value from ``X`` (each value X wrote stands, was removed, or was replaced
+   exactly once);
 
-and overall ``rows of prices = sum of prices_added``.
+and overall ``rows of prices + rows of removals = sum of prices_added``.
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ def store_info(store: Store, last: int = 10) -> dict[str, Any]:
         (n_ingests,) = one("SELECT count(*) FROM ingests")
         (n_rejected,) = one("SELECT count(*) FROM rejected")
         (n_revisions,) = one("SELECT count(*) FROM revisions")
+        (n_removed,) = one("SELECT count(*) FROM removals")
         n_runs, last_run = one("SELECT count(*), max(created_at) FROM forecast_runs")
         (n_forecasts,) = one("SELECT count(*) FROM forecasts")
         freq_counts = con.execute(
@@ -159,6 +161,7 @@ def store_info(store: Store, last: int = 10) -> dict[str, Any]:
         "ingests": int(n_ingests),
         "rejected_rows": int(n_rejected),
         "revisions": int(n_revisions),
+        "removed": int(n_removed),
         "forecast_runs": int(n_runs),
         "forecast_rows": int(n_forecasts),
         "last_forecast_run": f"{last_run:%Y-%m-%d %H:%M:%S}Z" if last_run is not None else None,
@@ -179,19 +182,25 @@ def audit(store: Store) -> list[str]:
                 FROM revisions GROUP BY ALL),
             rev_old AS (SELECT old_ingest_id AS ingest_id, count(*) AS n FROM revisions
                 GROUP BY ALL),
-            cur AS (SELECT ingest_id, count(*) AS n FROM prices GROUP BY ALL)
+            cur AS (SELECT ingest_id, count(*) AS n FROM prices GROUP BY ALL),
+            gone AS (SELECT ingest_id, count(*) AS n FROM removals GROUP BY ALL)
             SELECT i.ingest_id, i.file_name, i.rows_in, i.rows_kept, i.rows_merged,
                 i.rows_rejected, i.rows_interpolated, i.prices_added, i.prices_unchanged,
                 i.prices_revised, coalesce(rej.n, 0), coalesce(rev_new.n, 0),
-                coalesce(rev_new.reestimated, 0), coalesce(rev_old.n, 0), coalesce(cur.n, 0)
+                coalesce(rev_new.reestimated, 0), coalesce(rev_old.n, 0),
+                coalesce(cur.n, 0) + coalesce(gone.n, 0)
             FROM ingests i
             LEFT JOIN rej USING (ingest_id) LEFT JOIN rev_new USING (ingest_id)
             LEFT JOIN rev_old USING (ingest_id) LEFT JOIN cur USING (ingest_id)
+            LEFT JOIN gone USING (ingest_id)
             ORDER BY i.ingest_id""".format(
                 estimate="list_contains(string_split(new_flags, ';'), 'interpolated')"
             )
         ).fetchall()
-        (n_prices,) = con.execute("SELECT count(*) FROM prices").fetchone()
+        # A removed price still counts as written by its ingest: it stands in ``removals``.
+        (n_prices,) = con.execute(
+            "SELECT (SELECT count(*) FROM prices) + (SELECT count(*) FROM removals)"
+        ).fetchone()
         (orphans,) = con.execute(
             "SELECT count(*) FROM prices ANTI JOIN ingests USING (ingest_id)"
         ).fetchone()
@@ -230,7 +239,7 @@ def audit(store: Store) -> list[str]:
         wrote = added + revised + n_reestimated
         if wrote != n_current + n_replaced:
             problems.append(
-                f"{where}: wrote {wrote} values but {n_current} stand and "
+                f"{where}: wrote {wrote} values but {n_current} stand (or were removed) and "
                 f"{n_replaced} were replaced"
             )
     total_added = sum(r[7] for r in rows)

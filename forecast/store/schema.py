@@ -5,7 +5,7 @@ store's version is the highest. A file without that table is not a cropcast stor
 cropcast never writes to it. Migrations only add: a store made by an older cropcast is
 brought up to date the first time a newer one opens it, inside one transaction.
 
-Tables (version 2):
+Tables (version 3):
 
 ``ingests``
     One row per file added: name, sha256, byte size, the cleaning counts (``rows_in =
@@ -23,6 +23,10 @@ Tables (version 2):
     ingest, and the new value with the ingest that brought it. An interpolated estimate
     re-estimated between new real neighbours is kept the same way (``new_flags`` then
     still ``interpolated``).
+``removals``
+    Prices ``cropcast store remove`` took out of ``prices`` (a series ingested under a
+    misspelt name): each row as it stood, with its ingest, and the removal's number, time
+    and the ``--series`` asked (``asked``).
 ``forecast_runs``, ``forecasts``, ``forecast_intervals``
     The forecast archive: one row per run (model asked for, ``as_of`` = last price date,
     horizon, levels), one per series and period (``step``, ``forecast``, model used), and
@@ -124,6 +128,24 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 lower DOUBLE,
                 upper DOUBLE,
                 PRIMARY KEY (run_id, {_KEY}, date, level)
+            )""",
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    (
+        "removals: the prices 'cropcast store remove' took out, kept",
+        (
+            f"""CREATE TABLE removals (
+                removal_id INTEGER NOT NULL,
+                removed_at TIMESTAMP NOT NULL,
+                asked VARCHAR NOT NULL,{_KEY_DDL},
+                date DATE NOT NULL,
+                price DOUBLE NOT NULL,
+                flags VARCHAR NOT NULL,
+                source VARCHAR NOT NULL,
+                ingest_id INTEGER NOT NULL
             )""",
         ),
     ),
