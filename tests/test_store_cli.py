@@ -1172,3 +1172,25 @@ def test_store_remove_lists_then_takes_out_a_misspelt_series(tmp_path):
     assert audit(open_store(db)) == []
     again = run("store", "remove", "--db", db, "-s", "Lúa|retail", "--yes")
     assert again.exit_code == 2 and one_error_line(again) and "no stored series" in again.stderr
+
+
+def test_a_typo_in_a_file_per_chuc_is_quoted_per_chuc_at_ingest(tmp_path):
+    """The ingest's outlier line quoted 130,000 a nut for a '1.560.000' typed per chục: the
+    depot looks for what it typed."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    weeks = pd.date_range("2025-05-05", periods=26, freq="W-MON")
+    history = tmp_path / "history.csv"
+    history.write_text(
+        head
+        + "".join(
+            f"{d:%Y-%m-%d},Dừa khô,M,Retail,chục,VND,{156_000 + 1_000 * (i % 3)}\n"
+            for i, d in enumerate(weeks)
+        ),
+        "utf-8",
+    )
+    typo = tmp_path / "typo.csv"
+    typo.write_text(head + "2025-11-03,Dừa khô,M,Retail,chục,VND,1560000\n", "utf-8")
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", history, "--db", db, "--freq", "weekly").exit_code == 0
+    said = " ".join(run("ingest", typo, "--db", db).stdout.split())
+    assert "1,560,000 a chục of 12" in said and "130,000 a nut" in said, said

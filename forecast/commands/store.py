@@ -140,7 +140,7 @@ def _print_ingest(results) -> None:
                 soft_wrap=True,
             )
         if len(r.outliers):
-            _print_outliers(r.outliers)
+            _print_outliers(r.outliers, _per_chuc(rep.conversions))
         if len(r.reestimated):
             _print_price_changes(
                 f"  re-estimated {len(r.reestimated):,} interpolated prices between their new "
@@ -184,9 +184,31 @@ def _print_chuc(conversions: list[dict]) -> None:
     )
 
 
-def _print_outliers(rows, shown: int = 5) -> None:
+def _per_chuc(conversions: list[dict]) -> dict[tuple, int]:
+    """(commodity, market, price_type, currency) -> nuts in the chục this file wrote it per."""
+    from forecast.clean.units import from_chuc
+
+    return {
+        (c["commodity"], c["market"], c["price_type"], c["currency"]): round(1 / float(c["factor"]))
+        for c in conversions
+        if from_chuc(c) and "commodity" in c
+    }
+
+
+def _print_outliers(rows, per_chuc: dict[tuple, int] | None = None, shown: int = 5) -> None:
     """The prices whose ``outlier`` mark the store's whole history set or took off: a typo in
-    a week's file shows here, at ingest, not in next week's bulletin."""
+    a week's file shows here, at ingest, not in next week's bulletin. A series the file
+    wrote per chục is quoted per chục, as the depot typed it (and per nut, as stored)."""
+    per_chuc = per_chuc or {}
+
+    def say(row) -> str:
+        size = per_chuc.get((row.commodity, row.market, row.price_type, row.currency))
+        if not size or row.unit != "nut":
+            return _outlier_text(row)
+        median = row.local_median
+        around = "" if math.isnan(median) else f" (around it: {money(median * size)})"
+        return f"{money(row.price * size)} a chục of {size}{around}; {money(row.price)} a nut"
+
     for mark, heading in (
         (
             "flagged",
@@ -204,7 +226,7 @@ def _print_outliers(rows, shown: int = 5) -> None:
         else:
             what = "1 price" if n == 1 else f"{n:,} prices"
         console.print("  " + heading.format(what=what), highlight=False)
-        _print_rows(part, shown, _outlier_text)
+        _print_rows(part, shown, say)
 
 
 def _outlier_text(row) -> str:
