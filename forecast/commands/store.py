@@ -532,11 +532,12 @@ def store_remove_cmd(
         bool, typer.Option("--yes", help="Remove them (without it, only list what would go).")
     ] = False,
 ) -> None:
-    """Take series out of the store: a file ingested under another spelling ("retail"
-    beside "Retail", a currency "NGHIN") leaves series forecasts and bulletins then carry.
+    """Take series out of the store, their prices kept aside (a misspelt series).
 
-    Their prices are kept in the store's removals table (store info counts them), never
-    deleted. Without --yes, only lists what would go.
+    A file ingested under another spelling ("retail" beside "Retail", a currency "NGHIN")
+    leaves series that forecasts and bulletins then carry. Their prices move to the store's
+    removals table (store info counts them), never deleted. Without --yes, only lists what
+    would go.
     """
     from forecast.store import open_store
     from forecast.store.removal import matching_series, remove_series
