@@ -95,7 +95,8 @@ INFLATION_WINDOW = 24
 INFLATION_RATE = 0.02
 #: ... that many standard errors above zero: a regime, not a few jumps.
 INFLATION_T = 3.0
-#: Fewest monthly series of a currency that tell its inflation from one commodity's boom.
+#: Fewest commodities (with monthly series) of a currency that tell its inflation from one
+#: commodity's boom.
 INFLATION_SERIES = 3
 #: A series tells of its currency's inflation now when its last price is within this many
 #: months of the currency's latest.
@@ -129,12 +130,12 @@ def steady_inflation(y: pd.Series) -> float | None:
 
 
 def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
-    """Per currency: the median, over its monthly series still priced (a price in the
-    ``INFLATION_CURRENT`` months to the currency's latest), of each one's mean log change a
-    month over its last ``INFLATION_WINDOW`` months with prices. What a currency's
-    inflation does to all its prices, where one commodity's boom moves only its own; a
-    currency with fewer than ``INFLATION_SERIES`` such series cannot tell the two apart and
-    gets none."""
+    """Per currency: the median over its commodities of the median, over each one's monthly
+    series still priced (a price in the ``INFLATION_CURRENT`` months to the currency's
+    latest), of each series' mean log change a month over its last ``INFLATION_WINDOW``
+    months with prices. What a currency's inflation does to all its prices, where one
+    commodity's boom moves only its own; a currency with fewer than ``INFLATION_SERIES``
+    such commodities cannot tell the two apart and gets none."""
     from forecast.table import KEY
 
     priced = prices[prices["price"] > 0].sort_values([*KEY, "date"], kind="stable")
@@ -161,8 +162,15 @@ def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
     latest = ends["end"].groupby(currency).transform("max")
     ends = ends[ends["end"] >= latest - pd.DateOffset(months=INFLATION_CURRENT)]
     rates = np.log(ends["last"] / ends["first"]) / months[ends.index]
-    currency = rates.index.get_level_values(KEY.index("currency"))
-    grouped = rates.groupby(currency)
+    # A commodity's markets first: four coconut markets in a boom are one commodity's word,
+    # and made Sri Lanka's rupee "inflate" 2.8 % a month beside one rice series.
+    by_commodity = rates.groupby(
+        [
+            rates.index.get_level_values(KEY.index("currency")),
+            rates.index.get_level_values(KEY.index("commodity")),
+        ]
+    ).median()
+    grouped = by_commodity.groupby(level=0)
     return {
         str(c): float(r)
         for (c, r), n in zip(grouped.median().items(), grouped.size(), strict=True)
@@ -314,7 +322,7 @@ def conformal_widths(
 
 
 #: Past moves this one-sided (the share of the furthest measured step's last-price errors
-#: on one side of zero) are a drift, not noise around the price: a currency losing its
+#: above zero) are a drift, not noise around the price: a currency losing its
 #: value (Sudan, Zimbabwe, Lebanon: 79-100 % of 12-month moves up in WFP's series, where
 #: the default data's series are 43-71 %).
 ONE_SIDED = 0.85
@@ -334,7 +342,7 @@ def one_sided_bounds(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Log bounds around the last price, ``(lower, upper)`` each ``h x len(levels)``, from
     the signed quantiles of the last-price errors per step, when those errors are
-    one-sided (``ONE_SIDED``); ``None`` otherwise.
+    one-sided upwards (``ONE_SIDED``); ``None`` otherwise.
 
     Symmetric widths around a forecast that lags such a drift put the lower end of a
     Sudanese millet's 12-month 95 % range at a seventh of its price, a fall it never
@@ -350,8 +358,8 @@ def one_sided_bounds(
     furthest = int(measured[-1])
     moves = errors[:, furthest - 1]
     moves = moves[np.isfinite(moves) & (moves != 0)]
-    if not len(moves) or 1 - ONE_SIDED < float((moves > 0).mean()) < ONE_SIDED:
-        return None
+    if not len(moves) or float((moves > 0).mean()) < ONE_SIDED:
+        return None  # inflation lifts prices: a price falling in it keeps both sides
     lower, upper = np.zeros((h, len(levels))), np.zeros((h, len(levels)))
     for j, s in enumerate(np.arange(1, h + 1) + offset):
         own = int(s) if int(s) in set(measured.tolist()) else furthest

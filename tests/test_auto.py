@@ -391,6 +391,30 @@ def test_currency_inflation_is_the_median_monthly_series():
     assert rates == {"LBP": pytest.approx(steady_inflation(y))}  # one USD series tells nothing
 
 
+def test_one_commoditys_boom_in_many_markets_is_no_currency_inflation():
+    """Four coconut markets rising together beside one rice series made Sri Lanka's rupee
+    "inflate" 2.8 % a month: a commodity's markets speak once."""
+    y = _lebanon()
+    rows = [
+        pd.DataFrame(
+            {
+                "commodity": commodity,
+                "market": market,
+                "price_type": "Retail",
+                "unit": "kg",
+                "currency": "LKR",
+                "date": values.index,
+                "price": values.to_numpy(),
+            }
+        )
+        for commodity, market, values in [
+            *[("Coconut", f"M{i}", y * (1 + i / 10)) for i in range(4)],
+            ("Rice", "M0", y / y * 200),
+        ]
+    ]
+    assert currency_inflation(pd.concat(rows, ignore_index=True)) == {}
+
+
 def test_currency_inflation_counts_only_the_series_still_priced():
     """Markets that stopped years ago (as half a WFP file's have) do not outvote the ones
     priced now: four flat series ending in 2012 beside three inflating to 2023."""
@@ -475,6 +499,8 @@ def test_ranges_of_prices_that_only_rose_keep_to_that_side():
     # A price that moves both ways keeps symmetric ranges; so does one commodity's long rise
     # in a currency that does not inflate (a boom ends in a bust).
     assert one_sided_bounds(last_price_errors(_inflating(0.0), 12, 240), (80, 95), 12) is None
+    # Inflation lifts prices: one falling in it keeps both sides (its upper end was pinned).
+    assert one_sided_bounds(last_price_errors(_inflating(-0.03), 12, 240), (80, 95), 12) is None
     boom = make_model("auto", horizon=12, currency_inflation=0.001).fit(y).predict(6, levels=(95,))
     point = np.log(boom["forecast"])
     below, above = point - np.log(boom["lower_95"]), np.log(boom["upper_95"]) - point

@@ -250,6 +250,8 @@ def test_marks_shared_by_several_currencies_take_the_currency_columns():
     dates = ["2024-01-15", "2024-02-15", "2024-03-15"]
     cases["AFN"] = (["Afs. 60", "Afs.61", "62 Afs."], [60.0, 61.0, 62.0])
     dotted_taka = (["Tk. 60", "Tk.61", "62 Tk."], [60.0, 61.0, 62.0])
+    # Only abbreviations take a dot: "USD.50" is half a dollar, as it always read.
+    cases["USD"] = (["USD.50", "usd.45", "0.55"], [0.5, 0.45, 0.55])
     for currency, (written, read) in cases.items():
         frame = raw_table(
             [{"date": d, "price": p} for d, p in zip(dates, written, strict=True)],
@@ -691,6 +693,24 @@ def test_a_chuc_of_eggs_is_ten_units_whatever_the_fruit_trades_chuc(chuc_size):
     assert by[("Dừa khô", "nut")] == pytest.approx([120_000 / chuc_size])
     texts = [c["text"] for c in result.report.conversions]
     assert "Trứng gà | An Giang | Wholesale | VND: chục -> unit, 2 rows, ÷10" in texts
+
+
+@pytest.mark.parametrize(
+    ("commodity", "eggs"),
+    [
+        ("Trứng vịt", True),
+        ("Duck eggs", True),
+        ("Eggs (local)", True),
+        ("Eggs, chicken", True),
+        ("Mì trứng", False),
+        ("Egg noodles", False),
+        ("Egg plant", False),
+    ],
+)
+def test_eggs_are_told_by_their_head_noun(commodity, eggs):
+    result = run(monthly([35_000, 35_500], unit="chục", commodity=commodity))
+    assert result.prices["unit"].iloc[0] == ("unit" if eggs else "nut")
+    assert result.prices["price"].iloc[0] == pytest.approx(35_000 / (10 if eggs else 12))
 
 
 def test_chuc_alone_still_becomes_nuts():

@@ -489,14 +489,12 @@ EGGS_IN_A_CHUC = 10
 
 
 def _is_eggs(commodity: object) -> bool:
-    """Whether a commodity is eggs ("Trứng gà", "Eggs (local)"): counted in units, ten a chục.
-    Named first: "Mì trứng" (egg noodles) and "Bánh trứng" are not; "Egg noodles" and "Egg
-    plant" neither."""
-    text = tidy_text(commodity).casefold()
+    """Whether a commodity is eggs: counted in units, ten a chục. By its head noun, first in
+    Vietnamese ("Trứng gà", not "Mì trứng" or "Bánh trứng"), last in English ("Duck eggs",
+    "Eggs (local)", "Eggs, chicken"; not "Egg noodles" or "Egg plant")."""
+    text = re.sub(r"\([^)]*\)", " ", tidy_text(commodity).casefold()).split(",")[0]
     words = re.findall(r"\w+", text)
-    if not words or words[0] not in ("trứng", "egg", "eggs"):
-        return False
-    return not {"noodle", "noodles", "plant", "plants"} & set(words)
+    return bool(words) and (words[0] == "trứng" or words[-1] in ("egg", "eggs"))
 
 
 def _egg_unit(value: object) -> ParsedUnit:
