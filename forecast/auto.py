@@ -164,11 +164,11 @@ def currency_inflation(prices: pd.DataFrame) -> dict[str, float]:
     rates = np.log(ends["last"] / ends["first"]) / months[ends.index]
     # A commodity's markets first: four coconut markets in a boom are one commodity's word,
     # and made Sri Lanka's rupee "inflate" 2.8 % a month beside one rice series.
+    # Varieties are one commodity: WFP's "Rice (white)" and "Rice (red nadu)" are rice.
+    names = pd.Index(rates.index.get_level_values(KEY.index("commodity")).astype(str))
+    base = names.str.split("(").str[0].str.split(",").str[0].str.strip().str.casefold()
     by_commodity = rates.groupby(
-        [
-            rates.index.get_level_values(KEY.index("currency")),
-            rates.index.get_level_values(KEY.index("commodity")),
-        ]
+        [rates.index.get_level_values(KEY.index("currency")), base]
     ).median()
     grouped = by_commodity.groupby(level=0)
     return {

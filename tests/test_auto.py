@@ -413,6 +413,15 @@ def test_one_commoditys_boom_in_many_markets_is_no_currency_inflation():
         ]
     ]
     assert currency_inflation(pd.concat(rows, ignore_index=True)) == {}
+    # Varieties are one commodity: WFP's "Rice (white)", "Rice (red nadu)" ...
+    varieties = [
+        frame.assign(commodity=f"Rice ({kind})")
+        for frame, kind in zip(rows[:4], ["white", "red nadu", "long grain", "samba"], strict=True)
+    ]
+    flat = [rows[4].assign(commodity=name) for name in ("Lentils", "Sugar")]
+    assert currency_inflation(pd.concat([*varieties, *flat], ignore_index=True)) == {
+        "LKR": pytest.approx(0.0)
+    }
 
 
 def test_currency_inflation_counts_only_the_series_still_priced():

@@ -252,6 +252,8 @@ def test_marks_shared_by_several_currencies_take_the_currency_columns():
     dotted_taka = (["Tk. 60", "Tk.61", "62 Tk."], [60.0, 61.0, 62.0])
     # Only abbreviations take a dot: "USD.50" is half a dollar, as it always read.
     cases["USD"] = (["USD.50", "usd.45", "0.55"], [0.5, 0.45, 0.55])
+    # A dot before a space, or ending the price, is no decimal point for any mark.
+    cases["ETB"] = (["Birr. 60", "60 Birr.", "ETB. 62"], [60.0, 60.0, 62.0])
     for currency, (written, read) in cases.items():
         frame = raw_table(
             [{"date": d, "price": p} for d, p in zip(dates, written, strict=True)],
@@ -702,6 +704,8 @@ def test_a_chuc_of_eggs_is_ten_units_whatever_the_fruit_trades_chuc(chuc_size):
         ("Duck eggs", True),
         ("Eggs (local)", True),
         ("Eggs, chicken", True),
+        ("Eggs - chicken", True),
+        ("Eggs/duck", True),
         ("Mì trứng", False),
         ("Egg noodles", False),
         ("Egg plant", False),
@@ -1443,3 +1447,12 @@ def test_known_prices_of_the_year_around_a_price_tell_its_reading():
     assert read("2024-03-15", "kg") == 56_500
     assert read("2024-06-15", "bó") == 56_500
     assert read("2019-06-15", "kg") == 56_500_000  # no known price within a year: the guess
+    # A file reaching past the known year reads its later rows as its judged rows within a
+    # year of them (not half one way, half the other), but not rows years away.
+    dates = ["2014-06-15", "2024-03-15", "2024-09-15", "2025-03-15", "2025-09-15"]
+    rows = raw_table(
+        [{"date": d, "price": "56.500"} for d in dates], unit="kg", currency="nghìn đồng"
+    )
+    read_all = run(rows, known_prices=known).prices.set_index("date")["price"]
+    assert read_all[pd.Timestamp("2025-09-01")] == 56_500
+    assert read_all[pd.Timestamp("2014-06-01")] == 56_500_000

@@ -1170,8 +1170,10 @@ def test_store_remove_lists_then_takes_out_a_misspelt_series(tmp_path):
     left = load_prices(open_store(db))
     assert left["price_type"].tolist() == ["Retail", "Retail"]
     assert audit(open_store(db)) == []
-    for empty in ("", " ", "|"):  # would match every series
+    for empty in ("", " ", "|"):  # would match every series, alone or beside another
         refused = run("store", "remove", "--db", db, "-s", empty, "--yes")
+        assert refused.exit_code == 2 and one_error_line(refused), refused.output
+        refused = run("store", "remove", "--db", db, "-s", "Lúa|retail", "-s", empty, "--yes")
         assert refused.exit_code == 2 and one_error_line(refused), refused.output
     assert len(load_prices(open_store(db))) == 2
     again = run("store", "remove", "--db", db, "-s", "Lúa|retail", "--yes")

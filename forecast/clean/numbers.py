@@ -177,14 +177,17 @@ def _strip_marks(text: str) -> tuple[str, str | None, float]:
     while changed:
         changed = False
         for mark, code in _CURRENCY_MARKS:
-            # An abbreviation written with its dot: "Tk. 60", "Ksh.45" and "60 Tk." are 60
-            # taka, not 0.6. Only these: "USD.50" is half a dollar, as it always read.
-            abbreviated = mark in _ABBREVIATED
-            dotted = abbreviated and text.startswith(mark + ".")
+            # A dot after a mark is an abbreviation's, no decimal point: "Tk. 60", "Ksh.45",
+            # "Birr. 60" and "60 Birr." are 60. Glued to the digits it is one only for marks
+            # written as abbreviations: "USD.50" is half a dollar, as it always read.
             if text.startswith(mark):
-                text = text[len(mark) + dotted :]
-            elif text.endswith(mark) or (abbreviated and text.endswith(mark + ".")):
-                text = text[: text.rfind(mark)]
+                rest = text[len(mark) :]
+                dotted = rest.startswith(".") and (mark in _ABBREVIATED or not rest[1:2].strip())
+                text = rest[dotted:]
+            elif text.endswith(mark + "."):
+                text = text[: -len(mark) - 1]
+            elif text.endswith(mark):
+                text = text[: -len(mark)]
             else:
                 continue
             text, currency, changed = text.strip(), code, True
@@ -549,17 +552,29 @@ def _judge_by_known(
     as_decimal = (base - np.log(1000) - ref).abs()
     judged = ref.notna() & (np.minimum(as_thousands, as_decimal) < _KNOWN_NEAR)
     decimal = judged & (as_decimal < as_thousands)
-    # One reading a series in one file: its rows beyond a year of the known prices read as
-    # most of its judged rows do (a year's file of 56.000-58.600 nghìn đồng was read half
-    # as 57,000 đồng, half as 57 million, where the store's prices reached).
+    # One reading a series in one file: its rows beyond a year of the known prices but
+    # within a year of rows they judged read as most of those do (a 2023-24 file was read
+    # half as 57,000 đồng, half as 57 million, where the store's 2022 prices reached). Not
+    # further: a back-fill years before is no evidence of the same reading.
     series = pd.Series(
         list(zip(*(mine[c] for c in _SERIES if c in mine), strict=True)), index=mine.index
     )
-    share = decimal[judged].groupby(series[judged]).mean()
-    told = series.map(share)
-    rest = ~judged & told.notna()
-    decimal[rest] = told[rest] > 0.5
-    judged |= rest
+    days = wanted["_day"]
+    for _, part in pd.DataFrame({"series": series, "day": days}).groupby("series", sort=False):
+        told = part.index[judged[part.index].to_numpy()]
+        rest = part.index[~judged[part.index].to_numpy()]
+        if not len(told) or not len(rest):
+            continue
+        order = np.argsort(days[told].to_numpy(), kind="stable")
+        told_days = days[told].to_numpy()[order]
+        votes = np.r_[0, np.cumsum(decimal[told].to_numpy()[order])]
+        when = days[rest].to_numpy()
+        lo = np.searchsorted(told_days, when - KNOWN_WITHIN, side="left")
+        hi = np.searchsorted(told_days, when + KNOWN_WITHIN, side="right")
+        near = hi > lo
+        share = np.where(near, (votes[hi] - votes[lo]) / np.maximum(hi - lo, 1), 0.0)
+        judged[rest[near]] = True
+        decimal[rest[near]] = share[near] > 0.5
     return judged.reindex(frame.index, fill_value=False), decimal.reindex(
         frame.index, fill_value=False
     )

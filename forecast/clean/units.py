@@ -489,12 +489,16 @@ EGGS_IN_A_CHUC = 10
 
 
 def _is_eggs(commodity: object) -> bool:
-    """Whether a commodity is eggs: counted in units, ten a chục. By its head noun, first in
-    Vietnamese ("Trứng gà", not "Mì trứng" or "Bánh trứng"), last in English ("Duck eggs",
-    "Eggs (local)", "Eggs, chicken"; not "Egg noodles" or "Egg plant")."""
-    text = re.sub(r"\([^)]*\)", " ", tidy_text(commodity).casefold()).split(",")[0]
-    words = re.findall(r"\w+", text)
-    return bool(words) and (words[0] == "trứng" or words[-1] in ("egg", "eggs"))
+    """Whether a commodity is eggs: counted in units, ten a chục. By its head noun: first in
+    Vietnamese ("Trứng gà", not "Mì trứng" or "Bánh trứng"), first or last in English
+    ("Eggs - chicken", "Duck eggs", "Eggs (local)"), not a dish ("Egg noodles", "Egg plant")."""
+    words = re.findall(r"\w+", tidy_text(commodity).casefold())
+    if not words:
+        return False
+    if words[0] == "trứng":
+        return True
+    dishes = {"noodle", "noodles", "plant", "plants", "roll", "rolls", "tart", "tarts"}
+    return bool({words[0], words[-1]} & {"egg", "eggs"}) and not dishes & set(words)
 
 
 def _egg_unit(value: object) -> ParsedUnit:

@@ -543,7 +543,7 @@ def store_remove_cmd(
     from forecast.store.removal import matching_series, remove_series
     from forecast.table import KEY, series_label
 
-    if not any(part.strip() for pattern in series for part in pattern.split("|")):
+    if not all(any(part.strip() for part in pattern.split("|")) for pattern in series):
         # An empty pattern matches every series: one slip of the shell would empty the store.
         raise UsageError(
             "an empty --series matches every series", "--series", "Give a part of a name"
