@@ -97,6 +97,10 @@ _SCHEDULER_ADDRESS = re.compile(
 )
 #: How long to try reaching a Dask scheduler before giving up with one clear error.
 DASK_CONNECT_TIMEOUT = "10s"
+#: Seconds a Dask cluster may have no worker at all before its jobs in flight are given up
+#: as lost (a LocalCluster's nannies stop restarting workers that keep dying; a cluster's
+#: workers may all be retired): the run then ends, their series reported, not hung.
+DASK_NO_WORKERS_SECONDS = 20.0
 
 
 class WorkerLostError(CropcastError):
@@ -520,7 +524,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                 return
             for future in pool.wait(list(in_flight)):
                 chunk = in_flight.pop(future)
-                error = future.exception()
+                error = pool.error_of(future) if hasattr(pool, "error_of") else future.exception()
                 if error is None:
                     results, seconds = future.result()
                     if chunk.attempts == 0:
@@ -534,8 +538,10 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                     attempts = chunk.attempts + 1
                     death = death or type(error).__name__
                     held += len(chunk.items) if chunk.attempts == 0 else 0
+                    # No retry on a cluster with no worker left: it would wait again.
+                    again = retries if not getattr(pool, "workerless", False) else 0
                     for item in chunk.items:
-                        if attempts <= retries:
+                        if attempts <= again:
                             suspects.append((item, attempts))
                             continue
                         # Out of memory, or a crash in C code: the job cannot say which.
@@ -656,6 +662,7 @@ class _DaskPool:
         self.cluster = None
         self.own_client = False
         self.max_in_flight = IN_FLIGHT_PER_WORKER * workers
+        self.workerless = False  # the cluster was found with no worker left (see wait)
 
     def __enter__(self):
         import logging
@@ -762,11 +769,53 @@ class _DaskPool:
         return future
 
     def wait(self, futures):
-        # Every future in flight was added to `completed` when it was submitted.
-        done = [next(self.completed)]
-        return done + self.completed.next_batch(block=False)
+        # Every future in flight was added to `completed` when it was submitted. Waited for
+        # a second at a time, so that a cluster left with no worker is noticed: blocking on
+        # `completed` hung such a run for good, saying nothing.
+        # Once the cluster was found empty, later jobs are given up at once while it stays so.
+        alone_since = time.monotonic() - DASK_NO_WORKERS_SECONDS if self.workerless else None
+        waiting = set(futures)
+        while True:
+            # Only the futures asked about: ones given up earlier come through `completed`
+            # later, cancelled, and were already answered.
+            done = [f for f in self.completed.next_batch(block=False) if f in waiting]
+            if done:
+                return done
+            alone = alone_since is not None and not self._has_workers()
+            if alone and time.monotonic() - alone_since >= DASK_NO_WORKERS_SECONDS:
+                self.workerless = True
+                for future in futures:
+                    future.cancel()
+                return list(futures)
+            with suppress(TimeoutError, self.distributed.TimeoutError):
+                # distributed.wait, on this pool's client (it is nobody's default client).
+                self.client.sync(
+                    self.distributed.client._wait,
+                    futures,
+                    timeout=1,
+                    return_when="FIRST_COMPLETED",
+                )
+                continue
+            if self._has_workers():
+                alone_since, self.workerless = None, False
+            elif alone_since is None:
+                alone_since = time.monotonic()
+
+    def _has_workers(self) -> bool:
+        try:
+            return bool(self.client.nthreads())
+        except Exception:  # the scheduler is gone: no workers either
+            return False
+
+    def error_of(self, future) -> BaseException | None:
+        """The future's error; a job given up with no worker left is a worker death."""
+        if self.workerless and future.cancelled():
+            return WorkerLostError("the Dask cluster had no worker left to run it")
+        return future.exception()
 
     def is_worker_death(self, error: BaseException) -> bool:
+        if isinstance(error, WorkerLostError):
+            return True
         return isinstance(error, self.distributed.KilledWorker)
 
     def after_death(self) -> None:

@@ -764,3 +764,24 @@ def test_started_checks_its_options_before_starting_anything():
         pass
     with pytest.raises(UsageError, match="unknown engine"), started("threads", 2):
         pass
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_left_with_no_worker_ends_the_run_with_its_series_reported(monkeypatch):
+    """A LocalCluster whose nannies stopped restarting workers that kept dying hung the run
+    for good, saying nothing: now, after a while with no worker, the series in flight and
+    the rest are reported lost (each through on_error), and the run ends."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    monkeypatch.setattr(engine_module, "DASK_NO_WORKERS_SECONDS", 2.0)
+    with (
+        distributed.LocalCluster(
+            n_workers=0, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        start = time.monotonic()
+        out = list(run_jobs(square, range(9), engine="dask", scheduler=client, on_error=lost))
+    assert sorted(out) == sorted(("lost", x, "WorkerLostError") for x in range(9))
+    assert time.monotonic() - start < 30
