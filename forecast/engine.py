@@ -694,6 +694,8 @@ class _DaskPool:
                     "Check the port: 'dask scheduler' prints its address when it starts",
                 ) from None
             self.own_client = True
+            # Its reconnection attempts are cropcast's to report, in one line (error_of).
+            logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
         else:
             import dask
 
@@ -787,7 +789,7 @@ class _DaskPool:
                 for future in futures:
                     future.cancel()
                 return list(futures)
-            with suppress(TimeoutError, self.distributed.TimeoutError):
+            try:
                 # distributed.wait, on this pool's client (it is nobody's default client).
                 self.client.sync(
                     self.distributed.client._wait,
@@ -796,6 +798,13 @@ class _DaskPool:
                     return_when="FIRST_COMPLETED",
                 )
                 continue
+            except (TimeoutError, self.distributed.TimeoutError):
+                pass
+            except Exception:  # futures cancelled (the scheduler gone): error_of says so
+                cancelled = [f for f in futures if f.cancelled()]
+                if not cancelled:
+                    raise
+                return cancelled
             if self._has_workers():
                 alone_since, self.workerless = None, False
             elif alone_since is None:
@@ -808,9 +817,16 @@ class _DaskPool:
             return False
 
     def error_of(self, future) -> BaseException | None:
-        """The future's error; a job given up with no worker left is a worker death."""
+        """The future's error; a job given up with no worker left is a worker death, and one
+        the client cancelled (its scheduler gone) is said in one line, not as a bug."""
         if self.workerless and future.cancelled():
             return WorkerLostError("the Dask cluster had no worker left to run it")
+        if future.cancelled():
+            return CropcastError(
+                "lost the Dask scheduler during the run (it stopped, or the network failed)",
+                f"--scheduler {self.scheduler}" if self.cluster is None else "--engine dask",
+                "Check the scheduler and run again",
+            )
         return future.exception()
 
     def is_worker_death(self, error: BaseException) -> bool:
