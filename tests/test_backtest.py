@@ -563,9 +563,10 @@ def test_backtest_auto_gets_the_currency_inflation_forecast_would_have_at_its_cu
     from forecast.evaluation import backtest_prices
     from forecast.forecasting import ForecastSpec, forecast_prices
 
-    markets = ("Beirut", "Tripoli", "Saida")
+    # Three commodities: a currency's inflation is its commodities' (one's is a boom).
+    kinds = (("Bread", "Beirut"), ("Rice", "Tripoli"), ("Sugar", "Saida"))
     prices = price_table(
-        {("Bread", m, "Retail", "kg", "LBP"): inflating_then_calm(i) for i, m in enumerate(markets)}
+        {(c, m, "Retail", "kg", "LBP"): inflating_then_calm(i) for i, (c, m) in enumerate(kinds)}
     )
     assert currency_inflation(prices)["LBP"] < INFLATION_RATE  # the whole file: calm by now
     table, _ = backtest_prices(
@@ -591,12 +592,9 @@ def test_backtest_auto_at_a_short_horizon_forecasts_what_forecast_would(currency
     from forecast.evaluation import backtest_prices
     from forecast.forecasting import ForecastSpec, forecast_prices
 
-    markets = ("Beirut", "Tripoli", "Saida")
+    kinds = (("Bread", "Beirut"), ("Rice", "Tripoli"), ("Sugar", "Saida"))
     prices = price_table(
-        {
-            ("Bread", m, "Retail", "kg", currency): inflating_then_calm(i)
-            for i, m in enumerate(markets)
-        }
+        {(c, m, "Retail", "kg", currency): inflating_then_calm(i) for i, (c, m) in enumerate(kinds)}
     )
     table, _ = backtest_prices(
         prices, ["auto"], Windows(3, 2, 6), LEVELS, engine="local", use_calendar=False
