@@ -973,10 +973,8 @@ def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
     assert "chục -> nut" in result.stderr
 
 
-def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_path):
-    """The store keeps nuts, and remembers how each ingest's file wrote them: Dừa khô per
-    chục of 14 comes back per chục of 14 (not a chục of 12, 14 % less than the depot paid),
-    Dừa xiêm written per trái stays per trái, as a bulletin of the file itself quotes them."""
+def _depot_files(tmp_path) -> tuple:
+    """A depot's two files: Dừa khô per chục; Dừa xiêm and Bưởi per trái (a year, monthly)."""
     chuc = tmp_path / "dua_kho.csv"
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [
@@ -989,6 +987,14 @@ def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_
         rows.append(f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000")
         rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
     each.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return chuc, each
+
+
+def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_path):
+    """The store keeps nuts, and remembers how each ingest's file wrote them: Dừa khô per
+    chục of 14 comes back per chục of 14 (not a chục of 12, 14 % less than the depot paid),
+    Dừa xiêm written per trái stays per trái, as a bulletin of the file itself quotes them."""
+    chuc, each = _depot_files(tmp_path)
     db = tmp_path / "store.duckdb"
     ingested = run("ingest", chuc, "--chuc", 14, "--db", db)
     assert ingested.exit_code == 0, ingested.output
@@ -1013,18 +1019,7 @@ def test_english_bulletins_say_what_a_chuc_and_a_trai_are(tmp_path):
     an English reader was not told a chục is 12 nuts, or 14 where the depot counts 14, which
     the store remembers. Prices per chục stay per chục, the depot's unit, and say what one
     is; a trái is a nut, a pomelo a fruit. Vietnamese bulletins are as they were."""
-    chuc = tmp_path / "dua_kho.csv"
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
-    rows += [
-        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
-    ]
-    chuc.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    each = tmp_path / "dua_xiem.csv"
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
-    for m in range(1, 13):
-        rows.append(f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000")
-        rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
-    each.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    chuc, each = _depot_files(tmp_path)
     db = tmp_path / "store.duckdb"
     assert run("ingest", chuc, "--chuc", 14, "--db", db).exit_code == 0
     assert run("ingest", each, "--db", db).exit_code == 0

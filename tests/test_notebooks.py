@@ -319,23 +319,9 @@ def test_what_if_text_says_what_its_numbers_show(tmp_path_factory):
     fall = re.search(r"largest fall (\w{3}) \d{4}", late).group(1)
     rise = re.search(r"largest rise (\w{3}) \d{4}", late).group(1)
     text = " ".join(_source(_cell(ran, "nb04-11")).split())
-    names = {
-        m[:3]: m
-        for m in (
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        )
-    }
+    from forecast.bulletin.wording import MONTHS_EN_LONG
+
+    names = {m[:3]: m for m in MONTHS_EN_LONG}
     assert f"largest fall is in {names[fall]}" in text and f"largest rise in {names[rise]}" in text
 
     horizon = _printed(_cell(ran, "nb04-18"))
