@@ -772,43 +772,31 @@ class _DaskPool:
 
     def wait(self, futures):
         # Every future in flight was added to `completed` when it was submitted. Waited for
-        # a second at a time, so that a cluster left with no worker is noticed: blocking on
-        # `completed` hung such a run for good, saying nothing.
-        # Once the cluster was found empty, later jobs are given up at once while it stays so.
+        # as `as_completed` itself waits (a tenth of a second at a time), checking each second
+        # that the cluster still has a worker: a cluster left with none hung the run for good,
+        # saying nothing. Once found empty, later jobs are given up at once while it stays so.
         alone_since = time.monotonic() - DASK_NO_WORKERS_SECONDS if self.workerless else None
+        checked = time.monotonic()
         waiting = set(futures)
-        while True:
-            # Only the futures asked about: ones given up earlier come through `completed`
-            # later, cancelled, and were already answered.
-            done = [f for f in self.completed.next_batch(block=False) if f in waiting]
-            if done:
-                return done
-            alone = alone_since is not None and not self._has_workers()
-            if alone and time.monotonic() - alone_since >= DASK_NO_WORKERS_SECONDS:
-                self.workerless = True
-                for future in futures:
-                    future.cancel()
-                return list(futures)
-            try:
-                # distributed.wait, on this pool's client (it is nobody's default client).
-                self.client.sync(
-                    self.distributed.client._wait,
-                    futures,
-                    timeout=1,
-                    return_when="FIRST_COMPLETED",
-                )
-                continue
-            except (TimeoutError, self.distributed.TimeoutError):
-                pass
-            except Exception:  # futures cancelled (the scheduler gone): error_of says so
-                cancelled = [f for f in futures if f.cancelled()]
-                if not cancelled:
-                    raise
-                return cancelled
-            if self._has_workers():
-                alone_since, self.workerless = None, False
-            elif alone_since is None:
-                alone_since = time.monotonic()
+        while self.completed.queue.empty():
+            now = time.monotonic()
+            if alone_since is not None or now - checked >= 1:
+                checked = now
+                if self._has_workers():
+                    alone_since, self.workerless = None, False
+                elif alone_since is None:
+                    alone_since = now
+                elif now - alone_since >= DASK_NO_WORKERS_SECONDS:
+                    self.workerless = True
+                    for future in futures:
+                        future.cancel()
+                    return list(futures)
+            with self.completed.thread_condition:
+                self.completed.thread_condition.wait(timeout=0.1)
+        # Only the futures asked about: ones given up earlier come through later, cancelled,
+        # and were already answered.
+        done = [next(self.completed), *self.completed.next_batch(block=False)]
+        return [future for future in done if future in waiting] or self.wait(futures)
 
     def _has_workers(self) -> bool:
         try:
