@@ -785,3 +785,17 @@ def test_a_dask_cluster_left_with_no_worker_ends_the_run_with_its_series_reporte
         out = list(run_jobs(square, range(9), engine="dask", scheduler=client, on_error=lost))
     assert sorted(out) == sorted(("lost", x, "WorkerLostError") for x in range(9))
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("command", ["alerts", "bulletin", "plot"])
+def test_commands_without_early_workers_say_a_refusing_scheduler_at_once(command, tmp_path):
+    """alerts, bulletin and plot read the file, then waited 10 s for Dask's client to say
+    "timed out", where the port had refused at once."""
+    pytest.importorskip("distributed")
+    from cli_checks import one_error_line, run
+
+    start = time.monotonic()
+    result = run(command, "--scheduler", "tcp://127.0.0.1:1", "-q")
+    assert result.exit_code == 1 and one_error_line(result), result.output
+    assert "cannot reach the Dask scheduler" in result.stderr
+    assert time.monotonic() - start < 8

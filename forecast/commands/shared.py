@@ -308,14 +308,18 @@ SchedulerOption = Annotated[
 def engine_options(
     engine: str | None, jobs: int | None, scheduler: str | None, default: str | None
 ) -> dict:
-    """--engine, --jobs and --scheduler, checked before any work, as keyword arguments."""
-    from forecast.engine import check_engine
+    """--engine, --jobs and --scheduler, checked before any work, as keyword arguments: a
+    scheduler that refuses is said at once, not after the file is read and Dask's client
+    has waited 10 s (alerts, bulletin and plot start no workers early to find out)."""
+    from forecast.engine import _reach_scheduler, check_engine
 
     if engine is None:
         engine = "dask" if scheduler is not None else default
     if engine is not None:
         engine = engine.strip().lower()
     check_engine("processes" if engine is None else engine, jobs, scheduler)  # "" is refused
+    if engine == "dask" and scheduler is not None:
+        _reach_scheduler(scheduler.strip())
     return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
 
 
