@@ -361,8 +361,9 @@ def one_sided_bounds(
     if not len(moves) or float((moves > 0).mean()) < ONE_SIDED:
         return None  # inflation lifts prices: a price falling in it keeps both sides
     lower, upper = np.zeros((h, len(levels))), np.zeros((h, len(levels)))
+    has_own = set(measured.tolist())
     for j, s in enumerate(np.arange(1, h + 1) + offset):
-        own = int(s) if int(s) in set(measured.tolist()) else furthest
+        own = int(s) if int(s) in has_own else furthest
         grow = max(1.0, s / own) if own == furthest else 1.0
         e = errors[:, own - 1]
         e = e[np.isfinite(e)]
@@ -755,7 +756,7 @@ class AutoForecaster(Forecaster):
         drift = (
             one_sided_bounds(self.reference_, levels, h, self.offset_) if self.inflating_ else None
         )
-        if drift is not None:  # the prices only ever rose (or fell): keep to that side
+        if drift is not None:  # the prices (nearly) only rose: keep to that side
             lower, upper = drift
             for i, level in enumerate(levels):
                 out[f"lower_{level}"] = np.exp(np.minimum(self.last_ + lower[:, i], point))

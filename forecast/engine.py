@@ -524,7 +524,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                 return
             for future in pool.wait(list(in_flight)):
                 chunk = in_flight.pop(future)
-                error = pool.error_of(future) if hasattr(pool, "error_of") else future.exception()
+                error = pool.error_of(future)
                 if error is None:
                     results, seconds = future.result()
                     if chunk.attempts == 0:
@@ -539,7 +539,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                     death = death or type(error).__name__
                     held += len(chunk.items) if chunk.attempts == 0 else 0
                     # No retry on a cluster with no worker left: it would wait again.
-                    again = retries if not getattr(pool, "workerless", False) else 0
+                    again = 0 if pool.workerless else retries
                     for item in chunk.items:
                         if attempts <= again:
                             suspects.append((item, attempts))
@@ -595,6 +595,9 @@ class _LokyPool:
     rebuilt before the next submission.
     """
 
+    #: A process pool always has its workers (loky starts new ones after a death).
+    workerless = False
+
     def __init__(self, workers: int):
         self.workers = workers
         self.max_in_flight = IN_FLIGHT_PER_WORKER * workers
@@ -635,6 +638,9 @@ class _LokyPool:
         from concurrent.futures import FIRST_COMPLETED, wait
 
         return wait(futures, return_when=FIRST_COMPLETED).done
+
+    def error_of(self, future) -> BaseException | None:
+        return future.exception()
 
     def is_worker_death(self, error: BaseException) -> bool:
         from concurrent.futures.process import BrokenProcessPool
@@ -812,7 +818,9 @@ class _DaskPool:
         if future.cancelled():
             return CropcastError(
                 "lost the Dask scheduler during the run (it stopped, or the network failed)",
-                f"--scheduler {self.scheduler}" if self.cluster is None else "--engine dask",
+                f"--scheduler {self.scheduler}"
+                if isinstance(self.scheduler, str)
+                else "--engine dask",
                 "Check the scheduler and run again",
             )
         return future.exception()

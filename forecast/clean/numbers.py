@@ -484,9 +484,9 @@ def _judge_by_kin(
 
 #: Known prices further than this from a price's date tell nothing of its reading.
 KNOWN_WITHIN = np.timedelta64(366, "D")
-#: A known price further than this from both readings of "56.500" tells neither (a
+#: A reference price further than this from both readings of "56.500" tells neither (a
 #: factor of about 30: the two readings are 1,000 apart).
-_KNOWN_NEAR = np.log(31.6)
+_NEAR = np.log(31.6)
 
 
 def _judge_by_known(
@@ -550,7 +550,7 @@ def _judge_by_known(
     base = logs[rows] - np.log(unit.map(lambda u: u[1]).astype(float))
     as_thousands = (base - ref).abs()
     as_decimal = (base - np.log(1000) - ref).abs()
-    judged = ref.notna() & (np.minimum(as_thousands, as_decimal) < _KNOWN_NEAR)
+    judged = ref.notna() & (np.minimum(as_thousands, as_decimal) < _NEAR)
     decimal = judged & (as_decimal < as_thousands)
     # One reading a series in one file: its rows beyond a year of the known prices but
     # within a year of rows they judged read as most of those do (a 2023-24 file was read
@@ -759,7 +759,7 @@ def _settle_thousands(
     judged = ambiguous & reference.notna() & fair & ~fixed_format
     decimal[judged] = (logs - np.log(1000) - reference).abs() < (logs - reference).abs()
     # Thousands confirmed by clear prices around them, even too few for decimals.
-    told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < np.log(31.6)))
+    told = ambiguous & reference.notna() & (judged | ((logs - reference).abs() < _NEAR))
     told |= fixed_format
     # No clear price of its own in the file: the series' known prices (the store's), which
     # are its own, in đồng too.
