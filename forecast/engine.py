@@ -274,13 +274,21 @@ def started(
 
 #: How long the first look at a scheduler address may wait for an answer.
 SCHEDULER_PROBE_SECONDS = 5.0
+#: How long a connected scheduler may take to send its handshake (one does at once; a busy
+#: one's event loop may be late).
+SCHEDULER_HANDSHAKE_SECONDS = 10.0
 
 
 def _reach_scheduler(address: str) -> None:
     """Open a TCP connection to the scheduler at ``address`` and close it, before the
     command reads its file: a wrong address or a scheduler not running is then one error
     line at once, not after the reading and Dask's 10 s of retries ("timed out", even for a
-    port that refused at once). Protocols not over TCP (ucx) are left to Dask."""
+    port that refused at once). Protocols not over TCP (ucx) are left to Dask.
+
+    Over plain TCP a Dask scheduler speaks first: its handshake arrives as soon as the
+    connection is made. A port that accepts and then says nothing (the dashboard's HTTP
+    port, 8787, waiting for a request) would hang Dask's client for good, its own timeout
+    notwithstanding, so the probe waits for that first byte."""
     import socket
 
     protocol, _, rest = address.rpartition("://")
@@ -288,7 +296,19 @@ def _reach_scheduler(address: str) -> None:
         return
     host, _, port = rest.rpartition(":")
     try:
-        socket.create_connection((host.strip("[]"), int(port)), SCHEDULER_PROBE_SECONDS).close()
+        with socket.create_connection((host.strip("[]"), int(port)), SCHEDULER_PROBE_SECONDS) as s:
+            if protocol in ("", "tcp"):
+                s.settimeout(SCHEDULER_HANDSHAKE_SECONDS)
+                with suppress(TimeoutError):
+                    if s.recv(1):
+                        return
+                raise CropcastError(
+                    f"the address {address} answered, but not as a Dask scheduler"
+                    " (it said nothing, as a web server does)",
+                    "--scheduler",
+                    "Check the port: 'dask scheduler' prints its address when it starts"
+                    " (8786 by default; 8787 is its dashboard)",
+                )
     except OSError as exc:
         why = exc.strerror or ("no answer" if isinstance(exc, TimeoutError) else str(exc))
         raise CropcastError(

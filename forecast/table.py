@@ -18,6 +18,7 @@ level, and ``model``; backtest output adds ``cutoff`` and ``actual``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -259,8 +260,11 @@ def select_series(
     ``exact_case``: "retail" is then not "Retail").
 
     A pattern may hold several parts separated by ``|``; all parts must match
-    (``"Rice|An Giang"`` is rice in An Giang). Accents match however they are typed: a
-    shell or a Mac may send "Dừa" decomposed (u + horn + grave), which cleaning composes.
+    (``"Rice|An Giang"`` is rice in An Giang). A label copied from the output matches
+    too: notes name a series 'Rice | An Giang | Wholesale | VND/kg' and the forecast table
+    'Rice · An Giang', so ``·`` separates parts as well and "VND/kg" is a part. Accents
+    match however they are typed: a shell or a Mac may send "Dừa" decomposed (u + horn +
+    grave), which cleaning composes.
     """
     import unicodedata
 
@@ -269,13 +273,14 @@ def select_series(
     labels = prices[KEY[0]].astype(str)
     for column in KEY[1:]:
         labels = labels + " | " + prices[column].astype(str)
+    labels = labels + " | " + prices["currency"].astype(str) + "/" + prices["unit"].astype(str)
     fold = (lambda text: text) if exact_case else str.casefold
     labels = labels.str.normalize("NFC")
     labels = labels if exact_case else labels.str.casefold()
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
         pattern = unicodedata.normalize("NFC", pattern)
-        parts = [fold(p.strip()) for p in pattern.split("|") if p.strip()]
+        parts = [fold(p.strip()) for p in re.split(r"[|·]", pattern) if p.strip()]
         hit = pd.Series(True, index=prices.index)
         for part in parts:
             hit &= labels.str.contains(part, regex=False)

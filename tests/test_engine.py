@@ -586,6 +586,25 @@ def test_a_scheduler_that_refuses_is_said_at_once_before_the_file_is_read(tmp_pa
     assert "note:" not in refused.stderr and "Traceback" not in refused.output
 
 
+def test_a_port_that_answers_and_says_nothing_is_not_taken_for_a_scheduler(monkeypatch):
+    """--scheduler pointed at the dashboard's HTTP port: Dask's client waited for a
+    handshake that never came, for good (its own 10 s timeout did not end it)."""
+    pytest.importorskip("distributed")
+    import socket
+
+    from forecast.engine import started
+    from forecast.errors import CropcastError
+
+    monkeypatch.setattr(engine_module, "SCHEDULER_HANDSHAKE_SECONDS", 0.3)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, then never writes
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        with (
+            pytest.raises(CropcastError, match="answered, but not as a Dask scheduler"),
+            started("dask", 2, address),
+        ):
+            raise AssertionError("the block ran")
+
+
 # --- the command line ------------------------------------------------------------------------
 
 

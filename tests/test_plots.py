@@ -808,3 +808,23 @@ def test_series_typed_with_decomposed_accents_match_the_composed_names():
     # And the other way round: a name stored decomposed matches a composed pattern.
     stored = prices.assign(commodity=prices["commodity"].str.normalize("NFD"))
     assert len(select_series(stored, ["Dừa khô"])) == 1
+
+
+def test_a_series_label_copied_from_the_output_selects_that_series():
+    """Notes name a series 'Rice | An Giang | Wholesale | VND/kg' and the forecast table
+    'Rice · An Giang'; pasted into --series, both matched nothing ("VND/kg" is no column)."""
+    prices = pd.DataFrame(
+        {
+            "commodity": ["Rice", "Rice", "Rice"],
+            "market": ["An Giang", "An Giang", "Cần Thơ"],
+            "price_type": "Wholesale",
+            "unit": ["kg", "50 kg", "kg"],
+            "currency": "VND",
+        }
+    )
+    noted = series_label(tuple(prices.iloc[0][list(KEY)]))
+    assert noted == "Rice | An Giang | Wholesale | VND/kg"
+    assert select_series(prices, [noted])["unit"].tolist() == ["kg"]
+    assert len(select_series(prices, ["Rice · An Giang"])) == 2
+    assert select_series(prices, ["VND/50 kg"])["unit"].tolist() == ["50 kg"]
+    assert select_series(prices, ["Rice | Hà Nội"]).empty
