@@ -494,6 +494,16 @@ class AutoForecaster(Forecaster):
         self.last_ = float(np.log(y.dropna().iloc[-1])) if y.notna().any() else float("nan")
         self.calibration_ = {"method": "none yet"}
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
+        for when, times in self.joins_:
+            self.notes_.append(
+                f"prices before {when:%Y-%m-%d} scaled by {1 / times:.3g} to join the "
+                f"{_fold(times)} move then (a new currency unit, a unit change or a typo)"
+            )
+        if self.typos_:
+            self.notes_.append(
+                f"left out as typos, tenfold from the prices on both sides: "
+                f"{', '.join(f'{d:%Y-%m-%d}' for d in self.typos_)}"
+            )
         factories = self._factories()
         broad = self.currency_inflation is not None and self.currency_inflation >= INFLATION_RATE
         # Ranges keep to the side prices moved to only in a monthly series of a currency
@@ -772,6 +782,11 @@ class AutoForecaster(Forecaster):
             out[f"lower_{level}"] = np.minimum(out[f"lower_{level}"], last)
             out[f"upper_{level}"] = np.maximum(out[f"upper_{level}"], last)
         return out
+
+
+def _fold(times: float) -> str:
+    """ "100-fold rise" or "1000-fold fall" for a move of ``times``."""
+    return f"{times:.3g}-fold rise" if times >= 1 else f"{1 / times:.3g}-fold fall"
 
 
 def _steps(errors: np.ndarray | None, h: int) -> np.ndarray:

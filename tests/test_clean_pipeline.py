@@ -1261,6 +1261,36 @@ def test_outliers_are_flagged_not_deleted_by_default():
     assert outlier["date"] == "2020-08-01" and outlier["price"] == 15_000
 
 
+def _restarted(level_after: float, market: str) -> pd.DataFrame:
+    """Two years of prices near 300, then nothing for three years and one price."""
+    prices = [300 + (i % 5) for i in range(24)] + [None] * 41 + [level_after]
+    return monthly(prices, start="2019-01-15", market=market)
+
+
+def test_a_price_years_after_the_others_is_judged_by_other_markets_that_month():
+    """Yola's rice, 1,249 naira in 2025 after none since 2021, was 'a likely typo, 4.42x the
+    prices around it' (prices four years older) while four markets that month read 1,187 to
+    1,401; a rupee price 2.7 times four markets' that month stays flagged."""
+
+    def flagged(result) -> list[str]:
+        marked = result.prices[result.prices["flags"].str.contains("outlier")]
+        return sorted(marked["market"] + " " + marked["date"].dt.strftime("%Y-%m"))
+
+    last = pd.Timestamp("2024-06-15")
+    others = [
+        monthly([v], start=f"{last:%Y-%m-%d}", market=m)
+        for m, v in [("Kano", 1187), ("Lagos", 1401), ("Jos", 1250), ("Ibadan", 1300)]
+    ]
+    assert flagged(run(pd.concat([_restarted(1249, "Yola"), *others]))) == []
+    assert flagged(run(pd.concat([_restarted(1249 * 2.7, "Yola"), *others]))) == ["Yola 2024-06"]
+    # With no other market that month, years of inflation are no typo; a tenfold move is.
+    assert flagged(run(_restarted(1249, "Yola"))) == []
+    assert flagged(run(_restarted(3100, "Yola"))) == ["Yola 2024-06"]
+    # A price with prices of its own time around it is judged by them, as before.
+    prices = [300 + (i % 5) for i in range(24)] + [None] * 41 + [1249, 300, 301, 302]
+    assert flagged(run(monthly(prices, start="2019-01-15", market="Yola"))) == ["Yola 2024-06"]
+
+
 def test_rejected_outliers_leave_a_filled_gap():
     prices = [5000 + 10 * i for i in range(15)]
     prices[7] = 15_000

@@ -1275,6 +1275,39 @@ def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
     ]
     gap = run("forecast", "-i", _price_file(tmp_path, "sdn.csv", rows), "-m", "naive", "-q")
     assert gap.exit_code == 0 and "fold" not in gap.stderr, gap.stderr
+    # A thousandfold fall over 13 months is no deflation: new leones still coded SLL.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{d:%Y-%m-%d},Rice,Bo,Retail,KG,SLL,{(15000 + 90 * i) / (1000 if i >= 12 else 1):g}"
+        for i, d in enumerate(months)
+    ]
+    fall = run("forecast", "-i", _price_file(tmp_path, "sle.csv", rows), "-m", "naive", "-q")
+    assert fall.exit_code == 0
+    assert "note: 1 series moves 10-fold or more" in fall.stderr
+    assert "(2016-12-01) -> 16.08 (2019-07-01)" in fall.stderr
+
+
+def test_a_last_price_a_new_currency_unit_is_forecast_from_itself(tmp_path):
+    """A last price a hundredth of the one before (new leones, still coded SLL): ETS and
+    Theta smoothed the log level across the move, and auto forecast 2.5 times the last
+    price, a blend of the two currencies, the last price at the bottom of its ranges."""
+    months = pd.date_range("2012-01-01", periods=162, freq="MS")
+    rng = np.random.default_rng(3)
+    level = 5000 * np.exp(np.cumsum(rng.normal(0.01, 0.04, len(months))))
+    level[-1] = level[-2] / 96.4
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{d:%Y-%m-%d},Palm oil,Bo,Retail,L,SLL,{p:.2f}" for d, p in zip(months, level, strict=True)
+    ]
+    out = tmp_path / "fc.csv"
+    path = _price_file(tmp_path, "tail.csv", rows)
+    result = run("forecast", "-i", path, "-h", 12, "-j", 1, "-q", "-o", out, "--explain")
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out)
+    last = round(level[-1], 2)
+    assert fc["forecast"].iloc[0] == pytest.approx(last, rel=0.05)
+    assert (fc["lower_95"] < last * 0.97).all() and (fc["upper_95"] < last * 3).all()
+    assert "scaled by" in result.stdout and "fold fall" in result.stdout
 
 
 @pytest.mark.parametrize("command", READING_COMMANDS)

@@ -329,3 +329,46 @@ def test_80_interval_coverage_on_random_walks(factory):
         hits.append((lower <= actual) & (actual <= upper))
     coverage = float(np.mean(hits))
     assert 0.7 <= coverage <= 0.9, coverage
+
+
+def test_join_jumps_scales_the_prices_before_a_tenfold_move_to_the_prices_after():
+    from forecast.models.base import join_jumps
+
+    months = pd.date_range("2020-01-01", periods=8, freq="MS")
+    # A redenomination (1000 old to 1 new) and, later, a one-price typo (x100).
+    y = pd.Series([5000.0, 5100, np.nan, 5.3, 5.4, 540, 5.5, 5.6], index=months)
+    joined, joins, typos = join_jumps(y)
+    assert [(d.strftime("%Y-%m"), round(t, 4)) for d, t in joins] == [
+        ("2020-04", round(5.3 / 5100, 4))
+    ]
+    assert [d.strftime("%Y-%m") for d in typos] == ["2020-06"]
+    # The step across the jump is zero; every other move is kept, in percent; the typo is
+    # a gap.
+    expected = [5.3 * 5000 / 5100, 5.3, np.nan, 5.3, 5.4, np.nan, 5.5, 5.6]
+    np.testing.assert_allclose(joined.to_numpy(), expected)
+    assert joined.index.equals(y.index) and y.iloc[5] == 540  # the caller's series as given
+    # A run of typed-wrong prices is joined at both ends (no price there is "the" typo).
+    run = pd.Series([5.0, 5.1, 520, 530, 5.4], index=months[:5])
+    assert len(join_jumps(run)[1]) == 2 and join_jumps(run)[2] == []
+    # A ninefold move is a move; so is a tenfold rise across years (inflation).
+    assert join_jumps(pd.Series([10.0, 90, 91], index=months[:3]))[1:] == ([], [])
+    years = pd.DatetimeIndex(["2016-01-01", "2016-02-01", "2019-07-01", "2019-08-01"])
+    assert join_jumps(pd.Series([10.0, 11, 400, 410], index=years))[1] == []
+    # A tenfold fall across years is a new currency unit.
+    fell = join_jumps(pd.Series([15000.0, 15100, 16.0, 16.5], index=years))
+    assert len(fell[1]) == 1 and fell[0].iloc[0] == pytest.approx(16.0 * 15000 / 15100)
+
+
+@pytest.mark.parametrize("name", ["naive", "snaive", "drift", "ets", "theta", "auto"])
+def test_every_model_forecasts_a_redenominated_series_at_its_new_level(name):
+    """Seasonal naive took the price a year ago (old leones), drift the move across the
+    change, ETS and Theta a blend of both levels."""
+    months = pd.date_range("2015-01-01", periods=84, freq="MS")
+    rng = np.random.default_rng(7)
+    y = pd.Series(8000 * np.exp(np.cumsum(rng.normal(0.005, 0.03, 84))), index=months, name="price")
+    y.index.freq = "MS"
+    y.iloc[-6:] /= 1000
+    out = make_model(name).fit(y).predict(12)
+    ratio = out["forecast"] / y.iloc[-1]
+    assert ratio.between(0.7, 1.4).all(), ratio.round(2).tolist()
+    assert (out["upper_95"] < 3 * y.iloc[-1]).all()

@@ -10,7 +10,11 @@ small tick into an outlier.
 Working on the level in a centred window makes a one-period spike stand out while a lasting
 level shift does not (the window's median moves with it). Windows count observations, not
 periods; interpolated points are skipped, so cleaning cleaned data flags the same points.
-Series with fewer than ``MIN_POINTS`` observations are not tested.
+Series with fewer than ``MIN_POINTS`` observations are not tested. A price with fewer than
+``NEAR_PRICES`` others of its window within a year (the first after years without prices)
+has too little of its own time there: it is judged by its commodity's prices in other
+markets that day (``ACROSS_TIMES`` from their median), or with none only ``ALONE_TIMES``
+from its window's median.
 
 ``CleanOptions.outliers="flag"`` (the default) marks them ``outlier`` and keeps them;
 ``"reject"`` refuses them (gap filling then treats them as missing).
@@ -40,6 +44,20 @@ from forecast.table import KEY
 
 WINDOW = 7
 THRESHOLD = 3.5
+#: A price whose window holds fewer than ``NEAR_PRICES`` others within ``NEAR_DAYS`` of it
+#: has too little of its own time to be judged by (the first prices after years without
+#: any: the rest of the window is years older) ...
+NEAR_DAYS = 366
+NEAR_PRICES = 3
+#: ... so it is judged by the same commodity's price in other markets that day, when at
+#: least ``OTHER_MARKETS`` have one: flagged this many times from their median (Jaffna's
+#: 113.75 rupees for rice in 2004 beside Ampara's 41.75; Yola's 1,249 naira in 2025, four
+#: years after its last price, beside 1,187-1,401 in four other markets, is a price) ...
+OTHER_MARKETS = 2
+ACROSS_TIMES = 2.0
+#: ... and, with none, flagged only this many times from its window's median (a new unit
+#: or a typo: years of inflation move a price a few times).
+ALONE_TIMES = 10.0
 FLOOR = 0.01
 MIN_POINTS = 5
 _MAD_SCALE = 1.4826
@@ -74,11 +92,34 @@ def hampel(
     return score > threshold, score, median
 
 
+def _near_prices(days: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """For each price of one series (days, ascending): how many others in its Hampel window
+    are within ``NEAR_DAYS`` of it."""
+    n, count = len(days), np.zeros(len(days), dtype=int)
+    for offset in range(1, window // 2 + 1):
+        near = days[offset:] - days[:-offset] <= NEAR_DAYS if offset < n else np.zeros(0, bool)
+        count[offset:] += near  # the price offset places before
+        count[: n - offset] += near  # the price offset places after
+    return count
+
+
+def _from_other_markets(ordered: pd.DataFrame, logs: np.ndarray) -> np.ndarray:
+    """How far (absolute log) each price is from the median of its commodity's prices that
+    day, itself included, where ``OTHER_MARKETS`` other markets have one; NaN elsewhere."""
+    keys = [ordered[c] for c in ("commodity", "price_type", "unit", "currency", "date")]
+    groups = pd.Series(logs, index=ordered.index).groupby(keys, observed=True, sort=False)
+    median = groups.transform("median").to_numpy()
+    enough = groups.transform("size").to_numpy() > OTHER_MARKETS
+    return np.where(enough, np.abs(logs - median), np.nan)
+
+
 def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "outliers": flag (or refuse) spikes per series."""
     observed = ~map_unique(frame["flags"], lambda f: "interpolated" in split_marks(f)).astype(bool)
     candidates, blocks = series_blocks(frame[observed])
     logs = np.log(candidates["price"].to_numpy(dtype=float))
+    days = (candidates["date"].to_numpy() - np.datetime64("1970-01-01")) / np.timedelta64(1, "D")
+    across = _from_other_markets(candidates, logs)
     mask = pd.Series(False, index=frame.index)
     found = []
     reasons = pd.Series(None, index=frame.index, dtype=object)
@@ -88,6 +129,12 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             continue
         tested_keys.add(key)
         hit, score, median = hampel(logs[start:stop])
+        few = _near_prices(days[start:stop]) < NEAR_PRICES
+        if (hit & few).any():
+            far = np.abs(logs[start:stop] - median) >= np.log(ALONE_TIMES) - 1e-9
+            off = across[start:stop]
+            judged = np.where(np.isnan(off), far, off >= np.log(ACROSS_TIMES) - 1e-9)
+            hit &= ~few | judged
         for i in np.flatnonzero(hit):
             row = candidates.iloc[start + i]
             index = candidates.index[start + i]

@@ -915,28 +915,30 @@ def note_several_per_period(report, prices, path: Path) -> None:
     )
 
 
-#: Consecutive prices further apart than this are not judged for a tenfold jump.
-MAX_JUMP_DAYS = 366
-
-
-def note_jumps(prices, path: Path, times: float = 10.0) -> None:
+def note_jumps(prices, path: Path) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
     the next: a new currency unit (a redenomination under the same code), a unit change, or
-    a typo in a run of prices. Cleaning keeps them (each run is consistent in itself), but
-    the forecast's ranges learn that move, so the user must know where it is."""
+    a typo in a run of prices. Cleaning keeps them (each run is consistent in itself) and
+    the models join the runs (:func:`forecast.models.base.join_jumps`), which is wrong for a
+    typo, so the user must know where it is."""
     import numpy as np
     import pandas as pd
 
+    from forecast.models.base import JUMP_TIMES as times
+    from forecast.models.base import JUMP_WITHIN_DAYS
     from forecast.table import KEY, series_label
 
     ordered = prices.dropna(subset=["price"]).sort_values([*KEY, "date"])
     by_series = ordered.groupby(list(KEY), observed=True)
     previous, then = by_series["price"].shift(), by_series["date"].shift()
     jump = np.log(ordered["price"] / previous).abs()
-    # Prices a year or more apart (a gap in the file) may move tenfold by inflation alone:
-    # Sudan's sugar, 10 % a month for 42 months, is no new currency unit.
-    near = (ordered["date"] - then) <= pd.Timedelta(days=MAX_JUMP_DAYS)
-    big = jump[(jump >= np.log(times)) & near]
+    # Prices a year or more apart (a gap in the file) may rise tenfold by inflation alone:
+    # Sudan's sugar, 10 % a month for 42 months, is no new currency unit. A tenfold fall
+    # across a gap is one: Sierra Leone's 1000 old leones to the new one, still coded SLL.
+    near = ((ordered["date"] - then) <= pd.Timedelta(days=JUMP_WITHIN_DAYS)) | (
+        ordered["price"] < previous
+    )
+    big = jump[(jump >= np.log(times) - 1e-9) & near]
     if big.empty:
         return
     worst = big.idxmax()
@@ -946,9 +948,9 @@ def note_jumps(prices, path: Path, times: float = 10.0) -> None:
     typer.echo(
         f"note: {n} {which} {times:g}-fold or more from one price to the next, e.g. "
         f"{series_label(tuple(row[list(KEY)]))}: {money(before)} ({when:%Y-%m-%d}) -> "
-        f"{money(row['price'])} ({row['date']:%Y-%m-%d}); a new currency unit or a unit "
-        f"change belongs in a series of its own, else its ranges take in that move: "
-        f"check {path.name}",
+        f"{money(row['price'])} ({row['date']:%Y-%m-%d}); forecasts scale the prices "
+        f"before such a move to join the prices after it, as a new currency unit or a unit "
+        f"change; if it is a typo, fix it in {path.name}",
         err=True,
     )
 

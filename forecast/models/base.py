@@ -36,6 +36,62 @@ def fill_log(y: pd.Series) -> pd.Series:
     return logy.interpolate(method="linear", limit_area="inside")
 
 
+#: A move this many times (or this fraction) from one price to the next is a new currency
+#: unit, a unit change or a typo, not a price move (see join_jumps) ...
+JUMP_TIMES = 10.0
+#: ... when the two prices are at most this many days apart. Across a longer gap a rise
+#: that large may be inflation (Sudan's sugar: 10 % a month for 42 months); a tenfold fall
+#: never is.
+JUMP_WITHIN_DAYS = 366
+
+
+def join_jumps(
+    y: pd.Series,
+) -> tuple[pd.Series, list[tuple[pd.Timestamp, float]], list[pd.Timestamp]]:
+    """``y`` with its tenfold jumps (``JUMP_TIMES`` from one price to the next) joined: the
+    joined series, the joins made (first date after, the move's factor) and the dates of
+    single-price typos left out.
+
+    Without it a model sees the jump as a price move: ETS and Theta smooth the log level
+    across it, and a last price a hundredth of the one before was forecast at 2.5 times
+    itself, a blend of two currencies. Joined, the prices before a jump are scaled to the
+    prices after it, so the forecast starts from the last price, the new level, and learns
+    its moves from the whole history; the step across the jump becomes zero, since what the
+    price did then is unknown. One price that jumps away and straight back (13500 among
+    135s) is a typo: it is left out (a gap, which the models fill), and its neighbours'
+    move kept.
+    """
+    observed = y.dropna()
+    if len(observed) < 2:
+        return y, [], []
+    far = np.log(JUMP_TIMES) - 1e-9
+
+    def jumps(obs: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        step = np.diff(np.log(obs.to_numpy(dtype=float)))
+        days = np.diff(obs.index.to_numpy()) / np.timedelta64(1, "D")
+        return step, (np.abs(step) >= far) & ((days <= JUMP_WITHIN_DAYS) | (step < 0))
+
+    step, jump = jumps(observed)
+    if not jump.any():
+        return y, [], []
+    # A jump straight back, to near where the price was: price i is a typo.
+    back = jump[:-1] & jump[1:] & (np.sign(step[:-1]) != np.sign(step[1:]))
+    typo = np.flatnonzero(back & (np.abs(step[:-1] + step[1:]) < far)) + 1
+    spikes = list(observed.index[typo])
+    if spikes:
+        y = y.copy()
+        y.loc[spikes] = np.nan
+        observed = observed.drop(spikes)
+        step, jump = jumps(observed)
+    if not jump.any():
+        return y, [], spikes
+    # Each price moves by every jump after it: the sum of those steps, from the end.
+    shift = np.append(np.cumsum((step * jump)[::-1])[::-1], 0.0)
+    factors = pd.Series(np.exp(shift), index=observed.index).reindex(y.index).bfill()
+    joins = [(observed.index[i + 1], float(np.exp(step[i]))) for i in np.flatnonzero(jump)]
+    return (y * factors.fillna(1.0)).rename(y.name), joins, spikes
+
+
 def future_index(y: pd.Series, h: int) -> pd.DatetimeIndex:
     """The ``h`` period starts after the last date of ``y``."""
     freq = y.index.freq or pd.infer_freq(y.index)
@@ -84,6 +140,8 @@ class Forecaster:
     supports_intervals: bool = True
     #: Fewest observed (non-NaN) points ``fit`` needs.
     min_length: int = 2
+    #: Fits the series with its tenfold jumps joined (:func:`join_jumps`).
+    joins_jumps: bool = True
 
     def needs(self, y: pd.Series) -> int:
         """Fewest observed prices ``fit`` needs for a series like ``y`` (its frequency may
@@ -108,6 +166,9 @@ class Forecaster:
             )
         if (y.dropna() <= 0).any():
             raise ValueError("prices must be positive")
+        self.joins_, self.typos_ = [], []
+        if self.joins_jumps:
+            y, self.joins_, self.typos_ = join_jumps(y)
         self.y_ = y
         self.freq_ = y.index.freq or pd.infer_freq(y.index)
         self._fit(y, X if self.supports_exog else None)

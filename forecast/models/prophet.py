@@ -350,6 +350,7 @@ class ProphetDefault(Forecaster):
     """
 
     name = "prophet_default"
+    joins_jumps = False  # the peer as shipped sees the prices as they are
     supports_exog = False
     supports_intervals = True
     min_length = 12
