@@ -296,6 +296,10 @@ UNITS = [
     ("50 KG", "mass", 50.0, "50 kg", 1.0),
     ("100 KG", "mass", 100.0, "100 kg", 1.0),
     ("1 KG", "mass", 1.0, "kg", 1.0),
+    # An abbreviation's dot (kept as unknown units "kg." and "lbs." before).
+    ("Kg.", "mass", 1.0, "kg", 1.0),
+    ("25 Kg.", "mass", 25.0, "25 kg", 1.0),
+    ("lbs.", "mass", 0.45359237, "lb", 1.0),
     ("trái", "count", 1.0, "nut", 1.0),
     ("Quả", "count", 1.0, "nut", 1.0),
     ("Unit", "count", 1.0, "unit", 1.0),
@@ -378,6 +382,12 @@ def test_normalise_currency(text, code):
         ("Ngàn", ("VND", 1e3)),
         ("ngàn/kg", ("VND", 1e3)),
         ("triệu", ("VND", 1e6)),
+        # As East Africa's and Nigeria's sheets write them (each was a currency of its own,
+        # beside KES and NGN).
+        ("Kshs", ("KES", 1.0)),
+        ("Ksh.", ("KES", 1.0)),
+        ("Ushs", ("UGX", 1.0)),
+        ("₦", ("NGN", 1.0)),
     ],
 )
 def test_read_currency_reads_thousands_of_a_currency(text, read):

@@ -249,6 +249,7 @@ def test_marks_shared_by_several_currencies_take_the_currency_columns():
     }
     dates = ["2024-01-15", "2024-02-15", "2024-03-15"]
     cases["AFN"] = (["Afs. 60", "Afs.61", "62 Afs."], [60.0, 61.0, 62.0])
+    cases["UGX"] = (["Ushs 1.500", "Ushs. 1.600", "1700 Ushs"], [1500.0, 1600.0, 1700.0])
     dotted_taka = (["Tk. 60", "Tk.61", "62 Tk."], [60.0, 61.0, 62.0])
     # Only abbreviations take a dot: "USD.50" is half a dollar, as it always read.
     cases["USD"] = (["USD.50", "usd.45", "0.55"], [0.5, 0.45, 0.55])

@@ -68,8 +68,12 @@ _NAMES = {
     # Written in WFP's and ministries' sheets rather than the ISO code, as the price marks
     # read them (forecast.clean.numbers): "KSh 45" in a KSh column is one currency.
     "ksh": "KES",
+    "kshs": "KES",
     "ush": "UGX",
+    "ushs": "UGX",
     "tsh": "TZS",
+    "tshs": "TZS",
+    "₦": "NGN",
     "kip": "LAK",
     "riel": "KHR",
     "birr": "ETB",
@@ -139,6 +143,8 @@ def read_currency(value: object) -> tuple[str, float]:
     key = _PER_UNIT.sub("", fold(value)) or fold(value)
     if not key:
         return "", 1.0
+    if key.endswith(".") and key[:-1] in _NAMES:  # an abbreviation's dot: "Ksh.", "Rs."
+        key = key[:-1]
     if key in _NAMES:
         return _NAMES[key], 1.0
     if key in _VIETNAMESE_SCALES:  # "nghìn" alone, as a Vietnamese sheet heads its prices

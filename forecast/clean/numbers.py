@@ -76,6 +76,7 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("rs", "Rs"),
     ("₨", "Rs"),
     # Where WFP works most: "KSh 45" was refused with a hint to map the price column.
+    ("kshs", "KES"),
     ("ksh", "KES"),
     ("kes", "KES"),
     ("ngn", "NGN"),
@@ -85,8 +86,10 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("ghs", "GHS"),
     ("₵", "GHS"),
     ("ugx", "UGX"),
+    ("ushs", "UGX"),
     ("ush", "UGX"),
     ("tzs", "TZS"),
+    ("tshs", "TZS"),
     ("tsh", "TZS"),
     ("bdt", "BDT"),
     ("৳", "BDT"),
@@ -120,7 +123,7 @@ _CURRENCY_MARKS = [  # longest first so "vnđ" is not read as "đ"
     ("lbp", "LBP"),
 ]
 #: Currency marks that are abbreviations, written with a dot as often as not ("Tk. 60").
-_ABBREVIATED = frozenset(("tk", "ksh", "tsh", "ush", "afs", "rs"))
+_ABBREVIATED = frozenset(("tk", "ksh", "kshs", "tsh", "tshs", "ush", "ushs", "afs", "rs"))
 #: Words that multiply a number, as prices and currency columns write them.
 MULTIPLIER_WORDS = [
     ("triệu", 1e6),

@@ -186,6 +186,9 @@ class ParsedUnit:
         return self.dimension != "other"
 
 
+_ABBREVIATION_DOT = re.compile(r"(?<=[^\W\d_])\.$")
+
+
 def _single(word: str, accented: str, chuc_size: int) -> tuple[str, float, str] | None:
     if accented in _ACCENTED:
         return _ACCENTED[accented]
@@ -218,6 +221,8 @@ def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
         text = _CURRENCY_PREFIX.sub("", text)
         accented = _CURRENCY_PREFIX.sub("", accented)
     text, accented = _PER.sub("", text).strip(), _PER.sub("", accented).strip()
+    # An abbreviation's dot: "Kg.", "25 Kg.", "lbs." are kg and pounds.
+    text, accented = _ABBREVIATION_DOT.sub("", text), _ABBREVIATION_DOT.sub("", accented)
     if found := _single(text, accented, chuc_size):
         dimension, size, name = found
         return ParsedUnit(dimension, size, name, scale)
