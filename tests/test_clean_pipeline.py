@@ -1292,6 +1292,31 @@ def test_a_price_years_after_the_others_is_judged_by_other_markets_that_month():
     assert flagged(run(monthly(prices, start="2019-01-15", market="Yola"))) == ["Yola 2024-06"]
 
 
+def test_a_currency_old_and_new_code_in_one_file_are_one_currency():
+    """Sierra Leone's leone: SLL to June 2022, SLE (1,000 SLL) after. Kept apart, each
+    series split in two, the SLE part forecast from two years' moves alone."""
+    old = monthly([9000 + 10 * i for i in range(24)], start="2020-07-15", currency="SLL")
+    new = monthly([9.3, 9.4, 9.5], start="2022-07-15", currency="SLE")
+    # Bo wrote new leones under the old code from July 2022: a thousandfold fall.
+    bo = [8000 + 10 * i for i in range(24)] + [8.3, 8.4]
+    bo = monthly(bo, start="2020-07-15", market="Bo", currency="SLL")
+    frame = pd.concat([old, new, bo])
+    result = run(frame)
+    prices = result.prices
+    assert set(prices["currency"]) == {"SLE"}
+    freetown = prices[prices["market"] == "An Giang"]["price"].tolist()
+    assert freetown[:2] == pytest.approx([9.0, 9.01]) and freetown[-3:] == [9.3, 9.4, 9.5]
+    bo_prices = prices[prices["market"] == "Bo"]["price"].tolist()
+    assert bo_prices[0] == pytest.approx(8.0) and bo_prices[-2:] == [8.3, 8.4]
+    notes = " ".join(result.report.notes)
+    assert "48 prices in SLL converted to SLE at the legal rate (1,000 SLL = 1 SLE" in notes
+    assert "2 prices coded SLL after a 1,000-fold fall in their series are in SLE already" in notes
+    converted = prices["flags"].str.contains("converted")
+    assert converted.sum() == 48
+    # A file in the old code alone stays in it.
+    assert set(run(old).prices["currency"]) == {"SLL"}
+
+
 def test_rejected_outliers_leave_a_filled_gap():
     prices = [5000 + 10 * i for i in range(15)]
     prices[7] = 15_000

@@ -15,6 +15,11 @@ With ``CleanOptions.rates`` and ``CleanOptions.currency``, prices in other curre
 converted: a ``currency -> target`` rate, or the inverse of ``target -> currency``. With a
 ``date`` column in the rates table each row takes the latest rate on or before its date (the
 first rate for rows before it). A currency with no rate stops cleaning with an InputError.
+
+A file priced in both a currency's old and new code (Sierra Leone's leone, SLL until 2022,
+SLE after, 1,000 to 1) has its old prices converted at the fixed legal rate
+(``REDENOMINATIONS``), with a note: the two codes are one currency, and the series they
+split in two are one price history.
 """
 
 from __future__ import annotations
@@ -276,6 +281,94 @@ def _scalings(kept: pd.DataFrame, scale: pd.Series) -> list[dict]:
             }
         )
     return conversions
+
+
+#: Redenominations since WFP began collecting prices: old ISO code -> (new code, old units
+#: per new one, when). Fixed by law, so converting needs no rate from the user.
+REDENOMINATIONS = {
+    "AFA": ("AFN", 1000, "October 2002"),
+    "TRL": ("TRY", 1_000_000, "January 2005"),
+    "MGF": ("MGA", 5, "January 2005"),
+    "MZM": ("MZN", 1000, "July 2006"),
+    "SDD": ("SDG", 100, "January 2007"),
+    "GHC": ("GHS", 10_000, "July 2007"),
+    "VEB": ("VEF", 1000, "January 2008"),
+    "ZMK": ("ZMW", 1000, "January 2013"),
+    "BYR": ("BYN", 10_000, "July 2016"),
+    "MRO": ("MRU", 10, "January 2018"),
+    "STD": ("STN", 1000, "January 2018"),
+    "VEF": ("VES", 100_000, "August 2018"),
+    "SLL": ("SLE", 1000, "July 2022"),
+}
+
+
+def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
+    """Step "redenominations": a file priced in a currency's old and new codes (SLL and
+    SLE) has its old prices converted to the new code at the legal rate, with a note.
+
+    Kept apart, every series priced across the change split in two: the new part, a few
+    years long, got ranges from those years only, and the old part was forecast for months
+    already past. A file in the old code alone is left in it (nothing says the user wants
+    the new one).
+    """
+    present = set(frame["currency"])
+    old = [c for c in sorted(present) if c in REDENOMINATIONS and REDENOMINATIONS[c][0] in present]
+    if not old:
+        return StepOutput(frame)
+    price = frame["price"].astype(float).copy()
+    currency = frame["currency"].copy()
+    notes, conversions = [], []
+    for code in old:
+        new, units, when = REDENOMINATIONS[code]
+        coded = frame["currency"] == code
+        already = _already_new(frame[coded], units)
+        rows = coded & ~frame.index.isin(already)
+        price[rows] = price[rows] / units
+        currency[coded] = new
+        notes.append(
+            f"{int(rows.sum())} prices in {code} converted to {new} at the legal rate "
+            f"({units:,} {code} = 1 {new} since {when}): one currency, two codes"
+        )
+        if len(already):
+            notes.append(
+                f"{len(already)} prices coded {code} after a {units:,}-fold fall in their "
+                f"series are in {new} already, and kept as they are"
+            )
+        for (commodity, market), group in frame[rows].groupby(["commodity", "market"], sort=True):
+            series = series_name(commodity, market)
+            conversions.append(
+                {
+                    "kind": "redenomination",
+                    "series": series,
+                    "from": code,
+                    "to": new,
+                    "rows": len(group),
+                    "factor": 1 / units,
+                    "text": f"{series}: {code} -> {new}, {len(group)} rows, ÷{units:,}",
+                }
+            )
+    out = frame.assign(price=price, currency=currency)
+    out = out.assign(flags=add_mark(out["flags"], price != frame["price"], "converted"))
+    return StepOutput(out, notes=notes, details={"conversions": conversions})
+
+
+def _already_new(rows: pd.DataFrame, units: int) -> pd.Index:
+    """Rows coded in an old currency that are priced in the new one already: those from a
+    series' last fall of about ``units`` times (within a factor of sqrt(10)) between two
+    consecutive prices on (new leones still written SLL, beside files' SLE)."""
+    if rows.empty:
+        return rows.index
+    low, high = np.log(units) - np.log(10) / 2, np.log(units) + np.log(10) / 2
+    keys = [rows[c] for c in ("commodity", "market", "price_type")]
+    keys.append(rows["unit_raw"].map(fold) if "unit_raw" in rows else rows["currency"])
+    found = []
+    for _, series in rows.groupby(keys, sort=False):
+        ordered = series.sort_values("date")
+        fall = -np.diff(np.log(ordered["price"].to_numpy(dtype=float)))
+        hits = np.flatnonzero((fall >= low) & (fall <= high))
+        if len(hits):
+            found.extend(ordered.index[hits[-1] + 1 :])
+    return pd.Index(found)
 
 
 def _rates_table(rates: pd.DataFrame) -> pd.DataFrame:

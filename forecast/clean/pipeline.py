@@ -8,7 +8,8 @@ refused row carries exactly one reason.
 2. key text      tidy commodity / market / price type
 3. dates         parse; refuse unreadable, pre-1950 and future dates
 4. prices        parse numbers; refuse non-numbers, missing, zero, negative
-5. currency names  ISO codes
+5. currency names  ISO codes (and a currency's old code converted to its new one, at the
+   legal rate, in a file holding both: SLL and SLE)
 6. units         canonical unit per series, prices converted
 7. currencies    convert with a rates table, only when asked
    (one unit and currency per series: a sheet or WFP file mixing them is noted; see consistency)
@@ -39,7 +40,11 @@ from forecast.clean.base import (
     tidy_text,
 )
 from forecast.clean.consistency import one_unit_and_currency
-from forecast.clean.currency import convert_currencies, normalise_currencies
+from forecast.clean.currency import (
+    convert_currencies,
+    join_redenominations,
+    normalise_currencies,
+)
 from forecast.clean.dates import assign_periods, parse_dates
 from forecast.clean.decimal_mark import file_decimal_mark
 from forecast.clean.duplicates import merge_duplicates
@@ -176,6 +181,7 @@ def build_steps(
             ),
         ),
         ("currency names", normalise_currencies),
+        ("redenominations", join_redenominations),
         ("units", convert_units),
         ("currencies", partial(convert_currencies, where=source)),
         # Not for the Pink Sheet: each of its columns is a series of its own name.

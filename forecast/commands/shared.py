@@ -853,13 +853,15 @@ def note_conflicts(report, prices, path: Path) -> None:
 
 def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
     """One line on stderr when cleaning rescaled prices to one unit per series (a 90 KG bag
-    to kg, 750 ML to L), and one when it read prices in thousands of a currency as whole
-    units ("nghìn đồng" -> VND): the forecast is in the unit it names, not the file's, and a
+    to kg, 750 ML to L), one when it read prices in thousands of a currency as whole units
+    ("nghìn đồng" -> VND), and one when it put a currency's old code into its new one at the
+    legal rate (SLL -> SLE): the forecast is in the unit it names, not the file's, and a
     reader comparing it with the file must know."""
     from forecast.clean.units import from_chuc
 
     for kind, what, new in (
         ("currency scale", "put prices in whole currency units", "currency unit"),
+        ("redenomination", "put a currency's old code into its new one", "currency code"),
         ("unit", "put prices in one unit per series", "unit"),
     ):
         scaled = [
