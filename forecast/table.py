@@ -261,8 +261,9 @@ def select_series(
 
     A pattern may hold several parts separated by ``|``; all parts must match
     (``"Rice|An Giang"`` is rice in An Giang). A label copied from the output matches
-    too: notes name a series 'Rice | An Giang | Wholesale | VND/kg' and the forecast table
-    'Rice · An Giang', so ``·`` separates parts as well and "VND/kg" is a part. Accents
+    too: notes name a series 'Rice | An Giang | Wholesale | VND/kg' (that series alone, not
+    'Rice (glutinous) | An Giang (Châu Phú) | ...' as well) and the forecast table 'Rice · An
+    Giang', so ``·`` separates parts as well and "VND/kg" is a part. Accents
     match however they are typed: a shell or a Mac may send "Dừa" decomposed (u + horn +
     grave), which cleaning composes.
     """
@@ -277,10 +278,28 @@ def select_series(
     fold = (lambda text: text) if exact_case else str.casefold
     labels = labels.str.normalize("NFC")
     labels = labels if exact_case else labels.str.casefold()
+    # A label as notes print it names one series: 'Rice | An Giang | Wholesale | VND/kg'
+    # is not also 'Rice (glutinous) | An Giang (Châu Phú) | ...', as its parts would be.
+    named = (
+        prices["commodity"].astype(str)
+        + " | "
+        + prices["market"].astype(str)
+        + " | "
+        + prices["price_type"].astype(str)
+        + " | "
+        + prices["currency"].astype(str)
+        + "/"
+        + prices["unit"].astype(str)
+    ).str.normalize("NFC")
+    named = named if exact_case else named.str.casefold()
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
         pattern = unicodedata.normalize("NFC", pattern)
         parts = [fold(p.strip()) for p in re.split(r"[|·]", pattern) if p.strip()]
+        whole = named == " | ".join(parts)
+        if whole.any():
+            keep |= whole
+            continue
         hit = pd.Series(True, index=prices.index)
         for part in parts:
             hit &= labels.str.contains(part, regex=False)

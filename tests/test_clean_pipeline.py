@@ -1287,6 +1287,9 @@ def test_a_price_years_after_the_others_is_judged_by_other_markets_that_month():
     # With no other market that month, years of inflation are no typo; a tenfold move is.
     assert flagged(run(_restarted(1249, "Yola"))) == []
     assert flagged(run(_restarted(3100, "Yola"))) == ["Yola 2024-06"]
+    # No inflation brings a price down: a dropped zero years after is flagged.
+    assert flagged(run(_restarted(40, "Yola"))) == ["Yola 2024-06"]
+    assert flagged(run(_restarted(150, "Yola"))) == []
     # A price with prices of its own time around it is judged by them, as before.
     prices = [300 + (i % 5) for i in range(24)] + [None] * 41 + [1249, 300, 301, 302]
     assert flagged(run(monthly(prices, start="2019-01-15", market="Yola"))) == ["Yola 2024-06"]
@@ -1310,11 +1313,40 @@ def test_a_currency_old_and_new_code_in_one_file_are_one_currency():
     assert bo_prices[0] == pytest.approx(8.0) and bo_prices[-2:] == [8.3, 8.4]
     notes = " ".join(result.report.notes)
     assert "48 prices in SLL converted to SLE at the legal rate (1,000 SLL = 1 SLE" in notes
-    assert "2 prices coded SLL after a 1,000-fold fall in their series are in SLE already" in notes
+    assert "2 prices coded SLL are at the SLE level already" in notes
     converted = prices["flags"].str.contains("converted")
     assert converted.sum() == 48
     # A file in the old code alone stays in it.
     assert set(run(old).prices["currency"]) == {"SLL"}
+
+
+def test_prices_coded_in_the_old_currency_are_kept_only_when_plainly_at_the_new_level():
+    """Review: one SLL price typed x1000 and its fall back left 31 later months unconverted,
+    9,000 'SLE' beside 11; a threefold fall of onions after the harvest left MRO prices
+    unconverted beside MRU (a tenth of them); a series restated in new leones but still
+    coded SLL became 0.02 SLE; VEB beside VES was not converted at all."""
+    new = monthly([11.0, 11.2, 11.4], start="2022-07-15", currency="SLE")
+    typo = [9000 + 10 * i for i in range(40)]
+    typo[8] = 9_080_000
+    sll = monthly(typo, start="2019-01-15", market="Kenema", currency="SLL")
+    kenema = run(pd.concat([sll, new])).prices
+    kenema = kenema[kenema["market"] == "Kenema"]["price"]
+    assert kenema.iloc[-1] == pytest.approx(9.39) and kenema.max() == pytest.approx(9080)
+    onions = [500, 480, 160, 150, 155, 490, 500, 170, 160, 150]
+    mro = monthly(onions, start="2016-01-15", market="Nouakchott", currency="MRO")
+    mru = monthly([52.0, 51.0], start="2018-01-15", currency="MRU")
+    converted = run(pd.concat([mro, mru])).prices
+    assert converted[converted["market"] == "Nouakchott"]["price"].tolist() == pytest.approx(
+        [p / 10 for p in onions]
+    )
+    restated = monthly([20.0 + i / 10 for i in range(30)], start="2020-01-15", currency="SLL")
+    palm = run(pd.concat([restated.assign(market="Bo"), new])).prices
+    assert palm[palm["market"] == "Bo"]["price"].iloc[0] == 20.0
+    veb = monthly([4_000_000.0, 4_100_000.0], start="2007-01-15", market="Caracas", currency="VEB")
+    ves = monthly([0.05, 0.06], start="2019-01-15", currency="VES")
+    chained = run(pd.concat([veb, ves])).prices
+    assert set(chained["currency"]) == {"VES"}
+    assert chained[chained["market"] == "Caracas"]["price"].iloc[0] == pytest.approx(0.04)
 
 
 def test_rejected_outliers_leave_a_filled_gap():

@@ -826,5 +826,11 @@ def test_a_series_label_copied_from_the_output_selects_that_series():
     assert noted == "Rice | An Giang | Wholesale | VND/kg"
     assert select_series(prices, [noted])["unit"].tolist() == ["kg"]
     assert len(select_series(prices, ["Rice · An Giang"])) == 2
+    # A whole label names that series alone, not those whose names contain its parts.
+    longer = prices.assign(commodity="Rice (glutinous)", market="An Giang (Châu Phú)")
+    both = pd.concat([prices, longer], ignore_index=True)
+    assert select_series(both, [noted])["commodity"].tolist() == ["Rice"]
+    assert select_series(both, ["rice | an giang | wholesale | vnd/kg"]).shape[0] == 1
+    assert len(select_series(both, ["Rice|An Giang"])) == 5  # parts: substrings, as before
     assert select_series(prices, ["VND/50 kg"])["unit"].tolist() == ["50 kg"]
     assert select_series(prices, ["Rice | Hà Nội"]).empty

@@ -302,6 +302,20 @@ REDENOMINATIONS = {
 }
 
 
+def _redenomination_plan(present: set[str]) -> dict[str, tuple[str, int, str]]:
+    """Old code -> (the newest code of its chain in ``present``, old units per new one, when
+    that code came): VEB -> VES through VEF, in a file holding VEB and VES."""
+    plan = {}
+    for code in sorted(present):
+        step, units = code, 1
+        while step in REDENOMINATIONS:
+            step, times, when = REDENOMINATIONS[step]
+            units *= times
+            if step in present:
+                plan[code] = (step, units, when)
+    return plan
+
+
 def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "redenominations": a file priced in a currency's old and new codes (SLL and
     SLE) has its old prices converted to the new code at the legal rate, with a note.
@@ -309,30 +323,31 @@ def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     Kept apart, every series priced across the change split in two: the new part, a few
     years long, got ranges from those years only, and the old part was forecast for months
     already past. A file in the old code alone is left in it (nothing says the user wants
-    the new one).
+    the new one). Prices written in the old code but at the new level are kept as they are
+    (see :func:`_already_new`).
     """
-    present = set(frame["currency"])
-    old = [c for c in sorted(present) if c in REDENOMINATIONS and REDENOMINATIONS[c][0] in present]
-    if not old:
+    plan = _redenomination_plan(set(frame["currency"]))
+    if not plan:
         return StepOutput(frame)
     price = frame["price"].astype(float).copy()
     currency = frame["currency"].copy()
     notes, conversions = [], []
-    for code in old:
-        new, units, when = REDENOMINATIONS[code]
+    for code, (new, units, when) in plan.items():
         coded = frame["currency"] == code
-        already = _already_new(frame[coded], units)
+        already = _already_new(frame, coded, new, units)
         rows = coded & ~frame.index.isin(already)
         price[rows] = price[rows] / units
         currency[coded] = new
-        notes.append(
-            f"{int(rows.sum())} prices in {code} converted to {new} at the legal rate "
-            f"({units:,} {code} = 1 {new} since {when}): one currency, two codes"
-        )
+        if rows.any():
+            notes.append(
+                f"{int(rows.sum())} prices in {code} converted to {new} at the legal rate "
+                f"({units:,} {code} = 1 {new}, since {when}): one currency, two codes"
+            )
         if len(already):
             notes.append(
-                f"{len(already)} prices coded {code} after a {units:,}-fold fall in their "
-                f"series are in {new} already, and kept as they are"
+                f"{len(already)} prices coded {code} are at the {new} level already (after "
+                f"a {units:,}-fold fall in their series, or beside the {new} prices of their "
+                f"commodity) and kept as they are"
             )
         for (commodity, market), group in frame[rows].groupby(["commodity", "market"], sort=True):
             series = series_name(commodity, market)
@@ -352,22 +367,51 @@ def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     return StepOutput(out, notes=notes, details={"conversions": conversions})
 
 
-def _already_new(rows: pd.DataFrame, units: int) -> pd.Index:
-    """Rows coded in an old currency that are priced in the new one already: those from a
-    series' last fall of about ``units`` times (within a factor of sqrt(10)) between two
-    consecutive prices on (new leones still written SLL, beside files' SLE)."""
-    if rows.empty:
-        return rows.index
-    low, high = np.log(units) - np.log(10) / 2, np.log(units) + np.log(10) / 2
-    keys = [rows[c] for c in ("commodity", "market", "price_type")]
-    keys.append(rows["unit_raw"].map(fold) if "unit_raw" in rows else rows["currency"])
-    found = []
-    for _, series in rows.groupby(keys, sort=False):
-        ordered = series.sort_values("date")
-        fall = -np.diff(np.log(ordered["price"].to_numpy(dtype=float)))
-        hits = np.flatnonzero((fall >= low) & (fall <= high))
-        if len(hits):
-            found.extend(ordered.index[hits[-1] + 1 :])
+#: Below this many old units per new one a fall in a series' prices cannot be told from a
+#: new currency unit (an onion's price falls threefold after the harvest; MRO -> MRU is 10).
+ALREADY_NEW_UNITS = 100
+
+
+def _already_new(frame: pd.DataFrame, coded: pd.Series, new: str, units: int) -> pd.Index:
+    """Rows coded in an old currency whose prices are in the new one already.
+
+    Only for redenominations of ``ALREADY_NEW_UNITS`` or more, where the two levels are
+    far apart: a series whose prices sit nearer its commodity's prices in the new code
+    than ``units`` times them (restated in new leones but still coded SLL), and a series'
+    prices after a fall of about ``units`` times (within a factor of 3) between two
+    consecutive prices, when the prices after the fall stay there (the median of the six
+    after, about ``units`` times below the six before; one old price typed ×1000 falls back
+    to its own level, which is no new unit).
+    """
+    if units < ALREADY_NEW_UNITS or not coded.any():
+        return frame.index[:0]
+    logs = np.log(frame["price"].astype(float))
+    unit_text = frame["unit_raw"].map(fold) if "unit_raw" in frame else frame["currency"]
+    kind = [frame["commodity"], frame["price_type"], unit_text]
+    in_new = frame["currency"] == new
+    reference = logs[in_new].groupby([k[in_new] for k in kind]).median()
+    # Levels compare only over the same years: Venezuela's bolívar lost a hundred million
+    # times its value between VEB's prices and VES's.
+    since = frame.loc[in_new, "date"].min() - pd.DateOffset(years=1)
+    near, far = np.log(units) - np.log(3), np.log(units) + np.log(3)
+    found: list = []
+    for key, series in logs[coded].groupby([k[coded] for k in kind + [frame["market"]]]):
+        ref = reference.get(key[:3])
+        recent = series[frame.loc[series.index, "date"] >= since]
+        if ref is not None and len(recent) and recent.median() < ref + np.log(units) / 2:
+            found.extend(series.index)
+            continue
+        ordered = series.loc[frame.loc[series.index, "date"].sort_values(kind="stable").index]
+        values = ordered.to_numpy()
+        falls = np.flatnonzero((-np.diff(values) >= near) & (-np.diff(values) <= far))
+        for i in falls[::-1]:
+            before, after = (
+                np.median(values[max(0, i - 5) : i + 1]),
+                np.median(values[i + 1 : i + 7]),
+            )
+            if near <= before - after <= far:
+                found.extend(ordered.index[i + 1 :])
+                break
     return pd.Index(found)
 
 

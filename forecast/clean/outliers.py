@@ -14,7 +14,7 @@ Series with fewer than ``MIN_POINTS`` observations are not tested. A price with 
 ``NEAR_PRICES`` others of its window within a year (the first after years without prices)
 has too little of its own time there: it is judged by its commodity's prices in other
 markets that day (``ACROSS_TIMES`` from their median), or with none only ``ALONE_TIMES``
-from its window's median.
+above its window's median or ``ALONE_FALL`` below it.
 
 ``CleanOptions.outliers="flag"`` (the default) marks them ``outlier`` and keeps them;
 ``"reject"`` refuses them (gap filling then treats them as missing).
@@ -55,9 +55,12 @@ NEAR_PRICES = 3
 #: years after its last price, beside 1,187-1,401 in four other markets, is a price) ...
 OTHER_MARKETS = 2
 ACROSS_TIMES = 2.0
-#: ... and, with none, flagged only this many times from its window's median (a new unit
-#: or a typo: years of inflation move a price a few times).
+#: ... and, with none, flagged only this many times above its window's median (a new unit
+#: or a typo: years of inflation move a price a few times) ...
 ALONE_TIMES = 10.0
+#: ... or this many times below it: no inflation brings a price down (a dropped zero, 520
+#: for 4,200, two years after).
+ALONE_FALL = 10**0.5
 FLOOR = 0.01
 MIN_POINTS = 5
 _MAD_SCALE = 1.4826
@@ -131,7 +134,8 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         hit, score, median = hampel(logs[start:stop])
         few = _near_prices(days[start:stop]) < NEAR_PRICES
         if (hit & few).any():
-            far = np.abs(logs[start:stop] - median) >= np.log(ALONE_TIMES) - 1e-9
+            moved = logs[start:stop] - median
+            far = (moved >= np.log(ALONE_TIMES) - 1e-9) | (moved <= -np.log(ALONE_FALL) + 1e-9)
             off = across[start:stop]
             judged = np.where(np.isnan(off), far, off >= np.log(ACROSS_TIMES) - 1e-9)
             hit &= ~few | judged
