@@ -496,8 +496,9 @@ class AutoForecaster(Forecaster):
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
         for when, times in self.joins_:
             self.notes_.append(
-                f"prices before {when:%Y-%m-%d} scaled by {1 / times:.3g} to join the "
-                f"{_fold(times)} move then (a new currency unit, a unit change or a typo)"
+                f"prices before {when:%Y-%m-%d} scaled by {1 / times:.3g} to join those "
+                f"after, across a {_fold(times)} then (a new currency unit, a unit change "
+                f"or a typo)"
             )
         if self.typos_:
             self.notes_.append(

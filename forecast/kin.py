@@ -123,8 +123,18 @@ def flat_series(prices: pd.DataFrame, window: int | None = None) -> list[tuple]:
         ["min", "max", "count"]
     )
     # Relative: a gap filled in logs between two equal prices comes out 310.29999...
-    flat = spread[(spread["max"] <= spread["min"] * (1 + FLAT_TOLERANCE)) & (spread["count"] >= 2)]
-    return [tuple(key) for key in flat.index]
+    still = (spread["max"] <= spread["min"] * (1 + FLAT_TOLERANCE)) & (spread["count"] >= 2)
+    # A fixed price whose unit changed once (150 a kg, then 15,000 a quintal) is as flat to
+    # the models, which join such a jump (forecast.models.base.join_jumps).
+    from forecast.models.base import JUMP_TIMES, join_jumps
+
+    jumped = spread.index[(spread["max"] >= spread["min"] * JUMP_TIMES) & (spread["count"] >= 2)]
+    if len(jumped):
+        rows = recent.set_index(list(KEY)).loc[jumped]
+        for key, series in rows.groupby(level=list(range(len(KEY))), sort=False):
+            joined = join_jumps(series.set_index("date")["price"].sort_index())[0].dropna()
+            still[key] = len(joined) >= 2 and joined.max() <= joined.min() * (1 + FLAT_TOLERANCE)
+    return [tuple(key) for key in spread.index[still]]
 
 
 def _market(key: tuple) -> str:

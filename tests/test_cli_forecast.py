@@ -1310,6 +1310,37 @@ def test_a_last_price_a_new_currency_unit_is_forecast_from_itself(tmp_path):
     assert "scaled by" in result.stdout and "fold fall" in result.stdout
 
 
+def test_typos_and_jumps_are_named_as_the_models_see_them(tmp_path):
+    """Review: a month cleaning filled between two levels hid a tenfold jump from the note
+    (510 between 50 and 5,000) while the models joined it; a typo the models leave out was
+    said to be joined."""
+    months = pd.date_range("2018-01-01", periods=40, freq="MS")
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    jumped = [5000 + 10 * i if i < 20 else 50 + 0.1 * i for i in range(40)]
+    rows += [
+        f"{d:%Y-%m-%d},Rice,Kano,Retail,KG,NGN,{p:g}"
+        for i, (d, p) in enumerate(zip(months, jumped, strict=True))
+        if i != 20  # the month between the levels is missing; cleaning fills it
+    ]
+    typo = [1700 + 10 * i for i in range(40)]
+    typo[25] = 19500
+    rows += [
+        f"{d:%Y-%m-%d},Rice,Jos,Retail,KG,NGN,{p:g}" for d, p in zip(months, typo, strict=True)
+    ]
+    path = _price_file(tmp_path, "moves.csv", rows)
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: 1 series moves 10-fold or more from one price to the next, e.g. Rice | Kano | "
+        "Retail | NGN/kg: 5,190 (2019-08-01) -> 52.10 (2019-10-01)"
+    ) in result.stderr
+    assert (
+        "note: 1 price stands 10-fold or more apart from the prices on both sides, e.g. "
+        "Rice | Jos | Retail | NGN/kg 2020-02-01: 19,500 between 1,940 and 1,960; forecasts "
+        "leave such a price out as a typo"
+    ) in result.stderr
+
+
 @pytest.mark.parametrize("command", READING_COMMANDS)
 def test_every_command_reading_a_file_says_its_guessed_encoding(tmp_path, command):
     """A Windows Western file: 'data check' said its encoding was guessed, the commands

@@ -378,3 +378,19 @@ def test_a_lone_old_price_takes_its_kins_moves_of_other_years():
     y = dict(iter_series(crowded))[maize]
     kin, source = KinPools(crowded, horizon=12, window=240).with_source(maize, y)
     assert source == LEVELS[0][1]
+
+
+def test_a_fixed_price_whose_unit_changed_once_is_flat_as_the_models_see_it():
+    """Review: bread at 1,500 a 10 kg then 150 a kg for years had ranges of no width
+    (150-150), while the same price without the change borrowed its kin's moves."""
+    from forecast.kin import flat_series
+
+    months = pd.date_range("2019-01-01", periods=36, freq="MS")
+    key = ("Bread", "Colombo", "Retail", "kg", "LKR")
+    fixed = [1500.0] * 12 + [150.0] * 24
+    frame = pd.DataFrame({"date": months, "price": fixed})
+    for column, value in zip(KEY, key, strict=True):
+        frame[column] = value
+    assert flat_series(frame) == [key]
+    moving = frame.assign(price=[1500.0] * 12 + [150.0 + i for i in range(24)])
+    assert flat_series(moving) == []

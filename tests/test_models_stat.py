@@ -354,6 +354,14 @@ def test_join_jumps_scales_the_prices_before_a_tenfold_move_to_the_prices_after(
     assert join_jumps(pd.Series([10.0, 90, 91], index=months[:3]))[1:] == ([], [])
     years = pd.DatetimeIndex(["2016-01-01", "2016-02-01", "2019-07-01", "2019-08-01"])
     assert join_jumps(pd.Series([10.0, 11, 400, 410], index=years))[1] == []
+    # A typo need not be a peak: 19,180 for 1,918 between prices rising around it.
+    rising = pd.Series([1700.0, 1800, 1890, 19180, 1945, 2000], index=months[:6])
+    assert join_jumps(rising)[1:] == ([], [months[3]])
+    # Prices rising 35 % a month move twelvefold across nine months without a price:
+    # Zimbabwe in 2008, no new unit (its typical move is a third of the jump's per month).
+    zim = pd.date_range("2007-01-01", periods=30, freq="MS")
+    hyper = pd.Series(np.exp(0.3 * np.arange(30)) * 10, index=zim).drop(zim[12:20])
+    assert join_jumps(hyper)[1:] == ([], [])
     # A tenfold fall across years is a new currency unit.
     fell = join_jumps(pd.Series([15000.0, 15100, 16.0, 16.5], index=years))
     assert len(fell[1]) == 1 and fell[0].iloc[0] == pytest.approx(16.0 * 15000 / 15100)

@@ -919,42 +919,58 @@ def note_several_per_period(report, prices, path: Path) -> None:
 
 def note_jumps(prices, path: Path) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
-    the next: a new currency unit (a redenomination under the same code), a unit change, or
-    a typo in a run of prices. Cleaning keeps them (each run is consistent in itself) and
-    the models join the runs (:func:`forecast.models.base.join_jumps`), which is wrong for a
-    typo, so the user must know where it is."""
+    the next (a new currency unit under the same code, a unit change, a run of typos), and
+    one for single prices tenfold from the prices on both sides (typos), as the models
+    see them (:func:`forecast.models.base.tenfold_moves`, on the prices as written, not
+    cleaning's estimates in gaps). Cleaning keeps them; the models join the runs and leave
+    the typos out, which is wrong if a run is a typo, or a typo a price: the user must
+    know where they are."""
     import numpy as np
-    import pandas as pd
 
-    from forecast.models.base import JUMP_TIMES as times
-    from forecast.models.base import JUMP_WITHIN_DAYS
-    from forecast.table import KEY, series_label
+    from forecast.models.base import JUMP_TIMES, tenfold_moves
+    from forecast.table import KEY, observed_prices, series_label
 
-    ordered = prices.dropna(subset=["price"]).sort_values([*KEY, "date"])
-    by_series = ordered.groupby(list(KEY), observed=True)
-    previous, then = by_series["price"].shift(), by_series["date"].shift()
-    jump = np.log(ordered["price"] / previous).abs()
-    # Prices a year or more apart (a gap in the file) may rise tenfold by inflation alone:
-    # Sudan's sugar, 10 % a month for 42 months, is no new currency unit. A tenfold fall
-    # across a gap is one: Sierra Leone's 1000 old leones to the new one, still coded SLL.
-    near = ((ordered["date"] - then) <= pd.Timedelta(days=JUMP_WITHIN_DAYS)) | (
-        ordered["price"] < previous
-    )
-    big = jump[(jump >= np.log(times) - 1e-9) & near]
-    if big.empty:
+    ordered = observed_prices(prices).dropna(subset=["price"]).sort_values([*KEY, "date"])
+    step = np.log(ordered["price"]).groupby([ordered[c] for c in KEY], observed=True).diff()
+    far = step.abs() >= np.log(JUMP_TIMES) - 1e-9
+    if not far.any():
         return
-    worst = big.idxmax()
-    row, before, when = ordered.loc[worst], previous.loc[worst], then.loc[worst]
-    n = len(ordered.loc[big.index, list(KEY)].drop_duplicates())
-    which = "series moves" if n == 1 else "series move"
-    typer.echo(
-        f"note: {n} {which} {times:g}-fold or more from one price to the next, e.g. "
-        f"{series_label(tuple(row[list(KEY)]))}: {money(before)} ({when:%Y-%m-%d}) -> "
-        f"{money(row['price'])} ({row['date']:%Y-%m-%d}); forecasts scale the prices "
-        f"before such a move to join the prices after it, as a new currency unit or a unit "
-        f"change; if it is a typo, fix it in {path.name}",
-        err=True,
-    )
+    suspects = ordered[far].drop_duplicates(list(KEY))[list(KEY)]
+    ordered = ordered.merge(suspects, on=list(KEY))
+    joins, typos = [], []
+    for key, rows in ordered.groupby(list(KEY), observed=True, sort=True):
+        series = rows.set_index("date")["price"]
+        _, typo = tenfold_moves(series)
+        for i in np.flatnonzero(typo):
+            around = (series.iloc[i - 1] * series.iloc[i + 1]) ** 0.5
+            typos.append((abs(np.log(series.iloc[i] / around)), key, series.index[i], i, series))
+        kept = series[~typo]
+        jump, _ = tenfold_moves(kept)
+        for i in np.flatnonzero(jump):
+            joins.append((abs(np.log(kept.iloc[i + 1] / kept.iloc[i])), key, i, kept))
+    if joins:
+        _, key, i, kept = max(joins, key=lambda j: j[0])
+        n = len({j[1] for j in joins})
+        which = "series moves" if n == 1 else "series move"
+        typer.echo(
+            f"note: {n} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
+            f"{series_label(key)}: {money(kept.iloc[i])} ({kept.index[i]:%Y-%m-%d}) -> "
+            f"{money(kept.iloc[i + 1])} ({kept.index[i + 1]:%Y-%m-%d}); forecasts scale the "
+            f"prices before such a move to join the prices after it, as a new currency unit "
+            f"or a unit change; if it is a typo, fix it in {path.name}",
+            err=True,
+        )
+    if typos:
+        _, key, when, i, series = max(typos, key=lambda t: t[0])
+        n = len(typos)
+        which = "price stands" if n == 1 else "prices stand"
+        typer.echo(
+            f"note: {n} {which} {JUMP_TIMES:g}-fold or more apart from the prices on both "
+            f"sides, e.g. {series_label(key)} {when:%Y-%m-%d}: {money(series.iloc[i])} "
+            f"between {money(series.iloc[i - 1])} and {money(series.iloc[i + 1])}; forecasts "
+            f"leave such a price out as a typo: fix it in {path.name}",
+            err=True,
+        )
 
 
 def _times_around(ratio: float) -> str:
