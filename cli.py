@@ -51,11 +51,45 @@ def main() -> None:
         # its own work to do after this returns: a normal exit.
         app(prog_name="cropcast")
         return
+    _stop_once_on_ctrl_c()
     try:
         app(prog_name="cropcast")
     except SystemExit as done:  # how every command ends, well or badly
         _leave(done.code)
+    except KeyboardInterrupt:  # raised outside a command: while it was starting
+        print("interrupted", file=sys.stderr)
+        _leave(130)
     _leave(0)
+
+
+#: A Ctrl-C this long after the first ends the process at once: the stop itself is stuck.
+INSIST_SECONDS = 3.0
+
+
+def _stop_once_on_ctrl_c() -> None:
+    """The first Ctrl-C stops the command (``KeyboardInterrupt``, "interrupted", exit 130);
+    more in the next ``INSIST_SECONDS`` are ignored while it stops, and one after that ends
+    the process at once.
+
+    A terminal sends Ctrl-C to the workers too, and users press it twice: the second
+    landed in the worker pool's shutdown, printed four tracebacks and left the process
+    waiting for workers nobody had told to stop, for good.
+    """
+    import os
+    import signal
+    import time
+
+    first: list[float] = []
+
+    def on_ctrl_c(signum, frame):
+        if not first:
+            first.append(time.monotonic())
+            raise KeyboardInterrupt
+        if time.monotonic() - first[0] > INSIST_SECONDS:
+            os._exit(130)
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, on_ctrl_c)
 
 
 def _leave(code: int | str | None) -> NoReturn:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from functools import partial
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -818,3 +822,43 @@ def test_commands_without_early_workers_say_a_refusing_scheduler_at_once(command
     assert result.exit_code == 1 and one_error_line(result), result.output
     assert "cannot reach the Dask scheduler" in result.stderr
     assert time.monotonic() - start < 8
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_stops_a_run_on_workers_at_once_in_one_line(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, and users press it twice: the
+    second landed in the worker pool's shutdown, printed four tracebacks and the process
+    waited for good on workers nobody had told to stop (6 runs of 7)."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = pd.date_range("2010-01-01", periods=150, freq="MS")
+    rng = np.random.default_rng(5)
+    for market in range(60):
+        level = 100 * np.exp(np.cumsum(rng.normal(0, 0.03, len(months))))
+        rows += [
+            f"{d:%Y-%m-%d},Rice,M{market},Retail,KG,THB,{p:.2f}"
+            for d, p in zip(months, level, strict=True)
+        ]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(rows) + "\n")
+    command = [sys.executable, "-m", "cli", "forecast", "-i", str(path), "-j", "2", "-q"]
+    command += ["-o", str(tmp_path / "fc.csv")]
+    run = subprocess.Popen(
+        command,
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(6)  # reading, the workers' start, the first fits
+    for _ in range(2):
+        os.killpg(run.pid, signal.SIGINT)
+        time.sleep(0.1)
+    try:
+        _, stderr = run.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(run.pid, signal.SIGKILL)
+        raise AssertionError("still running 30 s after Ctrl-C") from None
+    assert run.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert [line for line in stderr.splitlines() if not line.startswith("note")] == ["interrupted"]
