@@ -57,12 +57,20 @@ def read_price_table(path: str | Path) -> pd.DataFrame:
     return validate(frame)
 
 
-def write_price_table(prices: pd.DataFrame, path: str | Path) -> None:
-    """Write a PriceTable as CSV (UTF-8, ISO dates) or Parquet, chosen by extension."""
+def write_price_table(prices: pd.DataFrame, path: str | Path, where: str | None = None) -> None:
+    """Write a PriceTable as CSV (UTF-8, ISO dates) or Parquet, chosen by extension, whole
+    or not at all (see :mod:`forecast.io.replace`; ``where`` names the option for errors)."""
+    from forecast.io.replace import replaced
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = validate(prices)[list(COLUMNS)]
-    if path.suffix.lower() == ".parquet":
+    with replaced(path, where) as temporary:
+        _write_table(frame, temporary, parquet=path.suffix.lower() == ".parquet")
+
+
+def _write_table(frame: pd.DataFrame, path: Path, parquet: bool) -> None:
+    if parquet:
         frame.to_parquet(path, index=False)
     else:
         out = frame.copy()

@@ -327,6 +327,8 @@ def write_forecasts(forecasts: pd.DataFrame, path) -> None:
     """CSV or Parquet, chosen by the file extension."""
     from pathlib import Path
 
+    from forecast.io.replace import replaced
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
@@ -336,15 +338,16 @@ def write_forecasts(forecasts: pd.DataFrame, path) -> None:
             "Use a .csv or .parquet file name",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".parquet":
-        forecasts.to_parquet(path, index=False)
-    else:
-        out = forecasts.copy()
-        out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
-        # Readable numbers that read back as written (see _number_texts).
-        for column in out.columns[out.dtypes.map(pd.api.types.is_float_dtype)]:
-            out[column] = _number_texts(out[column])
-        out.to_csv(path, index=False, encoding="utf-8")
+    with replaced(path, "--output") as temporary:  # whole or not at all
+        if suffix == ".parquet":
+            forecasts.to_parquet(temporary, index=False)
+        else:
+            out = forecasts.copy()
+            out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+            # Readable numbers that read back as written (see _number_texts).
+            for column in out.columns[out.dtypes.map(pd.api.types.is_float_dtype)]:
+                out[column] = _number_texts(out[column])
+            out.to_csv(temporary, index=False, encoding="utf-8")
 
 
 __all__ = [

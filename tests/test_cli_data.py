@@ -467,3 +467,43 @@ def test_a_wfp_file_with_decimal_commas_is_cleaned_and_a_wrong_decimal_named(sha
     assert wrong.exit_code == 1
     line = one_error_line(wrong)
     assert line.endswith("use --decimal ,") and "--map" not in line
+
+
+@pytest.mark.parametrize("command", ["data clean", "forecast", "store export"])
+def test_a_write_cut_short_leaves_the_old_output_whole_and_says_so(tmp_path, monkeypatch, command):
+    """Review: a full disk (or a file-size limit) cut the output mid-row, after the old
+    file was gone; the truncated CSV read back as valid, with series missing, and the
+    only message was "unexpected OSError ... report it"."""
+    import errno
+
+    prices = tmp_path / "prices.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2020-{m:02d}-01,Rice,Kano,Retail,KG,NGN,{400 + m}" for m in range(1, 13)]
+    prices.write_text("\n".join(rows) + "\n")
+    monkeypatch.setenv("CROPCAST_DB", str(tmp_path / "store.duckdb"))
+    if command == "store export":
+        assert run("ingest", prices).exit_code == 0
+    output = tmp_path / "out.csv"
+    output.write_text("the old output\n")
+    real_to_csv = pd.DataFrame.to_csv
+
+    def full_disk(self, path=None, *args, **kwargs):
+        if path is None:
+            return real_to_csv(self, path, *args, **kwargs)
+        with open(path, "w") as half:
+            half.write("commodity,mar")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    args = {
+        "data clean": ("data", "clean", prices, "-o", output),
+        "forecast": ("forecast", "-i", prices, "-m", "naive", "-j", 1, "-q", "-o", output),
+        "store export": ("store", "export", "-o", output),
+    }[command]
+    result = run(*args)
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert line.startswith("error: --output: could not write ") and "no space left" in line
+    assert "what was there is unchanged" in line
+    assert output.read_text() == "the old output\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -466,9 +466,14 @@ def bulletin_cmd(
     if out is None:
         typer.echo(text, nl=False)
     else:
+        from forecast.io.replace import replaced
+
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8")
+            with replaced(out, "-o") as temporary:  # whole or not at all
+                temporary.write_text(
+                    text, encoding="ascii" if fmt is BulletinFormat.sms else "utf-8"
+                )
         except OSError as exc:  # a file where a folder should be, no permission, a full disk
             raise UsageError(
                 f"cannot write there: {exc.strerror or exc}", str(out), "Choose another -o"

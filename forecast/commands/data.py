@@ -233,10 +233,13 @@ def data_clean(
         sheet=sheet,
     )
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
-    write_price_table(result.prices, output)
+    write_price_table(result.prices, output, "--output")
     if rejected is not None:
+        from forecast.io.replace import replaced
+
         rejected.parent.mkdir(parents=True, exist_ok=True)
-        result.rejected.to_csv(rejected, index=False, encoding="utf-8")
+        with replaced(rejected, "--rejected") as temporary:
+            result.rejected.to_csv(temporary, index=False, encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
         return

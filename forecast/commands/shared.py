@@ -6,6 +6,7 @@ argument checks that run before the workers start must not wait for pandas.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -116,6 +117,9 @@ class CropcastGroup(TyperGroup):
         except OSError as exc:
             if _debug(ctx):
                 raise
+            if exc.filename is None and exc.errno in _FULL:  # printing to a full disk
+                typer.echo(f"error: could not write the output: {exc.strerror.lower()}", err=True)
+                ctx.exit(1)
             if exc.filename is None or not exc.strerror:
                 _unexpected(ctx, exc)
             # A path the user gave: a directory where a file goes, a folder that does not
@@ -138,6 +142,10 @@ class CropcastGroup(TyperGroup):
                 typer.echo("interrupted", err=True)
                 ctx.exit(130)
             _unexpected(ctx, exc)
+
+
+#: Errors of a write that ran out of room: no space, a file-size limit, a quota.
+_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 
 def _interrupted_query(exc: BaseException) -> bool:

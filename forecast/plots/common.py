@@ -469,6 +469,8 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
     ValueError
         For a suffix other than ``.png`` or ``.svg``.
     """
+    from forecast.io.replace import replaced
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == "":
@@ -479,5 +481,6 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     # No timestamp in the file: the same chart gives the same bytes (diffable artefacts).
     metadata = {"Date": None} if suffix == ".svg" else None
-    fig.savefig(path, format=suffix[1:], dpi=dpi, metadata=metadata)
+    with replaced(path, "--out") as temporary:  # a chart cut short is no chart
+        fig.savefig(temporary, format=suffix[1:], dpi=dpi, metadata=metadata)
     return path

@@ -287,5 +287,5 @@ def export_prices(
         raise InputError(
             "the store holds no prices", str(store.path), "Add some with: cropcast ingest FILE"
         )
-    write_price_table(prices, path)
+    write_price_table(prices, path, "--output")
     return len(prices)
