@@ -79,6 +79,12 @@ def check_path(path: str | Path) -> Path:
         raise InputError("file not found", str(path), "Check the path and the file name")
     if path.is_dir():
         raise InputError("is a folder, not a file", str(path), "Give the path of one price file")
+    if not path.is_file():  # a pipe (<(zcat F), /dev/stdin): its size says nothing
+        raise InputError(
+            "is a pipe or a device, not a file (cropcast reads a file more than once)",
+            str(path),
+            "Save it to a file first, e.g. zcat prices.csv.gz > prices.csv",
+        )
     if path.stat().st_size == 0:
         raise InputError(
             "the file is empty (0 bytes)",

@@ -452,6 +452,33 @@ def test_cli_send_exits_1_when_a_delivery_fails(subscribers, tmp_path, smtp_serv
     assert len(handler.to("lan@example.vn")) == 1
 
 
+def test_cli_send_refuses_an_outbox_it_cannot_write_before_any_e_mail(
+    subscribers, tmp_path, smtp_server, monkeypatch
+):
+    """Review: a read-only --outbox was found after the e-mail had gone, so the SMS
+    failed and the rerun sent the e-mail twice. (Root is told it may write anywhere, so
+    the test makes the folder refuse the way a read-only one does.)"""
+    from pathlib import Path
+
+    handler = Collector()
+    host, port = smtp_server(handler)
+    real = Path.write_text
+
+    def read_only(self, *args, **kwargs):
+        if self.parent.name == "outbox":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", read_only)
+    args = ["bulletin", "send", "--subscribers", subscribers, "--smtp", f"{host}:{port}"]
+    args += ["--outbox", tmp_path / "outbox", "--as-of", "2022-01", *CLI_SLICE]
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "cannot write SMS files there: permission denied" in result.stderr
+    assert "nothing was sent" in result.stderr and result.stderr.count("\n") == 1
+    assert handler.to("lan@example.vn") == []
+
+
 def test_cli_send_usage_errors(subscribers, tmp_path):
     result = runner.invoke(app, ["bulletin", "send", "--subscribers", str(subscribers)])
     assert result.exit_code == 2 and "--smtp" in result.stderr

@@ -507,3 +507,62 @@ def test_a_write_cut_short_leaves_the_old_output_whole_and_says_so(tmp_path, mon
     assert "what was there is unchanged" in line
     assert output.read_text() == "the old output\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_name_given_twice_in_default_or_map_is_refused():
+    """Review: --default currency=VND,currency=USD labelled đồng prices USD, silently."""
+    from forecast.commands.shared import parse_pairs
+    from forecast.errors import UsageError
+
+    with pytest.raises(UsageError, match="'currency' is given twice"):
+        parse_pairs("currency=VND,currency=USD", "--default")
+    result = run("data", "check", "nothing.csv", "--map", "price=value,price=date")
+    assert result.exit_code == 2
+    assert one_error_line(result).startswith("error: --map: 'price' is given twice")
+
+
+def test_an_as_of_date_with_slashes_is_read_as_its_numbers_tell_or_refused():
+    """Review: --as-of 05/06/2022 made the bulletin of May where a Vietnamese reader means
+    5 June; 13/06/2022 was June."""
+    from forecast.commands.shared import parse_as_of
+    from forecast.errors import UsageError
+
+    assert parse_as_of("13/06/2022") == pd.Timestamp("2022-06-13")
+    assert parse_as_of("06/13/2022") == pd.Timestamp("2022-06-13")
+    assert parse_as_of("05/05/2022") == pd.Timestamp("2022-05-05")
+    assert parse_as_of("2022-06") == pd.Timestamp("2022-06-01")
+    with pytest.raises(UsageError, match="could be 5 June or 6 May"):
+        parse_as_of("05/06/2022")
+
+
+def test_a_pipe_for_a_file_is_said_to_be_one(tmp_path):
+    """Review: `data clean <(zcat F.gz)` said "the file is empty (0 bytes)": a pipe's size
+    is 0 whatever it carries."""
+    import os
+
+    pipe = tmp_path / "prices.csv"
+    os.mkfifo(pipe)
+    result = run("data", "clean", pipe, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "is a pipe or a device, not a file" in line and "Save it to a file first" in line
+
+
+def test_an_output_that_cannot_carry_accents_is_one_line(tmp_path):
+    """Review: PYTHONIOENCODING=ascii gave "unexpected UnicodeEncodeError ... report it"."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "calendar", "show", "--commodity", "Lúa"],
+        capture_output=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 1
+    lines = done.stderr.decode("ascii", "backslashreplace").strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the output cannot show ")
+    assert "Set PYTHONIOENCODING=utf-8" in lines[0]

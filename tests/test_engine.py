@@ -645,6 +645,20 @@ def test_cli_engine_options_fail_early_in_one_line(monkeypatch):
         ], command
 
 
+def test_more_jobs_than_cores_are_cut_to_the_cores_with_a_note(monkeypatch):
+    """Review: --jobs 999 on one series started 999 workers: 150 s, gigabytes, and 872
+    leaked semaphores when killed."""
+    from forecast.commands.shared import engine_options
+
+    monkeypatch.setattr(engine_module, "default_jobs", lambda: 2)
+    cut = cli("forecast", "-s", "Cocoa", "-m", "naive", "-q", "--jobs", 999)
+    assert cut.exit_code == 0, cut.output
+    assert "note: --jobs 999: this machine has 2 cores; using 2" in cut.stderr
+    assert engine_options(None, 999, None, "processes")["n_jobs"] == 2
+    assert engine_options(None, 2, None, "processes")["n_jobs"] == 2
+    assert engine_options("local", 999, None, "processes")["n_jobs"] == 999  # no workers
+
+
 def test_cli_alerts_and_bulletin_take_the_engine():
     default = cli("alerts", "--json")
     assert default.exit_code == 0, default.output

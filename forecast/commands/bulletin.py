@@ -487,6 +487,25 @@ def bulletin_cmd(
         )
 
 
+def _check_writable(outbox: Path) -> None:
+    """Make ``outbox`` and write a file into it, before anything is sent: a folder that
+    cannot be written was found after the e-mails had gone, and the rerun sent them twice.
+    (Asking for write permission is no answer for root, who is told yes regardless.)"""
+    import os
+
+    probe = outbox / f".cropcast-{os.getpid()}.probe"
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write SMS files there: {(exc.strerror or str(exc)).lower()}",
+            f"--outbox {outbox}",
+            "Name a folder you can write to; nothing was sent",
+        ) from None
+
+
 @bulletin_app.command("send")
 def bulletin_send(
     subscribers: Annotated[
@@ -549,6 +568,8 @@ def bulletin_send(
     except ValueError as exc:
         raise UsageError(str(exc), "--from", "Use e.g. --from bantin@example.vn") from None
     people = read_subscribers(subscribers)
+    if not dry_run and any(p.phone for p in people):
+        _check_writable(outbox)
     server = None
     if smtp is not None:
         try:

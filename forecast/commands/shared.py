@@ -133,6 +133,15 @@ class CropcastGroup(TyperGroup):
                 err=True,
             )
             ctx.exit(2)
+        except UnicodeEncodeError as exc:  # an output that cannot carry "Lúa"
+            if _debug(ctx):
+                raise
+            typer.echo(
+                f"error: the output cannot show '{exc.object[exc.start : exc.end]}' (its "
+                f"encoding is {exc.encoding}). Set PYTHONIOENCODING=utf-8, or a UTF-8 locale",
+                err=True,
+            )
+            ctx.exit(1)
         except Exception as exc:
             # Typer's own signals (Exit, Abort, usage errors) pass through untouched; whether
             # click is vendored (typer >= 0.20) or separate, they come from those modules.
@@ -154,12 +163,22 @@ def _interrupted_query(exc: BaseException) -> bool:
     return type(exc).__name__ == "InterruptException" or str(exc).strip() == "Query interrupted"
 
 
+def _command_words(ctx) -> list[str]:
+    """The command's words after 'cropcast' ("data", "list"): --debug goes before them."""
+    words = []
+    while ctx is not None and ctx.parent is not None:
+        words.insert(0, ctx.info_name)
+        ctx = ctx.parent
+    return words
+
+
 def _unexpected(ctx, exc: BaseException) -> None:
     """A bug: still one line, with the way to see more."""
     where = traceback.extract_tb(exc.__traceback__)[-1]
     typer.echo(
         f"error: unexpected {type(exc).__name__}: {exc} (at {Path(where.filename).name}:"
-        f"{where.lineno}). Run again with --debug for the traceback and report it",
+        f"{where.lineno}). Run again as 'cropcast --debug {' '.join(_command_words(ctx))} ...' "
+        "for the traceback and report it",
         err=True,
     )
     ctx.exit(1)
@@ -247,6 +266,13 @@ def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
             example = _PAIR_EXAMPLES.get(option, "date=Ngày")
             raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} {example}")
         name, value = part.split("=", 1)
+        if name.strip() in pairs:  # the last would win, silently: VND prices labelled USD
+            raise UsageError(
+                f"'{name.strip()}' is given twice ({name.strip()}={pairs[name.strip()]} and "
+                f"{part.strip()})",
+                option,
+                "Give each name once",
+            )
         pairs[name.strip()] = value.strip()
     return pairs
 
@@ -319,7 +345,7 @@ def engine_options(
     """--engine, --jobs and --scheduler, checked before any work, as keyword arguments: a
     scheduler that refuses is said at once, not after the file is read and Dask's client
     has waited 10 s (alerts, bulletin and plot start no workers early to find out)."""
-    from forecast.engine import _reach_scheduler, check_engine
+    from forecast.engine import _reach_scheduler, check_engine, default_jobs
 
     if engine is None:
         engine = "dask" if scheduler is not None else default
@@ -328,6 +354,11 @@ def engine_options(
     check_engine("processes" if engine is None else engine, jobs, scheduler)  # "" is refused
     if engine == "dask" and scheduler is not None:
         _reach_scheduler(scheduler.strip())
+    elif jobs is not None and jobs > (cores := default_jobs()) and engine != "local":
+        # Per-series fits use a core each: more workers than cores only start and hold
+        # processes (--jobs 999 on one series ran 150 s and took gigabytes).
+        typer.echo(f"note: --jobs {jobs}: this machine has {cores} cores; using {cores}", err=True)
+        jobs = cores
     return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
 
 
@@ -1268,11 +1299,25 @@ def parse_choice(enum: type[Enum], option: str):
 
 
 def parse_as_of(text: str | None):
-    """'2025-06' or '2025-06-01' -> Timestamp; anything else is a usage error."""
+    """'2025-06' or '2025-06-01' -> Timestamp; anything else is a usage error.
+
+    A date with slashes is day first or month first as its numbers tell (13/06/2022 is 13
+    June); '05/06/2022' could be either, and was read as 6 May where a Vietnamese reader
+    means 5 June, so it is refused."""
     if text is None:
         return None
     import pandas as pd
 
+    if m := re.fullmatch(r"\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*", text):
+        first, second, year = (int(g) for g in m.groups())
+        if first <= 12 and second <= 12 and first != second:
+            raise UsageError(
+                f"'{text}' could be {first} {_MONTHS[second - 1]} or {second} {_MONTHS[first - 1]}",
+                "--as-of",
+                f"Write it as {year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}",
+            )
+        day, month = (first, second) if first > 12 else (second, first)
+        text = f"{year}-{month:02d}-{day:02d}"
     try:
         stamp = pd.Timestamp(text)
     except (TypeError, ValueError):
@@ -1280,6 +1325,10 @@ def parse_as_of(text: str | None):
     if pd.isna(stamp):
         raise UsageError(f"'{text}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
     return stamp
+
+
+_MONTHS = "January February March April May June July August September October November December"
+_MONTHS = _MONTHS.split()
 
 
 def check_as_of(stamp, prices, after_months: int = 12) -> None:
