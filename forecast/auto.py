@@ -570,11 +570,13 @@ class AutoForecaster(Forecaster):
                 )
                 continue
             a, f = np.exp(actual), np.exp(log_fc)
-            # A window whose actual prices are all missing, or a flat history (no MASE
-            # scale), scores NaN; the ranking below puts NaN last.
+            # A window whose actual prices are all missing, or whose history was flat (no
+            # MASE scale), scores NaN and is left out of the mean: one infinite window made
+            # every candidate's mean infinite (Urea, flat for four years, then a step),
+            # weighting them alike however they did after. All NaN: ranked last.
             with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # "mean of empty slice"
-                mase = np.nanmean(np.abs(a - f), axis=1) / scale
+                mase = np.where(scale > 0, np.nanmean(np.abs(a - f), axis=1) / scale, np.nan)
                 smape = np.nanmean(200 * np.abs(a - f) / (a + f), axis=1)
                 mean_mase, mean_smape = float(np.nanmean(mase)), float(np.nanmean(smape))
             forecasts[label] = log_fc

@@ -520,3 +520,15 @@ def test_ranges_of_prices_that_only_rose_keep_to_that_side():
     ranges = short.predict(12, levels=(80, 95))
     worst = float(np.exp(np.nanmin(last_price_errors(_inflating(0.04, n=40), 12, 240)[:, -1])))
     assert ranges["lower_95"].iloc[-1] >= 0.999 * min(worst, 1) * _inflating(0.04, n=40).iloc[-1]
+
+
+def test_windows_with_a_flat_history_are_left_out_of_the_scores_not_made_infinite():
+    """One window whose history never moved (no MASE scale) made every candidate's mean
+    MASE infinite, so they were weighted alike however they did in the other windows."""
+    rng = np.random.default_rng(11)
+    moving = 50 * np.exp(np.cumsum(rng.normal(0.0, 0.04, 20)))
+    y = monthly(np.concatenate([np.full(36, 50.0), moving]))
+    model = AutoForecaster(n_windows=3, step=6).fit(y)
+    scores = model.explain_["scores"]
+    assert all(np.isfinite(s["mase"]) for s in scores.values()), scores
+    assert len(set(round(w, 6) for w in model.weights_.values())) > 1
