@@ -1683,3 +1683,15 @@ def test_a_bulletin_is_dated_by_the_latest_price_on_its_own_grid(tmp_path):
         "bulletin", "--db", store, "-s", "Bưởi", "-m", "naive", "-j", 1, "-q", "--no-archive"
     )
     assert f"--as-of {last:%Y-%m-%d} for a bulletin" in one_error_line(pomelo)
+
+
+def test_a_bulletin_looks_two_years_ahead_at_most():
+    """Review: --horizon 1000 told farmers "Next 1000 months: 700-105,000, stable"."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    result = CliRunner().invoke(app, ["bulletin", "--horizon", "1000", "-q"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --horizon: a bulletin looks 1000 periods ahead")
+    assert result.stderr.count("\n") == 1

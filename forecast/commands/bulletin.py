@@ -153,6 +153,13 @@ def _make_bulletin(
     from forecast.forecasting import ForecastSpec
 
     spec = ForecastSpec(model=model, horizon=horizon)  # bad model or horizon: one line, exit 2
+    if horizon > BULLETIN_MAX_HORIZON:  # "Next 1000 months: 700-105,000" is no outlook
+        raise UsageError(
+            f"a bulletin looks {horizon} periods ahead; its outlook covers "
+            f"{BULLETIN_MAX_HORIZON} at most (two years of months)",
+            "--horizon",
+            "Use e.g. --horizon 3, or 'cropcast forecast' for longer",
+        )
     stamp = parse_as_of(as_of)
     reports: list = []
     prices, every = load_for_forecast(
@@ -260,6 +267,10 @@ def _dated_by_all(prices, every, max_age_months: int):
             f"Give --as-of {when} for a bulletin as of then, or other --series",
         )
     return pd.Timestamp(latest)
+
+
+#: The furthest a farmers' bulletin looks ahead, in periods.
+BULLETIN_MAX_HORIZON = 24
 
 
 def _archive_outlook(input_, db, inputs, per_chuc, model: str, horizon: int) -> None:
