@@ -326,7 +326,9 @@ def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     the new one). Prices written in the old code but at the new level are kept as they are
     (see :func:`_already_new`).
     """
-    plan = _redenomination_plan(set(frame["currency"]))
+    written = set(frame["currency"])
+    plan = _redenomination_plan(written | set(options.known_currencies))
+    plan = {code: to for code, to in plan.items() if code in written}
     if not plan:
         return StepOutput(frame)
     price = frame["price"].astype(float).copy()

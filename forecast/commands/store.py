@@ -122,12 +122,21 @@ def _print_ingest(results) -> None:
             "capitals or spaces differ): if they are one series, spell the file as the store "
             "does",
         )
+        renamed = [pair for pair in r.other_units if _redenominated(*pair)]
         _print_new_beside_stored(
-            r.other_units,
+            [pair for pair in r.other_units if pair not in renamed],
             "unit",
             "'{new}' went in as a new series beside the stored '{stored}' (another unit or "
             "currency): if they are one series, write the file's unit and currency as the "
             "store's",
+        )
+        _print_new_beside_stored(
+            renamed,
+            "currency",
+            "'{new}' went in as a new series beside the stored '{stored}': one currency "
+            "under its old and new codes. To join them, take the old-code series out "
+            "('cropcast store remove -s ...') and ingest its file again: beside stored "
+            "new-code prices it is converted at the legal rate",
         )
         for unlike in r.chuc_unlike[:3]:
             console.print(
@@ -149,6 +158,19 @@ def _print_ingest(results) -> None:
                 len(r.reestimated),
                 shown=5,
             )
+
+
+def _redenominated(new: str, stored: str) -> bool:
+    """Whether two series labels ('... | SLE/kg', '... | SLL/kg') differ by a currency's
+    old and new codes only."""
+    from forecast.clean.currency import _redenomination_plan
+
+    a, b = new.rsplit(" | ", 1)[-1], stored.rsplit(" | ", 1)[-1]
+    (code_a, _, unit_a), (code_b, _, unit_b) = a.partition("/"), b.partition("/")
+    if unit_a != unit_b or new.rsplit(" | ", 1)[0] != stored.rsplit(" | ", 1)[0]:
+        return False
+    plan = _redenomination_plan({code_a, code_b})
+    return plan.get(code_a, ("",))[0] == code_b or plan.get(code_b, ("",))[0] == code_a
 
 
 def _print_new_beside_stored(pairs: list[tuple[str, str]], label: str, text: str) -> None:
