@@ -1339,6 +1339,13 @@ def test_prices_coded_in_the_old_currency_are_kept_only_when_plainly_at_the_new_
     assert converted[converted["market"] == "Nouakchott"]["price"].tolist() == pytest.approx(
         [p / 10 for p in onions]
     )
+    # Coded SLL throughout, new leones from July 2022 on: its old prices are converted
+    # (review: with more new prices than old in the last years, all were kept, 9,000 "SLE").
+    bo = [9000.0 + 10 * i for i in range(42)] + [9.3 + i / 100 for i in range(18)]
+    mixed = monthly(bo, start="2019-01-15", market="Bo", currency="SLL")
+    bo_now = run(pd.concat([mixed, new])).prices
+    bo_now = bo_now[bo_now["market"] == "Bo"]["price"].tolist()
+    assert bo_now[0] == pytest.approx(9.0) and bo_now[-1] == pytest.approx(9.47)
     restated = monthly([20.0 + i / 10 for i in range(30)], start="2020-01-15", currency="SLL")
     palm = run(pd.concat([restated.assign(market="Bo"), new])).prices
     assert palm[palm["market"] == "Bo"]["price"].iloc[0] == 20.0

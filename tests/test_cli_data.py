@@ -531,8 +531,10 @@ def test_an_as_of_date_with_slashes_is_read_as_its_numbers_tell_or_refused():
     assert parse_as_of("06/13/2022") == pd.Timestamp("2022-06-13")
     assert parse_as_of("05/05/2022") == pd.Timestamp("2022-05-05")
     assert parse_as_of("2022-06") == pd.Timestamp("2022-06-01")
-    with pytest.raises(UsageError, match="could be 5 June or 6 May"):
-        parse_as_of("05/06/2022")
+    for ambiguous in ("05/06/2022", "05-06-2022", "5.6.2022", "5/6/22"):
+        with pytest.raises(UsageError, match="could be 5 June or 6 May"):
+            parse_as_of(ambiguous)
+    assert parse_as_of("13-6-22") == pd.Timestamp("2022-06-13")
 
 
 def test_a_pipe_for_a_file_is_said_to_be_one(tmp_path):

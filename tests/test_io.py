@@ -1046,3 +1046,33 @@ def test_a_stray_quote_in_a_long_file_is_named_by_its_line(tmp_path):
     long.write_text(header + "\n" + "2015-01-01,A,Lúa,kg,VND,Retail," + "9" * 200_000 + "\n")
     with pytest.raises(InputError, match="no value is longer than 128 KB"):
         read_prices(long)
+
+
+def test_an_output_replaced_whole_keeps_what_the_path_is(tmp_path):
+    """Review: writing through a temporary file replaced a symlink with a file (its target
+    unchanged), made a 600 file world-readable, split a hard-linked file from its twin, and,
+    as root, turned /dev/null into a file."""
+    import os
+    import stat
+
+    from forecast.io.replace import replaced
+
+    target = tmp_path / "target.csv"
+    target.write_text("old\n")
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    with replaced(link) as path:
+        path.write_text("new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    twin = tmp_path / "twin.csv"
+    os.link(target, twin)
+    with replaced(target) as path:
+        path.write_text("newer\n")
+    assert twin.read_text() == "newer\n"
+    with replaced("/dev/null") as path:
+        assert str(path) == "/dev/null"
+        path.write_text("nothing\n")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -362,7 +362,14 @@ def test_join_jumps_scales_the_prices_before_a_tenfold_move_to_the_prices_after(
     zim = pd.date_range("2007-01-01", periods=30, freq="MS")
     hyper = pd.Series(np.exp(0.3 * np.arange(30)) * 10, index=zim).drop(zim[12:20])
     assert join_jumps(hyper)[1:] == ([], [])
-    # A tenfold fall across years is a new currency unit.
+    # A tenfold fall across years is a new currency unit, however fast the prices moved.
+    fall = pd.Series(
+        [60.0, 65, 69.3, 5.4, 5.6],
+        index=pd.DatetimeIndex(
+            ["2017-04-01", "2017-05-01", "2017-06-01", "2019-07-01", "2019-08-01"]
+        ),
+    )
+    assert len(join_jumps(fall)[1]) == 1
     fell = join_jumps(pd.Series([15000.0, 15100, 16.0, 16.5], index=years))
     assert len(fell[1]) == 1 and fell[0].iloc[0] == pytest.approx(16.0 * 15000 / 15100)
 

@@ -398,22 +398,23 @@ def _already_new(frame: pd.DataFrame, coded: pd.Series, new: str, units: int) ->
     near, far = np.log(units) - np.log(3), np.log(units) + np.log(3)
     found: list = []
     for key, series in logs[coded].groupby([k[coded] for k in kind + [frame["market"]]]):
-        ref = reference.get(key[:3])
-        recent = series[frame.loc[series.index, "date"] >= since]
-        if ref is not None and len(recent) and recent.median() < ref + np.log(units) / 2:
-            found.extend(series.index)
-            continue
         ordered = series.loc[frame.loc[series.index, "date"].sort_values(kind="stable").index]
         values = ordered.to_numpy()
         falls = np.flatnonzero((-np.diff(values) >= near) & (-np.diff(values) <= far))
+        fell = False
         for i in falls[::-1]:
-            before, after = (
-                np.median(values[max(0, i - 5) : i + 1]),
-                np.median(values[i + 1 : i + 7]),
-            )
+            before = np.median(values[max(0, i - 5) : i + 1])
+            after = np.median(values[i + 1 : i + 7])
             if near <= before - after <= far:
                 found.extend(ordered.index[i + 1 :])
+                fell = True
                 break
+        # No such fall: restated whole, when every price of the new code's years sits at
+        # its commodity's new level (a series that fell mid-way has old prices there too).
+        ref = reference.get(key[:3])
+        recent = series[frame.loc[series.index, "date"] >= since]
+        if not fell and ref is not None and len(recent) and recent.max() < ref + np.log(units) / 2:
+            found.extend(series.index)
     return pd.Index(found)
 
 

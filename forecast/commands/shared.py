@@ -357,7 +357,6 @@ def engine_options(
     elif jobs is not None and jobs > (cores := default_jobs()) and engine != "local":
         # Per-series fits use a core each: more workers than cores only start and hold
         # processes (--jobs 999 on one series ran 150 s and took gigabytes).
-        typer.echo(f"note: --jobs {jobs}: this machine has {cores} cores; using {cores}", err=True)
         jobs = cores
     return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
 
@@ -1308,8 +1307,9 @@ def parse_as_of(text: str | None):
         return None
     import pandas as pd
 
-    if m := re.fullmatch(r"\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\s*", text):
-        first, second, year = (int(g) for g in m.groups())
+    if m := re.fullmatch(r"\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\s*", text):
+        first, _, second, year = m.groups()
+        first, second, year = int(first), int(second), int(year) + (2000 if len(year) == 2 else 0)
         if first <= 12 and second <= 12 and first != second:
             raise UsageError(
                 f"'{text}' could be {first} {_MONTHS[second - 1]} or {second} {_MONTHS[first - 1]}",

@@ -2,44 +2,88 @@
 
 A table written in place and cut short (a full disk, a file-size limit, Ctrl-C) is the old
 file destroyed and a truncated one left, which reads back as valid: a CSV cut mid-row is
-read as fewer series. So every output goes to a temporary file beside it, which replaces the
-old one only when it was written whole.
+read as fewer series. So an output goes to a temporary file beside it, which replaces the
+old one only when it was written whole, keeping the old file's permissions.
+
+Where replacing would change what the path is, the output is written in place, as before:
+a symlink's target is what is replaced (the link stays a link); a device or a pipe
+(``-o /dev/stdout``; as root, replacing ``/dev/null`` made it a file), a file with other
+hard links, a file the folder does not let us put another beside, and a file that cannot
+be replaced (bind-mounted into a container) are written through.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from forecast.errors import CropcastError
 
+#: Errors of a write that ran out of room: no space, a file-size limit, a quota.
+FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
 
 @contextmanager
 def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` to write; it becomes ``path`` when the block
-    ends well, and is removed otherwise, leaving what was at ``path`` as it was.
+    """Yield the path to write for ``path``: a temporary file beside it that becomes
+    ``path`` when the block ends well and is removed otherwise, leaving what was at
+    ``path`` as it was; or ``path`` itself where replacing it would change what it is.
 
     A write that fails for want of room or rights (``OSError``) is a ``CropcastError``
     naming the file, said by ``where`` (the option that named it).
     """
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        yield temporary
-        os.replace(temporary, path)
-    except BaseException as exc:
+        before = Path(path).stat()  # through a symlink, to what it names
+    except OSError:
+        before = None
+    through = before is not None and (not stat.S_ISREG(before.st_mode) or before.st_nlink > 1)
+    # A symlinked file's target is what is replaced; a device is written as named
+    # (/dev/stdout names a pipe that has no path of its own).
+    target = Path(path) if through else Path(os.path.realpath(path))
+    temporary = target.with_name(f".{target.name[:150]}.{os.getpid()}.tmp")
+    if not through:
+        try:
+            temporary.touch(exist_ok=False)
+        except OSError:  # a folder that takes no new file, a name too long: in place
+            through = True
+    if through:
+        with _one_line(target, where, kept=False):
+            yield target
+        return
+    try:
+        with _one_line(target, where, kept=True):
+            yield temporary
+            if before is not None:
+                os.chmod(temporary, stat.S_IMODE(before.st_mode))
+            try:
+                os.replace(temporary, target)
+            except OSError:  # bind-mounted, or another file system's rules: in place
+                shutil.copyfile(temporary, target)
+    finally:
         with suppress(OSError):
             temporary.unlink()
-        if isinstance(exc, OSError) and not isinstance(
-            exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)
-        ):
-            why = (exc.strerror or str(exc)).lower()
-            kept = "what was there is unchanged" if path.exists() else "nothing was written"
-            raise CropcastError(
-                f"could not write {path}: {why}; {kept}",
-                where,
-                "Free some space or write it elsewhere",
-            ) from None
-        raise
+
+
+@contextmanager
+def _one_line(path: Path, where: str | None, kept: bool) -> Iterator[None]:
+    """An ``OSError`` while writing ``path`` as one ``CropcastError``: what, and a fix
+    that fits it (room for a full disk, the path and rights otherwise)."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
+            raise  # the command's own one line names the path the user gave
+        why = (exc.strerror or str(exc)).lower()
+        if kept:
+            why += "; what was there is unchanged" if path.exists() else "; nothing was written"
+        fix = (
+            "Free some space or write it elsewhere"
+            if exc.errno in FULL
+            else "Check the path and that you may write there"
+        )
+        raise CropcastError(f"could not write {path}: {why}", where, fix) from None

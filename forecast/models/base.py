@@ -54,9 +54,9 @@ def tenfold_moves(observed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """For a series' observed prices (no NaN, dates ascending): which steps from one price to
     the next are jumps (``len - 1`` booleans) and which prices are typos (``len``).
 
-    A jump moves ``JUMP_TIMES`` or more, within ``JUMP_WITHIN_DAYS`` when it rises, and
+    A jump moves ``JUMP_TIMES`` or more; a rise only within ``JUMP_WITHIN_DAYS`` and by
     ``JUMP_RATE_TIMES`` the series' typical move (the median absolute log move per period,
-    of the moves under tenfold) over the periods between. A typo is a price a jump away on
+    of the moves under tenfold) over the periods between, or more. A typo is a price a jump away on
     one side whose neighbours on both sides agree (within a factor of sqrt(10)) while it
     stands apart from each by at least as much: 19,180 between 1,900 and 1,940.
     """
@@ -70,11 +70,10 @@ def tenfold_moves(observed: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     far = np.log(JUMP_TIMES) - 1e-9
     rates = (np.abs(step) / periods)[np.abs(step) < far]  # the jumps' own would count too
     typical = float(np.median(rates)) if len(rates) else 0.0
-    jump = (
-        (np.abs(step) >= far)
-        & ((days <= JUMP_WITHIN_DAYS) | (step < 0))
-        & (np.abs(step) >= JUMP_RATE_TIMES * typical * periods)
-    )
+    # A rise may be inflation: within a year, and beyond the series' own pace; a tenfold
+    # fall never is (onions at 69 ouguiya, then 5.4 after two years: a new unit).
+    rise = (days <= JUMP_WITHIN_DAYS) & (step >= JUMP_RATE_TIMES * typical * periods)
+    jump = (np.abs(step) >= far) & ((step < 0) | rise)
     typo = np.zeros(n, bool)
     if n >= 3:
         before, after = step[:-1], step[1:]
