@@ -59,6 +59,16 @@ SPECS = (
 )
 
 
+#: The damping of a damped trend may go down to 0.5 (statsmodels' default floor is 0.8).
+#: Monthly crop prices carry a month or two of momentum, not a trend: fits sat on the 0.8
+#: floor (every damped fit of the default data's series), where a trend goes on four times
+#: its last step, so a price that doubled in its last month was forecast 5.4 times its last
+#: price a year on (Bangkok's cassava flour). On the design set (82 series, 240 held-out
+#: years), ETS's mean MASE fell from 1.574 to 1.555 and sMAPE from 14.17 to 13.89; auto's
+#: were unchanged (1.548, 14.00 -> 13.99); a floor of 0.3 did no better and fitted slower.
+DAMPING_BOUNDS = (0.5, 0.98)
+
+
 def _fit_spec(logy: pd.Series, spec: ETSSpec, m: int):
     """Fit one spec with statsmodels; ConvergenceWarnings are expected on short series."""
     from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -77,6 +87,7 @@ def _fit_spec(logy: pd.Series, spec: ETSSpec, m: int):
             damped_trend=spec.trend is not None,
             seasonal=spec.seasonal,
             seasonal_periods=m if spec.seasonal else None,
+            bounds={"damping_trend": DAMPING_BOUNDS} if spec.trend is not None else None,
         )
         return model.fit(disp=False)
 
