@@ -1349,6 +1349,12 @@ def test_prices_coded_in_the_old_currency_are_kept_only_when_plainly_at_the_new_
     restated = monthly([20.0 + i / 10 for i in range(30)], start="2020-01-15", currency="SLL")
     palm = run(pd.concat([restated.assign(market="Bo"), new])).prices
     assert palm[palm["market"] == "Bo"]["price"].iloc[0] == 20.0
+    # One of its prices typed x1000 does not make the whole series old leones (review).
+    typo = [20.0 + i / 10 for i in range(30)]
+    typo[-3] *= 1000
+    typed = monthly(typo, start="2020-01-15", market="Bo", currency="SLL")
+    palm = run(pd.concat([typed, new])).prices
+    assert palm[palm["market"] == "Bo"]["price"].iloc[0] == 20.0
     veb = monthly([4_000_000.0, 4_100_000.0], start="2007-01-15", market="Caracas", currency="VEB")
     ves = monthly([0.05, 0.06], start="2019-01-15", currency="VES")
     chained = run(pd.concat([veb, ves])).prices

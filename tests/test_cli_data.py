@@ -535,6 +535,10 @@ def test_an_as_of_date_with_slashes_is_read_as_its_numbers_tell_or_refused():
         with pytest.raises(UsageError, match="could be 5 June or 6 May"):
             parse_as_of(ambiguous)
     assert parse_as_of("13-6-22") == pd.Timestamp("2022-06-13")
+    assert parse_as_of("13/06/99") == pd.Timestamp("1999-06-13")
+    for wrong in ("31/02/2022", "00/06/2022"):
+        with pytest.raises(UsageError, match=f"'{wrong}' is not a date"):
+            parse_as_of(wrong)
 
 
 def test_a_pipe_for_a_file_is_said_to_be_one(tmp_path):

@@ -1076,3 +1076,24 @@ def test_an_output_replaced_whole_keeps_what_the_path_is(tmp_path):
         path.write_text("nothing\n")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_no_room_for_the_temporary_file_leaves_the_old_output_whole(tmp_path, monkeypatch):
+    """Review: a disk with no room for one more file had the output written in place and
+    cut mid-row, where the old one should have stayed."""
+    import errno
+    from pathlib import Path
+
+    from forecast.errors import CropcastError
+    from forecast.io.replace import replaced
+
+    output = tmp_path / "fc.csv"
+    output.write_text("the old forecasts\n")
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "touch", full)
+    with pytest.raises(CropcastError, match="what was there is unchanged"), replaced(output):
+        raise AssertionError("nothing may be written")
+    assert output.read_text() == "the old forecasts\n"

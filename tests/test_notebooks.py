@@ -329,9 +329,9 @@ def test_what_if_text_says_what_its_numbers_show(tmp_path_factory):
     points = [int(p) for p in re.findall(r"([+-]\d+) (?:and|points)", horizon)]
     ending = " ".join(_source(_cell(ran, "nb04-19")).split())
     assert moved < 2 and "line barely moves" in ending
-    assert (
-        max(map(abs, points)) >= 5 and "barely change" not in ending and "ranges change" in ending
-    )
+    # "Its ranges change ... wider for some series": several points wider for one at least
+    # (4 since ETS's damping floor is 0.5, a third wider before), never "barely change".
+    assert max(points) >= 3 and "barely change" not in ending and "ranges change" in ending
 
 
 @pytest.mark.slow

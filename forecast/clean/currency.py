@@ -326,9 +326,7 @@ def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     the new one). Prices written in the old code but at the new level are kept as they are
     (see :func:`_already_new`).
     """
-    written = set(frame["currency"])
-    plan = _redenomination_plan(written | set(options.known_currencies))
-    plan = {code: to for code, to in plan.items() if code in written}
+    plan = _redenomination_plan(set(frame["currency"]))
     if not plan:
         return StepOutput(frame)
     price = frame["price"].astype(float).copy()
@@ -409,11 +407,13 @@ def _already_new(frame: pd.DataFrame, coded: pd.Series, new: str, units: int) ->
                 found.extend(ordered.index[i + 1 :])
                 fell = True
                 break
-        # No such fall: restated whole, when every price of the new code's years sits at
-        # its commodity's new level (a series that fell mid-way has old prices there too).
+        # No such fall: restated whole, when the prices of the new code's years sit at its
+        # commodity's new level (a series that fell mid-way has old prices there too).
         ref = reference.get(key[:3])
         recent = series[frame.loc[series.index, "date"] >= since]
-        if not fell and ref is not None and len(recent) and recent.max() < ref + np.log(units) / 2:
+        # Nine in ten, not all: one old price typed x1000 is no new level.
+        new_level = (recent < ref + np.log(units) / 2).mean() if ref is not None else 0.0
+        if not fell and len(recent) and new_level >= 0.9:
             found.extend(series.index)
     return pd.Index(found)
 

@@ -50,9 +50,6 @@ class CleanOptions:
         is read as the known prices of the year around it say (56.5 nghìn đồng beside
         stored 56,000 đồng, not 56.5 million) before other markets' prices or the
         currency's habit decide.
-    known_currencies
-        Currency codes already known (a store's): a file in a currency's old code (SLL)
-        beside a store holding its new one (SLE) is converted as a file holding both is.
     """
 
     freq: str | None = None
@@ -67,7 +64,6 @@ class CleanOptions:
     today: date | None = None
     decimal: str | None = None
     known_prices: pd.DataFrame | None = field(default=None, compare=False, repr=False)
-    known_currencies: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
 
 def check_options(options: CleanOptions) -> CleanOptions:

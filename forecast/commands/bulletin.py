@@ -156,7 +156,7 @@ def _make_bulletin(
     if horizon > BULLETIN_MAX_HORIZON:  # "Next 1000 months: 700-105,000" is no outlook
         raise UsageError(
             f"a bulletin looks {horizon} periods ahead; its outlook covers "
-            f"{BULLETIN_MAX_HORIZON} at most (two years of months)",
+            f"{BULLETIN_MAX_HORIZON} periods at most (months, or weeks for weekly prices)",
             "--horizon",
             "Use e.g. --horizon 3, or 'cropcast forecast' for longer",
         )

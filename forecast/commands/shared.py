@@ -1307,10 +1307,13 @@ def parse_as_of(text: str | None):
         return None
     import pandas as pd
 
+    written = text
     if m := re.fullmatch(r"\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\s*", text):
         first, _, second, year = m.groups()
-        first, second, year = int(first), int(second), int(year) + (2000 if len(year) == 2 else 0)
-        if first <= 12 and second <= 12 and first != second:
+        first, second, year = int(first), int(second), int(year)
+        if len(m.group(4)) == 2:  # '22 is 2022, '99 is 1999: never a year still to come
+            year += 2000 if 2000 + year <= pd.Timestamp.today().year else 1900
+        if 1 <= first <= 12 and 1 <= second <= 12 and first != second:
             raise UsageError(
                 f"'{text}' could be {first} {_MONTHS[second - 1]} or {second} {_MONTHS[first - 1]}",
                 "--as-of",
@@ -1323,7 +1326,7 @@ def parse_as_of(text: str | None):
     except (TypeError, ValueError):
         stamp = pd.NaT
     if pd.isna(stamp):
-        raise UsageError(f"'{text}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
+        raise UsageError(f"'{written}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
     return stamp
 
 

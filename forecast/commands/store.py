@@ -134,9 +134,8 @@ def _print_ingest(results) -> None:
             renamed,
             "currency",
             "'{new}' went in as a new series beside the stored '{stored}': one currency "
-            "under its old and new codes. To join them, take the old-code series out "
-            "('cropcast store remove -s ...') and ingest its file again: beside stored "
-            "new-code prices it is converted at the legal rate",
+            "under its old and new codes, kept apart across files (a single file holding "
+            "both codes has its old prices converted at the legal rate)",
         )
         for unlike in r.chuc_unlike[:3]:
             console.print(

@@ -6,10 +6,11 @@ read as fewer series. So an output goes to a temporary file beside it, which rep
 old one only when it was written whole, keeping the old file's permissions.
 
 Where replacing would change what the path is, the output is written in place, as before:
-a symlink's target is what is replaced (the link stays a link); a device or a pipe
-(``-o /dev/stdout``; as root, replacing ``/dev/null`` made it a file), a file with other
-hard links, a file the folder does not let us put another beside, and a file that cannot
-be replaced (bind-mounted into a container) are written through.
+a symlink's target is what is replaced (the link stays a link; the old file's mode and
+owner are kept); a device or a pipe (``-o /dev/stdout``; as root, replacing ``/dev/null``
+made it a file), a file with other hard links, a file the folder does not let us put
+another beside, and a file that cannot be replaced (bind-mounted into a container) are
+written through, and an error then says the file may be cut short.
 """
 
 from __future__ import annotations
@@ -42,15 +43,21 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
     except OSError:
         before = None
     through = before is not None and (not stat.S_ISREG(before.st_mode) or before.st_nlink > 1)
+    # /dev/stdout redirected to a file (>> app.log) names that file: written through, so
+    # the log keeps its lines.
+    through = through or str(Path(path).absolute()).startswith(("/dev/", "/proc/"))
     # A symlinked file's target is what is replaced; a device is written as named
     # (/dev/stdout names a pipe that has no path of its own).
     target = Path(path) if through else Path(os.path.realpath(path))
     temporary = target.with_name(f".{target.name[:150]}.{os.getpid()}.tmp")
     if not through:
         try:
-            temporary.touch(exist_ok=False)
-        except OSError:  # a folder that takes no new file, a name too long: in place
-            through = True
+            temporary.touch(mode=0o600, exist_ok=False)  # no wider than the old file
+        except OSError as exc:
+            if exc.errno in FULL:  # no room for a new file: the old one stays
+                with _one_line(target, where, kept=True):
+                    raise
+            through = True  # a folder that takes no new file, a name too long: in place
     if through:
         with _one_line(target, where, kept=False):
             yield target
@@ -60,10 +67,16 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
             yield temporary
             if before is not None:
                 os.chmod(temporary, stat.S_IMODE(before.st_mode))
+                if (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+                    with suppress(OSError):  # root rewriting another user's file keeps it theirs
+                        os.chown(temporary, before.st_uid, before.st_gid)
             try:
                 os.replace(temporary, target)
+                return
             except OSError:  # bind-mounted, or another file system's rules: in place
-                shutil.copyfile(temporary, target)
+                pass
+        with _one_line(target, where, kept=False):
+            shutil.copyfile(temporary, target)
     finally:
         with suppress(OSError):
             temporary.unlink()
@@ -81,6 +94,8 @@ def _one_line(path: Path, where: str | None, kept: bool) -> Iterator[None]:
         why = (exc.strerror or str(exc)).lower()
         if kept:
             why += "; what was there is unchanged" if path.exists() else "; nothing was written"
+        elif path.is_file():
+            why += "; the file may be cut short: write it again when this is fixed"
         fix = (
             "Free some space or write it elsewhere"
             if exc.errno in FULL

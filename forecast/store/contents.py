@@ -61,15 +61,6 @@ def known_prices(store: Store) -> pd.DataFrame | None:
     return frame.astype({column: object for column in KEY})
 
 
-def stored_currencies(store: Store) -> frozenset[str]:
-    """The currency codes of the stored prices; none without a store."""
-    if not store.path.exists():
-        return frozenset()
-    with store.reading() as con:
-        rows = con.execute("SELECT DISTINCT currency FROM prices").fetchall()
-    return frozenset(str(row[0]) for row in rows)
-
-
 def load_prices(store: Store, series: list[str] | None = None) -> pd.DataFrame:
     """The stored prices as a valid PriceTable (current values; revisions are not in it).
 

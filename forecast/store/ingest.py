@@ -357,13 +357,11 @@ def _clean_as_the_store_reads(store: Store, raw, options):
 
     from forecast.clean import clean
     from forecast.clean.dates import PERIOD_DATES, AmbiguousDatesError
-    from forecast.store.contents import known_prices, stored_currencies
+    from forecast.store.contents import known_prices
 
     # A "56.500" in nghìn đồng that the file cannot tell: 56.5 beside stored 56,000 đồng.
     if options.decimal is None:
         options = replace(options, known_prices=known_prices(store))
-    # SLL prices beside stored SLE ones: one currency (forecast.clean.currency).
-    options = replace(options, known_currencies=stored_currencies(store))
     notes = []
     try:
         result = clean(raw, options)
