@@ -1076,6 +1076,15 @@ def test_an_output_replaced_whole_keeps_what_the_path_is(tmp_path):
         path.write_text("nothing\n")
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    # A new output gets the mode any new file gets here (the umask's), not the private
+    # mode its temporary file had while it was written.
+    umask = os.umask(0o022)
+    try:
+        with replaced(tmp_path / "new.csv") as path:
+            path.write_text("first\n")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o644
 
 
 def test_no_room_for_the_temporary_file_leaves_the_old_output_whole(tmp_path, monkeypatch):

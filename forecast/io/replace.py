@@ -65,11 +65,10 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
     try:
         with _one_line(target, where, kept=True):
             yield temporary
-            if before is not None:
-                os.chmod(temporary, stat.S_IMODE(before.st_mode))
-                if (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-                    with suppress(OSError):  # root rewriting another user's file keeps it theirs
-                        os.chown(temporary, before.st_uid, before.st_gid)
+            os.chmod(temporary, stat.S_IMODE(before.st_mode) if before else _new_file_mode())
+            if before is not None and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+                with suppress(OSError):  # root rewriting another user's file keeps it theirs
+                    os.chown(temporary, before.st_uid, before.st_gid)
             try:
                 os.replace(temporary, target)
                 return
@@ -80,6 +79,13 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
     finally:
         with suppress(OSError):
             temporary.unlink()
+
+
+def _new_file_mode() -> int:
+    """The mode a new file gets here (0o666 less the umask), as a plain write gives it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextmanager
