@@ -7,10 +7,11 @@ old one only when it was written whole, keeping the old file's permissions.
 
 Where replacing would change what the path is, the output is written in place, as before:
 a symlink's target is what is replaced (the link stays a link; the old file's mode and
-owner are kept); a device or a pipe (``-o /dev/stdout``; as root, replacing ``/dev/null``
-made it a file), a file with other hard links, a file the folder does not let us put
-another beside, and a file that cannot be replaced (bind-mounted into a container) are
-written through, and an error then says the file may be cut short.
+owner are kept); another user's file (unless we are root, who can give it back), a device
+or a pipe (``-o /dev/stdout``; as root, replacing ``/dev/null`` made it a file), a file
+with other hard links, a file the folder does not let us put another beside, and a file
+that cannot be replaced (bind-mounted into a container) are written through, and an error
+then says the file may be cut short.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
     except OSError:
         before = None
     through = before is not None and (not stat.S_ISREG(before.st_mode) or before.st_nlink > 1)
+    # Another user's file (a shared, group-writable one): only root could give the new file
+    # its owner back; anyone else would take it over and lock its owner out.
+    through = through or (before is not None and os.geteuid() not in (0, before.st_uid))
     # /dev/stdout redirected to a file (>> app.log) names that file: written through, so
     # the log keeps its lines.
     through = through or str(Path(path).absolute()).startswith(("/dev/", "/proc/"))
@@ -66,9 +70,14 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
         with _one_line(target, where, kept=True):
             yield temporary
             os.chmod(temporary, stat.S_IMODE(before.st_mode) if before else _new_file_mode())
-            if before is not None and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
-                with suppress(OSError):  # root rewriting another user's file keeps it theirs
-                    os.chown(temporary, before.st_uid, before.st_gid)
+            if before is not None and (before.st_uid, before.st_gid) != (
+                os.geteuid(),
+                os.getegid(),
+            ):
+                with suppress(OSError):  # root rewriting another user's file keeps it theirs,
+                    os.chown(temporary, before.st_uid, before.st_gid)  # and a group its group
+                with suppress(OSError):
+                    os.chown(temporary, -1, before.st_gid)
             try:
                 os.replace(temporary, target)
                 return
