@@ -271,27 +271,19 @@ def select_series(
 
     if not patterns:
         return prices
-    labels = prices[KEY[0]].astype(str)
-    for column in KEY[1:]:
-        labels = labels + " | " + prices[column].astype(str)
-    labels = labels + " | " + prices["currency"].astype(str) + "/" + prices["unit"].astype(str)
+    # The label as notes print it ('Rice | An Giang | Wholesale | VND/kg') names one series:
+    # not also 'Rice (glutinous) | An Giang (Châu Phú) | ...', as its parts would. Parts are
+    # matched in it and in the unit and currency alone.
     fold = (lambda text: text) if exact_case else str.casefold
-    labels = labels.str.normalize("NFC")
-    labels = labels if exact_case else labels.str.casefold()
-    # A label as notes print it names one series: 'Rice | An Giang | Wholesale | VND/kg'
-    # is not also 'Rice (glutinous) | An Giang (Châu Phú) | ...', as its parts would be.
-    named = (
-        prices["commodity"].astype(str)
-        + " | "
-        + prices["market"].astype(str)
-        + " | "
-        + prices["price_type"].astype(str)
-        + " | "
-        + prices["currency"].astype(str)
-        + "/"
-        + prices["unit"].astype(str)
-    ).str.normalize("NFC")
-    named = named if exact_case else named.str.casefold()
+    text = {column: prices[column].astype(str) for column in KEY}
+    named = text["commodity"]
+    for column in ("market", "price_type"):
+        named = named + " | " + text[column]
+    named = named + " | " + text["currency"] + "/" + text["unit"]
+    labels = named + " | " + text["unit"] + " | " + text["currency"]
+    named, labels = (
+        column.str.normalize("NFC").map(fold, na_action="ignore") for column in (named, labels)
+    )
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
         pattern = unicodedata.normalize("NFC", pattern)

@@ -302,7 +302,7 @@ REDENOMINATIONS = {
 }
 
 
-def _redenomination_plan(present: set[str]) -> dict[str, tuple[str, int, str]]:
+def redenomination_plan(present: set[str]) -> dict[str, tuple[str, int, str]]:
     """Old code -> (the newest code of its chain in ``present``, old units per new one, when
     that code came): VEB -> VES through VEF, in a file holding VEB and VES."""
     plan = {}
@@ -326,7 +326,7 @@ def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     the new one). Prices written in the old code but at the new level are kept as they are
     (see :func:`_already_new`).
     """
-    plan = _redenomination_plan(set(frame["currency"]))
+    plan = redenomination_plan(set(frame["currency"]))
     if not plan:
         return StepOutput(frame)
     price = frame["price"].astype(float).copy()

@@ -6,7 +6,6 @@ argument checks that run before the workers start must not wait for pandas.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import re
@@ -117,7 +116,9 @@ class CropcastGroup(TyperGroup):
         except OSError as exc:
             if _debug(ctx):
                 raise
-            if exc.filename is None and exc.errno in _FULL:  # printing to a full disk
+            from forecast.io.replace import FULL
+
+            if exc.filename is None and exc.errno in FULL:  # printing to a full disk
                 typer.echo(f"error: could not write the output: {exc.strerror.lower()}", err=True)
                 ctx.exit(1)
             if exc.filename is None or not exc.strerror:
@@ -151,10 +152,6 @@ class CropcastGroup(TyperGroup):
                 typer.echo("interrupted", err=True)
                 ctx.exit(130)
             _unexpected(ctx, exc)
-
-
-#: Errors of a write that ran out of room: no space, a file-size limit, a quota.
-_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 
 def _interrupted_query(exc: BaseException) -> bool:
@@ -959,13 +956,13 @@ def note_jumps(prices, path: Path) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
     the next (a new currency unit under the same code, a unit change, a run of typos), and
     one for single prices tenfold from the prices on both sides (typos), as the models
-    see them (:func:`forecast.models.base.tenfold_moves`, on the prices as written, not
+    see them (:func:`forecast.models.base.join_jumps`, on the prices as written, not
     cleaning's estimates in gaps). Cleaning keeps them; the models join the runs and leave
     the typos out, which is wrong if a run is a typo, or a typo a price: the user must
     know where they are."""
     import numpy as np
 
-    from forecast.models.base import JUMP_TIMES, tenfold_moves
+    from forecast.models.base import JUMP_TIMES, join_jumps
     from forecast.table import KEY, observed_prices, series_label
 
     ordered = observed_prices(prices).dropna(subset=["price"]).sort_values([*KEY, "date"])
@@ -978,14 +975,14 @@ def note_jumps(prices, path: Path) -> None:
     joins, typos = [], []
     for key, rows in ordered.groupby(list(KEY), observed=True, sort=True):
         series = rows.set_index("date")["price"]
-        _, typo = tenfold_moves(series)
-        for i in np.flatnonzero(typo):
+        _, joined, left_out = join_jumps(series)
+        for when in left_out:
+            i = series.index.get_loc(when)
             around = (series.iloc[i - 1] * series.iloc[i + 1]) ** 0.5
-            typos.append((abs(np.log(series.iloc[i] / around)), key, series.index[i], i, series))
-        kept = series[~typo]
-        jump, _ = tenfold_moves(kept)
-        for i in np.flatnonzero(jump):
-            joins.append((abs(np.log(kept.iloc[i + 1] / kept.iloc[i])), key, i, kept))
+            typos.append((abs(np.log(series.iloc[i] / around)), key, when, i, series))
+        kept = series.drop(left_out)
+        for when, times in joined:
+            joins.append((abs(np.log(times)), key, kept.index.get_loc(when) - 1, kept))
     if joins:
         _, key, i, kept = max(joins, key=lambda j: j[0])
         n = len({j[1] for j in joins})
@@ -1314,8 +1311,10 @@ def parse_as_of(text: str | None):
         if len(m.group(4)) == 2:  # '22 is 2022, '99 is 1999: never a year still to come
             year += 2000 if 2000 + year <= pd.Timestamp.today().year else 1900
         if 1 <= first <= 12 and 1 <= second <= 12 and first != second:
+            from forecast.bulletin.wording import MONTHS_EN_LONG as months
+
             raise UsageError(
-                f"'{text}' could be {first} {_MONTHS[second - 1]} or {second} {_MONTHS[first - 1]}",
+                f"'{text}' could be {first} {months[second - 1]} or {second} {months[first - 1]}",
                 "--as-of",
                 f"Write it as {year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}",
             )
@@ -1328,10 +1327,6 @@ def parse_as_of(text: str | None):
     if pd.isna(stamp):
         raise UsageError(f"'{written}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
     return stamp
-
-
-_MONTHS = "January February March April May June July August September October November December"
-_MONTHS = _MONTHS.split()
 
 
 def check_as_of(stamp, prices, after_months: int = 12) -> None:

@@ -162,13 +162,13 @@ def _print_ingest(results) -> None:
 def _redenominated(new: str, stored: str) -> bool:
     """Whether two series labels ('... | SLE/kg', '... | SLL/kg') differ by a currency's
     old and new codes only."""
-    from forecast.clean.currency import _redenomination_plan
+    from forecast.clean.currency import redenomination_plan
 
     a, b = new.rsplit(" | ", 1)[-1], stored.rsplit(" | ", 1)[-1]
     (code_a, _, unit_a), (code_b, _, unit_b) = a.partition("/"), b.partition("/")
     if unit_a != unit_b or new.rsplit(" | ", 1)[0] != stored.rsplit(" | ", 1)[0]:
         return False
-    plan = _redenomination_plan({code_a, code_b})
+    plan = redenomination_plan({code_a, code_b})
     return plan.get(code_a, ("",))[0] == code_b or plan.get(code_b, ("",))[0] == code_a
 
 
