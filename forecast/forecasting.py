@@ -19,7 +19,7 @@ from forecast.checks import check_horizon, check_levels
 from forecast.errors import UsageError
 from forecast.models import check_model_name, make_model
 from forecast.models.base import future_index
-from forecast.table import KEY, iter_series, observed_prices, series_label
+from forecast.table import KEY, infer_freq, iter_series, observed_prices, series_label
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,35 @@ class ForecastSpec:
     horizon: int = 12
     levels: tuple = (80, 95)
     use_calendar: bool = True
+    #: The date the ``horizon`` periods are counted from (a bulletin's date); ``None``: each
+    #: series' own last date. A series whose last price is older is forecast as many periods
+    #: further as it lags, so that every forecast covers the same periods after that date,
+    #: while each series is fitted for its own horizon: ``auto``'s backtest and calibration
+    #: depend on the horizon, and one lagging series gave every other series of a bulletin
+    #: the ranges of a longer forecast than ``cropcast forecast`` makes for it.
+    counted_from: pd.Timestamp | None = None
 
     def __post_init__(self) -> None:
         check_horizon(self.horizon)
         object.__setattr__(self, "levels", check_levels(self.levels))
         check_model_name(self.model)  # unknown names fail here, before any work starts
+
+    def for_series(self, y: pd.Series) -> ForecastSpec:
+        """This spec with the horizon series ``y`` needs (see ``counted_from``)."""
+        if self.counted_from is None or not len(y):
+            return self
+        weekly = infer_freq(y.index) == "weekly"
+        lag = periods_after(pd.Timestamp(y.index[-1]), self.counted_from, weekly)
+        return replace(self, horizon=self.horizon + lag, counted_from=None)
+
+
+def periods_after(last: pd.Timestamp, date: pd.Timestamp, weekly: bool) -> int:
+    """Whole periods (months, or weeks when ``weekly``) from ``last`` to ``date``; 0 when
+    ``date`` is not after ``last``."""
+    date = pd.Timestamp(date)
+    if weekly:
+        return max(0, (date - last).days // 7)
+    return max(0, (date.year - last.year) * 12 + date.month - last.month)
 
 
 #: How a note begins for a series with one price: no model fits it, so it repeats the
@@ -136,6 +160,7 @@ def forecast_series(
 
     key, y, kin, source = (*item, None, None)[:4]
     start = time.perf_counter()
+    spec = spec.for_series(y)
     X = X_future = None
     if spec.use_calendar:
         future = future_index(y, spec.horizon)
@@ -194,7 +219,9 @@ def _last_price(y: pd.Series, spec: ForecastSpec, kin) -> pd.DataFrame:
     widths = None
     if kin is not None and enough_moves(kin):  # what auto asks of a short series' own
         gap = len(y) - 1 - y.index.get_loc(y.last_valid_index())  # periods since the price
-        widths = conformal_widths(np.asarray(kin, float), spec.levels, spec.horizon, gap)
+        # Its errors are all its kin's: the further steps' cap them (see conformal_widths).
+        kin = np.asarray(kin, float)
+        widths = conformal_widths(kin, spec.levels, spec.horizon, gap, further=True)
     for i, level in enumerate(spec.levels):
         frame[f"lower_{level}"] = np.nan if widths is None else last * np.exp(-widths[:, i])
         frame[f"upper_{level}"] = np.nan if widths is None else last * np.exp(widths[:, i])

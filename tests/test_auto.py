@@ -316,10 +316,60 @@ def test_a_price_that_swings_back_caps_the_growth_of_its_range():
     assert widths[3] == pytest.approx(1.9)  # 20 errors: rank 20 of 20 is the largest
     # Steps 5-9 hold 18 to 10 errors, all under the glut: no wider than step 4.
     assert widths[4:9] == pytest.approx(np.full(5, 1.9))
-    # Steps 10-12 hold fewer than ten: they grow from step 9, not from step 4.
-    assert widths[11] == pytest.approx(1.9 * np.sqrt(12 / 9))
-    assert widths[11] < 1.9 * np.sqrt(12 / 4)
+    # Steps 10-12 hold fewer than ten each, but steps 5-12 together hold 56 errors, none
+    # near the glut: scaled by sqrt(step), they keep step 12 at step 4's width, where it
+    # grew from step 9 (1.9 * sqrt(12 / 9)) before those were pooled.
+    assert widths[11] == pytest.approx(1.9)
     assert (np.diff(widths) >= 0).all()
+
+
+def test_steps_past_the_furthest_measured_one_grow_no_faster_than_their_own_errors():
+    """Fish in Sri Lanka, July 2023: a thousand markets' first moves gave step 1 its 37
+    errors, up to 0.95 (a 2.6-fold month); steps 2-10 held nine errors or fewer, none
+    above 0.9. Grown from step 1 by sqrt(12), the 95 % range was 747 times wide."""
+    rng = np.random.default_rng(5)
+    errors = np.full((37, 12), np.nan)
+    errors[:, 0] = rng.normal(0, 0.15, 37)
+    errors[0, 0] = 0.95
+    for step in range(1, 10):
+        errors[: 10 - step, step] = rng.uniform(-0.6, 0.6, 10 - step)
+    widths = conformal_widths(errors, (80, 95), 12)[:, 1]
+    assert widths[0] == pytest.approx(0.95)  # 37 errors: rank 37 of 37, the largest
+    pooled = np.abs(errors[:, 1:]) / np.sqrt(np.arange(2, 13))
+    cap = conformal_quantile(pooled[np.isfinite(pooled)], 95)
+    assert widths[11] == pytest.approx(max(0.95, cap * np.sqrt(12)))
+    assert widths[11] < 0.95 * np.sqrt(12) * 0.75
+    assert (np.diff(widths) >= 0).all()
+    # A random walk's later errors are as large, scaled: the cap leaves its growth alone.
+    walk = np.full((40, 12), np.nan)
+    walk[:, 0] = rng.normal(0, 0.1, 40)
+    for step in range(1, 10):
+        walk[: 10 - step, step] = rng.normal(0, 0.1 * np.sqrt(step + 1), 10 - step)
+    grown = conformal_widths(walk, (80, 95), 12)[:, 1]
+    assert grown[11] == pytest.approx(grown[0] * np.sqrt(12), rel=0.25)
+
+
+def test_a_single_prices_kin_errors_grow_as_their_further_steps_did():
+    """One kin market's year of swings (Sri Lanka's carrots, June 2023), no step with 20
+    errors: grown from all steps pooled by sqrt(12), a 95 % range 2,000 times wide. With
+    ``further`` (a single price's kin-only errors) the further steps' errors cap it."""
+    logs = np.log(400) + np.resize([0.0, 0.9, -0.2, 0.7, -0.6, 0.3], 13)
+    errors = np.full((12, 12), np.nan)
+    for cut in range(12):
+        for step in range(1, 13 - cut):
+            errors[cut, step - 1] = logs[cut + step] - logs[cut]
+    plain = conformal_widths(errors, (80, 95), 12)
+    capped = conformal_widths(errors, (80, 95), 12, further=True)
+    pooled = np.abs(errors) / np.sqrt(np.arange(1, 13))
+    base = conformal_quantile(pooled[np.isfinite(pooled)], 95)
+    np.testing.assert_allclose(plain[:, 1], base * np.sqrt(np.arange(1, 13)))
+    assert capped[0, 1] == pytest.approx(plain[0, 1])  # step 1: every step's errors
+    # Step 12: steps 9-12 hold 4 + 3 + 2 + 1 = 10 errors, the fewest a quantile takes.
+    tail = pooled[:, 8:]
+    expected = min(base, conformal_quantile(tail[np.isfinite(tail)], 95)) * np.sqrt(12)
+    assert capped[11, 1] == pytest.approx(max(expected, capped[:11, 1].max()))
+    assert capped[11, 1] < plain[11, 1] / 2
+    assert (np.diff(capped, axis=0) >= 0).all() and (capped[:, 1] >= capped[:, 0]).all()
 
 
 @pytest.mark.slow

@@ -227,6 +227,30 @@ def test_lagging_series_outlook_covers_the_periods_after_the_bulletin_date():
     assert "134 (T6/2025)" in render(facts, "vi", "md")
 
 
+def test_outlook_of_a_current_series_does_not_depend_on_a_lagging_one_beside_it():
+    # auto's backtest and calibration depend on its horizon: forecasting every series as far
+    # as the most lagging one needs gave robusta the ranges of an 8-month forecast beside
+    # Sri Lankan coconut (five months behind) and of a 3-month one alone.
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    robusta = pick(default_prices(), [("Coffee, Robusta", "world")])
+    both = pick(default_prices(), [("Coffee, Robusta", "world"), ("Coconut", "Jaffna")])
+    alone = make_bulletin(robusta, horizon=3, n_jobs=1).facts.series[0].outlook
+    beside = next(
+        s.outlook
+        for s in make_bulletin(both, horizon=3, n_jobs=1).facts.series
+        if s.commodity.startswith("Coffee")
+    )
+    assert (beside.low, beside.high) == (alone.low, alone.high)
+    direct = forecast_prices(robusta, ForecastSpec(horizon=3, levels=(80, 95)), n_jobs=1)
+    assert alone.low == pytest.approx(direct.forecasts["lower_80"].min())
+    assert alone.high == pytest.approx(direct.forecasts["upper_80"].max())
+    lagging = next(
+        s for s in make_bulletin(both, horizon=3, n_jobs=1).facts.series if s.commodity == "Coconut"
+    )
+    assert lagging.outlook.start == pd.Timestamp("2025-12-01") and lagging.outlook.periods == 3
+
+
 def test_stale_series_left_out_and_listed():
     facts = bulletin_facts(default_prices())  # as of November 2025
     keys = {s.key for s in facts.series}

@@ -172,6 +172,26 @@ def test_too_few_moves_of_its_own_commodity_make_way_for_broader_kin():
     assert "other commodities of the same price type and currency" in note
 
 
+def test_a_single_price_with_one_swinging_kin_gets_ranges_that_grow_as_its_kin_did():
+    """Sri Lanka, June 2023: 1,000 markets' first prices, and carrots in one other market
+    for the year before, swinging back and forth. Its dozen one-month swings grown by
+    sqrt(12) gave 95 % ranges of 20.6 to 12,298 around Kandy's 503; its longer moves,
+    scaled, say how far the price really went in a year."""
+    swings = 400 * np.exp(np.resize([0.0, 0.9, -0.2, 0.7, -0.6, 0.3], 13))
+    table = _table(
+        {("Carrots", "A", "LKR"): [471.0], ("Carrots", "B", "LKR"): swings},
+        starts={"A": "2023-06-01", "B": "2022-06-01"},
+    )
+    run = forecast_prices(table, ForecastSpec(horizon=12, use_calendar=False), engine="local")
+    one = run.forecasts[run.forecasts["market"] == "A"]
+    spread = (one["upper_95"] / one["lower_95"]).to_numpy()
+    assert (np.diff(spread) >= 0).all() and spread[0] > 1
+    # The kin's largest move in any number of months is 0.9 in logs (2.5 times): the
+    # 12-month range spans a few such moves either way, not 2,000 times.
+    assert spread[-1] < np.exp(2 * 4 * 0.9) and spread[-1] < 100
+    assert "the same commodity" in next(s.note for s in run.series if s.key[1] == "A")
+
+
 def test_a_single_price_alone_in_its_price_type_takes_its_currencys_other_series():
     table = _table(
         {("Yam", "A", "NGN"): [450.0], ("Rice", "B", "NGN"): _walk(30, 0.05, 7)},

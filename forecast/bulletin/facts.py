@@ -905,9 +905,7 @@ def make_bulletin(
     calendar = load_calendar()
     # A series whose last price is older than the bulletin date is forecast further, so
     # its outlook covers the same periods after the bulletin date as the others'.
-    spec = ForecastSpec(
-        model=model, horizon=horizon + periods_behind(current, as_of), levels=(80, 95)
-    )
+    spec = ForecastSpec(model=model, horizon=horizon, levels=(80, 95), counted_from=as_of)
     if current.empty:
         forecasts, notes = pd.DataFrame(columns=[*KEY, "date", "forecast", "model"]), {}
         few = ()
@@ -1000,22 +998,6 @@ def read_forecasts(path) -> pd.DataFrame:
         if column == "forecast" or column.startswith(("lower_", "upper_")):
             frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame
-
-
-def periods_behind(prices: pd.DataFrame, as_of) -> int:
-    """The most periods any series' last price lies before ``as_of`` (0 when none)."""
-    if prices.empty:
-        return 0
-    as_of = pd.Timestamp(as_of)
-    lag = 0
-    for _, group in prices.groupby(list(KEY), observed=True):
-        last = pd.Timestamp(group["date"].max())
-        if infer_freq(group["date"]) == "monthly":
-            behind = (as_of.year - last.year) * 12 + as_of.month - last.month
-        else:
-            behind = (as_of - last).days // 7
-        lag = max(lag, behind)
-    return lag
 
 
 def _alerts(prices: pd.DataFrame, as_of) -> pd.DataFrame | None:
