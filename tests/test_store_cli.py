@@ -491,6 +491,18 @@ def test_forecast_reads_the_store_and_archives(tmp_path):
     assert info("s.duckdb")["forecast_runs"] == 1
 
 
+def test_a_stored_price_that_never_changed_is_said_as_from_a_file(tmp_path):
+    # A depot's weeks of one price give ranges of no width: the note that says why was
+    # printed for a file and not for the same prices read from the store.
+    flat = {(0, i): 8200.0 for i in range(24)}
+    run("ingest", price_file(tmp_path / "a.csv", change=flat), "--db", "s.duckdb")
+    result = run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 3, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert "1 series never changed price (Rice | An Giang" in result.stderr
+    embedded = run("forecast", "-m", "naive", "-h", 2, "-s", "Robusta", "-q", "-j", 1)
+    assert "never changed price" not in embedded.stderr
+
+
 def test_without_a_store_the_embedded_data_is_used_and_no_file_made(tmp_path):
     result = run("forecast", "-m", "naive", "-h", 2, "-s", "Rice|An Giang", "-q", "-j", 1)
     assert result.exit_code == 0, result.output

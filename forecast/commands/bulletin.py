@@ -1,4 +1,4 @@
-"""``cropcast bulletin``: the farmers' weekly price outlook; ``bulletin send``."""
+"""``cropcast bulletin``: the farmers' price outlook, weekly or monthly; ``bulletin send``."""
 
 from __future__ import annotations
 

@@ -39,7 +39,10 @@ data_app = typer.Typer(
 @data_app.command("list")
 def data_list(
     file: Annotated[
-        Path | None, typer.Argument(help="A price file; default: the embedded data.")
+        Path | None,
+        typer.Argument(
+            help="A price file; default: the store if there is one, else the embedded data."
+        ),
     ] = None,
     map_: MapOption = None,
     default: DefaultOption = None,

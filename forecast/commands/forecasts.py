@@ -194,7 +194,10 @@ def forecast_cmd(
         typer.Option(
             "--model",
             "-m",
-            help="auto, naive, snaive, drift, window, ets, theta, arima, prophet, gbm.",
+            help=(
+                "auto, naive, snaive, drift, window, ets, theta, arima, prophet, gbm,"
+                " prophet_default."
+            ),
         ),
     ] = "auto",
     levels: LevelsOption = "80,95",

@@ -304,7 +304,12 @@ def label(key) -> str:
 InputOption = Annotated[
     Path | None,
     typer.Option(
-        "--input", "-i", help="A price file (raw files are cleaned first); default: embedded data."
+        "--input",
+        "-i",
+        help=(
+            "A price file (raw files are cleaned first); default: the store (--db,"
+            " $CROPCAST_DB or ./cropcast.duckdb) if there is one, else the embedded data."
+        ),
     ),
 ]
 SeriesOption = Annotated[
@@ -1203,8 +1208,10 @@ def note_flat_series(prices, forecasts=None, shown: int = 2) -> None:
 
 
 def note_flat_forecasts(input_: Path | None, db: Path | None, prices, forecasts) -> None:
-    """After a forecast of the user's file: :func:`note_flat_series` from its ranges."""
-    if input_ is not None and store_to_read(input_, db) is None:
+    """After a forecast of the user's prices (a file or the store, not the embedded data):
+    :func:`note_flat_series` from its ranges. A depot's store holds weeks of unchanged
+    prices as often as a file does, and its ranges of no width need the note as much."""
+    if input_ is not None or store_to_read(input_, db) is not None:
         note_flat_series(prices, forecasts)
 
 

@@ -37,7 +37,9 @@ from forecast.commands.shared import (
 from forecast.errors import CropcastError, UsageError
 
 store_app = typer.Typer(
-    cls=CropcastGroup, help="The price store: what it holds; export it.", no_args_is_help=True
+    cls=CropcastGroup,
+    help="The price store: what it holds; export it; remove series.",
+    no_args_is_help=True,
 )
 
 WaitOption = Annotated[
