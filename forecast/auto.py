@@ -277,7 +277,7 @@ def conformal_widths(
         Also cap the steps that no measured step precedes by the errors of the further
         steps (see :func:`_scaled_tail`): for a single price, whose errors are all its
         kin's. Not for a series' own short history, whose longer errors come from a few
-        overlapping windows of one stretch: there it under-covered (``short.py``'s cuts,
+        overlapping windows of one stretch: there the full cap under-covered (``short.py``'s cuts,
         95 % ranges of auto without kin: 86.7 % to 83.8 %, interval score +9 %).
 
     Steps with at least ``MIN_SCORES`` errors get their own conformal quantile. The others,
@@ -296,19 +296,18 @@ def conformal_widths(
     (95 %), covering 93 % and 96 % there (95 % and 100 % before); the rest are unchanged.
     Past the furthest measured step, the errors of the steps beyond it, pooled with the
     ``sqrt(step)`` scaling, cap that growth when they are ``MIN_FALLBACK_SCORES`` or more
-    (see :func:`_scaled_tail`); with ``further``, the steps before any measured one are
-    capped so too. Measured on the Sri Lanka WFP file cut at six dates from June 2023 (a
-    month after 1,000 markets opened) to June 2024, every series forecast 12 months and
-    scored on the prices that came (70,961; a design set: the benchmarks' held-out years
-    were not looked at). The cap past the measured steps: coverage 82.6 % and 93.8 % at 80
-    and 95 % (83.3 % and 94.0 % before), interval score 2.5 % and 7.6 % lower (on the July
-    2023 cut, two prices a series, 28 % lower at 95 %). ``further`` for single prices
-    too: 82.0 % and 93.5 %, interval score 5.0 % and 17.0 % lower than before either, and
-    95 % ranges wider than 100 times (top over bottom) 308 where they were 1,686; on the
-    single prices alone, 88.9 % and 96.8 % (92.2 % and 98.2 %) with an interval score 37 %
-    lower at 95 %. ``benchmarks/short.py``'s cuts of the default data moved within 0.4 %
-    (interval score) and 0.2 points (coverage); the accuracy benchmark's series measure
-    every step and are unchanged.
+    (see :func:`_scaled_tail`, which says why the cap is shrunk); with ``further``, the
+    steps before any measured one are capped so too. Measured on the Sri Lanka WFP file cut
+    at six dates from June 2023 (a month after 1,000 markets opened) to June 2024, every
+    series forecast 12 months and scored on the prices that came (70,961; a design set:
+    the benchmarks' held-out years were not looked at): coverage 82.7 % and 93.9 % at 80
+    and 95 % (83.3 % and 94.0 % before), interval score 3.3 % and 11.9 % lower, 95 %
+    ranges wider than 100 times (top over bottom) 537 where they were 1,686; on the July
+    2023 cut (two prices a series) 19 % lower at 95 %, and on single prices 27 % (90.3 %
+    and 97.7 % inside, 92.2 % and 98.2 % before). The full cap scored lower still (-5.0 %
+    and -17.0 %) but made some series' ranges too narrow. ``benchmarks/short.py``'s cuts
+    of the default data moved within 0.2 % (interval score) and 0.1 point (coverage); the
+    accuracy benchmark's series measure every step and are unchanged.
     Widths never narrow with the step and are nested across levels.
     """
     n_steps = errors.shape[1]
@@ -344,13 +343,14 @@ def conformal_widths(
                 a = max(before)
                 widths[j, i] = anchors[a] * math.sqrt(s / a)  # s == a: its own width
                 if past is not None and s > furthest:
-                    widths[j, i] = min(widths[j, i], max(own[furthest], past * math.sqrt(s)))
+                    capped = min(widths[j, i], max(own[furthest], past * math.sqrt(s)))
+                    widths[j, i] = math.sqrt(widths[j, i] * capped)  # shrunk: see _scaled_tail
             else:
                 held = [t for t in range(1, min(int(s), n_steps) + 1) if tail[t - 1] >= enough]
                 capped = _scaled_tail(pooled, counts, max(held), level) if held else None
                 if not further or capped is None:
                     capped = base
-                widths[j, i] = min(base, capped) * math.sqrt(s)
+                widths[j, i] = math.sqrt(base * min(base, capped)) * math.sqrt(s)
     widths = np.nan_to_num(widths) * scale
     widths = np.maximum.accumulate(widths, axis=0)
     order = np.argsort(levels)
@@ -364,13 +364,21 @@ def _scaled_tail(pooled: np.ndarray, counts: np.ndarray, first: int, level: floa
     together; ``None`` otherwise.
 
     Grown by ``sqrt(s)``, it caps the width of a step ``s`` that has too few errors of its
-    own. A random walk's ``|error| / sqrt(step)`` is alike at every step, so on one this
-    changes little; but a price whose one-month moves are mostly swings that do not add up
-    (a new market's first prices; carrots, fish and pumpkins, a glut then a shortage) moved
-    far less in 12 months than its one-month moves grown by sqrt(12) claim. Fish in Sri
-    Lanka in July 2023 had 37 one-month errors up to 0.95 (a thousand markets' first
-    moves) and nine or fewer at each later step, none above 0.9: grown from the first,
-    the 95 % range at 12 months was 747 times wide.
+    own. A random walk's ``|error| / sqrt(step)`` is alike at every step, but a price whose
+    one-month moves are mostly swings that do not add up (a new market's first prices;
+    carrots, fish and pumpkins, a glut then a shortage) moved far less in 12 months than
+    its one-month moves grown by sqrt(12) claim. Fish in Sri Lanka in July 2023 had 37
+    one-month errors up to 0.95 (a thousand markets' first moves) and nine or fewer at each
+    later step, none above 0.9: grown from the first, the 95 % range at 12 months was 747
+    times wide.
+
+    The cap is shrunk: the width is the geometric mean of the grown one and the capped one
+    (as auto shrinks its backtest ratio by a square root). Those further errors are few,
+    from overlapping windows of one or two kin's year, and on a random walk they are
+    often smaller than its spread by chance: with one kin market of 13 prices, the full
+    cap put 48 % of 12-step 95 % widths below 0.7 of the true one, where growing them
+    put 18 % and the shrunk cap 37 %. A review found real series it made too narrow
+    (pineapples after June 2023: 70 % of prices inside 95 % ranges, 93 % before).
     """
     if first > len(counts) or counts[first - 1 :].sum() < MIN_FALLBACK_SCORES:
         return None

@@ -292,9 +292,13 @@ def forecast_prices(
         from forecast.kin import KinPools, WithKin
 
         window = AutoForecaster().calibration_window
-        pools = KinPools(every, spec.horizon, window)
+        # Series forecast further than the horizon (counted_from) take kin moves as far.
+        longest = spec.horizon
+        if spec.counted_from is not None:
+            longest = max([longest, *(spec.for_series(y).horizon for _, y in iter_series(prices))])
+        pools = KinPools(every, longest, window)
         if pools:
-            items = WithKin(items, pools)
+            items = WithKin(items, pools, spec)
     results = []
     jobs = run_jobs(job, items, engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed)
     for result in jobs:

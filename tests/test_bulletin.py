@@ -245,10 +245,21 @@ def test_outlook_of_a_current_series_does_not_depend_on_a_lagging_one_beside_it(
     direct = forecast_prices(robusta, ForecastSpec(horizon=3, levels=(80, 95)), n_jobs=1)
     assert alone.low == pytest.approx(direct.forecasts["lower_80"].min())
     assert alone.high == pytest.approx(direct.forecasts["upper_80"].max())
+    every = default_prices()
     lagging = next(
-        s for s in make_bulletin(both, horizon=3, n_jobs=1).facts.series if s.commodity == "Coconut"
+        s
+        for s in make_bulletin(both, horizon=3, n_jobs=1, kin_prices=every).facts.series
+        if s.commodity == "Coconut"
     )
     assert lagging.outlook.start == pd.Timestamp("2025-12-01") and lagging.outlook.periods == 3
+    # Five months behind: its outlook is steps 6-8 of its own 8-step forecast, kin and all
+    # (its kin's moves were taken 3 steps ahead only before, or none for a series auto
+    # could backtest at 3 steps and not at 8).
+    coconut = pick(every, [("Coconut", "Jaffna")])
+    spec = ForecastSpec(horizon=8, levels=(80, 95))
+    eight = forecast_prices(coconut, spec, n_jobs=1, kin_prices=every).forecasts.tail(3)
+    assert lagging.outlook.low == pytest.approx(eight["lower_80"].min())
+    assert lagging.outlook.high == pytest.approx(eight["upper_80"].max())
 
 
 def test_stale_series_left_out_and_listed():
