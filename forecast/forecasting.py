@@ -289,16 +289,15 @@ def forecast_prices(
     items = iter_series(prices)
     if spec.model == "auto":
         from forecast.auto import AutoForecaster
-        from forecast.kin import KinPools, WithKin
+        from forecast.kin import KinPools, PoolsByHorizon, WithKin
 
         window = AutoForecaster().calibration_window
-        # Series forecast further than the horizon (counted_from) take kin moves as far.
-        longest = spec.horizon
-        if spec.counted_from is not None:
-            longest = max([longest, *(spec.for_series(y).horizon for _, y in iter_series(prices))])
-        pools = KinPools(every, longest, window)
-        if pools:
-            items = WithKin(items, pools, spec)
+        if spec.counted_from is None:
+            pools = KinPools(every, spec.horizon, window)
+            if pools:
+                items = WithKin(items, pools)
+        else:  # each series takes the kin a forecast of its own horizon gives it
+            items = WithKin(items, PoolsByHorizon(every, window, _HorizonOf(spec)))
     results = []
     jobs = run_jobs(job, items, engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed)
     for result in jobs:
@@ -307,6 +306,16 @@ def forecast_prices(
             on_done(result)
     results.sort(key=lambda r: r.key)
     return ForecastRun(forecast_table(results, spec.levels), results)
+
+
+class _HorizonOf:
+    """``spec.for_series(y).horizon`` as a callable (a named class: no lambda to carry)."""
+
+    def __init__(self, spec: ForecastSpec):
+        self.spec = spec
+
+    def __call__(self, y: pd.Series) -> int:
+        return self.spec.for_series(y).horizon
 
 
 def forecast_table(results: Sequence[SeriesForecast], levels: Sequence) -> pd.DataFrame:

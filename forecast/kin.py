@@ -224,12 +224,8 @@ class KinPools:
         found = self.with_source(key, y)
         return None if found is None else found[0]
 
-    def with_source(
-        self, key: tuple, y: pd.Series, horizon: int | None = None
-    ) -> tuple[np.ndarray, str] | None:
-        """``(errors, source)``: :meth:`for_series`'s errors and, in words, whose they are,
-        for a forecast of ``horizon`` steps (default: the pools' own; at most theirs): a
-        bulletin forecasts each series as far as it lags, over pools built for the most.
+    def with_source(self, key: tuple, y: pd.Series) -> tuple[np.ndarray, str] | None:
+        """``(errors, source)``: :meth:`for_series`'s errors and, in words, whose they are.
 
         Only the kin's moves that start in the months (weeks) the series itself spans, from
         its first price, or a season before its last if that is earlier, to its last: a
@@ -247,10 +243,9 @@ class KinPools:
         from forecast.models.base import season_length
 
         key = tuple(key)
-        h = self.horizon if horizon is None else min(int(horizon), self.horizon)
         if key not in self._short or not self._pools:
             return None
-        if not (takes_kin(y, h) or key in self._flat):
+        if not (takes_kin(y, self.horizon) or key in self._flat):
             return None
         observed = y.dropna().index
         if not len(observed):
@@ -260,46 +255,41 @@ class KinPools:
         since, until = min(observed[0], ago).to_datetime64(), observed[-1].to_datetime64()
         fewer = None
         for level, (columns, source) in enumerate(LEVELS):
-            kin = self._moves(key, level, columns, season, h, since, until)
+            kin = self._moves(key, level, columns, season, since, until)
             if kin is not None and len(kin) and np.nanmax(np.abs(kin), initial=0.0) > 0:
                 if enough_moves(kin):
                     return kin, source
                 # A few moves of its own commodity (a market that opened last month) are
                 # too few for a range: a broader level may have enough; else these.
                 fewer = fewer or (kin, source)
-        if fewer and enough_moves(np.concatenate([self._own_moves(y, h), fewer[0]])):
+        if fewer and enough_moves(np.concatenate([self._own_moves(y), fewer[0]])):
             return fewer  # with the series' own moves, the few in its span are enough
         # Else, for a series whose kin moved too little or not at all in its own span (one
         # price in 2020, the file's other series in 2024-25): the kin's moves of any year.
         # Wider than its own years' would be, but a range, where a few moves gave none (a
         # one-price series then had empty range columns).
         for level, (columns, source) in enumerate(LEVELS):
-            kin = self._moves(key, level, columns, season, h)
+            kin = self._moves(key, level, columns, season)
             if kin is not None and enough_moves(kin):
                 return kin, f"{source}, in other years than its own"
         return fewer
 
-    def _own_moves(self, y: pd.Series, h: int) -> np.ndarray:
+    def _own_moves(self, y: pd.Series) -> np.ndarray:
         """The series' own last-price moves, as auto pools them with its kin's."""
         from forecast.auto import last_price_errors
 
-        return last_price_errors(y, h, self.window)
+        return last_price_errors(y, self.horizon, self.window)
 
-    def _moves(
-        self, key, level, columns, season, h: int, since=None, until=None
-    ) -> np.ndarray | None:
-        """The kin's moves at ``level`` up to ``h`` steps ahead, the series' own markets
-        left out, those starting from ``since`` to ``until`` when given, at most
-        :data:`MAX_KIN_ERRORS` rows (each with a move within ``h`` steps)."""
+    def _moves(self, key, level, columns, season, since=None, until=None) -> np.ndarray | None:
+        """The kin's moves at ``level``, the series' own markets left out, those starting
+        from ``since`` to ``until`` when given, at most :data:`MAX_KIN_ERRORS` rows."""
         pool = self._pools.get((level, *kin_of(key, columns), season))
         if pool is None:
             return None
         keep = ~np.isin(pool.owners, pool.markets.get(_identity(key, level), []))
         if since is not None:
             keep &= (pool.dates >= since) & (pool.dates <= until)
-        kin = pool.errors[keep][:, :h]
-        if h < self.horizon:  # rows whose only moves lie further ahead are no moves here
-            kin = kin[np.isfinite(kin).any(axis=1)]
+        kin = pool.errors[keep]
         if len(kin) > MAX_KIN_ERRORS:  # evenly spaced rows: every kin keeps its share
             kin = kin[_evenly(len(kin), MAX_KIN_ERRORS)]
         return kin
@@ -362,6 +352,27 @@ class _Pool:
     markets: dict
 
 
+class PoolsByHorizon:
+    """:class:`KinPools` for series forecast to different horizons (a bulletin forecasts
+    each series as far as it lags): one pool per horizon, built when a series first asks.
+
+    A pool of one horizon is not cut from a longer one: a group of many markets keeps a
+    staggered share of each market's rows with a move within its horizon, so a longer one
+    keeps other rows, and a series' kin (and the outlook of one beside a lagging series)
+    would differ from those of ``cropcast forecast`` at its own horizon.
+    """
+
+    def __init__(self, prices: pd.DataFrame, window: int, horizon_of):
+        self._prices, self._window, self._horizon_of = prices, int(window), horizon_of
+        self._pools: dict[int, KinPools] = {}
+
+    def with_source(self, key: tuple, y: pd.Series) -> tuple[np.ndarray, str] | None:
+        h = int(self._horizon_of(y))
+        if h not in self._pools:
+            self._pools[h] = KinPools(self._prices, h, self._window)
+        return self._pools[h].with_source(key, y)
+
+
 class WithKin(Iterator):
     """``iter_series`` items with each series' kin errors and their source in words added:
     ``(key, y, kin, source)``, or ``(key, y)`` when it takes none.
@@ -369,14 +380,12 @@ class WithKin(Iterator):
     Keeps ``len()``, which the engine uses to size its last chunks.
     """
 
-    def __init__(self, series, pools: KinPools, spec=None):
+    def __init__(self, series, pools: KinPools | PoolsByHorizon):
         self._series, self._pools, self._n = series, pools, len(series)
-        self._spec = spec  # a ForecastSpec whose horizon may differ per series
 
     def __next__(self):
         key, y = next(self._series)
-        h = None if self._spec is None else self._spec.for_series(y).horizon
-        found = self._pools.with_source(key, y, h)
+        found = self._pools.with_source(key, y)
         return (key, y) if found is None else (key, y, *found)
 
     def __len__(self) -> int:
@@ -389,6 +398,7 @@ __all__ = [
     "LEVELS",
     "MAX_KIN_ERRORS",
     "KinPools",
+    "PoolsByHorizon",
     "WithKin",
     "kin_of",
     "short_series",

@@ -26,6 +26,7 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from cli_checks import depot_file, one_error_line
@@ -260,6 +261,49 @@ def test_outlook_of_a_current_series_does_not_depend_on_a_lagging_one_beside_it(
     eight = forecast_prices(coconut, spec, n_jobs=1, kin_prices=every).forecasts.tail(3)
     assert lagging.outlook.low == pytest.approx(eight["lower_80"].min())
     assert lagging.outlook.high == pytest.approx(eight["upper_80"].max())
+
+
+def _many_markets() -> pd.DataFrame:
+    """200 maize markets with gaps (a group whose kin pool keeps a staggered share of each
+    market's rows), a short series 11 months behind and a short current one."""
+    rng = np.random.default_rng(7)
+    dates = pd.date_range("2015-01-01", "2024-12-01", freq="MS")
+    rows = []
+    for m in range(200):
+        y = np.exp(np.log(100) + np.cumsum(rng.normal(0, 0.08, len(dates))))
+        missing = rng.random(len(dates)) < 0.1
+        for _ in range(3):
+            start = rng.integers(0, len(dates) - 12)
+            missing[start : start + int(rng.integers(9, 13))] = True
+        rows += [(f"M{m:03d}", d, v) for d, v, x in zip(dates, y, missing, strict=True) if not x]
+    for name, end, n in (("Short11", "2024-01-01", 13), ("Now2", "2024-12-01", 20)):
+        dates = pd.date_range(end=end, periods=n, freq="MS")
+        y = 100 * np.exp(np.cumsum(rng.normal(0, 0.1, n)))
+        rows += [(name, d, v) for d, v in zip(dates, y, strict=True)]
+    table = pd.DataFrame(rows, columns=["market", "date", "price"])
+    return table.assign(
+        commodity="Maize", price_type="Retail", unit="kg", currency="XOF", flags=""
+    )[[*KEY, "date", "price", "flags"]]
+
+
+def test_kin_of_a_big_group_are_those_of_each_series_own_horizon():
+    # A pool built for the most lagging series' horizon kept other rows of a 200-market
+    # group than one built for 3 steps: Now2's outlook moved with Short11 beside it.
+    every = _many_markets()
+    now2 = every[every["market"] == "Now2"]
+    both = every[every["market"].isin(["Now2", "Short11"])]
+    alone = make_bulletin(now2, horizon=3, n_jobs=1, kin_prices=every).facts.series
+    beside = make_bulletin(both, horizon=3, n_jobs=1, kin_prices=every).facts.series
+    pick_now2 = next(s.outlook for s in beside if s.key[1] == "Now2")
+    assert (pick_now2.low, pick_now2.high) == (alone[0].outlook.low, alone[0].outlook.high)
+    from forecast.forecasting import ForecastSpec, forecast_prices
+
+    short = every[every["market"] == "Short11"]
+    spec = ForecastSpec(horizon=14, levels=(80, 95))
+    own = forecast_prices(short, spec, n_jobs=1, kin_prices=every).forecasts.tail(3)
+    lagging = next(s.outlook for s in beside if s.key[1] == "Short11")
+    assert lagging.low == pytest.approx(own["lower_80"].min())
+    assert lagging.high == pytest.approx(own["upper_80"].max())
 
 
 def test_stale_series_left_out_and_listed():
