@@ -316,7 +316,7 @@ def conformal_widths(
     pooled = np.abs(errors) / root
     counts = np.isfinite(errors).sum(axis=0)
     measured = np.flatnonzero(counts >= MIN_SCORES) + 1
-    tail, enough = np.cumsum(counts[::-1])[::-1], MIN_FALLBACK_SCORES  # errors at steps >= t
+    tail = np.cumsum(counts[::-1])[::-1]  # errors at steps t and on
     widths = np.zeros((h, len(levels)))
     for i, level in enumerate(levels):
         base = conformal_quantile(pooled.ravel(), level)
@@ -346,11 +346,12 @@ def conformal_widths(
                     capped = min(widths[j, i], max(own[furthest], past * math.sqrt(s)))
                     widths[j, i] = math.sqrt(widths[j, i] * capped)  # shrunk: see _scaled_tail
             else:
-                held = [t for t in range(1, min(int(s), n_steps) + 1) if tail[t - 1] >= enough]
-                capped = _scaled_tail(pooled, counts, max(held), level) if held else None
-                if not further or capped is None:
-                    capped = base
-                widths[j, i] = math.sqrt(base * min(base, capped)) * math.sqrt(s)
+                capped = base
+                # From the furthest step up to s whose steps on hold enough errors.
+                held = np.flatnonzero(tail[: min(int(s), n_steps)] >= MIN_FALLBACK_SCORES)
+                if further and len(held):
+                    capped = min(base, _scaled_tail(pooled, counts, int(held[-1]) + 1, level))
+                widths[j, i] = math.sqrt(base * capped) * math.sqrt(s)  # shrunk, as above
     widths = np.nan_to_num(widths) * scale
     widths = np.maximum.accumulate(widths, axis=0)
     order = np.argsort(levels)

@@ -47,18 +47,11 @@ class ForecastSpec:
         """This spec with the horizon series ``y`` needs (see ``counted_from``)."""
         if self.counted_from is None or not len(y):
             return self
-        weekly = infer_freq(y.index) == "weekly"
-        lag = periods_after(pd.Timestamp(y.index[-1]), self.counted_from, weekly)
+        from forecast.clean.regularise import steps_between
+
+        last, freq = pd.Timestamp(y.index[-1]), infer_freq(y.index)
+        lag = max(0, steps_between(last, pd.Timestamp(self.counted_from), freq))
         return replace(self, horizon=self.horizon + lag, counted_from=None)
-
-
-def periods_after(last: pd.Timestamp, date: pd.Timestamp, weekly: bool) -> int:
-    """Whole periods (months, or weeks when ``weekly``) from ``last`` to ``date``; 0 when
-    ``date`` is not after ``last``."""
-    date = pd.Timestamp(date)
-    if weekly:
-        return max(0, (date - last).days // 7)
-    return max(0, (date.year - last.year) * 12 + date.month - last.month)
 
 
 #: How a note begins for a series with one price: no model fits it, so it repeats the
@@ -297,7 +290,7 @@ def forecast_prices(
             if pools:
                 items = WithKin(items, pools)
         else:  # each series takes the kin a forecast of its own horizon gives it
-            items = WithKin(items, PoolsByHorizon(every, window, _HorizonOf(spec)))
+            items = WithKin(items, PoolsByHorizon(every, window, spec))
     results = []
     jobs = run_jobs(job, items, engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed)
     for result in jobs:
@@ -306,16 +299,6 @@ def forecast_prices(
             on_done(result)
     results.sort(key=lambda r: r.key)
     return ForecastRun(forecast_table(results, spec.levels), results)
-
-
-class _HorizonOf:
-    """``spec.for_series(y).horizon`` as a callable (a named class: no lambda to carry)."""
-
-    def __init__(self, spec: ForecastSpec):
-        self.spec = spec
-
-    def __call__(self, y: pd.Series) -> int:
-        return self.spec.for_series(y).horizon
 
 
 def forecast_table(results: Sequence[SeriesForecast], levels: Sequence) -> pd.DataFrame:

@@ -362,12 +362,14 @@ class PoolsByHorizon:
     would differ from those of ``cropcast forecast`` at its own horizon.
     """
 
-    def __init__(self, prices: pd.DataFrame, window: int, horizon_of):
-        self._prices, self._window, self._horizon_of = prices, int(window), horizon_of
+    def __init__(self, prices: pd.DataFrame, window: int, spec):
+        """``spec``: the :class:`forecast.forecasting.ForecastSpec` whose ``for_series``
+        gives each series its horizon."""
+        self._prices, self._window, self._spec = prices, int(window), spec
         self._pools: dict[int, KinPools] = {}
 
     def with_source(self, key: tuple, y: pd.Series) -> tuple[np.ndarray, str] | None:
-        h = int(self._horizon_of(y))
+        h = int(self._spec.for_series(y).horizon)
         if h not in self._pools:
             self._pools[h] = KinPools(self._prices, h, self._window)
         return self._pools[h].with_source(key, y)

@@ -33,7 +33,8 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     return StepOutput(out, notes=[note], details={"aggregated": int(several.sum())})
 
 
-def _steps_between(a: pd.Timestamp, b: pd.Timestamp, freq: str) -> int:
+def steps_between(a: pd.Timestamp, b: pd.Timestamp, freq: str) -> int:
+    """Whole periods of ``freq`` ('monthly' or 'weekly') from ``a`` to ``b``."""
     if freq == "monthly":
         return (b.year - a.year) * 12 + (b.month - a.month)
     return (b - a).days // 7
@@ -56,7 +57,7 @@ def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepO
         dates = all_dates[start:stop]
         logs = all_logs[start:stop]
         for i in range(len(dates) - 1):
-            missing = _steps_between(dates[i], dates[i + 1], freq) - 1
+            missing = steps_between(dates[i], dates[i + 1], freq) - 1
             if missing <= 0:
                 continue
             if missing <= options.max_gap:
