@@ -225,7 +225,8 @@ def last_price_errors(y: pd.Series, horizon: int, window: int) -> np.ndarray:
     # hyperinflation moves a few tens of percent a month): a move across it is no price
     # move a range should cover, and one such move in a short series, or in its kin's pool,
     # stretched every range to a tenth and ten times the price.
-    steps = np.diff(pd.Series(logy).ffill().to_numpy(), prepend=np.nan)
+    filled = logy[np.maximum.accumulate(np.where(np.isnan(logy), 0, np.arange(n)))]  # ffill
+    steps = np.diff(filled, prepend=np.nan)
     jumps = np.cumsum(np.nan_to_num(np.abs(steps)) >= np.log(TYPO_JUMP) - 1e-9)
     spikes = _spikes(logy)
     for s in range(1, horizon + 1):
@@ -242,12 +243,25 @@ def _spikes(logy: np.ndarray) -> np.ndarray:
     """Prices ``SPIKE`` times or more above (or below) both the median of the three prices
     before and of the three after: "460.000" among weeks of "46.000", and the gap filled on
     its way back. A new level (a new currency unit) is near one side's median, not a spike."""
-    values = pd.Series(logy)
-    before = values.shift(1).rolling(3, min_periods=1).median()
-    after = values[::-1].shift(1).rolling(3, min_periods=1).median()[::-1]
-    up, down = values - before, values - after
+    before = _median_of_three_before(logy)
+    after = _median_of_three_before(logy[::-1])[::-1]
+    up, down = logy - before, logy - after
     far = np.log(SPIKE)
-    return (((up >= far) & (down >= far)) | ((up <= -far) & (down <= -far))).to_numpy()
+    return ((up >= far) & (down >= far)) | ((up <= -far) & (down <= -far))
+
+
+def _median_of_three_before(logy: np.ndarray) -> np.ndarray:
+    """Per price, the median of the observed ones among the three before it (NaN if none),
+    as pandas' ``shift(1).rolling(3, min_periods=1).median()`` gives it, in numpy: that
+    took 1.2 ms a series, most of a kin pool's build (1,442 series a horizon)."""
+    n = len(logy)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        np.concatenate([np.full(3, np.nan), logy]), 3
+    )[:n]
+    ordered = np.sort(windows, axis=1)  # NaN last
+    observed = np.count_nonzero(~np.isnan(windows), axis=1)
+    two = (ordered[:, 0] + ordered[:, 1]) / 2
+    return np.where(observed == 3, ordered[:, 1], np.where(observed == 2, two, ordered[:, 0]))
 
 
 def conformal_widths(

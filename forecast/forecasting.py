@@ -290,7 +290,7 @@ def forecast_prices(
             if pools:
                 items = WithKin(items, pools)
         else:  # each series takes the kin a forecast of its own horizon gives it
-            items = WithKin(items, PoolsByHorizon(every, window, spec))
+            items = WithKin(items, PoolsByHorizon(every, window, spec, prices))
     results = []
     jobs = run_jobs(job, items, engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed)
     for result in jobs:

@@ -153,70 +153,34 @@ class KinPools:
     moves of the other commodities of its price type and currency.
     """
 
-    def __init__(self, prices: pd.DataFrame, horizon: int, window: int, keys=None):
-        from forecast.auto import last_price_errors
-        from forecast.models.base import season_length
-
+    def __init__(
+        self, prices: pd.DataFrame, horizon: int, window: int, keys=None, *, flat=None, fill=True
+    ):
+        """``keys``: the series that may take kin (default: the short ones and the flat
+        ones); ``flat``: the file's flat series, when the caller has found them already;
+        ``fill=False``: the caller fills the pools (see :meth:`for_horizons`)."""
         self.horizon = int(horizon)
         self.window = int(window)
-        flat = set(flat_series(prices, window))
+        flat = set(flat_series(prices, window) if flat is None else flat)
         if keys is None:
             keys = [*short_series(prices, horizon).index, *flat]
         self._short = {tuple(key) for key in keys}
         self._flat = flat & self._short  # these take kin however long they are
         self._pools: dict[tuple, _Pool] = {}  # (level, *group, season length) -> pool
-        if not self._short:
-            return
-        needed = [{kin_of(key, columns) for key in self._short} for columns, _ in LEVELS]
-        # The whole file is read only for a series alone in its currency; else the currencies
-        # of the short series hold every series any level needs (a national file's other
-        # currencies cost nothing).
-        every_series = prices.drop_duplicates(list(KEY))
-        currencies = _group_sizes(every_series, WIDEST)
-        if all(currencies.get(group, 0) > 1 for group in needed[-2]):
-            needed[-1] = set()
-            rows = pd.MultiIndex.from_frame(prices[list(WIDEST)]).isin(list(needed[-2]))
-            distinct = every_series[every_series[WIDEST[0]].isin([g[0] for g in needed[-2]])]
-        else:
-            rows = pd.Series(True, index=prices.index)
-            distinct = every_series
-        # Markets per group (distinct), known before any is read, so each keeps its share.
-        members = [_group_sizes(distinct, columns) for columns, _ in LEVELS]
-        parts: dict[tuple, list] = {}
-        read: dict[tuple, int] = {}
-        for key, y in iter_series(prices[rows]):
-            season, moves = season_length(y), None
-            for level, (columns, _) in enumerate(LEVELS):
-                group = kin_of(key, columns)
-                if group not in needed[level]:
-                    continue
-                n_markets = int(members[level][group])
-                # Weekly and monthly series are not kin (the pool key holds the season
-                # length): a step is a week for one, a month for the other.
-                pool_key = (level, *group, season)
-                read[pool_key] = read.get(pool_key, 0) + 1
-                if n_markets > POOL_ROWS and (read[pool_key] - 1) % -(-n_markets // POOL_ROWS):
-                    continue  # more markets than rows: every k-th market, a row or more each
-                if moves is None:  # computed once, for every level that keeps this series
-                    errors = last_price_errors(y, self.horizon, int(window))
-                    # Row i is the move from the price at this date (see last_price_errors).
-                    dates = y.index[max(0, len(y) - 1 - int(window)) : len(y) - 1].to_numpy()
-                    moves = errors, dates, np.flatnonzero(np.isfinite(errors).any(axis=1))
-                errors, dates, moved = moves
-                share = max(1, POOL_ROWS // n_markets)
-                if n_markets * int(window) > POOL_ROWS and len(moved) > share:
-                    # Staggered from market to market, so that together they cover every date.
-                    moved = moved[_staggered(len(moved), share, read[pool_key])]
-                if len(moved):
-                    parts.setdefault(pool_key, []).append((key, errors[moved], dates[moved]))
-        for pool_key, group in parts.items():  # a series alone here finds no kin in it
-            level = pool_key[0]
-            self._pools[pool_key] = _Pool(
-                errors=np.concatenate([e for _, e, _ in group]),
-                dates=np.concatenate([d for _, _, d in group]),
-                owners=np.concatenate([np.full(len(e), i) for i, (_, e, _) in enumerate(group)]),
-                markets=_by_market((k for k, _, _ in group), level),
-            )
+        if fill and self._short:
+            _fill([self], prices)
+
+    @classmethod
+    def for_horizons(cls, prices: pd.DataFrame, horizons, window: int) -> dict[int, KinPools]:
+        """One pool per horizon, each what ``KinPools(prices, horizon, window)`` builds,
+        from one pass over the file's series (see :func:`_fill`)."""
+        flat = flat_series(prices, window)
+        pools = {
+            horizon: cls(prices, horizon, window, flat=flat, fill=False)
+            for horizon in sorted({int(h) for h in horizons})
+        }
+        _fill([pool for pool in pools.values() if pool._short], prices)
+        return pools
 
     def for_series(self, key: tuple, y: pd.Series) -> np.ndarray | None:
         """The kin errors series ``key`` (prices ``y``) takes; ``None`` when auto will
@@ -298,6 +262,79 @@ class KinPools:
         return bool(self._pools)
 
 
+def _fill(targets: list[KinPools], prices: pd.DataFrame) -> None:
+    """Fill the pools of ``targets`` (one window, a horizon each) in one pass over the file.
+
+    A bulletin's series lag by up to a dozen periods, each lag a horizon of its own, and
+    each horizon's pools took 1.2 s of the Sri Lanka file, most of it reading the series and
+    measuring their moves: the same for every horizon, as a shorter horizon's moves are a
+    longer one's first steps. So each series is read and measured once, at the longest
+    horizon, and every target keeps the rows it would have kept alone.
+    """
+    from forecast.auto import last_price_errors
+    from forecast.models.base import season_length
+
+    if not targets:
+        return
+    window = targets[0].window
+    every_series = prices.drop_duplicates(list(KEY))
+    currencies = _group_sizes(every_series, WIDEST)
+    # Markets per group, known before any is read, so each keeps its share.
+    members = [_group_sizes(every_series, columns) for columns, _ in LEVELS]
+    needs, read_currencies, whole_file = [], set(), False
+    for target in targets:
+        needed = [{kin_of(key, columns) for key in target._short} for columns, _ in LEVELS]
+        # The whole file is read only for a series alone in its currency; else the
+        # currencies of the short series hold every series any level needs (a national
+        # file's other currencies cost nothing).
+        if all(currencies.get(group, 0) > 1 for group in needed[-2]):
+            needed[-1] = set()
+            read_currencies |= {group[0] for group in needed[-2]}
+        else:
+            whole_file = True
+        needs.append(needed)
+    rows = slice(None) if whole_file else prices[WIDEST[0]].isin(read_currencies)
+    longest = max(target.horizon for target in targets)
+    gathered = [({}, {}) for _ in targets]  # per target: pool key -> parts, and -> markets read
+    for key, y in iter_series(prices[rows]):
+        season, measured = season_length(y), None
+        for target, needed, (parts, read) in zip(targets, needs, gathered, strict=True):
+            moves = None
+            for level, (columns, _) in enumerate(LEVELS):
+                group = kin_of(key, columns)
+                if group not in needed[level]:
+                    continue  # (a series in a currency no short series has is in no group)
+                n_markets = int(members[level][group])
+                # Weekly and monthly series are not kin (the pool key holds the season
+                # length): a step is a week for one, a month for the other.
+                pool_key = (level, *group, season)
+                read[pool_key] = read.get(pool_key, 0) + 1
+                if n_markets > POOL_ROWS and (read[pool_key] - 1) % -(-n_markets // POOL_ROWS):
+                    continue  # more markets than rows: every k-th market, a row or more each
+                if measured is None:  # once per series, for every target and level
+                    # Row i is the move from the price at this date (see last_price_errors).
+                    first = max(0, len(y) - 1 - window)
+                    measured = last_price_errors(y, longest, window), y.index[first:-1].to_numpy()
+                if moves is None:  # once per target, for every level that keeps this series
+                    errors = measured[0][:, : target.horizon]
+                    moves = errors, np.flatnonzero(np.isfinite(errors).any(axis=1))
+                errors, moved = moves
+                share = max(1, POOL_ROWS // n_markets)
+                if n_markets * window > POOL_ROWS and len(moved) > share:
+                    # Staggered from market to market, so that together they cover every date.
+                    moved = moved[_staggered(len(moved), share, read[pool_key])]
+                if len(moved):
+                    parts.setdefault(pool_key, []).append((key, errors[moved], measured[1][moved]))
+    for target, (parts, _) in zip(targets, gathered, strict=True):
+        for pool_key, group in parts.items():  # a series alone here finds no kin in it
+            target._pools[pool_key] = _Pool(
+                errors=np.concatenate([e for _, e, _ in group]),
+                dates=np.concatenate([d for _, _, d in group]),
+                owners=np.concatenate([np.full(len(e), i) for i, (_, e, _) in enumerate(group)]),
+                markets=_by_market((k for k, _, _ in group), pool_key[0]),
+            )
+
+
 def _group_sizes(distinct: pd.DataFrame, columns: tuple[str, ...]) -> dict[tuple, int]:
     """Group (a tuple, one column or more) -> how many series it holds."""
     if not columns:  # the whole file is one group
@@ -354,7 +391,8 @@ class _Pool:
 
 class PoolsByHorizon:
     """:class:`KinPools` for series forecast to different horizons (a bulletin forecasts
-    each series as far as it lags): one pool per horizon, built when a series first asks.
+    each series as far as it lags): one pool per horizon, built when a series first asks,
+    for every horizon the forecast series need at once (see :func:`_fill`).
 
     A pool of one horizon is not cut from a longer one: a group of many markets keeps a
     staggered share of each market's rows with a move within its horizon, so a longer one
@@ -362,17 +400,22 @@ class PoolsByHorizon:
     would differ from those of ``cropcast forecast`` at its own horizon.
     """
 
-    def __init__(self, prices: pd.DataFrame, window: int, spec):
+    def __init__(self, prices: pd.DataFrame, window: int, spec, forecast: pd.DataFrame):
         """``spec``: the :class:`forecast.forecasting.ForecastSpec` whose ``for_series``
-        gives each series its horizon."""
+        gives each series its horizon; ``forecast``: the series that will ask."""
         self._prices, self._window, self._spec = prices, int(window), spec
-        self._pools: dict[int, KinPools] = {}
+        self._forecast = forecast
+        self._pools: dict[int, KinPools] | None = None
 
     def with_source(self, key: tuple, y: pd.Series) -> tuple[np.ndarray, str] | None:
-        h = int(self._spec.for_series(y).horizon)
-        if h not in self._pools:
-            self._pools[h] = KinPools(self._prices, h, self._window)
-        return self._pools[h].with_source(key, y)
+        if self._pools is None:
+            horizons = {self._horizon(y) for _, y in iter_series(self._forecast)}
+            self._pools = KinPools.for_horizons(self._prices, horizons, self._window)
+            self._forecast = None  # not kept while the jobs run
+        return self._pools[self._horizon(y)].with_source(key, y)
+
+    def _horizon(self, y: pd.Series) -> int:
+        return int(self._spec.for_series(y).horizon)
 
 
 class WithKin(Iterator):

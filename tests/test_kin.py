@@ -352,6 +352,35 @@ def test_a_group_of_many_markets_keeps_a_bounded_pool_that_covers_every_date():
     assert kin is not None and len(kin) >= 100
 
 
+def test_pools_for_many_horizons_from_one_pass_are_those_built_one_by_one():
+    # A bulletin's lagging series need pools for several horizons, built in one pass over
+    # the file; each must keep exactly the rows a pool built for its horizon alone keeps:
+    # the staggered share of a big group depends on the rows that moved within it.
+    rng = np.random.default_rng(7)
+    group = {
+        ("Rice", f"M{i:02d}", "LKR"): _walk(int(rng.integers(3, 40)), 0.05, i) for i in range(300)
+    }
+    group[("Rice", "Fixed", "LKR")] = np.full(30, 50.0)  # flat: takes kin however long
+    group[("Beans", "Alone", "UGX")] = _walk(5, 0.1, 1)  # alone in its currency: whole file
+    starts = {f"M{i:02d}": f"20{20 + i % 4}-0{1 + i % 9}-01" for i in range(300)}
+    table = _table(group, starts)
+    together = KinPools.for_horizons(table, [9, 2, 5, 2], 240)
+    assert sorted(together) == [2, 5, 9]
+    for horizon, pools in together.items():
+        alone = KinPools(table, horizon, 240)
+        assert pools._short == alone._short and pools._flat == alone._flat
+        assert pools._pools.keys() == alone._pools.keys()
+        for pool_key, pool in alone._pools.items():
+            np.testing.assert_array_equal(pools._pools[pool_key].errors, pool.errors)
+            np.testing.assert_array_equal(pools._pools[pool_key].dates, pool.dates)
+            np.testing.assert_array_equal(pools._pools[pool_key].owners, pool.owners)
+    # The big group keeps a staggered share, and its shorter pools hold fewer steps.
+    big = (0, "Rice", "Retail", "LKR", 12)
+    assert together[9]._pools[big].errors.shape[1] == 9
+    assert together[2]._pools[big].errors.shape[1] == 2
+    assert any(key[0] == 3 for key in together[2]._pools)  # the whole file's level
+
+
 def test_a_lone_old_price_takes_its_kins_moves_of_other_years():
     """One price in 2015, the file's other series from 2020: none of their moves fall in its
     span, and its forecast had no ranges at all. Their moves of other years stand in, said."""
