@@ -52,6 +52,7 @@ def main() -> None:
         app(prog_name="cropcast")
         return
     _stop_once_on_ctrl_c()
+    _plain_help_when_narrow()
     try:
         app(prog_name="cropcast")
     except SystemExit as done:  # how every command ends, well or badly
@@ -60,6 +61,28 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         _leave(130)
     _leave(0)
+
+
+#: Narrower than this, ``--help`` is Click's plain text (see _plain_help_when_narrow).
+RICH_HELP_WIDTH = 80
+
+
+def _plain_help_when_narrow() -> None:
+    """On a terminal narrower than ``RICH_HELP_WIDTH`` (a phone over SSH, a split window)
+    Rich's help panels cut option names and defaults ('--no-expla…', '[defa…'); Click's
+    plain help wraps every line instead."""
+    from forecast.commands.shared import console
+
+    if console.width >= RICH_HELP_WIDTH:
+        return
+    # Click wraps at 50 columns at least, unless told the width (the commands' contexts
+    # inherit it from the root's).
+    app.info.context_settings = {"terminal_width": console.width}
+    apps = [app]
+    while apps:
+        typer_app = apps.pop()
+        typer_app.rich_markup_mode = None
+        apps += [group.typer_instance for group in typer_app.registered_groups]
 
 
 #: A Ctrl-C this long after the first ends the process at once: the stop itself is stuck.

@@ -572,3 +572,54 @@ def test_an_output_that_cannot_carry_accents_is_one_line(tmp_path):
     lines = done.stderr.decode("ascii", "backslashreplace").strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: the output cannot show ")
     assert "Set PYTHONIOENCODING=utf-8" in lines[0]
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_the_calendar_keeps_every_month_and_crop_on_a_phone(monkeypatch, width):
+    """Boxed, the calendar needs about 66 columns: at 60 its crop column came out empty and
+    December was cut, at 40 July to December. Narrower, it drops the boxes and puts crop
+    and season in one cell."""
+    from forecast.commands.shared import console
+
+    monkeypatch.setattr(console, "_width", width)
+    result = run("calendar", "show")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= width and "…" not in result.stdout
+    assert any(line.split()[-12:] == list("JFMAMJJASOND") for line in lines if line.strip())
+    words = result.stdout.split()
+    for crop in ("Rice", "Coconut", "Durian", "Pomelo", "Cashew", "Highlands)"):
+        assert crop in words
+    assert "rise)" in words  # the legend, whole
+
+
+def test_help_on_a_narrow_terminal_is_plain_text_with_every_option_whole():
+    """Rich's help panels cut option names and defaults below 80 columns ('--no-expla…',
+    '[defa…'); there the help is Click's plain text, which wraps; wider, the panels stay."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def help_at(width: int, *command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", *command, "--help"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": str(width), "PYTHONIOENCODING": "utf-8"},
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    for width in (40, 60):
+        text = help_at(width, "forecast")
+        assert "…" not in text and "╭" not in text
+        # Click gives option names 30 columns and their help 10 at least, so at 40 a few
+        # lines run over and wrap, whole; at 60 every line fits.
+        assert width == 40 or max(len(line) for line in text.splitlines()) <= width
+        for option in ("--no-explain", "--no-calendar", "--scheduler", "--levels", "--map"):
+            assert option in text
+        assert "[default: 12]" in " ".join(text.split())  # a default, whole
+    wide = help_at(120, "forecast")
+    assert "╭" in wide and "…" not in wide

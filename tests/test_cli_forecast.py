@@ -1628,3 +1628,41 @@ def test_a_backtest_failure_line_names_every_model_that_failed():
     mixed = pd.DataFrame({"model": ["ets", "auto"], "error": ["LinAlgError", short]})
     assert _failed_models(mixed) == f"ets: LinAlgError; auto: {short}"
     assert _failed_models(mixed.iloc[1:]) == f"auto: {short}"
+
+
+@pytest.mark.parametrize("width", [40, 60])
+def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, width):
+    """On a phone over SSH (40-60 columns) Rich cut the overview to '+7' where the change
+    was +7.5 %, dropped the range column, and at 40 the series names: a block per series
+    keeps every value whole. The same for alerts, whose dates were cut to '(2025-1…'."""
+    from forecast.commands.shared import console
+
+    prices = load_default_prices()
+    series = prices.drop_duplicates(["commodity", "market"])
+    wide = run("forecast")
+    monkeypatch.setattr(console, "_width", width)
+    narrow = run("forecast")
+    assert narrow.exit_code == 0, narrow.output
+    lines = narrow.stdout.splitlines()
+    assert "…" not in narrow.stdout and max(len(line.rstrip()) for line in lines) <= width
+    for commodity, market in zip(series["commodity"], series["market"], strict=True):
+        assert f"{commodity} · {market}" in narrow.stdout
+    # Every % change, as the wide table shows it.
+    changes = re.findall(r"[+-]\d+\.\d%", wide.stdout)
+    assert len(changes) == len(series) and re.findall(r"[+-]\d+\.\d%", narrow.stdout) == changes
+    monkeypatch.setattr(console, "_width", 120)
+    months = re.findall(r"\(\d{4}-\d{2}\)", run("alerts").stdout)  # each price's month
+    monkeypatch.setattr(console, "_width", width)
+    alerts = run("alerts")
+    assert alerts.exit_code == 0 and "…" not in alerts.stdout
+    assert max(len(line.rstrip()) for line in alerts.stdout.splitlines()) <= width
+    assert len(months) >= 5 and re.findall(r"\(\d{4}-\d{2}\)", alerts.stdout) == months
+
+
+def test_a_wide_terminal_keeps_the_tables(monkeypatch):
+    from forecast.commands.shared import console
+
+    monkeypatch.setattr(console, "_width", 120)
+    result = run("forecast")
+    # One header row names the columns, where blocks repeat the names for every series.
+    assert result.exit_code == 0 and result.stdout.count("vs last") == 1

@@ -32,6 +32,7 @@ from forecast.commands.shared import (
     money,
     parse_as_of,
     parse_freq,
+    print_table,
     progress_bar,
     refuse_overwrite,
     store_to_read,
@@ -233,7 +234,7 @@ def alerts_cmd(
                 _indicator_cell(row.alps, row.alps_band, "alps", bool(row.alps_low)),
                 _indicator_cell(row.ipa, row.ipa_band, "ipa"),
             )
-        console.print(table)
+        print_table(table)
     # One line: "16 series do not qualify for ALPS: too short (5), ...; 16 for IPA: ..."
     parts = []
     for which, label in (("alps", "ALPS"), ("ipa", "IPA")):

@@ -522,7 +522,8 @@ def bulletin_send(
     subscribers: Annotated[
         Path,
         typer.Option(
-            "--subscribers", help="CSV: name,email,phone,language,commodities (';'-separated)."
+            "--subscribers",
+            help="CSV with columns name, email, phone, language, commodities (';'-separated).",
         ),
     ],
     smtp: Annotated[

@@ -12,6 +12,7 @@ from forecast.commands.shared import (
     CropcastGroup,
     JsonOption,
     console,
+    table_fits,
 )
 from forecast.errors import UsageError
 
@@ -47,26 +48,40 @@ def calendar_show(
         "peak": "[bold red]█[/bold red]",
         "demand": "[magenta]↑[/magenta]",
     }
-    table = Table(
-        title="Harvest calendar" + (f": {commodity}" if commodity else ""),
-        caption="[green]·[/green] planting  [yellow]▒[/yellow] harvest  "
-        "[bold red]█[/bold red] peak"
-        + (
-            "  [magenta]↑[/magenta] demand (prices usually rise)"
-            if (table_frame[list(range(1, 13))] == "demand").any().any()
-            else ""
-        ),
-    )
-    table.add_column("crop")
-    table.add_column("season", no_wrap=True)
-    for month in "JFMAMJJASOND":
-        table.add_column(month, justify="center", min_width=1)
+    caption = "[green]·[/green] planting  [yellow]▒[/yellow] harvest  [bold red]█[/bold red] peak"
+    if (table_frame[list(range(1, 13))] == "demand").any().any():
+        caption += "  [magenta]↑[/magenta] demand (prices usually rise)"
     # Name the region only where it differs from the calendar's main one (in the title).
     main_region = table_frame["region"].mode().iloc[0]
-    table.title += f" ({main_region})"
+    title = "Harvest calendar" + (f": {commodity}" if commodity else "") + f" ({main_region})"
+    rows = []
     for _, row in table_frame.iterrows():
         crop = str(row["commodity"])
         if row["region"] != main_region:
             crop += f" ({row['region']})"
-        table.add_row(crop, str(row["season"]), *[marks.get(str(row[m]), "") for m in range(1, 13)])
+        rows.append((crop, str(row["season"]), [marks.get(str(row[m]), "") for m in range(1, 13)]))
+    table = _calendar_table(title, caption, rows, compact=False)
+    if not table_fits(table, console):
+        # Boxed and padded, the months need about 66 columns: on a phone the crop column
+        # came out empty and the last months were cut. Without boxes, crop and season in
+        # one cell, it fits in about 40.
+        table = _calendar_table(title, caption, rows, compact=True)
     console.print(table)
+
+
+def _calendar_table(title: str, caption: str, rows: list, compact: bool) -> Table:
+    from rich import box
+
+    if compact:
+        table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=0)
+        table.add_column("crop · season", overflow="fold")
+    else:
+        table = Table(title=title, caption=caption)
+        table.add_column("crop")
+        table.add_column("season", no_wrap=True)
+    for month in "JFMAMJJASOND":
+        table.add_column(month, justify="center", min_width=1)
+    for crop, season, months in rows:
+        names = [f"{crop} · {season}"] if compact else [crop, season]
+        table.add_row(*names, *months)
+    return table

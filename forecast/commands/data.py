@@ -25,6 +25,7 @@ from forecast.commands.shared import (
     console,
     note_file_read,
     parse_pairs,
+    print_table,
     refuse_overwrite,
     store_to_read,
     stored_prices,
@@ -95,24 +96,23 @@ def data_list(
             else " (embedded data)"
         )
     )
-    table.add_column("commodity")
-    table.add_column("market")
-    table.add_column("type")
+    # One column for the name, whose words wrap (a long one folds): at 80 columns, three
+    # name columns cut "Trincomalee" to "Trincom…", and a block per series would take
+    # 1,442 x 6 lines for a national file.
+    table.add_column("series", overflow="fold")
     table.add_column("unit", no_wrap=True)
     table.add_column("span", no_wrap=True)
-    table.add_column("prices", justify="right")
-    table.add_column("gaps", justify="right")
+    table.add_column("prices", justify="right", no_wrap=True)
+    table.add_column("gaps", justify="right", no_wrap=True)
     for row in overview.itertuples(index=False):
         table.add_row(
-            row.commodity,
-            row.market,
-            row.price_type,
+            f"{row.commodity} · {row.market} · {row.price_type}",
             f"{row.currency}/{row.unit}",
             f"{row.first:%Y-%m}–{row.last:%Y-%m}",
             str(row.count),
             str(row.missing),
         )
-    console.print(table)
+    print_table(table)
 
 
 def _print_report(report, file: Path) -> None:

@@ -40,6 +40,7 @@ from forecast.commands.shared import (
     parse_pairs,
     pct_change,
     print_failures,
+    print_table,
     progress_bar,
     refuse_overwrite,
     store_to_read,
@@ -124,7 +125,7 @@ def print_overview(run, last, outer, horizon: int) -> None:
             f"{money(lower)} – {money(upper)}" if lower == lower else "none",
         ]
         table.add_row(*cells, *([] if one_model else [result.model]))
-    console.print(table)
+    print_table(table)
     for note, labels in by_reason(run.notes):
         who = labels[0] if len(labels) == 1 else f"{len(labels)} series, e.g. {labels[0]}"
         console.print(f"  note ({who}): {note}", markup=False, highlight=False)
@@ -180,7 +181,7 @@ def print_explain(run) -> None:
                 f"{weights.get(cand, 0):.2f}",
                 *[_score_cell(scores.get(cand, {}).get(m, float("nan"))) for m in score_names],
             )
-        console.print(table)
+        print_table(table)
         for note in explain.get("notes", []):
             console.print(f"  {note}", markup=False, highlight=False)
 
@@ -477,7 +478,7 @@ def backtest_cmd(
                 else:
                     cells.append(str(value))
             view.add_row(*cells)
-        console.print(view)
+        print_table(view)
         if output is not None:
             console.print(f"wrote {len(table)} rows to {output}", markup=False)
         _print_backtest_failures(failed, scored, n_series)

@@ -195,13 +195,13 @@ class Freq(str, Enum):
 
 MapOption = Annotated[
     str | None,
-    typer.Option("--map", help="Column mapping, e.g. date=Ngày,price=Giá,market=Chợ"),
+    typer.Option("--map", help="Column mapping, e.g. 'date=Ngày, price=Giá, market=Chợ'"),
 ]
 DefaultOption = Annotated[
     str | None,
     typer.Option(
         "--default",
-        help="Values for columns the file lacks, e.g. currency=VND,price_type=Retail,unit=kg",
+        help="Values for columns the file lacks, e.g. 'currency=VND, price_type=Retail, unit=kg'",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -336,7 +336,7 @@ SchedulerOption = Annotated[
     str | None,
     typer.Option(
         "--scheduler",
-        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (implies --engine dask).",
+        help="Dask scheduler address, e.g. tcp://HOST:8786 (implies --engine dask).",
     ),
 ]
 
@@ -1365,3 +1365,68 @@ def store_previous_forecasts(input_: Path | None, db: Path | None, as_of=None):
     from forecast.store import open_store, previous_forecasts
 
     return previous_forecasts(open_store(path), as_of)
+
+
+#: Narrowest a column whose words fold (``overflow="fold"``) may be and still be read,
+#: its padding included.
+FOLDED_WIDTH = 10
+
+
+def table_fits(table, out) -> bool:
+    """Whether Rich lays ``table`` out at ``out``'s width without cutting a word: every
+    column at least as wide as its longest word (Rich narrows the widest columns first,
+    below that, whatever their words, and then crops the table), or, where its words fold
+    across lines, ``FOLDED_WIDTH``."""
+    from rich.measure import Measurement
+
+    unlimited = out.options.update_width(10**4)
+    # Measured without a width limit: within one, Rich reports the limit as the minimum.
+    smallest = Measurement.get(out, unlimited, table).minimum
+    try:  # Rich's own layout; private, so an older or newer Rich only gets the check above
+        words = [table._measure_column(out, unlimited, c).minimum for c in table.columns]
+        widths = table._calculate_column_widths(out, out.options)
+    except (AttributeError, TypeError):
+        return smallest <= out.width
+    needs = [
+        min(word, FOLDED_WIDTH) if column.overflow == "fold" else word
+        for word, column in zip(words, table.columns, strict=True)
+    ]
+    if smallest - sum(words) + sum(needs) > out.width:  # borders and padding, then columns
+        return False
+    return all(width >= need for width, need in zip(widths, needs, strict=True))
+
+
+def print_table(table, out=None) -> None:
+    """Print a Rich table, or, when the terminal is too narrow for it (a phone over SSH,
+    a split window), each row as a block: its first cell, then one ``header  value`` line
+    per other cell.
+
+    Rich fits a table that is too wide by cutting cells ("8,6…"), folding numbers across
+    lines or dropping whole columns; a block per row keeps every value whole. A column
+    whose words may fold (names in a long list) keeps the table down to ``FOLDED_WIDTH``.
+    """
+    from rich.table import Table as _Table
+    from rich.text import Text
+
+    out = out or console
+    if table_fits(table, out):
+        out.print(table)
+        return
+    if table.title:
+        out.print(table.title, highlight=False)
+    columns = table.columns
+    cells = [list(column.cells) for column in columns]
+    for row in range(table.row_count):
+        out.print(cells[0][row], highlight=False)
+        block = _Table.grid(padding=(0, 1))
+        block.add_column(style="dim", no_wrap=True)
+        block.add_column(overflow="fold")
+        for column, values in zip(columns[1:], cells[1:], strict=True):
+            value = values[row]
+            if isinstance(value, str) and not value.strip():
+                continue
+            header = column.header if isinstance(column.header, str) else str(column.header)
+            block.add_row(Text("  " + " ".join(header.split())), value)
+        out.print(block)
+    if table.caption:
+        out.print(table.caption, highlight=False)

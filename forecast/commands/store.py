@@ -33,6 +33,7 @@ from forecast.commands.shared import (
     note_thousands,
     parse_choice,
     parse_pairs,
+    print_table,
 )
 from forecast.errors import CropcastError, UsageError
 
@@ -430,7 +431,7 @@ def accuracy_cmd(
             f"{row['mape']:.1f}%",
             *[_pct_cell(row[f"coverage_{level}"]) for level in levels],
         )
-    console.print(view)
+    print_table(view)
     for row in overall.to_dict(orient="records"):
         covers = ", ".join(
             f"{level}% cover {_pct_cell(row[f'coverage_{level}'])}" for level in levels
@@ -514,7 +515,10 @@ def store_info_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
                 log.add_column(
                     column,
                     justify="left" if column in ("file", "date") else "right",
-                    overflow="fold",
+                    # a number or date is never cut or folded across lines: too narrow
+                    # a terminal gets a block per ingest instead
+                    no_wrap=column != "file",
+                    overflow="fold" if column == "file" else "ellipsis",
                 )
             for r in info["recent_ingests"]:
                 log.add_row(
@@ -526,7 +530,7 @@ def store_info_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
                         for c in ("rows_in", "rows_rejected", "prices_added", "prices_revised")
                     ],
                 )
-            console.print(log)
+            print_table(log)
         if not info["problems"]:
             console.print(
                 "[green]counts conserve[/green]: rows in = kept + merged + rejected for every "
@@ -587,7 +591,7 @@ def store_remove_cmd(
         listing.add_row(
             series_label(key), f"{row.prices:,}", f"{row.first:%Y-%m-%d}", f"{row.last:%Y-%m-%d}"
         )
-    console.print(listing)
+    print_table(listing)
     n_series, n_prices = len(found), int(found["prices"].sum())
     if yes:
         console.print(
