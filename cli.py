@@ -76,8 +76,17 @@ def _plain_help_when_narrow() -> None:
     if console.width >= RICH_HELP_WIDTH:
         return
     # Click wraps at 50 columns at least, unless told the width (the commands' contexts
-    # inherit it from the root's).
+    # inherit it from the root's); and it keeps 30 columns for option names, which left
+    # their help 10 at 40 columns, words split: there, a name longer than a third of the
+    # width has a line of its own, its help below it.
     app.info.context_settings = {"terminal_width": console.width}
+    context = typer.main.get_command(app).context_class
+
+    class NarrowHelp(context.formatter_class):
+        def write_dl(self, rows, col_max=30, col_spacing=2):
+            super().write_dl(rows, min(col_max, self.width // 3), col_spacing)
+
+    context.formatter_class = NarrowHelp
     apps = [app]
     while apps:
         typer_app = apps.pop()
@@ -97,22 +106,34 @@ def _stop_once_on_ctrl_c() -> None:
     A terminal sends Ctrl-C to the workers too, and users press it twice: the second
     landed in the worker pool's shutdown, printed four tracebacks and left the process
     waiting for workers nobody had told to stop, for good.
+
+    The first is put off (10 ms at a time) while this thread holds Python's import lock.
+    Raised there, in the garbage collector's clean-up of an import's lock, it was swallowed
+    and left the import lock held: a Dask cluster starting in another thread waited for it
+    at its next import, and the command for the cluster, for good (a Ctrl-C 0.5-0.9 s
+    into a Dask run, 1 run in 8).
     """
+    import _imp
     import os
     import signal
     import time
 
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return
     first: list[float] = []
 
     def on_ctrl_c(signum, frame):
         if not first:
+            if _imp.lock_held():
+                signal.setitimer(signal.ITIMER_REAL, 0.01)  # asked again, as SIGALRM
+                return
             first.append(time.monotonic())
             raise KeyboardInterrupt
-        if time.monotonic() - first[0] > INSIST_SECONDS:
+        if signum == signal.SIGINT and time.monotonic() - first[0] > INSIST_SECONDS:
             os._exit(130)
 
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        signal.signal(signal.SIGINT, on_ctrl_c)
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    signal.signal(signal.SIGALRM, on_ctrl_c)
 
 
 def _leave(code: int | str | None) -> NoReturn:

@@ -615,11 +615,16 @@ def test_help_on_a_narrow_terminal_is_plain_text_with_every_option_whole():
     for width in (40, 60):
         text = help_at(width, "forecast")
         assert "…" not in text and "╭" not in text
-        # Click gives option names 30 columns and their help 10 at least, so at 40 a few
-        # lines run over and wrap, whole; at 60 every line fits.
-        assert width == 40 or max(len(line) for line in text.splitlines()) <= width
+        # Click gave option names 30 columns and their help 10 ("$CR" / "OPCAST_DB"): a
+        # name longer than a third of the width now has a line of its own.
+        assert max(len(line) for line in text.splitlines()) <= width
         for option in ("--no-explain", "--no-calendar", "--scheduler", "--levels", "--map"):
             assert option in text
         assert "[default: 12]" in " ".join(text.split())  # a default, whole
+        assert "$CROPCAST_DB" in text
+        # A group's commands with their whole descriptions: Click cut them to the line.
+        listed = " ".join(help_at(width).split())
+        assert "forecast Forecast prices with intervals: the store, the embedded data, or" in listed
+        assert "your file." in listed and "the store,..." not in listed
     wide = help_at(120, "forecast")
     assert "╭" in wide and "…" not in wide

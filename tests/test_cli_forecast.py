@@ -1650,6 +1650,11 @@ def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, w
     # Every % change, as the wide table shows it.
     changes = re.findall(r"[+-]\d+\.\d%", wide.stdout)
     assert len(changes) == len(series) and re.findall(r"[+-]\d+\.\d%", narrow.stdout) == changes
+    few = run("forecast", "--series", "Rice|An Giang")  # a table per series: "foreca…"
+    assert few.exit_code == 0 and "…" not in few.stdout and "vs last" in few.stdout
+    assert max(len(line.rstrip()) for line in few.stdout.splitlines()) <= width
+    listed = run("data", "list").stdout.split()  # names wrap at spaces, never inside a word
+    assert all(word in listed for name in series["market"] for word in name.split())
     monkeypatch.setattr(console, "_width", 120)
     months = re.findall(r"\(\d{4}-\d{2}\)", run("alerts").stdout)  # each price's month
     monkeypatch.setattr(console, "_width", width)

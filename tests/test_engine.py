@@ -876,3 +876,63 @@ def test_ctrl_c_twice_stops_a_run_on_workers_at_once_in_one_line(tmp_path):
     assert run.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert [line for line in stderr.splitlines() if not line.startswith("note")] == ["interrupted"]
+
+
+def test_a_start_up_stuck_after_ctrl_c_does_not_keep_the_command(monkeypatch):
+    """A Ctrl-C 0.7-0.9 s into a Dask run could leave the cluster's start-up stuck for good
+    (its imports waiting for an import lock the interrupt left held), and the command
+    waited for it for good: after a Ctrl-C it waits STOP_SECONDS at most."""
+    import threading
+
+    release = threading.Event()
+
+    def stuck(n_jobs, modules):
+        release.wait(10)
+        raise OSError("never started")
+
+    monkeypatch.setattr(engine_module, "_open_local_cluster", stuck)
+    monkeypatch.setattr(engine_module, "_start_fork_server", lambda modules: None)
+    monkeypatch.setattr(engine_module, "STOP_SECONDS", 0.3)
+    start = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt), engine_module.started("dask", 2):
+            raise KeyboardInterrupt
+        assert time.monotonic() - start < 3
+    finally:
+        release.set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["processes", "dask"])
+def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, engine):
+    """The fork server ignores Ctrl-C only once it has imported the models (1.5-3 s, while
+    the command reads its file), so a Ctrl-C then printed its traceback, and Dask's worker
+    processes theirs (67 lines); it and what it forks now never see a Ctrl-C. And a Ctrl-C
+    0.5-0.9 s into a Dask run could leave the cluster's start-up stuck on Python's import
+    lock, and the command waiting for it for good."""
+    if engine == "dask":
+        pytest.importorskip("distributed")
+    command = [sys.executable, "-m", "cli", "forecast", "-j", "2", "--engine", engine, "-q"]
+    for delay in (0.7, 1.0, 4.0):  # the server's imports; then the workers' first fits
+        run = subprocess.Popen(
+            command,
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        os.killpg(run.pid, signal.SIGINT)
+        try:
+            _, stderr = run.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            raise AssertionError(f"still running 20 s after Ctrl-C at {delay} s") from None
+        if run.returncode == 0:  # finished before the Ctrl-C: nothing to check
+            continue
+        assert run.returncode == 130, stderr
+        assert "Traceback" not in stderr, f"Ctrl-C at {delay} s:\n{stderr}"
+        assert [line for line in stderr.splitlines() if not line.startswith("note")] == [
+            "interrupted"
+        ]

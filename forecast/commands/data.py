@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from forecast.commands.shared import (
@@ -94,11 +95,12 @@ def data_list(
             else f" in the store {store_path}"
             if store_path is not None
             else " (embedded data)"
-        )
+        ),
+        box=box.SIMPLE_HEAD,  # no column rules: six more columns for the names
     )
-    # One column for the name, whose words wrap (a long one folds): at 80 columns, three
-    # name columns cut "Trincomalee" to "Trincom…", and a block per series would take
-    # 1,442 x 6 lines for a national file.
+    # One column for the name, whose words wrap: at 80 columns, three name columns cut
+    # "Trincomalee" to "Trincom…", and a block per series would take 1,442 x 6 lines for a
+    # national file.
     table.add_column("series", overflow="fold")
     table.add_column("unit", no_wrap=True)
     table.add_column("span", no_wrap=True)

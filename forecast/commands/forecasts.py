@@ -83,7 +83,7 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
                 f"{money(lower)} – {money(upper)}" if lower == lower else "none",
                 pct_change(row["forecast"], last_row["price"]),
             )
-        console.print(table)
+        print_table(table)
         if result.note:
             console.print(f"  note: {result.note}", markup=False, highlight=False)
 
@@ -373,7 +373,11 @@ def backtest_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
     models: Annotated[
-        str, typer.Option(help="Comma-separated models to compare.")
+        str,
+        typer.Option(
+            help="Comma-separated models to compare.",
+            show_default="naive, snaive, ets, theta, auto",  # wraps in a narrow help
+        ),
     ] = "naive,snaive,ets,theta,auto",
     horizon: HorizonOption = 12,
     windows: Annotated[int, typer.Option(help="Rolling-origin windows per series (at most).")] = 3,

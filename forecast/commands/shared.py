@@ -83,6 +83,18 @@ class CropcastGroup(TyperGroup):
     """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code;
     so too click's usage errors (exit 2)."""
 
+    def format_commands(self, ctx, formatter) -> None:
+        """The plain help's commands (a terminal under 80 columns, see cli.py), each with
+        its whole description wrapped: Click cut them to the line ('the store,...')."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10**4)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def resolve_command(self, ctx, args):
         name, command, rest = super().resolve_command(ctx, args)
         ctx.meta[_COMMAND] = f"{ctx.command_path} {name}"  # meta is shared down the tree
@@ -1369,7 +1381,7 @@ def store_previous_forecasts(input_: Path | None, db: Path | None, as_of=None):
 
 #: Narrowest a column whose words fold (``overflow="fold"``) may be and still be read,
 #: its padding included.
-FOLDED_WIDTH = 10
+FOLDED_WIDTH = 16
 
 
 def table_fits(table, out) -> bool:
@@ -1384,7 +1396,9 @@ def table_fits(table, out) -> bool:
     smallest = Measurement.get(out, unlimited, table).minimum
     try:  # Rich's own layout; private, so an older or newer Rich only gets the check above
         words = [table._measure_column(out, unlimited, c).minimum for c in table.columns]
-        widths = table._calculate_column_widths(out, out.options)
+        # As Rich lays it out: the columns share the width its borders leave.
+        inside = out.options.update_width(out.width - table._extra_width)
+        widths = table._calculate_column_widths(out, inside)
     except (AttributeError, TypeError):
         return smallest <= out.width
     needs = [
@@ -1419,14 +1433,18 @@ def print_table(table, out=None) -> None:
     for row in range(table.row_count):
         out.print(cells[0][row], highlight=False)
         block = _Table.grid(padding=(0, 1))
-        block.add_column(style="dim", no_wrap=True)
-        block.add_column(overflow="fold")
+        # Headers wrap too: on a very narrow screen a header that may not left its value
+        # no room at all.
+        block.add_column(style="dim", ratio=1)
+        block.add_column(overflow="fold", ratio=2)
         for column, values in zip(columns[1:], cells[1:], strict=True):
             value = values[row]
             if isinstance(value, str) and not value.strip():
                 continue
-            header = column.header if isinstance(column.header, str) else str(column.header)
-            block.add_row(Text("  " + " ".join(header.split())), value)
+            header = column.header
+            if isinstance(header, str):
+                header = Text.from_markup(" ".join(header.split()))
+            block.add_row(Text("  ") + header if isinstance(header, Text) else header, value)
         out.print(block)
     if table.caption:
         out.print(table.caption, highlight=False)
