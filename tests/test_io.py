@@ -1048,6 +1048,31 @@ def test_a_stray_quote_in_a_long_file_is_named_by_its_line(tmp_path):
         read_prices(long)
 
 
+def test_an_output_to_stdout_sent_to_a_log_keeps_the_log(tmp_path):
+    """`cropcast bulletin -o /dev/stdout >> bulletins.log` (or -o out.csv, a link to
+    /dev/stdout) truncated the log, or replaced it through the link: its lines were lost.
+    A path that leads to /dev or /proc is now appended to, whole."""
+    import os
+
+    from forecast.io.replace import replaced
+
+    log = tmp_path / "bulletins.log"
+    log.write_text("last week's bulletin\n")
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)  # as a shell's >> opens stdout
+    try:
+        stdout = f"/proc/self/fd/{fd}"
+        with replaced(stdout) as path:
+            path.write_text("this week's\n")
+        link = tmp_path / "out.csv"
+        link.symlink_to(stdout)
+        with replaced(link) as path:
+            path.write_text("and a table\n")
+    finally:
+        os.close(fd)
+    assert log.read_text() == "last week's bulletin\nthis week's\nand a table\n"
+    assert link.is_symlink()
+
+
 def test_an_output_replaced_whole_keeps_what_the_path_is(tmp_path):
     """Review: writing through a temporary file replaced a symlink with a file (its target
     unchanged), made a 600 file world-readable, split a hard-linked file from its twin, and,
@@ -1072,8 +1097,7 @@ def test_an_output_replaced_whole_keeps_what_the_path_is(tmp_path):
         path.write_text("newer\n")
     assert twin.read_text() == "newer\n"
     with replaced("/dev/null") as path:
-        assert str(path) == "/dev/null"
-        path.write_text("nothing\n")
+        path.write_text("nothing\n")  # a temporary file, its bytes then sent to the device
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     # A new output gets the mode any new file gets here (the umask's), not the private

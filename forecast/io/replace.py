@@ -7,11 +7,12 @@ old one only when it was written whole, keeping the old file's permissions.
 
 Where replacing would change what the path is, the output is written in place, as before:
 a symlink's target is what is replaced (the link stays a link; the old file's mode and
-owner are kept); another user's file (unless we are root, who can give it back), a device
-or a pipe (``-o /dev/stdout``; as root, replacing ``/dev/null`` made it a file), a file
+owner are kept); another user's file (unless we are root, who can give it back), a file
 with other hard links, a file the folder does not let us put another beside, and a file
 that cannot be replaced (bind-mounted into a container) are written through, and an error
-then says the file may be cut short.
+then says the file may be cut short. A device or a pipe, or a link to one (``-o
+/dev/stdout``; as root, replacing ``/dev/null`` made it a file), is appended to, in one go
+once the output is whole: stdout sent to a log (``>> bulletins.log``) keeps the log's lines.
 """
 
 from __future__ import annotations
@@ -47,9 +48,13 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
     # Another user's file (a shared, group-writable one): only root could give the new file
     # its owner back; anyone else would take it over and lock its owner out.
     through = through or (before is not None and os.geteuid() not in (0, before.st_uid))
-    # /dev/stdout redirected to a file (>> app.log) names that file: written through, so
-    # the log keeps its lines.
-    through = through or str(Path(path).absolute()).startswith(("/dev/", "/proc/"))
+    # /dev/stdout redirected to a file (>> app.log) names that file, as does a link to it
+    # (out.csv -> /dev/stdout): written as a stream, appended, so the log keeps its lines
+    # (opened for writing, then replaced through the link, the log lost them).
+    if _leads_to_a_stream(path):
+        with _one_line(Path(path), where, kept=False), _appended(Path(path)) as temporary:
+            yield temporary
+        return
     # A symlinked file's target is what is replaced; a device is written as named
     # (/dev/stdout names a pipe that has no path of its own).
     target = Path(path) if through else Path(os.path.realpath(path))
@@ -88,6 +93,33 @@ def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
     finally:
         with suppress(OSError):
             temporary.unlink()
+
+
+def _leads_to_a_stream(path: str | Path) -> bool:
+    """Whether ``path`` is, or links to, a name under /dev or /proc (a device, a pipe, a
+    process's open file), link by link: resolved at once, /dev/stdout names the file
+    stdout was sent to, and that would be replaced."""
+    here = Path(path).absolute()
+    for _ in range(40):  # a loop of links ends here
+        if str(here).startswith(("/dev/", "/proc/")):
+            return True
+        if not here.is_symlink():
+            return False
+        here = Path(os.path.normpath(here.parent / os.readlink(here)))
+    return False
+
+
+@contextmanager
+def _appended(target: Path) -> Iterator[Path]:
+    """Yield a temporary file (in the system's temporary folder) whose bytes are appended
+    to ``target`` when the block ends well: a stream takes them in one go, whole."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="cropcast-") as folder:
+        temporary = Path(folder) / target.name
+        yield temporary
+        with open(temporary, "rb") as written, open(target, "ab") as out:
+            shutil.copyfileobj(written, out)
 
 
 def _new_file_mode() -> int:
