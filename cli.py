@@ -107,11 +107,12 @@ def _stop_once_on_ctrl_c() -> None:
     landed in the worker pool's shutdown, printed four tracebacks and left the process
     waiting for workers nobody had told to stop, for good.
 
-    The first is put off (10 ms at a time) while this thread holds Python's import lock.
-    Raised there, in the garbage collector's clean-up of an import's lock, it was swallowed
-    and left the import lock held: a Dask cluster starting in another thread waited for it
-    at its next import, and the command for the cluster, for good (a Ctrl-C 0.5-0.9 s
-    into a Dask run, 1 run in 8).
+    The first is put off (10 ms at a time) while Python's import lock is held or a garbage
+    collector's callback runs. Raised in the collector's clean-up of an import's lock, it
+    was swallowed and left the import lock held: a Dask cluster starting in another thread
+    waited for it at its next import, and the command for the cluster, for good (a Ctrl-C
+    0.5-0.9 s into a Dask run, 1 run in 8). Raised in Dask's collector callback, it was
+    swallowed and the run went on (2 Ctrl-C in 24, 2 s into a Dask run).
     """
     import _imp
     import os
@@ -124,7 +125,7 @@ def _stop_once_on_ctrl_c() -> None:
 
     def on_ctrl_c(signum, frame):
         if not first:
-            if _imp.lock_held():
+            if _imp.lock_held() or _in_gc_callback(frame):
                 signal.setitimer(signal.ITIMER_REAL, 0.01)  # asked again, as SIGALRM
                 return
             first.append(time.monotonic())
@@ -134,6 +135,19 @@ def _stop_once_on_ctrl_c() -> None:
 
     signal.signal(signal.SIGINT, on_ctrl_c)
     signal.signal(signal.SIGALRM, on_ctrl_c)
+
+
+def _in_gc_callback(frame) -> bool:
+    """Whether ``frame`` runs inside one of the garbage collector's callbacks, which swallow
+    what they raise."""
+    import gc
+
+    codes = {getattr(getattr(c, "__func__", c), "__code__", None) for c in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in codes:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _leave(code: int | str | None) -> NoReturn:

@@ -691,7 +691,10 @@ class _LokyPool:
 
         # The environment is set before a spawned worker imports numpy, which is when
         # OpenBLAS and OpenMP read it; _run_chunk pins whatever else got loaded (in a fork
-        # server's workers, everything it preloaded).
+        # server's workers, everything it preloaded). The fork server is started here if
+        # `started` did not start it (alerts, bulletin, plot): loky's own start left it,
+        # and the workers, printing tracebacks on a Ctrl-C.
+        _start_fork_server(())
         return get_reusable_executor(
             max_workers=self.workers,
             timeout=300,
@@ -787,6 +790,7 @@ class _DaskPool:
             method = _process_context() or dask.config.get(
                 "distributed.worker.multiprocessing-method"
             )
+            _start_fork_server(("distributed",))  # deaf to Ctrl-C, if not started already
             with dask.config.set(
                 {"distributed.worker.multiprocessing-method": method, **_QUIET_DASK}
             ):

@@ -628,3 +628,24 @@ def test_help_on_a_narrow_terminal_is_plain_text_with_every_option_whole():
         assert "your file." in listed and "the store,..." not in listed
     wide = help_at(120, "forecast")
     assert "╭" in wide and "…" not in wide
+
+
+def test_a_ctrl_c_inside_a_garbage_collector_callback_is_put_off():
+    """Raised inside one (Dask registers one), the interrupt was swallowed: the run went on."""
+    import gc
+    import sys
+
+    import cli
+
+    seen = []
+
+    def callback(phase, info):
+        seen.append(cli._in_gc_callback(sys._getframe()))
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+    assert seen and all(seen)
+    assert not cli._in_gc_callback(sys._getframe())

@@ -1630,7 +1630,7 @@ def test_a_backtest_failure_line_names_every_model_that_failed():
     assert _failed_models(mixed.iloc[1:]) == f"auto: {short}"
 
 
-@pytest.mark.parametrize("width", [40, 60])
+@pytest.mark.parametrize("width", [40, 60, 70, 79])
 def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, width):
     """On a phone over SSH (40-60 columns) Rich cut the overview to '+7' where the change
     was +7.5 %, dropped the range column, and at 40 the series names: a block per series
@@ -1650,6 +1650,10 @@ def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, w
     # Every % change, as the wide table shows it.
     changes = re.findall(r"[+-]\d+\.\d%", wide.stdout)
     assert len(changes) == len(series) and re.findall(r"[+-]\d+\.\d%", narrow.stdout) == changes
+    # And every range: at 70-79 columns the table was wider than the terminal, which cut
+    # '12,269' to '12,26' or dropped the column, with no '…'.
+    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide.stdout)
+    assert len(ranges) == len(series) and re.findall(r"[\d.,]+ – [\d.,]+", narrow.stdout) == ranges
     few = run("forecast", "--series", "Rice|An Giang")  # a table per series: "foreca…"
     assert few.exit_code == 0 and "…" not in few.stdout and "vs last" in few.stdout
     assert max(len(line.rstrip()) for line in few.stdout.splitlines()) <= width

@@ -373,11 +373,7 @@ def backtest_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
     models: Annotated[
-        str,
-        typer.Option(
-            help="Comma-separated models to compare.",
-            show_default="naive, snaive, ets, theta, auto",  # wraps in a narrow help
-        ),
+        str, typer.Option(help="Comma-separated models to compare.")
     ] = "naive,snaive,ets,theta,auto",
     horizon: HorizonOption = 12,
     windows: Annotated[int, typer.Option(help="Rolling-origin windows per series (at most).")] = 3,

@@ -1407,7 +1407,19 @@ def table_fits(table, out) -> bool:
     ]
     if smallest - sum(words) + sum(needs) > out.width:  # borders and padding, then columns
         return False
-    return all(width >= need for width, need in zip(widths, needs, strict=True))
+    if any(width < need for width, need in zip(widths, needs, strict=True)):
+        return False
+    # Columns that may not wrap can leave the table wider than the terminal, which then
+    # crops its right end (a range cut to '12,26', a column gone): its lines, uncropped,
+    # must fit (blank padding past the edge is no loss).
+    from rich.segment import Segment
+
+    for line in Segment.split_lines(out.render(table, out.options)):
+        cropped = "".join(segment.text for segment in line if not segment.control)[out.width :]
+        # (Past the edge, blanks and box drawing, U+2500-257F, are no loss.)
+        if any(not (ch.isspace() or 0x2500 <= ord(ch) < 0x2580) for ch in cropped):
+            return False
+    return True
 
 
 def print_table(table, out=None) -> None:
