@@ -856,6 +856,16 @@ def test_ctrl_c_twice_stops_a_run_on_workers_at_once_in_one_line(tmp_path):
     path.write_text("\n".join(rows) + "\n")
     command = [sys.executable, "-m", "cli", "forecast", "-i", str(path), "-j", "2", "-q"]
     command += ["-o", str(tmp_path / "fc.csv")]
+    # 5 s: reading, the workers' start, the first fits.
+    returncode, stderr = _interrupted(command, after=5, presses=2, timeout=30)
+    assert returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert [line for line in stderr.splitlines() if not line.startswith("note")] == ["interrupted"]
+
+
+def _interrupted(command, after: float, presses: int = 1, timeout: float = 30):
+    """``(exit code, stderr)`` of ``command`` (a cropcast run) after a terminal's Ctrl-C
+    (SIGINT to its whole process group), ``after`` seconds in, pressed ``presses`` times."""
     run = subprocess.Popen(
         command,
         cwd=Path(__file__).resolve().parents[1],
@@ -864,18 +874,16 @@ def test_ctrl_c_twice_stops_a_run_on_workers_at_once_in_one_line(tmp_path):
         text=True,
         start_new_session=True,
     )
-    time.sleep(5)  # reading, the workers' start, the first fits
-    for _ in range(2):
+    time.sleep(after)
+    for _ in range(presses):
         os.killpg(run.pid, signal.SIGINT)
         time.sleep(0.1)
     try:
-        _, stderr = run.communicate(timeout=30)
+        _, stderr = run.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(run.pid, signal.SIGKILL)
-        raise AssertionError("still running 30 s after Ctrl-C") from None
-    assert run.returncode == 130, stderr
-    assert "Traceback" not in stderr
-    assert [line for line in stderr.splitlines() if not line.startswith("note")] == ["interrupted"]
+        raise AssertionError(f"still running {timeout} s after Ctrl-C at {after} s") from None
+    return run.returncode, stderr
 
 
 def test_a_start_up_stuck_after_ctrl_c_does_not_keep_the_command(monkeypatch):
@@ -914,24 +922,10 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, engine):
         pytest.importorskip("distributed")
     command = [sys.executable, "-m", "cli", "forecast", "-j", "2", "--engine", engine, "-q"]
     for delay in (0.7, 1.0, 4.0):  # the server's imports; then the workers' first fits
-        run = subprocess.Popen(
-            command,
-            cwd=Path(__file__).resolve().parents[1],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        time.sleep(delay)
-        os.killpg(run.pid, signal.SIGINT)
-        try:
-            _, stderr = run.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            raise AssertionError(f"still running 20 s after Ctrl-C at {delay} s") from None
-        if run.returncode == 0:  # finished before the Ctrl-C: nothing to check
+        returncode, stderr = _interrupted(command, after=delay, timeout=20)
+        if returncode == 0:  # finished before the Ctrl-C: nothing to check
             continue
-        assert run.returncode == 130, stderr
+        assert returncode == 130, stderr
         assert "Traceback" not in stderr, f"Ctrl-C at {delay} s:\n{stderr}"
         assert [line for line in stderr.splitlines() if not line.startswith("note")] == [
             "interrupted"
