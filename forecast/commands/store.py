@@ -508,7 +508,7 @@ def store_info_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
             f"{info['forecast_runs']:,}",
             f"last {info['last_forecast_run']}" if info["last_forecast_run"] else "",
         )
-        console.print(facts)
+        print_table(facts)
         if info["recent_ingests"]:
             log = Table(title="Latest ingests", title_justify="left", box=box.SIMPLE_HEAD)
             for column in ("#", "file", "date", "rows in", "rejected", "added", "revised"):
