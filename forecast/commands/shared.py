@@ -1387,8 +1387,8 @@ FOLDED_WIDTH = 16
 def table_fits(table, out) -> bool:
     """Whether Rich lays ``table`` out at ``out``'s width without cutting a word: every
     column at least as wide as its longest word (Rich narrows the widest columns first,
-    below that, whatever their words, and then crops the table), or, where its words fold
-    across lines, ``FOLDED_WIDTH``."""
+    below that, whatever their words), or, where its words fold across lines,
+    ``FOLDED_WIDTH``; and nothing but blanks and borders past the terminal's edge."""
     from rich.measure import Measurement
 
     unlimited = out.options.update_width(10**4)
