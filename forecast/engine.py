@@ -41,6 +41,7 @@ What every engine guarantees
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import re
@@ -249,25 +250,31 @@ def started(
     if engine == "processes" and n_jobs > 1:
         _start_fork_server(modules)
         warming = _Background(_LokyPool(n_jobs).warm, modules)
+        wait = None
         try:
             yield run_on
+        except KeyboardInterrupt:
+            wait = STOP_SECONDS
+            raise
         finally:
             # The pool outlives the block, but its start-up must not: a run that ended
             # before the workers were up (one series, a bad file) would otherwise leave
             # the start-up thread racing the interpreter's exit, which can hang it.
-            with suppress(Exception):
-                warming.result()
+            _finish_start(warming, wait, close=False)
         return
     elif engine == "dask" and isinstance(scheduler, str):
         _reach_scheduler(scheduler.strip())
     elif engine == "dask" and scheduler is None:
         _start_fork_server(("distributed", *modules))
         pending = _Background(_open_local_cluster, n_jobs, modules)
+        wait = None
         try:
             yield {**run_on, "scheduler": pending}
-        finally:
-            with suppress(Exception):  # a cluster that failed to start has nothing to close
-                pending.result().close()  # the run itself said whether a worker was lost
+        except KeyboardInterrupt:
+            wait = STOP_SECONDS
+            raise
+        finally:  # the run itself said whether a worker was lost
+            _finish_start(pending, wait, close=True)
         return
     yield run_on
 
@@ -322,18 +329,52 @@ class _Background:
     """A start-up running in a thread while the caller goes on; ``result()`` waits for it.
 
     ``started`` always waits for it before its block ends: a loky start-up still running
-    when the interpreter shuts down can hang the exit (a run of one series did).
+    when the interpreter shuts down can hang the exit (a run of one series did). After a
+    Ctrl-C it waits ``STOP_SECONDS`` at most: a Ctrl-C 0.7-0.9 s into a Dask run could
+    leave the start-up stuck for good (its imports waiting for Python's import lock), and
+    the command with it. So the thread is a daemon, which the exit does not wait for.
     """
 
     def __init__(self, func: Callable, *args):
-        from concurrent.futures import ThreadPoolExecutor
+        import threading
+        from concurrent.futures import Future
 
-        pool = ThreadPoolExecutor(1, thread_name_prefix="cropcast-start")
-        self._future = pool.submit(func, *args)
-        pool.shutdown(wait=False)
+        self._future: Future = Future()
 
-    def result(self):
-        return self._future.result()
+        def run() -> None:
+            try:
+                self._future.set_result(func(*args))
+            except BaseException as exc:  # the caller's result() raises it
+                self._future.set_exception(exc)
+
+        threading.Thread(target=run, name="cropcast-start", daemon=True).start()
+
+    def result(self, timeout: float | None = None):
+        return self._future.result(timeout)
+
+
+#: After a Ctrl-C, how long a command waits for its workers' start-up to finish (so as to
+#: close what it started) before it leaves without.
+STOP_SECONDS = 5.0
+
+
+def _finish_start(start: _Background, wait: float | None, close: bool) -> None:
+    """Wait for ``start`` (``wait`` seconds at most) and close what it started if
+    ``close``; a start-up that failed has nothing to close (the run said why)."""
+    try:
+        started_ = start.result(wait)
+    except TimeoutError:
+        # Left running: Dask's own exit handler would wait 10 s more to close the cluster
+        # that never started.
+        spec = sys.modules.get("distributed.deploy.spec")
+        if spec is not None:
+            atexit.unregister(spec.close_clusters)
+        return
+    except Exception:
+        return
+    if close:
+        with suppress(Exception):
+            started_.close()
 
 
 def _start_fork_server(modules: tuple[str, ...]) -> None:
@@ -346,12 +387,26 @@ def _start_fork_server(modules: tuple[str, ...]) -> None:
     if _process_context() != "forkserver":
         return
     import multiprocessing
-    from multiprocessing import forkserver
+    import signal
+    from multiprocessing import forkserver, resource_tracker
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         ["forecast.fork_server", "forecast.engine", *modules]
     )
-    forkserver.ensure_running()
+    # A terminal's Ctrl-C goes to the whole process group. The server only ignores SIGINT
+    # once its preload is imported (seconds, while this process reads its file), so a
+    # Ctrl-C then printed its KeyboardInterrupt traceback; and the processes it forks (the
+    # loky workers, Dask's worker processes) printed theirs. SIGINT is blocked while it is
+    # spawned: it and everything forked from it inherit the mask and never see a Ctrl-C;
+    # this process alone handles it and stops them. A Ctrl-C meanwhile is held, not lost:
+    # it is delivered here when the mask is restored. The resource tracker is started
+    # first: starting it unblocks SIGINT (its own spawn blocks and then unblocks it).
+    resource_tracker.ensure_running()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _open_local_cluster(n_jobs: int, modules: tuple[str, ...]) -> _DaskPool:
@@ -636,7 +691,10 @@ class _LokyPool:
 
         # The environment is set before a spawned worker imports numpy, which is when
         # OpenBLAS and OpenMP read it; _run_chunk pins whatever else got loaded (in a fork
-        # server's workers, everything it preloaded).
+        # server's workers, everything it preloaded). The fork server is started here if
+        # `started` did not start it (alerts, bulletin, plot): loky's own start left it,
+        # and the workers, printing tracebacks on a Ctrl-C.
+        _start_fork_server(())
         return get_reusable_executor(
             max_workers=self.workers,
             timeout=300,
@@ -732,6 +790,7 @@ class _DaskPool:
             method = _process_context() or dask.config.get(
                 "distributed.worker.multiprocessing-method"
             )
+            _start_fork_server(("distributed",))  # deaf to Ctrl-C, if not started already
             with dask.config.set(
                 {"distributed.worker.multiprocessing-method": method, **_QUIET_DASK}
             ):

@@ -628,3 +628,46 @@ def test_help_on_a_narrow_terminal_is_plain_text_with_every_option_whole():
         assert "your file." in listed and "the store,..." not in listed
     wide = help_at(120, "forecast")
     assert "╭" in wide and "…" not in wide
+
+
+def test_a_ctrl_c_inside_a_garbage_collector_callback_is_put_off():
+    """Raised inside one (Dask registers one), the interrupt was swallowed: the run went on."""
+    import gc
+    import sys
+
+    import cli
+
+    seen = []
+
+    def callback(phase, info):
+        seen.append(cli._in_gc_callback(sys._getframe()))
+
+    gc.callbacks.append(callback)
+    try:
+        gc.collect()
+    finally:
+        gc.callbacks.remove(callback)
+    assert seen and all(seen)
+    assert not cli._in_gc_callback(sys._getframe())
+
+
+def test_a_ctrl_c_is_put_off_only_where_it_would_be_swallowed_or_keep_a_lock():
+    """Put off while the import lock was merely held, a Ctrl-C waited for another thread's
+    import and, once, for the whole run (exit 0): only the two importlib functions that
+    take the lock, and __del__, put it off."""
+    import importlib._bootstrap as bootstrap
+    import sys
+
+    import cli
+
+    class Finalised:
+        def __del__(self):
+            seen.append(cli._in_gc_callback(sys._getframe()))
+
+    seen = []
+    Finalised()
+    assert seen == [True]
+    assert not cli._taking_import_lock(sys._getframe())
+    assert bootstrap._get_module_lock.__code__.co_name == "_get_module_lock"
+    frame = type("Frame", (), {"f_code": bootstrap._get_module_lock.__code__})()
+    assert cli._taking_import_lock(frame)

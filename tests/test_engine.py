@@ -856,23 +856,87 @@ def test_ctrl_c_twice_stops_a_run_on_workers_at_once_in_one_line(tmp_path):
     path.write_text("\n".join(rows) + "\n")
     command = [sys.executable, "-m", "cli", "forecast", "-i", str(path), "-j", "2", "-q"]
     command += ["-o", str(tmp_path / "fc.csv")]
-    run = subprocess.Popen(
-        command,
-        cwd=Path(__file__).resolve().parents[1],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    time.sleep(5)  # reading, the workers' start, the first fits
-    for _ in range(2):
+    # 5 s: reading, the workers' start, the first fits.
+    returncode, stderr = _interrupted(command, after=5, presses=2, timeout=30)
+    assert returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert [line for line in stderr.splitlines() if not line.startswith("note")] == ["interrupted"]
+
+
+def _interrupted(command, after: float, presses: int = 1, timeout: float = 30):
+    """``(exit code, stderr)`` of ``command`` (a cropcast run) after a terminal's Ctrl-C
+    (SIGINT to its whole process group), ``after`` seconds in, pressed ``presses`` times.
+
+    The command starts as a terminal's foreground job does, with Ctrl-C live. Run in the
+    background of a shell without job control (``pytest &`` in a script, CI), the tests
+    inherit Ctrl-C ignored, and so would the command: it ignores it, as it should there, and
+    ran to the end (exit 0)."""
+    ignored = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the child starts with SIG_DFL
+    try:
+        run = subprocess.Popen(
+            command,
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
+    time.sleep(after)
+    for _ in range(presses):
         os.killpg(run.pid, signal.SIGINT)
         time.sleep(0.1)
     try:
-        _, stderr = run.communicate(timeout=30)
+        _, stderr = run.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(run.pid, signal.SIGKILL)
-        raise AssertionError("still running 30 s after Ctrl-C") from None
-    assert run.returncode == 130, stderr
-    assert "Traceback" not in stderr
-    assert [line for line in stderr.splitlines() if not line.startswith("note")] == ["interrupted"]
+        raise AssertionError(f"still running {timeout} s after Ctrl-C at {after} s") from None
+    return run.returncode, stderr
+
+
+def test_a_start_up_stuck_after_ctrl_c_does_not_keep_the_command(monkeypatch):
+    """A Ctrl-C 0.7-0.9 s into a Dask run could leave the cluster's start-up stuck for good
+    (its imports waiting for an import lock the interrupt left held), and the command
+    waited for it for good: after a Ctrl-C it waits STOP_SECONDS at most."""
+    import threading
+
+    release = threading.Event()
+
+    def stuck(n_jobs, modules):
+        release.wait(10)
+        raise OSError("never started")
+
+    monkeypatch.setattr(engine_module, "_open_local_cluster", stuck)
+    monkeypatch.setattr(engine_module, "_start_fork_server", lambda modules: None)
+    monkeypatch.setattr(engine_module, "STOP_SECONDS", 0.3)
+    start = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt), engine_module.started("dask", 2):
+            raise KeyboardInterrupt
+        assert time.monotonic() - start < 3
+    finally:
+        release.set()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["processes", "dask"])
+def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, engine):
+    """The fork server ignores Ctrl-C only once it has imported the models (1.5-3 s, while
+    the command reads its file), so a Ctrl-C then printed its traceback, and Dask's worker
+    processes theirs (67 lines); it and what it forks now never see a Ctrl-C. And a Ctrl-C
+    0.5-0.9 s into a Dask run could leave the cluster's start-up stuck on Python's import
+    lock, and the command waiting for it for good."""
+    if engine == "dask":
+        pytest.importorskip("distributed")
+    command = [sys.executable, "-m", "cli", "forecast", "-j", "2", "--engine", engine, "-q"]
+    for delay in (0.7, 1.0, 4.0):  # the server's imports; then the workers' first fits
+        returncode, stderr = _interrupted(command, after=delay, timeout=20)
+        if returncode == 0:  # finished before the Ctrl-C: nothing to check
+            continue
+        assert returncode == 130, stderr
+        assert "Traceback" not in stderr, f"Ctrl-C at {delay} s:\n{stderr}"
+        assert [line for line in stderr.splitlines() if not line.startswith("note")] == [
+            "interrupted"
+        ]
