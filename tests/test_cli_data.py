@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -671,3 +672,50 @@ def test_a_ctrl_c_is_put_off_only_where_it_would_be_swallowed_or_keep_a_lock():
     assert bootstrap._get_module_lock.__code__.co_name == "_get_module_lock"
     frame = type("Frame", (), {"f_code": bootstrap._get_module_lock.__code__})()
     assert cli._taking_import_lock(frame)
+
+
+#: Every command with a help screen of its own.
+COMMANDS = [
+    (),
+    ("forecast",),
+    ("backtest",),
+    ("alerts",),
+    ("plot",),
+    ("ingest",),
+    ("accuracy",),
+    ("data",),
+    ("data", "list"),
+    ("data", "check"),
+    ("data", "clean"),
+    ("calendar",),
+    ("calendar", "show"),
+    ("bulletin",),
+    ("bulletin", "send"),
+    ("store",),
+    ("store", "info"),
+    ("store", "remove"),
+    ("store", "export"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_at_80_columns_cuts_nothing_and_fills_its_lines(command, monkeypatch):
+    """At 80 columns (a default terminal), --help cut 'naive,snaive,ets,the…' and
+    'bantin@cropcast.l…', split '[local|processes|da' / 'sk]', and ended description lines
+    where the docstring's source lines ended ('a currency' / '"NGHIN")' / 'leaves ...')."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "…" not in result.output
+    assert all(len(line) <= 80 for line in lines)
+    # Option metavars and defaults are whole: none ends or starts a line half a word.
+    assert not any(re.search(r"\[[a-z|]+\s", line) for line in lines)  # '[local|processes|da'
+    # The description (between the usage line and the first box): each line but a
+    # paragraph's last reaches near the edge.
+    usage = next(i for i, line in enumerate(lines) if "Usage:" in line)
+    box = next((i for i, line in enumerate(lines) if "╭" in line), len(lines))
+    description = [line.strip() for line in lines[usage + 1 : box]]
+    for this, following in zip(description, description[1:], strict=False):
+        if this and following:  # not a paragraph's last line
+            assert len(this) + 1 + len(following.split()[0]) > 78, (this, following)

@@ -131,9 +131,9 @@ def alerts_cmd(
         str | None,
         typer.Option(
             "--engine",
-            metavar="[local|processes|dask]",
-            help="Where per-series jobs run (default: this process below 1,000 series, "
-            "else processes).",
+            metavar="<engine>",
+            help="Where per-series jobs run: local, processes or dask (default: this process "
+            "below 1,000 series, else processes).",
             show_default=False,
         ),
     ] = None,

@@ -112,9 +112,9 @@ BulletinEngineOption = Annotated[
     str | None,
     typer.Option(
         "--engine",
-        metavar="[local|processes|dask]",
-        help="Where the forecasts run (default: this process for naive, snaive, drift and "
-        "window, else processes).",
+        metavar="<engine>",
+        help="Where the forecasts run: local, processes or dask (default: this process for "
+        "naive, snaive, drift and window, else processes).",
         show_default=False,
     ),
 ]

@@ -103,7 +103,7 @@ def plot_cmd(
             "--kind",
             "-k",
             parser=parse_choice(ChartKind, "--kind"),
-            metavar="[fan|season|backtest|alerts]",
+            metavar="<kind>",
             help="fan: forecast with ranges; season: the typical year; backtest: past "
             "forecasts vs actual prices; alerts: the ALPS price-spike indicator.",
         ),

@@ -56,8 +56,11 @@ def data_list(
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """List the series: key, span, number of prices and gaps (of the file, else of the
-    store when there is one, as forecast reads it, else of the embedded data)."""
+    """List the series: key, span, number of prices and gaps.
+
+    Of the file; else of the store when there is one, as forecast reads it; else of the
+    embedded data.
+    """
     from forecast.datasets import load_input
     from forecast.summary import series_overview
 

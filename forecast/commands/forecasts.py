@@ -373,7 +373,12 @@ def backtest_cmd(
     input_: InputOption = None,
     series: SeriesOption = None,
     models: Annotated[
-        str, typer.Option(help="Comma-separated models to compare.")
+        str,
+        typer.Option(
+            # The default in words that wrap: "[default: naive,snaive,ets,the…" at 80 columns.
+            help="Comma-separated models to compare (default: naive, snaive, ets, theta, auto).",
+            show_default=False,
+        ),
     ] = "naive,snaive,ets,theta,auto",
     horizon: HorizonOption = 12,
     windows: Annotated[int, typer.Option(help="Rolling-origin windows per series (at most).")] = 3,

@@ -79,6 +79,18 @@ def _usage_error_line(exc, ctx) -> None:
 _COMMAND = "cropcast.command"  # ctx.meta key: the command being run, for usage errors
 
 
+def one_line_paragraphs(text: str) -> str:
+    """``text`` (a docstring) with each paragraph's lines joined; a paragraph Click is told
+    to keep as it is (``\\b`` first) is kept."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs
+    )
+
+
 class CropcastGroup(TyperGroup):
     """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code;
     so too click's usage errors (exit 2)."""
@@ -94,6 +106,16 @@ class CropcastGroup(TyperGroup):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def get_command(self, ctx, name):
+        """The command, its help's paragraphs each on one line: Typer (0.29) keeps a
+        docstring's line breaks past the first paragraph, so at 80 columns every source
+        line ended early ("a currency" / "'NGHIN')" / "leaves series..."), and Rich wraps
+        one-line paragraphs to the terminal instead."""
+        command = super().get_command(ctx, name)
+        if command is not None and command.help:
+            command.help = one_line_paragraphs(command.help)
+        return command
 
     def resolve_command(self, ctx, args):
         name, command, rest = super().resolve_command(ctx, args)
@@ -338,7 +360,7 @@ EngineOption = Annotated[
     str | None,
     typer.Option(
         "--engine",
-        metavar="[local|processes|dask]",
+        metavar="<engine>",
         help="Where per-series jobs run: processes (default; --jobs of them), local (this "
         "process), dask (a Dask cluster: --scheduler, else a local one of --jobs workers).",
         show_default=False,
