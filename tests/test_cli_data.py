@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -719,3 +722,44 @@ def test_help_at_80_columns_cuts_nothing_and_fills_its_lines(command, monkeypatc
     for this, following in zip(description, description[1:], strict=False):
         if this and following:  # not a paragraph's last line
             assert len(this) + 1 + len(following.split()[0]) > 78, (this, following)
+
+
+def _started_and_interrupted(where: str) -> subprocess.CompletedProcess:
+    """``cropcast forecast`` started as its console script does, with a Ctrl-C (a
+    KeyboardInterrupt) raised at ``where``: "import" (while cli imports the commands, the
+    first 0.15 s) or "typer" (while Typer builds the command, 0.15-0.2 s)."""
+    code = f"""
+import builtins, sys
+where = {where!r}
+if where == "import":
+    real = builtins.__import__
+    def patched(name, *args, **kwargs):
+        if name == "forecast.commands":
+            raise KeyboardInterrupt
+        return real(name, *args, **kwargs)
+    builtins.__import__ = patched
+else:
+    import typer.core
+    def patched(self, *args, **kwargs):
+        raise KeyboardInterrupt
+    typer.core.TyperGroup.make_context = patched
+sys.argv = ["cropcast", "forecast", "-q"]
+from cli import main
+sys.exit(main())
+"""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("where", ["import", "typer"])
+def test_a_ctrl_c_as_the_command_starts_says_interrupted(where):
+    """In the first 0.15 s a Ctrl-C printed a traceback (exit -2); 0.15-0.2 s in, Typer
+    ended the command with exit 130 and said nothing."""
+    done = _started_and_interrupted(where)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr == "interrupted\n"
