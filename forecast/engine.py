@@ -266,6 +266,14 @@ def started(
         _reach_scheduler(scheduler.strip())
     elif engine == "dask" and scheduler is None:
         _start_fork_server(("distributed", *modules))
+        # Imported here, before the start-up thread: Dask's process-start threads import it
+        # on their first worker, and after a Ctrl-C that landed in one of this thread's
+        # imports 0.6-1.1 s into a run they waited there for Python's import lock (held,
+        # though by none of the live threads), so the command waited STOP_SECONDS and left
+        # the cluster behind (4 runs of 4 at 0.7 s; 22 of 22 at 0.5-1.2 s now stop in
+        # 0.6-1.3 s, its workers closed).
+        import multiprocessing.popen_forkserver  # noqa: F401
+
         pending = _Background(_open_local_cluster, n_jobs, modules)
         wait = None
         try:
@@ -364,6 +372,7 @@ def _finish_start(start: _Background, wait: float | None, close: bool) -> None:
     try:
         started_ = start.result(wait)
     except TimeoutError:
+        log.warning("the workers' start-up was still running %g s after Ctrl-C: left", wait)
         # Left running: Dask's own exit handler would wait 10 s more to close the cluster
         # that never started.
         spec = sys.modules.get("distributed.deploy.spec")

@@ -927,7 +927,7 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, engine):
     the command reads its file), so a Ctrl-C then printed its traceback, and Dask's worker
     processes theirs (67 lines); it and what it forks now never see a Ctrl-C. And a Ctrl-C
     0.5-0.9 s into a Dask run could leave the cluster's start-up stuck on Python's import
-    lock, and the command waiting for it for good."""
+    lock, and the command waiting for it for good; then STOP_SECONDS, the cluster left."""
     if engine == "dask":
         pytest.importorskip("distributed")
     command = [sys.executable, "-m", "cli", "forecast", "-j", "2", "--engine", engine, "-q"]
@@ -937,6 +937,8 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, engine):
             continue
         assert returncode == 130, stderr
         assert "Traceback" not in stderr, f"Ctrl-C at {delay} s:\n{stderr}"
+        # Dask's start-up, stuck on the import lock, was left after STOP_SECONDS.
+        assert "start-up was still running" not in stderr, f"Ctrl-C at {delay} s"
         assert [line for line in stderr.splitlines() if not line.startswith("note")] == [
             "interrupted"
         ]
