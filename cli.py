@@ -19,6 +19,10 @@ try:  # a Ctrl-C while the commands load (the first 0.2 s) printed a traceback
     from forecast.commands import alerts, bulletin, calendar, charts, data, forecasts, store
     from forecast.commands.shared import CropcastGroup
 except KeyboardInterrupt:
+    import signal
+
+    # A second Ctrl-C (users press twice) would end the exit itself with SIGINT (exit -2).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     print("interrupted", file=sys.stderr)
     raise SystemExit(130) from None
 

@@ -376,8 +376,9 @@ def _finish_start(start: _Background, wait: float | None, close: bool) -> None:
         # Left running: Dask's own exit handler would wait 10 s more to close the cluster
         # that never started.
         spec = sys.modules.get("distributed.deploy.spec")
-        if spec is not None:
-            atexit.unregister(spec.close_clusters)
+        close_clusters = getattr(spec, "close_clusters", None)  # None: still being imported
+        if close_clusters is not None:
+            atexit.unregister(close_clusters)
         return
     except Exception:
         return

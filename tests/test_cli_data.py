@@ -727,11 +727,14 @@ def test_help_at_80_columns_cuts_nothing_and_fills_its_lines(command, monkeypatc
 def _started_and_interrupted(where: str) -> subprocess.CompletedProcess:
     """``cropcast forecast`` started as its console script does, with a Ctrl-C (a
     KeyboardInterrupt) raised at ``where``: "import" (while cli imports the commands, the
-    first 0.15 s) or "typer" (while Typer builds the command, 0.15-0.2 s)."""
+    first 0.15 s; "import twice": a second Ctrl-C as the process then exits) or "typer"
+    (while Typer builds the command, 0.15-0.2 s)."""
     code = f"""
-import builtins, sys
+import atexit, builtins, os, signal, sys
 where = {where!r}
-if where == "import":
+if where == "import twice":
+    atexit.register(os.kill, os.getpid(), signal.SIGINT)
+if where.startswith("import"):
     real = builtins.__import__
     def patched(name, *args, **kwargs):
         if name == "forecast.commands":
@@ -756,10 +759,11 @@ sys.exit(main())
     )
 
 
-@pytest.mark.parametrize("where", ["import", "typer"])
+@pytest.mark.parametrize("where", ["import", "import twice", "typer"])
 def test_a_ctrl_c_as_the_command_starts_says_interrupted(where):
-    """In the first 0.15 s a Ctrl-C printed a traceback (exit -2); 0.15-0.2 s in, Typer
-    ended the command with exit 130 and said nothing."""
+    """In the first 0.15 s a Ctrl-C printed a traceback (exit -2), and once that said
+    "interrupted", a second within 10 ms ended the exit with SIGINT (exit -2); 0.15-0.2 s
+    in, Typer ended the command with exit 130 and said nothing."""
     done = _started_and_interrupted(where)
     assert done.returncode == 130, done.stderr
     assert done.stderr == "interrupted\n"

@@ -942,3 +942,38 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, engine):
         assert [line for line in stderr.splitlines() if not line.startswith("note")] == [
             "interrupted"
         ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["alerts"], ["bulletin", "-o", "bulletin.md"]])
+def test_ctrl_c_while_dask_starts_for_alerts_and_bulletins_is_one_line(tmp_path, command):
+    """alerts and bulletin started their LocalCluster in the command's own thread: a Ctrl-C
+    as it started printed 30-60 lines of Dask's tracebacks after "interrupted"."""
+    pytest.importorskip("distributed")
+    command = [sys.executable, "-m", "cli", *command, "-j", "2", "--engine", "dask", "-q"]
+    command = [str(tmp_path / part) if part.endswith(".md") else part for part in command]
+    for delay in (1.2, 1.4):  # the cluster's start, after the reading
+        returncode, stderr = _interrupted(command, after=delay, timeout=20)
+        if returncode == 0:  # finished before the Ctrl-C: nothing to check
+            continue
+        assert returncode == 130, stderr
+        assert [line for line in stderr.splitlines() if not line.startswith("note")] == [
+            "interrupted"
+        ], f"Ctrl-C at {delay} s"
+
+
+def test_a_start_up_left_while_dask_is_still_being_imported_is_left_quietly(monkeypatch):
+    """Left after a Ctrl-C while its thread still imported distributed, the start-up's
+    clean-up read ``close_clusters`` off the half-imported module: "error: unexpected
+    AttributeError", exit 1, instead of "interrupted"."""
+    import threading
+    import types
+
+    release = threading.Event()
+    start = engine_module._Background(release.wait, 10)
+    half_imported = types.ModuleType("distributed.deploy.spec")  # no close_clusters yet
+    monkeypatch.setitem(sys.modules, "distributed.deploy.spec", half_imported)
+    try:
+        engine_module._finish_start(start, 0.05, close=True)  # returns, raising nothing
+    finally:
+        release.set()

@@ -29,6 +29,7 @@ from forecast.commands.shared import (
     engine_options,
     files_read,
     load_for_forecast,
+    local_cluster_started,
     money,
     parse_as_of,
     parse_freq,
@@ -167,7 +168,7 @@ def alerts_cmd(
     # alone (last price 2022-06) was scored as current, in a file that runs to 2025-11.
     stamp = stamp if stamp is not None else every["date"].max()
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
-    with progress_bar(n_series, as_json or quiet) as bar:
+    with local_cluster_started(run_on) as run_on, progress_bar(n_series, as_json or quiet) as bar:
         task = bar.add_task("scoring", total=n_series) if bar else None
         frame = latest_alerts_by_series(
             prices, stamp, **run_on, on_done=(lambda: bar.advance(task)) if bar else None

@@ -30,6 +30,7 @@ from forecast.commands.shared import (
     files_read,
     label,
     load_for_forecast,
+    local_cluster_started,
     note_flat_forecasts,
     note_outliers,
     parse_as_of,
@@ -188,7 +189,13 @@ def _make_bulletin(
     # Before the forecasts: a bulletin needs a price in the 12 months before its date.
     check_as_of(stamp, prices, MAX_AGE_MONTHS)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
-    with progress_bar(n_series, quiet) as bar:
+    from forecast.models import model_imports
+
+    modules = model_imports(model)
+    with (
+        local_cluster_started(run_on or {}, modules) as run_on,
+        progress_bar(n_series, quiet) as bar,
+    ):
         task = bar.add_task("forecasting", total=n_series) if bar else None
         inputs = make_bulletin(
             prices,

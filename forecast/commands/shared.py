@@ -11,7 +11,8 @@ import os
 import re
 import sys
 import traceback
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -395,6 +396,25 @@ def engine_options(
         # processes (--jobs 999 on one series ran 150 s and took gigabytes).
         jobs = cores
     return {"engine": engine, "n_jobs": jobs, "scheduler": scheduler}
+
+
+@contextmanager
+def local_cluster_started(run_on: dict, modules=()) -> Iterator[dict]:
+    """``run_on`` with a Dask LocalCluster starting in the background for ``--engine dask``
+    without ``--scheduler`` (see :func:`forecast.engine.started`); else ``run_on`` as is.
+
+    alerts and bulletin let the engine pick, so they start no workers early; but a cluster
+    their jobs started in the command's own thread, and a Ctrl-C as it started, printed
+    30-60 lines of Dask's tracebacks after "interrupted" (bulletin 7 of 7 at 1.2-1.4 s).
+    ``started`` starts it in a thread of its own and stops it as forecast's.
+    """
+    if run_on.get("engine") == "dask" and run_on.get("scheduler") is None:
+        from forecast.engine import started
+
+        with started(**run_on, modules=modules) as started_on:
+            yield started_on
+    else:
+        yield run_on
 
 
 def by_reason(labelled: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
