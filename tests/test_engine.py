@@ -945,13 +945,15 @@ def test_ctrl_c_while_the_workers_start_is_one_line(tmp_path, engine):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", [["alerts"], ["bulletin", "-o", "bulletin.md"]])
-def test_ctrl_c_while_dask_starts_for_alerts_and_bulletins_is_one_line(tmp_path, command):
-    """alerts and bulletin started their LocalCluster in the command's own thread: a Ctrl-C
-    as it started printed 30-60 lines of Dask's tracebacks after "interrupted"."""
+@pytest.mark.parametrize(
+    "command", [["alerts"], ["bulletin", "-o", "OUT/bulletin.md"], ["plot", "-o", "OUT/charts"]]
+)
+def test_ctrl_c_while_dask_starts_for_alerts_bulletins_and_charts_is_one_line(tmp_path, command):
+    """alerts, bulletin and plot started their LocalCluster in the command's own thread: a
+    Ctrl-C as it started printed 30-60 lines of Dask's tracebacks after "interrupted"."""
     pytest.importorskip("distributed")
     command = [sys.executable, "-m", "cli", *command, "-j", "2", "--engine", "dask", "-q"]
-    command = [str(tmp_path / part) if part.endswith(".md") else part for part in command]
+    command = [part.replace("OUT", str(tmp_path)) for part in command]
     for delay in (1.2, 1.4):  # the cluster's start, after the reading
         returncode, stderr = _interrupted(command, after=delay, timeout=20)
         if returncode == 0:  # finished before the Ctrl-C: nothing to check

@@ -28,6 +28,7 @@ from forecast.commands.shared import (
     engine_options,
     files_read,
     load_for_forecast,
+    local_cluster_started,
     note_flat_forecasts,
     parse_choice,
     progress_bar,
@@ -145,8 +146,11 @@ def plot_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Draw one chart per series into --out and print the file paths."""
+    from contextlib import nullcontext
+
     from forecast.engine import run_jobs
     from forecast.errors import InputError
+    from forecast.models import model_imports
     from forecast.plots import series_slug
     from forecast.table import KEY, iter_series
 
@@ -186,7 +190,9 @@ def plot_cmd(
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"
 
-    with progress_bar(len(items), quiet, "series") as bar:
+    # A Dask cluster only for the charts that forecast (drawing runs on this machine).
+    cluster = local_cluster_started(run_on, model_imports(model)) if forecasting else None
+    with cluster or nullcontext(run_on) as run_on, progress_bar(len(items), quiet, "series") as bar:
 
         def advance(task):
             return (lambda *_: bar.advance(task)) if bar else None
