@@ -419,6 +419,36 @@ def _start_fork_server(modules: tuple[str, ...]) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+def _local_cluster(distributed, workers: int):
+    """A LocalCluster of ``workers`` single-thread processes.
+
+    A worker that dies while the cluster starts (killed, out of memory) fails the whole
+    start ("Nanny failed to start"), which ended the run with "unexpected RuntimeError":
+    the start is tried once more (with a note), then it is one error line.
+    """
+    import logging
+
+    for attempt in (1, 2):
+        try:
+            return distributed.LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                silence_logs=logging.CRITICAL,
+            )
+        except RuntimeError as exc:
+            if "failed to start" not in str(exc):
+                raise
+            if attempt == 2:
+                raise CropcastError(
+                    f"the local Dask cluster did not start, twice: {exc}",
+                    "--engine dask",
+                    "Run again, or use --engine processes",
+                ) from None
+            log.warning("a Dask worker died as the cluster started (%s): started it again", exc)
+
+
 def _open_local_cluster(n_jobs: int, modules: tuple[str, ...]) -> _DaskPool:
     pool = _DaskPool(n_jobs, None).__enter__()
     pool.warm(modules)
@@ -804,13 +834,7 @@ class _DaskPool:
             with dask.config.set(
                 {"distributed.worker.multiprocessing-method": method, **_QUIET_DASK}
             ):
-                self.cluster = distributed.LocalCluster(
-                    n_workers=self.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                    silence_logs=logging.CRITICAL,
-                )
+                self.cluster = _local_cluster(distributed, self.workers)
             try:
                 self.client = distributed.Client(self.cluster, set_as_default=False)
             except BaseException:

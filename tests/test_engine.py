@@ -17,7 +17,7 @@ import pytest
 
 from forecast import engine as engine_module
 from forecast.engine import WorkerLostError, check_engine, run_jobs
-from forecast.errors import UsageError
+from forecast.errors import CropcastError, UsageError
 from forecast.table import KEY, iter_series
 
 # --- job functions (module level, so worker processes can import them) ---------------------
@@ -979,3 +979,36 @@ def test_a_start_up_left_while_dask_is_still_being_imported_is_left_quietly(monk
         engine_module._finish_start(start, 0.05, close=True)  # returns, raising nothing
     finally:
         release.set()
+
+
+class _FlakyDistributed:
+    """Stands in for the ``distributed`` module: its LocalCluster fails ``failures`` times
+    as a Dask worker killed while it starts makes it fail, then starts."""
+
+    def __init__(self, failures: int, message: str = "Nanny failed to start."):
+        self.failures, self.message, self.calls = failures, message, 0
+
+    def LocalCluster(self, **options):  # noqa: N802 (distributed's name)
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError(self.message)
+        return ("cluster", options["n_workers"])
+
+
+def test_a_worker_dying_as_the_local_cluster_starts_starts_it_again(caplog):
+    """A worker killed while the LocalCluster started ended the run with "unexpected
+    RuntimeError: Nanny failed to start" (exit 1): the start is tried once more."""
+    flaky = _FlakyDistributed(failures=1)
+    with caplog.at_level("WARNING", logger="forecast.engine"):
+        assert engine_module._local_cluster(flaky, 2) == ("cluster", 2)
+    assert flaky.calls == 2
+    assert "started it again" in caplog.text
+
+
+def test_a_local_cluster_that_fails_twice_is_one_error_line():
+    with pytest.raises(CropcastError, match="did not start, twice: Nanny failed") as caught:
+        engine_module._local_cluster(_FlakyDistributed(failures=2), 2)
+    assert "--engine processes" in str(caught.value)
+    # Anything else Dask raises is not a worker's death: as it was.
+    with pytest.raises(RuntimeError, match="something else"):
+        engine_module._local_cluster(_FlakyDistributed(1, "something else"), 2)
