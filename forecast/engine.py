@@ -438,15 +438,27 @@ def _local_cluster(distributed, workers: int):
                 silence_logs=logging.CRITICAL,
             )
         except RuntimeError as exc:
-            if "failed to start" not in str(exc):
+            if not _a_worker_died(exc):  # a preload that fails, a bad setting: as it was
                 raise
             if attempt == 2:
                 raise CropcastError(
-                    f"the local Dask cluster did not start, twice: {exc}",
+                    f"the local Dask cluster did not start, twice: {str(exc).rstrip('.')}",
                     "--engine dask",
                     "Run again, or use --engine processes",
                 ) from None
             log.warning("a Dask worker died as the cluster started (%s): started it again", exc)
+
+
+def _a_worker_died(exc: BaseException) -> bool:
+    """Whether a LocalCluster's failed start was a worker process's death: Dask says
+    "Nanny failed to start." for any failure (a missing preload module too), and "Nanny
+    failed to start worker process" under it when the process was not running."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if str(seen).startswith("Nanny failed to start worker process"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _open_local_cluster(n_jobs: int, modules: tuple[str, ...]) -> _DaskPool:

@@ -985,13 +985,15 @@ class _FlakyDistributed:
     """Stands in for the ``distributed`` module: its LocalCluster fails ``failures`` times
     as a Dask worker killed while it starts makes it fail, then starts."""
 
-    def __init__(self, failures: int, message: str = "Nanny failed to start."):
-        self.failures, self.message, self.calls = failures, message, 0
+    def __init__(self, failures: int, cause: Exception | None = None):
+        self.failures, self.calls = failures, 0
+        # What Dask raises when a worker process dies as it starts.
+        self.cause = cause or RuntimeError("Nanny failed to start worker process")
 
     def LocalCluster(self, **options):  # noqa: N802 (distributed's name)
         self.calls += 1
         if self.calls <= self.failures:
-            raise RuntimeError(self.message)
+            raise RuntimeError("Nanny failed to start.") from self.cause
         return ("cluster", options["n_workers"])
 
 
@@ -1009,6 +1011,11 @@ def test_a_local_cluster_that_fails_twice_is_one_error_line():
     with pytest.raises(CropcastError, match="did not start, twice: Nanny failed") as caught:
         engine_module._local_cluster(_FlakyDistributed(failures=2), 2)
     assert "--engine processes" in str(caught.value)
-    # Anything else Dask raises is not a worker's death: as it was.
-    with pytest.raises(RuntimeError, match="something else"):
-        engine_module._local_cluster(_FlakyDistributed(1, "something else"), 2)
+    assert ".." not in str(caught.value)
+    # A start that failed for another reason (a worker preload module missing) is no
+    # worker's death: it fails as it did, once, and no note blames a worker.
+    missing = _FlakyDistributed(1, ModuleNotFoundError("No module named 'no_such_mod'"))
+    with pytest.raises(RuntimeError, match="Nanny failed to start") as caught:
+        engine_module._local_cluster(missing, 2)
+    assert missing.calls == 1
+    assert isinstance(caught.value.__cause__, ModuleNotFoundError)
