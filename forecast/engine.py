@@ -426,8 +426,6 @@ def _local_cluster(distributed, workers: int):
     start ("Nanny failed to start"), which ended the run with "unexpected RuntimeError":
     the start is tried once more (with a note), then it is one error line.
     """
-    import logging
-
     for attempt in (1, 2):
         try:
             return distributed.LocalCluster(

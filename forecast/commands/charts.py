@@ -191,8 +191,10 @@ def plot_cmd(
     suffix = ".svg" if svg else ".png"
 
     # A Dask cluster only for the charts that forecast (drawing runs on this machine).
-    cluster = local_cluster_started(run_on, model_imports(model)) if forecasting else None
-    with cluster or nullcontext(run_on) as run_on, progress_bar(len(items), quiet, "series") as bar:
+    workers = (
+        local_cluster_started(run_on, model_imports(model)) if forecasting else nullcontext(run_on)
+    )
+    with workers as run_on, progress_bar(len(items), quiet, "series") as bar:
 
         def advance(task):
             return (lambda *_: bar.advance(task)) if bar else None
