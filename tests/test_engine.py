@@ -964,7 +964,7 @@ def test_ctrl_c_while_dask_starts_for_alerts_bulletins_and_charts_is_one_line(tm
         ], f"Ctrl-C at {delay} s"
 
 
-def test_a_start_up_left_while_dask_is_still_being_imported_is_left_quietly(monkeypatch):
+def test_a_start_up_left_while_dask_is_still_being_imported_is_left_quietly(monkeypatch, caplog):
     """Left after a Ctrl-C while its thread still imported distributed, the start-up's
     clean-up read ``close_clusters`` off the half-imported module: "error: unexpected
     AttributeError", exit 1, instead of "interrupted"."""
@@ -976,9 +976,11 @@ def test_a_start_up_left_while_dask_is_still_being_imported_is_left_quietly(monk
     half_imported = types.ModuleType("distributed.deploy.spec")  # no close_clusters yet
     monkeypatch.setitem(sys.modules, "distributed.deploy.spec", half_imported)
     try:
-        engine_module._finish_start(start, 0.05, close=True)  # returns, raising nothing
+        with caplog.at_level("WARNING", logger="forecast.engine"):
+            assert engine_module._finish_start(start, 0.05, close=True) is None  # no raise
     finally:
         release.set()
+    assert "start-up was still running 0.05 s after Ctrl-C: left" in caplog.text
 
 
 class _FlakyDistributed:
