@@ -620,13 +620,41 @@ def test_cli_plot_season_many_series_skips_the_short_ones(tmp_path):
     assert len(quiet.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
+def test_cli_plot_skips_name_the_series_in_the_charts_language(tmp_path):
+    """In --lang vi the "skipped ..." line said "Rice | Bac Lieu | Bán buôn": the series is
+    named as on the Vietnamese charts (the message stays English, as all stderr does)."""
+    result = run_cli("--kind", "season", "--lang", "vi", "-s", "Rice|VND", "-o", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "skipped Gạo – Bạc Liêu | Bán buôn | đồng/kg: a seasonal profile needs" in (
+        result.stderr
+    )
+
+
 def test_chart_titles_speak_the_charts_language():
     key = ("Dừa", "Mỏ Cày Bắc", "Wholesale", "nut", "VND")
     assert chart_title(key, "en") == "Dừa | Mỏ Cày Bắc | Wholesale | đồng/nut"
-    assert chart_title(key, "vi") == "Dừa | Mỏ Cày Bắc | Bán buôn | đồng/trái"
+    assert chart_title(key, "vi") == "Dừa – Mỏ Cày Bắc | Bán buôn | đồng/trái"
     world = ("Rice, Thai 5%", "world", "International", "mt", "USD")
-    assert chart_title(world, "vi") == "Rice, Thai 5% | world | Thế giới | USD/tấn"
     assert chart_title(world, "en") == "Rice, Thai 5% | world | International | USD/t"
+
+
+@pytest.mark.parametrize(
+    ("key", "title"),
+    [
+        (("Rice", "Bac Lieu", "Wholesale", "kg", "VND"), "Gạo – Bạc Liêu | Bán buôn | đồng/kg"),
+        (("Coconut oil", "world", "International", "mt", "USD"), "Dầu dừa – Thế giới | USD/tấn"),
+        (
+            ("Rice, Thai 5%", "world", "International", "mt", "USD"),
+            "Gạo Thái Lan 5% tấm – Thế giới | USD/tấn",
+        ),
+    ],
+)
+def test_a_vietnamese_title_names_the_series_as_the_bulletin_does(key, title):
+    """`plot --lang vi` titled "Rice | Bac Lieu | Bán buôn" (two languages) and "Coconut oil |
+    world | Thế giới" (the world twice) where the bulletin says "Gạo – Bạc Liêu" and "Dầu dừa
+    – Thế giới"."""
+    assert chart_title(key, "vi") == title
 
 
 def test_an_english_chart_says_its_unit_one_way_in_title_and_axis(tmp_path, monkeypatch):

@@ -160,15 +160,25 @@ _PRICE_TYPES_VI = {
 
 def chart_title(key: tuple, lang: str = "en") -> str:
     """A series' name as its chart's title: ``Rice | An Giang | Wholesale | đồng/kg`` in
-    English, ``Rice | An Giang | Bán buôn | đồng/kg`` in Vietnamese (the names of the
-    commodity and market are the user's own, kept as written). The unit is
-    :func:`unit_label`'s, as the y axis says it: ``Dừa | ... | đồng/nut`` in English, never
-    ``VND/nut`` over an axis of ``đồng/trái``."""
+    English (the names of the commodity and market kept as written), ``Gạo – An Giang |
+    Bán buôn | đồng/kg`` in Vietnamese, the series named as the bulletin names it.
+
+    A Vietnamese reader got "Rice | Bac Lieu | Bán buôn" (two languages) and "Coconut oil |
+    world | Thế giới" (the world twice): a price type that says the market again ("Thế
+    giới" of a world price) is left out. The unit is :func:`unit_label`'s, as the y axis
+    says it: ``Dừa | ... | đồng/nut`` in English, never ``VND/nut`` over ``đồng/trái``."""
     commodity, market, price_type, unit, currency = key
-    kind = price_type
-    if check_lang(lang) == "vi":
-        kind = _PRICE_TYPES_VI.get(str(price_type).strip().casefold(), price_type)
-    return f"{commodity} | {market} | {kind} | {unit_label(currency, unit, lang)}"
+    unit_words = unit_label(currency, unit, lang)
+    if check_lang(lang) == "en":
+        return f"{commodity} | {market} | {price_type} | {unit_words}"
+    from forecast.bulletin.wording import commodity_name, market_name
+
+    market_vi = market_name(market, lang)
+    kind = _PRICE_TYPES_VI.get(str(price_type).strip().casefold(), str(price_type))
+    parts = [f"{commodity_name(commodity, lang)} – {market_vi}"]
+    if kind.casefold() != market_vi.casefold():
+        parts.append(kind)
+    return " | ".join([*parts, unit_words])
 
 
 def format_number(value: float, lang: str = "en", decimals: int | None = None) -> str:
