@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_checks import one_error_line
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
@@ -629,6 +630,20 @@ def test_cli_plot_skips_name_the_series_in_the_charts_language(tmp_path):
     assert "skipped Gạo – Bạc Liêu | Bán buôn | đồng/kg: a seasonal profile needs" in (
         result.stderr
     )
+
+
+@pytest.mark.slow
+def test_cli_plot_with_no_chart_drawn_says_why_in_one_line(tmp_path):
+    """Nothing drawn printed the "skipped ..." line, then an error repeating it: two lines."""
+    result = run_cli("--kind", "season", "-s", "Bac Lieu", "-o", tmp_path)
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert line.startswith(
+        "error: no season chart could be drawn: Rice | Bac Lieu | Wholesale | đồng/kg: "
+        "a seasonal profile needs at least 2 years"
+    ), line
+    many = run_cli("--kind", "season", "-s", "Coconut|LKR", "-o", tmp_path, "--lang", "vi")
+    assert "could be drawn for 4 series, e.g. Dừa – Colombo City | Bán lẻ" in one_error_line(many)
 
 
 def test_chart_titles_speak_the_charts_language():

@@ -263,7 +263,12 @@ def plot_cmd(
 
     order = {str(job["path"]): i for i, job in enumerate(jobs_list)}
     written = sorted((p for p, _ in results if p is not None), key=lambda p: order[str(p)])
-    skipped = [note for p, note in results if p is None]
+    # Sorted: the workers finish in any order, and the same run should say the same.
+    skipped = sorted(note for p, note in results if p is None)
+    if not written:  # one line, the reason in it: not each skip said, then said again
+        raise InputError(
+            _none_drawn(kind.value, skipped), None, "Choose other series with --series"
+        )
     errors = Console(stderr=True)
     if not quiet:
         for note in skipped:
@@ -275,11 +280,16 @@ def plot_cmd(
             highlight=False,
             soft_wrap=True,
         )
-    if not written:
-        raise InputError(
-            f"no {kind.value} chart could be drawn",
-            None,
-            skipped[0] if skipped else "Choose other series with --series",
-        )
     for path in written:
         console.print(str(path), markup=False, highlight=False, soft_wrap=True)
+
+
+def _none_drawn(kind: str, skipped: list[str]) -> str:
+    """What went wrong when no chart was drawn: the (first) series and its reason."""
+    what = f"no {kind} chart could be drawn"
+    if not skipped:
+        return what
+    first = skipped[0].removeprefix("skipped ")
+    if len(skipped) == 1:
+        return f"{what}: {first}"
+    return f"{what} for {len(skipped):,} series, e.g. {first}"
