@@ -646,6 +646,37 @@ def test_cli_plot_with_no_chart_drawn_says_why_in_one_line(tmp_path):
     assert "could be drawn for 4 series, e.g. Dừa – Colombo City | Bán lẻ" in one_error_line(many)
 
 
+@pytest.fixture(scope="module")
+def weekly_store(tmp_path_factory) -> Path:
+    """A store of one weekly series, three years of Mondays, made by `cropcast ingest`."""
+    from cli import app
+
+    folder = tmp_path_factory.mktemp("weekly")
+    dates = pd.date_range("2023-01-02", periods=156, freq="W-MON")
+    prices = 46_000 + 3_000 * np.sin(np.arange(156) / 8)
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "price": prices.round()}).assign(
+        commodity="Pomelo", market="Ben Tre", price_type="Wholesale", unit="kg", currency="VND"
+    ).to_csv(folder / "weeks.csv", index=False)
+    db = folder / "weeks.duckdb"
+    made = runner.invoke(
+        app, ["ingest", str(folder / "weeks.csv"), "--db", str(db), "--freq", "weekly"]
+    )
+    assert made.exit_code == 0, made.output
+    return db
+
+
+@pytest.mark.slow
+def test_cli_plot_alerts_of_weekly_prices_says_how_to_fold_them(weekly_store, tmp_path):
+    """`alerts` explains how to score weekly prices; `plot --kind alerts` only said they do
+    not qualify. It gives the same way round: export the store, fold the file into months."""
+    result = run_cli("--kind", "alerts", "--db", weekly_store, "-o", tmp_path)
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "does not qualify for ALPS (not monthly)" in line
+    assert f"cropcast store export --db {weekly_store} -o prices.csv" in line
+    assert line.endswith("then cropcast plot --kind alerts -i prices.csv --freq monthly"), line
+
+
 def test_chart_titles_speak_the_charts_language():
     key = ("Dừa", "Mỏ Cày Bắc", "Wholesale", "nut", "VND")
     assert chart_title(key, "en") == "Dừa | Mỏ Cày Bắc | Wholesale | đồng/nut"

@@ -33,6 +33,7 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     refuse_overwrite,
+    store_to_read,
 )
 from forecast.errors import UsageError
 
@@ -267,7 +268,7 @@ def plot_cmd(
     skipped = sorted(note for p, note in results if p is None)
     if not written:  # one line, the reason in it: not each skip said, then said again
         raise InputError(
-            _none_drawn(kind.value, skipped), None, "Choose other series with --series"
+            _none_drawn(kind.value, skipped), None, _fix_for_none(kind, prices, input_, db)
         )
     errors = Console(stderr=True)
     if not quiet:
@@ -293,3 +294,24 @@ def _none_drawn(kind: str, skipped: list[str]) -> str:
     if len(skipped) == 1:
         return f"{what}: {first}"
     return f"{what} for {len(skipped):,} series, e.g. {first}"
+
+
+def _fix_for_none(kind: ChartKind, prices, input_: Path | None, db: Path | None) -> str:
+    """How to get a chart after all. ALPS scores monthly prices only: weekly ones are folded
+    into months as ``cropcast alerts`` says, from the file or from an export of the store."""
+    from forecast.anomaly import alps_eligibility
+
+    if kind is ChartKind.alerts and (alps_eligibility(prices)["reason"] == "not monthly").any():
+        if input_ is not None:
+            return (
+                "Not monthly: weekly prices; add --freq monthly to fold them into months "
+                "(each month's median)"
+            )
+        store_path = store_to_read(input_, db)
+        if store_path is not None:  # --freq monthly on a store picks monthly series, folds none
+            return (
+                "Not monthly: weekly prices; fold them into months from an export: "
+                f"cropcast store export --db {store_path} -o prices.csv, then "
+                "cropcast plot --kind alerts -i prices.csv --freq monthly"
+            )
+    return "Choose other series with --series"
