@@ -464,6 +464,39 @@ def test_monthly_backtest_names_each_forecast_by_its_month(viet_rice_backtest):
     assert named == [f"Dự báo từ T{m.month}/{m.year}" for m in months]
 
 
+def one_wide_forecast(months: int = 30) -> tuple[pd.Series, pd.DataFrame]:
+    """Steady prices and, from one cutoff, a forecast whose 80 % range opens very wide."""
+    dates = pd.date_range("2023-01-01", periods=months, freq="MS")
+    y = pd.Series(100.0 + 2 * np.sin(np.arange(months)), index=dates, name="price")
+    cutoff, ahead = dates[-7], dates[-6:]
+    spread = np.linspace(20, 90, 6)
+    table = pd.DataFrame(
+        {"cutoff": cutoff, "date": ahead, "forecast": 100.0, "model": "naive"}
+        | {"lower_80": 100 - spread, "upper_80": 100 + spread}
+    )
+    return y, table
+
+
+def test_a_backtest_range_fits_on_the_chart_and_its_swatch_has_its_colour():
+    """A store's series showed its 80 % range cut off at the bottom of the chart, and the
+    legend's swatch for it was grey beside purple bands: the limits hold every range, and
+    the swatch is made of the ranges' own colours."""
+    from matplotlib.patches import Rectangle
+
+    y, table = one_wide_forecast()
+    ax = backtest_chart(y, table, title="t").axes[0]
+    low, high = ax.get_ylim()
+    assert low <= table["lower_80"].min() and high >= table["upper_80"].max(), (low, high)
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    drawn = to_hex(band.get_facecolor()[0], keep_alpha=True)
+    swatches = {
+        to_hex(r.get_facecolor(), keep_alpha=True)
+        for r in ax.get_legend().findobj(Rectangle)
+        if r.get_visible()
+    }
+    assert drawn in swatches, (drawn, swatches)
+
+
 def test_backtest_chart_asks_which_model(viet_rice_backtest):
     _, y, table = viet_rice_backtest
     with pytest.raises(ValueError, match="drift, naive"):

@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -27,6 +28,9 @@ from forecast.plots.common import (
 )
 from forecast.plots.fan import forecast_levels
 from forecast.table import KEY
+
+#: How strongly each forecast's range is tinted, on the chart and in its legend swatch.
+BAND_ALPHA = 0.12
 
 
 def _one_series(table: pd.DataFrame, what: str) -> None:
@@ -106,7 +110,8 @@ def backtest_chart(
     ax.plot(shown.index, shown.to_numpy(), color=HISTORY_COLOUR, lw=2, zorder=3)
     handles: list = [Line2D([], [], color=HISTORY_COLOUR, lw=2, label=text["actual"])]
     colours = colormaps["plasma"](np.linspace(0.08, 0.72, len(cutoffs)))
-    core, outer = [shown.to_numpy()], []
+    # The ranges count in the limits: the chart shows how far the prices strayed from them.
+    core, bands = [shown.to_numpy()], []
     for cutoff, colour in zip(cutoffs, colours, strict=True):
         rows = table[table["cutoff"] == cutoff].sort_values("date")
         dates = pd.DatetimeIndex(rows["date"])
@@ -123,8 +128,11 @@ def backtest_chart(
             if np.isfinite(anchor):
                 band_dates = pd.DatetimeIndex([cutoff]).append(band_dates)
                 lower, upper = np.r_[anchor, lower], np.r_[anchor, upper]
-            ax.fill_between(band_dates, lower, upper, color=colour, alpha=0.12, lw=0, zorder=2)
-            outer += [lower, upper]
+            ax.fill_between(
+                band_dates, lower, upper, color=colour, alpha=BAND_ALPHA, lw=0, zorder=2
+            )
+            core += [lower, upper]
+            bands.append(Patch(facecolor=colour, alpha=BAND_ALPHA, lw=0))
         ax.axvline(cutoff, color=colour, lw=1, linestyle=":", alpha=0.9, zorder=1)
         if np.isfinite(anchor):
             ax.plot([cutoff], [anchor], "D", color=colour, ms=6, mec="white", zorder=5)
@@ -142,11 +150,11 @@ def backtest_chart(
                 label=text["from"].format(date=period_name(cutoff, freq, lang)),
             )
         )
-    if level is not None:
-        handles.append(
-            Patch(facecolor="#868e96", alpha=0.25, label=text["range"].format(level=level))
-        )
-    ax.set_ylim(*fit_limits(np.concatenate(core), np.concatenate(outer) if outer else np.array([])))
+    labels = [handle.get_label() for handle in handles]
+    if bands:  # the ranges are in each forecast's colour: a swatch of them, one stripe each
+        handles.append(tuple(bands))
+        labels.append(text["range"].format(level=level))
+    ax.set_ylim(*fit_limits(np.concatenate(core), np.array([])))
     ax.set_xlim(shown.index[0], max(last_date, shown.index[-1]))
     style_date_axis(ax, lang)
     ax.yaxis.set_major_formatter(price_formatter(lang))
@@ -155,6 +163,8 @@ def backtest_chart(
     ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
     ax.legend(
         handles=handles,
+        labels=labels,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
         loc="upper center",
         bbox_to_anchor=(0.5, -0.07),
         fontsize=9,
