@@ -497,6 +497,33 @@ def test_a_backtest_range_fits_on_the_chart_and_its_swatch_has_its_colour():
     assert drawn in swatches, (drawn, swatches)
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "years"),
+    [
+        ("2025-03-03", "2025-06-30", {"2025"}),  # a few months, no January
+        ("2024-11-04", "2025-02-24", {"2024", "2025"}),  # weeks across the new year
+        ("2024-04-01", "2025-10-01", {"2024", "2025"}),  # from April to the next October
+    ],
+)
+def test_a_date_axis_always_says_the_year(first, last, years):
+    """Only January ticks said the year: an axis of a few months, or starting in April,
+    showed months with no year, and one of weeks across the new year none at all."""
+    from forecast.plots.common import style_date_axis
+
+    for lang in ("en", "vi"):
+        fig = Figure(figsize=(10, 5))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        dates = pd.date_range(first, last, freq="W-MON")
+        ax.plot(dates, np.arange(len(dates)))
+        ax.set_xlim(dates[0], dates[-1])
+        style_date_axis(ax, lang)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert any(year in labels[0] for year in years), labels
+        assert all(any(year in label for label in labels) for year in years), labels
+
+
 def test_backtest_chart_asks_which_model(viet_rice_backtest):
     _, y, table = viet_rice_backtest
     with pytest.raises(ValueError, match="drift, naive"):

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
-from matplotlib.ticker import Formatter, FuncFormatter
+from matplotlib.ticker import Formatter
 
 #: Ships with matplotlib and has every Vietnamese glyph (ă, ơ, ư, đ and the stacked tones).
 FONT = "DejaVu Sans"
@@ -270,19 +270,54 @@ def period_name(date: pd.Timestamp, freq: str, lang: str) -> str:
     return period_label(pd.Timestamp(date), "weekly", check_lang(lang))
 
 
-def date_formatter(lang: str) -> FuncFormatter:
-    """Date ticks: the year on a January tick, the month name on others (no locale needed)."""
-    from matplotlib.dates import num2date
+class DateFormatter(Formatter):
+    """Date ticks with no locale: the year on a January tick, the month or day on others,
+    and the year added to the first tick shown and to the first of each new year.
 
-    def fmt(value: float, _pos) -> str:
-        date = num2date(value)
+    With the year on January ticks only, an axis from April 2024 to October 2025 began
+    "Apr, Jul, Oct" with no year, and one of a few months (a short backtest, weekly prices)
+    or one crossing the new year in weeks ("23 Dec", "6 Jan") showed none at all.
+    """
+
+    def __init__(self, lang: str):
+        self.lang = check_lang(lang)
+
+    def format_ticks(self, values) -> list[str]:
+        from matplotlib.dates import num2date
+
+        shown = self._shown(values)
+        labels, year = [], None
+        for value, visible in zip(values, shown, strict=True):
+            date = num2date(value)
+            labels.append(self._label(date, with_year=visible and date.year != year))
+            if visible:
+                year = date.year
+        return labels
+
+    def _shown(self, values) -> list[bool]:
+        """Which ticks fall inside the axis: the locator gives some beyond its ends too."""
+        if self.axis is None:
+            return [True] * len(values)
+        low, high = sorted(self.axis.get_view_interval())
+        return [low <= v <= high for v in values]
+
+    def _label(self, date, *, with_year: bool) -> str:
         if date.month == 1 and date.day == 1:
             return str(date.year)
-        if date.day == 1:
-            return month_name(date.month, lang)
-        return f"{date.day} {month_name(date.month, lang)}"
+        month = month_name(date.month, self.lang)
+        if with_year:
+            month = month_year(date, self.lang)  # "Apr 2024", "T4/2024"
+        return month if date.day == 1 else f"{date.day} {month}"
 
-    return FuncFormatter(fmt)
+    def __call__(self, value: float, pos=None) -> str:
+        from matplotlib.dates import num2date
+
+        return self._label(num2date(value), with_year=False)
+
+
+def date_formatter(lang: str) -> DateFormatter:
+    """Date ticks that always show the year (see :class:`DateFormatter`)."""
+    return DateFormatter(lang)
 
 
 def style_date_axis(ax: Axes, lang: str) -> None:
