@@ -368,8 +368,27 @@ def conformal_widths(
                 widths[j, i] = math.sqrt(base * capped) * math.sqrt(s)  # shrunk, as above
     widths = np.nan_to_num(widths) * scale
     widths = np.maximum.accumulate(widths, axis=0)
+    return nested(widths, levels)
+
+
+def nested(widths: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """Widths (steps x levels) with each level's at least the next lower level's times
+    ``higher / lower`` (1.19 from 80 to 95 %).
+
+    Conformal quantiles of a few alike moves (an administered fuel price that moved once,
+    by the same step in every market; five one-month moves of a sparse series) are the same
+    at 80 and 95 %, and a 95 % range as narrow as the 80 % one claims that no price can
+    fall between them. The ratio is what moves spread evenly between none and the largest
+    would give, the least-spread case; moves with tails (Gaussian: 1.53, prices' moves: more)
+    are left as they are. On the short series of the Sri Lanka file not in the default data
+    (60,021 prices in 12-month forecasts from five cuts, June 2023 to June 2024) it moved
+    95 % coverage from 89.12 to 89.16 % and its interval score 1 % up (the wider ranges cost
+    more than the few prices they caught): the price of ranges that say what they mean.
+    """
     order = np.argsort(levels)
-    widths[:, order] = np.maximum.accumulate(widths[:, order], axis=1)
+    for lower, higher in zip(order[:-1], order[1:], strict=True):
+        ratio = float(levels[higher]) / float(levels[lower])
+        widths[:, higher] = np.maximum(widths[:, higher], widths[:, lower] * ratio)
     return widths
 
 

@@ -301,6 +301,25 @@ def test_conformal_widths_grow_like_a_random_walk():
     assert widths[:, 0] == pytest.approx(expected, rel=0.15)
 
 
+def test_a_95_range_is_wider_than_the_80_one_when_past_moves_were_all_alike():
+    """Sri Lanka's diesel, an administered price: in every market it moved once, by the same
+    23 %, and stood still otherwise. The 80 % and 95 % quantiles of those moves are the same
+    move, and both ranges were 77.74 to 117.92 around 95.74 at every step: a 95 % range no
+    wider than the 80 % one claims no price can fall between them."""
+    errors = np.zeros((120, 12))
+    errors[::4] = np.log(117 / 95)  # a quarter of the moves: the one step, all alike
+    widths = conformal_widths(errors, (80, 95), 12)
+    assert widths[:, 0] == pytest.approx(np.full(12, np.log(117 / 95)))
+    assert widths[:, 1] == pytest.approx(widths[:, 0] * 95 / 80)
+    # Given in any order, and for any pair of levels: each wider than the one below.
+    widths = conformal_widths(errors, (95, 50, 80), 12)
+    assert (widths[:, 0] > widths[:, 2]).all() and (widths[:, 2] > widths[:, 1]).all()
+    # Moves with tails are left as they are: the Gaussian 95 / 80 ratio is 1.53.
+    rng = np.random.default_rng(2)
+    normal = conformal_widths(rng.normal(0, 0.1, (400, 12)), (80, 95), 12)
+    assert (normal[:, 1] / normal[:, 0]).min() > 1.3
+
+
 def test_a_price_that_swings_back_caps_the_growth_of_its_range():
     """Dambulla's carrots: a glut at step 4 (the one step with 20 errors) grown by sqrt(3)
     made a 95 % range of 5 to 3,742 around 139, though no later step ever moved as far.
