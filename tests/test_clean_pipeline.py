@@ -1062,7 +1062,29 @@ def test_exact_duplicates_merge_and_conflicts_take_the_median():
         "date": "2020-02-15",
         "values": [5000.0, 5200.0, 5300.0],
         "resolved": 5200.0,
+        "rule": "median",
     }
+
+
+def test_conflicting_prices_far_apart_keep_the_one_nearer_the_series():
+    # 4,950 and 49,500 on one date: a slipped decimal point. Their median, 27,225, is a
+    # price nobody paid; the series stood near 5,000 on the dates around it.
+    rows = [{"date": f"2020-{m:02d}-15", "price": str(5000 + 10 * m)} for m in range(1, 7)]
+    rows += [{"date": "2020-04-15", "price": "49500"}]
+    result = run(raw_table(rows))
+    april = result.prices.set_index("date").loc[pd.Timestamp("2020-04-01"), "price"]
+    assert april == 5040
+    (conflict,) = result.report.conflicts
+    assert (conflict["resolved"], conflict["rule"]) == (5040.0, "nearest")
+    assert any("(nearer)" in line for line in result.report.lines())
+
+
+def test_conflicting_prices_far_apart_with_nothing_around_keep_the_median():
+    rows = [{"date": "2020-01-15", "price": "5000"}, {"date": "2020-01-15", "price": "50000"}]
+    result = run(raw_table(rows))
+    assert result.prices["price"].tolist() == [27500]
+    (conflict,) = result.report.conflicts
+    assert conflict["rule"] == "median"
 
 
 def test_weekly_data_asked_monthly_is_aggregated():

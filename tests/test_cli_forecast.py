@@ -334,7 +334,7 @@ def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
     # M1 is gone whole (named, its blank market shown) and M2 lost one price: one line
     # says so, and how to see the rows.
     assert sorted(pd.read_csv(out)["market"].unique()) == ["M0", "M2"]
-    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    notes = [line for line in result.stderr.splitlines() if "refused" in line]
     assert notes == [
         f"note: cleaning refused 13 of 36 rows of {path.name} (12 × market is missing, "
         "1 × price is missing); 1 series has no price left and gets no forecast: "
@@ -1198,6 +1198,26 @@ def test_different_prices_on_one_date_are_said_with_the_median_kept(tmp_path):
     # A --series that leaves the conflict out leaves the note out.
     other = run("forecast", "-i", path, "-s", "B", "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert other.exit_code == 0 and "different prices" not in other.stderr
+
+
+def test_a_unit_written_otherwise_than_the_output_is_said_once_the_output_is_written(tmp_path):
+    # WFP writes "KG"; outputs write kg, and a join on the key columns found no row.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-15,Rice,A,Retail,KG,usd,{1 + m / 10:.2f}" for m in range(1, 13)]
+    path = _price_file(tmp_path, "kg.csv", rows)
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert (
+        "note: outputs write units and currencies as cropcast names them, not as kg.csv "
+        "does: currency 'usd' as 'USD'; unit 'KG' as 'kg'; join on these"
+    ) in result.stderr
+    assert pd.read_csv(out)[["unit", "currency"]].drop_duplicates().values.tolist() == [
+        ["kg", "USD"]
+    ]
+    # No output file, nothing to join: no note.
+    shown = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert shown.exit_code == 0 and "join on these" not in shown.stderr
 
 
 def test_levels_given_as_fractions_or_twice_are_refused():

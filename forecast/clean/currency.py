@@ -258,7 +258,14 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
     for (text, iso, units), n in sorted(renamed.items()):
         scaled = f", prices x{units:,.0f}" if units != 1 else ""
         notes.append(f"currency '{text}' read as {iso}{scaled} ({n} rows)")
-    return StepOutput(kept, rejected, notes, {"conversions": _scalings(kept, scale)})
+    # Read as a code without a change of scale ("usd", "đồng"): outputs write the code.
+    respelled = [
+        {"column": "currency", "from": text, "to": iso}
+        for text, iso, units in sorted(renamed)
+        if units == 1 and iso
+    ]
+    details = {"conversions": _scalings(kept, scale), "respelled": respelled}
+    return StepOutput(kept, rejected, notes, details)
 
 
 def _scalings(kept: pd.DataFrame, scale: pd.Series) -> list[dict]:

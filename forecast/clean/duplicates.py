@@ -2,7 +2,10 @@
 
 Rows with the same key, date and price are one observation written twice: merged, counted.
 Rows with the same key and date but different prices conflict: the median stands, the row is
-flagged ``conflict`` and the report lists the key, date and values.
+flagged ``conflict`` and the report lists the key, date and values. Where the prices are
+``FAR_APART`` or more apart, their median is no price at all (the median of 253 and 2,531 is
+1,392, which nobody paid): one of them is a typo or another unit, so the one nearer the
+series' own prices on the dates around it stands instead.
 """
 
 from __future__ import annotations
@@ -14,6 +17,13 @@ import pandas as pd
 from forecast.clean.base import StepOutput, add_mark, join_marks, label, split_marks
 from forecast.clean.options import CleanOptions
 from forecast.table import KEY
+
+#: Conflicting prices this many times apart (largest over smallest) are not two readings of
+#: one price, whose median is a fair compromise, but a price and a slip (a decimal point, a
+#: 50 kg sack for a kg): the one nearer the series' neighbouring prices is kept.
+FAR_APART = 2.0
+#: Prices on each side of a date that tell where the series stood (see ``nearest_to_series``).
+NEIGHBOURS = 3
 
 
 def combine(frame: pd.DataFrame, ids: list[str]) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
@@ -53,22 +63,60 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     if out is frame:
         return StepOutput(frame)
     out = out.assign(flags=add_mark(out["flags"], differs, "conflict"))
-    conflicts = []
+    conflicts, far = [], []
     values = frame.groupby(ids, sort=False)["price"].agg(list)
-    for _, row in out[differs].iterrows():
-        key = tuple(row[c] for c in KEY)
-        conflicts.append(
-            {
-                "series": label(key),
-                "date": row["date"].date().isoformat(),
-                "values": [float(v) for v in values.loc[key + (row["date"],)]],
-                "resolved": float(row["price"]),
-            }
-        )
+    for row, (_, found) in zip(out.index[differs], out[differs].iterrows(), strict=True):
+        key = tuple(found[c] for c in KEY)
+        conflict = {
+            "series": label(key),
+            "date": found["date"].date().isoformat(),
+            "values": [float(v) for v in values.loc[key + (found["date"],)]],
+            "resolved": float(found["price"]),
+            "rule": "median",
+        }
+        conflicts.append(conflict)
+        if max(conflict["values"]) >= FAR_APART * min(conflict["values"]):
+            far.append((row, key, conflict))
+    if far:
+        out = nearest_to_series(out, far)
     exact = int(out.loc[~differs, "_obs"].map(len).sub(1).clip(lower=0).sum())
     notes = []
     if exact:
         notes.append(f"{exact} exact duplicate rows merged")
     if conflicts:
-        notes.append(f"{len(conflicts)} conflicting duplicates resolved by the median")
+        notes.append(
+            f"{len(conflicts)} conflicting duplicates resolved by the median"
+            + (f" ({len(far)} far apart: by the series' other prices)" if far else "")
+        )
     return StepOutput(out, notes=notes, details={"conflicts": conflicts})
+
+
+def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:
+    """For each ``(row, key, conflict)`` in ``far``, keep the value nearest (in log) the
+    median of the series' ``NEIGHBOURS`` prices on each side that are not in conflict
+    themselves; the median stays where the series has no such price. Updates each
+    conflict's ``resolved`` and ``rule`` ("nearest") in place."""
+    import numpy as np
+
+    out = out.copy()
+    agreed = ~out["flags"].map(lambda flags: "conflict" in split_marks(flags))
+    for row, key, conflict in far:
+        mine = agreed.copy()
+        for column, value in zip(KEY, key, strict=True):
+            mine &= out[column] == value
+        series = out.loc[mine, ["date", "price"]].sort_values("date")
+        when = out.at[row, "date"]
+        around = pd.concat(
+            [
+                series.loc[series["date"] < when, "price"].tail(NEIGHBOURS),
+                series.loc[series["date"] > when, "price"].head(NEIGHBOURS),
+            ]
+        ).to_numpy(dtype=float)
+        if not len(around):
+            continue  # nothing tells which: the median stands
+        level = float(np.median(np.log(around)))
+        offered = np.asarray(conflict["values"], dtype=float)
+        kept = float(offered[np.argmin(np.abs(np.log(offered) - level))])
+        out.at[row, "price"] = kept
+        conflict.update(resolved=kept, rule="nearest")
+    return out

@@ -13,7 +13,8 @@ refused row carries exactly one reason.
 6. units         canonical unit per series, prices converted
 7. currencies    convert with a rates table, only when asked
    (one unit and currency per series: a sheet or WFP file mixing them is noted; see consistency)
-8. duplicates    merge repeats of key + observed date; median of conflicts
+8. duplicates    merge repeats of key + observed date; median of conflicts (of
+                 prices twofold apart, the one nearer the series' own)
 9. frequency     monthly/weekly; dates -> period starts
 10. regularise   median of several observations in a period
 11. outliers     Hampel filter, flag (or refuse)
@@ -290,8 +291,8 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
                 }
             )
             for key, value in out.details.items():
-                if key == "conversions":
-                    report.conversions.extend(value)
+                if key in ("conversions", "respelled"):  # more than one step adds to these
+                    getattr(report, key).extend(value)
                 elif key == "freq":
                     options = replace(options, freq=value)
                     report.freq = value

@@ -39,7 +39,8 @@ class CleanReport:
         One entry per series and unit (or currency) change: ``series, from, to, rows, factor``
         (or ``rate``) and a readable ``text``.
     conflicts
-        Same key and date, different prices: ``series, date, values, resolved`` (the median).
+        Same key and date, different prices: ``series, date, values, resolved, rule``
+        (``median``, or ``nearest``: of prices twofold apart, the one nearer the series').
     outliers
         ``series, date, price, local_median, score`` per flagged (or refused) point.
     interpolated
@@ -51,6 +52,9 @@ class CleanReport:
     renamed
         ``column, from, to`` per name the tidying changed (spaces trimmed or collapsed,
         accents composed): output tables carry ``to``.
+    respelled
+        ``column, from, to`` per unit or currency the file writes otherwise than outputs do
+        (``KG`` is ``kg``, ``usd`` is ``USD``), with no change to the prices.
     lost
         The series (as the file writes their commodity, market, price type, unit and
         currency) whose every row was refused: no price of theirs is left.
@@ -87,6 +91,7 @@ class CleanReport:
     gaps: list[dict[str, Any]] = field(default_factory=list)
     short_series: list[dict[str, Any]] = field(default_factory=list)
     renamed: list[dict[str, Any]] = field(default_factory=list)
+    respelled: list[dict[str, Any]] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     off_frequency: list[dict[str, Any]] = field(default_factory=list)
     split: list[dict[str, Any]] = field(default_factory=list)
@@ -126,10 +131,10 @@ class CleanReport:
         listed("series with no row left", self.lost)
         listed("converted", [c["text"] for c in self.conversions])
         listed(
-            "conflicts (median kept)",
+            "conflicts (median kept; of prices twofold apart, the one nearer the series')",
             [
                 f"{c['series']} {c['date']}: {', '.join(f'{v:g}' for v in c['values'])} -> "
-                f"{c['resolved']:g}"
+                f"{c['resolved']:g}" + (" (nearer)" if c.get("rule") == "nearest" else "")
                 for c in self.conflicts
             ],
         )

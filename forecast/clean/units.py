@@ -475,6 +475,7 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         )
     renamed: dict[tuple[str, str], int] = {}
     unknown: dict[str, int] = {}
+    respelled: dict[tuple[str, str], None] = {}
     for combo, n in counts.items():
         raw, unit = combo[4], combo[5]
         to, fac = decided[combo]
@@ -482,11 +483,17 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             unknown[unit.name] = unknown.get(unit.name, 0) + n
         elif fac == 1.0 and fold(raw) != fold(to):
             renamed[(raw, to)] = renamed.get((raw, to), 0) + n
+        if fac == 1.0 and raw and raw != to:  # "KG" is kg: outputs write kg
+            respelled[(raw, to)] = None
     for (raw, to), n in sorted(renamed.items()):
         notes.append(f"unit '{raw}' read as {to} ({n} rows)")
     for name, n in sorted(unknown.items()):
         notes.append(f"unit '{name}' is not a known unit; kept as its own unit ({n} rows)")
-    return StepOutput(out, rejected, notes_in + notes, {"conversions": conversions})
+    details = {
+        "conversions": conversions,
+        "respelled": [{"column": "unit", "from": a, "to": b} for a, b in sorted(respelled)],
+    }
+    return StepOutput(out, rejected, notes_in + notes, details)
 
 
 #: A chục of eggs is ten (Vietnamese "chục" is ten; only the fruit trade counts 12 to 16).

@@ -36,6 +36,7 @@ from forecast.commands.shared import (
     load_for_forecast,
     money,
     note_flat_forecasts,
+    note_respelled,
     parse_levels,
     parse_pairs,
     pct_change,
@@ -256,8 +257,20 @@ def forecast_cmd(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
         archive_in = store_to_read(input_, db) if input_ is None else db
+        reports: list = []  # the file's cleaning report, for note_respelled
         prices, every = load_for_forecast(
-            input_, series, freq, map_, default, db, spec, decimal, dayfirst, chuc=chuc, sheet=sheet
+            input_,
+            series,
+            freq,
+            map_,
+            default,
+            db,
+            spec,
+            decimal,
+            dayfirst,
+            chuc=chuc,
+            sheet=sheet,
+            reports=reports,
         )
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
@@ -272,6 +285,7 @@ def forecast_cmd(
         note_flat_forecasts(input_, db, prices, run.forecasts)
         if output is not None:
             write_forecasts(run.forecasts, output)
+            note_respelled(reports, input_)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import StoreNotWritable, archive_forecasts, open_store
@@ -426,8 +440,20 @@ def backtest_cmd(
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
         # The whole file too: auto measures its currency's inflation on it, as forecast does.
+        reports: list = []  # the file's cleaning report, for note_respelled
         prices, every = load_for_forecast(
-            input_, series, freq, map_, default, db, None, decimal, dayfirst, chuc=chuc, sheet=sheet
+            input_,
+            series,
+            freq,
+            map_,
+            default,
+            db,
+            None,
+            decimal,
+            dayfirst,
+            chuc=chuc,
+            sheet=sheet,
+            reports=reports,
         )
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
@@ -456,6 +482,7 @@ def backtest_cmd(
             # Without the fit times: they differ from run to run and engine to engine,
             # and the leaderboard reports them.
             write_forecasts(table.drop(columns="seconds"), output)
+            note_respelled(reports, input_)
         if quiet:
             _print_backtest_failures(failed, scored, n_series)
             return

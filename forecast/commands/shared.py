@@ -796,6 +796,22 @@ def note_renamed(report, path: Path) -> None:
     )
 
 
+def note_respelled(reports: list, path: Path | None, shown: int = 3) -> None:
+    """A line on stderr, once an output is written, when the file read (its cleaning report
+    in ``reports``) writes a unit or currency otherwise than outputs do ("KG" is kg, "đồng"
+    VND): a user joining the output to the file on its key columns found no row in common."""
+    respelled = [r for report in reports for r in getattr(report, "respelled", [])]
+    if not respelled or path is None:
+        return
+    listed = "; ".join(f"{r['column']} {r['from']!r} as {r['to']!r}" for r in respelled[:shown])
+    more = f" and {len(respelled) - shown} more" if len(respelled) > shown else ""
+    typer.echo(
+        f"note: outputs write units and currencies as cropcast names them, not as "
+        f"{path.name} does: {listed}{more}; join on these",
+        err=True,
+    )
+
+
 def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
     """The reader's note that a workbook holds sheets it did not read, on stderr: the
     prices forecast are one sheet's, and the user may have meant another. Nothing when
@@ -921,8 +937,9 @@ def _marked(prices, mark: str):
 def note_conflicts(report, prices, path: Path) -> None:
     """One line on stderr when a series had different prices on one date in the file.
 
-    Cleaning keeps their median, a price nobody may have paid, and the forecast starts from
-    it when it is the last: the user must hear of it here, not only from ``data check``.
+    Cleaning keeps their median, a price nobody may have paid (or, when they are far apart,
+    the one nearer the series' other prices), and the forecast starts from it when it is the
+    last: the user must hear of it here, not only from ``data check``.
     """
     from forecast.table import KEY, series_label
 
@@ -932,15 +949,20 @@ def note_conflicts(report, prices, path: Path) -> None:
     chosen = {series_label(tuple(row)) for row in prices.loc[flagged, list(KEY)].itertuples(False)}
     examples = [c for c in report.conflicts if c["series"] in chosen]
     n = len(examples) or int(flagged.sum())
-    example = ""
+    example, kept = "", "the median was kept"
     if examples:
-        c = examples[0]
+        far = [c for c in examples if c.get("rule") == "nearest"]
+        c = (far or examples)[0]  # a slip set right is the one to see
         values = ", ".join(money(v) for v in c["values"])
         example = f", e.g. {c['series']} {c['date']}: {values} -> {money(c['resolved'])}"
+        if far:
+            kept += (
+                " (of prices twofold apart or more, the one nearer the series' prices around it)"
+            )
     dates = "dates" if n > 1 else "date"
     typer.echo(
-        f"note: {n} {dates} in {path.name} had different prices in the same series; the "
-        f"median was kept{example}; 'cropcast data check {path}' lists them",
+        f"note: {n} {dates} in {path.name} had different prices in the same series; "
+        f"{kept}{example}; 'cropcast data check {path}' lists them",
         err=True,
     )
 
