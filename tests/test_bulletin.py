@@ -211,6 +211,90 @@ def test_accuracy_line_compares_last_forecast_with_the_price():
     assert "expected" not in render(without, "en", "md")
 
 
+WEEK = pd.Timestamp("2025-11-24")
+
+
+def judged_facts(*cases: tuple[str, str, float, float, float]) -> BulletinFacts:
+    """A weekly bulletin of one Mỏ Cày Bắc series per ``(commodity, unit, low, high,
+    actual)``: last week's archived range and the price that came."""
+    from forecast.bulletin.facts import Accuracy
+
+    y = pd.Series([1.0, 1.0], index=pd.DatetimeIndex([WEEK - pd.Timedelta(weeks=1), WEEK]))
+    series = []
+    for commodity, unit, low, high, actual in cases:
+        key = (commodity, "Mỏ Cày Bắc", "Wholesale", unit, "VND")
+        facts = series_facts(key, y * actual, None)
+        judged = Accuracy(WEEK, low, high, (low + high) / 2, actual)
+        series.append(replace(facts, accuracy=judged))
+    return BulletinFacts(WEEK, tuple(series), 3, "naive")
+
+
+def test_last_periods_verdict_judges_the_range_as_printed():
+    """The reviewer's store: 11,880.16 a nut is 142,562 a chục, printed "142.000"; a price
+    of 142.500 is inside the range the farmer reads, not "thấp hơn dự báo". Likewise 52.000
+    under an upper end of 51.939 printed "52.000". A price outside the printed range is
+    still a miss."""
+    from forecast.bulletin.wording import words
+
+    facts = judged_facts(
+        ("Dừa khô", "chục", 11_880.16 * 12, 150_960.0, 142_500.0),  # 142.000–151.000
+        ("Bưởi da xanh", "kg", 49_150.0, 51_939.0, 52_000.0),  # 49.100–52.000
+        ("Dừa khô", "trái", 11_880.16, 12_580.0, 11_850.0),  # 11.800–12.600: inside
+        ("Lúa OM18", "kg", 142_562.0, 150_960.0, 141_900.0),  # 142.000–151.000: below
+        ("Xoài", "kg", 49_150.0, 51_939.0, 52_050.0),  # 49.100–52.000: above
+    )
+    expected = ["inside", "inside", "inside", "below", "above"]
+    for lang in ("vi", "en"):
+        said = [words(lang)[f"verdict_{v}"] for v in expected]
+        for fmt in ("md", "txt", "html"):
+            text = " ".join(render(facts, lang, fmt).split())  # txt wraps its lines
+            found = re.findall(r"\((" + "|".join(set(said)) + r")\)", text)
+            assert found == said, (lang, fmt, found)
+    vi = render(facts, "vi", "md")
+    assert "từ 142.000 đến 151.000; giá thực tế 142.500 đồng/chục (trong khoảng dự báo)" in vi
+
+
+def _printed(number: str, lang: str) -> float:
+    if lang == "vi":
+        number = number.replace(".", "").replace(",", ".")
+    return float(number.replace(",", "").replace("−", "-"))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    low=st.floats(0.05, 2e6),
+    width=st.floats(0.0, 0.5),
+    side=st.sampled_from(["low", "high"]),
+    off=st.floats(-0.004, 0.004),
+    lang=st.sampled_from(["vi", "en"]),
+)
+def test_a_verdict_never_contradicts_the_numbers_it_prints(low, width, side, off, lang):
+    """A price printed inside the printed range is never a miss, one printed outside it
+    never a hit, whatever the rounding of either."""
+    from forecast.bulletin.parts import accuracy_sentence
+    from forecast.bulletin.wording import words
+
+    high = low * (1 + width)
+    actual = (low if side == "low" else high) * (1 + off)
+    (series,) = judged_facts(("Xoài", "kg", low, high, actual)).series
+    text = accuracy_sentence(series, lang)
+    pattern = {
+        "vi": r"từ (\S+) đến (\S+); giá thực tế (\S+) đồng/kg \((.+)\)\.$",
+        "en": r"expected (\S+)–(\S+) for .*; the price was (\S+) đồng/kg \((.+)\)\.$",
+    }[lang]
+    shown_low, shown_high, shown_actual, said = re.search(pattern, text).groups()
+    shown_low, shown_high, shown_actual = (
+        _printed(n, lang) for n in (shown_low, shown_high, shown_actual)
+    )
+    if shown_actual < shown_low:
+        expected = "below"
+    elif shown_actual > shown_high:
+        expected = "above"
+    else:
+        expected = "inside"
+    assert said == words(lang)[f"verdict_{expected}"], text
+
+
 def test_lagging_series_outlook_covers_the_periods_after_the_bulletin_date():
     # Sri Lankan coconut ends in June 2025, cocoa in November 2025: both outlooks must be
     # December 2025 to February 2026, the coconut one forecast five months further.

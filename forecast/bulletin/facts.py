@@ -158,14 +158,22 @@ class Accuracy:
 
     @property
     def verdict(self) -> str:
-        """``"inside"``, ``"above"`` or ``"below"`` the range (``"no range"`` without one)."""
-        if self.low is None or self.high is None:
-            return "no range"
-        if self.actual > self.high:
-            return "above"
-        if self.actual < self.low:
-            return "below"
-        return "inside"
+        """``"inside"``, ``"above"`` or ``"below"`` the range (``"no range"`` without one),
+        on the unrounded numbers. A bulletin judges the numbers it prints instead
+        (``forecast.bulletin.parts.printed_verdict``)."""
+        return verdict(self.actual, self.low, self.high)
+
+
+def verdict(actual: float, low: float | None, high: float | None) -> str:
+    """``"inside"``, ``"above"`` or ``"below"`` the range from ``low`` to ``high`` (ends
+    inside), or ``"no range"`` when an end is missing."""
+    if low is None or high is None:
+        return "no range"
+    if actual > high:
+        return "above"
+    if actual < low:
+        return "below"
+    return "inside"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from forecast.bulletin.facts import BulletinFacts, SeriesFacts, period_step
+from forecast.bulletin.facts import Accuracy, BulletinFacts, SeriesFacts, period_step, verdict
 from forecast.bulletin.wording import (
     band_name,
     commodity_lower,
@@ -24,6 +24,8 @@ from forecast.bulletin.wording import (
     month_span,
     period_label,
     season_name,
+    shown_number,
+    shown_range,
     words,
 )
 
@@ -270,8 +272,21 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
         )
     low, _, high = format_range(a.low, a.high, lang).partition("–")
     return w["accuracy_made" if made else "accuracy"].format(
-        date=date, low=low, high=high, actual=actual, verdict=w[f"verdict_{a.verdict}"], **made
+        date=date,
+        low=low,
+        high=high,
+        actual=actual,
+        verdict=w[f"verdict_{printed_verdict(a)}"],
+        **made,
     )
+
+
+def printed_verdict(a: Accuracy) -> str:
+    """How the forecast did, judged on the numbers the sentence prints: the range rounded
+    outwards, the price as shown. On the unrounded ones a price of 142.500 was "below" a
+    range printed "142.000 to 151.000" (its low end was 142.562): a farmer reads the
+    sentence, not the archive."""
+    return verdict(shown_number(a.actual), *shown_range(a.low, a.high))
 
 
 def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:

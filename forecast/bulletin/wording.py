@@ -537,12 +537,25 @@ def _swap_separators(text: str, lang: str) -> str:
     return text
 
 
+def number_decimals(value: float) -> int:
+    """The decimals :func:`format_number` prints ``value`` with by default: none from 100 up,
+    2 from 1, 3 below."""
+    return 0 if abs(value) >= 100 else 2 if abs(value) >= 1 else 3
+
+
+def shown_number(value: float, decimals: int | None = None) -> float:
+    """``value`` as :func:`format_number` prints it, as a number: 142,562.4 -> 142,562."""
+    if decimals is None:
+        decimals = number_decimals(value)
+    return float(f"{value:.{decimals}f}")  # the digits an f-string prints
+
+
 def format_number(value: float, lang: str, decimals: int | None = None) -> str:
     """``45000`` -> ``"45.000"`` (vi) / ``"45,000"`` (en); 2 decimals below 100, 3 below 1."""
     if value is None or not math.isfinite(value):
         return words(lang)["missing"]
     if decimals is None:
-        decimals = 0 if abs(value) >= 100 else 2 if abs(value) >= 1 else 3
+        decimals = number_decimals(value)
     return _swap_separators(f"{value:,.{decimals}f}", lang)
 
 
@@ -565,6 +578,12 @@ def round_range(low: float, high: float) -> tuple[float, float, int, int]:
         lo = math.floor(low / 10.0**own + 1e-9) * 10.0**own
         low_decimals = max(decimals, -own)
     return lo, hi, low_decimals, decimals
+
+
+def shown_range(low: float, high: float) -> tuple[float, float]:
+    """The ends of :func:`format_range` as numbers, as it prints them: what a reader sees."""
+    lo, hi, lo_decimals, hi_decimals = round_range(low, high)
+    return shown_number(lo, lo_decimals), shown_number(hi, hi_decimals)
 
 
 def format_range(low: float, high: float, lang: str, sep: str = "–") -> str:
