@@ -1480,6 +1480,18 @@ def test_a_price_far_below_its_usual_level_reads_low_not_normal():
     assert alert_column(calm) == ["bình thường"] and words("vi")["legend_low"] not in calm
 
 
+def test_a_negative_alps_has_the_minus_sign_the_tables_and_legend_have():
+    """The notes said "(ALPS -1,6)" under a legend of "ALPS dưới −1" and changes of "−3,6%"."""
+    facts = alert_facts([("normal", -1.56)])
+    for lang, note in (("vi", "(ALPS −1,6)"), ("en", "(ALPS −1.6)")):
+        for fmt in ("md", "txt", "html"):
+            text = " ".join(render(facts, lang, fmt).split())  # txt wraps its lines
+            assert note in text and "ALPS -" not in text, (lang, fmt)
+    assert format_number(-0.04, "vi", 1) == "0,0"  # nought has no sign
+    assert format_number(-1234.5, "en", 1) == "−1,234.5"
+    assert "(ALPS" not in render(facts, "vi", "sms")  # SMS: "Gia thap bat thuong", no number
+
+
 def test_a_bulletins_alps_is_printed_on_its_bands_side():
     """1.96 is an alert, so its note must not say "(ALPS 2.0: alert)": 2 is a crisis."""
     from forecast.anomaly import alps_band

@@ -551,12 +551,19 @@ def shown_number(value: float, decimals: int | None = None) -> float:
 
 
 def format_number(value: float, lang: str, decimals: int | None = None) -> str:
-    """``45000`` -> ``"45.000"`` (vi) / ``"45,000"`` (en); 2 decimals below 100, 3 below 1."""
+    """``45000`` -> ``"45.000"`` (vi) / ``"45,000"`` (en); 2 decimals below 100, 3 below 1.
+
+    A negative number has a true minus (``"−1,6"``), as the table's changes
+    (:func:`format_pct`) and the legend's "ALPS dưới −1" have; one that rounds to nought
+    has no sign.
+    """
     if value is None or not math.isfinite(value):
         return words(lang)["missing"]
     if decimals is None:
         decimals = number_decimals(value)
-    return _swap_separators(f"{value:,.{decimals}f}", lang)
+    if shown_number(value, decimals) == 0:
+        value = 0.0  # "0,0", not "−0,0"
+    return _swap_separators(f"{value:,.{decimals}f}", lang).replace("-", "−")
 
 
 def round_range(low: float, high: float) -> tuple[float, float, int, int]:
