@@ -1480,6 +1480,23 @@ def test_a_price_far_below_its_usual_level_reads_low_not_normal():
     assert alert_column(calm) == ["bình thường"] and words("vi")["legend_low"] not in calm
 
 
+def test_every_english_count_has_its_singular():
+    """ "(1 weeks)", "Next 1 months": each English text that counts has a form for one
+    (Vietnamese nouns have no plural: "1 tuần", "2 tuần")."""
+    from forecast.bulletin.parts import periods_back
+    from forecast.bulletin.wording import WORDS, counted
+
+    counting = [k for k, text in WORDS["en"].items() if "{n}" in text and not k.endswith("_one")]
+    assert counting  # the outlook column, the years averaged, the periods back
+    for key in counting:
+        one = counted("en", key, 1).format(n=1, period="week", low="1", high="2", direction="")
+        assert not re.search(r"\b1 \w+s\b", one), (key, one)
+    assert periods_back(1, "weekly", "en") == "1 week"
+    assert periods_back(1, "monthly", "en") == "1 month"
+    assert periods_back(2, "weekly", "en") == "2 weeks"
+    assert periods_back(1, "weekly", "vi") == "1 tuần"
+
+
 def test_a_negative_alps_has_the_minus_sign_the_tables_and_legend_have():
     """The notes said "(ALPS -1,6)" under a legend of "ALPS dưới −1" and changes of "−3,6%"."""
     facts = alert_facts([("normal", -1.56)])

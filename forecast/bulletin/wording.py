@@ -170,6 +170,8 @@ WORDS: dict[str, dict[str, str]] = {
         "n_weeks": "{n} weeks",
         "n_months": "{n} months",
         "n_years_one": "{n} yr",
+        "n_weeks_one": "{n} week",
+        "n_months_one": "{n} month",
         "rising": "rising",
         "falling": "falling",
         "stable": "stable",
