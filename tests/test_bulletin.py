@@ -424,6 +424,52 @@ def test_summary_sentence_ben_tre_style():
     )
 
 
+def rising_rice(*pairs: tuple[str, str]) -> BulletinFacts:
+    """A December 2019 bulletin of ``(commodity, market)`` series, each up 3 % on November."""
+    y = pd.Series([100.0, 103.0], index=pd.DatetimeIndex(["2019-11-01", "2019-12-01"]))
+    series = tuple(
+        series_facts((commodity, market, "Wholesale", "kg", "USD"), y, None)
+        for commodity, market in pairs
+    )
+    return BulletinFacts(pd.Timestamp("2019-12-01"), series, 3, "naive").select(lambda _: True)
+
+
+def test_a_summary_tells_apart_the_rice_of_a_market_from_kinds_of_rice():
+    """ "rice, rice (Thai 5% broken) and rice (Vietnamese 5% broken) prices rose": the
+    first was Bangkok's, and the reader could not tell."""
+    facts = rising_rice(
+        ("Rice", "Bangkok"), ("Rice, Thai 5%", "world"), ("Rice, Viet Namese 5%", "world")
+    )
+    assert summary_sentence(facts, "en") == (
+        "Overall, rice (Bangkok), rice (Thai 5% broken) and rice (Vietnamese 5% broken) "
+        "prices rose slightly."
+    )
+    assert summary_sentence(facts, "vi") == (
+        "Nhìn chung, giá gạo (Bangkok), gạo Thái Lan 5% tấm và gạo Việt Nam 5% tấm tăng nhẹ."
+    )
+    assert "rice (Bangkok), rice (Thai 5% broken)" in render(facts, "en", "sms")
+    assert "gao (Bangkok), gao Thai Lan 5% tam" in render(facts, "vi", "sms")
+    # Rice of three markets is counted; two of them named.
+    many = rising_rice(
+        *(("Rice", m) for m in ("An Giang", "Bangkok", "Dong Thap")),
+        *[("Rice (paddy)", "An Giang")],
+    )
+    assert summary_sentence(many, "en").startswith("Overall, rice (3 markets) and rice (paddy)")
+    assert summary_sentence(many, "vi").startswith("Nhìn chung, giá gạo (3 thị trường) và lúa")
+    two = rising_rice(("Rice", "An Giang"), ("Rice", "Dong Thap"), ("Rice (white)", "Colombo"))
+    assert "gạo (An Giang, Đồng Tháp) và gạo trắng" in summary_sentence(two, "vi")
+    # Names that tell themselves apart get no market.
+    alone = rising_rice(("Rice", "Bangkok"), ("Coconut", "Jaffna"))
+    assert summary_sentence(alone, "en") == "Overall, rice and coconut prices rose slightly."
+    kinds = rising_rice(("Dừa khô", "Mỏ Cày Bắc"), ("Dừa xiêm xanh", "Mỏ Cày Bắc"))
+    assert summary_sentence(kinds, "vi") == "Nhìn chung, giá dừa khô và dừa xiêm xanh tăng nhẹ."
+    # Two names read alike (an English and a Vietnamese sheet) are told apart too.
+    alike = rising_rice(("Coconut (dried)", "Ben Tre"), ("Dừa khô", "Mỏ Cày Bắc"))
+    assert summary_sentence(alike, "vi") == (
+        "Nhìn chung, giá dừa khô (Bến Tre) và dừa khô (Mỏ Cày Bắc) tăng nhẹ."
+    )
+
+
 def test_vietnamese_names_numbers_and_ascii():
     assert commodity_name("Rice", "vi") == "Gạo"
     assert commodity_name("Rice (paddy)", "vi") == "Lúa"

@@ -238,6 +238,9 @@ class CommodityMovement:
     pct: float
     movement: str  # "rose", "fell", "stable"
     strength: str  # "stable", "slight", "moderate", "high", "severe"
+    #: The markets of the series it sums up, so the summary can name them where the
+    #: commodity's name alone does not tell it apart ("rice" beside "rice (Thai 5%)").
+    markets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -325,13 +328,21 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
     Only series current at ``as_of`` count (:meth:`SeriesFacts.is_current`; ``None``: all).
     """
     changes: dict[str, list[float]] = {}
+    markets: dict[str, list[str]] = {}
     for item in series:
         if item.vs_previous is not None and item.is_current(as_of):
             changes.setdefault(item.commodity, []).append(item.vs_previous.pct)
+            seen = markets.setdefault(item.commodity, [])
+            if item.market not in seen:
+                seen.append(item.market)
     out = []
     for commodity, values in changes.items():
         pct = float(np.median(values))
-        out.append(CommodityMovement(commodity, pct, movement(pct), strength(pct)))
+        out.append(
+            CommodityMovement(
+                commodity, pct, movement(pct), strength(pct), tuple(markets[commodity])
+            )
+        )
     return tuple(out)
 
 

@@ -6,9 +6,18 @@ and text, ``html``, ``sms``) only lay them out.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 
-from forecast.bulletin.facts import Accuracy, BulletinFacts, SeriesFacts, period_step, verdict
+from forecast.bulletin.facts import (
+    Accuracy,
+    BulletinFacts,
+    CommodityMovement,
+    SeriesFacts,
+    period_step,
+    verdict,
+)
 from forecast.bulletin.wording import (
     band_name,
     commodity_lower,
@@ -55,13 +64,12 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         if facts.series and not facts.current():
             return w["overall_not_current"]
         return w["overall_none"]
+    names = headline_names(facts.summary, lang)
     groups: dict[str, list[str]] = {}
     for item in facts.summary:
         if item.movement == "stable":
             continue
-        groups.setdefault(f"{item.movement}_{item.strength}", []).append(
-            commodity_lower(item.commodity, lang)
-        )
+        groups.setdefault(f"{item.movement}_{item.strength}", []).append(names[item.commodity])
     order = [f"{m}_{s}" for m in ("rose", "fell") for s in ("severe", "high", "moderate", "slight")]
     parts = [
         w["part"].format(names=join_names(groups[verb], lang), verb=w[verb])
@@ -70,12 +78,52 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     ]
     stable = [item for item in facts.summary if item.movement == "stable"]
     if len(facts.summary) == 1 and stable:
-        name = commodity_lower(stable[0].commodity, lang)
-        parts.append(w["part"].format(names=name, verb=w["stable_verb"]))
+        parts.append(w["part"].format(names=names[stable[0].commodity], verb=w["stable_verb"]))
     elif stable:
         parts.append(w["others_stable"] if parts else w["all_stable"])
     sentence = w["overall"].format(parts="; ".join(parts))
     return sentence[0].upper() + sentence[1:]
+
+
+#: Beyond this many markets the summary counts them ("rice (3 markets)") instead of naming them.
+HEADLINE_MARKETS = 2
+
+
+def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[str, str]:
+    """Each commodity of the summary as the sentence names it: "gạo", or with its markets,
+    "gạo (Bangkok)", when its name alone would not tell it from another one the summary
+    speaks of: "rice, rice (Thai 5% broken) and rice (Vietnamese 5% broken)" left the
+    reader to guess whose "rice" rose. That is when it is the bare commodity ("Rice")
+    beside a kind of it ("Rice (Thai 5% broken)"), or two commodities read alike in
+    ``lang``. The kinds are told apart by their own names and stay as they are.
+
+    Whether a name is bare is judged on its English name in both languages ("Gạo" and "Gạo
+    trắng" are "Rice" and "Rice (white)"), so both bulletins name the same markets.
+    """
+    names = {item.commodity: commodity_lower(item.commodity, lang) for item in summary}
+    kinds = {item.commodity: _kind_of(item.commodity) for item in summary}
+    same_kind = Counter(kind for kind, _ in kinds.values())
+    same_name = Counter(names.values())
+    for item in summary:
+        kind, bare = kinds[item.commodity]
+        unclear = (bare and same_kind[kind] > 1) or same_name[names[item.commodity]] > 1
+        if unclear and item.markets:
+            names[item.commodity] += f" ({_markets_said(item.markets, lang)})"
+    return names
+
+
+def _kind_of(commodity: str) -> tuple[str, bool]:
+    """The commodity a name is a kind of, in English ("rice" for "Rice (Thai 5% broken)"),
+    and whether the name is that commodity alone."""
+    english = commodity_name(commodity, "en").strip()
+    kind = re.split(r"[(,]", english, maxsplit=1)[0].strip()
+    return kind.casefold(), kind == english
+
+
+def _markets_said(markets: Sequence[str], lang: str) -> str:
+    if len(markets) > HEADLINE_MARKETS:
+        return counted(lang, "n_markets", len(markets)).format(n=len(markets))
+    return words(lang)["list_sep"].join(market_name(m, lang) for m in markets)
 
 
 #: English plurals of the words a piece is counted by (``COUNT_WORDS``).
