@@ -545,6 +545,20 @@ def test_an_as_of_date_with_slashes_is_read_as_its_numbers_tell_or_refused():
             parse_as_of(wrong)
 
 
+@pytest.mark.parametrize("command", ["bulletin", "alerts"])
+def test_an_as_of_without_a_year_or_month_is_refused(command):
+    """Review: --as-of June was read in the year 1 ("no prices on or before 1-06-01"), and
+    --as-of 2022 made a bulletin of January 2022, unsaid."""
+    word = run(command, "--as-of", "June")
+    assert word.exit_code == 2
+    line = one_error_line(word)
+    assert "'June' is not a date" in line and "--as-of 2025-06" in line
+    year = run(command, "--as-of", "2022")
+    assert year.exit_code == 2
+    line = one_error_line(year)
+    assert "'2022' is a year" in line and "--as-of 2022-12" in line
+
+
 def test_a_pipe_for_a_file_is_said_to_be_one(tmp_path):
     """Review: `data clean <(zcat F.gz)` said "the file is empty (0 bytes)": a pipe's size
     is 0 whatever it carries."""

@@ -1388,6 +1388,11 @@ def parse_as_of(text: str | None):
     import pandas as pd
 
     written = text
+    if re.fullmatch(r"\s*\d{4}\s*", text):  # read as its January: a bulletin of the wrong month
+        year = text.strip()
+        raise UsageError(
+            f"'{year}' is a year; --as-of needs a month", "--as-of", f"Use e.g. --as-of {year}-12"
+        )
     if m := re.fullmatch(r"\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\s*", text):
         first, _, second, year = m.groups()
         first, second, year = int(first), int(second), int(year)
@@ -1407,9 +1412,17 @@ def parse_as_of(text: str | None):
         stamp = pd.Timestamp(text)
     except (TypeError, ValueError):
         stamp = pd.NaT
-    if pd.isna(stamp):
-        raise UsageError(f"'{written}' is not a date", "--as-of", "Use e.g. --as-of 2025-06")
+    # A date without its year ('June', 'June 5') is read in the year 1 by pandas.
+    if pd.isna(stamp) or not _year_written(stamp, text):
+        raise UsageError(
+            f"'{written}' is not a date", "--as-of", "Give a year and month, e.g. --as-of 2025-06"
+        )
     return stamp
+
+
+def _year_written(stamp, text: str) -> bool:
+    """Whether ``text`` writes the year pandas read from it, in four digits."""
+    return f"{stamp.year:04d}" in re.findall(r"\d{4}", text)
 
 
 def check_as_of(stamp, prices, after_months: int = 12) -> None:
