@@ -205,6 +205,21 @@ def test_an_output_path_that_cannot_be_written_is_one_line_and_exit_2(tmp_path):
         assert said in line and "--output" in line, line
 
 
+@pytest.mark.parametrize(
+    "command", [("forecast", "-q"), ("backtest", "-q"), ("store", "export"), ("alerts", "-q")]
+)
+def test_a_folder_for_an_output_file_is_said_to_be_a_folder(tmp_path, command):
+    """Review: -o FOLDER said "cannot write 'FOLDER' files. Use a .csv or .parquet file
+    name", as if the folder's name were a file type; bulletin said it was a folder."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = run(*command, "-o", folder)
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result)
+    assert f"'{folder}' is a folder, not a file name" in line, line
+    assert f"{folder / command[0]}" in line or f"{folder / 'prices.csv'}" in line, line
+
+
 def test_chuc_says_how_many_nuts_a_files_chuc_holds(tmp_path):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"2023-{m:02d}-01,Dừa,Mỏ Cày Bắc,Wholesale,chục,VND,140000" for m in range(1, 13)]

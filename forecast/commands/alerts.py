@@ -157,7 +157,7 @@ def alerts_cmd(
     from forecast.anomaly import latest_alerts_by_series
 
     stamp = parse_as_of(as_of)
-    check_output_suffix(output)
+    check_output_suffix(output, name="alerts")
     refuse_overwrite(output, "--output", files_read(input_, db))
     run_on = engine_options(engine, jobs, scheduler, None)
     prices, every = load_for_forecast(

@@ -228,8 +228,8 @@ def data_clean(
     from forecast.datasets import write_price_table
     from forecast.io import read_prices
 
-    check_output_suffix(output)
-    check_output_suffix(rejected, "--rejected", (".csv",))
+    check_output_suffix(output, name="prices")
+    check_output_suffix(rejected, "--rejected", (".csv",), "rejected")
     refuse_overwrite(output, "--output", {"the input file": file})
     # Written after the cleaned table, one file would keep only the refused rows.
     reads = {"the input file": file, "the cleaned table (--output)": output}

@@ -424,7 +424,7 @@ def backtest_cmd(
         raise UsageError("no models given", "--models", "Use e.g. --models naive,ets,auto")
     for name in names:
         check_model_name(name, "--models")
-    check_output_suffix(output)
+    check_output_suffix(output, name="backtest")
     refuse_overwrite(output, "--output", files_read(input_, db))
     parse_pairs(map_, "--map")
     parse_pairs(default, "--default")

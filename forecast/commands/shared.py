@@ -469,10 +469,16 @@ def by_reason_line(labelled: list[tuple[str, str]], sep: str = ": ", shown: int 
 
 
 def check_output_suffix(
-    output: Path | None, option: str = "--output", suffixes: tuple[str, ...] = (".csv", ".parquet")
+    output: Path | None,
+    option: str = "--output",
+    suffixes: tuple[str, ...] = (".csv", ".parquet"),
+    name: str = "forecast",
 ) -> None:
     """Tables are written as CSV or Parquet, by the file extension: any other name is
-    refused before the work (a table once went into prices.xlsx as CSV text)."""
+    refused before the work (a table once went into prices.xlsx as CSV text). ``name`` is
+    the file name the error's example suggests, without its extension."""
+    # A folder first: its name has no extension, and "cannot write 'out' files" hid that.
+    check_output_folder(output, option, name + suffixes[0])
     if output is not None and output.suffix.lower() not in suffixes:
         kinds = " or ".join(suffixes)
         raise UsageError(
@@ -480,18 +486,22 @@ def check_output_suffix(
             option,
             f"Use a {kinds} file name",
         )
-    check_output_folder(output, option)
 
 
-def check_output_folder(output: Path | None, option: str = "--output") -> None:
-    """Refuse, before the work, an output whose folder cannot be: a file stands where one
-    of its folders goes (``-o fc.csv/bt.csv``). Folders that do not exist yet are made when
-    the file is written; the refusal came only after a backtest's minutes."""
+def check_output_folder(
+    output: Path | None, option: str = "--output", example: str = "forecast.csv"
+) -> None:
+    """Refuse, before the work, an output that is a folder, or whose folder cannot be: a
+    file stands where one of its folders goes (``-o fc.csv/bt.csv``). Folders that do not
+    exist yet are made when the file is written; the refusal came only after a backtest's
+    minutes. ``example`` is a file name to suggest in the folder."""
     if output is None:
         return
     if Path(output).is_dir():
         raise UsageError(
-            f"'{output}' is a folder, not a file name", option, "Give a file name in it"
+            f"'{output}' is a folder, not a file name",
+            option,
+            f"Give a file name in it, e.g. {option} {Path(output) / example}",
         )
     for parent in Path(output).parents:
         if parent.exists():

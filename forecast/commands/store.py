@@ -25,6 +25,7 @@ from forecast.commands.shared import (
     MapOption,
     SeriesOption,
     SheetOption,
+    check_output_folder,
     clean_options,
     console,
     label,
@@ -633,6 +634,7 @@ def store_export_cmd(
     """Write the stored (cleaned) prices out as a PriceTable file: CSV or Parquet."""
     from forecast.store import export_prices, open_store
 
+    check_output_folder(output, "--output", "prices.csv")  # said before the store is read
     store = open_store(db)
     if output.resolve() == store.path.resolve():
         raise UsageError("the output would overwrite the store", str(output), "Choose another -o")
