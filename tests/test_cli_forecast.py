@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -218,6 +219,20 @@ def test_a_folder_for_an_output_file_is_said_to_be_a_folder(tmp_path, command):
     line = one_error_line(result)
     assert f"'{folder}' is a folder, not a file name" in line, line
     assert f"{folder / command[0]}" in line or f"{folder / 'prices.csv'}" in line, line
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+@pytest.mark.parametrize("output", ["/proc/fc.csv", "/proc/new/fc.csv", "/sys/fc.csv"])
+def test_an_output_folder_that_takes_no_file_is_named_as_the_cause(output):
+    """Review: -o /proc/fc.csv said "no such file or directory. Check the path: charts take
+    a folder, tables and bulletins a file name...": the folder could not be written, and
+    a forecast table is no chart. (/proc and /sys refuse new files even to root.)"""
+    result = run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", output)
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result)
+    folder = "/proc" if output.startswith("/proc") else "/sys"
+    assert f"the folder {folder} cannot be written" in line, line
+    assert "a folder you can write to" in line and "charts" not in line, line
 
 
 def test_chuc_says_how_many_nuts_a_files_chuc_holds(tmp_path):

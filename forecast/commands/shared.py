@@ -160,14 +160,7 @@ class CropcastGroup(TyperGroup):
                 _unexpected(ctx, exc)
             # A path the user gave: a directory where a file goes, a folder that does not
             # exist or cannot be written. Theirs to fix, as a bad option is.
-            # Making a folder where a file is raises "file exists": say what is in the way.
-            why = "is a file, not a folder" if isinstance(exc, FileExistsError) else None
-            typer.echo(
-                f"error: {exc.filename}: {why or exc.strerror.lower()}. Check the path: charts "
-                "take a folder, tables and bulletins a file name, and what is written goes "
-                "into a folder that exists",
-                err=True,
-            )
+            typer.echo(f"error: {path_error_line(exc)}", err=True)
             ctx.exit(2)
         except UnicodeEncodeError as exc:  # an output that cannot carry "Lúa"
             if _debug(ctx):
@@ -187,6 +180,33 @@ class CropcastGroup(TyperGroup):
                 typer.echo("interrupted", err=True)
                 ctx.exit(130)
             _unexpected(ctx, exc)
+
+
+def path_error_line(exc: OSError) -> str:
+    """The error line for an output path that could not be written, naming the cause.
+
+    "no such file or directory" for /proc/fc.csv sent users looking for a typo, and the
+    hint that charts take a folder fits only a file and a folder taken for each other.
+    """
+    from forecast.io.replace import REFUSED
+
+    path = Path(exc.filename)
+    why = exc.strerror.lower()
+    if isinstance(exc, FileExistsError):  # making a folder where a file is
+        return f"{path}: is a file, not a folder. {_FILE_OR_FOLDER}"
+    if isinstance(exc, (IsADirectoryError, NotADirectoryError)):
+        return f"{path}: {why}. {_FILE_OR_FOLDER}"
+    folder = path.parent
+    if exc.errno in REFUSED and not path.exists() and folder.is_dir():
+        # The folder is there, and it would not take the new file (or folder) in it.
+        return (
+            f"{path}: the folder {folder} cannot be written ({why}). "
+            "Write into a folder you can write to"
+        )
+    return f"{path}: {why}. Check the path, and that what is written goes into a folder that exists"
+
+
+_FILE_OR_FOLDER = "Check the path: charts take a folder, tables and bulletins a file name"
 
 
 def _interrupted_query(exc: BaseException) -> bool:

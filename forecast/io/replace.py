@@ -25,10 +25,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from forecast.errors import CropcastError
+from forecast.errors import CropcastError, UsageError
 
 #: Errors of a write that ran out of room: no space, a file-size limit, a quota.
 FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+#: Errors of a folder that refuses a new file in it: no rights, a read-only disk, or (in
+#: /proc and /sys, which only their kernel adds to) "no such file or directory".
+REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)
 
 
 @contextmanager
@@ -139,6 +142,14 @@ def _one_line(path: Path, where: str | None, kept: bool) -> Iterator[None]:
         if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
             raise  # the command's own one line names the path the user gave
         why = (exc.strerror or str(exc)).lower()
+        if exc.errno in REFUSED and not path.exists() and path.parent.is_dir():
+            # A new file its folder would not take: the folder the user chose is what to
+            # change, a usage error as a folder that cannot be made is (exit 2).
+            raise UsageError(
+                f"could not write {path}: the folder {path.parent} cannot be written ({why})",
+                where,
+                "Write into a folder you can write to",
+            ) from None
         if kept:
             why += "; what was there is unchanged" if path.exists() else "; nothing was written"
         elif path.is_file():
