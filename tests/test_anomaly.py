@@ -490,6 +490,17 @@ def test_alerts_on_a_picked_series_speak_of_the_files_now():
     assert "No series could be scored as of 2025-11" in said and "no recent price" in said
 
 
+def test_a_picked_series_that_stopped_is_told_the_as_of_that_scores_it():
+    """Review: alerts -s "An Giang" said "No series could be scored ... no recent price (1)"
+    and no more, where bulletin says when it stopped and which --as-of to give."""
+    said = run("--series", "Rice|An Giang")
+    assert said.exit_code == 0, said.output
+    hint = " ".join(said.stdout.split())
+    assert "stopped in 2022-06" in hint and "give --as-of 2022-06" in hint, hint
+    then = run("--series", "Rice|An Giang", "--as-of", "2022-06", "--json")
+    assert json.loads(then.stdout)["not_qualifying"]["alps"] == {}
+
+
 WEEKLY_DEFAULTS = "commodity=Coconut,market=Mỏ Cày Bắc,price_type=Farmgate,unit=dozen,currency=VND"
 
 

@@ -96,6 +96,27 @@ def _not_monthly_hint(input_: Path | None, store_path: Path | None) -> str | Non
     return None
 
 
+def _no_recent_price_hint(frame, stamp, picked: bool) -> str | None:
+    """When no series could be scored for want of a recent price (a series that stopped,
+    picked alone): when they stopped and the --as-of that scores them then, as bulletin
+    says (``picked``: --series chose them). Without it "no recent price (1)" was a dead
+    end."""
+    from forecast.anomaly import MAX_AGE_MONTHS
+
+    old = (frame["alps_reason"] == "no recent price") | (frame["ipa_reason"] == "no recent price")
+    if not old.any():
+        return None
+    when = frame.loc[old, "date"].max()
+    which = "series" if old.sum() == 1 else "latest of the series"
+    them = "it" if old.sum() == 1 else "them"
+    other = ", or other --series" if picked else ""
+    return (
+        f"No recent price: the {which} stopped in {when:%Y-%m}, more than {MAX_AGE_MONTHS} "
+        f"months before {stamp:%Y-%m}; give --as-of {when:%Y-%m} to score {them} as of "
+        f"then{other}."
+    )
+
+
 def _not_qualifying(frame, which: str) -> dict[str, int]:
     """Reason -> number of series that do not qualify for ALPS or IPA, most common first."""
     reasons = frame.loc[~frame[f"qualifies_{which}"].astype(bool), f"{which}_reason"]
@@ -246,6 +267,8 @@ def alerts_cmd(
             parts.append(f"{sum(counts.values())} {lead} {label}: {reasons}")
     if parts:
         console.print("; ".join(parts), highlight=False)
+    if not scored and (stale := _no_recent_price_hint(frame, stamp, bool(series))):
+        console.print(stale, highlight=False)
     hint = _not_monthly_hint(input_, store_path)
     if hint and "not monthly" in {**skipped["alps"], **skipped["ipa"]}:
         console.print(hint, highlight=False)
