@@ -561,7 +561,14 @@ def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
     result = run("accuracy", "--db", "s.duckdb")
     assert result.exit_code == 0 and "No archived forecasts" in result.stdout
     run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 6, "-j", 1, "-q")
-    assert "none with actual prices yet" in run("accuracy", "--db", "s.duckdb").stdout
+    waiting = " ".join(run("accuracy", "--db", "s.duckdb").stdout.split())
+    assert "1 archived forecast run in" in waiting and "none with actual prices yet" in waiting
+    # A --series matching no stored series is refused before scores exist too (it said
+    # "1 archived forecast runs ..., none with actual prices yet", exit 0).
+    typo = run("accuracy", "--db", "s.duckdb", "--series", "Durian")
+    assert typo.exit_code == 2
+    assert "no series in the store matches 'Durian'" in one_error_line(typo)
+    assert run("accuracy", "--db", "s.duckdb", "-s", "Rice").exit_code == 0  # stored, unscored
     run("ingest", price_file(tmp_path / "b.csv", range(30)), "--db", "s.duckdb")
     scored = run("accuracy", "--db", "s.duckdb", "--json")
     assert scored.exit_code == 0, scored.output
@@ -576,7 +583,7 @@ def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
     # "none with actual prices yet", exit 0).
     nothing = run("accuracy", "--db", "s.duckdb", "--series", "Nope")
     assert nothing.exit_code == 2
-    assert "no scored series matches 'Nope'" in one_error_line(nothing)
+    assert "no series in the store matches 'Nope'" in one_error_line(nothing)
     bulletin = run(
         "bulletin",
         "--db",

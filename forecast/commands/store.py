@@ -374,6 +374,8 @@ def accuracy_cmd(
     from forecast.store.scoring import accuracy
 
     store = open_store(db)
+    if series:
+        _refuse_series_not_stored(store, series)
     table = accuracy(store, series=series)
     if series and table.empty and not accuracy(store).empty:
         # Scores exist, for other series: the filter is the user's to fix, not the store.
@@ -397,7 +399,8 @@ def accuracy_cmd(
         runs = len(forecast_runs(store))
         if runs:
             console.print(
-                f"{runs} archived forecast runs in {store.path}, none with actual prices yet: "
+                f"{runs} archived forecast {'run' if runs == 1 else 'runs'} in {store.path}, "
+                "none with actual prices yet: "
                 "ingest newer prices, then run this again.",
                 markup=False,
                 highlight=False,
@@ -443,6 +446,20 @@ def accuracy_cmd(
             highlight=False,
         )
     _say_outliers_scored(store, series)
+
+
+def _refuse_series_not_stored(store, series: list[str]) -> None:
+    """A --series that matches no series in the store is a usage error, scores or none: a
+    typo said "1 archived forecast runs ..., none with actual prices yet" (exit 0) until
+    the store held scores."""
+    from forecast.store import load_prices
+
+    if load_prices(store, series).empty:
+        raise UsageError(
+            f"no series in the store matches {' or '.join(repr(s) for s in series)}",
+            "--series",
+            f"Run 'cropcast data list --db {store.path}' to see the stored series",
+        )
 
 
 def _say_outliers_scored(store, series) -> None:
