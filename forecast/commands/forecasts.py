@@ -36,6 +36,7 @@ from forecast.commands.shared import (
     load_for_forecast,
     money,
     note_flat_forecasts,
+    note_long_horizon,
     note_respelled,
     parse_levels,
     parse_pairs,
@@ -272,6 +273,7 @@ def forecast_cmd(
             sheet=sheet,
             reports=reports,
         )
+        note_long_horizon(prices, horizon)
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:
             task = bar.add_task("forecasting", total=n_series) if bar else None

@@ -1232,6 +1232,53 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
     )
 
 
+#: A horizon further ahead than this many years is said to be a guess in its far steps.
+LONG_HORIZON_YEARS = 10
+
+
+def note_long_horizon(prices, horizon: int) -> None:
+    """One line on stderr when ``horizon`` looks further ahead than ``LONG_HORIZON_YEARS``
+    (and than how many series' own history): --horizon 1000 forecast to the year 2107 with
+    a 95 % range of 2.3-27,193, unsaid. The models extend their last pattern as far as
+    asked; the data say nothing of prices that far off. A horizon merely longer than some
+    series' history is not said: most WFP series are a year or two long, and a 12-month
+    forecast of them is the common case, whose short series are said elsewhere."""
+    import pandas as pd
+
+    from forecast.table import KEY, series_label
+
+    dates = prices.groupby(list(KEY), observed=True)["date"]
+    first, last = dates.min(), dates.max()
+    monthly = dates.agg(lambda d: bool(d.dt.is_month_start.all()))
+    months = (last.dt.year - first.dt.year) * 12 + last.dt.month - first.dt.month + 1
+    weeks = (last - first).dt.days // 7 + 1
+    history = months.where(monthly, weeks)
+    per_year = monthly.map({True: 12, False: 52})
+    far = bool((horizon > LONG_HORIZON_YEARS * per_year).any())
+    short = history[horizon > history]
+    if not far:
+        return
+    ends = [
+        day + (pd.DateOffset(months=horizon) if on_months else pd.DateOffset(weeks=horizon))
+        for day, on_months in zip(last, monthly, strict=True)
+    ]
+    reasons = [f"more than {LONG_HORIZON_YEARS} years ahead"]
+    if not short.empty:
+        key, periods = short.index[0], int(short.iloc[0])
+        unit = "months" if monthly[key] else "weeks"
+        example = "e.g. " if len(short) > 1 else ""
+        reasons.append(
+            f"longer than the history of {len(short)} of {len(history)} series ({example}"
+            f"{series_label(key)}: {periods} {unit})"
+        )
+    typer.echo(
+        f"note: --horizon {horizon} reaches {max(ends):%Y-%m}, {' and '.join(reasons)}: the "
+        "far steps are guesses, and their ranges say how little is known, not where prices "
+        "will be",
+        err=True,
+    )
+
+
 def note_case_twins(prices, path: Path, where: str | None = None) -> None:
     """One line on stderr for series whose names differ only in capitals, spacing or accents.
 
