@@ -1744,3 +1744,17 @@ def test_a_wide_terminal_keeps_the_tables(monkeypatch):
     result = run("forecast")
     # One header row names the columns, where blocks repeat the names for every series.
     assert result.exit_code == 0 and result.stdout.count("vs last") == 1
+
+
+def test_counts_of_one_take_the_singular(tmp_path):
+    from forecast.commands.shared import counted
+
+    assert [counted(1, "row"), counted(2, "row"), counted(1234, "price")] == [
+        "1 row",
+        "2 rows",
+        "1,234 prices",
+    ]
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-s", "Rice|An Giang", "-m", "naive", "-h", 1, "-j", 1, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "wrote 1 row (1 series × 1)" in result.stdout

@@ -26,6 +26,7 @@ from forecast.commands.shared import (
     SheetOption,
     check_as_of,
     console,
+    counted,
     engine_options,
     files_read,
     label,
@@ -624,7 +625,7 @@ def bulletin_send(
             kept()
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}
     styles["skipped"] = "yellow"
-    table = Table(title=f"Bulletin delivery ({len(people)} subscribers)")
+    table = Table(title=f"Bulletin delivery ({counted(len(people), 'subscriber')})")
     for column in ("subscriber", "channel", "address", "status", "attempts", "series", "error"):
         table.add_column(column, justify="right" if column == "attempts" else "left")
     for line in report:

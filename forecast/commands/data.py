@@ -24,6 +24,7 @@ from forecast.commands.shared import (
     check_output_suffix,
     clean_options,
     console,
+    counted,
     note_file_read,
     parse_pairs,
     print_table,
@@ -252,12 +253,15 @@ def data_clean(
         typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
         return
     _print_report(result.report, file)
-    console.print(f"wrote {len(result.prices)} prices to {output}", markup=False)
+    console.print(f"wrote {counted(len(result.prices), 'price')} to {output}", markup=False)
     if rejected is not None:
-        console.print(f"wrote {len(result.rejected)} rejected rows to {rejected}", markup=False)
+        console.print(
+            f"wrote {counted(len(result.rejected), 'rejected row')} to {rejected}", markup=False
+        )
     elif len(result.rejected):
         console.print(
-            f"{len(result.rejected)} rows were rejected; "
+            f"{counted(len(result.rejected), 'row')} "
+            f"{'was' if len(result.rejected) == 1 else 'were'} rejected; "
             "add --rejected FILE to keep them with reasons",
             markup=False,
         )

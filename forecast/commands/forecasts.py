@@ -30,6 +30,7 @@ from forecast.commands.shared import (
     by_reason_line,
     check_output_suffix,
     console,
+    counted,
     engine_options,
     files_read,
     label,
@@ -315,7 +316,8 @@ def forecast_cmd(
             print_forecasts(run, prices, spec.levels, spec.horizon)
         if output is not None:
             console.print(
-                f"wrote {len(run.forecasts)} rows ({n_series} series × {horizon}) to {output}",
+                f"wrote {counted(len(run.forecasts), 'row')} ({n_series} series × {horizon}) "
+                f"to {output}",
                 markup=False,
             )
         if run_id is not None:
@@ -514,5 +516,5 @@ def backtest_cmd(
             view.add_row(*cells)
         print_table(view)
         if output is not None:
-            console.print(f"wrote {len(table)} rows to {output}", markup=False)
+            console.print(f"wrote {counted(len(table), 'row')} to {output}", markup=False)
         _print_backtest_failures(failed, scored, n_series)

@@ -801,6 +801,11 @@ def note_encoding(report) -> None:
         typer.echo(f"note: {note}", err=True)
 
 
+def counted(n: int, word: str) -> str:
+    """'1 row', '2 rows', '1,234 prices': a count with its noun in the right number."""
+    return f"{n:,} {word if n == 1 else word + 's'}"
+
+
 def note_file_read(report, path: Path, sheet: str | None) -> None:
     """What a command that read ``path`` says of the reading itself, even with --quiet: a
     guessed encoding, a workbook's sheets not read, and names tidied."""

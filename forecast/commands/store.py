@@ -28,6 +28,7 @@ from forecast.commands.shared import (
     check_output_folder,
     clean_options,
     console,
+    counted,
     label,
     money,
     note_other_sheets,
@@ -656,4 +657,4 @@ def store_export_cmd(
     if output.resolve() == store.path.resolve():
         raise UsageError("the output would overwrite the store", str(output), "Choose another -o")
     rows = export_prices(store, output, ExportFormat(fmt).value if fmt else None, series)
-    console.print(f"wrote {rows:,} prices to {output}", markup=False, highlight=False)
+    console.print(f"wrote {counted(rows, 'price')} to {output}", markup=False, highlight=False)
