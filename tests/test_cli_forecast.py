@@ -1737,6 +1737,25 @@ def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, w
     assert len(months) >= 5 and re.findall(r"\(\d{4}-\d{2}\)", alerts.stdout) == months
 
 
+@pytest.mark.parametrize("width", [45, 50])
+def test_a_series_table_never_folds_a_range_or_a_date_over_two_lines(monkeypatch, width):
+    """At 45-50 columns the per-series table still fitted by folding its cells: '7,623 –'
+    over '9,703', '2022-06' over '(last)', two values to the eye."""
+    from forecast.commands.shared import console
+
+    args = ("forecast", "--series", "Rice|An Giang", "-m", "naive", "-j", 1)
+    monkeypatch.setattr(console, "_width", 120)
+    wide = run(*args)
+    monkeypatch.setattr(console, "_width", width)
+    narrow = run(*args)
+    assert narrow.exit_code == 0, narrow.output
+    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide.stdout)
+    assert len(ranges) == 4 and re.findall(r"[\d.,]+ – [\d.,]+", narrow.stdout) == ranges
+    assert "2022-06 (last)" in narrow.stdout
+    assert not [line for line in narrow.stdout.splitlines() if line.rstrip().endswith("–")]
+    assert max(len(line.rstrip()) for line in narrow.stdout.splitlines()) <= width
+
+
 def test_a_wide_terminal_keeps_the_tables(monkeypatch):
     from forecast.commands.shared import console
 

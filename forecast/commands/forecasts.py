@@ -69,9 +69,11 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
         key = result.key
         last_row = last.loc[key]
         table = Table(title=f"{series_label(key)}  ·  {result.model}", title_justify="left")
-        table.add_column("date")
+        # A date or range folded over two lines ("7,623 –" over "9,703") reads as two
+        # values: they never wrap, and a terminal too narrow for them gets blocks.
+        table.add_column("date", no_wrap=True)
         table.add_column("forecast", justify="right")
-        table.add_column(f"{outer}% range", justify="right")
+        table.add_column(f"{outer}% range", justify="right", no_wrap=True)
         table.add_column("vs last", justify="right")
         frame = result.forecast
         period = _period_format(frame, last_row["date"])  # weeks by their Monday
