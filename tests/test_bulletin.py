@@ -1933,3 +1933,25 @@ def test_a_bulletin_looks_two_years_ahead_at_most():
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --horizon: a bulletin looks 1000 periods ahead")
     assert result.stderr.count("\n") == 1
+
+
+def test_an_alert_on_a_price_that_moved_the_other_way_on_last_year_says_both():
+    """Cocoa, November 2025: "−28.9 %" on last year in the table and "unusually high" in
+    the note, a contradiction to a farmer's eye; both are true (far above its trend, down
+    from its peak), and the note now says so."""
+    from forecast.bulletin.facts import Change
+
+    facts = alert_facts([("alert", 1.0), ("normal", -1.6)])
+    high, low = facts.series
+    down, up = Change(pct=-28.9, reference=7.9), Change(pct=12.0, reference=90.0)
+    turned = replace(facts, series=(replace(high, vs_year_ago=down), replace(low, vs_year_ago=up)))
+    vi, en = render(turned, "vi", "md"), render(turned, "en", "md")
+    assert "Giá vẫn cao bất thường so với xu hướng và mùa vụ (ALPS 1,0), dù đã giảm" in vi
+    assert "Giá vẫn thấp bất thường so với xu hướng và mùa vụ (ALPS −1,6), dù đã tăng" in vi
+    assert "Price still unusually high for the trend and season (ALPS 1.0: alert), though " in en
+    assert "Price still unusually low for the trend and season (ALPS −1.6), though up" in en
+    # Moving the same way as the alert, or no price a year ago: the plain note.
+    same = replace(facts, series=(replace(high, vs_year_ago=replace(down, pct=5.0)), low))
+    plain = render(same, "en", "md")
+    assert "Price unusually high for the trend and season (ALPS 1.0: alert)." in plain
+    assert "Price unusually low for the trend and season (ALPS −1.6)." in plain

@@ -292,12 +292,15 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
         for h in s.held_back
     ]
     notes += [harvest_sentence(note, lang) for note in s.harvest]
+    # A price far above its trend that fell on last year (cocoa after its 2024 peak) read
+    # "down 29 %" beside "unusually high": both true, and said together.
+    year = s.vs_year_ago.pct if s.vs_year_ago is not None else 0.0
     if s.alps_band in NOTED_BANDS and s.alps is not None:
-        notes.append(
-            w["anomaly_note"].format(alps=shown_alps(s, lang), band=band_name(s.alps_band, lang))
-        )
+        key = "anomaly_note_though_down" if year < 0 else "anomaly_note"
+        notes.append(w[key].format(alps=shown_alps(s, lang), band=band_name(s.alps_band, lang)))
     elif s.low:
-        notes.append(w["anomaly_low_note"].format(alps=shown_alps(s, lang)))
+        key = "anomaly_low_note_though_up" if year > 0 else "anomaly_low_note"
+        notes.append(w[key].format(alps=shown_alps(s, lang)))
     return notes
 
 

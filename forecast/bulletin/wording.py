@@ -95,6 +95,14 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "anomaly_note": "Giá {band} bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
         "anomaly_low_note": "Giá thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
+        "anomaly_note_though_down": (
+            "Giá vẫn {band} bất thường so với xu hướng và mùa vụ (ALPS {alps}), dù đã giảm "
+            "so với năm trước."
+        ),
+        "anomaly_low_note_though_up": (
+            "Giá vẫn thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}), dù đã tăng "
+            "so với năm trước."
+        ),
         "accuracy": (
             "Kỳ trước dự báo giá {date} từ {low} đến {high}; giá thực tế {actual} ({verdict})."
         ),
@@ -203,6 +211,14 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "anomaly_note": "Price unusually high for the trend and season (ALPS {alps}: {band}).",
         "anomaly_low_note": "Price unusually low for the trend and season (ALPS {alps}).",
+        "anomaly_note_though_down": (
+            "Price still unusually high for the trend and season (ALPS {alps}: {band}), "
+            "though down on last year."
+        ),
+        "anomaly_low_note_though_up": (
+            "Price still unusually low for the trend and season (ALPS {alps}), though up on "
+            "last year."
+        ),
         "accuracy": (
             "Last period we expected {low}–{high} for {date}; the price was {actual} ({verdict})."
         ),
