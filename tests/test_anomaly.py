@@ -499,6 +499,13 @@ def test_a_picked_series_that_stopped_is_told_the_as_of_that_scores_it():
     assert "stopped in 2022-06" in hint and "give --as-of 2022-06" in hint, hint
     then = run("--series", "Rice|An Giang", "--as-of", "2022-06", "--json")
     assert json.loads(then.stdout)["not_qualifying"]["alps"] == {}
+    # Several that stopped at different times: --as-of the latest scores only those with a
+    # price then, and the hint says how many, not "them" (a review scored 1 of 5).
+    several = run("--series", "Bangkok", "--series", "An Giang")
+    hint = " ".join(several.stdout.split())
+    assert "5 series stopped" in hint and "give --as-of 2022-06 to score the 1 with" in hint
+    then = run("--series", "Bangkok", "--series", "An Giang", "--as-of", "2022-06", "--json")
+    assert json.loads(then.stdout)["not_qualifying"]["alps"] == {"no recent price": 4}
 
 
 WEEKLY_DEFAULTS = "commodity=Coconut,market=Mỏ Cày Bắc,price_type=Farmgate,unit=dozen,currency=VND"

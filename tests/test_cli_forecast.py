@@ -1267,6 +1267,34 @@ def test_a_unit_written_otherwise_than_the_output_is_said_once_the_output_is_wri
     # No output file, nothing to join: no note.
     shown = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert shown.exit_code == 0 and "join on these" not in shown.stderr
+    # Only the spellings of the series written: Maize writes kg and USD as outputs do.
+    rows += [f"2024-{m:02d}-15,Maize,B,Retail,kg,USD,{2 + m / 10:.2f}" for m in range(1, 13)]
+    path = _price_file(tmp_path, "two.csv", rows)
+    args = ("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    maize = run(*args, "-s", "Maize")
+    assert maize.exit_code == 0 and "join on these" not in maize.stderr
+    assert "unit 'KG' as 'kg'" in run(*args, "-s", "Rice").stderr
+
+
+def test_a_slip_among_conflicting_prices_is_said_to_be_set_aside(tmp_path):
+    # 253 and 2,531 on one date: the median, 1,392, is no price; 253 is near the others.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-01,Rice,A,Retail,kg,USD,{250 + m}" for m in range(1, 13)]
+    rows += ["2024-12-01,Rice,A,Retail,kg,USD,2531"]
+    path = _price_file(tmp_path, "slip.csv", rows)
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert (
+        "the one nearer the series' prices around it was kept (twofold apart or more), e.g. "
+        "Rice | A | Retail | USD/kg 2024-12-01: 262, 2,531 -> 262"
+    ) in result.stderr
+    assert pd.read_csv(out)["forecast"].tolist() == [262]
+    # Every date in conflict: nothing around to tell, and the note says the median stood.
+    alone = [rows[0], "2024-01-01,Rice,A,Retail,kg,USD,250", "2024-01-01,Rice,A,Retail,kg,USD,2500"]
+    checked = run("data", "check", _price_file(tmp_path, "alone.csv", alone))
+    assert "1 conflicting duplicate resolved by the median" in checked.stdout
+    assert "far apart" not in checked.stdout and "1375 (nearer)" not in checked.stdout
 
 
 def test_levels_given_as_fractions_or_twice_are_refused():

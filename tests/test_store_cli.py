@@ -556,6 +556,19 @@ def test_db_on_backtest_alerts_and_freq(tmp_path):
     assert json.loads(weekly.stdout)["as_of"] == "2019-02-18"  # 60 Mondays from 2018-01-01
 
 
+def test_accuracy_of_a_stored_series_no_run_forecast_says_to_forecast_it(tmp_path):
+    """Review: 'accuracy -s Wheat', stored but never forecast, said "none with actual prices
+    yet: ingest newer prices, then run this again", which would never score it."""
+    run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "s.duckdb")
+    run("forecast", "--db", "s.duckdb", "-s", "Rice", "-m", "naive", "-h", 6, "-j", 1, "-q")
+    coffee = run("accuracy", "--db", "s.duckdb", "-s", "Coffee")
+    assert coffee.exit_code == 2
+    line = one_error_line(coffee)
+    assert "no archived forecast run covers 'Coffee'" in line and '--series "Coffee"' in line
+    rice = run("accuracy", "--db", "s.duckdb", "-s", "Rice")
+    assert rice.exit_code == 0 and "none with actual prices yet" in " ".join(rice.stdout.split())
+
+
 def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
     run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "s.duckdb")
     result = run("accuracy", "--db", "s.duckdb")

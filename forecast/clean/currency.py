@@ -259,8 +259,13 @@ def normalise_currencies(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
         scaled = f", prices x{units:,.0f}" if units != 1 else ""
         notes.append(f"currency '{text}' read as {iso}{scaled} ({n} rows)")
     # Read as a code without a change of scale ("usd", "đồng"): outputs write the code.
+    names = frame[["commodity", "market", "price_type"]].itertuples(index=False, name=None)
+    where: dict[tuple[str, str], set] = {}
+    for name, text, iso in zip(names, raw, code, strict=True):
+        if text and text != iso:
+            where.setdefault((text, iso), set()).add(name)
     respelled = [
-        {"column": "currency", "from": text, "to": iso}
+        {"column": "currency", "from": text, "to": iso, "series": sorted(where[(text, iso)])}
         for text, iso, units in sorted(renamed)
         if units == 1 and iso
     ]

@@ -84,9 +84,11 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     if exact:
         notes.append(f"{exact} exact duplicate rows merged")
     if conflicts:
+        nearer = sum(c["rule"] == "nearest" for c in conflicts)
         notes.append(
-            f"{len(conflicts)} conflicting duplicates resolved by the median"
-            + (f" ({len(far)} far apart: by the series' other prices)" if far else "")
+            f"{len(conflicts)} conflicting duplicate{'s' if len(conflicts) > 1 else ''} "
+            "resolved by the median"
+            + (f" ({nearer} far apart: by the series' other prices)" if nearer else "")
         )
     return StepOutput(out, notes=notes, details={"conflicts": conflicts})
 
@@ -99,21 +101,26 @@ def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:
     import numpy as np
 
     out = out.copy()
-    agreed = ~out["flags"].map(lambda flags: "conflict" in split_marks(flags))
+    agreed = out[~out["flags"].map(lambda flags: "conflict" in split_marks(flags))]
+    keys = pd.MultiIndex.from_frame(agreed[list(KEY)])
+    wanted = agreed[keys.isin([key for _, key, _ in far])]
+    # Each series once, sorted by date: a scan of the table per conflict took 23 s on
+    # 3,000 conflicts in 33,000 rows.
+    series = {
+        key: (group["date"].to_numpy(), group["price"].to_numpy(dtype=float))
+        for key, group in wanted.sort_values("date").groupby(list(KEY), sort=False)
+    }
     for row, key, conflict in far:
-        mine = agreed.copy()
-        for column, value in zip(KEY, key, strict=True):
-            mine &= out[column] == value
-        series = out.loc[mine, ["date", "price"]].sort_values("date")
-        when = out.at[row, "date"]
-        around = pd.concat(
-            [
-                series.loc[series["date"] < when, "price"].tail(NEIGHBOURS),
-                series.loc[series["date"] > when, "price"].head(NEIGHBOURS),
-            ]
-        ).to_numpy(dtype=float)
-        if not len(around):
+        if key not in series:
             continue  # nothing tells which: the median stands
+        dates, prices = series[key]
+        at = np.searchsorted(dates, out.at[row, "date"].to_datetime64())
+        stop = at + 1 if at < len(dates) and dates[at] == out.at[row, "date"] else at
+        around = np.concatenate(
+            [prices[max(0, at - NEIGHBOURS) : at], prices[stop : stop + NEIGHBOURS]]
+        )
+        if not len(around):
+            continue
         level = float(np.median(np.log(around)))
         offered = np.asarray(conflict["values"], dtype=float)
         kept = float(offered[np.argmin(np.abs(np.log(offered) - level))])

@@ -53,8 +53,9 @@ class CleanReport:
         ``column, from, to`` per name the tidying changed (spaces trimmed or collapsed,
         accents composed): output tables carry ``to``.
     respelled
-        ``column, from, to`` per unit or currency the file writes otherwise than outputs do
-        (``KG`` is ``kg``, ``usd`` is ``USD``), with no change to the prices.
+        ``column, from, to, series`` per unit or currency the file writes otherwise than
+        outputs do (``KG`` is ``kg``, ``usd`` is ``USD``), with no change to the prices;
+        ``series`` lists the (commodity, market, price type) that write it so.
     lost
         The series (as the file writes their commodity, market, price type, unit and
         currency) whose every row was refused: no price of theirs is left.

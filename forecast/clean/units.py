@@ -475,7 +475,7 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         )
     renamed: dict[tuple[str, str], int] = {}
     unknown: dict[str, int] = {}
-    respelled: dict[tuple[str, str], None] = {}
+    respelled: dict[tuple[str, str], set] = {}
     for combo, n in counts.items():
         raw, unit = combo[4], combo[5]
         to, fac = decided[combo]
@@ -484,14 +484,17 @@ def convert_units(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         elif fac == 1.0 and fold(raw) != fold(to):
             renamed[(raw, to)] = renamed.get((raw, to), 0) + n
         if fac == 1.0 and raw and raw != to:  # "KG" is kg: outputs write kg
-            respelled[(raw, to)] = None
+            respelled.setdefault((raw, to), set()).add(combo[:3])
     for (raw, to), n in sorted(renamed.items()):
         notes.append(f"unit '{raw}' read as {to} ({n} rows)")
     for name, n in sorted(unknown.items()):
         notes.append(f"unit '{name}' is not a known unit; kept as its own unit ({n} rows)")
     details = {
         "conversions": conversions,
-        "respelled": [{"column": "unit", "from": a, "to": b} for a, b in sorted(respelled)],
+        "respelled": [
+            {"column": "unit", "from": a, "to": b, "series": sorted(respelled[(a, b)])}
+            for a, b in sorted(respelled)
+        ],
     }
     return StepOutput(out, rejected, notes_in + notes, details)
 

@@ -101,19 +101,30 @@ def _no_recent_price_hint(frame, stamp, picked: bool) -> str | None:
     picked alone): when they stopped and the --as-of that scores them then, as bulletin
     says (``picked``: --series chose them). Without it "no recent price (1)" was a dead
     end."""
+    import pandas as pd
+
     from forecast.anomaly import MAX_AGE_MONTHS
 
     old = (frame["alps_reason"] == "no recent price") | (frame["ipa_reason"] == "no recent price")
     if not old.any():
         return None
-    when = frame.loc[old, "date"].max()
-    which = "series" if old.sum() == 1 else "latest of the series"
-    them = "it" if old.sum() == 1 else "them"
+    ends = frame.loc[old, "date"]
+    when = ends.max()
     other = ", or other --series" if picked else ""
+    if len(ends) == 1:
+        return (
+            f"No recent price: the series stopped in {when:%Y-%m}, more than "
+            f"{MAX_AGE_MONTHS} months before {stamp:%Y-%m}; give --as-of {when:%Y-%m} to "
+            f"score it as of then{other}."
+        )
+    # Only the series with a price near that month are scored there: said, not promised
+    # for all (a review followed the hint and scored 1 of 5).
+    with_it = int((ends >= when - pd.DateOffset(months=MAX_AGE_MONTHS)).sum())
     return (
-        f"No recent price: the {which} stopped in {when:%Y-%m}, more than {MAX_AGE_MONTHS} "
-        f"months before {stamp:%Y-%m}; give --as-of {when:%Y-%m} to score {them} as of "
-        f"then{other}."
+        f"No recent price: {len(ends)} series stopped more than {MAX_AGE_MONTHS} months "
+        f"before {stamp:%Y-%m}, the latest in {when:%Y-%m}; give --as-of {when:%Y-%m} to "
+        f"score the {with_it} with a price then{other} ('cropcast data list' shows when "
+        "each stopped)."
     )
 
 

@@ -290,7 +290,7 @@ def forecast_cmd(
         note_flat_forecasts(input_, db, prices, run.forecasts)
         if output is not None:
             write_forecasts(run.forecasts, output)
-            note_respelled(reports, input_)
+            note_respelled(reports, input_, prices)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import StoreNotWritable, archive_forecasts, open_store
@@ -488,7 +488,7 @@ def backtest_cmd(
             # Without the fit times: they differ from run to run and engine to engine,
             # and the leaderboard reports them.
             write_forecasts(table.drop(columns="seconds"), output)
-            note_respelled(reports, input_)
+            note_respelled(reports, input_, prices)
         if quiet:
             _print_backtest_failures(failed, scored, n_series)
             return

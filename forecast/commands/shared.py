@@ -831,12 +831,24 @@ def note_renamed(report, path: Path) -> None:
     )
 
 
-def note_respelled(reports: list, path: Path | None, shown: int = 3) -> None:
+def note_respelled(reports: list, path: Path | None, prices, shown: int = 3) -> None:
     """A line on stderr, once an output is written, when the file read (its cleaning report
-    in ``reports``) writes a unit or currency otherwise than outputs do ("KG" is kg, "đồng"
-    VND): a user joining the output to the file on its key columns found no row in common."""
-    respelled = [r for report in reports for r in getattr(report, "respelled", [])]
-    if not respelled or path is None:
+    in ``reports``) writes a unit or currency of the series in ``prices`` (those written)
+    otherwise than outputs do ("KG" is kg, "đồng" VND): a user joining the output to the
+    file on its key columns found no row in common."""
+    if path is None:
+        return
+    written = {
+        column: set(prices[["commodity", "market", "price_type", column]].itertuples(False, None))
+        for column in ("unit", "currency")
+    }
+    respelled = [
+        r
+        for report in reports
+        for r in getattr(report, "respelled", [])
+        if any((*name, r["to"]) in written[r["column"]] for name in r["series"])
+    ]
+    if not respelled:
         return
     listed = "; ".join(f"{r['column']} {r['from']!r} as {r['to']!r}" for r in respelled[:shown])
     more = f" and {len(respelled) - shown} more" if len(respelled) > shown else ""
@@ -990,10 +1002,10 @@ def note_conflicts(report, prices, path: Path) -> None:
         c = (far or examples)[0]  # a slip set right is the one to see
         values = ", ".join(money(v) for v in c["values"])
         example = f", e.g. {c['series']} {c['date']}: {values} -> {money(c['resolved'])}"
-        if far:
-            kept += (
-                " (of prices twofold apart or more, the one nearer the series' prices around it)"
-            )
+        if far and len(far) == len(examples):
+            kept = "the one nearer the series' prices around it was kept (twofold apart or more)"
+        elif far:
+            kept += ", or, of prices twofold apart or more, the one nearer the series' others"
     dates = "dates" if n > 1 else "date"
     typer.echo(
         f"note: {n} {dates} in {path.name} had different prices in the same series; "

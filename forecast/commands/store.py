@@ -398,6 +398,8 @@ def accuracy_cmd(
         return
     if table.empty:
         runs = len(forecast_runs(store))
+        if runs and series:
+            _refuse_series_never_forecast(store, series)
         if runs:
             console.print(
                 f"{runs} archived forecast {'run' if runs == 1 else 'runs'} in {store.path}, "
@@ -460,6 +462,20 @@ def _refuse_series_not_stored(store, series: list[str]) -> None:
             f"no series in the store matches {' or '.join(repr(s) for s in series)}",
             "--series",
             f"Run 'cropcast data list --db {store.path}' to see the stored series",
+        )
+
+
+def _refuse_series_never_forecast(store, series: list[str]) -> None:
+    """A --series in the store that no archived run forecast: "none with actual prices yet:
+    ingest newer prices" was a dead end, newer prices would never score it."""
+    from forecast.store.archive import forecast_series
+    from forecast.table import select_series
+
+    if select_series(forecast_series(store), series).empty:
+        raise UsageError(
+            f"no archived forecast run covers {' or '.join(repr(s) for s in series)}",
+            "--series",
+            f"Forecast it first: 'cropcast forecast --db {store.path} --series \"{series[0]}\"'",
         )
 
 

@@ -138,6 +138,12 @@ def forecast_runs(store: Store) -> pd.DataFrame:
         return con.execute("SELECT * FROM forecast_runs ORDER BY run_id").df()
 
 
+def forecast_series(store: Store) -> pd.DataFrame:
+    """The series (key columns) any archived run forecast."""
+    with store.reading() as con:
+        return _frame(con, f"SELECT DISTINCT {_KEY} FROM forecasts", [])
+
+
 def _widen(points: pd.DataFrame, intervals: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
     """Long intervals -> ``lower_<L>``/``upper_<L>`` columns beside each forecast point."""
     out = points.copy()
