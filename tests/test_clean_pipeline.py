@@ -1079,6 +1079,25 @@ def test_conflicting_prices_far_apart_keep_the_one_nearer_the_series():
     assert any("(nearer)" in line for line in result.report.lines())
 
 
+def test_prices_twofold_apart_in_one_period_keep_those_near_the_series():
+    # A month of the 15th and the 16th, 5,040 and 49,500: their median, 27,270, is no price.
+    rows = [{"date": f"2020-{m:02d}-15", "price": str(5000 + 10 * m)} for m in range(1, 13)]
+    rows += [{"date": "2020-04-16", "price": "49500"}]
+    result = run(raw_table(rows))
+    april = result.prices.set_index("date").loc[pd.Timestamp("2020-04-01")]
+    assert (april["price"], april["flags"]) == (5040, "aggregated")
+    assert result.report.aggregated_apart == 1
+    # Four weekly prices read as a month, one of them a slip: the other three's median.
+    weeks = [{"date": f"2020-{m:02d}-01", "price": str(5000 + 10 * m)} for m in range(1, 13)]
+    weeks += [{"date": f"2020-06-{d:02d}", "price": p} for d, p in ((8, "5070"), (15, "50700"))]
+    weeks += [{"date": "2020-06-22", "price": "5090"}]
+    june = run(raw_table(weeks), freq="monthly").prices.set_index("date")
+    assert june.loc[pd.Timestamp("2020-06-01"), "price"] == 5070  # of 5,060, 5,070, 5,090
+    # Close prices in one period: their median, as before.
+    close = rows[:-1] + [{"date": "2020-04-16", "price": "5140"}]
+    assert run(raw_table(close)).prices.set_index("date").loc["2020-04-01", "price"] == 5090
+
+
 def test_conflicting_prices_far_apart_with_nothing_around_keep_the_median():
     rows = [{"date": "2020-01-15", "price": "5000"}, {"date": "2020-01-15", "price": "50000"}]
     result = run(raw_table(rows))

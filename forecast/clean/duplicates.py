@@ -95,13 +95,17 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
 
 def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:
     """For each ``(row, key, conflict)`` in ``far``, keep the value nearest (in log) the
-    median of the series' ``NEIGHBOURS`` prices on each side that are not in conflict
-    themselves; the median stays where the series has no such price. Updates each
-    conflict's ``resolved`` and ``rule`` ("nearest") in place."""
+    median of the series' ``NEIGHBOURS`` prices on each side that are neither in conflict
+    nor in ``far`` themselves, or, of several values, the median of those within
+    ``FAR_APART`` of it (four weekly prices, one a slip: the other three's median); the
+    median of all stays where the series has no such price. Updates each conflict's
+    ``resolved`` and ``rule`` ("nearest") in place."""
     import numpy as np
 
     out = out.copy()
-    agreed = out[~out["flags"].map(lambda flags: "conflict" in split_marks(flags))]
+    unsure = out["flags"].map(lambda flags: "conflict" in split_marks(flags))
+    unsure |= out.index.isin([row for row, _, _ in far])
+    agreed = out[~unsure]
     keys = pd.MultiIndex.from_frame(agreed[list(KEY)])
     wanted = agreed[keys.isin([key for _, key, _ in far])]
     # Each series once, sorted by date: a scan of the table per conflict took 23 s on
@@ -123,7 +127,9 @@ def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:
             continue
         level = float(np.median(np.log(around)))
         offered = np.asarray(conflict["values"], dtype=float)
-        kept = float(offered[np.argmin(np.abs(np.log(offered) - level))])
+        logs = np.log(offered)
+        nearest = logs[np.argmin(np.abs(logs - level))]
+        kept = float(np.median(offered[np.abs(logs - nearest) < np.log(FAR_APART)]))
         out.at[row, "price"] = kept
         conflict.update(resolved=kept, rule="nearest")
     return out

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.clean.base import StepOutput, add_mark, label, map_unique, series_blocks, split_marks
-from forecast.clean.duplicates import combine
+from forecast.clean.duplicates import FAR_APART, combine, nearest_to_series
 from forecast.clean.options import CleanOptions
 from forecast.table import KEY
 
@@ -25,12 +25,26 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     if out is frame:
         return StepOutput(frame)
     out = out.assign(flags=add_mark(out["flags"], several, "aggregated"))
+    # As for conflicting duplicates: prices twofold apart in one period (5,040 on the 15th,
+    # 49,500 on the 16th) have a median nobody paid; the ones near the series stand.
+    values = frame.groupby(ids, sort=False)["price"].agg(list)
+    far = []
+    for row, found in out[several].iterrows():
+        key = tuple(found[c] for c in KEY)
+        prices = values.loc[key + (found["date"],)]
+        if max(prices) >= FAR_APART * min(prices):
+            far.append((row, key, {"values": [float(p) for p in prices], "rule": "median"}))
+    if far:
+        out = nearest_to_series(out, far)
+    nearer = sum(c["rule"] == "nearest" for _, _, c in far)
     extra = int(frame.duplicated(ids).sum())
     note = (
         f"{int(several.sum())} periods held several observations: median taken "
         f"({extra} rows merged)"
+        + (f"; {nearer} with prices twofold apart: of those near the series'" if nearer else "")
     )
-    return StepOutput(out, notes=[note], details={"aggregated": int(several.sum())})
+    details = {"aggregated": int(several.sum()), "aggregated_apart": nearer}
+    return StepOutput(out, notes=[note], details=details)
 
 
 def steps_between(a: pd.Timestamp, b: pd.Timestamp, freq: str) -> int:

@@ -89,6 +89,8 @@ class CleanReport:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     outliers: list[dict[str, Any]] = field(default_factory=list)
     interpolated: int = 0
+    #: Periods whose several prices were twofold apart: those near the series' kept.
+    aggregated_apart: int = 0
     gaps: list[dict[str, Any]] = field(default_factory=list)
     short_series: list[dict[str, Any]] = field(default_factory=list)
     renamed: list[dict[str, Any]] = field(default_factory=list)

@@ -1075,7 +1075,13 @@ def note_several_per_period(report, prices, path: Path) -> None:
     typer.echo(
         f"note: {n} {periods} of {path.name} held several prices of one series ({series} "
         f"series, e.g. {series_label(tuple(first[list(KEY)]))} {first['date']:%Y-%m-%d}); "
-        f"each {period}'s median was kept, as the file reads as {report.freq or 'one period'}",
+        f"each {period}'s median was kept"
+        + (
+            f" (in {report.aggregated_apart}, of prices twofold apart, those near the series')"
+            if getattr(report, "aggregated_apart", 0)
+            else ""
+        )
+        + f", as the file reads as {report.freq or 'one period'}",
         err=True,
     )
 
