@@ -34,6 +34,21 @@ def test_data_list_table_output():
     assert "An Giang" in result.stdout
 
 
+def test_data_list_gives_a_weekly_series_span_in_days(tmp_path):
+    """A weekly store's spans read '2025-11–2025-12', whichever weeks they held."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{d:%Y-%m-%d},Dừa,Mỏ Cày Bắc,Farmgate,kg,VND,12000"
+        for d in pd.date_range("2025-11-03", periods=9, freq="W-MON")
+    ]
+    path = tmp_path / "dua.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run("data", "list", path, "--freq", "weekly")
+    assert result.exit_code == 0, result.output
+    assert "2025-11-03–2025-12-29" in result.stdout
+    assert "2021-01–2022-06" in run("data", "list").stdout  # Bac Lieu: months stay
+
+
 def test_data_list_reads_a_file_as_data_check_does(tmp_path):
     """It says "pass --dayfirst" on ambiguous dates: then it must take it."""
     path = tmp_path / "lua.csv"

@@ -111,10 +111,12 @@ def data_list(
     table.add_column("prices", justify="right", no_wrap=True)
     table.add_column("gaps", justify="right", no_wrap=True)
     for row in overview.itertuples(index=False):
+        # Weeks by their Monday: "2025-11–2025-12" hid which weeks a series holds.
+        day = "%Y-%m-%d" if row.freq == "weekly" else "%Y-%m"
         table.add_row(
             f"{row.commodity} · {row.market} · {row.price_type}",
             f"{row.currency}/{row.unit}",
-            f"{row.first:%Y-%m}–{row.last:%Y-%m}",
+            f"{row.first:{day}}–{row.last:{day}}",
             str(row.count),
             str(row.missing),
         )
