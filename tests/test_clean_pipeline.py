@@ -1076,7 +1076,13 @@ def test_conflicting_prices_far_apart_keep_the_one_nearer_the_series():
     assert april == 5040
     (conflict,) = result.report.conflicts
     assert (conflict["resolved"], conflict["rule"]) == (5040.0, "nearest")
-    assert any("(nearer)" in line for line in result.report.lines())
+    lines = result.report.lines()
+    assert any("(nearer)" in line for line in lines)
+    assert any("'(nearer)': twofold apart" in line for line in lines)  # the header says why
+    notes = [n for step in result.report.steps for n in step["notes"]]
+    assert "1 conflicting duplicate resolved: 0 by the median, 1 by the price nearer" in (
+        " ".join(notes)
+    )
 
 
 def test_prices_twofold_apart_in_one_period_keep_those_near_the_series():
@@ -1104,6 +1110,10 @@ def test_conflicting_prices_far_apart_with_nothing_around_keep_the_median():
     assert result.prices["price"].tolist() == [27500]
     (conflict,) = result.report.conflicts
     assert conflict["rule"] == "median"
+    # Nothing was kept as the nearer price: the header and the note say the median.
+    assert "conflicts (median kept):" in result.report.lines()
+    notes = " ".join(n for step in result.report.steps for n in step["notes"])
+    assert "1 conflicting duplicate resolved by the median" in notes and "nearer" not in notes
 
 
 def test_weekly_data_asked_monthly_is_aggregated():

@@ -1784,6 +1784,27 @@ def test_a_series_table_never_folds_a_range_or_a_date_over_two_lines(monkeypatch
     assert max(len(line.rstrip()) for line in narrow.stdout.splitlines()) <= width
 
 
+def test_a_block_gives_a_range_too_wide_for_its_column_a_line_of_its_own(monkeypatch, tmp_path):
+    """At 30 columns a 99.9 % range of prices in the hundreds of millions folded in the
+    block layout too: '95,425,221 –' over '121,802,140'."""
+    from forecast.commands.shared import console
+
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2024-{m:02d}-01,Durian,Cai Be,Wholesale,unit,VND,{100_000_000 + 2_500_000 * (m % 3)}"
+        for m in range(1, 13)
+    ]
+    path = _price_file(tmp_path, "durian.csv", rows)
+    monkeypatch.setattr(console, "_width", 30)
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "--levels", "50,99.9")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 30
+    ranges = [line.strip() for line in lines if " – " in line]
+    assert len(ranges) == 2 and all(re.fullmatch(r"[\d,]+ – [\d,]+", r) for r in ranges), lines
+    assert not [line for line in lines if line.rstrip().endswith("–")]
+
+
 def test_a_wide_terminal_keeps_the_tables(monkeypatch):
     from forecast.commands.shared import console
 

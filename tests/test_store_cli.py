@@ -565,6 +565,8 @@ def test_accuracy_of_a_stored_series_no_run_forecast_says_to_forecast_it(tmp_pat
     assert coffee.exit_code == 2
     line = one_error_line(coffee)
     assert "no archived forecast run covers 'Coffee'" in line and '--series "Coffee"' in line
+    both = one_error_line(run("accuracy", "--db", "s.duckdb", "-s", "Coffee", "-s", "Tea"))
+    assert "Forecast them first" in both and '--series "Coffee" --series "Tea"' in both
     rice = run("accuracy", "--db", "s.duckdb", "-s", "Rice")
     assert rice.exit_code == 0 and "none with actual prices yet" in " ".join(rice.stdout.split())
 

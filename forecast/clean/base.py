@@ -80,6 +80,11 @@ def add_mark(flags: pd.Series, mask: pd.Series, mark: str) -> pd.Series:
 _SPACES = re.compile(r"\s+")
 
 
+def counted(n: int, word: str) -> str:
+    """'1 period', '3 periods': a count with its noun in the right number."""
+    return f"{n} {word if n == 1 else word + 's'}"
+
+
 def tidy_text(value: object) -> str:
     """Strip, collapse inner whitespace, NFC-compose; case kept as written. Missing -> ''."""
     if value is None or (isinstance(value, float) and value != value):

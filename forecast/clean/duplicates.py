@@ -14,7 +14,7 @@ from itertools import chain
 
 import pandas as pd
 
-from forecast.clean.base import StepOutput, add_mark, join_marks, label, split_marks
+from forecast.clean.base import StepOutput, add_mark, counted, join_marks, label, split_marks
 from forecast.clean.options import CleanOptions
 from forecast.table import KEY
 
@@ -85,11 +85,13 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         notes.append(f"{exact} exact duplicate rows merged")
     if conflicts:
         nearer = sum(c["rule"] == "nearest" for c in conflicts)
-        notes.append(
-            f"{len(conflicts)} conflicting duplicate{'s' if len(conflicts) > 1 else ''} "
-            "resolved by the median"
-            + (f" ({nearer} far apart: by the series' other prices)" if nearer else "")
+        how = (
+            f": {len(conflicts) - nearer} by the median, {nearer} by the price nearer the "
+            "series' others (twofold apart)"
+            if nearer
+            else " by the median"
         )
+        notes.append(f"{counted(len(conflicts), 'conflicting duplicate')} resolved{how}")
     return StepOutput(out, notes=notes, details={"conflicts": conflicts})
 
 

@@ -31,6 +31,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from forecast.clean.base import (
     StepOutput,
     add_mark,
+    counted,
     fmt_number,
     join_marks,
     label,
@@ -172,5 +173,5 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         notes = [f"{len(found)} outliers refused"] if found else []
         return StepOutput(kept, rejected, notes, {"outliers": found})
     out = frame.assign(flags=add_mark(frame["flags"], mask, "outlier"))
-    notes = [f"{len(found)} outliers flagged (kept)"] if found else []
+    notes = [f"{counted(len(found), 'outlier')} flagged (kept)"] if found else []
     return StepOutput(out, notes=notes, details={"outliers": found})

@@ -12,7 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.clean.base import StepOutput, add_mark, label, map_unique, series_blocks, split_marks
+from forecast.clean.base import (
+    StepOutput,
+    add_mark,
+    counted,
+    label,
+    map_unique,
+    series_blocks,
+    split_marks,
+)
 from forecast.clean.duplicates import FAR_APART, combine, nearest_to_series
 from forecast.clean.options import CleanOptions
 from forecast.table import KEY
@@ -39,8 +47,8 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     nearer = sum(c["rule"] == "nearest" for _, _, c in far)
     extra = int(frame.duplicated(ids).sum())
     note = (
-        f"{int(several.sum())} periods held several observations: median taken "
-        f"({extra} rows merged)"
+        f"{counted(int(several.sum()), 'period')} held several observations: median taken "
+        f"({counted(extra, 'row')} merged)"
         + (f"; {nearer} with prices twofold apart: of those near the series'" if nearer else "")
     )
     details = {"aggregated": int(several.sum()), "aggregated_apart": nearer}
@@ -101,7 +109,7 @@ def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepO
         added["date"] = added["date"].astype(frame["date"].dtype)
         out = pd.concat([frame, added], ignore_index=True)
         notes.append(
-            f"{len(new_rows)} missing periods filled by log interpolation "
+            f"{counted(len(new_rows), 'missing period')} filled by log interpolation "
             f"(gaps up to {options.max_gap})"
         )
     else:
@@ -128,7 +136,10 @@ def short_series(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         if n < options.min_length
     ]
     notes = (
-        [f"{len(short)} of {len(counts)} series have fewer than {options.min_length} observations"]
+        [
+            f"{len(short)} of {len(counts)} series {'has' if len(short) == 1 else 'have'} fewer "
+            f"than {options.min_length} observations"
+        ]
         if short
         else []
     )

@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from forecast.clean.base import counted
+
 
 @dataclass
 class CleanReport:
@@ -133,8 +135,14 @@ class CleanReport:
         listed("rejected", [f"{n} x {reason}" for reason, n in self.reasons.most_common()])
         listed("series with no row left", self.lost)
         listed("converted", [c["text"] for c in self.conversions])
+        nearer = any(c.get("rule") == "nearest" for c in self.conflicts)
         listed(
-            "conflicts (median kept; of prices twofold apart, the one nearer the series')",
+            "conflicts (median kept"
+            + (
+                "; '(nearer)': twofold apart, the price nearer the series' others)"
+                if nearer
+                else ")"
+            ),
             [
                 f"{c['series']} {c['date']}: {', '.join(f'{v:g}' for v in c['values'])} -> "
                 f"{c['resolved']:g}" + (" (nearer)" if c.get("rule") == "nearest" else "")
@@ -150,14 +158,17 @@ class CleanReport:
             ],
         )
         if self.interpolated:
-            out.append(f"interpolated: {self.interpolated} periods")
+            out.append(f"interpolated: {counted(self.interpolated, 'period')}")
         listed(
             "gaps left",
-            [f"{g['series']}: {g['from']} to {g['to']} ({g['length']} periods)" for g in self.gaps],
+            [
+                f"{g['series']}: {g['from']} to {g['to']} ({counted(g['length'], 'period')})"
+                for g in self.gaps
+            ],
         )
         listed(
             "short series",
-            [f"{s['series']}: {s['length']} observations" for s in self.short_series],
+            [f"{s['series']}: {counted(s['length'], 'observation')}" for s in self.short_series],
         )
         listed(
             f"spacing unlike the file's ({self.freq})",

@@ -264,6 +264,7 @@ def data_clean(
         console.print(
             f"{counted(len(result.rejected), 'row')} "
             f"{'was' if len(result.rejected) == 1 else 'were'} rejected; "
-            "add --rejected FILE to keep them with reasons",
+            f"add --rejected FILE to keep {'it' if len(result.rejected) == 1 else 'them'} "
+            "with reasons",
             markup=False,
         )

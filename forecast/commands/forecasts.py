@@ -318,7 +318,7 @@ def forecast_cmd(
             print_forecasts(run, prices, spec.levels, spec.horizon)
         if output is not None:
             console.print(
-                f"wrote {counted(len(run.forecasts), 'row')} ({n_series} series × {horizon}) "
+                f"wrote {counted(len(run.forecasts), 'row')} ({n_series:,} series × {horizon}) "
                 f"to {output}",
                 markup=False,
             )

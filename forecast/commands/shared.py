@@ -1005,7 +1005,10 @@ def note_conflicts(report, prices, path: Path) -> None:
         if far and len(far) == len(examples):
             kept = "the one nearer the series' prices around it was kept (twofold apart or more)"
         elif far:
-            kept += ", or, of prices twofold apart or more, the one nearer the series' others"
+            kept += (
+                f", or, on {len(far)} of them (prices twofold apart), the one nearer the "
+                "series' prices around it"
+            )
     dates = "dates" if n > 1 else "date"
     typer.echo(
         f"note: {n} {dates} in {path.name} had different prices in the same series; "
@@ -1619,13 +1622,21 @@ def print_table(table, out=None) -> None:
         out.print(table.title, highlight=False)
     columns = table.columns
     cells = [list(column.cells) for column in columns]
-    for row in range(table.row_count):
-        out.print(cells[0][row], highlight=False)
+
+    def new_block():
         block = _Table.grid(padding=(0, 1))
         # Headers wrap too: on a very narrow screen a header that may not left its value
         # no room at all.
         block.add_column(style="dim", ratio=1)
         block.add_column(overflow="fold", ratio=2)
+        return block
+
+    # A value wider than its column (a range of hundreds of millions at 30 columns) folded
+    # over two lines ("95,425,221 –" over "121,802,140"): it takes a line of its own.
+    room = (out.width - 1) * 2 // 3
+    for row in range(table.row_count):
+        out.print(cells[0][row], highlight=False)
+        block = new_block()
         for column, values in zip(columns[1:], cells[1:], strict=True):
             value = values[row]
             if isinstance(value, str) and not value.strip():
@@ -1633,7 +1644,17 @@ def print_table(table, out=None) -> None:
             header = column.header
             if isinstance(header, str):
                 header = Text.from_markup(" ".join(header.split()))
-            block.add_row(Text("  ") + header if isinstance(header, Text) else header, value)
-        out.print(block)
+            label = Text("  ") + header if isinstance(header, Text) else header
+            shown = out.render_str(value) if isinstance(value, str) else value
+            if isinstance(shown, Text) and shown.cell_len > room:
+                if block.row_count:
+                    out.print(block)
+                    block = new_block()
+                out.print(label, style="dim", highlight=False)
+                out.print(Text("    ") + shown, highlight=False)
+                continue
+            block.add_row(label, value)
+        if block.row_count:
+            out.print(block)
     if table.caption:
         out.print(table.caption, highlight=False)

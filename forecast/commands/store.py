@@ -475,7 +475,8 @@ def _refuse_series_never_forecast(store, series: list[str]) -> None:
         raise UsageError(
             f"no archived forecast run covers {' or '.join(repr(s) for s in series)}",
             "--series",
-            f"Forecast it first: 'cropcast forecast --db {store.path} --series \"{series[0]}\"'",
+            f"Forecast {'it' if len(series) == 1 else 'them'} first: 'cropcast forecast --db "
+            f"{store.path} {' '.join(f'--series {chr(34)}{s}{chr(34)}' for s in series)}'",
         )
 
 
