@@ -605,10 +605,11 @@ def calendar_table(calendar: pd.DataFrame, commodity: str | None = None) -> pd.D
     -------
     pd.DataFrame
         One row per calendar row: ``commodity``, ``region``, ``season``, then integer
-        columns 1..12 holding ``"plant"``, ``"harvest"``, ``"peak"``, ``"demand"`` or ``""``.
-        Peak marks replace harvest marks; a demand season's months (see
-        :func:`season_effect`) are ``"demand"``, not a harvest; month labels are left to the
-        renderer (T1..T12 or Jan..Dec).
+        columns 1..12 holding ``"plant"``, ``"harvest"``, ``"peak"``, ``"demand"``,
+        ``"output"`` or ``""``. Peak marks replace harvest marks; a demand season's months (see
+        :func:`season_effect`) are ``"demand"``, not a harvest; those of a crop picked every
+        month (:func:`picked_all_year`: coconut's rainy season) are ``"output"``, more of it,
+        not its only harvest; month labels are left to the renderer (T1..T12 or Jan..Dec).
     """
     rows = calendar if commodity is None else match_commodity(commodity, calendar)
     records = []
@@ -620,6 +621,8 @@ def calendar_table(calendar: pd.DataFrame, commodity: str | None = None) -> pd.D
         harvest, peak = _windows(row)
         if season_effect(row) == "rise":  # prices climb on demand: not a glut to plan around
             marks.update(dict.fromkeys([*harvest, *peak], "demand"))
+        elif picked_all_year(row):  # coconut is picked every month: more then, not only then
+            marks.update(dict.fromkeys([*harvest, *peak], "output"))
         else:
             marks.update(dict.fromkeys(harvest, "harvest"))
             marks.update(dict.fromkeys(peak, "peak"))

@@ -500,6 +500,9 @@ def test_calendar_table(calendar):
     # The pre-Tết pomelo season is demand, when prices rise: not drawn as a harvest glut.
     (tet,) = calendar_table(calendar, "Pomelo").itertuples(index=False)
     assert [tet[2 + m] for m in range(1, 13)] == ["demand", *[""] * 10, "demand"]
+    # Coconut is picked every month: its rainy-season row is more output, not its harvest.
+    (rainy,) = calendar_table(calendar, "Coconut").itertuples(index=False)
+    assert [rainy[2 + m] for m in range(1, 13)] == [*[""] * 4, *["output"] * 7, ""]
 
 
 def test_harvest_note_months(calendar):

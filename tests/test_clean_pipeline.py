@@ -1056,6 +1056,8 @@ def test_exact_duplicates_merge_and_conflicts_take_the_median():
     assert result.prices["price"].tolist() == [5000, 5200]
     assert result.prices["flags"].tolist() == ["", "conflict"]
     assert (result.report.rows_kept, result.report.rows_merged) == (2, 3)
+    notes = " ".join(n for step in result.report.steps for n in step["notes"])
+    assert "1 exact duplicate row merged" in notes  # one, singular
     (conflict,) = result.report.conflicts
     assert conflict == {
         "series": "Rice | An Giang | Wholesale | VND/kg",
@@ -1080,7 +1082,7 @@ def test_conflicting_prices_far_apart_keep_the_one_nearer_the_series():
     assert any("(nearer)" in line for line in lines)
     assert any("'(nearer)': twofold apart" in line for line in lines)  # the header says why
     notes = [n for step in result.report.steps for n in step["notes"]]
-    assert "1 conflicting duplicate resolved: 0 by the median, 1 by the price nearer" in (
+    assert "1 conflicting duplicate resolved by the price nearer the series' others" in (
         " ".join(notes)
     )
 
@@ -1102,6 +1104,21 @@ def test_prices_twofold_apart_in_one_period_keep_those_near_the_series():
     # Close prices in one period: their median, as before.
     close = rows[:-1] + [{"date": "2020-04-16", "price": "5140"}]
     assert run(raw_table(close)).prices.set_index("date").loc["2020-04-01", "price"] == 5090
+    # Neighbours that were close duplicates (5,010 and 5,015), settled by their median,
+    # still tell which of April's prices is right.
+    twice = rows + [{"date": f"2020-{m:02d}-15", "price": str(5005 + 10 * m)} for m in range(1, 13)]
+    again = run(raw_table(twice)).prices.set_index("date")
+    assert again.loc[pd.Timestamp("2020-04-01"), "price"] == 5042.5  # 5,040 and 5,045's
+    # Every period twofold apart: nothing to tell, the median of all, and the note says so.
+    apart = [
+        {"date": f"2020-{m:02d}-{d}", "price": p}
+        for m in range(1, 13)
+        for d, p in ((15, "100"), (16, "1000"))
+    ]
+    result = run(raw_table(apart))
+    assert result.prices["price"].tolist() == [550] * 12
+    notes = " ".join(n for step in result.report.steps for n in step["notes"])
+    assert "12 with prices twofold apart and no other price of the series to tell" in notes
 
 
 def test_conflicting_prices_far_apart_with_nothing_around_keep_the_median():

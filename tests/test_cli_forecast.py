@@ -1803,6 +1803,12 @@ def test_a_block_gives_a_range_too_wide_for_its_column_a_line_of_its_own(monkeyp
     ranges = [line.strip() for line in lines if " – " in line]
     assert len(ranges) == 2 and all(re.fullmatch(r"[\d,]+ – [\d,]+", r) for r in ranges), lines
     assert not [line for line in lines if line.rstrip().endswith("–")]
+    # At 25 columns the labels' column is wider than a third: the room left is what counts.
+    monkeypatch.setattr(console, "_width", 25)
+    narrow = run("forecast", "-s", "Rice|An Giang", "-m", "naive", "-h", 3, "-j", 1)
+    assert narrow.exit_code == 0, narrow.output
+    assert not [line for line in narrow.stdout.splitlines() if line.rstrip().endswith("–")]
+    assert "6,978 – 10,599" in narrow.stdout
 
 
 def test_a_wide_terminal_keeps_the_tables(monkeypatch):

@@ -565,8 +565,11 @@ def test_accuracy_of_a_stored_series_no_run_forecast_says_to_forecast_it(tmp_pat
     assert coffee.exit_code == 2
     line = one_error_line(coffee)
     assert "no archived forecast run covers 'Coffee'" in line and '--series "Coffee"' in line
-    both = one_error_line(run("accuracy", "--db", "s.duckdb", "-s", "Coffee", "-s", "Tea"))
-    assert "Forecast them first" in both and '--series "Coffee" --series "Tea"' in both
+    both = one_error_line(run("accuracy", "--db", "s.duckdb", "-s", "Coffee", "-s", "Dak Lak"))
+    assert "Forecast them first" in both and '--series "Coffee" --series "Dak Lak"' in both
+    # A pattern no stored series matches is not suggested for forecasting.
+    typo = one_error_line(run("accuracy", "--db", "s.duckdb", "-s", "Coffee", "-s", "Tea"))
+    assert "Forecast it first" in typo and "Tea" not in typo.split("Forecast")[1]
     rice = run("accuracy", "--db", "s.duckdb", "-s", "Rice")
     assert rice.exit_code == 0 and "none with actual prices yet" in " ".join(rice.stdout.split())
 

@@ -82,14 +82,16 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     exact = int(out.loc[~differs, "_obs"].map(len).sub(1).clip(lower=0).sum())
     notes = []
     if exact:
-        notes.append(f"{exact} exact duplicate rows merged")
+        notes.append(f"{counted(exact, 'exact duplicate row')} merged")
     if conflicts:
         nearer = sum(c["rule"] == "nearest" for c in conflicts)
         how = (
-            f": {len(conflicts) - nearer} by the median, {nearer} by the price nearer the "
+            " by the median"
+            if not nearer
+            else " by the price nearer the series' others (twofold apart)"
+            if nearer == len(conflicts)
+            else f": {len(conflicts) - nearer} by the median, {nearer} by the price nearer the "
             "series' others (twofold apart)"
-            if nearer
-            else " by the median"
         )
         notes.append(f"{counted(len(conflicts), 'conflicting duplicate')} resolved{how}")
     return StepOutput(out, notes=notes, details={"conflicts": conflicts})
@@ -97,17 +99,15 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
 
 def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:
     """For each ``(row, key, conflict)`` in ``far``, keep the value nearest (in log) the
-    median of the series' ``NEIGHBOURS`` prices on each side that are neither in conflict
-    nor in ``far`` themselves, or, of several values, the median of those within
-    ``FAR_APART`` of it (four weekly prices, one a slip: the other three's median); the
-    median of all stays where the series has no such price. Updates each conflict's
-    ``resolved`` and ``rule`` ("nearest") in place."""
+    median of the series' ``NEIGHBOURS`` prices on each side that are not in ``far``
+    themselves (conflicts of close prices, settled by their median, count), or, of several
+    values, the median of those within ``FAR_APART`` of it (four weekly prices, one a slip:
+    the other three's median); the median of all stays where the series has no such price.
+    Updates each conflict's ``resolved`` and ``rule`` ("nearest") in place."""
     import numpy as np
 
     out = out.copy()
-    unsure = out["flags"].map(lambda flags: "conflict" in split_marks(flags))
-    unsure |= out.index.isin([row for row, _, _ in far])
-    agreed = out[~unsure]
+    agreed = out[~out.index.isin([row for row, _, _ in far])]
     keys = pd.MultiIndex.from_frame(agreed[list(KEY)])
     wanted = agreed[keys.isin([key for _, key, _ in far])]
     # Each series once, sorted by date: a scan of the table per conflict took 23 s on

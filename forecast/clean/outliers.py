@@ -170,7 +170,7 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         frame = frame.assign(flags=flags)
     if options.outliers == "reject":
         kept, rejected = split_rejected(frame, reasons)
-        notes = [f"{len(found)} outliers refused"] if found else []
+        notes = [f"{counted(len(found), 'outlier')} refused"] if found else []
         return StepOutput(kept, rejected, notes, {"outliers": found})
     out = frame.assign(flags=add_mark(frame["flags"], mask, "outlier"))
     notes = [f"{counted(len(found), 'outlier')} flagged (kept)"] if found else []

@@ -49,7 +49,17 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     note = (
         f"{counted(int(several.sum()), 'period')} held several observations: median taken "
         f"({counted(extra, 'row')} merged)"
-        + (f"; {nearer} with prices twofold apart: of those near the series'" if nearer else "")
+        + (
+            f"; in {nearer} whose prices were twofold apart, of those near the series' own"
+            if nearer
+            else ""
+        )
+        + (
+            f"; {len(far) - nearer} with prices twofold apart and no other price of the series "
+            "to tell which is right: median of all"
+            if len(far) > nearer
+            else ""
+        )
     )
     details = {"aggregated": int(several.sum()), "aggregated_apart": nearer}
     return StepOutput(out, notes=[note], details=details)
@@ -115,7 +125,10 @@ def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepO
     else:
         out = frame
     if gaps:
-        notes.append(f"{len(gaps)} gaps longer than {options.max_gap} periods left as gaps")
+        notes.append(
+            f"{counted(len(gaps), 'gap')} longer than {counted(options.max_gap, 'period')} "
+            "left as gaps"
+        )
     return StepOutput(out, notes=notes, details={"interpolated": len(new_rows), "gaps": gaps})
 
 

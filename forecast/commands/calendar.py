@@ -47,10 +47,13 @@ def calendar_show(
         "harvest": "[yellow]▒[/yellow]",
         "peak": "[bold red]█[/bold red]",
         "demand": "[magenta]↑[/magenta]",
+        "output": "[yellow]+[/yellow]",
     }
     caption = "[green]·[/green] planting  [yellow]▒[/yellow] harvest  [bold red]█[/bold red] peak"
     if (table_frame[list(range(1, 13))] == "demand").any().any():
         caption += "  [magenta]↑[/magenta] demand (prices usually rise)"
+    if (table_frame[list(range(1, 13))] == "output").any().any():
+        caption += "  [yellow]+[/yellow] more output (picked all year)"
     # Name the region only where it differs from the calendar's main one (in the title).
     main_region = table_frame["region"].mode().iloc[0]
     title = "Harvest calendar" + (f": {commodity}" if commodity else "") + f" ({main_region})"

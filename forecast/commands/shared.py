@@ -1632,8 +1632,12 @@ def print_table(table, out=None) -> None:
         return block
 
     # A value wider than its column (a range of hundreds of millions at 30 columns) folded
-    # over two lines ("95,425,221 –" over "121,802,140"): it takes a line of its own.
-    room = (out.width - 1) * 2 // 3
+    # over two lines ("95,425,221 –" over "121,802,140"): it takes a line of its own. The
+    # column is what the labels' column (a third of the width, or its longest label) and
+    # the space between leave.
+    labels = [Text.from_markup(" ".join(c.header.split())) for c in columns[1:]]
+    longest = max((2 + label.cell_len for label in labels), default=0)
+    room = out.width - 1 - max(longest, (out.width - 1) // 3)
     for row in range(table.row_count):
         out.print(cells[0][row], highlight=False)
         block = new_block()
@@ -1651,7 +1655,9 @@ def print_table(table, out=None) -> None:
                     out.print(block)
                     block = new_block()
                 out.print(label, style="dim", highlight=False)
-                out.print(Text("    ") + shown, highlight=False)
+                # Indented where it fits so; a value wider than the terminal still folds.
+                indent = max(0, min(4, out.width - shown.cell_len))
+                out.print(Text(" " * indent) + shown, highlight=False)
                 continue
             block.add_row(label, value)
         if block.row_count:

@@ -468,10 +468,13 @@ def _refuse_series_not_stored(store, series: list[str]) -> None:
 def _refuse_series_never_forecast(store, series: list[str]) -> None:
     """A --series in the store that no archived run forecast: "none with actual prices yet:
     ingest newer prices" was a dead end, newer prices would never score it."""
+    from forecast.store import load_prices
     from forecast.store.archive import forecast_series
     from forecast.table import select_series
 
     if select_series(forecast_series(store), series).empty:
+        # Only the patterns that name stored series: forecasting 'Zzz' would fail too.
+        series = [s for s in series if not load_prices(store, [s]).empty] or series
         raise UsageError(
             f"no archived forecast run covers {' or '.join(repr(s) for s in series)}",
             "--series",
