@@ -333,6 +333,23 @@ def test_seasonal_index_weekly_prices_and_partial_years():
     assert seasonal_index(cut).attrs["last_year"] == 2017
 
 
+def test_a_month_seen_in_one_year_has_no_typical_level():
+    """Two and a half years (a new store): January to June had one year each, and the chart
+    drew that year's prices as the typical year, with a band of no width that looked sure."""
+    short = synthetic_march_dip(years=3).loc["2015-01-01":"2017-06-01"]
+    index = seasonal_index(short).set_index("month")
+    once = index["years"] < 2
+    assert once.any() and index.loc[once, ["median", "q25", "q75"]].isna().all().all()
+    assert index.loc[~once, "median"].notna().all()
+    # The legend says how many years a month rests on where they differ.
+    mixed = synthetic_march_dip(years=4).loc["2015-01-01":"2018-06-01"]
+    counts = seasonal_index(mixed)["years"]
+    assert counts.min() >= 2 and counts.min() < counts.max()
+    legend = seasonal_profile(mixed, title="t").axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert f"median of {counts.min()}–{counts.max()} years a month" in texts[0]
+
+
 def test_seasonal_index_needs_two_full_years():
     with pytest.raises(ValueError, match="at least 2 years"):
         seasonal_index(synthetic_march_dip(years=1))

@@ -320,5 +320,6 @@ def test_a_typical_year_with_holes_moves_nothing_and_says_so():
     )
     moved, notes = delay_season(forecasts, history, 2)
     assert np.allclose(moved["forecast"], 4000.0)
-    assert len(notes) == 1 and "typical year has no level for month" in notes[0]
-    assert notes[0].endswith("unchanged")
+    # Each month is seen in one year at most: no typical level anywhere, said as such.
+    assert len(notes) == 1 and "no typical year to move" in notes[0]
+    assert "a month seen in at least 2 years" in notes[0] and notes[0].endswith("unchanged")

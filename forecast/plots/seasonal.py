@@ -55,7 +55,8 @@ def seasonal_index(history: pd.Series) -> pd.DataFrame:
     pd.DataFrame
         Twelve rows, one a month: ``month`` (1–12), ``median``, ``q25``, ``q75`` (quartiles
         across years, in % vs the 12 months around) and ``years`` (how many years have that
-        month; 0 gives NaN). ``attrs["first_year"]`` and ``attrs["last_year"]`` name the span.
+        month; fewer than ``MIN_YEARS`` give NaN). ``attrs["first_year"]`` and
+        ``attrs["last_year"]`` name the span.
 
     Raises
     ------
@@ -103,6 +104,11 @@ def seasonal_index(history: pd.Series) -> pd.DataFrame:
         }
     ).reindex(range(1, 13))
     out["years"] = out["years"].fillna(0).astype(int)
+    # A month seen in one year only has no typical level: its "median" was that year's price
+    # and its band of no width looked certain (a new store's first half-year).
+    out.loc[out["years"] < MIN_YEARS, ["median", "q25", "q75"]] = np.nan
+    if out["median"].isna().all():
+        raise ValueError(f"a seasonal profile needs a month seen in at least {MIN_YEARS} years")
     out = out.rename_axis("month").reset_index()
     out.attrs["first_year"], out.attrs["last_year"] = int(years.min()), int(years.max())
     return out
@@ -199,6 +205,7 @@ def seasonal_profile(
     ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
 
     counted = int(index["years"].max())
+    fewest = int(index.loc[index["median"].notna(), "years"].min())
     handles = [
         Line2D(
             [],
@@ -207,8 +214,12 @@ def seasonal_profile(
             lw=2.2,
             marker="o",
             ms=5,
-            label=text["median"].format(
-                n=counted, first=index.attrs["first_year"], last=index.attrs["last_year"]
+            # Months seen in fewer years say so: "median of 2–3 years a month".
+            label=text["median" if fewest == counted else "median_range"].format(
+                n=counted,
+                fewest=fewest,
+                first=index.attrs["first_year"],
+                last=index.attrs["last_year"],
             ),
         ),
         Patch(facecolor=HISTORY_COLOUR, alpha=0.16, label=text["iqr"]),
