@@ -1809,6 +1809,9 @@ def test_a_block_gives_a_range_too_wide_for_its_column_a_line_of_its_own(monkeyp
     assert narrow.exit_code == 0, narrow.output
     assert not [line for line in narrow.stdout.splitlines() if line.rstrip().endswith("–")]
     assert "6,978 – 10,599" in narrow.stdout
+    # A long value set apart leaves the short ones beside their labels ("ALPS +1.68 alert").
+    alerts = run("alerts").stdout.splitlines()
+    assert [line for line in alerts if line.strip().startswith("ALPS +")], alerts
 
 
 def test_a_wide_terminal_keeps_the_tables(monkeypatch):

@@ -341,6 +341,15 @@ def test_a_month_seen_in_one_year_has_no_typical_level():
     once = index["years"] < 2
     assert once.any() and index.loc[once, ["median", "q25", "q75"]].isna().all().all()
     assert index.loc[~once, "median"].notna().all()
+    # The chart names no dearest or cheapest month (the missing ones may be), and says which
+    # months have no level.
+    ax = seasonal_profile(short, title="t").axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert not [t for t in texts if t.startswith("Usually")]
+    assert "No typical level yet (one year only): Jan–Jun" in texts
+    # Two years of prices: every month seen twice, never with a year around it; said so.
+    with pytest.raises(ValueError, match=r"about 3 years of prices\); this series has 24 months"):
+        seasonal_index(synthetic_march_dip(years=3).loc["2015-01-01":"2016-12-01"])
     # The legend says how many years a month rests on where they differ.
     mixed = synthetic_march_dip(years=4).loc["2015-01-01":"2018-06-01"]
     counts = seasonal_index(mixed)["years"]

@@ -322,4 +322,4 @@ def test_a_typical_year_with_holes_moves_nothing_and_says_so():
     assert np.allclose(moved["forecast"], 4000.0)
     # Each month is seen in one year at most: no typical level anywhere, said as such.
     assert len(notes) == 1 and "no typical year to move" in notes[0]
-    assert "a month seen in at least 2 years" in notes[0] and notes[0].endswith("unchanged")
+    assert "months seen in at least 2 years" in notes[0] and notes[0].endswith("unchanged")

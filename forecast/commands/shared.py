@@ -1633,14 +1633,15 @@ def print_table(table, out=None) -> None:
 
     # A value wider than its column (a range of hundreds of millions at 30 columns) folded
     # over two lines ("95,425,221 –" over "121,802,140"): it takes a line of its own. The
-    # column is what the labels' column (a third of the width, or its longest label) and
-    # the space between leave.
-    labels = [Text.from_markup(" ".join(c.header.split())) for c in columns[1:]]
-    longest = max((2 + label.cell_len for label in labels), default=0)
-    room = out.width - 1 - max(longest, (out.width - 1) // 3)
+    # column is what the labels' column (a third of the width, or the longest label of the
+    # values left in it) and the space between leave.
+    def room(labels) -> int:
+        longest = max((label.cell_len for label in labels), default=0)
+        return out.width - 1 - max(longest, (out.width - 1) // 3)
+
     for row in range(table.row_count):
         out.print(cells[0][row], highlight=False)
-        block = new_block()
+        items = []
         for column, values in zip(columns[1:], cells[1:], strict=True):
             value = values[row]
             if isinstance(value, str) and not value.strip():
@@ -1648,18 +1649,28 @@ def print_table(table, out=None) -> None:
             header = column.header
             if isinstance(header, str):
                 header = Text.from_markup(" ".join(header.split()))
-            label = Text("  ") + header if isinstance(header, Text) else header
+            label = Text("  ") + header if isinstance(header, Text) else Text("  ")
             shown = out.render_str(value) if isinstance(value, str) else value
-            if isinstance(shown, Text) and shown.cell_len > room:
-                if block.row_count:
-                    out.print(block)
-                    block = new_block()
-                out.print(label, style="dim", highlight=False)
-                # Indented where it fits so; a value wider than the terminal still folds.
-                indent = max(0, min(4, out.width - shown.cell_len))
-                out.print(Text(" " * indent) + shown, highlight=False)
+            width = shown.cell_len if isinstance(shown, Text) else 0
+            items.append((label, value, shown, width))
+        own: set[int] = set()
+        while True:  # the widest set apart leaves its label out of the column: look again
+            kept = [i for i in range(len(items)) if i not in own]
+            wide = [i for i in kept if items[i][3] > room([items[k][0] for k in kept])]
+            if not wide:
+                break
+            own.add(max(wide, key=lambda i: items[i][3]))
+        block = new_block()
+        for i, (label, value, shown, width) in enumerate(items):
+            if i not in own:
+                block.add_row(label, value)
                 continue
-            block.add_row(label, value)
+            if block.row_count:
+                out.print(block)
+                block = new_block()
+            out.print(label, style="dim", highlight=False)
+            # Indented where it fits so; a value wider than the terminal still folds.
+            out.print(Text(" " * max(0, min(4, out.width - width))) + shown, highlight=False)
         if block.row_count:
             out.print(block)
     if table.caption:

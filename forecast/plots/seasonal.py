@@ -108,10 +108,28 @@ def seasonal_index(history: pd.Series) -> pd.DataFrame:
     # and its band of no width looked certain (a new store's first half-year).
     out.loc[out["years"] < MIN_YEARS, ["median", "q25", "q75"]] = np.nan
     if out["median"].isna().all():
-        raise ValueError(f"a seasonal profile needs a month seen in at least {MIN_YEARS} years")
+        raise ValueError(
+            f"a seasonal profile needs months seen in at least {MIN_YEARS} years with the 12 "
+            f"months around them (about {MIN_YEARS + 1} years of prices); this series has "
+            f"{len(monthly)} months"
+        )
     out = out.rename_axis("month").reset_index()
     out.attrs["first_year"], out.attrs["last_year"] = int(years.min()), int(years.max())
     return out
+
+
+def _month_runs(months: list[int], lang: str) -> str:
+    """[7, 8, 9, 10, 12] -> "Jul–Oct, Dec": runs of consecutive months as spans."""
+    runs: list[list[int]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(
+        month_name(run[0], lang) + (f"–{month_name(run[-1], lang)}" if len(run) > 1 else "")
+        for run in runs
+    )
 
 
 def _percent_formatter(lang: str) -> FuncFormatter:
@@ -179,7 +197,10 @@ def seasonal_profile(
     median = index.set_index("month")["median"]
     peak, trough = int(median.idxmax()), int(median.idxmin())
     span = float(np.nanmax(index["q75"]) - np.nanmin(index["q25"])) or 1.0
-    for month, key, sign in ((peak, "highest", 1), (trough, "lowest", -1)):
+    # With months of no level (seen in one year only) the dearest and cheapest months are
+    # unknown: "usually lowest: Feb" while July, the real trough, had no level misled.
+    marked = () if median.isna().any() else ((peak, "highest", 1), (trough, "lowest", -1))
+    for month, key, sign in marked:
         value = float(median[month])
         ax.plot([month], [value], "o", ms=10, mfc="none", mec=HISTORY_COLOUR, mew=1.8, zorder=4)
         ax.annotate(
@@ -203,6 +224,18 @@ def seasonal_profile(
     ax.yaxis.set_major_formatter(_percent_formatter(lang))
     ax.set_ylabel(text["season_ylabel"])
     ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
+    if median.isna().any():  # said on the chart, where the line stops
+        missing = _month_runs([int(m) for m in median.index[median.isna()]], lang)
+        ax.text(
+            0.99,
+            0.02,
+            text["no_level"].format(months=missing),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=9,
+            color="#495057",
+        )
 
     counted = int(index["years"].max())
     fewest = int(index.loc[index["median"].notna(), "years"].min())
