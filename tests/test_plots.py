@@ -348,8 +348,11 @@ def test_a_month_seen_in_one_year_has_no_typical_level():
     assert not [t for t in texts if t.startswith("Usually")]
     assert "No typical level yet (one year only): Jan–Jun" in texts
     # Two years of prices: every month seen twice, never with a year around it; said so.
-    with pytest.raises(ValueError, match=r"about 3 years of prices\); this series has 24 months"):
+    with pytest.raises(ValueError, match=r"half years of prices\); this series has 24 months"):
         seasonal_index(synthetic_march_dip(years=3).loc["2015-01-01":"2016-12-01"])
+    # A month more gives July alone a level: one dot is no typical year either.
+    with pytest.raises(ValueError, match="needs 6 months seen in at least 2 years"):
+        seasonal_index(synthetic_march_dip(years=3).loc["2015-01-01":"2017-01-01"])
     # The legend says how many years a month rests on where they differ.
     mixed = synthetic_march_dip(years=4).loc["2015-01-01":"2018-06-01"]
     counts = seasonal_index(mixed)["years"]

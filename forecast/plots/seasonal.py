@@ -30,6 +30,8 @@ from forecast.plots.common import (
 MIN_MONTHS_A_YEAR = 10
 #: The fewest such years for a "typical" year to mean anything.
 MIN_YEARS = 2
+#: Fewest months with a typical level for a chart: 25 months gave one dot, July's.
+MIN_MONTHS_WITH_LEVEL = 6
 
 
 def seasonal_index(history: pd.Series) -> pd.DataFrame:
@@ -107,11 +109,11 @@ def seasonal_index(history: pd.Series) -> pd.DataFrame:
     # A month seen in one year only has no typical level: its "median" was that year's price
     # and its band of no width looked certain (a new store's first half-year).
     out.loc[out["years"] < MIN_YEARS, ["median", "q25", "q75"]] = np.nan
-    if out["median"].isna().all():
+    if out["median"].notna().sum() < MIN_MONTHS_WITH_LEVEL:
         raise ValueError(
-            f"a seasonal profile needs months seen in at least {MIN_YEARS} years with the 12 "
-            f"months around them (about {MIN_YEARS + 1} years of prices); this series has "
-            f"{len(monthly)} months"
+            f"a seasonal profile needs {MIN_MONTHS_WITH_LEVEL} months seen in at least "
+            f"{MIN_YEARS} years with the 12 months around them (about two and a half years of "
+            f"prices); this series has {len(monthly)} months"
         )
     out = out.rename_axis("month").reset_index()
     out.attrs["first_year"], out.attrs["last_year"] = int(years.min()), int(years.max())
