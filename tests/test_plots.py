@@ -333,6 +333,32 @@ def test_seasonal_index_weekly_prices_and_partial_years():
     assert seasonal_index(cut).attrs["last_year"] == 2017
 
 
+def test_a_fan_chart_moves_only_the_forecast_months_harvest():
+    """Notebook 04's late harvest drew the harvests of 2021-2022 two months late too."""
+    dates = pd.date_range("2021-01-01", periods=24, freq="MS")
+    history = pd.Series(np.linspace(100, 120, 24), index=dates)
+    future = pd.date_range("2023-01-01", periods=12, freq="MS")
+    forecast = pd.DataFrame(
+        {"date": future, "forecast": 120.0, "lower_80": 110.0, "upper_80": 130.0}
+    )
+    args = {"title": "t", "unit_label": "đồng/kg", "harvest_months": [3]}
+    ax = fan_chart(history, forecast, **args, future_harvest_months=[5]).axes[0]
+    shaded = {
+        month: shade_at(ax, date2num(pd.Timestamp(f"{month}-15"))) > 0
+        for month in ("2021-03", "2021-05", "2022-03", "2022-05", "2023-03", "2023-05")
+    }
+    assert shaded == {
+        "2021-03": True,
+        "2021-05": False,
+        "2022-03": True,
+        "2022-05": False,
+        "2023-03": False,  # the forecast's harvest moved two months on
+        "2023-05": True,
+    }
+    same = fan_chart(history, forecast, **args).axes[0]  # without: one calendar throughout
+    assert shade_at(same, date2num(pd.Timestamp("2023-03-15"))) > 0
+
+
 def test_a_month_seen_in_one_year_has_no_typical_level():
     """Two and a half years (a new store): January to June had one year each, and the chart
     drew that year's prices as the typical year, with a band of no width that looked sure."""

@@ -131,6 +131,7 @@ def fan_chart(
     last_n: int | None = None,
     ax: Axes | None = None,
     lang: str = "en",
+    future_harvest_months: pd.DataFrame | list[int] | None = None,
 ) -> Figure:
     """Prices so far, then the forecast with its ranges, over the harvest months.
 
@@ -157,6 +158,10 @@ def fan_chart(
         Draw on this axes (its figure is returned); ``None`` makes a new figure.
     lang
         ``"en"`` or ``"vi"``: legend words, month names, ``45.000`` for forty-five thousand.
+    future_harvest_months
+        The harvest months of the forecast period, when they differ from the past's (a
+        late-harvest scenario): the past keeps ``harvest_months``, which had drawn past
+        harvests two months late too. ``None``: ``harvest_months`` throughout.
 
     Returns
     -------
@@ -206,7 +211,11 @@ def fan_chart(
 
     start, end = history.index[0], frame.index[-1] if len(frame) else last_date
     profile = harvest_profile(harvest_months)
-    shade_harvest_dates(ax, start, end, profile)
+    if future_harvest_months is None:
+        shade_harvest_dates(ax, start, end, profile)
+    else:
+        shade_harvest_dates(ax, start, last_date, profile)
+        shade_harvest_dates(ax, last_date, end, harvest_profile(future_harvest_months))
     handles += harvest_handles(profile, harvest_months, lang)
 
     core = np.r_[history.to_numpy(float), median]
