@@ -36,6 +36,7 @@ from forecast.plots import (
     seasonal_index,
     seasonal_profile,
     series_slug,
+    series_unit_label,
     unit_label,
 )
 from forecast.plots.common import HARVEST_ALPHA, HARVEST_COLOUR, PEAK_ALPHA, fit_limits
@@ -816,6 +817,17 @@ def test_a_vietnamese_title_names_the_series_as_the_bulletin_does(key, title):
     world | Thế giới" (the world twice) where the bulletin says "Gạo – Bạc Liêu" and "Dầu dừa
     – Thế giới"."""
     assert chart_title(key, "vi") == title
+
+
+def test_a_chart_counts_a_coconut_as_the_bulletin_does():
+    """Sri Lanka's coconuts are priced per 'unit': the charts said 'LKR/cái' where the
+    bulletin says 'LKR/trái'."""
+    key = ("Coconut", "Colombo City", "Retail", "unit", "LKR")
+    assert chart_title(key, "vi") == "Dừa – Colombo City | Bán lẻ | LKR/trái"
+    assert series_unit_label(key, "vi") == "LKR/trái"
+    assert series_unit_label(key, "en") == "LKR/nut"
+    # A piece of what no count word knows keeps the unit's own word.
+    assert series_unit_label(("Bricks", "A", "Retail", "unit", "LKR"), "vi") == "LKR/cái"
 
 
 def test_an_english_chart_says_its_unit_one_way_in_title_and_axis(tmp_path, monkeypatch):

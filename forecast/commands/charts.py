@@ -70,7 +70,7 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
                 y,
                 data,
                 title=label,
-                unit_label=plots.unit_label(key[4], key[3], lang),
+                unit_label=plots.series_unit_label(key, lang),
                 harvest_months=job["harvest"],
                 last_n=last_n,
                 lang=lang,

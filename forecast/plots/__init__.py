@@ -23,6 +23,7 @@ from forecast.plots.common import (
     format_number,
     save_figure,
     series_slug,
+    series_unit_label,
     unit_label,
 )
 from forecast.plots.fan import fan_chart, forecast_levels
@@ -42,5 +43,6 @@ __all__ = [
     "seasonal_index",
     "seasonal_profile",
     "series_slug",
+    "series_unit_label",
     "unit_label",
 ]

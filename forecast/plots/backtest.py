@@ -19,6 +19,7 @@ from forecast.plots.common import (
     fit_limits,
     period_name,
     price_formatter,
+    series_unit_label,
     style_date_axis,
     tidy_axes,
     words,
@@ -89,7 +90,9 @@ def backtest_chart(
     table = table.dropna(subset=["forecast"])
     if table.empty:
         raise ValueError("the backtest table has no forecasts")
-    if unit_label is None and {"currency", "unit"} <= set(table.columns):
+    if unit_label is None and set(KEY) <= set(table.columns):
+        unit_label = series_unit_label(tuple(table[c].iloc[0] for c in KEY), lang)
+    elif unit_label is None and {"currency", "unit"} <= set(table.columns):
         unit_label = _unit_label(table["currency"].iloc[0], table["unit"].iloc[0], lang)
     levels = forecast_levels(table)
     level = levels[0] if levels else None

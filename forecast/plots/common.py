@@ -152,6 +152,18 @@ def unit_label(currency: str, unit: str, lang: str = "en") -> str:
     return f"{currency}/{known[1] if lang == 'vi' else known[0]}"
 
 
+def series_unit_label(key: tuple, lang: str = "en") -> str:
+    """A series' price unit as its bulletin says it: :func:`unit_label`, with a piece counted
+    as the commodity is ("LKR/trái" for Sri Lanka's coconuts in Vietnamese, where the charts
+    said "LKR/cái" beside a bulletin's "LKR/trái")."""
+    from forecast.bulletin.wording import count_word
+
+    commodity, _market, _price_type, unit, currency = key
+    label = unit_label(currency, unit, lang)
+    piece = count_word(commodity, unit, lang)
+    return f"{label.split('/', 1)[0]}/{piece}" if piece else label
+
+
 #: Price types as a Vietnamese reader says them; others are kept as written.
 _PRICE_TYPES_VI = {
     "wholesale": "Bán buôn",
@@ -172,7 +184,7 @@ def chart_title(key: tuple, lang: str = "en") -> str:
     giới" of a world price) is left out. The unit is :func:`unit_label`'s, as the y axis
     says it: ``Dừa | ... | đồng/nut`` in English, never ``VND/nut`` over ``đồng/trái``."""
     commodity, market, price_type, unit, currency = key
-    unit_words = unit_label(currency, unit, lang)
+    unit_words = series_unit_label(key, lang)
     if check_lang(lang) == "en":
         return f"{commodity} | {market} | {price_type} | {unit_words}"
     from forecast.bulletin.wording import commodity_name, market_name
