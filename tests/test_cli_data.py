@@ -572,6 +572,10 @@ def test_an_as_of_without_a_year_or_month_is_refused(command):
     assert year.exit_code == 2
     line = one_error_line(year)
     assert "'2022' is a year" in line and "--as-of 2022-12" in line
+    # A quarter was read as its first month (2022Q2 as April), unsaid.
+    quarter = run(command, "--as-of", "2022Q2")
+    assert quarter.exit_code == 2
+    assert "'2022Q2' is a quarter" in one_error_line(quarter) and "2022-06" in quarter.output
 
 
 def test_a_pipe_for_a_file_is_said_to_be_one(tmp_path):

@@ -1496,6 +1496,15 @@ def parse_as_of(text: str | None):
         raise UsageError(
             f"'{year}' is a year; --as-of needs a month", "--as-of", f"Use e.g. --as-of {year}-12"
         )
+    if m := re.search(r"(\d{4})\s*-?\s*[Qq]([1-4])|[Qq]([1-4])\s*-?\s*(\d{4})", text):
+        # pandas read '2022Q2' as its first month, April: a quarter is no month.
+        year, quarter = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        last = 3 * int(quarter)
+        raise UsageError(
+            f"'{text.strip()}' is a quarter; --as-of needs a month",
+            "--as-of",
+            f"Use e.g. --as-of {year}-{last:02d}, the quarter's last month",
+        )
     if m := re.fullmatch(r"\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\s*", text):
         first, _, second, year = m.groups()
         first, second, year = int(first), int(second), int(year)
