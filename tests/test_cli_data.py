@@ -576,6 +576,7 @@ def test_an_as_of_without_a_year_or_month_is_refused(command):
     quarter = run(command, "--as-of", "2022Q2")
     assert quarter.exit_code == 2
     assert "'2022Q2' is a quarter" in one_error_line(quarter) and "2022-06" in quarter.output
+    assert run(command, "--as-of", "2Q2022").exit_code == 2  # the quarter first
 
 
 def test_a_pipe_for_a_file_is_said_to_be_one(tmp_path):

@@ -358,6 +358,20 @@ def test_a_fan_chart_moves_only_the_forecast_months_harvest():
     }
     same = fan_chart(history, forecast, **args).axes[0]  # without: one calendar throughout
     assert shade_at(same, date2num(pd.Timestamp("2023-03-15"))) > 0
+    # The last price's month (December 2022) is the past's: its harvest stays.
+    december = fan_chart(
+        history,
+        forecast,
+        title="t",
+        unit_label="đồng/kg",
+        harvest_months=[12],
+        future_harvest_months=[2],
+    ).axes[0]
+    at = {
+        m: shade_at(december, date2num(pd.Timestamp(f"{m}-15"))) > 0
+        for m in ("2022-12", "2023-02", "2023-12")
+    }
+    assert at == {"2022-12": True, "2023-02": True, "2023-12": False}
 
 
 def test_a_month_seen_in_one_year_has_no_typical_level():

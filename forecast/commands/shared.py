@@ -1496,9 +1496,14 @@ def parse_as_of(text: str | None):
         raise UsageError(
             f"'{year}' is a year; --as-of needs a month", "--as-of", f"Use e.g. --as-of {year}-12"
         )
-    if m := re.search(r"(\d{4})\s*-?\s*[Qq]([1-4])|[Qq]([1-4])\s*-?\s*(\d{4})", text):
-        # pandas read '2022Q2' as its first month, April: a quarter is no month.
-        year, quarter = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    if m := re.search(
+        r"(\d{4})\s*-?\s*[Qq]([1-4])|[Qq]([1-4])\s*-?\s*(\d{4})|\b([1-4])\s*[Qq]\s*-?\s*(\d{4})",
+        text,
+    ):
+        # pandas read '2022Q2' (and '2Q2022') as its first month, April: a quarter is no month.
+        year, quarter = next(
+            (m.group(y), m.group(q)) for y, q in ((1, 2), (4, 3), (6, 5)) if m.group(y)
+        )
         last = 3 * int(quarter)
         raise UsageError(
             f"'{text.strip()}' is a quarter; --as-of needs a month",

@@ -214,8 +214,10 @@ def fan_chart(
     if future_harvest_months is None:
         shade_harvest_dates(ax, start, end, profile)
     else:
-        shade_harvest_dates(ax, start, last_date, profile)
-        shade_harvest_dates(ax, last_date, end, harvest_profile(future_harvest_months))
+        # The past runs through the last price's period: the forecast starts after it.
+        split = frame.index[0] if len(frame) else end
+        shade_harvest_dates(ax, start, split, profile)
+        shade_harvest_dates(ax, split, end, harvest_profile(future_harvest_months))
     handles += harvest_handles(profile, harvest_months, lang)
 
     core = np.r_[history.to_numpy(float), median]
