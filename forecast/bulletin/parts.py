@@ -6,7 +6,6 @@ and text, ``html``, ``sms``) only lay them out.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -20,6 +19,7 @@ from forecast.bulletin.facts import (
 )
 from forecast.bulletin.wording import (
     band_name,
+    base_commodity,
     commodity_lower,
     commodity_name,
     count_word,
@@ -101,23 +101,16 @@ def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[str,
     trắng" are "Rice" and "Rice (white)"), so both bulletins name the same markets.
     """
     names = {item.commodity: commodity_lower(item.commodity, lang) for item in summary}
-    kinds = {item.commodity: _kind_of(item.commodity) for item in summary}
-    same_kind = Counter(kind for kind, _ in kinds.values())
+    kinds = {item.commodity: base_commodity(item.commodity).casefold() for item in summary}
+    same_kind = Counter(kinds.values())
     same_name = Counter(names.values())
     for item in summary:
-        kind, bare = kinds[item.commodity]
+        kind = kinds[item.commodity]
+        bare = kind == commodity_name(item.commodity, "en").strip().casefold()
         unclear = (bare and same_kind[kind] > 1) or same_name[names[item.commodity]] > 1
         if unclear and item.markets:
             names[item.commodity] += f" ({_markets_said(item.markets, lang)})"
     return names
-
-
-def _kind_of(commodity: str) -> tuple[str, bool]:
-    """The commodity a name is a kind of, in English ("rice" for "Rice (Thai 5% broken)"),
-    and whether the name is that commodity alone."""
-    english = commodity_name(commodity, "en").strip()
-    kind = re.split(r"[(,]", english, maxsplit=1)[0].strip()
-    return kind.casefold(), kind == english
 
 
 def _markets_said(markets: Sequence[str], lang: str) -> str:
@@ -142,15 +135,11 @@ def unit_word(s: SeriesFacts, lang: str, *, explained: bool = True) -> str:
     that explained it.
     """
     from forecast.clean.units import CHUC
-    from forecast.plots import unit_label
+    from forecast.plots import series_unit_label
 
-    label = unit_label(s.currency, s.unit, lang)
-    currency = label.split("/", 1)[0]
-    piece = count_word(s.commodity, s.unit, lang)
-    if piece:
-        return f"{currency}/{piece}"
+    label = series_unit_label(s.key, lang)  # a coconut's piece counted: "LKR/trái"
     if explained and lang == "en" and str(s.unit).strip() == CHUC:
-        return f"{currency}/{chuc_explained(s)}"
+        return f"{label.split('/', 1)[0]}/{chuc_explained(s)}"
     return label
 
 

@@ -522,14 +522,19 @@ def season_name(season: str, lang: str) -> str:
     return f"{words(lang)['season_prefix']}{season}"
 
 
+def base_commodity(commodity: str) -> str:
+    """The commodity a name is a kind of, in English: "Rice" for "Rice (Thai 5% broken)",
+    "Gạo trắng" or "Rice, Viet Namese 5%"; the name itself when it is no kind of another."""
+    english = commodity_name(commodity, "en").strip()
+    return re.split(r"[(,]", english, maxsplit=1)[0].strip()
+
+
 def count_word(commodity: str, unit: str, lang: str) -> str | None:
     """How a piece of ``commodity`` is counted in ``lang`` ("trái" for a coconut, "quả" for
     an egg) when ``unit`` is per piece and COUNT_WORDS knows it; ``None`` otherwise."""
     if str(unit).strip().casefold() not in PIECE_UNITS:
         return None
-    english = commodity_name(commodity, "en")
-    base = re.split(r"[(,]", english, maxsplit=1)[0]
-    known = COUNT_WORDS.get(_key(base))
+    known = COUNT_WORDS.get(_key(base_commodity(commodity)))
     if known is None:
         return None
     return known[0] if check_lang(lang) == "en" else known[1]

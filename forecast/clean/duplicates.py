@@ -63,22 +63,17 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     if out is frame:
         return StepOutput(frame)
     out = out.assign(flags=add_mark(out["flags"], differs, "conflict"))
-    conflicts, far = [], []
-    values = frame.groupby(ids, sort=False)["price"].agg(list)
-    for row, (_, found) in zip(out.index[differs], out[differs].iterrows(), strict=True):
-        key = tuple(found[c] for c in KEY)
-        conflict = {
-            "series": label(key),
-            "date": found["date"].date().isoformat(),
-            "values": [float(v) for v in values.loc[key + (found["date"],)]],
-            "resolved": float(found["price"]),
-            "rule": "median",
+    out, groups = settle_groups(frame, out, out.index[differs], ids)
+    conflicts = [
+        {
+            "series": label(g["key"]),
+            "date": g["date"].date().isoformat(),
+            "values": g["values"],
+            "resolved": g["resolved"],
+            "rule": g["rule"],
         }
-        conflicts.append(conflict)
-        if max(conflict["values"]) >= FAR_APART * min(conflict["values"]):
-            far.append((row, key, conflict))
-    if far:
-        out = nearest_to_series(out, far)
+        for g in groups
+    ]
     exact = int(out.loc[~differs, "_obs"].map(len).sub(1).clip(lower=0).sum())
     notes = []
     if exact:
@@ -95,6 +90,37 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         )
         notes.append(f"{counted(len(conflicts), 'conflicting duplicate')} resolved{how}")
     return StepOutput(out, notes=notes, details={"conflicts": conflicts})
+
+
+def settle_groups(
+    frame: pd.DataFrame, out: pd.DataFrame, rows: pd.Index, ids: list[str]
+) -> tuple[pd.DataFrame, list[dict]]:
+    """The prices of ``frame`` that :func:`combine` merged into ``rows`` of ``out``, settled:
+    their median stands, or, where they are ``FAR_APART`` or more apart, the price near the
+    series' own (:func:`nearest_to_series`). Returns ``out`` and, per row, ``key``, ``date``,
+    ``values`` (the prices merged), ``resolved``, ``rule`` (``median`` or ``nearest``) and
+    ``apart`` (whether they were far apart). Conflicting duplicates and several prices in one
+    period are settled alike."""
+    values = frame.groupby(ids, sort=False)["price"].agg(list)
+    groups, far = [], []
+    for row, found in out.loc[rows].iterrows():
+        key = tuple(found[c] for c in KEY)
+        prices = [float(v) for v in values.loc[key + (found["date"],)]]
+        apart = max(prices) >= FAR_APART * min(prices)
+        group = {
+            "key": key,
+            "date": found["date"],
+            "values": prices,
+            "resolved": float(found["price"]),
+            "rule": "median",
+            "apart": apart,
+        }
+        groups.append(group)
+        if apart:
+            far.append((row, key, group))
+    if far:
+        out = nearest_to_series(out, far)
+    return out, groups
 
 
 def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from forecast.clean.base import (
     series_blocks,
     split_marks,
 )
-from forecast.clean.duplicates import FAR_APART, combine, nearest_to_series
+from forecast.clean.duplicates import combine, settle_groups
 from forecast.clean.options import CleanOptions
 from forecast.table import KEY
 
@@ -35,16 +35,9 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     out = out.assign(flags=add_mark(out["flags"], several, "aggregated"))
     # As for conflicting duplicates: prices twofold apart in one period (5,040 on the 15th,
     # 49,500 on the 16th) have a median nobody paid; the ones near the series stand.
-    values = frame.groupby(ids, sort=False)["price"].agg(list)
-    far = []
-    for row, found in out[several].iterrows():
-        key = tuple(found[c] for c in KEY)
-        prices = values.loc[key + (found["date"],)]
-        if max(prices) >= FAR_APART * min(prices):
-            far.append((row, key, {"values": [float(p) for p in prices], "rule": "median"}))
-    if far:
-        out = nearest_to_series(out, far)
-    nearer = sum(c["rule"] == "nearest" for _, _, c in far)
+    out, groups = settle_groups(frame, out, out.index[several], ids)
+    far = [g for g in groups if g["apart"]]
+    nearer = sum(g["rule"] == "nearest" for g in far)
     extra = int(frame.duplicated(ids).sum())
     note = (
         f"{counted(int(several.sum()), 'period')} held several observations: median taken "

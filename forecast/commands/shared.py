@@ -188,7 +188,7 @@ def path_error_line(exc: OSError) -> str:
     "no such file or directory" for /proc/fc.csv sent users looking for a typo, and the
     hint that charts take a folder fits only a file and a folder taken for each other.
     """
-    from forecast.io.replace import REFUSED
+    from forecast.io.replace import folder_refused
 
     path = Path(exc.filename)
     why = exc.strerror.lower()
@@ -196,11 +196,9 @@ def path_error_line(exc: OSError) -> str:
         return f"{path}: is a file, not a folder. {_FILE_OR_FOLDER}"
     if isinstance(exc, (IsADirectoryError, NotADirectoryError)):
         return f"{path}: {why}. {_FILE_OR_FOLDER}"
-    folder = path.parent
-    if exc.errno in REFUSED and not path.exists() and folder.is_dir():
-        # The folder is there, and it would not take the new file (or folder) in it.
+    if folder_refused(exc, path):  # the folder is there, and takes no new file (or folder)
         return (
-            f"{path}: the folder {folder} cannot be written ({why}). "
+            f"{path}: the folder {path.parent} cannot be written ({why}). "
             "Write into a folder you can write to"
         )
     return f"{path}: {why}. Check the path, and that what is written goes into a folder that exists"
@@ -1269,6 +1267,8 @@ def note_long_horizon(prices, horizon: int) -> None:
     asked; the data say nothing of prices that far off. A horizon merely longer than some
     series' history is not said: most WFP series are a year or two long, and a 12-month
     forecast of them is the common case, whose short series are said elsewhere."""
+    if horizon <= LONG_HORIZON_YEARS * 12:  # ten years of the longest periods, months
+        return  # the common case: no pass over every series' dates
     import pandas as pd
 
     from forecast.table import KEY, series_label
@@ -1280,10 +1280,9 @@ def note_long_horizon(prices, horizon: int) -> None:
     weeks = (last - first).dt.days // 7 + 1
     history = months.where(monthly, weeks)
     per_year = monthly.map({True: 12, False: 52})
-    far = bool((horizon > LONG_HORIZON_YEARS * per_year).any())
-    short = history[horizon > history]
-    if not far:
+    if not (horizon > LONG_HORIZON_YEARS * per_year).any():
         return
+    short = history[horizon > history]
     ends = [
         day + (pd.DateOffset(months=horizon) if on_months else pd.DateOffset(weeks=horizon))
         for day, on_months in zip(last, monthly, strict=True)

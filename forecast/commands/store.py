@@ -402,7 +402,7 @@ def accuracy_cmd(
             _refuse_series_never_forecast(store, series)
         if runs:
             console.print(
-                f"{runs} archived forecast {'run' if runs == 1 else 'runs'} in {store.path}, "
+                f"{counted(runs, 'archived forecast run')} in {store.path}, "
                 "none with actual prices yet: "
                 "ingest newer prices, then run this again.",
                 markup=False,
@@ -475,11 +475,12 @@ def _refuse_series_never_forecast(store, series: list[str]) -> None:
     if select_series(forecast_series(store), series).empty:
         # Only the patterns that name stored series: forecasting 'Zzz' would fail too.
         series = [s for s in series if not load_prices(store, [s]).empty] or series
+        given = " ".join(f'--series "{s}"' for s in series)
         raise UsageError(
             f"no archived forecast run covers {' or '.join(repr(s) for s in series)}",
             "--series",
-            f"Forecast {'it' if len(series) == 1 else 'them'} first: 'cropcast forecast --db "
-            f"{store.path} {' '.join(f'--series {chr(34)}{s}{chr(34)}' for s in series)}'",
+            f"Forecast {'it' if len(series) == 1 else 'them'} first: "
+            f"'cropcast forecast --db {store.path} {given}'",
         )
 
 

@@ -34,6 +34,12 @@ FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 REFUSED = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT)
 
 
+def folder_refused(exc: OSError, path: Path) -> bool:
+    """Whether writing the new file ``path`` failed because its folder, which is there,
+    takes no new file (:data:`REFUSED`)."""
+    return exc.errno in REFUSED and not path.exists() and path.parent.is_dir()
+
+
 @contextmanager
 def replaced(path: str | Path, where: str | None = None) -> Iterator[Path]:
     """Yield the path to write for ``path``: a temporary file beside it that becomes
@@ -142,7 +148,7 @@ def _one_line(path: Path, where: str | None, kept: bool) -> Iterator[None]:
         if isinstance(exc, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
             raise  # the command's own one line names the path the user gave
         why = (exc.strerror or str(exc)).lower()
-        if exc.errno in REFUSED and not path.exists() and path.parent.is_dir():
+        if folder_refused(exc, path):
             # A new file its folder would not take: the folder the user chose is what to
             # change, a usage error as a folder that cannot be made is (exit 2).
             raise UsageError(

@@ -181,8 +181,8 @@ def chart_title(key: tuple, lang: str = "en") -> str:
 
     A Vietnamese reader got "Rice | Bac Lieu | Bán buôn" (two languages) and "Coconut oil |
     world | Thế giới" (the world twice): a price type that says the market again ("Thế
-    giới" of a world price) is left out. The unit is :func:`unit_label`'s, as the y axis
-    says it: ``Dừa | ... | đồng/nut`` in English, never ``VND/nut`` over ``đồng/trái``."""
+    giới" of a world price) is left out. The unit is :func:`series_unit_label`'s, as the y
+    axis says it: ``Dừa | ... | đồng/nut`` in English, never ``VND/nut`` over ``đồng/trái``."""
     commodity, market, price_type, unit, currency = key
     unit_words = series_unit_label(key, lang)
     if check_lang(lang) == "en":
