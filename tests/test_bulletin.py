@@ -1096,10 +1096,11 @@ def test_cli_out_folder_and_empty_previous_say_one_line(tmp_path):
     assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
     assert f"{tmp_path}: is a folder" in result.stderr
     assert f"-o {tmp_path / 'bulletin.txt'}" in result.stderr
-    # A path under a file cannot be made: one line too.
+    # A path under a file cannot be made: one line too, before any forecasting.
     result = run("bulletin", "-o", tmp_path / "blank.csv" / "b.md", *CLI_SLICE)
     assert result.exit_code == 2, result.output
-    assert result.stderr.count("\n") == 1 and "cannot write there" in result.stderr
+    line = one_error_line(result)
+    assert f"'{tmp_path / 'blank.csv'}' is a file, not a folder" in line, line
     # An empty or folder --previous is a file that cannot be read: exit 1, as a missing one.
     utf16 = tmp_path / "utf16.csv"
     utf16.write_text("commodity,market,date,forecast\n", encoding="utf-16")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -233,6 +234,43 @@ def test_an_output_folder_that_takes_no_file_is_named_as_the_cause(output):
     folder = "/proc" if output.startswith("/proc") else "/sys"
     assert f"the folder {folder} cannot be written" in line, line
     assert "a folder you can write to" in line and "charts" not in line, line
+
+
+@pytest.mark.parametrize(
+    ("module", "command"),
+    [
+        ("forecasts", ("forecast", "-o", "{folder}/new/fc.csv")),
+        ("forecasts", ("backtest", "-o", "{folder}/bt.csv")),
+        ("bulletin", ("bulletin", "-o", "{folder}/bulletin.md")),
+        ("charts", ("plot", "--kind", "fan", "-o", "{folder}/charts")),
+    ],
+)
+def test_an_output_folder_without_rights_is_refused_before_the_work(
+    tmp_path, monkeypatch, module, command
+):
+    """Follow-up: a folder the user may not write to was found only when the output was
+    written, after the forecasts' minutes. Said first now, with nothing read or forecast.
+    (Tests run as root, whom the disk lets write anywhere: ``os.access`` is what is asked.)"""
+    import importlib
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != folder and real_access(p, mode))
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the prices were read before the output folder was checked")
+
+    monkeypatch.setattr(
+        importlib.import_module(f"forecast.commands.{module}"), "load_for_forecast", no_work
+    )
+    args = [a.format(folder=folder) for a in command]
+    result = run(*args, "-q") if command[0] != "bulletin" else run(*args)
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result)
+    assert f"the folder '{folder}' does not let you add files" in line, line
+    assert "a folder you can write to" in line, line
+    assert not any(folder.iterdir())
 
 
 def test_a_horizon_longer_than_ten_years_is_said_to_be_a_guess(tmp_path):

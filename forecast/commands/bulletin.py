@@ -25,6 +25,7 @@ from forecast.commands.shared import (
     SeriesOption,
     SheetOption,
     check_as_of,
+    check_output_folder,
     console,
     counted,
     engine_options,
@@ -440,6 +441,7 @@ def bulletin_cmd(
     name = f"bulletin.{'txt' if fmt is BulletinFormat.sms else fmt.value}"
     if out is not None and out.is_dir():  # say so now, not after the forecasts have run
         raise UsageError("is a folder; -o needs a file name", str(out), f"Use e.g. -o {out / name}")
+    check_output_folder(out, "-o", name)
     reads = {**files_read(input_, db), "the previous forecasts (--previous)": previous}
     refuse_overwrite(out, "--out", reads)
     if out is not None and out.suffix.lower() in _DATA_SUFFIXES:

@@ -24,6 +24,7 @@ from forecast.commands.shared import (
     SchedulerOption,
     SeriesOption,
     SheetOption,
+    check_chart_folder,
     console,
     engine_options,
     files_read,
@@ -170,6 +171,7 @@ def plot_cmd(
         spec_windows = Windows(horizon=horizon, n_windows=windows)
     # The charts' folder: made where the file is, it would fail after all the work.
     refuse_overwrite(out, "--out", files_read(input_, db))
+    check_chart_folder(out)
     run_on = engine_options(engine, jobs, scheduler, "processes")
     fan = spec if kind is ChartKind.fan else None
     # Only fan and backtest charts forecast: the notes of the others do not speak of forecasts.

@@ -529,7 +529,48 @@ def check_output_folder(
                     option,
                     "Give a file name in a folder",
                 )
+            if not _may_write(Path(output), parent):
+                # Said now: the write's own refusal came only after the forecast's minutes.
+                raise UsageError(
+                    f"'{output}' cannot be written: the folder '{parent}' does not let you "
+                    "add files (no rights, or a read-only disk)",
+                    option,
+                    "Write into a folder you can write to",
+                )
             return
+
+
+def check_chart_folder(out: Path, option: str = "--out") -> None:
+    """Refuse, before the drawing, a chart folder that cannot be: a file where it (or one of
+    its folders) goes, or a folder that takes no new files. Said after the work, it cost a
+    run's forecasts."""
+    out = Path(out)
+    nearest = next((p for p in (out, *out.parents) if p.exists()), None)
+    if nearest is None:
+        return
+    if not nearest.is_dir():
+        raise UsageError(
+            f"'{nearest}' is a file, not a folder, so charts cannot go into '{out}'",
+            option,
+            "Charts take a folder: give one, e.g. --out charts",
+        )
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"charts cannot go into '{out}': the folder '{nearest}' does not let you add "
+            "files (no rights, or a read-only disk)",
+            option,
+            "Write into a folder you can write to",
+        )
+
+
+def _may_write(output: Path, folder: Path) -> bool:
+    """Whether ``output`` can be written: a new file (or folders) made in ``folder``, the
+    nearest folder that is there, or an existing file written through (io.replace does so
+    where the folder takes no new file). ``os.access`` answers for root too on a read-only
+    disk (EROFS), and says yes to root elsewhere, as the write itself would."""
+    if output.exists():
+        return os.access(output, os.W_OK) or os.access(folder, os.W_OK | os.X_OK)
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def parse_levels(text: str) -> tuple:
