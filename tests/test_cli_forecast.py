@@ -133,6 +133,23 @@ def test_forecast_prints_a_table_per_series():
     assert "(last)" in result.stdout and "vs last" in result.stdout
 
 
+@pytest.mark.parametrize(("horizon", "shown"), [(4, [1, 3, 4]), (6, [1, 3, 6]), (2, [1, 2])])
+def test_a_series_table_numbers_its_steps_and_says_which_it_leaves_out(tmp_path, horizon, shown):
+    """Review: -h 4 printed 02-16, 03-02 and 03-09 with no word, which read as a gap in
+    the forecast; the written file had every step."""
+    out = tmp_path / "fc.csv"
+    args = ("forecast", "-s", "Rice|An Giang", "-m", "naive", "-j", 1, "--no-archive")
+    result = run(*args, "-h", horizon, "-o", out)
+    assert result.exit_code == 0, result.output
+    rows = [line.split("│") for line in result.stdout.splitlines() if line.startswith("│")]
+    dates = pd.read_csv(out)["date"].str[:7].tolist()
+    forecast_rows = [r for r in rows if r[2].strip()]  # the last price's row has no step
+    assert [int(r[2]) for r in forecast_rows] == shown
+    assert [r[1].strip() for r in forecast_rows] == [dates[step - 1] for step in shown]
+    said = f"Steps {', '.join(map(str, shown[:-1]))} and {shown[-1]} of {horizon}"
+    assert (said in result.stdout) == (len(shown) < horizon), result.stdout
+
+
 def test_many_series_get_one_overview_row_each():
     n_series = load_default_prices().groupby(list(KEY)).ngroups
     assert n_series > 8  # more than OVERVIEW_ABOVE, or this tests the other layout

@@ -65,24 +65,38 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
         print_overview(run, last, outer, horizon)
         return
     steps = sorted({1, min(3, horizon), min(6, horizon), horizon})
+    # Skipped steps are said: dates 02-16, 03-02, 03-09 read as a gap in the forecast.
+    caption = (
+        f"Steps {', '.join(map(str, steps[:-1]))} and {steps[-1]} of {horizon}; "
+        f"--output writes every step."
+        if len(steps) < horizon
+        else None
+    )
     for result in run.series:
         key = result.key
         last_row = last.loc[key]
-        table = Table(title=f"{series_label(key)}  ·  {result.model}", title_justify="left")
+        table = Table(
+            title=f"{series_label(key)}  ·  {result.model}",
+            title_justify="left",
+            caption=caption,
+            caption_justify="left",
+        )
         # A date or range folded over two lines ("7,623 –" over "9,703") reads as two
         # values: they never wrap, and a terminal too narrow for them gets blocks.
         table.add_column("date", no_wrap=True)
+        table.add_column("step", justify="right", no_wrap=True)
         table.add_column("forecast", justify="right")
         table.add_column(f"{outer}% range", justify="right", no_wrap=True)
         table.add_column("vs last", justify="right")
         frame = result.forecast
         period = _period_format(frame, last_row["date"])  # weeks by their Monday
-        table.add_row(f"{last_row['date']:{period}} (last)", money(last_row["price"]), "", "")
+        table.add_row(f"{last_row['date']:{period}} (last)", "", money(last_row["price"]), "", "")
         for step in steps:
             row = frame.iloc[step - 1]
             lower, upper = row[f"lower_{outer}"], row[f"upper_{outer}"]
             table.add_row(
                 f"{row['date']:{period}}",
+                str(step),
                 money(row["forecast"]),
                 # No range when a series is too short to measure how its price moves.
                 f"{money(lower)} – {money(upper)}" if lower == lower else "none",
