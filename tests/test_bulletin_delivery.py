@@ -534,3 +534,68 @@ def test_a_phone_written_with_viet_nams_code_is_the_same_phone():
     same = {"0912345678", "+84 912 345 678", "84912345678", "0084 912 345 678", "0912-345-678"}
     assert {phone_digits(p) for p in same} == {"0912345678"}
     assert phone_digits("+1 555 123 4567") == "15551234567"  # other countries as written
+
+
+def _district_store(tmp_path) -> Path:
+    """A store of a district depot's Dừa xiêm, two years of monthly prices per trái."""
+    prices = tmp_path / "dua_xiem.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for year in (2023, 2024):
+        rows += [
+            f"{year}-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 3}000"
+            for m in range(1, 13)
+        ]
+    prices.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    assert runner.invoke(app, ["ingest", str(prices), "--db", str(db)]).exit_code == 0
+    return db
+
+
+def test_options_given_before_send_are_sends_too(tmp_path):
+    """Review: 'bulletin --db STORE --no-archive send' sent the embedded data (Sri Lankan
+    coconut in LKR) to the district's farmers, exit 0: the options given before 'send'
+    were dropped. They are send's, as if given after it."""
+    from forecast.store import forecast_runs, open_store
+
+    db = _district_store(tmp_path)
+    people = tmp_path / "subscribers.csv"
+    people.write_text("name,email,phone,language,commodities\nLan,,0901234567,vi,Dừa\n", "utf-8")
+    slice_ = ["-m", "naive", "-j", "1", "-q"]
+
+    def send(before: list, after: list, outbox: Path):
+        args = ["bulletin", *before, "send", "--subscribers", str(people), "--outbox", str(outbox)]
+        result = runner.invoke(app, args + after)
+        assert result.exit_code == 0, result.output
+        return (outbox / "0901234567.txt").read_text()
+
+    given_after = send([], ["--db", str(db), *slice_, "--dry-run"], tmp_path / "after")
+    given_before = send(["--db", str(db), "--no-archive", *slice_], [], tmp_path / "before")
+    assert "Mo Cay Bac" in given_after and given_before == given_after
+    # The group's --no-archive held: the outlook sent was not kept; without it, it is.
+    assert forecast_runs(open_store(db)).empty
+    send(["--db", str(db), *slice_], [], tmp_path / "kept")
+    assert len(forecast_runs(open_store(db))) == 1
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "option"),
+    [
+        (["--lang", "en"], [], "--lang"),
+        (["-f", "sms"], [], "--format"),
+        (["-o", "bulletin.md"], [], "--out"),
+        (["--model", "naive"], ["--model", "snaive"], "--model"),
+        (["--series", "Rice"], ["--series", "Robusta"], "--series"),
+    ],
+)
+def test_send_refuses_an_option_before_it_that_it_cannot_use_or_that_it_contradicts(
+    subscribers, tmp_path, before, after, option
+):
+    """An option given before 'send' that a delivery cannot use (each subscriber has their
+    language; e-mail and SMS have their formats), or that send's own contradicts, is one
+    line and exit 2 before anything is sent, never silently dropped."""
+    outbox = tmp_path / "outbox"
+    args = ["bulletin", *before, "send", "--subscribers", str(subscribers), "--dry-run"]
+    result = runner.invoke(app, args + ["--outbox", str(outbox), *after, "-q"])
+    assert result.exit_code == 2, result.output
+    assert option in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert not outbox.exists()

@@ -431,9 +431,13 @@ def bulletin_cmd(
 ) -> None:
     """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
 
-    With no options: the embedded data in Vietnamese Markdown on stdout. 'send' delivers it.
+    With no options: the embedded data in Vietnamese Markdown on stdout. 'send' delivers it,
+    with the options given before 'send' too (bulletin --db STORE send ...).
     """
     if ctx.invoked_subcommand is not None:
+        # 'send' reads the options given here (``_send_options``): returning unsaid
+        # sent the embedded data to the district's farmers instead of --db's prices.
+        _refuse_what_send_cannot_use(ctx)
         return
     from forecast.bulletin import fan_charts, render
 
@@ -508,6 +512,71 @@ def bulletin_cmd(
         )
 
 
+#: The options of a bulletin file that a delivery has no use for, and why.
+_NOT_FOR_SEND = {
+    "lang": (
+        "each subscriber gets the language of their row in --subscribers",
+        "Remove --lang, or set the language column of --subscribers",
+    ),
+    "fmt": (
+        "send e-mails HTML with a plain-text copy and writes SMS text into --outbox",
+        "Remove --format",
+    ),
+    "out": (
+        "send writes its SMS files into --outbox and e-mails the rest",
+        "Remove it, or give 'send' --outbox FOLDER",
+    ),
+}
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` rather than leaving its default. (Compared by
+    name: Typer may bring its own copy of Click's ``ParameterSource``.)"""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _option_name(ctx: typer.Context, name: str) -> str:
+    """The option as the user writes it: ``--db`` for ``db``, ``-f/--format`` for ``fmt``."""
+    param = next(p for p in ctx.command.params if p.name == name)
+    return "/".join(sorted(param.opts, key=len))
+
+
+def _refuse_what_send_cannot_use(ctx: typer.Context) -> None:
+    """One line for an option given before 'send' that a delivery cannot use: said, not
+    silently dropped."""
+    for name, (why, fix) in _NOT_FOR_SEND.items():
+        if _given(ctx, name):
+            raise UsageError(
+                f"does not apply to 'bulletin send': {why}", _option_name(ctx, name), fix
+            )
+
+
+def _shown(value) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+def _send_options(ctx: typer.Context) -> dict:
+    """send's options, with those given before 'send' (``bulletin --db STORE send``): such
+    an option is used unless send's own is given too; given both ways with two values,
+    which one the user meant is not guessed. Options only 'cropcast bulletin' has
+    (--previous, --no-charts, --no-archive) apply to the bulletin sent."""
+    group = ctx.parent
+    options = {**group.params, **ctx.params}
+    for name, value in group.params.items():
+        if not _given(group, name):
+            continue
+        if name in ctx.params and _given(ctx, name) and ctx.params[name] != value:
+            raise UsageError(
+                f"given twice, as {_shown(value)} before 'send' and {_shown(ctx.params[name])} "
+                "after it",
+                _option_name(group, name),
+                "Give it once",
+            )
+        options[name] = value
+    return options
+
+
 def _check_writable(outbox: Path) -> None:
     """Make ``outbox`` and write a file into it, before anything is sent: a folder that
     cannot be written was found after the e-mails had gone, and the rerun sent them twice.
@@ -529,6 +598,7 @@ def _check_writable(outbox: Path) -> None:
 
 @bulletin_app.command("send")
 def bulletin_send(
+    ctx: typer.Context,
     subscribers: Annotated[
         Path,
         typer.Option(
@@ -573,9 +643,12 @@ def bulletin_send(
     """Send each subscriber their commodities in their language: e-mail and SMS files.
 
     Exits 1 when any delivery failed (after 3 attempts; the others are still delivered) or
-    when every one was skipped (no subscriber's commodities have a series).
+    when every one was skipped (no subscriber's commodities have a series). Options given
+    before 'send' (cropcast bulletin --db STORE send ...) are used as if given here.
     """
     from forecast.bulletin.deliver import check_sender, deliver, parse_smtp, read_subscribers
+
+    options = _send_options(ctx)
 
     # Every option is checked before anything is sent: a bad --outbox found after the
     # e-mails had gone out meant sending them all twice on the rerun.
@@ -602,28 +675,41 @@ def bulletin_send(
         raise UsageError(
             "e-mail subscribers need a mail server", "--smtp", "Add --smtp HOST:PORT or --dry-run"
         )
-    run_on = engine_options(engine, jobs, scheduler, None)
-    keep: list = []
+    run_on = engine_options(options["engine"], options["jobs"], options["scheduler"], None)
+    earlier = None
+    if options["previous"] is not None:
+        from forecast.bulletin.facts import read_forecasts
+
+        earlier = read_forecasts(options["previous"])
+    keep: list | None = None if options["no_archive"] else []
     inputs = _make_bulletin(
-        input_,
-        series,
-        model,
-        horizon,
-        as_of,
-        quiet,
-        None,
-        map_,
-        default,
-        db,
+        options["input_"],
+        options["series"],
+        options["model"],
+        options["horizon"],
+        options["as_of"],
+        options["quiet"],
+        earlier,
+        options["map_"],
+        options["default"],
+        options["db"],
         run_on,
-        {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
+        {name: options[name] for name in ("decimal", "dayfirst", "chuc", "sheet")},
         keep=keep,
     )
-    report = deliver(inputs, people, smtp=server, outbox=outbox, sender=sender, dry_run=dry_run)
+    report = deliver(
+        inputs,
+        people,
+        smtp=server,
+        outbox=outbox,
+        sender=sender,
+        dry_run=dry_run,
+        charts=not options["no_charts"],
+    )
     # What the farmers were sent, kept for next period's "previous forecast" line; nothing
     # when no delivery went out.
     if not dry_run and any(line.status in ("sent", "written") for line in report):
-        for kept in keep:
+        for kept in keep or ():
             kept()
     styles = {"sent": "green", "written": "green", "dry-run": "cyan", "merged": "cyan"}
     styles["skipped"] = "yellow"
