@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import json
 import math
 import os
@@ -1841,6 +1842,56 @@ def test_weekly_phone_charts_keep_their_plot_and_call_a_season_a_season(tmp_path
         h.get_label() for h in harvest_handles(pd.Series(1.0, range(13)).to_numpy(), rows, "vi")
     ]
     assert labels[0] == "Vụ Tết (ĐBSCL)"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize(
+    ("start", "freq"), [("2025-06-02", "W-MON"), ("2026-02-02", "W-MON"), ("2023-12-01", "MS")]
+)
+def test_phone_chart_date_labels_stand_apart(monkeypatch, lang, start, freq):
+    """Review: a phone-sized chart of 36 weeks put a tick on every month and its labels ran
+    together ("T2/2026T3"). At the size the bulletin saves its charts, each date label
+    ends well before the next begins, and a few are still there to read the dates by."""
+    import matplotlib.figure
+
+    from forecast.bulletin import fan_charts
+    from forecast.bulletin.html import CHART_DPI
+
+    dates = pd.date_range(start, periods=40, freq=freq)
+    prices = pd.DataFrame(
+        {
+            "commodity": "Dừa khô",
+            "market": "Tân Thành Bình",
+            "price_type": "Farmgate",
+            "unit": "chục",
+            "currency": "VND",
+            "date": dates,
+            "price": [120_000.0 + 900 * (i % 5) for i in range(len(dates))],
+            "flags": "",
+        }
+    )
+    inputs = make_bulletin(prices, model="naive", horizon=3, n_jobs=1)
+    figures, real = [], matplotlib.figure.Figure
+
+    def keep(*args, **kwargs):  # the figures fan_charts draws, to measure their labels
+        figures.append(real(*args, **kwargs))
+        return figures[-1]
+
+    monkeypatch.setattr(matplotlib.figure, "Figure", keep)
+    assert len(fan_charts(inputs, lang)) == 1
+    (fig,) = figures
+    fig.set_dpi(CHART_DPI)
+    fig.draw_without_rendering()
+    ax, renderer = fig.axes[0], fig.canvas.get_renderer()
+    left, right = ax.get_window_extent(renderer).intervalx
+    boxes = sorted(
+        (t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()),
+        key=lambda box: box.x0,
+    )
+    boxes = [box for box in boxes if left <= (box.x0 + box.x1) / 2 <= right]
+    em = ax.get_xticklabels()[0].get_fontsize() * CHART_DPI / 72
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(boxes)]
+    assert len(boxes) >= 3 and min(gaps) >= em / 2, (gaps, em)
 
 
 @given(

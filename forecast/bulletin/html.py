@@ -12,6 +12,7 @@ import base64
 import html
 import io
 from collections.abc import Mapping
+from itertools import pairwise
 
 from forecast.bulletin.facts import BulletinFacts, BulletinInputs, SeriesFacts
 from forecast.bulletin.parts import (
@@ -214,6 +215,7 @@ def fan_charts(
             lang=lang,
         )
         _narrow_legend(ax)
+        _spaced_date_ticks(fig, ax, CHART_DPI)
         out[s.key] = _png(fig, CHART_DPI)
     return out
 
@@ -223,6 +225,42 @@ def _charted(forecast, s: SeriesFacts, horizon: int):
     if s.outlook is None:
         return forecast.head(horizon)
     return forecast[forecast["date"] <= s.outlook.end]
+
+
+#: The least room between two date labels, in ems of their font: "T2/2026T3" read as one.
+DATE_LABEL_GAP_EMS = 0.8
+
+
+def _spaced_date_ticks(fig, ax, dpi: int) -> None:
+    """Fewer date ticks until their labels stand apart at the chart's size.
+
+    The date axis asks for up to 9 ticks whatever the chart's width, and a phone-sized
+    chart of 36 weeks or months had a tick a month with labels running together
+    ("T2/2026T3"). Labels are measured as drawn, so both languages' month names and a
+    year on the first label count."""
+    from matplotlib.dates import AutoDateLocator
+
+    fig.set_dpi(dpi)  # measured at the size the PNG is saved
+    for most in range(9, 1, -1):
+        if _date_labels_apart(fig, ax):
+            return
+        ax.xaxis.set_major_locator(AutoDateLocator(minticks=2, maxticks=most))
+
+
+def _date_labels_apart(fig, ax) -> bool:
+    """Whether each date label on ``ax`` ends a gap before the next begins."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw_without_rendering()  # constrained layout: the axes' width as saved
+    left, right = ax.get_window_extent(renderer).intervalx
+    boxes = sorted(
+        (label.get_window_extent(renderer) for label in ax.get_xticklabels() if label.get_text()),
+        key=lambda box: box.x0,
+    )
+    boxes = [box for box in boxes if left - 1 <= (box.x0 + box.x1) / 2 <= right + 1]
+    if not boxes:
+        return True
+    size = ax.get_xticklabels()[0].get_fontsize() * fig.dpi / 72  # an em, in pixels
+    return all(a.x1 + DATE_LABEL_GAP_EMS * size <= b.x0 for a, b in pairwise(boxes))
 
 
 def _narrow_legend(ax) -> None:
