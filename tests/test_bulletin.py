@@ -487,7 +487,7 @@ def test_vietnamese_names_numbers_and_ascii():
         ("Gạo (trắng)", "Rice (white)"),  # not "Rice ((trắng))"
         ("Gạo thơm", "Rice (fragrant)"),
         ("Dừa tươi", "Coconut (fresh)"),
-        ("Dừa khô", "Coconut (dried)"),
+        ("Dừa khô", "Coconut (mature)"),  # the ripe nut, not desiccated "dried coconut"
         ("Gạo Việt Nam 5% tấm", "Rice (Vietnamese 5% broken)"),  # the World Bank's grade
         ("Cao su RSS3", "Rubber (RSS3)"),
         ("Bưởi da xanh", "Pomelo (da xanh)"),  # a variety is a name: kept as written
@@ -497,7 +497,7 @@ def test_vietnamese_names_numbers_and_ascii():
         ("Ca cao hạt", "Cocoa (beans)"),
         ("Lúa tươi OM 18", "Rice (paddy, fresh OM 18)"),
         ("Gạo thơm ST25", "Rice (fragrant ST25)"),
-        ("Dừa xiêm xanh", "Coconut (xiêm xanh)"),
+        ("Dừa xiêm xanh", "Coconut (drinking, green)"),
         ("Sầu riêng Ri6", "Durian (Ri6)"),
     ],
 )
@@ -508,6 +508,37 @@ def test_vietnamese_names_in_english(vietnamese, english):
     assert format_number(2.314, "vi") == "2,31" and format_number(2.314, "en") == "2.31"
     assert format_pct(-2.345, "vi") == "−2,3%" and format_pct(12.3, "en") == "+12.3%"
     assert to_ascii("Lúa Đồng Tháp: giá giảm – 6.450đ/kg") == "Lua Dong Thap: gia giam - 6.450d/kg"
+
+
+@pytest.mark.parametrize(
+    "vietnamese",
+    [
+        "Dừa khô",
+        "Dừa xiêm",
+        "Dừa xiêm xanh",
+        "Dừa ta",
+        "Bưởi da xanh",
+        "Sầu riêng Ri6",
+        "Sầu riêng Monthong",
+        "Lúa",
+        "Lúa tươi OM 18",
+        "Lúa nếp",
+        "Lúa ST25",
+        "Gạo đỏ",
+        "Thanh long ruột đỏ",
+    ],
+)
+def test_english_names_of_the_districts_products_keep_no_vietnamese_word(vietnamese):
+    """Review: the English bulletin named Dừa xiêm "Coconut (xiêm)" (SMS "Coconut (xiem)"),
+    a word that tells an English reader nothing. A kind is put into English; a named
+    variety (Ri6, Monthong, ST25, OM 18, da xanh) is written in English as the grower
+    writes it. Every word left from the Vietnamese name is a variety's."""
+    english = commodity_name(vietnamese, "en")
+    varieties = {"da", "xanh", "ri6", "monthong", "om", "18", "st25"}
+    kept = set(re.findall(r"\w+", english.casefold())) & set(
+        re.findall(r"\w+", vietnamese.casefold())
+    )
+    assert english.isascii() and kept <= varieties, english
 
 
 # --------------------------------------------------------------------------- golden files
@@ -1242,8 +1273,8 @@ def test_english_bulletins_say_what_a_chuc_and_a_trai_are(tmp_path):
         return result.stdout
 
     md = bulletin("en", "md", "--db", db)
-    assert "| Coconut (dried) | Mỏ Cày Bắc | đồng/chục of 14 nuts | 162,000 |" in md, md
-    assert "| Coconut (xiêm) | Mỏ Cày Bắc | đồng/nut | 6,000 |" in md, md
+    assert "| Coconut (mature) | Mỏ Cày Bắc | đồng/chục of 14 nuts | 162,000 |" in md, md
+    assert "| Coconut (drinking) | Mỏ Cày Bắc | đồng/nut | 6,000 |" in md, md
     assert "| Pomelo | Mỏ Cày Bắc | đồng/fruit | 52,000 |" in md, md
     assert "trái" not in md and "đồng/chục |" not in md
     txt = bulletin("en", "txt", "--db", db)
@@ -1253,12 +1284,12 @@ def test_english_bulletins_say_what_a_chuc_and_a_trai_are(tmp_path):
     sms = bulletin("en", "sms", "--db", db).splitlines()
     check_sms(sms)
     text = " ".join(sms)
-    assert "Coconut (dried) Mo Cay Bac 162,000 VND/chuc of 14 nuts" in text, text
-    assert "Coconut (xiem) Mo Cay Bac 6,000 VND/nut" in text, text
+    assert "Coconut (mature) Mo Cay Bac 162,000 VND/chuc of 14 nuts" in text, text
+    assert "Coconut (drinking) Mo Cay Bac 6,000 VND/nut" in text, text
     assert "VND/trai" not in text and not re.search(r"VND/chuc(?! of 14 nuts)", text)
     # A file read per chục of 12 (cleaning's default count) says 12.
     from_file = bulletin("en", "md", "-i", chuc)
-    assert "| Coconut (dried) | Mỏ Cày Bắc | đồng/chục of 12 nuts | 162,000 |" in from_file
+    assert "| Coconut (mature) | Mỏ Cày Bắc | đồng/chục of 12 nuts | 162,000 |" in from_file
     # Vietnamese readers know a chục: their bulletins do not change.
     vi = bulletin("vi", "md", "--db", db)
     assert "| Dừa khô | Mỏ Cày Bắc | đồng/chục | 162.000 |" in vi, vi

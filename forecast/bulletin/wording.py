@@ -259,13 +259,23 @@ WORDS: dict[str, dict[str, str]] = {
 
 #: Commodity names in Vietnamese: the part before any "(" or "," is looked up here, the rest
 #: (a grade or origin) in QUALIFIERS_VI. "Rice" in WFP and World Bank tables is milled rice
-#: (gạo); paddy is lúa.
+#: (gạo); paddy is lúa. Read backwards, the first English name of a Vietnamese one is its
+#: English name: a kind the Mekong trade names in Vietnamese ("Dừa xiêm") is put into
+#: English here, by what the kind is, since its Vietnamese word tells an English reader
+#: nothing ("Coconut (xiêm)"); a named variety ("Ri6", "ST25", "da xanh") is kept as written.
 COMMODITIES_VI: dict[str, str] = {
     "rice": "Gạo",
     "paddy": "Lúa",
     "rice (paddy)": "Lúa",
     "coconut": "Dừa",
+    # The ripe nut with its brown husk, sold by the chục, not dried copra: "dried coconut"
+    # is desiccated flesh in English.
+    "coconut (mature)": "Dừa khô",
     "coconut (dried)": "Dừa khô",
+    "coconut (drinking)": "Dừa xiêm",  # the small green coconut sold for its water
+    "coconut (local)": "Dừa ta",
+    "coconut (pandan)": "Dừa dứa",
+    "coconut (macapuno)": "Dừa sáp",
     "pomelo": "Bưởi",
     "durian": "Sầu riêng",
     "coffee": "Cà phê",
@@ -296,6 +306,12 @@ COMMODITIES_VI: dict[str, str] = {
 QUALIFIERS_VI: dict[str, str] = {
     "white": "trắng",
     "red nadu": "đỏ nadu",
+    "red": "đỏ",
+    "green": "xanh",
+    "black": "đen",
+    "glutinous": "nếp",
+    "red-fleshed": "ruột đỏ",
+    "white-fleshed": "ruột trắng",
     "paddy": "lúa",
     "dried": "khô",
     "fresh": "tươi",
@@ -329,7 +345,7 @@ COMMODITIES_EN: dict[str, str] = {
     "rice, viet namese 5%": "Rice (Vietnamese 5% broken)",
     "rice, thai 5%": "Rice (Thai 5% broken)",
 }
-#: Vietnamese names back to English ("dừa khô" -> "coconut (dried)"), the first English
+#: Vietnamese names back to English ("dừa khô" -> "coconut (mature)"), the first English
 #: name of each; diacritics kept, so "Dưa" (melon) is not "Dừa" (coconut).
 _EN_FROM_VI: dict[str, str] = {}
 #: Market names: Vietnamese provinces with their diacritics; "world" is the world market.
@@ -435,8 +451,8 @@ def _leading_grades_in_english(text: str) -> str:
 
 
 def _english_from_vietnamese(name: str) -> str | None:
-    """ "Dừa khô" -> "Coconut (dried)", "Gạo trắng" and "Gạo (trắng)" -> "Rice (white)",
-    "Dừa xiêm" -> "Coconut (xiêm)", "Gạo ST25" -> "Rice (ST25)", "Lúa tươi OM 18" -> "Rice
+    """ "Dừa khô" -> "Coconut (mature)", "Gạo trắng" and "Gạo (trắng)" -> "Rice (white)",
+    "Dừa xiêm" -> "Coconut (drinking)", "Gạo ST25" -> "Rice (ST25)", "Lúa tươi OM 18" -> "Rice
     (paddy, fresh OM 18)": a Vietnamese name (the longest known start of it) in English, the
     rest translated when it is a known grade, its leading grade words translated otherwise
     and the variety's name after them kept as written; ``None`` when it does not start with
@@ -466,7 +482,7 @@ def _english_from_vietnamese(name: str) -> str | None:
 def commodity_name(name: str, lang: str) -> str:
     """``"Rice, Viet Namese 5%"`` -> ``"Gạo Việt Nam 5% tấm"`` (vi); English keeps an
     English name and puts a Vietnamese one into English where it knows it ("Dừa khô" ->
-    "Coconut (dried)"), so an English reader of a Vietnamese sheet reads English.
+    "Coconut (mature)"), so an English reader of a Vietnamese sheet reads English.
 
     The whole name is looked up first, then its base (before ``(`` or ``,``) with the
     qualifier translated when known and kept as written otherwise.
