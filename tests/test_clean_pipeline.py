@@ -1330,6 +1330,30 @@ def test_outliers_are_flagged_not_deleted_by_default():
     assert outlier["date"] == "2020-08-01" and outlier["price"] == 15_000
 
 
+def test_a_tenfold_typo_in_five_weekly_prices_is_flagged_a_lasting_fall_is_not():
+    """Review: a commune's dried coconut, '13.500' a chục among 130.000s (135.000 meant),
+    was kept unflagged: of five prices' four moves two were the typo's own, so its floor was
+    its own size (1.3 robust SDs). The week refused beside it (31/02) is still estimated
+    between its real neighbours, the typo among them: flagged prices are kept (README)."""
+    weeks = ["06/01/2025", "13/01/2025", "20/01/2025", "27/01/2025", "31/02/2025", "10/02/2025"]
+
+    def weekly(prices: list) -> pd.DataFrame:
+        rows = [{"date": d, "price": str(p)} for d, p in zip(weeks, prices, strict=False)]
+        return raw_table(rows, commodity="Dừa khô", market="Mỏ Cày Bắc", unit="chục")
+
+    result = run(weekly([130000, 130000, 132000, 13500, 136000, 138000]))
+    prices = result.prices.set_index(result.prices["date"].dt.strftime("%m-%d"))
+    assert prices.loc["01-27", "flags"] == "converted;outlier"
+    assert prices.loc["01-27", "price"] == 13500 / 12  # kept as written, per nut
+    assert [(o["date"], o["price"]) for o in result.report.outliers] == [("2025-01-27", 1125.0)]
+    assert prices.loc["02-03", "flags"] == "interpolated"
+    # A fall to a new level that the later prices keep (a new unit) is no typo.
+    weeks[4] = "03/02/2025"
+    lasting = run(weekly([130000, 130000, 132000, 13500, 13600, 13800]))
+    assert not lasting.prices["flags"].str.contains("outlier").any()
+    assert lasting.report.outliers == []
+
+
 def _restarted(level_after: float, market: str) -> pd.DataFrame:
     """Two years of prices near 300, then nothing for three years and one price."""
     prices = [300 + (i % 5) for i in range(24)] + [None] * 41 + [level_after]
