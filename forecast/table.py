@@ -253,6 +253,32 @@ def _shared_range(first, last, freq: str, unit: str) -> pd.DatetimeIndex:
     return full
 
 
+def named_as_given(table: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
+    """``table`` (forecasts or a backtest) with each series in ``entries`` named as its file
+    writes it, and its prices (``forecast``, ``actual``, ``lower_<L>``, ``upper_<L>``) in
+    the file's unit: the cleaning report's ``as_given`` (see ``forecast.clean.pipeline``).
+    Prices are modelled in cropcast's names and units, and reported in the user's."""
+    if not entries or not len(table):
+        return table
+    given = pd.DataFrame(
+        [(*e["series"], *e["as_given"], e["factor"]) for e in entries],
+        columns=[*KEY, *(f"_given_{c}" for c in KEY), "_factor"],
+    )
+    out = table.merge(given, on=list(KEY), how="left", sort=False)
+    mapped = out["_factor"].notna().to_numpy()
+    for column in KEY:
+        out[column] = out[column].where(~mapped, out[f"_given_{column}"])
+    prices = [
+        c
+        for c in table.columns
+        if c in ("forecast", "actual") or c.startswith(("lower_", "upper_"))
+    ]
+    factor = out["_factor"].fillna(1.0).to_numpy()
+    for column in prices:
+        out[column] = out[column].to_numpy(dtype=float) / factor
+    return out[list(table.columns)].set_axis(table.index)
+
+
 def select_series(
     prices: pd.DataFrame, patterns: list[str] | None, *, exact_case: bool = False
 ) -> pd.DataFrame:

@@ -313,15 +313,16 @@ def test_chuc_says_how_many_nuts_a_files_chuc_holds(tmp_path):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"2023-{m:02d}-01,Dừa,Mỏ Cày Bắc,Wholesale,chục,VND,140000" for m in range(1, 13)]
     path = _price_file(tmp_path, "dua.csv", rows)
-    per_nut = {}
-    for chuc in (12, 14):
+    for chuc, per_nut in ((12, "11,667"), (14, "10,000")):
         out = tmp_path / f"fc{chuc}.csv"
-        result = run(
-            "forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "--chuc", chuc, "-o", out
-        )
+        args = ("-m", "naive", "-h", 1, "-j", 1, "--no-archive", "--chuc", chuc, "-o", out)
+        result = run("forecast", "-i", path, *args)
         assert result.exit_code == 0, result.output
-        per_nut[chuc] = pd.read_csv(out)["forecast"].iloc[0]
-    assert per_nut == pytest.approx({12: 140000 / 12, 14: 10000})
+        # Modelled per nut, as the table shows; the file is per chục, as the file was.
+        assert f"│   {per_nut} │" in result.stdout, result.stdout
+        written = pd.read_csv(out)
+        assert written["unit"].iloc[0] == "chục"
+        assert written["forecast"].iloc[0] == pytest.approx(140000)
     result = run("forecast", "-m", "naive", "-q", "--chuc", 14)  # the embedded data: no file
     assert result.exit_code == 2 and "--chuc" in one_error_line(result)
 
@@ -526,9 +527,11 @@ def test_names_cleaning_tidied_are_said_on_stderr(tmp_path):
     (note,) = [line for line in result.stderr.splitlines() if "tidied" in line]
     assert "2 name(s) in names.csv tidied" in note
     assert "'Rice  (imported)' -> 'Rice (imported)'" in note and "'Kano ' -> 'Kano'" in note
-    fc = pd.read_csv(out)
+    # The file's own spelling (the commonest; "Kano" before "Kano " where as common), so
+    # that the forecasts join to the file.
+    fc = pd.read_csv(out, keep_default_na=False)
     assert fc[["commodity", "market"]].drop_duplicates().values.tolist() == [
-        ["Rice (imported)", "Kano"]
+        ["Rice  (imported)", "Kano"]
     ]
     plain = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-q")
     assert "tidied" not in plain.stderr
@@ -624,13 +627,14 @@ def test_one_market_in_two_currencies_and_bags_are_forecast_and_said(tmp_path):
     result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     fc = pd.read_csv(out)
+    # Named as the file names them, and priced per its bag (modelled per kg).
     assert sorted(set(zip(fc["commodity"], fc["unit"], fc["currency"], strict=True))) == [
-        ("Eggs", "dozen", "USD"),
-        ("Eggs", "dozen", "ZWL"),
-        ("Maize", "kg", "USD"),
+        ("Eggs", "Dozen", "USD"),
+        ("Eggs", "Dozen", "ZWL"),
+        ("Maize", "90 KG", "USD"),
     ]
     maize = fc[fc["commodity"] == "Maize"]["forecast"]
-    assert maize.tolist() == pytest.approx([(27 + 1.2) / 90] * 2)  # per kg, from the bag
+    assert maize.tolist() == pytest.approx([27 + 1.2] * 2)
     assert (
         "note: 1 commodity and market is priced in several units or currencies and forecast "
         "as separate series, e.g. Eggs | Harare | Retail (USD, ZWL)" in result.stderr
@@ -1304,31 +1308,43 @@ def test_different_prices_on_one_date_are_said_with_the_median_kept(tmp_path):
     assert other.exit_code == 0 and "different prices" not in other.stderr
 
 
-def test_a_unit_written_otherwise_than_the_output_is_said_once_the_output_is_written(tmp_path):
-    # WFP writes "KG"; outputs write kg, and a join on the key columns found no row.
+def test_outputs_name_each_series_as_the_file_does_in_its_units(tmp_path):
+    """Review: a checker joined forecasts to its held-out prices on the key columns as it
+    wrote them and found 6 of 85 series: "KG", "usd" and "maize " came back as kg, USD and
+    maize, and a price per "50 KG" came back per kg, a fiftieth of it."""
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"2024-{m:02d}-15,Rice,A,Retail,KG,usd,{1 + m / 10:.2f}" for m in range(1, 13)]
-    path = _price_file(tmp_path, "kg.csv", rows)
+    rows += [f"2024-{m:02d}-15,maize ,B,retail,kg,USD,{2 + m / 10:.2f}" for m in range(1, 13)]
+    rows += [f"2024-{m:02d}-15,Beans,C,Wholesale,50 KG,USD,{60 + m}" for m in range(1, 13)]
+    rows += [f"2024-{m:02d}-15,Sorghum,D,Retail,kg,USD,{3 + m / 10:.2f}" for m in range(1, 13)]
+    path = _price_file(tmp_path, "train.csv", rows)
+    given = pd.read_csv(path, keep_default_na=False)
+    last = given.groupby(list(KEY), sort=False)["price"].last()
     out = tmp_path / "fc.csv"
-    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    args = ("-i", path, "-j", 1, "-q", "-o", out)
+    result = run("forecast", *args, "-m", "naive", "--no-archive", "-h", 2)
     assert result.exit_code == 0, result.output
-    assert (
-        "note: outputs write units and currencies as cropcast names them, not as kg.csv "
-        "does: currency 'usd' as 'USD'; unit 'KG' as 'kg'; join on these"
-    ) in result.stderr
-    assert pd.read_csv(out)[["unit", "currency"]].drop_duplicates().values.tolist() == [
-        ["kg", "USD"]
-    ]
-    # No output file, nothing to join: no note.
-    shown = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
-    assert shown.exit_code == 0 and "join on these" not in shown.stderr
-    # Only the spellings of the series written: Maize writes kg and USD as outputs do.
-    rows += [f"2024-{m:02d}-15,Maize,B,Retail,kg,USD,{2 + m / 10:.2f}" for m in range(1, 13)]
-    path = _price_file(tmp_path, "two.csv", rows)
-    args = ("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
-    maize = run(*args, "-s", "Maize")
-    assert maize.exit_code == 0 and "join on these" not in maize.stderr
-    assert "unit 'KG' as 'kg'" in run(*args, "-s", "Rice").stderr
+    fc = pd.read_csv(out, keep_default_na=False)
+    assert set(fc[list(KEY)].itertuples(index=False, name=None)) == set(last.index)
+    assert len(fc) == 2 * len(last)
+    # Naive's forecast is the last price: in the file's unit, not per kg.
+    at = fc.set_index(list(KEY))
+    for key, price in last.items():
+        assert at.loc[[key], "forecast"].to_numpy() == pytest.approx(price, rel=1e-9), key
+        assert (at.loc[[key], "lower_80"] <= at.loc[[key], "forecast"]).all()
+    (note,) = [line for line in result.stderr.splitlines() if "names 3 series" in line]
+    assert note.startswith("note: fc.csv names 3 series as train.csv does, in its units")
+    assert "prices per '50 KG', not per kg" in note and "join on these" not in result.stderr
+    # The backtest's table too: its actual prices are the file's.
+    result = run("backtest", *args, "--models", "naive", "-h", 1, "--windows", 2)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, keep_default_na=False)
+    assert set(table[list(KEY)].itertuples(index=False, name=None)) == set(last.index)
+    sacks = table[table["unit"] == "50 KG"]
+    assert sorted(sacks["actual"]) == pytest.approx([71.0, 72.0])  # the last two windows
+    # A series the file writes as cropcast does: no note.
+    plain = run("forecast", *args, "-m", "naive", "--no-archive", "-h", 2, "-s", "Sorghum")
+    assert plain.exit_code == 0 and "fc.csv names" not in plain.stderr, plain.stderr
 
 
 def test_a_slip_among_conflicting_prices_is_said_to_be_set_aside(tmp_path):

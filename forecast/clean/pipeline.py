@@ -33,6 +33,7 @@ import pandas as pd
 
 from forecast.clean.base import (
     StepOutput,
+    fold,
     join_marks,
     map_unique,
     no_rejections,
@@ -59,7 +60,7 @@ from forecast.clean.text import tidy_keys
 from forecast.clean.units import convert_units
 from forecast.errors import InputError, UsageError
 from forecast.io import RAW_COLUMNS, RawPrices
-from forecast.table import COLUMNS, empty_price_table, validate
+from forecast.table import COLUMNS, KEY, empty_price_table, validate
 
 Step = Callable[[pd.DataFrame, CleanOptions], StepOutput]
 
@@ -248,6 +249,64 @@ def _lost_series(work: pd.DataFrame, refused: list[pd.DataFrame], frame: pd.Data
     return lost
 
 
+def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> list[dict]:
+    """Per series whose key the file writes otherwise than cropcast does: its key as the
+    file writes it (the commonest spelling among its rows) and ``factor``, by which the
+    file's prices were multiplied into cropcast's unit (1/50 from a price per "50 KG" to
+    one per kg).
+
+    Outputs name each series so (see :func:`forecast.table.named_as_given`): a checker's
+    join of forecasts to its own held-out prices on the key columns found 6 of 85 series,
+    its "KG", "usd" and "maize " written as kg, USD and maize, a "750 ML" bottle per litre.
+    A column is given back only where the file's text is that name respelled (case, spaces,
+    accents; "đồng" for VND) or a unit cropcast converted at a known factor; a currency
+    converted at a rate, or scaled from thousands, stays cropcast's.
+    """
+    lineage = frame[list(KEY)].assign(_obs=frame["_obs"]).explode("_obs").dropna(subset="_obs")
+    if not len(lineage):
+        return []
+    raw = work.loc[lineage["_obs"].astype(int).to_numpy(), list(_RAW_KEY)]
+    raw = raw.astype(str).where(raw.notna(), "").set_axis(lineage.index)
+    raw.columns = [f"as_written_{c}" for c in raw.columns]
+    both = pd.concat([lineage[list(KEY)], raw], axis=1)
+    # The commonest spelling of each series: counted once over the table, not per series.
+    counts = both.value_counts(sort=False).reset_index()
+    # Ties go to the spelling first in text order, so that every run names a series alike.
+    counts = counts.sort_values(["count", *raw.columns], ascending=[False, *[True] * 5])
+    commonest = counts.drop_duplicates(subset=list(KEY)).sort_values(list(KEY))
+    spelled = {(r["column"], tidy_text(r["from"]), r["to"]) for r in report.respelled}
+    factors = {
+        (c["commodity"], c["market"], c["price_type"], c["currency"], c["from"]): c["factor"]
+        for c in report.conversions
+        if c.get("kind") == "unit"
+    }
+    entries, taken = [], {}
+    for row in commonest.itertuples(index=False, name=None):
+        key, text = row[:5], row[5:10]
+        unit, currency = key[3], key[4]
+        names = [
+            t if t.strip() and fold(t) == fold(name) else name
+            for t, name in zip(text[:3], key[:3], strict=True)
+        ]
+        written, factor = tidy_text(text[3]), 1.0
+        if (*key[:3], currency, written) in factors:
+            factor = float(factors[(*key[:3], currency, written)])
+        elif not (written and (fold(written) == fold(unit) or ("unit", written, unit) in spelled)):
+            written = ""
+        names.append(text[3] if written else unit)
+        said = tidy_text(text[4])
+        respelled = said and (
+            fold(said) == fold(currency) or ("currency", said, currency) in spelled
+        )
+        names.append(text[4] if respelled else currency)
+        taken.setdefault(tuple(names), []).append(key)
+        if tuple(names) != tuple(key) or factor != 1.0:
+            entries.append({"series": list(key), "as_given": names, "factor": factor})
+    # Two series the file would name alike keep cropcast's names, which tell them apart.
+    clash = {key for keys in taken.values() if len(keys) > 1 for key in keys}
+    return [e for e in entries if tuple(e["series"]) not in clash]
+
+
 def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) -> CleanResult:
     """Clean one file's raw prices into a valid PriceTable, with a report and refused rows.
 
@@ -317,6 +376,7 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
             **{c: prices[c].astype(object) for c in COLUMNS if c not in ("date", "price")}
         )
         prices = validate(prices, options.freq)
+        report.as_given = _as_given(data.work, frame, report)
     else:
         prices = empty_price_table()
     return CleanResult(prices, report, _rejected_rows(refused, data.work["row"], data.original))

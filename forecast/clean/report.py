@@ -58,6 +58,12 @@ class CleanReport:
         ``column, from, to, series`` per unit or currency the file writes otherwise than
         outputs do (``KG`` is ``kg``, ``usd`` is ``USD``), with no change to the prices;
         ``series`` lists the (commodity, market, price type) that write it so.
+    as_given
+        Per series the file names otherwise than outputs do: ``series`` (cropcast's key),
+        ``as_given`` (the key as the file writes it) and ``factor`` (by which the file's
+        prices were multiplied into cropcast's unit: 1/50 from a price per "50 KG" to one
+        per kg). Forecast and backtest outputs name those series as the file does, in its
+        units.
     lost
         The series (as the file writes their commodity, market, price type, unit and
         currency) whose every row was refused: no price of theirs is left.
@@ -97,6 +103,7 @@ class CleanReport:
     short_series: list[dict[str, Any]] = field(default_factory=list)
     renamed: list[dict[str, Any]] = field(default_factory=list)
     respelled: list[dict[str, Any]] = field(default_factory=list)
+    as_given: list[dict[str, Any]] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     off_frequency: list[dict[str, Any]] = field(default_factory=list)
     split: list[dict[str, Any]] = field(default_factory=list)

@@ -38,7 +38,6 @@ from forecast.commands.shared import (
     money,
     note_flat_forecasts,
     note_long_horizon,
-    note_respelled,
     parse_levels,
     parse_pairs,
     pct_change,
@@ -47,6 +46,7 @@ from forecast.commands.shared import (
     progress_bar,
     refuse_overwrite,
     store_to_read,
+    write_as_given,
 )
 from forecast.errors import UsageError
 
@@ -269,13 +269,13 @@ def forecast_cmd(
     if input_ is not None:  # the commonest mistake, refused before any worker starts
         check_path(input_)
     with started(**run_on, modules=model_imports(model)) as run_on:
-        from forecast.forecasting import ForecastSpec, forecast_prices, write_forecasts
+        from forecast.forecasting import ForecastSpec, forecast_prices
 
         spec = ForecastSpec(
             model=model, horizon=horizon, levels=level_values, use_calendar=not no_calendar
         )
         archive_in = store_to_read(input_, db) if input_ is None else db
-        reports: list = []  # the file's cleaning report, for note_respelled
+        reports: list = []  # the file's cleaning report: outputs name series as it does
         prices, every = load_for_forecast(
             input_,
             series,
@@ -303,8 +303,7 @@ def forecast_cmd(
             )
         note_flat_forecasts(input_, db, prices, run.forecasts)
         if output is not None:
-            write_forecasts(run.forecasts, output)
-            note_respelled(reports, input_, prices)
+            write_as_given(run.forecasts, output, reports, input_)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import StoreNotWritable, archive_forecasts, open_store
@@ -460,7 +459,7 @@ def backtest_cmd(
 
         spec_windows = Windows(horizon=horizon, n_windows=windows)
         # The whole file too: auto measures its currency's inflation on it, as forecast does.
-        reports: list = []  # the file's cleaning report, for note_respelled
+        reports: list = []  # the file's cleaning report: outputs name series as it does
         prices, every = load_for_forecast(
             input_,
             series,
@@ -497,12 +496,9 @@ def backtest_cmd(
         if not (table["error"] == "").any():  # before writing a table of failures only
             _refuse_nothing_backtested(prices, names, horizon, failed)
         if output is not None:
-            from forecast.forecasting import write_forecasts
-
             # Without the fit times: they differ from run to run and engine to engine,
             # and the leaderboard reports them.
-            write_forecasts(table.drop(columns="seconds"), output)
-            note_respelled(reports, input_, prices)
+            write_as_given(table.drop(columns="seconds"), output, reports, input_)
         if quiet:
             _print_backtest_failures(failed, scored, n_series)
             return

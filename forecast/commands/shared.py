@@ -855,8 +855,8 @@ def note_file_read(report, path: Path, sheet: str | None) -> None:
 
 def note_renamed(report, path: Path) -> None:
     """A line on stderr when cleaning tidied names of the file (``"Kano "`` is ``Kano``,
-    two spaces one, accents composed): outputs carry the tidied names, and series named
-    alike but for that are one series, their prices merged."""
+    two spaces one, accents composed): series named alike but for that are one series,
+    their prices merged. (Forecast files name them as the file does: write_as_given.)"""
     renamed = getattr(report, "renamed", None)
     if not renamed:
         return
@@ -864,10 +864,39 @@ def note_renamed(report, path: Path) -> None:
 
     said = tidied_names(renamed).replace("name(s) tidied", f"name(s) in {path.name} tidied", 1)
     typer.echo(
-        f"note: {len(renamed)} {said}; outputs use the tidied names, and names alike but for "
-        "that are one series",
+        f"note: {len(renamed)} {said}; names alike but for that are one series",
         err=True,
     )
+
+
+def write_as_given(table, output: Path, reports: list, path: Path | None) -> None:
+    """Write ``table`` (forecasts or a backtest) to ``output`` with each series named as
+    the file read (``path``, its cleaning report in ``reports``) writes it, in its units;
+    one note line says which, as the tables printed use cropcast's names."""
+    from forecast.forecasting import write_forecasts
+    from forecast.table import KEY, named_as_given
+
+    entries = [e for report in reports for e in getattr(report, "as_given", [])]
+    written = set(table[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
+    entries = [e for e in entries if tuple(e["series"]) in written]
+    named = named_as_given(table, entries)
+    write_forecasts(named, output)
+    if entries and path is not None:
+        examples = []
+        for e in entries[:3]:
+            for column, given, ours in zip(KEY, e["as_given"], e["series"], strict=True):
+                if column == "unit" and e["factor"] != 1.0:
+                    examples.append(f"prices per {given!r}, not per {ours}")
+                elif given != ours:
+                    examples.append(f"{given!r} for {ours!r}")
+        shown = "; ".join(list(dict.fromkeys(examples))[:3])  # each change once
+        typer.echo(
+            f"note: {output.name} names {len(entries):,} series as {path.name} does, in its "
+            f"units (e.g. {shown}), "
+            "so that it joins to that file; the tables here use cropcast's names",
+            err=True,
+        )
+    note_respelled(reports, path, named)
 
 
 def note_respelled(reports: list, path: Path | None, prices, shown: int = 3) -> None:
@@ -1077,9 +1106,16 @@ def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
         if not scaled:
             continue
         n = len(scaled)
+        # Forecast and backtest files are given back in the file's unit (write_as_given);
+        # a currency's scale or code stays cropcast's everywhere.
+        per = (
+            "prices shown here are per the new unit (forecast files per the file's)"
+            if kind == "unit"
+            else f"forecasts are per the new {new}"
+        )
         typer.echo(
             f"note: {n} {kind} {'conversions' if n > 1 else 'conversion'} {what}, "
-            f"e.g. {scaled[0]['text']}; forecasts are per the new {new}: "
+            f"e.g. {scaled[0]['text']}; {per}: "
             f"'cropcast data check {path}' lists them",
             err=True,
         )
