@@ -172,6 +172,22 @@ def series_label(key: tuple) -> str:
     return f"{commodity} | {market} | {price_type} | {currency}/{unit}"
 
 
+def case_twins(prices: pd.DataFrame) -> list[list[tuple]]:
+    """The series keys of ``prices`` that differ only in capitals, spacing or accents, in
+    groups ("Mỏ Cày Bắc" and "Mo Cay Bac"), each group and key in the order first seen.
+
+    Cleaning keeps them apart (names are data, and it does not rewrite them), but they are
+    usually one series whose spelling changed: each half is then worked on with half the
+    history, so every command that reads names says so.
+    """
+    from forecast.clean.base import fold
+
+    groups: dict[tuple, list[tuple]] = {}
+    for key in prices[list(KEY)].drop_duplicates().itertuples(index=False, name=None):
+        groups.setdefault(tuple(map(fold, key)), []).append(key)
+    return [group for group in groups.values() if len(group) > 1]
+
+
 def infer_freq(dates: pd.Series | pd.DatetimeIndex) -> str:
     """'monthly' when every date is a month start, 'weekly' when every date is a Monday."""
     idx = pd.DatetimeIndex(dates)

@@ -801,3 +801,45 @@ def test_a_ctrl_c_as_the_command_starts_says_interrupted(where):
     done = _started_and_interrupted(where)
     assert done.returncode == 130, done.stderr
     assert done.stderr == "interrupted\n"
+
+
+def _accent_twins_file(tmp_path):
+    """Weekly coconut prices of one market, written 'Tân Thành Bình' for six weeks and
+    'Tan Thanh Binh' (typed without accents) for four: one market to its depot, two series
+    to cleaning."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    mondays = pd.date_range("2025-06-02", periods=10, freq="W-MON")
+    for i, day in enumerate(mondays):
+        market = "Tân Thành Bình" if i < 6 else "Tan Thanh Binh"
+        rows.append(f"{day:%Y-%m-%d},Dừa khô,{market},Farmgate,nut,VND,{11000 + 100 * i}")
+    path = tmp_path / "dua.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+TWINS = [
+    "Dừa khô | Tan Thanh Binh | Farmgate | VND/nut",
+    "Dừa khô | Tân Thành Bình | Farmgate | VND/nut",
+]
+
+
+def test_data_check_and_clean_name_markets_that_differ_only_in_accents(tmp_path):
+    """README: names that differ only in capitals, spaces or accents are forecast apart, and
+    'data check FILE lists them': they were said only by forecast, once they were in a store."""
+    path = _accent_twins_file(tmp_path)
+    checked = run("data", "check", path)
+    assert checked.exit_code == 0, checked.output
+    said = " ".join(checked.stdout.split())
+    assert "names alike but for capitals, spaces or accents" in said
+    assert f"spell them alike in {path.name}" in said
+    assert " and ".join(f"'{name}'" for name in TWINS) in said
+    payload = json.loads(run("data", "check", path, "--json").stdout)
+    assert payload["case_twins"] == [TWINS]
+    cleaned = run("data", "clean", path, "-o", tmp_path / "clean.csv", "--json")
+    assert json.loads(cleaned.stdout)["case_twins"] == [TWINS]
+    said = " ".join(run("data", "clean", path, "-o", tmp_path / "c2.csv").stdout.split())
+    assert " and ".join(f"'{name}'" for name in TWINS) in said
+    alike = tmp_path / "alike.csv"
+    alike.write_text(path.read_text("utf-8").replace("Tan Thanh Binh", "Tân Thành Bình"), "utf-8")
+    assert json.loads(run("data", "check", alike, "--json").stdout)["case_twins"] == []
+    assert "names alike" not in run("data", "check", alike).stdout

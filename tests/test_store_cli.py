@@ -1259,3 +1259,36 @@ def test_old_currency_codes_beside_stored_new_ones_are_said_to_be_one_currency(t
     assert hint.exit_code == 0
     assert "one currency under its old and new codes, kept apart across files" in hint.stdout
     assert "write the file's unit and currency as the store's" not in hint.stdout
+
+
+def test_a_file_spelling_one_market_two_ways_is_named_at_ingest(tmp_path):
+    """A store's first file writing 'Tân Thành Bình' and 'Tan Thanh Binh' put both in as
+    series of their own, unsaid: nothing was stored to compare them with."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for i, day in enumerate(pd.date_range("2025-06-02", periods=10, freq="W-MON")):
+        market = "Tân Thành Bình" if i < 6 else "Tan Thanh Binh"
+        rows.append(f"{day:%Y-%m-%d},Dừa khô,{market},Farmgate,nut,VND,{11000 + 100 * i}")
+    path = _write(tmp_path / "dua.csv", rows)
+    db = tmp_path / "depot.duckdb"
+    result = run("ingest", path, "--db", db, "--freq", "weekly")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert (
+        "spelling 'Dừa khô | Tan Thanh Binh | Farmgate | VND/nut' and 'Dừa khô | Tân Thành Bình "
+        "| Farmgate | VND/nut' went in as separate series" in said
+    ), said
+    assert "cropcast store remove -s NAME" in said
+    again = _write(
+        tmp_path / "dua2.csv", [*rows, "2025-08-11,Dừa khô,Tan Thanh Binh,Farmgate,nut,VND,12000"]
+    )
+    payload = json.loads(run("ingest", again, "--db", db, "--json").stdout)["files"][0]
+    assert payload["spelled_alike_in_file"] == [
+        [
+            "Dừa khô | Tan Thanh Binh | Farmgate | VND/nut",
+            "Dừa khô | Tân Thành Bình | Farmgate | VND/nut",
+        ]
+    ]
+    alike = _write(
+        tmp_path / "alike.csv", [r.replace("Tan Thanh Binh", "Tân Thành Bình") for r in rows]
+    )
+    assert "spelling" not in run("ingest", alike, "--db", tmp_path / "other.duckdb").stdout

@@ -123,10 +123,32 @@ def data_list(
     print_table(table)
 
 
-def _print_report(report, file: Path) -> None:
+def _print_report(report, file: Path, twins: list[list[str]]) -> None:
     console.print(f"[bold]{file.name}[/bold]")
     for line in report.lines():
         console.print(f"  {line}", markup=False, highlight=False)
+    if twins:
+        console.print(
+            "  names alike but for capitals, spaces or accents (kept as separate series; "
+            f"if one series, spell them alike in {file.name}):",
+            markup=False,
+            highlight=False,
+        )
+        for names in twins:
+            console.print(
+                "    " + " and ".join(f"'{name}'" for name in names),
+                markup=False,
+                highlight=False,
+            )
+
+
+def _case_twins(prices) -> list[list[str]]:
+    """The cleaned series whose names differ only in capitals, spaces or accents ("Tan
+    Thanh Binh" beside "Tân Thành Bình"), by label: cleaning keeps them apart, so the
+    check that lists what cleaning did must name them before they reach a forecast."""
+    from forecast.table import case_twins, series_label
+
+    return [[series_label(key) for key in group] for group in case_twins(prices)]
 
 
 @data_app.command("check")
@@ -152,12 +174,14 @@ def data_check(
         sheet=sheet,
     )
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
+    twins = _case_twins(result.prices)
     if as_json:
         payload = result.report.to_dict()
+        payload["case_twins"] = twins
         payload["rejected_rows"] = _rejected_records(result.rejected)
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     else:
-        _print_report(result.report, file)
+        _print_report(result.report, file, twins)
         _print_rejected(result.rejected, file)
     if result.report.rows_rejected:
         raise typer.Exit(1)
@@ -251,10 +275,12 @@ def data_clean(
         rejected.parent.mkdir(parents=True, exist_ok=True)
         with replaced(rejected, "--rejected") as temporary:
             result.rejected.to_csv(temporary, index=False, encoding="utf-8")
+    twins = _case_twins(result.prices)
     if as_json:
-        typer.echo(json.dumps(result.report.to_dict(), ensure_ascii=False, indent=1, default=str))
+        payload = result.report.to_dict() | {"case_twins": twins}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
         return
-    _print_report(result.report, file)
+    _print_report(result.report, file, twins)
     console.print(f"wrote {counted(len(result.prices), 'price')} to {output}", markup=False)
     if rejected is not None:
         console.print(

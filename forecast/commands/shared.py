@@ -1389,20 +1389,12 @@ def note_case_twins(prices, path: Path, where: str | None = None) -> None:
     whose spelling changed: each half is then forecast from half the history. The user
     decides; the line says where to look (``where``, default the file's name).
     """
-    from forecast.clean.base import fold
-    from forecast.table import KEY, series_label
+    from forecast.table import case_twins, series_label
 
-    keys = prices[list(KEY)].drop_duplicates()
-    folded = keys.apply(lambda col: col.map(fold))
-    groups = keys.groupby([folded[c] for c in KEY], observed=True, sort=False)
-    twins = [
-        [series_label(tuple(row)) for row in group.itertuples(index=False)]
-        for _, group in groups
-        if len(group) > 1
-    ]
+    twins = case_twins(prices)
     if not twins:
         return
-    first = " and ".join(f"'{name}'" for name in twins[0])
+    first = " and ".join(f"'{series_label(key)}'" for key in twins[0])
     more = len(twins) - 1
     more = f" (and {more} more such group{'s' if more > 1 else ''})" if more else ""
     typer.echo(

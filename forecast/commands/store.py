@@ -127,6 +127,19 @@ def _print_ingest(results) -> None:
             "capitals or spaces differ): if they are one series, spell the file as the store "
             "does",
         )
+        for group in r.twins_in_file[:3]:
+            names = " and ".join(f"'{name}'" for name in group)
+            console.print(
+                f"  [bold yellow]spelling[/bold yellow] {names} went in as separate series "
+                "(only accents, capitals or spaces differ): if they are one series, take the "
+                "misspelt one out with 'cropcast store remove -s NAME' and spell it alike in "
+                "the files you ingest",
+                highlight=False,
+                soft_wrap=True,
+            )
+        if len(r.twins_in_file) > 3:
+            more = len(r.twins_in_file) - 3
+            console.print(f"  spelling ... and {more:,} more such groups", markup=False)
         renamed = [pair for pair in r.other_units if _redenominated(*pair)]
         _print_new_beside_stored(
             [pair for pair in r.other_units if pair not in renamed],

@@ -100,6 +100,8 @@ class IngestResult:
     outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: (new series, stored series) spelled alike but for accents, capitals or spaces.
     twins: list[tuple[str, str]] = field(default_factory=list)
+    #: Groups of the file's own series spelled alike but for accents, capitals or spaces.
+    twins_in_file: list[list[str]] = field(default_factory=list)
     #: (new series, stored series) alike but for the unit or the currency.
     other_units: list[tuple[str, str]] = field(default_factory=list)
     #: What the file could not tell and was read as the store's files were (date order,
@@ -149,6 +151,7 @@ class IngestResult:
             "chuc_unlike_store": list(self.chuc_unlike),
             "outliers": outlier_records(self.outliers),
             "spelled_like_stored": [{"new": a, "stored": b} for a, b in self.twins],
+            "spelled_alike_in_file": [list(group) for group in self.twins_in_file],
             "other_unit_than_stored": [{"new": a, "stored": b} for a, b in self.other_units],
             "revisions": [
                 {
@@ -527,6 +530,7 @@ def ingest_clean(
         kept = _keep_stored_count_units(con)
         _check_frequencies(con, file_name)
         twins = _spelled_like_stored(con)
+        twins_in_file = _spelled_alike_in_file(con, twins)
         other_units = _other_unit_than_stored(con)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE classified AS
@@ -625,6 +629,7 @@ def ingest_clean(
         units_kept=kept,
         outliers=outliers,
         twins=twins,
+        twins_in_file=twins_in_file,
         other_units=other_units,
     )
 
@@ -709,6 +714,19 @@ def _spelled_like_stored(con) -> list[tuple[str, str]]:
         for key in new
         if (folded := tuple(map(fold, key))) in stored
     ]
+
+
+def _spelled_alike_in_file(con, like_stored: list[tuple[str, str]]) -> list[list[str]]:
+    """The file's own series whose names differ only in accents, capitals or spaces ("Tan
+    Thanh Binh" beside "Tân Thành Bình" in one sheet): both go in, as series of their own,
+    and a store's first file has no stored name to compare with. Groups whose new series
+    ``like_stored`` already names are left to that line."""
+    from forecast.table import case_twins
+
+    keys = con.execute(f"SELECT DISTINCT {_KEY} FROM incoming ORDER BY ALL").df()
+    said = {new for new, _ in like_stored}
+    groups = [[series_label(key) for key in group] for group in case_twins(keys)]
+    return [group for group in groups if not said.intersection(group)]
 
 
 def _other_unit_than_stored(con) -> list[tuple[str, str]]:
