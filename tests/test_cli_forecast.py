@@ -245,7 +245,10 @@ def test_an_output_folder_that_takes_no_file_is_named_as_the_cause(output):
     """Review: -o /proc/fc.csv said "no such file or directory. Check the path: charts take
     a folder, tables and bulletins a file name...": the folder could not be written, and
     a forecast table is no chart. (/proc and /sys refuse new files even to root.)"""
-    result = run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", output)
+    # One series of the embedded data: of them all, the stale ones are a note of their own.
+    result = run(
+        "forecast", "-s", "Rice|An Giang", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", output
+    )
     assert result.exit_code == 2, result.output
     line = one_error_line(result)
     folder = "/proc" if output.startswith("/proc") else "/sys"
@@ -714,6 +717,31 @@ def test_series_that_stopped_years_ago_are_named_on_stderr(tmp_path):
     ]
 
 
+def test_the_store_and_the_embedded_data_get_the_notes_a_file_gets(tmp_path):
+    """A forecast of the store said nothing of a series that stopped years before the rest,
+    nor of a price tenfold from both its neighbours, where the same prices in a file did:
+    every source gets the notes on what its prices show."""
+    path = _series_file(tmp_path, 3)
+    text = path.read_text("utf-8").replace("2023-", "2019-").replace("2019-", "2023-", 24)
+    text = text.replace(
+        "2023-06-01,Sorghum,M0,Retail,KG,XOF,256", "2023-06-01,Sorghum,M0,Retail,KG,XOF,2560"
+    )
+    path.write_text(text, "utf-8")  # M0 and M1 in 2023, M2 in 2019; M0's June mistyped
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", path, "--db", db).exit_code == 0
+    from_file = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    from_store = run("forecast", "--db", db, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert from_file.exit_code == 0 and from_store.exit_code == 0, from_store.output
+    for said in ("end a year or more before the latest price", "10-fold or more"):
+        assert said in from_file.stderr
+        assert said in from_store.stderr, from_store.stderr
+    assert "ingest a corrected file" in from_store.stderr
+    assert path.name not in from_store.stderr  # no file to fix was read
+    embedded = run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert embedded.exit_code == 0, embedded.output
+    assert "series end a year or more before the latest price" in embedded.stderr
+
+
 def test_names_differing_only_in_capitals_are_named_on_stderr(tmp_path):
     path = _series_file(tmp_path, 2)
     text = path.read_text("utf-8")
@@ -748,7 +776,10 @@ def test_a_market_spelt_with_and_without_accents_in_the_store_is_named(tmp_path)
         "'Dừa | Mo Cay Bac | Retail | VND/kg' and 'Dừa | Mỏ Cày Bắc | Retail | VND/kg' differ "
         "only in capitals, spaces or accents" in result.stderr
     )
-    assert "spell them alike in the files you ingest" in result.stderr
+    assert (
+        "take the misspelt one out with 'cropcast store remove -s NAME' and spell it alike in "
+        "the files you ingest" in result.stderr
+    )
 
 
 def _flat_m0(tmp_path, commodity: str, currency: str = "XOF"):

@@ -767,7 +767,7 @@ def load_for_forecast(
                 option,
                 f"Give the file with --input, or leave {option} out",
             )
-    store_path = store_to_read(input_, db)
+    store_path, cleaned = store_to_read(input_, db), None
     if store_path is not None:
         prices = stored_prices(store_path, freq)
     else:
@@ -801,32 +801,41 @@ def load_for_forecast(
             f"Run 'cropcast data list{_where_listed(input_, db, store_path)}' to see "
             f"the series names{' in the store' if store_path is not None else ''}",
         )
-    if input_ is not None and store_path is None:  # the user's file, just cleaned
-        if cleaned is not None:
-            note_off_frequency(cleaned.report, chosen, input_)
-            note_thousands(cleaned.report, input_)
-            note_conflicts(cleaned.report, chosen, input_)
-            note_conversions(cleaned.report, input_, quotes_chuc)
-            note_split(cleaned.report, input_)
-            note_several_per_period(cleaned.report, chosen, input_)
-        if not outliers_later:
-            note_outliers(chosen, input_, "forecast" if forecasting else "alerts")
-        note_jumps(chosen, input_)
-        note_stale_series(chosen, forecasting)
-        note_case_twins(chosen, input_)
-        if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
-            note_flat_series(chosen)
-    elif store_path is not None:  # files ingested week by week may spell a market two ways
-        note_case_twins(chosen, store_path, "the files you ingest")
-        # The store marks a typo against the whole history as each week's file arrives.
-        if not outliers_later:
-            note_outliers(
-                chosen,
-                store_path,
-                "forecast" if forecasting else "alerts",
-                fix="ingest a corrected file",
-            )
+    if cleaned is not None:
+        # What cleaning did to the user's file (the store said it at ingest).
+        note_off_frequency(cleaned.report, chosen, input_)
+        note_thousands(cleaned.report, input_)
+        note_conflicts(cleaned.report, chosen, input_)
+        note_conversions(cleaned.report, input_, quotes_chuc)
+        note_split(cleaned.report, input_)
+        note_several_per_period(cleaned.report, chosen, input_)
+    # What the prices show is said wherever they came from: a forecast of the store said
+    # nothing of series that ended a year before the rest, while one of its export did.
+    typo, spelling = _where_to_fix(input_, store_path)
+    # The embedded data's outliers are its publishers', past anyone's fixing here.
+    if not outliers_later and (input_ is not None or store_path is not None):
+        note_outliers(chosen, input_, "forecast" if forecasting else "alerts", fix=typo)
+    note_jumps(chosen, input_, typo)
+    note_stale_series(chosen, forecasting)
+    note_case_twins(chosen, spelling, forecasting)
+    if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
+        note_flat_series(chosen)
     return chosen, prices
+
+
+def _where_to_fix(input_: Path | None, store_path: Path | None) -> tuple[str, str]:
+    """How the notes on the prices read tell the user to set a typo right, and two spellings
+    of one series: in the file read, or through the store's ingest; the embedded data holds
+    the prices as their publishers wrote them."""
+    if input_ is not None:
+        return f"fix it in {input_.name}", f"spell them alike in {input_.name}"
+    if store_path is not None:
+        return "ingest a corrected file", (
+            "take the misspelt one out with 'cropcast store remove -s NAME' and spell it "
+            "alike in the files you ingest"
+        )
+    published = "the embedded data keeps prices and names as WFP and the World Bank wrote them"
+    return published, published
 
 
 def note_encoding(report) -> None:
@@ -1164,14 +1173,14 @@ def note_several_per_period(report, prices, path: Path) -> None:
     )
 
 
-def note_jumps(prices, path: Path) -> None:
+def note_jumps(prices, path: Path | None, fix: str | None = None) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
     the next (a new currency unit under the same code, a unit change, a run of typos), and
     one for single prices tenfold from the prices on both sides (typos), as the models
     see them (:func:`forecast.models.base.join_jumps`, on the prices as written, not
     cleaning's estimates in gaps). Cleaning keeps them; the models join the runs and leave
     the typos out, which is wrong if a run is a typo, or a typo a price: the user must
-    know where they are."""
+    know where they are. ``fix`` says how to set a typo right (default: in the file)."""
     import numpy as np
 
     from forecast.models.base import JUMP_TIMES, join_jumps
@@ -1182,6 +1191,7 @@ def note_jumps(prices, path: Path) -> None:
     far = step.abs() >= np.log(JUMP_TIMES) - 1e-9
     if not far.any():
         return
+    fix = fix or f"fix it in {path.name}"
     suspects = ordered[far].drop_duplicates(list(KEY))[list(KEY)]
     ordered = ordered.merge(suspects, on=list(KEY))
     joins, typos = [], []
@@ -1204,7 +1214,7 @@ def note_jumps(prices, path: Path) -> None:
             f"{series_label(key)}: {money(kept.iloc[i])} ({kept.index[i]:%Y-%m-%d}) -> "
             f"{money(kept.iloc[i + 1])} ({kept.index[i + 1]:%Y-%m-%d}); forecasts scale the "
             f"prices before such a move to join the prices after it, as a new currency unit "
-            f"or a unit change; if it is a typo, fix it in {path.name}",
+            f"or a unit change; if it is a typo, {fix}",
             err=True,
         )
     if typos:
@@ -1215,7 +1225,7 @@ def note_jumps(prices, path: Path) -> None:
             f"note: {n} {which} {JUMP_TIMES:g}-fold or more apart from the prices on both "
             f"sides, e.g. {series_label(key)} {when:%Y-%m-%d}: {money(series.iloc[i])} "
             f"between {money(series.iloc[i - 1])} and {money(series.iloc[i + 1])}; forecasts "
-            f"leave such a price out as a typo: fix it in {path.name}",
+            f"leave such a price out as a typo: {fix}",
             err=True,
         )
 
@@ -1233,7 +1243,7 @@ NOTED_OUTLIER = 1.2
 
 
 def note_outliers(
-    prices, path: Path, skews: str = "forecast", shown: int = 2, fix: str | None = None
+    prices, path: Path | None, skews: str = "forecast", shown: int = 2, fix: str | None = None
 ) -> None:
     """One line on stderr naming the most extreme prices cleaning flagged and kept.
 
@@ -1381,13 +1391,13 @@ def note_long_horizon(prices, horizon: int) -> None:
     )
 
 
-def note_case_twins(prices, path: Path, where: str | None = None) -> None:
+def note_case_twins(prices, fix: str, forecasting: bool = True) -> None:
     """One line on stderr for series whose names differ only in capitals, spacing or accents.
 
     "Rice | Colombo" and "rice | colombo", or "Mỏ Cày Bắc" and "Mo Cay Bac", are two series
     to the cleaner (names are data, and it does not rewrite them), but usually one series
     whose spelling changed: each half is then forecast from half the history. The user
-    decides; the line says where to look (``where``, default the file's name).
+    decides; the line says how to make them one (``fix``, see :func:`_where_to_fix`).
     """
     from forecast.table import case_twins, series_label
 
@@ -1398,8 +1408,8 @@ def note_case_twins(prices, path: Path, where: str | None = None) -> None:
     more = len(twins) - 1
     more = f" (and {more} more such group{'s' if more > 1 else ''})" if more else ""
     typer.echo(
-        f"note: {first} differ only in capitals, spaces or accents{more} and are forecast "
-        f"apart; if they are one series, spell them alike in {where or path.name}",
+        f"note: {first} differ only in capitals, spaces or accents{more} and are "
+        f"{'forecast' if forecasting else 'kept'} apart; if they are one series, {fix}",
         err=True,
     )
 
