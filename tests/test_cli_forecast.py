@@ -649,6 +649,55 @@ def test_one_market_in_two_currencies_and_bags_are_forecast_and_said(tmp_path):
     assert "90 KG -> kg, 12 rows, ÷90" in result.stderr
 
 
+def test_notes_on_the_file_count_and_name_the_series_chosen(tmp_path):
+    """Review: '-s Dừa khô' was told of '1 unit conversion ..., e.g. Lúa': notes on what
+    cleaning did to the file named (and counted) series the command never forecast."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(1, 13):
+        rows.append(f"2023-{m:02d}-01,Eggs,Harare,Retail,Dozen,USD,{2 + m / 100}")
+        rows.append(f"2023-{m:02d}-01,Eggs,Harare,Retail,Dozen,ZWL,{3000 + 100 * m}")
+        rows.append(f"2023-{m:02d}-01,Maize,Harare,Wholesale,90 KG,USD,{27 + m / 10}")
+        rows.append(f"2023-{m:02d}-01,Beans,Harare,Wholesale,50 KG,USD,{40 + m / 10}")
+    path = _price_file(tmp_path, "zwe.csv", rows)
+    every = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert "note: 2 unit conversions put prices in one unit per series" in every.stderr
+    eggs = run("forecast", "-i", path, "-s", "Eggs", "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert eggs.exit_code == 0, eggs.output
+    assert "unit conversion" not in eggs.stderr and "Maize" not in eggs.stderr
+    assert "e.g. Eggs | Harare | Retail (USD, ZWL)" in eggs.stderr
+    maize = run("forecast", "-i", path, "-s", "Maize", "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert maize.exit_code == 0, maize.output
+    assert (
+        "note: 1 unit conversion put prices in one unit per series, e.g. Maize | Harare | "
+        "Wholesale | USD: 90 KG -> kg" in maize.stderr
+    )
+    assert "Beans" not in maize.stderr
+    assert "several units or currencies" not in maize.stderr  # the eggs' note
+
+
+def test_a_cleaned_table_is_set_right_where_it_came_from(tmp_path):
+    """Review: alerts of a store export said "spell them alike in export.csv": the store
+    keeps both names whatever its export says, so the fix is a store remove and the files
+    ingested; a typo likewise."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2024-{m:02d}-01,Dừa,Mỏ Cày Bắc,Retail,kg,VND,{10 + m}000" for m in range(1, 7)]
+    rows += [f"2024-{m:02d}-01,Dừa,Mo Cay Bac,Retail,kg,VND,{10 + m}000" for m in range(7, 13)]
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", _price_file(tmp_path, "thang.csv", rows), "--db", db).exit_code == 0
+    export = tmp_path / "export.csv"
+    assert run("store", "export", "--db", db, "-o", export).exit_code == 0
+    result = run("alerts", "-i", export, "-q")
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "only in capitals" in line]
+    assert len(said) == 1, result.stderr
+    assert "spell them alike in export.csv" not in said[0]
+    assert "are kept apart" in said[0]  # alerts forecast nothing
+    assert "spell them alike in the files export.csv was made from" in said[0]
+    assert "cropcast store remove -s NAME" in said[0]
+    raw = run("alerts", "-i", tmp_path / "thang.csv", "-q")  # the file itself: fix it there
+    assert "if they are one series, spell them alike in thang.csv" in raw.stderr
+
+
 def test_prices_in_thousands_of_dong_are_forecast_in_dong_and_said(tmp_path):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [
@@ -1533,11 +1582,14 @@ def test_typos_and_jumps_are_named_as_the_models_see_them(tmp_path):
         "note: 1 series moves 10-fold or more from one price to the next, e.g. Rice | Kano | "
         "Retail | NGN/kg: 5,190 (2019-08-01) -> 52.10 (2019-10-01)"
     ) in result.stderr
+    # Tenfold from 1,940, not from 1,960 (9.95×): "10-fold or more apart from the prices on
+    # both sides" stood beside the outlier note's "9.7× the prices around it".
     assert (
-        "note: 1 price stands 10-fold or more apart from the prices on both sides, e.g. "
-        "Rice | Jos | Retail | NGN/kg 2020-02-01: 19,500 between 1,940 and 1,960; forecasts "
-        "leave such a price out as a typo"
+        "note: 1 price stands 10-fold or more from a price beside it, while the prices on "
+        "either side agree, e.g. Rice | Jos | Retail | NGN/kg 2020-02-01: 19,500 between 1,940 "
+        "and 1,960 (10.1× 1,940); forecasts leave such a price out as a typo"
     ) in result.stderr
+    assert "both sides" not in result.stderr
 
 
 @pytest.mark.parametrize("command", READING_COMMANDS)

@@ -806,12 +806,12 @@ def load_for_forecast(
         note_off_frequency(cleaned.report, chosen, input_)
         note_thousands(cleaned.report, input_)
         note_conflicts(cleaned.report, chosen, input_)
-        note_conversions(cleaned.report, input_, quotes_chuc)
-        note_split(cleaned.report, input_)
+        note_conversions(cleaned.report, chosen, input_, quotes_chuc)
+        note_split(cleaned.report, chosen, input_)
         note_several_per_period(cleaned.report, chosen, input_)
     # What the prices show is said wherever they came from: a forecast of the store said
     # nothing of series that ended a year before the rest, while one of its export did.
-    typo, spelling = _where_to_fix(input_, store_path)
+    typo, spelling = _where_to_fix(input_, store_path, cleaned)
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
         note_outliers(chosen, input_, "forecast" if forecasting else "alerts", fix=typo)
@@ -823,10 +823,24 @@ def load_for_forecast(
     return chosen, prices
 
 
-def _where_to_fix(input_: Path | None, store_path: Path | None) -> tuple[str, str]:
+def _where_to_fix(input_: Path | None, store_path: Path | None, cleaned=None) -> tuple[str, str]:
     """How the notes on the prices read tell the user to set a typo right, and two spellings
     of one series: in the file read, or through the store's ingest; the embedded data holds
-    the prices as their publishers wrote them."""
+    the prices as their publishers wrote them. A PriceTable cropcast wrote (``cleaned``
+    says so) is set right where it came from: "spell them alike in export.csv" sent users
+    to edit a store's export, and the store kept both names."""
+    from forecast.io import CLEANED_TABLE
+
+    notes = cleaned.report.notes if cleaned is not None else []
+    if input_ is not None and any(note.startswith(CLEANED_TABLE) for note in notes):
+        name = input_.name
+        return (
+            f"fix it in the file {name} was cleaned from, or, if {name} is a store export, "
+            "ingest a corrected file",
+            f"spell them alike in the files {name} was made from, or, if it is a store "
+            "export, take the misspelt one out of the store with 'cropcast store remove -s "
+            "NAME' and spell it alike in the files you ingest",
+        )
     if input_ is not None:
         return f"fix it in {input_.name}", f"spell them alike in {input_.name}"
     if store_path is not None:
@@ -1094,14 +1108,38 @@ def note_conflicts(report, prices, path: Path) -> None:
     )
 
 
-def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
+def _of_chosen(prices):
+    """Whether a cleaning report's entry (a conversion, a split) is of a series in ``prices``
+    (those a command works on, after --series): by commodity and market, and by price type
+    and currency where the entry names them. A note on a file's series named rice (tạ ->
+    kg) beside the coconut forecast."""
+    from forecast.clean.base import series_name
+
+    keys = prices[["commodity", "market", "price_type", "currency"]].drop_duplicates()
+    pairs = {series_name(c, m) for c, m in zip(keys["commodity"], keys["market"], strict=True)}
+    named = {series_name(*row[:3]) for row in keys.itertuples(index=False, name=None)}
+    full = set(keys.itertuples(index=False, name=None))
+
+    def chosen(entry: dict) -> bool:
+        if "price_type" in entry:  # a unit conversion: the series but its unit
+            return tuple(entry[c] for c in keys.columns) in full
+        if entry["series"].count(" | ") == 2:  # a split: commodity | market | price type
+            return entry["series"] in named
+        return entry["series"] in pairs
+
+    return chosen
+
+
+def note_conversions(report, prices, path: Path, quotes_chuc: bool = False) -> None:
     """One line on stderr when cleaning rescaled prices to one unit per series (a 90 KG bag
     to kg, 750 ML to L), one when it read prices in thousands of a currency as whole units
     ("nghìn đồng" -> VND), and one when it put a currency's old code into its new one at the
     legal rate (SLL -> SLE): the forecast is in the unit it names, not the file's, and a
-    reader comparing it with the file must know."""
+    reader comparing it with the file must know. Only the series in ``prices`` (after
+    --series) are counted and named: the others are not forecast."""
     from forecast.clean.units import from_chuc
 
+    chosen = _of_chosen(prices)
     for kind, what, new in (
         ("currency scale", "put prices in whole currency units", "currency unit"),
         ("redenomination", "put a currency's old code into its new one", "currency code"),
@@ -1110,7 +1148,10 @@ def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
         scaled = [
             c
             for c in report.conversions
-            if c["kind"] == kind and c["factor"] != 1 and not (quotes_chuc and from_chuc(c))
+            if c["kind"] == kind
+            and c["factor"] != 1
+            and not (quotes_chuc and from_chuc(c))
+            and chosen(c)
         ]
         if not scaled:
             continue
@@ -1130,14 +1171,16 @@ def note_conversions(report, path: Path, quotes_chuc: bool = False) -> None:
         )
 
 
-def note_split(report, path: Path) -> None:
+def note_split(report, prices, path: Path) -> None:
     """One line on stderr when a sheet priced one commodity, market and price type in
     several units or currencies: they are forecast as separate series (not refused, not
-    converted by a guessed weight or rate), which is a slip to fix at the source if it was."""
-    if not report.split:
+    converted by a guessed weight or rate), which is a slip to fix at the source if it was.
+    Only those in ``prices`` (after --series) are counted and named."""
+    split = [s for s in report.split if _of_chosen(prices)(s)]
+    if not split:
         return
-    first = report.split[0]
-    n = len({s["series"] for s in report.split})  # one priced both ways counts once
+    first = split[0]
+    n = len({s["series"] for s in split})  # one priced both ways counts once
     many = f"{n} commodities and markets are" if n > 1 else "1 commodity and market is"
     typer.echo(
         f"note: {many} priced in several units or currencies and forecast as separate "
@@ -1221,11 +1264,17 @@ def note_jumps(prices, path: Path | None, fix: str | None = None) -> None:
         _, key, when, i, series = max(typos, key=lambda t: t[0])
         n = len(typos)
         which = "price stands" if n == 1 else "prices stand"
+        price, sides = series.iloc[i], (series.iloc[i - 1], series.iloc[i + 1])
+        # Tenfold from one side only, as a rule: "10-fold apart from the prices on both
+        # sides" beside the outlier note's "9.7× the prices around it" for the same price.
+        far = max(sides, key=lambda side: abs(np.log(price / side)))
+        times = f"{price / far:.3g}×" if price > far else f"1/{far / price:.3g} of"
         typer.echo(
-            f"note: {n} {which} {JUMP_TIMES:g}-fold or more apart from the prices on both "
-            f"sides, e.g. {series_label(key)} {when:%Y-%m-%d}: {money(series.iloc[i])} "
-            f"between {money(series.iloc[i - 1])} and {money(series.iloc[i + 1])}; forecasts "
-            f"leave such a price out as a typo: {fix}",
+            f"note: {n} {which} {JUMP_TIMES:g}-fold or more from a price beside "
+            f"{'it' if n == 1 else 'each'}, while the prices on either side agree, e.g. "
+            f"{series_label(key)} {when:%Y-%m-%d}: {money(price)} between {money(sides[0])} "
+            f"and {money(sides[1])} ({times} {money(far)}); "
+            f"forecasts leave such a price out as a typo: {fix}",
             err=True,
         )
 

@@ -32,12 +32,15 @@ from forecast.io.table import (
     skip_hxl_row,
 )
 
-__all__ = ["KINDS", "OTHER_SHEETS", "RAW_COLUMNS", "RawPrices", "read_prices"]
+__all__ = ["CLEANED_TABLE", "KINDS", "OTHER_SHEETS", "RAW_COLUMNS", "RawPrices", "read_prices"]
 
 #: How the note on a workbook's other sheets, the ones not read, begins: "read sheet 'VNM';
 #: also in the workbook: THA (use --sheet)". Commands that do not print the reader's notes
 #: print this one (a forecast of the wrong sheet must not pass for one of the right).
 OTHER_SHEETS = "also in the workbook:"
+#: The reader's note on a PriceTable cropcast wrote (``data clean``, ``store export``): a
+#: name or price to set right there is set right in what it was made from.
+CLEANED_TABLE = "a cleaned PriceTable"
 
 #: Values of ``read_prices(kind=...)``.
 KINDS = ("auto", "table", "wfp", "pinksheet")
@@ -378,7 +381,7 @@ def _read_table(
         # second cleaning must keep them so (an interpolated price is no observation). A
         # column of that name holding anything else is the user's, and read as before.
         table["flags"] = flags.to_numpy()
-        built.append("a cleaned PriceTable: its flags (interpolated, outlier, ...) are kept")
+        built.append(f"{CLEANED_TABLE}: its flags (interpolated, outlier, ...) are kept")
     if is_wfp:
         notes += wfp.wfp_notes(columns, original, found.get("priceflag"))
     else:
