@@ -843,3 +843,24 @@ def test_data_check_and_clean_name_markets_that_differ_only_in_accents(tmp_path)
     alike.write_text(path.read_text("utf-8").replace("Tan Thanh Binh", "Tân Thành Bình"), "utf-8")
     assert json.loads(run("data", "check", alike, "--json").stdout)["case_twins"] == []
     assert "names alike" not in run("data", "check", alike).stdout
+
+
+def test_data_check_says_how_to_see_what_its_summary_cut(tmp_path):
+    """Review: the summary ended "... and 2 more" (the gaps left among them), and nothing
+    said --json shows them all."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for i in range(12):  # twelve short series: the list of them is cut at ten
+        rows += [f"2024-{m:02d}-01,Maize,M{i:02d},Retail,kg,KES,{40 + m}" for m in range(1, 6)]
+    path = tmp_path / "maize.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for command in (("check",), ("clean", "-o", tmp_path / "clean.csv")):
+        result = run("data", *command, path)
+        assert result.exit_code == 0, result.output
+        said = " ".join(result.stdout.split())
+        assert "... and 2 more" in said
+        assert "lists above are cut at 10 (... and N more): add --json to see every item" in said
+    payload = json.loads(run("data", "check", path, "--json").stdout)
+    assert len(payload["short_series"]) == 12
+    few = tmp_path / "few.csv"
+    few.write_text("\n".join(rows[:11]) + "\n", encoding="utf-8")
+    assert "lists are cut" not in run("data", "check", few).stdout

@@ -123,9 +123,10 @@ def data_list(
     print_table(table)
 
 
-def _print_report(report, file: Path, twins: list[list[str]]) -> None:
+def _print_report(report, file: Path, twins: list[list[str]], shown: int = 10) -> None:
     console.print(f"[bold]{file.name}[/bold]")
-    for line in report.lines():
+    lines = report.lines(limit=shown)
+    for line in lines:
         console.print(f"  {line}", markup=False, highlight=False)
     if twins:
         console.print(
@@ -140,6 +141,13 @@ def _print_report(report, file: Path, twins: list[list[str]]) -> None:
                 markup=False,
                 highlight=False,
             )
+    if len(lines) < len(report.lines(limit=len(lines) + 1_000_000)):
+        # "... and 2 more" hid the gaps left, with no word of where the rest were.
+        console.print(
+            f"  lists above are cut at {shown} (... and N more): add --json to see every item",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _case_twins(prices) -> list[list[str]]:
