@@ -1050,3 +1050,75 @@ def test_a_series_label_copied_from_the_output_selects_that_series():
     assert len(select_series(both, ["Rice|An Giang"])) == 5  # parts: substrings, as before
     assert select_series(prices, ["VND/50 kg"])["unit"].tolist() == ["50 kg"]
     assert select_series(prices, ["Rice | Hà Nội"]).empty
+
+
+def _depot_store(tmp_path) -> tuple[Path, Path]:
+    """A depot's file of Dừa khô per chục (a year, monthly), ingested with ``--chuc 14``
+    into a store beside a file of Dừa xiêm per trái."""
+    from cli import app
+
+    chuc = tmp_path / "dua_kho.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
+    ]
+    chuc.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    each = tmp_path / "dua_xiem.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000"
+        for m in range(1, 13)
+    ]
+    each.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    for path, option in ((chuc, ["--chuc", "14"]), (each, [])):
+        made = runner.invoke(app, ["ingest", str(path), *option, "--db", str(db)])
+        assert made.exit_code == 0, made.output
+    return db, chuc
+
+
+@pytest.mark.slow
+def test_charts_quote_prices_in_the_unit_the_depot_traded_them(tmp_path, monkeypatch):
+    """`plot` of a store drew dried coconuts at "9.833 đồng/trái" where the bulletin and the
+    depot say "118.000 đồng/chục": the charts quote a series per chục as the bulletin does
+    (the depot's chục of 14 remembered by the store, 12 for a file read as cleaning's
+    default), and a series written per trái stays per trái."""
+    import forecast.plots as plots
+
+    db, chuc = _depot_store(tmp_path)
+    written = pd.read_csv(chuc)  # the depot's prices, per chục
+    drawn = []
+    for name in ("fan_chart", "backtest_chart"):
+        real = getattr(plots, name)
+
+        def keep(*args, real=real, **kwargs):  # the figures `plot` draws, with their prices
+            drawn.append((args[0], real(*args, **kwargs)))
+            return drawn[-1][1]
+
+        monkeypatch.setattr(plots, name, keep)
+
+    def charts(*args):
+        drawn.clear()
+        result = run_cli(*args, "-m", "naive", "-h", "2", "-j", "1", "-o", tmp_path / "c", "-q")
+        assert result.exit_code == 0, result.output
+        return {fig.axes[0].get_ylabel(): (y, fig) for y, fig in drawn}
+
+    for lang, per_chuc, per_nut in (
+        ("vi", "đồng/chục", "đồng/trái"),
+        ("en", "đồng/chục of 14 nuts", "đồng/nut"),
+    ):
+        for kind in ("fan", "backtest"):
+            found = charts("--db", db, "--kind", kind, "--lang", lang, "--windows", "1")
+            assert sorted(found) == sorted([per_chuc, per_nut]), list(found)
+            y, fig = found[per_chuc]
+            assert y.dropna().to_numpy() == pytest.approx(written["price"].to_numpy())
+            assert fig.axes[0].get_title(loc="left").endswith(f" | {per_chuc}")
+    # Of the file itself, read with cleaning's chục of 12: the same prices, per chục of 12.
+    found = charts("-i", chuc, "--lang", "en")
+    (unit,) = found
+    assert unit == "đồng/chục of 12 nuts"
+    assert found[unit][0].dropna().to_numpy() == pytest.approx(written["price"].to_numpy())
+    label = next(
+        t.get_text() for t in found[unit][1].axes[0].texts if t.get_text().startswith("Last")
+    )
+    assert f"{written['price'].iloc[-1]:,}" in label

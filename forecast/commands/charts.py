@@ -61,7 +61,8 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
     from forecast.table import infer_freq
 
     key, y, kind, lang, data = job["key"], job["y"], job["kind"], job["lang"], job["data"]
-    label = plots.chart_title(key, lang)
+    unit = _unit_words(key, lang, job.get("nuts_per_chuc"))
+    label = plots.chart_title(key, lang, unit)
     try:
         if kind == "fan":
             # Five years of history by default: enough to see seasons, not so much that
@@ -71,7 +72,7 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
                 y,
                 data,
                 title=label,
-                unit_label=plots.series_unit_label(key, lang),
+                unit_label=unit,
                 harvest_months=job["harvest"],
                 last_n=last_n,
                 lang=lang,
@@ -81,7 +82,7 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
         elif kind == "backtest":
             if data is None:
                 raise ValueError("too short for a backtest window")
-            fig = plots.backtest_chart(y, data, title=label, lang=lang)
+            fig = plots.backtest_chart(y, data, title=label, unit_label=unit, lang=lang)
         else:
             from forecast.anomaly import alps, alps_eligibility
 
@@ -95,6 +96,19 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
     except ValueError as exc:  # too short or too sparse for this chart: say so, go on
         return None, f"skipped {label}: {exc}"
     return plots.save_figure(fig, job["path"]), ""
+
+
+def _unit_words(key: tuple, lang: str, nuts_per_chuc: int | None) -> str:
+    """The series' unit as its bulletin's table says it: "đồng/chục", and in English
+    "đồng/chục of 12 nuts", as English readers do not know a chục. The bulletin's own
+    wording (``unit_word``) reads only these fields of a series' facts."""
+    from types import SimpleNamespace
+
+    from forecast.bulletin.parts import unit_word
+
+    commodity, _market, _price_type, unit, _currency = key
+    series = SimpleNamespace(key=key, commodity=commodity, unit=unit, nuts_per_chuc=nuts_per_chuc)
+    return unit_word(series, lang)
 
 
 def plot_cmd(
@@ -150,6 +164,8 @@ def plot_cmd(
     """Draw one chart per series into --out and print the file paths."""
     from contextlib import nullcontext
 
+    from forecast.bulletin.depot import quote_per_chuc, series_of, written_per_chuc
+    from forecast.commands.bulletin import stored_per_chuc_of
     from forecast.engine import run_jobs
     from forecast.errors import InputError
     from forecast.models import model_imports
@@ -176,6 +192,7 @@ def plot_cmd(
     fan = spec if kind is ChartKind.fan else None
     # Only fan and backtest charts forecast: the notes of the others do not speak of forecasts.
     forecasting = kind in (ChartKind.fan, ChartKind.backtest)
+    reports: list = []
     prices, every = load_for_forecast(
         input_,
         series,
@@ -188,8 +205,14 @@ def plot_cmd(
         dayfirst,
         forecasting,
         chuc,
+        reports=reports,
+        quotes_chuc=True,
         sheet=sheet,
     )
+    # Prices in the unit the depot quotes them in, as the bulletin does: "118.000 đồng/chục"
+    # of dried coconuts, not "9.833 đồng/trái", a number no depot quotes.
+    per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
+    prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
     items = list(iter_series(prices))
     suffix = ".svg" if svg else ".png"
 
@@ -251,6 +274,7 @@ def plot_cmd(
                     "harvest": harvest.get(key),
                     "last": last,
                     "path": out / f"{stem}{suffix}",
+                    "nuts_per_chuc": per_chuc.get(series_of(key)),
                 }
             )
         task = bar.add_task("drawing", total=len(items)) if bar else None

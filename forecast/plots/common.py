@@ -174,7 +174,7 @@ _PRICE_TYPES_VI = {
 }
 
 
-def chart_title(key: tuple, lang: str = "en") -> str:
+def chart_title(key: tuple, lang: str = "en", unit: str | None = None) -> str:
     """A series' name as its chart's title: ``Rice | An Giang | Wholesale | đồng/kg`` in
     English (the names of the commodity and market kept as written), ``Gạo – An Giang |
     Bán buôn | đồng/kg`` in Vietnamese, the series named as the bulletin names it.
@@ -182,9 +182,11 @@ def chart_title(key: tuple, lang: str = "en") -> str:
     A Vietnamese reader got "Rice | Bac Lieu | Bán buôn" (two languages) and "Coconut oil |
     world | Thế giới" (the world twice): a price type that says the market again ("Thế
     giới" of a world price) is left out. The unit is :func:`series_unit_label`'s, as the y
-    axis says it: ``Dừa | ... | đồng/nut`` in English, never ``VND/nut`` over ``đồng/trái``."""
-    commodity, market, price_type, unit, currency = key
-    unit_words = series_unit_label(key, lang)
+    axis says it: ``Dừa | ... | đồng/nut`` in English, never ``VND/nut`` over ``đồng/trái``;
+    ``unit`` gives the axis's words where the caller says the unit otherwise ("đồng/chục
+    of 12 nuts")."""
+    commodity, market, price_type, _unit, _currency = key
+    unit_words = unit or series_unit_label(key, lang)
     if check_lang(lang) == "en":
         return f"{commodity} | {market} | {price_type} | {unit_words}"
     from forecast.bulletin.wording import commodity_name, market_name
