@@ -39,7 +39,7 @@ from forecast.plots import (
     series_unit_label,
     unit_label,
 )
-from forecast.plots.common import HARVEST_ALPHA, HARVEST_COLOUR, PEAK_ALPHA, fit_limits
+from forecast.plots.common import HARVEST_ALPHA, HARVEST_COLOUR, PEAK_ALPHA, fit_limits, words
 from forecast.table import KEY, iter_series, select_series, series_label
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
@@ -1122,3 +1122,48 @@ def test_charts_quote_prices_in_the_unit_the_depot_traded_them(tmp_path, monkeyp
         t.get_text() for t in found[unit][1].axes[0].texts if t.get_text().startswith("Last")
     )
     assert f"{written['price'].iloc[-1]:,}" in label
+
+
+@pytest.mark.parametrize("lang", ["en", "vi"])
+def test_a_price_the_forecast_left_out_as_a_typo_is_marked_not_charted(tmp_path, lang, monkeypatch):
+    """Bưởi at 451.000 among weeks of 35-50 thousand: the forecast and the bulletin left it
+    out as mistyped, but the fan chart drew it at full height, its axis ran to 450,000 and
+    the real prices were a flat line. The chart leaves it out of the line and the axis, as
+    the forecast did, and marks it with its price, as the bulletin names it."""
+    import forecast.plots as plots
+    from forecast.bulletin.facts import hold_back_mistyped
+    from forecast.commands.charts import _draw_chart
+
+    dates = pd.date_range("2025-01-06", periods=80, freq="W-MON")
+    y = pd.Series(42_000 + 6_000 * np.sin(np.arange(80) / 6), index=dates, name="price").round()
+    typo = dates[50]
+    y[typo] = y[typo] * 10  # a slipped zero
+    key = ("Bưởi da xanh", "Chợ Mỏ Cày", "Farmgate", "kg", "VND")
+    chosen = pd.DataFrame({"date": dates, "price": y.to_numpy()}).assign(
+        **dict(zip(KEY, key, strict=True))
+    )
+    drawn = []
+    real = plots.fan_chart
+    monkeypatch.setattr(
+        plots, "fan_chart", lambda *a, **k: drawn.append(real(*a, **k)) or drawn[-1]
+    )
+    job = {"key": key, "y": y, "kind": "fan", "lang": lang, "data": naive_forecast(chosen)}
+    job |= {"harvest": None, "last": None, "model": "naive", "path": tmp_path / "fan.png"}
+    path, why = _draw_chart(job)
+    assert path is not None, why
+    ax = drawn[-1].axes[0]
+    others = y.drop(typo)
+    low, high = ax.get_ylim()
+    assert others.max() <= high < 2 * others.max()  # the prices the forecast used set the axis
+    history = ax.lines[0]
+    assert y[typo] not in history.get_ydata()
+    # Marked with its price, and the legend says why it is not used.
+    assert any(t.get_text().startswith(format_number(y[typo], lang)) for t in ax.texts)
+    assert words(lang)["held_back"] in legend_texts(ax)
+    # The price the bulletin holds back from the same prices.
+    _kept, held = hold_back_mistyped(chosen)
+    assert [h.date for h in held[key]] == [typo]
+    # A chart with no typo has no such mark.
+    job |= {"y": others, "data": naive_forecast(chosen[chosen["date"] != typo])}
+    assert _draw_chart(job)[0] is not None
+    assert words(lang)["held_back"] not in legend_texts(drawn[-1].axes[0])

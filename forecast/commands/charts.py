@@ -76,6 +76,7 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
                 harvest_months=job["harvest"],
                 last_n=last_n,
                 lang=lang,
+                held_back=_left_out_as_typos(y, job.get("model", "auto")),
             )
         elif kind == "season":
             fig = plots.seasonal_profile(y, title=label, harvest_rows=job["harvest"], lang=lang)
@@ -96,6 +97,21 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
     except ValueError as exc:  # too short or too sparse for this chart: say so, go on
         return None, f"skipped {label}: {exc}"
     return plots.save_figure(fig, job["path"]), ""
+
+
+def _left_out_as_typos(y, model: str):
+    """The prices the forecast left out as typos, by date (a price tenfold from the agreeing
+    prices on both sides: ``forecast.models.base.join_jumps``), for the chart to leave out
+    too; none for a model that sees the prices as they are."""
+    import pandas as pd
+
+    from forecast.models import model_class
+    from forecast.models.base import join_jumps
+
+    if not model_class(model).joins_jumps:
+        return pd.Series(dtype=float)
+    _joined, _joins, typos = join_jumps(y)
+    return y.loc[typos]
 
 
 def _unit_words(key: tuple, lang: str, nuts_per_chuc: int | None) -> str:
@@ -273,6 +289,7 @@ def plot_cmd(
                     "data": data.get(key),
                     "harvest": harvest.get(key),
                     "last": last,
+                    "model": model,
                     "path": out / f"{stem}{suffix}",
                     "nuts_per_chuc": per_chuc.get(series_of(key)),
                 }

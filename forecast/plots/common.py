@@ -30,6 +30,7 @@ LANGS = ("en", "vi")
 HISTORY_COLOUR = "#1d3557"
 FORECAST_COLOUR = "#d9480f"
 HARVEST_COLOUR = "#2f9e44"
+HELD_BACK_COLOUR = "#c92a2a"  # a price left out as mistyped: for the depot to check
 HARVEST_ALPHA, PEAK_ALPHA = 0.08, 0.22
 
 TEXT = {
@@ -61,6 +62,7 @@ TEXT = {
         "alert": "alert",
         "crisis": "crisis",
         "model": "model: {model}",
+        "held_back": "Perhaps mistyped: not used",
     },
     "vi": {
         "price": "Giá",
@@ -90,6 +92,7 @@ TEXT = {
         "alert": "cảnh báo",
         "crisis": "khủng hoảng",
         "model": "mô hình: {model}",
+        "held_back": "Có thể nhập sai: chưa dùng",
     },
 }
 

@@ -13,6 +13,7 @@ from matplotlib.patches import Patch
 
 from forecast.plots.common import (
     FORECAST_COLOUR,
+    HELD_BACK_COLOUR,
     HISTORY_COLOUR,
     apply_font,
     figure_and_axes,
@@ -132,6 +133,7 @@ def fan_chart(
     ax: Axes | None = None,
     lang: str = "en",
     future_harvest_months: pd.DataFrame | list[int] | None = None,
+    held_back: pd.Series | None = None,
 ) -> Figure:
     """Prices so far, then the forecast with its ranges, over the harvest months.
 
@@ -162,6 +164,11 @@ def fan_chart(
         The harvest months of the forecast period, when they differ from the past's (a
         late-harvest scenario): the past keeps ``harvest_months``, which had drawn past
         harvests two months late too. ``None``: ``harvest_months`` throughout.
+    held_back
+        Prices the forecast left out as probably mistyped, by date (451.000 among weeks of
+        47.000): left out of the line and of the axis, as the forecast left them, and each marked
+        with its price, at the axis's edge when beyond it, so the depot sees it and can
+        check it, as the bulletin's note asks.
 
     Returns
     -------
@@ -172,6 +179,10 @@ def fan_chart(
     if not isinstance(history.index, pd.DatetimeIndex):
         raise ValueError("history needs a DatetimeIndex")
     history = history.sort_index().astype(float)
+    held_back = _held_back_in(history, held_back)
+    # A gap, as in the bulletin's chart: a line up to 451.000 and down again would still
+    # show the typo as a price, and stretch the axis tenfold.
+    history = history.mask(history.index.isin(held_back.index))
     observed = history.dropna()
     if observed.empty:
         raise ValueError("history has no prices")
@@ -229,6 +240,19 @@ def fan_chart(
         outer_values = np.array([])
     ax.set_ylim(*fit_limits(core.astype(float), outer_values))
     ax.set_xlim(start, end)
+    held_back = held_back[(held_back.index >= start) & (held_back.index <= last_date)]
+    if len(held_back):
+        marker = _mark_held_back(ax, held_back, lang)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=HELD_BACK_COLOUR,
+                marker=marker,
+                linestyle="none",
+                label=text["held_back"],
+            )
+        )
 
     # The last actual price: the number a farmer compares the forecast with.
     label = text["last"].format(value=format_number(last_price, lang), date=_when(history, lang))
@@ -274,6 +298,61 @@ def fan_chart(
     )
     apply_font(ax)
     return fig
+
+
+def _held_back_in(history: pd.Series, held_back: pd.Series | None) -> pd.Series:
+    """The held-back prices that are of ``history``: the price it holds on each one's date,
+    so the mark shows the price the file gave."""
+    if held_back is None or not len(held_back):
+        return pd.Series(dtype=float, index=pd.DatetimeIndex([]))
+    dates = pd.DatetimeIndex(held_back.index).intersection(history.dropna().index)
+    return history.loc[dates].sort_index()
+
+
+def _mark_held_back(ax: Axes, held_back: pd.Series, lang: str) -> str:
+    """A cross at each held-back price, with the price beside it; one beyond the axis sits
+    at its edge, pointing the way it lies, so the axis keeps the prices the forecast used.
+    Returns the first mark's marker, for the legend."""
+    from matplotlib.dates import date2num
+    from matplotlib.transforms import blended_transform_factory
+
+    low, high = ax.get_ylim()
+    edge = blended_transform_factory(ax.transData, ax.transAxes)
+    markers = []
+    for date, price in zip(date2num(held_back.index.to_pydatetime()), held_back, strict=True):
+        # Just inside the edge: on it, the mark ran into the title.
+        if price > high:
+            where, transform, marker, va = 0.97, edge, "^", "top"
+        elif price < low:
+            where, transform, marker, va = 0.03, edge, "v", "bottom"
+        else:
+            where, transform, marker, va = price, ax.transData, "X", "bottom"
+        ax.plot(
+            [date],
+            [where],
+            marker=marker,
+            color=HELD_BACK_COLOUR,
+            markersize=9,
+            linestyle="none",
+            transform=transform,
+            clip_on=False,
+            zorder=6,
+        )
+        ax.annotate(
+            f"{format_number(price, lang)}?",
+            (date, where),
+            xycoords=transform,
+            xytext=(7, -4 if va == "top" else 4),
+            textcoords="offset points",
+            ha="left",
+            va=va,
+            fontsize=9,
+            fontweight="bold",
+            color=HELD_BACK_COLOUR,
+            zorder=6,
+        )
+        markers.append(marker)
+    return markers[0]
 
 
 def _when(history: pd.Series, lang: str) -> str:
