@@ -5,6 +5,7 @@ Sample PNGs land in ``tests/artefacts/`` (gitignored) for a person to look at.
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -1167,3 +1168,35 @@ def test_a_price_the_forecast_left_out_as_a_typo_is_marked_not_charted(tmp_path,
     job |= {"y": others, "data": naive_forecast(chosen[chosen["date"] != typo])}
     assert _draw_chart(job)[0] is not None
     assert words(lang)["held_back"] not in legend_texts(drawn[-1].axes[0])
+
+
+@pytest.mark.slow
+def test_charts_of_twin_series_say_which_series_each_numbered_file_is(tmp_path, monkeypatch):
+    """ "Tân Thành Bình" and "Tan Thanh Binh" make one ASCII file name: the second chart was
+    "...-fan-2.png", and nothing said which of the two series it was."""
+    import forecast.plots as plots
+
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for market, base in (("Tân Thành Bình", 40), ("Tan Thanh Binh", 30)):
+        rows += [
+            f"2024-{m:02d}-01,Bưởi,{market},Farmgate,kg,VND,{base + m}000" for m in range(1, 13)
+        ]
+    path = tmp_path / "buoi.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    titles = {}
+    real = plots.save_figure
+
+    def keep(fig, where, **kwargs):  # which series each file holds: its chart's title
+        titles[Path(where).name] = fig.axes[0].get_title(loc="left")
+        return real(fig, where, **kwargs)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    result = run_cli("-i", path, "-m", "naive", "-h", "2", "-j", "1", "-o", tmp_path / "c", "-q")
+    assert result.exit_code == 0, result.output
+    files = [p.name for p in written_paths(result)]
+    assert len(files) == 2 and len({name.rsplit("-fan", 1)[0] for name in files}) == 1, files
+    (note,) = [line for line in result.stderr.splitlines() if "are numbered" in line]
+    for name in files:
+        market = re.search(re.escape(name) + r" is 'Bưởi \| ([^|]+) \|", note)
+        assert market is not None, note
+        assert f" | {market[1].strip()} | " in titles[name], (name, titles[name])

@@ -272,7 +272,7 @@ def plot_cmd(
             calendar = load_calendar()
             harvest = {key: match_series(key, calendar) for key, _ in items}
 
-        jobs_list, stems = [], set()
+        jobs_list, stems, slugs = [], set(), {}
         for key, y in items:
             base = f"{series_slug(key)}-{kind.value}"
             stem, n = base, 1
@@ -280,6 +280,7 @@ def plot_cmd(
                 n += 1
                 stem = f"{base}-{n}"
             stems.add(stem)
+            slugs.setdefault(base, []).append(key)
             jobs_list.append(
                 {
                     "key": key,
@@ -326,6 +327,28 @@ def plot_cmd(
         )
     for path in written:
         console.print(str(path), markup=False, highlight=False, soft_wrap=True)
+    _note_numbered_twins(jobs_list, slugs, written)
+
+
+def _note_numbered_twins(jobs: list[dict], slugs: dict, written: list[Path]) -> None:
+    """A line on stderr, even with --quiet, naming the series of each file numbered apart
+    from a twin: "Tân Thành Bình" and "Tan Thanh Binh" make one ASCII name, and "-fan-2"
+    alone did not say which of the two a file is."""
+    from forecast.table import series_label
+
+    drawn = {str(path) for path in written}
+    for keys in slugs.values():
+        files = [
+            f"{job['path'].name} is '{series_label(job['key'])}'"
+            for job in jobs
+            if job["key"] in keys and str(job["path"]) in drawn
+        ]
+        if len(keys) > 1 and len(files) > 1:
+            typer.echo(
+                "note: charts of series whose names differ only in capitals, spaces, accents "
+                f"or punctuation are numbered: {', '.join(files)}",
+                err=True,
+            )
 
 
 def _none_drawn(kind: str, skipped: list[str]) -> str:
