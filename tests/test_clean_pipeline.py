@@ -164,52 +164,6 @@ def test_ambiguous_dates_stop_with_the_fix():
     assert run(frame, dayfirst=False).prices["date"].dt.month.tolist() == [1]
 
 
-def _excel_mixed_dates(path, cells: list) -> None:
-    """A sheet whose date column holds Excel date cells and dd/mm/yyyy text, one price each."""
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    book.active.append(["Ngày", "Chợ", "Mặt hàng", "Giá", "Đơn vị"])
-    for i, cell in enumerate(cells):
-        book.active.append([cell, "Chợ Mỏ Cày", "Lúa", f"{7000 + 100 * i}", "kg"])
-    book.save(path)
-
-
-def test_excel_date_cells_swapped_beside_dd_mm_text_are_read_as_typed_and_said(tmp_path):
-    """Review: an officer typed dd/mm dates into an m/d Excel: '08/01/2025' became a date cell
-    of 1 August, '15/01/2025' stayed text. The cells were taken as they are: prices moved
-    months, rows merged, others refused as after today, and nothing said so."""
-    from forecast.io import read_prices
-
-    d = dt.datetime
-    cells = [d(2025, 1, 1), d(2025, 8, 1), "15/01/2025", "22/01/2025", "29/01/2025"]
-    cells += [d(2025, 5, 2), d(2025, 12, 2), "19/02/2025", "26/02/2025", d(2025, 5, 3)]
-    _excel_mixed_dates(tmp_path / "lech.xlsx", cells)
-    raw = read_prices(tmp_path / "lech.xlsx", defaults={"currency": "VND", "price_type": "Retail"})
-    result = run(raw)
-    assert result.report.rows_rejected == 0 and result.report.rows_merged == 0
-    thursdays = pd.date_range("2025-01-02", periods=10, freq="7D")
-    assert result.prices["date"].tolist() == list(thursdays - pd.Timedelta(days=3))  # Mondays
-    assert result.prices["price"].tolist() == [7000.0 + 100 * i for i in range(10)]
-    notes = " ".join(result.report.notes)
-    assert "4 date cells read with day and month swapped (e.g. '2025-05-02' as 2025-02-05)" in notes
-    # Cells that fall among the text dates as they are stay as they are, unsaid.
-    right = [d(2025, 1, 6), d(2025, 1, 13), "20/01/2025", "27/01/2025", d(2025, 2, 3)]
-    _excel_mixed_dates(tmp_path / "right.xlsx", right)
-    raw = read_prices(tmp_path / "right.xlsx", defaults={"currency": "VND", "price_type": "Retail"})
-    kept = run(raw)
-    mondays = ["01-06", "01-13", "01-20", "01-27", "02-03"]
-    assert kept.prices["date"].dt.strftime("%m-%d").tolist() == mondays
-    assert not any("swapped" in note for note in kept.report.notes)
-    # Some cells fit only swapped, others only as they are: which was meant is unknown.
-    both = ["29/01/2025", d(2025, 5, 2), d(2025, 2, 3), "19/02/2025"]
-    _excel_mixed_dates(tmp_path / "both.xlsx", both)
-    raw = read_prices(tmp_path / "both.xlsx", defaults={"currency": "VND", "price_type": "Retail"})
-    with pytest.raises(InputError, match="some with day and month swapped") as info:
-        clean(raw, CleanOptions(today=TODAY))
-    assert "write the dates as dd/mm/yyyy text" in str(info.value)
-
-
 def test_wfp_files_default_to_month_first():
     table = raw_table([{"date": "1/2/2024", "price": "1"}, {"date": "1/3/2024", "price": "2"}])
     table = table.assign(row=[1, 2])

@@ -11,9 +11,7 @@ Accepted (see :func:`parse_date`):
 * months: ``2024-01``, Pink Sheet ``1960M01``, ``01/2024``, ``Tháng 1/2024``, ``T1/2024``,
   ``Jan 2024``, Excel's ``Jan-24`` (two-digit years pivot as above).
 
-Which of day and month comes first is decided once per column (:func:`detect_dayfirst`),
-and Excel's date cells beside dd/mm text are checked for day and month swapped by an Excel
-set to m/d (:func:`swapped_date_cells`).
+Which of day and month comes first is decided once per column (:func:`detect_dayfirst`).
 Dates before 1950-01-01 or after today are refused with a reason: a real WFP file carries a
 row dated 1900-08-15.
 """
@@ -21,14 +19,13 @@ row dated 1900-08-15.
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-from forecast.clean.base import StepOutput, counted, fold, label, map_unique, split_rejected
+from forecast.clean.base import StepOutput, fold, label, map_unique, split_rejected
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError, UsageError
 
@@ -260,18 +257,10 @@ def parse_dates(
         if note:
             notes.append(note)
     latest = pd.Timestamp(today)
-    swapped: dict[object, pd.Timestamp] = {}
-    if dayfirst:
-        swapped, note = swapped_date_cells(frame["date_raw"], today, where)
-        if note:
-            notes.append(note)
 
     def read(value: object) -> ParsedDate | str:
         try:
-            if value in swapped:  # a date cell beside dd/mm text: see swapped_date_cells
-                result = ParsedDate(swapped[value], "day")
-            else:
-                result = parse_date(value, dayfirst, today)
+            result = parse_date(value, dayfirst, today)
         except DateError as err:
             return str(err)
         shown = result.value.date().isoformat()
@@ -299,90 +288,6 @@ def parse_dates(
     )
     kept, rejected = split_rejected(out, reasons)
     return StepOutput(kept, rejected, notes, {"dayfirst": dayfirst})
-
-
-def swapped_date_cells(
-    values: pd.Series, today: date, where: str | None = None
-) -> tuple[dict[object, pd.Timestamp], str | None]:
-    """In a column of dd/mm/yyyy text, the date cells (typed, or written ``yyyy-mm-dd`` as a
-    reader writes them) that are its day and month swapped: ``({value: date meant}, note)``,
-    or ``({}, None)``.
-
-    An officer typing dd/mm dates into a spreadsheet set to m/d gets a mixed column: those
-    it can read as m/d ("08/01/2026") become date cells with day and month swapped (1
-    August), the rest ("15/01/2026") stay text. The text says which order was typed, so
-    when some cells fall among the dd/mm dates around them in the file (or before today)
-    only swapped, and none only as they are, every cell is read swapped, and said. Evidence
-    both ways is refused: which dates were meant cannot be told.
-    """
-    unique = pd.unique(values.astype(object))
-    typed = {v: _dmy(v, today) for v in unique if isinstance(v, str) and _DMY.match(fold(v))}
-    cells = {}
-    for value in unique:
-        written = _cell_date(value)
-        if written is not None and written.day <= 12 and written.day != written.month:
-            cells[value] = (written, written.replace(month=written.day, day=written.month))
-    if not typed or not cells:
-        return {}, None
-    # The dd/mm dates before and after each row, in file order.
-    known = pd.Series([typed.get(v, pd.NaT) for v in values.tolist()], dtype="datetime64[ns]")
-    before, after = known.ffill().tolist(), known.bfill().tolist()
-    latest = pd.Timestamp(today)
-
-    def among(day: pd.Timestamp, i: int) -> bool:
-        low, high = before[i], after[i]
-        return not (pd.isna(low) or pd.isna(high)) and min(low, high) <= day <= max(low, high)
-
-    swap, keep = [], []
-    for i, value in enumerate(values.tolist()):
-        if value not in cells:
-            continue
-        written, meant = cells[value]
-        fits, fits_swapped = among(written, i), among(meant, i)
-        if (fits_swapped and not fits) or (written > latest >= meant):
-            swap.append(value)
-        elif fits and not fits_swapped:
-            keep.append(value)
-    if not swap:
-        return {}, None
-    shown = f"'{_shown(swap[0])}' as {cells[swap[0]][1].date().isoformat()}"
-    if keep:
-        raise InputError(
-            f"date cells beside dd/mm/yyyy text fit among the dates around them some with day "
-            f"and month swapped ({shown}), some as they are ('{_shown(keep[0])}')",
-            where,
-            "A spreadsheet set to m/d made date cells, day and month swapped, of the dd/mm "
-            "dates typed into it that it could read as m/d: write the dates as dd/mm/yyyy text",
-        )
-    rows = sum(v in cells for v in values.tolist())
-    note = (
-        f"{counted(rows, 'date cell')} read with day and month swapped (e.g. {shown}): the "
-        "column's other dates are dd/mm/yyyy text, and only swapped do the cells fall among "
-        "them (a spreadsheet set to m/d makes m/d date cells of dd/mm dates typed into it)"
-    )
-    return {v: meant for v, (_, meant) in cells.items()}, note
-
-
-def _dmy(value: str, today: date) -> pd.Timestamp:
-    """A dd/mm/yyyy text's date, NaT when it is none (31/02)."""
-    try:
-        return parse_date(value, True, today).value
-    except DateError:
-        return pd.NaT
-
-
-def _cell_date(value: object) -> pd.Timestamp | None:
-    """The date of a spreadsheet's date cell: typed, or the ``yyyy-mm-dd`` a reader wrote."""
-    if isinstance(value, (pd.Timestamp, datetime, date)) and not pd.isna(value):
-        return pd.Timestamp(value).normalize()
-    if isinstance(value, str) and (m := _ISO.match(fold(value))):
-        with suppress(ValueError):
-            return pd.Timestamp(year=int(m[1]), month=int(m[2]), day=int(m[3]))
-    return None
-
-
-def _shown(value: object) -> str:
-    return value if isinstance(value, str) else pd.Timestamp(value).date().isoformat()
 
 
 _KEYS = ("commodity", "market", "price_type", "unit", "currency")
