@@ -274,24 +274,37 @@ def named_as_given(table: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
     writes it, and its prices (``forecast``, ``actual``, ``lower_<L>``, ``upper_<L>``) in
     the file's unit: the cleaning report's ``as_given`` (see ``forecast.clean.pipeline``).
     Prices are modelled in cropcast's names and units, and reported in the user's."""
+    return _renamed(table, entries, back=False)
+
+
+def named_as_cropcast(table: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
+    """The inverse of :func:`named_as_given`: a forecast file written so (``bulletin
+    --previous fc.csv``) read back in cropcast's names and units, to meet its series."""
+    return _renamed(table, entries, back=True)
+
+
+def _renamed(table: pd.DataFrame, entries: list[dict], back: bool) -> pd.DataFrame:
     if not entries or not len(table):
         return table
-    given = pd.DataFrame(
-        [(*e["series"], *e["as_given"], e["factor"]) for e in entries],
-        columns=[*KEY, *(f"_given_{c}" for c in KEY), "_factor"],
+    old, new = ("as_given", "series") if back else ("series", "as_given")
+    names = pd.DataFrame(
+        [(*e[old], *e[new], e["factor"]) for e in entries],
+        columns=[*KEY, *(f"_new_{c}" for c in KEY), "_factor"],
     )
-    out = table.merge(given, on=list(KEY), how="left", sort=False)
+    out = table.merge(names, on=list(KEY), how="left", sort=False)
     mapped = out["_factor"].notna().to_numpy()
     for column in KEY:
-        out[column] = out[column].where(~mapped, out[f"_given_{column}"])
+        out[column] = out[column].where(~mapped, out[f"_new_{column}"])
     prices = [
         c
         for c in table.columns
-        if c in ("forecast", "actual") or c.startswith(("lower_", "upper_"))
+        if c in ("forecast", "actual", "price") or str(c).startswith(("lower_", "upper_"))
     ]
+    # The file's prices times the factor are cropcast's (1/50 from a 50 KG bag to a kg).
     factor = out["_factor"].fillna(1.0).to_numpy()
     for column in prices:
-        out[column] = out[column].to_numpy(dtype=float) / factor
+        values = out[column].to_numpy(dtype=float)
+        out[column] = values * factor if back else values / factor
     return out[list(table.columns)].set_axis(table.index)
 
 

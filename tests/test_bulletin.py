@@ -1061,6 +1061,32 @@ def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):
     assert result.exit_code == 1 and "forecast file not found" in result.stderr
 
 
+def test_cli_previous_forecasts_of_a_file_named_as_it_names_them_meet_its_series(tmp_path):
+    """Review: 'forecast -o' now names series as the file does ("KG", a chục of nuts); the
+    bulletin joined --previous on cropcast's names (kg, nut) and graded 2 of 8 series."""
+    weeks = pd.date_range("2026-01-05", periods=30, freq="7D")
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for i, day in enumerate(weeks):
+        rows.append(f"{day:%Y-%m-%d},Lúa,Chợ Mỏ Cày,Farmgate,KG,VND,{8000 + 10 * i}")
+        rows.append(f"{day:%Y-%m-%d},Dừa khô,Chợ Mỏ Cày,Farmgate,chục,VND,{130000 + 500 * i}")
+        rows.append(f"{day:%Y-%m-%d},Dừa xiêm,Chợ Mỏ Cày,Farmgate,trái,đồng,{8000 + 20 * i}")
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("\n".join(rows[:-3]) + "\n", encoding="utf-8")  # a week before
+    now = tmp_path / "now.csv"
+    now.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    previous = tmp_path / "fc.csv"
+    common = ("-m", "naive", "-j", 1, "-q", "--no-archive")
+    made = run("forecast", "-i", earlier, *common, "-h", 2, "-o", previous)
+    assert made.exit_code == 0, made.output
+    assert set(pd.read_csv(previous)["unit"]) == {"KG", "chục", "trái"}  # the file's own
+    result = run("bulletin", "-i", now, "--previous", previous, *common, "--no-charts")
+    assert result.exit_code == 0, result.output
+    graded = [line for line in result.stdout.splitlines() if "Kỳ trước dự báo" in line]
+    assert len(graded) == 3, result.stdout
+    # Per chục, as the file trades it (144,000 forecast; per nut it would be 12,000).
+    assert any("143.000 đến 145.000; giá thực tế 144.500 đồng/chục" in g for g in graded)
+
+
 def test_cli_bad_format_and_model_exit_2():
     result = run("bulletin", "--format", "pdf")
     assert result.exit_code == 2
@@ -1208,11 +1234,12 @@ def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
         assert result.exit_code == 0, result.output
         assert "Dua kho Mo Cay Bac 162.000d/chuc" in result.stdout, result.stdout
         assert "unit conversion" not in result.stderr  # quoted as written: nothing to say
-    # A forecast of the same file is per nut, the canonical unit, and says so.
+    # A forecast of the same file is modelled per nut, the canonical unit, and says so;
+    # its file is per chục, as the file was.
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
-    assert pd.read_csv(out)["forecast"].iloc[0] == pytest.approx(162000 / 12)
-    assert "chục -> nut" in result.stderr
+    assert pd.read_csv(out)["forecast"].iloc[0] == pytest.approx(162000)
+    assert "chục -> nut" in result.stderr and "162,000" not in result.stderr
 
 
 def _depot_files(tmp_path) -> tuple:

@@ -551,21 +551,23 @@ def test_a_price_a_hundred_times_its_neighbours_is_named_on_stderr(tmp_path):
     out = tmp_path / "fc.csv"
     result = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
-    notes = [line for line in result.stderr.splitlines() if "outlier" in line]
-    assert len(notes) == 1, result.stderr
-    assert "1 price looks like an outlier and was kept" in notes[0]
-    assert "Sorghum | M1 | Retail | XOF/kg 2023-06-01: 25,600 (" in notes[0]
-    assert float(notes[0].split("25,600 (")[1].split("×")[0]) > 50
+    # Named once, as the typo the models leave out (not also as an outlier "kept").
+    notes = [line for line in result.stderr.splitlines() if "25,600" in line]
+    assert len(notes) == 1 and "outlier" not in result.stderr, result.stderr
+    assert "Sorghum | M1 | Retail | XOF/kg 2023-06-01: 25,600 between 255 and 257" in notes[0]
+    assert "forecasts leave such a price out as a typo" in notes[0]
     # Kept, not changed: the cleaned table still holds it (naive forecasts are untouched).
     assert len(pd.read_csv(out)) == 2 * 2
     plain = run("forecast", "-i", _series_file(tmp_path, 3), "-m", "naive", "-h", 2, "-q")
     assert plain.exit_code == 0 and "outlier" not in plain.stderr
-    # A hundredth of its neighbours reads as a fraction, not as 0.0099×.
-    path.write_text(path.read_text("utf-8").replace(",25600", ",2.56"), "utf-8")
+    # A fifth of its neighbours (no tenfold typo: the models keep it) is an outlier kept,
+    # and reads as a fraction, not as 0.2×.
+    path.write_text(path.read_text("utf-8").replace(",25600", ",51.2"), "utf-8")
     low = run("forecast", "-i", path, "-o", out, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert low.exit_code == 0, low.output
-    fraction = low.stderr.split("2.56 (1/")[1].split(" of the prices around it")[0]
-    assert float(fraction) > 50, low.stderr
+    assert "1 price looks like an outlier and was kept" in low.stderr, low.stderr
+    fraction = low.stderr.split("51.20 (1/")[1].split(" of the prices around it")[0]
+    assert 4.5 < float(fraction) < 5.5, low.stderr
     # A 4 % step in a price that sat still is flagged (it stands out from no movement) but
     # is no typo to hunt for: not named.
     flat = ["date,commodity,market,price_type,unit,currency,price"]
@@ -1422,6 +1424,17 @@ def test_outputs_name_each_series_as_the_file_does_in_its_units(tmp_path):
     assert set(table[list(KEY)].itertuples(index=False, name=None)) == set(last.index)
     sacks = table[table["unit"] == "50 KG"]
     assert sorted(sacks["actual"]) == pytest.approx([71.0, 72.0])  # the last two windows
+    # A series that went from bags to kilos is named and priced as its latest price is.
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2023-{m:02d}-15,Maize,Jos,Wholesale,50 KG,NGN,{15000 + 50 * m}" for m in range(1, 13)
+    ]
+    rows += [f"2024-{m:02d}-15,Maize,Jos,Wholesale,kg,NGN,{310 + m}" for m in range(1, 5)]
+    switched = _price_file(tmp_path, "switched.csv", rows)
+    result = run("forecast", "-i", switched, "-j", 1, "-q", "-o", out, "-m", "naive", "-h", 1)
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out)
+    assert fc[["unit", "forecast"]].values.tolist() == [["kg", 314.0]]
     # A series the file writes as cropcast does: no note.
     plain = run("forecast", *args, "-m", "naive", "--no-archive", "-h", 2, "-s", "Sorghum")
     assert plain.exit_code == 0 and "fc.csv names" not in plain.stderr, plain.stderr
@@ -1590,6 +1603,14 @@ def test_typos_and_jumps_are_named_as_the_models_see_them(tmp_path):
         "and 1,960 (10.1× 1,940); forecasts leave such a price out as a typo"
     ) in result.stderr
     assert "both sides" not in result.stderr
+    # Review: the outlier note said the same price was "kept ... it skews its series'
+    # forecast", beside the typo note's "forecasts leave such a price out".
+    assert "19,500 (" not in result.stderr and "Jos | Retail | NGN/kg 2020-02-01: 19,500" in (
+        result.stderr
+    )
+    # Alerts do not leave typos out: there the outlier note names it.
+    alerts = run("alerts", "-i", path, "-q")
+    assert "Rice | Jos | Retail | NGN/kg 2020-02-01: 19,500 (" in alerts.stderr, alerts.stderr
 
 
 @pytest.mark.parametrize("command", READING_COMMANDS)

@@ -251,7 +251,7 @@ def _lost_series(work: pd.DataFrame, refused: list[pd.DataFrame], frame: pd.Data
 
 def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> list[dict]:
     """Per series whose key the file writes otherwise than cropcast does: its key as the
-    file writes it (the commonest spelling among its rows) and ``factor``, by which the
+    file writes it (as its latest price is written) and ``factor``, by which the
     file's prices were multiplied into cropcast's unit (1/50 from a price per "50 KG" to
     one per kg).
 
@@ -262,18 +262,18 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
     accents; "đồng" for VND) or a unit cropcast converted at a known factor; a currency
     converted at a rate, or scaled from thousands, stays cropcast's.
     """
-    lineage = frame[list(KEY)].assign(_obs=frame["_obs"]).explode("_obs").dropna(subset="_obs")
+    lineage = frame[[*KEY, "date"]].assign(_obs=frame["_obs"]).explode("_obs")
+    lineage = lineage.dropna(subset="_obs").astype({"_obs": "int64"})
     if not len(lineage):
         return []
-    raw = work.loc[lineage["_obs"].astype(int).to_numpy(), list(_RAW_KEY)]
-    raw = raw.astype(str).where(raw.notna(), "").set_axis(lineage.index)
+    # The spelling of each series' latest price (the last row of the file on its latest
+    # date): a series that went from "50 KG" to kg continues in kg, and so will the
+    # prices a forecast is checked against.
+    latest = lineage.sort_values(["date", "_obs"]).drop_duplicates(subset=list(KEY), keep="last")
+    raw = work.loc[latest["_obs"].to_numpy(), list(_RAW_KEY)]
+    raw = raw.astype(str).where(raw.notna(), "").set_axis(latest.index)
     raw.columns = [f"as_written_{c}" for c in raw.columns]
-    both = pd.concat([lineage[list(KEY)], raw], axis=1)
-    # The commonest spelling of each series: counted once over the table, not per series.
-    counts = both.value_counts(sort=False).reset_index()
-    # Ties go to the spelling first in text order, so that every run names a series alike.
-    counts = counts.sort_values(["count", *raw.columns], ascending=[False, *[True] * 5])
-    commonest = counts.drop_duplicates(subset=list(KEY)).sort_values(list(KEY))
+    given = pd.concat([latest[list(KEY)], raw], axis=1).sort_values(list(KEY))
     spelled = {(r["column"], tidy_text(r["from"]), r["to"]) for r in report.respelled}
     factors = {
         (c["commodity"], c["market"], c["price_type"], c["currency"], c["from"]): c["factor"]
@@ -281,7 +281,7 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
         if c.get("kind") == "unit"
     }
     entries, taken = [], {}
-    for row in commonest.itertuples(index=False, name=None):
+    for row in given.itertuples(index=False, name=None):
         key, text = row[:5], row[5:10]
         unit, currency = key[3], key[4]
         names = [

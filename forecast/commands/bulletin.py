@@ -180,6 +180,12 @@ def _make_bulletin(
     )
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
+    elif reports:
+        # A forecast file names the series as the input file does, in its units ("KG",
+        # per bag: write_as_given): read back in cropcast's to meet this file's series.
+        from forecast.table import named_as_cropcast
+
+        previous = named_as_cropcast(previous, [e for r in reports for e in r.as_given])
     # A file says how it wrote each series, the store's ingest reports how its files did;
     # the embedded data keeps canonical units.
     per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)

@@ -54,7 +54,7 @@ from forecast.errors import UsageError
 OVERVIEW_ABOVE = 8
 
 
-def print_forecasts(run, prices, levels, horizon: int) -> None:
+def print_forecasts(run, prices, levels, horizon: int, output=None) -> None:
     """A table per series (last price, then steps 1, 3, 6 and the horizon), or, for more
     than ``OVERVIEW_ABOVE`` series, one overview table: a hundred tables scroll away."""
     from forecast.table import KEY, series_label
@@ -68,7 +68,7 @@ def print_forecasts(run, prices, levels, horizon: int) -> None:
     # Skipped steps are said: dates 02-16, 03-02, 03-09 read as a gap in the forecast.
     caption = (
         f"Steps {', '.join(map(str, steps[:-1]))} and {steps[-1]} of {horizon}; "
-        f"--output writes every step."
+        + (f"{output.name} has every step." if output else "--output writes every step.")
         if len(steps) < horizon
         else None
     )
@@ -328,7 +328,7 @@ def forecast_cmd(
             print_failures(failed, n_series)
             return
         if not explain:
-            print_forecasts(run, prices, spec.levels, spec.horizon)
+            print_forecasts(run, prices, spec.levels, spec.horizon, output)
         if output is not None:
             console.print(
                 f"wrote {counted(len(run.forecasts), 'row')} ({n_series:,} series × {horizon}) "

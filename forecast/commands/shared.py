@@ -915,39 +915,9 @@ def write_as_given(table, output: Path, reports: list, path: Path | None) -> Non
         shown = "; ".join(list(dict.fromkeys(examples))[:3])  # each change once
         typer.echo(
             f"note: {output.name} names {len(entries):,} series as {path.name} does, in its "
-            f"units (e.g. {shown}), "
-            "so that it joins to that file; the tables here use cropcast's names",
+            f"units (e.g. {shown}); the tables here use cropcast's names",
             err=True,
         )
-    note_respelled(reports, path, named)
-
-
-def note_respelled(reports: list, path: Path | None, prices, shown: int = 3) -> None:
-    """A line on stderr, once an output is written, when the file read (its cleaning report
-    in ``reports``) writes a unit or currency of the series in ``prices`` (those written)
-    otherwise than outputs do ("KG" is kg, "đồng" VND): a user joining the output to the
-    file on its key columns found no row in common."""
-    if path is None:
-        return
-    written = {
-        column: set(prices[["commodity", "market", "price_type", column]].itertuples(False, None))
-        for column in ("unit", "currency")
-    }
-    respelled = [
-        r
-        for report in reports
-        for r in getattr(report, "respelled", [])
-        if any((*name, r["to"]) in written[r["column"]] for name in r["series"])
-    ]
-    if not respelled:
-        return
-    listed = "; ".join(f"{r['column']} {r['from']!r} as {r['to']!r}" for r in respelled[:shown])
-    more = f" and {len(respelled) - shown} more" if len(respelled) > shown else ""
-    typer.echo(
-        f"note: outputs write units and currencies as cropcast names them, not as "
-        f"{path.name} does: {listed}{more}; join on these",
-        err=True,
-    )
 
 
 def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
@@ -1226,21 +1196,11 @@ def note_jumps(prices, path: Path | None, fix: str | None = None) -> None:
     know where they are. ``fix`` says how to set a typo right (default: in the file)."""
     import numpy as np
 
-    from forecast.models.base import JUMP_TIMES, join_jumps
-    from forecast.table import KEY, observed_prices, series_label
+    from forecast.models.base import JUMP_TIMES
+    from forecast.table import series_label
 
-    ordered = observed_prices(prices).dropna(subset=["price"]).sort_values([*KEY, "date"])
-    step = np.log(ordered["price"]).groupby([ordered[c] for c in KEY], observed=True).diff()
-    far = step.abs() >= np.log(JUMP_TIMES) - 1e-9
-    if not far.any():
-        return
-    fix = fix or f"fix it in {path.name}"
-    suspects = ordered[far].drop_duplicates(list(KEY))[list(KEY)]
-    ordered = ordered.merge(suspects, on=list(KEY))
     joins, typos = [], []
-    for key, rows in ordered.groupby(list(KEY), observed=True, sort=True):
-        series = rows.set_index("date")["price"]
-        _, joined, left_out = join_jumps(series)
+    for key, series, joined, left_out in _tenfold_moves(prices):
         for when in left_out:
             i = series.index.get_loc(when)
             around = (series.iloc[i - 1] * series.iloc[i + 1]) ** 0.5
@@ -1248,6 +1208,7 @@ def note_jumps(prices, path: Path | None, fix: str | None = None) -> None:
         kept = series.drop(left_out)
         for when, times in joined:
             joins.append((abs(np.log(times)), key, kept.index.get_loc(when) - 1, kept))
+    fix = fix or f"fix it in {path.name}"
     if joins:
         _, key, i, kept = max(joins, key=lambda j: j[0])
         n = len({j[1] for j in joins})
@@ -1277,6 +1238,28 @@ def note_jumps(prices, path: Path | None, fix: str | None = None) -> None:
             f"forecasts leave such a price out as a typo: {fix}",
             err=True,
         )
+
+
+def _tenfold_moves(prices) -> Iterator[tuple]:
+    """``(key, prices, joined, left_out)`` for each series whose price moves tenfold or more
+    from one price to the next, as the models see them (``join_jumps`` on the prices as
+    written): the runs they join and the single prices they leave out as typos."""
+    import numpy as np
+
+    from forecast.models.base import JUMP_TIMES, join_jumps
+    from forecast.table import KEY, observed_prices
+
+    ordered = observed_prices(prices).dropna(subset=["price"]).sort_values([*KEY, "date"])
+    step = np.log(ordered["price"]).groupby([ordered[c] for c in KEY], observed=True).diff()
+    far = step.abs() >= np.log(JUMP_TIMES) - 1e-9
+    if not far.any():
+        return
+    suspects = ordered[far].drop_duplicates(list(KEY))[list(KEY)]
+    ordered = ordered.merge(suspects, on=list(KEY))
+    for key, rows in ordered.groupby(list(KEY), observed=True, sort=True):
+        series = rows.set_index("date")["price"]
+        _, joined, left_out = join_jumps(series)
+        yield key, series, joined, left_out
 
 
 def _times_around(ratio: float) -> str:
@@ -1314,6 +1297,13 @@ def note_outliers(
     # flags a 4 % step too (it stands out from no movement at all), and "1.05× the prices
     # around it ... if one is a typo" sent users hunting for nothing.
     times = times[np.abs(np.log(times)) >= np.log(NOTED_OUTLIER)]
+    if skews != "alerts" and not times.empty:
+        # Prices the models leave out as typos are note_jumps' to name: "kept ... it skews
+        # its series' forecast" beside "forecasts leave such a price out" for one price.
+        left_out = {(*key, when) for key, _, _, dates in _tenfold_moves(prices) for when in dates}
+        if left_out:
+            rows = prices.loc[times.index, [*KEY, "date"]].itertuples(index=False, name=None)
+            times = times[[row not in left_out for row in rows]]
     if times.empty:
         return
     worst = np.log(times).abs().sort_values(ascending=False).index[:shown]
