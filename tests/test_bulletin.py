@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_checks import depot_file, one_error_line
+from cli_checks import coconut_depot_files, depot_file, one_error_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -1085,6 +1085,27 @@ def test_cli_previous_forecasts_of_a_file_named_as_it_names_them_meet_its_series
     assert len(graded) == 3, result.stdout
     # Per chục, as the file trades it (144,000 forecast; per nut it would be 12,000).
     assert any("143.000 đến 145.000; giá thực tế 144.500 đồng/chục" in g for g in graded)
+    # Re-review: this week's file spells them otherwise (kg, VND, nuts by the piece), or
+    # the bulletin is of the store: the same three are graded, in the same numbers.
+    respelled = tmp_path / "respelled.csv"
+    text = now.read_text(encoding="utf-8").replace(",KG,", ",kg,").replace(",đồng,", ",VND,")
+    respelled.write_text(text, encoding="utf-8")
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", now, "--db", db).exit_code == 0
+    for source in (("-i", respelled), ("--db", db)):
+        again = run("bulletin", *source, "--previous", previous, *common, "--no-charts")
+        assert again.exit_code == 0, again.output
+        lines = [line for line in again.stdout.splitlines() if "Kỳ trước dự báo" in line]
+        assert sorted(lines) == sorted(graded), (source, again.stdout)
+    # A series of --previous in a unit none of this file's takes is said, not dropped unsaid.
+    fc = pd.read_csv(previous, keep_default_na=False)
+    fc.loc[fc["commodity"] == "Lúa", "unit"] = "L"
+    fc.to_csv(previous, index=False)
+    litres = run("bulletin", "-i", now, "--previous", previous, *common, "--no-charts")
+    assert litres.exit_code == 0, litres.output
+    assert "note: 1 series of --previous meet no series here, e.g. Lúa | Chợ Mỏ Cày" in (
+        litres.stderr
+    ), litres.stderr
 
 
 def test_cli_bad_format_and_model_exit_2():
@@ -1242,28 +1263,11 @@ def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
     assert "chục -> nut" in result.stderr and "162,000" not in result.stderr
 
 
-def _depot_files(tmp_path) -> tuple:
-    """A depot's two files: Dừa khô per chục; Dừa xiêm and Bưởi per trái (a year, monthly)."""
-    chuc = tmp_path / "dua_kho.csv"
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
-    rows += [
-        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
-    ]
-    chuc.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    each = tmp_path / "dua_xiem.csv"
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
-    for m in range(1, 13):
-        rows.append(f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000")
-        rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
-    each.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return chuc, each
-
-
 def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_path):
     """The store keeps nuts, and remembers how each ingest's file wrote them: Dừa khô per
     chục of 14 comes back per chục of 14 (not a chục of 12, 14 % less than the depot paid),
     Dừa xiêm written per trái stays per trái, as a bulletin of the file itself quotes them."""
-    chuc, each = _depot_files(tmp_path)
+    chuc, each = coconut_depot_files(tmp_path)
     db = tmp_path / "store.duckdb"
     ingested = run("ingest", chuc, "--chuc", 14, "--db", db)
     assert ingested.exit_code == 0, ingested.output
@@ -1288,7 +1292,7 @@ def test_english_bulletins_say_what_a_chuc_and_a_trai_are(tmp_path):
     an English reader was not told a chục is 12 nuts, or 14 where the depot counts 14, which
     the store remembers. Prices per chục stay per chục, the depot's unit, and say what one
     is; a trái is a nut, a pomelo a fruit. Vietnamese bulletins are as they were."""
-    chuc, each = _depot_files(tmp_path)
+    chuc, each = coconut_depot_files(tmp_path)
     db = tmp_path / "store.duckdb"
     assert run("ingest", chuc, "--chuc", 14, "--db", db).exit_code == 0
     assert run("ingest", each, "--db", db).exit_code == 0

@@ -472,3 +472,26 @@ def test_hampel_leaves_short_series_alone():
 def test_a_given_decimal_point_refuses_prices_written_otherwise(text, decimal):
     with pytest.raises(PriceError, match="decimal separator"):
         parse_price(text, decimal)
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "factor"),
+    [
+        ("KG", "kg", 1.0),
+        ("50 KG", "kg", 1 / 50),
+        ("chục", "nut", 1 / 12),
+        ("750 ML", "L", 1 / 0.75),
+        ("kg", "mt", 1000.0),
+        ("cents/kg", "kg", 0.01),
+        ("Heap", "heap", 1.0),
+        ("kg", "L", None),
+        ("Heap", "kg", None),
+    ],
+)
+def test_unit_factor_converts_as_cleaning_does(text, target, factor):
+    """What reads a forecast file back onto cropcast's series (bulletin --previous) puts
+    its prices in the series' unit with: the factor cleaning's units step would use."""
+    from forecast.clean.units import unit_factor
+
+    found = unit_factor(text, target)
+    assert found == (None if factor is None else pytest.approx(factor))

@@ -180,12 +180,8 @@ def _make_bulletin(
     )
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
-    elif reports:
-        # A forecast file names the series as the input file does, in its units ("KG",
-        # per bag: write_as_given): read back in cropcast's to meet this file's series.
-        from forecast.table import named_as_cropcast
-
-        previous = named_as_cropcast(previous, [e for r in reports for e in r.as_given])
+    else:
+        previous = _previous_onto(previous, every, (reading or {}).get("chuc"))
     # A file says how it wrote each series, the store's ingest reports how its files did;
     # the embedded data keeps canonical units.
     per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
@@ -245,6 +241,28 @@ def _make_bulletin(
         note = too_few_prices_note(short)
         err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
+
+
+def _previous_onto(previous, every, chuc: int | None):
+    """--previous's forecasts on this run's series: a forecast file names them as its input
+    file did, in its units ("KG", per bag: write_as_given), perhaps otherwise than this
+    period's file or the store does. Series spelled otherwise that still meet none of this
+    run's (the same commodity and market) are said: their grades would be missing unsaid."""
+    from forecast.clean.base import fold
+    from forecast.clean.respell import onto_series
+    from forecast.table import KEY, series_label
+
+    keys = set(every[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
+    previous, unmatched = onto_series(previous, keys, chuc or 12)
+    places = {(fold(k[0]), fold(k[1])) for k in keys}
+    missed = [k for k in unmatched if (fold(k[0]), fold(k[1])) in places]
+    if missed:
+        typer.echo(
+            f"note: {len(missed)} series of --previous meet no series here, e.g. "
+            f"{series_label(missed[0])} (another unit or currency): not graded",
+            err=True,
+        )
+    return previous
 
 
 def _dated_by_all(prices, every, max_age_months: int):
