@@ -34,3 +34,22 @@ def depot_file(path, products: dict, market: str = "Mỏ Cày Bắc"):
         ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def coconut_depot_files(tmp_path, pomelo: bool = True) -> tuple:
+    """A depot's two files (a year, monthly, Wholesale in đồng): Dừa khô per chục; Dừa xiêm
+    per trái, and with ``pomelo`` Bưởi per trái beside it."""
+    chuc = tmp_path / "dua_kho.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
+    ]
+    chuc.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    each = tmp_path / "dua_xiem.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(1, 13):
+        rows.append(f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000")
+        if pomelo:
+            rows.append(f"2024-{m:02d}-01,Bưởi,Mỏ Cày Bắc,Wholesale,trái,VND,{40 + m}000")
+    each.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return chuc, each

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_checks import one_error_line
+from cli_checks import coconut_depot_files, one_error_line
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
@@ -1058,19 +1058,7 @@ def _depot_store(tmp_path) -> tuple[Path, Path]:
     into a store beside a file of Dừa xiêm per trái."""
     from cli import app
 
-    chuc = tmp_path / "dua_kho.csv"
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
-    rows += [
-        f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,{150 + m}000" for m in range(1, 13)
-    ]
-    chuc.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    each = tmp_path / "dua_xiem.csv"
-    rows = ["date,commodity,market,price_type,unit,currency,price"]
-    rows += [
-        f"2024-{m:02d}-01,Dừa xiêm,Mỏ Cày Bắc,Wholesale,trái,VND,{6 + m % 2}000"
-        for m in range(1, 13)
-    ]
-    each.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    chuc, each = coconut_depot_files(tmp_path, pomelo=False)
     db = tmp_path / "store.duckdb"
     for path, option in ((chuc, ["--chuc", "14"]), (each, [])):
         made = runner.invoke(app, ["ingest", str(path), *option, "--db", str(db)])
