@@ -1435,6 +1435,13 @@ def test_outputs_name_each_series_as_the_file_does_in_its_units(tmp_path):
     assert result.exit_code == 0, result.output
     fc = pd.read_csv(out)
     assert fc[["unit", "forecast"]].values.tolist() == [["kg", 314.0]]
+    # Its latest date in both spellings: the one it writes most, whatever the rows' order.
+    bag = "2024-04-15,Maize,Jos,Wholesale,50 KG,NGN,15700"
+    for order in ([*rows, bag], [*rows[:-1], bag, rows[-1]]):
+        both = _price_file(tmp_path, "both.csv", order)
+        result = run("forecast", "-i", both, "-j", 1, "-q", "-o", out, "-m", "naive", "-h", 1)
+        assert result.exit_code == 0, result.output
+        assert pd.read_csv(out)[["unit", "forecast"]].values.tolist() == [["50 KG", 15700.0]]
     # A series the file writes as cropcast does: no note.
     plain = run("forecast", *args, "-m", "naive", "--no-archive", "-h", 2, "-s", "Sorghum")
     assert plain.exit_code == 0 and "fc.csv names" not in plain.stderr, plain.stderr

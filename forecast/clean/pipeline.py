@@ -266,14 +266,18 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
     lineage = lineage.dropna(subset="_obs").astype({"_obs": "int64"})
     if not len(lineage):
         return []
-    # The spelling of each series' latest price (the last row of the file on its latest
-    # date): a series that went from "50 KG" to kg continues in kg, and so will the
-    # prices a forecast is checked against.
-    latest = lineage.sort_values(["date", "_obs"]).drop_duplicates(subset=list(KEY), keep="last")
-    raw = work.loc[latest["_obs"].to_numpy(), list(_RAW_KEY)]
-    raw = raw.astype(str).where(raw.notna(), "").set_axis(latest.index)
+    raw = work.loc[lineage["_obs"].to_numpy(), list(_RAW_KEY)]
+    raw = raw.astype(str).where(raw.notna(), "").set_axis(lineage.index)
     raw.columns = [f"as_written_{c}" for c in raw.columns]
-    given = pd.concat([latest[list(KEY)], raw], axis=1).sort_values(list(KEY))
+    both = pd.concat([lineage, raw], axis=1)
+    # The spelling of each series' latest price: a series that went from "50 KG" to kg
+    # continues in kg, and so will the prices a forecast is checked against. Where its
+    # latest date holds two spellings, the one the series writes most, then the file's last.
+    columns = [*KEY, *raw.columns]
+    both["uses"] = both.groupby(columns, sort=False)["_obs"].transform("size")
+    last_date = both.groupby(list(KEY), sort=False)["date"].transform("max")
+    latest = both[both["date"] == last_date].sort_values(["uses", "_obs"])
+    given = latest.drop_duplicates(subset=list(KEY), keep="last")[columns].sort_values(list(KEY))
     spelled = {(r["column"], tidy_text(r["from"]), r["to"]) for r in report.respelled}
     factors = {
         (c["commodity"], c["market"], c["price_type"], c["currency"], c["from"]): c["factor"]
