@@ -1103,9 +1103,8 @@ def test_cli_previous_forecasts_of_a_file_named_as_it_names_them_meet_its_series
     fc.to_csv(previous, index=False)
     litres = run("bulletin", "-i", now, "--previous", previous, *common, "--no-charts")
     assert litres.exit_code == 0, litres.output
-    assert "note: 1 series of --previous meet no series here, e.g. Lúa | Chợ Mỏ Cày" in (
-        litres.stderr
-    ), litres.stderr
+    said = "note: 1 series of --previous meet no series here in their unit or currency"
+    assert f"{said}, e.g. Lúa | Chợ Mỏ Cày" in litres.stderr, litres.stderr
 
 
 def test_cli_bad_format_and_model_exit_2():

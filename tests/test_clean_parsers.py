@@ -495,3 +495,46 @@ def test_unit_factor_converts_as_cleaning_does(text, target, factor):
 
     found = unit_factor(text, target)
     assert found == (None if factor is None else pytest.approx(factor))
+
+
+def test_forecasts_in_a_files_spellings_meet_the_series_they_forecast():
+    """Re-review: a kilo forecast was graded against the bag series beside it (by the hash
+    seed), eggs went 12 to a chục, a store's chục of 14 was read as 12, and a stopped
+    series' forecast in tonnes overrode the kilo series' own."""
+    from forecast.clean.respell import onto_series, ungraded
+
+    def forecasts(*rows):
+        return pd.DataFrame(
+            [(*key, "2025-01-01", value) for key, value in rows],
+            columns=["commodity", "market", "price_type", "unit", "currency", "date", "forecast"],
+        )
+
+    maize_kg = ("Maize", "Kano", "Wholesale", "kg", "NGN")
+    maize_bag = ("Maize", "Kano", "Wholesale", "50 kg", "NGN")
+    eggs = ("Eggs", "Hà Nội", "Retail", "unit", "VND")
+    coconut = ("Dừa khô", "Mỏ Cày Bắc", "Farmgate", "nut", "VND")
+    rice = ("Lúa", "Cần Thơ", "Farmgate", "kg", "VND")
+    table = forecasts(
+        (("Maize", "Kano", "Wholesale", "50 KG", "NGN"), 14_600.0),
+        (("Maize", "Kano", "Wholesale", "KG", "NGN"), 312.0),
+        (("Eggs", "Ha Noi", "Retail", "chục", "đồng"), 31_200.0),
+        (("Dừa khô", "Mỏ Cày Bắc", "Farmgate", "chục", "VND"), 162_400.0),
+        (("Lúa", "Cần Thơ", "Farmgate", "tấn", "VND"), 6_620_000.0),
+        (rice, 7_120.0),
+        (("Lúa", "Cần Thơ", "Farmgate", "L", "VND"), 1.0),
+    )
+    series = [maize_kg, maize_bag, eggs, coconut, rice]
+    sizes = {("Dừa khô", "Mỏ Cày Bắc", "Farmgate", "VND"): 14}
+    met, unmatched = onto_series(table, series, sizes)
+    value = {tuple(row[:5]): row[6] for row in met.itertuples(index=False, name=None)}
+    assert value[maize_bag] == pytest.approx(14_600) and value[maize_kg] == pytest.approx(312)
+    assert value[eggs] == pytest.approx(3_120)  # ten eggs a chục
+    assert value[coconut] == pytest.approx(11_600)  # this depot's chục of 14 nuts
+    assert value[rice] == pytest.approx(7_120)  # its own forecast, not the tonne's
+    assert (met[["commodity", "unit"]].values.tolist()).count(["Lúa", "kg"]) == 1
+    assert [key[3] for key in unmatched] == ["L", "tấn"]
+    # Neither is said: the rice series has its own forecast.
+    assert ungraded(unmatched, met, series) == []
+    alone = forecasts((("Lúa", "Cần Thơ", "Farmgate", "L", "VND"), 1.0))
+    met, unmatched = onto_series(alone, series)
+    assert ungraded(unmatched, met, series) == [unmatched[0]]

@@ -237,16 +237,21 @@ def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
     return ParsedUnit("other", 1.0, name, scale)
 
 
-def unit_factor(text: object, target: str, chuc_size: int = 12) -> float | None:
+def unit_factor(
+    text: object, target: str, chuc_size: int = 12, commodity: object = None
+) -> float | None:
     """What a price per ``text`` is multiplied by to be one per ``target`` (cropcast's unit
-    of a series), as cleaning converts it: 1/50 from "50 KG" to kg, 1 from "KG", 1/12 from
-    chục to nut; None where the two are not the same kind of unit."""
-    unit, wanted = parse_unit(text, chuc_size), parse_unit(target, chuc_size)
+    of a series), as cleaning converts it: 1/50 from "50 KG" to kg, 50 from kg to "50 kg",
+    1 from "KG", 1/12 from chục to nut (1/10 for ``commodity`` eggs); None where the two
+    are not the same kind of unit."""
+    read = _egg_unit if _is_eggs(commodity) else partial(parse_unit, chuc_size=chuc_size)
+    unit, wanted = read(text), read(target)
     if not unit.known or not wanted.known:
         return 1.0 if fold(text) == fold(target) else None
     if unit.dimension != wanted.dimension:
         return None
-    return unit.price_scale * _single_size(target, unit) / unit.size
+    # Base units (kg, L, nuts) in one of each: a price per unit is per its size of them.
+    return (unit.price_scale / wanted.price_scale) * wanted.size / unit.size
 
 
 #: The name of the Vietnamese unit of 12 to 16 nuts (see ``CleanOptions.chuc_size``).

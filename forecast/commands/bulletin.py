@@ -178,13 +178,13 @@ def _make_bulletin(
         quotes_chuc=True,
         outliers_later=True,
     )
-    if previous is None:  # the store's archived forecasts, for "last month we expected"
-        previous = store_previous_forecasts(input_, db, stamp)
-    else:
-        previous = _previous_onto(previous, every, (reading or {}).get("chuc"))
     # A file says how it wrote each series, the store's ingest reports how its files did;
     # the embedded data keeps canonical units.
     per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
+    if previous is None:  # the store's archived forecasts, for "last month we expected"
+        previous = store_previous_forecasts(input_, db, stamp)
+    else:
+        previous = _previous_onto(previous, prices, every, per_chuc, (reading or {}).get("chuc"))
     if per_chuc:
         prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
         previous = quote_per_chuc(previous, per_chuc)
@@ -243,23 +243,24 @@ def _make_bulletin(
     return inputs
 
 
-def _previous_onto(previous, every, chuc: int | None):
+def _previous_onto(previous, prices, every, per_chuc: dict, chuc: int | None):
     """--previous's forecasts on this run's series: a forecast file names them as its input
     file did, in its units ("KG", per bag: write_as_given), perhaps otherwise than this
-    period's file or the store does. Series spelled otherwise that still meet none of this
-    run's (the same commodity and market) are said: their grades would be missing unsaid."""
-    from forecast.clean.base import fold
-    from forecast.clean.respell import onto_series
+    period's file or the store does (``per_chuc``: the nuts in each series' chục). A series
+    chosen here that --previous forecast only in a unit or currency that does not convert
+    is said: its grade would be missing unsaid."""
+    from forecast.clean.respell import onto_series, ungraded
     from forecast.table import KEY, series_label
 
-    keys = set(every[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
-    previous, unmatched = onto_series(previous, keys, chuc or 12)
-    places = {(fold(k[0]), fold(k[1])) for k in keys}
-    missed = [k for k in unmatched if (fold(k[0]), fold(k[1])) in places]
+    def keys(frame) -> set:
+        return set(frame[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
+
+    previous, unmatched = onto_series(previous, keys(every), per_chuc, chuc or 12)
+    missed = ungraded(unmatched, previous, keys(prices))
     if missed:
         typer.echo(
-            f"note: {len(missed)} series of --previous meet no series here, e.g. "
-            f"{series_label(missed[0])} (another unit or currency): not graded",
+            f"note: {len(missed)} series of --previous meet no series here in their unit or "
+            f"currency, e.g. {series_label(missed[0])}: not graded",
             err=True,
         )
     return previous
