@@ -1955,6 +1955,49 @@ def test_phone_chart_date_labels_stand_apart(monkeypatch, lang, start, freq):
     assert len(boxes) >= 3 and min(gaps) >= em / 2, (gaps, em)
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("where", ["before the weeks charted", "the latest"])
+def test_phone_charts_mark_a_price_held_back_as_mistyped(monkeypatch, lang, where):
+    """Review: bưởi's 451.000 among weeks of 45.000 was held back and named in the note
+    above its chart, but the chart showed no sign of it (and, a week before the 36 weeks
+    charted, not its date either). The chart reaches back to it and marks it as `plot`'s
+    fan chart does, with its price and "Perhaps mistyped: not used", off the axis the
+    prices used; a latest price held back is marked where the forecast starts."""
+    import matplotlib.figure
+    from matplotlib.dates import date2num
+
+    from forecast.bulletin import fan_charts
+    from forecast.plots.common import format_number
+    from forecast.plots.common import words as chart_words
+
+    steady = [45_000.0 + 700 * (i % 4) for i in range(50)]
+    typo = 12 if where != "the latest" else len(steady)  # 38 weeks back: outside the 36
+    prices = weekly_pomelo([*steady[:typo], 451_000.0, *steady[typo:]], "Chợ Mỏ Cày")
+    inputs = make_bulletin(prices, model="naive", horizon=3, n_jobs=1)
+    (pomelo,) = inputs.facts.series
+    typo_date = prices["date"].iloc[typo]
+    assert [(h.date, h.price) for h in pomelo.held_back] == [(typo_date, 451_000.0)]
+    figures, real = [], matplotlib.figure.Figure
+
+    def keep(*args, **kwargs):  # the figures fan_charts draws, to look at their axes
+        figures.append(real(*args, **kwargs))
+        return figures[-1]
+
+    monkeypatch.setattr(matplotlib.figure, "Figure", keep)
+    assert len(fan_charts(inputs, lang)) == 1
+    ax = figures[0].axes[0]
+    left, right = ax.get_xlim()
+    assert left < date2num(typo_date) <= right  # its week is on the chart, off its edge
+    assert ax.get_ylim()[1] < 2 * max(steady)  # the axis is the prices the bulletin used
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert chart_words(lang)["held_back"] in legend
+    (mark,) = (t for t in ax.texts if t.get_text() == f"{format_number(451_000, lang)}?")
+    # Its price over the chart, not out in the margin, where a longer one was cut.
+    figures[0].draw_without_rendering()
+    box, chart = mark.get_window_extent(), ax.get_window_extent()
+    assert chart.x0 <= box.x0 and box.x1 <= chart.x1, (box, chart)
+
+
 @given(
     st.floats(0.01, 1e6),
     st.floats(1.0001, 500.0),

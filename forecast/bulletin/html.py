@@ -14,6 +14,8 @@ import io
 from collections.abc import Mapping
 from itertools import pairwise
 
+import pandas as pd
+
 from forecast.bulletin.facts import BulletinFacts, BulletinInputs, SeriesFacts
 from forecast.bulletin.parts import (
     accuracy_sentence,
@@ -201,23 +203,41 @@ def fan_charts(
     for s in wanted:
         if s.key not in histories or s.key not in forecasts:
             continue
+        history, held_back = histories[s.key], _held_back(s)
         fig = Figure(figsize=CHART_INCHES, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         fan_chart(
-            histories[s.key],
+            history,
             _charted(forecasts[s.key], s, inputs.facts.horizon),
             title=series_name(s, lang, markets),
             unit_label=unit_word(s, lang),  # the table's words: "LKR/trái", not "LKR/cái"
             harvest_months=inputs.calendar_rows.get(s.key),
-            last_n=last_n,
+            last_n=_periods_shown(history, held_back, last_n),
             ax=ax,
             lang=lang,
+            held_back=held_back,
         )
         _narrow_legend(ax)
         _spaced_date_ticks(fig, ax, CHART_DPI)
         out[s.key] = _png(fig, CHART_DPI)
     return out
+
+
+def _held_back(s: SeriesFacts) -> pd.Series:
+    """The prices the bulletin held back as mistyped, by date: its chart marks them as
+    ``plot``'s fan chart does, where the series' note names them."""
+    dates = pd.DatetimeIndex([h.date for h in s.held_back])
+    return pd.Series([h.price for h in s.held_back], index=dates, dtype=float)
+
+
+def _periods_shown(history: pd.Series, held_back: pd.Series, last_n: int) -> int:
+    """``last_n`` periods, or back to the price before the first held-back one: a 451.000
+    a week before the 36 weeks charted was named in the note above a chart that did not
+    show it, and on the chart's edge its mark would sit on the price axis."""
+    if held_back.empty:
+        return last_n
+    return max(last_n, int((history.index >= held_back.index.min()).sum()) + 1)
 
 
 def _charted(forecast, s: SeriesFacts, horizon: int):

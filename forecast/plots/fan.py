@@ -168,7 +168,8 @@ def fan_chart(
         Prices the forecast left out as probably mistyped, by date (451.000 among weeks of
         47.000): left out of the line and of the axis, as the forecast left them, and each marked
         with its price, at the axis's edge when beyond it, so the depot sees it and can
-        check it, as the bulletin's note asks.
+        check it, as the bulletin's note asks. ``history`` may hold them or not (a gap, or
+        a latest price held back: marked where the forecast starts).
 
     Returns
     -------
@@ -240,7 +241,8 @@ def fan_chart(
         outer_values = np.array([])
     ax.set_ylim(*fit_limits(core.astype(float), outer_values))
     ax.set_xlim(start, end)
-    held_back = held_back[(held_back.index >= start) & (held_back.index <= last_date)]
+    # Up to the chart's end: a latest price held back sits where the forecast starts.
+    held_back = held_back[(held_back.index >= start) & (held_back.index <= end)]
     if len(held_back):
         marker = _mark_held_back(ax, held_back, lang)
         handles.append(
@@ -301,12 +303,14 @@ def fan_chart(
 
 
 def _held_back_in(history: pd.Series, held_back: pd.Series | None) -> pd.Series:
-    """The held-back prices that are of ``history``: the price it holds on each one's date,
-    so the mark shows the price the file gave."""
+    """The held-back prices from ``history``'s first price on, each at its own price: the
+    bulletin's history comes without them (a gap where one was, or, for its latest price,
+    no date at all), ``plot``'s still holds them."""
     if held_back is None or not len(held_back):
         return pd.Series(dtype=float, index=pd.DatetimeIndex([]))
-    dates = pd.DatetimeIndex(held_back.index).intersection(history.dropna().index)
-    return history.loc[dates].sort_index()
+    found = pd.Series(held_back.to_numpy(float), index=pd.DatetimeIndex(held_back.index))
+    found = found.dropna().sort_index()
+    return found[found.index >= history.dropna().index.min()]
 
 
 def _mark_held_back(ax: Axes, held_back: pd.Series, lang: str) -> str:
@@ -317,9 +321,16 @@ def _mark_held_back(ax: Axes, held_back: pd.Series, lang: str) -> str:
     from matplotlib.transforms import blended_transform_factory
 
     low, high = ax.get_ylim()
+    left, right = ax.get_xlim()
     edge = blended_transform_factory(ax.transData, ax.transAxes)
     markers = []
     for date, price in zip(date2num(held_back.index.to_pydatetime()), held_back, strict=True):
+        label = f"{format_number(price, lang)}?"
+        # Left of the mark when the room right of it is short: a latest price held back, at
+        # the forecast's start on a phone-sized chart, ran its price out of the chart into
+        # the margin, where a longer price would be cut.
+        room = (right - date) / (right - left) * _axes_points(ax)[0]
+        ha, dx = ("right", -7) if room < 0.62 * 9 * len(label) + 7 else ("left", 7)
         # Just inside the edge: on it, the mark ran into the title.
         if price > high:
             where, transform, marker, va = 0.97, edge, "^", "top"
@@ -339,12 +350,12 @@ def _mark_held_back(ax: Axes, held_back: pd.Series, lang: str) -> str:
             zorder=6,
         )
         ax.annotate(
-            f"{format_number(price, lang)}?",
+            label,
             (date, where),
             xycoords=transform,
-            xytext=(7, -4 if va == "top" else 4),
+            xytext=(dx, -4 if va == "top" else 4),
             textcoords="offset points",
-            ha="left",
+            ha=ha,
             va=va,
             fontsize=9,
             fontweight="bold",
