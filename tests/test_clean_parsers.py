@@ -502,6 +502,7 @@ def test_forecasts_in_a_files_spellings_meet_the_series_they_forecast():
     seed), eggs went 12 to a chục, a store's chục of 14 was read as 12, and a stopped
     series' forecast in tonnes overrode the kilo series' own."""
     from forecast.clean.respell import onto_series, ungraded
+    from forecast.table import KEY
 
     def forecasts(*rows):
         return pd.DataFrame(
@@ -532,9 +533,25 @@ def test_forecasts_in_a_files_spellings_meet_the_series_they_forecast():
     assert value[coconut] == pytest.approx(11_600)  # this depot's chục of 14 nuts
     assert value[rice] == pytest.approx(7_120)  # its own forecast, not the tonne's
     assert (met[["commodity", "unit"]].values.tolist()).count(["Lúa", "kg"]) == 1
-    assert [key[3] for key in unmatched] == ["L", "tấn"]
-    # Neither is said: the rice series has its own forecast.
+    assert [key[3] for key in unmatched] == ["L"]  # the tonne's met rice, whose own stood
+    # Not said: the rice series has its own forecast.
     assert ungraded(unmatched, met, series) == []
+    # Re-review: a kilo forecast spelled twice, or a tonne one, took the bag series beside
+    # the kilo's (×50, ×0.05); a bag of 50 kg the bag of 25 kg (×0.5). Side by side, a
+    # forecast meets only the series of its own unit.
+    both = forecasts(
+        (("Maize", "Kano", "Wholesale", "KG", "NGN"), 312.0),
+        (("Maize", "Kano", "Wholesale", "Kg", "NGN"), 312.0),
+        (("Maize", "Kano", "Wholesale", "tấn", "NGN"), 312_000.0),
+    )
+    met, unmatched = onto_series(both, series)
+    named = met[[tuple(k) in set(series) for k in met[list(KEY)].values]]
+    assert named[["unit", "forecast"]].values.tolist() == [["kg", 312.0]]
+    assert [key[3] for key in unmatched] == ["tấn"]
+    quarter = ("Maize", "Kano", "Wholesale", "25 kg", "NGN")
+    bag = forecasts((("Maize", "Kano", "Wholesale", "50 KG", "NGN"), 14_600.0))
+    met, unmatched = onto_series(bag, [maize_kg, quarter])
+    assert met["unit"].tolist() == ["50 KG"] and len(unmatched) == 1  # left as it was
     alone = forecasts((("Lúa", "Cần Thơ", "Farmgate", "L", "VND"), 1.0))
     met, unmatched = onto_series(alone, series)
     assert ungraded(unmatched, met, series) == [unmatched[0]]

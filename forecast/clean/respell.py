@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
 import pandas as pd
 
 from forecast.clean.base import fold
 from forecast.clean.currency import read_currency
-from forecast.clean.units import unit_factor
+from forecast.clean.units import parse_unit_of, unit_factor
 from forecast.table import KEY, named_as_cropcast
 
 
@@ -29,38 +28,53 @@ def onto_series(
     chuc_sizes: dict[tuple, int] | None = None,
     chuc_size: int = 12,
 ) -> tuple[pd.DataFrame, list[tuple]]:
-    """``table`` (forecasts: key columns, ``forecast``, ``lower_<L>``, ``upper_<L>``) with
-    each key renamed onto one of ``series`` and its prices put in that series' unit and
-    currency units; and the keys that meet none (in ``table``'s spelling).
+    """``table`` (forecasts: key columns, ``date``, ``forecast``, ``lower_<L>``,
+    ``upper_<L>``) with each key renamed onto one of ``series`` and its prices put in that
+    series' unit and currency units; and the keys that meet none (in ``table``'s spelling).
 
-    A series the table names exactly takes no other key's rows, and each series takes one
-    key at most, the nearest unit first (the bag's forecast meets the bag series, the
-    kilo's the kilo's, where a market prices both). ``chuc_sizes`` gives the nuts in a
-    series' chục by (commodity, market, price type, currency), else ``chuc_size``."""
+    A key meets the series cleaning would have put its prices in: the one series of its
+    commodity, market, price type, currency and kind of unit (bags then kilos, "KG" then
+    kg), or, where a market prices that in several units side by side (kilos and 50 kg
+    bags, kept apart as price levels of their own), the series in its very unit, else
+    none. Where two keys meet one series on one date, the series' own spelling stands,
+    then the table's first. ``chuc_sizes`` gives the nuts in a series' chục by (commodity,
+    market, price type, currency), else ``chuc_size``."""
     known = set(series)
-    present = set(table[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
-    by_name: dict[tuple, list[tuple]] = {}
-    for key in known - present:
-        by_name.setdefault(_name(key), []).append(key)
-    fits = []
-    for key in present - known:
+    present = table[list(KEY)].drop_duplicates().itertuples(index=False, name=None)
+    kinds: dict[tuple, list[tuple]] = {}
+    for key in known:
+        kinds.setdefault((*_name(key), key[4], _unit(key).dimension), []).append(key)
+    entries, unmatched = [], []
+    for key in present:
+        if key in known:
+            continue
         code, units = read_currency(key[4])
-        for candidate in by_name.get(_name(key), []):
-            if code != candidate[4]:
-                continue
+        unit = _unit(key)
+        side_by_side = kinds.get((*_name(key), code, unit.dimension), [])
+        if len(side_by_side) > 1:
+            side_by_side = [s for s in side_by_side if _unit(s).name == unit.name]
+        factor = None
+        if len(side_by_side) == 1:
+            (candidate,) = side_by_side
             size = (chuc_sizes or {}).get((*candidate[:3], candidate[4]), chuc_size)
             factor = unit_factor(key[3], candidate[3], size, commodity=candidate[0])
-            if factor is not None:
-                fits.append((abs(float(np.log(factor))), key, candidate, factor * units))
-    entries, met, taken = [], set(), set()
-    for _, key, candidate, factor in sorted(fits, key=lambda fit: fit[:3]):
-        if key in met or candidate in taken:
+        if factor is None:
+            unmatched.append(key)
             continue
-        met.add(key)
-        taken.add(candidate)
-        entries.append({"series": list(candidate), "as_given": list(key), "factor": factor})
-    unmatched = sorted(present - known - met)
-    return named_as_cropcast(table, entries), unmatched
+        entries.append({"series": list(candidate), "as_given": list(key), "factor": factor * units})
+    own = pd.Series(
+        [key in known for key in table[list(KEY)].itertuples(index=False, name=None)],
+        index=table.index,
+    )
+    renamed = named_as_cropcast(table, entries)
+    first = renamed.loc[own.sort_values(ascending=False, kind="stable").index]
+    kept = first[~first.duplicated([*KEY, "date"])].sort_index()
+    return kept, sorted(unmatched)
+
+
+def _unit(key: tuple):
+    """A key's unit as cleaning reads it (eggs count ten to a chục)."""
+    return parse_unit_of(key[3], key[0])
 
 
 def _name(key: tuple) -> tuple:

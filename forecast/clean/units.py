@@ -237,6 +237,11 @@ def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
     return ParsedUnit("other", 1.0, name, scale)
 
 
+def parse_unit_of(text: object, commodity: object = None, chuc_size: int = 12) -> ParsedUnit:
+    """:func:`parse_unit` for a price of ``commodity``: an egg's chục is ten, not a nut's."""
+    return _egg_unit(text) if _is_eggs(commodity) else parse_unit(text, chuc_size)
+
+
 def unit_factor(
     text: object, target: str, chuc_size: int = 12, commodity: object = None
 ) -> float | None:
@@ -244,8 +249,10 @@ def unit_factor(
     of a series), as cleaning converts it: 1/50 from "50 KG" to kg, 50 from kg to "50 kg",
     1 from "KG", 1/12 from chục to nut (1/10 for ``commodity`` eggs); None where the two
     are not the same kind of unit."""
-    read = _egg_unit if _is_eggs(commodity) else partial(parse_unit, chuc_size=chuc_size)
-    unit, wanted = read(text), read(target)
+    unit, wanted = (
+        parse_unit_of(text, commodity, chuc_size),
+        parse_unit_of(target, commodity, chuc_size),
+    )
     if not unit.known or not wanted.known:
         return 1.0 if fold(text) == fold(target) else None
     if unit.dimension != wanted.dimension:
