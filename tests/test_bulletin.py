@@ -2111,3 +2111,33 @@ def test_an_alert_on_a_price_that_moved_the_other_way_on_last_year_says_both():
     plain = render(same, "en", "md")
     assert "Price unusually high for the trend and season (ALPS 1.0: alert)." in plain
     assert "Price unusually low for the trend and season (ALPS −1.6)." in plain
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_phone_chart_with_a_held_back_price_and_harvest_shading_keeps_its_width(
+    monkeypatch, lang
+):
+    """Review: durian's chart has harvest and peak-harvest shading; a held-back price made
+    its legend's seventh entry, three columns outgrew the 4.4-inch chart, and the layout
+    squeezed the plot to a sliver of 20 pixels."""
+    import matplotlib.figure
+
+    from forecast.bulletin import fan_charts
+
+    steady = [90_000.0 + 2_000 * (i % 4) for i in range(50)]
+    prices = weekly_pomelo([*steady[:30], 900_000.0, *steady[30:]], "Chợ Mỏ Cày")
+    prices["commodity"] = "Sầu riêng"
+    inputs = make_bulletin(prices, model="naive", horizon=3, n_jobs=1)
+    figures, real = [], matplotlib.figure.Figure
+
+    def keep(*args, **kwargs):
+        figures.append(real(*args, **kwargs))
+        return figures[-1]
+
+    monkeypatch.setattr(matplotlib.figure, "Figure", keep)
+    assert len(fan_charts(inputs, lang)) == 1
+    (figure,) = figures
+    ax = figure.axes[0]
+    assert len(ax.get_legend().get_texts()) == 7  # price, forecast, 2 ranges, 2 harvest, mark
+    figure.draw_without_rendering()
+    assert ax.get_window_extent().width > 0.6 * figure.bbox.width

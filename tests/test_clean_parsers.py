@@ -552,6 +552,18 @@ def test_forecasts_in_a_files_spellings_meet_the_series_they_forecast():
     bag = forecasts((("Maize", "Kano", "Wholesale", "50 KG", "NGN"), 14_600.0))
     met, unmatched = onto_series(bag, [maize_kg, quarter])
     assert met["unit"].tolist() == ["50 KG"] and len(unmatched) == 1  # left as it was
+    # Re-review: a market that priced kilos and bags then, and kilos only now: the kilo's
+    # own forecast stands, not the bag's divided by 50 (written first by forecast -o).
+    then = forecasts(
+        (("Maize", "Kano", "Wholesale", "50 KG", "NGN"), 14_600.0),
+        (("Maize", "Kano", "Wholesale", "KG", "NGN"), 312.0),
+    )
+    met, _ = onto_series(then, [maize_kg])
+    assert met[["unit", "forecast"]].values.tolist() == [["kg", 312.0]]
+    # A tonne series that stopped beside a new bag series is another series: not said.
+    tonne = forecasts((("Maize", "Kano", "Wholesale", "tấn", "NGN"), 312_000.0))
+    met, unmatched = onto_series(tonne, [maize_kg, maize_bag])
+    assert len(unmatched) == 1 and ungraded(unmatched, met, [maize_bag]) == []
     alone = forecasts((("Lúa", "Cần Thơ", "Farmgate", "L", "VND"), 1.0))
     met, unmatched = onto_series(alone, series)
     assert ungraded(unmatched, met, series) == [unmatched[0]]

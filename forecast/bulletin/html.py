@@ -297,5 +297,7 @@ def _narrow_legend(ax) -> None:
         bbox_to_anchor=(0.5, -0.12),
         fontsize=8,
         frameon=False,
-        ncol=min(len(handles), 3),
+        # Seven entries (a held-back price beside harvest and peak shading) in three columns
+        # outgrew the 4.4-inch chart, and the layout squeezed the plot to a sliver.
+        ncol=min(len(handles), 3 if len(handles) <= 6 else 2),
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from forecast.clean.base import fold
@@ -62,12 +63,16 @@ def onto_series(
             unmatched.append(key)
             continue
         entries.append({"series": list(candidate), "as_given": list(key), "factor": factor * units})
-    own = pd.Series(
-        [key in known for key in table[list(KEY)].itertuples(index=False, name=None)],
+    # Where keys meet one series on one date, the nearest unit stands: the series' own
+    # spelling (0), then "KG" for kg before a "50 KG" bag's forecast divided by 50 (a
+    # market that priced both then prices kilos only now).
+    distance = {tuple(e["as_given"]): abs(float(np.log(e["factor"]))) for e in entries}
+    rank = pd.Series(
+        [distance.get(key, 0.0) for key in table[list(KEY)].itertuples(index=False, name=None)],
         index=table.index,
     )
     renamed = named_as_cropcast(table, entries)
-    first = renamed.loc[own.sort_values(ascending=False, kind="stable").index]
+    first = renamed.loc[rank.sort_values(kind="stable").index]
     kept = first[~first.duplicated([*KEY, "date"])].sort_index()
     return kept, sorted(unmatched)
 
@@ -84,8 +89,20 @@ def _name(key: tuple) -> tuple:
 
 def ungraded(unmatched: list[tuple], table: pd.DataFrame, chosen: Iterable[tuple]) -> list[tuple]:
     """Of ``unmatched`` keys (see :func:`onto_series`), those naming a series in ``chosen``
-    that ``table`` (already renamed) holds no forecast of: spelled in a unit or currency
-    that does not convert to the series' own, its forecast would go ungraded unsaid."""
+    that ``table`` (already renamed) holds no forecast of, in a currency or kind of unit
+    that does not convert to the series' own (EUR for USD, litres for kilos): its grade
+    would go missing unsaid. A unit kept apart (a stopped tonne series beside a new bag
+    one) is another series, not this one's forecast."""
     have = set(table[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
-    bare = {_name(key) for key in chosen if key not in have}
-    return [key for key in unmatched if _name(key) in bare]
+    bare: dict[tuple, list[tuple]] = {}
+    for key in chosen:
+        if key not in have:
+            bare.setdefault(_name(key), []).append(key)
+    return [
+        key
+        for key in unmatched
+        if any(
+            read_currency(key[4])[0] != series[4] or _unit(key).dimension != _unit(series).dimension
+            for series in bare.get(_name(key), [])
+        )
+    ]
