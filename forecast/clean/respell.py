@@ -45,7 +45,7 @@ def onto_series(
     kinds: dict[tuple, list[tuple]] = {}
     for key in known:
         kinds.setdefault((*_name(key), key[4], _unit(key).dimension), []).append(key)
-    entries, unmatched = [], []
+    entries, unmatched, distance = [], [], {}
     for key in present:
         if key in known:
             continue
@@ -63,16 +63,17 @@ def onto_series(
             unmatched.append(key)
             continue
         entries.append({"series": list(candidate), "as_given": list(key), "factor": factor * units})
-    # Where keys meet one series on one date, the nearest unit stands: the series' own
-    # spelling (0), then "KG" for kg before a "50 KG" bag's forecast divided by 50 (a
-    # market that priced both then prices kilos only now).
-    distance = {tuple(e["as_given"]): abs(float(np.log(e["factor"]))) for e in entries}
-    rank = pd.Series(
-        [distance.get(key, 0.0) for key in table[list(KEY)].itertuples(index=False, name=None)],
+        distance[key] = abs(float(np.log(factor)))  # of the unit alone, not the currency's scale
+    # Where keys meet one series on one date, the series' own spelling stands, then the
+    # nearest unit: "KG" for kg before a "50 KG" bag's forecast divided by 50 (a market
+    # that priced both then prices kilos only now), then the table's first.
+    keys = list(table[list(KEY)].itertuples(index=False, name=None))
+    rank = pd.DataFrame(
+        {"own": [key not in known for key in keys], "unit": [distance.get(k, 0.0) for k in keys]},
         index=table.index,
     )
     renamed = named_as_cropcast(table, entries)
-    first = renamed.loc[rank.sort_values(kind="stable").index]
+    first = renamed.loc[rank.sort_values(["own", "unit"], kind="stable").index]
     kept = first[~first.duplicated([*KEY, "date"])].sort_index()
     return kept, sorted(unmatched)
 
@@ -90,9 +91,9 @@ def _name(key: tuple) -> tuple:
 def ungraded(unmatched: list[tuple], table: pd.DataFrame, chosen: Iterable[tuple]) -> list[tuple]:
     """Of ``unmatched`` keys (see :func:`onto_series`), those naming a series in ``chosen``
     that ``table`` (already renamed) holds no forecast of, in a currency or kind of unit
-    that does not convert to the series' own (EUR for USD, litres for kilos): its grade
-    would go missing unsaid. A unit kept apart (a stopped tonne series beside a new bag
-    one) is another series, not this one's forecast."""
+    that does not convert to the series' own (EUR for USD, litres for kilos, crates for
+    baskets): its grade would go missing unsaid. A unit kept apart (a stopped tonne series
+    beside a new bag one) is another series, not this one's forecast."""
     have = set(table[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
     bare: dict[tuple, list[tuple]] = {}
     for key in chosen:
@@ -102,7 +103,8 @@ def ungraded(unmatched: list[tuple], table: pd.DataFrame, chosen: Iterable[tuple
         key
         for key in unmatched
         if any(
-            read_currency(key[4])[0] != series[4] or _unit(key).dimension != _unit(series).dimension
+            read_currency(key[4])[0] != series[4]
+            or unit_factor(key[3], series[3], commodity=series[0]) is None
             for series in bare.get(_name(key), [])
         )
     ]
