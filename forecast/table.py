@@ -269,6 +269,16 @@ def _shared_range(first, last, freq: str, unit: str) -> pd.DatetimeIndex:
     return full
 
 
+def price_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of a price, forecast or backtest table that hold prices (``price``,
+    ``forecast``, ``actual``, ``lower_<L>``, ``upper_<L>``): what a change of unit scales."""
+    return [
+        c
+        for c in table.columns
+        if c in ("price", "forecast", "actual") or str(c).startswith(("lower_", "upper_"))
+    ]
+
+
 def named_as_given(table: pd.DataFrame, entries: list[dict]) -> pd.DataFrame:
     """``table`` (forecasts or a backtest) with each series in ``entries`` named as its file
     writes it, and its prices (``forecast``, ``actual``, ``lower_<L>``, ``upper_<L>``) in
@@ -295,14 +305,9 @@ def _renamed(table: pd.DataFrame, entries: list[dict], back: bool) -> pd.DataFra
     mapped = out["_factor"].notna().to_numpy()
     for column in KEY:
         out[column] = out[column].where(~mapped, out[f"_new_{column}"])
-    prices = [
-        c
-        for c in table.columns
-        if c in ("forecast", "actual", "price") or str(c).startswith(("lower_", "upper_"))
-    ]
     # The file's prices times the factor are cropcast's (1/50 from a 50 KG bag to a kg).
     factor = out["_factor"].fillna(1.0).to_numpy()
-    for column in prices:
+    for column in price_columns(table):
         values = out[column].to_numpy(dtype=float)
         out[column] = values * factor if back else values / factor
     return out[list(table.columns)].set_axis(table.index)

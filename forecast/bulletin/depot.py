@@ -18,10 +18,8 @@ from collections import Counter
 import pandas as pd
 
 from forecast.clean.units import CHUC, from_chuc
-from forecast.table import interpolated
+from forecast.table import interpolated, price_columns
 
-#: Columns holding prices, in price tables and forecast tables alike.
-_PRICE_COLUMNS = ("price", "forecast", "actual")
 #: A series as the depot quotes it: the key without the unit (nut or chục).
 _SERIES = ["commodity", "market", "price_type", "currency"]
 
@@ -107,7 +105,7 @@ def _requote(frame: pd.DataFrame | None, sizes: dict[tuple, int], *, per_chuc: b
     if not rows.any():
         return frame
     out = frame.copy()
-    columns = [c for c in out.columns if c in _PRICE_COLUMNS or c.startswith(("lower_", "upper_"))]
+    columns = price_columns(out)
     factor = factor[rows].astype(float)
     out.loc[rows, columns] = out.loc[rows, columns].mul(factor if per_chuc else 1 / factor, axis=0)
     out.loc[rows, "unit"] = CHUC if per_chuc else "nut"

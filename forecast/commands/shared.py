@@ -521,23 +521,24 @@ def check_output_folder(
             option,
             f"Give a file name in it, e.g. {option} {Path(output) / example}",
         )
-    for parent in Path(output).parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise UsageError(
-                    f"'{parent}' is a file, not a folder, so '{output}' cannot be written",
-                    option,
-                    "Give a file name in a folder",
-                )
-            if not _may_write(Path(output), parent):
-                # Said now: the write's own refusal came only after the forecast's minutes.
-                raise UsageError(
-                    f"'{output}' cannot be written: the folder '{parent}' does not let you "
-                    "add files (no rights, or a read-only disk)",
-                    option,
-                    "Write into a folder you can write to",
-                )
-            return
+    parent = _nearest_there(Path(output).parent)
+    if parent is None:
+        return
+    if not parent.is_dir():
+        raise UsageError(
+            f"'{parent}' is a file, not a folder, so '{output}' cannot be written",
+            option,
+            "Give a file name in a folder",
+        )
+    # An existing file the folder takes no new file beside is written through (io.replace).
+    if not (Path(output).exists() and os.access(output, os.W_OK)) and not _takes_files(parent):
+        # Said now: the write's own refusal came only after the forecast's minutes.
+        raise UsageError(
+            f"'{output}' cannot be written: the folder '{parent}' does not let you "
+            "add files (no rights, or a read-only disk)",
+            option,
+            "Write into a folder you can write to",
+        )
 
 
 def check_chart_folder(out: Path, option: str = "--out") -> None:
@@ -545,7 +546,7 @@ def check_chart_folder(out: Path, option: str = "--out") -> None:
     its folders) goes, or a folder that takes no new files. Said after the work, it cost a
     run's forecasts."""
     out = Path(out)
-    nearest = next((p for p in (out, *out.parents) if p.exists()), None)
+    nearest = _nearest_there(out)
     if nearest is None:
         return
     if not nearest.is_dir():
@@ -554,7 +555,7 @@ def check_chart_folder(out: Path, option: str = "--out") -> None:
             option,
             "Charts take a folder: give one, e.g. --out charts",
         )
-    if not os.access(nearest, os.W_OK | os.X_OK):
+    if not _takes_files(nearest):
         raise UsageError(
             f"charts cannot go into '{out}': the folder '{nearest}' does not let you add "
             "files (no rights, or a read-only disk)",
@@ -563,13 +564,15 @@ def check_chart_folder(out: Path, option: str = "--out") -> None:
         )
 
 
-def _may_write(output: Path, folder: Path) -> bool:
-    """Whether ``output`` can be written: a new file (or folders) made in ``folder``, the
-    nearest folder that is there, or an existing file written through (io.replace does so
-    where the folder takes no new file). ``os.access`` answers for root too on a read-only
-    disk (EROFS), and says yes to root elsewhere, as the write itself would."""
-    if output.exists():
-        return os.access(output, os.W_OK) or os.access(folder, os.W_OK | os.X_OK)
+def _nearest_there(path: Path) -> Path | None:
+    """``path`` or the nearest of its folders that is there: where what is written goes in
+    (folders that do not exist yet are made when it is written)."""
+    return next((p for p in (path, *path.parents) if p.exists()), None)
+
+
+def _takes_files(folder: Path) -> bool:
+    """Whether a new file (or folder) can be made in ``folder``. ``os.access`` answers for
+    root too on a read-only disk (EROFS), and says yes to root elsewhere, as the write would."""
     return os.access(folder, os.W_OK | os.X_OK)
 
 
@@ -812,10 +815,13 @@ def load_for_forecast(
     # What the prices show is said wherever they came from: a forecast of the store said
     # nothing of series that ended a year before the rest, while one of its export did.
     typo, spelling = _where_to_fix(input_, store_path, cleaned)
+    moves = list(_tenfold_moves(chosen))  # read by both notes: found once
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
-        note_outliers(chosen, input_, "forecast" if forecasting else "alerts", fix=typo)
-    note_jumps(chosen, input_, typo)
+        note_outliers(
+            chosen, input_, "forecast" if forecasting else "alerts", fix=typo, moves=moves
+        )
+    note_jumps(chosen, input_, typo, moves)
     note_stale_series(chosen, forecasting)
     note_case_twins(chosen, spelling, forecasting)
     if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
@@ -1186,21 +1192,22 @@ def note_several_per_period(report, prices, path: Path) -> None:
     )
 
 
-def note_jumps(prices, path: Path | None, fix: str | None = None) -> None:
+def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
     the next (a new currency unit under the same code, a unit change, a run of typos), and
     one for single prices tenfold from the prices on both sides (typos), as the models
     see them (:func:`forecast.models.base.join_jumps`, on the prices as written, not
     cleaning's estimates in gaps). Cleaning keeps them; the models join the runs and leave
     the typos out, which is wrong if a run is a typo, or a typo a price: the user must
-    know where they are. ``fix`` says how to set a typo right (default: in the file)."""
+    know where they are. ``fix`` says how to set a typo right (default: in the file);
+    ``moves`` is :func:`_tenfold_moves` of ``prices`` where the caller has it."""
     import numpy as np
 
     from forecast.models.base import JUMP_TIMES
     from forecast.table import series_label
 
     joins, typos = [], []
-    for key, series, joined, left_out in _tenfold_moves(prices):
+    for key, series, joined, left_out in _tenfold_moves(prices) if moves is None else moves:
         for when in left_out:
             i = series.index.get_loc(when)
             around = (series.iloc[i - 1] * series.iloc[i + 1]) ** 0.5
@@ -1275,7 +1282,12 @@ NOTED_OUTLIER = 1.2
 
 
 def note_outliers(
-    prices, path: Path | None, skews: str = "forecast", shown: int = 2, fix: str | None = None
+    prices,
+    path: Path | None,
+    skews: str = "forecast",
+    shown: int = 2,
+    fix: str | None = None,
+    moves=None,
 ) -> None:
     """One line on stderr naming the most extreme prices cleaning flagged and kept.
 
@@ -1300,7 +1312,8 @@ def note_outliers(
     if skews != "alerts" and not times.empty:
         # Prices the models leave out as typos are note_jumps' to name: "kept ... it skews
         # its series' forecast" beside "forecasts leave such a price out" for one price.
-        left_out = {(*key, when) for key, _, _, dates in _tenfold_moves(prices) for when in dates}
+        moves = _tenfold_moves(prices) if moves is None else moves
+        left_out = {(*key, when) for key, _, _, dates in moves for when in dates}
         if left_out:
             rows = prices.loc[times.index, [*KEY, "date"]].itertuples(index=False, name=None)
             times = times[[row not in left_out for row in rows]]
