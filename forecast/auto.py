@@ -5,6 +5,8 @@ What ``AutoForecaster.fit`` does with one series
 1. Backtests every candidate on ``n_windows`` rolling origins ``step`` periods apart, each
    forecasting ``horizon`` periods; the last window ends on the last price. All candidates
    share the same cutoffs (:func:`forecast.backtest.cutoffs`), so their scores compare.
+   The commands fit it for ``fitted_steps(h)`` periods to forecast ``h``: at least 12, so a
+   shorter forecast is the start of the longer one.
 2. Ranks the candidates by mean MASE over the windows, keeps the ``top_k`` best and weights
    them by inverse MASE shrunk toward equal weights by ``shrink`` (``combine="inverse_mase"``),
    or takes their plain mean or median. Combining beats picking: on a few windows the best
@@ -87,6 +89,18 @@ MIN_SCORES = 20
 #: backtest: five observed prices give ten.
 MIN_FALLBACK_SCORES = 10
 COMBINES = ("inverse_mase", "mean", "median")
+#: Fewest steps ``auto`` backtests and calibrates, however few are asked for: the weights,
+#: the backtest ratio and the growth of the ranges past the measured steps all depend on
+#: the steps measured, so a 3-month forecast (a bulletin's) gave next month another
+#: forecast and a range up to 8 % apart from the 12-month one's (``cropcast forecast``'s
+#: default) on the same prices. Fitted for at least this many, the first steps agree.
+LEAST_FITTED_STEPS = 12
+
+
+def fitted_steps(horizon: int) -> int:
+    """The steps ``auto`` is fitted for to forecast ``horizon``: at least
+    ``LEAST_FITTED_STEPS``, so that a shorter forecast is the start of the longer one."""
+    return max(int(horizon), LEAST_FITTED_STEPS)
 
 
 #: Periods over which steady inflation is judged and its drift measured (two years).

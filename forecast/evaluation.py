@@ -54,7 +54,10 @@ class AutoAsOfCutoff(Forecaster):
 
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         rate = self.rates.get(y.index[-1])
-        self.auto_ = make_model("auto", horizon=self.horizon, currency_inflation=rate)
+        from forecast.auto import fitted_steps
+
+        horizon = fitted_steps(self.horizon)  # as `cropcast forecast` fits it
+        self.auto_ = make_model("auto", horizon=horizon, currency_inflation=rate)
         self.auto_.fit(y, X)
         self.explain_ = self.auto_.explain_
 
@@ -133,7 +136,9 @@ def backtest_prices(
     prices = observed_prices(prices)
     factories = resolve_models(list(models))
     if "auto" in factories:  # calibrated for the steps asked, as `cropcast forecast` does
-        factories["auto"] = partial(make_model, "auto", horizon=windows.horizon)
+        from forecast.auto import fitted_steps
+
+        factories["auto"] = partial(make_model, "auto", horizon=fitted_steps(windows.horizon))
     features = None
     if use_calendar:
         from forecast.calendar import load_calendar

@@ -129,8 +129,10 @@ def _fit_predict(
 ):
     params = {}
     if name == "auto":
+        from forecast.auto import fitted_steps
+
         params = {
-            "horizon": spec.horizon,
+            "horizon": fitted_steps(spec.horizon),
             "kin_errors": kin,
             "kin_source": source,
             "currency_inflation": inflation,
@@ -281,12 +283,12 @@ def forecast_prices(
     failed = partial(series_failed, spec=spec)
     items = iter_series(prices)
     if spec.model == "auto":
-        from forecast.auto import AutoForecaster
+        from forecast.auto import AutoForecaster, fitted_steps
         from forecast.kin import KinPools, PoolsByHorizon, WithKin
 
         window = AutoForecaster().calibration_window
         if spec.counted_from is None:
-            pools = KinPools(every, spec.horizon, window)
+            pools = KinPools(every, fitted_steps(spec.horizon), window)
             if pools:
                 items = WithKin(items, pools)
         else:  # each series takes the kin a forecast of its own horizon gives it

@@ -415,7 +415,9 @@ class PoolsByHorizon:
         return self._pools[self._horizon(y)].with_source(key, y)
 
     def _horizon(self, y: pd.Series) -> int:
-        return int(self._spec.for_series(y).horizon)
+        from forecast.auto import fitted_steps
+
+        return fitted_steps(self._spec.for_series(y).horizon)
 
 
 class WithKin(Iterator):

@@ -627,3 +627,32 @@ def test_windows_with_a_flat_history_are_left_out_of_the_scores_not_made_infinit
     scores = model.explain_["scores"]
     assert all(np.isfinite(s["mase"]) for s in scores.values()), scores
     assert len(set(round(w, 6) for w in model.weights_.values())) > 1
+
+
+@pytest.mark.slow
+def test_a_shorter_forecast_is_the_start_of_the_longer_one():
+    """Next month's forecast and range do not depend on how many months are asked for: a
+    bulletin's 3-month outlook and ``cropcast forecast``'s 12 months agree on their first
+    three. Real series: long ones, one too short to backtest (it takes kin), and one cut to
+    30 prices, which a 3-step backtest window fits and a 12-step one does not."""
+    from forecast.datasets import load_default_prices
+    from forecast.forecasting import ForecastSpec, forecast_prices
+    from forecast.table import KEY
+
+    every = load_default_prices()
+    markets = ["Dong Thap", "Bac Lieu", "Jaffna", "world"]
+    chosen = every[every["market"].isin(markets) & every["commodity"].str.startswith(("R", "C"))]
+    white = every[every["commodity"] == "Rice (white)"].sort_values("date").tail(30)
+    white = white.assign(market="Colombo (last 30 prices)")
+    prices = pd.concat([chosen, white], ignore_index=True)
+    assert white["price"].notna().sum() == 30
+    kin = pd.concat([every, white], ignore_index=True)
+
+    def run(horizon):
+        spec = ForecastSpec(horizon=horizon, use_calendar=False)
+        return forecast_prices(prices, spec, engine="local", kin_prices=kin).forecasts
+
+    three = run(3).set_index([*KEY, "date"])
+    twelve = run(12).set_index([*KEY, "date"]).loc[three.index]
+    assert three.index.get_level_values("market").nunique() == len(markets) + 1
+    pd.testing.assert_frame_equal(three, twelve, rtol=1e-12)

@@ -587,8 +587,8 @@ def test_backtest_auto_gets_the_currency_inflation_forecast_would_have_at_its_cu
 
 @pytest.mark.parametrize("currency", ["LBP", "VND"])  # with and without inflation at cutoffs
 def test_backtest_auto_at_a_short_horizon_forecasts_what_forecast_would(currency):
-    """``backtest --horizon 3`` scores the auto ``forecast --horizon 3`` runs: calibrated for
-    three steps, not for auto's default twelve."""
+    """``backtest --horizon 3`` scores the auto ``forecast --horizon 3`` runs: fitted as that
+    forecast fits it (for at least ``LEAST_FITTED_STEPS``), not as its own windows are long."""
     from forecast.evaluation import backtest_prices
     from forecast.forecasting import ForecastSpec, forecast_prices
 
