@@ -257,6 +257,8 @@ def backtest_series(
     windows: Windows = Windows(),
     levels: Sequence[float] = (80, 95),
     X: pd.DataFrame | None = None,
+    *,
+    history_set_by: str | None = None,
 ) -> pd.DataFrame:
     """Backtest one model on one series.
 
@@ -273,6 +275,9 @@ def backtest_series(
     X
         Exogenous features indexed by date, covering ``y``'s dates. Each window fits on
         ``X`` aligned to ``y[:cutoff]`` and predicts with ``X`` on the forecast dates.
+    history_set_by
+        The model whose needs set ``windows.min_train`` (``backtest_job`` shares one set of
+        cutoffs): named where a series is too short, since "naive needs 13 prices" is false.
 
     Returns
     -------
@@ -295,11 +300,14 @@ def backtest_series(
     positions = _cutoff_positions(y, windows, min_length, on_price=True)
     if not positions:
         need = max(min_length, windows.min_train)
+        whose = ""
+        if history_set_by:  # on every model's row alike, so the summary says it once
+            whose = f" ({history_set_by}'s need: every model is scored on the same windows)"
         return _failure(
             levels,
             None,
             f"too short to backtest: {int(y.notna().sum())} prices over {len(y)} periods; "
-            f"needs {need} up to a cutoff and {windows.horizon} periods after it",
+            f"needs {need} up to a cutoff{whose} and {windows.horizon} periods after it",
         )
     frames = [
         _forecast_window(y, pos, model_factory, windows.horizon, levels, X) for pos in positions
@@ -357,17 +365,18 @@ def backtest_job(
     # Every model gets the same cutoffs, set by the model needing the most history, so models
     # are compared on the same windows (a model with an extra, early, data-poor window
     # would otherwise be scored on harder cases than the rest).
-    need = windows.min_train
-    for factory in models.values():
+    need, set_by = windows.min_train, None
+    for name, factory in models.items():
         # A factory that fails here fails again in backtest_series, which records it.
         with suppress(Exception):
-            need = max(need, _min_length(factory, y))
+            if (length := _min_length(factory, y)) > need:
+                need, set_by = length, name
     shared = replace(windows, min_train=need)
     frames = []
     for name, factory in models.items():
         started = time.perf_counter()
         if feature_error is None:
-            frame = backtest_series(y, factory, shared, levels, X)
+            frame = backtest_series(y, factory, shared, levels, X, history_set_by=set_by)
         else:
             frame = _failure(levels, None, feature_error)
         frame.insert(0, "model", name)

@@ -349,6 +349,20 @@ def test_models_share_the_windows_a_seasonal_naive_needs_on_weekly_prices():
     assert cuts["naive"] == cuts["snaive"] and len(cuts["naive"]) == 2
 
 
+def test_a_series_too_short_for_the_shared_windows_names_the_model_that_set_them():
+    # 18 monthly prices, 12 steps ahead: 6 before the one cutoff. Naive needs 2, but the
+    # shared windows need 13 (snaive's); "naive needs 13" read as false on the leaderboard.
+    models = resolve_models(["naive", "snaive"])
+    out = backtest_job((("Rice", "M", "Wholesale", "kg", "VND"), monthly(18)), models=models)
+    errors = out.groupby("model")["error"].first()
+    assert errors["naive"].startswith("too short to backtest: 18 prices")
+    assert (
+        "needs 13 up to a cutoff (snaive's need: every model is scored on the same"
+        in (errors["naive"])
+    )
+    assert errors["naive"] == errors["snaive"]  # one reason, said once for the series
+
+
 def test_a_failing_window_is_a_row_not_an_exception():
     class PickyEarly(Constant):
         def _fit(self, y, X):
