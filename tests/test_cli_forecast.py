@@ -937,6 +937,10 @@ def test_weekly_steps_asked_of_a_monthly_file_exit_2_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --freq weekly: weekly does not fit")
     assert "about 31 days apart" in lines[0] and "Traceback" not in result.output
+    # Every command cleans alike; its hint speaks of the prices, not of forecasting.
+    alerts = run("alerts", "-i", path, "-j", 1, "--freq", "weekly")
+    assert alerts.exit_code == 2 and alerts.stderr.strip().splitlines() == lines
+    assert "to keep the prices in months" in lines[0]
     # Months asked of it, or nothing asked, forecast in months.
     for asked in ([], ["--freq", "monthly"]):
         out = tmp_path / "fc.csv"

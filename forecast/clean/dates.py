@@ -464,7 +464,7 @@ def _check_weeks_can_be_had(frame: pd.DataFrame) -> None:
         f"weekly does not fit the data: every series' prices are about "
         f"{float(spacing.median()):.0f} days apart (monthly), so weeks would be made up",
         "--freq weekly",
-        "Leave --freq out (or give --freq monthly) to forecast in months",
+        "Leave --freq out (or give --freq monthly) to keep the prices in months",
     )
 
 
