@@ -28,6 +28,18 @@ import pandas as pd
 from forecast.errors import SchemaError
 
 KEY: tuple[str, ...] = ("commodity", "market", "price_type", "unit", "currency")
+#: Canonical units (forecast.clean.units) in the words used at the depot, (en, vi): the
+#: charts' and bulletins' "đồng/kg" and "USD/t" (:func:`forecast.plots.unit_label`).
+UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "kg": ("kg", "kg"),
+    "mt": ("t", "tấn"),
+    "lb": ("lb", "pound"),
+    "nut": ("nut", "trái"),
+    "unit": ("unit", "cái"),  # a piece (an egg): cái reads back as unit, quả as nut
+    "dozen": ("dozen", "tá"),  # exactly 12; a chục (12 to 16 nuts) is converted to nuts
+    "chục": ("chục", "chục"),  # bulletins quote a series written per chục that way again
+    "l": ("L", "lít"),
+}
 COLUMNS: tuple[str, ...] = (*KEY, "date", "price", "flags")
 
 #: pandas offset aliases for the frequencies cropcast models.
@@ -313,6 +325,18 @@ def _renamed(table: pd.DataFrame, entries: list[dict], back: bool) -> pd.DataFra
     return out[list(table.columns)].set_axis(table.index)
 
 
+def _chart_units(currency: pd.Series, unit: pd.Series) -> pd.Series:
+    """Each row's price unit as an English chart says it (``unit_label``): "đồng/kg" for
+    VND per kg, "USD/t" for USD per mt; one lookup per pair, not per row."""
+    pairs = pd.DataFrame({"currency": currency, "unit": unit})
+    said = {
+        (c, u): f"{'đồng' if c.strip().upper() == 'VND' else c.strip()}/"
+        f"{UNIT_WORDS.get(u.strip().lower(), (u.strip(),))[0]}"
+        for c, u in pairs.drop_duplicates().itertuples(index=False)
+    }
+    return pd.Series([said[p] for p in zip(currency, unit, strict=True)], index=currency.index)
+
+
 def select_series(
     prices: pd.DataFrame, patterns: list[str] | None, *, exact_case: bool = False
 ) -> pd.DataFrame:
@@ -339,16 +363,22 @@ def select_series(
     named = text["commodity"]
     for column in ("market", "price_type"):
         named = named + " | " + text[column]
-    named = named + " | " + text["currency"] + "/" + text["unit"]
-    labels = named + " | " + text["unit"] + " | " + text["currency"]
-    named, labels = (
-        column.str.normalize("NFC").map(fold, na_action="ignore") for column in (named, labels)
+    priced = named
+    named = priced + " | " + text["currency"] + "/" + text["unit"]
+    # An English chart's title too: 'Rice | Bac Lieu | Wholesale | đồng/kg', 'USD/t'.
+    charted = priced + " | " + _chart_units(text["currency"], text["unit"])
+    labels = named + " | " + text["unit"] + " | " + text["currency"] + " | " + charted
+    named, charted, labels = (
+        column.str.normalize("NFC").map(fold, na_action="ignore")
+        for column in (named, charted, labels)
     )
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
         pattern = unicodedata.normalize("NFC", pattern)
         parts = [fold(p.strip()) for p in re.split(r"[|·]", pattern) if p.strip()]
         whole = named == " | ".join(parts)
+        if not whole.any():
+            whole = charted == " | ".join(parts)
         if whole.any():
             keep |= whole
             continue

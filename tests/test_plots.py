@@ -1053,6 +1053,30 @@ def test_a_series_label_copied_from_the_output_selects_that_series():
     assert select_series(prices, ["Rice | Hà Nội"]).empty
 
 
+def test_a_chart_title_copied_into_series_selects_that_series():
+    """An English chart's title says 'đồng/kg' and 'USD/t' where notes say 'VND/kg' and
+    'USD/mt'; pasted into --series it matched nothing."""
+    prices = pd.DataFrame(
+        {
+            "commodity": ["Rice", "Rice", "Rice (glutinous)", "Palm oil"],
+            "market": ["Bac Lieu", "Bac Lieu", "Bac Lieu (Giá Rai)", "world"],
+            "price_type": ["Wholesale", "Wholesale", "Wholesale", "International"],
+            "unit": ["kg", "50 kg", "kg", "mt"],
+            "currency": ["VND", "VND", "VND", "USD"],
+        }
+    )
+    for i in (0, 3):
+        key = tuple(prices.iloc[i][list(KEY)])
+        title = chart_title(key, "en")
+        assert title.endswith(("đồng/kg", "USD/t")), title
+        chosen = select_series(prices, [title])
+        assert chosen.index.tolist() == [i], title  # that series alone
+    assert select_series(prices, ["Rice|đồng/kg"])["commodity"].tolist() == [
+        "Rice",
+        "Rice (glutinous)",
+    ]
+
+
 def _depot_store(tmp_path) -> tuple[Path, Path]:
     """A depot's file of Dừa khô per chục (a year, monthly), ingested with ``--chuc 14``
     into a store beside a file of Dừa xiêm per trái."""

@@ -22,6 +22,8 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter
 
+from forecast.table import UNIT_WORDS
+
 #: Ships with matplotlib and has every Vietnamese glyph (ă, ơ, ư, đ and the stacked tones).
 FONT = "DejaVu Sans"
 LANGS = ("en", "vi")
@@ -103,18 +105,6 @@ MONTHS = {
 
 REGIONS_VI = {"Mekong Delta": "ĐBSCL", "Central Highlands": "Tây Nguyên"}
 
-# Canonical units (forecast.clean.units) in the words used at the depot: (en, vi).
-_UNIT_WORDS = {
-    "kg": ("kg", "kg"),
-    "mt": ("t", "tấn"),
-    "lb": ("lb", "pound"),
-    "nut": ("nut", "trái"),
-    "unit": ("unit", "cái"),  # a piece (an egg): cái reads back as unit, quả as nut
-    "dozen": ("dozen", "tá"),  # exactly 12; a chục (12 to 16 nuts) is converted to nuts
-    "chục": ("chục", "chục"),  # bulletins quote a series written per chục that way again
-    "l": ("L", "lít"),
-}
-
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
@@ -147,7 +137,7 @@ def unit_label(currency: str, unit: str, lang: str = "en") -> str:
     check_lang(lang)
     currency = str(currency).strip()
     unit = str(unit).strip()
-    known = _UNIT_WORDS.get(unit.lower())
+    known = UNIT_WORDS.get(unit.lower())
     if currency.upper() == "VND":
         currency = "đồng"
     if known is None:
