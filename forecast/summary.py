@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecast.table import FREQ_ALIASES, KEY, infer_freq
+from forecast.table import FREQ_ALIASES, KEY, infer_freq, interpolated
 
 
 def series_overview(prices: pd.DataFrame) -> pd.DataFrame:
-    """One row per series: key, ``freq``, ``first``, ``last``, ``count`` and ``missing``.
+    """One row per series: key, ``freq``, ``first``, ``last``, ``count``, ``estimated`` and
+    ``missing``.
 
-    ``missing`` counts the periods inside the span that have no price (gaps a model must
-    bridge or respect).
+    ``count`` is the prices someone wrote; ``missing`` the periods inside the span with
+    none (gaps a model must bridge or respect), of which cleaning filled ``estimated`` with
+    estimates. A listing that counted those as prices said An Giang had 154 where 152 were
+    written.
     """
     rows = []
+    estimate = pd.Series(interpolated(prices), index=prices.index)
     for key, group in prices.groupby(list(KEY), sort=True, observed=True):
         dates = pd.DatetimeIndex(group["date"]).sort_values()
         freq = infer_freq(dates)
         span = len(pd.date_range(dates[0], dates[-1], freq=FREQ_ALIASES[freq]))
-        rows.append((*key, freq, dates[0], dates[-1], len(dates), span - len(dates)))
-    return pd.DataFrame(rows, columns=[*KEY, "freq", "first", "last", "count", "missing"])
+        filled = int(estimate[group.index].sum())
+        written = len(dates) - filled
+        rows.append((*key, freq, dates[0], dates[-1], written, filled, span - written))
+    columns = [*KEY, "freq", "first", "last", "count", "estimated", "missing"]
+    return pd.DataFrame(rows, columns=columns)

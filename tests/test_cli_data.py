@@ -25,6 +25,19 @@ def test_data_list_embedded_default_data():
     # The real gap 2019-05 .. 2020-12 is reported, not hidden.
     assert an_giang["missing"] >= 20
     assert an_giang["unit"] == "kg" and an_giang["currency"] == "VND"
+    # Prices are those written: cleaning's estimates are counted among the gaps it filled.
+    from forecast.datasets import load_default_prices
+    from forecast.table import interpolated
+
+    every = load_default_prices()
+    rows = (every["commodity"] == "Rice") & (every["market"] == "An Giang")
+    filled = int(interpolated(every[rows]).sum())
+    assert filled > 0 and an_giang["estimated"] == filled
+    assert an_giang["count"] == rows.sum() - filled
+    span = pd.date_range(an_giang["first"], an_giang["last"], freq="MS")
+    assert an_giang["count"] + an_giang["missing"] == len(span)
+    table = run("data", "list").stdout
+    assert f"estimated {sum(s['estimated'] for s in series)}" in " ".join(table.split())
 
 
 def test_data_list_table_output():

@@ -110,6 +110,11 @@ def data_list(
     table.add_column("span", no_wrap=True)
     table.add_column("prices", justify="right", no_wrap=True)
     table.add_column("gaps", justify="right", no_wrap=True)
+    if estimated := int(overview["estimated"].sum()):
+        table.caption = (
+            f"prices: as written; gaps: periods without one, of which cleaning "
+            f"estimated {estimated:,} from the prices around them"
+        )
     for row in overview.itertuples(index=False):
         # Weeks by their Monday: "2025-11–2025-12" hid which weeks a series holds.
         day = "%Y-%m-%d" if row.freq == "weekly" else "%Y-%m"
