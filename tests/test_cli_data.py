@@ -327,6 +327,21 @@ def test_data_commands_read_the_sheet_given_and_say_which_were_not(tmp_path):
         assert "--sheet 'gia' picks a sheet of an Excel workbook" in one_error_line(result)
 
 
+def test_decimal_comma_leaves_a_workbooks_typed_prices_as_typed(tmp_path):
+    """--decimal , refused the typed 5.5 and 6.25 as text ("price '6.25' is not a number
+    with decimal separator ','") and the commands went on with their months interpolated;
+    every command reads files through the same reader and cleaning."""
+    typed = PRICES.assign(price=[5.5, 6, 6.25, 6, 5.5, 6])
+    book = _book(tmp_path / "typed.xlsx", {"gia": typed})
+    check = run("data", "check", book, "--decimal", ",", "--json")
+    assert check.exit_code == 0, check.output
+    report = json.loads(check.stdout)
+    assert (report["rows_kept"], report["rows_rejected"], report["interpolated"]) == (6, 0, 0)
+    out = tmp_path / "c.csv"
+    assert run("data", "clean", book, "--decimal", ",", "-o", out).exit_code == 0
+    assert pd.read_csv(out)["price"].tolist() == typed["price"].tolist()
+
+
 def test_an_empty_first_sheet_points_at_the_sheet_with_prices(tmp_path):
     book = _book(tmp_path / "e.xlsx", {"Sheet1": pd.DataFrame(), "data": PRICES})
     result = run("data", "check", book)

@@ -795,6 +795,94 @@ def test_a_parquet_decimal_column_is_read_as_numbers(tmp_path):
     assert cell_text(Decimal("NaN")) == ""
 
 
+# --- typed numbers are numbers: --decimal is the decimal point of text ----------------------
+
+#: Typed in their cells; half of them have a fraction, as "2.25" and "12,5" are written.
+TYPED = [2.25, 3, 2.125, 4, 2.5, 2]
+_HEADER = ["date", "commodity", "market", "price_type", "unit", "currency", "price"]
+
+
+def _typed_book(path, prices):
+    """A workbook of one monthly series whose price cells hold ``prices`` as given: numbers
+    typed as numbers, strings as text."""
+    book = openpyxl.Workbook()
+    book.active.append(_HEADER)
+    for month, price in enumerate(prices, start=1):
+        book.active.append([f"2024-{month:02d}-01", "Rice", "A", "Retail", "kg", "USD", price])
+    book.save(path)
+    return path
+
+
+def _cleaned(path, decimal):
+    from forecast.clean import CleanOptions, clean
+
+    return clean(read_prices(path), CleanOptions(decimal=decimal))
+
+
+def test_typed_numbers_read_exactly_whatever_the_decimal_point_of_text(tmp_path):
+    """--decimal , refused half these prices (the typed 2.125 quoted as '2.1250') and filled
+    their months with interpolated estimates: it was applied to the numbers' text."""
+    import pickle
+
+    from forecast.io.files import TypedNumber, cell_text
+
+    book = _typed_book(tmp_path / "typed.xlsx", TYPED)
+    for decimal in (None, ".", ","):
+        result = _cleaned(book, decimal)
+        assert result.rejected.empty, result.rejected["reason"].tolist()
+        assert result.prices["price"].tolist() == TYPED  # exactly: not padded, not rounded
+        assert (result.prices["flags"] == "").all()  # observations, none interpolated
+    # The text a user reads stays as before; the number rides along, pickled too.
+    typed = cell_text(2.125)
+    assert isinstance(typed, TypedNumber) and (typed, typed.number) == ("2.1250", 2.125)
+    again = pickle.loads(pickle.dumps(typed))
+    assert isinstance(again, TypedNumber) and again.number == 2.125
+    # Written as text, the same prices still obey --decimal (with ',' the text "2.125"
+    # groups thousands, 2125, as "45.000" does).
+    lines = [f"2024-{m:02d}-01,Rice,A,Retail,kg,USD,{p}" for m, p in enumerate(TYPED, start=1)]
+    _write(tmp_path / "t.csv", "\n".join([",".join(_HEADER), *lines]) + "\n")
+    refused = _cleaned(tmp_path / "t.csv", ",").rejected["reason"]
+    assert refused.tolist() == [
+        f"price '{p}' is not a number with decimal separator ','" for p in ("2.25", "2.5")
+    ]
+
+
+def test_a_column_of_typed_numbers_and_text_reads_each_as_what_it_is(tmp_path):
+    """Typed numbers beside text written with a decimal comma (a sheet typed in by hand):
+    --decimal , reads the text, the numbers are numbers. A text "12.5" beside a typed 12.5
+    (the same string) is still text, and refused, whichever comes first."""
+    mixed = _typed_book(tmp_path / "mixed.xlsx", [2.25, "12,5", 2.125, "3,75", 4, "2,5"])
+    result = _cleaned(mixed, ",")
+    assert result.rejected.empty, result.rejected["reason"].tolist()
+    assert result.prices["price"].tolist() == [2.25, 12.5, 2.125, 3.75, 4, 2.5]
+    for prices in ([12.5, "12.5", 13, 12, 12.5, 13], ["12.5", 12.5, 13, 12, 12.5, 13]):
+        result = _cleaned(_typed_book(tmp_path / "same.xlsx", prices), ",")
+        assert result.rejected["reason"].tolist() == [
+            "price '12.5' is not a number with decimal separator ','"
+        ]
+        typed_rows = [i for i, p in enumerate(prices) if not isinstance(p, str)]
+        kept = result.prices[~result.prices["flags"].str.contains("interpolated")]
+        assert kept["price"].tolist() == [prices[i] for i in typed_rows]
+
+
+def test_a_parquet_float_column_is_numbers_and_a_text_column_obeys_decimal(tmp_path):
+    base = {
+        "date": [f"2024-{m:02d}-01" for m in range(1, 7)],
+        **{c: v for c, v in zip(_HEADER[1:6], ["Rice", "A", "Retail", "kg", "USD"], strict=True)},
+    }
+    floats = tmp_path / "floats.parquet"
+    pd.DataFrame({**base, "price": [float(p) for p in TYPED]}).to_parquet(floats)
+    result = _cleaned(floats, ",")
+    assert result.rejected.empty and result.prices["price"].tolist() == TYPED
+    text = tmp_path / "text.parquet"
+    pd.DataFrame({**base, "price": ["2,25", "3", "2,125", "4", "12,5", "12.5"]}).to_parquet(text)
+    result = _cleaned(text, ",")
+    assert result.prices["price"].tolist()[:5] == [2.25, 3, 2.125, 4, 12.5]
+    assert result.rejected["reason"].tolist() == [
+        "price '12.5' is not a number with decimal separator ','"
+    ]
+
+
 # --- two columns under one name -------------------------------------------------------------
 
 

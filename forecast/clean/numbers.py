@@ -20,9 +20,10 @@ The last rule is a guess for values like ``"1.500"``, and the prices around it d
 less) nearer the clearly written prices just before and after it in its series; with nothing
 to tell, thousands stays, and the report says so. ``CleanOptions.decimal`` overrides it per
 file (``"."`` or ``","``). WFP and Pink Sheet files take the one their own numbers show,
-``"."`` as published (:mod:`forecast.clean.decimal_mark`). Typed numbers (Excel, Parquet)
-are numbers, and cropcast writes its own CSVs so that no price reads as thousands
-(``"92.8530"``).
+``"."`` as published (:mod:`forecast.clean.decimal_mark`). Typed numbers (Excel, Parquet,
+read as :class:`~forecast.io.files.TypedNumber`) are numbers, read as they are whatever
+the decimal point of text, and cropcast writes its own CSVs so that no price reads as
+thousands (``"92.8530"``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from forecast.clean.base import (
 )
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
+from forecast.io.files import TypedNumber
 
 
 def _point_in(text: str) -> str:
@@ -266,6 +268,10 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
 
 def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
     """One raw price -> :class:`ParsedPrice`; raises :class:`PriceError` with the reason."""
+    if isinstance(value, TypedNumber):
+        # Typed in its cell (Excel, Parquet), not written: no decimal point to read, so
+        # --decimal does not apply, and the number is exact (its text pads 2.125 "2.1250").
+        value = value.number
     if isinstance(value, bool):
         raise PriceError(f"price '{value}' is not a number")
     if value is None:
@@ -335,7 +341,7 @@ def parse_prices(
     A non-empty frame where no price can be read at all raises :class:`InputError`.
     """
     decimal = options.decimal or default_decimal
-    found = map_unique(frame["price_raw"], functools.partial(_read_price, decimal=decimal))
+    found = _read_each(frame["price_raw"], functools.partial(_read_price, decimal=decimal))
     if default_decimal is not None and not options.decimal:
         found = _small_units_stay_open(frame, found)
     good = found.map(lambda r: isinstance(r, ParsedPrice))
@@ -395,8 +401,21 @@ def _small_units_stay_open(frame: pd.DataFrame, found: pd.Series) -> pd.Series:
     if not open_.any():
         return found
     found = found.copy()
-    found[open_] = map_unique(frame.loc[open_, "price_raw"], _read_price)
+    found[open_] = _read_each(frame.loc[open_, "price_raw"], _read_price)
     return found
+
+
+def _read_each(values: pd.Series, read) -> pd.Series:
+    """``read`` once per distinct price, typed numbers apart from text: a typed 12.5 and a
+    text "12.5" are equal strings that ``--decimal ,`` reads apart (the number as it is, the
+    text refused), and reading them once would give both the first one's reading."""
+    typed = np.fromiter((isinstance(v, TypedNumber) for v in values), bool, len(values))
+    if typed.all() or not typed.any():
+        return map_unique(values, read)
+    found = np.empty(len(values), dtype=object)
+    found[typed] = map_unique(values[typed], read).to_numpy()
+    found[~typed] = map_unique(values[~typed], read).to_numpy()
+    return pd.Series(found, index=values.index, dtype=object)
 
 
 def _read_price(value: object, decimal: str | None = None) -> ParsedPrice | PriceError:

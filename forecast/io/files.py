@@ -666,7 +666,8 @@ def read_sheet(
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file as a DataFrame of strings (typed values written as text)."""
+    """A Parquet file as a DataFrame of strings (typed values written as text, numbers as
+    :class:`TypedNumber`)."""
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many unrelated types for a bad file
@@ -676,8 +677,10 @@ def read_parquet(path: Path) -> pd.DataFrame:
             "Write it again with pandas.DataFrame.to_parquet",
         ) from None
     frame = frame.reset_index(drop=True)
-    frame.columns = [str(c) for c in frame.columns]
-    return frame.astype(object).map(cell_text)
+    cells = np.frompyfunc(cell_text, 1, 1)(frame.astype(object).to_numpy())
+    # dtype=object keeps each TypedNumber (pandas 3 would make a column of strings its own
+    # string type, which holds the text only).
+    return pd.DataFrame(cells, columns=[str(c) for c in frame.columns], dtype=object)
 
 
 #: Number text a reader could take for thousands: one to three digits, a point, exactly
@@ -690,11 +693,35 @@ def plain_decimal(text: str) -> str:
     return text + "0" if re.fullmatch(THOUSANDS_LIKE, text) else text
 
 
+class TypedNumber(str):
+    """A number typed in a cell (Excel, Parquet): the text :func:`cell_text` writes for it,
+    holding the number itself in ``number``.
+
+    Cleaning reads ``number``, not the text, so ``--decimal`` (how prices written as text
+    write their decimal point) never applies to it: the Pink Sheet's typed 112.5 was refused
+    with ``--decimal ,`` as the text "112.5", and a typed 2.125 as "2.1250". Everywhere else
+    it is the text (notes, refused rows, the guesses that read a file's writing). The
+    readers keep it in object columns: pandas 3 makes a column of strings its own string
+    type, which holds the text only.
+    """
+
+    number: float | int
+
+    def __new__(cls, text: str, number: float | int) -> TypedNumber:
+        self = super().__new__(cls, text)
+        self.number = number
+        return self
+
+    def __getnewargs__(self) -> tuple[str, float | int]:  # copied and pickled whole
+        return str(self), self.number
+
+
 def cell_text(value: object) -> str:
     """One typed cell (Excel, Parquet) as the text a user would read in it.
 
     Integral floats lose their ``.0`` (Excel stores every number as a float); dates at
-    midnight are written as ISO dates. Missing cells become ``""``.
+    midnight are written as ISO dates. Missing cells become ``""``. Numbers come back as
+    :class:`TypedNumber`, which keeps the number for cleaning to read as it is.
     """
     if value is None or value is pd.NaT or value is pd.NA:
         return ""
@@ -703,14 +730,14 @@ def cell_text(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isnan(value):
+        number = float(value)
+        if math.isnan(number):
             return ""
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return plain_decimal(repr(value))
+        if number.is_integer() and abs(number) < 1e15:
+            return TypedNumber(str(int(number)), number)
+        return TypedNumber(plain_decimal(repr(number)), number)
     if isinstance(value, (int, np.integer)):
-        return str(int(value))
+        return TypedNumber(str(int(value)), int(value))
     if isinstance(value, decimal.Decimal):  # Parquet decimal columns: typed numbers too
         return cell_text(float(value)) if value.is_finite() else ""
     if isinstance(value, (dt.datetime, np.datetime64)):

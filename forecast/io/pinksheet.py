@@ -98,7 +98,11 @@ def read_pinksheet(
     headers = unique_names(
         ["date"] + [cell_text(names_row[j]).strip() or f"column {j + 1}" for j in range(1, width)]
     )
-    original = pd.DataFrame(text, columns=headers, index=pd.Index(sheet_rows, name="row"))
+    # dtype=object keeps the typed prices (files.TypedNumber) for cleaning to read as
+    # numbers: pandas 3's string type would hold their text only.
+    original = pd.DataFrame(
+        text, columns=headers, index=pd.Index(sheet_rows, name="row"), dtype=object
+    )
     original = original[(original != "").any(axis=1)]
 
     pieces, markers, empty, notes, odd_units = [], {m: 0 for m in MISSING_MARKERS}, 0, [], []
@@ -124,7 +128,7 @@ def read_pinksheet(
                     "price_type": "International",
                     "unit": unit,
                     "currency": currency,
-                    "price": keep.iloc[:, j].to_numpy(),
+                    "price": pd.Series(keep.iloc[:, j].to_numpy(), dtype=object),
                     "priceflag": "",
                 }
             )

@@ -294,7 +294,11 @@ def build_raw_table(
         )
     out = pd.DataFrame({"row": original.index.to_numpy()})
     for key in RAW_COLUMNS[1:]:
-        if key in found:
+        if key == "price" and key in found:
+            # dtype=object keeps typed prices (files.TypedNumber) for cleaning to read as
+            # numbers: a column of strings would become pandas 3's string type, text only.
+            out[key] = pd.Series(original[found[key]].to_numpy(), dtype=object)
+        elif key in found:
             out[key] = original[found[key]].to_numpy()
         else:
             out[key] = (defaults or {}).get(key, "")
