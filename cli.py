@@ -118,6 +118,9 @@ def _plain_help_when_narrow() -> None:
 
 #: A Ctrl-C this long after the first ends the process at once: the stop itself is stuck.
 INSIST_SECONDS = 3.0
+#: When the command began to stop: its first Ctrl-C, or its end (see _leave). A Ctrl-C
+#: after that raises nothing.
+_stopping: list[float] = []
 
 
 def _stop_once_on_ctrl_c() -> None:
@@ -144,7 +147,7 @@ def _stop_once_on_ctrl_c() -> None:
 
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return
-    first: list[float] = []
+    first = _stopping
 
     def on_ctrl_c(signum, frame):
         if not first:
@@ -196,7 +199,16 @@ def _leave(code: int | str | None) -> NoReturn:
     import atexit
     import os
     import threading
+    import time
 
+    # The command is over: a Ctrl-C now (pressed as the run ended) would raise in the
+    # clean-up below, in loky's join of its pool or in multiprocessing's finalizers, and
+    # print a 40-line traceback and exit -2 (6 of 30 Ctrl-C 0-30 ms after a processes run
+    # wrote its output), or cut the finalizers short and leave the semaphores they unlink
+    # for the resource tracker to report as leaked. It is ignored, as a second Ctrl-C is;
+    # one INSIST_SECONDS later ends a stuck exit at once.
+    if not _stopping:
+        _stopping.append(time.monotonic())
     if code is None:
         code = 0
     elif not isinstance(code, int):  # sys.exit("message"): Python prints it, exit code 1

@@ -831,6 +831,34 @@ def test_a_ctrl_c_as_the_command_starts_says_interrupted(where):
     assert done.stderr == "interrupted\n"
 
 
+def test_a_ctrl_c_as_the_command_exits_leaves_the_exit_to_finish():
+    """A Ctrl-C pressed as a run ended raised in the exit's clean-up: in loky's join of its
+    pool, a 40-line traceback and exit -2; in multiprocessing's finalizers, which it cut
+    short, the semaphores they unlink were left, and the resource tracker said "There
+    appear to be 1 leaked semaphore objects to clean up at shutdown" after the run."""
+    code = """
+import multiprocessing, os, signal, sys, time
+from multiprocessing import util
+import cli
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
+cli._stop_once_on_ctrl_c()
+lock = multiprocessing.get_context("forkserver").Lock()  # a semaphore the tracker knows
+def ctrl_c():  # runs first among the exit's finalizers
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)
+util.Finalize(None, ctrl_c, exitpriority=100)
+cli._leave(0)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 def _accent_twins_file(tmp_path):
     """Weekly coconut prices of one market, written 'Tân Thành Bình' for six weeks and
     'Tan Thanh Binh' (typed without accents) for four: one market to its depot, two series

@@ -781,6 +781,40 @@ def test_started_local_cluster_runs_jobs_and_closes_after_the_block(real_prices)
     assert pool.cluster.status.name == "closed"
 
 
+def test_a_ctrl_c_as_the_local_cluster_closes_stops_the_command_with_it_closed():
+    """A Ctrl-C as a Dask run ended (0-20 ms after it wrote its output) landed in Dask's
+    wait for the cluster's close, which Dask then cancelled half-way: the cluster stayed
+    'closing' for good, and Dask's exit handler waited 10 s for it after "interrupted"
+    (3 runs of 3). The close now finishes, then the Ctrl-C stops the command."""
+    pytest.importorskip("distributed")
+    import threading
+    from contextlib import suppress
+
+    pool = engine_module._open_local_cluster(1, ())
+    real_close = pool.cluster._close
+    main = threading.main_thread().ident
+
+    async def close_with_ctrl_c():  # pressed as Dask starts closing the cluster
+        # To the main thread, as a terminal's is handled there: it wakes Dask's wait.
+        signal.pthread_kill(main, signal.SIGINT)
+        return await real_close()
+
+    pool.cluster._close = close_with_ctrl_c
+    live = signal.signal(signal.SIGINT, signal.default_int_handler)  # even under `pytest &`
+    try:
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            pool.close()
+        assert time.monotonic() - start < engine_module.STOP_SECONDS
+    finally:
+        signal.signal(signal.SIGINT, live)
+        del pool.cluster._close  # pressed once
+        if pool.cluster.status.name != "closed":  # what Dask's exit handler waited 10 s for
+            with suppress(Exception):
+                pool.cluster.close(timeout=1)
+    assert pool.cluster.status.name == "closed"
+
+
 def test_a_cluster_that_fails_to_start_fails_the_run_once(monkeypatch):
     pytest.importorskip("distributed")
     from forecast.engine import started
