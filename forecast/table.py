@@ -337,6 +337,35 @@ def _chart_units(currency: pd.Series, unit: pd.Series) -> pd.Series:
     return pd.Series([said[p] for p in zip(currency, unit, strict=True)], index=currency.index)
 
 
+def _titled(text: dict[str, pd.Series], parts: list[str], fold) -> pd.Series:
+    """Rows of the series an English chart's title names (``parts``, folded): its
+    commodity, market and price type, then its price unit as the chart says it, which
+    names the currency ("đồng" for VND) and the unit in the chart's words: "USD/t" for
+    mt, a count word for a price per piece ("LKR/nut", "đồng/fruit", "LKR/egg"), "đồng/chục
+    of 12 nuts" for nuts quoted by the chục. Several series of the place and currency are
+    told apart by the unit: its own name or word, else the one priced per piece."""
+    no = pd.Series(False, index=text["unit"].index)
+    if len(parts) != 4 or "/" not in parts[3]:
+        return no
+    money, _, said = parts[3].partition("/")
+    said = said.split(" of ")[0].strip()  # "chục of 12 nuts"
+    money = fold("VND") if money.strip() == "đồng" else money.strip()
+    place = pd.Series(True, index=no.index)
+    named = zip(("commodity", "market", "price_type", "currency"), [*parts[:3], money], strict=True)
+    for column, part in named:
+        place &= text[column].str.normalize("NFC").map(fold, na_action="ignore") == part
+    if not place.any():
+        return no
+    unit = text["unit"][place].str.strip().str.lower()
+    words = {u: {u, *(fold(w) for w in UNIT_WORDS.get(u, ()))} for u in unit.unique()}
+    own = unit.map(lambda u: said in words[u])
+    if not own.any():  # a count word ("nut", "egg", "chục"): the series priced per piece
+        own = unit.isin(["nut", "unit", "chục"])
+    if not own.any():  # none tells them apart: every series of the place and currency
+        own = pd.Series(True, index=unit.index)
+    return own.reindex(no.index, fill_value=False)
+
+
 def select_series(
     prices: pd.DataFrame, patterns: list[str] | None, *, exact_case: bool = False
 ) -> pd.DataFrame:
@@ -366,11 +395,11 @@ def select_series(
     priced = named
     named = priced + " | " + text["currency"] + "/" + text["unit"]
     # An English chart's title too: 'Rice | Bac Lieu | Wholesale | đồng/kg', 'USD/t'.
-    charted = priced + " | " + _chart_units(text["currency"], text["unit"])
+    # A part may be a chart's unit too: "Rice|đồng/kg", "USD/t".
+    charted = _chart_units(text["currency"], text["unit"])
     labels = named + " | " + text["unit"] + " | " + text["currency"] + " | " + charted
-    named, charted, labels = (
-        column.str.normalize("NFC").map(fold, na_action="ignore")
-        for column in (named, charted, labels)
+    named, labels = (
+        column.str.normalize("NFC").map(fold, na_action="ignore") for column in (named, labels)
     )
     keep = pd.Series(False, index=prices.index)
     for pattern in patterns:
@@ -378,7 +407,7 @@ def select_series(
         parts = [fold(p.strip()) for p in re.split(r"[|·]", pattern) if p.strip()]
         whole = named == " | ".join(parts)
         if not whole.any():
-            whole = charted == " | ".join(parts)
+            whole = _titled(text, parts, fold)
         if whole.any():
             keep |= whole
             continue

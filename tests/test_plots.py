@@ -1065,12 +1065,25 @@ def test_a_chart_title_copied_into_series_selects_that_series():
             "currency": ["VND", "VND", "VND", "USD"],
         }
     )
-    for i in (0, 3):
+    pieces = pd.DataFrame(
+        {
+            "commodity": ["Coconut", "Coconut", "Eggs", "Dừa khô", "Dừa khô", "Bưởi"],
+            "market": ["Ampara", "Ampara", "Ampara", "Mỏ Cày Bắc", "Mỏ Cày Bắc", "Mỏ Cày Bắc"],
+            "price_type": "Retail",
+            "unit": ["nut", "kg", "unit", "nut", "kg", "unit"],
+            "currency": ["LKR", "LKR", "LKR", "VND", "VND", "VND"],
+        }
+    )
+    prices = pd.concat([prices, pieces], ignore_index=True)
+    for i in (0, 3, 4, 5, 6, 7, 8, 9):
         key = tuple(prices.iloc[i][list(KEY)])
         title = chart_title(key, "en")
-        assert title.endswith(("đồng/kg", "USD/t")), title
+        assert title.endswith(("đồng/kg", "USD/t", "/nut", "/egg", "/fruit", "LKR/kg")), title
         chosen = select_series(prices, [title])
         assert chosen.index.tolist() == [i], title  # that series alone
+    # Nuts quoted by the chục, as the fan chart and bulletin say them in English.
+    chuc = chart_title(tuple(prices.iloc[7][list(KEY)]), "en", unit="đồng/chục of 12 nuts")
+    assert select_series(prices, [chuc]).index.tolist() == [7]
     assert select_series(prices, ["Rice|đồng/kg"])["commodity"].tolist() == [
         "Rice",
         "Rice (glutinous)",
