@@ -665,6 +665,7 @@ class AutoForecaster(Forecaster):
             self.notes_.append(
                 f"too short to backtest: {n_obs} prices; needs {need} before a cutoff and "
                 f"{h} periods after it"
+                + (" (auto backtests 12 steps at least)" if h == LEAST_FITTED_STEPS else "")
             )
             return {}, {}, None, []
         logy = np.log(y.to_numpy(dtype=float))

@@ -365,12 +365,17 @@ def backtest_job(
     # Every model gets the same cutoffs, set by the model needing the most history, so models
     # are compared on the same windows (a model with an extra, early, data-poor window
     # would otherwise be scored on harder cases than the rest).
-    need, set_by = windows.min_train, None
+    needs = {}
     for name, factory in models.items():
         # A factory that fails here fails again in backtest_series, which records it.
         with suppress(Exception):
-            if (length := _min_length(factory, y)) > need:
-                need, set_by = length, name
+            needs[name] = _min_length(factory, y)
+    need = max([windows.min_train, *needs.values()])
+    # The model whose need set the windows, named in a too-short series' message when it
+    # raised another model's: "naive needs 13" was snaive's need.
+    set_by = max(needs, key=needs.get) if needs and min(needs.values()) < need else None
+    if set_by is not None and needs[set_by] <= windows.min_train:
+        set_by = None  # the windows' own minimum, no model's
     shared = replace(windows, min_train=need)
     frames = []
     for name, factory in models.items():

@@ -135,7 +135,7 @@ def backtest_prices(
     # train on one past its cutoff nor be scored against one.
     prices = observed_prices(prices)
     factories = resolve_models(list(models))
-    if "auto" in factories:  # calibrated for the steps asked, as `cropcast forecast` does
+    if "auto" in factories:  # fitted for the steps asked, as `cropcast forecast` fits it
         from forecast.auto import fitted_steps
 
         factories["auto"] = partial(make_model, "auto", horizon=fitted_steps(windows.horizon))

@@ -361,6 +361,11 @@ def test_a_series_too_short_for_the_shared_windows_names_the_model_that_set_them
         in (errors["naive"])
     )
     assert errors["naive"] == errors["snaive"]  # one reason, said once for the series
+    # Alone, a model shares its windows with none: no model is named.
+    alone = backtest_job(
+        (("Rice", "M", "Wholesale", "kg", "VND"), monthly(13)), models={"naive": models["naive"]}
+    )
+    assert alone["error"].iloc[0].endswith("needs 2 up to a cutoff and 12 periods after it")
 
 
 def test_a_failing_window_is_a_row_not_an_exception():
