@@ -40,6 +40,22 @@ UNIT_WORDS: dict[str, tuple[str, str]] = {
     "chục": ("chục", "chục"),  # bulletins quote a series written per chục that way again
     "l": ("L", "lít"),
 }
+#: How one piece of a commodity is counted, (en, vi), for prices per piece (units "unit" and
+#: "nut"), by the commodity's English name before any "(" or ",": Mekong depots count fruit
+#: and nuts by the "trái", eggs by the "quả". Others keep the unit's own word ("cái", "trái").
+COUNT_WORDS: dict[str, tuple[str, str]] = {
+    "coconut": ("nut", "trái"),
+    "pomelo": ("fruit", "trái"),
+    "durian": ("fruit", "trái"),
+    "mango": ("fruit", "trái"),
+    "dragon fruit": ("fruit", "trái"),
+    "jackfruit": ("fruit", "trái"),
+    "pineapple": ("fruit", "trái"),
+    "eggs": ("egg", "quả"),
+    "egg": ("egg", "quả"),
+}
+#: The units priced per piece, whose word COUNT_WORDS may give.
+PIECE_UNITS = ("unit", "nut")
 COLUMNS: tuple[str, ...] = (*KEY, "date", "price", "flags")
 
 #: pandas offset aliases for the frequencies cropcast models.
@@ -337,13 +353,18 @@ def _chart_units(currency: pd.Series, unit: pd.Series) -> pd.Series:
     return pd.Series([said[p] for p in zip(currency, unit, strict=True)], index=currency.index)
 
 
+#: The words charts count a piece by, in English ("LKR/egg"), and the chục nuts are quoted by.
+_COUNTED = {*(en for en, _vi in COUNT_WORDS.values()), "chục"}
+
+
 def _titled(text: dict[str, pd.Series], parts: list[str], fold) -> pd.Series:
     """Rows of the series an English chart's title names (``parts``, folded): its
     commodity, market and price type, then its price unit as the chart says it, which
     names the currency ("đồng" for VND) and the unit in the chart's words: "USD/t" for
     mt, a count word for a price per piece ("LKR/nut", "đồng/fruit", "LKR/egg"), "đồng/chục
     of 12 nuts" for nuts quoted by the chục. Several series of the place and currency are
-    told apart by the unit: its own name or word, else the one priced per piece."""
+    told apart by the unit: its own name or word, or a count word for the one priced per
+    piece. A unit none of them is named by selects none."""
     no = pd.Series(False, index=text["unit"].index)
     if len(parts) != 4 or "/" not in parts[3]:
         return no
@@ -359,10 +380,8 @@ def _titled(text: dict[str, pd.Series], parts: list[str], fold) -> pd.Series:
     unit = text["unit"][place].str.strip().str.lower()
     words = {u: {u, *(fold(w) for w in UNIT_WORDS.get(u, ()))} for u in unit.unique()}
     own = unit.map(lambda u: said in words[u])
-    if not own.any():  # a count word ("nut", "egg", "chục"): the series priced per piece
-        own = unit.isin(["nut", "unit", "chục"])
-    if not own.any():  # none tells them apart: every series of the place and currency
-        own = pd.Series(True, index=unit.index)
+    if not own.any() and said in _COUNTED:  # "nut", "egg", "fruit", "chục": per piece
+        own = unit.isin([*PIECE_UNITS, "chục"])
     return own.reindex(no.index, fill_value=False)
 
 

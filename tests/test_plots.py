@@ -1084,6 +1084,16 @@ def test_a_chart_title_copied_into_series_selects_that_series():
     # Nuts quoted by the chục, as the fan chart and bulletin say them in English.
     chuc = chart_title(tuple(prices.iloc[7][list(KEY)]), "en", unit="đồng/chục of 12 nuts")
     assert select_series(prices, [chuc]).index.tolist() == [7]
+    # A unit none of the place's series is named by selects none, whatever is there.
+    for wrong in (
+        "Rice | Bac Lieu | Wholesale | đồng/t",
+        "Coconut | Ampara | Retail | LKR/t",
+        "Eggs | Ampara | Retail | LKR/kg",
+        "Dừa khô | Mỏ Cày Bắc | Retail | đồng/dozen",
+    ):
+        assert select_series(prices, [wrong]).empty, wrong
+    # Capitals count where asked (store remove): "Kg" is not the kg series, nor any other.
+    assert select_series(prices, ["Coconut | Ampara | Retail | LKR/Kg"], exact_case=True).empty
     assert select_series(prices, ["Rice|đồng/kg"])["commodity"].tolist() == [
         "Rice",
         "Rice (glutinous)",

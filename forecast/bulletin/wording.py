@@ -18,6 +18,8 @@ import unicodedata
 
 import pandas as pd
 
+from forecast.table import COUNT_WORDS, PIECE_UNITS
+
 LANGS = ("vi", "en")
 
 #: All sentence templates and labels. ``{x}`` fields are filled by ``render``.
@@ -323,22 +325,6 @@ QUALIFIERS_VI: dict[str, str] = {
     "tsr20": "TSR20",
     "world": "",
 }
-#: How one piece of a commodity is counted, (en, vi), for prices per piece (units "unit" and
-#: "nut"), by the commodity's English name before any "(" or ",": Mekong depots count fruit
-#: and nuts by the "trái", eggs by the "quả". Others keep the unit's own word ("cái", "trái").
-COUNT_WORDS: dict[str, tuple[str, str]] = {
-    "coconut": ("nut", "trái"),
-    "pomelo": ("fruit", "trái"),
-    "durian": ("fruit", "trái"),
-    "mango": ("fruit", "trái"),
-    "dragon fruit": ("fruit", "trái"),
-    "jackfruit": ("fruit", "trái"),
-    "pineapple": ("fruit", "trái"),
-    "eggs": ("egg", "quả"),
-    "egg": ("egg", "quả"),
-}
-#: The units priced per piece, whose word COUNT_WORDS may give.
-PIECE_UNITS = ("unit", "nut")
 #: English display names where the source's own is awkward in a sentence.
 COMMODITIES_EN: dict[str, str] = {
     "sugar, world": "Sugar",
