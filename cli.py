@@ -62,7 +62,12 @@ def main() -> None:
     try:
         _stop_once_on_ctrl_c()
         _plain_help_when_narrow()
-        app(prog_name="cropcast")
+        try:
+            app(prog_name="cropcast")
+        finally:
+            # The command is over: a Ctrl-C from here on raises nothing (see _leave). One
+            # landing in the lines below, before _leave, printed a traceback (3 runs of 17).
+            _over()
     except SystemExit as done:  # how every command ends, well or badly
         if _stopped_by_typer(done):
             print("interrupted", file=sys.stderr)
@@ -186,6 +191,14 @@ def _in_gc_callback(frame) -> bool:
     return False
 
 
+def _over() -> None:
+    """Mark the command as stopping, if no Ctrl-C has yet: a Ctrl-C now raises nothing."""
+    import time
+
+    if not _stopping:
+        _stopping.append(time.monotonic())
+
+
 def _leave(code: int | str | None) -> NoReturn:
     """End the process once the command is done, skipping the interpreter's teardown.
 
@@ -199,7 +212,6 @@ def _leave(code: int | str | None) -> NoReturn:
     import atexit
     import os
     import threading
-    import time
 
     # The command is over: a Ctrl-C now (pressed as the run ended) would raise in the
     # clean-up below, in loky's join of its pool or in multiprocessing's finalizers, and
@@ -207,8 +219,7 @@ def _leave(code: int | str | None) -> NoReturn:
     # wrote its output), or cut the finalizers short and leave the semaphores they unlink
     # for the resource tracker to report as leaked. It is ignored, as a second Ctrl-C is;
     # one INSIST_SECONDS later ends a stuck exit at once.
-    if not _stopping:
-        _stopping.append(time.monotonic())
+    _over()
     if code is None:
         code = 0
     elif not isinstance(code, int):  # sys.exit("message"): Python prints it, exit code 1

@@ -869,14 +869,30 @@ class _DaskPool:
         close half-way, the cluster left 'closing' for good, and Dask's exit handler then
         waited 10 s for it after "interrupted" (3 runs of 3 with a Ctrl-C 0-20 ms after the
         output was written). A Ctrl-C now waits for the close to finish (a second or less,
-        STOP_SECONDS at most), then stops the command as usual.
+        STOP_SECONDS at most), then stops the command as usual. One landing as the thread
+        starts waits for it too, when it began: left there, the close ran beside Dask's
+        own at exit, which printed a traceback (4 runs of 25).
         """
-        closing = _Background(self._close)
+        import threading
+        from concurrent.futures import Future
+
+        closed, began = Future(), threading.Event()
+
+        def close_all() -> None:
+            began.set()
+            try:
+                closed.set_result(self._close())
+            except BaseException as exc:  # raised below, by result()
+                closed.set_exception(exc)
+
+        thread = threading.Thread(target=close_all, name="cropcast-close", daemon=True)
         try:
-            closing.result()
+            thread.start()
+            closed.result()
         except KeyboardInterrupt:
-            with suppress(Exception):  # its error, or still closing: the Ctrl-C comes first
-                closing.result(STOP_SECONDS)
+            if began.wait(0.2):  # it closes: let it finish (a second or less)
+                with suppress(Exception):  # its error, or still closing: the Ctrl-C first
+                    closed.result(STOP_SECONDS)
             raise
 
     def _close(self) -> None:

@@ -859,6 +859,32 @@ cli._leave(0)
     assert (done.returncode, done.stderr) == (0, "")
 
 
+def test_a_ctrl_c_between_the_command_and_its_exit_is_ignored():
+    """A Ctrl-C landing after the command returned and before the exit began (in main's
+    handling of its SystemExit) printed a 42-line traceback and exit -2 (3 runs of 17)."""
+    code = """
+import os, signal, sys, time
+import cli
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
+def ctrl_c_then_ask(done):  # pressed as main looks at how the command ended
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)
+    return False
+cli._stopped_by_typer = ctrl_c_then_ask
+sys.argv = ["cropcast", "data", "list", "--json"]
+cli.main()
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert json.loads(done.stdout)  # the listing, whole
+
+
 def _accent_twins_file(tmp_path):
     """Weekly coconut prices of one market, written 'Tân Thành Bình' for six weeks and
     'Tan Thanh Binh' (typed without accents) for four: one market to its depot, two series

@@ -815,6 +815,32 @@ def test_a_ctrl_c_as_the_local_cluster_closes_stops_the_command_with_it_closed()
     assert pool.cluster.status.name == "closed"
 
 
+def test_a_ctrl_c_as_the_close_thread_starts_waits_for_the_close(monkeypatch):
+    """A Ctrl-C landing in the close thread's own start (after the thread began) left the
+    close running beside Dask's own at exit, which printed a traceback (4 runs of 25)."""
+    pytest.importorskip("distributed")
+    import threading
+
+    pool = engine_module._open_local_cluster(1, ())
+    real_start = threading.Thread.start
+
+    def start_then_ctrl_c(thread):
+        real_start(thread)
+        if thread.name == "cropcast-close":
+            raise KeyboardInterrupt  # as the terminal's would, in start()'s wait
+
+    monkeypatch.setattr(threading.Thread, "start", start_then_ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pool.close()
+        closed = pool.cluster.status.name
+    finally:
+        monkeypatch.undo()
+        if pool.cluster.status.name != "closed":
+            pool.cluster.close(timeout=1)
+    assert closed == "closed"
+
+
 def test_a_cluster_that_fails_to_start_fails_the_run_once(monkeypatch):
     pytest.importorskip("distributed")
     from forecast.engine import started
