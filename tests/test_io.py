@@ -847,6 +847,15 @@ def test_typed_numbers_read_exactly_whatever_the_decimal_point_of_text(tmp_path)
     ]
 
 
+def test_a_typed_number_refused_is_quoted_as_typed(tmp_path):
+    """A typed -1234567.89 was refused as "price '-1.23457e+06' is not positive"."""
+    book = _typed_book(tmp_path / "neg.xlsx", [-1234567.89, -2.125, 0, 12.5])
+    reasons = _cleaned(book, None).rejected["reason"].tolist()
+    assert reasons == [f"price '{p}' is not positive" for p in ("-1234567.89", "-2.125", "0")], (
+        reasons
+    )
+
+
 def test_a_column_of_typed_numbers_and_text_reads_each_as_what_it_is(tmp_path):
     """Typed numbers beside text written with a decimal comma (a sheet typed in by hand):
     --decimal , reads the text, the numbers are numbers. A text "12.5" beside a typed 12.5

@@ -268,7 +268,8 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
 
 def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
     """One raw price -> :class:`ParsedPrice`; raises :class:`PriceError` with the reason."""
-    if isinstance(value, TypedNumber):
+    typed = isinstance(value, TypedNumber)
+    if typed:
         # Typed in its cell (Excel, Parquet), not written: no decimal point to read, so
         # --decimal does not apply, and the number is exact (its text pads 2.125 "2.1250").
         value = value.number
@@ -282,6 +283,8 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             raise PriceError("price is missing")
         parsed = ParsedPrice(number)
         raw = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+        if typed:  # quoted as typed: -1234567.89, not "-1.23457e+06"
+            raw = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
     elif isinstance(value, str) and decimal in (None, ".") and (plain := _PLAIN.fullmatch(value)):
         # Most prices in most files: read directly, the same as the general path below
         # would, which costs tens of microseconds a price (seconds on a long file).
