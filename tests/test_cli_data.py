@@ -946,3 +946,39 @@ def test_data_check_says_how_to_see_what_its_summary_cut(tmp_path):
     few = tmp_path / "few.csv"
     few.write_text("\n".join(rows[:11]) + "\n", encoding="utf-8")
     assert "lists are cut" not in run("data", "check", few).stdout
+
+
+def test_a_ctrl_c_in_a_compiled_modules_import_is_not_lost(tmp_path):
+    """A compiled module's start-up swallows what its Python calls raise: a Ctrl-C raised
+    there (numpy.random's abc.register, 4 runs in 775) was lost, and the command ran on to
+    exit 0. It is put off until the import is done."""
+    (tmp_path / "swallows.py").write_text(
+        "import os, signal, time\n"
+        "try:  # as a compiled module's start-up does\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(0.05)\n"
+        "except KeyboardInterrupt:\n"
+        "    pass\n",
+        encoding="utf-8",
+    )
+    code = f"""
+import signal, sys, time
+import cli
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
+cli._stop_once_on_ctrl_c()
+sys.path.insert(0, {str(tmp_path)!r})
+try:
+    import swallows
+    for _ in range(100):  # the command going on
+        time.sleep(0.01)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert done.returncode == 130, done.stderr
