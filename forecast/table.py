@@ -377,11 +377,12 @@ def _titled(text: dict[str, pd.Series], parts: list[str], fold) -> pd.Series:
         place &= text[column].str.normalize("NFC").map(fold, na_action="ignore") == part
     if not place.any():
         return no
-    unit = text["unit"][place].str.strip().str.lower()
-    words = {u: {u, *(fold(w) for w in UNIT_WORDS.get(u, ()))} for u in unit.unique()}
+    unit = text["unit"][place].str.strip()
+    # Capitals count where asked (store remove): "LKR/l" is not the "L" series there.
+    words = {u: {fold(u), *(fold(w) for w in UNIT_WORDS.get(u.lower(), ()))} for u in unit.unique()}
     own = unit.map(lambda u: said in words[u])
     if not own.any() and said in _COUNTED:  # "nut", "egg", "fruit", "chục": per piece
-        own = unit.isin([*PIECE_UNITS, "chục"])
+        own = unit.str.lower().isin([*PIECE_UNITS, "chục"])
     return own.reindex(no.index, fill_value=False)
 
 

@@ -856,6 +856,25 @@ def test_a_typed_number_refused_is_quoted_as_typed(tmp_path):
     )
 
 
+def test_a_typed_whole_number_refused_is_quoted_whole(tmp_path):
+    """A Parquet int64 -123456789012345678 was quoted '-1.2345678901234568e+17'."""
+    path = tmp_path / "typed64.parquet"
+    frame = pd.DataFrame(
+        {
+            "date": ["2024-01-01", "2024-02-01"],
+            "commodity": "Rice",
+            "market": "A",
+            "price_type": "Retail",
+            "unit": "kg",
+            "currency": "USD",
+            "price": pd.array([-123456789012345678, 12], dtype="int64"),
+        }
+    )
+    frame.to_parquet(path)
+    reasons = _cleaned(path, None).rejected["reason"].tolist()
+    assert reasons == ["price '-123456789012345678' is not positive"], reasons
+
+
 def test_a_column_of_typed_numbers_and_text_reads_each_as_what_it_is(tmp_path):
     """Typed numbers beside text written with a decimal comma (a sheet typed in by hand):
     --decimal , reads the text, the numbers are numbers. A text "12.5" beside a typed 12.5

@@ -1094,6 +1094,11 @@ def test_a_chart_title_copied_into_series_selects_that_series():
         assert select_series(prices, [wrong]).empty, wrong
     # Capitals count where asked (store remove): "Kg" is not the kg series, nor any other.
     assert select_series(prices, ["Coconut | Ampara | Retail | LKR/Kg"], exact_case=True).empty
+    diesel = pd.DataFrame([["Fuel (diesel)", "Ampara", "Retail", "L", "LKR"]], columns=list(KEY))
+    title = "Fuel (diesel) | Ampara | Retail | LKR/L"
+    assert len(select_series(diesel, [title], exact_case=True)) == 1
+    assert select_series(diesel, [title.lower()], exact_case=True).empty
+    assert len(select_series(diesel, [title.replace("/L", "/l")])) == 1  # capitals aside
     assert select_series(prices, ["Rice|đồng/kg"])["commodity"].tolist() == [
         "Rice",
         "Rice (glutinous)",

@@ -46,7 +46,7 @@ from forecast.clean.base import (
 )
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError
-from forecast.io.files import TypedNumber
+from forecast.io.files import THOUSANDS_LIKE, TypedNumber
 
 
 def _point_in(text: str) -> str:
@@ -266,9 +266,16 @@ def _to_float(body: str, raw: object, decimal: str | None) -> tuple[float, bool,
     return float(f"{whole or '0'}.{frac}"), False, sep == "."
 
 
+def _as_typed(text: str) -> str:
+    """A typed number's cell text without the "0" :func:`plain_decimal` adds ("2.1250"
+    keeps 2.125 from reading as thousands; quoted, it reads as typed, "2.125")."""
+    return text[:-1] if text.endswith("0") and re.fullmatch(THOUSANDS_LIKE, text[:-1]) else text
+
+
 def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
     """One raw price -> :class:`ParsedPrice`; raises :class:`PriceError` with the reason."""
     typed = isinstance(value, TypedNumber)
+    typed_text = str(value)
     if typed:
         # Typed in its cell (Excel, Parquet), not written: no decimal point to read, so
         # --decimal does not apply, and the number is exact (its text pads 2.125 "2.1250").
@@ -283,8 +290,8 @@ def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
             raise PriceError("price is missing")
         parsed = ParsedPrice(number)
         raw = f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
-        if typed:  # quoted as typed: -1234567.89, not "-1.23457e+06"
-            raw = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+        if typed:  # quoted as its cell reads: -1234567.89, not "-1.23457e+06"
+            raw = _as_typed(typed_text)
     elif isinstance(value, str) and decimal in (None, ".") and (plain := _PLAIN.fullmatch(value)):
         # Most prices in most files: read directly, the same as the general path below
         # would, which costs tens of microseconds a price (seconds on a long file).
