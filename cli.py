@@ -123,6 +123,9 @@ def _plain_help_when_narrow() -> None:
 
 #: A Ctrl-C this long after the first ends the process at once: the stop itself is stuck.
 INSIST_SECONDS = 3.0
+#: The longest a Ctrl-C is put off while an import runs (see _stop_once_on_ctrl_c): the
+#: imports it waits for take a second at most (statsmodels 0.65 s, scikit-learn 0.55 s).
+PUT_OFF_SECONDS = 2.0
 #: When the command began to stop: its first Ctrl-C, or its end (see _leave). A Ctrl-C
 #: after that raises nothing.
 _stopping: list[float] = []
@@ -137,9 +140,9 @@ def _stop_once_on_ctrl_c() -> None:
     landed in the worker pool's shutdown, printed four tracebacks and left the process
     waiting for workers nobody had told to stop, for good.
 
-    The first is put off (10 ms at a time) while this thread imports a module (see
-    ``_importing``), an import takes Python's import lock, or a garbage collector's
-    callback runs. Raised in the collector's clean-up of an import's
+    The first is put off (10 ms at a time, ``PUT_OFF_SECONDS`` at most) while this thread
+    imports a module (see ``_importing``), an import takes Python's import lock, or a
+    garbage collector's callback runs. Raised in the collector's clean-up of an import's
     lock, it was swallowed and left the import lock held: a Dask cluster starting in
     another thread waited for it at its next import, and the command for the cluster, for
     good (a Ctrl-C 0.5-0.9 s into a Dask run, 1 run in 8). Raised in Dask's collector
@@ -154,13 +157,20 @@ def _stop_once_on_ctrl_c() -> None:
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return
     first = _stopping
+    pressed: list[float] = []  # when the Ctrl-C being put off was pressed
 
     def on_ctrl_c(signum, frame):
         if not first:
-            if _importing(frame) or _taking_import_lock(frame) or _in_gc_callback(frame):
+            now = time.monotonic()
+            if not pressed:
+                pressed.append(now)
+            # Put off PUT_OFF_SECONDS at most: an import that hangs must not hold it for good.
+            if now - pressed[0] < PUT_OFF_SECONDS and (
+                _importing(frame) or _taking_import_lock(frame) or _in_gc_callback(frame)
+            ):
                 signal.setitimer(signal.ITIMER_REAL, 0.01)  # asked again, as SIGALRM
                 return
-            first.append(time.monotonic())
+            first.append(now)
             raise KeyboardInterrupt
         if signum == signal.SIGINT and time.monotonic() - first[0] > INSIST_SECONDS:
             os._exit(130)

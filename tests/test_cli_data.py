@@ -982,3 +982,34 @@ except KeyboardInterrupt:
         timeout=60,
     )
     assert done.returncode == 130, done.stderr
+
+
+def test_a_ctrl_c_during_an_import_that_hangs_is_put_off_two_seconds_at_most(tmp_path):
+    """Put off while an import ran, a Ctrl-C during one that hung waited for it for good."""
+    (tmp_path / "hangs.py").write_text(
+        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(30)\n",
+        encoding="utf-8",
+    )
+    code = f"""
+import signal, sys
+import cli
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
+cli._stop_once_on_ctrl_c()
+sys.path.insert(0, {str(tmp_path)!r})
+try:
+    import hangs
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+    import time
+
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert done.returncode == 130, done.stderr
+    assert time.monotonic() - start < 15  # PUT_OFF_SECONDS and start-up, not the 30 s
