@@ -179,14 +179,21 @@ def _stop_once_on_ctrl_c() -> None:
     signal.signal(signal.SIGALRM, on_ctrl_c)
 
 
+#: importlib's functions an import runs under: loading a module, and waiting for one
+#: another thread is loading.
+_IMPORTS = ("_find_and_load", "_lock_unlock_module")
+
+
 def _importing(frame) -> bool:
-    """Whether ``frame`` runs inside an import (``_find_and_load``): a compiled module's
+    """Whether ``frame`` runs inside an import (see ``_IMPORTS``). A compiled module's
     start-up swallows what its Python calls raise, and a Ctrl-C raised there (numpy.random's
     ``abc.register``, 4 runs in 775 of `data list` Ctrl-C'd 0.33-0.40 s in) was lost: the
-    command ran on and exited 0, and Ctrl-C again did nothing for 3 s."""
+    command ran on and exited 0, and Ctrl-C again did nothing for 3 s. Raised while this
+    thread waited for a module another was importing (the workers' start-up thread), it
+    broke importlib's lock and ended in a traceback and exit 1."""
     while frame is not None:
         code = frame.f_code
-        if code.co_filename == "<frozen importlib._bootstrap>" and code.co_name == "_find_and_load":
+        if code.co_filename == "<frozen importlib._bootstrap>" and code.co_name in _IMPORTS:
             return True
         frame = frame.f_back
     return False

@@ -1013,3 +1013,32 @@ except KeyboardInterrupt:
     )
     assert done.returncode == 130, done.stderr
     assert time.monotonic() - start < 15  # PUT_OFF_SECONDS and start-up, not the 30 s
+
+
+def test_a_ctrl_c_while_waiting_for_another_threads_import_stops_cleanly(tmp_path):
+    """Raised while the main thread waited for a module the workers' start-up thread was
+    importing, a Ctrl-C broke importlib's lock: a KeyError traceback and exit 1."""
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(1.0)\n", encoding="utf-8")
+    code = f"""
+import os, signal, sys, threading, time
+import cli
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
+cli._stop_once_on_ctrl_c()
+sys.path.insert(0, {str(tmp_path)!r})
+threading.Thread(target=lambda: __import__("slow"), daemon=True).start()
+time.sleep(0.2)
+threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    import slow  # waits for the thread's import
+    time.sleep(2)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (130, "")
