@@ -812,6 +812,11 @@ sys.argv = ["cropcast", "forecast", "-q"]
 from cli import main
 sys.exit(main())
 """
+    return _python(code)
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    """``code`` run by a fresh Python in the checkout (as the console command runs cli)."""
     return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -849,13 +854,7 @@ def ctrl_c():  # runs first among the exit's finalizers
 util.Finalize(None, ctrl_c, exitpriority=100)
 cli._leave(0)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=60,
-    )
+    done = _python(code)
     assert (done.returncode, done.stderr) == (0, "")
 
 
@@ -874,13 +873,7 @@ cli._stopped_by_typer = ctrl_c_then_ask
 sys.argv = ["cropcast", "data", "list", "--json"]
 cli.main()
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=120,
-    )
+    done = _python(code)
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)  # the listing, whole
 
@@ -961,26 +954,8 @@ def test_a_ctrl_c_in_a_compiled_modules_import_is_not_lost(tmp_path):
         "    pass\n",
         encoding="utf-8",
     )
-    code = f"""
-import signal, sys, time
-import cli
-signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
-cli._stop_once_on_ctrl_c()
-sys.path.insert(0, {str(tmp_path)!r})
-try:
-    import swallows
-    for _ in range(100):  # the command going on
-        time.sleep(0.01)
-except KeyboardInterrupt:
-    sys.exit(130)
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=60,
-    )
+    body = "import swallows\nfor _ in range(100):  # the command going on\n    time.sleep(0.01)"
+    done = _with_ctrl_c_handled(tmp_path, body)
     assert done.returncode == 130, done.stderr
 
 
@@ -990,27 +965,10 @@ def test_a_ctrl_c_during_an_import_that_hangs_is_put_off_two_seconds_at_most(tmp
         "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(30)\n",
         encoding="utf-8",
     )
-    code = f"""
-import signal, sys
-import cli
-signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
-cli._stop_once_on_ctrl_c()
-sys.path.insert(0, {str(tmp_path)!r})
-try:
-    import hangs
-except KeyboardInterrupt:
-    sys.exit(130)
-"""
     import time
 
     start = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=60,
-    )
+    done = _with_ctrl_c_handled(tmp_path, "import hangs")
     assert done.returncode == 130, done.stderr
     assert time.monotonic() - start < 15  # PUT_OFF_SECONDS and start-up, not the 30 s
 
@@ -1019,26 +977,31 @@ def test_a_ctrl_c_while_waiting_for_another_threads_import_stops_cleanly(tmp_pat
     """Raised while the main thread waited for a module the workers' start-up thread was
     importing, a Ctrl-C broke importlib's lock: a KeyError traceback and exit 1."""
     (tmp_path / "slow.py").write_text("import time\ntime.sleep(1.0)\n", encoding="utf-8")
+    body = """
+threading.Thread(target=lambda: __import__("slow"), daemon=True).start()
+time.sleep(0.2)
+threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+import slow  # waits for the thread's import
+time.sleep(2)
+"""
+    done = _with_ctrl_c_handled(tmp_path, body)
+    assert (done.returncode, done.stderr) == (130, "")
+
+
+def _with_ctrl_c_handled(tmp_path, body: str) -> subprocess.CompletedProcess:
+    """``body`` run with cropcast's Ctrl-C handling, the modules in ``tmp_path`` importable;
+    a Ctrl-C that reaches it exits 130."""
+    import textwrap
+
     code = f"""
 import os, signal, sys, threading, time
 import cli
 signal.signal(signal.SIGINT, signal.default_int_handler)  # a terminal's, even under `pytest &`
 cli._stop_once_on_ctrl_c()
 sys.path.insert(0, {str(tmp_path)!r})
-threading.Thread(target=lambda: __import__("slow"), daemon=True).start()
-time.sleep(0.2)
-threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
 try:
-    import slow  # waits for the thread's import
-    time.sleep(2)
+{textwrap.indent(body.strip(), "    ")}
 except KeyboardInterrupt:
     sys.exit(130)
 """
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        timeout=60,
-    )
-    assert (done.returncode, done.stderr) == (130, "")
+    return _python(code)
