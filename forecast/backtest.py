@@ -373,9 +373,8 @@ def backtest_job(
     need = max([windows.min_train, *needs.values()])
     # The model whose need set the windows, named in a too-short series' message when it
     # raised another model's: "naive needs 13" was snaive's need.
-    set_by = max(needs, key=needs.get) if needs and min(needs.values()) < need else None
-    if set_by is not None and needs[set_by] <= windows.min_train:
-        set_by = None  # the windows' own minimum, no model's
+    raised = bool(needs) and max(needs.values()) == need > min(needs.values())
+    set_by = max(needs, key=needs.get) if raised else None
     shared = replace(windows, min_train=need)
     frames = []
     for name, factory in models.items():

@@ -343,19 +343,28 @@ class _Background:
     the command with it. So the thread is a daemon, which the exit does not wait for.
     """
 
-    def __init__(self, func: Callable, *args):
+    def __init__(self, func: Callable, *args, name: str = "cropcast-start", start: bool = True):
+        """``start=False``: the caller starts it (``start()``), inside its own ``try``."""
         import threading
         from concurrent.futures import Future
 
         self._future: Future = Future()
+        #: Set as the thread begins: a Ctrl-C landing in ``start()`` may come after it.
+        self.began = threading.Event()
 
         def run() -> None:
+            self.began.set()
             try:
                 self._future.set_result(func(*args))
             except BaseException as exc:  # the caller's result() raises it
                 self._future.set_exception(exc)
 
-        threading.Thread(target=run, name="cropcast-start", daemon=True).start()
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        self._thread.start()
 
     def result(self, timeout: float | None = None):
         return self._future.result(timeout)
@@ -873,26 +882,14 @@ class _DaskPool:
         starts waits for it too, when it began: left there, the close ran beside Dask's
         own at exit, which printed a traceback (4 runs of 25).
         """
-        import threading
-        from concurrent.futures import Future
-
-        closed, began = Future(), threading.Event()
-
-        def close_all() -> None:
-            began.set()
-            try:
-                closed.set_result(self._close())
-            except BaseException as exc:  # raised below, by result()
-                closed.set_exception(exc)
-
-        thread = threading.Thread(target=close_all, name="cropcast-close", daemon=True)
+        closing = _Background(self._close, name="cropcast-close", start=False)
         try:
-            thread.start()
-            closed.result()
+            closing.start()
+            closing.result()
         except KeyboardInterrupt:
-            if began.wait(0.2):  # it closes: let it finish (a second or less)
+            if closing.began.wait(0.2):  # it closes: let it finish (a second or less)
                 with suppress(Exception):  # its error, or still closing: the Ctrl-C first
-                    closed.result(STOP_SECONDS)
+                    closing.result(STOP_SECONDS)
             raise
 
     def _close(self) -> None:

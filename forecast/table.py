@@ -40,6 +40,8 @@ UNIT_WORDS: dict[str, tuple[str, str]] = {
     "chục": ("chục", "chục"),  # bulletins quote a series written per chục that way again
     "l": ("L", "lít"),
 }
+#: The languages charts and bulletins speak.
+LANGS = ("en", "vi")
 #: How one piece of a commodity is counted, (en, vi), for prices per piece (units "unit" and
 #: "nut"), by the commodity's English name before any "(" or ",": Mekong depots count fruit
 #: and nuts by the "trái", eggs by the "quả". Others keep the unit's own word ("cái", "trái").
@@ -341,15 +343,45 @@ def _renamed(table: pd.DataFrame, entries: list[dict], back: bool) -> pd.DataFra
     return out[list(table.columns)].set_axis(table.index)
 
 
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    return lang
+
+
+def unit_label(currency: str, unit: str, lang: str = "en") -> str:
+    """A price unit as the user says it: ``"VND", "kg"`` -> ``"đồng/kg"``.
+
+    Prices in đồng say so in both languages, as the depots and the bulletins write them
+    (``đồng/kg``); other currencies keep their ISO code. The unit is in ``lang``: ``đồng/trái``
+    and ``USD/tấn`` in Vietnamese, ``đồng/nut`` and ``USD/t`` in English (a "trái" on an
+    English chart whose title says "nut" would be two languages and two units). Units
+    cropcast does not know are kept as written.
+
+    Parameters
+    ----------
+    currency
+        ISO 4217 code, e.g. ``"VND"``, ``"USD"``, ``"THB"``.
+    unit
+        The canonical unit of the series: ``kg``, ``mt``, ``lb``, ``nut``, ``dozen``, ``L``.
+    lang
+        ``"en"`` or ``"vi"``.
+    """
+    check_lang(lang)
+    currency = str(currency).strip()
+    unit = str(unit).strip()
+    known = UNIT_WORDS.get(unit.lower())
+    if currency.upper() == "VND":
+        currency = "đồng"
+    if known is None:
+        return f"{currency}/{unit}"
+    return f"{currency}/{known[1] if lang == 'vi' else known[0]}"
+
+
 def _chart_units(currency: pd.Series, unit: pd.Series) -> pd.Series:
-    """Each row's price unit as an English chart says it (``unit_label``): "đồng/kg" for
-    VND per kg, "USD/t" for USD per mt; one lookup per pair, not per row."""
-    pairs = pd.DataFrame({"currency": currency, "unit": unit})
-    said = {
-        (c, u): f"{'đồng' if c.strip().upper() == 'VND' else c.strip()}/"
-        f"{UNIT_WORDS.get(u.strip().lower(), (u.strip(),))[0]}"
-        for c, u in pairs.drop_duplicates().itertuples(index=False)
-    }
+    """Each row's price unit as an English chart says it (:func:`unit_label`): "đồng/kg"
+    for VND per kg, "USD/t" for USD per mt; one label per pair, not per row."""
+    said = {pair: unit_label(*pair, "en") for pair in set(zip(currency, unit, strict=True))}
     return pd.Series([said[p] for p in zip(currency, unit, strict=True)], index=currency.index)
 
 
@@ -412,10 +444,8 @@ def select_series(
     named = text["commodity"]
     for column in ("market", "price_type"):
         named = named + " | " + text[column]
-    priced = named
-    named = priced + " | " + text["currency"] + "/" + text["unit"]
-    # An English chart's title too: 'Rice | Bac Lieu | Wholesale | đồng/kg', 'USD/t'.
-    # A part may be a chart's unit too: "Rice|đồng/kg", "USD/t".
+    named = named + " | " + text["currency"] + "/" + text["unit"]
+    # A part may be a chart's unit too: "Rice|đồng/kg", "USD/t" (a whole title: _titled).
     charted = _chart_units(text["currency"], text["unit"])
     labels = named + " | " + text["unit"] + " | " + text["currency"] + " | " + charted
     named, labels = (

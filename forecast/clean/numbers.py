@@ -275,7 +275,7 @@ def _as_typed(text: str) -> str:
 def parse_price(value: object, decimal: str | None = None) -> ParsedPrice:
     """One raw price -> :class:`ParsedPrice`; raises :class:`PriceError` with the reason."""
     typed = isinstance(value, TypedNumber)
-    typed_text = str(value)
+    typed_text = str(value) if typed else None
     if typed:
         # Typed in its cell (Excel, Parquet), not written: no decimal point to read, so
         # --decimal does not apply, and the number is exact (its text pads 2.125 "2.1250").

@@ -22,11 +22,10 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import Formatter
 
-from forecast.table import UNIT_WORDS
+from forecast.table import check_lang, unit_label
 
 #: Ships with matplotlib and has every Vietnamese glyph (ă, ơ, ư, đ and the stacked tones).
 FONT = "DejaVu Sans"
-LANGS = ("en", "vi")
 
 # The palette: dark history, warm forecast, green harvest; readable in grey print too.
 HISTORY_COLOUR = "#1d3557"
@@ -106,43 +105,8 @@ MONTHS = {
 REGIONS_VI = {"Mekong Delta": "ĐBSCL", "Central Highlands": "Tây Nguyên"}
 
 
-def check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
-    return lang
-
-
 def words(lang: str) -> dict[str, str]:
     return TEXT[check_lang(lang)]
-
-
-def unit_label(currency: str, unit: str, lang: str = "en") -> str:
-    """A price unit as the user says it: ``"VND", "kg"`` -> ``"đồng/kg"``.
-
-    Prices in đồng say so in both languages, as the depots and the bulletins write them
-    (``đồng/kg``); other currencies keep their ISO code. The unit is in ``lang``: ``đồng/trái``
-    and ``USD/tấn`` in Vietnamese, ``đồng/nut`` and ``USD/t`` in English (a "trái" on an
-    English chart whose title says "nut" would be two languages and two units). Units
-    cropcast does not know are kept as written.
-
-    Parameters
-    ----------
-    currency
-        ISO 4217 code, e.g. ``"VND"``, ``"USD"``, ``"THB"``.
-    unit
-        The canonical unit of the series: ``kg``, ``mt``, ``lb``, ``nut``, ``dozen``, ``L``.
-    lang
-        ``"en"`` or ``"vi"``.
-    """
-    check_lang(lang)
-    currency = str(currency).strip()
-    unit = str(unit).strip()
-    known = UNIT_WORDS.get(unit.lower())
-    if currency.upper() == "VND":
-        currency = "đồng"
-    if known is None:
-        return f"{currency}/{unit}"
-    return f"{currency}/{known[1] if lang == 'vi' else known[0]}"
 
 
 def series_unit_label(key: tuple, lang: str = "en") -> str:
