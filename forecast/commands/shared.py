@@ -623,7 +623,10 @@ DbOption = Annotated[
     Path | None,
     typer.Option(
         "--db",
-        help="The price store (default: $CROPCAST_DB, else ./cropcast.duckdb if it exists).",
+        help=(
+            "The price store (default: $CROPCAST_DB, else ./cropcast.duckdb: ingest makes it, "
+            "other commands read it if it exists)."
+        ),
         show_default=False,
     ),
 ]
