@@ -350,6 +350,15 @@ def test_join_jumps_scales_the_prices_before_a_tenfold_move_to_the_prices_after(
     # A run of typed-wrong prices is joined at both ends (no price there is "the" typo).
     run = pd.Series([5.0, 5.1, 520, 530, 5.4], index=months[:5])
     assert len(join_jumps(run)[1]) == 2 and join_jumps(run)[2] == []
+    # A price fivefold or more from both neighbours, which agree, is a typo though no move
+    # is tenfold: 451,000 among weeks of 47,000 (a bulletin held it back; the forecast used
+    # it). Four times, or neighbours apart (a rise, then a fall further), is kept.
+    weeks = pd.date_range("2025-01-06", periods=5, freq="W-MON")
+    spike = pd.Series([47_000.0, 48_000, 451_000, 47_500, 48_000], index=weeks)
+    assert join_jumps(spike)[1:] == ([], [weeks[2]])
+    assert join_jumps(spike.replace(451_000, 4 * 47_500))[1:] == ([], [])
+    assert join_jumps(spike.replace(47_500, 4_000))[2] == []  # 2.3 times apart: no typo
+    assert join_jumps(spike.replace(451_000, 47_000 / 5.5))[1:] == ([], [weeks[2]])  # a fall
     # A ninefold move is a move; so is a tenfold rise across years (inflation).
     assert join_jumps(pd.Series([10.0, 90, 91], index=months[:3]))[1:] == ([], [])
     years = pd.DatetimeIndex(["2016-01-01", "2016-02-01", "2019-07-01", "2019-08-01"])

@@ -1183,7 +1183,8 @@ def note_several_per_period(report, prices, path: Path) -> None:
     series = several.groupby([prices[c] for c in KEY], observed=True).any().sum()
     typer.echo(
         f"note: {n} {periods} of {path.name} held several prices of one series ({series} "
-        f"series, e.g. {series_label(tuple(first[list(KEY)]))} {first['date']:%Y-%m-%d}); "
+        f"series, e.g. {series_label(tuple(first[list(KEY)]))} "
+        f"{dated(first['date'], monthly=report.freq == 'monthly')}); "
         f"each {period}'s median was kept"
         + (
             f" (in {report.aggregated_apart}, of prices twofold apart, those near the series')"
@@ -1198,7 +1199,8 @@ def note_several_per_period(report, prices, path: Path) -> None:
 def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
     the next (a new currency unit under the same code, a unit change, a run of typos), and
-    one for single prices tenfold from the prices on both sides (typos), as the models
+    one for single prices fivefold from the prices on both sides, or tenfold from one
+    (typos: :data:`forecast.models.base.SPIKE_TIMES`), as the models
     see them (:func:`forecast.models.base.join_jumps`, on the prices as written, not
     cleaning's estimates in gaps). Cleaning keeps them; the models join the runs and leave
     the typos out, which is wrong if a run is a typo, or a typo a price: the user must
@@ -1206,7 +1208,7 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
     ``moves`` is :func:`_tenfold_moves` of ``prices`` where the caller has it."""
     import numpy as np
 
-    from forecast.models.base import JUMP_TIMES
+    from forecast.models.base import JUMP_TIMES, SPIKE_TIMES
     from forecast.table import series_label
 
     joins, typos = [], []
@@ -1225,8 +1227,9 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         which = "series moves" if n == 1 else "series move"
         typer.echo(
             f"note: {n} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
-            f"{series_label(key)}: {money(kept.iloc[i])} ({kept.index[i]:%Y-%m-%d}) -> "
-            f"{money(kept.iloc[i + 1])} ({kept.index[i + 1]:%Y-%m-%d}); forecasts scale the "
+            f"{series_label(key)}: {money(kept.iloc[i])} ({dated(kept.index[i], kept.index)}) "
+            f"-> {money(kept.iloc[i + 1])} ({dated(kept.index[i + 1], kept.index)}); "
+            f"forecasts scale the "
             f"prices before such a move to join the prices after it, as a new currency unit "
             f"or a unit change; if it is a typo, {fix}",
             err=True,
@@ -1241,13 +1244,27 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         far = max(sides, key=lambda side: abs(np.log(price / side)))
         times = f"{price / far:.3g}×" if price > far else f"1/{far / price:.3g} of"
         typer.echo(
-            f"note: {n} {which} {JUMP_TIMES:g}-fold or more from a price beside "
-            f"{'it' if n == 1 else 'each'}, while the prices on either side agree, e.g. "
-            f"{series_label(key)} {when:%Y-%m-%d}: {money(price)} between {money(sides[0])} "
+            f"note: {n} {which} {SPIKE_TIMES:g}-fold or more from the prices on both sides, "
+            f"or {JUMP_TIMES:g}-fold from one, while those agree, e.g. "
+            f"{series_label(key)} {dated(when, series.index)}: {money(price)} between "
+            f"{money(sides[0])} "
             f"and {money(sides[1])} ({times} {money(far)}); "
             f"forecasts leave such a price out as a typo: {fix}",
             err=True,
         )
+
+
+def dated(when, dates=None, *, monthly: bool | None = None) -> str:
+    """A price's period as a note quotes it: a month as '2012-03', since cleaning keys a
+    monthly price to the 1st and the user's file may write the 15th (WFP does), so
+    '2012-03-01' is not in it to find; a week or a day by its date. Monthly when ``monthly``
+    says so, else when every one of ``dates`` (the series') is a month start."""
+    if monthly is None:
+        import pandas as pd
+
+        idx = pd.DatetimeIndex([] if dates is None else dates)
+        monthly = len(idx) > 1 and bool(idx.is_month_start.all())
+    return f"{when:%Y-%m}" if monthly else f"{when:%Y-%m-%d}"
 
 
 def _tenfold_moves(prices) -> Iterator[tuple]:
@@ -1256,12 +1273,12 @@ def _tenfold_moves(prices) -> Iterator[tuple]:
     written): the runs they join and the single prices they leave out as typos."""
     import numpy as np
 
-    from forecast.models.base import JUMP_TIMES, join_jumps
+    from forecast.models.base import JUMP_TIMES, SPIKE_TIMES, join_jumps
     from forecast.table import KEY, observed_prices
 
     ordered = observed_prices(prices).dropna(subset=["price"]).sort_values([*KEY, "date"])
     step = np.log(ordered["price"]).groupby([ordered[c] for c in KEY], observed=True).diff()
-    far = step.abs() >= np.log(JUMP_TIMES) - 1e-9
+    far = step.abs() >= np.log(min(JUMP_TIMES, SPIKE_TIMES)) - 1e-9  # a typo's, a jump's
     if not far.any():
         return
     suspects = ordered[far].drop_duplicates(list(KEY))[list(KEY)]
@@ -1323,8 +1340,14 @@ def note_outliers(
     if times.empty:
         return
     worst = np.log(times).abs().sort_values(ascending=False).index[:shown]
+
+    def dates_of(i):  # the dates of row i's series
+        key = prices.loc[i, list(KEY)]
+        return prices.loc[(prices[list(KEY)] == key).all(axis=1), "date"]
+
     examples = "; ".join(
-        f"{series_label(tuple(prices.loc[i, list(KEY)]))} {prices.loc[i, 'date']:%Y-%m-%d}: "
+        f"{series_label(tuple(prices.loc[i, list(KEY)]))} "
+        f"{dated(prices.loc[i, 'date'], dates_of(i))}: "
         f"{money(prices.loc[i, 'price'])} ({_times_around(times[i])})"
         for i in worst
     )
