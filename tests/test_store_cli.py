@@ -41,8 +41,12 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def cli_process(*args, cwd: Path, pause: float | None = None, stdout=subprocess.PIPE):
-    """``cropcast ARGS`` in another process (the store's locks are per process)."""
+def cli_process(
+    *args, cwd: Path, pause: float | str | None = None, stdout=subprocess.PIPE, ctrl_c=False
+):
+    """``cropcast ARGS`` in another process (the store's locks are per process). With
+    ``ctrl_c``, a SIGINT is a terminal's Ctrl-C to it, even when pytest runs in the
+    background (whose children inherit SIGINT ignored)."""
     env = {k: v for k, v in os.environ.items() if k != "CROPCAST_DB"}
     if pause is not None:
         env[PAUSE_ENV] = str(pause)
@@ -53,6 +57,7 @@ def cli_process(*args, cwd: Path, pause: float | None = None, stdout=subprocess.
         stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if ctrl_c else None,
     )
 
 
@@ -810,6 +815,151 @@ def test_killed_mid_ingest_of_a_real_file(shared_data, tmp_path):
     assert payload["prices_added"] == payload["rows_kept"] + payload["rows_interpolated"]
     assert info("s.duckdb")["prices"] == len(before) + payload["prices_added"]
     assert audit(store) == []
+
+
+def _no_store(path: Path) -> None:
+    assert not path.exists() and not path.with_name(path.name + ".wal").exists()
+    assert not list(path.parent.glob(f".{path.name}.*"))  # nor a half-made one
+
+
+def _refuse_in_the_transaction(monkeypatch, error: BaseException) -> None:
+    """The ingest's transaction fails once the file's prices are in it: as a file whose
+    series mix frequencies with the store's is refused, or a Ctrl-C lands."""
+    import forecast.store.ingest as ingest_module
+
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(ingest_module, "_refresh_estimates", refuse)
+
+
+def test_a_first_ingest_refused_after_the_store_was_made_leaves_no_store(tmp_path, monkeypatch):
+    """A first file refused after the store was made for it (inside its transaction) left
+    the new store behind, empty: 'data list' then said 'the store holds no prices yet'. A
+    store that was there before, even an empty one, stays as it was."""
+    from forecast.errors import InputError
+
+    a = price_file(tmp_path / "a.csv", range(24))
+    b = price_file(tmp_path / "b.csv", range(30), series=(("Pepper", "Gia Lai", 1e5),))
+    with monkeypatch.context() as patched:
+        _refuse_in_the_transaction(patched, InputError("refused", "a.csv", "Fix it"))
+        refused = run("ingest", a, "--db", "s.duckdb")
+        assert refused.exit_code == 1 and "refused" in one_error_line(refused)
+        _no_store(tmp_path / "s.duckdb")
+        default = run("ingest", a)  # ./cropcast.duckdb
+        assert default.exit_code == 1
+        _no_store(tmp_path / "cropcast.duckdb")
+        both = run("ingest", a, b, "--db", "s.duckdb")  # each file refused in turn
+        assert both.exit_code == 1 and both.stderr.count("store unchanged") == 2
+        _no_store(tmp_path / "s.duckdb")
+    assert run("ingest", a, "--db", "s.duckdb").exit_code == 0
+    before = load_prices(open_store("s.duckdb"))
+    open_store(tmp_path / "empty.duckdb", create=True)
+    with monkeypatch.context() as patched:
+        _refuse_in_the_transaction(patched, InputError("refused", "b.csv", "Fix it"))
+        assert run("ingest", b, "--db", "s.duckdb").exit_code == 1
+        assert run("ingest", b, "--db", "empty.duckdb").exit_code == 1
+    pd.testing.assert_frame_equal(load_prices(open_store("s.duckdb")), before)
+    assert info("s.duckdb")["ingests"] == 1 and info("empty.duckdb")["ingests"] == 0
+    # Made by this ingest for a first file that went in, it stays for a second one refused.
+    with monkeypatch.context() as patched:
+        import forecast.store.ingest as ingest_module
+
+        real = ingest_module._refresh_estimates
+        calls = []
+
+        def second_refused(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise InputError("refused", "b.csv", "Fix it")
+            return real(*args, **kwargs)
+
+        patched.setattr(ingest_module, "_refresh_estimates", second_refused)
+        partly = run("ingest", a, b, "--db", "t.duckdb")
+    assert partly.exit_code == 1 and "a.csv  added as ingest #1" in partly.stdout
+    assert info("t.duckdb")["ingests"] == 1
+
+
+@pytest.mark.parametrize("where", ["transaction", "made"])
+def test_a_ctrl_c_in_a_first_ingest_leaves_no_store(tmp_path, monkeypatch, where):
+    """A Ctrl-C in the first ingest into a new store, once the store was made (in its
+    transaction, or just after the file was made), left the store empty: 'interrupted',
+    then 'the store holds no prices yet'. A store that was there stays as it was."""
+    import duckdb
+
+    import forecast.store.database as database
+
+    a = price_file(tmp_path / "a.csv", range(24))
+    b = price_file(tmp_path / "b.csv", range(30), series=(("Pepper", "Gia Lai", 1e5),))
+    errors = [KeyboardInterrupt(), duckdb.InterruptException("INTERRUPT Error: Interrupted!")]
+    for error in errors:
+        with monkeypatch.context() as patched:
+            if where == "transaction":
+                _refuse_in_the_transaction(patched, error)
+            else:
+                real = database._create
+
+                def made_then_ctrl_c(*args, error=error, real=real):
+                    real(*args)
+                    raise error
+
+                patched.setattr(database, "_create", made_then_ctrl_c)
+            for db in (["--db", "s.duckdb"], []):
+                result = run("ingest", a, *db)
+                assert result.exit_code == 130, result.output
+                assert result.stderr.strip() == "interrupted"
+                _no_store(tmp_path / "s.duckdb")
+                _no_store(tmp_path / "cropcast.duckdb")
+    assert run("ingest", a, "--db", "s.duckdb").exit_code == 0
+    before = load_prices(open_store("s.duckdb"))
+    with monkeypatch.context() as patched:
+        _refuse_in_the_transaction(patched, KeyboardInterrupt())
+        assert run("ingest", b, "--db", "s.duckdb").exit_code == 130
+    pd.testing.assert_frame_equal(load_prices(open_store("s.duckdb")), before)
+    assert info("s.duckdb")["ingests"] == 1
+
+
+def test_a_ctrl_c_archiving_forecasts_in_a_new_store_leaves_no_store(tmp_path, monkeypatch):
+    """forecast --input FILE --db NEW makes the store to archive its run in: a Ctrl-C
+    before the run was in left it, empty. A store that was there keeps what it held."""
+    import forecast.store as store_module
+
+    own = price_file(tmp_path / "a.csv", range(24))
+    args = ("forecast", "-i", own, "-m", "naive", "-h", 2, "-j", 1, "-q", "--db", "s.duckdb")
+
+    def interrupted(store, *args, **kwargs):
+        with store.writing() as con:  # its rows in, not committed
+            con.execute("DELETE FROM cropcast_schema")
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_module, "archive_forecasts", interrupted)
+        result = run(*args)
+        assert result.exit_code == 130, result.output
+        _no_store(tmp_path / "s.duckdb")
+    assert run("ingest", own, "--db", "s.duckdb").exit_code == 0
+    with monkeypatch.context() as patched:
+        patched.setattr(store_module, "archive_forecasts", interrupted)
+        assert run(*args).exit_code == 130
+    assert info("s.duckdb")["ingests"] == 1 and open_store("s.duckdb").check() > 0
+
+
+def test_a_ctrl_c_inside_the_first_ingests_transaction_leaves_no_store(tmp_path):
+    """A terminal's Ctrl-C (SIGINT) to `cropcast ingest` inside the first ingest into a new
+    store, its prices written and not committed (the test hook's pause): exit 130 and no
+    store, where the empty store stayed."""
+    a = price_file(tmp_path / "a.csv", range(24))
+    proc = cli_process("ingest", a, "--db", "s.duckdb", cwd=tmp_path, pause=60, ctrl_c=True)
+    try:
+        wait_for_pause(proc)
+        assert (tmp_path / "s.duckdb").exists()  # made, its first file's prices going in
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted"
+    _no_store(tmp_path / "s.duckdb")
+    assert run("ingest", a, "--db", "s.duckdb").exit_code == 0  # and a new start works
 
 
 @pytest.mark.slow

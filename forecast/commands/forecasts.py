@@ -306,12 +306,25 @@ def forecast_cmd(
             write_as_given(run.forecasts, output, reports, input_)
         run_id = None
         if archive_in is not None and not no_archive:
-            from forecast.store import StoreNotWritable, archive_forecasts, open_store
+            from forecast.store import (
+                StoreNotWritable,
+                archive_forecasts,
+                open_store,
+                store_to_fill,
+            )
 
             try:
-                store = open_store(archive_in, create=input_ is not None)
+                # With --input, --db may name no store yet: made now, and removed again
+                # when the run does not go in (a Ctrl-C), as ingest's first file's.
+                store = store_to_fill(archive_in) if input_ is not None else open_store(archive_in)
                 source = input_.name if input_ is not None else "store"
-                run_id = archive_forecasts(store, run, spec, prices["date"].max(), source=source)
+                try:
+                    run_id = archive_forecasts(
+                        store.made(), run, spec, prices["date"].max(), source=source
+                    )
+                except BaseException:
+                    store.remove_if_unfilled()
+                    raise
             except StoreNotWritable as exc:
                 # The forecasts are made (and written): a store shared read-only keeps no
                 # run of ours, which is said, even with --quiet, and is no failure.

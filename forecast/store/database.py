@@ -9,6 +9,10 @@ Guarantees:
 * A new store is built under a temporary name beside the final one and hard-linked into
   place, so the path never names a half-made store; when two processes create one at once,
   one wins and the other opens it.
+* A store ``cropcast ingest`` made for its first file is removed again when that file's
+  prices do not go in (a refused file, a Ctrl-C): :meth:`Store.remove_if_unfilled`. Only
+  the very file it made, only while nothing is in it, and only while holding the write
+  lock; a store that existed before is never removed.
 * DuckDB lets one process write a database at a time, and an open reader blocks a writer.
   Connections are opened per operation and closed at once; opening retries for up to
   ``wait`` seconds, then fails with :class:`StoreBusyError`. Nothing is ever half written:
@@ -27,6 +31,7 @@ from pathlib import Path
 from forecast.errors import CropcastError, InputError
 from forecast.store.schema import (
     CURRENT_VERSION,
+    VERSION_TABLE,
     current_tables,
     migrate,
     schema_version,
@@ -161,6 +166,10 @@ class Store:
         self.path = Path(path)
         self.wait = float(wait)
         self.checked = False  # set by check()
+        #: (device, inode) of the store file made by this handle's made(), if any: the file
+        #: it may remove again (remove_if_unfilled); another process may have made the one
+        #: at the path.
+        self._built: list[tuple[int, int]] = []
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -244,10 +253,42 @@ class Store:
         """This store, made first if its file does not exist yet (see :func:`store_to_fill`),
         and checked once: another ingest may have made it meanwhile."""
         if not self.path.exists():
-            _create(self.path)
+            _create(self.path, self._built)
         if not self.checked:
             self.check()
         return self
+
+    def remove_if_unfilled(self) -> bool:
+        """Remove the store again when :meth:`made` made it and nothing has gone into it:
+        a first ingest that failed or was interrupted then leaves no empty store behind
+        (``data list`` said "the store holds no prices yet", and ./cropcast.duckdb stayed).
+
+        Only the very file made here (another process may have made the one at the path),
+        only while every table but the schema's is empty, and only with DuckDB's write lock
+        held, in one try: a process holding the store is about to fill it, and one that
+        filled it meanwhile keeps it. Returns whether the store was removed.
+        """
+        if not self._built:
+            return False
+        duckdb = _duckdb()
+        try:
+            if _identity(self.path) not in self._built:
+                return False
+            con = duckdb.connect(str(self.path))  # no waiting: whoever holds it fills it
+        except (OSError, duckdb.Error):
+            return False
+        try:
+            if _identity(self.path) not in self._built or _holds_anything(con):
+                return False
+            for item in (self.path, _wal(self.path)):  # the lock held: nobody opens it now
+                item.unlink(missing_ok=True)
+        except (OSError, duckdb.Error):
+            return False
+        finally:
+            con.close()
+        self._built.clear()
+        self.checked = False  # a next file makes it again
+        return True
 
     def check(self) -> int:
         """Check (read-only) that this is a cropcast store; migrate it when older.
@@ -286,21 +327,45 @@ class Store:
         return version
 
 
-def _create(path: Path) -> None:
-    """Make a new, fully migrated store at ``path`` without ever exposing a half-made one."""
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file ``path`` names: (device, inode); a hard link or rename keeps it."""
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+def _wal(path: Path) -> Path:
+    """DuckDB's write-ahead log beside the database ``path``."""
+    return path.with_name(path.name + ".wal")
+
+
+def _holds_anything(con) -> bool:
+    """Whether any table of the open store but the schema's has a row."""
+    return any(
+        con.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchone()[0]
+        for name in user_tables(con)
+        if name != VERSION_TABLE
+    )
+
+
+def _create(path: Path, built: list[tuple[int, int]] | None = None) -> None:
+    """Make a new, fully migrated store at ``path`` without ever exposing a half-made one.
+
+    ``built`` gets the new file's identity (:func:`_identity`) before it goes into place,
+    so a Ctrl-C just after still finds it ours.
+    """
     try:
-        _create_at(path)
+        _create_at(path, built)
     except (OSError, _duckdb().Error) as exc:
         if _is_permission(exc):
             raise not_writable(path) from None
         raise
 
 
-def _create_at(path: Path) -> None:
+def _create_at(path: Path, built: list[tuple[int, int]] | None) -> None:
     duckdb = _duckdb()
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.new")
-    leftovers = [temp, temp.with_name(temp.name + ".wal")]
+    leftovers = [temp, _wal(temp)]
     for item in leftovers:
         item.unlink(missing_ok=True)
     _remove_dead_makings(path)
@@ -313,6 +378,8 @@ def _create_at(path: Path) -> None:
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        if built is not None:
+            built.append(_identity(temp))
         try:
             os.link(temp, path)
         except FileExistsError:
@@ -350,8 +417,9 @@ def store_to_fill(db: str | Path | None = None, *, wait: float = DEFAULT_WAIT) -
     """The store ``cropcast ingest`` adds to: checked when it exists; when it does not, a
     handle on the file to be, made (:meth:`Store.made`) only when a file's prices are ready
     to go in. A first ingest whose every file was refused then leaves no empty store
-    behind, with no need to remove one (which could pull it from under a second ingest
-    that had just opened it)."""
+    behind. One refused or interrupted after the store was made is removed again
+    (:meth:`Store.remove_if_unfilled`), but only while empty and not held by another
+    process, which could have just opened it to fill it."""
     path, _ = resolve_location(db)
     if path.exists():
         return open_store(path, wait=wait)

@@ -30,7 +30,9 @@ prices_revised``; :func:`forecast.store.contents.audit` checks these against the
 
 A file is known by the sha256 of its bytes (and the sheet, when one of a workbook's is
 chosen): the same file again adds nothing. A file that
-fails cleaning, or whose series would mix frequencies with the stored ones, changes nothing.
+fails cleaning, or whose series would mix frequencies with the stored ones, changes nothing;
+nor does a Ctrl-C. A new store is made only when a file's prices are ready to go in, and
+removed again when they do not (refused or interrupted in the transaction).
 
 Test hook: when ``CROPCAST_TEST_PAUSE_IN_INGEST`` is set, the ingest writes one line to
 stderr (``PAUSE_MESSAGE``) after writing its rows and before committing, then sleeps: that
@@ -242,7 +244,8 @@ def ingest_file(
     ------
     InputError
         The file cannot be read or cleaned, or a series in it is on another frequency than
-        the same series in the store. The store is then unchanged.
+        the same series in the store. The store is then unchanged; one made for this file
+        (its first) is removed again, as on a Ctrl-C (:meth:`Store.remove_if_unfilled`).
     """
     from forecast.checks import check_path
     from forecast.clean import CleanOptions
@@ -268,15 +271,21 @@ def ingest_file(
     raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
     result, read_as = _clean_as_the_store_reads(store, raw, options or CleanOptions())
     chuc_unlike = _chuc_unlike_store(store, result, options)  # before it is the latest
-    ingested = ingest_clean(
-        store.made(),  # a new store is made now, with prices to hold
-        result,
-        file_name=name,
-        sha256=sha256,
-        file_bytes=path.stat().st_size,
-        kind=raw.kind,
-        start=start,
-    )
+    try:
+        ingested = ingest_clean(
+            store.made(),  # a new store is made now, with prices to hold
+            result,
+            file_name=name,
+            sha256=sha256,
+            file_bytes=path.stat().st_size,
+            kind=raw.kind,
+            start=start,
+        )
+    except BaseException:
+        # Refused or interrupted (Ctrl-C) after the store was made for it: the store made
+        # for this first file goes too, so the path names no empty store.
+        store.remove_if_unfilled()
+        raise
     ingested.read_as = read_as
     ingested.chuc_unlike = chuc_unlike
     return ingested
