@@ -1127,6 +1127,43 @@ def test_cli_no_arguments_covers_the_default_data():
     assert "Không đưa vào" in text  # series with no price for a year are named, not shown
 
 
+def test_series_the_bulletin_leaves_out_are_said_as_left_out_not_forecast(tmp_path):
+    """The bulletin's stderr said of the series it leaves out (no price in the 12 months
+    before its date) "their forecasts start from their own last price", forecast's note:
+    they are not forecast, nor shown. One line says what the bulletin does with them,
+    against its own date (--as-of too); forecast keeps its own note."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for market, first in (
+        ("M0", "2023-01"),
+        ("M1", "2023-01"),
+        ("M2", "2019-01"),
+        ("M3", "2022-04"),
+    ):
+        months = pd.date_range(first, periods=12, freq="MS")  # M3 to March 2023
+        rows += [
+            f"{d:%Y-%m-%d},Sorghum,{market},Retail,KG,XOF,{250 + i}" for i, d in enumerate(months)
+        ]
+    path = tmp_path / "sorghum.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    def notes(*more):
+        result = run("bulletin", "-i", path, *more, "-m", "naive", "-j", 1, "-q", "--no-archive")
+        assert result.exit_code == 0, result.output
+        return [line for line in result.stderr.splitlines() if "series" in line]
+
+    assert notes() == [
+        "note: 1 of 4 series are left out of the bulletin, with no price in the 12 months "
+        "before its date (2023-12): Sorghum | M2 | Retail | XOF/kg (2019-12)"
+    ]
+    assert notes("--as-of", "2024-03") == [  # against the bulletin's date, not the data's
+        "note: 2 of 4 series are left out of the bulletin, with no price in the 12 months "
+        "before its date (2024-03): Sorghum | M2 | Retail | XOF/kg (2019-12); "
+        "Sorghum | M3 | Retail | XOF/kg (2023-03)"
+    ]
+    forecast = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert "their forecasts start from their own last price" in forecast.stderr
+
+
 def test_cli_output_is_another_name_for_out_and_a_table_name_is_refused(tmp_path):
     out = tmp_path / "b.md"
     result = run("bulletin", "--output", out, *CLI_SLICE)

@@ -177,6 +177,7 @@ def _make_bulletin(
         reports=reports,
         quotes_chuc=True,
         outliers_later=True,
+        stale_later=True,  # said below, as the bulletin leaves them out: note_left_out
     )
     # A file says how it wrote each series, the store's ingest reports how its files did;
     # the embedded data keeps canonical units.
@@ -228,6 +229,7 @@ def _make_bulletin(
             "--as-of",
             "Choose an earlier --as-of or other --series",
         )
+    note_left_out(inputs.facts, prices)
     err = Console(stderr=True)
     for item in inputs.facts.series:
         if item.note and not quiet:
@@ -241,6 +243,32 @@ def _make_bulletin(
         note = too_few_prices_note(short)
         err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
+
+
+def note_left_out(facts, prices, shown: int = 2) -> None:
+    """One line on stderr for the series the bulletin leaves out (``facts.stale``): no price
+    in the ``MAX_AGE_MONTHS`` months before its date. ``forecast``'s note on series that
+    stopped ("their forecasts start from their own last price") was said of them here too,
+    where they are not forecast, and not said against the bulletin's own date (--as-of).
+    Said on stderr whatever the format: an SMS bulletin does not list them, a file
+    written with -o is not read at once."""
+    from forecast.bulletin.facts import MAX_AGE_MONTHS, truncate
+    from forecast.table import KEY, series_label
+
+    if not facts.stale:
+        return
+    # The prices the bulletin was made from (make_bulletin's), where each stale series is.
+    last = truncate(prices, facts.as_of).groupby(list(KEY), observed=True)["date"].max()
+    oldest_first = sorted(facts.stale, key=lambda key: (last[key], key))
+    examples = "; ".join(f"{series_label(key)} ({last[key]:%Y-%m})" for key in oldest_first[:shown])
+    left = len(facts.stale)
+    more = f" and {left - shown} more" if left > shown else ""
+    typer.echo(
+        f"note: {left} of {left + len(facts.series)} series are left out of the bulletin, "
+        f"with no price in the {MAX_AGE_MONTHS} months before its date "
+        f"({facts.as_of:%Y-%m}): {examples}{more}",
+        err=True,
+    )
 
 
 def _previous_onto(previous, prices, every, per_chuc: dict, chuc: int | None):

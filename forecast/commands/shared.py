@@ -736,6 +736,7 @@ def load_for_forecast(
     quotes_chuc: bool = False,
     outliers_later: bool = False,
     sheet: str | None = None,
+    stale_later: bool = False,
 ):
     """``(chosen, every)``: the prices a command works on (the file (cleaned), the store or the
     embedded data, filtered: --input wins; then the store, see ``store_to_read``) and the
@@ -751,6 +752,9 @@ def load_for_forecast(
     ``forecasting=False`` (alerts, charts that forecast nothing) leaves out the notes that
     speak of forecasts. ``outliers_later``: the command names the outliers itself, after
     its work (a bulletin leaves out the prices it holds back as mistyped, and says so).
+    ``stale_later``: the command says itself what it does with the series that stopped (a
+    bulletin leaves out those with no price in the 12 months before its date, which are
+    not forecast: "their forecasts start from their own last price" was untrue there).
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
@@ -825,7 +829,8 @@ def load_for_forecast(
             chosen, input_, "forecast" if forecasting else "alerts", fix=typo, moves=moves
         )
     note_jumps(chosen, input_, typo, moves)
-    note_stale_series(chosen, forecasting)
+    if not stale_later:
+        note_stale_series(chosen, forecasting)
     note_case_twins(chosen, spelling, forecasting)
     if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
         note_flat_series(chosen)
