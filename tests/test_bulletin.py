@@ -499,6 +499,10 @@ def test_vietnamese_names_numbers_and_ascii():
         ("Gạo thơm ST25", "Rice (fragrant ST25)"),
         ("Dừa xiêm xanh", "Coconut (drinking, green)"),
         ("Sầu riêng Ri6", "Durian (Ri6)"),
+        # The bird in brackets, as "Thịt gà" is "Meat (chicken)": not "Eggs (gà)".
+        ("Trứng gà", "Eggs (chicken)"),
+        ("Trứng vịt", "Eggs (duck)"),
+        ("Trứng", "Eggs"),
     ],
 )
 def test_vietnamese_names_in_english(vietnamese, english):
@@ -526,6 +530,8 @@ def test_vietnamese_names_in_english(vietnamese, english):
         "Lúa ST25",
         "Gạo đỏ",
         "Thanh long ruột đỏ",
+        "Trứng gà",
+        "Trứng vịt",
     ],
 )
 def test_english_names_of_the_districts_products_keep_no_vietnamese_word(vietnamese):
@@ -1366,6 +1372,37 @@ def test_english_bulletins_say_what_a_chuc_and_a_trai_are(tmp_path):
     assert "Dua kho Mo Cay Bac 162.000d/chuc (" in vi_sms and "6.000d/trai" in vi_sms
 
 
+def test_last_periods_line_says_the_unit_as_the_table_does(tmp_path):
+    """Review: an English bulletin's table said "đồng/chục of 14 nuts" while "How last
+    period's forecast did", a section of its own under the notes, said "156,000 đồng/chục",
+    a chục an English reader is not told the size of there. The line says the table's unit;
+    Vietnamese bulletins say "đồng/chục" as before."""
+    chuc, _ = coconut_depot_files(tmp_path, pomelo=False)
+    db = tmp_path / "store.duckdb"
+    assert run("ingest", chuc, "--chuc", 14, "--db", db).exit_code == 0
+    made = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q")  # archives its outlook
+    assert made.exit_code == 0, made.output
+    later = tmp_path / "dua_kho_2025.csv"
+    later.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        "2025-01-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,163000\n",
+        encoding="utf-8",
+    )
+    assert run("ingest", later, "--chuc", 14, "--db", db).exit_code == 0
+
+    def bulletin(lang, fmt):
+        args = ("--lang", lang, "-f", fmt, "-m", "naive", "-j", 1, "-q", "--no-archive")
+        result = run("bulletin", "--db", db, *args)
+        assert result.exit_code == 0, result.output
+        return " ".join(result.stdout.split())  # the text format's lines rejoined
+
+    for fmt in ("md", "txt", "html"):
+        text = bulletin("en", fmt)
+        assert "for Jan 2025; the price was 163,000 đồng/chục of 14 nuts (" in text, text
+    vi = bulletin("vi", "md")
+    assert "giá thực tế 163.000 đồng/chục (" in vi and "nuts" not in vi, vi
+
+
 def test_a_chuc_is_explained_once_and_without_its_count_says_the_markets():
     """The table (or the text's price line) says what a chục is; the notes after it say
     "đồng/chục" alone. Facts not told the depot's count (made without ``quote_per_chuc``)
@@ -1732,6 +1769,14 @@ def test_a_piece_of_fruit_is_a_trai_and_an_egg_a_qua():
     assert unit("Dừa xiêm xanh", "nut", "VND") == "đồng/trái"
     assert unit("Bưởi", "nut", "VND", "en") == "đồng/fruit"
     assert unit("Eggs", "unit") == "LKR/quả" and unit("Trứng gà", "unit", "VND") == "đồng/quả"
+    # A kind of egg keeps "Eggs" before its brackets, so an English bulletin counts it by
+    # the egg ("Chicken eggs" would be no known base, and say "đồng/unit").
+    assert (
+        unit("Trứng gà", "unit", "VND", "en")
+        == "đồng/egg"
+        == unit("Trứng vịt", "unit", "VND", "en")
+    )
+    assert commodity_name("Eggs (chicken)", "vi") == "Trứng gà"
     assert unit("Soap", "unit") == "LKR/cái"  # not a fruit: the unit's own word
     assert unit("Coconut", "kg") == "LKR/kg"
 

@@ -131,8 +131,8 @@ def unit_word(s: SeriesFacts, lang: str, *, explained: bool = True) -> str:
     "đồng/trái" in Vietnamese, "đồng/nut" in English, as "LKR/nut". A price per chục stays
     per chục, the depot's unit, and in English says what one is, as English readers do not
     know it: "đồng/chục of 12 nuts" (of 14 where the depot counts 14: ``nuts_per_chuc``).
-    ``explained=False`` gives the unit alone ("đồng/chục"), for the lines after the one
-    that explained it.
+    ``explained=False`` gives the unit alone ("đồng/chục"), for the notes said after the
+    one that explained it.
     """
     from forecast.clean.units import CHUC
     from forecast.plots import series_unit_label
@@ -298,7 +298,9 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
     if a is None:
         return None
     w = words(lang)
-    unit = unit_word(s, lang, explained=False).split("/", 1)[-1]
+    # The unit as the table says it ("đồng/chục of 14 nuts"): in Markdown and HTML the line
+    # stands in a section of its own, under the notes, far from the row that explained it.
+    unit = unit_word(s, lang).split("/", 1)[-1]
     date = period_label(a.date, s.freq, lang)
     actual = money(a.actual, s.currency, unit, lang)
     # "Last period" only when it was: a forecast from prices weeks older says when it was

@@ -304,6 +304,10 @@ COMMODITIES_VI: dict[str, str] = {
     "wheat": "Lúa mì",
     "fish": "Cá",
     "eggs": "Trứng",
+    # Kinds of egg, named like "meat (chicken)": the bird in brackets, so that the base is
+    # "Eggs" (counted by the egg: COUNT_WORDS) and "gà" is not left in an English name.
+    "eggs (chicken)": "Trứng gà",
+    "eggs (duck)": "Trứng vịt",
 }
 QUALIFIERS_VI: dict[str, str] = {
     "white": "trắng",
