@@ -628,6 +628,28 @@ def test_archive_then_accuracy_and_the_bulletin_line(tmp_path):
     assert "From prices up to Dec 2017 we expected" in " ".join(bulletin.stdout.split())
 
 
+def test_accuracy_shows_the_price_type_as_stored(tmp_path):
+    """Review: accuracy named a series stored as "Retail" "(retail, VND/kg)", lowered,
+    where "retail" and "Retail" are two series in the store (store remove -s tells them
+    apart): a store holding both showed two rows alike. Each row says its own."""
+
+    def weeks(path, n):
+        rows = ["date,commodity,market,price_type,unit,currency,price"]
+        for i, monday in enumerate(pd.date_range("2023-01-02", periods=n, freq="W-MON")):
+            rows.append(f"{monday:%Y-%m-%d},Bưởi,Mỏ Cày Bắc,Retail,kg,VND,{40000 + 300 * (i % 5)}")
+            rows.append(f"{monday:%Y-%m-%d},Bưởi,Mỏ Cày Bắc,retail,kg,VND,{38000 + 300 * (i % 4)}")
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    assert run("ingest", weeks(tmp_path / "a.csv", 30), "--db", "s.duckdb").exit_code == 0
+    run("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 4, "-j", 1, "-q")
+    assert run("ingest", weeks(tmp_path / "b.csv", 34), "--db", "s.duckdb").exit_code == 0
+    table = run("accuracy", "--db", "s.duckdb")
+    assert table.exit_code == 0, table.output
+    assert "Bưởi · Mỏ Cày Bắc (Retail, VND/kg)" in table.stdout, table.stdout
+    assert "Bưởi · Mỏ Cày Bắc (retail, VND/kg)" in table.stdout, table.stdout
+
+
 def test_a_forecast_that_was_right_scores_an_mae_of_0(tmp_path):
     """The prices after the cutoff repeat the last one, so naive was exactly right: MAE and
     MAPE are 0, not the float noise of a price carried through logs (3.64e-12)."""

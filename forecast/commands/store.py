@@ -443,7 +443,7 @@ def accuracy_cmd(
         view.add_column(f"{level}%", justify="right", no_wrap=True)
     for row in table.to_dict(orient="records"):
         view.add_row(
-            f"{row['commodity']} · {row['market']} ({row['price_type'].lower()}, "
+            f"{row['commodity']} · {row['market']} ({row['price_type']}, "
             f"{row['currency']}/{row['unit']})",
             str(row["model"]),
             str(row["n"]),
