@@ -448,6 +448,8 @@ def test_alerts_command_on_embedded_data():
     assert result.exit_code == 0, result.output
     assert "Price alerts as of 2025-11 (embedded data)" in result.stdout
     assert "series do not qualify for ALPS: no recent price" in result.stdout
+    # The price type as stored: 'retail' and 'Retail' are two series (store remove).
+    assert "(International)" in result.stdout and "(international)" not in result.stdout
 
 
 def test_alerts_json_structure(embedded):

@@ -262,7 +262,7 @@ def alerts_cmd(
         table.add_column("IPA", no_wrap=True)
         for row in shown.itertuples(index=False):
             table.add_row(
-                f"{row.commodity} · {row.market} ({row.price_type.lower()})",
+                f"{row.commodity} · {row.market} ({row.price_type})",
                 f"{money(row.price)} {row.currency}/{row.unit} ({row.date:%Y-%m})",
                 _indicator_cell(row.alps, row.alps_band, "alps", bool(row.alps_low)),
                 _indicator_cell(row.ipa, row.ipa_band, "ipa"),
