@@ -36,7 +36,10 @@ What every engine guarantees
   on the ``forecast.engine`` logger at its end (the command line prints it as a note):
   finished anyway, it should still say so, as the cause (memory) may strike again. Dask's
   scheduler reruns a lost worker's tasks by itself, so there the run compares its workers
-  at the end with those at the start.
+  at the end with those at the start. A Dask cluster left with no worker for
+  :data:`DASK_NO_WORKERS_SECONDS` ran nothing more: the series not yet run go to
+  ``on_error`` as a :class:`NoWorkerError` (no worker died under them, nothing is retried),
+  and the run ends with one warning naming the cluster and what to do.
 """
 
 from __future__ import annotations
@@ -106,6 +109,22 @@ DASK_NO_WORKERS_SECONDS = 20.0
 
 class WorkerLostError(CropcastError):
     """A worker process died while running a job, on every attempt."""
+
+
+class NoWorkerError(WorkerLostError):
+    """A Dask cluster had no worker for :data:`DASK_NO_WORKERS_SECONDS`: the job never ran.
+
+    ``cluster`` says which cluster and for how long, ``fix`` what to do; ``summary(n)`` is
+    the run's one line for the ``n`` series it left unrun.
+    """
+
+    def __init__(self, cluster: str, fix: str):
+        self.cluster = cluster
+        super().__init__(f"{cluster}, so the series was not run", None, fix)
+
+    def summary(self, n: int) -> str:
+        were = "was" if n == 1 else "were"
+        return f"{self.cluster}, so {n} series {were} not run: {self.fix[0].lower()}{self.fix[1:]}"
 
 
 def default_jobs() -> int:
@@ -635,6 +654,9 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
     exhausted = False
     death = None  # what the first lost task raised (loky loses every task in flight at once)
     held = 0  # the items the lost tasks held on their first attempt
+    retried = False  # whether any of them was run again
+    no_worker = None  # the NoWorkerError of items never run: the cluster had no worker
+    unrun = 0  # how many items that was
     try:
         while True:
             while len(in_flight) < pool.max_in_flight:
@@ -667,6 +689,13 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                         if isinstance(result, _Failure):
                             result = _handle_failure(item, result, on_error)
                         yield result
+                elif isinstance(error, NoWorkerError):  # never ran: no worker died under it
+                    no_worker = error
+                    unrun += len(chunk.items)
+                    for item in chunk.items:
+                        if on_error is None:
+                            raise error
+                        yield on_error(item, error)
                 elif pool.is_worker_death(error):
                     pool.after_death()
                     attempts = chunk.attempts + 1
@@ -677,6 +706,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                     for item in chunk.items:
                         if attempts <= again:
                             suspects.append((item, attempts))
+                            retried = True
                             continue
                         # Out of memory, or a crash in C code: the job cannot say which.
                         lost = WorkerLostError(
@@ -697,8 +727,10 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                 "code); the %d series then in progress were %s",
                 death,
                 held,
-                "run again, one at a time" if retries else "given up (no retries)",
+                "run again, one at a time" if retried else "given up (no retries)",
             )
+        if no_worker is not None:
+            log.warning("%s", no_worker.summary(unrun))
 
 
 def _handle_failure(item, failure: _Failure, on_error):
@@ -806,6 +838,7 @@ class _DaskPool:
         self.own_client = False
         self.max_in_flight = IN_FLIGHT_PER_WORKER * workers
         self.workerless = False  # the cluster was found with no worker left (see wait)
+        self.own_cluster = False  # a LocalCluster cropcast started (here or in `started`)
 
     def __enter__(self):
         import logging
@@ -817,6 +850,7 @@ class _DaskPool:
         self.distributed = distributed
         if isinstance(self.scheduler, _Background):  # a LocalCluster `started` is starting
             self.scheduler = self.scheduler.result().client
+            self.own_cluster = True
         if isinstance(self.scheduler, distributed.Client):
             self.client = self.scheduler
         elif self.scheduler is not None:
@@ -854,6 +888,7 @@ class _DaskPool:
                 {"distributed.worker.multiprocessing-method": method, **_QUIET_DASK}
             ):
                 self.cluster = _local_cluster(distributed, self.workers)
+                self.own_cluster = True
             try:
                 self.client = distributed.Client(self.cluster, set_as_default=False)
             except BaseException:
@@ -964,10 +999,11 @@ class _DaskPool:
             return False
 
     def error_of(self, future) -> BaseException | None:
-        """The future's error; a job given up with no worker left is a worker death, and one
-        the client cancelled (its scheduler gone) is said in one line, not as a bug."""
+        """The future's error; a job given up with no worker left is a :class:`NoWorkerError`
+        (never run: no worker died under it), and one the client cancelled (its scheduler
+        gone) is said in one line, not as a bug."""
         if self.workerless and future.cancelled():
-            return WorkerLostError("the Dask cluster had no worker left to run it")
+            return self._no_worker()
         if future.cancelled():
             return CropcastError(
                 "lost the Dask scheduler during the run (it stopped, or the network failed)",
@@ -978,9 +1014,25 @@ class _DaskPool:
             )
         return future.exception()
 
+    def _no_worker(self) -> NoWorkerError:
+        """What a job given up for want of a worker says: which cluster, what to do."""
+        alone = f"had no worker for {DASK_NO_WORKERS_SECONDS:g} s"
+        if self.own_cluster:  # its nannies stopped restarting workers that kept dying
+            return NoWorkerError(
+                f"the Dask cluster cropcast started {alone} (its workers kept dying: out of "
+                "memory, or a crash in C code)",
+                "Run again with fewer --jobs, or with --engine processes",
+            )
+        address = self.scheduler.strip() if isinstance(self.scheduler, str) else None
+        with suppress(Exception):
+            address = address or self.client.scheduler.address
+        where = f"at {address} " if address else ""
+        return NoWorkerError(
+            f"the Dask cluster {where}{alone}",
+            f"Start workers with 'dask worker {address or 'ADDRESS'}' and run again",
+        )
+
     def is_worker_death(self, error: BaseException) -> bool:
-        if isinstance(error, WorkerLostError):
-            return True
         return isinstance(error, self.distributed.KilledWorker)
 
     def after_death(self) -> None:
@@ -999,6 +1051,7 @@ class _DaskPool:
 __all__ = [
     "ENGINES",
     "RemoteTraceback",
+    "NoWorkerError",
     "WorkerLostError",
     "check_engine",
     "default_jobs",

@@ -880,8 +880,64 @@ def test_a_dask_cluster_left_with_no_worker_ends_the_run_with_its_series_reporte
     ):
         start = time.monotonic()
         out = list(run_jobs(square, range(9), engine="dask", scheduler=client, on_error=lost))
-    assert sorted(out) == sorted(("lost", x, "WorkerLostError") for x in range(9))
+    assert sorted(out) == sorted(("lost", x, "NoWorkerError") for x in range(9))
     assert time.monotonic() - start < 30
+
+
+def test_no_worker_names_the_cluster_and_what_to_do(monkeypatch):
+    """An address the user gave: start workers there. The LocalCluster cropcast started
+    has no address to give: its workers kept dying and were not restarted."""
+    monkeypatch.setattr(engine_module, "DASK_NO_WORKERS_SECONDS", 20.0)
+    given = engine_module._DaskPool(2, " tcp://10.0.0.5:8786 ")._no_worker()
+    assert isinstance(given, WorkerLostError) and given.exit_code == 1
+    assert given.summary(3) == (
+        "the Dask cluster at tcp://10.0.0.5:8786 had no worker for 20 s, so 3 series were "
+        "not run: start workers with 'dask worker tcp://10.0.0.5:8786' and run again"
+    )
+    own = engine_module._DaskPool(2, None)
+    own.own_cluster = True
+    assert own._no_worker().summary(1) == (
+        "the Dask cluster cropcast started had no worker for 20 s (its workers kept dying: "
+        "out of memory, or a crash in C code), so 1 series was not run: run again with "
+        "fewer --jobs, or with --engine processes"
+    )
+
+
+@pytest.mark.slow
+def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkeypatch, tmp_path):
+    """No worker ever ran a series, and none was run again: the run said "a worker process
+    died ... were run again, one at a time", each series "died on each of 1 attempts", and
+    never that the cluster had no worker. Now one line each says so, and what to do; the
+    series still get naive, the file is written and, as for a forecast's other failed
+    series, the command exits 0."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    monkeypatch.setattr(engine_module, "DASK_NO_WORKERS_SECONDS", 2.0)
+    out = tmp_path / "f.csv"
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
+    ) as cluster:
+        address = cluster.scheduler_address
+        result = cli("forecast", "-o", out, "--engine", "dask", "--scheduler", address, "-q")
+    assert result.exit_code == 0, result.output
+    assert "worker process died" not in result.stderr
+    assert "died on each" not in result.stderr and "run again, one at a time" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    n_series = len(pd.read_csv(out).groupby(list(KEY)))
+    assert n_series > 1
+    # One line for the run (besides the embedded data's own notes), one for the series.
+    assert (
+        f"note: the Dask cluster at {address} had no worker for 2 s, so {n_series} series "
+        f"were not run: start workers with 'dask worker {address}' and run again"
+    ) in lines
+    failed = [line for line in lines if line.startswith(f"{n_series} of {n_series} series")]
+    assert len(failed) == 1 and failed[0].startswith(f"{n_series} of {n_series} series failed: ")
+    assert (
+        f"auto failed (NoWorkerError: the Dask cluster at {address} had no worker for 2 s, so "
+        f"the series was not run. Start workers with 'dask worker {address}' and run again); "
+        "used naive"
+    ) in failed[0]
 
 
 @pytest.mark.parametrize("command", ["alerts", "bulletin", "plot"])
