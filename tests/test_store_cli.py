@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -982,6 +983,31 @@ def test_a_ctrl_c_inside_the_first_ingests_transaction_leaves_no_store(tmp_path)
     assert err.strip().splitlines()[-1] == "interrupted"
     _no_store(tmp_path / "s.duckdb")
     assert run("ingest", a, "--db", "s.duckdb").exit_code == 0  # and a new start works
+
+
+@pytest.mark.slow
+def test_an_ingest_waiting_on_a_first_one_that_is_stopped_makes_the_store_itself(tmp_path):
+    """A review: a second ingest waiting (--wait) on a first ingest into a new store, when
+    the first was Ctrl-C'd and removed the store it had made, failed "cannot read the store
+    (No such file or directory)" and left none; before that removal it went in. It makes
+    the store itself now, as it would have had it come first."""
+    a = price_file(tmp_path / "a.csv", range(24))
+    b = price_file(tmp_path / "b.csv", range(30), series=(("Pepper", "Gia Lai", 1e5),))
+    first = cli_process("ingest", a, "--db", "s.duckdb", cwd=tmp_path, pause=60, ctrl_c=True)
+    second = None
+    try:
+        wait_for_pause(first)
+        second = cli_process("ingest", b, "--db", "s.duckdb", "--wait", "60", cwd=tmp_path)
+        time.sleep(1.5)  # the second is waiting for the first's lock
+    finally:
+        first.send_signal(signal.SIGINT)
+        _, err_first = first.communicate(timeout=60)
+    out_second, err_second = second.communicate(timeout=120)
+    assert first.returncode == 130, err_first
+    assert second.returncode == 0, err_second
+    assert "added as ingest #1" in out_second
+    listed = run("data", "list", "--db", tmp_path / "s.duckdb")
+    assert listed.exit_code == 0 and "Pepper" in listed.stdout and "Gia Lai" in listed.stdout
 
 
 @pytest.mark.slow

@@ -162,7 +162,7 @@ class Store:
     checks the file first.
     """
 
-    def __init__(self, path: str | Path, *, wait: float = DEFAULT_WAIT):
+    def __init__(self, path: str | Path, *, wait: float = DEFAULT_WAIT, fills: bool = False):
         self.path = Path(path)
         self.wait = float(wait)
         self.checked = False  # set by check()
@@ -170,6 +170,10 @@ class Store:
         #: it may remove again (remove_if_unfilled); another process may have made the one
         #: at the path.
         self._built: list[tuple[int, int]] = []
+        #: This handle is to fill the store (store_to_fill, made()): a store that a first
+        #: ingest made and removed again (remove_if_unfilled) while this one waited for it
+        #: is made anew, not refused as missing.
+        self._fills = fills
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -179,6 +183,11 @@ class Store:
         deadline = time.monotonic() + max(self.wait, 0.0)
         delay = 0.05
         while True:
+            if self._fills and not self.path.exists():
+                # Another first ingest made it, was stopped and removed it while this one
+                # waited: this ingest makes it as it would have (its second file failed
+                # "cannot read the store (No such file or directory)").
+                _create(self.path, self._built)
             check_file(self.path)  # each try: the file may have been replaced meanwhile
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
@@ -252,6 +261,7 @@ class Store:
     def made(self) -> Store:
         """This store, made first if its file does not exist yet (see :func:`store_to_fill`),
         and checked once: another ingest may have made it meanwhile."""
+        self._fills = True
         if not self.path.exists():
             _create(self.path, self._built)
         if not self.checked:
@@ -421,9 +431,10 @@ def store_to_fill(db: str | Path | None = None, *, wait: float = DEFAULT_WAIT) -
     (:meth:`Store.remove_if_unfilled`), but only while empty and not held by another
     process, which could have just opened it to fill it."""
     path, _ = resolve_location(db)
+    store = Store(path, wait=wait, fills=True)
     if path.exists():
-        return open_store(path, wait=wait)
-    return Store(path, wait=wait)
+        store.check()  # (it waits for a first ingest into it; see Store._connect)
+    return store
 
 
 def open_store(
