@@ -66,7 +66,7 @@ from forecast.backtest import Windows, cutoffs, resolve_models
 from forecast.errors import UsageError
 from forecast.metrics import mase_scale
 from forecast.models import make_model
-from forecast.models.base import Forecaster, normal_quantile, season_length
+from forecast.models.base import SPIKE_TIMES, Forecaster, normal_quantile, season_length
 
 #: Default candidates: the last price, ETS without seasonal terms (simple or damped trend,
 #: AICc) and Theta (deseasonalised when a test finds seasonality), all on log prices. Drift,
@@ -607,16 +607,19 @@ class AutoForecaster(Forecaster):
         self.last_ = float(np.log(y.dropna().iloc[-1])) if y.notna().any() else float("nan")
         self.calibration_ = {"method": "none yet"}
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
+        # A month as the user's file may write it (WFP's the 15th), as the notes quote it.
+        day = "%Y-%m" if bool(pd.DatetimeIndex(y.index).is_month_start.all()) else "%Y-%m-%d"
         for when, times in self.joins_:
             self.notes_.append(
-                f"prices before {when:%Y-%m-%d} scaled by {1 / times:.3g} to join those "
+                f"prices before {when.strftime(day)} scaled by {1 / times:.3g} to join those "
                 f"after, across a {_fold(times)} then (a new currency unit, a unit change "
                 f"or a typo)"
             )
         if self.typos_:
             self.notes_.append(
-                f"left out as typos, tenfold from the prices on both sides: "
-                f"{', '.join(f'{d:%Y-%m-%d}' for d in self.typos_)}"
+                f"left out as typos, {SPIKE_TIMES:g}-fold or more from the prices on both "
+                f"sides or {TYPO_JUMP:g}-fold from one: "
+                f"{', '.join(d.strftime(day) for d in self.typos_)}"
             )
         factories = self._factories()
         broad = self.currency_inflation is not None and self.currency_inflation >= INFLATION_RATE

@@ -124,11 +124,13 @@ def flat_series(prices: pd.DataFrame, window: int | None = None) -> list[tuple]:
     )
     # Relative: a gap filled in logs between two equal prices comes out 310.29999...
     still = (spread["max"] <= spread["min"] * (1 + FLAT_TOLERANCE)) & (spread["count"] >= 2)
-    # A fixed price whose unit changed once (150 a kg, then 15,000 a quintal) is as flat to
-    # the models, which join such a jump (forecast.models.base.join_jumps).
-    from forecast.models.base import JUMP_TIMES, join_jumps
+    # A fixed price whose unit changed once (150 a kg, then 15,000 a quintal), or with one
+    # mistyped price (260 among 50s), is as flat to the models, which join such a jump and
+    # leave such a typo out (forecast.models.base.join_jumps).
+    from forecast.models.base import JUMP_TIMES, SPIKE_TIMES, join_jumps
 
-    jumped = spread.index[(spread["max"] >= spread["min"] * JUMP_TIMES) & (spread["count"] >= 2)]
+    far = min(JUMP_TIMES, SPIKE_TIMES)
+    jumped = spread.index[(spread["max"] >= spread["min"] * far) & (spread["count"] >= 2)]
     if len(jumped):
         rows = recent.set_index(list(KEY)).loc[jumped]
         for key, series in rows.groupby(level=list(range(len(KEY))), sort=False):

@@ -656,3 +656,18 @@ def test_a_shorter_forecast_is_the_start_of_the_longer_one():
     twelve = run(12).set_index([*KEY, "date"]).loc[three.index]
     assert three.index.get_level_values("market").nunique() == len(markets) + 1
     pd.testing.assert_frame_equal(three, twelve, rtol=1e-12)
+
+
+def test_explain_names_a_fivefold_typo_by_its_month():
+    """A review: --explain said "left out as typos, tenfold from the prices on both sides:
+    2022-07-01" of a price 5.2 times its neighbours, a month a WFP file writes 2022-07-15."""
+    months = pd.date_range("2018-01-01", periods=60, freq="MS")
+    rng = np.random.default_rng(3)
+    y = pd.Series(50 * np.exp(np.cumsum(rng.normal(0, 0.02, 60))), index=months, name="price")
+    y.iloc[40] = y.iloc[39] * 5.2
+    notes = make_model("auto", horizon=12).fit(y).explain_["notes"]
+    said = [note for note in notes if note.startswith("left out as typos")]
+    assert said == [
+        f"left out as typos, 5-fold or more from the prices on both sides or "
+        f"10-fold from one: {months[40]:%Y-%m}"
+    ], notes

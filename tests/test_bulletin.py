@@ -1158,7 +1158,7 @@ def test_series_the_bulletin_leaves_out_are_said_as_left_out_not_forecast(tmp_pa
         return [line for line in result.stderr.splitlines() if "series" in line]
 
     assert notes() == [
-        "note: 1 of 4 series are left out of the bulletin, with no price in the 12 months "
+        "note: 1 of 4 series is left out of the bulletin, with no price in the 12 months "
         "before its date (2023-12): Sorghum | M2 | Retail | XOF/kg (2019-12)"
     ]
     assert notes("--as-of", "2024-03") == [  # against the bulletin's date, not the data's

@@ -444,3 +444,20 @@ def test_a_fixed_price_whose_unit_changed_once_is_flat_as_the_models_see_it():
     assert flat_series(frame) == [key]
     moving = frame.assign(price=[1500.0] * 12 + [150.0 + i for i in range(24)])
     assert flat_series(moving) == []
+
+
+def test_a_fixed_price_with_one_mistyped_price_is_flat_as_the_models_see_it():
+    """Review: maize at 50 for years with one 260 (5.2 times, a typo the models leave out)
+    had ranges of no width and no note, where the same price with a tenfold typo borrowed
+    its kin's moves."""
+    from forecast.kin import flat_series
+
+    months = pd.date_range("2019-01-01", periods=36, freq="MS")
+    key = ("Maize", "Hanoi", "Retail", "kg", "VND")
+    frame = pd.DataFrame({"date": months, "price": [50.0] * 36})
+    for column, value in zip(KEY, key, strict=True):
+        frame[column] = value
+    frame.loc[20, "price"] = 260.0
+    assert flat_series(frame) == [key]
+    frame.loc[20, "price"] = 4 * 50.0  # four times: a price, kept; the series moved
+    assert flat_series(frame) == []

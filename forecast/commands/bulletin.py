@@ -264,7 +264,8 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
     left = len(facts.stale)
     more = f" and {left - shown} more" if left > shown else ""
     typer.echo(
-        f"note: {left} of {left + len(facts.series)} series are left out of the bulletin, "
+        f"note: {left} of {left + len(facts.series)} series {'is' if left == 1 else 'are'} "
+        f"left out of the bulletin, "
         f"with no price in the {MAX_AGE_MONTHS} months before its date "
         f"({facts.as_of:%Y-%m}): {examples}{more}",
         err=True,
