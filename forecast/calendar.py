@@ -563,6 +563,45 @@ def harvest_features(
 #: when the calendar has no ``price_effect`` column: the pre-Tết season.
 DEMAND_SEASON_WORDS = ("tết",)
 
+#: Lunar New Year (Tết) day in Việt Nam, 2000-2040, as the ``holidays`` package gives it
+#: (a test compares them). Prophet's models take the package's, with this table as a safety
+#: net; a bulletin dates the pre-Tết season from it (see :func:`next_tet`).
+# fmt: off
+TET_DATES = (
+    "2000-02-05", "2001-01-24", "2002-02-12", "2003-02-01", "2004-01-22", "2005-02-09",
+    "2006-01-29", "2007-02-17", "2008-02-07", "2009-01-26", "2010-02-14", "2011-02-03",
+    "2012-01-23", "2013-02-10", "2014-01-31", "2015-02-19", "2016-02-08", "2017-01-28",
+    "2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22",
+    "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13",
+    "2030-02-02", "2031-01-23", "2032-02-11", "2033-01-31", "2034-02-19", "2035-02-08",
+    "2036-01-28", "2037-02-15", "2038-02-04", "2039-01-24", "2040-02-12",
+)
+# fmt: on
+
+#: The pre-Tết demand season, in weeks before Tết day. Tết moves between 21 January and 20
+#: February, so a season pinned to months (the calendar's "December to January", from a
+#: late-January Tết) told farmers of it six weeks early in a year of a mid-February Tết and
+#: said nothing in the two weeks before it, when pomelo prices peak. Six weeks is that
+#: source's span ahead of a late-January Tết.
+TET_LEAD_WEEKS = 6
+
+
+def next_tet(date) -> pd.Timestamp | None:
+    """The first Tết day after ``date`` (a period's start: the day itself counts), or ``None``
+    beyond the table's years."""
+    day = pd.Timestamp(date).normalize()
+    for text in TET_DATES:
+        tet = pd.Timestamp(text)
+        if tet >= day:
+            return tet
+    return None
+
+
+def tied_to_tet(row: pd.Series) -> bool:
+    """Whether a calendar row's season is the run-up to Tết (its name says Tết, and it is a
+    demand season): dated from Tết day each year, not from the row's months."""
+    return season_effect(row) == "rise" and "tết" in str(row["season"]).casefold()
+
 
 def season_effect(row: pd.Series) -> str:
     """What a calendar row's season does to prices: ``"dip"`` (a harvest glut, the usual)

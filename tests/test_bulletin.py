@@ -46,7 +46,7 @@ from forecast.bulletin.facts import (
     outlook,
     series_facts,
 )
-from forecast.bulletin.parts import summary_sentence
+from forecast.bulletin.parts import harvest_sentence, summary_sentence
 from forecast.bulletin.sms import pack_sms
 from forecast.bulletin.wording import (
     commodity_name,
@@ -192,10 +192,45 @@ def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
     bulletin = BulletinFacts(pd.Timestamp("2024-11-01"), (facts,), 3, "naive")
     for fmt in ("md", "txt", "sms"):
         vi = render(bulletin, "vi", fmt)
-        assert "giảm" not in vi and "giam" not in vi, vi
-    assert "nhu cầu cao, giá thường tăng" in render(bulletin, "vi", "md")
+        # A rise before Tết (29/1/2025); the fall is only after it (the outlook's February).
+        before, _, after = vi.partition("Tết (29/1/2025)" if fmt != "sms" else "Tet (29/1)")
+        assert after and "giảm" not in before and "giam" not in before, vi
+    assert "nhu cầu cao trước Tết (29/1/2025), giá thường tăng" in render(bulletin, "vi", "md")
+    assert "sau Tết giá thường giảm" in render(bulletin, "vi", "md")
     assert "prices usually rise" in render(bulletin, "en", "md")
     assert "dip" not in render(bulletin, "en", "md")
+
+
+@pytest.mark.parametrize(
+    ("as_of", "tet", "after"),
+    [
+        ("2026-01-05", "2026-02-17", False),  # the calendar's months; Tết six weeks on
+        ("2026-02-09", "2026-02-17", True),  # the week before Tết: not in December-January
+        ("2026-02-23", None, None),  # Tết is over: next year's is far off
+        ("2025-01-20", "2025-01-29", True),  # the outlook runs past Tết
+    ],
+)
+def test_the_tet_season_is_dated_from_tet_day_not_the_calendars_months(as_of, tet, after):
+    """A review: pomelo's "Vụ Tết (tháng 12–1)" told farmers of it six weeks before a
+    mid-February Tết (17/2/2026) and said nothing in the two weeks before it, when prices
+    peak; in 2025 (Tết 29/1) its "prices usually rise" ran over an outlook past Tết."""
+    calendar = load_calendar()
+    notes = harvest_notes(_key("Bưởi da xanh"), pd.Timestamp(as_of), "weekly", 3, calendar)
+    if tet is None:
+        assert notes == ()
+        return
+    (note,) = notes
+    assert (note.season, note.effect, note.tet, note.past_tet) == (
+        "Vụ Tết",
+        "rise",
+        pd.Timestamp(tet),
+        after,
+    )
+    day = pd.Timestamp(tet)
+    vi, en = harvest_sentence(note, "vi"), harvest_sentence(note, "en")
+    assert f"trước Tết ({day.day}/{day.month}/{day.year}), giá thường tăng" in vi
+    assert f"before Tết ({day.day} {day:%b} {day.year}), prices usually rise" in en
+    assert ("sau Tết giá thường giảm" in vi) is after and ("ease after it" in en) is after
 
 
 def test_accuracy_line_compares_last_forecast_with_the_price():
@@ -1941,7 +1976,7 @@ def test_weekly_phone_charts_keep_their_plot_and_call_a_season_a_season(tmp_path
 
     from forecast.bulletin import fan_charts
 
-    mondays = pd.date_range("2025-04-07", periods=34, freq="W-MON")
+    mondays = pd.date_range("2025-06-02", periods=34, freq="W-MON")  # to the run-up to Tết 2026
     prices = pd.DataFrame(
         {
             "commodity": "Bưởi da xanh",

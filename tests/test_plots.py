@@ -911,6 +911,41 @@ def test_a_season_band_is_named_in_the_charts_language(calendar, commodity, lang
     assert label in legend_texts(profile.axes[0])
 
 
+def test_the_tet_band_is_dated_from_tet_day_not_the_calendars_months(calendar):
+    """A review: pomelo's pre-Tết band was the calendar's December-January whatever the
+    year, six weeks before a mid-February Tết (17/2/2026) and gone in the two weeks before
+    it, when prices peak. It is the six weeks before each Tết day, as the bulletin says."""
+    import matplotlib.dates as mdates
+    from matplotlib.patches import Rectangle
+
+    from forecast.calendar import TET_LEAD_WEEKS
+
+    dates = pd.date_range("2024-10-07", periods=70, freq="W-MON")  # to 2026-02-02
+    y = pd.Series(40000.0 + 300 * (np.arange(70) % 5), index=dates, name="price")
+    chosen = pd.DataFrame({"date": dates, "price": y.to_numpy()}).assign(
+        commodity="Pomelo", market="Mỏ Cày Bắc", price_type="Wholesale", unit="kg", currency="VND"
+    )
+    fig = fan_chart(
+        y,
+        naive_forecast(chosen, horizon=4),
+        title="t",
+        unit_label=unit_label("VND", "kg", "en"),
+        harvest_months=match_commodity("Pomelo", calendar),
+        lang="en",
+    )
+    ax = fig.axes[0]
+    spans = []
+    for patch in ax.patches:  # axvspan's rectangles, in data units on x
+        if isinstance(patch, Rectangle) and patch.get_height() >= 1:  # axes-high
+            left = mdates.num2date(patch.get_x()).replace(tzinfo=None)
+            right = mdates.num2date(patch.get_x() + patch.get_width()).replace(tzinfo=None)
+            spans.append((pd.Timestamp(left).normalize(), pd.Timestamp(right).normalize()))
+    lead = pd.Timedelta(weeks=TET_LEAD_WEEKS)
+    tets = [pd.Timestamp("2025-01-29"), pd.Timestamp("2026-02-17")]
+    assert sorted(spans) == [(tets[0] - lead, tets[0]), (tets[1] - lead, tets[1])], spans
+    assert "Tết season (Mekong Delta)" in legend_texts(ax)
+
+
 def test_a_flat_price_gets_a_readable_axis_not_a_few_dong_of_noise():
     lo, hi = fit_limits(np.array([7000.0, 7000.0]), np.array([]))
     assert lo < 7000 * 0.96 and hi > 7000 * 1.04

@@ -142,6 +142,11 @@ class HarvestNote:
     #: The crop is picked every month and ``months`` are when output rises (coconut in the
     #: rainy season): "output rises", not "harvest in May to November".
     all_year: bool = False
+    #: Tết day, for the season before it (pomelo's): it is dated from Tết, which moves
+    #: between late January and late February, not from the calendar's months.
+    tet: pd.Timestamp | None = None
+    #: The outlook reaches past Tết day, when the demand is over and prices usually ease.
+    past_tet: bool = False
 
 
 @dataclass(frozen=True)
@@ -482,11 +487,14 @@ def harvest_notes(
     if calendar is None:
         return ()
     from forecast.calendar import (
+        TET_LEAD_WEEKS,
         harvest_note_months,
         match_series,
         months_between,
+        next_tet,
         picked_all_year,
         season_effect,
+        tied_to_tet,
     )
 
     rows = match_series(key, calendar)
@@ -497,7 +505,27 @@ def harvest_notes(
     upcoming = set(upcoming_months(date, freq, horizon))
     window = {date.month, *upcoming}
     notes = []
+    step = period_step(freq)
+    outlook_end = date + step * horizon
+    ahead = max(outlook_end, date + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS))
     for _, row in rows.iterrows():
+        tet = next_tet(date) if tied_to_tet(row) else None
+        if tet is not None:
+            # The run-up to Tết, from Tết day: under way or starting within the window.
+            start = tet - pd.Timedelta(weeks=TET_LEAD_WEEKS)
+            if start <= ahead:
+                notes.append(
+                    HarvestNote(
+                        season=str(row["season"]),
+                        months=tuple(dict.fromkeys([max(start, date).month, tet.month])),
+                        kind="harvest",
+                        effect="rise",
+                        all_year=picked_all_year(row),
+                        tet=tet,
+                        past_tet=outlook_end > tet,
+                    )
+                )
+            continue
         harvest = months_between(int(row["harvest_start"]), int(row["harvest_end"]))
         if not window.intersection(harvest):
             continue

@@ -24,6 +24,7 @@ from forecast.bulletin.wording import (
     commodity_name,
     count_word,
     counted,
+    day_label,
     format_number,
     format_pct,
     format_range,
@@ -260,6 +261,9 @@ def harvest_sentence(note, lang: str) -> str:
     w = words(lang)
     season = season_name(note.season, lang)
     months = month_span(note.months, lang)
+    if note.tet is not None:  # the run-up to Tết, dated from Tết day
+        key = "harvest_rise_tet_after" if note.past_tet else "harvest_rise_tet"
+        return w[key].format(season=season, tet=day_label(note.tet, lang))
     if note.effect == "rise":
         return w["harvest_rise"].format(season=season, months=months)
     if note.all_year:  # picked every month: these months bring more, not the harvest

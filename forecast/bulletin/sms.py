@@ -87,10 +87,13 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
         template = w["sms_rise"] if note.effect == "rise" else w["sms_dip"]
         if note.effect != "rise" and note.all_year:
             template = w["sms_output"]
+        if note.tet is not None:  # dated from Tết day: "truoc Tet (17/2)"
+            template = w["sms_rise_tet"]
         parts.append(
             template.format(
                 season=season_name(note.season, lang),
                 months=month_span(note.months, lang, short=True),
+                tet=f"{note.tet.day}/{note.tet.month}" if note.tet is not None else "",
             )
         )
     if s.alps_band in SMS_BANDS:

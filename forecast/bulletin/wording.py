@@ -90,6 +90,10 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_dip_peak": "{season}: thu hoạch rộ {months}, giá thường giảm.",
         "harvest_dip": "{season}: thu hoạch {months}, giá thường giảm.",
         "harvest_rise": "{season} ({months}): nhu cầu cao, giá thường tăng.",
+        "harvest_rise_tet": "{season}: nhu cầu cao trước Tết ({tet}), giá thường tăng.",
+        "harvest_rise_tet_after": (
+            "{season}: nhu cầu cao trước Tết ({tet}), giá thường tăng; sau Tết giá thường giảm."
+        ),
         "harvest_output": "{season} ({months}): sản lượng tăng, giá thường giảm.",
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
@@ -131,6 +135,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_period_mixed": "ky",
         "sms_dip": "{season}: gia thuong giam {months}.",
         "sms_rise": "{season}: nhu cau cao, gia thuong tang {months}.",
+        "sms_rise_tet": "{season}: gia thuong tang truoc Tet ({tet}).",
         "sms_output": "{season} ({months}): san luong tang, gia thuong giam.",
         "sms_alert": "Canh bao: gia {band} bat thuong.",
         "sms_low": "Gia thap bat thuong.",
@@ -206,6 +211,10 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",
         "harvest_dip": "{season} harvest in {months}: prices usually dip.",
         "harvest_rise": "{season} ({months}): demand peaks, prices usually rise.",
+        "harvest_rise_tet": "{season}: demand peaks before Tết ({tet}), prices usually rise.",
+        "harvest_rise_tet_after": (
+            "{season}: demand peaks before Tết ({tet}), prices usually rise, then ease after it."
+        ),
         "harvest_output": "{season} ({months}): output rises, prices usually dip.",
         "held_back": (
             "The price {price} ({date}) is far from the periods before (about {around}), "
@@ -251,6 +260,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_period_mixed_one": "period",
         "sms_dip": "{season} harvest: prices usually dip in {months}.",
         "sms_rise": "{season}: demand high, prices usually rise in {months}.",
+        "sms_rise_tet": "{season}: prices usually rise before Tet ({tet}).",
         "sms_output": "{season} ({months}): output up, prices usually dip.",
         "sms_alert": "Price unusually high ({band} level).",
         "sms_low": "Price unusually low.",
@@ -676,6 +686,14 @@ def month_span(months: tuple[int, ...] | list[int], lang: str, *, short: bool = 
     if first == last:
         return MONTHS_EN[first - 1] if short else MONTHS_EN_LONG[first - 1]
     return f"{MONTHS_EN[first - 1]}–{MONTHS_EN[last - 1]}"
+
+
+def day_label(date: pd.Timestamp, lang: str) -> str:
+    """A day as a farmer writes it: "17/2/2026" (vi), "17 Feb 2026" (en)."""
+    date = pd.Timestamp(date)
+    if check_lang(lang) == "vi":
+        return f"{date.day}/{date.month}/{date.year}"
+    return f"{date.day} {MONTHS_EN[date.month - 1]} {date.year}"
 
 
 def period_label(date: pd.Timestamp, freq: str, lang: str) -> str:

@@ -25,25 +25,13 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from forecast.calendar import TET_DATES
 from forecast.errors import UsageError
 from forecast.models.base import Forecaster, future_index
 from forecast.models.gbm import exog_columns, exog_frame, periods_per_year
 
 log = logging.getLogger(__name__)
 
-#: Lunar New Year (Tết) day, from the ``holidays`` package (2000-2040). Used only when that
-#: package cannot give Việt Nam's holidays (it ships its data, so this is a safety net).
-# fmt: off
-TET_DATES = (
-    "2000-02-05", "2001-01-24", "2002-02-12", "2003-02-01", "2004-01-22", "2005-02-09",
-    "2006-01-29", "2007-02-17", "2008-02-07", "2009-01-26", "2010-02-14", "2011-02-03",
-    "2012-01-23", "2013-02-10", "2014-01-31", "2015-02-19", "2016-02-08", "2017-01-28",
-    "2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22",
-    "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13",
-    "2030-02-02", "2031-01-23", "2032-02-11", "2033-01-31", "2034-02-19", "2035-02-08",
-    "2036-01-28", "2037-02-15", "2038-02-04", "2039-01-24", "2040-02-12",
-)
-# fmt: on
 
 #: Yearly Fourier order by data frequency: 5 pairs is all 12 points a year can carry
 #: (6 would fit the months exactly); finer data can afford Prophet's default 10.

@@ -410,14 +410,14 @@ def _year_round_seasons(harvest) -> list[str]:
     return list(dict.fromkeys(str(s) for s in harvest["season"]))
 
 
-def harvest_handles(profile: np.ndarray, harvest, lang: str) -> list[Patch]:
-    """Legend entries for the shading actually drawn."""
+def harvest_handles(profile: np.ndarray, harvest, lang: str, *, tet: bool = False) -> list[Patch]:
+    """Legend entries for the shading actually drawn (``tet``: a run-up to Tết was)."""
     from forecast.bulletin.wording import season_name
     from forecast.calendar import PEAK
 
     text = words(lang)
     handles = []
-    if (profile > 0).any():
+    if (profile > 0).any() or tet:
         region = harvest_region(harvest, lang)
         label = text["harvest"].format(region=region)
         seasons = _year_round_seasons(harvest)
@@ -430,6 +430,34 @@ def harvest_handles(profile: np.ndarray, harvest, lang: str) -> list[Patch]:
     if (profile >= PEAK).any():
         handles.append(Patch(facecolor=HARVEST_COLOUR, alpha=PEAK_ALPHA * 1.6, label=text["peak"]))
     return handles
+
+
+def without_tet(harvest):
+    """``(rows, tied)``: calendar rows but those of a run-up to Tết, and whether there were
+    any. Tết moves from year to year, so such a season is shaded from Tết day (see
+    :func:`shade_tet`), not on the calendar's months, as the bulletin's note dates it."""
+    from forecast.calendar import tied_to_tet
+
+    if not isinstance(harvest, pd.DataFrame) or harvest.empty or "season" not in harvest:
+        return harvest, False
+    tied = harvest.apply(tied_to_tet, axis=1).astype(bool)
+    return harvest[~tied], bool(tied.any())
+
+
+def shade_tet(ax: Axes, start: pd.Timestamp, end: pd.Timestamp) -> int:
+    """Shade the ``TET_LEAD_WEEKS`` before each Tết day between two dates; returns spans."""
+    from forecast.calendar import TET_DATES, TET_LEAD_WEEKS
+
+    start, end, drawn = pd.Timestamp(start), pd.Timestamp(end), 0
+    for text in TET_DATES:
+        tet = pd.Timestamp(text)
+        left, right = max(tet - pd.Timedelta(weeks=TET_LEAD_WEEKS), start), min(tet, end)
+        if left < right:
+            ax.axvspan(
+                left, right, color=HARVEST_COLOUR, alpha=HARVEST_ALPHA, linewidth=0, zorder=0
+            )
+            drawn += 1
+    return drawn
 
 
 def shade_harvest_dates(ax: Axes, start: pd.Timestamp, end: pd.Timestamp, profile) -> int:

@@ -24,8 +24,10 @@ from forecast.plots.common import (
     month_year,
     price_formatter,
     shade_harvest_dates,
+    shade_tet,
     style_date_axis,
     tidy_axes,
+    without_tet,
     words,
 )
 
@@ -222,15 +224,17 @@ def fan_chart(
     ax.plot(dates, median, color=FORECAST_COLOUR, linewidth=2, linestyle="--", zorder=4)
 
     start, end = history.index[0], frame.index[-1] if len(frame) else last_date
-    profile = harvest_profile(harvest_months)
+    rows, tet = without_tet(harvest_months)  # the run-up to Tết is dated from Tết day
+    profile = harvest_profile(rows)
     if future_harvest_months is None:
         shade_harvest_dates(ax, start, end, profile)
     else:
         # The past runs through the last price's period: the forecast starts after it.
         split = frame.index[0] if len(frame) else end
         shade_harvest_dates(ax, start, split, profile)
-        shade_harvest_dates(ax, split, end, harvest_profile(future_harvest_months))
-    handles += harvest_handles(profile, harvest_months, lang)
+        shade_harvest_dates(ax, split, end, harvest_profile(without_tet(future_harvest_months)[0]))
+    tet = tet and shade_tet(ax, start, end) > 0
+    handles += harvest_handles(profile, harvest_months, lang, tet=tet)
 
     core = np.r_[history.to_numpy(float), median]
     if levels:
