@@ -265,6 +265,15 @@ def judged_facts(*cases: tuple[str, str, float, float, float]) -> BulletinFacts:
     return BulletinFacts(WEEK, tuple(series), 3, "naive")
 
 
+def test_last_periods_line_names_the_week_with_its_article_in_english():
+    """A review: "Last period we expected 202,000–212,000 for week of 1–7 Dec 2025"."""
+    from forecast.bulletin.parts import accuracy_sentence
+
+    (series,) = judged_facts(("Xoài", "kg", 20_000.0, 22_000.0, 21_000.0)).series
+    assert " for the week of " in accuracy_sentence(series, "en")
+    assert " tuần " in accuracy_sentence(series, "vi")
+
+
 def test_last_periods_verdict_judges_the_range_as_printed():
     """The reviewer's store: 11,880.16 a nut is 142,562 a chục, printed "142.000"; a price
     of 142.500 is inside the range the farmer reads, not "thấp hơn dự báo". Likewise 52.000

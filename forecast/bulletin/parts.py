@@ -306,6 +306,8 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
     # stands in a section of its own, under the notes, far from the row that explained it.
     unit = unit_word(s, lang).split("/", 1)[-1]
     date = period_label(a.date, s.freq, lang)
+    if lang == "en" and s.freq != "monthly":
+        date = f"the {date}"  # "for the week of 1–7 Dec 2025"
     actual = money(a.actual, s.currency, unit, lang)
     # "Last period" only when it was: a forecast from prices weeks older says when it was
     # made, or a farmer takes a six-week-old range for last week's.

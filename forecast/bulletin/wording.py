@@ -97,7 +97,7 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_output": "{season} ({months}): sản lượng tăng, giá thường giảm.",
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
-            "chưa dùng trong bản tin."
+            "không dùng trong bản tin."
         ),
         "anomaly_note": "Giá {band} bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
         "anomaly_low_note": "Giá thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}).",

@@ -215,7 +215,7 @@ def _make_bulletin(
         )
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
     # The outliers the outlook used: those held back as mistyped the bulletin names itself
-    # ("có thể nhập sai: chưa dùng"), and they skew nothing.
+    # ("có thể nhập sai: không dùng"), and they skew nothing.
     where = store_to_read(input_, db) if input_ is None else input_
     if where is not None:
         fix = "ingest a corrected file" if input_ is None else None

@@ -93,7 +93,7 @@ TEXT = {
         "alert": "cảnh báo",
         "crisis": "khủng hoảng",
         "model": "mô hình: {model}",
-        "held_back": "Có thể nhập sai: chưa dùng",
+        "held_back": "Có thể nhập sai: không dùng",
     },
 }
 
