@@ -20,6 +20,7 @@ from forecast.bulletin.facts import BulletinFacts, BulletinInputs, SeriesFacts
 from forecast.bulletin.parts import (
     accuracy_sentence,
     columns,
+    kept_columns,
     legend,
     market_names,
     series_name,
@@ -121,6 +122,7 @@ def render_html(
                 "num",
                 "band-low" if s.low else f"band-{s.alps_band}" if s.alps_band else "",
             ]
+            classes = [classes[i] for i in kept_columns(facts)]
             cells = "".join(
                 f'<td data-label="{esc(label)}"'
                 + (f' class="{cls.strip()}"' if cls.strip() else "")

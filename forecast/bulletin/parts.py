@@ -201,11 +201,33 @@ def _price_cell(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     return text
 
 
+#: Positions of the 5-year and price-alert columns among every column (see kept_columns).
+FIVE_YEAR_COLUMN, ALERT_COLUMN = 6, 8
+
+
+def kept_columns(facts: BulletinFacts) -> list[int]:
+    """Positions of the columns the table shows: all but the 5-year average's when no series
+    has five years, and the price alert's when no series could be scored (a depot's first
+    year): a column of "–" in every row, and its lines of the legend, cost a phone's reader
+    two rows a card and a paragraph of WFP's terms that tell nothing."""
+    drop = set()
+    if all(s.vs_five_year is None for s in facts.series):
+        drop.add(FIVE_YEAR_COLUMN)
+    if not shows_alerts(facts):
+        drop.add(ALERT_COLUMN)
+    return [i for i in range(ALERT_COLUMN + 1) if i not in drop]
+
+
+def shows_alerts(facts: BulletinFacts) -> bool:
+    """Whether any series has a price alert (ALPS) to show, or a low price."""
+    return any(s.alps is not None or s.low for s in facts.series)
+
+
 def columns(facts: BulletinFacts, lang: str) -> list[str]:
     w = words(lang)
     freq = facts.freq
     horizon = max((s.outlook.periods for s in facts.series if s.outlook), default=facts.horizon)
-    return [
+    every = [
         w["col_product"],
         w["col_market"],
         w["col_unit"],
@@ -216,10 +238,16 @@ def columns(facts: BulletinFacts, lang: str) -> list[str]:
         counted(lang, f"col_outlook_{freq}", horizon).format(n=horizon),
         w["col_anomaly"],
     ]
+    return [every[i] for i in kept_columns(facts)]
 
 
 def table_rows(facts: BulletinFacts, lang: str) -> list[list[str]]:
     """The table's cells, one row per series, in the order of :func:`columns`."""
+    kept = kept_columns(facts)
+    return [[row[i] for i in kept] for row in _every_cell(facts, lang)]
+
+
+def _every_cell(facts: BulletinFacts, lang: str) -> list[list[str]]:
     markets = market_names(facts, lang)
     return [
         [
@@ -350,6 +378,8 @@ def legend(facts: BulletinFacts, lang: str) -> str:
     # No model name: "theta" or "naive" means nothing to a farmer (analysts see it in
     # the forecast command's output).
     w = words(lang)
+    if not shows_alerts(facts):  # no price-alert column: nothing of ALPS to explain
+        return w["legend"]
     if any(s.low for s in facts.series):  # "thấp" is not one of WFP's bands: say what it is
-        return f"{w['legend']} {w['legend_low']}"
-    return w["legend"]
+        return f"{w['legend']} {w['legend_alert']} {w['legend_low']}"
+    return f"{w['legend']} {w['legend_alert']}"

@@ -28,6 +28,7 @@ from forecast.bulletin.html import (
 from forecast.bulletin.parts import (
     accuracy_sentence,
     columns,
+    kept_columns,
     legend,
     market_names,
     series_name,
@@ -100,7 +101,8 @@ def render_markdown(facts: BulletinFacts, lang: str = "vi") -> str:
     if facts.series:
         head = columns(facts, lang)
         out.append("| " + " | ".join(head) + " |")
-        out.append("|" + "|".join("---:" if 3 <= i <= 7 else "---" for i in range(len(head))) + "|")
+        numbers = [3 <= i <= 7 for i in kept_columns(facts)]  # price to outlook: right-aligned
+        out.append("|" + "|".join("---:" if n else "---" for n in numbers) + "|")
         for row in table_rows(facts, lang):
             out.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
         out += ["", f"_{legend(facts, lang)}_", ""]

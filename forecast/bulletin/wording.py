@@ -79,7 +79,9 @@ WORDS: dict[str, dict[str, str]] = {
         "band_low": "thấp",
         "legend": (
             "! thay đổi trên 10% (cao), !! trên 25% (rất cao), theo cách FEWS NET đánh giá. "
-            "Dự báo: cứ 10 lần thì khoảng 8 lần giá thực tế nằm trong khoảng này. "
+            "Dự báo: cứ 10 lần thì khoảng 8 lần giá thực tế nằm trong khoảng này."
+        ),
+        "legend_alert": (
             "Cảnh báo giá: giá so với mức thường theo xu hướng và mùa vụ (hơi cao, cao, "
             "rất cao; chỉ số ALPS của WFP)."
         ),
@@ -201,7 +203,9 @@ WORDS: dict[str, dict[str, str]] = {
         "band_low": "low",
         "legend": (
             "! change above 10% (high), !! above 25% (severe), as FEWS NET grades them. "
-            "Outlook: the price lands inside the range about 8 times in 10. "
+            "Outlook: the price lands inside the range about 8 times in 10."
+        ),
+        "legend_alert": (
             "Price alert: WFP's ALPS indicator (price against trend and season; stress, "
             "alert, crisis as it rises)."
         ),
