@@ -1068,7 +1068,7 @@ CLI_SLICE = ["--series", "Rice|An Giang", "--series", "Robusta", "--model", "nai
 def test_cli_markdown_to_stdout():
     result = run("bulletin", "--as-of", "2022-01", *CLI_SLICE)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("# Bản tin giá nông sản T1/2022\n\nNhìn chung, ")
+    assert result.stdout.startswith("# Bản tin giá nông sản tháng 1/2022\n\nNhìn chung, ")
     assert "| Gạo | An Giang | đồng/kg | 8.433 |" in result.stdout
 
 
@@ -1172,7 +1172,7 @@ def test_cli_no_arguments_covers_the_default_data():
     result = run("bulletin", "-q")
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert text.startswith("# Bản tin giá nông sản T11/2025")
+    assert text.startswith("# Bản tin giá nông sản tháng 11/2025")
     assert "Cà phê Robusta" in text and "Gạo Việt Nam 5% tấm" in text
     assert "Không đưa vào" in text  # series with no price for a year are named, not shown
 
@@ -1975,7 +1975,7 @@ def test_series_chosen_that_stopped_keep_the_bulletin_dated_by_all_the_data():
     line = one_error_line(refused)
     assert f"stopped in {stopped:%Y-%m}" in line and f"--as-of {stopped:%Y-%m}" in line
     dated = run("bulletin", "-s", "Rice|An Giang", "--as-of", f"{stopped:%Y-%m}", *as_text)
-    assert dated.exit_code == 0 and f"T{stopped.month}/{stopped.year}" in dated.stdout
+    assert dated.exit_code == 0 and f"THÁNG {stopped.month}/{stopped.year}" in dated.stdout
 
 
 def test_weekly_phone_charts_keep_their_plot_and_call_a_season_a_season(tmp_path):
@@ -2201,7 +2201,7 @@ def test_a_bulletin_is_dated_by_the_latest_price_on_its_own_grid(tmp_path):
         "--no-archive",
     )
     assert rice.exit_code == 0, rice.output
-    assert rice.stdout.startswith("BẢN TIN GIÁ NÔNG SẢN T11/2025")
+    assert rice.stdout.startswith("BẢN TIN GIÁ NÔNG SẢN THÁNG 11/2025")
     last = mondays[59]
     pomelo = run(
         "bulletin", "--db", store, "-s", "Bưởi", "-m", "naive", "-j", 1, "-q", "--no-archive"

@@ -127,9 +127,9 @@ def test_each_subscriber_gets_their_commodities_in_their_language(
 
     # Chị Lan: rice only, Vietnamese, HTML with charts and a text alternative.
     (lan,) = handler.to("lan@example.vn")
-    assert lan["Subject"] == "Bản tin giá nông sản T1/2022"
+    assert lan["Subject"] == "Bản tin giá nông sản tháng 1/2022"
     text, page = parts(lan)
-    assert text.startswith("BẢN TIN GIÁ NÔNG SẢN T1/2022")
+    assert text.startswith("BẢN TIN GIÁ NÔNG SẢN THÁNG 1/2022")
     assert "Gạo – An Giang" in text and "Nhìn chung" in text
     assert "Cà phê" not in text and "Dầu dừa" not in text
     assert '<html lang="vi">' in page and "data:image/png;base64," in page

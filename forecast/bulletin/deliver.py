@@ -37,14 +37,13 @@ from pathlib import Path
 
 from forecast.bulletin.facts import BulletinFacts, BulletinInputs
 from forecast.bulletin.html import fan_charts
+from forecast.bulletin.parts import title
 from forecast.bulletin.render import render
 from forecast.bulletin.wording import (
     COMMODITIES_VI,
     LANGS,
     commodity_name,
-    period_label,
     to_ascii,
-    words,
 )
 from forecast.errors import InputError
 
@@ -293,11 +292,7 @@ def email_message(
     """The e-mail: plain text first, HTML (with embedded charts) as the alternative."""
     lang = subscriber.language
     message = EmailMessage()
-    freq = "monthly" if facts.freq == "mixed" else facts.freq
-    subject = words(lang)["title"]
-    if facts.as_of is not None and facts.as_of == facts.as_of:
-        subject = f"{subject} {period_label(facts.as_of, freq, lang)}"
-    message["Subject"] = subject
+    message["Subject"] = title(facts, lang)  # the bulletin's own headline
     message["From"] = sender
     message["To"] = subscriber.email
     message["Date"] = formatdate(localtime=True)

@@ -49,7 +49,10 @@ def title(facts: BulletinFacts, lang: str) -> str:
     if facts.as_of is None or facts.as_of != facts.as_of:  # NaT
         return words(lang)["title"]
     freq = "monthly" if facts.freq == "mixed" else facts.freq
-    return words(lang)["title_date"].format(date=period_label(facts.as_of, freq, lang))
+    when = period_label(facts.as_of, freq, lang)
+    if freq == "monthly" and lang == "vi":  # a headline spells the month: "tháng 11/2025"
+        when = f"tháng {facts.as_of.month}/{facts.as_of.year}"
+    return words(lang)["title_date"].format(date=when)
 
 
 def summary_sentence(facts: BulletinFacts, lang: str) -> str:
