@@ -202,35 +202,52 @@ def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
 
 
 @pytest.mark.parametrize(
-    ("as_of", "tet", "after"),
+    ("as_of", "freq", "tet", "before", "after"),
     [
-        ("2026-01-05", "2026-02-17", False),  # the calendar's months; Tết six weeks on
-        ("2026-02-09", "2026-02-17", True),  # the week before Tết: not in December-January
-        ("2026-02-23", None, None),  # Tết is over: next year's is far off
-        ("2025-01-20", "2025-01-29", True),  # the outlook runs past Tết
+        ("2026-01-05", "weekly", "2026-02-17", True, False),  # Tết six weeks on
+        ("2026-02-09", "weekly", "2026-02-17", True, True),  # the week before Tết
+        ("2026-01-26", "weekly", "2026-02-17", True, True),  # the last week holds Tết
+        ("2025-01-06", "weekly", "2025-01-29", True, True),  # ditto, in 2025
+        ("2026-02-16", "weekly", "2026-02-17", False, True),  # Tết's own week: all after it
+        ("2026-02-23", "weekly", None, None, None),  # Tết is over: next year's is far off
+        ("2025-01-20", "weekly", "2025-01-29", True, True),  # the outlook runs past Tết
+        ("2026-02-01", "monthly", "2026-02-17", False, True),  # Tết's month: March to May
+        ("2025-11-01", "monthly", "2026-02-17", True, True),  # December to February
     ],
 )
-def test_the_tet_season_is_dated_from_tet_day_not_the_calendars_months(as_of, tet, after):
+def test_the_tet_season_is_dated_from_tet_day_not_the_calendars_months(
+    as_of, freq, tet, before, after
+):
     """A review: pomelo's "Vụ Tết (tháng 12–1)" told farmers of it six weeks before a
     mid-February Tết (17/2/2026) and said nothing in the two weeks before it, when prices
-    peak; in 2025 (Tết 29/1) its "prices usually rise" ran over an outlook past Tết."""
+    peak; in 2025 (Tết 29/1) its "prices usually rise" ran over an outlook past Tết. And
+    in Tết's own week or month, whose outlook is all after it, "prices rise before Tết"
+    told farmers of a rise that was over."""
     calendar = load_calendar()
-    notes = harvest_notes(_key("Bưởi da xanh"), pd.Timestamp(as_of), "weekly", 3, calendar)
+    notes = harvest_notes(_key("Bưởi da xanh"), pd.Timestamp(as_of), freq, 3, calendar)
     if tet is None:
         assert notes == ()
         return
     (note,) = notes
-    assert (note.season, note.effect, note.tet, note.past_tet) == (
+    assert (note.season, note.effect, note.tet, note.before_tet, note.past_tet) == (
         "Vụ Tết",
         "rise",
         pd.Timestamp(tet),
+        before,
         after,
     )
     day = pd.Timestamp(tet)
     vi, en = harvest_sentence(note, "vi"), harvest_sentence(note, "en")
-    assert f"trước Tết ({day.day}/{day.month}/{day.year}), giá thường tăng" in vi
-    assert f"before Tết ({day.day} {day:%b} {day.year}), prices usually rise" in en
-    assert ("sau Tết giá thường giảm" in vi) is after and ("ease after it" in en) is after
+    rise_vi = f"trước Tết ({day.day}/{day.month}/{day.year}), giá thường tăng"
+    rise_en = f"before Tết ({day.day} {day:%b} {day.year}), prices usually rise"
+    assert (rise_vi in vi) is before and (rise_en in en) is before
+    assert ("giảm" in vi) is after and ("ease" in en) is after
+    one = pd.DateOffset(weeks=1) if freq == "weekly" else pd.DateOffset(months=1)
+    y = pd.Series([45_000.0, 46_000.0], index=[pd.Timestamp(as_of) - one, pd.Timestamp(as_of)])
+    facts = replace(series_facts(_key("Bưởi da xanh"), y, None), harvest=(note,))
+    sms = " ".join(sms_messages(BulletinFacts(pd.Timestamp(as_of), (facts,), 3, "naive"), "vi"))
+    assert ("gia thuong tang truoc Tet" in sms) is before, sms
+    assert ("giam sau Tet" in sms) is after, sms
 
 
 def test_accuracy_line_compares_last_forecast_with_the_price():
@@ -2286,6 +2303,7 @@ def test_a_young_depots_bulletin_shows_no_columns_it_cannot_fill():
         for fmt in ("md", "txt", "html"):
             text = render(young.facts, lang, fmt)
             assert five not in text and alert not in text and "ALPS" not in text, text
+            assert "So cùng kỳ năm trước" not in text and "vs last year" not in text
         assert "FEWS NET" in render(young.facts, lang, "md")  # the change marks still explained
     old = make_bulletin(default_prices(), model="naive", horizon=3, n_jobs=1).facts
     for lang, five, alert in (

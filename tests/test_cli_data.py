@@ -421,6 +421,23 @@ def test_calendar_show_and_filter():
     assert dong_xuan["3"] == "peak"
 
 
+def test_calendar_show_says_the_season_before_tet_is_dated_from_tet_day():
+    """A review: the table marks pomelo's Vụ Tết in December and January, where bulletins
+    and charts date it from Tết day (the six weeks before 17/2 in 2026)."""
+    import pandas as pd
+
+    from forecast.calendar import next_tet
+
+    pomelo = run("calendar", "show", "--commodity", "Bưởi")
+    assert pomelo.exit_code == 0, pomelo.output
+    tet = next_tet(pd.Timestamp.today())
+    said = " ".join(pomelo.stdout.split())  # as wrapped to the terminal
+    assert (
+        f"Before Tết: the 6 weeks before Tết day (next: {tet.day}/{tet.month}/{tet.year})" in said
+    )
+    assert "Before Tết" not in run("calendar", "show", "--commodity", "Lúa").stdout
+
+
 def test_calendar_month_13_is_one_clear_line(tmp_path):
     cal = tmp_path / "cal.csv"
     cal.write_text(

@@ -147,6 +147,9 @@ class HarvestNote:
     tet: pd.Timestamp | None = None
     #: The outlook reaches past Tết day, when the demand is over and prices usually ease.
     past_tet: bool = False
+    #: Some of the outlook comes before Tết day; not so in Tết's own week or month, whose
+    #: outlook is all after it (the note then says only that prices usually ease).
+    before_tet: bool = True
 
 
 @dataclass(frozen=True)
@@ -506,8 +509,9 @@ def harvest_notes(
     window = {date.month, *upcoming}
     notes = []
     step = period_step(freq)
-    outlook_end = date + step * horizon
-    ahead = max(outlook_end, date + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS))
+    # The outlook's periods run from the one after the bulletin's to the end of the last.
+    outlook_start, outlook_end = date + step, date + step * (horizon + 1)
+    ahead = max(date + step * horizon, date + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS))
     for _, row in rows.iterrows():
         tet = next_tet(date) if tied_to_tet(row) else None
         if tet is not None:
@@ -523,6 +527,7 @@ def harvest_notes(
                         all_year=picked_all_year(row),
                         tet=tet,
                         past_tet=outlook_end > tet,
+                        before_tet=outlook_start < tet,
                     )
                 )
             continue

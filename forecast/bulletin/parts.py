@@ -204,18 +204,20 @@ def _price_cell(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     return text
 
 
-#: Positions of the 5-year and price-alert columns among every column (see kept_columns).
-FIVE_YEAR_COLUMN, ALERT_COLUMN = 6, 8
+#: Positions of the year-ago, 5-year and price-alert columns among every column (kept_columns).
+YEAR_AGO_COLUMN, FIVE_YEAR_COLUMN, ALERT_COLUMN = 5, 6, 8
 
 
 def kept_columns(facts: BulletinFacts) -> list[int]:
-    """Positions of the columns the table shows: all but the 5-year average's when no series
-    has five years, and the price alert's when no series could be scored (a depot's first
-    year): a column of "–" in every row, and its lines of the legend, cost a phone's reader
-    two rows a card and a paragraph of WFP's terms that tell nothing."""
+    """Positions of the columns the table shows: all but the year-ago change's and the
+    5-year average's when no series has a price a year back, and the price alert's when no
+    series could be scored (a depot's first year): a column of "–" in every row, and its
+    lines of the legend, cost a phone's reader rows of a card and a paragraph of WFP's
+    terms that tell nothing."""
     drop = set()
-    if all(s.vs_five_year is None for s in facts.series):
-        drop.add(FIVE_YEAR_COLUMN)
+    for column, change in ((YEAR_AGO_COLUMN, "vs_year_ago"), (FIVE_YEAR_COLUMN, "vs_five_year")):
+        if all(getattr(s, change) is None for s in facts.series):
+            drop.add(column)
     if not shows_alerts(facts):
         drop.add(ALERT_COLUMN)
     return [i for i in range(ALERT_COLUMN + 1) if i not in drop]
@@ -288,13 +290,20 @@ def series_name(s: SeriesFacts, lang: str, markets: dict[tuple, str] | None = No
     return f"{commodity_name(s.commodity, lang)} – {market}"
 
 
+def tet_key(note, prefix: str) -> str:
+    """The words of a note on the season before Tết: a rise before it, and the ease after
+    it when the outlook runs past it; after it only, in Tết's own week or month."""
+    if not note.before_tet:
+        return f"{prefix}_after_tet"
+    return f"{prefix}_rise_tet_after" if note.past_tet else f"{prefix}_rise_tet"
+
+
 def harvest_sentence(note, lang: str) -> str:
     w = words(lang)
     season = season_name(note.season, lang)
     months = month_span(note.months, lang)
     if note.tet is not None:  # the run-up to Tết, dated from Tết day
-        key = "harvest_rise_tet_after" if note.past_tet else "harvest_rise_tet"
-        return w[key].format(season=season, tet=day_label(note.tet, lang))
+        return w[tet_key(note, "harvest")].format(season=season, tet=day_label(note.tet, lang))
     if note.effect == "rise":
         return w["harvest_rise"].format(season=season, months=months)
     if note.all_year:  # picked every month: these months bring more, not the harvest

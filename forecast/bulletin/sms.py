@@ -16,6 +16,7 @@ from forecast.bulletin.facts import BulletinFacts, SeriesFacts
 from forecast.bulletin.parts import (
     periods_back,
     summary_sentence,
+    tet_key,
     unit_word,
 )
 from forecast.bulletin.wording import (
@@ -88,7 +89,7 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
         if note.effect != "rise" and note.all_year:
             template = w["sms_output"]
         if note.tet is not None:  # dated from Tết day: "truoc Tet (17/2)"
-            template = w["sms_rise_tet"]
+            template = w[tet_key(note, "sms")]
         parts.append(
             template.format(
                 season=season_name(note.season, lang),

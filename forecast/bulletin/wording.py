@@ -96,6 +96,7 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_rise_tet_after": (
             "{season}: nhu cầu cao trước Tết ({tet}), giá thường tăng; sau Tết giá thường giảm."
         ),
+        "harvest_after_tet": "{season}: sau Tết ({tet}) giá thường giảm.",
         "harvest_output": "{season} ({months}): sản lượng tăng, giá thường giảm.",
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
@@ -138,6 +139,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_dip": "{season}: gia thuong giam {months}.",
         "sms_rise": "{season}: nhu cau cao, gia thuong tang {months}.",
         "sms_rise_tet": "{season}: gia thuong tang truoc Tet ({tet}).",
+        "sms_rise_tet_after": "{season}: gia thuong tang truoc Tet ({tet}), giam sau Tet.",
+        "sms_after_tet": "{season}: gia thuong giam sau Tet ({tet}).",
         "sms_output": "{season} ({months}): san luong tang, gia thuong giam.",
         "sms_alert": "Canh bao: gia {band} bat thuong.",
         "sms_low": "Gia thap bat thuong.",
@@ -219,6 +222,7 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_rise_tet_after": (
             "{season}: demand peaks before Tết ({tet}), prices usually rise, then ease after it."
         ),
+        "harvest_after_tet": "{season}: after Tết ({tet}), prices usually ease.",
         "harvest_output": "{season} ({months}): output rises, prices usually dip.",
         "held_back": (
             "The price {price} ({date}) is far from the periods before (about {around}), "
@@ -265,6 +269,8 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_dip": "{season} harvest: prices usually dip in {months}.",
         "sms_rise": "{season}: demand high, prices usually rise in {months}.",
         "sms_rise_tet": "{season}: prices usually rise before Tet ({tet}).",
+        "sms_rise_tet_after": "{season}: prices usually rise before Tet ({tet}), ease after.",
+        "sms_after_tet": "{season}: prices usually ease after Tet ({tet}).",
         "sms_output": "{season} ({months}): output up, prices usually dip.",
         "sms_alert": "Price unusually high ({band} level).",
         "sms_low": "Price unusually low.",

@@ -54,6 +54,7 @@ def calendar_show(
         caption += "  [magenta]↑[/magenta] demand (prices usually rise)"
     if (table_frame[list(range(1, 13))] == "output").any().any():
         caption += "  [yellow]+[/yellow] more output (picked all year)"
+    caption += _tet_caption(table_frame)
     # Name the region only where it differs from the calendar's main one (in the title).
     main_region = table_frame["region"].mode().iloc[0]
     title = "Harvest calendar" + (f": {commodity}" if commodity else "") + f" ({main_region})"
@@ -70,6 +71,20 @@ def calendar_show(
         # one cell, it fits in about 40.
         table = _calendar_table(title, caption, rows, compact=True)
     console.print(table)
+
+
+def _tet_caption(table_frame) -> str:
+    """A line for a season before Tết: bulletins and charts date it from Tết day, which
+    moves from late January to late February, and these fixed months cannot show that."""
+    import pandas as pd
+
+    from forecast.calendar import TET_LEAD_WEEKS, next_tet
+
+    if not table_frame["season"].astype(str).str.casefold().str.contains("tết").any():
+        return ""
+    tet = next_tet(pd.Timestamp.today())
+    when = f" (next: {tet.day}/{tet.month}/{tet.year})" if tet is not None else ""
+    return f"\nBefore Tết: the {TET_LEAD_WEEKS} weeks before Tết day{when}, not fixed months"
 
 
 def _calendar_table(title: str, caption: str, rows: list, compact: bool) -> Table:
