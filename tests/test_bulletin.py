@@ -887,6 +887,33 @@ def test_holding_back_keeps_rows_whose_labels_repeat():
     assert (kept["market"] == "Chợ B").sum() == 7
 
 
+def test_an_old_held_back_price_is_named_on_stderr_not_to_farmers_every_week(tmp_path):
+    """A review: a depot's typo of September (2.006.000 for 200.600) was named in every
+    weekly bulletin into December, for up to 13 months, and a farmer cannot fix it. The
+    bulletin names the held-back prices of the periods its numbers speak of (the latest
+    two, and a year before); stderr names every one, for whoever ingests the prices."""
+    steady = [45_000 + 500 * (i % 3) for i in range(30)]
+    typo_at = 20  # ten weeks before the last
+    prices = weekly_pomelo([*steady[:typo_at], 460_000, *steady[typo_at + 1 :]])
+    facts = make_bulletin(prices, model="naive").facts
+    (pomelo,) = facts.series
+    typo_date = prices["date"].iloc[typo_at]
+    assert [h.date for h in pomelo.held_back] == [typo_date]  # still held back
+    assert pomelo.held_back_named == ()
+    for lang in ("vi", "en"):
+        assert "460" not in render(facts, lang, "md")
+    path = tmp_path / "pomelo.csv"
+    prices.to_csv(path, index=False)
+    result = run("bulletin", "-i", path, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.stderr.splitlines() if "held back from the bulletin" in x]
+    assert f"{typo_date:%Y-%m-%d}: 460,000" in line and line.endswith("fix it in pomelo.csv")
+    # This week's typo is still named to farmers too.
+    latest = weekly_pomelo([*steady, 460_000])
+    (named,) = make_bulletin(latest, model="naive").facts.series
+    assert [h.price for h in named.held_back_named] == [460_000]
+
+
 def test_a_mistyped_price_inside_the_history_is_left_out_of_the_changes():
     prices = [45_000 + 500 * (i % 3) for i in range(60)]
     prices[-53] = 4_500  # a year ago, a zero was lost
@@ -1494,9 +1521,9 @@ def test_a_chuc_is_explained_once_and_without_its_count_says_the_markets():
     assert s.nuts_per_chuc == 14 and s.unit == "chục"
     assert unit_word(s, "en") == "đồng/chục of 14 nuts"
     assert unit_word(s, "en", explained=False) == "đồng/chục" == unit_word(s, "vi")
-    held = replace(s, held_back=(HeldBack(pd.Timestamp("2024-12-01"), 1_680_000.0, 168_000.0),))
+    held = replace(s, held_back=(HeldBack(s.date, 1_680_000.0, 168_000.0),))  # its latest
     (note,) = series_notes(held, "en")
-    assert "1,680,000 đồng/chục (Dec 2024)" in note and "about 168,000 đồng/chục)" in note
+    assert f"1,680,000 đồng/chục ({s.date:%b %Y})" in note and "about 168,000 đồng/chục)" in note
     unknown = replace(s, nuts_per_chuc=None)
     assert unit_word(unknown, "en") == "đồng/chục of 12–16 nuts"
     text = render(BulletinFacts(facts.as_of, (unknown,), 3, ""), "en", "sms")

@@ -220,6 +220,23 @@ class SeriesFacts:
 
         return self.alps is not None and self.alps < ALPS_LOW
 
+    @property
+    def held_back_named(self) -> tuple[HeldBack, ...]:
+        """The held-back prices the bulletin names to its readers: those of the periods its
+        numbers speak of, the latest two (the price and its change) and the same period a
+        year before. An older one (a depot's typo in September, still held back in
+        November) is no news to a farmer, who cannot fix it: named again every week for a
+        year, it crowded the notes. Its chart still marks it, and stderr names every one
+        for whoever ingests the prices."""
+        step = period_step(self.freq)
+        year = pd.DateOffset(weeks=52) if self.freq == "weekly" else pd.DateOffset(years=1)
+        ago = self.date - year
+        return tuple(
+            h
+            for h in self.held_back
+            if h.date >= self.date - step or ago - step <= h.date <= ago + step
+        )
+
     def is_current(self, as_of) -> bool:
         """Whether the latest price is of the period holding ``as_of`` (``None``: yes).
 

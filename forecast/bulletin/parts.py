@@ -322,7 +322,7 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
             date=period_label(h.date, s.freq, lang),
             around=money(h.around, s.currency, unit, lang),
         )
-        for h in s.held_back
+        for h in s.held_back_named
     ]
     notes += [harvest_sentence(note, lang) for note in s.harvest]
     # A price far above its trend that fell on last year (cocoa after its 2024 peak) read

@@ -220,6 +220,7 @@ def _make_bulletin(
     if where is not None:
         fix = "ingest a corrected file" if input_ is None else None
         note_outliers(inputs.prices, where, "outlook", fix=fix)
+        _note_held_back(inputs.facts, fix or f"fix it in {Path(where).name}")
     # Today's bulletin (an --as-of in the latest period too), not one written as of before.
     if keep is not None and (stamp is None or stamp >= prices["date"].max()):
         keep.append(lambda: _archive_outlook(input_, db, inputs, per_chuc, model, horizon))
@@ -268,6 +269,30 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
         f"left out of the bulletin, "
         f"with no price in the {MAX_AGE_MONTHS} months before its date "
         f"({facts.as_of:%Y-%m}): {examples}{more}",
+        err=True,
+    )
+
+
+def _note_held_back(facts, fix: str, shown: int = 2) -> None:
+    """One line on stderr naming the prices held back as probably mistyped, for whoever
+    ingests the prices: the bulletin names only those of the periods it speaks of
+    (:attr:`SeriesFacts.held_back_named`), and a reader cannot fix any."""
+    from forecast.commands.shared import dated, money
+    from forecast.table import series_label
+
+    held = [(s, h) for s in facts.series for h in s.held_back]
+    if not held:
+        return
+    examples = "; ".join(
+        f"{series_label(s.key)} {dated(h.date, monthly=s.freq == 'monthly')}: "
+        f"{money(h.price)} (about {money(h.around)})"
+        for s, h in sorted(held, key=lambda pair: pair[1].date, reverse=True)[:shown]
+    )
+    more = f" and {len(held) - shown} more" if len(held) > shown else ""
+    which = "price is" if len(held) == 1 else "prices are"
+    typer.echo(
+        f"note: {len(held)} {which} held back from the bulletin as probably mistyped "
+        f"(three times or more from the prices around), e.g. {examples}{more}: {fix}",
         err=True,
     )
 
