@@ -213,6 +213,13 @@ def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
         ("2025-01-20", "weekly", "2025-01-29", True, True),  # the outlook runs past Tết
         ("2026-02-01", "monthly", "2026-02-17", False, True),  # Tết's month: March to May
         ("2025-11-01", "monthly", "2026-02-17", True, True),  # December to February
+        # A day inside the bulletin's period is its period: January's bulletin (as of the
+        # 20th) has February ahead, and the week of 9-15 February (as of Thursday) the
+        # week before Tết; the week of Tết (as of Wednesday, after Tết day) all after it.
+        ("2026-01-20", "monthly", "2026-02-17", True, True),
+        ("2026-02-12", "weekly", "2026-02-17", True, True),
+        ("2026-02-18", "weekly", "2026-02-17", False, True),
+        ("2025-01-30", "weekly", "2025-01-29", False, True),
     ],
 )
 def test_the_tet_season_is_dated_from_tet_day_not_the_calendars_months(
@@ -243,7 +250,9 @@ def test_the_tet_season_is_dated_from_tet_day_not_the_calendars_months(
     assert (rise_vi in vi) is before and (rise_en in en) is before
     assert ("giảm" in vi) is after and ("ease" in en) is after
     one = pd.DateOffset(weeks=1) if freq == "weekly" else pd.DateOffset(months=1)
-    y = pd.Series([45_000.0, 46_000.0], index=[pd.Timestamp(as_of) - one, pd.Timestamp(as_of)])
+    stamp = pd.Timestamp(as_of)  # its period's start: the week's Monday, the month's 1st
+    start = stamp.to_period("W-SUN" if freq == "weekly" else "M").start_time
+    y = pd.Series([45_000.0, 46_000.0], index=[start - one, start])
     facts = replace(series_facts(_key("Bưởi da xanh"), y, None), harvest=(note,))
     sms = " ".join(sms_messages(BulletinFacts(pd.Timestamp(as_of), (facts,), 3, "naive"), "vi"))
     assert ("gia thuong tang truoc Tet" in sms) is before, sms

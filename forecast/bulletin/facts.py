@@ -526,11 +526,16 @@ def harvest_notes(
     window = {date.month, *upcoming}
     notes = []
     step = period_step(freq)
-    # The outlook's periods run from the one after the bulletin's to the end of the last.
-    outlook_start, outlook_end = date + step, date + step * (horizon + 1)
+    # The outlook's periods run from the one after the bulletin's to the end of the last,
+    # counted from the start of the bulletin's period (an --as-of of 20 January is January's
+    # bulletin, whose outlook starts in February, not on 20 February).
+    start_of = date.to_period("M").to_timestamp() if freq == "monthly" else date.normalize()
+    if freq != "monthly":
+        start_of -= pd.Timedelta(days=start_of.day_of_week)
+    outlook_start, outlook_end = start_of + step, start_of + step * (horizon + 1)
     ahead = max(date + step * horizon, date + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS))
     for _, row in rows.iterrows():
-        tet = next_tet(date) if tied_to_tet(row) else None
+        tet = next_tet(start_of) if tied_to_tet(row) else None
         if tet is not None:
             # The run-up to Tết, from Tết day: under way or starting within the window.
             start = tet - pd.Timedelta(weeks=TET_LEAD_WEEKS)
@@ -538,7 +543,7 @@ def harvest_notes(
                 notes.append(
                     HarvestNote(
                         season=str(row["season"]),
-                        months=tuple(dict.fromkeys([max(start, date).month, tet.month])),
+                        months=tuple(dict.fromkeys([max(start, start_of).month, tet.month])),
                         kind="harvest",
                         effect="rise",
                         all_year=picked_all_year(row),

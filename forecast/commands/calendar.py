@@ -82,9 +82,16 @@ def _tet_caption(table_frame) -> str:
 
     if not table_frame["season"].astype(str).str.casefold().str.contains("tết").any():
         return ""
+    from forecast.bulletin.wording import day_label
+
+    seasons = table_frame.loc[table_frame["season"].astype(str).str.casefold().str.contains("tết")]
+    name = ", ".join(dict.fromkeys(seasons["season"].astype(str)))
     tet = next_tet(pd.Timestamp.today())
-    when = f" (next: {tet.day}/{tet.month}/{tet.year})" if tet is not None else ""
-    return f"\nBefore Tết: the {TET_LEAD_WEEKS} weeks before Tết day{when}, not fixed months"
+    when = f" (next: {day_label(tet, 'en')})" if tet is not None else ""
+    return (
+        f"\n↑ {name}: the {TET_LEAD_WEEKS} weeks before Tết day{when}, wherever they fall, "
+        f"not the months marked"
+    )
 
 
 def _calendar_table(title: str, caption: str, rows: list, compact: bool) -> Table:
