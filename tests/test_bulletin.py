@@ -220,6 +220,10 @@ def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
         ("2026-02-12", "weekly", "2026-02-17", True, True),
         ("2026-02-18", "weekly", "2026-02-17", False, True),
         ("2025-01-30", "weekly", "2025-01-29", False, True),
+        # Whether the run-up is near is counted from the period's start too: a Monday and
+        # a Thursday of one week said different things (3/11/2025: none; 6/11: a note).
+        ("2025-11-03", "weekly", None, None, None),
+        ("2025-11-06", "weekly", None, None, None),
     ],
 )
 def test_the_tet_season_is_dated_from_tet_day_not_the_calendars_months(
@@ -921,6 +925,22 @@ def test_an_old_held_back_price_is_named_on_stderr_not_to_farmers_every_week(tmp
     latest = weekly_pomelo([*steady, 460_000])
     (named,) = make_bulletin(latest, model="naive").facts.series
     assert [h.price for h in named.held_back_named] == [460_000]
+
+
+@pytest.mark.parametrize(("weeks_back", "named"), [(51, False), (52, True), (53, False)])
+def test_a_typo_a_year_back_is_named_only_in_the_week_the_year_ago_change_uses(weeks_back, named):
+    """A review: a typo 51 or 53 weeks back was named beside a year-ago change made from
+    a real price; the change compares with 52 weeks back only. And the phone chart no
+    longer reaches back for a held-back price the notes do not name."""
+    from forecast.bulletin.html import _held_back
+
+    steady = [45_000.0 + 500 * (i % 3) for i in range(60)]
+    typo = len(steady) - 1 - weeks_back
+    prices = weekly_pomelo([*steady[:typo], 4_500.0, *steady[typo + 1 :]])
+    (pomelo,) = make_bulletin(prices, model="naive").facts.series
+    assert [h.date for h in pomelo.held_back] == [prices["date"].iloc[typo]]
+    assert bool(pomelo.held_back_named) is named
+    assert len(_held_back(pomelo, named=True)) == int(named) and len(_held_back(pomelo)) == 1
 
 
 def test_a_mistyped_price_inside_the_history_is_left_out_of_the_changes():
@@ -2153,13 +2173,15 @@ def test_phone_charts_mark_a_price_held_back_as_mistyped(monkeypatch, lang, wher
     from forecast.plots.common import format_number
     from forecast.plots.common import words as chart_words
 
-    steady = [45_000.0 + 700 * (i % 4) for i in range(50)]
-    typo = 12 if where != "the latest" else len(steady)  # 38 weeks back: outside the 36
+    steady = [45_000.0 + 700 * (i % 4) for i in range(60)]
+    # 52 weeks back (the year-ago change's week, so the notes name it): outside the 36.
+    typo = 8 if where != "the latest" else len(steady)
     prices = weekly_pomelo([*steady[:typo], 451_000.0, *steady[typo:]], "Chợ Mỏ Cày")
     inputs = make_bulletin(prices, model="naive", horizon=3, n_jobs=1)
     (pomelo,) = inputs.facts.series
     typo_date = prices["date"].iloc[typo]
     assert [(h.date, h.price) for h in pomelo.held_back] == [(typo_date, 451_000.0)]
+    assert [h.date for h in pomelo.held_back_named] == [typo_date]
     figures, real = [], matplotlib.figure.Figure
 
     def keep(*args, **kwargs):  # the figures fan_charts draws, to look at their axes

@@ -229,13 +229,10 @@ class SeriesFacts:
         year, it crowded the notes. Its chart still marks it, and stderr names every one
         for whoever ingests the prices."""
         step = period_step(self.freq)
+        # The year-ago change compares with this very period a year back, no other.
         year = pd.DateOffset(weeks=52) if self.freq == "weekly" else pd.DateOffset(years=1)
         ago = self.date - year
-        return tuple(
-            h
-            for h in self.held_back
-            if h.date >= self.date - step or ago - step <= h.date <= ago + step
-        )
+        return tuple(h for h in self.held_back if h.date >= self.date - step or h.date == ago)
 
     def is_current(self, as_of) -> bool:
         """Whether the latest price is of the period holding ``as_of`` (``None``: yes).
@@ -533,7 +530,9 @@ def harvest_notes(
     if freq != "monthly":
         start_of -= pd.Timedelta(days=start_of.day_of_week)
     outlook_start, outlook_end = start_of + step, start_of + step * (horizon + 1)
-    ahead = max(date + step * horizon, date + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS))
+    ahead = max(
+        start_of + step * horizon, start_of + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS)
+    )
     for _, row in rows.iterrows():
         tet = next_tet(start_of) if tied_to_tet(row) else None
         if tet is not None:

@@ -215,7 +215,8 @@ def fan_charts(
             title=series_name(s, lang, markets),
             unit_label=unit_word(s, lang),  # the table's words: "LKR/trái", not "LKR/cái"
             harvest_months=inputs.calendar_rows.get(s.key),
-            last_n=_periods_shown(history, held_back, last_n),
+            # Reaching back for a held-back price the notes name, not for an older one.
+            last_n=_periods_shown(history, _held_back(s, named=True), last_n),
             ax=ax,
             lang=lang,
             held_back=held_back,
@@ -226,11 +227,12 @@ def fan_charts(
     return out
 
 
-def _held_back(s: SeriesFacts) -> pd.Series:
-    """The prices the bulletin held back as mistyped, by date: its chart marks them as
-    ``plot``'s fan chart does, where the series' note names them."""
-    dates = pd.DatetimeIndex([h.date for h in s.held_back])
-    return pd.Series([h.price for h in s.held_back], index=dates, dtype=float)
+def _held_back(s: SeriesFacts, named: bool = False) -> pd.Series:
+    """The prices the bulletin held back as mistyped (``named``: those its notes name), by
+    date: its chart marks them as ``plot``'s fan chart does."""
+    held = s.held_back_named if named else s.held_back
+    dates = pd.DatetimeIndex([h.date for h in held])
+    return pd.Series([h.price for h in held], index=dates, dtype=float)
 
 
 def _periods_shown(history: pd.Series, held_back: pd.Series, last_n: int) -> int:
