@@ -222,8 +222,11 @@ def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
         ("2025-01-30", "weekly", "2025-01-29", False, True),
         # Whether the run-up is near is counted from the period's start too: a Monday and
         # a Thursday of one week said different things (3/11/2025: none; 6/11: a note).
-        ("2025-11-03", "weekly", None, None, None),
-        ("2025-11-06", "weekly", None, None, None),
+        # The look-ahead runs to the end of its second month: January, from November.
+        ("2025-11-03", "weekly", "2026-02-17", True, False),
+        ("2025-11-06", "weekly", "2026-02-17", True, False),
+        ("2025-10-27", "weekly", None, None, None),
+        ("2025-10-30", "weekly", None, None, None),
     ],
 )
 def test_the_tet_season_is_dated_from_tet_day_not_the_calendars_months(
@@ -941,6 +944,31 @@ def test_a_typo_a_year_back_is_named_only_in_the_week_the_year_ago_change_uses(w
     assert [h.date for h in pomelo.held_back] == [prices["date"].iloc[typo]]
     assert bool(pomelo.held_back_named) is named
     assert len(_held_back(pomelo, named=True)) == int(named) and len(_held_back(pomelo)) == 1
+
+
+def test_a_november_monthly_bulletin_looks_to_januarys_tet_run_up_whatever_its_horizon():
+    """A review: with -h 1 or 2, November's monthly bulletin said nothing of the run-up to
+    Tết 2026 (from 6 January), as its look-ahead ended on 1 January; other seasons count
+    January whole."""
+    calendar = load_calendar()
+    for horizon in (1, 2, 3):
+        for day in ("2025-11-01", "2025-11-28"):
+            notes = harvest_notes(
+                _key("Bưởi da xanh"), pd.Timestamp(day), "monthly", horizon, calendar
+            )
+            assert [(n.tet, n.before_tet) for n in notes] == [(pd.Timestamp("2026-02-17"), True)]
+
+
+def test_a_typo_the_change_since_last_week_reaches_past_is_named():
+    """A review: with a week missing, "+2,0% (3 tuần)" compared with the price three weeks
+    back, past a held-back typo two weeks back the note did not name."""
+    steady = [45_000.0 + 500 * (i % 3) for i in range(30)]
+    prices = weekly_pomelo(steady)
+    prices.loc[len(prices) - 3, "price"] = 450_000.0  # two weeks back: a slipped zero
+    prices = prices.drop(index=len(prices) - 2)  # last week: no price
+    (pomelo,) = make_bulletin(prices, model="naive").facts.series
+    assert pomelo.vs_previous.n_periods == 3
+    assert [h.price for h in pomelo.held_back_named] == [450_000.0]
 
 
 def test_a_mistyped_price_inside_the_history_is_left_out_of_the_changes():

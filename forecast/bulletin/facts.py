@@ -228,11 +228,15 @@ class SeriesFacts:
         November) is no news to a farmer, who cannot fix it: named again every week for a
         year, it crowded the notes. Its chart still marks it, and stderr names every one
         for whoever ingests the prices."""
-        step = period_step(self.freq)
-        # The year-ago change compares with this very period a year back, no other.
+        # The change since the previous price reaches back to it over any gap (a missed
+        # week), past a price held back there; the year-ago change compares with this very
+        # period a year back, no other.
+        since = self.date - period_step(self.freq)
+        if self.vs_previous is not None and self.vs_previous.reference_date is not None:
+            since = min(since, pd.Timestamp(self.vs_previous.reference_date))
         year = pd.DateOffset(weeks=52) if self.freq == "weekly" else pd.DateOffset(years=1)
         ago = self.date - year
-        return tuple(h for h in self.held_back if h.date >= self.date - step or h.date == ago)
+        return tuple(h for h in self.held_back if h.date >= since or h.date == ago)
 
     def is_current(self, as_of) -> bool:
         """Whether the latest price is of the period holding ``as_of`` (``None``: yes).
@@ -530,9 +534,10 @@ def harvest_notes(
     if freq != "monthly":
         start_of -= pd.Timedelta(days=start_of.day_of_week)
     outlook_start, outlook_end = start_of + step, start_of + step * (horizon + 1)
-    ahead = max(
-        start_of + step * horizon, start_of + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS)
-    )
+    # The look-ahead runs to the end of its last month, as the other seasons' months do
+    # (a November bulletin looks to January: the run-up to a mid-February Tết is in it).
+    lookahead = start_of + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS)
+    ahead = max(outlook_end, lookahead.to_period("M").end_time.normalize())
     for _, row in rows.iterrows():
         tet = next_tet(start_of) if tied_to_tet(row) else None
         if tet is not None:
