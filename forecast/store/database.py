@@ -188,7 +188,12 @@ class Store:
                 # waited: this ingest makes it as it would have (its second file failed
                 # "cannot read the store (No such file or directory)").
                 _create(self.path, self._built)
-            check_file(self.path)  # each try: the file may have been replaced meanwhile
+            try:
+                check_file(self.path)  # each try: the file may have been replaced meanwhile
+            except InputError:
+                if self._fills and not self.path.exists():
+                    continue  # removed between the two looks: made again on the next try
+                raise
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.Error as exc:
