@@ -607,11 +607,11 @@ class AutoForecaster(Forecaster):
         self.last_ = float(np.log(y.dropna().iloc[-1])) if y.notna().any() else float("nan")
         self.calibration_ = {"method": "none yet"}
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
-        # A month as the user's file may write it (WFP's the 15th), as the notes quote it.
-        day = "%Y-%m" if bool(pd.DatetimeIndex(y.index).is_month_start.all()) else "%Y-%m-%d"
+        from forecast.table import dated  # a month as the notes quote it: "2012-03"
+
         for when, times in self.joins_:
             self.notes_.append(
-                f"prices before {when.strftime(day)} scaled by {1 / times:.3g} to join those "
+                f"prices before {dated(when, y.index)} scaled by {1 / times:.3g} to join those "
                 f"after, across a {_fold(times)} then (a new currency unit, a unit change "
                 f"or a typo)"
             )
@@ -619,7 +619,7 @@ class AutoForecaster(Forecaster):
             self.notes_.append(
                 f"left out as typos, {SPIKE_TIMES:g}-fold or more from the prices on both "
                 f"sides or {TYPO_JUMP:g}-fold from one: "
-                f"{', '.join(d.strftime(day) for d in self.typos_)}"
+                f"{', '.join(dated(d, y.index) for d in self.typos_)}"
             )
         factories = self._factories()
         broad = self.currency_inflation is not None and self.currency_inflation >= INFLATION_RATE

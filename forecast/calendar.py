@@ -34,6 +34,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib import resources
 from io import StringIO
 from pathlib import Path
@@ -586,15 +587,18 @@ TET_DATES = (
 TET_LEAD_WEEKS = 6
 
 
+@lru_cache(maxsize=1)
+def tet_days() -> pd.DatetimeIndex:
+    """:data:`TET_DATES` as dates, in order (parsed once: every pomelo series asks)."""
+    return pd.DatetimeIndex(pd.to_datetime(TET_DATES))
+
+
 def next_tet(date) -> pd.Timestamp | None:
     """The first Tết day after ``date`` (a period's start: the day itself counts), or ``None``
     beyond the table's years."""
-    day = pd.Timestamp(date).normalize()
-    for text in TET_DATES:
-        tet = pd.Timestamp(text)
-        if tet >= day:
-            return tet
-    return None
+    days = tet_days()
+    later = days[days >= pd.Timestamp(date).normalize()]
+    return later[0] if len(later) else None
 
 
 def tied_to_tet(row: pd.Series) -> bool:

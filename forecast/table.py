@@ -196,6 +196,17 @@ def observed_prices(prices: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def dated(when, dates=None, *, monthly: bool | None = None) -> str:
+    """A price's period as a note quotes it: a month as '2012-03', since cleaning keys a
+    monthly price to the 1st and the user's file may write the 15th (WFP does), so
+    '2012-03-01' is not in it to find; a week or a day by its date. Monthly when ``monthly``
+    says so, else when every one of ``dates`` (the series') is a month start."""
+    if monthly is None:
+        idx = pd.DatetimeIndex([] if dates is None else dates)
+        monthly = len(idx) > 1 and bool(idx.is_month_start.all())
+    return f"{when:%Y-%m}" if monthly else f"{when:%Y-%m-%d}"
+
+
 def series_label(key: tuple) -> str:
     """A readable one-line name for a series key: 'Rice | An Giang | Wholesale | VND/kg'."""
     commodity, market, price_type, unit, currency = key

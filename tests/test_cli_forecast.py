@@ -2033,7 +2033,7 @@ def test_notes_quote_a_monthly_price_by_its_month_and_a_weekly_one_by_its_date()
     """A review: "Meat (chicken) | Bangkok ... 2012-03-01: 43.29" sent the user looking for
     a date that is not in a WFP file, which writes 2012-03-15; cleaning keys the month to
     its 1st. A week (a Monday, the 1st of a month too) keeps its date."""
-    from forecast.commands.shared import dated
+    from forecast.table import dated
 
     months = pd.date_range("2012-01-01", periods=6, freq="MS")
     assert dated(months[2], months) == "2012-03"

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from model_checks import check_estimator, check_forecast_frame
 
+from forecast.calendar import TET_DATES
 from forecast.errors import UsageError
 from forecast.models import make_model
 from forecast.models.gbm import GBM, conformal_quantiles, exog_frame, holdout_split
 from forecast.models.prophet import (
-    TET_DATES,
     ProphetDefault,
     ProphetModel,
     tet_dates,

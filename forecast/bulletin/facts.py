@@ -517,6 +517,7 @@ def harvest_notes(
         season_effect,
         tied_to_tet,
     )
+    from forecast.clean.dates import period_start
 
     rows = match_series(key, calendar)
     if rows.empty:
@@ -530,9 +531,7 @@ def harvest_notes(
     # The outlook's periods run from the one after the bulletin's to the end of the last,
     # counted from the start of the bulletin's period (an --as-of of 20 January is January's
     # bulletin, whose outlook starts in February, not on 20 February).
-    start_of = date.to_period("M").to_timestamp() if freq == "monthly" else date.normalize()
-    if freq != "monthly":
-        start_of -= pd.Timedelta(days=start_of.day_of_week)
+    start_of = period_start(pd.Series([pd.Timestamp(date)]), freq).iloc[0]
     outlook_start, outlook_end = start_of + step, start_of + step * (horizon + 1)
     # The look-ahead runs to the end of its last month, as the other seasons' months do
     # (a November bulletin looks to January: the run-up to a mid-February Tết is in it).

@@ -277,8 +277,8 @@ def _note_held_back(facts, fix: str, shown: int = 2) -> None:
     """One line on stderr naming the prices held back as probably mistyped, for whoever
     ingests the prices: the bulletin names only those of the periods it speaks of
     (:attr:`SeriesFacts.held_back_named`), and a reader cannot fix any."""
-    from forecast.commands.shared import dated, money
-    from forecast.table import series_label
+    from forecast.commands.shared import money
+    from forecast.table import dated, series_label
 
     held = [(s, h) for s in facts.series for h in s.held_back]
     if not held:

@@ -78,14 +78,14 @@ def _tet_caption(table_frame) -> str:
     moves from late January to late February, and these fixed months cannot show that."""
     import pandas as pd
 
+    from forecast.bulletin.wording import day_label
     from forecast.calendar import TET_LEAD_WEEKS, next_tet
 
-    if not table_frame["season"].astype(str).str.casefold().str.contains("tết").any():
+    seasons = table_frame["season"].astype(str)
+    tied = seasons[seasons.str.casefold().str.contains("tết")]
+    if tied.empty:
         return ""
-    from forecast.bulletin.wording import day_label
-
-    seasons = table_frame.loc[table_frame["season"].astype(str).str.casefold().str.contains("tết")]
-    name = ", ".join(dict.fromkeys(seasons["season"].astype(str)))
+    name = ", ".join(dict.fromkeys(tied))
     tet = next_tet(pd.Timestamp.today())
     when = f" (next: {day_label(tet, 'en')})" if tet is not None else ""
     return (

@@ -1177,7 +1177,7 @@ def note_split(report, prices, path: Path) -> None:
 def note_several_per_period(report, prices, path: Path) -> None:
     """One line on stderr when periods held several prices of a series (daily prices in a
     file read as weekly, two prices in a month): the forecast starts from their median."""
-    from forecast.table import KEY, series_label
+    from forecast.table import KEY, dated, series_label
 
     several = _marked(prices, "aggregated")
     if not several.any():
@@ -1214,7 +1214,7 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
     import numpy as np
 
     from forecast.models.base import JUMP_TIMES, SPIKE_TIMES
-    from forecast.table import series_label
+    from forecast.table import dated, series_label
 
     joins, typos = [], []
     for key, series, joined, left_out in _tenfold_moves(prices) if moves is None else moves:
@@ -1257,19 +1257,6 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
             f"forecasts leave such a price out as a typo: {fix}",
             err=True,
         )
-
-
-def dated(when, dates=None, *, monthly: bool | None = None) -> str:
-    """A price's period as a note quotes it: a month as '2012-03', since cleaning keys a
-    monthly price to the 1st and the user's file may write the 15th (WFP does), so
-    '2012-03-01' is not in it to find; a week or a day by its date. Monthly when ``monthly``
-    says so, else when every one of ``dates`` (the series') is a month start."""
-    if monthly is None:
-        import pandas as pd
-
-        idx = pd.DatetimeIndex([] if dates is None else dates)
-        monthly = len(idx) > 1 and bool(idx.is_month_start.all())
-    return f"{when:%Y-%m}" if monthly else f"{when:%Y-%m-%d}"
 
 
 def _tenfold_moves(prices) -> Iterator[tuple]:
@@ -1322,7 +1309,7 @@ def note_outliers(
     """
     import numpy as np
 
-    from forecast.table import KEY, series_label
+    from forecast.table import KEY, dated, series_label
 
     flagged = _marked(prices, "outlier")
     if not flagged.any():

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from forecast.calendar import TET_DATES
+from forecast.calendar import tet_days
 from forecast.errors import UsageError
 from forecast.models.base import Forecaster, future_index
 from forecast.models.gbm import exog_columns, exog_frame, periods_per_year
@@ -112,7 +112,7 @@ def tet_dates(years: range) -> pd.DatetimeIndex:
         dates = pd.DatetimeIndex([])
     if len(dates) == 0:
         # The holidays package is missing or renamed the day: use the fixed table.
-        dates = pd.DatetimeIndex(pd.to_datetime(TET_DATES))
+        dates = tet_days()
         dates = dates[dates.year.isin(list(years))]
     return dates.sort_values()
 

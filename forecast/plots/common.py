@@ -446,11 +446,10 @@ def without_tet(harvest):
 
 def shade_tet(ax: Axes, start: pd.Timestamp, end: pd.Timestamp) -> int:
     """Shade the ``TET_LEAD_WEEKS`` before each Tết day between two dates; returns spans."""
-    from forecast.calendar import TET_DATES, TET_LEAD_WEEKS
+    from forecast.calendar import TET_LEAD_WEEKS, tet_days
 
     start, end, drawn = pd.Timestamp(start), pd.Timestamp(end), 0
-    for text in TET_DATES:
-        tet = pd.Timestamp(text)
+    for tet in tet_days():
         left, right = max(tet - pd.Timedelta(weeks=TET_LEAD_WEEKS), start), min(tet, end)
         if left < right:
             ax.axvspan(
