@@ -919,7 +919,7 @@ def test_an_old_held_back_price_is_named_on_stderr_not_to_farmers_every_week(tmp
     for lang in ("vi", "en"):
         assert "460" not in render(facts, lang, "md")
     path = tmp_path / "pomelo.csv"
-    prices.to_csv(path, index=False)
+    prices.drop(columns="flags").to_csv(path, index=False)  # a user's file, not cropcast's
     result = run("bulletin", "-i", path, "-m", "naive", "-j", 1, "-q", "--no-archive")
     assert result.exit_code == 0, result.output
     (line,) = [x for x in result.stderr.splitlines() if "held back from the bulletin" in x]
@@ -928,6 +928,29 @@ def test_an_old_held_back_price_is_named_on_stderr_not_to_farmers_every_week(tmp
     latest = weekly_pomelo([*steady, 460_000])
     (named,) = make_bulletin(latest, model="naive").facts.series
     assert [h.price for h in named.held_back_named] == [460_000]
+
+
+def test_stderr_names_a_held_back_typo_once_and_none_after_the_as_of(tmp_path):
+    """A typo the bulletin holds back was named twice on stderr, by the models' tenfold
+    note too (per nut from a store, per chục in the other line); with an --as-of before
+    it, the bulletin never saw it, yet the tenfold note named it. An older typo the
+    bulletin does not judge is still named once, by the tenfold note."""
+    steady = [45_000 + 500 * (i % 3) for i in range(100)]
+    prices = weekly_pomelo([*steady[:5], 450_000, *steady[6:97], 455_000, *steady[98:]])
+    prices["date"] -= pd.Timedelta(weeks=104)  # a file has no price after today
+    path = tmp_path / "pomelo.csv"
+    prices.drop(columns="flags").to_csv(path, index=False)
+    result = run("bulletin", "-i", path, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert result.exit_code == 0, result.output
+    recent, old = prices["date"].iloc[97], prices["date"].iloc[5]
+    lines = [x for x in result.stderr.splitlines() if f"{recent:%Y-%m-%d}" in x]
+    assert len(lines) == 1 and "held back from the bulletin" in lines[0], result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if f"{old:%Y-%m-%d}" in x]
+    assert line.endswith("forecasts leave such a price out as a typo: fix it in pomelo.csv")
+    before = f"{prices['date'].iloc[96]:%Y-%m-%d}"
+    result = run("bulletin", "-i", path, "--as-of", before, "-m", "naive", "-q", "--no-archive")
+    assert result.exit_code == 0, result.output
+    assert f"{recent:%Y-%m-%d}" not in result.stderr and "455,000" not in result.stderr
 
 
 @pytest.mark.parametrize(("weeks_back", "named"), [(51, False), (52, True), (53, False)])

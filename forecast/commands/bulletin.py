@@ -34,6 +34,7 @@ from forecast.commands.shared import (
     load_for_forecast,
     local_cluster_started,
     note_flat_forecasts,
+    note_jumps,
     note_outliers,
     parse_as_of,
     parse_choice,
@@ -41,6 +42,7 @@ from forecast.commands.shared import (
     refuse_overwrite,
     store_previous_forecasts,
     store_to_read,
+    where_to_fix,
 )
 from forecast.errors import InputError, UsageError
 
@@ -216,11 +218,15 @@ def _make_bulletin(
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
     # The outliers the outlook used: those held back as mistyped the bulletin names itself
     # ("có thể nhập sai: không dùng"), and they skew nothing.
-    where = store_to_read(input_, db) if input_ is None else input_
+    store_path = store_to_read(input_, db) if input_ is None else None
+    where = input_ or store_path
+    fix, _ = where_to_fix(input_, store_path, reports[0] if reports else None)
     if where is not None:
-        fix = "ingest a corrected file" if input_ is None else None
         note_outliers(inputs.prices, where, "outlook", fix=fix)
-        _note_held_back(inputs.facts, fix or f"fix it in {Path(where).name}")
+        _note_held_back(inputs.facts, fix)
+    # From the prices the outlook used: before, a typo it held back was named twice (per
+    # nut from the store, then per chục), and one after --as-of too.
+    note_jumps(inputs.prices, where, fix)
     # Today's bulletin (an --as-of in the latest period too), not one written as of before.
     if keep is not None and (stamp is None or stamp >= prices["date"].max()):
         keep.append(lambda: _archive_outlook(input_, db, inputs, per_chuc, model, horizon))

@@ -750,8 +750,9 @@ def load_for_forecast(
     ``quotes_chuc``: the command quotes series written per chục per chục again (bulletins),
     so their conversion to nuts needs no note. ``sheet`` is --sheet, the workbook's sheet.
     ``forecasting=False`` (alerts, charts that forecast nothing) leaves out the notes that
-    speak of forecasts. ``outliers_later``: the command names the outliers itself, after
-    its work (a bulletin leaves out the prices it holds back as mistyped, and says so).
+    speak of forecasts. ``outliers_later``: the command names the outliers and the tenfold
+    moves itself, after its work (a bulletin leaves out the prices it holds back as
+    mistyped, and says so; it uses no price after its --as-of).
     ``stale_later``: the command says itself what it does with the series that stopped (a
     bulletin leaves out those with no price in the 12 months before its date, which are
     not forecast: "their forecasts start from their own last price" was untrue there).
@@ -821,14 +822,15 @@ def load_for_forecast(
         note_several_per_period(cleaned.report, chosen, input_)
     # What the prices show is said wherever they came from: a forecast of the store said
     # nothing of series that ended a year before the rest, while one of its export did.
-    typo, spelling = _where_to_fix(input_, store_path, cleaned)
+    typo, spelling = where_to_fix(input_, store_path, cleaned and cleaned.report)
     moves = list(_tenfold_moves(chosen))  # read by both notes: found once
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
         note_outliers(
             chosen, input_, "forecast" if forecasting else "alerts", fix=typo, moves=moves
         )
-    note_jumps(chosen, input_, typo, moves)
+    if not outliers_later:  # a bulletin names them from the prices it used: note_jumps
+        note_jumps(chosen, input_, typo, moves)
     if not stale_later:
         note_stale_series(chosen, forecasting)
     note_case_twins(chosen, spelling, forecasting)
@@ -837,15 +839,15 @@ def load_for_forecast(
     return chosen, prices
 
 
-def _where_to_fix(input_: Path | None, store_path: Path | None, cleaned=None) -> tuple[str, str]:
+def where_to_fix(input_: Path | None, store_path: Path | None, report=None) -> tuple[str, str]:
     """How the notes on the prices read tell the user to set a typo right, and two spellings
     of one series: in the file read, or through the store's ingest; the embedded data holds
-    the prices as their publishers wrote them. A PriceTable cropcast wrote (``cleaned``
-    says so) is set right where it came from: "spell them alike in export.csv" sent users
-    to edit a store's export, and the store kept both names."""
+    the prices as their publishers wrote them. A PriceTable cropcast wrote (the file's
+    cleaning ``report`` says so) is set right where it came from: "spell them alike in
+    export.csv" sent users to edit a store's export, and the store kept both names."""
     from forecast.io import CLEANED_TABLE
 
-    notes = cleaned.report.notes if cleaned is not None else []
+    notes = report.notes if report is not None else []
     if input_ is not None and any(note.startswith(CLEANED_TABLE) for note in notes):
         name = input_.name
         return (
@@ -1467,7 +1469,7 @@ def note_case_twins(prices, fix: str, forecasting: bool = True) -> None:
     "Rice | Colombo" and "rice | colombo", or "Mỏ Cày Bắc" and "Mo Cay Bac", are two series
     to the cleaner (names are data, and it does not rewrite them), but usually one series
     whose spelling changed: each half is then forecast from half the history. The user
-    decides; the line says how to make them one (``fix``, see :func:`_where_to_fix`).
+    decides; the line says how to make them one (``fix``, see :func:`where_to_fix`).
     """
     from forecast.table import case_twins, series_label
 
