@@ -1144,6 +1144,32 @@ def test_a_web_page_saved_as_csv_is_named_for_what_it_is(tmp_path, page):
         read_prices(path)
 
 
+@pytest.mark.parametrize(
+    ("parts", "said", "fix"),
+    [
+        ({"prices.csv": "date,price\n2024-01-01,9000\n"}, r"a zip archive \(prices.csv\)", "Unzip"),
+        (
+            {"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<x/>"},
+            r"an OpenDocument spreadsheet \(.ods\)",
+            "save it as .xlsx or CSV",
+        ),
+        ({"[Content_Types].xml": "<x/>", "word/document.xml": "<x/>"}, "a Word document", "CSV"),
+    ],
+)
+def test_a_zip_that_is_no_workbook_is_named_for_what_it_is(tmp_path, parts, said, fix):
+    """A zipped CSV was told 'is not a readable Excel workbook (There is no item named
+    [Content_Types].xml in the archive): open it in Excel and save it again as .xlsx'."""
+    import zipfile
+
+    path = tmp_path / "prices.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    with pytest.raises(InputError, match=said) as caught:
+        read_prices(path)
+    assert fix in str(caught.value) and "Excel workbook" not in str(caught.value)
+
+
 def test_a_stray_quote_in_a_long_file_is_named_by_its_line(tmp_path):
     """Past csv's 128 KB a quote left open made the whole file one value: refused with the
     parser's words and no line number, where a short file's stray quote is refused alone."""

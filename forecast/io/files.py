@@ -44,6 +44,44 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls (and old .doc)
 _DELIMITERS = (",", "\t", ";", "|")
 
 
+def _check_workbook(path: Path) -> None:
+    """A zip file that is not an .xlsx workbook says what it is: a zipped CSV was told to be
+    opened in Excel and saved again as .xlsx."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            kind = (
+                archive.read("mimetype")[:80].decode("ascii", "replace")
+                if "mimetype" in names
+                else ""
+            )
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return  # read_sheet says it is not a readable workbook
+    if "xl/workbook.xml" in names or not names:
+        return
+    if "opendocument.spreadsheet" in kind:
+        raise InputError(
+            "is an OpenDocument spreadsheet (.ods), which cropcast cannot read",
+            path.name,
+            "Open it in LibreOffice and save it as .xlsx or CSV",
+        )
+    what = {"word/document.xml": "a Word document", "ppt/presentation.xml": "a PowerPoint file"}
+    for part, document in what.items():
+        if part in names:
+            raise InputError(
+                f"is {document}, not a price table",
+                path.name,
+                "Give a CSV, TSV, Excel (.xlsx) or Parquet file",
+            )
+    files = [n for n in names if not n.endswith("/")]
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    raise InputError(
+        f"is a zip archive ({shown}), not a price table",
+        path.name,
+        "Unzip it and give the file inside with --input",
+    )
+
+
 def sniff_format(path: Path) -> tuple[str, list[str]]:
     """Decide ``"text"``, ``"excel"`` or ``"parquet"`` from the file's first bytes.
 
@@ -55,6 +93,7 @@ def sniff_format(path: Path) -> tuple[str, list[str]]:
     suffix = path.suffix.lower()
     notes: list[str] = []
     if head.startswith(b"PK\x03\x04"):
+        _check_workbook(path)
         fmt = EXCEL
     elif head.startswith(b"PAR1"):
         fmt = PARQUET
