@@ -583,6 +583,44 @@ def test_a_name_given_twice_in_default_or_map_is_refused():
     assert one_error_line(result).startswith("error: --map: 'price' is given twice")
 
 
+@pytest.mark.parametrize(
+    ("option", "given", "name"),
+    [
+        ("--default", "currency=VND,price_type=Retail,units=kg", "units"),
+        ("--default", "price_type=Retail, foo=1", "foo"),
+        ("--map", "date=Ngày,price=Giá,Unit=Đơn vị", "Unit"),
+        ("--map", "date=Ngày,price=Giá,comodity=Mặt hàng", "comodity"),
+        ("--map", "date=Ngày,price=Giá,unit=Đơn vị,foo=Chợ", "foo"),
+    ],
+)
+def test_a_misspelt_name_after_a_comma_is_refused_not_glued_to_the_value_before(
+    tmp_path, option, given, name
+):
+    """Review: --default price_type=Retail,units=kg stored every price as of type
+    'Retail,units=kg', and --map unit=Đơn vị,foo=Chợ said no column 'Đơn vị,foo=Chợ'."""
+    sheet = tmp_path / "gia.csv"
+    sheet.write_text(
+        "Ngày,Mặt hàng,Chợ,Giá,Đơn vị\n2025-03-01,Dừa,Mỏ Cày Bắc,45000,chục\n", encoding="utf-8"
+    )
+    pairs = {"--map": "date=Ngày,commodity=Mặt hàng,market=Chợ,price=Giá,unit=Đơn vị"}
+    pairs.update({"--default": "currency=VND,price_type=Retail", option: given})
+    result = run("data", "check", sheet, *[x for pair in pairs.items() for x in pair])
+    assert result.exit_code == 2, result.output
+    assert one_error_line(result).startswith(
+        f"error: {option} {name}=...: '{name}' is not a column cropcast uses"
+    )
+
+
+def test_a_column_named_with_a_comma_and_an_equals_sign_still_maps(tmp_path):
+    from forecast.commands.shared import parse_pairs
+
+    assert parse_pairs("price=Giá (loại=1, kg),market=Chợ", "--map") == {
+        "price": "Giá (loại=1, kg)",
+        "market": "Chợ",
+    }
+    assert parse_pairs("price=Giá (đ, loại=1)", "--map") == {"price": "Giá (đ, loại=1)"}
+
+
 def test_an_as_of_date_with_slashes_is_read_as_its_numbers_tell_or_refused():
     """Review: --as-of 05/06/2022 made the bulletin of May where a Vietnamese reader means
     5 June; 13/06/2022 was June."""

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from enum import Enum
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated
 
@@ -297,21 +298,34 @@ LevelsOption = Annotated[str, typer.Option(help="Interval levels in percent.")]
 
 #: A pair each option accepts, for its errors' examples (--default takes no date or price).
 _PAIR_EXAMPLES = {"--map": "date=Ngày", "--default": "currency=VND"}
-#: A comma that starts the next NAME=VALUE pair: one followed by a column cropcast knows.
-_PAIR_SPLIT = re.compile(
-    r",(?=\s*(?:date|commodity|market|price_type|unit|currency|price|priceflag)\s*=)"
+#: The names --map and --default take.
+_PAIR_NAMES = (
+    "date",
+    "commodity",
+    "market",
+    "price_type",
+    "unit",
+    "currency",
+    "price",
+    "priceflag",
 )
+#: A comma followed by a word and '=': where the next NAME=VALUE pair may start.
+_PAIR_START = re.compile(r",(?=\s*([^\W\d]\w*)\s*=)")
 
 
 def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
     """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error.
 
-    A comma starts a new pair only where a column's NAME= follows it, so a column named
-    with a comma maps as written: 'price=Giá (đ, kg)', 'price=Giá (loại=1, kg)'."""
+    A comma starts a new pair where a column's NAME= follows it, so a column named with a
+    comma maps as written: 'price=Giá (đ, kg)', 'price=Giá (loại=1, kg)'. A word that is
+    nearly a NAME ('units=', 'Currency=', 'pricetype=') starts one too, and is refused
+    as no column cropcast uses: glued to the value before it, 'price_type=Retail,units=kg'
+    stored every price as of type 'Retail,units=kg'. --default's values are no column
+    names, so there any WORD= starts a pair."""
     if not text:
         return None
     pairs = {}
-    for part in _PAIR_SPLIT.split(text):
+    for part in _split_pairs(text, anything=option == "--default"):
         if "=" not in part:
             example = _PAIR_EXAMPLES.get(option, "date=Ngày")
             raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} {example}")
@@ -325,6 +339,22 @@ def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
             )
         pairs[name.strip()] = value.strip()
     return pairs
+
+
+def _split_pairs(text: str, anything: bool) -> list[str]:
+    """``text`` cut at each comma where a pair starts (see :func:`parse_pairs`)."""
+    from difflib import get_close_matches
+
+    from forecast.io.table import normalize_name
+
+    known = {normalize_name(name): name for name in _PAIR_NAMES}
+    cuts = [0]
+    for found in _PAIR_START.finditer(text):
+        word = normalize_name(found.group(1))
+        near = word in known or word.rstrip("s") in known
+        if anything or near or get_close_matches(word, list(known), n=1, cutoff=0.8):
+            cuts.append(found.start())
+    return [text[a + (a > 0) : b] for a, b in pairwise([*cuts, len(text)])]
 
 
 def clean_options(

@@ -179,6 +179,17 @@ def _mapped_column(
         return loose[0]
     close = difflib.get_close_matches(wanted, columns, n=1, cutoff=0.4)
     hint = f"; closest match: {close[0]!r}" if close else ""
+    # 'unit=Đơn vị,foo=Chợ': a comma starts a pair only before a name cropcast uses, so
+    # 'foo=Chợ' was read as part of the unit's column name.
+    glued = re.search(r",\s*([^\W\d]\w*)\s*=", wanted)
+    if glued and glued.group(1) not in CONTRACT:
+        head = wanted[: glued.start()]
+        if head in columns or len(by_norm.get(normalize_name(head), [])) == 1:
+            raise UsageError(
+                f"--map {glued.group(1)}=...: {glued.group(1)!r} is not a column cropcast uses",
+                None,
+                f"Use one of: {', '.join(CONTRACT)}",
+            )
     raise InputError(
         f"--map {key}={wanted}: no column {wanted!r} in the file (columns found: "
         f"{_listing(columns)}){hint}",
