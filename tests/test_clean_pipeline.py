@@ -1653,3 +1653,24 @@ def test_known_prices_of_the_year_around_a_price_tell_its_reading():
     read_all = run(rows, known_prices=known).prices.set_index("date")["price"]
     assert read_all[pd.Timestamp("2025-09-01")] == 56_500
     assert read_all[pd.Timestamp("2014-06-01")] == 56_500_000
+
+
+def test_a_line_refused_for_its_shape_or_a_footer_names_no_lost_series(tmp_path):
+    """Review: a line with one value too many ('46,000' unquoted) was listed among the
+    series with no row left as the series of unit '000,kg', and a sheet's footer
+    ('Nguồn: ...') as a series of blank market; a series whose one row was refused is."""
+    from forecast.io import read_prices
+
+    path = tmp_path / "split.csv"
+    path.write_text(
+        "date,commodity,market,price,unit,currency,price_type\n"
+        "2025-01-01,Bưởi da xanh,Mỏ Cày Bắc,45000,kg,VND,Retail\n"
+        "2025-02-01,Bưởi da xanh,Mỏ Cày Bắc,46,000,kg,VND,Retail\n"
+        "2025-03-01,Bưởi da xanh,Mỏ Cày Bắc,47000,kg,VND,Retail\n"
+        "2025-03-01,Dừa,Chợ A,,chục,VND,Retail\n"
+        "Nguồn: Phòng Nông nghiệp,,,,,,\n",
+        encoding="utf-8",
+    )
+    result = clean(read_prices(path))
+    assert result.report.rows_rejected == 3
+    assert result.report.lost == ["Dừa | Chợ A | Retail | chục | VND"]

@@ -24,6 +24,7 @@ refused row carries exactly one reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -222,6 +223,8 @@ def _rejected_rows(
 
 #: The raw columns that name a series, as the file writes them.
 _RAW_KEY = ("commodity", "market", "price_type", "unit_raw", "currency_raw")
+#: A reason refusing a line for its number of values: "line 17: 8 values, expected 7".
+_LINE_SHAPE = re.compile(r"line \d+: \d+ values?, expected")
 
 
 def _lost_series(work: pd.DataFrame, refused: list[pd.DataFrame], frame: pd.DataFrame) -> list[str]:
@@ -230,11 +233,21 @@ def _lost_series(work: pd.DataFrame, refused: list[pd.DataFrame], frame: pd.Data
     Compared on the file's own text (tidied; units and currencies also casefolded), so a
     series lost beside a kept one of the same commodity and market (its wholesale prices
     all 0, its bag prices all missing) is named too. A row merged into another series (a
-    90 KG bag converted to kg) is kept, not lost."""
-    refused_obs = [o for part in refused for o in part["obs"]] if refused else []
+    90 KG bag converted to kg) is kept, not lost. A line refused for its shape, or a row
+    with no commodity, or neither a date nor a price (a sheet's footer, "Nguồn: ..."),
+    names no series: a line with one value too many was listed as the series of unit
+    "000,kg". A series whose market is blank throughout is named, with "(blank)"."""
+    names = pd.DataFrame({c: map_unique(work[c], lambda v: tidy_text(v)) for c in _RAW_KEY})
+    given = [work[c].fillna("").astype(str).str.strip() != "" for c in ("date_raw", "price_raw")]
+    named = (names["commodity"] != "") & (given[0] | given[1])
+    refused_obs = [
+        o
+        for part in refused
+        for o, reason in zip(part["obs"], part["reason"], strict=True)
+        if named.iloc[o] and not _LINE_SHAPE.match(str(reason))
+    ]
     if not refused_obs:
         return []
-    names = pd.DataFrame({c: map_unique(work[c], lambda v: tidy_text(v)) for c in _RAW_KEY})
     keys = names.assign(**{c: names[c].str.casefold() for c in ("unit_raw", "currency_raw")})
     codes = keys.groupby(list(_RAW_KEY), sort=False, dropna=False).ngroup().to_numpy()
     kept_obs = [o for obs in frame["_obs"] for o in obs] if len(frame) else []
