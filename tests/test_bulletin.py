@@ -2147,6 +2147,11 @@ def test_weekly_phone_charts_keep_their_plot_and_call_a_season_a_season(tmp_path
     assert any(t.startswith("Mới nhất: ") and "\n(tuần " in t for t in labels), labels
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Vụ Tết (ĐBSCL)" in legend and not any(t.startswith("Thu hoạch") for t in legend)
+    # Its words as large as the dates': at 8 points they read at 9 px on a phone.
+    sizes = {t.get_fontsize() for t in ax.get_legend().get_texts()}
+    assert min(sizes) >= ax.get_xticklabels()[0].get_fontsize() >= 10
+    figures[0].draw_without_rendering()
+    assert ax.get_position().height > 0.45  # the legend's rows leave the plot its room
     # A calendar written in Vietnamese ("quanh năm") reads alike, as the notes do.
     from forecast.calendar import load_calendar
     from forecast.plots.common import harvest_handles
