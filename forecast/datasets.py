@@ -145,6 +145,68 @@ def notebook_prices(file: str | Path | None = None, store: str | Path | None = N
     return load_default_prices(), "the embedded data (data/prices.csv)"
 
 
+def prices_line(prices: pd.DataFrame, source: str) -> str:
+    """The line each planner's notebook opens with: how many prices in how many series, from
+    where. Cleaning's estimates (filled into short gaps) are no prices: they are counted
+    apart, so every notebook gives the same count for the same data."""
+    from forecast.table import interpolated
+
+    estimates = int(interpolated(prices).sum())
+    line = (
+        f"{len(prices) - estimates:,} prices in {prices.groupby(list(KEY)).ngroups:,} series, "
+        f"from {source}"
+    )
+    if estimates:
+        line += f" (and {estimates:,} estimate{'s' * (estimates != 1)} cleaning filled into gaps)"
+    return line
+
+
+#: Years of prices a series needs for everything notebook 02 shows (IPA needs five:
+#: forecast.anomaly.IPA_MIN_MONTHS), and enough for notebook 03's three backtest windows.
+NOTEBOOK_MIN_YEARS = 5
+
+
+def longest_series(
+    prices: pd.DataFrame, n: int, min_years: float = NOTEBOOK_MIN_YEARS
+) -> tuple[list[str], str]:
+    """A notebook's ``SERIES`` when none of the embedded data's names is in ``prices``: the
+    labels of the ``n`` series with the most prices (estimates not counted) among those with
+    at least ``min_years`` years of them (12 a year when monthly, 52 when weekly) and prices
+    in most periods of their span (:data:`forecast.anomaly.MIN_COVERAGE`, as ALPS and IPA
+    ask), and what was chosen, in words. When no series has that many, the ``n`` longest, and
+    the words say none has (a short history has no typical year, ALPS or IPA yet)."""
+    from forecast.anomaly import MIN_COVERAGE
+    from forecast.table import observed_prices, series_label
+
+    observed = observed_prices(prices).dropna(subset=["price"])
+    if observed.empty:
+        return [], "no series has a price"
+    groups = observed.groupby(list(KEY), sort=True)
+    monthly = groups["date"].agg(lambda dates: bool(dates.dt.is_month_start.all()))
+    a_year = monthly.map({True: 12, False: 52})
+    count = groups["price"].size()
+    span = (groups["date"].max() - groups["date"].min()).dt.days / 365.25 * a_year + 1
+    years = (count / a_year).sort_values(ascending=False, kind="stable")
+    # As the indicators ask (forecast.anomaly): prices in most periods of the series' span.
+    covered = (count / span).reindex(years.index) >= MIN_COVERAGE - 0.01
+    enough = years[(years >= min_years) & covered]
+    if len(enough):
+        picked = enough.head(n)
+        words = (
+            f"the {len(picked)} longest of the {len(enough):,} series with {min_years:g} years "
+            "of prices or more, few missing"
+            if len(enough) > n
+            else f"the {len(picked)} series with {min_years:g} years of prices or more, few missing"
+        )
+    else:
+        picked = years.head(n)
+        words = (
+            f"the {len(picked)} longest series, though none has {min_years:g} years of prices "
+            "with few missing (too short or gappy for some of what follows)"
+        )
+    return [series_label(key) for key in picked.index], words
+
+
 def notebook_series(prices: pd.DataFrame, patterns: list[str]) -> pd.DataFrame:
     """The rows of the series a notebook's ``SERIES`` names; an error naming some series
     there are when a pattern matches none (own prices, the embedded data's names)."""

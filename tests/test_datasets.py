@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -92,6 +93,67 @@ def test_a_planner_notebook_takes_a_file_else_the_embedded_data(tmp_path):
     with pytest.raises(UsageError, match="no series matches 'Rice'") as info:
         notebook_series(mine, ["Rice"])
     assert "Mỏ Cày Bắc" in str(info.value)
+
+
+def test_every_notebook_counts_prices_as_notebook_01_does():
+    """Notebook 01 said 7,974 prices in the embedded data, notebooks 02-04 7,994 for the same
+    data: they counted cleaning's 20 estimates as prices. One line for all, estimates apart."""
+    from forecast.datasets import load_default_prices, prices_line
+    from forecast.table import interpolated
+
+    prices = load_default_prices()
+    estimates = int(interpolated(prices).sum())
+    assert estimates > 0  # the embedded data has some: the line must say them apart
+    line = prices_line(prices, "the embedded data")
+    assert line.startswith(f"{len(prices) - estimates:,} prices in 26 series, from the embedded")
+    assert line.endswith(f"(and {estimates:,} estimates cleaning filled into gaps)")
+    written = prices[~interpolated(prices)]
+    assert prices_line(written, "x") == f"{len(written):,} prices in 26 series, from x"
+
+
+def _monthly(commodity: str, market: str, months: pd.DatetimeIndex) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "commodity": commodity,
+            "market": market,
+            "price_type": "Retail",
+            "unit": "kg",
+            "currency": "LKR",
+            "date": months,
+            "price": 100.0 + np.arange(len(months)),
+            "flags": "",
+        }
+    )
+
+
+def test_a_notebooks_own_series_are_long_enough_to_analyse():
+    """With none of the embedded data's names in a file, notebook 02 explored the first five
+    series alphabetically (Sri Lanka's bananas, 25 months each: no typical year, ALPS or
+    IPA). The fallback takes the longest with five years of prices, few missing."""
+    from forecast.datasets import longest_series
+
+    prices = pd.concat(
+        [
+            _monthly("Apples", "A", pd.date_range("2023-01-01", periods=25, freq="MS")),
+            _monthly("Apples", "B", pd.date_range("2023-01-01", periods=24, freq="MS")),
+            # 100 prices over 16 years: long, but too gappy for ALPS and IPA
+            _monthly("Beans", "A", pd.date_range("2005-01-01", periods=200, freq="MS")[::2]),
+            _monthly("Rice", "A", pd.date_range("2010-01-01", periods=96, freq="MS")),
+            _monthly("Rice", "B", pd.date_range("2012-01-01", periods=72, freq="MS")),
+        ],
+        ignore_index=True,
+    )
+    picked, words = longest_series(prices, 5)
+    assert picked == ["Rice | A | Retail | LKR/kg", "Rice | B | Retail | LKR/kg"]
+    assert words == "the 2 series with 5 years of prices or more, few missing"
+    picked, words = longest_series(prices, 1)
+    assert picked == ["Rice | A | Retail | LKR/kg"] and words.startswith("the 1 longest of the 2")
+    # Estimates are no prices: 70 months of which 20 filled leave 50 written, under 5 years.
+    filled = _monthly("Rice", "C", pd.date_range("2015-01-01", periods=70, freq="MS"))
+    filled.loc[filled.index[1:41:2], "flags"] = "interpolated"
+    picked, words = longest_series(pd.concat([prices.iloc[:49], filled]), 2)
+    assert picked == ["Rice | C | Retail | LKR/kg", "Apples | A | Retail | LKR/kg"]
+    assert "none has 5 years of prices" in words
 
 
 def test_rebuilding_without_the_publishers_files_is_one_error_line(tmp_path, capsys):

@@ -26,16 +26,19 @@ from forecast.plots.common import (
     series_unit_label,
     unit_label,
 )
+from forecast.plots.coverage import COVERAGE_LONGEST, coverage_chart
 from forecast.plots.fan import fan_chart, forecast_levels
 from forecast.plots.seasonal import seasonal_index, seasonal_profile
 
 __all__ = [
     "ALPS_BANDS",
+    "COVERAGE_LONGEST",
     "FONT",
     "alerts_chart",
     "alps_band",
     "backtest_chart",
     "chart_title",
+    "coverage_chart",
     "fan_chart",
     "forecast_levels",
     "format_number",
