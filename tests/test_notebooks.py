@@ -350,3 +350,156 @@ def test_explore_text_on_world_prices_matches_its_table(tmp_path_factory):
     }
     assert all(int(highest) > 2022 for highest, _ in row.values()), table
     assert row["Coconut oil"][1] in ("2010", "2011"), table
+
+
+# --- a file of another country's prices: many series, none of the embedded data's names
+
+
+def test_the_months_chart_marks_every_priced_month():
+    """Notebook 01's "Months with a price" drew lines between consecutive priced months, so a
+    month with no priced neighbour (Sri Lanka's red nadu rice in 2004-11, An Giang's 2019-01)
+    had no mark; and it drew all 1,442 series of the Sri Lanka file in one 7-inch block."""
+    import numpy as np
+    import pandas as pd
+
+    from forecast.plots import coverage_chart
+
+    def series(market: str, prices: list[float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "commodity": "Rice",
+                "market": market,
+                "price_type": "Retail",
+                "unit": "kg",
+                "currency": "LKR",
+                "date": pd.date_range("2004-01-01", periods=len(prices), freq="MS"),
+                "price": prices,
+                "flags": "",
+            }
+        )
+
+    from matplotlib.dates import date2num
+
+    nan = float("nan")
+    lone = series("Jaffna", [nan] * 10 + [50.0] + [nan] * 14 + [60.0] * 12)  # 2004-11 alone
+    fig = coverage_chart(lone)
+    (bars,) = fig.axes[0].collections
+    lefts = sorted(path.vertices[:, 0].min() for path in bars.get_paths())
+    widths = sorted(np.ptp(path.vertices[:, 0]) for path in bars.get_paths())
+    assert lefts == [date2num(pd.Timestamp("2004-11-01")), date2num(pd.Timestamp("2006-02-01"))]
+    assert widths == [30, 365]  # November alone, and a year: one bar per run of priced months
+
+    many = pd.concat([series(f"M{i:03d}", [1.0] * (i + 1)) for i in range(120)])
+    fig = coverage_chart(many, longest=40)
+    assert fig.coverage_left_out == 80 and len(fig.axes[0].get_yticks()) == 40
+    assert [key[1] for key in fig.coverage_keys] == [f"M{i:03d}" for i in range(80, 120)]
+    assert "80 more left out" in fig.axes[0].get_xlabel()
+    tall = coverage_chart(many, longest=None)
+    assert tall.get_size_inches()[1] > 2 * fig.get_size_inches()[1]  # sized to its rows
+
+
+def _other_country(path: Path) -> Path:
+    """Another country's file, in baht: three short series of apples first in the alphabet,
+    two markets of mango with eight years of prices and one with forty months, and garlic
+    with ten years and a lone priced month between gaps. No đồng, no world prices."""
+    import math
+
+    def months(start: str, n: int) -> list[str]:
+        year, month = map(int, start.split("-"))
+        return [f"{year + (month - 1 + i) // 12}-{(month - 1 + i) % 12 + 1:02d}" for i in range(n)]
+
+    rows = []
+    for commodity, market, start, n, skip in (
+        ("Apples", "A1", "2023-10", 20, ()),
+        ("Apples", "A2", "2023-10", 20, ()),
+        ("Apples", "A3", "2023-10", 20, ()),
+        ("Mango", "Chiang Mai", "2017-06", 96, ()),
+        ("Mango", "Bangkok", "2017-06", 96, ()),
+        ("Mango", "Nakhon", "2022-02", 40, ()),
+        ("Garlic", "Bangkok", "2015-06", 120, (*range(30, 35), *range(36, 41))),
+    ):
+        for i, m in enumerate(months(start, n)):
+            if i not in skip:
+                season = 1 + 0.12 * math.cos(2 * math.pi * int(m[5:]) / 12)
+                price = (40 + 0.1 * i) * season * (1 + 0.03 * math.sin(1.7 * i + len(market)))
+                rows.append(f"{m}-15,{commodity},{market},Retail,kg,THB,{price:.2f}")
+    path.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_on_another_countrys_file(path: Path, tmp_path: Path):
+    """A review pointed each notebook's PRICES_FILE at WFP's Sri Lanka file: 01 drew an empty
+    đồng chart; 02 explored the first series alphabetically, too short for anything (an
+    empty table, a figure of 'no IPA' titles); 03 charted a series with no backtest window as
+    its worst and said 'three windows' whatever the cutoffs; 04 averaged a commodity's
+    markets into one row."""
+    import re
+
+    nbformat = pytest.importorskip("nbformat")
+    own = _other_country(tmp_path / "thai.csv")
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.source = cell.source.replace("PRICES_FILE = None", f"PRICES_FILE = {str(own)!r}")
+            if path.name.startswith("03"):  # with a series too short for any window
+                cell.source = re.sub(
+                    r"^SERIES = \[.*\]$", 'SERIES = ["Mango", "Apples|A1"]', cell.source, flags=re.M
+                )
+    edited = tmp_path / path.name
+    nbformat.write(notebook, edited)
+    ran = _execute_at(edited, path.parent)
+    code = _cells(ran, "code")
+    images = {c["id"]: sum("image/png" in o.get("data", {}) for o in c["outputs"]) for c in code}
+    assert not [o for c in code for o in c["outputs"] if o.get("name") == "stderr"]
+    opening = next(_printed(c) for c in code if _printed(c))  # the first cell that prints
+    written = 3 * 20 + 96 * 2 + 40 + 110
+    assert f"{written:,} prices in 7 series, from your file {own}" in opening, opening
+    if path.name.startswith("01"):
+        assert images["nb01-09"] == 1
+        assert "no prices in đồng in these data: the đồng chart is skipped" in _printed(
+            _cell(ran, "nb01-19")
+        )
+        assert images["nb01-19"] == 0
+    if path.name.startswith(("02", "04")):  # the series long enough, not the first ones
+        chosen = "Garlic | Bangkok | Retail | THB/kg; Mango | Bangkok | Retail | THB/kg; "
+        assert f"{chosen}Mango | Chiang Mai | Retail | THB/kg (edit SERIES" in opening, opening
+        assert "Apples" not in opening and "Nakhon" not in opening
+    if path.name.startswith("02"):
+        typical = _printed(_cell(ran, "nb02-08"))
+        assert len(re.findall(r"(?m)^\d+\s+(Garlic|Mango) \|", typical)) == 3, typical
+        assert images["nb02-15"] == 1
+    if path.name.startswith("03"):
+        ranked = _printed(_cell(ran, "nb03-08"))
+        assert "Apples, A1: not scored (no backtest window)" in ranked
+        assert "Apples" not in ranked.split("left out below")[1]  # not in the table
+        assert "Apples" not in _printed(_cell(ran, "nb03-10"))
+        assert images["nb03-10"] == 2 and images["nb03-11"] == 2  # best and worst: Mango
+        # Nakhon's 40 months hold two windows, the others three.
+        assert "3 series and two to three windows are few" in _printed(_cell(ran, "dfebbca4"))
+    if path.name.startswith("04"):
+        for table in ("nb04-06", "nb04-18"):
+            shown = _printed(_cell(ran, table))
+            for market in ("Bangkok", "Chiang Mai"):  # one row each, not one for Mango
+                assert f"Mango | {market} | Retail | THB/kg" in shown, shown
+
+
+@pytest.mark.slow
+def test_notebooks_count_the_embedded_prices_alike(tmp_path_factory):
+    """Notebook 01 said 7,974 prices (and 20 estimates), 02-04 7,994 prices for the same data:
+    they counted cleaning's estimates as prices. Each opens with the same line now."""
+    openings = {
+        path.name: next(
+            line
+            for cell in _cells(_embedded_run(path, tmp_path_factory), "code")
+            for line in _printed(cell).splitlines()
+            if " prices in " in line
+        )
+        for path in NOTEBOOKS
+    }
+    assert len(set(openings.values())) == 1, openings
+    assert "estimates cleaning filled into gaps" in openings["01-explore-prices.ipynb"]
