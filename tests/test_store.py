@@ -893,6 +893,42 @@ def test_a_reading_is_what_changes_stored_prices_however_it_is_written():
     )
 
 
+def test_a_reading_that_yields_the_stored_prices_is_the_file_again(store, tmp_path):
+    """Options were hashed as given: --freq monthly on a file its dates made monthly was a
+    "new reading" whose prices undid a later file's correction. A reading is known by what
+    it yields (content_sha256, kept in the ingest's report); the same prices add nothing."""
+    a = price_file(tmp_path / "a.csv")
+    first = ingest_file(store, a)
+    fixed = {(0, 20): price(SERIES[0][2], 20) * 1.1}
+    fix = ingest_file(store, price_file(tmp_path / "fix.csv", range(18, 24), change=fixed))
+    assert fix.revised == len(fixed)
+    before = load_prices(store)
+    revisions = count(store, "SELECT count(*) FROM revisions")
+    for options in (CleanOptions(freq="monthly"), CleanOptions(chuc_size=14)):
+        again = ingest_file(store, a, options=options)
+        assert (again.status, again.ingest_id) == ("duplicate", first.ingest_id), options
+        assert again.same_prices  # known by its prices, not by the options given
+    pd.testing.assert_frame_equal(load_prices(store), before)
+    assert count(store, "SELECT count(*) FROM revisions") == revisions
+    with store.reading() as con:
+        (recorded,) = con.execute(
+            "SELECT json_extract_string(report, '$.content_sha256') FROM ingests "
+            "WHERE ingest_id = ?",
+            [first.ingest_id],
+        ).fetchone()
+    assert recorded and recorded != first.sha256
+    # The content is the prices: the same bytes' readings differ only where prices do.
+    from forecast.clean import clean
+    from forecast.io import read_prices
+    from forecast.store.ingest import content_sha256
+
+    raw = read_prices(a)
+    plain = clean(raw, CleanOptions())
+    assert content_sha256(first.sha256, plain) == recorded
+    plain.prices.loc[plain.prices.index[0], "price"] *= 2
+    assert content_sha256(first.sha256, plain) != recorded
+
+
 def test_a_removed_series_leaves_the_prices_and_keeps_its_own_aside(store, tmp_path):
     """A file ingested under another spelling could never be taken out: its series stayed
     in every forecast. Removal moves its prices to ``removals``; the counts still conserve,

@@ -144,6 +144,50 @@ def test_the_same_file_read_another_way_is_ingested_again(tmp_path):
     assert last_price() == pytest.approx(162000 / 14)
 
 
+def test_options_that_read_the_same_prices_are_the_file_again(tmp_path):
+    """A file read as monthly and dd/mm/yyyy by its own dates, ingested again with --freq
+    monthly (or --dayfirst, or a --chuc it has no chục for), was a "new reading": it put its
+    prices back over a later file's corrections. The same prices are the same file; a
+    reading that changes them (--monthfirst) is still a new one."""
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    base = {m: 40_000 + 500 * i for i, m in enumerate(months)}
+    path = tmp_path / "gia_thang.csv"
+    rows = ["Ngày,Mặt hàng,Chợ,Giá,Đơn vị"]
+    rows += [f"{m:%d/%m/%Y},Bưởi da xanh,Mỏ Cày Bắc,{p},kg" for m, p in base.items()]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    fixed_months = list(months[-6::3])
+    fix = tmp_path / "gia_sua.csv"
+    fixes = {m: base[m] + 1_000 for m in fixed_months}
+    fix_rows = [
+        rows[0],
+        *(f"{m:%d/%m/%Y},Bưởi da xanh,Mỏ Cày Bắc,{p},kg" for m, p in fixes.items()),
+    ]
+    fix.write_text("\n".join(fix_rows) + "\n", encoding="utf-8")
+    db, given = "s.duckdb", ("--default", "currency=VND,price_type=Retail")
+    assert run("ingest", path, "--db", db, *given).exit_code == 0
+    corrected = run("ingest", fix, "--db", db, *given)
+    assert corrected.exit_code == 0 and f"{len(fixes)} revised" in corrected.stdout
+
+    def stored() -> dict:
+        prices = load_prices(open_store(db))
+        return dict(zip(prices["date"], prices["price"], strict=True))
+
+    before = stored()
+    assert {m: before[m] for m in fixes} == pytest.approx(fixes)
+    for options in (("--freq", "monthly"), ("--dayfirst",), ("--chuc", "14")):
+        again = run("ingest", path, "--db", db, *given, *options)
+        assert again.exit_code == 0, again.output
+        said = " ".join(again.stdout.split())
+        assert "already in the store as ingest #1" in said, (options, said)
+        assert "these options read the same prices" in said and "revised" not in said
+        assert stored() == before  # the corrections stand
+    assert info(db)["ingests"] == 2
+    # 01/02/2023 read as 2 January: each year's 12 prices fold into its January.
+    other = run("ingest", path, "--db", db, *given, "--monthfirst", "--freq", "monthly")
+    assert other.exit_code == 0, other.output
+    assert "added as ingest #3" in other.stdout and stored() != before
+
+
 def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
     """The history was read with --chuc 14; next week's file ingested without it read
     112.000 per chục of 12, and the bulletin told farmers the price rose 17.7 % (it rose

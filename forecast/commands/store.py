@@ -56,10 +56,16 @@ def _print_ingest(results) -> None:
     for r in results:
         if r.status == "duplicate":
             named = f"{r.earlier_file}, " if r.earlier_file and r.earlier_file != r.file else ""
+            # Other options that read the same prices (--freq monthly on a file read as
+            # monthly): said so, as the options differ from the earlier ingest's.
+            how = (
+                "same bytes, and these options read the same prices"
+                if r.same_prices
+                else "same bytes read the same way"
+            )
             console.print(
                 f"[bold]{r.file}[/bold]  [yellow]already in the store[/yellow] as ingest "
-                f"#{r.ingest_id} ({named}{r.ingested_at:%Y-%m-%d %H:%M} UTC, same bytes read the "
-                "same way): "
+                f"#{r.ingest_id} ({named}{r.ingested_at:%Y-%m-%d %H:%M} UTC, {how}): "
                 "nothing added",
                 highlight=False,
             )

@@ -29,7 +29,12 @@ report) and ``rows_kept + rows_interpolated = prices_added + prices_unchanged +
 prices_revised``; :func:`forecast.store.contents.audit` checks these against the tables.
 
 A file is known by the sha256 of its bytes (and the sheet, when one of a workbook's is
-chosen): the same file again adds nothing. A file that
+chosen): the same file again adds nothing. Read with other options it is another reading
+only when the prices it yields differ: each ingest records ``content_sha256`` in its report
+(the bytes' sha256 with the cleaned prices and refused rows, :func:`content_sha256`), and a
+reading whose content an earlier ingest of the same bytes had is that ingest again
+(``--freq monthly`` on a file already read as monthly, ``--chuc 14`` on a file with no
+chục), so it undoes no correction a later file made. A file that
 fails cleaning, or whose series would mix frequencies with the stored ones, changes nothing;
 nor does a Ctrl-C. A new store is made only when a file's prices are ready to go in, and
 removed again when they do not (refused or interrupted in the transaction).
@@ -114,6 +119,17 @@ class IngestResult:
     chuc_unlike: list[dict] = field(default_factory=list)
     #: For a duplicate: the name the same bytes were ingested under before.
     earlier_file: str | None = None
+    #: For a duplicate: True when it was known by its cleaned prices (other options that
+    #: read the same prices, see content_sha256), not by the options themselves.
+    same_prices: bool = False
+    #: For a duplicate: the earlier ingest's rows in and refused, and the refusals' reasons
+    #: (the store keeps the refused rows in its ``rejected`` table).
+    earlier_rows_in: int = 0
+    earlier_rejected: int = 0
+    earlier_reasons: dict[str, int] = field(default_factory=dict)
+    #: Options the file could not tell and were taken from the store (``dayfirst``,
+    #: ``freq``), so that 'cropcast data check' reads the file as the ingest did.
+    read_with: dict[str, Any] = field(default_factory=dict)
 
     @property
     def estimates_replaced(self) -> int:
@@ -132,6 +148,13 @@ class IngestResult:
             "ingested_at": f"{self.ingested_at:%Y-%m-%dT%H:%M:%S}Z",
             "seconds": round(self.seconds, 3),
         }
+        if self.status == "duplicate":
+            out |= {
+                "same_prices": self.same_prices,
+                "earlier_rows_in": self.earlier_rows_in,
+                "earlier_rows_rejected": self.earlier_rejected,
+                "earlier_reasons": dict(self.earlier_reasons),
+            }
         if self.report is not None:
             report = self.report
             out |= {
@@ -192,19 +215,38 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def find_ingest(store: Store, sha256: str) -> dict | None:
-    """The earlier ingest of a file with these bytes: ``ingest_id, file_name, ingested_at``."""
+def find_ingest(store: Store, sha256: str, content: str | None = None) -> dict | None:
+    """The earlier ingest of a file with these bytes read this way (``sha256``), or, given
+    ``content``, whose reading yielded the same prices (:func:`content_sha256`):
+    ``ingest_id, file_name, ingested_at, same_prices`` and its rows in and refused."""
     with store.reading() as con:
-        return _find(con, sha256)
+        return _find(con, sha256, content)
 
 
-def _find(con, sha256: str) -> dict | None:
+def _find(con, sha256: str, content: str | None = None) -> dict | None:
+    # Ingests before content_sha256 was recorded have none, and are known by sha256 only;
+    # without ``content`` no report is read (the same options again: no cleaning either).
+    by_content = " OR json_extract_string(report, '$.content_sha256') = ?" if content else ""
     row = con.execute(
-        "SELECT ingest_id, file_name, ingested_at FROM ingests WHERE sha256 = ?", [sha256]
+        f"""SELECT ingest_id, file_name, ingested_at, sha256 <> ? AS same_prices, rows_in,
+            rows_rejected, json_extract_string(report, '$.reasons'),
+            json_extract_string(report, '$.read_with')
+        FROM ingests WHERE sha256 = ?{by_content}
+        ORDER BY sha256 <> ?, ingest_id LIMIT 1""",
+        [sha256, sha256, *([content] if content else []), sha256],
     ).fetchone()
     if row is None:
         return None
-    return {"ingest_id": int(row[0]), "file_name": row[1], "ingested_at": row[2]}
+    return {
+        "ingest_id": int(row[0]),
+        "file_name": row[1],
+        "ingested_at": row[2],
+        "same_prices": bool(row[3]),
+        "rows_in": int(row[4]),
+        "rows_rejected": int(row[5]),
+        "reasons": json.loads(row[6]) if row[6] else {},
+        "read_with": json.loads(row[7]) if row[7] else {},
+    }
 
 
 def _duplicate(name: str, sha256: str, earlier: dict, start: float) -> IngestResult:
@@ -216,7 +258,40 @@ def _duplicate(name: str, sha256: str, earlier: dict, start: float) -> IngestRes
         ingested_at=earlier["ingested_at"],
         seconds=time.perf_counter() - start,
         earlier_file=earlier["file_name"],
+        same_prices=earlier["same_prices"],
+        earlier_rows_in=earlier["rows_in"],
+        earlier_rejected=earlier["rows_rejected"],
+        earlier_reasons=earlier["reasons"],
+        read_with=earlier["read_with"],
     )
+
+
+def content_sha256(file_sha256: str, result) -> str:
+    """What a reading of a file yields, as a sha256: the file's (``file_sha256``, its bytes
+    and sheet), the frequency, every cleaned price (key, date, price to 12 significant
+    digits, flags) and every refused row (row and reason).
+
+    Two readings of the same bytes with equal content store the same prices: the second
+    is the first again, however its options were written (``--freq monthly`` on a file
+    read as monthly by its dates, ``--dayfirst`` on one whose days above 12 said so).
+    """
+    prices = result.prices
+    frame = pd.DataFrame({c: prices[c].astype(str).to_numpy() for c in KEY})
+    frame["date"] = pd.to_datetime(prices["date"]).dt.strftime("%Y-%m-%d").to_numpy()
+    frame["price"] = [f"{float(p):.12g}" for p in prices["price"]]
+    flags = prices["flags"].fillna("").astype(str)
+    # A flag set, however ordered (few distinct values: each is put in order once).
+    canonical = {f: ";".join(sorted(set(f.split(";")) - {""})) for f in flags.unique()}
+    frame["flags"] = flags.map(canonical).to_numpy()
+    frame = frame.sort_values(list(frame.columns), kind="stable")  # key, date, price, flags
+    refused = _rejected_frame(result.rejected)[["file_row", "reason"]].astype(str)
+    refused = refused.sort_values(["file_row", "reason"], kind="stable")
+    digest = hashlib.sha256(f"{file_sha256}\0content\0{result.report.freq}\0".encode())
+    for table in (frame, refused):
+        lines = zip(*(table[c].to_numpy() for c in table.columns), strict=True)
+        digest.update("\n".join("\x1f".join(line) for line in lines).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def ingest_file(
@@ -259,6 +334,7 @@ def ingest_file(
         # second sheet of a workbook would be "already in the store" and never added.
         sha256 = hashlib.sha256(f"{sha256}\0sheet\0{sheet}".encode()).hexdigest()
         name = f"{path.name} (sheet {sheet})"
+    file_sha = sha256
     reading = _reading(options, mapping, defaults)
     if reading:
         # Read another way (--chuc 14, --decimal ., another --map): another reading of the
@@ -269,7 +345,14 @@ def ingest_file(
     if earlier is not None:  # known bytes, read the same way: skip the cleaning too
         return _duplicate(name, sha256, earlier, start)
     raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
-    result, read_as = _clean_as_the_store_reads(store, raw, options or CleanOptions())
+    result, read_as, read_with = _clean_as_the_store_reads(store, raw, options or CleanOptions())
+    # Options given but reading what an earlier ingest of these bytes read (--freq monthly
+    # on a file its dates made monthly): that ingest again, not a reading that would put
+    # its prices back over a later file's corrections.
+    content = content_sha256(file_sha, result)
+    earlier = find_ingest(store, sha256, content) if store.path.exists() else None
+    if earlier is not None:
+        return _duplicate(name, sha256, earlier, start)
     chuc_unlike = _chuc_unlike_store(store, result, options)  # before it is the latest
     try:
         ingested = ingest_clean(
@@ -280,6 +363,8 @@ def ingest_file(
             file_bytes=path.stat().st_size,
             kind=raw.kind,
             start=start,
+            content=content,
+            read_with=read_with,
         )
     except BaseException:
         # Refused or interrupted (Ctrl-C) after the store was made for it: the store made
@@ -288,6 +373,8 @@ def ingest_file(
         raise
     ingested.read_as = read_as
     ingested.chuc_unlike = chuc_unlike
+    if ingested.status == "added":
+        ingested.read_with = read_with
     return ingested
 
 
@@ -364,6 +451,9 @@ def _clean_as_the_store_reads(store: Store, raw, options):
     frequency of the stored series it touches (all of them weekly, or all monthly); the
     report's notes say so. A file that tells (a day above 12, dates a week apart) is read as
     it tells, and the store then refuses a series whose frequency would change, as before.
+
+    Returns the cleaning result, the notes, and the options taken from the store
+    (``dayfirst``, ``freq``; empty when the file told them or they were given).
     """
     from dataclasses import replace
 
@@ -375,6 +465,7 @@ def _clean_as_the_store_reads(store: Store, raw, options):
     if options.decimal is None:
         options = replace(options, known_prices=known_prices(store))
     notes = []
+    read_with: dict[str, Any] = {}
     try:
         result = clean(raw, options)
     except AmbiguousDatesError:
@@ -383,6 +474,7 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             raise
         dayfirst, ingest_id = remembered
         options = replace(options, dayfirst=dayfirst)
+        read_with["dayfirst"] = dayfirst
         order = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
         notes.append(f"dates read as {order}, as the store's ingest #{ingest_id} read them")
         result = clean(raw, options)
@@ -400,6 +492,7 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             )
         if stored is not None and stored != result.report.freq:
             options = replace(options, freq=stored)
+            read_with["freq"] = stored
             result = clean(raw, options)
             notes.append(
                 f"prices taken as {stored}, as the stored series are (one date tells no spacing)"
@@ -429,12 +522,13 @@ def _clean_as_the_store_reads(store: Store, raw, options):
             pass
         else:
             result = followed
+            read_with["freq"] = "weekly"
             notes.append(
                 "prices taken as weekly, as the stored series are (by their spacing alone "
                 "the file's dates read as monthly)"
             )
     result.report.notes.extend(notes)
-    return result, notes
+    return result, notes, read_with
 
 
 def _month_days(raw, dayfirst: bool | None) -> bool:
@@ -515,11 +609,15 @@ def ingest_clean(
     file_bytes: int = 0,
     kind: str | None = None,
     start: float | None = None,
+    content: str | None = None,
+    read_with: dict | None = None,
 ) -> IngestResult:
     """Write a :class:`~forecast.clean.CleanResult` to the store in one transaction.
 
-    ``sha256`` identifies the file; when it is already in the store (another process may
-    have added it meanwhile) nothing is written and the result says ``"duplicate"``.
+    ``sha256`` identifies the file read one way; when it is already in the store (another
+    process may have added it meanwhile), or an ingest with the same ``content``
+    (:func:`content_sha256`) is, nothing is written and the result says ``"duplicate"``.
+    ``content`` and ``read_with`` (options taken from the store) go in the ingest's report.
     """
     start = time.perf_counter() if start is None else start
     report = result.report
@@ -527,7 +625,7 @@ def ingest_clean(
     prices = prices.assign(date=pd.to_datetime(prices["date"]).astype("datetime64[ns]"))
     rejected = _rejected_frame(result.rejected)
     with store.writing() as con:
-        earlier = _find(con, sha256)
+        earlier = _find(con, sha256, content)
         if earlier is not None:
             return _duplicate(file_name, sha256, earlier, start)
         con.register("cropcast_incoming", prices)
@@ -576,7 +674,13 @@ def ingest_clean(
                 unchanged,
                 revised,
                 now,
-                json.dumps(report.to_dict(), ensure_ascii=False, default=str),
+                json.dumps(
+                    report.to_dict()
+                    | ({"content_sha256": content} if content else {})
+                    | ({"read_with": read_with} if read_with else {}),
+                    ensure_ascii=False,
+                    default=str,
+                ),
             ],
         )
         con.execute(
