@@ -188,6 +188,57 @@ def test_options_that_read_the_same_prices_are_the_file_again(tmp_path):
     assert "added as ingest #3" in other.stdout and stored() != before
 
 
+def test_rows_refused_are_said_with_the_check_that_lists_them(tmp_path):
+    """A sheet whose commodity is written once per block (merged cells) lost most of its
+    rows: ingest exited 0, never said which rows or how to see them, and the same file again
+    said only "already in the store". Now each says how many rows were refused and the
+    'cropcast data check' command, with the options given, that lists them; a file mostly
+    refused exits 1 (its kept prices went in)."""
+    import shlex
+
+    blocks = {"Bưởi da xanh": ("kg", 45_000), "Dừa": ("trái", 12_000)}
+    months = pd.date_range("2023-01-01", periods=12, freq="MS")
+    rows = ["Tháng;Loại;Nơi bán;Giá bán;ĐVT"]
+    for name, (unit, start) in blocks.items():
+        for i, m in enumerate(months):
+            written = name if i == 0 else ""  # as merged cells read: blank below the first
+            rows.append(f"{m:%Y-%m-%d};{written};Mỏ Cày Bắc;{start + 100 * i};{unit}")
+    path = tmp_path / "gộp ô.csv"  # a space in the name: the command must quote it
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    blank = len(blocks) * (len(months) - 1)
+    given = [
+        "--map",
+        "date=Tháng, commodity=Loại, market=Nơi bán, price=Giá bán, unit=ĐVT",
+        "--default",
+        "currency=VND,price_type=Retail",
+        "--freq",  # one price a series left: the store's first file says its frequency
+        "monthly",
+    ]
+    first = run("ingest", path, "--db", "s.duckdb", *given)
+    assert first.exit_code == 1, first.output
+    assert "added as ingest #1" in first.stdout  # the rows kept went in
+    line = one_error_line(first)
+    assert f"cleaning refused {blank} of {len(rows) - 1} rows" in line
+    assert f"{blank} × commodity is missing" in line
+    command = line.split("'", 1)[1].rsplit("' lists them", 1)[0]
+    words = shlex.split(command)
+    assert words[:4] == ["cropcast", "data", "check", str(path)] and words[4:] == given
+    check = run(*words[1:])  # pasted, it lists the same refused rows
+    assert check.exit_code == 1, check.output
+    assert f"(the first 10 of {blank};" in " ".join(check.stdout.split())
+    again = run("ingest", path, "--db", "s.duckdb", *given)
+    assert again.exit_code == 1 and "already in the store as ingest #1" in again.stdout
+    line = one_error_line(again)
+    assert f"when it was ingested as #1, cleaning refused {blank} of {len(rows) - 1}" in line
+    assert command in line
+    # A few rows refused: a note, not an error; the prices went in, the exit is 0.
+    few = price_file(tmp_path / "a.csv", bad_rows=2)
+    noted = run("ingest", few, "--db", "few.duckdb")
+    assert noted.exit_code == 0, noted.output
+    assert "note: a.csv: cleaning refused 2 of 50 rows" in noted.stderr
+    assert f"'cropcast data check {few}' lists them" in noted.stderr
+
+
 def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
     """The history was read with --chuc 14; next week's file ingested without it read
     112.000 per chục of 12, and the bulletin told farmers the price rose 17.7 % (it rose

@@ -311,6 +311,60 @@ def _print_rows(rows, shown: int, say, total: int | None = None) -> None:
         console.print(f"    ... and {total - shown:,} more", markup=False)
 
 
+#: A file of which more than this share of rows cleaning refused exits 1 (see _refused_rows).
+MOSTLY_REFUSED = 0.5
+
+
+def _data_check_command(file: Path, given: list[str], read_with: dict) -> str:
+    """'cropcast data check FILE ...' with the options the ingest read the file with (as
+    given, then those taken from the store), quoted for pasting into a shell."""
+    import shlex
+
+    args = ["cropcast", "data", "check", str(file), *given]
+    if "dayfirst" in read_with and not {"--dayfirst", "--monthfirst"} & set(given):
+        args.append("--dayfirst" if read_with["dayfirst"] else "--monthfirst")
+    if "freq" in read_with and "--freq" not in given:
+        args += ["--freq", str(read_with["freq"])]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _refused_rows(result, file: Path, given: list[str]) -> bool:
+    """One line on stderr for a file whose rows cleaning refused: how many, why, and the
+    'cropcast data check' command (with the options given) that lists them; for a file
+    already in the store, those its first ingest refused (the store's rejected table).
+
+    A file of which most rows were refused (more than :data:`MOSTLY_REFUSED`) was not
+    used as given: the line is an error and the command exits 1 (returns True), though
+    the prices it kept went in; a few refused rows are a note, and the exit stays 0.
+    """
+    if result.status == "duplicate":
+        rows_in, refused = result.earlier_rows_in, result.earlier_rejected
+        reasons = sorted(result.earlier_reasons.items(), key=lambda item: -item[1])
+    else:
+        rows_in, refused = result.report.rows_in, result.report.rows_rejected
+        reasons = result.report.reasons.most_common()
+    if not refused:
+        return False
+    shown = ", ".join(f"{n:,} × {reason}" for reason, n in reasons[:3])
+    more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
+    mostly = refused > MOSTLY_REFUSED * rows_in
+    when = f"when it was ingested as #{result.ingest_id}, " if result.status == "duplicate" else ""
+    kept = rows_in - refused
+    went = (
+        f"only the other {kept:,} rows went into the store; "
+        if mostly
+        else "the store keeps them in its rejected table; "
+    )
+    command = _data_check_command(file, given, result.read_with)
+    typer.echo(
+        f"{'error' if mostly else 'note'}: {file.name}: {when}cleaning refused {refused:,} of "
+        f"{rows_in:,} rows ({shown}{more}); {went}'{command}' lists them: fix them in the "
+        "file (or give --map/--default for what it lacks) and ingest it again",
+        err=True,
+    )
+    return mostly
+
+
 def ingest_cmd(
     files: Annotated[
         list[Path],
@@ -331,6 +385,9 @@ def ingest_cmd(
 
     The same file again adds nothing; a file that fails cleaning changes nothing.
 
+    Rows cleaning refused are said on stderr with the 'cropcast data check' command that
+    lists them; when most of a file's rows are refused the command exits 1 (the rest went in).
+
     A new price for a stored period is kept as a revision (the old value stays) and listed.
 
     Interpolated prices are re-estimated between the real ones that arrive around them.
@@ -343,13 +400,14 @@ def ingest_cmd(
     options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
     store = store_to_fill(db, wait=wait)  # made when a file's prices are ready to go in
-    results, failures = [], []
+    results, ingested, failures = [], [], []
     for file in files:
         try:
             result = ingest_file(
                 store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
             )
             results.append(result)
+            ingested.append(file)
             if result.report is not None:  # one sheet of several went in
                 note_other_sheets(result.report, file, sheet)
                 # "2.450" read as 2,450 on a guess: said as forecast says it, with the fix
@@ -370,10 +428,30 @@ def ingest_cmd(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     elif results:
         _print_ingest(results)
+    given = _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet)
+    mostly = [_refused_rows(r, f, given) for f, r in zip(ingested, results, strict=True)]
     for file, exc in failures:
         typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
-    if failures:
-        raise typer.Exit(max(exc.exit_code for _, exc in failures))
+    codes = [exc.exit_code for _, exc in failures] + [1 for m in mostly if m]
+    if codes:
+        raise typer.Exit(max(codes))
+
+
+def _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet) -> list[str]:
+    """The reading options given to ingest, as arguments 'cropcast data check' takes."""
+    given = []
+    for option, value in (("--map", map_), ("--default", default), ("--sheet", sheet)):
+        if value is not None:
+            given += [option, value]
+    if freq is not None:
+        given += ["--freq", getattr(freq, "value", str(freq))]
+    if dayfirst is not None:
+        given.append("--dayfirst" if dayfirst else "--monthfirst")
+    if decimal is not None:
+        given += ["--decimal", decimal]
+    if chuc != 12:
+        given += ["--chuc", str(chuc)]
+    return given
 
 
 def _pct_cell(value: float) -> str:
