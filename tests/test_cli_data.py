@@ -619,6 +619,28 @@ def test_a_column_named_with_a_comma_and_an_equals_sign_still_maps(tmp_path):
         "market": "Chợ",
     }
     assert parse_pairs("price=Giá (đ, loại=1)", "--map") == {"price": "Giá (đ, loại=1)"}
+    # A review: a column named "Giá (loại=1, units=kg)" could no longer be mapped.
+    for column in ("Giá (loại=1, units=kg)", "Giá (loại=1, Unit=kg)"):
+        assert parse_pairs(f"price={column},market=Chợ", "--map") == {
+            "price": column,
+            "market": "Chợ",
+        }
+        sheet = tmp_path / "gia.csv"
+        sheet.write_text(
+            f'Ngày,Mặt hàng,Chợ,"{column}"\n2025-03-01,Dừa,Mỏ Cày Bắc,45000\n', "utf-8"
+        )
+        mapped = "date=Ngày,commodity=Mặt hàng,market=Chợ,price=" + column
+        result = run(
+            "data",
+            "check",
+            sheet,
+            "--map",
+            mapped,
+            "--default",
+            "currency=VND,unit=kg,price_type=Retail",
+        )
+        assert result.exit_code == 0, result.output
+        assert "1 kept" in result.stdout, result.stdout
 
 
 def test_an_as_of_date_with_slashes_is_read_as_its_numbers_tell_or_refused():

@@ -316,12 +316,13 @@ _PAIR_START = re.compile(r",(?=\s*([^\W\d]\w*)\s*=)")
 def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
     """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error.
 
-    A comma starts a new pair where a column's NAME= follows it, so a column named with a
-    comma maps as written: 'price=Giá (đ, kg)', 'price=Giá (loại=1, kg)'. A word that is
-    nearly a NAME ('units=', 'Currency=', 'pricetype=') starts one too, and is refused
-    as no column cropcast uses: glued to the value before it, 'price_type=Retail,units=kg'
-    stored every price as of type 'Retail,units=kg'. --default's values are no column
-    names, so there any WORD= starts a pair."""
+    In --map a comma starts a new pair where a NAME= follows it, so a column named with a
+    comma maps as written: 'price=Giá (đ, kg)', 'price=Giá (loại=1, units=kg)'; a pair
+    with a misspelt name ('unit=Đơn vị,Units=kg') reads as part of the column before it,
+    which the file lacks, and the column's lookup names the misspelling
+    (forecast.io.table). --default's values are no column names: there any WORD= starts
+    a pair, and a misspelt one is refused ('price_type=Retail,units=kg' had stored every
+    price as of type 'Retail,units=kg')."""
     if not text:
         return None
     pairs = {}
@@ -342,18 +343,13 @@ def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
 
 
 def _split_pairs(text: str, anything: bool) -> list[str]:
-    """``text`` cut at each comma where a pair starts (see :func:`parse_pairs`)."""
-    from difflib import get_close_matches
-
-    from forecast.io.table import normalize_name
-
-    known = {normalize_name(name): name for name in _PAIR_NAMES}
-    cuts = [0]
-    for found in _PAIR_START.finditer(text):
-        word = normalize_name(found.group(1))
-        near = word in known or word.rstrip("s") in known
-        if anything or near or get_close_matches(word, list(known), n=1, cutoff=0.8):
-            cuts.append(found.start())
+    """``text`` cut at each comma where a pair starts (see :func:`parse_pairs`): before any
+    WORD= (``anything``), else before a NAME= only."""
+    cuts = [0] + [
+        found.start()
+        for found in _PAIR_START.finditer(text)
+        if anything or found.group(1) in _PAIR_NAMES
+    ]
     return [text[a + (a > 0) : b] for a, b in pairwise([*cuts, len(text)])]
 
 
