@@ -1154,6 +1154,11 @@ def test_a_web_page_saved_as_csv_is_named_for_what_it_is(tmp_path, page):
             "save it as .xlsx or CSV",
         ),
         ({"[Content_Types].xml": "<x/>", "word/document.xml": "<x/>"}, "a Word document", "CSV"),
+        (
+            {"[Content_Types].xml": "<x/>", "xl/workbook.bin": "\x00"},
+            r"an Excel binary workbook \(.xlsb\)",
+            "save it as .xlsx or CSV",
+        ),
     ],
 )
 def test_a_zip_that_is_no_workbook_is_named_for_what_it_is(tmp_path, parts, said, fix):

@@ -59,6 +59,12 @@ def _check_workbook(path: Path) -> None:
         return  # read_sheet says it is not a readable workbook
     if "xl/workbook.xml" in names or not names:
         return
+    if "xl/workbook.bin" in names:
+        raise InputError(
+            "is an Excel binary workbook (.xlsb), which cropcast cannot read",
+            path.name,
+            "Open it in Excel or LibreOffice and save it as .xlsx or CSV",
+        )
     if "opendocument.spreadsheet" in kind:
         raise InputError(
             "is an OpenDocument spreadsheet (.ods), which cropcast cannot read",
@@ -78,7 +84,7 @@ def _check_workbook(path: Path) -> None:
     raise InputError(
         f"is a zip archive ({shown}), not a price table",
         path.name,
-        "Unzip it and give the file inside with --input",
+        "Unzip it and give the file inside",
     )
 
 
