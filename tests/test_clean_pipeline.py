@@ -1658,7 +1658,8 @@ def test_known_prices_of_the_year_around_a_price_tell_its_reading():
 def test_a_line_refused_for_its_shape_or_a_footer_names_no_lost_series(tmp_path):
     """Review: a line with one value too many ('46,000' unquoted) was listed among the
     series with no row left as the series of unit '000,kg', and a sheet's footer
-    ('Nguồn: ...') as a series of blank market; a series whose one row was refused is."""
+    ('Nguồn: ...') as a series of blank market; a series whose one row was refused is, and
+    one whose every line split wrongly is, by its commodity and market."""
     from forecast.io import read_prices
 
     path = tmp_path / "split.csv"
@@ -1668,9 +1669,15 @@ def test_a_line_refused_for_its_shape_or_a_footer_names_no_lost_series(tmp_path)
         "2025-02-01,Bưởi da xanh,Mỏ Cày Bắc,46,000,kg,VND,Retail\n"
         "2025-03-01,Bưởi da xanh,Mỏ Cày Bắc,47000,kg,VND,Retail\n"
         "2025-03-01,Dừa,Chợ A,,chục,VND,Retail\n"
+        "2025-01-01,Xoài,Chợ Cái Bè,41,000,kg,VND,Retail\n"
+        "2025-02-01,Xoài,Chợ Cái Bè,42,000,kg,VND,Retail\n"
         "Nguồn: Phòng Nông nghiệp,,,,,,\n",
         encoding="utf-8",
     )
     result = clean(read_prices(path))
-    assert result.report.rows_rejected == 3
-    assert result.report.lost == ["Dừa | Chợ A | Retail | chục | VND"]
+    assert result.report.rows_rejected == 5
+    # Xoài lost every line to their shape: named by what the lines still say right.
+    assert result.report.lost == [
+        "Dừa | Chợ A | Retail | chục | VND",
+        "Xoài | Chợ Cái Bè (lines that split wrongly)",
+    ]
