@@ -2015,6 +2015,14 @@ def test_an_old_forecast_says_when_it_was_made_and_last_periods_does_not():
     assert "From prices up to week of 20–26 Oct 2025" in english
     last = accuracy_sentence(replace(base, accuracy=recent), "vi")
     assert last.startswith("Kỳ trước dự báo giá tuần 10–16/11/2025 từ 41.400 đến 47.900")
+    # A review: after a missed week (no price for 17/11), the bulletin of 17-23/11 graded
+    # the same forecast again as "last period's", though the bulletin two weeks back made it.
+    assert last == accuracy_sentence(replace(base, accuracy=recent), "vi", week)
+    assert last == accuracy_sentence(replace(base, accuracy=recent), "vi", "2025-11-16")
+    missed = accuracy_sentence(replace(base, accuracy=recent), "vi", pd.Timestamp("2025-11-19"))
+    assert missed.startswith(
+        "Dự báo làm từ giá đến tuần 3–9/11/2025 cho giá tuần 10–16/11/2025: từ 41.400"
+    )
 
 
 def test_a_new_product_gets_no_outlook_until_it_has_twelve_prices(tmp_path):

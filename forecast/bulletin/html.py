@@ -151,7 +151,7 @@ def render_html(
     if blocks:
         body.append(f"<h2>{esc(w['notes'])}</h2>")
         body += blocks
-    lines = [(s, accuracy_sentence(s, lang)) for s in facts.series]
+    lines = [(s, accuracy_sentence(s, lang, facts.as_of)) for s in facts.series]
     lines = [(s, line) for s, line in lines if line]
     if lines:
         body.append(f"<h2>{esc(w['accuracy_title'])}</h2><ul>")

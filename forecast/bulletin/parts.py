@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+import pandas as pd
+
 from forecast.bulletin.facts import (
     Accuracy,
     BulletinFacts,
@@ -337,7 +339,9 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
     return notes
 
 
-def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
+def accuracy_sentence(s: SeriesFacts, lang: str, as_of=None) -> str | None:
+    """How last period's forecast of ``s`` did; ``as_of`` is the bulletin's date (its
+    period's bulletin is "this period"; ``None``: the graded price's)."""
     a = s.accuracy
     if a is None:
         return None
@@ -350,9 +354,15 @@ def accuracy_sentence(s: SeriesFacts, lang: str) -> str | None:
         date = f"the {date}"  # "for the week of 1–7 Dec 2025"
     actual = money(a.actual, s.currency, unit, lang)
     # "Last period" only when it was: a forecast from prices weeks older says when it was
-    # made, or a farmer takes a six-week-old range for last week's.
-    made = {}
-    if a.made is not None and a.made < a.date - period_step(s.freq):
+    # made, or a farmer takes a six-week-old range for last week's. Counted back from the
+    # bulletin's period: after a missed week, the week before's grading came again as
+    # "last period" though it was the bulletin two weeks back that made it.
+    from forecast.clean.dates import period_start
+
+    made, now = {}, a.date
+    if as_of is not None and not pd.isna(as_of):
+        now = max(now, period_start(pd.Series([pd.Timestamp(as_of)]), s.freq).iloc[0])
+    if a.made is not None and a.made < now - period_step(s.freq):
         made = {"made": period_label(a.made, s.freq, lang)}
     if a.low is None:
         return w["accuracy_point_made" if made else "accuracy_point"].format(

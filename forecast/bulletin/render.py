@@ -114,7 +114,7 @@ def render_markdown(facts: BulletinFacts, lang: str = "vi") -> str:
         for s, notes in noted:
             out.append(f"- **{series_name(s, lang, markets)}**: {' '.join(notes)}")
         out.append("")
-    lines = [(s, accuracy_sentence(s, lang)) for s in facts.series]
+    lines = [(s, accuracy_sentence(s, lang, facts.as_of)) for s in facts.series]
     lines = [(s, line) for s, line in lines if line]
     if lines:
         out += [f"## {w['accuracy_title']}", ""]
@@ -157,7 +157,7 @@ def render_text(facts: BulletinFacts, lang: str = "vi") -> str:
             out += _wrap(f"{label}: {value}", "  ")
         for note in series_notes(s, lang):
             out += _wrap(f"* {note}", "  ")
-        line = accuracy_sentence(s, lang)
+        line = accuracy_sentence(s, lang, facts.as_of)
         if line:
             out += _wrap(f"* {line}", "  ")
     if facts.series:
