@@ -1569,9 +1569,38 @@ def test_last_periods_line_says_the_unit_as_the_table_does(tmp_path):
 
     for fmt in ("md", "txt", "html"):
         text = bulletin("en", fmt)
-        assert "for Jan 2025; the price was 163,000 đồng/chục of 14 nuts (" in text, text
+        assert "for Jan 2025 the price was 163,000 đồng/chục of 14 nuts (" in text, text
     vi = bulletin("vi", "md")
-    assert "giá thực tế 163.000 đồng/chục (" in vi and "nuts" not in vi, vi
+    assert "giá T1/2025: 163.000 đồng/chục (" in vi and "nuts" not in vi, vi
+
+
+def test_last_periods_line_grades_the_range_the_farmers_were_sent(tmp_path):
+    """Review: a weekly bulletin printed one range over its outlook ("3 tuần tới:
+    37.800–46.800", in the table and the SMS), and the next week's line graded that week's
+    own range from the archive (40.100–44.100), which no farmer had read. The line now
+    quotes the outlook's range as it was printed, and judges the price against it."""
+    steady = [45_000.0 + 900 * (i % 5) - 300 * (i % 3) for i in range(40)]
+    prices = weekly_pomelo(steady).drop(columns="flags")
+    prices["date"] -= pd.Timedelta(weeks=80)  # no price after today
+    db, first = tmp_path / "store.duckdb", tmp_path / "first.csv"
+    prices.iloc[:-1].to_csv(first, index=False)
+    assert run("ingest", first, "--db", db).exit_code == 0
+    sent = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q", "-f", "sms")
+    assert sent.exit_code == 0, sent.output
+    (low, high) = re.search(r"3 tuan toi: ([\d.]+)-([\d.]+)", sent.stdout).groups()
+    second = tmp_path / "second.csv"
+    prices.iloc[-1:].to_csv(second, index=False)
+    assert run("ingest", second, "--db", db).exit_code == 0
+    later = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert later.exit_code == 0, later.output
+    week = pd.Timestamp(prices["date"].iloc[-1])
+    assert (
+        f"Kỳ trước dự báo giá 3 tuần tới từ {low} đến {high}; giá tuần "
+        f"{week.day}–{(week + pd.Timedelta(days=6)).day}/"
+    ) in later.stdout, later.stdout
+    english = run("bulletin", "--db", db, "--lang", "en", "-m", "naive", "-q", "--no-archive")
+    assert "Last period we expected " in english.stdout
+    assert "over the next 3 weeks; for the week of " in english.stdout, english.stdout
 
 
 def test_a_chuc_is_explained_once_and_without_its_count_says_the_markets():

@@ -163,6 +163,10 @@ class Accuracy:
     actual: float
     #: The last price the forecast saw (an archived run's cutoff), when known.
     made: pd.Timestamp | None = None
+    #: Periods of the bulletin outlook whose printed range ``low`` to ``high`` is (the
+    #: range over all of them, as its table and SMS said it); ``None``: the range is the
+    #: forecast's for ``date`` alone (a forecast file's, or a run that was no bulletin).
+    outlook_periods: int | None = None
 
     @property
     def verdict(self) -> str:
@@ -609,7 +613,33 @@ def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> 
         if pd.notna(lo) and pd.notna(hi):
             low, high = float(lo), float(hi)
     made = pd.Timestamp(row["cutoff"]) if "cutoff" in rows.columns else None
-    return Accuracy(pd.Timestamp(date), low, high, float(row["forecast"]), float(actual), made)
+    sent = _sent_outlook(previous[mask], row, date)
+    if sent is not None:  # graded on the range the farmers read, not one they never saw
+        low, high = sent.low, sent.high
+    return Accuracy(
+        pd.Timestamp(date),
+        low,
+        high,
+        float(row["forecast"]),
+        float(actual),
+        made,
+        None if sent is None else sent.periods,
+    )
+
+
+def _sent_outlook(series: pd.DataFrame, row: pd.Series, date) -> Outlook | None:
+    """The outlook a bulletin's archived run printed for one series (``series``: its
+    archived rows; ``row``: the one forecasting ``date``), when ``date`` is one of its
+    periods and it had a range. A bulletin prints one 80 % range over its outlook ("3
+    tuần tới: 37.800–46.800"); its line grading the next price quoted that week's own
+    range (40.100–44.100), which no farmer was sent."""
+    if row.get("source") != "bulletin" or pd.isna(row.get("run_horizon")):
+        return None
+    run = series[series["run_id"] == row["run_id"]]
+    sent = outlook(run, 1.0, int(row["run_horizon"]), after=row.get("run_as_of"))
+    if sent is None or sent.low is None or not sent.start <= pd.Timestamp(date) <= sent.end:
+        return None
+    return sent
 
 
 def series_facts(

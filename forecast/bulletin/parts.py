@@ -369,13 +369,20 @@ def accuracy_sentence(s: SeriesFacts, lang: str, as_of=None) -> str | None:
             date=date, forecast=format_number(a.forecast, lang), actual=actual, **made
         )
     low, _, high = format_range(a.low, a.high, lang).partition("–")
-    return w["accuracy_made" if made else "accuracy"].format(
+    key, span = "accuracy", {}
+    if a.outlook_periods:  # the outlook's one range, as the bulletin that sent it printed it
+        key = "accuracy_outlook"
+        freq = "monthly" if s.freq == "monthly" else "weekly"
+        n = a.outlook_periods
+        span = {"span": counted(lang, f"span_{freq}", n).format(n=n)}
+    return w[f"{key}_made" if made else key].format(
         date=date,
         low=low,
         high=high,
         actual=actual,
         verdict=w[f"verdict_{printed_verdict(a)}"],
         **made,
+        **span,
     )
 
 

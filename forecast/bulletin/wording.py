@@ -116,6 +116,15 @@ WORDS: dict[str, dict[str, str]] = {
             "Kỳ trước dự báo giá {date} từ {low} đến {high}; giá thực tế {actual} ({verdict})."
         ),
         "accuracy_point": "Kỳ trước dự báo giá {date} là {forecast}; giá thực tế {actual}.",
+        "accuracy_outlook": (
+            "Kỳ trước dự báo giá {span} tới từ {low} đến {high}; giá {date}: {actual} ({verdict})."
+        ),
+        "accuracy_outlook_made": (
+            "Dự báo làm từ giá đến {made} cho {span} sau đó: từ {low} đến {high}; giá {date}: "
+            "{actual} ({verdict})."
+        ),
+        "span_weekly": "{n} tuần",
+        "span_monthly": "{n} tháng",
         "accuracy_made": (
             "Dự báo làm từ giá đến {made} cho giá {date}: từ {low} đến {high}; giá thực tế "
             "{actual} ({verdict})."
@@ -242,6 +251,18 @@ WORDS: dict[str, dict[str, str]] = {
             "Last period we expected {low}–{high} for {date}; the price was {actual} ({verdict})."
         ),
         "accuracy_point": "Last period we expected {forecast} for {date}; the price was {actual}.",
+        "accuracy_outlook": (
+            "Last period we expected {low}–{high} over the next {span}; for {date} the price "
+            "was {actual} ({verdict})."
+        ),
+        "accuracy_outlook_made": (
+            "From prices up to {made} we expected {low}–{high} over the {span} after; for "
+            "{date} the price was {actual} ({verdict})."
+        ),
+        "span_weekly": "{n} weeks",
+        "span_monthly": "{n} months",
+        "span_weekly_one": "week",
+        "span_monthly_one": "month",
         "accuracy_made": (
             "From prices up to {made} we expected {low} to {high} for {date}; the price was "
             "{actual} ({verdict})."

@@ -160,7 +160,7 @@ def _frame(con, sql: str, params: list) -> pd.DataFrame:
     for column in KEY:
         if column in frame:
             frame[column] = frame[column].astype(object)
-    for column in ("date", "cutoff"):
+    for column in ("date", "cutoff", "run_as_of"):
         if column in frame:
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
     return frame
@@ -204,7 +204,9 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     series' last price on or before ``as_of``, and whose prices up to then no later file
     corrected (of runs from the same prices, a bulletin's, whose outlook the farmers read),
     in the forecast-output format with ``cutoff`` (the series' last price date the run
-    saw) and ``run_id``.
+    saw), ``run_id``, and the run's ``source``, ``run_as_of`` and ``run_horizon`` (a
+    bulletin's outlook is graded on the range it printed: see
+    ``forecast.bulletin.facts.accuracy``).
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
@@ -244,8 +246,9 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
             con,
             chosen
             + f"""SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id,
-                f.step, p.cutoff
-            FROM forecasts f JOIN picked p USING (run_id, {_KEY})""",
+                f.step, p.cutoff, fr.source, fr.as_of AS run_as_of, fr.horizon AS run_horizon
+            FROM forecasts f JOIN picked p USING (run_id, {_KEY})
+            JOIN forecast_runs fr USING (run_id)""",
             [limit],
         )
         intervals = _frame(
