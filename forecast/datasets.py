@@ -207,6 +207,38 @@ def longest_series(
     return [series_label(key) for key in picked.index], words
 
 
+def notebook_choice(
+    prices: pd.DataFrame, series: list[str], defaults: list[str], doing: str = "exploring"
+) -> tuple[list[str], str]:
+    """A notebook's ``SERIES`` to run on, and what to print about it ("" for nothing).
+
+    ``series`` as the user left it, ``defaults`` the notebook's own (the embedded data's
+    names). When ``series`` is still the defaults, a user's file or store may hold some of
+    them: those found are kept and the others are named as left out; with none found, the
+    :func:`longest_series` (as many as the defaults). A ``series`` the user edited is kept as
+    it is: :func:`notebook_series` then names a pattern that matches nothing."""
+    from forecast.table import select_series
+
+    if list(series) != list(defaults):
+        return list(series), ""
+    found = [p for p in defaults if not select_series(prices, [p]).empty]
+    if len(found) == len(defaults):
+        return found, ""
+    if not found:
+        picked, which = longest_series(prices, len(defaults))
+        return picked, (
+            f"none of the embedded data's series is here; {doing} {which}: "
+            + "; ".join(picked)
+            + " (edit SERIES to choose)"
+        )
+    missing = [p for p in defaults if p not in found]
+    return found, (
+        f"not in these prices, left out of the notebook's default SERIES: "
+        f"{', '.join(map(repr, missing))}; {doing} {'; '.join(found)} "
+        "(edit SERIES to choose others)"
+    )
+
+
 def notebook_series(prices: pd.DataFrame, patterns: list[str]) -> pd.DataFrame:
     """The rows of the series a notebook's ``SERIES`` names; an error naming some series
     there are when a pattern matches none (own prices, the embedded data's names)."""

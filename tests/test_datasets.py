@@ -156,6 +156,45 @@ def test_a_notebooks_own_series_are_long_enough_to_analyse():
     assert "none has 5 years of prices" in words
 
 
+def test_a_notebook_runs_on_the_default_series_a_file_has():
+    """Notebook 04 on WFP's Viet Nam file raised "no series matches 'Rice, Viet Namese', ...":
+    An Giang rice was there, the world's prices not, and the fallback was only for none. The
+    notebook's own SERIES, left as it is, keeps the defaults found and names those left out;
+    one the user edited is kept, for notebook_series to name what matches nothing."""
+    from forecast.datasets import notebook_choice, notebook_series
+    from forecast.errors import UsageError
+
+    defaults = ["Rice|A", "Coconut oil", "Coffee, Robusta"]
+    prices = pd.concat(
+        [
+            _monthly("Rice", "A", pd.date_range("2010-01-01", periods=96, freq="MS")),
+            _monthly("Beans", "B", pd.date_range("2012-01-01", periods=72, freq="MS")),
+        ],
+        ignore_index=True,
+    )
+    series, said = notebook_choice(prices, list(defaults), defaults)
+    assert series == ["Rice|A"]
+    assert said == (
+        "not in these prices, left out of the notebook's default SERIES: 'Coconut oil', "
+        "'Coffee, Robusta'; exploring Rice|A (edit SERIES to choose others)"
+    )
+    assert set(notebook_series(prices, series)["commodity"]) == {"Rice"}
+    # none of them: the longest series, as many as the defaults
+    beans = prices[prices["commodity"] == "Beans"]
+    series, said = notebook_choice(beans, defaults, defaults, "comparing")
+    assert series == ["Beans | B | Retail | LKR/kg"]
+    assert said.startswith("none of the embedded data's series is here; comparing the 1 series")
+    # all of them: as they are, nothing to say
+    assert notebook_choice(prices, ["Rice", "Beans"], ["Rice", "Beans"]) == (["Rice", "Beans"], "")
+    # edited by the user: kept, and what matches nothing is an error naming it
+    edited = ["Rice|A", "Coconut oil"]
+    assert notebook_choice(prices, edited, defaults) == (edited, "")
+    assert notebook_choice(beans, ["Rice"], defaults) == (["Rice"], "")
+    with pytest.raises(UsageError, match="no series matches 'Coconut oil'") as info:
+        notebook_series(prices, edited)
+    assert "Beans | B" in str(info.value)
+
+
 def test_rebuilding_without_the_publishers_files_is_one_error_line(tmp_path, capsys):
     from forecast.datasets import _main
 
