@@ -929,6 +929,37 @@ def test_a_reading_that_yields_the_stored_prices_is_the_file_again(store, tmp_pa
     assert content_sha256(first.sha256, plain) != recorded
 
 
+def test_naming_the_sheet_read_by_default_is_the_file_again(store, tmp_path):
+    """The --sheet given went into content_sha256: a workbook ingested without it (its first
+    sheet read), then corrected by a later file, and ingested again with --sheet naming that
+    same sheet was a "new reading" whose prices undid the correction. The prices read tell
+    the sheets apart; the option as written does not."""
+    book = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for name, series in (("VNM", SERIES[:1]), ("THA", SERIES[1:2])):
+            frame = pd.read_csv(price_file(tmp_path / f"{name}.csv", series=series), dtype=str)
+            frame.to_excel(writer, sheet_name=name, index=False)
+    first = ingest_file(store, book)  # reads VNM, the first sheet
+    assert first.status == "added" and first.report.rows_kept == 24
+    fixed = {(0, 20): price(SERIES[0][2], 20) * 1.1}
+    fix = price_file(tmp_path / "fix.csv", range(18, 24), series=SERIES[:1], change=fixed)
+    assert ingest_file(store, fix).revised == 1
+    before = load_prices(store)
+    revisions = count(store, "SELECT count(*) FROM revisions")
+    named = ingest_file(store, book, sheet="VNM")
+    assert (named.status, named.ingest_id) == ("duplicate", first.ingest_id)
+    assert named.same_prices
+    pd.testing.assert_frame_equal(load_prices(store), before)  # the correction stands
+    assert count(store, "SELECT count(*) FROM revisions") == revisions
+    # The other sheet's prices are other prices: an ingest of their own.
+    other = ingest_file(store, book, sheet="THA")
+    assert (other.status, other.added) == ("added", 24)
+    # Named first, then read by default: the same sheet again either way.
+    again = open_store(tmp_path / "again.duckdb", create=True)
+    assert ingest_file(again, book, sheet="VNM").status == "added"
+    assert ingest_file(again, book).status == "duplicate"
+
+
 def test_a_removed_series_leaves_the_prices_and_keeps_its_own_aside(store, tmp_path):
     """A file ingested under another spelling could never be taken out: its series stayed
     in every forecast. Removal moves its prices to ``removals``; the counts still conserve,

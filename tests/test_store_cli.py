@@ -239,6 +239,28 @@ def test_rows_refused_are_said_with_the_check_that_lists_them(tmp_path):
     assert f"'cropcast data check {few}' lists them" in noted.stderr
 
 
+def test_the_sheet_read_by_default_named_with_sheet_is_the_file_again(tmp_path):
+    """A workbook read by default from its first sheet, corrected by a later file, then
+    ingested with --sheet naming that sheet: 'added as ingest #3 ... 1 revised', the
+    correction undone. It is the same prices: already in the store as ingest #1."""
+    book = tmp_path / "bảng giá.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for name, series in (("Bưởi", SERIES[:1]), ("Xoài", SERIES[1:2])):
+            frame = pd.read_csv(price_file(tmp_path / f"{name}.csv", series=series), dtype=str)
+            frame.to_excel(writer, sheet_name=name, index=False)
+    db = "s.duckdb"
+    assert run("ingest", book, "--db", db).exit_code == 0
+    fix = price_file(tmp_path / "sua.csv", range(20, 21), series=SERIES[:1], change={(0, 20): 1})
+    assert "1 revised" in run("ingest", fix, "--db", db).stdout
+    before = load_prices(open_store(db))
+    named = run("ingest", book, "--db", db, "--sheet", "Bưởi")
+    assert named.exit_code == 0, named.output
+    said = " ".join(named.stdout.split())
+    assert "already in the store as ingest #1" in said and "nothing added" in said, said
+    pd.testing.assert_frame_equal(load_prices(open_store(db)), before)
+    assert info(db)["ingests"] == 2
+
+
 def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
     """The history was read with --chuc 14; next week's file ingested without it read
     112.000 per chục of 12, and the bulletin told farmers the price rose 17.7 % (it rose

@@ -34,7 +34,8 @@ only when the prices it yields differ: each ingest records ``content_sha256`` in
 (the bytes' sha256 with the cleaned prices and refused rows, :func:`content_sha256`), and a
 reading whose content an earlier ingest of the same bytes had is that ingest again
 (``--freq monthly`` on a file already read as monthly, ``--chuc 14`` on a file with no
-chục), so it undoes no correction a later file made. A file that
+chục, ``--sheet`` naming the sheet read by default), so it undoes no correction a later
+file made. A file that
 fails cleaning, or whose series would mix frequencies with the stored ones, changes nothing;
 nor does a Ctrl-C. A new store is made only when a file's prices are ready to go in, and
 removed again when they do not (refused or interrupted in the transaction).
@@ -267,13 +268,15 @@ def _duplicate(name: str, sha256: str, earlier: dict, start: float) -> IngestRes
 
 
 def content_sha256(file_sha256: str, result) -> str:
-    """What a reading of a file yields, as a sha256: the file's (``file_sha256``, its bytes
-    and sheet), the frequency, every cleaned price (key, date, price to 12 significant
-    digits, flags) and every refused row (row and reason).
+    """What a reading of a file yields, as a sha256: the file's bytes (``file_sha256``), the
+    frequency, every cleaned price (key, date, price to 12 significant digits, flags) and
+    every refused row (row and reason).
 
     Two readings of the same bytes with equal content store the same prices: the second
     is the first again, however its options were written (``--freq monthly`` on a file
-    read as monthly by its dates, ``--dayfirst`` on one whose days above 12 said so).
+    read as monthly by its dates, ``--dayfirst`` on one whose days above 12 said so,
+    ``--sheet`` naming the sheet a workbook is read from by default). The sheet is not in
+    it: a workbook's other sheet yields other prices, so another content.
     """
     prices = result.prices
     frame = pd.DataFrame({c: prices[c].astype(str).to_numpy() for c in KEY})
@@ -329,12 +332,12 @@ def ingest_file(
     start = time.perf_counter()
     path = check_path(path)
     sha256, name = file_sha256(path), path.name
+    bytes_sha = sha256
     if sheet is not None:
         # A workbook's sheets hold different prices: each is an ingest of its own, else the
         # second sheet of a workbook would be "already in the store" and never added.
         sha256 = hashlib.sha256(f"{sha256}\0sheet\0{sheet}".encode()).hexdigest()
         name = f"{path.name} (sheet {sheet})"
-    file_sha = sha256
     reading = _reading(options, mapping, defaults)
     if reading:
         # Read another way (--chuc 14, --decimal ., another --map): another reading of the
@@ -348,8 +351,10 @@ def ingest_file(
     result, read_as, read_with = _clean_as_the_store_reads(store, raw, options or CleanOptions())
     # Options given but reading what an earlier ingest of these bytes read (--freq monthly
     # on a file its dates made monthly): that ingest again, not a reading that would put
-    # its prices back over a later file's corrections.
-    content = content_sha256(file_sha, result)
+    # its prices back over a later file's corrections. The bytes' sha256 alone, not the
+    # --sheet given: naming the sheet read by default reads the same prices, and another
+    # sheet's prices already differ.
+    content = content_sha256(bytes_sha, result)
     earlier = find_ingest(store, sha256, content) if store.path.exists() else None
     if earlier is not None:
         return _duplicate(name, sha256, earlier, start)
