@@ -261,6 +261,63 @@ def test_the_sheet_read_by_default_named_with_sheet_is_the_file_again(tmp_path):
     assert info(db)["ingests"] == 2
 
 
+def test_a_publishers_forecast_rows_are_not_refused_rows_to_fix(tmp_path):
+    """A WFP file of 57 actual and 78 forecast rows exited 1 ('cleaning refused 78 of 135
+    rows ... fix them in the file'): its forecasts, which cleaning always leaves out, were
+    counted as refused rows. They are said as what they are and not counted: the threshold
+    and the advice are for the other rows."""
+    header = (
+        "date,admin1,admin2,market,latitude,longitude,category,commodity,unit,priceflag,"
+        "pricetype,currency,price,usdprice"
+    )
+
+    def wfp(path: Path, actual: int, forecast: int, blank: int = 0) -> Path:
+        rows = [header]
+        months = pd.date_range("2019-01-15", periods=actual + forecast, freq="MS")
+        for i, m in enumerate(months):
+            flag, value = ("actual", 8_000 + 10 * i) if i < actual else ("forecast", 0.0)
+            market = "" if i < blank else "An Giang"  # a row cleaning refuses
+            rows.append(
+                f"{m.month}/15/{m.year},An Giang,Chau Phu,{market},10.5,105.1,cereals and "
+                f"tubers,Rice,KG,{flag},Wholesale,VND,{value},0.35"
+            )
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    mostly_forecasts = wfp(tmp_path / "wfp_vnm.csv", actual=57, forecast=78)
+    first = run("ingest", mostly_forecasts, "--db", "s.duckdb")
+    assert first.exit_code == 0, first.output
+    assert "added as ingest #1" in first.stdout
+    (line,) = first.stderr.splitlines()
+    assert line.startswith("note: wfp_vnm.csv: 78 rows left out as always (78 × price flag")
+    assert "fix them" not in line and "error" not in line
+    again = run("ingest", mostly_forecasts, "--db", "s.duckdb")  # said so from the store
+    assert again.exit_code == 0, again.output
+    assert "when it was ingested as #1, 78 rows left out as always" in again.stderr
+    # Rows refused besides the forecasts are counted against the rest: 3 of 20, a note.
+    some = wfp(tmp_path / "wfp_some.csv", actual=20, forecast=30, blank=3)
+    noted = run("ingest", some, "--db", "some.duckdb")
+    assert noted.exit_code == 0, noted.output
+    (line,) = noted.stderr.splitlines()
+    assert line.startswith("note: wfp_some.csv: cleaning refused 3 of 20 rows (3 × market")
+    assert "besides 30 rows left out as always (30 × price flag 'forecast'" in line
+    # Most of the rest refused: still an error.
+    most = wfp(tmp_path / "wfp_most.csv", actual=20, forecast=30, blank=11)
+    failed = run("ingest", most, "--db", "most.duckdb")
+    assert failed.exit_code == 1, failed.output
+    assert "cleaning refused 11 of 20 rows" in one_error_line(failed)
+
+
+def test_a_real_wfp_files_forecasts_are_said_as_left_out(shared_data, tmp_path):
+    """Viet Nam's WFP file: its 78 forecast rows were 'refused' with advice to fix them."""
+    result = run("ingest", shared_data / "wfp" / "wfp_food_prices_vnm.csv", "--db", "s.duckdb")
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("note: wfp_food_prices_vnm.csv: ") and "left out as always" in line
+    assert "× price flag 'forecast' is not an observed price" in line
+    assert "fix them" not in line and "cleaning refused" not in line
+
+
 def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
     """The history was read with --chuc 14; next week's file ingested without it read
     112.000 per chục of 12, and the bulletin told farmers the price rose 17.7 % (it rose

@@ -328,41 +328,57 @@ def _data_check_command(file: Path, given: list[str], read_with: dict) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def _refused_rows(result, file: Path, given: list[str]) -> bool:
-    """One line on stderr for a file whose rows cleaning refused: how many, why, and the
+def _refused_rows(result, file: Path, given: list[str]) -> tuple[list[str], str | None]:
+    """What to say on stderr of the rows cleaning refused in a file: how many, why, and the
     'cropcast data check' command (with the options given) that lists them; for a file
     already in the store, those its first ingest refused (the store's rejected table).
 
-    A file of which most rows were refused (more than :data:`MOSTLY_REFUSED`) was not
-    used as given: the line is an error and the command exits 1 (returns True), though
-    the prices it kept went in; a few refused rows are a note, and the exit stays 0.
+    Rows cleaning leaves out by design (a price flag not kept: WFP's own 'forecast' rows)
+    are said as such, with nothing to fix, and are not counted. A file of which most of the
+    other rows were refused (more than :data:`MOSTLY_REFUSED`) was not used as given: its
+    line is an error and the command exits 1, though the prices it kept went in; a few
+    refused rows are a note, and the exit stays 0.
+
+    Returns the lines (with their 'note:'/'error:') and, for a file mostly refused, the
+    error's message (also the JSON's).
     """
+    from forecast.store.ingest import left_out_by_design
+
     if result.status == "duplicate":
-        rows_in, refused = result.earlier_rows_in, result.earlier_rejected
+        rows_in, rejected = result.earlier_rows_in, result.earlier_rejected
         reasons = sorted(result.earlier_reasons.items(), key=lambda item: -item[1])
     else:
-        rows_in, refused = result.report.rows_in, result.report.rows_rejected
+        rows_in, rejected = result.report.rows_in, result.report.rows_rejected
         reasons = result.report.reasons.most_common()
-    if not refused:
-        return False
-    shown = ", ".join(f"{n:,} × {reason}" for reason, n in reasons[:3])
-    more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
-    mostly = refused > MOSTLY_REFUSED * rows_in
+    if not rejected:
+        return [], None
+    by_design = [(reason, n) for reason, n in reasons if left_out_by_design(reason)]
+    reasons = [(reason, n) for reason, n in reasons if not left_out_by_design(reason)]
+    left_out = sum(n for _, n in by_design)
+    refused, rows = rejected - left_out, rows_in - left_out
+
+    def listed(pairs) -> str:
+        more = f" and {len(pairs) - 3} more reasons" if len(pairs) > 3 else ""
+        return ", ".join(f"{n:,} × {reason}" for reason, n in pairs[:3]) + more
+
     when = f"when it was ingested as #{result.ingest_id}, " if result.status == "duplicate" else ""
-    kept = rows_in - refused
+    as_always = f"{left_out:,} rows left out as always ({listed(by_design)})"
+    if not refused:
+        return [f"note: {file.name}: {when}{as_always}; nothing to fix"], None
+    mostly = refused > MOSTLY_REFUSED * rows
+    besides = f", besides {as_always}" if left_out else ""
     went = (
-        f"only the other {kept:,} rows went into the store; "
+        f"only the other {rows - refused:,} rows went into the store; "
         if mostly
         else "the store keeps them in its rejected table; "
     )
     command = _data_check_command(file, given, result.read_with)
-    typer.echo(
-        f"{'error' if mostly else 'note'}: {file.name}: {when}cleaning refused {refused:,} of "
-        f"{rows_in:,} rows ({shown}{more}); {went}'{command}' lists them: fix them in the "
-        "file (or give --map/--default for what it lacks) and ingest it again",
-        err=True,
+    message = (
+        f"{file.name}: {when}cleaning refused {refused:,} of {rows:,} rows ({listed(reasons)})"
+        f"{besides}; {went}'{command}' lists them: fix them in the file (or give "
+        "--map/--default for what it lacks) and ingest it again"
     )
-    return mostly
+    return [f"{'error' if mostly else 'note'}: {message}"], message if mostly else None
 
 
 def ingest_cmd(
@@ -387,6 +403,7 @@ def ingest_cmd(
 
     Rows cleaning refused are said on stderr with the 'cropcast data check' command that
     lists them; when most of a file's rows are refused the command exits 1 (the rest went in).
+    Rows it always leaves out (WFP's 'forecast' rows) are said as such, and not counted.
 
     A new price for a stored period is kept as a revision (the old value stays) and listed.
 
@@ -400,14 +417,18 @@ def ingest_cmd(
     options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
     store = store_to_fill(db, wait=wait)  # made when a file's prices are ready to go in
-    results, ingested, failures = [], [], []
+    given = _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet)
+    results, said, failures = [], [], []
+    mostly_refused = 0
     for file in files:
         try:
             result = ingest_file(
                 store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
             )
             results.append(result)
-            ingested.append(file)
+            lines, refused = _refused_rows(result, file, given)
+            said += lines
+            mostly_refused += refused is not None
             if result.report is not None:  # one sheet of several went in
                 note_other_sheets(result.report, file, sheet)
                 # "2.450" read as 2,450 on a guess: said as forecast says it, with the fix
@@ -428,11 +449,11 @@ def ingest_cmd(
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     elif results:
         _print_ingest(results)
-    given = _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet)
-    mostly = [_refused_rows(r, f, given) for f, r in zip(ingested, results, strict=True)]
+    for line in said:
+        typer.echo(line, err=True)
     for file, exc in failures:
         typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
-    codes = [exc.exit_code for _, exc in failures] + [1 for m in mostly if m]
+    codes = [exc.exit_code for _, exc in failures] + [1] * mostly_refused
     if codes:
         raise typer.Exit(max(codes))
 
