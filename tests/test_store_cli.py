@@ -318,6 +318,33 @@ def test_a_real_wfp_files_forecasts_are_said_as_left_out(shared_data, tmp_path):
     assert "fix them" not in line and "cleaning refused" not in line
 
 
+def test_a_mostly_refused_file_is_an_error_in_the_json_too(tmp_path):
+    """`ingest --json` exited 1 for a mostly refused file while its payload said 'added'
+    with no error; the reason was only on stderr. The file's entry and "errors" say it."""
+    good = price_file(tmp_path / "good.csv")
+    bad = price_file(tmp_path / "bad.csv", range(3), series=SERIES[:1], bad_rows=5)
+    result = run("ingest", good, bad, "--db", "s.duckdb", "--json")
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    files = {f["file"]: f for f in payload["files"]}
+    assert files["bad.csv"]["status"] == "added"  # its kept prices went in
+    assert (files["good.csv"]["mostly_refused"], files["bad.csv"]["mostly_refused"]) == (
+        False,
+        True,
+    )
+    (error,) = payload["errors"]
+    assert error["file"] == str(bad)
+    assert error["error"].startswith("bad.csv: cleaning refused 5 of 8 rows")
+    assert f"error: {error['error']}" in result.stderr.splitlines()  # the same message
+    again = run("ingest", bad, "--db", "s.duckdb", "--json")  # the re-run: exit 1, and says so
+    assert again.exit_code == 1, again.output
+    payload = json.loads(again.stdout)
+    assert payload["files"][0]["status"] == "duplicate" and payload["files"][0]["mostly_refused"]
+    assert payload["errors"][0]["error"].startswith("bad.csv: when it was ingested as #")
+    fine = run("ingest", good, "--db", "s.duckdb", "--json")
+    assert fine.exit_code == 0 and json.loads(fine.stdout)["errors"] == []
+
+
 def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
     """The history was read with --chuc 14; next week's file ingested without it read
     112.000 per chục of 12, and the bulletin told farmers the price rose 17.7 % (it rose

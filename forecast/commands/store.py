@@ -418,8 +418,8 @@ def ingest_cmd(
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
     store = store_to_fill(db, wait=wait)  # made when a file's prices are ready to go in
     given = _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet)
-    results, said, failures = [], [], []
-    mostly_refused = 0
+    # errors: in the files' order, each file that fails or is mostly refused (exit 1).
+    results, entries, said, errors, failures = [], [], [], [], []
     for file in files:
         try:
             result = ingest_file(
@@ -428,7 +428,9 @@ def ingest_cmd(
             results.append(result)
             lines, refused = _refused_rows(result, file, given)
             said += lines
-            mostly_refused += refused is not None
+            entries.append(result.to_dict() | {"mostly_refused": refused is not None})
+            if refused is not None:  # mostly refused: an error, as its exit code says
+                errors.append({"file": str(file), "error": refused})
             if result.report is not None:  # one sheet of several went in
                 note_other_sheets(result.report, file, sheet)
                 # "2.450" read as 2,450 on a guess: said as forecast says it, with the fix
@@ -440,12 +442,9 @@ def ingest_cmd(
             if len(files) == 1:
                 raise
             failures.append((file, exc))
+            errors.append({"file": str(file), "error": str(exc)})
     if as_json:
-        payload = {
-            "store": str(store.path),
-            "files": [r.to_dict() for r in results],
-            "errors": [{"file": str(f), "error": str(e)} for f, e in failures],
-        }
+        payload = {"store": str(store.path), "files": entries, "errors": errors}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     elif results:
         _print_ingest(results)
@@ -453,6 +452,7 @@ def ingest_cmd(
         typer.echo(line, err=True)
     for file, exc in failures:
         typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
+    mostly_refused = len(errors) - len(failures)
     codes = [exc.exit_code for _, exc in failures] + [1] * mostly_refused
     if codes:
         raise typer.Exit(max(codes))
