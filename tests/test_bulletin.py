@@ -2464,3 +2464,51 @@ def test_a_young_depots_bulletin_shows_no_columns_it_cannot_fill():
         for fmt in ("md", "txt", "html"):
             text = render(old, lang, fmt)
             assert five in text and alert in text and "ALPS" in text, (lang, fmt)
+
+
+def test_a_previous_price_corrected_or_come_late_is_said(tmp_path):
+    """A depot review: week 1's bulletin sent "117.000 (−4 %)"; week 2's file corrected that
+    price to 121.000, and week 2's bulletin showed 117.000 again as "−3 %" without a word.
+    A late file made "+3,4 %" against a price no bulletin had shown. The notes now say
+    which price the change compares with changed since the last bulletin, and the SMS
+    says a correction."""
+    steady = [45_000.0 + 600 * (i % 4) for i in range(31)]
+    prices = weekly_pomelo(steady).drop(columns="flags")
+    prices["date"] -= pd.Timedelta(weeks=70)  # no price after today
+    db = tmp_path / "store.duckdb"
+
+    def ingest(rows, name):
+        path = tmp_path / f"{name}.csv"
+        rows.to_csv(path, index=False)
+        assert run("ingest", path, "--db", db).exit_code == 0
+
+    def bulletin(*args):
+        result = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q", *args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    def week(i):
+        return f"{prices['date'].iloc[i].day}–"
+
+    ingest(prices.iloc[:28], "weeks")
+    before = bulletin()  # kept in the store: the bulletin sent
+    assert "đã được sửa" not in before and "đến sau" not in before
+    fixed = prices.iloc[27:29].copy()
+    fixed.loc[fixed.index[0], "price"] = 50_000.0  # last week's price, corrected
+    ingest(fixed, "fixed")
+    md = bulletin("--no-archive")
+    was = f"{steady[27]:,.0f}"  # what the first bulletin had
+    assert f"Giá tuần {week(27)}" in md, md
+    assert f"đã được sửa: 50.000 đồng/kg (trước là {was.replace(',', '.')} đồng/kg)." in md
+    sms = bulletin("--no-archive", "-f", "sms")
+    assert f"Gia ky truoc da sua: 50.000 (truoc {was.replace(',', '.')})." in sms, sms
+    english = bulletin("--no-archive", "--lang", "en")
+    assert f"was corrected to 50,000 đồng/kg (it was {was} đồng/kg)." in english
+    bulletin()  # this week's, kept
+    ingest(prices.iloc[30:31], "week30")  # week 29's file is late
+    bulletin()
+    ingest(prices.iloc[29:30], "week29")
+    md = bulletin("--no-archive")
+    assert f"Giá tuần {week(29)}" in md and "đồng/kg) đến sau bản tin trước." in md, md
+    assert "đã được sửa" not in md
+    assert "den muon" not in bulletin("--no-archive", "-f", "sms")  # the longer formats say it

@@ -95,6 +95,17 @@ class HeldBack:
 
 
 @dataclass(frozen=True)
+class Revised:
+    """A price that changed under the last bulletin sent: ``kind`` ``"corrected"`` (a file
+    after it replaced ``was``, the value it had) or ``"late"`` (it came after it)."""
+
+    date: pd.Timestamp
+    price: float
+    was: float | None
+    kind: str
+
+
+@dataclass(frozen=True)
 class Change:
     """A price against a reference price: ``pct`` is ``100 * (price / reference - 1)``."""
 
@@ -209,6 +220,18 @@ class SeriesFacts:
     # A price per chục: the nuts in that chục (12, or 14 if the depot wrote --chuc 14);
     # None when unknown or not per chục.
     nuts_per_chuc: int | None = None
+    #: Prices that changed under the last bulletin sent (see :class:`Revised`).
+    revised: tuple[Revised, ...] = ()
+
+    @property
+    def revised_named(self) -> tuple[Revised, ...]:
+        """The changed prices the notes name: the one the change since the previous price
+        compares with, which the last bulletin showed otherwise or not at all (its readers
+        were sent "117.000 (−4 %)" and read "117.000 (−3 %)" against a corrected 121.000)."""
+        if self.vs_previous is None or self.vs_previous.reference_date is None:
+            return ()
+        when = pd.Timestamp(self.vs_previous.reference_date)
+        return tuple(r for r in self.revised if r.date == when)
 
     commodity = property(lambda self: self.key[0])
     market = property(lambda self: self.key[1])
@@ -854,6 +877,7 @@ def bulletin_facts(
     notes: dict[tuple, str] | None = None,
     held_back: dict[tuple, list[HeldBack]] | None = None,
     nuts_per_chuc: dict[tuple, int] | None = None,
+    revised: dict[tuple, list[Revised]] | None = None,
 ) -> BulletinFacts:
     """Facts for every series of ``prices`` as known at ``as_of``.
 
@@ -885,6 +909,9 @@ def bulletin_facts(
     nuts_per_chuc
         For series quoted per chục, the nuts in each one's chục, by (commodity, market,
         price_type, currency), as ``forecast.bulletin.depot.quote_per_chuc`` was given them.
+    revised
+        Prices that changed under the last bulletin sent, by key (:func:`revised_by_series`);
+        each series' notes name the one its change since the previous price compares with.
     """
     from forecast.bulletin.depot import series_of
     from forecast.clean.units import CHUC
@@ -925,6 +952,8 @@ def bulletin_facts(
             facts = replace(facts, note=notes[key])
         if held_back and held_back.get(key):
             facts = replace(facts, held_back=tuple(held_back[key]))
+        if revised and revised.get(key):
+            facts = replace(facts, revised=tuple(revised[key]))
         if key[3] == CHUC and nuts_per_chuc.get(series_of(key)):
             facts = replace(facts, nuts_per_chuc=int(nuts_per_chuc[series_of(key)]))
         kept.append(facts)
@@ -983,6 +1012,7 @@ def make_bulletin(
     on_done: Callable | None = None,
     kin_prices: pd.DataFrame | None = None,
     nuts_per_chuc: dict[tuple, int] | None = None,
+    revised: pd.DataFrame | None = None,
 ) -> BulletinInputs:
     """Forecast, score anomalies and gather the facts: the whole bulletin, before wording.
 
@@ -994,6 +1024,7 @@ def make_bulletin(
     ``kin_prices`` is the table ``auto`` finds short series' kin in (default: ``prices``),
     cut at ``as_of`` like the prices. ``nuts_per_chuc``: for series quoted per chục, the
     nuts in each one's chục (see :func:`bulletin_facts`), so English bulletins can say it.
+    ``revised``: ``forecast.store.changed_since_bulletin``'s rows, in these prices' units.
     """
     from forecast.calendar import load_calendar, match_series
     from forecast.forecasting import ForecastSpec, forecast_prices
@@ -1045,6 +1076,7 @@ def make_bulletin(
         notes=notes,
         held_back=held_back,
         nuts_per_chuc=nuts_per_chuc,
+        revised=revised_by_series(revised),
     )
     # Series with too few prices for an outlook: no forecast to chart or to keep.
     too_few = {s.key for s in facts.series if s.outlook and s.outlook.direction == "too_few"}
@@ -1057,6 +1089,19 @@ def make_bulletin(
         if not found.empty:
             rows[item.key] = found
     return BulletinInputs(facts, current, forecasts, rows, few)
+
+
+def revised_by_series(revised: pd.DataFrame | None) -> dict[tuple, list[Revised]]:
+    """``forecast.store.changed_since_bulletin`` rows (in the bulletin's units), by series."""
+    if revised is None or revised.empty:
+        return {}
+    out: dict[tuple, list[Revised]] = {}
+    for row in revised.to_dict("records"):
+        was = None if pd.isna(row["was"]) else float(row["was"])
+        out.setdefault(tuple(row[c] for c in KEY), []).append(
+            Revised(pd.Timestamp(row["date"]), float(row["price"]), was, str(row["kind"]))
+        )
+    return out
 
 
 def read_forecasts(path) -> pd.DataFrame:

@@ -326,6 +326,17 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
         )
         for h in s.held_back_named
     ]
+    for r in s.revised_named:  # the change since the previous price says it otherwise
+        date = period_label(r.date, s.freq, lang)
+        if lang == "en" and s.freq != "monthly":
+            date = f"the {date}"  # "for the week of 1–7 Dec 2025"
+        notes.append(
+            w[f"revised_{r.kind}"].format(
+                date=date,
+                price=money(r.price, s.currency, unit, lang),
+                was=money(r.was, s.currency, unit, lang) if r.was is not None else "",
+            )
+        )
     notes += [harvest_sentence(note, lang) for note in s.harvest]
     # A price far above its trend that fell on last year (cocoa after its 2024 peak) read
     # "down 29 %" beside "unusually high": both true, and said together.

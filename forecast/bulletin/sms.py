@@ -23,6 +23,7 @@ from forecast.bulletin.wording import (
     band_name,
     commodity_name,
     counted,
+    format_number,
     format_pct,
     format_range,
     market_name,
@@ -63,6 +64,13 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
             change += f" {periods_back(s.vs_previous.n_periods, s.freq, lang)}"
         head += f" ({change})"
     parts = [head + "."]
+    # The change above is from a price the last bulletin showed otherwise. (One that came
+    # late is a price that was: said in the longer formats only, as a late file would add
+    # a sentence to every series.)
+    for r in s.revised_named:
+        if r.kind == "corrected":
+            price, was = format_number(r.price, lang), format_number(r.was, lang)
+            parts.append(w["sms_revised_corrected"].format(price=price, was=was))
     if s.outlook is not None:
         n = s.outlook.periods
         period = counted(lang, f"sms_period_{s.freq}", n)

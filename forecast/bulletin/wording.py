@@ -88,6 +88,8 @@ WORDS: dict[str, dict[str, str]] = {
         "legend_low": "Thấp: giá thấp hơn hẳn mức thường (ALPS dưới −1).",
         "notes": "Ghi chú",
         "accuracy_title": "Độ chính xác kỳ trước",
+        "revised_corrected": "Giá {date} đã được sửa: {price} (trước là {was}).",
+        "revised_late": "Giá {date} ({price}) đến sau bản tin trước.",
         # notes
         "harvest_dip_peak": "{season}: thu hoạch rộ {months}, giá thường giảm.",
         "harvest_dip": "{season}: thu hoạch {months}, giá thường giảm.",
@@ -153,6 +155,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_output": "{season} ({months}): san luong tang, gia thuong giam.",
         "sms_alert": "Canh bao: gia {band} bat thuong.",
         "sms_low": "Gia thap bat thuong.",
+        "sms_revised_corrected": "Gia ky truoc da sua: {price} (truoc {was}).",
         "sms_head": "Gia nong san {date}.",
         # starts a message that goes on with a series split across messages
         "sms_continued": "{name} (tiep):",
@@ -224,6 +227,8 @@ WORDS: dict[str, dict[str, str]] = {
         "legend_low": "Low: well below the usual level (ALPS below −1).",
         "notes": "Notes",
         "accuracy_title": "How last period's forecast did",
+        "revised_corrected": "The price for {date} was corrected to {price} (it was {was}).",
+        "revised_late": "The price for {date} ({price}) came after the last bulletin.",
         "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",
         "harvest_dip": "{season} harvest in {months}: prices usually dip.",
         "harvest_rise": "{season} ({months}): demand peaks, prices usually rise.",
@@ -295,6 +300,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_output": "{season} ({months}): output up, prices usually dip.",
         "sms_alert": "Price unusually high ({band} level).",
         "sms_low": "Price unusually low.",
+        "sms_revised_corrected": "Last period's price corrected: {price} (was {was}).",
         "sms_head": "Crop prices {date}.",
         "sms_continued": "{name} (cont.):",
     },

@@ -193,6 +193,7 @@ def _make_bulletin(
         previous = quote_per_chuc(previous, per_chuc)
     if stamp is None:
         stamp = _dated_by_all(prices, every, MAX_AGE_MONTHS)
+    revised = _revised_since_sent(input_, db, prices, stamp, per_chuc)
     # Before the forecasts: a bulletin needs a price in the 12 months before its date.
     check_as_of(stamp, prices, MAX_AGE_MONTHS)
     n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
@@ -214,6 +215,7 @@ def _make_bulletin(
             on_done=(lambda _r: bar.advance(task)) if bar else None,
             kin_prices=every,
             nuts_per_chuc=per_chuc,
+            revised=revised,
         )
     note_flat_forecasts(input_, db, prices, inputs.forecasts)
     # The outliers the outlook used: those held back as mistyped the bulletin names itself
@@ -277,6 +279,27 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
         f"({facts.as_of:%Y-%m}): {examples}{more}",
         err=True,
     )
+
+
+def _revised_since_sent(input_, db, prices, stamp, per_chuc: dict):
+    """The store's prices that changed under the last bulletin it kept before this one,
+    dated ``stamp`` (corrected by a later file, or come late), in the bulletin's units;
+    ``None`` without a store."""
+    path = store_to_read(input_, db)
+    if path is None:
+        return None
+    from forecast.bulletin.depot import quote_per_chuc
+    from forecast.bulletin.facts import truncate
+    from forecast.store import changed_since_bulletin, open_store
+
+    known = truncate(prices, stamp)
+    if known.empty:
+        return None
+    changed = changed_since_bulletin(open_store(path), known["date"].max())
+    if changed.empty or not per_chuc:
+        return changed
+    was = quote_per_chuc(changed.assign(price=changed["was"]), per_chuc)["price"]
+    return quote_per_chuc(changed, per_chuc).assign(was=was)
 
 
 def _note_held_back(facts, fix: str, shown: int = 2) -> None:

@@ -261,3 +261,53 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     if points.empty:
         return None
     return _output(points, intervals)
+
+
+def changed_since_bulletin(store: Store, latest) -> pd.DataFrame:
+    """Prices that changed under the last bulletin sent before the one whose latest price is
+    dated ``latest``: ``KEY``, ``date``, ``price`` (as stored now), ``was`` (the value the
+    bulletin had; NaN for a price that came late) and ``kind``, ``"corrected"`` or
+    ``"late"``. Empty without such a bulletin run.
+
+    The last bulletin is the latest run archived from a bulletin whose prices ended before
+    ``latest`` (another format of this very bulletin is no earlier one). A price is
+    corrected when a file ingested after that run replaced it and its date is one the run
+    saw; it came late when it was first ingested after that run and is dated between the
+    run's prices and ``latest``: a week whose file came after its bulletin. A bulletin
+    that says neither shows "117.000 (−3 %)" to farmers who were sent "117.000 (−4 %)".
+    An estimate replaced by a real price is the real price coming late, not a correction.
+    """
+    latest = pd.Timestamp(latest).date()
+    with store.reading() as con:
+        frame = _frame(
+            con,
+            f"""
+            WITH sent AS (
+                SELECT created_at, as_of FROM forecast_runs
+                WHERE source = 'bulletin' AND as_of < ?
+                ORDER BY as_of DESC, created_at DESC LIMIT 1
+            ),
+            -- What that bulletin had: the value the first ingest after it replaced.
+            replaced AS (
+                SELECT {_KEY}, r.date, arg_min(r.old_price, r.ingest_id) AS was,
+                    arg_min(list_contains(string_split(r.old_flags, ';'), 'interpolated'),
+                        r.ingest_id) AS was_estimate
+                FROM revisions r JOIN ingests i USING (ingest_id) CROSS JOIN sent
+                WHERE i.ingested_at > sent.created_at AND r.date <= sent.as_of
+                GROUP BY ALL
+            )
+            SELECT {", ".join(f"p.{k}" for k in KEY)}, p.date, p.price, x.was,
+                CASE WHEN x.was IS NOT NULL AND NOT x.was_estimate THEN 'corrected'
+                    ELSE 'late' END AS kind
+            FROM prices p JOIN ingests i ON i.ingest_id = p.ingest_id CROSS JOIN sent
+            LEFT JOIN replaced x ON {" AND ".join(f"x.{k} = p.{k}" for k in KEY)}
+                AND x.date = p.date
+            WHERE NOT list_contains(string_split(p.flags, ';'), 'interpolated')
+              AND ((x.was IS NOT NULL AND NOT x.was_estimate AND x.was <> p.price)
+                   OR (i.ingested_at > sent.created_at AND p.date > sent.as_of
+                       AND p.date < ?))
+            ORDER BY ALL""",
+            [latest, latest],
+        )
+    frame.loc[frame["kind"] == "late", "was"] = float("nan")
+    return frame
