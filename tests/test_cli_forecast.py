@@ -452,6 +452,33 @@ def test_rows_cleaning_refused_are_reported_even_when_quiet(tmp_path):
     assert clean.exit_code == 0 and "refused" not in clean.stderr
 
 
+def test_a_publishers_forecast_rows_are_said_apart_from_rows_to_fix(tmp_path):
+    """A WFP file's own 'forecast' rows were 'refused' beside a missing price, as rows to
+    fix; they are left out by design, as ingest says them."""
+    rows = ["date,commodity,market,price_type,unit,currency,price,priceflag"]
+    rows += [f"2023-{m:02d}-01,Sorghum,M0,Retail,KG,XOF,{250 + m},actual" for m in range(1, 13)]
+    rows += [f"2024-0{m}-01,Sorghum,M0,Retail,KG,XOF,{260 + m},forecast" for m in (1, 2, 3)]
+    path = _price_file(tmp_path, "wfp.csv", rows)
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.stderr.splitlines() if "left out as always" in x]
+    assert line == (
+        "note: 3 rows of wfp.csv left out as always (3 × price flag 'forecast' is not an "
+        "observed price)"
+    )
+    path.write_text(
+        path.read_text().replace(
+            "2023-05-01,Sorghum,M0,Retail,KG,XOF,255", "2023-05-01,Sorghum,M0,Retail,KG,XOF,"
+        )
+    )
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    (line,) = [x for x in result.stderr.splitlines() if "refused" in x]
+    assert line.startswith(
+        "note: cleaning refused 1 of 12 rows of wfp.csv (1 × price is missing; besides 3 rows "
+        "left out as always (3 × price flag 'forecast' is not an observed price))"
+    ), line
+
+
 def test_a_series_cleaning_refused_whole_is_named_in_the_note(tmp_path):
     path = _series_file(tmp_path, 3)
     lines = path.read_text(encoding="utf-8").splitlines()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
 from forecast.clean.base import StepOutput, map_unique, split_rejected, tidy_text
@@ -30,3 +32,19 @@ def filter_price_flags(frame: pd.DataFrame, options: CleanOptions) -> StepOutput
     reasons = map_unique(frame["priceflag"], lambda v: flag_reason(v, keep))
     kept, rejected = split_rejected(frame, reasons)
     return StepOutput(kept, rejected)
+
+
+def left_out_by_design(reason: str) -> bool:
+    """Whether cleaning refuses rows for ``reason`` by design, whatever the file: a price
+    flag not kept (a WFP file's 'forecast' rows are its publisher's forecasts, not observed
+    prices). Nothing in the file is to fix for these, and a file is not mostly refused for
+    them; the other reasons (a commodity missing, a price that is not a number) are rows
+    misread or miswritten."""
+    return reason.startswith(_FLAG_REASON_START)
+
+
+# How every reason of the "price flags" step begins ("price flag '"), from the step itself
+# so that the two cannot drift apart.
+_FLAG_REASON_START = os.path.commonprefix(
+    [flag_reason(flag, frozenset()) or "" for flag in ("forecast", "estimated")]
+)

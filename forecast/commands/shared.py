@@ -985,9 +985,23 @@ def note_refused_rows(report, path: Path) -> None:
     """
     if not report.rows_rejected:
         return
+    from forecast.clean.flags import left_out_by_design
+
     reasons = report.reasons.most_common()  # the cleaning report's own count, by reason
+    # A WFP file's own forecasts are no rows to fix: said apart, as ingest says them.
+    by_design = [(reason, n) for reason, n in reasons if left_out_by_design(reason)]
+    reasons = [(reason, n) for reason, n in reasons if not left_out_by_design(reason)]
+    left_out = sum(n for _, n in by_design)
+    if left_out and not reasons and not report.lost:
+        listed = ", ".join(f"{n} × {reason}" for reason, n in by_design)
+        typer.echo(f"note: {left_out} rows of {path.name} left out as always ({listed})", err=True)
+        return
     shown = ", ".join(f"{n} × {reason}" for reason, n in reasons[:3])
     more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
+    if left_out:
+        listed = ", ".join(f"{n} × {reason}" for reason, n in by_design)
+        shown = f"{shown}{more}; besides {left_out} rows left out as always ({listed})"
+        more = ""
     gone = report.lost
     lost = ""
     if gone:
@@ -995,7 +1009,8 @@ def note_refused_rows(report, path: Path) -> None:
         have, get = ("series has", "gets") if len(gone) == 1 else ("series have", "get")
         lost = f"; {len(gone)} {have} no price left and {get} no forecast: {names}"
     typer.echo(
-        f"note: cleaning refused {report.rows_rejected} of {report.rows_in} rows of {path.name} "
+        f"note: cleaning refused {report.rows_rejected - left_out} of "
+        f"{report.rows_in - left_out} rows of {path.name} "
         f"({shown}{more}){lost}; "
         f"'cropcast data check {path}' lists them",
         err=True,

@@ -342,7 +342,7 @@ def _refused_rows(result, file: Path, given: list[str]) -> tuple[list[str], str 
     Returns the lines (with their 'note:'/'error:') and, for a file mostly refused, the
     error's message (also the JSON's).
     """
-    from forecast.store.ingest import left_out_by_design
+    from forecast.clean.flags import left_out_by_design
 
     if result.status == "duplicate":
         rows_in, rejected = result.earlier_rows_in, result.earlier_rejected

@@ -207,24 +207,6 @@ def _is_estimate(flags) -> bool:
     return isinstance(flags, str) and "interpolated" in flags.split(";")
 
 
-def left_out_by_design(reason: str) -> bool:
-    """Whether cleaning refuses rows for ``reason`` by design, whatever the file: a price
-    flag not kept (a WFP file's 'forecast' rows are its publisher's forecasts, not observed
-    prices). Nothing in the file is to fix for these, and a file is not mostly refused for
-    them; the other reasons (a commodity missing, a price that is not a number) are rows
-    misread or miswritten."""
-    return reason.startswith(_flag_reason_start())
-
-
-def _flag_reason_start() -> str:
-    """How every reason cleaning's "price flags" step gives begins ("price flag '"), from
-    the step itself so that the two cannot drift apart."""
-    from forecast.clean.flags import flag_reason
-
-    said = [flag_reason(flag, frozenset()) for flag in ("forecast", "estimated")]
-    return os.path.commonprefix(said)
-
-
 def file_sha256(path: str | Path) -> str:
     """Hex sha256 of a file's bytes (how the store recognises a file it has seen)."""
     digest = hashlib.sha256()
