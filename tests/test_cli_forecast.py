@@ -477,6 +477,13 @@ def test_a_publishers_forecast_rows_are_said_apart_from_rows_to_fix(tmp_path):
         "note: cleaning refused 1 of 12 rows of wfp.csv (1 × price is missing; besides 3 rows "
         "left out as always (3 × price flag 'forecast' is not an observed price))"
     ), line
+    # A misspelt flag is a row to fix, not a publisher's forecast (a review).
+    path.write_text(path.read_text().replace(",256,actual", ",256,actaul"))
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
+    (line,) = [x for x in result.stderr.splitlines() if "refused" in x]
+    assert line.startswith("note: cleaning refused 2 of 12 rows of wfp.csv (") and (
+        "1 × price flag 'actaul' is not one of the kept flags" in line
+    ), line
 
 
 def test_a_series_cleaning_refused_whole_is_named_in_the_note(tmp_path):

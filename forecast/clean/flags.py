@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 
 from forecast.clean.base import StepOutput, map_unique, split_rejected, tidy_text
 from forecast.clean.options import CleanOptions
+
+#: Why a publisher's own forecast row is left out (WFP's priceflag 'forecast').
+FORECAST_REASON = "price flag 'forecast' is not an observed price"
 
 
 def flag_reason(value: object, keep: frozenset[str]) -> str | None:
@@ -22,7 +23,7 @@ def flag_reason(value: object, keep: frozenset[str]) -> str | None:
     if not refused:
         return None
     if "forecast" in refused:
-        return "price flag 'forecast' is not an observed price"
+        return FORECAST_REASON
     return f"price flag '{text}' is not one of the kept flags ({', '.join(sorted(keep))})"
 
 
@@ -35,16 +36,8 @@ def filter_price_flags(frame: pd.DataFrame, options: CleanOptions) -> StepOutput
 
 
 def left_out_by_design(reason: str) -> bool:
-    """Whether cleaning refuses rows for ``reason`` by design, whatever the file: a price
-    flag not kept (a WFP file's 'forecast' rows are its publisher's forecasts, not observed
-    prices). Nothing in the file is to fix for these, and a file is not mostly refused for
-    them; the other reasons (a commodity missing, a price that is not a number) are rows
-    misread or miswritten."""
-    return reason.startswith(_FLAG_REASON_START)
-
-
-# How every reason of the "price flags" step begins ("price flag '"), from the step itself
-# so that the two cannot drift apart.
-_FLAG_REASON_START = os.path.commonprefix(
-    [flag_reason(flag, frozenset()) or "" for flag in ("forecast", "estimated")]
-)
+    """Whether cleaning refuses rows for ``reason`` by design, whatever the file: a
+    publisher's own forecasts (WFP's 'forecast' rows), which are no observed prices.
+    Nothing in the file is to fix for these, and a file is not mostly refused for them;
+    every other reason, an unknown or misspelt flag ('actaul') too, is a row to fix."""
+    return reason == FORECAST_REASON
