@@ -549,3 +549,31 @@ def test_notebooks_count_the_embedded_prices_alike(tmp_path_factory):
     }
     assert len(set(openings.values())) == 1, openings
     assert "estimates cleaning filled into gaps" in openings["01-explore-prices.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=_ids(NOTEBOOKS[1:]))
+def test_a_series_list_added_to_is_the_users_not_the_defaults(path: Path):
+    """A review: 'SERIES = DEFAULT_SERIES' made one list of both, so 'SERIES += [...]' changed
+    the defaults too and a pattern of the user's that matched nothing was dropped with a
+    note, as a default would be, instead of being named as an error."""
+    import re
+
+    from forecast.datasets import load_default_prices, notebook_choice, notebook_series
+    from forecast.errors import UsageError
+
+    code = "\n".join(
+        "".join(cell["source"])
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if cell["cell_type"] == "code"
+    )
+    setup = re.search(r"^DEFAULT_SERIES = .*?^SERIES = [^\n]*", code, flags=re.M | re.S)
+    assert setup, "the notebook sets DEFAULT_SERIES, then SERIES from it"
+    scope: dict = {}
+    exec(setup.group(0), scope)  # the notebook's own two lines
+    scope["SERIES"] += ["Rice|Nowhere"]  # as a user adds one
+    assert "Rice|Nowhere" not in scope["DEFAULT_SERIES"]
+    prices = load_default_prices()
+    chosen, said = notebook_choice(prices, scope["SERIES"], scope["DEFAULT_SERIES"])
+    assert "Rice|Nowhere" in chosen and said == ""
+    with pytest.raises(UsageError, match="Rice|Nowhere"):
+        notebook_series(prices, chosen)
