@@ -235,37 +235,32 @@ def _lost_series(work: pd.DataFrame, refused: list[pd.DataFrame], frame: pd.Data
     all 0, its bag prices all missing) is named too. A row merged into another series (a
     90 KG bag converted to kg) is kept, not lost. A row with no commodity, or neither a
     date nor a price (a sheet's footer, "Nguồn: ..."), names no series; a series whose
-    market is blank throughout is named, with "(blank)". A line refused for its shape (one
-    value too many: "41,000" unquoted) is compared on its commodity and market alone, as
-    its columns after the extra value are shifted ("the series of unit '000,kg'"), and a
-    commodity and market with none of its rows kept is named so."""
+    market is blank throughout is named, with "(blank)". Nor does a line refused for its
+    shape: its values after the extra one are shifted (the series of unit "000,kg" from an
+    unquoted "41,000"; market "cát" from "Xoài, cát"), and which series it was cannot be
+    told. Its refusal names it by its line ("line 26: 6 values, expected 5")."""
     names = pd.DataFrame({c: map_unique(work[c], lambda v: tidy_text(v)) for c in _RAW_KEY})
     given = [work[c].fillna("").astype(str).str.strip() != "" for c in ("date_raw", "price_raw")]
     named = (names["commodity"] != "") & (given[0] | given[1])
     refused_obs = [
-        (o, bool(_LINE_SHAPE.match(str(reason))))
+        o
         for part in refused
         for o, reason in zip(part["obs"], part["reason"], strict=True)
-        if named.iloc[o]
+        if named.iloc[o] and not _LINE_SHAPE.match(str(reason))
     ]
     if not refused_obs:
         return []
     keys = names.assign(**{c: names[c].str.casefold() for c in ("unit_raw", "currency_raw")})
     codes = keys.groupby(list(_RAW_KEY), sort=False, dropna=False).ngroup().to_numpy()
-    places = keys.groupby(["commodity", "market"], sort=False, dropna=False).ngroup().to_numpy()
     kept_obs = [o for obs in frame["_obs"] for o in obs] if len(frame) else []
-    kept, kept_places = set(codes[kept_obs].tolist()), set(places[kept_obs].tolist())
+    kept = set(codes[kept_obs].tolist())
     lost, seen = [], set()
-    for o, misshapen in sorted(refused_obs):
-        code = ("place", int(places[o])) if misshapen else int(codes[o])
-        if code in seen or (int(places[o]) in kept_places if misshapen else code in kept):
+    for o in sorted(refused_obs):
+        code = int(codes[o])
+        if code in kept or code in seen:
             continue
         seen.add(code)
-        if misshapen:
-            market = names["market"].iloc[o] or "(blank)"
-            lost.append(f"{names['commodity'].iloc[o]} | {market} (lines that split wrongly)")
-        else:
-            lost.append(" | ".join(v or "(blank)" for v in names.iloc[o]))
+        lost.append(" | ".join(v or "(blank)" for v in names.iloc[o]))
     return lost
 
 
