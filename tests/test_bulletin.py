@@ -2501,7 +2501,7 @@ def test_a_previous_price_corrected_or_come_late_is_said(tmp_path):
     assert f"Giá tuần {week(27)}" in md, md
     assert f"đã được sửa: 50.000 đồng/kg (trước là {was.replace(',', '.')} đồng/kg)." in md
     sms = bulletin("--no-archive", "-f", "sms")
-    assert f"Gia ky truoc da sua: 50.000 (truoc {was.replace(',', '.')})." in sms, sms
+    assert f"da sua: 50.000 (truoc {was.replace(',', '.')})." in sms, sms
     english = bulletin("--no-archive", "--lang", "en")
     assert f"was corrected to 50,000 đồng/kg (it was {was} đồng/kg)." in english
     bulletin()  # this week's, kept
@@ -2512,3 +2512,58 @@ def test_a_previous_price_corrected_or_come_late_is_said(tmp_path):
     assert f"Giá tuần {week(29)}" in md and "đồng/kg) đến sau bản tin trước." in md, md
     assert "đã được sửa" not in md
     assert "den muon" not in bulletin("--no-archive", "-f", "sms")  # the longer formats say it
+
+
+def test_after_a_missed_week_the_notes_follow_the_bulletin_last_sent(tmp_path):
+    """A re-review: a run keeps its last price's date, not its bulletin's, so after a week
+    with no new file (1) a correction already said came again, (2) a correction of the
+    latest price made in the missed week was never said, and (3) the next week's line
+    quoted a range the week before last printed, not the missed week's."""
+    steady = [45_000.0 + 700 * (i % 4) for i in range(33)]
+    prices = weekly_pomelo(steady).drop(columns="flags")
+    prices["date"] -= pd.Timedelta(weeks=70)  # no price after today
+    db = tmp_path / "store.duckdb"
+    monday = [f"{d:%Y-%m-%d}" for d in prices["date"]]
+
+    def ingest(rows, name):
+        path = tmp_path / f"{name}.csv"
+        rows.to_csv(path, index=False)
+        assert run("ingest", path, "--db", db).exit_code == 0
+
+    def bulletin(week, *args):
+        result = run("bulletin", "--db", db, "--as-of", monday[week], "-m", "naive", "-q", *args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    ingest(prices.iloc[:28], "weeks")
+    bulletin(27)  # kept
+    fixed = prices.iloc[26:28].copy()
+    fixed["price"] += 3_000.0  # both prices the bulletin showed, corrected in week 28
+    ingest(fixed, "fixed")
+    missed = bulletin(28, "-f", "sms")  # no new price: week 27's, corrected, is the latest
+    assert f"da sua: {steady[27] + 3000:,.0f}".replace(",", ".") in missed, missed
+    printed = re.search(r"3 tuan toi: ([\d.]+)-([\d.]+)", missed).groups()
+    again = bulletin(29, "--no-archive")  # another missed week: nothing new to say
+    assert "đã được sửa" not in again, again
+    ingest(prices.iloc[29:30], "week29")
+    graded = bulletin(29, "--no-archive")
+    assert "đã được sửa" not in graded
+    # Graded on what the missed week's bulletin printed, the last one sent.
+    assert f"cho 3 tuần sau đó: từ {printed[0]} đến {printed[1]}; giá tuần" in graded, graded
+
+
+def test_an_sms_says_a_typo_corrected_without_the_typo_it_never_sent():
+    """A re-review: the SMS, which never named the held-back 410.000, said 'truoc 410.000'
+    when the depot corrected it; it now says the corrected price and its week."""
+    from forecast.bulletin.facts import BulletinFacts, Revised
+    from forecast.bulletin.sms import sms_series_text
+
+    weeks = pd.date_range("2025-09-01", periods=8, freq="W-MON")
+    base = _facts(("Bưởi", "Mỏ Cày Bắc", "Farmgate", "kg", "VND"), pd.Series(41_000.0, weeks))
+    facts = BulletinFacts(weeks[-1], (), 3, "")
+    typo = Revised(weeks[-2], 41_000.0, 410_000.0, "corrected")
+    text = sms_series_text(replace(base, revised=(typo,)), facts, "vi")
+    assert "Gia tuần 13–19/10/2025 da sua: 41.000." in text and "410" not in text, text
+    fixed = Revised(weeks[-2], 41_000.0, 43_000.0, "corrected")
+    text = sms_series_text(replace(base, revised=(fixed,)), facts, "en")
+    assert "Price for the week of 13–19 Oct 2025 corrected: 41,000 (was 43,000)." in text, text

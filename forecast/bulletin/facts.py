@@ -225,13 +225,15 @@ class SeriesFacts:
 
     @property
     def revised_named(self) -> tuple[Revised, ...]:
-        """The changed prices the notes name: the one the change since the previous price
-        compares with, which the last bulletin showed otherwise or not at all (its readers
-        were sent "117.000 (−4 %)" and read "117.000 (−3 %)" against a corrected 121.000)."""
-        if self.vs_previous is None or self.vs_previous.reference_date is None:
-            return ()
-        when = pd.Timestamp(self.vs_previous.reference_date)
-        return tuple(r for r in self.revised if r.date == when)
+        """The changed prices the notes name: the latest and the one the change since the
+        previous price compares with, which the last bulletin showed otherwise or not at all
+        (its readers were sent "117.000 (−4 %)" and read "117.000 (−3 %)" against a
+        corrected 121.000)."""
+        # The latest price too: after a missed period it is the one last bulletin showed.
+        shown = {pd.Timestamp(self.date)}
+        if self.vs_previous is not None and self.vs_previous.reference_date is not None:
+            shown.add(pd.Timestamp(self.vs_previous.reference_date))
+        return tuple(r for r in self.revised if r.date in shown)
 
     commodity = property(lambda self: self.key[0])
     market = property(lambda self: self.key[1])
@@ -639,6 +641,8 @@ def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> 
     sent = _sent_outlook(previous[mask], row, date)
     if sent is not None:  # graded on the range the farmers read, not one they never saw
         low, high = sent.low, sent.high
+    elif row.get("source") == "bulletin":
+        return None  # a bulletin whose outlook did not reach this period told no range of it
     return Accuracy(
         pd.Timestamp(date),
         low,
@@ -658,8 +662,11 @@ def _sent_outlook(series: pd.DataFrame, row: pd.Series, date) -> Outlook | None:
     range (40.100–44.100), which no farmer was sent."""
     if row.get("source") != "bulletin" or pd.isna(row.get("run_horizon")):
         return None
-    run = series[series["run_id"] == row["run_id"]]
-    sent = outlook(run, 1.0, int(row["run_horizon"]), after=row.get("run_as_of"))
+    # Its outlook is its last periods: a run keeps its last price's date, and a bulletin of
+    # a week with no new price forecast from the week before (its range was another).
+    horizon = int(row["run_horizon"])
+    run = series[series["run_id"] == row["run_id"]].sort_values("date").tail(horizon)
+    sent = outlook(run, 1.0, horizon)
     if sent is None or sent.low is None or not sent.start <= pd.Timestamp(date) <= sent.end:
         return None
     return sent

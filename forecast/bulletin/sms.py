@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from forecast.bulletin.facts import BulletinFacts, SeriesFacts
+from forecast.bulletin.facts import MISTYPED, BulletinFacts, SeriesFacts
 from forecast.bulletin.parts import (
     periods_back,
     summary_sentence,
@@ -70,7 +70,14 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     for r in s.revised_named:
         if r.kind == "corrected":
             price, was = format_number(r.price, lang), format_number(r.was, lang)
-            parts.append(w["sms_revised_corrected"].format(price=price, was=was))
+            # A value the last bulletin held back as mistyped was never in an SMS: its
+            # correction is said without it (an SMS reader was never sent "410.000").
+            typo = max(r.was / r.price, r.price / r.was) >= MISTYPED
+            key = "sms_revised_corrected_typo" if typo else "sms_revised_corrected"
+            date = period_label(r.date, s.freq, lang)
+            if lang == "en" and s.freq != "monthly":
+                date = f"the {date}"  # "for the week of 1–7 Dec 2025"
+            parts.append(w[key].format(date=date, price=price, was=was))
     if s.outlook is not None:
         n = s.outlook.periods
         period = counted(lang, f"sms_period_{s.freq}", n)

@@ -288,6 +288,8 @@ def _revised_since_sent(input_, db, prices, stamp, per_chuc: dict):
     path = store_to_read(input_, db)
     if path is None:
         return None
+    import pandas as pd
+
     from forecast.bulletin.depot import quote_per_chuc
     from forecast.bulletin.facts import truncate
     from forecast.store import changed_since_bulletin, open_store
@@ -295,7 +297,12 @@ def _revised_since_sent(input_, db, prices, stamp, per_chuc: dict):
     known = truncate(prices, stamp)
     if known.empty:
         return None
-    changed = changed_since_bulletin(open_store(path), known["date"].max())
+    # This bulletin's period starts on its week's Monday or its month's first day,
+    # whichever is later: a month's bulletin and a week's both find the one before theirs.
+    stamp = known["date"].max() if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp)
+    monday = stamp.normalize() - pd.Timedelta(days=stamp.weekday())
+    period_start = max(monday, stamp.normalize().replace(day=1))
+    changed = changed_since_bulletin(open_store(path), known["date"].max(), period_start)
     if changed.empty or not per_chuc:
         return changed
     was = quote_per_chuc(changed.assign(price=changed["was"]), per_chuc)["price"]

@@ -263,29 +263,45 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     return _output(points, intervals)
 
 
-def changed_since_bulletin(store: Store, latest) -> pd.DataFrame:
-    """Prices that changed under the last bulletin sent before the one whose latest price is
-    dated ``latest``: ``KEY``, ``date``, ``price`` (as stored now), ``was`` (the value the
-    bulletin had; NaN for a price that came late) and ``kind``, ``"corrected"`` or
-    ``"late"``. Empty without such a bulletin run.
+def changed_since_bulletin(store: Store, latest, period_start) -> pd.DataFrame:
+    """Prices that changed under the last bulletin sent before this one (whose latest price
+    is dated ``latest``, and whose own period starts on ``period_start``): ``KEY``,
+    ``date``, ``price`` (as stored now), ``was`` (the value the bulletin had; NaN for a
+    price that came late) and ``kind``, ``"corrected"`` or ``"late"``. Empty without such
+    a bulletin run.
 
-    The last bulletin is the latest run archived from a bulletin whose prices ended before
-    ``latest`` (another format of this very bulletin is no earlier one). A price is
-    corrected when a file ingested after that run replaced it and its date is one the run
-    saw; it came late when it was first ingested after that run and is dated between the
-    run's prices and ``latest``: a week whose file came after its bulletin. A bulletin
-    that says neither shows "117.000 (−3 %)" to farmers who were sent "117.000 (−4 %)".
-    An estimate replaced by a real price is the real price coming late, not a correction.
+    A run keeps its last price's date, not its bulletin's (a week with no new file makes a
+    bulletin from last week's prices), so a bulletin run's period is told by its outlook:
+    its last ``horizon`` forecasts per series, which start the period after its own. The
+    last bulletin sent is the latest run archived from a bulletin whose outlook starts on
+    or before ``period_start`` (another format of this very bulletin is no earlier one).
+    A price is corrected when a file ingested after that run replaced it and its date is
+    one the run saw; it came late when it was first ingested after that run, dated after
+    the run's prices and up to ``latest``. A bulletin that says neither shows "117.000
+    (−3 %)" to farmers who were sent "117.000 (−4 %)". An estimate replaced by a real
+    price is the real price coming late, not a correction.
     """
-    latest = pd.Timestamp(latest).date()
+    latest, period_start = pd.Timestamp(latest).date(), pd.Timestamp(period_start).date()
     with store.reading() as con:
         frame = _frame(
             con,
             f"""
-            WITH sent AS (
-                SELECT created_at, as_of FROM forecast_runs
-                WHERE source = 'bulletin' AND as_of < ?
-                ORDER BY as_of DESC, created_at DESC LIMIT 1
+            WITH last_steps AS (
+                SELECT f.run_id, {_F_KEY}, max(f.step - fr.horizon + 1) AS first_step
+                FROM forecasts f JOIN forecast_runs fr USING (run_id)
+                WHERE fr.source = 'bulletin' GROUP BY ALL
+            ),
+            outlooks AS (
+                SELECT f.run_id, min(f.date) AS outlook_start
+                FROM forecasts f JOIN last_steps l
+                    ON l.run_id = f.run_id AND f.step = l.first_step
+                    AND {" AND ".join(f"l.{k} = f.{k}" for k in KEY)}
+                GROUP BY ALL
+            ),
+            sent AS (
+                SELECT fr.created_at, fr.as_of FROM forecast_runs fr JOIN outlooks USING (run_id)
+                WHERE outlooks.outlook_start <= ?
+                ORDER BY fr.created_at DESC LIMIT 1
             ),
             -- What that bulletin had: the value the first ingest after it replaced.
             replaced AS (
@@ -303,11 +319,12 @@ def changed_since_bulletin(store: Store, latest) -> pd.DataFrame:
             LEFT JOIN replaced x ON {" AND ".join(f"x.{k} = p.{k}" for k in KEY)}
                 AND x.date = p.date
             WHERE NOT list_contains(string_split(p.flags, ';'), 'interpolated')
+              AND p.date <= ?
               AND ((x.was IS NOT NULL AND NOT x.was_estimate AND x.was <> p.price)
                    OR (i.ingested_at > sent.created_at AND p.date > sent.as_of
                        AND p.date < ?))
             ORDER BY ALL""",
-            [latest, latest],
+            [period_start, latest, latest],
         )
     frame.loc[frame["kind"] == "late", "was"] = float("nan")
     return frame
