@@ -960,6 +960,71 @@ def test_naming_the_sheet_read_by_default_is_the_file_again(store, tmp_path):
     assert ingest_file(again, book).status == "duplicate"
 
 
+def dd_mm_file(path: Path, prices: dict) -> Path:
+    """Monthly prices of one series dated dd/mm/yyyy on the 1st, as a depot writes them:
+    read mm/dd (--monthfirst) each year's twelve fold into its January."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"{m:%d/%m/%Y},Bưởi,Mỏ Cày,Retail,kg,VND,{p}" for m, p in prices.items()]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_reading_a_misreading_replaced_is_put_back_when_read_again(store, tmp_path):
+    """A file read dd/mm, then misread (--monthfirst, which revised each January), then
+    read dd/mm again was "already in the store as ingest #1": its content was #1's, though
+    the store held the misreading's prices, and the only way back was removing the series.
+    A reading is the file again only while the store holds its prices where readings of the
+    same bytes wrote them; where another reading replaced them, it puts them back. Values
+    other files corrected stand, before the misreading or after it."""
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    base = {m: 40_000.0 + 500 * i for i, m in enumerate(months)}
+    path = dd_mm_file(tmp_path / "gia_thang.csv", base)
+    misread = CleanOptions(dayfirst=False, freq="monthly")
+
+    def stored() -> dict:
+        prices = load_prices(store)
+        return dict(zip(prices["date"], prices["price"], strict=True))
+
+    first = ingest_file(store, path)
+    assert first.status == "added" and stored() == base
+    before = {months[18]: 49_999.0, months[21]: 51_111.0}  # corrected before the misreading
+    ingest_file(store, dd_mm_file(tmp_path / "sua1.csv", before))
+    mis = ingest_file(store, path, options=misread)
+    assert (mis.status, mis.added, mis.revised) == ("added", 0, 2)  # the two Januaries
+    after = {months[12]: 47_777.0}  # a January corrected after the misreading
+    ingest_file(store, dd_mm_file(tmp_path / "sua2.csv", after))
+    held = stored()
+    assert held[months[0]] != base[months[0]]  # the misreading's, still
+    revisions = count(store, "SELECT count(*) FROM revisions")
+    back = ingest_file(store, path)  # as first read: its sha256, the fast path, was #1's
+    assert (back.status, back.added, back.revised) == ("added", 0, 1), back
+    assert back.put_back == [{"ingest_id": mis.ingest_id, "file": "gia_thang.csv", "prices": 1}]
+    assert back.to_dict()["put_back_over"] == back.put_back
+    assert count(store, "SELECT count(*) FROM revisions") == revisions + 1
+    assert stored() == base | before | after  # every correction by another file stands
+    # The store holds this reading now: the file again, by its options or by its prices.
+    for options in (None, CleanOptions(dayfirst=True)):
+        again = ingest_file(store, path, options=options)
+        assert (again.status, again.ingest_id) == ("duplicate", back.ingest_id), options
+    assert stored() == base | before | after and audit(store) == []
+    # The misreading asked for again is a new word too: it puts its January back.
+    mis_again = ingest_file(store, path, options=misread)
+    assert (mis_again.status, mis_again.revised) == ("added", 1)
+    assert [b["ingest_id"] for b in mis_again.put_back] == [back.ingest_id]
+    assert stored()[months[0]] == held[months[0]]
+    # And the dd/mm reading with --dayfirst (known by its prices) undoes it again.
+    dayfirst = ingest_file(store, path, options=CleanOptions(dayfirst=True))
+    assert (dayfirst.status, dayfirst.revised) == ("added", 1)
+    assert stored() == base | before | after and audit(store) == []
+    # Each records its bytes' sha256 (the sha256 of the first, read as it is).
+    with store.reading() as con:
+        recorded = con.execute(
+            "SELECT DISTINCT json_extract_string(report, '$.bytes_sha256') FROM ingests "
+            "WHERE file_name = 'gia_thang.csv'"
+        ).fetchall()
+    assert recorded == [(first.sha256,)]
+
+
 def test_a_removed_series_leaves_the_prices_and_keeps_its_own_aside(store, tmp_path):
     """A file ingested under another spelling could never be taken out: its series stayed
     in every forecast. Removal moves its prices to ``removals``; the counts still conserve,

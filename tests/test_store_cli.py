@@ -139,9 +139,14 @@ def test_the_same_file_read_another_way_is_ingested_again(tmp_path):
     assert last_price() == pytest.approx(162000 / 14)
     same = run("ingest", path, "--db", "s.duckdb", "--chuc", "14")
     assert "already in the store" in same.stdout and "read the same way" in same.stdout
-    plain = run("ingest", path, "--db", "s.duckdb")  # as first read: seen, nothing changes
-    assert "already in the store as ingest #1" in plain.stdout
-    assert last_price() == pytest.approx(162000 / 14)
+    # As first read, after the --chuc 14 reading replaced its prices: the store no longer
+    # holds them, so it is a new word, and the latest reading of the bytes is the one stored.
+    plain = run("ingest", path, "--db", "s.duckdb")
+    said = " ".join(plain.stdout.split())
+    assert "added as ingest #3" in said and "6 revised" in said, said
+    assert "another reading of it since (ingest #2) replaced 6 of those prices" in said
+    assert last_price() == pytest.approx(162000 / 12)
+    assert "already in the store as ingest #3" in run("ingest", path, "--db", "s.duckdb").stdout
 
 
 def test_options_that_read_the_same_prices_are_the_file_again(tmp_path):
@@ -186,6 +191,44 @@ def test_options_that_read_the_same_prices_are_the_file_again(tmp_path):
     other = run("ingest", path, "--db", db, *given, "--monthfirst", "--freq", "monthly")
     assert other.exit_code == 0, other.output
     assert "added as ingest #3" in other.stdout and stored() != before
+
+
+def test_the_reading_a_misreading_replaced_is_read_again(tmp_path):
+    """gia_thang.csv read dd/mm (#1), then misread with --monthfirst (#2, each January
+    revised), then with --dayfirst to undo it: 'already in the store as ingest #1 (..., these
+    options read the same prices): nothing added', and the store kept #2's prices; the plain
+    re-run said the same. The store no longer held #1's prices, so it is read again and puts
+    them back; then it is the file again."""
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    base = {m: 40_000 + 500 * i for i, m in enumerate(months)}
+    path = tmp_path / "gia_thang.csv"
+    rows = ["Ngày,Mặt hàng,Chợ,Giá,Đơn vị"]
+    rows += [f"{m:%d/%m/%Y},Bưởi da xanh,Mỏ Cày Bắc,{p},kg" for m, p in base.items()]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    given = ("--default", "currency=VND,price_type=Retail")
+
+    def stored(db) -> dict:
+        prices = load_prices(open_store(db))
+        return dict(zip(prices["date"], prices["price"], strict=True))
+
+    for undo in (("--dayfirst",), ()):  # the fingerprint path; the options as given
+        db = f"s{len(undo)}.duckdb"
+        assert run("ingest", path, "--db", db, *given).exit_code == 0
+        mis = run("ingest", path, "--db", db, *given, "--monthfirst", "--freq", "monthly")
+        assert mis.exit_code == 0 and "2 revised" in mis.stdout, mis.output
+        assert stored(db) != base
+        back = run("ingest", path, "--db", db, *given, *undo)
+        assert back.exit_code == 0, back.output
+        said = " ".join(back.stdout.split())
+        assert "added as ingest #3" in said and "2 revised" in said, (undo, said)
+        assert "another reading of it since (ingest #2) replaced 2 of those prices" in said
+        assert stored(db) == base
+        for again in (undo, ("--freq", "monthly")):
+            same = run("ingest", path, "--db", db, *given, *again)
+            said = " ".join(same.stdout.split())
+            assert same.exit_code == 0 and "already in the store as ingest #3" in said, said
+        assert info(db)["ingests"] == 3 and stored(db) == base
+        assert audit(open_store(db)) == []
 
 
 def test_rows_refused_are_said_with_the_check_that_lists_them(tmp_path):

@@ -112,6 +112,19 @@ def _print_ingest(results) -> None:
                 markup=False,
                 highlight=False,
             )
+        if r.put_back:
+            # The reading asked for again (the dd/mm one after a --monthfirst misreading):
+            # not 'the file again', as the store no longer held its prices.
+            ids = ", ".join(f"#{b['ingest_id']}" for b in r.put_back)
+            n = sum(b["prices"] for b in r.put_back)
+            console.print(
+                f"  again   this file was read so before, and another reading of it since "
+                f"(ingest {ids}) replaced {n:,} of those prices: they are put back; prices "
+                "other files corrected stand",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         for reason, n in rep.reasons.most_common(3):
             console.print(f"  refused {n:,} × {reason}", markup=False, highlight=False)
         if len(rep.reasons) > 3:

@@ -35,7 +35,10 @@ only when the prices it yields differ: each ingest records ``content_sha256`` in
 reading whose content an earlier ingest of the same bytes had is that ingest again
 (``--freq monthly`` on a file already read as monthly, ``--chuc 14`` on a file with no
 chục, ``--sheet`` naming the sheet read by default), so it undoes no correction a later
-file made. A file that
+file made. But only while the store still holds that reading: where another reading of the
+same bytes (``--monthfirst``, a misreading) has since replaced its prices, it is read again
+and puts them back (:func:`_displaced`); a later correction by another file still stands.
+A file that
 fails cleaning, or whose series would mix frequencies with the stored ones, changes nothing;
 nor does a Ctrl-C. A new store is made only when a file's prices are ready to go in, and
 removed again when they do not (refused or interrupted in the transaction).
@@ -118,6 +121,10 @@ class IngestResult:
     #: Series this file read per a chục of other size than the store's latest file of it
     #: did: ``series``, ``now``, ``stored`` (nuts in the chục; see _chuc_unlike_store).
     chuc_unlike: list[dict] = field(default_factory=list)
+    #: A reading an earlier ingest had, read again because other readings of the same bytes
+    #: had replaced some of its prices (see _displaced): per such ingest, ``ingest_id``,
+    #: ``file`` and ``prices`` (how many of its values this ingest put back).
+    put_back: list[dict] = field(default_factory=list)
     #: For a duplicate: the name the same bytes were ingested under before.
     earlier_file: str | None = None
     #: For a duplicate: True when it was known by its cleaned prices (other options that
@@ -174,6 +181,7 @@ class IngestResult:
             "prices_reestimated": len(self.reestimated),
             "units_kept": list(self.units_kept),
             "read_as": list(self.read_as),
+            "put_back_over": list(self.put_back),
             "chuc_unlike_store": list(self.chuc_unlike),
             "outliers": outlier_records(self.outliers),
             "spelled_like_stored": [{"new": a, "stored": b} for a, b in self.twins],
@@ -216,28 +224,50 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def find_ingest(store: Store, sha256: str, content: str | None = None) -> dict | None:
+def find_ingest(
+    store: Store, sha256: str, content: str | None = None, bytes_sha256: str | None = None
+) -> dict | None:
     """The earlier ingest of a file with these bytes read this way (``sha256``), or, given
     ``content``, whose reading yielded the same prices (:func:`content_sha256`):
-    ``ingest_id, file_name, ingested_at, same_prices`` and its rows in and refused."""
+    ``ingest_id, file_name, ingested_at, same_prices`` and its rows in and refused. Given
+    the bytes' own sha256, ``read_since`` says whether a later ingest read these bytes
+    (another reading may have replaced the prices this one stored)."""
     with store.reading() as con:
-        return _find(con, sha256, content)
+        found = _find(con, sha256, content)
+        if found is not None and bytes_sha256 is not None:
+            ids = _same_bytes(con, bytes_sha256)
+            found["read_since"] = any(i > found["ingest_id"] for i in ids)
+        return found
+
+
+def _same_bytes(con, bytes_sha256: str) -> list[int]:
+    """The ingests of these bytes, however read: each records its bytes' sha256 in its
+    report (``bytes_sha256``); one made before that is known only when it read the file as
+    it is (its sha256 is then the bytes')."""
+    rows = con.execute(
+        "SELECT ingest_id FROM ingests WHERE sha256 = ? "
+        "OR json_extract_string(report, '$.bytes_sha256') = ? ORDER BY ingest_id",
+        [bytes_sha256, bytes_sha256],
+    ).fetchall()
+    return [int(i) for (i,) in rows]
 
 
 def _find(con, sha256: str, content: str | None = None) -> dict | None:
     # Ingests before content_sha256 was recorded have none, and are known by sha256 only;
     # without ``content`` no report is read (the same options again: no cleaning either).
+    # The latest match: a reading put back (see _displaced) is the one whose prices stand.
     by_content = " OR json_extract_string(report, '$.content_sha256') = ?" if content else ""
     row = con.execute(
         f"""SELECT ingest_id, file_name, ingested_at, sha256 <> ? AS same_prices, rows_in,
             rows_rejected, json_extract_string(report, '$.reasons'),
             json_extract_string(report, '$.read_with')
         FROM ingests WHERE sha256 = ?{by_content}
-        ORDER BY sha256 <> ?, ingest_id LIMIT 1""",
-        [sha256, sha256, *([content] if content else []), sha256],
-    ).fetchone()
-    if row is None:
+        ORDER BY ingest_id DESC LIMIT 1""",
+        [sha256, sha256, *([content] if content else [])],
+    ).fetchall()  # to the end: the connection goes on to write (fetchone leaves it open)
+    if not row:
         return None
+    row = row[0]
     return {
         "ingest_id": int(row[0]),
         "file_name": row[1],
@@ -344,8 +374,11 @@ def ingest_file(
         # same bytes, whose prices revise the first's; else the fix the first one's note
         # suggested would be "already in the store", and the misread prices would stay.
         sha256 = hashlib.sha256(f"{sha256}\0reading\0{reading}".encode()).hexdigest()
-    earlier = find_ingest(store, sha256) if store.path.exists() else None
-    if earlier is not None:  # known bytes, read the same way: skip the cleaning too
+    earlier = find_ingest(store, sha256, bytes_sha256=bytes_sha) if store.path.exists() else None
+    if earlier is not None and not earlier["read_since"]:
+        # Known bytes, read the same way, and not read otherwise since: skip the cleaning
+        # too. When a later ingest read these bytes another way, the file is cleaned and
+        # its prices compared with the stored ones (ingest_clean, _displaced).
         return _duplicate(name, sha256, earlier, start)
     raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
     result, read_as, read_with = _clean_as_the_store_reads(store, raw, options or CleanOptions())
@@ -353,11 +386,9 @@ def ingest_file(
     # on a file its dates made monthly): that ingest again, not a reading that would put
     # its prices back over a later file's corrections. The bytes' sha256 alone, not the
     # --sheet given: naming the sheet read by default reads the same prices, and another
-    # sheet's prices already differ.
+    # sheet's prices already differ. Whether the store still holds them is decided inside
+    # the write transaction, against the prices as they are then (ingest_clean).
     content = content_sha256(bytes_sha, result)
-    earlier = find_ingest(store, sha256, content) if store.path.exists() else None
-    if earlier is not None:
-        return _duplicate(name, sha256, earlier, start)
     chuc_unlike = _chuc_unlike_store(store, result, options)  # before it is the latest
     try:
         ingested = ingest_clean(
@@ -370,15 +401,16 @@ def ingest_file(
             start=start,
             content=content,
             read_with=read_with,
+            bytes_sha256=bytes_sha,
         )
     except BaseException:
         # Refused or interrupted (Ctrl-C) after the store was made for it: the store made
         # for this first file goes too, so the path names no empty store.
         store.remove_if_unfilled()
         raise
-    ingested.read_as = read_as
-    ingested.chuc_unlike = chuc_unlike
     if ingested.status == "added":
+        ingested.read_as = read_as
+        ingested.chuc_unlike = chuc_unlike
         ingested.read_with = read_with
     return ingested
 
@@ -616,13 +648,17 @@ def ingest_clean(
     start: float | None = None,
     content: str | None = None,
     read_with: dict | None = None,
+    bytes_sha256: str | None = None,
 ) -> IngestResult:
     """Write a :class:`~forecast.clean.CleanResult` to the store in one transaction.
 
     ``sha256`` identifies the file read one way; when it is already in the store (another
     process may have added it meanwhile), or an ingest with the same ``content``
-    (:func:`content_sha256`) is, nothing is written and the result says ``"duplicate"``.
-    ``content`` and ``read_with`` (options taken from the store) go in the ingest's report.
+    (:func:`content_sha256`) is, nothing is written and the result says ``"duplicate"``;
+    given the file's ``bytes_sha256``, only while no other reading of those bytes has
+    replaced its stored prices (:func:`_displaced`), else it is read again and puts back
+    those prices alone. ``content``, ``read_with`` (options taken from the store) and
+    ``bytes_sha256`` go in the ingest's report.
     """
     start = time.perf_counter() if start is None else start
     report = result.report
@@ -631,7 +667,7 @@ def ingest_clean(
     rejected = _rejected_frame(result.rejected)
     with store.writing() as con:
         earlier = _find(con, sha256, content)
-        if earlier is not None:
+        if earlier is not None and bytes_sha256 is None:
             return _duplicate(file_name, sha256, earlier, start)
         con.register("cropcast_incoming", prices)
         con.execute(
@@ -640,17 +676,32 @@ def ingest_clean(
         )
         con.unregister("cropcast_incoming")
         kept = _keep_stored_count_units(con)
+        # A reading an earlier ingest had (this sha256, or this content): the file again,
+        # unless another reading of the same bytes has since replaced some of its prices
+        # (--monthfirst after the dd/mm reading). Then it is read again, and puts back only
+        # those: a value another file wrote is a correction that stands, and a price the
+        # store no longer has was removed (store remove) and stays out.
+        again: list[int] = []
+        if earlier is not None:
+            again = _same_bytes(con, bytes_sha256)
+            if not _displaced(con, again):
+                return _duplicate(file_name, sha256, earlier, start)
+            # The ingest names the reading again; its sha256 must be its own.
+            sha256 = hashlib.sha256(f"{sha256}\0again\0{max(again)}".encode()).hexdigest()
         _check_frequencies(con, file_name)
         twins = _spelled_like_stored(con)
         twins_in_file = _spelled_alike_in_file(con, twins)
         other_units = _other_unit_than_stored(con)
+        # Read again (``again``): only values another reading of these bytes wrote change.
+        ours = f"p.ingest_id IN ({', '.join(map(str, again))})" if again else "true"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE classified AS
             SELECT i.*, p.price AS old_price, p.flags AS old_flags, p.source AS old_source,
                 p.ingest_id AS old_ingest_id,
                 CASE
-                    WHEN p.price IS NULL THEN 'add'
+                    WHEN p.price IS NULL THEN {"'same'" if again else "'add'"}
                     WHEN {_ESTIMATE.format("i.flags")} THEN 'same'
+                    WHEN NOT ({ours}) THEN 'same'
                     WHEN abs(i.price - p.price) > 1e-9 * abs(p.price) THEN 'revise'
                     WHEN {_ESTIMATE.format("p.flags")} THEN 'revise'
                     ELSE 'same'
@@ -682,6 +733,7 @@ def ingest_clean(
                 json.dumps(
                     report.to_dict()
                     | ({"content_sha256": content} if content else {})
+                    | ({"bytes_sha256": bytes_sha256} if bytes_sha256 else {})
                     | ({"read_with": read_with} if read_with else {}),
                     ensure_ascii=False,
                     default=str,
@@ -721,6 +773,17 @@ def ingest_clean(
                 [ingest_id],
             )
             con.unregister("cropcast_rejected")
+        put_back = (
+            [
+                {"ingest_id": int(i), "file": f, "prices": int(n)}
+                for i, f, n in con.execute(
+                    "SELECT old_ingest_id, any_value(old_source), count(*) FROM classified "
+                    "WHERE action = 'revise' GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            ]
+            if again
+            else []
+        )
         revisions = con.execute(
             f"""SELECT {_KEY}, date, old_price, old_flags, old_source, price AS new_price,
                 flags AS new_flags FROM classified WHERE action = 'revise'
@@ -749,7 +812,31 @@ def ingest_clean(
         twins=twins,
         twins_in_file=twins_in_file,
         other_units=other_units,
+        put_back=put_back,
     )
+
+
+def _displaced(con, same_bytes: list[int]) -> int:
+    """How many prices of ``incoming`` (a reading an earlier ingest had) the store now holds
+    otherwise, as written by another reading of the same bytes (ingests ``same_bytes``).
+
+    Why only those: the same file again must not undo a later file's corrections (gia_sua.csv
+    revising gia_thang.csv's December), so where another file wrote the stored value this
+    reading is still the file again. But a misreading of the same bytes (``--monthfirst``
+    after the dd/mm reading) replaced this reading's prices with its own; the reading asked
+    for again is then a new word on those dates, and puts them back. Values this reading
+    would not change (equal, or only an estimate here) and dates no longer stored do not
+    count.
+    """
+    if not same_bytes:
+        return 0
+    ids = ", ".join(map(str, same_bytes))
+    ((n,),) = con.execute(
+        f"""SELECT count(*) FROM incoming i JOIN prices p USING ({_KEY}, date)
+        WHERE p.ingest_id IN ({ids}) AND NOT {_ESTIMATE.format("i.flags")}
+          AND (abs(i.price - p.price) > 1e-9 * abs(p.price) OR {_ESTIMATE.format("p.flags")})"""
+    ).fetchall()
+    return int(n)
 
 
 def _refresh_estimates(con, file_name: str, ingest_id: int) -> pd.DataFrame:
