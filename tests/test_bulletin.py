@@ -2549,7 +2549,45 @@ def test_after_a_missed_week_the_notes_follow_the_bulletin_last_sent(tmp_path):
     graded = bulletin(29, "--no-archive")
     assert "đã được sửa" not in graded
     # Graded on what the missed week's bulletin printed, the last one sent.
-    assert f"cho 3 tuần sau đó: từ {printed[0]} đến {printed[1]}; giá tuần" in graded, graded
+    assert f"Kỳ trước dự báo giá 3 tuần tới từ {printed[0]} đến {printed[1]}; giá tuần" in graded
+
+
+def test_a_missed_weeks_price_come_late_is_graded_on_the_bulletin_whose_outlook_held_it(
+    tmp_path,
+):
+    """A re-review: the bulletin of a week with no new file forecast from the week before,
+    its outlook a week later; when that week's prices came late, its line was left out, as
+    that run's outlook did not reach the week. The bulletin before it, whose outlook did,
+    grades it; a week later the line names the bulletin that printed the range."""
+    steady = [45_000.0 + 700 * (i % 4) for i in range(31)]
+    prices = weekly_pomelo(steady).drop(columns="flags")
+    prices["date"] -= pd.Timedelta(weeks=70)  # no price after today
+    db = tmp_path / "store.duckdb"
+    monday = [f"{d:%Y-%m-%d}" for d in prices["date"]]
+
+    def ingest(rows, name):
+        path = tmp_path / f"{name}.csv"
+        rows.to_csv(path, index=False)
+        assert run("ingest", path, "--db", db).exit_code == 0
+
+    def bulletin(week, *args):
+        result = run("bulletin", "--db", db, "--as-of", monday[week], "-m", "naive", "-q", *args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    ingest(prices.iloc[:28], "weeks")
+    sent = re.search(r"3 tuan toi: ([\d.]+)-([\d.]+)", bulletin(27, "-f", "sms")).groups()
+    missed = bulletin(28, "-f", "sms")  # kept: its outlook runs from week 29
+    later = re.search(r"3 tuan toi: ([\d.]+)-([\d.]+)", missed).groups()
+    ingest(prices.iloc[28:29], "late")
+    graded = bulletin(28, "--no-archive")
+    assert f"Kỳ trước dự báo giá 3 tuần tới từ {sent[0]} đến {sent[1]}; giá tuần" in graded, graded
+    ingest(prices.iloc[30:31], "week30")  # week 29's file never comes
+    dated = bulletin(30, "--no-archive")
+    week28 = prices["date"].iloc[28]
+    assert f"Bản tin tuần {week28.day}–" in dated and (
+        f"dự báo giá 3 tuần tới từ {later[0]} đến {later[1]}; giá tuần" in dated
+    ), dated
 
 
 def test_an_sms_says_a_typo_corrected_without_the_typo_it_never_sent():

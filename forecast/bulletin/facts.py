@@ -178,6 +178,8 @@ class Accuracy:
     #: range over all of them, as its table and SMS said it); ``None``: the range is the
     #: forecast's for ``date`` alone (a forecast file's, or a run that was no bulletin).
     outlook_periods: int | None = None
+    #: The first period of that outlook (the period after its bulletin's).
+    outlook_start: pd.Timestamp | None = None
 
     @property
     def verdict(self) -> str:
@@ -617,7 +619,11 @@ def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> 
     """The archived forecast for ``date`` of this series, against the price that came.
 
     ``previous`` is in the forecast-output format; with a ``cutoff`` column (a forecast
-    archive or backtest) the latest forecast made before ``date`` is used.
+    archive or backtest) the latest forecast made before ``date`` is used, and with a
+    ``rank`` (``forecast.store.previous_forecasts``) the runs in its order: a bulletin's
+    is graded on the outlook range it printed, by the first bulletin whose outlook holds
+    ``date`` (a bulletin of a week with no new file forecast from the prices of the one
+    before, its outlook a week later: the week it does not reach is the earlier one's).
     """
     if previous is None or previous.empty:
         return None
@@ -627,31 +633,38 @@ def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> 
     rows = previous[mask & (pd.to_datetime(previous["date"]) == date)]
     if "cutoff" in rows.columns:
         rows = rows[pd.to_datetime(rows["cutoff"]) < date].sort_values("cutoff")
+        rows = rows.sort_values("rank") if "rank" in rows.columns else rows.iloc[::-1]
+    else:
+        rows = rows.iloc[::-1]
     if rows.empty:
         return None
-    row = rows.iloc[-1]
     levels = sorted(float(c.split("_", 1)[1]) for c in rows.columns if c.startswith("lower_"))
     level = 80.0 if 80.0 in levels else (levels[0] if levels else None)
-    low = high = None
-    if level is not None:
-        lo, hi = row[f"lower_{level:g}"], row[f"upper_{level:g}"]
-        if pd.notna(lo) and pd.notna(hi):
-            low, high = float(lo), float(hi)
-    made = pd.Timestamp(row["cutoff"]) if "cutoff" in rows.columns else None
-    sent = _sent_outlook(previous[mask], row, date)
-    if sent is not None:  # graded on the range the farmers read, not one they never saw
-        low, high = sent.low, sent.high
-    elif row.get("source") == "bulletin":
-        return None  # a bulletin whose outlook did not reach this period told no range of it
-    return Accuracy(
-        pd.Timestamp(date),
-        low,
-        high,
-        float(row["forecast"]),
-        float(actual),
-        made,
-        None if sent is None else sent.periods,
-    )
+    for i, (_, row) in enumerate(rows.iterrows()):
+        sent = _sent_outlook(previous[mask], row, date)
+        if row.get("source") == "bulletin" and sent is None:
+            continue  # its outlook did not reach this period: it told no range of it
+        if sent is None and i > 0:
+            break  # after a bulletin's, no other run's range: the farmers read none
+        low = high = None
+        if sent is not None:  # graded on the range the farmers read, not one they never saw
+            low, high = sent.low, sent.high
+        elif level is not None:
+            lo, hi = row[f"lower_{level:g}"], row[f"upper_{level:g}"]
+            if pd.notna(lo) and pd.notna(hi):
+                low, high = float(lo), float(hi)
+        made = pd.Timestamp(row["cutoff"]) if "cutoff" in rows.columns else None
+        return Accuracy(
+            pd.Timestamp(date),
+            low,
+            high,
+            float(row["forecast"]),
+            float(actual),
+            made,
+            None if sent is None else sent.periods,
+            None if sent is None else sent.start,
+        )
+    return None
 
 
 def _sent_outlook(series: pd.DataFrame, row: pd.Series, date) -> Outlook | None:

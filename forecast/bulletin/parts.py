@@ -386,6 +386,14 @@ def accuracy_sentence(s: SeriesFacts, lang: str, as_of=None) -> str | None:
         freq = "monthly" if s.freq == "monthly" else "weekly"
         n = a.outlook_periods
         span = {"span": counted(lang, f"span_{freq}", n).format(n=n)}
+        # Named by that bulletin's own period, which its outlook follows: after a week with
+        # no new file, "from prices up to 19-25/10 for the 3 weeks after" named the weeks
+        # before the ones it printed.
+        made = {}
+        issued = pd.Timestamp(a.outlook_start) - period_step(s.freq)
+        if issued < now - period_step(s.freq):
+            label = period_label(issued, s.freq, lang)
+            made = {"issued": f"the {label}" if lang == "en" and s.freq != "monthly" else label}
     return w[f"{key}_made" if made else key].format(
         date=date,
         low=low,

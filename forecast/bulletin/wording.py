@@ -122,8 +122,8 @@ WORDS: dict[str, dict[str, str]] = {
             "Kỳ trước dự báo giá {span} tới từ {low} đến {high}; giá {date}: {actual} ({verdict})."
         ),
         "accuracy_outlook_made": (
-            "Dự báo làm từ giá đến {made} cho {span} sau đó: từ {low} đến {high}; giá {date}: "
-            "{actual} ({verdict})."
+            "Bản tin {issued} dự báo giá {span} tới từ {low} đến {high}; giá {date}: {actual} "
+            "({verdict})."
         ),
         "span_weekly": "{n} tuần",
         "span_monthly": "{n} tháng",
@@ -262,8 +262,8 @@ WORDS: dict[str, dict[str, str]] = {
             "was {actual} ({verdict})."
         ),
         "accuracy_outlook_made": (
-            "From prices up to {made} we expected {low}–{high} over the {span} after; for "
-            "{date} the price was {actual} ({verdict})."
+            "The bulletin for {issued} expected {low}–{high} over the next {span}; for {date} "
+            "the price was {actual} ({verdict})."
         ),
         "span_weekly": "{n} weeks",
         "span_monthly": "{n} months",

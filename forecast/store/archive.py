@@ -197,16 +197,23 @@ def archived_forecasts(store: Store, run_id: int) -> pd.DataFrame:
     return _output(points, intervals)
 
 
+#: Runs per series :func:`previous_forecasts` offers: a bulletin of a week with no new
+#: file forecast from the same prices as the one before, and its outlook starts a week
+#: later; the period it does not reach is graded on the earlier one's.
+RUNS_OFFERED = 4
+
+
 def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     """The forecasts a bulletin dated ``as_of`` can check against the prices that came.
 
-    For each series: the latest archived run that saw it only up to a date before that
-    series' last price on or before ``as_of``, and whose prices up to then no later file
-    corrected (of runs from the same prices, a bulletin's, whose outlook the farmers read),
-    in the forecast-output format with ``cutoff`` (the series' last price date the run
-    saw), ``run_id``, and the run's ``source``, ``run_as_of`` and ``run_horizon`` (a
-    bulletin's outlook is graded on the range it printed: see
-    ``forecast.bulletin.facts.accuracy``).
+    For each series: the latest archived runs (up to :data:`RUNS_OFFERED`, ``rank`` 1 the
+    first choice) that saw it only up to a date before that series' last price on or
+    before ``as_of``, and whose prices up to then no later file corrected (of runs from
+    the same prices, a bulletin's, whose outlook the farmers read first), in the
+    forecast-output format with ``cutoff`` (the series' last price date the run saw),
+    ``run_id``, ``rank``, and the run's ``source``, ``run_as_of`` and ``run_horizon`` (a
+    bulletin's outlook is graded on the range it printed, by the latest bulletin whose
+    outlook holds the period: see ``forecast.bulletin.facts.accuracy``).
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
@@ -240,14 +247,22 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                 WHERE c.cutoff < l.last_date
                 QUALIFY row_number() OVER (
                     PARTITION BY {_KEY}
-                    ORDER BY c.cutoff DESC, fr.source = 'bulletin' DESC, c.run_id DESC) = 1
+                    ORDER BY c.cutoff DESC, fr.source = 'bulletin' DESC, c.run_id DESC)
+                    <= {RUNS_OFFERED}
+            ),
+            ranked AS (
+                SELECT p.*, row_number() OVER (
+                    PARTITION BY {", ".join(f"p.{k}" for k in KEY)}
+                    ORDER BY p.cutoff DESC, fr.source = 'bulletin' DESC, p.run_id DESC) AS rank
+                FROM picked p JOIN forecast_runs fr USING (run_id)
             )"""
         points = _frame(
             con,
             chosen
             + f"""SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id,
-                f.step, p.cutoff, fr.source, fr.as_of AS run_as_of, fr.horizon AS run_horizon
-            FROM forecasts f JOIN picked p USING (run_id, {_KEY})
+                f.step, p.cutoff, p.rank, fr.source, fr.as_of AS run_as_of,
+                fr.horizon AS run_horizon
+            FROM forecasts f JOIN ranked p USING (run_id, {_KEY})
             JOIN forecast_runs fr USING (run_id)""",
             [limit],
         )
