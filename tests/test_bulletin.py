@@ -2466,6 +2466,28 @@ def test_a_young_depots_bulletin_shows_no_columns_it_cannot_fill():
             assert five in text and alert in text and "ALPS" in text, (lang, fmt)
 
 
+class _DepotStore:
+    """A depot's weekly pomelo prices ending 70 weeks ago (no price after today), a store
+    under ``tmp_path``, and its weekly steps: ingest some weeks, make a bulletin."""
+
+    def __init__(self, tmp_path, steady: list[float]):
+        self.tmp_path, self.db = tmp_path, tmp_path / "store.duckdb"
+        self.prices = weekly_pomelo(steady).drop(columns="flags")
+        self.prices["date"] -= pd.Timedelta(weeks=70)
+        self.monday = [f"{d:%Y-%m-%d}" for d in self.prices["date"]]
+
+    def ingest(self, rows, name: str) -> None:
+        path = self.tmp_path / f"{name}.csv"
+        rows.to_csv(path, index=False)
+        assert run("ingest", path, "--db", self.db).exit_code == 0
+
+    def bulletin(self, *args, week: int | None = None) -> str:
+        as_of = () if week is None else ("--as-of", self.monday[week])
+        result = run("bulletin", "--db", self.db, *as_of, "-m", "naive", "-j", 1, "-q", *args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+
 def test_a_previous_price_corrected_or_come_late_is_said(tmp_path):
     """A depot review: week 1's bulletin sent "117.000 (−4 %)"; week 2's file corrected that
     price to 121.000, and week 2's bulletin showed 117.000 again as "−3 %" without a word.
@@ -2473,19 +2495,8 @@ def test_a_previous_price_corrected_or_come_late_is_said(tmp_path):
     which price the change compares with changed since the last bulletin, and the SMS
     says a correction."""
     steady = [45_000.0 + 600 * (i % 4) for i in range(31)]
-    prices = weekly_pomelo(steady).drop(columns="flags")
-    prices["date"] -= pd.Timedelta(weeks=70)  # no price after today
-    db = tmp_path / "store.duckdb"
-
-    def ingest(rows, name):
-        path = tmp_path / f"{name}.csv"
-        rows.to_csv(path, index=False)
-        assert run("ingest", path, "--db", db).exit_code == 0
-
-    def bulletin(*args):
-        result = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q", *args)
-        assert result.exit_code == 0, result.output
-        return result.stdout
+    depot = _DepotStore(tmp_path, steady)
+    prices, ingest, bulletin = depot.prices, depot.ingest, depot.bulletin
 
     def week(i):
         return f"{prices['date'].iloc[i].day}–"
@@ -2520,20 +2531,11 @@ def test_after_a_missed_week_the_notes_follow_the_bulletin_last_sent(tmp_path):
     latest price made in the missed week was never said, and (3) the next week's line
     quoted a range the week before last printed, not the missed week's."""
     steady = [45_000.0 + 700 * (i % 4) for i in range(33)]
-    prices = weekly_pomelo(steady).drop(columns="flags")
-    prices["date"] -= pd.Timedelta(weeks=70)  # no price after today
-    db = tmp_path / "store.duckdb"
-    monday = [f"{d:%Y-%m-%d}" for d in prices["date"]]
-
-    def ingest(rows, name):
-        path = tmp_path / f"{name}.csv"
-        rows.to_csv(path, index=False)
-        assert run("ingest", path, "--db", db).exit_code == 0
+    depot = _DepotStore(tmp_path, steady)
+    prices, ingest = depot.prices, depot.ingest
 
     def bulletin(week, *args):
-        result = run("bulletin", "--db", db, "--as-of", monday[week], "-m", "naive", "-q", *args)
-        assert result.exit_code == 0, result.output
-        return result.stdout
+        return depot.bulletin(*args, week=week)
 
     ingest(prices.iloc[:28], "weeks")
     bulletin(27)  # kept
@@ -2560,20 +2562,11 @@ def test_a_missed_weeks_price_come_late_is_graded_on_the_bulletin_whose_outlook_
     that run's outlook did not reach the week. The bulletin before it, whose outlook did,
     grades it; a week later the line names the bulletin that printed the range."""
     steady = [45_000.0 + 700 * (i % 4) for i in range(31)]
-    prices = weekly_pomelo(steady).drop(columns="flags")
-    prices["date"] -= pd.Timedelta(weeks=70)  # no price after today
-    db = tmp_path / "store.duckdb"
-    monday = [f"{d:%Y-%m-%d}" for d in prices["date"]]
-
-    def ingest(rows, name):
-        path = tmp_path / f"{name}.csv"
-        rows.to_csv(path, index=False)
-        assert run("ingest", path, "--db", db).exit_code == 0
+    depot = _DepotStore(tmp_path, steady)
+    prices, ingest = depot.prices, depot.ingest
 
     def bulletin(week, *args):
-        result = run("bulletin", "--db", db, "--as-of", monday[week], "-m", "naive", "-q", *args)
-        assert result.exit_code == 0, result.output
-        return result.stdout
+        return depot.bulletin(*args, week=week)
 
     ingest(prices.iloc[:28], "weeks")
     sent = re.search(r"3 tuan toi: ([\d.]+)-([\d.]+)", bulletin(27, "-f", "sms")).groups()

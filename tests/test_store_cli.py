@@ -149,22 +149,29 @@ def test_the_same_file_read_another_way_is_ingested_again(tmp_path):
     assert "already in the store as ingest #3" in run("ingest", path, "--db", "s.duckdb").stdout
 
 
-def test_options_that_read_the_same_prices_are_the_file_again(tmp_path):
-    """A file read as monthly and dd/mm/yyyy by its own dates, ingested again with --freq
-    monthly (or --dayfirst, or a --chuc it has no chục for), was a "new reading": it put its
-    prices back over a later file's corrections. The same prices are the same file; a
-    reading that changes them (--monthfirst) is still a new one."""
+def _monthly_depot_file(tmp_path):
+    """Two years of a depot's monthly pomelo prices, dd/mm/yyyy, Vietnamese headers:
+    ``(months, price by month, path)``."""
     months = pd.date_range("2023-01-01", periods=24, freq="MS")
     base = {m: 40_000 + 500 * i for i, m in enumerate(months)}
     path = tmp_path / "gia_thang.csv"
     rows = ["Ngày,Mặt hàng,Chợ,Giá,Đơn vị"]
     rows += [f"{m:%d/%m/%Y},Bưởi da xanh,Mỏ Cày Bắc,{p},kg" for m, p in base.items()]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return months, base, path
+
+
+def test_options_that_read_the_same_prices_are_the_file_again(tmp_path):
+    """A file read as monthly and dd/mm/yyyy by its own dates, ingested again with --freq
+    monthly (or --dayfirst, or a --chuc it has no chục for), was a "new reading": it put its
+    prices back over a later file's corrections. The same prices are the same file; a
+    reading that changes them (--monthfirst) is still a new one."""
+    months, base, path = _monthly_depot_file(tmp_path)
     fixed_months = list(months[-6::3])
     fix = tmp_path / "gia_sua.csv"
     fixes = {m: base[m] + 1_000 for m in fixed_months}
     fix_rows = [
-        rows[0],
+        "Ngày,Mặt hàng,Chợ,Giá,Đơn vị",
         *(f"{m:%d/%m/%Y},Bưởi da xanh,Mỏ Cày Bắc,{p},kg" for m, p in fixes.items()),
     ]
     fix.write_text("\n".join(fix_rows) + "\n", encoding="utf-8")
@@ -199,12 +206,7 @@ def test_the_reading_a_misreading_replaced_is_read_again(tmp_path):
     options read the same prices): nothing added', and the store kept #2's prices; the plain
     re-run said the same. The store no longer held #1's prices, so it is read again and puts
     them back; then it is the file again."""
-    months = pd.date_range("2023-01-01", periods=24, freq="MS")
-    base = {m: 40_000 + 500 * i for i, m in enumerate(months)}
-    path = tmp_path / "gia_thang.csv"
-    rows = ["Ngày,Mặt hàng,Chợ,Giá,Đơn vị"]
-    rows += [f"{m:%d/%m/%Y},Bưởi da xanh,Mỏ Cày Bắc,{p},kg" for m, p in base.items()]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    months, base, path = _monthly_depot_file(tmp_path)
     given = ("--default", "currency=VND,price_type=Retail")
 
     def stored(db) -> dict:
