@@ -2598,3 +2598,20 @@ def test_an_sms_says_a_typo_corrected_without_the_typo_it_never_sent():
     fixed = Revised(weeks[-2], 41_000.0, 43_000.0, "corrected")
     text = sms_series_text(replace(base, revised=(fixed,)), facts, "en")
     assert "Price for the week of 13–19 Oct 2025 corrected: 41,000 (was 43,000)." in text, text
+
+
+def test_a_late_price_is_graded_however_many_bulletins_were_kept_since(tmp_path):
+    """A re-review: only the four newest runs per series were offered, so behind four
+    missed weeks' bulletins (each from the same prices) the one that printed the range
+    for the late week fell off, and the line with it."""
+    depot = _DepotStore(tmp_path, [45_000.0 + 700 * (i % 4) for i in range(33)])
+    depot.ingest(depot.prices.iloc[:28], "weeks")
+    sms = depot.bulletin("-f", "sms", week=27)
+    sent = re.search(r"3 tuan toi: ([\d.]+)-([\d.]+)", sms).groups()
+    for week in (28, 29, 30, 31):
+        depot.bulletin(week=week)  # four weeks with no file, each kept
+    depot.ingest(depot.prices.iloc[28:29], "late")
+    graded = depot.bulletin("--no-archive", week=31)
+    week27 = depot.prices["date"].iloc[27]
+    assert f"Bản tin tuần {week27.day}–" in graded, graded
+    assert f"dự báo giá 3 tuần tới từ {sent[0]} đến {sent[1]}; giá tuần" in graded, graded

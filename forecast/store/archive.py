@@ -197,18 +197,20 @@ def archived_forecasts(store: Store, run_id: int) -> pd.DataFrame:
     return _output(points, intervals)
 
 
-#: Runs per series :func:`previous_forecasts` offers: a bulletin of a week with no new
-#: file forecast from the same prices as the one before, and its outlook starts a week
-#: later; the period it does not reach is graded on the earlier one's.
-RUNS_OFFERED = 4
+#: How far back :func:`previous_forecasts` offers runs, before a series' last price: a
+#: bulletin of a week with no new file forecast from the same prices as the one before,
+#: its outlook a week later, so the period it does not reach is graded on an earlier
+#: run's; no bulletin outlook reaches further than 24 months (a fixed count of runs dropped
+#: the one that printed it behind four missed weeks, or bulletins kept with other options).
+OFFERED_MONTHS = 25
 
 
 def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     """The forecasts a bulletin dated ``as_of`` can check against the prices that came.
 
-    For each series: the latest archived runs (up to :data:`RUNS_OFFERED`, ``rank`` 1 the
-    first choice) that saw it only up to a date before that series' last price on or
-    before ``as_of``, and whose prices up to then no later file corrected (of runs from
+    For each series: the archived runs of the :data:`OFFERED_MONTHS` before its last price
+    (``rank`` 1 the first choice) that saw it only up to a date before that series' last
+    price on or before ``as_of``, and whose prices up to then no later file corrected (of runs from
     the same prices, a bulletin's, whose outlook the farmers read first), in the
     forecast-output format with ``cutoff`` (the series' last price date the run saw),
     ``run_id``, ``rank``, and the run's ``source``, ``run_as_of`` and ``run_horizon`` (a
@@ -245,10 +247,7 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                 JOIN forecast_runs fr USING (run_id)
                 ANTI JOIN corrected USING (run_id, {_KEY})
                 WHERE c.cutoff < l.last_date
-                QUALIFY row_number() OVER (
-                    PARTITION BY {_KEY}
-                    ORDER BY c.cutoff DESC, fr.source = 'bulletin' DESC, c.run_id DESC)
-                    <= {RUNS_OFFERED}
+                    AND c.cutoff >= l.last_date - INTERVAL {OFFERED_MONTHS} MONTH
             ),
             ranked AS (
                 SELECT p.*, row_number() OVER (
