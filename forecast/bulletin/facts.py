@@ -370,6 +370,13 @@ def strength(pct: float) -> str:
     return grade(pct)
 
 
+def period_of(date, freq: str) -> pd.Timestamp:
+    """The start of ``date``'s period: its month's first day, or its week's Monday."""
+    from forecast.clean.dates import period_start
+
+    return period_start(pd.Series([pd.Timestamp(date)]), freq).iloc[0]
+
+
 def same_period(date: pd.Timestamp, as_of: pd.Timestamp, freq: str) -> bool:
     """Whether ``date`` lies in the month (``"monthly"``) or Monday-to-Sunday week holding
     ``as_of``."""
@@ -548,7 +555,6 @@ def harvest_notes(
         season_effect,
         tied_to_tet,
     )
-    from forecast.clean.dates import period_start
 
     rows = match_series(key, calendar)
     if rows.empty:
@@ -562,7 +568,7 @@ def harvest_notes(
     # The outlook's periods run from the one after the bulletin's to the end of the last,
     # counted from the start of the bulletin's period (an --as-of of 20 January is January's
     # bulletin, whose outlook starts in February, not on 20 February).
-    start_of = period_start(pd.Series([pd.Timestamp(date)]), freq).iloc[0]
+    start_of = period_of(date, freq)
     outlook_start, outlook_end = start_of + step, start_of + step * (horizon + 1)
     # The look-ahead runs to the end of its last month, as the other seasons' months do
     # (a November bulletin looks to January: the run-up to a mid-February Tết is in it).
@@ -630,7 +636,8 @@ def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> 
     mask = pd.Series(True, index=previous.index)
     for name, value in zip(KEY, key, strict=True):
         mask &= previous[name] == value
-    rows = previous[mask & (pd.to_datetime(previous["date"]) == date)]
+    series = previous[mask]
+    rows = series[pd.to_datetime(series["date"]) == date]
     if "cutoff" in rows.columns:
         rows = rows[pd.to_datetime(rows["cutoff"]) < date].sort_values("cutoff")
         rows = rows.sort_values("rank") if "rank" in rows.columns else rows.iloc[::-1]
@@ -641,7 +648,7 @@ def accuracy(previous: pd.DataFrame | None, key: tuple, date, actual: float) -> 
     levels = sorted(float(c.split("_", 1)[1]) for c in rows.columns if c.startswith("lower_"))
     level = 80.0 if 80.0 in levels else (levels[0] if levels else None)
     for i, (_, row) in enumerate(rows.iterrows()):
-        sent = _sent_outlook(previous[mask], row, date)
+        sent = _sent_outlook(series, row, date)
         if row.get("source") == "bulletin" and sent is None:
             continue  # its outlook did not reach this period: it told no range of it
         if sent is None and i > 0:

@@ -16,6 +16,7 @@ from forecast.bulletin.facts import (
     BulletinFacts,
     CommodityMovement,
     SeriesFacts,
+    period_of,
     period_step,
     verdict,
 )
@@ -327,12 +328,9 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
         for h in s.held_back_named
     ]
     for r in s.revised_named:  # the change since the previous price says it otherwise
-        date = period_label(r.date, s.freq, lang)
-        if lang == "en" and s.freq != "monthly":
-            date = f"the {date}"  # "for the week of 1–7 Dec 2025"
         notes.append(
             w[f"revised_{r.kind}"].format(
-                date=date,
+                date=period_phrase(r.date, s.freq, lang),
                 price=money(r.price, s.currency, unit, lang),
                 was=money(r.was, s.currency, unit, lang) if r.was is not None else "",
             )
@@ -350,6 +348,13 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
     return notes
 
 
+def period_phrase(date, freq: str, lang: str) -> str:
+    """A period as a sentence names it: "tuần 1–7/12/2025", "the week of 1–7 Dec 2025"
+    (English says "for the week of", not "for week of"), "T12/2025"."""
+    label = period_label(date, freq, lang)
+    return f"the {label}" if lang == "en" and freq != "monthly" else label
+
+
 def accuracy_sentence(s: SeriesFacts, lang: str, as_of=None) -> str | None:
     """How last period's forecast of ``s`` did; ``as_of`` is the bulletin's date (its
     period's bulletin is "this period"; ``None``: the graded price's)."""
@@ -360,19 +365,16 @@ def accuracy_sentence(s: SeriesFacts, lang: str, as_of=None) -> str | None:
     # The unit as the table says it ("đồng/chục of 14 nuts"): in Markdown and HTML the line
     # stands in a section of its own, under the notes, far from the row that explained it.
     unit = unit_word(s, lang).split("/", 1)[-1]
-    date = period_label(a.date, s.freq, lang)
-    if lang == "en" and s.freq != "monthly":
-        date = f"the {date}"  # "for the week of 1–7 Dec 2025"
+    date = period_phrase(a.date, s.freq, lang)
     actual = money(a.actual, s.currency, unit, lang)
     # "Last period" only when it was: a forecast from prices weeks older says when it was
     # made, or a farmer takes a six-week-old range for last week's. Counted back from the
     # bulletin's period: after a missed week, the week before's grading came again as
     # "last period" though it was the bulletin two weeks back that made it.
-    from forecast.clean.dates import period_start
-
-    made, now = {}, a.date
+    now = a.date
     if as_of is not None and not pd.isna(as_of):
-        now = max(now, period_start(pd.Series([pd.Timestamp(as_of)]), s.freq).iloc[0])
+        now = max(now, period_of(as_of, s.freq))
+    made = {}
     if a.made is not None and a.made < now - period_step(s.freq):
         made = {"made": period_label(a.made, s.freq, lang)}
     if a.low is None:
@@ -389,11 +391,10 @@ def accuracy_sentence(s: SeriesFacts, lang: str, as_of=None) -> str | None:
         # Named by that bulletin's own period, which its outlook follows: after a week with
         # no new file, "from prices up to 19-25/10 for the 3 weeks after" named the weeks
         # before the ones it printed.
-        made = {}
         issued = pd.Timestamp(a.outlook_start) - period_step(s.freq)
+        made = {}
         if issued < now - period_step(s.freq):
-            label = period_label(issued, s.freq, lang)
-            made = {"issued": f"the {label}" if lang == "en" and s.freq != "monthly" else label}
+            made = {"issued": period_phrase(issued, s.freq, lang)}
     return w[f"{key}_made" if made else key].format(
         date=date,
         low=low,

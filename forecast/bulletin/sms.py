@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from forecast.bulletin.facts import MISTYPED, BulletinFacts, SeriesFacts
 from forecast.bulletin.parts import (
+    period_phrase,
     periods_back,
     summary_sentence,
     tet_key,
@@ -74,9 +75,7 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
             # correction is said without it (an SMS reader was never sent "410.000").
             typo = max(r.was / r.price, r.price / r.was) >= MISTYPED
             key = "sms_revised_corrected_typo" if typo else "sms_revised_corrected"
-            date = period_label(r.date, s.freq, lang)
-            if lang == "en" and s.freq != "monthly":
-                date = f"the {date}"  # "for the week of 1–7 Dec 2025"
+            date = period_phrase(r.date, s.freq, lang)
             parts.append(w[key].format(date=date, price=price, was=was))
     if s.outlook is not None:
         n = s.outlook.periods

@@ -291,7 +291,7 @@ def _revised_since_sent(input_, db, prices, stamp, per_chuc: dict):
     import pandas as pd
 
     from forecast.bulletin.depot import quote_per_chuc
-    from forecast.bulletin.facts import truncate
+    from forecast.bulletin.facts import period_of, truncate
     from forecast.store import changed_since_bulletin, open_store
 
     known = truncate(prices, stamp)
@@ -299,10 +299,9 @@ def _revised_since_sent(input_, db, prices, stamp, per_chuc: dict):
         return None
     # This bulletin's period starts on its week's Monday or its month's first day,
     # whichever is later: a month's bulletin and a week's both find the one before theirs.
-    stamp = known["date"].max() if stamp is None or pd.isna(stamp) else pd.Timestamp(stamp)
-    monday = stamp.normalize() - pd.Timedelta(days=stamp.weekday())
-    period_start = max(monday, stamp.normalize().replace(day=1))
-    changed = changed_since_bulletin(open_store(path), known["date"].max(), period_start)
+    stamp = known["date"].max() if stamp is None or pd.isna(stamp) else stamp
+    start = max(period_of(stamp, "weekly"), period_of(stamp, "monthly"))
+    changed = changed_since_bulletin(open_store(path), known["date"].max(), start)
     if changed.empty or not per_chuc:
         return changed
     was = quote_per_chuc(changed.assign(price=changed["was"]), per_chuc)["price"]

@@ -975,6 +975,22 @@ def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
             typer.echo(f"note: {path.name}: {note}", err=True)
 
 
+def split_left_out(reasons: list[tuple[str, int]]) -> tuple[list, list]:
+    """Cleaning's ``(reason, rows)`` pairs as (those it leaves out by design, whatever the
+    file: a publisher's own forecasts, see ``forecast.clean.flags.left_out_by_design``;
+    the rows to fix)."""
+    from forecast.clean.flags import left_out_by_design
+
+    by_design = [(reason, n) for reason, n in reasons if left_out_by_design(reason)]
+    return by_design, [(reason, n) for reason, n in reasons if not left_out_by_design(reason)]
+
+
+def listed_reasons(pairs: list[tuple[str, int]], shown: int = 3) -> str:
+    """ "12 × market is missing, 1 × price is missing and 2 more reasons"."""
+    more = f" and {len(pairs) - shown} more reasons" if len(pairs) > shown else ""
+    return ", ".join(f"{n:,} × {reason}" for reason, n in pairs[:shown]) + more
+
+
 def note_refused_rows(report, path: Path) -> None:
     """One line on stderr when cleaning refused rows of the file, even with --quiet.
 
@@ -985,23 +1001,16 @@ def note_refused_rows(report, path: Path) -> None:
     """
     if not report.rows_rejected:
         return
-    from forecast.clean.flags import left_out_by_design
-
-    reasons = report.reasons.most_common()  # the cleaning report's own count, by reason
     # A WFP file's own forecasts are no rows to fix: said apart, as ingest says them.
-    by_design = [(reason, n) for reason, n in reasons if left_out_by_design(reason)]
-    reasons = [(reason, n) for reason, n in reasons if not left_out_by_design(reason)]
+    by_design, reasons = split_left_out(report.reasons.most_common())
     left_out = sum(n for _, n in by_design)
     if left_out and not reasons and not report.lost:
-        listed = ", ".join(f"{n} × {reason}" for reason, n in by_design)
+        listed = listed_reasons(by_design)
         typer.echo(f"note: {left_out} rows of {path.name} left out as always ({listed})", err=True)
         return
-    shown = ", ".join(f"{n} × {reason}" for reason, n in reasons[:3])
-    more = f" and {len(reasons) - 3} more reasons" if len(reasons) > 3 else ""
+    shown = listed_reasons(reasons)
     if left_out:
-        listed = ", ".join(f"{n} × {reason}" for reason, n in by_design)
-        shown = f"{shown}{more}; besides {left_out} rows left out as always ({listed})"
-        more = ""
+        shown += f"; besides {left_out} rows left out as always ({listed_reasons(by_design)})"
     gone = report.lost
     lost = ""
     if gone:
@@ -1011,7 +1020,7 @@ def note_refused_rows(report, path: Path) -> None:
     typer.echo(
         f"note: cleaning refused {report.rows_rejected - left_out} of "
         f"{report.rows_in - left_out} rows of {path.name} "
-        f"({shown}{more}){lost}; "
+        f"({shown}){lost}; "
         f"'cropcast data check {path}' lists them",
         err=True,
     )

@@ -30,12 +30,14 @@ from forecast.commands.shared import (
     console,
     counted,
     label,
+    listed_reasons,
     money,
     note_other_sheets,
     note_thousands,
     parse_choice,
     parse_pairs,
     print_table,
+    split_left_out,
 )
 from forecast.errors import CropcastError, UsageError
 
@@ -355,8 +357,6 @@ def _refused_rows(result, file: Path, given: list[str]) -> tuple[list[str], str 
     Returns the lines (with their 'note:'/'error:') and, for a file mostly refused, the
     error's message (also the JSON's).
     """
-    from forecast.clean.flags import left_out_by_design
-
     if result.status == "duplicate":
         rows_in, rejected = result.earlier_rows_in, result.earlier_rejected
         reasons = sorted(result.earlier_reasons.items(), key=lambda item: -item[1])
@@ -365,17 +365,12 @@ def _refused_rows(result, file: Path, given: list[str]) -> tuple[list[str], str 
         reasons = result.report.reasons.most_common()
     if not rejected:
         return [], None
-    by_design = [(reason, n) for reason, n in reasons if left_out_by_design(reason)]
-    reasons = [(reason, n) for reason, n in reasons if not left_out_by_design(reason)]
+    by_design, reasons = split_left_out(reasons)
     left_out = sum(n for _, n in by_design)
     refused, rows = rejected - left_out, rows_in - left_out
 
-    def listed(pairs) -> str:
-        more = f" and {len(pairs) - 3} more reasons" if len(pairs) > 3 else ""
-        return ", ".join(f"{n:,} × {reason}" for reason, n in pairs[:3]) + more
-
     when = f"when it was ingested as #{result.ingest_id}, " if result.status == "duplicate" else ""
-    as_always = f"{left_out:,} rows left out as always ({listed(by_design)})"
+    as_always = f"{left_out:,} rows left out as always ({listed_reasons(by_design)})"
     if not refused:
         return [f"note: {file.name}: {when}{as_always}; nothing to fix"], None
     mostly = refused > MOSTLY_REFUSED * rows
@@ -387,7 +382,8 @@ def _refused_rows(result, file: Path, given: list[str]) -> tuple[list[str], str 
     )
     command = _data_check_command(file, given, result.read_with)
     message = (
-        f"{file.name}: {when}cleaning refused {refused:,} of {rows:,} rows ({listed(reasons)})"
+        f"{file.name}: {when}cleaning refused {refused:,} of {rows:,} rows "
+        f"({listed_reasons(reasons)})"
         f"{besides}; {went}'{command}' lists them: fix them in the file (or give "
         "--map/--default for what it lacks) and ingest it again"
     )

@@ -160,7 +160,7 @@ def _frame(con, sql: str, params: list) -> pd.DataFrame:
     for column in KEY:
         if column in frame:
             frame[column] = frame[column].astype(object)
-    for column in ("date", "cutoff", "run_as_of"):
+    for column in ("date", "cutoff"):
         if column in frame:
             frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
     return frame
@@ -210,12 +210,12 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
 
     For each series: the archived runs of the :data:`OFFERED_MONTHS` before its last price
     (``rank`` 1 the first choice) that saw it only up to a date before that series' last
-    price on or before ``as_of``, and whose prices up to then no later file corrected (of runs from
-    the same prices, a bulletin's, whose outlook the farmers read first), in the
+    price on or before ``as_of``, and whose prices up to then no later file corrected (of
+    runs from the same prices, a bulletin's, whose outlook the farmers read, first), in the
     forecast-output format with ``cutoff`` (the series' last price date the run saw),
-    ``run_id``, ``rank``, and the run's ``source``, ``run_as_of`` and ``run_horizon`` (a
-    bulletin's outlook is graded on the range it printed, by the latest bulletin whose
-    outlook holds the period: see ``forecast.bulletin.facts.accuracy``).
+    ``run_id``, ``rank``, and the run's ``source`` and ``run_horizon`` (a bulletin's
+    outlook is graded on the range it printed, by the latest bulletin whose outlook holds
+    the period: see ``forecast.bulletin.facts.accuracy``).
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
@@ -243,25 +243,21 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
             ),
             -- Of the runs from the same prices, a bulletin's: what the farmers were sent.
             picked AS (
-                SELECT c.* FROM series_cutoffs c JOIN latest l USING ({_KEY})
+                SELECT c.*, row_number() OVER (
+                    PARTITION BY {", ".join(f"c.{k}" for k in KEY)}
+                    ORDER BY c.cutoff DESC, fr.source = 'bulletin' DESC, c.run_id DESC) AS rank
+                FROM series_cutoffs c JOIN latest l USING ({_KEY})
                 JOIN forecast_runs fr USING (run_id)
                 ANTI JOIN corrected USING (run_id, {_KEY})
                 WHERE c.cutoff < l.last_date
                     AND c.cutoff >= l.last_date - INTERVAL {OFFERED_MONTHS} MONTH
-            ),
-            ranked AS (
-                SELECT p.*, row_number() OVER (
-                    PARTITION BY {", ".join(f"p.{k}" for k in KEY)}
-                    ORDER BY p.cutoff DESC, fr.source = 'bulletin' DESC, p.run_id DESC) AS rank
-                FROM picked p JOIN forecast_runs fr USING (run_id)
             )"""
         points = _frame(
             con,
             chosen
             + f"""SELECT {_F_KEY}, f.date, f.forecast, f.model, f.run_id,
-                f.step, p.cutoff, p.rank, fr.source, fr.as_of AS run_as_of,
-                fr.horizon AS run_horizon
-            FROM forecasts f JOIN ranked p USING (run_id, {_KEY})
+                f.step, p.cutoff, p.rank, fr.source, fr.horizon AS run_horizon
+            FROM forecasts f JOIN picked p USING (run_id, {_KEY})
             JOIN forecast_runs fr USING (run_id)""",
             [limit],
         )
