@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -1953,6 +1954,15 @@ def test_a_backtest_failure_line_names_every_model_that_failed():
     assert _failed_models(mixed.iloc[1:]) == f"auto: {short}"
 
 
+@cache
+def _wide_forecast_output() -> str:
+    """``cropcast forecast`` on the embedded data at the console's own width: what each
+    narrow terminal's blocks must repeat (run once, not once per width)."""
+    wide = run("forecast")
+    assert wide.exit_code == 0, wide.output
+    return wide.stdout
+
+
 @pytest.mark.parametrize("width", [40, 60, 70, 79])
 def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, width):
     """On a phone over SSH (40-60 columns) Rich cut the overview to '+7' where the change
@@ -1962,7 +1972,7 @@ def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, w
 
     prices = load_default_prices()
     series = prices.drop_duplicates(["commodity", "market"])
-    wide = run("forecast")
+    wide = _wide_forecast_output()
     monkeypatch.setattr(console, "_width", width)
     narrow = run("forecast")
     assert narrow.exit_code == 0, narrow.output
@@ -1971,11 +1981,11 @@ def test_a_terminal_too_narrow_for_a_table_gets_every_value_whole(monkeypatch, w
     for commodity, market in zip(series["commodity"], series["market"], strict=True):
         assert f"{commodity} · {market}" in narrow.stdout
     # Every % change, as the wide table shows it.
-    changes = re.findall(r"[+-]\d+\.\d%", wide.stdout)
+    changes = re.findall(r"[+-]\d+\.\d%", wide)
     assert len(changes) == len(series) and re.findall(r"[+-]\d+\.\d%", narrow.stdout) == changes
     # And every range: at 70-79 columns the table was wider than the terminal, which cut
     # '12,269' to '12,26' or dropped the column, with no '…'.
-    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide.stdout)
+    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide)
     assert len(ranges) == len(series) and re.findall(r"[\d.,]+ – [\d.,]+", narrow.stdout) == ranges
     few = run("forecast", "--series", "Rice|An Giang")  # a table per series: "foreca…"
     assert few.exit_code == 0 and "…" not in few.stdout and "vs last" in few.stdout
@@ -2003,7 +2013,7 @@ def test_a_series_table_never_folds_a_range_or_a_date_over_two_lines(monkeypatch
     monkeypatch.setattr(console, "_width", width)
     narrow = run(*args)
     assert narrow.exit_code == 0, narrow.output
-    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide.stdout)
+    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide)
     assert len(ranges) == 4 and re.findall(r"[\d.,]+ – [\d.,]+", narrow.stdout) == ranges
     assert "2022-06 (last)" in narrow.stdout
     assert not [line for line in narrow.stdout.splitlines() if line.rstrip().endswith("–")]
