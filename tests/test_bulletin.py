@@ -1697,11 +1697,39 @@ def test_summary_speaks_only_of_series_priced_this_period():
     assert facts.as_of == pd.Timestamp("2025-11-01")
     assert [m.commodity for m in facts.summary] == ["Cocoa"]
     vi = render(facts, "vi", "md")
-    assert vi.splitlines()[2] == "Nhìn chung, giá ca cao giảm."
+    assert vi.splitlines()[2] == "Nhìn chung, giá ca cao giảm; dừa chưa có giá mới."
     assert "| Dừa | Jaffna | LKR/trái | 134 (T6/2025) |" in vi  # stays in the table, dated
     # Only old prices: the summary says so, not "not enough prices".
     coconut = bulletin_facts(pick(default_prices(), [("Coconut", "Jaffna")]), as_of="2025-11-01")
     assert summary_sentence(coconut, "vi") == "Chưa có giá kỳ này để so với kỳ trước."
+
+
+def test_other_prices_held_steady_never_speaks_for_an_older_rising_price():
+    """A review read "Overall, …; other prices held steady" above four coconut rows marked
+    rising, +120 % on the year: the coconuts' prices were June's, left out of a November
+    summary, and "other prices" spoke for them. With older prices in the table the steady
+    products are named, and the older ones said to have no new price."""
+    keys = [("Coconut", "Jaffna"), ("Coconut", "Vavuniya"), ("Cocoa", "world")]
+    prices = pick(default_prices(), [*keys, ("Coffee, Robusta", "world")])
+    facts = bulletin_facts(prices)
+    assert [(m.commodity, m.movement) for m in facts.summary] == [
+        ("Cocoa", "fell"),
+        ("Coffee, Robusta", "stable"),
+    ]
+    assert summary_sentence(facts, "en") == (
+        "Overall, cocoa prices fell; coffee (Robusta) prices held steady; "
+        "no new price yet for coconut."
+    )
+    assert summary_sentence(facts, "vi") == (
+        "Nhìn chung, giá ca cao giảm; giá cà phê Robusta ổn định; dừa chưa có giá mới."
+    )
+    # Every series current: "other prices", as before.
+    current = bulletin_facts(
+        pick(default_prices(), [("Cocoa", "world"), ("Coffee, Robusta", "world")])
+    )
+    assert (
+        summary_sentence(current, "en") == "Overall, cocoa prices fell; other prices held steady."
+    )
 
 
 def test_a_single_product_that_held_steady_is_named():

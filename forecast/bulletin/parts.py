@@ -65,6 +65,9 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
 
     Only current series speak (``facts.summary``: see :meth:`SeriesFacts.is_current`); one
     product that held steady is named ("giá sầu riêng Ri6 ổn định"), not "the products".
+    When the table also shows series whose latest price is older (coconut in June, in a
+    November bulletin), "other prices held steady" would speak for them too, rising in the
+    rows below: the steady ones are then named, and the older ones said to have no new price.
     """
     w = words(lang)
     if not facts.summary:
@@ -84,12 +87,32 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         if verb in groups
     ]
     stable = [item for item in facts.summary if item.movement == "stable"]
-    if len(facts.summary) == 1 and stable:
-        parts.append(w["part"].format(names=names[stable[0].commodity], verb=w["stable_verb"]))
+    older = _not_summed(facts, lang)
+    if stable and (len(facts.summary) == 1 or older):
+        steady = join_names([names[item.commodity] for item in stable], lang)
+        parts.append(w["part"].format(names=steady, verb=w["stable_verb"]))
     elif stable:
         parts.append(w["others_stable"] if parts else w["all_stable"])
+    if older:
+        parts.append(w["no_new_price"].format(names=join_names(older, lang)))
     sentence = w["overall"].format(parts="; ".join(parts))
     return sentence[0].upper() + sentence[1:]
+
+
+def _not_summed(facts: BulletinFacts, lang: str) -> list[str]:
+    """The products the table shows with an older price than the bulletin's period, as the
+    summary names them: "coconut", or "coconut (Jaffna)" where the same product's other
+    markets are in the summary."""
+    summed = {item.commodity for item in facts.summary}
+    older: dict[str, list[str]] = {}
+    for s in facts.series:
+        if not s.is_current(facts.as_of):
+            older.setdefault(s.commodity, []).append(s.market)
+    return [
+        commodity_lower(commodity, lang)
+        + (f" ({_markets_said(markets, lang)})" if commodity in summed else "")
+        for commodity, markets in older.items()
+    ]
 
 
 #: Beyond this many markets the summary counts them ("rice (3 markets)") instead of naming them.
