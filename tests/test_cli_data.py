@@ -77,10 +77,14 @@ def test_data_list_reads_a_file_as_data_check_does(tmp_path):
     assert (series["first"][:7], series["last"][:7]) == ("2024-03", "2024-04")
 
 
-def test_data_check_vnm_reports_rejections_and_exits_1(shared_data):
+def test_data_check_vnm_lists_the_rows_it_leaves_out_and_passes_the_file(shared_data, tmp_path):
+    """WFP's own 'forecast' rows are left out as always, with nothing to fix: a review found
+    'data check' exiting 1 on the file as HDX publishes it, failing a script that gates on
+    it. A row to fix still exits 1, and is listed ahead of the 78."""
     result = run("data", "check", shared_data / "wfp" / "wfp_food_prices_vnm.csv", "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
+    assert (report["rows_to_fix"], report["rows_left_out_as_always"]) == (0, 78)
     assert report["rows_in"] == 389
     assert report["rows_rejected"] == 78
     assert (
@@ -93,9 +97,22 @@ def test_data_check_vnm_reports_rejections_and_exits_1(shared_data):
     assert rows[0]["reason"] == "price flag 'forecast' is not an observed price"
     text = run("data", "check", shared_data / "wfp" / "wfp_food_prices_vnm.csv")
     said = " ".join(text.stdout.split())
-    assert "refused rows (the first 10 of 78;" in said
+    assert "78 x price flag 'forecast' is not an observed price (left out as always" in said
+    assert "rows left out as always (the first 10 of 78;" in said
     assert f"row {rows[0]['row']}: {rows[0]['date']}," in said
     assert "--rejected refused.csv', or --json" in said
+    # One actual price mistyped: a row to fix, said first.
+    lines = (shared_data / "wfp" / "wfp_food_prices_vnm.csv").read_text().splitlines()
+    typo = next(i for i, line in enumerate(lines) if ",actual," in line and i > 100)
+    lines[typo] = lines[typo].rsplit(",", 2)[0] + ",7.5OO,0.3"
+    mistyped = tmp_path / "vnm.csv"
+    mistyped.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    checked = run("data", "check", mistyped)
+    assert checked.exit_code == 1, checked.output
+    said = " ".join(checked.stdout.split())
+    assert "refused rows (the first 10 of 79;" in said
+    assert said.index("7.5OO") < said.index("forecast, Wholesale")
+    assert json.loads(run("data", "check", mistyped, "--json").stdout)["rows_to_fix"] == 1
 
 
 def test_data_check_clean_file_exits_0(shared_data):

@@ -139,7 +139,19 @@ class CleanReport:
             if len(items) > limit:
                 out.append(f"  ... and {len(items) - limit} more")
 
-        listed("rejected", [f"{n} x {reason}" for reason, n in self.reasons.most_common()])
+        from forecast.clean.flags import left_out_by_design
+
+        listed(
+            "rejected",
+            [
+                f"{n} x {reason}"
+                + (" (left out as always: nothing to fix)" * left_out_by_design(reason))
+                # The rows to fix first, then those nothing in the file can fix.
+                for reason, n in sorted(
+                    self.reasons.most_common(), key=lambda pair: left_out_by_design(pair[0])
+                )
+            ],
+        )
         listed("series with no row left", self.lost)
         listed("converted", [c["text"] for c in self.conversions])
         nearer = any(c.get("rule") == "nearest" for c in self.conflicts)
