@@ -1644,13 +1644,16 @@ def test_store_remove_lists_then_takes_out_a_misspelt_series(tmp_path):
     good = lua_file(tmp_path / "a.csv", {"2025-10-06": 7000, "2025-10-13": 7100})
     assert run("ingest", good, "--db", db, "--freq", "weekly").exit_code == 0
     stray = tmp_path / "b.csv"
-    stray.write_text(good.read_text("utf-8").replace("Retail", "retail"), "utf-8")
+    one_week = good.read_text("utf-8").replace("Retail", "retail").splitlines()[:2]
+    stray.write_text("\n".join(one_week) + "\n", "utf-8")
     assert run("ingest", stray, "--db", db, "--freq", "weekly").exit_code == 0
     asked = run("store", "remove", "--db", db, "-s", "Lúa|retail")
-    assert asked.exit_code == 0 and "nothing removed: add --yes" in " ".join(asked.stdout.split())
-    assert len(load_prices(open_store(db))) == 4  # a listing only
+    said = " ".join(asked.stdout.split())
+    assert asked.exit_code == 0 and "(1 price); nothing removed: add --yes to remove it" in said
+    assert len(load_prices(open_store(db))) == 3  # a listing only
     done = run("store", "remove", "--db", db, "-s", "Lúa|retail", "--yes")
-    assert done.exit_code == 0 and "removed 1 series (2 prices)" in " ".join(done.stdout.split())
+    said = " ".join(done.stdout.split())
+    assert done.exit_code == 0 and "removed 1 series (1 price)" in said and "it is kept" in said
     left = load_prices(open_store(db))
     assert left["price_type"].tolist() == ["Retail", "Retail"]
     assert audit(open_store(db)) == []
