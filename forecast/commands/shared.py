@@ -1639,15 +1639,16 @@ def pct_change(new: float, old: float) -> str:
     return f"{change:+.1f}%"
 
 
-def money(value: float) -> str:
+def money(value: float, currency: str | None = None) -> str:
     """A price or a price error for a table: whole above 100, cents above 1, three
     significant digits below, never in scientific notation ('0.00005', not '5e-05').
     Below a millionth it is float noise around zero (a perfect forecast's error) and
-    reads '0'."""
+    reads '0'. In đồng (``currency`` VND), which has no smaller coin, whole from 1 up: an
+    error of '50.00' beside '500' in one column read as two kinds of number."""
     if value != value:  # NaN
         return "–"
     size = abs(value)
-    if size >= 100:
+    if size >= 100 or (size >= 1 and str(currency).strip().upper() == "VND"):
         return f"{value:,.0f}"
     if size >= 1:
         return f"{value:,.2f}"

@@ -545,8 +545,10 @@ def accuracy_cmd(
         return
     levels = [c.split("_", 1)[1] for c in table.columns if c.startswith("coverage_")]
     first, last = table["first"].min(), table["last"].max()
+    # Weeks need their days: a month of weekly scores read "2025-12 to 2025-12".
+    spell = "%Y-%m" if first.day == last.day == 1 else "%Y-%m-%d"
     view = Table(
-        title=f"Archived forecasts vs the prices that came, {first:%Y-%m} to {last:%Y-%m}",
+        title=f"Archived forecasts vs the prices that came, {first:{spell}} to {last:{spell}}",
         caption="MAE in the series' currency/unit; MAPE: mean absolute % error; "
         "cover: share of prices inside the range, near its level when honest",
         box=box.SIMPLE_HEAD,
@@ -561,7 +563,7 @@ def accuracy_cmd(
             f"{row['currency']}/{row['unit']})",
             str(row["model"]),
             str(row["n"]),
-            money(row["mae"]),
+            money(row["mae"], row["currency"]),
             f"{row['mape']:.1f}%",
             *[_pct_cell(row[f"coverage_{level}"]) for level in levels],
         )
