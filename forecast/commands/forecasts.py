@@ -445,7 +445,13 @@ def backtest_cmd(
     db: DbOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    """Compare models on past windows: MASE, sMAPE, interval coverage, time."""
+    """Compare models on past windows: MASE, sMAPE, interval coverage, time.
+
+    MASE divides each window's error by the series' seasonal-naive error before its cutoff
+    (the price a year before as the forecast); where that history holds fewer than 12
+    year-apart pairs of prices, by its last-price error (the price a period before), a
+    smaller scale, so a short series' MASE reads higher. sMAPE is 0-200 (M4).
+    """
     from forecast.checks import check_horizon, check_path, check_whole_number
     from forecast.engine import started
     from forecast.models import check_model_name, model_imports
@@ -518,8 +524,9 @@ def backtest_cmd(
         board = leaderboard(table, prices, seconds)
         view = Table(
             title=f"Backtest: {n_series} series, horizon {horizon}, up to {windows} windows",
-            caption="MASE: error / the history's seasonal-naive error (compare with snaive's row); "
-            "coverage should match its level",
+            caption="MASE: error / the history's seasonal-naive error (its last-price error "
+            "where it has fewer than 12 year-apart pairs of prices); coverage should match its "
+            "level",
         )
         names = {"mase": "MASE", "smape": "sMAPE", "seconds": "seconds"}
         for col in board.columns:
