@@ -186,7 +186,7 @@ def print_explain(run) -> None:
             why = result.note or "(no selection: a single model was asked for)"
             console.print(f"  {why}", markup=False, highlight=False)
             continue
-        table = Table(show_edge=False)
+        table = Table(box=box.SIMPLE_HEAD)
         table.add_column("candidate")
         table.add_column("weight", justify="right")
         scores = explain.get("scores", {})
@@ -340,8 +340,8 @@ def forecast_cmd(
         if quiet:
             print_failures(failed, n_series)
             return
-        if not explain:
-            print_forecasts(run, prices, spec.levels, spec.horizon, output)
+        # With --explain too: why a forecast was made is no substitute for the forecast.
+        print_forecasts(run, prices, spec.levels, spec.horizon, output)
         if output is not None:
             console.print(
                 f"wrote {counted(len(run.forecasts), 'row')} ({n_series:,} series × {horizon}) "
