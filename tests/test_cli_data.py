@@ -588,6 +588,40 @@ def test_a_write_cut_short_leaves_the_old_output_whole_and_says_so(tmp_path, mon
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+def test_a_rejected_file_that_cannot_be_written_leaves_the_cleaned_output_as_it_was(
+    tmp_path, monkeypatch
+):
+    """Review: with no room for --rejected, 'data clean' had already replaced the user's
+    --output with the new table, then said "nothing was written"."""
+    import errno
+
+    prices = tmp_path / "prices.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [f"2020-{m:02d}-01,Rice,Kano,Retail,KG,NGN,{400 + m}" for m in range(1, 13)]
+    rows.append("2021-01-01,Rice,Kano,Retail,KG,NGN,n/a")
+    prices.write_text("\n".join(rows) + "\n")
+    output, refused = tmp_path / "out.csv", tmp_path / "refused.csv"
+    output.write_text("the old output\n")
+    refused.write_text("the old refused rows\n")
+    real_to_csv = pd.DataFrame.to_csv
+
+    def full_disk_for_refused_rows(self, path=None, *args, **kwargs):
+        if path is not None and Path(path).name.startswith(".refused.csv"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_to_csv(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk_for_refused_rows)
+    result = run("data", "clean", prices, "-o", output, "--rejected", refused)
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert line.startswith("error: --rejected: could not write ") and "unchanged" in line
+    assert output.read_text() == "the old output\n"
+    assert refused.read_text() == "the old refused rows\n"
+    monkeypatch.setattr(pd.DataFrame, "to_csv", real_to_csv)
+    assert run("data", "clean", prices, "-o", output, "--rejected", refused).exit_code == 0
+    assert len(pd.read_csv(output)) == 12 and len(pd.read_csv(refused)) == 1
+
+
 def test_a_name_given_twice_in_default_or_map_is_refused():
     """Review: --default currency=VND,currency=USD labelled đồng prices USD, silently."""
     from forecast.commands.shared import parse_pairs

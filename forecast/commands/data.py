@@ -298,13 +298,18 @@ def data_clean(
         sheet=sheet,
     )
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
-    write_price_table(result.prices, output, "--output")
-    if rejected is not None:
+    if rejected is None:
+        write_price_table(result.prices, output, "--output")
+    else:
         from forecast.io.replace import replaced
 
+        # The refused rows first, to a file beside theirs, and the cleaned table inside: a
+        # --rejected that cannot be written (a full disk) replaced the user's --output,
+        # then said "nothing was written"; now neither file changes.
         rejected.parent.mkdir(parents=True, exist_ok=True)
         with replaced(rejected, "--rejected") as temporary:
             result.rejected.to_csv(temporary, index=False, encoding="utf-8")
+            write_price_table(result.prices, output, "--output")
     twins = _case_twins(result.prices)
     if as_json:
         payload = result.report.to_dict() | {"case_twins": twins}
