@@ -419,6 +419,26 @@ def test_debug_shows_the_traceback(tmp_path):
     assert result.exception is not None  # raised, not swallowed into one line
 
 
+def test_an_unexpected_error_names_the_command_to_run_again(monkeypatch, capsys):
+    """Raised where only the root's context was at hand (a store's commit), the line said
+    'cropcast --debug  ...', naming no command."""
+    import click
+    import typer
+
+    from cli import app
+    from forecast.commands.shared import _unexpected
+
+    root = click.Context(typer.main.get_command(app), info_name="cropcast")
+    monkeypatch.setattr(sys, "argv", ["cropcast", "store", "remove", "-s", "Lúa", "--yes"])
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        with pytest.raises(click.exceptions.Exit):
+            _unexpected(root, exc)
+    said = capsys.readouterr().err
+    assert "Run again as 'cropcast --debug store remove ...' for the traceback" in said, said
+
+
 def test_bad_map_option_is_a_usage_error(tmp_path):
     path = tmp_path / "p.csv"
     path.write_text(HEADER + "2024-01-01,5,Rice,A,kg,VND,Retail\n")

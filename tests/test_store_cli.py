@@ -1764,3 +1764,57 @@ def test_weekly_scores_are_dated_by_day_and_dong_errors_are_whole(tmp_path):
     assert f"came, {later[0]:%Y-%m-%d} to {later[-1]:%Y-%m-%d}" in said, said
     # Errors of 5, 35 and 65 đồng against the last price, 7,025: a mean of 35, not '35.00'.
     assert re.search(r"naive\s+3\s+35\s+0\.5%", table.stdout), table.stdout
+
+
+def test_a_full_disk_at_commit_is_one_line_and_the_store_unchanged(tmp_path, monkeypatch):
+    """A review filled the disk under an ingest: DuckDB's commit failed writing its .wal,
+    said as "unexpected TransactionException ... report it". The transaction is rolled
+    back; the line now says what happened and the fix."""
+    import duckdb
+
+    from forecast.store import database
+
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", db).exit_code == 0
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    real_connect = database.Store._connect
+
+    class NoRoomToCommit:
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args, **kwargs):
+            if sql.strip() == "COMMIT":
+                raise duckdb.TransactionException(
+                    f'TransactionContext Error: Failed to commit: Could not write file "{db}.wal"'
+                    ": No space left on device"
+                )
+            return self._con.execute(sql, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    def connect(self, read_only):
+        con = real_connect(self, read_only)
+        return con if read_only else NoRoomToCommit(con)
+
+    monkeypatch.setattr(database.Store, "_connect", connect)
+    refused = run("ingest", price_file(tmp_path / "b.csv", range(30)), "--db", db)
+    assert refused.exit_code == 1
+    line = one_error_line(refused)
+    assert "cannot write the store: no space left on the disk" in line, line
+    assert line.endswith("Free some space, or give another --db; the store is unchanged")
+    monkeypatch.setattr(database.Store, "_connect", real_connect)
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+def test_a_store_where_no_file_can_be_made_is_one_line(tmp_path):
+    """--db /proc/x.duckdb: DuckDB cannot open the new file, which read "unexpected
+    IOException" with 'cropcast --debug  ...' (no command named) as the way to see more."""
+    made = run("ingest", price_file(tmp_path / "a.csv", range(24)), "--db", "/proc/x.duckdb")
+    assert made.exit_code == 1
+    line = one_error_line(made)
+    assert line.startswith("error: /proc/x.duckdb: cannot make a store there (") and (
+        "Give a --db in a folder you can write to" in line
+    )

@@ -217,19 +217,33 @@ def _interrupted_query(exc: BaseException) -> bool:
 def _command_words(ctx) -> list[str]:
     """The command's words after 'cropcast' ("data", "list"): --debug goes before them."""
     words = []
+    root = ctx.find_root() if ctx is not None else None
     while ctx is not None and ctx.parent is not None:
         words.insert(0, ctx.info_name)
         ctx = ctx.parent
+    if words or root is None:
+        return words
+    # Raised where only the root's context is at hand (the command's own had closed): the
+    # command's names as typed ("ingest"; "store", "remove").
+    group = root.command
+    for arg in sys.argv[1:]:
+        if arg.startswith("-"):
+            continue
+        sub = getattr(group, "commands", {}).get(arg)
+        if sub is None:
+            break
+        words.append(arg)
+        group = sub
     return words
 
 
 def _unexpected(ctx, exc: BaseException) -> None:
     """A bug: still one line, with the way to see more."""
     where = traceback.extract_tb(exc.__traceback__)[-1]
+    again = " ".join(["cropcast", "--debug", *_command_words(ctx), "..."])
     typer.echo(
         f"error: unexpected {type(exc).__name__}: {exc} (at {Path(where.filename).name}:"
-        f"{where.lineno}). Run again as 'cropcast --debug {' '.join(_command_words(ctx))} ...' "
-        "for the traceback and report it",
+        f"{where.lineno}). Run again as '{again}' for the traceback and report it",
         err=True,
     )
     ctx.exit(1)

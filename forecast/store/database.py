@@ -119,6 +119,29 @@ def not_writable(path: Path) -> StoreNotWritable:
     )
 
 
+#: What DuckDB (or the system) says when a write ran out of room.
+_FULL_MARKS = ("No space left on device", "Disk quota exceeded", "File too large")
+
+
+def _is_full(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    return any(mark in str(exc) for mark in _FULL_MARKS)
+
+
+def out_of_room(path: Path) -> StoreNotWritable:
+    """The one-line error for a store write that ran out of disk: DuckDB rolled the
+    transaction back, so nothing changed (it read "unexpected TransactionException")."""
+    return StoreNotWritable(
+        "cannot write the store: no space left on the disk that holds it (or its .wal "
+        "file beside it)",
+        str(path),
+        "Free some space, or give another --db; the store is unchanged",
+    )
+
+
 def _is_damage(exc: Exception) -> bool:
     """DuckDB errors that come from the file, not from cropcast's own SQL."""
     duckdb = _duckdb()
@@ -257,6 +280,8 @@ class Store:
         except duckdb.Error as exc:
             if _is_permission(exc):
                 raise not_writable(self.path) from None
+            if _is_full(exc):
+                raise out_of_room(self.path) from None
             if _is_damage(exc):
                 raise damaged(self.path, exc) from None
             raise
@@ -373,7 +398,14 @@ def _create(path: Path, built: list[tuple[int, int]] | None = None) -> None:
     except (OSError, _duckdb().Error) as exc:
         if _is_permission(exc):
             raise not_writable(path) from None
-        raise
+        if _is_full(exc):
+            raise out_of_room(path) from None
+        # A folder only its kernel adds files to (/proc): DuckDB "cannot open" the new file.
+        raise StoreNotWritable(
+            f"cannot make a store there ({_first_line(exc)})",
+            str(path),
+            "Give a --db in a folder you can write to",
+        ) from None
 
 
 def _create_at(path: Path, built: list[tuple[int, int]] | None) -> None:
