@@ -1235,6 +1235,33 @@ def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):
     assert result.exit_code == 1 and "forecast file not found" in result.stderr
 
 
+def test_cli_previous_forecasts_edited_wrong_are_refused_with_their_row(tmp_path):
+    """A review edited a --previous file: a date of '2023-13-45' read "unexpected
+    DateParseError" under a pandas warning, and a range of 99,999-7,300 (lower above upper)
+    went into the farmers' bulletin as "we expected 99,900-7,300"."""
+    from forecast.forecasting import write_forecasts
+
+    archive = tmp_path / "earlier.csv"
+    prices = pick(default_prices(), [("Rice", "An Giang")])
+    write_forecasts(make_bulletin(prices, model="naive", as_of="2021-12-01").forecasts, archive)
+    table = pd.read_csv(archive, dtype=str, keep_default_na=False)
+    for column, value, said in [
+        ("date", "2023-13-45", "row 2: date '2023-13-45' is not a date (YYYY-MM-DD)"),
+        ("lower_80", "abc", "row 2: lower_80 'abc' is not a price above 0"),
+        ("forecast", "-5", "row 2: forecast '-5' is not a price above 0"),
+        ("lower_80", "99999", "row 2: lower_80 99999 is above upper_80 "),
+    ]:
+        edited = table.copy()
+        edited.loc[1, column] = value
+        path = tmp_path / "edited.csv"
+        edited.to_csv(path, index=False)
+        result = run("bulletin", "--as-of", "2022-01", "--previous", path, *CLI_SLICE)
+        assert result.exit_code == 1, (column, result.output)
+        line = one_error_line(result)
+        assert line.startswith(f"error: edited.csv: {said}"), line
+        assert "'cropcast forecast -o FILE', as it wrote it" in line and "unexpected" not in line
+
+
 def test_cli_previous_forecasts_of_a_file_named_as_it_names_them_meet_its_series(tmp_path):
     """Review: 'forecast -o' now names series as the file does ("KG", a chục of nuts); the
     bulletin joined --previous on cropcast's names (kg, nut) and graded 2 of 8 series."""

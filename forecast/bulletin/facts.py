@@ -1170,13 +1170,55 @@ def read_forecasts(path) -> pd.DataFrame:
             path.name,
             again,
         )
-    frame["date"] = pd.to_datetime(frame["date"])
-    if "cutoff" in frame.columns:
-        frame["cutoff"] = pd.to_datetime(frame["cutoff"])
-    for column in frame.columns:
-        if column == "forecast" or column.startswith(("lower_", "upper_")):
-            frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    # An edited file's slip is refused with its row: a date of '2023-13-45' read "unexpected
+    # DateParseError", and a range of 99,999-7,300 went into a farmer's bulletin as graded.
+    for column in ("date", "cutoff"):
+        if column in frame.columns:
+            frame[column] = _forecast_column(frame[column], path, column, dates=True)
+    bounds = [c for c in frame.columns if c.startswith(("lower_", "upper_"))]
+    for column in ("forecast", *bounds):
+        frame[column] = _forecast_column(frame[column], path, column, dates=False)
+    for lower in (c for c in bounds if c.startswith("lower_")):
+        upper = "upper_" + lower.split("_", 1)[1]
+        if upper in frame.columns:
+            crossed = frame[lower] > frame[upper]
+            if crossed.any():
+                row = int(crossed.to_numpy().argmax())
+                raise InputError(
+                    f"row {row + 1}: {lower} {frame[lower].iloc[row]:g} is above {upper} "
+                    f"{frame[upper].iloc[row]:g}",
+                    path.name,
+                    f"{again}, as it wrote it",
+                )
     return frame
+
+
+def _forecast_column(values: pd.Series, path, column: str, *, dates: bool) -> pd.Series:
+    """A --previous file's column as dates or positive prices; a cell that is neither (but
+    empty) is an InputError naming its row, counted from 1 after the header."""
+    from forecast.errors import InputError
+
+    if dates:
+        read = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        bad = read.isna() & values.notna() & (values.astype(str).str.strip() != "")
+        why = "is not a date (YYYY-MM-DD)"
+    else:
+        read = pd.to_numeric(values, errors="coerce")
+        text = values.astype(str).str.strip()
+        bad = (read.isna() & values.notna() & (text != "") & (text.str.lower() != "nan")) | (
+            read <= 0
+        )
+        why = "is not a price above 0"
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        value = values.iloc[row]
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        raise InputError(
+            f"row {row + 1}: {column} '{shown}' {why}",
+            path.name,
+            "Use a file written by 'cropcast forecast -o FILE', as it wrote it",
+        )
+    return read
 
 
 def _alerts(prices: pd.DataFrame, as_of) -> pd.DataFrame | None:
