@@ -1818,3 +1818,15 @@ def test_a_store_where_no_file_can_be_made_is_one_line(tmp_path):
     assert line.startswith("error: /proc/x.duckdb: cannot make a store there (") and (
         "Give a --db in a folder you can write to" in line
     )
+
+
+def test_a_wait_that_is_no_number_of_seconds_is_refused(tmp_path):
+    """A review gave --wait nan (it waited with no limit) and --wait -1 (it said "waited
+    -1 s" and exited 75 as if the store were busy)."""
+    path = price_file(tmp_path / "a.csv", range(24))
+    for wait in ("nan", "-1", "inf"):
+        refused = run("ingest", path, "--db", "s.duckdb", "--wait", wait)
+        assert refused.exit_code == 2, (wait, refused.output)
+        assert one_error_line(refused).startswith("error: --wait: "), refused.stderr
+    assert not (tmp_path / "s.duckdb").exists()
+    assert run("ingest", path, "--db", "s.duckdb", "--wait", "0").exit_code == 0

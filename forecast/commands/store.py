@@ -425,6 +425,12 @@ def ingest_cmd(
 
     options = clean_options(freq, dayfirst, chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
+    if not 0 <= wait < float("inf"):  # NaN too: it waited with no limit, 'nan' accepted
+        raise UsageError(
+            f"{wait:g} is not a number of seconds of 0 or more",
+            "--wait",
+            "Use e.g. --wait 30 (0 does not wait)",
+        )
     store = store_to_fill(db, wait=wait)  # made when a file's prices are ready to go in
     given = _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet)
     # errors: in the files' order, each file that fails or is mostly refused (exit 1).
