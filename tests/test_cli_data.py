@@ -642,6 +642,30 @@ def test_a_rejected_file_that_cannot_be_written_leaves_the_cleaned_output_as_it_
     assert len(pd.read_csv(output)) == 12 and len(pd.read_csv(refused)) == 1
 
 
+def test_map_and_default_given_more_than_once_are_all_read(tmp_path):
+    """A review gave '--map "price=Giá sỉ" --map market=Chợ': the first was dropped without
+    a word, and the error offered the retail column as the price. Each option given is
+    read, each its own pairs; a name in two of them is refused as in one."""
+    path = tmp_path / "vi.csv"
+    path.write_text(
+        "Ngày,Giá bán lẻ,Giá sỉ,Chợ\n2024-01-01,100,80,A\n2024-02-01,110,90,A\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    cleaned = run(
+        "data", "clean", path, "-o", out,
+        "--map", "price=Giá sỉ", "--map", "market=Chợ, date=Ngày",
+        "--default", "commodity=Rice,price_type=Wholesale", "--default", "unit=kg,currency=VND",
+    )  # fmt: skip
+    assert cleaned.exit_code == 0, cleaned.output
+    table = pd.read_csv(out)
+    assert table["price"].tolist() == [80, 90]  # wholesale, as mapped first
+    assert set(table["price_type"]) == {"Wholesale"} and set(table["currency"]) == {"VND"}
+    twice = run("data", "check", path, "--map", "price=Giá sỉ", "--map", "price=Giá bán lẻ")
+    assert twice.exit_code == 2
+    assert one_error_line(twice).startswith("error: --map: 'price' is given twice")
+
+
 def test_a_name_given_twice_in_default_or_map_is_refused():
     """Review: --default currency=VND,currency=USD labelled đồng prices USD, silently."""
     from forecast.commands.shared import parse_pairs

@@ -261,15 +261,22 @@ class Freq(str, Enum):
 
 # --- options and their parsing ----------------------------------------------------------------
 
+# Lists: each may be given more than once, and parse_pairs reads them as one list of pairs.
 MapOption = Annotated[
-    str | None,
-    typer.Option("--map", help="Column mapping, e.g. 'date=Ngày, price=Giá, market=Chợ'"),
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="NAME=COLUMN,...",
+        help="Column mapping, e.g. 'date=Ngày, price=Giá, market=Chợ' (may be repeated)",
+    ),
 ]
 DefaultOption = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--default",
-        help="Values for columns the file lacks, e.g. 'currency=VND, price_type=Retail, unit=kg'",
+        metavar="NAME=VALUE,...",
+        help="Values for columns the file lacks, e.g. 'currency=VND, price_type=Retail, "
+        "unit=kg' (may be repeated)",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
@@ -327,7 +334,7 @@ _PAIR_NAMES = (
 _PAIR_START = re.compile(r",(?=\s*([^\W\d]\w*)\s*=)")
 
 
-def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
+def parse_pairs(text: str | list[str] | None, option: str) -> dict[str, str] | None:
     """'a=b,c=d' -> {'a': 'b', 'c': 'd'}; a malformed pair is a usage error.
 
     In --map a comma starts a new pair where a NAME= follows it, so a column named with a
@@ -336,11 +343,16 @@ def parse_pairs(text: str | None, option: str) -> dict[str, str] | None:
     which the file lacks, and the column's lookup names the misspelling
     (forecast.io.table). --default's values are no column names: there any WORD= starts
     a pair, and a misspelt one is refused ('price_type=Retail,units=kg' had stored every
-    price as of type 'Retail,units=kg')."""
-    if not text:
+    price as of type 'Retail,units=kg').
+
+    The option given more than once (a list) is one list of pairs, each option's text
+    starting a pair of its own: the last alone was read, and the others dropped unsaid."""
+    texts = [text] if isinstance(text, str) else [t for t in text or () if t]
+    if not texts:
         return None
     pairs = {}
-    for part in _split_pairs(text, anything=option == "--default"):
+    parts = [part for t in texts for part in _split_pairs(t, anything=option == "--default")]
+    for part in parts:
         if "=" not in part:
             example = _PAIR_EXAMPLES.get(option, "date=Ngày")
             raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} {example}")

@@ -477,8 +477,8 @@ def _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet) -> list[
     """The reading options given to ingest, as arguments 'cropcast data check' takes."""
     given = []
     for option, value in (("--map", map_), ("--default", default), ("--sheet", sheet)):
-        if value is not None:
-            given += [option, value]
+        for text in [value] if isinstance(value, str) else value or ():
+            given += [option, text]
     if freq is not None:
         given += ["--freq", getattr(freq, "value", str(freq))]
     if dayfirst is not None:
