@@ -2016,7 +2016,7 @@ def test_a_series_table_never_folds_a_range_or_a_date_over_two_lines(monkeypatch
     monkeypatch.setattr(console, "_width", width)
     narrow = run(*args)
     assert narrow.exit_code == 0, narrow.output
-    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide)
+    ranges = re.findall(r"[\d.,]+ – [\d.,]+", wide.stdout)
     assert len(ranges) == 4 and re.findall(r"[\d.,]+ – [\d.,]+", narrow.stdout) == ranges
     assert "2022-06 (last)" in narrow.stdout
     assert not [line for line in narrow.stdout.splitlines() if line.rstrip().endswith("–")]
@@ -2088,3 +2088,25 @@ def test_notes_quote_a_monthly_price_by_its_month_and_a_weekly_one_by_its_date()
     assert dated(mondays[1], mondays) == "2024-07-01"
     assert dated(pd.Timestamp("2024-07-01"), monthly=True) == "2024-07"
     assert dated(pd.Timestamp("2024-07-01"), [pd.Timestamp("2024-07-01")]) == "2024-07-01"
+
+
+def test_series_too_short_to_backtest_are_said(tmp_path):
+    """A review forecast three weeks of a depot's prices: 12-week ranges, and not a word
+    that auto had no backtest to weigh or calibrate them (the bulletin says 'no outlook
+    yet'). Said on stderr, with --quiet too; a single model asked for is not auto's."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for commodity, prices in (("Bưởi", (45000, 46000, 47000)), ("Lúa", (7000, 7100, 7050))):
+        rows += [
+            f"2025-11-{day},{commodity},A,Retail,kg,VND,{price}"
+            for day, price in zip((10, 17, 24), prices, strict=True)
+        ]
+    path = _price_file(tmp_path, "ba_tuan.csv", rows)
+    result = run("forecast", "-i", path, "--freq", "weekly", "-j", 1, "-q", "--no-archive")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "note: 2 of 2 series had too few prices for auto to backtest (Bưởi | A |" in said
+    assert "--explain says per series" in said
+    naive = run(
+        "forecast", "-i", path, "--freq", "weekly", "-m", "naive", "-j", 1, "-q", "--no-archive"
+    )
+    assert naive.exit_code == 0 and "backtest" not in naive.stderr

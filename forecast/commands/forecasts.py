@@ -38,6 +38,7 @@ from forecast.commands.shared import (
     money,
     note_flat_forecasts,
     note_long_horizon,
+    note_unscored_forecasts,
     parse_levels,
     parse_pairs,
     pct_change,
@@ -302,6 +303,7 @@ def forecast_cmd(
                 kin_prices=every,
             )
         note_flat_forecasts(input_, db, prices, run.forecasts)
+        note_unscored_forecasts(input_, db, run, spec.model)
         if output is not None:
             write_as_given(run.forecasts, output, reports, input_)
         run_id = None

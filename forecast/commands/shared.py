@@ -1620,6 +1620,31 @@ def note_flat_forecasts(input_: Path | None, db: Path | None, prices, forecasts)
         note_flat_series(prices, forecasts)
 
 
+def note_unscored_forecasts(input_: Path | None, db: Path | None, run, model: str) -> None:
+    """After an ``auto`` forecast of the user's prices: the series too short to backtest,
+    on stderr, even with --quiet. Their forecasts weigh the candidates that fit equally and
+    their ranges come from past moves, not a backtest; the table gave three weeks' prices
+    12-week ranges without a word, where the bulletin says "no outlook yet"."""
+    if model != "auto" or (input_ is None and store_to_read(input_, db) is None):
+        return
+    from forecast.table import series_label
+
+    unscored = [
+        s for s in run.series if s.model == "auto" and s.explain and not s.explain.get("scores")
+    ]
+    if not unscored:
+        return
+    named = "; ".join(series_label(s.key) for s in unscored[:2])
+    more = f" and {len(unscored) - 2} more" if len(unscored) > 2 else ""
+    typer.echo(
+        f"note: {len(unscored)} of {len(run.series):,} series had too few prices "
+        f"for auto to backtest ({named}{more}): their forecasts weigh the models that fit "
+        "equally, unscored, and their ranges come from past price moves (their own, or "
+        "their kin's), not from a backtest; --explain says per series",
+        err=True,
+    )
+
+
 def progress_bar(total: int, quiet: bool, what: str = "series"):
     """A Rich progress bar (done/total, rate, ETA) when there is more than a few series."""
     from contextlib import nullcontext
