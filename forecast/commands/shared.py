@@ -1064,15 +1064,19 @@ def note_thousands(report, path: Path) -> None:
         example = report.thousands["guessed_example"]
         sep = "," if "," in example["raw"] else "."
         prices, were = ("prices", "were") if guessed > 1 else ("price", "was")
+        small = report.thousands.get("guessed_small_unit")
         why = (
             "as their currency's prices are written, a price of a few đồng being none"
-            if report.thousands.get("guessed_small_unit")
+            if small
             else "and nothing in their series tells otherwise"
         )
+        # No price is a few đồng: '--decimal .' would only read them as one, so it is not
+        # offered there (a review found the note ruling out what it then suggested).
+        fix = "" if small else f"; if they are decimals, add --decimal {sep}"
         typer.echo(
             f"note: {guessed} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
-            f"{why}); if they are decimals, add --decimal {sep}",
+            f"{why}){fix}",
             err=True,
         )
     decimals = report.thousands.get("decimals", 0)
