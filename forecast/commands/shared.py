@@ -266,7 +266,7 @@ MapOption = Annotated[
     list[str] | None,
     typer.Option(
         "--map",
-        metavar="NAME=COLUMN,...",
+        metavar="TEXT",
         help="Column mapping, e.g. 'date=Ngày, price=Giá, market=Chợ' (may be repeated)",
     ),
 ]
@@ -274,7 +274,7 @@ DefaultOption = Annotated[
     list[str] | None,
     typer.Option(
         "--default",
-        metavar="NAME=VALUE,...",
+        metavar="TEXT",
         help="Values for columns the file lacks, e.g. 'currency=VND, price_type=Retail, "
         "unit=kg' (may be repeated)",
     ),
