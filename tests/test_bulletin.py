@@ -1759,6 +1759,24 @@ def test_other_prices_held_steady_never_speaks_for_an_older_rising_price():
     )
 
 
+def test_held_steady_never_speaks_for_a_price_with_none_before_to_compare():
+    """A re-review: a product priced this period after months without one has no change to
+    tell (the table says '–'), and "prices held steady" spoke for it too."""
+    prices = pick(default_prices(), [("Cocoa", "world"), ("Coffee, Robusta", "world")])
+    palm = pick(default_prices(), [("Palm oil", "world")])
+    gap = (palm["date"] >= "2025-05-01") & (palm["date"] < "2025-11-01")
+    facts = bulletin_facts(pd.concat([prices, palm[~gap]]))
+    assert "Palm oil" not in [m.commodity for m in facts.summary]
+    assert summary_sentence(facts, "en") == (
+        "Overall, cocoa prices fell; coffee (Robusta) prices held steady; "
+        "no earlier price to compare for palm oil."
+    )
+    assert summary_sentence(facts, "vi") == (
+        "Nhìn chung, giá ca cao giảm; giá cà phê Robusta ổn định; "
+        "dầu cọ chưa có giá kỳ trước để so sánh."
+    )
+
+
 def test_a_single_product_that_held_steady_is_named():
     facts = BulletinFacts(
         pd.Timestamp("2025-12-01"),

@@ -1747,21 +1747,26 @@ def test_a_file_spelling_one_market_two_ways_is_named_at_ingest(tmp_path):
 
 def test_weekly_scores_are_dated_by_day_and_dong_errors_are_whole(tmp_path):
     """A review read 'Archived forecasts vs the prices that came, 2025-12 to 2025-12' over
-    weeks of December, and an MAE column of đồng mixing '500' and '50.00'."""
+    weeks of December, and an MAE column of đồng mixing '500' and '50.00'; a re-review,
+    the same title when the scored Monday was the 1st."""
     from test_store import lua_file
 
-    mondays = pd.date_range("2025-06-02", periods=30, freq="W-MON")
+    mondays = pd.date_range(end="2025-11-24", periods=30, freq="W-MON")
     history = {f"{d:%Y-%m-%d}": 7_000 + (25 if i % 2 else 0) for i, d in enumerate(mondays)}
     assert run("ingest", lua_file(tmp_path / "a.csv", history), "--db", "s.duckdb").exit_code == 0
     forecast = ("forecast", "--db", "s.duckdb", "-m", "naive", "-h", 4, "-j", 1, "-q")
     assert run(*forecast).exit_code == 0
-    later = pd.date_range(mondays[-1], periods=4, freq="W-MON")[1:]
+    later = pd.date_range("2025-12-01", periods=3, freq="W-MON")
     weeks = {f"{d:%Y-%m-%d}": 7_000 + 30 * (i + 1) for i, d in enumerate(later)}
-    assert run("ingest", lua_file(tmp_path / "b.csv", weeks), "--db", "s.duckdb").exit_code == 0
+    first = lua_file(tmp_path / "b.csv", dict(list(weeks.items())[:1]))
+    assert run("ingest", first, "--db", "s.duckdb").exit_code == 0
+    one = " ".join(run("accuracy", "--db", "s.duckdb").stdout.split())
+    assert "came, 2025-12-01 to 2025-12-01" in one, one
+    assert run("ingest", lua_file(tmp_path / "c.csv", weeks), "--db", "s.duckdb").exit_code == 0
     table = run("accuracy", "--db", "s.duckdb")
     assert table.exit_code == 0, table.output
     said = " ".join(table.stdout.split())
-    assert f"came, {later[0]:%Y-%m-%d} to {later[-1]:%Y-%m-%d}" in said, said
+    assert "came, 2025-12-01 to 2025-12-15" in said, said
     # Errors of 5, 35 and 65 đồng against the last price, 7,025: a mean of 35, not '35.00'.
     assert re.search(r"naive\s+3\s+35\s+0\.5%", table.stdout), table.stdout
 

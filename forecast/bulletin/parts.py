@@ -87,32 +87,43 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         if verb in groups
     ]
     stable = [item for item in facts.summary if item.movement == "stable"]
-    older = _not_summed(facts, lang)
-    if stable and (len(facts.summary) == 1 or older):
+    older, uncompared = _not_summed(facts, lang)
+    if stable and (len(facts.summary) == 1 or older or uncompared):
         steady = join_names([names[item.commodity] for item in stable], lang)
         parts.append(w["part"].format(names=steady, verb=w["stable_verb"]))
     elif stable:
         parts.append(w["others_stable"] if parts else w["all_stable"])
+    if uncompared:
+        parts.append(w["no_earlier_price"].format(names=join_names(uncompared, lang)))
     if older:
         parts.append(w["no_new_price"].format(names=join_names(older, lang)))
     sentence = w["overall"].format(parts="; ".join(parts))
     return sentence[0].upper() + sentence[1:]
 
 
-def _not_summed(facts: BulletinFacts, lang: str) -> list[str]:
-    """The products the table shows with an older price than the bulletin's period, as the
-    summary names them: "coconut", or "coconut (Jaffna)" where the same product's other
-    markets are in the summary."""
+def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
+    """The products the table shows that the summary does not speak for, as it names them:
+    those with an older price than the bulletin's period, and those priced this period
+    with no price the period before to compare (a coconut back at +41 % after months
+    away, under "prices held steady"). "coconut", or "coconut (Jaffna)" where the same
+    product's other markets are in the summary. Returns ``(older, uncompared)``."""
     summed = {item.commodity for item in facts.summary}
     older: dict[str, list[str]] = {}
+    uncompared: dict[str, list[str]] = {}
     for s in facts.series:
         if not s.is_current(facts.as_of):
             older.setdefault(s.commodity, []).append(s.market)
-    return [
-        commodity_lower(commodity, lang)
-        + (f" ({_markets_said(markets, lang)})" if commodity in summed else "")
-        for commodity, markets in older.items()
-    ]
+        elif s.commodity not in summed:
+            uncompared.setdefault(s.commodity, []).append(s.market)
+
+    def named(products: dict[str, list[str]]) -> list[str]:
+        return [
+            commodity_lower(commodity, lang)
+            + (f" ({_markets_said(markets, lang)})" if commodity in summed else "")
+            for commodity, markets in products.items()
+        ]
+
+    return named(older), named(uncompared)
 
 
 #: Beyond this many markets the summary counts them ("rice (3 markets)") instead of naming them.

@@ -551,8 +551,13 @@ def accuracy_cmd(
         return
     levels = [c.split("_", 1)[1] for c in table.columns if c.startswith("coverage_")]
     first, last = table["first"].min(), table["last"].max()
-    # Weeks need their days: a month of weekly scores read "2025-12 to 2025-12".
-    spell = "%Y-%m" if first.day == last.day == 1 else "%Y-%m-%d"
+    # Weeks need their days: a month of weekly scores read "2025-12 to 2025-12" (and still
+    # did when its Mondays fell on the 1st, so the store's frequencies decide, not the day).
+    from forecast.store.contents import series_frequencies
+    from forecast.table import KEY
+
+    freqs = series_frequencies(store).merge(table[list(KEY)].drop_duplicates(), on=list(KEY))
+    spell = "%Y-%m" if set(freqs["freq"]) <= {"monthly"} else "%Y-%m-%d"
     view = Table(
         title=f"Archived forecasts vs the prices that came, {first:{spell}} to {last:{spell}}",
         caption="MAE in the series' currency/unit; MAPE: mean absolute % error; "
