@@ -579,6 +579,35 @@ def test_options_given_before_send_are_sends_too(tmp_path):
     assert len(forecast_runs(open_store(db))) == 1
 
 
+def test_map_and_default_before_and_after_send_are_all_read(tmp_path):
+    """A re-review split a depot file's --map and --default around 'send': "given twice
+    ... Give it once", for options --help calls repeatable. Both sides' pairs are read."""
+    depot = tmp_path / "gia.csv"
+    rows = ["Ngày,Mặt hàng,Chợ,Giá sỉ"]
+    rows += [f"2024-{m:02d}-01,Dừa,Mỏ Cày Bắc,{4000 + 50 * m}" for m in range(1, 13)]
+    rows += [f"2025-{m:02d}-01,Dừa,Mỏ Cày Bắc,{4600 + 50 * m}" for m in range(1, 13)]
+    depot.write_text("\n".join(rows) + "\n", "utf-8")
+    people = tmp_path / "subscribers.csv"
+    people.write_text("name,email,phone,language,commodities\nLan,,0901234567,vi,Dừa\n", "utf-8")
+    before = [
+        "-i",
+        str(depot),
+        "--map",
+        "date=Ngày,commodity=Mặt hàng",
+        "--default",
+        "currency=VND",
+    ]
+    after = ["--map", "market=Chợ,price=Giá sỉ", "--default", "price_type=Wholesale,unit=trái"]
+    args = ["bulletin", *before, "send", "--subscribers", str(people), "--dry-run"]
+    result = runner.invoke(
+        app, [*args, "--outbox", str(tmp_path / "out"), *after, "-m", "naive", "-j", "1", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Mo Cay Bac" in (tmp_path / "out" / "0901234567.txt").read_text()
+    twice = runner.invoke(app, [*args, "--map", "date=Ngày", "-q"])
+    assert twice.exit_code == 2 and "'date' is given twice" in twice.output
+
+
 @pytest.mark.parametrize(
     ("before", "after", "option"),
     [

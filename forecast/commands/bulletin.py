@@ -673,12 +673,18 @@ def _shown(value) -> str:
 def _send_options(ctx: typer.Context) -> dict:
     """send's options, with those given before 'send' (``bulletin --db STORE send``): such
     an option is used unless send's own is given too; given both ways with two values,
-    which one the user meant is not guessed. Options only 'cropcast bulletin' has
+    which one the user meant is not guessed (but --map and --default, which may be
+    repeated, are read from both sides). Options only 'cropcast bulletin' has
     (--previous, --no-charts, --no-archive) apply to the bulletin sent."""
     group = ctx.parent
     options = {**group.params, **ctx.params}
     for name, value in group.params.items():
         if not _given(group, name):
+            continue
+        if name in ("map_", "default") and name in ctx.params and _given(ctx, name):
+            # --map and --default may be repeated: both sides' pairs are read (parse_pairs
+            # refuses a name given in two of them).
+            options[name] = [*value, *ctx.params[name]]
             continue
         if name in ctx.params and _given(ctx, name) and ctx.params[name] != value:
             raise UsageError(
