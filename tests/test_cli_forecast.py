@@ -1303,11 +1303,14 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     assert fixed.exit_code == 0 and "were read as" not in fixed.stderr
     # In đồng the currency is the reason, and the note says so.
     dong = [rows[0]] + [r.replace("USD", "VND") for r in rows[1:]]
-    said = run("forecast", "-i", _price_file(tmp_path, "dong.csv", dong), "-h", 1, "-j", 1, "-q")
+    dong_file = _price_file(tmp_path, "dong.csv", dong)
+    said = run("forecast", "-i", dong_file, "-h", 1, "-j", 1, "-q")
     assert "as their currency's prices are written, a price of a few đồng being none)" in (
         said.stderr
     )
     assert "--decimal" not in said.stderr  # which would only read them as a few đồng
+    checked = run("data", "check", dong_file).stdout  # its report says the same
+    assert "as their currency's prices are written" in checked and "--decimal" not in checked
     assert np.isclose(pd.read_csv(fc)["forecast"].iloc[0], 93.1)
     out = tmp_path / "clean.csv"
     cleaned = run("data", "clean", path, "--decimal", ".", "-o", out)

@@ -884,9 +884,17 @@ def _settle_thousands(
         )
     if guessed.any():
         example = raw[guessed].iloc[0]
-        notes.append(
+        said = (
             f"{int(guessed.sum())} prices like '{example}' read as thousands "
-            f"({price[guessed].iloc[0]:g}: '.'/',' before exactly three digits) with nothing "
-            f"in their series to tell; add --decimal {_point_in(example)} if they are decimals"
+            f"({price[guessed].iloc[0]:g}: '.'/',' before exactly three digits)"
         )
+        if details["thousands"]["guessed_small_unit"]:
+            # No price is a few đồng: --decimal would only read them as one (as forecast's
+            # and ingest's note say, commands.shared.note_thousands).
+            notes.append(f"{said}, as their currency's prices are written")
+        else:
+            notes.append(
+                f"{said} with nothing in their series to tell; add --decimal "
+                f"{_point_in(example)} if they are decimals"
+            )
     return price, notes, details
