@@ -1260,6 +1260,14 @@ def test_cli_previous_forecasts_edited_wrong_are_refused_with_their_row(tmp_path
         line = one_error_line(result)
         assert line.startswith(f"error: edited.csv: {said}"), line
         assert "'cropcast forecast -o FILE', as it wrote it" in line and "unexpected" not in line
+    # Re-saved by a spreadsheet, '1/1/2022': read as price files' dates are, graded alike.
+    graded = run("bulletin", "--as-of", "2022-01", "--previous", archive, *CLI_SLICE)
+    dates = pd.to_datetime(table["date"])
+    resaved = tmp_path / "resaved.csv"
+    table.assign(date=[f"{d.month}/{d.day}/{d.year}" for d in dates]).to_csv(resaved, index=False)
+    again = run("bulletin", "--as-of", "2022-01", "--previous", resaved, *CLI_SLICE)
+    assert again.exit_code == 0, again.output
+    assert "Kỳ trước dự báo giá T1/2022 từ " in again.stdout and again.stdout == graded.stdout
 
 
 def test_cli_previous_forecasts_of_a_file_named_as_it_names_them_meet_its_series(tmp_path):

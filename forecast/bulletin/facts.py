@@ -1193,6 +1193,45 @@ def read_forecasts(path) -> pd.DataFrame:
     return frame
 
 
+def _dates_as_cleaning_reads(values: pd.Series, path) -> pd.Series:
+    """Dates a spreadsheet rewrote ('7/1/2022' for 2022-07-01), read as price files' are:
+    the day and month told apart by a day above 12 or by the 1st on every date; NaT where
+    a value is no date. Where that leaves both orders open, forecasts' dates still tell:
+    they are periods' starts, every one a month's first day or a Monday. Else refused: a
+    guess would grade the wrong month."""
+    from datetime import date
+
+    from forecast.clean.dates import DateError, detect_dayfirst, parse_date
+    from forecast.errors import InputError
+
+    def read(dayfirst: bool | None) -> pd.Series:
+        def one(value) -> pd.Timestamp:
+            try:
+                return pd.Timestamp(parse_date(value, dayfirst, date.today()).value)
+            except DateError:
+                return pd.NaT
+
+        return values.map(one)
+
+    try:
+        dayfirst, _ = detect_dayfirst(values.astype(str), where=path.name)
+    except InputError:
+        starts = [
+            dates
+            for dates in (read(True), read(False))
+            if dates.notna().all()
+            and ((dates.dt.day == 1).all() or (dates.dt.day_of_week == 0).all())
+        ]
+        if len(starts) == 1:
+            return starts[0]
+        raise InputError(
+            f"dates like '{values.iloc[0]}' could be dd/mm/yyyy or mm/dd/yyyy",
+            path.name,
+            "Save the file with dates as YYYY-MM-DD, as 'cropcast forecast -o' writes them",
+        ) from None
+    return read(dayfirst)
+
+
 def _forecast_column(values: pd.Series, path, column: str, *, dates: bool) -> pd.Series:
     """A --previous file's column as dates or positive prices; a cell that is neither (but
     empty) is an InputError naming its row, counted from 1 after the header."""
@@ -1200,7 +1239,10 @@ def _forecast_column(values: pd.Series, path, column: str, *, dates: bool) -> pd
 
     if dates:
         read = pd.to_datetime(values, errors="coerce", format="ISO8601")
-        bad = read.isna() & values.notna() & (values.astype(str).str.strip() != "")
+        written = values.notna() & (values.astype(str).str.strip() != "")
+        if (read.isna() & written).any():  # re-saved by a spreadsheet: '7/1/2022'
+            read = read.fillna(_dates_as_cleaning_reads(values[read.isna() & written], path))
+        bad = read.isna() & written
         why = "is not a date (YYYY-MM-DD)"
     else:
         read = pd.to_numeric(values, errors="coerce")
