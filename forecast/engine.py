@@ -336,7 +336,8 @@ def _reach_scheduler(address: str) -> None:
                 with suppress(TimeoutError):
                     if s.recv(1):
                         return
-                raise CropcastError(
+                # The option names the wrong thing (the dashboard): a usage error, exit 2.
+                raise UsageError(
                     f"the address {address} answered, but not as a Dask scheduler"
                     " (it said nothing, as a web server does)",
                     "--scheduler",
@@ -865,7 +866,7 @@ class _DaskPool:
                     "Start one with 'dask scheduler' and workers with 'dask worker ADDRESS'",
                 ) from None
             except Exception as exc:  # something answered, and not as Dask does
-                raise CropcastError(
+                raise UsageError(
                     f"the address answered, but not as a Dask scheduler ({type(exc).__name__})",
                     f"--scheduler {self.scheduler}",
                     "Check the port: 'dask scheduler' prints its address when it starts",
@@ -938,10 +939,13 @@ class _DaskPool:
         death when a task outlives ``allowed-failures`` workers: compare the workers now
         with those at the start, and warn as the process pool does."""
         try:
-            gone = set(self.workers_at_start) - set(self.client.nthreads())
+            now = set(self.client.nthreads())
         except Exception:  # a scheduler gone by now has nothing more to say
             return
-        if gone:
+        gone = set(self.workers_at_start) - now
+        # With no worker left, nothing ran their series again: the run's no-worker line
+        # says what happened to them (this one said "ran again on the others", of none).
+        if gone and now:
             log.warning(
                 "%d of the %d Dask workers left during the run (killed, out of memory, or "
                 "retired by the cluster); the scheduler ran their series again on the others",

@@ -71,7 +71,17 @@ class SeriesForecast:
     from a worker.
     """
 
-    __slots__ = ("key", "model", "note", "explain", "seconds", "_dates", "_columns", "_values")
+    __slots__ = (
+        "key",
+        "model",
+        "note",
+        "explain",
+        "seconds",
+        "not_run",
+        "_dates",
+        "_columns",
+        "_values",
+    )
 
     def __init__(
         self,
@@ -83,6 +93,9 @@ class SeriesForecast:
         seconds: float = 0.0,
     ):
         self.key, self.model, self.note, self.seconds = key, model, note, seconds
+        #: No worker was there to run it (a Dask cluster left without one): its naive
+        #: forecast stands in until the run is made again (``forecast`` exits 75).
+        self.not_run = False
         self.explain = {} if explain is None else explain
         self._dates = forecast["date"].to_numpy()
         self._columns = tuple(c for c in forecast.columns if c not in ("date", "model"))
@@ -225,8 +238,11 @@ def _last_price(y: pd.Series, spec: ForecastSpec, kin) -> pd.DataFrame:
 
 def series_failed(item: tuple[tuple, pd.Series], error: BaseException, spec: ForecastSpec):
     """The result for a series whose job failed outright: naive, made here, with a note."""
+    from forecast.engine import NoWorkerError
+
     naive = forecast_series(item, replace(spec, model="naive", use_calendar=False))
     naive.note = f"{spec.model} failed ({type(error).__name__}: {error}); used {naive.model}"
+    naive.not_run = isinstance(error, NoWorkerError)
     return naive
 
 

@@ -603,10 +603,13 @@ def test_a_port_that_answers_and_says_nothing_is_not_taken_for_a_scheduler(monke
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, then never writes
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
         with (
-            pytest.raises(CropcastError, match="answered, but not as a Dask scheduler"),
+            pytest.raises(CropcastError, match="answered, but not as a Dask scheduler") as said,
             started("dask", 2, address),
         ):
             raise AssertionError("the block ran")
+        # The option names the wrong port: a usage error, exit 2 (a review's script read 1,
+        # "a file that cannot be used", for it).
+        assert said.value.exit_code == 2
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -884,6 +887,28 @@ def test_a_dask_cluster_left_with_no_worker_ends_the_run_with_its_series_reporte
     assert time.monotonic() - start < 30
 
 
+def test_workers_gone_with_none_left_are_not_said_to_have_been_replaced(caplog):
+    """A review killed every worker: "2 of the 2 Dask workers left during the run ...; the
+    scheduler ran their series again on the others", of none, beside the no-worker line."""
+
+    class Client:
+        def __init__(self, workers):
+            self.workers = workers
+
+        def nthreads(self):
+            return self.workers
+
+    pool = engine_module._DaskPool(2, "tcp://10.0.0.5:8786")
+    pool.workers_at_start = {"tcp://a:1": 1, "tcp://b:1": 1}
+    with caplog.at_level("WARNING", logger="forecast.engine"):
+        pool.client = Client({})
+        pool._say_lost_workers()
+        assert "left during the run" not in caplog.text
+        pool.client = Client({"tcp://b:1": 1, "tcp://c:1": 1})  # one restarted by its nanny
+        pool._say_lost_workers()
+    assert "1 of the 2 Dask workers left during the run" in caplog.text
+
+
 def test_no_worker_names_the_cluster_and_what_to_do(monkeypatch):
     """An address the user gave: start workers there. The LocalCluster cropcast started
     has no address to give: its workers kept dying and were not restarted."""
@@ -908,8 +933,8 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
     """No worker ever ran a series, and none was run again: the run said "a worker process
     died ... were run again, one at a time", each series "died on each of 1 attempts", and
     never that the cluster had no worker. Now one line each says so, and what to do; the
-    series still get naive, the file is written and, as for a forecast's other failed
-    series, the command exits 0."""
+    series still get naive and the file is written, but the command exits 75 (try again
+    later): a review's script published a file of naive stand-ins on exit 0."""
     distributed = pytest.importorskip("distributed")
     import logging
 
@@ -920,7 +945,7 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
     ) as cluster:
         address = cluster.scheduler_address
         result = cli("forecast", "-o", out, "--engine", "dask", "--scheduler", address, "-q")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 75, result.output
     assert "worker process died" not in result.stderr
     assert "died on each" not in result.stderr and "run again, one at a time" not in result.stderr
     lines = result.stderr.strip().splitlines()

@@ -341,6 +341,7 @@ def forecast_cmd(
             print_explain(run)
         if quiet:
             print_failures(failed, n_series)
+            _exit_if_not_run(run)
             return
         # With --explain too: why a forecast was made is no substitute for the forecast.
         print_forecasts(run, prices, spec.levels, spec.horizon, output)
@@ -358,6 +359,16 @@ def forecast_cmd(
                 highlight=False,
             )
         print_failures(failed, n_series)
+        _exit_if_not_run(run)
+
+
+def _exit_if_not_run(run) -> None:
+    """Exit 75 (try again later) when a Dask cluster had no worker for some series: their
+    naive stand-ins are written and said, but a script gating on the exit code published
+    a file of them as a forecast (exit 0). A model that failed on a series, or a worker
+    that died on it every time, is that series' own and stays exit 0 with its note."""
+    if any(result.not_run for result in run.series):
+        raise typer.Exit(75)
 
 
 def _refuse_nothing_backtested(prices, names: list[str], horizon: int, failed) -> None:
