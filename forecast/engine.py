@@ -111,6 +111,13 @@ class WorkerLostError(CropcastError):
     """A worker process died while running a job, on every attempt."""
 
 
+class SeriesNotRunError(CropcastError):
+    """A Dask cluster had no worker for some series, and what they were for cannot stand
+    on naive stand-ins (a farmers' bulletin): exit 75, try again when it has workers."""
+
+    exit_code = 75
+
+
 class NoWorkerError(WorkerLostError):
     """A Dask cluster had no worker for :data:`DASK_NO_WORKERS_SECONDS`: the job never ran.
 

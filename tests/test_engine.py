@@ -945,6 +945,15 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
     ) as cluster:
         address = cluster.scheduler_address
         result = cli("forecast", "-o", out, "--engine", "dask", "--scheduler", address, "-q")
+        # A bulletin of naive stand-ins is no outlook to send farmers: none is made.
+        page = tmp_path / "b.md"
+        args = ("bulletin", "-s", "Rice", "-m", "naive", "--scheduler", address, "-q", "-o", page)
+        bulletin = cli(*args)
+    assert bulletin.exit_code == 75, bulletin.output
+    said = bulletin.stderr.strip().splitlines()  # the run's note of the cluster, then why
+    assert said[-1].startswith("error: 3 of 3 series were not run") and len(said) == 2
+    assert "so no bulletin was made and nothing was sent" in said[-1]
+    assert not page.exists()
     assert result.exit_code == 75, result.output
     assert "worker process died" not in result.stderr
     assert "died on each" not in result.stderr and "run again, one at a time" not in result.stderr

@@ -1087,6 +1087,18 @@ def make_bulletin(
             on_done=on_done,
             kin_prices=kin_prices,
         )
+        not_run = [s for s in run.series if s.not_run]
+        if not_run:
+            # Naive stand-ins for series no worker ran are no outlook to send farmers (a
+            # review's 'send' wrote them to the outbox, exit 0): no bulletin, exit 75.
+            from forecast.engine import SeriesNotRunError
+
+            raise SeriesNotRunError(
+                f"{len(not_run)} of {len(run.series)} series were not run (the Dask cluster "
+                "had no worker), so no bulletin was made and nothing was sent",
+                None,
+                "Run again when the cluster has workers, or without --engine dask",
+            )
         forecasts = run.forecasts
         few = too_few_prices(current, model)
         notes = {s.key: s.note for s in run.series if s.note and s.key not in few}
