@@ -1783,6 +1783,19 @@ def test_held_steady_never_speaks_for_a_price_with_none_before_to_compare():
         "Nhìn chung, giá ca cao giảm; giá cà phê Robusta ổn định; "
         "dầu cọ chưa có giá kỳ trước để so sánh."
     )
+    # The same product compared in one market, uncompared in another and old in a third:
+    # each named by its market, never "palm oil" for all three.
+    palm_markets = [
+        palm,
+        palm[~gap].assign(market="Kuala Lumpur"),
+        palm[palm["date"] < "2025-06-01"].assign(market="Johor"),
+    ]
+    facts = bulletin_facts(pd.concat([prices, *palm_markets]))
+    assert summary_sentence(facts, "en") == (
+        "Overall, cocoa and palm oil prices fell; coffee (Robusta) prices held steady; "
+        "no earlier price to compare for palm oil (Kuala Lumpur); "
+        "no new price yet for palm oil (Johor)."
+    )
 
 
 def test_a_single_product_that_held_steady_is_named():

@@ -604,8 +604,12 @@ def test_map_and_default_before_and_after_send_are_all_read(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "Mo Cay Bac" in (tmp_path / "out" / "0901234567.txt").read_text()
-    twice = runner.invoke(app, [*args, "--map", "date=Ngày", "-q"])
+    twice = runner.invoke(app, [*args, "--map", "date=Giá sỉ", "-q"])
     assert twice.exit_code == 2 and "'date' is given twice" in twice.output
+    # The same pairs on both sides, as before 'send' could take them: read once.
+    same = [*args, "--outbox", str(tmp_path / "same"), *before[2:], *after]
+    again = runner.invoke(app, [*same, "-m", "naive", "-j", "1", "-q"])
+    assert again.exit_code == 0, again.output
 
 
 @pytest.mark.parametrize(

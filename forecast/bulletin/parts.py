@@ -113,13 +113,16 @@ def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
     for s in facts.series:
         if not s.is_current(facts.as_of):
             older.setdefault(s.commodity, []).append(s.market)
-        elif s.commodity not in summed:
+        elif s.vs_previous is None:  # priced now, nothing the period before to compare
             uncompared.setdefault(s.commodity, []).append(s.market)
+    # A product whose other markets the summary speaks of, or named in both lists, is named
+    # with its markets: "durian (Chợ A)", "durian (Chợ B)", not "durian" twice.
+    both = set(older) & set(uncompared)
 
     def named(products: dict[str, list[str]]) -> list[str]:
         return [
             commodity_lower(commodity, lang)
-            + (f" ({_markets_said(markets, lang)})" if commodity in summed else "")
+            + (f" ({_markets_said(markets, lang)})" if commodity in summed | both else "")
             for commodity, markets in products.items()
         ]
 

@@ -357,7 +357,11 @@ def parse_pairs(text: str | list[str] | None, option: str) -> dict[str, str] | N
             example = _PAIR_EXAMPLES.get(option, "date=Ngày")
             raise UsageError(f"'{part}' is not NAME=VALUE", option, f"Use e.g. {option} {example}")
         name, value = part.split("=", 1)
-        if name.strip() in pairs:  # the last would win, silently: VND prices labelled USD
+        # The same pair again (on both sides of 'bulletin … send') says nothing new; another
+        # value would win silently as the last: VND prices labelled USD.
+        if pairs.get(name.strip()) == value.strip():
+            continue
+        if name.strip() in pairs:
             raise UsageError(
                 f"'{name.strip()}' is given twice ({name.strip()}={pairs[name.strip()]} and "
                 f"{part.strip()})",
