@@ -1311,6 +1311,17 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     assert "--decimal" not in said.stderr  # which would only read them as a few đồng
     checked = run("data", "check", dong_file).stdout  # its report says the same
     assert "as their currency's prices are written" in checked and "--decimal" not in checked
+    # Beside dollars in the same file, each is said apart: --decimal for the dollars only
+    # (one line offered it for the đồng too, which would have made them a few đồng).
+    both = _price_file(tmp_path, "both.csv", [*rows, *dong[1:]])
+    said = run("forecast", "-i", both, "-m", "naive", "-h", 1, "-j", 1, "-q", "--no-archive")
+    notes = [line for line in said.stderr.splitlines() if "were read as" in line]
+    assert len(notes) == 2, said.stderr
+    dollars, dong_note = sorted(notes, key=lambda line: "đồng" in line)
+    assert "like '92.853'" in dollars and dollars.endswith("add --decimal .")
+    assert "a price of a few đồng being none)" in dong_note and "--decimal" not in dong_note
+    checked = " ".join(run("data", "check", both).stdout.split())
+    assert checked.count("add --decimal . if they are decimals") == 1, checked
     assert np.isclose(pd.read_csv(fc)["forecast"].iloc[0], 93.1)
     out = tmp_path / "clean.csv"
     cleaned = run("data", "clean", path, "--decimal", ".", "-o", out)

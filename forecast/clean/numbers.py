@@ -848,8 +848,16 @@ def _settle_thousands(
             },
         }
     }
+    small = guessed & small_unit
     if guessed.any():  # in đồng and the like, the currency itself is the reason
-        details["thousands"]["guessed_small_unit"] = bool(small_unit[guessed].all())
+        details["thousands"]["guessed_small_unit"] = bool(small[guessed].all())
+        details["thousands"]["guessed_in_small_unit"] = int(small.sum())
+        if small.any() and (guessed & ~small).any():  # each kind its own example
+            for name, rows in (("guessed", guessed & ~small), ("guessed_small", small)):
+                details["thousands"][f"{name}_example"] = {
+                    "raw": str(raw[rows].iloc[0]),
+                    "value": float(price[rows].iloc[0]),
+                }
     notes = []
     whys = (
         (own_decimal, "the clear prices around them in their series say"),
@@ -882,15 +890,17 @@ def _settle_thousands(
             "their commodity's other markets) say; "
             f"add --decimal {_point_in(example)} to read them as decimals"
         )
-    if guessed.any():
-        example = raw[guessed].iloc[0]
+    # No price is a few đồng: --decimal would only read those as one (as forecast's and
+    # ingest's note say, commands.shared.note_thousands), so it is offered for the others.
+    for rows, in_small_unit in ((guessed & ~small, False), (small, True)):
+        if not rows.any():
+            continue
+        example = raw[rows].iloc[0]
         said = (
-            f"{int(guessed.sum())} prices like '{example}' read as thousands "
-            f"({price[guessed].iloc[0]:g}: '.'/',' before exactly three digits)"
+            f"{int(rows.sum())} prices like '{example}' read as thousands "
+            f"({price[rows].iloc[0]:g}: '.'/',' before exactly three digits)"
         )
-        if details["thousands"]["guessed_small_unit"]:
-            # No price is a few đồng: --decimal would only read them as one (as forecast's
-            # and ingest's note say, commands.shared.note_thousands).
+        if in_small_unit:
             notes.append(f"{said}, as their currency's prices are written")
         else:
             notes.append(

@@ -1064,21 +1064,28 @@ def note_thousands(report, path: Path) -> None:
     is said even with --quiet, with the way to read them the other way.
     """
     guessed = report.thousands.get("guessed", 0)
-    if guessed:
-        example = report.thousands["guessed_example"]
+    # In đồng the currency is the reason, and --decimal would only make them a few đồng;
+    # a file with đồng and dollars says each apart (the dollars' line offered it for all).
+    small = report.thousands.get(
+        "guessed_in_small_unit", guessed if report.thousands.get("guessed_small_unit") else 0
+    )
+    for n, key, in_small_unit in (
+        (guessed - small, "guessed_example", False),
+        (small, "guessed_small_example", True),
+    ):
+        if not n:
+            continue
+        example = report.thousands.get(key) or report.thousands["guessed_example"]
         sep = "," if "," in example["raw"] else "."
-        prices, were = ("prices", "were") if guessed > 1 else ("price", "was")
-        small = report.thousands.get("guessed_small_unit")
+        prices, were = ("prices", "were") if n > 1 else ("price", "was")
         why = (
             "as their currency's prices are written, a price of a few đồng being none"
-            if small
+            if in_small_unit
             else "and nothing in their series tells otherwise"
         )
-        # No price is a few đồng: '--decimal .' would only read them as one, so it is not
-        # offered there (a review found the note ruling out what it then suggested).
-        fix = "" if small else f"; if they are decimals, add --decimal {sep}"
+        fix = "" if in_small_unit else f"; if they are decimals, add --decimal {sep}"
         typer.echo(
-            f"note: {guessed} {prices} in {path} like '{example['raw']}' {were} read as "
+            f"note: {n} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
             f"{why}){fix}",
             err=True,
