@@ -241,8 +241,10 @@ def series_failed(item: tuple[tuple, pd.Series], error: BaseException, spec: For
     from forecast.engine import NoWorkerError
 
     naive = forecast_series(item, replace(spec, model="naive", use_calendar=False))
-    naive.note = f"{spec.model} failed ({type(error).__name__}: {error}); used {naive.model}"
     naive.not_run = isinstance(error, NoWorkerError)
+    # A series no worker ran had no model fail ("naive failed ...; used naive" said so).
+    what = "not run" if naive.not_run else f"{spec.model} failed"
+    naive.note = f"{what} ({type(error).__name__}: {error}); used {naive.model}"
     return naive
 
 

@@ -968,7 +968,7 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
     failed = [line for line in lines if line.startswith(f"{n_series} of {n_series} series")]
     assert len(failed) == 1 and failed[0].startswith(f"{n_series} of {n_series} series failed: ")
     assert (
-        f"auto failed (NoWorkerError: the Dask cluster at {address} had no worker for 2 s, so "
+        f"not run (NoWorkerError: the Dask cluster at {address} had no worker for 2 s, so "
         f"the series was not run. Start workers with 'dask worker {address}' and run again); "
         "used naive"
     ) in failed[0]
