@@ -587,6 +587,11 @@ def _alerts_job(item: tuple[tuple, pd.DataFrame], as_of, cpi) -> pd.DataFrame:
 
 
 def _alerts_failed(item: tuple[tuple, pd.DataFrame], error: BaseException) -> pd.DataFrame:
+    from forecast.engine import NoWorkerError, SeriesNotRunError
+
+    if isinstance(error, NoWorkerError):
+        # No worker scored it: "no series could be scored" and exit 0 read as no alert.
+        raise SeriesNotRunError("no alert was computed") from None
     reason = f"failed: {type(error).__name__}: {error}"
     row = dict(zip(KEY, item[0], strict=True))
     row.update(date=pd.NaT, price=np.nan, alps=np.nan, alps_band=None, alps_low=False)

@@ -113,9 +113,18 @@ class WorkerLostError(CropcastError):
 
 class SeriesNotRunError(CropcastError):
     """A Dask cluster had no worker for some series, and what they were for cannot stand
-    on naive stand-ins (a farmers' bulletin): exit 75, try again when it has workers."""
+    on naive stand-ins (a farmers' bulletin, a chart): exit 75, try again when it has
+    workers."""
 
     exit_code = 75
+
+    def __init__(self, made: str, n: int | None = None, total: int | None = None):
+        counted = f"{n} of {total} series were" if n else "series were"
+        super().__init__(
+            f"{counted} not run (the Dask cluster had no worker), so {made}",
+            None,
+            "Run again when the cluster has workers, or without --scheduler and --engine dask",
+        )
 
 
 class NoWorkerError(WorkerLostError):

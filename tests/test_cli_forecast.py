@@ -1318,10 +1318,12 @@ def test_prices_read_as_thousands_on_a_guess_are_named_with_the_fix(tmp_path):
     notes = [line for line in said.stderr.splitlines() if "were read as" in line]
     assert len(notes) == 2, said.stderr
     dollars, dong_note = sorted(notes, key=lambda line: "đồng" in line)
-    assert "like '92.853'" in dollars and dollars.endswith("add --decimal .")
+    assert "like '92.853'" in dollars and dollars.endswith(
+        "add --decimal . in a file of their own (it would read the đồng prices so too)"
+    )
     assert "a price of a few đồng being none)" in dong_note and "--decimal" not in dong_note
     checked = " ".join(run("data", "check", both).stdout.split())
-    assert checked.count("add --decimal . if they are decimals") == 1, checked
+    assert checked.count("add --decimal . if they are decimals (it reads the đồng") == 1, checked
     assert np.isclose(pd.read_csv(fc)["forecast"].iloc[0], 93.1)
     out = tmp_path / "clean.csv"
     cleaned = run("data", "clean", path, "--decimal", ".", "-o", out)

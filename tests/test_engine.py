@@ -949,10 +949,17 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
         page = tmp_path / "b.md"
         args = ("bulletin", "-s", "Rice", "-m", "naive", "--scheduler", address, "-q", "-o", page)
         bulletin = cli(*args)
+        # Nor a chart of one, nor "no series could be scored" for alerts, exit 0.
+        plot = cli("plot", "-s", "Rice|An Giang", "--scheduler", address, "-q", "-o", tmp_path)
+        alerts = cli("alerts", "-s", "Rice", "--scheduler", address)
     assert bulletin.exit_code == 75, bulletin.output
     said = bulletin.stderr.strip().splitlines()  # the run's note of the cluster, then why
     assert said[-1].startswith("error: 3 of 3 series were not run") and len(said) == 2
-    assert "so no bulletin was made and nothing was sent" in said[-1]
+    assert said[-1].endswith("so no bulletin was made. Run again when the cluster has workers, "
+                             "or without --scheduler and --engine dask")  # fmt: skip
+    assert plot.exit_code == 75 and "so no chart was drawn" in plot.stderr, plot.output
+    assert not list(tmp_path.glob("*.png"))
+    assert alerts.exit_code == 75 and "so no alert was computed" in alerts.stderr, alerts.output
     assert not page.exists()
     assert result.exit_code == 75, result.output
     assert "worker process died" not in result.stderr
@@ -966,7 +973,7 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
         f"were not run: start workers with 'dask worker {address}' and run again"
     ) in lines
     failed = [line for line in lines if line.startswith(f"{n_series} of {n_series} series")]
-    assert len(failed) == 1 and failed[0].startswith(f"{n_series} of {n_series} series failed: ")
+    assert len(failed) == 1 and failed[0].startswith(f"{n_series} of {n_series} series not run: ")
     assert (
         f"not run (NoWorkerError: the Dask cluster at {address} had no worker for 2 s, so "
         f"the series was not run. Start workers with 'dask worker {address}' and run again); "

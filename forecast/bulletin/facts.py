@@ -1093,12 +1093,7 @@ def make_bulletin(
             # review's 'send' wrote them to the outbox, exit 0): no bulletin, exit 75.
             from forecast.engine import SeriesNotRunError
 
-            raise SeriesNotRunError(
-                f"{len(not_run)} of {len(run.series)} series were not run (the Dask cluster "
-                "had no worker), so no bulletin was made and nothing was sent",
-                None,
-                "Run again when the cluster has workers, or without --engine dask",
-            )
+            raise SeriesNotRunError("no bulletin was made", len(not_run), len(run.series))
         forecasts = run.forecasts
         few = too_few_prices(current, model)
         notes = {s.key: s.note for s in run.series if s.note and s.key not in few}

@@ -903,8 +903,15 @@ def _settle_thousands(
         if in_small_unit:
             notes.append(f"{said}, as their currency's prices are written")
         else:
+            # --decimal reads the whole file: beside đồng it would make those a few đồng.
+            too = (
+                f" (it reads the đồng ones like '{raw[small].iloc[0]}' so too: clean the "
+                "others in a file of their own)"
+                if small.any()
+                else ""
+            )
             notes.append(
                 f"{said} with nothing in their series to tell; add --decimal "
-                f"{_point_in(example)} if they are decimals"
+                f"{_point_in(example)} if they are decimals{too}"
             )
     return price, notes, details

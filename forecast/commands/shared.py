@@ -507,7 +507,9 @@ def print_failures(failed: list[tuple[str, str]], total: int, what: str = "faile
     from forecast.forecasting import TOO_SHORT
 
     short = [(name, why) for name, why in failed if why.startswith(TOO_SHORT)]
-    broken = [(name, why) for name, why in failed if not why.startswith(TOO_SHORT)]
+    # No worker ran them (forecasting.series_failed): "not run", not "failed".
+    unrun = [(name, why) for name, why in failed if why.startswith("not run (")]
+    broken = [(name, why) for name, why in failed if not why.startswith((TOO_SHORT, "not run ("))]
     console = Console(stderr=True)
     if short:
         # "too short to forecast (1 price); repeated the last price; no ranges (...)": the
@@ -517,6 +519,13 @@ def print_failures(failed: list[tuple[str, str]], total: int, what: str = "faile
         console.print(
             f"note: {len(short):,} of {total:,} series {are} too short to forecast (one price), so "
             f"the forecast repeats it: {by_reason_line(tails, sep='')}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    if unrun:
+        console.print(
+            f"{len(unrun):,} of {total:,} series not run: {by_reason_line(unrun)}",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -1084,6 +1093,8 @@ def note_thousands(report, path: Path) -> None:
             else "and nothing in their series tells otherwise"
         )
         fix = "" if in_small_unit else f"; if they are decimals, add --decimal {sep}"
+        if fix and small:  # --decimal reads the whole file: the đồng would be a few đồng
+            fix += " in a file of their own (it would read the đồng prices so too)"
         typer.echo(
             f"note: {n} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
