@@ -150,7 +150,15 @@ def backtest_prices(
         every = prices if currency_prices is None else observed_prices(currency_prices)
         inflation = inflation_at_cutoffs(prices, windows, every)
         job = partial(backtest_with_inflation, models=factories, inflation=inflation, **options)
-    failed = partial(series_failed, models=factories, levels=levels)
+    scored_failure = partial(series_failed, models=factories, levels=levels)
+
+    def failed(item, error):
+        from forecast.engine import NoWorkerError, SeriesNotRunError
+
+        if isinstance(error, NoWorkerError):  # its windows were said "failed", and exit 0
+            raise SeriesNotRunError("nothing was backtested") from None
+        return scored_failure(item, error)
+
     jobs = run_jobs(
         job, iter_series(prices), engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=failed
     )

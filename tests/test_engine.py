@@ -952,6 +952,8 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
         # Nor a chart of one, nor "no series could be scored" for alerts, exit 0.
         plot = cli("plot", "-s", "Rice|An Giang", "--scheduler", address, "-q", "-o", tmp_path)
         alerts = cli("alerts", "-s", "Rice", "--scheduler", address)
+        scored = tmp_path / "bt.csv"
+        backtest = cli("backtest", "-s", "Rice|An Giang", "--scheduler", address, "-o", scored)
     assert bulletin.exit_code == 75, bulletin.output
     said = bulletin.stderr.strip().splitlines()  # the run's note of the cluster, then why
     assert said[-1].startswith("error: 3 of 3 series were not run") and len(said) == 2
@@ -960,6 +962,8 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
     assert plot.exit_code == 75 and "so no chart was drawn" in plot.stderr, plot.output
     assert not list(tmp_path.glob("*.png"))
     assert alerts.exit_code == 75 and "so no alert was computed" in alerts.stderr, alerts.output
+    assert backtest.exit_code == 75, backtest.output
+    assert "so nothing was backtested" in backtest.stderr and not scored.exists()
     assert not page.exists()
     assert result.exit_code == 75, result.output
     assert "worker process died" not in result.stderr
