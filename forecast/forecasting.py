@@ -126,6 +126,16 @@ class ForecastRun:
     def notes(self) -> list[tuple[str, str]]:
         return [(series_label(s.key), s.note) for s in self.series if s.note]
 
+    def refuse_unrun(self, made: str) -> None:
+        """Raise :class:`~forecast.engine.SeriesNotRunError` (exit 75) when a Dask cluster
+        had no worker for some series: what their naive stand-ins were for (a bulletin, a
+        chart) is then ``made`` ("no bulletin was made")."""
+        not_run = [s for s in self.series if s.not_run]
+        if not_run:
+            from forecast.engine import SeriesNotRunError
+
+            raise SeriesNotRunError(made, len(not_run), len(self.series))
+
 
 def harvest_features_for(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.DataFrame | None:
     """Harvest features for a series on ``dates``; ``None`` when no crop of its country matches."""

@@ -2581,6 +2581,10 @@ class _DepotStore:
         assert result.exit_code == 0, result.output
         return result.stdout
 
+    def bulletin_of(self, week: int, *args) -> str:
+        """:meth:`bulletin` as of the Monday of ``week``."""
+        return self.bulletin(*args, week=week)
+
 
 def test_a_previous_price_corrected_or_come_late_is_said(tmp_path):
     """A depot review: week 1's bulletin sent "117.000 (−4 %)"; week 2's file corrected that
@@ -2626,10 +2630,7 @@ def test_after_a_missed_week_the_notes_follow_the_bulletin_last_sent(tmp_path):
     quoted a range the week before last printed, not the missed week's."""
     steady = [45_000.0 + 700 * (i % 4) for i in range(33)]
     depot = _DepotStore(tmp_path, steady)
-    prices, ingest = depot.prices, depot.ingest
-
-    def bulletin(week, *args):
-        return depot.bulletin(*args, week=week)
+    prices, ingest, bulletin = depot.prices, depot.ingest, depot.bulletin_of
 
     ingest(prices.iloc[:28], "weeks")
     bulletin(27)  # kept
@@ -2657,10 +2658,7 @@ def test_a_missed_weeks_price_come_late_is_graded_on_the_bulletin_whose_outlook_
     grades it; a week later the line names the bulletin that printed the range."""
     steady = [45_000.0 + 700 * (i % 4) for i in range(31)]
     depot = _DepotStore(tmp_path, steady)
-    prices, ingest = depot.prices, depot.ingest
-
-    def bulletin(week, *args):
-        return depot.bulletin(*args, week=week)
+    prices, ingest, bulletin = depot.prices, depot.ingest, depot.bulletin_of
 
     ingest(prices.iloc[:28], "weeks")
     sent = re.search(r"3 tuan toi: ([\d.]+)-([\d.]+)", bulletin(27, "-f", "sms")).groups()

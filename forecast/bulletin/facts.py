@@ -1087,13 +1087,9 @@ def make_bulletin(
             on_done=on_done,
             kin_prices=kin_prices,
         )
-        not_run = [s for s in run.series if s.not_run]
-        if not_run:
-            # Naive stand-ins for series no worker ran are no outlook to send farmers (a
-            # review's 'send' wrote them to the outbox, exit 0): no bulletin, exit 75.
-            from forecast.engine import SeriesNotRunError
-
-            raise SeriesNotRunError("no bulletin was made", len(not_run), len(run.series))
+        # Naive stand-ins for series no worker ran are no outlook to send farmers (a
+        # review's 'send' wrote them to the outbox, exit 0): no bulletin, exit 75.
+        run.refuse_unrun("no bulletin was made")
         forecasts = run.forecasts
         few = too_few_prices(current, model)
         notes = {s.key: s.note for s in run.series if s.note and s.key not in few}

@@ -247,11 +247,7 @@ def plot_cmd(
 
             task = bar.add_task("forecasting", total=len(items)) if bar else None
             run = forecast_prices(prices, spec, **run_on, on_done=advance(task), kin_prices=every)
-            not_run = [result for result in run.series if result.not_run]
-            if not_run:  # a fan of a naive stand-in is no forecast to show (it drew one)
-                from forecast.engine import SeriesNotRunError
-
-                raise SeriesNotRunError("no chart was drawn", len(not_run), len(run.series))
+            run.refuse_unrun("no chart was drawn")  # a naive stand-in's fan is no forecast
             note_flat_forecasts(input_, db, prices, run.forecasts)
             data = {result.key: result.forecast for result in run.series}
         elif kind is ChartKind.backtest:
