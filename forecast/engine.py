@@ -890,6 +890,7 @@ class _DaskPool:
             self.own_client = True
             # Its reconnection attempts are cropcast's to report, in one line (error_of).
             logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+            self._check_workers_run_cropcast()
         else:
             import dask
 
@@ -916,6 +917,41 @@ class _DaskPool:
         self.workers_at_start = self.client.nthreads()
         self.max_in_flight = IN_FLIGHT_PER_WORKER * max(sum(self.workers_at_start.values()), 1)
         return self
+
+    def _check_workers_run_cropcast(self) -> None:
+        """Refuse a cluster whose workers cannot import cropcast, before any job goes.
+
+        A worker without it does not fail the job: it dies unpickling the message that
+        carries it, and the run waited for a worker, then said the cluster had none and to
+        start some (the user had). ``importlib.import_module`` is pickled by name, so this
+        check reaches a worker without cropcast and comes back as its ImportError.
+        """
+        import importlib
+
+        try:
+            answers = self.client.run(importlib.import_module, __name__, on_error="return")
+        except Exception:  # no answer at all: the run's own checks will say what is wrong
+            return
+        cannot = {
+            address: error for address, error in answers.items() if isinstance(error, BaseException)
+        }
+        if not cannot:
+            return
+        address, error = sorted(cannot.items())[0]
+        which = (
+            f"{len(cannot)} of the {len(answers)} Dask workers cannot"
+            if len(cannot) < len(answers)
+            else "the Dask workers cannot"
+            if len(answers) > 1
+            else "the Dask worker cannot"
+        )
+        self.close()
+        raise CropcastError(
+            f"{which} import cropcast ({address}: {type(error).__name__}: {error})",
+            f"--scheduler {self.scheduler}",
+            "Install cropcast, the same version, where the workers run (see the README's "
+            "Dask section), then start them again",
+        )
 
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:

@@ -985,6 +985,35 @@ def test_a_scheduler_with_no_worker_is_said_as_such_not_as_a_worker_death(monkey
     ) in failed[0]
 
 
+@pytest.mark.slow
+def test_workers_that_cannot_import_cropcast_are_said_before_any_series_goes(tmp_path):
+    """A worker without cropcast died unpickling its first job; the run waited 20 s, then
+    said the cluster had no worker and to start some (exit 75), where the user had started
+    them. Now the workers are asked first, and the command stops in one line (exit 1)."""
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    # The worker process cannot import cropcast, as on a machine where it is not installed.
+    hide = tmp_path / "without_cropcast.py"
+    hide.write_text("import sys\nsys.modules['forecast'] = None\n")
+    out = tmp_path / "f.csv"
+    with distributed.LocalCluster(
+        n_workers=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR,
+        preload=[str(hide)],
+    ) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+        start = time.monotonic()
+        result = cli("forecast", "-o", out, "--engine", "dask", "--scheduler", address, "-q")
+        took = time.monotonic() - start
+        alive = len(cluster.scheduler_info["workers"])
+    assert result.exit_code == 1, result.output
+    said = result.stderr.strip().splitlines()[-1]
+    assert said.startswith(f"error: --scheduler {address}: the Dask worker cannot import cropcast")
+    assert "ModuleNotFoundError" in said and said.endswith("then start them again")
+    assert not out.exists() and took < 15  # before any series, not after 20 s of waiting
+    assert alive == 1  # and the worker was not killed by the question
+
+
 @pytest.mark.parametrize("command", ["alerts", "bulletin", "plot"])
 def test_commands_without_early_workers_say_a_refusing_scheduler_at_once(command, tmp_path):
     """alerts, bulletin and plot read the file, then waited 10 s for Dask's client to say
