@@ -722,6 +722,23 @@ def test_cli_plot_fan_png(tmp_path):
     assert len(data) > 20_000
 
 
+def test_an_empty_chart_folder_is_refused_not_taken_for_the_current_one(tmp_path, monkeypatch):
+    """`--out "$DIR"` with DIR unset drew the charts into the current folder (Path('') is
+    '.'), exit 0; `--out .` still means it."""
+    monkeypatch.chdir(tmp_path)
+    for empty in ("", "  "):
+        result = run_cli("-s", "Rice|An Giang", "--model", "naive", "--out", empty, "-j", "1")
+        assert result.exit_code == 2, result.output
+        assert one_error_line(result) == (
+            "error: --out: no folder given (the value is empty). Give the folder for the "
+            "charts, e.g. --out charts"
+        )
+    assert not list(tmp_path.iterdir())
+    here = run_cli("-s", "Rice|An Giang", "--model", "naive", "--out", ".", "-j", "1", "-q")
+    assert here.exit_code == 0, here.output
+    assert [p.name for p in tmp_path.iterdir()] == ["rice-an-giang-wholesale-vnd-kg-fan.png"]
+
+
 @pytest.mark.slow
 def test_cli_plot_svg_in_vietnamese(tmp_path):
     result = run_cli(

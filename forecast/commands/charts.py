@@ -24,6 +24,7 @@ from forecast.commands.shared import (
     SchedulerOption,
     SeriesOption,
     SheetOption,
+    chart_folder,
     check_chart_folder,
     console,
     engine_options,
@@ -141,9 +142,10 @@ def plot_cmd(
             "forecasts vs actual prices; alerts: the ALPS price-spike indicator.",
         ),
     ] = ChartKind.fan,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the chart files.")] = Path(
-        "charts"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for the chart files.", parser=chart_folder),
+    ] = Path("charts"),
     svg: Annotated[bool, typer.Option("--svg", help="Write SVG instead of PNG.")] = False,
     horizon: Annotated[
         int, typer.Option("--horizon", "-h", help="Periods ahead (fan, backtest).")

@@ -606,6 +606,18 @@ def check_output_folder(
         )
 
 
+def chart_folder(text: str) -> Path:
+    """--out as given: an empty one (a script's unset variable, `--out "$DIR"`) drew the
+    charts into the current folder, where Path('') is '.'; `--out .` still does."""
+    if not text.strip():
+        raise UsageError(
+            "no folder given (the value is empty)",
+            "--out",
+            "Give the folder for the charts, e.g. --out charts",
+        )
+    return Path(text)
+
+
 def check_chart_folder(out: Path, option: str = "--out") -> None:
     """Refuse, before the drawing, a chart folder that cannot be: a file where it (or one of
     its folders) goes, or a folder that takes no new files. Said after the work, it cost a
