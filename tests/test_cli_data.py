@@ -473,6 +473,44 @@ def test_calendar_show_says_the_season_before_tet_is_dated_from_tet_day():
     assert "Tết day" not in run("calendar", "show", "--commodity", "Lúa").stdout
 
 
+@pytest.mark.parametrize("width", [100, 40])
+def test_calendar_show_in_vietnamese_names_crops_seasons_and_months_as_growers_do(
+    width, monkeypatch
+):
+    """`calendar show --commodity Lúa` listed its crop as Rice, its months as J F M, its
+    legend as planting and harvest, for an extension officer reading Vietnamese."""
+    import pandas as pd
+
+    from forecast.calendar import next_tet
+    from forecast.commands.shared import console
+
+    monkeypatch.setattr(console, "_width", width)
+    rice = run("calendar", "show", "--commodity", "rice", "--lang", "vi")
+    assert rice.exit_code == 0, rice.output
+    said = " ".join(rice.stdout.split())  # as wrapped to the terminal
+    assert said.startswith("Lịch thời vụ: Lúa (ĐBSCL)")  # the crop in the field, not gạo
+    if width > 60:  # boxed: each season whole in its cell
+        for season in ("Vụ Đông Xuân", "Vụ Hè Thu", "Vụ Thu Đông"):
+            assert season in said
+    assert {"Đông", "Xuân", "Hè", "Thu"} <= set(said.split())
+    assert "Rice" not in said and "Gạo" not in said and "planting" not in said
+    assert "· xuống giống ▒ thu hoạch █ thu hoạch rộ" in said
+    lines = rice.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= width and "…" not in rice.stdout
+    months = [str(month) for month in range(1, 13)]
+    assert any(line.replace("┃", " ").split()[-12:] == months for line in lines)
+    # Vietnamese grower's names of every crop, the region said as they say it.
+    every = " ".join(run("calendar", "show", "--lang", "vi").stdout.split())
+    for crop in ("Lúa", "Dừa", "Sầu riêng", "Bưởi", "Thanh long", "Xoài", "Hồ tiêu", "Điều"):
+        assert crop in every
+    assert "(Tây Nguyên)" in every and "Mekong" not in every
+    tet = next_tet(pd.Timestamp.today())
+    assert f"↑ Vụ Tết: 6 tuần trước Tết (Tết tới: {tet.day}/{tet.month}/{tet.year})" in every
+    # English is as it was: the calendar's own names.
+    english = " ".join(run("calendar", "show", "--commodity", "Lúa").stdout.split())
+    assert english.startswith("Harvest calendar: Lúa (Mekong Delta)") and "Rice" in english
+
+
 def test_calendar_month_13_is_one_clear_line(tmp_path):
     cal = tmp_path / "cal.csv"
     cal.write_text(
