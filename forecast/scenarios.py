@@ -31,11 +31,12 @@ four times the price on An Giang rice, and changes nothing for models that ignor
 to the finished forecast, for series with calendar rows of their own commodity and country
 (:func:`forecast.calendar.match_series`): the outlook for a period in month ``m`` is
 multiplied by ``S(m - k) / S(m)``, where ``S`` is the series' typical year
-(:func:`forecast.plots.seasonal_index`: each month's median price relative to the 12
-months around it). Where the forecast follows the typical year this moves its season ``k``
-months later; where it does not (a flat forecast), the factor is still the change a late
-season brings: how much dearer or cheaper month ``m`` is when it looks like month ``m - k``.
-Ranges move with the point forecast. The whole typical year moves: in the Mekong Delta one
+(:func:`forecast.typical_year.seasonal_index`: each month's median price relative to the
+12 months around it, over the series' last 25 years, as notebook 02 and the charts show
+it). Where the forecast follows the typical year this moves its season ``k`` months later;
+where it does not (a flat forecast), the factor is still the change a late season brings:
+how much dearer or cheaper month ``m`` is when it looks like month ``m - k``. Ranges move
+with the point forecast. The whole typical year moves: in the Mekong Delta one
 late rice crop delays the next, and the price season is the harvest's. Series with no calendar
 row, rows of another country only (Thai rice against Viet Nam's calendar), or too short for
 a typical year, are unchanged (a note says why). The rule works for
@@ -230,7 +231,7 @@ def _month_of_period(dates: pd.Series) -> np.ndarray:
 
 def _delay_factors(y: pd.Series, dates: pd.Series, months: int) -> np.ndarray:
     """``S(m - months) / S(m)`` for each forecast date, ``S`` the typical year of ``y``."""
-    from forecast.plots.seasonal import seasonal_index
+    from forecast.typical_year import seasonal_index
 
     typical = seasonal_index(y).set_index("month")["median"]
     level = (1 + typical / 100).reindex(range(1, 13)).to_numpy()

@@ -181,6 +181,53 @@ def test_harvest_dip_only_when_harvest_is_near():
     assert harvest_notes(thai, pd.Timestamp("2024-11-01"), "monthly", 3, calendar) == ()
 
 
+def _rice_dear_or_cheap_late_in_the_year(years: int, late: float) -> pd.Series:
+    """Monthly rice prices, flat but for October to December, ``late`` % off the rest."""
+    dates = pd.date_range("2010-01-01", periods=12 * years, freq="MS")
+    bump = np.where(dates.month >= 10, 1 + late / 100, 1.0)
+    return pd.Series(8000.0 * bump, index=dates, name="price")
+
+
+def test_a_harvest_note_follows_the_markets_own_typical_year_not_only_the_calendar():
+    """Review: WFP's An Giang rice was dearest in November, in the Thu Đông harvest (notebook
+    02's typical year), where the bulletin told farmers "prices usually dip". Where a
+    market's own prices have not gone the calendar's way, the note says so; where they have,
+    or are too few to tell, it says what the calendar says."""
+    calendar = load_calendar()
+    when = pd.Timestamp("2021-10-01")
+    dear = _rice_dear_or_cheap_late_in_the_year(12, +4)
+    notes = harvest_notes(_key("Lúa"), when, "monthly", 3, calendar, history=dear[:when])
+    (thu_dong,) = [n for n in notes if n.season == "Thu Đông"]
+    assert thu_dong.effect == "dip" and thu_dong.unseen_years == 11  # Oct-Dec seen in 11 years
+    facts = series_facts(_key("Lúa"), dear[:when], None, calendar=calendar)
+    bulletin = BulletinFacts(when, (facts,), 3, "naive")
+    said = {lang: " ".join(render(bulletin, lang, "md").split()) for lang in ("en", "vi")}
+    assert (
+        "Thu Đông harvest in Oct–Dec, but prices here have not usually dipped then "
+        "(11 years of prices)."
+    ) in said["en"]
+    assert (
+        "Vụ Thu Đông: thu hoạch tháng 10–12, nhưng giá ở đây thường không giảm lúc này "
+        "(11 năm số liệu)."
+    ) in said["vi"]
+    assert "prices usually dip" not in said["en"] and "giá thường giảm" not in said["vi"]
+    sms = render(bulletin, "vi", "sms")
+    assert "Vu Thu Dong: thu hoach T10-12, gia o day thuong khong giam." in sms, sms
+    # Cheaper then: the calendar's word, as before.
+    cheap = _rice_dear_or_cheap_late_in_the_year(12, -4)[:when]
+    (kept,) = harvest_notes(_key("Lúa"), when, "monthly", 3, calendar, history=cheap)
+    assert kept.season == "Thu Đông" and kept.unseen_years is None
+    facts = series_facts(_key("Lúa"), cheap, None, calendar=calendar)
+    md = render(BulletinFacts(when, (facts,), 3, "naive"), "en", "md")
+    assert "Thu Đông harvest in Oct–Dec: prices usually dip." in md
+    # Two years of prices are too few to overrule the calendar.
+    short = _rice_dear_or_cheap_late_in_the_year(3, +4)[: when.replace(year=2012)]
+    notes = harvest_notes(
+        _key("Lúa"), when.replace(year=2012), "monthly", 3, calendar, history=short
+    )
+    assert notes and all(n.unseen_years is None for n in notes)
+
+
 def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
     calendar = load_calendar()
     notes = harvest_notes(_key("Bưởi da xanh"), pd.Timestamp("2024-11-01"), "monthly", 3, calendar)

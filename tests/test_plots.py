@@ -404,6 +404,28 @@ def test_a_month_seen_in_one_year_has_no_typical_level():
     assert f"median of {counts.min()}–{counts.max()} years a month" in texts[0]
 
 
+def test_the_typical_year_is_that_of_the_last_25_years():
+    """Notebook 02 took prices since 2000 and notebook 04's scenarios the whole history since
+    1960: one series, two typical years (cocoa dearest in July, and in September). The typical
+    year is now the last TYPICAL_YEARS years' wherever it is read, the year before them still
+    making the average around its first months."""
+    from forecast.typical_year import TYPICAL_YEARS
+
+    old = synthetic_march_dip(years=20, seed=1)  # 2015-2034: a March dip
+    old.index = old.index - pd.DateOffset(years=20)  # 1995-2014
+    recent = synthetic_march_dip(years=TYPICAL_YEARS, dip=0.0, seed=2)  # 2015 on: no season
+    recent = recent * old.iloc[-1] / recent.iloc[0]
+    both = pd.concat([old, recent])
+    index = seasonal_index(both)
+    last = both.index.max().year
+    assert index.attrs["first_year"] == last - TYPICAL_YEARS + 1
+    assert index.attrs["last_year"] == last
+    assert index["years"].max() == TYPICAL_YEARS
+    assert abs(index.set_index("month").loc[3, "median"]) < 1.5  # the old dip is gone
+    # The whole history would have kept it (what notebook 04 read).
+    assert seasonal_index(old).set_index("month").loc[3, "median"] < -12
+
+
 def test_seasonal_index_needs_two_full_years():
     with pytest.raises(ValueError, match="at least 2 years"):
         seasonal_index(synthetic_march_dip(years=1))

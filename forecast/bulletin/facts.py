@@ -161,6 +161,10 @@ class HarvestNote:
     #: Some of the outlook comes before Tết day; not so in Tết's own week or month, whose
     #: outlook is all after it (the note then says only that prices usually ease).
     before_tet: bool = True
+    #: The years of the series' own prices in which ``months`` did not go the calendar's
+    #: way (not cheaper than the year around them, for a dip), or ``None`` when they did or
+    #: the prices are too few to tell (see :func:`unseen_effect`).
+    unseen_years: int | None = None
 
 
 @dataclass(frozen=True)
@@ -538,11 +542,54 @@ def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
     return months
 
 
+#: How many years each of a harvest note's months must have in a series' own typical year
+#: before the bulletin weighs the calendar's "prices usually dip" against it.
+SEEN_YEARS = 3
+
+
+def unseen_effect(typical: pd.DataFrame | None, months, effect: str) -> int | None:
+    """The years in which ``months`` did not do to this series' prices what the calendar
+    says (``effect``: "dip" or "rise"), or ``None``.
+
+    ``typical`` is the series' :func:`forecast.typical_year.seasonal_index`. The calendar
+    speaks for a region; a market's own prices may not follow it: WFP's An Giang rice was
+    dearest in November, in the Thu Đông harvest, where the bulletin said "prices usually
+    dip" (its October to December 1.1 % above the year around them, over 14 years). So
+    where every month of the note was seen in ``SEEN_YEARS`` years or more and their
+    typical level went the other way (0 or above for a dip), the note says so instead.
+    """
+    if typical is None:
+        return None
+    rows = typical.set_index("month").reindex(list(months))
+    if rows["median"].isna().any() or rows["years"].min() < SEEN_YEARS:
+        return None
+    level = float(rows["median"].mean())
+    went = level < 0 if effect == "dip" else level > 0
+    return None if went else int(rows["years"].min())
+
+
+def _typical_year(history: pd.Series | None) -> pd.DataFrame | None:
+    if history is None:
+        return None
+    from forecast.typical_year import seasonal_index
+
+    try:
+        return seasonal_index(history)
+    except ValueError:  # too short for a typical year: the calendar's word stands
+        return None
+
+
 def harvest_notes(
-    key: tuple, date: pd.Timestamp, freq: str, horizon: int, calendar: pd.DataFrame | None
+    key: tuple,
+    date: pd.Timestamp,
+    freq: str,
+    horizon: int,
+    calendar: pd.DataFrame | None,
+    history: pd.Series | None = None,
 ) -> tuple[HarvestNote, ...]:
     """Calendar seasons under way at ``date`` or coming in the upcoming window (see the
-    module notes)."""
+    module notes). ``history``, the series' prices, tells a season its prices here have not
+    followed (:func:`unseen_effect`)."""
     if calendar is None:
         return ()
     from forecast.calendar import (
@@ -574,6 +621,7 @@ def harvest_notes(
     # (a November bulletin looks to January: the run-up to a mid-February Tết is in it).
     lookahead = start_of + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS)
     ahead = max(outlook_end, lookahead.to_period("M").end_time.normalize())
+    typical = None
     for _, row in rows.iterrows():
         tet = next_tet(start_of) if tied_to_tet(row) else None
         if tet is not None:
@@ -609,13 +657,17 @@ def harvest_notes(
         ending = now == len(harvest) - 1 and not upcoming.intersection(harvest)
         if not peak and ending and picked_all_year(row):
             continue
+        if typical is None and history is not None:  # once a series, only when needed
+            typical, history = _typical_year(history), None
+        effect = season_effect(row)
         notes.append(
             HarvestNote(
                 season=str(row["season"]),
                 months=tuple(peak or harvest),
                 kind="peak" if peak else "harvest",
-                effect=season_effect(row),
+                effect=effect,
                 all_year=picked_all_year(row),
+                unseen_years=unseen_effect(typical, peak or harvest, effect),
             )
         )
     return tuple(notes)
@@ -755,7 +807,7 @@ def series_facts(
         outlook=ahead,
         alps_band=band,
         alps=alps,
-        harvest=harvest_notes(key, when, freq, horizon, calendar),
+        harvest=harvest_notes(key, when, freq, horizon, calendar, history=y),
         # A series too short for an outlook is too short to grade one.
         accuracy=None if too_few else accuracy(previous_forecasts, tuple(key), date, price),
     )

@@ -345,11 +345,14 @@ def harvest_sentence(note, lang: str) -> str:
     if note.tet is not None:  # the run-up to Tết, dated from Tết day
         return w[tet_key(note, "harvest")].format(season=season, tet=day_label(note.tet, lang))
     if note.effect == "rise":
-        return w["harvest_rise"].format(season=season, months=months)
-    if note.all_year:  # picked every month: these months bring more, not the harvest
-        return w["harvest_output"].format(season=season, months=months)
-    key = "harvest_dip_peak" if note.kind == "peak" else "harvest_dip"
-    return w[key].format(season=season, months=months)
+        key = "harvest_rise"
+    elif note.all_year:  # picked every month: these months bring more, not the harvest
+        key = "harvest_output"
+    else:
+        key = "harvest_dip_peak" if note.kind == "peak" else "harvest_dip"
+    if note.unseen_years is not None:  # this market's own prices did not go that way
+        key += "_unseen"
+    return w[key].format(season=season, months=months, years=note.unseen_years)
 
 
 def series_notes(s: SeriesFacts, lang: str) -> list[str]:

@@ -99,9 +99,12 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
                 )
             )
     for note in s.harvest:
-        template = w["sms_rise"] if note.effect == "rise" else w["sms_dip"]
+        key = "sms_rise" if note.effect == "rise" else "sms_dip"
         if note.effect != "rise" and note.all_year:
-            template = w["sms_output"]
+            key = "sms_output"
+        if note.unseen_years is not None:  # this market's own prices did not go that way
+            key += "_unseen"
+        template = w[key]
         if note.tet is not None:  # dated from Tết day: "truoc Tet (17/2)"
             template = w[tet_key(note, "sms")]
         parts.append(

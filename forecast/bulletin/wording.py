@@ -102,6 +102,23 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "harvest_after_tet": "{season}: sau Tết ({tet}) giá thường giảm.",
         "harvest_output": "{season} ({months}): sản lượng tăng, giá thường giảm.",
+        # The calendar's season, where this market's own prices did not go its way.
+        "harvest_dip_peak_unseen": (
+            "{season}: thu hoạch rộ {months}, nhưng giá ở đây thường không giảm lúc này "
+            "({years} năm số liệu)."
+        ),
+        "harvest_dip_unseen": (
+            "{season}: thu hoạch {months}, nhưng giá ở đây thường không giảm lúc này "
+            "({years} năm số liệu)."
+        ),
+        "harvest_rise_unseen": (
+            "{season} ({months}): nhu cầu cao, nhưng giá ở đây thường không tăng lúc này "
+            "({years} năm số liệu)."
+        ),
+        "harvest_output_unseen": (
+            "{season} ({months}): sản lượng tăng, nhưng giá ở đây thường không giảm lúc này "
+            "({years} năm số liệu)."
+        ),
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
             "không dùng trong bản tin."
@@ -155,6 +172,9 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise_tet_after": "{season}: gia thuong tang truoc Tet ({tet}), giam sau Tet.",
         "sms_after_tet": "{season}: gia thuong giam sau Tet ({tet}).",
         "sms_output": "{season} ({months}): san luong tang, gia thuong giam.",
+        "sms_dip_unseen": "{season}: thu hoach {months}, gia o day thuong khong giam.",
+        "sms_rise_unseen": "{season}: nhu cau cao {months}, gia o day thuong khong tang.",
+        "sms_output_unseen": "{season} ({months}): san luong tang, gia o day thuong khong giam.",
         "sms_alert": "Canh bao: gia {band} bat thuong.",
         "sms_low": "Gia thap bat thuong.",
         "sms_revised_corrected": "Gia {date} da sua: {price} (truoc {was}).",
@@ -243,6 +263,23 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "harvest_after_tet": "{season}: after Tết ({tet}), prices usually ease.",
         "harvest_output": "{season} ({months}): output rises, prices usually dip.",
+        # The calendar's season, where this market's own prices did not go its way.
+        "harvest_dip_peak_unseen": (
+            "{season} harvest peaks in {months}, but prices here have not usually dipped "
+            "then ({years} years of prices)."
+        ),
+        "harvest_dip_unseen": (
+            "{season} harvest in {months}, but prices here have not usually dipped then "
+            "({years} years of prices)."
+        ),
+        "harvest_rise_unseen": (
+            "{season} ({months}): demand peaks, but prices here have not usually risen then "
+            "({years} years of prices)."
+        ),
+        "harvest_output_unseen": (
+            "{season} ({months}): output rises, but prices here have not usually dipped then "
+            "({years} years of prices)."
+        ),
         "held_back": (
             "The price {price} ({date}) is far from the periods before (about {around}), "
             "perhaps mistyped: not used in this bulletin."
@@ -303,6 +340,9 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise_tet_after": "{season}: prices usually rise before Tet ({tet}), ease after.",
         "sms_after_tet": "{season}: prices usually ease after Tet ({tet}).",
         "sms_output": "{season} ({months}): output up, prices usually dip.",
+        "sms_dip_unseen": "{season} harvest in {months}: prices here did not usually dip.",
+        "sms_rise_unseen": "{season}: demand high in {months}, prices here did not usually rise.",
+        "sms_output_unseen": "{season} ({months}): output up, prices here did not usually dip.",
         "sms_alert": "Price unusually high ({band} level).",
         "sms_low": "Price unusually low.",
         "sms_revised_corrected": "Price for {date} corrected: {price} (was {was}).",
