@@ -2127,3 +2127,47 @@ def test_series_too_short_to_backtest_are_said(tmp_path):
         "forecast", "-i", path, "--freq", "weekly", "-m", "naive", "-j", 1, "-q", "--no-archive"
     )
     assert naive.exit_code == 0 and "backtest" not in naive.stderr
+
+
+def test_a_series_priced_every_three_months_is_said_to_be_mostly_estimated(tmp_path):
+    """Review: a quarterly series in a monthly file had its two months between each price
+    filled in by cleaning, and was forecast on that smoothed line without a word (ranges
+    fitted to 40 real prices and 80 made-up ones)."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = pd.date_range("2015-01-01", "2024-12-01", freq="MS")
+    rows += [f"{d:%Y-%m-%d},Rice,A,Retail,kg,USD,{1 + 0.01 * i:.2f}" for i, d in enumerate(months)]
+    quarters = months[::3]
+    rows += [f"{d:%Y-%m-%d},Sugar,A,Retail,kg,USD,{0.4 + 0.01 * (i % 5):.2f}"
+             for i, d in enumerate(quarters)]  # fmt: skip
+    path = _price_file(tmp_path, "quarterly.csv", rows)
+    result = run("forecast", "-i", path, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        "note: 1 of 2 series has as many estimated prices as real ones or more (Sugar | A | "
+        f"Retail | USD/kg: {len(quarters)} real, {len(quarters) * 2 - 2} filled in between)"
+    ) in said, said
+    assert "read their ranges as too narrow" in said
+    monthly = _price_file(tmp_path, "monthly.csv", rows[: 1 + len(months)])
+    plain = run("forecast", "-i", monthly, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert plain.exit_code == 0 and "estimated" not in plain.stderr
+
+
+def test_counts_in_notes_are_written_with_thousands_separators(tmp_path, capsys):
+    """Review, on Sri Lanka's whole file: "1390 of 1,429 series had too few prices", beside
+    1,377 and 17,148 in the same run's other notes."""
+    from types import SimpleNamespace
+
+    from forecast.commands.shared import note_unscored_forecasts
+
+    def series(n, scored):
+        explain = {"scores": {"naive": 1.0} if scored else {}}
+        return SimpleNamespace(
+            model="auto", explain=explain, key=("Rice", f"M{n}", "R", "kg", "LKR")
+        )
+
+    run_ = SimpleNamespace(series=[series(n, n < 39) for n in range(1_429)])
+    note_unscored_forecasts(tmp_path / "lka.csv", None, run_, "auto")
+    said = capsys.readouterr().err
+    assert said.startswith("note: 1,390 of 1,429 series had too few prices"), said
+    assert "and 1,388 more" in said

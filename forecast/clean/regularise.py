@@ -143,8 +143,8 @@ def short_series(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     ]
     notes = (
         [
-            f"{len(short)} of {len(counts)} series {'has' if len(short) == 1 else 'have'} fewer "
-            f"than {options.min_length} observations"
+            f"{len(short):,} of {len(counts):,} series "
+            f"{'has' if len(short) == 1 else 'have'} fewer than {options.min_length} observations"
         ]
         if short
         else []

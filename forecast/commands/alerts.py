@@ -121,7 +121,7 @@ def _no_recent_price_hint(frame, stamp, picked: bool) -> str | None:
     # for all (a review followed the hint and scored 1 of 5).
     with_it = int((ends >= when - pd.DateOffset(months=MAX_AGE_MONTHS)).sum())
     return (
-        f"No recent price: {len(ends)} series stopped more than {MAX_AGE_MONTHS} months "
+        f"No recent price: {len(ends):,} series stopped more than {MAX_AGE_MONTHS} months "
         f"before {stamp:%Y-%m}, the latest in {when:%Y-%m}; give --as-of {when:%Y-%m} to "
         f"score the {with_it} with a price then{other} ('cropcast data list' shows when "
         "each stopped)."

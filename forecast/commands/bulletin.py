@@ -326,7 +326,7 @@ def _note_held_back(facts, fix: str, shown: int = 2) -> None:
     more = f" and {len(held) - shown} more" if len(held) > shown else ""
     which = "price is" if len(held) == 1 else "prices are"
     typer.echo(
-        f"note: {len(held)} {which} held back from the bulletin as probably mistyped "
+        f"note: {len(held):,} {which} held back from the bulletin as probably mistyped "
         f"(three times or more from the prices around), e.g. {examples}{more}: {fix}",
         err=True,
     )
@@ -348,7 +348,7 @@ def _previous_onto(previous, prices, every, per_chuc: dict, chuc: int | None):
     missed = ungraded(unmatched, previous, keys(prices))
     if missed:
         typer.echo(
-            f"note: {len(missed)} series of --previous meet no series here in their unit or "
+            f"note: {len(missed):,} series of --previous meet no series here in their unit or "
             f"currency, e.g. {series_label(missed[0])}: not graded",
             err=True,
         )
@@ -853,7 +853,7 @@ def bulletin_send(
         # The table cuts long errors at 80 columns: the first one, whole, says what to fix.
         first = failed[0]
         Console(stderr=True, soft_wrap=True).print(
-            f"error: {len(failed)} of {len(report)} deliveries failed; {first.name} "
+            f"error: {len(failed):,} of {len(report):,} deliveries failed; {first.name} "
             f"({first.channel}): {first.error}. "
             + (
                 "Check --smtp (the mail server and port), or try the run with --dry-run"

@@ -323,7 +323,7 @@ def plot_cmd(
             errors.print(note, markup=False, highlight=False, soft_wrap=True)
     elif skipped:  # quiet, not silent: a missing chart is still said, in one line
         errors.print(
-            f"note: {len(skipped)} of {len(results)} charts skipped, e.g. {skipped[0]}",
+            f"note: {len(skipped):,} of {len(results):,} charts skipped, e.g. {skipped[0]}",
             markup=False,
             highlight=False,
             soft_wrap=True,

@@ -93,7 +93,7 @@ def data_list(
         typer.echo(json.dumps(out.to_dict(orient="records"), ensure_ascii=False, indent=1))
         return
     table = Table(
-        title=f"{len(overview)} series"
+        title=f"{len(overview):,} series"
         + (
             f" in {file.name}"
             if file

@@ -38,6 +38,7 @@ from forecast.commands.shared import (
     money,
     note_flat_forecasts,
     note_long_horizon,
+    note_mostly_estimated,
     note_unscored_forecasts,
     parse_levels,
     parse_pairs,
@@ -147,7 +148,7 @@ def print_overview(run, last, outer, horizon: int) -> None:
         table.add_row(*cells, *([] if one_model else [result.model]))
     print_table(table)
     for note, labels in by_reason(run.notes):
-        who = labels[0] if len(labels) == 1 else f"{len(labels)} series, e.g. {labels[0]}"
+        who = labels[0] if len(labels) == 1 else f"{len(labels):,} series, e.g. {labels[0]}"
         console.print(f"  note ({who}): {note}", markup=False, highlight=False)
 
 
@@ -303,6 +304,7 @@ def forecast_cmd(
                 kin_prices=every,
             )
         note_flat_forecasts(input_, db, prices, run.forecasts)
+        note_mostly_estimated(input_, db, prices)
         note_unscored_forecasts(input_, db, run, spec.model)
         if output is not None:
             write_as_given(run.forecasts, output, reports, input_)

@@ -980,7 +980,7 @@ def note_renamed(report, path: Path) -> None:
 
     said = tidied_names(renamed).replace("name(s) tidied", f"name(s) in {path.name} tidied", 1)
     typer.echo(
-        f"note: {len(renamed)} {said}; names alike but for that are one series",
+        f"note: {len(renamed):,} {said}; names alike but for that are one series",
         err=True,
     )
 
@@ -1067,7 +1067,7 @@ def note_refused_rows(report, path: Path) -> None:
     if gone:
         names = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
         have, get = ("series has", "gets") if len(gone) == 1 else ("series have", "get")
-        lost = f"; {len(gone)} {have} no price left and {get} no forecast: {names}"
+        lost = f"; {len(gone):,} {have} no price left and {get} no forecast: {names}"
     typer.echo(
         f"note: cleaning refused {report.rows_rejected - left_out} of "
         f"{report.rows_in - left_out} rows of {path.name} "
@@ -1160,7 +1160,7 @@ def note_off_frequency(report, prices, path: Path) -> None:
     more = f" and {len(off) - 1} more" if len(off) > 1 else ""
     has, were = ("has", "it was") if len(off) == 1 else ("have", "they were")
     typer.echo(
-        f"note: {path.name} reads as {report.freq}, but {len(off)} series {has} prices about "
+        f"note: {path.name} reads as {report.freq}, but {len(off):,} series {has} prices about "
         f"{apart} apart ({off[0]['series']}{more}): {were} {then}; if that is not what you "
         f"want, use {fix}",
         err=True,
@@ -1197,7 +1197,7 @@ def note_conflicts(report, prices, path: Path) -> None:
             kept = "the one nearer the series' prices around it was kept (twofold apart or more)"
         elif far:
             kept += (
-                f", or, on {len(far)} of them (prices twofold apart), the one nearer the "
+                f", or, on {len(far):,} of them (prices twofold apart), the one nearer the "
                 "series' prices around it"
             )
     dates = "dates" if n > 1 else "date"
@@ -1523,7 +1523,7 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
     more = f" and {len(stale) - shown} more" if len(stale) > shown else ""
     start = "; their forecasts start from their own last price" if forecasting else ""
     typer.echo(
-        f"note: {len(stale)} of {len(last)} series end a year or more before the latest price "
+        f"note: {len(stale):,} of {len(last):,} series end a year or more before the latest price "
         f"({latest:%Y-%m}): {examples}{more}{start}",
         err=True,
     )
@@ -1566,7 +1566,7 @@ def note_long_horizon(prices, horizon: int) -> None:
         unit = "months" if monthly[key] else "weeks"
         example = "e.g. " if len(short) > 1 else ""
         reasons.append(
-            f"longer than the history of {len(short)} of {len(history)} series ({example}"
+            f"longer than the history of {len(short):,} of {len(history):,} series ({example}"
             f"{series_label(key)}: {periods} {unit})"
         )
     typer.echo(
@@ -1643,7 +1643,7 @@ def note_flat_series(prices, forecasts=None, shown: int = 2) -> None:
         more = f" and {len(group) - shown} more" if len(group) > shown else ""
         their = "their ranges have" if len(group) > 1 else "its ranges have"
         typer.echo(
-            f"note: {len(group)} series never changed price ({examples}{more}): {their} "
+            f"note: {len(group):,} series never changed price ({examples}{more}): {their} "
             f"{where}, because the history shows no move to measure, not because the price "
             "is certain",
             err=True,
@@ -1656,6 +1656,38 @@ def note_flat_forecasts(input_: Path | None, db: Path | None, prices, forecasts)
     prices as often as a file does, and its ranges of no width need the note as much."""
     if input_ is not None or store_to_read(input_, db) is not None:
         note_flat_series(prices, forecasts)
+
+
+def note_mostly_estimated(input_: Path | None, db: Path | None, prices) -> None:
+    """After a forecast of the user's prices: the series with as many prices cleaning
+    filled in as real ones. A price every three months in a monthly file (a quarterly
+    series) is two-thirds interpolated: its forecast and ranges follow a line smoother than
+    any price it had, and the run said nothing (``data check`` lists the gaps filled)."""
+    if input_ is None and store_to_read(input_, db) is None:
+        return
+    from forecast.table import KEY, interpolated, series_label
+
+    filled = interpolated(prices)
+    if not filled.any():
+        return
+    counts = (
+        prices.assign(_filled=filled).groupby(list(KEY), sort=False)["_filled"].agg(["sum", "size"])
+    )
+    mostly = counts[counts["sum"] * 2 >= counts["size"]]
+    if mostly.empty:
+        return
+    key, row = next(iter(mostly.iterrows()))
+    real, estimated = int(row["size"] - row["sum"]), int(row["sum"])
+    more = f" and {len(mostly) - 1:,} more" if len(mostly) > 1 else ""
+    has = "has" if len(mostly) == 1 else "have"
+    typer.echo(
+        f"note: {len(mostly):,} of {len(counts):,} series {has} as many estimated prices as "
+        f"real ones or more ({series_label(tuple(key))}: {real:,} real, {estimated:,} "
+        f"filled in between{more}): prices a few periods apart, whose gaps cleaning filled "
+        "by interpolation, so their forecasts and ranges follow a smoother line than their "
+        "prices did; read their ranges as too narrow",
+        err=True,
+    )
 
 
 def note_unscored_forecasts(input_: Path | None, db: Path | None, run, model: str) -> None:
@@ -1673,9 +1705,9 @@ def note_unscored_forecasts(input_: Path | None, db: Path | None, run, model: st
     if not unscored:
         return
     named = "; ".join(series_label(s.key) for s in unscored[:2])
-    more = f" and {len(unscored) - 2} more" if len(unscored) > 2 else ""
+    more = f" and {len(unscored) - 2:,} more" if len(unscored) > 2 else ""
     typer.echo(
-        f"note: {len(unscored)} of {len(run.series):,} series had too few prices "
+        f"note: {len(unscored):,} of {len(run.series):,} series had too few prices "
         f"for auto to backtest ({named}{more}): their forecasts weigh the models that fit "
         "equally, unscored, and their ranges come from past price moves (their own, or "
         "their kin's), not from a backtest; --explain says per series",

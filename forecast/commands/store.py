@@ -638,7 +638,7 @@ def _say_outliers_scored(store, series) -> None:
     first = prices.iloc[0]
     marks = "is marked as an outlier" if len(prices) == 1 else "are marked as outliers"
     console.print(
-        f"{len(prices)} of the prices scored {marks}, e.g. "
+        f"{len(prices):,} of the prices scored {marks}, e.g. "
         f"{series_label(tuple(first[c] for c in KEY))} {first['date']:%Y-%m-%d}: "
         f"{money(first['actual'])}; if one is a typo, its series' scores are off: ingest a "
         "corrected file",
