@@ -288,6 +288,22 @@ def test_arima_tiny_time_budget_still_fits():
     check_forecast_frame(model.predict(6), y, 6)
 
 
+@pytest.mark.parametrize("shape", ["flat, then one jump", "never moved"])
+def test_arima_lets_no_library_warning_through(shape):
+    """Review: `forecast -m arima` on a price flat for 59 months, then 50 % up, printed 25
+    lines of statsmodels' warnings on stderr (SingularMatrixWarning from ADF's lag search,
+    adfuller's FutureWarning), and a RuntimeWarning on a price that never moved."""
+    import warnings
+
+    dates = pd.date_range("2015-01-01", periods=60, freq="MS")
+    prices = [5000.0] * 59 + ([7500.0] if shape.startswith("flat") else [5000.0])
+    y = pd.Series(prices, index=dates)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = ARIMA(time_budget=30).fit(y)
+        check_forecast_frame(model.predict(3), y, 3)
+
+
 def test_arima_search_tries_seasonal_terms_on_seasonal_series():
     model = ARIMA(time_budget=60).fit(seasonal_series())
     assert not model.budget_exhausted_

@@ -77,7 +77,11 @@ def choose_d(logy: np.ndarray) -> int:
         kpss_p = kpss(logy, regression="c", nlags="auto", result_object=True).pvalue
     if kpss_p < 0.1:
         return 1
-    adf_p = adfuller(logy, autolag="AIC")[1]
+    with warnings.catch_warnings():
+        # ADF's lag search fits regressions that a long flat stretch makes rank-deficient
+        # (SingularMatrixWarning, eleven of them on stderr); it still ranks the lags by AIC.
+        warnings.simplefilter("ignore")
+        adf_p = adfuller(logy, autolag="AIC", result_object=True).pvalue
     return 0 if adf_p < 0.05 else 1
 
 
@@ -94,6 +98,8 @@ def seasonal_autocorrelation(x: np.ndarray, m: int) -> bool:
         return False
     from statsmodels.tsa.stattools import acf
 
+    if np.ptp(x) == 0:  # a price that never moved: no autocorrelation to speak of
+        return False
     r = acf(x, nlags=m, fft=True)
     stat = len(x) * r[m] ** 2 / (1 + 2 * np.sum(r[1:m] ** 2))
     return bool(stat > 2.705543454095404)  # chi2(1) 90% quantile
