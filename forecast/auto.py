@@ -644,6 +644,7 @@ class AutoForecaster(Forecaster):
             self._combine_unscored(y, X, factories)
         if not self.members_:
             self._fallback(y, X)
+        self._note_fallen_back()
         self.explain_ = {
             "candidates": ranked or [label for label in factories if label in self.members_],
             "scores": scores,
@@ -860,9 +861,28 @@ class AutoForecaster(Forecaster):
             f"ranges: conformal, from {len(scores)} past last-price errors{kin_note}"
         )
 
+    def _note_fallen_back(self) -> None:
+        """Name a kept candidate that fell back to the last price itself (Theta on a price
+        that never moved, an ETS forecast that exploded when predicted): --explain gave
+        "theta" a third of the weight and not a word that the third was the naive
+        forecast's. The weights stand, as the backtest scored them; the note says what
+        each one carries."""
+        for label, member in self.members_.items():
+            why = getattr(member, "fallback_", None)
+            note = f"{label}: fell back to naive ({why}), so its weight is the last price's"
+            if why and note not in self.notes_:
+                self.notes_.append(note)
+
     # -- predict ------------------------------------------------------------------------------
 
     def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
+        out = self._combine_predictions(h, X_future, levels)
+        self._note_fallen_back()  # a member's forecast may have exploded only now
+        return out
+
+    def _combine_predictions(
+        self, h: int, X_future: pd.DataFrame | None, levels: tuple
+    ) -> pd.DataFrame:
         if self.scale_ is None:  # the members' own ranges, combined in logs like the point
             frames = [m.predict(h, X_future, levels) for m in self.members_.values()]
             columns = frames[0].columns

@@ -107,6 +107,29 @@ def test_explain_content_and_forecast():
     check_forecast_frame(model.predict(12), y, 12)
 
 
+def test_explain_says_when_a_kept_candidate_fell_back_to_the_last_price():
+    """Review: on a price that never moved, --explain gave theta a third of the weight and no
+    note, while theta's own forecast had fallen back to naive (naive then carried two
+    thirds). A member that fell back, at its fit or when it predicted, is said."""
+    y = pd.Series(100.0, index=pd.date_range("2015-01-01", periods=60, freq="MS"))
+    model = AutoForecaster(horizon=12).fit(y)
+    fell = [label for label, m in model.members_.items() if getattr(m, "fallback_", None)]
+    assert fell and set(fell) <= set(model.explain_["weights"])
+    for label in fell:
+        said = [n for n in model.explain_["notes"] if n.startswith(f"{label}: fell back to naive")]
+        assert len(said) == 1 and said[0].endswith("so its weight is the last price's")
+    model.predict(12)
+    model.predict(12)  # said once, however often it predicts
+    assert sum("fell back" in n for n in model.explain_["notes"]) == len(fell)
+    # A member that holds its own: nothing said.
+    moving = pd.Series(
+        100 * np.exp(np.cumsum(np.random.default_rng(3).normal(0, 0.04, 60))), index=y.index
+    )
+    assert not any(
+        "fell back" in n for n in AutoForecaster(horizon=12).fit(moving).explain_["notes"]
+    )
+
+
 def test_median_and_mean_combinations_use_equal_weights():
     y = seasonal_series()
     for combine in ("mean", "median"):
