@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 #: Yearly Fourier order by data frequency: 5 pairs is all 12 points a year can carry
 #: (6 would fit the months exactly); finer data can afford Prophet's default 10.
 YEARLY_ORDER = {"monthly": 5, "weekly": 10, "daily": 10}
+#: Periods sampled at least per forecast, a year of them (see ProphetModel._predict).
+SAMPLED_STEPS = {"monthly": 12, "weekly": 52, "daily": 365}
 
 
 @contextlib.contextmanager
@@ -288,7 +290,12 @@ class ProphetModel(Forecaster):
                     }
                 )
 
-        frame = pd.DataFrame({"ds": observed.index, "y": np.log(observed.to_numpy(float))})
+        # Log prices less their median's log: Prophet scales y by its largest absolute value,
+        # so raw log prices made its priors, and the forecast, depend on the unit (a price in
+        # đồng and in thousand đồng were forecast 0.6-2 % apart); their ratios do not.
+        logs = np.log(observed.to_numpy(float))
+        self.centre_ = float(np.median(logs))
+        frame = pd.DataFrame({"ds": observed.index, "y": logs - self.centre_})
         self.regressors_ = exog_columns(X, observed.index)
         self.X_ = X[self.regressors_] if self.regressors_ else None
         if self.regressors_:
@@ -313,12 +320,17 @@ class ProphetModel(Forecaster):
         return frame
 
     def _predict(self, h: int, X_future: pd.DataFrame | None, levels: tuple) -> pd.DataFrame:
-        future = self._future_frame(h, X_future)
+        # Sampled for a year at least, then cut: the trend's random future changepoints are
+        # drawn along the whole horizon, so a 1-month forecast's first month differed from a
+        # 12-month one's (57.26 against 57.29). Up to a year ahead, a shorter forecast is
+        # now the start of a longer one.
+        steps = max(h, SAMPLED_STEPS[frequency_kind(self.freq_)])
+        future = self._future_frame(steps, X_future)
         with quiet(), seeded(self.seed):
-            samples = self.model_.predictive_samples(future)["yhat"]
+            samples = self.model_.predictive_samples(future)["yhat"][:h] + self.centre_
         # The sample median: the middle of the range, consistent with the quantiles.
         point = np.median(samples, axis=1)
-        return sample_intervals(samples, point, levels, pd.DatetimeIndex(future["ds"]))
+        return sample_intervals(samples, point, levels, pd.DatetimeIndex(future["ds"][:h]))
 
 
 class ProphetDefault(Forecaster):
