@@ -2153,6 +2153,30 @@ def test_a_series_priced_every_three_months_is_said_to_be_mostly_estimated(tmp_p
     assert plain.exit_code == 0 and "estimated" not in plain.stderr
 
 
+def test_a_last_price_years_after_the_rest_of_its_series_is_said(tmp_path):
+    """Review: An Giang's last date typed 2026 for 2021 made its one 2026 price the start
+    of its forecast, five years on, without a word (the stale-series note named the other,
+    right, series instead). A series that resumes with prices of its own is not said."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = pd.date_range("2016-01-01", "2021-05-01", freq="MS")
+    for market in ("A", "B"):
+        rows += [f"{d:%Y-%m-%d},Rice,{market},Retail,kg,VND,{8000 + 10 * i}"
+                 for i, d in enumerate(months)]  # fmt: skip
+    rows.append("2026-06-01,Rice,A,Retail,kg,VND,9100")  # the typo
+    resumed = pd.date_range("2024-01-01", "2026-06-01", freq="MS")
+    rows += [f"{d:%Y-%m-%d},Rice,B,Retail,kg,VND,{9000 + 10 * i}" for i, d in enumerate(resumed)]
+    path = _price_file(tmp_path, "typo_year.csv", rows)
+    result = run("forecast", "-i", path, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        "note: 1 series has its last price (or two) a year or more after the prices before "
+        "(Rice | A | Retail | VND/kg: 2026-06, after none since 2021-05): its forecast starts "
+        "from there; if a date is mistyped, fix it in typo_year.csv"
+    ) in said, said
+    assert "Rice | B" not in said.split("a year or more after")[1]
+
+
 def test_counts_in_notes_are_written_with_thousands_separators(tmp_path, capsys):
     """Review, on Sri Lanka's whole file: "1390 of 1,429 series had too few prices", beside
     1,377 and 17,148 in the same run's other notes."""

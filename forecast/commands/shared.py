@@ -910,6 +910,8 @@ def load_for_forecast(
         note_jumps(chosen, input_, typo, moves)
     if not stale_later:
         note_stale_series(chosen, forecasting)
+    if forecasting and (input_ is not None or store_path is not None):  # the user's dates
+        note_lone_last_prices(chosen, typo)
     note_case_twins(chosen, spelling, forecasting)
     if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
         note_flat_series(chosen)
@@ -1525,6 +1527,47 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
     typer.echo(
         f"note: {len(stale):,} of {len(last):,} series end a year or more before the latest price "
         f"({latest:%Y-%m}): {examples}{more}{start}",
+        err=True,
+    )
+
+
+def note_lone_last_prices(prices, fix: str, shown: int = 2) -> None:
+    """One line on stderr for series whose last price or two come a year or more after the
+    prices before them. A date typed 2026 for 2021 made a series' one price of 2026 the
+    start of its forecast, five years after its others, and the note on stale series then
+    named the series that were right; a market that reopened with one price is said too,
+    as its outlook rests on that price alone."""
+    import pandas as pd
+
+    from forecast.table import KEY, interpolated, series_label
+
+    real = prices.loc[~interpolated(prices), [*KEY, "date"]]
+    lone = []
+    for key, dates in real.groupby(list(KEY), observed=True, sort=False)["date"]:
+        dates = dates.sort_values()
+        if len(dates) < 4:
+            continue
+        gaps = dates.diff()
+        # The prices after the series' last gap of a year or more, and before it.
+        late = gaps[gaps >= pd.Timedelta(days=365)]
+        if late.empty:
+            continue
+        after = int((dates >= dates.loc[late.index[-1]]).sum())
+        if after <= 2 and len(dates) - after >= 3:
+            before = dates[dates < dates.loc[late.index[-1]]].iloc[-1]
+            lone.append((key, dates.iloc[-1], before, after))
+    if not lone:
+        return
+    examples = "; ".join(
+        f"{series_label(key)}: {last:%Y-%m}, after none since {before:%Y-%m}"
+        for key, last, before, _ in lone[:shown]
+    )
+    more = f" and {len(lone) - shown:,} more" if len(lone) > shown else ""
+    has = "has its last price" if len(lone) == 1 else "have their last price"
+    their = "its forecast starts" if len(lone) == 1 else "their forecasts start"
+    typer.echo(
+        f"note: {len(lone):,} series {has} (or two) a year or more after the prices before "
+        f"({examples}{more}): {their} from there; if a date is mistyped, {fix}",
         err=True,
     )
 
