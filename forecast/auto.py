@@ -604,6 +604,7 @@ class AutoForecaster(Forecaster):
         windows = self._check_params()
         self.notes_: list[str] = []
         self.members_, self.weights_, self.scale_ = {}, {}, None
+        self.blind_backtest_ = False  # see _combine_fit
         self.last_ = float(np.log(y.dropna().iloc[-1])) if y.notna().any() else float("nan")
         self.calibration_ = {"method": "none yet"}
         self.offset_ = len(y) - 1 - y.index.get_loc(y.last_valid_index())
@@ -754,6 +755,11 @@ class AutoForecaster(Forecaster):
         ok = np.isfinite(naive_errors) & np.isfinite(errors)
         reference = math.sqrt(np.mean(naive_errors[ok] ** 2)) if ok.any() else 0.0
         ratio = math.sqrt(np.mean(errors[ok] ** 2)) / reference if reference > 0 else 1.0
+        # The candidates forecast alike in every backtest window (a price flat for years,
+        # then a late move): the backtest could not tell them apart, nor say how far apart
+        # their readings of today's price may run. See _span_candidates.
+        kept = np.stack([forecasts[label] for label in self.weights_])
+        self.blind_backtest_ = bool(np.nanmax(np.ptp(kept, axis=0), initial=0.0) < 1e-9)
         self.scale_ = math.sqrt(ratio)
         self.reference_ = last_price_errors(y, actual.shape[1], int(self.calibration_window))
         self.calibration_ = {
@@ -899,6 +905,8 @@ class AutoForecaster(Forecaster):
         for i, level in enumerate(levels):
             out[f"lower_{level}"] = np.exp(point - widths[:, i])
             out[f"upper_{level}"] = np.exp(point + widths[:, i])
+        if self.blind_backtest_:
+            self._span_candidates(out, logs, levels)
         # Only where the currency inflates, as for the drift candidate: a short history
         # that happened to rise is no drift to keep to (the short-history benchmark's
         # interval scores got 2-6 % worse when every one-sided series kept to its side),
@@ -912,6 +920,20 @@ class AutoForecaster(Forecaster):
                 out[f"lower_{level}"] = np.exp(np.minimum(self.last_ + lower[:, i], point))
                 out[f"upper_{level}"] = np.exp(np.maximum(self.last_ + upper[:, i], point))
         return self._hold_last_price(out, levels)
+
+    @staticmethod
+    def _span_candidates(out: pd.DataFrame, logs: list[np.ndarray], levels: tuple) -> None:
+        """Stretch every range over the candidates' own forecasts, where the backtest was
+        blind (the candidates forecast alike in all its windows: the price had not moved).
+        A price flat for five years, then 50 % up in its last month: naive said 150, ETS and
+        Theta (which read the move as noise) 100, the weights were equal, and the past
+        errors, all zero but one, gave the combination (116) a range of no width; held to
+        the last price it read 116-150 at 80 and at 95 %, the forecast on its edge. Which
+        reading is right, no backtest showed: the range spans both."""
+        low, high = np.exp(np.min(logs, axis=0)), np.exp(np.max(logs, axis=0))
+        for level in levels:
+            out[f"lower_{level}"] = np.minimum(out[f"lower_{level}"], low)
+            out[f"upper_{level}"] = np.maximum(out[f"upper_{level}"], high)
 
     def _hold_last_price(self, out: pd.DataFrame, levels: tuple) -> pd.DataFrame:
         """Stretch every range to hold the last price: where a price sat still for months

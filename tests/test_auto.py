@@ -211,6 +211,35 @@ def test_a_flat_history_before_a_late_move_gets_equal_weights_not_nan():
     assert np.isfinite(model.predict(3).to_numpy()).all()
 
 
+def test_a_backtest_that_could_not_tell_the_candidates_apart_leaves_each_reading_in_range():
+    """Review: a price flat for 59 months, then 50 % up. naive said 150, ETS and Theta (the
+    move read as noise) about 100; equal weights gave 116, and past errors all zero but one
+    gave it a range of no width: held to the last price, 116-150 at 80 and 95 %, the forecast
+    on the edge of its own range and the other reading left out. The range now spans the
+    candidates' forecasts wherever the backtest saw them forecast alike."""
+    y = pd.Series(
+        np.r_[np.full(59, 100.0), [150.0]],
+        index=pd.date_range("2015-01-01", periods=60, freq="MS"),
+    )
+    model = AutoForecaster(horizon=12).fit(y)
+    assert model.blind_backtest_
+    out = model.predict(12, levels=(80, 95))
+    readings = np.stack(
+        [m.predict(12, levels=())["forecast"].to_numpy() for m in model.members_.values()]
+    )
+    for level in (80, 95):
+        lower, upper = out[f"lower_{level}"].to_numpy(), out[f"upper_{level}"].to_numpy()
+        assert (lower <= readings.min(axis=0) + 1e-9).all() and (upper >= 150 - 1e-9).all()
+        assert (lower < out["forecast"].to_numpy()).all()
+        assert (out["forecast"].to_numpy() < upper).all()
+    assert readings.min() < 105  # the reading that the move was noise: now inside
+    # A series whose candidates the backtest told apart keeps its conformal ranges alone.
+    moving = pd.Series(
+        100 * np.exp(np.cumsum(np.random.default_rng(5).normal(0, 0.04, 60))), index=y.index
+    )
+    assert not AutoForecaster(horizon=12).fit(moving).blind_backtest_
+
+
 def test_the_members_own_ranges_combine_by_the_median_too():
     y = monthly(np.full(12, 50.0))  # no past move: the members' own ranges
     model = AutoForecaster(combine="median").fit(y)
