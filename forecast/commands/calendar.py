@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from forecast.commands.charts import Lang
 from forecast.commands.shared import (
     CropcastGroup,
     JsonOption,
+    Lang,
     console,
-    parse_choice,
+    lang_option,
     table_fits,
 )
 from forecast.errors import UsageError
@@ -28,14 +28,9 @@ def calendar_show(
         Path | None, typer.Option("--calendar", help="A calendar CSV; default: Mekong Delta.")
     ] = None,
     as_json: JsonOption = False,
-    lang: Annotated[
-        Lang,
-        typer.Option(
-            parser=parse_choice(Lang, "--lang"),
-            metavar="[en|vi]",
-            help="Language of the table: vi names crops, seasons and months in Vietnamese.",
-        ),
-    ] = Lang.en,
+    lang: lang_option(
+        "Language of the table: vi names crops, seasons and months in Vietnamese."
+    ) = Lang.en,
 ) -> None:
     """Month by month: when each crop is planted, harvested and peaks."""
     from forecast.calendar import calendar_table, load_calendar

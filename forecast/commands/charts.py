@@ -19,6 +19,7 @@ from forecast.commands.shared import (
     FileChucOption,
     InputOption,
     JobsOption,
+    Lang,
     MapOption,
     QuietOption,
     SchedulerOption,
@@ -29,6 +30,7 @@ from forecast.commands.shared import (
     console,
     engine_options,
     files_read,
+    lang_option,
     load_for_forecast,
     local_cluster_started,
     note_flat_forecasts,
@@ -45,11 +47,6 @@ class ChartKind(str, Enum):
     season = "season"
     backtest = "backtest"
     alerts = "alerts"
-
-
-class Lang(str, Enum):
-    en = "en"
-    vi = "vi"
 
 
 def _draw_chart(job: dict) -> tuple[Path | None, str]:
@@ -144,7 +141,9 @@ def plot_cmd(
     ] = ChartKind.fan,
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Folder for the chart files.", parser=chart_folder),
+        typer.Option(
+            "--out", "-o", help="Folder for the chart files.", parser=chart_folder, metavar="<path>"
+        ),
     ] = Path("charts"),
     svg: Annotated[bool, typer.Option("--svg", help="Write SVG instead of PNG.")] = False,
     horizon: Annotated[
@@ -153,14 +152,9 @@ def plot_cmd(
     model: Annotated[
         str, typer.Option("--model", "-m", help="Model for fan and backtest charts.")
     ] = "auto",
-    lang: Annotated[
-        Lang,
-        typer.Option(
-            parser=parse_choice(Lang, "--lang"),
-            metavar="[en|vi]",
-            help="Language of the chart text; vi also writes 45.000 for forty-five thousand.",
-        ),
-    ] = Lang.en,
+    lang: lang_option(
+        "Language of the chart text; vi also writes 45.000 for forty-five thousand."
+    ) = Lang.en,
     last: Annotated[
         int | None,
         typer.Option("--last", help="Periods of history in fan charts (default: 5 years)."),

@@ -1845,6 +1845,19 @@ def parse_choice(enum: type[Enum], option: str):
     return parse
 
 
+class Lang(str, Enum):
+    en = "en"
+    vi = "vi"
+
+
+def lang_option(help: str):
+    """``--lang en|vi``, one 'error:' line for any other, with ``help`` for its command."""
+    return Annotated[
+        Lang,
+        typer.Option(parser=parse_choice(Lang, "--lang"), metavar="[en|vi]", help=help),
+    ]
+
+
 def parse_as_of(text: str | None):
     """'2025-06' or '2025-06-01' -> Timestamp; anything else is a usage error.
 
