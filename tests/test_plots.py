@@ -759,6 +759,11 @@ def test_an_empty_chart_folder_is_refused_not_taken_for_the_current_one(tmp_path
     here = run_cli("-s", "Rice|An Giang", "--model", "naive", "--out", ".", "-j", "1", "-q")
     assert here.exit_code == 0, here.output
     assert [p.name for p in tmp_path.iterdir()] == ["rice-an-giang-wholesale-vnd-kg-fan.png"]
+    # No --out: the default folder, charts (its first cut read the default as text, and
+    # failed on it: "unexpected AttributeError").
+    default = run_cli("-s", "Rice|An Giang", "--model", "naive", "-j", "1", "-q")
+    assert default.exit_code == 0, default.output
+    assert (tmp_path / "charts" / "rice-an-giang-wholesale-vnd-kg-fan.png").exists()
 
 
 @pytest.mark.slow

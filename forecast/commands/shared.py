@@ -606,9 +606,12 @@ def check_output_folder(
         )
 
 
-def chart_folder(text: str) -> Path:
+def chart_folder(text: str | Path) -> Path:
     """--out as given: an empty one (a script's unset variable, `--out "$DIR"`) drew the
-    charts into the current folder, where Path('') is '.'; `--out .` still does."""
+    charts into the current folder, where Path('') is '.'; `--out .` still does. (The
+    default reaches here as a Path.)"""
+    if isinstance(text, Path):
+        return text
     if not text.strip():
         raise UsageError(
             "no folder given (the value is empty)",
