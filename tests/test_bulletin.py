@@ -208,7 +208,7 @@ def test_a_harvest_note_follows_the_markets_own_typical_year_not_only_the_calend
     ) in said["en"]
     assert (
         "Vụ Thu Đông: thu hoạch tháng 10–12, nhưng giá ở đây thường không giảm lúc này "
-        "(11 năm số liệu)."
+        "(theo số liệu 11 năm)."
     ) in said["vi"]
     assert "prices usually dip" not in said["en"] and "giá thường giảm" not in said["vi"]
     sms = render(bulletin, "vi", "sms")
@@ -246,6 +246,30 @@ def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():
     assert "sau Tết giá thường giảm" in render(bulletin, "vi", "md")
     assert "prices usually rise" in render(bulletin, "en", "md")
     assert "dip" not in render(bulletin, "en", "md")
+    # An English SMS writes the day as every English text does: "29/1" read as a month 29.
+    assert "prices usually rise before Tet (29 Jan), ease after." in render(bulletin, "en", "sms")
+
+
+def test_vietnamese_says_next_week_not_one_week_and_change_marks_are_not_price_levels():
+    """A native reader: "Dự báo 1 tuần tới" / "1 tuan toi" is not how one says it (English
+    had "Next week" already); and the legend's "!! trên 25% (rất cao)" named a 29 % fall
+    "very high", the word the price alert column uses for a price level."""
+    y = pd.Series(
+        8000.0 + 25 * np.arange(24.0),
+        index=pd.date_range("2022-12-01", periods=24, freq="MS"),
+        name="price",
+    )
+    dates = pd.date_range("2024-12-01", periods=1, freq="MS")
+    forecast = pd.DataFrame(
+        {"date": dates, "forecast": [8300.0], "lower_80": [7900.0], "upper_80": [8700.0]}
+    )
+    facts = series_facts(_key("Lúa"), y, forecast, horizon=1)
+    bulletin = BulletinFacts(pd.Timestamp("2024-11-01"), (facts,), 1, "naive")
+    txt, sms = render(bulletin, "vi", "txt"), render(bulletin, "vi", "sms")
+    assert "Dự báo tháng tới: 7.900–8.700" in txt and "1 tháng" not in txt
+    assert "Thang toi: 7.900-8.700" in sms and "1 thang" not in sms
+    assert "! thay đổi trên 10% (mạnh), !! trên 25% (rất mạnh)" in " ".join(txt.split())
+    assert "Next month: 7,900-8,700" in render(bulletin, "en", "sms")
 
 
 @pytest.mark.parametrize(

@@ -469,7 +469,7 @@ def test_calendar_show_says_the_season_before_tet_is_dated_from_tet_day():
     assert pomelo.exit_code == 0, pomelo.output
     tet = next_tet(pd.Timestamp.today())
     said = " ".join(pomelo.stdout.split())  # as wrapped to the terminal
-    assert f"↑ Vụ Tết: the 6 weeks before Tết day (next: {tet.day} {tet:%b} {tet.year})" in said
+    assert f"↑ Tết season: the 6 weeks before Tết day (next: {tet.day} {tet:%b} {tet.year})" in said
     assert "Tết day" not in run("calendar", "show", "--commodity", "Lúa").stdout
 
 

@@ -188,7 +188,7 @@ def test_fan_chart_rice_an_giang_in_vietnamese(prices, calendar):
     assert shade_at(ax, date2num(pd.Timestamp("2022-05-15"))) == 0
     assert shade_at(ax, date2num(pd.Timestamp("2023-03-15"))) == PEAK_ALPHA  # forecast period
     assert "Thu hoạch (ĐBSCL)" in legend_texts(ax)
-    assert "Cao điểm thu hoạch" in legend_texts(ax)
+    assert "Thu hoạch rộ" in legend_texts(ax)  # as the bulletins and the calendar say it
     assert "Khoảng 80%" in legend_texts(ax)
 
     # The last price is marked and written the Vietnamese way; thousands use dots.
@@ -661,7 +661,7 @@ def test_alerts_chart_small_frame():
     assert draw(fig) == []
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.texts]
-    for band in ("bình thường", "căng thẳng", "cảnh báo", "khủng hoảng"):
+    for band in ("bình thường", "hơi cao", "cao", "rất cao"):  # the bulletin's words
         assert band in labels
     assert len(ax.patches) == 5  # the four WFP bands, and "low" below -1
     assert "ALPS" in ax.get_ylabel()
@@ -803,9 +803,7 @@ def test_cli_plot_skips_name_the_series_in_the_charts_language(tmp_path):
     named as on the Vietnamese charts (the message stays English, as all stderr does)."""
     result = run_cli("--kind", "season", "--lang", "vi", "-s", "Rice|VND", "-o", tmp_path)
     assert result.exit_code == 0, result.output
-    assert "skipped Gạo – Bạc Liêu | Bán buôn | đồng/kg: a seasonal profile needs" in (
-        result.stderr
-    )
+    assert "skipped Gạo – Bạc Liêu | Bán sỉ | đồng/kg: a seasonal profile needs" in (result.stderr)
 
 
 @pytest.mark.slow
@@ -856,7 +854,7 @@ def test_cli_plot_alerts_of_weekly_prices_says_how_to_fold_them(weekly_store, tm
 def test_chart_titles_speak_the_charts_language():
     key = ("Dừa", "Mỏ Cày Bắc", "Wholesale", "nut", "VND")
     assert chart_title(key, "en") == "Dừa | Mỏ Cày Bắc | Wholesale | đồng/nut"
-    assert chart_title(key, "vi") == "Dừa – Mỏ Cày Bắc | Bán buôn | đồng/trái"
+    assert chart_title(key, "vi") == "Dừa – Mỏ Cày Bắc | Bán sỉ | đồng/trái"
     world = ("Rice, Thai 5%", "world", "International", "mt", "USD")
     assert chart_title(world, "en") == "Rice, Thai 5% | world | International | USD/t"
 
@@ -864,7 +862,7 @@ def test_chart_titles_speak_the_charts_language():
 @pytest.mark.parametrize(
     ("key", "title"),
     [
-        (("Rice", "Bac Lieu", "Wholesale", "kg", "VND"), "Gạo – Bạc Liêu | Bán buôn | đồng/kg"),
+        (("Rice", "Bac Lieu", "Wholesale", "kg", "VND"), "Gạo – Bạc Liêu | Bán sỉ | đồng/kg"),
         (("Coconut oil", "world", "International", "mt", "USD"), "Dầu dừa – Thế giới | USD/tấn"),
         (
             ("Rice, Thai 5%", "world", "International", "mt", "USD"),

@@ -32,6 +32,7 @@ from forecast.bulletin.wording import (
     month_span,
     period_label,
     season_name,
+    short_day,
     to_ascii,
     words,
 )
@@ -111,7 +112,7 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
             template.format(
                 season=season_name(note.season, lang),
                 months=month_span(note.months, lang, short=True),
-                tet=f"{note.tet.day}/{note.tet.month}" if note.tet is not None else "",
+                tet=short_day(note.tet, lang) if note.tet is not None else "",
             )
         )
     if s.alps_band in SMS_BANDS:

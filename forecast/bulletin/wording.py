@@ -60,6 +60,11 @@ WORDS: dict[str, dict[str, str]] = {
         "col_outlook_monthly": "Dự báo {n} tháng tới",
         "col_outlook_weekly": "Dự báo {n} tuần tới",
         "col_outlook_mixed": "Dự báo {n} kỳ tới",
+        # "_one": the wording for a count of one (see :func:`counted`): "tuần tới", as one
+        # says it, not "1 tuần tới"
+        "col_outlook_monthly_one": "Dự báo tháng tới",
+        "col_outlook_weekly_one": "Dự báo tuần tới",
+        "col_outlook_mixed_one": "Dự báo kỳ tới",
         "col_anomaly": "Cảnh báo giá",
         "col_date": "Ngày giá",
         "missing": "–",
@@ -80,7 +85,7 @@ WORDS: dict[str, dict[str, str]] = {
         # below WFP's bands: an ALPS under -1, the price far below its usual level
         "band_low": "thấp",
         "legend": (
-            "! thay đổi trên 10% (cao), !! trên 25% (rất cao), theo cách FEWS NET đánh giá. "
+            "! thay đổi trên 10% (mạnh), !! trên 25% (rất mạnh), theo cách FEWS NET đánh giá. "
             "Dự báo: cứ 10 lần thì khoảng 8 lần giá thực tế nằm trong khoảng này."
         ),
         "legend_alert": (
@@ -105,19 +110,19 @@ WORDS: dict[str, dict[str, str]] = {
         # The calendar's season, where this market's own prices did not go its way.
         "harvest_dip_peak_unseen": (
             "{season}: thu hoạch rộ {months}, nhưng giá ở đây thường không giảm lúc này "
-            "({years} năm số liệu)."
+            "(theo số liệu {years} năm)."
         ),
         "harvest_dip_unseen": (
             "{season}: thu hoạch {months}, nhưng giá ở đây thường không giảm lúc này "
-            "({years} năm số liệu)."
+            "(theo số liệu {years} năm)."
         ),
         "harvest_rise_unseen": (
             "{season} ({months}): nhu cầu cao, nhưng giá ở đây thường không tăng lúc này "
-            "({years} năm số liệu)."
+            "(theo số liệu {years} năm)."
         ),
         "harvest_output_unseen": (
             "{season} ({months}): sản lượng tăng, nhưng giá ở đây thường không giảm lúc này "
-            "({years} năm số liệu)."
+            "(theo số liệu {years} năm)."
         ),
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
@@ -146,6 +151,8 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "span_weekly": "{n} tuần",
         "span_monthly": "{n} tháng",
+        "span_weekly_one": "tuần",
+        "span_monthly_one": "tháng",
         "accuracy_made": (
             "Dự báo làm từ giá đến {made} cho giá {date}: từ {low} đến {high}; giá thực tế "
             "{actual} ({verdict})."
@@ -166,6 +173,11 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_period_monthly": "thang",
         "sms_period_weekly": "tuan",
         "sms_period_mixed": "ky",
+        "sms_outlook_one": "{period} toi: {low}-{high}, {direction}.",
+        "sms_outlook_point_one": "{period} toi: {direction}.",
+        "sms_period_monthly_one": "Thang",
+        "sms_period_weekly_one": "Tuan",
+        "sms_period_mixed_one": "Ky",
         "sms_dip": "{season}: gia thuong giam {months}.",
         "sms_rise": "{season}: nhu cau cao, gia thuong tang {months}.",
         "sms_rise_tet": "{season}: gia thuong tang truoc Tet ({tet}).",
@@ -769,6 +781,15 @@ def month_span(months: tuple[int, ...] | list[int], lang: str, *, short: bool = 
     if first == last:
         return MONTHS_EN[first - 1] if short else MONTHS_EN_LONG[first - 1]
     return f"{MONTHS_EN[first - 1]}–{MONTHS_EN[last - 1]}"
+
+
+def short_day(date: pd.Timestamp, lang: str) -> str:
+    """A day without its year, for an SMS: "17/2" (vi), "17 Feb" (en; "17/2" reads as the
+    17th month to some English readers, and every other English text writes the month)."""
+    date = pd.Timestamp(date)
+    if check_lang(lang) == "vi":
+        return f"{date.day}/{date.month}"
+    return f"{date.day} {MONTHS_EN[date.month - 1]}"
 
 
 def day_label(date: pd.Timestamp, lang: str) -> str:

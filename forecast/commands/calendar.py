@@ -41,7 +41,8 @@ def calendar_show(
         raise UsageError(
             f"no calendar rows match '{commodity}'",
             "--commodity",
-            f"Known crops: {', '.join(sorted(cal['commodity'].unique()))}",
+            "Known crops: "
+            + ", ".join(sorted(_crop_name(c, "en") for c in cal["commodity"].unique())),
         )
     if as_json:
         typer.echo(table_frame.to_json(orient="records", force_ascii=False))
@@ -78,7 +79,7 @@ def calendar_show(
     for _, row in table_frame.iterrows():
         # English keeps the calendar's names as written (Rice, Đông Xuân), as before.
         crop = _crop_name(str(row["commodity"]), lang)
-        season = season_name(str(row["season"]), lang) if lang == "vi" else row["season"]
+        season = season_name(str(row["season"]), lang)  # "Rainy season", as bulletins say
         if row["region"] != main_region:
             crop = f"{crop} ({_region(row['region'], lang)})"
         rows.append((str(crop), str(season), [marks.get(str(row[m]), "") for m in range(1, 13)]))
@@ -124,13 +125,12 @@ _WORDS = {
 
 
 def _crop_name(commodity: str, lang: str) -> str:
-    """The crop as a Vietnamese grower names it: the calendar's rice is the crop in the
-    field, lúa, not the milled gạo that the bulletins price."""
+    """The crop as the bulletins name it ("Coffee (Robusta)": "Coffee, Robusta" read as two
+    crops); in Vietnamese as a grower does: the calendar's rice is the crop in the field,
+    lúa, not the milled gạo that the bulletins price."""
     from forecast.bulletin.wording import commodity_name
 
-    if lang != "vi":
-        return commodity  # as the calendar writes it (Rice, Coffee (Robusta)), as before
-    if commodity.strip().casefold() == "rice":
+    if lang == "vi" and commodity.strip().casefold() == "rice":
         return commodity_name("Rice (paddy)", lang)
     return commodity_name(commodity, lang)
 
@@ -154,7 +154,7 @@ def _tet_caption(table_frame, lang: str = "en") -> str:
     if tied.empty:
         return ""
     said = _WORDS[lang]
-    names = dict.fromkeys(season_name(s, lang) if lang == "vi" else s for s in tied)
+    names = dict.fromkeys(season_name(s, lang) for s in tied)
     tet = next_tet(pd.Timestamp.today())
     when = said["next"].format(day=day_label(tet, lang)) if tet is not None else ""
     return f"\n↑ {', '.join(names)}: " + said["tet"].format(weeks=TET_LEAD_WEEKS, when=when)

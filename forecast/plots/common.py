@@ -71,7 +71,7 @@ TEXT = {
         "range": "Khoảng {level}%",
         "harvest": "Thu hoạch ({region})",
         "season": "{season} ({region})",
-        "peak": "Cao điểm thu hoạch",
+        "peak": "Thu hoạch rộ",
         "last": "Mới nhất: {value} ({date})",
         "average": "Trung bình 12 tháng quanh đó",
         "season_ylabel": "% so với trung bình 12 tháng quanh đó",
@@ -89,9 +89,9 @@ TEXT = {
         "latest": "Mới nhất: {value} ({band})",
         "normal": "bình thường",
         "low": "thấp",
-        "stress": "căng thẳng",
-        "alert": "cảnh báo",
-        "crisis": "khủng hoảng",
+        "stress": "hơi cao",
+        "alert": "cao",
+        "crisis": "rất cao",
         "model": "mô hình: {model}",
         "held_back": "Có thể nhập sai: không dùng",
     },
@@ -123,7 +123,7 @@ def series_unit_label(key: tuple, lang: str = "en") -> str:
 
 #: Price types as a Vietnamese reader says them; others are kept as written.
 _PRICE_TYPES_VI = {
-    "wholesale": "Bán buôn",
+    "wholesale": "Bán sỉ",  # as the Mekong Delta says it (the north's "bán buôn")
     "retail": "Bán lẻ",
     "farmgate": "Giá tại vườn",
     "producer": "Giá tại vườn",
@@ -134,7 +134,7 @@ _PRICE_TYPES_VI = {
 def chart_title(key: tuple, lang: str = "en", unit: str | None = None) -> str:
     """A series' name as its chart's title: ``Rice | An Giang | Wholesale | đồng/kg`` in
     English (the names of the commodity and market kept as written), ``Gạo – An Giang |
-    Bán buôn | đồng/kg`` in Vietnamese, the series named as the bulletin names it.
+    Bán sỉ | đồng/kg`` in Vietnamese, the series named as the bulletin names it.
 
     A Vietnamese reader got "Rice | Bac Lieu | Bán buôn" (two languages) and "Coconut oil |
     world | Thế giới" (the world twice): a price type that says the market again ("Thế
