@@ -203,16 +203,16 @@ def test_a_harvest_note_follows_the_markets_own_typical_year_not_only_the_calend
     bulletin = BulletinFacts(when, (facts,), 3, "naive")
     said = {lang: " ".join(render(bulletin, lang, "md").split()) for lang in ("en", "vi")}
     assert (
-        "Thu Đông harvest in Oct–Dec, but prices here have not usually dipped then "
+        "Thu Đông harvest in Oct–Dec, but this market's prices have not usually dipped then "
         "(11 years of prices)."
     ) in said["en"]
     assert (
-        "Vụ Thu Đông: thu hoạch tháng 10–12, nhưng giá ở đây thường không giảm lúc này "
-        "(theo số liệu 11 năm)."
+        "Vụ Thu Đông: thu hoạch tháng 10–12, nhưng giá ở thị trường này thường không giảm lúc "
+        "này (theo số liệu 11 năm)."
     ) in said["vi"]
     assert "prices usually dip" not in said["en"] and "giá thường giảm" not in said["vi"]
     sms = render(bulletin, "vi", "sms")
-    assert "Vu Thu Dong: thu hoach T10-12, gia o day thuong khong giam." in sms, sms
+    assert "Vu Thu Dong: thu hoach T10-12, gia thi truong nay thuong khong giam." in sms, sms
     # Cheaper then: the calendar's word, as before.
     cheap = _rice_dear_or_cheap_late_in_the_year(12, -4)[:when]
     (kept,) = harvest_notes(_key("Lúa"), when, "monthly", 3, calendar, history=cheap)
@@ -220,12 +220,44 @@ def test_a_harvest_note_follows_the_markets_own_typical_year_not_only_the_calend
     facts = series_facts(_key("Lúa"), cheap, None, calendar=calendar)
     md = render(BulletinFacts(when, (facts,), 3, "naive"), "en", "md")
     assert "Thu Đông harvest in Oct–Dec: prices usually dip." in md
+    # A December never priced leaves October and November to judge by (the note held the
+    # calendar's word while one month had no typical level).
+    no_december = dear[:when][dear[:when].index.month != 12]
+    (judged,) = harvest_notes(_key("Lúa"), when, "monthly", 3, calendar, history=no_december)
+    assert judged.unseen_years is not None
     # Two years of prices are too few to overrule the calendar.
     short = _rice_dear_or_cheap_late_in_the_year(3, +4)[: when.replace(year=2012)]
     notes = harvest_notes(
         _key("Lúa"), when.replace(year=2012), "monthly", 3, calendar, history=short
     )
     assert notes and all(n.unseen_years is None for n in notes)
+
+
+def test_a_tet_note_follows_the_markets_own_run_up_to_tet():
+    """Re-review: a Tết season's note never met the market's own typical year: pomelo 15 %
+    cheaper from December to February every year still read "prices usually rise" before
+    Tết. The run-up's months are weighed like a harvest's; the ease after Tết, said alone
+    in Tết's own period, is not."""
+    calendar = load_calendar()
+    dates = pd.date_range("2012-01-01", "2024-11-01", freq="MS")
+    cheap = pd.Series(np.where(dates.month.isin([12, 1, 2]), 25500.0, 30000.0), index=dates)
+    when = pd.Timestamp("2024-11-01")
+    (note,) = harvest_notes(_key("Bưởi da xanh"), when, "monthly", 3, calendar, history=cheap)
+    assert note.tet is not None and note.unseen_years == 12
+    facts = series_facts(_key("Bưởi da xanh"), cheap, None, calendar=calendar)
+    bulletin = BulletinFacts(when, (facts,), 3, "naive")
+    assert (
+        "Tết season: demand peaks before Tết (29 Jan 2025), but this market's prices have "
+        "not usually risen then (12 years of prices)."
+    ) in " ".join(render(bulletin, "en", "md").split())
+    assert "nhu cầu cao trước Tết (29/1/2025), nhưng giá ở thị trường này" in render(
+        bulletin, "vi", "md"
+    )
+    assert "gia thi truong nay thuong khong tang" in render(bulletin, "vi", "sms")
+    # Dearer before Tết: the calendar's word, as before.
+    dear = pd.Series(np.where(dates.month.isin([12, 1]), 36000.0, 30000.0), index=dates)
+    (kept,) = harvest_notes(_key("Bưởi da xanh"), when, "monthly", 3, calendar, history=dear)
+    assert kept.unseen_years is None
 
 
 def test_pomelo_tet_season_is_a_price_rise_not_a_harvest_dip():

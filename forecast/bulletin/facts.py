@@ -161,9 +161,10 @@ class HarvestNote:
     #: Some of the outlook comes before Tết day; not so in Tết's own week or month, whose
     #: outlook is all after it (the note then says only that prices usually ease).
     before_tet: bool = True
-    #: The years of the series' own prices in which ``months`` did not go the calendar's
-    #: way (not cheaper than the year around them, for a dip), or ``None`` when they did or
-    #: the prices are too few to tell (see :func:`unseen_effect`).
+    #: Where the series' own prices did not go the calendar's way in ``months`` (not
+    #: cheaper than the year around them, for a dip), how many years of prices say so (the
+    #: fewest any of those months was seen in); ``None`` when they did, or the prices are
+    #: too few to tell (see :func:`unseen_effect`).
     unseen_years: int | None = None
 
 
@@ -548,24 +549,27 @@ SEEN_YEARS = 3
 
 
 def unseen_effect(typical: pd.DataFrame | None, months, effect: str) -> int | None:
-    """The years in which ``months`` did not do to this series' prices what the calendar
-    says (``effect``: "dip" or "rise"), or ``None``.
+    """Whether ``months`` did not do to this series' prices what the calendar says
+    (``effect``: "dip" or "rise"): the years of prices that say so, or ``None``.
 
     ``typical`` is the series' :func:`forecast.typical_year.seasonal_index`. The calendar
     speaks for a region; a market's own prices may not follow it: WFP's An Giang rice was
     dearest in November, in the Thu Đông harvest, where the bulletin said "prices usually
     dip" (its October to December 1.1 % above the year around them, over 14 years). So
-    where every month of the note was seen in ``SEEN_YEARS`` years or more and their
+    where at least half the note's months were seen in ``SEEN_YEARS`` years or more (a
+    month never priced, a December with no prices, has no typical level) and their
     typical level went the other way (0 or above for a dip), the note says so instead.
+    The count is the fewest years any of those months was seen in.
     """
     if typical is None:
         return None
     rows = typical.set_index("month").reindex(list(months))
-    if rows["median"].isna().any() or rows["years"].min() < SEEN_YEARS:
+    seen = rows[rows["median"].notna() & (rows["years"] >= SEEN_YEARS)]
+    if seen.empty or len(seen) * 2 < len(rows):
         return None
-    level = float(rows["median"].mean())
+    level = float(seen["median"].mean())
     went = level < 0 if effect == "dip" else level > 0
-    return None if went else int(rows["years"].min())
+    return None if went else int(seen["years"].min())
 
 
 def _typical_year(history: pd.Series | None) -> pd.DataFrame | None:
@@ -628,6 +632,9 @@ def harvest_notes(
             # The run-up to Tết, from Tết day: under way or starting within the window.
             start = tet - pd.Timedelta(weeks=TET_LEAD_WEEKS)
             if start <= ahead:
+                if typical is None and history is not None:  # once a series, when needed
+                    typical, history = _typical_year(history), None
+                run_up = months_between(start.month, tet.month)  # the weeks before Tết
                 notes.append(
                     HarvestNote(
                         season=str(row["season"]),
@@ -638,6 +645,11 @@ def harvest_notes(
                         tet=tet,
                         past_tet=outlook_end > tet,
                         before_tet=outlook_start < tet,
+                        # Only the rise before Tết is weighed: the ease after it is another
+                        # claim, said alone in Tết's own period.
+                        unseen_years=unseen_effect(typical, run_up, "rise")
+                        if outlook_start < tet
+                        else None,
                     )
                 )
             continue

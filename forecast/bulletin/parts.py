@@ -343,7 +343,11 @@ def harvest_sentence(note, lang: str) -> str:
     season = season_name(note.season, lang)
     months = month_span(note.months, lang)
     if note.tet is not None:  # the run-up to Tết, dated from Tết day
-        return w[tet_key(note, "harvest")].format(season=season, tet=day_label(note.tet, lang))
+        key = tet_key(note, "harvest")
+        if note.unseen_years is not None:  # this market's prices did not rise before it
+            key = "harvest_rise_tet_unseen"
+        tet = day_label(note.tet, lang)
+        return w[key].format(season=season, tet=tet, years=note.unseen_years)
     if note.effect == "rise":
         key = "harvest_rise"
     elif note.all_year:  # picked every month: these months bring more, not the harvest

@@ -108,6 +108,8 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
         template = w[key]
         if note.tet is not None:  # dated from Tết day: "truoc Tet (17/2)"
             template = w[tet_key(note, "sms")]
+            if note.unseen_years is not None:
+                template = w["sms_rise_tet_unseen"]
         parts.append(
             template.format(
                 season=season_name(note.season, lang),

@@ -109,20 +109,24 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_output": "{season} ({months}): sản lượng tăng, giá thường giảm.",
         # The calendar's season, where this market's own prices did not go its way.
         "harvest_dip_peak_unseen": (
-            "{season}: thu hoạch rộ {months}, nhưng giá ở đây thường không giảm lúc này "
-            "(theo số liệu {years} năm)."
+            "{season}: thu hoạch rộ {months}, nhưng giá ở thị trường này thường không giảm "
+            "lúc này (theo số liệu {years} năm)."
         ),
         "harvest_dip_unseen": (
-            "{season}: thu hoạch {months}, nhưng giá ở đây thường không giảm lúc này "
-            "(theo số liệu {years} năm)."
+            "{season}: thu hoạch {months}, nhưng giá ở thị trường này thường không giảm lúc "
+            "này (theo số liệu {years} năm)."
         ),
         "harvest_rise_unseen": (
-            "{season} ({months}): nhu cầu cao, nhưng giá ở đây thường không tăng lúc này "
-            "(theo số liệu {years} năm)."
+            "{season} ({months}): nhu cầu cao, nhưng giá ở thị trường này thường không tăng "
+            "lúc này (theo số liệu {years} năm)."
+        ),
+        "harvest_rise_tet_unseen": (
+            "{season}: nhu cầu cao trước Tết ({tet}), nhưng giá ở thị trường này thường không "
+            "tăng lúc này (theo số liệu {years} năm)."
         ),
         "harvest_output_unseen": (
-            "{season} ({months}): sản lượng tăng, nhưng giá ở đây thường không giảm lúc này "
-            "(theo số liệu {years} năm)."
+            "{season} ({months}): sản lượng tăng, nhưng giá ở thị trường này thường không "
+            "giảm lúc này (theo số liệu {years} năm)."
         ),
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
@@ -184,9 +188,14 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise_tet_after": "{season}: gia thuong tang truoc Tet ({tet}), giam sau Tet.",
         "sms_after_tet": "{season}: gia thuong giam sau Tet ({tet}).",
         "sms_output": "{season} ({months}): san luong tang, gia thuong giam.",
-        "sms_dip_unseen": "{season}: thu hoach {months}, gia o day thuong khong giam.",
-        "sms_rise_unseen": "{season}: nhu cau cao {months}, gia o day thuong khong tang.",
-        "sms_output_unseen": "{season} ({months}): san luong tang, gia o day thuong khong giam.",
+        "sms_dip_unseen": "{season}: thu hoach {months}, gia thi truong nay thuong khong giam.",
+        "sms_rise_unseen": "{season}: nhu cau cao {months}, gia thi truong nay thuong khong tang.",
+        "sms_rise_tet_unseen": (
+            "{season}: nhu cau cao truoc Tet ({tet}), gia thi truong nay thuong khong tang."
+        ),
+        "sms_output_unseen": (
+            "{season} ({months}): san luong tang, gia thi truong nay thuong khong giam."
+        ),
         "sms_alert": "Canh bao: gia {band} bat thuong.",
         "sms_low": "Gia thap bat thuong.",
         "sms_revised_corrected": "Gia {date} da sua: {price} (truoc {was}).",
@@ -277,20 +286,24 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_output": "{season} ({months}): output rises, prices usually dip.",
         # The calendar's season, where this market's own prices did not go its way.
         "harvest_dip_peak_unseen": (
-            "{season} harvest peaks in {months}, but prices here have not usually dipped "
-            "then ({years} years of prices)."
+            "{season} harvest peaks in {months}, but this market's prices have not usually "
+            "dipped then ({years} years of prices)."
         ),
         "harvest_dip_unseen": (
-            "{season} harvest in {months}, but prices here have not usually dipped then "
-            "({years} years of prices)."
+            "{season} harvest in {months}, but this market's prices have not usually dipped "
+            "then ({years} years of prices)."
         ),
         "harvest_rise_unseen": (
-            "{season} ({months}): demand peaks, but prices here have not usually risen then "
-            "({years} years of prices)."
+            "{season} ({months}): demand peaks, but this market's prices have not usually "
+            "risen then ({years} years of prices)."
+        ),
+        "harvest_rise_tet_unseen": (
+            "{season}: demand peaks before Tết ({tet}), but this market's prices have not "
+            "usually risen then ({years} years of prices)."
         ),
         "harvest_output_unseen": (
-            "{season} ({months}): output rises, but prices here have not usually dipped then "
-            "({years} years of prices)."
+            "{season} ({months}): output rises, but this market's prices have not usually "
+            "dipped then ({years} years of prices)."
         ),
         "held_back": (
             "The price {price} ({date}) is far from the periods before (about {around}), "
@@ -352,9 +365,16 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_rise_tet_after": "{season}: prices usually rise before Tet ({tet}), ease after.",
         "sms_after_tet": "{season}: prices usually ease after Tet ({tet}).",
         "sms_output": "{season} ({months}): output up, prices usually dip.",
-        "sms_dip_unseen": "{season} harvest in {months}: prices here did not usually dip.",
-        "sms_rise_unseen": "{season}: demand high in {months}, prices here did not usually rise.",
-        "sms_output_unseen": "{season} ({months}): output up, prices here did not usually dip.",
+        "sms_dip_unseen": "{season} harvest in {months}: this market's prices did not usually dip.",
+        "sms_rise_unseen": (
+            "{season}: demand high in {months}, this market's prices did not usually rise."
+        ),
+        "sms_rise_tet_unseen": (
+            "{season}: demand high before Tet ({tet}), this market's prices did not usually rise."
+        ),
+        "sms_output_unseen": (
+            "{season} ({months}): output up, this market's prices did not usually dip."
+        ),
         "sms_alert": "Price unusually high ({band} level).",
         "sms_low": "Price unusually low.",
         "sms_revised_corrected": "Price for {date} corrected: {price} (was {was}).",
