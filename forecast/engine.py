@@ -855,6 +855,7 @@ class _DaskPool:
         self.own_client = False
         self.max_in_flight = IN_FLIGHT_PER_WORKER * workers
         self.workerless = False  # the cluster was found with no worker left (see wait)
+        self.began = None  # the scheduler's clock when the run began (see _churned)
         self.own_cluster = False  # a LocalCluster cropcast started (here or in `started`)
 
     def __enter__(self):
@@ -891,6 +892,8 @@ class _DaskPool:
             # Its reconnection attempts are cropcast's to report, in one line (error_of).
             logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
             self._check_workers_run_cropcast()
+            with suppress(Exception):  # its clock, not ours: the scheduler's events use it
+                self.began = self.client.run_on_scheduler(time.time)
         else:
             import dask
 
@@ -1083,10 +1086,40 @@ class _DaskPool:
         with suppress(Exception):
             address = address or self.client.scheduler.address
         where = f"at {address} " if address else ""
+        churned = self._churned()
+        if churned:  # workers came, and died on their first jobs
+            return NoWorkerError(
+                f"the Dask cluster {where}{alone}: {churned} joined during the run and left "
+                "(a worker that cannot import cropcast dies on its first job)",
+                "Check 'pip show cropcast' where they run, and their logs, then run again",
+            )
         return NoWorkerError(
             f"the Dask cluster {where}{alone}",
             f"Start workers with 'dask worker {address or 'ADDRESS'}' and run again",
         )
+
+    def _churned(self) -> str:
+        """The workers that joined the cluster during the run and left it, from the
+        scheduler's event log: "1 worker", or "". Workers are asked whether they can import
+        cropcast as the run begins (_check_workers_run_cropcast); one started later, without
+        it, died on its first job, and the run said only that the cluster had no worker and
+        to start some, which the user had."""
+        if self.began is None:
+            return ""
+        try:
+            events = self.client.get_events("all")
+        except Exception:  # the scheduler is gone: nothing more to learn
+            return ""
+        joined, left = set(), set()
+        for when, event in events:
+            if when < self.began or not isinstance(event, dict):
+                continue
+            if event.get("action") == "add-worker":
+                joined.add(event.get("worker"))
+            elif event.get("action") == "remove-worker":
+                left.add(event.get("worker"))
+        n = len(joined & left)
+        return f"{n} worker{'s' if n != 1 else ''}" if n else ""
 
     def is_worker_death(self, error: BaseException) -> bool:
         return isinstance(error, self.distributed.KilledWorker)

@@ -1014,6 +1014,47 @@ def test_workers_that_cannot_import_cropcast_are_said_before_any_series_goes(tmp
     assert alive == 1  # and the worker was not killed by the question
 
 
+@pytest.mark.slow
+def test_a_worker_without_cropcast_that_joins_during_the_run_is_said(monkeypatch, tmp_path):
+    """Re-review: workers are asked whether they can import cropcast as the run begins; one
+    started a few seconds later, without it, died on its first job, and the run said the
+    cluster had no worker and to start some (exit 75), the user having just started one.
+    The scheduler's event log tells: the no-worker line names the worker that came and
+    went, and what to check."""
+    import threading
+
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    monkeypatch.setattr(engine_module, "DASK_NO_WORKERS_SECONDS", 2.0)
+    hide = tmp_path / "without_cropcast.py"
+    hide.write_text("import sys\nsys.modules['forecast'] = None\n")
+    out = tmp_path / "f.csv"
+    with distributed.LocalCluster(
+        n_workers=0, processes=True, dashboard_address=":0", silence_logs=logging.ERROR,
+        preload=[str(hide)],
+    ) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+        args = ("forecast", "-s", "Rice|An Giang", "-m", "naive", "-q", "--no-archive")
+        done = {}
+        command = threading.Thread(
+            target=lambda: done.update(result=cli(*args, "-o", out, "--scheduler", address))
+        )
+        command.start()
+        time.sleep(1.5)  # the run has begun, with no worker: the check found none to ask
+        cluster.scale(1)
+        command.join(120)
+    result = done["result"]
+    assert result.exit_code == 75, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        f"note: the Dask cluster at {address} had no worker for 2 s: 1 worker joined during "
+        "the run and left (a worker that cannot import cropcast dies on its first job), so 1 "
+        "series was not run: check 'pip show cropcast' where they run, and their logs, then "
+        "run again"
+    ) in said, said
+
+
 @pytest.mark.parametrize("command", ["alerts", "bulletin", "plot"])
 def test_commands_without_early_workers_say_a_refusing_scheduler_at_once(command, tmp_path):
     """alerts, bulletin and plot read the file, then waited 10 s for Dask's client to say
