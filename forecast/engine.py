@@ -119,7 +119,7 @@ class SeriesNotRunError(CropcastError):
     exit_code = 75
 
     def __init__(self, made: str, n: int | None = None, total: int | None = None):
-        counted = f"{n} of {total} series were" if n else "series were"
+        counted = f"{n:,} of {total:,} series were" if n else "series were"
         super().__init__(
             f"{counted} not run (the Dask cluster had no worker), so {made}",
             None,
@@ -140,7 +140,9 @@ class NoWorkerError(WorkerLostError):
 
     def summary(self, n: int) -> str:
         were = "was" if n == 1 else "were"
-        return f"{self.cluster}, so {n} series {were} not run: {self.fix[0].lower()}{self.fix[1:]}"
+        return (
+            f"{self.cluster}, so {n:,} series {were} not run: {self.fix[0].lower()}{self.fix[1:]}"
+        )
 
 
 def default_jobs() -> int:
@@ -942,7 +944,7 @@ class _DaskPool:
             return
         address, error = sorted(cannot.items())[0]
         which = (
-            f"{len(cannot)} of the {len(answers)} Dask workers cannot"
+            f"{len(cannot):,} of the {len(answers):,} Dask workers cannot"
             if len(cannot) < len(answers)
             else "the Dask workers cannot"
             if len(answers) > 1

@@ -1473,7 +1473,7 @@ def test_series_the_bulletin_leaves_out_are_said_as_left_out_not_forecast(tmp_pa
         "Sorghum | M3 | Retail | XOF/kg (2023-03)"
     ]
     forecast = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
-    assert "their forecasts start from their own last price" in forecast.stderr
+    assert "its forecast starts from its own last price" in forecast.stderr
 
 
 def test_cli_output_is_another_name_for_out_and_a_table_name_is_refused(tmp_path):

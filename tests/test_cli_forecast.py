@@ -804,10 +804,10 @@ def test_series_that_stopped_years_ago_are_named_on_stderr(tmp_path):
     path.write_text(text, "utf-8")  # M0 and M1 in 2023, M2 in 2019
     result = run("forecast", "-i", path, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert result.exit_code == 0, result.output
-    notes = [line for line in result.stderr.splitlines() if "end a year or more" in line]
+    notes = [line for line in result.stderr.splitlines() if "a year or more before" in line]
     assert notes == [
-        "note: 1 of 3 series end a year or more before the latest price (2023-12): "
-        "Sorghum | M2 | Retail | XOF/kg (2019-12); their forecasts start from their own last price"
+        "note: 1 of 3 series ends a year or more before the latest price (2023-12): "
+        "Sorghum | M2 | Retail | XOF/kg (2019-12); its forecast starts from its own last price"
     ]
 
 
@@ -827,7 +827,7 @@ def test_the_store_and_the_embedded_data_get_the_notes_a_file_gets(tmp_path):
     from_store = run("forecast", "--db", db, "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert from_file.exit_code == 0 and from_store.exit_code == 0, from_store.output
     for said in (
-        "end a year or more before the latest price",
+        "ends a year or more before the latest price",
         "5-fold or more from the prices on both sides",
     ):
         assert said in from_file.stderr
@@ -836,7 +836,7 @@ def test_the_store_and_the_embedded_data_get_the_notes_a_file_gets(tmp_path):
     assert path.name not in from_store.stderr  # no file to fix was read
     embedded = run("forecast", "-m", "naive", "-h", 2, "-j", 1, "-q")
     assert embedded.exit_code == 0, embedded.output
-    assert "series end a year or more before the latest price" in embedded.stderr
+    assert "series end a year or more before the latest price" in embedded.stderr  # 12 of 26
 
 
 def test_names_differing_only_in_capitals_are_named_on_stderr(tmp_path):
@@ -1784,10 +1784,10 @@ def test_alerts_notes_do_not_speak_of_forecasts(tmp_path):
     path = _price_file(tmp_path, "alerts.csv", rows)
     alerts = run("alerts", "-i", path, "-j", 1, "--quiet")
     assert alerts.exit_code == 0, alerts.output
-    assert "end a year or more before the latest price" in alerts.stderr
+    assert "ends a year or more before the latest price" in alerts.stderr
     assert "forecast" not in alerts.stderr and "ranges" not in alerts.stderr
     forecast = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
-    assert "their forecasts start from their own last price" in forecast.stderr
+    assert "its forecast starts from its own last price" in forecast.stderr
 
 
 def _monthly_file(tmp_path, name: str = "rice.csv", months: int = 72, start: str = "2015-01-01"):
@@ -2175,6 +2175,11 @@ def test_a_last_price_years_after_the_rest_of_its_series_is_said(tmp_path):
         "from there; if a date is mistyped, fix it in typo_year.csv"
     ) in said, said
     assert "Rice | B" not in said.split("a year or more after")[1]
+    # A backtest scores windows before it: no word of forecasts starting from there, nor of
+    # the stale series' (nothing is forecast from their last price either).
+    backtest = run("backtest", "-i", _price_file(tmp_path, "typo_year.csv", rows), "-j", 1)
+    assert backtest.exit_code == 0, backtest.output
+    assert "start from" not in backtest.stderr and "starts from" not in backtest.stderr
 
 
 def test_counts_in_notes_are_written_with_thousands_separators(tmp_path, capsys):
@@ -2195,3 +2200,13 @@ def test_counts_in_notes_are_written_with_thousands_separators(tmp_path, capsys)
     said = capsys.readouterr().err
     assert said.startswith("note: 1,390 of 1,429 series had too few prices"), said
     assert "and 1,388 more" in said
+    # Re-review: "cleaning refused 1200 of 5600 rows (1,200 × price 'abc' ...)".
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = pd.date_range("2020-01-01", periods=56, freq="MS")
+    for m in range(100):
+        rows += [
+            f"{d:%Y-%m-%d},Rice,M{m},Retail,kg,USD,{'abc' if m < 30 and i < 40 else 1 + i / 100}"
+            for i, d in enumerate(months)
+        ]
+    said = _notes_of_naive(_price_file(tmp_path, "big.csv", rows))
+    assert "note: cleaning refused 1,200 of 5,600 rows of big.csv (1,200 ×" in said, said

@@ -523,7 +523,7 @@ def assign_periods(
     notes = [f"frequency {freq} ({why})"]
     if off:
         notes.append(
-            f"{len(off)} series {'has its' if len(off) == 1 else 'have their'} own spacing "
+            f"{len(off):,} series {'has its' if len(off) == 1 else 'have their'} own spacing "
             f"(e.g. {off[0]['series']}: {off[0]['days']:g} days)"
         )
     return StepOutput(

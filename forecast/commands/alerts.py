@@ -273,11 +273,11 @@ def alerts_cmd(
     for which, label in (("alps", "ALPS"), ("ipa", "IPA")):
         counts = skipped[which]
         if counts:
-            reasons = ", ".join(f"{reason} ({n})" for reason, n in counts.items())
+            reasons = ", ".join(f"{reason} ({n:,})" for reason, n in counts.items())
             total = sum(counts.values())
             verb = "does" if total == 1 else "do"
             lead = f"series {verb} not qualify for" if not parts else "for"
-            parts.append(f"{total} {lead} {label}: {reasons}")
+            parts.append(f"{total:,} {lead} {label}: {reasons}")
     if parts:
         console.print("; ".join(parts), highlight=False)
     if not scored and (stale := _no_recent_price_hint(frame, stamp, bool(series))):

@@ -912,8 +912,11 @@ def load_for_forecast(
     if not outliers_later:  # a bulletin names them from the prices it used: note_jumps
         note_jumps(chosen, input_, typo, moves)
     if not stale_later:
-        note_stale_series(chosen, forecasting)
-    if forecasting and (input_ is not None or store_path is not None):  # the user's dates
+        # A backtest (forecasting, with no forecast to come) starts nothing from them.
+        note_stale_series(chosen, forecasting and spec is not None)
+    if spec is not None and (input_ is not None or store_path is not None):
+        # The user's dates, theirs to fix, where a forecast starts from the last price
+        # (forecast, bulletin, a fan chart); a backtest scores windows before it.
         note_lone_last_prices(chosen, typo)
     note_case_twins(chosen, spelling, forecasting)
     if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
@@ -1062,20 +1065,22 @@ def note_refused_rows(report, path: Path) -> None:
     left_out = sum(n for _, n in by_design)
     if left_out and not reasons and not report.lost:
         listed = listed_reasons(by_design)
-        typer.echo(f"note: {left_out} rows of {path.name} left out as always ({listed})", err=True)
+        typer.echo(
+            f"note: {left_out:,} rows of {path.name} left out as always ({listed})", err=True
+        )
         return
     shown = listed_reasons(reasons)
     if left_out:
-        shown += f"; besides {left_out} rows left out as always ({listed_reasons(by_design)})"
+        shown += f"; besides {left_out:,} rows left out as always ({listed_reasons(by_design)})"
     gone = report.lost
     lost = ""
     if gone:
-        names = ", ".join(gone[:3]) + (f" and {len(gone) - 3} more" if len(gone) > 3 else "")
+        names = ", ".join(gone[:3]) + (f" and {len(gone) - 3:,} more" if len(gone) > 3 else "")
         have, get = ("series has", "gets") if len(gone) == 1 else ("series have", "get")
         lost = f"; {len(gone):,} {have} no price left and {get} no forecast: {names}"
     typer.echo(
-        f"note: cleaning refused {report.rows_rejected - left_out} of "
-        f"{report.rows_in - left_out} rows of {path.name} "
+        f"note: cleaning refused {report.rows_rejected - left_out:,} of "
+        f"{report.rows_in - left_out:,} rows of {path.name} "
         f"({shown}){lost}; "
         f"'cropcast data check {path}' lists them",
         err=True,
@@ -1113,7 +1118,7 @@ def note_thousands(report, path: Path) -> None:
         if fix and small:  # --decimal reads the whole file: the đồng would be a few đồng
             fix += " in a file of their own (it would read the đồng prices so too)"
         typer.echo(
-            f"note: {n} {prices} in {path} like '{example['raw']}' {were} read as "
+            f"note: {n:,} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
             f"{why}){fix}",
             err=True,
@@ -1162,7 +1167,7 @@ def note_off_frequency(report, prices, path: Path) -> None:
     apart = f"{low:.0f} day" + ("s" if round(low) != 1 else "")
     if round(high) != round(low):
         apart = f"{low:.0f}-{high:.0f} days"
-    more = f" and {len(off) - 1} more" if len(off) > 1 else ""
+    more = f" and {len(off) - 1:,} more" if len(off) > 1 else ""
     has, were = ("has", "it was") if len(off) == 1 else ("have", "they were")
     typer.echo(
         f"note: {path.name} reads as {report.freq}, but {len(off):,} series {has} prices about "
@@ -1207,7 +1212,7 @@ def note_conflicts(report, prices, path: Path) -> None:
             )
     dates = "dates" if n > 1 else "date"
     typer.echo(
-        f"note: {n} {dates} in {path.name} had different prices in the same series; "
+        f"note: {n:,} {dates} in {path.name} had different prices in the same series; "
         f"{kept}{example}; 'cropcast data check {path}' lists them",
         err=True,
     )
@@ -1269,7 +1274,7 @@ def note_conversions(report, prices, path: Path, quotes_chuc: bool = False) -> N
             else f"forecasts are per the new {new}"
         )
         typer.echo(
-            f"note: {n} {kind} {'conversions' if n > 1 else 'conversion'} {what}, "
+            f"note: {n:,} {kind} {'conversions' if n > 1 else 'conversion'} {what}, "
             f"e.g. {scaled[0]['text']}; {per}: "
             f"'cropcast data check {path}' lists them",
             err=True,
@@ -1286,7 +1291,7 @@ def note_split(report, prices, path: Path) -> None:
         return
     first = split[0]
     n = len({s["series"] for s in split})  # one priced both ways counts once
-    many = f"{n} commodities and markets are" if n > 1 else "1 commodity and market is"
+    many = f"{n:,} commodities and markets are" if n > 1 else "1 commodity and market is"
     typer.echo(
         f"note: {many} priced in several units or currencies and forecast as separate "
         f"series, e.g. {first['series']} ({', '.join(first['values'])}); if that is a slip, "
@@ -1308,7 +1313,7 @@ def note_several_per_period(report, prices, path: Path) -> None:
     periods = period + ("s" if n != 1 else "")
     series = several.groupby([prices[c] for c in KEY], observed=True).any().sum()
     typer.echo(
-        f"note: {n} {periods} of {path.name} held several prices of one series ({series} "
+        f"note: {n:,} {periods} of {path.name} held several prices of one series ({series} "
         f"series, e.g. {series_label(tuple(first[list(KEY)]))} "
         f"{dated(first['date'], monthly=report.freq == 'monthly')}); "
         f"each {period}'s median was kept"
@@ -1352,7 +1357,7 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         n = len({j[1] for j in joins})
         which = "series moves" if n == 1 else "series move"
         typer.echo(
-            f"note: {n} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
+            f"note: {n:,} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
             f"{series_label(key)}: {money(kept.iloc[i])} ({dated(kept.index[i], kept.index)}) "
             f"-> {money(kept.iloc[i + 1])} ({dated(kept.index[i + 1], kept.index)}); "
             f"forecasts scale the "
@@ -1370,7 +1375,7 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         far = max(sides, key=lambda side: abs(np.log(price / side)))
         times = f"{price / far:.3g}×" if price > far else f"1/{far / price:.3g} of"
         typer.echo(
-            f"note: {n} {which} {SPIKE_TIMES:g}-fold or more from the prices on both sides, "
+            f"note: {n:,} {which} {SPIKE_TIMES:g}-fold or more from the prices on both sides, "
             f"or {JUMP_TIMES:g}-fold from one, while those agree, e.g. "
             f"{series_label(key)} {dated(when, series.index)}: {money(price)} between "
             f"{money(sides[0])} "
@@ -1466,7 +1471,7 @@ def note_outliers(
     )
     n = len(times)
     what = (
-        f"{n} prices look like outliers and were"
+        f"{n:,} prices look like outliers and were"
         if n > 1
         else "1 price looks like an outlier and was"
     )
@@ -1526,9 +1531,16 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
         f"{series_label(key)} ({date:%Y-%m})" for key, date in stale[:shown].items()
     )
     more = f" and {len(stale) - shown} more" if len(stale) > shown else ""
-    start = "; their forecasts start from their own last price" if forecasting else ""
+    start = ""
+    if forecasting:
+        start = "; " + (
+            "its forecast starts from its own last price"
+            if len(stale) == 1
+            else "their forecasts start from their own last price"
+        )
     typer.echo(
-        f"note: {len(stale):,} of {len(last):,} series end a year or more before the latest price "
+        f"note: {len(stale):,} of {len(last):,} series {'ends' if len(stale) == 1 else 'end'} "
+        "a year or more before the latest price "
         f"({latest:%Y-%m}): {examples}{more}{start}",
         err=True,
     )

@@ -775,14 +775,14 @@ def store_remove_cmd(
     n_series, n_prices = len(found), int(found["prices"].sum())
     if yes:
         console.print(
-            f"removed {n_series} series ({counted(n_prices, 'price')}) from {store.path}; "
+            f"removed {n_series:,} series ({counted(n_prices, 'price')}) from {store.path}; "
             f"{'it is' if n_prices == 1 else 'they are'} kept in its removals table",
             markup=False,
             highlight=False,
         )
     else:
         console.print(
-            f"would remove {n_series} series ({counted(n_prices, 'price')}); nothing removed: "
+            f"would remove {n_series:,} series ({counted(n_prices, 'price')}); nothing removed: "
             f"add --yes to remove {'it' if n_prices == 1 else 'them'}",
             markup=False,
             highlight=False,

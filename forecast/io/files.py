@@ -80,7 +80,7 @@ def _check_workbook(path: Path) -> None:
                 "Give a CSV, TSV, Excel (.xlsx) or Parquet file",
             )
     files = [n for n in names if not n.endswith("/")]
-    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3:,} more" if len(files) > 3 else "")
     raise InputError(
         f"is a zip archive ({shown}), not a price table",
         path.name,
@@ -635,7 +635,7 @@ def _check_broken(broken: list[BrokenLine], lines: list[str], width: int, name: 
     data_lines = sum(1 for line in lines[1:] if line.strip())
     if len(broken) <= BROKEN_LINES_ALLOWED and 2 * len(broken) < data_lines:
         return
-    more = f", and {len(broken) - 1} more" if len(broken) > 1 else ""
+    more = f", and {len(broken) - 1:,} more" if len(broken) > 1 else ""
     raise InputError(
         f"does not look like a table of the header's {width} columns: {len(broken)} of "
         f"{data_lines} lines do not split into them ({broken[0].reason}{more})",

@@ -1108,7 +1108,7 @@ def _check_frequencies(con, file_name: str) -> None:
     )
     raise InputError(
         f"series {series_label(first[:5])} is {stored} in the store but {incoming} in this file"
-        + (f" (and {len(conflicts) - 1}+ more series)" if len(conflicts) > 1 else ""),
+        + (f" (and {len(conflicts) - 1:,}+ more series)" if len(conflicts) > 1 else ""),
         file_name,
         f"{fix}; the store is unchanged",
     )
