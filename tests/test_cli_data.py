@@ -475,7 +475,7 @@ def test_calendar_show_says_the_season_before_tet_is_dated_from_tet_day():
 
 @pytest.mark.parametrize("width", [100, 40])
 def test_calendar_show_in_vietnamese_names_crops_seasons_and_months_as_growers_do(
-    width, monkeypatch
+    width, monkeypatch, tmp_path
 ):
     """`calendar show --commodity Lúa` listed its crop as Rice, its months as J F M, its
     legend as planting and harvest, for an extension officer reading Vietnamese."""
@@ -506,6 +506,24 @@ def test_calendar_show_in_vietnamese_names_crops_seasons_and_months_as_growers_d
     assert "(Tây Nguyên)" in every and "Mekong" not in every
     tet = next_tet(pd.Timestamp.today())
     assert f"↑ Vụ Tết: 6 tuần trước Tết (Tết tới: {tet.day}/{tet.month}/{tet.year})" in every
+    # A calendar of the user's, written in English: its known seasons in Vietnamese, the
+    # others as written (it read "Vụ Main season", "Vụ Winter crop").
+    own = tmp_path / "cal.csv"
+    own.write_text(
+        "commodity,region,country,season,plant_start,plant_end,harvest_start,harvest_end,"
+        "peak_start,peak_end,source\n"
+        "Cassava,Red River Delta,Viet Nam,Main season,,,11,3,1,1,x\n"
+        "Maize,Red River Delta,Viet Nam,Winter crop,9,10,12,1,,,x\n"
+        "Rice,Red River Delta,Viet Nam,Chiêm Xuân,1,2,5,6,,,x\n",
+        encoding="utf-8",
+    )
+    theirs = run("calendar", "show", "--calendar", own, "--lang", "vi")
+    assert theirs.exit_code == 0, theirs.output
+    words = " ".join(theirs.stdout.split())
+    assert {"Chính", "Winter", "crop", "Chiêm", "Xuân", "(ĐBSH)"} <= set(words.split())
+    assert "Main" not in words and "Vụ Winter" not in words
+    if width > 60:  # boxed: each season whole in its cell
+        assert "Chính vụ" in words and "Winter crop" in words and "Vụ Chiêm Xuân" in words
     # English is as it was: the calendar's own names.
     english = " ".join(run("calendar", "show", "--commodity", "Lúa").stdout.split())
     assert english.startswith("Harvest calendar: Lúa (Mekong Delta)") and "Rice" in english

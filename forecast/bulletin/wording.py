@@ -495,6 +495,9 @@ SEASONS_EN: dict[str, str] = {
     "Vụ tháng 10": "October season",
 }
 
+#: English season names back to Vietnamese, for calendars written in English.
+_SEASONS_VI_FROM_EN = {english.casefold(): vi for vi, english in SEASONS_EN.items()}
+
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTHS_EN_LONG = (
     "January",
@@ -647,8 +650,13 @@ def season_name(season: str, lang: str) -> str:
     """A calendar season as said in ``lang``: "Vụ Đông Xuân" (vi), "Đông Xuân" (en)."""
     if check_lang(lang) == "en":
         return SEASONS_EN.get(season, season)
+    vietnamese = _SEASONS_VI_FROM_EN.get(season.strip().casefold())
+    if vietnamese:  # a calendar of the user's written in English: "Main season"
+        return vietnamese
     lowered = season.casefold()
-    if lowered.startswith(("vụ", "mùa", "chính vụ")):
+    if lowered.startswith(("vụ", "mùa", "chính vụ")) or season.isascii():
+        # "Vụ" goes before a Vietnamese season's name (Đông Xuân); an English one the
+        # calendar does not know ("Winter crop") is kept as written, not "Vụ Winter crop".
         return season
     return f"{words(lang)['season_prefix']}{season}"
 

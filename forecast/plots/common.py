@@ -102,7 +102,7 @@ MONTHS = {
     "vi": tuple(f"T{m}" for m in range(1, 13)),  # "tháng 3" is written T3 on charts and boards
 }
 
-REGIONS_VI = {"Mekong Delta": "ĐBSCL", "Central Highlands": "Tây Nguyên"}
+REGIONS_VI = {"Mekong Delta": "ĐBSCL", "Central Highlands": "Tây Nguyên", "Red River Delta": "ĐBSH"}
 
 
 def words(lang: str) -> dict[str, str]:
