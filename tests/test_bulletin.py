@@ -615,6 +615,34 @@ def rising_rice(*pairs: tuple[str, str]) -> BulletinFacts:
     return BulletinFacts(pd.Timestamp("2019-12-01"), series, 3, "naive").select(lambda _: True)
 
 
+def test_a_summary_says_how_many_markets_moved_its_way_when_they_split():
+    """A native reader: "giá gạo (3 thị trường) giảm nhẹ" while Đồng Tháp's rice rose
+    (+0.4 %): the median spoke for every market. Where they went different ways, the
+    sentence counts those that went its way; where they agree, it is as before."""
+
+    def month(*changes: float) -> BulletinFacts:
+        series = tuple(
+            series_facts(
+                ("Rice", market, "Wholesale", "kg", "VND"),
+                pd.Series(
+                    [100.0, 100.0 * (1 + pct / 100)],
+                    index=pd.DatetimeIndex(["2021-02-01", "2021-03-01"]),
+                ),
+                None,
+            )
+            for market, pct in zip(("An Giang", "Bac Lieu", "Dong Thap"), changes, strict=False)
+        )
+        return BulletinFacts(pd.Timestamp("2021-03-01"), series, 3, "naive").select(lambda _: True)
+
+    split = month(-4.0, -3.5, 4.0)
+    assert summary_sentence(split, "en") == (
+        "Overall, rice (in 2 of 3 markets) prices fell slightly."
+    )
+    assert summary_sentence(split, "vi") == "Nhìn chung, giá gạo (2/3 thị trường) giảm nhẹ."
+    together = month(-4.0, -3.5, -3.0)
+    assert summary_sentence(together, "en") == "Overall, rice prices fell slightly."
+
+
 def test_a_summary_tells_apart_the_rice_of_a_market_from_kinds_of_rice():
     """ "rice, rice (Thai 5% broken) and rice (Vietnamese 5% broken) prices rose": the
     first was Bangkok's, and the reader could not tell."""

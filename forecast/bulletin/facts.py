@@ -303,6 +303,10 @@ class CommodityMovement:
     #: The markets of the series it sums up, so the summary can name them where the
     #: commodity's name alone does not tell it apart ("rice" beside "rice (Thai 5%)").
     markets: tuple[str, ...] = ()
+    #: Of the ``series`` it sums up, how many moved its way (``movement``): "rice fell
+    #: slightly" spoke for three markets, one of which had risen.
+    agreeing: int = 0
+    series: int = 0
 
 
 @dataclass(frozen=True)
@@ -407,9 +411,16 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
     out = []
     for commodity, values in changes.items():
         pct = float(np.median(values))
+        way = movement(pct)
         out.append(
             CommodityMovement(
-                commodity, pct, movement(pct), strength(pct), tuple(markets[commodity])
+                commodity,
+                pct,
+                way,
+                strength(pct),
+                tuple(markets[commodity]),
+                agreeing=sum(movement(value) == way for value in values),
+                series=len(values),
             )
         )
     return tuple(out)

@@ -152,7 +152,10 @@ def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[str,
         kind = kinds[item.commodity]
         bare = kind == commodity_name(item.commodity, "en").strip().casefold()
         unclear = (bare and same_kind[kind] > 1) or same_name[names[item.commodity]] > 1
-        if unclear and item.markets:
+        if 0 < item.agreeing < item.series:  # its markets went different ways: how many
+            said = words(lang)["n_of_markets"].format(k=item.agreeing, total=item.series)
+            names[item.commodity] += f" ({said})"
+        elif unclear and item.markets:
             names[item.commodity] += f" ({_markets_said(item.markets, lang)})"
     return names
 

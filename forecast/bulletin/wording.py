@@ -72,6 +72,8 @@ WORDS: dict[str, dict[str, str]] = {
         "n_weeks": "{n} tuần",
         "n_months": "{n} tháng",
         "n_markets": "{n} thị trường",
+        # a commodity's change in the summary, where its markets went different ways
+        "n_of_markets": "{k}/{total} thị trường",
         "rising": "tăng",
         "falling": "giảm",
         "stable": "ổn định",
@@ -252,6 +254,8 @@ WORDS: dict[str, dict[str, str]] = {
         "n_weeks_one": "{n} week",
         "n_months_one": "{n} month",
         "n_markets": "{n} markets",
+        # a commodity's change in the summary, where its markets went different ways
+        "n_of_markets": "in {k} of {total} markets",  # two or more
         "n_markets_one": "{n} market",
         "rising": "rising",
         "falling": "falling",
