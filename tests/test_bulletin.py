@@ -643,6 +643,34 @@ def test_a_summary_says_how_many_markets_moved_its_way_when_they_split():
     assert summary_sentence(together, "en") == "Overall, rice prices fell slightly."
 
 
+def test_a_summary_does_not_say_no_new_price_of_one_held_back_as_mistyped():
+    """A native reader: week 50's durian price came (1.030.000, a slipped zero) and was held
+    back, and the summary said "sầu riêng Ri6 chưa có giá mới" beside the note that named
+    it. It says the new price looks mistyped and is not used."""
+    from dataclasses import replace
+
+    from forecast.bulletin.facts import HeldBack
+
+    weeks = pd.date_range("2025-11-03", periods=6, freq="W-MON")
+    durian = series_facts(
+        ("Sầu riêng Ri6", "Mỏ Cày Bắc", "Retail", "kg", "VND"),
+        pd.Series(103000.0, index=weeks[:5]),
+        None,
+    )
+    durian = replace(durian, held_back=(HeldBack(weeks[5], 1030000.0, 103000.0),))
+    pomelo = series_facts(
+        ("Bưởi da xanh", "Mỏ Cày Bắc", "Retail", "kg", "VND"),
+        pd.Series(30000.0, index=weeks),
+        None,
+    )
+    facts = BulletinFacts(weeks[5], (pomelo, durian), 3, "naive").select(lambda _: True)
+    vi, en = summary_sentence(facts, "vi"), summary_sentence(facts, "en")
+    assert "chưa có giá mới" not in vi and "no new price" not in en
+    assert "giá mới của sầu riêng Ri6 có thể nhập sai, chưa dùng" in vi, vi
+    assert "the new price for durian (Ri6) looks mistyped and is not used" in en, en
+    assert "giá bưởi da xanh ổn định" in vi  # the steady one named, not "the others"
+
+
 def test_a_summary_tells_apart_the_rice_of_a_market_from_kinds_of_rice():
     """ "rice, rice (Thai 5% broken) and rice (Vietnamese 5% broken) prices rose": the
     first was Bangkok's, and the reader could not tell."""

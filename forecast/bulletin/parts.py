@@ -87,8 +87,8 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         if verb in groups
     ]
     stable = [item for item in facts.summary if item.movement == "stable"]
-    older, uncompared = _not_summed(facts, lang)
-    if stable and (len(facts.summary) == 1 or older or uncompared):
+    older, uncompared, held = _not_summed(facts, lang)
+    if stable and (len(facts.summary) == 1 or older or uncompared or held):
         steady = join_names([names[item.commodity] for item in stable], lang)
         parts.append(w["part"].format(names=steady, verb=w["stable_verb"]))
     elif stable:
@@ -97,6 +97,8 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         parts.append(w["no_earlier_price"].format(names=join_names(uncompared, lang)))
     if older:
         parts.append(w["no_new_price"].format(names=join_names(older, lang)))
+    if held:
+        parts.append(w["new_price_held_back"].format(names=join_names(held, lang)))
     sentence = w["overall"].format(parts="; ".join(parts))
     return sentence[0].upper() + sentence[1:]
 
@@ -106,18 +108,23 @@ def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
     those with an older price than the bulletin's period, and those priced this period
     with no price the period before to compare (a coconut back at +41 % after months
     away, under "prices held steady"). "coconut", or "coconut (Jaffna)" where the same
-    product's other markets are in the summary. Returns ``(older, uncompared)``."""
+    product's other markets are in the summary; and those whose price of this period was
+    held back as mistyped (the summary said "no new price yet" beside its note). Returns
+    ``(older, uncompared, held)``."""
     summed = {item.commodity for item in facts.summary}
     older: dict[str, list[str]] = {}
     uncompared: dict[str, list[str]] = {}
+    held: dict[str, list[str]] = {}
     for s in facts.series:
         if not s.is_current(facts.as_of):
-            older.setdefault(s.commodity, []).append(s.market)
+            # A new price came, held back as mistyped: not "no new price yet".
+            mistyped = any(_in_period(h.date, facts.as_of, s.freq) for h in s.held_back)
+            (held if mistyped else older).setdefault(s.commodity, []).append(s.market)
         elif s.vs_previous is None:  # priced now, nothing the period before to compare
             uncompared.setdefault(s.commodity, []).append(s.market)
-    # A product whose other markets the summary speaks of, or named in both lists, is named
+    # A product whose other markets the summary speaks of, or named in two lists, is named
     # with its markets: "durian (Chợ A)", "durian (Chợ B)", not "durian" twice.
-    both = set(older) & set(uncompared)
+    both = (set(older) & set(uncompared)) | (set(held) & (set(older) | set(uncompared)))
 
     def named(products: dict[str, list[str]]) -> list[str]:
         return [
@@ -126,7 +133,13 @@ def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
             for commodity, markets in products.items()
         ]
 
-    return named(older), named(uncompared)
+    return named(older), named(uncompared), named(held)
+
+
+def _in_period(date, as_of, freq: str) -> bool:
+    from forecast.bulletin.facts import same_period
+
+    return as_of is not None and same_period(date, as_of, freq)
 
 
 #: Beyond this many markets the summary counts them ("rice (3 markets)") instead of naming them.
