@@ -1231,3 +1231,35 @@ except KeyboardInterrupt:
     sys.exit(130)
 """
     return _python(code)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("forecast", "-o", ""),
+        ("forecast", "--input", " "),
+        ("backtest", "--db", ""),
+        ("alerts", "-o", ""),
+        ("bulletin", "--previous", ""),
+        ("bulletin", "-o", ""),
+        ("data", "check", ""),
+        ("data", "clean", "data/prices.csv", "-o", "clean.csv", "--rejected", ""),
+        ("calendar", "show", "--calendar", ""),
+        ("ingest", "data/prices.csv", ""),
+        ("store", "export", "-o", ""),
+    ],
+)
+def test_an_empty_path_is_refused_by_its_option_not_read_as_the_current_folder(
+    args, tmp_path, monkeypatch
+):
+    # A script's unset variable (`-o "$OUT"`): Typer read '' as '.', and the refusal
+    # named '.' ("'.' is a folder"), a path the user never typed; nothing may be written.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    shutil.copy(Path(__file__).parents[1] / "data" / "prices.csv", tmp_path / "data")
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result)
+    assert "the value is empty (an unset variable in a script?); give a path" in line, line
+    assert "'.'" not in line and ".:" not in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

@@ -93,6 +93,37 @@ def one_line_paragraphs(text: str) -> str:
     )
 
 
+def _refuse_empty_paths(command) -> None:
+    """Every path option or argument of ``command`` refuses an empty value (a script's
+    unset variable, ``-o "$OUT"``): Typer reads '' as the current folder, so the refusal
+    named '.' ("'.' is a folder"), which the user never typed. (A path option with a
+    parser of its own, plot's ``--out``, says it its own way.)"""
+    for param in command.params:
+        described = getattr(param, "type_descriptor", None)
+        if (
+            described is None
+            or described.annotation not in (Path, list[Path])
+            or getattr(described.parameter_info, "parser", None) is not None
+            or "process_value" in vars(param)  # wrapped already
+        ):
+            continue
+        param.process_value = _nonempty(param, param.process_value)
+
+
+def _nonempty(param, process_value):
+    def checked(ctx, value):
+        given = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(one, str) and not one.strip() for one in given):
+            raise typer.BadParameter(
+                "the value is empty (an unset variable in a script?); give a path",
+                ctx=ctx,
+                param=param,
+            )
+        return process_value(ctx, value)
+
+    return checked
+
+
 class CropcastGroup(TyperGroup):
     """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code;
     so too click's usage errors (exit 2)."""
@@ -117,6 +148,8 @@ class CropcastGroup(TyperGroup):
         command = super().get_command(ctx, name)
         if command is not None and command.help:
             command.help = one_line_paragraphs(command.help)
+        if command is not None:
+            _refuse_empty_paths(command)
         return command
 
     def resolve_command(self, ctx, args):
