@@ -1263,3 +1263,32 @@ def test_an_empty_path_is_refused_by_its_option_not_read_as_the_current_folder(
     assert "the value is empty (an unset variable in a script?); give a path" in line, line
     assert "'.'" not in line and ".:" not in line, line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_data_check_names_a_last_price_years_after_the_rest_of_its_series(tmp_path):
+    """Review: a date typed 2026 for 2021 passed 'data check' with only a 60-period gap in
+    its list, and went on into forecasts (and a store) as the series' latest price."""
+    head = "date,commodity,market,price_type,unit,currency,price"
+    months = pd.date_range("2018-01-01", "2021-06-01", freq="MS")
+    rows = [f"{d:%Y-%m-%d},Rice,{m},Retail,kg,VND,{8000 + i}"
+            for m in ("A", "B") for i, d in enumerate(months)]  # fmt: skip
+    rows[len(months) - 1] = rows[len(months) - 1].replace("2021-06-01", "2026-06-01")
+    path = tmp_path / "typo.csv"
+    path.write_text("\n".join([head, *rows]) + "\n", "utf-8")
+    checked = run("data", "check", path)
+    assert checked.exit_code == 0, checked.output  # no row to fix: a date to look at
+    said = " ".join(checked.stdout.split())
+    assert (
+        "last prices a year or more after the others (a mistyped year?): "
+        "Rice | A | Retail | VND/kg: 2026-06-01, after none since 2021-05-01"
+    ) in said, said
+    assert "Rice | B | Retail | VND/kg: 20" not in said
+    as_json = json.loads(run("data", "check", path, "--json").stdout)
+    assert as_json["late_last_prices"] == [
+        {"series": "Rice | A | Retail | VND/kg", "late": ["2026-06-01"], "before": "2021-05-01"}
+    ]
+    cleaned = run("data", "clean", path, "-o", tmp_path / "c.csv", "--json")
+    assert json.loads(cleaned.stdout)["late_last_prices"] == as_json["late_last_prices"]
+    path.write_text("\n".join([head, *rows]).replace("2026-06-01", "2021-06-01") + "\n", "utf-8")
+    assert "a mistyped year" not in run("data", "check", path).stdout
+    assert json.loads(run("data", "check", path, "--json").stdout)["late_last_prices"] == []

@@ -1668,6 +1668,92 @@ def test_store_remove_lists_then_takes_out_a_misspelt_series(tmp_path):
     assert again.exit_code == 2 and one_error_line(again) and "no stored series" in again.stderr
 
 
+def _typo_year_files(tmp_path) -> tuple[Path, Path]:
+    """Two markets' monthly rice to 2021-06; in the first file, A's last month typed 2026."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    months = pd.date_range("2018-01-01", "2021-06-01", freq="MS")
+    rows = [
+        f"{d:%Y-%m-%d},Rice,{market},Retail,kg,VND,{base + 10 * i}"
+        for market, base in (("A", 8000), ("B", 9000))
+        for i, d in enumerate(months)
+    ]
+    good, typo = tmp_path / "rice.csv", tmp_path / "rice_typo.csv"
+    good.write_text(head + "\n".join(rows) + "\n", "utf-8")
+    rows[len(months) - 1] = rows[len(months) - 1].replace("2021-06-01", "2026-06-01", 1)
+    typo.write_text(head + "\n".join(rows) + "\n", "utf-8")
+    return good, typo
+
+
+def test_a_mistyped_year_is_said_at_ingest_and_store_remove_date_takes_it_out(tmp_path):
+    """Review: a date typed 2026 for 2021 entered the store unsaid, and forecast then told
+    the user to ingest a corrected file, which adds the right date beside the wrong one:
+    the forecast still started from 2026, and removing the series lost its good prices."""
+    db = tmp_path / "s.duckdb"
+    good, typo = _typo_year_files(tmp_path)
+    first = run("ingest", typo, "--db", db)
+    assert first.exit_code == 0, first.output
+    said = " ".join(first.stderr.split())
+    command = re.search(r"take it out with '(cropcast store remove [^']+)'", said)
+    assert command is not None, said
+    assert "(Rice | A | Retail | VND/kg: 2026-06, after none since 2021-05)" in said
+    assert "Rice | B" not in said
+    # The corrected file adds 2021-06 and leaves 2026-06: still said, the same way.
+    fixed = run("ingest", good, "--db", db)
+    assert fixed.exit_code == 0 and command.group(1) in " ".join(fixed.stderr.split())
+    stored = load_prices(open_store(db))
+    assert len(stored) == 85 and "2026-06-01" in stored["date"].astype(str).tolist()
+    # The command as the note gives it, split as a shell would.
+    args = [a.strip('"') for a in re.findall(r'"[^"]*"|\S+', command.group(1))][1:]
+    assert args[:2] == ["store", "remove"] and "--yes" in args and "--db" in args
+    listed = run(*[a for a in args if a != "--yes"])
+    assert listed.exit_code == 0 and "nothing removed" in listed.stdout
+    assert len(load_prices(open_store(db))) == 85  # a listing only
+    done = run(*args)
+    assert done.exit_code == 0, done.output
+    assert "removed 1 price of 1 series" in " ".join(done.stdout.split())
+    stored = load_prices(open_store(db))
+    assert len(stored) == 84 and stored["date"].max() == pd.Timestamp("2021-06-01")
+    assert audit(open_store(db)) == []  # kept in the removals table: the counts conserve
+    out = tmp_path / "fc.csv"
+    forecast = run("forecast", "--db", db, "-m", "naive", "-j", 1, "-q", "-o", out)
+    assert forecast.exit_code == 0 and "a year or more" not in forecast.stderr, forecast.stderr
+    assert pd.read_csv(out)["date"].min() == "2021-07-01"
+    # Asked again, or for a date it never had, or one that is not a date: refused.
+    again = run(*args)
+    assert again.exit_code == 2 and "no stored price of" in one_error_line(again)
+    for wrong in ("2026-13", "26-06-01", "June"):
+        refused = run("store", "remove", "--db", db, "-s", "Rice|A", "--date", wrong, "--yes")
+        assert refused.exit_code == 2, refused.output
+        assert f"--date: '{wrong}' is not a day or a month" in one_error_line(refused)
+    assert len(load_prices(open_store(db))) == 84
+
+
+def test_store_remove_date_takes_the_estimates_interpolated_from_the_price_too(tmp_path):
+    """An estimate cleaning interpolated between a removed price and its neighbour would
+    keep the removed price's trace in the series: it goes with it, and is said."""
+    db = tmp_path / "s.duckdb"
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    months = pd.date_range("2020-01-01", "2021-12-01", freq="MS")
+    skipped = {months[10], months[11], months[15]}  # interpolated by cleaning
+    rows = [f"{d:%Y-%m-%d},Rice,A,Retail,kg,VND,{8000 + 10 * i}"
+            for i, d in enumerate(months) if d not in skipped]  # fmt: skip
+    (tmp_path / "p.csv").write_text(head + "\n".join(rows) + "\n", "utf-8")
+    assert run("ingest", tmp_path / "p.csv", "--db", db).exit_code == 0
+    before = load_prices(open_store(db))
+    assert before["flags"].str.contains("interpolated").sum() == 3
+    done = run("store", "remove", "--db", db, "-s", "Rice|A", "--date", "2020-10", "--yes")
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.stdout.split())
+    assert (
+        "removed 3 prices of 1 series (2 of them interpolated by cleaning from the price asked for)"
+        in said
+    )
+    after = load_prices(open_store(db))
+    gone = set(before["date"]) - set(after["date"])
+    assert gone == {months[9], months[10], months[11]}
+    assert audit(open_store(db)) == []
+
+
 def test_a_typo_in_a_file_per_chuc_is_quoted_per_chuc_at_ingest(tmp_path):
     """The ingest's outlier line quoted 130,000 a nut for a '1.560.000' typed per chục: the
     depot looks for what it typed."""

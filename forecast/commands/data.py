@@ -129,11 +129,29 @@ def data_list(
     print_table(table)
 
 
-def _print_report(report, file: Path, twins: list[list[str]], shown: int = 10) -> None:
+def _print_report(
+    report, file: Path, twins: list[list[str]], late: list[dict], shown: int = 10
+) -> None:
     console.print(f"[bold]{file.name}[/bold]")
     lines = report.lines(limit=shown)
     for line in lines:
         console.print(f"  {line}", markup=False, highlight=False)
+    if late:
+        # A year typed 2026 for 2021: the forecast would start from that one price.
+        console.print(
+            "  last prices a year or more after the others (a mistyped year?):",
+            markup=False,
+            highlight=False,
+        )
+        for item in late[:shown]:
+            dates = " and ".join(item["late"])
+            console.print(
+                f"    {item['series']}: {dates}, after none since {item['before']}",
+                markup=False,
+                highlight=False,
+            )
+        if len(late) > shown:
+            console.print(f"    ... and {len(late) - shown:,} more", markup=False, highlight=False)
     if twins:
         console.print(
             "  names alike but for capitals, spaces or accents (kept as separate series; "
@@ -165,6 +183,22 @@ def _case_twins(prices) -> list[list[str]]:
     return [[series_label(key) for key in group] for group in case_twins(prices)]
 
 
+def _late_last_prices(prices) -> list[dict]:
+    """The cleaned series whose last price or two come a year or more after the ones before
+    (see :func:`forecast.summary.late_last_prices`), by label, dates as the file's days."""
+    from forecast.summary import late_last_prices
+    from forecast.table import KEY, series_label
+
+    return [
+        {
+            "series": series_label(tuple(getattr(row, k) for k in KEY)),
+            "late": [f"{date:%Y-%m-%d}" for date in row.late],
+            "before": f"{row.before:%Y-%m-%d}",
+        }
+        for row in late_last_prices(prices).itertuples(index=False)
+    ]
+
+
 @data_app.command("check")
 def data_check(
     file: Annotated[Path, typer.Argument(help="The price file to check.")],
@@ -193,16 +227,18 @@ def data_check(
     )
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     twins = _case_twins(result.prices)
+    late = _late_last_prices(result.prices)
     by_design, to_fix = split_left_out(result.report.reasons.most_common())
     if as_json:
         payload = result.report.to_dict()
         payload["rows_to_fix"] = sum(n for _, n in to_fix)
         payload["rows_left_out_as_always"] = sum(n for _, n in by_design)
         payload["case_twins"] = twins
+        payload["late_last_prices"] = late
         payload["rejected_rows"] = _rejected_records(result.rejected)
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     else:
-        _print_report(result.report, file, twins)
+        _print_report(result.report, file, twins, late)
         _print_rejected(result.rejected, file)
     # A WFP file's own forecasts are no rows to fix: the file as published passes.
     if to_fix:
@@ -310,12 +346,12 @@ def data_clean(
         with replaced(rejected, "--rejected") as temporary:
             result.rejected.to_csv(temporary, index=False, encoding="utf-8")
             write_price_table(result.prices, output, "--output")
-    twins = _case_twins(result.prices)
+    twins, late = _case_twins(result.prices), _late_last_prices(result.prices)
     if as_json:
-        payload = result.report.to_dict() | {"case_twins": twins}
+        payload = result.report.to_dict() | {"case_twins": twins, "late_last_prices": late}
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
         return
-    _print_report(result.report, file, twins)
+    _print_report(result.report, file, twins, late)
     console.print(f"wrote {counted(len(result.prices), 'price')} to {output}", markup=False)
     if rejected is not None:
         console.print(

@@ -950,7 +950,9 @@ def load_for_forecast(
     if spec is not None and (input_ is not None or store_path is not None):
         # The user's dates, theirs to fix, where a forecast starts from the last price
         # (forecast, bulletin, a fan chart); a backtest scores windows before it.
-        note_lone_last_prices(chosen, typo)
+        note_lone_last_prices(
+            chosen, typo, db=None if store_path is None else str(db) if db is not None else ""
+        )
     note_case_twins(chosen, spelling, forecasting)
     if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
         note_flat_series(chosen)
@@ -1579,44 +1581,51 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
     )
 
 
-def note_lone_last_prices(prices, fix: str, shown: int = 2) -> None:
+def note_lone_last_prices(prices, fix: str, shown: int = 2, db: str | None = None) -> None:
     """One line on stderr for series whose last price or two come a year or more after the
-    prices before them. A date typed 2026 for 2021 made a series' one price of 2026 the
-    start of its forecast, five years after its others, and the note on stale series then
-    named the series that were right; a market that reopened with one price is said too,
-    as its outlook rests on that price alone."""
-    import pandas as pd
+    prices before them (see :func:`forecast.summary.late_last_prices`). A date typed 2026
+    for 2021 made a series' one price of 2026 the start of its forecast, five years after
+    its others, and the note on stale series then named the series that were right.
 
-    from forecast.table import KEY, interpolated, series_label
+    ``db``: the prices are the store's (the --db given, or '' for the default store), where
+    a corrected file does not take the mistyped price out (it adds the right one beside
+    it): the fix names the ``store remove --date`` that does. Else ``fix`` says how to set
+    the date right."""
+    from forecast.summary import late_last_prices
+    from forecast.table import KEY, series_label
 
-    real = prices.loc[~interpolated(prices), [*KEY, "date"]]
-    lone = []
-    for key, dates in real.groupby(list(KEY), observed=True, sort=False)["date"]:
-        dates = dates.sort_values()
-        if len(dates) < 4:
-            continue
-        gaps = dates.diff()
-        # The prices after the series' last gap of a year or more, and before it.
-        late = gaps[gaps >= pd.Timedelta(days=365)]
-        if late.empty:
-            continue
-        after = int((dates >= dates.loc[late.index[-1]]).sum())
-        if after <= 2 and len(dates) - after >= 3:
-            before = dates[dates < dates.loc[late.index[-1]]].iloc[-1]
-            lone.append((key, dates.iloc[-1], before, after))
-    if not lone:
+    lone = late_last_prices(prices)
+    if lone.empty:
         return
+    labels = [series_label(key) for key in lone[list(KEY)].itertuples(index=False)]
     examples = "; ".join(
-        f"{series_label(key)}: {last:%Y-%m}, after none since {before:%Y-%m}"
-        for key, last, before, _ in lone[:shown]
+        f"{label}: {row.last:%Y-%m}, after none since {row.before:%Y-%m}"
+        for label, row in zip(labels[:shown], lone.head(shown).itertuples(index=False), strict=True)
     )
     more = f" and {len(lone) - shown:,} more" if len(lone) > shown else ""
     has = "has its last price" if len(lone) == 1 else "have their last price"
     their = "its forecast starts" if len(lone) == 1 else "their forecasts start"
+    if db is not None:
+        fix = late_prices_removal(labels[0], lone["late"].iloc[0], db)
+        if len(lone) > 1:
+            fix += ", and so for the others"
     typer.echo(
         f"note: {len(lone):,} series {has} (or two) a year or more after the prices before "
         f"({examples}{more}): {their} from there; if a date is mistyped, {fix}",
         err=True,
+    )
+
+
+def late_prices_removal(label: str, dates, db: str) -> str:
+    """How to take mistyped late prices out of the store (``db``: the --db given, or '' for
+    the default store): ingesting the corrected file adds the right date beside them, and
+    the series' forecast still started from the wrong one."""
+    where = f" --db {db}" if db else ""
+    days = " ".join(f"--date {date:%Y-%m-%d}" for date in dates)
+    return (
+        f"take {'it' if len(dates) == 1 else 'them'} out with 'cropcast store remove -s "
+        f'"{label}" {days}{where} --yes\' (a corrected file adds the right date but leaves '
+        f"{'that price' if len(dates) == 1 else 'those prices'})"
     )
 
 

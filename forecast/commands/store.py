@@ -32,6 +32,7 @@ from forecast.commands.shared import (
     label,
     listed_reasons,
     money,
+    note_lone_last_prices,
     note_other_sheets,
     note_thousands,
     parse_choice,
@@ -43,7 +44,7 @@ from forecast.errors import CropcastError, UsageError
 
 store_app = typer.Typer(
     cls=CropcastGroup,
-    help="The price store: what it holds; export it; remove series.",
+    help="The price store: what it holds; export it; remove series or mistyped prices.",
     no_args_is_help=True,
 )
 
@@ -465,12 +466,25 @@ def ingest_cmd(
         _print_ingest(results)
     for line in said:
         typer.echo(line, err=True)
+    _note_late_last_prices(store, results, db)
     for file, exc in failures:
         typer.echo(f"error: {exc} (store unchanged for {file.name})", err=True)
     mostly_refused = len(errors) - len(failures)
     codes = [exc.exit_code for _, exc in failures] + [1] * mostly_refused
     if codes:
         raise typer.Exit(max(codes))
+
+
+def _note_late_last_prices(store, results, db: Path | None) -> None:
+    """Said at ingest, where the mistyped year (2026 for 2021) enters the store: the
+    series this ingest wrote prices of whose last price or two come a year or more after
+    the ones before. Said first by ``forecast``, it came after the store had kept it."""
+    from forecast.store import load_prices
+
+    added = [result.ingest_id for result in results if result.status == "added"]
+    if added:
+        touched = load_prices(store, touched_by=added)
+        note_lone_last_prices(touched, "", db="" if db is None else str(db))
 
 
 def _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet) -> list[str]:
@@ -734,20 +748,33 @@ def store_remove_cmd(
             'capitals count ("Bưởi|retail" is not "Bưởi|Retail").',
         ),
     ],
+    dates: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--date",
+            "-d",
+            help="Only the prices of this day (2026-06-01) or month (2026-06): a mistyped "
+            "date. Repeat it for more.",
+            metavar="<date>",
+        ),
+    ] = None,
     db: DbOption = None,
     yes: Annotated[
         bool, typer.Option("--yes", help="Remove them (without it, only list what would go).")
     ] = False,
 ) -> None:
-    """Take series out of the store, their prices kept aside (a misspelt series).
+    """Take series out of the store, or some of their prices, kept aside (a misspelt series,
+    a mistyped date).
 
     A file ingested under another spelling ("retail" beside "Retail", a currency "NGHIN")
-    leaves series that forecasts and bulletins then carry. Their prices move to the store's
-    removals table (store info counts them), never deleted. Without --yes, only lists what
-    would go.
+    leaves series that forecasts and bulletins then carry. A date typed 2026 for 2021 leaves
+    a price that the corrected file does not take out (it adds the right date beside it):
+    --date takes out that price alone, with any estimates cleaning interpolated from it.
+    The prices move to the store's removals table (store info counts them), never deleted.
+    Without --yes, only lists what would go.
     """
     from forecast.store import open_store
-    from forecast.store.removal import matching_series, remove_series
+    from forecast.store.removal import matching_prices, matching_series, remove_series
     from forecast.table import KEY, series_label
 
     if not all(any(part.strip() for part in pattern.split("|")) for pattern in series):
@@ -755,13 +782,29 @@ def store_remove_cmd(
         raise UsageError(
             "an empty --series matches every series", "--series", "Give a part of a name"
         )
+    dates = [_removal_date(text) for text in dates or ()]
     store = open_store(db)
-    found = matching_series(store, series) if not yes else remove_series(store, series)
+    if yes:
+        found = remove_series(store, series, dates)
+    elif dates:
+        from forecast.store.removal import _counted
+
+        found = _counted(matching_prices(store, series, dates))
+    else:
+        found = matching_series(store, series)
     if found.empty:
+        listed = f"Run 'cropcast data list --db {store.path}' to see the stored series"
+        if dates and not matching_series(store, series).empty:
+            raise UsageError(
+                f"no stored price of {' or '.join(repr(s) for s in series)} is dated "
+                f"{' or '.join(dates)}",
+                "--date",
+                f"{listed} and their spans",
+            )
         raise UsageError(
             f"no stored series matches {' or '.join(repr(s) for s in series)}",
             "--series",
-            f"Run 'cropcast data list --db {store.path}' to see the stored series",
+            listed,
         )
     listing = Table(box=box.SIMPLE_HEAD, title_justify="left")
     for column in ("series", "prices", "from", "to"):
@@ -773,20 +816,51 @@ def store_remove_cmd(
         )
     print_table(listing)
     n_series, n_prices = len(found), int(found["prices"].sum())
+    what = f"{n_series:,} series ({counted(n_prices, 'price')})"
+    if dates:
+        estimates = int(found["estimates"].sum())
+        asked = "the price" if n_prices - estimates == 1 else "the prices"
+        what = f"{counted(n_prices, 'price')} of {n_series:,} series" + (
+            f" ({estimates:,} of them interpolated by cleaning from {asked} asked for)"
+            if estimates
+            else ""
+        )
     if yes:
         console.print(
-            f"removed {n_series:,} series ({counted(n_prices, 'price')}) from {store.path}; "
+            f"removed {what} from {store.path}; "
             f"{'it is' if n_prices == 1 else 'they are'} kept in its removals table",
             markup=False,
             highlight=False,
         )
     else:
         console.print(
-            f"would remove {n_series:,} series ({counted(n_prices, 'price')}); nothing removed: "
+            f"would remove {what}; nothing removed: "
             f"add --yes to remove {'it' if n_prices == 1 else 'them'}",
             markup=False,
             highlight=False,
         )
+
+
+def _removal_date(text: str) -> str:
+    """A --date of store remove as the store's dates read: a day (2026-06-01) or a month
+    (2026-06); anything else is refused, so that no price goes on a guess."""
+    import re
+    from datetime import date
+
+    given = text.strip()
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})(?:-(\d{1,2}))?", given)
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day = (int(part) if part else 1 for part in match.groups())
+        date(year, month, day)
+    except ValueError:
+        raise UsageError(
+            f"'{text}' is not a day or a month",
+            "--date",
+            "Give it as 2026-06-01 (a day) or 2026-06 (a month)",
+        ) from None
+    return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if match.group(3) else "")
 
 
 class ExportFormat(str, Enum):

@@ -61,14 +61,23 @@ def known_prices(store: Store) -> pd.DataFrame | None:
     return frame.astype({column: object for column in KEY})
 
 
-def load_prices(store: Store, series: list[str] | None = None) -> pd.DataFrame:
+def load_prices(
+    store: Store, series: list[str] | None = None, touched_by: list[int] | None = None
+) -> pd.DataFrame:
     """The stored prices as a valid PriceTable (current values; revisions are not in it).
 
-    ``series`` filters as ``--series`` does (see :func:`forecast.table.select_series`).
+    ``series`` filters as ``--series`` does (see :func:`forecast.table.select_series`);
+    ``touched_by`` keeps the series (whole) that any of these ingests wrote a price of.
     """
+    where = ""
+    if touched_by is not None:
+        ids = ", ".join(str(int(i)) for i in touched_by) or "NULL"
+        where = (
+            f"WHERE ({_KEY}) IN (SELECT DISTINCT ({_KEY}) FROM prices WHERE ingest_id IN ({ids}))"
+        )
     with store.reading() as con:
         frame = con.execute(
-            f"SELECT {_KEY}, date, price, flags FROM prices ORDER BY {_KEY}, date"
+            f"SELECT {_KEY}, date, price, flags FROM prices {where} ORDER BY {_KEY}, date"
         ).df()
     for column in (*KEY, "flags"):
         frame[column] = frame[column].astype(object)

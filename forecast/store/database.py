@@ -235,9 +235,10 @@ class Store:
                 delay = min(delay * 2, 0.5)
                 continue
             try:
-                (where,) = con.execute(
+                # fetchall: a result left half-read refuses a later con.register (DuckDB 1.5).
+                [(where,)] = con.execute(
                     "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-                ).fetchone()
+                ).fetchall()
             except duckdb.Error as exc:
                 con.close()
                 raise damaged(self.path, exc) from None

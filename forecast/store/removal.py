@@ -1,7 +1,9 @@
 """Taking series out of the store (``cropcast store remove``), never losing them.
 
 A file ingested under another spelling (``retail`` beside ``Retail``, a currency ``NGHIN``)
-leaves series that every forecast and bulletin then carries. Removing them moves their
+leaves series that every forecast and bulletin then carries; a mistyped date (2026 for
+2021) leaves a price that a corrected file does not take out (it adds the right date beside
+it), and the series' forecast starts from it. Removing them moves their
 prices, as they stand, into ``removals`` in one transaction; the counts still conserve
 (``rows of prices + rows of removals = prices added``, see :func:`~forecast.store.audit`).
 """
@@ -33,29 +35,87 @@ def matching_series(store: Store, series: list[str]) -> pd.DataFrame:
     return select_series(counts, series, exact_case=True).reset_index(drop=True)
 
 
-def remove_series(store: Store, series: list[str]) -> pd.DataFrame:
-    """Move every price of the series ``series`` matches into ``removals``; returns what
-    :func:`matching_series` found (nothing is done when it is empty)."""
+def matching_prices(store: Store, series: list[str], dates: list[str]) -> pd.DataFrame:
+    """The stored prices of the series ``series`` matches dated as ``dates`` asks (each a
+    day, ``2026-06-01``, or a month, ``2026-06``), with the interpolated estimates that
+    lean on them: key, ``date``, ``estimate`` (bool). Cleaning interpolated those between
+    a removed price and the real prices around it, so they would keep a mistyped price's
+    trace in the series."""
     found = matching_series(store, series)
     if found.empty:
+        return pd.DataFrame(columns=[*KEY, "date", "estimate"])
+    with store.reading() as con:
+        con.register("chosen", found[list(KEY)])
+        rows = con.execute(
+            f"SELECT {_KEY}, date, flags FROM prices SEMI JOIN chosen USING ({_KEY}) "
+            f"ORDER BY {_KEY}, date"
+        ).df()
+        con.unregister("chosen")
+    rows = rows.astype({column: object for column in KEY})
+    rows["date"] = pd.to_datetime(rows["date"])
+    day = rows["date"].dt.strftime("%Y-%m-%d")
+    asked = day.isin(dates) | day.str[:7].isin(dates)
+    estimate = rows["flags"].fillna("").str.split(";").map(lambda marks: "interpolated" in marks)
+    taken = asked.copy()
+    for _, group in rows.groupby(list(KEY), sort=False, observed=True):
+        real = group.index[~estimate[group.index]]
+        for at in group.index[asked[group.index] & ~estimate[group.index]]:
+            # The estimates between the real prices on either side of a removed one.
+            position = real.get_loc(at)
+            start = group.loc[real[position - 1], "date"] if position else group["date"].min()
+            end = group.loc[real[position + 1], "date"] if position + 1 < len(real) else None
+            inside = (group["date"] > start) & (group["date"] < end if end is not None else True)
+            taken[group.index[inside & estimate[group.index]]] = True
+    return rows.loc[taken, [*KEY, "date"]].assign(estimate=estimate[taken]).reset_index(drop=True)
+
+
+def remove_series(store: Store, series: list[str], dates: list[str] | None = None) -> pd.DataFrame:
+    """Move every price of the series ``series`` matches into ``removals`` (with ``dates``,
+    only the prices :func:`matching_prices` finds); returns the series found, as
+    :func:`matching_series` does, counting only what went (nothing is done when none)."""
+    if dates:
+        chosen = matching_prices(store, series, dates)
+        found = _counted(chosen)
+    else:
+        found = matching_series(store, series)
+        chosen = found[list(KEY)]
+    if found.empty:
         return found
-    keys = found[list(KEY)]
-    asked = " ; ".join(series)
+    asked = " ; ".join(series) + "".join(f" --date {date}" for date in dates or ())
+    columns = [*KEY, "date"] if dates else list(KEY)
+    using = ", ".join(columns)
     with store.writing() as con:
-        con.register("chosen", keys)
+        con.register("chosen", chosen[columns])
         (removal_id,) = con.execute(
             "SELECT coalesce(max(removal_id), 0) + 1 FROM removals"
         ).fetchone()
         con.execute(
             f"""INSERT INTO removals
             SELECT ?, ?, ?, {_KEY}, date, price, flags, source, ingest_id
-            FROM prices SEMI JOIN chosen USING ({_KEY})""",
+            FROM prices SEMI JOIN chosen USING ({using})""",
             [removal_id, utc_now(), asked],
         )
-        same = " AND ".join(f"prices.{k} = chosen.{k}" for k in KEY)
+        same = " AND ".join(f"prices.{k} = chosen.{k}" for k in columns)
         con.execute(f"DELETE FROM prices USING chosen WHERE {same}")
         con.unregister("chosen")
     return found
 
 
-__all__ = ["matching_series", "remove_series"]
+def _counted(chosen: pd.DataFrame) -> pd.DataFrame:
+    """Prices to remove counted per series, as :func:`matching_series` counts them, and
+    ``estimates`` (how many of them are interpolated)."""
+    if chosen.empty:
+        return pd.DataFrame(columns=[*KEY, "prices", "first", "last", "estimates"])
+    return (
+        chosen.groupby(list(KEY), sort=True, observed=True)
+        .agg(
+            prices=("date", "size"),
+            first=("date", "min"),
+            last=("date", "max"),
+            estimates=("estimate", "sum"),
+        )
+        .reset_index()
+    )
+
+
+__all__ = ["matching_prices", "matching_series", "remove_series"]
