@@ -2180,6 +2180,13 @@ def test_a_last_price_years_after_the_rest_of_its_series_is_said(tmp_path):
     backtest = run("backtest", "-i", _price_file(tmp_path, "typo_year.csv", rows), "-j", 1)
     assert backtest.exit_code == 0, backtest.output
     assert "start from" not in backtest.stderr and "starts from" not in backtest.stderr
+    # An alert scores the last price: said too, as of that price.
+    alerts = run("alerts", "-i", _price_file(tmp_path, "typo_year.csv", rows), "-j", 1, "-q")
+    assert alerts.exit_code == 0, alerts.output
+    assert (
+        "(Rice | A | Retail | VND/kg: 2026-06, after none since 2021-05): its alert is on that "
+        "price; if a date is mistyped, fix it in typo_year.csv"
+    ) in " ".join(alerts.stderr.split()), alerts.stderr
 
 
 def test_counts_in_notes_are_written_with_thousands_separators(tmp_path, capsys):

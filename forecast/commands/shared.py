@@ -947,11 +947,15 @@ def load_for_forecast(
     if not stale_later:
         # A backtest (forecasting, with no forecast to come) starts nothing from them.
         note_stale_series(chosen, forecasting and spec is not None)
-    if spec is not None and (input_ is not None or store_path is not None):
+    if (spec is not None or not forecasting) and (input_ is not None or store_path is not None):
         # The user's dates, theirs to fix, where a forecast starts from the last price
-        # (forecast, bulletin, a fan chart); a backtest scores windows before it.
+        # (forecast, bulletin, a fan chart) or an alert scores it; a backtest scores
+        # windows before it.
         note_lone_last_prices(
-            chosen, typo, db=None if store_path is None else str(db) if db is not None else ""
+            chosen,
+            typo,
+            db=None if store_path is None else str(db) if db is not None else "",
+            alerts=not forecasting,
         )
     note_case_twins(chosen, spelling, forecasting)
     if spec is None and forecasting:  # else after the forecast: note_flat_forecasts
@@ -1581,7 +1585,9 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
     )
 
 
-def note_lone_last_prices(prices, fix: str, shown: int = 2, db: str | None = None) -> None:
+def note_lone_last_prices(
+    prices, fix: str, shown: int = 2, db: str | None = None, alerts: bool = False
+) -> None:
     """One line on stderr for series whose last price or two come a year or more after the
     prices before them (see :func:`forecast.summary.late_last_prices`). A date typed 2026
     for 2021 made a series' one price of 2026 the start of its forecast, five years after
@@ -1605,13 +1611,16 @@ def note_lone_last_prices(prices, fix: str, shown: int = 2, db: str | None = Non
     more = f" and {len(lone) - shown:,} more" if len(lone) > shown else ""
     has = "has its last price" if len(lone) == 1 else "have their last price"
     their = "its forecast starts" if len(lone) == 1 else "their forecasts start"
+    their += " from there"
+    if alerts:  # an alert scores the series' last price
+        their = "its alert is on that price" if len(lone) == 1 else "their alerts are on them"
     if db is not None:
         fix = late_prices_removal(labels[0], lone["late"].iloc[0], db)
         if len(lone) > 1:
             fix += ", and so for the others"
     typer.echo(
         f"note: {len(lone):,} series {has} (or two) a year or more after the prices before "
-        f"({examples}{more}): {their} from there; if a date is mistyped, {fix}",
+        f"({examples}{more}): {their}; if a date is mistyped, {fix}",
         err=True,
     )
 
