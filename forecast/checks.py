@@ -8,17 +8,28 @@ module that needs only the standard library.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from numbers import Integral
+from collections.abc import Iterable, Sequence
+from numbers import Integral, Real
 from pathlib import Path
 
 from forecast.errors import InputError, UsageError
 
 
 def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    """Validate interval levels (percent, strictly between 0 and 100, each once)."""
+    """Validate interval levels (percent, strictly between 0 and 100, each once). One
+    number is one level: ``predict(3, levels=80)`` raised "'int' object is not iterable"."""
+    if isinstance(levels, Real) and not isinstance(levels, bool):
+        levels = (levels,)
+    if isinstance(levels, str | bytes) or not isinstance(levels, Iterable):
+        raise UsageError(
+            f"interval levels {levels!r} are not numbers", "--levels", "Use e.g. --levels 80,95"
+        )
     out = []
     for level in levels:
+        if isinstance(level, bool) or not isinstance(level, Real) or level != level:
+            raise UsageError(
+                f"interval level {level!r} is not a number", "--levels", "Use e.g. --levels 80,95"
+            )
         value = float(level)
         if not 0 < value < 100:
             raise UsageError(
@@ -46,8 +57,17 @@ MAX_HORIZON = 1000
 
 
 def check_horizon(h: int) -> int:
-    """A horizon is a whole number of periods, at least 1 and at most :data:`MAX_HORIZON`."""
-    if int(h) != h or h < 1:
+    """A horizon is a whole number of periods, at least 1 and at most :data:`MAX_HORIZON`.
+    Returned as an int (6.0 is 6)."""
+    # A text "3" read "horizon 3 must be a whole number", which it looks like; a bool is a
+    # mistake, not a horizon of 1; NaN failed inside int().
+    if isinstance(h, bool) or not isinstance(h, Real) or h != h:
+        raise UsageError(
+            f"horizon {h!r} is not a number ({type(h).__name__})",
+            "--horizon",
+            "Use e.g. --horizon 12",
+        )
+    if abs(h) == float("inf") or int(h) != h or h < 1:
         raise UsageError(
             f"horizon {h} must be a whole number of periods >= 1",
             "--horizon",

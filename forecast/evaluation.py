@@ -14,11 +14,12 @@ import pandas as pd
 
 from forecast.backtest import Windows, backtest_job, cutoffs, resolve_models
 from forecast.checks import check_levels
+from forecast.errors import UsageError
 from forecast.forecasting import harvest_features_for
 from forecast.metrics import score
 from forecast.models import make_model, model_class
 from forecast.models.base import Forecaster, season_length
-from forecast.table import KEY, iter_series, observed_prices
+from forecast.table import KEY, checked_prices, iter_series, observed_prices
 
 
 def _calendar_features(key: tuple, dates: pd.DatetimeIndex, calendar) -> pd.DataFrame | None:
@@ -131,10 +132,17 @@ def backtest_prices(
     from forecast.engine import run_jobs
 
     levels = check_levels(levels)
+    if not isinstance(windows, Windows):  # windows=3 failed as AttributeError rows
+        raise UsageError(
+            f"windows must be a Windows, not {type(windows).__name__} {windows!r}",
+            "backtest_prices",
+            "Pass e.g. Windows(horizon=12, n_windows=3)",
+        )
     # Interpolated estimates are made from the price after them: a window must neither
     # train on one past its cutoff nor be scored against one.
-    prices = observed_prices(prices)
-    factories = resolve_models(list(models))
+    prices = observed_prices(checked_prices(prices))
+    # A name alone is one model: list("naive") made models n, a, i, v, e.
+    factories = resolve_models(models)
     if "auto" in factories:  # fitted for the steps asked, as `cropcast forecast` fits it
         from forecast.auto import fitted_steps
 

@@ -19,7 +19,14 @@ from forecast.checks import check_horizon, check_levels
 from forecast.errors import UsageError
 from forecast.models import check_model_name, make_model
 from forecast.models.base import future_index
-from forecast.table import KEY, infer_freq, iter_series, observed_prices, series_label
+from forecast.table import (
+    KEY,
+    checked_prices,
+    infer_freq,
+    iter_series,
+    observed_prices,
+    series_label,
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,8 @@ class ForecastSpec:
     counted_from: pd.Timestamp | None = None
 
     def __post_init__(self) -> None:
-        check_horizon(self.horizon)
+        # Kept as checked: a horizon of 6.0 stayed a float, and every model refused it.
+        object.__setattr__(self, "horizon", check_horizon(self.horizon))
         object.__setattr__(self, "levels", check_levels(self.levels))
         check_model_name(self.model)  # unknown names fail here, before any work starts
 
@@ -293,6 +301,13 @@ def forecast_prices(
     from forecast.engine import run_jobs
 
     spec = spec or ForecastSpec()
+    if not isinstance(spec, ForecastSpec):
+        raise UsageError(
+            f"spec must be a ForecastSpec, got a {type(spec).__name__}",
+            "forecast_prices",
+            "Pass e.g. ForecastSpec(model='auto', horizon=12)",
+        )
+    prices = checked_prices(prices)
     if calendar is None and spec.use_calendar:
         from forecast.calendar import load_calendar
 

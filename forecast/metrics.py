@@ -23,7 +23,7 @@ import pandas as pd
 
 from forecast.errors import UsageError
 from forecast.models.base import season_length
-from forecast.table import KEY, iter_series
+from forecast.table import KEY, iter_series, observed_prices
 
 #: Metric name -> function; filled by :func:`metric`.
 METRICS: dict[str, Callable[..., float]] = {}
@@ -245,7 +245,9 @@ def _history_lookup(history) -> dict[tuple, pd.Series]:
     if isinstance(history, pd.Series):
         return {(): history}
     if isinstance(history, pd.DataFrame):
-        return dict(iter_series(history))
+        # Real prices only, as the backtest's windows saw them (and as leaderboard scales):
+        # estimates interpolated by cleaning made the scale differ between the two.
+        return dict(iter_series(observed_prices(history)))
     if isinstance(history, Mapping):
         return {tuple(k) if isinstance(k, tuple) else (k,): v for k, v in history.items()}
     raise UsageError(

@@ -47,12 +47,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 
 from forecast.calendar import MONTH_COLUMNS, match_commodity, match_series
+from forecast.checks import check_horizon
 from forecast.errors import UsageError
+from forecast.models import check_model_name
 from forecast.table import KEY, iter_series, select_series, series_label
 
 #: Columns of :func:`compare_outlooks` in front of the forecast contract's columns.
@@ -215,11 +218,24 @@ class Scenario:
                 "compare_outlooks",
                 f"Use: {', '.join(known)}",
             )
-        scenario = cls(**params)
-        delay = scenario.harvest_delay
-        if isinstance(delay, bool) or int(delay) != delay:
-            raise UsageError(f"scenario {name!r}: harvest_delay must be whole months")
-        return scenario
+        try:
+            return cls(**params)
+        except UsageError as error:  # said with the scenario's name
+            raise UsageError(f"scenario {name!r}: {error.what}", error.where, error.fix) from None
+
+    def __post_init__(self) -> None:
+        # Checked here, not only in from_dict: a Scenario made directly skipped the checks,
+        # and harvest_delay=1.5 moved the season by int(1.5) months without a word.
+        delay = self.harvest_delay
+        if isinstance(delay, bool) or not isinstance(delay, Real) or int(delay) != delay:
+            raise UsageError(
+                f"harvest_delay {delay!r} must be whole months", "Scenario", "Use e.g. 2 or -1"
+            )
+        object.__setattr__(self, "harvest_delay", int(delay))
+        if self.horizon is not None:  # 0 was taken as "the baseline's horizon"
+            object.__setattr__(self, "horizon", check_horizon(self.horizon))
+        if self.model is not None:
+            check_model_name(self.model, "Scenario(model)")
 
 
 def _month_of_period(dates: pd.Series) -> np.ndarray:
@@ -335,7 +351,19 @@ def compare_outlooks(
         raise UsageError(
             "no scenarios to compare", "compare_outlooks", "Pass e.g. {'baseline': {}}"
         )
+    if not isinstance(scenarios, Mapping):
+        raise UsageError(
+            f"scenarios must be a dict of name -> changes, got a {type(scenarios).__name__}",
+            "compare_outlooks",
+            "Pass e.g. {'baseline': {}, '+20% now': {'shock': 20}}",
+        )
     spec = spec or ForecastSpec()
+    if not isinstance(spec, ForecastSpec):
+        raise UsageError(
+            f"spec must be a ForecastSpec, got a {type(spec).__name__}",
+            "compare_outlooks",
+            "Pass e.g. ForecastSpec(model='auto', horizon=12)",
+        )
     parsed = {name: Scenario.from_dict(name, params) for name, params in scenarios.items()}
     if calendar is None and (spec.use_calendar or any(s.harvest_delay for s in parsed.values())):
         from forecast.calendar import load_calendar
@@ -355,8 +383,8 @@ def compare_outlooks(
     for name, scenario in parsed.items():
         s = replace(
             spec,
-            model=scenario.model or spec.model,
-            horizon=scenario.horizon or spec.horizon,
+            model=spec.model if scenario.model is None else scenario.model,
+            horizon=spec.horizon if scenario.horizon is None else scenario.horizon,
         )
         if (s.model, s.horizon) not in runs:
             runs[(s.model, s.horizon)] = run(prices, s)

@@ -79,6 +79,20 @@ def empty_price_table() -> pd.DataFrame:
     return frame
 
 
+def _not_text(values: pd.Series, empty_too: bool) -> pd.Series:
+    """Per row, whether a value is not a string (or, with ``empty_too``, is blank). A string
+    column answers by its dtype, without a Python call per row: ``validate`` runs before
+    every forecast, and a million rows took seconds that way."""
+    if isinstance(values.dtype, pd.StringDtype):
+        bad = values.isna()
+    else:
+        bad = ~values.map(lambda v: isinstance(v, str)).astype(bool)
+    if empty_too:
+        blank = values[~bad].astype(str).str.strip().eq("")
+        bad = bad | blank.reindex(values.index, fill_value=False)
+    return bad
+
+
 def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
     """Check ``prices`` against the PriceTable contract and return it sorted.
 
@@ -106,8 +120,7 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
     frame = prices.copy()
     ids = list(KEY) + ["date"]
     for column in KEY:
-        values = frame[column]
-        bad = values.isna() | ~values.map(lambda v: isinstance(v, str) and v.strip() != "")
+        bad = _not_text(frame[column], empty_too=True)
         if bad.any():
             raise SchemaError(column, "must be a non-empty string", _examples(frame, bad, ids))
     if not pd.api.types.is_datetime64_any_dtype(frame["date"]):
@@ -129,8 +142,8 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
             "must be finite and > 0",
             _examples(frame, pd.Series(bad, frame.index), ids + ["price"]),
         )
-    if not frame["flags"].map(lambda v: isinstance(v, str)).all():
-        bad = ~frame["flags"].map(lambda v: isinstance(v, str))
+    bad = _not_text(frame["flags"], empty_too=False)
+    if bad.any():
         raise SchemaError(
             "flags", "must be a string ('' when unflagged)", _examples(frame, bad, ids)
         )
@@ -169,6 +182,21 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
     return frame.sort_values(ids, kind="stable").reset_index(drop=True)[
         list(COLUMNS) + [c for c in frame.columns if c not in COLUMNS]
     ]
+
+
+def checked_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    """``prices`` checked against the contract (:func:`validate`) before a forecast or a
+    backtest, a table built by hand taken without ``flags`` (no price of it is flagged).
+
+    A negative price was forecast at -5, a missing column failed as a KeyError inside a
+    worker, a key and date given twice as a reindex error. 0.5 s for 400,000 rows, against
+    minutes of fitting them.
+    """
+    if isinstance(prices, pd.DataFrame) and "flags" not in prices.columns:
+        prices = prices.assign(flags="")
+    elif not isinstance(prices, pd.DataFrame):
+        raise TypeError(f"prices must be a PriceTable (a DataFrame), got a {type(prices).__name__}")
+    return validate(prices)
 
 
 def interpolated(prices: pd.DataFrame) -> np.ndarray:
@@ -430,7 +458,7 @@ def _titled(text: dict[str, pd.Series], parts: list[str], fold) -> pd.Series:
 
 
 def select_series(
-    prices: pd.DataFrame, patterns: list[str] | None, *, exact_case: bool = False
+    prices: pd.DataFrame, patterns: str | list[str] | None, *, exact_case: bool = False
 ) -> pd.DataFrame:
     """Rows whose series label contains any of ``patterns`` (case-insensitive, unless
     ``exact_case``: "retail" is then not "Retail").
@@ -445,6 +473,8 @@ def select_series(
     """
     import unicodedata
 
+    if isinstance(patterns, str):  # one pattern: iterated, "Coffee" matched every "e"
+        patterns = [patterns]
     if not patterns:
         return prices
     # The label as notes print it ('Rice | An Giang | Wholesale | VND/kg') names one series:

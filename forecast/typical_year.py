@@ -60,6 +60,8 @@ def seasonal_index(history: pd.Series) -> pd.DataFrame:
     if not isinstance(history.index, pd.DatetimeIndex):
         raise ValueError("history needs a DatetimeIndex")
     y = history.dropna().astype(float)
+    if not (np.isfinite(y) & (y > 0)).all():  # log() dropped them and typed the rest
+        raise ValueError("prices must be positive and finite: history holds one that is not")
     index = y.index + pd.to_timedelta(np.where(y.index.day_of_week == 0, 3, 0), unit="D")
     monthly = y.groupby([index.year, index.month]).mean()
     monthly.index.names = ["year", "month"]

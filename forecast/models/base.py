@@ -138,6 +138,86 @@ def future_index(y: pd.Series, h: int) -> pd.DatetimeIndex:
     return pd.date_range(y.index[-1], periods=h + 1, freq=freq)[1:]
 
 
+def period_kind(freq) -> str | None:
+    """'monthly', 'weekly' or 'daily' for a pandas frequency of one month, one week or
+    seven days, or one day; ``None`` for any other (quarters, fortnights, hours)."""
+    from pandas.tseries import offsets
+
+    if freq is None:
+        return None
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, offsets.MonthBegin | offsets.MonthEnd) and offset.n == 1:
+        return "monthly"
+    if isinstance(offset, offsets.Week) and offset.n == 1:
+        return "weekly"
+    if isinstance(offset, offsets.Day) and offset.n in (1, 7):
+        return "weekly" if offset.n == 7 else "daily"
+    return None
+
+
+def check_price_series(y: object, model: str, kinds: Sequence[str]) -> None:
+    """Refuse, with what to do, a ``y`` that ``fit`` would otherwise fit wrongly or fail on
+    deep inside a model: not one Series, dates out of order or twice, dates that are not one
+    a period, prices that are not positive numbers.
+
+    Daily prices were fitted with a season of 12 (days), quarterly ones with 12 quarters.
+    """
+    if not isinstance(y, pd.Series):
+        got = type(y).__name__
+        hint = " (pick its price column, e.g. df['price'])" if isinstance(y, pd.DataFrame) else ""
+        raise TypeError(f"y must be one pandas Series of prices, got a {got}{hint}")
+    if not isinstance(y.index, pd.DatetimeIndex):
+        raise TypeError("y must have a DatetimeIndex (the dates of its prices)")
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        raise TypeError(
+            f"y's prices must be numbers, got dtype {y.dtype}: convert them first, e.g. "
+            "pd.to_numeric(y)"
+        )
+    if y.index.has_duplicates:
+        twice = y.index[y.index.duplicated()][0]
+        raise ValueError(
+            f"y has more than one price dated {twice:%Y-%m-%d}: give one price per period "
+            "(e.g. y.groupby(level=0).median())"
+        )
+    if not y.index.is_monotonic_increasing:
+        raise ValueError("y's dates are not in order: sort them first, y.sort_index()")
+    values = y.to_numpy(dtype=float)
+    if np.isinf(values).any():
+        raise ValueError("prices must be finite: y holds an infinite price")
+    if (values[~np.isnan(values)] <= 0).any():
+        raise ValueError("prices must be positive: y holds a price of zero or less")
+    freq = y.index.freq or (pd.infer_freq(y.index) if len(y) >= 3 else None)
+    kind = period_kind(freq)
+    if len(y) >= 3 and kind not in kinds:
+        what = (
+            f"{kind} prices"
+            if kind
+            else f"dates {', '.join(f'{d:%Y-%m-%d}' for d in y.index[:3])}, ..."
+        )
+        taken = " or ".join(f"{k} ({PERIOD_STARTS[k]})" for k in kinds)
+        raise ValueError(
+            f"{model} takes {taken} prices, one a period with gaps as NaN, and y has {what}: "
+            "put them on period starts, e.g. y.resample('MS').mean()"
+        )
+
+
+#: Where each kind of period starts, as the data contract dates it.
+PERIOD_STARTS = {"monthly": "month starts", "weekly": "Mondays", "daily": "days"}
+
+
+def check_features(X: object, dates: pd.DatetimeIndex) -> None:
+    """``X`` must be a DataFrame with a row for every date of ``y``: a model joins it on the
+    dates, and an ``X`` indexed 0..n-1 (or a year off) was dropped without a word."""
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a pandas DataFrame of features, got a {type(X).__name__}")
+    missing = dates.difference(X.index)
+    if len(missing):
+        raise ValueError(
+            f"X has no row for {len(missing):,} of y's {len(dates):,} dates (the first "
+            f"{missing[0]:%Y-%m-%d}): give X on y's dates, e.g. X.reindex(y.index)"
+        )
+
+
 def season_length(y: pd.Series) -> int:
     """12 for monthly data, 52 for weekly."""
     freq = y.index.freqstr or pd.infer_freq(y.index) or ""
@@ -180,6 +260,9 @@ class Forecaster:
     min_length: int = 2
     #: Fits the series with its tenfold jumps joined (:func:`join_jumps`).
     joins_jumps: bool = True
+    #: The kinds of period (see :func:`period_kind`) ``fit`` takes: a season is 12 months
+    #: or 52 weeks; other periods have none the models know.
+    frequencies: tuple[str, ...] = ("monthly", "weekly")
 
     def needs(self, y: pd.Series) -> int:
         """Fewest observed prices ``fit`` needs for a series like ``y`` (its frequency may
@@ -194,16 +277,13 @@ class Forecaster:
         return f"{type(self).__name__}({params})"
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None):
-        if not isinstance(y.index, pd.DatetimeIndex):
-            raise TypeError("y must have a DatetimeIndex")
+        name = self.name or type(self).__name__
+        check_price_series(y, name, self.frequencies)
         n_obs = int(y.notna().sum())
         if n_obs < self.min_length:
-            raise ValueError(
-                f"{self.name or type(self).__name__} needs at least {self.min_length} prices, "
-                f"got {n_obs}"
-            )
-        if (y.dropna() <= 0).any():
-            raise ValueError("prices must be positive")
+            raise ValueError(f"{name} needs at least {self.min_length} prices, got {n_obs}")
+        if X is not None and self.supports_exog:
+            check_features(X, y.index)
         self.joins_, self.typos_ = [], []
         if self.joins_jumps:
             y, self.joins_, self.typos_ = join_jumps(y)

@@ -205,6 +205,7 @@ class ProphetModel(Forecaster):
     """
 
     name = "prophet"
+    frequencies = ("monthly", "weekly", "daily")  # holidays mark days too
     supports_exog = True
     supports_intervals = True
     # 24 prices (two years of months): with 18 monthly prices there is no yearly shape to
@@ -350,6 +351,7 @@ class ProphetDefault(Forecaster):
     """
 
     name = "prophet_default"
+    frequencies = ("monthly", "weekly", "daily")  # holidays mark days too
     joins_jumps = False  # the peer as shipped sees the prices as they are
     supports_exog = False
     supports_intervals = True
