@@ -1265,6 +1265,30 @@ def test_an_empty_path_is_refused_by_its_option_not_read_as_the_current_folder(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("data", "check", "data/prices.csv", "--dayfirst", "--monthfirst"),
+        ("forecast", "-i", "data/prices.csv", "--monthfirst", "-q", "--dayfirst", "-o", "f.csv"),
+        ("ingest", "data/prices.csv", "--monthfirst", "--dayfirst"),
+    ],
+)
+def test_a_flag_and_its_opposite_together_are_refused(args, tmp_path, monkeypatch):
+    # Click took the last one: a file was read month-first by a user who had also asked
+    # for day-first, and nothing said so.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    shutil.copy(Path(__file__).parents[1] / "data" / "prices.csv", tmp_path / "data")
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    first, second = [a for a in args if a in ("--dayfirst", "--monthfirst")]
+    line = one_error_line(result)
+    assert f"{first} and {second} say opposite things; give one of them" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]  # nothing read or written
+    alone = run(*[a for a in args if a != second])
+    assert alone.exit_code == 0, alone.output
+
+
 def test_data_check_names_a_last_price_years_after_the_rest_of_its_series(tmp_path):
     """Review: a date typed 2026 for 2021 passed 'data check' with only a 60-period gap in
     its list, and went on into forecasts (and a store) as the series' latest price."""

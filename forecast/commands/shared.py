@@ -124,6 +124,35 @@ def _nonempty(param, process_value):
     return checked
 
 
+def _refuse_contradicting_flags(command) -> None:
+    """A flag and its opposite both given (``--dayfirst --monthfirst``) are refused by
+    name: Click takes the last one, and a file was read month-first by a user who had
+    asked for day-first too."""
+    pairs = [
+        param
+        for param in command.params
+        if getattr(param, "secondary_opts", None) and getattr(param, "opts", None)
+    ]
+    if not pairs or "parse_args" in vars(command):
+        return
+    parse_args = command.parse_args
+
+    def checked(ctx, args):
+        options = args[: args.index("--")] if "--" in args else args
+        for param in pairs:
+            said = [a for a in options if a in param.opts or a in param.secondary_opts]
+            other = [a for a in said if (a in param.opts) != (said[0] in param.opts)]
+            if other:  # named in the order typed
+                raise typer.BadParameter(
+                    f"{said[0]} and {other[0]} say opposite things; give one of them",
+                    ctx=ctx,
+                    param=param,
+                )
+        return parse_args(ctx, args)
+
+    command.parse_args = checked
+
+
 class CropcastGroup(TyperGroup):
     """Turns a ``CropcastError`` anywhere below into one line on stderr and its exit code;
     so too click's usage errors (exit 2)."""
@@ -150,6 +179,7 @@ class CropcastGroup(TyperGroup):
             command.help = one_line_paragraphs(command.help)
         if command is not None:
             _refuse_empty_paths(command)
+            _refuse_contradicting_flags(command)
         return command
 
     def resolve_command(self, ctx, args):
