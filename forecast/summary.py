@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecast.table import FREQ_ALIASES, KEY, infer_freq, interpolated
+from forecast.table import FREQ_ALIASES, KEY, infer_freq, interpolated, table_freq
 
 
 def series_overview(prices: pd.DataFrame) -> pd.DataFrame:
@@ -18,9 +18,10 @@ def series_overview(prices: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     estimate = pd.Series(interpolated(prices), index=prices.index)
+    prevailing = table_freq(prices) if len(prices) else None
     for key, group in prices.groupby(list(KEY), sort=True, observed=True):
         dates = pd.DatetimeIndex(group["date"]).sort_values()
-        freq = infer_freq(dates)
+        freq = infer_freq(dates, prevailing)
         span = len(pd.date_range(dates[0], dates[-1], freq=FREQ_ALIASES[freq]))
         filled = int(estimate[group.index].sum())
         written = len(dates) - filled

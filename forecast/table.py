@@ -257,14 +257,43 @@ def case_twins(prices: pd.DataFrame) -> list[list[tuple]]:
     return [group for group in groups.values() if len(group) > 1]
 
 
-def infer_freq(dates: pd.Series | pd.DatetimeIndex) -> str:
-    """'monthly' when every date is a month start, 'weekly' when every date is a Monday."""
+def infer_freq(dates: pd.Series | pd.DatetimeIndex, prevailing: str | None = None) -> str:
+    """'monthly' when every date is a month start, 'weekly' when every date is a Monday.
+
+    Dates that are all Mondays falling on a 1st (the week of 1 December 2025) cannot tell:
+    they are weekly when their index says so (``freq`` W-MON, as :func:`iter_series` puts
+    a series on its grid) or when the table's other series are (``prevailing``, see
+    :func:`table_freq`), else monthly. A new product's one price in a weekly store made
+    its series monthly, and with it the whole bulletin.
+    """
     idx = pd.DatetimeIndex(dates)
-    if len(idx) and idx.is_month_start.all():
+    month_starts = len(idx) > 0 and bool(idx.is_month_start.all())
+    mondays = len(idx) > 0 and bool((idx.day_of_week == 0).all())
+    if month_starts and mondays:
+        weekly = idx.freqstr == "W-MON" or prevailing == "weekly"
+        return "weekly" if weekly else "monthly"
+    if month_starts:
         return "monthly"
-    if len(idx) and (idx.day_of_week == 0).all():
+    if mondays:
         return "weekly"
     raise SchemaError("date", "dates are neither all month starts nor all Mondays")
+
+
+def table_freq(prices: pd.DataFrame) -> str | None:
+    """The frequency every series of ``prices`` is on, or ``None`` when they differ: what
+    a series whose dates cannot tell follows (see :func:`infer_freq`).
+
+    A table's own word comes first: ``attrs["freq"]``, which cleaning sets to the
+    frequency it read the file on and the store to its series' one frequency; a selection
+    keeps it. (A week's depot file dated Monday 1 December has no other date to tell by.)
+    """
+    told = prices.attrs.get("freq")
+    if told in FREQ_ALIASES:
+        return told
+    try:
+        return infer_freq(prices["date"])
+    except SchemaError:
+        return None
 
 
 class SeriesIterator(Iterator):
@@ -302,16 +331,17 @@ def iter_series(prices: pd.DataFrame) -> SeriesIterator:
     keys = prices[list(KEY)].iloc[order[starts]].itertuples(index=False, name=None)
     dates = prices["date"].to_numpy()
     values = prices["price"].to_numpy(dtype=float)
-    series = _series(keys, starts, ends, order, dates, values)
+    prevailing = table_freq(prices) if len(prices) else None
+    series = _series(keys, starts, ends, order, dates, values, prevailing)
     return SeriesIterator(series, len(starts))
 
 
-def _series(keys, starts, ends, order, dates, values) -> Iterator:
+def _series(keys, starts, ends, order, dates, values, prevailing) -> Iterator:
     for key, start, end in zip(keys, starts, ends, strict=True):
         rows = order[start:end]
         y = pd.Series(values[rows], index=pd.DatetimeIndex(dates[rows], name="date"))
         y = y.sort_index()
-        freq = FREQ_ALIASES[infer_freq(y.index)]
+        freq = FREQ_ALIASES[infer_freq(y.index, prevailing)]
         y = y.reindex(_full_range(y.index[0], y.index[-1], freq))
         y.index.name = "date"
         y.name = "price"

@@ -573,6 +573,41 @@ def test_a_new_stores_first_one_date_files_must_say_their_frequency(tmp_path):
     assert "prices taken as weekly" in " ".join(second.stdout.split())
 
 
+def test_a_new_products_first_week_on_monday_the_1st_stays_weekly(tmp_path):
+    """Review: in a weekly store, a product whose one price was dated Monday 1 December
+    2025 read as monthly everywhere after ingest: 'data list' gave it months, its forecast
+    stepped by months, and the whole bulletin became December's ('T12/2025', '3 thang
+    toi'). A file of that one week alone, given --freq weekly, did the same."""
+    from test_store import lua_file
+
+    db = tmp_path / "depot.duckdb"
+    mondays = pd.date_range("2025-06-02", "2025-11-24", freq="W-MON")
+    history = lua_file(tmp_path / "weeks.csv", {f"{d:%Y-%m-%d}": 7_000 + 10 * i
+                                                for i, d in enumerate(mondays)})  # fmt: skip
+    assert run("ingest", history, "--db", db, "--freq", "weekly").exit_code == 0
+    week = tmp_path / "week_49.csv"
+    week.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        "2025-12-01,Lúa,Chợ A,Retail,kg,VND,7300\n2025-12-01,Xoài,Chợ A,Retail,kg,VND,25000\n",
+        "utf-8",
+    )
+    assert run("ingest", week, "--db", db).exit_code == 0
+    listed = json.loads(run("data", "list", "--db", db, "--json").stdout)
+    assert {s["commodity"]: s["freq"] for s in listed} == {"Lúa": "weekly", "Xoài": "weekly"}
+    out = tmp_path / "fc.csv"
+    made = run("forecast", "--db", db, "-s", "Xoài", "-h", 3, "-q", "-o", out)
+    assert made.exit_code == 0, made.output
+    assert list(pd.read_csv(out)["date"]) == ["2025-12-08", "2025-12-15", "2025-12-22"]
+    sms = run("bulletin", "--db", db, "--format", "sms", "-m", "naive")
+    assert sms.exit_code == 0, sms.output
+    assert "tuan 1-7/12/2025" in sms.stdout and "3 tuan toi" in sms.stdout, sms.stdout
+    assert "T12/2025" not in sms.stdout and "thang toi" not in sms.stdout
+    # The same week alone in a file, read as weekly: no other date to tell by.
+    alone = run("forecast", "-i", week, "--freq", "weekly", "-h", 2, "-q", "-o", out)
+    assert alone.exit_code == 0, alone.output
+    assert set(pd.read_csv(out)["date"]) == {"2025-12-08", "2025-12-15"}
+
+
 def test_a_weeks_price_taken_as_its_month_says_the_next_week_replaces_it(tmp_path):
     """A week's file beside a monthly store became the month's price, and the next week's
     replaced it, without a word that weeks were not kept; a file on the 15th is a month's."""
@@ -959,6 +994,11 @@ def test_store_export_round_trip(fmt, tmp_path):
     assert (back["price"] - stored["price"]).abs().max() < 1e-3
     wrong = run("store", "export", "--db", "s.duckdb", "--format", "parquet", "-o", "x.csv")
     assert wrong.exit_code == 2 and "does not end in .parquet" in one_error_line(wrong)
+    # A name with no format in it is the name's fault: "--format" was blamed, though not given.
+    text = run("store", "export", "--db", "s.duckdb", "-o", "x.txt")
+    line = one_error_line(text)
+    assert text.exit_code == 2 and line.startswith("error: --output: cannot tell a format"), line
+    assert "Use e.g. -o x.csv" in line and not Path("x.txt").exists()
     # A filter that matches nothing is the filter's fault, not an empty store's.
     none = run("store", "export", "--db", "s.duckdb", "-o", tmp_path / f"none.{fmt}", "-s", "zzz")
     assert none.exit_code == 2

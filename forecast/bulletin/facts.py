@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.clean.options import CleanOptions
-from forecast.table import KEY, infer_freq, interpolated, observed_prices
+from forecast.table import KEY, infer_freq, interpolated, observed_prices, table_freq
 
 #: A change since the previous period smaller than this (in %) is "stable" in the summary.
 STABLE_CHANGE_PCT = 2.0
@@ -778,6 +778,7 @@ def series_facts(
     previous_forecasts: pd.DataFrame | None = None,
     as_of=None,
     observed: int | None = None,
+    prevailing: str | None = None,
 ) -> SeriesFacts:
     """The facts of one series. ``observed``: its prices that are not interpolated
     estimates (default: all of ``y``), which decide whether it has an outlook.
@@ -804,7 +805,9 @@ def series_facts(
         the forecast must then reach that far (see :func:`make_bulletin`).
     """
     y = y.sort_index().astype(float)
-    freq = infer_freq(y.index)  # the grid: gaps and estimates blanked still sit on it
+    # The grid: gaps and estimates blanked still sit on it; a series whose dates cannot
+    # tell (one week dated Monday the 1st) is on the table's frequency (``prevailing``).
+    freq = infer_freq(y.index, prevailing)
     y = y.dropna()
     date, price = pd.Timestamp(y.index[-1]), float(y.iloc[-1])
     when = max(date, pd.Timestamp(as_of)) if as_of is not None else date
@@ -1031,6 +1034,7 @@ def bulletin_facts(
     if alerts is not None and not alerts.empty:
         alert_rows = {tuple(r[c] for c in KEY): r for r in alerts.to_dict("records")}
     kept, stale = [], []
+    prevailing = table_freq(prices)
     for key, group in prices.groupby(list(KEY), sort=True, observed=True):
         key = tuple(key)
         # Changes are against prices someone wrote: cleaning's estimates for a missed week
@@ -1049,6 +1053,7 @@ def bulletin_facts(
             previous_forecasts=previous_forecasts,
             as_of=as_of,
             observed=int((~interpolated(group)).sum()) if "flags" in group else None,
+            prevailing=prevailing,
         )
         if notes and notes.get(key):
             facts = replace(facts, note=notes[key])

@@ -395,6 +395,8 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
             **{c: prices[c].astype(object) for c in COLUMNS if c not in ("date", "price")}
         )
         prices = validate(prices, options.freq)
+        # The frequency it was read on: a week dated Monday the 1st is no month (table_freq).
+        prices.attrs["freq"] = options.freq
         report.as_given = _as_given(data.work, frame, report)
     else:
         prices = empty_price_table()

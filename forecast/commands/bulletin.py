@@ -364,12 +364,12 @@ def _dated_by_all(prices, every, max_age_months: int):
     import pandas as pd
 
     from forecast.errors import CropcastError
-    from forecast.table import KEY, infer_freq
+    from forecast.table import KEY, infer_freq, table_freq
 
     if every is None or every.empty or prices.empty:
         return None
-    try:
-        freq = infer_freq(prices["date"])
+    try:  # a chosen week dated Monday the 1st is on the whole table's frequency
+        freq = infer_freq(prices["date"], table_freq(every))
     except CropcastError:  # weeks and months chosen together: the bulletin's own default
         return None
     # Only series on the chosen ones' grid: a week starting 1 December is not a month of

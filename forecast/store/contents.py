@@ -86,7 +86,13 @@ def load_prices(
     frame = select_series(frame, series)
     if frame.empty:
         return frame[list(COLUMNS)].reset_index(drop=True)
-    return validate(frame)
+    frame = validate(frame)
+    # The store's word on the frequency, where its series share one: a new product's first
+    # price, dated Monday 1 December in a weekly store, is a week (table_freq).
+    freqs = series_frequencies(store)["freq"].unique()
+    if len(freqs) == 1:
+        frame.attrs["freq"] = str(freqs[0])
+    return frame
 
 
 def written_prices(store: Store) -> tuple[pd.DataFrame, list[tuple[int, list[dict]]]]:
@@ -271,13 +277,17 @@ def export_prices(
 
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
-    if fmt is None:
+    if fmt is None:  # from the name: the option to blame is --output
+        if suffix not in ("csv", "parquet"):
+            raise UsageError(
+                f"cannot tell a format from {path.name!r}: prices are exported as .csv or .parquet",
+                "--output",
+                f"Use e.g. -o {path.stem or 'prices'}.csv",
+            )
         fmt = suffix
     fmt = fmt.lower()
     if fmt not in ("csv", "parquet"):
-        raise UsageError(
-            f"cannot export '{fmt or path.name}' files", "--format", "Use csv or parquet"
-        )
+        raise UsageError(f"cannot export '{fmt}' files", "--format", "Use csv or parquet")
     if suffix != fmt:
         raise UsageError(
             f"the file name {path.name!r} does not end in .{fmt}",
