@@ -95,6 +95,10 @@ class Windows:
         set_("min_train", check_whole_number(self.min_train, "min_train", "--min-train", 24))
 
 
+#: How the failure rows of a series with no window begin (the CLI tells them apart).
+TOO_SHORT_TO_BACKTEST = "too short to backtest: "
+
+
 def _check_series(y: pd.Series) -> None:
     if not isinstance(y.index, pd.DatetimeIndex):
         raise SchemaError(
@@ -306,7 +310,7 @@ def backtest_series(
         return _failure(
             levels,
             None,
-            f"too short to backtest: {int(y.notna().sum())} prices over {len(y)} periods; "
+            f"{TOO_SHORT_TO_BACKTEST}{int(y.notna().sum())} prices over {len(y)} periods; "
             f"needs {need} up to a cutoff{whose} and {windows.horizon} periods after it",
         )
     frames = [

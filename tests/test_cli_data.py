@@ -1289,6 +1289,23 @@ def test_a_flag_and_its_opposite_together_are_refused(args, tmp_path, monkeypatc
     assert alone.exit_code == 0, alone.output
 
 
+@pytest.mark.parametrize(
+    "command, horizon",
+    [(("forecast",), True), (("bulletin", "send"), True), (("data", "check"), False),
+     (("store", "export"), False)],
+)  # fmt: skip
+def test_h_alone_shows_the_help(command, horizon):
+    # What a user types first for help: refused before ("Option '-h' requires an argument"
+    # where -h is --horizon, "No such option: -h" elsewhere).
+    shown = run(*command, "-h")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout == run(*command, "--help").stdout
+    assert ("-h is --horizon here" in shown.stderr) is horizon
+    # -h with a value is still the horizon, and -h last with others still wants one.
+    if horizon:
+        assert run(*command, "-q", "-h").exit_code == 2
+
+
 def test_data_check_names_a_last_price_years_after_the_rest_of_its_series(tmp_path):
     """Review: a date typed 2026 for 2021 passed 'data check' with only a 60-period gap in
     its list, and went on into forecasts (and a store) as the series' latest price."""

@@ -556,6 +556,16 @@ def test_a_backtest_says_which_series_failed_whole_and_which_had_a_model_fail(ca
     assert "1 of 5 series had a model fail (the others were scored): Rice | A" in " ".join(
         err.split()
     )
+    # A series with no window is left out, not failed ("1 of 26 series failed" named Bạc
+    # Liêu's 18 months in a backtest of the embedded data).
+    short = "too short to backtest: 18 prices over 18 periods; needs 13 up to a cutoff"
+    _print_backtest_failures([*failed, ("Rice | C", f"naive, snaive: {short}")], {"Rice | A"}, 5)
+    err = " ".join(capsys.readouterr().err.split())
+    assert (
+        "note: 1 of 5 series is too short to backtest, so no model is scored on it: Rice | C: "
+        "18 prices over 18 periods; needs 13 up to a cutoff"
+    ) in err, err
+    assert "1 of 5 series failed: Rice | B" in err and "Rice | C: naive" not in err
 
 
 def test_names_cleaning_tidied_are_said_on_stderr(tmp_path):

@@ -45,7 +45,8 @@ def data_list(
     file: Annotated[
         Path | None,
         typer.Argument(
-            help="A price file; default: the store if there is one, else the embedded data."
+            help="A price file; default: the store if there is one, else the embedded data.",
+            metavar="FILE",
         ),
     ] = None,
     map_: MapOption = None,
@@ -201,7 +202,7 @@ def _late_last_prices(prices) -> list[dict]:
 
 @data_app.command("check")
 def data_check(
-    file: Annotated[Path, typer.Argument(help="The price file to check.")],
+    file: Annotated[Path, typer.Argument(help="The price file to check.", metavar="FILE")],
     map_: MapOption = None,
     default: DefaultOption = None,
     freq: CleanFreqOption = None,
@@ -300,7 +301,7 @@ def _print_rejected(rejected, file: Path, shown: int = 10) -> None:
 
 @data_app.command("clean")
 def data_clean(
-    file: Annotated[Path, typer.Argument(help="The price file to clean.")],
+    file: Annotated[Path, typer.Argument(help="The price file to clean.", metavar="FILE")],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Clean PriceTable (.csv or .parquet).")
     ],

@@ -415,8 +415,35 @@ def _refuse_nothing_backtested(prices, names: list[str], horizon: int, failed) -
 
 def _print_backtest_failures(failed: list[tuple[str, str]], scored: set[str], n_series: int):
     """A backtest fails per model: a line for the series where every model failed, and one
-    for those where some failed and the others were scored."""
-    print_failures([f for f in failed if f[0] not in scored], n_series)
+    for those where some failed and the others were scored. A series too short for any
+    window is no failure, and a note says it is left out ("1 of 26 series failed" named
+    Bạc Liêu's 18 months in the embedded data's backtest)."""
+    from rich.console import Console
+
+    from forecast.backtest import TOO_SHORT_TO_BACKTEST
+
+    # "naive, snaive: too short to backtest: ...": every model failed for that one reason
+    # (_failed_models), which a series with no window gives them all alike.
+    short = [
+        (name, why.partition(TOO_SHORT_TO_BACKTEST)[2])
+        for name, why in failed
+        if name not in scored
+        and why.count(TOO_SHORT_TO_BACKTEST) == 1
+        and why.partition(TOO_SHORT_TO_BACKTEST)[0].count(":") == 1
+        and why.partition(TOO_SHORT_TO_BACKTEST)[0].endswith(": ")
+    ]
+    if short:
+        are = "is" if len(short) == 1 else "are"
+        Console(stderr=True).print(
+            f"note: {len(short):,} of {n_series:,} series {are} too short to backtest, so "
+            f"no model is scored on {'it' if len(short) == 1 else 'them'}: "
+            f"{by_reason_line(short)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    named = {name for name, _ in short}
+    print_failures([f for f in failed if f[0] not in scored and f[0] not in named], n_series)
     partly = [f for f in failed if f[0] in scored]
     print_failures(partly, n_series, "had a model fail (the others were scored)")
 

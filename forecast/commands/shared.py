@@ -124,20 +124,32 @@ def _nonempty(param, process_value):
     return checked
 
 
-def _refuse_contradicting_flags(command) -> None:
-    """A flag and its opposite both given (``--dayfirst --monthfirst``) are refused by
-    name: Click takes the last one, and a file was read month-first by a user who had
-    asked for day-first too."""
+def _check_args(command) -> None:
+    """Two readings of a command's arguments that Click gets wrong for a user:
+
+    * A flag and its opposite both given (``--dayfirst --monthfirst``) are refused by
+      name: Click takes the last one, and a file was read month-first by a user who had
+      asked for day-first too.
+    * ``-h`` alone shows the help: it is what a user types first for help, and was
+      refused ("No such option: -h"; where ``-h`` is ``--horizon``, "Option '-h' requires
+      an argument", and a line now says what ``-h`` is there).
+    """
     pairs = [
         param
         for param in command.params
         if getattr(param, "secondary_opts", None) and getattr(param, "opts", None)
     ]
-    if not pairs or "parse_args" in vars(command):
+    short_h = any("-h" in (getattr(param, "opts", None) or ()) for param in command.params)
+    if "parse_args" in vars(command):  # checked already
         return
     parse_args = command.parse_args
 
     def checked(ctx, args):
+        if list(args) == ["-h"]:
+            typer.echo(command.get_help(ctx))
+            if short_h:
+                typer.echo("(-h is --horizon here; --help shows this help)", err=True)
+            ctx.exit(0)
         options = args[: args.index("--")] if "--" in args else args
         for param in pairs:
             said = [a for a in options if a in param.opts or a in param.secondary_opts]
@@ -179,7 +191,7 @@ class CropcastGroup(TyperGroup):
             command.help = one_line_paragraphs(command.help)
         if command is not None:
             _refuse_empty_paths(command)
-            _refuse_contradicting_flags(command)
+            _check_args(command)
         return command
 
     def resolve_command(self, ctx, args):

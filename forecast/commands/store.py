@@ -394,7 +394,9 @@ def _refused_rows(result, file: Path, given: list[str]) -> tuple[list[str], str 
 def ingest_cmd(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Price files to add (CSV, Excel, Parquet; WFP, Pink Sheet)."),
+        typer.Argument(
+            help="Price files to add (CSV, Excel, Parquet; WFP, Pink Sheet).", metavar="FILES"
+        ),
     ],
     db: DbOption = None,
     map_: MapOption = None,
