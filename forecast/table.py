@@ -18,6 +18,7 @@ level, and ``model``; backtest output adds ``cutoff`` and ``actual``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -186,17 +187,37 @@ def validate(prices: pd.DataFrame, freq: str | None = None) -> pd.DataFrame:
 
 def checked_prices(prices: pd.DataFrame) -> pd.DataFrame:
     """``prices`` checked against the contract (:func:`validate`) before a forecast or a
-    backtest, a table built by hand taken without ``flags`` (no price of it is flagged).
+    backtest, as a table is read back or made by hand: ``flags`` missing or blank (a
+    cleaned CSV's empty flags read as NaN) are ``''``, dates written as text are parsed,
+    and a missing price (NaN, as :func:`observed_prices` blanks estimates) is a gap.
 
     A negative price was forecast at -5, a missing column failed as a KeyError inside a
     worker, a key and date given twice as a reindex error. 0.5 s for 400,000 rows, against
     minutes of fitting them.
     """
-    if isinstance(prices, pd.DataFrame) and "flags" not in prices.columns:
-        prices = prices.assign(flags="")
-    elif not isinstance(prices, pd.DataFrame):
+    if not isinstance(prices, pd.DataFrame):
         raise TypeError(f"prices must be a PriceTable (a DataFrame), got a {type(prices).__name__}")
-    return validate(prices)
+    fixes = {}
+    if "flags" not in prices.columns:
+        fixes["flags"] = ""
+    elif prices["flags"].isna().any():
+        fixes["flags"] = prices["flags"].astype(object).where(prices["flags"].notna(), "")
+    if "date" in prices.columns and not pd.api.types.is_datetime64_any_dtype(prices["date"]):
+        with contextlib.suppress(TypeError, ValueError):  # else validate says what it holds
+            fixes["date"] = pd.to_datetime(prices["date"], format="ISO8601")
+    gaps = None
+    if "price" in prices.columns and pd.api.types.is_numeric_dtype(prices["price"]):
+        gaps = prices["price"].isna()
+        if gaps.any():  # checked as prices where there are some; gaps are the models' own
+            fixes["price"] = prices["price"].astype(float).fillna(1.0)
+            fixes["_gap"] = gaps
+        else:
+            gaps = None
+    out = validate(prices.assign(**fixes) if fixes else prices)
+    if gaps is not None:
+        out.loc[out["_gap"].to_numpy(bool), "price"] = np.nan
+        out = out.drop(columns="_gap")
+    return out
 
 
 def interpolated(prices: pd.DataFrame) -> np.ndarray:
@@ -279,6 +300,13 @@ def infer_freq(dates: pd.Series | pd.DatetimeIndex, prevailing: str | None = Non
     raise SchemaError("date", "dates are neither all month starts nor all Mondays")
 
 
+def freq_hints(prices: pd.DataFrame) -> dict[tuple, str]:
+    """The frequency of each series whose dates cannot tell (every one a Monday that is a
+    1st), where the table was told it: ``attrs["series_freq"]``, which the store sets in a
+    store of weekly and monthly series. Used before :func:`table_freq`."""
+    return prices.attrs.get("series_freq") or {}
+
+
 def table_freq(prices: pd.DataFrame) -> str | None:
     """The frequency every series of ``prices`` is on, or ``None`` when they differ: what
     a series whose dates cannot tell follows (see :func:`infer_freq`).
@@ -332,16 +360,16 @@ def iter_series(prices: pd.DataFrame) -> SeriesIterator:
     dates = prices["date"].to_numpy()
     values = prices["price"].to_numpy(dtype=float)
     prevailing = table_freq(prices) if len(prices) else None
-    series = _series(keys, starts, ends, order, dates, values, prevailing)
+    series = _series(keys, starts, ends, order, dates, values, prevailing, freq_hints(prices))
     return SeriesIterator(series, len(starts))
 
 
-def _series(keys, starts, ends, order, dates, values, prevailing) -> Iterator:
+def _series(keys, starts, ends, order, dates, values, prevailing, hints) -> Iterator:
     for key, start, end in zip(keys, starts, ends, strict=True):
         rows = order[start:end]
         y = pd.Series(values[rows], index=pd.DatetimeIndex(dates[rows], name="date"))
         y = y.sort_index()
-        freq = FREQ_ALIASES[infer_freq(y.index, prevailing)]
+        freq = FREQ_ALIASES[infer_freq(y.index, hints.get(tuple(key), prevailing))]
         y = y.reindex(_full_range(y.index[0], y.index[-1], freq))
         y.index.name = "date"
         y.name = "price"

@@ -562,7 +562,8 @@ def test_a_backtest_says_which_series_failed_whole_and_which_had_a_model_fail(ca
     _print_backtest_failures([*failed, ("Rice | C", f"naive, snaive: {short}")], {"Rice | A"}, 5)
     err = " ".join(capsys.readouterr().err.split())
     assert (
-        "note: 1 of 5 series is too short to backtest, so no model is scored on it: Rice | C: "
+        "note: 1 of 5 series is too short to backtest, so no model is scored on it (the table "
+        "counts it under failed): Rice | C: "
         "18 prices over 18 periods; needs 13 up to a cutoff"
     ) in err, err
     assert "1 of 5 series failed: Rice | B" in err and "Rice | C: naive" not in err

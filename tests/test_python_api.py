@@ -193,7 +193,7 @@ def test_predict_takes_one_level_and_says_a_text_horizon_is_text(y):
 @pytest.mark.parametrize("name", ["gbm", "prophet"])
 def test_features_off_the_series_dates_are_refused_not_dropped(y, name):
     off = pd.DataFrame({"harvest": np.arange(len(y), dtype=float)})  # indexed 0..n-1
-    with pytest.raises(ValueError, match=f"X has no row for {len(y)} of y's {len(y)} dates"):
+    with pytest.raises(ValueError, match=f"X has no row for {len(y)} of y's {len(y)} priced dates"):
         make_model(name).fit(y, off)
     on = off.set_axis(y.index)
     assert len(make_model(name).fit(y, on).predict(2)) == 2
@@ -203,3 +203,47 @@ def test_seasonal_index_refuses_a_price_of_zero_or_less(y):
     assert len(seasonal_index(y)) == 12
     with pytest.raises(ValueError, match="prices must be positive and finite"):
         seasonal_index(y.where(y.index != y.index[7], -3.0))
+
+
+# --- after a re-review: what the checks must still take --------------------------------
+
+
+def test_forecast_takes_a_table_read_back_or_with_gaps(prices, tmp_path):
+    spec = ForecastSpec(model="naive", horizon=2)
+    # A cleaned CSV read back: empty flags are NaN, dates text. Refused by the first checks.
+    path = tmp_path / "clean.csv"
+    prices.to_csv(path, index=False)
+    read = pd.read_csv(path)
+    assert read["flags"].isna().all()
+    run = forecast_prices(read, spec, engine="local")
+    assert len(run.forecasts) == 4 and set(run.forecasts["model"]) == {"naive"}
+    # observed_prices leaves NaN where cleaning's estimates were: gaps, not bad prices.
+    gappy = prices.copy()
+    gappy.loc[gappy.index[[3, 4]], "price"] = np.nan
+    run = forecast_prices(gappy, spec, engine="local")
+    assert len(run.forecasts) == 4
+    table, _ = backtest_prices(gappy, "naive", Windows(horizon=2, n_windows=1), engine="local")
+    assert (table["error"] == "").all()
+
+
+def test_fit_takes_features_on_the_priced_dates_and_numbers_held_as_objects(y):
+    gappy = y.copy()
+    gappy.iloc[[10, 11]] = np.nan
+    X = pd.DataFrame({"harvest": np.arange(len(y), dtype=float)}, index=y.index)
+    fitted = make_model("gbm").fit(gappy, X.loc[gappy.dropna().index])
+    assert len(fitted.predict(2)) == 2
+    assert len(make_model("naive").fit(y.astype(object)).predict(1)) == 1
+
+
+@pytest.mark.parametrize(
+    "index, grid",
+    [
+        (pd.date_range("2016-01-01", periods=48, freq="MS"), "MS"),
+        (pd.date_range("2024-01-01", periods=48, freq="W-MON"), "W-MON"),
+    ],
+)
+def test_fit_says_periods_are_missing_and_how_to_put_them_back(y, index, grid):
+    holed = y.set_axis(index).drop(index[[4, 5]])
+    with pytest.raises(ValueError, match=rf"y has 46 of the 48 periods .* y.asfreq\('{grid}'\)"):
+        make_model("ets").fit(holed)
+    assert len(make_model("ets").fit(holed.asfreq(grid)).predict(1)) == 1

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -1728,13 +1729,14 @@ def test_a_mistyped_year_is_said_at_ingest_and_store_remove_date_takes_it_out(tm
     """Review: a date typed 2026 for 2021 entered the store unsaid, and forecast then told
     the user to ingest a corrected file, which adds the right date beside the wrong one:
     the forecast still started from 2026, and removing the series lost its good prices."""
-    db = tmp_path / "s.duckdb"
+    db = tmp_path / "my store.duckdb"  # a space: the command said is quoted to be pasted
     good, typo = _typo_year_files(tmp_path)
     first = run("ingest", typo, "--db", db)
     assert first.exit_code == 0, first.output
     said = " ".join(first.stderr.split())
-    command = re.search(r"take it out with '(cropcast store remove [^']+)'", said)
+    command = re.search(r"take it out with: (cropcast store remove .+? --yes)", said)
     assert command is not None, said
+    assert "--date 2026-06 " in command.group(1)  # a month as the file's months read
     assert "(Rice | A | Retail | VND/kg: 2026-06, after none since 2021-05)" in said
     assert "Rice | B" not in said
     # The corrected file adds 2021-06 and leaves 2026-06: still said, the same way.
@@ -1743,7 +1745,7 @@ def test_a_mistyped_year_is_said_at_ingest_and_store_remove_date_takes_it_out(tm
     stored = load_prices(open_store(db))
     assert len(stored) == 85 and "2026-06-01" in stored["date"].astype(str).tolist()
     # The command as the note gives it, split as a shell would.
-    args = [a.strip('"') for a in re.findall(r'"[^"]*"|\S+', command.group(1))][1:]
+    args = shlex.split(command.group(1))[1:]
     assert args[:2] == ["store", "remove"] and "--yes" in args and "--db" in args
     listed = run(*[a for a in args if a != "--yes"])
     assert listed.exit_code == 0 and "nothing removed" in listed.stdout
@@ -1961,3 +1963,61 @@ def test_a_wait_that_is_no_number_of_seconds_is_refused(tmp_path):
         assert one_error_line(refused).startswith("error: --wait: "), refused.stderr
     assert not (tmp_path / "s.duckdb").exists()
     assert run("ingest", path, "--db", "s.duckdb", "--wait", "0").exit_code == 0
+
+
+def test_store_remove_date_names_a_price_as_the_file_dated_it_and_refuses_no_price(tmp_path):
+    """Re-review: --date 2026-06-15 (the file's day for June's price) found nothing, a date
+    on an estimate only removed the estimate as '1 price', and a second --date that named
+    nothing was dropped unsaid beside one that did."""
+    db = tmp_path / "s.duckdb"
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    months = [d for d in pd.date_range("2020-01-15", "2021-12-15", freq="MS") if d.month != 4]
+    rows = [f"{d + pd.Timedelta(days=14):%Y-%m-%d},Gạo,Chợ A,Retail,kg,VND,{8000 + 10 * i}"
+            for i, d in enumerate(months)]  # fmt: skip
+    path = tmp_path / "gao.csv"
+    path.write_text(head + "\n".join(rows) + "\n", "utf-8")
+    assert run("ingest", path, "--db", db).exit_code == 0
+    stored = load_prices(open_store(db))
+    assert "interpolated" in stored.set_index("date").loc["2020-04-01", "flags"]  # a gap filled
+
+    def remove(*dates):
+        return run("store", "remove", "-s", "Gạo", "--db", db,
+                   *[a for d in dates for a in ("--date", d)])  # fmt: skip
+
+    day = remove("2021-06-15")  # June's price, as the file dated it
+    assert day.exit_code == 0 and "would remove 1 price of 1 series" in day.stdout, day.output
+    estimate = remove("2020-04")
+    assert estimate.exit_code == 2
+    line = one_error_line(estimate)
+    assert "2020-04 of 'Gạo' holds only an estimate cleaning interpolated" in line, line
+    one_missing = remove("2021-06", "2099-01")
+    assert one_missing.exit_code == 2
+    assert "no stored price of 'Gạo' is dated 2099-01" in one_error_line(one_missing)
+    assert len(load_prices(open_store(db))) == len(stored)  # nothing went
+
+
+def test_a_first_week_on_monday_the_1st_stays_weekly_in_a_store_of_both_frequencies(tmp_path):
+    """Re-review: the store's word covered a store whose series share one frequency only;
+    beside a monthly series, the new product's week read as monthly again."""
+    from test_store import lua_file
+
+    db = tmp_path / "both.duckdb"
+    mondays = pd.date_range("2025-06-02", "2025-11-24", freq="W-MON")
+    weeks = lua_file(tmp_path / "weeks.csv", {f"{d:%Y-%m-%d}": 7_000 + 10 * i
+                                              for i, d in enumerate(mondays)})  # fmt: skip
+    assert run("ingest", weeks, "--db", db, "--freq", "weekly").exit_code == 0
+    months = pd.date_range("2023-01-01", periods=30, freq="MS") + pd.Timedelta(days=14)
+    coffee = lua_file(tmp_path / "coffee.csv", {f"{d:%Y-%m-%d}": 90_000 + 100 * i
+                      for i, d in enumerate(months)}, commodity="Cà phê")  # fmt: skip
+    assert run("ingest", coffee, "--db", db).exit_code == 0
+    week = lua_file(tmp_path / "week49.csv", {"2025-12-01": 25_000}, commodity="Xoài")
+    assert run("ingest", week, "--db", db, "--freq", "weekly").exit_code == 0
+    listed = json.loads(run("data", "list", "--db", db, "--json").stdout)
+    assert {s["commodity"]: s["freq"] for s in listed} == {
+        "Cà phê": "monthly", "Lúa": "weekly", "Xoài": "weekly"
+    }  # fmt: skip
+    out = tmp_path / "fc.csv"
+    assert run("forecast", "--db", db, "-s", "Xoài", "-h", 2, "-q", "-o", out).exit_code == 0
+    assert list(pd.read_csv(out)["date"]) == ["2025-12-08", "2025-12-15"]
+    sms = run("bulletin", "--db", db, "-s", "Xoài", "--format", "sms", "-m", "naive")
+    assert sms.exit_code == 0 and "tuan 1-7/12/2025" in sms.stdout, sms.output

@@ -364,12 +364,17 @@ def _dated_by_all(prices, every, max_age_months: int):
     import pandas as pd
 
     from forecast.errors import CropcastError
-    from forecast.table import KEY, infer_freq, table_freq
+    from forecast.table import KEY, freq_hints, infer_freq, table_freq
 
     if every is None or every.empty or prices.empty:
         return None
-    try:  # a chosen week dated Monday the 1st is on the whole table's frequency
-        freq = infer_freq(prices["date"], table_freq(every))
+    # A chosen week dated Monday the 1st is on the frequency the store told for it, else
+    # on the whole table's.
+    hints = freq_hints(every)
+    chosen = prices[list(KEY)].drop_duplicates().itertuples(index=False, name=None)
+    told = {hints[key] for key in chosen if key in hints}
+    try:
+        freq = infer_freq(prices["date"], told.pop() if len(told) == 1 else table_freq(every))
     except CropcastError:  # weeks and months chosen together: the bulletin's own default
         return None
     # Only series on the chosen ones' grid: a week starting 1 December is not a month of

@@ -186,15 +186,16 @@ def _case_twins(prices) -> list[list[str]]:
 
 def _late_last_prices(prices) -> list[dict]:
     """The cleaned series whose last price or two come a year or more after the ones before
-    (see :func:`forecast.summary.late_last_prices`), by label, dates as the file's days."""
+    (see :func:`forecast.summary.late_last_prices`), by label, dates as notes say them."""
     from forecast.summary import late_last_prices
-    from forecast.table import KEY, series_label
+    from forecast.table import KEY, dated, series_label
 
+    # Months as months (2026-07): the file wrote the 15th, and 2026-07-01 is not in it.
     return [
         {
             "series": series_label(tuple(getattr(row, k) for k in KEY)),
-            "late": [f"{date:%Y-%m-%d}" for date in row.late],
-            "before": f"{row.before:%Y-%m-%d}",
+            "late": [dated(date, [*row.late, row.before]) for date in row.late],
+            "before": dated(row.before, [*row.late, row.before]),
         }
         for row in late_last_prices(prices).itertuples(index=False)
     ]

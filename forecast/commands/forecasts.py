@@ -436,7 +436,8 @@ def _print_backtest_failures(failed: list[tuple[str, str]], scored: set[str], n_
         are = "is" if len(short) == 1 else "are"
         Console(stderr=True).print(
             f"note: {len(short):,} of {n_series:,} series {are} too short to backtest, so "
-            f"no model is scored on {'it' if len(short) == 1 else 'them'}: "
+            f"no model is scored on {'it' if len(short) == 1 else 'them'} (the table counts "
+            f"{'it' if len(short) == 1 else 'them'} under failed): "
             f"{by_reason_line(short)}",
             markup=False,
             highlight=False,

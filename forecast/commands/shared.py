@@ -130,9 +130,10 @@ def _check_args(command) -> None:
     * A flag and its opposite both given (``--dayfirst --monthfirst``) are refused by
       name: Click takes the last one, and a file was read month-first by a user who had
       asked for day-first too.
-    * ``-h`` alone shows the help: it is what a user types first for help, and was
-      refused ("No such option: -h"; where ``-h`` is ``--horizon``, "Option '-h' requires
-      an argument", and a line now says what ``-h`` is there).
+    * ``-h`` alone shows the help where ``-h`` is nothing else: it is what a user types
+      first for help, and was refused ("No such option: -h"). Where ``-h`` is
+      ``--horizon``, the refusal says so and where the help is: a script's ``-h "$H"``
+      with ``H`` unset must still fail, not print the help and exit 0.
     """
     pairs = [
         param
@@ -146,9 +147,15 @@ def _check_args(command) -> None:
 
     def checked(ctx, args):
         if list(args) == ["-h"]:
-            typer.echo(command.get_help(ctx))
             if short_h:
-                typer.echo("(-h is --horizon here; --help shows this help)", err=True)
+                horizon = next(p for p in command.params if "-h" in (p.opts or ()))
+                raise typer.BadParameter(
+                    "-h is the horizon here and needs a number of periods, e.g. -h 12 "
+                    "(--help shows the help)",
+                    ctx=ctx,
+                    param=horizon,
+                )
+            typer.echo(command.get_help(ctx))
             ctx.exit(0)
         options = args[: args.index("--")] if "--" in args else args
         for param in pairs:
@@ -200,6 +207,9 @@ class CropcastGroup(TyperGroup):
         return name, command, rest
 
     def parse_args(self, ctx, args):
+        if list(args) == ["-h"]:  # what a user types first for help (see _check_args)
+            typer.echo(self.get_help(ctx))
+            ctx.exit(0)
         try:  # the root's own options: `cropcast --bogus`
             return super().parse_args(ctx, args)
         except _ClickUsageError as exc:
@@ -1657,7 +1667,7 @@ def note_lone_last_prices(
     if alerts:  # an alert scores the series' last price
         their = "its alert is on that price" if len(lone) == 1 else "their alerts are on them"
     if db is not None:
-        fix = late_prices_removal(labels[0], lone["late"].iloc[0], db)
+        fix = late_prices_removal(labels[0], lone["late"].iloc[0], db, lone["before"].iloc[0])
         if len(lone) > 1:
             fix += ", and so for the others"
     typer.echo(
@@ -1667,16 +1677,23 @@ def note_lone_last_prices(
     )
 
 
-def late_prices_removal(label: str, dates, db: str) -> str:
+def late_prices_removal(label: str, dates, db: str, before=None) -> str:
     """How to take mistyped late prices out of the store (``db``: the --db given, or '' for
     the default store): ingesting the corrected file adds the right date beside them, and
-    the series' forecast still started from the wrong one."""
-    where = f" --db {db}" if db else ""
-    days = " ".join(f"--date {date:%Y-%m-%d}" for date in dates)
+    the series' forecast still started from the wrong one. The command is quoted for a
+    shell, to be pasted: a store path with a space in it split in two."""
+    import shlex
+
+    from forecast.table import dated
+
+    where = f" --db {shlex.quote(db)}" if db else ""
+    # A month as a month (2026-06): the user's file may write its 15th.
+    span = [*dates, *([] if before is None else [before])]
+    days = " ".join(f"--date {dated(date, span)}" for date in dates)
     return (
-        f"take {'it' if len(dates) == 1 else 'them'} out with 'cropcast store remove -s "
-        f'"{label}" {days}{where} --yes\' (a corrected file adds the right date but leaves '
-        f"{'that price' if len(dates) == 1 else 'those prices'})"
+        f"take {'it' if len(dates) == 1 else 'them'} out with: cropcast store remove -s "
+        f"{shlex.quote(label)} {days}{where} --yes (a corrected file adds the right date but "
+        f"leaves {'that price' if len(dates) == 1 else 'those prices'})"
     )
 
 

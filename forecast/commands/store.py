@@ -786,14 +786,16 @@ def store_remove_cmd(
         )
     dates = [_removal_date(text) for text in dates or ()]
     store = open_store(db)
-    if yes:
-        found = remove_series(store, series, dates)
-    elif dates:
+    if dates:
         from forecast.store.removal import _counted
 
-        found = _counted(matching_prices(store, series, dates))
+        chosen = matching_prices(store, series, dates)
+        _refuse_dates_without_price(chosen, series, dates, store.path)
+        found = _counted(chosen)
     else:
         found = matching_series(store, series)
+    if yes and not found.empty:
+        found = remove_series(store, series, dates)
     if found.empty:
         listed = f"Run 'cropcast data list --db {store.path}' to see the stored series"
         if dates and not matching_series(store, series).empty:
@@ -840,6 +842,28 @@ def store_remove_cmd(
             f"add --yes to remove {'it' if n_prices == 1 else 'them'}",
             markup=False,
             highlight=False,
+        )
+
+
+def _refuse_dates_without_price(chosen, series: list[str], dates: list[str], path) -> None:
+    """Each --date must name a price someone wrote: one that names none was dropped
+    without a word beside one that did, and one on an estimate removed the estimate as
+    "1 price (1 of them interpolated by cleaning from the price asked for)"."""
+    names = " or ".join(repr(s) for s in series)
+    on_estimate = chosen.attrs.get("estimates_only", [])
+    if on_estimate:
+        raise UsageError(
+            f"{on_estimate[0]} of {names} holds only an estimate cleaning interpolated between "
+            "real prices, not a price anyone wrote",
+            "--date",
+            "An estimate goes out with the real price beside it: give that price's date",
+        )
+    missing = chosen.attrs.get("no_price", [])
+    if missing and len(missing) < len(dates):  # all missing: said below, series or date
+        raise UsageError(
+            f"no stored price of {names} is dated {' or '.join(missing)}",
+            "--date",
+            f"Run 'cropcast data list --db {path}' to see the stored series and their spans",
         )
 
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from statistics import NormalDist
 
@@ -155,12 +156,13 @@ def period_kind(freq) -> str | None:
     return None
 
 
-def check_price_series(y: object, model: str, kinds: Sequence[str]) -> None:
+def check_price_series(y: object, model: str, kinds: Sequence[str]) -> pd.Series:
     """Refuse, with what to do, a ``y`` that ``fit`` would otherwise fit wrongly or fail on
     deep inside a model: not one Series, dates out of order or twice, dates that are not one
     a period, prices that are not positive numbers.
 
     Daily prices were fitted with a season of 12 (days), quarterly ones with 12 quarters.
+    Returns ``y``, its numbers held as objects made floats.
     """
     if not isinstance(y, pd.Series):
         got = type(y).__name__
@@ -168,6 +170,9 @@ def check_price_series(y: object, model: str, kinds: Sequence[str]) -> None:
         raise TypeError(f"y must be one pandas Series of prices, got a {got}{hint}")
     if not isinstance(y.index, pd.DatetimeIndex):
         raise TypeError("y must have a DatetimeIndex (the dates of its prices)")
+    if y.dtype == object:  # numbers held as objects (a column built row by row) are fine
+        with contextlib.suppress(TypeError, ValueError):
+            y = y.astype(float)
     if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
         raise TypeError(
             f"y's prices must be numbers, got dtype {y.dtype}: convert them first, e.g. "
@@ -189,16 +194,27 @@ def check_price_series(y: object, model: str, kinds: Sequence[str]) -> None:
     freq = y.index.freq or (pd.infer_freq(y.index) if len(y) >= 3 else None)
     kind = period_kind(freq)
     if len(y) >= 3 and kind not in kinds:
-        what = (
-            f"{kind} prices"
-            if kind
-            else f"dates {', '.join(f'{d:%Y-%m-%d}' for d in y.index[:3])}, ..."
-        )
         taken = " or ".join(f"{k} ({PERIOD_STARTS[k]})" for k in kinds)
+        on = (
+            "MS" if y.index.is_month_start.all() else
+            "W-MON" if (y.index.day_of_week == 0).all() else None
+        )  # fmt: skip
+        if freq is None and on is not None:  # period starts with periods left out
+            grid = pd.date_range(y.index[0], y.index[-1], freq=on)
+            raise ValueError(
+                f"y has {len(y):,} of the {len(grid):,} periods from {y.index[0]:%Y-%m-%d} to "
+                f"{y.index[-1]:%Y-%m-%d}: {model} takes every period, a missing price as "
+                f"NaN: y.asfreq('{on}')"
+            )
+        what = (
+            f"{kind} prices" if kind else
+            f"dates {', '.join(f'{d:%Y-%m-%d}' for d in y.index[:3])}, ..."
+        )  # fmt: skip
         raise ValueError(
             f"{model} takes {taken} prices, one a period with gaps as NaN, and y has {what}: "
-            "put them on period starts, e.g. y.resample('MS').mean()"
+            "put them on period starts, e.g. y.resample('MS').mean() (weeks: 'W-MON')"
         )
+    return y
 
 
 #: Where each kind of period starts, as the data contract dates it.
@@ -206,14 +222,15 @@ PERIOD_STARTS = {"monthly": "month starts", "weekly": "Mondays", "daily": "days"
 
 
 def check_features(X: object, dates: pd.DatetimeIndex) -> None:
-    """``X`` must be a DataFrame with a row for every date of ``y``: a model joins it on the
-    dates, and an ``X`` indexed 0..n-1 (or a year off) was dropped without a word."""
+    """``X`` must be a DataFrame with a row for every date ``y`` has a price on: a model
+    joins it on the dates, and an ``X`` indexed 0..n-1 (or a year off) was dropped without
+    a word."""
     if not isinstance(X, pd.DataFrame):
         raise TypeError(f"X must be a pandas DataFrame of features, got a {type(X).__name__}")
     missing = dates.difference(X.index)
     if len(missing):
         raise ValueError(
-            f"X has no row for {len(missing):,} of y's {len(dates):,} dates (the first "
+            f"X has no row for {len(missing):,} of y's {len(dates):,} priced dates (the first "
             f"{missing[0]:%Y-%m-%d}): give X on y's dates, e.g. X.reindex(y.index)"
         )
 
@@ -278,12 +295,12 @@ class Forecaster:
 
     def fit(self, y: pd.Series, X: pd.DataFrame | None = None):
         name = self.name or type(self).__name__
-        check_price_series(y, name, self.frequencies)
+        y = check_price_series(y, name, self.frequencies)
         n_obs = int(y.notna().sum())
         if n_obs < self.min_length:
             raise ValueError(f"{name} needs at least {self.min_length} prices, got {n_obs}")
         if X is not None and self.supports_exog:
-            check_features(X, y.index)
+            check_features(X, y.index[y.notna().to_numpy()])
         self.joins_, self.typos_ = [], []
         if self.joins_jumps:
             y, self.joins_, self.typos_ = join_jumps(y)

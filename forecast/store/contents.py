@@ -87,11 +87,25 @@ def load_prices(
     if frame.empty:
         return frame[list(COLUMNS)].reset_index(drop=True)
     frame = validate(frame)
-    # The store's word on the frequency, where its series share one: a new product's first
-    # price, dated Monday 1 December in a weekly store, is a week (table_freq).
-    freqs = series_frequencies(store)["freq"].unique()
-    if len(freqs) == 1:
-        frame.attrs["freq"] = str(freqs[0])
+    # The store's word on the frequency: a new product's first price, dated Monday 1
+    # December in a weekly store, is a week (table_freq), and so in a store of weekly and
+    # monthly series, for the series whose dates cannot tell (attrs["series_freq"]; few).
+    freqs = series_frequencies(store)
+    if freqs["freq"].nunique() == 1:
+        frame.attrs["freq"] = str(freqs["freq"].iloc[0])
+    else:
+        dates = frame["date"]
+        untold = (
+            (dates.dt.is_month_start & (dates.dt.day_of_week == 0))
+            .groupby([frame[c] for c in KEY], observed=True)
+            .all()
+        )
+        untold = untold[untold].index
+        if len(untold):
+            told = freqs.set_index(list(KEY))["freq"]
+            frame.attrs["series_freq"] = {
+                tuple(key): str(told[key]) for key in untold if key in told.index
+            }
     return frame
 
 

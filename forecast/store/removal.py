@@ -53,10 +53,14 @@ def matching_prices(store: Store, series: list[str], dates: list[str]) -> pd.Dat
         con.unregister("chosen")
     rows = rows.astype({column: object for column in KEY})
     rows["date"] = pd.to_datetime(rows["date"])
-    day = rows["date"].dt.strftime("%Y-%m-%d")
-    asked = day.isin(dates) | day.str[:7].isin(dates)
     estimate = rows["flags"].fillna("").str.split(";").map(lambda marks: "interpolated" in marks)
-    taken = asked.copy()
+    estimate = estimate.astype(bool)
+    by_date = _asked(rows, dates)
+    asked = pd.Series(False, index=rows.index)
+    for matched in by_date.values():
+        asked |= matched
+    # A date whose price cleaning made is no price to take out: it goes with a real one.
+    taken = asked & ~estimate
     for _, group in rows.groupby(list(KEY), sort=False, observed=True):
         real = group.index[~estimate[group.index]]
         for at in group.index[asked[group.index] & ~estimate[group.index]]:
@@ -66,7 +70,35 @@ def matching_prices(store: Store, series: list[str], dates: list[str]) -> pd.Dat
             end = group.loc[real[position + 1], "date"] if position + 1 < len(real) else None
             inside = (group["date"] > start) & (group["date"] < end if end is not None else True)
             taken[group.index[inside & estimate[group.index]]] = True
-    return rows.loc[taken, [*KEY, "date"]].assign(estimate=estimate[taken]).reset_index(drop=True)
+    out = rows.loc[taken, [*KEY, "date"]].assign(estimate=estimate[taken]).reset_index(drop=True)
+    # Each date asked for, said if it found no real price: on an estimate only, or nothing.
+    out.attrs["estimates_only"] = [
+        d for d, m in by_date.items() if not (m & ~estimate).any() and (m & estimate).any()
+    ]
+    out.attrs["no_price"] = [d for d, m in by_date.items() if not m.any()]
+    return out
+
+
+def _asked(rows: pd.DataFrame, dates: list[str]) -> dict[str, pd.Series]:
+    """Per date asked for, the rows it names: a month (2026-06) its prices; a day, the
+    price of that day or of the period holding it, as the user's file dated it (WFP's 15th
+    is its month's price, stored on the 1st; a Friday is its week's, stored on Monday)."""
+    keys = [rows[c] for c in KEY]
+    when = rows["date"]
+    monthly = when.dt.is_month_start.groupby(keys, observed=True).transform("all")
+    weekly = (when.dt.day_of_week == 0).groupby(keys, observed=True).transform("all")
+    month = when.dt.strftime("%Y-%m")
+    out = {}
+    for text in dates:
+        if len(text) == 7:
+            out[text] = month == text
+            continue
+        day = pd.Timestamp(text)
+        monday = day - pd.Timedelta(days=day.day_of_week)
+        out[text] = (
+            (when == day) | (monthly & (when == day.replace(day=1))) | (weekly & (when == monday))
+        )
+    return out
 
 
 def remove_series(store: Store, series: list[str], dates: list[str] | None = None) -> pd.DataFrame:
