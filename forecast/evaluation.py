@@ -195,9 +195,8 @@ def leaderboard(
     Sorted by mean MASE (lower is better). MASE is averaged over series (each series scaled
     by its own seasonal-naive error), the way the M competitions rank methods.
     """
-    # The MASE scale from real prices only, as the backtest windows saw them.
-    history = observed_prices(prices)
-    per_series = score(table, ("mase", "smape", "coverage"), history=history, by=(*KEY, "model"))
+    # score() takes the MASE scale from real prices only, as the backtest windows saw them.
+    per_series = score(table, ("mase", "smape", "coverage"), history=prices, by=(*KEY, "model"))
     cover = [c for c in per_series.columns if c.startswith("coverage_")]
     # Coverage pools every scored point; averaging per-series shares would overweight short series.
     pooled = score(table, ("coverage",), by=("model",)).set_index("model")[cover]

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecast.table import (
-    FREQ_ALIASES,
-    KEY,
-    freq_hints,
-    infer_freq,
-    interpolated,
-    table_freq,
-)
+from forecast.table import FREQ_ALIASES, KEY, infer_freq, interpolated, told_freq
 
 
 def series_overview(prices: pd.DataFrame) -> pd.DataFrame:
@@ -25,10 +18,10 @@ def series_overview(prices: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     estimate = pd.Series(interpolated(prices), index=prices.index)
-    prevailing, hints = (table_freq(prices) if len(prices) else None), freq_hints(prices)
+    told = told_freq(prices)
     for key, group in prices.groupby(list(KEY), sort=True, observed=True):
         dates = pd.DatetimeIndex(group["date"]).sort_values()
-        freq = infer_freq(dates, hints.get(tuple(key), prevailing))
+        freq = infer_freq(dates, told(key))
         span = len(pd.date_range(dates[0], dates[-1], freq=FREQ_ALIASES[freq]))
         filled = int(estimate[group.index].sum())
         written = len(dates) - filled

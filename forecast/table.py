@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -205,16 +205,13 @@ def checked_prices(prices: pd.DataFrame) -> pd.DataFrame:
     if "date" in prices.columns and not pd.api.types.is_datetime64_any_dtype(prices["date"]):
         with contextlib.suppress(TypeError, ValueError):  # else validate says what it holds
             fixes["date"] = pd.to_datetime(prices["date"], format="ISO8601")
-    gaps = None
-    if "price" in prices.columns and pd.api.types.is_numeric_dtype(prices["price"]):
-        gaps = prices["price"].isna()
-        if gaps.any():  # checked as prices where there are some; gaps are the models' own
-            fixes["price"] = prices["price"].astype(float).fillna(1.0)
-            fixes["_gap"] = gaps
-        else:
-            gaps = None
+    price = prices["price"] if "price" in prices.columns else None
+    gaps = price is not None and pd.api.types.is_numeric_dtype(price) and price.isna().any()
+    if gaps:  # checked as prices where there are some; gaps are the models' own
+        fixes["price"] = price.astype(float).fillna(1.0)
+        fixes["_gap"] = price.isna()
     out = validate(prices.assign(**fixes) if fixes else prices)
-    if gaps is not None:
+    if gaps:
         out.loc[out["_gap"].to_numpy(bool), "price"] = np.nan
         out = out.drop(columns="_gap")
     return out
@@ -300,11 +297,14 @@ def infer_freq(dates: pd.Series | pd.DatetimeIndex, prevailing: str | None = Non
     raise SchemaError("date", "dates are neither all month starts nor all Mondays")
 
 
-def freq_hints(prices: pd.DataFrame) -> dict[tuple, str]:
-    """The frequency of each series whose dates cannot tell (every one a Monday that is a
-    1st), where the table was told it: ``attrs["series_freq"]``, which the store sets in a
-    store of weekly and monthly series. Used before :func:`table_freq`."""
-    return prices.attrs.get("series_freq") or {}
+def told_freq(prices: pd.DataFrame) -> Callable[[tuple], str | None]:
+    """Per series key, what :func:`infer_freq` is to take as ``prevailing`` for it: the
+    frequency the table was told for that series (``attrs["series_freq"]``, which the store
+    sets for the few series whose dates cannot tell in a store of weekly and monthly
+    series), else the table's own (:func:`table_freq`)."""
+    hints = prices.attrs.get("series_freq") or {}
+    prevailing = table_freq(prices) if len(prices) else None
+    return lambda key: hints.get(tuple(key), prevailing)
 
 
 def table_freq(prices: pd.DataFrame) -> str | None:
@@ -359,17 +359,16 @@ def iter_series(prices: pd.DataFrame) -> SeriesIterator:
     keys = prices[list(KEY)].iloc[order[starts]].itertuples(index=False, name=None)
     dates = prices["date"].to_numpy()
     values = prices["price"].to_numpy(dtype=float)
-    prevailing = table_freq(prices) if len(prices) else None
-    series = _series(keys, starts, ends, order, dates, values, prevailing, freq_hints(prices))
+    series = _series(keys, starts, ends, order, dates, values, told_freq(prices))
     return SeriesIterator(series, len(starts))
 
 
-def _series(keys, starts, ends, order, dates, values, prevailing, hints) -> Iterator:
+def _series(keys, starts, ends, order, dates, values, told) -> Iterator:
     for key, start, end in zip(keys, starts, ends, strict=True):
         rows = order[start:end]
         y = pd.Series(values[rows], index=pd.DatetimeIndex(dates[rows], name="date"))
         y = y.sort_index()
-        freq = FREQ_ALIASES[infer_freq(y.index, hints.get(tuple(key), prevailing))]
+        freq = FREQ_ALIASES[infer_freq(y.index, told(key))]
         y = y.reindex(_full_range(y.index[0], y.index[-1], freq))
         y.index.name = "date"
         y.name = "price"

@@ -56,14 +56,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.clean.options import CleanOptions
-from forecast.table import (
-    KEY,
-    freq_hints,
-    infer_freq,
-    interpolated,
-    observed_prices,
-    table_freq,
-)
+from forecast.table import KEY, infer_freq, interpolated, observed_prices, told_freq
 
 #: A change since the previous period smaller than this (in %) is "stable" in the summary.
 STABLE_CHANGE_PCT = 2.0
@@ -1041,7 +1034,7 @@ def bulletin_facts(
     if alerts is not None and not alerts.empty:
         alert_rows = {tuple(r[c] for c in KEY): r for r in alerts.to_dict("records")}
     kept, stale = [], []
-    prevailing, hints = table_freq(prices), freq_hints(prices)
+    told = told_freq(prices)
     for key, group in prices.groupby(list(KEY), sort=True, observed=True):
         key = tuple(key)
         # Changes are against prices someone wrote: cleaning's estimates for a missed week
@@ -1060,7 +1053,7 @@ def bulletin_facts(
             previous_forecasts=previous_forecasts,
             as_of=as_of,
             observed=int((~interpolated(group)).sum()) if "flags" in group else None,
-            prevailing=hints.get(key, prevailing),
+            prevailing=told(key),
         )
         if notes and notes.get(key):
             facts = replace(facts, note=notes[key])

@@ -364,17 +364,16 @@ def _dated_by_all(prices, every, max_age_months: int):
     import pandas as pd
 
     from forecast.errors import CropcastError
-    from forecast.table import KEY, freq_hints, infer_freq, table_freq
+    from forecast.table import KEY, infer_freq, told_freq
 
     if every is None or every.empty or prices.empty:
         return None
-    # A chosen week dated Monday the 1st is on the frequency the store told for it, else
-    # on the whole table's.
-    hints = freq_hints(every)
+    # A chosen week dated Monday the 1st is on the frequency told for it in the whole table.
+    told = told_freq(every)
     chosen = prices[list(KEY)].drop_duplicates().itertuples(index=False, name=None)
-    told = {hints[key] for key in chosen if key in hints}
+    said = {told(key) for key in chosen}
     try:
-        freq = infer_freq(prices["date"], told.pop() if len(told) == 1 else table_freq(every))
+        freq = infer_freq(prices["date"], said.pop() if len(said) == 1 else None)
     except CropcastError:  # weeks and months chosen together: the bulletin's own default
         return None
     # Only series on the chosen ones' grid: a week starting 1 December is not a month of

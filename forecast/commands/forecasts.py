@@ -425,12 +425,10 @@ def _print_backtest_failures(failed: list[tuple[str, str]], scored: set[str], n_
     # "naive, snaive: too short to backtest: ...": every model failed for that one reason
     # (_failed_models), which a series with no window gives them all alike.
     short = [
-        (name, why.partition(TOO_SHORT_TO_BACKTEST)[2])
+        (name, reason.removeprefix(TOO_SHORT_TO_BACKTEST))
         for name, why in failed
         if name not in scored
-        and why.count(TOO_SHORT_TO_BACKTEST) == 1
-        and why.partition(TOO_SHORT_TO_BACKTEST)[0].count(":") == 1
-        and why.partition(TOO_SHORT_TO_BACKTEST)[0].endswith(": ")
+        and (reason := why.partition(": ")[2]).startswith(TOO_SHORT_TO_BACKTEST)
     ]
     if short:
         are = "is" if len(short) == 1 else "are"

@@ -140,15 +140,14 @@ def _check_args(command) -> None:
         for param in command.params
         if getattr(param, "secondary_opts", None) and getattr(param, "opts", None)
     ]
-    short_h = any("-h" in (getattr(param, "opts", None) or ()) for param in command.params)
+    horizon = next((p for p in command.params if "-h" in (getattr(p, "opts", None) or ())), None)
     if "parse_args" in vars(command):  # checked already
         return
     parse_args = command.parse_args
 
     def checked(ctx, args):
         if list(args) == ["-h"]:
-            if short_h:
-                horizon = next(p for p in command.params if "-h" in (p.opts or ()))
+            if horizon is not None:
                 raise typer.BadParameter(
                     "-h is the horizon here and needs a number of periods, e.g. -h 12 "
                     "(--help shows the help)",

@@ -27,7 +27,7 @@ import pandas as pd
 
 from forecast.calendar import tet_days
 from forecast.errors import UsageError
-from forecast.models.base import Forecaster, future_index
+from forecast.models.base import Forecaster, future_index, period_kind
 from forecast.models.gbm import exog_columns, exog_frame, periods_per_year
 
 log = logging.getLogger(__name__)
@@ -87,16 +87,6 @@ def _prophet_class():
     with quiet():
         from prophet import Prophet
     return Prophet
-
-
-def frequency_kind(freq) -> str:
-    """'monthly', 'weekly' or 'daily' (anything coarser than a week counts as monthly)."""
-    text = pd.tseries.frequencies.to_offset(freq).freqstr if freq is not None else ""
-    if text.startswith("W"):
-        return "weekly"
-    if text.startswith(("D", "B")):
-        return "daily"
-    return "monthly"
 
 
 def is_viet_nam(country: str) -> bool:
@@ -252,7 +242,7 @@ class ProphetModel(Forecaster):
         Prophet = _prophet_class()
 
         observed = y.dropna()  # Prophet handles gaps by leaving the rows out
-        kind = frequency_kind(self.freq_)
+        kind = period_kind(self.freq_)  # fit took only monthly, weekly or daily
         span = (observed.index[-1] - observed.index[0]).days
         order = self._yearly_order(kind, span)
 
@@ -325,7 +315,7 @@ class ProphetModel(Forecaster):
         # drawn along the whole horizon, so a 1-month forecast's first month differed from a
         # 12-month one's (57.26 against 57.29). Up to a year ahead, a shorter forecast is
         # now the start of a longer one.
-        steps = max(h, SAMPLED_STEPS[frequency_kind(self.freq_)])
+        steps = max(h, SAMPLED_STEPS[period_kind(self.freq_)])
         future = self._future_frame(steps, X_future)
         with quiet(), seeded(self.seed):
             samples = self.model_.predictive_samples(future)["yhat"][:h] + self.centre_
