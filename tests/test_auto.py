@@ -233,6 +233,16 @@ def test_a_backtest_that_could_not_tell_the_candidates_apart_leaves_each_reading
         assert (lower < out["forecast"].to_numpy()).all()
         assert (out["forecast"].to_numpy() < upper).all()
     assert readings.min() < 105  # the reading that the move was noise: now inside
+    # The span is the 80 % range; 95 % is wider on both sides (it was the same range).
+    assert (out["lower_95"] < out["lower_80"]).all() and (out["upper_95"] > out["upper_80"]).all()
+    log_width = np.log(out["upper_95"] / out["lower_95"]) / np.log(
+        out["upper_80"] / out["lower_80"]
+    )
+    np.testing.assert_allclose(log_width, 1.959964 / 1.281552, rtol=1e-4)
+    # One level asked alone reads as it does beside the others.
+    pd.testing.assert_frame_equal(
+        model.predict(12, levels=(95,)), out[["forecast", "lower_95", "upper_95"]]
+    )
     # A series whose candidates the backtest told apart keeps its conformal ranges alone.
     moving = pd.Series(
         100 * np.exp(np.cumsum(np.random.default_rng(5).normal(0, 0.04, 60))), index=y.index
