@@ -989,6 +989,21 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.parametrize("command", [(), *COMMANDS], ids=lambda c: " ".join(c) or "cropcast")
+def test_help_names_each_value_in_words_and_gives_flags_none(command, monkeypatch):
+    """Typer (0.29) wrote '--quiet <bool>' and '--help <bool>', as if a flag took a value,
+    and Python's types for text ('--series <list[str]>')."""
+    monkeypatch.setenv("COLUMNS", "120")
+    result = run(*command, "--help")
+    assert result.exit_code == 0, result.output
+    assert not re.search(r"<(bool|str|list\[\w+\])>", result.output), result.output
+    help_line = next(line for line in result.output.splitlines() if "--help" in line)
+    assert re.search(r"--help\s+Show this message", help_line), help_line
+    if command == ("forecast",):
+        assert re.search(r"--series\s+-s\s+<text>", result.output)
+        assert re.search(r"--quiet\s+-q\s+No progress bar", result.output)
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_help_at_80_columns_cuts_nothing_and_fills_its_lines(command, monkeypatch):
     """At 80 columns (a default terminal), --help cut 'naive,snaive,ets,the…' and

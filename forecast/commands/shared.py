@@ -110,6 +110,35 @@ def _refuse_empty_paths(command) -> None:
         param.process_value = _nonempty(param, param.process_value)
 
 
+#: Typer (0.29) names an option's value by its Python type; these read as the user's words.
+_VALUE_NAMES = {"<str>": "<text>", "<list[str]>": "<text>", "<list[Path]>": "<path>"}
+
+
+def _readable_types(command, ctx) -> None:
+    """The value each option and argument of ``command`` takes, in the help's words:
+    Typer's rich help wrote ``<bool>`` beside every flag (``--quiet <bool>``, as if it took
+    a value; its plain help writes nothing there) and Python's types for text and files
+    (``--series <list[str]>``, ``FILES <list[Path]>``)."""
+    for param in [*command.params, command.get_help_option(ctx)]:
+        option = hasattr(param, "is_flag")  # an argument's metavar is its name, not its type
+        if param is None or "display_type_rich" in vars(param) or option and param.metavar:
+            continue  # done already, or an option whose value its declaration names
+        if option and param.is_flag:
+            param.display_type_rich = _no_value
+            continue
+        shown = param.display_type_rich(ctx=ctx)
+        if shown in _VALUE_NAMES:
+            param.display_type_rich = _named(_VALUE_NAMES[shown])
+
+
+def _no_value(ctx) -> None:
+    return None
+
+
+def _named(words: str):
+    return lambda ctx: words
+
+
 def _nonempty(param, process_value):
     def checked(ctx, value):
         given = value if isinstance(value, list | tuple) else [value]
@@ -198,7 +227,12 @@ class CropcastGroup(TyperGroup):
         if command is not None:
             _refuse_empty_paths(command)
             _check_args(command)
+            _readable_types(command, ctx)
         return command
+
+    def get_params(self, ctx):
+        _readable_types(self, ctx)  # the root's and each group's own (--debug, --help)
+        return super().get_params(ctx)
 
     def resolve_command(self, ctx, args):
         name, command, rest = super().resolve_command(ctx, args)
@@ -350,7 +384,7 @@ MapOption = Annotated[
     list[str] | None,
     typer.Option(
         "--map",
-        metavar="TEXT",
+        metavar="<text>",
         help="Column mapping, e.g. 'date=Ngày, price=Giá, market=Chợ' (may be repeated)",
     ),
 ]
@@ -358,7 +392,7 @@ DefaultOption = Annotated[
     list[str] | None,
     typer.Option(
         "--default",
-        metavar="TEXT",
+        metavar="<text>",
         help="Values for columns the file lacks, e.g. 'currency=VND, price_type=Retail, "
         "unit=kg' (may be repeated)",
     ),
