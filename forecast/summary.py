@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from forecast.table import FREQ_ALIASES, KEY, infer_freq, interpolated, told_freq
@@ -40,17 +41,25 @@ def late_last_prices(prices: pd.DataFrame) -> pd.DataFrame:
     named too, as its outlook rests on them alone. Series of fewer than four real prices, or
     with fewer than three before the gap, are left out: there is no "before" to judge by.
     """
-    real = prices.loc[~interpolated(prices), [*KEY, "date"]]
+    real = prices.loc[~interpolated(prices), [*KEY, "date"]].dropna()
+    if real.empty:
+        return pd.DataFrame(columns=[*KEY, "last", "before", "late"])
+    # One pass over every series at once, as arrays: a loop over 43,000 series took 26 s.
+    group = real.groupby(list(KEY), observed=True, sort=False).ngroup().to_numpy()
+    dates = real["date"].to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((dates, group))  # series in the table's order, dates ascending
+    group, dates = group[order], dates[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    ends = np.r_[starts[1:], len(group)]
+    # A gap of a year or more before position i, within its series.
+    gap = np.r_[False, (group[1:] == group[:-1]) & (np.diff(dates) >= np.timedelta64(365, "D"))]
+    # Each series' last such position (-1: none), then how many prices come before and after.
+    last_gap = np.maximum.reduceat(np.where(gap, np.arange(len(gap)), -1), starts)
+    before, after = last_gap - starts, ends - last_gap
     rows = []
-    for key, dates in real.groupby(list(KEY), observed=True, sort=False)["date"]:
-        dates = dates.sort_values()
-        if len(dates) < 4:
-            continue
-        late = dates.diff()[lambda gaps: gaps >= pd.Timedelta(days=365)]
-        if late.empty:
-            continue
-        first_late = dates.loc[late.index[-1]]
-        after = list(dates[dates >= first_late])
-        if len(after) <= 2 and len(dates) - len(after) >= 3:
-            rows.append((*key, dates.iloc[-1], dates[dates < first_late].iloc[-1], after))
+    for i in np.flatnonzero((last_gap >= 0) & (after <= 2) & (before >= 3)):
+        first = real.iloc[order[starts[i]]]
+        late = [pd.Timestamp(d) for d in dates[last_gap[i] : ends[i]]]
+        key = tuple(first[column] for column in KEY)
+        rows.append((*key, late[-1], pd.Timestamp(dates[last_gap[i] - 1]), late))
     return pd.DataFrame(rows, columns=[*KEY, "last", "before", "late"])
