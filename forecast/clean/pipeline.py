@@ -61,6 +61,7 @@ from forecast.clean.text import tidy_keys
 from forecast.clean.units import convert_units
 from forecast.errors import InputError, UsageError
 from forecast.io import RAW_COLUMNS, RawPrices
+from forecast.progress import tell
 from forecast.table import COLUMNS, KEY, empty_price_table, validate
 
 Step = Callable[[pd.DataFrame, CleanOptions], StepOutput]
@@ -345,6 +346,13 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
     UsageError
         For option values that make no sense.
     """
+    try:
+        return _clean(raw, options)
+    finally:
+        tell("")  # over, however it ended
+
+
+def _clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None) -> CleanResult:
     options = check_options(options or CleanOptions())
     options = replace(options, today=options.today or date.today())
     data = _intake(raw)
@@ -354,7 +362,8 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
     if len(frame):
         decimal = file_decimal_mark(data.kind, data.work["price_raw"], data.original)
         steps = build_steps(data.kind, data.source, data.cleaned, data.broken_lines, decimal)
-        for name, step in steps:
+        for number, (name, step) in enumerate(steps, 1):
+            tell(f"cleaning {data.source}: {name} ({number} of {len(steps)})")
             out = step(frame, options)
             refused.append(out.rejected)
             report.reasons.update(out.rejected["reason"])
@@ -384,6 +393,7 @@ def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) ->
                     data.source,
                     "Check the column mapping and the options",
                 )
+    tell(f"cleaning {data.source}: the report")
     report.rows_rejected = sum(len(part) for part in refused)
     report.lost = _lost_series(data.work, refused, frame)
     if len(frame):

@@ -153,6 +153,22 @@ def _nonempty(param, process_value):
     return checked
 
 
+def _show_reading(command) -> None:
+    """``command`` shows on a terminal what reading and cleaning its file do, when that
+    takes long (see forecast.commands.status); not with --quiet."""
+    if "invoke" in vars(command) or isinstance(command, TyperGroup):
+        return  # wrapped already; a group's own command is wrapped when it is looked up
+    invoke = command.invoke
+
+    def shown(ctx):
+        from forecast.commands.status import reading_status
+
+        with reading_status(quiet=bool(ctx.params.get("quiet"))):
+            return invoke(ctx)
+
+    command.invoke = shown
+
+
 def _check_args(command) -> None:
     """Two readings of a command's arguments that Click gets wrong for a user:
 
@@ -228,6 +244,7 @@ class CropcastGroup(TyperGroup):
             _refuse_empty_paths(command)
             _check_args(command)
             _readable_types(command, ctx)
+            _show_reading(command)
         return command
 
     def get_params(self, ctx):

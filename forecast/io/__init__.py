@@ -31,6 +31,7 @@ from forecast.io.table import (
     sheet_table,
     skip_hxl_row,
 )
+from forecast.progress import telling
 
 __all__ = ["CLEANED_TABLE", "KINDS", "OTHER_SHEETS", "RAW_COLUMNS", "RawPrices", "read_prices"]
 
@@ -92,6 +93,11 @@ def read_prices(
         An unknown ``kind``, a mapping/default key that is not a contract column, or a
         ``sheet`` for a file that is not a workbook.
     """
+    with telling(f"reading {Path(str(path)).name}"):
+        return _read_prices(path, mapping, defaults, sheet, kind, encoding)
+
+
+def _read_prices(path, mapping, defaults, sheet, kind, encoding) -> RawPrices:
     if kind not in KINDS:
         raise UsageError(f"unknown file kind {kind!r}", None, f"Use one of: {', '.join(KINDS)}")
     check_options(mapping, defaults)
