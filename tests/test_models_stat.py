@@ -248,19 +248,82 @@ def test_theta_falls_back_to_naive_on_failure(monkeypatch):
 
 
 def test_theta_fits_its_interval_variance_only_when_intervals_are_asked(monkeypatch):
-    calls = []
-    real = theta_module._sigma2
+    calls, errors = [], []
+    real, real_errors = theta_module._sigma2, theta_module._step_errors
     monkeypatch.setattr(theta_module, "_sigma2", lambda r: calls.append(1) or real(r))
+    monkeypatch.setattr(
+        theta_module, "_step_errors", lambda *a: errors.append(1) or real_errors(*a)
+    )
     y = random_walk(120)
     model = Theta().fit(y)
     point = model.predict(12, levels=())
-    assert calls == []  # auto's backtests and combination never pay for the ARIMA fit
+    # auto's backtests and combination never pay for the ARIMA fit or the past errors
+    assert calls == [] and errors == []
     full = model.predict(12, levels=(80, 95))
-    assert calls == [1]
+    assert calls == [1] and errors == [1]
     np.testing.assert_allclose(point["forecast"], full["forecast"])
     assert (full["lower_95"] < full["lower_80"]).all() and (
         full["upper_80"] < full["upper_95"]
     ).all()
+
+
+def steady_trend(n: int = 72, seed: int = 3) -> pd.Series:
+    """Log price rising 3 % a month, with 0.2 % noise."""
+    rng = np.random.default_rng(seed)
+    return monthly(np.exp(np.log(100) + 0.03 * np.arange(n) + rng.normal(0, 0.002, n)))
+
+
+def inside(out: pd.DataFrame, actual: pd.Series, level: int) -> np.ndarray:
+    lower, upper = out[f"lower_{level}"].to_numpy(), out[f"upper_{level}"].to_numpy()
+    return (lower <= actual.to_numpy()) & (actual.to_numpy() <= upper)
+
+
+def test_theta_intervals_hold_a_steady_trend():
+    """Theta carries on half the fitted trend and its level lags, so on a steady trend it
+    falls further behind every step: statsmodels' ranges, as narrow as the noise, held none
+    of the held-out year. The method's own past h-step errors widen them."""
+    y = steady_trend()
+    train, test = y.iloc[:60], y.iloc[60:]
+    model = Theta().fit(train)
+    assert model.spec_ == "Theta"
+    statsmodels_95 = model.result_.prediction_intervals(12, theta=2.0, alpha=0.05)
+    logs = np.log(test.to_numpy())
+    assert not (
+        (statsmodels_95["lower"].to_numpy() <= logs) & (logs <= statsmodels_95["upper"].to_numpy())
+    ).any()
+    out = model.predict(12, levels=(80, 95))
+    assert inside(out, test, 80).mean() >= 0.75
+    assert inside(out, test, 95).mean() >= 0.9
+    # Wide enough for the lag (11 % a year on), not absurd: within x2 of the forecast.
+    assert (out["upper_95"] / out["forecast"]).between(1, 2).all()
+    assert (out["forecast"] / out["lower_95"]).between(1, 2).all()
+
+
+def test_theta_intervals_of_a_random_walk_stay_near_the_random_walks():
+    """Where Theta's forecast is as good as the model says (a random walk: no trend to lag
+    behind), its ranges stay about the width of the last price's random-walk ranges."""
+    for n in (60, 180):
+        y = random_walk(n)
+        theta = Theta().fit(y).predict(24, levels=(95,))
+        naive = Naive().fit(y).predict(24, levels=(95,))
+        ratio = np.log(theta["upper_95"] / theta["lower_95"]) / np.log(
+            naive["upper_95"] / naive["lower_95"]
+        )
+        assert ratio.between(0.9, 1.3).all(), ratio.round(2).tolist()
+
+
+@pytest.mark.parametrize("n", [25, 72])
+def test_theta_widened_intervals_do_not_depend_on_the_horizon(n):
+    # 25 months: steps past 6 have too few past errors and grow on from step 6's range.
+    y = steady_trend(n)
+    model = Theta().fit(y)
+    long = model.predict(24)
+    short = model.predict(5)
+    pd.testing.assert_frame_equal(short, long.iloc[:5], rtol=1e-12)
+    log_width = np.log(long["upper_80"] / long["lower_80"]).to_numpy()
+    assert (np.diff(log_width) > 0).all()
+    statsmodels_80 = model.result_.prediction_intervals(24, theta=2.0, alpha=0.2)
+    assert (log_width > 2 * (statsmodels_80["upper"] - statsmodels_80["lower"])).all()
 
 
 def test_theta_interval_failure_falls_back_to_naive_intervals(monkeypatch):
