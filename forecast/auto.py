@@ -600,6 +600,11 @@ class AutoForecaster(Forecaster):
             raise UsageError("no candidates", "AutoForecaster(candidates=...)")
         return factories
 
+    def takes_features(self) -> bool:
+        """Whether a candidate fits on exogenous features (harvest intensity); the default
+        candidates do not, and features built for them would go unused."""
+        return any(factory().supports_exog for factory in self._factories().values())
+
     def _fit(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         windows = self._check_params()
         self.notes_: list[str] = []

@@ -474,6 +474,36 @@ def test_forecasts_take_harvest_features_only_for_vietnamese_series(calendar):
     assert with_features == {"VND", "USD"}  # An Giang and Dong Thap rice; Viet Namese 5 %
 
 
+def test_harvest_features_are_built_only_for_a_model_that_fits_on_them(calendar, monkeypatch):
+    """Matching a commodity to the calendar is text work, 1-2 ms a series: auto's default
+    candidates and the statistical models never read the features it built for them."""
+    import forecast.forecasting as forecasting
+    from forecast.datasets import load_default_prices
+    from forecast.table import iter_series
+
+    assert forecasting.takes_features("gbm") and forecasting.takes_features("prophet")
+    for name in ("auto", "naive", "ets", "theta", "arima"):
+        assert not forecasting.takes_features(name), name
+    built = []
+    real = forecasting.harvest_features_for
+    monkeypatch.setattr(
+        forecasting, "harvest_features_for", lambda *a: built.append(a[0]) or real(*a)
+    )
+    key, y = next(
+        (k, y) for k, y in iter_series(load_default_prices()) if k[:2] == ("Rice", "An Giang")
+    )
+    for name, builds in (("naive", False), ("auto", False), ("gbm", True)):
+        built.clear()
+        spec = forecasting.ForecastSpec(model=name, horizon=3)
+        forecasting.forecast_series((key, y), spec, calendar=calendar)
+        assert bool(built) == builds, name
+    # An auto whose candidates take them gets them.
+    from forecast.auto import AutoForecaster
+
+    assert AutoForecaster(candidates=["naive", "gbm"]).takes_features()
+    assert not AutoForecaster().takes_features()
+
+
 # --------------------------------------------------------------------------- reporting
 
 
