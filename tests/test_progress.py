@@ -83,3 +83,26 @@ def test_work_shorter_than_the_wait_shows_nothing(monkeypatch):
     shown.tell("")
     time.sleep(0.7)
     assert shown.live is None and out.getvalue() == ""
+
+
+def test_a_note_on_a_terminal_wraps_at_words_and_piped_stays_one_line(monkeypatch):
+    import sys
+
+    from forecast.commands.shared import say_note
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    text = "12 of 26 series end a year or more before the latest price (2025-11): " * 3
+    monkeypatch.setenv("COLUMNS", "60")
+    for stream, wrapped in ((Terminal(), True), (io.StringIO(), False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        say_note(text.strip())
+        lines = stream.getvalue().splitlines()
+        assert " ".join(line.strip() for line in lines) == f"note: {text.strip()}"
+        if wrapped:  # at words, under 60 columns, the text's lines under its first word
+            assert len(lines) > 3 and all(len(line) < 60 for line in lines)
+            assert all(line.startswith("      ") and line[6] != " " for line in lines[1:])
+        else:
+            assert len(lines) == 1

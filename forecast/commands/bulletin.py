@@ -40,6 +40,7 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     refuse_overwrite,
+    say_note,
     store_previous_forecasts,
     store_to_read,
     where_to_fix,
@@ -272,12 +273,11 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
     examples = "; ".join(f"{series_label(key)} ({last[key]:%Y-%m})" for key in oldest_first[:shown])
     left = len(facts.stale)
     more = f" and {left - shown} more" if left > shown else ""
-    typer.echo(
-        f"note: {left} of {left + len(facts.series)} series {'is' if left == 1 else 'are'} "
+    say_note(
+        f"{left} of {left + len(facts.series)} series {'is' if left == 1 else 'are'} "
         f"left out of the bulletin, "
         f"with no price in the {MAX_AGE_MONTHS} months before its date "
-        f"({facts.as_of:%Y-%m}): {examples}{more}",
-        err=True,
+        f"({facts.as_of:%Y-%m}): {examples}{more}"
     )
 
 
@@ -325,10 +325,9 @@ def _note_held_back(facts, fix: str, shown: int = 2) -> None:
     )
     more = f" and {len(held) - shown} more" if len(held) > shown else ""
     which = "price is" if len(held) == 1 else "prices are"
-    typer.echo(
-        f"note: {len(held):,} {which} held back from the bulletin as probably mistyped "
-        f"(three times or more from the prices around), e.g. {examples}{more}: {fix}",
-        err=True,
+    say_note(
+        f"{len(held):,} {which} held back from the bulletin as probably mistyped "
+        f"(three times or more from the prices around), e.g. {examples}{more}: {fix}"
     )
 
 
@@ -347,10 +346,9 @@ def _previous_onto(previous, prices, every, per_chuc: dict, chuc: int | None):
     previous, unmatched = onto_series(previous, keys(every), per_chuc, chuc or 12)
     missed = ungraded(unmatched, previous, keys(prices))
     if missed:
-        typer.echo(
-            f"note: {len(missed):,} series of --previous meet no series here in their unit or "
-            f"currency, e.g. {series_label(missed[0])}: not graded",
-            err=True,
+        say_note(
+            f"{len(missed):,} series of --previous meet no series here in their unit or "
+            f"currency, e.g. {series_label(missed[0])}: not graded"
         )
     return previous
 
@@ -425,10 +423,9 @@ def _archive_outlook(input_, db, inputs, per_chuc, model: str, horizon: int) -> 
         # Called once the bulletin is written or sent: failing now would have a rerun
         # send it twice. Said, even with --quiet; next period's "previous forecast" line
         # has nothing to grade.
-        typer.echo(
-            f"note: the bulletin's outlook was not kept in {exc.where}: {exc.what}; next "
-            "period's bulletin cannot grade it",
-            err=True,
+        say_note(
+            f"the bulletin's outlook was not kept in {exc.where}: {exc.what}; next "
+            "period's bulletin cannot grade it"
         )
 
 

@@ -37,6 +37,7 @@ from forecast.commands.shared import (
     parse_choice,
     progress_bar,
     refuse_overwrite,
+    say_note,
     store_to_read,
 )
 from forecast.errors import UsageError
@@ -341,10 +342,9 @@ def _note_numbered_twins(jobs: list[dict], slugs: dict, written: list[Path]) -> 
             if job["key"] in keys and str(job["path"]) in drawn
         ]
         if len(keys) > 1 and len(files) > 1:
-            typer.echo(
-                "note: charts of series whose names differ only in capitals, spaces, accents "
-                f"or punctuation are numbered: {', '.join(files)}",
-                err=True,
+            say_note(
+                "charts of series whose names differ only in capitals, spaces, accents "
+                f"or punctuation are numbered: {', '.join(files)}"
             )
 
 

@@ -47,6 +47,7 @@ from forecast.commands.shared import (
     print_table,
     progress_bar,
     refuse_overwrite,
+    say_note,
     store_to_read,
     write_as_given,
 )
@@ -332,10 +333,9 @@ def forecast_cmd(
             except StoreNotWritable as exc:
                 # The forecasts are made (and written): a store shared read-only keeps no
                 # run of ours, which is said, even with --quiet, and is no failure.
-                typer.echo(
-                    f"note: this run was not archived in {exc.where}: {exc.what}; the "
-                    "forecasts are made (add --no-archive to skip archiving)",
-                    err=True,
+                say_note(
+                    f"this run was not archived in {exc.where}: {exc.what}; the "
+                    "forecasts are made (add --no-archive to skip archiving)"
                 )
         # Series whose model failed and got a fallback forecast; never silent, even with -q.
         failed = [(label(s.key), s.note) for s in run.series if s.model != spec.model]

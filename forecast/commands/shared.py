@@ -49,7 +49,7 @@ class _NoteHandler(logging.Handler):
     the stderr of the moment (a test runner swaps it), above any progress bar."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.echo(f"note: {record.getMessage()}", err=True)
+        say_note(f"{record.getMessage()}")
 
 
 def _say_package_warnings() -> None:
@@ -57,6 +57,34 @@ def _say_package_warnings() -> None:
     if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
         logger.addHandler(_NoteHandler(logging.WARNING))
         logger.propagate = False  # not twice through a root handler
+
+
+def say_note(text: str) -> None:
+    """A note on stderr: ``note: text``, one line. On a terminal it is wrapped at its words
+    to the terminal's width, the lines after the first indented under its text: the
+    terminal cut long notes at its edge in mid-word ('se' / 'ries'). Piped into a log or a
+    script it stays one line, to grep."""
+    line = f"note: {text}"
+    try:
+        terminal = sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        terminal = False
+    if terminal:
+        import shutil
+        import textwrap
+
+        width = max(shutil.get_terminal_size().columns - 1, 40)
+        line = "\n".join(
+            textwrap.fill(
+                part,
+                width=width,
+                subsequent_indent=" " * len("note: "),
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            for part in line.split("\n")
+        )
+    typer.echo(line, err=True)
 
 
 #: Click's usage errors (a bad option value, an unknown option or command), from the click
@@ -891,10 +919,9 @@ def _empty_default_store(path: Path) -> bool:
         empty = con.execute("SELECT count(*) FROM prices").fetchone()[0] == 0
     if empty and path.resolve() not in _NOTED_EMPTY:
         _NOTED_EMPTY.add(path.resolve())
-        typer.echo(
-            f"note: {path} holds no prices yet, so the embedded data is used; "
-            "add prices with: cropcast ingest FILE",
-            err=True,
+        say_note(
+            f"{path} holds no prices yet, so the embedded data is used; "
+            "add prices with: cropcast ingest FILE"
         )
     return empty
 
@@ -1102,7 +1129,7 @@ def note_encoding(report) -> None:
 
     note = encoding_note(report.notes)
     if note is not None:
-        typer.echo(f"note: {note}", err=True)
+        say_note(f"{note}")
 
 
 def counted(n: int, word: str) -> str:
@@ -1128,10 +1155,7 @@ def note_renamed(report, path: Path) -> None:
     from forecast.clean.text import tidied_names
 
     said = tidied_names(renamed).replace("name(s) tidied", f"name(s) in {path.name} tidied", 1)
-    typer.echo(
-        f"note: {len(renamed):,} {said}; names alike but for that are one series",
-        err=True,
-    )
+    say_note(f"{len(renamed):,} {said}; names alike but for that are one series")
 
 
 def write_as_given(table, output: Path, reports: list, path: Path | None) -> None:
@@ -1155,10 +1179,9 @@ def write_as_given(table, output: Path, reports: list, path: Path | None) -> Non
                 elif given != ours:
                     examples.append(f"{given!r} for {ours!r}")
         shown = "; ".join(list(dict.fromkeys(examples))[:3])  # each change once
-        typer.echo(
-            f"note: {output.name} names {len(entries):,} series as {path.name} does, in its "
-            f"units (e.g. {shown}); the tables here use cropcast's names",
-            err=True,
+        say_note(
+            f"{output.name} names {len(entries):,} series as {path.name} does, in its "
+            f"units (e.g. {shown}); the tables here use cropcast's names"
         )
 
 
@@ -1172,7 +1195,7 @@ def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
         return
     for note in report.notes:
         if OTHER_SHEETS in note:
-            typer.echo(f"note: {path.name}: {note}", err=True)
+            say_note(f"{path.name}: {note}")
 
 
 def split_left_out(reasons: list[tuple[str, int]]) -> tuple[list, list]:
@@ -1206,9 +1229,7 @@ def note_refused_rows(report, path: Path) -> None:
     left_out = sum(n for _, n in by_design)
     if left_out and not reasons and not report.lost:
         listed = listed_reasons(by_design)
-        typer.echo(
-            f"note: {left_out:,} rows of {path.name} left out as always ({listed})", err=True
-        )
+        say_note(f"{left_out:,} rows of {path.name} left out as always ({listed})")
         return
     shown = listed_reasons(reasons)
     if left_out:
@@ -1219,12 +1240,11 @@ def note_refused_rows(report, path: Path) -> None:
         names = ", ".join(gone[:3]) + (f" and {len(gone) - 3:,} more" if len(gone) > 3 else "")
         have, get = ("series has", "gets") if len(gone) == 1 else ("series have", "get")
         lost = f"; {len(gone):,} {have} no price left and {get} no forecast: {names}"
-    typer.echo(
-        f"note: cleaning refused {report.rows_rejected - left_out:,} of "
+    say_note(
+        f"cleaning refused {report.rows_rejected - left_out:,} of "
         f"{report.rows_in - left_out:,} rows of {path.name} "
         f"({shown}){lost}; "
-        f"'cropcast data check {path}' lists them",
-        err=True,
+        f"'cropcast data check {path}' lists them"
     )
 
 
@@ -1258,11 +1278,10 @@ def note_thousands(report, path: Path) -> None:
         fix = "" if in_small_unit else f"; if they are decimals, add --decimal {sep}"
         if fix and small:  # --decimal reads the whole file: the đồng would be a few đồng
             fix += " in a file of their own (it would read the đồng prices so too)"
-        typer.echo(
-            f"note: {n:,} {prices} in {path} like '{example['raw']}' {were} read as "
+        say_note(
+            f"{n:,} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (thousands: '{sep}' before three digits groups thousands, "
-            f"{why}){fix}",
-            err=True,
+            f"{why}){fix}"
         )
     decimals = report.thousands.get("decimals", 0)
     if decimals:
@@ -1273,11 +1292,10 @@ def note_thousands(report, path: Path) -> None:
         why = report.thousands.get(
             "decimals_why", "the clear prices around them in their series say"
         )
-        typer.echo(
-            f"note: {decimals} {prices} in {path} like '{example['raw']}' {were} read as "
+        say_note(
+            f"{decimals} {prices} in {path} like '{example['raw']}' {were} read as "
             f"{example['value']:g} (decimals: as {why}); if they group thousands, add "
-            f"--decimal {other} (or write {whole})",
-            err=True,
+            f"--decimal {other} (or write {whole})"
         )
 
 
@@ -1310,11 +1328,10 @@ def note_off_frequency(report, prices, path: Path) -> None:
         apart = f"{low:.0f}-{high:.0f} days"
     more = f" and {len(off) - 1:,} more" if len(off) > 1 else ""
     has, were = ("has", "it was") if len(off) == 1 else ("have", "they were")
-    typer.echo(
-        f"note: {path.name} reads as {report.freq}, but {len(off):,} series {has} prices about "
+    say_note(
+        f"{path.name} reads as {report.freq}, but {len(off):,} series {has} prices about "
         f"{apart} apart ({off[0]['series']}{more}): {were} {then}; if that is not what you "
-        f"want, use {fix}",
-        err=True,
+        f"want, use {fix}"
     )
 
 
@@ -1352,10 +1369,9 @@ def note_conflicts(report, prices, path: Path) -> None:
                 "series' prices around it"
             )
     dates = "dates" if n > 1 else "date"
-    typer.echo(
-        f"note: {n:,} {dates} in {path.name} had different prices in the same series; "
-        f"{kept}{example}; 'cropcast data check {path}' lists them",
-        err=True,
+    say_note(
+        f"{n:,} {dates} in {path.name} had different prices in the same series; "
+        f"{kept}{example}; 'cropcast data check {path}' lists them"
     )
 
 
@@ -1414,11 +1430,10 @@ def note_conversions(report, prices, path: Path, quotes_chuc: bool = False) -> N
             if kind == "unit"
             else f"forecasts are per the new {new}"
         )
-        typer.echo(
-            f"note: {n:,} {kind} {'conversions' if n > 1 else 'conversion'} {what}, "
+        say_note(
+            f"{n:,} {kind} {'conversions' if n > 1 else 'conversion'} {what}, "
             f"e.g. {scaled[0]['text']}; {per}: "
-            f"'cropcast data check {path}' lists them",
-            err=True,
+            f"'cropcast data check {path}' lists them"
         )
 
 
@@ -1433,11 +1448,10 @@ def note_split(report, prices, path: Path) -> None:
     first = split[0]
     n = len({s["series"] for s in split})  # one priced both ways counts once
     many = f"{n:,} commodities and markets are" if n > 1 else "1 commodity and market is"
-    typer.echo(
-        f"note: {many} priced in several units or currencies and forecast as separate "
+    say_note(
+        f"{many} priced in several units or currencies and forecast as separate "
         f"series, e.g. {first['series']} ({', '.join(first['values'])}); if that is a slip, "
-        f"fix it in {path.name}",
-        err=True,
+        f"fix it in {path.name}"
     )
 
 
@@ -1497,14 +1511,13 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         _, key, i, kept = max(joins, key=lambda j: j[0])
         n = len({j[1] for j in joins})
         which = "series moves" if n == 1 else "series move"
-        typer.echo(
-            f"note: {n:,} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
+        say_note(
+            f"{n:,} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
             f"{series_label(key)}: {money(kept.iloc[i])} ({dated(kept.index[i], kept.index)}) "
             f"-> {money(kept.iloc[i + 1])} ({dated(kept.index[i + 1], kept.index)}); "
             f"forecasts scale the "
             f"prices before such a move to join the prices after it, as a new currency unit "
-            f"or a unit change; if it is a typo, {fix}",
-            err=True,
+            f"or a unit change; if it is a typo, {fix}"
         )
     if typos:
         _, key, when, i, series = max(typos, key=lambda t: t[0])
@@ -1515,14 +1528,13 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         # sides" beside the outlier note's "9.7× the prices around it" for the same price.
         far = max(sides, key=lambda side: abs(np.log(price / side)))
         times = f"{price / far:.3g}×" if price > far else f"1/{far / price:.3g} of"
-        typer.echo(
-            f"note: {n:,} {which} {SPIKE_TIMES:g}-fold or more from the prices on both sides, "
+        say_note(
+            f"{n:,} {which} {SPIKE_TIMES:g}-fold or more from the prices on both sides, "
             f"or {JUMP_TIMES:g}-fold from one, while those agree, e.g. "
             f"{series_label(key)} {dated(when, series.index)}: {money(price)} between "
             f"{money(sides[0])} "
             f"and {money(sides[1])} ({times} {money(far)}); "
-            f"forecasts leave such a price out as a typo: {fix}",
-            err=True,
+            f"forecasts leave such a price out as a typo: {fix}"
         )
 
 
@@ -1616,10 +1628,9 @@ def note_outliers(
         if n > 1
         else "1 price looks like an outlier and was"
     )
-    typer.echo(
-        f"note: {what} kept, e.g. {examples}; if one is a typo, it skews its series' "
-        f"{skews}: {fix or f'check {path.name}'}",
-        err=True,
+    say_note(
+        f"{what} kept, e.g. {examples}; if one is a typo, it skews its series' "
+        f"{skews}: {fix or f'check {path.name}'}"
     )
 
 
@@ -1679,11 +1690,10 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
             if len(stale) == 1
             else "their forecasts start from their own last price"
         )
-    typer.echo(
-        f"note: {len(stale):,} of {len(last):,} series {'ends' if len(stale) == 1 else 'end'} "
+    say_note(
+        f"{len(stale):,} of {len(last):,} series {'ends' if len(stale) == 1 else 'end'} "
         "a year or more before the latest price "
-        f"({latest:%Y-%m}): {examples}{more}{start}",
-        err=True,
+        f"({latest:%Y-%m}): {examples}{more}{start}"
     )
 
 
@@ -1720,10 +1730,9 @@ def note_lone_last_prices(
         fix = late_prices_removal(labels[0], lone["late"].iloc[0], db, lone["before"].iloc[0])
         if len(lone) > 1:
             fix += ", and so for the others"
-    typer.echo(
-        f"note: {len(lone):,} series {has} (or two) a year or more after the prices before "
-        f"({examples}{more}): {their}; if a date is mistyped, {fix}",
-        err=True,
+    say_note(
+        f"{len(lone):,} series {has} (or two) a year or more after the prices before "
+        f"({examples}{more}): {their}; if a date is mistyped, {fix}"
     )
 
 
@@ -1787,11 +1796,10 @@ def note_long_horizon(prices, horizon: int) -> None:
             f"longer than the history of {len(short):,} of {len(history):,} series ({example}"
             f"{series_label(key)}: {periods} {unit})"
         )
-    typer.echo(
-        f"note: --horizon {horizon} reaches {max(ends):%Y-%m}, {' and '.join(reasons)}: the "
+    say_note(
+        f"--horizon {horizon} reaches {max(ends):%Y-%m}, {' and '.join(reasons)}: the "
         "far steps are guesses, and their ranges say how little is known, not where prices "
-        "will be",
-        err=True,
+        "will be"
     )
 
 
@@ -1811,10 +1819,9 @@ def note_case_twins(prices, fix: str, forecasting: bool = True) -> None:
     first = " and ".join(f"'{series_label(key)}'" for key in twins[0])
     more = len(twins) - 1
     more = f" (and {more} more such group{'s' if more > 1 else ''})" if more else ""
-    typer.echo(
-        f"note: {first} differ only in capitals, spaces or accents{more} and are "
-        f"{'forecast' if forecasting else 'kept'} apart; if they are one series, {fix}",
-        err=True,
+    say_note(
+        f"{first} differ only in capitals, spaces or accents{more} and are "
+        f"{'forecast' if forecasting else 'kept'} apart; if they are one series, {fix}"
     )
 
 
@@ -1860,11 +1867,10 @@ def note_flat_series(prices, forecasts=None, shown: int = 2) -> None:
         examples = "; ".join(series_label(key) for key in group[:shown])
         more = f" and {len(group) - shown} more" if len(group) > shown else ""
         their = "their ranges have" if len(group) > 1 else "its ranges have"
-        typer.echo(
-            f"note: {len(group):,} series never changed price ({examples}{more}): {their} "
+        say_note(
+            f"{len(group):,} series never changed price ({examples}{more}): {their} "
             f"{where}, because the history shows no move to measure, not because the price "
-            "is certain",
-            err=True,
+            "is certain"
         )
 
 
@@ -1898,13 +1904,12 @@ def note_mostly_estimated(input_: Path | None, db: Path | None, prices) -> None:
     real, estimated = int(row["size"] - row["sum"]), int(row["sum"])
     more = f" and {len(mostly) - 1:,} more" if len(mostly) > 1 else ""
     has = "has" if len(mostly) == 1 else "have"
-    typer.echo(
-        f"note: {len(mostly):,} of {len(counts):,} series {has} as many estimated prices as "
+    say_note(
+        f"{len(mostly):,} of {len(counts):,} series {has} as many estimated prices as "
         f"real ones or more ({series_label(tuple(key))}: {real:,} real, {estimated:,} "
         f"filled in between{more}): prices a few periods apart, whose gaps cleaning filled "
         "by interpolation, so their forecasts and ranges follow a smoother line than their "
-        "prices did; read their ranges as too narrow",
-        err=True,
+        "prices did; read their ranges as too narrow"
     )
 
 
@@ -1924,12 +1929,11 @@ def note_unscored_forecasts(input_: Path | None, db: Path | None, run, model: st
         return
     named = "; ".join(series_label(s.key) for s in unscored[:2])
     more = f" and {len(unscored) - 2:,} more" if len(unscored) > 2 else ""
-    typer.echo(
-        f"note: {len(unscored):,} of {len(run.series):,} series had too few prices "
+    say_note(
+        f"{len(unscored):,} of {len(run.series):,} series had too few prices "
         f"for auto to backtest ({named}{more}): their forecasts weigh the models that fit "
         "equally, unscored, and their ranges come from past price moves (their own, or "
-        "their kin's), not from a backtest; --explain says per series",
-        err=True,
+        "their kin's), not from a backtest; --explain says per series"
     )
 
 
