@@ -56,7 +56,7 @@ from forecast.calendar import MONTH_COLUMNS, match_commodity, match_series
 from forecast.checks import check_horizon
 from forecast.errors import UsageError
 from forecast.models import check_model_name
-from forecast.table import KEY, iter_series, select_series, series_label
+from forecast.table import KEY, iter_series, observed_prices, select_series, series_label
 
 #: Columns of :func:`compare_outlooks` in front of the forecast contract's columns.
 SCENARIO_COLUMN = "scenario"
@@ -282,7 +282,8 @@ def delay_season(
     out = forecasts.copy()
     notes: list[str] = []
     bounds = [c for c in out.columns if c == "forecast" or c.startswith(("lower_", "upper_"))]
-    history = dict(iter_series(prices))
+    # The typical year of prices someone wrote, as everywhere (forecast.typical_year).
+    history = dict(iter_series(observed_prices(prices)))
     for key, rows in out.groupby(list(KEY), sort=True, observed=True):
         label = series_label(key)
         if match_series(tuple(key), calendar).empty:

@@ -2,7 +2,10 @@
 
 Notebook 02 draws it, ``cropcast plot --kind season`` charts it, the what-if scenarios of
 notebook 04 move it, and the bulletin checks a harvest note against it: all from
-:func:`seasonal_index`, over the same years.
+:func:`seasonal_index`, over the same years, of the prices someone wrote: each caller
+blanks cleaning's estimates first (``forecast.table.observed_prices``). Counted as prices,
+the estimates in a filled gap made a year of ten months count in the chart and not in the
+bulletin's note, which read one year fewer.
 """
 
 from __future__ import annotations

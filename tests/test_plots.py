@@ -733,6 +733,25 @@ def written_paths(result) -> list[Path]:
     return [Path(line) for line in result.stdout.splitlines() if line.strip()]
 
 
+def test_plot_season_reads_the_typical_year_from_written_prices_as_the_bulletin_does(tmp_path):
+    """Cleaning fills two-month gaps with estimates; counted as prices, they made 2021 a year
+    of 12 months and the chart drew a typical year of two years, where the bulletin's
+    harvest note (written prices only: 8 months in 2021) had one year, too few."""
+    months = pd.date_range("2019-07-01", "2022-06-01", freq="MS")
+    gaps = ("2021-03", "2021-04", "2021-08", "2021-09")
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    rows += [
+        f"{d:%Y-%m-%d},Lúa,Mỏ Cày Bắc,Farmgate,kg,VND,{7000 + 50 * d.month}"
+        for d in months
+        if f"{d:%Y-%m}" not in gaps
+    ]
+    path = tmp_path / "lua.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = run_cli("--kind", "season", "-i", path, "-o", tmp_path / "charts")
+    assert not list((tmp_path / "charts").glob("*")), result.output
+    assert "this series has 1" in result.output, result.output
+
+
 @pytest.mark.slow
 def test_cli_plot_fan_png(tmp_path):
     result = run_cli("-s", "Rice|An Giang", "--model", "naive", "--out", tmp_path, "-j", "1")

@@ -183,7 +183,7 @@ def plot_cmd(
     from forecast.errors import InputError
     from forecast.models import model_imports
     from forecast.plots import series_slug
-    from forecast.table import KEY, iter_series
+    from forecast.table import KEY, iter_series, observed_prices
 
     kind, lang = ChartKind(kind), Lang(lang)
     if last is not None and last < 1:
@@ -226,7 +226,9 @@ def plot_cmd(
     # of dried coconuts, not "9.833 đồng/trái", a number no depot quotes.
     per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
     prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
-    items = list(iter_series(prices))
+    # A typical year is of prices someone wrote, as the bulletin's harvest notes read it:
+    # cleaning's estimates in a gap made one more year count here than there.
+    items = list(iter_series(observed_prices(prices) if kind is ChartKind.season else prices))
     suffix = ".svg" if svg else ".png"
 
     # A Dask cluster only for the charts that forecast (drawing runs on this machine).
