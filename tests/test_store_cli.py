@@ -966,6 +966,18 @@ def test_money_never_shows_float_noise_nor_scientific_notation():
     assert money(float("nan")) == "–"
 
 
+def test_a_range_is_written_to_its_forecasts_precision():
+    """'80.85 – 504' beside a forecast of 202: each end was written by its own size."""
+    from forecast.commands.shared import money_range
+
+    assert money_range(80.853, 504.2, 202.0) == "81 – 504"
+    assert money_range(8.114, 20.12, 12.77) == "8.11 – 20.12"
+    assert money_range(58.2, 150.0, 45.0) == "58.20 – 150.00"
+    assert money_range(0.31, 1500.0, 400.0) == "0.31 – 1,500"  # no end reads 0
+    assert money_range(0.0123, 0.0456, 0.03) == "0.0123 – 0.0456"
+    assert money_range(float("nan"), float("nan"), 5.0) == "none"
+
+
 def test_float_noise_is_no_forecast_error():
     import numpy as np
 

@@ -36,6 +36,7 @@ from forecast.commands.shared import (
     label,
     load_for_forecast,
     money,
+    money_range,
     note_flat_forecasts,
     note_long_horizon,
     note_mostly_estimated,
@@ -102,7 +103,7 @@ def print_forecasts(run, prices, levels, horizon: int, output=None) -> None:
                 str(step),
                 money(row["forecast"]),
                 # No range when a series is too short to measure how its price moves.
-                f"{money(lower)} – {money(upper)}" if lower == lower else "none",
+                money_range(lower, upper, row["forecast"]),
                 pct_change(row["forecast"], last_row["price"]),
             )
         print_table(table)
@@ -144,7 +145,7 @@ def print_overview(run, last, outer, horizon: int) -> None:
             money(last_row["price"]),
             money(end["forecast"]),
             pct_change(end["forecast"], last_row["price"]),
-            f"{money(lower)} – {money(upper)}" if lower == lower else "none",
+            money_range(lower, upper, end["forecast"]),
         ]
         table.add_row(*cells, *([] if one_model else [result.model]))
     print_table(table)

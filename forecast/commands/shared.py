@@ -2001,6 +2001,27 @@ def money(value: float, currency: str | None = None) -> str:
     return "0" if float(fixed) == 0 else fixed
 
 
+def money_range(lower: float, upper: float, like: float, currency: str | None = None) -> str:
+    """A range ``lower – upper`` written to the precision of ``like`` (its forecast): each
+    end by its own size wrote '80.85 – 504' beside a forecast of 202. An end that would read
+    0 at that precision keeps its own digits (no price is 0). ``none`` for no range."""
+    if lower != lower:  # NaN: too short to measure how its price moves
+        return "none"
+    size = abs(like)
+    digits = None
+    if size >= 100 or (size >= 1 and str(currency).strip().upper() == "VND"):
+        digits = 0
+    elif size >= 1:
+        digits = 2
+
+    def written(value: float) -> str:
+        if digits is None or round(value, digits) == 0:
+            return money(value, currency)
+        return f"{value:,.{digits}f}"
+
+    return f"{written(lower)} – {written(upper)}"
+
+
 def parse_choice(enum: type[Enum], option: str):
     """A parser for a str Enum option: a bad value is one 'error:' line and exit 2.
 
