@@ -252,6 +252,7 @@ def alerts_cmd(
             title=f"Price alerts as of {stamp:%Y-%m}{source}",
             caption="ALPS (WFP): stress ≥ 0.25, alert ≥ 1, crisis ≥ 2; low < −1\n"
             "IPA (FAO): moderately high ≥ 0.5, abnormally high ≥ 1, unusually low < −1",
+            caption_justify="left",
         )
         # Series name and price in two columns keep the indicators readable at 80 columns.
         table.add_column("series")

@@ -164,10 +164,12 @@ def _calendar_table(title: str, caption: str, rows: list, said: dict, compact: b
     from rich import box
 
     if compact:
-        table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, padding=0)
+        table = Table(
+            title=title, caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, padding=0
+        )
         table.add_column(f"{said['crop']} · {said['season']}", overflow="fold")
     else:
-        table = Table(title=title, caption=caption)
+        table = Table(title=title, caption=caption, caption_justify="left")
         table.add_column(said["crop"])
         table.add_column(said["season"], no_wrap=True)
     for month in said["months"]:

@@ -113,6 +113,7 @@ def data_list(
     table.add_column("prices", justify="right", no_wrap=True)
     table.add_column("gaps", justify="right", no_wrap=True)
     if estimated := int(overview["estimated"].sum()):
+        table.caption_justify = "left"
         table.caption = (
             f"prices: as written; gaps: periods without one, of which cleaning "
             f"estimated {estimated:,} from the prices around them"

@@ -569,6 +569,7 @@ def backtest_cmd(
             caption="MASE: error / the history's seasonal-naive error (its last-price error "
             "where it has fewer than 12 year-apart pairs of prices); coverage should match its "
             "level",
+            caption_justify="left",  # a centred paragraph left "level" alone mid-line
         )
         names = {"mase": "MASE", "smape": "sMAPE", "seconds": "seconds"}
         for col in board.columns:
