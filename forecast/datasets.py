@@ -133,15 +133,25 @@ def notebook_prices(file: str | Path | None = None, store: str | Path | None = N
     ``cropcast forecast --input`` cleans it. Else ``store``, a cropcast store, when it exists
     and holds prices. Else the embedded data.
     """
-    if file is not None:
-        prices, _ = load_input(file)
-        return prices, f"your file {file}"
-    if store is not None and Path(store).is_file():
-        from forecast.store import load_prices, open_store
+    # Coconuts a depot wrote per chục are quoted per chục again, as the bulletin and `plot`
+    # quote them (forecast.bulletin.depot): cleaning keeps them per nut, and a planner's
+    # chart of "9.833 đồng" a nut matched no price the depot or its farmers ever quote.
+    from forecast.bulletin.depot import quote_per_chuc
 
-        stored = load_prices(open_store(store))
+    if file is not None:
+        from forecast.bulletin.depot import written_per_chuc
+
+        prices, cleaned = load_input(file)
+        return quote_per_chuc(prices, written_per_chuc(cleaned.report, prices)), f"your file {file}"
+    if store is not None and Path(store).is_file():
+        from forecast.bulletin.depot import stored_per_chuc
+        from forecast.store import load_prices, open_store, written_prices
+
+        opened = open_store(store)
+        stored = load_prices(opened)
         if not stored.empty:
-            return stored, f"the store {store}"
+            sizes = stored_per_chuc(*written_prices(opened))
+            return quote_per_chuc(stored, sizes), f"the store {store}"
     return load_default_prices(), "the embedded data (data/prices.csv)"
 
 

@@ -95,6 +95,30 @@ def test_a_planner_notebook_takes_a_file_else_the_embedded_data(tmp_path):
     assert "Mỏ Cày Bắc" in str(info.value)
 
 
+def test_a_planner_notebook_quotes_coconuts_per_chuc_as_the_depot_wrote_them(tmp_path):
+    """Cleaning keeps a chục of dried coconuts per nut; the notebooks charted '10.000 đồng' a
+    nut where the bulletin and plot quote the depot's '120.000 đồng/chục'."""
+    from forecast.datasets import notebook_prices
+    from forecast.store import ingest_file, open_store
+
+    depot = tmp_path / "dua.csv"
+    depot.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        + "".join(
+            f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Farmgate,chục,VND,{120000 + 1000 * m}\n"
+            for m in range(1, 13)
+        ),
+        encoding="utf-8",
+    )
+    mine, _ = notebook_prices(depot)
+    assert set(mine["unit"]) == {"chục"} and mine["price"].iloc[-1] == pytest.approx(132000)
+    store = tmp_path / "s.duckdb"
+    ingest_file(open_store(store, create=True), depot)
+    stored, source = notebook_prices(store=store)
+    assert source == f"the store {store}"
+    assert set(stored["unit"]) == {"chục"} and stored["price"].iloc[-1] == pytest.approx(132000)
+
+
 def test_every_notebook_counts_prices_as_notebook_01_does():
     """Notebook 01 said 7,974 prices in the embedded data, notebooks 02-04 7,994 for the same
     data: they counted cleaning's 20 estimates as prices. One line for all, estimates apart."""
