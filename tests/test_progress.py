@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 
+import pandas as pd
 import pytest
 from rich.console import Console
 
@@ -106,3 +107,54 @@ def test_a_note_on_a_terminal_wraps_at_words_and_piped_stays_one_line(monkeypatc
             assert all(line.startswith("      ") and line[6] != " " for line in lines[1:])
         else:
             assert len(lines) == 1
+
+
+def test_a_quiet_command_inside_a_group_shows_no_status(monkeypatch):
+    """A group's command runs inside the group's own status (`bulletin` reads its file in
+    the group's callback): a --quiet command must still show nothing."""
+    import rich.console
+
+    from forecast.progress import tell
+
+    out = io.StringIO()
+
+    class Terminal(rich.console.Console):
+        def __init__(self, **kwargs):
+            super().__init__(file=out, force_terminal=True, width=100)
+
+    monkeypatch.setattr(rich.console, "Console", Terminal)
+    monkeypatch.setattr(status, "SHOW_AFTER", 0.01)
+    with status.reading_status(quiet=False):
+        with status.reading_status(quiet=True):
+            tell("cleaning quiet.csv: outliers (13 of 15)")
+            time.sleep(0.2)
+            tell("")
+        assert "quiet.csv" not in out.getvalue()
+        tell("reading loud.csv")
+        time.sleep(0.2)
+        tell("")
+    assert "loud.csv" in out.getvalue()
+
+
+def test_a_pasted_command_in_a_wrapped_note_stays_whole(monkeypatch):
+    import sys
+
+    from forecast.commands.shared import late_prices_removal, say_note
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    command = late_prices_removal(
+        "Beans | Bandarawela | Retail | LKR/kg",
+        [pd.Timestamp("2025-04-01"), pd.Timestamp("2025-05-01")],
+        "/tmp/my store.duckdb",
+    )
+    monkeypatch.setenv("COLUMNS", "60")
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    say_note(f"1 series has a last price a year or more after the others; {command}")
+    lines = stream.getvalue().splitlines()
+    pasted = [line.strip() for line in lines if line.strip().startswith("cropcast store remove")]
+    assert len(pasted) == 1 and pasted[0].endswith("--yes"), lines
+    assert "'/tmp/my store.duckdb'" in pasted[0] and "--date 2025-04 --date 2025-05" in pasted[0]

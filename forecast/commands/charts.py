@@ -319,12 +319,7 @@ def plot_cmd(
         for note in skipped:
             errors.print(note, markup=False, highlight=False, soft_wrap=True)
     elif skipped:  # quiet, not silent: a missing chart is still said, in one line
-        errors.print(
-            f"note: {len(skipped):,} of {len(results):,} charts skipped, e.g. {skipped[0]}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        say_note(f"{len(skipped):,} of {len(results):,} charts skipped, e.g. {skipped[0]}")
     for path in written:
         console.print(str(path), markup=False, highlight=False, soft_wrap=True)
     _note_numbered_twins(jobs_list, slugs, written)

@@ -419,7 +419,6 @@ def _print_backtest_failures(failed: list[tuple[str, str]], scored: set[str], n_
     for those where some failed and the others were scored. A series too short for any
     window is no failure, and a note says it is left out ("1 of 26 series failed" named
     Bạc Liêu's 18 months in the embedded data's backtest)."""
-    from rich.console import Console
 
     from forecast.backtest import TOO_SHORT_TO_BACKTEST
 
@@ -433,14 +432,11 @@ def _print_backtest_failures(failed: list[tuple[str, str]], scored: set[str], n_
     ]
     if short:
         are = "is" if len(short) == 1 else "are"
-        Console(stderr=True).print(
-            f"note: {len(short):,} of {n_series:,} series {are} too short to backtest, so "
+        say_note(
+            f"{len(short):,} of {n_series:,} series {are} too short to backtest, so "
             f"no model is scored on {'it' if len(short) == 1 else 'them'} (the table counts "
             f"{'it' if len(short) == 1 else 'them'} under failed): "
-            f"{by_reason_line(short)}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            f"{by_reason_line(short)}"
         )
     named = {name for name, _ in short}
     print_failures([f for f in failed if f[0] not in scored and f[0] not in named], n_series)

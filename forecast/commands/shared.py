@@ -59,32 +59,52 @@ def _say_package_warnings() -> None:
         logger.propagate = False  # not twice through a root handler
 
 
+#: A command a note gives to paste: kept whole on a line of its own when the note wraps (a
+#: break between its arguments made a paste run half of it).
+_COMMAND_IN_NOTE = re.compile(r"cropcast store remove .*? --yes|'cropcast [^']*'")
+_NO_BREAK = "\u00a0"  # textwrap breaks lines at ASCII whitespace only
+
+
 def say_note(text: str) -> None:
     """A note on stderr: ``note: text``, one line. On a terminal it is wrapped at its words
-    to the terminal's width, the lines after the first indented under its text: the
-    terminal cut long notes at its edge in mid-word ('se' / 'ries'). Piped into a log or a
-    script it stays one line, to grep."""
+    to the terminal's width (stderr's own: stdout may be a file), the lines after the first
+    indented under its text: the terminal cut long notes at its edge in mid-word ('se' /
+    'ries'). A command to paste stays whole. Piped into a log or a script it stays one
+    line, to grep."""
     line = f"note: {text}"
-    try:
-        terminal = sys.stderr is not None and sys.stderr.isatty()
-    except (AttributeError, ValueError):  # no stream, or a closed one
-        terminal = False
-    if terminal:
-        import shutil
+    width = _terminal_width(sys.stderr)
+    if width:
         import textwrap
 
-        width = max(shutil.get_terminal_size().columns - 1, 40)
+        kept = _COMMAND_IN_NOTE.sub(lambda m: m.group(0).replace(" ", _NO_BREAK), line)
         line = "\n".join(
             textwrap.fill(
                 part,
-                width=width,
+                width=max(width - 1, 40),
                 subsequent_indent=" " * len("note: "),
                 break_long_words=False,
                 break_on_hyphens=False,
             )
-            for part in line.split("\n")
-        )
+            for part in kept.split("\n")
+        ).replace(_NO_BREAK, " ")
     typer.echo(line, err=True)
+
+
+def _terminal_width(stream) -> int | None:
+    """The width of the terminal ``stream`` writes to ($COLUMNS first, as Rich and shutil
+    read it), or ``None`` when it is no terminal."""
+    try:
+        if stream is None or not stream.isatty():
+            return None
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return None
+    with suppress(ValueError):
+        if int(os.environ.get("COLUMNS", "")) > 0:
+            return int(os.environ["COLUMNS"])
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # a terminal-like stream with no descriptor
+        return 80
 
 
 #: Click's usage errors (a bad option value, an unknown option or command), from the click
@@ -184,8 +204,10 @@ def _nonempty(param, process_value):
 def _show_reading(command) -> None:
     """``command`` shows on a terminal what reading and cleaning its file do, when that
     takes long (see forecast.commands.status); not with --quiet."""
-    if "invoke" in vars(command) or isinstance(command, TyperGroup):
-        return  # wrapped already; a group's own command is wrapped when it is looked up
+    if "invoke" in vars(command):
+        return  # wrapped already
+    # A group too: `bulletin` reads its file in the group's own callback (its subcommands,
+    # looked up through the group, are wrapped in their turn and show their own).
     invoke = command.invoke
 
     def shown(ctx):
@@ -587,7 +609,9 @@ InputOption = Annotated[
 SeriesOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--series", "-s", help="Only series whose key contains this, e.g. 'Rice|An Giang'."
+        "--series",
+        "-s",
+        help="Only series whose key contains this, e.g. 'Rice|An Giang' (may be repeated).",
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")]
@@ -1467,8 +1491,8 @@ def note_several_per_period(report, prices, path: Path) -> None:
     n, first = int(several.sum()), prices[several].iloc[0]
     periods = period + ("s" if n != 1 else "")
     series = several.groupby([prices[c] for c in KEY], observed=True).any().sum()
-    typer.echo(
-        f"note: {n:,} {periods} of {path.name} held several prices of one series ({series} "
+    say_note(
+        f"{n:,} {periods} of {path.name} held several prices of one series ({series} "
         f"series, e.g. {series_label(tuple(first[list(KEY)]))} "
         f"{dated(first['date'], monthly=report.freq == 'monthly')}); "
         f"each {period}'s median was kept"
@@ -1477,8 +1501,7 @@ def note_several_per_period(report, prices, path: Path) -> None:
             if getattr(report, "aggregated_apart", 0)
             else ""
         )
-        + f", as the file reads as {report.freq or 'one period'}",
-        err=True,
+        + f", as the file reads as {report.freq or 'one period'}"
     )
 
 

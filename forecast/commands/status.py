@@ -24,7 +24,10 @@ def reading_status(quiet: bool = False) -> Iterator[None]:
 
     console = Console(stderr=True)
     if quiet or not console.is_terminal:
-        yield
+        # Heard by nobody: a group's status (`cropcast store ...` runs its command inside
+        # the group's) must not show what a --quiet command reads.
+        with listening(_nobody):
+            yield
         return
     status = _Status(console)
     with listening(status.tell):
@@ -32,6 +35,10 @@ def reading_status(quiet: bool = False) -> Iterator[None]:
             yield
         finally:
             status.stop()
+
+
+def _nobody(what: str) -> None:
+    return None
 
 
 class _Status:
