@@ -44,22 +44,26 @@ def late_last_prices(prices: pd.DataFrame) -> pd.DataFrame:
     real = prices.loc[~interpolated(prices), [*KEY, "date"]].dropna()
     if real.empty:
         return pd.DataFrame(columns=[*KEY, "last", "before", "late"])
-    # One pass over every series at once, as arrays: a loop over 43,000 series took 26 s.
+    # One pass over every series at once, as arrays: a loop over 43,000 series took 9.7 s.
     group = real.groupby(list(KEY), observed=True, sort=False).ngroup().to_numpy()
-    dates = real["date"].to_numpy(dtype="datetime64[ns]")
-    order = np.lexsort((dates, group))  # series in the table's order, dates ascending
-    group, dates = group[order], dates[order]
+    # Dates as the table holds them (their unit and time zone: a datetime64[s] year 2500 or
+    # a +07:00 date come back as given), compared as integers in that unit.
+    dates = pd.DatetimeIndex(real["date"])
+    ticks = dates.asi8
+    order = np.lexsort((ticks, group))  # series in the table's order, dates ascending
+    group, ticks, dates = group[order], ticks[order], dates[order]
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     ends = np.r_[starts[1:], len(group)]
     # A gap of a year or more before position i, within its series.
-    gap = np.r_[False, (group[1:] == group[:-1]) & (np.diff(dates) >= np.timedelta64(365, "D"))]
+    year = np.timedelta64(365, "D").astype(f"timedelta64[{dates.unit}]").astype(np.int64)
+    gap = np.r_[False, (group[1:] == group[:-1]) & (np.diff(ticks) >= year)]
     # Each series' last such position (-1: none), then how many prices come before and after.
     last_gap = np.maximum.reduceat(np.where(gap, np.arange(len(gap)), -1), starts)
     before, after = last_gap - starts, ends - last_gap
     rows = []
     for i in np.flatnonzero((last_gap >= 0) & (after <= 2) & (before >= 3)):
         first = real.iloc[order[starts[i]]]
-        late = [pd.Timestamp(d) for d in dates[last_gap[i] : ends[i]]]
+        late = list(dates[last_gap[i] : ends[i]])
         key = tuple(first[column] for column in KEY)
-        rows.append((*key, late[-1], pd.Timestamp(dates[last_gap[i] - 1]), late))
+        rows.append((*key, late[-1], dates[last_gap[i] - 1], late))
     return pd.DataFrame(rows, columns=[*KEY, "last", "before", "late"])

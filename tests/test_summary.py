@@ -58,3 +58,17 @@ def test_a_table_with_no_real_prices_names_nothing():
     for table in (only_estimates, only_estimates.iloc[:0]):
         late = late_last_prices(table)
         assert late.empty and "late" in late.columns
+
+
+def test_late_prices_keep_the_tables_own_dates_far_years_and_time_zones():
+    """Review: dates read as nanoseconds overflowed past 2262 (a datetime64[s] year 2500),
+    and a +07:00 date came back as UTC, a day early."""
+    far = _series("far", [*MONTHS, "2500-01-01"])
+    far["date"] = far["date"].astype("datetime64[s]")
+    late = late_last_prices(far)
+    assert list(late["last"]) == [pd.Timestamp("2500-01-01")]
+    local = _series("local", [*MONTHS, "2025-01-01"])
+    local["date"] = local["date"].dt.tz_localize("Asia/Ho_Chi_Minh")
+    late = late_last_prices(local)
+    assert late["last"].iloc[0] == pd.Timestamp("2025-01-01", tz="Asia/Ho_Chi_Minh")
+    assert late["before"].iloc[0] == pd.Timestamp("2020-06-01", tz="Asia/Ho_Chi_Minh")
