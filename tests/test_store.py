@@ -1043,3 +1043,32 @@ def test_a_removed_series_leaves_the_prices_and_keeps_its_own_aside(store, tmp_p
     assert remove_series(store, ["Coffee"]).empty  # nothing left to match
     ingest_file(store, price_file(tmp_path / "b.csv", range(24, 30)))
     assert audit(store) == [] and set(load_prices(store)["commodity"]) == {"Rice", "Coffee"}
+
+
+@pytest.mark.slow
+def test_stored_frequencies_read_each_ingests_report_once_not_per_price(shared_data, tmp_path):
+    """Review: after a national file, `ingest` and `data list` ended in DuckDB's 'Out of
+    Memory' (18.8 GiB): the query of each series' frequency joined every price row to its
+    ingest's whole report (3.5 MB for 240,000 rows). Within 200 MB it now answers."""
+    import duckdb
+
+    from forecast.store.contents import SERIES_FREQUENCY
+
+    path = tmp_path / "national.duckdb"
+    ingest_file(open_store(path, create=True), shared_data / "wfp" / "wfp_food_prices_lka.csv")
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET memory_limit = '200MB'")
+    con.execute("SET threads = 1")
+    frequencies = con.execute(SERIES_FREQUENCY).df()
+    assert len(frequencies) > 1000 and set(frequencies["freq"]) == {"monthly"}
+    whole_report = SERIES_FREQUENCY.replace(
+        "max(i.freq)", "max(json_extract_string(i.report, '$.freq'))"
+    )
+    whole_report = whole_report.replace(
+        "(\n        SELECT ingest_id, json_extract_string(report, '$.freq') AS freq FROM ingests\n    )",
+        "ingests",
+    )
+    assert "i.report" in whole_report and "SELECT ingest_id" not in whole_report
+    with pytest.raises(duckdb.OutOfMemoryException):  # the query as it was
+        con.execute(whole_report).df()
+    con.close()

@@ -33,12 +33,17 @@ _KEY = ", ".join(KEY)
 #: 1sts, weekly when they are not; a series whose every date is a Monday that is a 1st (the
 #: week of 1 December 2025) is on the frequency its ingests cleaned it on, its dates cannot
 #: tell.
+#: The ingests' word is read once per ingest before the join: joined whole, each price row
+#: carried its ingest's report (3.5 MB for a 240,000-row file), and DuckDB ran out of memory
+#: at 11 GB.
 SERIES_FREQUENCY = f"""SELECT {_KEY}, CASE
         WHEN NOT bool_and(day(p.date) = 1) THEN 'weekly'
         WHEN NOT bool_and(isodow(p.date) = 1) THEN 'monthly'
-        ELSE coalesce(max(json_extract_string(i.report, '$.freq')), 'monthly')
+        ELSE coalesce(max(i.freq), 'monthly')
     END AS freq
-    FROM prices p LEFT JOIN ingests i USING (ingest_id) GROUP BY {_KEY}"""
+    FROM prices p LEFT JOIN (
+        SELECT ingest_id, json_extract_string(report, '$.freq') AS freq FROM ingests
+    ) i USING (ingest_id) GROUP BY {_KEY}"""
 
 
 def series_frequencies(store: Store) -> pd.DataFrame:

@@ -592,10 +592,13 @@ def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
     pairs = names.drop_duplicates()
     with store.reading() as con:
         found = con.execute(
-            "SELECT i.ingest_id, json_extract(i.report, '$.dayfirst') AS dayfirst, "
+            # The report's word read once per ingest, before the join (see SERIES_FREQUENCY).
+            "SELECT i.ingest_id, i.dayfirst, "
             "lower(p.commodity) AS commodity, lower(p.market) AS market, i.kind "
-            "FROM ingests i JOIN (SELECT DISTINCT ingest_id, commodity, market FROM prices) p "
-            "USING (ingest_id) WHERE json_extract(i.report, '$.dayfirst') IN ('true', 'false')"
+            "FROM (SELECT ingest_id, kind, json_extract(report, '$.dayfirst') AS dayfirst "
+            "FROM ingests) i "
+            "JOIN (SELECT DISTINCT ingest_id, commodity, market FROM prices) p "
+            "USING (ingest_id) WHERE i.dayfirst IN ('true', 'false')"
         ).df()
     found = found[~found["kind"].isin(["wfp", "pinksheet"])]  # their format's order
     if found.empty:
