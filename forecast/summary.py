@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.table import FREQ_ALIASES, KEY, infer_freq, interpolated, told_freq
+from forecast.table import KEY, infer_freq, interpolated, told_freq
 
 
 def series_overview(prices: pd.DataFrame) -> pd.DataFrame:
@@ -17,18 +17,34 @@ def series_overview(prices: pd.DataFrame) -> pd.DataFrame:
     estimates. A listing that counted those as prices said An Giang had 154 where 152 were
     written.
     """
-    rows = []
-    estimate = pd.Series(interpolated(prices), index=prices.index)
-    told = told_freq(prices)
-    for key, group in prices.groupby(list(KEY), sort=True, observed=True):
-        dates = pd.DatetimeIndex(group["date"]).sort_values()
-        freq = infer_freq(dates, told(key))
-        span = len(pd.date_range(dates[0], dates[-1], freq=FREQ_ALIASES[freq]))
-        filled = int(estimate[group.index].sum())
-        written = len(dates) - filled
-        rows.append((*key, freq, dates[0], dates[-1], written, filled, span - written))
     columns = [*KEY, "freq", "first", "last", "count", "estimated", "missing"]
-    return pd.DataFrame(rows, columns=columns)
+    if prices.empty:
+        return pd.DataFrame(columns=columns)
+    told = told_freq(prices)
+    groups = prices.assign(_estimate=interpolated(prices)).groupby(
+        list(KEY), sort=True, observed=True
+    )
+    # Counted for every series at once; only the frequency is judged series by series (a
+    # loop of date ranges over 13,000 series took 6 s).
+    frame = pd.DataFrame(
+        {
+            "first": groups["date"].min(),
+            "last": groups["date"].max(),
+            "rows": groups.size(),
+            "estimated": groups["_estimate"].sum().astype(int),
+        }
+    )
+    frame["freq"] = [
+        infer_freq(pd.DatetimeIndex(dates).sort_values(), told(key))
+        for key, dates in groups["date"]
+    ]
+    first, last = pd.DatetimeIndex(frame["first"]), pd.DatetimeIndex(frame["last"])
+    months = (last.year - first.year) * 12 + (last.month - first.month) + 1
+    weeks = (last - first).days // 7 + 1
+    span = np.where(frame["freq"] == "weekly", weeks, months)
+    frame["count"] = frame["rows"] - frame["estimated"]
+    frame["missing"] = span - frame["count"]
+    return frame.reset_index()[columns]
 
 
 def late_last_prices(prices: pd.DataFrame) -> pd.DataFrame:

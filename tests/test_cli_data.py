@@ -1351,3 +1351,31 @@ def test_data_check_names_a_last_price_years_after_the_rest_of_its_series(tmp_pa
     path.write_text("\n".join([head, *rows]).replace("2026-06-01", "2021-06-01") + "\n", "utf-8")
     assert "a mistyped year" not in run("data", "check", path).stdout
     assert json.loads(run("data", "check", path, "--json").stdout)["late_last_prices"] == []
+
+
+def test_a_long_table_is_judged_by_its_widest_rows_alone():
+    """Measured whole, a list of 13,000 series was laid out twice before a line printed:
+    its first rows and each column's longest cell and longest word decide whether it fits."""
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from forecast.commands.shared import _widest_rows, table_fits
+
+    def listing(far_word: str) -> Table:
+        table = Table()
+        table.add_column("series", overflow="fold")
+        table.add_column("span", no_wrap=True)
+        for i in range(1000):
+            name = far_word if i == 777 else f"Rice · market {i}"
+            table.add_row(name, "2004-01–2025-06")
+        return table
+
+    for width in (40, 60, 100):
+        out = Console(file=io.StringIO(), width=width)
+        for word in ("Rice · Colombo", "Rice·" + "x" * 45):
+            table = listing(word)
+            sample = _widest_rows(table)
+            assert sample.row_count < 60 and table.row_count == 1000
+            assert table_fits(sample, out) == table_fits(table, out), (width, word)

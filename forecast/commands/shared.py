@@ -2217,6 +2217,34 @@ def table_fits(table, out) -> bool:
     return True
 
 
+def _widest_rows(table, first: int = 50):
+    """``table`` cut to its first ``first`` rows and, of each column, the row with its
+    longest cell and the one with its longest word: what decides whether it fits. Measured
+    whole, a list of 13,000 series was laid out twice, 20 s before a line was printed."""
+    if table.row_count <= 4 * first:
+        return table
+    import copy
+
+    from rich.text import Text
+
+    def text(cell) -> str:
+        return cell.plain if isinstance(cell, Text) else str(cell)
+
+    keep = set(range(first))
+    for column in table.columns:
+        cells = [text(cell) for cell in column.cells]
+        keep.add(max(range(len(cells)), key=lambda i: len(cells[i])))
+        keep.add(max(range(len(cells)), key=lambda i: max(map(len, cells[i].split()), default=0)))
+    rows = sorted(keep)
+    sample = copy.copy(table)
+    sample.rows = [table.rows[i] for i in rows]
+    sample.columns = [copy.copy(column) for column in table.columns]
+    for column, whole in zip(sample.columns, table.columns, strict=True):
+        cells = list(whole.cells)
+        column._cells = [cells[i] for i in rows]
+    return sample
+
+
 def print_table(table, out=None) -> None:
     """Print a Rich table, or, when the terminal is too narrow for it (a phone over SSH,
     a split window), each row as a block: its first cell, then one ``header  value`` line
@@ -2230,7 +2258,7 @@ def print_table(table, out=None) -> None:
     from rich.text import Text
 
     out = out or console
-    if table_fits(table, out):
+    if table_fits(_widest_rows(table), out):
         out.print(table)
         return
     if table.title:
