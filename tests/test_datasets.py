@@ -72,20 +72,22 @@ def test_embedded_data_is_what_the_importers_build(shared_data, tmp_path):
     pd.testing.assert_frame_equal(rebuilt, load_default_prices())
 
 
+def _a_year_of_prices(path, header: str, row) -> object:
+    """``path`` written with ``header`` and ``row(m)`` for the months m = 1..12."""
+    path.write_text("\n".join([header, *(row(m) for m in range(1, 13))]) + "\n", "utf-8")
+    return path
+
+
 def test_a_planner_notebook_takes_a_file_else_the_embedded_data(tmp_path):
     from forecast.datasets import load_default_prices, notebook_prices, notebook_series
     from forecast.errors import UsageError
 
     prices, source = notebook_prices()
     assert source.startswith("the embedded data") and len(prices) == len(load_default_prices())
-    own = tmp_path / "gia.csv"
-    own.write_text(
-        "Ngày,Chợ,Mặt hàng,Loại giá,Đơn vị,Tiền tệ,Giá\n"
-        + "".join(
-            f"15/{m:02d}/2024,Mỏ Cày Bắc,Dừa khô,Bán lẻ,trái,VND,{7000 + 100 * m}\n"
-            for m in range(1, 13)
-        ),
-        encoding="utf-8",
+    own = _a_year_of_prices(
+        tmp_path / "gia.csv",
+        "Ngày,Chợ,Mặt hàng,Loại giá,Đơn vị,Tiền tệ,Giá",
+        lambda m: f"15/{m:02d}/2024,Mỏ Cày Bắc,Dừa khô,Bán lẻ,trái,VND,{7000 + 100 * m}",
     )
     mine, source = notebook_prices(own, store=tmp_path / "no.duckdb")
     assert source == f"your file {own}"
@@ -101,14 +103,10 @@ def test_a_planner_notebook_quotes_coconuts_per_chuc_as_the_depot_wrote_them(tmp
     from forecast.datasets import notebook_prices
     from forecast.store import ingest_file, open_store
 
-    depot = tmp_path / "dua.csv"
-    depot.write_text(
-        "date,commodity,market,price_type,unit,currency,price\n"
-        + "".join(
-            f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Farmgate,chục,VND,{120000 + 1000 * m}\n"
-            for m in range(1, 13)
-        ),
-        encoding="utf-8",
+    depot = _a_year_of_prices(
+        tmp_path / "dua.csv",
+        "date,commodity,market,price_type,unit,currency,price",
+        lambda m: f"2024-{m:02d}-01,Dừa khô,Mỏ Cày Bắc,Farmgate,chục,VND,{120000 + 1000 * m}",
     )
     mine, _ = notebook_prices(depot)
     assert set(mine["unit"]) == {"chục"} and mine["price"].iloc[-1] == pytest.approx(132000)
