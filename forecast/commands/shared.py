@@ -49,7 +49,7 @@ class _NoteHandler(logging.Handler):
     the stderr of the moment (a test runner swaps it), above any progress bar."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        say_note(f"{record.getMessage()}")
+        say_note(record.getMessage())
 
 
 def _say_package_warnings() -> None:
@@ -67,20 +67,20 @@ _NO_BREAK = "\u00a0"  # textwrap breaks lines at ASCII whitespace only
 
 def say_note(text: str) -> None:
     """A note on stderr: ``note: text``, one line. On a terminal it is wrapped at its words
-    to the terminal's width (stderr's own: stdout may be a file), the lines after the first
-    indented under its text: the terminal cut long notes at its edge in mid-word ('se' /
-    'ries'). A command to paste stays whole. Piped into a log or a script it stays one
-    line, to grep."""
+    to the terminal's width (as Rich finds it for stderr, the progress bars' own, whatever
+    stdout is), the lines after the first indented under its text: the terminal cut long
+    notes at its edge in mid-word ('se' / 'ries'). A command to paste stays whole. Piped
+    into a log or a script it stays one line, to grep."""
     line = f"note: {text}"
-    width = _terminal_width(sys.stderr)
-    if width:
+    err = Console(stderr=True)
+    if err.is_terminal:
         import textwrap
 
         kept = _COMMAND_IN_NOTE.sub(lambda m: m.group(0).replace(" ", _NO_BREAK), line)
         line = "\n".join(
             textwrap.fill(
                 part,
-                width=max(width - 1, 40),
+                width=max(err.width - 1, 40),
                 subsequent_indent=" " * len("note: "),
                 break_long_words=False,
                 break_on_hyphens=False,
@@ -88,23 +88,6 @@ def say_note(text: str) -> None:
             for part in kept.split("\n")
         ).replace(_NO_BREAK, " ")
     typer.echo(line, err=True)
-
-
-def _terminal_width(stream) -> int | None:
-    """The width of the terminal ``stream`` writes to ($COLUMNS first, as Rich and shutil
-    read it), or ``None`` when it is no terminal."""
-    try:
-        if stream is None or not stream.isatty():
-            return None
-    except (AttributeError, ValueError):  # no stream, or a closed one
-        return None
-    with suppress(ValueError):
-        if int(os.environ.get("COLUMNS", "")) > 0:
-            return int(os.environ["COLUMNS"])
-    try:
-        return os.get_terminal_size(stream.fileno()).columns
-    except (AttributeError, OSError, ValueError):  # a terminal-like stream with no descriptor
-        return 80
 
 
 #: Click's usage errors (a bad option value, an unknown option or command), from the click
@@ -1153,7 +1136,7 @@ def note_encoding(report) -> None:
 
     note = encoding_note(report.notes)
     if note is not None:
-        say_note(f"{note}")
+        say_note(note)
 
 
 def counted(n: int, word: str) -> str:
@@ -2005,6 +1988,14 @@ def pct_change(new: float, old: float) -> str:
     return f"{change:+.1f}%"
 
 
+def _decimals(size: float, currency: str | None) -> int | None:
+    """Decimals a price of this size is written with: none above 100 (and in đồng, which
+    has no smaller coin, from 1 up), cents above 1; ``None`` below 1 (significant digits)."""
+    if size >= 100 or (size >= 1 and str(currency).strip().upper() == "VND"):
+        return 0
+    return 2 if size >= 1 else None
+
+
 def money(value: float, currency: str | None = None) -> str:
     """A price or a price error for a table: whole above 100, cents above 1, three
     significant digits below, never in scientific notation ('0.00005', not '5e-05').
@@ -2014,10 +2005,9 @@ def money(value: float, currency: str | None = None) -> str:
     if value != value:  # NaN
         return "–"
     size = abs(value)
-    if size >= 100 or (size >= 1 and str(currency).strip().upper() == "VND"):
-        return f"{value:,.0f}"
-    if size >= 1:
-        return f"{value:,.2f}"
+    digits = _decimals(size, currency)
+    if digits is not None:
+        return f"{value:,.{digits}f}"
     if size >= 1e-4:  # where 'g' still writes fixed point
         return f"{value:,.3g}"
     fixed = f"{value:.6f}".rstrip("0").rstrip(".")
@@ -2030,12 +2020,7 @@ def money_range(lower: float, upper: float, like: float, currency: str | None = 
     0 at that precision keeps its own digits (no price is 0). ``none`` for no range."""
     if lower != lower:  # NaN: too short to measure how its price moves
         return "none"
-    size = abs(like)
-    digits = None
-    if size >= 100 or (size >= 1 and str(currency).strip().upper() == "VND"):
-        digits = 0
-    elif size >= 1:
-        digits = 2
+    digits = _decimals(abs(like), currency)
 
     def written(value: float) -> str:
         if digits is None or round(value, digits) == 0:
@@ -2241,6 +2226,8 @@ def _widest_rows(table, first: int = 50):
     sample.columns = [copy.copy(column) for column in table.columns]
     for column, whole in zip(sample.columns, table.columns, strict=True):
         cells = list(whole.cells)
+        if not hasattr(column, "_cells"):  # Rich's private store: another Rich, the whole
+            return table
         column._cells = [cells[i] for i in rows]
     return sample
 
