@@ -12,7 +12,7 @@ from forecast.clean.currency import normalise_currency, read_currency
 from forecast.clean.dates import DateError, detect_dayfirst, parse_date
 from forecast.clean.flags import flag_reason
 from forecast.clean.numbers import PriceError, parse_price
-from forecast.clean.outliers import hampel
+from forecast.clean.outliers import MIN_POINTS, hampel, hampel_blocks
 from forecast.clean.units import parse_unit
 from forecast.errors import InputError
 
@@ -463,6 +463,42 @@ def test_hampel_does_not_flag_a_small_tick_in_a_flat_series():
 def test_hampel_leaves_short_series_alone():
     hit, _, _ = hampel(np.log([1.0, 100.0, 1.0, 1.0]))
     assert not hit.any()
+
+
+def _hampel_one_by_one(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The filter as its docstring says it, a price at a time: the oracle for the pass over
+    many series at once."""
+    n = len(x)
+    if n < MIN_POINTS:
+        return np.zeros(n), x.copy()
+    median, mad = np.empty(n), np.empty(n)
+    for i in range(n):
+        part = x[max(0, i - 3) : i + 4]
+        median[i] = np.median(part)
+        mad[i] = 1.4826 * np.median(np.abs(part - median[i]))
+    typical = np.full(n, 1.4826 * np.median(np.abs(np.diff(x))))
+    for i in range(1, n - 1) if n == MIN_POINTS else []:
+        if abs(x[i] - median[i]) >= np.log(3.0):  # a slip: judged by the moves without it
+            typical[i] = 1.4826 * np.median(np.abs(np.diff(np.delete(x, i))))
+    score = np.abs(x - median) / np.maximum(mad, np.maximum(typical, 0.01))
+    return score, median
+
+
+def test_hampel_over_many_series_at_once_matches_each_series_alone():
+    rng = np.random.default_rng(3)
+    lengths = [1, 4, 5, 5, 6, 7, 8, 30, 5, 2, 13]
+    series = [np.log(100) + np.cumsum(rng.normal(0, 0.05, n)) for n in lengths]
+    series[2][2] += np.log(5)  # a slip in five prices
+    series[7][[0, 15, 29]] += np.log(4)  # spikes at both ends and inside
+    series[5][:] = np.log(50)  # flat
+    stops = np.cumsum(lengths)
+    score, median = hampel_blocks(np.concatenate(series), stops - lengths, stops)
+    for x, start, stop in zip(series, stops - lengths, stops, strict=True):
+        want_score, want_median = _hampel_one_by_one(x)
+        np.testing.assert_array_equal(score[start:stop], want_score)
+        np.testing.assert_array_equal(median[start:stop], want_median)
+    assert (score[stops[7] - 30 + np.array([0, 15, 29])] > 3.5).all()
+    assert score[stops[2] - 5 + 2] > 3.5
 
 
 @pytest.mark.parametrize(

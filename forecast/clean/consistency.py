@@ -22,10 +22,14 @@ from forecast.clean.options import CleanOptions
 def one_unit_and_currency(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Note each (commodity, market, price_type) priced in several units or currencies."""
     split = []
-    groups = frame.groupby(["commodity", "market", "price_type"], sort=True, observed=True)
+    where = ["commodity", "market", "price_type"]
     for column, kind in (("unit", "units"), ("currency", "currencies")):
-        found = groups[column].unique()
-        for (commodity, market, price_type), values in found[found.map(len) > 1].items():
+        # Each distinct pairing once, then only those priced more than one way: a national
+        # file has a million rows and 40,000 series, of which a handful are split.
+        distinct = frame[[*where, column]].drop_duplicates()
+        several = distinct[distinct.duplicated(where, keep=False)]
+        found = several.groupby(where, sort=True, observed=True)[column].unique()
+        for (commodity, market, price_type), values in found.items():
             split.append(
                 {
                     "series": f"{commodity} | {market} | {price_type}",

@@ -24,11 +24,8 @@ above its window's median or ``ALONE_FALL`` below it.
 
 from __future__ import annotations
 
-import statistics
-
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 
 from forecast.clean.base import (
     StepOutput,
@@ -77,48 +74,88 @@ def hampel(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Outlier mask, robust score and local median for one series of log prices (in order)."""
     x = np.asarray(log_prices, dtype=float)
+    score, median = hampel_blocks(x, np.array([0]), np.array([len(x)]), window)
+    return score > threshold, score, median
+
+
+def _block_medians(values: np.ndarray, block: np.ndarray, n_blocks: int) -> np.ndarray:
+    """The median of ``values`` in each block (``block``: each value's block number); NaN
+    for a block with none. The middle of each block's sorted values, or the mean of the two
+    middles, as ``np.median`` takes it, so the result is the same to the bit."""
+    order = np.lexsort((values, block))
+    ordered = values[order]
+    counts = np.bincount(block, minlength=n_blocks)
+    first = np.cumsum(counts) - counts
+    out = np.full(n_blocks, np.nan)
+    has = counts > 0
+    low = ordered[(first + (counts - 1) // 2)[has]]
+    high = ordered[(first + counts // 2)[has]]
+    out[has] = (low + high) / 2
+    return out
+
+
+def _window_medians(windows: np.ndarray) -> np.ndarray:
+    """Each row's median, over its values that are not NaN (a window cut short at a
+    series' end is padded with NaN), taken as ``np.median`` takes it."""
+    ordered = np.sort(windows, axis=1)  # NaN sorts last
+    counts = (~np.isnan(windows)).sum(axis=1)
+    rows = np.arange(len(windows))
+    return (ordered[rows, (counts - 1) // 2] + ordered[rows, counts // 2]) / 2
+
+
+def hampel_blocks(
+    logs: np.ndarray, starts: np.ndarray, stops: np.ndarray, window: int = WINDOW
+) -> tuple[np.ndarray, np.ndarray]:
+    """Robust score and local median of every price of many series at once.
+
+    ``logs`` holds the series one after the other, each in date order, the series ``k``
+    at ``starts[k]:stops[k]`` (together covering ``logs``). A series shorter than
+    ``MIN_POINTS`` scores 0 with its own price as median. One pass over every series: a
+    national file has 40,000, and a call each took seconds.
+    """
+    x = np.asarray(logs, dtype=float)
     n = len(x)
-    if n < MIN_POINTS:
-        return np.zeros(n, bool), np.zeros(n), x.copy()
+    lengths = stops - starts
+    block = np.repeat(np.arange(len(starts)), lengths)
+    first, last = starts[block], stops[block] - 1
     half = window // 2
-    median = np.empty(n)
-    mad = np.empty(n)
-    if n > 2 * half:
-        # Full windows in one vectorised pass; the ends (shorter windows) one by one.
-        windows = sliding_window_view(x, 2 * half + 1)
-        inner = np.median(windows, axis=1)
-        median[half : n - half] = inner
-        mad[half : n - half] = np.median(np.abs(windows - inner[:, None]), axis=1)
-    values = x.tolist()
-    for i in [*range(min(half, n)), *range(max(n - half, half), n)]:
-        part = values[max(0, i - half) : i + half + 1]
-        median[i] = m = statistics.median(part)
-        mad[i] = statistics.median([abs(v - m) for v in part])
-    mad *= _MAD_SCALE
-    typical = np.full(n, _MAD_SCALE * float(np.median(np.abs(np.diff(x)))))
+    # Every price's window, cut at its series' ends (NaN there).
+    at = np.arange(n)[:, None] + np.arange(-half, half + 1)[None, :]
+    inside = (at >= first[:, None]) & (at <= last[:, None])
+    windows = np.where(inside, x[np.clip(at, 0, max(n - 1, 0))], np.nan)
+    median = _window_medians(windows)
+    mad = _MAD_SCALE * _window_medians(np.abs(windows - median[:, None]))
+    # A series' typical one-period move: the median of its moves.
+    moves = np.abs(np.diff(x))
+    same = block[1:] == block[:-1]
+    typical = _MAD_SCALE * _block_medians(moves[same], block[1:][same], len(starts))[block]
     # A median of moves is set by a price's own moves (two inside the series, one at an
     # end) where they are half of them: in five prices a typo's two of four (13,500 among
     # 130,000s) made its floor ~1.7, and it stood 1.3 from the median. There it is judged
     # by the moves of the series without it. In longer series the others' moves set the
     # median; leaving its own out there only shuffled close calls (Colombo's red nadu, 16 %
     # below its neighbours in April 2012, 3.49 robust SDs among 94 prices, became 3.54).
-    own = np.full(n, 2)
-    own[[0, -1]] = 1
-    for i in np.flatnonzero(2 * own >= n - 1):
-        # Only for a slip (a third, or three times, of the prices around it): a 5 % bump
-        # among five prices that moved 1 % stood 4.6 robust SDs out without its own moves.
-        if abs(x[i] - median[i]) >= np.log(SLIP_TIMES):
-            typical[i] = _MAD_SCALE * float(np.median(np.abs(np.diff(np.delete(x, i)))))
+    # Only prices inside a series of ``MIN_POINTS`` have that many (2 x 2 >= 5 - 1), and
+    # only for a slip (a third, or three times, of the prices around it): a 5 % bump among
+    # five prices that moved 1 % stood 4.6 robust SDs out without its own moves.
+    own = (lengths[block] == MIN_POINTS) & (np.arange(n) != first) & (np.arange(n) != last)
+    for i in np.flatnonzero(own & (np.abs(x - median) >= np.log(SLIP_TIMES))):
+        rest = np.delete(x[first[i] : last[i] + 1], i - first[i])
+        typical[i] = _MAD_SCALE * float(np.median(np.abs(np.diff(rest))))
     score = np.abs(x - median) / np.maximum(mad, np.maximum(typical, FLOOR))
-    return score > threshold, score, median
+    short = lengths[block] < MIN_POINTS
+    score[short], median[short] = 0.0, x[short]
+    return score, median
 
 
-def _near_prices(days: np.ndarray, window: int = WINDOW) -> np.ndarray:
-    """For each price of one series (days, ascending): how many others in its Hampel window
-    are within ``NEAR_DAYS`` of it."""
+def _near_prices(days: np.ndarray, block: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """For each price (series one after the other, each by date; ``block``: each price's
+    series): how many others in its Hampel window are within ``NEAR_DAYS`` of it."""
     n, count = len(days), np.zeros(len(days), dtype=int)
     for offset in range(1, window // 2 + 1):
-        near = days[offset:] - days[:-offset] <= NEAR_DAYS if offset < n else np.zeros(0, bool)
+        if offset >= n:
+            break
+        near = (days[offset:] - days[:-offset] <= NEAR_DAYS) & (block[offset:] == block[:-offset])
         count[offset:] += near  # the price offset places before
         count[: n - offset] += near  # the price offset places after
     return count
@@ -141,40 +178,39 @@ def find_outliers(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     logs = np.log(candidates["price"].to_numpy(dtype=float))
     days = (candidates["date"].to_numpy() - np.datetime64("1970-01-01")) / np.timedelta64(1, "D")
     across = _from_other_markets(candidates, logs)
+    starts = np.array([start for _, start, _ in blocks], dtype=int)
+    stops = np.array([stop for _, _, stop in blocks], dtype=int)
+    score, median = hampel_blocks(logs, starts, stops)
+    block = np.repeat(np.arange(len(blocks)), stops - starts)
+    hit = score > THRESHOLD
+    few = _near_prices(days, block) < NEAR_PRICES
+    if (hit & few).any():
+        moved = logs - median
+        far = (moved >= np.log(ALONE_TIMES) - 1e-9) | (moved <= -np.log(ALONE_FALL) + 1e-9)
+        judged = np.where(np.isnan(across), far, across >= np.log(ACROSS_TIMES) - 1e-9)
+        hit &= ~few | judged
+    tested_keys = {key for key, start, stop in blocks if stop - start >= MIN_POINTS}
     mask = pd.Series(False, index=frame.index)
     found = []
     reasons = pd.Series(None, index=frame.index, dtype=object)
-    tested_keys = set()
-    for key, start, stop in blocks:
-        if stop - start < MIN_POINTS:
-            continue
-        tested_keys.add(key)
-        hit, score, median = hampel(logs[start:stop])
-        few = _near_prices(days[start:stop]) < NEAR_PRICES
-        if (hit & few).any():
-            moved = logs[start:stop] - median
-            far = (moved >= np.log(ALONE_TIMES) - 1e-9) | (moved <= -np.log(ALONE_FALL) + 1e-9)
-            off = across[start:stop]
-            judged = np.where(np.isnan(off), far, off >= np.log(ACROSS_TIMES) - 1e-9)
-            hit &= ~few | judged
-        for i in np.flatnonzero(hit):
-            row = candidates.iloc[start + i]
-            index = candidates.index[start + i]
-            price, z, local = float(row["price"]), float(score[i]), float(np.exp(median[i]))
-            mask[index] = True
-            found.append(
-                {
-                    "series": label(key),
-                    "date": row["date"].date().isoformat(),
-                    "price": price,
-                    "local_median": local,
-                    "score": round(z, 2),
-                }
-            )
-            reasons[index] = (
-                f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
-                f"from the local median {fmt_number(local)})"
-            )
+    for i in np.flatnonzero(hit):
+        row = candidates.iloc[i]
+        index = candidates.index[i]
+        price, z, local = float(row["price"]), float(score[i]), float(np.exp(median[i]))
+        mask[index] = True
+        found.append(
+            {
+                "series": label(blocks[block[i]][0]),
+                "date": row["date"].date().isoformat(),
+                "price": price,
+                "local_median": local,
+                "score": round(z, 2),
+            }
+        )
+        reasons[index] = (
+            f"price {fmt_number(price)} is an outlier ({z:.1f} robust SDs "
+            f"from the local median {fmt_number(local)})"
+        )
     # Marks from an earlier cleaning of a series tested now are judged again: a typo since
     # corrected loses its own. A series too short to test keeps what it was told.
     earlier = map_unique(frame["flags"], lambda f: "outlier" in split_marks(f)).astype(bool)

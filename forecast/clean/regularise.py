@@ -71,48 +71,67 @@ def _shift(date: pd.Timestamp, n: int, freq: str) -> pd.Timestamp:
     return date + pd.Timedelta(weeks=n)
 
 
+def _period_numbers(dates: pd.Series, freq: str) -> np.ndarray:
+    """Each date's period counted from an epoch, so that periods apart subtract."""
+    if freq == "monthly":
+        return (dates.dt.year * 12 + dates.dt.month).to_numpy(dtype=np.int64)
+    days = (dates.to_numpy() - np.datetime64("1970-01-01")) // np.timedelta64(1, "D")
+    return days.astype(np.int64)
+
+
 def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepOutput:
     """Step "gaps": interpolate gaps of up to ``max_gap`` periods, report the longer ones."""
-    new_rows = []
-    gaps = []
     ordered, blocks = series_blocks(frame)
-    all_dates = ordered["date"].tolist()
-    all_logs = np.log(ordered["price"].to_numpy(dtype=float))
-    for key, start, stop in blocks:
-        dates = all_dates[start:stop]
-        logs = all_logs[start:stop]
-        for i in range(len(dates) - 1):
-            missing = steps_between(dates[i], dates[i + 1], freq) - 1
-            if missing <= 0:
-                continue
-            if missing <= options.max_gap:
-                for j in range(1, missing + 1):
-                    share = j / (missing + 1)
-                    new_rows.append(
-                        {
-                            **dict(zip(KEY, key, strict=True)),
-                            "date": _shift(dates[i], j, freq),
-                            "price": float(np.exp(logs[i] + (logs[i + 1] - logs[i]) * share)),
-                            "flags": "interpolated",
-                            "_obs": (),
-                        }
-                    )
-            else:
-                gaps.append(
-                    {
-                        "series": label(key),
-                        "from": _shift(dates[i], 1, freq).date().isoformat(),
-                        "to": _shift(dates[i + 1], -1, freq).date().isoformat(),
-                        "length": missing,
-                    }
-                )
+    periods = _period_numbers(ordered["date"], freq)
+    apart = np.diff(periods) if freq == "monthly" else np.diff(periods) // 7
+    # Gaps are between neighbours of one series, found for every series in one pass: a
+    # national file has 40,000 series.
+    stops = np.array([stop for _, _, stop in blocks], dtype=int)
+    last_of_series = np.zeros(len(ordered), bool)
+    last_of_series[stops - 1] = True
+    missing = np.where(last_of_series[:-1], 0, apart - 1) if len(ordered) else apart
+    shifted: dict[tuple[pd.Timestamp, int], pd.Timestamp] = {}
+
+    def shift(date: pd.Timestamp, n: int) -> pd.Timestamp:
+        if (date, n) not in shifted:  # a few hundred dates, shifted by a few periods
+            shifted[date, n] = _shift(date, n, freq)
+        return shifted[date, n]
+
+    block_of = np.repeat(np.arange(len(blocks)), np.diff(np.concatenate([[0], stops])))
+    long = np.flatnonzero(missing > options.max_gap)
+    filled = np.flatnonzero((missing > 0) & (missing <= options.max_gap))
+    counts = missing[filled]
+    left = np.repeat(filled, counts)  # each new period's price before the gap
+    step = np.arange(len(left)) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    # Only the dates around gaps as Timestamps: a million of them took a second.
+    wanted = np.unique(np.concatenate([filled, long, long + 1]))
+    dates = dict(zip(wanted.tolist(), ordered["date"].iloc[wanted].tolist(), strict=True))
+    gaps = [
+        {
+            "series": label(blocks[block_of[i]][0]),
+            "from": shift(dates[i], 1).date().isoformat(),
+            "to": shift(dates[i + 1], -1).date().isoformat(),
+            "length": int(missing[i]),
+        }
+        for i in long
+    ]
+    logs = np.log(ordered["price"].to_numpy(dtype=float))
+    share = step / (np.repeat(counts, counts) + 1)
+    prices = np.exp(logs[left] + (logs[left + 1] - logs[left]) * share)
+    new_rows = {
+        **{c: ordered[c].iloc[left].tolist() for c in KEY},
+        "date": [shift(dates[i], int(j)) for i, j in zip(left, step, strict=True)],
+        "price": prices.tolist(),
+        "flags": ["interpolated"] * len(left),
+        "_obs": [()] * len(left),
+    }
     notes = []
-    if new_rows:
+    if len(left):
         added = pd.DataFrame(new_rows)
         added["date"] = added["date"].astype(frame["date"].dtype)
         out = pd.concat([frame, added], ignore_index=True)
         notes.append(
-            f"{counted(len(new_rows), 'missing period')} filled by log interpolation "
+            f"{counted(len(left), 'missing period')} filled by log interpolation "
             f"(gaps up to {options.max_gap})"
         )
     else:
@@ -122,7 +141,7 @@ def fill_gaps(frame: pd.DataFrame, options: CleanOptions, *, freq: str) -> StepO
             f"{counted(len(gaps), 'gap')} longer than {counted(options.max_gap, 'period')} "
             "left as gaps"
         )
-    return StepOutput(out, notes=notes, details={"interpolated": len(new_rows), "gaps": gaps})
+    return StepOutput(out, notes=notes, details={"interpolated": len(left), "gaps": gaps})
 
 
 def short_series(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
