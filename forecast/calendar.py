@@ -82,7 +82,22 @@ _ALIASES: dict[str, list[str]] = {
 }
 # Names that contain an alias but are another product or another country's crop: their
 # prices follow world markets or other calendars, so a Mekong calendar would mislead.
-_EXCLUDE_ALL = ["oil", "dầu"]  # coconut oil, palm oil, dầu dừa: world vegetable-oil prices
+_EXCLUDE_ALL = [
+    "oil",  # coconut oil, palm oil, dầu dừa: world vegetable-oil prices
+    "dầu",
+    # Seedlings and seed ("Cây giống bưởi", "Lúa giống"): a nursery's price, no harvest's.
+    # One of Mỏ Cày Bắc's own products, and a pomelo seedling was told of Tết's demand.
+    "giống",
+    "seed",
+    "seeds",
+    "seedling",
+    "seedlings",
+    "sapling",
+    "saplings",
+    # Goods made from a crop (coconut candy, jelly, flour, milk, coir): a factory's price.
+    *["kẹo", "thạch", "mứt", "bánh", "bột", "sữa", "xơ"],
+    *["candy", "jelly", "flour", "milk", "coir", "fibre", "fiber", "desiccated"],
+]
 _EXCLUDE: dict[str, list[str]] = {
     "rice": ["thai", "lúa mì", "lúa mạch"],  # Thai export grades; wheat; barley
     "coconut": ["dưa hấu", "dưa leo", "dưa lưới", "dưa gang", "dưa chuột"],  # melons in ASCII
@@ -360,7 +375,8 @@ def match_commodity(commodity: str, calendar: pd.DataFrame) -> pd.DataFrame:
     diacritics match too ("Dua kho" is dried coconut, as Bến Tre SMS bulletins write it).
     Processed goods and other origins do not match: "Coconut oil" and "Palm oil" are world
     vegetable-oil prices, "Rice, Thai 5%" follows Thailand's crop, "Coffee, Arabica" (cà phê
-    chè) is not robusta.
+    chè) is not robusta. Nor do seedlings ("Cây giống bưởi") or goods made from a crop ("Kẹo
+    dừa", "Coconut milk"): a nursery or a factory sets their prices, not the harvest.
 
     The calendar is regional: :func:`match_series` also checks a row's country against the
     series' market.

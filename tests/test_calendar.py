@@ -302,6 +302,16 @@ def test_excel_bom_and_diacritics_read(tmp_path):
         ("Bell pepper", None),
         ("Mangosteen", None),
         ("Wheat flour", None),
+        # Seedlings and goods made from a crop: a nursery's or a factory's price.
+        ("Cây giống bưởi", None),
+        ("Cay giong dua", None),
+        ("Lúa giống", None),
+        ("Coconut seedlings", None),
+        ("Kẹo dừa", None),
+        ("Thạch dừa", None),
+        ("Bột gạo", None),
+        ("Coconut milk", None),
+        ("Desiccated coconut", None),
         ("", None),
     ],
 )
