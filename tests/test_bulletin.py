@@ -45,6 +45,7 @@ from forecast.bulletin.facts import (
     harvest_notes,
     outlook,
     series_facts,
+    upcoming_months,
 )
 from forecast.bulletin.parts import harvest_sentence, summary_sentence
 from forecast.bulletin.sms import pack_sms
@@ -641,6 +642,23 @@ def test_a_summary_says_how_many_markets_moved_its_way_when_they_split():
     assert summary_sentence(split, "vi") == "Nhìn chung, giá gạo (2/3 thị trường) giảm nhẹ."
     together = month(-4.0, -3.5, -3.0)
     assert summary_sentence(together, "en") == "Overall, rice prices fell slightly."
+    # How strongly: as the markets that went its way (+4.7 and +6.4 % is "rose", not
+    # "rose slightly", beside a third at -1 %).
+    assert summary_sentence(month(4.7, -1.0, 6.4), "vi") == (
+        "Nhìn chung, giá gạo (2/3 thị trường) tăng."
+    )
+    # Opposite ways, neither the median's: never "steady". A reviewer's two coconut depots
+    # at -10.3 % and +11.6 % read "giá các mặt hàng khác ổn định".
+    apart = month(-10.3, 11.6)
+    assert summary_sentence(apart, "vi") == (
+        "Nhìn chung, giá gạo trái chiều (tăng ở Bạc Liêu, giảm ở An Giang)."
+    )
+    assert summary_sentence(apart, "en") == (
+        "Overall, rice prices went different ways (up in Bac Lieu, down in An Giang)."
+    )
+    assert summary_sentence(month(5.0, -6.0, 0.5), "en") == (
+        "Overall, rice prices went different ways (up in An Giang, down in Bac Lieu)."
+    )
 
 
 def test_a_summary_does_not_say_no_new_price_of_one_held_back_as_mistyped():
@@ -2866,3 +2884,22 @@ def test_a_late_price_is_graded_however_many_bulletins_were_kept_since(tmp_path)
     week27 = depot.prices["date"].iloc[27]
     assert f"Bản tin tuần {week27.day}–" in graded, graded
     assert f"dự báo giá 3 tuần tới từ {sent[0]} đến {sent[1]}; giá tuần" in graded, graded
+
+
+@pytest.mark.parametrize(
+    "week, months",
+    [
+        # The weeks from Monday 30 November 2026 and 1 December 2025 are December's: no
+        # rainy-season note (May to November) beside either; the first read as November.
+        ("2026-11-23", [12, 1]),
+        ("2025-11-24", [12, 1]),
+        # The week from Monday 27 April 2026 is April's (Thursday the 30th), the next May's.
+        ("2026-04-20", [4, 5, 6]),
+    ],
+)
+def test_a_weekly_outlook_counts_each_week_in_its_thursdays_month(week, months):
+    assert upcoming_months(pd.Timestamp(week), "weekly", 3) == months
+
+
+def test_a_monthly_outlook_counts_its_months():
+    assert upcoming_months(pd.Timestamp("2026-11-01"), "monthly", 3) == [12, 1, 2]

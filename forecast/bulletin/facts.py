@@ -298,8 +298,10 @@ class CommodityMovement:
 
     commodity: str
     pct: float
-    movement: str  # "rose", "fell", "stable"
-    strength: str  # "stable", "slight", "moderate", "high", "severe"
+    #: "rose", "fell", "stable", or "mixed": its markets went both ways, and fewer than
+    #: half went the median's way (coconut at -10 % in one depot, +12 % in the other).
+    movement: str
+    strength: str  # "stable", "slight", "moderate", "high", "severe" ("mixed" when mixed)
     #: The markets of the series it sums up, so the summary can name them where the
     #: commodity's name alone does not tell it apart ("rice" beside "rice (Thai 5%)").
     markets: tuple[str, ...] = ()
@@ -307,6 +309,9 @@ class CommodityMovement:
     #: slightly" spoke for three markets, one of which had risen.
     agreeing: int = 0
     series: int = 0
+    #: The markets whose price rose and fell, for a "mixed" summary to name them.
+    rose_in: tuple[str, ...] = ()
+    fell_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -402,9 +407,11 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
     """
     changes: dict[str, list[float]] = {}
     markets: dict[str, list[str]] = {}
+    moved: dict[str, list[tuple[str, str]]] = {}
     for item in series:
         if item.vs_previous is not None and item.is_current(as_of):
             changes.setdefault(item.commodity, []).append(item.vs_previous.pct)
+            moved.setdefault(item.commodity, []).append((item.market, item.movement))
             seen = markets.setdefault(item.commodity, [])
             if item.market not in seen:
                 seen.append(item.market)
@@ -412,18 +419,33 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
     for commodity, values in changes.items():
         pct = float(np.median(values))
         way = movement(pct)
+        ways = [movement(value) for value in values]
+        agreeing = ways.count(way)
+        # How strongly: as the markets that went the median's way moved. "Rice (2 of 3
+        # markets) rose slightly" was said of +4.7 % and +6.4 %, beside a third at -1 %.
+        its_way = [v for v, w in zip(values, ways, strict=True) if w == way]
+        size = strength(float(np.median(its_way or pct)))
+        if "rose" in ways and "fell" in ways and 2 * agreeing < len(values):
+            # The median of -10 % and +12 % is "steady", which neither depot was.
+            way = size = "mixed"
         out.append(
             CommodityMovement(
                 commodity,
                 pct,
                 way,
-                strength(pct),
+                size,
                 tuple(markets[commodity]),
-                agreeing=sum(movement(value) == way for value in values),
+                agreeing=agreeing,
                 series=len(values),
+                rose_in=_markets_where(moved[commodity], "rose"),
+                fell_in=_markets_where(moved[commodity], "fell"),
             )
         )
     return tuple(out)
+
+
+def _markets_where(moved: list[tuple[str, str]], way: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(market for market, went in moved if went == way))
 
 
 # --------------------------------------------------------------------------- one series
@@ -549,8 +571,12 @@ def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
     dates += [date + pd.DateOffset(months=k) for k in range(1, HARVEST_LOOKAHEAD_MONTHS + 1)]
     months: list[int] = []
     for d in sorted(dates):
-        if d.month not in months:
-            months.append(d.month)
+        # A week is its Thursday's month, as the calendar counts it (its most days): the
+        # week from Monday 30 November is December's, and a rainy-season note (May to
+        # November) ended beside it.
+        month = (d + pd.Timedelta(days=3)).month if freq == "weekly" else d.month
+        if month not in months:
+            months.append(month)
     return months
 
 
