@@ -35,6 +35,16 @@ def _no_stray_store(monkeypatch, tmp_path_factory):
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
+@pytest.fixture(autouse=True)
+def _bulletins_of_any_date(monkeypatch):
+    """A bulletin dated by prices months before today is noted, and refused to send
+    (``forecast.commands.bulletin._check_fresh``); the tests' prices are of years past, so
+    that check is off here, and the tests of it turn it back on."""
+    import forecast.commands.bulletin as bulletin
+
+    monkeypatch.setattr(bulletin, "STALE_AFTER_PERIODS", 10**9)
+
+
 @pytest.fixture(scope="session")
 def an_giang(shared_data: Path):
     """An Giang wholesale rice, actual WFP rows only, one value per month (gaps as NaN)."""

@@ -634,3 +634,37 @@ def test_send_refuses_an_option_before_it_that_it_cannot_use_or_that_it_contradi
     assert result.exit_code == 2, result.output
     assert option in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert not outbox.exists()
+
+
+def test_a_bulletin_of_prices_long_past_is_noted_and_not_sent_unless_dated_so(
+    subscribers, tmp_path, monkeypatch
+):
+    """A reviewer sent a "next 3 months" outlook of a WFP file's June 2022 prices in December
+    2026, with no word of its age. Printed, it says so; sent, it is refused, unless --as-of
+    dates it so; prices of last month go out as they are."""
+    import forecast.commands.bulletin as bulletin
+
+    monkeypatch.setattr(bulletin, "STALE_AFTER_PERIODS", 2)
+    latest = load_default_prices()["date"].max()  # the embedded data's last month
+    outbox = tmp_path / "outbox"
+    send = ["bulletin", "send", "--subscribers", subscribers, "--outbox", outbox, "--dry-run"]
+    send = [str(a) for a in send + CLI_SLICE]
+    show = ["bulletin", "-f", "sms", *CLI_SLICE]
+
+    monkeypatch.setattr(bulletin, "_today", lambda: latest + pd.DateOffset(months=3, days=1))
+    printed = runner.invoke(app, show)
+    assert printed.exit_code == 0, printed.output
+    said = f"note: the latest prices are of {latest:%Y-%m}, 3 months before today"
+    assert said in printed.stderr and f"give --as-of {latest:%Y-%m}" in printed.stderr
+    refused = runner.invoke(app, send)
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
+    assert "error: --as-of: the latest prices are of" in refused.stderr
+    assert not outbox.exists()  # nothing written
+    dated = runner.invoke(app, [*send, "--as-of", f"{latest:%Y-%m}"])
+    assert dated.exit_code == 0, dated.output
+    assert outbox.exists()
+
+    monkeypatch.setattr(bulletin, "_today", lambda: latest + pd.DateOffset(months=1, days=1))
+    fresh = runner.invoke(app, show)
+    assert fresh.exit_code == 0 and "latest prices are of" not in fresh.stderr
+    assert runner.invoke(app, send).exit_code == 0

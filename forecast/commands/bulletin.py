@@ -144,6 +144,7 @@ def _make_bulletin(
     run_on: dict | None = None,
     reading: dict | None = None,
     keep: list | None = None,
+    refuse_stale: bool = False,
 ):
     """Prices -> forecasts, alerts, facts; model notes go to stderr. ``reading``: how the
     file writes decimals, dates and chục, and the workbook sheet to read
@@ -152,7 +153,8 @@ def _make_bulletin(
     ``keep``: a list that receives a function keeping the outlook in the store the bulletin
     was made from (today's bulletins only: an --as-of before the latest period gets none),
     for the caller to call once the bulletin went out, so that next period's "previous
-    forecast" line grades what the farmers were sent."""
+    forecast" line grades what the farmers were sent. ``refuse_stale``: a bulletin dated
+    by prices long past (no --as-of) is refused, not only noted (see :func:`_check_fresh`)."""
     from forecast.bulletin import make_bulletin
     from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
     from forecast.bulletin.facts import MAX_AGE_MONTHS
@@ -194,6 +196,8 @@ def _make_bulletin(
         previous = quote_per_chuc(previous, per_chuc)
     if stamp is None:
         stamp = _dated_by_all(prices, every, MAX_AGE_MONTHS)
+        if not prices.empty:  # dated by its prices: are they this period's?
+            _check_fresh(prices, stamp, refuse=refuse_stale)
     revised = _revised_since_sent(input_, db, prices, stamp, per_chuc)
     # Before the forecasts: a bulletin needs a price in the 12 months before its date.
     check_as_of(stamp, prices, MAX_AGE_MONTHS)
@@ -253,6 +257,48 @@ def _make_bulletin(
         note = too_few_prices_note(short)
         err.print(note, markup=False, highlight=False, soft_wrap=True)
     return inputs
+
+
+#: A bulletin dated by its prices is stale when they are more periods than this before
+#: today's: November's prices go out in December, last week's on Monday.
+STALE_AFTER_PERIODS = 2
+
+
+def _today():
+    import pandas as pd
+
+    return pd.Timestamp.today().normalize()
+
+
+def _check_fresh(prices, stamp, *, refuse: bool) -> None:
+    """Whether the bulletin, dated by its prices (``stamp``, or the latest price's date when
+    ``None``), speaks of today: a WFP file's June 2022 prices made a "next 3 months" outlook
+    an officer could send in December 2026, with no word that it was 53 months old. A
+    bulletin to print gets a note; one to send is refused, unless --as-of dates it so."""
+    import pandas as pd
+
+    when = pd.Timestamp(stamp if stamp is not None else prices["date"].max())
+    today = _today()
+    monthly = bool(prices["date"].dt.is_month_start.all())
+    if monthly:
+        behind = (today.year - when.year) * 12 + today.month - when.month
+        unit, given = "month", f"{when:%Y-%m}"
+    else:
+        behind = (today - when).days // 7
+        unit, given = "week", f"{when:%Y-%m-%d}"
+    if behind <= STALE_AFTER_PERIODS:
+        return
+    said = (
+        f"the latest prices are of {given}, {behind} {unit}s before today ({today:%Y-%m-%d}): "
+        f"a farmer would read the outlook as this {unit}'s"
+    )
+    if refuse:
+        raise UsageError(
+            said,
+            "--as-of",
+            f"Bring newer prices, or give --as-of {given} to send that bulletin as of then",
+        )
+    say_note(f"{said}. Bring newer prices before sending it, or give --as-of {given}")
 
 
 def note_left_out(facts, prices, shown: int = 2) -> None:
@@ -817,6 +863,7 @@ def bulletin_send(
         run_on,
         {name: options[name] for name in ("decimal", "dayfirst", "chuc", "sheet")},
         keep=keep,
+        refuse_stale=True,
     )
     report = deliver(
         inputs,

@@ -2138,10 +2138,14 @@ def check_as_of(stamp, prices, after_months: int = 12) -> None:
     import pandas as pd
 
     first, last = prices["date"].min(), prices["date"].max()
-    span = f"The data run from {first:%Y-%m-%d} to {last:%Y-%m-%d}: choose an --as-of in that span"
+    latest = last + pd.DateOffset(months=after_months)
+    span = (
+        f"The data run from {first:%Y-%m-%d} to {last:%Y-%m-%d}: choose an --as-of from "
+        f"{first:%Y-%m-%d} to {latest:%Y-%m-%d}"
+    )
     if stamp < first:
         raise UsageError(f"no prices on or before {stamp:%Y-%m-%d}", "--as-of", span)
-    if stamp > last + pd.DateOffset(months=after_months):
+    if stamp > latest:
         raise UsageError(
             f"{stamp:%Y-%m-%d} is more than {after_months} months after the last price",
             "--as-of",
