@@ -77,7 +77,7 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     names = headline_names(facts.summary, lang)
     groups: dict[str, list[str]] = {}
     for item in facts.summary:
-        if item.movement == "stable":
+        if item.movement in ("stable", "mixed"):
             continue
         groups.setdefault(f"{item.movement}_{item.strength}", []).append(names[item.commodity])
     order = [f"{m}_{s}" for m in ("rose", "fell") for s in ("severe", "high", "moderate", "slight")]
@@ -85,6 +85,16 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         w["part"].format(names=join_names(groups[verb], lang), verb=w[verb])
         for verb in order
         if verb in groups
+    ]
+    # A product whose markets went opposite ways says where each way, never "steady".
+    parts += [
+        w["part_mixed"].format(
+            names=names[item.commodity],
+            up=_markets_said(item.rose_in, lang),
+            down=_markets_said(item.fell_in, lang),
+        )
+        for item in facts.summary
+        if item.movement == "mixed"
     ]
     stable = [item for item in facts.summary if item.movement == "stable"]
     older, uncompared, held = _not_summed(facts, lang)
@@ -165,7 +175,7 @@ def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[str,
         kind = kinds[item.commodity]
         bare = kind == commodity_name(item.commodity, "en").strip().casefold()
         unclear = (bare and same_kind[kind] > 1) or same_name[names[item.commodity]] > 1
-        if 0 < item.agreeing < item.series:  # its markets went different ways: how many
+        if item.movement != "mixed" and 0 < item.agreeing < item.series:  # how many went it
             said = words(lang)["n_of_markets"].format(k=item.agreeing, total=item.series)
             names[item.commodity] += f" ({said})"
         elif unclear and item.markets:
