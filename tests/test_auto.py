@@ -382,6 +382,23 @@ def test_a_95_range_is_wider_than_the_80_one_when_past_moves_were_all_alike():
     assert (normal[:, 1] / normal[:, 0]).min() > 1.3
 
 
+def test_a_levels_range_does_not_depend_on_the_other_levels_asked():
+    """A reviewer's paddy: its 80 % range was 78.95-129.74 asked alone or beside 95 %, and
+    75.55-135.58 beside a 50 % one, nested against it. Each level is nested against 80 and
+    95 % alone, computed whether asked or not."""
+    rng = np.random.default_rng(5)
+    errors = rng.normal(0, 0.02, (120, 12))
+    errors[::3] = 0.2  # a third of the moves alike: the 50 % quantile near the 80 % one
+    alone = {level: conformal_widths(errors, (level,), 12)[:, 0] for level in (50, 80, 90, 95)}
+    for levels in [(50, 80), (80, 95), (95, 50, 80, 90), (60, 80, 99)]:
+        widths = conformal_widths(errors, levels, 12)
+        for i, level in enumerate(levels):
+            if level in alone:
+                assert widths[:, i] == pytest.approx(alone[level], rel=0, abs=0)
+        assert (np.diff(widths[:, np.argsort(levels)], axis=1) > 0).all()  # still nested
+    assert (alone[95] >= alone[80] * 95 / 80).all() and (alone[90] >= alone[80] * 90 / 80).all()
+
+
 def test_a_price_that_swings_back_caps_the_growth_of_its_range():
     """Dambulla's carrots: a glut at step 4 (the one step with 20 errors) grown by sqrt(3)
     made a 95 % range of 5 to 3,742 around 139, though no later step ever moved as far.
