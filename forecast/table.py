@@ -524,7 +524,10 @@ def select_series(
     'Rice (glutinous) | An Giang (Châu Phú) | ...' as well) and the forecast table 'Rice · An
     Giang', so ``·`` separates parts as well and "VND/kg" is a part. Accents
     match however they are typed: a shell or a Mac may send "Dừa" decomposed (u + horn +
-    grave), which cleaning composes.
+    grave), which cleaning composes. A pattern that matches nothing as typed is matched
+    without accents on either side: "Mo Cay Bac" is "Mỏ Cày Bắc", typed on a keyboard
+    without them, and "Bạc Liêu" WFP's "Bac Lieu"; where it matches as typed, the accents
+    count ("Bắc" is not "Bạc Liêu").
     """
     import unicodedata
 
@@ -548,6 +551,7 @@ def select_series(
         column.str.normalize("NFC").map(fold, na_action="ignore") for column in (named, labels)
     )
     keep = pd.Series(False, index=prices.index)
+    bare = None  # the labels without accents, made only when a pattern needs them
     for pattern in patterns:
         pattern = unicodedata.normalize("NFC", pattern)
         parts = [fold(p.strip()) for p in re.split(r"[|·]", pattern) if p.strip()]
@@ -560,5 +564,23 @@ def select_series(
         hit = pd.Series(True, index=prices.index)
         for part in parts:
             hit &= labels.str.contains(part, regex=False)
+        # "Mo Cay Bac" for "Mỏ Cày Bắc", "Bạc Liêu" for WFP's "Bac Lieu": matching nothing as
+        # typed, a pattern is matched without accents on either side.
+        if not hit.any():
+            if bare is None:
+                bare = labels.map(unaccented, na_action="ignore")
+            hit = pd.Series(True, index=prices.index)
+            for part in parts:
+                hit &= bare.str.contains(unaccented(part), regex=False)
         keep |= hit
     return prices[keep]
+
+
+def unaccented(text: str) -> str:
+    """``text`` without its accents: "Mỏ Cày Bắc" is "Mo Cay Bac", "Đồng Tháp" "Dong Thap".
+
+    Đ is a letter of its own, not D with a mark, so it is mapped by name."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c))

@@ -1123,6 +1123,31 @@ def test_series_typed_with_decomposed_accents_match_the_composed_names():
     assert len(select_series(stored, ["Dừa khô"])) == 1
 
 
+def test_a_series_typed_without_accents_matches_its_accented_name():
+    """Two reviewers typed --series "Mo Cay Bac" for "Mỏ Cày Bắc" and were told it matched
+    nothing: a phone or a shell without a Vietnamese keyboard. Matching nothing as typed, a
+    pattern matches without accents on either side; matching as typed, its accents count."""
+    prices = pd.DataFrame(
+        {
+            "commodity": ["Dừa khô", "Bưởi da xanh", "Rice"],
+            "market": ["Mỏ Cày Bắc", "Mỏ Cày Bắc", "Bạc Liêu"],
+            "price_type": "Farmgate",
+            "unit": "kg",
+            "currency": "VND",
+        }
+    )
+    assert len(select_series(prices, ["Mo Cay Bac"])) == 2
+    assert select_series(prices, ["buoi|mo cay"])["commodity"].tolist() == ["Bưởi da xanh"]
+    assert select_series(prices, ["Đà Lạt"]).empty and select_series(prices, ["Da Lat"]).empty
+    assert select_series(prices.assign(market="Đồng Tháp"), ["dong thap"]).shape[0] == 3
+    # Accents that match as typed count: "Bắc" is not "Bạc Liêu".
+    assert select_series(prices, ["Bắc"])["market"].unique().tolist() == ["Mỏ Cày Bắc"]
+    # WFP writes its Vietnamese markets without accents; a Vietnamese user types them.
+    wfp = prices.assign(market=["Mo Cay Bac", "Mo Cay Bac", "Bac Lieu"])
+    assert select_series(wfp, ["Rice|Bạc Liêu"])["market"].tolist() == ["Bac Lieu"]
+    assert select_series(wfp, ["Bắc"]).shape[0] == 3  # as typed, nothing: then "bac"
+
+
 def test_a_series_label_copied_from_the_output_selects_that_series():
     """Notes name a series 'Rice | An Giang | Wholesale | VND/kg' and the forecast table
     'Rice · An Giang'; pasted into --series, both matched nothing ("VND/kg" is no column)."""
