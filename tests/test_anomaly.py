@@ -456,7 +456,7 @@ def test_alerts_json_structure(embedded):
     result = run("--json")
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"as_of", "series", "not_qualifying"}
+    assert set(payload) == {"as_of", "series", "not_qualifying", "normal_not_listed"}
     assert payload["as_of"] == "2025-11-01"
     assert payload["series"], "the embedded data has series in alert"
     for row in payload["series"]:
@@ -471,6 +471,10 @@ def test_alerts_json_structure(embedded):
     everything = json.loads(run("--json", "--all").stdout)["series"]
     assert len(everything) > len(payload["series"])
     assert any(row["alps_band"] == "normal" for row in everything)
+    # Those left out are counted, here and in the table's line: no series goes unsaid.
+    assert payload["normal_not_listed"] == len(everything) - len(payload["series"])
+    assert f"{payload['normal_not_listed']} more series scored normal (--all" in run().stdout
+    assert "more series scored normal" not in run("--all").stdout
 
 
 def test_alerts_series_and_as_of():

@@ -212,6 +212,8 @@ def alerts_cmd(
     )
     keep = (frame["qualifies_alps"] | frame["qualifies_ipa"]) if show_all else flagged
     shown = frame[keep].sort_values(["alps", "ipa"], ascending=False, na_position="last")
+    # Scored but normal, left out of the table: counted, so no series goes unsaid.
+    normal = int(((frame["qualifies_alps"] | frame["qualifies_ipa"]) & ~keep).sum())
     skipped = {"alps": _not_qualifying(frame, "alps"), "ipa": _not_qualifying(frame, "ipa")}
     if output is not None:
         from forecast.forecasting import write_forecasts
@@ -228,6 +230,7 @@ def alerts_cmd(
             "as_of": f"{stamp:%Y-%m-%d}",
             "series": out.to_dict(orient="records"),
             "not_qualifying": skipped,
+            "normal_not_listed": normal,
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
         return
@@ -269,6 +272,11 @@ def alerts_cmd(
                 _indicator_cell(row.ipa, row.ipa_band, "ipa"),
             )
         print_table(table)
+        if normal:
+            console.print(
+                f"{normal:,} more series scored normal (--all lists them)",
+                highlight=False,
+            )
     # One line: "16 series do not qualify for ALPS: too short (5), ...; 16 for IPA: ..."
     parts = []
     for which, label in (("alps", "ALPS"), ("ipa", "IPA")):
