@@ -159,6 +159,13 @@ def test_outlook_range_and_direction_threshold():
     assert outlook(frame.assign(forecast=[90.0, 95.0, 99.0, 1.0]), 100.0, 3).direction == (
         "falling"
     )
+    # A reviewer's "tăng" beside a range of -47 % to +107 %: +5 % in a range that wide is
+    # a coin toss. The same move in a narrower range is still said.
+    wide = frame.assign(forecast=105.0, lower_80=53.0, upper_80=207.0)
+    assert outlook(wide, 100.0, 3).direction == "unclear"
+    assert outlook(wide.assign(lower_80=90.0, upper_80=125.0), 100.0, 3).direction == "rising"
+    assert outlook(wide.assign(forecast=95.0), 100.0, 3).direction == "unclear"
+    assert outlook(wide.assign(forecast=60.0), 100.0, 3).direction == "falling"  # -40 %
 
 
 def _key(commodity: str, currency: str = "VND", market: str = "Bến Tre"):

@@ -13,7 +13,8 @@ Per series (one commodity in one market), as FEWS NET and WFP market monitors do
 * the outlook for the next ``horizon`` periods: the 80 % range over those periods (lowest
   lower bound to highest upper bound) and a direction from the median of the point forecasts'
   changes against the latest price: within ``STABLE_OUTLOOK_PCT`` (3 %) either way is
-  *stable*, above is *rising*, below *falling*;
+  *stable*, above is *rising*, below *falling*, and *unclear* where the range is so wide
+  that the price is hardly more likely to go that way than the other;
 * the WFP ALPS band of the latest price (``None`` when the series does not qualify), and
   whether the price is *low*: an ALPS below -1 (``forecast.anomaly.ALPS_LOW``), more than one
   standard deviation below what trend and season explain, which WFP's bands (they grade
@@ -48,6 +49,7 @@ the same place.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -67,6 +69,9 @@ HIGH_PCT = 10.0
 SEVERE_PCT = 25.0
 #: A median forecast change within this (in %) of the latest price is a "stable" outlook.
 STABLE_OUTLOOK_PCT = 3.0
+#: An outlook whose range makes its direction this likely or less is "unclear", not
+#: "rising" or "falling" (see :func:`outlook`).
+UNCLEAR_BELOW_CHANCE = 0.6
 #: The outlook and harvest window also covers at least this many months ahead.
 HARVEST_LOOKAHEAD_MONTHS = 2
 #: Series with no price in this many months before the bulletin date are left out.
@@ -133,7 +138,7 @@ class Outlook:
     high: float | None
     level: float | None  # the interval level of low/high (80 when forecast)
     median_pct: float
-    direction: str  # "rising", "falling" or "stable"
+    direction: str  # "rising", "falling", "stable", "unclear" (a range too wide to tell)
     model: str
 
 
@@ -534,6 +539,8 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
     median_pct = float(np.median(changes))
     if abs(median_pct) < STABLE_OUTLOOK_PCT:
         direction = "stable"
+    elif _way_chance(median_pct, low, high, level) <= UNCLEAR_BELOW_CHANCE:
+        direction = "unclear"
     else:
         direction = "rising" if median_pct > 0 else "falling"
     model = str(rows["model"].iloc[0]) if "model" in rows.columns else ""
@@ -548,6 +555,22 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
         direction=direction,
         model=model,
     )
+
+
+def _way_chance(median_pct: float, low, high, level) -> float:
+    """How likely the price goes the outlook's way: the range read as a normal spread of
+    log prices, at its level, around the median change. 1 without a range.
+
+    A reviewer's series read "tăng" (rising) beside a range of -47 % to +107 %: +5 % in
+    the middle of a range that wide is a coin toss (54 %), where +4 % in 92-118 is not (66
+    %). At or below :data:`UNCLEAR_BELOW_CHANCE` the direction is "unclear"."""
+    from statistics import NormalDist
+
+    if low is None or high is None or not 0 < low < high or level is None:
+        return 1.0
+    z = NormalDist().inv_cdf(0.5 + float(level) / 200.0)  # 1.28 for an 80 % range
+    spread = math.log(high / low) / (2.0 * z)
+    return NormalDist().cdf(abs(math.log1p(median_pct / 100.0)) / spread)
 
 
 #: Fewest prices a series needs before a bulletin shows its outlook: a model fitted on five

@@ -79,6 +79,7 @@ WORDS: dict[str, dict[str, str]] = {
         "rising": "tăng",
         "falling": "giảm",
         "stable": "ổn định",
+        "unclear": "chưa rõ tăng hay giảm",
         "too_few": "chưa đủ giá để dự báo",
         # WFP's bands (stress, alert, crisis) in a farmer's words for a price level: how
         # high the price is for its trend and season.
@@ -264,6 +265,7 @@ WORDS: dict[str, dict[str, str]] = {
         "rising": "rising",
         "falling": "falling",
         "stable": "stable",
+        "unclear": "could go either way",
         "too_few": "too few prices to forecast",
         "band_normal": "normal",
         "band_stress": "stress",
