@@ -273,6 +273,32 @@ def test_fan_chart_accepts_month_numbers_and_forecast_indexed_by_date(prices):
     assert alphas == {HARVEST_ALPHA}  # month numbers carry no peak
 
 
+def test_a_price_with_gaps_on_both_sides_is_drawn_as_a_dot():
+    """A reviewer's series of prices some months apart drew an empty chart: a line joins
+    neighbours only. Each lone price is a dot; prices with a neighbour stay a line alone."""
+    dates = pd.date_range("2023-01-01", periods=12, freq="MS")
+    history = pd.Series([50.0, 51, np.nan, 55, np.nan, np.nan, 60, np.nan, 58, 59, np.nan, 62])
+    history.index = dates
+    forecast = pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=3, freq="MS"),
+            "forecast": 62.0,
+            "lower_80": 55.0,
+            "upper_80": 70.0,
+        }
+    )
+    fig = fan_chart(history, forecast, title="t", unit_label="u")
+    dots = [
+        line
+        for line in fig.axes[0].get_lines()
+        if line.get_marker() == "o" and line.get_linestyle() == "None" and len(line.get_xdata()) > 1
+    ]
+    assert len(dots) == 1
+    lone = pd.DatetimeIndex(["2023-04-01", "2023-07-01", "2023-12-01"])
+    assert list(date2num(dots[0].get_xdata())) == list(date2num(lone))
+    assert list(dots[0].get_ydata()) == [55.0, 60.0, 62.0]
+
+
 def test_charts_draw_on_the_callers_axes(prices, calendar):
     key, y, chosen = one_series(prices, "Rice|An Giang")
     fig = Figure(figsize=(12, 10))

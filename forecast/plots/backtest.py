@@ -18,6 +18,7 @@ from forecast.plots.common import (
     figure_and_axes,
     fit_limits,
     period_name,
+    plot_prices,
     price_formatter,
     series_unit_label,
     style_date_axis,
@@ -110,7 +111,7 @@ def backtest_chart(
 
     fig, ax = figure_and_axes(ax, (10, 5.2))
     tidy_axes(ax)
-    ax.plot(shown.index, shown.to_numpy(), color=HISTORY_COLOUR, lw=2, zorder=3)
+    plot_prices(ax, shown, color=HISTORY_COLOUR, lw=2, zorder=3)
     handles: list = [Line2D([], [], color=HISTORY_COLOUR, lw=2, label=text["actual"])]
     colours = colormaps["plasma"](np.linspace(0.08, 0.72, len(cutoffs)))
     # The ranges count in the limits: the chart shows how far the prices strayed from them.

@@ -320,6 +320,28 @@ def figure_and_axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure,
     return fig, fig.add_subplot()
 
 
+def plot_prices(ax: Axes, prices: pd.Series, **line) -> None:
+    """``prices`` as a line, and each price with a gap on both sides as a dot: a line
+    joins neighbours only, so a series of prices months apart drew nothing at all."""
+    ax.plot(prices.index, prices.to_numpy(float), **line)
+    there = prices.notna().to_numpy()
+    before = np.r_[False, there[:-1]]
+    after = np.r_[there[1:], False]
+    lone = there & ~before & ~after
+    if lone.any():
+        colour, zorder = line.get("color"), line.get("zorder")
+        size = 2.2 * float(line.get("linewidth", line.get("lw", 1.5)))
+        ax.plot(
+            prices.index[lone],
+            prices.to_numpy(float)[lone],
+            "o",
+            color=colour,
+            markersize=size,
+            zorder=zorder,
+            linestyle="none",
+        )
+
+
 def fit_limits(core: np.ndarray, outer: np.ndarray) -> tuple[float, float]:
     """Y limits that fit ``core`` (prices, forecasts, narrowest range) and let ``outer`` run off.
 

@@ -22,6 +22,7 @@ from forecast.plots.common import (
     harvest_handles,
     harvest_profile,
     month_year,
+    plot_prices,
     price_formatter,
     shade_harvest_dates,
     shade_tet,
@@ -220,7 +221,7 @@ def fan_chart(
             2,
             Patch(facecolor=FORECAST_COLOUR, alpha=alpha, label=text["range"].format(level=level)),
         )
-    ax.plot(history.index, history.to_numpy(), color=HISTORY_COLOUR, linewidth=2, zorder=3)
+    plot_prices(ax, history, color=HISTORY_COLOUR, linewidth=2, zorder=3)
     ax.plot(dates, median, color=FORECAST_COLOUR, linewidth=2, linestyle="--", zorder=4)
 
     start, end = history.index[0], frame.index[-1] if len(frame) else last_date
