@@ -1412,7 +1412,7 @@ def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):
     write_forecasts(make_bulletin(prices, model="naive", as_of="2021-12-01").forecasts, archive)
     result = run("bulletin", "--as-of", "2022-01", "--previous", archive, *CLI_SLICE)
     assert result.exit_code == 0, result.output
-    assert "## Độ chính xác kỳ trước" in result.stdout
+    assert "## Độ chính xác của dự báo trước" in result.stdout
     assert "Kỳ trước dự báo giá T1/2022 từ " in result.stdout
     assert "giá thực tế 8.433 đồng/kg (trong khoảng dự báo)" in result.stdout
     result = run("bulletin", "--previous", tmp_path / "missing.csv", *CLI_SLICE)

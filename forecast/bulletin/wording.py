@@ -99,7 +99,7 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "legend_low": "Thấp: giá thấp hơn hẳn mức thường (ALPS dưới −1).",
         "notes": "Ghi chú",
-        "accuracy_title": "Độ chính xác kỳ trước",
+        "accuracy_title": "Độ chính xác của dự báo trước",
         "revised_corrected": "Giá {date} đã được sửa: {price} (trước là {was}).",
         "revised_late": "Giá {date} ({price}) đến sau bản tin trước.",
         # notes
@@ -282,7 +282,7 @@ WORDS: dict[str, dict[str, str]] = {
         ),
         "legend_low": "Low: well below the usual level (ALPS below −1).",
         "notes": "Notes",
-        "accuracy_title": "How last period's forecast did",
+        "accuracy_title": "How the previous forecast did",
         "revised_corrected": "The price for {date} was corrected to {price} (it was {was}).",
         "revised_late": "The price for {date} ({price}) came after the last bulletin.",
         "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",
