@@ -742,6 +742,28 @@ def test_vietnamese_names_numbers_and_ascii():
 
 
 @pytest.mark.parametrize(
+    ("name", "vietnamese", "english"),
+    [
+        # A reviewer's Vietnamese bulletin read "Cá dry, katta", "Urea" and "Wheat flour".
+        ("Fish (dry, katta)", "Cá khô katta", "Fish (dry, katta)"),
+        ("Urea", "Phân urê", "Urea"),
+        ("Wheat flour", "Bột mì", "Wheat flour"),
+        ("Lentils (red)", "Đậu lăng đỏ", "Lentils (red)"),
+        ("Natural gas, US", "Khí đốt US", "Natural gas (US)"),
+        # And its English one "cây giống bưởi": a seedling is its crop's, in either language.
+        ("Cây giống bưởi", "Cây giống bưởi", "Pomelo seedlings"),
+        ("Giống bưởi da xanh", "Giống bưởi da xanh", "Pomelo seedlings (da xanh)"),
+        ("Seedlings (pomelo)", "Cây giống bưởi", "Seedlings (pomelo)"),
+        ("Pomelo seedlings", "Cây giống bưởi", "Pomelo seedlings"),
+        ("Cây giống mít", "Cây giống mít", "Cây giống mít"),  # mít unknown: as written
+    ],
+)
+def test_names_read_in_one_language(name, vietnamese, english):
+    assert commodity_name(name, "vi") == vietnamese
+    assert commodity_name(name, "en") == english
+
+
+@pytest.mark.parametrize(
     ("vietnamese", "english"),
     [
         ("Gạo trắng", "Rice (white)"),  # a known grade is put into English

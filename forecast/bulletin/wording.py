@@ -443,6 +443,45 @@ COMMODITIES_VI: dict[str, str] = {
     # "Eggs" (counted by the egg: COUNT_WORDS) and "gà" is not left in an English name.
     "eggs (chicken)": "Trứng gà",
     "eggs (duck)": "Trứng vịt",
+    # WFP's and the World Bank's other common goods, so that a Vietnamese bulletin of
+    # their prices does not read half in English ("Wheat flour", "Urea").
+    "wheat flour": "Bột mì",
+    "bread": "Bánh mì",
+    "noodles": "Mì sợi",
+    "lentils": "Đậu lăng",
+    "beans": "Đậu",
+    "groundnuts": "Đậu phộng",
+    "peanuts": "Đậu phộng",
+    "onions": "Hành tây",
+    "garlic": "Tỏi",
+    "potatoes": "Khoai tây",
+    "sweet potatoes": "Khoai lang",
+    "tomatoes": "Cà chua",
+    "cabbage": "Bắp cải",
+    "carrots": "Cà rốt",
+    "chili": "Ớt",
+    "bananas": "Chuối",
+    "oranges": "Cam",
+    "salt": "Muối",
+    "milk": "Sữa",
+    "oil (vegetable)": "Dầu thực vật",
+    "oil (palm)": "Dầu cọ",
+    "meat (beef)": "Thịt bò",
+    "beef": "Thịt bò",
+    "shrimp": "Tôm",
+    "tea": "Chè",
+    "urea": "Phân urê",
+    "dap": "Phân DAP",
+    "tsp": "Phân lân TSP",
+    "potassium chloride": "Phân kali",
+    "potash": "Phân kali",
+    "phosphate rock": "Quặng phốt phát",
+    "fertilizer": "Phân bón",
+    "natural gas": "Khí đốt",
+    "crude oil": "Dầu thô",
+    "fuel (diesel)": "Dầu diesel",
+    "fuel (petrol-gasoline)": "Xăng",
+    "seedlings": "Cây giống",  # "Seedlings (pomelo)": "Cây giống bưởi"
 }
 QUALIFIERS_VI: dict[str, str] = {
     "white": "trắng",
@@ -456,6 +495,12 @@ QUALIFIERS_VI: dict[str, str] = {
     "paddy": "lúa",
     "dried": "khô",
     "fresh": "tươi",
+    "dry": "khô",
+    "imported": "nhập khẩu",
+    "local": "nội",
+    "brown": "lứt",
+    "broken": "tấm",
+    "live": "hơi",
     "beans": "hạt",
     "fragrant": "thơm",
     "viet namese 5%": "Việt Nam 5% tấm",
@@ -584,7 +629,15 @@ def _english_from_vietnamese(name: str) -> str | None:
     (paddy, fresh OM 18)": a Vietnamese name (the longest known start of it) in English, the
     rest translated when it is a known grade, its leading grade words translated otherwise
     and the variety's name after them kept as written; ``None`` when it does not start with
-    a name in COMMODITIES_VI."""
+    a name in COMMODITIES_VI. "Cây giống bưởi" and "Giống bưởi da xanh" are "Pomelo
+    seedlings" and "Pomelo seedlings (da xanh)"."""
+    seedling = re.match(r"^\s*(?:cây\s+)?giống\s+(.+)$", unicodedata.normalize("NFC", name), re.I)
+    if seedling:
+        english = _english_from_vietnamese(seedling.group(1))
+        if english is None:
+            return None
+        kind, bracket, rest = english.partition(" (")
+        return f"{kind} seedlings{' (' + rest if bracket else ''}"
     words = str(name).split()
     for n in range(len(words), 0, -1):
         english = _EN_FROM_VI.get(_key(" ".join(words[:n])))
@@ -626,6 +679,9 @@ def commodity_name(name: str, lang: str) -> str:
     whole = COMMODITIES_VI.get(_key(name))
     if whole:
         return whole
+    plants = re.match(r"^\s*(.+?)\s+(?:seedlings?|saplings?)\s*$", str(name), re.I)
+    if plants and _key(plants.group(1)) in COMMODITIES_VI:  # "Pomelo seedlings"
+        return f"Cây giống {_qualifier_vi(plants.group(1))}"
     match = re.match(r"^\s*([^(,]+?)\s*(?:\((.*)\)|,(.*))?\s*$", str(name))
     if not match:
         return str(name)
@@ -635,8 +691,22 @@ def commodity_name(name: str, lang: str) -> str:
         return str(name)
     if not qualifier:
         return base_vi
-    qual_vi = QUALIFIERS_VI.get(_key(qualifier), qualifier.strip())
+    qual_vi = QUALIFIERS_VI.get(_key(qualifier))
+    if qual_vi is None:  # "dry, katta": each part, as known ("Cá khô katta", not "Cá dry")
+        qual_vi = " ".join(_qualifier_vi(part) for part in qualifier.split(",") if part.strip())
     return f"{base_vi} {qual_vi}".strip()
+
+
+def _qualifier_vi(part: str) -> str:
+    """One part of a qualifier in Vietnamese: a grade ("dry": "khô"), a product ("pomelo"
+    in "Seedlings (pomelo)": "bưởi"), or as written (a variety: "katta", "ST25")."""
+    grade = QUALIFIERS_VI.get(_key(part))
+    if grade is not None:
+        return grade
+    product = COMMODITIES_VI.get(_key(part))
+    if product is not None:
+        return product[:1].lower() + product[1:]
+    return part.strip()
 
 
 def commodity_lower(name: str, lang: str) -> str:
