@@ -97,6 +97,18 @@ def test_ingest_summary_and_the_same_file_again(tmp_path):
     assert "gia_tuan_copy.csv  already in the store as ingest #1 (a.csv, " in renamed.stdout
 
 
+def test_ingest_says_how_many_prices_it_flagged_as_outliers(tmp_path):
+    """A price typed ten times too high was stored as typed without a word: `data check`
+    counted it, `ingest` did not."""
+    clean = run("ingest", price_file(tmp_path / "a.csv"), "--db", "a.duckdb")
+    assert clean.exit_code == 0, clean.output
+    assert "outlier" not in clean.stdout
+    typo = price_file(tmp_path / "b.csv", change={(0, 12): price(10_000, 12) * 10})
+    result = run("ingest", typo, "--db", "b.duckdb")
+    assert result.exit_code == 0, result.output
+    assert "; 1 flagged as outliers (kept;" in result.stdout
+
+
 def test_ingest_adds_each_sheet_of_one_workbook(tmp_path):
     """Two sheets of one workbook are two ingests: the second is not 'already in the store'
     for sharing the first's bytes; without --sheet the sheets not read are named."""

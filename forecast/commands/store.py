@@ -90,7 +90,14 @@ def _print_ingest(results) -> None:
         revised = f"[bold yellow]{r.revised:,} revised[/bold yellow]" if r.revised else "0 revised"
         console.print(
             f"  prices  {r.added:,} added, {r.unchanged:,} unchanged, {revised}"
-            + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else ""),
+            + (f"; {rep.interpolated:,} interpolated" if rep.interpolated else "")
+            # Said, as `data check` says it: a mistyped 10x price is stored as typed.
+            + (
+                f"; {len(rep.outliers):,} flagged as outliers (kept; 'cropcast data check' "
+                "lists them)"
+                if rep.outliers
+                else ""
+            ),
             highlight=False,
         )
         from forecast.io.files import encoding_note
