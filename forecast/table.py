@@ -443,6 +443,16 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+#: ISO 4217's code for "no currency": the World Bank's indices (2010 = 100) carry it.
+NO_CURRENCY = "XXX"
+
+
+def price_unit(currency: str, unit: str) -> str:
+    """What a price is counted in, for a table: "VND/kg"; an index, which has no
+    currency, "index" (not "XXX/index")."""
+    return str(unit) if str(currency).strip().upper() == NO_CURRENCY else f"{currency}/{unit}"
+
+
 def unit_label(currency: str, unit: str, lang: str = "en") -> str:
     """A price unit as the user says it: ``"VND", "kg"`` -> ``"đồng/kg"``.
 
@@ -467,6 +477,8 @@ def unit_label(currency: str, unit: str, lang: str = "en") -> str:
     known = UNIT_WORDS.get(unit.lower())
     if currency.upper() == "VND":
         currency = "đồng"
+    if currency.upper() == NO_CURRENCY:  # an index: "index", not "XXX/index"
+        return unit
     if known is None:
         return f"{currency}/{unit}"
     return f"{currency}/{known[1] if lang == 'vi' else known[0]}"

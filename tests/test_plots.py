@@ -41,7 +41,7 @@ from forecast.plots import (
     unit_label,
 )
 from forecast.plots.common import HARVEST_ALPHA, HARVEST_COLOUR, PEAK_ALPHA, fit_limits, words
-from forecast.table import KEY, iter_series, select_series, series_label
+from forecast.table import KEY, iter_series, price_unit, select_series, series_label
 
 ARTEFACTS = Path(__file__).resolve().parent / "artefacts"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -123,10 +123,13 @@ def save_artefact(fig: Figure, name: str) -> Path:
         ("VND", "nut", "en", "đồng/nut"),  # đồng in both languages, the quantity in English
         ("VND", "mt", "en", "đồng/t"),
         ("USD", "bunch", "en", "USD/bunch"),
+        ("XXX", "index", "en", "index"),  # the World Bank's indices: no currency, not "XXX/"
     ],
 )
 def test_unit_label_in_the_users_terms(currency, unit, lang, expected):
     assert unit_label(currency, unit, lang) == expected
+    # A table's: the stored unit after the currency, an index's alone.
+    assert price_unit(currency, unit) == ("index" if currency == "XXX" else f"{currency}/{unit}")
 
 
 def test_numbers_in_vietnamese_and_english_style():

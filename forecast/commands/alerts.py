@@ -187,6 +187,7 @@ def alerts_cmd(
 ) -> None:
     """Series with unusually high or low prices now: WFP ALPS and FAO GIEWS IPA."""
     from forecast.anomaly import latest_alerts_by_series
+    from forecast.table import price_unit
 
     stamp = parse_as_of(as_of)
     check_output_suffix(output, name="alerts")
@@ -267,7 +268,7 @@ def alerts_cmd(
         for row in shown.itertuples(index=False):
             table.add_row(
                 f"{row.commodity} · {row.market} ({row.price_type})",
-                f"{money(row.price)} {row.currency}/{row.unit} ({row.date:%Y-%m})",
+                f"{money(row.price)} {price_unit(row.currency, row.unit)} ({row.date:%Y-%m})",
                 _indicator_cell(row.alps, row.alps_band, "alps", bool(row.alps_low)),
                 _indicator_cell(row.ipa, row.ipa_band, "ipa"),
             )

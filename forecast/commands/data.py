@@ -66,6 +66,7 @@ def data_list(
     """
     from forecast.datasets import load_input
     from forecast.summary import series_overview
+    from forecast.table import price_unit
 
     if sheet is not None and file is None:
         raise UsageError(
@@ -123,7 +124,7 @@ def data_list(
         day = "%Y-%m-%d" if row.freq == "weekly" else "%Y-%m"
         table.add_row(
             f"{row.commodity} · {row.market} · {row.price_type}",
-            f"{row.currency}/{row.unit}",
+            price_unit(row.currency, row.unit),
             f"{row.first:{day}}–{row.last:{day}}",
             str(row.count),
             str(row.missing),

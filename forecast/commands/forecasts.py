@@ -159,9 +159,11 @@ def _series_cell(key):
     80-column terminal the one-line label wrapped into three lines, cut anywhere."""
     from rich.text import Text
 
+    from forecast.table import price_unit
+
     commodity, market, price_type, unit, currency = key
     cell = Text(f"{commodity} · {market}")
-    cell.append(f"\n{price_type}, {currency}/{unit}", style="dim")
+    cell.append(f"\n{price_type}, {price_unit(currency, unit)}", style="dim")
     return cell
 
 
