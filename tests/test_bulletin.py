@@ -1426,6 +1426,37 @@ def test_cli_html_file_with_charts(tmp_path):
     assert page.startswith("<!DOCTYPE html>") and page.count("data:image/png;base64,") == 2
 
 
+def test_html_charts_are_palette_pngs_that_look_the_same():
+    """A 14-chart bulletin was 894 KB, heavy on a phone's data: charts go in 256 colours,
+    a third of the bytes, and (but for a few antialiased edge pixels) the same colours."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from forecast.bulletin.html import _png
+
+    prices = pick(default_prices(), [("Rice", "An Giang")])
+    y = prices.set_index("date")["price"]
+    fig = Figure(figsize=(4.4, 3.8))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.plot(y.index, y.to_numpy(), color="#1d3557", lw=2)
+    ax.fill_between(y.index, y * 0.9, y * 1.1, color="#e76f51", alpha=0.3)
+    true_colour = io.BytesIO()
+    fig.savefig(true_colour, format="png", dpi=130)
+    small = _png(fig, 130)
+    assert len(small) < len(true_colour.getvalue()) / 2
+    with Image.open(io.BytesIO(small)) as image:
+        assert image.mode == "P"
+        palette = np.asarray(image.convert("RGB"), dtype=int)
+    with Image.open(true_colour) as image:
+        full = np.asarray(image.convert("RGB"), dtype=int)
+    off = np.abs(palette - full).max(axis=2)
+    assert (off > 16).mean() < 0.001
+
+
 def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):
     from forecast.forecasting import write_forecasts
 
