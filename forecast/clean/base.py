@@ -148,6 +148,27 @@ def map_unique(values: pd.Series, func) -> pd.Series:
     return pd.Series(results[codes], index=values.index, dtype=object)
 
 
+class Readings:
+    """Each row's reading (a parsed price or date, or its error), each distinct one read
+    for its fields once: readings come one object per distinct value (:func:`map_unique`),
+    and a map per field over every row of a national file (a million) took 0.6 s each."""
+
+    def __init__(self, found: pd.Series) -> None:
+        rows = found.to_numpy(dtype=object)
+        # The same object for every row of one value: told apart by identity, not value.
+        self.codes = pd.factorize(np.fromiter(map(id, rows), np.int64, len(rows)))[0]
+        where = np.zeros(self.codes.max() + 1 if len(rows) else 0, dtype=np.int64)
+        where[self.codes] = np.arange(len(rows))  # a row of each (any: they are one object)
+        self.distinct = rows[where]
+        self.index = found.index
+
+    def field(self, get, dtype=object) -> pd.Series:
+        """``get(reading)`` for every row, as a Series of ``dtype``."""
+        values = np.empty(len(self.distinct), dtype=dtype)
+        values[:] = [get(r) for r in self.distinct]
+        return pd.Series(values[self.codes], index=self.index, dtype=dtype)
+
+
 def series_blocks(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[tuple, int, int]]]:
     """``frame`` sorted by series key and date, and each series' ``(key, start, stop)``."""
     key_cols = ["commodity", "market", "price_type", "unit", "currency"]

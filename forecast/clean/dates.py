@@ -25,7 +25,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from forecast.clean.base import StepOutput, fold, label, map_unique, split_rejected
+from forecast.clean.base import Readings, StepOutput, fold, label, map_unique, split_rejected
 from forecast.clean.options import CleanOptions
 from forecast.errors import InputError, UsageError
 
@@ -273,7 +273,8 @@ def parse_dates(
         return result
 
     found = map_unique(frame["date_raw"], read)
-    good = found.map(lambda r: isinstance(r, ParsedDate))
+    readings = Readings(found)
+    good = readings.field(lambda r: isinstance(r, ParsedDate), bool)
     if len(frame) and not good.any():
         raise InputError(
             f"no usable date in {len(frame)} rows (e.g. {found.iloc[0]})",
@@ -282,9 +283,16 @@ def parse_dates(
             "dd/mm/yyyy, 2024-W07, 1960M01)",
         )
     reasons = found.where(~good, None)
+    # Each distinct date converted once, then spread to its rows.
+    dates = pd.to_datetime(
+        pd.Series(
+            [r.value if isinstance(r, ParsedDate) else pd.NaT for r in readings.distinct],
+            dtype=object,
+        )
+    )
     out = frame.assign(
-        date=pd.to_datetime(found.map(lambda r: r.value if isinstance(r, ParsedDate) else pd.NaT)),
-        granularity=found.map(lambda r: r.granularity if isinstance(r, ParsedDate) else ""),
+        date=pd.Series(dates.to_numpy()[readings.codes], index=frame.index),
+        granularity=readings.field(lambda r: r.granularity if isinstance(r, ParsedDate) else ""),
     )
     kept, rejected = split_rejected(out, reasons)
     return StepOutput(kept, rejected, notes, {"dayfirst": dayfirst})

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.clean.base import (
+    Readings,
     StepOutput,
     fold,
     map_unique,
@@ -354,21 +355,22 @@ def parse_prices(
     found = _read_each(frame["price_raw"], functools.partial(_read_price, decimal=decimal))
     if default_decimal is not None and not options.decimal:
         found = _small_units_stay_open(frame, found)
-    good = found.map(lambda r: isinstance(r, ParsedPrice))
+    read = Readings(found)
+    good = read.field(lambda r: isinstance(r, ParsedPrice), bool)
     if len(frame) and not good.any():
         raise InputError(
             f"no usable price in {len(frame)} rows (e.g. {found.iloc[0]})",
             where,
             _no_price_hint(found),
         )
-    price = found.map(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan).astype(float)
-    ambiguous = found.map(lambda r: isinstance(r, ParsedPrice) and r.ambiguous).astype(bool)
+    price = read.field(lambda r: r.value if isinstance(r, ParsedPrice) else np.nan, float)
+    ambiguous = read.field(lambda r: isinstance(r, ParsedPrice) and r.ambiguous, bool)
     notes, details = [], {}
     if decimal_note and not options.decimal:
         notes.append(decimal_note)
-    notes += _decimal_mismatch_note(found)
-    marks = found.map(lambda r: r.currency if isinstance(r, ParsedPrice) else None)
-    scaled = found.map(lambda r: isinstance(r, ParsedPrice) and r.scaled).astype(bool)
+    notes += _decimal_mismatch_note(found, read)
+    marks = read.field(lambda r: r.currency if isinstance(r, ParsedPrice) else None)
+    scaled = read.field(lambda r: isinstance(r, ParsedPrice) and r.scaled, bool)
     if ambiguous.any():
         price, more, details = _settle_thousands(
             frame,
@@ -383,10 +385,10 @@ def parse_prices(
     out = frame.assign(
         price=price,
         price_currency=marks,
-        price_unit=found.map(lambda r: r.unit if isinstance(r, ParsedPrice) else None),
+        price_unit=read.field(lambda r: r.unit if isinstance(r, ParsedPrice) else None),
         price_scaled=scaled,
     )
-    reasons = found.map(lambda r: None if isinstance(r, ParsedPrice) else str(r))
+    reasons = read.field(lambda r: None if isinstance(r, ParsedPrice) else str(r))
     kept, rejected = split_rejected(out, reasons)
     return StepOutput(kept, rejected, notes, details)
 
@@ -450,10 +452,10 @@ def _no_price_hint(found: pd.Series) -> str:
     return "Check that the price column is mapped (e.g. --map price=Giá)"
 
 
-def _decimal_mismatch_note(found: pd.Series) -> list[str]:
+def _decimal_mismatch_note(found: pd.Series, read: Readings) -> list[str]:
     """A note when prices were refused for their decimal point: the rows are reported one by
     one, but the fix for all of them is one option."""
-    mismatch = _mismatches(found)
+    mismatch = read.field(lambda r: isinstance(r, DecimalMismatch), bool)
     if not mismatch.any():
         return []
     first = found[mismatch].iloc[0]

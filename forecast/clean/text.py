@@ -25,7 +25,9 @@ def tidy_keys(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     renamed = []
     for column in TEXT_KEY:
         raw = frame[column]
-        written = raw.notna() & raw.map(lambda v: isinstance(v, str))
+        written = raw.notna()
+        if not isinstance(raw.dtype, pd.StringDtype):  # else every value there is text
+            written &= map_unique(raw, lambda v: isinstance(v, str)).astype(bool)
         pairs = pd.DataFrame({"from": raw[written], "to": out.loc[written, column]})
         pairs = pairs[(pairs["from"] != pairs["to"]) & (pairs["to"] != "")].drop_duplicates()
         renamed += [
