@@ -166,6 +166,14 @@ def test_outlook_range_and_direction_threshold():
     assert outlook(wide.assign(lower_80=90.0, upper_80=125.0), 100.0, 3).direction == "rising"
     assert outlook(wide.assign(forecast=95.0), 100.0, 3).direction == "unclear"
     assert outlook(wide.assign(forecast=60.0), 100.0, 3).direction == "falling"  # -40 %
+    # Nor "stable" between -25 % and +33 % (a review's durian): the middle holds, the
+    # price may not. Within 20 % either way, it is.
+    assert outlook(wide.assign(forecast=101.0, lower_80=75, upper_80=133), 100.0, 3).direction == (
+        "unclear"
+    )
+    assert outlook(wide.assign(forecast=101.0, lower_80=85, upper_80=118), 100.0, 3).direction == (
+        "stable"
+    )
 
 
 def _key(commodity: str, currency: str = "VND", market: str = "Bến Tre"):
@@ -501,11 +509,15 @@ def test_lagging_series_outlook_covers_the_periods_after_the_bulletin_date():
     assert "134 (T6/2025)" in render(facts, "vi", "md")
 
 
-def test_outlook_of_a_current_series_does_not_depend_on_a_lagging_one_beside_it():
+def test_outlook_of_a_current_series_does_not_depend_on_a_lagging_one_beside_it(monkeypatch):
     # auto's backtest and calibration depend on its horizon: forecasting every series as far
     # as the most lagging one needs gave robusta the ranges of an 8-month forecast beside
-    # Sri Lankan coconut (five months behind) and of a 3-month one alone.
+    # Sri Lankan coconut (five months behind) and of a 3-month one alone. (Its outlook is
+    # shown here however far behind: a bulletin holds back those too far behind, below.)
+    from forecast.bulletin import facts as facts_module
     from forecast.forecasting import ForecastSpec, forecast_prices
+
+    monkeypatch.setattr(facts_module, "OUTLOOK_MAX_AGE", {"weekly": 99, "monthly": 99})
 
     robusta = pick(default_prices(), [("Coffee, Robusta", "world")])
     both = pick(default_prices(), [("Coffee, Robusta", "world"), ("Coconut", "Jaffna")])
@@ -559,9 +571,12 @@ def _many_markets() -> pd.DataFrame:
     )[[*KEY, "date", "price", "flags"]]
 
 
-def test_kin_of_a_big_group_are_those_of_each_series_own_horizon():
+def test_kin_of_a_big_group_are_those_of_each_series_own_horizon(monkeypatch):
     # A pool built for the most lagging series' horizon kept other rows of a 200-market
     # group than one built for 3 steps: Now2's outlook moved with Short11 beside it.
+    from forecast.bulletin import facts as facts_module
+
+    monkeypatch.setattr(facts_module, "OUTLOOK_MAX_AGE", {"weekly": 99, "monthly": 99})
     every = _many_markets()
     now2 = every[every["market"] == "Now2"]
     both = every[every["market"].isin(["Now2", "Short11"])]
@@ -577,6 +592,27 @@ def test_kin_of_a_big_group_are_those_of_each_series_own_horizon():
     lagging = next(s.outlook for s in beside if s.key[1] == "Short11")
     assert lagging.low == pytest.approx(own["lower_80"].min())
     assert lagging.high == pytest.approx(own["upper_80"].max())
+
+
+def test_a_series_far_behind_the_bulletin_says_it_has_no_recent_price_to_forecast_from():
+    """A review: rice last priced in May read "Dự báo 3 tuần tới: 6.570–8.240, ổn định" in
+    a November bulletin, a forecast 27 weeks out told as the coming weeks'. Up to 3 months
+    (8 weeks) behind, a series keeps its outlook; further, it says why it has none."""
+    every = default_prices()
+    both = pick(every, [("Coffee, Robusta", "world"), ("Coconut", "Jaffna")])
+    for as_of, behind in (("2025-09-01", False), ("2025-11-01", True)):  # June's: 3, 5 back
+        made = make_bulletin(both, horizon=3, n_jobs=1, as_of=as_of, kin_prices=every)
+        coconut = next(s for s in made.facts.series if s.commodity == "Coconut")
+        coffee = next(s for s in made.facts.series if s.commodity.startswith("Coffee"))
+        assert coffee.outlook.low is not None and coffee.outlook.direction != "too_old"
+        assert (coconut.outlook.direction == "too_old") is behind
+        assert (coconut.outlook.low is None) is behind
+        shown = render(made.facts, "vi", "txt")
+        assert ("chưa có giá mới để dự báo" in shown) is behind
+        # Not kept as what the farmers were told: the archive has no range of it.
+        archived = set(map(tuple, made.forecasts[["commodity", "market"]].to_numpy()))
+        assert (("Coconut", "Jaffna") in archived) is not behind
+    assert "no recent price to forecast from" in render(made.facts, "en", "txt")
 
 
 def test_stale_series_left_out_and_listed():

@@ -11,10 +11,13 @@ Per series (one commodity in one market), as FEWS NET and WFP market monitors do
   exist (``n_years`` says how many; ``None`` when fewer than ``MIN_AVERAGE_YEARS``, 2: the
   "average" of one year is last year's price again, under another name);
 * the outlook for the next ``horizon`` periods: the 80 % range over those periods (lowest
-  lower bound to highest upper bound) and a direction from the median of the point forecasts'
-  changes against the latest price: within ``STABLE_OUTLOOK_PCT`` (3 %) either way is
-  *stable*, above is *rising*, below *falling*, and *unclear* where the range is so wide
-  that the price is hardly more likely to go that way than the other;
+  lower bound to highest upper bound) and a direction from the median of the point
+  forecasts' changes against the latest price: within ``STABLE_OUTLOOK_PCT`` (3 %) either
+  way is *stable* (with a range within ``STABLE_RANGE_PCT``, 20 %, of the price), above is
+  *rising*, below *falling*, and *unclear* where the range is so wide that the price is
+  hardly more likely to go that way than the other; none (a word saying why) for a series
+  of too few prices or whose last price is too far behind the bulletin's
+  (``OUTLOOK_MAX_AGE``);
 * the WFP ALPS band of the latest price (``None`` when the series does not qualify), and
   whether the price is *low*: an ALPS below -1 (``forecast.anomaly.ALPS_LOW``), more than one
   standard deviation below what trend and season explain, which WFP's bands (they grade
@@ -69,6 +72,9 @@ HIGH_PCT = 10.0
 SEVERE_PCT = 25.0
 #: A median forecast change within this (in %) of the latest price is a "stable" outlook.
 STABLE_OUTLOOK_PCT = 3.0
+#: A "stable" outlook's range stays within this (in %) of the latest price either way;
+#: wider, the outlook is "unclear".
+STABLE_RANGE_PCT = 20.0
 #: An outlook whose range makes its direction this likely or less is "unclear", not
 #: "rising" or "falling" (see :func:`outlook`).
 UNCLEAR_BELOW_CHANCE = 0.6
@@ -538,7 +544,7 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
     changes = 100.0 * (rows["forecast"].astype(float).to_numpy() / price - 1.0)
     median_pct = float(np.median(changes))
     if abs(median_pct) < STABLE_OUTLOOK_PCT:
-        direction = "stable"
+        direction = "stable" if _narrow(low, high, price) else "unclear"
     elif _way_chance(median_pct, low, high, level) <= UNCLEAR_BELOW_CHANCE:
         direction = "unclear"
     else:
@@ -555,6 +561,16 @@ def outlook(forecast: pd.DataFrame, price: float, horizon: int, after=None) -> O
         direction=direction,
         model=model,
     )
+
+
+def _narrow(low, high, price: float) -> bool:
+    """Whether a range stays within ``STABLE_RANGE_PCT`` of the price either way (no range:
+    yes). A review read "82.000–145.000, ổn định" (-25 % to +33 %): no farmer calls that
+    stable, whatever the middle of it does."""
+    if low is None or high is None:
+        return True
+    bound = STABLE_RANGE_PCT / 100.0
+    return low >= price * (1 - bound) and high <= price * (1 + bound)
 
 
 def _way_chance(median_pct: float, low, high, level) -> float:
@@ -578,12 +594,35 @@ def _way_chance(median_pct: float, low, high, level) -> float:
 MIN_OUTLOOK_PRICES = 12
 
 
-def _honest(found: Outlook | None, n_prices: int) -> Outlook | None:
-    """``found``, or for a series of fewer than ``MIN_OUTLOOK_PRICES`` prices an outlook
-    that says it has too few prices to tell (no range, no direction)."""
-    if found is None or n_prices >= MIN_OUTLOOK_PRICES:
+#: Periods a series' last price may be before the bulletin's and still give an outlook:
+#: a weekly rice price last written in May read "next 3 weeks: 6,570-8,240" in November,
+#: a forecast 27 weeks out told as the coming weeks'.
+OUTLOOK_MAX_AGE = {"weekly": 8, "monthly": 3}
+#: Outlooks that say why there is none, in place of a range and a direction.
+NO_OUTLOOK = ("too_few", "too_old")
+
+
+def _honest(
+    found: Outlook | None, n_prices: int, age: int = 0, freq: str = "monthly"
+) -> Outlook | None:
+    """``found``, or an outlook that says why it cannot tell (no range, no direction): for
+    a series of fewer than ``MIN_OUTLOOK_PRICES`` prices, too few; for one whose last
+    price is more than ``OUTLOOK_MAX_AGE`` periods (``age``) before the bulletin's, too
+    old."""
+    if found is None:
         return found
-    return replace(found, low=None, high=None, level=None, direction="too_few")
+    if n_prices < MIN_OUTLOOK_PRICES:
+        return replace(found, low=None, high=None, level=None, direction="too_few")
+    if age > OUTLOOK_MAX_AGE.get(freq, OUTLOOK_MAX_AGE["monthly"]):
+        return replace(found, low=None, high=None, level=None, direction="too_old")
+    return found
+
+
+def _periods_between(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
+    """Whole periods from ``start``'s to ``end``'s (0 in the same one)."""
+    if freq == "weekly":
+        return int((end.normalize() - start.normalize()).days // 7)
+    return (end.year - start.year) * 12 + end.month - start.month
 
 
 def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
@@ -868,9 +907,12 @@ def series_facts(
         raw = alert.get("alps")
         alps = None if raw is None or pd.isna(raw) else float(raw)
     ahead = _honest(
-        outlook(forecast, price, horizon, after=when), len(y) if observed is None else observed
+        outlook(forecast, price, horizon, after=when),
+        len(y) if observed is None else observed,
+        _periods_between(date, when, freq),
+        freq,
     )
-    too_few = ahead is not None and ahead.direction == "too_few"
+    too_few = ahead is not None and ahead.direction in NO_OUTLOOK
     return SeriesFacts(
         key=tuple(key),
         freq=freq,
@@ -1238,7 +1280,7 @@ def make_bulletin(
         revised=revised_by_series(revised),
     )
     # Series with too few prices for an outlook: no forecast to chart or to keep.
-    too_few = {s.key for s in facts.series if s.outlook and s.outlook.direction == "too_few"}
+    too_few = {s.key for s in facts.series if s.outlook and s.outlook.direction in NO_OUTLOOK}
     if too_few and not forecasts.empty:
         shown = ~pd.MultiIndex.from_frame(forecasts[list(KEY)]).isin(list(too_few))
         forecasts = forecasts[shown]

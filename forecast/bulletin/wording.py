@@ -81,6 +81,7 @@ WORDS: dict[str, dict[str, str]] = {
         "stable": "ổn định",
         "unclear": "chưa rõ tăng hay giảm",
         "too_few": "chưa đủ giá để dự báo",
+        "too_old": "chưa có giá mới để dự báo",
         # WFP's bands (stress, alert, crisis) in a farmer's words for a price level: how
         # high the price is for its trend and season.
         "band_normal": "bình thường",
@@ -267,6 +268,7 @@ WORDS: dict[str, dict[str, str]] = {
         "stable": "stable",
         "unclear": "could go either way",
         "too_few": "too few prices to forecast",
+        "too_old": "no recent price to forecast from",
         "band_normal": "normal",
         "band_stress": "stress",
         "band_alert": "alert",
