@@ -1842,13 +1842,16 @@ def test_english_bulletins_say_what_a_chuc_and_a_trai_are(tmp_path):
     # A file read per chục of 12 (cleaning's default count) says 12.
     from_file = bulletin("en", "md", "-i", chuc)
     assert "| Coconut (mature) | Mỏ Cày Bắc | đồng/chục of 12 nuts | 162,000 |" in from_file
-    # Vietnamese readers know a chục: their bulletins do not change.
+    # Vietnamese readers know a chục of 12; one of 14 says so (a review: 170.000 a chục of
+    # 14 read dearer than 146.000 a chục of 12 at the depot beside it, the same a nut).
     vi = bulletin("vi", "md", "--db", db)
-    assert "| Dừa khô | Mỏ Cày Bắc | đồng/chục | 162.000 |" in vi, vi
+    assert "| Dừa khô | Mỏ Cày Bắc | đồng/chục (14 trái) | 162.000 |" in vi, vi
     assert "| Dừa xiêm | Mỏ Cày Bắc | đồng/trái | 6.000 |" in vi, vi
     assert "nuts" not in vi
     vi_sms = bulletin("vi", "sms", "--db", db)
-    assert "Dua kho Mo Cay Bac 162.000d/chuc (" in vi_sms and "6.000d/trai" in vi_sms
+    assert "Dua kho Mo Cay Bac 162.000d/chuc (14 trai) (" in vi_sms and "6.000d/trai" in vi_sms
+    twelve = bulletin("vi", "md", "-i", chuc)
+    assert "| Dừa khô | Mỏ Cày Bắc | đồng/chục | 162.000 |" in twelve, twelve
 
 
 def test_last_periods_line_says_the_unit_as_the_table_does(tmp_path):
@@ -1937,7 +1940,8 @@ def test_a_chuc_is_explained_once_and_without_its_count_says_the_markets():
     (s,) = facts.series
     assert s.nuts_per_chuc == 14 and s.unit == "chục"
     assert unit_word(s, "en") == "đồng/chục of 14 nuts"
-    assert unit_word(s, "en", explained=False) == "đồng/chục" == unit_word(s, "vi")
+    assert unit_word(s, "en", explained=False) == "đồng/chục" == unit_word(s, "vi", explained=False)
+    assert unit_word(s, "vi") == "đồng/chục (14 trái)"
     held = replace(s, held_back=(HeldBack(s.date, 1_680_000.0, 168_000.0),))  # its latest
     (note,) = series_notes(held, "en")
     assert f"1,680,000 đồng/chục ({s.date:%b %Y})" in note and "about 168,000 đồng/chục)" in note

@@ -1295,7 +1295,7 @@ def test_charts_quote_prices_in_the_unit_the_depot_traded_them(tmp_path, monkeyp
         return {fig.axes[0].get_ylabel(): (y, fig) for y, fig in drawn}
 
     for lang, per_chuc, per_nut in (
-        ("vi", "đồng/chục", "đồng/trái"),
+        ("vi", "đồng/chục (14 trái)", "đồng/trái"),
         ("en", "đồng/chục of 14 nuts", "đồng/nut"),
     ):
         for kind in ("fan", "backtest"):

@@ -210,6 +210,11 @@ def unit_word(s: SeriesFacts, lang: str, *, explained: bool = True) -> str:
     label = series_unit_label(s.key, lang)  # a coconut's piece counted: "LKR/trái"
     if explained and lang == "en" and str(s.unit).strip() == CHUC:
         return f"{label.split('/', 1)[0]}/{chuc_explained(s)}"
+    if explained and str(s.unit).strip() == CHUC and s.nuts_per_chuc not in (None, 12):
+        # A chục is 12 where it is not said; a depot counting 14 says so, or its 170.000
+        # reads dearer than 146.000 per chục of 12, the same price a nut.
+        counted_as = count_word(s.commodity, "nut", "vi") or "trái"
+        return f"{label} ({s.nuts_per_chuc} {counted_as})"
     return label
 
 
