@@ -2187,12 +2187,14 @@ def test_price_alert_bands_read_as_plain_price_levels():
     vi, sms = render(facts, "vi", "md"), render(facts, "vi", "sms")
     assert "| hơi cao |" in vi and "| cao |" in vi and "| rất cao |" in vi
     assert "căng thẳng" not in vi and "khủng hoảng" not in vi
-    assert "Giá cao bất thường so với xu hướng và mùa vụ (ALPS 1,4)." in vi
-    assert "Giá rất cao bất thường so với xu hướng và mùa vụ (ALPS 2,3)." in vi
+    # A farmer reads the words; the index's value is the English bulletin's.
+    assert "Giá cao bất thường so với xu hướng và mùa vụ." in vi and "ALPS 1,4" not in vi
+    assert "Giá rất cao bất thường so với xu hướng và mùa vụ." in vi
     assert "Canh bao: gia cao bat thuong." in sms and "Canh bao: gia rat cao bat thuong." in sms
     assert "(canh bao)" not in sms
     en_sms = render(facts, "en", "sms")
-    assert "Price unusually high (alert level)." in en_sms and "(alert)" not in en_sms
+    assert "Price high for the season." in en_sms and "level)" not in en_sms
+    assert "| a bit high |" in render(facts, "en", "md")  # WFP's "stress", in plain words
 
 
 def alert_facts(cases) -> BulletinFacts:
@@ -2255,7 +2257,7 @@ def test_every_english_count_has_its_singular():
 def test_a_negative_alps_has_the_minus_sign_the_tables_and_legend_have():
     """The notes said "(ALPS -1,6)" under a legend of "ALPS dưới −1" and changes of "−3,6%"."""
     facts = alert_facts([("normal", -1.56)])
-    for lang, note in (("vi", "(ALPS −1,6)"), ("en", "(ALPS −1.6)")):
+    for lang, note in (("en", "(ALPS −1.6)"),):
         for fmt in ("md", "txt", "html"):
             text = " ".join(render(facts, lang, fmt).split())  # txt wraps its lines
             assert note in text and "ALPS -" not in text, (lang, fmt)
@@ -2277,7 +2279,7 @@ def test_a_bulletins_alps_is_printed_on_its_bands_side():
         assert abs(float(value) - alps) <= 0.05 + 1e-9  # rounded to a decimal, not moved
     assert "(ALPS 1.4: alert)" in text  # far from an edge: one decimal, as before
     vi = render(alert_facts([("alert", 1.96)]), "vi", "md")
-    assert "(ALPS 1,96)" in vi
+    assert "Giá cao bất thường" in vi and "ALPS 1" not in vi  # a farmer reads the words
 
 
 def test_cli_bulletin_on_the_pink_sheet_never_calls_a_far_low_price_normal(shared_data):
@@ -2771,8 +2773,8 @@ def test_an_alert_on_a_price_that_moved_the_other_way_on_last_year_says_both():
     down, up = Change(pct=-28.9, reference=7.9), Change(pct=12.0, reference=90.0)
     turned = replace(facts, series=(replace(high, vs_year_ago=down), replace(low, vs_year_ago=up)))
     vi, en = render(turned, "vi", "md"), render(turned, "en", "md")
-    assert "Giá vẫn cao bất thường so với xu hướng và mùa vụ (ALPS 1,0), dù đã giảm" in vi
-    assert "Giá vẫn thấp bất thường so với xu hướng và mùa vụ (ALPS −1,6), dù đã tăng" in vi
+    assert "Giá vẫn cao bất thường so với xu hướng và mùa vụ, dù đã giảm" in vi
+    assert "Giá vẫn thấp bất thường so với xu hướng và mùa vụ, dù đã tăng" in vi
     assert "Price still unusually high for the trend and season (ALPS 1.0: alert), though " in en
     assert "Price still unusually low for the trend and season (ALPS −1.6), though up" in en
     # Moving the same way as the alert, or no price a year ago: the plain note.
@@ -2819,18 +2821,18 @@ def test_a_young_depots_bulletin_shows_no_columns_it_cannot_fill():
     data, with five years and price alerts, keeps both."""
     young = make_bulletin(weekly_pomelo([45_000.0 + 100 * i for i in range(30)]), model="naive")
     for lang, five, alert in (
-        ("vi", "So TB 5 năm", "Cảnh báo giá"),
-        ("en", "vs 5-yr avg", "Price alert"),
+        ("vi", "So TB 5 năm", "Mức giá"),
+        ("en", "vs 5-yr avg", "Price level"),
     ):
         for fmt in ("md", "txt", "html"):
             text = render(young.facts, lang, fmt)
             assert five not in text and alert not in text and "ALPS" not in text, text
             assert "So cùng kỳ năm trước" not in text and "vs last year" not in text
-        assert "FEWS NET" in render(young.facts, lang, "md")  # the change marks still explained
+        assert "!! " in render(young.facts, lang, "md")  # the change marks still explained
     old = make_bulletin(default_prices(), model="naive", horizon=3, n_jobs=1).facts
     for lang, five, alert in (
-        ("vi", "So TB 5 năm", "Cảnh báo giá"),
-        ("en", "vs 5-yr avg", "Price alert"),
+        ("vi", "So TB 5 năm", "Mức giá"),
+        ("en", "vs 5-yr avg", "Price level"),
     ):
         for fmt in ("md", "txt", "html"):
             text = render(old, lang, fmt)

@@ -192,7 +192,7 @@ def test_fan_chart_rice_an_giang_in_vietnamese(prices, calendar):
     assert shade_at(ax, date2num(pd.Timestamp("2023-03-15"))) == PEAK_ALPHA  # forecast period
     assert "Thu hoạch (ĐBSCL)" in legend_texts(ax)
     assert "Thu hoạch rộ" in legend_texts(ax)  # as the bulletins and the calendar say it
-    assert "Khoảng 80%" in legend_texts(ax)
+    assert "Vùng 80%" in legend_texts(ax)
 
     # The last price is marked and written the Vietnamese way; thousands use dots.
     last = float(y.dropna().iloc[-1])

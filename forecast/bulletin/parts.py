@@ -416,7 +416,9 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
     year = s.vs_year_ago.pct if s.vs_year_ago is not None else 0.0
     if s.alps_band in NOTED_BANDS and s.alps is not None:
         key = "anomaly_note_though_down" if year < 0 else "anomaly_note"
-        notes.append(w[key].format(alps=shown_alps(s, lang), band=band_name(s.alps_band, lang)))
+        # English names WFP's band beside its index (an analyst's words); both say the level.
+        said = band_name(s.alps_band, lang)
+        notes.append(w[key].format(alps=shown_alps(s, lang), band=said, wfp=s.alps_band))
     elif s.low:
         key = "anomaly_low_note_though_up" if year > 0 else "anomaly_low_note"
         notes.append(w[key].format(alps=shown_alps(s, lang)))

@@ -67,7 +67,7 @@ WORDS: dict[str, dict[str, str]] = {
         "col_outlook_monthly_one": "Dự báo tháng tới",
         "col_outlook_weekly_one": "Dự báo tuần tới",
         "col_outlook_mixed_one": "Dự báo kỳ tới",
-        "col_anomaly": "Cảnh báo giá",
+        "col_anomaly": "Mức giá",
         "col_date": "Ngày giá",
         "missing": "–",
         "n_years": "{n} năm",
@@ -91,14 +91,14 @@ WORDS: dict[str, dict[str, str]] = {
         # below WFP's bands: an ALPS under -1, the price far below its usual level
         "band_low": "thấp",
         "legend": (
-            "! thay đổi trên 10% (mạnh), !! trên 25% (rất mạnh), theo cách FEWS NET đánh giá. "
+            "! thay đổi trên 10% (mạnh), !! trên 25% (rất mạnh). "
             "Dự báo: cứ 10 lần thì khoảng 8 lần giá thực tế nằm trong khoảng này."
         ),
         "legend_alert": (
-            "Cảnh báo giá: giá so với mức thường theo xu hướng và mùa vụ (hơi cao, cao, "
-            "rất cao; chỉ số ALPS của WFP)."
+            "Mức giá: so với mức thường lệ theo xu hướng và mùa vụ (hơi cao, cao, rất cao; "
+            "theo chỉ số ALPS của WFP)."
         ),
-        "legend_low": "Thấp: giá thấp hơn hẳn mức thường (ALPS dưới −1).",
+        "legend_low": "Thấp: giá thấp hơn hẳn mức thường lệ.",
         "notes": "Ghi chú",
         "accuracy_title": "Độ chính xác của dự báo trước",
         "revised_corrected": "Giá {date} đã được sửa: {price} (trước là {was}).",
@@ -138,15 +138,15 @@ WORDS: dict[str, dict[str, str]] = {
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
             "không dùng trong bản tin."
         ),
-        "anomaly_note": "Giá {band} bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
-        "anomaly_low_note": "Giá thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}).",
+        # The index's value is for analysts (the English bulletin, alerts): a farmer
+        # reads the words.
+        "anomaly_note": "Giá {band} bất thường so với xu hướng và mùa vụ.",
+        "anomaly_low_note": "Giá thấp bất thường so với xu hướng và mùa vụ.",
         "anomaly_note_though_down": (
-            "Giá vẫn {band} bất thường so với xu hướng và mùa vụ (ALPS {alps}), dù đã giảm "
-            "so với năm trước."
+            "Giá vẫn {band} bất thường so với xu hướng và mùa vụ, dù đã giảm so với năm trước."
         ),
         "anomaly_low_note_though_up": (
-            "Giá vẫn thấp bất thường so với xu hướng và mùa vụ (ALPS {alps}), dù đã tăng "
-            "so với năm trước."
+            "Giá vẫn thấp bất thường so với xu hướng và mùa vụ, dù đã tăng so với năm trước."
         ),
         "accuracy": (
             "Kỳ trước dự báo giá {date} từ {low} đến {high}; giá thực tế {actual} ({verdict})."
@@ -250,7 +250,7 @@ WORDS: dict[str, dict[str, str]] = {
         "col_outlook_monthly_one": "Next month",
         "col_outlook_weekly_one": "Next week",
         "col_outlook_mixed_one": "Next period",
-        "col_anomaly": "Price alert",
+        "col_anomaly": "Price level",
         "col_date": "Price date",
         "missing": "–",
         "n_years": "{n} yrs",
@@ -270,17 +270,18 @@ WORDS: dict[str, dict[str, str]] = {
         "too_few": "too few prices to forecast",
         "too_old": "no recent price to forecast from",
         "band_normal": "normal",
-        "band_stress": "stress",
-        "band_alert": "alert",
-        "band_crisis": "crisis",
+        # WFP's bands (stress, alert, crisis) in plain words, as the Vietnamese says them.
+        "band_stress": "a bit high",
+        "band_alert": "high",
+        "band_crisis": "very high",
         "band_low": "low",
         "legend": (
-            "! change above 10% (high), !! above 25% (severe), as FEWS NET grades them. "
+            "! change above 10% (high), !! above 25% (severe). "
             "Outlook: the price lands inside the range about 8 times in 10."
         ),
         "legend_alert": (
-            "Price alert: WFP's ALPS indicator (price against trend and season; stress, "
-            "alert, crisis as it rises)."
+            "Price level: against the usual for the trend and season (WFP's ALPS: a bit "
+            "high, high, very high are its stress, alert and crisis)."
         ),
         "legend_low": "Low: well below the usual level (ALPS below −1).",
         "notes": "Notes",
@@ -321,10 +322,10 @@ WORDS: dict[str, dict[str, str]] = {
             "The price {price} ({date}) is far from the periods before (about {around}), "
             "perhaps mistyped: not used in this bulletin."
         ),
-        "anomaly_note": "Price unusually high for the trend and season (ALPS {alps}: {band}).",
+        "anomaly_note": "Price unusually high for the trend and season (ALPS {alps}: {wfp}).",
         "anomaly_low_note": "Price unusually low for the trend and season (ALPS {alps}).",
         "anomaly_note_though_down": (
-            "Price still unusually high for the trend and season (ALPS {alps}: {band}), "
+            "Price still unusually high for the trend and season (ALPS {alps}: {wfp}), "
             "though down on last year."
         ),
         "anomaly_low_note_though_up": (
@@ -387,7 +388,7 @@ WORDS: dict[str, dict[str, str]] = {
         "sms_output_unseen": (
             "{season} ({months}): output up, this market's prices did not usually dip."
         ),
-        "sms_alert": "Price unusually high ({band} level).",
+        "sms_alert": "Price {band} for the season.",
         "sms_low": "Price unusually low.",
         "sms_revised_corrected": "Price for {date} corrected: {price} (was {was}).",
         "sms_revised_corrected_typo": "Price for {date} corrected: {price}.",

@@ -68,7 +68,7 @@ TEXT = {
     "vi": {
         "price": "Giá",
         "forecast": "Dự báo",
-        "range": "Khoảng {level}%",
+        "range": "Vùng {level}%",  # "Khoảng 80%" read as "about 80 %"
         "harvest": "Thu hoạch ({region})",
         "season": "{season} ({region})",
         "peak": "Thu hoạch rộ",
