@@ -777,6 +777,18 @@ def test_vietnamese_names_numbers_and_ascii():
     assert commodity_name("Jackfruit", "vi") == "Jackfruit"  # unknown: kept as written
 
 
+def test_a_market_abroad_is_named_with_its_country():
+    """The default bulletin read "Dừa – Colombo City 188 LKR/trái": a Mekong farmer took
+    it for a coconut price near home. A market priced in another country's currency says
+    the country; Viet Nam's, and the world's, do not."""
+    assert market_name("Colombo City", "vi", "LKR") == "Colombo City (Sri Lanka)"
+    assert market_name("Bangkok", "en", "THB") == "Bangkok (Thailand)"
+    assert market_name("Bangkok", "vi", "THB") == "Bangkok (Thái Lan)"
+    assert market_name("Dong Thap", "vi", "VND") == "Đồng Tháp"
+    assert market_name("world", "vi", "USD") == "Thế giới"
+    assert market_name("Colombo, Sri Lanka", "en", "LKR") == "Colombo, Sri Lanka"  # said
+
+
 @pytest.mark.parametrize(
     ("name", "vietnamese", "english"),
     [
@@ -2010,7 +2022,7 @@ def test_summary_speaks_only_of_series_priced_this_period():
     assert [m.commodity for m in facts.summary] == ["Cocoa"]
     vi = render(facts, "vi", "md")
     assert vi.splitlines()[2] == "Nhìn chung, giá ca cao giảm; dừa chưa có giá mới."
-    assert "| Dừa | Jaffna | LKR/trái | 134 (T6/2025) |" in vi  # stays in the table, dated
+    assert "| Dừa | Jaffna (Sri Lanka) | LKR/trái | 134 (T6/2025) |" in vi  # in the table, dated
     # Only old prices: the summary says so, not "not enough prices".
     coconut = bulletin_facts(pick(default_prices(), [("Coconut", "Jaffna")]), as_of="2025-11-01")
     assert summary_sentence(coconut, "vi") == "Chưa có giá kỳ này để so với kỳ trước."

@@ -261,7 +261,7 @@ def market_names(facts: BulletinFacts, lang: str) -> dict[tuple, str]:
     count = Counter((s.commodity, s.market) for s in facts.series)
     out = {}
     for s in facts.series:
-        name = market_name(s.market, lang)
+        name = market_name(s.market, lang, s.currency)
         if count[(s.commodity, s.market)] > 1:
             name = f"{name} ({s.price_type})"
         out[s.key] = name
@@ -357,7 +357,7 @@ def shown_alps(s: SeriesFacts, lang: str) -> str:
 
 
 def series_name(s: SeriesFacts, lang: str, markets: dict[tuple, str] | None = None) -> str:
-    market = markets[s.key] if markets else market_name(s.market, lang)
+    market = markets[s.key] if markets else market_name(s.market, lang, s.currency)
     return f"{commodity_name(s.commodity, lang)} – {market}"
 
 
@@ -496,7 +496,7 @@ def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:
         return None
     from forecast.bulletin.facts import MAX_AGE_MONTHS
 
-    names = [f"{commodity_name(k[0], lang)} ({market_name(k[1], lang)})" for k in facts.stale]
+    names = [f"{commodity_name(k[0], lang)} ({market_name(k[1], lang, k[4])})" for k in facts.stale]
     return words(lang)["stale"].format(months=MAX_AGE_MONTHS, names=", ".join(names))
 
 

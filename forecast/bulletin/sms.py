@@ -55,7 +55,7 @@ def sms_series_text(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     """One series in SMS words (still with diacritics; :func:`sms_messages` folds them)."""
     w = words(lang)
     unit = unit_word(s, lang).split("/", 1)[-1]
-    market = market_name(s.market, lang)
+    market = market_name(s.market, lang, s.currency)
     price = money(s.price, s.currency, unit, lang, sms=True)
     head = f"{commodity_name(s.commodity, lang)} {market} {price}"
     if not s.is_current(facts.as_of):
@@ -291,6 +291,6 @@ def _label(s: SeriesFacts, facts: BulletinFacts, lang: str) -> str:
     bulletin has that commodity in more than one (an outlook or alert is the market's)."""
     name = commodity_name(s.commodity, lang)
     if sum(other.commodity == s.commodity for other in facts.series) > 1:
-        name = f"{name} {market_name(s.market, lang)}"
+        name = f"{name} {market_name(s.market, lang, s.currency)}"
     name = _split_words(to_gsm(name), LABEL_NAME_SEPTETS, septets)[0]
     return to_gsm(words(lang)["sms_continued"].format(name=name))

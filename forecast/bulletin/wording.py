@@ -724,9 +724,36 @@ def commodity_lower(name: str, lang: str) -> str:
     return " ".join([head, *first[1:]])
 
 
-def market_name(name: str, lang: str) -> str:
+#: The country a currency's prices are from, where it is not Viet Nam: a market priced in it
+#: is named with it ("Colombo City (Sri Lanka)"), as a Mekong farmer reading "Dừa – Colombo
+#: City 188 LKR/trái" took it for a coconut price near home.
+CURRENCY_COUNTRIES: dict[str, tuple[str, str]] = {  # ISO 4217: (Vietnamese, English)
+    "LKR": ("Sri Lanka", "Sri Lanka"),
+    "THB": ("Thái Lan", "Thailand"),
+    "KHR": ("Campuchia", "Cambodia"),
+    "LAK": ("Lào", "Laos"),
+    "MMK": ("Myanmar", "Myanmar"),
+    "CNY": ("Trung Quốc", "China"),
+    "IDR": ("Indonesia", "Indonesia"),
+    "PHP": ("Philippines", "Philippines"),
+    "MYR": ("Malaysia", "Malaysia"),
+    "INR": ("Ấn Độ", "India"),
+    "BDT": ("Bangladesh", "Bangladesh"),
+    "PKR": ("Pakistan", "Pakistan"),
+    "NPR": ("Nepal", "Nepal"),
+}
+
+
+def market_name(name: str, lang: str, currency: str | None = None) -> str:
+    """A market as the bulletin names it: "Đồng Tháp" for WFP's "Dong Thap"; with
+    ``currency``, its country after it where that is not Viet Nam (``CURRENCY_COUNTRIES``)."""
     table = MARKETS_VI if check_lang(lang) == "vi" else MARKETS_EN
-    return table.get(_key(name), str(name))
+    said = table.get(_key(name), str(name))
+    country = CURRENCY_COUNTRIES.get(str(currency).strip().upper()) if currency else None
+    if country is None:
+        return said
+    where = country[0 if lang == "vi" else 1]
+    return said if where.casefold() in said.casefold() else f"{said} ({where})"
 
 
 def season_name(season: str, lang: str) -> str:
