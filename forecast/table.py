@@ -40,6 +40,7 @@ UNIT_WORDS: dict[str, tuple[str, str]] = {
     "dozen": ("dozen", "tá"),  # exactly 12; a chục (12 to 16 nuts) is converted to nuts
     "chục": ("chục", "chục"),  # bulletins quote a series written per chục that way again
     "l": ("L", "lít"),
+    "cây": ("plant", "cây"),  # a seedling's price: per plant ("đồng/cây" read as Vietnamese)
 }
 #: The languages charts and bulletins speak.
 LANGS = ("en", "vi")

@@ -804,6 +804,8 @@ def test_a_market_abroad_is_named_with_its_country():
         ("Seedlings (pomelo)", "Cây giống bưởi", "Seedlings (pomelo)"),
         ("Pomelo seedlings", "Cây giống bưởi", "Pomelo seedlings"),
         ("Cây giống mít", "Cây giống mít", "Cây giống mít"),  # mít unknown: as written
+        # A depot's grade by number is put into English, its variety kept.
+        ("Bưởi da xanh loại 1", "Bưởi da xanh loại 1", "Pomelo (da xanh grade 1)"),
     ],
 )
 def test_names_read_in_one_language(name, vietnamese, english):
@@ -1268,7 +1270,7 @@ def test_sms_split_series_keeps_its_notes_under_its_own_name():
             "en",
             "Dong Xuan harvest",
             "(cont.):",
-            "Rice ([ST25] {loai 1} ~ dac san Soc Trang)",
+            "Rice ([ST25] {grade 1} ~ dac san Soc Trang)",
             "Mango",
         ),
     ]

@@ -123,7 +123,9 @@ def save_artefact(fig: Figure, name: str) -> Path:
         ("VND", "nut", "en", "đồng/nut"),  # đồng in both languages, the quantity in English
         ("VND", "mt", "en", "đồng/t"),
         ("USD", "bunch", "en", "USD/bunch"),
-        ("XXX", "index", "en", "index"),  # the World Bank's indices: no currency, not "XXX/"
+        ("XXX", "index", "en", "index"),
+        ("VND", "cây", "en", "đồng/plant"),  # a seedling's price, per plant
+        ("VND", "cây", "vi", "đồng/cây"),  # the World Bank's indices: no currency, not "XXX/"
     ],
 )
 def test_unit_label_in_the_users_terms(currency, unit, lang, expected):

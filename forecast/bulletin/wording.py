@@ -656,6 +656,9 @@ def _english_from_vietnamese(name: str) -> str | None:
                 rest = grade
             else:  # "tươi OM 18" -> "fresh OM 18": grades first, then a variety's name
                 rest = _leading_grades_in_english(rest)
+            # A depot's grade by number, wherever it stands: "da xanh loại 1" -> "da xanh
+            # grade 1" (the variety is a name; "loại" is a word an English reader lacks).
+            rest = re.sub(r"\bloại\s+(\d+|[IVX]+)\b", r"grade \1", rest, flags=re.I)
             english = english[:1].upper() + english[1:]
             if not rest:
                 return english
