@@ -1887,6 +1887,33 @@ def test_alerts_as_of_outside_the_data_is_refused_with_its_span(tmp_path, as_of,
     assert late.exit_code == 0, late.output
 
 
+def test_an_as_of_after_today_is_refused(tmp_path):
+    """A review: --as-of 2027-06 wrote a whole "Bản tin ... tuần 31/5–6/6/2027" from
+    November 2026's prices. Within a year of the last price, but after today: refused."""
+    today = pd.Timestamp.today().normalize()
+    months = pd.date_range(end=today - pd.DateOffset(months=1), periods=30, freq="MS")
+    path = tmp_path / "recent.csv"
+    pd.DataFrame(
+        {
+            "date": months.strftime("%Y-%m-%d"),
+            "commodity": "Rice",
+            "market": "An Giang",
+            "price_type": "Wholesale",
+            "unit": "kg",
+            "currency": "VND",
+            "price": [8000 + 10 * i for i in range(len(months))],
+        }
+    ).to_csv(path, index=False)
+    ahead = (today + pd.DateOffset(months=3)).strftime("%Y-%m")
+    for command in ("bulletin", "alerts"):
+        result = run(command, "-i", path, "--as-of", ahead, "-j", 1)
+        assert result.exit_code == 2, result.output
+        line = one_error_line(result)
+        assert f"is after today ({today:%Y-%m-%d})" in line and f"to {today:%Y-%m-%d}" in line
+    now = run("alerts", "-i", path, "--as-of", f"{today:%Y-%m}", "-j", 1, "--json")
+    assert now.exit_code == 0, now.output
+
+
 def test_a_bulletin_as_of_long_after_the_data_is_refused_before_forecasting(tmp_path):
     path = _monthly_file(tmp_path)
     result = run("bulletin", "-i", path, "-m", "naive", "--as-of", "2030-01", "-j", 1)

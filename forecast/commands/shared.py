@@ -2130,24 +2130,33 @@ def _year_written(stamp, text: str) -> bool:
 
 def check_as_of(stamp, prices, after_months: int = 12) -> None:
     """--as-of within the data: no later than ``after_months`` past its last price, nor
-    before its first. Outside, every series is "no price yet" or "no recent price", and a
-    report of none in trouble would read as good news about a time the data do not cover.
+    after today, nor before its first. Outside, every series is "no price yet" or "no
+    recent price", and a report of none in trouble would read as good news about a time
+    the data do not cover.
     """
     if stamp is None or prices.empty:
         return
     import pandas as pd
 
     first, last = prices["date"].min(), prices["date"].max()
-    latest = last + pd.DateOffset(months=after_months)
+    # Nor after today: a bulletin dated June 2027 was written from November 2026's prices.
+    today = pd.Timestamp.today().normalize()
+    latest = min(last + pd.DateOffset(months=after_months), max(today, last))
     span = (
         f"The data run from {first:%Y-%m-%d} to {last:%Y-%m-%d}: choose an --as-of from "
         f"{first:%Y-%m-%d} to {latest:%Y-%m-%d}"
     )
     if stamp < first:
         raise UsageError(f"no prices on or before {stamp:%Y-%m-%d}", "--as-of", span)
-    if stamp > latest:
+    if stamp > last + pd.DateOffset(months=after_months):
         raise UsageError(
             f"{stamp:%Y-%m-%d} is more than {after_months} months after the last price",
+            "--as-of",
+            span,
+        )
+    if stamp > latest:
+        raise UsageError(
+            f"{stamp:%Y-%m-%d} is after today ({today:%Y-%m-%d}), and no price is known then",
             "--as-of",
             span,
         )
