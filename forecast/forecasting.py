@@ -8,7 +8,7 @@ naive forecast and a note, so the output always has one row per series and horiz
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, partial
 
@@ -44,6 +44,11 @@ class ForecastSpec:
     #: depend on the horizon, and one lagging series gave every other series of a bulletin
     #: the ranges of a longer forecast than ``cropcast forecast`` makes for it.
     counted_from: pd.Timestamp | None = None
+    #: Per series key, the date its forecast starts after, where its latest price there was
+    #: held back as probably mistyped (``cropcast forecast``, ``plot``): it is fitted on the
+    #: prices before and forecast as many periods further, those up to the date left out,
+    #: so that its forecast covers the periods every other series' does.
+    start_after: Mapping[tuple, pd.Timestamp] | None = None
 
     def __post_init__(self) -> None:
         # Kept as checked: a horizon of 6.0 stayed a float, and every model refused it.
@@ -51,15 +56,19 @@ class ForecastSpec:
         object.__setattr__(self, "levels", check_levels(self.levels))
         check_model_name(self.model)  # unknown names fail here, before any work starts
 
-    def for_series(self, y: pd.Series) -> ForecastSpec:
-        """This spec with the horizon series ``y`` needs (see ``counted_from``)."""
-        if self.counted_from is None or not len(y):
-            return self
+    def for_series(self, y: pd.Series, key: tuple | None = None) -> ForecastSpec:
+        """This spec with the horizon series ``y`` (of ``key``) needs (see ``counted_from``
+        and ``start_after``)."""
+        start = self.counted_from
+        if start is None and self.start_after and key is not None:
+            start = self.start_after.get(tuple(key))
+        if start is None or not len(y):
+            return replace(self, start_after=None) if self.start_after else self
         from forecast.clean.regularise import steps_between
 
         last, freq = pd.Timestamp(y.index[-1]), infer_freq(y.index)
-        lag = max(0, steps_between(last, pd.Timestamp(self.counted_from), freq))
-        return replace(self, horizon=self.horizon + lag, counted_from=None)
+        lag = max(0, steps_between(last, pd.Timestamp(start), freq))
+        return replace(self, horizon=self.horizon + lag, counted_from=None, start_after=None)
 
 
 #: How a note begins for a series with one price: no model fits it, so it repeats the
@@ -197,7 +206,9 @@ def forecast_series(
 
     key, y, kin, source = (*item, None, None)[:4]
     start = time.perf_counter()
-    spec = spec.for_series(y)
+    # A latest price held back: the periods up to its date are forecast, and left out.
+    after = spec.start_after.get(tuple(key)) if spec.start_after else None
+    spec = spec.for_series(y, key)
     X = X_future = None
     if spec.use_calendar and takes_features(spec.model):
         future = future_index(y, spec.horizon)
@@ -242,6 +253,8 @@ def forecast_series(
                 note += "; no ranges"
             used, explain = "last", {}
     frame = frame.reset_index().rename(columns={"index": "date"})
+    if after is not None:
+        frame = frame[frame["date"] > pd.Timestamp(after)].reset_index(drop=True)
     frame["model"] = used
     return SeriesForecast(key, frame, used, note, explain, time.perf_counter() - start)
 
@@ -341,7 +354,7 @@ def forecast_prices(
         from forecast.kin import KinPools, PoolsByHorizon, WithKin
 
         window = AutoForecaster().calibration_window
-        if spec.counted_from is None:
+        if spec.counted_from is None and not spec.start_after:
             pools = KinPools(every, fitted_steps(spec.horizon), window)
             if pools:
                 items = WithKin(items, pools)

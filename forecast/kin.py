@@ -411,15 +411,15 @@ class PoolsByHorizon:
 
     def with_source(self, key: tuple, y: pd.Series) -> tuple[np.ndarray, str] | None:
         if self._pools is None:
-            horizons = {self._horizon(y) for _, y in iter_series(self._forecast)}
+            horizons = {self._horizon(k, y) for k, y in iter_series(self._forecast)}
             self._pools = KinPools.for_horizons(self._prices, horizons, self._window)
             self._forecast = None  # not kept while the jobs run
-        return self._pools[self._horizon(y)].with_source(key, y)
+        return self._pools[self._horizon(key, y)].with_source(key, y)
 
-    def _horizon(self, y: pd.Series) -> int:
+    def _horizon(self, key: tuple, y: pd.Series) -> int:
         from forecast.auto import fitted_steps
 
-        return fitted_steps(self._spec.for_series(y).horizon)
+        return fitted_steps(self._spec.for_series(y, key).horizon)
 
 
 class WithKin(Iterator):

@@ -1636,6 +1636,52 @@ def test_a_tenfold_jump_between_two_prices_is_named(tmp_path):
     assert "(2016-12) -> 16.08 (2019-07)" in fall.stderr
 
 
+def test_a_latest_price_typed_five_times_too_high_is_held_back_as_the_bulletin_does(tmp_path):
+    """Two reviews: a latest price typed 5x became the forecast's start, and its trend
+    (+75 % a year on, on top of the typo), while the bulletin held it back. The forecast
+    now leaves it out too, says so, starts from the price before, and covers the periods it
+    would have; a price a little high is no typo and is used."""
+    months = pd.date_range("2019-01-01", periods=42, freq="MS")
+    rng = np.random.default_rng(11)
+    level = 8600 * np.exp(np.cumsum(rng.normal(0.0, 0.02, len(months))))
+
+    def file(last: float, name: str):
+        prices = [*level[:-1], last]
+        rows = ["date,commodity,market,price_type,unit,currency,price"]
+        rows += [
+            f"{d:%Y-%m-%d},Rice,An Giang,Wholesale,kg,VND,{p:.0f}"
+            for d, p in zip(months, prices, strict=True)
+        ]
+        return _price_file(tmp_path, name, rows)
+
+    before = round(level[-2])
+    typo = file(level[-1] * 5, "typo.csv")
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", typo, "-h", 6, "-j", 1, "-q", "-o", out, "--no-archive")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "1 price is left out as probably mistyped" in said, said
+    assert "its forecast starts from 2022-05's price" in said and "was kept" not in said
+    fc = pd.read_csv(out, parse_dates=["date"])
+    expected = pd.date_range("2022-07-01", periods=6, freq="MS")  # after the typo's June
+    assert list(fc["date"]) == list(expected)
+    assert fc["forecast"].iloc[0] == pytest.approx(before, rel=0.1)
+    assert (fc["upper_95"] < before * 2).all()
+    # The bulletin's outlook of the same file: the same decision, the same level.
+    bulletin = run("bulletin", "-i", typo, "-f", "txt", "--lang", "en", "-j", 1, "--no-archive")
+    assert bulletin.exit_code == 0 and "perhaps mistyped" in " ".join(bulletin.stdout.split())
+    # The fan chart leaves it out too, and marks it.
+    charts = tmp_path / "charts"
+    drawn = run("plot", "-i", typo, "-h", 6, "-j", 1, "-q", "--out", charts)
+    assert drawn.exit_code == 0, drawn.output
+    assert "left out as probably mistyped" in drawn.stderr
+    # A price a fifth up is a price: used, and the forecast starts from it.
+    real = file(level[-1] * 1.2, "real.csv")
+    kept = run("forecast", "-i", real, "-h", 6, "-j", 1, "-q", "-o", out, "--no-archive")
+    assert kept.exit_code == 0 and "mistyped" not in kept.stderr
+    assert pd.read_csv(out, parse_dates=["date"])["date"].iloc[0] == pd.Timestamp("2022-07-01")
+
+
 def test_a_last_price_a_new_currency_unit_is_forecast_from_itself(tmp_path):
     """A last price a hundredth of the one before (new leones, still coded SLL): ETS and
     Theta smoothed the log level across the move, and auto forecast 2.5 times the last

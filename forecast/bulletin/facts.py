@@ -934,9 +934,17 @@ def series_facts(
 
 
 def hold_back_mistyped(
-    prices: pd.DataFrame, kin_prices: pd.DataFrame | None = None
+    prices: pd.DataFrame,
+    kin_prices: pd.DataFrame | None = None,
+    *,
+    latest_only: bool = False,
+    below: float | None = None,
 ) -> tuple[pd.DataFrame, dict[tuple, list[HeldBack]]]:
     """``prices`` without the ones that look mistyped, and those, by series key.
+
+    ``latest_only``: only a series' latest price is judged; ``below``: only moves of less
+    than that many times (``cropcast forecast`` leaves the older ones, and tenfold moves, to
+    its models' own rules, which say what they do with them).
 
     A real price of its series' last ``JUDGED_MONTHS`` (what the bulletin's changes compare) is
     suspect when it is ``MISTYPED`` times or more above or below both the median of the
@@ -965,7 +973,9 @@ def hold_back_mistyped(
     # From each series' own last price: its changes compare from there.
     last = rows.groupby(list(KEY), sort=False, observed=True)["date"].transform("max")
     recent = rows["date"] >= last - pd.DateOffset(months=JUDGED_MONTHS)
-    suspect = (spike | latest) & (size >= 3) & recent.to_numpy()
+    suspect = (latest if latest_only else spike | latest) & (size >= 3) & recent.to_numpy()
+    if below is not None:
+        suspect &= np.abs(move) < np.log(below)
     if not suspect.any():
         return prices.drop(columns="_at"), {}
     kin = _kin_moves(rows[suspect], prices if kin_prices is None else kin_prices)

@@ -38,6 +38,7 @@ from forecast.commands.shared import (
     progress_bar,
     refuse_overwrite,
     say_note,
+    starting_after_held,
     store_to_read,
 )
 from forecast.errors import UsageError
@@ -75,7 +76,7 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
                 harvest_months=job["harvest"],
                 last_n=last_n,
                 lang=lang,
-                held_back=_left_out_as_typos(y, job.get("model", "auto")),
+                held_back=_held_back(y, job),
             )
         elif kind == "season":
             fig = plots.seasonal_profile(y, title=label, harvest_rows=job["harvest"], lang=lang)
@@ -96,6 +97,38 @@ def _draw_chart(job: dict) -> tuple[Path | None, str]:
     except ValueError as exc:  # too short or too sparse for this chart: say so, go on
         return None, f"skipped {label}: {exc}"
     return plots.save_figure(fig, job["path"]), ""
+
+
+def _held_marks(held: dict | None, per_chuc: dict) -> dict:
+    """The prices held back as mistyped, by series key, as dated prices in the chart's unit
+    (per chục where the depot quotes so, as the chart's)."""
+    import pandas as pd
+
+    from forecast.bulletin.depot import quote_per_chuc
+    from forecast.table import KEY
+
+    rows = [(*key, h.date, h.price) for key, found in (held or {}).items() for h in found]
+    if not rows:
+        return {}
+    frame = quote_per_chuc(pd.DataFrame(rows, columns=[*KEY, "date", "price"]), per_chuc)
+    return {
+        tuple(key): group.set_index("date")["price"].sort_index()
+        for key, group in frame.groupby(list(KEY), sort=False)
+    }
+
+
+def _held_back(y, job: dict):
+    """What the chart leaves out of its line and marks: the prices held back as mistyped
+    (as `cropcast forecast` and the bulletin hold them back) and those the model left out
+    as tenfold jumps."""
+    import pandas as pd
+
+    typos = _left_out_as_typos(y, job.get("model", "auto"))
+    held = job.get("held")
+    if held is None or held.empty:
+        return typos
+    both = pd.concat([typos, held])
+    return both[~both.index.duplicated()].sort_index()
 
 
 def _left_out_as_typos(y, model: str):
@@ -206,6 +239,9 @@ def plot_cmd(
     # Only fan and backtest charts forecast: the notes of the others do not speak of forecasts.
     forecasting = kind in (ChartKind.fan, ChartKind.backtest)
     reports: list = []
+    # A fan chart forecasts as `cropcast forecast` does: without the prices it holds back as
+    # mistyped, which it marks.
+    held: dict | None = {} if kind is ChartKind.fan else None
     prices, every = load_for_forecast(
         input_,
         series,
@@ -221,11 +257,15 @@ def plot_cmd(
         reports=reports,
         quotes_chuc=True,
         sheet=sheet,
+        held=held,
     )
     # Prices in the unit the depot quotes them in, as the bulletin does: "118.000 đồng/chục"
     # of dried coconuts, not "9.833 đồng/trái", a number no depot quotes.
     per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
     prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
+    held_marks = _held_marks(held, per_chuc)
+    if held_marks:
+        spec = starting_after_held(spec, prices, {k: m.index for k, m in held_marks.items()})
     # A typical year is of prices someone wrote, as the bulletin's harvest notes read it:
     # cleaning's estimates in a gap made one more year count here than there.
     items = list(iter_series(observed_prices(prices) if kind is ChartKind.season else prices))
@@ -291,6 +331,7 @@ def plot_cmd(
                     "harvest": harvest.get(key),
                     "last": last,
                     "model": model,
+                    "held": held_marks.get(key),
                     "path": out / f"{stem}{suffix}",
                     "nuts_per_chuc": per_chuc.get(series_of(key)),
                 }

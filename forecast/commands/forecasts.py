@@ -49,6 +49,7 @@ from forecast.commands.shared import (
     progress_bar,
     refuse_overwrite,
     say_note,
+    starting_after_held,
     store_to_read,
     write_as_given,
 )
@@ -282,6 +283,7 @@ def forecast_cmd(
         )
         archive_in = store_to_read(input_, db) if input_ is None else db
         reports: list = []  # the file's cleaning report: outputs name series as it does
+        held: dict = {}  # prices left out as probably mistyped, as a bulletin leaves them
         prices, every = load_for_forecast(
             input_,
             series,
@@ -295,7 +297,9 @@ def forecast_cmd(
             chuc=chuc,
             sheet=sheet,
             reports=reports,
+            held=held,
         )
+        spec = starting_after_held(spec, prices, {k: [h.date for h in v] for k, v in held.items()})
         note_long_horizon(prices, horizon)
         n_series = prices.groupby(["commodity", "market", "price_type", "unit", "currency"]).ngroups
         with progress_bar(n_series, quiet) as bar:

@@ -986,6 +986,7 @@ def load_for_forecast(
     outliers_later: bool = False,
     sheet: str | None = None,
     stale_later: bool = False,
+    held: dict | None = None,
 ):
     """``(chosen, every)``: the prices a command works on (the file (cleaned), the store or the
     embedded data, filtered: --input wins; then the store, see ``store_to_read``) and the
@@ -1005,6 +1006,9 @@ def load_for_forecast(
     ``stale_later``: the command says itself what it does with the series that stopped (a
     bulletin leaves out those with no price in the 12 months before its date, which are
     not forecast: "their forecasts start from their own last price" was untrue there).
+    ``held``: a dict that receives the prices left out of ``chosen`` as probably mistyped,
+    by series key, as a bulletin leaves them out (``hold_back_mistyped``; forecast and
+    plot), and they are named on stderr.
     """
     from forecast.datasets import load_input
     from forecast.table import select_series
@@ -1072,6 +1076,17 @@ def load_for_forecast(
     # What the prices show is said wherever they came from: a forecast of the store said
     # nothing of series that ended a year before the rest, while one of its export did.
     typo, spelling = where_to_fix(input_, store_path, cleaned and cleaned.report)
+    if held is not None:
+        # One decision on a price three times off, shared with the bulletin: a latest price
+        # typed 5x became the forecast's start (and its trend) here, held back there.
+        from forecast.bulletin.facts import hold_back_mistyped
+        from forecast.models.base import JUMP_TIMES
+
+        # The latest price alone, and short of tenfold: the models leave out older spikes
+        # and join tenfold moves (a new currency unit) themselves, and say so (note_jumps).
+        chosen, found = hold_back_mistyped(chosen, prices, latest_only=True, below=JUMP_TIMES)
+        held.update(found)
+        note_held_back(chosen, found, typo)
     moves = list(_tenfold_moves(chosen))  # read by both notes: found once
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
@@ -1637,6 +1652,58 @@ def note_outliers(
     say_note(
         f"{what} kept, e.g. {examples}; if one is a typo, it skews its series' "
         f"{skews}: {fix or f'check {path.name}'}"
+    )
+
+
+def starting_after_held(spec, prices, held: dict):
+    """``spec`` forecasting each series whose latest price was held back (``held``: the
+    dates held back, by series key) from that price's date on (``ForecastSpec.start_after``):
+    its forecast covers the periods it would have."""
+    from dataclasses import replace
+
+    from forecast.table import KEY
+
+    if not held:
+        return spec
+    ends = prices.groupby(list(KEY), observed=True, sort=False)["date"].max()
+    start = {}
+    for key, dates in held.items():
+        latest = max(dates)
+        if key in ends.index and latest > ends[key]:
+            start[tuple(key)] = latest
+    return replace(spec, start_after=start) if start else spec
+
+
+def note_held_back(prices, held: dict, fix: str, shown: int = 2) -> None:
+    """One line on stderr naming the prices left out of a forecast as probably mistyped
+    (``held``: by series key, ``HeldBack`` each), and where a series' forecast now starts."""
+    import pandas as pd
+
+    from forecast.table import KEY, dated, series_label
+
+    pairs = [(key, h) for key, found in held.items() for h in found]
+    if not pairs:
+        return
+    ends = prices.groupby(list(KEY), observed=True, sort=False)["date"].max()
+
+    def said(key, h) -> str:
+        dates = prices.loc[(prices[list(KEY)] == pd.Series(key, index=list(KEY))).all(axis=1)]
+        text = (
+            f"{series_label(key)} {dated(h.date, dates['date'])}: {money(h.price)} "
+            f"(about {money(h.around)})"
+        )
+        last = ends.get(tuple(key))
+        if last is not None and h.date > last:  # its latest: the forecast starts before it
+            text += f", its forecast starts from {dated(last, dates['date'])}'s price"
+        return text
+
+    pairs.sort(key=lambda pair: pair[1].date, reverse=True)
+    examples = "; ".join(said(key, h) for key, h in pairs[:shown])
+    more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+    which = "price is" if len(pairs) == 1 else "prices are"
+    say_note(
+        f"{len(pairs):,} {which} left out as probably mistyped (three times or more from "
+        f"the prices around, as a bulletin leaves them out), e.g. {examples}{more}: {fix}"
     )
 
 
