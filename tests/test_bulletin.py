@@ -1518,8 +1518,14 @@ def test_cli_previous_forecasts_give_the_accuracy_line(tmp_path):
     assert "## Độ chính xác của dự báo trước" in result.stdout
     assert "Kỳ trước dự báo giá T1/2022 từ " in result.stdout
     assert "giá thực tế 8.433 đồng/kg (trong khoảng dự báo)" in result.stdout
+    assert "none of its forecasts" not in result.stderr
     result = run("bulletin", "--previous", tmp_path / "missing.csv", *CLI_SLICE)
     assert result.exit_code == 1 and "forecast file not found" in result.stderr
+    # Forecasts of other periods grade nothing: said, not a line gone missing unsaid.
+    result = run("bulletin", "--as-of", "2021-06", "--previous", archive, *CLI_SLICE)
+    assert result.exit_code == 0, result.output
+    assert "Kỳ trước dự báo" not in result.stdout
+    assert f"--previous {archive.name}: none of its forecasts" in " ".join(result.stderr.split())
 
 
 def test_cli_previous_forecasts_edited_wrong_are_refused_with_their_row(tmp_path):

@@ -354,6 +354,23 @@ def _revised_since_sent(input_, db, prices, stamp, per_chuc: dict):
     return quote_per_chuc(changed, per_chuc).assign(was=was)
 
 
+def _note_ungraded(earlier, inputs, path) -> None:
+    """A --previous file that grades no series of the bulletin is said: its "how the
+    previous forecast did" line was missing without a word (another file's forecasts, or
+    forecasts of periods the bulletin has no price of)."""
+    if earlier is None or earlier.empty or not inputs.facts.series:
+        return
+    if any(s.accuracy is not None for s in inputs.facts.series):
+        return
+    dates = earlier["date"]
+    say_note(
+        f"--previous {path.name}: none of its forecasts is of a series and period this "
+        f"bulletin has a price for (it forecasts {dates.min():%Y-%m-%d} to "
+        f"{dates.max():%Y-%m-%d}; the bulletin's prices are of {inputs.facts.as_of:%Y-%m-%d}), "
+        "so the bulletin says nothing of how it did"
+    )
+
+
 def _note_held_back(facts, fix: str, shown: int = 2) -> None:
     """One line on stderr naming the prices held back as probably mistyped, for whoever
     ingests the prices: the bulletin names only those of the periods it speaks of
@@ -645,6 +662,7 @@ def bulletin_cmd(
         {"decimal": decimal, "dayfirst": dayfirst, "chuc": chuc, "sheet": sheet},
         keep=keep,
     )
+    _note_ungraded(earlier, inputs, previous)
     charts = None
     if fmt is BulletinFormat.html and not no_charts:
         charts = fan_charts(inputs, lang.value)
@@ -865,6 +883,7 @@ def bulletin_send(
         keep=keep,
         refuse_stale=True,
     )
+    _note_ungraded(earlier, inputs, options["previous"])
     report = deliver(
         inputs,
         people,
