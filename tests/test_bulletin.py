@@ -1028,6 +1028,40 @@ def weekly_pomelo(prices: list[float], market: str = "Mỏ Cày Bắc") -> pd.Da
     ).assign(price_type="Wholesale", unit="kg", currency="VND", flags="")
 
 
+def test_a_phone_charts_long_title_wraps_on_the_chart():
+    """A review: "Pomelo (da xanh loại 1) – Mỏ Cày Bắ", cut at the chart's right edge. A
+    title wider than the chart goes on over two lines or more, all of it on the chart; a
+    short one stays one line."""
+    import matplotlib.figure
+
+    from forecast.bulletin import fan_charts
+
+    figures, real = [], matplotlib.figure.Figure
+
+    def keep(*args, **kwargs):  # the figures fan_charts draws, to look at their titles
+        figures.append(real(*args, **kwargs))
+        return figures[-1]
+
+    long_name = weekly_pomelo([45_000.0 + 100 * (i % 5) for i in range(30)]).assign(
+        commodity="Bưởi da xanh loại 1 đặc biệt xuất khẩu", market="Chợ đầu mối Mỏ Cày Bắc"
+    )
+    for prices, lines in ((long_name, 2), (weekly_pomelo([45_000.0] * 30), 1)):
+        figures.clear()
+        inputs = make_bulletin(prices, model="naive", horizon=3, n_jobs=1)
+        matplotlib.figure.Figure = keep
+        try:
+            fan_charts(inputs, "en")
+        finally:
+            matplotlib.figure.Figure = real
+        (fig,) = figures
+        title = fig.axes[0]._left_title
+        said = title.get_text().count("\n") + 1
+        assert said >= 2 if lines > 1 else said == 1, title.get_text()
+        fig.draw_without_rendering()
+        box = title.get_window_extent(fig.canvas.get_renderer())
+        assert box.x1 <= fig.bbox.width, (box, fig.bbox.width)
+
+
 def test_a_mistyped_latest_price_is_held_back_and_named():
     """A slipped zero in this week's file must not tell every farmer the price rose 900 %."""
     steady = [45_000 + 500 * (i % 3) for i in range(12)]

@@ -235,6 +235,7 @@ def fan_charts(
             held_back=held_back,
         )
         _narrow_legend(ax)
+        _title_on_the_chart(fig, ax, CHART_DPI)
         _spaced_date_ticks(fig, ax, CHART_DPI)
         out[s.key] = _png(fig, CHART_DPI)
     return out
@@ -266,6 +267,25 @@ def _charted(forecast, s: SeriesFacts, horizon: int):
 
 #: The least room between two date labels, in ems of their font: "T2/2026T3" read as one.
 DATE_LABEL_GAP_EMS = 0.8
+
+
+def _title_on_the_chart(fig, ax, dpi: int) -> None:
+    """The title in as many lines as keep it on a phone-sized chart: "Pomelo (da xanh grade
+    1) – Mỏ Cày Bắc" ran off its right edge, cut at "Mỏ Cày Bắ"."""
+    import textwrap
+
+    title = ax.get_title(loc="left")
+    if not title:
+        return
+    fig.set_dpi(dpi)  # measured at the size the PNG is saved
+    renderer = fig.canvas.get_renderer()
+    artist = ax._left_title  # fan_chart's title (matplotlib keeps it so: no public name)
+    room = fig.bbox.width * 0.95 - artist.get_window_extent(renderer).x0
+    width = artist.get_window_extent(renderer).width
+    if width <= room:
+        return
+    per_line = max(10, int(len(title) * room / width))
+    artist.set_text("\n".join(textwrap.wrap(title, per_line)))  # its size and weight kept
 
 
 def _spaced_date_ticks(fig, ax, dpi: int) -> None:
