@@ -180,6 +180,41 @@ def _key(commodity: str, currency: str = "VND", market: str = "Bến Tre"):
     return (commodity, market, "Farmgate", "kg", currency)
 
 
+def test_a_harvest_note_says_when_the_outlook_beside_it_does_not_move_its_way():
+    """A review: "46.400–58.300, ổn định" beside "sau Tết giá thường giảm", "tăng" beside
+    "thu hoạch rộ, giá thường giảm". The calendar's usual move and this forecast are both
+    said; where they differ, the note says the outlook does not show it."""
+    from forecast.bulletin.parts import series_notes
+
+    y = pd.Series(
+        [100.0 + i for i in range(14)], index=pd.date_range("2024-11-01", periods=14, freq="MS")
+    )
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-01-01", periods=3, freq="MS"),
+            "forecast": 113.0,
+            "lower_80": 105.0,
+            "upper_80": 121.0,
+            "model": "x",
+        }
+    )
+    dip = HarvestNote("Đông Xuân", (3,), "peak", "dip")
+    rise = HarvestNote("Vụ Tết", (1,), "harvest", "rise")
+    key = ("Rice", "An Giang", "Wholesale", "kg", "VND")
+
+    def notes(change: float, note, lang="vi") -> str:
+        s = series_facts(key, y, frame.assign(forecast=113.0 * (1 + change / 100)))
+        return " ".join(series_notes(replace(s, harvest=(note,)), lang))
+
+    assert "Dự báo trên chưa thấy mức giảm này." in notes(0, dip)  # stable beside a dip
+    assert "Dự báo trên chưa thấy mức giảm này." in notes(8, dip)  # rising beside a dip
+    assert "chưa thấy" not in notes(-8, dip)  # falling: the note's way
+    assert "The outlook above does not show that rise." in notes(-8, rise, "en")
+    assert "does not show" not in notes(8, rise, "en")
+    # A note that already says this market's prices did not go that way says no more.
+    assert "chưa thấy" not in notes(8, replace(dip, unseen_years=5))
+
+
 def test_harvest_dip_only_when_harvest_is_near():
     calendar = load_calendar()
     # November: Đông Xuân (harvest Feb-Apr, peak March) is within 3 months, Thu Đông ongoing.

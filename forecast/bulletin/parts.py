@@ -390,6 +390,26 @@ def harvest_sentence(note, lang: str) -> str:
     return w[key].format(season=season, months=months, years=note.unseen_years)
 
 
+def _unlike_outlook(note, outlook) -> str | None:
+    """The words that say a season's usual move is not in the outlook beside it, or
+    ``None``: a review read "46.400–58.300, ổn định" beside "sau Tết giá thường giảm", and
+    "tăng" beside "thu hoạch rộ, giá thường giảm". Both are true (the calendar's usual
+    move; this forecast of these prices), and said together. Not where the note already
+    says this market's prices did not go that way, nor beside no direction."""
+    if outlook is None or note.unseen_years is not None:
+        return None
+    if note.tet is not None:
+        key = tet_key(note, "harvest")
+        usual = {"harvest_after_tet": "dip", "harvest_rise_tet": "rise"}.get(key)
+    else:
+        usual = "rise" if note.effect == "rise" else "dip"
+    if usual == "dip" and outlook.direction in ("rising", "stable"):
+        return "outlook_no_dip"
+    if usual == "rise" and outlook.direction in ("falling", "stable"):
+        return "outlook_no_rise"
+    return None
+
+
 def series_notes(s: SeriesFacts, lang: str) -> list[str]:
     """Prices held back, harvest and price-alert notes of one series (may be empty)."""
     w = words(lang)
@@ -410,7 +430,10 @@ def series_notes(s: SeriesFacts, lang: str) -> list[str]:
                 was=money(r.was, s.currency, unit, lang) if r.was is not None else "",
             )
         )
-    notes += [harvest_sentence(note, lang) for note in s.harvest]
+    for note in s.harvest:
+        sentence = harvest_sentence(note, lang)
+        unlike = _unlike_outlook(note, s.outlook)
+        notes.append(f"{sentence} {w[unlike]}" if unlike else sentence)
     # A price far above its trend that fell on last year (cocoa after its 2024 peak) read
     # "down 29 %" beside "unusually high": both true, and said together.
     year = s.vs_year_ago.pct if s.vs_year_ago is not None else 0.0

@@ -104,6 +104,8 @@ WORDS: dict[str, dict[str, str]] = {
         "revised_corrected": "Giá {date} đã được sửa: {price} (trước là {was}).",
         "revised_late": "Giá {date} ({price}) đến sau bản tin trước.",
         # notes
+        "outlook_no_dip": "Dự báo trên chưa thấy mức giảm này.",
+        "outlook_no_rise": "Dự báo trên chưa thấy mức tăng này.",
         "harvest_dip_peak": "{season}: thu hoạch rộ {months}, giá thường giảm.",
         "harvest_dip": "{season}: thu hoạch {months}, giá thường giảm.",
         "harvest_rise": "{season} ({months}): nhu cầu cao, giá thường tăng.",
@@ -288,6 +290,8 @@ WORDS: dict[str, dict[str, str]] = {
         "accuracy_title": "How the previous forecast did",
         "revised_corrected": "The price for {date} was corrected to {price} (it was {was}).",
         "revised_late": "The price for {date} ({price}) came after the last bulletin.",
+        "outlook_no_dip": "The outlook above does not show that dip.",
+        "outlook_no_rise": "The outlook above does not show that rise.",
         "harvest_dip_peak": "{season} harvest peaks in {months}: prices usually dip.",
         "harvest_dip": "{season} harvest in {months}: prices usually dip.",
         "harvest_rise": "{season} ({months}): demand peaks, prices usually rise.",
