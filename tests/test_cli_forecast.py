@@ -1505,6 +1505,12 @@ def test_outputs_name_each_series_as_the_file_does_in_its_units(tmp_path):
     assert set(table[list(KEY)].itertuples(index=False, name=None)) == set(last.index)
     sacks = table[table["unit"] == "50 KG"]
     assert sorted(sacks["actual"]) == pytest.approx([71.0, 72.0])  # the last two windows
+    # And the alerts' table, its month's price in the file's unit (it said "kg" beside "KG").
+    result = run("alerts", "-i", path, "-q", "-o", out, "--as-of", "2024-12")
+    assert result.exit_code == 0, result.output
+    alerts = pd.read_csv(out, keep_default_na=False)
+    assert set(alerts[list(KEY)].itertuples(index=False, name=None)) == set(last.index)
+    assert alerts.loc[alerts["unit"] == "50 KG", "price"].tolist() == pytest.approx([72.0])
     # A series that went from bags to kilos is named and priced as its latest price is.
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [

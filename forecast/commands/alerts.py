@@ -37,6 +37,7 @@ from forecast.commands.shared import (
     progress_bar,
     refuse_overwrite,
     store_to_read,
+    write_as_given,
 )
 
 ALPS_STYLES = {
@@ -193,8 +194,21 @@ def alerts_cmd(
     check_output_suffix(output, name="alerts")
     refuse_overwrite(output, "--output", files_read(input_, db))
     run_on = engine_options(engine, jobs, scheduler, None)
+    reports: list = []  # the file's cleaning report: --output names series as it does
     prices, every = load_for_forecast(
-        input_, series, freq, map_, default, db, None, decimal, dayfirst, False, chuc, sheet=sheet
+        input_,
+        series,
+        freq,
+        map_,
+        default,
+        db,
+        None,
+        decimal,
+        dayfirst,
+        False,
+        chuc,
+        sheet=sheet,
+        reports=reports,
     )
     check_as_of(stamp, prices)
     # "Now" is the latest price of the whole file, not of the series picked: An Giang rice
@@ -217,11 +231,12 @@ def alerts_cmd(
     normal = int(((frame["qualifies_alps"] | frame["qualifies_ipa"]) & ~keep).sum())
     skipped = {"alps": _not_qualifying(frame, "alps"), "ipa": _not_qualifying(frame, "ipa")}
     if output is not None:
-        from forecast.forecasting import write_forecasts
         from forecast.table import KEY
 
         every_series = frame.sort_values(list(KEY), kind="stable").reset_index(drop=True)
-        write_forecasts(every_series.assign(as_of=stamp), output)
+        # Named as the file names its series ("KG"), as forecast and backtest files are: a
+        # review's alerts file said "kg" beside their "KG", and did not join.
+        write_as_given(every_series.assign(as_of=stamp), output, reports, input_)
         if quiet and not as_json:
             return
     if as_json:
