@@ -1681,3 +1681,24 @@ def test_a_line_refused_for_its_shape_or_a_footer_names_no_lost_series(tmp_path)
     assert {"line 6: 8 values, expected 7", "line 7: 8 values, expected 7"} <= set(
         result.report.reasons
     )
+
+
+def test_a_line_short_of_a_value_every_row_has_is_refused_by_its_number(tmp_path):
+    """A review: a line without its price type ("2012-03-15,Rice,An Giang,KG,VND,7255.0")
+    was read with its values shifted left, and the notes named a series "Rice | An Giang |
+    KG | VND | 7255.0" that no one wrote. It is refused by its line number; a row short of
+    a value its column leaves blank elsewhere (a last "note") is read as before."""
+    from forecast.io import read_prices
+
+    path = tmp_path / "short.csv"
+    rows = ["date,commodity,market,price_type,unit,currency,price,note"]
+    rows += [f"2024-{m:02d}-15,Rice,An Giang,Wholesale,KG,VND,{7000 + m},ok" for m in range(1, 13)]
+    rows[5] = "2024-05-15,Rice,An Giang,Wholesale,KG,VND,7005,"  # the note blank: allowed
+    rows[8] = "2024-08-15,Rice,An Giang,KG,VND,7008.0"  # no price type: values shifted
+    rows[10] = "2024-10-15,Rice,An Giang,Wholesale,KG,VND,7010"  # no note: as before
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = clean(read_prices(path))
+    assert dict(result.report.reasons) == {"line 9: 6 values, expected 8": 1}
+    assert result.report.lost == []
+    assert len(result.prices) == 12  # August's gap filled; October's row kept
+    assert set(result.prices["market"]) == {"An Giang"}

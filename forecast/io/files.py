@@ -495,6 +495,9 @@ class BrokenLine:
     number: int
     cells: list[str]
     why: str
+    #: Counts toward the few a file may have (``BROKEN_LINES_ALLOWED``); a line short of a
+    #: value no other row leaves blank does not: it is one row's slip, refused alone.
+    counted: bool = True
 
     @property
     def reason(self) -> str:
@@ -508,6 +511,7 @@ def _broken_lines(lines: _Lines, delim: str, name: str) -> tuple[list[str], list
     open swallows the lines after it (or stops the file): a reader must lose neither.
     """
     broken: list[BrokenLine] = []
+    short: list[tuple[int, list[str]]] = []
     start = 1
     try:
         header, fit = _all_lines_fit(lines, delim)
@@ -515,7 +519,8 @@ def _broken_lines(lines: _Lines, delim: str, name: str) -> tuple[list[str], list
             return header, broken
         width = len(header)
         while start is not None:
-            start = _scan(lines, start, delim, width, broken)
+            start = _scan(lines, start, delim, width, broken, short)
+        broken += _short_of_a_value(lines, delim, width, short)
     except csv.Error as exc:
         raise _unreadable(exc, lines.text, name) from None
     # One line found twice (a quote closed mid-value, then left open at the end) is one
@@ -535,9 +540,36 @@ def _all_lines_fit(lines: _Lines, delim: str) -> tuple[list[str], bool]:
     return header, fit and not _unclosed_quote(lines.last(), delim)
 
 
-def _scan(lines: _Lines, start: int, delim: str, width: int, broken: list) -> int | None:
+def _short_of_a_value(
+    lines: _Lines, delim: str, width: int, short: list[tuple[int, list[str]]]
+) -> list[BrokenLine]:
+    """The ``short`` lines (number, values) that lack a value every full row has: a line
+    missing its price type ("2012-03-15,Rice,An Giang,KG,VND,7255.0") was read with its
+    values shifted left, a series "Rice | An Giang | KG | VND | 7255.0" made up and its
+    price "missing". A row merely short of values its column leaves blank elsewhere (a last
+    "notes" column) is read as pandas reads it, as before."""
+    if not short:
+        return []
+    blank_somewhere = [False] * width
+    reader = csv.reader(lines.lines(1), delimiter=delim)
+    for row in reader:
+        if len(row) == width:
+            for i, value in enumerate(row):
+                if not blank_somewhere[i] and not value.strip():
+                    blank_somewhere[i] = True
+    return [
+        BrokenLine(number, _fit(row, width, delim), f"{len(row)} values, expected {width}", False)
+        for number, row in short
+        if not all(blank_somewhere[len(row) :])
+    ]
+
+
+def _scan(
+    lines: _Lines, start: int, delim: str, width: int, broken: list, short: list | None = None
+) -> int | None:
     """Read the records from line ``start`` (0-based) on, adding the broken ones to
-    ``broken``. Returns where to read on after a quote left open (the line after it)."""
+    ``broken`` and those short of values, but otherwise whole, to ``short``. Returns where
+    to read on after a quote left open (the line after it)."""
     reader = csv.reader(lines.lines(start), delimiter=delim)
     done = spans = 0  # lines read before the current record; lines it spans
     first = start
@@ -561,6 +593,8 @@ def _scan(lines: _Lines, start: int, delim: str, width: int, broken: list) -> in
             # A quote closed in the middle of a value ('"Chợ A,Lúa,"7,5"') runs values
             # together; a row merely short of its last, empty values is read as pandas does.
             broken.append(_misquoted_line(lines.listed, first, delim, width, _MIDDLE))
+        elif 0 < len(row) < width and short is not None and spans == 1:
+            short.append((first, row))  # judged once the whole file is read
     # The file may end inside a quote: its last record tells, one line but for a value
     # that spans lines.
     end = start + done  # the last line's number
@@ -630,6 +664,7 @@ def _fit(cells: list[str], width: int, delim: str) -> list[str]:
 
 def _check_broken(broken: list[BrokenLine], lines: list[str], width: int, name: str) -> None:
     """Refuse the file when its broken lines are more than a stray few."""
+    broken = [line for line in broken if line.counted]
     if not broken:
         return
     data_lines = sum(1 for line in lines[1:] if line.strip())
