@@ -41,6 +41,7 @@ from forecast.commands.shared import (
     note_long_horizon,
     note_mostly_estimated,
     note_unscored_forecasts,
+    note_wide_ranges,
     parse_levels,
     parse_pairs,
     pct_change,
@@ -313,6 +314,7 @@ def forecast_cmd(
             )
         note_flat_forecasts(input_, db, prices, run.forecasts)
         note_mostly_estimated(input_, db, prices)
+        note_wide_ranges(run.forecasts)
         note_unscored_forecasts(input_, db, run, spec.model)
         if output is not None:
             write_as_given(run.forecasts, output, reports, input_)

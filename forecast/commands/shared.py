@@ -1955,6 +1955,48 @@ def note_flat_forecasts(input_: Path | None, db: Path | None, prices, forecasts)
         note_flat_series(prices, forecasts)
 
 
+#: A range whose upper end is this many times its lower end at a series' last step says
+#: little of where the price goes: named after a forecast.
+WIDE_RANGE_TIMES = 10.0
+
+
+def note_wide_ranges(forecasts, shown: int = 2) -> None:
+    """The series whose widest range spans ``WIDE_RANGE_TIMES`` or more by their last step,
+    widest first: a review found Dambulla's tomatoes at 5.68-1,884 around 125 (331-fold)
+    a year on, unsaid among 1,442 series. Honest (their past moves were that wild, or too
+    few to say more), and worth a word before anyone plans on them."""
+    import numpy as np
+
+    from forecast.table import KEY, series_label
+
+    uppers = [c for c in forecasts.columns if str(c).startswith("upper_")]
+    if forecasts.empty or not uppers:
+        return
+    widest = max(uppers, key=lambda c: float(str(c).split("_", 1)[1]))
+    lower = "lower_" + widest.split("_", 1)[1]
+    last = forecasts.sort_values("date").groupby(list(KEY), sort=False).tail(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        times = last[widest].to_numpy(float) / last[lower].to_numpy(float)
+    wide = last[np.isfinite(times) & (times >= WIDE_RANGE_TIMES)]
+    if wide.empty:
+        return
+    order = np.argsort(-(wide[widest].to_numpy(float) / wide[lower].to_numpy(float)))
+    examples = "; ".join(
+        f"{series_label(tuple(row[list(KEY)]))}: {money(row[lower])}-{money(row[widest])} "
+        f"around {money(row['forecast'])}"
+        for _, row in wide.iloc[order[:shown]].iterrows()
+    )
+    n, total = len(wide), last.shape[0]
+    more = f" and {n - shown:,} more" if n > shown else ""
+    has = "has" if n == 1 else "have"
+    level = widest.split("_", 1)[1]
+    say_note(
+        f"{n:,} of {total:,} series {has} {level}% ranges {WIDE_RANGE_TIMES:g}-fold wide or "
+        f"more by their last step ({examples}{more}): their past moves were that wild, or "
+        "too few to say more; read them as where the price may go, not where it will"
+    )
+
+
 def note_mostly_estimated(input_: Path | None, db: Path | None, prices) -> None:
     """After a forecast of the user's prices: the series with as many prices cleaning
     filled in as real ones. A price every three months in a monthly file (a quarterly
