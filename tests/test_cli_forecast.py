@@ -1688,6 +1688,19 @@ def test_a_latest_price_typed_five_times_too_high_is_held_back_as_the_bulletin_d
     assert pd.read_csv(out, parse_dates=["date"])["date"].iloc[0] == pd.Timestamp("2022-07-01")
 
 
+def test_an_output_folder_not_there_yet_is_made_and_said(tmp_path):
+    """A review: -o /nonexistent/dir/out.csv made the folders without a word; a mistyped
+    folder is found only by looking for the file. Made, and said; an existing one is not."""
+    path = _monthly_file(tmp_path)
+    out = tmp_path / "new" / "dir" / "fc.csv"
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    assert f"--output: the folder '{out.parent}' was not there; it is made" in result.stderr
+    again = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    assert again.exit_code == 0 and "was not there" not in again.stderr
+
+
 def test_ranges_tenfold_wide_are_named_after_the_forecast(tmp_path):
     """A review: Dambulla's tomatoes had a 95 % range of 5.68-1,884 around 125 a year on,
     unsaid among 1,442 series. Ranges that wide are named, the widest first; a calm

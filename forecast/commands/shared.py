@@ -746,8 +746,8 @@ def check_output_folder(
 ) -> None:
     """Refuse, before the work, an output that is a folder, or whose folder cannot be: a
     file stands where one of its folders goes (``-o fc.csv/bt.csv``). Folders that do not
-    exist yet are made when the file is written; the refusal came only after a backtest's
-    minutes. ``example`` is a file name to suggest in the folder."""
+    exist yet are made now, and said; the refusal came only after a backtest's minutes.
+    ``example`` is a file name to suggest in the folder."""
     if output is None:
         return
     if Path(output).is_dir():
@@ -774,6 +774,20 @@ def check_output_folder(
             option,
             "Write into a folder you can write to",
         )
+    folder = Path(output).parent
+    if parent != folder:
+        # Made now, and said: a mistyped folder ("-o /nonexist/dir/fc.csv") was made without
+        # a word when the file was written, and the file sought where it was meant to go.
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"'{output}' cannot be written: the folder {parent} cannot be written "
+                f"({exc.strerror or exc})",
+                option,
+                "Write into a folder you can write to",
+            ) from None
+        say_note(f"{option}: the folder '{folder}' was not there; it is made")
 
 
 def chart_folder(text: str | Path) -> Path:
