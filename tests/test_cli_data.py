@@ -1324,6 +1324,41 @@ def test_h_alone_where_it_is_the_horizon_says_so_and_fails(command):
     assert "(--help shows the help)" in line and result.stdout == ""
 
 
+def test_data_check_names_a_latest_price_the_forecasts_leave_out_as_mistyped(tmp_path):
+    """A review: the check said "1 outlier flagged (kept)", exit 0, of a latest price typed
+    5x that forecast, plot and bulletin all leave out. It says so, and where to fix it; a
+    price a fifth up is no typo and is not named."""
+    months = pd.date_range("2022-01-01", periods=24, freq="MS")
+    prices = [8600 + 20 * (i % 4) for i in range(len(months))]
+
+    def check(last: float) -> tuple[str, dict]:
+        path = tmp_path / "rice.csv"
+        rows = ["date,commodity,market,price_type,unit,currency,price"]
+        rows += [
+            f"{d:%Y-%m-%d},Rice,An Giang,Wholesale,kg,VND,{p}"
+            for d, p in zip(months, [*prices[:-1], last], strict=True)
+        ]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        text, as_json = run("data", "check", path), run("data", "check", path, "--json")
+        assert text.exit_code == 0 and as_json.exit_code == 0, text.output
+        return " ".join(text.stdout.split()), json.loads(as_json.stdout)
+
+    before = prices[-2]  # the price the forecast starts from instead
+    said, as_json = check(before * 5)
+    assert "latest prices forecasts and bulletins leave out as probably mistyped" in said
+    line = f"Rice | An Giang | Wholesale | VND/kg 2023-12: {before * 5:,} (about {before:,})"
+    assert line in said, said
+    (held,) = as_json["held_back_latest"]
+    assert held == {
+        "series": "Rice | An Giang | Wholesale | VND/kg",
+        "date": "2023-12",
+        "price": before * 5.0,
+        "around": float(before),
+    }
+    said, as_json = check(prices[-2] * 1.2)
+    assert "probably mistyped" not in said and as_json["held_back_latest"] == []
+
+
 def test_data_check_names_a_last_price_years_after_the_rest_of_its_series(tmp_path):
     """Review: a date typed 2026 for 2021 passed 'data check' with only a 60-period gap in
     its list, and went on into forecasts (and a store) as the series' latest price."""

@@ -25,6 +25,7 @@ from forecast.commands.shared import (
     clean_options,
     console,
     counted,
+    money,
     note_file_read,
     parse_pairs,
     print_table,
@@ -133,12 +134,33 @@ def data_list(
 
 
 def _print_report(
-    report, file: Path, twins: list[list[str]], late: list[dict], shown: int = 10
+    report,
+    file: Path,
+    twins: list[list[str]],
+    late: list[dict],
+    held: list[dict] = (),
+    shown: int = 10,
 ) -> None:
     console.print(f"[bold]{file.name}[/bold]")
     lines = report.lines(limit=shown)
     for line in lines:
         console.print(f"  {line}", markup=False, highlight=False)
+    if held:
+        console.print(
+            "  latest prices forecasts and bulletins leave out as probably mistyped (three "
+            f"to ten times the prices before; fix them in {file.name}):",
+            markup=False,
+            highlight=False,
+        )
+        for item in held[:shown]:
+            console.print(
+                f"    {item['series']} {item['date']}: {money(item['price'])} "
+                f"(about {money(item['around'])})",
+                markup=False,
+                highlight=False,
+            )
+        if len(held) > shown:
+            console.print(f"    ... and {len(held) - shown:,} more", markup=False, highlight=False)
     if late:
         # A year typed 2026 for 2021: the forecast would start from that one price.
         console.print(
@@ -184,6 +206,33 @@ def _case_twins(prices) -> list[list[str]]:
     from forecast.table import case_twins, series_label
 
     return [[series_label(key) for key in group] for group in case_twins(prices)]
+
+
+def _held_latest(prices) -> list[dict]:
+    """The latest prices a forecast, a fan chart and a bulletin leave out as probably
+    mistyped (three to ten times off the prices before: ``forecast.commands.shared``'s
+    hold-back), by label: a review's check said "1 outlier flagged (kept)" of a price every
+    command then left out."""
+    from forecast.bulletin.facts import hold_back_mistyped
+    from forecast.models.base import JUMP_TIMES
+    from forecast.table import KEY, dated, series_label
+
+    if prices.empty:
+        return []
+    _, held = hold_back_mistyped(prices, prices, latest_only=True, below=JUMP_TIMES)
+    out = []
+    for key, found in held.items():
+        dates = prices.loc[(prices[list(KEY)] == list(key)).all(axis=1), "date"]
+        for h in found:  # months as months (2026-07): the file may write the 15th
+            out.append(
+                {
+                    "series": series_label(key),
+                    "date": dated(h.date, dates),
+                    "price": h.price,
+                    "around": float(f"{h.around:.12g}"),  # exp(log): 8639.999999999998
+                }
+            )
+    return out
 
 
 def _late_last_prices(prices) -> list[dict]:
@@ -232,6 +281,7 @@ def data_check(
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     twins = _case_twins(result.prices)
     late = _late_last_prices(result.prices)
+    held = _held_latest(result.prices)
     by_design, to_fix = split_left_out(result.report.reasons.most_common())
     if as_json:
         payload = result.report.to_dict()
@@ -239,10 +289,11 @@ def data_check(
         payload["rows_left_out_as_always"] = sum(n for _, n in by_design)
         payload["case_twins"] = twins
         payload["late_last_prices"] = late
+        payload["held_back_latest"] = held
         payload["rejected_rows"] = _rejected_records(result.rejected)
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     else:
-        _print_report(result.report, file, twins, late)
+        _print_report(result.report, file, twins, late, held)
         _print_rejected(result.rejected, file)
     # A WFP file's own forecasts are no rows to fix: the file as published passes.
     if to_fix:
