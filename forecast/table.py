@@ -538,9 +538,9 @@ def select_series(
     Giang', so ``·`` separates parts as well and "VND/kg" is a part. Accents
     match however they are typed: a shell or a Mac may send "Dừa" decomposed (u + horn +
     grave), which cleaning composes. A pattern that matches nothing as typed is matched
-    without accents on either side: "Mo Cay Bac" is "Mỏ Cày Bắc", typed on a keyboard
-    without them, and "Bạc Liêu" WFP's "Bac Lieu"; where it matches as typed, the accents
-    count ("Bắc" is not "Bạc Liêu").
+    without accents on either side (unless ``exact_case``): "Mo Cay Bac" is "Mỏ Cày Bắc",
+    typed on a keyboard without them, and "Bạc Liêu" WFP's "Bac Lieu"; where it matches as
+    typed, the accents count ("Bắc" is not "Bạc Liêu").
     """
     import unicodedata
 
@@ -578,22 +578,15 @@ def select_series(
         for part in parts:
             hit &= labels.str.contains(part, regex=False)
         # "Mo Cay Bac" for "Mỏ Cày Bắc", "Bạc Liêu" for WFP's "Bac Lieu": matching nothing as
-        # typed, a pattern is matched without accents on either side.
-        if not hit.any():
+        # typed, a pattern is matched folded (cleaning's matching text: no accents) on
+        # either side. Not where capitals count (exact_case): folding drops them too.
+        if not hit.any() and not exact_case:
+            from forecast.clean.base import fold as folded
+
             if bare is None:
-                bare = labels.map(unaccented, na_action="ignore")
+                bare = labels.map(folded, na_action="ignore")
             hit = pd.Series(True, index=prices.index)
             for part in parts:
-                hit &= bare.str.contains(unaccented(part), regex=False)
+                hit &= bare.str.contains(folded(part), regex=False)
         keep |= hit
     return prices[keep]
-
-
-def unaccented(text: str) -> str:
-    """``text`` without its accents: "Mỏ Cày Bắc" is "Mo Cay Bac", "Đồng Tháp" "Dong Thap".
-
-    Đ is a letter of its own, not D with a mark, so it is mapped by name."""
-    import unicodedata
-
-    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in text if not unicodedata.combining(c))

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.clean.base import (
+    Readings,
     StepOutput,
     add_mark,
     fmt_number,
@@ -285,15 +286,10 @@ def _combos(
 ) -> tuple[np.ndarray, list[tuple]]:
     """Each row's code, and the distinct (commodity, market, price type, currency, written
     unit, parsed unit) in the order they first appear: the codes index them."""
-    readings = parsed.to_numpy(dtype=object)
-    # A parsed unit is one object per distinct text: its code by identity, then by value
+    # A parsed unit is one object per distinct text: coded once per object, by value
     # (" kg" and "kg" are one unit), so no row's unit is hashed.
-    by_id, first = pd.factorize(np.fromiter(map(id, readings), np.int64, len(readings)))
-    where = np.zeros(len(first), dtype=np.int64)
-    where[by_id] = np.arange(len(readings))
-    objects = readings[where]
     value_code: dict = {}
-    unit_code = np.array([value_code.setdefault(u, len(value_code)) for u in objects], int)
+    units = Readings(parsed).field(lambda u: value_code.setdefault(u, len(value_code)), int)
     keys = pd.DataFrame(
         {
             "commodity": frame["commodity"].to_numpy(),
@@ -301,12 +297,14 @@ def _combos(
             "price_type": frame["price_type"].to_numpy(),
             "currency": frame["currency"].to_numpy(),
             "written": written.to_numpy(),
-            "unit": unit_code[by_id] if len(readings) else np.zeros(0, int),
+            "unit": units.to_numpy(),
         }
     )
+    # Numbered as they first appear; any row of one names it alike.
     codes = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy()
     row = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
-    row[codes[::-1]] = np.arange(len(codes))[::-1]  # each combination's first row
+    row[codes] = np.arange(len(codes))
+    readings = parsed.to_numpy(dtype=object)
     columns = [frame[c].to_numpy() for c in ("commodity", "market", "price_type", "currency")]
     combos = [
         (*(column[i] for column in columns), written.iat[i], readings[i]) for i in row.tolist()

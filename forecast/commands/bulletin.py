@@ -34,6 +34,7 @@ from forecast.commands.shared import (
     load_for_forecast,
     local_cluster_started,
     note_flat_forecasts,
+    note_held_back,
     note_jumps,
     note_outliers,
     parse_as_of,
@@ -230,7 +231,8 @@ def _make_bulletin(
     fix, _ = where_to_fix(input_, store_path, reports[0] if reports else None)
     if where is not None:
         note_outliers(inputs.prices, where, "outlook", fix=fix)
-        _note_held_back(inputs.facts, fix)
+        held = {s.key: list(s.held_back) for s in inputs.facts.series if s.held_back}
+        note_held_back(inputs.prices, held, fix, "held back from the bulletin")
     # From the prices the outlook used: before, a typo it held back was named twice (per
     # nut from the store, then per chục), and one after --as-of too.
     note_jumps(inputs.prices, where, fix)
@@ -368,29 +370,6 @@ def _note_ungraded(earlier, inputs, path) -> None:
         f"bulletin has a price for (it forecasts {dates.min():%Y-%m-%d} to "
         f"{dates.max():%Y-%m-%d}; the bulletin's prices are of {inputs.facts.as_of:%Y-%m-%d}), "
         "so the bulletin says nothing of how it did"
-    )
-
-
-def _note_held_back(facts, fix: str, shown: int = 2) -> None:
-    """One line on stderr naming the prices held back as probably mistyped, for whoever
-    ingests the prices: the bulletin names only those of the periods it speaks of
-    (:attr:`SeriesFacts.held_back_named`), and a reader cannot fix any."""
-    from forecast.commands.shared import money
-    from forecast.table import dated, series_label
-
-    held = [(s, h) for s in facts.series for h in s.held_back]
-    if not held:
-        return
-    examples = "; ".join(
-        f"{series_label(s.key)} {dated(h.date, monthly=s.freq == 'monthly')}: "
-        f"{money(h.price)} (about {money(h.around)})"
-        for s, h in sorted(held, key=lambda pair: pair[1].date, reverse=True)[:shown]
-    )
-    more = f" and {len(held) - shown} more" if len(held) > shown else ""
-    which = "price is" if len(held) == 1 else "prices are"
-    say_note(
-        f"{len(held):,} {which} held back from the bulletin as probably mistyped "
-        f"(three times or more from the prices around), e.g. {examples}{more}: {fix}"
     )
 
 

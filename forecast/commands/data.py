@@ -25,6 +25,7 @@ from forecast.commands.shared import (
     clean_options,
     console,
     counted,
+    hold_back_latest,
     money,
     note_file_read,
     parse_pairs,
@@ -210,16 +211,11 @@ def _case_twins(prices) -> list[list[str]]:
 
 def _held_latest(prices) -> list[dict]:
     """The latest prices a forecast, a fan chart and a bulletin leave out as probably
-    mistyped (three to ten times off the prices before: ``forecast.commands.shared``'s
-    hold-back), by label: a review's check said "1 outlier flagged (kept)" of a price every
-    command then left out."""
-    from forecast.bulletin.facts import hold_back_mistyped
-    from forecast.models.base import JUMP_TIMES
+    mistyped (``forecast.commands.shared.hold_back_latest``), by label: a review's check
+    said "1 outlier flagged (kept)" of a price every command then left out."""
     from forecast.table import KEY, dated, series_label
 
-    if prices.empty:
-        return []
-    _, held = hold_back_mistyped(prices, prices, latest_only=True, below=JUMP_TIMES)
+    _, held = hold_back_latest(prices, prices)
     out = []
     for key, found in held.items():
         dates = prices.loc[(prices[list(KEY)] == list(key)).all(axis=1), "date"]

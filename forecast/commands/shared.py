@@ -1091,16 +1091,9 @@ def load_for_forecast(
     # nothing of series that ended a year before the rest, while one of its export did.
     typo, spelling = where_to_fix(input_, store_path, cleaned and cleaned.report)
     if held is not None:
-        # One decision on a price three times off, shared with the bulletin: a latest price
-        # typed 5x became the forecast's start (and its trend) here, held back there.
-        from forecast.bulletin.facts import hold_back_mistyped
-        from forecast.models.base import JUMP_TIMES
-
-        # The latest price alone, and short of tenfold: the models leave out older spikes
-        # and join tenfold moves (a new currency unit) themselves, and say so (note_jumps).
-        chosen, found = hold_back_mistyped(chosen, prices, latest_only=True, below=JUMP_TIMES)
+        chosen, found = hold_back_latest(chosen, prices)
         held.update(found)
-        note_held_back(chosen, found, typo)
+        note_held_back(chosen, found, typo, "left out")  # as a bulletin leaves it out
     moves = list(_tenfold_moves(chosen))  # read by both notes: found once
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
@@ -1669,6 +1662,22 @@ def note_outliers(
     )
 
 
+def hold_back_latest(prices, every):
+    """``(kept, held)``: ``prices`` without the latest prices a forecast leaves out as
+    probably mistyped, and those by series key (``HeldBack`` each), ``every`` the whole
+    table whose other markets may vouch for a jump. One decision on a price three times off,
+    shared with the bulletin (``hold_back_mistyped``): a latest price typed 5x became the
+    forecast's start (and its trend) while the bulletin held it back. The latest price
+    alone, and short of tenfold: the models leave out older spikes and join tenfold moves
+    (a new currency unit) themselves, and say so (``note_jumps``)."""
+    from forecast.bulletin.facts import hold_back_mistyped
+    from forecast.models.base import JUMP_TIMES
+
+    if prices.empty:
+        return prices, {}
+    return hold_back_mistyped(prices, every, latest_only=True, below=JUMP_TIMES)
+
+
 def starting_after_held(spec, prices, held: dict):
     """``spec`` forecasting each series whose latest price was held back (``held``: the
     dates held back, by series key) from that price's date on (``ForecastSpec.start_after``):
@@ -1688,9 +1697,10 @@ def starting_after_held(spec, prices, held: dict):
     return replace(spec, start_after=start) if start else spec
 
 
-def note_held_back(prices, held: dict, fix: str, shown: int = 2) -> None:
-    """One line on stderr naming the prices left out of a forecast as probably mistyped
-    (``held``: by series key, ``HeldBack`` each), and where a series' forecast now starts."""
+def note_held_back(prices, held: dict, fix: str, what: str, shown: int = 2) -> None:
+    """One line on stderr naming the prices ``what`` ("held back from the bulletin") as
+    probably mistyped (``held``: by series key, ``HeldBack`` each, ``prices`` the ones
+    used), and where a series' forecast now starts, for whoever ingests the prices."""
     import pandas as pd
 
     from forecast.table import KEY, dated, series_label
@@ -1716,8 +1726,8 @@ def note_held_back(prices, held: dict, fix: str, shown: int = 2) -> None:
     more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
     which = "price is" if len(pairs) == 1 else "prices are"
     say_note(
-        f"{len(pairs):,} {which} left out as probably mistyped (three times or more from "
-        f"the prices around, as a bulletin leaves them out), e.g. {examples}{more}: {fix}"
+        f"{len(pairs):,} {which} {what} as probably mistyped (three times or more from the "
+        f"prices around), e.g. {examples}{more}: {fix}"
     )
 
 
