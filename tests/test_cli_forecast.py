@@ -1673,6 +1673,12 @@ def test_a_latest_price_typed_five_times_too_high_is_held_back_as_the_bulletin_d
     assert list(fc["date"]) == list(expected)
     assert fc["forecast"].iloc[0] == pytest.approx(before, rel=0.1)
     assert (fc["upper_95"] < before * 2).all()
+    # The table shows the price left out between the last price used and step 1, which
+    # would otherwise seem to skip a period.
+    shown = run("forecast", "-i", typo, "-h", 6, "-j", 1, "--no-archive")
+    lines = [line for line in shown.stdout.splitlines() if "2022-0" in line]
+    assert [line.split()[1] for line in lines[:3]] == ["2022-05", "2022-06", "2022-07"], lines
+    assert "(held)" in lines[1] and "not used" in lines[1] and "(last)" in lines[0]
     # The bulletin's outlook of the same file: the same decision, the same level.
     bulletin = run("bulletin", "-i", typo, "-f", "txt", "--lang", "en", "-j", 1, "--no-archive")
     assert bulletin.exit_code == 0 and "perhaps mistyped" in " ".join(bulletin.stdout.split())

@@ -60,9 +60,12 @@ from forecast.errors import UsageError
 OVERVIEW_ABOVE = 8
 
 
-def print_forecasts(run, prices, levels, horizon: int, output=None) -> None:
+def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -> None:
     """A table per series (last price, then steps 1, 3, 6 and the horizon), or, for more
-    than ``OVERVIEW_ABOVE`` series, one overview table: a hundred tables scroll away."""
+    than ``OVERVIEW_ABOVE`` series, one overview table: a hundred tables scroll away.
+
+    ``held``: the latest prices left out as probably mistyped (``HeldBack`` by series key),
+    shown under the last price used, so that step 1 does not seem to skip a period."""
     from forecast.table import KEY, series_label
 
     last = prices.sort_values("date").groupby(list(KEY)).tail(1).set_index(list(KEY))
@@ -97,6 +100,16 @@ def print_forecasts(run, prices, levels, horizon: int, output=None) -> None:
         frame = result.forecast
         period = _period_format(frame, last_row["date"])  # weeks by their Monday
         table.add_row(f"{last_row['date']:{period}} (last)", "", money(last_row["price"]), "", "")
+        for typo in (held or {}).get(key, ()):
+            if typo.date > last_row["date"]:
+                table.add_row(
+                    f"{typo.date:{period}} (held)",
+                    "",
+                    money(typo.price),
+                    "mistyped? not used",
+                    "",
+                    style="dim",
+                )
         for step in steps:
             row = frame.iloc[step - 1]
             lower, upper = row[f"lower_{outer}"], row[f"upper_{outer}"]
@@ -355,7 +368,7 @@ def forecast_cmd(
             _exit_if_not_run(run)
             return
         # With --explain too: why a forecast was made is no substitute for the forecast.
-        print_forecasts(run, prices, spec.levels, spec.horizon, output)
+        print_forecasts(run, prices, spec.levels, spec.horizon, output, held)
         if output is not None:
             console.print(
                 f"wrote {counted(len(run.forecasts), 'row')} ({n_series:,} series × {horizon}) "
