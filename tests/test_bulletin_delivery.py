@@ -415,6 +415,39 @@ def test_a_comma_in_a_row_or_a_semicolon_file_is_read_or_said(tmp_path):
         read_subscribers(tmp_path)
 
 
+def test_every_bad_subscriber_row_is_named_at_once_and_nobody_is_sent_anything(tmp_path):
+    """A file with many bad rows, fixed one error at a time, took as many runs."""
+    path = tmp_path / "s.csv"
+    rows = ["name,email,phone,language,commodities", "Lan,,0901234567,vi,Rice"]
+    rows += ["Bad1,not-an-address,,vi,Rice", "Ok,,0912345678,en,Rice", "Bad2,,,vi,Rice"]
+    rows += [f"Short{i},,090123,vi,Rice" for i in range(6)]  # 8 bad rows in all
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    with pytest.raises(InputError) as info:
+        read_subscribers(path)
+    said = str(info.value)
+    assert "\n" not in said and said.startswith("s.csv: 8 of 10 rows cannot be used")
+    assert "row 2: 'not-an-address' is not an e-mail address" in said
+    assert "row 4: neither email nor phone is given" in said
+    assert "row 5: '090123' has too few digits" in said and "and 3 more" in said
+    assert "row 1" not in said and "row 3" not in said  # the good rows are not blamed
+    assert "nothing was sent" in said
+    out = runner.invoke(
+        app,
+        [
+            "bulletin",
+            "send",
+            "--subscribers",
+            str(path),
+            "--dry-run",
+            "--outbox",
+            str(tmp_path / "outbox"),
+            *CLI_SLICE,
+        ],
+    )
+    assert out.exit_code != 0 and "8 of 10 rows cannot be used" in out.output
+    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
+
+
 def test_bad_language_names_the_choices(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("name,email,phone,language,commodities\nA,a@x.vn,,fr,Rice\n", "utf-8")

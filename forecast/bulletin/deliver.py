@@ -51,6 +51,7 @@ SUBSCRIBER_COLUMNS = ("name", "email", "phone", "language", "commodities")
 ATTEMPTS = 3
 BACKOFF_SECONDS = (0.5, 1.0)
 SMTP_TIMEOUT = 20.0
+MAX_BAD_ROWS_SHOWN = 5  # bad subscriber rows named in the one error line; the rest counted
 DEFAULT_SENDER = "bantin@cropcast.local"
 
 
@@ -116,6 +117,52 @@ def _check_phone(phone: str, where: str) -> None:
         raise InputError(f"'{phone}' may have lost its leading 0", where, fix)
 
 
+def _subscriber(raw: dict, header: list[str], delimiter: str, where: str) -> Subscriber:
+    """One row of the subscribers file as a subscriber; an ``InputError`` naming ``where``."""
+    extra = [value for value in raw.pop(None, []) if (value or "").strip()]
+    if extra:  # more values than columns (Excel's trailing empty cells are no values)
+        raise InputError(
+            f"{len(header) + len(extra)} values, expected {len(header)}",
+            where,
+            "Quote the commodities when there are several (\"Rice;Dừa\"): a ';' starts a new column"
+            if delimiter == ";"
+            else f"Separate commodities with ';' (a '{delimiter}' starts a new column), "
+            'or quote a value that holds one ("Coffee, Robusta")',
+        )
+    row = {(k or "").strip().casefold(): (v or "").strip() for k, v in raw.items()}
+    language = row["language"].casefold() or "vi"
+    if language not in LANGS:
+        raise InputError(
+            f"language '{row['language']}' is not one of {', '.join(LANGS)}",
+            where,
+            "Write vi or en",
+        )
+    if not row["email"] and not row["phone"]:
+        raise InputError("neither email nor phone is given", where, "Fill one or both")
+    if row["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+", row["email"]):
+        raise InputError(f"'{row['email']}' is not an e-mail address", where)
+    if row["email"] and not row["email"].isascii():
+        # Accented addresses need SMTPUTF8, which few mail servers offer: every try
+        # would fail at sending time, after the others had gone out.
+        raise InputError(
+            f"'{row['email']}' has accents, which mail servers refuse",
+            where,
+            "Write the address as the mailbox owner gave it, without accents",
+        )
+    if row["phone"]:
+        _check_phone(row["phone"], where)
+    wanted = tuple(c.strip() for c in row["commodities"].split(";") if c.strip())
+    if not wanted:
+        raise InputError("no commodities", where, "List them separated by ';', e.g. Rice;Coconut")
+    return Subscriber(
+        row["name"] or row["email"] or row["phone"],
+        row["email"],
+        row["phone"],
+        language,
+        wanted,
+    )
+
+
 def read_subscribers(path: str | Path) -> list[Subscriber]:
     """Read and check a subscribers CSV (see the module notes).
 
@@ -123,7 +170,8 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
     ------
     InputError
         One line naming the file, the row and what to fix: missing file or columns, a bad
-        language, a row with neither e-mail nor phone, or no commodities.
+        language, a row with neither e-mail nor phone, or no commodities. Every row is
+        checked first: several bad rows are named together, and nobody is sent anything.
     """
     path = Path(path)
     name = path.name
@@ -148,55 +196,25 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
             name,
             f"The header must be: {','.join(SUBSCRIBER_COLUMNS)}",
         )
-    out = []
+    out, bad = [], []
     for number, raw in enumerate(reader, start=1):
         where = f"{name}, row {number} (line {number + 1})"
-        extra = [value for value in raw.pop(None, []) if (value or "").strip()]
-        if extra:  # more values than columns (Excel's trailing empty cells are no values)
-            raise InputError(
-                f"{len(header) + len(extra)} values, expected {len(header)}",
-                where,
-                "Quote the commodities when there are several (\"Rice;Dừa\"): a ';' "
-                "starts a new column"
-                if delimiter == ";"
-                else f"Separate commodities with ';' (a '{delimiter}' starts a new column), "
-                'or quote a value that holds one ("Coffee, Robusta")',
-            )
-        row = {(k or "").strip().casefold(): (v or "").strip() for k, v in raw.items()}
-        language = row["language"].casefold() or "vi"
-        if language not in LANGS:
-            raise InputError(
-                f"language '{row['language']}' is not one of {', '.join(LANGS)}",
-                where,
-                "Write vi or en",
-            )
-        if not row["email"] and not row["phone"]:
-            raise InputError("neither email nor phone is given", where, "Fill one or both")
-        if row["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+", row["email"]):
-            raise InputError(f"'{row['email']}' is not an e-mail address", where)
-        if row["email"] and not row["email"].isascii():
-            # Accented addresses need SMTPUTF8, which few mail servers offer: every try
-            # would fail at sending time, after the others had gone out.
-            raise InputError(
-                f"'{row['email']}' has accents, which mail servers refuse",
-                where,
-                "Write the address as the mailbox owner gave it, without accents",
-            )
-        if row["phone"]:
-            _check_phone(row["phone"], where)
-        wanted = tuple(c.strip() for c in row["commodities"].split(";") if c.strip())
-        if not wanted:
-            raise InputError(
-                "no commodities", where, "List them separated by ';', e.g. Rice;Coconut"
-            )
-        out.append(
-            Subscriber(
-                row["name"] or row["email"] or row["phone"],
-                row["email"],
-                row["phone"],
-                language,
-                wanted,
-            )
+        try:
+            out.append(_subscriber(raw, header, delimiter, where))
+        except InputError as exc:
+            bad.append((number, exc))
+    if len(bad) == 1:
+        raise bad[0][1]
+    if bad:
+        # Every bad row at once: fixed one by one, a file of many would take as many runs.
+        shown = "; ".join(f"row {n}: {exc.what}" for n, exc in bad[:MAX_BAD_ROWS_SHOWN])
+        more = (
+            f"; and {len(bad) - MAX_BAD_ROWS_SHOWN} more" if len(bad) > MAX_BAD_ROWS_SHOWN else ""
+        )
+        raise InputError(
+            f"{len(bad)} of {len(out) + len(bad)} rows cannot be used ({shown}{more})",
+            name,
+            "Fix them and send again; nothing was sent",
         )
     if not out:
         raise InputError("the subscribers file has no rows", name, "Add one row per subscriber")
