@@ -1294,6 +1294,29 @@ def test_a_typo_a_year_back_is_named_only_in_the_week_the_year_ago_change_uses(w
     assert len(_held_back(pomelo, named=True)) == int(named) and len(_held_back(pomelo)) == 1
 
 
+def test_a_year_ago_week_with_no_price_compares_with_the_nearest_week_a_year_back():
+    """A review: a depot that skipped one week last year lost the year-ago change of every
+    product this week. A week within two of it is the same time of year; a month is not
+    stood in for, and a gap of more than two weeks leaves no change."""
+    from forecast.bulletin.facts import price_changes
+
+    y = weekly_pomelo([40_000.0 + 100 * i for i in range(60)]).set_index("date")["price"]
+    price = y.iloc[-1]
+    exact = price_changes(y, "weekly")[1]
+    assert exact.reference_date == y.index[-53] and exact.reference == y.iloc[-53]
+    skipped = y.drop(y.index[-53])  # 52 weeks back: no price
+    near = price_changes(skipped, "weekly")[1]
+    assert near.reference_date == y.index[-52]  # 51 weeks back, the nearest
+    assert near.pct == pytest.approx(100 * (price / y.iloc[-52] - 1))
+    gone = y.drop(y.index[-57:-48])  # 48 to 56 weeks back: nothing near a year ago
+    assert price_changes(gone, "weekly")[1] is None
+    months = pd.Series(
+        range(100, 126), pd.date_range("2024-01-01", periods=26, freq="MS"), dtype=float
+    )
+    assert price_changes(months, "monthly")[1].reference == 113.0
+    assert price_changes(months.drop(months.index[-13]), "monthly")[1] is None
+
+
 def test_a_november_monthly_bulletin_looks_to_januarys_tet_run_up_whatever_its_horizon():
     """A review: with -h 1 or 2, November's monthly bulletin said nothing of the run-up to
     Tết 2026 (from 6 January), as its look-ahead ended on 1 January; other seasons count

@@ -5,7 +5,8 @@ Per series (one commodity in one market), as FEWS NET and WFP market monitors do
 * the latest price and its date;
 * the change since the previous period (the period just before, on the series' grid;
   ``None`` when that period has no price: a gap is not bridged);
-* the change since a year ago (12 months, or 52 weeks, before; ``None`` when missing);
+* the change since a year ago (12 months, or 52 weeks, before, or for a week the nearest
+  one within two of it, ``YEAR_AGO_WEEKS``; ``None`` when missing);
 * the change against the 5-year average for the same calendar month: the mean over the five
   years before the latest price of each year's mean price in that month, using the years that
   exist (``n_years`` says how many; ``None`` when fewer than ``MIN_AVERAGE_YEARS``, 2: the
@@ -84,6 +85,8 @@ HARVEST_LOOKAHEAD_MONTHS = 2
 MAX_AGE_MONTHS = 12
 #: The 5-year average needs this many years of the month: one year is last year's price.
 MIN_AVERAGE_YEARS = 2
+# A weekly year-ago price missing 52 weeks back: these weeks back stand in, nearest first.
+YEAR_AGO_WEEKS = (51, 53, 50, 54)
 #: Models so fast that worker processes only add start-up time.
 CHEAP_MODELS = ("naive", "snaive", "drift", "window")
 #: The bulletin's default model: the forecast's (``cropcast forecast``), so the two agree,
@@ -510,9 +513,17 @@ def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None
         before = date - n * period_step(freq)
         found = _change(price, _price_at(y, before), before)
         vs_previous = None if found is None else replace(found, n_periods=n)
+    vs_year = _change(price, _price_at(y, year_ago), year_ago)
+    # A depot that skipped that one week would lose the year-ago change of every product:
+    # the nearest week within two of it is the same time of year (a month has no stand-in).
+    for weeks in YEAR_AGO_WEEKS if freq == "weekly" else ():
+        if vs_year is not None:
+            break
+        near = date - pd.DateOffset(weeks=weeks)
+        vs_year = _change(price, _price_at(y, near), near)
     return (
         vs_previous,
-        _change(price, _price_at(y, year_ago), year_ago),
+        vs_year,
         _change(price, mean if n_years >= MIN_AVERAGE_YEARS else None, None, n_years),
     )
 
