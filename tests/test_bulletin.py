@@ -215,13 +215,55 @@ def test_a_harvest_note_says_when_the_outlook_beside_it_does_not_move_its_way():
     assert "chưa thấy" not in notes(8, replace(dip, unseen_years=5))
 
 
+def test_a_season_after_the_outlook_is_not_said_to_be_missing_from_it():
+    """A review: "Dự báo trên chưa thấy mức giảm này" beside March's harvest in November's
+    bulletin, whose outlook is December to February; and beside the run-up to Tết in a
+    mid-November weekly bulletin whose three weeks end before it starts. The season is
+    still named; the outlook is not said to miss a move that is not due in it."""
+    from forecast.bulletin.parts import series_notes
+
+    calendar = load_calendar()
+    november = pd.Timestamp("2025-11-01")
+    (dong_xuan, _) = harvest_notes(_key("Lúa"), november, "monthly", 3, calendar)
+    assert not dong_xuan.in_outlook
+    # Four months ahead reach March: there the outlook may be said to miss the dip.
+    assert harvest_notes(_key("Lúa"), november, "monthly", 4, calendar)[0].in_outlook
+    week = pd.Timestamp("2026-11-09")  # Tết 6 February 2027: its run-up starts late December
+    (tet,) = harvest_notes(_key("Bưởi da xanh"), week, "weekly", 3, calendar)
+    assert tet.tet == pd.Timestamp("2027-02-06") and not tet.in_outlook
+    (tet_soon,) = harvest_notes(_key("Bưởi da xanh"), week, "weekly", 8, calendar)
+    assert tet_soon.in_outlook
+    y = pd.Series(
+        [100.0 + i for i in range(14)], index=pd.date_range("2024-10-01", periods=14, freq="MS")
+    )
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2025-12-01", periods=3, freq="MS"),
+            "forecast": 120.0,
+            "lower_80": 112.0,
+            "upper_80": 128.0,
+            "model": "x",
+        }
+    )
+    s = series_facts(("Rice", "An Giang", "Wholesale", "kg", "VND"), y, frame)
+    assert s.outlook.direction == "rising"
+    said = " ".join(series_notes(replace(s, harvest=(dong_xuan,)), "vi"))
+    assert "tháng 3" in said and "chưa thấy" not in said
+    missing = " ".join(
+        series_notes(replace(s, harvest=(replace(dong_xuan, in_outlook=True),)), "vi")
+    )
+    assert "Dự báo trên chưa thấy mức giảm này." in missing
+
+
 def test_harvest_dip_only_when_harvest_is_near():
     calendar = load_calendar()
     # November: Đông Xuân (harvest Feb-Apr, peak March) is within 3 months, Thu Đông ongoing.
     notes = harvest_notes(_key("Lúa"), pd.Timestamp("2024-11-01"), "monthly", 3, calendar)
     assert [n.season for n in notes] == ["Đông Xuân", "Thu Đông"]
     dong_xuan = notes[0]
-    assert dong_xuan == HarvestNote("Đông Xuân", (3,), "peak", "dip")
+    # March's peak is after the outlook's December to February: no move of it is due there.
+    assert dong_xuan == HarvestNote("Đông Xuân", (3,), "peak", "dip", in_outlook=False)
+    assert notes[1].in_outlook  # Thu Đông's harvest runs into December
     # Durian in October: its season (April to July) is far off, so nothing is said.
     assert (
         harvest_notes(_key("Sầu riêng"), pd.Timestamp("2024-10-01"), "monthly", 3, calendar) == ()

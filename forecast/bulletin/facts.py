@@ -180,6 +180,10 @@ class HarvestNote:
     #: fewest any of those months was seen in); ``None`` when they did, or the prices are
     #: too few to tell (see :func:`unseen_effect`).
     unseen_years: int | None = None
+    #: Whether the season's months (the run-up's weeks, for Tết) overlap the outlook's
+    #: periods: one that starts after them (March's harvest beside a December-February
+    #: outlook) is news, but the outlook cannot be said to miss its move.
+    in_outlook: bool = True
 
 
 @dataclass(frozen=True)
@@ -735,6 +739,9 @@ def harvest_notes(
     # (a November bulletin looks to January: the run-up to a mid-February Tết is in it).
     lookahead = start_of + pd.DateOffset(months=HARVEST_LOOKAHEAD_MONTHS)
     ahead = max(outlook_end, lookahead.to_period("M").end_time.normalize())
+    covered = set(
+        pd.period_range(outlook_start, outlook_end - pd.Timedelta(days=1), freq="M").month
+    )
     typical = None
     for _, row in rows.iterrows():
         tet = next_tet(start_of) if tied_to_tet(row) else None
@@ -760,6 +767,8 @@ def harvest_notes(
                         unseen_years=unseen_effect(typical, run_up, "rise")
                         if outlook_start < tet
                         else None,
+                        in_outlook=max(start, outlook_start) < min(tet, outlook_end)
+                        or outlook_start >= tet,
                     )
                 )
             continue
@@ -790,6 +799,7 @@ def harvest_notes(
                 effect=effect,
                 all_year=picked_all_year(row),
                 unseen_years=unseen_effect(typical, peak or harvest, effect),
+                in_outlook=bool(covered.intersection(peak or harvest)),
             )
         )
     return tuple(notes)

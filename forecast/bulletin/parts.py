@@ -395,8 +395,9 @@ def _unlike_outlook(note, outlook) -> str | None:
     ``None``: a review read "46.400–58.300, ổn định" beside "sau Tết giá thường giảm", and
     "tăng" beside "thu hoạch rộ, giá thường giảm". Both are true (the calendar's usual
     move; this forecast of these prices), and said together. Not where the note already
-    says this market's prices did not go that way, nor beside no direction."""
-    if outlook is None or note.unseen_years is not None:
+    says this market's prices did not go that way, nor beside no direction, nor where the
+    season comes after the outlook's periods (it cannot show a move not yet due)."""
+    if outlook is None or note.unseen_years is not None or not note.in_outlook:
         return None
     if note.tet is not None:
         key = tet_key(note, "harvest")
