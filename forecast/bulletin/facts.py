@@ -660,9 +660,15 @@ def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
 #: How many years each of a harvest note's months must have in a series' own typical year
 #: before the bulletin weighs the calendar's "prices usually dip" against it.
 SEEN_YEARS = 3
+#: How far (percentage points of the typical year) a season's level must be above the
+#: bulletin's month before "prices usually dip" is said not to hold from here (below it,
+#: for a rise).
+FROM_NOW_MARGIN_PCT = 1.0
 
 
-def unseen_effect(typical: pd.DataFrame | None, months, effect: str) -> int | None:
+def unseen_effect(
+    typical: pd.DataFrame | None, months, effect: str, now: int | None = None
+) -> int | None:
     """Whether ``months`` did not do to this series' prices what the calendar says
     (``effect``: "dip" or "rise"): the years of prices that say so, or ``None``.
 
@@ -674,15 +680,32 @@ def unseen_effect(typical: pd.DataFrame | None, months, effect: str) -> int | No
     month never priced, a December with no prices, has no typical level) and their
     typical level went the other way (0 or above for a dip), the note says so instead.
     The count is the fewest years any of those months was seen in.
+
+    ``now``, the bulletin's month, when it comes before the season: a farmer reads "giá
+    thường giảm" as "from here, prices usually fall", so the season's level must also be
+    below this month's (for a rise, above), or above it by less than
+    ``FROM_NOW_MARGIN_PCT``. WFP's Đồng Tháp rice in June was at its cheapest of the year
+    (3.9 % below it), and Hè Thu's July and August, though 0.7 % below the year, were 3.2
+    points above June: "prices usually fall" would have a farmer sell early.
     """
     if typical is None:
         return None
-    rows = typical.set_index("month").reindex(list(months))
+    by_month = typical.set_index("month")
+    rows = by_month.reindex(list(months))
     seen = rows[rows["median"].notna() & (rows["years"] >= SEEN_YEARS)]
     if seen.empty or len(seen) * 2 < len(rows):
         return None
     level = float(seen["median"].mean())
     went = level < 0 if effect == "dip" else level > 0
+    if went and now is not None and now not in months and now in by_month.index:
+        here = by_month.loc[now]
+        if pd.notna(here["median"]) and here["years"] >= SEEN_YEARS:
+            # Against the calendar only when clearly the other way: a point or two of a
+            # typical month is noise (An Giang's January -1.6 %, its March -1.0 %).
+            if effect == "dip":
+                went = level < here["median"] + FROM_NOW_MARGIN_PCT
+            else:
+                went = level > here["median"] - FROM_NOW_MARGIN_PCT
     return None if went else int(seen["years"].min())
 
 
@@ -764,7 +787,7 @@ def harvest_notes(
                         before_tet=outlook_start < tet,
                         # Only the rise before Tết is weighed: the ease after it is another
                         # claim, said alone in Tết's own period.
-                        unseen_years=unseen_effect(typical, run_up, "rise")
+                        unseen_years=unseen_effect(typical, run_up, "rise", start_of.month)
                         if outlook_start < tet
                         else None,
                         in_outlook=max(start, outlook_start) < min(tet, outlook_end)
@@ -798,7 +821,7 @@ def harvest_notes(
                 kind="peak" if peak else "harvest",
                 effect=effect,
                 all_year=picked_all_year(row),
-                unseen_years=unseen_effect(typical, peak or harvest, effect),
+                unseen_years=unseen_effect(typical, peak or harvest, effect, start_of.month),
                 in_outlook=bool(covered.intersection(peak or harvest)),
             )
         )
