@@ -540,7 +540,9 @@ def select_series(
     grave), which cleaning composes. A pattern that matches nothing as typed is matched
     without accents on either side (unless ``exact_case``): "Mo Cay Bac" is "Mỏ Cày Bắc",
     typed on a keyboard without them, and "Bạc Liêu" WFP's "Bac Lieu"; where it matches as
-    typed, the accents count ("Bắc" is not "Bạc Liêu").
+    typed, the accents count ("Bắc" is not "Bạc Liêu"). Matching nothing still, it is
+    matched against the names bulletins print, in Vietnamese and English: "Gạo|An Giang"
+    is WFP's rice there, "Ca cao" the Pink Sheet's cocoa.
     """
     import unicodedata
 
@@ -565,6 +567,7 @@ def select_series(
     )
     keep = pd.Series(False, index=prices.index)
     bare = None  # the labels without accents, made only when a pattern needs them
+    said = None  # the names bulletins print, made only when a pattern needs them too
     for pattern in patterns:
         pattern = unicodedata.normalize("NFC", pattern)
         parts = [fold(p.strip()) for p in re.split(r"[|·]", pattern) if p.strip()]
@@ -588,5 +591,33 @@ def select_series(
             hit = pd.Series(True, index=prices.index)
             for part in parts:
                 hit &= bare.str.contains(folded(part), regex=False)
+        # "Gạo|An Giang", "Dừa", "Ca cao", "Robusta|Thế giới": the names a bulletin prints
+        # (its subscribers file takes them) match the series they name.
+        if not hit.any() and not exact_case:
+            if said is None:
+                said = _said_in_bulletins(prices)
+            hit = pd.Series(True, index=prices.index)
+            for part in parts:
+                hit &= said.str.contains(folded(part), regex=False)
         keep |= hit
     return prices[keep]
+
+
+def _said_in_bulletins(prices: pd.DataFrame) -> pd.Series:
+    """Each row's series as bulletins name it, in both languages, folded (no accents, no
+    capitals): "gao | lua | rice | an giang | ...". Worked out once per distinct series."""
+    from forecast.bulletin.wording import commodity_name, market_name
+    from forecast.clean.base import fold
+
+    columns = ["commodity", "market", "currency"]
+    keys = prices[columns].astype(str)
+    names = {}
+    for commodity, market, currency in keys.drop_duplicates().itertuples(index=False):
+        words = [
+            *(commodity_name(commodity, lang) for lang in ("vi", "en")),
+            *(market_name(market, lang, currency) for lang in ("vi", "en")),
+        ]
+        names[commodity, market, currency] = fold(" | ".join(words))
+    return pd.Series(
+        [names[k] for k in keys.itertuples(index=False, name=None)], index=prices.index
+    )

@@ -1179,6 +1179,33 @@ def test_a_series_typed_without_accents_matches_its_accented_name():
     assert select_series(wfp, ["Bắc"]).shape[0] == 3  # as typed, nothing: then "bac"
 
 
+def test_the_names_a_bulletin_prints_select_the_series_they_name():
+    """A review: the bulletin prints "Gạo – An Giang", "Ca cao – Thế giới", and a subscriber
+    of "Ca cao" is sent cocoa, but --series "Gạo|An Giang" and "Ca cao" matched nothing."""
+    prices = pd.DataFrame(
+        {
+            "commodity": ["Rice", "Rice", "Cocoa", "Coffee, Robusta", "Coconut"],
+            "market": ["An Giang", "Dong Thap", "world", "world", "Jaffna"],
+            "price_type": ["Wholesale", "Wholesale", "International", "International", "Retail"],
+            "unit": ["kg", "kg", "kg", "kg", "unit"],
+            "currency": ["VND", "VND", "USD", "USD", "LKR"],
+        }
+    )
+
+    def chosen(pattern):
+        found = select_series(prices, [pattern])
+        return (found["commodity"] + "|" + found["market"]).tolist()
+
+    assert chosen("Gạo|An Giang") == ["Rice|An Giang"]
+    assert chosen("gao") == ["Rice|An Giang", "Rice|Dong Thap"]  # typed without accents
+    assert chosen("Ca cao") == ["Cocoa|world"]
+    assert chosen("Cà phê|Thế giới") == ["Coffee, Robusta|world"]
+    assert chosen("Dừa|Sri Lanka") == ["Coconut|Jaffna"]  # the country a bulletin adds
+    assert chosen("Sầu riêng") == []  # a name of no series here still matches nothing
+    # Matching as typed comes first: "Rice" is not also what "Rice" means in Vietnamese.
+    assert chosen("Rice|Dong") == ["Rice|Dong Thap"]
+
+
 def test_a_series_label_copied_from_the_output_selects_that_series():
     """Notes name a series 'Rice | An Giang | Wholesale | VND/kg' and the forecast table
     'Rice · An Giang'; pasted into --series, both matched nothing ("VND/kg" is no column)."""
