@@ -844,21 +844,35 @@ def test_a_summary_does_not_say_no_new_price_of_one_held_back_as_mistyped():
     assert "giá bưởi da xanh ổn định" in vi  # the steady one named, not "the others"
 
 
+def test_a_summary_says_where_prices_abroad_are():
+    """A review: "Nhìn chung, giá gạo trắng tăng" spoke of Colombo's rice, in rupees; a Bến
+    Tre farmer read it as rice here. Prices abroad are said with their country, world
+    prices as the world's, after the prices here."""
+    prices = pick(default_prices(), [("Rice (white)", "Colombo City"), ("Rice", "An Giang")])
+    facts = make_bulletin(prices, model="naive", as_of="2022-06").facts
+    vi, en = summary_sentence(facts, "vi"), summary_sentence(facts, "en")
+    assert vi == "Nhìn chung, giá gạo trắng ở Sri Lanka tăng; giá các mặt hàng khác ổn định."
+    assert en == "Overall, rice (white) prices in Sri Lanka rose; other prices held steady."
+    assert "gao trang o Sri Lanka tang" in render(facts, "vi", "sms")
+
+
 def test_a_summary_tells_apart_the_rice_of_a_market_from_kinds_of_rice():
     """ "rice, rice (Thai 5% broken) and rice (Vietnamese 5% broken) prices rose": the
     first was Bangkok's, and the reader could not tell."""
     facts = rising_rice(
         ("Rice", "Bangkok"), ("Rice, Thai 5%", "world"), ("Rice, Viet Namese 5%", "world")
     )
+    # World prices are said apart, after the markets' ("thế giới").
     assert summary_sentence(facts, "en") == (
-        "Overall, rice (Bangkok), rice (Thai 5% broken) and rice (Vietnamese 5% broken) "
-        "prices rose slightly."
+        "Overall, rice (Bangkok) prices rose slightly; world rice (Thai 5% broken) and rice "
+        "(Vietnamese 5% broken) prices rose slightly."
     )
     assert summary_sentence(facts, "vi") == (
-        "Nhìn chung, giá gạo (Bangkok), gạo Thái Lan 5% tấm và gạo Việt Nam 5% tấm tăng nhẹ."
+        "Nhìn chung, giá gạo (Bangkok) tăng nhẹ; giá gạo Thái Lan 5% tấm và gạo Việt Nam 5% "
+        "tấm thế giới tăng nhẹ."
     )
-    assert "rice (Bangkok), rice (Thai 5% broken)" in render(facts, "en", "sms")
-    assert "gao (Bangkok), gao Thai Lan 5% tam" in render(facts, "vi", "sms")
+    assert "rice (Bangkok) prices rose slightly; world rice (Thai" in render(facts, "en", "sms")
+    assert "gao (Bangkok) tang nhe; gia gao Thai Lan 5% tam" in render(facts, "vi", "sms")
     # Rice of three markets is counted; two of them named.
     many = rising_rice(
         *(("Rice", m) for m in ("An Giang", "Bangkok", "Dong Thap")),
@@ -2198,7 +2212,7 @@ def test_summary_speaks_only_of_series_priced_this_period():
     assert facts.as_of == pd.Timestamp("2025-11-01")
     assert [m.commodity for m in facts.summary] == ["Cocoa"]
     vi = render(facts, "vi", "md")
-    assert vi.splitlines()[2] == "Nhìn chung, giá ca cao giảm; dừa chưa có giá mới."
+    assert vi.splitlines()[2] == "Nhìn chung, giá ca cao thế giới giảm; dừa chưa có giá mới."
     assert "| Dừa | Jaffna (Sri Lanka) | LKR/trái | 134 (T6/2025) |" in vi  # in the table, dated
     # Only old prices: the summary says so, not "not enough prices".
     coconut = bulletin_facts(pick(default_prices(), [("Coconut", "Jaffna")]), as_of="2025-11-01")
@@ -2218,18 +2232,20 @@ def test_other_prices_held_steady_never_speaks_for_an_older_rising_price():
         ("Coffee, Robusta", "stable"),
     ]
     assert summary_sentence(facts, "en") == (
-        "Overall, cocoa prices fell; coffee (Robusta) prices held steady; "
+        "Overall, world cocoa prices fell; world coffee (Robusta) prices held steady; "
         "no new price yet for coconut."
     )
     assert summary_sentence(facts, "vi") == (
-        "Nhìn chung, giá ca cao giảm; giá cà phê Robusta ổn định; dừa chưa có giá mới."
+        "Nhìn chung, giá ca cao thế giới giảm; giá cà phê Robusta thế giới ổn định; "
+        "dừa chưa có giá mới."
     )
     # Every series current: "other prices", as before.
     current = bulletin_facts(
         pick(default_prices(), [("Cocoa", "world"), ("Coffee, Robusta", "world")])
     )
     assert (
-        summary_sentence(current, "en") == "Overall, cocoa prices fell; other prices held steady."
+        summary_sentence(current, "en")
+        == "Overall, world cocoa prices fell; other prices held steady."
     )
 
 
@@ -2242,11 +2258,11 @@ def test_held_steady_never_speaks_for_a_price_with_none_before_to_compare():
     facts = bulletin_facts(pd.concat([prices, palm[~gap]]))
     assert "Palm oil" not in [m.commodity for m in facts.summary]
     assert summary_sentence(facts, "en") == (
-        "Overall, cocoa prices fell; coffee (Robusta) prices held steady; "
+        "Overall, world cocoa prices fell; world coffee (Robusta) prices held steady; "
         "no earlier price to compare for palm oil."
     )
     assert summary_sentence(facts, "vi") == (
-        "Nhìn chung, giá ca cao giảm; giá cà phê Robusta ổn định; "
+        "Nhìn chung, giá ca cao thế giới giảm; giá cà phê Robusta thế giới ổn định; "
         "dầu cọ chưa có giá kỳ trước để so sánh."
     )
     # The same product compared in one market, uncompared in another and old in a third:
@@ -2258,7 +2274,7 @@ def test_held_steady_never_speaks_for_a_price_with_none_before_to_compare():
     ]
     facts = bulletin_facts(pd.concat([prices, *palm_markets]))
     assert summary_sentence(facts, "en") == (
-        "Overall, cocoa and palm oil prices fell; coffee (Robusta) prices held steady; "
+        "Overall, world cocoa and palm oil prices fell; world coffee (Robusta) prices held steady; "
         "no earlier price to compare for palm oil (Kuala Lumpur); "
         "no new price yet for palm oil (Johor)."
     )

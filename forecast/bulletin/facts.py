@@ -330,6 +330,10 @@ class CommodityMovement:
     #: The markets whose price rose and fell, for a "mixed" summary to name them.
     rose_in: tuple[str, ...] = ()
     fell_in: tuple[str, ...] = ()
+    #: Where its prices are, when all of them are in one place abroad: "world" (a world
+    #: market price) or the currency of a market abroad ("LKR"); ``None`` otherwise. "Giá
+    #: gạo trắng tăng" of Colombo's rice read, in a Bến Tre bulletin, as rice here.
+    place: str | None = None
 
 
 @dataclass(frozen=True)
@@ -426,8 +430,10 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
     changes: dict[str, list[float]] = {}
     markets: dict[str, list[str]] = {}
     moved: dict[str, list[tuple[str, str]]] = {}
+    places: dict[str, set[str | None]] = {}
     for item in series:
         if item.vs_previous is not None and item.is_current(as_of):
+            places.setdefault(item.commodity, set()).add(place_abroad(item.market, item.currency))
             changes.setdefault(item.commodity, []).append(item.vs_previous.pct)
             moved.setdefault(item.commodity, []).append((item.market, item.movement))
             seen = markets.setdefault(item.commodity, [])
@@ -457,9 +463,21 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
                 series=len(values),
                 rose_in=_markets_where(moved[commodity], "rose"),
                 fell_in=_markets_where(moved[commodity], "fell"),
+                place=next(iter(places[commodity])) if len(places[commodity]) == 1 else None,
             )
         )
     return tuple(out)
+
+
+def place_abroad(market: str, currency: str) -> str | None:
+    """ "world" for a world market price, the currency of a market abroad whose country the
+    bulletin can name ("LKR"), else ``None`` (a market here, or nowhere it can say)."""
+    from forecast.bulletin.wording import CURRENCY_COUNTRIES
+
+    if str(market).strip().casefold() == "world":
+        return "world"
+    currency = str(currency).strip().upper()
+    return currency if currency in CURRENCY_COUNTRIES else None
 
 
 def _markets_where(moved: list[tuple[str, str]], way: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from forecast.bulletin.facts import (
     verdict,
 )
 from forecast.bulletin.wording import (
+    CURRENCY_COUNTRIES,
     band_name,
     base_commodity,
     commodity_lower,
@@ -75,16 +76,21 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
             return w["overall_not_current"]
         return w["overall_none"]
     names = headline_names(facts.summary, lang)
-    groups: dict[str, list[str]] = {}
+    # Prices here first, then the world's, then each country's: "giá gạo tăng; giá ca cao
+    # và đường thế giới giảm; giá gạo trắng ở Sri Lanka tăng".
+    places = list(dict.fromkeys([None, "world", *(item.place for item in facts.summary)]))
+    groups: dict[tuple[str | None, str], list[str]] = {}
     for item in facts.summary:
         if item.movement in ("stable", "mixed"):
             continue
-        groups.setdefault(f"{item.movement}_{item.strength}", []).append(names[item.commodity])
+        verb = f"{item.movement}_{item.strength}"
+        groups.setdefault((item.place, verb), []).append(names[item.commodity])
     order = [f"{m}_{s}" for m in ("rose", "fell") for s in ("severe", "high", "moderate", "slight")]
     parts = [
-        w["part"].format(names=join_names(groups[verb], lang), verb=w[verb])
+        _part(join_names(groups[place, verb], lang), w[verb], place, lang)
+        for place in places
         for verb in order
-        if verb in groups
+        if (place, verb) in groups
     ]
     # A product whose markets went opposite ways says where each way, never "steady".
     parts += [
@@ -99,8 +105,10 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     stable = [item for item in facts.summary if item.movement == "stable"]
     older, uncompared, held = _not_summed(facts, lang)
     if stable and (len(facts.summary) == 1 or older or uncompared or held):
-        steady = join_names([names[item.commodity] for item in stable], lang)
-        parts.append(w["part"].format(names=steady, verb=w["stable_verb"]))
+        for place in places:
+            steady = [names[item.commodity] for item in stable if item.place == place]
+            if steady:
+                parts.append(_part(join_names(steady, lang), w["stable_verb"], place, lang))
     elif stable:
         parts.append(w["others_stable"] if parts else w["all_stable"])
     if uncompared:
@@ -111,6 +119,17 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         parts.append(w["new_price_held_back"].format(names=join_names(held, lang)))
     sentence = w["overall"].format(parts="; ".join(parts))
     return sentence[0].upper() + sentence[1:]
+
+
+def _part(names: str, verb: str, place: str | None, lang: str) -> str:
+    """ "giá {names} {verb}", with where those prices are when that is abroad."""
+    w = words(lang)
+    if place is None:
+        return w["part"].format(names=names, verb=verb)
+    if place == "world":
+        return w["part_world"].format(names=names, verb=verb)
+    country = CURRENCY_COUNTRIES[place][0 if lang == "vi" else 1]
+    return w["part_abroad"].format(names=names, verb=verb, place=country)
 
 
 def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
