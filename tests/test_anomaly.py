@@ -514,6 +514,16 @@ def test_a_picked_series_that_stopped_is_told_the_as_of_that_scores_it():
     assert json.loads(then.stdout)["not_qualifying"]["alps"] == {"no recent price": 4}
 
 
+def test_series_that_stopped_are_judged_against_the_as_of_date_not_later_prices():
+    """A review: alerts --as-of 2022-06 said "9 of 12 series end a year or more before the
+    latest price (2025-11)", of prices it did not read; three of them ran to 2022."""
+    then = " ".join(run("--series", "Rice", "--as-of", "2022-06").stderr.split())
+    assert "6 of 12 series end a year or more before --as-of (2022-06)" in then, then
+    assert "2025-11" not in then
+    now = " ".join(run("--series", "Rice").stderr.split())
+    assert "9 of 12 series end a year or more before the latest price (2025-11)" in now, now
+
+
 WEEKLY_DEFAULTS = "commodity=Coconut,market=Mỏ Cày Bắc,price_type=Farmgate,unit=dozen,currency=VND"
 
 

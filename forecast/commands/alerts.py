@@ -31,6 +31,7 @@ from forecast.commands.shared import (
     load_for_forecast,
     local_cluster_started,
     money,
+    note_stale_series,
     parse_as_of,
     parse_freq,
     print_table,
@@ -209,8 +210,11 @@ def alerts_cmd(
         chuc,
         sheet=sheet,
         reports=reports,
+        stale_later=stamp is not None,  # judged against --as-of, not prices after it
     )
     check_as_of(stamp, prices)
+    if stamp is not None:
+        note_stale_series(prices, forecasting=False, as_of=stamp)
     # "Now" is the latest price of the whole file, not of the series picked: An Giang rice
     # alone (last price 2022-06) was scored as current, in a file that runs to 2025-11.
     stamp = stamp if stamp is not None else every["date"].max()

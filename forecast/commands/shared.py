@@ -1761,8 +1761,9 @@ def _nearby_median(prices, rows, half: int = 6, least: int = 3):
     return pd.Series(medians, index=prices.index)
 
 
-def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
-    """One line on stderr for series whose prices stop a year or more before the file's.
+def note_stale_series(prices, forecasting: bool = True, shown: int = 2, as_of=None) -> None:
+    """One line on stderr for series whose prices stop a year or more before the file's
+    (before ``as_of``, an ``--as-of`` date, when given: the prices after it are not read).
 
     Their forecasts start from their own last price, years ago perhaps: a reader of the
     output should not take them for an outlook from today.
@@ -1771,8 +1772,12 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
 
     from forecast.table import KEY, series_label
 
+    if as_of is not None:
+        prices = prices[prices["date"] <= as_of]
+        if prices.empty:
+            return
     last = prices.groupby(list(KEY), observed=True)["date"].max()
-    latest = last.max()
+    latest = last.max() if as_of is None else pd.Timestamp(as_of)
     stale = last[last <= latest - pd.DateOffset(months=12)].sort_values()
     if stale.empty:
         return
@@ -1789,7 +1794,7 @@ def note_stale_series(prices, forecasting: bool = True, shown: int = 2) -> None:
         )
     say_note(
         f"{len(stale):,} of {len(last):,} series {'ends' if len(stale) == 1 else 'end'} "
-        "a year or more before the latest price "
+        f"a year or more before {'the latest price' if as_of is None else '--as-of'} "
         f"({latest:%Y-%m}): {examples}{more}{start}"
     )
 
