@@ -610,6 +610,9 @@ def test_options_given_before_send_are_sends_too(tmp_path):
     assert forecast_runs(open_store(db)).empty
     send(["--db", str(db), *slice_], [], tmp_path / "kept")
     assert len(forecast_runs(open_store(db))) == 1
+    # A review tried --no-archive after 'send' ("No such option"): it holds there too.
+    send([], ["--db", str(db), "--no-archive", "--no-charts", *slice_], tmp_path / "after2")
+    assert len(forecast_runs(open_store(db))) == 1
 
 
 def test_map_and_default_before_and_after_send_are_all_read(tmp_path):

@@ -718,8 +718,8 @@ def _send_options(ctx: typer.Context) -> dict:
     """send's options, with those given before 'send' (``bulletin --db STORE send``): such
     an option is used unless send's own is given too; given both ways with two values,
     which one the user meant is not guessed (but --map and --default, which may be
-    repeated, are read from both sides). Options only 'cropcast bulletin' has
-    (--previous, --no-charts, --no-archive) apply to the bulletin sent."""
+    repeated, are read from both sides). --previous, --no-charts and --no-archive may be
+    given on either side."""
     group = ctx.parent
     options = {**group.params, **ctx.params}
     for name, value in group.params.items():
@@ -797,6 +797,25 @@ def bulletin_send(
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
     scheduler: SchedulerOption = None,
+    # The bulletin's own options, after 'send' as well as before it: a user tries them there.
+    no_charts: Annotated[
+        bool, typer.Option("--no-charts", help="E-mails without the fan charts (smaller).")
+    ] = False,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Last period's forecasts ('cropcast forecast -o'): adds how they did.",
+        ),
+    ] = None,
+    no_archive: Annotated[
+        bool,
+        typer.Option(
+            "--no-archive",
+            help="Do not keep the outlook sent in the store (it is kept so that the next "
+            "bulletin says how it did).",
+        ),
+    ] = False,
     quiet: Annotated[
         bool,
         typer.Option(
