@@ -279,6 +279,7 @@ def test_rows_refused_are_said_with_the_check_that_lists_them(tmp_path):
     line = one_error_line(first)
     assert f"cleaning refused {blank} of {len(rows) - 1} rows" in line
     assert f"{blank} × commodity is missing" in line
+    assert "only the other 2 rows went into the store" in line  # each block's first row
     command = line.split("'", 1)[1].rsplit("' lists them", 1)[0]
     words = shlex.split(command)
     assert words[:4] == ["cropcast", "data", "check", str(path)] and words[4:] == given

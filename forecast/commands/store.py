@@ -384,7 +384,7 @@ def _refused_rows(result, file: Path, given: list[str]) -> tuple[list[str], str 
     mostly = refused > MOSTLY_REFUSED * rows
     besides = f", besides {as_always}" if left_out else ""
     went = (
-        f"only the other {rows - refused:,} rows went into the store; "
+        f"only the other {counted(rows - refused, 'row')} went into the store; "
         if mostly
         else "the store keeps them in its rejected table; "
     )
