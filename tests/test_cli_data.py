@@ -814,6 +814,22 @@ def test_an_as_of_date_with_slashes_is_read_as_its_numbers_tell_or_refused():
             parse_as_of(wrong)
 
 
+def test_an_as_of_month_written_as_a_bulletin_writes_it_is_read():
+    """A review: --as-of "tháng 6/2022" was refused while "T6/2022", the bulletin's own
+    way, worked."""
+    import unicodedata
+
+    from forecast.commands.shared import parse_as_of
+    from forecast.errors import UsageError
+
+    june = pd.Timestamp("2022-06-01")
+    for written in ("T6/2022", "tháng 6/2022", "Tháng 06/2022", "thang 6-2022", "Tháng 6 năm 2022"):
+        assert parse_as_of(written) == june, written
+    assert parse_as_of(unicodedata.normalize("NFD", "tháng 6/2022")) == june
+    with pytest.raises(UsageError, match="'tháng 13/2022' is not a date"):
+        parse_as_of("tháng 13/2022")
+
+
 @pytest.mark.parametrize("command", ["bulletin", "alerts"])
 def test_an_as_of_without_a_year_or_month_is_refused(command):
     """Review: --as-of June was read in the year 1 ("no prices on or before 1-06-01"), and

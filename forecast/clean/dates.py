@@ -205,8 +205,8 @@ def detect_dayfirst(
         raise InputError(
             f"dates mix dd/mm/yyyy ('{day_first[0]}') and mm/dd/yyyy ('{month_first[0]}')",
             where,
-            "Pass --dayfirst or --monthfirst (dayfirst=True/False); rows that do not fit "
-            "are then refused",
+            "Pass --dayfirst or --monthfirst (in Python, dayfirst=True or False); rows that "
+            "do not fit are then refused",
         )
     if day_first:
         return True, f"dates read as dd/mm/yyyy (e.g. '{day_first[0]}')"
@@ -233,7 +233,7 @@ def detect_dayfirst(
         f"dates like '{ambiguous[0]}' could be dd/mm/yyyy or mm/dd/yyyy",
         where,
         "Pass --dayfirst for dd/mm/yyyy (Vietnamese sheets) or --monthfirst for mm/dd/yyyy "
-        "(dayfirst=True/False)",
+        "(in Python, dayfirst=True or False)",
     )
 
 

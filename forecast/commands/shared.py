@@ -2212,6 +2212,8 @@ def parse_as_of(text: str | None):
     means 5 June, so it is refused."""
     if text is None:
         return None
+    import unicodedata
+
     import pandas as pd
 
     written = text
@@ -2234,6 +2236,13 @@ def parse_as_of(text: str | None):
             "--as-of",
             f"Use e.g. --as-of {year}-{last:02d}, the quarter's last month",
         )
+    # A month as a bulletin writes it: "T6/2022", "tháng 6/2022", "Tháng 6 năm 2022".
+    if m := re.fullmatch(
+        r"\s*(?:t|tháng|thang)\s*(\d{1,2})\s*(?:[/.-]|\s(?:năm|nam)?)\s*(\d{4})\s*",
+        unicodedata.normalize("NFC", text),  # a Mac's shell may send "á" as a + accent
+        re.IGNORECASE,
+    ):
+        text = f"{m.group(2)}-{int(m.group(1)):02d}"
     if m := re.fullmatch(r"\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})\s*", text):
         first, _, second, year = m.groups()
         first, second, year = int(first), int(second), int(year)
