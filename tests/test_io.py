@@ -1175,6 +1175,23 @@ def test_a_zip_that_is_no_workbook_is_named_for_what_it_is(tmp_path, parts, said
     assert fix in str(caught.value) and "Excel workbook" not in str(caught.value)
 
 
+@pytest.mark.parametrize("name", ["prices.xlsx", "prices.parquet", "prices.csv"])
+def test_a_damaged_workbook_is_said_to_be_damaged_not_told_to_be_a_workbook(tmp_path, name):
+    """A review: an .xlsx file of noise was told "is binary, not a text table. Give a CSV,
+    TSV, Excel (.xlsx) or Parquet file", of a file named .xlsx."""
+    path = tmp_path / name
+    path.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(InputError) as caught:
+        read_prices(path)
+    said = str(caught.value)
+    if name.endswith(".csv"):
+        assert "is binary, not a text table" in said
+    else:
+        suffix = name.rsplit(".", 1)[1]
+        assert f"is named .{suffix} but is not" in said and "damaged" in said, said
+        assert "save or export it again" in said and "Give a CSV" not in said
+
+
 def test_a_stray_quote_in_a_long_file_is_named_by_its_line(tmp_path):
     """Past csv's 128 KB a quote left open made the whole file one value: refused with the
     parser's words and no line number, where a short file's stray quote is refused alone."""

@@ -159,9 +159,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, li
         return _check_text(text.lstrip("\ufeff"), name), notes
     codec = _bom_codec(data) or _utf16_without_bom(data)
     if codec is None and b"\x00" in data[:4096]:
-        raise InputError(
-            "is binary, not a text table", name, "Give a CSV, TSV, Excel (.xlsx) or Parquet file"
-        )
+        raise _binary(name)
     try:
         text = data.decode(codec or "utf-8")
     except UnicodeDecodeError:
@@ -295,10 +293,25 @@ def _check_text(text: str, name: str) -> str:
     sample = text[:20000]
     control = sum(1 for ch in sample if ch < " " and ch not in "\t\r\n\f")
     if "\x00" in sample or control > max(2, len(sample) // 100):
-        raise InputError(
-            "is binary, not a text table", name, "Give a CSV, TSV, Excel (.xlsx) or Parquet file"
-        )
+        raise _binary(name)
     return text
+
+
+def _binary(name: str) -> InputError:
+    """A binary file that is no table we read. Named as a workbook or Parquet file, it is
+    one damaged or cut short: "Give ... Excel (.xlsx)" of an .xlsx file read as nonsense."""
+    suffix = Path(str(name)).suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".parquet", ".pq"):
+        kind = "a Parquet file" if suffix in (".parquet", ".pq") else "an Excel workbook"
+        return InputError(
+            f"is named {suffix} but is not {kind} that can be read: damaged, or only partly "
+            "downloaded or copied",
+            name,
+            "Open it where it was made and save or export it again",
+        )
+    return InputError(
+        "is binary, not a text table", name, "Give a CSV, TSV, Excel (.xlsx) or Parquet file"
+    )
 
 
 def sniff_delimiter(text: str, prefer: str = ",") -> str:
