@@ -586,9 +586,12 @@ def test_names_cleaning_tidied_are_said_on_stderr(tmp_path):
     # The file's own spelling (the commonest; "Kano" before "Kano " where as common), so
     # that the forecasts join to the file.
     fc = pd.read_csv(out, keep_default_na=False)
+    # And under its other spelling too, so that every row of the file finds its forecast.
     assert fc[["commodity", "market"]].drop_duplicates().values.tolist() == [
-        ["Rice  (imported)", "Kano"]
+        ["Rice  (imported)", "Kano"],
+        ["Rice  (imported)", "Kano "],
     ]
+    assert fc.groupby("market")["forecast"].apply(tuple).nunique() == 1  # one forecast
     plain = run("forecast", "-i", _series_file(tmp_path, 2), "-m", "naive", "-h", 2, "-q")
     assert "tidied" not in plain.stderr
 
@@ -1521,14 +1524,17 @@ def test_outputs_name_each_series_as_the_file_does_in_its_units(tmp_path):
     result = run("forecast", "-i", switched, "-j", 1, "-q", "-o", out, "-m", "naive", "-h", 1)
     assert result.exit_code == 0, result.output
     fc = pd.read_csv(out)
-    assert fc[["unit", "forecast"]].values.tolist() == [["kg", 314.0]]
+    # First under its latest name; then, as a forecast file writes every name a series has
+    # in the file, under its older one, per bag.
+    assert fc[["unit", "forecast"]].values.tolist() == [["kg", 314.0], ["50 KG", 15700.0]]
     # Its latest date in both spellings: the one it writes most, whatever the rows' order.
     bag = "2024-04-15,Maize,Jos,Wholesale,50 KG,NGN,15700"
     for order in ([*rows, bag], [*rows[:-1], bag, rows[-1]]):
         both = _price_file(tmp_path, "both.csv", order)
         result = run("forecast", "-i", both, "-j", 1, "-q", "-o", out, "-m", "naive", "-h", 1)
         assert result.exit_code == 0, result.output
-        assert pd.read_csv(out)[["unit", "forecast"]].values.tolist() == [["50 KG", 15700.0]]
+        written = pd.read_csv(out)[["unit", "forecast"]].values.tolist()
+        assert written == [["50 KG", 15700.0], ["kg", 314.0]]
     # A series the file writes as cropcast does: no note.
     plain = run("forecast", *args, "-m", "naive", "--no-archive", "-h", 2, "-s", "Sorghum")
     assert plain.exit_code == 0 and "fc.csv names" not in plain.stderr, plain.stderr
@@ -2352,3 +2358,45 @@ def test_counts_in_notes_are_written_with_thousands_separators(tmp_path, capsys)
         ]
     said = _notes_of_naive(_price_file(tmp_path, "big.csv", rows))
     assert "note: cleaning refused 1,200 of 5,600 rows of big.csv (1,200 ×" in said, said
+
+
+def test_a_series_the_file_names_two_ways_over_time_is_written_under_both(tmp_path):
+    """A review counted a file's series by their names: maize per "50 KG" to 2020, then per
+    "KG", and rice in SLL, then SLE (the leone's new code, 1,000 to 1), were one series each
+    to cropcast, forecast and written once, under the newer name, so 2 of 4 names had no
+    forecast. The forecast file now writes each series under both names, each in its own
+    unit; the tables and the forecast itself are unchanged."""
+    months = pd.date_range("2018-01-01", periods=48, freq="MS")
+    rng = np.random.default_rng(3)
+    level = np.exp(np.cumsum(rng.normal(0.0, 0.03, len(months))))
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for i, (d, x) in enumerate(zip(months, level, strict=True)):
+        old = i < 30
+        maize = (f"50 KG,NGN,{14000 * x:.0f}") if old else f"KG,NGN,{280 * x:.2f}"
+        rice = f"KG,SLL,{12000 * x:.0f}" if old else f"KG,SLE,{12 * x:.2f}"
+        rows += [f"{d:%Y-%m-15},Maize,Kano,Wholesale,{maize}"]
+        rows += [f"{d:%Y-%m-15},Rice (imported),Freetown,Retail,{rice}"]
+    path = _price_file(tmp_path, "train.csv", rows)
+    out = tmp_path / "fc.csv"
+    result = run("forecast", "-i", path, "-h", 12, "-m", "naive", "-j", 1, "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out, dtype={"unit": str})
+    key = ["commodity", "market", "price_type", "unit", "currency"]
+    given = pd.read_csv(path, dtype={"unit": str})[key].drop_duplicates()
+    written = fc.groupby(key).size()
+    assert len(written) == len(given) == 4 and (written == 12).all(), written
+    by = fc.set_index(key)["forecast"].groupby(level=key).first()
+    assert by["Maize", "Kano", "Wholesale", "50 KG", "NGN"] == pytest.approx(
+        50 * by["Maize", "Kano", "Wholesale", "KG", "NGN"]
+    )
+    rice = by.xs("Rice (imported)", level="commodity")
+    assert rice["Freetown", "Retail", "KG", "SLL"] == pytest.approx(
+        1000 * rice["Freetown", "Retail", "KG", "SLE"]
+    )
+    said = " ".join(result.stderr.split())
+    assert "fc.csv also writes 2 series under the other name" in said, said
+    # A file whose names never change gets no second name.
+    plain = _price_file(tmp_path, "plain.csv", [rows[0], *(r for r in rows if ",KG,NGN," in r)])
+    again = run("forecast", "-i", plain, "-h", 12, "-m", "naive", "-j", 1, "-q", "-o", out)
+    assert again.exit_code == 0 and "also writes" not in again.stderr
+    assert pd.read_csv(out).groupby(key).ngroups == 1

@@ -38,12 +38,14 @@ from forecast.clean.base import (
     join_marks,
     map_unique,
     no_rejections,
+    series_name,
     split_marks,
     split_rejected,
     tidy_text,
 )
 from forecast.clean.consistency import one_unit_and_currency
 from forecast.clean.currency import (
+    REDENOMINATIONS,
     convert_currencies,
     join_redenominations,
     normalise_currencies,
@@ -300,9 +302,17 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
         for c in report.conversions
         if c.get("kind") == "unit"
     }
-    entries, taken = [], {}
-    for row in given.itertuples(index=False, name=None):
-        key, text = row[:5], row[5:10]
+    # A series' older prices under a retired currency code (SLL before SLE): named so, at
+    # the legal rate, as a unit converted at a known factor is.
+    codes = {
+        (c["series"], c["from"]): c["factor"]
+        for c in report.conversions
+        if c.get("kind") == "redenomination"
+    }
+
+    def name_as_written(key, text, old_code: bool = False):
+        """``key`` named as ``text`` writes it, and the factor from its prices to ours;
+        ``None`` for a retired code's spelling that is not one (``old_code``)."""
         unit, currency = key[3], key[4]
         names = [
             t if t.strip() and fold(t) == fold(name) else name
@@ -318,13 +328,58 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
         respelled = said and (
             fold(said) == fold(currency) or ("currency", said, currency) in spelled
         )
+        if not respelled and old_code:
+            retired = codes.get((series_name(key[0], key[1]), said.upper()))
+            if retired is None:
+                # Prices coded SLL at the SLE level already, kept as they are (see the
+                # redenominations step): the file's own numbers, under the file's code.
+                known = REDENOMINATIONS.get(said.upper())
+                if known is None or known[0] != currency:
+                    return None
+                retired = 1.0
+            return [*names, said], factor * float(retired)
         names.append(text[4] if respelled else currency)
+        return names, factor
+
+    entries, taken = [], {}
+    for row in given.itertuples(index=False, name=None):
+        key, text = row[:5], row[5:10]
+        names, factor = name_as_written(key, text)
         taken.setdefault(tuple(names), []).append(key)
         if tuple(names) != tuple(key) or factor != 1.0:
             entries.append({"series": list(key), "as_given": names, "factor": factor})
+    # The other names the file gives a series' older prices (per "50 KG" before per "KG",
+    # in SLL before SLE): a forecast file writes the series under each as well (see
+    # ``forecast.commands.shared.write_as_given``), so that no series of the file lacks one.
+    chosen = {tuple(row[:5]): tuple(row[5:10]) for row in given.itertuples(index=False)}
+    spellings = both[columns].drop_duplicates()
+    retired = []
+    for row in spellings.itertuples(index=False, name=None):
+        key, text = row[:5], row[5:10]
+        if text == chosen.get(key):
+            continue
+        found = name_as_written(key, text, old_code=True)
+        if found is None or tuple(found[0]) == tuple(name_as_written(key, chosen[key])[0]):
+            continue  # the same name (a spelling that differs only in spaces or case)
+        taken.setdefault(tuple(found[0]), []).append(("retired", key))
+        retired.append({"series": list(key), "as_given": found[0], "factor": found[1]})
     # Two series the file would name alike keep cropcast's names, which tell them apart.
     clash = {key for keys in taken.values() if len(keys) > 1 for key in keys}
+    report.retired_names = _unique(
+        e for e in retired if ("retired", tuple(e["series"])) not in clash
+    )
     return [e for e in entries if tuple(e["series"]) not in clash]
+
+
+def _unique(entries) -> list[dict]:
+    """Entries with each (series, name) once."""
+    seen, out = set(), []
+    for e in entries:
+        mark = (tuple(e["series"]), tuple(e["as_given"]))
+        if mark not in seen:
+            seen.add(mark)
+            out.append(e)
+    return out
 
 
 def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) -> CleanResult:

@@ -64,6 +64,10 @@ class CleanReport:
         prices were multiplied into cropcast's unit: 1/50 from a price per "50 KG" to one
         per kg). Forecast and backtest outputs name those series as the file does, in its
         units.
+    retired_names
+        As ``as_given``, for the other names a series' older prices have in the file: per
+        "50 KG" before per "KG", in SLL before SLE (one series to cropcast). Forecast files
+        write the series under each of them too.
     lost
         The series (as the file writes their commodity, market, price type, unit and
         currency) whose every row was refused: no price of theirs is left.
@@ -104,6 +108,7 @@ class CleanReport:
     renamed: list[dict[str, Any]] = field(default_factory=list)
     respelled: list[dict[str, Any]] = field(default_factory=list)
     as_given: list[dict[str, Any]] = field(default_factory=list)
+    retired_names: list[dict[str, Any]] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     off_frequency: list[dict[str, Any]] = field(default_factory=list)
     split: list[dict[str, Any]] = field(default_factory=list)

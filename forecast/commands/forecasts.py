@@ -330,7 +330,7 @@ def forecast_cmd(
         note_wide_ranges(run.forecasts)
         note_unscored_forecasts(input_, db, run, spec.model)
         if output is not None:
-            write_as_given(run.forecasts, output, reports, input_)
+            write_as_given(run.forecasts, output, reports, input_, every_name=True)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import (

@@ -1187,10 +1187,19 @@ def note_renamed(report, path: Path) -> None:
     say_note(f"{len(renamed):,} {said}; names alike but for that are one series")
 
 
-def write_as_given(table, output: Path, reports: list, path: Path | None) -> None:
+def write_as_given(
+    table, output: Path, reports: list, path: Path | None, every_name: bool = False
+) -> None:
     """Write ``table`` (forecasts or a backtest) to ``output`` with each series named as
     the file read (``path``, its cleaning report in ``reports``) writes it, in its units;
-    one note line says which, as the tables printed use cropcast's names."""
+    one note line says which, as the tables printed use cropcast's names.
+
+    ``every_name`` (forecasts): a series the file names two ways over time (per "50 KG",
+    then per "KG"; in SLL, then in SLE) is one series to cropcast, forecast once, and
+    written under each name, in each name's unit: a file's series counted by their names
+    then each have their forecast, none missing."""
+    import pandas as pd
+
     from forecast.forecasting import write_forecasts
     from forecast.table import KEY, named_as_given
 
@@ -1198,6 +1207,25 @@ def write_as_given(table, output: Path, reports: list, path: Path | None) -> Non
     written = set(table[list(KEY)].drop_duplicates().itertuples(index=False, name=None))
     entries = [e for e in entries if tuple(e["series"]) in written]
     named = named_as_given(table, entries)
+    retired = [
+        e
+        for report in (reports if every_name else [])
+        for e in getattr(report, "retired_names", [])
+        if tuple(e["series"]) in written
+    ]
+    if retired:
+        names = {tuple(e["series"]): e["as_given"] for e in entries}
+        parts = [named]
+        for e in retired:
+            rows = table[(table[list(KEY)] == pd.Series(e["series"], index=list(KEY))).all(axis=1)]
+            parts.append(named_as_given(rows, [e]))
+        named = pd.concat(parts, ignore_index=True)
+        say_note(
+            f"{output.name} also writes {len(retired):,} series under the other "
+            f"name its older prices have in {path.name if path else 'the file'} (e.g. "
+            f"{_renaming(retired[0], names)}), in that name's unit: one series to cropcast, "
+            "forecast once"
+        )
     write_forecasts(named, output)
     if entries and path is not None:
         examples = []
@@ -1212,6 +1240,18 @@ def write_as_given(table, output: Path, reports: list, path: Path | None) -> Non
             f"{output.name} names {len(entries):,} series as {path.name} does, in its "
             f"units (e.g. {shown}); the tables here use cropcast's names"
         )
+
+
+def _renaming(entry: dict, names: dict) -> str:
+    """ "'SLL' for 'SLE'" / "'50 KG' for 'KG'": how a retired name differs from the one the
+    series is written under (``names``: by series, where that is not cropcast's)."""
+    series = tuple(entry["series"])
+    pairs = [
+        f"{given!r} for {ours!r}"
+        for given, ours in zip(entry["as_given"], names.get(series, series), strict=True)
+        if given != ours
+    ]
+    return ", ".join(pairs) or repr(" | ".join(entry["as_given"]))
 
 
 def note_other_sheets(report, path: Path, sheet: str | None = None) -> None:
