@@ -2400,3 +2400,25 @@ def test_a_series_the_file_names_two_ways_over_time_is_written_under_both(tmp_pa
     again = run("forecast", "-i", plain, "-h", 12, "-m", "naive", "-j", 1, "-q", "-o", out)
     assert again.exit_code == 0 and "also writes" not in again.stderr
     assert pd.read_csv(out).groupby(key).ngroups == 1
+
+
+def test_the_overview_of_many_series_marks_one_whose_latest_price_was_held_back(tmp_path):
+    """Its last date (the price before the typo) read as a series a period behind the rest."""
+    months = pd.date_range("2019-01-01", periods=42, freq="MS")
+    rng = np.random.default_rng(11)
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for m in range(10):
+        level = 8600 * np.exp(np.cumsum(rng.normal(0.0, 0.02, len(months))))
+        level[-1] *= 5 if m == 3 else 1
+        rows += [
+            f"{d:%Y-%m-%d},Rice,Market {m},Wholesale,kg,VND,{p:.0f}"
+            for d, p in zip(months, level, strict=True)
+        ]
+    path = _price_file(tmp_path, "ten.csv", rows)
+    result = run("forecast", "-i", path, "-h", 6, "-m", "naive", "-j", 1, "--no-archive")
+    assert result.exit_code == 0, result.output
+    # A row per series, or a card each on a narrow terminal: Market 3's, alone, is marked.
+    out = result.stdout
+    assert out.count("2022-05*") == 1 and "2022-06*" not in out
+    assert "2022-05*" in out[out.index("Market 3") : out.index("Market 4")]
+    assert "*: a later price was left out as probably mistyped" in " ".join(result.stdout.split())

@@ -71,7 +71,7 @@ def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -
     last = prices.sort_values("date").groupby(list(KEY)).tail(1).set_index(list(KEY))
     outer = max(levels)
     if len(run.series) > OVERVIEW_ABOVE:
-        print_overview(run, last, outer, horizon)
+        print_overview(run, last, outer, horizon, held)
         return
     steps = sorted({1, min(3, horizon), min(6, horizon), horizon})
     # Skipped steps are said: dates 02-16, 03-02, 03-09 read as a gap in the forecast.
@@ -126,17 +126,22 @@ def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -
             console.print(f"  note: {result.note}", markup=False, highlight=False)
 
 
-def print_overview(run, last, outer, horizon: int) -> None:
+def print_overview(run, last, outer, horizon: int, held=None) -> None:
     """One row per series: the last price, the forecast at the horizon with its change and
-    range, the model; a note shared by many series is printed once."""
+    range, the model; a note shared by many series is printed once. A series whose latest
+    price was held back as probably mistyped (``held``) has its last price used marked."""
 
     models = {result.model for result in run.series}
     one_model = len(models) == 1
     title = f"{len(run.series)} series, {horizon} periods ahead"
+    marked = {key for key, found in (held or {}).items() if found}
+    caption = "One table per series, with more steps: pick a few with --series."
+    if any(result.key in marked for result in run.series):
+        caption += " *: a later price was left out as probably mistyped (see the note)."
     table = Table(
         title=title + (f" · {next(iter(models))}" if one_model else ""),
         title_justify="left",
-        caption="One table per series, with more steps: pick a few with --series.",
+        caption=caption,
         caption_justify="left",
         box=box.SIMPLE_HEAD,  # no vertical rules: an 80-column terminal fits every column
     )
@@ -154,9 +159,10 @@ def print_overview(run, last, outer, horizon: int) -> None:
         frame = result.forecast
         end = frame.iloc[-1]
         lower, upper = end[f"lower_{outer}"], end[f"upper_{outer}"]
+        star = "*" if result.key in marked else ""
         cells = [
             _series_cell(result.key),
-            f"{last_row['date']:{_period_format(frame, last_row['date'])}}",
+            f"{last_row['date']:{_period_format(frame, last_row['date'])}}{star}",
             money(last_row["price"]),
             money(end["forecast"]),
             pct_change(end["forecast"], last_row["price"]),
