@@ -1375,6 +1375,34 @@ def test_data_check_names_a_latest_price_the_forecasts_leave_out_as_mistyped(tmp
     assert "probably mistyped" not in said and as_json["held_back_latest"] == []
 
 
+def test_data_check_names_the_tenfold_moves_forecasts_join_or_leave_out(tmp_path):
+    """A review: forecasts said "1 series moves 10-fold or more ... forecasts scale the
+    prices before such a move" and "1 price stands 5-fold ... left out as a typo", where the
+    check, run first, named neither."""
+    months = pd.date_range("2019-01-01", periods=36, freq="MS")
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    for i, d in enumerate(months):
+        price = 8000.0 + 10 * i
+        price = price * 20 if i == 10 else price / 1000 if i >= 24 else price  # typo; new unit
+        rows.append(f"{d:%Y-%m-%d},Rice,A,Wholesale,kg,XYZ,{price:g}")
+    path = tmp_path / "moves.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    text, as_json = run("data", "check", path), run("data", "check", path, "--json")
+    assert text.exit_code == 0 and as_json.exit_code == 0, text.output
+    said = " ".join(text.stdout.split())
+    assert "moves of tenfold or more, which forecasts handle by rule" in said, said
+    assert "Rice | A | Wholesale | XYZ/kg 2019-11: 162,000, left out" in said
+    assert "Rice | A | Wholesale | XYZ/kg: 8,230 (2020-12) -> 8.24 (2021-01), joined" in said
+    moves = json.loads(as_json.stdout)["tenfold_moves"]
+    assert [(m["what"], m["date"]) for m in moves] == [
+        ("left out", "2019-11"),
+        ("joined", "2021-01"),
+    ]
+    # A file of steady prices names none.
+    path.write_text("\n".join(rows[:10]) + "\n", encoding="utf-8")
+    assert json.loads(run("data", "check", path, "--json").stdout)["tenfold_moves"] == []
+
+
 def test_data_check_names_a_last_price_years_after_the_rest_of_its_series(tmp_path):
     """Review: a date typed 2026 for 2021 passed 'data check' with only a 60-period gap in
     its list, and went on into forecasts (and a store) as the series' latest price."""

@@ -140,6 +140,7 @@ def _print_report(
     twins: list[list[str]],
     late: list[dict],
     held: list[dict] = (),
+    tenfold: list[dict] = (),
     shown: int = 10,
 ) -> None:
     console.print(f"[bold]{file.name}[/bold]")
@@ -162,6 +163,26 @@ def _print_report(
             )
         if len(held) > shown:
             console.print(f"    ... and {len(held) - shown:,} more", markup=False, highlight=False)
+    if tenfold:
+        console.print(
+            "  moves of tenfold or more, which forecasts handle by rule (a joined move is "
+            "taken for a new currency unit or unit; a price left out, for a typo; if that is "
+            f"wrong, fix it in {file.name}):",
+            markup=False,
+            highlight=False,
+        )
+        for item in tenfold[:shown]:
+            said = (
+                f"{item['series']} {item['date']}: {money(item['price'])}, left out"
+                if item["what"] == "left out"
+                else f"{item['series']}: {money(item['price_before'])} ({item['before']}) -> "
+                f"{money(item['price'])} ({item['date']}), joined"
+            )
+            console.print(f"    {said}", markup=False, highlight=False)
+        if len(tenfold) > shown:
+            console.print(
+                f"    ... and {len(tenfold) - shown:,} more", markup=False, highlight=False
+            )
     if late:
         # A year typed 2026 for 2021: the forecast would start from that one price.
         console.print(
@@ -231,6 +252,41 @@ def _held_latest(prices) -> list[dict]:
     return out
 
 
+def _tenfold_moves(prices) -> list[dict]:
+    """The moves of tenfold or more forecasts handle by rule (``forecast.models.base
+    .join_jumps``), by label: ``"joined"`` (the prices before scaled to meet those after, as
+    a new currency unit) or ``"left out"`` (a single price, as a typo). A review's check
+    named neither, where every forecast then said so."""
+    from forecast.commands.shared import _tenfold_moves as moves
+    from forecast.table import dated, series_label
+
+    out = []
+    for key, series, joined, left_out in moves(prices):
+        for when in left_out:
+            out.append(
+                {
+                    "series": series_label(key),
+                    "what": "left out",
+                    "date": dated(when, series.index),
+                    "price": float(series[when]),
+                }
+            )
+        kept = series.drop(left_out)
+        for when, _ in joined:
+            i = kept.index.get_loc(when)
+            out.append(
+                {
+                    "series": series_label(key),
+                    "what": "joined",
+                    "date": dated(when, kept.index),
+                    "price": float(kept.iloc[i]),
+                    "before": dated(kept.index[i - 1], kept.index),
+                    "price_before": float(kept.iloc[i - 1]),
+                }
+            )
+    return out
+
+
 def _late_last_prices(prices) -> list[dict]:
     """The cleaned series whose last price or two come a year or more after the ones before
     (see :func:`forecast.summary.late_last_prices`), by label, dates as notes say them."""
@@ -278,6 +334,7 @@ def data_check(
     twins = _case_twins(result.prices)
     late = _late_last_prices(result.prices)
     held = _held_latest(result.prices)
+    tenfold = _tenfold_moves(result.prices)
     by_design, to_fix = split_left_out(result.report.reasons.most_common())
     if as_json:
         payload = result.report.to_dict()
@@ -286,10 +343,11 @@ def data_check(
         payload["case_twins"] = twins
         payload["late_last_prices"] = late
         payload["held_back_latest"] = held
+        payload["tenfold_moves"] = tenfold
         payload["rejected_rows"] = _rejected_records(result.rejected)
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     else:
-        _print_report(result.report, file, twins, late, held)
+        _print_report(result.report, file, twins, late, held, tenfold)
         _print_rejected(result.rejected, file)
     # A WFP file's own forecasts are no rows to fix: the file as published passes.
     if to_fix:
