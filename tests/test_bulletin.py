@@ -1408,6 +1408,36 @@ def test_a_year_ago_week_with_no_price_compares_with_the_nearest_week_a_year_bac
     assert price_changes(months.drop(months.index[-13]), "monthly")[1] is None
 
 
+def test_a_week_near_tet_is_compared_with_the_same_week_to_last_years_tet():
+    """Tết moves by up to four weeks: the week before Tết 2026 (17 February), against the
+    week 52 back, met the week after Tết 2025 (29 January), when pomelo had fallen back,
+    and read "+50 % on last year" of a usual run-up. Near Tết the year-ago week is the one
+    as far from last year's Tết, and the table says so."""
+    from forecast.bulletin.facts import price_changes
+    from forecast.calendar import tet_days
+
+    mondays = pd.date_range("2024-06-03", "2026-02-09", freq="W-MON")
+    tets = tet_days()
+
+    def price(day):  # dear in the three weeks before each Tết, cheap in the three after
+        gap = min(((day - t).days for t in tets), key=abs)
+        return 60_000.0 if -21 <= gap < 0 else 40_000.0 if 0 <= gap < 21 else 45_000.0
+
+    y = pd.Series([price(d) for d in mondays], index=mondays)
+    vs_year = price_changes(y, "weekly")[1]
+    assert vs_year.by_tet and vs_year.reference_date == pd.Timestamp("2025-01-20")
+    assert vs_year.pct == pytest.approx(0.0)  # the run-up against last year's run-up
+    assert y[pd.Timestamp("2025-02-10")] == 40_000.0  # 52 weeks back: after Tết (+50 %)
+    prices = weekly_pomelo(list(y.to_numpy()))
+    prices["date"] = mondays
+    facts = make_bulletin(prices, model="naive").facts
+    assert "0,0% (cùng tuần so với Tết)" in render(facts, "vi", "md")
+    assert "(same week to Tết)" in render(facts, "en", "md")
+    # In June the week 52 back is last year's June: no Tết in it.
+    june = y[:"2025-06-30"]
+    assert not price_changes(june, "weekly")[1].by_tet
+
+
 def test_a_november_monthly_bulletin_looks_to_januarys_tet_run_up_whatever_its_horizon():
     """A review: with -h 1 or 2, November's monthly bulletin said nothing of the run-up to
     Tết 2026 (from 6 January), as its look-ahead ended on 1 January; other seasons count

@@ -129,6 +129,9 @@ class Change:
     n_years: int | None = None  # for the 5-year average: how many years it averages
     #: Against the previous price: the periods back it is, when not one (a week missed).
     n_periods: int | None = None
+    #: Against a year ago: the week as far from last year's Tết as this one is from this
+    #: year's, not the week 52 back (see :func:`week_a_tet_ago`).
+    by_tet: bool = False
 
     @property
     def grade(self) -> str:
@@ -289,8 +292,10 @@ class SeriesFacts:
         if self.vs_previous is not None and self.vs_previous.reference_date is not None:
             since = min(since, pd.Timestamp(self.vs_previous.reference_date))
         year = pd.DateOffset(weeks=52) if self.freq == "weekly" else pd.DateOffset(years=1)
-        ago = self.date - year
-        return tuple(h for h in self.held_back if h.date >= since or h.date == ago)
+        ago = {self.date - year}
+        if self.freq == "weekly":
+            ago.add(week_a_tet_ago(self.date))  # a Tết week's year-ago week
+        return tuple(h for h in self.held_back if h.date >= since or h.date in ago)
 
     def is_current(self, as_of) -> bool:
         """Whether the latest price is of the period holding ``as_of`` (``None``: yes).
@@ -404,6 +409,31 @@ def strength(pct: float) -> str:
     if size <= HIGH_PCT:
         return "moderate"
     return grade(pct)
+
+
+#: Weeks before and after Tết whose year-ago change compares with the same week to last
+#: year's Tết: the run-up's demand (``TET_LEAD_WEEKS``, 6) and the ease after it.
+TET_WEEKS_BEFORE, TET_WEEKS_AFTER = 6, 4
+
+
+def week_a_tet_ago(monday: pd.Timestamp) -> pd.Timestamp | None:
+    """The week (its Monday) as far before or after last year's Tết as ``monday``'s week
+    is from this year's, for a week within ``TET_WEEKS_BEFORE`` before Tết to
+    ``TET_WEEKS_AFTER`` after it; ``None`` otherwise, or where that is the week 52 back.
+
+    Tết moves by up to four weeks between years: the week before Tết 2026 (17 February),
+    compared with the week 52 back, met the week after Tết 2025 (29 January), when pomelo
+    prices have fallen back, and read "+40 % on last year" of a usual run-up."""
+    from forecast.calendar import tet_days
+
+    days = tet_days()
+    monday = pd.Timestamp(monday).normalize()
+    i = int(np.argmin(np.abs((days - monday).days)))
+    offset = monday - days[i]
+    if i == 0 or not -TET_WEEKS_BEFORE * 7 <= offset.days <= TET_WEEKS_AFTER * 7 + 6:
+        return None
+    then = period_of(days[i - 1] + offset, "weekly")
+    return None if then == monday - pd.DateOffset(weeks=52) else then
 
 
 def period_of(date, freq: str) -> pd.Timestamp:
@@ -523,6 +553,8 @@ def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None
     date, price = y.index[-1], float(y.iloc[-1])
     previous = date - period_step(freq)
     year_ago = date - (pd.DateOffset(years=1) if freq == "monthly" else pd.DateOffset(weeks=52))
+    by_tet = week_a_tet_ago(date) if freq == "weekly" else None
+    year_ago = by_tet or year_ago
     mean, n_years = five_year_average(y, date)
     vs_previous = _change(price, _price_at(y, previous), previous)
     # A week (or month) with no price: against the last one before it, and said so ("2
@@ -541,8 +573,10 @@ def price_changes(y: pd.Series, freq: str) -> tuple[Change | None, Change | None
     for weeks in YEAR_AGO_WEEKS if freq == "weekly" else ():
         if vs_year is not None:
             break
-        near = date - pd.DateOffset(weeks=weeks)
+        near = year_ago + pd.DateOffset(weeks=52 - weeks)
         vs_year = _change(price, _price_at(y, near), near)
+    if vs_year is not None and by_tet is not None:
+        vs_year = replace(vs_year, by_tet=True)
     return (
         vs_previous,
         vs_year,

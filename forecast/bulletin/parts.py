@@ -255,6 +255,8 @@ def _marked(change, lang: str, *, years: bool = False, freq: str = "monthly") ->
         text += f" ({counted(lang, 'n_years', change.n_years).format(n=change.n_years)})"
     if change.n_periods:
         text += f" ({periods_back(change.n_periods, freq, lang)})"
+    if change.by_tet:
+        text += f" ({words(lang)['by_tet']})"
     return text + mark
 
 

@@ -73,6 +73,8 @@ WORDS: dict[str, dict[str, str]] = {
         "col_date": "Ngày giá",
         "missing": "–",
         "n_years": "{n} năm",
+        # a year-ago change against the same week to last year's Tết, not 52 weeks back
+        "by_tet": "cùng tuần so với Tết",
         "n_weeks": "{n} tuần",
         "n_months": "{n} tháng",
         "n_markets": "{n} thị trường",
@@ -260,6 +262,7 @@ WORDS: dict[str, dict[str, str]] = {
         "col_date": "Price date",
         "missing": "–",
         "n_years": "{n} yrs",
+        "by_tet": "same week to Tết",
         "n_weeks": "{n} weeks",
         "n_months": "{n} months",
         "n_years_one": "{n} yr",
