@@ -2395,6 +2395,26 @@ def test_a_series_the_file_names_two_ways_over_time_is_written_under_both(tmp_pa
     )
     said = " ".join(result.stderr.split())
     assert "fc.csv also writes 2 series under the other name" in said, said
+    # A review: the wholesale rice of the same market, coded SLL but at the SLE level
+    # already (kept as it was), was written under SLL at the retail rice's factor, 1,000
+    # times its prices; and an old code spelled two ways ("SLL", "SLL ") lost its name.
+    more = [rows[0]]
+    for i, (d, x) in enumerate(zip(months, level, strict=True)):
+        code = ("SLL" if i % 2 else "SLL ") if i < 30 else "SLE"
+        more += [f"{d:%Y-%m-15},Rice (imported),Freetown,Wholesale,KG,{code},{11 * x:.2f}"]
+        more += [rows[2 + 2 * i]]  # the retail rice, as above
+    mixed = _price_file(tmp_path, "mixed.csv", more)
+    result = run("forecast", "-i", mixed, "-h", 12, "-m", "naive", "-j", 1, "-q", "-o", out)
+    assert result.exit_code == 0, result.output
+    fc = pd.read_csv(out)
+    assert fc.groupby(key).size().to_dict() == {
+        ("Rice (imported)", "Freetown", price_type, "KG", code): 12
+        for price_type in ("Retail", "Wholesale")
+        for code in ("SLE", "SLL")
+    }
+    first = fc.groupby(["price_type", "currency"])["forecast"].first()
+    assert first["Wholesale", "SLL"] == pytest.approx(first["Wholesale", "SLE"])  # as kept
+    assert first["Retail", "SLL"] == pytest.approx(1000 * first["Retail", "SLE"])
     # A file whose names never change gets no second name.
     plain = _price_file(tmp_path, "plain.csv", [rows[0], *(r for r in rows if ",KG,NGN," in r)])
     again = run("forecast", "-i", plain, "-h", 12, "-m", "naive", "-j", 1, "-q", "-o", out)

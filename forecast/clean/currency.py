@@ -361,8 +361,12 @@ def join_redenominations(frame: pd.DataFrame, options: CleanOptions) -> StepOutp
                 f"a {units:,}-fold fall in their series, or beside the {new} prices of their "
                 f"commodity) and kept as they are"
             )
-        for (commodity, market), group in frame[rows].groupby(["commodity", "market"], sort=True):
-            series = series_name(commodity, market)
+        # Per price type too: a market's retail rice converted, its wholesale rice coded
+        # SLL but at the SLE level already, kept; a forecast file names each as the file
+        # does, at its own factor (forecast.clean.pipeline._as_given).
+        by = ["commodity", "market", "price_type"]
+        for (commodity, market, price_type), group in frame[rows].groupby(by, sort=True):
+            series = series_name(commodity, market, price_type)
             conversions.append(
                 {
                     "kind": "redenomination",

@@ -329,7 +329,7 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
             fold(said) == fold(currency) or ("currency", said, currency) in spelled
         )
         if not respelled and old_code:
-            retired = codes.get((series_name(key[0], key[1]), said.upper()))
+            retired = codes.get((series_name(*key[:3]), said.upper()))
             if retired is None:
                 # Prices coded SLL at the SLE level already, kept as they are (see the
                 # redenominations step): the file's own numbers, under the file's code.
@@ -341,11 +341,11 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
         names.append(text[4] if respelled else currency)
         return names, factor
 
-    entries, taken = [], {}
+    entries, taken = [], {}  # taken: who each name would be written for
     for row in given.itertuples(index=False, name=None):
         key, text = row[:5], row[5:10]
         names, factor = name_as_written(key, text)
-        taken.setdefault(tuple(names), []).append(key)
+        taken.setdefault(tuple(names), set()).add(key)
         if tuple(names) != tuple(key) or factor != 1.0:
             entries.append({"series": list(key), "as_given": names, "factor": factor})
     # The other names the file gives a series' older prices (per "50 KG" before per "KG",
@@ -361,25 +361,15 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
         found = name_as_written(key, text, old_code=True)
         if found is None or tuple(found[0]) == tuple(name_as_written(key, chosen[key])[0]):
             continue  # the same name (a spelling that differs only in spaces or case)
-        taken.setdefault(tuple(found[0]), []).append(("retired", key))
-        retired.append({"series": list(key), "as_given": found[0], "factor": found[1]})
-    # Two series the file would name alike keep cropcast's names, which tell them apart.
+        # Two spellings of one old name ("SLL", "SLL ") are one name, written once.
+        if ("retired", key) not in taken.setdefault(tuple(found[0]), set()):
+            taken[tuple(found[0])].add(("retired", key))
+            retired.append({"series": list(key), "as_given": found[0], "factor": found[1]})
+    # Two series the file would name alike keep cropcast's names, which tell them apart; an
+    # old name another series also has is not written.
     clash = {key for keys in taken.values() if len(keys) > 1 for key in keys}
-    report.retired_names = _unique(
-        e for e in retired if ("retired", tuple(e["series"])) not in clash
-    )
+    report.retired_names = [e for e in retired if ("retired", tuple(e["series"])) not in clash]
     return [e for e in entries if tuple(e["series"]) not in clash]
-
-
-def _unique(entries) -> list[dict]:
-    """Entries with each (series, name) once."""
-    seen, out = set(), []
-    for e in entries:
-        mark = (tuple(e["series"]), tuple(e["as_given"]))
-        if mark not in seen:
-            seen.add(mark)
-            out.append(e)
-    return out
 
 
 def clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None = None) -> CleanResult:

@@ -1215,11 +1215,7 @@ def write_as_given(
     ]
     if retired:
         names = {tuple(e["series"]): e["as_given"] for e in entries}
-        parts = [named]
-        for e in retired:
-            rows = table[(table[list(KEY)] == pd.Series(e["series"], index=list(KEY))).all(axis=1)]
-            parts.append(named_as_given(rows, [e]))
-        named = pd.concat(parts, ignore_index=True)
+        named = pd.concat([named, _under_old_names(table, retired)], ignore_index=True)
         say_note(
             f"{output.name} also writes {len(retired):,} series under the other "
             f"name its older prices have in {path.name if path else 'the file'} (e.g. "
@@ -1240,6 +1236,27 @@ def write_as_given(
             f"{output.name} names {len(entries):,} series as {path.name} does, in its "
             f"units (e.g. {shown}); the tables here use cropcast's names"
         )
+
+
+def _under_old_names(table, retired: list[dict]):
+    """The rows of ``table`` of each series in ``retired`` again, under its old name and in
+    that name's unit (one merge: a national file has thousands of them)."""
+    import pandas as pd
+
+    from forecast.table import KEY, price_columns
+
+    new = [f"_new_{c}" for c in KEY]
+    names = pd.DataFrame(
+        [(*e["series"], *e["as_given"], e["factor"]) for e in retired],
+        columns=[*KEY, *new, "_factor"],
+    )
+    extra = table.merge(names, on=list(KEY), how="inner", sort=False)
+    for column, renamed in zip(KEY, new, strict=True):
+        extra[column] = extra[renamed]
+    # The file's prices times the factor are cropcast's (1/50 from a 50 KG bag to a kg).
+    for column in price_columns(table):
+        extra[column] = extra[column].to_numpy(dtype=float) / extra["_factor"].to_numpy()
+    return extra[list(table.columns)]
 
 
 def _renaming(entry: dict, names: dict) -> str:
