@@ -343,6 +343,12 @@ def test_a_harvest_that_prices_usually_rise_into_from_the_bulletins_month_is_no_
         if n.season == "Hè Thu"
     ]
     assert he_thu.effect == "dip" and he_thu.unseen_years is not None
+    # Said from June, not of July and August against the year (they are below it).
+    assert he_thu.unseen_since == 6
+    facts = series_facts(_key("Lúa"), y, None, calendar=calendar)
+    facts = replace(facts, harvest=(he_thu,))
+    said = " ".join(render(BulletinFacts(june, (facts,), 3, "naive"), "en", "md").split())
+    assert "this market's prices have not usually fallen from June to then" in said, said
     # The same July and August from a dear June: prices usually fall into them, as said.
     dear_june = y.where(y.index.month != 6, 8000.0 * 1.03)
     (he_thu,) = [

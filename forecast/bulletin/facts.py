@@ -183,6 +183,10 @@ class HarvestNote:
     #: fewest any of those months was seen in); ``None`` when they did, or the prices are
     #: too few to tell (see :func:`unseen_effect`).
     unseen_years: int | None = None
+    #: The bulletin's month, where the season's months were below the year around them (as
+    #: the calendar says) but not below that month: from it prices usually went the other
+    #: way (see :func:`unseen_effect`'s ``now``); ``None`` otherwise.
+    unseen_since: int | None = None
     #: Whether the season's months (the run-up's weeks, for Tết) overlap the outlook's
     #: periods: one that starts after them (March's harvest beside a December-February
     #: outlook) is news, but the outlook cannot be said to miss its move.
@@ -761,6 +765,16 @@ def unseen_effect(
     return None if went else int(seen["years"].min())
 
 
+def _unseen(typical, months, effect: str, now: int) -> dict:
+    """A note's ``unseen_years`` and, where only the bulletin's month (``now``) tells
+    against the calendar, ``unseen_since``: the wording differs ("not ... from June")."""
+    years = unseen_effect(typical, months, effect)
+    if years is not None:
+        return {"unseen_years": years}
+    years = unseen_effect(typical, months, effect, now)
+    return {"unseen_years": years, "unseen_since": now if years is not None else None}
+
+
 def _typical_year(history: pd.Series | None) -> pd.DataFrame | None:
     if history is None:
         return None
@@ -839,9 +853,9 @@ def harvest_notes(
                         before_tet=outlook_start < tet,
                         # Only the rise before Tết is weighed: the ease after it is another
                         # claim, said alone in Tết's own period.
-                        unseen_years=unseen_effect(typical, run_up, "rise", start_of.month)
+                        **_unseen(typical, run_up, "rise", start_of.month)
                         if outlook_start < tet
-                        else None,
+                        else {},
                         in_outlook=max(start, outlook_start) < min(tet, outlook_end)
                         or outlook_start >= tet,
                     )
@@ -873,7 +887,7 @@ def harvest_notes(
                 kind="peak" if peak else "harvest",
                 effect=effect,
                 all_year=picked_all_year(row),
-                unseen_years=unseen_effect(typical, peak or harvest, effect, start_of.month),
+                **_unseen(typical, peak or harvest, effect, start_of.month),
                 in_outlook=bool(covered.intersection(peak or harvest)),
             )
         )

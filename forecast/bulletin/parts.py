@@ -394,12 +394,13 @@ def harvest_sentence(note, lang: str) -> str:
     w = words(lang)
     season = season_name(note.season, lang)
     months = month_span(note.months, lang)
+    since = month_span((note.unseen_since,), lang) if note.unseen_since else ""
     if note.tet is not None:  # the run-up to Tết, dated from Tết day
         key = tet_key(note, "harvest")
         if note.unseen_years is not None:  # this market's prices did not rise before it
-            key = "harvest_rise_tet_unseen"
+            key = "harvest_rise_tet_unseen" + ("_from" if note.unseen_since else "")
         tet = day_label(note.tet, lang)
-        return w[key].format(season=season, tet=tet, years=note.unseen_years)
+        return w[key].format(season=season, tet=tet, years=note.unseen_years, since=since)
     if note.effect == "rise":
         key = "harvest_rise"
     elif note.all_year:  # picked every month: these months bring more, not the harvest
@@ -407,8 +408,8 @@ def harvest_sentence(note, lang: str) -> str:
     else:
         key = "harvest_dip_peak" if note.kind == "peak" else "harvest_dip"
     if note.unseen_years is not None:  # this market's own prices did not go that way
-        key += "_unseen"
-    return w[key].format(season=season, months=months, years=note.unseen_years)
+        key += "_unseen" + ("_from" if note.unseen_since else "")
+    return w[key].format(season=season, months=months, years=note.unseen_years, since=since)
 
 
 def _unlike_outlook(note, outlook) -> str | None:

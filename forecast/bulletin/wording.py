@@ -140,6 +140,28 @@ WORDS: dict[str, dict[str, str]] = {
             "{season} ({months}): sản lượng tăng, nhưng giá ở thị trường này thường không "
             "giảm lúc này (theo số liệu {years} năm)."
         ),
+        # The same, where the season's months are below the year but not below the
+        # bulletin's month ({since}): from here prices have usually risen into them.
+        "harvest_dip_peak_unseen_from": (
+            "{season}: thu hoạch rộ {months}, nhưng giá ở thị trường này thường không giảm từ "
+            "{since} đến lúc đó (theo số liệu {years} năm)."
+        ),
+        "harvest_dip_unseen_from": (
+            "{season}: thu hoạch {months}, nhưng giá ở thị trường này thường không giảm từ "
+            "{since} đến lúc đó (theo số liệu {years} năm)."
+        ),
+        "harvest_rise_unseen_from": (
+            "{season} ({months}): nhu cầu cao, nhưng giá ở thị trường này thường không tăng từ "
+            "{since} đến lúc đó (theo số liệu {years} năm)."
+        ),
+        "harvest_rise_tet_unseen_from": (
+            "{season}: nhu cầu cao trước Tết ({tet}), nhưng giá ở thị trường này thường không "
+            "tăng từ {since} đến lúc đó (theo số liệu {years} năm)."
+        ),
+        "harvest_output_unseen_from": (
+            "{season} ({months}): sản lượng tăng, nhưng giá ở thị trường này thường không "
+            "giảm từ {since} đến lúc đó (theo số liệu {years} năm)."
+        ),
         "held_back": (
             "Giá {price} ({date}) khác xa các kỳ trước (khoảng {around}), có thể nhập sai: "
             "không dùng trong bản tin."
@@ -328,6 +350,28 @@ WORDS: dict[str, dict[str, str]] = {
         "harvest_output_unseen": (
             "{season} ({months}): output rises, but this market's prices have not usually "
             "dipped then ({years} years of prices)."
+        ),
+        # The same, where the season's months are below the year but not below the
+        # bulletin's month ({since}): from here prices have usually risen into them.
+        "harvest_dip_peak_unseen_from": (
+            "{season} harvest peaks in {months}, but this market's prices have not usually "
+            "fallen from {since} to then ({years} years of prices)."
+        ),
+        "harvest_dip_unseen_from": (
+            "{season} harvest in {months}, but this market's prices have not usually fallen "
+            "from {since} to then ({years} years of prices)."
+        ),
+        "harvest_rise_unseen_from": (
+            "{season} ({months}): demand peaks, but this market's prices have not usually "
+            "risen from {since} to then ({years} years of prices)."
+        ),
+        "harvest_rise_tet_unseen_from": (
+            "{season}: demand peaks before Tết ({tet}), but this market's prices have not "
+            "usually risen from {since} to then ({years} years of prices)."
+        ),
+        "harvest_output_unseen_from": (
+            "{season} ({months}): output rises, but this market's prices have not usually "
+            "fallen from {since} to then ({years} years of prices)."
         ),
         "held_back": (
             "The price {price} ({date}) is far from the periods before (about {around}), "
