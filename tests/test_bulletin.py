@@ -860,6 +860,21 @@ def test_a_summary_says_where_prices_abroad_are():
     assert vi == "Nhìn chung, giá gạo trắng ở Sri Lanka tăng; giá các mặt hàng khác ổn định."
     assert en == "Overall, rice (white) prices in Sri Lanka rose; other prices held steady."
     assert "gao trang o Sri Lanka tang" in render(facts, "vi", "sms")
+    # A product in two places is two lines, each with its place (a review: rice in Colombo
+    # and in Bangkok, with coconut here, read "giá gạo trắng và dừa tăng nhẹ").
+    y = pd.Series([100.0, 103.0], index=pd.DatetimeIndex(["2019-11-01", "2019-12-01"]))
+    keys = [
+        ("Rice (white)", "Colombo", "Retail", "kg", "LKR"),
+        ("Rice (white)", "Bangkok", "Retail", "kg", "THB"),
+        ("Rice (white)", "An Giang", "Retail", "kg", "VND"),
+    ]
+    two = BulletinFacts(
+        pd.Timestamp("2019-12-01"), tuple(series_facts(k, y, None) for k in keys), 3, "naive"
+    ).select(lambda _: True)
+    assert summary_sentence(two, "vi") == (
+        "Nhìn chung, giá gạo trắng tăng nhẹ; giá gạo trắng ở Sri Lanka tăng nhẹ; "
+        "giá gạo trắng ở Thái Lan tăng nhẹ."
+    )
 
 
 def test_a_summary_tells_apart_the_rice_of_a_market_from_kinds_of_rice():
@@ -868,17 +883,17 @@ def test_a_summary_tells_apart_the_rice_of_a_market_from_kinds_of_rice():
     facts = rising_rice(
         ("Rice", "Bangkok"), ("Rice, Thai 5%", "world"), ("Rice, Viet Namese 5%", "world")
     )
-    # World prices are said apart, after the markets' ("thế giới").
+    # World prices are said apart, after the markets' ("thế giới"): that tells them apart.
     assert summary_sentence(facts, "en") == (
-        "Overall, rice (Bangkok) prices rose slightly; world rice (Thai 5% broken) and rice "
+        "Overall, rice prices rose slightly; world rice (Thai 5% broken) and rice "
         "(Vietnamese 5% broken) prices rose slightly."
     )
     assert summary_sentence(facts, "vi") == (
-        "Nhìn chung, giá gạo (Bangkok) tăng nhẹ; giá gạo Thái Lan 5% tấm và gạo Việt Nam 5% "
+        "Nhìn chung, giá gạo tăng nhẹ; giá gạo Thái Lan 5% tấm và gạo Việt Nam 5% "
         "tấm thế giới tăng nhẹ."
     )
-    assert "rice (Bangkok) prices rose slightly; world rice (Thai" in render(facts, "en", "sms")
-    assert "gao (Bangkok) tang nhe; gia gao Thai Lan 5% tam" in render(facts, "vi", "sms")
+    assert "rice prices rose slightly; world rice (Thai" in render(facts, "en", "sms")
+    assert "gao tang nhe; gia gao Thai Lan 5% tam" in render(facts, "vi", "sms")
     # Rice of three markets is counted; two of them named.
     many = rising_rice(
         *(("Rice", m) for m in ("An Giang", "Bangkok", "Dong Thap")),

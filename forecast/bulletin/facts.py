@@ -457,24 +457,24 @@ def same_period(date: pd.Timestamp, as_of: pd.Timestamp, freq: str) -> bool:
 
 
 def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovement, ...]:
-    """Per commodity (in order of first appearance), the median change over its markets.
+    """Per commodity and place (in order of first appearance), the median change over its
+    markets: rice here and rice in Sri Lanka are two lines (see :func:`place_abroad`).
 
     Only series current at ``as_of`` count (:meth:`SeriesFacts.is_current`; ``None``: all).
     """
-    changes: dict[str, list[float]] = {}
-    markets: dict[str, list[str]] = {}
-    moved: dict[str, list[tuple[str, str]]] = {}
-    places: dict[str, set[str | None]] = {}
+    changes: dict[tuple, list[float]] = {}
+    markets: dict[tuple, list[str]] = {}
+    moved: dict[tuple, list[tuple[str, str]]] = {}
     for item in series:
         if item.vs_previous is not None and item.is_current(as_of):
-            places.setdefault(item.commodity, set()).add(place_abroad(item.market, item.currency))
-            changes.setdefault(item.commodity, []).append(item.vs_previous.pct)
-            moved.setdefault(item.commodity, []).append((item.market, item.movement))
-            seen = markets.setdefault(item.commodity, [])
+            group = (item.commodity, place_abroad(item.market, item.currency))
+            changes.setdefault(group, []).append(item.vs_previous.pct)
+            moved.setdefault(group, []).append((item.market, item.movement))
+            seen = markets.setdefault(group, [])
             if item.market not in seen:
                 seen.append(item.market)
     out = []
-    for commodity, values in changes.items():
+    for (commodity, place), values in changes.items():
         pct = float(np.median(values))
         way = movement(pct)
         ways = [movement(value) for value in values]
@@ -486,21 +486,26 @@ def summarise(series: Sequence[SeriesFacts], as_of=None) -> tuple[CommodityMovem
         if "rose" in ways and "fell" in ways and 2 * agreeing < len(values):
             # The median of -10 % and +12 % is "steady", which neither depot was.
             way = size = "mixed"
+        group = (commodity, place)
         out.append(
             CommodityMovement(
                 commodity,
                 pct,
                 way,
                 size,
-                tuple(markets[commodity]),
+                tuple(markets[group]),
                 agreeing=agreeing,
                 series=len(values),
-                rose_in=_markets_where(moved[commodity], "rose"),
-                fell_in=_markets_where(moved[commodity], "fell"),
-                place=next(iter(places[commodity])) if len(places[commodity]) == 1 else None,
+                rose_in=_markets_where(moved[group], "rose"),
+                fell_in=_markets_where(moved[group], "fell"),
+                place=place,
             )
         )
     return tuple(out)
+
+
+def _markets_where(moved: list[tuple[str, str]], way: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(market for market, went in moved if went == way))
 
 
 def place_abroad(market: str, currency: str) -> str | None:
@@ -512,10 +517,6 @@ def place_abroad(market: str, currency: str) -> str | None:
         return "world"
     currency = str(currency).strip().upper()
     return currency if currency in CURRENCY_COUNTRIES else None
-
-
-def _markets_where(moved: list[tuple[str, str]], way: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(market for market, went in moved if went == way))
 
 
 # --------------------------------------------------------------------------- one series

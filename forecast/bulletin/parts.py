@@ -84,7 +84,7 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         if item.movement in ("stable", "mixed"):
             continue
         verb = f"{item.movement}_{item.strength}"
-        groups.setdefault((item.place, verb), []).append(names[item.commodity])
+        groups.setdefault((item.place, verb), []).append(names[item.commodity, item.place])
     order = [f"{m}_{s}" for m in ("rose", "fell") for s in ("severe", "high", "moderate", "slight")]
     parts = [
         _part(join_names(groups[place, verb], lang), w[verb], place, lang)
@@ -95,7 +95,7 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     # A product whose markets went opposite ways says where each way, never "steady".
     parts += [
         w["part_mixed"].format(
-            names=names[item.commodity],
+            names=names[item.commodity, item.place],
             up=_markets_said(item.rose_in, lang),
             down=_markets_said(item.fell_in, lang),
         )
@@ -106,7 +106,7 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     older, uncompared, held = _not_summed(facts, lang)
     if stable and (len(facts.summary) == 1 or older or uncompared or held):
         for place in places:
-            steady = [names[item.commodity] for item in stable if item.place == place]
+            steady = [names[item.commodity, place] for item in stable if item.place == place]
             if steady:
                 parts.append(_part(join_names(steady, lang), w["stable_verb"], place, lang))
     elif stable:
@@ -175,7 +175,7 @@ def _in_period(date, as_of, freq: str) -> bool:
 HEADLINE_MARKETS = 2
 
 
-def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[str, str]:
+def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[tuple, str]:
     """Each commodity of the summary as the sentence names it: "gạo", or with its markets,
     "gạo (Bangkok)", when its name alone would not tell it from another one the summary
     speaks of: "rice, rice (Thai 5% broken) and rice (Vietnamese 5% broken)" left the
@@ -186,19 +186,22 @@ def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[str,
     Whether a name is bare is judged on its English name in both languages ("Gạo" and "Gạo
     trắng" are "Rice" and "Rice (white)"), so both bulletins name the same markets.
     """
-    names = {item.commodity: commodity_lower(item.commodity, lang) for item in summary}
-    kinds = {item.commodity: base_commodity(item.commodity).casefold() for item in summary}
-    same_kind = Counter(kinds.values())
-    same_name = Counter(names.values())
+    # By commodity and place: the sentence says where a place abroad is, so rice here and
+    # rice in Sri Lanka are told apart by it, not by their markets.
+    names = {(i.commodity, i.place): commodity_lower(i.commodity, lang) for i in summary}
+    kinds = {(i.commodity, i.place): base_commodity(i.commodity).casefold() for i in summary}
+    same_kind = Counter((kind, place) for (_, place), kind in kinds.items())
+    same_name = Counter((name, place) for (_, place), name in names.items())
     for item in summary:
-        kind = kinds[item.commodity]
+        at = (item.commodity, item.place)
+        kind = kinds[at]
         bare = kind == commodity_name(item.commodity, "en").strip().casefold()
-        unclear = (bare and same_kind[kind] > 1) or same_name[names[item.commodity]] > 1
+        unclear = (bare and same_kind[kind, item.place] > 1) or same_name[names[at], item.place] > 1
         if item.movement != "mixed" and 0 < item.agreeing < item.series:  # how many went it
             said = words(lang)["n_of_markets"].format(k=item.agreeing, total=item.series)
-            names[item.commodity] += f" ({said})"
+            names[at] += f" ({said})"
         elif unclear and item.markets:
-            names[item.commodity] += f" ({_markets_said(item.markets, lang)})"
+            names[at] += f" ({_markets_said(item.markets, lang)})"
     return names
 
 
