@@ -591,33 +591,42 @@ def select_series(
             hit = pd.Series(True, index=prices.index)
             for part in parts:
                 hit &= bare.str.contains(folded(part), regex=False)
-        # "Gạo|An Giang", "Dừa", "Ca cao", "Robusta|Thế giới": the names a bulletin prints
-        # (its subscribers file takes them) match the series they name.
+        # "Gạo|An Giang", "Dừa", "Ca cao", "Cà phê|Thế giới": the names a bulletin prints
+        # match the series they name, a product's as a subscriber's word does
+        # (``bulletin.deliver.matches``: "Dừa" is coconut, not coconut oil, "Lúa" not
+        # wheat), a market's as a bulletin names it, with its country abroad.
         if not hit.any() and not exact_case:
             if said is None:
                 said = _said_in_bulletins(prices)
             hit = pd.Series(True, index=prices.index)
             for part in parts:
-                hit &= said.str.contains(folded(part), regex=False)
+                hit &= said[0].str.contains(folded(part), regex=False) | said[1](part)
         keep |= hit
     return prices[keep]
 
 
-def _said_in_bulletins(prices: pd.DataFrame) -> pd.Series:
-    """Each row's series as bulletins name it, in both languages, folded (no accents, no
-    capitals): "gao | lua | rice | an giang | ...". Worked out once per distinct series."""
-    from forecast.bulletin.wording import commodity_name, market_name
+def _said_in_bulletins(prices: pd.DataFrame):
+    """``(markets, product)``: each row's market as bulletins name it, in both languages,
+    folded ("an giang | an giang"), and a function of a word giving the rows whose product
+    it names as a subscriber's word does. Worked out once per distinct value."""
+    from forecast.bulletin.deliver import matches
+    from forecast.bulletin.wording import market_name
     from forecast.clean.base import fold
 
-    columns = ["commodity", "market", "currency"]
-    keys = prices[columns].astype(str)
-    names = {}
-    for commodity, market, currency in keys.drop_duplicates().itertuples(index=False):
-        words = [
-            *(commodity_name(commodity, lang) for lang in ("vi", "en")),
-            *(market_name(market, lang, currency) for lang in ("vi", "en")),
-        ]
-        names[commodity, market, currency] = fold(" | ".join(words))
-    return pd.Series(
-        [names[k] for k in keys.itertuples(index=False, name=None)], index=prices.index
+    places = prices[["market", "currency"]].astype(str)
+    names = {
+        (market, currency): fold(
+            " | ".join(market_name(market, lang, currency) for lang in ("vi", "en"))
+        )
+        for market, currency in places.drop_duplicates().itertuples(index=False, name=None)
+    }
+    markets = pd.Series(
+        [names[k] for k in places.itertuples(index=False, name=None)], index=prices.index
     )
+    commodities = prices["commodity"].astype(str)
+
+    def product(word: str) -> pd.Series:
+        named = {c for c in commodities.unique() if matches(c, word)}
+        return commodities.isin(named)
+
+    return markets, product

@@ -1191,6 +1191,16 @@ def test_the_names_a_bulletin_prints_select_the_series_they_name():
             "currency": ["VND", "VND", "USD", "USD", "LKR"],
         }
     )
+    others = pd.DataFrame(
+        {
+            "commodity": ["Coconut oil", "Wheat"],
+            "market": "world",
+            "price_type": "International",
+            "unit": "mt",
+            "currency": "USD",
+        }
+    )
+    prices = pd.concat([prices, others], ignore_index=True)
 
     def chosen(pattern):
         found = select_series(prices, [pattern])
@@ -1202,6 +1212,10 @@ def test_the_names_a_bulletin_prints_select_the_series_they_name():
     assert chosen("Cà phê|Thế giới") == ["Coffee, Robusta|world"]
     assert chosen("Dừa|Sri Lanka") == ["Coconut|Jaffna"]  # the country a bulletin adds
     assert chosen("Sầu riêng") == []  # a name of no series here still matches nothing
+    # A product's name as a subscriber's word: "Dừa" is not "Dầu dừa" (coconut oil), "Lúa"
+    # is not "Lúa mì" (wheat), as bulletin send reads them (a review).
+    assert chosen("Dừa") == ["Coconut|Jaffna"] and chosen("Lúa") == []
+    assert chosen("Dầu dừa") == ["Coconut oil|world"] and chosen("Lúa mì") == ["Wheat|world"]
     # Matching as typed comes first: "Rice" is not also what "Rice" means in Vietnamese.
     assert chosen("Rice|Dong") == ["Rice|Dong Thap"]
 
