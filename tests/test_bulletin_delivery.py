@@ -431,6 +431,8 @@ def test_every_bad_subscriber_row_is_named_at_once_and_nobody_is_sent_anything(t
     assert "row 5: '090123' has too few digits" in said and "and 3 more" in said
     assert "row 1" not in said and "row 3" not in said  # the good rows are not blamed
     assert "nothing was sent" in said
+    # How to fix them, as one bad row's message says it, once each.
+    assert said.count("Fill one or both") == 1 and "its leading 0 or its country code" in said
     out = runner.invoke(
         app,
         [

@@ -211,10 +211,13 @@ def read_subscribers(path: str | Path) -> list[Subscriber]:
         more = (
             f"; and {len(bad) - MAX_BAD_ROWS_SHOWN} more" if len(bad) > MAX_BAD_ROWS_SHOWN else ""
         )
+        # Each way to fix them once: one row's message said how ("Write the phone as
+        # text"), and a list of many had lost it.
+        fixes = list(dict.fromkeys(exc.fix for _, exc in bad if exc.fix))
         raise InputError(
             f"{len(bad)} of {len(out) + len(bad)} rows cannot be used ({shown}{more})",
             name,
-            "Fix them and send again; nothing was sent",
+            "; ".join([*fixes, "then send again: nothing was sent"]),
         )
     if not out:
         raise InputError("the subscribers file has no rows", name, "Add one row per subscriber")
