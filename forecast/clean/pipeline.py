@@ -292,7 +292,8 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
     # continues in kg, and so will the prices a forecast is checked against. Where its
     # latest date holds two spellings, the one the series writes most, then the file's last.
     columns = [*KEY, *raw.columns]
-    both["uses"] = both.groupby(columns, sort=False)["_obs"].transform("size")
+    spelled_so = both.groupby(columns, sort=False)["_obs"]
+    both["uses"] = spelled_so.transform("size")
     last_date = both.groupby(list(KEY), sort=False)["date"].transform("max")
     latest = both[both["date"] == last_date].sort_values(["uses", "_obs"])
     given = latest.drop_duplicates(subset=list(KEY), keep="last")[columns].sort_values(list(KEY))
@@ -341,9 +342,10 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
         names.append(text[4] if respelled else currency)
         return names, factor
 
-    entries, taken = [], {}  # taken: who each name would be written for
+    entries, taken, chosen = [], {}, {}  # taken: who each name would be written for
     for row in given.itertuples(index=False, name=None):
         key, text = row[:5], row[5:10]
+        chosen[key] = text
         names, factor = name_as_written(key, text)
         taken.setdefault(tuple(names), set()).add(key)
         if tuple(names) != tuple(key) or factor != 1.0:
@@ -351,8 +353,8 @@ def _as_given(work: pd.DataFrame, frame: pd.DataFrame, report: CleanReport) -> l
     # The other names the file gives a series' older prices (per "50 KG" before per "KG",
     # in SLL before SLE): a forecast file writes the series under each as well (see
     # ``forecast.commands.shared.write_as_given``), so that no series of the file lacks one.
-    chosen = {tuple(row[:5]): tuple(row[5:10]) for row in given.itertuples(index=False)}
-    spellings = both[columns].drop_duplicates()
+    spellings = spelled_so.size().index.to_frame(index=False)  # grouped once, above
+    spellings = spellings[spellings.duplicated(list(KEY), keep=False)]  # series of several
     retired = []
     for row in spellings.itertuples(index=False, name=None):
         key, text = row[:5], row[5:10]
