@@ -115,6 +115,24 @@ BulletinModelOption = Annotated[
 BulletinHorizonOption = Annotated[
     int, typer.Option("--horizon", "-h", help="Periods the outlook covers.")
 ]
+# The bulletin's own options, taken after 'send' as well as before it (a user tries both).
+NoChartsOption = Annotated[
+    bool, typer.Option("--no-charts", help="HTML without the fan charts (smaller).")
+]
+PreviousOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous", help="Last period's forecasts ('cropcast forecast -o'): adds how they did."
+    ),
+]
+NoArchiveOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-archive",
+        help="Do not keep this bulletin's outlook in the store (it is kept so that the next "
+        "bulletin says how it did).",
+    ),
+]
 BulletinEngineOption = Annotated[
     str | None,
     typer.Option(
@@ -556,16 +574,8 @@ def bulletin_cmd(
     ] = None,
     model: BulletinModelOption = "auto",
     horizon: BulletinHorizonOption = 3,
-    no_charts: Annotated[
-        bool, typer.Option("--no-charts", help="HTML without the fan charts (smaller).")
-    ] = False,
-    previous: Annotated[
-        Path | None,
-        typer.Option(
-            "--previous",
-            help="Last period's forecasts ('cropcast forecast -o'): adds how they did.",
-        ),
-    ] = None,
+    no_charts: NoChartsOption = False,
+    previous: PreviousOption = None,
     map_: MapOption = None,
     default: DefaultOption = None,
     decimal: DecimalOption = None,
@@ -576,14 +586,7 @@ def bulletin_cmd(
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
     scheduler: SchedulerOption = None,
-    no_archive: Annotated[
-        bool,
-        typer.Option(
-            "--no-archive",
-            help="Do not keep this bulletin's outlook in the store (it is kept so that the "
-            "next bulletin says how it did).",
-        ),
-    ] = False,
+    no_archive: NoArchiveOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Write the price bulletin: one summary sentence, a table, outlook and harvest notes.
@@ -797,25 +800,9 @@ def bulletin_send(
     jobs: JobsOption = None,
     engine: BulletinEngineOption = None,
     scheduler: SchedulerOption = None,
-    # The bulletin's own options, after 'send' as well as before it: a user tries them there.
-    no_charts: Annotated[
-        bool, typer.Option("--no-charts", help="E-mails without the fan charts (smaller).")
-    ] = False,
-    previous: Annotated[
-        Path | None,
-        typer.Option(
-            "--previous",
-            help="Last period's forecasts ('cropcast forecast -o'): adds how they did.",
-        ),
-    ] = None,
-    no_archive: Annotated[
-        bool,
-        typer.Option(
-            "--no-archive",
-            help="Do not keep the outlook sent in the store (it is kept so that the next "
-            "bulletin says how it did).",
-        ),
-    ] = False,
+    no_charts: NoChartsOption = False,
+    previous: PreviousOption = None,
+    no_archive: NoArchiveOption = False,
     quiet: Annotated[
         bool,
         typer.Option(
