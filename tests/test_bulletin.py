@@ -2263,7 +2263,10 @@ def test_summary_speaks_only_of_series_priced_this_period():
     assert facts.as_of == pd.Timestamp("2025-11-01")
     assert [m.commodity for m in facts.summary] == ["Cocoa"]
     vi = render(facts, "vi", "md")
-    assert vi.splitlines()[2] == "Nhìn chung, giá ca cao thế giới giảm; dừa chưa có giá mới."
+    assert (
+        vi.splitlines()[2]
+        == "Nhìn chung, giá ca cao thế giới giảm; dừa ở Sri Lanka chưa có giá mới."
+    )
     assert "| Dừa | Jaffna (Sri Lanka) | LKR/trái | 134 (T6/2025) |" in vi  # in the table, dated
     # Only old prices: the summary says so, not "not enough prices".
     coconut = bulletin_facts(pick(default_prices(), [("Coconut", "Jaffna")]), as_of="2025-11-01")
@@ -2284,11 +2287,11 @@ def test_other_prices_held_steady_never_speaks_for_an_older_rising_price():
     ]
     assert summary_sentence(facts, "en") == (
         "Overall, world cocoa prices fell; world coffee (Robusta) prices held steady; "
-        "no new price yet for coconut."
+        "no new price yet for coconut in Sri Lanka."
     )
     assert summary_sentence(facts, "vi") == (
         "Nhìn chung, giá ca cao thế giới giảm; giá cà phê Robusta thế giới ổn định; "
-        "dừa chưa có giá mới."
+        "dừa ở Sri Lanka chưa có giá mới."
     )
     # Every series current: "other prices", as before.
     current = bulletin_facts(
@@ -2310,11 +2313,11 @@ def test_held_steady_never_speaks_for_a_price_with_none_before_to_compare():
     assert "Palm oil" not in [m.commodity for m in facts.summary]
     assert summary_sentence(facts, "en") == (
         "Overall, world cocoa prices fell; world coffee (Robusta) prices held steady; "
-        "no earlier price to compare for palm oil."
+        "no earlier price to compare for world palm oil."
     )
     assert summary_sentence(facts, "vi") == (
         "Nhìn chung, giá ca cao thế giới giảm; giá cà phê Robusta thế giới ổn định; "
-        "dầu cọ chưa có giá kỳ trước để so sánh."
+        "dầu cọ thế giới chưa có giá kỳ trước để so sánh."
     )
     # The same product compared in one market, uncompared in another and old in a third:
     # each named by its market, never "palm oil" for all three.

@@ -140,29 +140,53 @@ def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
     product's other markets are in the summary; and those whose price of this period was
     held back as mistyped (the summary said "no new price yet" beside its note). Returns
     ``(older, uncompared, held)``."""
+    from forecast.bulletin.facts import place_abroad
+
     summed = {item.commodity for item in facts.summary}
-    older: dict[str, list[str]] = {}
-    uncompared: dict[str, list[str]] = {}
-    held: dict[str, list[str]] = {}
+    # Per list, each product's markets and the places they are in (see _placed).
+    lists: dict[str, dict[str, list[str]]] = {"older": {}, "uncompared": {}, "held": {}}
+    places: dict[tuple[str, str], set] = {}
     for s in facts.series:
         if not s.is_current(facts.as_of):
             # A new price came, held back as mistyped: not "no new price yet".
             mistyped = any(_in_period(h.date, facts.as_of, s.freq) for h in s.held_back)
-            (held if mistyped else older).setdefault(s.commodity, []).append(s.market)
+            which = "held" if mistyped else "older"
         elif s.vs_previous is None:  # priced now, nothing the period before to compare
-            uncompared.setdefault(s.commodity, []).append(s.market)
+            which = "uncompared"
+        else:
+            continue
+        lists[which].setdefault(s.commodity, []).append(s.market)
+        places.setdefault((which, s.commodity), set()).add(place_abroad(s.market, s.currency))
+    older, uncompared, held = lists["older"], lists["uncompared"], lists["held"]
     # A product whose other markets the summary speaks of, or named in two lists, is named
     # with its markets: "durian (Chợ A)", "durian (Chợ B)", not "durian" twice.
     both = (set(older) & set(uncompared)) | (set(held) & (set(older) | set(uncompared)))
 
-    def named(products: dict[str, list[str]]) -> list[str]:
+    def named(which: str) -> list[str]:
         return [
-            commodity_lower(commodity, lang)
-            + (f" ({_markets_said(markets, lang)})" if commodity in summed | both else "")
-            for commodity, markets in products.items()
+            _placed(
+                commodity_lower(commodity, lang)
+                + (f" ({_markets_said(markets, lang)})" if commodity in summed | both else ""),
+                places[which, commodity],
+                lang,
+            )
+            for commodity, markets in lists[which].items()
         ]
 
-    return named(older), named(uncompared), named(held)
+    return named("older"), named("uncompared"), named("held")
+
+
+def _placed(name: str, places: set, lang: str) -> str:
+    """A product's name with where it is, when all its series are in one place abroad:
+    "dừa ở Sri Lanka", "dầu cọ thế giới" ("coconut in Sri Lanka", "world palm oil")."""
+    (place,) = places if len(places) == 1 else (None,)
+    if place is None:
+        return name
+    w = words(lang)
+    if place == "world":
+        return w["named_world"].format(name=name)
+    country = CURRENCY_COUNTRIES[place][0 if lang == "vi" else 1]
+    return w["named_abroad"].format(name=name, place=country)
 
 
 def _in_period(date, as_of, freq: str) -> bool:
