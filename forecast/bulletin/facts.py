@@ -725,9 +725,11 @@ FROM_NOW_MARGIN_PCT = 1.0
 
 def unseen_effect(
     typical: pd.DataFrame | None, months, effect: str, now: int | None = None
-) -> int | None:
+) -> tuple[int | None, int | None]:
     """Whether ``months`` did not do to this series' prices what the calendar says
-    (``effect``: "dip" or "rise"): the years of prices that say so, or ``None``.
+    (``effect``: "dip" or "rise"): ``(years, since)``, the years of prices that say so
+    (``None`` when they did, or are too few to tell) and, where only the bulletin's month
+    ``now`` tells against the calendar, that month (else ``None``).
 
     ``typical`` is the series' :func:`forecast.typical_year.seasonal_index`. The calendar
     speaks for a region; a market's own prices may not follow it: WFP's An Giang rice was
@@ -746,15 +748,17 @@ def unseen_effect(
     points above June: "prices usually fall" would have a farmer sell early.
     """
     if typical is None:
-        return None
+        return None, None
     by_month = typical.set_index("month")
     rows = by_month.reindex(list(months))
     seen = rows[rows["median"].notna() & (rows["years"] >= SEEN_YEARS)]
     if seen.empty or len(seen) * 2 < len(rows):
-        return None
+        return None, None
     level = float(seen["median"].mean())
-    went = level < 0 if effect == "dip" else level > 0
-    if went and now is not None and now not in months and now in by_month.index:
+    years = int(seen["years"].min())
+    if not (level < 0 if effect == "dip" else level > 0):
+        return years, None
+    if now is not None and now not in months and now in by_month.index:
         here = by_month.loc[now]
         if pd.notna(here["median"]) and here["years"] >= SEEN_YEARS:
             # Against the calendar only when clearly the other way: a point or two of a
@@ -763,17 +767,9 @@ def unseen_effect(
                 went = level < here["median"] + FROM_NOW_MARGIN_PCT
             else:
                 went = level > here["median"] - FROM_NOW_MARGIN_PCT
-    return None if went else int(seen["years"].min())
-
-
-def _unseen(typical, months, effect: str, now: int) -> dict:
-    """A note's ``unseen_years`` and, where only the bulletin's month (``now``) tells
-    against the calendar, ``unseen_since``: the wording differs ("not ... from June")."""
-    years = unseen_effect(typical, months, effect)
-    if years is not None:
-        return {"unseen_years": years}
-    years = unseen_effect(typical, months, effect, now)
-    return {"unseen_years": years, "unseen_since": now if years is not None else None}
+            if not went:
+                return years, now
+    return None, None
 
 
 def _typical_year(history: pd.Series | None) -> pd.DataFrame | None:
@@ -842,6 +838,13 @@ def harvest_notes(
                 if typical is None and history is not None:  # once a series, when needed
                     typical, history = _typical_year(history), None
                 run_up = months_between(start.month, tet.month)  # the weeks before Tết
+                # Only the rise before Tết is weighed: the ease after it is another claim,
+                # said alone in Tết's own period.
+                unseen = (
+                    unseen_effect(typical, run_up, "rise", start_of.month)
+                    if outlook_start < tet
+                    else (None, None)
+                )
                 notes.append(
                     HarvestNote(
                         season=str(row["season"]),
@@ -852,11 +855,8 @@ def harvest_notes(
                         tet=tet,
                         past_tet=outlook_end > tet,
                         before_tet=outlook_start < tet,
-                        # Only the rise before Tết is weighed: the ease after it is another
-                        # claim, said alone in Tết's own period.
-                        **_unseen(typical, run_up, "rise", start_of.month)
-                        if outlook_start < tet
-                        else {},
+                        unseen_years=unseen[0],
+                        unseen_since=unseen[1],
                         in_outlook=max(start, outlook_start) < min(tet, outlook_end)
                         or outlook_start >= tet,
                     )
@@ -881,6 +881,7 @@ def harvest_notes(
         if typical is None and history is not None:  # once a series, only when needed
             typical, history = _typical_year(history), None
         effect = season_effect(row)
+        years, since = unseen_effect(typical, peak or harvest, effect, start_of.month)
         notes.append(
             HarvestNote(
                 season=str(row["season"]),
@@ -888,7 +889,8 @@ def harvest_notes(
                 kind="peak" if peak else "harvest",
                 effect=effect,
                 all_year=picked_all_year(row),
-                **_unseen(typical, peak or harvest, effect, start_of.month),
+                unseen_years=years,
+                unseen_since=since,
                 in_outlook=bool(covered.intersection(peak or harvest)),
             )
         )

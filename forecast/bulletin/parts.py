@@ -21,13 +21,13 @@ from forecast.bulletin.facts import (
     verdict,
 )
 from forecast.bulletin.wording import (
-    CURRENCY_COUNTRIES,
     band_name,
     base_commodity,
     commodity_lower,
     commodity_name,
     count_word,
     counted,
+    country_name,
     day_label,
     format_number,
     format_pct,
@@ -128,8 +128,7 @@ def _part(names: str, verb: str, place: str | None, lang: str) -> str:
         return w["part"].format(names=names, verb=verb)
     if place == "world":
         return w["part_world"].format(names=names, verb=verb)
-    country = CURRENCY_COUNTRIES[place][0 if lang == "vi" else 1]
-    return w["part_abroad"].format(names=names, verb=verb, place=country)
+    return w["part_abroad"].format(names=names, verb=verb, place=country_name(place, lang))
 
 
 def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
@@ -185,8 +184,7 @@ def _placed(name: str, places: set, lang: str) -> str:
     w = words(lang)
     if place == "world":
         return w["named_world"].format(name=name)
-    country = CURRENCY_COUNTRIES[place][0 if lang == "vi" else 1]
-    return w["named_abroad"].format(name=name, place=country)
+    return w["named_abroad"].format(name=name, place=country_name(place, lang))
 
 
 def _in_period(date, as_of, freq: str) -> bool:

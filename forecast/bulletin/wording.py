@@ -811,11 +811,17 @@ def market_name(name: str, lang: str, currency: str | None = None) -> str:
     ``currency``, its country after it where that is not Viet Nam (``CURRENCY_COUNTRIES``)."""
     table = MARKETS_VI if check_lang(lang) == "vi" else MARKETS_EN
     said = table.get(_key(name), str(name))
-    country = CURRENCY_COUNTRIES.get(str(currency).strip().upper()) if currency else None
-    if country is None:
+    where = country_name(currency, lang) if currency else None
+    if where is None:
         return said
-    where = country[0 if lang == "vi" else 1]
     return said if where.casefold() in said.casefold() else f"{said} ({where})"
+
+
+def country_name(currency: str, lang: str) -> str | None:
+    """The country of a currency abroad, in ``lang`` ("LKR": "Sri Lanka"; "THB": "Thái
+    Lan", "Thailand"); ``None`` for one not in ``CURRENCY_COUNTRIES`` (the đồng, the dollar)."""
+    country = CURRENCY_COUNTRIES.get(str(currency).strip().upper())
+    return None if country is None else country[0 if check_lang(lang) == "vi" else 1]
 
 
 def season_name(season: str, lang: str) -> str:

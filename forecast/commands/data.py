@@ -134,6 +134,18 @@ def data_list(
     print_table(table)
 
 
+def _print_list(heading: str, items: list[str], shown: int | None = None) -> None:
+    """A heading and its items, indented under the report; the first ``shown`` of them
+    and how many more (``None``: all). Nothing for no items."""
+    if not items:
+        return
+    console.print(f"  {heading}:", markup=False, highlight=False)
+    for item in items[:shown]:
+        console.print(f"    {item}", markup=False, highlight=False)
+    if shown is not None and len(items) > shown:
+        console.print(f"    ... and {len(items) - shown:,} more", markup=False, highlight=False)
+
+
 def _print_report(
     report,
     file: Path,
@@ -147,71 +159,43 @@ def _print_report(
     lines = report.lines(limit=shown)
     for line in lines:
         console.print(f"  {line}", markup=False, highlight=False)
-    if held:
-        console.print(
-            "  latest prices forecasts and bulletins leave out as probably mistyped (three "
-            f"to ten times the prices before; fix them in {file.name}):",
-            markup=False,
-            highlight=False,
-        )
-        for item in held[:shown]:
-            console.print(
-                f"    {item['series']} {item['date']}: {money(item['price'])} "
-                f"(about {money(item['around'])})",
-                markup=False,
-                highlight=False,
-            )
-        if len(held) > shown:
-            console.print(f"    ... and {len(held) - shown:,} more", markup=False, highlight=False)
-    if tenfold:
-        console.print(
-            "  moves of tenfold or more, which forecasts handle by rule (a joined move is "
-            "taken for a new currency unit or unit; a price left out, for a typo; if that is "
-            f"wrong, fix it in {file.name}):",
-            markup=False,
-            highlight=False,
-        )
-        for item in tenfold[:shown]:
-            said = (
-                f"{item['series']} {item['date']}: {money(item['price'])}, left out"
-                if item["what"] == "left out"
-                else f"{item['series']}: {money(item['price_before'])} ({item['before']}) -> "
-                f"{money(item['price'])} ({item['date']}), joined"
-            )
-            console.print(f"    {said}", markup=False, highlight=False)
-        if len(tenfold) > shown:
-            console.print(
-                f"    ... and {len(tenfold) - shown:,} more", markup=False, highlight=False
-            )
-    if late:
-        # A year typed 2026 for 2021: the forecast would start from that one price.
-        console.print(
-            "  last prices a year or more after the others (a mistyped year?):",
-            markup=False,
-            highlight=False,
-        )
-        for item in late[:shown]:
-            dates = " and ".join(item["late"])
-            console.print(
-                f"    {item['series']}: {dates}, after none since {item['before']}",
-                markup=False,
-                highlight=False,
-            )
-        if len(late) > shown:
-            console.print(f"    ... and {len(late) - shown:,} more", markup=False, highlight=False)
-    if twins:
-        console.print(
-            "  names alike but for capitals, spaces or accents (kept as separate series; "
-            f"if one series, spell them alike in {file.name}):",
-            markup=False,
-            highlight=False,
-        )
-        for names in twins:
-            console.print(
-                "    " + " and ".join(f"'{name}'" for name in names),
-                markup=False,
-                highlight=False,
-            )
+    _print_list(
+        "latest prices forecasts and bulletins leave out as probably mistyped (three to ten "
+        f"times the prices before; fix them in {file.name})",
+        [
+            f"{item['series']} {item['date']}: {money(item['price'])} "
+            f"(about {money(item['around'])})"
+            for item in held
+        ],
+        shown,
+    )
+    _print_list(
+        "moves of tenfold or more, which forecasts handle by rule (a joined move is taken "
+        "for a new currency unit or unit; a price left out, for a typo; if that is wrong, "
+        f"fix it in {file.name})",
+        [
+            f"{item['series']} {item['date']}: {money(item['price'])}, left out"
+            if item["what"] == "left out"
+            else f"{item['series']}: {money(item['price_before'])} ({item['before']}) -> "
+            f"{money(item['price'])} ({item['date']}), joined"
+            for item in tenfold
+        ],
+        shown,
+    )
+    # A year typed 2026 for 2021: the forecast would start from that one price.
+    _print_list(
+        "last prices a year or more after the others (a mistyped year?)",
+        [
+            f"{item['series']}: {' and '.join(item['late'])}, after none since {item['before']}"
+            for item in late
+        ],
+        shown,
+    )
+    _print_list(
+        "names alike but for capitals, spaces or accents (kept as separate series; if one "
+        f"series, spell them alike in {file.name})",
+        [" and ".join(f"'{name}'" for name in names) for names in twins],
+    )
     if len(lines) < len(report.lines(limit=len(lines) + 1_000_000)):
         # "... and 2 more" hid the gaps left, with no word of where the rest were.
         console.print(
@@ -252,16 +236,16 @@ def _held_latest(prices) -> list[dict]:
     return out
 
 
-def _tenfold_moves(prices) -> list[dict]:
+def _tenfold_listed(prices) -> list[dict]:
     """The moves of tenfold or more forecasts handle by rule (``forecast.models.base
     .join_jumps``), by label: ``"joined"`` (the prices before scaled to meet those after, as
     a new currency unit) or ``"left out"`` (a single price, as a typo). A review's check
     named neither, where every forecast then said so."""
-    from forecast.commands.shared import _tenfold_moves as moves
+    from forecast.commands.shared import tenfold_moves
     from forecast.table import dated, series_label
 
     out = []
-    for key, series, joined, left_out in moves(prices):
+    for key, series, joined, left_out in tenfold_moves(prices):
         for when in left_out:
             out.append(
                 {
@@ -334,7 +318,7 @@ def data_check(
     twins = _case_twins(result.prices)
     late = _late_last_prices(result.prices)
     held = _held_latest(result.prices)
-    tenfold = _tenfold_moves(result.prices)
+    tenfold = _tenfold_listed(result.prices)
     by_design, to_fix = split_left_out(result.report.reasons.most_common())
     if as_json:
         payload = result.report.to_dict()

@@ -1094,7 +1094,7 @@ def load_for_forecast(
         chosen, found = hold_back_latest(chosen, prices)
         held.update(found)
         note_held_back(chosen, found, typo, "left out")  # as a bulletin leaves it out
-    moves = list(_tenfold_moves(chosen))  # read by both notes: found once
+    moves = list(tenfold_moves(chosen))  # read by both notes: found once
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
         note_outliers(
@@ -1576,14 +1576,14 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
     cleaning's estimates in gaps). Cleaning keeps them; the models join the runs and leave
     the typos out, which is wrong if a run is a typo, or a typo a price: the user must
     know where they are. ``fix`` says how to set a typo right (default: in the file);
-    ``moves`` is :func:`_tenfold_moves` of ``prices`` where the caller has it."""
+    ``moves`` is :func:`tenfold_moves` of ``prices`` where the caller has it."""
     import numpy as np
 
     from forecast.models.base import JUMP_TIMES, SPIKE_TIMES
     from forecast.table import dated, series_label
 
     joins, typos = [], []
-    for key, series, joined, left_out in _tenfold_moves(prices) if moves is None else moves:
+    for key, series, joined, left_out in tenfold_moves(prices) if moves is None else moves:
         for when in left_out:
             i = series.index.get_loc(when)
             around = (series.iloc[i - 1] * series.iloc[i + 1]) ** 0.5
@@ -1623,7 +1623,7 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         )
 
 
-def _tenfold_moves(prices) -> Iterator[tuple]:
+def tenfold_moves(prices) -> Iterator[tuple]:
     """``(key, prices, joined, left_out)`` for each series whose price moves tenfold or more
     from one price to the next, as the models see them (``join_jumps`` on the prices as
     written): the runs they join and the single prices they leave out as typos."""
@@ -1688,7 +1688,7 @@ def note_outliers(
     if skews != "alerts" and not times.empty:
         # Prices the models leave out as typos are note_jumps' to name: "kept ... it skews
         # its series' forecast" beside "forecasts leave such a price out" for one price.
-        moves = _tenfold_moves(prices) if moves is None else moves
+        moves = tenfold_moves(prices) if moves is None else moves
         left_out = {(*key, when) for key, _, _, dates in moves for when in dates}
         if left_out:
             rows = prices.loc[times.index, [*KEY, "date"]].itertuples(index=False, name=None)
