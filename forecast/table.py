@@ -274,6 +274,103 @@ def case_twins(prices: pd.DataFrame) -> list[list[tuple]]:
     return [group for group in groups.values() if len(group) > 1]
 
 
+#: Names shorter than this (folded) are not compared letter by letter: "Ri6" and "Ri5",
+#: "Lúa" and "Lúa" + a letter, are as likely two things as one typed wrong.
+ONE_LETTER_MIN = 5
+
+
+def one_letter_twins(
+    keys: pd.DataFrame, known: pd.DataFrame | None = None
+) -> list[tuple[tuple, tuple]]:
+    """Pairs of series keys whose commodity (or market) names are one letter apart (a
+    letter typed wrong, left out, added, or two swapped: "Bưởi da xah" and "Bưởi da
+    xanh"), their other names alike but for accents, capitals or spaces.
+
+    With ``known``, each pair is (a key of ``keys``, a key of ``known``); without, pairs
+    within ``keys``, each once. A letter that is a digit does not count ("Gạo 504" and
+    "Gạo 505" are two varieties), nor names shorter than ``ONE_LETTER_MIN``.
+    """
+    from forecast.clean.base import fold
+
+    def folded(frame):
+        unique = frame[list(KEY)].drop_duplicates().reset_index(drop=True)
+        return unique, unique.apply(lambda column: column.map(fold))
+
+    mine, mine_folded = folded(keys)
+    theirs, theirs_folded = (mine, mine_folded) if known is None else folded(known)
+    pairs: list[tuple[tuple, tuple]] = []
+    for name in ("commodity", "market"):
+        values = set(mine_folded[name]) | set(theirs_folded[name])
+        near = _one_letter_pairs(values)
+        if not near:
+            continue
+        others = [c for c in KEY if c != name]
+        apart = pd.DataFrame(near + [(b, a) for a, b in near], columns=["_a", "_b"])
+        left = mine_folded.assign(_i=range(len(mine))).rename(columns={name: "_a"})
+        right = theirs_folded.assign(_j=range(len(theirs))).rename(columns={name: "_b"})
+        found = left.merge(apart, on="_a").merge(right, on=["_b", *others])
+        if known is None:
+            found = found[found["_i"] < found["_j"]]
+        for i, j in zip(found["_i"], found["_j"], strict=True):
+            pairs.append((tuple(mine.iloc[i]), tuple(theirs.iloc[j])))
+    return pairs
+
+
+def _one_letter_pairs(values: set[str]) -> list[tuple[str, str]]:
+    """The pairs of ``values`` one letter apart. Found through each name with one letter
+    left out (two names one letter apart share one such), not by comparing every pair: a
+    national file has thousands of markets."""
+    by_gap: dict[str, set[str]] = {}
+    for value in values:
+        if len(value) < ONE_LETTER_MIN:
+            continue
+        by_gap.setdefault(value, set()).add(value)
+        for i in range(len(value)):
+            by_gap.setdefault(value[:i] + value[i + 1 :], set()).add(value)
+    pairs = {
+        (a, b)
+        for group in by_gap.values()
+        if len(group) > 1
+        for a in group
+        for b in group
+        if a < b and _one_letter_apart(a, b)
+    }
+    return sorted(pairs)
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one letter changed, left out or added, or by two
+    neighbouring letters swapped; never by a digit."""
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 1:
+            changed = {a[diff[0]], b[diff[0]]}
+        elif (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and (a[diff[0]], a[diff[1]])
+            == (
+                b[diff[1]],
+                b[diff[0]],
+            )
+        ):
+            changed = {a[diff[0]], a[diff[1]]}
+        else:
+            return False
+    else:
+        longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+        if len(longer) - len(shorter) != 1:
+            return False
+        i = next(
+            (i for i, (x, y) in enumerate(zip(shorter, longer[:-1], strict=True)) if x != y),
+            len(shorter),
+        )
+        if longer[i + 1 :] != shorter[i:]:
+            return False
+        changed = {longer[i]}
+    return not any(c.isdigit() for c in changed)
+
+
 def infer_freq(dates: pd.Series | pd.DatetimeIndex, prevailing: str | None = None) -> str:
     """'monthly' when every date is a month start, 'weekly' when every date is a Monday.
 

@@ -741,6 +741,28 @@ def test_stale_series_left_out_and_listed():
     assert "Không đưa vào" in render(facts, "vi", "md")
 
 
+def test_a_series_left_out_named_like_one_shown_is_named_as_spelled():
+    """Review: the English bulletin's 'Left out' named 'Coconut (mature) (Mỏ Cày Bắc)', the
+    name of a product in its table: the one left out was 'dừa khô', spelled in small
+    letters, which reads the same in English."""
+    weeks = pd.date_range("2024-06-03", periods=60, freq="W-MON")
+    rows = [("Dừa khô", d, 9000.0 + 10 * i) for i, d in enumerate(weeks)] + [
+        ("dừa khô", d, 9100.0) for d in weeks[:3]
+    ]
+    prices = pd.DataFrame(
+        [(c, "Mỏ Cày Bắc", "Retail", "kg", "VND", d, p) for c, d, p in rows],
+        columns=[*KEY, "date", "price"],
+    )
+    facts = bulletin_facts(prices)
+    assert [s.commodity for s in facts.series] == ["Dừa khô"]
+    assert [k[0] for k in facts.stale] == ["dừa khô"]
+    english = " ".join(render(facts, "en", "txt").split())
+    assert "Left out (no price in the last 12 months): Coconut (mature) 'dừa khô' (" in english
+    # Alone, a name is said as always.
+    alone = " ".join(render(replace(facts, series=()), "en", "txt").split())
+    assert "Left out (no price in the last 12 months): Coconut (mature) (Mỏ" in alone
+
+
 # --------------------------------------------------------------------------- wording
 
 

@@ -164,6 +164,23 @@ def test_ambiguous_dates_stop_with_the_fix():
     assert run(frame, dayfirst=False).prices["date"].dt.month.tolist() == [1]
 
 
+def test_a_date_order_the_dates_deny_is_refused_whole():
+    """Review: a dd/mm sheet ingested with --monthfirst lost 236 of its 380 rows as invalid
+    dates, and the other 144 went into the store with day and month swapped."""
+    weeks = pd.date_range("2024-01-01", periods=10, freq="W-MON")
+    frame = raw_table([{"date": f"{d:%d/%m/%Y}", "price": "5000"} for d in weeks])
+    with pytest.raises(InputError) as err:
+        clean(frame, CleanOptions(today=TODAY, dayfirst=False))
+    said = str(err.value)
+    assert "5 of 10 dates are not valid mm/dd/yyyy dates as --monthfirst reads them" in said
+    assert "(e.g. '15/01/2024'), but every date is a valid dd/mm/yyyy date" in said
+    assert "Give --dayfirst instead of --monthfirst" in said
+    assert run(frame, dayfirst=True).prices["date"].tolist() == list(weeks)
+    # One odd date in a file of the order given is refused alone, as a typo.
+    slip = raw_table([{"date": "01/05/2024", "price": "1"}, {"date": "13/05/2024", "price": "2"}])
+    assert len(run(slip, dayfirst=False).rejected) == 1
+
+
 def test_wfp_files_default_to_month_first():
     table = raw_table([{"date": "1/2/2024", "price": "1"}, {"date": "1/3/2024", "price": "2"}])
     table = table.assign(row=[1, 2])
@@ -1121,6 +1138,45 @@ def test_prices_twofold_apart_in_one_period_keep_those_near_the_series():
     assert "12 with prices twofold apart and no other price of the series to tell" in notes
 
 
+def test_a_date_priced_in_two_units_keeps_the_unit_the_series_is_written_in():
+    # Review: a depot's dozen (chục) of coconuts at 113,000, and that week also one nut
+    # sold alone at 11,000. Per nut, 9,417 and 11,000: their median, 10,208, is a price
+    # nobody paid, and it turned the week's fall into a rise. The chục price stands.
+    coconut = {"commodity": "Dừa khô", "market": "Mỏ Cày Bắc"}
+    rows = [
+        {"date": f"2024-{m:02d}-15", "price": str(120000 + 1000 * m), "unit": "chục"}
+        for m in range(1, 11)
+    ]
+    rows += [{"date": "2024-10-15", "price": "11000", "unit": "Trái"}]
+    result = run(raw_table(rows, **coconut))
+    october = result.prices.set_index("date").loc[pd.Timestamp("2024-10-01")]
+    assert october["price"] == pytest.approx(130000 / 12)
+    assert "conflict" in october["flags"]
+    (conflict,) = result.report.conflicts
+    assert conflict["rule"] == "unit" and conflict["kept_unit"] == "chục"
+    assert conflict["units"] == ["chục", "Trái"]
+    assert conflict["values"] == pytest.approx([130000 / 12, 11000])
+    lines = " ".join(result.report.lines())
+    assert "(written per Trái) -> 10833.3 (per chục)" in lines
+    notes = " ".join(n for step in result.report.steps for n in step["notes"])
+    assert "resolved by the price in the unit most of the series is written in" in notes
+    # Spelled two ways, one unit: the median, as for any two readings of one price.
+    alike = rows[:-1] + [{"date": "2024-10-15", "price": "132000", "unit": "CHỤC"}]
+    (conflict,) = run(raw_table(alike, **coconut)).report.conflicts
+    assert (conflict["rule"], conflict["resolved"]) == ("median", 131000 / 12)
+    # Half and half: no unit the series is written in more; the median stands.
+    tie = [rows[0], {**rows[0], "price": "10500", "unit": "trái"}]
+    (conflict,) = run(raw_table(tie, **coconut)).report.conflicts
+    assert conflict["rule"] == "median"
+    # Several prices in one month, one of them per trái: the chục ones' median.
+    weeks = rows[:-1] + [
+        {"date": "2024-10-22", "price": "134000", "unit": "chục"},
+        {"date": "2024-10-29", "price": "11000", "unit": "trái"},
+    ]
+    month = run(raw_table(weeks, **coconut), freq="monthly").prices.set_index("date")
+    assert month.loc[pd.Timestamp("2024-10-01"), "price"] == pytest.approx(132000 / 12)
+
+
 def test_conflicting_prices_far_apart_with_nothing_around_keep_the_median():
     rows = [{"date": "2020-01-15", "price": "5000"}, {"date": "2020-01-15", "price": "50000"}]
     result = run(raw_table(rows))
@@ -1501,8 +1557,14 @@ def test_a_cleaned_sparse_weekly_table_cleaned_again_stays_weekly():
 
 def test_no_readable_date_is_an_input_error():
     frame = raw_table([{"date": "soon", "price": "1"}, {"date": "later", "price": "2"}])
-    with pytest.raises(InputError, match="no usable date"):
+    with pytest.raises(InputError, match="no usable date") as err:
         clean(frame)
+    assert "Check the date column mapping and format" in str(err.value)
+    # Every date after today: the year, not the format (review: a file typed 2027).
+    future = raw_table([{"date": "2027-01-15", "price": "1"}, {"date": "2027-02-15", "price": "2"}])
+    with pytest.raises(InputError, match="no usable date") as err:
+        clean(future, CleanOptions(today=TODAY))
+    assert "Every date is after today: check the year typed in the dates" in str(err.value)
 
 
 def test_all_prices_missing_is_an_input_error():

@@ -1145,6 +1145,24 @@ def test_a_web_page_saved_as_csv_is_named_for_what_it_is(tmp_path, page):
 
 
 @pytest.mark.parametrize(
+    "answer", ['{"a":1}\n', '[\n  {"date": "2024-01-01", "price": 9000}\n]\n', '[["date"]]']
+)
+def test_json_saved_as_a_price_file_is_named_for_what_it_is(tmp_path, answer):
+    """Review: '{"a":1}' was said to have "a header but no data rows"."""
+    path = tmp_path / "data.json"
+    path.write_text(answer, encoding="utf-8")
+    with pytest.raises(InputError, match="is JSON, not a price table") as err:
+        read_prices(path)
+    assert "pd.read_json(...).to_csv(...)" in str(err.value)
+    # A table whose first column name is in brackets is still a table (read, then short
+    # of columns).
+    table = tmp_path / "t.csv"
+    table.write_text("[date],price\n2024-01-01,9000\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no column for 'commodity'"):
+        read_prices(table)
+
+
+@pytest.mark.parametrize(
     ("parts", "said", "fix"),
     [
         ({"prices.csv": "date,price\n2024-01-01,9000\n"}, r"a zip archive \(prices.csv\)", "Unzip"),

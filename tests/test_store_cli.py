@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_checks import depot_file, one_error_line, run
+from cli_checks import coconut_depot_files, depot_file, one_error_line, run
 from test_store import BAD_KINDS, SERIES, _make_bad, price, price_file
 
 from forecast.store import audit, load_prices, open_store
@@ -109,6 +109,91 @@ def test_ingest_says_how_many_prices_it_flagged_as_outliers(tmp_path):
     assert "; 1 flagged as outliers (kept;" in result.stdout
 
 
+def test_ingest_says_which_price_it_kept_of_a_date_priced_twice(tmp_path):
+    """Review: one week's Dừa khô at 113.000 per chục and 11.000 per trái went into the store
+    as their median per nut, a price nobody typed; ingest said only '1 merged'."""
+    chuc, _ = coconut_depot_files(tmp_path, pomelo=False)
+    chuc.write_text(
+        chuc.read_text(encoding="utf-8")
+        + "2024-12-01,Dừa khô,Mỏ Cày Bắc,Wholesale,trái,VND,15000\n",
+        encoding="utf-8",
+    )
+    result = run("ingest", chuc, "--db", "d.duckdb")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "13 in: 12 kept, 1 merged" in said
+    assert (
+        "merged 1 date had different prices in one series: the one in the unit most of the "
+        "series is written in was kept (written in two units), e.g. Dừa khô | Mỏ Cày Bắc | "
+        "Wholesale | VND/nut "
+        "2024-12-01: 13,500 (written per chục), 15,000 (written per trái) -> 13,500 (per chục)"
+    ) in said
+    stored = load_prices(open_store("d.duckdb"))
+    assert stored.loc[stored["date"] == "2024-12-01", "price"].tolist() == [162_000 / 12]
+
+
+def test_a_product_name_one_letter_off_is_said_at_ingest(tmp_path):
+    """Review: next week's file spelled 'Bưởi da xah' for 'Bưởi da xanh'. It went in as a
+    series of its own without a word, and out by SMS to farmers ('Buoi da xah ... chua du
+    gia de du bao'). Only names that differed in accents or capitals were said."""
+    mondays = pd.date_range("2026-01-05", periods=20, freq="W-MON")
+    week = {"Bưởi da xanh": (mondays, lambda i: 42_000 + 100 * i)}
+    run("ingest", depot_file(tmp_path / "history.csv", week), "--db", "d.duckdb")
+    typo = {"Bưởi da xah": ([mondays[-1] + pd.Timedelta(weeks=1)], lambda i: 44_000)}
+    result = run("ingest", depot_file(tmp_path / "w21.csv", typo), "--db", "d.duckdb")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert (
+        "spelling 'Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg' went in as a new series, but "
+        "the store holds 'Bưởi da xanh | Mỏ Cày Bắc | Farmgate | VND/kg' (one letter apart): "
+        "if they are one series, take the new one out with 'cropcast store remove -s "
+        '"Bưởi da xah|Mỏ Cày Bắc"\''
+    ) in said
+    # The command it gives finds that series, and that one only.
+    listed = run("store", "remove", "-s", "Bưởi da xah|Mỏ Cày Bắc", "--db", "d.duckdb")
+    assert "would remove 1 series (1 price)" in " ".join(listed.stdout.split())
+    # A store's first file: its own two spellings, and a variety number, which is no typo.
+    both = {
+        "Sầu riêng Ri6": (mondays, lambda i: 80_000),
+        "Sầu riêng Ri7": (mondays, lambda i: 90_000),
+        "Bưởi da xanh": (mondays, lambda i: 42_000),
+        "Buoi da xan": (mondays[:1], lambda i: 41_000),
+    }
+    first = run("ingest", depot_file(tmp_path / "both.csv", both), "--db", "new.duckdb")
+    said = " ".join(first.stdout.split())
+    assert said.count("(one letter apart)") == 1
+    assert "'Buoi da xan | Mỏ Cày Bắc | Farmgate | VND/kg' and 'Bưởi da xanh |" in said
+    assert "Ri6" not in said
+    ingested = json.loads(
+        run("ingest", depot_file(tmp_path / "w22.csv", typo), "--db", "d.duckdb", "--json").stdout
+    )
+    assert ingested["files"][0]["one_letter_from_stored"] == []  # xah is stored now: not new
+
+
+def test_a_forecast_from_the_store_quotes_a_depots_chuc_as_its_bulletin_does(tmp_path):
+    """Review: the forecast table showed Dừa khô at 9,750 per nut, the bulletin and chart at
+    117.000 per chục; and `forecast -o` wrote it per nut from the store but per chục from
+    the file itself."""
+    chuc, each = coconut_depot_files(tmp_path, pomelo=False)
+    for path in (chuc, each):
+        assert run("ingest", path, "--db", "d.duckdb").exit_code == 0
+    out = tmp_path / "fc.csv"
+    args = ("-m", "naive", "-h", 2, "--no-archive", "--db", "d.duckdb", "-o", out)
+    result = run("forecast", *args)
+    assert result.exit_code == 0, result.output
+    assert "Dừa khô | Mỏ Cày Bắc | Wholesale | VND/chục of 12 nuts" in result.stdout
+    assert "│  162,000 │" in result.stdout  # December's 162.000 per chục, carried on
+    assert "Dừa xiêm | Mỏ Cày Bắc | Wholesale | VND/nut" in result.stdout  # written per trái
+    written = pd.read_csv(out).groupby("commodity").first()
+    assert written.loc["Dừa khô", "unit"] == "chục"
+    assert written.loc["Dừa khô", "forecast"] == pytest.approx(162_000)
+    assert written.loc["Dừa xiêm", "unit"] == "nut"
+    assert "fc.csv quotes 1 series per chục (of 12 nuts)" in " ".join(result.stderr.split())
+    # The store keeps them per nut, and the archive with it.
+    stored = load_prices(open_store("d.duckdb"))
+    assert set(stored["unit"]) == {"nut"}
+
+
 def test_ingest_adds_each_sheet_of_one_workbook(tmp_path):
     """Two sheets of one workbook are two ingests: the second is not 'already in the store'
     for sharing the first's bytes; without --sheet the sheets not read are named."""
@@ -153,10 +238,15 @@ def test_the_same_file_read_another_way_is_ingested_again(tmp_path):
     assert last_price() == pytest.approx(162000 / 14)
     same = run("ingest", path, "--db", "s.duckdb", "--chuc", "14")
     assert "already in the store" in same.stdout and "read the same way" in same.stdout
-    # As first read, after the --chuc 14 reading replaced its prices: the store no longer
-    # holds them, so it is a new word, and the latest reading of the bytes is the one stored.
+    # Without --chuc, the file is read per the store's latest chục of the series (14): the
+    # prices ingest #2 stored.
     plain = run("ingest", path, "--db", "s.duckdb")
-    said = " ".join(plain.stdout.split())
+    assert "already in the store as ingest #2" in " ".join(plain.stdout.split()), plain.stdout
+    assert last_price() == pytest.approx(162000 / 14)
+    # As first read (--chuc 12), after the --chuc 14 reading replaced its prices: the store
+    # no longer holds them, so it is a new word, and the latest reading is the one stored.
+    twelve = run("ingest", path, "--db", "s.duckdb", "--chuc", "12")
+    said = " ".join(twelve.stdout.split())
     assert "added as ingest #3" in said and "6 revised" in said, said
     assert "another reading of it since (ingest #2) replaced 6 of those prices" in said
     assert last_price() == pytest.approx(162000 / 12)
@@ -405,10 +495,11 @@ def test_a_mostly_refused_file_is_an_error_in_the_json_too(tmp_path):
     assert fine.exit_code == 0 and json.loads(fine.stdout)["errors"] == []
 
 
-def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
+def test_a_week_without_chuc_is_read_per_the_stored_historys_chuc(tmp_path):
     """The history was read with --chuc 14; next week's file ingested without it read
     112.000 per chục of 12, and the bulletin told farmers the price rose 17.7 % (it rose
-    0.9 %). The ingest says so, with the option that reads it as before."""
+    0.9 %). A review found the ingest's warning easy to miss: the file is now read per the
+    store's chục, as a file's date order is, and --chuc given is the user's word."""
 
     def week(name: str, day: str, price: int):
         path = tmp_path / name
@@ -425,14 +516,41 @@ def test_a_week_read_per_another_chuc_than_the_stored_history_is_said(tmp_path):
     forgot = run("ingest", late, "--db", db)
     assert forgot.exit_code == 0, forgot.output
     said = " ".join(forgot.stdout.split())
-    assert "Dừa khô | Mỏ Cày Bắc | Retail | VND read per chục of 12 nuts" in said
-    assert "per chục of 14. If this file's chục is 14 too, ingest it again with --chuc 14" in said
-    fixed = run("ingest", late, "--db", db, "--chuc", "14")
-    assert fixed.exit_code == 0 and "1 revised" in " ".join(fixed.stdout.split())
-    assert "If this file's chục" not in fixed.stdout
+    assert (
+        "note Dừa khô | Mỏ Cày Bắc | Retail | VND read per chục of 14 nuts, as the store's "
+        "latest file of it was (if this file's chục holds 12, ingest it again with --chuc 12)"
+    ) in said
+    stored = load_prices(open_store(db))
+    assert stored["price"].iloc[-1] == pytest.approx(112_000 / 14)
     bulletin = run("bulletin", "--db", db, "--no-archive", "-f", "txt", "-m", "naive", "-q")
     assert bulletin.exit_code == 0, bulletin.output
     assert "112.000 đồng/chục" in bulletin.stdout and "+0,9%" in bulletin.stdout
+    # The depot now counts 12: --chuc 12 revises the week, and is not warned about.
+    counted = run("ingest", late, "--db", db, "--chuc", "12")
+    assert counted.exit_code == 0, counted.output
+    said = " ".join(counted.stdout.split())
+    assert "1 revised" in said and "store's latest file" not in said
+    assert load_prices(open_store(db))["price"].iloc[-1] == pytest.approx(112_000 / 12)
+    # Series the store reads per different chục (14 here, 16 there) are not guessed: the
+    # file is read per 12, and each is said, with the option that reads it as before.
+    two = tmp_path / "two.duckdb"
+    for market, chuc in (("Mỏ Cày Bắc", 14), ("Chợ Lách", 16)):
+        path = tmp_path / f"{chuc}.csv"
+        path.write_text(
+            "date,commodity,market,price_type,unit,currency,price\n"
+            f"2025-11-24,Dừa khô,{market},Retail,chục,VND,111000\n",
+            encoding="utf-8",
+        )
+        assert run("ingest", path, "--db", two, "--chuc", chuc, "--freq", "weekly").exit_code == 0
+    both = tmp_path / "both.csv"
+    both.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        "2025-12-01,Dừa khô,Mỏ Cày Bắc,Retail,chục,VND,113000\n"
+        "2025-12-01,Dừa khô,Chợ Lách,Retail,chục,VND,113000\n",
+        encoding="utf-8",
+    )
+    said = " ".join(run("ingest", both, "--db", two).stdout.split())
+    assert "ingest it again with --chuc 14" in said and "ingest it again with --chuc 16" in said
 
 
 def test_data_list_lists_the_store_a_forecast_reads(tmp_path):

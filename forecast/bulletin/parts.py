@@ -567,7 +567,19 @@ def stale_sentence(facts: BulletinFacts, lang: str) -> str | None:
         return None
     from forecast.bulletin.facts import MAX_AGE_MONTHS
 
-    names = [f"{commodity_name(k[0], lang)} ({market_name(k[1], lang, k[4])})" for k in facts.stale]
+    # Two spellings read alike ("dừa khô" left out beside "Dừa khô" in the table, both
+    # "Coconut (mature)"): the one left out is named as the file spells it too.
+    spellings: dict[tuple, set] = {}
+    for commodity, market in [(s.commodity, s.market) for s in facts.series] + [
+        (k[0], k[1]) for k in facts.stale
+    ]:
+        spellings.setdefault((commodity_name(commodity, lang), market), set()).add(commodity)
+    names = []
+    for k in facts.stale:
+        name = commodity_name(k[0], lang)
+        if len(spellings[(name, k[1])]) > 1:
+            name += f" '{k[0]}'"
+        names.append(f"{name} ({market_name(k[1], lang, k[4])})")
     return words(lang)["stale"].format(months=MAX_AGE_MONTHS, names=", ".join(names))
 
 

@@ -237,6 +237,35 @@ def detect_dayfirst(
     )
 
 
+def _refuse_the_wrong_order(
+    raw: pd.Series, good: pd.Series, dayfirst: bool, today: date, where: str | None
+) -> None:
+    """Raise when the date order given (--dayfirst, --monthfirst) fails dates the other
+    order reads, and the other order reads every date: the option is wrong, not the dates.
+    A review ingested a dd/mm sheet with --monthfirst: 236 of 380 rows were refused and the
+    other 144 went into the store with day and month swapped."""
+    failed = raw[~good.to_numpy(bool)]
+    if failed.nunique() < 2:  # one odd date may be a typo in a file of the order given
+        return
+
+    def reads(value: object) -> bool:
+        try:
+            return EARLIEST <= parse_date(value, not dayfirst, today).value <= pd.Timestamp(today)
+        except DateError:
+            return False
+
+    if not map_unique(raw, reads).astype(bool).all():
+        return
+    given, other = ("--dayfirst", "--monthfirst") if dayfirst else ("--monthfirst", "--dayfirst")
+    order, other_order = ("dd/mm/yyyy", "mm/dd/yyyy")[:: 1 if dayfirst else -1]
+    raise InputError(
+        f"{len(failed):,} of {len(raw):,} dates are not valid {order} dates as {given} reads "
+        f"them (e.g. '{failed.iloc[0]}'), but every date is a valid {other_order} date",
+        where,
+        f"Give {other} instead of {given} (or neither: cropcast tells the order from the dates)",
+    )
+
+
 def parse_dates(
     frame: pd.DataFrame,
     options: CleanOptions,
@@ -276,12 +305,18 @@ def parse_dates(
     readings = Readings(found)
     good = readings.field(lambda r: isinstance(r, ParsedDate), bool)
     if len(frame) and not good.any():
+        future = all("is in the future" in str(r) for r in readings.distinct)
         raise InputError(
             f"no usable date in {len(frame)} rows (e.g. {found.iloc[0]})",
             where,
-            "Check the date column mapping and format (ISO 2024-01-15, m/d/yyyy, "
+            # Every date after today: a year typed wrong (2027 for 2025), not the format.
+            "Every date is after today: check the year typed in the dates, or this computer's clock"
+            if future
+            else "Check the date column mapping and format (ISO 2024-01-15, m/d/yyyy, "
             "dd/mm/yyyy, 2024-W07, 1960M01)",
         )
+    if options.dayfirst is not None:
+        _refuse_the_wrong_order(frame["date_raw"], good, options.dayfirst, today, where)
     reasons = found.where(~good, None)
     # Each distinct date converted once, then spread to its rows.
     dates = pd.to_datetime(

@@ -71,6 +71,7 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             "values": g["values"],
             "resolved": g["resolved"],
             "rule": g["rule"],
+            **({"units": g["units"], "kept_unit": g["kept_unit"]} if g["rule"] == "unit" else {}),
         }
         for g in groups
     ]
@@ -79,14 +80,17 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     if exact:
         notes.append(f"{counted(exact, 'exact duplicate row')} merged")
     if conflicts:
-        nearer = sum(c["rule"] == "nearest" for c in conflicts)
+        rules = {
+            "median": "by the median",
+            "unit": "by the price in the unit most of the series is written in",
+            "nearest": "by the price nearer the series' others (twofold apart)",
+        }
+        used = [(rule, sum(c["rule"] == rule for c in conflicts)) for rule in rules]
+        used = [(rule, n) for rule, n in used if n]
         how = (
-            " by the median"
-            if not nearer
-            else " by the price nearer the series' others (twofold apart)"
-            if nearer == len(conflicts)
-            else f": {len(conflicts) - nearer} by the median, {nearer} by the price nearer the "
-            "series' others (twofold apart)"
+            f" {rules[used[0][0]]}"
+            if len(used) == 1
+            else ": " + ", ".join(f"{n} {rules[rule]}" for rule, n in used)
         )
         notes.append(f"{counted(len(conflicts), 'conflicting duplicate')} resolved{how}")
     return StepOutput(out, notes=notes, details={"conflicts": conflicts})
@@ -96,12 +100,15 @@ def settle_groups(
     frame: pd.DataFrame, out: pd.DataFrame, rows: pd.Index, ids: list[str]
 ) -> tuple[pd.DataFrame, list[dict]]:
     """The prices of ``frame`` that :func:`combine` merged into ``rows`` of ``out``, settled:
-    their median stands, or, where they are ``FAR_APART`` or more apart, the price near the
-    series' own (:func:`nearest_to_series`). Returns ``out`` and, per row, ``key``, ``date``,
-    ``values`` (the prices merged), ``resolved``, ``rule`` (``median`` or ``nearest``) and
-    ``apart`` (whether they were far apart). Conflicting duplicates and several prices in one
-    period are settled alike."""
+    their median stands, or, where they were written in different units (a chục and a trái),
+    the price in the unit most of the series is written in, or, where they are ``FAR_APART``
+    or more apart, the price near the series' own (:func:`nearest_to_series`). Returns
+    ``out`` and, per row, ``key``, ``date``, ``values`` (the prices merged), ``resolved``,
+    ``rule`` (``median``, ``unit`` or ``nearest``; ``unit`` adds ``units``, each value's
+    written unit, and ``kept_unit``) and ``apart`` (whether they were far apart).
+    Conflicting duplicates and several prices in one period are settled alike."""
     values = frame.groupby(ids, sort=False)["price"].agg(list)
+    written, usual = _written_units(frame, ids)
     groups, far = [], []
     for row, found in out.loc[rows].iterrows():
         key = tuple(found[c] for c in KEY)
@@ -116,11 +123,52 @@ def settle_groups(
             "apart": apart,
         }
         groups.append(group)
-        if apart:
+        units = written.loc[key + (found["date"],)] if written is not None else None
+        kept_unit = _usual_unit(units, usual, key) if units is not None else None
+        if kept_unit is not None:
+            # A dozen's price and one nut's (a sack's and a kilo's) are two prices, not two
+            # readings of one: their median is a price nobody paid. The one written in the
+            # series' usual unit stands.
+            kept = float(
+                pd.Series(
+                    [p for p, u in zip(prices, units, strict=True) if u == kept_unit]
+                ).median()
+            )
+            out.at[row, "price"] = kept
+            group.update(resolved=kept, rule="unit", units=list(units), kept_unit=kept_unit)
+        elif apart:
             far.append((row, key, group))
     if far:
         out = nearest_to_series(out, far)
     return out, groups
+
+
+def _written_units(frame: pd.DataFrame, ids: list[str]):
+    """Each ``ids`` group's written units in row order, as first written ("chục" for
+    "Chuc" too), and how many rows of each series each is written in; ``(None, None)``
+    without a unit column."""
+    if "unit_raw" not in frame:
+        return None, None
+    from forecast.clean.base import fold, map_unique, tidy_text
+
+    text = map_unique(frame["unit_raw"], tidy_text)
+    first: dict[str, str] = {}  # folded -> as first written
+    for written in pd.unique(text):
+        first.setdefault(fold(written), written)
+    table = frame[ids].assign(_unit=map_unique(text, lambda t: first[fold(t)]).to_numpy())
+    several = table[table.duplicated(ids, keep=False)]
+    written = several.groupby(ids, sort=False)["_unit"].agg(list)
+    usual = table.groupby([*KEY, "_unit"], sort=False).size()
+    return written, usual
+
+
+def _usual_unit(units: list, usual: pd.Series, key: tuple) -> str | None:
+    """Of a group's written units, when they differ, the one most of the series' rows are
+    written in (``None`` when they agree or tie)."""
+    if len(set(units)) < 2:
+        return None
+    counts = sorted(((int(usual.loc[key + (u,)]), u) for u in set(units)), reverse=True)
+    return counts[0][1] if counts[0][0] > counts[1][0] else None
 
 
 def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:

@@ -36,12 +36,19 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     # As for conflicting duplicates: prices twofold apart in one period (5,040 on the 15th,
     # 49,500 on the 16th) have a median nobody paid; the ones near the series stand.
     out, groups = settle_groups(frame, out, out.index[several], ids)
-    far = [g for g in groups if g["apart"]]
+    by_unit = sum(g["rule"] == "unit" for g in groups)
+    far = [g for g in groups if g["apart"] and g["rule"] != "unit"]
     nearer = sum(g["rule"] == "nearest" for g in far)
     extra = int(frame.duplicated(ids).sum())
     note = (
         f"{counted(int(several.sum()), 'period')} held several observations: median taken "
         f"({counted(extra, 'row')} merged)"
+        + (
+            f"; in {by_unit} whose prices were written in different units, of those in the "
+            "unit most of the series is written in"
+            if by_unit
+            else ""
+        )
         + (
             f"; in {nearer} whose prices were twofold apart, of those near the series' own"
             if nearer

@@ -160,18 +160,13 @@ class CleanReport:
         listed("series with no row left", self.lost)
         listed("converted", [c["text"] for c in self.conversions])
         nearer = any(c.get("rule") == "nearest" for c in self.conflicts)
+        by_unit = any(c.get("rule") == "unit" for c in self.conflicts)
         listed(
             "conflicts (median kept"
-            + (
-                "; '(nearer)': twofold apart, the price nearer the series' others)"
-                if nearer
-                else ")"
-            ),
-            [
-                f"{c['series']} {c['date']}: {', '.join(f'{v:g}' for v in c['values'])} -> "
-                f"{c['resolved']:g}" + (" (nearer)" if c.get("rule") == "nearest" else "")
-                for c in self.conflicts
-            ],
+            + ("; '(nearer)': twofold apart, the price nearer the series' others" * nearer)
+            + ("; '(per X)': written in different units, the one the series mostly is" * by_unit)
+            + ")",
+            [f"{c['series']} {c['date']}: {conflict_values(c)}" for c in self.conflicts],
         )
         listed(
             "outliers",
@@ -200,3 +195,22 @@ class CleanReport:
         )
         listed("notes", self.notes)
         return out
+
+
+def conflict_values(conflict: dict, number=lambda v: f"{v:g}") -> str:
+    """A conflict's prices and the one kept, each price shown by ``number``: "253, 2531 ->
+    253 (nearer)", or, of prices written in different units (shown in the series' unit),
+    "9416.67 (written per chục), 11000 (written per trái) -> 9416.67 (per chục)"."""
+    units = conflict.get("units") if conflict.get("rule") == "unit" else None
+    shown = [
+        number(v) + (f" (written per {units[i]})" if units else "")
+        for i, v in enumerate(conflict["values"])
+    ]
+    kept = (
+        f" (per {conflict['kept_unit']})"
+        if units
+        else " (nearer)"
+        if conflict.get("rule") == "nearest"
+        else ""
+    )
+    return f"{', '.join(shown)} -> {number(conflict['resolved'])}{kept}"

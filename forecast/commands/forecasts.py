@@ -60,18 +60,22 @@ from forecast.errors import UsageError
 OVERVIEW_ABOVE = 8
 
 
-def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -> None:
+def print_forecasts(
+    run, prices, levels, horizon: int, output=None, held=None, per_chuc=None
+) -> None:
     """A table per series (last price, then steps 1, 3, 6 and the horizon), or, for more
     than ``OVERVIEW_ABOVE`` series, one overview table: a hundred tables scroll away.
 
     ``held``: the latest prices left out as probably mistyped (``HeldBack`` by series key),
-    shown under the last price used, so that step 1 does not seem to skip a period."""
+    shown under the last price used, so that step 1 does not seem to skip a period.
+    ``per_chuc``: the series the depot writes per chục, with the nuts in each one's chục
+    (``forecast.bulletin.depot``): shown per chục, as the bulletin and the chart show them."""
     from forecast.table import KEY, series_label
 
     last = prices.sort_values("date").groupby(list(KEY)).tail(1).set_index(list(KEY))
     outer = max(levels)
     if len(run.series) > OVERVIEW_ABOVE:
-        print_overview(run, last, outer, horizon, held)
+        print_overview(run, last, outer, horizon, held, per_chuc)
         return
     steps = sorted({1, min(3, horizon), min(6, horizon), horizon})
     # Skipped steps are said: dates 02-16, 03-02, 03-09 read as a gap in the forecast.
@@ -84,8 +88,9 @@ def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -
     for result in run.series:
         key = result.key
         last_row = last.loc[key]
+        shown, nuts = _as_quoted(key, per_chuc)
         table = Table(
-            title=f"{series_label(key)}  ·  {result.model}",
+            title=f"{series_label(shown)}{_chuc_words(nuts)}  ·  {result.model}",
             title_justify="left",
             caption=caption,
             caption_justify="left",
@@ -99,13 +104,15 @@ def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -
         table.add_column("vs last", justify="right")
         frame = result.forecast
         period = _period_format(frame, last_row["date"])  # weeks by their Monday
-        table.add_row(f"{last_row['date']:{period}} (last)", "", money(last_row["price"]), "", "")
+        table.add_row(
+            f"{last_row['date']:{period}} (last)", "", money(last_row["price"] * nuts), "", ""
+        )
         for typo in (held or {}).get(key, ()):
             if typo.date > last_row["date"]:
                 table.add_row(
                     f"{typo.date:{period}} (held)",
                     "",
-                    money(typo.price),
+                    money(typo.price * nuts),
                     "mistyped? not used",
                     "",
                     style="dim",
@@ -116,9 +123,9 @@ def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -
             table.add_row(
                 f"{row['date']:{period}}",
                 str(step),
-                money(row["forecast"]),
+                money(row["forecast"] * nuts),
                 # No range when a series is too short to measure how its price moves.
-                money_range(lower, upper, row["forecast"]),
+                money_range(lower * nuts, upper * nuts, row["forecast"] * nuts),
                 pct_change(row["forecast"], last_row["price"]),
             )
         print_table(table)
@@ -126,7 +133,24 @@ def print_forecasts(run, prices, levels, horizon: int, output=None, held=None) -
             console.print(f"  note: {result.note}", markup=False, highlight=False)
 
 
-def print_overview(run, last, outer, horizon: int, held=None) -> None:
+def _as_quoted(key: tuple, per_chuc: dict | None) -> tuple[tuple, int]:
+    """``key`` as the depot quotes it, and the nuts its prices are multiplied by (1 for a
+    series not written per chục)."""
+    from forecast.bulletin.depot import series_of
+    from forecast.clean.units import CHUC
+
+    nuts = (per_chuc or {}).get(series_of(key)) if key[3] == "nut" else None
+    if not nuts:
+        return key, 1
+    commodity, market, price_type, _unit, currency = key
+    return (commodity, market, price_type, CHUC, currency), nuts
+
+
+def _chuc_words(nuts: int) -> str:
+    return f" of {nuts} nuts" if nuts > 1 else ""
+
+
+def print_overview(run, last, outer, horizon: int, held=None, per_chuc=None) -> None:
     """One row per series: the last price, the forecast at the horizon with its change and
     range, the model; a note shared by many series is printed once. A series whose latest
     price was held back as probably mistyped (``held``) has its last price used marked."""
@@ -158,15 +182,16 @@ def print_overview(run, last, outer, horizon: int, held=None) -> None:
         last_row = last.loc[result.key]
         frame = result.forecast
         end = frame.iloc[-1]
-        lower, upper = end[f"lower_{outer}"], end[f"upper_{outer}"]
+        shown, nuts = _as_quoted(result.key, per_chuc)
+        lower, upper = end[f"lower_{outer}"] * nuts, end[f"upper_{outer}"] * nuts
         star = "*" if result.key in marked else ""
         cells = [
-            _series_cell(result.key),
+            _series_cell(shown, nuts),
             f"{last_row['date']:{_period_format(frame, last_row['date'])}}{star}",
-            money(last_row["price"]),
-            money(end["forecast"]),
+            money(last_row["price"] * nuts),
+            money(end["forecast"] * nuts),
             pct_change(end["forecast"], last_row["price"]),
-            money_range(lower, upper, end["forecast"]),
+            money_range(lower, upper, end["forecast"] * nuts),
         ]
         table.add_row(*cells, *([] if one_model else [result.model]))
     print_table(table)
@@ -175,7 +200,7 @@ def print_overview(run, last, outer, horizon: int, held=None) -> None:
         console.print(f"  note ({who}): {note}", markup=False, highlight=False)
 
 
-def _series_cell(key):
+def _series_cell(key, nuts: int = 1):
     """The series on two lines: what and where, then (dimmed) the price type and unit. On an
     80-column terminal the one-line label wrapped into three lines, cut anywhere."""
     from rich.text import Text
@@ -184,7 +209,7 @@ def _series_cell(key):
 
     commodity, market, price_type, unit, currency = key
     cell = Text(f"{commodity} · {market}")
-    cell.append(f"\n{price_type}, {price_unit(currency, unit)}", style="dim")
+    cell.append(f"\n{price_type}, {price_unit(currency, unit)}{_chuc_words(nuts)}", style="dim")
     return cell
 
 
@@ -335,8 +360,12 @@ def forecast_cmd(
         note_mostly_estimated(input_, db, prices)
         note_wide_ranges(run.forecasts)
         note_unscored_forecasts(input_, db, run, spec.model)
+        # Series the depot writes per chục are shown (and, from the store, written) per
+        # chục, as the bulletin and the chart quote them: a file read names them as it does.
+        per_chuc = _written_per_chuc(input_, db, reports, every)
         if output is not None:
-            write_as_given(run.forecasts, output, reports, input_, every_name=True)
+            written = run.forecasts if reports else _per_chuc_out(run.forecasts, per_chuc, output)
+            write_as_given(written, output, reports, input_, every_name=True)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import (
@@ -374,7 +403,7 @@ def forecast_cmd(
             _exit_if_not_run(run)
             return
         # With --explain too: why a forecast was made is no substitute for the forecast.
-        print_forecasts(run, prices, spec.levels, spec.horizon, output, held)
+        print_forecasts(run, prices, spec.levels, spec.horizon, output, held, per_chuc)
         if output is not None:
             console.print(
                 f"wrote {counted(len(run.forecasts), 'row')} ({n_series:,} series × {horizon}) "
@@ -390,6 +419,40 @@ def forecast_cmd(
             )
         print_failures(failed, n_series)
         _exit_if_not_run(run)
+
+
+def _written_per_chuc(input_, db, reports: list, every) -> dict[tuple, int]:
+    """The series written per chục, with the nuts in each one's chục: as the file read wrote
+    them, or as the store's latest file of each did."""
+    from forecast.bulletin.depot import written_per_chuc
+
+    if reports:
+        return written_per_chuc(reports[0], every)
+    if input_ is not None:
+        return {}
+    from forecast.commands.bulletin import stored_per_chuc_of
+
+    return stored_per_chuc_of(input_, db)
+
+
+def _per_chuc_out(forecasts, per_chuc: dict, output: Path):
+    """The store's forecasts as written to ``output``: the series its depots write per chục
+    quoted per chục, said on stderr (the store keeps them per nut)."""
+    from forecast.bulletin.depot import quote_per_chuc
+
+    quoted = quote_per_chuc(forecasts, per_chuc)
+    moved = quoted["unit"] != forecasts["unit"]
+    if moved.any():
+        from forecast.table import KEY
+
+        n = quoted.loc[moved, list(KEY)].drop_duplicates()
+        sizes = sorted(set(per_chuc.values()))
+        say_note(
+            f"{output.name} quotes {counted(len(n), 'series')} per chục (of "
+            f"{' or '.join(map(str, sizes))} nuts), as the store's latest files of them do "
+            "(e.g. " + label(tuple(n.iloc[0])) + "); the store keeps them per nut"
+        )
+    return quoted
 
 
 def _exit_if_not_run(run) -> None:

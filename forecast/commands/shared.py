@@ -470,6 +470,15 @@ DayfirstOption = Annotated[
     bool | None, typer.Option("--dayfirst/--monthfirst", help="How to read 03/04/2024.")
 ]
 ChucOption = Annotated[int, typer.Option(help="Nuts per chục.")]
+#: --chuc on ingest: unset, a series takes the chục of the store's latest file of it.
+IngestChucOption = Annotated[
+    int | None,
+    typer.Option(
+        "--chuc",
+        help="Nuts per chục in the files (default: as the store's latest file of the series "
+        "was read, else 12).",
+    ),
+]
 #: --chuc on commands that read a file or the store: given only with a file.
 FileChucOption = Annotated[
     int | None, typer.Option("--chuc", help="Nuts per chục in the file (default 12).")
@@ -1094,7 +1103,17 @@ def load_for_forecast(
         chosen, found = hold_back_latest(chosen, prices)
         held.update(found)
         note_held_back(chosen, found, typo, "left out")  # as a bulletin leaves it out
-    moves = list(tenfold_moves(chosen))  # read by both notes: found once
+        moves = list(tenfold_moves(chosen))  # read by both notes: found once
+    else:
+        # Alerts and backtests use every price, but say which latest ones forecasts and
+        # bulletins leave out: their tenfold-move note said forecasts joined the series
+        # across a typo that the forecast and the bulletin had held back.
+        judged, found = hold_back_latest(chosen, prices)
+        them = "it" if sum(map(len, found.values())) == 1 else "them"
+        note_held_back(
+            chosen, found, typo, f"used here, though forecasts and bulletins leave {them} out"
+        )
+        moves = list(tenfold_moves(judged))
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
         note_outliers(
@@ -1443,22 +1462,40 @@ def note_conflicts(report, prices, path: Path) -> None:
     n = len(examples) or int(flagged.sum())
     example, kept = "", "the median was kept"
     if examples:
-        far = [c for c in examples if c.get("rule") == "nearest"]
-        c = (far or examples)[0]  # a slip set right is the one to see
-        values = ", ".join(money(v) for v in c["values"])
-        example = f", e.g. {c['series']} {c['date']}: {values} -> {money(c['resolved'])}"
-        if far and len(far) == len(examples):
-            kept = "the one nearer the series' prices around it was kept (twofold apart or more)"
-        elif far:
-            kept += (
-                f", or, on {len(far):,} of them (prices twofold apart), the one nearer the "
-                "series' prices around it"
-            )
+        example, kept = conflicts_said(examples)
     dates = "dates" if n > 1 else "date"
     say_note(
         f"{n:,} {dates} in {path.name} had different prices in the same series; "
         f"{kept}{example}; 'cropcast data check {path}' lists them"
     )
+
+
+def conflicts_said(conflicts: list[dict]) -> tuple[str, str]:
+    """An example of ``conflicts`` (a cleaning report's) and which price each kept:
+    (", e.g. Dừa khô | Mỏ Cày Bắc 2026-11-16: 9,417 (chục), 11,000 (trái) -> 9,417 (per
+    chục)", "the median was kept, or, on 1 of them ..."). Shared by the notes of commands
+    that read a file and by ingest."""
+    from forecast.clean.report import conflict_values
+
+    # Which price a rule keeps, and when it applies.
+    rules = {
+        "nearest": ("the one nearer the series' prices around it", "twofold apart or more"),
+        "unit": ("the one in the unit most of the series is written in", "written in two units"),
+    }
+    # A slip set right, or a unit told apart, is the one to see.
+    c = next((c for c in conflicts if c.get("rule") in rules), conflicts[0])
+    example = f", e.g. {c['series']} {c['date']}: {conflict_values(c, money)}"
+    counts = {rule: sum(c.get("rule") == rule for c in conflicts) for rule in rules}
+    for rule, n in counts.items():
+        if n == len(conflicts):
+            kept, when = rules[rule]
+            return example, f"{kept} was kept ({when})"
+    kept = "the median was kept" + "".join(
+        f", or, on {n:,} of them ({rules[rule][1]}), {rules[rule][0]}"
+        for rule, n in counts.items()
+        if n
+    )
+    return example, kept
 
 
 def _of_chosen(prices):

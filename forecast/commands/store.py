@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.table import Table
 
 from forecast.commands.shared import (
-    ChucOption,
     CleanFreqOption,
     CropcastGroup,
     DayfirstOption,
     DbOption,
     DecimalOption,
     DefaultOption,
+    IngestChucOption,
     JsonOption,
     MapOption,
     SeriesOption,
@@ -87,6 +87,19 @@ def _print_ingest(results) -> None:
             f"{rejected}",
             highlight=False,
         )
+        if rep.conflicts:
+            # Merged prices that differed: the store keeps one price nobody may have typed.
+            from forecast.commands.shared import conflicts_said
+
+            example, kept = conflicts_said(rep.conflicts)
+            n = len(rep.conflicts)
+            console.print(
+                f"  merged  {n:,} {'dates' if n > 1 else 'date'} had different prices in one "
+                f"series: {kept}{example}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         revised = f"[bold yellow]{r.revised:,} revised[/bold yellow]" if r.revised else "0 revised"
         console.print(
             f"  prices  {r.added:,} added, {r.unchanged:,} unchanged, {revised}"
@@ -169,6 +182,20 @@ def _print_ingest(results) -> None:
         if len(r.twins_in_file) > 3:
             more = len(r.twins_in_file) - 3
             console.print(f"  spelling ... and {more:,} more such groups", markup=False)
+        _print_new_beside_stored(
+            r.near_twins,
+            "spelling",
+            "'{new}' went in as a new series, but the store holds '{stored}' (one letter "
+            "apart): if they are one series, take the new one out with 'cropcast store remove "
+            '-s "{remove}"\' and spell the file as the store does',
+        )
+        _print_new_beside_stored(
+            r.near_twins_in_file,
+            "spelling",
+            "'{new}' and '{stored}' went in as separate series (one letter apart): if they "
+            "are one series, take the misspelt one out with 'cropcast store remove -s NAME' "
+            "and spell it alike in the files you ingest",
+        )
         renamed = [pair for pair in r.other_units if _redenominated(*pair)]
         _print_new_beside_stored(
             [pair for pair in r.other_units if pair not in renamed],
@@ -224,7 +251,9 @@ def _print_new_beside_stored(pairs: list[tuple[str, str]], label: str, text: str
     a series meant as a stored one went in as a series of its own."""
     for new, stored in pairs[:3]:
         console.print(
-            f"  [bold yellow]{label}[/bold yellow] " + text.format(new=new, stored=stored),
+            f"  [bold yellow]{label}[/bold yellow] "
+            # store remove -s takes "commodity|market", not a series' label.
+            + text.format(new=new, stored=stored, remove="|".join(new.split(" | ")[:2])),
             highlight=False,
             soft_wrap=True,
         )
@@ -411,7 +440,7 @@ def ingest_cmd(
     freq: CleanFreqOption = None,
     dayfirst: DayfirstOption = None,
     decimal: DecimalOption = None,
-    chuc: ChucOption = 12,
+    chuc: IngestChucOption = None,
     sheet: SheetOption = None,
     wait: WaitOption = 30.0,
     as_json: JsonOption = False,
@@ -433,7 +462,7 @@ def ingest_cmd(
     """
     from forecast.store import StoreBusyError, ingest_file, store_to_fill
 
-    options = clean_options(freq, dayfirst, chuc, decimal)
+    options = clean_options(freq, dayfirst, 12 if chuc is None else chuc, decimal)
     mapping, defaults = parse_pairs(map_, "--map"), parse_pairs(default, "--default")
     if not 0 <= wait < float("inf"):  # NaN too: it waited with no limit, 'nan' accepted
         raise UsageError(
@@ -448,7 +477,13 @@ def ingest_cmd(
     for file in files:
         try:
             result = ingest_file(
-                store, file, options=options, mapping=mapping, defaults=defaults, sheet=sheet
+                store,
+                file,
+                options=options,
+                mapping=mapping,
+                defaults=defaults,
+                sheet=sheet,
+                chuc_from_store=chuc is None,  # else the user's word: no note either
             )
             results.append(result)
             lines, refused = _refused_rows(result, file, given)
@@ -508,7 +543,7 @@ def _given_options(map_, default, freq, dayfirst, decimal, chuc, sheet) -> list[
         given.append("--dayfirst" if dayfirst else "--monthfirst")
     if decimal is not None:
         given += ["--decimal", decimal]
-    if chuc != 12:
+    if chuc is not None and chuc != 12:
         given += ["--chuc", str(chuc)]
     return given
 

@@ -392,6 +392,15 @@ def _refuse_web_page(text: str, name: str) -> None:
             if excel
             else "The download probably failed or ended on a sign-in page: download the CSV again",
         )
+    # An API's answer saved as a file ('{"a": 1}' read as a header with no rows).
+    if head.startswith("{") or (head.startswith("[") and head[1:].lstrip()[:1] in '{["'):
+        raise InputError(
+            "is JSON, not a price table",
+            name,
+            "Give a CSV, TSV, Excel (.xlsx) or Parquet table with the columns date, commodity, "
+            "market, price_type, unit, currency, price (with pandas: "
+            "pd.read_json(...).to_csv(...))",
+        )
 
 
 def read_delimited(path: Path, encoding: str | None = None) -> tuple[pd.DataFrame, list[str]]:

@@ -113,6 +113,10 @@ class IngestResult:
     twins: list[tuple[str, str]] = field(default_factory=list)
     #: Groups of the file's own series spelled alike but for accents, capitals or spaces.
     twins_in_file: list[list[str]] = field(default_factory=list)
+    #: (new series, stored series) whose commodity or market is one letter apart.
+    near_twins: list[tuple[str, str]] = field(default_factory=list)
+    #: Pairs of the file's own series whose commodity or market is one letter apart.
+    near_twins_in_file: list[tuple[str, str]] = field(default_factory=list)
     #: (new series, stored series) alike but for the unit or the currency.
     other_units: list[tuple[str, str]] = field(default_factory=list)
     #: What the file could not tell and was read as the store's files were (date order,
@@ -186,6 +190,8 @@ class IngestResult:
             "outliers": outlier_records(self.outliers),
             "spelled_like_stored": [{"new": a, "stored": b} for a, b in self.twins],
             "spelled_alike_in_file": [list(group) for group in self.twins_in_file],
+            "one_letter_from_stored": [{"new": a, "stored": b} for a, b in self.near_twins],
+            "one_letter_apart_in_file": [list(pair) for pair in self.near_twins_in_file],
             "other_unit_than_stored": [{"new": a, "stored": b} for a, b in self.other_units],
             "revisions": [
                 {
@@ -335,6 +341,7 @@ def ingest_file(
     mapping: dict[str, str] | None = None,
     defaults: dict[str, str] | None = None,
     sheet: str | None = None,
+    chuc_from_store: bool | None = None,
 ) -> IngestResult:
     """Clean one price file and add it to the store (one transaction).
 
@@ -347,6 +354,11 @@ def ingest_file(
     options, mapping, defaults, sheet
         :class:`~forecast.clean.CleanOptions`, and the reader's column mapping, defaults and
         workbook sheet.
+    chuc_from_store
+        ``True``: no ``--chuc`` was given, and series written per chục are read per the
+        chục of the store's latest file of them (see :func:`_chuc_as_stored`); ``False``:
+        ``options.chuc_size`` was given; ``None``: as given, but said where unlike the
+        store's (see :func:`_chuc_unlike_store`).
 
     Raises
     ------
@@ -368,6 +380,7 @@ def ingest_file(
         # second sheet of a workbook would be "already in the store" and never added.
         sha256 = hashlib.sha256(f"{sha256}\0sheet\0{sheet}".encode()).hexdigest()
         name = f"{path.name} (sheet {sheet})"
+    as_it_is = sha256
     reading = _reading(options, mapping, defaults)
     if reading:
         # Read another way (--chuc 14, --decimal ., another --map): another reading of the
@@ -388,8 +401,21 @@ def ingest_file(
     # --sheet given: naming the sheet read by default reads the same prices, and another
     # sheet's prices already differ. Whether the store still holds them is decided inside
     # the write transaction, against the prices as they are then (ingest_clean).
+    # Before the file is the store's latest.
+    chuc_unlike = [] if chuc_from_store is False else _chuc_unlike_store(store, result, options)
+    if chuc_from_store and chuc_unlike:
+        result, read_as, read_with, chuc_unlike = _chuc_as_stored(
+            store, raw, options or CleanOptions(), chuc_unlike, (result, read_as, read_with)
+        )
+        if "chuc_size" in read_with:
+            # Recorded as read per that chục: --chuc 12 then is another reading, whose
+            # prices revise these, not "already in the store".
+            from dataclasses import replace
+
+            chuc = read_with["chuc_size"]
+            per = _reading(replace(options or CleanOptions(), chuc_size=chuc), mapping, defaults)
+            sha256 = hashlib.sha256(f"{as_it_is}\0reading\0{per}".encode()).hexdigest()
     content = content_sha256(bytes_sha, result)
-    chuc_unlike = _chuc_unlike_store(store, result, options)  # before it is the latest
     try:
         ingested = ingest_clean(
             store.made(),  # a new store is made now, with prices to hold
@@ -415,13 +441,46 @@ def ingest_file(
     return ingested
 
 
-def _chuc_unlike_store(store: Store, result, options) -> list[dict]:
+def _chuc_as_stored(store: Store, raw, options, unlike: list[dict], first: tuple):
+    """The file cleaned again per the chục the store's latest file of its series was read
+    with, when it was read per the default chục and those series agree on one other size:
+    a week's file ingested without the ``--chuc 14`` of its history read 121.000 đồng per
+    chục of 12, and the bulletin told farmers Dừa khô rose 20.7 %. A chục, like a date
+    order, is what the file cannot tell; ``--chuc`` given is the user's word (a depot that
+    now counts 12). Returns the cleaning result, the notes, the options taken from the
+    store and the series still read per another chục than the store's."""
+    from dataclasses import replace
+
+    sizes = {u["stored"] for u in unlike}
+    if len(sizes) != 1:  # series the store reads per different chục: said, not guessed
+        return (*first, unlike)
+    (size,) = sizes
+    result, read_as, read_with = _clean_as_the_store_reads(
+        store, raw, replace(options, chuc_size=size)
+    )
+    series = unlike[0]["series"] + (f" and {len(unlike) - 1:,} more" if len(unlike) > 1 else "")
+    read_as = [
+        *read_as,
+        f"{series} read per chục of {size} nuts, as the store's latest file of it was "
+        f"(if this file's chục holds {options.chuc_size}, ingest it again with --chuc "
+        f"{options.chuc_size})",
+    ]
+    return (
+        result,
+        read_as,
+        read_with | {"chuc_size": size},
+        _chuc_unlike_store(store, result, replace(options, chuc_size=size), any_chuc=True),
+    )
+
+
+def _chuc_unlike_store(store: Store, result, options, any_chuc: bool = False) -> list[dict]:
     """The series this file read per chục of a size other than the store's latest file of
     them: a week's file ingested without the ``--chuc 14`` the history was read with makes
     112.000 đồng per chục of 12 read 9,333 a nut where last week's 111.000 per 14 read
     7,929, and the bulletin tells farmers the price rose 17.7 %. Nothing is guessed (a
     depot may change its chục); the ingest says so, with the option that reads it as before.
-    Only for a file read with the default chục: a ``--chuc`` given is the user's word.
+    Only for a file read with the default chục (a ``--chuc`` given is the user's word), or
+    any chục with ``any_chuc`` (the file read again per the store's, :func:`_chuc_as_stored`).
     """
     from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
     from forecast.clean import CleanOptions
@@ -429,7 +488,7 @@ def _chuc_unlike_store(store: Store, result, options) -> list[dict]:
     from forecast.store.contents import written_prices
 
     chuc = (options or CleanOptions()).chuc_size
-    if chuc != CleanOptions().chuc_size or not store.path.exists():
+    if (chuc != CleanOptions().chuc_size and not any_chuc) or not store.path.exists():
         return []
     if not any(from_chuc(c) for c in result.report.conversions):
         return []
@@ -694,6 +753,7 @@ def ingest_clean(
         _check_frequencies(con, file_name)
         twins = _spelled_like_stored(con)
         twins_in_file = _spelled_alike_in_file(con, twins)
+        near_twins, near_twins_in_file = _one_letter_from_names(con)
         other_units = _other_unit_than_stored(con)
         # Read again (``again``): only values another reading of these bytes wrote change.
         ours = f"p.ingest_id IN ({', '.join(map(str, again))})" if again else "true"
@@ -814,6 +874,8 @@ def ingest_clean(
         outliers=outliers,
         twins=twins,
         twins_in_file=twins_in_file,
+        near_twins=near_twins,
+        near_twins_in_file=near_twins_in_file,
         other_units=other_units,
         put_back=put_back,
     )
@@ -935,6 +997,28 @@ def _spelled_alike_in_file(con, like_stored: list[tuple[str, str]]) -> list[list
     said = {new for new, _ in like_stored}
     groups = [[series_label(key) for key in group] for group in case_twins(keys)]
     return [group for group in groups if not said.intersection(group)]
+
+
+def _one_letter_from_names(con) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Series of ``incoming`` new to the store whose commodity or market is one letter from
+    a stored one's ("Bưởi da xah" beside "Bưởi da xanh"), and pairs of the file's own series
+    so (a store's first file): a typo goes in as a series of its own, and out to farmers in
+    the next bulletin, so say so now."""
+    from forecast.table import one_letter_twins
+
+    new = con.execute(f"SELECT DISTINCT {_KEY} FROM incoming ANTI JOIN prices USING ({_KEY})").df()
+    stored = con.execute(f"SELECT DISTINCT {_KEY} FROM prices").df()
+    beside = []
+    if not new.empty and not stored.empty:
+        beside = [(series_label(a), series_label(b)) for a, b in one_letter_twins(new, stored)]
+    said = {a for a, _ in beside}
+    mine = con.execute(f"SELECT DISTINCT {_KEY} FROM incoming ORDER BY ALL").df()
+    in_file = [
+        (series_label(a), series_label(b))
+        for a, b in one_letter_twins(mine)
+        if not said.intersection((series_label(a), series_label(b)))
+    ]
+    return beside, in_file
 
 
 def _other_unit_than_stored(con) -> list[tuple[str, str]]:
