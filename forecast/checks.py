@@ -36,10 +36,12 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
                 f"interval level {level} is outside (0, 100)", "--levels", "Use e.g. --levels 80,95"
             )
         if value < 1:  # Prophet's interval_width=0.8 habit: an 0.8 % range is never meant
+            # Its percent, where that is a level taken (0.001 is no 0.1 %, refused too).
+            percent = f"{100 * value:g}" if 100 * value >= 1 else "80,95"
             raise UsageError(
                 f"interval level {level} is a fraction, and levels are in percent",
                 "--levels",
-                f"Use e.g. --levels {100 * value:g}",
+                f"Use e.g. --levels {percent}",
             )
         value = int(value) if value.is_integer() else value
         if value in out:  # two lower_80 columns would be ambiguous in the output

@@ -1019,11 +1019,19 @@ def test_weekly_steps_asked_of_a_monthly_file_exit_2_with_one_line(tmp_path):
         (pd.DatetimeIndex(["2021-02-01", "2021-03-01"]), False),  # two Mondays: too few
         (pd.date_range("2023-01-02", periods=12, freq="5W-MON"), False),  # weeks, long gaps
         (pd.date_range("2023-01-02", periods=30, freq="W-MON"), False),  # weeks
+        # A test: the 1st in one market, the 15th in another (the Pink Sheet beside WFP),
+        # each a monthly schedule; one day for the whole file let weeks be made up.
+        (pd.date_range("2023-01-01", periods=12, freq="MS"), "the 15th beside"),
+        (pd.date_range("2023-01-31", periods=12, freq="ME"), "the 15th beside"),
+        (pd.date_range("2023-01-02", periods=30, freq="W-MON"), "weeks beside the 15th"),
     ],
 )
 def test_weekly_steps_are_refused_for_every_monthly_layout_and_only_those(tmp_path, dates, refused):
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [f"{d:%Y-%m-%d},Rice,M,Retail,KG,LKR,{190 + i}" for i, d in enumerate(dates)]
+    if isinstance(refused, str):  # a second series, monthly on the 15th
+        rows += [f"2023-{m:02d}-15,Rice,N,Retail,KG,LKR,{200 + m}" for m in range(1, 13)]
+        refused = refused == "the 15th beside"
     path = _price_file(tmp_path, "prices.csv", rows)
     result = run("data", "clean", path, "-o", tmp_path / "out.csv", "--freq", "weekly")
     if refused:
@@ -1570,6 +1578,9 @@ def test_levels_given_as_fractions_or_twice_are_refused():
         "error: --levels: interval level 0.8 is a fraction, and levels are in percent. "
         "Use e.g. --levels 80"
     )
+    # The fix given is taken: 0.001 is no 0.1 %, which is refused as a fraction too.
+    tiny = one_error_line(run("forecast", "--levels", "0.001"))
+    assert tiny.endswith("Use e.g. --levels 80,95"), tiny
     twice = run("forecast", "--levels", "80,95,80")
     assert twice.exit_code == 2 and "level 80 is given twice" in one_error_line(twice)
 
@@ -1741,14 +1752,19 @@ def test_ranges_tenfold_wide_are_named_after_the_forecast(tmp_path):
     assert last["upper_95"] / last["lower_95"] >= 10
 
 
-def test_a_last_price_a_new_currency_unit_is_forecast_from_itself(tmp_path):
-    """A last price a hundredth of the one before (new leones, still coded SLL): ETS and
-    Theta smoothed the log level across the move, and auto forecast 2.5 times the last
-    price, a blend of the two currencies, the last price at the bottom of its ranges."""
+def test_a_new_currency_unit_is_forecast_from_itself_once_a_second_price_confirms_it(
+    tmp_path,
+):
+    """Prices a hundredth of the ones before (new leones, still coded SLL): ETS and Theta
+    smoothed the log level across the move, and auto forecast 2.5 times the last price, a
+    blend of the two currencies, the last price at the bottom of its ranges. Seen in the
+    last price alone, such a move is held back as probably mistyped, as the bulletin holds
+    it (a test found a last price typed 20202 for 202.02 forecast at 20,215 by `forecast`
+    and 169-234 by `bulletin`); a second price at the new level confirms it."""
     months = pd.date_range("2012-01-01", periods=162, freq="MS")
     rng = np.random.default_rng(3)
     level = 5000 * np.exp(np.cumsum(rng.normal(0.01, 0.04, len(months))))
-    level[-1] = level[-2] / 96.4
+    level[-2:] = level[-3] / 96.4 * np.array([1.0, 1.01])
     rows = ["date,commodity,market,price_type,unit,currency,price"]
     rows += [
         f"{d:%Y-%m-%d},Palm oil,Bo,Retail,L,SLL,{p:.2f}" for d, p in zip(months, level, strict=True)
@@ -1763,6 +1779,12 @@ def test_a_last_price_a_new_currency_unit_is_forecast_from_itself(tmp_path):
     assert (fc["lower_95"] < last * 0.97).all() and (fc["upper_95"] < last * 3).all()
     said = " ".join(result.stdout.split())  # as wrapped to the terminal's width
     assert "scaled by" in said and "fold fall" in said
+    # The new level's first price alone: held back, the forecast from the price before.
+    first = _price_file(tmp_path, "first.csv", rows[:-1])
+    held = run("forecast", "-i", first, "-h", 3, "-j", 1, "-q", "-o", out)
+    assert held.exit_code == 0, held.output
+    assert pd.read_csv(out)["forecast"].iloc[0] == pytest.approx(level[-3], rel=0.05)
+    assert "1 price is left out as probably mistyped" in " ".join(held.stderr.split())
 
 
 def test_typos_and_jumps_are_named_as_the_models_see_them(tmp_path):

@@ -235,6 +235,29 @@ def test_default_does_not_override_a_column(tmp_path):
     assert any("ignored --default currency" in n for n in raw.notes)
 
 
+def test_a_default_fills_a_columns_blank_cells_only(tmp_path):
+    """A test: a unit column left blank on every row was refused row by row ("no usable
+    rows ... Check the column mapping"), and --default unit=kg was ignored, as the file had
+    a unit column."""
+    path = _write(
+        tmp_path / "p.csv",
+        "date,commodity,market,unit,currency,price_type,price\n"
+        "2024-02-01,Rice,An Giang,,VND,Retail,9000\n"
+        "2024-03-01,Rice,An Giang,tạ,VND,Retail,900000\n"
+        "2024-04-01,Rice,An Giang, ,VND,Retail,9100\n",
+    )
+    raw = read_prices(path, defaults={"unit": "kg"})
+    assert raw.table["unit"].tolist() == ["kg", "tạ", "kg"]  # the unit written stands
+    assert "unit = 'kg' for the 2 rows whose unit column ('unit') is blank (default)" in raw.notes
+    from forecast.clean import clean
+
+    blank = read_prices(path)
+    blank = RawPrices(blank.table.assign(unit=""), blank.original, blank.source, blank.kind)
+    with pytest.raises(InputError) as err:
+        clean(blank)
+    assert "or give them for every blank row: --default unit=kg (your values)" in str(err.value)
+
+
 def test_missing_column_names_found_columns_and_closest(tmp_path):
     path = _write(
         tmp_path / "cho_thi_xa.csv",
@@ -376,8 +399,10 @@ def test_no_unit_column_never_suggests_a_column_of_other_things(shared_data, tmp
 
 def test_mapping_to_absent_column(tmp_path):
     path = _write(tmp_path / "p.csv", "Ngày,Giá,Chợ\n2024-01-15,1,X\n")
-    with pytest.raises(InputError) as err:
+    # The option is wrong, not the file: exit 2, as the README says of a bad option.
+    with pytest.raises(UsageError) as err:
         read_prices(path, mapping={"price": "Gia ban"})
+    assert err.value.exit_code == 2
     text = str(err.value)
     assert "p.csv" in text and "'Gia ban'" in text and "columns found: Ngày, Giá, Chợ" in text
 

@@ -495,13 +495,21 @@ def _check_weeks_can_be_had(frame: pd.DataFrame) -> None:
     spacing = series_spacing(told)
     if (spacing < MONTHLY_FROM_DAYS).any():
         return
+    # Per series: the Pink Sheet's 1st beside WFP's 15th is two monthly schedules, and one
+    # day for the whole file let --freq weekly spread them onto weeks (a test found it).
     dates = told["date"]
-    month_days = (
-        dates.dt.day.nunique() == 1
-        or dates.dt.is_month_end.all()
-        or ((dates.dt.day_of_week == 0) & (dates.dt.day <= 7)).all()
+    days = pd.DataFrame(
+        {
+            "day": dates.dt.day.to_numpy(),
+            "end": dates.dt.is_month_end.to_numpy(),
+            "monday": ((dates.dt.day_of_week == 0) & (dates.dt.day <= 7)).to_numpy(),
+        }
     )
-    if not month_days:
+    series = told.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    each = days.groupby(series).agg(
+        days=("day", "nunique"), end=("end", "all"), monday=("monday", "all")
+    )
+    if not ((each["days"] == 1) | each["end"] | each["monday"]).all():
         return
     raise UsageError(
         f"weekly does not fit the data: every series' prices are about "

@@ -205,6 +205,28 @@ def build_steps(
     ]
 
 
+#: A key name left blank on rows, and the --default that fills it (with an example value).
+_BLANK_NAMES = {
+    "unit is missing": "unit=kg",
+    "price type is missing": "price_type=Retail",
+    "currency is missing": "currency=VND",
+    "market is missing": "market=NAME",
+    "commodity is missing": "commodity=NAME",
+}
+
+
+def _fix_for_blank_names(reasons) -> str:
+    """How to fix a file whose every row was refused: where key names were left blank, the
+    ``--default`` that fills them (a column of blank units named no column and no fix)."""
+    defaults = [flag for reason, flag in _BLANK_NAMES.items() if reasons.get(reason)]
+    if not defaults:
+        return "Check the column mapping and the options"
+    given = " ".join(f"--default {flag}" for flag in defaults)
+    return (
+        f"Fill the blank names in the file, or give them for every blank row: {given} (your values)"
+    )
+
+
 def refuse_broken_lines(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     """Step "lines": refuse the rows of lines the reader could not split into the header's
     columns ("line 17: 8 values, expected 7"), the file's other rows being read."""
@@ -438,7 +460,7 @@ def _clean(raw: RawPrices | pd.DataFrame, options: CleanOptions | None) -> Clean
                 raise InputError(
                     f"no usable rows: all {report.rows_in} rows were refused ({top})",
                     data.source,
-                    "Check the column mapping and the options",
+                    _fix_for_blank_names(report.reasons),
                 )
     tell(f"cleaning {data.source}: the report")
     report.rows_rejected = sum(len(part) for part in refused)

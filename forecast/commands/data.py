@@ -214,13 +214,14 @@ def _case_twins(prices) -> list[list[str]]:
     return [[series_label(key) for key in group] for group in case_twins(prices)]
 
 
-def _held_latest(prices) -> list[dict]:
+def _held_latest(prices):
     """The latest prices a forecast, a fan chart and a bulletin leave out as probably
-    mistyped (``forecast.commands.shared.hold_back_latest``), by label: a review's check
-    said "1 outlier flagged (kept)" of a price every command then left out."""
+    mistyped (``forecast.commands.shared.hold_back_latest``), by label, and ``prices``
+    without them: a review's check said "1 outlier flagged (kept)" of a price every command
+    then left out."""
     from forecast.table import KEY, dated, series_label
 
-    _, held = hold_back_latest(prices, prices)
+    kept, held = hold_back_latest(prices, prices)
     out = []
     for key, found in held.items():
         dates = prices.loc[(prices[list(KEY)] == list(key)).all(axis=1), "date"]
@@ -233,7 +234,7 @@ def _held_latest(prices) -> list[dict]:
                     "around": float(f"{h.around:.12g}"),  # exp(log): 8639.999999999998
                 }
             )
-    return out
+    return out, kept
 
 
 def _tenfold_listed(prices) -> list[dict]:
@@ -317,8 +318,8 @@ def data_check(
     result = clean(raw, clean_options(freq, dayfirst, chuc, decimal))
     twins = _case_twins(result.prices)
     late = _late_last_prices(result.prices)
-    held = _held_latest(result.prices)
-    tenfold = _tenfold_listed(result.prices)
+    held, kept = _held_latest(result.prices)
+    tenfold = _tenfold_listed(kept)  # a latest price held back is no move forecasts join
     by_design, to_fix = split_left_out(result.report.reasons.most_common())
     if as_json:
         payload = result.report.to_dict()

@@ -1762,14 +1762,16 @@ def hold_back_latest(prices, every):
     table whose other markets may vouch for a jump. One decision on a price three times off,
     shared with the bulletin (``hold_back_mistyped``): a latest price typed 5x became the
     forecast's start (and its trend) while the bulletin held it back. The latest price
-    alone, and short of tenfold: the models leave out older spikes and join tenfold moves
-    (a new currency unit) themselves, and say so (``note_jumps``)."""
+    alone: the models leave out older spikes and join tenfold moves (a new currency unit)
+    themselves, and say so (``note_jumps``); a tenfold move seen in the latest price only
+    (a dropped decimal point, 20202 for 202.02) is held back too, as the bulletin holds it,
+    until a second price at its level confirms it (a test found the forecast 100 times the
+    bulletin's outlook)."""
     from forecast.bulletin.facts import hold_back_mistyped
-    from forecast.models.base import JUMP_TIMES
 
     if prices.empty:
         return prices, {}
-    return hold_back_mistyped(prices, every, latest_only=True, below=JUMP_TIMES)
+    return hold_back_mistyped(prices, every, latest_only=True)
 
 
 def starting_after_held(spec, prices, held: dict):

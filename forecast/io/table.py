@@ -190,7 +190,8 @@ def _mapped_column(
                 None,
                 f"Use one of: {', '.join(CONTRACT)}",
             )
-    raise InputError(
+    # The option is wrong, not the file (exit 2, as a --series that matches nothing).
+    raise UsageError(
         f"--map {key}={wanted}: no column {wanted!r} in the file (columns found: "
         f"{_listing(columns)}){hint}",
         source,
@@ -315,6 +316,17 @@ def build_raw_table(
             out[key] = (defaults or {}).get(key, "")
     for key, value in (defaults or {}).items():
         if key in found:
+            # A default fills the column's blank cells (a column of units left empty was
+            # refused row by row, and --default unit=kg, the fix, was ignored); the names
+            # written stand.
+            blank = out[key].map(lambda v: not cell_text(v).strip()).to_numpy(bool)
+            if blank.any():
+                out.loc[blank, key] = value
+                notes.append(
+                    f"{key} = {value!r} for the {int(blank.sum()):,} rows whose {key} column "
+                    f"({found[key]!r}) is blank (default)"
+                )
+                continue
             notes.append(
                 f"ignored --default {key}={value}: the file has a {key} column ({found[key]!r})"
             )
