@@ -173,6 +173,8 @@ DATES = [
     (np.datetime64("2024-01-15"), None, "2024-01-15", "day"),
     (45306, None, "2024-01-15", "day"),  # an Excel serial day number
     ("45306", None, "2024-01-15", "day"),
+    ("202401", None, "2024-01-01", "month"),  # a statistics office's YYYYMM (a test)
+    (200411, None, "2004-11-01", "month"),  # the same, read as a number from a sheet
 ]
 
 
@@ -197,6 +199,8 @@ def test_parse_date(value, dayfirst, expected, granularity):
         ("03/04/2024", None, "could be dd/mm or mm/dd"),
         ("1/15/2008", True, "is not a valid dd/mm/yyyy date"),
         ("15/01/2024", False, "is not a valid mm/dd/yyyy date"),
+        ("150124", None, "is not a date"),  # no year 1501: not YYYYMM, nor read as ddmmyy
+        ("202413", None, "is not a date"),  # no month 13
         ("", None, "date is missing"),
         (None, None, "date is missing"),
         (pd.NaT, None, "date is missing"),

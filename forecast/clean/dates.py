@@ -8,8 +8,8 @@ Accepted (see :func:`parse_date`):
 * ``m/d/yyyy`` (the WFP mirror) and ``dd/mm/yyyy`` (Vietnamese sheets), with ``/``, ``.`` or
   ``-``; two-digit years pivot on today's year (``08`` -> 2008, ``97`` -> 1997);
 * ISO weeks ``2024-W07`` -> the Monday of that ISO week;
-* months: ``2024-01``, Pink Sheet ``1960M01``, ``01/2024``, ``Tháng 1/2024``, ``T1/2024``,
-  ``Jan 2024``, Excel's ``Jan-24`` (two-digit years pivot as above).
+* months: ``2024-01``, Pink Sheet ``1960M01``, ``196001``, ``01/2024``, ``Tháng 1/2024``,
+  ``T1/2024``, ``Jan 2024``, Excel's ``Jan-24`` (two-digit years pivot as above).
 
 Which of day and month comes first is decided once per column (:func:`detect_dayfirst`).
 Dates before 1950-01-01 or after today are refused with a reason: a real WFP file carries a
@@ -34,6 +34,9 @@ EARLIEST = pd.Timestamp("1950-01-01")
 _TIME = r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]m)?(?:z|[+-]\d{2}:?\d{2})?)?"
 _ISO = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_TIME}$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+#: A statistics office's month, "202401" (YYYYMM): a year this side of 1950 and a month,
+#: which no 6-digit day (150124 has no year 1501) reads as.
+_COMPACT_MONTH = re.compile(r"^(19[5-9]\d|20\d\d)(0[1-9]|1[0-2])$")
 _DMY = re.compile(rf"^(\d{{1,2}})[-/.](\d{{1,2}})[-/.](\d{{4}}|\d{{2}}){_TIME}$")
 _WEEK = re.compile(r"^(\d{4})-?w(\d{1,2})(?:-?([1-7]))?$")
 _YEAR_MONTH = re.compile(r"^(\d{4})(?:-|/|m)(\d{1,2})$")
@@ -134,7 +137,9 @@ def parse_date(
         number = float(value)
         if 10_000 <= number < 100_000:
             return ParsedDate(_EXCEL_EPOCH + pd.Timedelta(days=int(number)), "day")
-        if number.is_integer() and 10_000_000 <= number < 100_000_000:
+        if number.is_integer() and (
+            10_000_000 <= number < 100_000_000 or 100_000 <= number < 1_000_000
+        ):
             value = str(int(number))
         else:
             raise DateError(f"date '{value}' is not a date")
@@ -167,6 +172,8 @@ def parse_date(
         return _month(int(m[2]), int(m[1]), raw)
     if m := _COMPACT.match(text):
         return _day(int(m[1]), int(m[2]), int(m[3]), raw)
+    if m := _COMPACT_MONTH.match(text):
+        return _month(int(m[1]), int(m[2]), raw)
     if _SERIAL.match(text):
         return ParsedDate(_EXCEL_EPOCH + pd.Timedelta(days=int(float(text))), "day")
     if m := _NAMED.match(text):
@@ -313,7 +320,7 @@ def parse_dates(
             "Every date is after today: check the year typed in the dates, or this computer's clock"
             if future
             else "Check the date column mapping and format (ISO 2024-01-15, m/d/yyyy, "
-            "dd/mm/yyyy, 2024-W07, 1960M01)",
+            "dd/mm/yyyy, 2024-W07, 1960M01, 196001)",
         )
     if options.dayfirst is not None:
         _refuse_the_wrong_order(frame["date_raw"], good, options.dayfirst, today, where)
