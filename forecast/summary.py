@@ -55,7 +55,8 @@ def late_last_prices(prices: pd.DataFrame) -> pd.DataFrame:
     Most often a mistyped year (2026 for 2021): the series' forecast then starts from that
     one price, five years after its others. A market that reopened with a price or two is
     named too, as its outlook rests on them alone. Series of fewer than four real prices, or
-    with fewer than three before the gap, are left out: there is no "before" to judge by.
+    with fewer than three before the gap, are left out: there is no "before" to judge by;
+    so are series whose prices before it were half a year apart or more (yearly prices).
     """
     real = prices.loc[~interpolated(prices), [*KEY, "date"]].dropna()
     if real.empty:
@@ -78,6 +79,8 @@ def late_last_prices(prices: pd.DataFrame) -> pd.DataFrame:
     before, after = last_gap - starts, ends - last_gap
     rows = []
     for i in np.flatnonzero((last_gap >= 0) & (after <= 2) & (before >= 3)):
+        if np.median(np.diff(ticks[starts[i] : last_gap[i]])) >= year // 2:
+            continue  # prices a year apart all along (a test's annual file): no late one
         first = real.iloc[order[starts[i]]]
         late = list(dates[last_gap[i] : ends[i]])
         key = tuple(first[column] for column in KEY)

@@ -35,6 +35,8 @@ def test_a_price_or_two_years_after_the_rest_are_named_with_the_last_before_them
             _series("two before", ["2020-01-01", "2020-02-01", "2025-01-01"]),
             _series("no gap", MONTHS),
             _series("eleven months", [*MONTHS, "2021-05-01"]),  # under a year: not late
+            # A price a year, all along (a test's annual file): no price is late.
+            _series("yearly", [f"{y}-01-01" for y in range(2010, 2026)]),
             # An estimate cleaning filled is no price: the gap runs from the last real one.
             _series(
                 "estimate", [*MONTHS, "2020-07-01", "2023-01-01"], {"2020-07-01": "interpolated"}
