@@ -1257,6 +1257,9 @@ def test_a_held_back_typo_is_not_said_to_skew_the_outlook(tmp_path):
     result = run("bulletin", "-i", path, "-m", "naive", "-j", 1, "-q")
     assert result.exit_code == 0, result.output
     assert "khác xa các kỳ trước" in result.stdout and "skews" not in result.stderr
+    # Said once, as held back from the bulletin: not also "used here, though forecasts and
+    # bulletins leave it out" (a second test read both).
+    assert "used here" not in result.stderr and "held back" in result.stderr
     # The forecast holds it back too, tenfold as it is (it had kept it: "skews its series'
     # forecast", the forecast at 460,000 and the bulletin's outlook at 45,000).
     forecast = run("forecast", "-i", path, "-m", "naive", "-j", 1, "-q", "--freq", "weekly")

@@ -176,6 +176,10 @@ def test_a_date_order_the_dates_deny_is_refused_whole():
     assert "(e.g. '15/01/2024'), but every date is a valid dd/mm/yyyy date" in said
     assert "Give --dayfirst instead of --monthfirst" in said
     assert run(frame, dayfirst=True).prices["date"].tolist() == list(weeks)
+    # A week's sheet of one date the order denies: the option again, not the format.
+    week = raw_table([{"date": "29/12/2024", "price": "5000"}])
+    with pytest.raises(InputError, match="Give --dayfirst instead of --monthfirst"):
+        clean(week, CleanOptions(today=TODAY, dayfirst=False))
     # One odd date in a file of the order given is refused alone, as a typo.
     slip = raw_table([{"date": "01/05/2024", "price": "1"}, {"date": "13/05/2024", "price": "2"}])
     assert len(run(slip, dayfirst=False).rejected) == 1
@@ -1159,7 +1163,7 @@ def test_a_date_priced_in_two_units_keeps_the_unit_the_series_is_written_in():
     lines = " ".join(result.report.lines())
     assert "(written per Trái) -> 10833.3 (per chục)" in lines
     notes = " ".join(n for step in result.report.steps for n in step["notes"])
-    assert "resolved by the price in the unit most of the series is written in" in notes
+    assert "resolved by the price in the series' own unit" in notes
     # Spelled two ways, one unit: the median, as for any two readings of one price.
     alike = rows[:-1] + [{"date": "2024-10-15", "price": "132000", "unit": "CHỤC"}]
     (conflict,) = run(raw_table(alike, **coconut)).report.conflicts

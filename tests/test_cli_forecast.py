@@ -331,6 +331,9 @@ def test_chuc_says_how_many_nuts_a_files_chuc_holds(tmp_path):
         assert written["forecast"].iloc[0] == pytest.approx(140000)
     result = run("forecast", "-m", "naive", "-q", "--chuc", 14)  # the embedded data: no file
     assert result.exit_code == 2 and "--chuc" in one_error_line(result)
+    # A chục of 1000 (a second test) is no chục: refused, not stored at 140 đồng a nut.
+    huge = run("forecast", "-i", path, "-m", "naive", "-q", "--chuc", 1000)
+    assert huge.exit_code == 2 and "a chục of 1000 nuts is no chục" in one_error_line(huge)
 
 
 def test_a_bad_choice_suggests_a_whole_valid_value():

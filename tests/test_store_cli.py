@@ -123,13 +123,30 @@ def test_ingest_says_which_price_it_kept_of_a_date_priced_twice(tmp_path):
     said = " ".join(result.stdout.split())
     assert "13 in: 12 kept, 1 merged" in said
     assert (
-        "merged 1 date had different prices in one series: the one in the unit most of the "
-        "series is written in was kept (written in two units), e.g. Dừa khô | Mỏ Cày Bắc | "
+        "merged 1 date had different prices in one series: the one in the series' own unit "
+        "was kept (written in two units), e.g. Dừa khô | Mỏ Cày Bắc | "
         "Wholesale | VND/nut "
         "2024-12-01: 13,500 (written per chục), 15,000 (written per trái) -> 13,500 (per chục)"
     ) in said
     stored = load_prices(open_store("d.duckdb"))
     assert stored.loc[stored["date"] == "2024-12-01", "price"].tolist() == [162_000 / 12]
+    # A week's sheet has one price in each unit: the one nearer the stored prices stands
+    # (a second test: the median of 113.000 per chục and 11.000 per trái was kept).
+    week = tmp_path / "week.csv"
+    week.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        "2025-01-01,Dừa khô,Mỏ Cày Bắc,Wholesale,trái,VND,15000\n"
+        "2025-01-01,Dừa khô,Mỏ Cày Bắc,Wholesale,chục,VND,163000\n",
+        encoding="utf-8",
+    )
+    weekly = run("ingest", week, "--db", "d.duckdb")
+    assert weekly.exit_code == 0, weekly.output
+    said = " ".join(weekly.stdout.split())
+    assert "13,583 (written per chục) -> 13,583 (per chục, nearer the series' prices)" in said
+    stored = load_prices(open_store("d.duckdb"))
+    assert stored.loc[stored["date"] == "2025-01-01", "price"].tolist() == [
+        pytest.approx(163_000 / 12)
+    ]
 
 
 def test_a_product_name_one_letter_off_is_said_at_ingest(tmp_path):
@@ -139,18 +156,21 @@ def test_a_product_name_one_letter_off_is_said_at_ingest(tmp_path):
     mondays = pd.date_range("2026-01-05", periods=20, freq="W-MON")
     week = {"Bưởi da xanh": (mondays, lambda i: 42_000 + 100 * i)}
     run("ingest", depot_file(tmp_path / "history.csv", week), "--db", "d.duckdb")
-    typo = {"Bưởi da xah": ([mondays[-1] + pd.Timedelta(weeks=1)], lambda i: 44_000)}
+    typo = {"Bưởi da xan": ([mondays[-1] + pd.Timedelta(weeks=1)], lambda i: 44_000)}
     result = run("ingest", depot_file(tmp_path / "w21.csv", typo), "--db", "d.duckdb")
     assert result.exit_code == 0, result.output
     said = " ".join(result.stdout.split())
     assert (
-        "spelling 'Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg' went in as a new series, but "
+        "spelling 'Bưởi da xan | Mỏ Cày Bắc | Farmgate | VND/kg' went in as a new series, but "
         "the store holds 'Bưởi da xanh | Mỏ Cày Bắc | Farmgate | VND/kg' (one letter apart): "
         "if they are one series, take the new one out with 'cropcast store remove -s "
-        '"Bưởi da xah|Mỏ Cày Bắc"\''
+        '"Bưởi da xan | Mỏ Cày Bắc | Farmgate | VND/kg"\''
     ) in said
-    # The command it gives finds that series, and that one only.
-    listed = run("store", "remove", "-s", "Bưởi da xah|Mỏ Cày Bắc", "--db", "d.duckdb")
+    # The command it gives finds that series, and that one only: "Bưởi da xan|Mỏ Cày Bắc"
+    # found the real "Bưởi da xanh" too, and with --yes took its history out.
+    listed = run(
+        "store", "remove", "-s", "Bưởi da xan | Mỏ Cày Bắc | Farmgate | VND/kg", "--db", "d.duckdb"
+    )
     assert "would remove 1 series (1 price)" in " ".join(listed.stdout.split())
     # A store's first file: its own two spellings, and a variety number, which is no typo.
     both = {
@@ -167,7 +187,7 @@ def test_a_product_name_one_letter_off_is_said_at_ingest(tmp_path):
     ingested = json.loads(
         run("ingest", depot_file(tmp_path / "w22.csv", typo), "--db", "d.duckdb", "--json").stdout
     )
-    assert ingested["files"][0]["one_letter_from_stored"] == []  # xah is stored now: not new
+    assert ingested["files"][0]["one_letter_from_stored"] == []  # xan is stored now: not new
 
 
 def test_a_forecast_from_the_store_quotes_a_depots_chuc_as_its_bulletin_does(tmp_path):
@@ -192,6 +212,34 @@ def test_a_forecast_from_the_store_quotes_a_depots_chuc_as_its_bulletin_does(tmp
     # The store keeps them per nut, and the archive with it.
     stored = load_prices(open_store("d.duckdb"))
     assert set(stored["unit"]) == {"nut"}
+
+
+def test_a_date_order_given_against_the_stores_is_said(tmp_path):
+    """A second test: a week's 05/01/2026 ingested with --monthfirst into a store of dd/mm
+    sheets went in as May, 17 weeks off, without a word (the order given stands)."""
+
+    def sheet(name: str, dates: list[str]):
+        path = tmp_path / name
+        rows = ["date,commodity,market,price_type,unit,currency,price"]
+        rows += [f"{d},Bưởi,Mỏ Cày Bắc,Retail,kg,VND,42000" for d in dates]
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        return path
+
+    days = ["01/12/2025", "08/12/2025", "15/12/2025", "22/12/2025", "29/12/2025"]
+    assert run("ingest", sheet("h.csv", days), "--db", "o.duckdb").exit_code == 0
+    week = sheet("w.csv", ["05/01/2026"])
+    wrong = run("ingest", week, "--db", "o.duckdb", "--monthfirst")
+    assert wrong.exit_code == 0, wrong.output
+    said = " ".join(wrong.stdout.split())
+    assert (
+        "dates read as mm/dd/yyyy, as --monthfirst says, where the store's ingests read theirs "
+        "as dd/mm/yyyy (#1 the latest): if this file is written so too, ingest it again with "
+        "--dayfirst"
+    ) in said
+    # The fix is not said to go against the store: one ingest each way says nothing.
+    fixed = run("ingest", week, "--db", "o.duckdb", "--dayfirst")
+    assert fixed.exit_code == 0 and "dates read as" not in fixed.stdout
+    assert "2026-01-05" in set(load_prices(open_store("o.duckdb"))["date"].dt.strftime("%Y-%m-%d"))
 
 
 def test_ingest_adds_each_sheet_of_one_workbook(tmp_path):
@@ -551,6 +599,25 @@ def test_a_week_without_chuc_is_read_per_the_stored_historys_chuc(tmp_path):
     )
     said = " ".join(run("ingest", both, "--db", two).stdout.split())
     assert "ingest it again with --chuc 14" in said and "ingest it again with --chuc 16" in said
+    # A market new to the store beside one it reads per 14: the new one is not given the
+    # other's 14 (a test: 100.000 per chục read 7,143 a nut); the file is read per 12, said.
+    beside = tmp_path / "beside.csv"
+    beside.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        "2025-12-01,Dừa khô,Mỏ Cày Bắc,Retail,chục,VND,112000\n"
+        "2025-12-01,Dừa khô,Phước Mỹ Trung,Retail,chục,VND,100000\n",
+        encoding="utf-8",
+    )
+    third = tmp_path / "third.duckdb"
+    args = ("--db", third, "--chuc", "14", "--freq", "weekly")
+    assert run("ingest", week("h.csv", "2025-11-24", 111_000), *args).exit_code == 0
+    said = " ".join(run("ingest", beside, "--db", third).stdout.split())
+    assert "as the store's latest file of it was" not in said
+    assert "ingest it again with --chuc 14" in said
+    new = load_prices(open_store(third))
+    assert new.loc[new["market"] == "Phước Mỹ Trung", "price"].tolist() == [
+        pytest.approx(100_000 / 12)
+    ]
 
 
 def test_data_list_lists_the_store_a_forecast_reads(tmp_path):

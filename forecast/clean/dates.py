@@ -252,7 +252,9 @@ def _refuse_the_wrong_order(
     A review ingested a dd/mm sheet with --monthfirst: 236 of 380 rows were refused and the
     other 144 went into the store with day and month swapped."""
     failed = raw[~good.to_numpy(bool)]
-    if failed.nunique() < 2:  # one odd date may be a typo in a file of the order given
+    # One odd date may be a typo in a file of the order given; a file of one date (a
+    # week's sheet) that the order denies is the option's.
+    if failed.empty or (failed.nunique() < 2 and good.any()):
         return
 
     def reads(value: object) -> bool:
@@ -311,6 +313,8 @@ def parse_dates(
     found = map_unique(frame["date_raw"], read)
     readings = Readings(found)
     good = readings.field(lambda r: isinstance(r, ParsedDate), bool)
+    if options.dayfirst is not None:
+        _refuse_the_wrong_order(frame["date_raw"], good, options.dayfirst, today, where)
     if len(frame) and not good.any():
         future = all("is in the future" in str(r) for r in readings.distinct)
         raise InputError(
@@ -322,8 +326,6 @@ def parse_dates(
             else "Check the date column mapping and format (ISO 2024-01-15, m/d/yyyy, "
             "dd/mm/yyyy, 2024-W07, 1960M01, 196001)",
         )
-    if options.dayfirst is not None:
-        _refuse_the_wrong_order(frame["date_raw"], good, options.dayfirst, today, where)
     reasons = found.where(~good, None)
     # Each distinct date converted once, then spread to its rows.
     dates = pd.to_datetime(

@@ -63,7 +63,7 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     if out is frame:
         return StepOutput(frame)
     out = out.assign(flags=add_mark(out["flags"], differs, "conflict"))
-    out, groups = settle_groups(frame, out, out.index[differs], ids)
+    out, groups = settle_groups(frame, out, out.index[differs], ids, options.known_prices)
     conflicts = [
         {
             "series": label(g["key"]),
@@ -71,7 +71,7 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
             "values": g["values"],
             "resolved": g["resolved"],
             "rule": g["rule"],
-            **({"units": g["units"], "kept_unit": g["kept_unit"]} if g["rule"] == "unit" else {}),
+            **({k: g[k] for k in ("units", "kept_unit", "unit_by")} if g["rule"] == "unit" else {}),
         }
         for g in groups
     ]
@@ -82,7 +82,7 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     if conflicts:
         rules = {
             "median": "by the median",
-            "unit": "by the price in the unit most of the series is written in",
+            "unit": "by the price in the series' own unit",
             "nearest": "by the price nearer the series' others (twofold apart)",
         }
         used = [(rule, sum(c["rule"] == rule for c in conflicts)) for rule in rules]
@@ -97,16 +97,25 @@ def merge_duplicates(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
 
 
 def settle_groups(
-    frame: pd.DataFrame, out: pd.DataFrame, rows: pd.Index, ids: list[str]
+    frame: pd.DataFrame,
+    out: pd.DataFrame,
+    rows: pd.Index,
+    ids: list[str],
+    known: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[dict]]:
     """The prices of ``frame`` that :func:`combine` merged into ``rows`` of ``out``, settled:
     their median stands, or, where they were written in different units (a chục and a trái),
-    the price in the unit most of the series is written in, or, where they are ``FAR_APART``
+    the price in the unit most of the series is written in (or, tied, the one nearer its
+    prices: :func:`_level_before`), or, where they are ``FAR_APART``
     or more apart, the price near the series' own (:func:`nearest_to_series`). Returns
     ``out`` and, per row, ``key``, ``date``, ``values`` (the prices merged), ``resolved``,
     ``rule`` (``median``, ``unit`` or ``nearest``; ``unit`` adds ``units``, each value's
-    written unit, and ``kept_unit``) and ``apart`` (whether they were far apart).
-    Conflicting duplicates and several prices in one period are settled alike."""
+    written unit, ``kept_unit``, and ``unit_by``: ``count`` or ``level``) and ``apart``
+    (whether they were far apart).
+    Conflicting duplicates and several prices in one period are settled alike. Where the
+    file has as many prices of the series in each unit (a week's sheet: one each), the
+    unit whose price is nearer the series' level stands: its prices in ``known`` (a store's,
+    ``CleanOptions.known_prices``) before that date, else its other prices in the file."""
     values = frame.groupby(ids, sort=False)["price"].agg(list)
     written, usual = _written_units(frame, ids)
     groups, far = [], []
@@ -125,6 +134,10 @@ def settle_groups(
         groups.append(group)
         units = written.loc[key + (found["date"],)] if written is not None else None
         kept_unit = _usual_unit(units, usual, key) if units is not None else None
+        nearer = kept_unit is None and units is not None and len(set(units)) > 1
+        if nearer:
+            level = _level_before(known, frame, key, found["date"])
+            kept_unit = _nearest_unit(prices, units, level)
         if kept_unit is not None:
             # A dozen's price and one nut's (a sack's and a kilo's) are two prices, not two
             # readings of one: their median is a price nobody paid. The one written in the
@@ -136,6 +149,7 @@ def settle_groups(
             )
             out.at[row, "price"] = kept
             group.update(resolved=kept, rule="unit", units=list(units), kept_unit=kept_unit)
+            group["unit_by"] = "level" if nearer else "count"
         elif apart:
             far.append((row, key, group))
     if far:
@@ -169,6 +183,47 @@ def _usual_unit(units: list, usual: pd.Series, key: tuple) -> str | None:
         return None
     counts = sorted(((int(usual.loc[key + (u,)]), u) for u in set(units)), reverse=True)
     return counts[0][1] if counts[0][0] > counts[1][0] else None
+
+
+def _level_before(known, frame: pd.DataFrame, key: tuple, date) -> float | None:
+    """The log median of the series' ``NEIGHBOURS`` known prices before ``date`` (a store's),
+    else of its prices in ``frame`` on other dates around it; ``None`` when it has none."""
+    import numpy as np
+
+    for table, around in ((known, False), (frame, True)):
+        if table is None or table.empty:
+            continue
+        same = np.logical_and.reduce(
+            [table[c].to_numpy() == v for c, v in zip(KEY, key, strict=True)]
+        )
+        rows = table[same]
+        dates = pd.to_datetime(rows["date"])
+        if around:
+            # Nearest dates first, either side: a week's sheet has none, a history many.
+            distance = (dates - date).abs()
+            rows = rows[(dates != date).to_numpy()].assign(_d=distance[dates != date])
+            prices = rows.nsmallest(2 * NEIGHBOURS, "_d")["price"]
+        else:
+            prices = rows[(dates < date).to_numpy()].assign(_t=dates[dates < date])
+            prices = prices.nlargest(NEIGHBOURS, "_t")["price"]
+        prices = pd.to_numeric(prices, errors="coerce").dropna()
+        prices = prices[prices > 0]
+        if len(prices):
+            return float(np.median(np.log(prices.to_numpy(float))))
+    return None
+
+
+def _nearest_unit(prices: list[float], units: list, level: float | None):
+    """Of the written units, the one whose prices' median is nearest (in log) ``level``."""
+    import numpy as np
+
+    if level is None:
+        return None
+    medians = {
+        u: float(np.median([p for p, w in zip(prices, units, strict=True) if w == u]))
+        for u in dict.fromkeys(units)
+    }
+    return min(medians, key=lambda u: abs(np.log(medians[u]) - level))
 
 
 def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:

@@ -35,7 +35,7 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     out = out.assign(flags=add_mark(out["flags"], several, "aggregated"))
     # As for conflicting duplicates: prices twofold apart in one period (5,040 on the 15th,
     # 49,500 on the 16th) have a median nobody paid; the ones near the series stand.
-    out, groups = settle_groups(frame, out, out.index[several], ids)
+    out, groups = settle_groups(frame, out, out.index[several], ids, options.known_prices)
     by_unit = sum(g["rule"] == "unit" for g in groups)
     far = [g for g in groups if g["apart"] and g["rule"] != "unit"]
     nearer = sum(g["rule"] == "nearest" for g in far)
@@ -45,7 +45,7 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
         f"({counted(extra, 'row')} merged)"
         + (
             f"; in {by_unit} whose prices were written in different units, of those in the "
-            "unit most of the series is written in"
+            "series' own unit"
             if by_unit
             else ""
         )

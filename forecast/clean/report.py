@@ -164,7 +164,10 @@ class CleanReport:
         listed(
             "conflicts (median kept"
             + ("; '(nearer)': twofold apart, the price nearer the series' others" * nearer)
-            + ("; '(per X)': written in different units, the one the series mostly is" * by_unit)
+            + (
+                "; '(per X)': written in different units, the series' own (its usual unit, "
+                "or the nearer its prices)" * by_unit
+            )
             + ")",
             [f"{c['series']} {c['date']}: {conflict_values(c)}" for c in self.conflicts],
         )
@@ -207,7 +210,8 @@ def conflict_values(conflict: dict, number=lambda v: f"{v:g}") -> str:
         for i, v in enumerate(conflict["values"])
     ]
     kept = (
-        f" (per {conflict['kept_unit']})"
+        f" (per {conflict['kept_unit']}"
+        + (", nearer the series' prices)" if conflict.get("unit_by") == "level" else ")")
         if units
         else " (nearer)"
         if conflict.get("rule") == "nearest"

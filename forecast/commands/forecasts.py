@@ -448,7 +448,7 @@ def _per_chuc_out(forecasts, per_chuc: dict, output: Path):
         n = quoted.loc[moved, list(KEY)].drop_duplicates()
         sizes = sorted(set(per_chuc.values()))
         say_note(
-            f"{output.name} quotes {counted(len(n), 'series')} per chục (of "
+            f"{output.name} quotes {len(n):,} series per chục (of "
             f"{' or '.join(map(str, sizes))} nuts), as the store's latest files of them do "
             "(e.g. " + label(tuple(n.iloc[0])) + "); the store keeps them per nut"
         )

@@ -560,6 +560,10 @@ def _split_pairs(text: str, anything: bool) -> list[str]:
     return [text[a + (a > 0) : b] for a, b in pairwise([*cuts, len(text)])]
 
 
+#: The most nuts --chuc takes: a chục is a dozen, counted generously (12 to 16).
+MAX_CHUC = 30
+
+
 def clean_options(
     freq: Freq | None = None,
     dayfirst: bool | None = None,
@@ -570,6 +574,13 @@ def clean_options(
 
     if chuc < 1:
         raise UsageError(f"chục size {chuc} must be at least 1", "--chuc", "Use e.g. --chuc 12")
+    if chuc > MAX_CHUC:  # --chuc 1000 stored coconuts at 119 đồng a nut, and files followed it
+        raise UsageError(
+            f"a chục of {chuc} nuts is no chục: a depot's holds 10 to 16 or so (at most "
+            f"{MAX_CHUC} taken)",
+            "--chuc",
+            "Give the nuts the depot counts in its chục, e.g. --chuc 12 or --chuc 14",
+        )
     if decimal not in (None, ".", ","):
         raise UsageError(
             f"decimal point '{decimal}' is neither '.' nor ','", "--decimal", "Use --decimal ."
@@ -1104,6 +1115,8 @@ def load_for_forecast(
         held.update(found)
         note_held_back(chosen, found, typo, "left out")  # as a bulletin leaves it out
         moves = list(tenfold_moves(chosen))  # read by both notes: found once
+    elif outliers_later:  # a bulletin holds them back itself, and says so (no notes here)
+        moves = None
     else:
         # Alerts and backtests use every price, but say which latest ones forecasts and
         # bulletins leave out: their tenfold-move note said forecasts joined the series
@@ -1480,7 +1493,7 @@ def conflicts_said(conflicts: list[dict]) -> tuple[str, str]:
     # Which price a rule keeps, and when it applies.
     rules = {
         "nearest": ("the one nearer the series' prices around it", "twofold apart or more"),
-        "unit": ("the one in the unit most of the series is written in", "written in two units"),
+        "unit": ("the one in the series' own unit", "written in two units"),
     }
     # A slip set right, or a unit told apart, is the one to see.
     c = next((c for c in conflicts if c.get("rule") in rules), conflicts[0])

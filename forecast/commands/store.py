@@ -166,8 +166,8 @@ def _print_ingest(results) -> None:
             r.twins,
             "spelling",
             "'{new}' went in as a new series, but the store holds '{stored}' (only accents, "
-            "capitals or spaces differ): if they are one series, spell the file as the store "
-            "does",
+            "capitals or spaces differ): if they are one series, take the new one out with "
+            "'cropcast store remove -s \"{new}\"' and spell the file as the store does",
         )
         for group in r.twins_in_file[:3]:
             names = " and ".join(f"'{name}'" for name in group)
@@ -187,7 +187,7 @@ def _print_ingest(results) -> None:
             "spelling",
             "'{new}' went in as a new series, but the store holds '{stored}' (one letter "
             "apart): if they are one series, take the new one out with 'cropcast store remove "
-            '-s "{remove}"\' and spell the file as the store does',
+            '-s "{new}"\' and spell the file as the store does',
         )
         _print_new_beside_stored(
             r.near_twins_in_file,
@@ -251,9 +251,7 @@ def _print_new_beside_stored(pairs: list[tuple[str, str]], label: str, text: str
     a series meant as a stored one went in as a series of its own."""
     for new, stored in pairs[:3]:
         console.print(
-            f"  [bold yellow]{label}[/bold yellow] "
-            # store remove -s takes "commodity|market", not a series' label.
-            + text.format(new=new, stored=stored, remove="|".join(new.split(" | ")[:2])),
+            f"  [bold yellow]{label}[/bold yellow] " + text.format(new=new, stored=stored),
             highlight=False,
             soft_wrap=True,
         )

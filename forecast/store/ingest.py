@@ -451,8 +451,15 @@ def _chuc_as_stored(store: Store, raw, options, unlike: list[dict], first: tuple
     store and the series still read per another chục than the store's."""
     from dataclasses import replace
 
-    sizes = {u["stored"] for u in unlike}
-    if len(sizes) != 1:  # series the store reads per different chục: said, not guessed
+    from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
+    from forecast.store.contents import written_prices
+
+    # Every series the file writes per chục must be the store's, all of one chục: a new
+    # market's coconuts took another's 14 (a second test), and one chục is read per file.
+    now = written_per_chuc(first[0].report, first[0].prices)
+    stored = stored_per_chuc(*written_prices(store))
+    sizes = {stored.get(key) for key in now}
+    if len(sizes) != 1 or None in sizes:  # said, not guessed
         return (*first, unlike)
     (size,) = sizes
     result, read_as, read_with = _clean_as_the_store_reads(
@@ -562,6 +569,20 @@ def _clean_as_the_store_reads(store: Store, raw, options):
         options = replace(options, known_prices=known_prices(store))
     notes = []
     read_with: dict[str, Any] = {}
+    if options.dayfirst is not None and raw.kind not in ("wfp", "pinksheet"):
+        # The order given stands, but a store whose sheets were read the other way is said:
+        # a week's 05/01/2026 read with --monthfirst went in as May, 17 weeks off.
+        remembered = _stored_date_order(store, raw, most=True)
+        if remembered is not None and remembered[0] != options.dayfirst:
+            given, stored = ("dd/mm/yyyy", "mm/dd/yyyy")[:: 1 if options.dayfirst else -1]
+            flag = "--dayfirst" if options.dayfirst else "--monthfirst"
+            other = "--monthfirst" if options.dayfirst else "--dayfirst"
+            notes.append(
+                f"dates read as {given}, as {flag} says, where the store's ingests read theirs "
+                f"as {stored} (#{remembered[1]} the latest): if this file is written so too, "
+                f"ingest it again with {other}, and take out the misdated prices with "
+                "'cropcast store remove --date'"
+            )
     try:
         result = clean(raw, options)
     except AmbiguousDatesError:
@@ -639,11 +660,12 @@ def _month_days(raw, dayfirst: bool | None) -> bool:
     return all(d.day in (1, 15) or d.is_month_end for d in days)
 
 
-def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
+def _stored_date_order(store: Store, raw, most: bool = False) -> tuple[bool, int] | None:
     """(dayfirst, ingest_id) of the latest ingest that read its dates one way or the other,
     among those whose prices the store holds for the file's commodities and markets; with
     none, among the user's own sheets. A WFP or Pink Sheet file's order is its format's
-    (m/d/yyyy, 1960M01), never a depot's: a depot file is not read by it."""
+    (m/d/yyyy, 1960M01), never a depot's: a depot file is not read by it. ``most``: of the
+    order most of those ingests read (``None`` when as many read each)."""
     if not store.path.exists():  # a store still to be made remembers nothing
         return None
     table = raw.table
@@ -665,7 +687,14 @@ def _stored_date_order(store: Store, raw) -> tuple[bool, int] | None:
     touched = found.merge(pairs, on=["commodity", "market"])
     if touched.empty:
         touched = found
-    latest = touched.sort_values("ingest_id").iloc[-1]
+    touched = touched.drop_duplicates("ingest_id").sort_values("ingest_id")
+    if most:  # the order most of those ingests read (a mistaken latest one is outvoted)
+        orders = touched["dayfirst"].astype(str).str.strip('"')
+        counts = orders.value_counts()
+        if len(counts) > 1 and counts.iloc[0] == counts.iloc[1]:
+            return None  # as many each way: nothing to say
+        touched = touched[(orders == counts.index[0]).to_numpy()]
+    latest = touched.iloc[-1]
     return str(latest["dayfirst"]).strip('"') == "true", int(latest["ingest_id"])
 
 
