@@ -2059,12 +2059,14 @@ def test_a_series_written_per_chuc_is_quoted_per_chuc(tmp_path):
         assert result.exit_code == 0, result.output
         assert "Dua kho Mo Cay Bac 162.000d/chuc" in result.stdout, result.stdout
         assert "unit conversion" not in result.stderr  # quoted as written: nothing to say
-    # A forecast of the same file is modelled per nut, the canonical unit, and says so;
-    # its file is per chục, as the file was.
+    # A forecast of the same file is modelled per nut, and shown and written per chục, as
+    # the file was, with no note of a conversion it does not show ("chục -> nut ... prices
+    # shown here are per the new unit" stood beside a table per chục).
     out = tmp_path / "fc.csv"
-    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", out)
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-o", out)
     assert pd.read_csv(out)["forecast"].iloc[0] == pytest.approx(162000)
-    assert "chục -> nut" in result.stderr and "162,000" not in result.stderr
+    assert "VND/chục of 12 nuts" in result.stdout and "162,000" in result.stdout
+    assert "chục -> nut" not in result.stderr and "not per nut" not in result.stderr
 
 
 def test_a_bulletin_from_the_store_quotes_each_series_as_the_depot_wrote_it(tmp_path):

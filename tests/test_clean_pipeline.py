@@ -180,6 +180,16 @@ def test_a_date_order_the_dates_deny_is_refused_whole():
     week = raw_table([{"date": "29/12/2024", "price": "5000"}])
     with pytest.raises(InputError, match="Give --dayfirst instead of --monthfirst"):
         clean(week, CleanOptions(today=TODAY, dayfirst=False))
+    # A blank date cell is no reason to let the misreading through (a review).
+    blank = pd.concat([frame, raw_table([{"date": "", "price": "5000"}])], ignore_index=True)
+    with pytest.raises(InputError, match="Give --dayfirst instead of --monthfirst"):
+        clean(blank, CleanOptions(today=TODAY, dayfirst=False))
+    # Two typos among dd/mm months on the 1st (01/13, 01/14 read the other way): rows to
+    # fix, not a file to read the other way (which would put every price in January).
+    months = [{"date": f"01/{m:02d}/2024", "price": "5000"} for m in range(1, 13)]
+    months += [{"date": "01/13/2024", "price": "5000"}, {"date": "01/14/2024", "price": "5000"}]
+    typos = run(raw_table(months), dayfirst=True, freq="monthly")
+    assert len(typos.rejected) == 2 and len(typos.prices) == 12
     # One odd date in a file of the order given is refused alone, as a typo.
     slip = raw_table([{"date": "01/05/2024", "price": "1"}, {"date": "13/05/2024", "price": "2"}])
     assert len(run(slip, dayfirst=False).rejected) == 1
@@ -1161,13 +1171,27 @@ def test_a_date_priced_in_two_units_keeps_the_unit_the_series_is_written_in():
     assert conflict["units"] == ["chục", "Trái"]
     assert conflict["values"] == pytest.approx([130000 / 12, 11000])
     lines = " ".join(result.report.lines())
-    assert "(written per Trái) -> 10833.3 (per chục)" in lines
+    assert "(written per Trái) -> 10833.3 (the one written per chục)" in lines
     notes = " ".join(n for step in result.report.steps for n in step["notes"])
     assert "resolved by the price in the series' own unit" in notes
     # Spelled two ways, one unit: the median, as for any two readings of one price.
     alike = rows[:-1] + [{"date": "2024-10-15", "price": "132000", "unit": "CHỤC"}]
     (conflict,) = run(raw_table(alike, **coconut)).report.conflicts
     assert (conflict["rule"], conflict["resolved"]) == ("median", 131000 / 12)
+    # "quả" and "trái" are one unit, as cleaning reads them: two readings, the median.
+    fruit = [{**r, "unit": "trái", "price": "10000"} for r in rows[:-1]]
+    fruit += [{**rows[-1], "unit": "quả", "price": "10400"}, {**rows[-1], "price": "10600"}]
+    (conflict,) = run(raw_table(fruit, **coconut)).report.conflicts
+    assert (conflict["rule"], conflict["resolved"]) == ("median", 10400)  # of 10,000-10,600
+    # Twofold apart, a slip (1.300.000 a chục): the price near the series' own stands,
+    # whatever its unit (a review: the unit rule had kept the slip).
+    slip = rows[:-1] + [
+        {"date": "2024-10-15", "price": "1300000", "unit": "chục"},
+        {"date": "2024-10-15", "price": "11000", "unit": "trái"},
+    ]
+    slip = [r for r in slip if not (r["date"] == "2024-10-15" and r["price"] == "130000")]
+    (conflict,) = run(raw_table(slip, **coconut)).report.conflicts
+    assert (conflict["rule"], conflict["resolved"]) == ("nearest", 11000)
     # Half and half: no unit the series is written in more; the median stands.
     tie = [rows[0], {**rows[0], "price": "10500", "unit": "trái"}]
     (conflict,) = run(raw_table(tie, **coconut)).report.conflicts

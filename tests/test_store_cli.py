@@ -126,7 +126,8 @@ def test_ingest_says_which_price_it_kept_of_a_date_priced_twice(tmp_path):
         "merged 1 date had different prices in one series: the one in the series' own unit "
         "was kept (written in two units), e.g. Dừa khô | Mỏ Cày Bắc | "
         "Wholesale | VND/nut "
-        "2024-12-01: 13,500 (written per chục), 15,000 (written per trái) -> 13,500 (per chục)"
+        "2024-12-01: 13,500 (written per chục), 15,000 (written per trái) -> 13,500 (the one "
+        "written per chục)"
     ) in said
     stored = load_prices(open_store("d.duckdb"))
     assert stored.loc[stored["date"] == "2024-12-01", "price"].tolist() == [162_000 / 12]
@@ -142,7 +143,7 @@ def test_ingest_says_which_price_it_kept_of_a_date_priced_twice(tmp_path):
     weekly = run("ingest", week, "--db", "d.duckdb")
     assert weekly.exit_code == 0, weekly.output
     said = " ".join(weekly.stdout.split())
-    assert "13,583 (written per chục) -> 13,583 (per chục, nearer the series' prices)" in said
+    assert "-> 13,583 (the one written per chục, nearer the series' prices)" in said
     stored = load_prices(open_store("d.duckdb"))
     assert stored.loc[stored["date"] == "2025-01-01", "price"].tolist() == [
         pytest.approx(163_000 / 12)
@@ -184,6 +185,10 @@ def test_a_product_name_one_letter_off_is_said_at_ingest(tmp_path):
     assert said.count("(one letter apart)") == 1
     assert "'Buoi da xan | Mỏ Cày Bắc | Farmgate | VND/kg' and 'Bưởi da xanh |" in said
     assert "Ri6" not in said
+    # Both stored now: a later file holding both is not told again (a review).
+    later = {name: ([mondays[-1] + pd.Timedelta(weeks=1)], lambda i: 41_500) for name in both}
+    again = run("ingest", depot_file(tmp_path / "later.csv", later), "--db", "new.duckdb")
+    assert again.exit_code == 0 and "one letter apart" not in again.stdout
     ingested = json.loads(
         run("ingest", depot_file(tmp_path / "w22.csv", typo), "--db", "d.duckdb", "--json").stdout
     )

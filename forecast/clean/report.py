@@ -165,8 +165,8 @@ class CleanReport:
             "conflicts (median kept"
             + ("; '(nearer)': twofold apart, the price nearer the series' others" * nearer)
             + (
-                "; '(per X)': written in different units, the series' own (its usual unit, "
-                "or the nearer its prices)" * by_unit
+                "; 'the one written per X': written in different units, the series' own "
+                "(its usual unit, or the one nearer its prices)" * by_unit
             )
             + ")",
             [f"{c['series']} {c['date']}: {conflict_values(c)}" for c in self.conflicts],
@@ -203,14 +203,15 @@ class CleanReport:
 def conflict_values(conflict: dict, number=lambda v: f"{v:g}") -> str:
     """A conflict's prices and the one kept, each price shown by ``number``: "253, 2531 ->
     253 (nearer)", or, of prices written in different units (shown in the series' unit),
-    "9416.67 (written per chục), 11000 (written per trái) -> 9416.67 (per chục)"."""
+    "9416.67 (written per chục), 11000 (written per trái) -> 9416.67 (the one written per
+    chục)": each in the series' unit (per nut), not per chục."""
     units = conflict.get("units") if conflict.get("rule") == "unit" else None
     shown = [
         number(v) + (f" (written per {units[i]})" if units else "")
         for i, v in enumerate(conflict["values"])
     ]
     kept = (
-        f" (per {conflict['kept_unit']}"
+        f" (the one written per {conflict['kept_unit']}"
         + (", nearer the series' prices)" if conflict.get("unit_by") == "level" else ")")
         if units
         else " (nearer)"

@@ -160,8 +160,9 @@ def _print_report(
     for line in lines:
         console.print(f"  {line}", markup=False, highlight=False)
     _print_list(
-        "latest prices forecasts and bulletins leave out as probably mistyped (three to ten "
-        f"times the prices before; fix them in {file.name})",
+        "latest prices forecasts and bulletins leave out as probably mistyped (three times "
+        f"the prices before or more, until a second price confirms them; fix them in "
+        f"{file.name})",
         [
             f"{item['series']} {item['date']}: {money(item['price'])} "
             f"(about {money(item['around'])})"

@@ -343,6 +343,7 @@ def forecast_cmd(
             sheet=sheet,
             reports=reports,
             held=held,
+            quotes_chuc=True,  # the table and the file quote them per chục again
         )
         spec = starting_after_held(spec, prices, {k: [h.date for h in v] for k, v in held.items()})
         note_long_horizon(prices, horizon)
@@ -365,7 +366,7 @@ def forecast_cmd(
         per_chuc = _written_per_chuc(input_, db, reports, every)
         if output is not None:
             written = run.forecasts if reports else _per_chuc_out(run.forecasts, per_chuc, output)
-            write_as_given(written, output, reports, input_, every_name=True)
+            write_as_given(written, output, reports, input_, every_name=True, quoted=per_chuc)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import (

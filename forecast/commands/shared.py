@@ -1220,7 +1220,12 @@ def note_renamed(report, path: Path) -> None:
 
 
 def write_as_given(
-    table, output: Path, reports: list, path: Path | None, every_name: bool = False
+    table,
+    output: Path,
+    reports: list,
+    path: Path | None,
+    every_name: bool = False,
+    quoted: dict | None = None,
 ) -> None:
     """Write ``table`` (forecasts or a backtest) to ``output`` with each series named as
     the file read (``path``, its cleaning report in ``reports``) writes it, in its units;
@@ -1229,7 +1234,8 @@ def write_as_given(
     ``every_name`` (forecasts): a series the file names two ways over time (per "50 KG",
     then per "KG"; in SLL, then in SLE) is one series to cropcast, forecast once, and
     written under each name, in each name's unit: a file's series counted by their names
-    then each have their forecast, none missing."""
+    then each have their forecast, none missing. ``quoted``: the series the tables printed
+    quote per chục (``forecast.bulletin.depot``), as the file is written."""
     import pandas as pd
 
     from forecast.forecasting import write_forecasts
@@ -1255,6 +1261,9 @@ def write_as_given(
             "forecast once"
         )
     write_forecasts(named, output)
+    # Series the tables quote per chục too (``quoted``: the forecast's) differ from them in
+    # nothing the note would say ("prices per 'chục', not per nut" beside a table per chục).
+    entries = [e for e in entries if not _only_chuc_quoted(e, quoted or {})]
     if entries and path is not None:
         examples = []
         for e in entries[:3]:
@@ -1268,6 +1277,18 @@ def write_as_given(
             f"{output.name} names {len(entries):,} series as {path.name} does, in its "
             f"units (e.g. {shown}); the tables here use cropcast's names"
         )
+
+
+def _only_chuc_quoted(entry: dict, quoted: dict) -> bool:
+    """Whether a series named as given differs from cropcast's name only in being per chục,
+    as the tables quote it too."""
+    from forecast.bulletin.depot import series_of
+    from forecast.table import KEY
+
+    ours, given = entry["series"], entry["as_given"]
+    if series_of(tuple(ours)) not in quoted:
+        return False
+    return all(g == o for c, g, o in zip(KEY, given, ours, strict=True) if c != "unit")
 
 
 def _under_old_names(table, retired: list[dict]):

@@ -1031,8 +1031,8 @@ def _spelled_alike_in_file(con, like_stored: list[tuple[str, str]]) -> list[list
 def _one_letter_from_names(con) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Series of ``incoming`` new to the store whose commodity or market is one letter from
     a stored one's ("Bưởi da xah" beside "Bưởi da xanh"), and pairs of the file's own series
-    so (a store's first file): a typo goes in as a series of its own, and out to farmers in
-    the next bulletin, so say so now."""
+    so, one of them new (a store's first file): a typo goes in as a series of its own, and
+    out to farmers in the next bulletin, so say so now."""
     from forecast.table import one_letter_twins
 
     new = con.execute(f"SELECT DISTINCT {_KEY} FROM incoming ANTI JOIN prices USING ({_KEY})").df()
@@ -1041,12 +1041,12 @@ def _one_letter_from_names(con) -> tuple[list[tuple[str, str]], list[tuple[str, 
     if not new.empty and not stored.empty:
         beside = [(series_label(a), series_label(b)) for a, b in one_letter_twins(new, stored)]
     said = {a for a, _ in beside}
+    fresh = {series_label(tuple(key)) for key in new.itertuples(index=False, name=None)}
     mine = con.execute(f"SELECT DISTINCT {_KEY} FROM incoming ORDER BY ALL").df()
-    in_file = [
-        (series_label(a), series_label(b))
-        for a, b in one_letter_twins(mine)
-        if not said.intersection((series_label(a), series_label(b)))
-    ]
+    pairs = [(series_label(a), series_label(b)) for a, b in one_letter_twins(mine)]
+    # A pair the store holds already was said when it went in: each later file's would
+    # say it again (a review).
+    in_file = [pair for pair in pairs if fresh.intersection(pair) and not said.intersection(pair)]
     return beside, in_file
 
 
