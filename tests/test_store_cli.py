@@ -2031,6 +2031,27 @@ def test_a_typo_in_a_file_per_chuc_is_quoted_per_chuc_at_ingest(tmp_path):
     assert run("ingest", history, "--db", db, "--freq", "weekly").exit_code == 0
     said = " ".join(run("ingest", typo, "--db", db).stdout.split())
     assert "1,560,000 a chục of 12" in said and "130,000 a nut" in said, said
+    # A series written per trái but for a row per chục is quoted per trái (a test read
+    # Dừa xiêm's typo as "112,000 a chục of 14").
+    each = tmp_path / "each.csv"
+    each.write_text(
+        head
+        + "".join(f"{d:%Y-%m-%d},Dừa xiêm,M,Retail,trái,VND,8000\n" for d in weeks)
+        + f"{weeks[0]:%Y-%m-%d},Dừa xiêm,M,Retail,chục,VND,90000\n",
+        "utf-8",
+    )
+    assert run("ingest", each, "--db", db).exit_code == 0
+    slip = tmp_path / "slip.csv"
+    slip.write_text(
+        head
+        + "2025-11-03,Dừa xiêm,M,Retail,trái,VND,80000\n"
+        + "2025-11-10,Dừa xiêm,M,Retail,trái,VND,8100\n"
+        + "2025-11-10,Dừa xiêm,M,Retail,chục,VND,96000\n",  # one row per chục in it
+        "utf-8",
+    )
+    said = " ".join(run("ingest", slip, "--db", db).stdout.split())
+    assert "80,000" in said and "a chục of" not in said, said
+    assert "quoted per their other unit in bulletins, as most of their prices are" in said
 
 
 def test_old_currency_codes_beside_stored_new_ones_are_said_to_be_one_currency(tmp_path):

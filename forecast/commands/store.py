@@ -117,7 +117,7 @@ def _print_ingest(results) -> None:
 
         # A wrong guess garbles every accented name the store keeps, for good.
         guessed = encoding_note(rep.notes)
-        _print_chuc(rep.conversions)
+        _print_chuc(rep.conversions, r.per_chuc)
         # Names tidied ("Kano " is Kano): the store keeps the tidied name, and a series
         # spelled so joins the one stored under it.
         from forecast.clean.text import tidied_names
@@ -222,7 +222,7 @@ def _print_ingest(results) -> None:
                 soft_wrap=True,
             )
         if len(r.outliers):
-            _print_outliers(r.outliers, _per_chuc(rep.conversions))
+            _print_outliers(r.outliers, r.per_chuc)
         if len(r.reestimated):
             _print_price_changes(
                 f"  re-estimated {len(r.reestimated):,} interpolated prices between their new "
@@ -259,9 +259,10 @@ def _print_new_beside_stored(pairs: list[tuple[str, str]], label: str, text: str
         console.print(f"  {label} ... and {len(pairs) - 3:,} more such series", markup=False)
 
 
-def _print_chuc(conversions: list[dict]) -> None:
+def _print_chuc(conversions: list[dict], per_chuc: dict[tuple, int]) -> None:
     """The series read per chục, with the nuts in it: a wrong --chuc changes every price
-    the store keeps, and the bulletin quotes the series per that chục again."""
+    the store keeps, and the bulletin quotes the series per that chục again where most of
+    its prices are (``per_chuc``)."""
     from forecast.clean.units import from_chuc
 
     read = [c for c in conversions if from_chuc(c)]
@@ -270,24 +271,24 @@ def _print_chuc(conversions: list[dict]) -> None:
     sizes = sorted({round(1 / float(c["factor"])) for c in read})
     series = list(dict.fromkeys(c["series"] for c in read))  # a conversion per unit written
     first = series[0] + (f" and {len(series) - 1:,} more series" if len(series) > 1 else "")
+    keys = {
+        tuple(c.get(k) for k in ("commodity", "market", "price_type", "currency")) for c in read
+    }
+    quoted = len(keys & set(per_chuc))
+    bulletins = (
+        "quoted per chục again in bulletins"
+        if quoted == len(keys)
+        else "quoted per chục again in bulletins where most of a series' prices are"
+        if quoted
+        else "quoted per their other unit in bulletins, as most of their prices are"
+    )
     console.print(
         f"  unit    {first} read per chục of {' or '.join(map(str, sizes))} nuts (--chuc); "
-        "stored per nut, quoted per chục again in bulletins",
+        f"stored per nut, {bulletins}",
         markup=False,
         highlight=False,
         soft_wrap=True,
     )
-
-
-def _per_chuc(conversions: list[dict]) -> dict[tuple, int]:
-    """(commodity, market, price_type, currency) -> nuts in the chục this file wrote it per."""
-    from forecast.clean.units import from_chuc
-
-    return {
-        (c["commodity"], c["market"], c["price_type"], c["currency"]): round(1 / float(c["factor"]))
-        for c in conversions
-        if from_chuc(c) and "commodity" in c
-    }
 
 
 def _print_outliers(rows, per_chuc: dict[tuple, int] | None = None, shown: int = 5) -> None:

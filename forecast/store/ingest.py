@@ -125,6 +125,9 @@ class IngestResult:
     #: Series this file read per a chục of other size than the store's latest file of it
     #: did: ``series``, ``now``, ``stored`` (nuts in the chục; see _chuc_unlike_store).
     chuc_unlike: list[dict] = field(default_factory=list)
+    #: Series this file wrote per chục (most of their prices), by (commodity, market,
+    #: price_type, currency), with the nuts in its chục: quoted so in ingest's lines.
+    per_chuc: dict[tuple, int] = field(default_factory=dict)
     #: A reading an earlier ingest had, read again because other readings of the same bytes
     #: had replaced some of its prices (see _displaced): per such ingest, ``ingest_id``,
     #: ``file`` and ``prices`` (how many of its values this ingest put back).
@@ -437,6 +440,11 @@ def ingest_file(
     if ingested.status == "added":
         ingested.read_as = read_as
         ingested.chuc_unlike = chuc_unlike
+        from forecast.bulletin.depot import written_per_chuc
+
+        # Most of a series' prices, as a bulletin quotes it: a Dừa xiêm written per trái
+        # but for one row per chục was quoted "112,000 a chục of 14" (a test).
+        ingested.per_chuc = written_per_chuc(result.report, result.prices)
         ingested.read_with = read_with
     return ingested
 
