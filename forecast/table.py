@@ -348,12 +348,8 @@ def _one_letter_apart(a: str, b: str) -> bool:
         elif (
             len(diff) == 2
             and diff[1] == diff[0] + 1
-            and (a[diff[0]], a[diff[1]])
-            == (
-                b[diff[1]],
-                b[diff[0]],
-            )
-        ):
+            and a[diff[0] : diff[1] + 1] == (b[diff[1]] + b[diff[0]])
+        ):  # two neighbours swapped
             changed = {a[diff[0]], a[diff[1]]}
         else:
             return False

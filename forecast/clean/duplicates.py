@@ -201,8 +201,6 @@ def _usual_unit(units: list, usual: pd.Series, key: tuple) -> str | None:
 def _level_before(known, frame: pd.DataFrame, key: tuple, date) -> float | None:
     """The log median of the series' ``NEIGHBOURS`` known prices before ``date`` (a store's),
     else of its prices in ``frame`` on other dates around it; ``None`` when it has none."""
-    import numpy as np
-
     for table, around in ((known, False), (frame, True)):
         if table is None or table.empty:
             continue
@@ -228,8 +226,6 @@ def _level_before(known, frame: pd.DataFrame, key: tuple, date) -> float | None:
 
 def _nearest_unit(prices: list[float], units: list, level: float | None):
     """Of the written units, the one whose prices' median is nearest (in log) ``level``."""
-    import numpy as np
-
     if level is None:
         return None
     medians = {
@@ -246,8 +242,6 @@ def nearest_to_series(out: pd.DataFrame, far: list[tuple]) -> pd.DataFrame:
     values, the median of those within ``FAR_APART`` of it (four weekly prices, one a slip:
     the other three's median); the median of all stays where the series has no such price.
     Updates each conflict's ``resolved`` and ``rule`` ("nearest") in place."""
-    import numpy as np
-
     out = out.copy()
     agreed = out[~out.index.isin([row for row, _, _ in far])]
     keys = pd.MultiIndex.from_frame(agreed[list(KEY)])

@@ -37,7 +37,7 @@ def aggregate_periods(frame: pd.DataFrame, options: CleanOptions) -> StepOutput:
     # 49,500 on the 16th) have a median nobody paid; the ones near the series stand.
     out, groups = settle_groups(frame, out, out.index[several], ids, options.known_prices)
     by_unit = sum(g["rule"] == "unit" for g in groups)
-    far = [g for g in groups if g["apart"] and g["rule"] != "unit"]
+    far = [g for g in groups if g["apart"]]  # the unit rule settles no prices twofold apart
     nearer = sum(g["rule"] == "nearest" for g in far)
     extra = int(frame.duplicated(ids).sum())
     note = (

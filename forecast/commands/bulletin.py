@@ -175,7 +175,7 @@ def _make_bulletin(
     forecast" line grades what the farmers were sent. ``refuse_stale``: a bulletin dated
     by prices long past (no --as-of) is refused, not only noted (see :func:`_check_fresh`)."""
     from forecast.bulletin import make_bulletin
-    from forecast.bulletin.depot import quote_per_chuc, written_per_chuc
+    from forecast.bulletin.depot import quote_per_chuc
     from forecast.bulletin.facts import MAX_AGE_MONTHS
     from forecast.forecasting import ForecastSpec
 
@@ -205,7 +205,7 @@ def _make_bulletin(
     )
     # A file says how it wrote each series, the store's ingest reports how its files did;
     # the embedded data keeps canonical units.
-    per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
+    per_chuc = quoted_per_chuc(input_, db, reports, every)
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
     else:
@@ -519,12 +519,18 @@ def _kept_already(store, forecasts, model: str, horizon: int, as_of) -> bool:
     return bool(keys_match and np.allclose(*values, rtol=1e-9, equal_nan=True))
 
 
-def stored_per_chuc_of(input_, db) -> dict[tuple, int]:
-    """The store's series its depots wrote per chục, with the nuts in each one's chục."""
+def quoted_per_chuc(input_, db, reports: list, every) -> dict[tuple, int]:
+    """The series quoted per chục, with the nuts in each one's chục: as the file read
+    (its cleaning report in ``reports``) wrote them, else as the store's latest file of each
+    did; none for the embedded data, which keeps canonical units. Bulletins, charts and
+    forecast tables alike."""
+    from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
+
+    if reports:
+        return written_per_chuc(reports[0], every)
     path = store_to_read(input_, db)
     if path is None:
         return {}
-    from forecast.bulletin.depot import stored_per_chuc
     from forecast.store import open_store, written_prices
 
     return stored_per_chuc(*written_prices(open_store(path)))

@@ -210,8 +210,8 @@ def plot_cmd(
     """Draw one chart per series into --out and print the file paths."""
     from contextlib import nullcontext
 
-    from forecast.bulletin.depot import quote_per_chuc, series_of, written_per_chuc
-    from forecast.commands.bulletin import stored_per_chuc_of
+    from forecast.bulletin.depot import quote_per_chuc, series_of
+    from forecast.commands.bulletin import quoted_per_chuc
     from forecast.engine import run_jobs
     from forecast.errors import InputError
     from forecast.models import model_imports
@@ -261,7 +261,7 @@ def plot_cmd(
     )
     # Prices in the unit the depot quotes them in, as the bulletin does: "118.000 đồng/chục"
     # of dried coconuts, not "9.833 đồng/trái", a number no depot quotes.
-    per_chuc = written_per_chuc(reports[0], every) if reports else stored_per_chuc_of(input_, db)
+    per_chuc = quoted_per_chuc(input_, db, reports, every)
     prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
     held_marks = _held_marks(held, per_chuc)
     if held_marks:

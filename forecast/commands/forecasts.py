@@ -363,7 +363,9 @@ def forecast_cmd(
         note_unscored_forecasts(input_, db, run, spec.model)
         # Series the depot writes per chục are shown (and, from the store, written) per
         # chục, as the bulletin and the chart quote them: a file read names them as it does.
-        per_chuc = _written_per_chuc(input_, db, reports, every)
+        from forecast.commands.bulletin import quoted_per_chuc
+
+        per_chuc = quoted_per_chuc(input_, db, reports, every)
         if output is not None:
             written = run.forecasts if reports else _per_chuc_out(run.forecasts, per_chuc, output)
             write_as_given(written, output, reports, input_, every_name=True, quoted=per_chuc)
@@ -420,20 +422,6 @@ def forecast_cmd(
             )
         print_failures(failed, n_series)
         _exit_if_not_run(run)
-
-
-def _written_per_chuc(input_, db, reports: list, every) -> dict[tuple, int]:
-    """The series written per chục, with the nuts in each one's chục: as the file read wrote
-    them, or as the store's latest file of each did."""
-    from forecast.bulletin.depot import written_per_chuc
-
-    if reports:
-        return written_per_chuc(reports[0], every)
-    if input_ is not None:
-        return {}
-    from forecast.commands.bulletin import stored_per_chuc_of
-
-    return stored_per_chuc_of(input_, db)
 
 
 def _per_chuc_out(forecasts, per_chuc: dict, output: Path):

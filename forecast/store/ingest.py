@@ -123,7 +123,7 @@ class IngestResult:
     #: frequency), one sentence each (see _clean_as_the_store_reads).
     read_as: list[str] = field(default_factory=list)
     #: Series this file read per a chục of other size than the store's latest file of it
-    #: did: ``series``, ``now``, ``stored`` (nuts in the chục; see _chuc_unlike_store).
+    #: did: ``series``, ``now``, ``stored`` (nuts in the chục; see _chuc_unlike).
     chuc_unlike: list[dict] = field(default_factory=list)
     #: Series this file wrote per chục (most of their prices), by (commodity, market,
     #: price_type, currency), with the nuts in its chục: quoted so in ingest's lines.
@@ -361,7 +361,7 @@ def ingest_file(
         ``True``: no ``--chuc`` was given, and series written per chục are read per the
         chục of the store's latest file of them (see :func:`_chuc_as_stored`); ``False``:
         ``options.chuc_size`` was given; ``None``: as given, but said where unlike the
-        store's (see :func:`_chuc_unlike_store`).
+        store's (see :func:`_chuc_unlike`).
 
     Raises
     ------
@@ -398,26 +398,36 @@ def ingest_file(
         return _duplicate(name, sha256, earlier, start)
     raw = read_prices(path, mapping=mapping, defaults=defaults, sheet=sheet)
     result, read_as, read_with = _clean_as_the_store_reads(store, raw, options or CleanOptions())
+    # The chục of each series the file writes per chục, and the store's before this file is
+    # its latest (one query of the store).
+    from forecast.bulletin.depot import written_per_chuc
+
+    per_chuc = written_per_chuc(result.report, result.prices)
+    stored = {} if chuc_from_store is False else _stored_chuc(store, result)
+    default_chuc = (options or CleanOptions()).chuc_size == CleanOptions().chuc_size
+    chuc_unlike = _chuc_unlike(per_chuc, stored) if default_chuc else []
+    # Read per the store's chục when every series the file writes per chục is stored per
+    # one chục: a new market's coconuts took another's 14 (a second test); one chục a file.
+    sizes = {stored.get(key) for key in per_chuc}
+    if chuc_from_store and chuc_unlike and len(sizes) == 1 and None not in sizes:
+        (size,) = sizes
+        result, read_as, read_with = _chuc_as_stored(
+            store, raw, options or CleanOptions(), size, chuc_unlike
+        )
+        per_chuc = written_per_chuc(result.report, result.prices)
+        chuc_unlike = _chuc_unlike(per_chuc, stored)
+        # Recorded as read per that chục: --chuc 12 then is another reading, whose prices
+        # revise these, not "already in the store".
+        from dataclasses import replace
+
+        per = _reading(replace(options or CleanOptions(), chuc_size=size), mapping, defaults)
+        sha256 = hashlib.sha256(f"{as_it_is}\0reading\0{per}".encode()).hexdigest()
     # Options given but reading what an earlier ingest of these bytes read (--freq monthly
     # on a file its dates made monthly): that ingest again, not a reading that would put
     # its prices back over a later file's corrections. The bytes' sha256 alone, not the
     # --sheet given: naming the sheet read by default reads the same prices, and another
     # sheet's prices already differ. Whether the store still holds them is decided inside
     # the write transaction, against the prices as they are then (ingest_clean).
-    # Before the file is the store's latest.
-    chuc_unlike = [] if chuc_from_store is False else _chuc_unlike_store(store, result, options)
-    if chuc_from_store and chuc_unlike:
-        result, read_as, read_with, chuc_unlike = _chuc_as_stored(
-            store, raw, options or CleanOptions(), chuc_unlike, (result, read_as, read_with)
-        )
-        if "chuc_size" in read_with:
-            # Recorded as read per that chục: --chuc 12 then is another reading, whose
-            # prices revise these, not "already in the store".
-            from dataclasses import replace
-
-            chuc = read_with["chuc_size"]
-            per = _reading(replace(options or CleanOptions(), chuc_size=chuc), mapping, defaults)
-            sha256 = hashlib.sha256(f"{as_it_is}\0reading\0{per}".encode()).hexdigest()
     content = content_sha256(bytes_sha, result)
     try:
         ingested = ingest_clean(
@@ -440,75 +450,52 @@ def ingest_file(
     if ingested.status == "added":
         ingested.read_as = read_as
         ingested.chuc_unlike = chuc_unlike
-        from forecast.bulletin.depot import written_per_chuc
-
         # Most of a series' prices, as a bulletin quotes it: a Dừa xiêm written per trái
         # but for one row per chục was quoted "112,000 a chục of 14" (a test).
-        ingested.per_chuc = written_per_chuc(result.report, result.prices)
+        ingested.per_chuc = per_chuc
         ingested.read_with = read_with
     return ingested
 
 
-def _chuc_as_stored(store: Store, raw, options, unlike: list[dict], first: tuple):
-    """The file cleaned again per the chục the store's latest file of its series was read
-    with, when it was read per the default chục and those series agree on one other size:
-    a week's file ingested without the ``--chuc 14`` of its history read 121.000 đồng per
-    chục of 12, and the bulletin told farmers Dừa khô rose 20.7 %. A chục, like a date
-    order, is what the file cannot tell; ``--chuc`` given is the user's word (a depot that
-    now counts 12). Returns the cleaning result, the notes, the options taken from the
-    store and the series still read per another chục than the store's."""
+def _chuc_as_stored(store: Store, raw, options, size: int, unlike: list[dict]):
+    """The file cleaned again per the chục (``size``) the store's latest file of its series
+    was read with: a week's file ingested without the ``--chuc 14`` of its history read
+    121.000 đồng per chục of 12, and the bulletin told farmers Dừa khô rose 20.7 %. A chục,
+    like a date order, is what the file cannot tell; ``--chuc`` given is the user's word (a
+    depot that now counts 12). Returns the cleaning result, the notes and the options taken
+    from the store."""
     from dataclasses import replace
 
-    from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
-    from forecast.store.contents import written_prices
-
-    # Every series the file writes per chục must be the store's, all of one chục: a new
-    # market's coconuts took another's 14 (a second test), and one chục is read per file.
-    now = written_per_chuc(first[0].report, first[0].prices)
-    stored = stored_per_chuc(*written_prices(store))
-    sizes = {stored.get(key) for key in now}
-    if len(sizes) != 1 or None in sizes:  # said, not guessed
-        return (*first, unlike)
-    (size,) = sizes
-    result, read_as, read_with = _clean_as_the_store_reads(
+    result, notes, read_with = _clean_as_the_store_reads(
         store, raw, replace(options, chuc_size=size)
     )
     series = unlike[0]["series"] + (f" and {len(unlike) - 1:,} more" if len(unlike) > 1 else "")
-    read_as = [
-        *read_as,
-        f"{series} read per chục of {size} nuts, as the store's latest file of it was "
-        f"(if this file's chục holds {options.chuc_size}, ingest it again with --chuc "
-        f"{options.chuc_size})",
-    ]
-    return (
-        result,
-        read_as,
-        read_with | {"chuc_size": size},
-        _chuc_unlike_store(store, result, replace(options, chuc_size=size), any_chuc=True),
+    said = (
+        f"{series} read per chục of {size} nuts, as the store's latest file of it was (if "
+        f"this file's chục holds {options.chuc_size}, ingest it again with --chuc "
+        f"{options.chuc_size})"
     )
+    return result, [*notes, said], read_with | {"chuc_size": size}
 
 
-def _chuc_unlike_store(store: Store, result, options, any_chuc: bool = False) -> list[dict]:
-    """The series this file read per chục of a size other than the store's latest file of
-    them: a week's file ingested without the ``--chuc 14`` the history was read with makes
-    112.000 đồng per chục of 12 read 9,333 a nut where last week's 111.000 per 14 read
-    7,929, and the bulletin tells farmers the price rose 17.7 %. Nothing is guessed (a
-    depot may change its chục); the ingest says so, with the option that reads it as before.
-    Only for a file read with the default chục (a ``--chuc`` given is the user's word), or
-    any chục with ``any_chuc`` (the file read again per the store's, :func:`_chuc_as_stored`).
-    """
-    from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
-    from forecast.clean import CleanOptions
+def _stored_chuc(store: Store, result) -> dict[tuple, int]:
+    """The store's chục of its series (``forecast.bulletin.depot.stored_per_chuc``), read
+    only when the file writes something per chục."""
+    from forecast.bulletin.depot import stored_per_chuc
     from forecast.clean.units import from_chuc
     from forecast.store.contents import written_prices
 
-    chuc = (options or CleanOptions()).chuc_size
-    if (chuc != CleanOptions().chuc_size and not any_chuc) or not store.path.exists():
-        return []
-    if not any(from_chuc(c) for c in result.report.conversions):
-        return []
-    now = written_per_chuc(result.report, result.prices)
-    stored = stored_per_chuc(*written_prices(store))
+    if not store.path.exists() or not any(from_chuc(c) for c in result.report.conversions):
+        return {}
+    return stored_per_chuc(*written_prices(store))
+
+
+def _chuc_unlike(now: dict[tuple, int], stored: dict[tuple, int]) -> list[dict]:
+    """The series this file read per a chục of another size than the store's latest file of
+    them (``now``, ``stored``: series -> nuts): a week's file ingested without the ``--chuc
+    14`` the history was read with makes 112.000 đồng per chục of 12 read 9,333 a nut where
+    last week's 111.000 per 14 read 7,929, and the bulletin tells farmers the price rose
+    17.7 %. Said, with the option that reads it as before, where it is not read so."""
     return [
         {"series": " | ".join(map(str, key)), "now": size, "stored": stored[key]}
         for key, size in now.items()
