@@ -2054,6 +2054,31 @@ def test_a_typo_in_a_file_per_chuc_is_quoted_per_chuc_at_ingest(tmp_path):
     assert "quoted per their other unit in bulletins, as most of their prices are" in said
 
 
+def test_notes_beside_a_table_per_chuc_quote_its_prices_per_chuc(tmp_path):
+    """forecast's table showed Dừa xiêm at 85,000 a chục of 14 while its note said the
+    held-back 840,000 was '60,000 (about 6,071)' per nut: two prices for one week."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    weeks = pd.date_range("2025-05-05", periods=30, freq="W-MON")
+    typed = [84_000 + 1_000 * (i % 3) for i in range(len(weeks) - 1)] + [840_000]
+    rows = "".join(f"{d:%Y-%m-%d},Dừa xiêm,M,Retail,chục,VND,{p}\n" for d, p in zip(weeks, typed))
+    path = tmp_path / "weeks.csv"
+    path.write_text(head + rows, "utf-8")
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", path, "--db", db, "--freq", "weekly", "--chuc", 14).exit_code == 0
+    args = ("-m", "naive", "-h", 2, "-j", 1, "--no-archive")
+    for command in (("forecast", "--db", db, *args), ("forecast", "-i", path, *args)):
+        result = run(*command, *(("--chuc", 14) if "-i" in command else ()))
+        assert result.exit_code == 0, result.output
+        (note,) = [line for line in result.stderr.splitlines() if "mistyped" in line]
+        # The note names the series and its prices as the table does, per chục of 14.
+        assert "VND/chục of 14 nuts 2025-11-24: 840,000 (about 85,000)" in note, note
+        assert "│ 2025-11-24 (held) │" in result.stdout and "840,000" in result.stdout
+    # alerts quote the store's nuts throughout, table and notes alike.
+    alerts = run("alerts", "--db", db)
+    (note,) = [line for line in alerts.stderr.splitlines() if "forecasts and bulletins" in line]
+    assert "VND/nut 2025-11-24: 60,000 (about 6,071)" in note, note
+
+
 def test_old_currency_codes_beside_stored_new_ones_are_said_to_be_one_currency(tmp_path):
     """Review: the hint said to write the file's currency as the store's, which would
     have stored old leones as SLE, a thousand times too high."""

@@ -189,6 +189,8 @@ def _make_bulletin(
         )
     stamp = parse_as_of(as_of)
     reports: list = []
+    per_chuc: dict = {}  # series quoted per chục: a file says how it wrote each, the store's
+    # ingests how its files did; the embedded data keeps canonical units
     prices, every = load_for_forecast(
         input_,
         series,
@@ -199,13 +201,10 @@ def _make_bulletin(
         spec,
         **(reading or {}),
         reports=reports,
-        quotes_chuc=True,
+        quoted=per_chuc,
         outliers_later=True,
         stale_later=True,  # said below, as the bulletin leaves them out: note_left_out
     )
-    # A file says how it wrote each series, the store's ingest reports how its files did;
-    # the embedded data keeps canonical units.
-    per_chuc = quoted_per_chuc(input_, db, reports, every)
     if previous is None:  # the store's archived forecasts, for "last month we expected"
         previous = store_previous_forecasts(input_, db, stamp)
     else:
@@ -517,23 +516,6 @@ def _kept_already(store, forecasts, model: str, horizon: int, as_of) -> bool:
     keys_match = (mine[columns].to_numpy() == theirs[columns].to_numpy()).all()
     values = mine["forecast"].to_numpy(float), theirs["forecast"].to_numpy(float)
     return bool(keys_match and np.allclose(*values, rtol=1e-9, equal_nan=True))
-
-
-def quoted_per_chuc(input_, db, reports: list, every) -> dict[tuple, int]:
-    """The series quoted per chục, with the nuts in each one's chục: as the file read
-    (its cleaning report in ``reports``) wrote them, else as the store's latest file of each
-    did; none for the embedded data, which keeps canonical units. Bulletins, charts and
-    forecast tables alike."""
-    from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
-
-    if reports:
-        return written_per_chuc(reports[0], every)
-    path = store_to_read(input_, db)
-    if path is None:
-        return {}
-    from forecast.store import open_store, written_prices
-
-    return stored_per_chuc(*written_prices(open_store(path)))
 
 
 def too_few_prices_note(keys: tuple[tuple, ...]) -> str:

@@ -211,7 +211,6 @@ def plot_cmd(
     from contextlib import nullcontext
 
     from forecast.bulletin.depot import quote_per_chuc, series_of
-    from forecast.commands.bulletin import quoted_per_chuc
     from forecast.engine import run_jobs
     from forecast.errors import InputError
     from forecast.models import model_imports
@@ -238,7 +237,7 @@ def plot_cmd(
     fan = spec if kind is ChartKind.fan else None
     # Only fan and backtest charts forecast: the notes of the others do not speak of forecasts.
     forecasting = kind in (ChartKind.fan, ChartKind.backtest)
-    reports: list = []
+    per_chuc: dict = {}  # series quoted per chục, as the bulletin quotes them
     # A fan chart forecasts as `cropcast forecast` does: without the prices it holds back as
     # mistyped, which it marks.
     held: dict | None = {} if kind is ChartKind.fan else None
@@ -254,14 +253,12 @@ def plot_cmd(
         dayfirst,
         forecasting,
         chuc,
-        reports=reports,
-        quotes_chuc=True,
+        quoted=per_chuc,
         sheet=sheet,
         held=held,
     )
     # Prices in the unit the depot quotes them in, as the bulletin does: "118.000 đồng/chục"
     # of dried coconuts, not "9.833 đồng/trái", a number no depot quotes.
-    per_chuc = quoted_per_chuc(input_, db, reports, every)
     prices, every = quote_per_chuc(prices, per_chuc), quote_per_chuc(every, per_chuc)
     held_marks = _held_marks(held, per_chuc)
     if held_marks:

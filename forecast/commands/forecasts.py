@@ -26,9 +26,11 @@ from forecast.commands.shared import (
     SchedulerOption,
     SeriesOption,
     SheetOption,
+    as_quoted,
     by_reason,
     by_reason_line,
     check_output_suffix,
+    chuc_words,
     console,
     counted,
     engine_options,
@@ -88,9 +90,9 @@ def print_forecasts(
     for result in run.series:
         key = result.key
         last_row = last.loc[key]
-        shown, nuts = _as_quoted(key, per_chuc)
+        shown, nuts = as_quoted(key, per_chuc)
         table = Table(
-            title=f"{series_label(shown)}{_chuc_words(nuts)}  ·  {result.model}",
+            title=f"{series_label(shown)}{chuc_words(nuts)}  ·  {result.model}",
             title_justify="left",
             caption=caption,
             caption_justify="left",
@@ -133,23 +135,6 @@ def print_forecasts(
             console.print(f"  note: {result.note}", markup=False, highlight=False)
 
 
-def _as_quoted(key: tuple, per_chuc: dict | None) -> tuple[tuple, int]:
-    """``key`` as the depot quotes it, and the nuts its prices are multiplied by (1 for a
-    series not written per chục)."""
-    from forecast.bulletin.depot import series_of
-    from forecast.clean.units import CHUC
-
-    nuts = (per_chuc or {}).get(series_of(key)) if key[3] == "nut" else None
-    if not nuts:
-        return key, 1
-    commodity, market, price_type, _unit, currency = key
-    return (commodity, market, price_type, CHUC, currency), nuts
-
-
-def _chuc_words(nuts: int) -> str:
-    return f" of {nuts} nuts" if nuts > 1 else ""
-
-
 def print_overview(run, last, outer, horizon: int, held=None, per_chuc=None) -> None:
     """One row per series: the last price, the forecast at the horizon with its change and
     range, the model; a note shared by many series is printed once. A series whose latest
@@ -182,7 +167,7 @@ def print_overview(run, last, outer, horizon: int, held=None, per_chuc=None) -> 
         last_row = last.loc[result.key]
         frame = result.forecast
         end = frame.iloc[-1]
-        shown, nuts = _as_quoted(result.key, per_chuc)
+        shown, nuts = as_quoted(result.key, per_chuc)
         lower, upper = end[f"lower_{outer}"] * nuts, end[f"upper_{outer}"] * nuts
         star = "*" if result.key in marked else ""
         cells = [
@@ -209,7 +194,7 @@ def _series_cell(key, nuts: int = 1):
 
     commodity, market, price_type, unit, currency = key
     cell = Text(f"{commodity} · {market}")
-    cell.append(f"\n{price_type}, {price_unit(currency, unit)}{_chuc_words(nuts)}", style="dim")
+    cell.append(f"\n{price_type}, {price_unit(currency, unit)}{chuc_words(nuts)}", style="dim")
     return cell
 
 
@@ -329,6 +314,9 @@ def forecast_cmd(
         archive_in = store_to_read(input_, db) if input_ is None else db
         reports: list = []  # the file's cleaning report: outputs name series as it does
         held: dict = {}  # prices left out as probably mistyped, as a bulletin leaves them
+        # Series the depot writes per chục are shown (and, from the store, written) per
+        # chục, as the bulletin and the chart quote them: a file read names them as it does.
+        per_chuc: dict = {}
         prices, every = load_for_forecast(
             input_,
             series,
@@ -343,7 +331,7 @@ def forecast_cmd(
             sheet=sheet,
             reports=reports,
             held=held,
-            quotes_chuc=True,  # the table and the file quote them per chục again
+            quoted=per_chuc,
         )
         spec = starting_after_held(spec, prices, {k: [h.date for h in v] for k, v in held.items()})
         note_long_horizon(prices, horizon)
@@ -359,13 +347,8 @@ def forecast_cmd(
             )
         note_flat_forecasts(input_, db, prices, run.forecasts)
         note_mostly_estimated(input_, db, prices)
-        note_wide_ranges(run.forecasts)
+        note_wide_ranges(run.forecasts, per_chuc=per_chuc)
         note_unscored_forecasts(input_, db, run, spec.model)
-        # Series the depot writes per chục are shown (and, from the store, written) per
-        # chục, as the bulletin and the chart quote them: a file read names them as it does.
-        from forecast.commands.bulletin import quoted_per_chuc
-
-        per_chuc = quoted_per_chuc(input_, db, reports, every)
         if output is not None:
             written = run.forecasts if reports else _per_chuc_out(run.forecasts, per_chuc, output)
             write_as_given(written, output, reports, input_, every_name=True, quoted=per_chuc)

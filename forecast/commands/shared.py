@@ -596,6 +596,49 @@ def label(key) -> str:
     return series_label(key)
 
 
+def quoted_per_chuc(store_path: Path | None, report, every) -> dict[tuple, int]:
+    """The series quoted per chục, with the nuts in each one's chục: as the file read
+    (its cleaning ``report``) wrote them, else as the store's latest file of each did; none
+    for the embedded data, which keeps canonical units. Bulletins, charts and forecast
+    tables alike, and the notes beside them."""
+    from forecast.bulletin.depot import stored_per_chuc, written_per_chuc
+
+    if report is not None:
+        return written_per_chuc(report, every)
+    if store_path is None:
+        return {}
+    from forecast.store import open_store, written_prices
+
+    return stored_per_chuc(*written_prices(open_store(store_path)))
+
+
+def as_quoted(key: tuple, per_chuc: dict | None) -> tuple[tuple, int]:
+    """``key`` as the depot quotes it (``per_chuc``: :func:`quoted_per_chuc`), and the nuts
+    its prices are multiplied by (1 for a series not written per chục)."""
+    from forecast.bulletin.depot import series_of
+    from forecast.clean.units import CHUC
+
+    nuts = (per_chuc or {}).get(series_of(key)) if key[3] == "nut" else None
+    if not nuts:
+        return key, 1
+    commodity, market, price_type, _unit, currency = key
+    return (commodity, market, price_type, CHUC, currency), nuts
+
+
+def chuc_words(nuts: int) -> str:
+    return f" of {nuts} nuts" if nuts > 1 else ""
+
+
+def quoted_label(key: tuple, per_chuc: dict | None) -> tuple[str, int]:
+    """The name a note gives series ``key`` and the nuts its prices are multiplied by: per
+    chục where the command's table quotes it so ("VND/chục of 14 nuts" beside a table of
+    85.000 a chục, not "VND/nut" and 6.071)."""
+    from forecast.table import series_label
+
+    shown, nuts = as_quoted(key, per_chuc)
+    return series_label(shown) + chuc_words(nuts), nuts
+
+
 # --- per-series commands: input, engine, progress, failures -----------------------------------
 
 InputOption = Annotated[
@@ -1016,7 +1059,7 @@ def load_for_forecast(
     forecasting: bool = True,
     chuc: int | None = None,
     reports: list | None = None,
-    quotes_chuc: bool = False,
+    quoted: dict | None = None,
     outliers_later: bool = False,
     sheet: str | None = None,
     stale_later: bool = False,
@@ -1031,8 +1074,10 @@ def load_for_forecast(
     --decimal and ``dayfirst`` --dayfirst/--monthfirst: how the file writes its
     prices' decimal point and its dates; ``chuc`` is --chuc, the nuts in its chục. A
     ``reports`` list receives the file's cleaning report (a file was read and cleaned).
-    ``quotes_chuc``: the command quotes series written per chục per chục again (bulletins),
-    so their conversion to nuts needs no note. ``sheet`` is --sheet, the workbook's sheet.
+    ``quoted``: a dict that receives the series the command quotes per chục again
+    (:func:`quoted_per_chuc`; bulletins, charts, forecast tables), so their conversion to
+    nuts needs no note, and the notes on their prices quote them so too. ``sheet`` is
+    --sheet, the workbook's sheet.
     ``forecasting=False`` (alerts, charts that forecast nothing) leaves out the notes that
     speak of forecasts. ``outliers_later``: the command names the outliers and the tenfold
     moves itself, after its work (a bulletin leaves out the prices it holds back as
@@ -1104,16 +1149,20 @@ def load_for_forecast(
         note_off_frequency(cleaned.report, chosen, input_)
         note_thousands(cleaned.report, input_)
         note_conflicts(cleaned.report, chosen, input_)
-        note_conversions(cleaned.report, chosen, input_, quotes_chuc)
+        note_conversions(cleaned.report, chosen, input_, quoted is not None)
         note_split(cleaned.report, chosen, input_)
         note_several_per_period(cleaned.report, chosen, input_)
+    per_chuc: dict = {}
+    if quoted is not None:
+        per_chuc = quoted_per_chuc(store_path, cleaned and cleaned.report, prices)
+        quoted.update(per_chuc)
     # What the prices show is said wherever they came from: a forecast of the store said
     # nothing of series that ended a year before the rest, while one of its export did.
     typo, spelling = where_to_fix(input_, store_path, cleaned and cleaned.report)
     if held is not None:
         chosen, found = hold_back_latest(chosen, prices)
         held.update(found)
-        note_held_back(chosen, found, typo, "left out")  # as a bulletin leaves it out
+        note_held_back(chosen, found, typo, "left out", per_chuc=per_chuc)  # as bulletins do
         moves = list(tenfold_moves(chosen))  # read by both notes: found once
     elif outliers_later:  # a bulletin holds them back itself, and says so (no notes here)
         moves = None
@@ -1124,16 +1173,25 @@ def load_for_forecast(
         judged, found = hold_back_latest(chosen, prices)
         them = "it" if sum(map(len, found.values())) == 1 else "them"
         note_held_back(
-            chosen, found, typo, f"used here, though forecasts and bulletins leave {them} out"
+            chosen,
+            found,
+            typo,
+            f"used here, though forecasts and bulletins leave {them} out",
+            per_chuc=per_chuc,
         )
         moves = list(tenfold_moves(judged))
     # The embedded data's outliers are its publishers', past anyone's fixing here.
     if not outliers_later and (input_ is not None or store_path is not None):
         note_outliers(
-            chosen, input_, "forecast" if forecasting else "alerts", fix=typo, moves=moves
+            chosen,
+            input_,
+            "forecast" if forecasting else "alerts",
+            fix=typo,
+            moves=moves,
+            per_chuc=per_chuc,
         )
     if not outliers_later:  # a bulletin names them from the prices it used: note_jumps
-        note_jumps(chosen, input_, typo, moves)
+        note_jumps(chosen, input_, typo, moves, per_chuc)
     if not stale_later:
         # A backtest (forecasting, with no forecast to come) starts nothing from them.
         note_stale_series(chosen, forecasting and spec is not None)
@@ -1638,7 +1696,9 @@ def note_several_per_period(report, prices, path: Path) -> None:
     )
 
 
-def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) -> None:
+def note_jumps(
+    prices, path: Path | None, fix: str | None = None, moves=None, per_chuc: dict | None = None
+) -> None:
     """One line on stderr for series whose price moves tenfold or more from one price to
     the next (a new currency unit under the same code, a unit change, a run of typos), and
     one for single prices fivefold from the prices on both sides, or tenfold from one
@@ -1647,11 +1707,12 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
     cleaning's estimates in gaps). Cleaning keeps them; the models join the runs and leave
     the typos out, which is wrong if a run is a typo, or a typo a price: the user must
     know where they are. ``fix`` says how to set a typo right (default: in the file);
-    ``moves`` is :func:`tenfold_moves` of ``prices`` where the caller has it."""
+    ``moves`` is :func:`tenfold_moves` of ``prices`` where the caller has it; ``per_chuc``
+    the series the command's output quotes per chục, quoted so here too."""
     import numpy as np
 
     from forecast.models.base import JUMP_TIMES, SPIKE_TIMES
-    from forecast.table import dated, series_label
+    from forecast.table import dated
 
     joins, typos = [], []
     for key, series, joined, left_out in tenfold_moves(prices) if moves is None else moves:
@@ -1667,10 +1728,11 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         _, key, i, kept = max(joins, key=lambda j: j[0])
         n = len({j[1] for j in joins})
         which = "series moves" if n == 1 else "series move"
+        name, nuts = quoted_label(key, per_chuc)
         say_note(
             f"{n:,} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
-            f"{series_label(key)}: {money(kept.iloc[i])} ({dated(kept.index[i], kept.index)}) "
-            f"-> {money(kept.iloc[i + 1])} ({dated(kept.index[i + 1], kept.index)}); "
+            f"{name}: {money(kept.iloc[i] * nuts)} ({dated(kept.index[i], kept.index)}) "
+            f"-> {money(kept.iloc[i + 1] * nuts)} ({dated(kept.index[i + 1], kept.index)}); "
             f"forecasts scale the "
             f"prices before such a move to join the prices after it, as a new currency unit "
             f"or a unit change; if it is a typo, {fix}"
@@ -1684,12 +1746,13 @@ def note_jumps(prices, path: Path | None, fix: str | None = None, moves=None) ->
         # sides" beside the outlier note's "9.7× the prices around it" for the same price.
         far = max(sides, key=lambda side: abs(np.log(price / side)))
         times = f"{price / far:.3g}×" if price > far else f"1/{far / price:.3g} of"
+        name, nuts = quoted_label(key, per_chuc)
         say_note(
             f"{n:,} {which} {SPIKE_TIMES:g}-fold or more from the prices on both sides, "
             f"or {JUMP_TIMES:g}-fold from one, while those agree, e.g. "
-            f"{series_label(key)} {dated(when, series.index)}: {money(price)} between "
-            f"{money(sides[0])} "
-            f"and {money(sides[1])} ({times} {money(far)}); "
+            f"{name} {dated(when, series.index)}: {money(price * nuts)} between "
+            f"{money(sides[0] * nuts)} "
+            f"and {money(sides[1] * nuts)} ({times} {money(far * nuts)}); "
             f"forecasts leave such a price out as a typo: {fix}"
         )
 
@@ -1735,16 +1798,18 @@ def note_outliers(
     shown: int = 2,
     fix: str | None = None,
     moves=None,
+    per_chuc: dict | None = None,
 ) -> None:
     """One line on stderr naming the most extreme prices cleaning flagged and kept.
 
     Cleaning never deletes a price that only looks wrong (a crisis is real), but a typo
     (13500 for 135) ruins its series' forecast, so the user is told where to look: the
-    flagged prices furthest from the prices around them, in either direction.
+    flagged prices furthest from the prices around them, in either direction. ``per_chuc``:
+    the series the command's output quotes per chục, quoted so here too.
     """
     import numpy as np
 
-    from forecast.table import KEY, dated, series_label
+    from forecast.table import KEY, dated
 
     flagged = _marked(prices, "outlier")
     if not flagged.any():
@@ -1772,12 +1837,12 @@ def note_outliers(
         key = prices.loc[i, list(KEY)]
         return prices.loc[(prices[list(KEY)] == key).all(axis=1), "date"]
 
-    examples = "; ".join(
-        f"{series_label(tuple(prices.loc[i, list(KEY)]))} "
-        f"{dated(prices.loc[i, 'date'], dates_of(i))}: "
-        f"{money(prices.loc[i, 'price'])} ({_times_around(times[i])})"
-        for i in worst
-    )
+    def said(i) -> str:
+        name, nuts = quoted_label(tuple(prices.loc[i, list(KEY)]), per_chuc)
+        when = dated(prices.loc[i, "date"], dates_of(i))
+        return f"{name} {when}: {money(prices.loc[i, 'price'] * nuts)} ({_times_around(times[i])})"
+
+    examples = "; ".join(said(i) for i in worst)
     n = len(times)
     what = (
         f"{n:,} prices look like outliers and were"
@@ -1827,13 +1892,16 @@ def starting_after_held(spec, prices, held: dict):
     return replace(spec, start_after=start) if start else spec
 
 
-def note_held_back(prices, held: dict, fix: str, what: str, shown: int = 2) -> None:
+def note_held_back(
+    prices, held: dict, fix: str, what: str, shown: int = 2, per_chuc: dict | None = None
+) -> None:
     """One line on stderr naming the prices ``what`` ("held back from the bulletin") as
     probably mistyped (``held``: by series key, ``HeldBack`` each, ``prices`` the ones
-    used), and where a series' forecast now starts, for whoever ingests the prices."""
+    used), and where a series' forecast now starts, for whoever ingests the prices.
+    ``per_chuc``: the series the command's output quotes per chục, quoted so here too."""
     import pandas as pd
 
-    from forecast.table import KEY, dated, series_label
+    from forecast.table import KEY, dated
 
     pairs = [(key, h) for key, found in held.items() for h in found]
     if not pairs:
@@ -1842,9 +1910,10 @@ def note_held_back(prices, held: dict, fix: str, what: str, shown: int = 2) -> N
 
     def said(key, h) -> str:
         dates = prices.loc[(prices[list(KEY)] == pd.Series(key, index=list(KEY))).all(axis=1)]
+        name, nuts = quoted_label(key, per_chuc)
         text = (
-            f"{series_label(key)} {dated(h.date, dates['date'])}: {money(h.price)} "
-            f"(about {money(h.around)})"
+            f"{name} {dated(h.date, dates['date'])}: {money(h.price * nuts)} "
+            f"(about {money(h.around * nuts)})"
         )
         last = ends.get(tuple(key))
         if last is not None and h.date > last:  # its latest: the forecast starts before it
@@ -2119,14 +2188,15 @@ def note_flat_forecasts(input_: Path | None, db: Path | None, prices, forecasts)
 WIDE_RANGE_TIMES = 10.0
 
 
-def note_wide_ranges(forecasts, shown: int = 2) -> None:
+def note_wide_ranges(forecasts, shown: int = 2, per_chuc: dict | None = None) -> None:
     """The series whose widest range spans ``WIDE_RANGE_TIMES`` or more by their last step,
     widest first: a review found Dambulla's tomatoes at 5.68-1,884 around 125 (331-fold)
     a year on, unsaid among 1,442 series. Honest (their past moves were that wild, or too
-    few to say more), and worth a word before anyone plans on them."""
+    few to say more), and worth a word before anyone plans on them. ``per_chuc``: the
+    series the command's output quotes per chục, quoted so here too."""
     import numpy as np
 
-    from forecast.table import KEY, series_label
+    from forecast.table import KEY
 
     uppers = [c for c in forecasts.columns if str(c).startswith("upper_")]
     if forecasts.empty or not uppers:
@@ -2140,11 +2210,15 @@ def note_wide_ranges(forecasts, shown: int = 2) -> None:
     if wide.empty:
         return
     order = np.argsort(-(wide[widest].to_numpy(float) / wide[lower].to_numpy(float)))
-    examples = "; ".join(
-        f"{series_label(tuple(row[list(KEY)]))}: {money(row[lower])}-{money(row[widest])} "
-        f"around {money(row['forecast'])}"
-        for _, row in wide.iloc[order[:shown]].iterrows()
-    )
+
+    def said(row) -> str:
+        name, nuts = quoted_label(tuple(row[list(KEY)]), per_chuc)
+        return (
+            f"{name}: {money(row[lower] * nuts)}-{money(row[widest] * nuts)} "
+            f"around {money(row['forecast'] * nuts)}"
+        )
+
+    examples = "; ".join(said(row) for _, row in wide.iloc[order[:shown]].iterrows())
     n, total = len(wide), last.shape[0]
     more = f" and {n - shown:,} more" if n > shown else ""
     has = "has" if n == 1 else "have"
