@@ -357,6 +357,23 @@ def test_a_harvest_that_prices_usually_rise_into_from_the_bulletins_month_is_no_
         if n.season == "Hè Thu"
     ]
     assert he_thu.unseen_years is None
+    # WFP's An Giang: July as low as June, August a little above it (0.9 points over the
+    # two). The note said "prices usually dip" beside a typical year with no dip from June.
+    flat = y.where(y.index.month != 7, 8000.0 * 0.96).where(y.index.month != 8, 8000.0 * 0.977)
+    (he_thu,) = [
+        n
+        for n in harvest_notes(_key("Lúa"), june, "monthly", 3, calendar, history=flat)
+        if n.season == "Hè Thu"
+    ]
+    assert he_thu.unseen_since == 6
+    # A little below June, they fall from here: the calendar's word.
+    lower = flat.where(flat.index.month != 8, 8000.0 * 0.955)
+    (he_thu,) = [
+        n
+        for n in harvest_notes(_key("Lúa"), june, "monthly", 3, calendar, history=lower)
+        if n.season == "Hè Thu"
+    ]
+    assert he_thu.unseen_years is None
     # Under way (July's bulletin), the season is weighed against the year, as before.
     july = pd.Timestamp("2022-07-01")
     (under_way,) = [
@@ -1924,6 +1941,15 @@ def test_series_the_bulletin_leaves_out_are_said_as_left_out_not_forecast(tmp_pa
         "note: 2 of 4 series are left out of the bulletin, with no price in the 12 months "
         "before its date (2024-03): Sorghum | M2 | Retail | XOF/kg (2019-12); "
         "Sorghum | M3 | Retail | XOF/kg (2023-03)"
+    ]
+    # Series that start after --as-of are left out too, and said: a planner asking for two
+    # series got one, and no word of the other.
+    assert notes("--as-of", "2022-12") == [
+        "note: 2 series are left out of the bulletin, with no price on or before its date "
+        "(2022-12): Sorghum | M0 | Retail | XOF/kg (from 2023-01); Sorghum | M1 | Retail | "
+        "XOF/kg (from 2023-01); give a later --as-of to include them",
+        "note: 1 of 4 series is left out of the bulletin, with no price in the 12 months "
+        "before its date (2022-12): Sorghum | M2 | Retail | XOF/kg (2019-12)",
     ]
     forecast = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert "its forecast starts from its own last price" in forecast.stderr

@@ -717,10 +717,6 @@ def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
 #: How many years each of a harvest note's months must have in a series' own typical year
 #: before the bulletin weighs the calendar's "prices usually dip" against it.
 SEEN_YEARS = 3
-#: How far (percentage points of the typical year) a season's level must be above the
-#: bulletin's month before "prices usually dip" is said not to hold from here (below it,
-#: for a rise).
-FROM_NOW_MARGIN_PCT = 1.0
 
 
 def unseen_effect(
@@ -742,10 +738,12 @@ def unseen_effect(
 
     ``now``, the bulletin's month, when it comes before the season: a farmer reads "giá
     thường giảm" as "from here, prices usually fall", so the season's level must also be
-    below this month's (for a rise, above), or above it by less than
-    ``FROM_NOW_MARGIN_PCT``. WFP's Đồng Tháp rice in June was at its cheapest of the year
-    (3.9 % below it), and Hè Thu's July and August, though 0.7 % below the year, were 3.2
-    points above June: "prices usually fall" would have a farmer sell early.
+    below this month's (for a rise, above). WFP's Đồng Tháp rice in June was at its
+    cheapest of the year (3.9 % below it), and Hè Thu's July and August, though 0.7 % below
+    the year, were 3.2 points above June: "prices usually fall" would have a farmer sell
+    early. No margin lets a season a little above this month pass for a dip: An Giang's
+    July and August were 0.9 points above its June, and the note said "prices usually dip"
+    beside a typical year that showed none from June (a planner read it).
     """
     if typical is None:
         return None, None
@@ -761,12 +759,7 @@ def unseen_effect(
     if now is not None and now not in months and now in by_month.index:
         here = by_month.loc[now]
         if pd.notna(here["median"]) and here["years"] >= SEEN_YEARS:
-            # Against the calendar only when clearly the other way: a point or two of a
-            # typical month is noise (An Giang's January -1.6 %, its March -1.0 %).
-            if effect == "dip":
-                went = level < here["median"] + FROM_NOW_MARGIN_PCT
-            else:
-                went = level > here["median"] - FROM_NOW_MARGIN_PCT
+            went = level < here["median"] if effect == "dip" else level > here["median"]
             if not went:
                 return years, now
     return None, None

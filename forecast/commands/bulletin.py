@@ -330,6 +330,23 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
     from forecast.bulletin.facts import MAX_AGE_MONTHS, truncate
     from forecast.table import KEY, series_label
 
+    # Series whose first price comes after the bulletin's date (--as-of) are not in it
+    # either: a planner who asked for Colombo's coconuts as of 2022-06 got rice alone, and
+    # no word why (they start in 2023-06).
+    firsts = prices.groupby(list(KEY), observed=True)["date"].min()
+    later = firsts[firsts > facts.as_of].sort_values()
+    if not later.empty:
+        examples = "; ".join(
+            f"{series_label(key)} (from {first:%Y-%m})" for key, first in later[:shown].items()
+        )
+        more = f" and {len(later) - shown} more" if len(later) > shown else ""
+        them = "it" if len(later) == 1 else "them"
+        say_note(
+            f"{len(later):,} series {'is' if len(later) == 1 else 'are'} left out of the "
+            "bulletin, with no "
+            f"price on or before its date ({facts.as_of:%Y-%m}): {examples}{more}; give a "
+            f"later --as-of to include {them}"
+        )
     if not facts.stale:
         return
     # The prices the bulletin was made from (make_bulletin's), where each stale series is.
@@ -339,7 +356,8 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
     left = len(facts.stale)
     more = f" and {left - shown} more" if left > shown else ""
     say_note(
-        f"{left} of {left + len(facts.series)} series {'is' if left == 1 else 'are'} "
+        f"{left} of {left + len(facts.series) + len(later)} series "
+        f"{'is' if left == 1 else 'are'} "
         f"left out of the bulletin, "
         f"with no price in the {MAX_AGE_MONTHS} months before its date "
         f"({facts.as_of:%Y-%m}): {examples}{more}"
