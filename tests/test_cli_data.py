@@ -504,6 +504,10 @@ def test_calendar_show_in_vietnamese_names_crops_seasons_and_months_as_growers_d
     for crop in ("Lúa", "Dừa", "Sầu riêng", "Bưởi", "Thanh long", "Xoài", "Hồ tiêu", "Điều"):
         assert crop in every
     assert "(Tây Nguyên)" in every and "Mekong" not in every
+    # Pepper and cashew under the regions that grow them (a planner found them under the
+    # Mekong Delta, which grows neither).
+    if width > 60:  # a crop's name and region in its cell, not wrapped
+        assert "Hồ tiêu (Tây Nguyên, ĐNB)" in every and "Điều (Đông Nam Bộ)" in every
     tet = next_tet(pd.Timestamp.today())
     assert f"↑ Vụ Tết: 6 tuần trước Tết (Tết tới: {tet.day}/{tet.month}/{tet.year})" in every
     # A calendar of the user's, written in English: its known seasons in Vietnamese, the
@@ -555,6 +559,11 @@ def test_calendar_unknown_crop():
         (["forecast", "--horizon"], "requires an argument", "cropcast forecast"),
         (["forecast", "--bogus"], "No such option: --bogus", "cropcast forecast"),
         (["nope"], "No such command 'nope'", "cropcast"),
+        # A word for what a command does is pointed at it (Click's guess for 'charts' was
+        # 'alerts'), without "?." at the end of the question.
+        (["charts"], "No such command 'charts'. Did you mean 'plot'? Run", "cropcast"),
+        (["forcast"], "Did you mean 'forecast'? Run", "cropcast"),
+        (["data", "chek"], "Did you mean 'check'? Run", "cropcast data"),
         (["--bogus"], "No such option: --bogus", "cropcast"),
         (["data", "clean", "x.csv"], "Missing option '--output'", "cropcast data clean"),
         (["data", "clean", "x.csv", "--output"], "requires an argument", "cropcast data clean"),

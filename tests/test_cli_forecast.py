@@ -1437,6 +1437,26 @@ def test_prices_read_as_decimals_by_their_neighbours_are_said_on_stderr(tmp_path
     assert "if they group thousands, add --decimal , (or write 92853)" in result.stderr
 
 
+def test_three_decimal_prices_in_a_file_of_plain_decimals_are_read_without_a_note(tmp_path):
+    """A Pink Sheet export ("35.38", "1.63000011444") said "1233 prices like '35.375' were
+    read as 35.375" on every run: its decimal point is beyond doubt. A file whose clear
+    prices are as few as its three-decimal ones still says it (above)."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    values = [f"{93 + m / 7:.2f}" for m in range(1, 13)] + ["94.125", "95.375"]
+    dates = pd.date_range("2023-01-01", periods=len(values), freq="MS")
+    rows += [f"{d:%Y-%m-%d},Rice,A,Retail,KG,USD,{v}" for d, v in zip(dates, values, strict=True)]
+    path = _price_file(tmp_path, "plain.csv", rows)
+    result = run(
+        "forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q", "-o", tmp_path / "f.csv"
+    )
+    assert result.exit_code == 0, result.output
+    assert "were read as" not in result.stderr, result.stderr
+    written = pd.read_csv(tmp_path / "f.csv")
+    assert written["forecast"].iloc[0] == pytest.approx(95.375)  # read as decimals all the same
+    check = run("data", "check", path)  # the reading is listed where cleaning is reported
+    assert "read as decimals (94.125)" in check.stdout, check.stdout
+
+
 def test_a_flat_series_is_named_when_its_first_steps_have_no_width(capsys):
     from forecast.commands.shared import note_flat_series
 
@@ -2469,3 +2489,29 @@ def test_the_overview_of_many_series_marks_one_whose_latest_price_was_held_back(
     assert out.count("2022-05*") == 1 and "2022-06*" not in out
     assert "2022-05*" in out[out.index("Market 3") : out.index("Market 4")]
     assert "*: a later price was left out as probably mistyped" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("today", "said"),
+    [
+        ("2022-07-15", None),  # June's prices forecast in July: the usual case
+        ("2022-08-03", None),  # one month between, as a bulletin allows
+        ("2022-09-02", "3 months before today (2022-09-02): the forecasts' first 2 months"),
+        ("2026-12-03", "54 months before today (2026-12-03): every step of the 12-month"),
+    ],
+)
+def test_forecasts_of_months_already_past_are_said(monkeypatch, today, said):
+    """A planner read An Giang's forecasts for July 2022 to June 2023, in December 2026, as
+    an outlook: nothing said its prices stop in 2022-06."""
+    from forecast.commands import shared
+
+    monkeypatch.setattr(shared, "today", lambda: pd.Timestamp(today))
+    result = run("forecast", "-s", "Rice|An Giang", "-m", "naive", "-j", 1, "-q", "-h", 12)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "before today" in line]
+    if said is None:
+        assert notes == []
+    else:
+        (note,) = notes
+        assert note.startswith("note: the latest price is of 2022-06, ") and said in note, note
+        assert note.endswith("bring newer prices for an outlook from today")

@@ -521,6 +521,10 @@ KNOWN_WITHIN = np.timedelta64(366, "D")
 #: A reference price further than this from both readings of "56.500" tells neither (a
 #: factor of about 30: the two readings are 1,000 apart).
 _NEAR = np.log(31.6)
+#: A file that writes this many prices with a plain decimal point ("35.38") for each
+#: three-decimal one read as decimals by its series' clear prices writes decimals beyond
+#: doubt (see ``decimals_beyond_doubt``).
+PLAIN_DECIMALS = 3
 
 
 def _judge_by_known(
@@ -875,6 +879,16 @@ def _settle_thousands(
     if decimal.any():  # why the example was read so
         first = decimal.idxmax()
         details["thousands"]["decimals_why"] = next(why for rows, why in whys if rows[first])
+        # Read so by their own series' clear prices, in a file that writes its decimal point
+        # plainly in most prices ("35.38", "1.63000011444"): a reading beyond doubt, which
+        # the commands need not say (a Pink Sheet export said "1233 prices like '35.375'
+        # were read as 35.375" on every run). Data check's notes still list them.
+        example = str(raw[first])
+        point = "." if "." in example else ","
+        plain = raw.astype(str).str.fullmatch(rf"\s*-?\d+{re.escape(point)}(\d{{1,2}}|\d{{4,}})\s*")
+        details["thousands"]["decimals_beyond_doubt"] = bool(
+            not (decimal & ~own_decimal).any() and plain.sum() >= PLAIN_DECIMALS * decimal.sum()
+        )
     for rows, why in whys:
         if rows.any():
             notes.append(

@@ -42,6 +42,7 @@ from forecast.commands.shared import (
     note_flat_forecasts,
     note_long_horizon,
     note_mostly_estimated,
+    note_past_forecasts,
     note_unscored_forecasts,
     note_wide_ranges,
     parse_levels,
@@ -352,6 +353,7 @@ def forecast_cmd(
         if output is not None:
             written = run.forecasts if reports else _per_chuc_out(run.forecasts, per_chuc, output)
             write_as_given(written, output, reports, input_, every_name=True, quoted=per_chuc)
+        note_past_forecasts(prices, horizon)  # of the forecasts made (a failed write has none)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import (

@@ -105,11 +105,30 @@ def _usage_error_line(exc, ctx) -> None:
     # Some parser errors carry no context: then the command last resolved is the one.
     where = exc.ctx.command_path if exc.ctx is not None else ctx.meta.get(_COMMAND, "cropcast")
     what = " ".join(exc.format_message().split()).rstrip(".")
-    typer.echo(f"error: {what}. Run '{where} --help' for the options", err=True)
+    stop = "" if what.endswith(("?", "!")) else "."  # not "Did you mean 'plot'?."
+    typer.echo(f"error: {what}{stop} Run '{where} --help' for the options", err=True)
     raise typer.Exit(exc.exit_code)
 
 
 _COMMAND = "cropcast.command"  # ctx.meta key: the command being run, for usage errors
+
+#: Words a user types for what a command does (the brief speaks of "charts"), and the
+#: command that does it; Click's own guess offers names spelt alike ('charts': 'alerts').
+COMMAND_WORDS = {
+    "chart": "plot",
+    "charts": "plot",
+    "graph": "plot",
+    "draw": "plot",
+    "predict": "forecast",
+    "forecasts": "forecast",
+    "import": "ingest",
+    "load": "ingest",
+    "add": "ingest",
+    "alert": "alerts",
+    "calendars": "calendar",
+    "bulletins": "bulletin",
+    "newsletter": "bulletin",
+}
 
 
 def one_line_paragraphs(text: str) -> str:
@@ -285,6 +304,11 @@ class CropcastGroup(TyperGroup):
         return super().get_params(ctx)
 
     def resolve_command(self, ctx, args):
+        if args and args[0] in COMMAND_WORDS and args[0] not in self.commands:
+            # A word for what a command does, not its name: "charts" was offered 'alerts'.
+            given, meant = args[0], COMMAND_WORDS[args[0]]
+            if meant in self.commands:
+                raise _ClickUsageError(f"No such command '{given}'. Did you mean '{meant}'?", ctx)
         name, command, rest = super().resolve_command(ctx, args)
         ctx.meta[_COMMAND] = f"{ctx.command_path} {name}"  # meta is shared down the tree
         return name, command, rest
@@ -1481,7 +1505,7 @@ def note_thousands(report, path: Path) -> None:
             f"{why}){fix}"
         )
     decimals = report.thousands.get("decimals", 0)
-    if decimals:
+    if decimals and not report.thousands.get("decimals_beyond_doubt"):
         example = report.thousands["decimals_example"]
         prices, were = ("prices", "were") if decimals > 1 else ("price", "was")
         whole = example["raw"].replace(".", "").replace(",", "")
@@ -2059,6 +2083,52 @@ def late_prices_removal(label: str, dates, db: str, before=None) -> str:
 
 #: A horizon further ahead than this many years is said to be a guess in its far steps.
 LONG_HORIZON_YEARS = 10
+
+
+def today():
+    """Today's date (a function, so that tests can set the day)."""
+    import pandas as pd
+
+    return pd.Timestamp.today().normalize()
+
+
+#: Periods a forecast may start before today's without a note: November's prices are
+#: forecast in early December, before December's come (as the bulletin's STALE_AFTER_PERIODS).
+PAST_PERIODS_SAID = 2
+
+
+def note_past_forecasts(prices, horizon: int) -> None:
+    """One line on stderr when the forecasts of ``prices`` start ``PAST_PERIODS_SAID``
+    periods or more before today's: a planner read An Giang's forecasts for July 2022 to
+    June 2023 in December 2026 as an outlook, with nothing said of it (the table's
+    last-price date is easy to pass over). Forecasting from old prices is no mistake (a
+    backtest by hand, the only file a user has), so it is said, not refused; the bulletin,
+    read by farmers, refuses stale prices. Series that stop before the others are said
+    apart (:func:`note_stale_series`)."""
+    if prices.empty:
+        return
+    from forecast.bulletin.facts import period_of
+    from forecast.table import table_freq
+
+    freq = "weekly" if table_freq(prices) == "weekly" else "monthly"
+    now, latest = period_of(today(), freq), period_of(prices["date"].max(), freq)
+    if freq == "weekly":
+        behind, unit, given = (now - latest).days // 7, "week", f"{latest:%Y-%m-%d}"
+    else:
+        behind = (now.year - latest.year) * 12 + now.month - latest.month
+        unit, given = "month", f"{latest:%Y-%m}"
+    past = behind - 1  # the periods from the latest price's to today's, neither counted
+    if past < PAST_PERIODS_SAID:
+        return
+    what = (
+        f"every step of the {horizon}-{unit} forecast is already past"
+        if past >= horizon
+        else f"the forecasts' first {past} {unit}s are already past"
+    )
+    say_note(
+        f"the latest price is of {given}, {behind} {unit}s before today "
+        f"({today():%Y-%m-%d}): {what}; bring newer prices for an outlook from today"
+    )
 
 
 def note_long_horizon(prices, horizon: int) -> None:

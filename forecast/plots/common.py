@@ -102,7 +102,13 @@ MONTHS = {
     "vi": tuple(f"T{m}" for m in range(1, 13)),  # "tháng 3" is written T3 on charts and boards
 }
 
-REGIONS_VI = {"Mekong Delta": "ĐBSCL", "Central Highlands": "Tây Nguyên", "Red River Delta": "ĐBSH"}
+REGIONS_VI = {
+    "Mekong Delta": "ĐBSCL",
+    "Central Highlands": "Tây Nguyên",
+    "Southeast": "Đông Nam Bộ",
+    "Central Highlands, Southeast": "Tây Nguyên, ĐNB",
+    "Red River Delta": "ĐBSH",
+}
 
 
 def words(lang: str) -> dict[str, str]:
