@@ -2060,7 +2060,9 @@ def test_notes_beside_a_table_per_chuc_quote_its_prices_per_chuc(tmp_path):
     head = "date,commodity,market,price_type,unit,currency,price\n"
     weeks = pd.date_range("2025-05-05", periods=30, freq="W-MON")
     typed = [84_000 + 1_000 * (i % 3) for i in range(len(weeks) - 1)] + [840_000]
-    rows = "".join(f"{d:%Y-%m-%d},Dừa xiêm,M,Retail,chục,VND,{p}\n" for d, p in zip(weeks, typed))
+    rows = "".join(
+        f"{d:%Y-%m-%d},Dừa xiêm,M,Retail,chục,VND,{p}\n" for d, p in zip(weeks, typed, strict=True)
+    )
     path = tmp_path / "weeks.csv"
     path.write_text(head + rows, "utf-8")
     db = tmp_path / "s.duckdb"
