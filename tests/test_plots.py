@@ -205,6 +205,15 @@ def test_fan_chart_rice_an_giang_in_vietnamese(prices, calendar):
     assert not any("," in t for t in ticks)
     # History is cut to the last 60 months.
     assert ax.get_xlim()[0] == pytest.approx(date2num(y.index[-60]))
+    # WFP did not price An Giang's rice from 2019-05 to 2020-12: no harvest is shaded over
+    # the empty axis there (a planner read them as harvests), and the gap is named.
+    assert shade_at(ax, date2num(pd.Timestamp("2020-03-15"))) == 0
+    assert shade_at(ax, date2num(pd.Timestamp("2019-08-15"))) == 0
+    assert shade_at(ax, date2num(pd.Timestamp("2019-03-15"))) == PEAK_ALPHA  # before the gap
+    assert shade_at(ax, date2num(pd.Timestamp("2021-03-15"))) == PEAK_ALPHA  # after it
+    (gap,) = [t for t in ax.texts if t.get_text() == "không có giá"]
+    middle = pd.Timestamp(gap.get_position()[0])
+    assert pd.Timestamp("2019-05-01") < middle < pd.Timestamp("2020-12-01")
     save_artefact(fig, "fan-rice-an-giang-vi.png")
 
 

@@ -31,12 +31,14 @@ FONT = "DejaVu Sans"
 HISTORY_COLOUR = "#1d3557"
 FORECAST_COLOUR = "#d9480f"
 HARVEST_COLOUR = "#2f9e44"
+GAP_COLOUR = "#868e96"  # "no prices" over months a publisher did not price
 HELD_BACK_COLOUR = "#c92a2a"  # a price left out as mistyped: for the depot to check
 HARVEST_ALPHA, PEAK_ALPHA = 0.08, 0.22
 
 TEXT = {
     "en": {
         "price": "Price",
+        "no_prices": "no prices",
         "forecast": "Forecast",
         "range": "{level}% range",
         "harvest": "Harvest ({region})",
@@ -67,6 +69,7 @@ TEXT = {
     },
     "vi": {
         "price": "Giá",
+        "no_prices": "không có giá",
         "forecast": "Dự báo",
         "range": "Vùng {level}%",  # "Khoảng 80%" read as "about 80 %"
         "harvest": "Thu hoạch ({region})",

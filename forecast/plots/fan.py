@@ -13,6 +13,7 @@ from matplotlib.patches import Patch
 
 from forecast.plots.common import (
     FORECAST_COLOUR,
+    GAP_COLOUR,
     HELD_BACK_COLOUR,
     HISTORY_COLOUR,
     apply_font,
@@ -227,13 +228,28 @@ def fan_chart(
     start, end = history.index[0], frame.index[-1] if len(frame) else last_date
     rows, tet = without_tet(harvest_months)  # the run-up to Tết is dated from Tết day
     profile = harvest_profile(rows)
-    if future_harvest_months is None:
-        shade_harvest_dates(ax, start, end, profile)
-    else:
+    # Harvests are shaded where there are prices or forecasts: a planner read the 20 months
+    # WFP did not price An Giang's rice as harvests over an empty axis. The gap says so.
+    gaps = unpriced_spans(history)
+    for left, right in gaps:
+        ax.text(
+            left + (right - left) / 2,
+            0.5,
+            text["no_prices"],
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="center",
+            color=GAP_COLOUR,
+            fontsize=9,
+            style="italic",
+        )
+    split = end
+    if future_harvest_months is not None:
         # The past runs through the last price's period: the forecast starts after it.
         split = frame.index[0] if len(frame) else end
-        shade_harvest_dates(ax, start, split, profile)
         shade_harvest_dates(ax, split, end, harvest_profile(without_tet(future_harvest_months)[0]))
+    for left, right in _between(start, split, gaps):
+        shade_harvest_dates(ax, left, right, profile)
     tet = tet and shade_tet(ax, start, end) > 0
     handles += harvest_handles(profile, harvest_months, lang, tet=tet)
 
@@ -305,6 +321,38 @@ def fan_chart(
     )
     apply_font(ax)
     return fig
+
+
+#: Months without a price, in a row, that a fan chart marks as a gap (and shades no harvest
+#: in): shorter ones are a month or two a publisher skipped.
+UNPRICED_MONTHS = 6
+
+
+def unpriced_spans(history: pd.Series) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """``(start, end)`` of each run of ``UNPRICED_MONTHS`` or more months with no price in
+    ``history`` (a series on its grid, gaps NaN), from the last price before it to the first
+    after it."""
+    priced = history.dropna().index
+    spans = []
+    for before, after in zip(priced[:-1], priced[1:], strict=True):
+        months = (after.year - before.year) * 12 + after.month - before.month - 1
+        if months >= UNPRICED_MONTHS:
+            spans.append((before, after))
+    return spans
+
+
+def _between(start, end, gaps) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """``[start, end]`` less the ``gaps`` in it."""
+    spans, left = [], start
+    for gap_start, gap_end in gaps:
+        if gap_end <= left or gap_start >= end:
+            continue
+        if gap_start > left:
+            spans.append((left, gap_start))
+        left = max(left, gap_end)
+    if left < end:
+        spans.append((left, end))
+    return spans
 
 
 def _held_back_in(history: pd.Series, held_back: pd.Series | None) -> pd.Series:
