@@ -304,6 +304,14 @@ UNITS = [
     ("Kg.", "mass", 1.0, "kg", 1.0),
     ("25 Kg.", "mass", 25.0, "25 kg", 1.0),
     ("lbs.", "mass", 0.45359237, "lb", 1.0),
+    # The container first, as Vietnamese writes it: a 50 kg sack of rice is 50 kg, not a
+    # unit "bao 50kg" of its own beside the same rice per kg.
+    ("bao 50kg", "mass", 50.0, "50 kg", 1.0),
+    ("Bao (50 Kg)", "mass", 50.0, "50 kg", 1.0),
+    ("bag of 25 kg", "mass", 25.0, "25 kg", 1.0),
+    ("túi 500g", "mass", 0.5, "500 g", 1.0),
+    ("can 5 lít", "volume", 5.0, "5 L", 1.0),
+    ("bao xi măng", "other", 1.0, "bao xi măng", 1.0),  # no size: a unit of its own
     ("trái", "count", 1.0, "nut", 1.0),
     ("Quả", "count", 1.0, "nut", 1.0),
     ("Unit", "count", 1.0, "unit", 1.0),

@@ -166,6 +166,12 @@ _PER = re.compile(r"^(?:per|/)\s*")
 _PACK = re.compile(
     r"^(\d+(?:[.,]\d+)?)\s*([^\d\s].*?)(?:\s+(?:bag|sack|bao|bottle|can|pack|tin))?$"
 )
+#: The container first, as Vietnamese writes it: "bao 50kg" (a 50 kg sack of rice or
+#: fertiliser), "bag of 25 kg", "chai (1 lít)"; folded text (no accents: túi is tui).
+_PACK_FIRST = re.compile(
+    r"^(?:bag|sack|bao|bottle|can|pack|tin|tui|chai)(?:\s+of)?\s*\(?\s*"
+    r"(\d+(?:[.,]\d+)?)\s*([^\d\s()][^()]*?)\s*\)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -227,7 +233,8 @@ def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
     if found := _single(text, accented, chuc_size):
         dimension, size, name = found
         return ParsedUnit(dimension, size, name, scale)
-    if (m := _PACK.match(text)) and (found := _single(m[2].strip(), m[2].strip(), chuc_size)):
+    m = _PACK.match(text) or _PACK_FIRST.match(text)
+    if m and (found := _single(m[2].strip(), m[2].strip(), chuc_size)):
         dimension, size, name = found
         count = float(m[1].replace(",", "."))
         if count > 0:
