@@ -366,6 +366,14 @@ def test_a_harvest_that_prices_usually_rise_into_from_the_bulletins_month_is_no_
         if n.season == "Hè Thu"
     ]
     assert he_thu.unseen_since == 6
+    # Within half a point of June the typical year cannot tell: the calendar's word.
+    near = flat.where(flat.index.month != 8, 8000.0 * 0.964)
+    (he_thu,) = [
+        n
+        for n in harvest_notes(_key("Lúa"), june, "monthly", 3, calendar, history=near)
+        if n.season == "Hè Thu"
+    ]
+    assert he_thu.unseen_years is None
     # A little below June, they fall from here: the calendar's word.
     lower = flat.where(flat.index.month != 8, 8000.0 * 0.955)
     (he_thu,) = [
@@ -1953,6 +1961,20 @@ def test_series_the_bulletin_leaves_out_are_said_as_left_out_not_forecast(tmp_pa
     ]
     forecast = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
     assert "its forecast starts from its own last price" in forecast.stderr
+    # Weekly prices are named by their days: "(2023-02) ... (from 2023-02)" read as one month.
+    weekly = ["date,commodity,market,price_type,unit,currency,price"]
+    for market, first in (("A", "2022-01-03"), ("B", "2023-02-06")):
+        mondays = pd.date_range(first, periods=60, freq="W-MON")
+        weekly += [
+            f"{d:%Y-%m-%d},Rice,{market},Retail,kg,VND,{8000 + 10 * (i % 4)}"
+            for i, d in enumerate(mondays)
+        ]
+    path.write_text("\n".join(weekly) + "\n", encoding="utf-8")
+    assert notes("--as-of", "2023-02") == [
+        "note: 1 series is left out of the bulletin, with no price on or before its date "
+        "(2023-02-01): Rice | B | Retail | VND/kg (from 2023-02-06); give a later --as-of to "
+        "include it"
+    ]
 
 
 def test_cli_output_is_another_name_for_out_and_a_table_name_is_refused(tmp_path):

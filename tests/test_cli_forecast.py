@@ -2496,8 +2496,8 @@ def test_the_overview_of_many_series_marks_one_whose_latest_price_was_held_back(
     [
         ("2022-07-15", None),  # June's prices forecast in July: the usual case
         ("2022-08-03", None),  # one month between, as a bulletin allows
-        ("2022-09-02", "3 months before today (2022-09-02): the forecasts' first 2 months"),
-        ("2026-12-03", "54 months before today (2026-12-03): every step of the 12-month"),
+        ("2022-09-02", "2 months before today (2022-09-02): their first 2 months"),
+        ("2026-12-03", "53 months before today (2026-12-03): every step of the 12-month"),
     ],
 )
 def test_forecasts_of_months_already_past_are_said(monkeypatch, today, said):
@@ -2513,5 +2513,40 @@ def test_forecasts_of_months_already_past_are_said(monkeypatch, today, said):
         assert notes == []
     else:
         (note,) = notes
-        assert note.startswith("note: the latest price is of 2022-06, ") and said in note, note
+        assert note.startswith("note: these forecasts start in 2022-07, ") and said in note, note
         assert note.endswith("bring newer prices for an outlook from today")
+
+
+def test_forecasts_already_past_are_counted_from_where_they_start(monkeypatch, tmp_path):
+    """From the forecasts, not the prices: a latest price held back as mistyped moves the
+    forecast's start after it (a review found "the first 2 months are already past" of a
+    forecast whose first step alone was). Weeks are counted in weeks."""
+    from forecast.commands import shared
+
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = pd.date_range("2023-01-01", "2026-10-01", freq="MS")
+    rows += [
+        f"{d:%Y-%m-%d},Rice,A,Retail,kg,USD,{8.5 + (i % 3) / 10}" for i, d in enumerate(months)
+    ]
+    rows[-1] = rows[-1].rsplit(",", 1)[0] + ",85"  # October's typed tenfold: held back
+    monthly = _price_file(tmp_path, "held.csv", rows)
+    weeks = pd.date_range("2025-01-06", "2026-11-16", freq="W-MON")
+    weekly = _price_file(
+        tmp_path,
+        "weeks.csv",
+        ["date,commodity,market,price_type,unit,currency,price"]
+        + [f"{d:%Y-%m-%d},Rice,A,Retail,kg,USD,{8.5 + (i % 3) / 10}" for i, d in enumerate(weeks)],
+    )
+
+    def past_note(path, today):
+        monkeypatch.setattr(shared, "today", lambda: pd.Timestamp(today))
+        result = run("forecast", "-i", path, "-m", "naive", "-h", 3, "-j", 1, "-q", "--no-archive")
+        assert result.exit_code == 0, result.output
+        return [line for line in result.stderr.splitlines() if "before today" in line]
+
+    assert past_note(monthly, "2026-12-03") == []  # November, step 1, alone is past
+    (note,) = past_note(monthly, "2027-01-05")
+    assert note.startswith("note: these forecasts start in 2026-11, 2 months before today"), note
+    assert past_note(weekly, "2026-12-03") == []  # the week of 23 November alone is past
+    (note,) = past_note(weekly, "2026-12-10")
+    assert "start in 2026-11-23, 2 weeks before today (2026-12-10): their first 2 weeks" in note

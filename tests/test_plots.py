@@ -214,6 +214,14 @@ def test_fan_chart_rice_an_giang_in_vietnamese(prices, calendar):
     (gap,) = [t for t in ax.texts if t.get_text() == "không có giá"]
     middle = pd.Timestamp(gap.get_position()[0])
     assert pd.Timestamp("2019-05-01") < middle < pd.Timestamp("2020-12-01")
+    # A window that starts inside the gap (30 months back from 2022-06: 2020-01) has no
+    # price before it there: the gap is found on the whole history (a review).
+    late = fan_chart(
+        y, forecast, title="", unit_label="", harvest_months=rows, last_n=30, lang="vi"
+    ).axes[0]
+    assert shade_at(late, date2num(pd.Timestamp("2020-03-15"))) == 0
+    assert shade_at(late, date2num(pd.Timestamp("2021-03-15"))) == PEAK_ALPHA
+    assert [t.get_text() for t in late.texts].count("không có giá") == 1
     save_artefact(fig, "fan-rice-an-giang-vi.png")
 
 

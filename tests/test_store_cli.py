@@ -2063,6 +2063,12 @@ def test_notes_beside_a_table_per_chuc_quote_its_prices_per_chuc(tmp_path):
     rows = "".join(
         f"{d:%Y-%m-%d},Dừa xiêm,M,Retail,chục,VND,{p}\n" for d, p in zip(weeks, typed, strict=True)
     )
+    # Dừa khô's prices typed in thousands for 15 weeks, then in đồng: a tenfold join, said
+    # per chục as its table quotes it.
+    rows += "".join(
+        f"{d:%Y-%m-%d},Dừa khô,M,Retail,chục,VND,{130 + i % 2 if i < 15 else 130_000 + i % 2}\n"
+        for i, d in enumerate(weeks)
+    )
     path = tmp_path / "weeks.csv"
     path.write_text(head + rows, "utf-8")
     db = tmp_path / "s.duckdb"
@@ -2075,6 +2081,11 @@ def test_notes_beside_a_table_per_chuc_quote_its_prices_per_chuc(tmp_path):
         # The note names the series and its prices as the table does, per chục of 14.
         assert "VND/chục of 14 nuts 2025-11-24: 840,000 (about 85,000)" in note, note
         assert "│ 2025-11-24 (held) │" in result.stdout and "840,000" in result.stdout
+        (jump,) = [line for line in result.stderr.splitlines() if "-fold or more from one" in line]
+        assert (
+            "Dừa khô | M | Retail | VND/chục of 14 nuts: 130 (2025-08-11) -> 130,001 (2025-08-18)"
+            in jump
+        )
     # alerts quote the store's nuts throughout, table and notes alike.
     alerts = run("alerts", "--db", db)
     (note,) = [line for line in alerts.stderr.splitlines() if "forecasts and bulletins" in line]

@@ -719,6 +719,15 @@ def upcoming_months(date: pd.Timestamp, freq: str, horizon: int) -> list[int]:
 SEEN_YEARS = 3
 
 
+#: How far (percentage points of the typical year) a season's level may sit above the
+#: bulletin's month and "prices usually dip" still be said from here (below it, for a
+#: rise): within half a point the typical year cannot tell, and the calendar's word stands.
+#: An Giang's June -3.6 % against its July and August's -2.7 % is no dip from June (a
+#: planner read "prices usually dip" beside that typical year: a margin of a whole point
+#: had let it pass), nor Đồng Tháp's January -1.6 % against its March peak's -1.0 %.
+FROM_NOW_MARGIN_PCT = 0.5
+
+
 def unseen_effect(
     typical: pd.DataFrame | None, months, effect: str, now: int | None = None
 ) -> tuple[int | None, int | None]:
@@ -741,9 +750,7 @@ def unseen_effect(
     below this month's (for a rise, above). WFP's Đồng Tháp rice in June was at its
     cheapest of the year (3.9 % below it), and Hè Thu's July and August, though 0.7 % below
     the year, were 3.2 points above June: "prices usually fall" would have a farmer sell
-    early. No margin lets a season a little above this month pass for a dip: An Giang's
-    July and August were 0.9 points above its June, and the note said "prices usually dip"
-    beside a typical year that showed none from June (a planner read it).
+    early. A season above this month by less than ``FROM_NOW_MARGIN_PCT`` still counts.
     """
     if typical is None:
         return None, None
@@ -759,7 +766,10 @@ def unseen_effect(
     if now is not None and now not in months and now in by_month.index:
         here = by_month.loc[now]
         if pd.notna(here["median"]) and here["years"] >= SEEN_YEARS:
-            went = level < here["median"] if effect == "dip" else level > here["median"]
+            if effect == "dip":
+                went = level < here["median"] + FROM_NOW_MARGIN_PCT
+            else:
+                went = level > here["median"] - FROM_NOW_MARGIN_PCT
             if not went:
                 return years, now
     return None, None

@@ -328,8 +328,11 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
     Said on stderr whatever the format: an SMS bulletin does not list them, a file
     written with -o is not read at once."""
     from forecast.bulletin.facts import MAX_AGE_MONTHS, truncate
-    from forecast.table import KEY, series_label
+    from forecast.table import KEY, series_label, table_freq
 
+    # A week's bulletin names weeks: "(2023-02): ... (from 2023-02)" of a bulletin of the
+    # week of 30 January, and a series from 6 February, read as one month (a review).
+    day = "%Y-%m-%d" if table_freq(prices) == "weekly" else "%Y-%m"
     # Series whose first price comes after the bulletin's date (--as-of) are not in it
     # either: a planner who asked for Colombo's coconuts as of 2022-06 got rice alone, and
     # no word why (they start in 2023-06).
@@ -337,14 +340,14 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
     later = firsts[firsts > facts.as_of].sort_values()
     if not later.empty:
         examples = "; ".join(
-            f"{series_label(key)} (from {first:%Y-%m})" for key, first in later[:shown].items()
+            f"{series_label(key)} (from {first:{day}})" for key, first in later[:shown].items()
         )
         more = f" and {len(later) - shown} more" if len(later) > shown else ""
         them = "it" if len(later) == 1 else "them"
         say_note(
             f"{len(later):,} series {'is' if len(later) == 1 else 'are'} left out of the "
             "bulletin, with no "
-            f"price on or before its date ({facts.as_of:%Y-%m}): {examples}{more}; give a "
+            f"price on or before its date ({facts.as_of:{day}}): {examples}{more}; give a "
             f"later --as-of to include {them}"
         )
     if not facts.stale:
@@ -352,7 +355,7 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
     # The prices the bulletin was made from (make_bulletin's), where each stale series is.
     last = truncate(prices, facts.as_of).groupby(list(KEY), observed=True)["date"].max()
     oldest_first = sorted(facts.stale, key=lambda key: (last[key], key))
-    examples = "; ".join(f"{series_label(key)} ({last[key]:%Y-%m})" for key in oldest_first[:shown])
+    examples = "; ".join(f"{series_label(key)} ({last[key]:{day}})" for key in oldest_first[:shown])
     left = len(facts.stale)
     more = f" and {left - shown} more" if left > shown else ""
     say_note(
@@ -360,7 +363,7 @@ def note_left_out(facts, prices, shown: int = 2) -> None:
         f"{'is' if left == 1 else 'are'} "
         f"left out of the bulletin, "
         f"with no price in the {MAX_AGE_MONTHS} months before its date "
-        f"({facts.as_of:%Y-%m}): {examples}{more}"
+        f"({facts.as_of:{day}}): {examples}{more}"
     )
 
 

@@ -286,7 +286,7 @@ def plot_cmd(
             run = forecast_prices(prices, spec, **run_on, on_done=advance(task), kin_prices=every)
             run.refuse_unrun("no chart was drawn")  # a naive stand-in's fan is no forecast
             note_flat_forecasts(input_, db, prices, run.forecasts)
-            note_past_forecasts(prices, spec.horizon)
+            note_past_forecasts(run.forecasts, spec.horizon)
             data = {result.key: result.forecast for result in run.series}
         elif kind is ChartKind.backtest:
             from forecast.evaluation import backtest_prices

@@ -353,7 +353,9 @@ def forecast_cmd(
         if output is not None:
             written = run.forecasts if reports else _per_chuc_out(run.forecasts, per_chuc, output)
             write_as_given(written, output, reports, input_, every_name=True, quoted=per_chuc)
-        note_past_forecasts(prices, horizon)  # of the forecasts made (a failed write has none)
+        note_past_forecasts(
+            run.forecasts, horizon
+        )  # of the forecasts made (a failed write has none)
         run_id = None
         if archive_in is not None and not no_archive:
             from forecast.store import (

@@ -2092,41 +2092,42 @@ def today():
     return pd.Timestamp.today().normalize()
 
 
-#: Periods a forecast may start before today's without a note: November's prices are
-#: forecast in early December, before December's come (as the bulletin's STALE_AFTER_PERIODS).
+#: Periods a forecast may start before today's without a note: October's prices are
+#: forecast in early December, before November's come (as the bulletin's STALE_AFTER_PERIODS).
 PAST_PERIODS_SAID = 2
 
 
-def note_past_forecasts(prices, horizon: int) -> None:
-    """One line on stderr when the forecasts of ``prices`` start ``PAST_PERIODS_SAID``
-    periods or more before today's: a planner read An Giang's forecasts for July 2022 to
-    June 2023 in December 2026 as an outlook, with nothing said of it (the table's
-    last-price date is easy to pass over). Forecasting from old prices is no mistake (a
-    backtest by hand, the only file a user has), so it is said, not refused; the bulletin,
-    read by farmers, refuses stale prices. Series that stop before the others are said
-    apart (:func:`note_stale_series`)."""
-    if prices.empty:
+def note_past_forecasts(forecasts, horizon: int) -> None:
+    """One line on stderr when ``forecasts`` start ``PAST_PERIODS_SAID`` periods or more
+    before today's: a planner read An Giang's forecasts for July 2022 to June 2023 in
+    December 2026 as an outlook, with nothing said of it (the table's last-price date is
+    easy to pass over). Forecasting from old prices is no mistake (a backtest by hand, the
+    only file a user has), so it is said, not refused; the bulletin, read by farmers,
+    refuses stale prices. Counted from the forecasts of the series that end latest, as
+    they start: after a latest price held back as mistyped too. Series that stop before the
+    others are said apart (:func:`note_stale_series`)."""
+    if forecasts.empty:
         return
     from forecast.bulletin.facts import period_of
-    from forecast.table import table_freq
+    from forecast.table import KEY, table_freq
 
-    freq = "weekly" if table_freq(prices) == "weekly" else "monthly"
-    now, latest = period_of(today(), freq), period_of(prices["date"].max(), freq)
+    freq = "weekly" if table_freq(forecasts) == "weekly" else "monthly"
+    now = period_of(today(), freq)
+    first = forecasts.groupby(list(KEY), observed=True, sort=False)["date"].min().max()
     if freq == "weekly":
-        behind, unit, given = (now - latest).days // 7, "week", f"{latest:%Y-%m-%d}"
+        past, unit, given = (now - first).days // 7, "week", f"{first:%Y-%m-%d}"
     else:
-        behind = (now.year - latest.year) * 12 + now.month - latest.month
-        unit, given = "month", f"{latest:%Y-%m}"
-    past = behind - 1  # the periods from the latest price's to today's, neither counted
+        past = (now.year - first.year) * 12 + now.month - first.month
+        unit, given = "month", f"{first:%Y-%m}"
     if past < PAST_PERIODS_SAID:
         return
     what = (
         f"every step of the {horizon}-{unit} forecast is already past"
         if past >= horizon
-        else f"the forecasts' first {past} {unit}s are already past"
+        else f"their first {past} {unit}s are already past"
     )
     say_note(
-        f"the latest price is of {given}, {behind} {unit}s before today "
+        f"these forecasts start in {given}, {past} {unit}s before today "
         f"({today():%Y-%m-%d}): {what}; bring newer prices for an outlook from today"
     )
 

@@ -192,6 +192,8 @@ def fan_chart(
     if observed.empty:
         raise ValueError("history has no prices")
     last_date, last_price = observed.index[-1], float(observed.iloc[-1])
+    # Found on the whole history: a window that starts inside a gap has no price before it.
+    gaps = unpriced_spans(history)
     if last_n is not None:
         if last_n < 1:
             raise ValueError(f"last_n must be at least 1, not {last_n}")
@@ -230,7 +232,7 @@ def fan_chart(
     profile = harvest_profile(rows)
     # Harvests are shaded where there are prices or forecasts: a planner read the 20 months
     # WFP did not price An Giang's rice as harvests over an empty axis. The gap says so.
-    gaps = unpriced_spans(history)
+    gaps = [(max(left, start), right) for left, right in gaps if right > start]
     for left, right in gaps:
         ax.text(
             left + (right - left) / 2,
