@@ -354,6 +354,10 @@ def test_relative_mae_skips_series_without_a_usable_baseline():
         columns=[*KEY, "model", "mae"],
     )
     assert relative_mae_geomean(scores)["ets"] == pytest.approx(0.5)
+    # A baseline's error of float noise (a flat price forecast through logs) is no error:
+    # the series is skipped, not a ratio of 1e13 that outweighs every other series.
+    noisy = scores.assign(mae=scores["mae"].where(scores["mae"] > 0, 7e-15))
+    assert relative_mae_geomean(noisy)["ets"] == pytest.approx(0.5)
 
 
 def test_relative_mae_usage_errors():
