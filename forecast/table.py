@@ -312,8 +312,24 @@ def one_letter_twins(
         if known is None:
             found = found[found["_i"] < found["_j"]]
         for i, j in zip(found["_i"], found["_j"], strict=True):
-            pairs.append((tuple(mine.iloc[i]), tuple(theirs.iloc[j])))
+            a, b = tuple(mine.iloc[i]), tuple(theirs.iloc[j])
+            at = KEY.index(name)
+            if not _codes_apart(str(a[at]), str(b[at])):
+                pairs.append((a, b))
     return pairs
+
+
+def _codes_apart(a: str, b: str) -> bool:
+    """Whether names ``a`` and ``b`` differ only in a word written in capitals, a code:
+    the Pink Sheet's "Wheat, US HRW" and "Wheat, US SRW" are two wheats (hard and soft red
+    winter), and the spelling note's remove command would have deleted one."""
+    import re
+
+    words_a, words_b = re.findall(r"\w+", a), re.findall(r"\w+", b)
+    if len(words_a) != len(words_b):
+        return False
+    apart = [(x, y) for x, y in zip(words_a, words_b, strict=True) if x != y]
+    return len(apart) == 1 and all(len(w) >= 2 and w.isupper() for w in apart[0])
 
 
 def _one_letter_pairs(values: set[str]) -> list[tuple[str, str]]:

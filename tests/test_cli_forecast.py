@@ -2363,6 +2363,12 @@ def test_a_last_price_years_after_the_rest_of_its_series_is_said(tmp_path):
         "from there; if a date is mistyped, fix it in typo_year.csv"
     ) in said, said
     assert "Rice | B" not in said.split("a year or more after")[1]
+    # Two late prices are both named, as data check names them (a test read "2025-05" of
+    # a series whose 2025-04 was late too).
+    two = _notes_of_naive(
+        _price_file(tmp_path, "two.csv", [*rows, "2026-05-01,Rice,A,Retail,kg,VND,9050"])
+    )
+    assert "(Rice | A | Retail | VND/kg: 2026-05 and 2026-06, after none since 2021-05)" in two
     # A backtest scores windows before it: no word of forecasts starting from there, nor of
     # the stale series' (nothing is forecast from their last price either).
     backtest = run("backtest", "-i", _price_file(tmp_path, "typo_year.csv", rows), "-j", 1)
@@ -2550,3 +2556,20 @@ def test_forecasts_already_past_are_counted_from_where_they_start(monkeypatch, t
     assert past_note(weekly, "2026-12-03") == []  # the week of 23 November alone is past
     (note,) = past_note(weekly, "2026-12-10")
     assert "start in 2026-11-23, 2 weeks before today (2026-12-10): their first 2 weeks" in note
+
+
+def test_the_outlier_note_says_which_of_cleanings_flagged_prices_it_counts(tmp_path):
+    """An analyst read "130 prices look like outliers" beside ingest's and data check's 205
+    flagged: the note names only those far off the prices around them, and now says so."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    months = pd.date_range("2022-01-01", periods=36, freq="MS")
+    prices = [210 if i == 20 else 108 if i == 10 else 100 + (i % 2) / 2 for i in range(36)]
+    rows += [f"{d:%Y-%m-%d},Rice,A,Retail,kg,USD,{p}" for d, p in zip(months, prices, strict=True)]
+    path = _price_file(tmp_path, "outliers.csv", rows)
+    assert "2 outliers flagged (kept)" in run("data", "check", path).stdout
+    result = run("forecast", "-i", path, "-m", "naive", "-h", 1, "-j", 1, "-q")
+    assert result.exit_code == 0, result.output
+    assert (
+        "1 price looks like an outlier and was kept (1.2× or more off the prices around them, "
+        "of 2 cleaning flagged), e.g. Rice | A | Retail | USD/kg 2023-09: 210"
+    ) in result.stderr, result.stderr

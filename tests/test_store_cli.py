@@ -179,6 +179,10 @@ def test_a_product_name_one_letter_off_is_said_at_ingest(tmp_path):
         "Sầu riêng Ri7": (mondays, lambda i: 90_000),
         "Bưởi da xanh": (mondays, lambda i: 42_000),
         "Buoi da xan": (mondays[:1], lambda i: 41_000),
+        # Codes in capitals are names of their own: the Pink Sheet's hard and soft red
+        # winter wheats (the note's remove command would have deleted one).
+        "Wheat US HRW": (mondays, lambda i: 7_000),
+        "Wheat US SRW": (mondays, lambda i: 6_500),
     }
     first = run("ingest", depot_file(tmp_path / "both.csv", both), "--db", "new.duckdb")
     said = " ".join(first.stdout.split())

@@ -1873,8 +1873,17 @@ def note_outliers(
         if n > 1
         else "1 price looks like an outlier and was"
     )
+    # Said against the count cleaning flagged (ingest and data check give that one): "130
+    # prices look like outliers" beside ingest's 205 read as two counts of one thing.
+    flagged_n = int(flagged.sum())
+    among = (
+        f" ({NOTED_OUTLIER:g}× or more off the prices around them, of {flagged_n:,} "
+        "cleaning flagged)"
+        if flagged_n > n
+        else ""
+    )
     say_note(
-        f"{what} kept, e.g. {examples}; if one is a typo, it skews its series' "
+        f"{what} kept{among}, e.g. {examples}; if one is a typo, it skews its series' "
         f"{skews}: {fix or f'check {path.name}'}"
     )
 
@@ -2041,8 +2050,11 @@ def note_lone_last_prices(
     if lone.empty:
         return
     labels = [series_label(key) for key in lone[list(KEY)].itertuples(index=False)]
+    # Every late price, as data check names them: "2025-05, after none since 2024-02" of
+    # Bandarawela's beans, whose 2025-04 was late too (and the remove command took both).
     examples = "; ".join(
-        f"{label}: {row.last:%Y-%m}, after none since {row.before:%Y-%m}"
+        f"{label}: {' and '.join(f'{d:%Y-%m}' for d in row.late)}, "
+        f"after none since {row.before:%Y-%m}"
         for label, row in zip(labels[:shown], lone.head(shown).itertuples(index=False), strict=True)
     )
     more = f" and {len(lone) - shown:,} more" if len(lone) > shown else ""
@@ -2113,7 +2125,8 @@ def note_past_forecasts(forecasts, horizon: int) -> None:
 
     freq = "weekly" if table_freq(forecasts) == "weekly" else "monthly"
     now = period_of(today(), freq)
-    first = forecasts.groupby(list(KEY), observed=True, sort=False)["date"].min().max()
+    starts = forecasts.groupby(list(KEY), observed=True, sort=False)["date"].min()
+    first = starts.max()
     if freq == "weekly":
         past, unit, given = (now - first).days // 7, "week", f"{first:%Y-%m-%d}"
     else:
@@ -2126,8 +2139,11 @@ def note_past_forecasts(forecasts, horizon: int) -> None:
         if past >= horizon
         else f"their first {past} {unit}s are already past"
     )
+    # The forecasts of series that end earlier start earlier (the Thai file's cassava flour
+    # in 2020-02, the rest in 2020-04): "or before" for them.
+    earlier = " or before" if (starts < first).any() else ""
     say_note(
-        f"these forecasts start in {given}, {past} {unit}s before today "
+        f"these forecasts start in {given}{earlier}, {past} {unit}s before today "
         f"({today():%Y-%m-%d}): {what}; bring newer prices for an outlook from today"
     )
 
