@@ -320,6 +320,13 @@ UNITS = [
     ("cái", "count", 1.0, "unit", 1.0),
     ("chục", "count", 12.0, "chục", 1.0),
     ("Chuc", "count", 12.0, "chục", 1.0),
+    # A chục that says its nuts (the forecast table's own "chục of 14 nuts" too): its own
+    # size, whatever --chuc says for the file.
+    ("chục (14 trái)", "count", 14.0, "chục", 1.0),
+    ("Chục 16", "count", 16.0, "chục", 1.0),
+    ("chục14", "count", 14.0, "chục", 1.0),
+    ("chục of 14 nuts", "count", 14.0, "chục", 1.0),
+    ("chục (100 trái)", "other", 1.0, "chục (100 trái)", 1.0),  # no chục holds 100
     ("dozen", "count", 12.0, "dozen", 1.0),
     ("tá", "count", 12.0, "dozen", 1.0),
     ("L", "volume", 1.0, "L", 1.0),

@@ -607,7 +607,21 @@ def test_a_week_without_chuc_is_read_per_the_stored_historys_chuc(tmp_path):
         encoding="utf-8",
     )
     said = " ".join(run("ingest", both, "--db", two).stdout.split())
-    assert "ingest it again with --chuc 14" in said and "ingest it again with --chuc 16" in said
+    assert "write its unit 'chục (14 trái)' and ingest it again" in said
+    assert "write its unit 'chục (16 trái)' and ingest it again" in said
+    # As told: each market's chục written in the file, which one --chuc for the file cannot
+    # say (a depot's sheet with Mỏ Cày Bắc's 14 beside Chợ Lách's 16).
+    both.write_text(
+        "date,commodity,market,price_type,unit,currency,price\n"
+        "2025-12-01,Dừa khô,Mỏ Cày Bắc,Retail,chục (14 trái),VND,113000\n"
+        "2025-12-01,Dừa khô,Chợ Lách,Retail,chục 16,VND,113000\n",
+        encoding="utf-8",
+    )
+    said = " ".join(run("ingest", both, "--db", two).stdout.split())
+    assert "revised 2" in said and "read per chục of 14 or 16 nuts; stored per nut" in said, said
+    stored = load_prices(open_store(two)).set_index(["market", "date"])["price"]
+    assert stored[("Mỏ Cày Bắc", pd.Timestamp("2025-12-01"))] == pytest.approx(113_000 / 14)
+    assert stored[("Chợ Lách", pd.Timestamp("2025-12-01"))] == pytest.approx(113_000 / 16)
     # A market new to the store beside one it reads per 14: the new one is not given the
     # other's 14 (a test: 100.000 per chục read 7,143 a nut); the file is read per 12, said.
     beside = tmp_path / "beside.csv"
@@ -622,7 +636,7 @@ def test_a_week_without_chuc_is_read_per_the_stored_historys_chuc(tmp_path):
     assert run("ingest", week("h.csv", "2025-11-24", 111_000), *args).exit_code == 0
     said = " ".join(run("ingest", beside, "--db", third).stdout.split())
     assert "as the store's latest file of it was" not in said
-    assert "ingest it again with --chuc 14" in said
+    assert "write its unit 'chục (14 trái)' and ingest it again (or give --chuc 14" in said
     new = load_prices(open_store(third))
     assert new.loc[new["market"] == "Phước Mỹ Trung", "price"].tolist() == [
         pytest.approx(100_000 / 12)

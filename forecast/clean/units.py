@@ -196,6 +196,15 @@ class ParsedUnit:
 _ABBREVIATION_DOT = re.compile(r"(?<=[^\W\d_])\.$")
 
 
+#: A chục that says its nuts: "chục (14 trái)", "chục 14", "chục14", "chục of 14 nuts"
+#: (the forecast table's own words), on folded text. A depot writing Mỏ Cày Bắc's chục of
+#: 14 beside Bến Tre's 12 in one sheet can write each as it is, which --chuc (one size a
+#: file) cannot.
+_CHUC_OF = re.compile(r"^chuc\s*(?:of\s*)?\(?\s*(\d{1,2})\s*(?:trai|qua|nuts?)?\s*\)?$")
+#: The nuts a written chục may hold: more is no chục (see the CLI's --chuc).
+CHUC_SIZES = range(2, 31)
+
+
 def _single(word: str, accented: str, chuc_size: int) -> tuple[str, float, str] | None:
     if accented in _ACCENTED:
         return _ACCENTED[accented]
@@ -233,6 +242,8 @@ def parse_unit(value: object, chuc_size: int = 12) -> ParsedUnit:
     if found := _single(text, accented, chuc_size):
         dimension, size, name = found
         return ParsedUnit(dimension, size, name, scale)
+    if (m := _CHUC_OF.match(text)) and int(m[1]) in CHUC_SIZES:
+        return ParsedUnit("count", float(m[1]), CHUC, scale)
     m = _PACK.match(text) or _PACK_FIRST.match(text)
     if m and (found := _single(m[2].strip(), m[2].strip(), chuc_size)):
         dimension, size, name = found

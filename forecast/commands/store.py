@@ -215,9 +215,11 @@ def _print_ingest(results) -> None:
             console.print(
                 f"  [bold yellow]chục[/bold yellow] {unlike['series']} read per chục of "
                 f"{unlike['now']} nuts; the store's latest file of it, per chục of "
-                f"{unlike['stored']}. If this file's chục is {unlike['stored']} too, ingest it "
-                f"again with --chuc {unlike['stored']} (its prices are then revised); if the "
-                f"depot now counts {unlike['now']}, nothing to do",
+                f"{unlike['stored']}. If this file's chục is {unlike['stored']} too, write "
+                f"its unit 'chục ({unlike['stored']} trái)' and ingest it again (or give "
+                f"--chuc {unlike['stored']} when every chục in the file holds "
+                f"{unlike['stored']}); its prices are then revised. If the depot now counts "
+                f"{unlike['now']}, nothing to do",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -282,8 +284,14 @@ def _print_chuc(conversions: list[dict], per_chuc: dict[tuple, int]) -> None:
         if quoted
         else "quoted per their other unit in bulletins, as most of their prices are"
     )
+    # "(--chuc)" where the option (or its default) set the size; a unit that says its nuts
+    # ("chục (14 trái)") set its own.
+    from forecast.clean.units import parse_unit
+
+    said = [parse_unit(c["from"], 0).size > 0 for c in read]
+    where = "" if all(said) else " (--chuc)" if not any(said) else " (--chuc, or as written)"
     console.print(
-        f"  unit    {first} read per chục of {' or '.join(map(str, sizes))} nuts (--chuc); "
+        f"  unit    {first} read per chục of {' or '.join(map(str, sizes))} nuts{where}; "
         f"stored per nut, {bulletins}",
         markup=False,
         highlight=False,
