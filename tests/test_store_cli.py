@@ -2313,3 +2313,46 @@ def test_a_first_week_on_monday_the_1st_stays_weekly_in_a_store_of_both_frequenc
     assert list(pd.read_csv(out)["date"]) == ["2025-12-08", "2025-12-15"]
     sms = run("bulletin", "--db", db, "-s", "Xoài", "--format", "sms", "-m", "naive")
     assert sms.exit_code == 0 and "tuan 1-7/12/2025" in sms.stdout, sms.output
+
+
+def test_a_row_a_year_before_a_weeks_other_prices_is_said_when_it_revises(tmp_path):
+    """A depot's week sheet had one row typed 23/11/2025 for 2026: it revised last year's
+    durian price without a word, and the bulletin's "vs last year" went from +2.2 % to
+    -1.1 % for the same price. A history file revising old prices is not said."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    mondays = pd.date_range("2024-11-04", "2026-11-16", freq="W-MON")
+    history = tmp_path / "history.csv"
+    history.write_text(
+        head
+        + "".join(
+            f"{d:%Y-%m-%d},Sầu riêng,M,Wholesale,kg,VND,{90_000 + 1_000 * (i % 3)}\n"
+            f"{d:%Y-%m-%d},Bưởi,M,Wholesale,kg,VND,{45_000 + 1_000 * (i % 3)}\n"
+            for i, d in enumerate(mondays)
+        ),
+        "utf-8",
+    )
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", history, "--db", db).exit_code == 0
+    week = tmp_path / "week.csv"
+    week.write_text(
+        head + "2025-11-24,Sầu riêng,M,Wholesale,kg,VND,94000\n"
+        "2026-11-23,Bưởi,M,Wholesale,kg,VND,46000\n",
+        "utf-8",
+    )
+    said = " ".join(run("ingest", week, "--db", db).stdout.split())
+    assert (
+        "date 1 revised price is dated a year or more before the file's other prices "
+        "(2025-11-24, beside 2026-11-23). If a year is mistyped, put the old price back "
+        "(91,000 on 2025-11-24)"
+    ) in said, said
+    # The same old price revised by a file of many dates (a corrected history): no word.
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(
+        history.read_text("utf-8").replace(
+            "2025-11-10,Sầu riêng,M,Wholesale,kg,VND,92000",
+            "2025-11-10,Sầu riêng,M,Wholesale,kg,VND,92500",
+        ),
+        "utf-8",
+    )
+    again = " ".join(run("ingest", fixed, "--db", db).stdout.split())
+    assert "revised" in again and "a year or more before" not in again, again

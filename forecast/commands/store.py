@@ -162,6 +162,7 @@ def _print_ingest(results) -> None:
                 r.revised,
                 shown=10,
             )
+            _print_year_apart(r)
         _print_new_beside_stored(
             r.twins,
             "spelling",
@@ -338,6 +339,32 @@ def _outlier_text(row) -> str:
     median = row.local_median
     around = "" if math.isnan(median) else f" (around it: {money(median)})"
     return f"{money(row.price)}{around}"
+
+
+def _print_year_apart(r) -> None:
+    """The revisions a year before a recent file's other prices, said as a likely mistyped
+    year, with how to put the old price back (the file that had it is in the store already,
+    so ingesting it again adds nothing)."""
+    import pandas as pd
+
+    apart = r.year_apart_revisions()
+    if apart.empty:
+        return
+    first = apart.iloc[0]
+    others = r.file_dates.difference(pd.DatetimeIndex(apart["date"].unique()))
+    n = len(apart)
+    was = "price is" if n == 1 else "prices are"
+    console.print(
+        f"  [bold yellow]date[/bold yellow]    {n:,} revised {was} "
+        f"dated a year or more before the file's other prices ({first['date']:%Y-%m-%d}, "
+        f"beside {others.min():%Y-%m-%d}"
+        + (f" to {others.max():%Y-%m-%d}" if others.max() != others.min() else "")
+        + f"). If a year is mistyped, put the old price back ({money(first['old_price'])} on "
+        f"{first['date']:%Y-%m-%d}) with a file of that date and price, then ingest the row "
+        "with its right year",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _print_price_changes(heading: str, rows, total: int, shown: int) -> None:

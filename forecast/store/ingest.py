@@ -80,6 +80,13 @@ _JOIN_KEY = " AND ".join(f"prices.{c} = c.{c}" for c in (*KEY, "date"))
 _ESTIMATE = "list_contains(string_split({}, ';'), 'interpolated')"
 
 
+#: A price this many days or more before a recent file's other prices is "a year apart"
+#: (see IngestResult.year_apart_revisions) ...
+YEAR_APART_DAYS = 300
+#: ... in a file whose other prices lie within this many days (a week's or a month's sheet).
+RECENT_FILE_DAYS = 62
+
+
 @dataclass
 class IngestResult:
     """What one ``ingest`` did with one file.
@@ -145,6 +152,22 @@ class IngestResult:
     #: Options the file could not tell and were taken from the store (``dayfirst``,
     #: ``freq``), so that 'cropcast data check' reads the file as the ingest did.
     read_with: dict[str, Any] = field(default_factory=dict)
+    #: The dates of the file's prices, as cleaning put them (see year_apart_revisions).
+    file_dates: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([]))
+
+    def year_apart_revisions(self) -> pd.DataFrame:
+        """The revisions dated a year or more before every other date of a file whose other
+        dates lie within ``RECENT_FILE_DAYS``: a week's sheet with one row typed 2025 for
+        2026 revised last year's durian price in silence, and the bulletin's "vs last year"
+        went from +2.2 % to -1.1 % for the same price."""
+        if self.revisions.empty or len(self.file_dates) < 2:
+            return self.revisions.iloc[0:0]
+        latest = self.file_dates.max()
+        old = self.file_dates[self.file_dates <= latest - pd.Timedelta(days=YEAR_APART_DAYS)]
+        rest = self.file_dates.difference(old)
+        if old.empty or rest.empty or (rest.max() - rest.min()).days > RECENT_FILE_DAYS:
+            return self.revisions.iloc[0:0]
+        return self.revisions[self.revisions["date"].isin(old)]
 
     @property
     def estimates_replaced(self) -> int:
@@ -454,6 +477,7 @@ def ingest_file(
         # but for one row per chục was quoted "112,000 a chục of 14" (a test).
         ingested.per_chuc = per_chuc
         ingested.read_with = read_with
+        ingested.file_dates = pd.DatetimeIndex(result.prices["date"].unique()).sort_values()
     return ingested
 
 
