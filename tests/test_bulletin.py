@@ -233,6 +233,13 @@ def test_a_season_after_the_outlook_is_not_said_to_be_missing_from_it():
     assert tet.tet == pd.Timestamp("2027-02-06") and not tet.in_outlook
     (tet_soon,) = harvest_notes(_key("Bưởi da xanh"), week, "weekly", 8, calendar)
     assert tet_soon.in_outlook
+    # The weeks to 27 December hold two days of a run-up from the 26th: too few for the
+    # outlook to be said to miss it (a depot tester read "no Tết rise this year").
+    edge = pd.Timestamp("2026-11-30")
+    (tet_edge,) = harvest_notes(_key("Bưởi da xanh"), edge, "weekly", 3, calendar)
+    assert not tet_edge.in_outlook
+    (tet_week,) = harvest_notes(_key("Bưởi da xanh"), edge, "weekly", 4, calendar)
+    assert tet_week.in_outlook  # a whole week of it
     y = pd.Series(
         [100.0 + i for i in range(14)], index=pd.date_range("2024-10-01", periods=14, freq="MS")
     )

@@ -860,7 +860,11 @@ def harvest_notes(
                         before_tet=outlook_start < tet,
                         unseen_years=unseen[0],
                         unseen_since=unseen[1],
-                        in_outlook=max(start, outlook_start) < min(tet, outlook_end)
+                        # Half an outlook period of the run-up at least: the weeks to
+                        # 27 December held two days of a run-up from the 26th, and the note
+                        # said the outlook "does not show that rise" (a depot tester).
+                        in_outlook=min(tet, outlook_end) - max(start, outlook_start)
+                        >= (outlook_end - outlook_start) / (2 * horizon)
                         or outlook_start >= tet,
                     )
                 )
