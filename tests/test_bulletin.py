@@ -3350,3 +3350,31 @@ def test_a_weekly_outlook_counts_each_week_in_its_thursdays_month(week, months):
 
 def test_a_monthly_outlook_counts_its_months():
     assert upcoming_months(pd.Timestamp("2026-11-01"), "monthly", 3) == [12, 1, 2]
+
+
+def test_a_new_product_one_letter_from_an_old_one_is_said_before_sending(tmp_path):
+    """Ingest warned of 'Bưởi da xah', but the bulletin printed it as a product of its own
+    and the SMS went out with it (a depot tester): whoever sends may not have read ingest."""
+    from cli_checks import depot_file
+
+    mondays = pd.date_range("2026-06-01", periods=26, freq="W-MON")
+    db = tmp_path / "d.duckdb"
+    history = {"Bưởi da xanh": (mondays, lambda i: 42_000 + 100 * (i % 3))}
+    assert run("ingest", depot_file(tmp_path / "h.csv", history), "--db", db).exit_code == 0
+    typo = {"Bưởi da xah": ([mondays[-1]], lambda i: 43_000)}
+    assert run("ingest", depot_file(tmp_path / "w.csv", typo), "--db", db).exit_code == 0
+    result = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        "note: 1 new series in this bulletin is one letter from a series with a longer "
+        "history: 'Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg' (1 price) beside 'Bưởi da "
+        "xanh | Mỏ Cày Bắc | Farmgate | VND/kg' (26)"
+    ) in said, said
+    assert 'store remove -s "Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg"' in said
+    # Taken out as told: no word.
+    run(
+        "store", "remove", "-s", "Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg", "--db", db, "--yes"
+    )
+    again = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q", "--no-archive")
+    assert again.exit_code == 0 and "one letter" not in again.stderr

@@ -263,6 +263,7 @@ def _make_bulletin(
             "Choose an earlier --as-of or other --series",
         )
     note_left_out(inputs.facts, prices)
+    note_misspelt_products(inputs.facts, every)
     err = Console(stderr=True)
     for item in inputs.facts.series:
         if item.note and not quiet:
@@ -318,6 +319,44 @@ def _check_fresh(prices, stamp, *, refuse: bool) -> None:
             f"Bring newer prices, or give --as-of {given} to send that bulletin as of then",
         )
     say_note(f"{said}. Bring newer prices before sending it, or give --as-of {given}")
+
+
+#: A series with fewer prices than this, one letter from another, is said as a likely
+#: misspelling in the bulletin that shows it (two old series one letter apart are two).
+NEW_SERIES_PRICES = 12
+
+
+def note_misspelt_products(facts, every, shown: int = 2) -> None:
+    """One line on stderr for the bulletin's new series whose product or market is one
+    letter from another series' (``forecast.table.one_letter_twins``): ingest said it, but
+    whoever sends the bulletin may not have read that, and "Bưởi da xah" went out by SMS
+    as a product of its own (a depot tester)."""
+    from forecast.table import KEY, one_letter_twins, series_label
+
+    shown_keys = {s.key for s in facts.series}
+    if not shown_keys:
+        return
+    counts = every.groupby(list(KEY), observed=True).size()
+    pairs = []
+    for a, b in one_letter_twins(every):
+        for new, old in ((a, b), (b, a)):
+            if new in shown_keys and counts.get(new, 0) < NEW_SERIES_PRICES <= counts.get(old, 0):
+                pairs.append((new, old))
+    if not pairs:
+        return
+    examples = "; ".join(
+        f"'{series_label(new)}' ({counted(int(counts[new]), 'price')}) beside "
+        f"'{series_label(old)}' ({int(counts[old]):,})"
+        for new, old in pairs[:shown]
+    )
+    more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+    say_note(
+        f"{len(pairs)} new series in this bulletin {'is' if len(pairs) == 1 else 'are'} one "
+        f"letter from a series with a longer history: {examples}{more}; if misspelt, take "
+        "it out with "
+        f"'cropcast store remove -s \"{series_label(pairs[0][0])}\"' and ingest its prices "
+        "under the right name before sending"
+    )
 
 
 def note_left_out(facts, prices, shown: int = 2) -> None:
