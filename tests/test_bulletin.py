@@ -3355,8 +3355,6 @@ def test_a_monthly_outlook_counts_its_months():
 def test_a_new_product_one_letter_from_an_old_one_is_said_before_sending(tmp_path):
     """Ingest warned of 'Bưởi da xah', but the bulletin printed it as a product of its own
     and the SMS went out with it (a depot tester): whoever sends may not have read ingest."""
-    from cli_checks import depot_file
-
     mondays = pd.date_range("2026-06-01", periods=26, freq="W-MON")
     db = tmp_path / "d.duckdb"
     history = {"Bưởi da xanh": (mondays, lambda i: 42_000 + 100 * (i % 3))}
