@@ -857,6 +857,18 @@ def test_a_summary_says_how_many_markets_moved_its_way_when_they_split():
     assert summary_sentence(split, "vi") == "Nhìn chung, giá gạo (2/3 thị trường) giảm nhẹ."
     together = month(-4.0, -3.5, -3.0)
     assert summary_sentence(together, "en") == "Overall, rice prices fell slightly."
+    # A name in brackets already takes the count inside them: "durian (Ri6, in 2 of 3
+    # markets)", not "durian (Ri6) (in 2 of 3 markets)" (a depot tester).
+    durian = BulletinFacts(
+        split.as_of,
+        tuple(replace(s, key=("Sầu riêng Ri6", *s.key[1:])) for s in split.series),
+        3,
+        "naive",
+    ).select(lambda _: True)
+    assert summary_sentence(durian, "en") == (
+        "Overall, durian (Ri6, in 2 of 3 markets) prices fell slightly."
+    )
+    assert commodity_name("Cacao hạt khô", "en").startswith("Cocoa")  # as depots write it
     # How strongly: as the markets that went its way (+4.7 and +6.4 % is "rose", not
     # "rose slightly", beside a third at -1 %).
     assert summary_sentence(month(4.7, -1.0, 6.4), "vi") == (

@@ -131,6 +131,16 @@ def _part(names: str, verb: str, place: str | None, lang: str) -> str:
     return w["part_abroad"].format(names=names, verb=verb, place=country_name(place, lang))
 
 
+def _with_markets(name: str, markets: str | None) -> str:
+    """``name`` with its markets in brackets, inside the brackets it has: "pomelo (da xanh,
+    Chợ Lách)", not "pomelo (da xanh) (Chợ Lách)" (a depot tester)."""
+    if markets is None:
+        return name
+    if name.endswith(")"):
+        return f"{name[:-1]}, {markets})"
+    return f"{name} ({markets})"
+
+
 def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
     """The products the table shows that the summary does not speak for, as it names them:
     those with an older price than the bulletin's period, and those priced this period
@@ -164,8 +174,10 @@ def _not_summed(facts: BulletinFacts, lang: str) -> tuple[list[str], list[str]]:
     def named(which: str) -> list[str]:
         return [
             _placed(
-                commodity_lower(commodity, lang)
-                + (f" ({_markets_said(markets, lang)})" if commodity in summed | both else ""),
+                _with_markets(
+                    commodity_lower(commodity, lang),
+                    _markets_said(markets, lang) if commodity in summed | both else None,
+                ),
                 places[which, commodity],
                 lang,
             )
@@ -221,9 +233,9 @@ def headline_names(summary: Sequence[CommodityMovement], lang: str) -> dict[tupl
         unclear = (bare and same_kind[kind, item.place] > 1) or same_name[names[at], item.place] > 1
         if item.movement != "mixed" and 0 < item.agreeing < item.series:  # how many went it
             said = words(lang)["n_of_markets"].format(k=item.agreeing, total=item.series)
-            names[at] += f" ({said})"
+            names[at] = _with_markets(names[at], said)
         elif unclear and item.markets:
-            names[at] += f" ({_markets_said(item.markets, lang)})"
+            names[at] = _with_markets(names[at], _markets_said(item.markets, lang))
     return names
 
 

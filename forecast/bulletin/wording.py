@@ -657,6 +657,8 @@ def _key(text: str) -> str:
 for _english, _vietnamese in COMMODITIES_VI.items():
     _EN_FROM_VI.setdefault(_key(_vietnamese), _english)
 _EN_FROM_VI[_key("Lúa")] = "rice (paddy)"  # "rice" subscribers want paddy prices too
+# Cocoa as depots write it too: "Cacao hạt khô" (dried beans) stayed Vietnamese in English.
+_EN_FROM_VI[_key("Cacao")] = _EN_FROM_VI[_key("Ca cao")]
 #: Vietnamese grades back to English ("trắng" -> "white"), for the rest of a Vietnamese name
 #: that is one of them; a variety ("da xanh", "ST25", "Ri6") is a name and stays as written.
 _QUALIFIERS_EN_FROM_VI: dict[str, str] = {
