@@ -329,7 +329,12 @@ def _codes_apart(a: str, b: str) -> bool:
     if len(words_a) != len(words_b):
         return False
     apart = [(x, y) for x, y in zip(words_a, words_b, strict=True) if x != y]
-    return len(apart) == 1 and all(len(w) >= 2 and w.isupper() for w in apart[0])
+    # Short: "SORGUM" for "SORGHUM" in a file written in capitals is a misspelling still.
+    return len(apart) == 1 and all(2 <= len(w) <= CODE_LETTERS and w.isupper() for w in apart[0])
+
+
+#: The most letters of a word in capitals read as a code ("HRW", "DAP", "TSP").
+CODE_LETTERS = 4
 
 
 def _one_letter_pairs(values: set[str]) -> list[tuple[str, str]]:

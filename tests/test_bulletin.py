@@ -3381,7 +3381,8 @@ def test_a_new_product_one_letter_from_an_old_one_is_said_before_sending(tmp_pat
         "history: 'Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg' (1 price) beside 'Bưởi da "
         "xanh | Mỏ Cày Bắc | Farmgate | VND/kg' (26)"
     ) in said, said
-    assert 'store remove -s "Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg"' in said
+    # The command names the store the bulletin read (--db), quoted to be pasted.
+    assert f"store remove -s 'Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg' --db {db}" in said
     # Taken out as told: no word.
     run(
         "store", "remove", "-s", "Bưởi da xah | Mỏ Cày Bắc | Farmgate | VND/kg", "--db", db, "--yes"

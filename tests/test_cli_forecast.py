@@ -2573,3 +2573,15 @@ def test_the_outlier_note_says_which_of_cleanings_flagged_prices_it_counts(tmp_p
         "1 price looks like an outlier and was kept (1.2× or more off the prices around them, "
         "of 2 cleaning flagged), e.g. Rice | A | Retail | USD/kg 2023-09: 210"
     ) in result.stderr, result.stderr
+
+
+def test_late_weeks_are_named_by_their_days(tmp_path):
+    """Two late weeks of one month read "2026-05 and 2026-05" (a review)."""
+    rows = ["date,commodity,market,price_type,unit,currency,price"]
+    weeks = pd.date_range("2023-01-02", "2024-05-27", freq="W-MON")
+    rows += [
+        f"{d:%Y-%m-%d},Rice,A,Retail,kg,VND,{8000 + 10 * (i % 4)}" for i, d in enumerate(weeks)
+    ]
+    rows += ["2026-05-04,Rice,A,Retail,kg,VND,9000", "2026-05-11,Rice,A,Retail,kg,VND,9010"]
+    said = _notes_of_naive(_price_file(tmp_path, "weeks.csv", rows))
+    assert "Rice | A | Retail | VND/kg: 2026-05-04 and 2026-05-11, after none since" in said, said

@@ -183,10 +183,14 @@ def test_a_product_name_one_letter_off_is_said_at_ingest(tmp_path):
         # winter wheats (the note's remove command would have deleted one).
         "Wheat US HRW": (mondays, lambda i: 7_000),
         "Wheat US SRW": (mondays, lambda i: 6_500),
+        # ... but a long word in capitals typed wrong is a misspelling still.
+        "SORGHUM": (mondays, lambda i: 1_000),
+        "SORGUM": (mondays[:1], lambda i: 1_000),
     }
     first = run("ingest", depot_file(tmp_path / "both.csv", both), "--db", "new.duckdb")
     said = " ".join(first.stdout.split())
-    assert said.count("(one letter apart)") == 1
+    assert said.count("(one letter apart)") == 2
+    assert "'SORGHUM | Mỏ Cày Bắc | Farmgate | VND/kg' and 'SORGUM |" in said
     assert "'Buoi da xan | Mỏ Cày Bắc | Farmgate | VND/kg' and 'Bưởi da xanh |" in said
     assert "Ri6" not in said
     # Both stored now: a later file holding both is not told again (a review).
@@ -2341,7 +2345,7 @@ def test_a_row_a_year_before_a_weeks_other_prices_is_said_when_it_revises(tmp_pa
     )
     said = " ".join(run("ingest", week, "--db", db).stdout.split())
     assert (
-        "date 1 revised price is dated a year or more before the file's other prices "
+        "date 1 revised price is dated about a year or more before the file's other prices "
         "(2025-11-24, beside 2026-11-23). If a year is mistyped, put the old price back "
         "(91,000 on 2025-11-24)"
     ) in said, said
@@ -2356,3 +2360,25 @@ def test_a_row_a_year_before_a_weeks_other_prices_is_said_when_it_revises(tmp_pa
     )
     again = " ".join(run("ingest", fixed, "--db", db).stdout.split())
     assert "revised" in again and "a year or more before" not in again, again
+
+
+def test_a_chuc_written_with_its_nuts_is_not_read_per_the_stores_chuc(tmp_path):
+    """A week written "chục (14 trái)" beside a store read per 12 was said to be read per
+    12 "as the store's latest file of it was", and told to write 'chục (12 trái)' (a
+    review): the depot wrote its 14 on purpose, and it is read so, in silence."""
+    head = "date,commodity,market,price_type,unit,currency,price\n"
+    history = tmp_path / "h.csv"
+    history.write_text(
+        head + "2025-11-17,Dừa khô,Bến Tre,Retail,chục,VND,119000\n"
+        "2025-11-24,Dừa khô,Bến Tre,Retail,chục,VND,120000\n",
+        "utf-8",
+    )
+    db = tmp_path / "s.duckdb"
+    assert run("ingest", history, "--db", db, "--freq", "weekly").exit_code == 0
+    week = tmp_path / "w.csv"
+    week.write_text(head + "2025-12-01,Dừa khô,Bến Tre,Retail,chục (14 trái),VND,140000\n", "utf-8")
+    said = " ".join(run("ingest", week, "--db", db).stdout.split())
+    assert "read per chục of 14 nuts; stored per nut" in said, said
+    assert "as the store's latest file" not in said and "chục (12 trái)" not in said, said
+    stored = load_prices(open_store(db)).set_index("date")["price"]
+    assert stored[pd.Timestamp("2025-12-01")] == pytest.approx(10_000)

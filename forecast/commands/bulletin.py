@@ -263,7 +263,7 @@ def _make_bulletin(
             "Choose an earlier --as-of or other --series",
         )
     note_left_out(inputs.facts, prices)
-    note_misspelt_products(inputs.facts, every)
+    note_misspelt_products(inputs.facts, every, input_, store_to_read(input_, db), db)
     err = Console(stderr=True)
     for item in inputs.facts.series:
         if item.note and not quiet:
@@ -326,11 +326,15 @@ def _check_fresh(prices, stamp, *, refuse: bool) -> None:
 NEW_SERIES_PRICES = 12
 
 
-def note_misspelt_products(facts, every, shown: int = 2) -> None:
+def note_misspelt_products(facts, every, input_, store_path, db, shown: int = 2) -> None:
     """One line on stderr for the bulletin's new series whose product or market is one
     letter from another series' (``forecast.table.one_letter_twins``): ingest said it, but
     whoever sends the bulletin may not have read that, and "Bưởi da xah" went out by SMS
-    as a product of its own (a depot tester)."""
+    as a product of its own (a depot tester). Which spelling is right the prices cannot
+    tell: the fix is named for the new one, "if" it is the misspelt one; in the file read
+    (``input_``), or in the store (``store_path``, the --db given as ``db``)."""
+    import shlex
+
     from forecast.table import KEY, one_letter_twins, series_label
 
     shown_keys = {s.key for s in facts.series}
@@ -350,12 +354,19 @@ def note_misspelt_products(facts, every, shown: int = 2) -> None:
         for new, old in pairs[:shown]
     )
     more = f" and {len(pairs) - shown} more" if len(pairs) > shown else ""
+    if input_ is not None or store_path is None:
+        fix = f"spell it as the other in {input_.name}" if input_ is not None else "spell it alike"
+    else:
+        where = f" --db {shlex.quote(str(db))}" if db is not None else ""
+        fix = (
+            f"take it out with 'cropcast store remove -s "
+            f"{shlex.quote(series_label(pairs[0][0]))}{where}' and ingest its prices under the "
+            "other name"
+        )
     say_note(
         f"{len(pairs)} new series in this bulletin {'is' if len(pairs) == 1 else 'are'} one "
-        f"letter from a series with a longer history: {examples}{more}; if misspelt, take "
-        "it out with "
-        f"'cropcast store remove -s \"{series_label(pairs[0][0])}\"' and ingest its prices "
-        "under the right name before sending"
+        f"letter from a series with a longer history: {examples}{more}; if the new one is "
+        f"misspelt, {fix} before sending"
     )
 
 

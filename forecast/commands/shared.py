@@ -1845,6 +1845,7 @@ def note_outliers(
     # flags a 4 % step too (it stands out from no movement at all), and "1.05× the prices
     # around it ... if one is a typo" sent users hunting for nothing.
     times = times[np.abs(np.log(times)) >= np.log(NOTED_OUTLIER)]
+    flagged_n = int(flagged.sum())  # the count ingest and data check give
     if skews != "alerts" and not times.empty:
         # Prices the models leave out as typos are note_jumps' to name: "kept ... it skews
         # its series' forecast" beside "forecasts leave such a price out" for one price.
@@ -1852,7 +1853,9 @@ def note_outliers(
         left_out = {(*key, when) for key, _, _, dates in moves for when in dates}
         if left_out:
             rows = prices.loc[times.index, [*KEY, "date"]].itertuples(index=False, name=None)
-            times = times[[row not in left_out for row in rows]]
+            kept = [row not in left_out for row in rows]
+            flagged_n -= kept.count(False)  # named by note_jumps, not counted here either
+            times = times[kept]
     if times.empty:
         return
     worst = np.log(times).abs().sort_values(ascending=False).index[:shown]
@@ -1875,7 +1878,6 @@ def note_outliers(
     )
     # Said against the count cleaning flagged (ingest and data check give that one): "130
     # prices look like outliers" beside ingest's 205 read as two counts of one thing.
-    flagged_n = int(flagged.sum())
     among = (
         f" ({NOTED_OUTLIER:g}× or more off the prices around them, of {flagged_n:,} "
         "cleaning flagged)"
@@ -2053,7 +2055,7 @@ def note_lone_last_prices(
     # Every late price, as data check names them: "2025-05, after none since 2024-02" of
     # Bandarawela's beans, whose 2025-04 was late too (and the remove command took both).
     examples = "; ".join(
-        f"{label}: {' and '.join(f'{d:%Y-%m}' for d in row.late)}, "
+        f"{label}: {' and '.join(_month_or_day(d, row.late) for d in row.late)}, "
         f"after none since {row.before:%Y-%m}"
         for label, row in zip(labels[:shown], lone.head(shown).itertuples(index=False), strict=True)
     )
@@ -2071,6 +2073,12 @@ def note_lone_last_prices(
         f"{len(lone):,} series {has} (or two) a year or more after the prices before "
         f"({examples}{more}): {their}; if a date is mistyped, {fix}"
     )
+
+
+def _month_or_day(date, dates) -> str:
+    """``date`` as a month where ``dates`` are all month starts, else as a day: two late
+    weeks of May read "2026-05 and 2026-05" (a review)."""
+    return f"{date:%Y-%m}" if all(d.day == 1 for d in dates) else f"{date:%Y-%m-%d}"
 
 
 def late_prices_removal(label: str, dates, db: str, before=None) -> str:

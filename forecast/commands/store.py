@@ -356,12 +356,13 @@ def _print_year_apart(r) -> None:
     was = "price is" if n == 1 else "prices are"
     console.print(
         f"  [bold yellow]date[/bold yellow]    {n:,} revised {was} "
-        f"dated a year or more before the file's other prices ({first['date']:%Y-%m-%d}, "
+        f"dated about a year or more before the file's other prices ({first['date']:%Y-%m-%d}, "
         f"beside {others.min():%Y-%m-%d}"
         + (f" to {others.max():%Y-%m-%d}" if others.max() != others.min() else "")
-        + f"). If a year is mistyped, put the old price back ({money(first['old_price'])} on "
-        f"{first['date']:%Y-%m-%d}) with a file of that date and price, then ingest the row "
-        "with its right year",
+        + f"). If a year is mistyped, put the old {'price' if n == 1 else 'prices'} back "
+        f"({'' if n == 1 else 'e.g. '}{money(first['old_price'])} on "
+        f"{first['date']:%Y-%m-%d}) with a file of {'that date and price' if n == 1 else 'them'}"
+        ", then ingest the row with its right year",
         highlight=False,
         soft_wrap=True,
     )

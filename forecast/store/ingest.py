@@ -82,7 +82,7 @@ _ESTIMATE = "list_contains(string_split({}, ';'), 'interpolated')"
 
 #: A price this many days or more before a recent file's other prices is "a year apart"
 #: (see IngestResult.year_apart_revisions) ...
-YEAR_APART_DAYS = 300
+YEAR_APART_DAYS = 330
 #: ... in a file whose other prices lie within this many days (a week's or a month's sheet).
 RECENT_FILE_DAYS = 62
 
@@ -428,7 +428,7 @@ def ingest_file(
     per_chuc = written_per_chuc(result.report, result.prices)
     stored = {} if chuc_from_store is False else _stored_chuc(store, result)
     default_chuc = (options or CleanOptions()).chuc_size == CleanOptions().chuc_size
-    chuc_unlike = _chuc_unlike(per_chuc, stored) if default_chuc else []
+    chuc_unlike = _chuc_unlike(_plain(per_chuc, result), stored) if default_chuc else []
     # Read per the store's chục when every series the file writes per chục is stored per
     # one chục: a new market's coconuts took another's 14 (a second test); one chục a file.
     sizes = {stored.get(key) for key in per_chuc}
@@ -438,7 +438,7 @@ def ingest_file(
             store, raw, options or CleanOptions(), size, chuc_unlike
         )
         per_chuc = written_per_chuc(result.report, result.prices)
-        chuc_unlike = _chuc_unlike(per_chuc, stored)
+        chuc_unlike = _chuc_unlike(_plain(per_chuc, result), stored)
         # Recorded as read per that chục: --chuc 12 then is another reading, whose prices
         # revise these, not "already in the store".
         from dataclasses import replace
@@ -512,6 +512,20 @@ def _stored_chuc(store: Store, result) -> dict[tuple, int]:
     if not store.path.exists() or not any(from_chuc(c) for c in result.report.conversions):
         return {}
     return stored_per_chuc(*written_prices(store))
+
+
+def _plain(per_chuc: dict[tuple, int], result) -> dict[tuple, int]:
+    """``per_chuc`` but the series whose unit says its nuts ("chục (14 trái)"): those are
+    as the depot wrote them, neither read per the store's chục nor said to be unlike it (a
+    review found both said of a week written "chục (14 trái)" beside a store's 12)."""
+    from forecast.clean.units import from_chuc, parse_unit
+
+    sized = {
+        (c.get("commodity"), c.get("market"), c.get("price_type"), c.get("currency"))
+        for c in result.report.conversions
+        if from_chuc(c) and parse_unit(c["from"], 0).size > 0
+    }
+    return {key: size for key, size in per_chuc.items() if key not in sized}
 
 
 def _chuc_unlike(now: dict[tuple, int], stored: dict[tuple, int]) -> list[dict]:
