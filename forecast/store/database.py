@@ -220,6 +220,10 @@ class Store:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.Error as exc:
+                if self._fills and not self.path.exists():
+                    # Removed between the check and the connect (a fresh install's slow
+                    # start-up let a test's second ingest meet it): made again next try.
+                    continue
                 if _is_permission(exc):
                     raise not_writable(self.path) from None
                 if not _is_lock_error(exc):
