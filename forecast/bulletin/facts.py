@@ -690,7 +690,7 @@ def _honest(
     return found
 
 
-def _periods_between(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
+def periods_between(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
     """Whole periods from ``start``'s to ``end``'s (0 in the same one)."""
     if freq == "weekly":
         return int((end.normalize() - start.normalize()).days // 7)
@@ -1029,7 +1029,7 @@ def series_facts(
     ahead = _honest(
         outlook(forecast, price, horizon, after=when),
         len(y) if observed is None else observed,
-        _periods_between(date, when, freq),
+        periods_between(date, when, freq),
         freq,
     )
     too_few = ahead is not None and ahead.direction in NO_OUTLOOK

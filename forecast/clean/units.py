@@ -201,8 +201,11 @@ _ABBREVIATION_DOT = re.compile(r"(?<=[^\W\d_])\.$")
 #: 14 beside Bến Tre's 12 in one sheet can write each as it is, which --chuc (one size a
 #: file) cannot.
 _CHUC_OF = re.compile(r"^chuc\s*(?:of\s*)?\(?\s*(\d{1,2})\s*(?:trai|qua|nuts?)?\s*\)?$")
-#: The nuts a written chục may hold: more is no chục (see the CLI's --chuc).
-CHUC_SIZES = range(2, 31)
+#: The most nuts a chục holds, written or given (--chuc): a dozen, counted generously (12
+#: to 16); --chuc 1000 had stored coconuts at 119 đồng a nut.
+MAX_CHUC = 30
+#: The nuts a written chục may hold.
+CHUC_SIZES = range(2, MAX_CHUC + 1)
 
 
 def _single(word: str, accented: str, chuc_size: int) -> tuple[str, float, str] | None:
@@ -282,6 +285,12 @@ def unit_factor(
 
 #: The name of the Vietnamese unit of 12 to 16 nuts (see ``CleanOptions.chuc_size``).
 CHUC = "chục"
+
+
+def says_its_nuts(unit: object) -> bool:
+    """Whether a unit written per chục says how many nuts it holds ("chục (14 trái)"), so
+    that neither --chuc nor the store's chục sets them."""
+    return parse_unit(unit, 0).size > 0
 
 
 def from_chuc(conversion: dict, chuc_size: int = 12) -> bool:

@@ -584,10 +584,6 @@ def _split_pairs(text: str, anything: bool) -> list[str]:
     return [text[a + (a > 0) : b] for a, b in pairwise([*cuts, len(text)])]
 
 
-#: The most nuts --chuc takes: a chục is a dozen, counted generously (12 to 16).
-MAX_CHUC = 30
-
-
 def clean_options(
     freq: Freq | None = None,
     dayfirst: bool | None = None,
@@ -595,6 +591,7 @@ def clean_options(
     decimal: str | None = None,
 ):
     from forecast.clean import CleanOptions
+    from forecast.clean.units import MAX_CHUC
 
     if chuc < 1:
         raise UsageError(f"chục size {chuc} must be at least 1", "--chuc", "Use e.g. --chuc 12")
@@ -2046,7 +2043,7 @@ def note_lone_last_prices(
     it): the fix names the ``store remove --date`` that does. Else ``fix`` says how to set
     the date right."""
     from forecast.summary import late_last_prices
-    from forecast.table import KEY, series_label
+    from forecast.table import KEY, dated, series_label
 
     lone = late_last_prices(prices)
     if lone.empty:
@@ -2055,7 +2052,7 @@ def note_lone_last_prices(
     # Every late price, as data check names them: "2025-05, after none since 2024-02" of
     # Bandarawela's beans, whose 2025-04 was late too (and the remove command took both).
     examples = "; ".join(
-        f"{label}: {' and '.join(_month_or_day(d, row.late) for d in row.late)}, "
+        f"{label}: {' and '.join(dated(d, [*row.late, row.before]) for d in row.late)}, "
         f"after none since {row.before:%Y-%m}"
         for label, row in zip(labels[:shown], lone.head(shown).itertuples(index=False), strict=True)
     )
@@ -2073,12 +2070,6 @@ def note_lone_last_prices(
         f"{len(lone):,} series {has} (or two) a year or more after the prices before "
         f"({examples}{more}): {their}; if a date is mistyped, {fix}"
     )
-
-
-def _month_or_day(date, dates) -> str:
-    """``date`` as a month where ``dates`` are all month starts, else as a day: two late
-    weeks of May read "2026-05 and 2026-05" (a review)."""
-    return f"{date:%Y-%m}" if all(d.day == 1 for d in dates) else f"{date:%Y-%m-%d}"
 
 
 def late_prices_removal(label: str, dates, db: str, before=None) -> str:
@@ -2128,18 +2119,14 @@ def note_past_forecasts(forecasts, horizon: int) -> None:
     others are said apart (:func:`note_stale_series`)."""
     if forecasts.empty:
         return
-    from forecast.bulletin.facts import period_of
-    from forecast.table import KEY, table_freq
+    from forecast.bulletin.facts import period_of, periods_between
+    from forecast.table import KEY, dated, table_freq
 
     freq = "weekly" if table_freq(forecasts) == "weekly" else "monthly"
-    now = period_of(today(), freq)
     starts = forecasts.groupby(list(KEY), observed=True, sort=False)["date"].min()
     first = starts.max()
-    if freq == "weekly":
-        past, unit, given = (now - first).days // 7, "week", f"{first:%Y-%m-%d}"
-    else:
-        past = (now.year - first.year) * 12 + now.month - first.month
-        unit, given = "month", f"{first:%Y-%m}"
+    past = periods_between(first, period_of(today(), freq), freq)
+    unit, given = freq.removesuffix("ly"), dated(first, monthly=freq == "monthly")
     if past < PAST_PERIODS_SAID:
         return
     what = (

@@ -287,9 +287,9 @@ def _print_chuc(conversions: list[dict], per_chuc: dict[tuple, int]) -> None:
     )
     # "(--chuc)" where the option (or its default) set the size; a unit that says its nuts
     # ("chục (14 trái)") set its own.
-    from forecast.clean.units import parse_unit
+    from forecast.clean.units import says_its_nuts
 
-    said = [parse_unit(c["from"], 0).size > 0 for c in read]
+    said = [says_its_nuts(c["from"]) for c in read]
     where = "" if all(said) else " (--chuc)" if not any(said) else " (--chuc, or as written)"
     console.print(
         f"  unit    {first} read per chục of {' or '.join(map(str, sizes))} nuts{where}; "

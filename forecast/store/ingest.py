@@ -518,12 +518,12 @@ def _plain(per_chuc: dict[tuple, int], result) -> dict[tuple, int]:
     """``per_chuc`` but the series whose unit says its nuts ("chục (14 trái)"): those are
     as the depot wrote them, neither read per the store's chục nor said to be unlike it (a
     review found both said of a week written "chục (14 trái)" beside a store's 12)."""
-    from forecast.clean.units import from_chuc, parse_unit
+    from forecast.clean.units import from_chuc, says_its_nuts
 
     sized = {
         (c.get("commodity"), c.get("market"), c.get("price_type"), c.get("currency"))
         for c in result.report.conversions
-        if from_chuc(c) and parse_unit(c["from"], 0).size > 0
+        if from_chuc(c) and says_its_nuts(c["from"])
     }
     return {key: size for key, size in per_chuc.items() if key not in sized}
 
