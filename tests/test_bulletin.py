@@ -3389,3 +3389,30 @@ def test_a_new_product_one_letter_from_an_old_one_is_said_before_sending(tmp_pat
     )
     again = run("bulletin", "--db", db, "-m", "naive", "-j", 1, "-q", "--no-archive")
     assert again.exit_code == 0 and "one letter" not in again.stderr
+
+
+def test_a_week_with_no_new_price_does_not_grade_last_weeks_price_again(tmp_path):
+    """A depot review: a week with no new coconut price graded last week's price again,
+    under a line naming last week's bulletin, which had said the same. That bulletin's
+    grade is not repeated; the same week's bulletin made again still grades it, and the
+    next price that comes is graded."""
+    steady = [45_000.0 + 700 * (i % 4) for i in range(33)]
+    depot = _DepotStore(tmp_path, steady)
+    coconut = depot.prices.assign(
+        commodity="Dừa xiêm", price=[6_000.0 + 100 * (i % 3) for i in range(33)]
+    )
+    depot.ingest(pd.concat([depot.prices.iloc[:28], coconut.iloc[:28]]), "weeks")
+    depot.bulletin_of(27)  # kept
+    depot.ingest(pd.concat([depot.prices.iloc[28:29], coconut.iloc[28:29]]), "week28")
+    week_28 = depot.bulletin_of(28)  # kept: grades both week-28 prices
+    assert week_28.count("Kỳ trước dự báo giá 3 tuần tới") == 2, week_28
+    depot.ingest(depot.prices.iloc[29:30], "week29")  # no coconut price this week
+    week_29 = depot.bulletin_of(29)  # kept
+    assert "dừa xiêm chưa có giá mới" in week_29, week_29
+    graded = week_29.split("## Độ chính xác của dự báo trước")[1]
+    assert "Bưởi da xanh" in graded and "Dừa xiêm" not in graded, graded
+    again = depot.bulletin_of(28, "--no-archive")  # week 28's, made again, as sent
+    assert again.count("Kỳ trước dự báo giá 3 tuần tới") == 2, again
+    depot.ingest(pd.concat([depot.prices.iloc[30:31], coconut.iloc[29:31]]), "week30")
+    week_30 = depot.bulletin_of(30, "--no-archive")
+    assert "Dừa xiêm" in week_30.split("## Độ chính xác của dự báo trước")[1], week_30

@@ -215,10 +215,14 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     forecast-output format with ``cutoff`` (the series' last price date the run saw),
     ``run_id``, ``rank``, and the run's ``source`` and ``run_horizon`` (a bulletin's
     outlook is graded on the range it printed, by the latest bulletin whose outlook holds
-    the period: see ``forecast.bulletin.facts.accuracy``).
+    the period: see ``forecast.bulletin.facts.accuracy``). A series whose last price a
+    bulletin of an earlier period already showed (no new price since; that bulletin's
+    outlook starts on or before ``as_of``) has none: that bulletin graded it, and a week
+    with no new price would say the same grade again.
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
+    this_period = None if as_of is None else limit  # None: the latest price's
     with store.reading() as con:
         (has_runs,) = con.execute("SELECT count(*) FROM forecast_runs").fetchone()
         if not has_runs:
@@ -241,6 +245,20 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                     -- an estimate replaced or re-estimated was no price the run trusted
                     AND NOT list_contains(string_split(r.old_flags, ';'), 'interpolated')
             ),
+            -- A series with no new price since a bulletin of an earlier period showed its
+            -- latest: that bulletin graded the price, and the farmers read it there.
+            bulletin_steps AS (
+                SELECT f.run_id, {_F_KEY}, f.date, f.step, max(f.step) OVER (
+                    PARTITION BY f.run_id, {_F_KEY}) - fr.horizon + 1 AS outlook_step
+                FROM forecasts f JOIN forecast_runs fr USING (run_id)
+                WHERE fr.source = 'bulletin'
+            ),
+            shown AS (
+                SELECT DISTINCT {_KEY} FROM bulletin_steps b
+                JOIN series_cutoffs c USING (run_id, {_KEY}) JOIN latest l USING ({_KEY})
+                WHERE b.step = b.outlook_step AND c.cutoff = l.last_date
+                    AND b.date <= coalesce(?, (SELECT max(last_date) FROM latest))
+            ),
             -- Of the runs from the same prices, a bulletin's: what the farmers were sent.
             picked AS (
                 SELECT c.*, row_number() OVER (
@@ -249,6 +267,7 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                 FROM series_cutoffs c JOIN latest l USING ({_KEY})
                 JOIN forecast_runs fr USING (run_id)
                 ANTI JOIN corrected USING (run_id, {_KEY})
+                ANTI JOIN shown USING ({_KEY})
                 WHERE c.cutoff < l.last_date
                     AND c.cutoff >= l.last_date - INTERVAL {OFFERED_MONTHS} MONTH
             )"""
@@ -259,14 +278,14 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
                 f.step, p.cutoff, p.rank, fr.source, fr.horizon AS run_horizon
             FROM forecasts f JOIN picked p USING (run_id, {_KEY})
             JOIN forecast_runs fr USING (run_id)""",
-            [limit],
+            [limit, this_period],
         )
         intervals = _frame(
             con,
             chosen
             + f"""SELECT i.run_id, {_I_KEY}, i.date, i.level, i.lower,
                 i.upper FROM forecast_intervals i JOIN picked p USING (run_id, {_KEY})""",
-            [limit],
+            [limit, this_period],
         )
     if points.empty:
         return None
