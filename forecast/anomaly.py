@@ -77,6 +77,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import SchemaError, UsageError
+from forecast.models.base import jump_factors
 from forecast.table import KEY, infer_freq, interpolated
 
 ALPS_MIN_MONTHS = 36
@@ -300,7 +301,12 @@ def _alps_one(y: pd.Series, scale: str) -> pd.DataFrame:
     trend = (dates.year - y.index[0].year) * 12 + dates.month - y.index[0].month
     dummies = (dates.month.to_numpy()[:, None] == np.arange(2, 13)).astype(float)
     design = np.column_stack([np.ones(len(obs)), trend.to_numpy(float), dummies])
-    values = np.log(obs.to_numpy()) if scale == "log" else obs.to_numpy()
+    # Fitted across a tenfold jump (a new currency unit, a unit change) as the forecast
+    # joins it, and told in each price's own unit: a price per kg after years per 10 kg
+    # was a "crisis" of ALPS 4.6.
+    factor = jump_factors(obs).to_numpy(float)
+    joined = obs.to_numpy() * factor
+    values = np.log(joined) if scale == "log" else joined
     # lstsq copes with a calendar month never priced (a zero column): rank drops by one.
     beta, _, rank, _ = np.linalg.lstsq(design, values, rcond=None)
     fitted = design @ beta
@@ -313,7 +319,7 @@ def _alps_one(y: pd.Series, scale: str) -> pd.DataFrame:
         {
             "date": dates,
             "price": obs.to_numpy(),
-            "fitted": np.exp(fitted) if scale == "log" else fitted,
+            "fitted": (np.exp(fitted) if scale == "log" else fitted) / factor,
             "alps": score,
             "band": alps_band(score),
         }
@@ -410,8 +416,11 @@ def _deflate(prices: pd.DataFrame, cpi) -> pd.Series:
 
 def _ipa_one(frame: pd.DataFrame, gamma: float, weighting: str) -> pd.DataFrame:
     """The IPA on every month of ``frame``'s grid (gaps included: their rows are NaN)."""
-    real = frame["real_price"].to_numpy()
-    cqgr, cagr = _cgr(real, 3), _cgr(real, 12)
+    real = frame["real_price"]
+    # Growth across a tenfold jump is no growth: joined as the forecast joins it.
+    joined = (real * jump_factors(real)).to_numpy()
+    real = real.to_numpy()
+    cqgr, cagr = _cgr(joined, 3), _cgr(joined, 12)
     ipa_q = _standardise(cqgr, frame.index, weighting)
     ipa_a = _standardise(cagr, frame.index, weighting)
     score = gamma * ipa_q + (1 - gamma) * ipa_a

@@ -66,7 +66,13 @@ from forecast.backtest import Windows, cutoffs, resolve_models
 from forecast.errors import UsageError
 from forecast.metrics import mase_scale
 from forecast.models import make_model
-from forecast.models.base import SPIKE_TIMES, Forecaster, normal_quantile, season_length
+from forecast.models.base import (
+    JUMP_AT,
+    SPIKE_TIMES,
+    Forecaster,
+    normal_quantile,
+    season_length,
+)
 
 #: Default candidates: the last price, ETS without seasonal terms (simple or damped trend,
 #: AICc) and Theta (deseasonalised when a test finds seasonality), all on log prices. Drift,
@@ -79,8 +85,8 @@ FALLBACK_CHAIN = ("theta", "naive")
 #: and a score is not pure noise.
 MIN_TRAIN = 24
 #: A move from one price to the next this many times or more is a typo or a new currency
-#: unit, not a price move (see last_price_errors).
-TYPO_JUMP = 10.0
+#: unit, not a price move (see last_price_errors): the models' own rule.
+TYPO_JUMP = JUMP_AT
 #: A price this many times its neighbours on both sides is a typo (see _spikes).
 SPIKE = 3.0
 #: Fewest reference errors a horizon step needs for its own conformal quantile.

@@ -690,3 +690,26 @@ def test_the_alerts_chart_names_its_latest_value_on_its_bands_side():
         fig = alerts_chart(frame, title="Rice", lang=lang)
         assert fig.axes[0].get_title(loc="right").split("(")[1].startswith(f"{low})")
         plt.close(fig)
+
+
+def test_alps_reads_a_new_unit_as_the_forecast_does():
+    """A review: prices written per kg after years per 10 kg (tenfold below, with the
+    month's own move: 9.7 times) scored ALPS 'crisis' on the trend fitted across the
+    fall. The score is fitted on the prices joined as the forecast joins them, the same as
+    on the prices in one unit throughout; the fitted price is told in each price's unit."""
+    one_unit = monthly("2019-01-01", 72, seed=3)
+    written = one_unit.copy()
+    new_unit = written["date"] >= "2024-07-01"
+    written.loc[new_unit, "price"] = written.loc[new_unit, "price"] / 10 * 1.03
+    joined = alps(written).set_index("date")
+    # In one unit throughout, the month of the change moved by nothing (as the join takes it).
+    same = written.copy()
+    step = same.loc[new_unit, "price"].iloc[0] / same.loc[~new_unit, "price"].iloc[-1]
+    same.loc[~new_unit, "price"] *= step
+    expected = alps(same).set_index("date")
+    np.testing.assert_allclose(joined["alps"], expected["alps"], atol=1e-9)
+    assert (joined["band"] == expected["band"]).all()
+    assert joined["alps"].abs().max() < 3  # no crisis from the unit
+    before = joined.loc[joined.index < "2024-07-01"]
+    np.testing.assert_allclose(before["price"], written.loc[~new_unit, "price"].to_numpy())
+    assert (before["fitted"] / before["price"]).between(0.7, 1.4).all()  # in its own unit

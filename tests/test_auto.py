@@ -748,5 +748,5 @@ def test_explain_names_a_fivefold_typo_by_its_month():
     said = [note for note in notes if note.startswith("left out as typos")]
     assert said == [
         f"left out as typos, 5-fold or more from the prices on both sides or "
-        f"10-fold from one: {months[40]:%Y-%m}"
+        f"8-fold from one: {months[40]:%Y-%m}"
     ], notes

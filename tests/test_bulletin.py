@@ -914,6 +914,11 @@ def test_a_summary_does_not_say_no_new_price_of_one_held_back_as_mistyped():
     assert "giá mới của sầu riêng Ri6 có thể nhập sai, chưa dùng" in vi, vi
     assert "the new price for durian (Ri6) looks mistyped and is not used" in en, en
     assert "giá bưởi da xanh ổn định" in vi  # the steady one named, not "the others"
+    # A subscriber to durian alone (bulletin send): the same, not "no price this period".
+    alone = facts.select(lambda key: key[0] == "Sầu riêng Ri6")
+    vi, en = summary_sentence(alone, "vi"), summary_sentence(alone, "en")
+    assert vi == "Nhìn chung, giá mới của sầu riêng Ri6 có thể nhập sai, chưa dùng.", vi
+    assert en == "Overall, the new price for durian (Ri6) looks mistyped and is not used.", en
 
 
 def test_a_summary_says_where_prices_abroad_are():
@@ -3416,3 +3421,22 @@ def test_a_week_with_no_new_price_does_not_grade_last_weeks_price_again(tmp_path
     depot.ingest(pd.concat([depot.prices.iloc[30:31], coconut.iloc[29:31]]), "week30")
     week_30 = depot.bulletin_of(30, "--no-archive")
     assert "Dừa xiêm" in week_30.split("## Độ chính xác của dự báo trước")[1], week_30
+
+
+def test_changes_across_a_new_unit_compare_prices_in_one_unit():
+    """A review: a price written per kg after years per 10 kg (a tenfold fall, which the
+    forecast joins as a unit change) read "-90 %" against last year and the five-year
+    average, and "very low". The changes compare the prices before it scaled to the new
+    unit, as the forecast does."""
+    prices = monthly_prices(("Lúa", "Cần Thơ"), months=48)
+    prices["price"] = prices["price"].astype(float)
+    new_unit = prices["date"] >= "2026-06-01"  # 6 months before the last, 2026-12
+    prices.loc[new_unit, "price"] /= 10  # 9.98 times below the price before it
+    item = make_bulletin(prices, model="naive", horizon=3).facts.series[0]
+    # A year on in one unit; the move of the month the unit changed is unknown, taken as
+    # none, as the forecast joins it (May's 34,000 meets June's 3,410).
+    joined_year_ago = (30_000 + 100 * 35) * 3_410 / 34_000
+    rising = (30_000 + 100 * 47) / 10 / joined_year_ago - 1
+    assert item.vs_year_ago.pct == pytest.approx(100 * rising, abs=0.01)
+    assert abs(item.vs_five_year.pct) < 15
+    assert item.alps_band in (None, "normal"), item.alps_band

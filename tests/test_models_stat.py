@@ -438,8 +438,12 @@ def test_join_jumps_scales_the_prices_before_a_tenfold_move_to_the_prices_after(
     assert join_jumps(spike.replace(451_000, 4 * 47_500))[1:] == ([], [])
     assert join_jumps(spike.replace(47_500, 4_000))[2] == []  # 2.3 times apart: no typo
     assert join_jumps(spike.replace(451_000, 47_000 / 5.5))[1:] == ([], [weeks[2]])  # a fall
-    # A ninefold move is a move; so is a tenfold rise across years (inflation).
-    assert join_jumps(pd.Series([10.0, 90, 91], index=months[:3]))[1:] == ([], [])
+    # A sevenfold move is a move; so is a tenfold rise across years (inflation).
+    assert join_jumps(pd.Series([10.0, 70, 71], index=months[:3]))[1:] == ([], [])
+    # A price per kg after prices per 10 kg, in a month prices rose 3 %: 9.7 times below
+    # the one before, a unit change with the month's own move, joined.
+    per_kg = join_jumps(pd.Series([1_000.0, 1_010, 104, 105], index=months[:4]))
+    assert per_kg[1] == [(months[2], pytest.approx(104 / 1_010))] and per_kg[2] == []
     years = pd.DatetimeIndex(["2016-01-01", "2016-02-01", "2019-07-01", "2019-08-01"])
     assert join_jumps(pd.Series([10.0, 11, 400, 410], index=years))[1] == []
     # A typo need not be a peak: 19,180 for 1,918 between prices rising around it.

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.clean.options import CleanOptions
+from forecast.models.base import jump_factors
 from forecast.table import KEY, infer_freq, interpolated, observed_prices, told_freq
 
 #: A change since the previous period smaller than this (in %) is "stable" in the summary.
@@ -1019,7 +1020,8 @@ def series_facts(
     y = y.dropna()
     date, price = pd.Timestamp(y.index[-1]), float(y.iloc[-1])
     when = max(date, pd.Timestamp(as_of)) if as_of is not None else date
-    vs_previous, vs_year, vs_five = price_changes(y, freq)
+    # Across a tenfold jump (a new currency unit, a unit change) as the forecast joins it.
+    vs_previous, vs_year, vs_five = price_changes(y * jump_factors(y), freq)
     band = alps = None
     if alert:
         raw_band = alert.get("alps_band")

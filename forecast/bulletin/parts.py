@@ -72,6 +72,11 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     """
     w = words(lang)
     if not facts.summary:
+        # A new price that came and was held back is said as such: a subscriber to that
+        # product alone was told there was no price this period.
+        held = _not_summed(facts, lang)[2] if facts.series else []
+        if held:
+            return _sentence([w["new_price_held_back"].format(names=join_names(held, lang))], lang)
         if facts.series and not facts.current():
             return w["overall_not_current"]
         return w["overall_none"]
@@ -117,7 +122,11 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
         parts.append(w["no_new_price"].format(names=join_names(older, lang)))
     if held:
         parts.append(w["new_price_held_back"].format(names=join_names(held, lang)))
-    sentence = w["overall"].format(parts="; ".join(parts))
+    return _sentence(parts, lang)
+
+
+def _sentence(parts: list[str], lang: str) -> str:
+    sentence = words(lang)["overall"].format(parts="; ".join(parts))
     return sentence[0].upper() + sentence[1:]
 
 

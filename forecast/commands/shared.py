@@ -1732,7 +1732,7 @@ def note_jumps(
     the series the command's output quotes per chục, quoted so here too."""
     import numpy as np
 
-    from forecast.models.base import JUMP_TIMES, SPIKE_TIMES
+    from forecast.models.base import JUMP_AT, SPIKE_TIMES
     from forecast.table import dated
 
     joins, typos = [], []
@@ -1751,7 +1751,7 @@ def note_jumps(
         which = "series moves" if n == 1 else "series move"
         name, nuts = quoted_label(key, per_chuc)
         say_note(
-            f"{n:,} {which} {JUMP_TIMES:g}-fold or more from one price to the next, e.g. "
+            f"{n:,} {which} {JUMP_AT:g}-fold or more from one price to the next, e.g. "
             f"{name}: {money(kept.iloc[i] * nuts)} ({dated(kept.index[i], kept.index)}) "
             f"-> {money(kept.iloc[i + 1] * nuts)} ({dated(kept.index[i + 1], kept.index)}); "
             f"forecasts scale the "
@@ -1770,7 +1770,7 @@ def note_jumps(
         name, nuts = quoted_label(key, per_chuc)
         say_note(
             f"{n:,} {which} {SPIKE_TIMES:g}-fold or more from the prices on both sides, "
-            f"or {JUMP_TIMES:g}-fold from one, while those agree, e.g. "
+            f"or {JUMP_AT:g}-fold from one, while those agree, e.g. "
             f"{name} {dated(when, series.index)}: {money(price * nuts)} between "
             f"{money(sides[0] * nuts)} "
             f"and {money(sides[1] * nuts)} ({times} {money(far * nuts)}); "
