@@ -155,6 +155,8 @@ def _print_report(
     tenfold: list[dict] = (),
     shown: int = 10,
 ) -> None:
+    from forecast.models.base import JUMP_AT
+
     console.print(f"[bold]{file.name}[/bold]")
     lines = report.lines(limit=shown)
     for line in lines:
@@ -171,7 +173,8 @@ def _print_report(
         shown,
     )
     _print_list(
-        "moves of tenfold or more, which forecasts handle by rule (a joined move is taken "
+        f"moves of {JUMP_AT:g}-fold or more (tenfold, give or take the period's own move), "
+        "which forecasts handle by rule (a joined move is taken "
         "for a new currency unit or unit; a price left out, for a typo; if that is wrong, "
         f"fix it in {file.name})",
         [
