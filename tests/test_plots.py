@@ -1450,3 +1450,34 @@ def test_charts_of_twin_series_say_which_series_each_numbered_file_is(tmp_path, 
         market = re.search(re.escape(name) + r" is 'Bưởi \| ([^|]+) \|", note)
         assert market is not None, note
         assert f" | {market[1].strip()} | " in titles[name], (name, titles[name])
+
+
+def test_a_range_cut_at_the_charts_edge_says_how_far_it_goes():
+    """A review: a 95 % band running off the top of a fan chart read as a range that
+    stopped there. Where the widest range leaves the axis (which fits the prices and the
+    narrower range), the chart says how far it goes, at that edge; in range, nothing."""
+    history = pd.Series(
+        100.0 + np.arange(24) % 3, index=pd.date_range("2023-01-01", periods=24, freq="MS")
+    )
+    forecast = pd.DataFrame(
+        {
+            "date": pd.date_range("2025-01-01", periods=3, freq="MS"),
+            "forecast": 101.0,
+            "lower_80": [95.0, 93, 90],
+            "upper_80": [107.0, 109, 112],
+            "lower_95": [80.0, 60, 40],
+            "upper_95": [130.0, 400, 726],
+        }
+    )
+
+    def said(lang, frame=forecast):
+        fig = fan_chart(history, frame, title="t", unit_label="u", lang=lang)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        return [t for t in texts if "95%" in t], fig.axes[0].get_ylim()
+
+    english, (low, high) = said("en")
+    assert high < 726 and low > 40  # both ends cut
+    assert english == ["95% range goes up to 726", "95% range goes down to 40.00"]
+    assert said("vi")[0] == ["Vùng 95% lên đến 726", "Vùng 95% xuống đến 40,00"]
+    within = forecast.assign(upper_95=[110.0, 113, 116], lower_95=[92.0, 89, 86])
+    assert said("en", within)[0] == []

@@ -66,6 +66,8 @@ TEXT = {
         "crisis": "crisis",
         "model": "model: {model}",
         "held_back": "Perhaps mistyped: not used",
+        "beyond_up": "{level}% range goes up to {value}",
+        "beyond_down": "{level}% range goes down to {value}",
     },
     "vi": {
         "price": "Giá",
@@ -97,6 +99,8 @@ TEXT = {
         "crisis": "rất cao",
         "model": "mô hình: {model}",
         "held_back": "Có thể nhập sai: không dùng",
+        "beyond_up": "Vùng {level}% lên đến {value}",
+        "beyond_down": "Vùng {level}% xuống đến {value}",
     },
 }
 

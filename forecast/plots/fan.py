@@ -264,6 +264,8 @@ def fan_chart(
         outer_values = np.array([])
     ax.set_ylim(*fit_limits(core.astype(float), outer_values))
     ax.set_xlim(start, end)
+    if levels:
+        _say_range_cut(ax, frame, levels[-1], lang)
     # Up to the chart's end: a latest price held back sits where the forecast starts.
     held_back = held_back[(held_back.index >= start) & (held_back.index <= end)]
     if len(held_back):
@@ -355,6 +357,33 @@ def _between(start, end, gaps) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     if left < end:
         spans.append((left, end))
     return spans
+
+
+def _say_range_cut(ax: Axes, frame: pd.DataFrame, level, lang: str) -> None:
+    """Where the widest range runs off the chart (the axis fits the prices and the
+    narrower range), say how far it goes, at that edge: a 95 % band cut at the top read
+    as a range that stopped there."""
+    text = words(lang)
+    low, high = ax.get_ylim()
+    for column, beyond, edge, va in (
+        (f"upper_{level}", "beyond_up", high, "top"),
+        (f"lower_{level}", "beyond_down", low, "bottom"),
+    ):
+        values = frame[column].astype(float)
+        far = values.max() if va == "top" else values.min()
+        if not np.isfinite(far) or (far <= high if va == "top" else far >= low):
+            continue
+        ax.annotate(
+            text[beyond].format(level=f"{float(level):g}", value=format_number(far, lang)),
+            (1.0, edge),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, -4 if va == "top" else 4),
+            textcoords="offset points",
+            ha="right",
+            va=va,
+            fontsize=8,
+            color=FORECAST_COLOUR,
+        )
 
 
 def _held_back_in(history: pd.Series, held_back: pd.Series | None) -> pd.Series:
