@@ -187,7 +187,8 @@ def backtest_prices(
 def leaderboard(
     table: pd.DataFrame, prices: pd.DataFrame, seconds: dict[str, float] | None = None
 ) -> pd.DataFrame:
-    """One row per model: mean per-series MASE and sMAPE, interval coverage, failures, time.
+    """One row per model: mean per-series MASE (and its median, which a few series far off
+    sway less) and sMAPE, interval coverage, failures, time.
 
     ``series``: the series scored (the means are over them); ``failed``: the series where
     the model failed on a window or that were too short to backtest.
@@ -210,6 +211,7 @@ def leaderboard(
         .agg(
             series=("scored", "sum"),
             mase=("mase", "mean"),
+            median_mase=("mase", "median"),
             smape=("smape", "mean"),
             failed=("failed", "sum"),
         )
