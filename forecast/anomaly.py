@@ -596,12 +596,13 @@ LOCAL_BELOW = 1000
 SERIES_PER_JOB = 100
 
 
-def _alerts_job(item: tuple[tuple, pd.DataFrame], as_of, cpi) -> pd.DataFrame:
-    """The alerts of a job's series (``item``: their keys and prices); a series that breaks
-    the job is scored alone, so that only it fails (``_alerts_failed``)."""
+def _alerts_job(item: tuple[tuple, pd.DataFrame], as_of, cpi) -> tuple[int, pd.DataFrame]:
+    """The alerts of a job's series (``item``: their keys and prices), and how many series
+    that is; a series that breaks the job is scored alone, so that only it fails
+    (``_alerts_failed``)."""
     keys, frame = item
     try:
-        return latest_alerts(frame, as_of, cpi)
+        return len(keys), latest_alerts(frame, as_of, cpi)
     except Exception:
         if len(keys) == 1:
             raise
@@ -612,7 +613,7 @@ def _alerts_job(item: tuple[tuple, pd.DataFrame], as_of, cpi) -> pd.DataFrame:
             parts.append(latest_alerts(one[1], as_of, cpi))
         except Exception as exc:
             parts.append(_alerts_failed(one, exc))
-    return _frame(parts, ALERT_COLUMNS)
+    return len(keys), _frame(parts, ALERT_COLUMNS)
 
 
 def _alerts_failed(item: tuple[tuple, pd.DataFrame], error: BaseException) -> pd.DataFrame:
@@ -667,21 +668,44 @@ def latest_alerts_by_series(
                 on_done()
             return out
         engine = "processes"
+    from forecast.engine import NoWorkerError, WorkerLostError
+
     job = partial(_alerts_job, as_of=stamp, cpi=cpi)
     # Row positions per series, not groupby iteration (which first copies the whole table);
     # SERIES_PER_JOB series a job, each job with its own series only.
-    series = list(groups.indices.items())
-    batches = [series[i : i + SERIES_PER_JOB] for i in range(0, len(series), SERIES_PER_JOB)]
-    items = (
-        (tuple(key for key, _ in batch), prices.take(np.concatenate([r for _, r in batch])))
-        for batch in batches
-    )
+    rows_of = groups.indices
+    keys = list(rows_of)
+
+    def items(batch_size: int, of: list):
+        for i in range(0, len(of), batch_size):
+            batch = tuple(of[i : i + batch_size])
+            yield batch, prices.take(np.concatenate([rows_of[key] for key in batch]))
+
+    lost: list[tuple] = []
+
+    def failed(item, error: BaseException) -> tuple[int, pd.DataFrame | None]:
+        # A worker that died under a job of many series: they go again one a job, so
+        # that the one that kills it fails alone, as with one series a job.
+        died = isinstance(error, WorkerLostError) and not isinstance(error, NoWorkerError)
+        if died and len(item[0]) > 1:
+            lost.extend(item[0])
+            return 0, None
+        return len(item[0]), _alerts_failed(item, error)
+
     parts = []
-    for part in run_jobs(
-        job, items, engine=engine, n_jobs=n_jobs, scheduler=scheduler, on_error=_alerts_failed
-    ):
-        parts.append(part)
-        for _ in range(len(part) if on_done is not None else 0):
-            on_done()
+    for batch_size, of in ((SERIES_PER_JOB, keys), (1, lost)):
+        for n, part in run_jobs(
+            job,
+            items(batch_size, of),
+            engine=engine,
+            n_jobs=n_jobs,
+            scheduler=scheduler,
+            on_error=failed,
+            series_in=lambda item: len(item[0]),
+        ):
+            if part is not None:
+                parts.append(part)
+            for _ in range(n if on_done is not None else 0):
+                on_done()
     out = _frame([p for p in parts if not p.empty], ALERT_COLUMNS)
     return out.sort_values(list(KEY)).reset_index(drop=True)

@@ -202,6 +202,7 @@ def run_jobs(
     chunk_size: int | None = None,
     retries: int = 1,
     on_error: Callable[[Any, BaseException], Any] | None = None,
+    series_in: Callable[[Any], int] | None = None,
 ) -> Iterator[Any]:
     """Yield ``func(item)`` for every item, in completion order.
 
@@ -230,6 +231,8 @@ def run_jobs(
     on_error
         ``on_error(item, error)`` returns the result to yield for an item whose job raised
         or whose worker kept dying (``WorkerLostError``). Without it those errors raise.
+    series_in
+        How many series an item holds, for the notes that count them (default: one).
 
     Raises
     ------
@@ -261,7 +264,7 @@ def run_jobs(
     sizer = _ChunkSizer(chunk_size, TARGET_CHUNK_SECONDS[engine], total, workers)
     pool = _LokyPool(workers) if engine == "processes" else _DaskPool(workers, scheduler)
     with pool:
-        yield from _run_pool(pool, func, items, sizer, retries, on_error)
+        yield from _run_pool(pool, func, items, sizer, retries, on_error, series_in)
 
 
 @contextmanager
@@ -666,8 +669,14 @@ class _Chunk:
     attempts: int = 0  # worker deaths these items have already been through
 
 
-def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on_error):
+def _run_pool(
+    pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on_error, series_in=None
+):
     """The loop shared by process pools: keep workers fed, stream results, retry the lost."""
+
+    def series(items: list) -> int:
+        return len(items) if series_in is None else sum(map(series_in, items))
+
     in_flight: dict[Any, _Chunk] = {}
     suspects: deque[tuple[Any, int]] = deque()  # items whose worker died, with attempts so far
     exhausted = False
@@ -710,7 +719,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                         yield result
                 elif isinstance(error, NoWorkerError):  # never ran: no worker died under it
                     no_worker = error
-                    unrun += len(chunk.items)
+                    unrun += series(chunk.items)
                     for item in chunk.items:
                         if on_error is None:
                             raise error
@@ -719,7 +728,7 @@ def _run_pool(pool, func, source: Iterator, sizer: _ChunkSizer, retries: int, on
                     pool.after_death()
                     attempts = chunk.attempts + 1
                     death = death or type(error).__name__
-                    held += len(chunk.items) if chunk.attempts == 0 else 0
+                    held += series(chunk.items) if chunk.attempts == 0 else 0
                     # No retry on a cluster with no worker left: it would wait again.
                     again = 0 if pool.workerless else retries
                     for item in chunk.items:

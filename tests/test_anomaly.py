@@ -713,3 +713,16 @@ def test_alps_reads_a_new_unit_as_the_forecast_does():
     before = joined.loc[joined.index < "2024-07-01"]
     np.testing.assert_allclose(before["price"], written.loc[~new_unit, "price"].to_numpy())
     assert (before["fitted"] / before["price"]).between(0.7, 1.4).all()  # in its own unit
+
+
+def test_alps_does_not_join_a_jump_only_the_latest_price_shows():
+    """A review: a latest price typed with a slipped zero (88,320 among prices of 9,200)
+    was joined as a new unit, the history scaled up to it, and read "low". A jump only the
+    latest price shows stays a price (a crisis); one a second price confirms is joined."""
+    prices = monthly("2020-01-01", 49, seed=5)
+    prices.loc[prices.index[-1], "price"] *= 9.6
+    latest = alps(prices).iloc[-1]
+    assert latest["band"] == "crisis" and latest["alps"] > 3, latest
+    confirmed = monthly("2020-01-01", 50, seed=5)
+    confirmed.loc[confirmed.index[-2:], "price"] /= 9.6  # two prices in the new unit
+    assert abs(alps(confirmed).iloc[-1]["alps"]) < 2.5

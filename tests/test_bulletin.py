@@ -919,6 +919,18 @@ def test_a_summary_does_not_say_no_new_price_of_one_held_back_as_mistyped():
     vi, en = summary_sentence(alone, "vi"), summary_sentence(alone, "en")
     assert vi == "Nhìn chung, giá mới của sầu riêng Ri6 có thể nhập sai, chưa dùng.", vi
     assert en == "Overall, the new price for durian (Ri6) looks mistyped and is not used.", en
+    # ... and beside a product with no new price, both are said, as the whole bulletin does.
+    coconut = series_facts(
+        ("Dừa xiêm", "Mỏ Cày Bắc", "Retail", "kg", "VND"),
+        pd.Series(6000.0, index=weeks[:3]),
+        None,
+    )
+    facts = BulletinFacts(weeks[5], (pomelo, durian, coconut), 3, "naive")
+    vi = summary_sentence(facts.select(lambda key: key[0] != "Bưởi da xanh"), "vi")
+    assert vi == (
+        "Nhìn chung, dừa xiêm chưa có giá mới; giá mới của sầu riêng Ri6 có thể nhập sai, "
+        "chưa dùng."
+    ), vi
 
 
 def test_a_summary_says_where_prices_abroad_are():

@@ -1286,3 +1286,42 @@ def test_alerts_run_many_series_a_job_and_a_failing_one_fails_alone(monkeypatch)
     assert failed["alps_reason"].iloc[0] == "failed: ValueError: no convergence"
     others = got[got["alps_reason"] == expected["alps_reason"]]
     assert len(others) == len(expected) - 1
+
+
+def test_alerts_a_worker_death_under_many_series_fails_the_one_that_kills_it(monkeypatch):
+    """A review: with a hundred series a job, a series that kills its worker (out of memory,
+    a crash in C code) failed its 99 neighbours with it, where one series a job had failed
+    it alone. The series of a job whose worker kept dying go again one a job, and only the
+    one that kills it fails; the progress counts every series once."""
+    from forecast import anomaly, engine
+    from forecast.anomaly import latest_alerts, latest_alerts_by_series
+    from forecast.datasets import load_default_prices
+    from forecast.table import KEY
+
+    prices = load_default_prices()
+    monkeypatch.setattr(anomaly, "SERIES_PER_JOB", 4)
+    expected = latest_alerts(prices)
+    victim = tuple(expected.loc[5, list(KEY)])
+    sizes = []
+
+    def dying(func, items, *, on_error, series_in, **_):
+        # The engine, when the worker of any job holding the victim dies every time.
+        for item in items:
+            sizes.append(series_in(item))
+            if victim in item[0]:
+                yield on_error(item, engine.WorkerLostError("its worker process died"))
+            else:
+                yield func(item)
+
+    monkeypatch.setattr(engine, "run_jobs", dying)
+    done = []
+    got = latest_alerts_by_series(prices, engine="local", on_done=lambda: done.append(1))
+    failed = got[got["alps_reason"].str.startswith("failed")]
+    assert [tuple(row) for row in failed[list(KEY)].to_numpy()] == [victim]
+    assert failed["alps_reason"].iloc[0] == "failed: WorkerLostError: its worker process died"
+    assert len(got) == len(expected) == len(done)
+    assert max(sizes) == 4 and sizes[-4:] == [1, 1, 1, 1]  # the victim's job, one a series
+    kept = got[~got["alps_reason"].str.startswith("failed")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        kept, expected[expected[list(KEY)].apply(tuple, axis=1) != victim].reset_index(drop=True)
+    )

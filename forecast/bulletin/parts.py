@@ -72,11 +72,12 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
     """
     w = words(lang)
     if not facts.summary:
-        # A new price that came and was held back is said as such: a subscriber to that
-        # product alone was told there was no price this period.
-        held = _not_summed(facts, lang)[2] if facts.series else []
+        # A new price that came and was held back is said as such, beside the products
+        # with none: a subscriber to that product alone was told there was no price this
+        # period.
+        older, uncompared, held = _not_summed(facts, lang) if facts.series else ([], [], [])
         if held:
-            return _sentence([w["new_price_held_back"].format(names=join_names(held, lang))], lang)
+            return _sentence(_not_summed_parts(older, uncompared, held, lang), lang)
         if facts.series and not facts.current():
             return w["overall_not_current"]
         return w["overall_none"]
@@ -116,13 +117,19 @@ def summary_sentence(facts: BulletinFacts, lang: str) -> str:
                 parts.append(_part(join_names(steady, lang), w["stable_verb"], place, lang))
     elif stable:
         parts.append(w["others_stable"] if parts else w["all_stable"])
+    return _sentence(parts + _not_summed_parts(older, uncompared, held, lang), lang)
+
+
+def _not_summed_parts(older: list, uncompared: list, held: list, lang: str) -> list[str]:
+    """What the summary says of the products it does not speak for (``_not_summed``)."""
+    w, parts = words(lang), []
     if uncompared:
         parts.append(w["no_earlier_price"].format(names=join_names(uncompared, lang)))
     if older:
         parts.append(w["no_new_price"].format(names=join_names(older, lang)))
     if held:
         parts.append(w["new_price_held_back"].format(names=join_names(held, lang)))
-    return _sentence(parts, lang)
+    return parts
 
 
 def _sentence(parts: list[str], lang: str) -> str:

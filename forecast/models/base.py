@@ -131,19 +131,26 @@ def jump_factors(y: pd.Series) -> pd.Series:
     """What each price of ``y`` is multiplied by to join its tenfold jumps as
     :func:`join_jumps` does (1 where there is none), typos kept: price alerts and a
     bulletin's changes compare prices across a new currency unit as the forecast does (a
-    price per kg and one per 10 kg compared read "+900 %", and "crisis")."""
-    return _join_factors(y)[0]
+    price per kg and one per 10 kg compared read "+900 %", and "crisis").
+
+    A jump only the latest price shows is not joined: that is more often a slipped zero
+    than a new unit (forecasts and bulletins hold such a price back), and alerts, which
+    score every price, read 88,320 among prices of 9,200 as "low", the history scaled to
+    it. A second price at the new level confirms it."""
+    return _join_factors(y, latest=False)[0]
 
 
-def _join_factors(y: pd.Series) -> tuple[pd.Series, list, list]:
+def _join_factors(y: pd.Series, latest: bool = True) -> tuple[pd.Series, list, list]:
     """:func:`join_jumps`' factors over ``y``'s index (a typo takes the next price's), its
-    joins and its typos."""
+    joins and its typos; ``latest=False``: a jump into the last price is left unjoined."""
     observed = y.dropna()
     jump, typo = tenfold_moves(observed)
     spikes = list(observed.index[typo])
     if spikes:
         observed = observed.drop(spikes)
         jump, _ = tenfold_moves(observed)
+    if not latest and len(jump):
+        jump[-1] = False
     if not jump.any():
         return pd.Series(1.0, index=y.index), [], spikes
     step = np.diff(np.log(observed.to_numpy(dtype=float)))
