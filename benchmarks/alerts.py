@@ -18,7 +18,6 @@ the script says so and stops.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # noqa: E402  (machine description and RESULTS.md sections are shared)
-from kin_pools import SRI_LANKA, load  # noqa: E402  (the same file, read the same way)
+from kin_pools import SRI_LANKA, load, sri_lanka_options  # noqa: E402  (the same file)
 
 ROOT = accuracy.ROOT
 HEADING = "## Alerts on a national file"
@@ -35,14 +34,8 @@ ENGINES = (("local", None), ("processes", 2))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
-    if not SRI_LANKA.is_file():
-        print(f"{SRI_LANKA} not found: this benchmark needs ../shared/data beside the checkout")
+    args = sri_lanka_options(argv, __doc__)
+    if args is None:
         return 1
 
     import pandas as pd

@@ -77,8 +77,10 @@ def same(a, b) -> bool:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def sri_lanka_options(argv: list[str] | None, doc: str) -> argparse.Namespace | None:
+    """The options of a benchmark on the Sri Lanka file (``--rounds``, ``--results``,
+    ``--no-write``); ``None``, said, when ../shared/data is not beside the checkout."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     parser.add_argument("--no-write", action="store_true")
@@ -86,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     if not SRI_LANKA.is_file():
         print(f"{SRI_LANKA} not found: this benchmark needs ../shared/data beside the checkout")
+        return None
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sri_lanka_options(argv, __doc__)
+    if args is None:
         return 1
 
     from forecast.auto import AutoForecaster

@@ -43,6 +43,16 @@ series_cutoffs AS (
 )"""
 
 
+# Each bulletin run's outlook, per series: its last ``horizon`` forecasts, which start the
+# period after the bulletin's own (a run keeps its last price's date, not its bulletin's).
+_BULLETIN_OUTLOOKS = f"""bulletin_outlooks AS (
+    SELECT f.run_id, {_F_KEY}, f.date AS outlook_start
+    FROM forecasts f JOIN forecast_runs fr USING (run_id)
+    WHERE fr.source = 'bulletin'
+    QUALIFY f.step = max(f.step) OVER (PARTITION BY f.run_id, {_F_KEY}) - fr.horizon + 1
+)"""
+
+
 def _level_name(level: float) -> str:
     return f"{float(level):g}"
 
@@ -247,17 +257,12 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
             ),
             -- A series with no new price since a bulletin of an earlier period showed its
             -- latest: that bulletin graded the price, and the farmers read it there.
-            bulletin_steps AS (
-                SELECT f.run_id, {_F_KEY}, f.date, f.step, max(f.step) OVER (
-                    PARTITION BY f.run_id, {_F_KEY}) - fr.horizon + 1 AS outlook_step
-                FROM forecasts f JOIN forecast_runs fr USING (run_id)
-                WHERE fr.source = 'bulletin'
-            ),
+            {_BULLETIN_OUTLOOKS},
             shown AS (
-                SELECT DISTINCT {_KEY} FROM bulletin_steps b
+                SELECT DISTINCT {_KEY} FROM bulletin_outlooks b
                 JOIN series_cutoffs c USING (run_id, {_KEY}) JOIN latest l USING ({_KEY})
-                WHERE b.step = b.outlook_step AND c.cutoff = l.last_date
-                    AND b.date <= coalesce(?, (SELECT max(last_date) FROM latest))
+                WHERE c.cutoff = l.last_date
+                    AND b.outlook_start <= coalesce(?, (SELECT max(last_date) FROM latest))
             ),
             -- Of the runs from the same prices, a bulletin's: what the farmers were sent.
             picked AS (
@@ -315,17 +320,10 @@ def changed_since_bulletin(store: Store, latest, period_start) -> pd.DataFrame:
         frame = _frame(
             con,
             f"""
-            WITH last_steps AS (
-                SELECT f.run_id, {_F_KEY}, max(f.step - fr.horizon + 1) AS first_step
-                FROM forecasts f JOIN forecast_runs fr USING (run_id)
-                WHERE fr.source = 'bulletin' GROUP BY ALL
-            ),
+            WITH {_BULLETIN_OUTLOOKS},
             outlooks AS (
-                SELECT f.run_id, min(f.date) AS outlook_start
-                FROM forecasts f JOIN last_steps l
-                    ON l.run_id = f.run_id AND f.step = l.first_step
-                    AND {" AND ".join(f"l.{k} = f.{k}" for k in KEY)}
-                GROUP BY ALL
+                SELECT run_id, min(outlook_start) AS outlook_start
+                FROM bulletin_outlooks GROUP BY run_id
             ),
             sent AS (
                 SELECT fr.created_at, fr.as_of FROM forecast_runs fr JOIN outlooks USING (run_id)
