@@ -241,20 +241,47 @@ def test_a_folder_for_an_output_file_is_said_to_be_a_folder(tmp_path, command):
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
-@pytest.mark.parametrize("output", ["/proc/fc.csv", "/proc/new/fc.csv", "/sys/fc.csv"])
-def test_an_output_folder_that_takes_no_file_is_named_as_the_cause(output):
+@pytest.mark.parametrize(
+    ("module", "command"),
+    [
+        ("forecasts", ("forecast", "-o", "/proc/fc.csv")),
+        ("forecasts", ("forecast", "-o", "/proc/new/fc.csv")),
+        ("forecasts", ("forecast", "-o", "/sys/fc.csv")),
+        ("charts", ("plot", "-o", "/proc/x")),
+    ],
+)
+def test_an_output_folder_that_takes_no_file_is_named_as_the_cause(monkeypatch, module, command):
     """Review: -o /proc/fc.csv said "no such file or directory. Check the path: charts take
     a folder, tables and bulletins a file name...": the folder could not be written, and
-    a forecast table is no chart. (/proc and /sys refuse new files even to root.)"""
-    # One series of the embedded data: of them all, the stale ones are a note of their own.
-    result = run(
-        "forecast", "-s", "Rice|An Giang", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", output
+    a forecast table is no chart. And `plot -o /proc/x` said so only after the forecasts:
+    /proc and /sys refuse new files even to root, whom ``os.access`` says yes to, so the
+    folder is now tried with a file of its own, before anything is read."""
+    import importlib
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the prices were read before the output folder was checked")
+
+    monkeypatch.setattr(
+        importlib.import_module(f"forecast.commands.{module}"), "load_for_forecast", no_work
     )
+    result = run(*command, "-q")
     assert result.exit_code == 2, result.output
     line = one_error_line(result)
-    folder = "/proc" if output.startswith("/proc") else "/sys"
-    assert f"the folder {folder} cannot be written" in line, line
-    assert "a folder you can write to" in line and "charts" not in line, line
+    folder = "/proc" if command[-1].startswith("/proc") else "/sys"
+    assert f"the folder '{folder}' does not let you add files" in line, line
+    assert "a folder you can write to" in line, line
+    assert ("charts" in line) == (command[0] == "plot"), line
+
+
+def test_a_folder_that_takes_files_keeps_none_of_the_check(tmp_path):
+    """The check of an output folder makes a file there and removes it: nothing of it is
+    left beside the output."""
+    out = tmp_path / "fc.csv"
+    result = run(
+        "forecast", "-s", "Rice|An Giang", "-m", "naive", "-h", 2, "-j", 1, "-q", "-o", out
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv"]
 
 
 @pytest.mark.parametrize(

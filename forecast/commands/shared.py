@@ -920,8 +920,21 @@ def _nearest_there(path: Path) -> Path | None:
 
 def _takes_files(folder: Path) -> bool:
     """Whether a new file (or folder) can be made in ``folder``. ``os.access`` answers for
-    root too on a read-only disk (EROFS), and says yes to root elsewhere, as the write would."""
-    return os.access(folder, os.W_OK | os.X_OK)
+    root too on a read-only disk (EROFS), and says yes to root elsewhere, as the write would,
+    except where no file can be made at all (``/proc``, ``/sys``: the chart or table was
+    refused only after the forecasts), so a yes is tried with an empty file, removed at once."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    import tempfile
+
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".cropcast-", dir=folder)
+    except OSError:
+        return False
+    os.close(handle)
+    with suppress(OSError):
+        os.unlink(probe)
+    return True
 
 
 def parse_levels(text: str) -> tuple:
