@@ -3452,3 +3452,45 @@ def test_changes_across_a_new_unit_compare_prices_in_one_unit():
     assert item.vs_year_ago.pct == pytest.approx(100 * rising, abs=0.01)
     assert abs(item.vs_five_year.pct) < 15
     assert item.alps_band in (None, "normal"), item.alps_band
+
+
+def test_a_monthly_price_in_a_weekly_bulletin_is_graded_once(tmp_path):
+    """Follow-up, feared: a monthly series in a weekly bulletin graded again in every week
+    of its month, if its outlook started next month. A weekly bulletin shows a monthly price
+    in its week and looks ahead in weeks, so the next week's bulletin already sees that
+    the week before graded it; the week the price came still grades it when made again."""
+    steady = [45_000.0 + 700 * (i % 4) for i in range(40)]
+    depot = _DepotStore(tmp_path, steady)
+    weeks = depot.prices
+    months = pd.date_range(
+        weeks["date"].iloc[0] - pd.DateOffset(months=30), weeks["date"].iloc[-1], freq="MS"
+    )
+    rice = pd.DataFrame(
+        {
+            "date": months,
+            "commodity": "Gạo",
+            "market": "Mỏ Cày Bắc",
+            "price": [12_000.0 + 150 * (i % 5) for i in range(len(months))],
+        }
+    ).assign(price_type="Wholesale", unit="kg", currency="VND")
+
+    def first_week_after(month_start) -> int:
+        return int((weeks["date"] >= month_start).to_numpy().argmax())
+
+    # The month whose price comes in the middle of the run: weeks from its first Monday on.
+    month = months[months > weeks["date"].iloc[20]][0]
+    come = first_week_after(month)
+    depot.ingest(pd.concat([weeks.iloc[: come - 1], rice[rice["date"] < month]]), "before")
+    depot.bulletin_of(come - 2)  # kept
+    depot.ingest(weeks.iloc[come - 1 : come], "week_before")
+    depot.bulletin_of(come - 1)  # kept
+    depot.ingest(pd.concat([weeks.iloc[come : come + 1], rice[rice["date"] == month]]), "came")
+    came = depot.bulletin_of(come)  # kept: grades the month's rice price
+    assert "Gạo" in came.split("## Độ chính xác của dự báo trước")[1], came
+    for week in (come + 1, come + 2):
+        depot.ingest(weeks.iloc[week : week + 1], f"week{week}")
+        later = depot.bulletin_of(week)  # kept
+        graded = later.split("## Độ chính xác của dự báo trước")[1]
+        assert "Bưởi da xanh" in graded and "Gạo" not in graded, (week, graded)
+    again = depot.bulletin_of(come, "--no-archive")  # the week it came, made again
+    assert "Gạo" in again.split("## Độ chính xác của dự báo trước")[1], again
