@@ -3455,10 +3455,12 @@ def test_changes_across_a_new_unit_compare_prices_in_one_unit():
 
 
 def test_a_monthly_price_in_a_weekly_bulletin_is_graded_once(tmp_path):
-    """Follow-up, feared: a monthly series in a weekly bulletin graded again in every week
-    of its month, if its outlook started next month. A weekly bulletin shows a monthly price
-    in its week and looks ahead in weeks, so the next week's bulletin already sees that
-    the week before graded it; the week the price came still grades it when made again."""
+    """Follow-up: a store with a depot's weekly prices and a monthly rice file of its own
+    makes a bulletin of both; its rice price was graded again in every week of its month,
+    under a line naming the week before, which had said the same. Its outlook starts next
+    month, so "a bulletin of an earlier period showed it" could not be told from the
+    outlook's start; a bulletin whose series have newer prices now is of an earlier period.
+    The week the price came still grades it when made again."""
     steady = [45_000.0 + 700 * (i % 4) for i in range(40)]
     depot = _DepotStore(tmp_path, steady)
     weeks = depot.prices
@@ -3480,11 +3482,13 @@ def test_a_monthly_price_in_a_weekly_bulletin_is_graded_once(tmp_path):
     # The month whose price comes in the middle of the run: weeks from its first Monday on.
     month = months[months > weeks["date"].iloc[20]][0]
     come = first_week_after(month)
-    depot.ingest(pd.concat([weeks.iloc[: come - 1], rice[rice["date"] < month]]), "before")
+    depot.ingest(weeks.iloc[: come - 1], "before")
+    depot.ingest(rice[rice["date"] < month], "rice_before")  # a monthly file of its own
     depot.bulletin_of(come - 2)  # kept
     depot.ingest(weeks.iloc[come - 1 : come], "week_before")
     depot.bulletin_of(come - 1)  # kept
-    depot.ingest(pd.concat([weeks.iloc[come : come + 1], rice[rice["date"] == month]]), "came")
+    depot.ingest(weeks.iloc[come : come + 1], "came")
+    depot.ingest(rice[rice["date"] == month], "rice_came")
     came = depot.bulletin_of(come)  # kept: grades the month's rice price
     assert "Gạo" in came.split("## Độ chính xác của dự báo trước")[1], came
     for week in (come + 1, come + 2):

@@ -227,8 +227,9 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
     outlook is graded on the range it printed, by the latest bulletin whose outlook holds
     the period: see ``forecast.bulletin.facts.accuracy``). A series whose last price a
     bulletin of an earlier period already showed (no new price since; that bulletin's
-    outlook starts on or before ``as_of``) has none: that bulletin graded it, and a week
-    with no new price would say the same grade again.
+    outlook starts on or before ``as_of``, or some of its series have newer prices now)
+    has none: that bulletin graded it, and a week with no new price would say the same
+    grade again.
     ``as_of=None`` means the latest prices. ``None`` when no run qualifies.
     """
     limit = pd.Timestamp(as_of if as_of is not None else "2262-01-01").date()
@@ -258,11 +259,20 @@ def previous_forecasts(store: Store, as_of=None) -> pd.DataFrame | None:
             -- A series with no new price since a bulletin of an earlier period showed its
             -- latest: that bulletin graded the price, and the farmers read it there.
             {_BULLETIN_OUTLOOKS},
+            -- Of an earlier period too: a bulletin whose series have newer prices now than
+            -- it had. A monthly price in a weekly bulletin looks ahead to next month, so
+            -- its outlook's start alone did not tell the next weeks from the one it came.
+            bulletin_reach AS (
+                SELECT b.run_id, max(l.last_date) AS reach
+                FROM bulletin_outlooks b JOIN latest l USING ({_KEY}) GROUP BY b.run_id
+            ),
             shown AS (
                 SELECT DISTINCT {_KEY} FROM bulletin_outlooks b
                 JOIN series_cutoffs c USING (run_id, {_KEY}) JOIN latest l USING ({_KEY})
+                JOIN bulletin_reach r USING (run_id) JOIN forecast_runs fr USING (run_id)
                 WHERE c.cutoff = l.last_date
-                    AND b.outlook_start <= coalesce(?, (SELECT max(last_date) FROM latest))
+                    AND (b.outlook_start <= coalesce(?, (SELECT max(last_date) FROM latest))
+                        OR r.reach > fr.as_of)
             ),
             -- Of the runs from the same prices, a bulletin's: what the farmers were sent.
             picked AS (
